@@ -1,0 +1,189 @@
+/**
+ * The resolved scenario: what `loadScenario` returns after parsing, validating, applying
+ * defaults and converting units. Every duration is in seconds, every size in bytes, every
+ * price in USD. Paths are absolute. This is plain data (JSON-serialisable): expressions stay
+ * source strings and are compiled when a model is built.
+ */
+
+/** A scalar random quantity. Durations are seconds; sizes bytes; token counts are counts. */
+export type Distribution =
+  | { kind: 'constant'; value: number }
+  | { kind: 'exponential'; mean: number }
+  /** ln X ~ Normal(mu, sigma); `{median, sigma}` gives mu = ln(median), `{mean, cv}` gives sigma^2 = ln(1+cv^2), mu = ln(mean) - sigma^2/2 */
+  | { kind: 'lognormal'; mu: number; sigma: number }
+  /** shape k = 1/cv^2, scale = mean/k */
+  | { kind: 'gamma'; shape: number; scale: number }
+  | { kind: 'uniform'; min: number; max: number }
+  /** Values of one column of a CSV file, resampled uniformly with replacement. */
+  | { kind: 'empirical'; path: string; column: string };
+
+/**
+ * A service time: a distribution (seconds), or a mathjs expression of request attributes
+ * (`input_tokens`, `output_tokens`, `request_bytes`, `response_bytes`) whose value is a duration
+ * (`"20ms + 0.05ms * input_tokens"`; a plain number means seconds).
+ */
+export type ServiceTime = Distribution | { kind: 'expression'; source: string };
+
+/** A rate in requests/second, constant or a mathjs expression of simulated time `t` (seconds). */
+export type Rate = { kind: 'constant'; value: number } | { kind: 'expression'; source: string };
+
+export type TraceFormat = 'csv' | 'jsonl' | 'azure-llm' | 'vidur' | 'mooncake';
+export type TimeUnit = 's' | 'ms' | 'us' | 'datetime';
+export type RequestAttribute = 'input_tokens' | 'output_tokens' | 'request_bytes' | 'response_bytes';
+export const REQUEST_ATTRIBUTES: readonly RequestAttribute[] = [
+  'input_tokens',
+  'output_tokens',
+  'request_bytes',
+  'response_bytes',
+];
+
+export interface TraceSource {
+  path: string;
+  format: TraceFormat;
+  /** Column (CSV header name) or JSON key holding the arrival time. Presets fill it in. */
+  timeColumn: string;
+  timeUnit: TimeUnit;
+  /** Request attribute -> column/key in the trace. Presets fill these in. */
+  columns: Partial<Record<RequestAttribute, string>>;
+  /** Replay speed-up: 2 replays twice as fast (inter-arrival gaps halved). */
+  speed: number;
+  /** Stop after this many requests. */
+  limit: number | null;
+  /** Stop at this trace time (seconds after the first request, after `speed`). */
+  duration: number | null;
+}
+
+export type Arrivals =
+  | { kind: 'poisson'; rate: Rate }
+  | { kind: 'gamma'; rate: number; cv: number }
+  | { kind: 'constant'; rate: number }
+  | { kind: 'trace'; trace: TraceSource };
+
+export interface Workload {
+  arrivals: Arrivals;
+  /** Attributes drawn per request when the trace does not provide them. Absent: 0. */
+  attributes: Partial<Record<RequestAttribute, Distribution>>;
+}
+
+export interface QueueConfig {
+  /** Requests waiting per replica beyond the ones in service; arrivals past it are dropped. */
+  capacity: number;
+  /** A request still waiting after this many seconds gives up (timed_out). null = never. */
+  timeout: number | null;
+}
+
+export interface BillingConfig {
+  /** Billing granularity in seconds (1 = per-second billing). */
+  increment: number;
+  /** Minimum billed seconds per replica lifetime. */
+  minimum: number;
+}
+
+export interface Fleet {
+  name: string;
+  replicas: number;
+  /** Requests in service at once on one replica. */
+  concurrency: number;
+  priceUsdPerHour: number;
+  /** Catalog key when the price came from `instance:` (e.g. `aws/g5.xlarge`). */
+  instance: string | null;
+  serviceTime: ServiceTime;
+  queue: QueueConfig;
+  billing: BillingConfig;
+}
+
+export type ReplicaPolicy = 'round-robin' | 'random' | 'least-outstanding' | 'power-of-two';
+export const REPLICA_POLICIES: readonly ReplicaPolicy[] = [
+  'round-robin',
+  'random',
+  'least-outstanding',
+  'power-of-two',
+];
+
+/**
+ * A replica policy with several fleets treats all their replicas as one pool. `weighted` picks a
+ * fleet at random by weight, `spillover` the first fleet in `order` with room; both then pick a
+ * replica inside the fleet with `within`.
+ */
+export type Routing =
+  | { policy: ReplicaPolicy }
+  | { policy: 'weighted'; weights: Record<string, number>; within: ReplicaPolicy }
+  | {
+      policy: 'spillover';
+      order: string[];
+      within: ReplicaPolicy;
+      /** A fleet has room while its chosen replica has fewer than concurrency + this outstanding. */
+      maxQueuePerReplica: number;
+    };
+
+export interface MetricsConfig {
+  /** Width of a `timeseries.csv` row, seconds. */
+  interval: number;
+}
+
+export interface Scenario {
+  name: string;
+  seed: number;
+  /** Arrivals stop here (seconds); requests in flight then drain. null for a trace = its end. */
+  duration: number | null;
+  /** Requests arriving before this time (seconds) are excluded from metrics. */
+  warmup: number;
+  /** Draining stops this many seconds after `duration`; what is left counts as in flight. */
+  maxDrain: number;
+  workload: Workload;
+  fleets: Fleet[];
+  routing: Routing;
+  metrics: MetricsConfig;
+}
+
+export interface Variant {
+  name: string;
+  scenario: Scenario;
+}
+
+/** A scenario file as loaded: the baseline first, then each entry of `variants:`. */
+export interface LoadedScenario {
+  file: string | null;
+  name: string;
+  seed: number;
+  /** The YAML text as read (for reports). */
+  source: string | null;
+  variants: Variant[];
+}
+
+/** A user error located in a file. */
+export interface Diagnostic {
+  code:
+    | 'YAML_SYNTAX'
+    | 'UNKNOWN_KEY'
+    | 'INVALID_VALUE'
+    | 'BAD_UNIT'
+    | 'BAD_EXPRESSION'
+    | 'MISSING_FILE'
+    | 'BAD_TRACE_ROW'
+    | 'BAD_OVERRIDE'
+    | 'UNKNOWN_REFERENCE';
+  message: string;
+  file: string;
+  line: number;
+  col: number;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; errors: Diagnostic[] };
+
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.col}: ${d.message}`;
+}
+
+/** Thrown for user errors found while running (e.g. a bad trace row); the CLI prints it as one line and exits 2. */
+export class UserError extends Error {
+  override name = 'UserError';
+  constructor(readonly diagnostic: Diagnostic) {
+    super(formatDiagnostic(diagnostic));
+  }
+}
+
+/** Thrown when the simulator breaks one of its own laws: a bug, never a user error. */
+export class InvariantError extends Error {
+  override name = 'InvariantError';
+}
