@@ -66,7 +66,7 @@ export interface Workload {
 }
 
 export interface QueueConfig {
-  /** Requests waiting per replica beyond the ones in service; arrivals past it are dropped. */
+  /** Requests waiting per replica beyond the ones in service; arrivals past it are dropped. Infinity = unbounded. */
   capacity: number;
   /** A request still waiting after this many seconds gives up (timed_out). null = never. */
   timeout: number | null;
@@ -117,8 +117,8 @@ export type Routing =
     };
 
 export interface MetricsConfig {
-  /** Width of a `timeseries.csv` row, seconds. */
-  interval: number;
+  /** Width of a `timeseries.csv` row, seconds; null lets the simulator pick one from the run length. */
+  interval: number | null;
 }
 
 export interface Scenario {
@@ -128,7 +128,7 @@ export interface Scenario {
   duration: number | null;
   /** Requests arriving before this time (seconds) are excluded from metrics. */
   warmup: number;
-  /** Draining stops this many seconds after `duration`; what is left counts as in flight. */
+  /** Draining stops this many seconds after arrivals stop; what is left counts as in flight. Infinity = drain fully. */
   maxDrain: number;
   workload: Workload;
   fleets: Fleet[];
