@@ -1,0 +1,165 @@
+/**
+ * Speed of the event loop: an M/M/c queue (c = 8, rho = 0.8, 1,000,000 customers) run through
+ * the public library API, against a minimal hand-written typed-array heap loop of the same
+ * model in the same process. Prints both rates and their ratio; the target is a ratio >= 0.5.
+ *
+ *   npm run bench            (BENCH_CUSTOMERS=200000 for a quicker look)
+ */
+import seedrandom from 'seedrandom';
+import { runScenario } from '../src/index.js';
+
+const SERVERS = 8;
+const RHO = 0.8;
+const SERVICE_MEAN_S = 1;
+const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 1_000_000);
+const ARRIVAL_RATE = (RHO * SERVERS) / SERVICE_MEAN_S;
+const ROUNDS = 3;
+
+interface Measurement {
+  events: number;
+  seconds: number;
+  meanWaitS: number;
+}
+
+async function viaLibrary(): Promise<Measurement> {
+  const started = process.hrtime.bigint();
+  const { results } = await runScenario({
+    name: 'bench-mmc',
+    seed: 1,
+    duration: CUSTOMERS / ARRIVAL_RATE,
+    workload: { arrivals: { poisson: { rate: ARRIVAL_RATE } } },
+    fleets: [
+      {
+        name: 'servers',
+        replicas: 1,
+        concurrency: SERVERS,
+        price_per_hour: 1,
+        service_time: { exponential: { mean: SERVICE_MEAN_S } },
+      },
+    ],
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { events: results[0].events, seconds, meanWaitS: results[0].queue_wait_s.mean ?? Number.NaN };
+}
+
+/** The reference: arrivals and departures in a binary heap of parallel typed arrays, one FIFO of waiting arrival times. */
+function handWritten(): Measurement {
+  const started = process.hrtime.bigint();
+  const uniform = seedrandom.tychei('bench');
+  const exp = (mean: number) => -mean * Math.log(1 - uniform());
+  const capacity = SERVERS + 2;
+  const heapTime = new Float64Array(capacity);
+  const heapKind = new Int8Array(capacity);
+  let heapSize = 0;
+  const push = (time: number, kind: number) => {
+    let i = heapSize++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heapTime[parent] <= time) break;
+      heapTime[i] = heapTime[parent];
+      heapKind[i] = heapKind[parent];
+      i = parent;
+    }
+    heapTime[i] = time;
+    heapKind[i] = kind;
+  };
+  let poppedTime = 0;
+  let poppedKind = 0;
+  const pop = () => {
+    poppedTime = heapTime[0];
+    poppedKind = heapKind[0];
+    const time = heapTime[--heapSize];
+    const kind = heapKind[heapSize];
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= heapSize) break;
+      if (child + 1 < heapSize && heapTime[child + 1] < heapTime[child]) child++;
+      if (time <= heapTime[child]) break;
+      heapTime[i] = heapTime[child];
+      heapKind[i] = heapKind[child];
+      i = child;
+    }
+    heapTime[i] = time;
+    heapKind[i] = kind;
+  };
+  let fifo = new Float64Array(1024);
+  let head = 0;
+  let tail = 0;
+  let busy = 0;
+  let arrivals = 0;
+  let served = 0;
+  let waitSum = 0;
+  let events = 0;
+  push(exp(1 / ARRIVAL_RATE), 0);
+  while (heapSize > 0) {
+    pop();
+    events++;
+    const now = poppedTime;
+    if (poppedKind === 0) {
+      arrivals++;
+      if (arrivals < CUSTOMERS) push(now + exp(1 / ARRIVAL_RATE), 0);
+      if (busy < SERVERS) {
+        busy++;
+        served++;
+        push(now + exp(SERVICE_MEAN_S), 1);
+      } else {
+        if (tail === fifo.length) {
+          const grown = new Float64Array(Math.max(1024, 2 * (tail - head)));
+          grown.set(fifo.subarray(head, tail));
+          fifo = grown;
+          tail -= head;
+          head = 0;
+        }
+        fifo[tail++] = now;
+      }
+    } else if (head < tail) {
+      waitSum += now - fifo[head++];
+      served++;
+      push(now + exp(SERVICE_MEAN_S), 1);
+    } else {
+      busy--;
+    }
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { events, seconds, meanWaitS: waitSum / served };
+}
+
+function erlangCMeanWait(): number {
+  const a = ARRIVAL_RATE * SERVICE_MEAN_S;
+  let term = 1;
+  let sum = 1;
+  for (let k = 1; k < SERVERS; k++) {
+    term *= a / k;
+    sum += term;
+  }
+  const last = ((term * a) / SERVERS) * (1 / (1 - RHO));
+  const waitProbability = last / (sum + last);
+  return waitProbability / (SERVERS / SERVICE_MEAN_S - ARRIVAL_RATE);
+}
+
+const rate = (m: Measurement) => m.events / m.seconds;
+const best = (ms: Measurement[]) => ms.reduce((a, b) => (rate(b) > rate(a) ? b : a));
+
+async function main() {
+  const library: Measurement[] = [];
+  const reference: Measurement[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    reference.push(handWritten());
+    library.push(await viaLibrary());
+  }
+  const lib = best(library);
+  const ref = best(reference);
+  const fmt = (x: number) => `${(x / 1e6).toFixed(2)} M events/s`;
+  console.log(`M/M/c: c=${SERVERS}, rho=${RHO}, ${CUSTOMERS} customers; best of ${ROUNDS} rounds`);
+  console.log(`  Erlang C mean wait         ${erlangCMeanWait().toFixed(4)} s`);
+  console.log(
+    `  hand-written typed-array loop  ${fmt(rate(ref))}  (${ref.events} events, ${ref.seconds.toFixed(2)} s, mean wait ${ref.meanWaitS.toFixed(4)} s)`,
+  );
+  console.log(
+    `  fleetsim runScenario           ${fmt(rate(lib))}  (${lib.events} events, ${lib.seconds.toFixed(2)} s incl. load and summary, mean wait ${lib.meanWaitS.toFixed(4)} s)`,
+  );
+  console.log(`  ratio fleetsim / hand-written  ${(rate(lib) / rate(ref)).toFixed(2)}  (target >= 0.50)`);
+}
+
+await main();

@@ -1,0 +1,40 @@
+import { join, relative } from 'node:path';
+import { writeRunOutputs, renderSummaryJson, renderTextTable } from '../../report/index.js';
+import { runLoadedScenario, ScenarioError } from '../../run.js';
+import { loadScenarioFile } from '../../scenario/index.js';
+import { type CliIo, UsageError } from '../io.js';
+import { DEMO_SCENARIO } from '../paths.js';
+
+export interface RunArgs {
+  scenario?: string;
+  out?: string;
+  seed?: number;
+  set?: string[];
+  json: boolean;
+  quiet: boolean;
+}
+
+export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
+  if (args.seed !== undefined && !Number.isSafeInteger(args.seed)) {
+    throw new UsageError(`--seed: expected an integer, got ${args.seed}`);
+  }
+  const file = args.scenario === undefined ? DEMO_SCENARIO : join(io.cwd, args.scenario);
+  const loaded = await loadScenarioFile(file, { set: args.set });
+  if (!loaded.ok) throw new ScenarioError(loaded.errors);
+  const started = performance.now();
+  const output = runLoadedScenario(loaded.value, args.seed);
+  const seconds = (performance.now() - started) / 1000;
+  const outDir = args.out === undefined ? join(io.cwd, 'out', output.summary.scenario) : join(io.cwd, args.out);
+  const written = writeRunOutputs(outDir, output.summary, output.results);
+  if (args.json) io.stdout(renderSummaryJson(output.summary));
+  else if (!args.quiet) io.stdout(renderTextTable(output.summary));
+  if (!args.quiet) {
+    const events = output.results.reduce((sum, r) => sum + r.events, 0);
+    io.stderr(
+      `${output.results.length} variant(s), ${events} events in ${seconds.toFixed(2)} s; wrote ${written
+        .map((p) => relative(io.cwd, p))
+        .join(', ')}\n`,
+    );
+  }
+  return 0;
+}

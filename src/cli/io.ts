@@ -1,0 +1,30 @@
+import { isAbsolute, relative } from 'node:path';
+import { type Diagnostic, formatDiagnostic } from '../scenario/types.js';
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  cwd: string;
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  cwd: process.cwd(),
+};
+
+/** A diagnostic with its file shown relative to the working directory when that is shorter. */
+export function formatForUser(diagnostic: Diagnostic, cwd: string): string {
+  const file = diagnostic.file;
+  const shown = isAbsolute(file) && !relative(cwd, file).startsWith('..') ? relative(cwd, file) : file;
+  return formatDiagnostic({ ...diagnostic, file: shown });
+}
+
+/** Exit codes: 2 for anything the user can fix (scenario, trace, flags), 1 for a bug in fleetsim. */
+export const EXIT_USER_ERROR = 2;
+export const EXIT_BUG = 1;
+
+/** A command-line mistake, reported as one line. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

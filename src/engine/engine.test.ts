@@ -1,0 +1,134 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Engine } from './engine.js';
+import { EventQueue } from './event-queue.js';
+import { sampleExponential, sampleGamma, sampleLognormal } from './random.js';
+import { createStreams } from './rng.js';
+
+describe('EventQueue', () => {
+  it('pops in (time, priority, insertion) order for any input', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ time: fc.integer({ min: 0, max: 20 }), priority: fc.integer({ min: 0, max: 3 }) }), {
+          maxLength: 300,
+        }),
+        (entries) => {
+          const queue = new EventQueue(2);
+          entries.forEach((e, i) => queue.push(e.time, e.priority, 0, i, 0));
+          const popped: number[] = [];
+          while (queue.pop()) popped.push(queue.poppedSlot);
+          const expected = entries
+            .map((e, i) => ({ ...e, i }))
+            .sort((a, b) => a.time - b.time || a.priority - b.priority || a.i - b.i)
+            .map((e) => e.i);
+          expect(popped).toEqual(expected);
+        },
+      ),
+    );
+  });
+
+  it('interleaved pushes and pops keep order', () => {
+    const queue = new EventQueue(1);
+    const uniform = createStreams(3).stream('heap');
+    let now = 0;
+    const seen: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      queue.push(now + Math.floor(uniform() * 100), 0, 0, i, 0);
+      if (uniform() < 0.5 && queue.pop()) {
+        now = queue.poppedTime;
+        seen.push(now);
+      }
+    }
+    while (queue.pop()) seen.push(queue.poppedTime);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]);
+    expect(seen.length).toBe(5000);
+  });
+});
+
+describe('Engine', () => {
+  it('runs handlers by time, then priority, then FIFO, and never moves the clock back', () => {
+    const engine = new Engine();
+    const log: string[] = [];
+    engine.on(0, 1, (slot, _gen, now) => log.push(`late-kind ${slot}@${now}`));
+    engine.on(1, 0, (slot, _gen, now) => log.push(`early-kind ${slot}@${now}`));
+    engine.at(10, 0, 1);
+    engine.at(10, 1, 2);
+    engine.at(5, 0, 3);
+    engine.at(10, 0, 4);
+    const outcome = engine.run();
+    expect(log).toEqual(['late-kind 3@5', 'early-kind 2@10', 'late-kind 1@10', 'late-kind 4@10']);
+    expect(outcome).toEqual({ events: 4, endUs: 10, pending: false });
+  });
+
+  it('passes the generation so handlers can drop stale events', () => {
+    const engine = new Engine();
+    const currentGen = [0];
+    const fired: number[] = [];
+    engine.on(0, 0, (slot, gen) => {
+      if (gen === currentGen[slot]) fired.push(gen);
+    });
+    engine.at(1, 0, 0, 0);
+    currentGen[0] = 1;
+    engine.at(2, 0, 0, 1);
+    engine.run();
+    expect(fired).toEqual([1]);
+  });
+
+  it('stops at untilUs and reports pending events', () => {
+    const engine = new Engine();
+    let handled = 0;
+    engine.on(0, 0, () => handled++);
+    engine.at(5, 0, 0);
+    engine.at(50, 0, 0);
+    expect(engine.run(10)).toEqual({ events: 1, endUs: 5, pending: true });
+    expect(handled).toBe(1);
+  });
+
+  it('refuses to schedule in the past', () => {
+    const engine = new Engine();
+    engine.on(0, 0, () => expect(() => engine.at(1, 0, 0)).toThrow(/clock is at 5/));
+    engine.at(5, 0, 0);
+    engine.run();
+  });
+});
+
+describe('random streams', () => {
+  it('a stream depends only on the seed and its name', () => {
+    const a = createStreams(7);
+    const b = createStreams(7);
+    const first = a.stream('arrivals');
+    b.stream('service/gpu')();
+    const again = b.stream('arrivals');
+    for (let i = 0; i < 100; i++) expect(again()).toBe(first());
+    expect(createStreams(8).stream('arrivals')()).not.toBe(createStreams(7).stream('arrivals')());
+  });
+
+  it('samplers have the requested moments', () => {
+    const uniform = createStreams(11).stream('moments');
+    const n = 200_000;
+    const moments = (draw: () => number) => {
+      let sum = 0;
+      let sumSq = 0;
+      for (let i = 0; i < n; i++) {
+        const x = draw();
+        sum += x;
+        sumSq += x * x;
+      }
+      const mean = sum / n;
+      return { mean, cv: Math.sqrt(sumSq / n - mean * mean) / mean };
+    };
+    const exp = moments(() => sampleExponential(uniform, 2));
+    expect(exp.mean).toBeCloseTo(2, 1);
+    expect(exp.cv).toBeCloseTo(1, 1);
+    for (const cv of [0.5, 2]) {
+      const shape = 1 / cv ** 2;
+      const gamma = moments(() => sampleGamma(uniform, shape, 3 / shape));
+      expect(Math.abs(gamma.mean / 3 - 1)).toBeLessThan(0.02);
+      expect(Math.abs(gamma.cv / cv - 1)).toBeLessThan(0.03);
+    }
+    const sigma = 0.5;
+    const logn = moments(() => sampleLognormal(uniform, 0, sigma));
+    expect(Math.abs(logn.mean / Math.exp(sigma ** 2 / 2) - 1)).toBeLessThan(0.01);
+    expect(Math.abs(logn.cv / Math.sqrt(Math.exp(sigma ** 2) - 1) - 1)).toBeLessThan(0.03);
+  });
+});

@@ -1,0 +1,1 @@
+export { billedSeconds, replicaCostUsd } from './billing.js';

@@ -1,0 +1,16 @@
+export { Engine, type EventHandler, EventQueue, type RunOutcome } from './engine/index.js';
+export type { DistributionSummary, RequestCounts, TimeSeriesRow, VariantResult } from './metrics/index.js';
+export {
+  renderSummaryJson,
+  renderSummaryMarkdown,
+  renderTextTable,
+  renderTimeseriesCsv,
+  type RunSummary,
+  summarize,
+  type VariantSummary,
+  writeRunOutputs,
+} from './report/index.js';
+export { type RunOptions, type RunOutput, runLoadedScenario, runScenario, ScenarioError } from './run.js';
+export { loadScenarioFile, loadScenarioObject, loadScenarioText } from './scenario/index.js';
+export * from './scenario/types.js';
+export { simulate } from './sim/index.js';

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { createStreams } from '../../engine/index.js';
+import { createRouter, replicaPickers } from './index.js';
+import type { ReplicaLoadView } from './types.js';
+
+function loadOf(outstanding: number[], concurrency = outstanding.map(() => 1)): ReplicaLoadView {
+  return { outstanding: Int32Array.from(outstanding), concurrency: Int32Array.from(concurrency) };
+}
+
+const uniform = () => createStreams(5).stream('test');
+
+describe('replica pickers', () => {
+  it('round-robin cycles through its pool', () => {
+    const picker = replicaPickers['round-robin']({ load: loadOf([0, 0, 0, 0, 0]), pool: { first: 2, count: 3 }, uniform: uniform() });
+    expect(Array.from({ length: 7 }, () => picker.pick())).toEqual([2, 3, 4, 2, 3, 4, 2]);
+  });
+
+  it('least-outstanding compares load per unit of concurrency and breaks ties by lowest index', () => {
+    const load = loadOf([3, 2, 4, 2], [1, 1, 4, 1]);
+    const picker = replicaPickers['least-outstanding']({ load, pool: { first: 0, count: 4 }, uniform: uniform() });
+    expect(picker.pick()).toBe(2);
+    load.outstanding[2] = 8;
+    expect(picker.pick()).toBe(1);
+  });
+
+  it('random spreads evenly over its pool', () => {
+    const picker = replicaPickers.random({ load: loadOf([0, 0, 0, 0]), pool: { first: 0, count: 4 }, uniform: uniform() });
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 40_000; i++) counts[picker.pick()]++;
+    for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(400);
+  });
+
+  it('power-of-two never picks the single most loaded replica', () => {
+    const load = loadOf([1, 1, 9, 1]);
+    const picker = replicaPickers['power-of-two']({ load, pool: { first: 0, count: 4 }, uniform: uniform() });
+    for (let i = 0; i < 1000; i++) expect(picker.pick()).not.toBe(2);
+  });
+});
+
+describe('cross-fleet routing', () => {
+  const fleets = [
+    { name: 'a', pool: { first: 0, count: 2 } },
+    { name: 'b', pool: { first: 2, count: 2 } },
+  ];
+
+  it('weighted sends traffic to fleets in proportion to their weights', () => {
+    const router = createRouter(
+      { policy: 'weighted', weights: { a: 1, b: 3 }, within: 'round-robin' },
+      fleets,
+      loadOf([0, 0, 0, 0]),
+      createStreams(1),
+    );
+    let toB = 0;
+    for (let i = 0; i < 40_000; i++) if (router.pick() >= 2) toB++;
+    expect(Math.abs(toB / 40_000 - 0.75)).toBeLessThan(0.01);
+  });
+
+  it('spillover fills the first fleet before using the next, then the least loaded', () => {
+    const load = loadOf([0, 0, 0, 0]);
+    const router = createRouter(
+      { policy: 'spillover', order: ['a', 'b'], within: 'least-outstanding', maxQueuePerReplica: 0 },
+      fleets,
+      load,
+      createStreams(1),
+    );
+    const picks = [];
+    for (let i = 0; i < 5; i++) {
+      const r = router.pick();
+      picks.push(r);
+      load.outstanding[r]++;
+    }
+    expect(picks).toEqual([0, 1, 2, 3, 0]);
+  });
+
+  it('a replica policy over several fleets treats all replicas as one pool', () => {
+    const router = createRouter({ policy: 'round-robin' }, fleets, loadOf([0, 0, 0, 0]), createStreams(1));
+    expect(Array.from({ length: 5 }, () => router.pick())).toEqual([0, 1, 2, 3, 0]);
+  });
+});

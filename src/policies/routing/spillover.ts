@@ -1,0 +1,29 @@
+import type { ReplicaLoadView, ReplicaPicker } from './types.js';
+
+/**
+ * Sends each request to the first fleet, in preference order, whose chosen replica has room:
+ * fewer outstanding than its concurrency plus `maxQueuePerReplica`. When every fleet is full the
+ * request goes to the least loaded of the chosen replicas, where it waits or is dropped.
+ */
+export function spillover(
+  fleetPickers: readonly ReplicaPicker[],
+  load: ReplicaLoadView,
+  maxQueuePerReplica: number,
+): ReplicaPicker {
+  return {
+    pick() {
+      let fallback = -1;
+      for (const picker of fleetPickers) {
+        const replica = picker.pick();
+        if (load.outstanding[replica] < load.concurrency[replica] + maxQueuePerReplica) return replica;
+        if (
+          fallback < 0 ||
+          load.outstanding[replica] * load.concurrency[fallback] < load.outstanding[fallback] * load.concurrency[replica]
+        ) {
+          fallback = replica;
+        }
+      }
+      return fallback;
+    },
+  };
+}

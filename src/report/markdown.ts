@@ -1,0 +1,39 @@
+import type { RunSummary } from './summary.js';
+import { renderMarkdownTable } from './table.js';
+
+const fmt = (x: number | null, digits = 4) => (x === null ? '-' : x.toPrecision(digits));
+
+export function renderSummaryMarkdown(summary: RunSummary): string {
+  const parts = [
+    `# ${summary.scenario}`,
+    '',
+    `Seed ${summary.seed}. Every variant replays the same random streams (common random numbers), so differences between rows come from the configuration, not from noise.`,
+    '',
+    renderMarkdownTable(summary),
+    '',
+  ];
+  for (const v of summary.variants) {
+    const r = v.requests;
+    parts.push(
+      `## ${v.name}`,
+      '',
+      `- Requests: ${r.arrived} arrived, ${r.completed} completed, ${r.dropped} dropped (queue full), ${r.timed_out} timed out, ${r.in_flight_at_end} in flight at the end.`,
+      `- Simulated: arrivals until ${fmt(v.simulated_s.arrivals_end)} s, end ${fmt(v.simulated_s.end)} s, warmup ${fmt(v.simulated_s.warmup)} s excluded from metrics; ${v.events} events.`,
+      `- Throughput ${fmt(v.throughput_rps)} req/s; ${v.waited_fraction === null ? '-' : `${(v.waited_fraction * 100).toFixed(1)} %`} of completed requests waited in a queue.`,
+      `- Cost ${fmt(v.cost_usd.total, 6)} USD (${Object.entries(v.cost_usd.by_fleet)
+        .map(([fleet, cost]) => `${fleet} ${fmt(cost, 6)}`)
+        .join(', ')}); ${fmt(v.cost_per_1k_requests_usd)} USD per 1k requests; ${fmt(v.cost_per_1m_tokens_usd)} USD per 1M tokens.`,
+      '',
+      '| seconds | mean | p50 | p90 | p95 | p99 | p99.9 | max |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...(
+        [
+          ['latency', v.latency_s],
+          ['queue wait', v.queue_wait_s],
+        ] as const
+      ).map(([label, d]) => `| ${label} | ${[d.mean, d.p50, d.p90, d.p95, d.p99, d.p999, d.max].map((x) => fmt(x)).join(' | ')} |`),
+      '',
+    );
+  }
+  return parts.join('\n');
+}

@@ -1,0 +1,51 @@
+import type { RunSummary, VariantSummary } from './summary.js';
+
+interface Column {
+  title: string;
+  value: (v: VariantSummary) => string;
+}
+
+const seconds = (x: number | null) => (x === null ? '-' : x < 1 ? `${(x * 1000).toPrecision(3)} ms` : `${x.toPrecision(3)} s`);
+const usd = (x: number | null) => (x === null ? '-' : x >= 100 ? `$${x.toFixed(0)}` : `$${x.toPrecision(3)}`);
+const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+const COLUMNS: Column[] = [
+  { title: 'variant', value: (v) => v.name },
+  { title: 'completed', value: (v) => String(v.requests.completed) },
+  { title: 'dropped', value: (v) => String(v.requests.dropped + v.requests.timed_out) },
+  { title: 'p50', value: (v) => seconds(v.latency_s.p50) },
+  { title: 'p99', value: (v) => seconds(v.latency_s.p99) },
+  { title: 'wait p99', value: (v) => seconds(v.queue_wait_s.p99) },
+  { title: 'req/s', value: (v) => v.throughput_rps.toPrecision(4) },
+  {
+    title: 'utilization',
+    value: (v) =>
+      Object.keys(v.utilization)
+        .map((f) => percent(v.utilization[f]))
+        .join(' / '),
+  },
+  { title: 'cost', value: (v) => usd(v.cost_usd.total) },
+  { title: '$/1k req', value: (v) => usd(v.cost_per_1k_requests_usd) },
+];
+
+/** The per-variant table as rows of cells, header first. */
+function cells(summary: RunSummary): string[][] {
+  return [COLUMNS.map((c) => c.title), ...summary.variants.map((v) => COLUMNS.map((c) => c.value(v)))];
+}
+
+/** A fixed-width table for the terminal. */
+export function renderTextTable(summary: RunSummary): string {
+  const rows = cells(summary);
+  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (row: string[]) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  return `${[line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n')}\n`;
+}
+
+export function renderMarkdownTable(summary: RunSummary): string {
+  const rows = cells(summary);
+  const line = (row: string[]) => `| ${row.join(' | ')} |`;
+  return [line(rows[0]), `|${COLUMNS.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.slice(1).map(line)].join(
+    '\n',
+  );
+}

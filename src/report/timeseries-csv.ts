@@ -1,0 +1,39 @@
+import type { VariantResult } from '../metrics/index.js';
+
+const FIXED = [
+  'time_s',
+  'arrivals',
+  'completed',
+  'dropped',
+  'timed_out',
+  'queue_length',
+  'busy_slots',
+  'utilization',
+  'replicas',
+  'cost_usd_per_hour',
+] as const;
+
+/** All variants in one long table, one row per (variant, interval), with a busy-slots column per fleet. */
+export function renderTimeseriesCsv(results: readonly VariantResult[]): string {
+  const fleets = [...new Set(results.flatMap((r) => r.timeseries.flatMap((row) => Object.keys(row.busy_slots_by_fleet))))];
+  const lines = [['variant', ...FIXED, ...fleets.map((f) => `busy_slots.${f}`)].join(',')];
+  for (const result of results) {
+    for (const row of result.timeseries) {
+      const values = [
+        csvField(result.name),
+        ...FIXED.map((c) => formatNumber(row[c])),
+        ...fleets.map((f) => formatNumber(row.busy_slots_by_fleet[f] ?? 0)),
+      ];
+      lines.push(values.join(','));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function formatNumber(x: number): string {
+  return Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(8)));
+}
+
+function csvField(text: string): string {
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}

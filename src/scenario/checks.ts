@@ -1,0 +1,206 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { resolveInstance } from '../hardware/index.js';
+import { suggest } from './diagnostics.js';
+import { compileExpression } from './expression.js';
+import { formatPath, type PathSegment } from './locate.js';
+import { RATE_VARIABLES, SERVICE_TIME_VARIABLES, serviceTimeFromString } from './schema.js';
+import type { Diagnostic } from './types.js';
+import { formatDuration, parseDuration } from './units.js';
+
+/**
+ * Checks that span keys, files or the catalog. They read the raw merged object (not zod's output)
+ * so they run even when the schema found errors elsewhere: the user gets every mistake at once.
+ * Each looks only at values of the right type and leaves wrong types to the schema.
+ */
+
+export interface Finding {
+  code: Diagnostic['code'];
+  path: PathSegment[];
+  /** Set when the finding is about a mapping key rather than its value (point at the key). */
+  key?: string;
+  message: string;
+}
+
+type Raw = Record<string, unknown>;
+
+function asObject(value: unknown): Raw | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Raw) : undefined;
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+export interface Expression {
+  path: PathSegment[];
+  source: string;
+  variables: readonly string[];
+}
+
+/** The expression strings of a scenario: mathjs is loaded only when this is not empty. */
+export function findExpressions(raw: unknown): Expression[] {
+  const root = asObject(raw);
+  const found: Expression[] = [];
+  asArray(root?.fleets).forEach((fleet, i) => {
+    const serviceTime = asObject(fleet)?.service_time;
+    if (typeof serviceTime === 'string' && serviceTime.trim() !== '') {
+      if (serviceTimeFromString(serviceTime).kind === 'expression') {
+        found.push({
+          path: ['fleets', i, 'service_time'],
+          source: serviceTime,
+          variables: SERVICE_TIME_VARIABLES,
+        });
+      }
+    }
+  });
+  const rate = asObject(asObject(asObject(asObject(root?.workload)?.arrivals)?.poisson))?.rate;
+  if (typeof rate === 'string' && rate.trim() !== '') {
+    found.push({
+      path: ['workload', 'arrivals', 'poisson', 'rate'],
+      source: rate,
+      variables: RATE_VARIABLES,
+    });
+  }
+  return found;
+}
+
+const ATTRIBUTES = ['input_tokens', 'output_tokens', 'request_bytes', 'response_bytes'] as const;
+
+/** Paths (in the YAML) of every file a scenario reads. */
+function filePaths(root: Raw): { path: PathSegment[]; value: string }[] {
+  const files: { path: PathSegment[]; value: string }[] = [];
+  const empirical = (distribution: unknown, path: PathSegment[]) => {
+    const file = asObject(asObject(distribution)?.empirical)?.path;
+    if (typeof file === 'string' && file !== '')
+      files.push({ path: [...path, 'empirical', 'path'], value: file });
+  };
+  const workload = asObject(root.workload);
+  const trace = asObject(asObject(workload?.arrivals)?.trace)?.path;
+  if (typeof trace === 'string' && trace !== '') {
+    files.push({ path: ['workload', 'arrivals', 'trace', 'path'], value: trace });
+  }
+  for (const attribute of ATTRIBUTES) empirical(workload?.[attribute], ['workload', attribute]);
+  asArray(root.fleets).forEach((fleet, i) => {
+    empirical(asObject(fleet)?.service_time, ['fleets', i, 'service_time']);
+  });
+  return files;
+}
+
+function fleetNames(root: Raw): string[] {
+  return asArray(root.fleets)
+    .map((fleet) => asObject(fleet)?.name)
+    .filter((name): name is string => typeof name === 'string');
+}
+
+function checkFleets(root: Raw, findings: Finding[]): void {
+  const firstIndex = new Map<string, number>();
+  asArray(root.fleets).forEach((value, i) => {
+    const fleet = asObject(value);
+    if (typeof fleet?.name === 'string') {
+      const first = firstIndex.get(fleet.name);
+      if (first === undefined) firstIndex.set(fleet.name, i);
+      else {
+        findings.push({
+          code: 'INVALID_VALUE',
+          path: ['fleets', i, 'name'],
+          message: `duplicate fleet name "${fleet.name}" (also ${formatPath(['fleets', first])})`,
+        });
+      }
+    }
+    if (typeof fleet?.instance === 'string' && fleet.instance !== '') {
+      const region = typeof fleet.region === 'string' ? fleet.region : undefined;
+      const resolved = resolveInstance(fleet.instance, region === undefined ? {} : { region });
+      if (!resolved.ok) {
+        findings.push({
+          code: 'UNKNOWN_REFERENCE',
+          path: ['fleets', i, 'instance'],
+          message: resolved.message,
+        });
+      }
+    }
+  });
+}
+
+function checkRouting(root: Raw, findings: Finding[]): void {
+  const routing = asObject(root.routing);
+  const names = fleetNames(root);
+  const unknown = (name: string) => `unknown fleet "${name}"${suggest(name, names)}`;
+  const weights = asObject(routing?.weights);
+  if (routing?.policy === 'weighted' && weights) {
+    for (const name of Object.keys(weights)) {
+      if (!names.includes(name)) {
+        findings.push({
+          code: 'UNKNOWN_REFERENCE',
+          path: ['routing', 'weights'],
+          key: name,
+          message: unknown(name),
+        });
+      }
+    }
+  }
+  if (routing?.policy === 'spillover') {
+    asArray(routing.order).forEach((name, i) => {
+      if (typeof name === 'string' && !names.includes(name)) {
+        findings.push({ code: 'UNKNOWN_REFERENCE', path: ['routing', 'order', i], message: unknown(name) });
+      }
+    });
+  }
+}
+
+function checkTimes(root: Raw, findings: Finding[]): void {
+  const arrivals = asObject(asObject(root.workload)?.arrivals);
+  const isTrace = arrivals !== undefined && arrivals.trace !== undefined;
+  if (arrivals !== undefined && !isTrace && (root.duration === undefined || root.duration === null)) {
+    findings.push({
+      code: 'INVALID_VALUE',
+      path: ['duration'],
+      message: 'required unless arrivals is a trace',
+    });
+  }
+  const duration = parseDuration(root.duration);
+  const warmup = parseDuration(root.warmup);
+  if (duration.ok && warmup.ok && duration.value > 0 && warmup.value >= duration.value) {
+    findings.push({
+      code: 'INVALID_VALUE',
+      path: ['warmup'],
+      message: `expected less than duration (${formatDuration(duration.value)}); got ${formatDuration(warmup.value)}`,
+    });
+  }
+}
+
+function checkVariants(root: Raw, findings: Finding[]): void {
+  const seen = new Set<string>(['baseline']);
+  asArray(root.variants).forEach((variant, i) => {
+    const name = asObject(variant)?.name;
+    if (typeof name !== 'string') return;
+    if (seen.has(name)) {
+      const why = name === 'baseline' ? 'is the scenario as written' : 'is taken by another variant';
+      findings.push({ code: 'INVALID_VALUE', path: ['variants', i, 'name'], message: `"${name}" ${why}` });
+    }
+    seen.add(name);
+  });
+}
+
+/** Expressions must already be loadable: call `loadMath()` first when `findExpressions` found any. */
+export function checkScenario(raw: unknown, baseDir: string): Finding[] {
+  const root = asObject(raw);
+  if (!root) return [];
+  const findings: Finding[] = [];
+  checkFleets(root, findings);
+  checkRouting(root, findings);
+  checkTimes(root, findings);
+  checkVariants(root, findings);
+  for (const file of filePaths(root)) {
+    const absolute = resolve(baseDir, file.value);
+    if (!existsSync(absolute)) {
+      findings.push({ code: 'MISSING_FILE', path: file.path, message: `file not found: ${absolute}` });
+    }
+  }
+  for (const expression of findExpressions(raw)) {
+    const compiled = compileExpression(expression.source, expression.variables);
+    if (!compiled.ok)
+      findings.push({ code: 'BAD_EXPRESSION', path: expression.path, message: compiled.message });
+  }
+  return findings;
+}

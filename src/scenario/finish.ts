@@ -1,0 +1,110 @@
+import { resolve } from 'node:path';
+import { resolveInstance } from '../hardware/index.js';
+import type { FleetSpec, RoutingSpec, ScenarioSpec } from './schema.js';
+import {
+  type BillingConfig,
+  type Distribution,
+  type Fleet,
+  InvariantError,
+  type Routing,
+  type Scenario,
+  type ServiceTime,
+  type Workload,
+} from './types.js';
+
+/** AWS EC2 and GCP Compute bill per second with a 60 s minimum for most Linux instances (DOMAIN.md). */
+const DEFAULT_BILLING: BillingConfig = { increment: 1, minimum: 60 };
+
+export interface FinishContext {
+  /** Scenario name when the YAML has none: the file name without its extension. */
+  defaultName: string;
+  /** Folder that relative paths in the scenario are resolved against. */
+  baseDir: string;
+}
+
+function withAbsolutePath<T extends Distribution | ServiceTime>(distribution: T, baseDir: string): T {
+  return distribution.kind === 'empirical'
+    ? { ...distribution, path: resolve(baseDir, distribution.path) }
+    : distribution;
+}
+
+function finishWorkload(workload: Workload, baseDir: string): Workload {
+  const attributes: Workload['attributes'] = {};
+  for (const [attribute, distribution] of Object.entries(workload.attributes)) {
+    attributes[attribute as keyof Workload['attributes']] = withAbsolutePath(distribution, baseDir);
+  }
+  const { arrivals } = workload;
+  return {
+    arrivals:
+      arrivals.kind === 'trace'
+        ? { kind: 'trace', trace: { ...arrivals.trace, path: resolve(baseDir, arrivals.trace.path) } }
+        : arrivals,
+    attributes,
+  };
+}
+
+function finishFleet(fleet: FleetSpec, baseDir: string): Fleet {
+  let priceUsdPerHour = fleet.price_per_hour;
+  let billing = DEFAULT_BILLING;
+  if (fleet.instance !== undefined) {
+    const resolved = resolveInstance(
+      fleet.instance,
+      fleet.region === undefined ? {} : { region: fleet.region },
+    );
+    // checks.ts reported an unknown instance already, so a scenario that got here resolves.
+    if (!resolved.ok)
+      throw new InvariantError(`instance ${fleet.instance} passed validation: ${resolved.message}`);
+    priceUsdPerHour = resolved.priceUsdPerHour;
+    billing = resolved.billing;
+  }
+  if (priceUsdPerHour === undefined)
+    throw new InvariantError(`fleet ${fleet.name} has no price after validation`);
+  return {
+    name: fleet.name,
+    replicas: fleet.replicas,
+    concurrency: fleet.concurrency,
+    priceUsdPerHour,
+    instance: fleet.instance ?? null,
+    serviceTime: withAbsolutePath(fleet.service_time, baseDir),
+    queue: fleet.queue,
+    billing: {
+      increment: fleet.billing?.increment ?? billing.increment,
+      minimum: fleet.billing?.minimum ?? billing.minimum,
+    },
+  };
+}
+
+function finishRouting(routing: RoutingSpec, fleets: readonly Fleet[]): Routing {
+  switch (routing.policy) {
+    case 'weighted':
+      return { policy: 'weighted', weights: routing.weights, within: routing.within };
+    case 'spillover':
+      return {
+        policy: 'spillover',
+        order: routing.order ?? fleets.map((fleet) => fleet.name),
+        within: routing.within,
+        maxQueuePerReplica: routing.max_queue_per_replica,
+      };
+    default:
+      return { policy: routing.policy };
+  }
+}
+
+/**
+ * The schema output -> `Scenario`: the defaults that need more than the YAML (file name, instance
+ * catalog, fleet order) and absolute paths. Only called on a scenario without diagnostics.
+ */
+export function finishScenario(spec: ScenarioSpec, context: FinishContext): Scenario {
+  const fleets = spec.fleets.map((fleet) => finishFleet(fleet, context.baseDir));
+  return {
+    name: spec.name ?? context.defaultName,
+    seed: spec.seed,
+    duration: spec.duration ?? null,
+    warmup: spec.warmup,
+    maxDrain: spec.max_drain ?? Number.POSITIVE_INFINITY,
+    workload: finishWorkload(spec.workload, context.baseDir),
+    fleets,
+    routing: finishRouting(spec.routing, fleets),
+    metrics: spec.metrics,
+  };
+}

@@ -1,0 +1,11 @@
+export { scenarioJsonSchema } from './json-schema.js';
+export {
+  type LoadOptions,
+  loadScenarioFile,
+  loadScenarioObject,
+  loadScenarioText,
+  type ObjectLoadOptions,
+} from './load.js';
+export { renderScenarioReference } from './reference.js';
+export * from './types.js';
+export { formatDuration, formatSize, parseDuration, parseSize } from './units.js';

@@ -1,0 +1,87 @@
+import * as z from 'zod';
+import { scenarioSchema } from './schema.js';
+
+/** A JSON Schema node, as far as this folder reads one. */
+export interface JsonSchema {
+  $ref?: string;
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  default?: unknown;
+  examples?: unknown[];
+  enum?: unknown[];
+  const?: unknown;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean | JsonSchema;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  definitions?: Record<string, JsonSchema>;
+  [keyword: string]: unknown;
+}
+
+let cached: JsonSchema | undefined;
+
+/**
+ * The scenario YAML as a draft-7 JSON Schema, for editors (`# yaml-language-server: $schema=...`).
+ * `io: 'input'` describes what users write: keys with defaults are optional and durations are
+ * strings or numbers, not the seconds the transforms produce.
+ */
+export function scenarioJsonSchema(): JsonSchema {
+  cached ??= z.toJSONSchema(scenarioSchema, { target: 'draft-7', io: 'input' }) as JsonSchema;
+  return structuredClone(cached);
+}
+
+const REF_PREFIX = '#/definitions/';
+
+/**
+ * The concrete alternatives of `schema`: `$ref`s followed and `allOf`/`anyOf`/`oneOf` flattened,
+ * so a caller sees only nodes with their own `type`, `properties` or `items`.
+ */
+export function alternatives(root: JsonSchema, schema: JsonSchema): JsonSchema[] {
+  const found: JsonSchema[] = [];
+  if (schema.$ref?.startsWith(REF_PREFIX)) {
+    const target = root.definitions?.[schema.$ref.slice(REF_PREFIX.length)];
+    if (target) found.push(...alternatives(root, target));
+  }
+  for (const member of [...(schema.allOf ?? []), ...(schema.anyOf ?? []), ...(schema.oneOf ?? [])]) {
+    found.push(...alternatives(root, member));
+  }
+  if (schema.type !== undefined || schema.properties || schema.items || isOpen(schema)) found.push(schema);
+  return found;
+}
+
+/** `{}` (e.g. a variant's `set` values) accepts anything, including any key below it. */
+function isOpen(schema: JsonSchema): boolean {
+  return Object.keys(schema).every((keyword) => keyword === 'description' || keyword === 'title');
+}
+
+/** The schemas that may hold the value under `segment` of a value matching one of `schemas`. */
+export function childSchemas(
+  root: JsonSchema,
+  schemas: readonly JsonSchema[],
+  segment: string | number,
+): JsonSchema[] {
+  const children: JsonSchema[] = [];
+  for (const schema of schemas.flatMap((s) => alternatives(root, s))) {
+    if (isOpen(schema)) children.push(schema);
+    else if (typeof segment === 'number' && schema.items) children.push(schema.items);
+    else if (schema.properties && Object.hasOwn(schema.properties, segment))
+      children.push(schema.properties[segment]);
+    else if (typeof schema.additionalProperties === 'object') children.push(schema.additionalProperties);
+  }
+  return children;
+}
+
+/** Keys the mapping at the end of `path` may have (all forms of a union together). */
+export function allowedKeys(root: JsonSchema, path: readonly (string | number)[]): string[] {
+  let schemas: JsonSchema[] = [root];
+  for (const segment of path) schemas = childSchemas(root, schemas, segment);
+  const keys = new Set<string>();
+  for (const schema of schemas.flatMap((s) => alternatives(root, s))) {
+    for (const key of Object.keys(schema.properties ?? {})) keys.add(key);
+  }
+  return [...keys];
+}

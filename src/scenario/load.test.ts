@@ -1,0 +1,348 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  formatDiagnostic,
+  loadScenarioFile,
+  loadScenarioObject,
+  loadScenarioText,
+  type Scenario,
+} from './index.js';
+
+// The catalog belongs to src/hardware; these tests pin the loader's side of the contract only.
+vi.mock('../hardware/index.js', () => ({
+  resolveInstance: (key: string) =>
+    key === 'aws/g5.xlarge'
+      ? { ok: true, priceUsdPerHour: 1.006, billing: { increment: 1, minimum: 60 } }
+      : { ok: false, message: `unknown instance "${key}"; closest: aws/g5.xlarge` },
+}));
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/scenarios/', import.meta.url));
+const FILE = join(FIXTURES, 's.yaml');
+
+const VALID = `duration: 1h
+workload:
+  arrivals:
+    poisson: { rate: 40 }
+fleets:
+  - name: gpu
+    replicas: 4
+    price_per_hour: 1.2
+    service_time: 100ms
+`;
+
+/** Diagnostics as the CLI prints them, with the fixture folder cut off so expectations stay short. */
+async function errors(text: string, set?: string[]): Promise<string[]> {
+  const result = await loadScenarioText(text, FILE, { set });
+  if (result.ok) throw new Error('expected diagnostics, the scenario loaded');
+  return result.errors.map((d) => formatDiagnostic(d).replaceAll(FIXTURES, ''));
+}
+
+async function baseline(text: string, set?: string[]): Promise<Scenario> {
+  const result = await loadScenarioText(text, FILE, { set });
+  if (!result.ok) throw new Error(result.errors.map(formatDiagnostic).join('\n'));
+  return result.value.variants[0].scenario;
+}
+
+describe('loading the full example', () => {
+  const gpu = {
+    name: 'gpu',
+    replicas: 4,
+    concurrency: 8,
+    priceUsdPerHour: 1.006,
+    instance: 'aws/g5.xlarge',
+    serviceTime: { kind: 'expression', source: '20ms + 0.05ms * input_tokens' },
+    queue: { capacity: 100, timeout: 30 },
+    billing: { increment: 1, minimum: 60 },
+  } as const;
+  const cpu = {
+    name: 'cpu',
+    replicas: 2,
+    concurrency: 1,
+    priceUsdPerHour: 0.4,
+    instance: null,
+    serviceTime: { kind: 'gamma', shape: 4, scale: 0.0625 },
+    queue: { capacity: Number.POSITIVE_INFINITY, timeout: null },
+    billing: { increment: 60, minimum: 3600 },
+  } as const;
+  const responseSigma2 = Math.log(1 + 0.5 ** 2);
+  const expected: Scenario = {
+    name: 'chat-demo',
+    seed: 7,
+    duration: 7200,
+    warmup: 600,
+    maxDrain: 3600,
+    workload: {
+      arrivals: { kind: 'poisson', rate: { kind: 'constant', value: 40 } },
+      attributes: {
+        input_tokens: { kind: 'lognormal', mu: Math.log(1000), sigma: 0.9 },
+        output_tokens: { kind: 'constant', value: 200 },
+        request_bytes: { kind: 'constant', value: 4000 },
+        response_bytes: {
+          kind: 'lognormal',
+          mu: Math.log(2048) - responseSigma2 / 2,
+          sigma: Math.sqrt(responseSigma2),
+        },
+      },
+    },
+    fleets: [gpu, cpu],
+    routing: { policy: 'spillover', order: ['gpu', 'cpu'], within: 'power-of-two', maxQueuePerReplica: 0 },
+    metrics: { interval: 60 },
+  };
+
+  it('resolves units, defaults, the instance price and every variant', async () => {
+    const result = await loadScenarioFile(join(FIXTURES, 'full.yaml'));
+    if (!result.ok) throw new Error(result.errors.map(formatDiagnostic).join('\n'));
+    const loaded = result.value;
+    expect(loaded.file).toBe(join(FIXTURES, 'full.yaml'));
+    expect([loaded.name, loaded.seed]).toEqual(['chat-demo', 7]);
+    expect(loaded.variants.map((variant) => variant.name)).toEqual([
+      'baseline',
+      'six-replicas',
+      'measured-cpu',
+    ]);
+    expect(loaded.variants[0].scenario).toEqual(expected);
+    expect(loaded.variants[1].scenario).toEqual({ ...expected, fleets: [{ ...gpu, replicas: 6 }, cpu] });
+    expect(loaded.variants[2].scenario).toEqual({
+      ...expected,
+      fleets: [
+        gpu,
+        {
+          ...cpu,
+          serviceTime: { kind: 'empirical', path: join(FIXTURES, 'service-times.csv'), column: 'seconds' },
+        },
+      ],
+      routing: { policy: 'weighted', weights: { gpu: 3, cpu: 1 }, within: 'least-outstanding' },
+    });
+  });
+});
+
+describe('defaults', () => {
+  it('fill every optional key of a minimal scenario', async () => {
+    expect(await baseline(VALID)).toEqual({
+      name: 's',
+      seed: 1,
+      duration: 3600,
+      warmup: 0,
+      maxDrain: Number.POSITIVE_INFINITY,
+      workload: { arrivals: { kind: 'poisson', rate: { kind: 'constant', value: 40 } }, attributes: {} },
+      fleets: [
+        {
+          name: 'gpu',
+          replicas: 4,
+          concurrency: 1,
+          priceUsdPerHour: 1.2,
+          instance: null,
+          serviceTime: { kind: 'constant', value: 0.1 },
+          queue: { capacity: Number.POSITIVE_INFINITY, timeout: null },
+          billing: { increment: 1, minimum: 60 },
+        },
+      ],
+      routing: { policy: 'least-outstanding' },
+      metrics: { interval: null },
+    } satisfies Scenario);
+  });
+
+  it('trace presets fill the columns and user keys override them', async () => {
+    const scenario = await baseline(`workload:
+  arrivals:
+    trace: { path: traces/vidur-small.csv, format: vidur, speed: 2, time_unit: ms, columns: { output_tokens: gen } }
+fleets:
+  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 100ms }
+`);
+    expect(scenario.duration).toBeNull();
+    expect(scenario.workload.arrivals).toEqual({
+      kind: 'trace',
+      trace: {
+        path: join(FIXTURES, 'traces/vidur-small.csv'),
+        format: 'vidur',
+        timeColumn: 'arrived_at',
+        timeUnit: 'ms',
+        columns: { input_tokens: 'num_prefill_tokens', output_tokens: 'gen' },
+        speed: 2,
+        limit: null,
+        duration: null,
+      },
+    });
+  });
+
+  it('converts distribution forms with the formulas of types.ts', async () => {
+    const scenario = await baseline(
+      VALID.replace(
+        '100ms',
+        '{ lognormal: { mean: 200ms, cv: 1 } }\n  - name: cpu\n    replicas: 1\n    price_per_hour: 1\n    service_time: { uniform: { min: 1s, max: 2m } }',
+      ),
+    );
+    expect(scenario.fleets.map((fleet) => fleet.serviceTime)).toEqual([
+      { kind: 'lognormal', mu: Math.log(0.2) - Math.log(2) / 2, sigma: Math.sqrt(Math.log(2)) },
+      { kind: 'uniform', min: 1, max: 120 },
+    ]);
+  });
+});
+
+describe('diagnostics', () => {
+  it('reports YAML syntax errors with their position', async () => {
+    expect(await errors('duration: 1h\nfleets: [\n  - a\n')).toEqual([
+      's.yaml:3:3: block collections are not allowed within flow collections',
+      's.yaml:4:1: flow sequence in block collection must be sufficiently indented and end with a ]',
+    ]);
+  });
+
+  it('points at an unknown key and suggests the closest allowed one', async () => {
+    expect(await errors(VALID.replace('replicas: 4', 'replicaz: 4'))).toEqual([
+      's.yaml:6:5: fleets[0].replicas: missing required key',
+      's.yaml:7:5: fleets[0].replicaz: unknown key; did you mean "replicas"?',
+    ]);
+  });
+
+  it('lists the allowed keys when no key is close', async () => {
+    expect(await errors(`${VALID}colour: blue\n`)).toEqual([
+      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, fleets, routing, metrics, variants',
+    ]);
+  });
+
+  it('explains a bad unit', async () => {
+    expect(await errors(VALID.replace('1h', '5 parsecs'))).toEqual([
+      's.yaml:1:11: duration: expected a duration like 250ms, 30s, 5m, 2h, 1d; got "5 parsecs"',
+    ]);
+  });
+
+  it('rejects negative replicas', async () => {
+    expect(await errors(VALID.replace('replicas: 4', 'replicas: -1'))).toEqual([
+      's.yaml:7:15: fleets[0].replicas: expected a positive integer',
+    ]);
+  });
+
+  it('names the resolved path of a missing trace file at the path value', async () => {
+    const text = `workload:\n  arrivals:\n    trace: { path: traces/nope.csv, format: azure-llm }\nfleets:\n  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 1s }\n`;
+    expect(await errors(text)).toEqual([
+      `s.yaml:3:20: workload.arrivals.trace.path: file not found: ${FIXTURES}traces/nope.csv`.replaceAll(
+        FIXTURES,
+        '',
+      ),
+    ]);
+  });
+
+  it('requires time_column for a csv trace without preset', async () => {
+    const text = `workload:\n  arrivals:\n    trace: { path: traces/vidur-small.csv }\nfleets:\n  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 1s }\n`;
+    expect(await errors(text)).toEqual([
+      's.yaml:3:12: workload.arrivals.trace.time_column: required for format csv (only azure-llm, vidur and mooncake have presets)',
+    ]);
+  });
+
+  it('reports fleets in routing that do not exist', async () => {
+    expect(await errors(`${VALID}routing: { policy: weighted, weights: { gpu: 1, gpux: 2 } }\n`)).toEqual([
+      's.yaml:10:49: routing.weights.gpux: unknown fleet "gpux"; did you mean "gpu"?',
+    ]);
+    expect(await errors(`${VALID}routing: { policy: spillover, order: [gpu, cpu] }\n`)).toEqual([
+      's.yaml:10:44: routing.order[1]: unknown fleet "cpu"; did you mean "gpu"?',
+    ]);
+  });
+
+  it('reports a variant path missing from the schema at its key', async () => {
+    const text = `${VALID}variants:\n  - name: more\n    set:\n      fleets.0.replicaz: 6\n`;
+    expect(await errors(text)).toEqual([
+      's.yaml:13:7: variants[0].set["fleets.0.replicaz"]: unknown key "replicaz" in fleets[0]; did you mean "replicas"?',
+    ]);
+  });
+
+  it('reports a bad value set by a variant at that value, naming the variant', async () => {
+    const text = `${VALID}variants:\n  - name: none\n    set: { fleets.0.replicas: 0, fleets.3.replicas: 1 }\n`;
+    expect(await errors(text)).toEqual([
+      's.yaml:12:31: fleets[0].replicas: expected a positive integer (variant "none")',
+      's.yaml:12:34: variants[0].set["fleets.3.replicas"]: fleets has 1 item(s); index 3 is out of range',
+    ]);
+  });
+
+  it('reports bad --set arguments by ordinal and column', async () => {
+    expect(
+      await errors(VALID, ['fleets.0.replicas=-2', 'fleets.0.replicaz=2', 'seed', 'routing=[x']),
+    ).toEqual([
+      '--set:1:19: fleets[0].replicas: expected a positive integer',
+      '--set:2:1: fleets.0.replicaz: unknown key "replicaz" in fleets[0]; did you mean "replicas"?',
+      '--set:3:1: expected path=value (e.g. fleets.0.replicas=6); got "seed"',
+      '--set:4:11: cannot parse the value: flow sequence must end with a ]',
+    ]);
+  });
+
+  it('applies --set before variants', async () => {
+    const text = `${VALID}variants:\n  - { name: slow, set: { fleets.0.service_time: 1s } }\n`;
+    const result = await loadScenarioText(text, FILE, {
+      set: ['fleets.0.replicas=9', 'fleets.0.service_time=2s'],
+    });
+    if (!result.ok) throw new Error(result.errors.map(formatDiagnostic).join('\n'));
+    const fleets = result.value.variants.map(({ scenario }) => scenario.fleets[0]);
+    expect(fleets.map((fleet) => [fleet.replicas, fleet.serviceTime])).toEqual([
+      [9, { kind: 'constant', value: 2 }],
+      [9, { kind: 'constant', value: 1 }],
+    ]);
+  });
+
+  it('reports an expression error at the expression', async () => {
+    expect(await errors(VALID.replace('100ms', '20ms + 0.05ms * input_tokenz'))).toEqual([
+      's.yaml:9:19: fleets[0].service_time: in "20ms + 0.05ms * input_tokenz": unknown name "input_tokenz" (did you mean input_tokens, output_tokens?); known: input_tokens, output_tokens, request_bytes, response_bytes, pi, e, us, ms, s, sec, min, m, h, hr, d, day',
+    ]);
+  });
+
+  it('checks cross-key rules and collects every error sorted by position', async () => {
+    const text = `duration: 5m
+warmup: 10m
+workload:
+  arrivals: { poisson: { rate: 40 }, constant: { rate: 1 } }
+fleets:
+  - { name: gpu, replicas: 1, instance: aws/p9.huge, service_time: 1s }
+  - { name: gpu, replicas: 1, price_per_hour: 1, instance: aws/g5.xlarge, service_time: 1s }
+`;
+    expect(await errors(text)).toEqual([
+      's.yaml:2:9: warmup: expected less than duration (5m); got 10m',
+      's.yaml:4:13: workload.arrivals: expected only one of poisson, constant',
+      's.yaml:6:41: fleets[0].instance: unknown instance "aws/p9.huge"; closest: aws/g5.xlarge',
+      's.yaml:7:5: fleets[1]: expected exactly one of price_per_hour or instance',
+      's.yaml:7:13: fleets[1].name: duplicate fleet name "gpu" (also fleets[0])',
+    ]);
+  });
+
+  it('requires a duration unless arrivals are a trace', async () => {
+    expect(await errors(VALID.replace('duration: 1h\n', ''))).toEqual([
+      's.yaml:1:1: duration: required unless arrivals is a trace',
+    ]);
+  });
+
+  it('reports a missing scenario file as a diagnostic', async () => {
+    const result = await loadScenarioFile(join(FIXTURES, 'absent.yaml'));
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([
+      `${join(FIXTURES, 'absent.yaml')}:1:1: file not found: ${join(FIXTURES, 'absent.yaml')}`,
+    ]);
+  });
+});
+
+describe('loadScenarioObject', () => {
+  const object = {
+    duration: 60,
+    workload: {
+      arrivals: { constant: { rate: 2 } },
+      input_tokens: { empirical: { path: 'x.csv', column: 'n' } },
+    },
+    fleets: [{ name: 'gpu', replicas: 1, price_per_hour: 1, service_time: 0.1 }],
+  };
+
+  it('resolves relative paths against baseDir', async () => {
+    const result = await loadScenarioObject(
+      { ...object, workload: { ...object.workload, input_tokens: 5 } },
+      { baseDir: FIXTURES },
+    );
+    expect(result.ok && result.value.variants[0].scenario.name).toBe('scenario');
+  });
+
+  it('locates errors at <scenario>:1:1 with the path in the message', async () => {
+    const result = await loadScenarioObject(
+      { ...object, seed: -1 },
+      { baseDir: FIXTURES, set: ['fleets.0.replicas=0'] },
+    );
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([
+      '--set:1:19: fleets[0].replicas: expected a positive integer',
+      '<scenario>:1:1: seed: expected a non-negative integer',
+      `<scenario>:1:1: workload.input_tokens.empirical.path: file not found: ${join(FIXTURES, 'x.csv')}`,
+    ]);
+  });
+});

@@ -1,0 +1,229 @@
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
+import { checkScenario, findExpressions } from './checks.js';
+import { diagnostic, issueDiagnostics, sortDiagnostics, yamlDiagnostic } from './diagnostics.js';
+import { loadMath } from './expression.js';
+import { finishScenario } from './finish.js';
+import { scenarioJsonSchema } from './json-schema.js';
+import { fileTree, formatPath, type Position, SourceMap, type SourceTree } from './locate.js';
+import {
+  applyOverride,
+  checkOverridePath,
+  type Override,
+  parseSetArgument,
+  variantOverrides,
+} from './overrides.js';
+import { scenarioSchema } from './schema.js';
+import type { Diagnostic, LoadedScenario, Result, Scenario, Variant } from './types.js';
+
+export interface LoadOptions {
+  /** `path=value` overrides (`fleetsim run --set`), applied to the baseline before any variant's `set`. */
+  set?: string[];
+}
+
+export interface ObjectLoadOptions extends LoadOptions {
+  /** Folder relative paths are resolved against. Default: the working directory. */
+  baseDir?: string;
+}
+
+/** Diagnostics of a scenario given as an object point here; their messages carry the path. */
+export const OBJECT_FILE = '<scenario>';
+
+interface Input {
+  raw: unknown;
+  tree: SourceTree;
+  file: string;
+  baseDir: string;
+  defaultName: string;
+  set: readonly string[];
+}
+
+type Raw = Record<string, unknown>;
+
+function asObject(value: unknown): Raw | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Raw) : undefined;
+}
+
+/** A candidate scenario: the merged plain object and where each of its values was written. */
+interface Candidate {
+  name: string;
+  raw: unknown;
+  sources: SourceMap;
+}
+
+function apply(
+  candidate: Candidate,
+  override: Override,
+  code: Diagnostic['code'],
+  label: string,
+  errors: Diagnostic[],
+): Candidate {
+  const fail = (at: Position, message: string) =>
+    errors.push({ code, message: `${label}: ${message}`, ...at });
+  const pathError = checkOverridePath(scenarioJsonSchema(), override.path);
+  if (pathError !== null) {
+    fail(override.keyPosition, pathError);
+    return candidate;
+  }
+  const raw = structuredClone(candidate.raw) as Raw;
+  const applyError = applyOverride(raw, override.path, structuredClone(override.value));
+  if (applyError !== null) {
+    fail(override.keyPosition, applyError);
+    return candidate;
+  }
+  return {
+    ...candidate,
+    raw,
+    sources: candidate.sources.with(override.path, override.tree, override.keyPosition),
+  };
+}
+
+function variantCandidates(baseline: Candidate, input: Input, errors: Diagnostic[]): Candidate[] {
+  const variants = asObject(input.raw)?.variants;
+  if (!Array.isArray(variants)) return [];
+  const candidates: Candidate[] = [];
+  variants.forEach((entry, i) => {
+    const variant = asObject(entry);
+    const set = asObject(variant?.set);
+    // A malformed entry is reported by the schema on the baseline.
+    if (typeof variant?.name !== 'string' || !set) return;
+    const setNode = (input.tree.document?.getIn(['variants', i, 'set'], true) as Node | undefined) ?? null;
+    let candidate: Candidate = { ...baseline, name: variant.name };
+    for (const { key, keyPosition, override } of variantOverrides(
+      set,
+      isMap(setNode) ? setNode : null,
+      input.tree,
+    )) {
+      const label = `${formatPath(['variants', i, 'set'])}["${key}"]`;
+      if (override === null) {
+        errors.push({
+          code: 'UNKNOWN_KEY',
+          message: `${label}: expected a dotted path like fleets.0.replicas`,
+          ...keyPosition,
+        });
+      } else {
+        candidate = apply(candidate, override, 'UNKNOWN_KEY', label, errors);
+      }
+    }
+    candidates.push(candidate);
+  });
+  return candidates;
+}
+
+function validate(candidate: Candidate, input: Input, errors: Diagnostic[]): Scenario | null {
+  const found: Diagnostic[] = [];
+  const parsed = scenarioSchema.safeParse(candidate.raw);
+  if (!parsed.success) {
+    found.push(
+      ...issueDiagnostics(parsed.error.issues, {
+        raw: candidate.raw,
+        sources: candidate.sources,
+        jsonSchema: scenarioJsonSchema(),
+      }),
+    );
+  }
+  for (const finding of checkScenario(candidate.raw, input.baseDir)) {
+    const at = candidate.sources.locate(finding.path, finding.key);
+    const path = finding.key === undefined ? finding.path : [...finding.path, finding.key];
+    found.push(diagnostic(finding.code, at, path, finding.message));
+  }
+  errors.push(...found);
+  return parsed.success && found.length === 0 ? finishScenario(parsed.data, input) : null;
+}
+
+async function load(input: Input): Promise<Result<LoadedScenario>> {
+  const errors: Diagnostic[] = [];
+  let baseline: Candidate = { name: 'baseline', raw: input.raw, sources: SourceMap.of(input.tree) };
+  input.set.forEach((argument, i) => {
+    const parsed = parseSetArgument(argument, i + 1);
+    if (!parsed.ok) errors.push({ code: 'BAD_OVERRIDE', message: parsed.message, ...parsed.at });
+    else
+      baseline = apply(
+        baseline,
+        parsed.value,
+        'BAD_OVERRIDE',
+        argument.slice(0, argument.indexOf('=')),
+        errors,
+      );
+  });
+  const candidates = [baseline, ...variantCandidates(baseline, input, errors)];
+  if (candidates.some((candidate) => findExpressions(candidate.raw).length > 0)) await loadMath();
+
+  const variants: Variant[] = [];
+  const baselineErrors = new Set<string>();
+  for (const candidate of candidates) {
+    const found: Diagnostic[] = [];
+    const scenario = validate(candidate, input, found);
+    for (const d of found) {
+      const text = `${d.file}:${d.line}:${d.col}: ${d.message}`;
+      if (candidate === baseline) baselineErrors.add(text);
+      // A variant repeats the baseline's errors (deduplicated later); its own are labelled with its name.
+      else if (!baselineErrors.has(text)) d.message += ` (variant "${candidate.name}")`;
+      errors.push(d);
+    }
+    if (scenario) variants.push({ name: candidate.name, scenario });
+  }
+  if (errors.length > 0) return { ok: false, errors: sortDiagnostics(errors, input.file) };
+  const { name, seed } = variants[0].scenario;
+  return { ok: true, value: { file: null, name, seed, source: null, variants } };
+}
+
+function nameOf(file: string): string {
+  return basename(file, extname(file));
+}
+
+/** Parses and validates scenario YAML; `file` names it in diagnostics and anchors relative paths. */
+export async function loadScenarioText(
+  text: string,
+  file: string,
+  options: LoadOptions = {},
+): Promise<Result<LoadedScenario>> {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: true });
+  if (document.errors.length > 0) {
+    return { ok: false, errors: document.errors.map((error) => yamlDiagnostic(error, file)) };
+  }
+  const result = await load({
+    raw: document.toJS(),
+    tree: fileTree(document, lineCounter, file),
+    file,
+    baseDir: dirname(resolve(file)),
+    defaultName: nameOf(file),
+    set: options.set ?? [],
+  });
+  return result.ok ? { ok: true, value: { ...result.value, file: resolve(file), source: text } } : result;
+}
+
+export async function loadScenarioFile(
+  path: string,
+  options: LoadOptions = {},
+): Promise<Result<LoadedScenario>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot read file';
+    return {
+      ok: false,
+      errors: [{ code: 'MISSING_FILE', message: `${reason}: ${resolve(path)}`, file: path, line: 1, col: 1 }],
+    };
+  }
+  return loadScenarioText(text, path, options);
+}
+
+/** For library users who build the scenario in code: the same validation, positions `<scenario>:1:1`. */
+export async function loadScenarioObject(
+  object: unknown,
+  options: ObjectLoadOptions = {},
+): Promise<Result<LoadedScenario>> {
+  const origin: Position = { file: OBJECT_FILE, line: 1, col: 1 };
+  return load({
+    raw: structuredClone(object),
+    tree: { document: null, node: null, position: () => origin, origin },
+    file: OBJECT_FILE,
+    baseDir: resolve(options.baseDir ?? '.'),
+    defaultName: 'scenario',
+    set: options.set ?? [],
+  });
+}

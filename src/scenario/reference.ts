@@ -1,0 +1,246 @@
+import { stringify } from 'yaml';
+import { alternatives, type JsonSchema, scenarioJsonSchema } from './json-schema.js';
+
+/**
+ * `docs/scenario-reference.md`, generated from the JSON Schema so the reference cannot drift from
+ * what the loader accepts (docs.test.ts fails when the committed file differs).
+ */
+
+/** One YAML example per section; a section without one makes rendering throw, so new keys get documented. */
+const EXAMPLES: Record<string, unknown> = {
+  '': {
+    name: 'chat-demo',
+    seed: 7,
+    duration: '2h',
+    warmup: '10m',
+    max_drain: '1h',
+  },
+  workload: {
+    arrivals: { poisson: { rate: 40 } },
+    input_tokens: { lognormal: { median: 1000, sigma: 0.9 } },
+    output_tokens: 200,
+    request_bytes: '4KB',
+    response_bytes: { lognormal: { median: '2KB', sigma: 0.5 } },
+  },
+  'workload.arrivals': { gamma: { rate: 40, cv: 3 } },
+  'workload.arrivals.poisson': { rate: '40 * (1 + 0.5 * sin(2 * pi * t / 1d))' },
+  'workload.arrivals.gamma': { rate: 40, cv: 3 },
+  'workload.arrivals.constant': { rate: 40 },
+  'workload.arrivals.trace': {
+    path: 'traces/azure-conv.csv',
+    format: 'azure-llm',
+    speed: 2,
+    duration: '10m',
+  },
+  'workload.arrivals.trace.columns': { input_tokens: 'prompt_len', output_tokens: 'gen_len' },
+  'fleets[]': {
+    name: 'gpu',
+    replicas: 4,
+    concurrency: 8,
+    instance: 'aws/g5.xlarge',
+    region: 'us-east-1',
+    service_time: '20ms + 0.05ms * input_tokens',
+  },
+  'fleets[].queue': { capacity: 100, timeout: '30s' },
+  'fleets[].billing': { increment: '1s', minimum: '60s' },
+  routing: { policy: 'weighted', weights: { gpu: 3, cpu: 1 }, within: 'round-robin' },
+  metrics: { interval: '1m' },
+  'variants[]': { name: 'six-replicas', set: { 'fleets.0.replicas': 6 } },
+};
+
+/** Examples of each value type (JSON Schema definition). */
+const VALUE_EXAMPLES: Record<string, unknown[]> = {
+  Duration: [0.25, '250ms', '1.5h'],
+  Size: [4096, '4KB', '2MiB'],
+  Rate: [40, '40 * (1 + 0.5 * sin(2 * pi * t / 1d))'],
+  TokenDistribution: [200, { lognormal: { median: 1000, sigma: 0.9 } }, { uniform: { min: 10, max: 500 } }],
+  SizeDistribution: ['4KB', { lognormal: { median: '2KB', sigma: 0.5 } }],
+  ServiceTime: [
+    '100ms',
+    { exponential: { mean: '100ms' } },
+    { gamma: { mean: '80ms', cv: 0.5 } },
+    '20ms + 0.05ms * input_tokens',
+  ],
+  ReplicaPolicy: ['power-of-two'],
+};
+
+/** Unit of a value type, by definition name. */
+const UNITS: Record<string, string> = {
+  Duration: 'seconds',
+  Size: 'bytes',
+  Rate: 'requests/s',
+  TokenDistribution: 'tokens',
+  SizeDistribution: 'bytes',
+  ServiceTime: 'seconds',
+};
+
+const REF = '#/definitions/';
+
+function refName(schema: JsonSchema): string | undefined {
+  const ref = schema.$ref ?? schema.allOf?.find((member) => member.$ref)?.$ref;
+  return ref?.startsWith(REF) ? ref.slice(REF.length) : undefined;
+}
+
+function anchor(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[^a-z0-9 _-]/g, '')
+    .replace(/ /g, '-');
+}
+
+function inline(value: unknown): string {
+  return `\`${stringify(value, { flow: true }).trim()}\``;
+}
+
+function typeOf(root: JsonSchema, schema: JsonSchema, childHeading: string | null): string {
+  const name = refName(schema);
+  if (name) return `[${root.definitions?.[name]?.title ?? name}](#${anchor(name)})`;
+  const options = schema.anyOf ?? schema.oneOf;
+  if (options) {
+    return [...new Set(options.map((option) => typeOf(root, option, childHeading)))].join(' or ');
+  }
+  if (schema.const !== undefined) return inline(schema.const);
+  if (schema.enum) return schema.enum.map((value) => `\`${String(value)}\``).join(', ');
+  if (schema.type === 'array' && schema.items) return `list of ${typeOf(root, schema.items, childHeading)}`;
+  if (schema.type === 'object') {
+    if (schema.properties && childHeading) return `[mapping](#${anchor(childHeading)})`;
+    if (typeof schema.additionalProperties === 'object') {
+      return `mapping of name to ${typeOf(root, schema.additionalProperties, null)}`;
+    }
+    return 'mapping';
+  }
+  if (schema.type === 'integer') return 'integer';
+  return Array.isArray(schema.type) ? schema.type.join(' or ') : (schema.type ?? 'any');
+}
+
+function unitOf(schema: JsonSchema): string {
+  const name = refName(schema) ?? (schema.anyOf ?? []).map(refName).find((ref) => ref !== undefined);
+  return (name && UNITS[name]) ?? (typeof schema.unit === 'string' ? schema.unit : '');
+}
+
+function defaultOf(schema: JsonSchema, required: boolean): string {
+  if (schema.default !== undefined) return inline(schema.default);
+  return required ? 'required' : '';
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+interface Section {
+  path: string;
+  schema: JsonSchema;
+}
+
+/** Objects among a schema's alternatives, each with the value that tells it apart (`policy: weighted`). */
+function objectForms(root: JsonSchema, schema: JsonSchema): JsonSchema[] {
+  return alternatives(root, schema).filter((form) => form.properties);
+}
+
+function formLabel(form: JsonSchema): string {
+  for (const [key, property] of Object.entries(form.properties ?? {})) {
+    if (property.const !== undefined) return `\`${key}: ${String(property.const)}\``;
+    const named = refName(property);
+    if (named === 'ReplicaPolicy' && key === 'policy') return `\`${key}:\` a replica policy`;
+  }
+  return '';
+}
+
+/** The section's example, nested under its own key (as a one-item list for `fleets[]`). */
+function example(path: string): string {
+  if (!Object.hasOwn(EXAMPLES, path)) throw new Error(`scenario reference: no example for section "${path}"`);
+  const value = EXAMPLES[path];
+  const last = path.split('.').pop()!;
+  const wrapped =
+    path === '' ? value : last.endsWith('[]') ? { [last.slice(0, -2)]: [value] } : { [last]: value };
+  return ['```yaml', stringify(wrapped).trimEnd(), '```'].join('\n');
+}
+
+function propertyRows(
+  root: JsonSchema,
+  form: JsonSchema,
+  prefix: string,
+  childPath: (key: string, schema: JsonSchema) => string | null,
+): string[] {
+  const rows: string[] = [];
+  for (const [key, property] of Object.entries(form.properties ?? {})) {
+    const child = childPath(key, property);
+    const required = form.required?.includes(key) ?? false;
+    rows.push(
+      `| \`${prefix}${key}\` | ${cell(typeOf(root, property, child))} | ${unitOf(property)} | ${cell(
+        defaultOf(property, required),
+      )} | ${cell(property.description ?? '')} |`,
+    );
+  }
+  return rows;
+}
+
+const TABLE_HEAD = ['| Key | Type | Unit | Default | Meaning |', '| --- | --- | --- | --- | --- |'];
+
+/** A section, then the sections of its nested mappings, in key order. */
+function renderSection(root: JsonSchema, section: Section): string[] {
+  const children: Section[] = [];
+  const lines = [`## \`${section.path === '' ? '(top level)' : section.path}\``, ''];
+  if (section.schema.description) lines.push(section.schema.description, '');
+  const forms = objectForms(root, section.schema);
+  for (const form of forms) {
+    const label = forms.length > 1 ? formLabel(form) : '';
+    if (label) lines.push(`With ${label}:`, '');
+    const childPath = (key: string, property: JsonSchema): string | null => {
+      const path = section.path === '' ? key : `${section.path}.${key}`;
+      const items = alternatives(root, property).find((option) => option.type === 'array')?.items;
+      const target = items ? `${path}[]` : path;
+      const nested = items ?? property;
+      if (refName(nested) || objectForms(root, nested).length === 0) return null;
+      if (!children.some((queued) => queued.path === target)) children.push({ path: target, schema: nested });
+      return `\`${target}\``;
+    };
+    lines.push(...TABLE_HEAD, ...propertyRows(root, form, '', childPath), '');
+  }
+  lines.push(example(section.path), '');
+  for (const child of children) lines.push(...renderSection(root, child));
+  return lines;
+}
+
+/** The object forms of a value type, nested keys flattened (`lognormal.median`) into one table. */
+function flatRows(root: JsonSchema, form: JsonSchema, prefix: string): string[] {
+  const rows = propertyRows(root, form, prefix, () => null);
+  for (const [key, property] of Object.entries(form.properties ?? {})) {
+    if (refName(property)) continue;
+    for (const nested of objectForms(root, property))
+      rows.push(...flatRows(root, nested, `${prefix}${key}.`));
+  }
+  return rows;
+}
+
+function renderDefinition(root: JsonSchema, name: string, schema: JsonSchema): string[] {
+  const lines = [`### ${name}`, ''];
+  if (schema.description) lines.push(schema.description, '');
+  for (const form of objectForms(root, { anyOf: schema.anyOf ?? [] })) {
+    lines.push('Object forms (exactly one key):', '', ...TABLE_HEAD, ...flatRows(root, form, ''), '');
+  }
+  const examples = VALUE_EXAMPLES[name];
+  if (!examples) throw new Error(`scenario reference: no example for value type "${name}"`);
+  lines.push('Examples:', '', ...examples.map((value) => `- ${inline(value)}`), '');
+  return lines;
+}
+
+export function renderScenarioReference(): string {
+  const root = scenarioJsonSchema();
+  const lines = [
+    '# Scenario file reference',
+    '',
+    '<!-- Generated from src/scenario/schema.ts by src/scenario/docs.test.ts (UPDATE_DOCS=1); do not edit. -->',
+    '',
+    'Editors can validate and complete scenario files with `schema/scenario.schema.json`: put',
+    '`# yaml-language-server: $schema=../schema/scenario.schema.json` on the first line (path relative to the file).',
+    'Every mapping is strict: a key not listed here is an error. Durations and sizes take units (see',
+    '[Value types](#value-types)); relative paths are relative to the scenario file.',
+    '',
+  ];
+  lines.push(...renderSection(root, { path: '', schema: root }));
+  lines.push('## Value types', '');
+  for (const [name, schema] of Object.entries(root.definitions ?? {}))
+    lines.push(...renderDefinition(root, name, schema));
+  return `${lines.join('\n').trimEnd()}\n`;
+}

@@ -1,0 +1,688 @@
+import * as z from 'zod';
+import type {
+  Arrivals,
+  Distribution,
+  MetricsConfig,
+  QueueConfig,
+  Rate,
+  ReplicaPolicy,
+  RequestAttribute,
+  ServiceTime,
+  TimeUnit,
+  TraceFormat,
+  TraceSource,
+  Workload,
+} from './types.js';
+import { REPLICA_POLICIES } from './types.js';
+import { DURATION_EXAMPLE, type Parsed, parseDuration, parseSize, SIZE_EXAMPLE } from './units.js';
+
+/**
+ * The scenario YAML as a zod schema. Every object is `.strict()` so a typo is an error, every key
+ * carries the text `docs/scenario-reference.md` is generated from, and defaults are `prefault`s in
+ * YAML form: they go through the same transforms as user values and show up in the JSON Schema.
+ * Defaults that need more than the YAML (the file name, the instance catalog, the fleet list) are
+ * applied by `finishScenario` in load.ts. Checks that span keys or files live in checks.ts.
+ */
+
+function expected(what: string): { error: string } {
+  return { error: `expected ${what}` };
+}
+
+function quantity(parse: (input: unknown) => Parsed, example: string) {
+  return z.union([z.number(), z.string()], expected(example)).transform((input, ctx): number => {
+    const parsed = parse(input);
+    if (parsed.ok) return parsed.value;
+    ctx.issues.push({ code: 'custom', message: parsed.message, input, params: { code: 'BAD_UNIT' } });
+    return z.NEVER;
+  });
+}
+
+const Duration = quantity(parseDuration, DURATION_EXAMPLE).meta({
+  id: 'Duration',
+  title: 'Duration',
+  description:
+    'A length of time: a number of seconds, or a string with a unit: `us`, `ms`, `s`, `m` or `min` ' +
+    '(minutes), `h`, `d`, e.g. `250ms`, `30s`, `5m`, `1.5h`, `1d`.',
+});
+const PositiveDuration = Duration.refine((seconds) => seconds > 0, 'expected a positive duration');
+
+const Size = quantity(parseSize, SIZE_EXAMPLE).meta({
+  id: 'Size',
+  title: 'Size',
+  description:
+    'An amount of data: a number of bytes, or a string with a unit: `B`, decimal `KB` `MB` `GB` `TB` ' +
+    '(powers of 1000) or binary `KiB` `MiB` `GiB` `TiB` (powers of 1024), e.g. `4KB`, `2MiB`, `1.5GB`.',
+});
+const PositiveSize = Size.refine((bytes) => bytes > 0, 'expected a positive size');
+
+const Count = z.number(expected('a non-negative number')).nonnegative(expected('a non-negative number'));
+const PositiveCount = z.number(expected('a positive number')).positive(expected('a positive number'));
+const PositiveNumber = PositiveCount;
+const NonNegativeNumber = Count;
+const PositiveInteger = z
+  .number(expected('a positive integer'))
+  .int(expected('a positive integer'))
+  .positive(expected('a positive integer'));
+const NonNegativeInteger = z
+  .number(expected('a non-negative integer'))
+  .int(expected('a non-negative integer'))
+  .nonnegative(expected('a non-negative integer'));
+
+/** Pushes an issue unless exactly one key of `value` is set: the YAML spells a choice as its only key. */
+function exactlyOne(choices: readonly string[]) {
+  return (ctx: { value: Record<string, unknown>; issues: z.core.$ZodRawIssue[] }) => {
+    const given = choices.filter((key) => ctx.value[key] !== undefined);
+    if (given.length === 1) return;
+    const message =
+      given.length === 0
+        ? `expected one of the keys ${choices.join(', ')}`
+        : `expected only one of ${given.join(', ')}`;
+    ctx.issues.push({ code: 'custom', message, input: ctx.value });
+  };
+}
+
+const DISTRIBUTION_KINDS = ['constant', 'exponential', 'lognormal', 'gamma', 'uniform', 'empirical'] as const;
+
+/**
+ * The object forms of a distribution, for one kind of quantity. `value` parses a quantity
+ * (duration, size or count) and `positive` one that must be > 0.
+ */
+function distributionObject(
+  value: z.ZodType<number, unknown>,
+  positive: z.ZodType<number, unknown>,
+  unit: string,
+) {
+  const Lognormal = z
+    .object({
+      median: positive.optional().describe(`Median (${unit}); give it with \`sigma\`.`),
+      sigma: NonNegativeNumber.optional().describe('Standard deviation of ln X; give it with `median`.'),
+      mean: positive.optional().describe(`Mean (${unit}); give it with \`cv\`.`),
+      cv: NonNegativeNumber.optional().describe(
+        'Coefficient of variation (std / mean); give it with `mean`.',
+      ),
+    })
+    .strict()
+    .check((ctx) => {
+      const { median, sigma, mean, cv } = ctx.value;
+      const byMedian = median !== undefined && sigma !== undefined && mean === undefined && cv === undefined;
+      const byMean = mean !== undefined && cv !== undefined && median === undefined && sigma === undefined;
+      if (!byMedian && !byMean) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'expected either {median, sigma} or {mean, cv}',
+          input: ctx.value,
+        });
+      }
+    })
+    .describe('Log-normal: `{median, sigma}` or `{mean, cv}`.');
+  return z
+    .object({
+      constant: value.optional().describe(`Always this value (${unit}).`),
+      exponential: z
+        .object({ mean: positive.describe(`Mean (${unit}).`) })
+        .strict()
+        .optional()
+        .describe('Exponential (memoryless) with this mean.'),
+      lognormal: Lognormal.optional(),
+      gamma: z
+        .object({
+          mean: positive.describe(`Mean (${unit}).`),
+          cv: PositiveNumber.describe('Coefficient of variation (std / mean); 1 is exponential.'),
+        })
+        .strict()
+        .optional()
+        .describe('Gamma with this mean and coefficient of variation.'),
+      uniform: z
+        .object({
+          min: value.describe(`Smallest value (${unit}).`),
+          max: value.describe(`Largest value (${unit}).`),
+        })
+        .strict()
+        .check((ctx) => {
+          if (ctx.value.min > ctx.value.max) {
+            ctx.issues.push({
+              code: 'custom',
+              message: 'expected min <= max',
+              input: ctx.value,
+              path: ['max'],
+            });
+          }
+        })
+        .optional()
+        .describe('Uniform between `min` and `max`.'),
+      empirical: z
+        .object({
+          path: z
+            .string(expected('a file path'))
+            .min(1, expected('a file path'))
+            .describe('CSV file with a header row, relative to the scenario file.'),
+          column: z
+            .string(expected('a column name'))
+            .min(1, expected('a column name'))
+            .describe(
+              `Header of the column to resample (values in ${unit === 'tokens' ? 'tokens' : 'seconds or bytes'}, plain numbers).`,
+            ),
+        })
+        .strict()
+        .optional()
+        .describe('Values of one CSV column, resampled uniformly with replacement.'),
+    })
+    .strict()
+    .meta({ minProperties: 1, maxProperties: 1 })
+    .check(exactlyOne(DISTRIBUTION_KINDS))
+    .transform(toDistribution);
+}
+
+function toDistribution(spec: {
+  constant?: number;
+  exponential?: { mean: number };
+  lognormal?: { median?: number; sigma?: number; mean?: number; cv?: number };
+  gamma?: { mean: number; cv: number };
+  uniform?: { min: number; max: number };
+  empirical?: { path: string; column: string };
+}): Distribution {
+  if (spec.constant !== undefined) return { kind: 'constant', value: spec.constant };
+  if (spec.exponential) return { kind: 'exponential', mean: spec.exponential.mean };
+  if (spec.lognormal) {
+    const { median, sigma, mean, cv } = spec.lognormal;
+    if (median !== undefined && sigma !== undefined)
+      return { kind: 'lognormal', mu: Math.log(median), sigma };
+    const variance = Math.log(1 + cv! ** 2);
+    return { kind: 'lognormal', mu: Math.log(mean!) - variance / 2, sigma: Math.sqrt(variance) };
+  }
+  if (spec.gamma) {
+    const shape = 1 / spec.gamma.cv ** 2;
+    return { kind: 'gamma', shape, scale: spec.gamma.mean / shape };
+  }
+  if (spec.uniform) return { kind: 'uniform', min: spec.uniform.min, max: spec.uniform.max };
+  return { kind: 'empirical', path: spec.empirical!.path, column: spec.empirical!.column };
+}
+
+const constantDistribution = (value: number): Distribution => ({ kind: 'constant', value });
+
+const TokenDistribution = z
+  .union([Count.transform(constantDistribution), distributionObject(Count, PositiveCount, 'tokens')], {
+    error: 'expected a token count or a distribution like {lognormal: {median: 1000, sigma: 0.9}}',
+  })
+  .meta({
+    id: 'TokenDistribution',
+    title: 'Token distribution',
+    description:
+      'A token count per request: a number (constant) or one of the distribution objects ' +
+      '`{constant}`, `{exponential: {mean}}`, `{lognormal: {median, sigma}}`, `{lognormal: {mean, cv}}`, ' +
+      '`{gamma: {mean, cv}}`, `{uniform: {min, max}}`, `{empirical: {path, column}}`.',
+  });
+
+const SizeDistribution = z
+  .union([Size.transform(constantDistribution), distributionObject(Size, PositiveSize, 'size')], {
+    error: 'expected a size like 4KB or a distribution like {lognormal: {median: 2KB, sigma: 0.5}}',
+  })
+  .meta({
+    id: 'SizeDistribution',
+    title: 'Size distribution',
+    description:
+      'Bytes per request: a size (constant) or a distribution object as for tokens, whose values are sizes ' +
+      '(`4KB`, `2MiB` or bytes).',
+  });
+
+export const SERVICE_TIME_VARIABLES: readonly RequestAttribute[] = [
+  'input_tokens',
+  'output_tokens',
+  'request_bytes',
+  'response_bytes',
+];
+export const RATE_VARIABLES: readonly string[] = ['t'];
+
+/** A service-time string is a duration when it parses as one, otherwise an expression (compiled in checks.ts). */
+export function serviceTimeFromString(source: string): ServiceTime {
+  const duration = parseDuration(source);
+  return duration.ok ? { kind: 'constant', value: duration.value } : { kind: 'expression', source };
+}
+
+const ServiceTimeSchema = z
+  .union(
+    [
+      Count.transform(constantDistribution),
+      z.string().trim().min(1, expected('a duration or an expression')).transform(serviceTimeFromString),
+      distributionObject(Duration, PositiveDuration, 'duration'),
+    ],
+    {
+      error:
+        'expected a duration (100ms), an expression ("20ms + 0.05ms * input_tokens") or a distribution like {exponential: {mean: 100ms}}',
+    },
+  )
+  .meta({
+    id: 'ServiceTime',
+    title: 'Service time',
+    description:
+      'Time one replica spends on one request: a duration (constant), a distribution object whose values ' +
+      'are durations, or a mathjs expression of `input_tokens`, `output_tokens`, `request_bytes`, ' +
+      '`response_bytes` whose value is a duration (units `us ms s m min h d` may be used in it; a bare number is seconds).',
+  });
+
+const RateSchema = z
+  .union(
+    [
+      PositiveNumber.transform((value): Rate => ({ kind: 'constant', value })),
+      z
+        .string()
+        .trim()
+        .min(1, expected('an expression'))
+        .transform((source): Rate => ({ kind: 'expression', source })),
+    ],
+    { error: 'expected a rate (requests/second) or an expression of t' },
+  )
+  .meta({
+    id: 'Rate',
+    title: 'Rate',
+    description:
+      'Requests per second: a positive number, or a mathjs expression of simulated time `t` (seconds), ' +
+      'e.g. `"40 * (1 + 0.5 * sin(2 * pi * t / 1d))"`.',
+  });
+
+const TRACE_FORMATS = [
+  'azure-llm',
+  'vidur',
+  'mooncake',
+  'csv',
+  'jsonl',
+] as const satisfies readonly TraceFormat[];
+const TIME_UNITS = ['s', 'ms', 'us', 'datetime'] as const satisfies readonly TimeUnit[];
+
+/** Column names of the public traces each preset reads (their published headers / JSON keys). */
+const TRACE_PRESETS: Record<
+  Exclude<TraceFormat, 'csv' | 'jsonl'>,
+  Pick<TraceSource, 'timeColumn' | 'timeUnit' | 'columns'>
+> = {
+  'azure-llm': {
+    timeColumn: 'TIMESTAMP',
+    timeUnit: 'datetime',
+    columns: { input_tokens: 'ContextTokens', output_tokens: 'GeneratedTokens' },
+  },
+  vidur: {
+    timeColumn: 'arrived_at',
+    timeUnit: 's',
+    columns: { input_tokens: 'num_prefill_tokens', output_tokens: 'num_decode_tokens' },
+  },
+  mooncake: {
+    timeColumn: 'timestamp',
+    timeUnit: 'ms',
+    columns: { input_tokens: 'input_length', output_tokens: 'output_length' },
+  },
+};
+
+const column = (attribute: string) =>
+  z
+    .string(expected('a column name'))
+    .min(1, expected('a column name'))
+    .optional()
+    .describe(`Column (CSV header) or JSON key holding ${attribute}.`);
+
+const Trace = z
+  .object({
+    path: z
+      .string(expected('a file path'))
+      .min(1, expected('a file path'))
+      .describe('Trace file, relative to the scenario file.'),
+    format: z
+      .enum(TRACE_FORMATS, expected(`one of ${TRACE_FORMATS.join(', ')}`))
+      .optional()
+      .describe(
+        'File layout. `azure-llm` (Azure LLM inference trace CSV), `vidur` (Vidur request CSV) and `mooncake` ' +
+          '(Mooncake JSONL) preset the time column, time unit and token columns; `csv` and `jsonl` need ' +
+          '`time_column`. Default: `jsonl` for a `.jsonl` file, otherwise `csv`.',
+      ),
+    speed: PositiveNumber.prefault(1).describe('Replay speed-up: 2 halves every gap between arrivals.'),
+    limit: PositiveInteger.nullable()
+      .prefault(null)
+      .describe('Stop after this many requests; null reads the whole trace.'),
+    duration: PositiveDuration.nullable()
+      .prefault(null)
+      .describe('Stop at this trace time (after the first request, after `speed`); null reads to the end.'),
+    time_column: z
+      .string(expected('a column name'))
+      .min(1, expected('a column name'))
+      .optional()
+      .describe(
+        'Column or key holding the arrival time. Default: the preset of `format`; required for csv/jsonl.',
+      ),
+    time_unit: z
+      .enum(TIME_UNITS, expected(`one of ${TIME_UNITS.join(', ')}`))
+      .optional()
+      .describe(
+        'Unit of the time column: `s`, `ms`, `us` (numbers) or `datetime` (ISO-8601 text). Default: the preset of ' +
+          '`format`, else `s`.',
+      ),
+    columns: z
+      .object({
+        input_tokens: column('the prompt length in tokens'),
+        output_tokens: column('the generated length in tokens'),
+        request_bytes: column('the request size in bytes'),
+        response_bytes: column('the response size in bytes'),
+      })
+      .strict()
+      .optional()
+      .describe('Where the trace keeps request attributes; each key overrides the preset of `format`.'),
+  })
+  .strict()
+  .transform((trace, ctx): TraceSource | typeof z.NEVER => {
+    const format = trace.format ?? (/\.jsonl$/i.test(trace.path) ? 'jsonl' : 'csv');
+    const preset = format === 'csv' || format === 'jsonl' ? null : TRACE_PRESETS[format];
+    const timeColumn = trace.time_column ?? preset?.timeColumn;
+    if (timeColumn === undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `required for format ${format} (only azure-llm, vidur and mooncake have presets)`,
+        input: trace,
+        path: ['time_column'],
+      });
+      return z.NEVER;
+    }
+    const columns: TraceSource['columns'] = { ...preset?.columns };
+    for (const [attribute, name] of Object.entries(trace.columns ?? {})) {
+      if (name !== undefined) columns[attribute as RequestAttribute] = name;
+    }
+    return {
+      path: trace.path,
+      format,
+      timeColumn,
+      timeUnit: trace.time_unit ?? preset?.timeUnit ?? 's',
+      columns,
+      speed: trace.speed,
+      limit: trace.limit,
+      duration: trace.duration,
+    };
+  })
+  .describe('Replay arrivals (and request attributes) from a file.');
+
+const ARRIVAL_KINDS = ['poisson', 'gamma', 'constant', 'trace'] as const;
+
+const ArrivalsSchema = z
+  .object({
+    poisson: z
+      .object({
+        rate: RateSchema.describe('Mean arrival rate, requests/second (number or expression of t).'),
+      })
+      .strict()
+      .optional()
+      .describe('Poisson process: independent exponential gaps.'),
+    gamma: z
+      .object({
+        rate: PositiveNumber.meta({ description: 'Mean arrival rate, requests/second.', unit: 'requests/s' }),
+        cv: PositiveNumber.describe(
+          'Coefficient of variation of the gaps; above 1 is burstier than Poisson.',
+        ),
+      })
+      .strict()
+      .optional()
+      .describe('Renewal process with gamma-distributed gaps.'),
+    constant: z
+      .object({
+        rate: PositiveNumber.meta({ description: 'Arrivals per second, evenly spaced.', unit: 'requests/s' }),
+      })
+      .strict()
+      .optional()
+      .describe('Deterministic arrivals every 1/rate seconds.'),
+    trace: Trace.optional(),
+  })
+  .strict()
+  .meta({ minProperties: 1, maxProperties: 1 })
+  .check(exactlyOne(ARRIVAL_KINDS))
+  .transform((spec): Arrivals => {
+    if (spec.poisson) return { kind: 'poisson', rate: spec.poisson.rate };
+    if (spec.gamma) return { kind: 'gamma', rate: spec.gamma.rate, cv: spec.gamma.cv };
+    if (spec.constant) return { kind: 'constant', rate: spec.constant.rate };
+    return { kind: 'trace', trace: spec.trace! };
+  })
+  .describe('When requests arrive: exactly one of `poisson`, `gamma`, `constant`, `trace`.');
+
+const WorkloadSchema = z
+  .object({
+    arrivals: ArrivalsSchema,
+    input_tokens: TokenDistribution.optional().describe(
+      'Prompt length, tokens. Default: 0 (or the trace column).',
+    ),
+    output_tokens: TokenDistribution.optional().describe(
+      'Generated length, tokens. Default: 0 (or the trace column).',
+    ),
+    request_bytes: SizeDistribution.optional().describe(
+      'Request body size. Default: 0 (or the trace column).',
+    ),
+    response_bytes: SizeDistribution.optional().describe(
+      'Response body size. Default: 0 (or the trace column).',
+    ),
+  })
+  .strict()
+  .transform(({ arrivals, ...attributes }): Workload => {
+    const drawn: Workload['attributes'] = {};
+    for (const [attribute, distribution] of Object.entries(attributes)) {
+      if (distribution !== undefined) drawn[attribute as RequestAttribute] = distribution;
+    }
+    return { arrivals, attributes: drawn };
+  })
+  .describe('The requests: when they arrive and what they carry.');
+
+const ReplicaPolicySchema = z
+  .enum(
+    REPLICA_POLICIES as [ReplicaPolicy, ...ReplicaPolicy[]],
+    expected(`one of ${REPLICA_POLICIES.join(', ')}`),
+  )
+  .meta({
+    id: 'ReplicaPolicy',
+    title: 'Replica policy',
+    description:
+      'How a replica is picked: `round-robin` (in turn), `random`, `least-outstanding` (fewest requests queued ' +
+      'or in service), `power-of-two` (the less loaded of two random replicas).',
+  });
+
+const QueueSchema = z
+  .object({
+    capacity: NonNegativeInteger.nullable()
+      .prefault(null)
+      .describe(
+        'Requests waiting per replica beyond those in service; arrivals past it are dropped. null: unbounded.',
+      ),
+    timeout: PositiveDuration.nullable()
+      .prefault(null)
+      .describe('A request still waiting after this long gives up (timed out). null: never.'),
+  })
+  .strict()
+  .transform(
+    ({ capacity, timeout }): QueueConfig => ({ capacity: capacity ?? Number.POSITIVE_INFINITY, timeout }),
+  )
+  .describe('The wait queue in front of each replica.');
+
+const FLEET_NAME = /^[A-Za-z0-9_.-]+$/;
+
+const FleetSchema = z
+  .object({
+    name: z
+      .string(expected('a fleet name'))
+      .regex(FLEET_NAME, expected('a fleet name of letters, digits, _ . -'))
+      .describe('Unique name, used by `routing` and in reports: letters, digits, `_`, `.`, `-`.'),
+    replicas: PositiveInteger.describe('Number of replicas (servers); all run for the whole simulation.'),
+    concurrency: PositiveInteger.prefault(1).describe('Requests one replica serves at once.'),
+    price_per_hour: NonNegativeNumber.optional().meta({
+      description: 'Price of one replica, USD per hour. Give this or `instance`, not both.',
+      unit: 'USD/hour',
+    }),
+    instance: z
+      .string(expected('an instance key'))
+      .min(1, expected('an instance key'))
+      .optional()
+      .describe(
+        'Catalog instance type whose on-demand price and billing rules apply, e.g. `aws/g5.xlarge`. ' +
+          'Give this or `price_per_hour`, not both.',
+      ),
+    region: z
+      .string(expected('a region'))
+      .min(1, expected('a region'))
+      .optional()
+      .describe("Region for the `instance` price, e.g. `us-east-1`. Default: the catalog's default region."),
+    service_time: ServiceTimeSchema.describe('Time to serve one request on one replica.'),
+    queue: QueueSchema.prefault({}),
+    billing: z
+      .object({
+        increment: PositiveDuration.optional().describe(
+          "Billing granularity. Default: the instance's, else `1s` (per-second billing).",
+        ),
+        minimum: Duration.optional().describe(
+          "Minimum billed time per replica. Default: the instance's, else `60s`.",
+        ),
+      })
+      .strict()
+      .optional()
+      .describe('How replica time is billed.'),
+  })
+  .strict()
+  .check((ctx) => {
+    const { price_per_hour, instance, region } = ctx.value;
+    if ((price_per_hour === undefined) === (instance === undefined)) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'expected exactly one of price_per_hour or instance',
+        input: ctx.value,
+      });
+    }
+    if (region !== undefined && instance === undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'region applies only with instance',
+        input: region,
+        path: ['region'],
+      });
+    }
+  })
+  .describe('A pool of identical replicas.');
+
+/** A fleet before the instance catalog fills in its price and billing (see `finishScenario`). */
+export type FleetSpec = z.output<typeof FleetSchema>;
+
+const WithinSchema = ReplicaPolicySchema.prefault('least-outstanding').describe(
+  'Replica policy inside the chosen fleet.',
+);
+
+const RoutingSchema = z
+  .discriminatedUnion(
+    'policy',
+    [
+      z
+        .object({
+          policy: ReplicaPolicySchema.describe(
+            'One replica policy over the replicas of all fleets as one pool.',
+          ),
+        })
+        .strict(),
+      z
+        .object({
+          policy: z.literal('weighted').describe('Pick a fleet at random by weight, then a replica in it.'),
+          weights: z
+            .record(z.string(), NonNegativeNumber)
+            .check((ctx) => {
+              if (!Object.values(ctx.value).some((weight) => weight > 0)) {
+                ctx.issues.push({
+                  code: 'custom',
+                  message: 'expected at least one positive weight',
+                  input: ctx.value,
+                });
+              }
+            })
+            .describe('Fleet name -> relative weight (non-negative; they need not sum to 1).'),
+          within: WithinSchema,
+        })
+        .strict(),
+      z
+        .object({
+          policy: z.literal('spillover').describe('Send to the first fleet in `order` with room.'),
+          order: z
+            .array(z.string(expected('a fleet name')), expected('a list of fleet names'))
+            .min(1, expected('a list of fleet names'))
+            .optional()
+            .describe('Fleet names, most preferred first. Default: the order of `fleets`.'),
+          within: WithinSchema,
+          max_queue_per_replica: NonNegativeInteger.prefault(0).describe(
+            'A fleet has room while its chosen replica has fewer than concurrency + this many requests.',
+          ),
+        })
+        .strict(),
+    ],
+    {
+      error: `expected a routing policy: one of ${[...REPLICA_POLICIES, 'weighted', 'spillover'].join(', ')}`,
+    },
+  )
+  .meta({
+    title: 'Routing',
+  })
+  .describe('How each arriving request picks a fleet and a replica.');
+
+/** Routing before `finishScenario` fills a missing spillover order. */
+export type RoutingSpec = z.output<typeof RoutingSchema>;
+
+const MetricsSchema = z
+  .object({
+    interval: PositiveDuration.nullable()
+      .prefault(null)
+      .describe('Width of one `timeseries.csv` row. null: picked from the run length.'),
+  })
+  .strict()
+  .transform((metrics): MetricsConfig => metrics)
+  .describe('What is measured.');
+
+const VariantSchema = z
+  .object({
+    name: z
+      .string(expected('a variant name'))
+      .regex(FLEET_NAME, expected('a variant name of letters, digits, _ . -'))
+      .describe('Unique name (not `baseline`), used in reports and output folders.'),
+    set: z
+      .record(z.string(), z.unknown())
+      .describe(
+        'Dotted path (numeric indices for lists, e.g. `fleets.0.replicas`) -> new value, applied to the ' +
+          'baseline (after `--set`).',
+      ),
+  })
+  .strict()
+  .describe('A copy of the scenario with some values changed, run and compared with the baseline.');
+
+export const scenarioSchema = z
+  .object({
+    name: z
+      .string(expected('a scenario name'))
+      .min(1, expected('a scenario name'))
+      .optional()
+      .describe('Scenario name, used in reports. Default: the file name without its extension.'),
+    seed: NonNegativeInteger.prefault(1).describe(
+      'Seed of every random stream; the same seed gives the same results.',
+    ),
+    duration: PositiveDuration.nullable()
+      .optional()
+      .describe(
+        'Arrivals stop at this simulated time; requests in flight then drain. Required unless arrivals are a ' +
+          'trace (then null or absent: the end of the trace).',
+      ),
+    warmup: Duration.prefault(0).describe('Requests arriving before this time are left out of the metrics.'),
+    max_drain: Duration.nullable()
+      .prefault(null)
+      .describe(
+        'Draining stops this long after arrivals stop; what is left counts as in flight. null: unlimited.',
+      ),
+    workload: WorkloadSchema,
+    fleets: z
+      .array(FleetSchema, expected('a list of fleets'))
+      .min(1, expected('at least one fleet'))
+      .describe('The fleets that serve requests.'),
+    routing: RoutingSchema.prefault({ policy: 'least-outstanding' }),
+    metrics: MetricsSchema.prefault({}),
+    variants: z
+      .array(VariantSchema, expected('a list of variants'))
+      .optional()
+      .describe('Alternatives to compare with the baseline (the scenario as written).'),
+  })
+  .strict()
+  .meta({
+    $id: 'https://github.com/fleetsim/fleetsim/schema/scenario.schema.json',
+    title: 'fleetsim scenario',
+    description: 'A fleetsim scenario: the workload, the fleets that serve it, and how requests are routed.',
+  });
+
+export type ScenarioSpec = z.output<typeof scenarioSchema>;

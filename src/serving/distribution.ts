@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { sampleExponential, sampleGamma, sampleLognormal, sampleUniform, type Uniform } from '../engine/index.js';
+import { type Distribution, UserError } from '../scenario/types.js';
+
+export type Sampler = () => number;
+
+export function createSampler(distribution: Distribution, uniform: Uniform): Sampler {
+  switch (distribution.kind) {
+    case 'constant': {
+      const value = distribution.value;
+      return () => value;
+    }
+    case 'exponential': {
+      const mean = distribution.mean;
+      return () => sampleExponential(uniform, mean);
+    }
+    case 'lognormal': {
+      const { mu, sigma } = distribution;
+      return () => sampleLognormal(uniform, mu, sigma);
+    }
+    case 'gamma': {
+      const { shape, scale } = distribution;
+      return () => sampleGamma(uniform, shape, scale);
+    }
+    case 'uniform': {
+      const { min, max } = distribution;
+      return () => sampleUniform(uniform, min, max);
+    }
+    case 'empirical': {
+      const values = readEmpiricalColumn(distribution.path, distribution.column);
+      const n = values.length;
+      return () => values[Math.floor(uniform() * n)];
+    }
+  }
+}
+
+/** Mean of a distribution where it has a closed form (empirical: the sample mean). */
+export function distributionMean(distribution: Distribution): number {
+  switch (distribution.kind) {
+    case 'constant':
+      return distribution.value;
+    case 'exponential':
+      return distribution.mean;
+    case 'lognormal':
+      return Math.exp(distribution.mu + distribution.sigma ** 2 / 2);
+    case 'gamma':
+      return distribution.shape * distribution.scale;
+    case 'uniform':
+      return (distribution.min + distribution.max) / 2;
+    case 'empirical': {
+      const values = readEmpiricalColumn(distribution.path, distribution.column);
+      return values.reduce((sum, v) => sum + v, 0) / values.length;
+    }
+  }
+}
+
+const empiricalCache = new Map<string, Float64Array>();
+
+/**
+ * An empirical distribution is a table of observed values, resampled with replacement: the
+ * whole column has to be in memory, unlike a trace, which is streamed.
+ */
+function readEmpiricalColumn(path: string, column: string): Float64Array {
+  const key = `${path}\u0000${column}`;
+  const cached = empiricalCache.get(key);
+  if (cached) return cached;
+  const rows: Record<string, string>[] = parse(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true });
+  if (rows.length === 0) throw emptyFileError(path, 'empirical distribution file has no rows');
+  if (!(column in rows[0])) {
+    throw emptyFileError(path, `no column "${column}"; columns: ${Object.keys(rows[0]).join(', ')}`);
+  }
+  const values = new Float64Array(rows.length);
+  rows.forEach((row, i) => {
+    const value = Number(row[column]);
+    if (!Number.isFinite(value) || value < 0) {
+      throw new UserError({
+        code: 'BAD_TRACE_ROW',
+        file: path,
+        line: i + 2,
+        col: Object.keys(row).indexOf(column) + 1,
+        message: `column "${column}": expected a non-negative number, got "${row[column]}"`,
+      });
+    }
+    values[i] = value;
+  });
+  empiricalCache.set(key, values);
+  return values;
+}
+
+function emptyFileError(path: string, message: string): UserError {
+  return new UserError({ code: 'BAD_TRACE_ROW', file: path, line: 1, col: 1, message });
+}

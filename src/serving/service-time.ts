@@ -1,0 +1,22 @@
+import type { Uniform } from '../engine/index.js';
+import { compileExpression } from '../scenario/expression.js';
+import { REQUEST_ATTRIBUTES, type ServiceTime } from '../scenario/types.js';
+import { createSampler } from './distribution.js';
+
+/**
+ * Seconds of service for one request, given its attributes in `REQUEST_ATTRIBUTES` order.
+ * Distributions ignore the attributes; expressions are functions of them.
+ */
+export type ServiceTimeModel = (attributes: Float64Array) => number;
+
+export function createServiceTimeModel(serviceTime: ServiceTime, uniform: Uniform): ServiceTimeModel {
+  if (serviceTime.kind !== 'expression') {
+    const sample = createSampler(serviceTime, uniform);
+    return () => sample();
+  }
+  const compiled = compileExpression(serviceTime.source, REQUEST_ATTRIBUTES);
+  // The loader compiled this expression already; failing here means a caller skipped validation.
+  if (!compiled.ok) throw new Error(`service_time "${serviceTime.source}": ${compiled.message}`);
+  const evaluate = compiled.fn;
+  return (attributes) => Math.max(0, evaluate(attributes));
+}

@@ -1,0 +1,1 @@
+export { type SimulationOptions, simulate } from './simulation.js';

@@ -1,0 +1,66 @@
+/** Lifecycle of a request slot. */
+export const RequestState = { Free: 0, Queued: 1, InService: 2 } as const;
+
+/**
+ * Requests in flight as parallel typed-array columns indexed by slot. Slots are recycled
+ * through a free list, so memory follows the number of requests in flight, not the trace length.
+ * A slot's generation changes when it is freed: an event or a queue entry that remembers an
+ * older generation refers to a request that no longer exists.
+ */
+export class RequestTable {
+  arrivalUs = new Float64Array(0);
+  startUs = new Float64Array(0);
+  serviceUs = new Float64Array(0);
+  inputTokens = new Float64Array(0);
+  outputTokens = new Float64Array(0);
+  replica = new Int32Array(0);
+  gen = new Int32Array(0);
+  state = new Uint8Array(0);
+  measured = new Uint8Array(0);
+  private free = new Int32Array(0);
+  private freeCount = 0;
+  private capacity = 0;
+
+  constructor(initialCapacity = 256) {
+    this.grow(initialCapacity);
+  }
+
+  allocate(): number {
+    if (this.freeCount === 0) this.grow(this.capacity * 2);
+    return this.free[--this.freeCount];
+  }
+
+  release(slot: number): void {
+    this.state[slot] = RequestState.Free;
+    this.gen[slot]++;
+    this.free[this.freeCount++] = slot;
+  }
+
+  /** Slots currently holding a request. */
+  *live(): Generator<number> {
+    for (let slot = 0; slot < this.capacity; slot++) if (this.state[slot] !== RequestState.Free) yield slot;
+  }
+
+  private grow(capacity: number): void {
+    const old = this.capacity;
+    this.arrivalUs = extend(this.arrivalUs, capacity);
+    this.startUs = extend(this.startUs, capacity);
+    this.serviceUs = extend(this.serviceUs, capacity);
+    this.inputTokens = extend(this.inputTokens, capacity);
+    this.outputTokens = extend(this.outputTokens, capacity);
+    this.replica = extend(this.replica, capacity);
+    this.gen = extend(this.gen, capacity);
+    this.state = extend(this.state, capacity);
+    this.measured = extend(this.measured, capacity);
+    this.free = extend(this.free, capacity);
+    // Push new slots highest first so they are handed out in ascending order.
+    for (let slot = capacity - 1; slot >= old; slot--) this.free[this.freeCount++] = slot;
+    this.capacity = capacity;
+  }
+}
+
+function extend<T extends Float64Array | Int32Array | Uint8Array>(array: T, capacity: number): T {
+  const bigger = new (array.constructor as new (n: number) => T)(capacity);
+  bigger.set(array);
+  return bigger;
+}

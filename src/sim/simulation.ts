@@ -1,0 +1,342 @@
+import { createStreams, Engine } from '../engine/index.js';
+import { replicaCostUsd } from '../fleet/index.js';
+import { LatencyStats, TimeSeries, type VariantResult } from '../metrics/index.js';
+import { createRouter, type ReplicaLoadView } from '../policies/routing/index.js';
+import { compileExpression } from '../scenario/expression.js';
+import { InvariantError, REQUEST_ATTRIBUTES, type Scenario } from '../scenario/types.js';
+import { createSampler, createServiceTimeModel, type Sampler, type ServiceTimeModel } from '../serving/index.js';
+import { type ArrivalRecord, type ArrivalSource, createArrivalSource } from '../workload/index.js';
+import { ReplicaQueues } from './replica-queues.js';
+import { RequestState, RequestTable } from './request-table.js';
+
+/**
+ * Event kinds, with their order at equal times: a completion frees its slot before a request
+ * waiting for one gives up, and both happen before a new arrival looks for a replica.
+ */
+const Kind = { ServiceDone: 0, QueueTimeout: 1, Arrival: 2 } as const;
+
+const US_PER_S = 1e6;
+const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
+const OUTPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('output_tokens');
+/** Timeseries interval candidates, seconds: the smallest that keeps a run under ~500 rows wins. */
+const NICE_INTERVALS_S = [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 21600, 86400];
+
+export interface SimulationOptions {
+  /** The variant's name in results. */
+  name?: string;
+  /** Overrides the scenario's seed. */
+  seed?: number;
+}
+
+/** Runs one fully resolved scenario to completion and returns its results. */
+export function simulate(scenario: Scenario, options: SimulationOptions = {}): VariantResult {
+  return new Simulation(scenario, options.seed ?? scenario.seed).run(options.name ?? 'baseline');
+}
+
+class Simulation {
+  private readonly engine = new Engine();
+  private readonly requests = new RequestTable();
+  private readonly queues: ReplicaQueues;
+  private readonly source: ArrivalSource;
+  private readonly arrival: ArrivalRecord = {
+    timeS: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    request_bytes: 0,
+    response_bytes: 0,
+  };
+  private readonly attributes = new Float64Array(REQUEST_ATTRIBUTES.length);
+  private readonly attributeSamplers: (Sampler | null)[];
+  private readonly route: () => number;
+
+  // Per replica.
+  private readonly fleetOf: Int32Array;
+  private readonly busy: Int32Array;
+  private readonly waiting: Int32Array;
+  private readonly load: ReplicaLoadView;
+
+  // Per fleet.
+  private readonly serviceTime: ServiceTimeModel[];
+  private readonly queueCapacity: Float64Array;
+  private readonly timeoutUs: Float64Array;
+  private readonly busyUsByFleet: Float64Array;
+
+  private readonly warmupUs: number;
+  private readonly latency = new LatencyStats();
+  private readonly wait = new LatencyStats();
+  private readonly timeseries: TimeSeries;
+  private arrived = 0;
+  private completed = 0;
+  private dropped = 0;
+  private timedOut = 0;
+  private inputTokens = 0;
+  private outputTokens = 0;
+  private lastArrivalUs = 0;
+
+  constructor(
+    private readonly scenario: Scenario,
+    seed: number,
+  ) {
+    const streams = createStreams(seed);
+    const { workload, fleets } = scenario;
+    this.warmupUs = Math.round(scenario.warmup * US_PER_S);
+
+    const arrivals = workload.arrivals;
+    let rateAt: ((tS: number) => number) | undefined;
+    if (arrivals.kind === 'poisson' && arrivals.rate.kind === 'expression') {
+      const compiled = compileExpression(arrivals.rate.source, ['t']);
+      if (!compiled.ok) throw new Error(`rate "${arrivals.rate.source}": ${compiled.message}`);
+      const time = new Float64Array(1);
+      const evaluate = compiled.fn;
+      rateAt = (tS) => {
+        time[0] = tS;
+        return evaluate(time);
+      };
+    }
+    this.source = createArrivalSource(arrivals, {
+      uniform: streams.stream('arrivals'),
+      durationS: scenario.duration,
+      rateAt,
+    });
+    this.attributeSamplers = REQUEST_ATTRIBUTES.map((name) => {
+      const distribution = workload.attributes[name];
+      return distribution ? createSampler(distribution, streams.stream(`workload/${name}`)) : null;
+    });
+
+    const replicaCount = fleets.reduce((sum, f) => sum + f.replicas, 0);
+    this.fleetOf = new Int32Array(replicaCount);
+    this.busy = new Int32Array(replicaCount);
+    this.waiting = new Int32Array(replicaCount);
+    const concurrency = new Int32Array(replicaCount);
+    const pools = [];
+    let first = 0;
+    for (const [f, fleet] of fleets.entries()) {
+      this.fleetOf.fill(f, first, first + fleet.replicas);
+      concurrency.fill(fleet.concurrency, first, first + fleet.replicas);
+      pools.push({ name: fleet.name, pool: { first, count: fleet.replicas } });
+      first += fleet.replicas;
+    }
+    // Outstanding = in service + waiting, kept as its own column because routing reads it on every arrival.
+    this.load = { outstanding: new Int32Array(replicaCount), concurrency };
+    this.queues = new ReplicaQueues(replicaCount);
+    const router = createRouter(scenario.routing, pools, this.load, streams);
+    this.route = () => router.pick();
+
+    this.serviceTime = fleets.map((f) => createServiceTimeModel(f.serviceTime, streams.stream(`service/${f.name}`)));
+    this.queueCapacity = Float64Array.from(fleets, (f) => f.queue.capacity);
+    this.timeoutUs = Float64Array.from(fleets, (f) =>
+      f.queue.timeout === null ? Number.POSITIVE_INFINITY : Math.round(f.queue.timeout * US_PER_S),
+    );
+    this.busyUsByFleet = new Float64Array(fleets.length);
+    this.timeseries = new TimeSeries(Math.round(chooseInterval(scenario) * US_PER_S), fleets.length);
+
+    this.engine.on(Kind.ServiceDone, 0, (slot) => this.finishService(slot));
+    this.engine.on(Kind.QueueTimeout, 1, (slot, gen) => this.giveUp(slot, gen));
+    this.engine.on(Kind.Arrival, 2, () => this.arrive());
+  }
+
+  run(name: string): VariantResult {
+    const engine = this.engine;
+    try {
+      if (this.source.next(this.arrival)) engine.at(toUs(this.arrival.timeS), Kind.Arrival, 0);
+      let events = engine.run().events;
+      const arrivalsEndUs =
+        this.scenario.duration === null ? this.lastArrivalUs : Math.round(this.scenario.duration * US_PER_S);
+      const drainLimitUs = arrivalsEndUs + this.scenario.maxDrain * US_PER_S;
+      const drained = engine.run(drainLimitUs);
+      events += drained.events;
+      const endUs = drained.pending ? drainLimitUs : Math.max(arrivalsEndUs, engine.now);
+      return this.collect(name, events, arrivalsEndUs, endUs);
+    } finally {
+      this.source.close();
+    }
+  }
+
+  private arrive(): void {
+    const now = this.engine.now;
+    const requests = this.requests;
+    const arrival = this.arrival;
+    const attributes = this.attributes;
+    attributes[0] = arrival.input_tokens;
+    attributes[1] = arrival.output_tokens;
+    attributes[2] = arrival.request_bytes;
+    attributes[3] = arrival.response_bytes;
+    for (let a = 0; a < attributes.length; a++) {
+      if (Number.isNaN(attributes[a])) {
+        const sampler = this.attributeSamplers[a];
+        attributes[a] = sampler === null ? 0 : sampler();
+      }
+    }
+    this.lastArrivalUs = now;
+    const measured = now >= this.warmupUs;
+    if (measured) this.arrived++;
+    this.timeseries.count('arrivals', now);
+
+    const replica = this.route();
+    const fleet = this.fleetOf[replica];
+    // Drawn before admission so a fleet's k-th arrival gets the same service time in every variant.
+    const serviceUs = toUs(this.serviceTime[fleet](attributes));
+    if (this.busy[replica] < this.load.concurrency[replica] || this.waiting[replica] < this.queueCapacity[fleet]) {
+      const slot = requests.allocate();
+      requests.arrivalUs[slot] = now;
+      requests.serviceUs[slot] = serviceUs;
+      requests.inputTokens[slot] = attributes[INPUT_TOKENS];
+      requests.outputTokens[slot] = attributes[OUTPUT_TOKENS];
+      requests.replica[slot] = replica;
+      requests.measured[slot] = measured ? 1 : 0;
+      this.load.outstanding[replica]++;
+      if (this.busy[replica] < this.load.concurrency[replica]) {
+        this.startService(slot, replica, now);
+      } else {
+        requests.state[slot] = RequestState.Queued;
+        this.waiting[replica]++;
+        this.queues.push(replica, slot, requests.gen[slot]);
+        const timeoutUs = this.timeoutUs[fleet];
+        if (timeoutUs !== Number.POSITIVE_INFINITY) {
+          this.engine.at(now + timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
+        }
+      }
+    } else {
+      if (measured) this.dropped++;
+      this.timeseries.count('dropped', now);
+    }
+
+    if (this.source.next(arrival)) {
+      this.engine.at(Math.max(now, toUs(arrival.timeS)), Kind.Arrival, 0);
+    } else {
+      this.engine.stop();
+    }
+  }
+
+  private startService(slot: number, replica: number, now: number): void {
+    const requests = this.requests;
+    requests.state[slot] = RequestState.InService;
+    requests.startUs[slot] = now;
+    this.busy[replica]++;
+    const arrivalUs = requests.arrivalUs[slot];
+    if (now > arrivalUs) this.timeseries.addWait(arrivalUs, now);
+    this.engine.at(now + requests.serviceUs[slot], Kind.ServiceDone, slot, requests.gen[slot]);
+  }
+
+  private finishService(slot: number): void {
+    const now = this.engine.now;
+    const requests = this.requests;
+    const replica = requests.replica[slot];
+    const startUs = requests.startUs[slot];
+    const arrivalUs = requests.arrivalUs[slot];
+    const fleet = this.fleetOf[replica];
+    this.busy[replica]--;
+    this.load.outstanding[replica]--;
+    this.busyUsByFleet[fleet] += now - startUs;
+    this.timeseries.addBusy(fleet, startUs, now);
+    this.timeseries.count('completed', now);
+    if (requests.measured[slot] === 1) {
+      this.completed++;
+      this.latency.accept((now - arrivalUs) / US_PER_S);
+      this.wait.accept((startUs - arrivalUs) / US_PER_S);
+      this.inputTokens += requests.inputTokens[slot];
+      this.outputTokens += requests.outputTokens[slot];
+    }
+    requests.release(slot);
+
+    const queues = this.queues;
+    for (let next = queues.shift(replica); next >= 0; next = queues.shift(replica)) {
+      if (requests.gen[next] !== queues.poppedGen) continue;
+      this.waiting[replica]--;
+      this.startService(next, replica, now);
+      break;
+    }
+  }
+
+  private giveUp(slot: number, gen: number): void {
+    const requests = this.requests;
+    if (requests.gen[slot] !== gen || requests.state[slot] !== RequestState.Queued) return;
+    const now = this.engine.now;
+    const replica = requests.replica[slot];
+    this.waiting[replica]--;
+    this.load.outstanding[replica]--;
+    this.timeseries.addWait(requests.arrivalUs[slot], now);
+    this.timeseries.count('timed_out', now);
+    if (requests.measured[slot] === 1) this.timedOut++;
+    requests.release(slot);
+  }
+
+  private collect(name: string, events: number, arrivalsEndUs: number, endUs: number): VariantResult {
+    const { fleets } = this.scenario;
+    const requests = this.requests;
+    let inFlight = 0;
+    for (const slot of requests.live()) {
+      if (requests.state[slot] === RequestState.InService) {
+        const fleet = this.fleetOf[requests.replica[slot]];
+        const startUs = requests.startUs[slot];
+        const busyUntil = Math.min(endUs, startUs + requests.serviceUs[slot]);
+        this.busyUsByFleet[fleet] += busyUntil - startUs;
+        this.timeseries.addBusy(fleet, startUs, busyUntil);
+      } else {
+        this.timeseries.addWait(requests.arrivalUs[slot], endUs);
+      }
+      if (requests.measured[slot] === 1) inFlight++;
+    }
+    if (this.arrived !== this.completed + this.dropped + this.timedOut + inFlight) {
+      throw new InvariantError(
+        `request conservation broken: arrived ${this.arrived} != completed ${this.completed} + dropped ${this.dropped} + timed out ${this.timedOut} + in flight ${inFlight}`,
+      );
+    }
+
+    const byFleet: Record<string, number> = {};
+    const utilization: Record<string, number> = {};
+    let total = 0;
+    let measuredWindowCost = 0;
+    const windowUs = Math.max(0, endUs - this.warmupUs);
+    for (const [f, fleet] of fleets.entries()) {
+      const cost = fleet.replicas * replicaCostUsd(endUs, fleet.billing, fleet.priceUsdPerHour);
+      byFleet[fleet.name] = cost;
+      total += cost;
+      measuredWindowCost += (fleet.replicas * fleet.priceUsdPerHour * windowUs) / US_PER_S / 3600;
+      const slotUs = fleet.replicas * fleet.concurrency * endUs;
+      utilization[fleet.name] = slotUs > 0 ? this.busyUsByFleet[f] / slotUs : 0;
+    }
+    const tokens = this.inputTokens + this.outputTokens;
+    return {
+      name,
+      requests: {
+        arrived: this.arrived,
+        completed: this.completed,
+        dropped: this.dropped,
+        timed_out: this.timedOut,
+        in_flight_at_end: inFlight,
+      },
+      latency_s: this.latency.summary(),
+      queue_wait_s: this.wait.summary(),
+      waited_fraction: this.wait.count > 0 ? this.wait.positive / this.wait.count : null,
+      throughput_rps: windowUs > 0 ? this.completed / (windowUs / US_PER_S) : 0,
+      utilization,
+      cost_usd: { total, by_fleet: byFleet },
+      cost_per_1k_requests_usd: this.completed > 0 ? (measuredWindowCost / this.completed) * 1000 : null,
+      cost_per_1m_tokens_usd: tokens > 0 ? (measuredWindowCost / tokens) * 1e6 : null,
+      tokens: { input: this.inputTokens, output: this.outputTokens },
+      simulated_s: { warmup: this.scenario.warmup, arrivals_end: arrivalsEndUs / US_PER_S, end: endUs / US_PER_S },
+      events,
+      timeseries: this.timeseries.rows(
+        endUs,
+        fleets.map((f) => ({
+          name: f.name,
+          replicas: f.replicas,
+          slots: f.replicas * f.concurrency,
+          priceUsdPerHour: f.priceUsdPerHour,
+        })),
+      ),
+    };
+  }
+}
+
+function toUs(seconds: number): number {
+  return Math.round(seconds * US_PER_S);
+}
+
+function chooseInterval(scenario: Scenario): number {
+  if (scenario.metrics.interval !== null) return scenario.metrics.interval;
+  const arrivals = scenario.workload.arrivals;
+  const horizonS = scenario.duration ?? (arrivals.kind === 'trace' ? arrivals.trace.duration : null) ?? 3600;
+  return NICE_INTERVALS_S.find((s) => horizonS / s <= 500) ?? NICE_INTERVALS_S[NICE_INTERVALS_S.length - 1];
+}

@@ -1,0 +1,72 @@
+import type { Uniform } from '../engine/rng.js';
+import type { Arrivals } from '../scenario/types.js';
+import {
+  createConstantArrivals,
+  createGammaArrivals,
+  createPoissonArrivals,
+  createThinnedPoissonArrivals,
+} from './synthetic-arrivals.js';
+import { createTraceArrivals } from './trace-arrivals.js';
+
+/** One arrival. Filled in place by `next()` so the hot loop allocates nothing; NaN for an attribute the source does not provide. */
+export interface ArrivalRecord {
+  /** Seconds from the start of the run; never less than the previous arrival's. */
+  timeS: number;
+  input_tokens: number;
+  output_tokens: number;
+  request_bytes: number;
+  response_bytes: number;
+}
+
+export interface ArrivalSource {
+  /** Fills `out` with the next arrival; false when there are no more (and on every later call). */
+  next(out: ArrivalRecord): boolean;
+  /** Releases the trace file, if any; safe to call more than once. */
+  close(): void;
+}
+
+export interface ArrivalContext {
+  /** The scenario's 'arrivals' stream; traces draw nothing from it. */
+  uniform: Uniform;
+  /** Arrivals at or after this time are not produced; null = no limit (a trace then runs to its end). */
+  durationS: number | null;
+  /** The compiled rate expression, required when `arrivals.rate.kind` is 'expression'. */
+  rateAt?: (tS: number) => number;
+}
+
+export function createArrivalRecord(): ArrivalRecord {
+  return {
+    timeS: 0,
+    input_tokens: Number.NaN,
+    output_tokens: Number.NaN,
+    request_bytes: Number.NaN,
+    response_bytes: Number.NaN,
+  };
+}
+
+/**
+ * The arrival process of a scenario. Trace sources open (and check the header of) the file now:
+ * a missing file or column throws a UserError here, a bad row when `next()` reaches it. A rate
+ * expression that turns negative or outgrows its bound throws a RateFunctionError.
+ */
+export function createArrivalSource(arrivals: Arrivals, context: ArrivalContext): ArrivalSource {
+  const { uniform, durationS } = context;
+  switch (arrivals.kind) {
+    case 'poisson': {
+      const rate = arrivals.rate;
+      if (rate.kind === 'constant') return createPoissonArrivals(uniform, rate.value, durationS);
+      if (context.rateAt === undefined) {
+        throw new TypeError(
+          `arrivals rate "${rate.source}" is an expression, but no compiled rateAt was given`,
+        );
+      }
+      return createThinnedPoissonArrivals(uniform, context.rateAt, rate.source, durationS);
+    }
+    case 'gamma':
+      return createGammaArrivals(uniform, arrivals.rate, arrivals.cv, durationS);
+    case 'constant':
+      return createConstantArrivals(arrivals.rate, durationS);
+    case 'trace':
+      return createTraceArrivals(arrivals.trace, durationS);
+  }
+}

@@ -1,0 +1,10 @@
+/** Arrival processes: synthetic (Poisson, thinned Poisson, gamma renewal, constant) and streamed trace replay. */
+export {
+  type ArrivalContext,
+  type ArrivalRecord,
+  type ArrivalSource,
+  createArrivalRecord,
+  createArrivalSource,
+} from './arrival-source.js';
+export { RateFunctionError } from './synthetic-arrivals.js';
+export { type AttributeStats, computeTraceStats, type TraceStats } from './trace-stats.js';

@@ -1,0 +1,148 @@
+import { sampleExponential, sampleGamma } from '../engine/random.js';
+import type { Uniform } from '../engine/rng.js';
+import type { ArrivalRecord, ArrivalSource } from './arrival-source.js';
+import { formatNumber } from './format-number.js';
+
+/**
+ * A rate expression that cannot drive thinning: negative, not finite, above the bound estimated
+ * for it, or given without a run duration. A plain Error, not a UserError: the expression's place
+ * in the scenario file is not known here, so the caller adds it if it can.
+ */
+export class RateFunctionError extends Error {
+  override name = 'RateFunctionError';
+}
+
+// The grid that bounds a rate expression: one point a second, but at least 10,000 points so that
+// short runs are sampled finely and at most 100,000 so that a week-long run costs well under a second of mathjs.
+const RATE_GRID_MIN_POINTS = 10_000;
+const RATE_GRID_MAX_POINTS = 100_000;
+// Head-room over the grid maximum for a peak that falls between grid points; thinning stays exact
+// for any bound above the true maximum, it only costs a few more rejected candidates.
+const RATE_BOUND_MARGIN = 1.1;
+
+/** Poisson arrivals at a constant rate (req/s): exponential gaps. A rate of 0 gives no arrivals. */
+export function createPoissonArrivals(
+  uniform: Uniform,
+  rate: number,
+  durationS: number | null,
+): ArrivalSource {
+  requireRate(rate);
+  const meanGapS = 1 / rate;
+  let t = 0;
+  return createSyntheticSource(durationS, () => {
+    t += sampleExponential(uniform, meanGapS);
+    return t;
+  });
+}
+
+/**
+ * A non-homogeneous Poisson process by Lewis-Shedler thinning: candidates at the bound rate, each
+ * kept with probability rate(t) / bound. The bound is the rate's maximum on a grid over
+ * [0, duration] times a margin; a candidate where the rate exceeds it throws rather than
+ * silently under-producing arrivals there.
+ */
+export function createThinnedPoissonArrivals(
+  uniform: Uniform,
+  rateAt: (tS: number) => number,
+  source: string,
+  durationS: number | null,
+): ArrivalSource {
+  if (durationS === null) {
+    throw new RateFunctionError(
+      `rate "${source}" needs a run duration: thinning bounds the rate over [0, duration]`,
+    );
+  }
+  const points = Math.min(RATE_GRID_MAX_POINTS, Math.max(RATE_GRID_MIN_POINTS, Math.ceil(durationS)));
+  const stepS = durationS / points;
+  let maxRate = 0;
+  for (let i = 0; i <= points; i++) maxRate = Math.max(maxRate, checkedRate(rateAt, source, i * stepS));
+  const boundRate = maxRate * RATE_BOUND_MARGIN;
+  const meanGapS = 1 / boundRate;
+  let t = 0;
+  return createSyntheticSource(durationS, () => {
+    for (;;) {
+      t += sampleExponential(uniform, meanGapS);
+      if (!(t < durationS)) return t;
+      const rate = checkedRate(rateAt, source, t);
+      if (rate > boundRate) {
+        throw new RateFunctionError(
+          `rate "${source}" is ${formatNumber(rate)} req/s at t = ${formatNumber(t)} s, above the bound ` +
+            `${formatNumber(boundRate)} req/s (its maximum on a ${formatNumber(stepS)} s grid times ` +
+            `${RATE_BOUND_MARGIN}): it has a peak narrower than the grid; widen the peak or split the run`,
+        );
+      }
+      if (uniform() * boundRate < rate) return t;
+    }
+  });
+}
+
+/**
+ * A renewal process with gamma gaps: mean 1/rate, coefficient of variation `cv` (shape 1/cv^2).
+ * cv = 0 is the evenly spaced limit; cv > 1 is burstier than Poisson.
+ */
+export function createGammaArrivals(
+  uniform: Uniform,
+  rate: number,
+  cv: number,
+  durationS: number | null,
+): ArrivalSource {
+  requireRate(rate);
+  if (!(cv >= 0 && Number.isFinite(cv)))
+    throw new RangeError(`gamma arrivals need a finite cv >= 0, got ${cv}`);
+  if (cv === 0) return createConstantArrivals(rate, durationS);
+  const shape = 1 / (cv * cv);
+  const scaleS = 1 / (rate * shape);
+  let t = 0;
+  return createSyntheticSource(durationS, () => {
+    t += sampleGamma(uniform, shape, scaleS);
+    return t;
+  });
+}
+
+/** Evenly spaced arrivals at k / rate, k = 1, 2, ...: computed, not summed, so no rounding drift. */
+export function createConstantArrivals(rate: number, durationS: number | null): ArrivalSource {
+  requireRate(rate);
+  let k = 0;
+  return createSyntheticSource(durationS, () => ++k / rate);
+}
+
+/** Wraps a generator of increasing times; a time that is not below the end (Infinity, NaN) ends the source. */
+function createSyntheticSource(durationS: number | null, nextTimeS: () => number): ArrivalSource {
+  const endS = durationS ?? Number.POSITIVE_INFINITY;
+  let done = false;
+  return {
+    next(out: ArrivalRecord): boolean {
+      if (done) return false;
+      const t = nextTimeS();
+      if (!(t < endS)) {
+        done = true;
+        return false;
+      }
+      out.timeS = t;
+      out.input_tokens = Number.NaN;
+      out.output_tokens = Number.NaN;
+      out.request_bytes = Number.NaN;
+      out.response_bytes = Number.NaN;
+      return true;
+    },
+    close(): void {
+      done = true;
+    },
+  };
+}
+
+function checkedRate(rateAt: (tS: number) => number, source: string, tS: number): number {
+  const rate = rateAt(tS);
+  if (!(rate >= 0 && Number.isFinite(rate))) {
+    throw new RateFunctionError(
+      `rate "${source}" is ${formatNumber(rate)} req/s at t = ${formatNumber(tS)} s; it must be a finite number >= 0`,
+    );
+  }
+  return rate;
+}
+
+/** The scenario schema already rejects these; a bad rate here is a caller's bug, not a user error. */
+function requireRate(rate: number): void {
+  if (!(rate >= 0 && Number.isFinite(rate)))
+    throw new RangeError(`arrival rate must be finite and >= 0, got ${rate}`);
+}

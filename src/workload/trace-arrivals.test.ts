@@ -1,0 +1,343 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createStreams } from '../engine/rng.js';
+import { type Diagnostic, type TraceSource, UserError } from '../scenario/types.js';
+import { type ArrivalRecord, createArrivalRecord, createArrivalSource } from './arrival-source.js';
+import { createTraceArrivals } from './trace-arrivals.js';
+
+const fromRoot = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+const fixture = (name: string) => fromRoot(`test/fixtures/traces/${name}`);
+const AZURE = fromRoot('traces/azure-llm-2023-conv.csv');
+
+const tempDir = mkdtempSync(join(tmpdir(), 'fleetsim-trace-'));
+afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
+
+function azure(overrides: Partial<TraceSource> = {}): TraceSource {
+  return {
+    path: AZURE,
+    format: 'azure-llm',
+    timeColumn: 'TIMESTAMP',
+    timeUnit: 'datetime',
+    columns: { input_tokens: 'ContextTokens', output_tokens: 'GeneratedTokens' },
+    speed: 1,
+    limit: null,
+    duration: null,
+    ...overrides,
+  };
+}
+
+function vidur(overrides: Partial<TraceSource> = {}): TraceSource {
+  return {
+    path: fixture('vidur-splitwise-conv-200.csv'),
+    format: 'vidur',
+    timeColumn: 'arrived_at',
+    timeUnit: 's',
+    columns: { input_tokens: 'num_prefill_tokens', output_tokens: 'num_decode_tokens' },
+    speed: 1,
+    limit: null,
+    duration: null,
+    ...overrides,
+  };
+}
+
+function mooncake(overrides: Partial<TraceSource> = {}): TraceSource {
+  return {
+    path: fixture('mooncake-synthetic-200.jsonl'),
+    format: 'mooncake',
+    timeColumn: 'timestamp',
+    timeUnit: 'ms',
+    columns: { input_tokens: 'input_length', output_tokens: 'output_length' },
+    speed: 1,
+    limit: null,
+    duration: null,
+    ...overrides,
+  };
+}
+
+function replay(trace: TraceSource, durationS: number | null = null, chunkBytes?: number): ArrivalRecord[] {
+  const source = createTraceArrivals(trace, durationS, chunkBytes);
+  const records: ArrivalRecord[] = [];
+  for (let record = createArrivalRecord(); source.next(record); record = createArrivalRecord())
+    records.push(record);
+  source.close();
+  return records;
+}
+
+function diagnosticOf(run: () => unknown): Diagnostic {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof UserError) return error.diagnostic;
+    throw error;
+  }
+  throw new Error('expected a UserError');
+}
+
+const row = (timeS: number, input: number, output: number): ArrivalRecord => ({
+  timeS,
+  input_tokens: input,
+  output_tokens: output,
+  request_bytes: Number.NaN,
+  response_bytes: Number.NaN,
+});
+
+/** The fixture's arrived_at column, read the plain way: the truth the streamed reader must match. */
+const vidurTimesS = readFileSync(fixture('vidur-splitwise-conv-200.csv'), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => Number(line.split(',')[0]));
+
+describe('Azure LLM 2023 conversation trace', () => {
+  const records = replay(azure());
+
+  it('has every request, rebased to the first one', () => {
+    expect(records).toHaveLength(19_366);
+    // 18:15:46.6805900 and 18:15:50.9951690 in the file
+    expect(records[0]).toEqual(row(0, 374, 44));
+    expect(records[1].timeS).toBeCloseTo(4.314579, 9);
+    expect(records[1].input_tokens).toBe(396);
+    // 19:14:08.4025270 - 18:15:46.6805900 = 58 min 21.7219370 s
+    expect(records[19_365].timeS).toBeCloseTo(3501.721937, 9);
+    expect(records[19_365].input_tokens).toBe(197);
+    expect(records[19_365].output_tokens).toBe(183);
+  });
+
+  it('agrees with the vidur copy of the same trace (arrived_at already in seconds)', () => {
+    const vidurRecords = replay(vidur());
+    for (let i = 0; i < vidurRecords.length; i++) {
+      expect(records[i].timeS).toBeCloseTo(vidurRecords[i].timeS, 6);
+      expect(records[i].input_tokens).toBe(vidurRecords[i].input_tokens);
+      expect(records[i].output_tokens).toBe(vidurRecords[i].output_tokens);
+    }
+  });
+
+  it('never decreases', () => {
+    expect(records.every((r, i) => i === 0 || r.timeS >= records[i - 1].timeS)).toBe(true);
+  });
+});
+
+describe('vidur and mooncake slices', () => {
+  it('vidur: arrived_at in seconds, prefill and decode tokens', () => {
+    const records = replay(vidur());
+    expect(records).toHaveLength(200);
+    expect(records.slice(0, 2)).toEqual([row(0, 374, 44), row(4.314579, 396, 109)]);
+    expect(records[199]).toEqual(row(61.263537, 1143, 409));
+  });
+
+  it('mooncake: JSONL, timestamp in milliseconds, equal times kept', () => {
+    const records = replay(mooncake());
+    expect(records).toHaveLength(200);
+    expect(records.slice(0, 3)).toEqual([row(0, 40160, 6), row(0, 36640, 4), row(0.04, 23769, 3)]);
+    expect(records[199]).toEqual(row(58.501, 37625, 2));
+  });
+
+  it('the same rows at any chunk size', () => {
+    expect(replay(vidur(), null, 5)).toEqual(replay(vidur()));
+    expect(replay(mooncake(), null, 5)).toEqual(replay(mooncake()));
+  });
+
+  it('unmapped attributes are NaN', () => {
+    const [first] = replay(vidur({ columns: { output_tokens: 'num_decode_tokens' } }));
+    expect(first.input_tokens).toBeNaN();
+    expect(first.output_tokens).toBe(44);
+  });
+
+  it('other time units: microseconds, and numbers given as JSON strings', () => {
+    const path = join(tempDir, 'us.jsonl');
+    writeFileSync(path, '{"t": "1000000", "n": 1}\n{"t": 3500000, "n": "2"}\n');
+    const trace = mooncake({
+      path,
+      format: 'jsonl',
+      timeColumn: 't',
+      timeUnit: 'us',
+      columns: { input_tokens: 'n' },
+    });
+    expect(replay(trace).map((r) => [r.timeS, r.input_tokens])).toEqual([
+      [0, 1],
+      [2.5, 2],
+    ]);
+  });
+
+  it('ISO 8601 times with zones', () => {
+    const path = join(tempDir, 'iso.csv');
+    writeFileSync(path, 'at,n\n2023-11-16T18:15:46.5Z,1\n2023-11-16T19:15:48.000001+01:00,2\n');
+    const trace = azure({ path, format: 'csv', timeColumn: 'at', columns: { input_tokens: 'n' } });
+    const times = replay(trace).map((r) => r.timeS);
+    expect(times[0]).toBe(0);
+    expect(times[1]).toBeCloseTo(1.500001, 9);
+  });
+});
+
+describe('speed, limit and duration', () => {
+  it('speed divides the gaps', () => {
+    expect(replay(vidur({ speed: 2 })).map((r) => r.timeS)).toEqual(vidurTimesS.map((t) => t / 2));
+  });
+
+  it('limit stops after that many requests', () => {
+    expect(replay(vidur({ limit: 5 })).map((r) => r.timeS)).toEqual(vidurTimesS.slice(0, 5));
+    expect(replay(vidur({ limit: 0 }))).toEqual([]);
+  });
+
+  it('duration stops before the first request at or after it, in replayed time', () => {
+    expect(replay(vidur({ duration: 30 })).map((r) => r.timeS)).toEqual(vidurTimesS.filter((t) => t < 30));
+    expect(replay(vidur({ duration: 10, speed: 2 })).map((r) => r.timeS)).toEqual(
+      vidurTimesS.filter((t) => t / 2 < 10).map((t) => t / 2),
+    );
+  });
+
+  it("the run's duration applies too, whichever ends first", () => {
+    expect(replay(vidur({ duration: 30 }), 20).map((r) => r.timeS)).toEqual(
+      vidurTimesS.filter((t) => t < 20),
+    );
+    expect(replay(vidur({ duration: 20 }), 30).map((r) => r.timeS)).toEqual(
+      vidurTimesS.filter((t) => t < 20),
+    );
+    expect(replay(vidur({ limit: 3 }), 30)).toHaveLength(3);
+  });
+
+  it('through createArrivalSource, close() ends the replay early', () => {
+    const source = createArrivalSource(
+      { kind: 'trace', trace: vidur() },
+      { uniform: createStreams(1).stream('arrivals'), durationS: null },
+    );
+    const record = createArrivalRecord();
+    expect(source.next(record)).toBe(true);
+    source.close();
+    expect(source.next(record)).toBe(false);
+  });
+});
+
+describe('trace errors name the file, line and column', () => {
+  const at = (name: string, line: number, col: number, message: string, code = 'BAD_TRACE_ROW') => ({
+    code,
+    file: fixture(name),
+    line,
+    col,
+    message,
+  });
+  const bad = (name: string, trace: (o: Partial<TraceSource>) => TraceSource = vidur) =>
+    diagnosticOf(() => replay(trace({ path: fixture(name) })));
+
+  it('a value that is not a number', () => {
+    expect(bad('bad-number.csv', azure)).toEqual(
+      at('bad-number.csv', 4, 2, 'column "ContextTokens": expected a non-negative number, got "abc"'),
+    );
+  });
+
+  it('the full message reads file:line:col', () => {
+    expect(() => replay(azure({ path: fixture('bad-number.csv') }))).toThrow(
+      `${fixture('bad-number.csv')}:4:2: column "ContextTokens": expected a non-negative number, got "abc"`,
+    );
+  });
+
+  it('a column missing from the header, when the source is created', () => {
+    expect(
+      diagnosticOf(() => createTraceArrivals(azure({ path: fixture('missing-column.csv') }), null)),
+    ).toEqual(
+      at(
+        'missing-column.csv',
+        1,
+        1,
+        'column "GeneratedTokens" not found; the header has: TIMESTAMP, ContextTokens',
+      ),
+    );
+  });
+
+  it('an arrival earlier than the previous one', () => {
+    expect(bad('decreasing-time.csv')).toEqual(
+      at(
+        'decreasing-time.csv',
+        5,
+        1,
+        'column "arrived_at": arrival times must not decrease (previous 12.5 s, this 10.25 s after the first request)',
+      ),
+    );
+  });
+
+  it('a date-time that does not exist', () => {
+    expect(bad('bad-datetime.csv', azure)).toEqual(
+      at(
+        'bad-datetime.csv',
+        3,
+        1,
+        'column "TIMESTAMP": expected a date-time such as "2023-11-16 18:17:03.0000000" or ' +
+          '"2023-11-16T18:17:03Z", got "2023-11-16 25:15:50.9951690"',
+      ),
+    );
+  });
+
+  it('a bad value after a quoted field that spans lines is reported on its own line', () => {
+    expect(bad('quoted-multiline.csv')).toEqual(
+      at(
+        'quoted-multiline.csv',
+        5,
+        3,
+        'column "num_prefill_tokens": expected a non-negative number, got "x"',
+      ),
+    );
+  });
+
+  it('a row with fewer fields than the header', () => {
+    expect(bad('short-row.csv')).toEqual(
+      at('short-row.csv', 3, 3, 'expected 3 fields as in the header, got 2'),
+    );
+  });
+
+  it('a quote that never closes', () => {
+    expect(bad('unclosed-quote.csv')).toEqual(
+      at('unclosed-quote.csv', 3, 2, 'invalid CSV: a quoted field is not closed before the end of the file'),
+    );
+  });
+
+  it('an empty file', () => {
+    expect(bad('empty.csv')).toEqual(
+      at('empty.csv', 1, 1, 'the trace is empty: expected a header row naming the columns'),
+    );
+  });
+
+  it('invalid JSON', () => {
+    const diagnostic = bad('bad-json.jsonl', mooncake);
+    expect({ ...diagnostic, message: '' }).toEqual(at('bad-json.jsonl', 3, 1, ''));
+    expect(diagnostic.message).toMatch(/^invalid JSON: /);
+  });
+
+  it('a JSON key that is missing', () => {
+    expect(bad('missing-key.jsonl', mooncake)).toEqual(
+      at(
+        'missing-key.jsonl',
+        2,
+        1,
+        'key "output_length": expected a non-negative number, got nothing (the field is missing)',
+      ),
+    );
+  });
+
+  it('a file that does not exist', () => {
+    expect(bad('no-such-file.csv')).toEqual(
+      at('no-such-file.csv', 1, 1, 'trace file not found', 'MISSING_FILE'),
+    );
+  });
+
+  it('a directory', () => {
+    expect(diagnosticOf(() => createTraceArrivals(vidur({ path: tempDir }), null))).toEqual({
+      code: 'MISSING_FILE',
+      file: tempDir,
+      line: 1,
+      col: 1,
+      message: 'trace path is not a file',
+    });
+  });
+
+  it('rows before the bad one are still produced, and the replay ends at it', () => {
+    const source = createTraceArrivals(azure({ path: fixture('bad-number.csv') }), null);
+    const record = createArrivalRecord();
+    expect(source.next(record)).toBe(true);
+    expect(source.next(record)).toBe(true);
+    expect(() => source.next(record)).toThrow(UserError);
+    expect(source.next(record)).toBe(false);
+  });
+});

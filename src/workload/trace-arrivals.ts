@@ -1,0 +1,153 @@
+import { REQUEST_ATTRIBUTES, type TimeUnit, type TraceSource, UserError } from '../scenario/types.js';
+import type { ArrivalRecord, ArrivalSource } from './arrival-source.js';
+import { DEFAULT_CHUNK_BYTES } from './chunked-text-file.js';
+import { formatNumber } from './format-number.js';
+import { openTraceRows, type TraceRows, type TraceRowsKind } from './trace-rows.js';
+import { parseDateTime } from './trace-time.js';
+
+const UNITS_PER_SECOND: Record<Exclude<TimeUnit, 'datetime'>, number> = { s: 1, ms: 1e3, us: 1e6 };
+const UNIT_NAMES: Record<Exclude<TimeUnit, 'datetime'>, string> = {
+  s: 'seconds',
+  ms: 'milliseconds',
+  us: 'microseconds',
+};
+
+/** The presets are CSV or JSONL underneath; they differ only in the column names they fill in. */
+function rowsKindOf(format: TraceSource['format']): TraceRowsKind {
+  return format === 'jsonl' || format === 'mooncake' ? 'jsonl' : 'csv';
+}
+
+/**
+ * Replays a trace file, streamed: times rebased so the first request is at 0 and divided by
+ * `speed`; stops after `limit` requests, or at the first request at or after `duration` or
+ * `durationS` (replayed seconds). Attributes the trace does not map are NaN.
+ */
+export function createTraceArrivals(
+  trace: TraceSource,
+  durationS: number | null,
+  chunkBytes: number = DEFAULT_CHUNK_BYTES,
+): ArrivalSource {
+  const kind = rowsKindOf(trace.format);
+  const fields = [trace.timeColumn];
+  // Index in `fields` of each request attribute, in REQUEST_ATTRIBUTES order; -1 = not in the trace.
+  const attributeField = REQUEST_ATTRIBUTES.map((attribute) => {
+    const column = trace.columns[attribute];
+    if (column === undefined) return -1;
+    fields.push(column);
+    return fields.length - 1;
+  });
+  const rows = openTraceRows(trace.path, kind, fields, chunkBytes);
+  const label = (i: number) => `${kind === 'csv' ? 'column' : 'key'} "${fields[i]}"`;
+  const fail = (i: number, message: string): never => {
+    throw new UserError({
+      code: 'BAD_TRACE_ROW',
+      file: trace.path,
+      line: rows.line,
+      col: rows.column(i),
+      message: `${label(i)}: ${message}`,
+    });
+  };
+  const readTimeS = createTimeReader(trace.timeUnit, rows, fail);
+  const limit = trace.limit ?? Number.POSITIVE_INFINITY;
+  const endS = Math.min(trace.duration ?? Number.POSITIVE_INFINITY, durationS ?? Number.POSITIVE_INFINITY);
+  let produced = 0;
+  let previousS = 0;
+  let done = false;
+
+  const finish = (): false => {
+    done = true;
+    rows.close();
+    return false;
+  };
+
+  return {
+    next(out: ArrivalRecord): boolean {
+      if (done) return false;
+      // A bad row ends the replay: release the file even if the caller never calls close().
+      try {
+        if (produced >= limit || !rows.next()) return finish();
+        const traceS = readTimeS();
+        if (traceS < previousS) {
+          fail(
+            0,
+            `arrival times must not decrease (previous ${formatNumber(previousS)} s, ` +
+              `this ${formatNumber(traceS)} s after the first request)`,
+          );
+        }
+        previousS = traceS;
+        const timeS = traceS / trace.speed;
+        if (!(timeS < endS)) return finish();
+        out.timeS = timeS;
+        out.input_tokens = readAttribute(attributeField[0]);
+        out.output_tokens = readAttribute(attributeField[1]);
+        out.request_bytes = readAttribute(attributeField[2]);
+        out.response_bytes = readAttribute(attributeField[3]);
+        produced++;
+        return true;
+      } catch (error) {
+        finish();
+        throw error;
+      }
+    },
+    close(): void {
+      done = true;
+      rows.close();
+    },
+  };
+
+  function readAttribute(field: number): number {
+    if (field < 0) return Number.NaN;
+    const value = toNumber(rows.value(field));
+    if (!(value >= 0)) fail(field, `expected a non-negative number, got ${describe(rows.value(field))}`);
+    return value;
+  }
+}
+
+/** Returns a reader of the current row's time in seconds after the first row's (before `speed`). */
+function createTimeReader(
+  unit: TimeUnit,
+  rows: TraceRows,
+  fail: (i: number, message: string) => never,
+): () => number {
+  if (unit === 'datetime') {
+    let originWholeS = Number.NaN;
+    let originFractionS = 0;
+    return () => {
+      const raw = rows.value(0);
+      const instant = typeof raw === 'string' ? parseDateTime(raw) : null;
+      if (instant === null) {
+        return fail(
+          0,
+          `expected a date-time such as "2023-11-16 18:17:03.0000000" or "2023-11-16T18:17:03Z", got ${describe(raw)}`,
+        );
+      }
+      if (Number.isNaN(originWholeS)) {
+        originWholeS = instant.wholeS;
+        originFractionS = instant.fractionS;
+      }
+      return instant.wholeS - originWholeS + (instant.fractionS - originFractionS);
+    };
+  }
+  const unitsPerSecond = UNITS_PER_SECOND[unit];
+  let origin = Number.NaN;
+  return () => {
+    const raw = rows.value(0);
+    const value = toNumber(raw);
+    if (!Number.isFinite(value)) fail(0, `expected a number of ${UNIT_NAMES[unit]}, got ${describe(raw)}`);
+    if (Number.isNaN(origin)) origin = value;
+    // Subtract before scaling: epoch milliseconds (~1.7e12) keep their precision only as a difference.
+    return (value - origin) / unitsPerSecond;
+  };
+}
+
+/** A finite number from a JSON number or numeric text; NaN otherwise (Number('') would be 0). */
+function toNumber(raw: unknown): number {
+  if (typeof raw === 'number') return Number.isFinite(raw) ? raw : Number.NaN;
+  if (typeof raw !== 'string' || raw.trim() === '') return Number.NaN;
+  const value = Number(raw);
+  return Number.isFinite(value) ? value : Number.NaN;
+}
+
+function describe(raw: unknown): string {
+  return raw === undefined ? 'nothing (the field is missing)' : JSON.stringify(raw);
+}

@@ -1,0 +1,31 @@
+import type { Fleet, Scenario } from '../../src/scenario/types.js';
+
+/** A resolved single-fleet scenario with every default spelled out; tests override what they vary. */
+export function makeScenario(overrides: Partial<Scenario> = {}, fleet: Partial<Fleet> = {}): Scenario {
+  return {
+    name: 'test',
+    seed: 1,
+    duration: 1000,
+    warmup: 0,
+    maxDrain: Number.POSITIVE_INFINITY,
+    workload: { arrivals: { kind: 'poisson', rate: { kind: 'constant', value: 1 } }, attributes: {} },
+    fleets: [makeFleet(fleet)],
+    routing: { policy: 'least-outstanding' },
+    metrics: { interval: null },
+    ...overrides,
+  };
+}
+
+export function makeFleet(fleet: Partial<Fleet> = {}): Fleet {
+  return {
+    name: 'servers',
+    replicas: 1,
+    concurrency: 1,
+    priceUsdPerHour: 1,
+    instance: null,
+    serviceTime: { kind: 'exponential', mean: 0.5 },
+    queue: { capacity: Number.POSITIVE_INFINITY, timeout: null },
+    billing: { increment: 1, minimum: 60 },
+    ...fleet,
+  };
+}
