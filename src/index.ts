@@ -1,11 +1,11 @@
 export { Engine, type EventHandler, EventQueue, type RunOutcome } from './engine/index.js';
 export type { DistributionSummary, RequestCounts, TimeSeriesRow, VariantResult } from './metrics/index.js';
 export {
+  type RunSummary,
   renderSummaryJson,
   renderSummaryMarkdown,
   renderTextTable,
   renderTimeseriesCsv,
-  type RunSummary,
   summarize,
   type VariantSummary,
   writeRunOutputs,

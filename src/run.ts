@@ -42,6 +42,8 @@ export async function runScenario(input: string | object, options: RunOptions = 
 
 /** Runs an already loaded scenario: the baseline, then each variant, all with one seed (common random numbers). */
 export function runLoadedScenario(scenario: LoadedScenario, seed = scenario.seed): RunOutput {
-  const results = scenario.variants.map((variant) => simulate(variant.scenario, { name: variant.name, seed }));
+  const results = scenario.variants.map((variant) =>
+    simulate(variant.scenario, { name: variant.name, seed }),
+  );
   return { summary: summarize(scenario.name, seed, results), results, scenario };
 }

@@ -21,7 +21,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           .positional('scenario', { type: 'string', describe: 'scenario YAML file' })
           .option('out', { type: 'string', describe: 'output folder (default: out/<scenario name>)' })
           .option('seed', { type: 'number', describe: 'override the scenario seed' })
-          .option('set', { type: 'string', array: true, describe: 'override a key: --set fleets.0.replicas=6' })
+          .option('set', {
+            type: 'string',
+            array: true,
+            describe: 'override a key: --set fleets.0.replicas=6',
+          })
           .option('json', { type: 'boolean', default: false, describe: 'print summary.json to stdout' })
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
       async (args) => {
@@ -32,9 +36,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       'validate <scenario>',
       'check a scenario file without running it',
       (y) =>
-        y
-          .positional('scenario', { type: 'string', demandOption: true })
-          .option('set', { type: 'string', array: true, describe: 'override a key: --set fleets.0.replicas=6' }),
+        y.positional('scenario', { type: 'string', demandOption: true }).option('set', {
+          type: 'string',
+          array: true,
+          describe: 'override a key: --set fleets.0.replicas=6',
+        }),
       async (args) => {
         exitCode = await validateCommand(args, io);
       },
@@ -54,8 +60,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 choices: ['azure-llm', 'vidur', 'mooncake', 'csv', 'jsonl'] as const,
                 describe: 'trace format (default: from the file name/extension)',
               })
-              .option('time-column', { type: 'string', describe: 'csv/jsonl: column holding the arrival time' })
-              .option('time-unit', { choices: ['s', 'ms', 'us', 'datetime'] as const, describe: 'unit of the time column' })
+              .option('time-column', {
+                type: 'string',
+                describe: 'csv/jsonl: column holding the arrival time',
+              })
+              .option('time-unit', {
+                choices: ['s', 'ms', 'us', 'datetime'] as const,
+                describe: 'unit of the time column',
+              })
               .option('json', { type: 'boolean', default: false }),
           (args) => {
             exitCode = traceStatsCommand(args, io);
@@ -89,7 +101,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`fleetsim: ${error.message}\n`);
       return EXIT_USER_ERROR;
     }
-    io.stderr(`fleetsim: internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    io.stderr(
+      `fleetsim: internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     return EXIT_BUG;
   }
 }

@@ -9,12 +9,15 @@ describe('EventQueue', () => {
   it('pops in (time, priority, insertion) order for any input', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ time: fc.integer({ min: 0, max: 20 }), priority: fc.integer({ min: 0, max: 3 }) }), {
-          maxLength: 300,
-        }),
+        fc.array(
+          fc.record({ time: fc.integer({ min: 0, max: 20 }), priority: fc.integer({ min: 0, max: 3 }) }),
+          {
+            maxLength: 300,
+          },
+        ),
         (entries) => {
           const queue = new EventQueue(2);
-          entries.forEach((e, i) => queue.push(e.time, e.priority, 0, i, 0));
+          for (const [i, e] of entries.entries()) queue.push(e.time, e.priority, 0, i, 0);
           const popped: number[] = [];
           while (queue.pop()) popped.push(queue.poppedSlot);
           const expected = entries

@@ -35,7 +35,8 @@ export class Engine {
 
   /** Registers the handler of `kind`; events at the same time run in ascending `priority`, then FIFO. */
   on(kind: number, priority: number, handler: EventHandler): void {
-    if (!Number.isInteger(kind) || kind < 0) throw new RangeError(`event kind must be a non-negative integer, got ${kind}`);
+    if (!Number.isInteger(kind) || kind < 0)
+      throw new RangeError(`event kind must be a non-negative integer, got ${kind}`);
     if (!Number.isInteger(priority) || priority < 0 || priority > 255) {
       throw new RangeError(`priority must be an integer in 0..255, got ${priority}`);
     }
@@ -45,7 +46,8 @@ export class Engine {
 
   /** Schedules an event of `kind` at `timeUs` (not before now). */
   at(timeUs: number, kind: number, slot: number, gen = 0): void {
-    if (timeUs < this.clockUs) throw new RangeError(`cannot schedule at ${timeUs} us: the clock is at ${this.clockUs} us`);
+    if (timeUs < this.clockUs)
+      throw new RangeError(`cannot schedule at ${timeUs} us: the clock is at ${this.clockUs} us`);
     this.queue.push(timeUs, this.priorities[kind], kind, slot, gen);
   }
 

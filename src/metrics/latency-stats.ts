@@ -35,7 +35,8 @@ export class LatencyStats {
   }
 
   summary(): DistributionSummary {
-    if (this.count === 0) return { mean: null, p50: null, p90: null, p95: null, p99: null, p999: null, max: null };
+    if (this.count === 0)
+      return { mean: null, p50: null, p90: null, p95: null, p99: null, p999: null, max: null };
     const q = (p: number) => this.sketch.getValueAtQuantile(p);
     return {
       mean: this.sum / this.count,

@@ -1,6 +1,10 @@
-/** Request events counted per interval. */
+/** Request events counted per interval, in column order. */
 export const COUNT_COLUMNS = ['arrivals', 'completed', 'dropped', 'timed_out'] as const;
 export type CountColumn = (typeof COUNT_COLUMNS)[number];
+export const Count = { arrivals: 0, completed: 1, dropped: 2, timed_out: 3 } as const satisfies Record<
+  CountColumn,
+  number
+>;
 
 export interface TimeSeriesRow {
   time_s: number;
@@ -20,49 +24,69 @@ export interface TimeSeriesRow {
   busy_slots_by_fleet: Record<string, number>;
 }
 
+/** A Float64Array that grows (by doubling) to hold any bin it is asked for. */
+class Column {
+  values = new Float64Array(64);
+
+  at(bin: number): Float64Array {
+    if (bin >= this.values.length) {
+      let length = this.values.length * 2;
+      while (length <= bin) length *= 2;
+      const bigger = new Float64Array(length);
+      bigger.set(this.values);
+      this.values = bigger;
+    }
+    return this.values;
+  }
+
+  get(bin: number): number {
+    return bin < this.values.length ? this.values[bin] : 0;
+  }
+}
+
 /**
  * Fixed-width bins of the run. Counts go to the bin of their instant; spans (a wait, a
  * service) are split across the bins they overlap, so each bin holds an exact time integral.
+ * Called on every request event, so it allocates nothing on that path.
  */
 export class TimeSeries {
-  private readonly counts = new Map<CountColumn, number[]>(COUNT_COLUMNS.map((c) => [c, []]));
-  private readonly queueUs: number[] = [];
-  private readonly busyUs: number[][];
+  private readonly counts = COUNT_COLUMNS.map(() => new Column());
+  private readonly waitingUs = new Column();
+  private readonly busyUs: Column[];
 
   constructor(
     readonly intervalUs: number,
     private readonly fleetCount: number,
   ) {
-    this.busyUs = Array.from({ length: fleetCount }, () => []);
+    this.busyUs = Array.from({ length: fleetCount }, () => new Column());
   }
 
-  count(column: CountColumn, timeUs: number): void {
-    const bins = this.counts.get(column)!;
+  /** `column` is a `Count` index. */
+  count(column: number, timeUs: number): void {
     const bin = Math.floor(timeUs / this.intervalUs);
-    while (bins.length <= bin) bins.push(0);
-    bins[bin]++;
+    this.counts[column].at(bin)[bin]++;
   }
 
   addWait(startUs: number, endUs: number): void {
-    this.spread(this.queueUs, startUs, endUs);
+    this.spread(this.waitingUs, startUs, endUs);
   }
 
   addBusy(fleet: number, startUs: number, endUs: number): void {
     this.spread(this.busyUs[fleet], startUs, endUs);
   }
 
-  private spread(bins: number[], startUs: number, endUs: number): void {
+  private spread(column: Column, startUs: number, endUs: number): void {
     const width = this.intervalUs;
     let bin = Math.floor(startUs / width);
-    let from = startUs;
-    while (from < endUs) {
-      const binEnd = (bin + 1) * width;
-      const to = endUs < binEnd ? endUs : binEnd;
-      while (bins.length <= bin) bins.push(0);
-      bins[bin] += to - from;
-      from = to;
-      bin++;
+    const lastBin = Math.floor(endUs / width);
+    const values = column.at(lastBin);
+    if (bin === lastBin) {
+      values[bin] += endUs - startUs;
+      return;
     }
+    values[bin] += (bin + 1) * width - startUs;
+    for (bin++; bin < lastBin; bin++) values[bin] += width;
+    values[lastBin] += endUs - lastBin * width;
   }
 
   /** Rows from 0 to `endUs`; the last row's averages cover only the part of its interval before `endUs`. */
@@ -81,17 +105,17 @@ export class TimeSeries {
       const busyByFleet: Record<string, number> = {};
       let busy = 0;
       for (let f = 0; f < this.fleetCount; f++) {
-        const fleetBusy = (this.busyUs[f][bin] ?? 0) / widthUs;
+        const fleetBusy = this.busyUs[f].get(bin) / widthUs;
         busyByFleet[fleets[f].name] = fleetBusy;
         busy += fleetBusy;
       }
       rows.push({
         time_s: startUs / 1e6,
-        arrivals: this.counts.get('arrivals')![bin] ?? 0,
-        completed: this.counts.get('completed')![bin] ?? 0,
-        dropped: this.counts.get('dropped')![bin] ?? 0,
-        timed_out: this.counts.get('timed_out')![bin] ?? 0,
-        queue_length: (this.queueUs[bin] ?? 0) / widthUs,
+        arrivals: this.counts[Count.arrivals].get(bin),
+        completed: this.counts[Count.completed].get(bin),
+        dropped: this.counts[Count.dropped].get(bin),
+        timed_out: this.counts[Count.timed_out].get(bin),
+        queue_length: this.waitingUs.get(bin) / widthUs,
         busy_slots: busy,
         utilization: totalSlots > 0 ? busy / totalSlots : 0,
         replicas,

@@ -14,7 +14,11 @@ export { writeFileAtomic } from './write.js';
 /** The files a run writes, by name. */
 export const OUTPUT_FILES = ['summary.json', 'summary.md', 'timeseries.csv'] as const;
 
-export function writeRunOutputs(outDir: string, summary: RunSummary, results: readonly VariantResult[]): string[] {
+export function writeRunOutputs(
+  outDir: string,
+  summary: RunSummary,
+  results: readonly VariantResult[],
+): string[] {
   const files: Record<(typeof OUTPUT_FILES)[number], string> = {
     'summary.json': renderSummaryJson(summary),
     'summary.md': renderSummaryMarkdown(summary),

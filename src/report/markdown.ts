@@ -22,7 +22,9 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
       `- Throughput ${fmt(v.throughput_rps)} req/s; ${v.waited_fraction === null ? '-' : `${(v.waited_fraction * 100).toFixed(1)} %`} of completed requests waited in a queue.`,
       `- Cost ${fmt(v.cost_usd.total, 6)} USD (${Object.entries(v.cost_usd.by_fleet)
         .map(([fleet, cost]) => `${fleet} ${fmt(cost, 6)}`)
-        .join(', ')}); ${fmt(v.cost_per_1k_requests_usd)} USD per 1k requests; ${fmt(v.cost_per_1m_tokens_usd)} USD per 1M tokens.`,
+        .join(
+          ', ',
+        )}); ${fmt(v.cost_per_1k_requests_usd)} USD per 1k requests; ${fmt(v.cost_per_1m_tokens_usd)} USD per 1M tokens.`,
       '',
       '| seconds | mean | p50 | p90 | p95 | p99 | p99.9 | max |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -31,7 +33,10 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
           ['latency', v.latency_s],
           ['queue wait', v.queue_wait_s],
         ] as const
-      ).map(([label, d]) => `| ${label} | ${[d.mean, d.p50, d.p90, d.p95, d.p99, d.p999, d.max].map((x) => fmt(x)).join(' | ')} |`),
+      ).map(
+        ([label, d]) =>
+          `| ${label} | ${[d.mean, d.p50, d.p90, d.p95, d.p99, d.p999, d.max].map((x) => fmt(x)).join(' | ')} |`,
+      ),
       '',
     );
   }

@@ -5,7 +5,8 @@ interface Column {
   value: (v: VariantSummary) => string;
 }
 
-const seconds = (x: number | null) => (x === null ? '-' : x < 1 ? `${(x * 1000).toPrecision(3)} ms` : `${x.toPrecision(3)} s`);
+const seconds = (x: number | null) =>
+  x === null ? '-' : x < 1 ? `${(x * 1000).toPrecision(3)} ms` : `${x.toPrecision(3)} s`;
 const usd = (x: number | null) => (x === null ? '-' : x >= 100 ? `$${x.toFixed(0)}` : `$${x.toPrecision(3)}`);
 const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
 
@@ -45,7 +46,9 @@ export function renderTextTable(summary: RunSummary): string {
 export function renderMarkdownTable(summary: RunSummary): string {
   const rows = cells(summary);
   const line = (row: string[]) => `| ${row.join(' | ')} |`;
-  return [line(rows[0]), `|${COLUMNS.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.slice(1).map(line)].join(
-    '\n',
-  );
+  return [
+    line(rows[0]),
+    `|${COLUMNS.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...rows.slice(1).map(line),
+  ].join('\n');
 }

@@ -15,7 +15,9 @@ const FIXED = [
 
 /** All variants in one long table, one row per (variant, interval), with a busy-slots column per fleet. */
 export function renderTimeseriesCsv(results: readonly VariantResult[]): string {
-  const fleets = [...new Set(results.flatMap((r) => r.timeseries.flatMap((row) => Object.keys(row.busy_slots_by_fleet))))];
+  const fleets = [
+    ...new Set(results.flatMap((r) => r.timeseries.flatMap((row) => Object.keys(row.busy_slots_by_fleet)))),
+  ];
   const lines = [['variant', ...FIXED, ...fleets.map((f) => `busy_slots.${f}`)].join(',')];
   for (const result of results) {
     for (const row of result.timeseries) {

@@ -61,6 +61,7 @@ describe('compiled expressions', () => {
       ['1 < 3 < 2', 0],
       ['0.1 + 0.2 == 0.3', 1], // mathjs compares with a relative tolerance
       ['10% * 50', 5],
+      ['max(1, 1 + 1e-13) - 1', 0], // nearly equal: mathjs keeps the first
     ];
     for (const [source, expected] of pairs) expect(compile(source)([]), source).toBeCloseTo(expected, 12);
   });
@@ -103,7 +104,7 @@ describe('compiled expressions', () => {
       'input_tokens ^ 2 % 7 - -output_tokens',
       'input_tokens > output_tokens ? sqrt(abs(input_tokens)) : log(1 + abs(output_tokens), 3)',
       'floor(input_tokens) + ceil(output_tokens) + round(input_tokens * output_tokens, 2)',
-      'max(input_tokens, output_tokens, 0.5) - min(input_tokens, 2h) + sign(output_tokens)',
+      'max(input_tokens, output_tokens, 0.5) + max(output_tokens, input_tokens) - min(input_tokens, 2h) + sign(output_tokens)',
       'input_tokens <= output_tokens != (input_tokens == output_tokens)',
       'sin(input_tokens) * cos(output_tokens) + atan2(input_tokens, output_tokens) + exp(-abs(output_tokens))',
     ];
@@ -117,7 +118,8 @@ describe('compiled expressions', () => {
           const actual = fn([input_tokens, output_tokens, 0, 0]);
           return Number.isNaN(expected) ? Number.isNaN(actual) : Object.is(actual, expected);
         }),
-        { numRuns: 300 },
+        // Shrinking nearly-equal doubles can take minutes; the raw counterexample is enough.
+        { numRuns: 300, endOnFailure: true },
       );
     }
   });

@@ -13,7 +13,7 @@ import type {
  * Scenario expressions (`"20ms + 0.05ms * input_tokens"`, `"40 * (1 + sin(2 * pi * t / 1d))"`):
  * mathjs parses them, and this module turns the syntax tree into a tree of plain closures over
  * a values array. mathjs' own compiled form costs 300-600 ns a call (a Map scope plus typed-function
- * dispatch), too slow for one evaluation per simulated request; the closures take tens of ns.
+ * dispatch), too slow for one evaluation per simulated request; the closures take 5-40 ns.
  * Numeric semantics follow mathjs where they differ from JavaScript (mod sign, tolerant comparisons,
  * round half away from zero, floor/ceil snapping) so the mathjs documentation stays the reference.
  */
@@ -29,8 +29,8 @@ export function isMathLoaded(): boolean {
 
 /**
  * Imports mathjs once. The `mathjs/number` build is used: its parser is the same as the full
- * build's (same trees for every construct below), and here it imported in ~370 ms / 106 MB RSS
- * against ~750 ms / 125 MB for `mathjs` (Node 20, 2 vCPU; TOOLCHAIN.md measured 0.55 s vs 1.1 s).
+ * build's (same trees for every construct below), and here it imported in 370-530 ms / 95-106 MB RSS
+ * against 750-910 ms / 125-131 MB for `mathjs` (Node 20, 2 vCPU; TOOLCHAIN.md measured 0.55 s vs 1.1 s).
  */
 export function loadMath(): Promise<void> {
   loading ??= import('mathjs/number').then((module) => {
@@ -142,7 +142,8 @@ function binary(f: (x: number, y: number) => number): FunctionSpec {
   };
 }
 
-function variadic(f: (...xs: number[]) => number): FunctionSpec {
+/** min/max over any number of arguments from a pairwise pick, as mathjs folds them. */
+function fold(pick: (best: number, x: number) => number): FunctionSpec {
   return {
     minArgs: 1,
     maxArgs: Infinity,
@@ -150,12 +151,22 @@ function variadic(f: (...xs: number[]) => number): FunctionSpec {
       if (args.length === 1) return args[0];
       if (args.length === 2) {
         const [a, b] = args;
-        return (v) => f(a(v), b(v));
+        return (v) => pick(a(v), b(v));
       }
-      return (v) => f(...args.map((arg) => arg(v)));
+      return (v) => {
+        let best = args[0](v);
+        for (let i = 1; i < args.length; i++) best = pick(best, args[i](v));
+        return best;
+      };
     },
   };
 }
+
+// mathjs keeps the earlier argument when two are nearly equal, and NaN wins.
+const largest = (best: number, x: number): number =>
+  Number.isNaN(x) || compare(x, best, 'larger') ? x : best;
+const smallest = (best: number, x: number): number =>
+  Number.isNaN(x) || compare(x, best, 'smaller') ? x : best;
 
 const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map([
   ['sin', unary(Math.sin)],
@@ -178,8 +189,8 @@ const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map([
   ['log10', unary(Math.log10)],
   ['sqrt', unary(Math.sqrt)],
   ['abs', unary(Math.abs)],
-  ['min', variadic(Math.min)],
-  ['max', variadic(Math.max)],
+  ['min', fold(smallest)],
+  ['max', fold(largest)],
   ['floor', unary(floorTolerant)],
   ['ceil', unary(ceilTolerant)],
   [
@@ -409,7 +420,7 @@ function fuseConstant(op: string, left: Compiled, right: Compiled): Fn | undefin
 class Compiler {
   private readonly indexByName = new Map<string, number>();
 
-  constructor(private readonly variables: readonly string[]) {
+  constructor(variables: readonly string[]) {
     variables.forEach((name, index) => {
       if (!this.indexByName.has(name)) this.indexByName.set(name, index);
     });

@@ -7,5 +7,6 @@ export {
   type ObjectLoadOptions,
 } from './load.js';
 export { renderScenarioReference } from './reference.js';
+export { traceSchema } from './schema.js';
 export * from './types.js';
 export { formatDuration, formatSize, parseDuration, parseSize } from './units.js';

@@ -318,7 +318,7 @@ const column = (attribute: string) =>
     .optional()
     .describe(`Column (CSV header) or JSON key holding ${attribute}.`);
 
-const Trace = z
+export const traceSchema = z
   .object({
     path: z
       .string(expected('a file path'))
@@ -423,7 +423,7 @@ const ArrivalsSchema = z
       .strict()
       .optional()
       .describe('Deterministic arrivals every 1/rate seconds.'),
-    trace: Trace.optional(),
+    trace: traceSchema.optional(),
   })
   .strict()
   .meta({ minProperties: 1, maxProperties: 1 })

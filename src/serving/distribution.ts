@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { sampleExponential, sampleGamma, sampleLognormal, sampleUniform, type Uniform } from '../engine/index.js';
+import {
+  sampleExponential,
+  sampleGamma,
+  sampleLognormal,
+  sampleUniform,
+  type Uniform,
+} from '../engine/index.js';
 import { type Distribution, UserError } from '../scenario/types.js';
 
 export type Sampler = () => number;
@@ -65,7 +71,10 @@ function readEmpiricalColumn(path: string, column: string): Float64Array {
   const key = `${path}\u0000${column}`;
   const cached = empiricalCache.get(key);
   if (cached) return cached;
-  const rows: Record<string, string>[] = parse(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true });
+  const rows: Record<string, string>[] = parse(readFileSync(path, 'utf8'), {
+    columns: true,
+    skip_empty_lines: true,
+  });
   if (rows.length === 0) throw emptyFileError(path, 'empirical distribution file has no rows');
   if (!(column in rows[0])) {
     throw emptyFileError(path, `no column "${column}"; columns: ${Object.keys(rows[0]).join(', ')}`);

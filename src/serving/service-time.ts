@@ -11,8 +11,7 @@ export type ServiceTimeModel = (attributes: Float64Array) => number;
 
 export function createServiceTimeModel(serviceTime: ServiceTime, uniform: Uniform): ServiceTimeModel {
   if (serviceTime.kind !== 'expression') {
-    const sample = createSampler(serviceTime, uniform);
-    return () => sample();
+    return createSampler(serviceTime, uniform);
   }
   const compiled = compileExpression(serviceTime.source, REQUEST_ATTRIBUTES);
   // The loader compiled this expression already; failing here means a caller skipped validation.

@@ -1,10 +1,15 @@
 import { createStreams, Engine } from '../engine/index.js';
 import { replicaCostUsd } from '../fleet/index.js';
-import { LatencyStats, TimeSeries, type VariantResult } from '../metrics/index.js';
-import { createRouter, type ReplicaLoadView } from '../policies/routing/index.js';
+import { Count, LatencyStats, TimeSeries, type VariantResult } from '../metrics/index.js';
+import { createRouter, type ReplicaLoadView, type Router } from '../policies/routing/index.js';
 import { compileExpression } from '../scenario/expression.js';
 import { InvariantError, REQUEST_ATTRIBUTES, type Scenario } from '../scenario/types.js';
-import { createSampler, createServiceTimeModel, type Sampler, type ServiceTimeModel } from '../serving/index.js';
+import {
+  createSampler,
+  createServiceTimeModel,
+  type Sampler,
+  type ServiceTimeModel,
+} from '../serving/index.js';
 import { type ArrivalRecord, type ArrivalSource, createArrivalSource } from '../workload/index.js';
 import { ReplicaQueues } from './replica-queues.js';
 import { RequestState, RequestTable } from './request-table.js';
@@ -47,7 +52,7 @@ class Simulation {
   };
   private readonly attributes = new Float64Array(REQUEST_ATTRIBUTES.length);
   private readonly attributeSamplers: (Sampler | null)[];
-  private readonly route: () => number;
+  private readonly router: Router;
 
   // Per replica.
   private readonly fleetOf: Int32Array;
@@ -119,10 +124,11 @@ class Simulation {
     // Outstanding = in service + waiting, kept as its own column because routing reads it on every arrival.
     this.load = { outstanding: new Int32Array(replicaCount), concurrency };
     this.queues = new ReplicaQueues(replicaCount);
-    const router = createRouter(scenario.routing, pools, this.load, streams);
-    this.route = () => router.pick();
+    this.router = createRouter(scenario.routing, pools, this.load, streams);
 
-    this.serviceTime = fleets.map((f) => createServiceTimeModel(f.serviceTime, streams.stream(`service/${f.name}`)));
+    this.serviceTime = fleets.map((f) =>
+      createServiceTimeModel(f.serviceTime, streams.stream(`service/${f.name}`)),
+    );
     this.queueCapacity = Float64Array.from(fleets, (f) => f.queue.capacity);
     this.timeoutUs = Float64Array.from(fleets, (f) =>
       f.queue.timeout === null ? Number.POSITIVE_INFINITY : Math.round(f.queue.timeout * US_PER_S),
@@ -170,13 +176,16 @@ class Simulation {
     this.lastArrivalUs = now;
     const measured = now >= this.warmupUs;
     if (measured) this.arrived++;
-    this.timeseries.count('arrivals', now);
+    this.timeseries.count(Count.arrivals, now);
 
-    const replica = this.route();
+    const replica = this.router.pick();
     const fleet = this.fleetOf[replica];
     // Drawn before admission so a fleet's k-th arrival gets the same service time in every variant.
     const serviceUs = toUs(this.serviceTime[fleet](attributes));
-    if (this.busy[replica] < this.load.concurrency[replica] || this.waiting[replica] < this.queueCapacity[fleet]) {
+    if (
+      this.busy[replica] < this.load.concurrency[replica] ||
+      this.waiting[replica] < this.queueCapacity[fleet]
+    ) {
       const slot = requests.allocate();
       requests.arrivalUs[slot] = now;
       requests.serviceUs[slot] = serviceUs;
@@ -198,7 +207,7 @@ class Simulation {
       }
     } else {
       if (measured) this.dropped++;
-      this.timeseries.count('dropped', now);
+      this.timeseries.count(Count.dropped, now);
     }
 
     if (this.source.next(arrival)) {
@@ -229,7 +238,7 @@ class Simulation {
     this.load.outstanding[replica]--;
     this.busyUsByFleet[fleet] += now - startUs;
     this.timeseries.addBusy(fleet, startUs, now);
-    this.timeseries.count('completed', now);
+    this.timeseries.count(Count.completed, now);
     if (requests.measured[slot] === 1) {
       this.completed++;
       this.latency.accept((now - arrivalUs) / US_PER_S);
@@ -256,7 +265,7 @@ class Simulation {
     this.waiting[replica]--;
     this.load.outstanding[replica]--;
     this.timeseries.addWait(requests.arrivalUs[slot], now);
-    this.timeseries.count('timed_out', now);
+    this.timeseries.count(Count.timed_out, now);
     if (requests.measured[slot] === 1) this.timedOut++;
     requests.release(slot);
   }
@@ -315,7 +324,11 @@ class Simulation {
       cost_per_1k_requests_usd: this.completed > 0 ? (measuredWindowCost / this.completed) * 1000 : null,
       cost_per_1m_tokens_usd: tokens > 0 ? (measuredWindowCost / tokens) * 1e6 : null,
       tokens: { input: this.inputTokens, output: this.outputTokens },
-      simulated_s: { warmup: this.scenario.warmup, arrivals_end: arrivalsEndUs / US_PER_S, end: endUs / US_PER_S },
+      simulated_s: {
+        warmup: this.scenario.warmup,
+        arrivals_end: arrivalsEndUs / US_PER_S,
+        end: endUs / US_PER_S,
+      },
       events,
       timeseries: this.timeseries.rows(
         endUs,

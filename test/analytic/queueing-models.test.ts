@@ -17,9 +17,10 @@ function replicate(run: (seed: number) => number): { mean: number; halfWidth: nu
 
 function expectInside(truth: number, interval: { mean: number; halfWidth: number }) {
   expect(interval.halfWidth).toBeGreaterThan(0);
-  expect(Math.abs(interval.mean - truth), `truth ${truth}, simulated ${interval.mean} ± ${interval.halfWidth}`).toBeLessThanOrEqual(
-    interval.halfWidth,
-  );
+  expect(
+    Math.abs(interval.mean - truth),
+    `truth ${truth}, simulated ${interval.mean} ± ${interval.halfWidth}`,
+  ).toBeLessThanOrEqual(interval.halfWidth);
 }
 
 describe('M/M/c against Erlang C', () => {
@@ -38,7 +39,10 @@ describe('M/M/c against Erlang C', () => {
               seed: i + 1,
               duration: 150_000 / arrivalRate,
               warmup: 200,
-              workload: { arrivals: { kind: 'poisson', rate: { kind: 'constant', value: arrivalRate } }, attributes: {} },
+              workload: {
+                arrivals: { kind: 'poisson', rate: { kind: 'constant', value: arrivalRate } },
+                attributes: {},
+              },
             },
             { concurrency: servers, serviceTime: { kind: 'exponential', mean: serviceMeanS } },
           ),
@@ -59,8 +63,16 @@ describe('M/G/1 against Pollaczek-Khinchine', () => {
   const arrivalRate = rho / meanS;
   const cases: { label: string; cv: number; service: Distribution }[] = [
     { label: 'M/D/1 (constant service)', cv: 0, service: { kind: 'constant', value: meanS } },
-    { label: 'M/G/1 (uniform service, cv 1/sqrt(3))', cv: 1 / Math.sqrt(3), service: { kind: 'uniform', min: 0, max: 2 * meanS } },
-    { label: 'M/G/1 (gamma service, cv 1.5)', cv: 1.5, service: { kind: 'gamma', shape: 1 / 1.5 ** 2, scale: meanS * 1.5 ** 2 } },
+    {
+      label: 'M/G/1 (uniform service, cv 1/sqrt(3))',
+      cv: 1 / Math.sqrt(3),
+      service: { kind: 'uniform', min: 0, max: 2 * meanS },
+    },
+    {
+      label: 'M/G/1 (gamma service, cv 1.5)',
+      cv: 1.5,
+      service: { kind: 'gamma', shape: 1 / 1.5 ** 2, scale: meanS * 1.5 ** 2 },
+    },
   ];
   for (const { label, cv, service } of cases) {
     it(label, () => {
@@ -72,7 +84,10 @@ describe('M/G/1 against Pollaczek-Khinchine', () => {
                 seed,
                 duration: 60_000 / arrivalRate,
                 warmup: 100,
-                workload: { arrivals: { kind: 'poisson', rate: { kind: 'constant', value: arrivalRate } }, attributes: {} },
+                workload: {
+                  arrivals: { kind: 'poisson', rate: { kind: 'constant', value: arrivalRate } },
+                  attributes: {},
+                },
               },
               { serviceTime: service },
             ),

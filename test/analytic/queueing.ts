@@ -32,14 +32,40 @@ export function mmc(servers: number, arrivalRate: number, serviceRate: number): 
 }
 
 /** Pollaczek-Khinchine mean wait of M/G/1: Wq = rho E[S] (1 + cs^2) / (2 (1 - rho)). */
-export function pollaczekKhinchineMeanWait(arrivalRate: number, meanServiceS: number, serviceCv: number): number {
+export function pollaczekKhinchineMeanWait(
+  arrivalRate: number,
+  meanServiceS: number,
+  serviceCv: number,
+): number {
   const rho = arrivalRate * meanServiceS;
   if (rho >= 1) throw new RangeError('M/G/1 is unstable at rho >= 1');
   return (rho * meanServiceS * (1 + serviceCv ** 2)) / (2 * (1 - rho));
 }
 
 /** Two-sided 97.5 % quantiles of Student's t for small degrees of freedom. */
-const T_975 = [Number.NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086];
+const T_975 = [
+  Number.NaN,
+  12.706,
+  4.303,
+  3.182,
+  2.776,
+  2.571,
+  2.447,
+  2.365,
+  2.306,
+  2.262,
+  2.228,
+  2.201,
+  2.179,
+  2.16,
+  2.145,
+  2.131,
+  2.12,
+  2.11,
+  2.101,
+  2.093,
+  2.086,
+];
 
 /** Mean and 95 % confidence half-width of independent replications. */
 export function confidenceInterval(samples: readonly number[]): { mean: number; halfWidth: number } {

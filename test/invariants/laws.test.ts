@@ -17,7 +17,9 @@ const arbFleet = (index: number) =>
 
 const arbScenario: fc.Arbitrary<Scenario> = fc
   .record({
-    fleets: fc.integer({ min: 1, max: 3 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => arbFleet(i)))),
+    fleets: fc
+      .integer({ min: 1, max: 3 })
+      .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => arbFleet(i)))),
     rate: fc.double({ min: 0.5, max: 40, noNaN: true }),
     cv: fc.oneof(fc.constant(null), fc.double({ min: 0.2, max: 4, noNaN: true })),
     duration: fc.double({ min: 1, max: 30, noNaN: true }),
@@ -40,7 +42,11 @@ const arbScenario: fc.Arbitrary<Scenario> = fc
     const names = fleets.map((f) => f.name);
     const routing: Routing =
       p.policy === 'weighted'
-        ? { policy: 'weighted', weights: Object.fromEntries(names.map((n, i) => [n, i + 1])), within: p.within }
+        ? {
+            policy: 'weighted',
+            weights: Object.fromEntries(names.map((n, i) => [n, i + 1])),
+            within: p.within,
+          }
         : p.policy === 'spillover'
           ? { policy: 'spillover', order: names, within: p.within, maxQueuePerReplica: 0 }
           : { policy: p.policy };
@@ -97,7 +103,10 @@ describe('laws every run obeys', () => {
   });
 
   it('variants share arrivals and service times (common random numbers)', () => {
-    const base = makeScenario({ duration: 2000 }, { replicas: 2, concurrency: 1, serviceTime: { kind: 'exponential', mean: 0.9 } });
+    const base = makeScenario(
+      { duration: 2000 },
+      { replicas: 2, concurrency: 1, serviceTime: { kind: 'exponential', mean: 0.9 } },
+    );
     const bigger = { ...base, fleets: [{ ...base.fleets[0], replicas: 4 }] };
     const small = simulate(base);
     const large = simulate(bigger);
@@ -133,7 +142,11 @@ describe('laws every run obeys', () => {
     const hourly = simulate(
       makeScenario(
         { duration: 3700, workload: { arrivals: { kind: 'constant', rate: 1 }, attributes: {} } },
-        { priceUsdPerHour: 2, billing: { increment: 3600, minimum: 3600 }, serviceTime: { kind: 'constant', value: 0.1 } },
+        {
+          priceUsdPerHour: 2,
+          billing: { increment: 3600, minimum: 3600 },
+          serviceTime: { kind: 'constant', value: 0.1 },
+        },
       ),
     );
     expect(hourly.cost_usd.total).toBeCloseTo(4, 12);

@@ -1,5 +1,5 @@
 import { join, relative } from 'node:path';
-import { writeRunOutputs, renderSummaryJson, renderTextTable } from '../../report/index.js';
+import { renderSummaryJson, renderTextTable, writeRunOutputs } from '../../report/index.js';
 import { runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import { type CliIo, UsageError } from '../io.js';
@@ -24,7 +24,8 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   const started = performance.now();
   const output = runLoadedScenario(loaded.value, args.seed);
   const seconds = (performance.now() - started) / 1000;
-  const outDir = args.out === undefined ? join(io.cwd, 'out', output.summary.scenario) : join(io.cwd, args.out);
+  const outDir =
+    args.out === undefined ? join(io.cwd, 'out', output.summary.scenario) : join(io.cwd, args.out);
   const written = writeRunOutputs(outDir, output.summary, output.results);
   if (args.json) io.stdout(renderSummaryJson(output.summary));
   else if (!args.quiet) io.stdout(renderTextTable(output.summary));

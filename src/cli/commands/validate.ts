@@ -3,7 +3,10 @@ import { ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { CliIo } from '../io.js';
 
-export async function validateCommand(args: { scenario: string; set?: string[] }, io: CliIo): Promise<number> {
+export async function validateCommand(
+  args: { scenario: string; set?: string[] },
+  io: CliIo,
+): Promise<number> {
   const loaded = await loadScenarioFile(join(io.cwd, args.scenario), { set: args.set });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   const names = loaded.value.variants.map((v) => v.name).join(', ');

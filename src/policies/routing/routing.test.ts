@@ -11,20 +11,32 @@ const uniform = () => createStreams(5).stream('test');
 
 describe('replica pickers', () => {
   it('round-robin cycles through its pool', () => {
-    const picker = replicaPickers['round-robin']({ load: loadOf([0, 0, 0, 0, 0]), pool: { first: 2, count: 3 }, uniform: uniform() });
+    const picker = replicaPickers['round-robin']({
+      load: loadOf([0, 0, 0, 0, 0]),
+      pool: { first: 2, count: 3 },
+      uniform: uniform(),
+    });
     expect(Array.from({ length: 7 }, () => picker.pick())).toEqual([2, 3, 4, 2, 3, 4, 2]);
   });
 
   it('least-outstanding compares load per unit of concurrency and breaks ties by lowest index', () => {
     const load = loadOf([3, 2, 4, 2], [1, 1, 4, 1]);
-    const picker = replicaPickers['least-outstanding']({ load, pool: { first: 0, count: 4 }, uniform: uniform() });
+    const picker = replicaPickers['least-outstanding']({
+      load,
+      pool: { first: 0, count: 4 },
+      uniform: uniform(),
+    });
     expect(picker.pick()).toBe(2);
     load.outstanding[2] = 8;
     expect(picker.pick()).toBe(1);
   });
 
   it('random spreads evenly over its pool', () => {
-    const picker = replicaPickers.random({ load: loadOf([0, 0, 0, 0]), pool: { first: 0, count: 4 }, uniform: uniform() });
+    const picker = replicaPickers.random({
+      load: loadOf([0, 0, 0, 0]),
+      pool: { first: 0, count: 4 },
+      uniform: uniform(),
+    });
     const counts = [0, 0, 0, 0];
     for (let i = 0; i < 40_000; i++) counts[picker.pick()]++;
     for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(400);

@@ -18,7 +18,8 @@ export function spillover(
         if (load.outstanding[replica] < load.concurrency[replica] + maxQueuePerReplica) return replica;
         if (
           fallback < 0 ||
-          load.outstanding[replica] * load.concurrency[fallback] < load.outstanding[fallback] * load.concurrency[replica]
+          load.outstanding[replica] * load.concurrency[fallback] <
+            load.outstanding[fallback] * load.concurrency[replica]
         ) {
           fallback = replica;
         }

@@ -1,0 +1,53 @@
+import { resolve } from 'node:path';
+import { type TimeUnit, type TraceFormat, traceSchema } from '../../scenario/index.js';
+import { computeTraceStats, type TraceStats } from '../../workload/index.js';
+import { type CliIo, UsageError } from '../io.js';
+
+export interface TraceStatsArgs {
+  file: string;
+  format?: TraceFormat;
+  timeColumn?: string;
+  timeUnit?: TimeUnit;
+  json: boolean;
+}
+
+export function traceStatsCommand(args: TraceStatsArgs, io: CliIo): number {
+  const parsed = traceSchema.safeParse({
+    path: resolve(io.cwd, args.file),
+    format: args.format,
+    time_column: args.timeColumn,
+    time_unit: args.timeUnit,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const flag = issue.path[0] === 'time_column' ? '--time-column' : `--${String(issue.path[0] ?? 'format')}`;
+    throw new UsageError(`${flag}: ${issue.message}`);
+  }
+  const stats = computeTraceStats(parsed.data);
+  io.stdout(args.json ? `${JSON.stringify(stats, null, 2)}\n` : renderStats(args.file, stats));
+  return 0;
+}
+
+function renderStats(file: string, stats: TraceStats): string {
+  const n = (x: number | null) => (x === null ? '-' : Number.isInteger(x) ? String(x) : x.toPrecision(4));
+  const lines = [
+    `${file}`,
+    `  requests        ${stats.requests}`,
+    `  span            ${n(stats.span_s)} s`,
+    `  mean rate       ${n(stats.mean_rate_rps)} req/s`,
+    `  peak            ${stats.peak_requests_1s} in 1 s, ${stats.peak_requests_60s} in 60 s`,
+  ];
+  const attributes = Object.entries(stats.attributes).filter(([, a]) => a !== null);
+  if (attributes.length > 0) {
+    lines.push(
+      `  ${'attribute'.padEnd(16)}${['mean', 'p50', 'p90', 'p99', 'max'].map((h) => h.padStart(10)).join('')}`,
+    );
+    for (const [name, a] of attributes) {
+      if (a === null) continue;
+      lines.push(
+        `  ${name.padEnd(16)}${[a.mean, a.p50, a.p90, a.p99, a.max].map((x) => n(x).padStart(10)).join('')}`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

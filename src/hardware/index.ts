@@ -1,0 +1,7 @@
+export {
+  type InstanceEntry,
+  listInstances,
+  type RegionPrices,
+  type ResolvedInstance,
+  resolveInstance,
+} from './catalog.js';
