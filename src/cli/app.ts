@@ -20,7 +20,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         y
           .positional('scenario', { type: 'string', describe: 'scenario YAML file' })
           .option('out', { type: 'string', describe: 'output folder (default: out/<scenario name>)' })
-          .option('seed', { type: 'number', describe: 'override the scenario seed' })
+          .option('seed', { type: 'string', describe: 'override the scenario seed (an integer)' })
           .option('set', {
             type: 'string',
             array: true,
@@ -77,7 +77,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     )
     .demandCommand(1, 'say which command to run: run, validate, schema, trace')
     .strict()
-    .recommendCommands()
     .help()
     .version(false)
     .exitProcess(false)

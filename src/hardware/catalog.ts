@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { closestNames } from '../util/closest-names.js';
 
 /**
  * Instance types and prices from `pricing/<provider>.yaml` (see pricing/README.md). Those files
@@ -136,27 +137,6 @@ export function listInstances(): InstanceEntry[] {
   return [...loadCatalog().values()];
 }
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution);
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
-function closestKeys(key: string, keys: Iterable<string>, count: number): string[] {
-  return [...keys]
-    .map((candidate) => ({ candidate, distance: editDistance(key, candidate) }))
-    .sort((x, y) => x.distance - y.distance || (x.candidate < y.candidate ? -1 : 1))
-    .slice(0, count)
-    .map(({ candidate }) => candidate);
-}
-
 export type ResolvedInstance =
   | { ok: true; priceUsdPerHour: number; billing: { increment: number; minimum: number }; region: string }
   | { ok: false; message: string };
@@ -174,7 +154,7 @@ export function resolveInstance(key: string, options: { region?: string } = {}):
     const message =
       withProvider.length > 0
         ? `instance "${key}" needs its provider: ${withProvider.join(' or ')}`
-        : `unknown instance "${key}"; closest: ${closestKeys(key, catalog.keys(), 3).join(', ')}`;
+        : `unknown instance "${key}"; closest: ${closestNames(key, catalog.keys(), { count: 3 }).join(', ')}`;
     return { ok: false, message };
   }
   const region = options.region ?? DEFAULT_REGION[entry.provider];

@@ -1,5 +1,6 @@
 import type { YAMLError } from 'yaml';
 import type * as z from 'zod';
+import { closestNames, typoTolerance } from '../util/closest-names.js';
 import { allowedKeys, type JsonSchema } from './json-schema.js';
 import { formatPath, type PathSegment, type Position, type SourceMap } from './locate.js';
 import type { Diagnostic } from './types.js';
@@ -14,34 +15,11 @@ export function diagnostic(
   return { code, message: where === '' ? message : `${where}: ${message}`, ...at };
 }
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j] + 1,
-        current[j - 1] + 1,
-        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
 /** `; did you mean "replicas"?` for a near miss, else the full list so the user need not guess. */
 export function suggest(word: string, candidates: readonly string[]): string {
   if (candidates.length === 0) return '';
-  // A third of the word's length tolerates one typo in short keys and two or three in long ones.
-  const limit = Math.max(1, Math.floor(word.length / 3));
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  if (best !== undefined && bestDistance <= limit) return `; did you mean "${best}"?`;
+  const [best] = closestNames(word, candidates, { count: 1, maxDistance: typoTolerance(word) });
+  if (best !== undefined) return `; did you mean "${best}"?`;
   return `; expected one of: ${candidates.join(', ')}`;
 }
 

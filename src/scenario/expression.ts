@@ -8,6 +8,7 @@ import type {
   RelationalNode,
   SymbolNode,
 } from 'mathjs';
+import { closestNames, typoTolerance } from '../util/closest-names.js';
 
 /**
  * Scenario expressions (`"20ms + 0.05ms * input_tokens"`, `"40 * (1 + sin(2 * pi * t / 1d))"`):
@@ -352,27 +353,9 @@ const SUPPORTED_SUMMARY =
 
 class CompileError extends Error {}
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution);
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
 function didYouMean(name: string, candidates: Iterable<string>): string {
-  const limit = Math.max(1, Math.floor(name.length / 3));
-  const close = [...candidates]
-    .map((candidate) => ({ candidate, distance: editDistance(name, candidate) }))
-    .filter(({ distance }) => distance <= limit)
-    .sort((x, y) => x.distance - y.distance)
-    .map(({ candidate }) => candidate);
-  return close.length > 0 ? ` (did you mean ${close.slice(0, 3).join(', ')}?)` : '';
+  const close = closestNames(name, candidates, { count: 3, maxDistance: typoTolerance(name) });
+  return close.length > 0 ? ` (did you mean ${close.join(', ')}?)` : '';
 }
 
 interface Compiled {

@@ -20,8 +20,12 @@ export function traceStatsCommand(args: TraceStatsArgs, io: CliIo): number {
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const flag = issue.path[0] === 'time_column' ? '--time-column' : `--${String(issue.path[0] ?? 'format')}`;
-    throw new UsageError(`${flag}: ${issue.message}`);
+    if (issue.path[0] === 'time_column') {
+      throw new UsageError(
+        `${args.file}: say which column holds the arrival time (--time-column, --time-unit), or name a preset with --format azure-llm|vidur|mooncake`,
+      );
+    }
+    throw new UsageError(`--${String(issue.path[0])}: ${issue.message}`);
   }
   const stats = computeTraceStats(parsed.data);
   io.stdout(args.json ? `${JSON.stringify(stats, null, 2)}\n` : renderStats(args.file, stats));
@@ -29,7 +33,8 @@ export function traceStatsCommand(args: TraceStatsArgs, io: CliIo): number {
 }
 
 function renderStats(file: string, stats: TraceStats): string {
-  const n = (x: number | null) => (x === null ? '-' : Number.isInteger(x) ? String(x) : x.toPrecision(4));
+  const n = (x: number | null) =>
+    x === null ? '-' : Number.isInteger(x) || Math.abs(x) >= 1000 ? String(Math.round(x)) : x.toPrecision(4);
   const lines = [
     `${file}`,
     `  requests        ${stats.requests}`,

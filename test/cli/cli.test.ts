@@ -1,0 +1,213 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/app.js';
+import type { CliIo } from '../../src/cli/io.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const FIXTURES = join(ROOT, 'test/fixtures/cli');
+
+async function cli(args: string[], cwd = FIXTURES) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd };
+  const code = await runCli(args, io);
+  return { code, stdout, stderr };
+}
+
+describe('fleetsim run', () => {
+  it('writes summary.json, summary.md and timeseries.csv and prints a table', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleetsim-run-'));
+    const { code, stdout, stderr } = await cli(['run', 'tiny.yaml', '--out', out]);
+    expect(stderr).toMatch(/2 variant\(s\)/);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^variant\s+completed/);
+    expect(stdout).toMatch(/\nbaseline\s+\d+/);
+    expect(stdout).toMatch(/\nthree\s+\d+/);
+    expect(readdirSync(out).sort()).toEqual(['summary.json', 'summary.md', 'timeseries.csv']);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.scenario).toBe('tiny');
+    expect(summary.seed).toBe(3);
+    expect(summary.variants.map((v: { name: string }) => v.name)).toEqual(['baseline', 'three']);
+    const [baseline, three] = summary.variants;
+    for (const v of summary.variants) {
+      const r = v.requests;
+      expect(r.arrived).toBe(r.completed + r.dropped + r.timed_out + r.in_flight_at_end);
+      expect(Object.keys(v.latency_s)).toEqual(['mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max']);
+      expect(Object.keys(v.utilization)).toEqual(['gpu']);
+    }
+    // Common random numbers: both variants see the very same arrivals.
+    expect(three.requests.arrived).toBe(baseline.requests.arrived);
+    // Two vs three replicas at $1.5/h for the 10 minutes the run lasts (it drains within seconds).
+    const hours = baseline.simulated_s.end / 3600;
+    expect(baseline.cost_usd.total).toBeCloseTo((2 * 1.5 * Math.ceil(hours * 3600)) / 3600, 6);
+    const csv = readFileSync(join(out, 'timeseries.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe(
+      'variant,time_s,arrivals,completed,dropped,timed_out,queue_length,busy_slots,utilization,replicas,cost_usd_per_hour,busy_slots.gpu',
+    );
+    const arrivals = csv
+      .slice(1)
+      .filter((line) => line.startsWith('baseline,'))
+      .reduce((sum, line) => sum + Number(line.split(',')[2]), 0);
+    expect(arrivals).toBeGreaterThan(baseline.requests.arrived);
+  });
+
+  it('--json prints summary.json, --seed and --set override the scenario', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleetsim-run-'));
+    const { code, stdout } = await cli([
+      'run',
+      'tiny.yaml',
+      '--out',
+      out,
+      '--json',
+      '--seed',
+      '11',
+      '--set',
+      'fleets.0.replicas=4',
+    ]);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout);
+    expect(summary.seed).toBe(11);
+    expect(stdout).toBe(readFileSync(join(out, 'summary.json'), 'utf8'));
+    // --set applies to the base; the variant's own set (3 replicas) still wins for it.
+    expect(summary.variants[0].cost_usd.by_fleet.gpu / summary.variants[1].cost_usd.by_fleet.gpu).toBeCloseTo(
+      4 / 3,
+      8,
+    );
+  });
+
+  it('the same seed gives a byte-identical summary.json', async () => {
+    const a = mkdtempSync(join(tmpdir(), 'fleetsim-a-'));
+    const b = mkdtempSync(join(tmpdir(), 'fleetsim-b-'));
+    await cli(['run', 'tiny.yaml', '--out', a, '--quiet']);
+    await cli(['run', 'tiny.yaml', '--out', b, '--quiet']);
+    expect(readFileSync(join(b, 'summary.json'), 'utf8')).toBe(readFileSync(join(a, 'summary.json'), 'utf8'));
+  });
+});
+
+describe('user errors: one line file:line:col, exit code 2', () => {
+  const cases: [string, string[], string][] = [
+    [
+      'bad YAML',
+      ['run', 'bad-yaml.yaml'],
+      'bad-yaml.yaml:5:1: flow map in block collection must be sufficiently indented and end with a }',
+    ],
+    [
+      'unknown key',
+      ['run', 'unknown-key.yaml'],
+      'unknown-key.yaml:8:5: fleets[0].replica: unknown key; did you mean "replicas"?',
+    ],
+    [
+      'bad unit',
+      ['validate', 'bad-unit.yaml'],
+      'bad-unit.yaml:2:11: duration: expected a duration like 250ms, 30s, 5m, 2h, 1d; got "1 fortnight"',
+    ],
+    [
+      'missing trace file',
+      ['run', 'missing-trace.yaml'],
+      `missing-trace.yaml:4:20: workload.arrivals.trace.path: file not found: ${join(FIXTURES, 'nowhere.csv')}`,
+    ],
+    [
+      'bad trace row',
+      ['run', 'bad-row.yaml'],
+      'bad-row.csv:3:2: column "ContextTokens": expected a non-negative number, got "abc"',
+    ],
+    [
+      'missing scenario file',
+      ['run', 'absent.yaml'],
+      `absent.yaml:1:1: file not found: ${join(FIXTURES, 'absent.yaml')}`,
+    ],
+    ['bad --seed', ['run', 'tiny.yaml', '--seed', 'abc'], 'fleetsim: --seed: expected an integer, got "abc"'],
+    [
+      'bad --set',
+      ['run', 'tiny.yaml', '--set', 'fleets.0.replicas=-1'],
+      '--set:1:19: fleets[0].replicas: expected a positive integer',
+    ],
+    ['unknown command', ['frobnicate'], 'fleetsim: Unknown argument: frobnicate'],
+  ];
+  for (const [label, args, message] of cases) {
+    it(label, async () => {
+      const { code, stdout, stderr } = await cli(args);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr.split('\n')[0]).toMatch(new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      expect(stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+
+  it('reports every scenario error at once, in file order', async () => {
+    const { code, stderr } = await cli(['validate', 'bad-unit.yaml']);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(2);
+    expect(stderr).toMatch(/bad-unit.yaml:9:19: fleets\[0\].service_time: .*unknown name "parsecs"/);
+  });
+});
+
+describe('other commands', () => {
+  it('validate accepts the demo scenario and lists its variants', async () => {
+    const { code, stdout } = await cli(['validate', join(ROOT, 'scenarios/demo.yaml')]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/ok \(3 variant\(s\): baseline, three-replicas, six-replicas\)/);
+  });
+
+  it('schema prints the draft-7 JSON Schema that the shipped schema file holds', async () => {
+    const { code, stdout } = await cli(['schema']);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).$schema).toBe('http://json-schema.org/draft-07/schema#');
+    expect(JSON.parse(stdout)).toEqual(
+      JSON.parse(readFileSync(join(ROOT, 'schema/scenario.schema.json'), 'utf8')),
+    );
+  });
+
+  it('trace stats reads the shipped Azure trace', async () => {
+    const { code, stdout } = await cli([
+      'trace',
+      'stats',
+      join(ROOT, 'traces/azure-llm-2023-conv.csv'),
+      '--format',
+      'azure-llm',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const stats = JSON.parse(stdout);
+    expect(stats.requests).toBe(19366);
+    expect(stats.peak_requests_1s).toBe(16);
+  });
+});
+
+describe('the built CLI', () => {
+  beforeAll(() => {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  }, 120_000);
+
+  it('npm start runs the demo end to end and writes its report', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'fleetsim-demo-'));
+    const result = spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'run'], {
+      cwd,
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toMatch(/3 variant\(s\)/);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/six-replicas/);
+    for (const file of ['summary.json', 'summary.md', 'timeseries.csv']) {
+      expect(existsSync(join(cwd, 'out/chat-demo', file))).toBe(true);
+    }
+    const summary = JSON.parse(readFileSync(join(cwd, 'out/chat-demo/summary.json'), 'utf8'));
+    expect(
+      summary.variants[0].requests.arrived + summary.variants[0].requests.in_flight_at_end,
+    ).toBeGreaterThan(15_000);
+  });
+
+  it('exits 2 with one line for a user error', () => {
+    const result = spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'run', 'unknown-key.yaml'], {
+      cwd: FIXTURES,
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      'unknown-key.yaml:8:5: fleets[0].replica: unknown key; did you mean "replicas"?\n',
+    );
+  });
+});
