@@ -48,12 +48,19 @@ describe('EventQueue', () => {
   });
 });
 
+/** An engine whose handler calls `fn`, with one priority per kind. */
+function engineWith(
+  priorities: number[],
+  fn: (kind: number, slot: number, gen: number, now: number) => void,
+): Engine {
+  return new Engine({ handle: fn }, priorities);
+}
+
 describe('Engine', () => {
   it('runs handlers by time, then priority, then FIFO, and never moves the clock back', () => {
-    const engine = new Engine();
     const log: string[] = [];
-    engine.on(0, 1, (slot, _gen, now) => log.push(`late-kind ${slot}@${now}`));
-    engine.on(1, 0, (slot, _gen, now) => log.push(`early-kind ${slot}@${now}`));
+    const names = ['late-kind', 'early-kind'];
+    const engine = engineWith([1, 0], (kind, slot, _gen, now) => log.push(`${names[kind]} ${slot}@${now}`));
     engine.at(10, 0, 1);
     engine.at(10, 1, 2);
     engine.at(5, 0, 3);
@@ -64,10 +71,9 @@ describe('Engine', () => {
   });
 
   it('passes the generation so handlers can drop stale events', () => {
-    const engine = new Engine();
     const currentGen = [0];
     const fired: number[] = [];
-    engine.on(0, 0, (slot, gen) => {
+    const engine = engineWith([0], (_kind, slot, gen) => {
       if (gen === currentGen[slot]) fired.push(gen);
     });
     engine.at(1, 0, 0, 0);
@@ -78,20 +84,20 @@ describe('Engine', () => {
   });
 
   it('stops at untilUs and reports pending events', () => {
-    const engine = new Engine();
     let handled = 0;
-    engine.on(0, 0, () => handled++);
+    const engine = engineWith([0], () => handled++);
     engine.at(5, 0, 0);
     engine.at(50, 0, 0);
     expect(engine.run(10)).toEqual({ events: 1, endUs: 5, pending: true });
     expect(handled).toBe(1);
   });
 
-  it('refuses to schedule in the past', () => {
-    const engine = new Engine();
-    engine.on(0, 0, () => expect(() => engine.at(1, 0, 0)).toThrow(/clock is at 5/));
+  it('refuses to schedule in the past, or a kind without a priority', () => {
+    const engine: Engine = engineWith([0], () => expect(() => engine.at(1, 0, 0)).toThrow(/clock is at 5/));
     engine.at(5, 0, 0);
     engine.run();
+    expect(() => engine.at(6, 1, 0)).toThrow(/no priority/);
+    expect(() => engineWith([256], () => {})).toThrow(/0\.\.255/);
   });
 });
 

@@ -24,25 +24,9 @@ export interface TimeSeriesRow {
   busy_slots_by_fleet: Record<string, number>;
 }
 
-/** A Float64Array that grows (by doubling) to hold any bin it is asked for. */
-class Column {
-  values = new Float64Array(64);
-
-  at(bin: number): Float64Array {
-    if (bin >= this.values.length) {
-      let length = this.values.length * 2;
-      while (length <= bin) length *= 2;
-      const bigger = new Float64Array(length);
-      bigger.set(this.values);
-      this.values = bigger;
-    }
-    return this.values;
-  }
-
-  get(bin: number): number {
-    return bin < this.values.length ? this.values[bin] : 0;
-  }
-}
+const COUNTS = COUNT_COLUMNS.length;
+/** Span columns: requests waiting, then busy slots of each fleet. */
+const WAITING = 0;
 
 /**
  * Fixed-width bins of the run. Counts go to the bin of their instant; spans (a wait, a
@@ -50,36 +34,60 @@ class Column {
  * Called on every request event, so it allocates nothing on that path.
  */
 export class TimeSeries {
-  private readonly counts = COUNT_COLUMNS.map(() => new Column());
-  private readonly waitingUs = new Column();
-  private readonly busyUs: Column[];
+  /** Bins the columns below have room for; they grow together, by doubling. */
+  private capacity = 64;
+  /** All count columns in one array, `bin * COUNTS + column`, so a count is one indexed add. */
+  private counts = new Float64Array(this.capacity * COUNTS);
+  private readonly spans: Float64Array[];
+  // The bin of the latest count and its bounds. Counts come at non-decreasing times and most
+  // spans end at that time, so nearly every call lands here and needs neither a division nor a
+  // bounds check.
+  private bin = 0;
+  private binStartUs = 0;
+  private binEndUs: number;
 
   constructor(
     readonly intervalUs: number,
     private readonly fleetCount: number,
   ) {
-    this.busyUs = Array.from({ length: fleetCount }, () => new Column());
+    this.spans = Array.from({ length: 1 + fleetCount }, () => new Float64Array(this.capacity));
+    this.binEndUs = intervalUs;
   }
 
   /** `column` is a `Count` index. */
   count(column: number, timeUs: number): void {
-    const bin = Math.floor(timeUs / this.intervalUs);
-    this.counts[column].at(bin)[bin]++;
+    if (!(timeUs < this.binEndUs && timeUs >= this.binStartUs)) this.enter(timeUs);
+    this.counts[this.bin * COUNTS + column]++;
   }
 
   addWait(startUs: number, endUs: number): void {
-    this.spread(this.waitingUs, startUs, endUs);
+    this.spread(WAITING, startUs, endUs);
   }
 
   addBusy(fleet: number, startUs: number, endUs: number): void {
-    this.spread(this.busyUs[fleet], startUs, endUs);
+    this.spread(1 + fleet, startUs, endUs);
   }
 
-  private spread(column: Column, startUs: number, endUs: number): void {
+  private enter(timeUs: number): void {
+    const bin = Math.floor(timeUs / this.intervalUs);
+    this.reserve(bin);
+    this.bin = bin;
+    this.binStartUs = bin * this.intervalUs;
+    this.binEndUs = this.binStartUs + this.intervalUs;
+  }
+
+  private spread(span: number, startUs: number, endUs: number): void {
+    if (startUs >= this.binStartUs && endUs < this.binEndUs) this.spans[span][this.bin] += endUs - startUs;
+    else this.spreadAcross(span, startUs, endUs);
+  }
+
+  /** Out of line: `spread` is inlined into the simulation's handlers, and this path is rare. */
+  private spreadAcross(span: number, startUs: number, endUs: number): void {
     const width = this.intervalUs;
     let bin = Math.floor(startUs / width);
     const lastBin = Math.floor(endUs / width);
-    const values = column.at(lastBin);
+    this.reserve(lastBin);
+    const values = this.spans[span];
     if (bin === lastBin) {
       values[bin] += endUs - startUs;
       return;
@@ -87,6 +95,23 @@ export class TimeSeries {
     values[bin] += (bin + 1) * width - startUs;
     for (bin++; bin < lastBin; bin++) values[bin] += width;
     values[lastBin] += endUs - lastBin * width;
+  }
+
+  private reserve(bin: number): void {
+    if (bin < this.capacity) return;
+    let capacity = this.capacity * 2;
+    while (capacity <= bin) capacity *= 2;
+    this.counts = grown(this.counts, capacity * COUNTS);
+    for (let s = 0; s < this.spans.length; s++) this.spans[s] = grown(this.spans[s], capacity);
+    this.capacity = capacity;
+  }
+
+  private countAt(bin: number, column: number): number {
+    return bin < this.capacity ? this.counts[bin * COUNTS + column] : 0;
+  }
+
+  private spanAt(bin: number, span: number): number {
+    return bin < this.capacity ? this.spans[span][bin] : 0;
   }
 
   /** Rows from 0 to `endUs`; the last row's averages cover only the part of its interval before `endUs`. */
@@ -105,17 +130,17 @@ export class TimeSeries {
       const busyByFleet: Record<string, number> = {};
       let busy = 0;
       for (let f = 0; f < this.fleetCount; f++) {
-        const fleetBusy = this.busyUs[f].get(bin) / widthUs;
+        const fleetBusy = this.spanAt(bin, 1 + f) / widthUs;
         busyByFleet[fleets[f].name] = fleetBusy;
         busy += fleetBusy;
       }
       rows.push({
         time_s: startUs / 1e6,
-        arrivals: this.counts[Count.arrivals].get(bin),
-        completed: this.counts[Count.completed].get(bin),
-        dropped: this.counts[Count.dropped].get(bin),
-        timed_out: this.counts[Count.timed_out].get(bin),
-        queue_length: this.waitingUs.get(bin) / widthUs,
+        arrivals: this.countAt(bin, Count.arrivals),
+        completed: this.countAt(bin, Count.completed),
+        dropped: this.countAt(bin, Count.dropped),
+        timed_out: this.countAt(bin, Count.timed_out),
+        queue_length: this.spanAt(bin, WAITING) / widthUs,
         busy_slots: busy,
         utilization: totalSlots > 0 ? busy / totalSlots : 0,
         replicas,
@@ -125,4 +150,10 @@ export class TimeSeries {
     }
     return rows;
   }
+}
+
+function grown(values: Float64Array, length: number): Float64Array<ArrayBuffer> {
+  const bigger = new Float64Array(length);
+  bigger.set(values);
+  return bigger;
 }

@@ -1,4 +1,4 @@
-import { createStreams, Engine } from '../engine/index.js';
+import { createStreams, Engine, type EventHandler } from '../engine/index.js';
 import { replicaCostUsd } from '../fleet/index.js';
 import { Count, LatencyStats, TimeSeries, type VariantResult } from '../metrics/index.js';
 import { createRouter, type ReplicaLoadView, type Router } from '../policies/routing/index.js';
@@ -14,11 +14,13 @@ import { type ArrivalRecord, type ArrivalSource, createArrivalSource } from '../
 import { ReplicaQueues } from './replica-queues.js';
 import { RequestState, RequestTable } from './request-table.js';
 
-/**
- * Event kinds, with their order at equal times: a completion frees its slot before a request
- * waiting for one gives up, and both happen before a new arrival looks for a replica.
- */
+/** Event kinds. */
 const Kind = { ServiceDone: 0, QueueTimeout: 1, Arrival: 2 } as const;
+/**
+ * Their order at equal times, by kind: a completion frees its slot before a request waiting for
+ * one gives up, and both happen before a new arrival looks for a replica.
+ */
+const PRIORITIES = [0, 1, 2];
 
 const US_PER_S = 1e6;
 const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
@@ -38,8 +40,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): V
   return new Simulation(scenario, options.seed ?? scenario.seed).run(options.name ?? 'baseline');
 }
 
-class Simulation {
-  private readonly engine = new Engine();
+class Simulation implements EventHandler {
+  private readonly engine = new Engine(this, PRIORITIES);
   private readonly requests = new RequestTable();
   private readonly queues: ReplicaQueues;
   private readonly source: ArrivalSource;
@@ -52,6 +54,12 @@ class Simulation {
   };
   private readonly attributes = new Float64Array(REQUEST_ATTRIBUTES.length);
   private readonly attributeSamplers: (Sampler | null)[];
+  /** Only a trace can carry attributes; synthetic sources leave them all to the samplers. */
+  private readonly fromTrace: boolean;
+  /** Attributes with a sampler, for sources that never carry any (the others stay 0). */
+  private readonly sampledAttributes: Int32Array;
+  /** False when every attribute is always 0: nothing to do per arrival. */
+  private readonly hasAttributes: boolean;
   private readonly router: Router;
 
   // Per replica.
@@ -107,6 +115,11 @@ class Simulation {
       const distribution = workload.attributes[name];
       return distribution ? createSampler(distribution, streams.stream(`workload/${name}`)) : null;
     });
+    this.fromTrace = arrivals.kind === 'trace';
+    this.sampledAttributes = Int32Array.from(
+      [...REQUEST_ATTRIBUTES.keys()].filter((a) => this.attributeSamplers[a] !== null),
+    );
+    this.hasAttributes = this.fromTrace || this.sampledAttributes.length > 0;
 
     const replicaCount = fleets.reduce((sum, f) => sum + f.replicas, 0);
     this.fleetOf = new Int32Array(replicaCount);
@@ -135,10 +148,12 @@ class Simulation {
     );
     this.busyUsByFleet = new Float64Array(fleets.length);
     this.timeseries = new TimeSeries(Math.round(chooseInterval(scenario) * US_PER_S), fleets.length);
+  }
 
-    this.engine.on(Kind.ServiceDone, 0, (slot) => this.finishService(slot));
-    this.engine.on(Kind.QueueTimeout, 1, (slot, gen) => this.giveUp(slot, gen));
-    this.engine.on(Kind.Arrival, 2, () => this.arrive());
+  handle(kind: number, slot: number, gen: number, now: number): void {
+    if (kind === Kind.ServiceDone) this.finishService(slot, now);
+    else if (kind === Kind.Arrival) this.arrive(now);
+    else this.giveUp(slot, gen, now);
   }
 
   run(name: string): VariantResult {
@@ -158,21 +173,13 @@ class Simulation {
     }
   }
 
-  private arrive(): void {
-    const now = this.engine.now;
+  // The hot paths (arrive, finishService, startService) keep their rare branches in separate
+  // methods: V8 inlines callees only within a bytecode budget per compiled function, and every
+  // byte of a rare branch left inline is budget the common path's small calls then do without.
+  private arrive(now: number): void {
     const requests = this.requests;
-    const arrival = this.arrival;
     const attributes = this.attributes;
-    attributes[0] = arrival.input_tokens;
-    attributes[1] = arrival.output_tokens;
-    attributes[2] = arrival.request_bytes;
-    attributes[3] = arrival.response_bytes;
-    for (let a = 0; a < attributes.length; a++) {
-      if (Number.isNaN(attributes[a])) {
-        const sampler = this.attributeSamplers[a];
-        attributes[a] = sampler === null ? 0 : sampler();
-      }
-    }
+    if (this.hasAttributes) this.takeAttributes();
     this.lastArrivalUs = now;
     const measured = now >= this.warmupUs;
     if (measured) this.arrived++;
@@ -194,26 +201,58 @@ class Simulation {
       requests.replica[slot] = replica;
       requests.measured[slot] = measured ? 1 : 0;
       this.load.outstanding[replica]++;
-      if (this.busy[replica] < this.load.concurrency[replica]) {
-        this.startService(slot, replica, now);
-      } else {
-        requests.state[slot] = RequestState.Queued;
-        this.waiting[replica]++;
-        this.queues.push(replica, slot, requests.gen[slot]);
-        const timeoutUs = this.timeoutUs[fleet];
-        if (timeoutUs !== Number.POSITIVE_INFINITY) {
-          this.engine.at(now + timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
-        }
-      }
+      if (this.busy[replica] < this.load.concurrency[replica]) this.startService(slot, replica, now);
+      else this.enqueue(slot, replica, fleet, now);
     } else {
-      if (measured) this.dropped++;
-      this.timeseries.count(Count.dropped, now);
+      this.drop(measured, now);
     }
 
+    const arrival = this.arrival;
     if (this.source.next(arrival)) {
       this.engine.at(Math.max(now, toUs(arrival.timeS)), Kind.Arrival, 0);
     } else {
       this.engine.stop();
+    }
+  }
+
+  private enqueue(slot: number, replica: number, fleet: number, now: number): void {
+    const requests = this.requests;
+    requests.state[slot] = RequestState.Queued;
+    this.waiting[replica]++;
+    this.queues.push(replica, slot, requests.gen[slot]);
+    const timeoutUs = this.timeoutUs[fleet];
+    if (timeoutUs !== Number.POSITIVE_INFINITY) {
+      this.engine.at(now + timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
+    }
+  }
+
+  private drop(measured: boolean, now: number): void {
+    if (measured) this.dropped++;
+    this.timeseries.count(Count.dropped, now);
+  }
+
+  /**
+   * Synthetic sources carry no attributes: each comes from its sampler. A trace's own values win;
+   * a column it lacks (NaN) is sampled, or 0 without a sampler.
+   */
+  private takeAttributes(): void {
+    const attributes = this.attributes;
+    if (!this.fromTrace) {
+      const sampled = this.sampledAttributes;
+      for (let i = 0; i < sampled.length; i++)
+        attributes[sampled[i]] = (this.attributeSamplers[sampled[i]] as Sampler)();
+      return;
+    }
+    const arrival = this.arrival;
+    attributes[0] = arrival.input_tokens;
+    attributes[1] = arrival.output_tokens;
+    attributes[2] = arrival.request_bytes;
+    attributes[3] = arrival.response_bytes;
+    for (let a = 0; a < attributes.length; a++) {
+      if (Number.isNaN(attributes[a])) {
+        const sampler = this.attributeSamplers[a];
+        attributes[a] = sampler === null ? 0 : sampler();
+      }
     }
   }
 
@@ -227,8 +266,7 @@ class Simulation {
     this.engine.at(now + requests.serviceUs[slot], Kind.ServiceDone, slot, requests.gen[slot]);
   }
 
-  private finishService(slot: number): void {
-    const now = this.engine.now;
+  private finishService(slot: number, now: number): void {
     const requests = this.requests;
     const replica = requests.replica[slot];
     const startUs = requests.startUs[slot];
@@ -237,8 +275,9 @@ class Simulation {
     this.busy[replica]--;
     this.load.outstanding[replica]--;
     this.busyUsByFleet[fleet] += now - startUs;
-    this.timeseries.addBusy(fleet, startUs, now);
+    // Count first: it moves the series to the bin of `now`, where the span then usually fits whole.
     this.timeseries.count(Count.completed, now);
+    this.timeseries.addBusy(fleet, startUs, now);
     if (requests.measured[slot] === 1) {
       this.completed++;
       this.latency.accept((now - arrivalUs) / US_PER_S);
@@ -257,15 +296,14 @@ class Simulation {
     }
   }
 
-  private giveUp(slot: number, gen: number): void {
+  private giveUp(slot: number, gen: number, now: number): void {
     const requests = this.requests;
     if (requests.gen[slot] !== gen || requests.state[slot] !== RequestState.Queued) return;
-    const now = this.engine.now;
     const replica = requests.replica[slot];
     this.waiting[replica]--;
     this.load.outstanding[replica]--;
-    this.timeseries.addWait(requests.arrivalUs[slot], now);
     this.timeseries.count(Count.timed_out, now);
+    this.timeseries.addWait(requests.arrivalUs[slot], now);
     if (requests.measured[slot] === 1) this.timedOut++;
     requests.release(slot);
   }

@@ -27,12 +27,7 @@ export function createPoissonArrivals(
   durationS: number | null,
 ): ArrivalSource {
   requireRate(rate);
-  const meanGapS = 1 / rate;
-  let t = 0;
-  return createSyntheticSource(durationS, () => {
-    t += sampleExponential(uniform, meanGapS);
-    return t;
-  });
+  return new PoissonArrivals(durationS, uniform, 1 / rate);
 }
 
 /**
@@ -56,24 +51,7 @@ export function createThinnedPoissonArrivals(
   const stepS = durationS / points;
   let maxRate = 0;
   for (let i = 0; i <= points; i++) maxRate = Math.max(maxRate, checkedRate(rateAt, source, i * stepS));
-  const boundRate = maxRate * RATE_BOUND_MARGIN;
-  const meanGapS = 1 / boundRate;
-  let t = 0;
-  return createSyntheticSource(durationS, () => {
-    for (;;) {
-      t += sampleExponential(uniform, meanGapS);
-      if (!(t < durationS)) return t;
-      const rate = checkedRate(rateAt, source, t);
-      if (rate > boundRate) {
-        throw new RateFunctionError(
-          `rate "${source}" is ${formatNumber(rate)} req/s at t = ${formatNumber(t)} s, above the bound ` +
-            `${formatNumber(boundRate)} req/s (its maximum on a ${formatNumber(stepS)} s grid times ` +
-            `${RATE_BOUND_MARGIN}): it has a peak narrower than the grid; widen the peak or split the run`,
-        );
-      }
-      if (uniform() * boundRate < rate) return t;
-    }
-  });
+  return new ThinnedPoissonArrivals(durationS, uniform, rateAt, source, maxRate * RATE_BOUND_MARGIN, stepS);
 }
 
 /**
@@ -91,44 +69,132 @@ export function createGammaArrivals(
     throw new RangeError(`gamma arrivals need a finite cv >= 0, got ${cv}`);
   if (cv === 0) return createConstantArrivals(rate, durationS);
   const shape = 1 / (cv * cv);
-  const scaleS = 1 / (rate * shape);
-  let t = 0;
-  return createSyntheticSource(durationS, () => {
-    t += sampleGamma(uniform, shape, scaleS);
-    return t;
-  });
+  return new GammaArrivals(durationS, uniform, shape, 1 / (rate * shape));
 }
 
 /** Evenly spaced arrivals at k / rate, k = 1, 2, ...: computed, not summed, so no rounding drift. */
 export function createConstantArrivals(rate: number, durationS: number | null): ArrivalSource {
   requireRate(rate);
-  let k = 0;
-  return createSyntheticSource(durationS, () => ++k / rate);
+  return new ConstantArrivals(durationS, rate);
 }
 
-/** Wraps a generator of increasing times; a time that is not below the end (Infinity, NaN) ends the source. */
-function createSyntheticSource(durationS: number | null, nextTimeS: () => number): ArrivalSource {
-  const endS = durationS ?? Number.POSITIVE_INFINITY;
-  let done = false;
-  return {
-    next(out: ArrivalRecord): boolean {
-      if (done) return false;
-      const t = nextTimeS();
-      if (!(t < endS)) {
-        done = true;
-        return false;
+/**
+ * Increasing times until one is not below the end (Infinity, NaN ends it too). Classes, not
+ * closures: the running time is a double, and a double captured by a closure is boxed afresh on
+ * every write (an allocation per arrival), where an object field is updated in place.
+ */
+abstract class SyntheticArrivals implements ArrivalSource {
+  private readonly endS: number;
+  private done = false;
+
+  constructor(durationS: number | null) {
+    this.endS = durationS ?? Number.POSITIVE_INFINITY;
+  }
+
+  protected abstract nextTimeS(): number;
+
+  next(out: ArrivalRecord): boolean {
+    if (this.done) return false;
+    const t = this.nextTimeS();
+    if (!(t < this.endS)) {
+      this.done = true;
+      return false;
+    }
+    out.timeS = t;
+    out.input_tokens = Number.NaN;
+    out.output_tokens = Number.NaN;
+    out.request_bytes = Number.NaN;
+    out.response_bytes = Number.NaN;
+    return true;
+  }
+
+  close(): void {
+    this.done = true;
+  }
+}
+
+class PoissonArrivals extends SyntheticArrivals {
+  private tS = 0;
+
+  constructor(
+    durationS: number | null,
+    private readonly uniform: Uniform,
+    private readonly meanGapS: number,
+  ) {
+    super(durationS);
+  }
+
+  protected nextTimeS(): number {
+    this.tS += sampleExponential(this.uniform, this.meanGapS);
+    return this.tS;
+  }
+}
+
+class ThinnedPoissonArrivals extends SyntheticArrivals {
+  private tS = 0;
+  private readonly meanGapS: number;
+
+  constructor(
+    private readonly durationS: number,
+    private readonly uniform: Uniform,
+    private readonly rateAt: (tS: number) => number,
+    private readonly source: string,
+    private readonly boundRate: number,
+    private readonly gridStepS: number,
+  ) {
+    super(durationS);
+    this.meanGapS = 1 / boundRate;
+  }
+
+  protected nextTimeS(): number {
+    for (;;) {
+      this.tS += sampleExponential(this.uniform, this.meanGapS);
+      const t = this.tS;
+      if (!(t < this.durationS)) return t;
+      const rate = checkedRate(this.rateAt, this.source, t);
+      if (rate > this.boundRate) {
+        throw new RateFunctionError(
+          `rate "${this.source}" is ${formatNumber(rate)} req/s at t = ${formatNumber(t)} s, above the bound ` +
+            `${formatNumber(this.boundRate)} req/s (its maximum on a ${formatNumber(this.gridStepS)} s grid times ` +
+            `${RATE_BOUND_MARGIN}): it has a peak narrower than the grid; widen the peak or split the run`,
+        );
       }
-      out.timeS = t;
-      out.input_tokens = Number.NaN;
-      out.output_tokens = Number.NaN;
-      out.request_bytes = Number.NaN;
-      out.response_bytes = Number.NaN;
-      return true;
-    },
-    close(): void {
-      done = true;
-    },
-  };
+      if (this.uniform() * this.boundRate < rate) return t;
+    }
+  }
+}
+
+class GammaArrivals extends SyntheticArrivals {
+  private tS = 0;
+
+  constructor(
+    durationS: number | null,
+    private readonly uniform: Uniform,
+    private readonly shape: number,
+    private readonly scaleS: number,
+  ) {
+    super(durationS);
+  }
+
+  protected nextTimeS(): number {
+    this.tS += sampleGamma(this.uniform, this.shape, this.scaleS);
+    return this.tS;
+  }
+}
+
+class ConstantArrivals extends SyntheticArrivals {
+  private k = 0;
+
+  constructor(
+    durationS: number | null,
+    private readonly rate: number,
+  ) {
+    super(durationS);
+  }
+
+  protected nextTimeS(): number {
+    return ++this.k / this.rate;
+  }
 }
 
 function checkedRate(rateAt: (tS: number) => number, source: string, tS: number): number {
