@@ -6,7 +6,7 @@ interface Column {
 }
 
 const seconds = (x: number | null) =>
-  x === null ? '-' : x < 1 ? `${(x * 1000).toPrecision(3)} ms` : `${x.toPrecision(3)} s`;
+  x === null ? '-' : x === 0 ? '0 s' : x < 1 ? `${(x * 1000).toPrecision(3)} ms` : `${x.toPrecision(3)} s`;
 const usd = (x: number | null) => (x === null ? '-' : x >= 100 ? `$${x.toFixed(0)}` : `$${x.toPrecision(3)}`);
 const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
 
