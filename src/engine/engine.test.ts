@@ -70,6 +70,53 @@ describe('Engine', () => {
     expect(outcome).toEqual({ events: 4, endUs: 10, pending: false });
   });
 
+  it('orders the lane event among heap events exactly as if it had been scheduled with at()', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            time: fc.integer({ min: 0, max: 6 }),
+            kind: fc.integer({ min: 0, max: 2 }),
+            lane: fc.boolean(),
+          }),
+          { maxLength: 60 },
+        ),
+        (plan) => {
+          const trace = (useLane: boolean) => {
+            const log: string[] = [];
+            let step = 0;
+            // A chain: each chain event schedules the next planned one (so at most one is pending, as
+            // the lane requires) plus a heap-only side event at the same time to tie with it.
+            const engine = engineWith([2, 0, 1], (kind, slot, _gen, now) => {
+              log.push(`${kind}:${slot}@${now}`);
+              if (slot < 0) return;
+              const next = plan[step++];
+              if (next === undefined) return;
+              if (useLane && next.lane) engine.atLane(now + next.time, next.kind, step);
+              else engine.at(now + next.time, next.kind, step);
+              engine.at(now + next.time, (next.kind + 1) % 3, -step);
+            });
+            engine.at(0, 0, 0);
+            engine.run();
+            return log;
+          };
+          expect(trace(true)).toEqual(trace(false));
+        },
+      ),
+    );
+  });
+
+  it('counts a pending lane event and stops before one after untilUs', () => {
+    const handled: number[] = [];
+    const engine = engineWith([0], (_kind, slot) => handled.push(slot));
+    engine.atLane(20, 0, 7);
+    engine.at(5, 0, 1);
+    expect(engine.run(10)).toEqual({ events: 1, endUs: 5, pending: true });
+    expect(engine.pendingEvents).toBe(1);
+    expect(engine.run()).toEqual({ events: 1, endUs: 20, pending: false });
+    expect(handled).toEqual([1, 7]);
+  });
+
   it('passes the generation so handlers can drop stale events', () => {
     const currentGen = [0];
     const fired: number[] = [];

@@ -45,10 +45,20 @@ export class EventQueue {
     return this.count > 0 ? this.times[0] : Number.POSITIVE_INFINITY;
   }
 
+  /** Order key (priority, then sequence) of the earliest event; only meaningful when not empty. */
+  peekOrder(): number {
+    return this.orders[this.ids[0]];
+  }
+
+  /** The order key the next push would get, consumed: for events kept outside the heap that must sort among its events. */
+  takeOrder(priority: number): number {
+    return priority * 17592186044416 + this.sequence++;
+  }
+
   push(time: number, priority: number, kind: number, slot: number, gen: number): void {
     if (this.freeCount === 0) this.grow();
     const id = this.free[--this.freeCount];
-    this.orders[id] = priority * 17592186044416 + this.sequence++;
+    this.orders[id] = this.takeOrder(priority);
     this.kinds[id] = kind;
     this.slots[id] = slot;
     this.gens[id] = gen;

@@ -18,6 +18,25 @@ export function createStreams(seed: number): Streams {
   return {
     seed,
     // tychei: about 4 ns a draw here (ARC4, seedrandom's default, is about 45 ns; TOOLCHAIN.md).
-    stream: (name) => seedrandom.tychei(`${seed}\u0000${name}`) as Uniform,
+    stream: (name) => buffered(seedrandom.tychei(`${seed}\u0000${name}`) as Uniform),
+  };
+}
+
+const BATCH = 256;
+
+/**
+ * The same sequence as `generator`, drawn BATCH values at a time. A draw is then an array read
+ * that inlines into its caller; calling seedrandom's generator (two closures deep) once per draw
+ * cost more than the draw itself on the simulator's hot path.
+ */
+function buffered(generator: Uniform): Uniform {
+  const values = new Float64Array(BATCH);
+  let next = BATCH;
+  return () => {
+    if (next === BATCH) {
+      for (let i = 0; i < BATCH; i++) values[i] = generator();
+      next = 0;
+    }
+    return values[next++];
   };
 }

@@ -159,7 +159,7 @@ class Simulation implements EventHandler {
   run(name: string): VariantResult {
     const engine = this.engine;
     try {
-      if (this.source.next(this.arrival)) engine.at(toUs(this.arrival.timeS), Kind.Arrival, 0);
+      if (this.source.next(this.arrival)) engine.atLane(toUs(this.arrival.timeS), Kind.Arrival, 0);
       let events = engine.run().events;
       const arrivalsEndUs =
         this.scenario.duration === null ? this.lastArrivalUs : Math.round(this.scenario.duration * US_PER_S);
@@ -209,7 +209,7 @@ class Simulation implements EventHandler {
 
     const arrival = this.arrival;
     if (this.source.next(arrival)) {
-      this.engine.at(Math.max(now, toUs(arrival.timeS)), Kind.Arrival, 0);
+      this.engine.atLane(Math.max(now, toUs(arrival.timeS)), Kind.Arrival, 0);
     } else {
       this.engine.stop();
     }
