@@ -1,6 +1,6 @@
 import yargs from 'yargs';
 import { ScenarioError } from '../run.js';
-import { UserError } from '../scenario/types.js';
+import { RunInputError, UserError } from '../scenario/types.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { traceStatsCommand } from './commands/trace.js';
@@ -96,7 +96,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`${formatForUser(error.diagnostic, io.cwd)}\n`);
       return EXIT_USER_ERROR;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof RunInputError) {
       io.stderr(`fleetsim: ${error.message}\n`);
       return EXIT_USER_ERROR;
     }

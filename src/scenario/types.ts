@@ -183,6 +183,15 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * User input that proved invalid only while running, where no file position is known (a rate
+ * expression that turns negative, a service-time expression that gives a negative duration).
+ * The CLI prints its message as one line and exits 2.
+ */
+export class RunInputError extends Error {
+  override name = 'RunInputError';
+}
+
 /** Thrown when the simulator breaks one of its own laws: a bug, never a user error. */
 export class InvariantError extends Error {
   override name = 'InvariantError';

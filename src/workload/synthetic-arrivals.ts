@@ -1,5 +1,6 @@
 import { sampleExponential, sampleGamma } from '../engine/random.js';
 import type { Uniform } from '../engine/rng.js';
+import { RunInputError } from '../scenario/types.js';
 import type { ArrivalRecord, ArrivalSource } from './arrival-source.js';
 import { formatNumber } from './format-number.js';
 
@@ -8,7 +9,7 @@ import { formatNumber } from './format-number.js';
  * for it, or given without a run duration. A plain Error, not a UserError: the expression's place
  * in the scenario file is not known here, so the caller adds it if it can.
  */
-export class RateFunctionError extends Error {
+export class RateFunctionError extends RunInputError {
   override name = 'RateFunctionError';
 }
 

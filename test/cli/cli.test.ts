@@ -126,6 +126,16 @@ describe('user errors: one line file:line:col, exit code 2', () => {
       '--set:1:19: fleets[0].replicas: expected a positive integer',
     ],
     ['unknown command', ['frobnicate'], 'fleetsim: Unknown argument: frobnicate'],
+    [
+      'service-time expression that turns negative',
+      ['run', 'negative-service-time.yaml'],
+      'fleetsim: service_time "1s - 10ms * output_tokens" gave -1 s for a request with input_tokens=0, output_tokens=200',
+    ],
+    [
+      'rate expression that turns negative',
+      ['run', 'negative-rate.yaml'],
+      'fleetsim: rate "10 * sin(2 * pi * t / 1m)" is',
+    ],
   ];
   for (const [label, args, message] of cases) {
     it(label, async () => {
