@@ -26,5 +26,14 @@ export interface VariantResult {
   tokens: { input: number; output: number };
   simulated_s: { warmup: number; arrivals_end: number; end: number };
   events: number;
+  /** Per batching fleet: batches started, their mean size, and how many of each size. */
+  batches: Record<string, BatchStats>;
   timeseries: TimeSeriesRow[];
+}
+
+export interface BatchStats {
+  count: number;
+  mean_size: number | null;
+  /** Batch size -> batches of that size, ascending. */
+  sizes: Record<string, number>;
 }

@@ -25,6 +25,12 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
         .join(
           ', ',
         )}); ${fmt(v.cost_per_1k_requests_usd)} USD per 1k requests; ${fmt(v.cost_per_1m_tokens_usd)} USD per 1M tokens.`,
+      ...Object.entries(v.batches).map(
+        ([fleet, b]) =>
+          `- Batches on ${fleet}: ${b.count}, mean size ${fmt(b.mean_size)} (sizes: ${Object.entries(b.sizes)
+            .map(([size, n]) => `${size}x${n}`)
+            .join(', ')}).`,
+      ),
       '',
       '| seconds | mean | p50 | p90 | p95 | p99 | p99.9 | max |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

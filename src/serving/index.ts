@@ -1,2 +1,3 @@
+export { type BatchLatencyModel, createBatchLatencyModel } from './batch-latency.js';
 export { createSampler, distributionMean, type Sampler } from './distribution.js';
 export { createServiceTimeModel, type ServiceTimeModel } from './service-time.js';

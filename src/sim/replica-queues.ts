@@ -41,6 +41,16 @@ export class ReplicaQueues {
 
   poppedGen = 0;
 
+  /** The head entry's slot without removing it, or -1 when empty; its generation is left in `peekedGen`. */
+  peek(replica: number): number {
+    if (this.size[replica] === 0) return -1;
+    const at = this.head[replica];
+    this.peekedGen = this.gens[replica][at];
+    return this.slots[replica][at];
+  }
+
+  peekedGen = 0;
+
   /** Doubles a ring (capacities stay powers of two so wrapping is a mask) and unrolls it to start at 0. */
   private regrow(replica: number): void {
     const slots = this.slots[replica];

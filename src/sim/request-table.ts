@@ -14,6 +14,10 @@ export class RequestTable {
   inputTokens = new Float64Array(0);
   outputTokens = new Float64Array(0);
   replica = new Int32Array(0);
+  /** The next request of the same batch, or -1: a batch is a chain from the request its completion event names. */
+  nextInBatch = new Int32Array(0);
+  /** 1 for the request whose completion event stands for its whole batch. */
+  leadsBatch = new Uint8Array(0);
   gen = new Int32Array(0);
   state = new Uint8Array(0);
   measured = new Uint8Array(0);
@@ -49,6 +53,8 @@ export class RequestTable {
     this.inputTokens = extend(this.inputTokens, capacity);
     this.outputTokens = extend(this.outputTokens, capacity);
     this.replica = extend(this.replica, capacity);
+    this.nextInBatch = extend(this.nextInBatch, capacity);
+    this.leadsBatch = extend(this.leadsBatch, capacity);
     this.gen = extend(this.gen, capacity);
     this.state = extend(this.state, capacity);
     this.measured = extend(this.measured, capacity);

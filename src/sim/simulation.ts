@@ -1,10 +1,13 @@
 import { createStreams, Engine, type EventHandler } from '../engine/index.js';
 import { replicaCostUsd } from '../fleet/index.js';
-import { Count, LatencyStats, TimeSeries, type VariantResult } from '../metrics/index.js';
+import { type BatchStats, Count, LatencyStats, TimeSeries, type VariantResult } from '../metrics/index.js';
+import { type BatchingPolicy, createBatchingPolicy } from '../policies/batching/index.js';
 import { createRouter, type ReplicaLoadView, type Router } from '../policies/routing/index.js';
 import { compileExpression } from '../scenario/expression.js';
 import { InvariantError, REQUEST_ATTRIBUTES, type Scenario } from '../scenario/types.js';
 import {
+  type BatchLatencyModel,
+  createBatchLatencyModel,
   createSampler,
   createServiceTimeModel,
   type Sampler,
@@ -15,12 +18,13 @@ import { ReplicaQueues } from './replica-queues.js';
 import { RequestState, RequestTable } from './request-table.js';
 
 /** Event kinds. */
-const Kind = { ServiceDone: 0, QueueTimeout: 1, Arrival: 2 } as const;
+const Kind = { ServiceDone: 0, QueueTimeout: 1, Arrival: 2, BatchDone: 3, BatchTimer: 4 } as const;
 /**
  * Their order at equal times, by kind: a completion frees its slot before a request waiting for
- * one gives up, and both happen before a new arrival looks for a replica.
+ * one gives up, and both happen before a new arrival looks for a replica; a batcher's deadline
+ * comes last, so a request arriving at that very instant still joins the batch.
  */
-const PRIORITIES = [0, 1, 2];
+const PRIORITIES = [0, 1, 2, 0, 3];
 
 const US_PER_S = 1e6;
 const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
@@ -68,8 +72,15 @@ class Simulation implements EventHandler {
   private readonly waiting: Int32Array;
   private readonly load: ReplicaLoadView;
 
+  /** Per replica: bumped whenever a new batcher deadline replaces the pending one. */
+  private readonly timerGen: Int32Array;
+
   // Per fleet.
-  private readonly serviceTime: ServiceTimeModel[];
+  private readonly serviceTime: (ServiceTimeModel | null)[];
+  /** null for fleets without batching. */
+  private readonly batching: (BatchingPolicy | null)[];
+  private readonly batchLatency: (BatchLatencyModel | null)[];
+  private readonly batchSizes: Map<number, number>[];
   private readonly queueCapacity: Float64Array;
   private readonly timeoutUs: Float64Array;
   private readonly busyUsByFleet: Float64Array;
@@ -140,8 +151,16 @@ class Simulation implements EventHandler {
     this.router = createRouter(scenario.routing, pools, this.load, streams);
 
     this.serviceTime = fleets.map((f) =>
-      createServiceTimeModel(f.serviceTime, streams.stream(`service/${f.name}`)),
+      f.serviceTime === null
+        ? null
+        : createServiceTimeModel(f.serviceTime, streams.stream(`service/${f.name}`)),
     );
+    this.batching = fleets.map((f) => createBatchingPolicy(f.batching));
+    this.batchLatency = fleets.map((f) =>
+      f.batchLatency === null ? null : createBatchLatencyModel(f.batchLatency),
+    );
+    this.batchSizes = fleets.map(() => new Map());
+    this.timerGen = new Int32Array(replicaCount);
     this.queueCapacity = Float64Array.from(fleets, (f) => f.queue.capacity);
     this.timeoutUs = Float64Array.from(fleets, (f) =>
       f.queue.timeout === null ? Number.POSITIVE_INFINITY : Math.round(f.queue.timeout * US_PER_S),
@@ -153,7 +172,9 @@ class Simulation implements EventHandler {
   handle(kind: number, slot: number, gen: number, now: number): void {
     if (kind === Kind.ServiceDone) this.finishService(slot, now);
     else if (kind === Kind.Arrival) this.arrive(now);
-    else this.giveUp(slot, gen, now);
+    else if (kind === Kind.QueueTimeout) this.giveUp(slot, gen, now);
+    else if (kind === Kind.BatchDone) this.finishBatch(slot, now);
+    else if (gen === this.timerGen[slot]) this.tryBatch(slot, now);
   }
 
   run(name: string): VariantResult {
@@ -177,7 +198,6 @@ class Simulation implements EventHandler {
   // methods: V8 inlines callees only within a bytecode budget per compiled function, and every
   // byte of a rare branch left inline is budget the common path's small calls then do without.
   private arrive(now: number): void {
-    const requests = this.requests;
     const attributes = this.attributes;
     if (this.hasAttributes) this.takeAttributes();
     this.lastArrivalUs = now;
@@ -187,8 +207,28 @@ class Simulation implements EventHandler {
 
     const replica = this.router.pick();
     const fleet = this.fleetOf[replica];
-    // Drawn before admission so a fleet's k-th arrival gets the same service time in every variant.
-    const serviceUs = toUs(this.serviceTime[fleet](attributes));
+    const serviceTime = this.serviceTime[fleet];
+    if (serviceTime === null) this.arriveToBatch(replica, fleet, measured, now);
+    else this.arriveToSlot(replica, fleet, toUs(serviceTime(attributes)), measured, now);
+
+    const arrival = this.arrival;
+    if (this.source.next(arrival)) {
+      this.engine.atLane(Math.max(now, toUs(arrival.timeS)), Kind.Arrival, 0);
+    } else {
+      this.engine.stop();
+    }
+  }
+
+  /** `serviceUs` is drawn before admission, so a fleet's k-th arrival gets the same service time in every variant. */
+  private arriveToSlot(
+    replica: number,
+    fleet: number,
+    serviceUs: number,
+    measured: boolean,
+    now: number,
+  ): void {
+    const requests = this.requests;
+    const attributes = this.attributes;
     if (
       this.busy[replica] < this.load.concurrency[replica] ||
       this.waiting[replica] < this.queueCapacity[fleet]
@@ -206,13 +246,112 @@ class Simulation implements EventHandler {
     } else {
       this.drop(measured, now);
     }
+  }
 
-    const arrival = this.arrival;
-    if (this.source.next(arrival)) {
-      this.engine.atLane(Math.max(now, toUs(arrival.timeS)), Kind.Arrival, 0);
-    } else {
-      this.engine.stop();
+  private arriveToBatch(replica: number, fleet: number, measured: boolean, now: number): void {
+    if (this.waiting[replica] >= this.queueCapacity[fleet]) {
+      this.drop(measured, now);
+      return;
     }
+    const requests = this.requests;
+    const slot = requests.allocate();
+    requests.arrivalUs[slot] = now;
+    requests.inputTokens[slot] = this.attributes[INPUT_TOKENS];
+    requests.outputTokens[slot] = this.attributes[OUTPUT_TOKENS];
+    requests.replica[slot] = replica;
+    requests.measured[slot] = measured ? 1 : 0;
+    this.load.outstanding[replica]++;
+    this.enqueue(slot, replica, fleet, now);
+    this.tryBatch(replica, now);
+  }
+
+  /**
+   * Starts batches on `replica` while it has a free execution slot and its policy says go; when
+   * the policy waits, arms one deadline (the latest replaces any earlier) at which to ask again.
+   */
+  private tryBatch(replica: number, now: number): void {
+    const fleet = this.fleetOf[replica];
+    const policy = this.batching[fleet] as BatchingPolicy;
+    const requests = this.requests;
+    const queues = this.queues;
+    while (this.busy[replica] < this.load.concurrency[replica] && this.waiting[replica] > 0) {
+      let head = queues.peek(replica);
+      while (requests.gen[head] !== queues.peekedGen || requests.state[head] !== RequestState.Queued) {
+        queues.shift(replica);
+        head = queues.peek(replica);
+      }
+      const oldestArrivalUs = requests.arrivalUs[head];
+      const size = policy.batchSize(this.waiting[replica], now - oldestArrivalUs);
+      if (size === 0) {
+        if (policy.recheckAfterUs !== Number.POSITIVE_INFINITY) {
+          this.engine.at(
+            Math.max(now, oldestArrivalUs + policy.recheckAfterUs),
+            Kind.BatchTimer,
+            replica,
+            ++this.timerGen[replica],
+          );
+        }
+        return;
+      }
+      this.startBatch(replica, fleet, size, now);
+    }
+  }
+
+  private startBatch(replica: number, fleet: number, size: number, now: number): void {
+    const requests = this.requests;
+    const queues = this.queues;
+    const serviceUs = toUs((this.batchLatency[fleet] as BatchLatencyModel)(size));
+    let chain = -1;
+    for (let taken = 0; taken < size; ) {
+      const slot = queues.shift(replica);
+      if (requests.gen[slot] !== queues.poppedGen || requests.state[slot] !== RequestState.Queued) continue;
+      requests.state[slot] = RequestState.InService;
+      requests.startUs[slot] = now;
+      requests.serviceUs[slot] = serviceUs;
+      requests.nextInBatch[slot] = chain;
+      requests.leadsBatch[slot] = 0;
+      const arrivalUs = requests.arrivalUs[slot];
+      if (now > arrivalUs) this.timeseries.addWait(arrivalUs, now);
+      chain = slot;
+      taken++;
+    }
+    requests.leadsBatch[chain] = 1;
+    this.waiting[replica] -= size;
+    this.busy[replica]++;
+    const sizes = this.batchSizes[fleet];
+    sizes.set(size, (sizes.get(size) ?? 0) + 1);
+    this.engine.at(now + serviceUs, Kind.BatchDone, chain, requests.gen[chain]);
+  }
+
+  private finishBatch(chain: number, now: number): void {
+    const requests = this.requests;
+    const replica = requests.replica[chain];
+    const fleet = this.fleetOf[replica];
+    const startUs = requests.startUs[chain];
+    this.busy[replica]--;
+    this.busyUsByFleet[fleet] += now - startUs;
+    for (let slot = chain; slot >= 0; ) {
+      const next = requests.nextInBatch[slot];
+      this.load.outstanding[replica]--;
+      this.complete(slot, requests.arrivalUs[slot], startUs, now);
+      slot = next;
+    }
+    this.timeseries.addBusy(fleet, startUs, now);
+    this.tryBatch(replica, now);
+  }
+
+  /** Counts a finished request in the metrics and frees its slot. */
+  private complete(slot: number, arrivalUs: number, startUs: number, now: number): void {
+    const requests = this.requests;
+    this.timeseries.count(Count.completed, now);
+    if (requests.measured[slot] === 1) {
+      this.completed++;
+      this.latency.accept((now - arrivalUs) / US_PER_S);
+      this.wait.accept((startUs - arrivalUs) / US_PER_S);
+      this.inputTokens += requests.inputTokens[slot];
+      this.outputTokens += requests.outputTokens[slot];
+    }
+    requests.release(slot);
   }
 
   private enqueue(slot: number, replica: number, fleet: number, now: number): void {
@@ -275,17 +414,9 @@ class Simulation implements EventHandler {
     this.busy[replica]--;
     this.load.outstanding[replica]--;
     this.busyUsByFleet[fleet] += now - startUs;
-    // Count first: it moves the series to the bin of `now`, where the span then usually fits whole.
-    this.timeseries.count(Count.completed, now);
+    // Complete (which counts) first: it moves the series to the bin of `now`, where the span then usually fits whole.
+    this.complete(slot, arrivalUs, startUs, now);
     this.timeseries.addBusy(fleet, startUs, now);
-    if (requests.measured[slot] === 1) {
-      this.completed++;
-      this.latency.accept((now - arrivalUs) / US_PER_S);
-      this.wait.accept((startUs - arrivalUs) / US_PER_S);
-      this.inputTokens += requests.inputTokens[slot];
-      this.outputTokens += requests.outputTokens[slot];
-    }
-    requests.release(slot);
 
     const queues = this.queues;
     for (let next = queues.shift(replica); next >= 0; next = queues.shift(replica)) {
@@ -308,18 +439,28 @@ class Simulation implements EventHandler {
     requests.release(slot);
   }
 
+  private batchStats(): Record<string, BatchStats> {
+    const stats: Record<string, BatchStats> = {};
+    for (const [f, fleet] of this.scenario.fleets.entries()) {
+      if (this.batching[f] !== null) stats[fleet.name] = batchStatsOf(this.batchSizes[f]);
+    }
+    return stats;
+  }
+
   private collect(name: string, events: number, arrivalsEndUs: number, endUs: number): VariantResult {
     const { fleets } = this.scenario;
     const requests = this.requests;
     let inFlight = 0;
     for (const slot of requests.live()) {
-      if (requests.state[slot] === RequestState.InService) {
-        const fleet = this.fleetOf[requests.replica[slot]];
+      const fleet = this.fleetOf[requests.replica[slot]];
+      // A batch occupies one execution slot: only the request that leads it adds busy time.
+      const occupiesSlot = this.batching[fleet] === null || requests.leadsBatch[slot] === 1;
+      if (requests.state[slot] === RequestState.InService && occupiesSlot) {
         const startUs = requests.startUs[slot];
         const busyUntil = Math.min(endUs, startUs + requests.serviceUs[slot]);
         this.busyUsByFleet[fleet] += busyUntil - startUs;
         this.timeseries.addBusy(fleet, startUs, busyUntil);
-      } else {
+      } else if (requests.state[slot] === RequestState.Queued) {
         this.timeseries.addWait(requests.arrivalUs[slot], endUs);
       }
       if (requests.measured[slot] === 1) inFlight++;
@@ -368,6 +509,7 @@ class Simulation implements EventHandler {
         end: endUs / US_PER_S,
       },
       events,
+      batches: this.batchStats(),
       timeseries: this.timeseries.rows(
         endUs,
         fleets.map((f) => ({
@@ -379,6 +521,17 @@ class Simulation implements EventHandler {
       ),
     };
   }
+}
+
+function batchStatsOf(sizes: Map<number, number>): BatchStats {
+  const ordered = [...sizes.entries()].sort((a, b) => a[0] - b[0]);
+  const count = ordered.reduce((sum, [, n]) => sum + n, 0);
+  const requests = ordered.reduce((sum, [size, n]) => sum + size * n, 0);
+  return {
+    count,
+    mean_size: count > 0 ? requests / count : null,
+    sizes: Object.fromEntries(ordered.map(([size, n]) => [String(size), n])),
+  };
 }
 
 function toUs(seconds: number): number {

@@ -24,6 +24,8 @@ export function makeFleet(fleet: Partial<Fleet> = {}): Fleet {
     priceUsdPerHour: 1,
     instance: null,
     serviceTime: { kind: 'exponential', mean: 0.5 },
+    batching: { policy: 'none' },
+    batchLatency: null,
     queue: { capacity: Number.POSITIVE_INFINITY, timeout: null },
     billing: { increment: 1, minimum: 60 },
     ...fleet,
