@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { ScenarioError } from '../run.js';
 import { RunInputError, UserError } from '../scenario/types.js';
+import { catalogListCommand, catalogShowCommand } from './commands/catalog.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { traceStatsCommand } from './commands/trace.js';
@@ -48,6 +49,49 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command('schema', 'print the JSON Schema (draft-7) of scenario files', {}, () => {
       exitCode = schemaCommand(io);
     })
+    .command('catalog', 'browse the instance catalog: prices, hardware, regions', (y) =>
+      y
+        .command(
+          'list',
+          'instance types with their hardware and price, cheapest first',
+          (c) =>
+            c
+              .option('provider', { type: 'string', describe: 'aws, gcp, azure or edge' })
+              .option('accelerator', {
+                type: 'string',
+                describe: 'accelerator id, e.g. h100-80gb, l4, tpu-v5e',
+              })
+              .option('max-price', { type: 'number', describe: 'USD per hour at most' })
+              .option('region', {
+                type: 'string',
+                describe: "price region (default: each provider's default)",
+              })
+              .option('market', { type: 'string', describe: 'on-demand (default), spot or reserved' })
+              .option('json', { type: 'boolean', default: false }),
+          (args) => {
+            if (args.maxPrice !== undefined && !(args.maxPrice >= 0)) {
+              throw new UsageError('--max-price: expected a price in USD per hour');
+            }
+            exitCode = catalogListCommand(args, io);
+          },
+        )
+        .command(
+          'show <instance>',
+          'every field, region and price of one instance type, with sources',
+          (c) =>
+            c
+              .positional('instance', {
+                type: 'string',
+                demandOption: true,
+                describe: 'e.g. aws/p5.48xlarge',
+              })
+              .option('json', { type: 'boolean', default: false }),
+          (args) => {
+            exitCode = catalogShowCommand(args, io);
+          },
+        )
+        .demandCommand(1, 'say which catalog command: list, show'),
+    )
     .command('trace', 'inspect request traces', (y) =>
       y
         .command(
@@ -75,7 +119,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         )
         .demandCommand(1, 'say which trace command: stats'),
     )
-    .demandCommand(1, 'say which command to run: run, validate, schema, trace')
+    .demandCommand(1, 'say which command to run: run, validate, schema, catalog, trace')
     .strict()
     .help()
     .version(false)

@@ -9,6 +9,7 @@ import { listInstances, resolveInstance } from './index.js';
 const SHARED_PRICING = '/work/shared/data/pricing';
 const AWS_CSV = `${SHARED_PRICING}/aws_gpu_ml_instance_prices_vantage_2026-01-21.csv`;
 const GCP_CSV = `${SHARED_PRICING}/gcp_compute_instance_prices_2026-07-30.csv`;
+const TPU_CSV = `${SHARED_PRICING}/gcp_tpu_prices_skypilot_catalog_v6_subset.csv`;
 
 function readCsv(path: string): Map<string, Record<string, string>> {
   const rows: Record<string, string>[] = parse(readFileSync(path, 'utf8'), { columns: true });
@@ -19,9 +20,14 @@ describe('resolveInstance', () => {
   it('prices an instance in the provider default region, billed per second after the first minute', () => {
     expect(resolveInstance('aws/g5.xlarge')).toEqual({
       ok: true,
+      key: 'aws/g5.xlarge',
       priceUsdPerHour: 1.006, // aws csv line 489
       billing: { increment: 1, minimum: 60 },
       region: 'us-east-1',
+      market: 'on-demand',
+      vcpus: 4,
+      memoryGib: 16,
+      accelerators: { model: 'a10g', count: 1, memoryGib: 24 },
     });
     expect(resolveInstance('gcp/g2-standard-8')).toMatchObject({
       ok: true,
@@ -63,6 +69,45 @@ describe('resolveInstance', () => {
   });
 });
 
+describe('markets', () => {
+  it('prices spot and the 1-year reservation, and names the markets a region has', () => {
+    // gcp csv line 9981: spot 0.479872, cud_1y 392.58179878 / 730
+    expect(resolveInstance('gcp/g2-standard-8', { market: 'spot' })).toMatchObject({
+      priceUsdPerHour: 0.479872,
+    });
+    expect(resolveInstance('gcp/g2-standard-8', { market: 'reserved' })).toMatchObject({
+      priceUsdPerHour: 0.537783286,
+      market: 'reserved',
+    });
+    // aws csv line 489 (1.006) less the spot advisor's 59 % saving in us-east-1
+    expect(resolveInstance('aws/g5.xlarge', { market: 'spot' })).toMatchObject({ priceUsdPerHour: 0.41246 });
+    expect(resolveInstance('aws/p5en.48xlarge', { market: 'reserved' })).toEqual({
+      ok: false,
+      message:
+        'instance "aws/p5en.48xlarge" has no reserved price in region "us-east-1"; markets there: on-demand, spot',
+    });
+    expect(resolveInstance('gcp/tpu-v5e-4', { region: 'europe-west4', market: 'spot' })).toMatchObject({
+      priceUsdPerHour: 2.1216, // tpu csv, europe-west4-a
+      accelerators: { model: 'tpu-v5e', count: 4 },
+    });
+  });
+
+  it('prices owned edge hardware as purchase over its lifetime plus power', () => {
+    // $249 over 3 x 8760 h plus 25 W at $0.1545/kWh
+    expect(resolveInstance('edge/jetson-orin-nano-super-devkit')).toMatchObject({
+      ok: true,
+      priceUsdPerHour: 249 / (3 * 8760) + 0.025 * 0.1545,
+      region: 'us',
+      billing: { increment: 1, minimum: 0 },
+    });
+    expect(resolveInstance('azure/Standard_ND96isr_H100_v5')).toMatchObject({
+      priceUsdPerHour: 98.32,
+      region: 'eastus',
+      accelerators: { model: 'h100-80gb', count: 8 },
+    });
+  });
+});
+
 describe('listInstances', () => {
   it('holds the starter types of both providers, with accelerators on the GPU and ASIC types', () => {
     const byKey = new Map(listInstances().map((entry) => [entry.key, entry]));
@@ -84,7 +129,10 @@ describe('listInstances', () => {
     expect(byKey.get('aws/inf2.xlarge')?.accelerators?.model).toBe('inferentia2');
     expect(byKey.get('gcp/n2-standard-8')?.accelerators).toBeUndefined();
     expect(byKey.get('gcp/c3-standard-8')?.vcpus).toBe(8);
-    expect(byKey.get('gcp/a2-highgpu-1g')?.asOf).toBe('2026-07-30');
+    expect(byKey.get('gcp/a2-highgpu-1g')?.sources.on_demand?.asOf).toBe('2026-07-30');
+    expect(byKey.get('gcp/tpu-v6e-8')?.accelerators).toEqual({ model: 'tpu-v6e', count: 8 });
+    expect(listInstances({ accelerator: 'h200-141gb' }).map((e) => e.key)).toEqual(['aws/p5en.48xlarge']);
+    expect(listInstances({ provider: 'azure', region: 'eastus' })).toHaveLength(4);
   });
 });
 
@@ -100,8 +148,7 @@ describe('readCatalogFile', () => {
         '    memory_gib: 16',
         '    billing: { increment: 1s, minimum: 1 minute }',
         '    prices: { us-east-1: { on_demand: 1.006 } }',
-        '    source: test',
-        "    as_of: '2026-01-21'",
+        "    sources: { on_demand: { source: test, as_of: '2026-01-21' } }",
       ].join('\n'),
     );
     expect(() => readCatalogFile(path)).toThrow(
@@ -114,42 +161,91 @@ describe('readCatalogFile', () => {
     writeFileSync(
       path,
       'instances:\n  x:\n    vcpus: 1\n    memory_gib: 1\n    billing: { increment: 30, minimum: 1min }\n' +
-        "    prices: { r: { on_demand: 1 } }\n    source: test\n    as_of: '2026-01-21'\n",
+        "    prices: { r: { on_demand: 1 } }\n    sources: { on_demand: { source: test, as_of: '2026-01-21' } }\n",
     );
     expect(readCatalogFile(path)[0]).toMatchObject({ key: 'gcp/x', billing: { increment: 30, minimum: 60 } });
+  });
+
+  it('rejects a price without a source and an accelerator id outside the shared list', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'fleetsim-catalog-')), 'aws.yaml');
+    const entry = (extra: string) =>
+      'instances:\n  x:\n    billing: { increment: 1s, minimum: 60s }\n' +
+      `    prices: { r: { on_demand: 1, spot: 0.5 } }\n${extra}`;
+    writeFileSync(path, entry("    sources: { on_demand: { source: t, as_of: '2026-01-21' } }\n"));
+    expect(() => readCatalogFile(path)).toThrow(
+      'entry "x": instances.x.sources.spot: spot prices need sources.spot',
+    );
+    writeFileSync(
+      path,
+      entry(
+        "    accelerators: { model: h100, count: 1 }\n    sources: { on_demand: { source: t, as_of: '2026-01-21' }, spot: { source: t, as_of: unknown } }\n",
+      ),
+    );
+    expect(() => readCatalogFile(path)).toThrow('instances.x.accelerators.model');
   });
 });
 
 // The catalog must equal the shared snapshots it cites; they exist on the development machine only,
 // not in a clean checkout of this package, so the comparison is skipped elsewhere.
 describe.skipIf(!existsSync(SHARED_PRICING))('catalog against /work/shared/data/pricing', () => {
-  it('aws prices equal the vantage csv rows', () => {
+  it('aws prices equal the vantage csv rows, and spot is on-demand less the advisor saving', () => {
     const rows = readCsv(AWS_CSV);
-    for (const entry of listInstances().filter((e) => e.provider === 'aws')) {
+    const advisor = JSON.parse(
+      readFileSync(`${SHARED_PRICING}/aws_spot_advisor_data_2025-06-28.json`, 'utf8'),
+    );
+    for (const entry of listInstances({ provider: 'aws' }).filter((e) => e.accelerators)) {
       for (const [region, prices] of entry.prices) {
         const row = rows.get(`${entry.type}/${region}`)!;
-        expect(prices.onDemandUsdPerHour, `${entry.key} ${region}`).toBe(
-          Number(row.usd_per_hour_ondemand_linux),
-        );
+        const at = `${entry.key} ${region}`;
+        expect(prices.on_demand, at).toBe(Number(row.usd_per_hour_ondemand_linux));
         const reserved = row.usd_per_hour_reserved_1y_std_noupfront_linux;
-        expect(prices.reserved1yUsdPerHour).toBe(reserved === '' ? undefined : Number(reserved));
-        expect(entry.vcpus).toBe(Number(row.vcpus));
+        expect(prices.reserved_1y, at).toBe(reserved === '' ? undefined : Number(reserved));
+        expect(entry.vcpus, at).toBe(Number(row.vcpus));
+        const saving = advisor.spot_advisor[region]?.Linux?.[entry.type]?.s;
+        if (saving === undefined) expect(prices.spot, at).toBeUndefined();
+        else
+          expect(prices.spot, at).toBeCloseTo(
+            Number(row.usd_per_hour_ondemand_linux) * (1 - saving / 100),
+            9,
+          );
       }
     }
   });
 
   it('gcp hourly prices equal the csv, and commitments are the monthly price / 730', () => {
     const rows = readCsv(GCP_CSV);
-    for (const entry of listInstances().filter((e) => e.provider === 'gcp')) {
+    for (const entry of listInstances({ provider: 'gcp' }).filter((e) => !e.type.startsWith('tpu-'))) {
       for (const [region, prices] of entry.prices) {
         const row = rows.get(`${entry.type}/${region}`)!;
         const at = `${entry.key} ${region}`;
-        expect(prices.onDemandUsdPerHour, at).toBe(Number(row.usd_per_hour_ondemand));
-        expect(prices.spotUsdPerHour, at).toBe(Number(row.usd_per_hour_spot));
+        expect(prices.on_demand, at).toBe(Number(row.usd_per_hour_ondemand));
+        expect(prices.spot, at).toBe(Number(row.usd_per_hour_spot));
         // The YAML keeps nine decimals of the quotient.
-        expect(prices.reserved1yUsdPerHour, at).toBeCloseTo(Number(row.usd_per_month_cud_1y) / 730, 9);
-        expect(prices.reserved3yUsdPerHour, at).toBeCloseTo(Number(row.usd_per_month_cud_3y) / 730, 9);
+        for (const [key, column] of [
+          ['reserved_1y', 'usd_per_month_cud_1y'],
+          ['reserved_3y', 'usd_per_month_cud_3y'],
+        ] as const) {
+          if (row[column] === '') expect(prices[key], at).toBeUndefined();
+          else expect(prices[key], at).toBeCloseTo(Number(row[column]) / 730, 9);
+        }
         expect(entry.memoryGib, at).toBe(Number(row.memory_gib));
+      }
+    }
+  });
+
+  it('tpu slices carry the first zone row of each region', () => {
+    const rows: Record<string, string>[] = parse(readFileSync(TPU_CSV, 'utf8'), { columns: true });
+    const slice = {
+      'tpu-v5e-1': 'tpu-v5litepod-1',
+      'tpu-v5e-8': 'tpu-v5litepod-8',
+      'tpu-v5p-8': 'tpu-v5p-8',
+      'tpu-v6e-4': 'tpu-v6e-4',
+    };
+    for (const [type, name] of Object.entries(slice)) {
+      for (const [region, prices] of listInstances().find((e) => e.key === `gcp/${type}`)!.prices) {
+        const row = rows.find((r) => r.AcceleratorName === name && r.Region === region)!;
+        expect(prices.on_demand, `${type} ${region}`).toBe(Number(row.Price));
+        expect(prices.spot, `${type} ${region}`).toBe(Number(row.SpotPrice));
       }
     }
   });

@@ -1,5 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -10,11 +9,58 @@ import { closestNames } from '../util/closest-names.js';
  * ship inside the package, so a file that fails validation is a packaging bug and throws.
  */
 
-export interface RegionPrices {
-  onDemandUsdPerHour: number;
-  spotUsdPerHour?: number;
-  reserved1yUsdPerHour?: number;
-  reserved3yUsdPerHour?: number;
+/**
+ * Accelerator ids shared with the accelerator specs (`pricing/accelerators.yaml`); an entry naming
+ * any other id is rejected so a spec lookup by model can never miss.
+ */
+export const ACCELERATOR_IDS = [
+  't4',
+  'a10g',
+  'l4',
+  'l40s',
+  'a100-40gb',
+  'a100-80gb',
+  'h100-80gb',
+  'h200-141gb',
+  'inferentia2',
+  'tpu-v5e',
+  'tpu-v5p',
+  'tpu-v6e',
+  'jetson-agx-orin-64gb',
+  'jetson-orin-nano-8gb',
+] as const;
+export type AcceleratorId = (typeof ACCELERATOR_IDS)[number];
+
+/** The provider files; `accelerators.yaml` sits in the same folder but holds specs, not instances. */
+export const PROVIDERS = ['aws', 'gcp', 'azure', 'edge'] as const;
+
+/** `reserved` is the 1-year commitment price (AWS reserved instance, GCP committed use, Azure reservation). */
+export const MARKETS = ['on-demand', 'spot', 'reserved'] as const;
+export type Market = (typeof MARKETS)[number];
+
+export const PRICE_KEYS = ['on_demand', 'spot', 'reserved_1y', 'reserved_3y'] as const;
+export type PriceKey = (typeof PRICE_KEYS)[number];
+
+const MARKET_PRICE: Readonly<Record<Market, PriceKey>> = {
+  'on-demand': 'on_demand',
+  spot: 'spot',
+  reserved: 'reserved_1y',
+};
+
+/** USD per hour in one region; a key is absent when the source has no such price there. */
+export type RegionPrices = Partial<Record<PriceKey, number>>;
+
+export interface PriceSource {
+  source: string;
+  asOf: string;
+}
+
+/** Purchase amortized over a lifetime plus electricity: how owned (edge) hardware gets an hourly price. */
+export interface OwnedCost {
+  purchaseUsd: number;
+  lifetimeYears: number;
+  powerWatts: number;
+  usdPerKwh: number;
 }
 
 export interface InstanceEntry {
@@ -22,19 +68,39 @@ export interface InstanceEntry {
   key: string;
   provider: string;
   type: string;
-  vcpus: number;
-  memoryGib: number;
-  accelerators?: { model: string; count: number; memoryGib: number };
+  /** Absent where the source does not state the host (TPU slices). */
+  vcpus?: number;
+  memoryGib?: number;
+  accelerators?: { model: AcceleratorId; count: number; memoryGib?: number };
   /** Seconds: each started increment is billed, and at least `minimum` per launch. */
   billing: { increment: number; minimum: number };
   prices: ReadonlyMap<string, RegionPrices>;
-  source: string;
-  asOf: string;
+  /** Where each kind of price in `prices` comes from. */
+  sources: Partial<Record<PriceKey, PriceSource>>;
+  owned?: OwnedCost;
 }
 
-const DEFAULT_REGION: Readonly<Record<string, string>> = { aws: 'us-east-1', gcp: 'us-central1' };
+/**
+ * The accelerator ids nearest to a name: ids containing it first (`H100` -> `h100-80gb`), since edit
+ * distance alone ranks `a10g` above `h100-80gb` for `h100`.
+ */
+export function closestAccelerators(name: string, count = 3): string[] {
+  const lower = name.toLowerCase();
+  const containing = ACCELERATOR_IDS.filter((id) => id.includes(lower));
+  const rest = closestNames(name, ACCELERATOR_IDS).filter((id) => !id.includes(lower));
+  return [...containing, ...rest].slice(0, count);
+}
+
+/** Where a scenario without `region:` is priced. */
+export const DEFAULT_REGION: Readonly<Record<string, string>> = {
+  aws: 'us-east-1',
+  gcp: 'us-central1',
+  azure: 'eastus',
+  edge: 'us',
+};
 
 const SECONDS_PER_UNIT: Readonly<Record<string, number>> = { s: 1, min: 60, h: 3600 };
+const HOURS_PER_YEAR = 8760;
 
 /** `60s`, `1min`, `1h` or a bare number of seconds; kept here so hardware depends on no scenario code. */
 const durationSeconds = z.union([
@@ -49,33 +115,69 @@ const durationSeconds = z.union([
 ]);
 
 const usdPerHour = z.number().nonnegative();
+// The yaml core schema leaves 2026-01-21 a string; the regex keeps it a plain date. `unknown` is for
+// a source that records no snapshot date (the TPU catalog), rather than inventing one.
+const isoDate = z.string().regex(/^(\d{4}-\d{2}-\d{2}|unknown)$/, 'expected YYYY-MM-DD or unknown');
+const citation = z.strictObject({ source: z.string().min(1), as_of: isoDate });
 
-const entrySchema = z.strictObject({
-  vcpus: z.number().int().positive(),
-  memory_gib: z.number().positive(),
-  accelerators: z
-    .strictObject({
-      model: z.string().min(1),
-      count: z.number().int().positive(),
-      memory_gib: z.number().positive(),
-    })
-    .optional(),
-  billing: z.strictObject({ increment: durationSeconds, minimum: durationSeconds }),
-  prices: z
-    .record(
-      z.string(),
-      z.strictObject({
-        on_demand: usdPerHour,
-        spot: usdPerHour.optional(),
-        reserved_1y: usdPerHour.optional(),
-        reserved_3y: usdPerHour.optional(),
-      }),
-    )
-    .refine((prices) => Object.keys(prices).length > 0, 'an entry needs at least one region'),
-  source: z.string().min(1),
-  // The yaml core schema leaves 2026-01-21 a string; the regex keeps it a plain date.
-  as_of: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD'),
+const regionPricesSchema = z.strictObject({
+  on_demand: usdPerHour.optional(),
+  spot: usdPerHour.optional(),
+  reserved_1y: usdPerHour.optional(),
+  reserved_3y: usdPerHour.optional(),
 });
+
+const entrySchema = z
+  .strictObject({
+    vcpus: z.number().int().positive().optional(),
+    memory_gib: z.number().positive().optional(),
+    accelerators: z
+      .strictObject({
+        model: z.enum(ACCELERATOR_IDS),
+        count: z.number().int().positive(),
+        memory_gib: z.number().positive().optional(),
+      })
+      .optional(),
+    billing: z.strictObject({ increment: durationSeconds, minimum: durationSeconds }),
+    prices: z.record(z.string(), regionPricesSchema).optional(),
+    owned: z
+      .strictObject({
+        purchase_usd: z.number().positive(),
+        lifetime_years: z.number().positive(),
+        power_watts: z.number().nonnegative(),
+        usd_per_kwh: z.record(z.string(), z.number().nonnegative()),
+      })
+      .optional(),
+    sources: z.strictObject({
+      on_demand: citation.optional(),
+      spot: citation.optional(),
+      reserved_1y: citation.optional(),
+      reserved_3y: citation.optional(),
+    }),
+  })
+  .check((ctx) => {
+    const { prices, owned, sources } = ctx.value;
+    const issue = (message: string, path: PropertyKey[]) =>
+      ctx.issues.push({ code: 'custom', message, input: ctx.value, path });
+    if ((prices === undefined) === (owned === undefined)) {
+      issue('expected exactly one of prices or owned', []);
+      return;
+    }
+    if (owned && Object.keys(owned.usd_per_kwh).length === 0) {
+      issue('owned hardware needs an electricity price in at least one region', ['owned', 'usd_per_kwh']);
+    }
+    if (prices && Object.keys(prices).length === 0) issue('an entry needs at least one region', ['prices']);
+    for (const [region, regionPrices] of Object.entries(prices ?? {})) {
+      if (regionPrices.on_demand === undefined)
+        issue('every region needs on_demand', ['prices', region, 'on_demand']);
+      for (const key of PRICE_KEYS) {
+        if (regionPrices[key] !== undefined && sources[key] === undefined)
+          issue(`${key} prices need sources.${key}`, ['sources', key]);
+      }
+    }
+    if (owned && sources.on_demand === undefined)
+      issue('owned hardware needs sources.on_demand', ['sources', 'on_demand']);
+  });
 
 const fileSchema = z.strictObject({ instances: z.record(z.string(), entrySchema) });
 
@@ -86,77 +188,133 @@ let cache: ReadonlyMap<string, InstanceEntry> | undefined;
 
 function loadCatalog(): ReadonlyMap<string, InstanceEntry> {
   if (cache) return cache;
-  const files = readdirSync(PRICING_DIR)
-    .filter((name) => name.endsWith('.yaml'))
-    .sort();
-  const entries = files.flatMap((name) => readCatalogFile(`${PRICING_DIR}${name}`));
+  const entries = PROVIDERS.flatMap((provider) => readCatalogFile(`${PRICING_DIR}${provider}.yaml`));
   cache = new Map(entries.map((entry) => [entry.key, entry]));
   return cache;
 }
 
+/** Purchase spread evenly over the lifetime's hours plus the energy of one hour at `powerWatts`. */
+export function ownedUsdPerHour(cost: OwnedCost): number {
+  return cost.purchaseUsd / (cost.lifetimeYears * HOURS_PER_YEAR) + (cost.powerWatts / 1000) * cost.usdPerKwh;
+}
+
 /** One `pricing/<provider>.yaml`; the provider is the file name. Exported for tests. */
 export function readCatalogFile(path: string): InstanceEntry[] {
-  const provider = basename(path, '.yaml');
+  const provider = path.replace(/^.*\//, '').replace(/\.yaml$/, '');
   const parsed = fileSchema.safeParse(parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const entry = issue.path[1] === undefined ? '' : ` entry "${String(issue.path[1])}"`;
     throw new Error(`broken catalog file ${path}${entry}: ${issue.path.join('.')}: ${issue.message}`);
   }
-  return Object.entries(parsed.data.instances).map(([type, raw]) => ({
-    key: `${provider}/${type}`,
-    provider,
-    type,
-    vcpus: raw.vcpus,
-    memoryGib: raw.memory_gib,
-    ...(raw.accelerators && {
-      accelerators: {
-        model: raw.accelerators.model,
-        count: raw.accelerators.count,
-        memoryGib: raw.accelerators.memory_gib,
-      },
-    }),
-    billing: raw.billing,
-    prices: new Map(
-      Object.entries(raw.prices).map(([region, price]) => [
-        region,
-        {
-          onDemandUsdPerHour: price.on_demand,
-          ...(price.spot !== undefined && { spotUsdPerHour: price.spot }),
-          ...(price.reserved_1y !== undefined && { reserved1yUsdPerHour: price.reserved_1y }),
-          ...(price.reserved_3y !== undefined && { reserved3yUsdPerHour: price.reserved_3y }),
+  return Object.entries(parsed.data.instances).map(([type, raw]) => {
+    const owned: OwnedCost | undefined = raw.owned && {
+      purchaseUsd: raw.owned.purchase_usd,
+      lifetimeYears: raw.owned.lifetime_years,
+      powerWatts: raw.owned.power_watts,
+      usdPerKwh: 0,
+    };
+    const prices: [string, RegionPrices][] = raw.owned
+      ? Object.entries(raw.owned.usd_per_kwh).map(([region, usdPerKwh]) => [
+          region,
+          { on_demand: ownedUsdPerHour({ ...owned!, usdPerKwh }) },
+        ])
+      : Object.entries(raw.prices!).map(([region, price]) => [region, defined(price)]);
+    const sources: InstanceEntry['sources'] = {};
+    for (const key of PRICE_KEYS) {
+      const cited = raw.sources[key];
+      if (cited) sources[key] = { source: cited.source, asOf: cited.as_of };
+    }
+    return {
+      key: `${provider}/${type}`,
+      provider,
+      type,
+      ...(raw.vcpus !== undefined && { vcpus: raw.vcpus }),
+      ...(raw.memory_gib !== undefined && { memoryGib: raw.memory_gib }),
+      ...(raw.accelerators && {
+        accelerators: {
+          model: raw.accelerators.model,
+          count: raw.accelerators.count,
+          ...(raw.accelerators.memory_gib !== undefined && { memoryGib: raw.accelerators.memory_gib }),
         },
-      ]),
-    ),
-    source: raw.source,
-    asOf: raw.as_of,
-  }));
+      }),
+      billing: raw.billing,
+      prices: new Map(prices),
+      sources,
+      // The per-region electricity prices already went into `prices`; keep the rest for `catalog show`.
+      ...(owned && { owned }),
+    };
+  });
 }
 
-export function listInstances(): InstanceEntry[] {
-  return [...loadCatalog().values()];
+function defined(prices: RegionPrices): RegionPrices {
+  return Object.fromEntries(Object.entries(prices).filter(([, value]) => value !== undefined));
+}
+
+export interface InstanceFilter {
+  provider?: string;
+  accelerator?: string;
+  region?: string;
+}
+
+/** Every entry, or those of one provider, with one accelerator model, or priced in one region. */
+export function listInstances(filter: InstanceFilter = {}): InstanceEntry[] {
+  return [...loadCatalog().values()].filter(
+    (entry) =>
+      (filter.provider === undefined || entry.provider === filter.provider) &&
+      (filter.accelerator === undefined || entry.accelerators?.model === filter.accelerator) &&
+      (filter.region === undefined || entry.prices.has(filter.region)),
+  );
 }
 
 export type ResolvedInstance =
-  | { ok: true; priceUsdPerHour: number; billing: { increment: number; minimum: number }; region: string }
+  | {
+      ok: true;
+      key: string;
+      priceUsdPerHour: number;
+      billing: { increment: number; minimum: number };
+      region: string;
+      market: Market;
+      vcpus?: number;
+      memoryGib?: number;
+      accelerators: { model: AcceleratorId; count: number; memoryGib?: number } | null;
+    }
   | { ok: false; message: string };
 
-/** On-demand price and billing of `provider/type` in a region (default: the provider's usual one). */
-export function resolveInstance(key: string, options: { region?: string } = {}): ResolvedInstance {
+/** The catalog entry for `provider/type`, or why there is none (with the closest keys). */
+export function findInstance(
+  key: string,
+): { ok: true; entry: InstanceEntry } | { ok: false; message: string } {
   const catalog = loadCatalog();
   const entry = catalog.get(key);
-  if (!entry) {
-    const withProvider = key.includes('/')
-      ? []
-      : listInstances()
-          .filter((candidate) => candidate.type === key)
-          .map((candidate) => candidate.key);
-    const message =
-      withProvider.length > 0
-        ? `instance "${key}" needs its provider: ${withProvider.join(' or ')}`
-        : `unknown instance "${key}"; closest: ${closestNames(key, catalog.keys(), { count: 3 }).join(', ')}`;
-    return { ok: false, message };
-  }
+  if (entry) return { ok: true, entry };
+  const withProvider = key.includes('/')
+    ? []
+    : listInstances()
+        .filter((candidate) => candidate.type === key)
+        .map((candidate) => candidate.key);
+  const message =
+    withProvider.length > 0
+      ? `instance "${key}" needs its provider: ${withProvider.join(' or ')}`
+      : `unknown instance "${key}"; closest: ${closestNames(key, catalog.keys(), { count: 3 }).join(', ')}`;
+  return { ok: false, message };
+}
+
+function marketsIn(prices: RegionPrices): string {
+  return MARKETS.filter((market) => prices[MARKET_PRICE[market]] !== undefined).join(', ');
+}
+
+/**
+ * Price, billing and hardware of `provider/type` in a region (default: the provider's usual one)
+ * and market (default on-demand; `reserved` = the 1-year commitment price).
+ */
+export function resolveInstance(
+  key: string,
+  options: { region?: string; market?: Market } = {},
+): ResolvedInstance {
+  const found = findInstance(key);
+  if (!found.ok) return found;
+  const { entry } = found;
   const region = options.region ?? DEFAULT_REGION[entry.provider];
   const prices = region === undefined ? undefined : entry.prices.get(region);
   if (!prices) {
@@ -164,5 +322,23 @@ export function resolveInstance(key: string, options: { region?: string } = {}):
     const what = region === undefined ? 'needs a region' : `has no price in region "${region}"`;
     return { ok: false, message: `instance "${key}" ${what}; regions: ${regions}` };
   }
-  return { ok: true, priceUsdPerHour: prices.onDemandUsdPerHour, billing: { ...entry.billing }, region };
+  const market = options.market ?? 'on-demand';
+  const price = prices[MARKET_PRICE[market]];
+  if (price === undefined) {
+    return {
+      ok: false,
+      message: `instance "${key}" has no ${market} price in region "${region}"; markets there: ${marketsIn(prices)}`,
+    };
+  }
+  return {
+    ok: true,
+    key,
+    priceUsdPerHour: price,
+    billing: { ...entry.billing },
+    region,
+    market,
+    ...(entry.vcpus !== undefined && { vcpus: entry.vcpus }),
+    ...(entry.memoryGib !== undefined && { memoryGib: entry.memoryGib }),
+    accelerators: entry.accelerators ? { ...entry.accelerators } : null,
+  };
 }

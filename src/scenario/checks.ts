@@ -1,10 +1,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { resolveInstance } from '../hardware/index.js';
+import { ACCELERATOR_IDS, closestAccelerators, MARKETS, resolveInstance } from '../hardware/index.js';
 import { suggest } from './diagnostics.js';
 import { compileExpression } from './expression.js';
 import { formatPath, type PathSegment } from './locate.js';
-import { RATE_VARIABLES, SERVICE_TIME_VARIABLES, serviceTimeFromString } from './schema.js';
+import {
+  BATCH_LATENCY_VARIABLES,
+  RATE_VARIABLES,
+  SERVICE_TIME_VARIABLES,
+  serviceTimeFromString,
+} from './schema.js';
 import type { Diagnostic } from './types.js';
 import { formatDuration, parseDuration } from './units.js';
 
@@ -43,6 +48,14 @@ export function findExpressions(raw: unknown): Expression[] {
   const root = asObject(raw);
   const found: Expression[] = [];
   asArray(root?.fleets).forEach((fleet, i) => {
+    const batchLatency = asObject(fleet)?.batch_latency;
+    if (typeof batchLatency === 'string' && batchLatency.trim() !== '') {
+      found.push({
+        path: ['fleets', i, 'batch_latency'],
+        source: batchLatency,
+        variables: BATCH_LATENCY_VARIABLES,
+      });
+    }
     const serviceTime = asObject(fleet)?.service_time;
     if (typeof serviceTime === 'string' && serviceTime.trim() !== '') {
       if (serviceTimeFromString(serviceTime).kind === 'expression') {
@@ -93,6 +106,30 @@ function fleetNames(root: Raw): string[] {
     .filter((name): name is string => typeof name === 'string');
 }
 
+/** The key the user should change: the region or market when the instance itself exists. */
+function catalogKeyAtFault(message: string, fleet: Raw): 'instance' | 'region' | 'market' {
+  if (message.includes(' has no price in region ')) return fleet.region === undefined ? 'instance' : 'region';
+  if (/ has no \S+ price in region /.test(message)) return 'market';
+  return 'instance';
+}
+
+const SPEC_KEYS = ['memory_gib', 'bandwidth_gbps', 'tflops'] as const;
+
+/** A name that is no catalog accelerator must bring the specs a model would otherwise look up. */
+function checkAccelerator(accelerator: Raw | undefined, i: number, findings: Finding[]): void {
+  const name = accelerator?.name;
+  if (typeof name !== 'string' || name === '') return;
+  if ((ACCELERATOR_IDS as readonly string[]).includes(name.toLowerCase())) return;
+  const missing = SPEC_KEYS.filter((key) => accelerator?.[key] === undefined);
+  if (missing.length === 0) return;
+  const closest = closestAccelerators(name).join(', ');
+  findings.push({
+    code: 'UNKNOWN_REFERENCE',
+    path: ['fleets', i, 'hardware', 'accelerator', 'name'],
+    message: `unknown accelerator "${name}"; closest: ${closest} (or give ${missing.join(', ')} for it)`,
+  });
+}
+
 function checkFleets(root: Raw, findings: Finding[]): void {
   const firstIndex = new Map<string, number>();
   asArray(root.fleets).forEach((value, i) => {
@@ -110,15 +147,21 @@ function checkFleets(root: Raw, findings: Finding[]): void {
     }
     if (typeof fleet?.instance === 'string' && fleet.instance !== '') {
       const region = typeof fleet.region === 'string' ? fleet.region : undefined;
-      const resolved = resolveInstance(fleet.instance, region === undefined ? {} : { region });
+      // A market the schema rejects is reported there; resolve on-demand meanwhile to check the rest.
+      const market = MARKETS.find((known) => known === fleet.market);
+      const resolved = resolveInstance(fleet.instance, {
+        ...(region !== undefined && { region }),
+        ...(market !== undefined && { market }),
+      });
       if (!resolved.ok) {
         findings.push({
           code: 'UNKNOWN_REFERENCE',
-          path: ['fleets', i, 'instance'],
+          path: ['fleets', i, catalogKeyAtFault(resolved.message, fleet)],
           message: resolved.message,
         });
       }
     }
+    checkAccelerator(asObject(asObject(fleet?.hardware)?.accelerator), i, findings);
   });
 }
 

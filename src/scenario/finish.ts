@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
-import { resolveInstance } from '../hardware/index.js';
+import { ACCELERATOR_IDS, resolveInstance } from '../hardware/index.js';
 import type { FleetSpec, RoutingSpec, ScenarioSpec } from './schema.js';
 import {
   type BillingConfig,
   type Distribution,
   type Fleet,
+  type FleetHardware,
   InvariantError,
   type Routing,
   type Scenario,
@@ -43,19 +44,55 @@ function finishWorkload(workload: Workload, baseDir: string): Workload {
   };
 }
 
+/** Inline `hardware:` in the resolved form; an accelerator name that is a catalog id (any case) becomes the id. */
+function inlineHardware(hardware: NonNullable<FleetSpec['hardware']>): FleetHardware {
+  const accelerator = hardware.accelerator;
+  const id = accelerator && ACCELERATOR_IDS.find((known) => known === accelerator.name.toLowerCase());
+  return {
+    ...(hardware.vcpus !== undefined && { vcpus: hardware.vcpus }),
+    ...(hardware.memory_gib !== undefined && { memoryGiB: hardware.memory_gib }),
+    accelerators: accelerator
+      ? {
+          model: id ?? accelerator.name,
+          count: accelerator.count,
+          ...(accelerator.memory_gib !== undefined && { memoryGiB: accelerator.memory_gib }),
+          ...(accelerator.bandwidth_gbps !== undefined && { bandwidthGBps: accelerator.bandwidth_gbps }),
+          ...(accelerator.tflops !== undefined && { tflops: definedValues(accelerator.tflops) }),
+        }
+      : null,
+  };
+}
+
+function definedValues<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
 function finishFleet(fleet: FleetSpec, baseDir: string): Fleet {
   let priceUsdPerHour = fleet.price_per_hour;
   let billing = DEFAULT_BILLING;
+  let fromCatalog: Pick<Fleet, 'region' | 'market' | 'hardware'> = {};
   if (fleet.instance !== undefined) {
-    const resolved = resolveInstance(
-      fleet.instance,
-      fleet.region === undefined ? {} : { region: fleet.region },
-    );
-    // checks.ts reported an unknown instance already, so a scenario that got here resolves.
+    const resolved = resolveInstance(fleet.instance, {
+      ...(fleet.region !== undefined && { region: fleet.region }),
+      ...(fleet.market !== undefined && { market: fleet.market }),
+    });
+    // checks.ts reported an unknown instance, region or market already, so a scenario that got here resolves.
     if (!resolved.ok)
       throw new InvariantError(`instance ${fleet.instance} passed validation: ${resolved.message}`);
     priceUsdPerHour = resolved.priceUsdPerHour;
     billing = resolved.billing;
+    fromCatalog = {
+      region: resolved.region,
+      market: resolved.market,
+      hardware: {
+        ...(resolved.vcpus !== undefined && { vcpus: resolved.vcpus }),
+        ...(resolved.memoryGib !== undefined && { memoryGiB: resolved.memoryGib }),
+        accelerators: resolved.accelerators && {
+          model: resolved.accelerators.model,
+          count: resolved.accelerators.count,
+        },
+      },
+    };
   }
   if (priceUsdPerHour === undefined)
     throw new InvariantError(`fleet ${fleet.name} has no price after validation`);
@@ -65,7 +102,11 @@ function finishFleet(fleet: FleetSpec, baseDir: string): Fleet {
     concurrency: fleet.concurrency,
     priceUsdPerHour,
     instance: fleet.instance ?? null,
-    serviceTime: withAbsolutePath(fleet.service_time, baseDir),
+    ...fromCatalog,
+    ...(fleet.hardware !== undefined && { hardware: inlineHardware(fleet.hardware) }),
+    serviceTime: fleet.service_time === undefined ? null : withAbsolutePath(fleet.service_time, baseDir),
+    batching: fleet.batching,
+    batchLatency: fleet.batch_latency ?? null,
     queue: fleet.queue,
     billing: {
       increment: fleet.billing?.increment ?? billing.increment,

@@ -10,10 +10,21 @@ import {
 } from './index.js';
 
 // The catalog belongs to src/hardware; these tests pin the loader's side of the contract only.
-vi.mock('../hardware/index.js', () => ({
+vi.mock('../hardware/index.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../hardware/index.js')>()),
   resolveInstance: (key: string) =>
     key === 'aws/g5.xlarge'
-      ? { ok: true, priceUsdPerHour: 1.006, billing: { increment: 1, minimum: 60 } }
+      ? {
+          ok: true,
+          key,
+          priceUsdPerHour: 1.006,
+          billing: { increment: 1, minimum: 60 },
+          region: 'us-east-1',
+          market: 'on-demand',
+          vcpus: 4,
+          memoryGib: 16,
+          accelerators: { model: 'a10g', count: 1 },
+        }
       : { ok: false, message: `unknown instance "${key}"; closest: aws/g5.xlarge` },
 }));
 
@@ -51,7 +62,12 @@ describe('loading the full example', () => {
     concurrency: 8,
     priceUsdPerHour: 1.006,
     instance: 'aws/g5.xlarge',
+    region: 'us-east-1',
+    market: 'on-demand',
+    hardware: { vcpus: 4, memoryGiB: 16, accelerators: { model: 'a10g', count: 1 } },
     serviceTime: { kind: 'expression', source: '20ms + 0.05ms * input_tokens' },
+    batching: { policy: 'none' },
+    batchLatency: null,
     queue: { capacity: 100, timeout: 30 },
     billing: { increment: 1, minimum: 60 },
   } as const;
@@ -62,6 +78,8 @@ describe('loading the full example', () => {
     priceUsdPerHour: 0.4,
     instance: null,
     serviceTime: { kind: 'gamma', shape: 4, scale: 0.0625 },
+    batching: { policy: 'none' },
+    batchLatency: null,
     queue: { capacity: Number.POSITIVE_INFINITY, timeout: null },
     billing: { increment: 60, minimum: 3600 },
   } as const;
@@ -134,6 +152,8 @@ describe('defaults', () => {
           priceUsdPerHour: 1.2,
           instance: null,
           serviceTime: { kind: 'constant', value: 0.1 },
+          batching: { policy: 'none' },
+          batchLatency: null,
           queue: { capacity: Number.POSITIVE_INFINITY, timeout: null },
           billing: { increment: 1, minimum: 60 },
         },

@@ -1,6 +1,9 @@
 import * as z from 'zod';
+import { ACCELERATOR_IDS, MARKETS } from '../hardware/index.js';
 import type {
   Arrivals,
+  Batching,
+  BatchLatency,
   Distribution,
   MetricsConfig,
   QueueConfig,
@@ -232,6 +235,7 @@ export const SERVICE_TIME_VARIABLES: readonly RequestAttribute[] = [
   'response_bytes',
 ];
 export const RATE_VARIABLES: readonly string[] = ['t'];
+export const BATCH_LATENCY_VARIABLES: readonly string[] = ['b'];
 
 /** A service-time string is a duration when it parses as one, otherwise an expression (compiled in checks.ts). */
 export function serviceTimeFromString(source: string): ServiceTime {
@@ -492,6 +496,145 @@ const QueueSchema = z
   )
   .describe('The wait queue in front of each replica.');
 
+const PRECISIONS = ['fp32', 'bf16', 'fp16', 'fp8', 'int8', 'int4'] as const;
+
+const HardwareSchema = z
+  .object({
+    vcpus: PositiveInteger.optional().describe('vCPUs of one replica.'),
+    memory_gib: PositiveNumber.optional().meta({ description: 'Host memory of one replica.', unit: 'GiB' }),
+    accelerator: z
+      .object({
+        name: z
+          .string(expected('an accelerator name'))
+          .min(1, expected('an accelerator name'))
+          .describe(
+            `Accelerator model. A catalog id (${ACCELERATOR_IDS.join(', ')}; any case) takes its specs from ` +
+              'the catalog where the keys below are left out; any other name needs `memory_gib`, ' +
+              '`bandwidth_gbps` and `tflops`.',
+          ),
+        count: PositiveInteger.prefault(1).describe('Accelerators in one replica.'),
+        memory_gib: PositiveNumber.optional().meta({
+          description: 'Memory of one accelerator.',
+          unit: 'GiB',
+        }),
+        bandwidth_gbps: PositiveNumber.optional().meta({
+          description: 'Memory bandwidth of one accelerator.',
+          unit: 'GB/s',
+        }),
+        tflops: z
+          .object(
+            Object.fromEntries(
+              PRECISIONS.map((precision) => [
+                precision,
+                PositiveNumber.optional().describe(`Peak dense ${precision} TFLOPS (TOPS for integers).`),
+              ]),
+            ) as Record<(typeof PRECISIONS)[number], z.ZodOptional<typeof PositiveNumber>>,
+          )
+          .strict()
+          .optional()
+          .describe('Peak dense throughput of one accelerator by precision.'),
+      })
+      .strict()
+      .optional()
+      .describe('The accelerator of one replica; leave out for a CPU-only replica.'),
+  })
+  .strict()
+  .describe('Hardware of one replica when it is not a catalog `instance` (give `price_per_hour` with it).');
+
+const BatchingSchema = z
+  .discriminatedUnion(
+    'policy',
+    [
+      z
+        .object({
+          policy: z.literal('none').describe('One request per slot, each with its own service time.'),
+        })
+        .strict(),
+      z
+        .object({
+          policy: z.literal('static').describe('Batches of exactly `max_batch`.'),
+          max_batch: PositiveInteger.describe('Requests per batch.'),
+          max_wait: PositiveDuration.nullable()
+            .prefault(null)
+            .describe(
+              'Run a partial batch once its oldest request has waited this long. null: always wait for a full one.',
+            ),
+        })
+        .strict(),
+      z
+        .object({
+          policy: z.literal('dynamic').describe("Triton's dynamic batcher."),
+          max_batch: PositiveInteger.describe('Largest batch.'),
+          max_queue_delay: Duration.prefault(0).describe(
+            'How long the oldest request may wait for a batch to fill before what is there runs. Default 0 (Triton).',
+          ),
+          preferred_batch_sizes: z
+            .array(PositiveInteger, expected('a list of batch sizes'))
+            .prefault([])
+            .describe('Sizes that run as soon as that many requests wait, without waiting for `max_batch`.'),
+        })
+        .strict(),
+    ],
+    { error: 'expected policy none, static or dynamic' },
+  )
+  .transform((batching): Batching => {
+    switch (batching.policy) {
+      case 'none':
+        return { policy: 'none' };
+      case 'static':
+        return { policy: 'static', maxBatch: batching.max_batch, maxWait: batching.max_wait };
+      case 'dynamic':
+        return {
+          policy: 'dynamic',
+          maxBatch: batching.max_batch,
+          maxQueueDelay: batching.max_queue_delay,
+          preferredBatchSizes: batching.preferred_batch_sizes,
+        };
+    }
+  })
+  .describe(
+    'How a replica groups waiting requests: `none` (default), `static` or `dynamic`. Batching fleets give ' +
+      '`batch_latency` instead of `service_time`; `concurrency` is then the number of batches one replica runs at once.',
+  );
+
+const BatchLatencySchema = z
+  .union(
+    [
+      z
+        .string()
+        .trim()
+        .min(1, expected('an expression of b'))
+        .transform((source): BatchLatency => ({ kind: 'expression', source })),
+      z
+        .object({
+          table: z
+            .array(
+              z
+                .object({
+                  batch: PositiveInteger.describe('Batch size.'),
+                  latency: Duration.describe('Time to run a batch of that size.'),
+                })
+                .strict(),
+              expected('a list of { batch, latency } points'),
+            )
+            .min(1, expected('at least one { batch, latency } point')),
+        })
+        .strict()
+        .transform(
+          ({ table }): BatchLatency => ({
+            kind: 'table',
+            points: table.map((point) => ({ batch: point.batch, seconds: point.latency })),
+          }),
+        ),
+    ],
+    { error: 'expected an expression of b like "8ms + 1.2ms * b", or { table: [{ batch, latency }, ...] }' },
+  )
+  .describe(
+    'Time to run one batch of `b` requests: a mathjs expression of `b` (`"8ms + 1.2ms * b"`), or measured ' +
+      'points `{ table: [{ batch: 1, latency: 9ms }, { batch: 8, latency: 18ms }] }` interpolated linearly ' +
+      '(the last segment extends beyond the largest batch).',
+  );
+
 const FLEET_NAME = /^[A-Za-z0-9_.-]+$/;
 
 const FleetSchema = z
@@ -511,15 +654,28 @@ const FleetSchema = z
       .min(1, expected('an instance key'))
       .optional()
       .describe(
-        'Catalog instance type whose on-demand price and billing rules apply, e.g. `aws/g5.xlarge`. ' +
-          'Give this or `price_per_hour`, not both.',
+        'Catalog instance type whose price (in `region`, for `market`), billing rules and hardware apply, ' +
+          'e.g. `aws/g5.xlarge`, `gcp/tpu-v5e-4`; `fleetsim catalog list` shows them. Give this or ' +
+          '`price_per_hour`, not both.',
       ),
     region: z
       .string(expected('a region'))
       .min(1, expected('a region'))
       .optional()
       .describe("Region for the `instance` price, e.g. `us-east-1`. Default: the catalog's default region."),
-    service_time: ServiceTimeSchema.describe('Time to serve one request on one replica.'),
+    market: z
+      .enum(MARKETS, expected(`one of ${MARKETS.join(', ')}`))
+      .optional()
+      .describe(
+        'Which `instance` price applies: `on-demand`, `spot`, or `reserved` (the 1-year commitment price). ' +
+          'Default: `on-demand`.',
+      ),
+    hardware: HardwareSchema.optional(),
+    service_time: ServiceTimeSchema.optional().describe(
+      'Time to serve one request on one replica. Required without batching; not allowed with it (see `batch_latency`).',
+    ),
+    batching: BatchingSchema.prefault({ policy: 'none' }),
+    batch_latency: BatchLatencySchema.optional(),
     queue: QueueSchema.prefault({}),
     billing: z
       .object({
@@ -536,7 +692,42 @@ const FleetSchema = z
   })
   .strict()
   .check((ctx) => {
-    const { price_per_hour, instance, region } = ctx.value;
+    const { price_per_hour, instance, region, market, hardware, batching, service_time, batch_latency } =
+      ctx.value;
+    if (batching.policy === 'none') {
+      if (service_time === undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'expected service_time (or a batching policy with batch_latency)',
+          input: ctx.value,
+        });
+      }
+      if (batch_latency !== undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'batch_latency applies only with a batching policy (static or dynamic)',
+          input: batch_latency,
+          path: ['batch_latency'],
+        });
+      }
+    } else {
+      if (batch_latency === undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          message: `batching policy ${batching.policy} needs batch_latency`,
+          input: batching,
+          path: ['batching'],
+        });
+      }
+      if (service_time !== undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'a batching fleet takes batch_latency, not service_time',
+          input: service_time,
+          path: ['service_time'],
+        });
+      }
+    }
     if ((price_per_hour === undefined) === (instance === undefined)) {
       ctx.issues.push({
         code: 'custom',
@@ -544,12 +735,25 @@ const FleetSchema = z
         input: ctx.value,
       });
     }
-    if (region !== undefined && instance === undefined) {
+    for (const [key, value] of [
+      ['region', region],
+      ['market', market],
+    ] as const) {
+      if (value !== undefined && instance === undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          message: `${key} applies only with instance`,
+          input: value,
+          path: [key],
+        });
+      }
+    }
+    if (hardware !== undefined && instance !== undefined) {
       ctx.issues.push({
         code: 'custom',
-        message: 'region applies only with instance',
-        input: region,
-        path: ['region'],
+        message: 'the instance brings its own hardware; give hardware only with price_per_hour',
+        input: hardware,
+        path: ['hardware'],
       });
     }
   })

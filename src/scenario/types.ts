@@ -79,6 +79,26 @@ export interface BillingConfig {
   minimum: number;
 }
 
+/**
+ * How a replica groups waiting requests into batches. `none`: every request runs on its own in
+ * one of `concurrency` slots (its own service time). The others run batches, each for
+ * `batchLatency(size)`, at most `concurrency` batches at once per replica (Triton's instance count).
+ */
+export type Batching =
+  | { policy: 'none' }
+  /** Waits for exactly `maxBatch` requests; with `maxWait`, runs what is there once the oldest has waited that long. */
+  | { policy: 'static'; maxBatch: number; maxWait: number | null }
+  /**
+   * Triton's dynamic batcher: runs `maxBatch` at once when that many wait, the largest preferred
+   * size that is reached, or whatever waits once the oldest request has waited `maxQueueDelay`.
+   */
+  | { policy: 'dynamic'; maxBatch: number; maxQueueDelay: number; preferredBatchSizes: number[] };
+
+/** Seconds to run a batch of `b` requests: a mathjs expression of `b`, or measured points interpolated linearly. */
+export type BatchLatency =
+  | { kind: 'expression'; source: string }
+  | { kind: 'table'; points: { batch: number; seconds: number }[] };
+
 export interface Fleet {
   name: string;
   replicas: number;
@@ -87,9 +107,38 @@ export interface Fleet {
   priceUsdPerHour: number;
   /** Catalog key when the price came from `instance:` (e.g. `aws/g5.xlarge`). */
   instance: string | null;
-  serviceTime: ServiceTime;
+  /** Region and market the `instance` price is for; absent without `instance:`. */
+  region?: string;
+  market?: 'on-demand' | 'spot' | 'reserved';
+  /** What one replica runs on: from the catalog entry of `instance:` or from inline `hardware:`. */
+  hardware?: FleetHardware;
+  /** Per-request service time; null for batching fleets, whose batches take `batchLatency`. */
+  serviceTime: ServiceTime | null;
+  batching: Batching;
+  /** Required by every batching policy but `none`. */
+  batchLatency: BatchLatency | null;
   queue: QueueConfig;
   billing: BillingConfig;
+}
+
+export type Precision = 'fp32' | 'bf16' | 'fp16' | 'fp8' | 'int8' | 'int4';
+
+export interface FleetHardware {
+  vcpus?: number;
+  memoryGiB?: number;
+  /**
+   * One replica's accelerators (null: CPU only). `model` is a catalog accelerator id when the name
+   * matched one, else the name as written; specs given inline override the catalog's for that id.
+   */
+  accelerators: {
+    model: string;
+    count: number;
+    memoryGiB?: number;
+    /** Memory bandwidth of one accelerator, GB/s. */
+    bandwidthGBps?: number;
+    /** Peak dense TFLOPS of one accelerator by precision. */
+    tflops?: Partial<Record<Precision, number>>;
+  } | null;
 }
 
 export type ReplicaPolicy = 'round-robin' | 'random' | 'least-outstanding' | 'power-of-two';

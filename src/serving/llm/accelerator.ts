@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import type { Precision } from './model.js';
+
+/**
+ * Per-accelerator physics from `pricing/accelerators.yaml`: datasheet peaks and the fraction of
+ * them a serving stack sustains. The file ships inside the package, so a file that fails
+ * validation is a packaging bug and throws.
+ */
+
+export interface Interconnect {
+  kind: 'nvlink' | 'pcie' | 'neuronlink' | 'ici' | 'none';
+  /** NCCL-style bus bandwidth an all-reduce sustains, per accelerator. */
+  allReduceBusGBps: number;
+  /** Time of a small (latency-bound) all-reduce across the accelerators of one instance. */
+  allReduceLatencyUs: number;
+}
+
+export interface AcceleratorSpec {
+  id: string;
+  name: string;
+  memoryGib: number;
+  memoryBandwidthGBps: number;
+  /** Dense peak by precision, TFLOPS (TOPS for int8/int4). Missing = not supported natively. */
+  denseTflops: Partial<Record<Precision, number>>;
+  /** 2:4 structured sparsity doubles matmul throughput on this part. */
+  sparse24: boolean;
+  interconnect: Interconnect;
+  efficiency: { compute: number; memory: number };
+}
+
+const fraction = z.number().gt(0).lte(1);
+const precisionKey = z.enum(['fp32', 'bf16', 'fp16', 'fp8', 'int8', 'int4']);
+
+const entrySchema = z.strictObject({
+  name: z.string().min(1),
+  class: z.enum(['data-center', 'workstation', 'edge']),
+  memory_gib: z.number().positive(),
+  memory_bandwidth_gbps: z.number().positive(),
+  dense_tflops: z.partialRecord(precisionKey, z.number().positive()),
+  sparse_2_4: z.boolean(),
+  interconnect: z.strictObject({
+    kind: z.enum(['nvlink', 'pcie', 'neuronlink', 'ici', 'none']),
+    all_reduce_bus_gbps: z.number().positive(),
+    all_reduce_latency_us: z.number().nonnegative(),
+  }),
+  efficiency: z.strictObject({ compute: fraction, memory: fraction, provenance: z.string().min(1) }),
+  sources: z.array(z.string().min(1)).min(1),
+});
+
+const fileSchema = z.strictObject({ accelerators: z.record(z.string(), entrySchema) });
+
+const DEFAULT_PATH = fileURLToPath(new URL('../../../pricing/accelerators.yaml', import.meta.url));
+
+export function loadAccelerators(path: string = DEFAULT_PATH): ReadonlyMap<string, AcceleratorSpec> {
+  const parsed = fileSchema.safeParse(parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) throw new Error(`${path}: ${z.prettifyError(parsed.error)}`);
+  const specs = new Map<string, AcceleratorSpec>();
+  for (const [id, entry] of Object.entries(parsed.data.accelerators)) {
+    specs.set(id, {
+      id,
+      name: entry.name,
+      memoryGib: entry.memory_gib,
+      memoryBandwidthGBps: entry.memory_bandwidth_gbps,
+      denseTflops: entry.dense_tflops,
+      sparse24: entry.sparse_2_4,
+      interconnect: {
+        kind: entry.interconnect.kind,
+        allReduceBusGBps: entry.interconnect.all_reduce_bus_gbps,
+        allReduceLatencyUs: entry.interconnect.all_reduce_latency_us,
+      },
+      efficiency: { compute: entry.efficiency.compute, memory: entry.efficiency.memory },
+    });
+  }
+  return specs;
+}
+
+/**
+ * Peak used for a compute precision. Hardware without native support runs the matmul in the
+ * nearest wider type it has (fp8 weights on an A100 are dequantized into bf16 matmuls).
+ */
+export function peakTflops(spec: AcceleratorSpec, precision: Precision): number {
+  const fallbacks: Readonly<Record<Precision, readonly Precision[]>> = {
+    int4: ['int4', 'int8', 'fp8', 'bf16', 'fp16', 'fp32'],
+    int8: ['int8', 'fp8', 'bf16', 'fp16', 'fp32'],
+    fp8: ['fp8', 'bf16', 'fp16', 'fp32'],
+    bf16: ['bf16', 'fp16', 'fp32'],
+    fp16: ['fp16', 'bf16', 'fp32'],
+    fp32: ['fp32'],
+  };
+  for (const candidate of fallbacks[precision]) {
+    const tflops = spec.denseTflops[candidate];
+    if (tflops !== undefined) return tflops;
+  }
+  throw new RangeError(`accelerator ${spec.id} lists no peak usable for ${precision}`);
+}

@@ -1,0 +1,29 @@
+export { type AcceleratorSpec, type Interconnect, loadAccelerators, peakTflops } from './accelerator.js';
+export {
+  BYTES_PER_WEIGHT,
+  buildLlmModel,
+  kvBytesPerToken,
+  LLM_PRESETS,
+  type LlmModel,
+  type LlmSpec,
+  type Precision,
+  presetModel,
+  weightBytes,
+} from './model.js';
+export { applyOptimizations, type Optimization, type OptimizedModel } from './optimizations.js';
+export {
+  buildProfileTable,
+  type ProfileRow,
+  type ProfileTable,
+  readSplitwiseProfile,
+} from './profile-table.js';
+export {
+  type IterationBatch,
+  type IterationTime,
+  iterationTime,
+  kvCacheCapacityTokens,
+  type LlmHardware,
+  type PrefillChunk,
+} from './roofline.js';
+export { SERVING_STACKS, type ServingStack, type ServingStackName } from './serving-stack.js';
+export { type SaturatedThroughput, type SaturatingWorkload, saturatedThroughput } from './throughput.js';

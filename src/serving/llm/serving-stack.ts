@@ -1,0 +1,34 @@
+/**
+ * Time a serving engine spends per iteration outside the matmuls and the KV reads: CPU work
+ * (scheduling, input preparation, sampling), small per-layer kernels that never reach the
+ * bandwidth or compute roof, and coordination of tensor-parallel workers. These are properties
+ * of the software, not of the accelerator, so they are named stacks rather than fitted constants.
+ */
+export interface ServingStack {
+  /** CPU work per iteration: schedule, prepare inputs, sample, process outputs. */
+  stepS: number;
+  /** Latency floor of the non-matmul kernels of one layer (norms, rotary, activation, attention). */
+  perLayerS: number;
+  /** Per additional tensor-parallel worker that must be told to run each step. */
+  perRemoteWorkerS: number;
+}
+
+export const SERVING_STACKS = {
+  /**
+   * vLLM from v0.6 on: CUDA graphs, workers driven through shared memory instead of Ray RPCs.
+   * stepS: Vidur `cpu_overheads.csv` (vLLM, Llama-2-70B, batch 8, TP 4) schedule 0.20 + prepare
+   * inputs 0.81 + sampler 0.61 + model launch 0.24 + process outputs 0.24 ms ≈ 2.1 ms.
+   * perLayerS: LLMServingSim profile (vLLM 0.19, RTX PRO 6000, Llama-3.1-8B, one token) act_fn
+   * 2.7 + 2 x layernorm 2.4 + rotary 2.7 + decode attention (1 x 1024 KV) 14.6 µs ≈ 25 µs.
+   */
+  vllm: { stepS: 2.1e-3, perLayerS: 25e-6, perRemoteWorkerS: 0 },
+  /**
+   * vLLM of 2023 (eager mode, Ray workers), the stack behind the Splitwise and Vidur profiles.
+   * perLayerS: Vidur A100 Llama-2-70B `mlp.csv` at one token, 2 x layernorm 16 + rotary 4 +
+   * act 12 + 2 x add 4 µs, plus decode attention 17 µs from Vidur's A100 `attention.csv` ≈ 53 µs.
+   * perRemoteWorkerS: Vidur `ray_comm_time_mean` 6.6 ms at TP 4, i.e. 2.2 ms per remote worker.
+   */
+  'vllm-2023-ray': { stepS: 2.1e-3, perLayerS: 53e-6, perRemoteWorkerS: 2.2e-3 },
+} as const satisfies Record<string, ServingStack>;
+
+export type ServingStackName = keyof typeof SERVING_STACKS;

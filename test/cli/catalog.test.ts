@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { catalogListCommand, catalogShowCommand } from '../../src/cli/commands/catalog.js';
+import { type CliIo, UsageError } from '../../src/cli/io.js';
+
+function fakeIo() {
+  const out = { stdout: '', stderr: '' };
+  const io: CliIo = { stdout: (t) => (out.stdout += t), stderr: (t) => (out.stderr += t), cwd: '/' };
+  return { io, out };
+}
+
+describe('fleetsim catalog list', () => {
+  it('lists one accelerator cheapest first in the default region, with every market', () => {
+    const { io, out } = fakeIo();
+    expect(catalogListCommand({ accelerator: 'l4', json: false }, io)).toBe(0);
+    const lines = out.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(
+      /^instance\s+vCPUs\s+memory\s+accelerators\s+region\s+on-demand\/h\s+spot\/h\s+reserved 1y\/h$/,
+    );
+    // gcp csv: g2-standard-4 0.706832255 < g2-standard-8 0.853624271 < aws g6.xlarge 0.8048 ... by price
+    const keys = lines.slice(2).map((line) => line.split(/\s+/)[0]);
+    expect(keys).toEqual(['gcp/g2-standard-4', 'aws/g6.xlarge', 'gcp/g2-standard-8', 'aws/g6.12xlarge']);
+    expect(lines[2]).toContain('$0.7068');
+  });
+
+  it('filters by provider, market and price and prints JSON', () => {
+    const { io, out } = fakeIo();
+    catalogListCommand(
+      { provider: 'gcp', market: 'spot', maxPrice: 1, region: 'us-central1', json: true },
+      io,
+    );
+    const rows = JSON.parse(out.stdout) as { key: string; usd_per_hour: { spot: number } }[];
+    expect(rows.every((row) => row.key.startsWith('gcp/') && row.usd_per_hour.spot <= 1)).toBe(true);
+    expect(rows.find((row) => row.key === 'gcp/tpu-v5e-1')?.usd_per_hour.spot).toBe(0.408);
+    const spots = rows.map((row) => row.usd_per_hour.spot);
+    expect(spots).toEqual([...spots].sort((a, b) => a - b));
+  });
+
+  it('rejects unknown flag values with the closest ones', () => {
+    const { io } = fakeIo();
+    expect(() => catalogListCommand({ accelerator: 'h100', json: false }, io)).toThrow(
+      new UsageError(
+        '--accelerator "h100" is not one of t4, a10g, l4, l40s, a100-40gb, a100-80gb, h100-80gb, h200-141gb, inferentia2, tpu-v5e, tpu-v5p, tpu-v6e, jetson-agx-orin-64gb, jetson-orin-nano-8gb; closest: h100-80gb, a10g, l40s',
+      ),
+    );
+    expect(() => catalogListCommand({ market: 'spott', json: false }, io)).toThrow(
+      /--market "spott" is not one of on-demand, spot, reserved; closest: spot/,
+    );
+    expect(() => catalogListCommand({ maxPrice: -1, json: false }, io)).toThrow(UsageError);
+  });
+});
+
+describe('fleetsim catalog show', () => {
+  it('prints every region, price and source of an instance', () => {
+    const { io, out } = fakeIo();
+    expect(catalogShowCommand({ instance: 'aws/p5.48xlarge', json: false }, io)).toBe(0);
+    expect(out.stdout).toMatch(/accelerators {2}8 x h100-80gb \(80 GiB each\)/);
+    expect(out.stdout).toMatch(/us-east-1\s+\$55\.04\s+\$26\.42\s+-\s+-/);
+    expect(out.stdout).toContain(
+      'on_demand (as of 2026-01-21): aws_gpu_ml_instance_prices_vantage_2026-01-21.csv line',
+    );
+  });
+
+  it('prints JSON with the owned-hardware inputs of an edge device', () => {
+    const { io, out } = fakeIo();
+    catalogShowCommand({ instance: 'edge/jetson-orin-nano-super-devkit', json: true }, io);
+    const shown = JSON.parse(out.stdout);
+    expect(shown.owned).toEqual({ purchaseUsd: 249, lifetimeYears: 3, powerWatts: 25, usdPerKwh: 0 });
+    expect(shown.usd_per_hour.us.on_demand).toBeCloseTo(249 / 26280 + 0.025 * 0.1545, 12);
+  });
+
+  it('suggests the closest instances for an unknown one', () => {
+    const { io } = fakeIo();
+    expect(() => catalogShowCommand({ instance: 'aws/p5.48xlarg', json: false }, io)).toThrow(
+      new UsageError(
+        'unknown instance "aws/p5.48xlarg"; closest: aws/p5.48xlarge, aws/p5en.48xlarge, aws/g5.12xlarge',
+      ),
+    );
+  });
+});
