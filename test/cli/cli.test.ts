@@ -127,6 +127,11 @@ describe('user errors: one line file:line:col, exit code 2', () => {
     ],
     ['unknown command', ['frobnicate'], 'fleetsim: Unknown argument: frobnicate'],
     [
+      'batching without batch_latency',
+      ['validate', 'batching-without-latency.yaml'],
+      'batching-without-latency.yaml:9:15: fleets[0].batching: batching policy static needs batch_latency',
+    ],
+    [
       'service-time expression that turns negative',
       ['run', 'negative-service-time.yaml'],
       'fleetsim: service_time "1s - 10ms * output_tokens" gave -1 s for a request with input_tokens=0, output_tokens=200',
@@ -152,6 +157,27 @@ describe('user errors: one line file:line:col, exit code 2', () => {
     expect(code).toBe(2);
     expect(stderr.trim().split('\n')).toHaveLength(2);
     expect(stderr).toMatch(/bad-unit.yaml:9:19: fleets\[0\].service_time: .*unknown name "parsecs"/);
+  });
+});
+
+describe('batching fleets', () => {
+  it('run batches from the YAML keys and report batch sizes per fleet', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleetsim-batch-'));
+    const { code, stdout } = await cli(['run', 'batching.yaml', '--out', out, '--json']);
+    expect(code).toBe(0);
+    const [curve, table] = JSON.parse(stdout).variants;
+    for (const v of [curve, table]) {
+      const { count, mean_size, sizes } = v.batches.cpu;
+      expect(count).toBeGreaterThan(0);
+      expect(Math.max(...Object.keys(sizes).map(Number))).toBeLessThanOrEqual(32);
+      // 400 req/s over 2 replicas with a 5 ms window gathers about one request per 5 ms per
+      // replica, plus whatever arrived during the previous batch: small batches, never empty.
+      expect(mean_size).toBeGreaterThan(1);
+      expect(v.requests.completed).toBe(v.requests.arrived);
+    }
+    // The table's line, 9 ms at 1 and 46 ms at 32, lies just under 8 ms + 1.2 ms * b at every size.
+    expect(table.latency_s.mean).toBeLessThan(curve.latency_s.mean);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/Batches on cpu: \d+, mean size/);
   });
 });
 
