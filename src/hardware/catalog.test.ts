@@ -1,12 +1,14 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { readCatalogFile } from './catalog.js';
 import { listInstances, resolveInstance } from './index.js';
 
-const SHARED_PRICING = '/work/shared/data/pricing';
+// The project's shared data sits beside the checkout (developers' machines and CI alike).
+const SHARED_PRICING = fileURLToPath(new URL('../../../shared/data/pricing', import.meta.url));
 const AWS_CSV = `${SHARED_PRICING}/aws_gpu_ml_instance_prices_vantage_2026-01-21.csv`;
 const GCP_CSV = `${SHARED_PRICING}/gcp_compute_instance_prices_2026-07-30.csv`;
 const TPU_CSV = `${SHARED_PRICING}/gcp_tpu_prices_skypilot_catalog_v6_subset.csv`;
@@ -187,7 +189,7 @@ describe('readCatalogFile', () => {
 
 // The catalog must equal the shared snapshots it cites; they exist on the development machine only,
 // not in a clean checkout of this package, so the comparison is skipped elsewhere.
-describe.skipIf(!existsSync(SHARED_PRICING))('catalog against /work/shared/data/pricing', () => {
+describe.skipIf(!existsSync(SHARED_PRICING))('catalog against shared/data/pricing', () => {
   it('aws prices equal the vantage csv rows, and spot is on-demand less the advisor saving', () => {
     const rows = readCsv(AWS_CSV);
     const advisor = JSON.parse(
