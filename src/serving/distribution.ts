@@ -41,26 +41,6 @@ export function createSampler(distribution: Distribution, uniform: Uniform): Sam
   }
 }
 
-/** Mean of a distribution where it has a closed form (empirical: the sample mean). */
-export function distributionMean(distribution: Distribution): number {
-  switch (distribution.kind) {
-    case 'constant':
-      return distribution.value;
-    case 'exponential':
-      return distribution.mean;
-    case 'lognormal':
-      return Math.exp(distribution.mu + distribution.sigma ** 2 / 2);
-    case 'gamma':
-      return distribution.shape * distribution.scale;
-    case 'uniform':
-      return (distribution.min + distribution.max) / 2;
-    case 'empirical': {
-      const values = readEmpiricalColumn(distribution.path, distribution.column);
-      return values.reduce((sum, v) => sum + v, 0) / values.length;
-    }
-  }
-}
-
 const empiricalCache = new Map<string, Float64Array>();
 
 /**

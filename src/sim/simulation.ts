@@ -13,7 +13,12 @@ import {
   type Sampler,
   type ServiceTimeModel,
 } from '../serving/index.js';
-import { type ArrivalRecord, type ArrivalSource, createArrivalSource } from '../workload/index.js';
+import {
+  type ArrivalRecord,
+  type ArrivalSource,
+  createArrivalRecord,
+  createArrivalSource,
+} from '../workload/index.js';
 import { ReplicaQueues } from './replica-queues.js';
 import { RequestState, RequestTable } from './request-table.js';
 
@@ -49,13 +54,7 @@ class Simulation implements EventHandler {
   private readonly requests = new RequestTable();
   private readonly queues: ReplicaQueues;
   private readonly source: ArrivalSource;
-  private readonly arrival: ArrivalRecord = {
-    timeS: 0,
-    input_tokens: 0,
-    output_tokens: 0,
-    request_bytes: 0,
-    response_bytes: 0,
-  };
+  private readonly arrival: ArrivalRecord = createArrivalRecord();
   private readonly attributes = new Float64Array(REQUEST_ATTRIBUTES.length);
   private readonly attributeSamplers: (Sampler | null)[];
   /** Only a trace can carry attributes; synthetic sources leave them all to the samplers. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { azureConversationTrace } from '../../test/helpers/traces.js';
 import { createStreams } from '../engine/rng.js';
 import { type Diagnostic, type TraceSource, UserError } from '../scenario/types.js';
 import { type ArrivalRecord, createArrivalRecord, createArrivalSource } from './arrival-source.js';
@@ -10,24 +11,11 @@ import { createTraceArrivals } from './trace-arrivals.js';
 
 const fromRoot = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const fixture = (name: string) => fromRoot(`test/fixtures/traces/${name}`);
-const AZURE = fromRoot('traces/azure-llm-2023-conv.csv');
 
 const tempDir = mkdtempSync(join(tmpdir(), 'fleetsim-trace-'));
 afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
 
-function azure(overrides: Partial<TraceSource> = {}): TraceSource {
-  return {
-    path: AZURE,
-    format: 'azure-llm',
-    timeColumn: 'TIMESTAMP',
-    timeUnit: 'datetime',
-    columns: { input_tokens: 'ContextTokens', output_tokens: 'GeneratedTokens' },
-    speed: 1,
-    limit: null,
-    duration: null,
-    ...overrides,
-  };
-}
+const azure = azureConversationTrace;
 
 function vidur(overrides: Partial<TraceSource> = {}): TraceSource {
   return {

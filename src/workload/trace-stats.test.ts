@@ -1,20 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { TraceSource } from '../scenario/types.js';
+import { azureConversationTrace } from '../../test/helpers/traces.js';
 import { computeTraceStats } from './trace-stats.js';
 
-const fromRoot = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
-
-const azure: TraceSource = {
-  path: fromRoot('traces/azure-llm-2023-conv.csv'),
-  format: 'azure-llm',
-  timeColumn: 'TIMESTAMP',
-  timeUnit: 'datetime',
-  columns: { input_tokens: 'ContextTokens', output_tokens: 'GeneratedTokens' },
-  speed: 1,
-  limit: null,
-  duration: null,
-};
+const azure = azureConversationTrace();
 
 /** Within `fraction` of `expected`. */
 const near = (actual: number | undefined, expected: number, fraction: number) =>
