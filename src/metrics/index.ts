@@ -1,3 +1,16 @@
-export { type DistributionSummary, LatencyStats, RELATIVE_ACCURACY } from './latency-stats.js';
-export type { BatchStats, RequestCounts, VariantResult } from './result.js';
+export {
+  type DistributionSummary,
+  LatencyStats,
+  type QuantilePoint,
+  RELATIVE_ACCURACY,
+} from './latency-stats.js';
+export type {
+  BatchStats,
+  DistributionName,
+  LlmFleetStats,
+  LlmResult,
+  RequestCounts,
+  TokenCosts,
+  VariantResult,
+} from './result.js';
 export { COUNT_COLUMNS, Count, type CountColumn, TimeSeries, type TimeSeriesRow } from './time-series.js';

@@ -13,6 +13,12 @@ export interface DistributionSummary {
 
 export const RELATIVE_ACCURACY = 0.01;
 
+/** `[quantile, seconds]` pairs, ascending: enough points to draw a CDF. */
+export type QuantilePoint = [number, number];
+
+/** Every percent, then the tail in finer steps, where latency SLOs live. */
+const CDF_QUANTILES = [...Array.from({ length: 99 }, (_, i) => (i + 1) / 100), 0.995, 0.999, 0.9995, 0.9999];
+
 /** Keys added on either side when the key table grows: about half a decade of values at 1 % accuracy. */
 const KEY_MARGIN = 64;
 /** Values buffered by `accept` before they are folded into the statistics. */
@@ -117,6 +123,18 @@ export class LatencyStats {
     this.keyCounts = grown;
     this.firstKey = firstKey;
     grown[key - firstKey]++;
+  }
+
+  /** The distribution as quantile points for charts: empty without observations, ends at the exact max. */
+  cdf(): QuantilePoint[] {
+    if (this.count === 0) return [];
+    const sketch = this.quantiles();
+    const points: QuantilePoint[] = CDF_QUANTILES.map((q) => [
+      q,
+      Math.min(sketch.getValueAtQuantile(q), this.max),
+    ]);
+    points.push([1, this.max]);
+    return points;
   }
 
   summary(): DistributionSummary {

@@ -1,4 +1,4 @@
-import type { DistributionSummary } from './latency-stats.js';
+import type { DistributionSummary, QuantilePoint } from './latency-stats.js';
 import type { TimeSeriesRow } from './time-series.js';
 
 /** Requests arriving after warmup, each in exactly one bucket: arrived = completed + dropped + timed_out + in_flight_at_end. */
@@ -16,19 +16,66 @@ export interface VariantResult {
   requests: RequestCounts;
   latency_s: DistributionSummary;
   queue_wait_s: DistributionSummary;
+  /** Time to first token of completed requests on LLM fleets (all null without one). */
+  ttft_s: DistributionSummary;
+  /** Time per output token after the first: (latency - ttft) / (output tokens - 1), requests with 2+ output tokens. */
+  tpot_s: DistributionSummary;
   /** Share of completed requests that waited in a queue at all. */
   waited_fraction: number | null;
   throughput_rps: number;
   utilization: Record<string, number>;
   cost_usd: { total: number; by_fleet: Record<string, number> };
   cost_per_1k_requests_usd: number | null;
-  cost_per_1m_tokens_usd: number | null;
+  cost_per_1m_tokens_usd: TokenCosts;
   tokens: { input: number; output: number };
   simulated_s: { warmup: number; arrivals_end: number; end: number };
   events: number;
   /** Per batching fleet: batches started, their mean size, and how many of each size. */
   batches: Record<string, BatchStats>;
+  /** Present when the scenario has a `model:`. */
+  llm: LlmResult | null;
+  /** Quantile points of each distribution, for CDF charts (not in summary.json). */
+  distributions: Record<DistributionName, QuantilePoint[]>;
   timeseries: TimeSeriesRow[];
+}
+
+export type DistributionName = 'latency_s' | 'queue_wait_s' | 'ttft_s' | 'tpot_s';
+
+/**
+ * USD per million tokens over the measured window. `total` spreads the whole cost over input +
+ * output tokens. `input` and `output` split the cost first: an LLM fleet's cost follows the
+ * iteration time its prefill and decode work took (idle time in the same proportion), any other
+ * fleet's cost follows the token counts; each share is then divided by its own tokens.
+ */
+export interface TokenCosts {
+  input: number | null;
+  output: number | null;
+  total: number | null;
+}
+
+export interface LlmResult {
+  /** Preset name or `custom`, after optimizations (e.g. a distilled model's own name). */
+  model: string;
+  precision: string;
+  /** Carried from the scenario so comparisons show what quality was traded; null when not given. */
+  quality_delta: number | null;
+  /** Per continuous-batching fleet. */
+  fleets: Record<string, LlmFleetStats>;
+}
+
+export interface LlmFleetStats {
+  tensor_parallel: number;
+  /** KV-cache capacity of one replica, tokens. */
+  kv_cache_tokens: number;
+  iterations: number;
+  /** Sequences per iteration (prefilling and decoding), mean over iterations. */
+  mean_batch_seqs: number | null;
+  /** Running sequences evicted for lack of KV-cache blocks and later recomputed. */
+  preemptions: number;
+  /** Requests that could never fit (prompt over the token budget or the whole KV cache): counted as dropped. */
+  rejected: number;
+  /** Time-averaged share of KV-cache blocks in use, and the peak. */
+  kv_utilization: { mean: number; peak: number };
 }
 
 export interface BatchStats {

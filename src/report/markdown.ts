@@ -24,7 +24,7 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
         .map(([fleet, cost]) => `${fleet} ${fmt(cost, 6)}`)
         .join(
           ', ',
-        )}); ${fmt(v.cost_per_1k_requests_usd)} USD per 1k requests; ${fmt(v.cost_per_1m_tokens_usd)} USD per 1M tokens.`,
+        )}); ${fmt(v.cost_per_1k_requests_usd)} USD per 1k requests; ${fmt(v.cost_per_1m_tokens_usd.total)} USD per 1M tokens (input ${fmt(v.cost_per_1m_tokens_usd.input)}, output ${fmt(v.cost_per_1m_tokens_usd.output)}).`,
       ...Object.entries(v.batches).map(
         ([fleet, b]) =>
           `- Batches on ${fleet}: ${b.count}, mean size ${fmt(b.mean_size)} (sizes: ${Object.entries(b.sizes)

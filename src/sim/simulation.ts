@@ -87,6 +87,8 @@ class Simulation implements EventHandler {
   private readonly warmupUs: number;
   private readonly latency = new LatencyStats();
   private readonly wait = new LatencyStats();
+  private readonly ttft = new LatencyStats();
+  private readonly tpot = new LatencyStats();
   private readonly timeseries: TimeSeries;
   private arrived = 0;
   private completed = 0;
@@ -484,6 +486,7 @@ class Simulation implements EventHandler {
       utilization[fleet.name] = slotUs > 0 ? this.busyUsByFleet[f] / slotUs : 0;
     }
     const tokens = this.inputTokens + this.outputTokens;
+    const inputShare = tokens > 0 ? this.inputTokens / tokens : 0;
     return {
       name,
       requests: {
@@ -495,12 +498,19 @@ class Simulation implements EventHandler {
       },
       latency_s: this.latency.summary(),
       queue_wait_s: this.wait.summary(),
+      ttft_s: this.ttft.summary(),
+      tpot_s: this.tpot.summary(),
       waited_fraction: this.wait.count > 0 ? this.wait.positive / this.wait.count : null,
       throughput_rps: windowUs > 0 ? this.completed / (windowUs / US_PER_S) : 0,
       utilization,
       cost_usd: { total, by_fleet: byFleet },
       cost_per_1k_requests_usd: this.completed > 0 ? (measuredWindowCost / this.completed) * 1000 : null,
-      cost_per_1m_tokens_usd: tokens > 0 ? (measuredWindowCost / tokens) * 1e6 : null,
+      cost_per_1m_tokens_usd: {
+        input: this.inputTokens > 0 ? ((measuredWindowCost * inputShare) / this.inputTokens) * 1e6 : null,
+        output:
+          this.outputTokens > 0 ? ((measuredWindowCost * (1 - inputShare)) / this.outputTokens) * 1e6 : null,
+        total: tokens > 0 ? (measuredWindowCost / tokens) * 1e6 : null,
+      },
       tokens: { input: this.inputTokens, output: this.outputTokens },
       simulated_s: {
         warmup: this.scenario.warmup,
@@ -509,6 +519,13 @@ class Simulation implements EventHandler {
       },
       events,
       batches: this.batchStats(),
+      llm: null,
+      distributions: {
+        latency_s: this.latency.cdf(),
+        queue_wait_s: this.wait.cdf(),
+        ttft_s: this.ttft.cdf(),
+        tpot_s: this.tpot.cdf(),
+      },
       timeseries: this.timeseries.rows(
         endUs,
         fleets.map((f) => ({
