@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
 import { ACCELERATOR_IDS, resolveInstance } from '../hardware/index.js';
-import type { FleetSpec, RoutingSpec, ScenarioSpec } from './schema.js';
+import { applyOptimizations, buildLlmModel, presetModel } from '../serving/llm/index.js';
+import type { FleetSpec, ModelSpec, RoutingSpec, ScenarioSpec } from './schema.js';
 import {
   type BillingConfig,
   type Distribution,
   type Fleet,
   type FleetHardware,
   InvariantError,
+  type ModelConfig,
   type Routing,
   type Scenario,
   type ServiceTime,
@@ -107,11 +109,30 @@ function finishFleet(fleet: FleetSpec, baseDir: string): Fleet {
     serviceTime: fleet.service_time === undefined ? null : withAbsolutePath(fleet.service_time, baseDir),
     batching: fleet.batching,
     batchLatency: fleet.batch_latency ?? null,
+    stepTime:
+      fleet.batching.policy !== 'continuous'
+        ? null
+        : fleet.step_time === undefined
+          ? { kind: 'roofline' }
+          : fleet.step_time.kind === 'profile'
+            ? { ...fleet.step_time, path: resolve(baseDir, fleet.step_time.path) }
+            : fleet.step_time,
     queue: fleet.queue,
     billing: {
       increment: fleet.billing?.increment ?? billing.increment,
       minimum: fleet.billing?.minimum ?? billing.minimum,
     },
+  };
+}
+
+function finishModel(model: ModelSpec): ModelConfig {
+  const base =
+    'preset' in model.llm ? presetModel(model.llm.preset, model.llm.precision) : buildLlmModel(model.llm);
+  const optimized = applyOptimizations(base, model.optimizations);
+  return {
+    llm: optimized.model,
+    qualityDelta: model.quality_delta ?? optimized.qualityDelta ?? null,
+    servingStack: model.serving_stack,
   };
 }
 
@@ -144,6 +165,7 @@ export function finishScenario(spec: ScenarioSpec, context: FinishContext): Scen
     warmup: spec.warmup,
     maxDrain: spec.max_drain ?? Number.POSITIVE_INFINITY,
     workload: finishWorkload(spec.workload, context.baseDir),
+    model: spec.model === undefined ? null : finishModel(spec.model),
     fleets,
     routing: finishRouting(spec.routing, fleets),
     metrics: spec.metrics,

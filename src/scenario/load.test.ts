@@ -68,6 +68,7 @@ describe('loading the full example', () => {
     serviceTime: { kind: 'expression', source: '20ms + 0.05ms * input_tokens' },
     batching: { policy: 'none' },
     batchLatency: null,
+    stepTime: null,
     queue: { capacity: 100, timeout: 30 },
     billing: { increment: 1, minimum: 60 },
   } as const;
@@ -80,6 +81,7 @@ describe('loading the full example', () => {
     serviceTime: { kind: 'gamma', shape: 4, scale: 0.0625 },
     batching: { policy: 'none' },
     batchLatency: null,
+    stepTime: null,
     queue: { capacity: Number.POSITIVE_INFINITY, timeout: null },
     billing: { increment: 60, minimum: 3600 },
   } as const;
@@ -103,6 +105,7 @@ describe('loading the full example', () => {
         },
       },
     },
+    model: null,
     fleets: [gpu, cpu],
     routing: { policy: 'spillover', order: ['gpu', 'cpu'], within: 'power-of-two', maxQueuePerReplica: 0 },
     metrics: { interval: 60 },
@@ -144,6 +147,7 @@ describe('defaults', () => {
       warmup: 0,
       maxDrain: Number.POSITIVE_INFINITY,
       workload: { arrivals: { kind: 'poisson', rate: { kind: 'constant', value: 40 } }, attributes: {} },
+      model: null,
       fleets: [
         {
           name: 'gpu',
@@ -154,6 +158,7 @@ describe('defaults', () => {
           serviceTime: { kind: 'constant', value: 0.1 },
           batching: { policy: 'none' },
           batchLatency: null,
+          stepTime: null,
           queue: { capacity: Number.POSITIVE_INFINITY, timeout: null },
           billing: { increment: 1, minimum: 60 },
         },
@@ -217,7 +222,7 @@ describe('diagnostics', () => {
 
   it('lists the allowed keys when no key is close', async () => {
     expect(await errors(`${VALID}colour: blue\n`)).toEqual([
-      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, fleets, routing, metrics, variants',
+      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, fleets, routing, metrics, variants',
     ]);
   });
 

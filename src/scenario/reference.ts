@@ -33,6 +33,16 @@ const EXAMPLES: Record<string, unknown> = {
     duration: '10m',
   },
   'workload.arrivals.trace.columns': { input_tokens: 'prompt_len', output_tokens: 'gen_len' },
+  model: {
+    llm: { preset: 'Llama-3.1-8B', precision: 'bf16' },
+    optimizations: [{ quantize: 'int8', quality_delta: -0.3 }],
+    serving_stack: 'vllm',
+  },
+  'model.llm': { params: 7.24e9, layers: 32, hidden: 4096, heads: 32, kv_heads: 8, vocab: 32000, precision: 'bf16' },
+  'model.optimizations[]': { prune: { sparsity: 0.5, structured: '2:4' }, quality_delta: -1.2 },
+  'model.optimizations[].prune': { sparsity: 0.5, structured: '2:4' },
+  'model.optimizations[].distill.into': { name: 'student-3B', params: 3.2e9, layers: 28, hidden: 3072, heads: 24, kv_heads: 8 },
+  'model.optimizations[].distill': { into: 'Llama-3.1-8B' },
   'fleets[]': {
     name: 'gpu',
     replicas: 4,
@@ -49,6 +59,8 @@ const EXAMPLES: Record<string, unknown> = {
     max_queue_delay: '5ms',
     preferred_batch_sizes: [8, 16],
   },
+  'fleets[].step_time': { profile: { path: 'profiles/perf_model.csv', model: 'llama2-70b', hardware: 'a100-80gb' } },
+  'fleets[].step_time.profile': { path: 'profiles/perf_model.csv', model: 'llama2-70b', hardware: 'a100-80gb' },
   'fleets[].batch_latency.table[]': { batch: 8, latency: '18ms' },
   'fleets[].batch_latency': {
     table: [

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ACCELERATOR_IDS, MARKETS } from '../hardware/index.js';
+import { LLM_PRESETS, type LlmSpec, type Optimization, SERVING_STACKS } from '../serving/llm/index.js';
 import type {
   Arrivals,
   Batching,
@@ -11,6 +12,7 @@ import type {
   ReplicaPolicy,
   RequestAttribute,
   ServiceTime,
+  StepTime,
   TimeUnit,
   TraceFormat,
   TraceSource,
@@ -574,8 +576,47 @@ const BatchingSchema = z
             .describe('Sizes that run as soon as that many requests wait, without waiting for `max_batch`.'),
         })
         .strict(),
+      z
+        .object({
+          policy: z
+            .literal('continuous')
+            .describe(
+              'Iteration-level LLM batching (vLLM, Orca); needs `model:` or `step_time: { profile }`.',
+            ),
+          max_num_seqs: PositiveInteger.prefault(256).describe(
+            'Sequences (prefilling or decoding) in one iteration; vLLM `max_num_seqs`.',
+          ),
+          max_num_batched_tokens: PositiveInteger.prefault(2048).describe(
+            'Tokens processed in one iteration, prompt chunks and decodes together; vLLM `max_num_batched_tokens`.',
+          ),
+          chunked_prefill: z
+            .boolean(expected('true or false'))
+            .prefault(true)
+            .describe(
+              'Split long prompts across iterations. false: a prompt is prefilled whole in one iteration, ' +
+                'and a prompt longer than `max_num_batched_tokens` is rejected (counted as dropped).',
+            ),
+          block_size: PositiveInteger.prefault(16).describe('Tokens per KV-cache block.'),
+          gpu_memory_utilization: z
+            .number(expected('a fraction in (0, 1]'))
+            .gt(0, expected('a fraction in (0, 1]'))
+            .lte(1, expected('a fraction in (0, 1]'))
+            .prefault(0.9)
+            .describe(
+              'Share of accelerator memory for weights and KV cache; the rest is reserved for activations. vLLM `gpu_memory_utilization`.',
+            ),
+          kv_cache_tokens: PositiveInteger.nullable()
+            .prefault(null)
+            .describe(
+              'KV-cache capacity of one replica in tokens, e.g. as vLLM logged it. null: computed from memory, weights and `gpu_memory_utilization`.',
+            ),
+          tensor_parallel: PositiveInteger.nullable()
+            .prefault(null)
+            .describe("Accelerators one model replica spans. null: all of the replica's accelerators."),
+        })
+        .strict(),
     ],
-    { error: 'expected policy none, static or dynamic' },
+    { error: 'expected policy none, static, dynamic or continuous' },
   )
   .transform((batching): Batching => {
     switch (batching.policy) {
@@ -590,11 +631,24 @@ const BatchingSchema = z
           maxQueueDelay: batching.max_queue_delay,
           preferredBatchSizes: batching.preferred_batch_sizes,
         };
+      case 'continuous':
+        return {
+          policy: 'continuous',
+          maxNumSeqs: batching.max_num_seqs,
+          maxNumBatchedTokens: batching.max_num_batched_tokens,
+          chunkedPrefill: batching.chunked_prefill,
+          blockSize: batching.block_size,
+          gpuMemoryUtilization: batching.gpu_memory_utilization,
+          kvCacheTokens: batching.kv_cache_tokens,
+          tensorParallel: batching.tensor_parallel,
+        };
     }
   })
   .describe(
-    'How a replica groups waiting requests: `none` (default), `static` or `dynamic`. Batching fleets give ' +
-      '`batch_latency` instead of `service_time`; `concurrency` is then the number of batches one replica runs at once.',
+    'How a replica groups waiting requests: `none` (default), `static`, `dynamic` or `continuous`. `static` and ' +
+      '`dynamic` fleets give `batch_latency` instead of `service_time`; `concurrency` is then the number of batches ' +
+      'one replica runs at once. `continuous` fleets serve the scenario `model` (or a measured `step_time` profile) ' +
+      'and need neither.',
   );
 
 const BatchLatencySchema = z
@@ -633,6 +687,36 @@ const BatchLatencySchema = z
     'Time to run one batch of `b` requests: a mathjs expression of `b` (`"8ms + 1.2ms * b"`), or measured ' +
       'points `{ table: [{ batch: 1, latency: 9ms }, { batch: 8, latency: 18ms }] }` interpolated linearly ' +
       '(the last segment extends beyond the largest batch).',
+  );
+
+const StepTimeSchema = z
+  .union(
+    [
+      z.literal('roofline').transform((): StepTime => ({ kind: 'roofline' })),
+      z
+        .object({
+          profile: z
+            .object({
+              path: z
+                .string(expected('a file path'))
+                .min(1, expected('a file path'))
+                .describe('A splitwise-sim `perf_model.csv`, relative to the scenario file.'),
+              model: z.string(expected('a model name')).min(1).describe('Value of its `model` column.'),
+              hardware: z
+                .string(expected('a hardware name'))
+                .min(1)
+                .describe('Value of its `hardware` column.'),
+            })
+            .strict(),
+        })
+        .strict()
+        .transform(({ profile }): StepTime => ({ kind: 'profile', ...profile })),
+    ],
+    { error: 'expected roofline or { profile: { path, model, hardware } }' },
+  )
+  .describe(
+    'Iteration times of a `continuous` fleet: `roofline` (default: physics of the scenario `model` on the ' +
+      "fleet's accelerators) or a measured profile interpolated (prefill time by prompt size, decode step by batch size).",
   );
 
 const FLEET_NAME = /^[A-Za-z0-9_.-]+$/;
@@ -676,6 +760,7 @@ const FleetSchema = z
     ),
     batching: BatchingSchema.prefault({ policy: 'none' }),
     batch_latency: BatchLatencySchema.optional(),
+    step_time: StepTimeSchema.optional(),
     queue: QueueSchema.prefault({}),
     billing: z
       .object({
@@ -692,9 +777,40 @@ const FleetSchema = z
   })
   .strict()
   .check((ctx) => {
-    const { price_per_hour, instance, region, market, hardware, batching, service_time, batch_latency } =
-      ctx.value;
-    if (batching.policy === 'none') {
+    const {
+      price_per_hour,
+      instance,
+      region,
+      market,
+      hardware,
+      batching,
+      service_time,
+      batch_latency,
+      step_time,
+    } = ctx.value;
+    if (step_time !== undefined && batching.policy !== 'continuous') {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'step_time applies only with batching policy continuous',
+        input: step_time,
+        path: ['step_time'],
+      });
+    }
+    if (batching.policy === 'continuous') {
+      for (const [key, value] of [
+        ['service_time', service_time],
+        ['batch_latency', batch_latency],
+      ] as const) {
+        if (value !== undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            message: `a continuous-batching fleet takes its times from the model (or step_time), not ${key}`,
+            input: value,
+            path: [key],
+          });
+        }
+      }
+    } else if (batching.policy === 'none') {
       if (service_time === undefined) {
         ctx.issues.push({
           code: 'custom',
@@ -832,6 +948,198 @@ const MetricsSchema = z
   .transform((metrics): MetricsConfig => metrics)
   .describe('What is measured.');
 
+const PRESET_NAMES = Object.keys(LLM_PRESETS);
+const PrecisionSchema = z.enum(PRECISIONS, expected(`one of ${PRECISIONS.join(', ')}`));
+
+const LlmShapeSchema = z
+  .object({
+    name: z.string(expected('a model name')).min(1).optional().describe('Name in reports.'),
+    params: PositiveNumber.describe('All parameters, embeddings included (e.g. `8.03e9`).'),
+    layers: PositiveInteger.describe('Transformer layers.'),
+    hidden: PositiveInteger.describe('Hidden size.'),
+    heads: PositiveInteger.describe('Attention heads.'),
+    kv_heads: PositiveInteger.optional().describe(
+      'Key/value heads (grouped-query attention). Default: `heads`.',
+    ),
+    head_dim: PositiveInteger.optional().describe('Dimension of one head. Default: `hidden / heads`.'),
+    vocab: PositiveInteger.optional().describe('Vocabulary size. Default: 32000.'),
+    tied_embeddings: z
+      .boolean(expected('true or false'))
+      .optional()
+      .describe('The output projection shares the input embedding matrix.'),
+    precision: PrecisionSchema.optional().describe('Weight and compute precision. Default: `bf16`.'),
+  })
+  .strict()
+  .check((ctx) => {
+    const { heads, kv_heads } = ctx.value;
+    if (kv_heads !== undefined && heads % kv_heads !== 0) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `expected heads (${heads}) to be a multiple of kv_heads (${kv_heads})`,
+        input: kv_heads,
+        path: ['kv_heads'],
+      });
+    }
+  })
+  .transform(
+    (shape): LlmSpec => ({
+      ...(shape.name !== undefined && { name: shape.name }),
+      params: shape.params,
+      layers: shape.layers,
+      hidden: shape.hidden,
+      heads: shape.heads,
+      ...(shape.kv_heads !== undefined && { kvHeads: shape.kv_heads }),
+      ...(shape.head_dim !== undefined && { headDim: shape.head_dim }),
+      ...(shape.vocab !== undefined && { vocab: shape.vocab }),
+      ...(shape.tied_embeddings !== undefined && { tiedEmbeddings: shape.tied_embeddings }),
+      ...(shape.precision !== undefined && { precision: shape.precision }),
+    }),
+  );
+
+const PresetSchema = z.enum(PRESET_NAMES, expected(`a preset: ${PRESET_NAMES.join(', ')}`));
+
+const LlmSchema = z
+  .union(
+    [
+      z
+        .object({
+          preset: PresetSchema.describe(`A known open model: ${PRESET_NAMES.join(', ')}.`),
+          precision: PrecisionSchema.prefault('bf16').describe('Weight and compute precision.'),
+        })
+        .strict()
+        .transform(({ preset, precision }): { preset: string; precision: (typeof PRECISIONS)[number] } => ({
+          preset,
+          precision,
+        })),
+      LlmShapeSchema,
+    ],
+    { error: 'expected { preset, precision } or a shape { params, layers, hidden, heads, ... }' },
+  )
+  .describe(
+    'The model: a named preset (`{ preset: Llama-3.1-8B, precision: bf16 }`) or its shape (`params`, `layers`, ' +
+      '`hidden`, `heads`, `kv_heads`, `head_dim`, `vocab`, `precision`).',
+  );
+
+const QualityDelta = z
+  .number(expected('a number'))
+  .optional()
+  .describe('Stated quality change of this step (e.g. accuracy points), added up into the summary.');
+
+const OptimizationSchema = z
+  .union(
+    [
+      z
+        .object({
+          quantize: z
+            .enum(['int8', 'fp8', 'int4'], expected('int8, fp8 or int4'))
+            .describe(
+              'Weight precision: `int8` (W8A8 matmuls), `fp8`, or `int4` (weight-only; matmuls stay 16-bit).',
+            ),
+          kv_cache: z
+            .enum(['fp8', 'int8'], expected('fp8 or int8'))
+            .optional()
+            .describe('Also store the KV cache in 8 bits.'),
+          quality_delta: QualityDelta,
+        })
+        .strict(),
+      z
+        .object({
+          prune: z
+            .object({
+              sparsity: z
+                .number(expected('a fraction in [0, 1)'))
+                .min(0, expected('a fraction in [0, 1)'))
+                .lt(1, expected('a fraction in [0, 1)'))
+                .describe(
+                  'Share of parameters removed (structured pruning: whole heads, channels or layers).',
+                ),
+              structured: z
+                .literal('2:4', expected('"2:4"'))
+                .optional()
+                .describe(
+                  '2:4 semi-structured sparsity (sparsity must be 0.5): halves matmul work on parts with sparse tensor cores.',
+                ),
+            })
+            .strict()
+            .check((ctx) => {
+              if (ctx.value.structured === '2:4' && ctx.value.sparsity !== 0.5) {
+                ctx.issues.push({
+                  code: 'custom',
+                  message: `2:4 sparsity is 0.5 by definition; got ${ctx.value.sparsity}`,
+                  input: ctx.value.sparsity,
+                  path: ['sparsity'],
+                });
+              }
+            }),
+          quality_delta: QualityDelta,
+        })
+        .strict(),
+      z
+        .object({
+          distill: z
+            .object({
+              into: z
+                .union([PresetSchema, LlmShapeSchema], expected('a preset name or a model shape'))
+                .describe('The student model: a preset name or a shape.'),
+            })
+            .strict(),
+          quality_delta: QualityDelta,
+        })
+        .strict(),
+    ],
+    { error: 'expected { quantize }, { prune } or { distill }' },
+  )
+  .transform((step): Optimization => {
+    const qualityDelta = step.quality_delta === undefined ? {} : { qualityDelta: step.quality_delta };
+    if ('quantize' in step) {
+      return {
+        quantize: step.quantize,
+        ...(step.kv_cache !== undefined && { kvCache: step.kv_cache }),
+        ...qualityDelta,
+      };
+    }
+    if ('prune' in step) {
+      return {
+        prune: {
+          sparsity: step.prune.sparsity,
+          ...(step.prune.structured !== undefined && { structured: '2:4' }),
+        },
+        ...qualityDelta,
+      };
+    }
+    return { distill: { into: step.distill.into }, ...qualityDelta };
+  });
+
+const SERVING_STACK_NAMES = Object.keys(SERVING_STACKS) as (keyof typeof SERVING_STACKS)[];
+
+const ModelSchema = z
+  .object({
+    llm: LlmSchema,
+    optimizations: z
+      .array(OptimizationSchema, expected('a list of optimizations'))
+      .prefault([])
+      .describe(
+        'Transforms applied in order before simulation: `{ quantize: int8 | fp8 | int4 }`, ' +
+          '`{ prune: { sparsity: 0.5, structured: "2:4" } }`, `{ distill: { into: Llama-3.1-8B } }`; each may state a `quality_delta`.',
+      ),
+    quality_delta: z
+      .number(expected('a number'))
+      .optional()
+      .describe(
+        "Quality change of the served model against the reference, carried into the summary. Default: the sum of the optimizations' `quality_delta`.",
+      ),
+    serving_stack: z
+      .enum(SERVING_STACK_NAMES, expected(`one of ${SERVING_STACK_NAMES.join(', ')}`))
+      .prefault('vllm')
+      .describe('Serving software whose per-iteration overheads apply (see docs/validation.md).'),
+  })
+  .strict()
+  .describe(
+    'The LLM that `continuous` fleets serve. Its step times follow from its shape and the fleet hardware.',
+  );
+
+export type ModelSpec = z.output<typeof ModelSchema>;
+
 const VariantSchema = z
   .object({
     name: z
@@ -871,6 +1179,7 @@ export const scenarioSchema = z
         'Draining stops this long after arrivals stop; what is left counts as in flight. null: unlimited.',
       ),
     workload: WorkloadSchema,
+    model: ModelSchema.optional(),
     fleets: z
       .array(FleetSchema, expected('a list of fleets'))
       .min(1, expected('at least one fleet'))

@@ -5,6 +5,8 @@
  * source strings and are compiled when a model is built.
  */
 
+import type { LlmModel, ServingStackName } from '../serving/llm/index.js';
+
 /** A scalar random quantity. Durations are seconds; sizes bytes; token counts are counts. */
 export type Distribution =
   | { kind: 'constant'; value: number }
@@ -92,7 +94,45 @@ export type Batching =
    * Triton's dynamic batcher: runs `maxBatch` at once when that many wait, the largest preferred
    * size that is reached, or whatever waits once the oldest request has waited `maxQueueDelay`.
    */
-  | { policy: 'dynamic'; maxBatch: number; maxQueueDelay: number; preferredBatchSizes: number[] };
+  | { policy: 'dynamic'; maxBatch: number; maxQueueDelay: number; preferredBatchSizes: number[] }
+  /**
+   * vLLM-style iteration-level scheduling of an LLM: each iteration decodes one token for every
+   * running sequence and prefills prompt chunks within a token budget, admitting waiting requests
+   * while KV-cache blocks last, and preempting (to recompute later) when they run out.
+   */
+  | ContinuousBatching;
+
+export interface ContinuousBatching {
+  policy: 'continuous';
+  /** Sequences in one iteration (vLLM `max_num_seqs`). */
+  maxNumSeqs: number;
+  /** Tokens processed in one iteration, prefill and decode together (vLLM `max_num_batched_tokens`). */
+  maxNumBatchedTokens: number;
+  /** Split long prompts across iterations; without it a prompt is prefilled whole, in one iteration. */
+  chunkedPrefill: boolean;
+  /** Tokens per KV-cache block. */
+  blockSize: number;
+  /** Share of accelerator memory the engine may use for weights and KV cache (vLLM `gpu_memory_utilization`). */
+  gpuMemoryUtilization: number;
+  /** Overrides the KV-cache capacity of one replica, tokens; null: from memory, weights and `gpuMemoryUtilization`. */
+  kvCacheTokens: number | null;
+  /** Accelerators one model replica spans; null: all of the replica's accelerators. */
+  tensorParallel: number | null;
+}
+
+/** Where an LLM fleet's iteration times come from. */
+export type StepTime =
+  | { kind: 'roofline' }
+  /** A splitwise-sim `perf_model.csv` measured for one model on one hardware, interpolated. */
+  | { kind: 'profile'; path: string; model: string; hardware: string };
+
+/** The LLM every continuous-batching fleet serves: its shape after the optimizations. */
+export interface ModelConfig {
+  llm: LlmModel;
+  /** Stated quality change (e.g. accuracy points), carried into the summary; null when not stated. */
+  qualityDelta: number | null;
+  servingStack: ServingStackName;
+}
 
 /** Seconds to run a batch of `b` requests: a mathjs expression of `b`, or measured points interpolated linearly. */
 export type BatchLatency =
@@ -115,8 +155,10 @@ export interface Fleet {
   /** Per-request service time; null for batching fleets, whose batches take `batchLatency`. */
   serviceTime: ServiceTime | null;
   batching: Batching;
-  /** Required by every batching policy but `none`. */
+  /** Required by `static` and `dynamic` batching. */
   batchLatency: BatchLatency | null;
+  /** Continuous batching only. */
+  stepTime: StepTime | null;
   queue: QueueConfig;
   billing: BillingConfig;
 }
@@ -180,6 +222,8 @@ export interface Scenario {
   /** Draining stops this many seconds after arrivals stop; what is left counts as in flight. Infinity = drain fully. */
   maxDrain: number;
   workload: Workload;
+  /** Required by continuous-batching fleets with roofline step times. */
+  model: ModelConfig | null;
   fleets: Fleet[];
   routing: Routing;
   metrics: MetricsConfig;

@@ -7,10 +7,14 @@ export type { BatchingPolicy } from './types.js';
 
 const US_PER_S = 1e6;
 
-/** The policy a fleet's `batching:` names; null for `none` (one request per slot, no batches). */
+/**
+ * The policy a fleet's `batching:` names; null for `none` (one request per slot, no batches) and
+ * for `continuous`, whose iteration-level scheduler is `ContinuousScheduler`.
+ */
 export function createBatchingPolicy(batching: Batching): BatchingPolicy | null {
   switch (batching.policy) {
     case 'none':
+    case 'continuous':
       return null;
     case 'static':
       return staticBatching(
