@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ACCELERATOR_IDS, closestAccelerators, MARKETS, resolveInstance } from '../hardware/index.js';
+import { resolveLlmFleet } from '../serving/llm-fleet.js';
 import { suggest } from './diagnostics.js';
 import { compileExpression } from './expression.js';
 import { formatPath, type PathSegment } from './locate.js';
@@ -10,7 +11,7 @@ import {
   SERVICE_TIME_VARIABLES,
   serviceTimeFromString,
 } from './schema.js';
-import type { Diagnostic } from './types.js';
+import type { Diagnostic, Scenario } from './types.js';
 import { formatDuration, parseDuration } from './units.js';
 
 /**
@@ -245,5 +246,21 @@ export function checkScenario(raw: unknown, baseDir: string): Finding[] {
     if (!compiled.ok)
       findings.push({ code: 'BAD_EXPRESSION', path: expression.path, message: compiled.message });
   }
+  return findings;
+}
+
+/**
+ * Whether each continuous-batching fleet can serve the model: an accelerator with the specs the
+ * physics needs, weights that leave room for a KV cache, a readable profile. These need the
+ * resolved scenario (the optimized model, the catalog's hardware), so they run after the others pass.
+ */
+export function checkLlmFleets(scenario: Scenario): Finding[] {
+  const findings: Finding[] = [];
+  scenario.fleets.forEach((fleet, i) => {
+    if (fleet.batching.policy !== 'continuous') return;
+    const resolved = resolveLlmFleet(fleet, scenario.model);
+    if (!resolved.ok)
+      findings.push({ code: 'INVALID_VALUE', path: ['fleets', i, resolved.at], message: resolved.message });
+  });
   return findings;
 }

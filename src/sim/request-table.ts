@@ -11,6 +11,8 @@ export class RequestTable {
   arrivalUs = new Float64Array(0);
   startUs = new Float64Array(0);
   serviceUs = new Float64Array(0);
+  /** LLM requests: when the first output token was sampled. */
+  firstTokenUs = new Float64Array(0);
   inputTokens = new Float64Array(0);
   outputTokens = new Float64Array(0);
   replica = new Int32Array(0);
@@ -50,6 +52,7 @@ export class RequestTable {
     this.arrivalUs = extend(this.arrivalUs, capacity);
     this.startUs = extend(this.startUs, capacity);
     this.serviceUs = extend(this.serviceUs, capacity);
+    this.firstTokenUs = extend(this.firstTokenUs, capacity);
     this.inputTokens = extend(this.inputTokens, capacity);
     this.outputTokens = extend(this.outputTokens, capacity);
     this.replica = extend(this.replica, capacity);

@@ -1,10 +1,25 @@
 import { createStreams, Engine, type EventHandler } from '../engine/index.js';
 import { replicaCostUsd } from '../fleet/index.js';
-import { type BatchStats, Count, LatencyStats, TimeSeries, type VariantResult } from '../metrics/index.js';
+import {
+  type BatchStats,
+  Count,
+  LatencyStats,
+  type LlmFleetStats,
+  type LlmResult,
+  TimeSeries,
+  type VariantResult,
+} from '../metrics/index.js';
+import { createSequence, type Sequence } from '../policies/batching/continuous.js';
 import { type BatchingPolicy, createBatchingPolicy } from '../policies/batching/index.js';
 import { createRouter, type ReplicaLoadView, type Router } from '../policies/routing/index.js';
 import { compileExpression } from '../scenario/expression.js';
-import { InvariantError, REQUEST_ATTRIBUTES, type Scenario } from '../scenario/types.js';
+import {
+  type Fleet,
+  InvariantError,
+  REQUEST_ATTRIBUTES,
+  RunInputError,
+  type Scenario,
+} from '../scenario/types.js';
 import {
   type BatchLatencyModel,
   createBatchLatencyModel,
@@ -13,23 +28,38 @@ import {
   type Sampler,
   type ServiceTimeModel,
 } from '../serving/index.js';
+import type { LlmModel } from '../serving/llm/index.js';
+import { resolveLlmFleet, type StepTiming } from '../serving/llm-fleet.js';
 import {
   type ArrivalRecord,
   type ArrivalSource,
   createArrivalRecord,
   createArrivalSource,
 } from '../workload/index.js';
+import { LlmFleetState } from './llm-fleet-state.js';
 import { ReplicaQueues } from './replica-queues.js';
 import { RequestState, RequestTable } from './request-table.js';
 
 /** Event kinds. */
-const Kind = { ServiceDone: 0, QueueTimeout: 1, Arrival: 2, BatchDone: 3, BatchTimer: 4 } as const;
+const Kind = {
+  ServiceDone: 0,
+  QueueTimeout: 1,
+  Arrival: 2,
+  BatchDone: 3,
+  BatchTimer: 4,
+  IterationDone: 5,
+  IterationStart: 6,
+} as const;
 /**
  * Their order at equal times, by kind: a completion frees its slot before a request waiting for
  * one gives up, and both happen before a new arrival looks for a replica; a batcher's deadline
- * comes last, so a request arriving at that very instant still joins the batch.
+ * comes last, so a request arriving at that very instant still joins the batch. An idle LLM
+ * replica likewise starts its next iteration after every request arriving at that instant has queued.
  */
-const PRIORITIES = [0, 1, 2, 0, 3];
+const PRIORITIES = [0, 1, 2, 0, 3, 0, 3];
+
+/** What an LLM replica's engine loop is doing. */
+const Loop = { Idle: 0, Starting: 1, Running: 2 } as const;
 
 const US_PER_S = 1e6;
 const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
@@ -73,12 +103,21 @@ class Simulation implements EventHandler {
 
   /** Per replica: bumped whenever a new batcher deadline replaces the pending one. */
   private readonly timerGen: Int32Array;
+  /** Per replica of a continuous-batching fleet: a `Loop` state. */
+  private readonly iterating: Uint8Array;
+  private readonly iterationStartUs: Float64Array;
+  private readonly iterationEndUs: Float64Array;
+  /** Per request slot on a continuous-batching fleet: its sequence. */
+  private readonly sequences: (Sequence | undefined)[] = [];
+  private readonly stepTiming: StepTiming = { seconds: 0, prefillShare: 0 };
 
   // Per fleet.
   private readonly serviceTime: (ServiceTimeModel | null)[];
   /** null for fleets without batching. */
   private readonly batching: (BatchingPolicy | null)[];
   private readonly batchLatency: (BatchLatencyModel | null)[];
+  /** null for fleets without continuous batching. */
+  private readonly llmFleets: (LlmFleetState | null)[];
   private readonly batchSizes: Map<number, number>[];
   private readonly queueCapacity: Float64Array;
   private readonly timeoutUs: Float64Array;
@@ -140,9 +179,13 @@ class Simulation implements EventHandler {
     const concurrency = new Int32Array(replicaCount);
     const pools = [];
     let first = 0;
+    const llmFleets: (LlmFleetState | null)[] = [];
     for (const [f, fleet] of fleets.entries()) {
       this.fleetOf.fill(f, first, first + fleet.replicas);
-      concurrency.fill(fleet.concurrency, first, first + fleet.replicas);
+      llmFleets.push(llmFleetState(fleet, scenario, first));
+      // Routing sees a continuous-batching replica as full once it runs max_num_seqs sequences.
+      const slots = fleet.batching.policy === 'continuous' ? fleet.batching.maxNumSeqs : fleet.concurrency;
+      concurrency.fill(slots, first, first + fleet.replicas);
       pools.push({ name: fleet.name, pool: { first, count: fleet.replicas } });
       first += fleet.replicas;
     }
@@ -161,7 +204,11 @@ class Simulation implements EventHandler {
       f.batchLatency === null ? null : createBatchLatencyModel(f.batchLatency),
     );
     this.batchSizes = fleets.map(() => new Map());
+    this.llmFleets = llmFleets;
     this.timerGen = new Int32Array(replicaCount);
+    this.iterating = new Uint8Array(replicaCount);
+    this.iterationStartUs = new Float64Array(replicaCount);
+    this.iterationEndUs = new Float64Array(replicaCount);
     this.queueCapacity = Float64Array.from(fleets, (f) => f.queue.capacity);
     this.timeoutUs = Float64Array.from(fleets, (f) =>
       f.queue.timeout === null ? Number.POSITIVE_INFINITY : Math.round(f.queue.timeout * US_PER_S),
@@ -175,6 +222,8 @@ class Simulation implements EventHandler {
     else if (kind === Kind.Arrival) this.arrive(now);
     else if (kind === Kind.QueueTimeout) this.giveUp(slot, gen, now);
     else if (kind === Kind.BatchDone) this.finishBatch(slot, now);
+    else if (kind === Kind.IterationDone) this.finishIteration(slot, now);
+    else if (kind === Kind.IterationStart) this.startIteration(slot, now);
     else if (gen === this.timerGen[slot]) this.tryBatch(slot, now);
   }
 
@@ -209,8 +258,9 @@ class Simulation implements EventHandler {
     const replica = this.router.pick();
     const fleet = this.fleetOf[replica];
     const serviceTime = this.serviceTime[fleet];
-    if (serviceTime === null) this.arriveToBatch(replica, fleet, measured, now);
-    else this.arriveToSlot(replica, fleet, toUs(serviceTime(attributes)), measured, now);
+    if (serviceTime !== null) this.arriveToSlot(replica, fleet, toUs(serviceTime(attributes)), measured, now);
+    else if (this.batching[fleet] !== null) this.arriveToBatch(replica, fleet, measured, now);
+    else this.arriveToLlm(replica, fleet, measured, now);
 
     const arrival = this.arrival;
     if (this.source.next(arrival)) {
@@ -264,6 +314,115 @@ class Simulation implements EventHandler {
     this.load.outstanding[replica]++;
     this.enqueue(slot, replica, fleet, now);
     this.tryBatch(replica, now);
+  }
+
+  private arriveToLlm(replica: number, fleet: number, measured: boolean, now: number): void {
+    const state = this.llmFleets[fleet] as LlmFleetState;
+    const scheduler = state.scheduler(replica);
+    const prompt = Math.max(1, Math.round(this.attributes[INPUT_TOKENS]));
+    const output = Math.max(1, Math.round(this.attributes[OUTPUT_TOKENS]));
+    if (scheduler.waitingCount >= this.queueCapacity[fleet]) {
+      this.drop(measured, now);
+      return;
+    }
+    if (!scheduler.fits(prompt, output)) {
+      if (measured) state.rejected++;
+      this.drop(measured, now);
+      return;
+    }
+    const requests = this.requests;
+    const slot = requests.allocate();
+    requests.arrivalUs[slot] = now;
+    requests.inputTokens[slot] = prompt;
+    requests.outputTokens[slot] = output;
+    requests.replica[slot] = replica;
+    requests.measured[slot] = measured ? 1 : 0;
+    this.load.outstanding[replica]++;
+    const sequence = createSequence(slot, prompt, output);
+    this.sequences[slot] = sequence;
+    this.enqueueSequence(slot, replica, fleet, now);
+    scheduler.enqueue(sequence);
+    if (this.iterating[replica] === Loop.Idle) {
+      this.iterating[replica] = Loop.Starting;
+      this.engine.at(now, Kind.IterationStart, replica, 0);
+    }
+  }
+
+  /** Like `enqueue`, minus the replica FIFO: the scheduler keeps its own queue. */
+  private enqueueSequence(slot: number, replica: number, fleet: number, now: number): void {
+    const requests = this.requests;
+    requests.state[slot] = RequestState.Queued;
+    this.waiting[replica]++;
+    const timeoutUs = this.timeoutUs[fleet];
+    if (timeoutUs !== Number.POSITIVE_INFINITY) {
+      this.engine.at(now + timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
+    }
+  }
+
+  private startIteration(replica: number, now: number): void {
+    const fleet = this.fleetOf[replica];
+    const state = this.llmFleets[fleet] as LlmFleetState;
+    const scheduler = state.scheduler(replica);
+    if (!scheduler.schedule()) {
+      this.iterating[replica] = Loop.Idle;
+      return;
+    }
+    const requests = this.requests;
+    for (const sequence of scheduler.newlyAdmitted) {
+      const slot = sequence.slot;
+      requests.state[slot] = RequestState.InService;
+      requests.startUs[slot] = now;
+      this.waiting[replica]--;
+      const arrivalUs = requests.arrivalUs[slot];
+      if (now > arrivalUs) this.timeseries.addWait(arrivalUs, now);
+    }
+    const timing = this.stepTiming;
+    state.model.step(scheduler.batch, timing);
+    if (!(timing.seconds > 0 && Number.isFinite(timing.seconds))) {
+      throw new InvariantError(
+        `iteration time ${timing.seconds} s on fleet ${this.scenario.fleets[fleet].name}`,
+      );
+    }
+    const durationUs = Math.max(1, toUs(timing.seconds));
+    this.iterating[replica] = Loop.Running;
+    this.iterationStartUs[replica] = now;
+    this.iterationEndUs[replica] = now + durationUs;
+
+    const size = scheduler.scheduled.length;
+    state.iterations++;
+    state.sequencesRun += size;
+    const used = scheduler.usedBlocks;
+    state.blockUs += used * durationUs;
+    if (used > state.peakBlocks) state.peakBlocks = used;
+    state.prefillUs += durationUs * timing.prefillShare;
+    state.decodeUs += durationUs * (1 - timing.prefillShare);
+    const sizes = this.batchSizes[fleet];
+    sizes.set(size, (sizes.get(size) ?? 0) + 1);
+    this.engine.at(now + durationUs, Kind.IterationDone, replica, 0);
+  }
+
+  private finishIteration(replica: number, now: number): void {
+    const fleet = this.fleetOf[replica];
+    const scheduler = (this.llmFleets[fleet] as LlmFleetState).scheduler(replica);
+    const startUs = this.iterationStartUs[replica];
+    this.busyUsByFleet[fleet] += now - startUs;
+    this.timeseries.addBusy(fleet, startUs, now);
+    scheduler.finishIteration();
+    const requests = this.requests;
+    for (const sequence of scheduler.firstTokens) requests.firstTokenUs[sequence.slot] = now;
+    for (const sequence of scheduler.finished) {
+      const slot = sequence.slot;
+      this.load.outstanding[replica]--;
+      this.sequences[slot] = undefined;
+      const arrivalUs = requests.arrivalUs[slot];
+      if (requests.measured[slot] === 1) {
+        const firstTokenUs = requests.firstTokenUs[slot];
+        this.ttft.accept((firstTokenUs - arrivalUs) / US_PER_S);
+        if (sequence.output > 1) this.tpot.accept((now - firstTokenUs) / US_PER_S / (sequence.output - 1));
+      }
+      this.complete(slot, arrivalUs, requests.startUs[slot], now);
+    }
+    this.startIteration(replica, now);
   }
 
   /**
@@ -434,28 +593,65 @@ class Simulation implements EventHandler {
     const replica = requests.replica[slot];
     this.waiting[replica]--;
     this.load.outstanding[replica]--;
+    const sequence = this.sequences[slot];
+    if (sequence !== undefined) {
+      (this.llmFleets[this.fleetOf[replica]] as LlmFleetState).scheduler(replica).cancel(sequence);
+      this.sequences[slot] = undefined;
+    }
     this.timeseries.count(Count.timed_out, now);
     this.timeseries.addWait(requests.arrivalUs[slot], now);
     if (requests.measured[slot] === 1) this.timedOut++;
     requests.release(slot);
   }
 
+  /** Batching fleets: sizes of their batches; continuous-batching fleets: sequences per iteration. */
   private batchStats(): Record<string, BatchStats> {
     const stats: Record<string, BatchStats> = {};
     for (const [f, fleet] of this.scenario.fleets.entries()) {
-      if (this.batching[f] !== null) stats[fleet.name] = batchStatsOf(this.batchSizes[f]);
+      if (this.batching[f] !== null || this.llmFleets[f] !== null) {
+        stats[fleet.name] = batchStatsOf(this.batchSizes[f]);
+      }
     }
     return stats;
+  }
+
+  private llmResult(endUs: number): LlmResult | null {
+    const fleets: Record<string, LlmFleetStats> = {};
+    for (const [f, fleet] of this.scenario.fleets.entries()) {
+      const state = this.llmFleets[f];
+      if (state !== null) fleets[fleet.name] = state.stats(endUs);
+    }
+    const model = this.scenario.model;
+    if (model === null && Object.keys(fleets).length === 0) return null;
+    const profiles = this.scenario.fleets.flatMap((f) =>
+      f.stepTime?.kind === 'profile' ? [f.stepTime.model] : [],
+    );
+    return {
+      model: model?.llm.name ?? [...new Set(profiles)].join(', '),
+      precision: model === null ? 'as profiled' : precisionOf(model.llm),
+      quality_delta: model?.qualityDelta ?? null,
+      fleets,
+    };
   }
 
   private collect(name: string, events: number, arrivalsEndUs: number, endUs: number): VariantResult {
     const { fleets } = this.scenario;
     const requests = this.requests;
     let inFlight = 0;
+    for (let replica = 0; replica < this.iterating.length; replica++) {
+      if (this.iterating[replica] !== Loop.Running) continue;
+      const fleet = this.fleetOf[replica];
+      const startUs = this.iterationStartUs[replica];
+      const busyUntil = Math.min(endUs, this.iterationEndUs[replica]);
+      this.busyUsByFleet[fleet] += busyUntil - startUs;
+      this.timeseries.addBusy(fleet, startUs, busyUntil);
+    }
     for (const slot of requests.live()) {
       const fleet = this.fleetOf[requests.replica[slot]];
-      // A batch occupies one execution slot: only the request that leads it adds busy time.
-      const occupiesSlot = this.batching[fleet] === null || requests.leadsBatch[slot] === 1;
+      // A batch occupies one execution slot: only the request that leads it adds busy time. An
+      // LLM replica's busy time is its iterations', counted above.
+      const occupiesSlot =
+        this.llmFleets[fleet] === null && (this.batching[fleet] === null || requests.leadsBatch[slot] === 1);
       if (requests.state[slot] === RequestState.InService && occupiesSlot) {
         const startUs = requests.startUs[slot];
         const busyUntil = Math.min(endUs, startUs + requests.serviceUs[slot]);
@@ -476,17 +672,20 @@ class Simulation implements EventHandler {
     const utilization: Record<string, number> = {};
     let total = 0;
     let measuredWindowCost = 0;
+    let inputCost = 0;
     const windowUs = Math.max(0, endUs - this.warmupUs);
+    const tokens = this.inputTokens + this.outputTokens;
+    const tokenInputShare = tokens > 0 ? this.inputTokens / tokens : 0;
     for (const [f, fleet] of fleets.entries()) {
       const cost = fleet.replicas * replicaCostUsd(endUs, fleet.billing, fleet.priceUsdPerHour);
       byFleet[fleet.name] = cost;
       total += cost;
-      measuredWindowCost += (fleet.replicas * fleet.priceUsdPerHour * windowUs) / US_PER_S / 3600;
-      const slotUs = fleet.replicas * fleet.concurrency * endUs;
+      const windowCost = (fleet.replicas * fleet.priceUsdPerHour * windowUs) / US_PER_S / 3600;
+      measuredWindowCost += windowCost;
+      inputCost += windowCost * (this.llmFleets[f]?.prefillShare() ?? tokenInputShare);
+      const slotUs = fleet.replicas * slotsPerReplica(fleet) * endUs;
       utilization[fleet.name] = slotUs > 0 ? this.busyUsByFleet[f] / slotUs : 0;
     }
-    const tokens = this.inputTokens + this.outputTokens;
-    const inputShare = tokens > 0 ? this.inputTokens / tokens : 0;
     return {
       name,
       requests: {
@@ -506,9 +705,8 @@ class Simulation implements EventHandler {
       cost_usd: { total, by_fleet: byFleet },
       cost_per_1k_requests_usd: this.completed > 0 ? (measuredWindowCost / this.completed) * 1000 : null,
       cost_per_1m_tokens_usd: {
-        input: this.inputTokens > 0 ? ((measuredWindowCost * inputShare) / this.inputTokens) * 1e6 : null,
-        output:
-          this.outputTokens > 0 ? ((measuredWindowCost * (1 - inputShare)) / this.outputTokens) * 1e6 : null,
+        input: this.inputTokens > 0 ? (inputCost / this.inputTokens) * 1e6 : null,
+        output: this.outputTokens > 0 ? ((measuredWindowCost - inputCost) / this.outputTokens) * 1e6 : null,
         total: tokens > 0 ? (measuredWindowCost / tokens) * 1e6 : null,
       },
       tokens: { input: this.inputTokens, output: this.outputTokens },
@@ -519,7 +717,7 @@ class Simulation implements EventHandler {
       },
       events,
       batches: this.batchStats(),
-      llm: null,
+      llm: this.llmResult(endUs),
       distributions: {
         latency_s: this.latency.cdf(),
         queue_wait_s: this.wait.cdf(),
@@ -531,7 +729,7 @@ class Simulation implements EventHandler {
         fleets.map((f) => ({
           name: f.name,
           replicas: f.replicas,
-          slots: f.replicas * f.concurrency,
+          slots: f.replicas * slotsPerReplica(f),
           priceUsdPerHour: f.priceUsdPerHour,
         })),
       ),
@@ -548,6 +746,24 @@ function batchStatsOf(sizes: Map<number, number>): BatchStats {
     mean_size: count > 0 ? requests / count : null,
     sizes: Object.fromEntries(ordered.map(([size, n]) => [String(size), n])),
   };
+}
+
+/** Busy time is measured per slot: a continuous-batching replica is one slot that runs iterations. */
+function slotsPerReplica(fleet: Fleet): number {
+  return fleet.batching.policy === 'continuous' ? 1 : fleet.concurrency;
+}
+
+function llmFleetState(fleet: Fleet, scenario: Scenario, firstReplica: number): LlmFleetState | null {
+  if (fleet.batching.policy !== 'continuous') return null;
+  const resolved = resolveLlmFleet(fleet, scenario.model);
+  // Scenario files are checked when loaded; this catches scenarios built in code.
+  if (!resolved.ok) throw new RunInputError(`fleet ${fleet.name}: ${resolved.message}`);
+  return new LlmFleetState(resolved.value, fleet.batching, firstReplica, fleet.replicas);
+}
+
+/** int4 is weight-only (16-bit matmuls), so the weight width names it; otherwise the matmul precision does. */
+function precisionOf(model: LlmModel): string {
+  return model.bytesPerWeight === 0.5 ? 'int4' : model.computePrecision;
 }
 
 function toUs(seconds: number): number {

@@ -1,0 +1,244 @@
+import type { IterationBatch, PrefillChunk } from '../../serving/llm/index.js';
+
+/** One request on a continuous-batching replica. `slot` is the simulator's request id. */
+export interface Sequence {
+  readonly slot: number;
+  /** Prompt tokens (at least 1). */
+  readonly prompt: number;
+  /** Output tokens to generate (at least 1). */
+  readonly output: number;
+  /** Tokens sampled so far. */
+  generated: number;
+  /** Tokens whose keys and values are in the KV cache. */
+  computed: number;
+  /** KV-cache blocks held. */
+  blocks: number;
+  /** Tokens scheduled in the current iteration. */
+  scheduled: number;
+  /** Has run at least once: from then on it is in service, even while preempted. */
+  admitted: boolean;
+  /** Left the waiting queue without running (timed out); skipped when reached. */
+  cancelled: boolean;
+}
+
+export interface ContinuousConfig {
+  maxNumSeqs: number;
+  maxNumBatchedTokens: number;
+  chunkedPrefill: boolean;
+  blockSize: number;
+  kvCacheTokens: number;
+}
+
+export function createSequence(slot: number, prompt: number, output: number): Sequence {
+  return {
+    slot,
+    prompt: Math.max(1, prompt),
+    output: Math.max(1, output),
+    generated: 0,
+    computed: 0,
+    blocks: 0,
+    scheduled: 0,
+    admitted: false,
+    cancelled: false,
+  };
+}
+
+/**
+ * The iteration-level scheduler of one replica, after vLLM's V1 scheduler: running sequences
+ * first, in admission order (decodes take one token, unfinished prompts a chunk of what the token
+ * budget leaves), then waiting requests first-come first-served while sequences, tokens and KV
+ * blocks last. A running sequence that cannot get a block preempts the most recently admitted
+ * one, which frees its blocks and returns to the front of the queue to recompute its prompt and
+ * the tokens it had generated (vLLM's recompute preemption); no new request is admitted in an
+ * iteration that preempted. Blocks are allocated for the tokens scheduled, as they are computed.
+ */
+export class ContinuousScheduler {
+  readonly totalBlocks: number;
+  freeBlocks: number;
+  preemptions = 0;
+  /** The iteration `schedule` planned, for the step-time model. */
+  readonly batch: IterationBatch & { prefill: PrefillChunk[] };
+  /** Sequences in the planned iteration. */
+  readonly scheduled: Sequence[] = [];
+  /** Sequences the planned iteration runs for the first time. */
+  readonly newlyAdmitted: Sequence[] = [];
+  /** After `finishIteration`: sequences that sampled their first token, and those that are done. */
+  readonly firstTokens: Sequence[] = [];
+  readonly finished: Sequence[] = [];
+
+  private running: Sequence[] = [];
+  /** Waiting sequences from `waitingHead` on; cancelled ones stay until reached. */
+  private waiting: Sequence[] = [];
+  private waitingHead = 0;
+  private waitingLive = 0;
+  private readonly chunks: PrefillChunk[] = [];
+  private prefillCount = 0;
+
+  constructor(private readonly config: ContinuousConfig) {
+    this.totalBlocks = Math.floor(config.kvCacheTokens / config.blockSize);
+    this.freeBlocks = this.totalBlocks;
+    const prefill: PrefillChunk[] = [];
+    this.batch = { prefill, decodeSequences: 0, decodeContextTokens: 0 };
+  }
+
+  get waitingCount(): number {
+    return this.waitingLive;
+  }
+
+  get runningCount(): number {
+    return this.running.length;
+  }
+
+  /**
+   * Whether a request can ever complete here: its prompt and output must fit the whole KV cache
+   * (vLLM refuses prompts beyond the model length its cache can hold) and, without chunked
+   * prefill, one iteration's token budget, since a preempted sequence recomputes all of it at once.
+   */
+  fits(prompt: number, output: number): boolean {
+    const tokens = Math.max(1, prompt) + Math.max(1, output);
+    if (this.blocksFor(tokens) > this.totalBlocks) return false;
+    return this.config.chunkedPrefill || tokens - 1 <= this.config.maxNumBatchedTokens;
+  }
+
+  enqueue(sequence: Sequence): void {
+    this.waiting.push(sequence);
+    this.waitingLive++;
+  }
+
+  /** Takes a sequence that has not run yet out of the queue. */
+  cancel(sequence: Sequence): void {
+    sequence.cancelled = true;
+    this.waitingLive--;
+  }
+
+  /** Plans the next iteration into `batch`, `scheduled` and `newlyAdmitted`; false when there is nothing to run. */
+  schedule(): boolean {
+    const { config, scheduled } = this;
+    scheduled.length = 0;
+    this.newlyAdmitted.length = 0;
+    this.prefillCount = 0;
+    this.batch.decodeSequences = 0;
+    this.batch.decodeContextTokens = 0;
+    let budget = config.maxNumBatchedTokens;
+    let preempted = false;
+
+    const running = this.running;
+    for (let i = 0; i < running.length && budget > 0; i++) {
+      const sequence = running[i];
+      const pending = this.pendingTokens(sequence);
+      const tokens = Math.min(pending, budget);
+      if (!config.chunkedPrefill && tokens < pending) break;
+      const needed = this.blocksFor(sequence.computed + tokens) - sequence.blocks;
+      // Victims come from the back, so none was scheduled earlier in this loop; the last may be this sequence itself.
+      while (needed > this.freeBlocks && running.length > i) {
+        this.preempt(running.pop() as Sequence);
+        preempted = true;
+      }
+      if (running.length <= i) break;
+      this.freeBlocks -= needed;
+      sequence.blocks += needed;
+      budget -= tokens;
+      this.plan(sequence, tokens);
+    }
+
+    while (!preempted && this.waitingLive > 0 && budget > 0 && this.running.length < config.maxNumSeqs) {
+      const sequence = this.waiting[this.waitingHead];
+      if (sequence.cancelled) {
+        this.shiftWaiting();
+        continue;
+      }
+      const pending = this.pendingTokens(sequence);
+      if (!config.chunkedPrefill && pending > budget) break;
+      const tokens = Math.min(pending, budget);
+      const needed = this.blocksFor(sequence.computed + tokens) - sequence.blocks;
+      if (needed > this.freeBlocks) break;
+      this.shiftWaiting();
+      this.freeBlocks -= needed;
+      sequence.blocks += needed;
+      this.running.push(sequence);
+      if (!sequence.admitted) {
+        sequence.admitted = true;
+        this.newlyAdmitted.push(sequence);
+      }
+      budget -= tokens;
+      this.plan(sequence, tokens);
+    }
+    this.batch.prefill.length = this.prefillCount;
+    return scheduled.length > 0;
+  }
+
+  /** Advances every sequence of the planned iteration by what it computed; fills `firstTokens` and `finished`. */
+  finishIteration(): void {
+    this.firstTokens.length = 0;
+    this.finished.length = 0;
+    for (const sequence of this.scheduled) {
+      sequence.computed += sequence.scheduled;
+      sequence.scheduled = 0;
+      // Once every known token is in the cache, the model samples the next one.
+      if (sequence.computed === sequence.prompt + sequence.generated) {
+        sequence.generated++;
+        if (sequence.generated === 1) this.firstTokens.push(sequence);
+        if (sequence.generated === sequence.output) {
+          this.freeBlocks += sequence.blocks;
+          sequence.blocks = 0;
+          this.finished.push(sequence);
+        }
+      }
+    }
+    if (this.finished.length > 0) this.running = this.running.filter((s) => s.generated < s.output);
+  }
+
+  /** Blocks in use, for KV-cache utilization. */
+  get usedBlocks(): number {
+    return this.totalBlocks - this.freeBlocks;
+  }
+
+  /** Tokens to compute before the next sample: the whole prompt (plus generated tokens after a preemption), or 1 to decode. */
+  private pendingTokens(sequence: Sequence): number {
+    return sequence.prompt + sequence.generated - sequence.computed;
+  }
+
+  private blocksFor(tokens: number): number {
+    return Math.ceil(tokens / this.config.blockSize);
+  }
+
+  private preempt(sequence: Sequence): void {
+    this.preemptions++;
+    this.freeBlocks += sequence.blocks;
+    sequence.blocks = 0;
+    sequence.computed = 0;
+    if (this.waitingHead > 0) this.waiting[--this.waitingHead] = sequence;
+    else this.waiting.unshift(sequence);
+    this.waitingLive++;
+  }
+
+  private shiftWaiting(): void {
+    const sequence = this.waiting[this.waitingHead++];
+    if (!sequence.cancelled) this.waitingLive--;
+    // Compact now and then so the array does not grow with every request ever queued.
+    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.waitingHead);
+      this.waitingHead = 0;
+    }
+  }
+
+  private plan(sequence: Sequence, tokens: number): void {
+    sequence.scheduled = tokens;
+    this.scheduled.push(sequence);
+    const isDecode = sequence.generated > 0 && tokens === 1 && this.pendingTokens(sequence) === 1;
+    if (isDecode) {
+      this.batch.decodeSequences++;
+      this.batch.decodeContextTokens += sequence.computed;
+      return;
+    }
+    let chunk = this.chunks[this.prefillCount];
+    if (chunk === undefined) {
+      chunk = { tokens: 0, pastTokens: 0, completesPrompt: false };
+      this.chunks.push(chunk);
+    }
+    chunk.tokens = tokens;
+    chunk.pastTokens = sequence.computed;
+    chunk.completesPrompt = sequence.computed + tokens === sequence.prompt + sequence.generated;
+    this.batch.prefill[this.prefillCount++] = chunk;
+  }
+}

@@ -1,0 +1,269 @@
+import { readFileSync } from 'node:fs';
+import type { ContinuousBatching, Fleet, ModelConfig, Precision } from '../scenario/types.js';
+import {
+  type AcceleratorSpec,
+  buildProfileTable,
+  type IterationBatch,
+  iterationTime,
+  kvCacheCapacityTokens,
+  type LlmHardware,
+  loadAccelerators,
+  type ProfileTable,
+  readSplitwiseProfile,
+  SERVING_STACKS,
+  weightBytes,
+} from './llm/index.js';
+
+/** What the simulator needs of one continuous-batching fleet: capacity and iteration times. */
+export interface LlmFleetModel {
+  tensorParallel: number;
+  /** KV-cache capacity of one replica, tokens. */
+  kvCacheTokens: number;
+  /** Seconds one iteration takes, and the share of them its prefill work caused (for cost attribution). */
+  step(batch: IterationBatch, into: StepTiming): void;
+}
+
+export interface StepTiming {
+  seconds: number;
+  prefillShare: number;
+}
+
+/**
+ * Interconnect assumed for an accelerator the catalog does not know: PCIe, like the catalog's
+ * PCIe cards (NCCL all-reduce bus bandwidth about 20 GB/s, 30 µs latency).
+ */
+const UNKNOWN_INTERCONNECT = { kind: 'pcie', allReduceBusGBps: 20, allReduceLatencyUs: 30 } as const;
+
+let catalog: ReadonlyMap<string, AcceleratorSpec> | undefined;
+function accelerators(): ReadonlyMap<string, AcceleratorSpec> {
+  catalog ??= loadAccelerators();
+  return catalog;
+}
+
+/**
+ * Sustained fractions for an accelerator the catalog does not know: the median of the catalog's,
+ * which are derived from measured profiles (pricing/accelerators.yaml), rather than a guess.
+ */
+function medianEfficiency(): AcceleratorSpec['efficiency'] {
+  const specs = [...accelerators().values()];
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  return {
+    compute: median(specs.map((s) => s.efficiency.compute)),
+    memory: median(specs.map((s) => s.efficiency.memory)),
+  };
+}
+
+/** A failure names the fleet key the user should change. */
+type Resolved<T> =
+  | { ok: true; value: T }
+  | { ok: false; message: string; at: 'batching' | 'hardware' | 'instance' | 'step_time' };
+
+/** The fleet's accelerator with inline specs applied over the catalog's. */
+function acceleratorOf(fleet: Fleet): Resolved<{ spec: AcceleratorSpec; count: number }> {
+  const inline = fleet.hardware?.accelerators;
+  const at = fleet.instance === null ? 'hardware' : 'instance';
+  if (!inline) return { ok: false, message: 'no accelerator to run an LLM on', at };
+  const known = accelerators().get(inline.model);
+  const memoryGib = inline.memoryGiB ?? known?.memoryGib;
+  const bandwidth = inline.bandwidthGBps ?? known?.memoryBandwidthGBps;
+  const tflops = { ...known?.denseTflops, ...inline.tflops };
+  if (memoryGib === undefined || bandwidth === undefined || Object.keys(tflops).length === 0) {
+    return {
+      ok: false,
+      message: `accelerator ${inline.model} needs memory_gib, bandwidth_gbps and tflops`,
+      at,
+    };
+  }
+  return {
+    ok: true,
+    value: {
+      count: inline.count,
+      spec: {
+        id: inline.model,
+        name: known?.name ?? inline.model,
+        memoryGib,
+        memoryBandwidthGBps: bandwidth,
+        denseTflops: tflops as Partial<Record<Precision, number>>,
+        sparse24: known?.sparse24 ?? false,
+        interconnect: known?.interconnect ?? UNKNOWN_INTERCONNECT,
+        efficiency: known?.efficiency ?? medianEfficiency(),
+      },
+    },
+  };
+}
+
+function batchingOf(fleet: Fleet): ContinuousBatching {
+  if (fleet.batching.policy !== 'continuous') throw new TypeError(`fleet ${fleet.name} is not continuous`);
+  return fleet.batching;
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+}
+
+function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
+  const batching = batchingOf(fleet);
+  const accelerator = acceleratorOf(fleet);
+  if (!accelerator.ok) return accelerator;
+  const { spec, count } = accelerator.value;
+  const tensorParallel = batching.tensorParallel ?? count;
+  if (tensorParallel > count) {
+    return {
+      ok: false,
+      message: `tensor_parallel ${tensorParallel} exceeds the ${count} accelerators of one replica`,
+      at: 'batching',
+    };
+  }
+  if (tensorParallel > 1 && spec.interconnect.kind === 'none') {
+    return {
+      ok: false,
+      message: `${spec.name} has no interconnect for tensor parallelism over ${tensorParallel} devices`,
+      at: 'batching',
+    };
+  }
+  const hardware: LlmHardware = { accelerator: spec, count: tensorParallel };
+  const llm = model.llm;
+  const kvCacheTokens =
+    batching.kvCacheTokens ?? kvCacheCapacityTokens(llm, hardware, 1 - batching.gpuMemoryUtilization);
+  if (kvCacheTokens <= 0) {
+    const usable = tensorParallel * spec.memoryGib * 2 ** 30 * batching.gpuMemoryUtilization;
+    return {
+      ok: false,
+      message:
+        `${llm.name} needs ${gib(weightBytes(llm))} for its weights; ${tensorParallel} x ${spec.name} ` +
+        `leave ${gib(usable)} at gpu_memory_utilization ${batching.gpuMemoryUtilization}: no room for a KV cache`,
+      at: fleet.instance === null ? 'hardware' : 'instance',
+    };
+  }
+  const stack = SERVING_STACKS[model.servingStack];
+  const prefillOnly: IterationBatch = { prefill: [], decodeSequences: 0, decodeContextTokens: 0 };
+  const decodeOnly: IterationBatch = { prefill: [], decodeSequences: 0, decodeContextTokens: 0 };
+  return {
+    ok: true,
+    value: {
+      tensorParallel,
+      kvCacheTokens,
+      step(batch, into) {
+        into.seconds = iterationTime(llm, hardware, batch, stack).totalS;
+        if (batch.prefill.length === 0) into.prefillShare = 0;
+        else if (batch.decodeSequences === 0) into.prefillShare = 1;
+        else {
+          // A mixed iteration's time is split by what each part would have cost alone.
+          prefillOnly.prefill = batch.prefill;
+          decodeOnly.decodeSequences = batch.decodeSequences;
+          decodeOnly.decodeContextTokens = batch.decodeContextTokens;
+          const prefillS = iterationTime(llm, hardware, prefillOnly, stack).totalS;
+          const decodeS = iterationTime(llm, hardware, decodeOnly, stack).totalS;
+          into.prefillShare = prefillS / (prefillS + decodeS);
+        }
+      },
+    },
+  };
+}
+
+function readProfile(path: string, model: string, hardware: string): Resolved<ProfileTable> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return { ok: false, message: `cannot read ${path}`, at: 'step_time' };
+  }
+  try {
+    return { ok: true, value: buildProfileTable(readSplitwiseProfile(text, model, hardware)) };
+  } catch (error) {
+    return { ok: false, message: `${path}: ${(error as Error).message}`, at: 'step_time' };
+  }
+}
+
+/**
+ * A measured profile has no mixed iterations: a prefill of the iteration's prompt chunks (as one
+ * batch of their mean length) and a decode step of its decoding sequences add up. That is an upper
+ * bound, since a real mixed iteration reads the weights once.
+ */
+function profiled(
+  fleet: Fleet,
+  path: string,
+  modelName: string,
+  hardwareName: string,
+  model: ModelConfig | null,
+): Resolved<LlmFleetModel> {
+  const batching = batchingOf(fleet);
+  const table = readProfile(path, modelName, hardwareName);
+  if (!table.ok) return table;
+  const tps = [...new Set(table.value.rows.map((r) => r.tensorParallel))].sort((a, b) => a - b);
+  const count = fleet.hardware?.accelerators?.count;
+  const tensorParallel = batching.tensorParallel ?? count ?? tps[0];
+  if (!tps.includes(tensorParallel)) {
+    return {
+      ok: false,
+      message: `profile has no rows for tensor parallelism ${tensorParallel}; it has ${tps.join(', ')} (set batching.tensor_parallel)`,
+      at: 'batching',
+    };
+  }
+  let kvCacheTokens = batching.kvCacheTokens;
+  if (kvCacheTokens === null) {
+    const accelerator = acceleratorOf(fleet);
+    if (!accelerator.ok || model === null) {
+      return {
+        ok: false,
+        message:
+          'a profiled fleet needs batching.kv_cache_tokens, or a scenario model and accelerator to compute it',
+        at: 'batching',
+      };
+    }
+    kvCacheTokens = kvCacheCapacityTokens(
+      model.llm,
+      { accelerator: accelerator.value.spec, count: tensorParallel },
+      1 - batching.gpuMemoryUtilization,
+    );
+    if (kvCacheTokens <= 0) {
+      return { ok: false, message: `${model.llm.name} leaves no room for a KV cache`, at: 'batching' };
+    }
+  }
+  const profile = table.value;
+  return {
+    ok: true,
+    value: {
+      tensorParallel,
+      kvCacheTokens,
+      step(batch, into) {
+        let prefillS = 0;
+        if (batch.prefill.length > 0) {
+          let tokens = 0;
+          for (const chunk of batch.prefill) tokens += chunk.tokens;
+          prefillS = profile.prefillS(tensorParallel, batch.prefill.length, tokens / batch.prefill.length);
+        }
+        const decodeS =
+          batch.decodeSequences > 0
+            ? profile.decodeStepS(
+                tensorParallel,
+                batch.decodeSequences,
+                batch.decodeContextTokens / batch.decodeSequences,
+              )
+            : 0;
+        into.seconds = prefillS + decodeS;
+        into.prefillShare = prefillS / (prefillS + decodeS);
+      },
+    },
+  };
+}
+
+/** The fleet's LLM model, or why it cannot serve (a message for the user, about the fleet's settings). */
+export function resolveLlmFleet(fleet: Fleet, model: ModelConfig | null): Resolved<LlmFleetModel> {
+  const stepTime = fleet.stepTime ?? { kind: 'roofline' };
+  if (stepTime.kind === 'profile') {
+    return profiled(fleet, stepTime.path, stepTime.model, stepTime.hardware, model);
+  }
+  if (model === null) {
+    return {
+      ok: false,
+      message: 'a continuous-batching fleet needs a scenario model (or step_time: { profile })',
+      at: 'batching',
+    };
+  }
+  return roofline(fleet, model);
+}
