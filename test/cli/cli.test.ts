@@ -185,7 +185,7 @@ describe('other commands', () => {
   it('validate accepts the demo scenario and lists its variants', async () => {
     const { code, stdout } = await cli(['validate', join(ROOT, 'scenarios/demo.yaml')]);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/ok \(3 variant\(s\): baseline, three-replicas, six-replicas\)/);
+    expect(stdout).toMatch(/ok \(4 variant\(s\): baseline, one-l40s, a10g-int8, a10g-bf16\)/);
   });
 
   it('schema prints the draft-7 JSON Schema that the shipped schema file holds', async () => {
@@ -224,9 +224,9 @@ describe('the built CLI', () => {
       cwd,
       encoding: 'utf8',
     });
-    expect(result.stderr).toMatch(/3 variant\(s\)/);
+    expect(result.stderr).toMatch(/4 variant\(s\)/);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/six-replicas/);
+    expect(result.stdout).toMatch(/a10g-bf16/);
     for (const file of ['summary.json', 'summary.md', 'timeseries.csv']) {
       expect(existsSync(join(cwd, 'out/chat-demo', file))).toBe(true);
     }
