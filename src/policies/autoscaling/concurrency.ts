@@ -1,0 +1,133 @@
+import { MetricHistory } from './metric-history.js';
+import {
+  type Autoscaler,
+  clampReplicas,
+  type MetricSample,
+  type ReplicaBounds,
+  secondsToUs,
+} from './types.js';
+
+/**
+ * Knative Pod Autoscaler (KPA), as knative/serving computes it: `pkg/autoscaler/scaling/autoscaler.go`
+ * (`Scale`: stable and panic desired counts, rate limits, panic mode), defaults from
+ * `pkg/autoscaler/config` (config-autoscaler), scale to zero after the grace period as the KPA
+ * reconciler (`pkg/reconciler/autoscaling/kpa/scaler.go`) holds one replica until it has passed.
+ */
+export interface ConcurrencyConfig {
+  policy: 'concurrency';
+  /** `autoscaling.knative.dev/metric`: in-flight requests (fleet total) or requests per second. */
+  metric: 'concurrency' | 'rps';
+  /** Per replica (`autoscaling.knative.dev/target`, the container-concurrency-target or rps target). */
+  target: number;
+  /** Fraction of `target` aimed at (`target-utilization-percentage` / 100). */
+  target_utilization: number;
+  /** Seconds averaged for the stable decision. */
+  stable_window: number;
+  /** The panic window as a percentage of the stable window. */
+  panic_window_percentage: number;
+  /** Panic when the panic window wants this multiple of the ready replicas (`panic-threshold-percentage` / 100). */
+  panic_threshold: number;
+  /** At most this multiple of the ready replicas per decision. */
+  max_scale_up_rate: number;
+  /** At least ready replicas / this per decision. */
+  max_scale_down_rate: number;
+  /** Seconds the last replica is kept once the autoscaler wants zero. */
+  scale_to_zero_grace_period: number;
+  /** Seconds between decisions (the autoscaler's tick). */
+  tick_interval: number;
+  /** Seconds between scrapes (the scraper's tick); each sample is one bucket of the windows. */
+  scrape_interval: number;
+  /** Seconds before a scraped sample is visible. */
+  metric_delay: number;
+}
+
+/** Knative's config-autoscaler defaults (2 s ticks in `multiscaler.go`, 1 s scrapes in the metric collector). */
+export const CONCURRENCY_DEFAULTS = {
+  metric: 'concurrency',
+  target_utilization: 0.7,
+  stable_window: 60,
+  panic_window_percentage: 10,
+  panic_threshold: 2,
+  max_scale_up_rate: 1000,
+  max_scale_down_rate: 2,
+  scale_to_zero_grace_period: 30,
+  tick_interval: 2,
+  scrape_interval: 1,
+  metric_delay: 0,
+} as const satisfies Omit<ConcurrencyConfig, 'policy' | 'target'>;
+
+/** Knative's default targets: `container-concurrency-target-default` and `requests-per-second-target-default`. */
+export const CONCURRENCY_DEFAULT_TARGET = { concurrency: 100, rps: 200 } as const;
+
+/** Knative floors the effective target at 0.01 (`MinTarget`) so a tiny target cannot divide by zero. */
+const MIN_TARGET = 0.01;
+
+export function createConcurrency(config: ConcurrencyConfig, bounds: ReplicaBounds): Autoscaler {
+  if (!(config.target > 0)) throw new RangeError(`concurrency target must be > 0, got ${config.target}`);
+  const targetValue = Math.max(MIN_TARGET, config.target * config.target_utilization);
+  const stableWindowUs = secondsToUs(config.stable_window);
+  const panicWindowUs = Math.round((stableWindowUs * config.panic_window_percentage) / 100);
+  const graceUs = secondsToUs(config.scale_to_zero_grace_period);
+  const history = new MetricHistory(secondsToUs(config.metric_delay), stableWindowUs);
+  const value =
+    config.metric === 'rps' ? (s: MetricSample) => s.requestRateRps : (s: MetricSample) => s.concurrency;
+
+  let started = false;
+  let panicSinceUs: number | null = null;
+  let maxPanicPods = 0;
+  let wantsZeroSinceUs: number | null = null;
+
+  return {
+    scrapeIntervalUs: secondsToUs(config.scrape_interval),
+    evaluationPeriodUs: secondsToUs(config.tick_interval),
+    observe: (sample) => history.push(sample),
+    desiredReplicas(nowUs, counts) {
+      const current = counts.ready + counts.provisioning;
+      // A new KPA starts in panic above one pod: it has no history yet and must not scale
+      // down on an empty window (autoscaler.go, newAutoscaler).
+      if (!started) {
+        started = true;
+        if (counts.ready > 1) {
+          panicSinceUs = nowUs;
+          maxPanicPods = counts.ready;
+        }
+      }
+      const stable = history.mean(nowUs, stableWindowUs, value);
+      const panic = history.mean(nowUs, panicWindowUs, value);
+      if (stable === null || panic === null) return clampReplicas(current, bounds);
+
+      const readyPods = Math.max(1, counts.ready);
+      const maxScaleUp = Math.ceil(config.max_scale_up_rate * readyPods);
+      const maxScaleDown = Math.floor(readyPods / config.max_scale_down_rate);
+      const desiredStableRaw = Math.ceil(stable / targetValue);
+      const desiredPanicRaw = Math.ceil(panic / targetValue);
+      const desiredStable = Math.min(Math.max(desiredStableRaw, maxScaleDown), maxScaleUp);
+      const desiredPanic = Math.min(Math.max(desiredPanicRaw, maxScaleDown), maxScaleUp);
+
+      const overThreshold = desiredPanicRaw / readyPods >= config.panic_threshold;
+      if (overThreshold) {
+        panicSinceUs = nowUs;
+      } else if (panicSinceUs !== null && panicSinceUs + stableWindowUs < nowUs) {
+        // A full stable window below the threshold: the surge is in the stable average now.
+        panicSinceUs = null;
+        maxPanicPods = 0;
+      }
+
+      let desired = desiredStable;
+      if (panicSinceUs !== null) {
+        // In panic the fleet only grows: the larger of the two windows, never below the panic peak.
+        maxPanicPods = Math.max(maxPanicPods, desiredStable, desiredPanic);
+        desired = maxPanicPods;
+      }
+      desired = clampReplicas(desired, bounds);
+
+      if (desired > 0) {
+        wantsZeroSinceUs = null;
+        return desired;
+      }
+      wantsZeroSinceUs ??= nowUs;
+      // The last replica stays through the grace period (the activator is put in the path meanwhile).
+      return current > 0 && nowUs - wantsZeroSinceUs < graceUs ? 1 : 0;
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import { MetricHistory } from './metric-history.js';
+import { type Autoscaler, clampReplicas, type ReplicaBounds, secondsToUs } from './types.js';
+
+/**
+ * AWS step scaling on backlog per replica (Application Auto Scaling `StepScalingPolicyConfiguration`
+ * with a CloudWatch alarm; the metric is the "backlog per instance" of the AWS guide to scaling on
+ * SQS: requests waiting / in-service instances). Steps are written with absolute bounds, as the
+ * AWS CDK's `scalingSteps` are, instead of offsets from an alarm threshold.
+ */
+
+/** Backlog per ready replica in [lower, upper) applies `change`; null bounds are unbounded. */
+export interface StepAdjustment {
+  lower: number | null;
+  upper: number | null;
+  /** Positive scales out, negative scales in, 0 holds; read as `adjustment_type` says. */
+  change: number;
+}
+
+export interface QueueDepthConfig {
+  policy: 'queue-depth';
+  steps: StepAdjustment[];
+  /** `ChangeInCapacity` (replicas) or `PercentChangeInCapacity` (percent of the current count). */
+  adjustment_type: 'change' | 'percent';
+  /** Percent adjustments move at least this many replicas (`MinAdjustmentMagnitude`; 0 = no minimum). */
+  min_adjustment_magnitude: number;
+  /** Seconds after a scaling activity during which the cooldown rules below apply. */
+  cooldown: number;
+  /** The CloudWatch period: seconds the metric is averaged over, and between alarm evaluations. */
+  period: number;
+  /** Consecutive breaching periods before the alarm fires. */
+  evaluation_periods: number;
+  /** Seconds between scrapes inside a period. */
+  scrape_interval: number;
+  /** Seconds before a scraped sample is visible (CloudWatch publishing delay). */
+  metric_delay: number;
+}
+
+/**
+ * Cooldown 300 s is the documented default of `StepScalingPolicyConfiguration.Cooldown`; 60 s
+ * periods are CloudWatch's standard resolution, with one evaluation period as the console's default.
+ */
+export const QUEUE_DEPTH_DEFAULTS = {
+  adjustment_type: 'change',
+  min_adjustment_magnitude: 0,
+  cooldown: 300,
+  period: 60,
+  evaluation_periods: 1,
+  scrape_interval: 60,
+  metric_delay: 0,
+} as const satisfies Omit<QueueDepthConfig, 'policy' | 'steps'>;
+
+export function createQueueDepth(config: QueueDepthConfig, bounds: ReplicaBounds): Autoscaler {
+  checkSteps(config.steps);
+  const periodUs = secondsToUs(config.period);
+  const scrapeIntervalUs = secondsToUs(config.scrape_interval);
+  if (periodUs % scrapeIntervalUs !== 0) {
+    throw new RangeError(`queue-depth period ${config.period} s is not a multiple of the scrape interval`);
+  }
+  const cooldownUs = secondsToUs(config.cooldown);
+  const history = new MetricHistory(secondsToUs(config.metric_delay), periodUs * config.evaluation_periods);
+
+  let scaleOutUntilUs = Number.NEGATIVE_INFINITY;
+  /** Capacity before the scale-out that started the cooldown: later scale-outs in it count from here. */
+  let scaleOutBase = 0;
+  let scaleInUntilUs = Number.NEGATIVE_INFINITY;
+
+  /** The step a datapoint falls in, or null (no step covers it). */
+  function stepFor(backlogPerReplica: number): StepAdjustment | null {
+    for (const step of config.steps) {
+      // An open upper bound takes an infinite backlog too (requests waiting, no replica ready).
+      const aboveLower = step.lower === null || backlogPerReplica >= step.lower;
+      if (aboveLower && (step.upper === null || backlogPerReplica < step.upper)) return step;
+    }
+    return null;
+  }
+
+  function adjusted(capacity: number, change: number): number {
+    if (config.adjustment_type === 'change') return capacity + change;
+    // AWS rounds a percentage change toward zero, except that |change| < 1 becomes +-1.
+    const raw = (capacity * change) / 100;
+    let delta = Math.abs(raw) < 1 ? Math.sign(raw) : Math.trunc(raw);
+    if (Math.abs(delta) < config.min_adjustment_magnitude)
+      delta = Math.sign(delta) * config.min_adjustment_magnitude;
+    return capacity + delta;
+  }
+
+  return {
+    scrapeIntervalUs,
+    evaluationPeriodUs: periodUs,
+    observe: (sample) => history.push(sample),
+    desiredReplicas(nowUs, counts) {
+      const current = counts.ready + counts.provisioning;
+      // One datapoint per period, newest first: the average backlog per in-service replica.
+      const datapoints: number[] = [];
+      for (let k = 0; k < config.evaluation_periods; k++) {
+        const queue = history.mean(nowUs - k * periodUs, periodUs, (s) => s.queueLength);
+        const ready = history.mean(nowUs - k * periodUs, periodUs, (s) => s.readyReplicas);
+        if (queue === null || ready === null) return clampReplicas(current, bounds);
+        datapoints.push(ready > 0 ? queue / ready : queue > 0 ? Number.POSITIVE_INFINITY : 0);
+      }
+      const step = stepFor(datapoints[0]);
+      if (step === null || step.change === 0) return clampReplicas(current, bounds);
+      // The alarm of the step's direction is in ALARM only if every evaluated datapoint breaches it.
+      const direction = Math.sign(step.change);
+      const breaching = datapoints.every((d) => Math.sign(stepFor(d)?.change ?? 0) === direction);
+      if (!breaching) return clampReplicas(current, bounds);
+
+      if (direction > 0) {
+        const inCooldown = nowUs < scaleOutUntilUs;
+        const target = clampReplicas(adjusted(inCooldown ? scaleOutBase : current, step.change), bounds);
+        if (target <= current) return clampReplicas(current, bounds);
+        if (!inCooldown) {
+          scaleOutBase = current;
+          scaleOutUntilUs = nowUs + cooldownUs;
+        }
+        // A scale-out ends a scale-in cooldown (Application Auto Scaling's cooldown rules).
+        scaleInUntilUs = Number.NEGATIVE_INFINITY;
+        return target;
+      }
+      if (nowUs < scaleInUntilUs) return clampReplicas(current, bounds);
+      const target = clampReplicas(adjusted(current, step.change), bounds);
+      if (target < current) scaleInUntilUs = nowUs + cooldownUs;
+      return target;
+    },
+  };
+}
+
+function checkSteps(steps: StepAdjustment[]): void {
+  const sorted = [...steps].sort(
+    (a, b) => (a.lower ?? Number.NEGATIVE_INFINITY) - (b.lower ?? Number.NEGATIVE_INFINITY),
+  );
+  for (const step of sorted) {
+    if ((step.lower ?? Number.NEGATIVE_INFINITY) >= (step.upper ?? Number.POSITIVE_INFINITY)) {
+      throw new RangeError(`queue-depth step [${step.lower}, ${step.upper}) is empty`);
+    }
+  }
+  for (let i = 1; i < sorted.length; i++) {
+    if ((sorted[i - 1].upper ?? Number.POSITIVE_INFINITY) > (sorted[i].lower ?? Number.NEGATIVE_INFINITY)) {
+      throw new RangeError('queue-depth steps overlap');
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { type Autoscaler, clampReplicas, type ReplicaBounds, secondsToUs } from './types.js';
+
+/**
+ * Replica counts by time of week, as AWS scheduled actions and KEDA's cron scaler set them: each
+ * entry sets a count from its time on, until the next entry; the table repeats every week.
+ *
+ * `at` is `[days] HH:MM`: days are `Mon`..`Sun`, a range `Mon-Fri` (it may wrap: `Fri-Mon`), a
+ * list `Sat,Sun`, or left out for every day. Simulation time 0 is `start` (`"Mon 00:00"` unless
+ * set); there are no time zones or daylight-saving shifts: the simulated week is 7 x 24 h.
+ */
+export interface ScheduledConfig {
+  policy: 'scheduled';
+  /** Weekday and time at simulation time 0, e.g. `"Mon 00:00"`. */
+  start: string;
+  schedule: { at: string; replicas: number }[];
+}
+
+export const SCHEDULED_DEFAULTS = { start: 'Mon 00:00' } as const satisfies Pick<ScheduledConfig, 'start'>;
+
+const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+const MINUTES_PER_DAY = 24 * 60;
+const MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY;
+const US_PER_MINUTE = 60e6;
+/** The table has minute resolution, so asking once a minute misses nothing. */
+const EVALUATION_PERIOD_S = 60;
+
+/**
+ * Minutes after Monday 00:00 at which `at` fires, ascending. Throws a RangeError whose message
+ * reads as a user-facing diagnostic.
+ */
+export function parseWeeklyTimes(at: string): number[] {
+  const match = /^\s*(?:([A-Za-z,-]+)\s+)?(\d{1,2}):(\d{2})\s*$/.exec(at);
+  if (!match) throw new RangeError(`"${at}": expected "[days] HH:MM", e.g. "Mon-Fri 08:00"`);
+  const hour = Number(match[2]);
+  const minute = Number(match[3]);
+  if (hour > 23 || minute > 59) throw new RangeError(`"${at}": no such time of day`);
+  const days = match[1] === undefined ? [0, 1, 2, 3, 4, 5, 6] : parseDays(match[1], at);
+  return days.map((d) => d * MINUTES_PER_DAY + hour * 60 + minute).sort((a, b) => a - b);
+}
+
+function parseDays(text: string, at: string): number[] {
+  const days = new Set<number>();
+  for (const part of text.split(',')) {
+    const [from, to, ...rest] = part.split('-').map((name) => dayIndex(name, at));
+    if (rest.length > 0) throw new RangeError(`"${at}": "${part}" is not a day or a range of days`);
+    if (to === undefined) {
+      days.add(from);
+      continue;
+    }
+    for (let d = from; ; d = (d + 1) % 7) {
+      days.add(d);
+      if (d === to) break;
+    }
+  }
+  return [...days];
+}
+
+function dayIndex(name: string, at: string): number {
+  const index = DAYS.findIndex((d) => d.toLowerCase() === name.toLowerCase());
+  if (index < 0) throw new RangeError(`"${at}": "${name}" is not a day; days are ${DAYS.join(', ')}`);
+  return index;
+}
+
+export function createScheduled(config: ScheduledConfig, bounds: ReplicaBounds): Autoscaler {
+  if (config.schedule.length === 0) throw new RangeError('scheduled: the schedule has no entries');
+  const startTimes = parseWeeklyTimes(config.start);
+  if (startTimes.length !== 1) throw new RangeError(`"${config.start}": start must name one day`);
+  const startMinute = startTimes[0];
+  const fires: { minute: number; replicas: number }[] = [];
+  for (const entry of config.schedule) {
+    for (const minute of parseWeeklyTimes(entry.at)) {
+      if (fires.some((f) => f.minute === minute)) {
+        throw new RangeError(`"${entry.at}": another entry already sets a count at the same time`);
+      }
+      fires.push({ minute, replicas: entry.replicas });
+    }
+  }
+  fires.sort((a, b) => a.minute - b.minute);
+
+  return {
+    scrapeIntervalUs: null,
+    evaluationPeriodUs: secondsToUs(EVALUATION_PERIOD_S),
+    observe() {},
+    desiredReplicas(nowUs) {
+      const minuteOfWeek = (startMinute + Math.floor(nowUs / US_PER_MINUTE)) % MINUTES_PER_WEEK;
+      // The latest entry at or before now; before the week's first entry, last week's last one.
+      let replicas = fires[fires.length - 1].replicas;
+      for (const f of fires) {
+        if (f.minute > minuteOfWeek) break;
+        replicas = f.replicas;
+      }
+      return clampReplicas(replicas, bounds);
+    },
+  };
+}

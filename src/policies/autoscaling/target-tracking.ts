@@ -1,0 +1,256 @@
+import { MetricHistory } from './metric-history.js';
+import {
+  type Autoscaler,
+  type MetricSample,
+  type ReplicaBounds,
+  type ReplicaCounts,
+  secondsToUs,
+} from './types.js';
+
+/**
+ * Kubernetes HorizontalPodAutoscaler (autoscaling/v2), as `pkg/controller/podautoscaler`
+ * computes it: `replica_calculator.go` for the proposal, `horizontal.go`
+ * (`stabilizeRecommendationWithBehaviors`, `convertDesiredReplicasWithBehaviorRate`,
+ * `calculateScale{Up,Down}Limit...`) for stabilization and rate limits.
+ */
+
+/**
+ * `utilization`, `concurrency` and `rps_per_replica` are per-pod metrics averaged over the ready
+ * replicas (a Resource or Pods metric). `queue_per_replica` is the fleet's backlog with an
+ * average-value target per replica (an External metric with `AverageValue`, as KEDA and the
+ * SQS examples scale on queue length).
+ */
+export type TargetMetric = 'utilization' | 'concurrency' | 'rps_per_replica' | 'queue_per_replica';
+
+/** One `behavior.scaleUp/scaleDown.policies[]` entry: at most `value` pods or percent per `period` seconds. */
+export interface ScalingPolicy {
+  type: 'pods' | 'percent';
+  value: number;
+  period: number;
+}
+
+export interface ScalingRules {
+  /** Seconds of past recommendations taken into account. */
+  stabilization_window: number;
+  /** `max`: the policy allowing the largest change wins; `min`: the smallest; `disabled`: no scaling this way. */
+  select_policy: 'max' | 'min' | 'disabled';
+  policies: ScalingPolicy[];
+}
+
+export interface TargetTrackingConfig {
+  policy: 'target-tracking';
+  metric: TargetMetric;
+  /** Per replica: a fraction of busy slots for `utilization`, requests otherwise (requests/s for rps). */
+  target: number;
+  /** No change while the usage ratio is within this of 1. */
+  tolerance: number;
+  /** Seconds between evaluations (`--horizontal-pod-autoscaler-sync-period`). */
+  sync_period: number;
+  /** Seconds between metric scrapes; each sample averages one interval (metrics-server resolution). */
+  scrape_interval: number;
+  /** Seconds before a scraped sample is visible to the controller (adapter and aggregation lag). */
+  metric_delay: number;
+  behavior: { scale_up: ScalingRules; scale_down: ScalingRules };
+}
+
+/**
+ * Kubernetes defaults: tolerance 0.1 and sync period 15 s (`config/v1alpha1/defaults.go`), the
+ * 15 s metrics resolution of metrics-server's upstream manifests, and the v2 API's default
+ * behavior (scale up by max(100 %, 4 pods) per 15 s with no stabilization; scale down by 100 % per
+ * 15 s after a 300 s stabilization window, the controller's
+ * `--horizontal-pod-autoscaler-downscale-stabilization`).
+ */
+export const TARGET_TRACKING_DEFAULTS = {
+  tolerance: 0.1,
+  sync_period: 15,
+  scrape_interval: 15,
+  metric_delay: 0,
+  behavior: {
+    scale_up: {
+      stabilization_window: 0,
+      select_policy: 'max',
+      policies: [
+        { type: 'pods', value: 4, period: 15 },
+        { type: 'percent', value: 100, period: 15 },
+      ],
+    },
+    scale_down: {
+      stabilization_window: 300,
+      select_policy: 'max',
+      policies: [{ type: 'percent', value: 100, period: 15 }],
+    },
+  },
+} as const satisfies Omit<TargetTrackingConfig, 'policy' | 'metric' | 'target'>;
+
+interface TimedValue {
+  timeUs: number;
+  value: number;
+}
+
+export function createTargetTracking(config: TargetTrackingConfig, bounds: ReplicaBounds): Autoscaler {
+  if (!(config.target > 0)) throw new RangeError(`target-tracking target must be > 0, got ${config.target}`);
+  const scrapeIntervalUs = secondsToUs(config.scrape_interval);
+  const history = new MetricHistory(secondsToUs(config.metric_delay), scrapeIntervalUs);
+  const up = config.behavior.scale_up;
+  const down = config.behavior.scale_down;
+  const upWindowUs = secondsToUs(up.stabilization_window);
+  const downWindowUs = secondsToUs(down.stabilization_window);
+  const recommendations: TimedValue[] = [];
+  const scaleUpEvents: TimedValue[] = [];
+  const scaleDownEvents: TimedValue[] = [];
+  const longestPeriodUs = secondsToUs(
+    Math.max(0, ...up.policies.map((p) => p.period), ...down.policies.map((p) => p.period)),
+  );
+
+  /** Replicas added (or removed) by this autoscaler within `periodUs` before now: k8s `getReplicasChangePerPeriod`. */
+  function changeWithin(events: TimedValue[], nowUs: number, periodUs: number): number {
+    let sum = 0;
+    for (const e of events) if (e.timeUs > nowUs - periodUs) sum += e.value;
+    return sum;
+  }
+
+  function scaleUpLimit(nowUs: number, current: number): number {
+    if (up.select_policy === 'disabled') return current;
+    let limit = up.select_policy === 'min' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    for (const p of up.policies) {
+      const periodUs = secondsToUs(p.period);
+      const periodStart =
+        current -
+        changeWithin(scaleUpEvents, nowUs, periodUs) +
+        changeWithin(scaleDownEvents, nowUs, periodUs);
+      // Percent rounds up, or a small fleet could never grow (horizontal.go says the same).
+      const proposed =
+        p.type === 'pods' ? periodStart + p.value : Math.ceil(periodStart * (1 + p.value / 100));
+      limit = up.select_policy === 'min' ? Math.min(limit, proposed) : Math.max(limit, proposed);
+    }
+    return limit;
+  }
+
+  function scaleDownLimit(nowUs: number, current: number): number {
+    if (down.select_policy === 'disabled') return current;
+    let limit = down.select_policy === 'min' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+    for (const p of down.policies) {
+      const periodUs = secondsToUs(p.period);
+      const periodStart =
+        current -
+        changeWithin(scaleUpEvents, nowUs, periodUs) +
+        changeWithin(scaleDownEvents, nowUs, periodUs);
+      const proposed =
+        p.type === 'pods' ? periodStart - p.value : Math.trunc(periodStart * (1 - p.value / 100));
+      limit = down.select_policy === 'min' ? Math.max(limit, proposed) : Math.min(limit, proposed);
+    }
+    return limit;
+  }
+
+  /** `stabilizeRecommendationWithBehaviors`: clamp to [min of recent, max of recent], then remember the raw proposal. */
+  function stabilize(nowUs: number, current: number, proposal: number): number {
+    let upRecommendation = proposal;
+    let downRecommendation = proposal;
+    for (const r of recommendations) {
+      if (r.timeUs > nowUs - upWindowUs) upRecommendation = Math.min(upRecommendation, r.value);
+      if (r.timeUs > nowUs - downWindowUs) downRecommendation = Math.max(downRecommendation, r.value);
+    }
+    const keepAfterUs = nowUs - Math.max(upWindowUs, downWindowUs);
+    while (recommendations.length > 0 && recommendations[0].timeUs <= keepAfterUs) recommendations.shift();
+    recommendations.push({ timeUs: nowUs, value: proposal });
+    return Math.min(Math.max(current, upRecommendation), downRecommendation);
+  }
+
+  /** `convertDesiredReplicasWithBehaviorRate`: rate limits and min/max, applied only in the direction of change. */
+  function limitRate(nowUs: number, current: number, desired: number): number {
+    if (desired > current) {
+      const allowed = Math.min(bounds.max, Math.max(current, scaleUpLimit(nowUs, current)));
+      return Math.min(desired, allowed);
+    }
+    if (desired < current) {
+      const allowed = Math.max(bounds.min, Math.min(current, scaleDownLimit(nowUs, current)));
+      return Math.max(desired, allowed);
+    }
+    return desired;
+  }
+
+  function record(nowUs: number, current: number, desired: number): number {
+    const keepAfterUs = nowUs - longestPeriodUs;
+    for (const events of [scaleUpEvents, scaleDownEvents]) {
+      while (events.length > 0 && events[0].timeUs <= keepAfterUs) events.shift();
+    }
+    if (desired > current) scaleUpEvents.push({ timeUs: nowUs, value: desired - current });
+    if (desired < current) scaleDownEvents.push({ timeUs: nowUs, value: current - desired });
+    return desired;
+  }
+
+  return {
+    scrapeIntervalUs,
+    evaluationPeriodUs: secondsToUs(config.sync_period),
+    observe: (sample) => history.push(sample),
+    desiredReplicas(nowUs, counts) {
+      const current = counts.ready + counts.provisioning;
+      // Outside the bounds the controller goes straight to them, before reading any metric.
+      // (Kubernetes treats a scale of 0 as "autoscaling disabled"; here 0 only happens after
+      // spot reclaims or scale-to-zero, so it is brought back to min like any other count.)
+      if (current > bounds.max) return record(nowUs, current, bounds.max);
+      if (current < bounds.min) return record(nowUs, current, bounds.min);
+      const sample = history.latest(nowUs);
+      const proposal = sample === null ? null : propose(config, sample, counts, current);
+      if (proposal === null) return current;
+      const stabilized = stabilize(nowUs, current, proposal);
+      return record(nowUs, current, limitRate(nowUs, current, stabilized));
+    },
+  };
+}
+
+/** The metric's replica proposal, or null when no replica reported a value (the controller then does nothing). */
+function propose(
+  config: TargetTrackingConfig,
+  sample: MetricSample,
+  counts: ReplicaCounts,
+  current: number,
+): number | null {
+  const { target, tolerance } = config;
+  if (config.metric === 'queue_per_replica') {
+    // `GetExternalPerPodMetricReplicas`: the ratio is against all current replicas, ready or not.
+    const total = sample.queueLength;
+    if (current === 0) return Math.ceil(total / target);
+    const ratio = total / (target * current);
+    return Math.abs(1 - ratio) <= tolerance ? current : Math.ceil(total / target);
+  }
+  if (sample.readyReplicas === 0) return null;
+  const perReplica = perReadyReplica(config.metric, sample);
+  // Replicas that became ready after the scrape have no value yet ("missing" pods); pending
+  // ones are "unready" (`groupPods`). Draining replicas are being deleted and are ignored.
+  const withValue = Math.min(sample.readyReplicas, counts.ready);
+  if (withValue === 0) return null;
+  const missing = counts.ready - withValue;
+  const unready = counts.provisioning;
+  const ratio = perReplica / target;
+  const rebalanceUnready = unready > 0 && ratio > 1;
+  if (!rebalanceUnready && missing === 0) {
+    if (Math.abs(1 - ratio) <= tolerance) return current;
+    return Math.ceil(ratio * withValue);
+  }
+  // `calcPlainMetricReplicas`: on scale-down a missing pod counts as at target, on scale-up as
+  // idle; a pending pod counts as idle on scale-up. That damps scale-up while new pods warm up.
+  let sum = perReplica * withValue;
+  let pods = withValue + missing;
+  if (missing > 0 && ratio < 1) sum += missing * target;
+  if (rebalanceUnready) pods += unready;
+  const newRatio = sum / (pods * target);
+  if (Math.abs(1 - newRatio) <= tolerance || (ratio < 1 && newRatio > 1) || (ratio > 1 && newRatio < 1)) {
+    return current;
+  }
+  const proposal = Math.ceil(newRatio * pods);
+  // A change of direction caused only by the changed pod count is not acted on.
+  if ((newRatio < 1 && proposal > current) || (newRatio > 1 && proposal < current)) return current;
+  return proposal;
+}
+
+function perReadyReplica(metric: Exclude<TargetMetric, 'queue_per_replica'>, sample: MetricSample): number {
+  switch (metric) {
+    case 'utilization':
+      return sample.utilization;
+    case 'concurrency':
+      return sample.concurrency / sample.readyReplicas;
+    case 'rps_per_replica':
+      return sample.requestRateRps / sample.readyReplicas;
+  }
+}
