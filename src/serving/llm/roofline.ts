@@ -1,8 +1,9 @@
-import { type AcceleratorSpec, peakTflops } from './accelerator.js';
+import { type AcceleratorEfficiency, type AcceleratorSpec, peakTflops } from './accelerator.js';
 import {
   kvBytesPerToken,
   type LlmModel,
   lmHeadParams,
+  mlpIntermediateSize,
   perTokenMatmulParams,
   streamedWeightBytes,
   weightBytes,
@@ -14,7 +15,7 @@ export interface LlmHardware {
   accelerator: AcceleratorSpec;
   count: number;
   /** Overrides the accelerator's sustained fractions of its datasheet peaks. */
-  efficiency?: { compute?: number; memory?: number };
+  efficiency?: Partial<AcceleratorEfficiency>;
 }
 
 export interface PrefillChunk {
@@ -37,8 +38,16 @@ export interface IterationBatch {
 }
 
 export interface IterationTime {
+  /** Matmul and attention arithmetic at their sustained rates, as if nothing else ran. */
   computeS: number;
+  /** Weights, KV cache and activations moved at their sustained rates, as if nothing else ran. */
   memoryS: number;
+  /** Matmul kernels: the larger of their arithmetic and their weight reads. */
+  matmulS: number;
+  /** Attention kernels: the larger of their arithmetic and their KV-cache traffic. */
+  attentionS: number;
+  /** Element-wise kernels between the matmuls, bound by the activations they read and write. */
+  activationS: number;
   communicationS: number;
   overheadS: number;
   totalS: number;
@@ -49,7 +58,7 @@ function sparseStorageFactor(bytesPerWeight: number): number {
   return 0.5 + 0.125 / bytesPerWeight;
 }
 
-/** All-reduce activations are 16-bit in every stack we model, whatever the weight precision. */
+/** Activations between kernels and in all-reduces are 16-bit in every stack we model. */
 const ACTIVATION_BYTES = 2;
 
 /** KV heads are split across tensor-parallel ranks; beyond kvHeads ranks they are replicated. */
@@ -58,9 +67,27 @@ function kvShards(model: LlmModel, tp: number): number {
 }
 
 /**
- * Seconds for one iteration: max(compute, memory) + tensor-parallel communication + stack
- * overhead. Compute and memory overlap (kernels stream weights while they multiply); the
- * all-reduces and the CPU work sit between kernels, so they add.
+ * Bytes one token moves through the element-wise kernels of every layer on one rank, counted as
+ * the unfused kernels of a Llama block run them (the kernels of Vidur's mlp.csv profiles):
+ * - two RMSNorms (read and write the hidden state) and two residual adds (read two, write one),
+ *   on the full hidden state, which every rank holds after its all-reduce: 10 x hidden;
+ * - rotary embedding of the rank's query and key heads, read and written;
+ * - the gated MLP's activation: reads gate and up, writes their product: 3 x its width per rank.
+ * Stacks that fuse these (TensorRT-LLM, torch.compile) move less: this is their upper bound.
+ */
+function activationBytesPerToken(model: LlmModel, tp: number): number {
+  const hiddenState = 10 * model.hidden;
+  const rotary = 2 * (model.heads / tp + model.kvHeads / kvShards(model, tp)) * model.headDim;
+  const mlp = (3 * mlpIntermediateSize(model)) / tp;
+  return ACTIVATION_BYTES * model.layers * (hiddenState + rotary + mlp);
+}
+
+/**
+ * Seconds for one iteration. Each kind of kernel meets its own roof: matmuls are bound by their
+ * arithmetic or by streaming the weights, attention by its arithmetic or by the KV cache, the
+ * element-wise kernels by the activations they move. The kinds run one after another, so their
+ * times add: a decode step that is compute-bound in its matmuls still waits for its memory-bound
+ * attention. All-reduces and the stack's CPU work sit between kernels and add as well.
  */
 export function iterationTime(
   model: LlmModel,
@@ -72,8 +99,11 @@ export function iterationTime(
   if (tp > 1 && accelerator.interconnect.kind === 'none') {
     throw new RangeError(`${accelerator.id} has no interconnect for tensor parallelism over ${tp} devices`);
   }
-  const computeEfficiency = hardware.efficiency?.compute ?? accelerator.efficiency.compute;
-  const memoryEfficiency = hardware.efficiency?.memory ?? accelerator.efficiency.memory;
+  const override = hardware.efficiency;
+  const compute = override?.compute ?? accelerator.efficiency.compute;
+  const memory = override?.memory ?? accelerator.efficiency.memory;
+  const attentionEfficiency = override?.attention ?? accelerator.efficiency.attention ?? compute;
+  const activationEfficiency = override?.activation ?? accelerator.efficiency.activation ?? memory;
 
   let prefillTokens = 0;
   let sampled = batch.decodeSequences;
@@ -88,20 +118,36 @@ export function iterationTime(
     pastTokensRead += count * chunk.pastTokens;
   }
   const tokens = prefillTokens + batch.decodeSequences;
-  if (tokens === 0) return { computeS: 0, memoryS: 0, communicationS: 0, overheadS: 0, totalS: 0 };
+  if (tokens === 0) {
+    return {
+      computeS: 0,
+      memoryS: 0,
+      matmulS: 0,
+      attentionS: 0,
+      activationS: 0,
+      communicationS: 0,
+      overheadS: 0,
+      totalS: 0,
+    };
+  }
+  const bandwidth = accelerator.memoryBandwidthGBps * 1e9;
 
   const sparse = model.sparse24 && accelerator.sparse24;
-  // QK^T and PV: one multiply-add (2 FLOPs) per head dimension per query-key pair, each.
-  const attentionFlops = 4 * model.layers * model.heads * model.headDim * attentionPairs;
   const matmulFlops = 2 * (perTokenMatmulParams(model) * tokens + lmHeadParams(model) * sampled);
-  const flopsPerRank = ((sparse ? matmulFlops / 2 : matmulFlops) + attentionFlops) / tp;
   const peak = peakTflops(accelerator, model.computePrecision) * 1e12;
-  const computeS = flopsPerRank / (peak * computeEfficiency);
-
+  const matmulComputeS = (sparse ? matmulFlops / 2 : matmulFlops) / tp / (peak * compute);
   const weights = streamedWeightBytes(model) * (sparse ? sparseStorageFactor(model.bytesPerWeight) : 1);
+  const weightsS = weights / tp / (bandwidth * memory);
+
+  // QK^T and PV: one multiply-add (2 FLOPs) per head dimension per query-key pair, each, in
+  // 16-bit whatever the weights are (fp32 models excepted).
+  const attentionFlops = 4 * model.layers * model.heads * model.headDim * attentionPairs;
+  const attentionPeak = peakTflops(accelerator, model.computePrecision === 'fp32' ? 'fp32' : 'bf16') * 1e12;
+  const attentionComputeS = attentionFlops / tp / (attentionPeak * attentionEfficiency);
   const kvTokens = batch.decodeContextTokens + pastTokensRead + tokens;
-  const bytesPerRank = weights / tp + (kvTokens * kvBytesPerToken(model)) / kvShards(model, tp);
-  const memoryS = bytesPerRank / (accelerator.memoryBandwidthGBps * 1e9 * memoryEfficiency);
+  const kvS = (kvTokens * kvBytesPerToken(model)) / kvShards(model, tp) / (bandwidth * memory);
+
+  const activationS = (tokens * activationBytesPerToken(model, tp)) / (bandwidth * activationEfficiency);
 
   let communicationS = 0;
   if (tp > 1) {
@@ -114,8 +160,18 @@ export function iterationTime(
   }
 
   const overheadS = stack.stepS + model.layers * stack.perLayerS + (tp - 1) * stack.perRemoteWorkerS;
-  const totalS = Math.max(computeS, memoryS) + communicationS + overheadS;
-  return { computeS, memoryS, communicationS, overheadS, totalS };
+  const matmulS = Math.max(matmulComputeS, weightsS);
+  const attentionS = Math.max(attentionComputeS, kvS);
+  return {
+    computeS: matmulComputeS + attentionComputeS,
+    memoryS: weightsS + kvS + activationS,
+    matmulS,
+    attentionS,
+    activationS,
+    communicationS,
+    overheadS,
+    totalS: matmulS + attentionS + activationS + communicationS + overheadS,
+  };
 }
 
 /**

@@ -7,7 +7,10 @@
 export interface ServingStack {
   /** CPU work per iteration: schedule, prepare inputs, sample, process outputs. */
   stepS: number;
-  /** Latency floor of the non-matmul kernels of one layer (norms, rotary, activation, attention). */
+  /**
+   * Latency floor of the small kernels of one layer (norms, rotary, activation, attention): what
+   * they cost at one token. The bytes they move on top of it are counted by the roofline.
+   */
   perLayerS: number;
   /** Per additional tensor-parallel worker that must be told to run each step. */
   perRemoteWorkerS: number;
