@@ -1,5 +1,27 @@
 export { Engine, type EventHandler, EventQueue, type RunOutcome } from './engine/index.js';
 export type { DistributionSummary, RequestCounts, TimeSeriesRow, VariantResult } from './metrics/index.js';
+export { dropRate, evaluateSlo, type SloCheck, type SloObjectiveCheck } from './metrics/slo.js';
+export {
+  aggregateRuns,
+  checkSlo,
+  Interrupted,
+  mergeSweepDirs,
+  mergeSweeps,
+  type PlanCandidate,
+  type PlanOptions,
+  type PlanResult,
+  parseShard,
+  type ReplicatedVariant,
+  type ReplicateOptions,
+  replicateScenario,
+  replicationSeeds,
+  runPlan,
+  runSweep,
+  type Shard,
+  type SweepOptions,
+  type SweepResult,
+  type SweepRow,
+} from './plan/index.js';
 export {
   type RunSummary,
   renderSummaryJson,

@@ -6,7 +6,9 @@ export {
 } from './latency-stats.js';
 export type {
   BatchStats,
+  CostBreakdown,
   DistributionName,
+  FleetInstances,
   LlmFleetStats,
   LlmResult,
   RequestCounts,

@@ -24,7 +24,9 @@ export interface VariantResult {
   waited_fraction: number | null;
   throughput_rps: number;
   utilization: Record<string, number>;
-  cost_usd: { total: number; by_fleet: Record<string, number> };
+  cost_usd: CostBreakdown;
+  /** Per fleet: replicas launched, reclaimed, their peak and time-average, and replica-hours. */
+  instances: Record<string, FleetInstances>;
   cost_per_1k_requests_usd: number | null;
   cost_per_1m_tokens_usd: TokenCosts;
   tokens: { input: number; output: number };
@@ -76,6 +78,31 @@ export interface LlmFleetStats {
   rejected: number;
   /** Time-averaged share of KV-cache blocks in use, and the peak. */
   kv_utilization: { mean: number; peak: number };
+}
+
+/**
+ * USD. `compute` is what the fleets' replicas cost as billed (from launch to gone, by increment
+ * and minimum; reserved capacity for every hour of the run); `idle` is the part of it paid for
+ * replica time that served nothing; `transfer` is data transfer. total = compute + transfer.
+ */
+export interface CostBreakdown {
+  total: number;
+  compute: number;
+  idle: number;
+  transfer: number;
+  by_fleet: Record<string, number>;
+  by_market: { 'on-demand': number; spot: number; reserved: number };
+}
+
+export interface FleetInstances {
+  launched: number;
+  /** Replicas that got a spot reclaim notice. */
+  preempted: number;
+  peak: number;
+  mean: number;
+  replica_hours: number;
+  /** Requests on a replica when it was reclaimed, by what happened to them. */
+  interrupted_requests: { requeued: number; retried: number; dropped: number };
 }
 
 export interface BatchStats {

@@ -16,8 +16,9 @@ export interface TimeSeriesRow {
   queue_length: number;
   /** Time-averaged requests in service, all fleets. */
   busy_slots: number;
-  /** Busy slots over total slots, all fleets. */
+  /** Busy slots over the slots of live replicas, all fleets. */
   utilization: number;
+  /** Time-averaged live replicas (provisioning, ready or draining), all fleets. */
   replicas: number;
   cost_usd_per_hour: number;
   /** Per fleet: time-averaged busy slots. */
@@ -25,7 +26,7 @@ export interface TimeSeriesRow {
 }
 
 const COUNTS = COUNT_COLUMNS.length;
-/** Span columns: requests waiting, then busy slots of each fleet. */
+/** Span columns: requests waiting, then busy slots of each fleet, then live replicas of each fleet. */
 const WAITING = 0;
 
 /**
@@ -50,7 +51,7 @@ export class TimeSeries {
     readonly intervalUs: number,
     private readonly fleetCount: number,
   ) {
-    this.spans = Array.from({ length: 1 + fleetCount }, () => new Float64Array(this.capacity));
+    this.spans = Array.from({ length: 1 + 2 * fleetCount }, () => new Float64Array(this.capacity));
     this.binEndUs = intervalUs;
   }
 
@@ -66,6 +67,11 @@ export class TimeSeries {
 
   addBusy(fleet: number, startUs: number, endUs: number): void {
     this.spread(1 + fleet, startUs, endUs);
+  }
+
+  /** A replica of `fleet` alive (launched, not yet gone) from `startUs` to `endUs`. */
+  addReplica(fleet: number, startUs: number, endUs: number): void {
+    this.spread(1 + this.fleetCount + fleet, startUs, endUs);
   }
 
   private enter(timeUs: number): void {
@@ -117,22 +123,26 @@ export class TimeSeries {
   /** Rows from 0 to `endUs`; the last row's averages cover only the part of its interval before `endUs`. */
   rows(
     endUs: number,
-    fleets: readonly { name: string; replicas: number; slots: number; priceUsdPerHour: number }[],
+    fleets: readonly { name: string; slotsPerReplica: number; priceUsdPerHour: number }[],
   ): TimeSeriesRow[] {
     const rows: TimeSeriesRow[] = [];
     const binCount = Math.max(1, Math.ceil(endUs / this.intervalUs));
-    const totalSlots = fleets.reduce((sum, f) => sum + f.slots, 0);
-    const replicas = fleets.reduce((sum, f) => sum + f.replicas, 0);
-    const costRate = fleets.reduce((sum, f) => sum + f.replicas * f.priceUsdPerHour, 0);
     for (let bin = 0; bin < binCount; bin++) {
       const startUs = bin * this.intervalUs;
       const widthUs = Math.min(this.intervalUs, endUs - startUs) || this.intervalUs;
       const busyByFleet: Record<string, number> = {};
       let busy = 0;
+      let replicas = 0;
+      let totalSlots = 0;
+      let costRate = 0;
       for (let f = 0; f < this.fleetCount; f++) {
         const fleetBusy = this.spanAt(bin, 1 + f) / widthUs;
         busyByFleet[fleets[f].name] = fleetBusy;
         busy += fleetBusy;
+        const live = this.spanAt(bin, 1 + this.fleetCount + f) / widthUs;
+        replicas += live;
+        totalSlots += live * fleets[f].slotsPerReplica;
+        costRate += live * fleets[f].priceUsdPerHour;
       }
       rows.push({
         time_s: startUs / 1e6,

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { defaultNoticeS } from '../fleet/interruption.js';
 import { ACCELERATOR_IDS, closestAccelerators, MARKETS, resolveInstance } from '../hardware/index.js';
 import { resolveLlmFleet } from '../serving/llm-fleet.js';
 import { suggest } from './diagnostics.js';
@@ -97,6 +98,11 @@ function filePaths(root: Raw): { path: PathSegment[]; value: string }[] {
   for (const attribute of ATTRIBUTES) empirical(workload?.[attribute], ['workload', attribute]);
   asArray(root.fleets).forEach((fleet, i) => {
     empirical(asObject(fleet)?.service_time, ['fleets', i, 'service_time']);
+    empirical(asObject(fleet)?.startup, ['fleets', i, 'startup']);
+    const reclaims = asObject(asObject(fleet)?.interruption)?.trace;
+    if (typeof reclaims === 'string' && reclaims !== '') {
+      files.push({ path: ['fleets', i, 'interruption', 'trace'], value: reclaims });
+    }
   });
   return files;
 }
@@ -132,6 +138,7 @@ function checkAccelerator(accelerator: Raw | undefined, i: number, findings: Fin
 }
 
 function checkFleets(root: Raw, findings: Finding[]): void {
+  const names = fleetNames(root);
   const firstIndex = new Map<string, number>();
   asArray(root.fleets).forEach((value, i) => {
     const fleet = asObject(value);
@@ -163,7 +170,47 @@ function checkFleets(root: Raw, findings: Finding[]): void {
       }
     }
     checkAccelerator(asObject(asObject(fleet?.hardware)?.accelerator), i, findings);
+    if (fleet) checkElastic(fleet, i, names, findings);
   });
+}
+
+/** Autoscaling needs bounds and bounds need autoscaling; reclaims need a notice; a fallback must exist. */
+function checkElastic(fleet: Raw, i: number, names: string[], findings: Finding[]): void {
+  const bounded = asObject(fleet.replicas) !== undefined;
+  if (fleet.autoscaling !== undefined && typeof fleet.replicas === 'number') {
+    findings.push({
+      code: 'INVALID_VALUE',
+      path: ['fleets', i, 'autoscaling'],
+      message: 'an autoscaled fleet needs replicas: { min, max }',
+    });
+  }
+  if (bounded && fleet.autoscaling === undefined) {
+    findings.push({
+      code: 'INVALID_VALUE',
+      path: ['fleets', i, 'replicas'],
+      message: 'replicas: { min, max } needs an autoscaling policy (or give a number for a fixed fleet)',
+    });
+  }
+  const interruption = asObject(fleet.interruption);
+  const provider = typeof fleet.instance === 'string' ? fleet.instance.split('/')[0] : '';
+  if (interruption && interruption.notice === undefined && defaultNoticeS(provider) === null) {
+    findings.push({
+      code: 'INVALID_VALUE',
+      path: ['fleets', i, 'interruption'],
+      message: 'give notice: the time between a reclaim notice and the reclaim (AWS 2m, GCP and Azure 30s)',
+    });
+  }
+  if (typeof fleet.fallback === 'string') {
+    const message =
+      fleet.fallback === fleet.name
+        ? 'a fleet cannot fall back to itself'
+        : names.includes(fleet.fallback)
+          ? null
+          : `unknown fleet "${fleet.fallback}"${suggest(fleet.fallback, names)}`;
+    if (message !== null) {
+      findings.push({ code: 'UNKNOWN_REFERENCE', path: ['fleets', i, 'fallback'], message });
+    }
+  }
 }
 
 function checkRouting(root: Raw, findings: Finding[]): void {

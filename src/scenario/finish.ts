@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { defaultNoticeS, type InterruptionConfig } from '../fleet/interruption.js';
 import { ACCELERATOR_IDS, resolveInstance } from '../hardware/index.js';
 import { applyOptimizations, buildLlmModel, presetModel } from '../serving/llm/index.js';
 import type { FleetSpec, ModelSpec, RoutingSpec, ScenarioSpec } from './schema.js';
@@ -69,6 +70,25 @@ function definedValues<T extends object>(object: T): Partial<T> {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
+/**
+ * Launch-to-ready defaults (DOMAIN.md, cold starts): an unoptimized GPU model server takes about
+ * 3-10 minutes (node, image pull, weights), so a lognormal around 3 minutes; a CPU VM about the
+ * 60 s initialization period GCP's managed instance groups assume.
+ */
+const ACCELERATOR_STARTUP: Distribution = { kind: 'lognormal', mu: Math.log(180), sigma: 0.3 };
+const CPU_STARTUP: Distribution = { kind: 'constant', value: 60 };
+
+function finishInterruption(fleet: FleetSpec, baseDir: string): InterruptionConfig {
+  const spec = fleet.interruption as NonNullable<FleetSpec['interruption']>;
+  const provider = fleet.instance?.split('/')[0] ?? '';
+  const notice = spec.notice ?? defaultNoticeS(provider);
+  // checks.ts requires `notice` where the provider has no default.
+  if (notice === null) throw new InvariantError(`fleet ${fleet.name}: interruption without a notice`);
+  if (spec.trace !== undefined) return { trace: resolve(baseDir, spec.trace), notice };
+  if (spec.bucket !== undefined) return { bucket: spec.bucket, notice };
+  return { per_hour: spec.per_hour as number, notice };
+}
+
 function finishFleet(fleet: FleetSpec, baseDir: string): Fleet {
   let priceUsdPerHour = fleet.price_per_hour;
   let billing = DEFAULT_BILLING;
@@ -98,9 +118,22 @@ function finishFleet(fleet: FleetSpec, baseDir: string): Fleet {
   }
   if (priceUsdPerHour === undefined)
     throw new InvariantError(`fleet ${fleet.name} has no price after validation`);
+  const hardware = fleet.hardware !== undefined ? inlineHardware(fleet.hardware) : fromCatalog.hardware;
   return {
     name: fleet.name,
-    replicas: fleet.replicas,
+    replicas: fleet.replicas.initial,
+    minReplicas: fleet.replicas.min,
+    maxReplicas: fleet.replicas.max,
+    startup:
+      fleet.startup === undefined
+        ? hardware?.accelerators
+          ? ACCELERATOR_STARTUP
+          : CPU_STARTUP
+        : withAbsolutePath(fleet.startup, baseDir),
+    autoscaling: fleet.autoscaling ?? null,
+    interruption: fleet.interruption === undefined ? null : finishInterruption(fleet, baseDir),
+    onInterrupt: fleet.on_interrupt,
+    fallback: fleet.fallback ?? null,
     concurrency: fleet.concurrency,
     priceUsdPerHour,
     instance: fleet.instance ?? null,

@@ -59,6 +59,13 @@ describe('loading the full example', () => {
   const gpu = {
     name: 'gpu',
     replicas: 4,
+    minReplicas: 4,
+    maxReplicas: 4,
+    startup: { kind: 'lognormal', mu: Math.log(180), sigma: 0.3 },
+    autoscaling: null,
+    interruption: null,
+    onInterrupt: 'requeue',
+    fallback: null,
     concurrency: 8,
     priceUsdPerHour: 1.006,
     instance: 'aws/g5.xlarge',
@@ -75,6 +82,13 @@ describe('loading the full example', () => {
   const cpu = {
     name: 'cpu',
     replicas: 2,
+    minReplicas: 2,
+    maxReplicas: 2,
+    startup: { kind: 'constant', value: 60 },
+    autoscaling: null,
+    interruption: null,
+    onInterrupt: 'requeue',
+    fallback: null,
     concurrency: 1,
     priceUsdPerHour: 0.4,
     instance: null,
@@ -123,7 +137,10 @@ describe('loading the full example', () => {
       'measured-cpu',
     ]);
     expect(loaded.variants[0].scenario).toEqual(expected);
-    expect(loaded.variants[1].scenario).toEqual({ ...expected, fleets: [{ ...gpu, replicas: 6 }, cpu] });
+    expect(loaded.variants[1].scenario).toEqual({
+      ...expected,
+      fleets: [{ ...gpu, replicas: 6, minReplicas: 6, maxReplicas: 6 }, cpu],
+    });
     expect(loaded.variants[2].scenario).toEqual({
       ...expected,
       fleets: [
@@ -152,6 +169,13 @@ describe('defaults', () => {
         {
           name: 'gpu',
           replicas: 4,
+          minReplicas: 4,
+          maxReplicas: 4,
+          startup: { kind: 'constant', value: 60 },
+          autoscaling: null,
+          interruption: null,
+          onInterrupt: 'requeue',
+          fallback: null,
           concurrency: 1,
           priceUsdPerHour: 1.2,
           instance: null,
@@ -222,7 +246,7 @@ describe('diagnostics', () => {
 
   it('lists the allowed keys when no key is close', async () => {
     expect(await errors(`${VALID}colour: blue\n`)).toEqual([
-      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, fleets, routing, metrics, variants',
+      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, fleets, routing, metrics, slo, sweep, variants',
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
-import { checkScenario, findExpressions } from './checks.js';
+import { checkLlmFleets, checkScenario, findExpressions } from './checks.js';
 import { diagnostic, issueDiagnostics, sortDiagnostics, yamlDiagnostic } from './diagnostics.js';
 import { loadMath } from './expression.js';
 import { finishScenario } from './finish.js';
@@ -11,10 +11,11 @@ import {
   applyOverride,
   checkOverridePath,
   type Override,
+  parseOverridePath,
   parseSetArgument,
   variantOverrides,
 } from './overrides.js';
-import { scenarioSchema } from './schema.js';
+import { type ScenarioSpec, scenarioSchema } from './schema.js';
 import type { Diagnostic, LoadedScenario, Result, Scenario, Variant } from './types.js';
 
 export interface LoadOptions {
@@ -79,6 +80,27 @@ function apply(
   };
 }
 
+/** Keys read from the baseline only: one SLO and one sweep for all variants. */
+const WHOLE_FILE_KEYS = ['slo', 'sweep'];
+
+/** A sweep key must be a path `--set` accepts; the values are checked when each point is loaded. */
+function checkSweepPaths(baseline: Candidate, errors: Diagnostic[]): void {
+  const grid = asObject(asObject(asObject(baseline.raw)?.sweep)?.grid);
+  for (const key of Object.keys(grid ?? {})) {
+    const path = parseOverridePath(key);
+    const problem =
+      path === null
+        ? 'expected a dotted path like fleets.0.replicas'
+        : WHOLE_FILE_KEYS.includes(String(path[0]))
+          ? `${path[0]} cannot be swept`
+          : checkOverridePath(scenarioJsonSchema(), path);
+    if (problem !== null) {
+      const at = baseline.sources.locate(['sweep', 'grid'], key);
+      errors.push({ code: 'UNKNOWN_KEY', message: `sweep.grid["${key}"]: ${problem}`, ...at });
+    }
+  }
+}
+
 function variantCandidates(baseline: Candidate, input: Input, errors: Diagnostic[]): Candidate[] {
   const variants = asObject(input.raw)?.variants;
   if (!Array.isArray(variants)) return [];
@@ -102,6 +124,12 @@ function variantCandidates(baseline: Candidate, input: Input, errors: Diagnostic
           message: `${label}: expected a dotted path like fleets.0.replicas`,
           ...keyPosition,
         });
+      } else if (WHOLE_FILE_KEYS.includes(String(override.path[0]))) {
+        errors.push({
+          code: 'BAD_OVERRIDE',
+          message: `${label}: ${override.path[0]} applies to the whole scenario; a variant cannot set it`,
+          ...keyPosition,
+        });
       } else {
         candidate = apply(candidate, override, 'UNKNOWN_KEY', label, errors);
       }
@@ -111,7 +139,11 @@ function variantCandidates(baseline: Candidate, input: Input, errors: Diagnostic
   return candidates;
 }
 
-function validate(candidate: Candidate, input: Input, errors: Diagnostic[]): Scenario | null {
+function validate(
+  candidate: Candidate,
+  input: Input,
+  errors: Diagnostic[],
+): { scenario: Scenario; spec: ScenarioSpec } | null {
   const found: Diagnostic[] = [];
   const parsed = scenarioSchema.safeParse(candidate.raw);
   if (!parsed.success) {
@@ -128,8 +160,18 @@ function validate(candidate: Candidate, input: Input, errors: Diagnostic[]): Sce
     const path = finding.key === undefined ? finding.path : [...finding.path, finding.key];
     found.push(diagnostic(finding.code, at, path, finding.message));
   }
+  if (!parsed.success || found.length > 0) {
+    errors.push(...found);
+    return null;
+  }
+  const scenario = finishScenario(parsed.data, input);
+  for (const finding of checkLlmFleets(scenario)) {
+    found.push(
+      diagnostic(finding.code, candidate.sources.locate(finding.path), finding.path, finding.message),
+    );
+  }
   errors.push(...found);
-  return parsed.success && found.length === 0 ? finishScenario(parsed.data, input) : null;
+  return found.length === 0 ? { scenario, spec: parsed.data } : null;
 }
 
 async function load(input: Input): Promise<Result<LoadedScenario>> {
@@ -147,14 +189,16 @@ async function load(input: Input): Promise<Result<LoadedScenario>> {
         errors,
       );
   });
+  checkSweepPaths(baseline, errors);
   const candidates = [baseline, ...variantCandidates(baseline, input, errors)];
   if (candidates.some((candidate) => findExpressions(candidate.raw).length > 0)) await loadMath();
 
   const variants: Variant[] = [];
+  let baselineSpec: ScenarioSpec | undefined;
   const baselineErrors = new Set<string>();
   for (const candidate of candidates) {
     const found: Diagnostic[] = [];
-    const scenario = validate(candidate, input, found);
+    const validated = validate(candidate, input, found);
     for (const d of found) {
       const text = `${d.file}:${d.line}:${d.col}: ${d.message}`;
       if (candidate === baseline) baselineErrors.add(text);
@@ -162,11 +206,15 @@ async function load(input: Input): Promise<Result<LoadedScenario>> {
       else if (!baselineErrors.has(text)) d.message += ` (variant "${candidate.name}")`;
       errors.push(d);
     }
-    if (scenario) variants.push({ name: candidate.name, scenario });
+    if (validated) variants.push({ name: candidate.name, scenario: validated.scenario });
+    if (validated && candidate === baseline) baselineSpec = validated.spec;
   }
-  if (errors.length > 0) return { ok: false, errors: sortDiagnostics(errors, input.file) };
+  if (errors.length > 0 || baselineSpec === undefined) {
+    return { ok: false, errors: sortDiagnostics(errors, input.file) };
+  }
   const { name, seed } = variants[0].scenario;
-  return { ok: true, value: { file: null, name, seed, source: null, variants } };
+  const { slo = null, sweep = null } = baselineSpec;
+  return { ok: true, value: { file: null, name, seed, source: null, variants, slo, sweep } };
 }
 
 function nameOf(file: string): string {

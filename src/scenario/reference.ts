@@ -7,6 +7,25 @@ import { alternatives, type JsonSchema, scenarioJsonSchema } from './json-schema
  */
 
 /** One YAML example per section; a section without one makes rendering throw, so new keys get documented. */
+/** Examples of the autoscaling sections, which appear both directly and under a predictive policy's `reactive`. */
+const EXAMPLES_AUTOSCALING: Record<string, unknown> = {
+  behavior: {
+    scale_down: { stabilization_window: '5m', policies: [{ type: 'percent', value: 50, period: '1m' }] },
+  },
+  'behavior.scale_up': {
+    stabilization_window: 0,
+    select_policy: 'max',
+    policies: [{ type: 'pods', value: 4, period: '15s' }],
+  },
+  'behavior.scale_up.policies[]': { type: 'percent', value: 100, period: '15s' },
+  'behavior.scale_down': {
+    stabilization_window: '5m',
+    policies: [{ type: 'percent', value: 100, period: '15s' }],
+  },
+  'behavior.scale_down.policies[]': { type: 'pods', value: 2, period: '1m' },
+  'steps[]': { lower: 10, upper: null, change: 2 },
+};
+
 const EXAMPLES: Record<string, unknown> = {
   '': {
     name: 'chat-demo',
@@ -38,10 +57,25 @@ const EXAMPLES: Record<string, unknown> = {
     optimizations: [{ quantize: 'int8', quality_delta: -0.3 }],
     serving_stack: 'vllm',
   },
-  'model.llm': { params: 7.24e9, layers: 32, hidden: 4096, heads: 32, kv_heads: 8, vocab: 32000, precision: 'bf16' },
+  'model.llm': {
+    params: 7.24e9,
+    layers: 32,
+    hidden: 4096,
+    heads: 32,
+    kv_heads: 8,
+    vocab: 32000,
+    precision: 'bf16',
+  },
   'model.optimizations[]': { prune: { sparsity: 0.5, structured: '2:4' }, quality_delta: -1.2 },
   'model.optimizations[].prune': { sparsity: 0.5, structured: '2:4' },
-  'model.optimizations[].distill.into': { name: 'student-3B', params: 3.2e9, layers: 28, hidden: 3072, heads: 24, kv_heads: 8 },
+  'model.optimizations[].distill.into': {
+    name: 'student-3B',
+    params: 3.2e9,
+    layers: 28,
+    hidden: 3072,
+    heads: 24,
+    kv_heads: 8,
+  },
   'model.optimizations[].distill': { into: 'Llama-3.1-8B' },
   'fleets[]': {
     name: 'gpu',
@@ -52,6 +86,27 @@ const EXAMPLES: Record<string, unknown> = {
     market: 'on-demand',
     service_time: '20ms + 0.05ms * input_tokens',
   },
+  'fleets[].replicas': { min: 0, max: 40, initial: 2 },
+  'fleets[].startup': { lognormal: { median: '3m', sigma: 0.3 } },
+  'fleets[].autoscaling': { policy: 'target-tracking', metric: 'concurrency', target: 8 },
+  'fleets[].autoscaling.behavior': EXAMPLES_AUTOSCALING['behavior'],
+  'fleets[].autoscaling.behavior.scale_up': EXAMPLES_AUTOSCALING['behavior.scale_up'],
+  'fleets[].autoscaling.behavior.scale_up.policies[]': EXAMPLES_AUTOSCALING['behavior.scale_up.policies[]'],
+  'fleets[].autoscaling.behavior.scale_down': EXAMPLES_AUTOSCALING['behavior.scale_down'],
+  'fleets[].autoscaling.behavior.scale_down.policies[]':
+    EXAMPLES_AUTOSCALING['behavior.scale_down.policies[]'],
+  'fleets[].autoscaling.steps[]': EXAMPLES_AUTOSCALING['steps[]'],
+  'fleets[].autoscaling.schedule[]': { at: 'Mon-Fri 08:00', replicas: 10 },
+  'fleets[].autoscaling.reactive': { policy: 'concurrency', target: 8 },
+  'fleets[].autoscaling.reactive.behavior': EXAMPLES_AUTOSCALING['behavior'],
+  'fleets[].autoscaling.reactive.behavior.scale_up': EXAMPLES_AUTOSCALING['behavior.scale_up'],
+  'fleets[].autoscaling.reactive.behavior.scale_up.policies[]':
+    EXAMPLES_AUTOSCALING['behavior.scale_up.policies[]'],
+  'fleets[].autoscaling.reactive.behavior.scale_down': EXAMPLES_AUTOSCALING['behavior.scale_down'],
+  'fleets[].autoscaling.reactive.behavior.scale_down.policies[]':
+    EXAMPLES_AUTOSCALING['behavior.scale_down.policies[]'],
+  'fleets[].autoscaling.reactive.steps[]': EXAMPLES_AUTOSCALING['steps[]'],
+  'fleets[].interruption': { per_hour: 0.05, notice: '2m' },
   'fleets[].queue': { capacity: 100, timeout: '30s' },
   'fleets[].batching': {
     policy: 'dynamic',
@@ -59,8 +114,14 @@ const EXAMPLES: Record<string, unknown> = {
     max_queue_delay: '5ms',
     preferred_batch_sizes: [8, 16],
   },
-  'fleets[].step_time': { profile: { path: 'profiles/perf_model.csv', model: 'llama2-70b', hardware: 'a100-80gb' } },
-  'fleets[].step_time.profile': { path: 'profiles/perf_model.csv', model: 'llama2-70b', hardware: 'a100-80gb' },
+  'fleets[].step_time': {
+    profile: { path: 'profiles/perf_model.csv', model: 'llama2-70b', hardware: 'a100-80gb' },
+  },
+  'fleets[].step_time.profile': {
+    path: 'profiles/perf_model.csv',
+    model: 'llama2-70b',
+    hardware: 'a100-80gb',
+  },
   'fleets[].batch_latency.table[]': { batch: 8, latency: '18ms' },
   'fleets[].batch_latency': {
     table: [
@@ -83,6 +144,18 @@ const EXAMPLES: Record<string, unknown> = {
   'fleets[].hardware.accelerator.tflops': { bf16: 121, fp8: 242 },
   routing: { policy: 'weighted', weights: { gpu: 3, cpu: 1 }, within: 'round-robin' },
   metrics: { interval: '1m' },
+  slo: {
+    latency_p99: '2s',
+    ttft_p95: '500ms',
+    tpot_p95: '80ms',
+    queue_wait_p99: '500ms',
+    max_drop_rate: 0.001,
+  },
+  sweep: {
+    grid: { 'fleets.0.replicas': '2..24', 'fleets.0.instance': ['aws/g6.xlarge', 'gcp/g2-standard-8'] },
+    sampling: 'latin-hypercube',
+    points: 20,
+  },
   'variants[]': { name: 'six-replicas', set: { 'fleets.0.replicas': 6 } },
 };
 
@@ -100,6 +173,7 @@ const VALUE_EXAMPLES: Record<string, unknown[]> = {
     '20ms + 0.05ms * input_tokens',
   ],
   ReplicaPolicy: ['power-of-two'],
+  DurationDistribution: ['90s', { lognormal: { median: '3m', sigma: 0.3 } }],
 };
 
 /** Unit of a value type, by definition name. */
@@ -110,6 +184,7 @@ const UNITS: Record<string, string> = {
   TokenDistribution: 'tokens',
   SizeDistribution: 'bytes',
   ServiceTime: 'seconds',
+  DurationDistribution: 'seconds',
 };
 
 const REF = '#/definitions/';

@@ -1,5 +1,17 @@
 import * as z from 'zod';
+import { SPOT_ADVISOR_BUCKETS } from '../fleet/interruption.js';
 import { ACCELERATOR_IDS, MARKETS } from '../hardware/index.js';
+import {
+  type AutoscalingConfig,
+  CONCURRENCY_DEFAULT_TARGET,
+  CONCURRENCY_DEFAULTS,
+  PREDICTIVE_DEFAULTS,
+  parseWeeklyTimes,
+  QUEUE_DEPTH_DEFAULTS,
+  SCHEDULED_DEFAULTS,
+  type ScalingRules,
+  TARGET_TRACKING_DEFAULTS,
+} from '../policies/autoscaling/index.js';
 import { LLM_PRESETS, type LlmSpec, type Optimization, SERVING_STACKS } from '../serving/llm/index.js';
 import type {
   Arrivals,
@@ -12,13 +24,17 @@ import type {
   ReplicaPolicy,
   RequestAttribute,
   ServiceTime,
+  Slo,
+  SloMetric,
+  SloStatistic,
   StepTime,
+  Sweep,
   TimeUnit,
   TraceFormat,
   TraceSource,
   Workload,
 } from './types.js';
-import { REPLICA_POLICIES } from './types.js';
+import { REPLICA_POLICIES, SLO_METRICS, SLO_STATISTICS } from './types.js';
 import { DURATION_EXAMPLE, type Parsed, parseDuration, parseSize, SIZE_EXAMPLE } from './units.js';
 
 /**
@@ -457,16 +473,44 @@ const WorkloadSchema = z
     response_bytes: SizeDistribution.optional().describe(
       'Response body size. Default: 0 (or the trace column).',
     ),
+    scale: PositiveNumber.prefault(1).describe(
+      "Load multiplier: every arrival rate (a trace's `speed`) is multiplied by it. Sweeps and plans vary it " +
+        'for growth, e.g. `workload.scale: [1, 1.5, 2]`.',
+    ),
   })
   .strict()
-  .transform(({ arrivals, ...attributes }): Workload => {
+  .transform(({ arrivals, scale, ...attributes }): Workload => {
     const drawn: Workload['attributes'] = {};
     for (const [attribute, distribution] of Object.entries(attributes)) {
       if (distribution !== undefined) drawn[attribute as RequestAttribute] = distribution;
     }
-    return { arrivals, attributes: drawn };
+    return { arrivals: scaleArrivals(arrivals, scale), attributes: drawn };
   })
   .describe('The requests: when they arrive and what they carry.');
+
+/**
+ * Scaling rates (not thinning or copying requests) keeps common random numbers across loads: the
+ * same uniform draws give inter-arrival gaps divided by `scale`, so a higher load is the same
+ * arrival sequence compressed in time.
+ */
+function scaleArrivals(arrivals: Arrivals, scale: number): Arrivals {
+  if (scale === 1) return arrivals;
+  switch (arrivals.kind) {
+    case 'poisson':
+      return {
+        kind: 'poisson',
+        rate:
+          arrivals.rate.kind === 'constant'
+            ? { kind: 'constant', value: arrivals.rate.value * scale }
+            : { kind: 'expression', source: `(${arrivals.rate.source}) * ${scale}` },
+      };
+    case 'gamma':
+    case 'constant':
+      return { ...arrivals, rate: arrivals.rate * scale };
+    case 'trace':
+      return { kind: 'trace', trace: { ...arrivals.trace, speed: arrivals.trace.speed * scale } };
+  }
+}
 
 const ReplicaPolicySchema = z
   .enum(
@@ -719,6 +763,341 @@ const StepTimeSchema = z
       "fleet's accelerators) or a measured profile interpolated (prefill time by prompt size, decode step by batch size).",
   );
 
+const DurationDistribution = z
+  .union(
+    [Duration.transform(constantDistribution), distributionObject(Duration, PositiveDuration, 'duration')],
+    {
+      error: 'expected a duration (3m) or a distribution like {lognormal: {median: 3m, sigma: 0.3}}',
+    },
+  )
+  .meta({
+    id: 'DurationDistribution',
+    title: 'Duration distribution',
+    description: 'A duration (constant) or a distribution object whose values are durations.',
+  });
+
+const ReplicasSchema = z
+  .union(
+    [
+      PositiveInteger.transform((n) => ({ min: n, max: n, initial: n })),
+      z
+        .object({
+          min: NonNegativeInteger.prefault(0).describe('Fewest replicas the autoscaler keeps.'),
+          max: PositiveInteger.describe('Most replicas the autoscaler launches.'),
+          initial: NonNegativeInteger.optional().describe('Replicas ready at time 0. Default: `min`.'),
+        })
+        .strict()
+        .check((ctx) => {
+          const { min, max, initial } = ctx.value;
+          if (min > max)
+            ctx.issues.push({
+              code: 'custom',
+              message: `expected min (${min}) <= max (${max})`,
+              input: min,
+              path: ['min'],
+            });
+          if (initial !== undefined && (initial < min || initial > max)) {
+            ctx.issues.push({
+              code: 'custom',
+              message: `expected initial between min (${min}) and max (${max})`,
+              input: initial,
+              path: ['initial'],
+            });
+          }
+        })
+        .transform(({ min, max, initial }) => ({ min, max, initial: initial ?? min })),
+    ],
+    { error: 'expected a replica count or { min, max, initial }' },
+  )
+  .describe(
+    'Number of replicas (servers): a number for a fixed fleet, or `{ min, max, initial }` for an autoscaled one. ' +
+      'Initial replicas are ready at time 0.',
+  );
+
+const ScalingRulesSchema = (defaults: ScalingRules) =>
+  z
+    .object({
+      stabilization_window: Duration.prefault(defaults.stabilization_window).describe(
+        'Past recommendations taken into account (the highest for scale-down, the lowest for scale-up).',
+      ),
+      select_policy: z
+        .enum(['max', 'min', 'disabled'], expected('max, min or disabled'))
+        .prefault(defaults.select_policy)
+        .describe(
+          'Which policy wins: the one allowing the largest change (`max`), the smallest (`min`), or none (`disabled`).',
+        ),
+      policies: z
+        .array(
+          z
+            .object({
+              type: z
+                .enum(['pods', 'percent'], expected('pods or percent'))
+                .describe('Replicas or percent of the current count.'),
+              value: PositiveNumber.describe('How many replicas (or percent) per period.'),
+              period: PositiveDuration.describe('Length of the period.'),
+            })
+            .strict(),
+          expected('a list of { type, value, period }'),
+        )
+        .prefault(defaults.policies.map((p) => ({ ...p })))
+        .describe('Rate limits, Kubernetes `behavior` style.'),
+    })
+    .strict();
+
+const TargetTrackingSchema = z
+  .object({
+    policy: z
+      .literal('target-tracking')
+      .describe('Kubernetes HPA: desired = ceil(current x metric / target).'),
+    metric: z
+      .enum(
+        ['utilization', 'concurrency', 'rps_per_replica', 'queue_per_replica'],
+        expected('utilization, concurrency, rps_per_replica or queue_per_replica'),
+      )
+      .describe('What each ready replica reports, averaged over the scrape interval.'),
+    target: PositiveNumber.describe(
+      'Per replica: a fraction of busy slots for `utilization`, requests otherwise (requests/s for rps).',
+    ),
+    tolerance: NonNegativeNumber.prefault(TARGET_TRACKING_DEFAULTS.tolerance).describe(
+      'No change while metric / target is within this of 1.',
+    ),
+    sync_period: PositiveDuration.prefault(TARGET_TRACKING_DEFAULTS.sync_period).describe(
+      'Time between evaluations.',
+    ),
+    scrape_interval: PositiveDuration.prefault(TARGET_TRACKING_DEFAULTS.scrape_interval).describe(
+      'Time between metric scrapes.',
+    ),
+    metric_delay: Duration.prefault(TARGET_TRACKING_DEFAULTS.metric_delay).describe(
+      'Delay before a scrape is visible.',
+    ),
+    behavior: z
+      .object({
+        scale_up: ScalingRulesSchema(TARGET_TRACKING_DEFAULTS.behavior.scale_up as ScalingRules).prefault({}),
+        scale_down: ScalingRulesSchema(TARGET_TRACKING_DEFAULTS.behavior.scale_down as ScalingRules).prefault(
+          {},
+        ),
+      })
+      .strict()
+      .prefault({})
+      .describe('Stabilization windows and rate limits (Kubernetes defaults).'),
+  })
+  .strict();
+
+const ConcurrencySchema = z
+  .object({
+    policy: z.literal('concurrency').describe('Knative KPA: stable and panic windows, scale to zero.'),
+    metric: z
+      .enum(['concurrency', 'rps'], expected('concurrency or rps'))
+      .prefault(CONCURRENCY_DEFAULTS.metric)
+      .describe('In-flight requests or requests per second.'),
+    target: PositiveNumber.optional().describe(
+      "Per replica. Default: 100 (concurrency) or 200 (rps), Knative's.",
+    ),
+    target_utilization: z
+      .number(expected('a fraction in (0, 1]'))
+      .gt(0)
+      .lte(1)
+      .prefault(CONCURRENCY_DEFAULTS.target_utilization)
+      .describe('Share of `target` aimed at.'),
+    stable_window: PositiveDuration.prefault(CONCURRENCY_DEFAULTS.stable_window).describe(
+      'Window averaged for the stable decision.',
+    ),
+    panic_window_percentage: z
+      .number(expected('a percentage'))
+      .gt(0)
+      .lte(100)
+      .prefault(CONCURRENCY_DEFAULTS.panic_window_percentage)
+      .describe('Panic window as a percentage of the stable window.'),
+    panic_threshold: PositiveNumber.prefault(CONCURRENCY_DEFAULTS.panic_threshold).describe(
+      'Panic when the panic window wants this multiple of the ready replicas.',
+    ),
+    max_scale_up_rate: PositiveNumber.prefault(CONCURRENCY_DEFAULTS.max_scale_up_rate).describe(
+      'At most this multiple of the ready replicas per decision.',
+    ),
+    max_scale_down_rate: PositiveNumber.prefault(CONCURRENCY_DEFAULTS.max_scale_down_rate).describe(
+      'At least ready / this per decision.',
+    ),
+    scale_to_zero_grace_period: Duration.prefault(CONCURRENCY_DEFAULTS.scale_to_zero_grace_period).describe(
+      'How long the last replica stays once zero is wanted.',
+    ),
+    tick_interval: PositiveDuration.prefault(CONCURRENCY_DEFAULTS.tick_interval).describe(
+      'Time between decisions.',
+    ),
+    scrape_interval: PositiveDuration.prefault(CONCURRENCY_DEFAULTS.scrape_interval).describe(
+      'Time between scrapes.',
+    ),
+    metric_delay: Duration.prefault(CONCURRENCY_DEFAULTS.metric_delay).describe(
+      'Delay before a scrape is visible.',
+    ),
+  })
+  .strict()
+  .transform((c) => ({ ...c, target: c.target ?? CONCURRENCY_DEFAULT_TARGET[c.metric] }));
+
+const QueueDepthSchema = z
+  .object({
+    policy: z.literal('queue-depth').describe('AWS step scaling on the backlog per ready replica.'),
+    steps: z
+      .array(
+        z
+          .object({
+            lower: NonNegativeNumber.nullable()
+              .prefault(null)
+              .describe('Backlog per replica from which this step applies (null: unbounded).'),
+            upper: NonNegativeNumber.nullable()
+              .prefault(null)
+              .describe('Backlog per replica below which it applies (null: unbounded).'),
+            change: z
+              .number(expected('a number'))
+              .describe('Replicas (or percent) to add; negative removes.'),
+          })
+          .strict(),
+        expected('a list of { lower, upper, change }'),
+      )
+      .min(1, expected('at least one step'))
+      .describe('Non-overlapping backlog intervals, each with an adjustment.'),
+    adjustment_type: z
+      .enum(['change', 'percent'], expected('change or percent'))
+      .prefault(QUEUE_DEPTH_DEFAULTS.adjustment_type)
+      .describe('Replicas, or percent of the current count.'),
+    min_adjustment_magnitude: NonNegativeInteger.prefault(
+      QUEUE_DEPTH_DEFAULTS.min_adjustment_magnitude,
+    ).describe('Percent adjustments move at least this many replicas.'),
+    cooldown: Duration.prefault(QUEUE_DEPTH_DEFAULTS.cooldown).describe(
+      'Time after a scaling activity during which AWS cooldown rules apply.',
+    ),
+    period: PositiveDuration.prefault(QUEUE_DEPTH_DEFAULTS.period).describe(
+      'Alarm period: averaging time and time between evaluations.',
+    ),
+    evaluation_periods: PositiveInteger.prefault(QUEUE_DEPTH_DEFAULTS.evaluation_periods).describe(
+      'Consecutive breaching periods before the alarm fires.',
+    ),
+    scrape_interval: PositiveDuration.prefault(QUEUE_DEPTH_DEFAULTS.scrape_interval).describe(
+      'Time between scrapes within a period.',
+    ),
+    metric_delay: Duration.prefault(QUEUE_DEPTH_DEFAULTS.metric_delay).describe(
+      'Delay before a scrape is visible.',
+    ),
+  })
+  .strict();
+
+const ScheduledSchema = z
+  .object({
+    policy: z.literal('scheduled').describe('Replica counts by time of day and week.'),
+    start: z
+      .string(expected('a weekday and time like "Mon 00:00"'))
+      .prefault(SCHEDULED_DEFAULTS.start)
+      .describe('Weekday and time at simulated time 0.'),
+    schedule: z
+      .array(
+        z
+          .object({
+            at: z
+              .string(expected('a time like "Mon-Fri 08:00"'))
+              .describe('`HH:MM`, optionally after days: `Mon-Fri 08:00`, `Sat,Sun 10:00`.'),
+            replicas: NonNegativeInteger.describe('Replicas from then on.'),
+          })
+          .strict(),
+        expected('a list of { at, replicas }'),
+      )
+      .min(1, expected('at least one entry'))
+      .describe('Entries of the weekly table; the latest one before now applies.'),
+  })
+  .strict()
+  .check((ctx) => {
+    ctx.value.schedule.forEach((entry, i) => {
+      try {
+        parseWeeklyTimes(entry.at);
+      } catch (error) {
+        ctx.issues.push({
+          code: 'custom',
+          message: (error as Error).message,
+          input: entry.at,
+          path: ['schedule', i, 'at'],
+        });
+      }
+    });
+  });
+
+const PredictiveSchema = z
+  .object({
+    policy: z
+      .literal('predictive')
+      .describe('Forecast the request rate a season back; launch capacity a lead time ahead.'),
+    method: z
+      .enum(['holt-winters', 'seasonal-naive'], expected('holt-winters or seasonal-naive'))
+      .prefault(PREDICTIVE_DEFAULTS.method)
+      .describe('Forecasting method.'),
+    target: PositiveNumber.describe('Requests per second one replica should carry.'),
+    season: PositiveDuration.prefault(PREDICTIVE_DEFAULTS.season).describe(
+      'Length of one season (a day for daily traffic).',
+    ),
+    bucket: PositiveDuration.prefault(PREDICTIVE_DEFAULTS.bucket).describe('Forecast resolution.'),
+    lead: Duration.prefault(PREDICTIVE_DEFAULTS.lead).describe('How far ahead capacity is launched.'),
+    alpha: z
+      .number()
+      .gt(0)
+      .lte(1)
+      .prefault(PREDICTIVE_DEFAULTS.alpha)
+      .describe('Holt-Winters level smoothing.'),
+    beta: z
+      .number()
+      .gte(0)
+      .lte(1)
+      .prefault(PREDICTIVE_DEFAULTS.beta)
+      .describe('Holt-Winters trend smoothing.'),
+    gamma: z
+      .number()
+      .gte(0)
+      .lte(1)
+      .prefault(PREDICTIVE_DEFAULTS.gamma)
+      .describe('Holt-Winters seasonal smoothing.'),
+    scrape_interval: PositiveDuration.prefault(PREDICTIVE_DEFAULTS.scrape_interval).describe(
+      'Time between rate samples (without a reactive policy).',
+    ),
+    reactive: z
+      .discriminatedUnion('policy', [TargetTrackingSchema, ConcurrencySchema, QueueDepthSchema], {
+        error: 'expected a reactive policy: target-tracking, concurrency or queue-depth',
+      })
+      .nullable()
+      .prefault(null)
+      .describe('A reactive policy combined with the forecast: the larger count wins.'),
+  })
+  .strict();
+
+const AutoscalingSchema = z
+  .discriminatedUnion(
+    'policy',
+    [TargetTrackingSchema, ConcurrencySchema, QueueDepthSchema, ScheduledSchema, PredictiveSchema],
+    {
+      error:
+        'expected an autoscaling policy: target-tracking, concurrency, queue-depth, scheduled or predictive',
+    },
+  )
+  .transform((config): AutoscalingConfig => config as AutoscalingConfig)
+  .describe(
+    'How an autoscaled fleet decides its size (see docs/autoscaling.md); needs `replicas: { min, max }`.',
+  );
+
+const InterruptionSchema = z
+  .object({
+    per_hour: NonNegativeNumber.optional().describe('Reclaims per replica-hour (a Poisson rate).'),
+    bucket: z
+      .enum(SPOT_ADVISOR_BUCKETS, expected(`one of ${SPOT_ADVISOR_BUCKETS.join(', ')}`))
+      .optional()
+      .describe('An AWS Spot Instance Advisor frequency-of-interruption bucket (per month).'),
+    trace: z
+      .string(expected('a file path'))
+      .min(1)
+      .optional()
+      .describe('CSV with a `time` column: seconds at which one replica is reclaimed.'),
+    notice: Duration.optional().describe(
+      "Warning before a reclaim. Default: the provider's (AWS 2m, GCP and Azure 30s).",
+    ),
+  })
+  .strict()
+  .check(exactlyOne(['per_hour', 'bucket', 'trace']))
+  .describe('Spot reclaims: a rate, an AWS Spot Advisor bucket, or a trace of reclaim times.');
+
 const FLEET_NAME = /^[A-Za-z0-9_.-]+$/;
 
 const FleetSchema = z
@@ -727,7 +1106,26 @@ const FleetSchema = z
       .string(expected('a fleet name'))
       .regex(FLEET_NAME, expected('a fleet name of letters, digits, _ . -'))
       .describe('Unique name, used by `routing` and in reports: letters, digits, `_`, `.`, `-`.'),
-    replicas: PositiveInteger.describe('Number of replicas (servers); all run for the whole simulation.'),
+    replicas: ReplicasSchema,
+    startup: DurationDistribution.optional().describe(
+      'Time from launching a replica to ready (billed from launch). Default: lognormal around 3m (sigma 0.3) ' +
+        'for accelerator replicas, 60s for CPU-only ones (see docs/autoscaling.md).',
+    ),
+    autoscaling: AutoscalingSchema.optional(),
+    interruption: InterruptionSchema.optional(),
+    on_interrupt: z
+      .enum(['requeue', 'retry-elsewhere', 'drop'], expected('requeue, retry-elsewhere or drop'))
+      .prefault('requeue')
+      .describe(
+        'What happens to requests still on a replica when it is reclaimed: routed again (`requeue`), routed to ' +
+          'another fleet (`retry-elsewhere`), or lost (`drop`, counted as dropped).',
+      ),
+    fallback: z
+      .string(expected('a fleet name'))
+      .optional()
+      .describe(
+        'Fleet that takes requests while this spot fleet has no ready replica (e.g. an on-demand fleet).',
+      ),
     concurrency: PositiveInteger.prefault(1).describe('Requests one replica serves at once.'),
     price_per_hour: NonNegativeNumber.optional().meta({
       description: 'Price of one replica, USD per hour. Give this or `instance`, not both.',
@@ -1156,6 +1554,163 @@ const VariantSchema = z
   .strict()
   .describe('A copy of the scenario with some values changed, run and compared with the baseline.');
 
+const SLO_METRIC_NAMES: Record<SloMetric, string> = {
+  latency: 'latency (arrival to completion)',
+  ttft: 'time to first token (LLM fleets)',
+  tpot: 'time per output token after the first (LLM fleets)',
+  queue_wait: 'queue wait (arrival to start of service)',
+};
+const SLO_STATISTIC_NAMES: Record<SloStatistic, string> = {
+  mean: 'mean',
+  p50: 'median',
+  p90: '90th percentile',
+  p95: '95th percentile',
+  p99: '99th percentile',
+  p999: '99.9th percentile',
+};
+
+const SloSchema = z
+  .object({
+    ...Object.fromEntries(
+      SLO_METRICS.flatMap((metric) =>
+        SLO_STATISTICS.map((statistic) => [
+          `${metric}_${statistic}`,
+          PositiveDuration.optional().describe(
+            `Upper limit on the ${SLO_STATISTIC_NAMES[statistic]} of ${SLO_METRIC_NAMES[metric]}.`,
+          ),
+        ]),
+      ),
+    ),
+    max_drop_rate: z
+      .number(expected('a share between 0 and 1'))
+      .min(0, expected('a share between 0 and 1'))
+      .max(1, expected('a share between 0 and 1'))
+      .optional()
+      .describe(
+        'Largest share of measured requests dropped, timed out, or still in flight when `max_drain` ended the run.',
+      ),
+  })
+  .strict()
+  .refine((spec) => Object.values(spec).some((limit) => limit !== undefined), {
+    error: 'expected at least one objective',
+    // An unknown key (a misspelt objective) is the better message on its own.
+    when: (payload) => payload.issues.length === 0,
+  })
+  .transform((spec): Slo => {
+    const limits: Slo['limits'] = [];
+    for (const metric of SLO_METRICS) {
+      for (const statistic of SLO_STATISTICS) {
+        const seconds = (spec as Record<string, number | undefined>)[`${metric}_${statistic}`];
+        if (seconds !== undefined) limits.push({ metric, statistic, seconds });
+      }
+    }
+    return { limits, maxDropRate: spec.max_drop_rate ?? null };
+  })
+  .describe(
+    'Service-level objective that `fleetsim plan` searches for and `fleetsim sweep` checks each point against: ' +
+      'limits named `<metric>_<statistic>` (metric `latency`, `ttft`, `tpot` or `queue_wait`; statistic `mean`, ' +
+      '`p50`, `p90`, `p95`, `p99` or `p999`), and `max_drop_rate`.',
+  );
+
+const SWEEP_SAMPLINGS = ['grid', 'random', 'latin-hypercube'] as const;
+/** More values than this in one range is a typo (`1..1000000`), not a sweep. */
+const MAX_RANGE_VALUES = 10_000;
+const RANGE = /^\s*(-?\d+(?:\.\d+)?)\s*\.\.\s*(-?\d+(?:\.\d+)?)\s*(?:step\s+(\d+(?:\.\d+)?)\s*)?$/;
+
+/**
+ * The values one swept key takes: a list as written, a range `"2..24"` (integers, both ends
+ * included) or `"0.5..2 step 0.5"`, or any other single value. `fleetsim sweep --grid` parses its
+ * values with it too.
+ */
+export function parseSweepValues(
+  input: unknown,
+): { ok: true; values: unknown[] } | { ok: false; message: string } {
+  if (Array.isArray(input)) {
+    return input.length > 0
+      ? { ok: true, values: input }
+      : { ok: false, message: 'expected at least one value' };
+  }
+  const range = typeof input === 'string' ? RANGE.exec(input) : null;
+  if (range === null) return { ok: true, values: [input] };
+  const low = Number(range[1]);
+  const high = Number(range[2]);
+  const step = range[3] === undefined ? 1 : Number(range[3]);
+  if (range[3] === undefined && !(Number.isInteger(low) && Number.isInteger(high))) {
+    return { ok: false, message: `a range of non-integers needs a step, e.g. "${low}..${high} step 0.5"` };
+  }
+  if (low > high) return { ok: false, message: `expected low..high with low <= high, got "${input}"` };
+  if (!(step > 0)) return { ok: false, message: 'expected a positive step' };
+  const count = Math.floor((high - low) / step + 1e-9) + 1;
+  if (count > MAX_RANGE_VALUES) {
+    return { ok: false, message: `the range has ${count} values; at most ${MAX_RANGE_VALUES} are allowed` };
+  }
+  // Twelve significant digits: 0.1 + 2 * 0.1 is 0.3, not 0.30000000000000004.
+  return {
+    ok: true,
+    values: Array.from({ length: count }, (_, i) => Number((low + i * step).toPrecision(12))),
+  };
+}
+
+const SweepValuesSchema = z
+  .unknown()
+  .transform((input, ctx): unknown[] => {
+    const parsed = parseSweepValues(input);
+    if (parsed.ok) return parsed.values;
+    ctx.issues.push({ code: 'custom', message: parsed.message, input });
+    return z.NEVER;
+  })
+  .describe('A list of values, a range `"2..24"` or `"0.5..2 step 0.5"`, or one value.');
+
+const SweepSchema = z
+  .object({
+    grid: z
+      .record(z.string(), SweepValuesSchema)
+      .check((ctx) => {
+        if (Object.keys(ctx.value).length === 0) {
+          ctx.issues.push({
+            code: 'custom',
+            message: 'expected at least one key to sweep',
+            input: ctx.value,
+          });
+        }
+      })
+      .describe(
+        'Override path (as in `variants[].set`, e.g. `fleets.0.replicas`) -> its values: a list, a range ' +
+          '`"2..24"` (integers, both ends included) or `"0.5..2 step 0.5"`, or a single value.',
+      ),
+    sampling: z
+      .enum(SWEEP_SAMPLINGS, expected(`one of ${SWEEP_SAMPLINGS.join(', ')}`))
+      .prefault('grid')
+      .describe(
+        '`grid`: every combination. `random`: `points` distinct combinations drawn at random. `latin-hypercube`: ' +
+          '`points` combinations that spread over the range of every key. Draws follow `seed`.',
+      ),
+    points: PositiveInteger.optional().describe('How many points `random` and `latin-hypercube` draw.'),
+  })
+  .strict()
+  .check((ctx) => {
+    const { sampling, points } = ctx.value;
+    if (sampling !== 'grid' && points === undefined) {
+      ctx.issues.push({ code: 'custom', message: `sampling ${sampling} needs points`, input: ctx.value });
+    }
+    if (sampling === 'grid' && points !== undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'points applies only with sampling random or latin-hypercube',
+        input: points,
+        path: ['points'],
+      });
+    }
+  })
+  .transform(
+    (spec): Sweep => ({
+      parameters: Object.entries(spec.grid).map(([path, values]) => ({ path, values })),
+      sampling: spec.sampling,
+      points: spec.points ?? null,
+    }),
+  )
+  .describe('Points that `fleetsim sweep` runs: each is the scenario with some keys overridden.');
+
 export const scenarioSchema = z
   .object({
     name: z
@@ -1186,6 +1741,8 @@ export const scenarioSchema = z
       .describe('The fleets that serve requests.'),
     routing: RoutingSchema.prefault({ policy: 'least-outstanding' }),
     metrics: MetricsSchema.prefault({}),
+    slo: SloSchema.optional(),
+    sweep: SweepSchema.optional(),
     variants: z
       .array(VariantSchema, expected('a list of variants'))
       .optional()

@@ -5,6 +5,8 @@
  * source strings and are compiled when a model is built.
  */
 
+import type { InterruptionConfig } from '../fleet/interruption.js';
+import type { AutoscalingConfig } from '../policies/autoscaling/index.js';
 import type { LlmModel, ServingStackName } from '../serving/llm/index.js';
 
 /** A scalar random quantity. Durations are seconds; sizes bytes; token counts are counts. */
@@ -139,9 +141,23 @@ export type BatchLatency =
   | { kind: 'expression'; source: string }
   | { kind: 'table'; points: { batch: number; seconds: number }[] };
 
+export type OnInterrupt = 'requeue' | 'retry-elsewhere' | 'drop';
+
 export interface Fleet {
   name: string;
+  /** Replicas ready at time 0 (for a fixed fleet, all of them, always). */
   replicas: number;
+  /** The autoscaler's bounds; both equal `replicas` for a fixed fleet. */
+  minReplicas: number;
+  maxReplicas: number;
+  /** Seconds from launching a replica to ready. */
+  startup: Distribution;
+  autoscaling: AutoscalingConfig | null;
+  /** Spot reclaims (notice in seconds, trace path absolute); null for capacity that is never reclaimed. */
+  interruption: InterruptionConfig | null;
+  onInterrupt: OnInterrupt;
+  /** Fleet that takes this fleet's requests while it has no ready replica. */
+  fallback: string | null;
   /** Requests in service at once on one replica. */
   concurrency: number;
   priceUsdPerHour: number;
@@ -242,6 +258,39 @@ export interface LoadedScenario {
   /** The YAML text as read (for reports). */
   source: string | null;
   variants: Variant[];
+  /** `slo:` of the baseline (after `--set`); variants cannot change it. */
+  slo: Slo | null;
+  /** `sweep:` of the baseline (after `--set`). */
+  sweep: Sweep | null;
+}
+
+export const SLO_METRICS = ['latency', 'ttft', 'tpot', 'queue_wait'] as const;
+export type SloMetric = (typeof SLO_METRICS)[number];
+export const SLO_STATISTICS = ['mean', 'p50', 'p90', 'p95', 'p99', 'p999'] as const;
+export type SloStatistic = (typeof SLO_STATISTICS)[number];
+
+/** A service-level objective: upper limits on latency statistics and on the share of requests not served. */
+export interface Slo {
+  /** `latency_p99: 2s` is `{ metric: 'latency', statistic: 'p99', seconds: 2 }`; in key order. */
+  limits: { metric: SloMetric; statistic: SloStatistic; seconds: number }[];
+  /** Largest share of measured requests dropped, timed out or still in flight at the end; null: no limit. */
+  maxDropRate: number | null;
+}
+
+export type SweepSampling = 'grid' | 'random' | 'latin-hypercube';
+
+/** One swept key: an override path (`fleets.0.replicas`) and the values it takes, ranges expanded. */
+export interface SweepParameter {
+  path: string;
+  values: unknown[];
+}
+
+export interface Sweep {
+  /** In the order written; the last one varies fastest in the grid. */
+  parameters: SweepParameter[];
+  sampling: SweepSampling;
+  /** Points drawn by `random` and `latin-hypercube`; null for `grid` (every combination). */
+  points: number | null;
 }
 
 /** A user error located in a file. */

@@ -6,6 +6,8 @@ import type { LlmFleetModel } from '../serving/llm-fleet.js';
 /** A continuous-batching fleet during a run: one scheduler per replica and the fleet's LLM counters. */
 export class LlmFleetState {
   readonly schedulers: ContinuousScheduler[];
+  /** Schedulers of replicas reclaimed mid-run, for the preemption count. */
+  private preemptionsOfReclaimed = 0;
   iterations = 0;
   sequencesRun = 0;
   rejected = 0;
@@ -22,17 +24,24 @@ export class LlmFleetState {
     readonly firstReplica: number,
     replicas: number,
   ) {
-    this.schedulers = Array.from(
-      { length: replicas },
-      () =>
-        new ContinuousScheduler({
-          maxNumSeqs: batching.maxNumSeqs,
-          maxNumBatchedTokens: batching.maxNumBatchedTokens,
-          chunkedPrefill: batching.chunkedPrefill,
-          blockSize: batching.blockSize,
-          kvCacheTokens: model.kvCacheTokens,
-        }),
-    );
+    this.newScheduler = () =>
+      new ContinuousScheduler({
+        maxNumSeqs: batching.maxNumSeqs,
+        maxNumBatchedTokens: batching.maxNumBatchedTokens,
+        chunkedPrefill: batching.chunkedPrefill,
+        blockSize: batching.blockSize,
+        kvCacheTokens: model.kvCacheTokens,
+      });
+    this.schedulers = Array.from({ length: replicas }, this.newScheduler);
+  }
+
+  private readonly newScheduler: () => ContinuousScheduler;
+
+  /** A reclaimed replica loses its KV cache and every sequence on it. */
+  resetReplica(replica: number): void {
+    const index = replica - this.firstReplica;
+    this.preemptionsOfReclaimed += this.schedulers[index].preemptions;
+    this.schedulers[index] = this.newScheduler();
   }
 
   scheduler(replica: number): ContinuousScheduler {
@@ -45,15 +54,16 @@ export class LlmFleetState {
     return total > 0 ? this.prefillUs / total : null;
   }
 
-  stats(endUs: number): LlmFleetStats {
+  /** `replicaUs`: the fleet's live replica time, over which KV-cache utilization is averaged. */
+  stats(replicaUs: number): LlmFleetStats {
     const totalBlocks = this.schedulers[0].totalBlocks;
-    const capacityBlockUs = totalBlocks * this.schedulers.length * endUs;
+    const capacityBlockUs = totalBlocks * replicaUs;
     return {
       tensor_parallel: this.model.tensorParallel,
       kv_cache_tokens: this.model.kvCacheTokens,
       iterations: this.iterations,
       mean_batch_seqs: this.iterations > 0 ? this.sequencesRun / this.iterations : null,
-      preemptions: this.schedulers.reduce((sum, s) => sum + s.preemptions, 0),
+      preemptions: this.schedulers.reduce((sum, s) => sum + s.preemptions, this.preemptionsOfReclaimed),
       rejected: this.rejected,
       kv_utilization: {
         mean: capacityBlockUs > 0 ? this.blockUs / capacityBlockUs : 0,

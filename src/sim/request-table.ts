@@ -1,5 +1,5 @@
 /** Lifecycle of a request slot. */
-export const RequestState = { Free: 0, Queued: 1, InService: 2 } as const;
+export const RequestState = { Free: 0, Queued: 1, InService: 2, Held: 3 } as const;
 
 /**
  * Requests in flight as parallel typed-array columns indexed by slot. Slots are recycled
@@ -15,7 +15,11 @@ export class RequestTable {
   firstTokenUs = new Float64Array(0);
   inputTokens = new Float64Array(0);
   outputTokens = new Float64Array(0);
+  requestBytes = new Float64Array(0);
+  responseBytes = new Float64Array(0);
   replica = new Int32Array(0);
+  /** Held requests (no replica ready when they arrived or were interrupted): the fleet they wait for. */
+  heldFor = new Int32Array(0);
   /** The next request of the same batch, or -1: a batch is a chain from the request its completion event names. */
   nextInBatch = new Int32Array(0);
   /** 1 for the request whose completion event stands for its whole batch. */
@@ -26,6 +30,11 @@ export class RequestTable {
   private free = new Int32Array(0);
   private freeCount = 0;
   private capacity = 0;
+
+  /** Requests in flight. */
+  get liveCount(): number {
+    return this.capacity - this.freeCount;
+  }
 
   constructor(initialCapacity = 256) {
     this.grow(initialCapacity);
@@ -42,6 +51,11 @@ export class RequestTable {
     this.free[this.freeCount++] = slot;
   }
 
+  /** Forgets every pending event and queue entry of a request that stays in flight (it moves elsewhere). */
+  invalidate(slot: number): void {
+    this.gen[slot]++;
+  }
+
   /** Slots currently holding a request. */
   *live(): Generator<number> {
     for (let slot = 0; slot < this.capacity; slot++) if (this.state[slot] !== RequestState.Free) yield slot;
@@ -55,7 +69,10 @@ export class RequestTable {
     this.firstTokenUs = extend(this.firstTokenUs, capacity);
     this.inputTokens = extend(this.inputTokens, capacity);
     this.outputTokens = extend(this.outputTokens, capacity);
+    this.requestBytes = extend(this.requestBytes, capacity);
+    this.responseBytes = extend(this.responseBytes, capacity);
     this.replica = extend(this.replica, capacity);
+    this.heldFor = extend(this.heldFor, capacity);
     this.nextInBatch = extend(this.nextInBatch, capacity);
     this.leadsBatch = extend(this.leadsBatch, capacity);
     this.gen = extend(this.gen, capacity);

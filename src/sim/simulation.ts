@@ -1,14 +1,24 @@
 import { createStreams, Engine, type EventHandler } from '../engine/index.js';
-import { replicaCostUsd } from '../fleet/index.js';
+import {
+  createInterruptionProcess,
+  createStartupSampler,
+  type InterruptionProcess,
+  ReplicaTable,
+  reservedCostUsd,
+  summarizeReplicas,
+} from '../fleet/index.js';
 import {
   type BatchStats,
+  type CostBreakdown,
   Count,
+  type FleetInstances,
   LatencyStats,
   type LlmFleetStats,
   type LlmResult,
   TimeSeries,
   type VariantResult,
 } from '../metrics/index.js';
+import { type Autoscaler, createAutoscaler, type MetricSample } from '../policies/autoscaling/index.js';
 import { createSequence, type Sequence } from '../policies/batching/continuous.js';
 import { type BatchingPolicy, createBatchingPolicy } from '../policies/batching/index.js';
 import { createRouter, type ReplicaLoadView, type Router } from '../policies/routing/index.js';
@@ -49,14 +59,25 @@ const Kind = {
   BatchTimer: 4,
   IterationDone: 5,
   IterationStart: 6,
+  ReplicaReady: 7,
+  Scrape: 8,
+  Evaluate: 9,
+  SpotNotice: 10,
+  SpotReclaim: 11,
+  FleetNotice: 12,
 } as const;
 /**
  * Their order at equal times, by kind: a completion frees its slot before a request waiting for
  * one gives up, and both happen before a new arrival looks for a replica; a batcher's deadline
  * comes last, so a request arriving at that very instant still joins the batch. An idle LLM
  * replica likewise starts its next iteration after every request arriving at that instant has queued.
+ * A replica that becomes ready (or is reclaimed) at an instant does so before that instant's
+ * arrivals; an autoscaler scrapes, then decides, after them.
  */
-const PRIORITIES = [0, 1, 2, 0, 3, 0, 3];
+const PRIORITIES = [0, 1, 2, 0, 3, 0, 3, 1, 4, 5, 4, 1, 4];
+
+/** Where a replica slot is in its lifecycle; a slot is reused by later launches once `Off`. */
+const Replica = { Off: 0, Provisioning: 1, Ready: 2, Draining: 3 } as const;
 
 /** What an LLM replica's engine loop is doing. */
 const Loop = { Idle: 0, Starting: 1, Running: 2 } as const;
@@ -64,6 +85,8 @@ const Loop = { Idle: 0, Starting: 1, Running: 2 } as const;
 const US_PER_S = 1e6;
 const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
 const OUTPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('output_tokens');
+const REQUEST_BYTES = REQUEST_ATTRIBUTES.indexOf('request_bytes');
+const RESPONSE_BYTES = REQUEST_ATTRIBUTES.indexOf('response_bytes');
 /** Timeseries interval candidates, seconds: the smallest that keeps a run under ~500 rows wins. */
 const NICE_INTERVALS_S = [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 21600, 86400];
 
@@ -110,6 +133,34 @@ class Simulation implements EventHandler {
   /** Per request slot on a continuous-batching fleet: its sequence. */
   private readonly sequences: (Sequence | undefined)[] = [];
   private readonly stepTiming: StepTiming = { seconds: 0, prefillShare: 0 };
+
+  // Per replica slot: lifecycle. A fleet owns slots first .. first + maxReplicas - 1.
+  private readonly replicaState: Uint8Array;
+  /** Bumped at every launch: events of an earlier life of the slot are ignored. */
+  private readonly replicaEpoch: Int32Array;
+  /** The slot's current life in its fleet's `ReplicaTable`. */
+  private readonly lifetime: Int32Array;
+  /** When the slot's current life was requested (for the time series). */
+  private readonly launchedUs: Float64Array;
+
+  // Per fleet: capacity.
+  private readonly fleetFirst: Int32Array;
+  /** Replica slots: maxReplicas, twice that for an elastic fleet (replacements launch while others drain). */
+  private readonly fleetSlots: Int32Array;
+  private readonly replicaTables: ReplicaTable[];
+  private readonly autoscalers: (Autoscaler | null)[];
+  private readonly startupUs: (() => number)[];
+  private readonly interruptions: (InterruptionProcess | null)[];
+  /** Arrivals routed to each fleet since its last scrape. */
+  private readonly fleetArrivals: Float64Array;
+  private readonly lastScrapeUs: Float64Array;
+  /** Requests waiting for the fleet because no replica was ready (Knative's activator). */
+  private readonly heldCount: Int32Array;
+  private readonly interrupted: { notices: number; requeued: number; retried: number; dropped: number }[];
+  /** Requests held while no replica is ready, oldest first, from `heldHead` on (stale entries skipped). */
+  private held: number[] = [];
+  private heldHead = 0;
+  private arrivalsDone = false;
 
   // Per fleet.
   private readonly serviceTime: (ServiceTimeModel | null)[];
@@ -172,27 +223,59 @@ class Simulation implements EventHandler {
     );
     this.hasAttributes = this.fromTrace || this.sampledAttributes.length > 0;
 
-    const replicaCount = fleets.reduce((sum, f) => sum + f.replicas, 0);
+    for (const f of fleets) {
+      if (!(f.minReplicas <= f.replicas && f.replicas <= f.maxReplicas)) {
+        throw new RunInputError(
+          `fleet ${f.name}: ${f.replicas} initial replicas, outside min ${f.minReplicas} .. max ${f.maxReplicas}`,
+        );
+      }
+    }
+    const slotCounts = fleets.map((f) => (isElastic(f) ? 2 * f.maxReplicas : f.maxReplicas));
+    const replicaCount = slotCounts.reduce((sum, n) => sum + n, 0);
+    this.fleetSlots = Int32Array.from(slotCounts);
     this.fleetOf = new Int32Array(replicaCount);
     this.busy = new Int32Array(replicaCount);
     this.waiting = new Int32Array(replicaCount);
+    this.replicaState = new Uint8Array(replicaCount);
+    this.replicaEpoch = new Int32Array(replicaCount);
+    this.lifetime = new Int32Array(replicaCount);
+    this.launchedUs = new Float64Array(replicaCount);
+    this.fleetFirst = new Int32Array(fleets.length);
     const concurrency = new Int32Array(replicaCount);
-    const pools = [];
+    const routed = [];
     let first = 0;
     const llmFleets: (LlmFleetState | null)[] = [];
     for (const [f, fleet] of fleets.entries()) {
-      this.fleetOf.fill(f, first, first + fleet.replicas);
-      llmFleets.push(llmFleetState(fleet, scenario, first));
+      this.fleetFirst[f] = first;
+      const count = slotCounts[f];
+      this.fleetOf.fill(f, first, first + count);
+      llmFleets.push(llmFleetState(fleet, scenario, first, count));
       // Routing sees a continuous-batching replica as full once it runs max_num_seqs sequences.
       const slots = fleet.batching.policy === 'continuous' ? fleet.batching.maxNumSeqs : fleet.concurrency;
-      concurrency.fill(slots, first, first + fleet.replicas);
-      pools.push({ name: fleet.name, pool: { first, count: fleet.replicas } });
-      first += fleet.replicas;
+      concurrency.fill(slots, first, first + count);
+      routed.push({ name: fleet.name, first, count, fallback: fleet.fallback, elastic: isElastic(fleet) });
+      first += count;
     }
     // Outstanding = in service + waiting, kept as its own column because routing reads it on every arrival.
     this.load = { outstanding: new Int32Array(replicaCount), concurrency };
     this.queues = new ReplicaQueues(replicaCount);
-    this.router = createRouter(scenario.routing, pools, this.load, streams);
+    this.router = createRouter(scenario.routing, routed, this.load, streams);
+    this.replicaTables = fleets.map(() => new ReplicaTable());
+    this.autoscalers = fleets.map((f) =>
+      f.autoscaling === null
+        ? null
+        : createAutoscaler(f.autoscaling, { min: f.minReplicas, max: f.maxReplicas }),
+    );
+    this.startupUs = fleets.map((f) => createStartupSampler(f.startup, streams.stream(`startup/${f.name}`)));
+    this.interruptions = fleets.map((f) =>
+      f.interruption === null
+        ? null
+        : createInterruptionProcess(f.interruption, streams.stream(`spot/${f.name}`)),
+    );
+    this.fleetArrivals = new Float64Array(fleets.length);
+    this.lastScrapeUs = new Float64Array(fleets.length);
+    this.heldCount = new Int32Array(fleets.length);
+    this.interrupted = fleets.map(() => ({ notices: 0, requeued: 0, retried: 0, dropped: 0 }));
 
     this.serviceTime = fleets.map((f) =>
       f.serviceTime === null
@@ -218,20 +301,49 @@ class Simulation implements EventHandler {
   }
 
   handle(kind: number, slot: number, gen: number, now: number): void {
-    if (kind === Kind.ServiceDone) this.finishService(slot, now);
-    else if (kind === Kind.Arrival) this.arrive(now);
+    if (kind === Kind.ServiceDone) {
+      if (gen === this.requests.gen[slot]) this.finishService(slot, now);
+    } else if (kind === Kind.Arrival) this.arrive(now);
     else if (kind === Kind.QueueTimeout) this.giveUp(slot, gen, now);
-    else if (kind === Kind.BatchDone) this.finishBatch(slot, now);
-    else if (kind === Kind.IterationDone) this.finishIteration(slot, now);
-    else if (kind === Kind.IterationStart) this.startIteration(slot, now);
-    else if (gen === this.timerGen[slot]) this.tryBatch(slot, now);
+    else if (kind === Kind.BatchDone) {
+      if (gen === this.requests.gen[slot]) this.finishBatch(slot, now);
+    } else if (kind === Kind.IterationDone) {
+      if (gen === this.replicaEpoch[slot]) this.finishIteration(slot, now);
+    } else if (kind === Kind.IterationStart) {
+      if (gen === this.replicaEpoch[slot]) this.startIteration(slot, now);
+    } else if (kind === Kind.BatchTimer) {
+      if (gen === this.timerGen[slot]) this.tryBatch(slot, now);
+    } else this.handleCapacity(kind, slot, gen, now);
+  }
+
+  /** Events of elastic fleets: replicas becoming ready, autoscaler scrapes and decisions, spot reclaims. */
+  private handleCapacity(kind: number, slot: number, gen: number, now: number): void {
+    if (kind === Kind.FleetNotice) {
+      this.fleetNotice(slot, gen, now);
+      return;
+    }
+    if (kind === Kind.Scrape) {
+      this.scrape(slot, now);
+      return;
+    }
+    if (kind === Kind.Evaluate) {
+      this.evaluate(slot, now);
+      return;
+    }
+    if (gen !== this.replicaEpoch[slot]) return;
+    if (kind === Kind.ReplicaReady) this.becomeReady(slot, now);
+    else if (kind === Kind.SpotNotice) this.spotNotice(slot, now);
+    else if (kind === Kind.SpotReclaim) this.reclaim(slot, now);
   }
 
   run(name: string): VariantResult {
     const engine = this.engine;
     try {
+      this.startFleets();
       if (this.source.next(this.arrival)) engine.atLane(toUs(this.arrival.timeS), Kind.Arrival, 0);
+      else this.arrivalsDone = true;
       let events = engine.run().events;
+      this.arrivalsDone = true;
       const arrivalsEndUs =
         this.scenario.duration === null ? this.lastArrivalUs : Math.round(this.scenario.duration * US_PER_S);
       const drainLimitUs = arrivalsEndUs + this.scenario.maxDrain * US_PER_S;
@@ -256,11 +368,17 @@ class Simulation implements EventHandler {
     this.timeseries.count(Count.arrivals, now);
 
     const replica = this.router.pick();
-    const fleet = this.fleetOf[replica];
-    const serviceTime = this.serviceTime[fleet];
-    if (serviceTime !== null) this.arriveToSlot(replica, fleet, toUs(serviceTime(attributes)), measured, now);
-    else if (this.batching[fleet] !== null) this.arriveToBatch(replica, fleet, measured, now);
-    else this.arriveToLlm(replica, fleet, measured, now);
+    if (replica >= 0) {
+      const fleet = this.fleetOf[replica];
+      this.fleetArrivals[fleet]++;
+      const serviceTime = this.serviceTime[fleet];
+      if (serviceTime !== null)
+        this.arriveToSlot(replica, fleet, toUs(serviceTime(attributes)), measured, now);
+      else if (this.batching[fleet] !== null) this.arriveToBatch(replica, fleet, measured, now);
+      else this.arriveToLlm(replica, fleet, measured, now);
+    } else {
+      this.hold(this.newRequest(measured, now), this.router.holdingFleet(), now);
+    }
 
     const arrival = this.arrival;
     if (this.source.next(arrival)) {
@@ -316,6 +434,383 @@ class Simulation implements EventHandler {
     this.tryBatch(replica, now);
   }
 
+  /** A request slot for an arrival that is not admitted to a replica on the spot. */
+  private newRequest(measured: boolean, now: number): number {
+    const requests = this.requests;
+    const slot = requests.allocate();
+    const attributes = this.attributes;
+    requests.arrivalUs[slot] = now;
+    requests.inputTokens[slot] = attributes[INPUT_TOKENS];
+    requests.outputTokens[slot] = attributes[OUTPUT_TOKENS];
+    requests.requestBytes[slot] = attributes[REQUEST_BYTES];
+    requests.responseBytes[slot] = attributes[RESPONSE_BYTES];
+    requests.replica[slot] = -1;
+    requests.measured[slot] = measured ? 1 : 0;
+    return slot;
+  }
+
+  /**
+   * Holds a request while no replica can take it, as Knative's activator does during a cold start;
+   * it counts toward `fleet`'s load and gives up after the fleet's queue timeout.
+   */
+  private hold(slot: number, fleet: number, now: number): void {
+    const requests = this.requests;
+    requests.state[slot] = RequestState.Held;
+    requests.replica[slot] = -1;
+    requests.heldFor[slot] = fleet;
+    this.heldCount[fleet]++;
+    this.held.push(slot);
+    const timeoutUs = this.timeoutUs[fleet];
+    if (timeoutUs !== Number.POSITIVE_INFINITY) {
+      this.engine.at(now + timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
+    }
+  }
+
+  /** Routes held requests, oldest first, while some replica is ready to take them. */
+  private releaseHeld(now: number): void {
+    const requests = this.requests;
+    while (this.heldHead < this.held.length) {
+      const slot = this.held[this.heldHead];
+      if (requests.state[slot] !== RequestState.Held) {
+        this.heldHead++;
+        continue;
+      }
+      const replica = this.router.pick();
+      if (replica < 0) break;
+      this.heldHead++;
+      this.heldCount[requests.heldFor[slot]]--;
+      this.admit(slot, replica, now);
+    }
+    if (this.heldHead === this.held.length) {
+      this.held = [];
+      this.heldHead = 0;
+    }
+  }
+
+  /**
+   * Sends an existing request (held, or interrupted by a reclaim) to `replica`: as an arrival
+   * would go, except that it keeps its arrival time. Service starts over, with a fresh draw.
+   */
+  private admit(slot: number, replica: number, now: number): void {
+    const requests = this.requests;
+    const fleet = this.fleetOf[replica];
+    this.fleetArrivals[fleet]++;
+    requests.replica[slot] = replica;
+    const llm = this.llmFleets[fleet];
+    const serviceTime = this.serviceTime[fleet];
+    const room =
+      llm === null
+        ? this.waiting[replica] < this.queueCapacity[fleet]
+        : llm.scheduler(replica).waitingCount < this.queueCapacity[fleet];
+    const startsNow = serviceTime !== null && this.busy[replica] < this.load.concurrency[replica];
+    if (!startsNow && !room) {
+      this.drop(requests.measured[slot] === 1, now);
+      requests.release(slot);
+      return;
+    }
+    this.load.outstanding[replica]++;
+    if (serviceTime !== null) {
+      const attributes = this.attributes;
+      attributes[INPUT_TOKENS] = requests.inputTokens[slot];
+      attributes[OUTPUT_TOKENS] = requests.outputTokens[slot];
+      attributes[REQUEST_BYTES] = requests.requestBytes[slot];
+      attributes[RESPONSE_BYTES] = requests.responseBytes[slot];
+      requests.serviceUs[slot] = toUs(serviceTime(attributes));
+      if (startsNow) this.startService(slot, replica, now);
+      else this.enqueue(slot, replica, fleet, now);
+    } else if (llm === null) {
+      this.enqueue(slot, replica, fleet, now);
+      this.tryBatch(replica, now);
+    } else {
+      const scheduler = llm.scheduler(replica);
+      const prompt = Math.max(1, Math.round(requests.inputTokens[slot]));
+      const output = Math.max(1, Math.round(requests.outputTokens[slot]));
+      if (!scheduler.fits(prompt, output)) {
+        this.load.outstanding[replica]--;
+        if (requests.measured[slot] === 1) llm.rejected++;
+        this.drop(requests.measured[slot] === 1, now);
+        requests.release(slot);
+        return;
+      }
+      requests.inputTokens[slot] = prompt;
+      requests.outputTokens[slot] = output;
+      const sequence = createSequence(slot, prompt, output);
+      this.sequences[slot] = sequence;
+      this.enqueueSequence(slot, replica, fleet, now);
+      scheduler.enqueue(sequence);
+      this.wakeLlm(replica, now);
+    }
+  }
+
+  /** Marks the fleets' initial replicas ready at time 0 and starts their autoscalers and reclaims. */
+  private startFleets(): void {
+    for (const [f, fleet] of this.scenario.fleets.entries()) {
+      for (let i = 0; i < fleet.replicas; i++) {
+        const replica = this.fleetFirst[f] + i;
+        this.launch(replica, 0, true);
+        this.becomeReady(replica, 0);
+      }
+      const autoscaler = this.autoscalers[f];
+      if (autoscaler !== null) {
+        if (autoscaler.scrapeIntervalUs !== null) this.engine.at(autoscaler.scrapeIntervalUs, Kind.Scrape, f);
+        this.engine.at(autoscaler.evaluationPeriodUs, Kind.Evaluate, f);
+      }
+      const interruption = this.interruptions[f];
+      if (interruption?.kind === 'fleet' && interruption.noticeTimesUs.length > 0) {
+        this.engine.at(interruption.noticeTimesUs[0], Kind.FleetNotice, f, 0);
+      }
+    }
+  }
+
+  /**
+   * Requests a replica in slot `replica` (billed from now); it becomes ready after the fleet's
+   * startup delay, or at once when `warm` (the replicas a run starts with).
+   */
+  private launch(replica: number, now: number, warm = false): void {
+    const fleet = this.fleetOf[replica];
+    this.replicaState[replica] = Replica.Provisioning;
+    const epoch = ++this.replicaEpoch[replica];
+    this.lifetime[replica] = this.replicaTables[fleet].request(now);
+    this.launchedUs[replica] = now;
+    const interruption = this.interruptions[fleet];
+    if (interruption?.kind === 'per-replica') {
+      const noticeUs = interruption.nextNoticeUs(now);
+      if (noticeUs !== Number.POSITIVE_INFINITY) this.engine.at(noticeUs, Kind.SpotNotice, replica, epoch);
+    }
+    if (!warm) this.engine.at(now + this.startupUs[fleet](), Kind.ReplicaReady, replica, epoch);
+  }
+
+  private becomeReady(replica: number, now: number): void {
+    if (this.replicaState[replica] !== Replica.Provisioning) return;
+    this.replicaState[replica] = Replica.Ready;
+    this.replicaTables[this.fleetOf[replica]].markReady(this.lifetime[replica], now);
+    this.router.setReady(replica, true);
+    if (this.heldHead < this.held.length) this.releaseHeld(now);
+  }
+
+  /** Stops routing to a ready replica; it is gone once its last request leaves. */
+  private drain(replica: number, now: number, preempted: boolean): void {
+    this.replicaState[replica] = Replica.Draining;
+    this.replicaTables[this.fleetOf[replica]].drain(this.lifetime[replica], now, preempted);
+    this.router.setReady(replica, false);
+    if (this.load.outstanding[replica] === 0) this.retire(replica, now, preempted);
+  }
+
+  /** The replica is gone (drained, cancelled while provisioning, or reclaimed); its slot is free. */
+  private retire(replica: number, now: number, preempted: boolean): void {
+    const fleet = this.fleetOf[replica];
+    if (this.replicaState[replica] === Replica.Ready) this.router.setReady(replica, false);
+    this.replicaState[replica] = Replica.Off;
+    this.replicaEpoch[replica]++;
+    this.replicaTables[fleet].release(this.lifetime[replica], now, preempted);
+    this.timeseries.addReplica(fleet, this.launchedUs[replica], now);
+  }
+
+  /** Called where a request leaves a replica: a draining replica with nothing left is gone. */
+  private leftReplica(replica: number, now: number): void {
+    if (this.replicaState[replica] === Replica.Draining && this.load.outstanding[replica] === 0) {
+      this.retire(replica, now, this.replicaTables[this.fleetOf[replica]].preempted(this.lifetime[replica]));
+    }
+  }
+
+  /** One scrape of an autoscaled fleet: the state of its ready replicas now, the arrival rate since the last. */
+  private scrape(fleet: number, now: number): void {
+    const autoscaler = this.autoscalers[fleet] as Autoscaler;
+    const first = this.fleetFirst[fleet];
+    const slots = slotsPerReplica(this.scenario.fleets[fleet]);
+    let ready = 0;
+    let inFlight = this.heldCount[fleet];
+    let waiting = this.heldCount[fleet];
+    let busy = 0;
+    for (let r = first; r < first + this.fleetSlots[fleet]; r++) {
+      if (this.replicaState[r] !== Replica.Ready) continue;
+      ready++;
+      inFlight += this.load.outstanding[r];
+      waiting += this.replicaWaiting(r);
+      busy += this.replicaBusySlots(r);
+    }
+    const windowS = (now - this.lastScrapeUs[fleet]) / US_PER_S;
+    const sample: MetricSample = {
+      timeUs: now,
+      readyReplicas: ready,
+      concurrency: inFlight,
+      utilization: ready > 0 ? busy / (ready * slots) : 0,
+      requestRateRps: windowS > 0 ? this.fleetArrivals[fleet] / windowS : 0,
+      queueLength: waiting,
+    };
+    this.fleetArrivals[fleet] = 0;
+    this.lastScrapeUs[fleet] = now;
+    autoscaler.observe(sample);
+    if (this.capacityStillMatters()) {
+      this.engine.at(now + (autoscaler.scrapeIntervalUs as number), Kind.Scrape, fleet);
+    }
+  }
+
+  private replicaWaiting(replica: number): number {
+    const llm = this.llmFleets[this.fleetOf[replica]];
+    return llm === null ? this.waiting[replica] : llm.scheduler(replica).waitingCount;
+  }
+
+  /** Busy execution slots: requests (or batches) in service; an LLM replica is one slot, busy while it iterates. */
+  private replicaBusySlots(replica: number): number {
+    const llm = this.llmFleets[this.fleetOf[replica]];
+    return llm === null ? this.busy[replica] : this.iterating[replica] === Loop.Running ? 1 : 0;
+  }
+
+  /** Launches or removes replicas to reach the autoscaler's count: cancels provisioning ones first, then drains the least loaded. */
+  private evaluate(fleet: number, now: number): void {
+    const autoscaler = this.autoscalers[fleet] as Autoscaler;
+    const counts = this.replicaTables[fleet].counts();
+    const desired = autoscaler.desiredReplicas(now, counts);
+    let surplus = counts.ready + counts.provisioning - desired;
+    const first = this.fleetFirst[fleet];
+    const end = first + this.fleetSlots[fleet];
+    for (let r = first; r < end && surplus < 0; r++) {
+      if (this.replicaState[r] !== Replica.Off) continue;
+      this.launch(r, now);
+      surplus++;
+    }
+    for (let r = end - 1; r >= first && surplus > 0; r--) {
+      if (this.replicaState[r] !== Replica.Provisioning) continue;
+      this.retire(r, now, false);
+      surplus--;
+    }
+    while (surplus > 0) {
+      let victim = -1;
+      for (let r = first; r < end; r++) {
+        if (this.replicaState[r] !== Replica.Ready) continue;
+        if (victim < 0 || this.load.outstanding[r] <= this.load.outstanding[victim]) victim = r;
+      }
+      if (victim < 0) break;
+      this.drain(victim, now, false);
+      surplus--;
+    }
+    if (this.capacityStillMatters())
+      this.engine.at(now + autoscaler.evaluationPeriodUs, Kind.Evaluate, fleet);
+  }
+
+  /** Periodic capacity events stop once arrivals are over and nothing is left in flight. */
+  private capacityStillMatters(): boolean {
+    return !this.arrivalsDone || this.requests.liveCount > 0;
+  }
+
+  /**
+   * A reclaim notice: a provisioning replica is simply gone; a ready one drains until the reclaim.
+   * A fixed-size fleet launches its replacement at once; an autoscaled one leaves that to its policy.
+   */
+  private spotNotice(replica: number, now: number): void {
+    const fleet = this.fleetOf[replica];
+    const state = this.replicaState[replica];
+    if (state === Replica.Off || state === Replica.Draining) return;
+    this.interrupted[fleet].notices++;
+    if (state === Replica.Provisioning) this.retire(replica, now, true);
+    else {
+      const epoch = this.replicaEpoch[replica];
+      const noticeUs = (this.interruptions[fleet] as InterruptionProcess).noticeUs;
+      this.engine.at(now + noticeUs, Kind.SpotReclaim, replica, epoch);
+      this.drain(replica, now, true);
+    }
+    if (this.autoscalers[fleet] === null && !this.arrivalsDone) this.launchSpare(fleet, now);
+  }
+
+  /** Launches a replacement in a free slot of `fleet`, if it has one. */
+  private launchSpare(fleet: number, now: number): void {
+    const first = this.fleetFirst[fleet];
+    for (let r = first; r < first + this.fleetSlots[fleet]; r++) {
+      if (this.replicaState[r] === Replica.Off) {
+        this.launch(r, now);
+        return;
+      }
+    }
+  }
+
+  /** A notice from a reclaim trace: it takes the newest ready replica of the fleet. */
+  private fleetNotice(fleet: number, index: number, now: number): void {
+    const times = (this.interruptions[fleet] as Extract<InterruptionProcess, { kind: 'fleet' }>)
+      .noticeTimesUs;
+    if (index + 1 < times.length)
+      this.engine.at(Math.max(now, times[index + 1]), Kind.FleetNotice, fleet, index + 1);
+    const first = this.fleetFirst[fleet];
+    for (let r = first + this.fleetSlots[fleet] - 1; r >= first; r--) {
+      if (this.replicaState[r] === Replica.Ready) {
+        this.spotNotice(r, now);
+        return;
+      }
+    }
+  }
+
+  /**
+   * The reclaim itself: every request still on the replica is interrupted and, by the fleet's
+   * `on_interrupt`, routed again, routed to another fleet, or dropped.
+   */
+  private reclaim(replica: number, now: number): void {
+    if (this.replicaState[replica] !== Replica.Draining) return;
+    const fleet = this.fleetOf[replica];
+    const requests = this.requests;
+    const victims: number[] = [];
+    for (const slot of requests.live()) if (requests.replica[slot] === replica) victims.push(slot);
+    const llm = this.llmFleets[fleet];
+    if (llm !== null) {
+      if (this.iterating[replica] === Loop.Running) {
+        const startUs = this.iterationStartUs[replica];
+        this.busyUsByFleet[fleet] += now - startUs;
+        this.timeseries.addBusy(fleet, startUs, now);
+      }
+      this.iterating[replica] = Loop.Idle;
+      llm.resetReplica(replica);
+    }
+    for (const slot of victims) {
+      if (requests.state[slot] === RequestState.InService && llm === null) {
+        const occupiesSlot = this.batching[fleet] === null || requests.leadsBatch[slot] === 1;
+        if (occupiesSlot) {
+          const startUs = requests.startUs[slot];
+          this.busyUsByFleet[fleet] += now - startUs;
+          this.timeseries.addBusy(fleet, startUs, now);
+        }
+      } else if (requests.state[slot] === RequestState.Queued) {
+        this.timeseries.addWait(requests.arrivalUs[slot], now);
+      }
+      requests.invalidate(slot);
+      this.sequences[slot] = undefined;
+    }
+    this.busy[replica] = 0;
+    this.waiting[replica] = 0;
+    this.load.outstanding[replica] = 0;
+    this.retire(replica, now, true);
+    const counts = this.interrupted[fleet];
+    const policy = this.scenario.fleets[fleet].onInterrupt;
+    for (const slot of victims) {
+      if (policy === 'drop') {
+        counts.dropped++;
+        this.drop(requests.measured[slot] === 1, now);
+        requests.release(slot);
+        continue;
+      }
+      const target = policy === 'requeue' ? this.router.pick() : this.elsewhere(fleet);
+      if (policy === 'requeue') counts.requeued++;
+      else counts.retried++;
+      if (target >= 0) this.admit(slot, target, now);
+      else this.hold(slot, policy === 'requeue' ? this.router.holdingFleet() : fleet, now);
+    }
+  }
+
+  /** A ready replica outside `fleet`: of its fallback if it has one, else of the first other fleet with one. */
+  private elsewhere(fleet: number): number {
+    const fleets = this.scenario.fleets;
+    const fallback = fleets[fleet].fallback;
+    const order = fleets.map((_, f) => f).filter((f) => f !== fleet);
+    if (fallback !== null) order.unshift(fleets.findIndex((f) => f.name === fallback));
+    for (const f of order) {
+      let best = -1;
+      for (let r = this.fleetFirst[f]; r < this.fleetFirst[f] + this.fleetSlots[f]; r++) {
+        if (this.replicaState[r] !== Replica.Ready) continue;
+        if (best < 0 || this.load.outstanding[r] < this.load.outstanding[best]) best = r;
+      }
+      if (best >= 0) return best;
+    }
+    return -1;
+  }
+
   private arriveToLlm(replica: number, fleet: number, measured: boolean, now: number): void {
     const state = this.llmFleets[fleet] as LlmFleetState;
     const scheduler = state.scheduler(replica);
@@ -342,9 +837,14 @@ class Simulation implements EventHandler {
     this.sequences[slot] = sequence;
     this.enqueueSequence(slot, replica, fleet, now);
     scheduler.enqueue(sequence);
+    this.wakeLlm(replica, now);
+  }
+
+  /** An idle LLM replica starts an iteration, after the other events of this instant. */
+  private wakeLlm(replica: number, now: number): void {
     if (this.iterating[replica] === Loop.Idle) {
       this.iterating[replica] = Loop.Starting;
-      this.engine.at(now, Kind.IterationStart, replica, 0);
+      this.engine.at(now, Kind.IterationStart, replica, this.replicaEpoch[replica]);
     }
   }
 
@@ -398,7 +898,7 @@ class Simulation implements EventHandler {
     state.decodeUs += durationUs * (1 - timing.prefillShare);
     const sizes = this.batchSizes[fleet];
     sizes.set(size, (sizes.get(size) ?? 0) + 1);
-    this.engine.at(now + durationUs, Kind.IterationDone, replica, 0);
+    this.engine.at(now + durationUs, Kind.IterationDone, replica, this.replicaEpoch[replica]);
   }
 
   private finishIteration(replica: number, now: number): void {
@@ -423,6 +923,7 @@ class Simulation implements EventHandler {
       this.complete(slot, arrivalUs, requests.startUs[slot], now);
     }
     this.startIteration(replica, now);
+    if (this.replicaState[replica] === Replica.Draining) this.leftReplica(replica, now);
   }
 
   /**
@@ -498,6 +999,7 @@ class Simulation implements EventHandler {
     }
     this.timeseries.addBusy(fleet, startUs, now);
     this.tryBatch(replica, now);
+    if (this.replicaState[replica] === Replica.Draining) this.leftReplica(replica, now);
   }
 
   /** Counts a finished request in the metrics and frees its slot. */
@@ -585,11 +1087,18 @@ class Simulation implements EventHandler {
       this.startService(next, replica, now);
       break;
     }
+    if (this.replicaState[replica] === Replica.Draining) this.leftReplica(replica, now);
   }
 
   private giveUp(slot: number, gen: number, now: number): void {
     const requests = this.requests;
-    if (requests.gen[slot] !== gen || requests.state[slot] !== RequestState.Queued) return;
+    if (requests.gen[slot] !== gen) return;
+    if (requests.state[slot] === RequestState.Held) {
+      this.heldCount[requests.heldFor[slot]]--;
+      this.timeOut(slot, now);
+      return;
+    }
+    if (requests.state[slot] !== RequestState.Queued) return;
     const replica = requests.replica[slot];
     this.waiting[replica]--;
     this.load.outstanding[replica]--;
@@ -598,6 +1107,12 @@ class Simulation implements EventHandler {
       (this.llmFleets[this.fleetOf[replica]] as LlmFleetState).scheduler(replica).cancel(sequence);
       this.sequences[slot] = undefined;
     }
+    this.timeOut(slot, now);
+    if (this.replicaState[replica] === Replica.Draining) this.leftReplica(replica, now);
+  }
+
+  private timeOut(slot: number, now: number): void {
+    const requests = this.requests;
     this.timeseries.count(Count.timed_out, now);
     this.timeseries.addWait(requests.arrivalUs[slot], now);
     if (requests.measured[slot] === 1) this.timedOut++;
@@ -615,11 +1130,11 @@ class Simulation implements EventHandler {
     return stats;
   }
 
-  private llmResult(endUs: number): LlmResult | null {
+  private llmResult(replicaUs: Float64Array): LlmResult | null {
     const fleets: Record<string, LlmFleetStats> = {};
     for (const [f, fleet] of this.scenario.fleets.entries()) {
       const state = this.llmFleets[f];
-      if (state !== null) fleets[fleet.name] = state.stats(endUs);
+      if (state !== null) fleets[fleet.name] = state.stats(replicaUs[f]);
     }
     const model = this.scenario.model;
     if (model === null && Object.keys(fleets).length === 0) return null;
@@ -647,6 +1162,11 @@ class Simulation implements EventHandler {
       this.timeseries.addBusy(fleet, startUs, busyUntil);
     }
     for (const slot of requests.live()) {
+      if (requests.state[slot] === RequestState.Held) {
+        this.timeseries.addWait(requests.arrivalUs[slot], endUs);
+        if (requests.measured[slot] === 1) inFlight++;
+        continue;
+      }
       const fleet = this.fleetOf[requests.replica[slot]];
       // A batch occupies one execution slot: only the request that leads it adds busy time. An
       // LLM replica's busy time is its iterations', counted above.
@@ -668,24 +1188,65 @@ class Simulation implements EventHandler {
       );
     }
 
-    const byFleet: Record<string, number> = {};
+    for (let replica = 0; replica < this.replicaState.length; replica++) {
+      if (this.replicaState[replica] !== Replica.Off) {
+        this.timeseries.addReplica(this.fleetOf[replica], this.launchedUs[replica], endUs);
+      }
+    }
+    const cost: CostBreakdown = {
+      total: 0,
+      compute: 0,
+      idle: 0,
+      transfer: 0,
+      by_fleet: {},
+      by_market: { 'on-demand': 0, spot: 0, reserved: 0 },
+    };
     const utilization: Record<string, number> = {};
-    let total = 0;
+    const instances: Record<string, FleetInstances> = {};
+    const replicaUs = new Float64Array(fleets.length);
     let measuredWindowCost = 0;
     let inputCost = 0;
     const windowUs = Math.max(0, endUs - this.warmupUs);
     const tokens = this.inputTokens + this.outputTokens;
     const tokenInputShare = tokens > 0 ? this.inputTokens / tokens : 0;
     for (const [f, fleet] of fleets.entries()) {
-      const cost = fleet.replicas * replicaCostUsd(endUs, fleet.billing, fleet.priceUsdPerHour);
-      byFleet[fleet.name] = cost;
-      total += cost;
-      const windowCost = (fleet.replicas * fleet.priceUsdPerHour * windowUs) / US_PER_S / 3600;
+      const slots = slotsPerReplica(fleet);
+      const reserved = fleet.market === 'reserved' ? fleet.maxReplicas : null;
+      const table = this.replicaTables[f];
+      const summary = summarizeReplicas(table, {
+        endUs,
+        billing: fleet.billing,
+        priceUsdPerHour: fleet.priceUsdPerHour,
+        busyReplicaSeconds: this.busyUsByFleet[f] / slots / US_PER_S,
+        reservedReplicas: reserved,
+      });
+      cost.by_fleet[fleet.name] = summary.costUsd;
+      cost.compute += summary.costUsd;
+      cost.idle += summary.idleCostUsd;
+      cost.by_market[fleet.market ?? 'on-demand'] += summary.costUsd;
+      replicaUs[f] = summary.replicaHours * 3600 * US_PER_S;
+      const windowCost =
+        reserved === null
+          ? (windowReplicaUs(table, this.warmupUs, endUs) * fleet.priceUsdPerHour) / US_PER_S / 3600
+          : (reservedCostUsd(reserved, endUs, fleet.priceUsdPerHour) * windowUs) / Math.max(1, endUs);
       measuredWindowCost += windowCost;
       inputCost += windowCost * (this.llmFleets[f]?.prefillShare() ?? tokenInputShare);
-      const slotUs = fleet.replicas * slotsPerReplica(fleet) * endUs;
+      const slotUs = slots * replicaUs[f];
       utilization[fleet.name] = slotUs > 0 ? this.busyUsByFleet[f] / slotUs : 0;
+      instances[fleet.name] = {
+        launched: summary.launched,
+        preempted: summary.preempted,
+        peak: summary.peak,
+        mean: summary.mean,
+        replica_hours: summary.replicaHours,
+        interrupted_requests: {
+          requeued: this.interrupted[f].requeued,
+          retried: this.interrupted[f].retried,
+          dropped: this.interrupted[f].dropped,
+        },
+      };
     }
+    cost.total = cost.compute + cost.transfer;
     return {
       name,
       requests: {
@@ -702,7 +1263,8 @@ class Simulation implements EventHandler {
       waited_fraction: this.wait.count > 0 ? this.wait.positive / this.wait.count : null,
       throughput_rps: windowUs > 0 ? this.completed / (windowUs / US_PER_S) : 0,
       utilization,
-      cost_usd: { total, by_fleet: byFleet },
+      cost_usd: cost,
+      instances,
       cost_per_1k_requests_usd: this.completed > 0 ? (measuredWindowCost / this.completed) * 1000 : null,
       cost_per_1m_tokens_usd: {
         input: this.inputTokens > 0 ? (inputCost / this.inputTokens) * 1e6 : null,
@@ -717,7 +1279,7 @@ class Simulation implements EventHandler {
       },
       events,
       batches: this.batchStats(),
-      llm: this.llmResult(endUs),
+      llm: this.llmResult(replicaUs),
       distributions: {
         latency_s: this.latency.cdf(),
         queue_wait_s: this.wait.cdf(),
@@ -728,8 +1290,7 @@ class Simulation implements EventHandler {
         endUs,
         fleets.map((f) => ({
           name: f.name,
-          replicas: f.replicas,
-          slots: f.replicas * slotsPerReplica(f),
+          slotsPerReplica: slotsPerReplica(f),
           priceUsdPerHour: f.priceUsdPerHour,
         })),
       ),
@@ -748,17 +1309,37 @@ function batchStatsOf(sizes: Map<number, number>): BatchStats {
   };
 }
 
+/** Replica time of `table`'s replicas inside [fromUs, toUs] (replicas still live at `toUs` run to it). */
+function windowReplicaUs(table: ReplicaTable, fromUs: number, toUs: number): number {
+  let total = 0;
+  for (let id = 0; id < table.size; id++) {
+    const gone = table.state(id) === 'gone' ? table.goneUs(id) : toUs;
+    total += Math.max(0, Math.min(gone, toUs) - Math.max(table.requestedUs(id), fromUs));
+  }
+  return total;
+}
+
+/** Its size changes: an autoscaler decides it, or spot reclaims take replicas away. */
+function isElastic(fleet: Fleet): boolean {
+  return fleet.autoscaling !== null || fleet.interruption !== null;
+}
+
 /** Busy time is measured per slot: a continuous-batching replica is one slot that runs iterations. */
 function slotsPerReplica(fleet: Fleet): number {
   return fleet.batching.policy === 'continuous' ? 1 : fleet.concurrency;
 }
 
-function llmFleetState(fleet: Fleet, scenario: Scenario, firstReplica: number): LlmFleetState | null {
+function llmFleetState(
+  fleet: Fleet,
+  scenario: Scenario,
+  firstReplica: number,
+  slots: number,
+): LlmFleetState | null {
   if (fleet.batching.policy !== 'continuous') return null;
   const resolved = resolveLlmFleet(fleet, scenario.model);
   // Scenario files are checked when loaded; this catches scenarios built in code.
   if (!resolved.ok) throw new RunInputError(`fleet ${fleet.name}: ${resolved.message}`);
-  return new LlmFleetState(resolved.value, fleet.batching, firstReplica, fleet.replicas);
+  return new LlmFleetState(resolved.value, fleet.batching, firstReplica, slots);
 }
 
 /** int4 is weight-only (16-bit matmuls), so the weight width names it; otherwise the matmul precision does. */

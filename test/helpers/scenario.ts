@@ -17,10 +17,19 @@ export function makeScenario(overrides: Partial<Scenario> = {}, fleet: Partial<F
   };
 }
 
+/** A fixed fleet unless `fleet` says otherwise: its bounds follow `replicas`. */
 export function makeFleet(fleet: Partial<Fleet> = {}): Fleet {
+  const replicas = fleet.replicas ?? 1;
   return {
     name: 'servers',
-    replicas: 1,
+    replicas,
+    minReplicas: replicas,
+    maxReplicas: replicas,
+    startup: { kind: 'constant', value: 0 },
+    autoscaling: null,
+    interruption: null,
+    onInterrupt: 'requeue',
+    fallback: null,
     concurrency: 1,
     priceUsdPerHour: 1,
     instance: null,

@@ -107,7 +107,7 @@ describe('laws every run obeys', () => {
       { duration: 2000 },
       { replicas: 2, concurrency: 1, serviceTime: { kind: 'exponential', mean: 0.9 } },
     );
-    const bigger = { ...base, fleets: [{ ...base.fleets[0], replicas: 4 }] };
+    const bigger = { ...base, fleets: [{ ...base.fleets[0], replicas: 4, minReplicas: 4, maxReplicas: 4 }] };
     const small = simulate(base);
     const large = simulate(bigger);
     expect(large.requests.arrived).toBe(small.requests.arrived);

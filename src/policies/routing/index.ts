@@ -1,3 +1,3 @@
 export { replicaPickers } from './registry.js';
 export { createRouter, type RoutedFleet, type Router } from './router.js';
-export type { ReplicaLoadView, ReplicaPicker, ReplicaPickerContext, ReplicaPool } from './types.js';
+export { type ReplicaLoadView, type ReplicaPicker, type ReplicaPickerContext, ReplicaPool } from './types.js';

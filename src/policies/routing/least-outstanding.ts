@@ -3,9 +3,10 @@ import { lessLoaded, type ReplicaPickerFactory } from './types.js';
 /** Fewest outstanding requests per unit of concurrency; ties go to the lowest index, deterministically. */
 export const leastOutstanding: ReplicaPickerFactory = ({ pool, load }) => ({
   pick() {
-    let best = pool.first;
-    const end = pool.first + pool.count;
-    for (let r = best + 1; r < end; r++) if (lessLoaded(load, r, best)) best = r;
+    const { members, size } = pool;
+    if (size === 0) return -1;
+    let best = members[0];
+    for (let i = 1; i < size; i++) if (lessLoaded(load, members[i], best)) best = members[i];
     return best;
   },
 });

@@ -1,5 +1,5 @@
 import type { ReplicaPickerFactory } from './types.js';
 
 export const random: ReplicaPickerFactory = ({ pool, uniform }) => ({
-  pick: () => pool.first + Math.floor(uniform() * pool.count),
+  pick: () => (pool.size === 0 ? -1 : pool.members[Math.floor(uniform() * pool.size)]),
 });

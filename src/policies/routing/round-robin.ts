@@ -4,9 +4,9 @@ export const roundRobin: ReplicaPickerFactory = ({ pool }) => {
   let next = 0;
   return {
     pick() {
-      const replica = pool.first + next;
-      next = next + 1 === pool.count ? 0 : next + 1;
-      return replica;
+      if (pool.size === 0) return -1;
+      if (next >= pool.size) next = 0;
+      return pool.members[next++];
     },
   };
 };

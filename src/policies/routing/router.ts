@@ -2,14 +2,26 @@ import type { Streams } from '../../engine/index.js';
 import type { Routing } from '../../scenario/types.js';
 import { replicaPickers } from './registry.js';
 import { spillover } from './spillover.js';
-import type { ReplicaLoadView, ReplicaPicker, ReplicaPool } from './types.js';
+import { type ReplicaLoadView, type ReplicaPicker, ReplicaPool } from './types.js';
 import { weighted } from './weighted.js';
 
-export type Router = ReplicaPicker;
+/** Picks a ready replica for each request (-1: none is ready), and follows replicas coming and going. */
+export interface Router extends ReplicaPicker {
+  /** Tells every pool holding `replica` that it became ready or stopped taking work. */
+  setReady(replica: number, ready: boolean): void;
+  /** The fleet (its index) a request waits for after `pick` found no ready replica. */
+  holdingFleet(): number;
+}
 
 export interface RoutedFleet {
   name: string;
-  pool: ReplicaPool;
+  /** Its replica indices: `first` .. `first + count - 1`, none ready until `setReady`. */
+  first: number;
+  count: number;
+  /** Fleet whose replicas take this fleet's share while it has none ready. */
+  fallback: string | null;
+  /** Its size changes (autoscaling or reclaims): where requests wait when nothing is ready. */
+  elastic: boolean;
 }
 
 /** Builds the scenario's routing from its policy name: one picker over all replicas, or a cross-fleet policy over per-fleet pickers. */
@@ -20,25 +32,54 @@ export function createRouter(
   streams: Streams,
 ): Router {
   const uniform = streams.stream('routing');
+  const pools = fleets.map((fleet) => new ReplicaPool(fleet.first, fleet.count, false));
+  const firstElastic = Math.max(
+    0,
+    fleets.findIndex((fleet) => fleet.elastic),
+  );
+  const setReady = (replica: number, ready: boolean) => {
+    for (const pool of pools) if (pool.contains(replica)) pool.setReady(replica, ready);
+  };
   if (routing.policy === 'weighted' || routing.policy === 'spillover') {
     const within = replicaPickers[routing.within];
-    const byName = new Map(fleets.map((f) => [f.name, f]));
+    const indexOf = (name: string) => {
+      const index = fleets.findIndex((f) => f.name === name);
+      if (index < 0) throw new Error(`routing names fleet "${name}", which does not exist`);
+      return index;
+    };
     const names = routing.policy === 'weighted' ? Object.keys(routing.weights) : routing.order;
-    const pickers = names.map((name) => {
-      const fleet = byName.get(name);
-      if (!fleet) throw new Error(`routing names fleet "${name}", which does not exist`);
-      return within({ load, pool: fleet.pool, uniform: streams.stream(`routing/${name}`) });
-    });
-    if (routing.policy === 'weighted') {
-      return weighted(
-        pickers,
-        names.map((name) => routing.weights[name]),
-        uniform,
+    const order = names.map(indexOf);
+    const pickers = fleets.map((fleet, f) =>
+      within({ load, pool: pools[f], uniform: streams.stream(`routing/${fleet.name}`) }),
+    );
+    if (routing.policy === 'spillover') {
+      const picker = spillover(
+        order.map((f) => pickers[f]),
+        load,
+        routing.maxQueuePerReplica,
       );
+      const holding = order.find((f) => fleets[f].elastic) ?? order[0];
+      return { pick: picker.pick, setReady, holdingFleet: () => holding };
     }
-    return spillover(pickers, load, routing.maxQueuePerReplica);
+    const fallbackOf = fleets.map((fleet) => (fleet.fallback === null ? -1 : indexOf(fleet.fallback)));
+    let chosen = order[0];
+    const byWeight = weighted(
+      order.map((f) => ({
+        pick() {
+          chosen = f;
+          const replica = pickers[f].pick();
+          return replica < 0 && fallbackOf[f] >= 0 ? pickers[fallbackOf[f]].pick() : replica;
+        },
+      })),
+      names.map((name) => routing.weights[name]),
+      uniform,
+    );
+    return { pick: byWeight.pick, setReady, holdingFleet: () => chosen };
   }
-  const last = fleets[fleets.length - 1].pool;
-  const pool = { first: fleets[0].pool.first, count: last.first + last.count - fleets[0].pool.first };
-  return replicaPickers[routing.policy]({ load, pool, uniform });
+  const last = fleets[fleets.length - 1];
+  const all = new ReplicaPool(fleets[0].first, last.first + last.count - fleets[0].first, false);
+  pools.push(all);
+  // Pickers read nothing through `this`, so their `pick` is passed on as it is: one call less per request.
+  const picker = replicaPickers[routing.policy]({ load, pool: all, uniform });
+  return { pick: picker.pick, setReady, holdingFleet: () => firstElastic };
 }

@@ -8,13 +8,46 @@ export interface ReplicaLoadView {
   readonly concurrency: Int32Array;
 }
 
-/** A contiguous range of replica indices: one fleet, or all fleets together. */
-export interface ReplicaPool {
-  first: number;
-  count: number;
+/**
+ * The replicas a picker chooses among: those of a contiguous range (one fleet, or all fleets
+ * together) that are ready, in ascending index order. A fixed fleet's replicas are always all
+ * ready; an elastic fleet's come and go, rarely enough that keeping the list sorted is cheap.
+ */
+export class ReplicaPool {
+  readonly members: Int32Array;
+  size: number;
+
+  constructor(
+    readonly first: number,
+    readonly count: number,
+    ready = true,
+  ) {
+    this.members = Int32Array.from({ length: count }, (_, i) => first + i);
+    this.size = ready ? count : 0;
+  }
+
+  contains(replica: number): boolean {
+    return replica >= this.first && replica < this.first + this.count;
+  }
+
+  /** Adds a replica that became ready, or removes one that stopped taking work. */
+  setReady(replica: number, ready: boolean): void {
+    const members = this.members;
+    let at = 0;
+    while (at < this.size && members[at] < replica) at++;
+    const present = at < this.size && members[at] === replica;
+    if (ready && !present) {
+      members.copyWithin(at + 1, at, this.size);
+      members[at] = replica;
+      this.size++;
+    } else if (!ready && present) {
+      members.copyWithin(at, at + 1, this.size);
+      this.size--;
+    }
+  }
 }
 
-/** Picks a replica of its pool for the next request. */
+/** Picks a replica of its pool for the next request: -1 when none is ready. */
 export interface ReplicaPicker {
   pick(): number;
 }

@@ -1,0 +1,40 @@
+import { relative } from 'node:path';
+import { renderPlanTable, runPlan } from '../../plan/index.js';
+import type { CliIo } from '../io.js';
+import { progressReporter, type StudyArgs, studyOptions, withSignals } from './sweep.js';
+
+export interface PlanArgs extends StudyArgs {
+  vary?: string[];
+  capacity: boolean;
+  json: boolean;
+}
+
+export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
+  const options = { ...studyOptions(args, io), vary: args.vary, capacity: args.capacity };
+  return withSignals(io, async (signal) => {
+    const started = performance.now();
+    const outcome = await runPlan({
+      ...options,
+      signal,
+      onProgress: progressReporter(io, 'plan', args.quiet),
+    });
+    const { result } = outcome;
+    if (args.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    else if (!args.quiet) io.stdout(renderPlanTable(result));
+    if (!args.quiet) {
+      const seconds = ((performance.now() - started) / 1000).toFixed(2);
+      const verdict =
+        result.best === null
+          ? 'no candidate meets the SLO'
+          : `best: ${Object.entries(result.best.params)
+              .map(([path, value]) => `${path}=${JSON.stringify(value)}`)
+              .join(', ')}${result.search.variants.length > 1 ? ` (variant ${result.best.variant})` : ''}`;
+      io.stderr(
+        `${verdict}; ${result.configurations} configuration(s): ${outcome.computed} run now, ${outcome.reused} reused, in ${seconds} s; wrote ${outcome.files
+          .map((path) => relative(io.cwd, path))
+          .join(', ')}\n`,
+      );
+    }
+    return 0;
+  });
+}

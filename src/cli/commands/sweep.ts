@@ -1,0 +1,123 @@
+import { relative, resolve } from 'node:path';
+import { Interrupted, parseShard, renderSweepJson, renderSweepTable, runSweep } from '../../plan/index.js';
+import type { SweepSampling } from '../../scenario/types.js';
+import { type CliIo, UsageError } from '../io.js';
+
+/** Flags `sweep` and `plan` share. */
+export interface StudyArgs {
+  scenario: string;
+  out: string;
+  set?: string[];
+  seed?: string;
+  workers?: number;
+  replications?: number;
+  quiet: boolean;
+}
+
+export interface SweepArgs extends StudyArgs {
+  grid?: string[];
+  sampling?: SweepSampling;
+  points?: number;
+  shard?: string;
+  json: boolean;
+}
+
+function positiveInteger(flag: string, value: number | undefined): number | undefined {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+    throw new UsageError(`${flag}: expected a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+/** The library options both commands take, from their flags. */
+export function studyOptions(args: StudyArgs, io: CliIo) {
+  const seed = args.seed === undefined ? undefined : Number(args.seed);
+  if (seed !== undefined && (!/^\d+$/.test(args.seed ?? '') || !Number.isSafeInteger(seed))) {
+    throw new UsageError(`--seed: expected a non-negative integer, got "${args.seed}"`);
+  }
+  return {
+    scenario: resolve(io.cwd, args.scenario),
+    outDir: resolve(io.cwd, args.out),
+    set: args.set,
+    seed,
+    workers: positiveInteger('--workers', args.workers),
+    replications: positiveInteger('--replications', args.replications),
+  };
+}
+
+/** Exit codes of a run stopped by a signal, as a shell reports them (128 + signal number). */
+const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Runs `work` with an AbortSignal that SIGINT and SIGTERM trigger: the study then stops
+ * starting runs, keeps every finished point, and the command exits 130 or 143.
+ */
+export async function withSignals(
+  io: CliIo,
+  work: (signal: AbortSignal) => Promise<number>,
+): Promise<number> {
+  const controller = new AbortController();
+  let received: 'SIGINT' | 'SIGTERM' = 'SIGINT';
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((name) => {
+    const handler = () => {
+      received = name;
+      controller.abort();
+    };
+    process.on(name, handler);
+    return () => process.off(name, handler);
+  });
+  try {
+    return await work(controller.signal);
+  } catch (error) {
+    if (!(error instanceof Interrupted)) throw error;
+    io.stderr(`fleetsim: ${error.message}\n`);
+    return SIGNAL_EXIT[received];
+  } finally {
+    for (const remove of handlers) remove();
+  }
+}
+
+/** Reports progress on stderr at most once a second: sweeps of thousands of points stay readable. */
+export function progressReporter(io: CliIo, label: string, quiet: boolean) {
+  let last = performance.now();
+  return (done: number, total: number) => {
+    const now = performance.now();
+    if (quiet || (now - last < 1000 && done < total)) return;
+    last = now;
+    io.stderr(`${label}: ${done}/${total}\n`);
+  };
+}
+
+export async function sweepCommand(args: SweepArgs, io: CliIo): Promise<number> {
+  const shard = args.shard === undefined ? null : parseShard(args.shard);
+  if (shard === null && args.shard !== undefined) {
+    throw new UsageError(`--shard: expected K/N with 0 <= K < N (e.g. 0/4), got "${args.shard}"`);
+  }
+  const options = {
+    ...studyOptions(args, io),
+    grid: args.grid,
+    sampling: args.sampling,
+    points: positiveInteger('--points', args.points),
+    shard,
+  };
+  return withSignals(io, async (signal) => {
+    const started = performance.now();
+    const outcome = await runSweep({
+      ...options,
+      signal,
+      onProgress: progressReporter(io, 'sweep', args.quiet),
+    });
+    if (args.json) io.stdout(renderSweepJson(outcome.result));
+    else if (!args.quiet) io.stdout(renderSweepTable(outcome.result));
+    if (!args.quiet) {
+      const seconds = ((performance.now() - started) / 1000).toFixed(2);
+      const shardNote = shard ? ` (shard ${shard.index}/${shard.count})` : '';
+      io.stderr(
+        `${outcome.result.rows.length} row(s)${shardNote}: ${outcome.computed} run now, ${outcome.reused} reused from earlier runs, in ${seconds} s; wrote ${outcome.files
+          .map((path) => relative(io.cwd, path))
+          .join(', ')}\n`,
+      );
+    }
+    return 0;
+  });
+}

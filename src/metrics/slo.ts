@@ -1,0 +1,66 @@
+import type { Slo, SloMetric, SloStatistic } from '../scenario/types.js';
+import type { RequestCounts, VariantResult } from './result.js';
+
+/** What an SLO reads from a result: a single run's, or the mean of replications in the same shape. */
+export type SloInput = Pick<VariantResult, 'latency_s' | 'ttft_s' | 'tpot_s' | 'queue_wait_s' | 'requests'>;
+
+export interface SloObjectiveCheck {
+  /** The scenario key: `latency_p99`, `queue_wait_mean`, `max_drop_rate`. */
+  objective: string;
+  /** Seconds, or a share for `max_drop_rate`. */
+  limit: number;
+  /** null when not measured: no completed request, or TTFT/TPOT without an LLM fleet. */
+  value: number | null;
+  met: boolean;
+}
+
+export interface SloCheck {
+  met: boolean;
+  objectives: SloObjectiveCheck[];
+}
+
+/**
+ * Share of measured requests not served: dropped, timed out, or still in flight when `max_drain`
+ * cut the run short. The last count as failures because a run that is cut short would otherwise
+ * leave its slowest requests out of every latency percentile.
+ */
+export function dropRate(requests: RequestCounts): number | null {
+  if (requests.arrived === 0) return null;
+  return (requests.dropped + requests.timed_out + requests.in_flight_at_end) / requests.arrived;
+}
+
+/** Reads the figures an SLO limits; `evaluateSlo` reads them from a result, a sweep from means of replications. */
+export interface SloValues {
+  statistic(metric: SloMetric, statistic: SloStatistic): number | null;
+  dropRate: number | null;
+}
+
+/** Every objective of `slo` against `result`; an objective that could not be measured is not met. */
+export function evaluateSlo(slo: Slo, result: SloInput): SloCheck {
+  return evaluateSloValues(slo, {
+    statistic: (metric, statistic) => result[`${metric}_s`][statistic],
+    dropRate: dropRate(result.requests),
+  });
+}
+
+export function evaluateSloValues(slo: Slo, values: SloValues): SloCheck {
+  const objectives: SloObjectiveCheck[] = slo.limits.map(({ metric, statistic, seconds }) => {
+    const value = values.statistic(metric, statistic);
+    return {
+      objective: `${metric}_${statistic}`,
+      limit: seconds,
+      value,
+      met: value !== null && value <= seconds,
+    };
+  });
+  if (slo.maxDropRate !== null) {
+    const value = values.dropRate;
+    objectives.push({
+      objective: 'max_drop_rate',
+      limit: slo.maxDropRate,
+      value,
+      met: value !== null && value <= slo.maxDropRate,
+    });
+  }
+  return { met: objectives.every((objective) => objective.met), objectives };
+}

@@ -1,0 +1,46 @@
+import type { Scenario } from '../scenario/types.js';
+import type { JobResult } from './job.js';
+import { aggregateRuns, type ReplicatedMetrics } from './replications.js';
+import type { JobRunner } from './runner.js';
+import type { EvaluationStore } from './store.js';
+import { evaluationKey } from './store.js';
+
+/**
+ * Runs one configuration (a variant of a point) with every replication seed, once: a point file
+ * from an earlier run is reused, and concurrent asks for the same configuration share one run.
+ */
+export class Evaluator {
+  /** Configurations run now, and taken from point files. */
+  computed = 0;
+  reused = 0;
+  private readonly pending = new Map<string, Promise<JobResult[]>>();
+
+  constructor(
+    private readonly runner: JobRunner,
+    private readonly store: EvaluationStore,
+    readonly seeds: readonly number[],
+  ) {}
+
+  async evaluate(scenario: Scenario): Promise<ReplicatedMetrics> {
+    const key = evaluationKey(scenario, this.seeds);
+    let runs = this.pending.get(key);
+    if (runs === undefined) {
+      runs = this.runAll(key, scenario);
+      this.pending.set(key, runs);
+    }
+    return aggregateRuns(await runs);
+  }
+
+  private async runAll(key: string, scenario: Scenario): Promise<JobResult[]> {
+    const stored = this.store.read(key);
+    if (stored !== null) {
+      this.reused++;
+      return stored;
+    }
+    const runs = await Promise.all(this.seeds.map((seed) => this.runner.run({ scenario, seed })));
+    // Written before anything else can happen: a signal handled after this line finds the point saved.
+    this.store.write(key, runs);
+    this.computed++;
+    return runs;
+  }
+}

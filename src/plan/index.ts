@@ -1,0 +1,29 @@
+export { mergeSweepDirs, mergeSweeps } from './merge.js';
+export type { SweepResult, SweepRow } from './output.js';
+export { renderSweepCsv, renderSweepJson, renderSweepTable } from './output.js';
+export {
+  type PlanAtLoad,
+  type PlanCandidate,
+  type PlanOptions,
+  type PlanOutcome,
+  type PlanResult,
+  renderPlanTable,
+  runPlan,
+  type SustainableLoad,
+} from './plan.js';
+export { parseShard, type Shard, type SweepPoint, sweepPoints } from './points.js';
+export {
+  aggregateRuns,
+  checkSlo,
+  type ReplicatedMetrics,
+  type ReplicatedSloCheck,
+  type ReplicatedVariant,
+  type ReplicateOptions,
+  replicateScenario,
+  replicationSeeds,
+} from './replications.js';
+export type { RunMetrics } from './run-metrics.js';
+export { createRunner, defaultWorkers, Interrupted, type JobRunner, type RunnerOptions } from './runner.js';
+export { estimateMean, type MeanEstimate, studentT975 } from './statistics.js';
+export { runSweep, type StudyOptions, type SweepOptions, type SweepOutcome } from './sweep.js';
+export { NEAR_SATURATION, type RunWarning } from './warnings.js';

@@ -1,0 +1,63 @@
+import { isMathLoaded, loadMath } from '../scenario/expression.js';
+import type { Scenario } from '../scenario/types.js';
+import { RunInputError, UserError } from '../scenario/types.js';
+import { simulate } from '../sim/index.js';
+import { flattenMetrics, type RunMetrics } from './run-metrics.js';
+import { type RunWarning, runWarnings } from './warnings.js';
+
+/** One simulation: a fully resolved scenario (one variant of one point) and one seed. */
+export interface Job {
+  scenario: Scenario;
+  seed: number;
+}
+
+export interface JobResult {
+  metrics: RunMetrics;
+  warnings: RunWarning[];
+}
+
+/**
+ * User errors found while running, as data: a worker thread would hand them back as plain
+ * `Error`s (structured clone keeps no subclass), and the CLI tells user errors from bugs by class.
+ */
+export type JobOutcome =
+  | { ok: true; result: JobResult }
+  | {
+      ok: false;
+      error: { kind: 'run-input'; message: string } | { kind: 'user'; diagnostic: UserError['diagnostic'] };
+    };
+
+/** True when a value anywhere in the resolved scenario is a mathjs expression (rate, service time, batch latency...). */
+function usesExpressions(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if ((value as { kind?: unknown }).kind === 'expression') return true;
+  return Object.values(value).some(usesExpressions);
+}
+
+/**
+ * Runs one job. A worker thread has its own module instances, so it loads mathjs itself, the
+ * first time a scenario needs it (loading is what the scenario loader does on the main thread).
+ */
+export async function runJob(job: Job): Promise<JobOutcome> {
+  if (!isMathLoaded() && usesExpressions(job.scenario)) await loadMath();
+  try {
+    const result = simulate(job.scenario, { seed: job.seed });
+    return {
+      ok: true,
+      result: { metrics: flattenMetrics(result, job.scenario), warnings: runWarnings(result, job.scenario) },
+    };
+  } catch (error) {
+    if (error instanceof RunInputError)
+      return { ok: false, error: { kind: 'run-input', message: error.message } };
+    if (error instanceof UserError)
+      return { ok: false, error: { kind: 'user', diagnostic: error.diagnostic } };
+    throw error;
+  }
+}
+
+/** The result, or the user error rethrown as its own class. */
+export function unwrapOutcome(outcome: JobOutcome): JobResult {
+  if (outcome.ok) return outcome.result;
+  if (outcome.error.kind === 'run-input') throw new RunInputError(outcome.error.message);
+  throw new UserError(outcome.error.diagnostic);
+}

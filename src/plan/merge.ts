@@ -1,0 +1,68 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RunInputError } from '../scenario/types.js';
+import { markPareto, type SweepResult } from './output.js';
+import { writeSweep } from './sweep.js';
+
+/** What every shard of one sweep has in common. */
+function identity(result: SweepResult): string {
+  const { scenario, seed, replications, sampling, parameters, slo, points } = result;
+  return JSON.stringify({
+    scenario,
+    seed,
+    replications,
+    sampling,
+    parameters,
+    slo,
+    points,
+    shards: result.shard?.count,
+  });
+}
+
+/**
+ * Combines the `sweep.json` of every shard of one sweep into the sweep.json and sweep.csv an
+ * unsharded run writes, byte for byte. Shards hold whole points (every variant and replication of
+ * a point runs in one shard), so merging is putting rows back in point order; percentiles are
+ * those of the runs themselves, not estimates combined across shards.
+ */
+export function mergeSweeps(dirs: readonly string[]): SweepResult {
+  const shards = dirs.map((dir) => {
+    const path = join(dir, 'sweep.json');
+    if (!existsSync(path)) {
+      throw new RunInputError(`${path}: not found (a shard that has not finished: rerun it, it resumes)`);
+    }
+    const result = JSON.parse(readFileSync(path, 'utf8')) as SweepResult;
+    if (result.shard === null) throw new RunInputError(`${path}: a whole sweep, not a shard`);
+    return { path, result };
+  });
+  if (shards.length === 0) throw new RunInputError('merge: name the shard folders');
+  const [first] = shards;
+  for (const shard of shards.slice(1)) {
+    if (identity(shard.result) !== identity(first.result)) {
+      throw new RunInputError(
+        `${shard.path}: a shard of another sweep than ${first.path} (scenario, seed, parameters or shard count differ)`,
+      );
+    }
+  }
+  const count = first.result.shard!.count;
+  const seen = new Map<number, string>();
+  for (const { path, result } of shards) {
+    const other = seen.get(result.shard!.index);
+    if (other !== undefined)
+      throw new RunInputError(`${path}: shard ${result.shard!.index}/${count} again (also ${other})`);
+    seen.set(result.shard!.index, path);
+  }
+  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
+  if (missing.length > 0) {
+    throw new RunInputError(`merge: missing shard(s) ${missing.map((i) => `${i}/${count}`).join(', ')}`);
+  }
+  // Rows of one point sit together, variants in scenario order; a stable sort by point keeps that.
+  const rows = shards.flatMap(({ result }) => result.rows).sort((a, b) => a.point - b.point);
+  markPareto(rows);
+  return { ...first.result, shard: null, rows };
+}
+
+/** Merges shard folders and writes sweep.json and sweep.csv into `outDir`; returns the paths written. */
+export function mergeSweepDirs(dirs: readonly string[], outDir: string): string[] {
+  return writeSweep(outDir, mergeSweeps(dirs));
+}

@@ -1,0 +1,171 @@
+import type { Slo, SweepParameter, SweepSampling } from '../scenario/types.js';
+import type { Shard } from './points.js';
+import type { ReplicatedSloCheck } from './replications.js';
+import type { RunMetrics } from './run-metrics.js';
+
+/** One variant of one point: a row of sweep.csv and an entry of `rows` in sweep.json. */
+export interface SweepRow {
+  point: number;
+  variant: string;
+  /** Swept path -> value at this point. */
+  params: Record<string, unknown>;
+  /** Against `slo:` (on the means of replications); null without an SLO. */
+  meets_slo: boolean | null;
+  /** On the cost (`cost_usd.total`) vs `latency_s.p99` Pareto frontier of all rows. */
+  pareto: boolean;
+  replications: number;
+  /** Every summary figure by dotted key (mean over replications), as in sweep.csv. */
+  metrics: RunMetrics;
+  /** 95 % confidence half-width of each metric; null with one replication. */
+  ci95: RunMetrics | null;
+  slo: ReplicatedSloCheck | null;
+  warnings: string[];
+}
+
+/** `sweep.json`: its field names are a public contract, like summary.json's. */
+export interface SweepResult {
+  scenario: string;
+  seed: number;
+  replications: number;
+  sampling: SweepSampling;
+  parameters: SweepParameter[];
+  /** The SLO as written in the scenario (seconds; `max_drop_rate` a share), or null. */
+  slo: Record<string, number> | null;
+  /** Points in the whole sweep; a shard's file holds only its own. */
+  points: number;
+  /** null for a whole sweep, including one merged from shards. */
+  shard: Shard | null;
+  rows: SweepRow[];
+}
+
+export function sloKeys(slo: Slo | null): Record<string, number> | null {
+  if (slo === null) return null;
+  const keys: Record<string, number> = {};
+  for (const { metric, statistic, seconds } of slo.limits) keys[`${metric}_${statistic}`] = seconds;
+  if (slo.maxDropRate !== null) keys.max_drop_rate = slo.maxDropRate;
+  return keys;
+}
+
+const COST = 'cost_usd.total';
+const P99 = 'latency_s.p99';
+
+/**
+ * Marks the rows no other row beats on both cost and p99 latency (ties count as not beaten).
+ * Sorted by cost, a row is on the frontier when its p99 is below every cheaper row's and no
+ * row of the same cost has a lower one.
+ */
+export function markPareto(rows: SweepRow[]): void {
+  const measured = rows.filter(
+    (row) => typeof row.metrics[COST] === 'number' && typeof row.metrics[P99] === 'number',
+  );
+  for (const row of rows) row.pareto = false;
+  measured.sort((a, b) => (a.metrics[COST] as number) - (b.metrics[COST] as number));
+  let bestP99 = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < measured.length; ) {
+    const cost = measured[i].metrics[COST];
+    let j = i;
+    while (j < measured.length && measured[j].metrics[COST] === cost) j++;
+    const group = measured.slice(i, j);
+    const lowest = Math.min(...group.map((row) => row.metrics[P99] as number));
+    if (lowest < bestP99) for (const row of group) row.pareto = row.metrics[P99] === lowest;
+    bestP99 = Math.min(bestP99, lowest);
+    i = j;
+  }
+}
+
+export function renderSweepJson(result: SweepResult): string {
+  return `${JSON.stringify(result, null, 2)}\n`;
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** One row per point and variant: the swept values, the SLO verdict, every metric, and half-widths with replications. */
+export function renderSweepCsv(result: SweepResult): string {
+  const metricKeys = [...new Set(result.rows.flatMap((row) => Object.keys(row.metrics)))];
+  const withCi = result.rows.some((row) => row.ci95 !== null);
+  const paths = result.parameters.map((parameter) => parameter.path);
+  const header = [
+    'point',
+    'variant',
+    ...paths,
+    'meets_slo',
+    'pareto',
+    ...metricKeys,
+    ...(withCi ? metricKeys.map((key) => `${key}.ci95`) : []),
+    'warnings',
+  ];
+  const lines = [header.map(csvCell).join(',')];
+  for (const row of result.rows) {
+    lines.push(
+      [
+        row.point,
+        row.variant,
+        ...paths.map((path) => row.params[path]),
+        row.meets_slo,
+        row.pareto,
+        ...metricKeys.map((key) => row.metrics[key]),
+        ...(withCi ? metricKeys.map((key) => row.ci95?.[key]) : []),
+        row.warnings.join('; '),
+      ]
+        .map(csvCell)
+        .join(','),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatSeconds(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined) return '-';
+  if (seconds === 0) return '0 s';
+  return seconds < 1 ? `${(seconds * 1000).toPrecision(3)} ms` : `${seconds.toPrecision(3)} s`;
+}
+
+export function formatUsd(usd: number | null | undefined): string {
+  return usd === null || usd === undefined ? '-' : `$${usd.toFixed(usd < 1 ? 4 : 2)}`;
+}
+
+export function formatValue(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** A fixed-width table: first column left-aligned, the others right-aligned. */
+export function renderTable(rows: readonly string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return `${[line(rows[0]), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.slice(1).map(line)].join('\n')}\n`;
+}
+
+/** The rows for the terminal: swept values, p99, wait p99, cost, and the SLO verdict. */
+export function renderSweepTable(result: SweepResult): string {
+  const paths = result.parameters.map((parameter) => parameter.path);
+  const variants = new Set(result.rows.map((row) => row.variant)).size > 1;
+  const header = [
+    'point',
+    ...(variants ? ['variant'] : []),
+    ...paths,
+    'p99',
+    'wait p99',
+    'cost',
+    '$/1k req',
+    ...(result.slo ? ['SLO'] : []),
+  ];
+  const body = result.rows.map((row) => [
+    String(row.point),
+    ...(variants ? [row.variant] : []),
+    ...paths.map((path) => formatValue(row.params[path])),
+    formatSeconds(row.metrics['latency_s.p99']),
+    formatSeconds(row.metrics['queue_wait_s.p99']),
+    formatUsd(row.metrics[COST]),
+    formatUsd(row.metrics.cost_per_1k_requests_usd),
+    ...(result.slo ? [row.meets_slo ? 'met' : 'missed'] : []),
+  ]);
+  return renderTable([header, ...body]);
+}

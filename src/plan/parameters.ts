@@ -1,0 +1,154 @@
+import { isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { loadScenarioText } from '../scenario/index.js';
+import { SET_FILE } from '../scenario/overrides.js';
+import { parseSweepValues } from '../scenario/schema.js';
+import type { Diagnostic, LoadedScenario, Result, Sweep, SweepParameter } from '../scenario/types.js';
+import type { SweepPoint } from './points.js';
+
+/** A swept key with where its values are written, so a bad value is reported there. */
+export interface Parameter extends SweepParameter {
+  /** The scenario's `sweep.grid`, or the n-th (1-based) `--grid` / `--vary` flag. */
+  origin: { kind: 'scenario' } | { kind: 'flag'; flag: string; ordinal: number; valueCol: number };
+}
+
+/** `--grid path=values` arguments; values as in `sweep.grid` (a YAML list, a range, or one value). */
+export function parseParameterArguments(args: readonly string[], flag: string): Result<Parameter[]> {
+  const errors: Diagnostic[] = [];
+  const parameters: Parameter[] = [];
+  args.forEach((argument, i) => {
+    const at = (col: number) => ({ file: flag, line: i + 1, col });
+    const equals = argument.indexOf('=');
+    const path = argument.slice(0, Math.max(equals, 0)).trim();
+    if (equals < 0 || path === '' || /\s/.test(path)) {
+      errors.push({
+        code: 'BAD_OVERRIDE',
+        message: `expected path=values (e.g. fleets.0.replicas=2..24 or fleets.0.instance=[aws/g6.xlarge, gcp/g2-standard-8]); got "${argument}"`,
+        ...at(1),
+      });
+      return;
+    }
+    const valueCol = equals + 2;
+    const lineCounter = new LineCounter();
+    const document = parseDocument(argument.slice(equals + 1), { lineCounter });
+    if (document.errors.length > 0) {
+      const offset = document.errors[0].linePos?.[0].col ?? 1;
+      const reason = document.errors[0].message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
+      const message = `${reason.charAt(0).toLowerCase()}${reason.slice(1)}`;
+      errors.push({
+        code: 'YAML_SYNTAX',
+        message: `cannot parse the values: ${message}`,
+        ...at(valueCol + offset - 1),
+      });
+      return;
+    }
+    const parsed = parseSweepValues(document.toJS());
+    if (!parsed.ok) {
+      errors.push({ code: 'INVALID_VALUE', message: `${path}: ${parsed.message}`, ...at(valueCol) });
+      return;
+    }
+    parameters.push({
+      path,
+      values: parsed.values,
+      origin: { kind: 'flag', flag, ordinal: i + 1, valueCol },
+    });
+  });
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: parameters };
+}
+
+/** The scenario's `sweep.grid`, with flags replacing keys they repeat and adding the others at the end. */
+export function mergeParameters(sweep: Sweep | null, flags: readonly Parameter[]): Parameter[] {
+  const merged: Parameter[] = (sweep?.parameters ?? []).map((parameter) => ({
+    ...parameter,
+    origin: { kind: 'scenario' },
+  }));
+  for (const flag of flags) {
+    const same = merged.findIndex((parameter) => parameter.path === flag.path);
+    if (same >= 0) merged[same] = flag;
+    else merged.push(flag);
+  }
+  return merged;
+}
+
+/** The scenario text and the `--set` arguments every point starts from. */
+export interface ScenarioSource {
+  file: string;
+  text: string;
+  set: readonly string[];
+}
+
+/** A point's overrides as `--set` arguments; JSON is YAML, so every value survives the round trip. */
+function pointArguments(parameters: readonly Parameter[], values: readonly unknown[]): string[] {
+  return parameters.map((parameter, d) => `${parameter.path}=${JSON.stringify(values[d])}`);
+}
+
+export function describePoint(parameters: readonly Parameter[], values: readonly unknown[]): string {
+  return parameters.map((parameter, d) => `${parameter.path}=${JSON.stringify(values[d])}`).join(', ');
+}
+
+/**
+ * Loads each point as the scenario with its values applied like `--set` (after the user's own
+ * `--set`s, before variants). A diagnostic inside a point's value is moved to where that value is
+ * written (the `sweep.grid` entry or the flag); one that only some points have names the first of them.
+ */
+export async function loadPoints(
+  source: ScenarioSource,
+  parameters: readonly Parameter[],
+  points: readonly SweepPoint[],
+): Promise<Result<LoadedScenario[]>> {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(source.text, { lineCounter });
+  /** Where the value (or, for a bad path, the key) of parameter `d` is written. */
+  const position = (d: number, value: unknown, aboutPath: boolean): Omit<Diagnostic, 'code' | 'message'> => {
+    const parameter = parameters[d];
+    if (parameter.origin.kind === 'flag') {
+      const col = aboutPath ? 1 : parameter.origin.valueCol;
+      return { file: parameter.origin.flag, line: parameter.origin.ordinal, col };
+    }
+    const node = document.getIn(['sweep', 'grid', parameter.path], true) as Node | undefined;
+    const item = isSeq(node) ? (node.items[parameter.values.indexOf(value)] as Node | undefined) : node;
+    const offset = item?.range?.[0] ?? node?.range?.[0] ?? 0;
+    return { file: source.file, ...lineCounter.linePos(offset) };
+  };
+
+  const loaded: LoadedScenario[] = [];
+  const found = new Map<string, { diagnostic: Diagnostic; points: number[] }>();
+  for (const point of points) {
+    const result = await loadScenarioText(source.text, source.file, {
+      set: [...source.set, ...pointArguments(parameters, point.values)],
+    });
+    if (result.ok) {
+      loaded.push(result.value);
+      continue;
+    }
+    for (const error of result.errors) {
+      const d = error.file === SET_FILE ? error.line - source.set.length - 1 : -1;
+      // The loader reports a path that names no key (or no list item) as BAD_OVERRIDE at the path.
+      const aboutPath = error.code === 'BAD_OVERRIDE';
+      const diagnostic: Diagnostic =
+        d < 0
+          ? error
+          : {
+              ...error,
+              ...position(d, point.values[d], aboutPath),
+              message: aboutPath
+                ? error.message
+                : `${error.message} (value ${JSON.stringify(point.values[d])})`,
+            };
+      const text = `${diagnostic.file}:${diagnostic.line}:${diagnostic.col}: ${diagnostic.message}`;
+      const entry = found.get(text) ?? { diagnostic, points: [] };
+      if (d < 0) entry.points.push(point.index);
+      found.set(text, entry);
+    }
+  }
+  if (found.size === 0) return { ok: true, value: loaded };
+  const errors = [...found.values()].map(({ diagnostic, points: where }) => {
+    if (where.length === 0 || where.length === points.length) return diagnostic;
+    const first = points.find((point) => point.index === where[0])!;
+    const others = where.length > 1 ? ` and ${where.length - 1} more` : '';
+    return {
+      ...diagnostic,
+      message: `${diagnostic.message} (sweep point ${describePoint(parameters, first.values)}${others})`,
+    };
+  });
+  return { ok: false, errors };
+}

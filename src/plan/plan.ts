@@ -1,0 +1,383 @@
+import { join } from 'node:path';
+import { parse, parseDocument } from 'yaml';
+import { writeFileAtomic } from '../report/index.js';
+import { ScenarioError } from '../run.js';
+import { RunInputError, type Scenario, type SweepParameter } from '../scenario/types.js';
+import { Evaluator } from './evaluator.js';
+import { formatSeconds, formatUsd, formatValue, renderTable, sloKeys } from './output.js';
+import { loadPoints, type Parameter, type ScenarioSource } from './parameters.js';
+import { sweepPoints } from './points.js';
+import { checkSlo, type ReplicatedSloCheck, replicationSeeds } from './replications.js';
+import type { RunMetrics } from './run-metrics.js';
+import { createRunner, Interrupted } from './runner.js';
+import { EvaluationStore } from './store.js';
+import { loadStudy, type StudyOptions } from './sweep.js';
+
+export interface PlanOptions extends StudyOptions {
+  /** `path=values` arguments (`--vary`), replacing or adding to the scenario's `sweep.grid`. */
+  vary?: string[];
+  /** Search each feasible candidate's largest load under the SLO (default true). */
+  capacity?: boolean;
+}
+
+/** The most load a configuration carries within the SLO, found by doubling then bisection of `workload.scale`. */
+export interface SustainableLoad {
+  /** The largest `workload.scale` that met the SLO. */
+  scale: number;
+  /** That scale over the scenario's own: 1.8 means 80 % growth fits. */
+  growth: number;
+  /** Arrival rate measured at that scale, requests/s. */
+  rate_rps: number | null;
+  cost_per_1k_requests_usd: number | null;
+  /** False when even the largest growth tried (`MAX_GROWTH`) met the SLO: the true limit is higher. */
+  bounded: boolean;
+}
+
+export interface PlanCandidate {
+  /** The swept keys' values, the searched one at the fewest that met the SLO (or the most tried). */
+  params: Record<string, unknown>;
+  variant: string;
+  meets_slo: boolean;
+  /** List price of the fleets (replicas x price per hour): what candidates are ranked by. */
+  cost_usd_per_hour: number | null;
+  /** Cost of the simulated run, and per 1k completed requests. */
+  cost_usd: number | null;
+  cost_per_1k_requests_usd: number | null;
+  slo: ReplicatedSloCheck;
+  metrics: RunMetrics;
+  ci95: RunMetrics | null;
+  warnings: string[];
+  /** Only for candidates that meet the SLO at the scenario's load; null when not searched. */
+  max_sustainable: SustainableLoad | null;
+}
+
+export interface PlanAtLoad {
+  scale: number;
+  best: PlanCandidate | null;
+  candidates: PlanCandidate[];
+}
+
+/** `plan.json`: its field names are a public contract. */
+export interface PlanResult {
+  scenario: string;
+  seed: number;
+  replications: number;
+  slo: Record<string, number>;
+  search: {
+    /** The key searched by bisection, and the values it could take. */
+    key: string;
+    values: number[];
+    /** Keys tried in every combination (with the scenario's variants). */
+    choices: SweepParameter[];
+    variants: string[];
+  };
+  /** The cheapest candidate that meets the SLO at the scenario's load; null when none does. */
+  best: PlanCandidate | null;
+  /** One per combination of choices and variant: those meeting the SLO first, cheapest first. */
+  candidates: PlanCandidate[];
+  /** The same search at each `workload.scale` that was varied: capacity needed for growth. */
+  growth: PlanAtLoad[];
+  /** Distinct configurations simulated (each with every replication). */
+  configurations: number;
+}
+
+export interface PlanOutcome {
+  result: PlanResult;
+  files: string[];
+  computed: number;
+  reused: number;
+}
+
+const SCALE = 'workload.scale';
+/** Keys that only add capacity: more never makes latency worse, so the fewest that meet the SLO can be bisected. */
+const CAPACITY_KEY = /^fleets\.\d+\.(replicas|concurrency)$/;
+/** Growth probed for the sustainable load: doubling up to 64x, then bisection to within 2 %. */
+const MAX_GROWTH = 64;
+const GROWTH_TOLERANCE = 1.02;
+
+/** Four significant digits: scales stay readable and repeatable as keys. */
+function roundScale(scale: number): number {
+  return Number(scale.toPrecision(4));
+}
+
+/** The scenario's own `workload.scale`, after `--set`: what growth factors are relative to. */
+function baseScale(source: ScenarioSource): number {
+  let scale: unknown = parseDocument(source.text).getIn(['workload', 'scale']);
+  for (const argument of source.set) {
+    const equals = argument.indexOf('=');
+    if (argument.slice(0, equals).trim() === SCALE) scale = parse(argument.slice(equals + 1));
+  }
+  return typeof scale === 'number' ? scale : 1;
+}
+
+function positiveIntegers(parameter: Parameter): number[] {
+  if (!parameter.values.every((value) => Number.isInteger(value) && (value as number) > 0)) {
+    throw new RunInputError(
+      `plan: ${parameter.path} takes positive integers, got ${JSON.stringify(parameter.values)}`,
+    );
+  }
+  return [...new Set(parameter.values as number[])].sort((a, b) => a - b);
+}
+
+interface Family {
+  /** Values of the choice keys. */
+  values: unknown[];
+  variant: number;
+  variantName: string;
+}
+
+/**
+ * Finds the cheapest configuration that meets the scenario's `slo:`. Keys that add capacity
+ * (`fleets.N.replicas` or `fleets.N.concurrency`; the last one varied) are bisected for the fewest
+ * that meet the SLO, since more capacity never hurts latency; every combination of the other
+ * varied keys and of the scenario's variants is a candidate. Varied `workload.scale` values repeat
+ * the search at those loads. Writes `plan.json` into `outDir`.
+ */
+export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
+  const { loaded, source, parameters } = await loadStudy(options, '--vary', options.vary ?? []);
+  if (loaded.slo === null) {
+    throw new RunInputError('plan needs an slo: section in the scenario (or --set slo.latency_p99=2s)');
+  }
+  const slo = loaded.slo;
+  const scaleParameter = parameters.find((parameter) => parameter.path === SCALE);
+  const capacityIndex = parameters.findLastIndex((parameter) => CAPACITY_KEY.test(parameter.path));
+  if (capacityIndex < 0) {
+    throw new RunInputError(
+      'plan: vary the replicas of a fleet (e.g. --vary fleets.0.replicas=1..64), or its concurrency: the plan bisects it for the fewest that meet the SLO',
+    );
+  }
+  const searched = parameters[capacityIndex];
+  const searchValues = positiveIntegers(searched);
+  const choices = parameters.filter((parameter) => parameter !== searched && parameter !== scaleParameter);
+  const growthScales =
+    scaleParameter === undefined
+      ? []
+      : scaleParameter.values.map((value) => {
+          if (typeof value !== 'number' || !(value > 0)) {
+            throw new RunInputError(`plan: ${SCALE} takes positive numbers, got ${JSON.stringify(value)}`);
+          }
+          return value;
+        });
+  const base = baseScale(source);
+
+  const choicePoints = sweepPoints(choices, { sampling: 'grid', points: null, seed: loaded.seed });
+  if ('error' in choicePoints) throw new RunInputError(`plan: ${choicePoints.error}`);
+  const families: Family[] = choicePoints.points.flatMap((point) =>
+    loaded.variants.map((variant, v) => ({ values: point.values, variant: v, variantName: variant.name })),
+  );
+
+  const replications = options.replications ?? 1;
+  const seed = options.seed ?? loaded.seed;
+  const runner = createRunner(options);
+  const evaluator = new Evaluator(
+    runner,
+    new EvaluationStore(options.outDir),
+    replicationSeeds(seed, replications),
+  );
+  const searchedParameter: Parameter = { ...searched, values: searchValues };
+  const scaleOrigin: Parameter['origin'] = scaleParameter?.origin ?? { kind: 'scenario' };
+
+  /** The scenario of `family` with `capacity` of the searched key, at `scale` (null: as written). */
+  const resolve = async (family: Family, capacity: number, scale: number | null): Promise<Scenario> => {
+    const keys: Parameter[] = [...choices, searchedParameter];
+    const values: unknown[] = [...family.values, capacity];
+    if (scale !== null) {
+      keys.push({ path: SCALE, values: [scale], origin: scaleOrigin });
+      values.push(scale);
+    }
+    const loadedPoint = await loadPoints(source, keys, [{ index: 0, values }]);
+    if (!loadedPoint.ok) throw new ScenarioError(loadedPoint.errors);
+    return loadedPoint.value[0].variants[family.variant].scenario;
+  };
+
+  const evaluate = async (family: Family, capacity: number, scale: number | null) => {
+    const replicated = await evaluator.evaluate(await resolve(family, capacity, scale));
+    return { replicated, slo: checkSlo(slo, replicated) };
+  };
+
+  const candidate = (
+    family: Family,
+    capacity: number,
+    evaluation: Awaited<ReturnType<typeof evaluate>>,
+  ): PlanCandidate => {
+    const { metrics, ci95, warnings } = evaluation.replicated;
+    return {
+      params: Object.fromEntries([
+        ...choices.map((choice, d) => [choice.path, family.values[d]]),
+        [searched.path, capacity],
+      ]),
+      variant: family.variantName,
+      meets_slo: evaluation.slo.met,
+      cost_usd_per_hour: metrics.cost_usd_per_hour ?? null,
+      cost_usd: metrics['cost_usd.total'] ?? null,
+      cost_per_1k_requests_usd: metrics.cost_per_1k_requests_usd ?? null,
+      slo: evaluation.slo,
+      metrics,
+      ci95,
+      warnings,
+      max_sustainable: null,
+    };
+  };
+
+  /** Bisection over the searched key: the largest value first (infeasible there means infeasible). */
+  const search = async (family: Family, scale: number | null): Promise<PlanCandidate> => {
+    let high = searchValues.length - 1;
+    let atHigh = await evaluate(family, searchValues[high], scale);
+    if (!atHigh.slo.met) return candidate(family, searchValues[high], atHigh);
+    let low = -1;
+    while (high - low > 1) {
+      const middle = Math.floor((low + high) / 2);
+      const atMiddle = await evaluate(family, searchValues[middle], scale);
+      if (atMiddle.slo.met) {
+        high = middle;
+        atHigh = atMiddle;
+      } else {
+        low = middle;
+      }
+    }
+    return candidate(family, searchValues[high], atHigh);
+  };
+
+  const sustainable = async (family: Family, capacity: number): Promise<SustainableLoad> => {
+    const at = (growth: number) => evaluate(family, capacity, roundScale(base * growth));
+    let low = 1;
+    let atLow: Awaited<ReturnType<typeof evaluate>> | null = null;
+    let high = 2;
+    for (; high <= MAX_GROWTH; high *= 2) {
+      const attempt = await at(high);
+      if (!attempt.slo.met) break;
+      low = high;
+      atLow = attempt;
+    }
+    const bounded = high <= MAX_GROWTH;
+    while (bounded && high / low > GROWTH_TOLERANCE) {
+      const middle = roundScale(Math.sqrt(low * high));
+      if (middle === low || middle === high) break;
+      const attempt = await at(middle);
+      if (attempt.slo.met) {
+        low = middle;
+        atLow = attempt;
+      } else {
+        high = middle;
+      }
+    }
+    atLow ??= await evaluate(family, capacity, null);
+    const metrics = atLow.replicated.metrics;
+    const arrived = metrics['requests.arrived'];
+    const windowS = (metrics['simulated_s.arrivals_end'] ?? 0) - (metrics['simulated_s.warmup'] ?? 0);
+    return {
+      scale: roundScale(base * low),
+      growth: low,
+      rate_rps:
+        arrived !== null && arrived !== undefined && windowS > 0
+          ? Number((arrived / windowS).toPrecision(10))
+          : null,
+      cost_per_1k_requests_usd: metrics.cost_per_1k_requests_usd ?? null,
+      bounded,
+    };
+  };
+
+  const planAt = async (scale: number | null, capacity: boolean): Promise<PlanAtLoad> => {
+    const found = await Promise.all(families.map((family) => search(family, scale)));
+    if (capacity) {
+      await Promise.all(
+        found.map(async (entry, i) => {
+          if (entry.meets_slo)
+            entry.max_sustainable = await sustainable(families[i], entry.params[searched.path] as number);
+        }),
+      );
+    }
+    const candidates = rank(found);
+    return { scale: scale ?? base, best: candidates[0]?.meets_slo ? candidates[0] : null, candidates };
+  };
+
+  let atBase: PlanAtLoad;
+  let growth: PlanAtLoad[];
+  try {
+    [atBase, ...growth] = await Promise.all([
+      planAt(null, options.capacity ?? true),
+      ...growthScales.map((scale) => planAt(scale, false)),
+    ]);
+  } catch (error) {
+    if (error instanceof Interrupted) {
+      throw new Interrupted(
+        `interrupted: ${evaluator.computed + evaluator.reused} configuration(s) finished and saved in ${join(options.outDir, 'points')}; run the same command again to resume`,
+      );
+    }
+    throw error;
+  } finally {
+    await runner.close();
+  }
+
+  const result: PlanResult = {
+    scenario: loaded.name,
+    seed,
+    replications,
+    slo: sloKeys(slo)!,
+    search: {
+      key: searched.path,
+      values: searchValues,
+      choices: choices.map(({ path, values }) => ({ path, values })),
+      variants: loaded.variants.map((variant) => variant.name),
+    },
+    best: atBase.best,
+    candidates: atBase.candidates,
+    growth,
+    configurations: evaluator.computed + evaluator.reused,
+  };
+  const path = join(options.outDir, 'plan.json');
+  writeFileAtomic(path, `${JSON.stringify(result, null, 2)}\n`);
+  return { result, files: [path], computed: evaluator.computed, reused: evaluator.reused };
+}
+
+/** Those meeting the SLO first, by list price then run cost; the others after, in search order. */
+function rank(candidates: PlanCandidate[]): PlanCandidate[] {
+  const order = new Map(candidates.map((entry, i) => [entry, i]));
+  const price = (entry: PlanCandidate) => entry.cost_usd_per_hour ?? Number.POSITIVE_INFINITY;
+  const cost = (entry: PlanCandidate) => entry.cost_usd ?? Number.POSITIVE_INFINITY;
+  return [...candidates].sort((a, b) => {
+    if (a.meets_slo !== b.meets_slo) return a.meets_slo ? -1 : 1;
+    if (!a.meets_slo) return order.get(a)! - order.get(b)!;
+    return price(a) - price(b) || cost(a) - cost(b) || order.get(a)! - order.get(b)!;
+  });
+}
+
+function missed(entry: PlanCandidate): string {
+  return entry.slo.objectives
+    .filter((objective) => !objective.met)
+    .map((objective) =>
+      objective.objective === 'max_drop_rate'
+        ? `drop rate ${objective.value ?? '-'} > ${objective.limit}`
+        : `${objective.objective} ${formatSeconds(objective.value)} > ${formatSeconds(objective.limit)}`,
+    )
+    .join(', ');
+}
+
+/** The candidates for the terminal, best first, with why the others missed. */
+export function renderPlanTable(result: PlanResult): string {
+  const paths = Object.keys(result.candidates[0]?.params ?? {});
+  const variants = result.search.variants.length > 1;
+  const header = [
+    'rank',
+    ...(variants ? ['variant'] : []),
+    ...paths,
+    '$/hour',
+    'p99',
+    '$/1k req',
+    'max rate',
+    'SLO',
+  ];
+  const body = result.candidates.map((entry, i) => [
+    String(i + 1),
+    ...(variants ? [entry.variant] : []),
+    ...paths.map((path) => formatValue(entry.params[path])),
+    formatUsd(entry.cost_usd_per_hour),
+    formatSeconds(entry.metrics['latency_s.p99']),
+    formatUsd(entry.cost_per_1k_requests_usd),
+    entry.max_sustainable?.rate_rps == null
+      ? '-'
+      : `${entry.max_sustainable.bounded ? '' : '>'}${entry.max_sustainable.rate_rps.toPrecision(4)}/s`,
+    entry.meets_slo ? 'met' : `missed: ${missed(entry)}`,
+  ]);
+  return renderTable([header, ...body]);
+}

@@ -1,0 +1,132 @@
+import { createStreams } from '../engine/index.js';
+import { evaluateSloValues, type SloCheck, type SloValues } from '../metrics/slo.js';
+import type { LoadedScenario, Slo } from '../scenario/types.js';
+import type { JobResult } from './job.js';
+import type { RunMetrics } from './run-metrics.js';
+import { createRunner, type RunnerOptions } from './runner.js';
+import { estimateMean } from './statistics.js';
+
+/**
+ * Seeds of `count` replications. The first is the scenario's own seed, so one replication is
+ * exactly `fleetsim run`; the others are drawn from a stream of it. Every point of a sweep uses
+ * the same list, so points differ by their configuration, not by their random numbers.
+ */
+export function replicationSeeds(seed: number, count: number): number[] {
+  const draw = createStreams(seed).stream('replications');
+  return [seed, ...Array.from({ length: count - 1 }, () => Math.floor(draw() * 2 ** 32))];
+}
+
+/** Mean (and 95 % confidence half-width) of each metric over the replications of one configuration. */
+export interface ReplicatedMetrics {
+  replications: number;
+  /** Mean over the replications that measured it (null where none did); ten significant digits. */
+  metrics: RunMetrics;
+  /** Half-width of the 95 % confidence interval of each mean; null with a single replication. */
+  ci95: RunMetrics | null;
+  /** Each distinct warning once, with how many replications raised it. */
+  warnings: string[];
+}
+
+/** Ten significant digits, as summary.json: hides binary noise and stays deterministic. */
+export function roundMetric(value: number): number {
+  return Number.isFinite(value) ? Number(value.toPrecision(10)) : value;
+}
+
+export function aggregateRuns(runs: readonly JobResult[]): ReplicatedMetrics {
+  const metrics: RunMetrics = {};
+  const ci95: RunMetrics = {};
+  const keys = new Set(runs.flatMap((run) => Object.keys(run.metrics)));
+  for (const key of keys) {
+    const samples = runs
+      .map((run) => run.metrics[key])
+      .filter((value): value is number => typeof value === 'number');
+    if (samples.length === 0) {
+      metrics[key] = null;
+      ci95[key] = null;
+      continue;
+    }
+    const { mean, halfWidth } = estimateMean(samples);
+    metrics[key] = roundMetric(mean);
+    ci95[key] = halfWidth === null ? null : roundMetric(halfWidth);
+  }
+  const counted = new Map<string, { message: string; count: number }>();
+  for (const run of runs) {
+    for (const warning of run.warnings) {
+      const id = `${warning.code}/${warning.subject}`;
+      const entry = counted.get(id);
+      if (entry) entry.count++;
+      else counted.set(id, { message: warning.message, count: 1 });
+    }
+  }
+  const warnings = [...counted.values()].map(({ message, count }) =>
+    runs.length > 1 ? `${message} (${count} of ${runs.length} replications)` : message,
+  );
+  return { replications: runs.length, metrics, ci95: runs.length > 1 ? ci95 : null, warnings };
+}
+
+/** An SLO check of replicated metrics: on the means, and on the upper ends of their confidence intervals. */
+export interface ReplicatedSloCheck extends SloCheck {
+  /** Whether the SLO still holds at mean + half-width of every limited metric; null with one replication. */
+  met_at_upper_ci95: boolean | null;
+}
+
+function sloValues(metrics: RunMetrics, margin: RunMetrics | null): SloValues {
+  const value = (key: string) => {
+    const mean = metrics[key] ?? null;
+    return mean === null || margin === null ? mean : mean + (margin[key] ?? 0);
+  };
+  return {
+    statistic: (metric, statistic) => value(`${metric}_s.${statistic}`),
+    dropRate: value('drop_rate'),
+  };
+}
+
+export function checkSlo(slo: Slo, replicated: ReplicatedMetrics): ReplicatedSloCheck {
+  const check = evaluateSloValues(slo, sloValues(replicated.metrics, null));
+  if (replicated.ci95 === null) return { ...check, met_at_upper_ci95: null };
+  return {
+    ...check,
+    met_at_upper_ci95: evaluateSloValues(slo, sloValues(replicated.metrics, replicated.ci95)).met,
+  };
+}
+
+export interface ReplicateOptions extends RunnerOptions {
+  /** Independent runs per variant (>= 1). */
+  replications: number;
+  /** Base seed; default: the scenario's. */
+  seed?: number;
+}
+
+export interface ReplicatedVariant extends ReplicatedMetrics {
+  name: string;
+  seeds: number[];
+  /** Against the scenario's `slo:`; null without one. */
+  slo: ReplicatedSloCheck | null;
+}
+
+/**
+ * Runs every variant of a loaded scenario `replications` times with independent seeds (on a
+ * worker pool when `workers` > 1) and reports the mean and 95 % confidence interval of every
+ * metric, with warnings for fleets near saturation and queues that kept growing.
+ */
+export async function replicateScenario(
+  loaded: LoadedScenario,
+  options: ReplicateOptions,
+): Promise<ReplicatedVariant[]> {
+  if (!(Number.isInteger(options.replications) && options.replications >= 1)) {
+    throw new RangeError(`replications must be a positive integer, got ${options.replications}`);
+  }
+  const seeds = replicationSeeds(options.seed ?? loaded.seed, options.replications);
+  const runner = createRunner(options);
+  try {
+    return await Promise.all(
+      loaded.variants.map(async ({ name, scenario }) => {
+        const runs = await Promise.all(seeds.map((seed) => runner.run({ scenario, seed })));
+        const replicated = aggregateRuns(runs);
+        return { name, seeds, ...replicated, slo: loaded.slo ? checkSlo(loaded.slo, replicated) : null };
+      }),
+    );
+  } finally {
+    await runner.close();
+  }
+}

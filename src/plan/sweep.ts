@@ -1,0 +1,180 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '../report/index.js';
+import { ScenarioError } from '../run.js';
+import { loadScenarioFile } from '../scenario/index.js';
+import { type LoadedScenario, RunInputError, type SweepSampling } from '../scenario/types.js';
+import { Evaluator } from './evaluator.js';
+import {
+  markPareto,
+  renderSweepCsv,
+  renderSweepJson,
+  type SweepResult,
+  type SweepRow,
+  sloKeys,
+} from './output.js';
+import {
+  loadPoints,
+  mergeParameters,
+  type Parameter,
+  parseParameterArguments,
+  type ScenarioSource,
+} from './parameters.js';
+import { type Shard, shardPoints, sweepPoints } from './points.js';
+import { checkSlo, replicationSeeds } from './replications.js';
+import { createRunner, Interrupted, type RunnerOptions } from './runner.js';
+import { EvaluationStore } from './store.js';
+
+/** Options shared by sweeps and plans: what to load and how to run it. */
+export interface StudyOptions extends RunnerOptions {
+  /** Scenario YAML file. */
+  scenario: string;
+  /** `path=value` overrides of the base, as `fleetsim run --set`. */
+  set?: string[];
+  /** Overrides the scenario seed. */
+  seed?: number;
+  /** Independent runs of every configuration (default 1), with derived seeds. */
+  replications?: number;
+  /** Output folder; finished points are kept in its `points/` and reused by a rerun. */
+  outDir: string;
+  /** Called after each configuration (a variant of a point) is finished or found saved. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SweepOptions extends StudyOptions {
+  /** `path=values` arguments (`--grid`), replacing or adding to the scenario's `sweep.grid`. */
+  grid?: string[];
+  /** Override the scenario's `sweep.sampling` and `sweep.points`. */
+  sampling?: SweepSampling;
+  points?: number;
+  /** Run only this slice of the points. */
+  shard?: Shard | null;
+}
+
+export interface SweepOutcome {
+  result: SweepResult;
+  /** Paths written: sweep.json and sweep.csv. */
+  files: string[];
+  /** Configurations simulated now, and taken from point files of an earlier run. */
+  computed: number;
+  reused: number;
+}
+
+/** The base scenario with `--set` applied; the sweep's and plan's own keys come from it. */
+export async function loadStudy(
+  options: StudyOptions,
+  flag: string,
+  flagArguments: readonly string[],
+): Promise<{ loaded: LoadedScenario; source: ScenarioSource; parameters: Parameter[] }> {
+  const base = await loadScenarioFile(options.scenario, { set: options.set });
+  const flags = parseParameterArguments(flagArguments, flag);
+  const errors = [...(base.ok ? [] : base.errors), ...(flags.ok ? [] : flags.errors)];
+  if (!base.ok || !flags.ok) throw new ScenarioError(errors);
+  const replications = options.replications ?? 1;
+  if (!(Number.isInteger(replications) && replications >= 1)) {
+    throw new RunInputError(`--replications: expected a positive integer, got ${replications}`);
+  }
+  return {
+    loaded: base.value,
+    source: { file: options.scenario, text: base.value.source ?? '', set: options.set ?? [] },
+    parameters: mergeParameters(base.value.sweep, flags.value),
+  };
+}
+
+/**
+ * Runs every point of a sweep (or of one shard of it), each variant of each point with every
+ * replication seed, and writes `sweep.json` and `sweep.csv` into `outDir`. Finished points are
+ * saved one by one, so an interrupted sweep (through `signal`) resumes where it stopped.
+ * Results do not depend on the number of workers or on sharding.
+ */
+export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
+  const { loaded, source, parameters } = await loadStudy(options, '--grid', options.grid ?? []);
+  if (parameters.length === 0) {
+    throw new RunInputError('nothing to sweep: add a sweep: section to the scenario or --grid path=values');
+  }
+  const sampling = options.sampling ?? loaded.sweep?.sampling ?? 'grid';
+  if (sampling === 'grid' && options.points !== undefined) {
+    throw new RunInputError('--points applies only with sampling random or latin-hypercube');
+  }
+  const generated = sweepPoints(parameters, {
+    sampling,
+    points: options.points ?? loaded.sweep?.points ?? null,
+    seed: options.seed ?? loaded.seed,
+  });
+  if ('error' in generated) throw new RunInputError(`sweep: ${generated.error}`);
+  const points = shardPoints(generated.points, options.shard ?? null);
+  const scenarios = await loadPoints(source, parameters, points);
+  if (!scenarios.ok) throw new ScenarioError(scenarios.errors);
+
+  const replications = options.replications ?? 1;
+  const seeds = replicationSeeds(options.seed ?? loaded.seed, replications);
+  const runner = createRunner(options);
+  const evaluator = new Evaluator(runner, new EvaluationStore(options.outDir), seeds);
+  const total = scenarios.value.reduce((sum, point) => sum + point.variants.length, 0);
+  let done = 0;
+  let rows: SweepRow[];
+  try {
+    const perPoint = await Promise.all(
+      points.map((point, i) =>
+        Promise.all(
+          scenarios.value[i].variants.map(async (variant): Promise<SweepRow> => {
+            const replicated = await evaluator.evaluate(variant.scenario);
+            options.onProgress?.(++done, total);
+            const slo = loaded.slo ? checkSlo(loaded.slo, replicated) : null;
+            return {
+              point: point.index,
+              variant: variant.name,
+              params: Object.fromEntries(parameters.map((parameter, d) => [parameter.path, point.values[d]])),
+              meets_slo: slo?.met ?? null,
+              pareto: false,
+              replications,
+              metrics: replicated.metrics,
+              ci95: replicated.ci95,
+              slo,
+              warnings: replicated.warnings,
+            };
+          }),
+        ),
+      ),
+    );
+    rows = perPoint.flat();
+  } catch (error) {
+    if (error instanceof Interrupted) {
+      throw new Interrupted(
+        `interrupted: ${done} of ${total} configuration(s) (points x variants) finished and saved in ${join(options.outDir, 'points')}; run the same command again to resume`,
+      );
+    }
+    throw error;
+  } finally {
+    await runner.close();
+  }
+  markPareto(rows);
+  const result: SweepResult = {
+    scenario: loaded.name,
+    seed: options.seed ?? loaded.seed,
+    replications,
+    sampling,
+    parameters: parameters.map(({ path, values }) => ({ path, values })),
+    slo: sloKeys(loaded.slo),
+    points: generated.points.length,
+    shard: options.shard ?? null,
+    rows,
+  };
+  return {
+    result,
+    files: writeSweep(options.outDir, result),
+    computed: evaluator.computed,
+    reused: evaluator.reused,
+  };
+}
+
+export function writeSweep(outDir: string, result: SweepResult): string[] {
+  const files: [string, string][] = [
+    ['sweep.json', renderSweepJson(result)],
+    ['sweep.csv', renderSweepCsv(result)],
+  ];
+  return files.map(([name, content]) => {
+    const path = join(outDir, name);
+    writeFileAtomic(path, content);
+    return path;
+  });
+}

@@ -1,0 +1,40 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A fresh folder for one test's scenario and outputs. */
+export function tempDir(label: string): string {
+  return mkdtempSync(join(tmpdir(), `fleetsim-${label}-`));
+}
+
+/** Writes `yaml` as `name` into `dir` and returns its path. */
+export function writeScenario(dir: string, yaml: string, name = 'scenario.yaml'): string {
+  const path = join(dir, name);
+  writeFileSync(path, yaml);
+  return path;
+}
+
+/**
+ * One M/M/c queue: Poisson arrivals at `rate`, exponential service of mean 1 s, one replica with
+ * `concurrency` servers sharing its FIFO queue.
+ */
+export function mmcScenario(options: {
+  rate: number;
+  concurrency: number;
+  duration: number;
+  extra?: string;
+}): string {
+  return `name: mmc
+seed: 11
+duration: ${options.duration}
+warmup: 200
+workload:
+  arrivals: { poisson: { rate: ${options.rate} } }
+fleets:
+  - name: servers
+    replicas: 1
+    concurrency: ${options.concurrency}
+    price_per_hour: 2
+    service_time: { exponential: { mean: 1s } }
+${options.extra ?? ''}`;
+}
