@@ -19,3 +19,17 @@ export {
   type Startup,
   summarizeReplicas,
 } from './lifecycle.js';
+export {
+  buildRttMatrix,
+  DEFAULT_MESSAGE_SIZE,
+  DEFAULT_SAME_PLACE_RTT_S,
+  ENGLISH_UTF8_BYTES_PER_TOKEN,
+  type MessageSize,
+  messageBytes,
+  type NetworkPath,
+  type NetworkTime,
+  networkTime,
+  type RttInput,
+  type RttIssue,
+  type RttMatrix,
+} from './network.js';

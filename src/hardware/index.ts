@@ -19,3 +19,16 @@ export {
   type ResolvedInstance,
   resolveInstance,
 } from './catalog.js';
+export {
+  egressCostUsd,
+  findTransferPrice,
+  INTERNET_DESTINATIONS,
+  type InternetDestination,
+  proratedEgressCostUsd,
+  SECONDS_PER_BILLING_MONTH,
+  type TieredPrice,
+  type TransferPrice,
+  type TransferPriceLookup,
+  type TransferRoute,
+  tieredCostUsd,
+} from './data-transfer.js';
