@@ -154,6 +154,11 @@ class Simulation implements EventHandler {
   /** Arrivals routed to each fleet since its last scrape. */
   private readonly fleetArrivals: Float64Array;
   private readonly lastScrapeUs: Float64Array;
+  /** Request-time (arrival to departure) of requests that left each fleet, cumulative; and at the last scrape. */
+  private readonly residenceUs: Float64Array;
+  private readonly lastResidenceUs: Float64Array;
+  /** Busy slot-time of each fleet at its last scrape. */
+  private readonly lastBusyUs: Float64Array;
   /** Requests waiting for the fleet because no replica was ready (Knative's activator). */
   private readonly heldCount: Int32Array;
   private readonly interrupted: { notices: number; requeued: number; retried: number; dropped: number }[];
@@ -274,6 +279,9 @@ class Simulation implements EventHandler {
     );
     this.fleetArrivals = new Float64Array(fleets.length);
     this.lastScrapeUs = new Float64Array(fleets.length);
+    this.residenceUs = new Float64Array(fleets.length);
+    this.lastResidenceUs = new Float64Array(fleets.length);
+    this.lastBusyUs = new Float64Array(fleets.length);
     this.heldCount = new Int32Array(fleets.length);
     this.interrupted = fleets.map(() => ({ notices: 0, requeued: 0, retried: 0, dropped: 0 }));
 
@@ -347,9 +355,10 @@ class Simulation implements EventHandler {
       const arrivalsEndUs =
         this.scenario.duration === null ? this.lastArrivalUs : Math.round(this.scenario.duration * US_PER_S);
       const drainLimitUs = arrivalsEndUs + this.scenario.maxDrain * US_PER_S;
-      const drained = engine.run(drainLimitUs);
-      events += drained.events;
-      const endUs = drained.pending ? drainLimitUs : Math.max(arrivalsEndUs, engine.now);
+      // Draining stops at the last departure (see `departed`): later events, such as a spot
+      // notice or an autoscaler tick, would only stretch the billed run.
+      if (this.requests.liveCount > 0) events += engine.run(drainLimitUs).events;
+      const endUs = this.requests.liveCount > 0 ? drainLimitUs : Math.max(arrivalsEndUs, engine.now);
       return this.collect(name, events, arrivalsEndUs, endUs);
     } finally {
       this.source.close();
@@ -506,6 +515,7 @@ class Simulation implements EventHandler {
     if (!startsNow && !room) {
       this.drop(requests.measured[slot] === 1, now);
       requests.release(slot);
+      this.departed();
       return;
     }
     this.load.outstanding[replica]++;
@@ -530,6 +540,7 @@ class Simulation implements EventHandler {
         if (requests.measured[slot] === 1) llm.rejected++;
         this.drop(requests.measured[slot] === 1, now);
         requests.release(slot);
+        this.departed();
         return;
       }
       requests.inputTokens[slot] = prompt;
@@ -619,42 +630,64 @@ class Simulation implements EventHandler {
     const first = this.fleetFirst[fleet];
     const slots = slotsPerReplica(this.scenario.fleets[fleet]);
     let ready = 0;
-    let inFlight = this.heldCount[fleet];
     let waiting = this.heldCount[fleet];
-    let busy = 0;
     for (let r = first; r < first + this.fleetSlots[fleet]; r++) {
       if (this.replicaState[r] !== Replica.Ready) continue;
       ready++;
-      inFlight += this.load.outstanding[r];
       waiting += this.replicaWaiting(r);
-      busy += this.replicaBusySlots(r);
     }
-    const windowS = (now - this.lastScrapeUs[fleet]) / US_PER_S;
+    // Concurrency and utilization are time averages over the interval, as the real pipelines
+    // report them: cumulative request-time and busy-time, differenced between scrapes.
+    const requests = this.requests;
+    let residenceUs = this.residenceUs[fleet];
+    let busyUs = this.busyUsByFleet[fleet];
+    for (const slot of requests.live()) {
+      const replica = requests.replica[slot];
+      const at = replica >= 0 ? this.fleetOf[replica] : requests.heldFor[slot];
+      if (at !== fleet) continue;
+      residenceUs += now - requests.arrivalUs[slot];
+      if (replica >= 0 && requests.state[slot] === RequestState.InService && this.occupiesSlot(slot, fleet)) {
+        busyUs += now - requests.startUs[slot];
+      }
+    }
+    if (this.llmFleets[fleet] !== null) {
+      for (let r = first; r < first + this.fleetSlots[fleet]; r++) {
+        if (this.iterating[r] === Loop.Running) busyUs += now - this.iterationStartUs[r];
+      }
+    }
+    const windowUs = now - this.lastScrapeUs[fleet];
     const sample: MetricSample = {
       timeUs: now,
       readyReplicas: ready,
-      concurrency: inFlight,
-      utilization: ready > 0 ? busy / (ready * slots) : 0,
-      requestRateRps: windowS > 0 ? this.fleetArrivals[fleet] / windowS : 0,
+      concurrency: windowUs > 0 ? (residenceUs - this.lastResidenceUs[fleet]) / windowUs : 0,
+      utilization:
+        ready > 0 && windowUs > 0
+          ? Math.min(1, (busyUs - this.lastBusyUs[fleet]) / windowUs / (ready * slots))
+          : 0,
+      requestRateRps: windowUs > 0 ? (this.fleetArrivals[fleet] * US_PER_S) / windowUs : 0,
       queueLength: waiting,
     };
     this.fleetArrivals[fleet] = 0;
     this.lastScrapeUs[fleet] = now;
+    this.lastResidenceUs[fleet] = residenceUs;
+    this.lastBusyUs[fleet] = busyUs;
     autoscaler.observe(sample);
     if (this.capacityStillMatters()) {
       this.engine.at(now + (autoscaler.scrapeIntervalUs as number), Kind.Scrape, fleet);
     }
   }
 
+  /** A batch occupies one execution slot: only the request that leads it adds busy time; an LLM replica's busy time is its iterations'. */
+  private occupiesSlot(slot: number, fleet: number): boolean {
+    return (
+      this.llmFleets[fleet] === null &&
+      (this.batching[fleet] === null || this.requests.leadsBatch[slot] === 1)
+    );
+  }
+
   private replicaWaiting(replica: number): number {
     const llm = this.llmFleets[this.fleetOf[replica]];
     return llm === null ? this.waiting[replica] : llm.scheduler(replica).waitingCount;
-  }
-
-  /** Busy execution slots: requests (or batches) in service; an LLM replica is one slot, busy while it iterates. */
-  private replicaBusySlots(replica: number): number {
-    const llm = this.llmFleets[this.fleetOf[replica]];
-    return llm === null ? this.busy[replica] : this.iterating[replica] === Loop.Running ? 1 : 0;
   }
 
   /** Launches or removes replicas to reach the autoscaler's count: cancels provisioning ones first, then drains the least loaded. */
@@ -784,6 +817,7 @@ class Simulation implements EventHandler {
         counts.dropped++;
         this.drop(requests.measured[slot] === 1, now);
         requests.release(slot);
+        this.departed();
         continue;
       }
       const target = policy === 'requeue' ? this.router.pick() : this.elsewhere(fleet);
@@ -1002,9 +1036,15 @@ class Simulation implements EventHandler {
     if (this.replicaState[replica] === Replica.Draining) this.leftReplica(replica, now);
   }
 
+  /** Once arrivals are over, the run ends with the last request in flight. */
+  private departed(): void {
+    if (this.arrivalsDone && this.requests.liveCount === 0) this.engine.stop();
+  }
+
   /** Counts a finished request in the metrics and frees its slot. */
   private complete(slot: number, arrivalUs: number, startUs: number, now: number): void {
     const requests = this.requests;
+    this.residenceUs[this.fleetOf[requests.replica[slot]]] += now - arrivalUs;
     this.timeseries.count(Count.completed, now);
     if (requests.measured[slot] === 1) {
       this.completed++;
@@ -1014,6 +1054,7 @@ class Simulation implements EventHandler {
       this.outputTokens += requests.outputTokens[slot];
     }
     requests.release(slot);
+    this.departed();
   }
 
   private enqueue(slot: number, replica: number, fleet: number, now: number): void {
@@ -1113,10 +1154,14 @@ class Simulation implements EventHandler {
 
   private timeOut(slot: number, now: number): void {
     const requests = this.requests;
+    const replica = requests.replica[slot];
+    this.residenceUs[replica >= 0 ? this.fleetOf[replica] : requests.heldFor[slot]] +=
+      now - requests.arrivalUs[slot];
     this.timeseries.count(Count.timed_out, now);
     this.timeseries.addWait(requests.arrivalUs[slot], now);
     if (requests.measured[slot] === 1) this.timedOut++;
     requests.release(slot);
+    this.departed();
   }
 
   /** Batching fleets: sizes of their batches; continuous-batching fleets: sequences per iteration. */
@@ -1168,11 +1213,7 @@ class Simulation implements EventHandler {
         continue;
       }
       const fleet = this.fleetOf[requests.replica[slot]];
-      // A batch occupies one execution slot: only the request that leads it adds busy time. An
-      // LLM replica's busy time is its iterations', counted above.
-      const occupiesSlot =
-        this.llmFleets[fleet] === null && (this.batching[fleet] === null || requests.leadsBatch[slot] === 1);
-      if (requests.state[slot] === RequestState.InService && occupiesSlot) {
+      if (requests.state[slot] === RequestState.InService && this.occupiesSlot(slot, fleet)) {
         const startUs = requests.startUs[slot];
         const busyUntil = Math.min(endUs, startUs + requests.serviceUs[slot]);
         this.busyUsByFleet[fleet] += busyUntil - startUs;

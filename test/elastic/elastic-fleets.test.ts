@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/run.js';
+
+async function run(input: object) {
+  const output = await runScenario(input);
+  return output.results[0];
+}
+
+const cpuFleet = {
+  name: 'cpu',
+  price_per_hour: 3.6,
+  service_time: { exponential: { mean: '100ms' } },
+};
+
+describe('spot reclaims', () => {
+  it('N replicas at rate r for T hours get about N r T notices, and no request is lost track of', async () => {
+    // 20 replicas x 2 reclaims per replica-hour x 5 h: 200 expected.
+    const result = await run({
+      seed: 11,
+      duration: '5h',
+      workload: { arrivals: { poisson: { rate: 50 } } },
+      fleets: [
+        {
+          ...cpuFleet,
+          replicas: 20,
+          concurrency: 4,
+          startup: '30s',
+          interruption: { per_hour: 2, notice: '30s' },
+          on_interrupt: 'requeue',
+        },
+      ],
+    });
+    const preempted = result.instances.cpu.preempted;
+    // Poisson(200): 99.9 % of draws fall within +-3.3 sigma (sigma = 14.1).
+    expect(Math.abs(preempted - 200)).toBeLessThan(3.3 * Math.sqrt(200));
+    // Each reclaimed replica is replaced at its notice, so the fleet stays at 20 plus the replicas
+    // draining (30 s notice) while their replacements start (30 s): about 200 x 30 s / 5 h = 0.33.
+    expect(result.instances.cpu.launched).toBeGreaterThan(20 + preempted * 0.9);
+    expect(result.instances.cpu.mean).toBeGreaterThan(20);
+    expect(result.instances.cpu.mean).toBeLessThan(20.7);
+    const r = result.requests;
+    expect(r.arrived).toBe(r.completed + r.dropped + r.timed_out + r.in_flight_at_end);
+    expect(r.in_flight_at_end).toBe(0);
+  });
+
+  it('drops, requeues or retries the requests on a reclaimed replica, each counted', async () => {
+    // One long request per replica, a reclaim at 10 s with a 1 s notice: it is still running then.
+    const base = (onInterrupt: string) => ({
+      seed: 2,
+      duration: '2.5s',
+      workload: { arrivals: { constant: { rate: 1 } } },
+      fleets: [
+        {
+          name: 'spot',
+          replicas: 1,
+          price_per_hour: 1,
+          service_time: '60s',
+          startup: '5s',
+          interruption: { trace: RECLAIM_AT_10S, notice: '1s' },
+          on_interrupt: onInterrupt,
+          fallback: 'ondemand',
+        },
+        { name: 'ondemand', replicas: 1, price_per_hour: 3, service_time: '60s' },
+      ],
+      routing: { policy: 'spillover', order: ['spot', 'ondemand'] },
+    });
+    const dropped = await run(base('drop'));
+    expect(dropped.instances.spot.interrupted_requests).toEqual({ requeued: 0, retried: 0, dropped: 1 });
+    expect(dropped.requests).toMatchObject({ arrived: 2, completed: 1, dropped: 1 });
+
+    const retried = await run(base('retry-elsewhere'));
+    expect(retried.instances.spot.interrupted_requests).toEqual({ requeued: 0, retried: 1, dropped: 0 });
+    expect(retried.requests).toMatchObject({ arrived: 2, completed: 2, dropped: 0 });
+    // Arrivals at 1 s (spot) and 2 s (on-demand). Reclaimed at 10 s, the first starts over on the
+    // on-demand replica when the second leaves it at 62 s, and finishes at 122 s: 121 s after it came.
+    expect(retried.latency_s.max).toBe(121);
+  });
+});
+
+const RECLAIM_AT_10S = new URL('../fixtures/elastic/reclaim-at-10s.csv', import.meta.url).pathname;
+
+describe('billing of replica lives', () => {
+  it('a replica launched by the autoscaler costs its price for max(life, minimum), by increment', async () => {
+    const result = await run({
+      duration: '10m',
+      workload: { arrivals: { constant: { rate: 0.001 } } },
+      fleets: [
+        {
+          ...cpuFleet,
+          replicas: { min: 0, max: 2, initial: 0 },
+          startup: '45s',
+          autoscaling: { policy: 'scheduled', schedule: [{ at: '00:00', replicas: 2 }] },
+          billing: { increment: '1m', minimum: '5m' },
+        },
+      ],
+    });
+    // Launched at the first decision (60 s), live until the end (600 s): 540 s -> 9 started minutes each.
+    expect(result.simulated_s.end).toBe(600);
+    expect(result.instances.cpu).toMatchObject({ launched: 2, peak: 2 });
+    expect(result.cost_usd.by_fleet.cpu).toBeCloseTo(2 * 3.6 * (9 / 60), 9);
+  });
+
+  it('reserved capacity costs every hour of the run, whatever the load', async () => {
+    const reserved = (rate: number) =>
+      run({
+        duration: '3h',
+        max_drain: 0,
+        workload: { arrivals: { poisson: { rate } } },
+        fleets: [
+          { replicas: 3, instance: 'aws/g5.xlarge', market: 'reserved', service_time: '50ms', name: 'gpu' },
+        ],
+      });
+    const [idle, busy] = [await reserved(0.01), await reserved(40)];
+    expect(idle.cost_usd.total).toBe(busy.cost_usd.total);
+    expect(idle.cost_usd.by_market.reserved).toBe(idle.cost_usd.total);
+    expect(idle.cost_usd.idle).toBeGreaterThan(busy.cost_usd.idle);
+  });
+});
+
+describe('autoscaling', () => {
+  it('target tracking reaches the replica count its formula implies after a step in load', async () => {
+    // 10/s of 1 s requests on concurrency 1: about 10 busy replicas; target utilization 0.5 -> 20.
+    const result = await run({
+      seed: 5,
+      duration: '20m',
+      workload: { arrivals: { poisson: { rate: 10 } } },
+      fleets: [
+        {
+          name: 'web',
+          replicas: { min: 1, max: 40, initial: 1 },
+          price_per_hour: 1,
+          service_time: { exponential: { mean: '1s' } },
+          startup: '30s',
+          autoscaling: { policy: 'target-tracking', metric: 'utilization', target: 0.5 },
+          queue: { timeout: '2m' },
+        },
+      ],
+      metrics: { interval: '1m' },
+    });
+    const tail = result.timeseries.slice(-5);
+    for (const row of tail) expect(row.replicas).toBeGreaterThan(17);
+    for (const row of tail) expect(row.replicas).toBeLessThan(24);
+  });
+
+  it('scales to zero when idle and makes the first request after idle wait for a cold start', async () => {
+    const result = await run({
+      seed: 1,
+      workload: {
+        arrivals: { trace: { path: TWO_BURSTS, format: 'csv', time_column: 't' } },
+      },
+      fleets: [
+        {
+          name: 'fn',
+          replicas: { min: 0, max: 5, initial: 1 },
+          price_per_hour: 3.6,
+          service_time: '100ms',
+          startup: '20s',
+          autoscaling: { policy: 'concurrency', target: 1 },
+          billing: { increment: '1s', minimum: '0s' },
+        },
+      ],
+    });
+    expect(result.requests.completed).toBe(2);
+    // The second request, 10 minutes later, found no replica and waited for one to start.
+    expect(result.latency_s.max).toBeGreaterThanOrEqual(20);
+    expect(result.latency_s.max).toBeLessThan(25);
+    // Paid time is far below two replicas x the whole run: the fleet sat at zero in between.
+    expect(result.instances.fn.replica_hours * 3600).toBeLessThan(200);
+  });
+});
+
+const TWO_BURSTS = new URL('../fixtures/elastic/two-requests.csv', import.meta.url).pathname;
