@@ -131,35 +131,52 @@ for (const [type, accelerators] of awsTypes) {
   );
 }
 
-// CPU-only types are not in the GPU/ML snapshot: the on-demand price comes from a web page, the
-// size from the spot advisor's instance_types table, spot from its savings percentage as above.
+// CPU-only types are not in the GPU/ML snapshot: the on-demand price comes from the SkyPilot AWS
+// catalog (column Price; every zone row of a region carries the same on-demand price), the size from
+// the spot advisor's instance_types table, spot from its savings percentage as above.
+const SKYPILOT_AWS =
+  'skypilot-org/skypilot-catalog catalogs/v6/aws/vms.csv @ 9602371 (column Price, Linux on-demand; every zone row of a region has the same price; the catalog version records no snapshot date)';
 const AWS_CPU = [
   {
     type: 'm7i.large',
-    region: 'us-east-1',
-    onDemand: 0.1008,
-    source:
-      'https://www.doit.com/blog/aws-ec2-pricing ("A general-purpose m7i.large in US East (N. Virginia) runs $0.1008/hour on demand"; the page is undated)',
-    asOf: 'unknown',
+    onDemand: { 'us-east-1': 0.1008, 'us-west-2': 0.1008, 'eu-west-1': 0.11235 },
+    note: 'us-east-1 agrees with https://www.doit.com/blog/aws-ec2-pricing ("A general-purpose m7i.large in US East (N. Virginia) runs $0.1008/hour on demand"; the page is undated)',
   },
+  { type: 'c7i.large', onDemand: { 'us-east-1': 0.08925, 'us-west-2': 0.08925, 'eu-west-1': 0.09576 } },
+  { type: 'c7i.xlarge', onDemand: { 'us-east-1': 0.1785, 'us-west-2': 0.1785, 'eu-west-1': 0.19152 } },
+  { type: 'c7i.2xlarge', onDemand: { 'us-east-1': 0.357, 'us-west-2': 0.357, 'eu-west-1': 0.38304 } },
+  { type: 'c7i.4xlarge', onDemand: { 'us-east-1': 0.714, 'us-west-2': 0.714, 'eu-west-1': 0.76608 } },
+  { type: 'c7i.8xlarge', onDemand: { 'us-east-1': 1.428, 'us-west-2': 1.428, 'eu-west-1': 1.53216 } },
 ];
 const advisorTypes = JSON.parse(readFileSync(join(dataDir, AWS_SPOT_FILE), 'utf8')).instance_types;
 for (const cpu of AWS_CPU) {
   const size = advisorTypes[cpu.type];
-  const spot = awsSpot(cpu.type, cpu.region, cpu.onDemand);
+  if (size === undefined) throw new Error(`${cpu.type}: not in ${AWS_SPOT_FILE} instance_types`);
+  const regions = AWS_REGIONS.filter((region) => cpu.onDemand[region] !== undefined);
+  const savings = [];
+  const prices = Object.fromEntries(
+    regions.map((region) => {
+      const spot = awsSpot(cpu.type, region, cpu.onDemand[region]);
+      if (spot) savings.push(`${region} s=${spot.s}`);
+      return [region, defined({ on_demand: cpu.onDemand[region], spot: spot?.price })];
+    }),
+  );
   aws[cpu.type] = instance(
     { vcpus: size.cores, memory_gib: size.ram_gb },
     undefined,
-    { [cpu.region]: defined({ on_demand: cpu.onDemand, spot: spot?.price }) },
+    prices,
     {
       on_demand: {
-        source: `${cpu.source}; vcpus and memory: ${AWS_SPOT_FILE} instance_types.${cpu.type}`,
-        as_of: cpu.asOf,
+        source: `${SKYPILOT_AWS}, rows ${cpu.type} in ${regions.join(', ')}${cpu.note ? `; ${cpu.note}` : ''}; vcpus and memory: ${AWS_SPOT_FILE} instance_types.${cpu.type}`,
+        as_of: 'unknown',
       },
-      spot: spot && {
-        source: `${AWS_SPOT_FILE} spot_advisor.${cpu.region}.Linux.${cpu.type} (s=${spot.s}); spot = on_demand x (1 - s/100), rounded to 9 decimals`,
-        as_of: '2025-06-28',
-      },
+      spot:
+        savings.length > 0
+          ? {
+              source: `${AWS_SPOT_FILE} spot_advisor.<region>.Linux.${cpu.type} (${savings.join(', ')}); spot = on_demand x (1 - s/100), rounded to 9 decimals`,
+              as_of: '2025-06-28',
+            }
+          : undefined,
     },
   );
 }
@@ -218,6 +235,21 @@ for (const [type, accelerators] of gcpTypes) {
     },
   );
 }
+
+// a3-ultragpu-8g (8 x H200 141 GB) is not in the Compute Engine snapshot. Its prices are the Cloud
+// Billing catalog's per-GPU rates for the type (which include its share of vCPUs and memory) as copied
+// by a public dataset, times 8; us-central1 only. Size from the SkyPilot GCP catalog.
+const A3_ULTRA_SOURCE =
+  'https://huggingface.co/datasets/tanod/cloud-gpu-list-prices (row gcp / a3-ultragpu-8g / H200 / us-central1, source "Google Cloud Billing Catalog API", price_basis instance_share: 28 vCPUs and 369 GiB per GPU, on-demand $10.4365 and spot $6.2607 per GPU-hour) x 8 GPUs; vcpus and memory: skypilot-org/skypilot-catalog catalogs/v9/gcp/vms.csv @ 2c3d7ea (a3-ultragpu-8g: 224 vCPUs, 2952 GiB)';
+gcp['a3-ultragpu-8g'] = instance(
+  { vcpus: 224, memory_gib: 2952 },
+  { model: 'h200-141gb', count: 8, memory_gib: 141 },
+  { 'us-central1': { on_demand: round9(10.4365 * 8), spot: round9(6.2607 * 8) } },
+  {
+    on_demand: { source: A3_ULTRA_SOURCE, as_of: '2026-10-13' },
+    spot: { source: A3_ULTRA_SOURCE, as_of: '2026-10-13' },
+  },
+);
 
 // A TPU slice is one priced unit; the catalog key is the slice name, the accelerator count its chips.
 const tpuRows = byTypeAndRegion(

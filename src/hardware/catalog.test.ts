@@ -94,6 +94,63 @@ describe('markets', () => {
     });
   });
 
+  it('prices the CPU-only c7i types from the SkyPilot catalog, spot from the advisor saving', () => {
+    // skypilot aws vms.csv: c7i.2xlarge us-east-1 Price 0.357; advisor us-east-1 s=59
+    expect(resolveInstance('aws/c7i.2xlarge')).toEqual({
+      ok: true,
+      key: 'aws/c7i.2xlarge',
+      priceUsdPerHour: 0.357,
+      billing: { increment: 1, minimum: 60 },
+      region: 'us-east-1',
+      market: 'on-demand',
+      vcpus: 8,
+      memoryGib: 16,
+      accelerators: null,
+    });
+    expect(resolveInstance('aws/c7i.2xlarge', { market: 'spot' })).toMatchObject({
+      priceUsdPerHour: 0.14637,
+    });
+    expect(resolveInstance('aws/c7i.2xlarge', { region: 'eu-west-1' })).toMatchObject({
+      priceUsdPerHour: 0.38304,
+    });
+    expect(resolveInstance('aws/c7i.2xlarge', { market: 'reserved' })).toMatchObject({ ok: false });
+    for (const [size, vcpus, price] of [
+      ['large', 2, 0.08925],
+      ['xlarge', 4, 0.1785],
+      ['4xlarge', 16, 0.714],
+      ['8xlarge', 32, 1.428],
+    ] as const) {
+      expect(resolveInstance(`aws/c7i.${size}`), size).toMatchObject({ priceUsdPerHour: price, vcpus });
+    }
+  });
+
+  it('prices the H200 a3-ultragpu-8g in us-central1 from the billing-catalog copy', () => {
+    // $10.4365 on-demand and $6.2607 spot per GPU-hour, 8 GPUs
+    expect(resolveInstance('gcp/a3-ultragpu-8g')).toMatchObject({
+      ok: true,
+      priceUsdPerHour: 83.492,
+      region: 'us-central1',
+      vcpus: 224,
+      memoryGib: 2952,
+      accelerators: { model: 'h200-141gb', count: 8, memoryGib: 141 },
+    });
+    expect(resolveInstance('gcp/a3-ultragpu-8g', { market: 'spot' })).toMatchObject({
+      priceUsdPerHour: 50.0856,
+    });
+    expect(resolveInstance('gcp/a3-ultragpu-8g', { region: 'us-east1' })).toMatchObject({ ok: false });
+  });
+
+  it('prices azure spot from the SkyPilot catalog', () => {
+    expect(resolveInstance('azure/Standard_NC24ads_A100_v4', { market: 'spot' })).toMatchObject({
+      priceUsdPerHour: 0.444433,
+      region: 'eastus',
+    });
+    expect(resolveInstance('azure/Standard_NC96ads_A100_v4')).toMatchObject({ priceUsdPerHour: 14.692 });
+    expect(resolveInstance('azure/Standard_ND96isr_H100_v5', { market: 'spot' })).toMatchObject({
+      ok: false,
+    });
+  });
+
   it('prices owned edge hardware as purchase over its lifetime plus power', () => {
     // $249 over 3 x 8760 h plus 25 W at $0.1545/kWh
     expect(resolveInstance('edge/jetson-orin-nano-super-devkit')).toMatchObject({
@@ -106,6 +163,14 @@ describe('markets', () => {
       priceUsdPerHour: 98.32,
       region: 'eastus',
       accelerators: { model: 'h100-80gb', count: 8 },
+    });
+    // $1,999 over 3 x 8760 h plus 60 W at $0.1545/kWh
+    expect(resolveInstance('edge/jetson-agx-orin-64gb-devkit')).toMatchObject({
+      ok: true,
+      priceUsdPerHour: 1999 / (3 * 8760) + 0.06 * 0.1545,
+      region: 'us',
+      vcpus: 12,
+      accelerators: { model: 'jetson-agx-orin-64gb', count: 1, memoryGib: 64 },
     });
   });
 });
@@ -133,7 +198,10 @@ describe('listInstances', () => {
     expect(byKey.get('gcp/c3-standard-8')?.vcpus).toBe(8);
     expect(byKey.get('gcp/a2-highgpu-1g')?.sources.on_demand?.asOf).toBe('2026-07-30');
     expect(byKey.get('gcp/tpu-v6e-8')?.accelerators).toEqual({ model: 'tpu-v6e', count: 8 });
-    expect(listInstances({ accelerator: 'h200-141gb' }).map((e) => e.key)).toEqual(['aws/p5en.48xlarge']);
+    expect(listInstances({ accelerator: 'h200-141gb' }).map((e) => e.key)).toEqual([
+      'aws/p5en.48xlarge',
+      'gcp/a3-ultragpu-8g',
+    ]);
     expect(listInstances({ provider: 'azure', region: 'eastus' })).toHaveLength(4);
   });
 });
@@ -214,9 +282,42 @@ describe.skipIf(!existsSync(SHARED_PRICING))('catalog against shared/data/pricin
     }
   });
 
+  it('aws CPU-only types: spot is on-demand less the advisor saving, size from its instance_types', () => {
+    const advisor = JSON.parse(
+      readFileSync(`${SHARED_PRICING}/aws_spot_advisor_data_2025-06-28.json`, 'utf8'),
+    );
+    const cpuOnly = listInstances({ provider: 'aws' }).filter((e) => !e.accelerators);
+    expect(cpuOnly.map((e) => e.type)).toEqual(
+      expect.arrayContaining([
+        'm7i.large',
+        'c7i.large',
+        'c7i.xlarge',
+        'c7i.2xlarge',
+        'c7i.4xlarge',
+        'c7i.8xlarge',
+      ]),
+    );
+    for (const entry of cpuOnly) {
+      const size = advisor.instance_types[entry.type];
+      expect(entry.vcpus, entry.key).toBe(size.cores);
+      expect(entry.memoryGib, entry.key).toBe(size.ram_gb);
+      for (const [region, prices] of entry.prices) {
+        const saving = advisor.spot_advisor[region]?.Linux?.[entry.type]?.s;
+        const at = `${entry.key} ${region}`;
+        if (saving === undefined) expect(prices.spot, at).toBeUndefined();
+        else expect(prices.spot, at).toBeCloseTo(prices.on_demand! * (1 - saving / 100), 9);
+      }
+    }
+  });
+
   it('gcp hourly prices equal the csv, and commitments are the monthly price / 730', () => {
     const rows = readCsv(GCP_CSV);
-    for (const entry of listInstances({ provider: 'gcp' }).filter((e) => !e.type.startsWith('tpu-'))) {
+    // Only the types the Compute Engine snapshot prices (not TPU slices or a3-ultragpu-8g).
+    const fromCsv = listInstances({ provider: 'gcp' }).filter((e) =>
+      e.sources.on_demand?.source.startsWith('gcp_compute_instance_prices_'),
+    );
+    expect(fromCsv.length).toBeGreaterThan(0);
+    for (const entry of fromCsv) {
       for (const [region, prices] of entry.prices) {
         const row = rows.get(`${entry.type}/${region}`)!;
         const at = `${entry.key} ${region}`;

@@ -53,9 +53,9 @@ describe('fleet instance, region and market', () => {
 
   it('reports a market the instance lacks at the market key, with the markets it has', async () => {
     expect(
-      await errors(scenario('    instance: azure/Standard_NC24ads_A100_v4\n    market: spot\n')),
+      await errors(scenario('    instance: azure/Standard_ND96isr_H100_v5\n    market: spot\n')),
     ).toEqual([
-      '10:13: fleets[0].market: instance "azure/Standard_NC24ads_A100_v4" has no spot price in region "eastus"; markets there: on-demand',
+      '10:13: fleets[0].market: instance "azure/Standard_ND96isr_H100_v5" has no spot price in region "eastus"; markets there: on-demand',
     ]);
     expect(await errors(scenario('    instance: aws/g5.xlarge\n    market: sport\n'))).toEqual([
       '10:13: fleets[0].market: expected one of on-demand, spot, reserved',
