@@ -1,12 +1,40 @@
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { ScenarioError } from '../run.js';
 import { RunInputError, UserError } from '../scenario/types.js';
 import { catalogListCommand, catalogShowCommand } from './commands/catalog.js';
+import { compareCommand } from './commands/compare.js';
+import { mergeCommand } from './commands/merge.js';
+import { planCommand } from './commands/plan.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
+import { sweepCommand } from './commands/sweep.js';
 import { traceStatsCommand } from './commands/trace.js';
 import { validateCommand } from './commands/validate.js';
 import { type CliIo, EXIT_BUG, EXIT_USER_ERROR, formatForUser, UsageError } from './io.js';
+
+/** Flags of `sweep` and `plan`: what to run, where to write, how many workers and replications. */
+function studyFlags<T>(y: Argv<T>) {
+  return y
+    .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
+    .option('out', {
+      type: 'string',
+      demandOption: true,
+      describe: 'output folder (finished points are kept in DIR/points)',
+    })
+    .option('set', {
+      type: 'string',
+      array: true,
+      describe: 'override a key of the base: --set fleets.0.concurrency=4',
+    })
+    .option('seed', { type: 'string', describe: 'override the scenario seed (an integer)' })
+    .option('replications', {
+      type: 'number',
+      describe: 'independent runs per point, reported as mean and 95 % CI',
+    })
+    .option('workers', { type: 'number', describe: 'worker threads (default: one per core)' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' });
+}
 
 /** Parses `argv` (without node and script), runs the command, and returns the exit code. Never exits the process. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -16,7 +44,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .usage('$0 <command> [options]\n\nDiscrete-event simulation of AI-inference fleets: latency and cost.')
     .command(
       'run [scenario]',
-      'run a scenario (default: the built-in demo) and write summary.json, summary.md, timeseries.csv',
+      'run a scenario (default: the built-in demo) and write its summary, time series, charts and report.html',
       (y) =>
         y
           .positional('scenario', { type: 'string', describe: 'scenario YAML file' })
@@ -34,6 +62,40 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       },
     )
     .command(
+      'report <dir>',
+      'draw the charts and report.html of a finished run again, from its files in DIR',
+      (y) =>
+        y
+          .positional('dir', {
+            type: 'string',
+            demandOption: true,
+            describe: 'output folder of fleetsim run',
+          })
+          .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
+      async (args) => {
+        exitCode = await reportCommand(args, io);
+      },
+    )
+    .command(
+      'compare <scenarios..>',
+      'run scenario files (and their variants) with one seed and compare them against the first',
+      (y) =>
+        y
+          .positional('scenarios', {
+            type: 'string',
+            array: true,
+            demandOption: true,
+            describe: 'scenario YAML files',
+          })
+          .option('out', { type: 'string', describe: 'output folder (default: out/compare-<names>)' })
+          .option('seed', { type: 'string', describe: "the seed of every run (default: the first file's)" })
+          .option('json', { type: 'boolean', default: false, describe: 'print comparison.json to stdout' })
+          .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
+      async (args) => {
+        exitCode = await compareCommand(args, io);
+      },
+    )
+    .command(
       'validate <scenario>',
       'check a scenario file without running it',
       (y) =>
@@ -44,6 +106,59 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         }),
       async (args) => {
         exitCode = await validateCommand(args, io);
+      },
+    )
+    .command(
+      'sweep <scenario>',
+      'run every point of a parameter sweep and write sweep.json and sweep.csv',
+      (y) =>
+        studyFlags(y)
+          .option('grid', {
+            type: 'string',
+            array: true,
+            describe: 'sweep a key: --grid fleets.0.replicas=2..24 or --grid "fleets.0.instance=[a, b]"',
+          })
+          .option('sampling', {
+            choices: ['grid', 'random', 'latin-hypercube'] as const,
+            describe: "override sweep.sampling (default: the scenario's, else grid)",
+          })
+          .option('points', { type: 'number', describe: 'points to draw for random and latin-hypercube' })
+          .option('shard', { type: 'string', describe: 'run only slice K of N (0-based): --shard 0/4' })
+          .option('json', { type: 'boolean', default: false, describe: 'print sweep.json to stdout' }),
+      async (args) => {
+        exitCode = await sweepCommand(args, io);
+      },
+    )
+    .command(
+      'plan <scenario>',
+      'find the cheapest configuration that meets the scenario slo: and write plan.json',
+      (y) =>
+        studyFlags(y)
+          .option('vary', {
+            type: 'string',
+            array: true,
+            describe: 'a choice: --vary fleets.0.replicas=1..64 --vary "fleets.0.instance=[a, b]"',
+          })
+          .option('capacity', {
+            type: 'boolean',
+            default: true,
+            describe: 'search the largest load each candidate sustains (--no-capacity skips it)',
+          })
+          .option('json', { type: 'boolean', default: false, describe: 'print plan.json to stdout' }),
+      async (args) => {
+        exitCode = await planCommand(args, io);
+      },
+    )
+    .command(
+      'merge <dirs..>',
+      'combine the sweep.json of every shard into one sweep.json and sweep.csv',
+      (y) =>
+        y
+          .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
+          .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
+          .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
+      (args) => {
+        exitCode = mergeCommand(args, io);
       },
     )
     .command('schema', 'print the JSON Schema (draft-7) of scenario files', {}, () => {
@@ -119,7 +234,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         )
         .demandCommand(1, 'say which trace command: stats'),
     )
-    .demandCommand(1, 'say which command to run: run, validate, schema, catalog, trace')
+    .demandCommand(
+      1,
+      'say which command to run: run, report, compare, validate, sweep, plan, merge, schema, catalog, trace',
+    )
     .strict()
     .help()
     .version(false)

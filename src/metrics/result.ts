@@ -34,6 +34,8 @@ export interface VariantResult {
   events: number;
   /** Per batching fleet: batches started, their mean size, and how many of each size. */
   batches: Record<string, BatchStats>;
+  /** With `offload` routing: where requests went (all routed requests, warmup included). */
+  offload: { edge: number; overflow: number; oversize: number; edge_share: number | null } | null;
   /** Present when the scenario has a `model:`. */
   llm: LlmResult | null;
   /** Quantile points of each distribution, for CDF charts (not in summary.json). */

@@ -1,32 +1,62 @@
 import { join } from 'node:path';
 import type { VariantResult } from '../metrics/index.js';
+import { renderDistributionsJson } from './distributions-json.js';
 import { renderSummaryMarkdown } from './markdown.js';
 import { type RunSummary, renderSummaryJson } from './summary.js';
 import { renderTimeseriesCsv } from './timeseries-csv.js';
 import { writeFileAtomic } from './write.js';
 
+export * from './charts/index.js';
+export {
+  buildComparison,
+  type Comparison,
+  type ComparisonEntry,
+  type ComparisonMetric,
+  type ComparisonRow,
+  renderComparisonCsv,
+  renderComparisonJson,
+  renderComparisonMarkdown,
+  renderComparisonText,
+} from './comparison.js';
+export { type DistributionsFile, renderDistributionsJson } from './distributions-json.js';
+export { escapeHtml, type ReportPage, renderReportHtml, scriptForInline } from './html.js';
 export { renderSummaryMarkdown } from './markdown.js';
+export { type RunOutputs, RunOutputsError, readRunOutputs } from './read-run.js';
+export { FONT_FILES, type RenderedChart, renderChart, renderPng } from './render-chart.js';
+export { describeSlo, type Slo, sloFailures } from './slo.js';
 export { type RunSummary, renderSummaryJson, summarize, type VariantSummary } from './summary.js';
 export { renderMarkdownTable, renderTextTable } from './table.js';
 export { renderTimeseriesCsv } from './timeseries-csv.js';
 export { writeFileAtomic } from './write.js';
+export {
+  type ComparedRun,
+  type ReportOptions,
+  readReportOptions,
+  writeCharts,
+  writeComparisonOutputs,
+  writeRunReport,
+} from './write-report.js';
 
-/** The files a run writes, by name. */
-export const OUTPUT_FILES = ['summary.json', 'summary.md', 'timeseries.csv'] as const;
-
+/**
+ * The data files of a run. `scenarioYaml` is copied as `scenario.yaml` for the report; charts
+ * and `report.html` are drawn from these files by `writeRunReport`.
+ */
 export function writeRunOutputs(
   outDir: string,
   summary: RunSummary,
   results: readonly VariantResult[],
+  scenarioYaml?: string | null,
 ): string[] {
-  const files: Record<(typeof OUTPUT_FILES)[number], string> = {
+  const files: Record<string, string> = {
     'summary.json': renderSummaryJson(summary),
     'summary.md': renderSummaryMarkdown(summary),
     'timeseries.csv': renderTimeseriesCsv(results),
+    'distributions.json': renderDistributionsJson(summary.scenario, summary.seed, results),
+    ...(scenarioYaml === undefined || scenarioYaml === null ? {} : { 'scenario.yaml': scenarioYaml }),
   };
-  return OUTPUT_FILES.map((name) => {
+  return Object.entries(files).map(([name, content]) => {
     const path = join(outDir, name);
-    writeFileAtomic(path, files[name]);
+    writeFileAtomic(path, content);
     return path;
   });
 }

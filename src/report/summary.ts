@@ -21,7 +21,7 @@ export function summarize(scenario: string, seed: number, results: readonly Vari
  * Ten significant digits: more than any simulated figure deserves, and it hides binary noise
  * such as 9.600000000000001 while staying deterministic.
  */
-function roundNumbers<T>(value: T): T {
+export function roundNumbers<T>(value: T): T {
   if (typeof value === 'number') return (Number.isFinite(value) ? Number(value.toPrecision(10)) : value) as T;
   if (Array.isArray(value)) return value.map(roundNumbers) as T;
   if (value !== null && typeof value === 'object') {

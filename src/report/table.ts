@@ -1,3 +1,4 @@
+import { formatPercent, formatSeconds, formatUsd } from './format.js';
 import type { RunSummary, VariantSummary } from './summary.js';
 
 interface Column {
@@ -5,28 +6,23 @@ interface Column {
   value: (v: VariantSummary) => string;
 }
 
-const seconds = (x: number | null) =>
-  x === null ? '-' : x === 0 ? '0 s' : x < 1 ? `${(x * 1000).toPrecision(3)} ms` : `${x.toPrecision(3)} s`;
-const usd = (x: number | null) => (x === null ? '-' : x >= 100 ? `$${x.toFixed(0)}` : `$${x.toPrecision(3)}`);
-const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
-
 const COLUMNS: Column[] = [
   { title: 'variant', value: (v) => v.name },
   { title: 'completed', value: (v) => String(v.requests.completed) },
   { title: 'dropped', value: (v) => String(v.requests.dropped + v.requests.timed_out) },
-  { title: 'p50', value: (v) => seconds(v.latency_s.p50) },
-  { title: 'p99', value: (v) => seconds(v.latency_s.p99) },
-  { title: 'wait p99', value: (v) => seconds(v.queue_wait_s.p99) },
+  { title: 'p50', value: (v) => formatSeconds(v.latency_s.p50) },
+  { title: 'p99', value: (v) => formatSeconds(v.latency_s.p99) },
+  { title: 'wait p99', value: (v) => formatSeconds(v.queue_wait_s.p99) },
   { title: 'req/s', value: (v) => v.throughput_rps.toPrecision(4) },
   {
     title: 'utilization',
     value: (v) =>
       Object.keys(v.utilization)
-        .map((f) => percent(v.utilization[f]))
+        .map((f) => formatPercent(v.utilization[f]))
         .join(' / '),
   },
-  { title: 'cost', value: (v) => usd(v.cost_usd.total) },
-  { title: '$/1k req', value: (v) => usd(v.cost_per_1k_requests_usd) },
+  { title: 'cost', value: (v) => formatUsd(v.cost_usd.total) },
+  { title: '$/1k req', value: (v) => formatUsd(v.cost_per_1k_requests_usd) },
 ];
 
 /** The per-variant table as rows of cells, header first. */

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { defaultNoticeS } from '../fleet/interruption.js';
 import { ACCELERATOR_IDS, closestAccelerators, MARKETS, resolveInstance } from '../hardware/index.js';
 import { resolveLlmFleet } from '../serving/llm-fleet.js';
+import { checkPlaces } from '../sim/network-model.js';
 import { suggest } from './diagnostics.js';
 import { compileExpression } from './expression.js';
 import { formatPath, type PathSegment } from './locate.js';
@@ -237,6 +238,21 @@ function checkRouting(root: Raw, findings: Finding[]): void {
       }
     });
   }
+  if (routing?.policy === 'offload') {
+    for (const key of ['edge', 'cloud'] as const) {
+      const name = routing[key];
+      if (typeof name === 'string' && !names.includes(name)) {
+        findings.push({ code: 'UNKNOWN_REFERENCE', path: ['routing', key], message: unknown(name) });
+      }
+    }
+    if (typeof routing.edge === 'string' && routing.edge === routing.cloud) {
+      findings.push({
+        code: 'INVALID_VALUE',
+        path: ['routing', 'cloud'],
+        message: 'expected a fleet other than the edge fleet',
+      });
+    }
+  }
 }
 
 function checkTimes(root: Raw, findings: Finding[]): void {
@@ -297,11 +313,11 @@ export function checkScenario(raw: unknown, baseDir: string): Finding[] {
 }
 
 /**
- * Whether each continuous-batching fleet can serve the model: an accelerator with the specs the
+ * Checks of the resolved scenario. Whether each continuous-batching fleet can serve the model: an accelerator with the specs the
  * physics needs, weights that leave room for a KV cache, a readable profile. These need the
  * resolved scenario (the optimized model, the catalog's hardware), so they run after the others pass.
  */
-export function checkLlmFleets(scenario: Scenario): Finding[] {
+export function checkResolved(scenario: Scenario): Finding[] {
   const findings: Finding[] = [];
   scenario.fleets.forEach((fleet, i) => {
     if (fleet.batching.policy !== 'continuous') return;
@@ -309,5 +325,8 @@ export function checkLlmFleets(scenario: Scenario): Finding[] {
     if (!resolved.ok)
       findings.push({ code: 'INVALID_VALUE', path: ['fleets', i, resolved.at], message: resolved.message });
   });
+  for (const issue of checkPlaces(scenario)) {
+    findings.push({ code: 'UNKNOWN_REFERENCE', path: issue.path, message: issue.message });
+  }
   return findings;
 }

@@ -134,6 +134,7 @@ function finishFleet(fleet: FleetSpec, baseDir: string): Fleet {
     interruption: fleet.interruption === undefined ? null : finishInterruption(fleet, baseDir),
     onInterrupt: fleet.on_interrupt,
     fallback: fleet.fallback ?? null,
+    site: fleet.site ?? null,
     concurrency: fleet.concurrency,
     priceUsdPerHour,
     instance: fleet.instance ?? null,
@@ -180,6 +181,16 @@ function finishRouting(routing: RoutingSpec, fleets: readonly Fleet[]): Routing 
         within: routing.within,
         maxQueuePerReplica: routing.max_queue_per_replica,
       };
+    case 'offload':
+      return {
+        policy: 'offload',
+        edge: routing.edge,
+        cloud: routing.cloud,
+        within: routing.within,
+        maxQueuePerReplica: routing.max_queue_per_replica,
+        maxInputTokens: routing.max_input_tokens,
+        maxRequestBytes: routing.max_request_bytes,
+      };
     default:
       return { policy: routing.policy };
   }
@@ -199,6 +210,8 @@ export function finishScenario(spec: ScenarioSpec, context: FinishContext): Scen
     maxDrain: spec.max_drain ?? Number.POSITIVE_INFINITY,
     workload: finishWorkload(spec.workload, context.baseDir),
     model: spec.model === undefined ? null : finishModel(spec.model),
+    network: spec.network ?? null,
+    dataTransfer: spec.data_transfer ?? null,
     fleets,
     routing: finishRouting(spec.routing, fleets),
     metrics: spec.metrics,

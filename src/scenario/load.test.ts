@@ -66,6 +66,7 @@ describe('loading the full example', () => {
     interruption: null,
     onInterrupt: 'requeue',
     fallback: null,
+    site: null,
     concurrency: 8,
     priceUsdPerHour: 1.006,
     instance: 'aws/g5.xlarge',
@@ -89,6 +90,7 @@ describe('loading the full example', () => {
     interruption: null,
     onInterrupt: 'requeue',
     fallback: null,
+    site: null,
     concurrency: 1,
     priceUsdPerHour: 0.4,
     instance: null,
@@ -120,6 +122,8 @@ describe('loading the full example', () => {
       },
     },
     model: null,
+    network: null,
+    dataTransfer: null,
     fleets: [gpu, cpu],
     routing: { policy: 'spillover', order: ['gpu', 'cpu'], within: 'power-of-two', maxQueuePerReplica: 0 },
     metrics: { interval: 60 },
@@ -165,6 +169,8 @@ describe('defaults', () => {
       maxDrain: Number.POSITIVE_INFINITY,
       workload: { arrivals: { kind: 'poisson', rate: { kind: 'constant', value: 40 } }, attributes: {} },
       model: null,
+      network: null,
+      dataTransfer: null,
       fleets: [
         {
           name: 'gpu',
@@ -176,6 +182,7 @@ describe('defaults', () => {
           interruption: null,
           onInterrupt: 'requeue',
           fallback: null,
+          site: null,
           concurrency: 1,
           priceUsdPerHour: 1.2,
           instance: null,
@@ -246,7 +253,7 @@ describe('diagnostics', () => {
 
   it('lists the allowed keys when no key is close', async () => {
     expect(await errors(`${VALID}colour: blue\n`)).toEqual([
-      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, fleets, routing, metrics, slo, sweep, variants',
+      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, network, data_transfer, fleets, routing, metrics, slo, sweep, variants',
     ]);
   });
 

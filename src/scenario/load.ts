@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
-import { checkLlmFleets, checkScenario, findExpressions } from './checks.js';
+import { checkResolved, checkScenario, findExpressions } from './checks.js';
 import { diagnostic, issueDiagnostics, sortDiagnostics, yamlDiagnostic } from './diagnostics.js';
 import { loadMath } from './expression.js';
 import { finishScenario } from './finish.js';
@@ -165,7 +165,7 @@ function validate(
     return null;
   }
   const scenario = finishScenario(parsed.data, input);
-  for (const finding of checkLlmFleets(scenario)) {
+  for (const finding of checkResolved(scenario)) {
     found.push(
       diagnostic(finding.code, candidate.sources.locate(finding.path), finding.path, finding.message),
     );

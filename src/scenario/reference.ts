@@ -77,6 +77,15 @@ const EXAMPLES: Record<string, unknown> = {
     kv_heads: 8,
   },
   'model.optimizations[].distill': { into: 'Llama-3.1-8B' },
+  network: {
+    origin: 'users-nyc',
+    rtt: { 'users-nyc': { 'us-east-1': '12ms', 'edge-nyc': '3ms' }, 'edge-nyc': { 'us-east-1': '10ms' } },
+    bandwidth: { up: '20Mbps', down: '100Mbps' },
+    bytes_per_token: 4,
+    envelope_bytes: '300B',
+  },
+  'network.bandwidth': { up: '20Mbps', down: '100Mbps' },
+  data_transfer: { tiering: 'prorated' },
   'fleets[]': {
     name: 'gpu',
     replicas: 4,
@@ -89,7 +98,7 @@ const EXAMPLES: Record<string, unknown> = {
   'fleets[].replicas': { min: 0, max: 40, initial: 2 },
   'fleets[].startup': { lognormal: { median: '3m', sigma: 0.3 } },
   'fleets[].autoscaling': { policy: 'target-tracking', metric: 'concurrency', target: 8 },
-  'fleets[].autoscaling.behavior': EXAMPLES_AUTOSCALING['behavior'],
+  'fleets[].autoscaling.behavior': EXAMPLES_AUTOSCALING.behavior,
   'fleets[].autoscaling.behavior.scale_up': EXAMPLES_AUTOSCALING['behavior.scale_up'],
   'fleets[].autoscaling.behavior.scale_up.policies[]': EXAMPLES_AUTOSCALING['behavior.scale_up.policies[]'],
   'fleets[].autoscaling.behavior.scale_down': EXAMPLES_AUTOSCALING['behavior.scale_down'],
@@ -98,7 +107,7 @@ const EXAMPLES: Record<string, unknown> = {
   'fleets[].autoscaling.steps[]': EXAMPLES_AUTOSCALING['steps[]'],
   'fleets[].autoscaling.schedule[]': { at: 'Mon-Fri 08:00', replicas: 10 },
   'fleets[].autoscaling.reactive': { policy: 'concurrency', target: 8 },
-  'fleets[].autoscaling.reactive.behavior': EXAMPLES_AUTOSCALING['behavior'],
+  'fleets[].autoscaling.reactive.behavior': EXAMPLES_AUTOSCALING.behavior,
   'fleets[].autoscaling.reactive.behavior.scale_up': EXAMPLES_AUTOSCALING['behavior.scale_up'],
   'fleets[].autoscaling.reactive.behavior.scale_up.policies[]':
     EXAMPLES_AUTOSCALING['behavior.scale_up.policies[]'],

@@ -158,6 +158,8 @@ export interface Fleet {
   onInterrupt: OnInterrupt;
   /** Fleet that takes this fleet's requests while it has no ready replica. */
   fallback: string | null;
+  /** Edge site; null for a cloud fleet, which is at its region. */
+  site: string | null;
   /** Requests in service at once on one replica. */
   concurrency: number;
   priceUsdPerHour: number;
@@ -221,6 +223,19 @@ export type Routing =
       within: ReplicaPolicy;
       /** A fleet has room while its chosen replica has fewer than concurrency + this outstanding. */
       maxQueuePerReplica: number;
+    }
+  /**
+   * Edge first: a request stays on `edge` while its chosen replica has room (concurrency +
+   * `maxQueuePerReplica`) and the request is within the size limits; otherwise it goes to `cloud`.
+   */
+  | {
+      policy: 'offload';
+      edge: string;
+      cloud: string;
+      within: ReplicaPolicy;
+      maxQueuePerReplica: number;
+      maxInputTokens: number | null;
+      maxRequestBytes: number | null;
     };
 
 export interface MetricsConfig {
@@ -240,9 +255,30 @@ export interface Scenario {
   workload: Workload;
   /** Required by continuous-batching fleets with roofline step times. */
   model: ModelConfig | null;
+  /** null: requests spend no time on the wire. */
+  network: NetworkConfig | null;
+  /** null: data transfer is not priced. */
+  dataTransfer: DataTransferConfig | null;
   fleets: Fleet[];
   routing: Routing;
   metrics: MetricsConfig;
+}
+
+export interface NetworkConfig {
+  /** Place requests come from. */
+  origin: string;
+  /** Round trips between places, seconds, as given (one direction suffices). */
+  rtt: Record<string, Record<string, number>>;
+  samePlaceRtt: number;
+  uplinkBytesPerS: number;
+  downlinkBytesPerS: number;
+  bytesPerToken: number;
+  envelopeBytes: number;
+}
+
+export interface DataTransferConfig {
+  tiering: 'prorated' | 'run';
+  monthToDateBytes: number;
 }
 
 export interface Variant {

@@ -22,6 +22,7 @@ import { type Autoscaler, createAutoscaler, type MetricSample } from '../policie
 import { createSequence, type Sequence } from '../policies/batching/continuous.js';
 import { type BatchingPolicy, createBatchingPolicy } from '../policies/batching/index.js';
 import { createRouter, type ReplicaLoadView, type Router } from '../policies/routing/index.js';
+import type { OffloadCounts } from '../policies/routing/offload.js';
 import { compileExpression } from '../scenario/expression.js';
 import {
   type Fleet,
@@ -47,6 +48,7 @@ import {
   createArrivalSource,
 } from '../workload/index.js';
 import { LlmFleetState } from './llm-fleet-state.js';
+import { NetworkModel } from './network-model.js';
 import { ReplicaQueues } from './replica-queues.js';
 import { RequestState, RequestTable } from './request-table.js';
 
@@ -179,6 +181,9 @@ class Simulation implements EventHandler {
   private readonly timeoutUs: Float64Array;
   private readonly busyUsByFleet: Float64Array;
 
+  private readonly network: NetworkModel;
+  /** False when requests spend no time on the wire and no transfer is priced: nothing to do per completion. */
+  private readonly hasNetwork: boolean;
   private readonly warmupUs: number;
   private readonly latency = new LatencyStats();
   private readonly wait = new LatencyStats();
@@ -264,7 +269,7 @@ class Simulation implements EventHandler {
     // Outstanding = in service + waiting, kept as its own column because routing reads it on every arrival.
     this.load = { outstanding: new Int32Array(replicaCount), concurrency };
     this.queues = new ReplicaQueues(replicaCount);
-    this.router = createRouter(scenario.routing, routed, this.load, streams);
+    this.router = createRouter(scenario.routing, routed, this.load, streams, this.attributes);
     this.replicaTables = fleets.map(() => new ReplicaTable());
     this.autoscalers = fleets.map((f) =>
       f.autoscaling === null
@@ -284,6 +289,8 @@ class Simulation implements EventHandler {
     this.lastBusyUs = new Float64Array(fleets.length);
     this.heldCount = new Int32Array(fleets.length);
     this.interrupted = fleets.map(() => ({ notices: 0, requeued: 0, retried: 0, dropped: 0 }));
+    this.network = new NetworkModel(scenario, scenario.network, scenario.dataTransfer);
+    this.hasNetwork = this.network.active;
 
     this.serviceTime = fleets.map((f) =>
       f.serviceTime === null
@@ -416,6 +423,8 @@ class Simulation implements EventHandler {
       requests.serviceUs[slot] = serviceUs;
       requests.inputTokens[slot] = attributes[INPUT_TOKENS];
       requests.outputTokens[slot] = attributes[OUTPUT_TOKENS];
+      requests.requestBytes[slot] = attributes[REQUEST_BYTES];
+      requests.responseBytes[slot] = attributes[RESPONSE_BYTES];
       requests.replica[slot] = replica;
       requests.measured[slot] = measured ? 1 : 0;
       this.load.outstanding[replica]++;
@@ -436,6 +445,8 @@ class Simulation implements EventHandler {
     requests.arrivalUs[slot] = now;
     requests.inputTokens[slot] = this.attributes[INPUT_TOKENS];
     requests.outputTokens[slot] = this.attributes[OUTPUT_TOKENS];
+    requests.requestBytes[slot] = this.attributes[REQUEST_BYTES];
+    requests.responseBytes[slot] = this.attributes[RESPONSE_BYTES];
     requests.replica[slot] = replica;
     requests.measured[slot] = measured ? 1 : 0;
     this.load.outstanding[replica]++;
@@ -484,6 +495,7 @@ class Simulation implements EventHandler {
         this.heldHead++;
         continue;
       }
+      this.loadAttributes(slot);
       const replica = this.router.pick();
       if (replica < 0) break;
       this.heldHead++;
@@ -520,12 +532,8 @@ class Simulation implements EventHandler {
     }
     this.load.outstanding[replica]++;
     if (serviceTime !== null) {
-      const attributes = this.attributes;
-      attributes[INPUT_TOKENS] = requests.inputTokens[slot];
-      attributes[OUTPUT_TOKENS] = requests.outputTokens[slot];
-      attributes[REQUEST_BYTES] = requests.requestBytes[slot];
-      attributes[RESPONSE_BYTES] = requests.responseBytes[slot];
-      requests.serviceUs[slot] = toUs(serviceTime(attributes));
+      this.loadAttributes(slot);
+      requests.serviceUs[slot] = toUs(serviceTime(this.attributes));
       if (startsNow) this.startService(slot, replica, now);
       else this.enqueue(slot, replica, fleet, now);
     } else if (llm === null) {
@@ -545,12 +553,24 @@ class Simulation implements EventHandler {
       }
       requests.inputTokens[slot] = prompt;
       requests.outputTokens[slot] = output;
+      requests.requestBytes[slot] = this.attributes[REQUEST_BYTES];
+      requests.responseBytes[slot] = this.attributes[RESPONSE_BYTES];
       const sequence = createSequence(slot, prompt, output);
       this.sequences[slot] = sequence;
       this.enqueueSequence(slot, replica, fleet, now);
       scheduler.enqueue(sequence);
       this.wakeLlm(replica, now);
     }
+  }
+
+  /** Puts a waiting request's attributes where routing and service-time models read them. */
+  private loadAttributes(slot: number): void {
+    const requests = this.requests;
+    const attributes = this.attributes;
+    attributes[INPUT_TOKENS] = requests.inputTokens[slot];
+    attributes[OUTPUT_TOKENS] = requests.outputTokens[slot];
+    attributes[REQUEST_BYTES] = requests.requestBytes[slot];
+    attributes[RESPONSE_BYTES] = requests.responseBytes[slot];
   }
 
   /** Marks the fleets' initial replicas ready at time 0 and starts their autoscalers and reclaims. */
@@ -820,6 +840,7 @@ class Simulation implements EventHandler {
         this.departed();
         continue;
       }
+      this.loadAttributes(slot);
       const target = policy === 'requeue' ? this.router.pick() : this.elsewhere(fleet);
       if (policy === 'requeue') counts.requeued++;
       else counts.retried++;
@@ -951,7 +972,13 @@ class Simulation implements EventHandler {
       const arrivalUs = requests.arrivalUs[slot];
       if (requests.measured[slot] === 1) {
         const firstTokenUs = requests.firstTokenUs[slot];
-        this.ttft.accept((firstTokenUs - arrivalUs) / US_PER_S);
+        const wireUs = this.hasNetwork
+          ? this.network.firstTokenWireUs(
+              fleet,
+              this.network.requestBytes(requests.requestBytes[slot], sequence.prompt),
+            )
+          : 0;
+        this.ttft.accept((firstTokenUs + wireUs - arrivalUs) / US_PER_S);
         if (sequence.output > 1) this.tpot.accept((now - firstTokenUs) / US_PER_S / (sequence.output - 1));
       }
       this.complete(slot, arrivalUs, requests.startUs[slot], now);
@@ -1036,6 +1063,16 @@ class Simulation implements EventHandler {
     if (this.replicaState[replica] === Replica.Draining) this.leftReplica(replica, now);
   }
 
+  /** The client-side time on the wire of a completed request; counts its response bytes for transfer cost. */
+  private wire(slot: number, fleet: number): number {
+    const requests = this.requests;
+    const network = this.network;
+    const requestBytes = network.requestBytes(requests.requestBytes[slot], requests.inputTokens[slot]);
+    const responseBytes = network.responseBytes(requests.responseBytes[slot], requests.outputTokens[slot]);
+    network.egressBytes[fleet] += responseBytes;
+    return network.wireUs(fleet, requestBytes, responseBytes);
+  }
+
   /** Once arrivals are over, the run ends with the last request in flight. */
   private departed(): void {
     if (this.arrivalsDone && this.requests.liveCount === 0) this.engine.stop();
@@ -1044,11 +1081,13 @@ class Simulation implements EventHandler {
   /** Counts a finished request in the metrics and frees its slot. */
   private complete(slot: number, arrivalUs: number, startUs: number, now: number): void {
     const requests = this.requests;
-    this.residenceUs[this.fleetOf[requests.replica[slot]]] += now - arrivalUs;
+    const fleet = this.fleetOf[requests.replica[slot]];
+    this.residenceUs[fleet] += now - arrivalUs;
     this.timeseries.count(Count.completed, now);
+    const wireUs = this.hasNetwork ? this.wire(slot, fleet) : 0;
     if (requests.measured[slot] === 1) {
       this.completed++;
-      this.latency.accept((now - arrivalUs) / US_PER_S);
+      this.latency.accept((now + wireUs - arrivalUs) / US_PER_S);
       this.wait.accept((startUs - arrivalUs) / US_PER_S);
       this.inputTokens += requests.inputTokens[slot];
       this.outputTokens += requests.outputTokens[slot];
@@ -1287,6 +1326,12 @@ class Simulation implements EventHandler {
         },
       };
     }
+    const transfer = this.network.transferCostUsd(endUs / US_PER_S);
+    for (const [f, fleet] of fleets.entries()) {
+      cost.transfer += transfer[f];
+      cost.by_fleet[fleet.name] += transfer[f];
+      measuredWindowCost += (transfer[f] * windowUs) / Math.max(1, endUs);
+    }
     cost.total = cost.compute + cost.transfer;
     return {
       name,
@@ -1320,6 +1365,7 @@ class Simulation implements EventHandler {
       },
       events,
       batches: this.batchStats(),
+      offload: offloadResult(this.router.offloadCounts),
       llm: this.llmResult(replicaUs),
       distributions: {
         latency_s: this.latency.cdf(),
@@ -1348,6 +1394,12 @@ function batchStatsOf(sizes: Map<number, number>): BatchStats {
     mean_size: count > 0 ? requests / count : null,
     sizes: Object.fromEntries(ordered.map(([size, n]) => [String(size), n])),
   };
+}
+
+function offloadResult(counts: OffloadCounts | null): VariantResult['offload'] {
+  if (counts === null) return null;
+  const routed = counts.edge + counts.overflow + counts.oversize;
+  return { ...counts, edge_share: routed > 0 ? counts.edge / routed : null };
 }
 
 /** Replica time of `table`'s replicas inside [fromUs, toUs] (replicas still live at `toUs` run to it). */

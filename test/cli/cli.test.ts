@@ -18,7 +18,7 @@ async function cli(args: string[], cwd = FIXTURES) {
 }
 
 describe('fleetsim run', () => {
-  it('writes summary.json, summary.md and timeseries.csv and prints a table', async () => {
+  it('writes summary.json, summary.md, timeseries.csv, the report files and prints a table', async () => {
     const out = mkdtempSync(join(tmpdir(), 'fleetsim-run-'));
     const { code, stdout, stderr } = await cli(['run', 'tiny.yaml', '--out', out]);
     expect(stderr).toMatch(/2 variant\(s\)/);
@@ -26,7 +26,16 @@ describe('fleetsim run', () => {
     expect(stdout).toMatch(/^variant\s+completed/);
     expect(stdout).toMatch(/\nbaseline\s+\d+/);
     expect(stdout).toMatch(/\nthree\s+\d+/);
-    expect(readdirSync(out).sort()).toEqual(['summary.json', 'summary.md', 'timeseries.csv']);
+    expect(readdirSync(out).sort()).toEqual([
+      'charts',
+      'distributions.json',
+      'report-options.json',
+      'report.html',
+      'scenario.yaml',
+      'summary.json',
+      'summary.md',
+      'timeseries.csv',
+    ]);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.scenario).toBe('tiny');
     expect(summary.seed).toBe(3);

@@ -1,5 +1,6 @@
 import type { Streams } from '../../engine/index.js';
-import type { Routing } from '../../scenario/types.js';
+import { REQUEST_ATTRIBUTES, type Routing } from '../../scenario/types.js';
+import { type OffloadCounts, type OffloadRequestView, offload } from './offload.js';
 import { replicaPickers } from './registry.js';
 import { spillover } from './spillover.js';
 import { type ReplicaLoadView, type ReplicaPicker, ReplicaPool } from './types.js';
@@ -11,7 +12,12 @@ export interface Router extends ReplicaPicker {
   setReady(replica: number, ready: boolean): void;
   /** The fleet (its index) a request waits for after `pick` found no ready replica. */
   holdingFleet(): number;
+  /** Where `offload` routing sent requests; null for other policies. */
+  readonly offloadCounts: OffloadCounts | null;
 }
+
+const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
+const REQUEST_BYTES = REQUEST_ATTRIBUTES.indexOf('request_bytes');
 
 export interface RoutedFleet {
   name: string;
@@ -24,12 +30,17 @@ export interface RoutedFleet {
   elastic: boolean;
 }
 
-/** Builds the scenario's routing from its policy name: one picker over all replicas, or a cross-fleet policy over per-fleet pickers. */
+/**
+ * Builds the scenario's routing from its policy name: one picker over all replicas, or a
+ * cross-fleet policy over per-fleet pickers. `attributes` holds the request being routed, in
+ * `REQUEST_ATTRIBUTES` order (only `offload` reads it).
+ */
 export function createRouter(
   routing: Routing,
   fleets: readonly RoutedFleet[],
   load: ReplicaLoadView,
   streams: Streams,
+  attributes: Float64Array = new Float64Array(REQUEST_ATTRIBUTES.length),
 ): Router {
   const uniform = streams.stream('routing');
   const pools = fleets.map((fleet) => new ReplicaPool(fleet.first, fleet.count, false));
@@ -40,13 +51,38 @@ export function createRouter(
   const setReady = (replica: number, ready: boolean) => {
     for (const pool of pools) if (pool.contains(replica)) pool.setReady(replica, ready);
   };
+  const indexOf = (name: string) => {
+    const index = fleets.findIndex((f) => f.name === name);
+    if (index < 0) throw new Error(`routing names fleet "${name}", which does not exist`);
+    return index;
+  };
+  if (routing.policy === 'offload') {
+    const within = replicaPickers[routing.within];
+    const [edge, cloud] = [indexOf(routing.edge), indexOf(routing.cloud)];
+    const pickerOf = (f: number) =>
+      within({ load, pool: pools[f], uniform: streams.stream(`routing/${fleets[f].name}`) });
+    const router = offload(pickerOf(edge), pickerOf(cloud), load, {
+      maxQueuePerReplica: routing.maxQueuePerReplica,
+      ...(routing.maxInputTokens !== null && { maxInputTokens: routing.maxInputTokens }),
+      ...(routing.maxRequestBytes !== null && { maxRequestBytes: routing.maxRequestBytes }),
+    });
+    const request: { -readonly [K in keyof OffloadRequestView]: number } = {
+      inputTokens: 0,
+      requestBytes: 0,
+    };
+    return {
+      pick() {
+        request.inputTokens = attributes[INPUT_TOKENS];
+        request.requestBytes = attributes[REQUEST_BYTES];
+        return router.pick(request);
+      },
+      setReady,
+      holdingFleet: () => cloud,
+      offloadCounts: router.counts as OffloadCounts,
+    };
+  }
   if (routing.policy === 'weighted' || routing.policy === 'spillover') {
     const within = replicaPickers[routing.within];
-    const indexOf = (name: string) => {
-      const index = fleets.findIndex((f) => f.name === name);
-      if (index < 0) throw new Error(`routing names fleet "${name}", which does not exist`);
-      return index;
-    };
     const names = routing.policy === 'weighted' ? Object.keys(routing.weights) : routing.order;
     const order = names.map(indexOf);
     const pickers = fleets.map((fleet, f) =>
@@ -59,7 +95,7 @@ export function createRouter(
         routing.maxQueuePerReplica,
       );
       const holding = order.find((f) => fleets[f].elastic) ?? order[0];
-      return { pick: picker.pick, setReady, holdingFleet: () => holding };
+      return { pick: picker.pick, setReady, holdingFleet: () => holding, offloadCounts: null };
     }
     const fallbackOf = fleets.map((fleet) => (fleet.fallback === null ? -1 : indexOf(fleet.fallback)));
     let chosen = order[0];
@@ -74,12 +110,12 @@ export function createRouter(
       names.map((name) => routing.weights[name]),
       uniform,
     );
-    return { pick: byWeight.pick, setReady, holdingFleet: () => chosen };
+    return { pick: byWeight.pick, setReady, holdingFleet: () => chosen, offloadCounts: null };
   }
   const last = fleets[fleets.length - 1];
   const all = new ReplicaPool(fleets[0].first, last.first + last.count - fleets[0].first, false);
   pools.push(all);
   // Pickers read nothing through `this`, so their `pick` is passed on as it is: one call less per request.
   const picker = replicaPickers[routing.policy]({ load, pool: all, uniform });
-  return { pick: picker.pick, setReady, holdingFleet: () => firstElastic };
+  return { pick: picker.pick, setReady, holdingFleet: () => firstElastic, offloadCounts: null };
 }

@@ -1,0 +1,105 @@
+import type { TopLevelSpec } from 'vega-lite';
+import type { QuantilePoint, VariantResult } from '../../metrics/index.js';
+import {
+  CHART_HEIGHT,
+  CHART_WIDTH,
+  FORMAT,
+  header,
+  pickedOpacity,
+  pickVariantParam,
+  variantColor,
+} from './theme.js';
+
+/** Log-spaced bins across the range of all variants: about ten per decade for a typical latency spread. */
+const BINS = 30;
+
+export interface HistogramRow {
+  variant: string;
+  from_s: number;
+  to_s: number;
+  /** Share of the variant's requests in (from_s, to_s]; the first bin also holds everything below it. */
+  share: number;
+}
+
+/**
+ * The CDF through the quantile points, read as a piecewise-uniform density: linear between
+ * neighbouring points, a step where points repeat a value (many requests with the same latency),
+ * 0 below the first point's value, whose quantile is a mass there, and 1 from the last on.
+ */
+export function cdfAt(points: readonly QuantilePoint[], seconds: number): number {
+  if (points.length === 0 || seconds < points[0][1]) return 0;
+  let i = 0;
+  while (i + 1 < points.length && points[i + 1][1] <= seconds) i++;
+  if (i + 1 === points.length) return 1;
+  const [q0, x0] = points[i];
+  const [q1, x1] = points[i + 1];
+  return q0 + ((q1 - q0) * (seconds - x0)) / (x1 - x0);
+}
+
+/** Each variant's share of requests per bin, on bins shared by all variants so bars line up. */
+export function histogramRows(
+  variants: readonly Pick<VariantResult, 'name' | 'distributions'>[],
+  bins = BINS,
+): HistogramRow[] {
+  const positive = variants.flatMap((v) => v.distributions.latency_s.map(([, s]) => s)).filter((s) => s > 0);
+  if (positive.length === 0) return [];
+  const low = Math.min(...positive);
+  const high = Math.max(...positive);
+  const count = high > low ? bins : 1;
+  const edges = Array.from({ length: count + 1 }, (_, k) =>
+    k === count ? high : low * (high / low) ** (k / count),
+  );
+  return variants.flatMap((v) => {
+    const points = v.distributions.latency_s;
+    if (points.length === 0) return [];
+    return edges.slice(0, -1).map((from, k) => ({
+      variant: v.name,
+      from_s: from,
+      to_s: edges[k + 1],
+      share: cdfAt(points, edges[k + 1]) - (k === 0 ? 0 : cdfAt(points, from)),
+    }));
+  });
+}
+
+/** Where requests' latencies fall, overlaid per variant; null without latency data. */
+export function latencyHistogramChart(
+  variants: readonly Pick<VariantResult, 'name' | 'distributions'>[],
+): TopLevelSpec | null {
+  const values = histogramRows(variants);
+  if (values.length === 0) return null;
+  const all = variants.map((v) => v.name);
+  const names = [...new Set(values.map((r) => r.variant))];
+  const color = variantColor(all, names);
+  return {
+    ...header(
+      'Latency histogram',
+      'Share of requests per latency bin (bins equally wide on the log axis), read from the quantile points.',
+    ),
+    width: CHART_WIDTH,
+    height: CHART_HEIGHT,
+    data: { values },
+    params: [pickVariantParam],
+    mark: { type: 'rect', fillOpacity: 0.25, strokeWidth: 1.5 },
+    encoding: {
+      x: {
+        field: 'from_s',
+        type: 'quantitative',
+        title: 'latency (s, log scale)',
+        scale: { type: 'log' },
+        axis: { format: '~g' },
+      },
+      x2: { field: 'to_s' },
+      y: { field: 'share', type: 'quantitative', title: 'requests (%)', axis: { format: '%' } },
+      y2: { datum: 0 },
+      color,
+      stroke: color,
+      opacity: pickedOpacity,
+      tooltip: [
+        { field: 'variant', type: 'nominal', title: 'variant' },
+        { field: 'from_s', type: 'quantitative', title: 'from (s)', format: FORMAT.seconds },
+        { field: 'to_s', type: 'quantitative', title: 'to (s)', format: FORMAT.seconds },
+        { field: 'share', type: 'quantitative', title: 'requests', format: '.2%' },
+      ],
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import type { TopLevelSpec } from 'vega-lite';
+import { cdfChart } from './cdf.js';
+import { costBreakdownChart } from './cost-breakdown.js';
+import { costLatencyChart } from './cost-latency.js';
+import { latencyHistogramChart } from './histogram.js';
+import { percentileBarsChart } from './percentiles.js';
+import { timelineChart } from './timeline.js';
+import type { ChartInput } from './types.js';
+import { unitCostsChart } from './unit-costs.js';
+
+export { type CdfMetric, cdfChart, cdfRows } from './cdf.js';
+export { type CostSplit, costBreakdownChart, costPartRows } from './cost-breakdown.js';
+export { costLatencyChart, costLatencyPoints, paretoFrontier } from './cost-latency.js';
+export { cdfAt, histogramRows, latencyHistogramChart } from './histogram.js';
+export { percentileBarsChart, percentileRows } from './percentiles.js';
+export { CHART_FONT, THEME } from './theme.js';
+export { timelineChart, timelineRows, timeUnitFor } from './timeline.js';
+export type { ChartInput, CostUsd, TimelineEvent } from './types.js';
+export { tokenCostRows, unitCostsChart } from './unit-costs.js';
+
+interface ChartDefinition {
+  /** A chart returns null when the results hold nothing for it (e.g. TTFT without an LLM fleet). */
+  build(input: ChartInput): TopLevelSpec | null;
+}
+
+/** Every chart by name, in the order reports show them. The names are file names and the future `report.charts` values. */
+export const CHARTS = {
+  'latency-cdf': { build: ({ variants }) => cdfChart(variants, 'latency_s') },
+  'latency-histogram': { build: ({ variants }) => latencyHistogramChart(variants) },
+  'latency-percentiles': { build: ({ variants, slo }) => percentileBarsChart(variants, slo) },
+  'ttft-cdf': { build: ({ variants }) => cdfChart(variants, 'ttft_s') },
+  'tpot-cdf': { build: ({ variants }) => cdfChart(variants, 'tpot_s') },
+  'cost-vs-p99': { build: ({ variants }) => costLatencyChart(variants) },
+  'unit-costs': { build: ({ variants }) => unitCostsChart(variants) },
+  'cost-breakdown': { build: ({ variants }) => costBreakdownChart(variants) },
+  timeline: { build: ({ variants, timelineEvents }) => timelineChart(variants, timelineEvents) },
+} satisfies Record<string, ChartDefinition>;
+
+export type ChartName = keyof typeof CHARTS;
+export const CHART_NAMES = Object.keys(CHARTS) as ChartName[];
+
+export interface Chart {
+  name: ChartName;
+  spec: TopLevelSpec;
+}
+
+/** Unknown chart names, for the caller to report; empty when all are known. */
+export function unknownChartNames(names: readonly string[]): string[] {
+  return names.filter((name) => !Object.hasOwn(CHARTS, name));
+}
+
+/**
+ * The specs of the charts asked for (default: all), in the order of `CHARTS`, without those the
+ * results hold nothing for. Throws a RangeError naming the known charts for an unknown name.
+ */
+export function assembleCharts(input: ChartInput, names: readonly string[] = CHART_NAMES): Chart[] {
+  const unknown = unknownChartNames(names);
+  if (unknown.length > 0) {
+    throw new RangeError(`unknown chart(s) ${unknown.join(', ')}; known: ${CHART_NAMES.join(', ')}`);
+  }
+  return CHART_NAMES.filter((name) => names.includes(name)).flatMap((name) => {
+    const spec = CHARTS[name].build(input);
+    return spec === null ? [] : [{ name, spec }];
+  });
+}

@@ -1,0 +1,328 @@
+import { RELATIVE_ACCURACY } from '../metrics/index.js';
+import type { CostUsd } from './charts/index.js';
+import { formatCount, formatNumber, formatPercent, formatSeconds, formatUsd } from './format.js';
+import { describeSlo, type Slo, sloFailures } from './slo.js';
+import { roundNumbers, type VariantSummary } from './summary.js';
+
+/** One compared configuration: a variant of a scenario, with a label unique within the comparison. */
+export interface ComparisonEntry {
+  label: string;
+  scenario: string;
+  variant: string;
+  summary: VariantSummary;
+}
+
+export type MetricUnit = 'count' | 'fraction' | 'number' | 's' | 'usd';
+
+export interface ComparisonMetric {
+  /** The summary.json path of the value where there is one (`latency_s.p99`), else a name of its own. */
+  key: string;
+  title: string;
+  unit: MetricUnit;
+  /** Which way is better, for reading deltas; null when neither is (utilization: cost against headroom). */
+  better: 'lower' | 'higher' | null;
+  /** A DDSketch estimate: two of them can differ by up to twice its relative accuracy by themselves. */
+  quantile: boolean;
+}
+
+export interface ComparisonRow {
+  label: string;
+  scenario: string;
+  variant: string;
+  values: Record<string, number | null>;
+  /** Change against the baseline (the first row), in percent; null where either value is missing or the baseline is 0. */
+  delta_pct: Record<string, number | null>;
+  /** Null when no SLO was given. */
+  slo_met: boolean | null;
+  slo_failures: string[];
+}
+
+export interface Comparison {
+  seed: number;
+  baseline: string;
+  slo: Slo | null;
+  metrics: ComparisonMetric[];
+  rows: ComparisonRow[];
+  /** The cheapest row (by cost per 1k requests) meeting the SLO, or the cheapest at all without one; null if none qualifies. */
+  pick: { label: string; basis: 'cheapest meeting the SLO' | 'cheapest (no SLO given)' } | null;
+}
+
+interface MetricDefinition extends ComparisonMetric {
+  value(v: VariantSummary): number | null;
+  /**
+   * Shown only when this holds for some configuration: a row of zeros (no spot fleet, no
+   * transfer), or compute equal to the total, says nothing.
+   */
+  relevant?: (v: VariantSummary) => boolean;
+}
+
+// Saved summaries from before the cost breakdown and `instances` existed lack them.
+const cost = (v: VariantSummary): CostUsd => v.cost_usd;
+const instances = (v: VariantSummary) => Object.values((v as Partial<VariantSummary>).instances ?? {});
+const hasTransfer = (v: VariantSummary) => (cost(v).transfer ?? 0) > 0;
+const sumOrNull = (values: number[]) => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0));
+
+function metric(
+  key: string,
+  title: string,
+  unit: MetricUnit,
+  better: ComparisonMetric['better'],
+  value: MetricDefinition['value'],
+  quantile = false,
+): MetricDefinition {
+  return { key, title, unit, better, quantile, value };
+}
+
+function quantileMetrics(field: 'latency_s' | 'queue_wait_s' | 'ttft_s' | 'tpot_s', name: string) {
+  return (['p50', 'p90', 'p99'] as const).map((stat) =>
+    metric(`${field}.${stat}`, `${stat} ${name}`, 's', 'lower', (v) => v[field][stat], true),
+  );
+}
+
+/** Every metric compared, in table order; those no entry has a value for are dropped later. */
+function metricDefinitions(entries: readonly ComparisonEntry[]): MetricDefinition[] {
+  const fleets = [...new Set(entries.flatMap((e) => Object.keys(e.summary.utilization)))];
+  return [
+    metric('requests.completed', 'completed', 'count', 'higher', (v) => v.requests.completed),
+    metric(
+      'requests.lost',
+      'dropped + timed out',
+      'count',
+      'lower',
+      (v) => v.requests.dropped + v.requests.timed_out,
+    ),
+    metric('throughput_rps', 'throughput (req/s)', 'number', 'higher', (v) => v.throughput_rps),
+    ...quantileMetrics('latency_s', 'latency'),
+    metric('queue_wait_s.p99', 'p99 queue wait', 's', 'lower', (v) => v.queue_wait_s.p99, true),
+    ...quantileMetrics('ttft_s', 'TTFT').filter((m) => m.key !== 'ttft_s.p90'),
+    ...quantileMetrics('tpot_s', 'TPOT').filter((m) => m.key !== 'tpot_s.p90'),
+    ...fleets.map((fleet) =>
+      metric(
+        `utilization.${fleet}`,
+        `utilization ${fleet}`,
+        'fraction',
+        null,
+        (v) => v.utilization[fleet] ?? null,
+      ),
+    ),
+    metric('instances.mean', 'replicas (time-average)', 'number', null, (v) =>
+      sumOrNull(instances(v).map((f) => f.mean)),
+    ),
+    {
+      ...metric('instances.preempted', 'spot reclaims', 'count', 'lower', (v) =>
+        sumOrNull(instances(v).map((f) => f.preempted)),
+      ),
+      relevant: (v) => instances(v).some((f) => f.preempted > 0),
+    },
+    metric(
+      'offload.edge_share',
+      'share served at the edge',
+      'fraction',
+      null,
+      (v) => v.offload?.edge_share ?? null,
+    ),
+    metric('llm.preemptions', 'KV-cache preemptions', 'count', 'lower', (v) =>
+      v.llm === null ? null : Object.values(v.llm.fleets).reduce((sum, f) => sum + f.preemptions, 0),
+    ),
+    metric('cost_usd.total', 'cost', 'usd', 'lower', (v) => v.cost_usd.total),
+    {
+      ...metric('cost_usd.compute', 'cost: compute', 'usd', 'lower', (v) => cost(v).compute ?? null),
+      relevant: hasTransfer,
+    },
+    {
+      ...metric('cost_usd.transfer', 'cost: data transfer', 'usd', 'lower', (v) => cost(v).transfer ?? null),
+      relevant: hasTransfer,
+    },
+    metric('cost_usd.idle', 'cost: idle replicas', 'usd', 'lower', (v) => cost(v).idle ?? null),
+    metric(
+      'cost_per_1k_requests_usd',
+      'cost per 1k requests',
+      'usd',
+      'lower',
+      (v) => v.cost_per_1k_requests_usd,
+    ),
+    ...(['input', 'output', 'total'] as const).map((kind) =>
+      metric(
+        `cost_per_1m_tokens_usd.${kind}`,
+        `cost per 1M ${kind === 'total' ? '' : `${kind} `}tokens`,
+        'usd',
+        'lower',
+        (v) => v.cost_per_1m_tokens_usd[kind],
+      ),
+    ),
+  ];
+}
+
+export function deltaPercent(value: number | null, baseline: number | null): number | null {
+  if (value === null || baseline === null) return null;
+  if (baseline === 0) return value === 0 ? 0 : null;
+  return ((value - baseline) / Math.abs(baseline)) * 100;
+}
+
+/**
+ * Compares entries against the first (the baseline): each metric with its change in percent,
+ * whether each meets the SLO, and the one to pick. Metrics that no entry has (TTFT without an LLM
+ * fleet, cost per token without tokens) are left out.
+ */
+export function buildComparison(entries: readonly ComparisonEntry[], seed: number, slo?: Slo): Comparison {
+  if (entries.length === 0) throw new RangeError('a comparison needs at least one entry');
+  const definitions = metricDefinitions(entries).filter(
+    (m) =>
+      entries.some((e) => m.value(e.summary) !== null) &&
+      (m.relevant === undefined || entries.some((e) => m.relevant!(e.summary))),
+  );
+  const base = entries[0].summary;
+  const rows = entries.map((e): ComparisonRow => {
+    const failures = slo === undefined ? [] : sloFailures(e.summary, slo);
+    return {
+      label: e.label,
+      scenario: e.scenario,
+      variant: e.variant,
+      values: Object.fromEntries(definitions.map((m) => [m.key, m.value(e.summary)])),
+      delta_pct: Object.fromEntries(
+        definitions.map((m) => [m.key, deltaPercent(m.value(e.summary), m.value(base))]),
+      ),
+      slo_met: slo === undefined ? null : failures.length === 0,
+      slo_failures: failures,
+    };
+  });
+  const candidates = rows.filter((r) => r.slo_met !== false && r.values.cost_per_1k_requests_usd !== null);
+  const cheapest = candidates.reduce<ComparisonRow | null>(
+    (best, r) =>
+      best === null || r.values.cost_per_1k_requests_usd! < best.values.cost_per_1k_requests_usd! ? r : best,
+    null,
+  );
+  return {
+    seed,
+    baseline: entries[0].label,
+    slo: slo ?? null,
+    metrics: definitions.map(({ value: _value, relevant: _relevant, ...m }) => m),
+    rows,
+    pick:
+      cheapest === null
+        ? null
+        : {
+            label: cheapest.label,
+            basis: slo === undefined ? 'cheapest (no SLO given)' : 'cheapest meeting the SLO',
+          },
+  };
+}
+
+/** Quantile differences below this many percent are within the sketch's error. */
+const QUANTILE_NOISE_PCT = 2 * RELATIVE_ACCURACY * 100;
+
+export function formatMetricValue(unit: MetricUnit, value: number | null): string {
+  switch (unit) {
+    case 'count':
+      return formatCount(value);
+    case 'fraction':
+      return formatPercent(value);
+    case 'number':
+      return formatNumber(value);
+    case 's':
+      return formatSeconds(value);
+    case 'usd':
+      return formatUsd(value);
+  }
+}
+
+/** `+12.3 %`; a `~` marks a quantile change within the sketch's error. */
+export function formatDelta(metric: ComparisonMetric, delta: number | null): string {
+  if (delta === null) return '';
+  const text = `${delta > 0 ? '+' : ''}${delta.toFixed(Math.abs(delta) < 100 ? 1 : 0)} %`;
+  return metric.quantile && Math.abs(delta) < QUANTILE_NOISE_PCT && delta !== 0 ? `~${text}` : text;
+}
+
+/** Sentences printed under every comparison: why the numbers are comparable, what was picked, what is noise. */
+export function comparisonNotes(c: Comparison): string[] {
+  const notes = [
+    `Every configuration ran with seed ${c.seed} and common random numbers: the same arrivals, request sizes and per-fleet service-time streams, so differences come from the configurations, not from sampling noise.`,
+    `Deltas are against the baseline${c.baseline === 'baseline' ? '' : `, ${c.baseline}`}. A ~ marks a quantile change under ${QUANTILE_NOISE_PCT} %, within the quantile sketch's ${RELATIVE_ACCURACY * 100} % relative error.`,
+  ];
+  if (c.slo !== null) notes.push(`SLO: ${describeSlo(c.slo)}.`);
+  if (c.pick === null) notes.push('No configuration meets the SLO.');
+  else notes.push(`* ${c.pick.label}: ${c.pick.basis}, by cost per 1k requests.`);
+  return notes;
+}
+
+/** Rows of cells, metrics down and configurations across, header first. */
+function comparisonCells(c: Comparison): string[][] {
+  const header = ['metric', ...c.rows.map((r) => (c.pick?.label === r.label ? `${r.label} *` : r.label))];
+  const body = c.metrics.map((m) => [
+    m.title,
+    ...c.rows.map((r, i) => {
+      const value = formatMetricValue(m.unit, r.values[m.key]);
+      const delta = i === 0 ? '' : formatDelta(m, r.delta_pct[m.key]);
+      return delta === '' ? value : `${value} (${delta})`;
+    }),
+  ]);
+  const slo = c.slo === null ? [] : [['meets SLO', ...c.rows.map((r) => (r.slo_met ? 'yes' : 'no'))]];
+  return [header, ...body, ...slo];
+}
+
+export function renderComparisonText(c: Comparison): string {
+  const rows = comparisonCells(c);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return `${[
+    line(rows[0]),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.slice(1).map(line),
+    '',
+    ...comparisonNotes(c),
+  ].join('\n')}\n`;
+}
+
+export function renderComparisonMarkdown(c: Comparison, title: string): string {
+  const rows = comparisonCells(c);
+  const line = (row: string[]) => `| ${row.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`;
+  const failures = c.rows.filter((r) => r.slo_failures.length > 0);
+  return `${[
+    `# ${title}`,
+    '',
+    line(rows[0]),
+    `|${rows[0].map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...rows.slice(1).map(line),
+    '',
+    ...comparisonNotes(c).map((n) => `- ${n}`),
+    ...failures.map((r) => `- ${r.label} misses the SLO: ${r.slo_failures.join('; ')}.`),
+  ].join('\n')}\n`;
+}
+
+function csvField(text: string): string {
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One line per configuration: its values, then its deltas in percent (empty cells for none). */
+export function renderComparisonCsv(c: Comparison): string {
+  const header = [
+    'label',
+    'scenario',
+    'variant',
+    'picked',
+    'slo_met',
+    ...c.metrics.map((m) => m.key),
+    ...c.metrics.map((m) => `${m.key}.delta_pct`),
+  ];
+  const number = (x: number | null) => (x === null ? '' : String(Number(x.toPrecision(10))));
+  const lines = c.rows.map((r) =>
+    [
+      csvField(r.label),
+      csvField(r.scenario),
+      csvField(r.variant),
+      String(c.pick?.label === r.label),
+      r.slo_met === null ? '' : String(r.slo_met),
+      ...c.metrics.map((m) => number(r.values[m.key])),
+      ...c.metrics.map((m) => number(r.delta_pct[m.key])),
+    ].join(','),
+  );
+  return `${[header.join(','), ...lines].join('\n')}\n`;
+}
+
+export function renderComparisonJson(c: Comparison): string {
+  return `${JSON.stringify({ ...roundNumbers(c), notes: comparisonNotes(c) }, null, 2)}\n`;
+}

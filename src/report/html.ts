@@ -1,0 +1,205 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Chart } from './charts/index.js';
+import {
+  type Comparison,
+  type ComparisonMetric,
+  comparisonNotes,
+  formatDelta,
+  formatMetricValue,
+} from './comparison.js';
+import { formatCount, formatSeconds } from './format.js';
+import type { VariantSummary } from './summary.js';
+
+const require = createRequire(import.meta.url);
+
+export interface ReportPage {
+  title: string;
+  /** The scenario files as run; `yaml` null when the text is not known (a scenario given as an object). */
+  scenarios: { name: string; yaml: string | null }[];
+  /** Each configuration with its label, in comparison order. */
+  runs: { label: string; summary: VariantSummary }[];
+  comparison: Comparison;
+  charts: readonly Chart[];
+}
+
+/** Text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * JSON for a `<script type="application/json">` block. Every `<` becomes `\u003c`, which JSON
+ * reads back as `<`: no `</script>` or `<!--` in the data can end or bend the block.
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value).replaceAll('<', '\\u003c');
+}
+
+/**
+ * A library build made safe to inline: `</script` and `<!--` would end or change the script
+ * element, and inside JS strings and regular expressions `<\/` and `<\!` read the same. The
+ * source-map comment goes, or opening developer tools would request a file that is not there.
+ */
+export function scriptForInline(code: string): string {
+  return code
+    .replace(/<\/(script)/gi, '<\\/$1')
+    .replaceAll('<!--', '<\\!--')
+    .replace(/^\/\/# sourceMappingURL=.*$/m, '');
+}
+
+/**
+ * The minified browser builds. Their packages export only their module entry, which sits in
+ * the same `build/` folder as the minified bundle.
+ */
+function browserBuild(name: 'vega' | 'vega-lite' | 'vega-embed'): string {
+  return readFileSync(join(dirname(require.resolve(name)), `${name}.min.js`), 'utf8');
+}
+
+/** Browsers may not have DejaVu Sans (the PNGs always do): fall back to a similar sans-serif. */
+const BROWSER_FONT = 'DejaVu Sans, Verdana, Arial, sans-serif';
+
+const STYLE = `
+:root { color-scheme: light; }
+body { font-family: ${BROWSER_FONT}; margin: 0 auto; max-width: 1180px; padding: 24px 32px 64px; color: #222; line-height: 1.45; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 36px 0 10px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+.lead { color: #555; margin: 0 0 8px; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
+th, td { padding: 5px 10px; border-bottom: 1px solid #eee; text-align: right; white-space: nowrap; vertical-align: top; }
+th:first-child, td:first-child { text-align: left; }
+thead th { border-bottom: 2px solid #bbb; }
+.pick { background: #eef6ea; }
+.better { color: #2e7d32; } .worse { color: #c62828; } .noise { color: #888; }
+.delta { display: block; font-size: 11px; }
+.notes { font-size: 13px; color: #444; padding-left: 18px; }
+figure { margin: 24px 0; }
+.chart { min-height: 60px; }
+pre { background: #f6f6f6; padding: 12px; overflow: auto; font-size: 12px; border-radius: 4px; }
+details summary { cursor: pointer; font-weight: bold; margin: 8px 0; }
+`;
+
+function deltaClass(metric: ComparisonMetric, delta: number | null, text: string): string {
+  if (delta === null || delta === 0 || metric.better === null) return '';
+  if (text.startsWith('~')) return 'noise';
+  return delta < 0 === (metric.better === 'lower') ? 'better' : 'worse';
+}
+
+function comparisonTable(c: Comparison): string {
+  const pickIndex = c.rows.findIndex((r) => r.label === c.pick?.label);
+  const cls = (i: number) => (i === pickIndex ? ' class="pick"' : '');
+  const head = c.rows
+    .map(
+      (r, i) =>
+        `<th${cls(i)}>${escapeHtml(r.label)}${i === pickIndex ? ' *' : ''}${i === 0 && r.label !== 'baseline' ? '<br><small>baseline</small>' : ''}</th>`,
+    )
+    .join('');
+  const body = c.metrics.map((m) => {
+    const cells = c.rows.map((r, i) => {
+      const value = escapeHtml(formatMetricValue(m.unit, r.values[m.key]));
+      const delta = i === 0 ? '' : formatDelta(m, r.delta_pct[m.key]);
+      const span =
+        delta === ''
+          ? ''
+          : `<span class="delta ${deltaClass(m, r.delta_pct[m.key], delta)}">${escapeHtml(delta)}</span>`;
+      return `<td${cls(i)}>${value}${span}</td>`;
+    });
+    return `<tr><th scope="row">${escapeHtml(m.title)}</th>${cells.join('')}</tr>`;
+  });
+  if (c.slo !== null) {
+    const cells = c.rows.map(
+      (r, i) =>
+        `<td${cls(i)} title="${escapeHtml(r.slo_failures.join('; '))}">${r.slo_met ? 'yes' : `<span class="worse">no</span>`}</td>`,
+    );
+    body.push(`<tr><th scope="row">meets SLO</th>${cells.join('')}</tr>`);
+  }
+  return `<table id="comparison"><thead><tr><th>metric</th>${head}</tr></thead><tbody>${body.join('')}</tbody></table>`;
+}
+
+function runsTable(runs: ReportPage['runs']): string {
+  const rows = runs.map(({ label, summary: v }) => {
+    const r = v.requests;
+    const cells = [r.arrived, r.completed, r.dropped, r.timed_out, r.in_flight_at_end].map(
+      (n) => `<td>${formatCount(n)}</td>`,
+    );
+    return `<tr><th scope="row">${escapeHtml(label)}</th>${cells.join('')}<td>${escapeHtml(formatSeconds(v.simulated_s.warmup))}</td><td>${escapeHtml(formatSeconds(v.simulated_s.end))}</td><td>${formatCount(v.events)}</td></tr>`;
+  });
+  return `<table id="runs"><thead><tr><th>configuration</th><th>arrived</th><th>completed</th><th>dropped</th><th>timed out</th><th>in flight at end</th><th>warmup</th><th>simulated until</th><th>events</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+const EMBED_SCRIPT = `
+(function () {
+  var charts = JSON.parse(document.getElementById('fleetsim-charts').textContent);
+  charts.forEach(function (chart) {
+    var element = document.getElementById('chart-' + chart.name);
+    var spec = Object.assign({}, chart.spec, { config: Object.assign({}, chart.spec.config, { font: ${JSON.stringify(BROWSER_FONT)} }) });
+    vegaEmbed(element, spec, { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } })
+      .then(function () { element.setAttribute('data-rendered', 'true'); })
+      .catch(function (error) {
+        element.textContent = 'This chart could not be drawn: ' + error.message;
+        console.error(error);
+      });
+  });
+})();
+`;
+
+/**
+ * One HTML file that needs nothing else: vega, vega-lite and vega-embed are inlined, and the
+ * Content-Security-Policy forbids every request, so an offline reader sees all of it and the
+ * page cannot reach the network even by mistake.
+ */
+export function renderReportHtml(page: ReportPage): string {
+  const scenarios = page.scenarios
+    .map(
+      (s) =>
+        `<details${page.scenarios.length === 1 ? ' open' : ''}><summary>${escapeHtml(s.name)}</summary>${
+          s.yaml === null
+            ? '<p>The scenario text was not recorded.</p>'
+            : `<pre><code>${escapeHtml(s.yaml)}</code></pre>`
+        }</details>`,
+    )
+    .join('\n');
+  const figures = page.charts
+    .map(
+      (c) =>
+        `<figure><div class="chart" id="chart-${escapeHtml(c.name)}" data-chart="${escapeHtml(c.name)}"></div></figure>`,
+    )
+    .join('\n');
+  const chartData = page.charts.map((c) => ({ name: c.name, spec: c.spec }));
+  const c = page.comparison;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(page.title)}: fleetsim report</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+<h1>${escapeHtml(page.title)}</h1>
+<p class="lead">fleetsim report: ${page.runs.length} configuration(s), seed ${c.seed}, common random numbers.</p>
+</header>
+<h2>Runs</h2>
+${runsTable(page.runs)}
+<h2>Comparison</h2>
+${comparisonTable(c)}
+<ul class="notes">${comparisonNotes(c)
+    .map((n) => `<li>${escapeHtml(n)}</li>`)
+    .join('')}</ul>
+<h2>Charts</h2>
+<p class="lead">Hover for values; click a legend entry to highlight a configuration (shift-click for more); the menu of each chart exports SVG and PNG.</p>
+${figures}
+<h2>Scenario</h2>
+${scenarios}
+<script>${scriptForInline(browserBuild('vega'))}</script>
+<script>${scriptForInline(browserBuild('vega-lite'))}</script>
+<script>${scriptForInline(browserBuild('vega-embed'))}</script>
+<script type="application/json" id="fleetsim-charts">${jsonForScript(chartData)}</script>
+<script>${EMBED_SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,111 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CsvError, parse } from 'csv-parse/sync';
+import type { TimeSeriesRow, VariantResult } from '../metrics/index.js';
+import { DISTRIBUTION_NAMES, type DistributionsFile } from './distributions-json.js';
+import type { RunSummary } from './summary.js';
+
+/** A run folder that cannot be read back: a missing or damaged file. */
+export class RunOutputsError extends Error {
+  override name = 'RunOutputsError';
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+    readonly line?: number,
+  ) {
+    super(`${path}${line === undefined ? '' : `:${line}`}: ${detail}`);
+  }
+}
+
+export interface RunOutputs {
+  summary: RunSummary;
+  results: VariantResult[];
+  /** `scenario.yaml` as the run copied it, null if the folder has none. */
+  scenarioYaml: string | null;
+}
+
+function requireFile(path: string): void {
+  if (!existsSync(path))
+    throw new RunOutputsError(path, 'missing (is this a folder written by fleetsim run?)');
+}
+
+function readJson<T>(path: string): T {
+  requireFile(path);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (error) {
+    throw new RunOutputsError(path, `not valid JSON (${(error as Error).message})`);
+  }
+}
+
+const TIMESERIES_COLUMNS = [
+  'time_s',
+  'arrivals',
+  'completed',
+  'dropped',
+  'timed_out',
+  'queue_length',
+  'busy_slots',
+  'utilization',
+  'replicas',
+  'cost_usd_per_hour',
+] as const;
+
+/** timeseries.csv back into rows per variant. */
+function readTimeseries(path: string): Map<string, TimeSeriesRow[]> {
+  requireFile(path);
+  let records: Record<string, string>[];
+  try {
+    records = parse(readFileSync(path, 'utf8'), { columns: true });
+  } catch (error) {
+    if (error instanceof CsvError) throw new RunOutputsError(path, error.message);
+    throw error;
+  }
+  const byVariant = new Map<string, TimeSeriesRow[]>();
+  records.forEach((record, index) => {
+    const number = (column: string) => {
+      const value = Number(record[column]);
+      if (record[column] === undefined || record[column] === '' || !Number.isFinite(value)) {
+        throw new RunOutputsError(path, `column "${column}": expected a number`, index + 2);
+      }
+      return value;
+    };
+    const fleets = Object.keys(record).filter((c) => c.startsWith('busy_slots.'));
+    const row = {
+      ...Object.fromEntries(TIMESERIES_COLUMNS.map((c) => [c, number(c)])),
+      busy_slots_by_fleet: Object.fromEntries(fleets.map((c) => [c.slice('busy_slots.'.length), number(c)])),
+    } as TimeSeriesRow;
+    const rows = byVariant.get(record.variant) ?? [];
+    rows.push(row);
+    byVariant.set(record.variant, rows);
+  });
+  return byVariant;
+}
+
+/**
+ * Reads what `writeRunOutputs` wrote (summary.json, distributions.json, timeseries.csv and
+ * scenario.yaml if there) back into run results: the input of charts and the HTML report.
+ */
+export function readRunOutputs(dir: string): RunOutputs {
+  const summaryPath = join(dir, 'summary.json');
+  const summary = readJson<RunSummary>(summaryPath);
+  if (!Array.isArray(summary.variants)) throw new RunOutputsError(summaryPath, 'no "variants" list');
+  const distributionsPath = join(dir, 'distributions.json');
+  const distributions = readJson<DistributionsFile>(distributionsPath);
+  const timeseries = readTimeseries(join(dir, 'timeseries.csv'));
+  const results = summary.variants.map((variant): VariantResult => {
+    const points = distributions.variants?.find((d) => d.name === variant.name);
+    if (points === undefined) {
+      throw new RunOutputsError(distributionsPath, `no entry for variant "${variant.name}" of summary.json`);
+    }
+    return {
+      ...variant,
+      distributions: Object.fromEntries(
+        DISTRIBUTION_NAMES.map((d) => [d, points[d] ?? []]),
+      ) as VariantResult['distributions'],
+      timeseries: timeseries.get(variant.name) ?? [],
+    };
+  });
+  const yamlPath = join(dir, 'scenario.yaml');
+  return { summary, results, scenarioYaml: existsSync(yamlPath) ? readFileSync(yamlPath, 'utf8') : null };
+}

@@ -1,0 +1,173 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { VariantResult } from '../metrics/index.js';
+import { assembleCharts, CHART_NAMES, type Chart, type TimelineEvent } from './charts/index.js';
+import {
+  buildComparison,
+  type Comparison,
+  type ComparisonEntry,
+  renderComparisonCsv,
+  renderComparisonJson,
+  renderComparisonMarkdown,
+} from './comparison.js';
+import { renderReportHtml } from './html.js';
+import { RunOutputsError, readRunOutputs } from './read-run.js';
+import { renderChart } from './render-chart.js';
+import type { Slo } from './slo.js';
+import { writeFileAtomic } from './write.js';
+
+export interface ReportOptions {
+  /** Chart names to draw (see `CHART_NAMES`); default all. The scenario's `report.charts` will feed this. */
+  charts?: string[];
+  /** Marks the configurations that meet it and picks the cheapest of those. */
+  slo?: Slo;
+  /** Timeline marks per variant name (scaling, spot reclaims). */
+  timelineEvents?: Record<string, TimelineEvent[]>;
+}
+
+/** The options of a run's report that its files do not hold, kept so `fleetsim report DIR` draws the same. */
+const OPTIONS_FILE = 'report-options.json';
+
+export function readReportOptions(dir: string): ReportOptions {
+  const path = join(dir, OPTIONS_FILE);
+  if (!existsSync(path)) return {};
+  try {
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as { charts: string[] | null; slo: Slo | null };
+    return {
+      ...(saved.charts === null ? {} : { charts: saved.charts }),
+      ...(saved.slo === null ? {} : { slo: saved.slo }),
+    };
+  } catch (error) {
+    throw new RunOutputsError(path, `not valid JSON (${(error as Error).message})`);
+  }
+}
+
+const CHART_FILE = /^(.+)\.(vl\.json|svg|png)$/;
+
+/**
+ * Each chart as `NAME.vl.json` (the spec, to edit or re-render elsewhere), `NAME.svg` and
+ * `NAME.png` in `dir`. Files of known charts not drawn this time are removed, so the folder
+ * always matches the report beside it.
+ */
+export async function writeCharts(dir: string, charts: readonly Chart[]): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const rendered = await Promise.all(charts.map((chart) => renderChart(chart.spec)));
+  const written: string[] = [];
+  charts.forEach((chart, i) => {
+    for (const [ext, content] of [
+      ['vl.json', `${JSON.stringify(chart.spec, null, 2)}\n`],
+      ['svg', rendered[i].svg],
+      ['png', rendered[i].png],
+    ] as const) {
+      const path = join(dir, `${chart.name}.${ext}`);
+      writeFileAtomic(path, content);
+      written.push(path);
+    }
+  });
+  const drawn = new Set<string>(charts.map((c) => c.name));
+  for (const file of readdirSync(dir, { withFileTypes: true })) {
+    const name = CHART_FILE.exec(file.name)?.[1];
+    if (file.isFile() && name !== undefined && (CHART_NAMES as string[]).includes(name) && !drawn.has(name)) {
+      rmSync(join(dir, file.name));
+    }
+  }
+  return written;
+}
+
+/**
+ * Charts and `report.html` of a run folder, drawn from the files `writeRunOutputs` wrote there
+ * (which is what `fleetsim report DIR` does later): a report drawn again is the same.
+ */
+export async function writeRunReport(dir: string, options: ReportOptions = {}): Promise<string[]> {
+  const { summary, results, scenarioYaml } = readRunOutputs(dir);
+  const entries = results.map((r) => ({
+    label: r.name,
+    scenario: summary.scenario,
+    variant: r.name,
+    summary: r,
+  }));
+  const written = await writeReportFiles(dir, {
+    title: summary.scenario,
+    results,
+    comparison: buildComparison(entries, summary.seed, options.slo),
+    scenarios: [{ name: summary.scenario, yaml: scenarioYaml }],
+    options,
+  });
+  const saved = join(dir, OPTIONS_FILE);
+  writeFileAtomic(
+    saved,
+    `${JSON.stringify({ charts: options.charts ?? null, slo: options.slo ?? null }, null, 2)}\n`,
+  );
+  return [...written, saved];
+}
+
+export interface ComparedRun {
+  entry: ComparisonEntry;
+  result: VariantResult;
+}
+
+/**
+ * `comparison.md|csv|json`, charts of all compared configurations (each under its label) and
+ * `report.html`.
+ */
+export async function writeComparisonOutputs(
+  dir: string,
+  compared: readonly ComparedRun[],
+  context: { title: string; seed: number; scenarios: { name: string; yaml: string | null }[] },
+  options: ReportOptions = {},
+): Promise<{ comparison: Comparison; written: string[] }> {
+  const comparison = buildComparison(
+    compared.map((c) => c.entry),
+    context.seed,
+    options.slo,
+  );
+  const written = [
+    ['comparison.md', renderComparisonMarkdown(comparison, context.title)],
+    ['comparison.csv', renderComparisonCsv(comparison)],
+    ['comparison.json', renderComparisonJson(comparison)],
+  ].map(([name, content]) => {
+    const path = join(dir, name);
+    writeFileAtomic(path, content);
+    return path;
+  });
+  written.push(
+    ...(await writeReportFiles(dir, {
+      title: context.title,
+      results: compared.map((c) => ({ ...c.result, name: c.entry.label })),
+      comparison,
+      scenarios: context.scenarios,
+      options,
+    })),
+  );
+  return { comparison, written };
+}
+
+async function writeReportFiles(
+  dir: string,
+  report: {
+    title: string;
+    results: readonly VariantResult[];
+    comparison: Comparison;
+    scenarios: { name: string; yaml: string | null }[];
+    options: ReportOptions;
+  },
+): Promise<string[]> {
+  const { options } = report;
+  const charts = assembleCharts(
+    { variants: report.results, slo: options.slo, timelineEvents: options.timelineEvents },
+    options.charts,
+  );
+  const written = await writeCharts(join(dir, 'charts'), charts);
+  const html = join(dir, 'report.html');
+  writeFileAtomic(
+    html,
+    renderReportHtml({
+      title: report.title,
+      scenarios: report.scenarios,
+      runs: report.results.map((r) => ({ label: r.name, summary: r })),
+      comparison: report.comparison,
+      charts,
+    }),
+  );
+  return [...written, html];
+}

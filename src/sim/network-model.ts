@@ -1,0 +1,155 @@
+import { buildRttMatrix, messageBytes, type RttIssue } from '../fleet/network.js';
+import {
+  egressCostUsd,
+  findTransferPrice,
+  proratedEgressCostUsd,
+  type TransferRoute,
+} from '../hardware/data-transfer.js';
+import type { DataTransferConfig, Fleet, NetworkConfig, Scenario } from '../scenario/types.js';
+
+/** A fleet's place in the RTT matrix: its edge site, or its cloud region. */
+export function placeOf(fleet: Fleet): string | undefined {
+  return fleet.site ?? fleet.region;
+}
+
+/** The catalog provider of a cloud fleet (`aws/g5.xlarge` -> `aws`); null for edge and priced-by-hand fleets. */
+function providerOf(fleet: Fleet): string | null {
+  if (fleet.site !== null || fleet.instance === null) return null;
+  const provider = fleet.instance.split('/')[0];
+  return provider === 'edge' ? null : provider;
+}
+
+/**
+ * Where a cloud fleet's responses go: the origin's region when it is a region of the same
+ * provider (a fleet of that provider sits there), otherwise the internet.
+ */
+function routeOf(fleet: Fleet, scenario: Scenario): TransferRoute | null {
+  const provider = providerOf(fleet);
+  if (provider === null || fleet.region === undefined) return null;
+  const origin = scenario.network?.origin;
+  const originIsOwnRegion =
+    origin !== undefined && scenario.fleets.some((f) => providerOf(f) === provider && f.region === origin);
+  return { provider, region: fleet.region, destination: originIsOwnRegion ? { region: origin } : 'internet' };
+}
+
+export interface PlaceIssue {
+  /** Below the scenario root, e.g. ['network', 'rtt'] or ['fleets', 2, 'site']. */
+  path: (string | number)[];
+  message: string;
+}
+
+/** What the loader reports about places, round trips and data-transfer prices of a resolved scenario. */
+export function checkPlaces(scenario: Scenario): PlaceIssue[] {
+  const issues: PlaceIssue[] = [];
+  const { network, dataTransfer } = scenario;
+  if (network !== null) {
+    const pairs: [string, string][] = [];
+    scenario.fleets.forEach((fleet, i) => {
+      const place = placeOf(fleet);
+      if (place === undefined) {
+        issues.push({
+          path: ['fleets', i],
+          message: 'give the fleet a site (or an instance, whose region places it) for network.rtt',
+        });
+      } else pairs.push([network.origin, place]);
+    });
+    const matrix = buildRttMatrix(network.rtt, pairs, network.samePlaceRtt);
+    if (!matrix.ok) {
+      for (const issue of matrix.errors)
+        issues.push({ path: ['network', 'rtt', ...issue.path], message: issue.message });
+    }
+  }
+  if (dataTransfer !== null) {
+    scenario.fleets.forEach((fleet, i) => {
+      const route = routeOf(fleet, scenario);
+      if (route === null) return;
+      const price = findTransferPrice(route);
+      if (!price.ok)
+        issues.push({ path: ['fleets', i, 'region'], message: `data transfer: ${price.message}` });
+    });
+  }
+  return issues;
+}
+
+/** Per fleet: what a request spends on the wire, and what its response bytes cost. */
+export class NetworkModel {
+  /** Round trip from the origin to each fleet, microseconds. */
+  private readonly rttUs: Float64Array;
+  private readonly routes: (TransferRoute | null)[];
+  /** Response bytes each fleet sent. */
+  readonly egressBytes: Float64Array;
+
+  constructor(
+    scenario: Scenario,
+    private readonly network: NetworkConfig | null,
+    private readonly transfer: DataTransferConfig | null,
+  ) {
+    const { fleets } = scenario;
+    this.rttUs = new Float64Array(fleets.length);
+    if (network !== null) {
+      const pairs = fleets.map((f): [string, string] => [network.origin, placeOf(f) ?? network.origin]);
+      const matrix = buildRttMatrix(network.rtt, pairs, network.samePlaceRtt);
+      if (!matrix.ok) throw new RangeError(matrix.errors.map((e: RttIssue) => e.message).join('; '));
+      fleets.forEach((f, i) => {
+        this.rttUs[i] = Math.round(matrix.value.rttS(network.origin, placeOf(f) ?? network.origin) * 1e6);
+      });
+    }
+    this.routes = fleets.map((f) => (transfer === null ? null : routeOf(f, scenario)));
+    this.egressBytes = new Float64Array(fleets.length);
+  }
+
+  /** Request bytes: the workload's, or its input tokens as text. */
+  requestBytes(bytes: number, inputTokens: number): number {
+    if (bytes > 0) return bytes;
+    const network = this.network;
+    return network === null
+      ? 0
+      : messageBytes(inputTokens, {
+          bytesPerToken: network.bytesPerToken,
+          envelopeBytes: network.envelopeBytes,
+        });
+  }
+
+  responseBytes(bytes: number, outputTokens: number): number {
+    if (bytes > 0) return bytes;
+    const network = this.network;
+    return network === null
+      ? 0
+      : messageBytes(outputTokens, {
+          bytesPerToken: network.bytesPerToken,
+          envelopeBytes: network.envelopeBytes,
+        });
+  }
+
+  /** Time on the wire of a request and its whole response: one round trip plus each message over its direction's bandwidth. */
+  wireUs(fleet: number, requestBytes: number, responseBytes: number): number {
+    const network = this.network;
+    if (network === null) return 0;
+    return (
+      this.rttUs[fleet] +
+      Math.round((requestBytes / network.uplinkBytesPerS + responseBytes / network.downlinkBytesPerS) * 1e6)
+    );
+  }
+
+  /** Until the first token reaches the client: the request's way there, and half a round trip back for a tiny message. */
+  firstTokenWireUs(fleet: number, requestBytes: number): number {
+    const network = this.network;
+    if (network === null) return 0;
+    return this.rttUs[fleet] + Math.round((requestBytes / network.uplinkBytesPerS) * 1e6);
+  }
+
+  /** USD for the bytes each fleet sent, over a run of `horizonS`. */
+  transferCostUsd(horizonS: number): number[] {
+    const transfer = this.transfer;
+    return this.routes.map((route, f) => {
+      if (route === null || transfer === null || this.egressBytes[f] === 0) return 0;
+      return transfer.tiering === 'prorated'
+        ? proratedEgressCostUsd(route, this.egressBytes[f], horizonS)
+        : egressCostUsd(route, this.egressBytes[f], transfer.monthToDateBytes);
+    });
+  }
+
+  get active(): boolean {
+    return this.network !== null || this.transfer !== null;
+  }
+}

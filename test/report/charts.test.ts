@@ -1,0 +1,341 @@
+import { describe, expect, it } from 'vitest';
+import type { TimeSeriesRow } from '../../src/metrics/index.js';
+import {
+  assembleCharts,
+  CHART_NAMES,
+  cdfAt,
+  cdfChart,
+  costBreakdownChart,
+  costLatencyChart,
+  costPartRows,
+  histogramRows,
+  paretoFrontier,
+  percentileBarsChart,
+  timelineChart,
+  timelineRows,
+  timeUnitFor,
+  unitCostsChart,
+} from '../../src/report/index.js';
+import { uniformPoints, variantResult } from './fixtures/variants.js';
+
+/** The inline data of a single-view or layered spec. */
+function valuesOf(spec: object): Record<string, unknown>[] {
+  return (spec as { data: { values: Record<string, unknown>[] } }).data.values;
+}
+
+describe('cost against p99 and the Pareto frontier', () => {
+  // Worked by hand: cost per 1k requests, p99 seconds.
+  const points = [
+    { variant: 'a', usd_per_1k: 1, p99_s: 10 },
+    { variant: 'b', usd_per_1k: 2, p99_s: 5 },
+    { variant: 'c', usd_per_1k: 3, p99_s: 6 }, // b is cheaper and faster
+    { variant: 'b-twin', usd_per_1k: 2, p99_s: 5 }, // ties b: neither beats the other
+    { variant: 'd', usd_per_1k: 4, p99_s: 1 },
+    { variant: 'e', usd_per_1k: 5, p99_s: 1 }, // as fast as d, dearer
+    { variant: 'f', usd_per_1k: 0.5, p99_s: 20 },
+    { variant: 'g', usd_per_1k: 1, p99_s: 12 }, // as cheap as a, slower
+  ];
+
+  it('keeps exactly the variants no other one beats on cost and p99 at once', () => {
+    expect(paretoFrontier(points).map((p) => p.variant)).toEqual(['a', 'b', 'b-twin', 'd', 'f']);
+  });
+
+  it('marks the frontier in the chart data and leaves out variants without completions', () => {
+    const variants = points.map((p) =>
+      variantResult(p.variant, {
+        cost_per_1k_requests_usd: p.usd_per_1k,
+        latency_s: { mean: 1, p50: 1, p90: 1, p95: 1, p99: p.p99_s, p999: p.p99_s, max: p.p99_s },
+      }),
+    );
+    const idle = variantResult('idle', {
+      cost_per_1k_requests_usd: null,
+      latency_s: { mean: null, p50: null, p90: null, p95: null, p99: null, p999: null, max: null },
+    });
+    const spec = costLatencyChart([...variants, idle]);
+    const rows = valuesOf(spec!);
+    expect(rows.map((r) => r.variant)).toEqual(points.map((p) => p.variant));
+    expect(rows.filter((r) => r.frontier === 'yes').map((r) => r.variant)).toEqual([
+      'a',
+      'b',
+      'b-twin',
+      'd',
+      'f',
+    ]);
+    expect(costLatencyChart([idle])).toBeNull();
+  });
+});
+
+describe('CDF charts', () => {
+  it('plot each variant at the recorded quantiles, zeros left out of the log axis', () => {
+    const points: [number, number][] = [
+      [0.25, 0],
+      [0.5, 0.2],
+      [0.99, 1.5],
+      [1, 3],
+    ];
+    const spec = cdfChart(
+      [
+        variantResult('a', {
+          distributions: { latency_s: points, queue_wait_s: [], ttft_s: [], tpot_s: [] },
+        }),
+        variantResult('b'),
+      ],
+      'latency_s',
+    );
+    const rows = valuesOf(spec!);
+    expect(rows.filter((r) => r.variant === 'a')).toEqual([
+      { variant: 'a', quantile: 0.5, seconds: 0.2 },
+      { variant: 'a', quantile: 0.99, seconds: 1.5 },
+      { variant: 'a', quantile: 1, seconds: 3 },
+    ]);
+    expect(rows.filter((r) => r.variant === 'b')).toHaveLength(uniformPoints(1).length);
+    const x = (spec as { layer: { encoding: { x: { title: string; scale: { type: string } } } }[] }).layer[0]
+      .encoding.x;
+    expect(x).toMatchObject({ title: 'latency (s, log scale)', scale: { type: 'log' } });
+  });
+
+  it('are left out for TTFT and TPOT when no variant has an LLM fleet, and skip variants without them', () => {
+    const plain = [variantResult('a'), variantResult('b')];
+    expect(cdfChart(plain, 'ttft_s')).toBeNull();
+    expect(cdfChart(plain, 'tpot_s')).toBeNull();
+    const llm = variantResult('llm', {
+      distributions: { latency_s: [], queue_wait_s: [], ttft_s: uniformPoints(0.4), tpot_s: [] },
+    });
+    const rows = valuesOf(cdfChart([plain[0], llm], 'ttft_s')!);
+    expect(new Set(rows.map((r) => r.variant))).toEqual(new Set(['llm']));
+    expect(rows.find((r) => r.quantile === 0.99)?.seconds).toBeCloseTo(0.396, 12);
+  });
+
+  it('give a variant the same colour whether or not the others have data, and list only those drawn', () => {
+    const llm = variantResult('llm', {
+      distributions: {
+        latency_s: uniformPoints(1),
+        queue_wait_s: [],
+        ttft_s: uniformPoints(0.4),
+        tpot_s: [],
+      },
+    });
+    type Color = { scale: { domain: string[]; range: string[] }; legend?: { values: string[] } };
+    const colorOf = (spec: unknown) =>
+      (spec as { layer: { encoding: { color: Color } }[] }).layer[0].encoding.color;
+    const latency = colorOf(cdfChart([variantResult('plain'), llm], 'latency_s'));
+    const ttft = colorOf(cdfChart([variantResult('plain'), llm], 'ttft_s'));
+    expect(ttft.scale).toEqual(latency.scale);
+    expect(ttft.scale.domain).toEqual(['plain', 'llm']);
+    expect(ttft.legend).toEqual({ values: ['llm'] });
+    expect(latency.legend).toBeUndefined();
+  });
+});
+
+describe('latency histogram', () => {
+  it('reads the CDF through the quantile points linearly, with repeated values as a step', () => {
+    const points: [number, number][] = [
+      [0.1, 1],
+      [0.5, 2],
+      [0.6, 2],
+      [1, 4],
+    ];
+    expect(cdfAt(points, 0.5)).toBe(0);
+    expect(cdfAt(points, 1)).toBe(0.1);
+    expect(cdfAt(points, 1.5)).toBeCloseTo(0.3, 12);
+    expect(cdfAt(points, 2)).toBeCloseTo(0.6, 12);
+    expect(cdfAt(points, 3)).toBeCloseTo(0.8, 12);
+    expect(cdfAt(points, 4)).toBe(1);
+    expect(cdfAt(points, 9)).toBe(1);
+  });
+
+  it('gives each bin the share of a uniform distribution that falls in it', () => {
+    // Uniform on [0, 10]: the first recorded point is 0.1 s (quantile 0.01), the last 10 s. Two
+    // log bins: [0.1, 1] holds 10 % (including the 1 % below 0.1 s), (1, 10] the other 90 %.
+    const rows = histogramRows(
+      [
+        variantResult('u', {
+          distributions: { latency_s: uniformPoints(10), queue_wait_s: [], ttft_s: [], tpot_s: [] },
+        }),
+      ],
+      2,
+    );
+    expect(rows.map((r) => [r.from_s, r.to_s])).toEqual([
+      [0.1, expect.closeTo(1, 12)],
+      [expect.closeTo(1, 12), 10],
+    ]);
+    expect(rows[0].share).toBeCloseTo(0.1, 12);
+    expect(rows[1].share).toBeCloseTo(0.9, 12);
+  });
+
+  it('puts every request of a constant latency in one bin', () => {
+    const constant = uniformPoints(1).map(([q]) => [q, 2] as [number, number]);
+    const rows = histogramRows([
+      variantResult('c', {
+        distributions: { latency_s: constant, queue_wait_s: [], ttft_s: [], tpot_s: [] },
+      }),
+    ]);
+    expect(rows).toEqual([{ variant: 'c', from_s: 2, to_s: 2, share: 1 }]);
+  });
+});
+
+describe('percentile bars', () => {
+  it('draw p50, p90 and p99 per variant and a line at each latency limit of the SLO', () => {
+    const variants = [variantResult('a'), variantResult('b')];
+    const plain = percentileBarsChart(variants);
+    expect(valuesOf(plain!).map((r) => [r.variant, r.percentile, r.seconds])).toEqual([
+      ['a', 'p50', 0.5],
+      ['a', 'p90', 0.9],
+      ['a', 'p99', 0.99],
+      ['b', 'p50', 0.5],
+      ['b', 'p90', 0.9],
+      ['b', 'p99', 0.99],
+    ]);
+    expect(plain).not.toHaveProperty('layer');
+    const withSlo = percentileBarsChart(variants, {
+      limits: [
+        { metric: 'latency', statistic: 'p99', seconds: 0.8 },
+        { metric: 'ttft', statistic: 'p99', seconds: 0.1 },
+      ],
+      maxDropRate: null,
+    }) as { layer: { data: { values: { seconds: number; label: string }[] } }[] };
+    expect(withSlo.layer[1].data.values).toEqual([{ seconds: 0.8, label: 'SLO: latency_p99 <= 800 ms' }]);
+  });
+});
+
+describe('cost breakdown', () => {
+  it('stacks cost per fleet, and per market and kind where they split it', () => {
+    const oneMarket = variantResult('a', {
+      cost_usd: {
+        total: 5,
+        compute: 5,
+        idle: 1,
+        transfer: 0,
+        by_fleet: { cpu: 1, gpu: 4 },
+        by_market: { 'on-demand': 5, spot: 0, reserved: 0 },
+      },
+    });
+    expect(costPartRows([oneMarket], 'fleet')).toEqual([
+      { variant: 'a', part: 'cpu', usd: 1 },
+      { variant: 'a', part: 'gpu', usd: 4 },
+    ]);
+    // idle is part of compute: serving is the rest, and the kinds add up to the total.
+    expect(costPartRows([oneMarket], 'kind')).toEqual([
+      { variant: 'a', part: 'serving', usd: 4 },
+      { variant: 'a', part: 'idle', usd: 1 },
+    ]);
+    const titles = (spec: unknown) => (spec as { hconcat: { title: string }[] }).hconcat.map((p) => p.title);
+    expect(titles(costBreakdownChart([oneMarket]))).toEqual(['by fleet', 'serving, idle, transfer']);
+
+    const mixed = variantResult('b', {
+      cost_usd: {
+        total: 5,
+        compute: 4.5,
+        idle: 1.5,
+        transfer: 0.5,
+        by_fleet: { gpu: 4.5 },
+        by_market: { 'on-demand': 2.5, spot: 2, reserved: 0 },
+      },
+    });
+    expect(titles(costBreakdownChart([oneMarket, mixed]))).toEqual([
+      'by fleet',
+      'by market',
+      'serving, idle, transfer',
+    ]);
+    const sum = (rows: { usd: number }[]) => rows.reduce((total, r) => total + r.usd, 0);
+    expect(sum(costPartRows([mixed], 'kind'))).toBeCloseTo(5, 12);
+    expect(sum(costPartRows([mixed], 'market'))).toBeCloseTo(4.5, 12);
+  });
+
+  it('draws only the per-fleet panel for a summary saved before the finer breakdowns existed', () => {
+    const old = variantResult('old', { cost_usd: { total: 3, by_fleet: { gpu: 3 } } as never });
+    expect(
+      (costBreakdownChart([old]) as { hconcat: { title: string }[] }).hconcat.map((p) => p.title),
+    ).toEqual(['by fleet']);
+  });
+});
+
+function row(time_s: number, arrivals: number, replicas: number): TimeSeriesRow {
+  return {
+    time_s,
+    arrivals,
+    completed: arrivals,
+    dropped: 0,
+    timed_out: 0,
+    queue_length: 1.5,
+    busy_slots: 2,
+    utilization: 0.25,
+    replicas,
+    cost_usd_per_hour: replicas * 1.5,
+    busy_slots_by_fleet: { gpu: 2 },
+  };
+}
+
+describe('timeline', () => {
+  // Intervals of 60 s; the run ends at 150 s, so the last interval is 30 s wide.
+  const variant = variantResult('a', {
+    timeseries: [row(0, 120, 2), row(60, 60, 3), row(120, 15, 3)],
+    simulated_s: { warmup: 0, arrivals_end: 140, end: 150 },
+  });
+
+  it('divides arrivals by the width of each interval and closes the last one at the end of the run', () => {
+    const rows = timelineRows([variant], { name: 's', seconds: 1 });
+    expect(rows.map((r) => [r.time, r.arrival_rps, r.replicas, r.cost_usd_per_hour])).toEqual([
+      [0, 2, 2, 3],
+      [60, 1, 3, 4.5],
+      [120, 0.5, 3, 4.5],
+      [150, 0.5, 3, 4.5],
+    ]);
+  });
+
+  it('chooses a time unit that keeps the axis short', () => {
+    expect(timeUnitFor(600).name).toBe('s');
+    expect(timeUnitFor(3600).name).toBe('min');
+    expect(timeUnitFor(86_400).name).toBe('h');
+    const rows = timelineRows([variant], timeUnitFor(7200));
+    expect(rows.map((r) => r.time)).toEqual([0, 1, 2, 2.5]);
+  });
+
+  it('has five panels, and event rules only when events are given', () => {
+    const plain = timelineChart([variant]) as { vconcat: { layer: unknown[] }[]; datasets: object };
+    expect(plain.vconcat).toHaveLength(5);
+    expect(plain.vconcat.every((panel) => panel.layer.length === 2)).toBe(true);
+    expect(Object.keys(plain.datasets)).toEqual(['timeline']);
+    const marked = timelineChart([variant], { a: [{ time_s: 90, kind: 'spot-reclaim', fleet: 'gpu' }] }) as {
+      vconcat: { layer: unknown[] }[];
+      datasets: { events: object[] };
+    };
+    expect(marked.vconcat.every((panel) => panel.layer.length === 3)).toBe(true);
+    expect(marked.datasets.events).toEqual([{ variant: 'a', time: 90, kind: 'spot-reclaim', fleet: 'gpu' }]);
+  });
+});
+
+describe('unit costs', () => {
+  it('show cost per 1k requests and, where there are tokens, per 1M input, output and total tokens', () => {
+    const noTokens = unitCostsChart([variantResult('a')]) as { hconcat: { title: string }[] };
+    expect(noTokens.hconcat.map((p) => p.title)).toEqual(['per 1k completed requests']);
+    const tokens = unitCostsChart([
+      variantResult('a', { cost_per_1m_tokens_usd: { input: 0.1, output: 0.9, total: 0.3 } }),
+    ]) as { hconcat: { title: string; data: { values: object[] } }[] };
+    expect(tokens.hconcat[1].data.values).toEqual([
+      { variant: 'a', tokens: 'input', usd_per_1m: 0.1 },
+      { variant: 'a', tokens: 'output', usd_per_1m: 0.9 },
+      { variant: 'a', tokens: 'total', usd_per_1m: 0.3 },
+    ]);
+  });
+});
+
+describe('assembleCharts', () => {
+  const variants = [variantResult('a'), variantResult('b', { timeseries: [row(0, 10, 1)] })];
+
+  it('draws every chart that has data, in a fixed order, by default', () => {
+    expect(assembleCharts({ variants }).map((c) => c.name)).toEqual(
+      CHART_NAMES.filter((n) => n !== 'ttft-cdf' && n !== 'tpot-cdf'),
+    );
+  });
+
+  it('draws only the charts asked for, and names the known ones for an unknown name', () => {
+    expect(assembleCharts({ variants }, ['timeline', 'latency-cdf']).map((c) => c.name)).toEqual([
+      'latency-cdf',
+      'timeline',
+    ]);
+    expect(() => assembleCharts({ variants }, ['latency-cdf', 'pie'])).toThrow(
+      /unknown chart\(s\) pie; known: latency-cdf, latency-histogram/,
+    );
+  });
+});

@@ -1,0 +1,128 @@
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import {
+  buildComparison,
+  type ComparisonEntry,
+  renderComparisonCsv,
+  renderComparisonJson,
+  renderComparisonMarkdown,
+  renderComparisonText,
+} from '../../src/report/index.js';
+import type { Slo } from '../../src/report/slo.js';
+import { costUsd, variantResult } from './fixtures/variants.js';
+
+function entry(label: string, overrides: Parameters<typeof variantResult>[1]): ComparisonEntry {
+  const { timeseries: _t, distributions: _d, ...summary } = variantResult(label, overrides);
+  return { label, scenario: 's', variant: label, summary };
+}
+
+// Baseline: 4 replicas. Cheap drops 10 % of requests and is slow; lean is a bit slower and cheaper.
+const latency = (p99: number) => ({
+  mean: 1,
+  p50: p99 / 4,
+  p90: p99 / 2,
+  p95: p99 / 1.5,
+  p99,
+  p999: p99,
+  max: p99,
+});
+const entries = [
+  entry('four', {
+    latency_s: latency(2),
+    cost_usd: costUsd(8),
+    cost_per_1k_requests_usd: 0.8,
+  }),
+  entry('cheap', {
+    latency_s: latency(6),
+    requests: { arrived: 1000, completed: 900, dropped: 60, timed_out: 40, in_flight_at_end: 0 },
+    cost_usd: costUsd(4),
+    cost_per_1k_requests_usd: 0.4,
+  }),
+  entry('lean', {
+    latency_s: latency(2.5),
+    cost_usd: costUsd(6),
+    cost_per_1k_requests_usd: 0.6,
+  }),
+];
+const slo: Slo = { limits: [{ metric: 'latency', statistic: 'p99', seconds: 3 }], maxDropRate: 0.01 };
+
+describe('buildComparison', () => {
+  it('states each metric against the baseline in percent', () => {
+    const c = buildComparison(entries, 7, slo);
+    const [four, cheap, lean] = c.rows;
+    expect(four.delta_pct['latency_s.p99']).toBe(0);
+    expect(cheap.delta_pct['latency_s.p99']).toBeCloseTo(200, 10);
+    expect(lean.delta_pct['latency_s.p99']).toBeCloseTo(25, 10);
+    expect(cheap.delta_pct['cost_usd.total']).toBeCloseTo(-50, 10);
+    expect(cheap.values['requests.lost']).toBe(100);
+    // The baseline lost none: a change from zero has no percentage.
+    expect(cheap.delta_pct['requests.lost']).toBeNull();
+    expect(lean.delta_pct['requests.lost']).toBe(0);
+  });
+
+  it('leaves out metrics no configuration has, and transfer, compute and reclaims while they add nothing', () => {
+    const keys = buildComparison(entries, 7).metrics.map((m) => m.key);
+    expect(keys).toEqual(
+      expect.arrayContaining(['latency_s.p99', 'utilization.gpu', 'cost_usd.idle', 'instances.mean']),
+    );
+    // Compute equals the total without transfer.
+    expect(keys.filter((k) => /ttft|tpot|tokens|preemptions|transfer|compute|preempted/.test(k))).toEqual([]);
+    const transfer = entry('egress', { cost_usd: { ...costUsd(8), total: 9, transfer: 1 } });
+    const withTransfer = buildComparison([entries[0], transfer], 7);
+    expect(withTransfer.metrics.map((m) => m.key)).toEqual(
+      expect.arrayContaining(['cost_usd.compute', 'cost_usd.transfer']),
+    );
+    expect(withTransfer.rows[1].delta_pct['cost_usd.transfer']).toBeNull();
+    expect(withTransfer.rows[1].delta_pct['cost_usd.total']).toBeCloseTo(12.5, 10);
+  });
+
+  it('picks the cheapest configuration meeting the SLO, and the cheapest of all without one', () => {
+    const withSlo = buildComparison(entries, 7, slo);
+    expect(withSlo.rows.map((r) => r.slo_met)).toEqual([true, false, true]);
+    expect(withSlo.rows[1].slo_failures).toEqual(['latency_p99 6.00 s > 3.00 s', 'drop rate 10.0 % > 1.0 %']);
+    expect(withSlo.pick).toEqual({ label: 'lean', basis: 'cheapest meeting the SLO' });
+    expect(buildComparison(entries, 7).pick).toEqual({ label: 'cheap', basis: 'cheapest (no SLO given)' });
+    const strict: Slo = { limits: [{ metric: 'latency', statistic: 'p99', seconds: 1 }], maxDropRate: null };
+    expect(buildComparison(entries, 7, strict).pick).toBeNull();
+  });
+});
+
+describe('comparison outputs', () => {
+  const c = buildComparison(entries, 7, slo);
+
+  it('the terminal table has the baseline first, deltas beside values and the pick marked', () => {
+    const text = renderComparisonText(c);
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^metric\s+four\s+cheap\s+lean \*$/);
+    expect(lines.find((l) => l.startsWith('p99 latency'))).toMatch(
+      /2\.00 s\s+6\.00 s \(\+200 %\)\s+2\.50 s \(\+25\.0 %\)$/,
+    );
+    expect(lines.find((l) => l.startsWith('meets SLO'))).toMatch(/yes\s+no\s+yes$/);
+    expect(text).toContain('seed 7 and common random numbers');
+    expect(text).toContain('* lean: cheapest meeting the SLO, by cost per 1k requests.');
+  });
+
+  it('marks quantile changes within the sketch error as noise', () => {
+    const close = buildComparison([entries[0], entry('close', { latency_s: latency(2.02) })], 7);
+    expect(renderComparisonText(close)).toMatch(/p99 latency\s+2\.00 s\s+2\.02 s \(~\+1\.0 %\)/);
+  });
+
+  it('CSV and JSON carry the same values, one row per configuration', () => {
+    const rows: Record<string, string>[] = parse(renderComparisonCsv(c), { columns: true });
+    expect(rows.map((r) => [r.label, r.picked, r.slo_met])).toEqual([
+      ['four', 'false', 'true'],
+      ['cheap', 'false', 'false'],
+      ['lean', 'true', 'true'],
+    ]);
+    expect(Number(rows[1]['latency_s.p99'])).toBe(6);
+    expect(Number(rows[1]['latency_s.p99.delta_pct'])).toBeCloseTo(200, 8);
+    expect(rows[1]['requests.lost.delta_pct']).toBe('');
+    const json = JSON.parse(renderComparisonJson(c));
+    expect(json.rows[2].values['cost_usd.total']).toBe(6);
+    expect(json.pick.label).toBe('lean');
+    expect(json.notes[0]).toContain('common random numbers');
+    expect(renderComparisonMarkdown(c, 'demo')).toContain(
+      '- cheap misses the SLO: latency_p99 6.00 s > 3.00 s; drop rate 10.0 % > 1.0 %.',
+    );
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { assembleCharts, renderChart, renderPng } from '../../src/report/index.js';
+import { uniformPoints, variantResult } from './fixtures/variants.js';
+
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(png: Uint8Array): [number, number] {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  return [view.getUint32(16), view.getUint32(20)];
+}
+
+const variants = [
+  variantResult('small-fleet', {
+    distributions: { latency_s: uniformPoints(4), queue_wait_s: [], ttft_s: uniformPoints(0.3), tpot_s: [] },
+    cost_per_1m_tokens_usd: { input: 0.1, output: 0.5, total: 0.2 },
+    timeseries: [0, 60, 120].map((time_s) => ({
+      time_s,
+      arrivals: 600,
+      completed: 590,
+      dropped: 0,
+      timed_out: 0,
+      queue_length: 3,
+      busy_slots: 6,
+      utilization: 0.75,
+      replicas: 2,
+      cost_usd_per_hour: 3,
+      busy_slots_by_fleet: { gpu: 6 },
+    })),
+    simulated_s: { warmup: 0, arrivals_end: 170, end: 180 },
+  }),
+  variantResult('large-fleet', {
+    cost_per_1k_requests_usd: 3,
+    latency_s: { mean: 0.3, p50: 0.3, p90: 0.5, p95: 0.6, p99: 0.7, p999: 0.8, max: 0.9 },
+  }),
+];
+
+describe('rendering charts', () => {
+  it('compiles every chart without a vega-lite warning and draws its titles into the SVG', async () => {
+    const charts = assembleCharts({
+      variants,
+      slo: { limits: [{ metric: 'latency', statistic: 'p99', seconds: 0.9 }], maxDropRate: null },
+      timelineEvents: { 'small-fleet': [{ time_s: 60, kind: 'scale-out', fleet: 'gpu' }] },
+    });
+    expect(charts.map((c) => c.name)).toContain('ttft-cdf');
+    for (const chart of charts) {
+      const { svg, warnings } = await renderChart(chart.spec);
+      expect(warnings, chart.name).toEqual([]);
+      expect(svg, chart.name).toMatch(/^<svg /);
+      expect(svg, chart.name).toContain('font-family="DejaVu Sans"');
+      expect(svg, chart.name).toContain('small-fleet');
+    }
+    const cdf = await renderChart(charts.find((c) => c.name === 'latency-cdf')!.spec);
+    expect(cdf.svg).toContain('latency (s, log scale)');
+    expect(cdf.svg).toContain('requests at or below (%)');
+    const timeline = await renderChart(charts.find((c) => c.name === 'timeline')!.spec);
+    for (const title of ['arrivals (req/s)', 'cost rate (USD/h)', 'simulated time (s)', 'scale-out']) {
+      expect(timeline.svg).toContain(title);
+    }
+  });
+
+  it('draws the text into the PNG with the bundled fonts, at twice the size of the SVG', async () => {
+    const [chart] = assembleCharts({ variants }, ['latency-percentiles']);
+    const { svg, png } = await renderChart(chart.spec);
+    const withoutText = svg.replace(/<text[^>]*>[^<]*<\/text>/g, '');
+    expect(withoutText.length).toBeLessThan(svg.length);
+    // Without fonts resvg silently leaves the text out: the PNG is that of the SVG without text.
+    const noFonts = await renderPng(svg, []);
+    expect(Buffer.from(noFonts).equals(Buffer.from(await renderPng(withoutText)))).toBe(true);
+    // With them, the text is there.
+    expect(Buffer.from(png).equals(Buffer.from(await renderPng(withoutText)))).toBe(false);
+    const width = Number(/width="(\d+)"/.exec(svg)![1]);
+    const height = Number(/height="(\d+)"/.exec(svg)![1]);
+    expect(pngSize(png)).toEqual([2 * width, 2 * height]);
+  });
+});
