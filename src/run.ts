@@ -2,7 +2,7 @@ import type { VariantResult } from './metrics/index.js';
 import { type RunSummary, summarize } from './report/index.js';
 import { loadScenarioFile, loadScenarioObject } from './scenario/index.js';
 import { type Diagnostic, formatDiagnostic, type LoadedScenario } from './scenario/types.js';
-import { simulate } from './sim/index.js';
+import { type Progress, simulate } from './sim/index.js';
 
 export interface RunOptions {
   /** Overrides the scenario's seed (all variants share it). */
@@ -41,9 +41,13 @@ export async function runScenario(input: string | object, options: RunOptions = 
 }
 
 /** Runs an already loaded scenario: the baseline, then each variant, all with one seed (common random numbers). */
-export function runLoadedScenario(scenario: LoadedScenario, seed = scenario.seed): RunOutput {
+export function runLoadedScenario(
+  scenario: LoadedScenario,
+  seed = scenario.seed,
+  onProgress?: (progress: Progress) => void,
+): RunOutput {
   const results = scenario.variants.map((variant) =>
-    simulate(variant.scenario, { name: variant.name, seed }),
+    simulate(variant.scenario, { name: variant.name, seed, ...(onProgress && { onProgress }) }),
   );
   return { summary: summarize(scenario.name, seed, results), results, scenario };
 }

@@ -17,6 +17,8 @@ export interface RunOutcome {
   endUs: number;
   /** True when events remain scheduled after `untilUs`. */
   pending: boolean;
+  /** True when `stop()` ended the run. */
+  stopped: boolean;
 }
 
 /**
@@ -115,6 +117,6 @@ export class Engine {
       }
       events++;
     }
-    return { events, endUs: this.clockUs, pending: this.pendingEvents > 0 };
+    return { events, endUs: this.clockUs, pending: this.pendingEvents > 0, stopped: this.stopped };
   }
 }

@@ -6,6 +6,7 @@ export {
 } from './latency-stats.js';
 export type {
   BatchStats,
+  CapacityEvent,
   CostBreakdown,
   DistributionName,
   FleetInstances,

@@ -38,9 +38,20 @@ export interface VariantResult {
   offload: { edge: number; overflow: number; oversize: number; edge_share: number | null } | null;
   /** Present when the scenario has a `model:`. */
   llm: LlmResult | null;
+  /** Autoscaling decisions that changed the count, and spot notices and reclaims, in time order (not in summary.json). */
+  capacity_events: CapacityEvent[];
   /** Quantile points of each distribution, for CDF charts (not in summary.json). */
   distributions: Record<DistributionName, QuantilePoint[]>;
   timeseries: TimeSeriesRow[];
+}
+
+export interface CapacityEvent {
+  time_s: number;
+  fleet: string;
+  kind: 'scale' | 'notice' | 'reclaim';
+  /** For `scale`: replicas (ready plus starting) before and after the decision. */
+  from?: number;
+  to?: number;
 }
 
 export type DistributionName = 'latency_s' | 'queue_wait_s' | 'ttft_s' | 'tpot_s';

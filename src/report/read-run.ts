@@ -100,6 +100,7 @@ export function readRunOutputs(dir: string): RunOutputs {
     }
     return {
       ...variant,
+      capacity_events: [],
       distributions: Object.fromEntries(
         DISTRIBUTION_NAMES.map((d) => [d, points[d] ?? []]),
       ) as VariantResult['distributions'],

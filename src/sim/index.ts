@@ -1,1 +1,1 @@
-export { type SimulationOptions, simulate } from './simulation.js';
+export { type Progress, type SimulationOptions, simulate } from './simulation.js';

@@ -9,6 +9,7 @@ import {
 } from '../fleet/index.js';
 import {
   type BatchStats,
+  type CapacityEvent,
   type CostBreakdown,
   Count,
   type FleetInstances,
@@ -97,11 +98,27 @@ export interface SimulationOptions {
   name?: string;
   /** Overrides the scenario's seed. */
   seed?: number;
+  /** Called about 200 times over the run, for progress displays. */
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface Progress {
+  variant: string;
+  simulatedS: number;
+  /** When arrivals stop (null while a trace's end is unknown). */
+  horizonS: number | null;
+  /** Requests arrived after warmup. */
+  arrived: number;
+  events: number;
+  /** Arrivals are over: requests in flight are draining. */
+  draining: boolean;
 }
 
 /** Runs one fully resolved scenario to completion and returns its results. */
 export function simulate(scenario: Scenario, options: SimulationOptions = {}): VariantResult {
-  return new Simulation(scenario, options.seed ?? scenario.seed).run(options.name ?? 'baseline');
+  return new Simulation(scenario, options.seed ?? scenario.seed, options.onProgress).run(
+    options.name ?? 'baseline',
+  );
 }
 
 class Simulation implements EventHandler {
@@ -168,6 +185,7 @@ class Simulation implements EventHandler {
   private held: number[] = [];
   private heldHead = 0;
   private arrivalsDone = false;
+  private readonly capacityEvents: CapacityEvent[] = [];
 
   // Per fleet.
   private readonly serviceTime: (ServiceTimeModel | null)[];
@@ -201,6 +219,7 @@ class Simulation implements EventHandler {
   constructor(
     private readonly scenario: Scenario,
     seed: number,
+    private readonly onProgress?: (progress: Progress) => void,
   ) {
     const streams = createStreams(seed);
     const { workload, fleets } = scenario;
@@ -357,19 +376,50 @@ class Simulation implements EventHandler {
       this.startFleets();
       if (this.source.next(this.arrival)) engine.atLane(toUs(this.arrival.timeS), Kind.Arrival, 0);
       else this.arrivalsDone = true;
-      let events = engine.run().events;
+      let events = this.runUntil(Number.POSITIVE_INFINITY, name, 0);
       this.arrivalsDone = true;
       const arrivalsEndUs =
         this.scenario.duration === null ? this.lastArrivalUs : Math.round(this.scenario.duration * US_PER_S);
       const drainLimitUs = arrivalsEndUs + this.scenario.maxDrain * US_PER_S;
       // Draining stops at the last departure (see `departed`): later events, such as a spot
       // notice or an autoscaler tick, would only stretch the billed run.
-      if (this.requests.liveCount > 0) events += engine.run(drainLimitUs).events;
+      if (this.requests.liveCount > 0) events += this.runUntil(drainLimitUs, name, events);
       const endUs = this.requests.liveCount > 0 ? drainLimitUs : Math.max(arrivalsEndUs, engine.now);
       return this.collect(name, events, arrivalsEndUs, endUs);
     } finally {
       this.source.close();
     }
+  }
+
+  /**
+   * Runs the engine until `untilUs`, `stop()` or the end of events; in steps of simulated time
+   * when someone watches progress, so it can be reported between them.
+   */
+  private runUntil(untilUs: number, name: string, eventsBefore: number): number {
+    const engine = this.engine;
+    const onProgress = this.onProgress;
+    if (onProgress === undefined) return engine.run(untilUs).events;
+    const horizonS = this.scenario.duration ?? this.traceDurationS();
+    const stepUs = Math.max(US_PER_S, ((horizonS ?? 3600) * US_PER_S) / 200);
+    let events = 0;
+    for (let stepEnd = engine.now + stepUs; ; stepEnd += stepUs) {
+      const outcome = engine.run(Math.min(stepEnd, untilUs));
+      events += outcome.events;
+      onProgress({
+        variant: name,
+        simulatedS: engine.now / US_PER_S,
+        horizonS,
+        arrived: this.arrived,
+        events: eventsBefore + events,
+        draining: this.arrivalsDone,
+      });
+      if (outcome.stopped || !outcome.pending || stepEnd >= untilUs) return events;
+    }
+  }
+
+  private traceDurationS(): number | null {
+    const arrivals = this.scenario.workload.arrivals;
+    return arrivals.kind === 'trace' ? arrivals.trace.duration : null;
   }
 
   // The hot paths (arrive, finishService, startService) keep their rare branches in separate
@@ -716,6 +766,15 @@ class Simulation implements EventHandler {
     const counts = this.replicaTables[fleet].counts();
     const desired = autoscaler.desiredReplicas(now, counts);
     let surplus = counts.ready + counts.provisioning - desired;
+    if (surplus !== 0) {
+      this.capacityEvents.push({
+        time_s: now / US_PER_S,
+        fleet: this.scenario.fleets[fleet].name,
+        kind: 'scale',
+        from: counts.ready + counts.provisioning,
+        to: desired,
+      });
+    }
     const first = this.fleetFirst[fleet];
     const end = first + this.fleetSlots[fleet];
     for (let r = first; r < end && surplus < 0; r++) {
@@ -756,6 +815,11 @@ class Simulation implements EventHandler {
     const state = this.replicaState[replica];
     if (state === Replica.Off || state === Replica.Draining) return;
     this.interrupted[fleet].notices++;
+    this.capacityEvents.push({
+      time_s: now / US_PER_S,
+      fleet: this.scenario.fleets[fleet].name,
+      kind: 'notice',
+    });
     if (state === Replica.Provisioning) this.retire(replica, now, true);
     else {
       const epoch = this.replicaEpoch[replica];
@@ -799,6 +863,11 @@ class Simulation implements EventHandler {
   private reclaim(replica: number, now: number): void {
     if (this.replicaState[replica] !== Replica.Draining) return;
     const fleet = this.fleetOf[replica];
+    this.capacityEvents.push({
+      time_s: now / US_PER_S,
+      fleet: this.scenario.fleets[fleet].name,
+      kind: 'reclaim',
+    });
     const requests = this.requests;
     const victims: number[] = [];
     for (const slot of requests.live()) if (requests.replica[slot] === replica) victims.push(slot);
@@ -1367,6 +1436,7 @@ class Simulation implements EventHandler {
       batches: this.batchStats(),
       offload: offloadResult(this.router.offloadCounts),
       llm: this.llmResult(replicaUs),
+      capacity_events: this.capacityEvents,
       distributions: {
         latency_s: this.latency.cdf(),
         queue_wait_s: this.wait.cdf(),

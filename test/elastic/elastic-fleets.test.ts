@@ -41,6 +41,9 @@ describe('spot reclaims', () => {
     const r = result.requests;
     expect(r.arrived).toBe(r.completed + r.dropped + r.timed_out + r.in_flight_at_end);
     expect(r.in_flight_at_end).toBe(0);
+    const notices = result.capacity_events.filter((e) => e.kind === 'notice');
+    expect(notices.length).toBe(preempted);
+    expect(result.capacity_events.filter((e) => e.kind === 'reclaim').length).toBeLessThanOrEqual(preempted);
   });
 
   it('drops, requeues or retries the requests on a reclaimed replica, each counted', async () => {
@@ -137,6 +140,9 @@ describe('autoscaling', () => {
       ],
       metrics: { interval: '1m' },
     });
+    const scaling = result.capacity_events.filter((e) => e.kind === 'scale');
+    expect(scaling[0]).toMatchObject({ fleet: 'web', from: 1 });
+    expect(scaling[0].to).toBeGreaterThan(1);
     const tail = result.timeseries.slice(-5);
     for (const row of tail) expect(row.replicas).toBeGreaterThan(17);
     for (const row of tail) expect(row.replicas).toBeLessThan(24);
