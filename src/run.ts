@@ -47,7 +47,12 @@ export function runLoadedScenario(
   onProgress?: (progress: Progress) => void,
 ): RunOutput {
   const results = scenario.variants.map((variant) =>
-    simulate(variant.scenario, { name: variant.name, seed, ...(onProgress && { onProgress }) }),
+    simulate(variant.scenario, {
+      name: variant.name,
+      seed,
+      slo: scenario.slo,
+      ...(onProgress && { onProgress }),
+    }),
   );
   return { summary: summarize(scenario.name, seed, results), results, scenario };
 }

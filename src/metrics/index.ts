@@ -12,6 +12,7 @@ export type {
   FleetInstances,
   LlmFleetStats,
   LlmResult,
+  OracleGap,
   RequestCounts,
   TokenCosts,
   VariantResult,

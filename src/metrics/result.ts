@@ -27,6 +27,11 @@ export interface VariantResult {
   cost_usd: CostBreakdown;
   /** Per fleet: replicas launched, reclaimed, their peak and time-average, and replica-hours. */
   instances: Record<string, FleetInstances>;
+  /**
+   * Per autoscaled fleet: what a clairvoyant autoscaler would have paid to meet the SLO's wait (or
+   * latency) percentile. Only with an `slo:` that has one, for fleets of one request per slot.
+   */
+  oracle: Record<string, OracleGap> | null;
   cost_per_1k_requests_usd: number | null;
   cost_per_1m_tokens_usd: TokenCosts;
   tokens: { input: number; output: number };
@@ -105,6 +110,18 @@ export interface CostBreakdown {
   transfer: number;
   by_fleet: Record<string, number>;
   by_market: { 'on-demand': number; spot: number; reserved: number };
+}
+
+export interface OracleGap {
+  /** What the fleet's replicas cost under its policy (as `cost_usd.by_fleet`, without transfer). */
+  policy_cost_usd: number;
+  /** The oracle's cost: per interval the fewest replicas meeting the SLO, billed by the exact second. */
+  oracle_cost_usd: number;
+  /** policy - oracle: what the policy leaves on the table (or, if negative, where it missed the SLO). */
+  gap_usd: number;
+  oracle_replica_hours: number;
+  /** Intervals where even `max` replicas miss the SLO in the M/M/c model. */
+  infeasible_intervals: number;
 }
 
 export interface FleetInstances {

@@ -16,10 +16,16 @@ import {
   LatencyStats,
   type LlmFleetStats,
   type LlmResult,
+  type OracleGap,
   TimeSeries,
   type VariantResult,
 } from '../metrics/index.js';
-import { type Autoscaler, createAutoscaler, type MetricSample } from '../policies/autoscaling/index.js';
+import {
+  type Autoscaler,
+  computeOracle,
+  createAutoscaler,
+  type MetricSample,
+} from '../policies/autoscaling/index.js';
 import { createSequence, type Sequence } from '../policies/batching/continuous.js';
 import { type BatchingPolicy, createBatchingPolicy } from '../policies/batching/index.js';
 import { createRouter, type ReplicaLoadView, type Router } from '../policies/routing/index.js';
@@ -31,6 +37,7 @@ import {
   REQUEST_ATTRIBUTES,
   RunInputError,
   type Scenario,
+  type Slo,
 } from '../scenario/types.js';
 import {
   type BatchLatencyModel,
@@ -100,6 +107,8 @@ export interface SimulationOptions {
   seed?: number;
   /** Called about 200 times over the run, for progress displays. */
   onProgress?: (progress: Progress) => void;
+  /** The scenario's SLO: autoscaled fleets are compared with an oracle that meets it. */
+  slo?: Slo | null;
 }
 
 export interface Progress {
@@ -116,7 +125,7 @@ export interface Progress {
 
 /** Runs one fully resolved scenario to completion and returns its results. */
 export function simulate(scenario: Scenario, options: SimulationOptions = {}): VariantResult {
-  return new Simulation(scenario, options.seed ?? scenario.seed, options.onProgress).run(
+  return new Simulation(scenario, options.seed ?? scenario.seed, options.onProgress, options.slo ?? null).run(
     options.name ?? 'baseline',
   );
 }
@@ -186,6 +195,10 @@ class Simulation implements EventHandler {
   private heldHead = 0;
   private arrivalsDone = false;
   private readonly capacityEvents: CapacityEvent[] = [];
+  /** Per autoscaled fleet: arrivals per time-series interval, for the oracle. */
+  private readonly fleetBinArrivals: number[][];
+  /** Per fleet: requests completed (warmup included), for its mean service time. */
+  private readonly completedByFleet: Float64Array;
 
   // Per fleet.
   private readonly serviceTime: (ServiceTimeModel | null)[];
@@ -219,7 +232,8 @@ class Simulation implements EventHandler {
   constructor(
     private readonly scenario: Scenario,
     seed: number,
-    private readonly onProgress?: (progress: Progress) => void,
+    private readonly onProgress: ((progress: Progress) => void) | undefined,
+    private readonly slo: Slo | null,
   ) {
     const streams = createStreams(seed);
     const { workload, fleets } = scenario;
@@ -308,6 +322,8 @@ class Simulation implements EventHandler {
     this.lastBusyUs = new Float64Array(fleets.length);
     this.heldCount = new Int32Array(fleets.length);
     this.interrupted = fleets.map(() => ({ notices: 0, requeued: 0, retried: 0, dropped: 0 }));
+    this.fleetBinArrivals = fleets.map(() => []);
+    this.completedByFleet = new Float64Array(fleets.length);
     this.network = new NetworkModel(scenario, scenario.network, scenario.dataTransfer);
     this.hasNetwork = this.network.active;
 
@@ -437,6 +453,7 @@ class Simulation implements EventHandler {
     if (replica >= 0) {
       const fleet = this.fleetOf[replica];
       this.fleetArrivals[fleet]++;
+      if (this.autoscalers[fleet] !== null) this.countForOracle(fleet, now);
       const serviceTime = this.serviceTime[fleet];
       if (serviceTime !== null)
         this.arriveToSlot(replica, fleet, toUs(serviceTime(attributes)), measured, now);
@@ -529,6 +546,7 @@ class Simulation implements EventHandler {
     requests.replica[slot] = -1;
     requests.heldFor[slot] = fleet;
     this.heldCount[fleet]++;
+    if (this.autoscalers[fleet] !== null && requests.arrivalUs[slot] === now) this.countForOracle(fleet, now);
     this.held.push(slot);
     const timeoutUs = this.timeoutUs[fleet];
     if (timeoutUs !== Number.POSITIVE_INFINITY) {
@@ -1142,6 +1160,57 @@ class Simulation implements EventHandler {
     return network.wireUs(fleet, requestBytes, responseBytes);
   }
 
+  private countForOracle(fleet: number, now: number): void {
+    const bin = Math.floor(now / this.timeseries.intervalUs);
+    const bins = this.fleetBinArrivals[fleet];
+    while (bins.length <= bin) bins.push(0);
+    bins[bin]++;
+  }
+
+  /**
+   * The oracle's cost per autoscaled fleet of one request per slot, against the SLO's queue-wait
+   * percentile (or its latency percentile less the mean service time), with the fleet's realized
+   * arrivals per interval and its mean service time over the run.
+   */
+  private oracleGaps(endUs: number, policyCost: Record<string, number>): Record<string, OracleGap> | null {
+    const limit = this.slo?.limits.find(
+      (l) => (l.metric === 'queue_wait' || l.metric === 'latency') && l.statistic.startsWith('p'),
+    );
+    if (limit === undefined) return null;
+    const gaps: Record<string, OracleGap> = {};
+    const intervalUs = this.timeseries.intervalUs;
+    for (const [f, fleet] of this.scenario.fleets.entries()) {
+      if (this.autoscalers[f] === null || this.serviceTime[f] === null || this.completedByFleet[f] === 0)
+        continue;
+      const meanServiceS = this.busyUsByFleet[f] / this.completedByFleet[f] / US_PER_S;
+      const maxWaitS = limit.metric === 'queue_wait' ? limit.seconds : limit.seconds - meanServiceS;
+      if (!(maxWaitS > 0)) continue;
+      const bins = Math.max(1, Math.ceil(endUs / intervalUs));
+      const intervals = Array.from({ length: bins }, (_, bin) => ({
+        durationS: (Math.min(intervalUs, endUs - bin * intervalUs) || intervalUs) / US_PER_S,
+        arrivals: this.fleetBinArrivals[f][bin] ?? 0,
+        meanServiceS,
+      }));
+      const digits = limit.statistic.slice(1);
+      const oracle = computeOracle(intervals, {
+        concurrency: fleet.concurrency,
+        waitPercentile: Number(digits) / 10 ** digits.length,
+        maxWaitS,
+        priceUsdPerHour: fleet.priceUsdPerHour,
+        minReplicas: fleet.minReplicas,
+        maxReplicas: fleet.maxReplicas,
+      });
+      gaps[fleet.name] = {
+        policy_cost_usd: policyCost[fleet.name],
+        oracle_cost_usd: oracle.costUsd,
+        gap_usd: policyCost[fleet.name] - oracle.costUsd,
+        oracle_replica_hours: oracle.replicaHours,
+        infeasible_intervals: oracle.infeasibleIntervals,
+      };
+    }
+    return gaps;
+  }
+
   /** Once arrivals are over, the run ends with the last request in flight. */
   private departed(): void {
     if (this.arrivalsDone && this.requests.liveCount === 0) this.engine.stop();
@@ -1152,6 +1221,7 @@ class Simulation implements EventHandler {
     const requests = this.requests;
     const fleet = this.fleetOf[requests.replica[slot]];
     this.residenceUs[fleet] += now - arrivalUs;
+    this.completedByFleet[fleet]++;
     this.timeseries.count(Count.completed, now);
     const wireUs = this.hasNetwork ? this.wire(slot, fleet) : 0;
     if (requests.measured[slot] === 1) {
@@ -1395,6 +1465,7 @@ class Simulation implements EventHandler {
         },
       };
     }
+    const computeByFleet = { ...cost.by_fleet };
     const transfer = this.network.transferCostUsd(endUs / US_PER_S);
     for (const [f, fleet] of fleets.entries()) {
       cost.transfer += transfer[f];
@@ -1420,6 +1491,7 @@ class Simulation implements EventHandler {
       utilization,
       cost_usd: cost,
       instances,
+      oracle: this.oracleGaps(endUs, computeByFleet),
       cost_per_1k_requests_usd: this.completed > 0 ? (measuredWindowCost / this.completed) * 1000 : null,
       cost_per_1m_tokens_usd: {
         input: this.inputTokens > 0 ? (inputCost / this.inputTokens) * 1e6 : null,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/run.js';
+import { erlangC } from '../analytic/queueing.js';
 
 async function run(input: object) {
   const output = await runScenario(input);
@@ -176,3 +177,38 @@ describe('autoscaling', () => {
 });
 
 const TWO_BURSTS = new URL('../fixtures/elastic/two-requests.csv', import.meta.url).pathname;
+
+describe('the oracle', () => {
+  it('prices the fewest replicas that meet the wait SLO per interval, by Erlang C', async () => {
+    // 12 requests/s of exactly 1 s on replicas of 2 slots, for 20 one-minute intervals.
+    const output = await runScenario({
+      duration: '20m',
+      max_drain: 0,
+      workload: { arrivals: { constant: { rate: 12 } } },
+      fleets: [
+        {
+          name: 'web',
+          replicas: { min: 1, max: 20, initial: 8 },
+          concurrency: 2,
+          price_per_hour: 3.6,
+          service_time: '1s',
+          startup: '30s',
+          autoscaling: { policy: 'target-tracking', metric: 'utilization', target: 0.5 },
+        },
+      ],
+      metrics: { interval: '1m' },
+      slo: { queue_wait_p99: '200ms' },
+    });
+    const gap = output.results[0].oracle?.web;
+    // Independently: the fewest n whose 2n servers give P(wait > 0.2 s) <= 1 % at 12 Erlangs.
+    let n = 1;
+    const tail = (servers: number) => erlangC(servers, 12) * Math.exp(-(servers - 12) * 0.2);
+    while (2 * n <= 12 || tail(2 * n) > 0.01) n++;
+    expect(gap?.oracle_replica_hours).toBeCloseTo((n * 20) / 60, 9);
+    expect(gap?.oracle_cost_usd).toBeCloseTo(n * 3.6 * (20 / 60), 9);
+    expect(gap?.infeasible_intervals).toBe(0);
+    expect(gap?.gap_usd).toBeCloseTo((gap?.policy_cost_usd ?? 0) - (gap?.oracle_cost_usd ?? 0), 9);
+    // Aiming at half-busy replicas (12) buys more than the SLO needs.
+    expect(gap?.policy_cost_usd).toBeGreaterThan(gap?.oracle_cost_usd ?? 0);
+  });
+});
