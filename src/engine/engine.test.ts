@@ -67,7 +67,7 @@ describe('Engine', () => {
     engine.at(10, 0, 4);
     const outcome = engine.run();
     expect(log).toEqual(['late-kind 3@5', 'early-kind 2@10', 'late-kind 1@10', 'late-kind 4@10']);
-    expect(outcome).toEqual({ events: 4, endUs: 10, pending: false });
+    expect(outcome).toEqual({ events: 4, endUs: 10, pending: false, stopped: false });
   });
 
   it('orders the lane event among heap events exactly as if it had been scheduled with at()', () => {
@@ -111,9 +111,9 @@ describe('Engine', () => {
     const engine = engineWith([0], (_kind, slot) => handled.push(slot));
     engine.atLane(20, 0, 7);
     engine.at(5, 0, 1);
-    expect(engine.run(10)).toEqual({ events: 1, endUs: 5, pending: true });
+    expect(engine.run(10)).toEqual({ events: 1, endUs: 5, pending: true, stopped: false });
     expect(engine.pendingEvents).toBe(1);
-    expect(engine.run()).toEqual({ events: 1, endUs: 20, pending: false });
+    expect(engine.run()).toEqual({ events: 1, endUs: 20, pending: false, stopped: false });
     expect(handled).toEqual([1, 7]);
   });
 
@@ -135,8 +135,17 @@ describe('Engine', () => {
     const engine = engineWith([0], () => handled++);
     engine.at(5, 0, 0);
     engine.at(50, 0, 0);
-    expect(engine.run(10)).toEqual({ events: 1, endUs: 5, pending: true });
+    expect(engine.run(10)).toEqual({ events: 1, endUs: 5, pending: true, stopped: false });
     expect(handled).toBe(1);
+  });
+
+  it('says when stop() ended a run, and the next run goes on from there', () => {
+    const engine: Engine = engineWith([0], (_kind, _slot, _gen, now) => {
+      if (now === 2) engine.stop();
+    });
+    for (const t of [1, 2, 3]) engine.at(t, 0, 0);
+    expect(engine.run()).toEqual({ events: 2, endUs: 2, pending: true, stopped: true });
+    expect(engine.run()).toEqual({ events: 1, endUs: 3, pending: false, stopped: false });
   });
 
   it('refuses to schedule in the past, or a kind without a priority', () => {
