@@ -22,6 +22,8 @@ import {
  */
 
 const BAND = 0.2;
+/** The band every group, known gaps included, must stay within: a regression past it fails. */
+const OUTER_BAND = 0.25;
 
 /** Groups outside the band today, explained under "Known gaps" in docs/validation.md. */
 const KNOWN_GAPS = new Set(['splitwise h100-80gb TP4 prompt_time', 'MLPerf h100-80gb Server']);
@@ -206,9 +208,10 @@ describe('LLM roofline against measurements', () => {
   // Open gaps stay visible: once the physics brings one inside the band this fails, and the
   // group must leave KNOWN_GAPS.
   it.each(all.filter((r) => KNOWN_GAPS.has(r.group)).map((r) => [r.group, r]))(
-    '%s: known gap, still outside 20 %% (docs/validation.md)',
+    '%s: known gap, still outside 20 %% but within 25 %% (docs/validation.md)',
     (_, result) => {
       expect(result.medianError).toBeGreaterThan(BAND);
+      expect(result.medianError).toBeLessThanOrEqual(OUTER_BAND);
     },
   );
 });
