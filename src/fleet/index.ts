@@ -1,4 +1,5 @@
 export { billedSeconds, replicaCostUsd } from './billing.js';
+export { PriceSeries, readUnavailablePeriods } from './capacity-traces.js';
 export {
   bucketRatePerHour,
   createInterruptionProcess,

@@ -114,6 +114,8 @@ export interface ReplicaSummaryOptions {
    * them (the fleet's replicas must stay within it). null: each replica is billed for its life.
    */
   reservedReplicas: number | null;
+  /** Mean price over a replica life, USD per hour, when it changes over time (a spot price series). */
+  meanPriceUsdPerHour?: (fromUs: number, toUs: number) => number;
 }
 
 export interface ReplicaSummary {
@@ -148,7 +150,8 @@ export function summarizeReplicas(table: ReplicaTable, options: ReplicaSummaryOp
     if (table.preempted(id)) preempted++;
     if (options.reservedReplicas === null) {
       billedS += billedSeconds(gone - from, billing);
-      costUsd += replicaCostUsd(gone - from, billing, priceUsdPerHour);
+      const price = options.meanPriceUsdPerHour?.(from, gone) ?? priceUsdPerHour;
+      costUsd += replicaCostUsd(gone - from, billing, price);
     }
   }
   if (options.reservedReplicas !== null) {

@@ -53,7 +53,7 @@ export interface VariantResult {
 export interface CapacityEvent {
   time_s: number;
   fleet: string;
-  kind: 'scale' | 'notice' | 'reclaim';
+  kind: 'scale' | 'notice' | 'reclaim' | 'unavailable' | 'available';
   /** For `scale`: replicas (ready plus starting) before and after the decision. */
   from?: number;
   to?: number;
@@ -131,6 +131,8 @@ export interface FleetInstances {
   peak: number;
   mean: number;
   replica_hours: number;
+  /** Time in which no replica of the fleet could be launched. */
+  unavailable_hours: number;
   /** Requests on a replica when it was reclaimed, by what happened to them. */
   interrupted_requests: { requeued: number; retried: number; dropped: number };
 }

@@ -100,9 +100,10 @@ function filePaths(root: Raw): { path: PathSegment[]; value: string }[] {
   asArray(root.fleets).forEach((fleet, i) => {
     empirical(asObject(fleet)?.service_time, ['fleets', i, 'service_time']);
     empirical(asObject(fleet)?.startup, ['fleets', i, 'startup']);
-    const reclaims = asObject(asObject(fleet)?.interruption)?.trace;
-    if (typeof reclaims === 'string' && reclaims !== '') {
-      files.push({ path: ['fleets', i, 'interruption', 'trace'], value: reclaims });
+    for (const key of ['interruption', 'unavailable', 'spot_price']) {
+      const trace = asObject(asObject(fleet)?.[key])?.trace;
+      if (typeof trace === 'string' && trace !== '')
+        files.push({ path: ['fleets', i, key, 'trace'], value: trace });
     }
   });
   return files;
@@ -190,6 +191,13 @@ function checkElastic(fleet: Raw, i: number, names: string[], findings: Finding[
       code: 'INVALID_VALUE',
       path: ['fleets', i, 'replicas'],
       message: 'replicas: { min, max } needs an autoscaling policy (or give a number for a fixed fleet)',
+    });
+  }
+  if (fleet.spot_price !== undefined && fleet.market !== 'spot') {
+    findings.push({
+      code: 'INVALID_VALUE',
+      path: ['fleets', i, 'spot_price'],
+      message: 'spot_price applies with market: spot',
     });
   }
   const interruption = asObject(fleet.interruption);

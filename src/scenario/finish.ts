@@ -135,6 +135,13 @@ function finishFleet(fleet: FleetSpec, baseDir: string): Fleet {
     onInterrupt: fleet.on_interrupt,
     fallback: fleet.fallback ?? null,
     site: fleet.site ?? null,
+    unavailable:
+      fleet.unavailable === undefined
+        ? null
+        : fleet.unavailable.kind === 'trace'
+          ? { kind: 'trace', path: resolve(baseDir, fleet.unavailable.path) }
+          : fleet.unavailable,
+    spotPriceTrace: fleet.spot_price === undefined ? null : resolve(baseDir, fleet.spot_price.trace),
     concurrency: fleet.concurrency,
     priceUsdPerHour,
     instance: fleet.instance ?? null,

@@ -67,6 +67,8 @@ describe('loading the full example', () => {
     onInterrupt: 'requeue',
     fallback: null,
     site: null,
+    unavailable: null,
+    spotPriceTrace: null,
     concurrency: 8,
     priceUsdPerHour: 1.006,
     instance: 'aws/g5.xlarge',
@@ -91,6 +93,8 @@ describe('loading the full example', () => {
     onInterrupt: 'requeue',
     fallback: null,
     site: null,
+    unavailable: null,
+    spotPriceTrace: null,
     concurrency: 1,
     priceUsdPerHour: 0.4,
     instance: null,
@@ -183,6 +187,8 @@ describe('defaults', () => {
           onInterrupt: 'requeue',
           fallback: null,
           site: null,
+          unavailable: null,
+          spotPriceTrace: null,
           concurrency: 1,
           priceUsdPerHour: 1.2,
           instance: null,
@@ -253,7 +259,7 @@ describe('diagnostics', () => {
 
   it('lists the allowed keys when no key is close', async () => {
     expect(await errors(`${VALID}colour: blue\n`)).toEqual([
-      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, network, data_transfer, fleets, routing, metrics, slo, sweep, variants',
+      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, network, data_transfer, fleets, routing, metrics, slo, sweep, report, variants',
     ]);
   });
 

@@ -80,8 +80,8 @@ function apply(
   };
 }
 
-/** Keys read from the baseline only: one SLO and one sweep for all variants. */
-const WHOLE_FILE_KEYS = ['slo', 'sweep'];
+/** Keys read from the baseline only: one SLO, one sweep and one report for all variants. */
+const WHOLE_FILE_KEYS = ['slo', 'sweep', 'report'];
 
 /** A sweep key must be a path `--set` accepts; the values are checked when each point is loaded. */
 function checkSweepPaths(baseline: Candidate, errors: Diagnostic[]): void {
@@ -213,8 +213,8 @@ async function load(input: Input): Promise<Result<LoadedScenario>> {
     return { ok: false, errors: sortDiagnostics(errors, input.file) };
   }
   const { name, seed } = variants[0].scenario;
-  const { slo = null, sweep = null } = baselineSpec;
-  return { ok: true, value: { file: null, name, seed, source: null, variants, slo, sweep } };
+  const { slo = null, sweep = null, report = null } = baselineSpec;
+  return { ok: true, value: { file: null, name, seed, source: null, variants, slo, sweep, report } };
 }
 
 function nameOf(file: string): string {

@@ -116,6 +116,8 @@ const EXAMPLES: Record<string, unknown> = {
     EXAMPLES_AUTOSCALING['behavior.scale_down.policies[]'],
   'fleets[].autoscaling.reactive.steps[]': EXAMPLES_AUTOSCALING['steps[]'],
   'fleets[].interruption': { per_hour: 0.05, notice: '2m' },
+  'fleets[].unavailable': { per_hour: 0.1, mean_duration: '20m' },
+  'fleets[].spot_price': { trace: 'prices/g6-spot.csv' },
   'fleets[].queue': { capacity: 100, timeout: '30s' },
   'fleets[].batching': {
     policy: 'dynamic',
@@ -165,6 +167,7 @@ const EXAMPLES: Record<string, unknown> = {
     sampling: 'latin-hypercube',
     points: 20,
   },
+  report: { charts: ['latency-cdf', 'latency-percentiles', 'cost-vs-p99', 'timeline'] },
   'variants[]': { name: 'six-replicas', set: { 'fleets.0.replicas': 6 } },
 };
 

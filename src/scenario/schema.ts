@@ -13,10 +13,12 @@ import {
   TARGET_TRACKING_DEFAULTS,
 } from '../policies/autoscaling/index.js';
 import { LLM_PRESETS, type LlmSpec, type Optimization, SERVING_STACKS } from '../serving/llm/index.js';
+import { closestNames, typoTolerance } from '../util/closest-names.js';
 import type {
   Arrivals,
   Batching,
   BatchLatency,
+  CapacityUnavailable,
   DataTransferConfig,
   Distribution,
   MetricsConfig,
@@ -24,6 +26,7 @@ import type {
   QueueConfig,
   Rate,
   ReplicaPolicy,
+  ReportConfig,
   RequestAttribute,
   ServiceTime,
   Slo,
@@ -36,7 +39,7 @@ import type {
   TraceSource,
   Workload,
 } from './types.js';
-import { REPLICA_POLICIES, SLO_METRICS, SLO_STATISTICS } from './types.js';
+import { REPLICA_POLICIES, REPORT_CHART_NAMES, SLO_METRICS, SLO_STATISTICS } from './types.js';
 import { DURATION_EXAMPLE, type Parsed, parseDuration, parseSize, SIZE_EXAMPLE } from './units.js';
 
 /**
@@ -1100,6 +1103,42 @@ const InterruptionSchema = z
   .check(exactlyOne(['per_hour', 'bucket', 'trace']))
   .describe('Spot reclaims: a rate, an AWS Spot Advisor bucket, or a trace of reclaim times.');
 
+const UnavailableSchema = z
+  .object({
+    per_hour: PositiveNumber.optional().describe(
+      'Periods starting per hour (a Poisson rate); give it with `mean_duration`.',
+    ),
+    mean_duration: PositiveDuration.optional().describe('Mean length of a period (exponential).'),
+    trace: z
+      .string(expected('a file path'))
+      .min(1)
+      .optional()
+      .describe('CSV with `start` and `end` columns, seconds.'),
+  })
+  .strict()
+  .check((ctx) => {
+    const { per_hour, mean_duration, trace } = ctx.value;
+    const byRate = per_hour !== undefined && mean_duration !== undefined && trace === undefined;
+    const byTrace = trace !== undefined && per_hour === undefined && mean_duration === undefined;
+    if (!byRate && !byTrace) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'expected either {per_hour, mean_duration} or {trace}',
+        input: ctx.value,
+      });
+    }
+  })
+  .transform(
+    (spec): CapacityUnavailable =>
+      spec.trace !== undefined
+        ? { kind: 'trace', path: spec.trace }
+        : { kind: 'rate', perHour: spec.per_hour as number, meanDurationS: spec.mean_duration as number },
+  )
+  .describe(
+    'Periods in which no replica of the fleet can be launched (spot capacity unavailable): a rate with a mean ' +
+      'length, or a trace. Replacements wait for the period to end; routing falls back meanwhile.',
+  );
+
 const FLEET_NAME = /^[A-Za-z0-9_.-]+$/;
 
 const FleetSchema = z
@@ -1121,6 +1160,21 @@ const FleetSchema = z
       .describe(
         'What happens to requests still on a replica when it is reclaimed: routed again (`requeue`), routed to ' +
           'another fleet (`retry-elsewhere`), or lost (`drop`, counted as dropped).',
+      ),
+    unavailable: UnavailableSchema.optional(),
+    spot_price: z
+      .object({
+        trace: z
+          .string(expected('a file path'))
+          .min(1)
+          .describe(
+            'CSV with `time` (seconds) and `price` (USD per hour) columns; each price holds until the next.',
+          ),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "A spot price that changes over time, in place of the catalog's constant one (before the first row).",
       ),
     site: z
       .string(expected('a site name'))
@@ -1843,6 +1897,33 @@ const SweepSchema = z
   )
   .describe('Points that `fleetsim sweep` runs: each is the scenario with some keys overridden.');
 
+const ReportChartSchema = z.enum(REPORT_CHART_NAMES, {
+  error: (issue) => {
+    const input = issue.input;
+    const [near] =
+      typeof input === 'string'
+        ? closestNames(input, REPORT_CHART_NAMES, { count: 1, maxDistance: typoTolerance(input) })
+        : [];
+    return near === undefined
+      ? `expected one of ${REPORT_CHART_NAMES.join(', ')}`
+      : `unknown chart "${input}"; did you mean "${near}"?`;
+  },
+});
+
+const ReportSchema = z
+  .object({
+    charts: z
+      .array(ReportChartSchema, expected('a list of chart names'))
+      .optional()
+      .describe(
+        'Charts to draw, named as their files in `charts/`; the report shows them in its own fixed order. ' +
+          'Default: all of them (each only when the run has data for it).',
+      ),
+  })
+  .strict()
+  .transform((spec): ReportConfig => ({ charts: spec.charts ?? null }))
+  .describe('What the report of a run (`charts/` and `report.html`) shows; `fleetsim report DIR` keeps it.');
+
 export const scenarioSchema = z
   .object({
     name: z
@@ -1877,6 +1958,7 @@ export const scenarioSchema = z
     metrics: MetricsSchema.prefault({}),
     slo: SloSchema.optional(),
     sweep: SweepSchema.optional(),
+    report: ReportSchema.optional(),
     variants: z
       .array(VariantSchema, expected('a list of variants'))
       .optional()

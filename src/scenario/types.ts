@@ -143,6 +143,11 @@ export type BatchLatency =
 
 export type OnInterrupt = 'requeue' | 'retry-elsewhere' | 'drop';
 
+export type CapacityUnavailable =
+  | { kind: 'rate'; perHour: number; meanDurationS: number }
+  /** Absolute path of a `start,end` CSV. */
+  | { kind: 'trace'; path: string };
+
 export interface Fleet {
   name: string;
   /** Replicas ready at time 0 (for a fixed fleet, all of them, always). */
@@ -160,6 +165,10 @@ export interface Fleet {
   fallback: string | null;
   /** Edge site; null for a cloud fleet, which is at its region. */
   site: string | null;
+  /** Periods in which launches fail; null: capacity is always there. */
+  unavailable: CapacityUnavailable | null;
+  /** A spot price over time (absolute path of a `time,price` CSV); null: the constant price. */
+  spotPriceTrace: string | null;
   /** Requests in service at once on one replica. */
   concurrency: number;
   priceUsdPerHour: number;
@@ -298,6 +307,8 @@ export interface LoadedScenario {
   slo: Slo | null;
   /** `sweep:` of the baseline (after `--set`). */
   sweep: Sweep | null;
+  /** `report:` of the baseline (after `--set`). */
+  report: ReportConfig | null;
 }
 
 export const SLO_METRICS = ['latency', 'ttft', 'tpot', 'queue_wait'] as const;
@@ -327,6 +338,29 @@ export interface Sweep {
   sampling: SweepSampling;
   /** Points drawn by `random` and `latin-hypercube`; null for `grid` (every combination). */
   points: number | null;
+}
+
+/**
+ * The charts a run's report can draw, in the order it shows them; also their file names. Here
+ * rather than in the report layer so the schema can list them: src/report/charts checks that it
+ * draws exactly these.
+ */
+export const REPORT_CHART_NAMES = [
+  'latency-cdf',
+  'latency-histogram',
+  'latency-percentiles',
+  'ttft-cdf',
+  'tpot-cdf',
+  'cost-vs-p99',
+  'unit-costs',
+  'cost-breakdown',
+  'timeline',
+] as const;
+export type ReportChartName = (typeof REPORT_CHART_NAMES)[number];
+
+export interface ReportConfig {
+  /** The charts to draw (shown in the order of `REPORT_CHART_NAMES`); null: all of them. */
+  charts: ReportChartName[] | null;
 }
 
 /** A user error located in a file. */

@@ -1,9 +1,17 @@
-import { createStreams, Engine, type EventHandler } from '../engine/index.js';
+import {
+  createStreams,
+  Engine,
+  type EventHandler,
+  sampleExponential,
+  type Uniform,
+} from '../engine/index.js';
 import {
   createInterruptionProcess,
   createStartupSampler,
   type InterruptionProcess,
+  PriceSeries,
   ReplicaTable,
+  readUnavailablePeriods,
   reservedCostUsd,
   summarizeReplicas,
 } from '../fleet/index.js';
@@ -75,6 +83,8 @@ const Kind = {
   SpotNotice: 10,
   SpotReclaim: 11,
   FleetNotice: 12,
+  CapacityOut: 13,
+  CapacityIn: 14,
 } as const;
 /**
  * Their order at equal times, by kind: a completion frees its slot before a request waiting for
@@ -84,7 +94,7 @@ const Kind = {
  * A replica that becomes ready (or is reclaimed) at an instant does so before that instant's
  * arrivals; an autoscaler scrapes, then decides, after them.
  */
-const PRIORITIES = [0, 1, 2, 0, 3, 0, 3, 1, 4, 5, 4, 1, 4];
+const PRIORITIES = [0, 1, 2, 0, 3, 0, 3, 1, 4, 5, 4, 1, 4, 1, 1];
 
 /** Where a replica slot is in its lifecycle; a slot is reused by later launches once `Off`. */
 const Replica = { Off: 0, Provisioning: 1, Ready: 2, Draining: 3 } as const;
@@ -195,6 +205,14 @@ class Simulation implements EventHandler {
   private heldHead = 0;
   private arrivalsDone = false;
   private readonly capacityEvents: CapacityEvent[] = [];
+  /** Per fleet: launches fail (spot capacity unavailable), since when, and replacements owed meanwhile. */
+  private readonly unavailable: Uint8Array;
+  private readonly unavailableSinceUs: Float64Array;
+  private readonly unavailableUs: Float64Array;
+  private readonly owedLaunches: Int32Array;
+  private readonly unavailablePeriods: ([number, number][] | null)[];
+  private readonly capacityUniform: Uniform[];
+  private readonly spotPrices: (PriceSeries | null)[];
   /** Per autoscaled fleet: arrivals per time-series interval, for the oracle. */
   private readonly fleetBinArrivals: number[][];
   /** Per fleet: requests completed (warmup included), for its mean service time. */
@@ -322,6 +340,17 @@ class Simulation implements EventHandler {
     this.lastBusyUs = new Float64Array(fleets.length);
     this.heldCount = new Int32Array(fleets.length);
     this.interrupted = fleets.map(() => ({ notices: 0, requeued: 0, retried: 0, dropped: 0 }));
+    this.unavailable = new Uint8Array(fleets.length);
+    this.unavailableSinceUs = new Float64Array(fleets.length);
+    this.unavailableUs = new Float64Array(fleets.length);
+    this.owedLaunches = new Int32Array(fleets.length);
+    this.unavailablePeriods = fleets.map((f) =>
+      f.unavailable?.kind === 'trace' ? readUnavailablePeriods(f.unavailable.path) : null,
+    );
+    this.capacityUniform = fleets.map((f) => streams.stream(`capacity/${f.name}`));
+    this.spotPrices = fleets.map((f) =>
+      f.spotPriceTrace === null ? null : PriceSeries.read(f.spotPriceTrace, f.priceUsdPerHour),
+    );
     this.fleetBinArrivals = fleets.map(() => []);
     this.completedByFleet = new Float64Array(fleets.length);
     this.network = new NetworkModel(scenario, scenario.network, scenario.dataTransfer);
@@ -378,6 +407,14 @@ class Simulation implements EventHandler {
     }
     if (kind === Kind.Evaluate) {
       this.evaluate(slot, now);
+      return;
+    }
+    if (kind === Kind.CapacityOut) {
+      this.capacityOut(slot, gen, now);
+      return;
+    }
+    if (kind === Kind.CapacityIn) {
+      this.capacityIn(slot, gen, now);
       return;
     }
     if (gen !== this.replicaEpoch[slot]) return;
@@ -654,6 +691,7 @@ class Simulation implements EventHandler {
         if (autoscaler.scrapeIntervalUs !== null) this.engine.at(autoscaler.scrapeIntervalUs, Kind.Scrape, f);
         this.engine.at(autoscaler.evaluationPeriodUs, Kind.Evaluate, f);
       }
+      this.scheduleCapacityOut(f, 0, 0);
       const interruption = this.interruptions[f];
       if (interruption?.kind === 'fleet' && interruption.noticeTimesUs.length > 0) {
         this.engine.at(interruption.noticeTimesUs[0], Kind.FleetNotice, f, 0);
@@ -795,7 +833,7 @@ class Simulation implements EventHandler {
     }
     const first = this.fleetFirst[fleet];
     const end = first + this.fleetSlots[fleet];
-    for (let r = first; r < end && surplus < 0; r++) {
+    for (let r = first; r < end && surplus < 0 && this.unavailable[fleet] === 0; r++) {
       if (this.replicaState[r] !== Replica.Off) continue;
       this.launch(r, now);
       surplus++;
@@ -848,8 +886,12 @@ class Simulation implements EventHandler {
     if (this.autoscalers[fleet] === null && !this.arrivalsDone) this.launchSpare(fleet, now);
   }
 
-  /** Launches a replacement in a free slot of `fleet`, if it has one. */
+  /** Launches a replacement in a free slot of `fleet`, if it has one; owes it while capacity is unavailable. */
   private launchSpare(fleet: number, now: number): void {
+    if (this.unavailable[fleet] === 1) {
+      this.owedLaunches[fleet]++;
+      return;
+    }
     const first = this.fleetFirst[fleet];
     for (let r = first; r < first + this.fleetSlots[fleet]; r++) {
       if (this.replicaState[r] === Replica.Off) {
@@ -857,6 +899,59 @@ class Simulation implements EventHandler {
         return;
       }
     }
+  }
+
+  /** Schedules the `index`-th period without capacity, from `fromUs` on; none left (or none configured): nothing. */
+  private scheduleCapacityOut(fleet: number, index: number, fromUs: number): void {
+    const unavailable = this.scenario.fleets[fleet].unavailable;
+    if (unavailable === null) return;
+    if (unavailable.kind === 'rate') {
+      const gapUs = sampleExponential(this.capacityUniform[fleet], 3600e6 / unavailable.perHour);
+      this.engine.at(fromUs + Math.round(gapUs), Kind.CapacityOut, fleet, index);
+      return;
+    }
+    const periods = this.unavailablePeriods[fleet] as [number, number][];
+    if (index < periods.length) {
+      this.engine.at(
+        Math.max(fromUs, Math.round(periods[index][0] * US_PER_S)),
+        Kind.CapacityOut,
+        fleet,
+        index,
+      );
+    }
+  }
+
+  private capacityOut(fleet: number, index: number, now: number): void {
+    const unavailable = this.scenario.fleets[fleet].unavailable;
+    if (unavailable === null || !this.capacityStillMatters()) return;
+    this.unavailable[fleet] = 1;
+    this.unavailableSinceUs[fleet] = now;
+    this.capacityEvents.push({
+      time_s: now / US_PER_S,
+      fleet: this.scenario.fleets[fleet].name,
+      kind: 'unavailable',
+    });
+    const endUs =
+      unavailable.kind === 'rate'
+        ? now +
+          Math.round(sampleExponential(this.capacityUniform[fleet], unavailable.meanDurationS * US_PER_S))
+        : Math.max(
+            now,
+            Math.round((this.unavailablePeriods[fleet] as [number, number][])[index][1] * US_PER_S),
+          );
+    this.engine.at(endUs, Kind.CapacityIn, fleet, index);
+  }
+
+  private capacityIn(fleet: number, index: number, now: number): void {
+    this.unavailable[fleet] = 0;
+    this.unavailableUs[fleet] += now - this.unavailableSinceUs[fleet];
+    this.capacityEvents.push({
+      time_s: now / US_PER_S,
+      fleet: this.scenario.fleets[fleet].name,
+      kind: 'available',
+    });
+    for (; this.owedLaunches[fleet] > 0; this.owedLaunches[fleet]--) this.launchSpare(fleet, now);
+    if (this.capacityStillMatters()) this.scheduleCapacityOut(fleet, index + 1, now);
   }
 
   /** A notice from a reclaim trace: it takes the newest ready replica of the fleet. */
@@ -1438,16 +1533,24 @@ class Simulation implements EventHandler {
         priceUsdPerHour: fleet.priceUsdPerHour,
         busyReplicaSeconds: this.busyUsByFleet[f] / slots / US_PER_S,
         reservedReplicas: reserved,
+        ...(this.spotPrices[f] !== null && {
+          meanPriceUsdPerHour: (fromUs: number, toUs: number) =>
+            (this.spotPrices[f] as PriceSeries).meanUsdPerHour(fromUs, toUs),
+        }),
       });
       cost.by_fleet[fleet.name] = summary.costUsd;
       cost.compute += summary.costUsd;
       cost.idle += summary.idleCostUsd;
       cost.by_market[fleet.market ?? 'on-demand'] += summary.costUsd;
       replicaUs[f] = summary.replicaHours * 3600 * US_PER_S;
+      const prices = this.spotPrices[f];
       const windowCost =
-        reserved === null
-          ? (windowReplicaUs(table, this.warmupUs, endUs) * fleet.priceUsdPerHour) / US_PER_S / 3600
-          : (reservedCostUsd(reserved, endUs, fleet.priceUsdPerHour) * windowUs) / Math.max(1, endUs);
+        reserved !== null
+          ? (reservedCostUsd(reserved, endUs, fleet.priceUsdPerHour) * windowUs) / Math.max(1, endUs)
+          : prices !== null
+            ? windowReplicaCost(table, this.warmupUs, endUs, prices)
+            : (windowReplicaUs(table, this.warmupUs, endUs) * fleet.priceUsdPerHour) / US_PER_S / 3600;
+      if (this.unavailable[f] === 1) this.unavailableUs[f] += endUs - this.unavailableSinceUs[f];
       measuredWindowCost += windowCost;
       inputCost += windowCost * (this.llmFleets[f]?.prefillShare() ?? tokenInputShare);
       const slotUs = slots * replicaUs[f];
@@ -1458,6 +1561,7 @@ class Simulation implements EventHandler {
         peak: summary.peak,
         mean: summary.mean,
         replica_hours: summary.replicaHours,
+        unavailable_hours: this.unavailableUs[f] / 3600e6,
         interrupted_requests: {
           requeued: this.interrupted[f].requeued,
           retried: this.interrupted[f].retried,
@@ -1550,6 +1654,16 @@ function windowReplicaUs(table: ReplicaTable, fromUs: number, toUs: number): num
   for (let id = 0; id < table.size; id++) {
     const gone = table.state(id) === 'gone' ? table.goneUs(id) : toUs;
     total += Math.max(0, Math.min(gone, toUs) - Math.max(table.requestedUs(id), fromUs));
+  }
+  return total;
+}
+
+/** The cost of `table`'s replicas inside [fromUs, toUs] at a price that changes over time. */
+function windowReplicaCost(table: ReplicaTable, fromUs: number, toUs: number, prices: PriceSeries): number {
+  let total = 0;
+  for (let id = 0; id < table.size; id++) {
+    const gone = table.state(id) === 'gone' ? table.goneUs(id) : toUs;
+    total += prices.costUsd(Math.max(table.requestedUs(id), fromUs), Math.min(gone, toUs));
   }
   return total;
 }

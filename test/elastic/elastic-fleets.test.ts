@@ -212,3 +212,57 @@ describe('the oracle', () => {
     expect(gap?.policy_cost_usd).toBeGreaterThan(gap?.oracle_cost_usd ?? 0);
   });
 });
+
+describe('spot capacity over time', () => {
+  const fixture = (name: string) => new URL(`../fixtures/elastic/${name}`, import.meta.url).pathname;
+
+  it('owes a replacement while capacity is unavailable, and falls back meanwhile', async () => {
+    const result = await run({
+      duration: '200s',
+      workload: { arrivals: { constant: { rate: 1 } } },
+      fleets: [
+        {
+          name: 'spot',
+          replicas: 1,
+          instance: 'aws/g5.xlarge',
+          market: 'spot',
+          service_time: '100ms',
+          startup: '5s',
+          interruption: { trace: RECLAIM_AT_10S, notice: '1s' },
+          unavailable: { trace: fixture('unavailable-5-100.csv') },
+          fallback: 'ondemand',
+        },
+        { name: 'ondemand', replicas: 1, instance: 'aws/g5.xlarge', service_time: '100ms' },
+      ],
+      routing: { policy: 'spillover', order: ['spot', 'ondemand'] },
+    });
+    expect(result.instances.spot.unavailable_hours).toBeCloseTo(95 / 3600, 12);
+    // The reclaimed replica and its replacement, launched when capacity came back at 100 s.
+    expect(result.instances.spot.launched).toBe(2);
+    const kinds = result.capacity_events.map((e) => `${e.time_s}:${e.kind}`);
+    expect(kinds).toEqual(['5:unavailable', '9:notice', '100:available']);
+    expect(result.requests).toMatchObject({ dropped: 0, timed_out: 0 });
+    // The 95 requests from 10 s to 104 s, before the replacement was ready at 105 s, ran on demand.
+    expect(result.utilization.ondemand * result.simulated_s.end).toBeCloseTo(95 * 0.1, 9);
+  });
+
+  it('bills spot replicas at the price of each moment', async () => {
+    const fleet = {
+      name: 'spot',
+      replicas: 2,
+      instance: 'aws/g5.xlarge',
+      market: 'spot',
+      service_time: '10ms',
+    };
+    const input = (extra: object) => ({
+      duration: '2h',
+      max_drain: 0,
+      workload: { arrivals: { constant: { rate: 0.01 } } },
+      fleets: [{ ...fleet, ...extra }],
+    });
+    const constant = await run(input({}));
+    const catalogPrice = constant.cost_usd.compute / 2 / 2;
+    const series = await run(input({ spot_price: { trace: fixture('spot-price-drop.csv') } }));
+    expect(series.cost_usd.compute).toBeCloseTo(2 * (catalogPrice * 1 + 0.5 * 1), 9);
+  });
+});

@@ -33,6 +33,8 @@ export function makeFleet(fleet: Partial<Fleet> = {}): Fleet {
     onInterrupt: 'requeue',
     fallback: null,
     site: null,
+    unavailable: null,
+    spotPriceTrace: null,
     concurrency: 1,
     priceUsdPerHour: 1,
     instance: null,
