@@ -149,6 +149,35 @@ describe('autoscaling', () => {
     for (const row of tail) expect(row.replicas).toBeLessThan(24);
   });
 
+  it('after a step from R to 4R reaches the count of its formula within the evaluation delay plus startup, and scales down only after the stabilization window', async () => {
+    // R = 5 Erlangs; 4R = 20 from 600 s to 1800 s. Target utilization 0.5: 20 / 0.5 = 40 replicas.
+    const result = await run({
+      seed: 3,
+      duration: '40m',
+      workload: { arrivals: { poisson: { rate: '5 + 15 * (t >= 600) * (t < 1800)' } } },
+      fleets: [
+        {
+          name: 'web',
+          replicas: { min: 1, max: 60, initial: 10 },
+          price_per_hour: 1,
+          service_time: { exponential: { mean: '1s' } },
+          startup: '60s',
+          autoscaling: { policy: 'target-tracking', metric: 'utilization', target: 0.5 },
+        },
+      ],
+    });
+    const scaling = result.capacity_events.filter((e) => e.kind === 'scale');
+    // A 15 s scrape and a 15 s sync period to see the step, 60 s for the first new replicas to be
+    // ready and report, and one more sync: by 600 + 15 + 60 + 15 s.
+    const reached = scaling.find((e) => e.time_s >= 600 && (e.to ?? 0) >= 40);
+    expect(reached?.time_s).toBeLessThanOrEqual(690);
+    // HPA keeps the highest recommendation of the last 300 s: nothing back near R's count before 2100 s.
+    const down = scaling.filter((e) => e.time_s > 1800 && (e.to ?? 0) < (e.from ?? 0));
+    expect(down.length).toBeGreaterThan(0);
+    expect(down.every((e) => e.time_s >= 2100 || (e.to ?? 0) >= 30)).toBe(true);
+    expect(down.some((e) => e.time_s <= 2115 && (e.to ?? 0) <= 15)).toBe(true);
+  });
+
   it('scales to zero when idle and makes the first request after idle wait for a cold start', async () => {
     const result = await run({
       seed: 1,
