@@ -94,10 +94,20 @@ export class Engine {
 
   /** Handles events in order until none is left, `stop()` is called, or the next event is after `untilUs`. */
   run(untilUs = Number.POSITIVE_INFINITY): RunOutcome {
+    this.stopped = false;
+    const events = this.loop(untilUs);
+    return { events, endUs: this.clockUs, pending: this.pendingEvents > 0, stopped: this.stopped };
+  }
+
+  /**
+   * The event loop alone. V8 compiles it while it runs (on-stack replacement), before the code after
+   * the loop has ever run; any property read there would have no type feedback and deoptimize the
+   * compiled loop at every exit. So the loop only returns a local, and `run` reads the rest.
+   */
+  private loop(untilUs: number): number {
     const queue = this.queue;
     const handler = this.handler;
     let events = 0;
-    this.stopped = false;
     while (!this.stopped) {
       const laneTime = this.laneTimeUs;
       const heapTime = queue.peekTime();
@@ -117,6 +127,6 @@ export class Engine {
       }
       events++;
     }
-    return { events, endUs: this.clockUs, pending: this.pendingEvents > 0, stopped: this.stopped };
+    return events;
   }
 }
