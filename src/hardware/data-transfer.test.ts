@@ -23,6 +23,11 @@ const PRICE_FILE = fileURLToPath(new URL('../../pricing/data-transfer.yaml', imp
 
 const gcpInternet = (region: string): TransferRoute => ({ provider: 'gcp', region, destination: 'internet' });
 const awsInternet: TransferRoute = { provider: 'aws', region: 'us-east-1', destination: 'internet' };
+const azureInternet = (region = 'eastus'): TransferRoute => ({
+  provider: 'azure',
+  region,
+  destination: 'internet',
+});
 
 describe('GCP internet egress (per GiB: 0-1 TiB, 1-10 TiB, above 10 TiB)', () => {
   // us-central1 worldwide: 0.12 / 0.11 / 0.08 USD per GiB (csv rows worldwide_excl_china_australia).
@@ -76,6 +81,71 @@ describe('AWS us-east-1 internet egress (per GB: 100 GB free, then 10 / 50 / 150
   it('walks every tier of a 200 TB month', () => {
     // 9,900 x 0.09 + 40,000 x 0.085 + 100,000 x 0.07 + 50,000 x 0.05
     expect(egressCostUsd(awsInternet, 200_000 * GB)).toBeCloseTo(891 + 3400 + 7000 + 2500, 6);
+  });
+});
+
+describe('Azure eastus internet egress (per GB: 100 GB free, tiers from 10,335 / 51,295 / 153,695 / 512,095 GB)', () => {
+  // Rtn Preference: MGN, zone 1: 0 / 0.087 / 0.083 / 0.07 / 0.05 / 0.05 USD per GB, the Azure Retail
+  // Prices API's tierMinimumUnits 0, 100, 10335, 51295, 153695, 512095 (returned on 2026-09-24).
+  it('is free for the first 100 GB of the month', () => {
+    expect(egressCostUsd(azureInternet(), 100 * GB)).toBe(0);
+    expect(egressCostUsd(azureInternet(), 101 * GB)).toBeCloseTo(0.087, 12);
+  });
+
+  it('charges 0.087 up to 10,335 GB, not only up to 10 TB', () => {
+    // 10,235 GB x 0.087
+    expect(egressCostUsd(azureInternet(), 10_335 * GB)).toBeCloseTo(890.445, 9);
+    // The GB after 10,240 (10 TB of 1,024 GB) is still in the second tier; the one after 10,335 is not.
+    expect(egressCostUsd(azureInternet(), GB, 10_240 * GB)).toBeCloseTo(0.087, 12);
+    expect(egressCostUsd(azureInternet(), GB, 10_335 * GB)).toBeCloseTo(0.083, 12);
+  });
+
+  it('charges each tier up to its end', () => {
+    // + 40,960 x 0.083 = 3,399.68
+    expect(egressCostUsd(azureInternet(), 51_295 * GB)).toBeCloseTo(4290.125, 6);
+    // + 102,400 x 0.07 = 7,168
+    expect(egressCostUsd(azureInternet(), 153_695 * GB)).toBeCloseTo(11_458.125, 6);
+    // + 358,400 x 0.05 = 17,920
+    expect(egressCostUsd(azureInternet(), 512_095 * GB)).toBeCloseTo(29_378.125, 6);
+    expect(egressCostUsd(azureInternet(), GB, 51_295 * GB)).toBeCloseTo(0.07, 12);
+    expect(egressCostUsd(azureInternet(), GB, 153_695 * GB)).toBeCloseTo(0.05, 12);
+  });
+
+  it('walks every tier of a 600,000 GB month', () => {
+    // 29,378.125 + 87,905 x 0.05 (the last tier has the price of the one before)
+    expect(egressCostUsd(azureInternet(), 600_000 * GB)).toBeCloseTo(33_773.375, 6);
+  });
+
+  it('prices the other zone 1 regions alike, and zone 2 higher', () => {
+    for (const region of ['eastus2', 'germanywestcentral']) {
+      expect(egressCostUsd(azureInternet(region), 600_000 * GB)).toBeCloseTo(33_773.375, 6);
+    }
+    // southeastasia: 0.12 to 10,335 GB, then 0.085.
+    expect(egressCostUsd(azureInternet('southeastasia'), 10_335 * GB)).toBeCloseTo(10_235 * 0.12, 9);
+    expect(egressCostUsd(azureInternet('southeastasia'), GB, 10_335 * GB)).toBeCloseTo(0.085, 12);
+  });
+
+  it('bills GB, not GiB', () => {
+    expect(egressCostUsd(azureInternet(), 2 ** 30, 100 * GB)).toBeCloseTo((0.087 * 2 ** 30) / 1e9, 12);
+  });
+
+  it('prices transfer between North American regions flat, and nothing it has no price for', () => {
+    const to = (region: string, zone?: string): TransferRoute => ({
+      provider: 'azure',
+      region: 'eastus',
+      zone,
+      destination: { region, zone: zone === undefined ? undefined : `${region}-2` },
+    });
+    expect(egressCostUsd(to('westus2'), 50 * GB)).toBeCloseTo(1, 12);
+    expect(egressCostUsd(to('eastus2'), 50 * GB, 1e15)).toBeCloseTo(1, 12);
+    expect(findTransferPrice(to('westeurope'))).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('azure transfer from eastus to region "westeurope" has no price'),
+    });
+    expect(findTransferPrice(to('eastus', 'eastus-1'))).toEqual({
+      ok: false,
+      message: 'azure has no inter-zone price in pricing/data-transfer.yaml',
+    });
   });
 });
 
@@ -141,12 +211,12 @@ describe('routes without a price', () => {
       message:
         'aws has no internet egress price from us-east-1 to china; destinations priced there: worldwide',
     });
-    expect(findTransferPrice({ provider: 'azure', region: 'eastus', destination: 'internet' })).toMatchObject(
-      {
-        ok: false,
-        message: expect.stringContaining('provider "azure" has no price'),
-      },
-    );
+    expect(
+      findTransferPrice({ provider: 'oci', region: 'us-ashburn-1', destination: 'internet' }),
+    ).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('provider "oci" has no price'),
+    });
   });
 
   it('rejects negative byte counts', () => {
@@ -177,6 +247,8 @@ describe('tiers over a run', () => {
     expect(proratedEgressCostUsd(awsInternet, 20 * GB, 3600)).toBeCloseTo(1282 / 730, 9);
     // The same hour priced as the start of a month stays inside the free 100 GB.
     expect(egressCostUsd(awsInternet, 20 * GB)).toBe(0);
+    // Azure eastus: 14,600 GB a month is 10,235 x 0.087 + 4,265 x 0.083 = 1,244.44 USD.
+    expect(proratedEgressCostUsd(azureInternet(), 20 * GB, 3600)).toBeCloseTo(1244.44 / 730, 9);
   });
 });
 
