@@ -1,9 +1,27 @@
 export { Engine, type EventHandler, EventQueue, type RunOutcome } from './engine/index.js';
-export type { DistributionSummary, RequestCounts, TimeSeriesRow, VariantResult } from './metrics/index.js';
+export type {
+  CapacityEvent,
+  DistributionSummary,
+  RequestCounts,
+  TimeSeriesRow,
+  VariantResult,
+} from './metrics/index.js';
 export { dropRate, evaluateSlo, type SloCheck, type SloObjectiveCheck } from './metrics/slo.js';
+export {
+  assemblePlanCharts,
+  assembleSweepCharts,
+  capacityChart,
+  hardwareCostChart,
+  PLAN_CHART_NAMES,
+  SWEEP_CHART_NAMES,
+  sweepCostLatencyChart,
+  writePlanCharts,
+  writeSweepCharts,
+} from './plan/charts.js';
 export {
   aggregateRuns,
   checkSlo,
+  estimateMean,
   Interrupted,
   mergeSweepDirs,
   mergeSweeps,
@@ -23,16 +41,47 @@ export {
   type SweepRow,
 } from './plan/index.js';
 export {
+  assembleCharts,
+  buildComparison,
+  CHART_NAMES,
+  CHARTS,
+  type Chart,
+  type ChartInput,
+  type ChartName,
+  type ComparedRun,
+  type Comparison,
+  type ComparisonEntry,
+  type ComparisonMetric,
+  type ComparisonRow,
+  type MeanEstimator,
+  noiseWarnings,
+  type RenderedChart,
+  type ReportOptions,
+  type RunOutputs,
+  RunOutputsError,
   type RunSummary,
+  readReportOptions,
+  readRunOutputs,
+  renderCapacityEventsJson,
+  renderChart,
+  renderComparisonCsv,
+  renderComparisonJson,
+  renderComparisonMarkdown,
+  renderComparisonText,
+  renderDistributionsJson,
+  renderReportHtml,
   renderSummaryJson,
   renderSummaryMarkdown,
   renderTextTable,
   renderTimeseriesCsv,
   summarize,
   type VariantSummary,
+  writeCharts,
+  writeComparisonOutputs,
   writeRunOutputs,
+  writeRunReport,
 } from './report/index.js';
 export { type RunOptions, type RunOutput, runLoadedScenario, runScenario, ScenarioError } from './run.js';
 export { loadScenarioFile, loadScenarioObject, loadScenarioText } from './scenario/index.js';
 export * from './scenario/types.js';
-export { simulate } from './sim/index.js';
+export { type Progress, simulate } from './sim/index.js';

@@ -29,10 +29,10 @@ function studyFlags<T>(y: Argv<T>) {
     })
     .option('seed', { type: 'string', describe: 'override the scenario seed (an integer)' })
     .option('replications', {
-      type: 'number',
+      type: 'string',
       describe: 'independent runs per point, reported as mean and 95 % CI',
     })
-    .option('workers', { type: 'number', describe: 'worker threads (default: one per core)' })
+    .option('workers', { type: 'string', describe: 'worker threads (default: one per core)' })
     .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' });
 }
 
@@ -55,8 +55,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             array: true,
             describe: 'override a key: --set fleets.0.replicas=6',
           })
+          .option('replications', {
+            type: 'string',
+            describe:
+              "run every variant again with N seeds (the first the run's own): mean and 95 % CI in replications.json",
+          })
+          .option('workers', {
+            type: 'string',
+            describe: 'worker threads for --replications (default: one per core)',
+          })
           .option('json', { type: 'boolean', default: false, describe: 'print summary.json to stdout' })
-          .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
+          .option('quiet', {
+            type: 'boolean',
+            default: false,
+            describe: 'print nothing but errors (no progress, tables or warnings)',
+          }),
       async (args) => {
         exitCode = await runCommand(args, io);
       },
@@ -89,6 +102,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           })
           .option('out', { type: 'string', describe: 'output folder (default: out/compare-<names>)' })
           .option('seed', { type: 'string', describe: "the seed of every run (default: the first file's)" })
+          .option('set', {
+            type: 'string',
+            array: true,
+            describe: 'override a key of every file: --set fleets.0.replicas=6',
+          })
+          .option('replications', {
+            type: 'string',
+            describe:
+              'run every configuration with N seeds: means, 95 % CIs, and which differences are noise',
+          })
           .option('json', { type: 'boolean', default: false, describe: 'print comparison.json to stdout' })
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
       async (args) => {
@@ -122,7 +145,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             choices: ['grid', 'random', 'latin-hypercube'] as const,
             describe: "override sweep.sampling (default: the scenario's, else grid)",
           })
-          .option('points', { type: 'number', describe: 'points to draw for random and latin-hypercube' })
+          .option('points', { type: 'string', describe: 'points to draw for random and latin-hypercube' })
           .option('shard', { type: 'string', describe: 'run only slice K of N (0-based): --shard 0/4' })
           .option('json', { type: 'boolean', default: false, describe: 'print sweep.json to stdout' }),
       async (args) => {
@@ -157,8 +180,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
           .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
-      (args) => {
-        exitCode = mergeCommand(args, io);
+      async (args) => {
+        exitCode = await mergeCommand(args, io);
       },
     )
     .command('schema', 'print the JSON Schema (draft-7) of scenario files', {}, () => {

@@ -5,12 +5,19 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   cwd: string;
+  /** Present when stderr is a terminal: progress is then a bar redrawn in place. */
+  terminal?: { columns: number };
+  /** Milliseconds on a monotonic clock, for progress timing (default `performance.now`). */
+  now?: () => number;
 }
 
 export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   cwd: process.cwd(),
+  get terminal() {
+    return process.stderr.isTTY ? { columns: process.stderr.columns } : undefined;
+  },
 };
 
 /** A diagnostic with its file shown relative to the working directory when that is shorter. */

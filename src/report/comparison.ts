@@ -1,7 +1,8 @@
 import { RELATIVE_ACCURACY } from '../metrics/index.js';
+import { dropRate, evaluateSlo, evaluateSloValues, type SloCheck } from '../metrics/slo.js';
 import type { CostUsd } from './charts/index.js';
 import { formatCount, formatNumber, formatPercent, formatSeconds, formatUsd } from './format.js';
-import { describeSlo, type Slo, sloFailures } from './slo.js';
+import { describeSlo, describeSloMisses, type Slo } from './slo.js';
 import { roundNumbers, type VariantSummary } from './summary.js';
 
 /** One compared configuration: a variant of a scenario, with a label unique within the comparison. */
@@ -10,7 +11,18 @@ export interface ComparisonEntry {
   scenario: string;
   variant: string;
   summary: VariantSummary;
+  /**
+   * Every replication's summary, `summary` (replication 0) first, all with the same seeds across
+   * entries; absent for a single run.
+   */
+  replicates?: readonly VariantSummary[];
 }
+
+/**
+ * The mean of independent samples and the half-width of its 95 % confidence interval (null for
+ * one sample): plan's `estimateMean`, passed in because plan sits above this layer.
+ */
+export type MeanEstimator = (samples: readonly number[]) => { mean: number; halfWidth: number | null };
 
 export type MetricUnit = 'count' | 'fraction' | 'number' | 's' | 'usd';
 
@@ -29,16 +41,27 @@ export interface ComparisonRow {
   label: string;
   scenario: string;
   variant: string;
+  /** With replications, the means over them. */
   values: Record<string, number | null>;
+  /** Half-width of the 95 % confidence interval of each mean; null without replications. */
+  ci95: Record<string, number | null> | null;
   /** Change against the baseline (the first row), in percent; null where either value is missing or the baseline is 0. */
   delta_pct: Record<string, number | null>;
-  /** Null when no SLO was given. */
+  /**
+   * With replications: whether the difference from the baseline is within noise, i.e. the 95 %
+   * confidence interval of the paired differences (replication by replication, same seeds)
+   * contains 0; null where it cannot be told. Null without replications, and for the baseline.
+   */
+  within_noise: Record<string, boolean | null> | null;
+  /** Null when no SLO was given. With replications, judged on the means. */
   slo_met: boolean | null;
   slo_failures: string[];
 }
 
 export interface Comparison {
   seed: number;
+  /** Independent runs of every configuration; values are their means when more than 1. */
+  replications: number;
   baseline: string;
   slo: Slo | null;
   metrics: ComparisonMetric[];
@@ -159,33 +182,110 @@ export function deltaPercent(value: number | null, baseline: number | null): num
   return ((value - baseline) / Math.abs(baseline)) * 100;
 }
 
+/** Numbers of one metric over the replications of an entry, replication order kept (null where not measured). */
+function samplesOf(m: MetricDefinition, e: ComparisonEntry): (number | null)[] {
+  return (e.replicates ?? [e.summary]).map((v) => m.value(v));
+}
+
+const present = (values: readonly (number | null)[]) => values.filter((x): x is number => x !== null);
+
+function meanOf(values: readonly (number | null)[]): number | null {
+  const xs = present(values);
+  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** The SLO on the means of the replications, as sweeps and plans judge it. */
+function checkReplicatedSlo(slo: Slo, replicates: readonly VariantSummary[]): SloCheck {
+  return evaluateSloValues(slo, {
+    statistic: (metric, statistic) => meanOf(replicates.map((v) => v[`${metric}_s`][statistic])),
+    dropRate: meanOf(replicates.map((v) => dropRate(v.requests))),
+  });
+}
+
+/**
+ * Whether the paired differences from the baseline leave 0 inside their 95 % confidence interval.
+ * Common random numbers make the two runs of a seed move together, so the differences vary far
+ * less than either run: overlapping intervals of the two means would call real differences noise.
+ */
+function withinNoise(
+  row: readonly (number | null)[],
+  base: readonly (number | null)[],
+  estimate: MeanEstimator,
+): boolean | null {
+  const differences = row.flatMap((x, k) => (x === null || base[k] === null ? [] : [x - base[k]!]));
+  if (differences.length < 2) return null;
+  const { mean, halfWidth } = estimate(differences);
+  return halfWidth === null ? null : Math.abs(mean) <= halfWidth;
+}
+
 /**
  * Compares entries against the first (the baseline): each metric with its change in percent,
  * whether each meets the SLO, and the one to pick. Metrics that no entry has (TTFT without an LLM
- * fleet, cost per token without tokens) are left out.
+ * fleet, cost per token without tokens) are left out. Entries with `replicates` (all with as
+ * many, from the same seeds) are compared on their means, with confidence intervals from `estimate`.
  */
-export function buildComparison(entries: readonly ComparisonEntry[], seed: number, slo?: Slo): Comparison {
+export function buildComparison(
+  entries: readonly ComparisonEntry[],
+  seed: number,
+  slo?: Slo,
+  estimate?: MeanEstimator,
+): Comparison {
   if (entries.length === 0) throw new RangeError('a comparison needs at least one entry');
+  const replications = entries[0].replicates?.length ?? 1;
+  if (entries.some((e) => (e.replicates?.length ?? 1) !== replications)) {
+    throw new RangeError('every entry of a comparison needs the same number of replicates');
+  }
+  if (replications > 1 && estimate === undefined) {
+    throw new RangeError('comparing replicates needs an estimate of the mean');
+  }
+  const allSummaries = entries.flatMap((e) => e.replicates ?? [e.summary]);
   const definitions = metricDefinitions(entries).filter(
     (m) =>
-      entries.some((e) => m.value(e.summary) !== null) &&
-      (m.relevant === undefined || entries.some((e) => m.relevant!(e.summary))),
+      allSummaries.some((v) => m.value(v) !== null) &&
+      (m.relevant === undefined || allSummaries.some((v) => m.relevant!(v))),
   );
-  const base = entries[0].summary;
-  const rows = entries.map((e): ComparisonRow => {
-    const failures = slo === undefined ? [] : sloFailures(e.summary, slo);
+  const samples = entries.map((e) => new Map(definitions.map((m) => [m.key, samplesOf(m, e)])));
+  const rows = entries.map((e, i): ComparisonRow => {
+    const values = Object.fromEntries(definitions.map((m) => [m.key, meanOf(samples[i].get(m.key)!)]));
+    const check =
+      slo === undefined
+        ? null
+        : replications > 1
+          ? checkReplicatedSlo(slo, e.replicates!)
+          : evaluateSlo(slo, e.summary);
     return {
       label: e.label,
       scenario: e.scenario,
       variant: e.variant,
-      values: Object.fromEntries(definitions.map((m) => [m.key, m.value(e.summary)])),
-      delta_pct: Object.fromEntries(
-        definitions.map((m) => [m.key, deltaPercent(m.value(e.summary), m.value(base))]),
-      ),
-      slo_met: slo === undefined ? null : failures.length === 0,
-      slo_failures: failures,
+      values,
+      ci95:
+        replications > 1
+          ? Object.fromEntries(
+              definitions.map((m) => {
+                const xs = present(samples[i].get(m.key)!);
+                return [m.key, xs.length === 0 ? null : estimate!(xs).halfWidth];
+              }),
+            )
+          : null,
+      delta_pct: {},
+      within_noise:
+        replications > 1 && i > 0
+          ? Object.fromEntries(
+              definitions.map((m) => [
+                m.key,
+                withinNoise(samples[i].get(m.key)!, samples[0].get(m.key)!, estimate!),
+              ]),
+            )
+          : null,
+      slo_met: check === null ? null : check.met,
+      slo_failures: check === null ? [] : describeSloMisses(check),
     };
   });
+  for (const row of rows) {
+    row.delta_pct = Object.fromEntries(
+      definitions.map((m) => [m.key, deltaPercent(row.values[m.key], rows[0].values[m.key])]),
+    );
+  }
   const candidates = rows.filter((r) => r.slo_met !== false && r.values.cost_per_1k_requests_usd !== null);
   const cheapest = candidates.reduce<ComparisonRow | null>(
     (best, r) =>
@@ -194,6 +294,7 @@ export function buildComparison(entries: readonly ComparisonEntry[], seed: numbe
   );
   return {
     seed,
+    replications,
     baseline: entries[0].label,
     slo: slo ?? null,
     metrics: definitions.map(({ value: _value, relevant: _relevant, ...m }) => m),
@@ -214,7 +315,8 @@ const QUANTILE_NOISE_PCT = 2 * RELATIVE_ACCURACY * 100;
 export function formatMetricValue(unit: MetricUnit, value: number | null): string {
   switch (unit) {
     case 'count':
-      return formatCount(value);
+      // A mean of replications' counts is not a whole number.
+      return value === null || Number.isInteger(value) ? formatCount(value) : formatNumber(value);
     case 'fraction':
       return formatPercent(value);
     case 'number':
@@ -226,11 +328,36 @@ export function formatMetricValue(unit: MetricUnit, value: number | null): strin
   }
 }
 
-/** `+12.3 %`; a `~` marks a quantile change within the sketch's error. */
-export function formatDelta(metric: ComparisonMetric, delta: number | null): string {
+/** `12.6 s`, or with replications `12.6 s ± 812 ms` (the 95 % confidence half-width). */
+export function formatMetricCell(metric: ComparisonMetric, row: ComparisonRow): string {
+  const value = formatMetricValue(metric.unit, row.values[metric.key]);
+  const halfWidth = row.ci95?.[metric.key] ?? null;
+  return halfWidth === null ? value : `${value} ± ${formatMetricValue(metric.unit, halfWidth)}`;
+}
+
+/**
+ * `+12.3 %`; a `~` marks a change within noise: a quantile change within the sketch's error, or
+ * with replications one whose paired confidence interval holds 0 (`withinNoise`).
+ */
+export function formatDelta(
+  metric: ComparisonMetric,
+  delta: number | null,
+  withinNoise: boolean | null = null,
+): string {
   if (delta === null) return '';
   const text = `${delta > 0 ? '+' : ''}${delta.toFixed(Math.abs(delta) < 100 ? 1 : 0)} %`;
-  return metric.quantile && Math.abs(delta) < QUANTILE_NOISE_PCT && delta !== 0 ? `~${text}` : text;
+  const noise = withinNoise === true || (metric.quantile && Math.abs(delta) < QUANTILE_NOISE_PCT);
+  return noise && delta !== 0 ? `~${text}` : text;
+}
+
+/** The changes against the baseline that replications cannot tell from noise, per configuration. */
+export function noiseWarnings(c: Comparison): string[] {
+  return c.rows.flatMap((r) => {
+    const titles = c.metrics
+      .filter((m) => m.better !== null && r.within_noise?.[m.key] === true && r.delta_pct[m.key] !== 0)
+      .map((m) => m.title);
+    return titles.length === 0 ? [] : [`${r.label}: ${titles.join(', ')}`];
+  });
 }
 
 /** Sentences printed under every comparison: why the numbers are comparable, what was picked, what is noise. */
@@ -239,6 +366,13 @@ export function comparisonNotes(c: Comparison): string[] {
     `Every configuration ran with seed ${c.seed} and common random numbers: the same arrivals, request sizes and per-fleet service-time streams, so differences come from the configurations, not from sampling noise.`,
     `Deltas are against the baseline${c.baseline === 'baseline' ? '' : `, ${c.baseline}`}. A ~ marks a quantile change under ${QUANTILE_NOISE_PCT} %, within the quantile sketch's ${RELATIVE_ACCURACY * 100} % relative error.`,
   ];
+  if (c.replications > 1) {
+    notes.push(
+      `Values are means of ${c.replications} replications (the first with seed ${c.seed}, the others with seeds drawn from it, the same for every configuration) ± the half-width of their 95 % confidence interval; the SLO is judged on the means; charts show the first replication. A ~ also marks a difference within noise: the 95 % confidence interval of its differences replication by replication holds 0.`,
+    );
+    const noisy = noiseWarnings(c);
+    if (noisy.length > 0) notes.push(`Within noise against the baseline: ${noisy.join('; ')}.`);
+  }
   if (c.slo !== null) notes.push(`SLO: ${describeSlo(c.slo)}.`);
   if (c.pick === null) notes.push('No configuration meets the SLO.');
   else notes.push(`* ${c.pick.label}: ${c.pick.basis}, by cost per 1k requests.`);
@@ -251,8 +385,8 @@ function comparisonCells(c: Comparison): string[][] {
   const body = c.metrics.map((m) => [
     m.title,
     ...c.rows.map((r, i) => {
-      const value = formatMetricValue(m.unit, r.values[m.key]);
-      const delta = i === 0 ? '' : formatDelta(m, r.delta_pct[m.key]);
+      const value = formatMetricCell(m, r);
+      const delta = i === 0 ? '' : formatDelta(m, r.delta_pct[m.key], r.within_noise?.[m.key]);
       return delta === '' ? value : `${value} (${delta})`;
     }),
   ]);
@@ -297,8 +431,12 @@ function csvField(text: string): string {
   return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** One line per configuration: its values, then its deltas in percent (empty cells for none). */
+/**
+ * One line per configuration: its values, then its deltas in percent (empty cells for none); with
+ * replications also the confidence half-widths and whether each delta is within noise.
+ */
 export function renderComparisonCsv(c: Comparison): string {
+  const replicated = c.replications > 1;
   const header = [
     'label',
     'scenario',
@@ -307,8 +445,11 @@ export function renderComparisonCsv(c: Comparison): string {
     'slo_met',
     ...c.metrics.map((m) => m.key),
     ...c.metrics.map((m) => `${m.key}.delta_pct`),
+    ...(replicated ? c.metrics.map((m) => `${m.key}.ci95`) : []),
+    ...(replicated ? c.metrics.map((m) => `${m.key}.within_noise`) : []),
   ];
   const number = (x: number | null) => (x === null ? '' : String(Number(x.toPrecision(10))));
+  const flag = (x: boolean | null | undefined) => (x === null || x === undefined ? '' : String(x));
   const lines = c.rows.map((r) =>
     [
       csvField(r.label),
@@ -318,6 +459,8 @@ export function renderComparisonCsv(c: Comparison): string {
       r.slo_met === null ? '' : String(r.slo_met),
       ...c.metrics.map((m) => number(r.values[m.key])),
       ...c.metrics.map((m) => number(r.delta_pct[m.key])),
+      ...(replicated ? c.metrics.map((m) => number(r.ci95?.[m.key] ?? null)) : []),
+      ...(replicated ? c.metrics.map((m) => flag(r.within_noise?.[m.key])) : []),
     ].join(','),
   );
   return `${[header.join(','), ...lines].join('\n')}\n`;

@@ -7,7 +7,7 @@ import {
   type ComparisonMetric,
   comparisonNotes,
   formatDelta,
-  formatMetricValue,
+  formatMetricCell,
 } from './comparison.js';
 import { formatCount, formatSeconds } from './format.js';
 import type { VariantSummary } from './summary.js';
@@ -97,8 +97,8 @@ function comparisonTable(c: Comparison): string {
     .join('');
   const body = c.metrics.map((m) => {
     const cells = c.rows.map((r, i) => {
-      const value = escapeHtml(formatMetricValue(m.unit, r.values[m.key]));
-      const delta = i === 0 ? '' : formatDelta(m, r.delta_pct[m.key]);
+      const value = escapeHtml(formatMetricCell(m, r));
+      const delta = i === 0 ? '' : formatDelta(m, r.delta_pct[m.key], r.within_noise?.[m.key]);
       const span =
         delta === ''
           ? ''

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import type { VariantResult } from '../metrics/index.js';
+import { renderCapacityEventsJson } from './capacity-events-json.js';
 import { renderDistributionsJson } from './distributions-json.js';
 import { renderSummaryMarkdown } from './markdown.js';
 import { type RunSummary, renderSummaryJson } from './summary.js';
 import { renderTimeseriesCsv } from './timeseries-csv.js';
 import { writeFileAtomic } from './write.js';
 
+export { type CapacityEventsFile, renderCapacityEventsJson } from './capacity-events-json.js';
 export * from './charts/index.js';
 export {
   buildComparison,
@@ -13,17 +15,20 @@ export {
   type ComparisonEntry,
   type ComparisonMetric,
   type ComparisonRow,
+  type MeanEstimator,
+  noiseWarnings,
   renderComparisonCsv,
   renderComparisonJson,
   renderComparisonMarkdown,
   renderComparisonText,
 } from './comparison.js';
 export { type DistributionsFile, renderDistributionsJson } from './distributions-json.js';
+export { formatCount, formatNumber, formatPercent, formatSeconds, formatUsd } from './format.js';
 export { escapeHtml, type ReportPage, renderReportHtml, scriptForInline } from './html.js';
 export { renderSummaryMarkdown } from './markdown.js';
 export { type RunOutputs, RunOutputsError, readRunOutputs } from './read-run.js';
 export { FONT_FILES, type RenderedChart, renderChart, renderPng } from './render-chart.js';
-export { describeSlo, type Slo, sloFailures } from './slo.js';
+export { describeSlo, describeSloMisses, type Slo, sloFailures } from './slo.js';
 export { type RunSummary, renderSummaryJson, summarize, type VariantSummary } from './summary.js';
 export { renderMarkdownTable, renderTextTable } from './table.js';
 export { renderTimeseriesCsv } from './timeseries-csv.js';
@@ -52,6 +57,7 @@ export function writeRunOutputs(
     'summary.md': renderSummaryMarkdown(summary),
     'timeseries.csv': renderTimeseriesCsv(results),
     'distributions.json': renderDistributionsJson(summary.scenario, summary.seed, results),
+    'capacity-events.json': renderCapacityEventsJson(summary.scenario, summary.seed, results),
     ...(scenarioYaml === undefined || scenarioYaml === null ? {} : { 'scenario.yaml': scenarioYaml }),
   };
   return Object.entries(files).map(([name, content]) => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsvError, parse } from 'csv-parse/sync';
 import type { TimeSeriesRow, VariantResult } from '../metrics/index.js';
+import type { CapacityEventsFile } from './capacity-events-json.js';
 import { DISTRIBUTION_NAMES, type DistributionsFile } from './distributions-json.js';
 import type { RunSummary } from './summary.js';
 
@@ -83,8 +84,25 @@ function readTimeseries(path: string): Map<string, TimeSeriesRow[]> {
 }
 
 /**
- * Reads what `writeRunOutputs` wrote (summary.json, distributions.json, timeseries.csv and
- * scenario.yaml if there) back into run results: the input of charts and the HTML report.
+ * capacity-events.json back into events per variant. Folders written before the file existed have
+ * none: their timelines are drawn without marks.
+ */
+function readCapacityEvents(path: string): Map<string, VariantResult['capacity_events']> {
+  if (!existsSync(path)) return new Map();
+  const file = readJson<CapacityEventsFile>(path);
+  if (!Array.isArray(file.variants)) throw new RunOutputsError(path, 'no "variants" list');
+  return new Map(
+    file.variants.map((v) => {
+      if (!Array.isArray(v.events)) throw new RunOutputsError(path, `variant "${v.name}": no "events" list`);
+      return [v.name, v.events];
+    }),
+  );
+}
+
+/**
+ * Reads what `writeRunOutputs` wrote (summary.json, distributions.json, timeseries.csv, and
+ * capacity-events.json and scenario.yaml if there) back into run results: the input of charts
+ * and the HTML report.
  */
 export function readRunOutputs(dir: string): RunOutputs {
   const summaryPath = join(dir, 'summary.json');
@@ -93,6 +111,7 @@ export function readRunOutputs(dir: string): RunOutputs {
   const distributionsPath = join(dir, 'distributions.json');
   const distributions = readJson<DistributionsFile>(distributionsPath);
   const timeseries = readTimeseries(join(dir, 'timeseries.csv'));
+  const capacityEvents = readCapacityEvents(join(dir, 'capacity-events.json'));
   const results = summary.variants.map((variant): VariantResult => {
     const points = distributions.variants?.find((d) => d.name === variant.name);
     if (points === undefined) {
@@ -100,7 +119,7 @@ export function readRunOutputs(dir: string): RunOutputs {
     }
     return {
       ...variant,
-      capacity_events: [],
+      capacity_events: capacityEvents.get(variant.name) ?? [],
       distributions: Object.fromEntries(
         DISTRIBUTION_NAMES.map((d) => [d, points[d] ?? []]),
       ) as VariantResult['distributions'],

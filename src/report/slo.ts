@@ -1,4 +1,4 @@
-import { evaluateSlo, type SloObjectiveCheck } from '../metrics/slo.js';
+import { evaluateSlo, type SloCheck, type SloObjectiveCheck } from '../metrics/slo.js';
 import type { Slo } from '../scenario/types.js';
 import { formatPercent, formatSeconds } from './format.js';
 import type { VariantSummary } from './summary.js';
@@ -27,9 +27,12 @@ function describeMiss(check: SloObjectiveCheck): string {
     : `${name} ${format(check.value)} > ${format(check.limit)}`;
 }
 
-/** Each objective `v` misses, for people (`latency_p99 12.6 s > 2.00 s`); empty when it meets the SLO. */
+/** Each objective a check found missed, for people (`latency_p99 12.6 s > 2.00 s`); empty when the SLO is met. */
+export function describeSloMisses(check: SloCheck): string[] {
+  return check.objectives.filter((o) => !o.met).map(describeMiss);
+}
+
+/** Each objective `v` misses, for people; empty when it meets the SLO. */
 export function sloFailures(v: VariantSummary, slo: Slo): string[] {
-  return evaluateSlo(slo, v)
-    .objectives.filter((o) => !o.met)
-    .map(describeMiss);
+  return describeSloMisses(evaluateSlo(slo, v));
 }

@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VariantResult } from '../metrics/index.js';
-import { assembleCharts, CHART_NAMES, type Chart, type TimelineEvent } from './charts/index.js';
+import { assembleCharts, CHART_NAMES, type Chart, unknownChartNames } from './charts/index.js';
 import {
   buildComparison,
   type Comparison,
   type ComparisonEntry,
+  type MeanEstimator,
   renderComparisonCsv,
   renderComparisonJson,
   renderComparisonMarkdown,
@@ -17,12 +18,10 @@ import type { Slo } from './slo.js';
 import { writeFileAtomic } from './write.js';
 
 export interface ReportOptions {
-  /** Chart names to draw (see `CHART_NAMES`); default all. The scenario's `report.charts` will feed this. */
-  charts?: string[];
+  /** Chart names to draw (see `CHART_NAMES`), from the scenario's `report.charts`; default all. */
+  charts?: readonly string[];
   /** Marks the configurations that meet it and picks the cheapest of those. */
   slo?: Slo;
-  /** Timeline marks per variant name (scaling, spot reclaims). */
-  timelineEvents?: Record<string, TimelineEvent[]>;
 }
 
 /** The options of a run's report that its files do not hold, kept so `fleetsim report DIR` draws the same. */
@@ -31,25 +30,37 @@ const OPTIONS_FILE = 'report-options.json';
 export function readReportOptions(dir: string): ReportOptions {
   const path = join(dir, OPTIONS_FILE);
   if (!existsSync(path)) return {};
+  let saved: { charts: string[] | null; slo: Slo | null };
   try {
-    const saved = JSON.parse(readFileSync(path, 'utf8')) as { charts: string[] | null; slo: Slo | null };
-    return {
-      ...(saved.charts === null ? {} : { charts: saved.charts }),
-      ...(saved.slo === null ? {} : { slo: saved.slo }),
-    };
+    saved = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new RunOutputsError(path, `not valid JSON (${(error as Error).message})`);
   }
+  const unknown = unknownChartNames(saved.charts ?? []);
+  if (unknown.length > 0) {
+    throw new RunOutputsError(
+      path,
+      `unknown chart(s) ${unknown.join(', ')}; known: ${CHART_NAMES.join(', ')}`,
+    );
+  }
+  return {
+    ...(saved.charts === null ? {} : { charts: saved.charts }),
+    ...(saved.slo === null ? {} : { slo: saved.slo }),
+  };
 }
 
 const CHART_FILE = /^(.+)\.(vl\.json|svg|png)$/;
 
 /**
  * Each chart as `NAME.vl.json` (the spec, to edit or re-render elsewhere), `NAME.svg` and
- * `NAME.png` in `dir`. Files of known charts not drawn this time are removed, so the folder
- * always matches the report beside it.
+ * `NAME.png` in `dir`. Files of the `known` charts not drawn this time are removed, so the folder
+ * always matches the report beside it; other files are left alone.
  */
-export async function writeCharts(dir: string, charts: readonly Chart[]): Promise<string[]> {
+export async function writeCharts<Name extends string>(
+  dir: string,
+  charts: readonly Chart<Name>[],
+  known: readonly string[] = CHART_NAMES,
+): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const rendered = await Promise.all(charts.map((chart) => renderChart(chart.spec)));
   const written: string[] = [];
@@ -67,7 +78,7 @@ export async function writeCharts(dir: string, charts: readonly Chart[]): Promis
   const drawn = new Set<string>(charts.map((c) => c.name));
   for (const file of readdirSync(dir, { withFileTypes: true })) {
     const name = CHART_FILE.exec(file.name)?.[1];
-    if (file.isFile() && name !== undefined && (CHART_NAMES as string[]).includes(name) && !drawn.has(name)) {
+    if (file.isFile() && name !== undefined && known.includes(name) && !drawn.has(name)) {
       rmSync(join(dir, file.name));
     }
   }
@@ -108,18 +119,25 @@ export interface ComparedRun {
 
 /**
  * `comparison.md|csv|json`, charts of all compared configurations (each under its label) and
- * `report.html`.
+ * `report.html`. Entries with replicates need `context.estimate` (see `buildComparison`); the
+ * charts show each configuration's `result`, its first replication.
  */
 export async function writeComparisonOutputs(
   dir: string,
   compared: readonly ComparedRun[],
-  context: { title: string; seed: number; scenarios: { name: string; yaml: string | null }[] },
+  context: {
+    title: string;
+    seed: number;
+    scenarios: { name: string; yaml: string | null }[];
+    estimate?: MeanEstimator;
+  },
   options: ReportOptions = {},
 ): Promise<{ comparison: Comparison; written: string[] }> {
   const comparison = buildComparison(
     compared.map((c) => c.entry),
     context.seed,
     options.slo,
+    context.estimate,
   );
   const written = [
     ['comparison.md', renderComparisonMarkdown(comparison, context.title)],
@@ -153,10 +171,7 @@ async function writeReportFiles(
   },
 ): Promise<string[]> {
   const { options } = report;
-  const charts = assembleCharts(
-    { variants: report.results, slo: options.slo, timelineEvents: options.timelineEvents },
-    options.charts,
-  );
+  const charts = assembleCharts({ variants: report.results, slo: options.slo }, options.charts);
   const written = await writeCharts(join(dir, 'charts'), charts);
   const html = join(dir, 'report.html');
   writeFileAtomic(

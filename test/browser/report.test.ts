@@ -57,7 +57,15 @@ async function writeFullReport(dir: string): Promise<void> {
       timeseries,
       simulated_s: { warmup: 0, arrivals_end: 170, end: 180 },
     });
-  const compared: ComparedRun[] = [llm('baseline', 1), llm(HOSTILE, 2)].map((result) => ({
+  const baseline = {
+    ...llm('baseline', 1),
+    capacity_events: [
+      { time_s: 60, fleet: 'gpu', kind: 'scale' as const, from: 2, to: 3 },
+      { time_s: 90, fleet: 'gpu', kind: 'notice' as const },
+      { time_s: 120, fleet: 'gpu', kind: 'reclaim' as const },
+    ],
+  };
+  const compared: ComparedRun[] = [baseline, llm(HOSTILE, 2)].map((result) => ({
     entry: { label: result.name, scenario: 'browser', variant: result.name, summary: result },
     result,
   }));
@@ -71,7 +79,6 @@ async function writeFullReport(dir: string): Promise<void> {
     },
     {
       slo: { limits: [{ metric: 'latency', statistic: 'p99', seconds: 5 }], maxDropRate: null },
-      timelineEvents: { baseline: [{ time_s: 60, kind: 'scale-out', fleet: 'gpu' }] },
     },
   );
 }

@@ -27,6 +27,7 @@ describe('fleetsim run', () => {
     expect(stdout).toMatch(/\nbaseline\s+\d+/);
     expect(stdout).toMatch(/\nthree\s+\d+/);
     expect(readdirSync(out).sort()).toEqual([
+      'capacity-events.json',
       'charts',
       'distributions.json',
       'report-options.json',

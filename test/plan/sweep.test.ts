@@ -293,7 +293,7 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
       ],
       [
         ['sweep', 'scenario.yaml', '--out', 'o', '--workers', '0'],
-        'fleetsim: --workers: expected a positive integer, got 0\n',
+        'fleetsim: --workers: expected a positive integer, got "0"\n',
       ],
       [
         ['sweep', 'scenario.yaml', '--out', 'o', '--points', '3'],

@@ -12,6 +12,7 @@ import {
   paretoFrontier,
   percentileBarsChart,
   timelineChart,
+  timelineMarks,
   timelineRows,
   timeUnitFor,
   unitCostsChart,
@@ -291,17 +292,50 @@ describe('timeline', () => {
     expect(rows.map((r) => r.time)).toEqual([0, 1, 2, 2.5]);
   });
 
-  it('has five panels, and event rules only when events are given', () => {
+  it('has five panels, and a strip of capacity events on top only when there are events', () => {
     const plain = timelineChart([variant]) as { vconcat: { layer: unknown[] }[]; datasets: object };
     expect(plain.vconcat).toHaveLength(5);
     expect(plain.vconcat.every((panel) => panel.layer.length === 2)).toBe(true);
     expect(Object.keys(plain.datasets)).toEqual(['timeline']);
-    const marked = timelineChart([variant], { a: [{ time_s: 90, kind: 'spot-reclaim', fleet: 'gpu' }] }) as {
-      vconcat: { layer: unknown[] }[];
+    const marked = timelineChart([
+      {
+        ...variant,
+        capacity_events: [
+          { time_s: 30, fleet: 'gpu', kind: 'scale', from: 2, to: 3 },
+          { time_s: 90, fleet: 'gpu', kind: 'notice' },
+          { time_s: 120, fleet: 'gpu', kind: 'reclaim' },
+          { time_s: 130, fleet: 'gpu', kind: 'scale', from: 3, to: 1 },
+        ],
+      },
+    ]) as {
+      vconcat: { mark?: { type: string }; encoding?: { y: { sort: string[] } }; layer?: unknown[] }[];
       datasets: { events: object[] };
     };
-    expect(marked.vconcat.every((panel) => panel.layer.length === 3)).toBe(true);
-    expect(marked.datasets.events).toEqual([{ variant: 'a', time: 90, kind: 'spot-reclaim', fleet: 'gpu' }]);
+    expect(marked.vconcat).toHaveLength(6);
+    expect(marked.vconcat[0].mark?.type).toBe('tick');
+    // Rows only for the kinds that happened, in a fixed order.
+    expect(marked.vconcat[0].encoding?.y.sort).toEqual([
+      'scale out',
+      'scale in',
+      'spot notice',
+      'spot reclaim',
+    ]);
+    expect(marked.vconcat.slice(1).every((panel) => panel.layer?.length === 2)).toBe(true);
+    expect(marked.datasets.events).toEqual([
+      { variant: 'a', time: 30, event: 'scale out', fleet: 'gpu', replicas: '2 -> 3' },
+      { variant: 'a', time: 90, event: 'spot notice', fleet: 'gpu', replicas: null },
+      { variant: 'a', time: 120, event: 'spot reclaim', fleet: 'gpu', replicas: null },
+      { variant: 'a', time: 130, event: 'scale in', fleet: 'gpu', replicas: '3 -> 1' },
+    ]);
+  });
+
+  it('puts event marks on the time axis in the unit of the curves', () => {
+    const long = { ...variant, simulated_s: { warmup: 0, arrivals_end: 7000, end: 7200 } };
+    const marks = timelineMarks(
+      [{ ...long, capacity_events: [{ time_s: 5400, fleet: 'gpu', kind: 'reclaim' }] }],
+      timeUnitFor(7200),
+    );
+    expect(marks.map((m) => m.time)).toEqual([90]);
   });
 });
 

@@ -1,8 +1,10 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import { estimateMean } from '../../src/plan/index.js';
 import {
   buildComparison,
   type ComparisonEntry,
+  noiseWarnings,
   renderComparisonCsv,
   renderComparisonJson,
   renderComparisonMarkdown,
@@ -124,5 +126,78 @@ describe('comparison outputs', () => {
     expect(renderComparisonMarkdown(c, 'demo')).toContain(
       '- cheap misses the SLO: latency_p99 6.00 s > 3.00 s; drop rate 10.0 % > 1.0 %.',
     );
+  });
+});
+
+describe('comparisons of replications', () => {
+  // Three replications (the same three seeds for every configuration) of p99 latency and cost.
+  const replicate = (label: string, p99s: number[], costs: number[]): ComparisonEntry => {
+    const replicates = p99s.map((p99, k) => {
+      const {
+        timeseries: _t,
+        distributions: _d,
+        ...summary
+      } = variantResult(label, {
+        latency_s: latency(p99),
+        cost_usd: costUsd(costs[k]),
+        cost_per_1k_requests_usd: costs[k] / 10,
+      });
+      return summary;
+    });
+    return { label, scenario: 's', variant: label, summary: replicates[0], replicates };
+  };
+  const base = replicate('base', [1.0, 2.0, 3.0], [10, 10, 10]);
+  // Always 0.1 s slower than the baseline on the same seed: the intervals of the two means overlap
+  // almost entirely, yet the difference is certain.
+  const shifted = replicate('shifted', [1.1, 2.1, 3.1], [9, 9, 9]);
+  // Differences -0.5, +0.5, +0.3: their mean 0.1 is well inside its interval.
+  const noisy = replicate('noisy', [0.5, 2.5, 3.3], [10, 11, 9]);
+  /** The 95 % half-width by hand: t(0.975, 2 df) = 4.3027 from a t table, times s / sqrt(3). */
+  const halfWidth = (xs: number[]) => {
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const s = Math.sqrt(xs.reduce((sum, x) => sum + (x - mean) ** 2, 0) / (xs.length - 1));
+    return (4.3027 * s) / Math.sqrt(xs.length);
+  };
+  const c = buildComparison([base, shifted, noisy], 7, slo, estimateMean);
+
+  it('compares the means, each with its 95 % confidence interval', () => {
+    expect(c.replications).toBe(3);
+    expect(c.rows[1].values['latency_s.p99']).toBeCloseTo(2.1, 12);
+    expect(c.rows[2].values['latency_s.p99']).toBeCloseTo(6.3 / 3, 12);
+    expect(c.rows[0].ci95!['latency_s.p99']).toBeCloseTo(halfWidth([1, 2, 3]), 3);
+    expect(c.rows[2].ci95!['cost_usd.total']).toBeCloseTo(halfWidth([10, 11, 9]), 3);
+    expect(c.rows[1].ci95!['cost_usd.total']).toBe(0);
+    expect(c.rows[1].delta_pct['latency_s.p99']).toBeCloseTo(5, 10);
+  });
+
+  it('calls a difference noise when the interval of the paired differences holds 0', () => {
+    expect(c.rows[0].within_noise).toBeNull();
+    expect(c.rows[1].within_noise!['latency_s.p99']).toBe(false);
+    expect(c.rows[2].within_noise!['latency_s.p99']).toBe(true);
+    expect(Math.abs(0.1)).toBeLessThan(halfWidth([-0.5, 0.5, 0.3]));
+    // Costs of 10, 11, 9 against 10: differences 0, 1, -1 average 0, so no change and no warning.
+    expect(c.rows[2].delta_pct['cost_usd.total']).toBe(0);
+    expect(noiseWarnings(c)).toEqual(['noisy: p50 latency, p90 latency, p99 latency']);
+  });
+
+  it('shows mean ± half-width, marks noise with ~, and judges the SLO on the means', () => {
+    const text = renderComparisonText(c);
+    expect(text).toMatch(
+      /p99 latency\s+2\.00 s ± 2\.48 s\s+2\.10 s ± 2\.48 s \(\+5\.0 %\)\s+2\.10 s ± [\d.]+ s \(~\+5\.0 %\)/,
+    );
+    expect(text).toContain('Values are means of 3 replications');
+    expect(text).toContain(
+      'Within noise against the baseline: noisy: p50 latency, p90 latency, p99 latency.',
+    );
+    // The SLO (p99 <= 3 s) holds for every mean although some replications exceed it.
+    expect(c.rows.map((r) => r.slo_met)).toEqual([true, true, true]);
+    const csv: Record<string, string>[] = parse(renderComparisonCsv(c), { columns: true });
+    expect(csv[2]['latency_s.p99.within_noise']).toBe('true');
+    expect(Number(csv[0]['latency_s.p99.ci95'])).toBeCloseTo(halfWidth([1, 2, 3]), 3);
+  });
+
+  it('needs the same number of replications everywhere and an estimator', () => {
+    expect(() => buildComparison([base, entries[0]], 7)).toThrow(/same number of replicates/);
+    expect(() => buildComparison([base, shifted], 7)).toThrow(/estimate/);
   });
 });

@@ -26,6 +26,10 @@ const variants = [
       busy_slots_by_fleet: { gpu: 6 },
     })),
     simulated_s: { warmup: 0, arrivals_end: 170, end: 180 },
+    capacity_events: [
+      { time_s: 60, fleet: 'gpu', kind: 'scale', from: 2, to: 3 },
+      { time_s: 150, fleet: 'gpu', kind: 'reclaim' },
+    ],
   }),
   variantResult('large-fleet', {
     cost_per_1k_requests_usd: 3,
@@ -38,7 +42,6 @@ describe('rendering charts', () => {
     const charts = assembleCharts({
       variants,
       slo: { limits: [{ metric: 'latency', statistic: 'p99', seconds: 0.9 }], maxDropRate: null },
-      timelineEvents: { 'small-fleet': [{ time_s: 60, kind: 'scale-out', fleet: 'gpu' }] },
     });
     expect(charts.map((c) => c.name)).toContain('ttft-cdf');
     for (const chart of charts) {
@@ -52,7 +55,13 @@ describe('rendering charts', () => {
     expect(cdf.svg).toContain('latency (s, log scale)');
     expect(cdf.svg).toContain('requests at or below (%)');
     const timeline = await renderChart(charts.find((c) => c.name === 'timeline')!.spec);
-    for (const title of ['arrivals (req/s)', 'cost rate (USD/h)', 'simulated time (s)', 'scale-out']) {
+    for (const title of [
+      'arrivals (req/s)',
+      'cost rate (USD/h)',
+      'simulated time (s)',
+      'scale out',
+      'spot reclaim',
+    ]) {
       expect(timeline.svg).toContain(title);
     }
   });

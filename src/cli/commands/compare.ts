@@ -1,20 +1,28 @@
 import { basename, extname, join, relative, resolve } from 'node:path';
+import type { VariantResult } from '../../metrics/index.js';
+import { estimateMean, replicationSeeds } from '../../plan/index.js';
 import {
   type ComparedRun,
+  noiseWarnings,
   renderComparisonJson,
   renderComparisonText,
+  type VariantSummary,
   writeComparisonOutputs,
 } from '../../report/index.js';
 import { runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
+import { parsePositiveInteger } from '../flags.js';
 import type { CliIo } from '../io.js';
-import { parseSeed } from './run.js';
+import { startProgress } from '../progress.js';
+import { parseSeed, scenarioYamlForReport } from './run.js';
 
 export interface CompareArgs {
   scenarios: string[];
   out?: string;
   seed?: string;
+  set?: string[];
+  replications?: string;
   json: boolean;
   quiet: boolean;
 }
@@ -46,12 +54,14 @@ export function comparisonLabels(files: readonly { path: string; scenario: Loade
 /**
  * `fleetsim compare a.yaml [b.yaml ...]`: every configuration of every file (the baseline and
  * each variant) with one seed, so all of them see the same random streams; the first is the
- * baseline of the comparison and the first file's `slo:` judges all.
+ * baseline of the comparison and the first file's `slo:` and `report:` apply to all. With
+ * `--replications N` every configuration runs with the same N seeds, the first being that seed.
  */
 export async function compareCommand(args: CompareArgs, io: CliIo): Promise<number> {
   const seedOverride = parseSeed(args.seed);
+  const replications = parsePositiveInteger('--replications', args.replications) ?? 1;
   const paths = args.scenarios.map((s) => resolve(io.cwd, s));
-  const loaded = await Promise.all(paths.map((path) => loadScenarioFile(path)));
+  const loaded = await Promise.all(paths.map((path) => loadScenarioFile(path, { set: args.set })));
   const errors = loaded.flatMap((l) => (l.ok ? [] : l.errors));
   if (errors.length > 0) throw new ScenarioError(errors);
   const files = loaded.flatMap((l, i) => (l.ok ? [{ path: paths[i], scenario: l.value }] : []));
@@ -65,14 +75,46 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
     }
   }
   const labels = comparisonLabels(files);
+  const configurations = files.reduce((sum, f) => sum + f.scenario.variants.length, 0);
+  const seeds = replicationSeeds(seed, replications);
   const started = performance.now();
-  const compared: ComparedRun[] = files.flatMap((f, i) =>
-    runLoadedScenario(f.scenario, seed).results.map((result, j) => ({
-      entry: { label: labels[i][j], scenario: f.scenario.name, variant: result.name, summary: result },
-      result,
-    })),
-  );
+  const progress = startProgress(io, configurations * replications, args.quiet);
+  /** Every configuration's result of the first replication (for the charts), in comparison order. */
+  let first: VariantResult[] = [];
+  /** Per replication, every configuration's summary. */
+  const summaries: VariantSummary[][] = [];
+  try {
+    for (const [r, replicationSeed] of seeds.entries()) {
+      const suffix = replications > 1 ? ` (replication ${r + 1}/${replications})` : '';
+      const results = files.flatMap((f, i) => {
+        const names = f.scenario.variants.map((v) => v.name);
+        const onProgress = progress.forRun(
+          names,
+          labels[i].map((label) => `${label}${suffix}`),
+        );
+        return runLoadedScenario(f.scenario, replicationSeed, onProgress).results;
+      });
+      if (r === 0) first = results;
+      summaries.push(
+        results.map(({ timeseries: _t, distributions: _d, capacity_events: _c, ...summary }) => summary),
+      );
+    }
+  } finally {
+    progress.stop();
+  }
   const seconds = (performance.now() - started) / 1000;
+  const flatLabels = labels.flat();
+  const scenarioOf = files.flatMap((f) => f.scenario.variants.map(() => f.scenario.name));
+  const compared: ComparedRun[] = first.map((result, j) => ({
+    entry: {
+      label: flatLabels[j],
+      scenario: scenarioOf[j],
+      variant: result.name,
+      summary: summaries[0][j],
+      ...(replications > 1 && { replicates: summaries.map((replication) => replication[j]) }),
+    },
+    result,
+  }));
   const title = files.map((f) => f.scenario.name).join(' vs ');
   const outDir =
     args.out === undefined
@@ -86,17 +128,21 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
       seed,
       scenarios: files.map((f) => ({
         name: relative(io.cwd, f.path),
-        yaml: f.scenario.source,
+        yaml: scenarioYamlForReport(f.scenario.source, args.set),
       })),
+      estimate: estimateMean,
     },
-    { slo },
+    { slo, charts: files[0].scenario.report?.charts ?? undefined },
   );
   if (args.json) io.stdout(renderComparisonJson(comparison));
   else if (!args.quiet) io.stdout(renderComparisonText(comparison));
   if (!args.quiet) {
+    for (const noisy of noiseWarnings(comparison)) {
+      io.stderr(`fleetsim: warning: within noise against the baseline: ${noisy}\n`);
+    }
     const charts = written.filter((p) => p.endsWith('.vl.json')).length;
     io.stderr(
-      `${compared.length} configuration(s) from ${files.length} file(s), seed ${seed}, in ${seconds.toFixed(2)} s; wrote ${[
+      `${compared.length} configuration(s) from ${files.length} file(s), seed ${seed}${replications > 1 ? `, ${replications} replications` : ''}, in ${seconds.toFixed(2)} s; wrote ${[
         'comparison.md',
         'comparison.csv',
         'comparison.json',

@@ -1,15 +1,25 @@
-import { relative, resolve } from 'node:path';
-import { mergeSweepDirs } from '../../plan/index.js';
+import { readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { writeSweepCharts } from '../../plan/charts.js';
+import { mergeSweepDirs, type SweepResult } from '../../plan/index.js';
 import type { CliIo } from '../io.js';
+import { chartNote } from './sweep.js';
 
-export function mergeCommand(args: { dirs: string[]; out: string; quiet: boolean }, io: CliIo): number {
+export async function mergeCommand(
+  args: { dirs: string[]; out: string; quiet: boolean },
+  io: CliIo,
+): Promise<number> {
+  const outDir = resolve(io.cwd, args.out);
   const written = mergeSweepDirs(
     args.dirs.map((dir) => resolve(io.cwd, dir)),
-    resolve(io.cwd, args.out),
+    outDir,
   );
+  // Shards draw no charts (each holds a slice of the points): the merged sweep does.
+  const merged = JSON.parse(readFileSync(join(outDir, 'sweep.json'), 'utf8')) as SweepResult;
+  const charts = await writeSweepCharts(outDir, merged);
   if (!args.quiet) {
     io.stderr(
-      `merged ${args.dirs.length} shard(s); wrote ${written.map((path) => relative(io.cwd, path)).join(', ')}\n`,
+      `merged ${args.dirs.length} shard(s); wrote ${written.map((path) => relative(io.cwd, path)).join(', ')}${chartNote(charts, io)}\n`,
     );
   }
   return 0;

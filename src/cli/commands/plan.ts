@@ -1,7 +1,8 @@
 import { relative } from 'node:path';
+import { writePlanCharts } from '../../plan/charts.js';
 import { renderPlanTable, runPlan } from '../../plan/index.js';
 import type { CliIo } from '../io.js';
-import { progressReporter, type StudyArgs, studyOptions, withSignals } from './sweep.js';
+import { chartNote, progressReporter, type StudyArgs, studyOptions, withSignals } from './sweep.js';
 
 export interface PlanArgs extends StudyArgs {
   vary?: string[];
@@ -19,6 +20,7 @@ export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
       onProgress: progressReporter(io, 'plan', args.quiet),
     });
     const { result } = outcome;
+    const charts = await writePlanCharts(options.outDir, result);
     if (args.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     else if (!args.quiet) io.stdout(renderPlanTable(result));
     if (!args.quiet) {
@@ -32,7 +34,7 @@ export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
       io.stderr(
         `${verdict}; ${result.configurations} configuration(s): ${outcome.computed} run now, ${outcome.reused} reused, in ${seconds} s; wrote ${outcome.files
           .map((path) => relative(io.cwd, path))
-          .join(', ')}\n`,
+          .join(', ')}${chartNote(charts, io)}\n`,
       );
     }
     return 0;

@@ -1,9 +1,21 @@
+import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { renderSummaryJson, renderTextTable, writeRunOutputs, writeRunReport } from '../../report/index.js';
-import { runLoadedScenario, ScenarioError } from '../../run.js';
+import { replicateScenario } from '../../plan/index.js';
+import {
+  renderSummaryJson,
+  renderTextTable,
+  writeFileAtomic,
+  writeRunOutputs,
+  writeRunReport,
+} from '../../report/index.js';
+import { type RunOutput, runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
+import type { LoadedScenario } from '../../scenario/types.js';
+import { parsePositiveInteger } from '../flags.js';
 import { type CliIo, UsageError } from '../io.js';
 import { DEMO_SCENARIO } from '../paths.js';
+import { startProgress } from '../progress.js';
+import { renderReplicationsJson, renderReplicationsTable } from '../replications.js';
 
 export interface RunArgs {
   scenario?: string;
@@ -12,6 +24,8 @@ export interface RunArgs {
   set?: string[];
   json: boolean;
   quiet: boolean;
+  replications?: string;
+  workers?: string;
 }
 
 export function parseSeed(text: string | undefined): number | undefined {
@@ -33,11 +47,23 @@ export function scenarioYamlForReport(source: string | null, set: readonly strin
 
 export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   const seed = parseSeed(args.seed);
+  const replications = parsePositiveInteger('--replications', args.replications);
+  const workers = parsePositiveInteger('--workers', args.workers);
+  if (workers !== undefined && replications === undefined) {
+    throw new UsageError('--workers applies only with --replications (the plain run uses one thread)');
+  }
   const file = args.scenario === undefined ? DEMO_SCENARIO : resolve(io.cwd, args.scenario);
   const loaded = await loadScenarioFile(file, { set: args.set });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
+  const scenario = loaded.value;
   const started = performance.now();
-  const output = runLoadedScenario(loaded.value, seed);
+  const progress = startProgress(io, scenario.variants.length, args.quiet);
+  let output: RunOutput;
+  try {
+    output = runLoadedScenario(scenario, seed, progress.forRun(scenario.variants.map((v) => v.name)));
+  } finally {
+    progress.stop();
+  }
   const seconds = (performance.now() - started) / 1000;
   const outDir =
     args.out === undefined ? join(io.cwd, 'out', output.summary.scenario) : resolve(io.cwd, args.out);
@@ -45,9 +71,12 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
     outDir,
     output.summary,
     output.results,
-    scenarioYamlForReport(loaded.value.source, args.set),
+    scenarioYamlForReport(scenario.source, args.set),
   );
-  const drawn = await writeRunReport(outDir, { slo: loaded.value.slo ?? undefined });
+  const drawn = await writeRunReport(outDir, {
+    slo: scenario.slo ?? undefined,
+    charts: scenario.report?.charts ?? undefined,
+  });
   if (args.json) io.stdout(renderSummaryJson(output.summary));
   else if (!args.quiet) io.stdout(renderTextTable(output.summary));
   if (!args.quiet) {
@@ -62,5 +91,40 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
         .join(', ')} and ${charts} chart(s) in ${relative(io.cwd, join(outDir, 'charts'))}/\n`,
     );
   }
+  if (replications !== undefined) {
+    await runReplications(scenario, output.summary.seed, replications, workers, outDir, args, io);
+  } else {
+    // From an earlier run into the same folder: it would describe another run than summary.json.
+    rmSync(join(outDir, 'replications.json'), { force: true });
+  }
   return 0;
+}
+
+/**
+ * `--replications N`: every variant again with N seeds (the first the run's own, so replication 0
+ * is the run just written), on a worker pool; `replications.json`, the mean ± 95 % CI of the
+ * headline figures, and warnings about fleets near saturation and queues that kept growing.
+ */
+async function runReplications(
+  scenario: LoadedScenario,
+  seed: number,
+  replications: number,
+  workers: number | undefined,
+  outDir: string,
+  args: RunArgs,
+  io: CliIo,
+): Promise<void> {
+  const started = performance.now();
+  const replicated = await replicateScenario(scenario, { replications, seed, workers });
+  const path = join(outDir, 'replications.json');
+  writeFileAtomic(path, renderReplicationsJson(scenario.name, seed, replicated));
+  if (args.quiet) return;
+  if (!args.json) io.stdout(`\n${renderReplicationsTable(replicated)}`);
+  for (const variant of replicated) {
+    for (const warning of variant.warnings) io.stderr(`fleetsim: warning: ${variant.name}: ${warning}\n`);
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(2);
+  io.stderr(
+    `${replications} replication(s) of ${replicated.length} variant(s) in ${seconds} s; wrote ${relative(io.cwd, path)}\n`,
+  );
 }

@@ -1,6 +1,8 @@
 import { relative, resolve } from 'node:path';
+import { writeSweepCharts } from '../../plan/charts.js';
 import { Interrupted, parseShard, renderSweepJson, renderSweepTable, runSweep } from '../../plan/index.js';
 import type { SweepSampling } from '../../scenario/types.js';
+import { parsePositiveInteger } from '../flags.js';
 import { type CliIo, UsageError } from '../io.js';
 
 /** Flags `sweep` and `plan` share. */
@@ -9,24 +11,17 @@ export interface StudyArgs {
   out: string;
   set?: string[];
   seed?: string;
-  workers?: number;
-  replications?: number;
+  workers?: string;
+  replications?: string;
   quiet: boolean;
 }
 
 export interface SweepArgs extends StudyArgs {
   grid?: string[];
   sampling?: SweepSampling;
-  points?: number;
+  points?: string;
   shard?: string;
   json: boolean;
-}
-
-function positiveInteger(flag: string, value: number | undefined): number | undefined {
-  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
-    throw new UsageError(`${flag}: expected a positive integer, got ${value}`);
-  }
-  return value;
 }
 
 /** The library options both commands take, from their flags. */
@@ -40,8 +35,8 @@ export function studyOptions(args: StudyArgs, io: CliIo) {
     outDir: resolve(io.cwd, args.out),
     set: args.set,
     seed,
-    workers: positiveInteger('--workers', args.workers),
-    replications: positiveInteger('--replications', args.replications),
+    workers: parsePositiveInteger('--workers', args.workers),
+    replications: parsePositiveInteger('--replications', args.replications),
   };
 }
 
@@ -77,6 +72,14 @@ export async function withSignals(
   }
 }
 
+/** ` and 2 chart(s) in DIR/ (.vl.json, .svg, .png)` for the summary line; empty when none was drawn. */
+export function chartNote(written: readonly string[], io: CliIo): string {
+  const specs = written.filter((path) => path.endsWith('.vl.json'));
+  if (specs.length === 0) return '';
+  const names = specs.map((path) => relative(io.cwd, path).slice(0, -'.vl.json'.length));
+  return ` and ${specs.length} chart(s): ${names.join(', ')} (.vl.json, .svg, .png)`;
+}
+
 /** Reports progress on stderr at most once a second: sweeps of thousands of points stay readable. */
 export function progressReporter(io: CliIo, label: string, quiet: boolean) {
   let last = performance.now();
@@ -97,7 +100,7 @@ export async function sweepCommand(args: SweepArgs, io: CliIo): Promise<number> 
     ...studyOptions(args, io),
     grid: args.grid,
     sampling: args.sampling,
-    points: positiveInteger('--points', args.points),
+    points: parsePositiveInteger('--points', args.points),
     shard,
   };
   return withSignals(io, async (signal) => {
@@ -107,6 +110,8 @@ export async function sweepCommand(args: SweepArgs, io: CliIo): Promise<number> 
       signal,
       onProgress: progressReporter(io, 'sweep', args.quiet),
     });
+    // A shard holds a slice of the points: `fleetsim merge` draws the charts of the whole sweep.
+    const charts = shard === null ? await writeSweepCharts(options.outDir, outcome.result) : [];
     if (args.json) io.stdout(renderSweepJson(outcome.result));
     else if (!args.quiet) io.stdout(renderSweepTable(outcome.result));
     if (!args.quiet) {
@@ -115,7 +120,7 @@ export async function sweepCommand(args: SweepArgs, io: CliIo): Promise<number> 
       io.stderr(
         `${outcome.result.rows.length} row(s)${shardNote}: ${outcome.computed} run now, ${outcome.reused} reused from earlier runs, in ${seconds} s; wrote ${outcome.files
           .map((path) => relative(io.cwd, path))
-          .join(', ')}\n`,
+          .join(', ')}${chartNote(charts, io)}\n`,
       );
     }
     return 0;

@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import { REPORT_CHART_NAMES, type ReportChartName } from '../../scenario/types.js';
 import { cdfChart } from './cdf.js';
 import { costBreakdownChart } from './cost-breakdown.js';
 import { costLatencyChart } from './cost-latency.js';
@@ -13,9 +14,9 @@ export { type CostSplit, costBreakdownChart, costPartRows } from './cost-breakdo
 export { costLatencyChart, costLatencyPoints, paretoFrontier } from './cost-latency.js';
 export { cdfAt, histogramRows, latencyHistogramChart } from './histogram.js';
 export { percentileBarsChart, percentileRows } from './percentiles.js';
-export { CHART_FONT, THEME } from './theme.js';
-export { timelineChart, timelineRows, timeUnitFor } from './timeline.js';
-export type { ChartInput, CostUsd, TimelineEvent } from './types.js';
+export { CHART_FONT, CHART_HEIGHT, CHART_WIDTH, FORMAT, header, THEME } from './theme.js';
+export { type TimelineMark, timelineChart, timelineMarks, timelineRows, timeUnitFor } from './timeline.js';
+export type { ChartInput, CostUsd } from './types.js';
 export { tokenCostRows, unitCostsChart } from './unit-costs.js';
 
 interface ChartDefinition {
@@ -23,7 +24,7 @@ interface ChartDefinition {
   build(input: ChartInput): TopLevelSpec | null;
 }
 
-/** Every chart by name, in the order reports show them. The names are file names and the future `report.charts` values. */
+/** Every chart by name (its file name and its `report.charts` value), in the order reports show them. */
 export const CHARTS = {
   'latency-cdf': { build: ({ variants }) => cdfChart(variants, 'latency_s') },
   'latency-histogram': { build: ({ variants }) => latencyHistogramChart(variants) },
@@ -33,14 +34,14 @@ export const CHARTS = {
   'cost-vs-p99': { build: ({ variants }) => costLatencyChart(variants) },
   'unit-costs': { build: ({ variants }) => unitCostsChart(variants) },
   'cost-breakdown': { build: ({ variants }) => costBreakdownChart(variants) },
-  timeline: { build: ({ variants, timelineEvents }) => timelineChart(variants, timelineEvents) },
-} satisfies Record<string, ChartDefinition>;
+  timeline: { build: ({ variants }) => timelineChart(variants) },
+} satisfies Record<ReportChartName, ChartDefinition>;
 
-export type ChartName = keyof typeof CHARTS;
-export const CHART_NAMES = Object.keys(CHARTS) as ChartName[];
+export type ChartName = ReportChartName;
+export const CHART_NAMES: readonly ChartName[] = REPORT_CHART_NAMES;
 
-export interface Chart {
-  name: ChartName;
+export interface Chart<Name extends string = ChartName> {
+  name: Name;
   spec: TopLevelSpec;
 }
 

@@ -1,7 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { VariantResult } from '../../metrics/index.js';
+import type { CapacityEvent, VariantResult } from '../../metrics/index.js';
 import { FORMAT, header, hoverLayer, pickedOpacity, pickVariantParam, variantColor } from './theme.js';
-import type { TimelineEvent } from './types.js';
 
 export interface TimelineRow {
   variant: string;
@@ -65,13 +64,50 @@ const PANELS: { field: keyof TimelineRow; title: string; format: string; axisFor
   { field: 'cost_usd_per_hour', title: 'cost rate (USD/h)', format: FORMAT.usd },
 ];
 
+/** The rows of the events strip, top to bottom. */
+const EVENT_NAMES = ['scale out', 'scale in', 'spot notice', 'spot reclaim'] as const;
+type EventName = (typeof EVENT_NAMES)[number];
+
+export interface TimelineMark {
+  variant: string;
+  /** In the chart's time unit. */
+  time: number;
+  event: EventName;
+  fleet: string;
+  /** `3 -> 5` for a scaling decision (replicas ready plus starting, before and after). */
+  replicas: string | null;
+}
+
+function eventName(event: CapacityEvent): EventName {
+  if (event.kind === 'notice') return 'spot notice';
+  if (event.kind === 'reclaim') return 'spot reclaim';
+  return (event.to ?? 0) >= (event.from ?? 0) ? 'scale out' : 'scale in';
+}
+
+/** Each variant's capacity events (autoscaling decisions, spot notices and reclaims) as marks. */
+export function timelineMarks(
+  variants: readonly Pick<VariantResult, 'name' | 'capacity_events'>[],
+  unit: TimeUnit,
+): TimelineMark[] {
+  return variants.flatMap((v) =>
+    v.capacity_events.map((e) => ({
+      variant: v.name,
+      time: e.time_s / unit.seconds,
+      event: eventName(e),
+      fleet: e.fleet,
+      replicas: e.kind === 'scale' ? `${e.from} -> ${e.to}` : null,
+    })),
+  );
+}
+
 /**
- * Arrival rate, replicas, queue length, utilization and cost rate over simulated time, one
- * panel each, a line per variant; `events` (spot reclaims, scaling) are vertical rules.
+ * Arrival rate, replicas, queue length, utilization and cost rate over simulated time, one panel
+ * each, a line per variant. Capacity events get a strip of their own on top, a row per kind and
+ * a tick per event: an autoscaled run makes hundreds of decisions, which as lines across the
+ * panels would hide the curves they explain.
  */
 export function timelineChart(
-  variants: readonly Pick<VariantResult, 'name' | 'timeseries' | 'simulated_s'>[],
-  events: Readonly<Record<string, readonly TimelineEvent[]>> = {},
+  variants: readonly Pick<VariantResult, 'name' | 'timeseries' | 'simulated_s' | 'capacity_events'>[],
 ): TopLevelSpec | null {
   const spanS = Math.max(0, ...variants.map((v) => v.simulated_s.end));
   const unit = timeUnitFor(spanS);
@@ -79,72 +115,79 @@ export function timelineChart(
   if (values.length === 0) return null;
   const all = variants.map((v) => v.name);
   const names = [...new Set(values.map((r) => r.variant))];
-  const marks = Object.entries(events).flatMap(([variant, list]) =>
-    list.map((e) => ({ variant, time: e.time_s / unit.seconds, kind: e.kind, fleet: e.fleet })),
-  );
+  const marks = timelineMarks(variants, unit);
   const x = { field: 'time', type: 'quantitative' as const, title: `simulated time (${unit.name})` };
+  const hiddenX = { ...x, axis: { title: null, labels: false, ticks: false } };
+  const time = {
+    field: 'time',
+    type: 'quantitative' as const,
+    title: `time (${unit.name})`,
+    format: '.4~g',
+  };
+  const kinds = EVENT_NAMES.filter((name) => marks.some((m) => m.event === name));
+  const eventsPanel = {
+    width: 640,
+    // A row per kind, split between the variants (`yOffset`): at least 8 px each, at most 48 a row.
+    height: kinds.length * Math.min(48, Math.max(16, 8 * all.length)),
+    data: { name: 'events' },
+    mark: { type: 'tick' as const, thickness: 1.5 },
+    encoding: {
+      x: hiddenX,
+      y: { field: 'event', type: 'nominal' as const, title: null, sort: kinds },
+      yOffset: { field: 'variant', type: 'nominal' as const, sort: all },
+      color: variantColor(all, names),
+      opacity: pickedOpacity,
+      tooltip: [
+        { field: 'event', type: 'nominal' as const },
+        { field: 'fleet', type: 'nominal' as const },
+        { field: 'replicas', type: 'nominal' as const },
+        { field: 'variant', type: 'nominal' as const },
+        time,
+      ],
+    },
+  };
   return {
     ...header(
       'Timeline',
-      `Per interval of the time series; click a legend entry to highlight a variant.${marks.length > 0 ? ' Vertical lines: fleet events.' : ''}`,
+      `Per interval of the time series; click a legend entry to highlight a variant.${marks.length > 0 ? ' Top: capacity events, a tick each.' : ''}`,
     ),
     datasets: marks.length > 0 ? { timeline: values, events: marks } : { timeline: values },
     spacing: 10,
-    vconcat: PANELS.map((panel, i) => ({
-      width: 640,
-      height: 90,
-      data: { name: 'timeline' },
-      layer: [
-        {
-          ...(i === 0 ? { params: [pickVariantParam] } : {}),
-          mark: { type: 'line' as const, interpolate: 'step-after' as const },
-          encoding: {
-            x: { ...x, axis: i === PANELS.length - 1 ? {} : { title: null, labels: false, ticks: false } },
-            y: {
-              field: panel.field,
-              type: 'quantitative' as const,
-              title: panel.title,
-              axis: { format: panel.axisFormat, tickCount: 4 },
-            },
-            color: variantColor(all, names),
-            opacity: pickedOpacity,
-          },
-        },
-        hoverLayer(`hover_${panel.field}`, {
-          x,
-          y: { field: panel.field, type: 'quantitative' as const },
-          color: variantColor(all, names),
-          tooltip: [
-            { field: 'variant', type: 'nominal' as const },
-            { field: 'time', type: 'quantitative' as const, title: `time (${unit.name})`, format: '.4~g' },
-            { field: panel.field, type: 'quantitative' as const, title: panel.title, format: panel.format },
-          ],
-        }),
-        ...(marks.length === 0
-          ? []
-          : [
-              {
-                data: { name: 'events' },
-                mark: { type: 'rule' as const, color: '#555', strokeWidth: 1 },
-                encoding: {
-                  x,
-                  strokeDash: { field: 'kind', type: 'nominal' as const, title: 'event' },
-                  tooltip: [
-                    { field: 'kind', type: 'nominal' as const, title: 'event' },
-                    { field: 'fleet', type: 'nominal' as const },
-                    { field: 'variant', type: 'nominal' as const },
-                    {
-                      field: 'time',
-                      type: 'quantitative' as const,
-                      title: `time (${unit.name})`,
-                      format: '.4~g',
-                    },
-                  ],
-                },
+    vconcat: [
+      ...(marks.length > 0 ? [eventsPanel] : []),
+      ...PANELS.map((panel, i) => ({
+        width: 640,
+        height: 90,
+        data: { name: 'timeline' },
+        layer: [
+          {
+            ...(i === 0 ? { params: [pickVariantParam] } : {}),
+            mark: { type: 'line' as const, interpolate: 'step-after' as const },
+            encoding: {
+              x: i === PANELS.length - 1 ? x : hiddenX,
+              y: {
+                field: panel.field,
+                type: 'quantitative' as const,
+                title: panel.title,
+                axis: { format: panel.axisFormat, tickCount: 4 },
               },
-            ]),
-      ],
-    })),
+              color: variantColor(all, names),
+              opacity: pickedOpacity,
+            },
+          },
+          hoverLayer(`hover_${panel.field}`, {
+            x,
+            y: { field: panel.field, type: 'quantitative' as const },
+            color: variantColor(all, names),
+            tooltip: [
+              { field: 'variant', type: 'nominal' as const },
+              time,
+              { field: panel.field, type: 'quantitative' as const, title: panel.title, format: panel.format },
+            ],
+          }),
+        ],
+      })),
+    ],
     resolve: { scale: { x: 'shared' } },
   };
 }

@@ -1,0 +1,154 @@
+import { SingleBar } from 'cli-progress';
+import type { Progress } from '../sim/index.js';
+import type { CliIo } from './io.js';
+
+/** Runs shorter than this show no progress at all: a bar that flashes by is noise. */
+export const PROGRESS_DELAY_MS = 1000;
+/** Between two plain lines when stderr is not a terminal (a CI log, a file). */
+export const PROGRESS_LINE_INTERVAL_MS = 5000;
+
+/** `42.0 s`, `12m 05s`, `3h 20m`, `2d 04h`: simulated time at a glance. */
+export function formatSimulatedTime(seconds: number): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const whole = Math.floor(seconds);
+  if (whole < 3600) return `${Math.floor(whole / 60)}m ${pad(whole % 60)}s`;
+  if (whole < 86_400) return `${Math.floor(whole / 3600)}h ${pad(Math.floor((whole % 3600) / 60))}m`;
+  return `${Math.floor(whole / 86_400)}d ${pad(Math.floor((whole % 86_400) / 3600))}h`;
+}
+
+/** `950`, `12.3k`, `4.56M`: event rates span six orders of magnitude between scenarios. */
+export function formatRate(perSecond: number): string {
+  if (perSecond < 1000) return perSecond.toFixed(0);
+  if (perSecond < 1e6) return `${(perSecond / 1000).toPrecision(3)}k`;
+  return `${(perSecond / 1e6).toPrecision(3)}M`;
+}
+
+/** Wall-clock time left: `7 s`, `3m 10s`. */
+function formatEta(seconds: number): string {
+  return seconds < 60 ? `${Math.ceil(seconds)} s` : formatSimulatedTime(seconds);
+}
+
+export interface ProgressDisplay {
+  /**
+   * The `onProgress` callback for one `runLoadedScenario` call whose variants are `names`; `labels`
+   * are what the display calls them (default: the names).
+   */
+  forRun(names: readonly string[], labels?: readonly string[]): (progress: Progress) => void;
+  /** Ends the display: a bar is cleared, so whatever is printed next starts on a clean line. */
+  stop(): void;
+}
+
+const SILENT: ProgressDisplay = { forRun: () => () => {}, stop: () => {} };
+
+/**
+ * A stream for cli-progress that writes through `io.stderr`. cli-progress redraws with readline's
+ * cursor functions, which call `write(data, callback)`.
+ */
+function terminalStream(io: CliIo, columns: () => number) {
+  return {
+    isTTY: true,
+    get columns() {
+      return columns();
+    },
+    write(text: string, callback?: () => void) {
+      io.stderr(text);
+      callback?.();
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream;
+}
+
+/**
+ * Progress of `configurations` simulations run one after the other, on stderr: a bar redrawn in
+ * place on a terminal, a plain line every few seconds otherwise, nothing for runs that end within
+ * about a second or with `quiet`. Simulated time, requests, events/s and the time left; the time
+ * left assumes the configurations still to run take as long as those so far.
+ */
+export function startProgress(io: CliIo, configurations: number, quiet: boolean): ProgressDisplay {
+  if (quiet || configurations === 0) return SILENT;
+  const now = io.now ?? (() => performance.now());
+  const started = now();
+  const terminal = io.terminal;
+  const bar =
+    terminal === undefined
+      ? null
+      : new SingleBar({
+          stream: terminalStream(io, () => io.terminal?.columns ?? terminal.columns),
+          format: '{text} [{bar}]',
+          barsize: 20,
+          clearOnComplete: true,
+          linewrap: true,
+          fps: 5,
+        });
+  let barStarted = false;
+  let lastLineMs = Number.NEGATIVE_INFINITY;
+  let offset = 0;
+  /** The configuration reported last, its events, and the events of those finished before it. */
+  let current = -1;
+  let currentEvents = 0;
+  let finishedEvents = 0;
+  /**
+   * A trace without `duration` has no known end until it is read: where an earlier configuration
+   * reached the end of its arrivals, later ones (usually the same trace) are taken to end there too.
+   */
+  let seenHorizonS: number | null = null;
+
+  const report = (index: number, label: string, p: Progress) => {
+    if (index !== current) {
+      finishedEvents += currentEvents;
+      current = index;
+    }
+    currentEvents = p.events;
+    if (p.horizonS === null && p.draining) seenHorizonS ??= p.simulatedS;
+    const elapsedMs = now() - started;
+    if (elapsedMs < PROGRESS_DELAY_MS) return;
+    const horizonS = p.horizonS ?? seenHorizonS;
+    // Draining has no known end: a configuration counts as done once its arrivals are.
+    const share = p.draining ? 1 : horizonS === null ? null : Math.min(1, p.simulatedS / horizonS);
+    const done = (index + (share ?? 0)) / configurations;
+    const eventsPerS = ((finishedEvents + currentEvents) / elapsedMs) * 1000;
+    const eta = share === null || done <= 0 ? '?' : formatEta(((elapsedMs / done) * (1 - done)) / 1000);
+    const simulated =
+      horizonS === null
+        ? `simulated ${formatSimulatedTime(p.simulatedS)}`
+        : `simulated ${formatSimulatedTime(p.simulatedS)} of ${p.horizonS === null ? '~' : ''}${formatSimulatedTime(horizonS)}`;
+    const name = `${configurations > 1 ? `[${index + 1}/${configurations}] ` : ''}${label}`;
+    const percent = share === null ? '' : ` ${Math.floor(done * 100)} %`;
+    const details = [
+      p.draining ? `${simulated}, draining` : simulated,
+      `${p.arrived.toLocaleString('en-US')} requests`,
+      `${formatRate(eventsPerS)} events/s`,
+    ];
+    if (bar !== null) {
+      // A narrow terminal cuts the line from the right: the figures first, the bar last.
+      const text = `${name}${percent} ETA ${eta} | ${details.join(' | ')}`;
+      const value = Math.round(done * 1000);
+      if (!barStarted) {
+        bar.start(1000, value, { text });
+        barStarted = true;
+      } else bar.update(value, { text });
+      return;
+    }
+    if (elapsedMs - lastLineMs < PROGRESS_LINE_INTERVAL_MS) return;
+    lastLineMs = elapsedMs;
+    io.stderr(
+      `fleetsim: ${name}: ${[...(percent === '' ? [] : [percent.trim()]), ...details].join(', ')}, ETA ${eta}\n`,
+    );
+  };
+
+  return {
+    forRun(names, labels = names) {
+      const first = offset;
+      offset += names.length;
+      return (p) => {
+        const i = names.indexOf(p.variant);
+        report(first + i, labels[i] ?? p.variant, p);
+      };
+    },
+    stop() {
+      if (barStarted) bar?.stop();
+      barStarted = false;
+    },
+  };
+}

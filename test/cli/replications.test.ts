@@ -1,0 +1,210 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/app.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { replicationSeeds } from '../../src/plan/index.js';
+import { runLoadedScenario } from '../../src/run.js';
+import { loadScenarioFile } from '../../src/scenario/index.js';
+import type { LoadedScenario } from '../../src/scenario/types.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const TINY = join(ROOT, 'test/fixtures/cli/tiny.yaml');
+const TINY_FOUR = join(ROOT, 'test/report/fixtures/tiny-four.yaml');
+/** Replications do not touch the report; drawing no charts keeps these tests fast. */
+const NO_CHARTS = ['--set', 'report.charts=[]'];
+
+async function cli(args: string[], cwd = ROOT) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd };
+  const code = await runCli(args, io);
+  return { code, stdout, stderr };
+}
+
+async function load(path: string, set: string[] = []): Promise<LoadedScenario> {
+  const loaded = await loadScenarioFile(path, { set });
+  if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
+  return loaded.value;
+}
+
+/** Mean and 95 % half-width by hand, with t(0.975) for 2 degrees of freedom from a t table. */
+function interval(xs: number[]): { mean: number; halfWidth: number } {
+  expect(xs).toHaveLength(3);
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const s = Math.sqrt(xs.reduce((sum, x) => sum + (x - mean) ** 2, 0) / (xs.length - 1));
+  return { mean, halfWidth: (4.3027 * s) / Math.sqrt(xs.length) };
+}
+
+describe('fleetsim run --replications', () => {
+  let out: string;
+  let plain: string;
+  let result: Awaited<ReturnType<typeof cli>>;
+  beforeAll(async () => {
+    out = mkdtempSync(join(tmpdir(), 'fleetsim-replications-'));
+    plain = mkdtempSync(join(tmpdir(), 'fleetsim-replications-'));
+    result = await cli(['run', TINY, '--out', out, '--replications', '3', '--workers', '1', ...NO_CHARTS]);
+    expect(result.code).toBe(0);
+    expect((await cli(['run', TINY, '--out', plain, '--quiet', ...NO_CHARTS])).code).toBe(0);
+  });
+
+  it('leaves summary.json the plain run: replication 1 is the run with its own seed', () => {
+    const summary = readFileSync(join(out, 'summary.json'));
+    expect(summary.equals(readFileSync(join(plain, 'summary.json')))).toBe(true);
+    const file = JSON.parse(readFileSync(join(out, 'replications.json'), 'utf8'));
+    expect(file.seed).toBe(3);
+    expect(file.seeds).toHaveLength(3);
+    expect(file.seeds[0]).toBe(3);
+    expect(new Set(file.seeds).size).toBe(3);
+  });
+
+  it('writes the mean and 95 % CI of every figure to replications.json', async () => {
+    const file = JSON.parse(readFileSync(join(out, 'replications.json'), 'utf8'));
+    const scenario = await load(TINY, ['report.charts=[]']);
+    const runs = (file.seeds as number[]).map((seed) => runLoadedScenario(scenario, seed).results);
+    expect(file.variants.map((v: { name: string }) => v.name)).toEqual(['baseline', 'three']);
+    for (const [i, variant] of file.variants.entries()) {
+      expect(variant.replications).toBe(3);
+      for (const [key, value] of [
+        ['latency_s.p99', (r: (typeof runs)[0][0]) => r.latency_s.p99!],
+        ['cost_usd.total', (r: (typeof runs)[0][0]) => r.cost_usd.total],
+        ['utilization.gpu', (r: (typeof runs)[0][0]) => r.utilization.gpu],
+      ] as const) {
+        const expected = interval(runs.map((run) => value(run[i])));
+        expect(variant.metrics[key]).toBeCloseTo(expected.mean, 9);
+        expect(variant.ci95[key]).toBeCloseTo(expected.halfWidth, 3);
+      }
+    }
+    expect(file.variants[0].metrics['latency_s.p99']).not.toBe(
+      JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).variants[0].latency_s.p99,
+    );
+  });
+
+  it('prints mean ± half-width per variant after the run table', () => {
+    const [runTable, replicationTable] = result.stdout.split('\n\n');
+    expect(runTable).toMatch(/^variant\s+completed/);
+    const lines = replicationTable.split('\n');
+    expect(lines[0]).toMatch(/^Mean ± 95 % confidence half-width over 3 replications/);
+    expect(lines[1]).toMatch(/^metric\s+baseline\s+three$/);
+    const file = JSON.parse(readFileSync(join(out, 'replications.json'), 'utf8'));
+    const p99 = lines.find((l) => l.startsWith('p99 latency'));
+    // Three replicas hardly queue: p99 is the longest service time, in one sketch bucket every time.
+    const ms = (s: number) => (s === 0 ? '0 s' : `${(s * 1000).toPrecision(3)} ms`);
+    const [baseline, three] = file.variants;
+    expect(p99).toContain(`${ms(baseline.metrics['latency_s.p99'])} ± ${ms(baseline.ci95['latency_s.p99'])}`);
+    expect(p99).toContain(`${ms(three.metrics['latency_s.p99'])} ± ${ms(three.ci95['latency_s.p99'])}`);
+    expect(result.stderr).toMatch(
+      /3 replication\(s\) of 2 variant\(s\) in [\d.]+ s; wrote .*replications\.json\n$/,
+    );
+  });
+
+  it('warns about a fleet near saturation and a queue that keeps growing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-replications-'));
+    // 3 requests/s of 0.5 s on one slot: offered load 1.5, the queue grows for the whole run.
+    writeFileSync(
+      join(dir, 'overload.yaml'),
+      `name: overload
+duration: 5m
+workload:
+  arrivals: { poisson: { rate: 3 } }
+fleets:
+  - { name: gpu, replicas: 1, concurrency: 1, price_per_hour: 1, service_time: 500ms }
+report: { charts: [] }
+`,
+    );
+    const { code, stderr } = await cli(['run', 'overload.yaml', '--replications', '2', '--out', 'o'], dir);
+    expect(code).toBe(0);
+    const warnings = stderr.split('\n').filter((l) => l.startsWith('fleetsim: warning:'));
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^fleetsim: warning: baseline: fleet gpu is (9[5-9]|100)\.\d % utilized: near saturation .* \(2 of 2 replications\)$/,
+      ),
+      expect.stringMatching(/^fleetsim: warning: baseline: the queue grew from .* \(2 of 2 replications\)$/),
+    ]);
+    const quiet = await cli(['run', 'overload.yaml', '--replications', '2', '--out', 'o', '--quiet'], dir);
+    expect(quiet).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('rejects counts that are not positive integers, and --workers without --replications', async () => {
+    const cases: [string[], string][] = [
+      [['--replications', '0'], 'fleetsim: --replications: expected a positive integer, got "0"\n'],
+      [['--replications', '2.5'], 'fleetsim: --replications: expected a positive integer, got "2.5"\n'],
+      [
+        ['--replications', '3', '--workers', 'two'],
+        'fleetsim: --workers: expected a positive integer, got "two"\n',
+      ],
+      [
+        ['--workers', '2'],
+        'fleetsim: --workers applies only with --replications (the plain run uses one thread)\n',
+      ],
+    ];
+    for (const [flags, message] of cases) {
+      const { code, stdout, stderr } = await cli(['run', TINY, '--out', join(out, 'bad'), ...flags]);
+      expect({ code, stdout, stderr }).toEqual({ code: 2, stdout: '', stderr: message });
+    }
+  });
+
+  it('a plain run into the same folder removes replications.json, which would describe another run', async () => {
+    expect(existsSync(join(out, 'replications.json'))).toBe(true);
+    expect((await cli(['run', TINY, '--out', out, '--quiet', '--seed', '8', ...NO_CHARTS])).code).toBe(0);
+    expect(existsSync(join(out, 'replications.json'))).toBe(false);
+  });
+});
+
+describe('fleetsim compare --replications and --set', () => {
+  it('compares means with confidence intervals, from the same seeds for every configuration', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleetsim-compare-replications-'));
+    const { code, stdout } = await cli(['compare', TINY, '--out', out, '--replications', '3', ...NO_CHARTS]);
+    expect(code).toBe(0);
+    const comparison = JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8'));
+    expect(comparison.replications).toBe(3);
+    const scenario = await load(TINY);
+    const runs = replicationSeeds(3, 3).map((seed) => runLoadedScenario(scenario, seed).results);
+    for (const [i, row] of comparison.rows.entries()) {
+      const p99 = interval(runs.map((run) => run[i].latency_s.p99!));
+      expect(row.values['latency_s.p99']).toBeCloseTo(p99.mean, 9);
+      expect(row.ci95['latency_s.p99']).toBeCloseTo(p99.halfWidth, 3);
+    }
+    // Three replicas cost 3/2 of two on every seed: a difference far outside the noise.
+    const three = comparison.rows[1];
+    expect(three.within_noise['cost_usd.total']).toBe(false);
+    expect(three.delta_pct['cost_usd.total']).toBeCloseTo(50, 0);
+    // Both serve every request of the same arrivals: no difference at all.
+    expect(three.delta_pct['requests.completed']).toBe(0);
+    expect(stdout).toMatch(/\ncost\s+\$[\d.]+ ± \$[\d.]+\s+\$[\d.]+ ± \$[\d.]+ \(\+50\.\d %\)\n/);
+    expect(stdout).toContain('Values are means of 3 replications (the first with seed 3');
+  });
+
+  it('applies --set to every file before its variants', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleetsim-compare-set-'));
+    const base = mkdtempSync(join(tmpdir(), 'fleetsim-compare-set-'));
+    const set = ['--set', 'fleets.0.price_per_hour=4.5'];
+    expect(
+      (await cli(['compare', TINY_FOUR, TINY, '--out', out, '--quiet', ...set, ...NO_CHARTS])).code,
+    ).toBe(0);
+    expect((await cli(['compare', TINY_FOUR, TINY, '--out', base, '--quiet', ...NO_CHARTS])).code).toBe(0);
+    const rows = (dir: string) =>
+      JSON.parse(readFileSync(join(dir, 'comparison.json'), 'utf8')).rows as {
+        label: string;
+        values: Record<string, number>;
+      }[];
+    // 4.5 instead of 1.5 per hour in both files: three times the cost, the same latency.
+    for (const [i, row] of rows(out).entries()) {
+      const before = rows(base)[i];
+      expect(row.label).toBe(before.label);
+      expect(row.values['cost_usd.total']).toBeCloseTo(3 * before.values['cost_usd.total'], 6);
+      expect(row.values['latency_s.p99']).toBe(before.values['latency_s.p99']);
+    }
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(
+      html.match(/# Run with --set fleets\.0\.price_per_hour=4\.5 --set report\.charts=\[\]/g),
+    ).toHaveLength(2);
+  });
+
+  it('rejects a bad --replications', async () => {
+    const { code, stderr } = await cli(['compare', TINY, '--replications', '-1']);
+    expect(code).toBe(2);
+    expect(stderr).toBe('fleetsim: --replications: expected a positive integer, got "-1"\n');
+  });
+});

@@ -1,0 +1,288 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/app.js';
+import type { CliIo } from '../../src/cli/io.js';
+import {
+  assemblePlanCharts,
+  assembleSweepCharts,
+  capacityPoints,
+  hardwareCostChart,
+  hardwareCostPoints,
+  sweepCostLatencyChart,
+  sweepCostPoints,
+} from '../../src/plan/charts.js';
+import type { PlanCandidate, PlanResult, SweepResult, SweepRow } from '../../src/plan/index.js';
+import { renderChart } from '../../src/report/index.js';
+import { tempDir, writeScenario } from './helpers.js';
+
+function row(
+  point: number,
+  params: Record<string, unknown>,
+  figures: Partial<SweepRow> & { metrics: SweepRow['metrics'] },
+): SweepRow {
+  return {
+    point,
+    variant: 'baseline',
+    params,
+    meets_slo: null,
+    pareto: false,
+    replications: 1,
+    ci95: null,
+    slo: null,
+    warnings: [],
+    ...figures,
+  };
+}
+
+/**
+ * Two instance types, three replica counts each, worked by hand. Cost per 1M tokens, cost of the
+ * run, p99 and the SLO verdict (p99 <= 2 s):
+ *   g6 x1: $3.0, $10, 5.0 s, missed   g6 x2: $2.0, $20, 1.5 s, met   g6 x3: $2.5, $30, 1.0 s, met
+ *   g2 x1: $4.0, $12, 9.0 s, missed   g2 x2: $3.5, $24, 3.0 s, missed  g2 x3: n/a (no completions)
+ */
+function sweep(): SweepResult {
+  const figures: [string, number, number | null, number | null, number | null, boolean][] = [
+    ['aws/g6.xlarge', 1, 3.0, 10, 5.0, false],
+    ['aws/g6.xlarge', 2, 2.0, 20, 1.5, true],
+    ['aws/g6.xlarge', 3, 2.5, 30, 1.0, true],
+    ['gcp/g2-standard-8', 1, 4.0, 12, 9.0, false],
+    ['gcp/g2-standard-8', 2, 3.5, 24, 3.0, false],
+    ['gcp/g2-standard-8', 3, null, 36, null, false],
+  ];
+  return {
+    scenario: 'hardware',
+    seed: 1,
+    replications: 1,
+    sampling: 'grid',
+    parameters: [
+      { path: 'fleets.0.instance', values: ['aws/g6.xlarge', 'gcp/g2-standard-8'] },
+      { path: 'fleets.0.replicas', values: [1, 2, 3] },
+    ],
+    slo: { latency_p99: 2 },
+    points: 6,
+    shard: null,
+    rows: figures.map(([instance, replicas, perToken, cost, p99, met], i) =>
+      row(
+        i,
+        { 'fleets.0.instance': instance, 'fleets.0.replicas': replicas },
+        {
+          meets_slo: met,
+          // On the frontier: nothing both cheaper and faster. g6 x1 ($10, 5 s), g6 x2 ($20, 1.5 s), g6 x3 ($30, 1 s).
+          pareto: i <= 2,
+          metrics: {
+            'cost_per_1m_tokens_usd.total': perToken,
+            'cost_usd.total': cost,
+            'latency_s.p99': p99,
+          },
+        },
+      ),
+    ),
+  };
+}
+
+describe('sweep charts', () => {
+  it('cost vs p99: a point per configuration that completed requests, with its SLO verdict and the frontier', () => {
+    const points = sweepCostPoints(sweep());
+    expect(points.map((p) => [p.configuration, p.cost_usd, p.p99_s, p.verdict, p.frontier])).toEqual([
+      ['fleets.0.instance=aws/g6.xlarge, fleets.0.replicas=1', 10, 5, 'misses SLO', 'yes'],
+      ['fleets.0.instance=aws/g6.xlarge, fleets.0.replicas=2', 20, 1.5, 'meets SLO', 'yes'],
+      ['fleets.0.instance=aws/g6.xlarge, fleets.0.replicas=3', 30, 1, 'meets SLO', 'yes'],
+      ['fleets.0.instance=gcp/g2-standard-8, fleets.0.replicas=1', 12, 9, 'misses SLO', 'no'],
+      ['fleets.0.instance=gcp/g2-standard-8, fleets.0.replicas=2', 24, 3, 'misses SLO', 'no'],
+    ]);
+    const spec = sweepCostLatencyChart(sweep()) as { layer: unknown[] };
+    // Frontier line and points; no error bars without replications.
+    expect(spec.layer).toHaveLength(2);
+  });
+
+  it('cost vs p99 draws the 95 % interval of each p99 with replications', () => {
+    const replicated = sweep();
+    for (const r of replicated.rows) r.ci95 = { 'latency_s.p99': 0.25, 'cost_usd.total': 0.5 };
+    const [first] = sweepCostPoints(replicated);
+    expect([first.p99_low_s, first.p99_s, first.p99_high_s]).toEqual([4.75, 5, 5.25]);
+    expect((sweepCostLatencyChart(replicated) as { layer: unknown[] }).layer).toHaveLength(3);
+  });
+
+  it('cost per 1M tokens by hardware: a dot per configuration, a bar at the cheapest meeting the SLO', () => {
+    const points = hardwareCostPoints(sweep());
+    expect(points.map((p) => [p.hardware, p.usd_per_1m_tokens, p.verdict])).toEqual([
+      ['aws/g6.xlarge', 3, 'misses SLO'],
+      ['aws/g6.xlarge', 2, 'meets SLO'],
+      ['aws/g6.xlarge', 2.5, 'meets SLO'],
+      ['gcp/g2-standard-8', 4, 'misses SLO'],
+      ['gcp/g2-standard-8', 3.5, 'misses SLO'],
+    ]);
+    const spec = hardwareCostChart(sweep()) as { layer: { data: { values: object[] } }[] };
+    // g6's cheapest meeting the SLO is 2 replicas at $2.0 (the $3.0 of 1 replica misses it); no g2 meets it.
+    expect(spec.layer[0].data.values).toEqual([
+      {
+        hardware: 'aws/g6.xlarge',
+        usd_per_1m_tokens: 2,
+        configuration: 'fleets.0.instance=aws/g6.xlarge, fleets.0.replicas=2',
+      },
+    ]);
+  });
+
+  it('without an SLO the bars mark the cheapest of each instance type', () => {
+    const result = sweep();
+    for (const r of result.rows) r.meets_slo = null;
+    const spec = hardwareCostChart(result) as {
+      layer: { data: { values: { usd_per_1m_tokens: number }[] } }[];
+    };
+    expect(spec.layer[0].data.values.map((v) => v.usd_per_1m_tokens)).toEqual([2, 3.5]);
+  });
+
+  it('leaves out the hardware chart when no instance type was swept, and charts without data', () => {
+    const result = sweep();
+    result.parameters = result.parameters.filter((p) => p.path !== 'fleets.0.instance');
+    expect(hardwareCostChart(result)).toBeNull();
+    expect(assembleSweepCharts(result).map((c) => c.name)).toEqual(['cost-vs-p99']);
+    expect(assembleSweepCharts({ ...sweep(), rows: [] })).toEqual([]);
+  });
+});
+
+function candidate(params: Record<string, unknown>, meets: boolean, variant = 'baseline'): PlanCandidate {
+  return {
+    params,
+    variant,
+    meets_slo: meets,
+    cost_usd_per_hour: 2 * (params['fleets.0.replicas'] as number),
+    cost_usd: null,
+    cost_per_1k_requests_usd: null,
+    slo: { met: meets, objectives: [], met_at_upper_ci95: null },
+    metrics: { 'requests.arrived': 900, 'simulated_s.arrivals_end': 400, 'simulated_s.warmup': 100 },
+    ci95: null,
+    warnings: [],
+    max_sustainable: null,
+  };
+}
+
+/** Replicas needed at loads 1, 1.5 and 2 for two instance types; g2 misses at 2 even with the most tried. */
+function plan(): Pick<PlanResult, 'growth' | 'search'> {
+  const at = (scale: number, g6: number, g2: number | null) => ({
+    scale,
+    best: null,
+    candidates: [
+      candidate({ 'fleets.0.instance': 'aws/g6.xlarge', 'fleets.0.replicas': g6 }, true),
+      candidate({ 'fleets.0.instance': 'gcp/g2-standard-8', 'fleets.0.replicas': g2 ?? 16 }, g2 !== null),
+    ],
+  });
+  return {
+    search: {
+      key: 'fleets.0.replicas',
+      values: Array.from({ length: 16 }, (_, i) => i + 1),
+      choices: [{ path: 'fleets.0.instance', values: ['aws/g6.xlarge', 'gcp/g2-standard-8'] }],
+      variants: ['baseline'],
+    },
+    growth: [at(1, 3, 5), at(1.5, 4, 9), at(2, 6, null)],
+  };
+}
+
+describe('plan charts', () => {
+  it('capacity curves: the replicas each configuration needs at each load of growth', () => {
+    const points = capacityPoints(plan());
+    expect(points.map((p) => [p.configuration, p.load, p.needed])).toEqual([
+      ['aws/g6.xlarge', 1, 3],
+      ['gcp/g2-standard-8', 1, 5],
+      ['aws/g6.xlarge', 1.5, 4],
+      ['gcp/g2-standard-8', 1.5, 9],
+      ['aws/g6.xlarge', 2, 6],
+    ]);
+    // 900 arrivals between warmup (100 s) and the end of arrivals (400 s).
+    expect(points[0].rate_rps).toBe(3);
+    expect(points[0].cost_usd_per_hour).toBe(6);
+    expect(assemblePlanCharts({ ...plan(), growth: [] })).toEqual([]);
+  });
+
+  it('every sweep and plan chart compiles without a vega-lite warning', async () => {
+    const replicated = sweep();
+    for (const r of replicated.rows) r.ci95 = { 'latency_s.p99': 0.25 };
+    const charts = [...assembleSweepCharts(replicated), ...assemblePlanCharts(plan())];
+    expect(charts.map((c) => c.name)).toEqual([
+      'cost-vs-p99',
+      'cost-per-1m-tokens-by-hardware',
+      'capacity-curves',
+    ]);
+    for (const chart of charts) {
+      const { svg, warnings } = await renderChart(chart.spec);
+      expect(warnings, chart.name).toEqual([]);
+      expect(svg, chart.name).toMatch(/^<svg /);
+    }
+    const capacity = await renderChart(charts[2].spec);
+    expect(capacity.svg).toContain('fleets.0.replicas needed');
+    expect(capacity.svg).toContain('gcp/g2-standard-8');
+    expect(capacity.svg).toContain('fleets.0.instance');
+  });
+});
+
+async function cli(args: string[], cwd: string) {
+  let stderr = '';
+  const io: CliIo = { stdout: () => {}, stderr: (t) => (stderr += t), cwd };
+  return { code: await runCli(args, io), stderr };
+}
+
+const SMALL = `name: small
+seed: 4
+duration: 200
+warmup: 20
+workload:
+  arrivals: { poisson: { rate: 5 } }
+fleets:
+  - { name: gpu, replicas: 1, concurrency: 2, price_per_hour: 1.5, service_time: 300ms }
+slo: { latency_p99: 1s }
+sweep:
+  grid: { fleets.0.replicas: [1, 2, 3] }
+`;
+
+describe('sweep, merge and plan write their charts beside their JSON', () => {
+  it('sweep and merge draw them, shards do not', async () => {
+    const dir = tempDir('sweep-charts');
+    writeScenario(dir, SMALL);
+    const files = ['cost-vs-p99.png', 'cost-vs-p99.svg', 'cost-vs-p99.vl.json'];
+    const whole = await cli(['sweep', 'scenario.yaml', '--out', 'whole', '--workers', '1'], dir);
+    expect(whole.code).toBe(0);
+    expect(whole.stderr).toContain('and 1 chart(s): whole/cost-vs-p99 (.vl.json, .svg, .png)');
+    expect(readdirSync(join(dir, 'whole')).filter((f) => f.startsWith('cost'))).toEqual(files);
+    for (const shard of ['0/2', '1/2']) {
+      const { code } = await cli(
+        ['sweep', 'scenario.yaml', '--out', `shard-${shard[0]}`, '--shard', shard, '--workers', '1'],
+        dir,
+      );
+      expect(code).toBe(0);
+      expect(readdirSync(join(dir, `shard-${shard[0]}`))).toEqual(['points', 'sweep.csv', 'sweep.json']);
+    }
+    expect((await cli(['merge', 'shard-0', 'shard-1', '--out', 'merged'], dir)).code).toBe(0);
+    const spec = (folder: string) => readFileSync(join(dir, folder, 'cost-vs-p99.vl.json'), 'utf8');
+    expect(spec('merged')).toBe(spec('whole'));
+    const values = (JSON.parse(spec('whole')) as { data: { values: { configuration: string }[] } }).data
+      .values;
+    expect(values.map((v) => v.configuration)).toEqual([1, 2, 3].map((n) => `fleets.0.replicas=${n}`));
+  });
+
+  it('plan draws capacity curves when it searched at several loads', async () => {
+    const dir = tempDir('plan-charts');
+    writeScenario(dir, SMALL);
+    const { code, stderr } = await cli(
+      [
+        'plan',
+        'scenario.yaml',
+        '--out',
+        'plan',
+        '--no-capacity',
+        '--workers',
+        '1',
+        '--vary',
+        'workload.scale=[1, 2]',
+      ],
+      dir,
+    );
+    expect(code).toBe(0);
+    expect(stderr).toContain('and 1 chart(s): plan/capacity-curves (.vl.json, .svg, .png)');
+    const result = JSON.parse(readFileSync(join(dir, 'plan/plan.json'), 'utf8')) as PlanResult;
+    const spec = JSON.parse(readFileSync(join(dir, 'plan/capacity-curves.vl.json'), 'utf8'));
+    expect(spec.data.values.map((v: { load: number; needed: number }) => [v.load, v.needed])).toEqual(
+      result.growth.map((level) => [level.scale, level.best?.params['fleets.0.replicas']]),
+    );
+  });
+});
