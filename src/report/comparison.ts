@@ -1,6 +1,6 @@
 import { RELATIVE_ACCURACY } from '../metrics/index.js';
 import { dropRate, evaluateSlo, evaluateSloValues, type SloCheck } from '../metrics/slo.js';
-import type { CostUsd } from './charts/index.js';
+import type { CostUsd, VariantEstimates } from './charts/index.js';
 import { formatCount, formatNumber, formatPercent, formatSeconds, formatUsd } from './format.js';
 import { describeSlo, describeSloMisses, type Slo } from './slo.js';
 import { roundNumbers, type VariantSummary } from './summary.js';
@@ -16,6 +16,13 @@ export interface ComparisonEntry {
    * entries; absent for a single run.
    */
   replicates?: readonly VariantSummary[];
+  /**
+   * Instead of `replicates` once the runs are gone: their means and 95 % half-widths by
+   * summary.json dotted key, as replications.json holds them. Figures summed from several keys
+   * (dropped + timed out, sums over fleets) get their mean without an interval, and no difference
+   * is checked against noise: that needs the runs paired seed by seed.
+   */
+  estimates?: VariantEstimates & { replications: number };
 }
 
 /**
@@ -182,9 +189,33 @@ export function deltaPercent(value: number | null, baseline: number | null): num
   return ((value - baseline) / Math.abs(baseline)) * 100;
 }
 
+/** `value` with each number at a dotted key of `means` replaced by the mean. */
+function withMeans<T>(value: T, means: Readonly<Record<string, number | null>>, path = ''): T {
+  if (typeof value === 'number' || value === null) {
+    return (Object.hasOwn(means, path) ? means[path] : value) as T;
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, child]) => [
+      key,
+      withMeans(child, means, path === '' ? key : `${path}.${key}`),
+    ]),
+  ) as T;
+}
+
+/**
+ * The summaries an entry's values are the means of: its replicates, or the one run. A summary of
+ * the means stands for replications known by their estimates: every metric is a sum of summary
+ * figures, and the mean of a sum is the sum of the means.
+ */
+function summariesOf(e: ComparisonEntry): readonly VariantSummary[] {
+  if (e.replicates !== undefined) return e.replicates;
+  return [e.estimates === undefined ? e.summary : withMeans(e.summary, e.estimates.metrics)];
+}
+
 /** Numbers of one metric over the replications of an entry, replication order kept (null where not measured). */
 function samplesOf(m: MetricDefinition, e: ComparisonEntry): (number | null)[] {
-  return (e.replicates ?? [e.summary]).map((v) => m.value(v));
+  return summariesOf(e).map((v) => m.value(v));
 }
 
 const present = (values: readonly (number | null)[]) => values.filter((x): x is number => x !== null);
@@ -199,6 +230,14 @@ function checkReplicatedSlo(slo: Slo, replicates: readonly VariantSummary[]): Sl
   return evaluateSloValues(slo, {
     statistic: (metric, statistic) => meanOf(replicates.map((v) => v[`${metric}_s`][statistic])),
     dropRate: meanOf(replicates.map((v) => dropRate(v.requests))),
+  });
+}
+
+/** The SLO on means by dotted key, as replications.json judges it. */
+function checkEstimatedSlo(slo: Slo, means: Readonly<Record<string, number | null>>): SloCheck {
+  return evaluateSloValues(slo, {
+    statistic: (metric, statistic) => means[`${metric}_s.${statistic}`] ?? null,
+    dropRate: means.drop_rate ?? null,
   });
 }
 
@@ -222,7 +261,8 @@ function withinNoise(
  * Compares entries against the first (the baseline): each metric with its change in percent,
  * whether each meets the SLO, and the one to pick. Metrics that no entry has (TTFT without an LLM
  * fleet, cost per token without tokens) are left out. Entries with `replicates` (all with as
- * many, from the same seeds) are compared on their means, with confidence intervals from `estimate`.
+ * many, from the same seeds) are compared on their means, with confidence intervals from `estimate`;
+ * entries with `estimates` on the means and intervals they carry.
  */
 export function buildComparison(
   entries: readonly ComparisonEntry[],
@@ -231,14 +271,16 @@ export function buildComparison(
   estimate?: MeanEstimator,
 ): Comparison {
   if (entries.length === 0) throw new RangeError('a comparison needs at least one entry');
-  const replications = entries[0].replicates?.length ?? 1;
-  if (entries.some((e) => (e.replicates?.length ?? 1) !== replications)) {
+  const count = (e: ComparisonEntry) => e.replicates?.length ?? e.estimates?.replications ?? 1;
+  const replications = count(entries[0]);
+  if (entries.some((e) => count(e) !== replications)) {
     throw new RangeError('every entry of a comparison needs the same number of replicates');
   }
-  if (replications > 1 && estimate === undefined) {
+  const paired = replications > 1 && entries.every((e) => e.replicates !== undefined);
+  if (replications > 1 && entries.some((e) => e.replicates !== undefined) && estimate === undefined) {
     throw new RangeError('comparing replicates needs an estimate of the mean');
   }
-  const allSummaries = entries.flatMap((e) => e.replicates ?? [e.summary]);
+  const allSummaries = entries.flatMap(summariesOf);
   const definitions = metricDefinitions(entries).filter(
     (m) =>
       allSummaries.some((v) => m.value(v) !== null) &&
@@ -250,26 +292,25 @@ export function buildComparison(
     const check =
       slo === undefined
         ? null
-        : replications > 1
-          ? checkReplicatedSlo(slo, e.replicates!)
-          : evaluateSlo(slo, e.summary);
+        : e.estimates !== undefined
+          ? checkEstimatedSlo(slo, e.estimates.metrics)
+          : replications > 1
+            ? checkReplicatedSlo(slo, e.replicates!)
+            : evaluateSlo(slo, e.summary);
+    const halfWidth = (m: MetricDefinition) => {
+      if (e.estimates !== undefined) return e.estimates.ci95?.[m.key] ?? null;
+      const xs = present(samples[i].get(m.key)!);
+      return xs.length === 0 ? null : estimate!(xs).halfWidth;
+    };
     return {
       label: e.label,
       scenario: e.scenario,
       variant: e.variant,
       values,
-      ci95:
-        replications > 1
-          ? Object.fromEntries(
-              definitions.map((m) => {
-                const xs = present(samples[i].get(m.key)!);
-                return [m.key, xs.length === 0 ? null : estimate!(xs).halfWidth];
-              }),
-            )
-          : null,
+      ci95: replications > 1 ? Object.fromEntries(definitions.map((m) => [m.key, halfWidth(m)])) : null,
       delta_pct: {},
       within_noise:
-        replications > 1 && i > 0
+        paired && i > 0
           ? Object.fromEntries(
               definitions.map((m) => [
                 m.key,
@@ -368,8 +409,19 @@ export function comparisonNotes(c: Comparison): string[] {
   ];
   if (c.replications > 1) {
     notes.push(
-      `Values are means of ${c.replications} replications (the first with seed ${c.seed}, the others with seeds drawn from it, the same for every configuration) ± the half-width of their 95 % confidence interval; the SLO is judged on the means; charts show the first replication. A ~ also marks a difference within noise: the 95 % confidence interval of its differences replication by replication holds 0.`,
+      `Values are means of ${c.replications} replications (the first with seed ${c.seed}, the others with seeds drawn from it, the same for every configuration) ± the half-width of their 95 % confidence interval; the SLO is judged on the means. The latency-percentile, unit-cost and cost-against-p99 charts show these means with their intervals as whiskers, the other charts the first replication.`,
     );
+    if (c.rows.some((r) => r.within_noise !== null)) {
+      notes.push(
+        'A ~ also marks a difference within noise: the 95 % confidence interval of its differences replication by replication holds 0.',
+      );
+    }
+    const bare = c.metrics.filter((m) =>
+      c.rows.some((r) => r.values[m.key] !== null && (r.ci95?.[m.key] ?? null) === null),
+    );
+    if (bare.length > 0) {
+      notes.push(`Means without a confidence interval: ${bare.map((m) => m.title).join(', ')}.`);
+    }
     const noisy = noiseWarnings(c);
     if (noisy.length > 0) notes.push(`Within noise against the baseline: ${noisy.join('; ')}.`);
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CsvError, parse } from 'csv-parse/sync';
 import type { TimeSeriesRow, VariantResult } from '../metrics/index.js';
 import type { CapacityEventsFile } from './capacity-events-json.js';
+import type { Replicated, VariantEstimates } from './charts/index.js';
 import { DISTRIBUTION_NAMES, type DistributionsFile } from './distributions-json.js';
 import type { RunSummary } from './summary.js';
 
@@ -23,6 +24,8 @@ export interface RunOutputs {
   results: VariantResult[];
   /** `scenario.yaml` as the run copied it, null if the folder has none. */
   scenarioYaml: string | null;
+  /** replications.json (`fleetsim run --replications`), null if the folder has none. */
+  replicated: Replicated | null;
 }
 
 function requireFile(path: string): void {
@@ -99,10 +102,52 @@ function readCapacityEvents(path: string): Map<string, VariantResult['capacity_e
   );
 }
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * replications.json back into means and confidence intervals per variant. It must describe the
+ * run of summary.json: a plain run removes it, so one from another run means a damaged folder.
+ */
+function readReplications(path: string, summary: RunSummary): Replicated | null {
+  if (!existsSync(path)) return null;
+  const file = readJson<{
+    scenario?: unknown;
+    seed?: unknown;
+    replications?: unknown;
+    variants?: { name?: unknown; metrics?: unknown; ci95?: unknown }[];
+  }>(path);
+  if (file.scenario !== summary.scenario || file.seed !== summary.seed) {
+    throw new RunOutputsError(
+      path,
+      `describes scenario "${String(file.scenario)}" with seed ${String(file.seed)}, but summary.json scenario "${summary.scenario}" with seed ${summary.seed}`,
+    );
+  }
+  const replications = file.replications;
+  if (typeof replications !== 'number' || !Number.isInteger(replications) || replications < 1) {
+    throw new RunOutputsError(path, '"replications": expected a positive integer');
+  }
+  if (!Array.isArray(file.variants)) throw new RunOutputsError(path, 'no "variants" list');
+  const variants = new Map<string, VariantEstimates>();
+  for (const { name } of summary.variants) {
+    const entry = file.variants.find((v) => v.name === name);
+    if (entry === undefined)
+      throw new RunOutputsError(path, `no entry for variant "${name}" of summary.json`);
+    if (!isRecord(entry.metrics) || !(entry.ci95 === null || isRecord(entry.ci95))) {
+      throw new RunOutputsError(path, `variant "${name}": expected "metrics" and "ci95" objects`);
+    }
+    variants.set(name, {
+      metrics: entry.metrics as VariantEstimates['metrics'],
+      ci95: entry.ci95 as VariantEstimates['ci95'],
+    });
+  }
+  return { replications, variants };
+}
+
 /**
  * Reads what `writeRunOutputs` wrote (summary.json, distributions.json, timeseries.csv, and
- * capacity-events.json and scenario.yaml if there) back into run results: the input of charts
- * and the HTML report.
+ * capacity-events.json and scenario.yaml if there) back into run results, with replications.json
+ * if `fleetsim run --replications` wrote one: the input of charts and the HTML report.
  */
 export function readRunOutputs(dir: string): RunOutputs {
   const summaryPath = join(dir, 'summary.json');
@@ -127,5 +172,10 @@ export function readRunOutputs(dir: string): RunOutputs {
     };
   });
   const yamlPath = join(dir, 'scenario.yaml');
-  return { summary, results, scenarioYaml: existsSync(yamlPath) ? readFileSync(yamlPath, 'utf8') : null };
+  return {
+    summary,
+    results,
+    scenarioYaml: existsSync(yamlPath) ? readFileSync(yamlPath, 'utf8') : null,
+    replicated: readReplications(join(dir, 'replications.json'), summary),
+  };
 }

@@ -1,7 +1,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VariantResult } from '../metrics/index.js';
-import { assembleCharts, CHART_NAMES, type Chart, unknownChartNames } from './charts/index.js';
+import {
+  assembleCharts,
+  CHART_NAMES,
+  type Chart,
+  type Replicated,
+  unknownChartNames,
+} from './charts/index.js';
 import {
   buildComparison,
   type Comparison,
@@ -87,15 +93,21 @@ export async function writeCharts<Name extends string>(
 
 /**
  * Charts and `report.html` of a run folder, drawn from the files `writeRunOutputs` wrote there
- * (which is what `fleetsim report DIR` does later): a report drawn again is the same.
+ * (which is what `fleetsim report DIR` does later): a report drawn again is the same. With a
+ * replications.json beside them, the comparison shows means ± confidence half-widths and the
+ * charts of headline figures error bars.
  */
 export async function writeRunReport(dir: string, options: ReportOptions = {}): Promise<string[]> {
-  const { summary, results, scenarioYaml } = readRunOutputs(dir);
+  const { summary, results, scenarioYaml, replicated } = readRunOutputs(dir);
+  // readRunOutputs makes sure replications.json has every variant of summary.json.
   const entries = results.map((r) => ({
     label: r.name,
     scenario: summary.scenario,
     variant: r.name,
     summary: r,
+    ...(replicated === null
+      ? {}
+      : { estimates: { replications: replicated.replications, ...replicated.variants.get(r.name)! } }),
   }));
   const written = await writeReportFiles(dir, {
     title: summary.scenario,
@@ -120,7 +132,8 @@ export interface ComparedRun {
 /**
  * `comparison.md|csv|json`, charts of all compared configurations (each under its label) and
  * `report.html`. Entries with replicates need `context.estimate` (see `buildComparison`); the
- * charts show each configuration's `result`, its first replication.
+ * charts show each configuration's `result`, its first replication, apart from the means and
+ * confidence intervals of headline figures.
  */
 export async function writeComparisonOutputs(
   dir: string,
@@ -160,6 +173,15 @@ export async function writeComparisonOutputs(
   return { comparison, written };
 }
 
+/** The means and confidence intervals of a comparison of replications, by label: what charts draw of them. */
+function replicatedOf(c: Comparison): Replicated | undefined {
+  if (c.replications === 1) return undefined;
+  return {
+    replications: c.replications,
+    variants: new Map(c.rows.map((r) => [r.label, { metrics: r.values, ci95: r.ci95 }])),
+  };
+}
+
 async function writeReportFiles(
   dir: string,
   report: {
@@ -171,7 +193,10 @@ async function writeReportFiles(
   },
 ): Promise<string[]> {
   const { options } = report;
-  const charts = assembleCharts({ variants: report.results, slo: options.slo }, options.charts);
+  const charts = assembleCharts(
+    { variants: report.results, slo: options.slo, replicated: replicatedOf(report.comparison) },
+    options.charts,
+  );
   const written = await writeCharts(join(dir, 'charts'), charts);
   const html = join(dir, 'report.html');
   writeFileAtomic(

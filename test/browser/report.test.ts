@@ -86,7 +86,7 @@ async function writeFullReport(dir: string): Promise<void> {
 describe.skipIf(!present && !required)('report.html in Chromium', () => {
   let context: BrowserContext;
   let profile: string;
-  const dirs: Record<'full' | 'run', string> = { full: '', run: '' };
+  const dirs: Record<'full' | 'run' | 'replicated', string> = { full: '', run: '', replicated: '' };
 
   beforeAll(async () => {
     if (!present) throw new Error(`${CHROMIUM} is missing: install it with apt-get install -y chromium`);
@@ -97,6 +97,12 @@ describe.skipIf(!present && !required)('report.html in Chromium', () => {
     const io = { stdout: () => {}, stderr: (t: string) => (stderr += t), cwd: ROOT };
     expect(
       await runCli(['run', 'test/fixtures/cli/tiny.yaml', '--out', dirs.run, '--quiet'], io),
+      stderr,
+    ).toBe(0);
+    dirs.replicated = mkdtempSync(join(tmpdir(), 'fleetsim-browser-replicated-'));
+    const replicate = ['--replications', '3', '--workers', '1', '--quiet'];
+    expect(
+      await runCli(['run', 'test/fixtures/cli/tiny.yaml', '--out', dirs.replicated, ...replicate], io),
       stderr,
     ).toBe(0);
     profile = mkdtempSync(join(tmpdir(), 'fleetsim-chromium-'));
@@ -193,6 +199,19 @@ describe.skipIf(!present && !required)('report.html in Chromium', () => {
     expect(consoleErrors).toEqual([]);
     expect(requests).toHaveLength(1);
     await page.screenshot({ path: join(SCREENSHOTS, 'report-run.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('draws the error bars of a run with replications', async () => {
+    const { page, consoleErrors } = await visit(dirs.replicated);
+    const drawn = await marksPerChart(page);
+    expect(drawn).toHaveLength(7);
+    for (const [name, marks] of drawn) expect(marks, String(name)).toBeGreaterThan(0);
+    // No SLO in tiny.yaml: the only rules are the whiskers, p50, p90 and p99 of two variants.
+    const whiskers = page.locator('#chart-latency-percentiles g.mark-rule.role-mark line');
+    expect(await whiskers.count()).toBe(6);
+    expect(consoleErrors).toEqual([]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'report-replicated.png'), fullPage: true });
     await page.close();
   });
 });

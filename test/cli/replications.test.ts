@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import type { LoadedScenario } from '../../src/scenario/types.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const TINY = join(ROOT, 'test/fixtures/cli/tiny.yaml');
 const TINY_FOUR = join(ROOT, 'test/report/fixtures/tiny-four.yaml');
-/** Replications do not touch the report; drawing no charts keeps these tests fast. */
+/** Drawing no charts keeps these tests fast; the error bars of replications are tested on their own. */
 const NO_CHARTS = ['--set', 'report.charts=[]'];
 
 async function cli(args: string[], cwd = ROOT) {
@@ -152,6 +152,119 @@ report: { charts: [] }
   });
 });
 
+describe('fleetsim run --replications: error bars in the report', () => {
+  const CHARTS = ['--set', 'report.charts=[latency-percentiles, unit-costs, cost-vs-p99]'];
+  type Row = Record<string, number | string>;
+  type Layer = { mark: { type: string }; data: { values: Row[] } };
+  interface Estimates {
+    name: string;
+    metrics: Record<string, number>;
+    ci95: Record<string, number>;
+  }
+  let out: string;
+  let file: { variants: Estimates[] };
+  const spec = (dir: string, name: string) => readFileSync(join(dir, 'charts', `${name}.vl.json`), 'utf8');
+  const errorBars = (name: string): Row[] =>
+    (JSON.parse(spec(out, name)).layer as Layer[]).find((l) => l.mark.type === 'errorbar')!.data.values;
+
+  beforeAll(async () => {
+    out = mkdtempSync(join(tmpdir(), 'fleetsim-replications-report-'));
+    const args = ['run', TINY, '--out', out, '--replications', '3', '--workers', '1', '--quiet', ...CHARTS];
+    expect(await cli(args)).toEqual({ code: 0, stdout: '', stderr: '' });
+    file = JSON.parse(readFileSync(join(out, 'replications.json'), 'utf8'));
+  });
+
+  it('draws the p50, p90 and p99 means with whiskers over their 95 % intervals', () => {
+    const bars = (JSON.parse(spec(out, 'latency-percentiles')).layer as Layer[])[0].data.values;
+    const expected = file.variants.flatMap((v) =>
+      ['p50', 'p90', 'p99'].map((p) => {
+        const [mean, halfWidth] = [v.metrics[`latency_s.${p}`], v.ci95[`latency_s.${p}`]];
+        return { variant: v.name, percentile: p, mean, low: mean - halfWidth, high: mean + halfWidth };
+      }),
+    );
+    expect(bars.map((r) => [r.variant, r.percentile, r.seconds])).toEqual(
+      expected.map((e) => [e.variant, e.percentile, e.mean]),
+    );
+    expect(
+      errorBars('latency-percentiles').map((r) => [
+        r.variant,
+        r.percentile,
+        r.seconds_ci95_low,
+        r.seconds_ci95_high,
+      ]),
+    ).toEqual(expected.map((e) => [e.variant, e.percentile, e.low, e.high]));
+    // The baseline's p99 varies from seed to seed: a whisker, not a point.
+    expect(file.variants[0].ci95['latency_s.p99']).toBeGreaterThan(0);
+  });
+
+  it('puts whiskers on the cost per 1k requests, along both axes of cost against p99', () => {
+    const cost = (v: Estimates) => [
+      v.name,
+      v.metrics.cost_per_1k_requests_usd - v.ci95.cost_per_1k_requests_usd,
+      v.metrics.cost_per_1k_requests_usd + v.ci95.cost_per_1k_requests_usd,
+    ];
+    const units = JSON.parse(spec(out, 'unit-costs')).hconcat[0].layer as Layer[];
+    expect(
+      units[1].data.values.map((r) => [r.variant, r.usd_per_1k_ci95_low, r.usd_per_1k_ci95_high]),
+    ).toEqual(file.variants.map(cost));
+    const points = JSON.parse(spec(out, 'cost-vs-p99')).data.values as Row[];
+    expect(points.map((r) => [r.variant, r.usd_per_1k_ci95_low, r.usd_per_1k_ci95_high])).toEqual(
+      file.variants.map(cost),
+    );
+    expect(points.map((r) => [r.variant, r.p99_s_ci95_low, r.p99_s_ci95_high])).toEqual(
+      file.variants.map((v) => [
+        v.name,
+        v.metrics['latency_s.p99'] - v.ci95['latency_s.p99'],
+        v.metrics['latency_s.p99'] + v.ci95['latency_s.p99'],
+      ]),
+    );
+  });
+
+  it('shows mean ± half-width in the comparison table of report.html', () => {
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const ms = (s: number) => (s === 0 ? '0 s' : `${(s * 1000).toPrecision(3)} ms`);
+    const table = /<table id="comparison">.*?<\/table>/s.exec(html)![0];
+    const p99 = /<tr><th scope="row">p99 latency<\/th>.*?<\/tr>/.exec(table)![0];
+    for (const v of file.variants) {
+      expect(p99).toContain(`${ms(v.metrics['latency_s.p99'])} ± ${ms(v.ci95['latency_s.p99'])}`);
+    }
+    expect(html).toContain('Values are means of 3 replications');
+  });
+
+  it('fleetsim report DIR draws the same error bars again from replications.json', async () => {
+    const files = ['report.html', ...readdirSync(join(out, 'charts')).map((f) => `charts/${f}`)];
+    const before = files.map((f) => readFileSync(join(out, f)));
+    rmSync(join(out, 'charts'), { recursive: true });
+    rmSync(join(out, 'report.html'));
+    expect((await cli(['report', out, '--quiet'])).code).toBe(0);
+    for (const [i, f] of files.entries()) expect(readFileSync(join(out, f)).equals(before[i]), f).toBe(true);
+  });
+
+  it('fleetsim report names a replications.json that describes another run than summary.json', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'fleetsim-replications-report-'));
+    cpSync(out, copy, { recursive: true });
+    const path = join(copy, 'replications.json');
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"seed": 3,', '"seed": 4,'));
+    const { code, stderr } = await cli(['report', copy]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /replications\.json: describes scenario "tiny" with seed 4, but summary\.json scenario "tiny" with seed 3\n$/,
+    );
+  });
+
+  it('a plain run into the folder draws the plain charts again', async () => {
+    const plain = mkdtempSync(join(tmpdir(), 'fleetsim-replications-report-'));
+    expect((await cli(['run', TINY, '--out', plain, '--quiet', ...CHARTS])).code).toBe(0);
+    expect((await cli(['run', TINY, '--out', out, '--quiet', ...CHARTS])).code).toBe(0);
+    expect(existsSync(join(out, 'replications.json'))).toBe(false);
+    for (const name of ['latency-percentiles', 'unit-costs', 'cost-vs-p99']) {
+      expect(spec(out, name), name).not.toContain('errorbar');
+      expect(spec(out, name), name).toBe(spec(plain, name));
+    }
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).not.toContain('Values are means');
+  });
+});
+
 describe('fleetsim compare --replications and --set', () => {
   it('compares means with confidence intervals, from the same seeds for every configuration', async () => {
     const out = mkdtempSync(join(tmpdir(), 'fleetsim-compare-replications-'));
@@ -174,6 +287,27 @@ describe('fleetsim compare --replications and --set', () => {
     expect(three.delta_pct['requests.completed']).toBe(0);
     expect(stdout).toMatch(/\ncost\s+\$[\d.]+ ± \$[\d.]+\s+\$[\d.]+ ± \$[\d.]+ \(\+50\.\d %\)\n/);
     expect(stdout).toContain('Values are means of 3 replications (the first with seed 3');
+  });
+
+  it('draws the means and their 95 % intervals as error bars', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleetsim-compare-replications-'));
+    const charts = ['--set', 'report.charts=[latency-percentiles]'];
+    expect(
+      (await cli(['compare', TINY, '--out', out, '--replications', '3', '--quiet', ...charts])).code,
+    ).toBe(0);
+    const comparison = JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8'));
+    const spec = JSON.parse(readFileSync(join(out, 'charts', 'latency-percentiles.vl.json'), 'utf8'));
+    const whiskers = spec.layer.find((l: { mark: { type: string } }) => l.mark.type === 'errorbar');
+    const p99 = whiskers.data.values.filter((r: { percentile: string }) => r.percentile === 'p99');
+    // comparison.json holds ten significant digits.
+    expect(p99.map((r: { variant: string }) => r.variant)).toEqual(
+      comparison.rows.map((r: { label: string }) => r.label),
+    );
+    for (const [i, row] of comparison.rows.entries()) {
+      const [mean, halfWidth] = [row.values['latency_s.p99'], row.ci95['latency_s.p99']];
+      expect(p99[i].seconds_ci95_low).toBeCloseTo(mean - halfWidth, 9);
+      expect(p99[i].seconds_ci95_high).toBeCloseTo(mean + halfWidth, 9);
+    }
   });
 
   it('applies --set to every file before its variants', async () => {

@@ -7,15 +7,18 @@ import {
   cdfChart,
   costBreakdownChart,
   costLatencyChart,
+  costLatencyPoints,
   costPartRows,
   histogramRows,
   paretoFrontier,
   percentileBarsChart,
+  type Replicated,
   timelineChart,
   timelineMarks,
   timelineRows,
   timeUnitFor,
   unitCostsChart,
+  type VariantEstimates,
 } from '../../src/report/index.js';
 import { uniformPoints, variantResult } from './fixtures/variants.js';
 
@@ -371,5 +374,182 @@ describe('assembleCharts', () => {
     expect(() => assembleCharts({ variants }, ['latency-cdf', 'pie'])).toThrow(
       /unknown chart\(s\) pie; known: latency-cdf, latency-histogram/,
     );
+  });
+});
+
+describe('error bars of replications', () => {
+  // Means and half-widths by hand, in binary fractions so that mean ± half-width is exact.
+  const replicated: Replicated = {
+    replications: 3,
+    variants: new Map<string, VariantEstimates>([
+      [
+        'a',
+        {
+          metrics: {
+            'latency_s.p50': 0.5,
+            'latency_s.p90': 1,
+            'latency_s.p99': 1.5,
+            cost_per_1k_requests_usd: 2.5,
+            'cost_per_1m_tokens_usd.input': 0.25,
+            'cost_per_1m_tokens_usd.output': 1,
+            'cost_per_1m_tokens_usd.total': 0.5,
+          },
+          ci95: {
+            'latency_s.p50': 0.125,
+            'latency_s.p90': 0.25,
+            'latency_s.p99': 0.5,
+            cost_per_1k_requests_usd: 0.5,
+            'cost_per_1m_tokens_usd.input': 0.0625,
+            'cost_per_1m_tokens_usd.output': 0.25,
+            'cost_per_1m_tokens_usd.total': 0.125,
+          },
+        },
+      ],
+      [
+        'b',
+        {
+          // p90 measured by a single replication: a mean without an interval.
+          metrics: {
+            'latency_s.p50': 0.25,
+            'latency_s.p90': 0.5,
+            'latency_s.p99': 0.75,
+            cost_per_1k_requests_usd: 4,
+          },
+          ci95: {
+            'latency_s.p50': 0,
+            'latency_s.p90': null,
+            'latency_s.p99': 0.25,
+            cost_per_1k_requests_usd: 1,
+          },
+        },
+      ],
+    ]),
+  };
+  // The run's own figures (replication 0), which the means replace.
+  const variants = [
+    variantResult('a', { cost_per_1m_tokens_usd: { input: 0.2, output: 0.9, total: 0.4 } }),
+    variantResult('b', { cost_per_1k_requests_usd: 3 }),
+  ];
+  type Layer = {
+    mark: { type: string };
+    data?: { values: Record<string, unknown>[] };
+    encoding: Record<string, { field?: string }>;
+  };
+  const errorBars = (layers: Layer[]) => layers.filter((l) => l.mark.type === 'errorbar');
+
+  it('put the means of the percentiles on the bars and whiskers from mean - half-width to mean + half-width', () => {
+    const spec = percentileBarsChart(variants, undefined, replicated) as unknown as {
+      layer: Layer[];
+      title: { subtitle: string[] };
+    };
+    expect(spec.layer[0].data!.values.map((r) => [r.variant, r.percentile, r.seconds])).toEqual([
+      ['a', 'p50', 0.5],
+      ['a', 'p90', 1],
+      ['a', 'p99', 1.5],
+      ['b', 'p50', 0.25],
+      ['b', 'p90', 0.5],
+      ['b', 'p99', 0.75],
+    ]);
+    const [bars] = errorBars(spec.layer);
+    expect(bars.encoding.y.field).toBe('seconds_ci95_low');
+    expect(bars.encoding.y2.field).toBe('seconds_ci95_high');
+    expect(bars.encoding.xOffset.field).toBe('percentile');
+    expect(
+      bars.data!.values.map((r) => [r.variant, r.percentile, r.seconds_ci95_low, r.seconds_ci95_high]),
+    ).toEqual([
+      ['a', 'p50', 0.375, 0.625],
+      ['a', 'p90', 0.75, 1.25],
+      ['a', 'p99', 1, 2],
+      ['b', 'p50', 0.25, 0.25],
+      ['b', 'p99', 0.5, 1],
+    ]);
+    expect(spec.title.subtitle).toEqual([
+      'Lower is better.',
+      'Means of 3 replications; whiskers: their 95 % confidence intervals.',
+    ]);
+    const withSlo = percentileBarsChart(
+      variants,
+      { limits: [{ metric: 'latency', statistic: 'p99', seconds: 0.8 }], maxDropRate: null },
+      replicated,
+    ) as { layer: Layer[] };
+    expect(withSlo.layer.map((l) => l.mark.type)).toEqual(['bar', 'errorbar', 'rule', 'text']);
+  });
+
+  it('put whiskers on the cost per 1k requests and per 1M tokens', () => {
+    const spec = unitCostsChart(variants, replicated) as { hconcat: { layer: Layer[] }[] };
+    const [requests, tokens] = spec.hconcat.map((panel) => errorBars(panel.layer));
+    expect(requests).toHaveLength(1);
+    expect(requests[0].encoding.y.field).toBe('usd_per_1k_ci95_low');
+    expect(
+      requests[0].data!.values.map((r) => [
+        r.variant,
+        r.usd_per_1k,
+        r.usd_per_1k_ci95_low,
+        r.usd_per_1k_ci95_high,
+      ]),
+    ).toEqual([
+      ['a', 2.5, 2, 3],
+      ['b', 4, 3, 5],
+    ]);
+    expect(
+      tokens[0].data!.values.map((r) => [
+        r.tokens,
+        r.usd_per_1m,
+        r.usd_per_1m_ci95_low,
+        r.usd_per_1m_ci95_high,
+      ]),
+    ).toEqual([
+      ['input', 0.25, 0.1875, 0.3125],
+      ['output', 1, 0.75, 1.25],
+      ['total', 0.5, 0.375, 0.625],
+    ]);
+  });
+
+  it('cross each point of cost against p99 with whiskers along both axes, the frontier on the means', () => {
+    const spec = costLatencyChart(variants, replicated) as {
+      layer: Layer[];
+      data: { values: Record<string, unknown>[] };
+    };
+    const [cost, p99] = errorBars(spec.layer);
+    expect([cost.encoding.x.field, cost.encoding.x2.field, cost.encoding.y.field]).toEqual([
+      'usd_per_1k_ci95_low',
+      'usd_per_1k_ci95_high',
+      'p99_s',
+    ]);
+    expect([p99.encoding.y.field, p99.encoding.y2.field, p99.encoding.x.field]).toEqual([
+      'p99_s_ci95_low',
+      'p99_s_ci95_high',
+      'usd_per_1k',
+    ]);
+    expect(
+      spec.data.values.map((r) => [
+        r.variant,
+        r.usd_per_1k_ci95_low,
+        r.usd_per_1k_ci95_high,
+        r.p99_s_ci95_low,
+        r.p99_s_ci95_high,
+      ]),
+    ).toEqual([
+      ['a', 2, 3, 1, 2],
+      ['b', 3, 5, 0.5, 1],
+    ]);
+    // The runs alone cost 2 and 3 at the same p99: b is beaten. Its means are dearer and faster.
+    expect(costLatencyPoints(variants).map((p) => p.variant)).toEqual(['a', 'b']);
+    expect(paretoFrontier(costLatencyPoints(variants)).map((p) => p.variant)).toEqual(['a']);
+    expect(spec.data.values.map((r) => r.frontier)).toEqual(['yes', 'yes']);
+  });
+
+  it('leave the charts as they were without replications', () => {
+    expect(assembleCharts({ variants, replicated: undefined })).toEqual(assembleCharts({ variants }));
+    const plain = percentileBarsChart(variants);
+    expect(JSON.stringify(plain)).not.toContain('errorbar');
+    expect(JSON.stringify(unitCostsChart(variants))).not.toContain('errorbar');
+    expect(JSON.stringify(costLatencyChart(variants))).not.toContain('errorbar');
+    const drawn = assembleCharts({ variants, replicated });
+    expect(drawn.filter((c) => JSON.stringify(c.spec).includes('errorbar')).map((c) => c.name)).toEqual([
+      'latency-percentiles',
+      'cost-vs-p99',
+      'unit-costs',
+    ]);
   });
 });

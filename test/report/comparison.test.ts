@@ -186,6 +186,7 @@ describe('comparisons of replications', () => {
       /p99 latency\s+2\.00 s ± 2\.48 s\s+2\.10 s ± 2\.48 s \(\+5\.0 %\)\s+2\.10 s ± [\d.]+ s \(~\+5\.0 %\)/,
     );
     expect(text).toContain('Values are means of 3 replications');
+    expect(text).toContain('A ~ also marks a difference within noise');
     expect(text).toContain(
       'Within noise against the baseline: noisy: p50 latency, p90 latency, p99 latency.',
     );
@@ -199,5 +200,82 @@ describe('comparisons of replications', () => {
   it('needs the same number of replications everywhere and an estimator', () => {
     expect(() => buildComparison([base, entries[0]], 7)).toThrow(/same number of replicates/);
     expect(() => buildComparison([base, shifted], 7)).toThrow(/estimate/);
+  });
+});
+
+describe('comparisons of replications known by their means and intervals (replications.json)', () => {
+  // The runs (replication 0) and, by hand, the means and 95 % half-widths of three replications.
+  const known = (
+    e: ComparisonEntry,
+    metrics: Record<string, number>,
+    ci95: Record<string, number>,
+  ): ComparisonEntry => ({ ...e, estimates: { replications: 3, metrics, ci95 } });
+  const [four, cheap, lean] = entries;
+  const c = buildComparison(
+    [
+      known(
+        four,
+        {
+          'latency_s.p99': 2.5,
+          'requests.dropped': 2,
+          'requests.timed_out': 1.5,
+          cost_per_1k_requests_usd: 0.8,
+          drop_rate: 0.0035,
+        },
+        { 'latency_s.p99': 0.5, 'requests.dropped': 1, 'requests.timed_out': 1, cost_per_1k_requests_usd: 0 },
+      ),
+      // Its run drops 10 %; on average over the replications only 0.5 %, within the SLO.
+      known(
+        cheap,
+        { 'latency_s.p99': 2.9, cost_per_1k_requests_usd: 0.4, drop_rate: 0.005 },
+        { 'latency_s.p99': 0.25, cost_per_1k_requests_usd: 0.05 },
+      ),
+      // Its run meets the p99 limit of 3 s; the mean of the replications does not.
+      known(
+        lean,
+        { 'latency_s.p99': 3.2, cost_per_1k_requests_usd: 0.6, drop_rate: 0 },
+        { 'latency_s.p99': 0.75, cost_per_1k_requests_usd: 0.1 },
+      ),
+    ],
+    7,
+    slo,
+  );
+
+  it('compares the means with the intervals given, and sums of figures by the sums of their means', () => {
+    expect(c.replications).toBe(3);
+    expect(c.rows.map((r) => r.values['latency_s.p99'])).toEqual([2.5, 2.9, 3.2]);
+    expect(c.rows.map((r) => r.ci95!['latency_s.p99'])).toEqual([0.5, 0.25, 0.75]);
+    expect(c.rows[1].ci95!.cost_per_1k_requests_usd).toBe(0.05);
+    expect(c.rows[2].delta_pct['latency_s.p99']).toBeCloseTo(28, 10);
+    // Dropped plus timed out: 2 + 1.5 on average, but replications.json holds no interval of the sum.
+    expect(c.rows[0].values['requests.lost']).toBe(3.5);
+    expect(c.rows[0].ci95!['requests.lost']).toBeNull();
+    // Without the runs, no difference can be paired seed by seed.
+    expect(c.rows.map((r) => r.within_noise)).toEqual([null, null, null]);
+  });
+
+  it('judges the SLO on the means and picks the cheapest mean that meets it', () => {
+    expect(c.rows.map((r) => r.slo_met)).toEqual([true, true, false]);
+    expect(c.rows[2].slo_failures).toEqual(['latency_p99 3.20 s > 3.00 s']);
+    expect(c.pick).toEqual({ label: 'cheap', basis: 'cheapest meeting the SLO' });
+  });
+
+  it('shows mean ± half-width and says which means have no interval', () => {
+    const text = renderComparisonText(c);
+    expect(text).toMatch(
+      /p99 latency\s+2\.50 s ± 500 ms\s+2\.90 s ± 250 ms \(\+16\.0 %\)\s+3\.20 s ± 750 ms \(\+28\.0 %\)/,
+    );
+    expect(text).toContain('Values are means of 3 replications');
+    expect(text).toMatch(/Means without a confidence interval: [^\n]*dropped \+ timed out/);
+    expect(text).not.toContain('A ~ also marks');
+  });
+
+  it('needs as many replications in every entry', () => {
+    expect(() =>
+      buildComparison(
+        [known(four, {}, {}), { ...cheap, estimates: { replications: 2, metrics: {}, ci95: {} } }],
+        7,
+      ),
+    ).toThrow(/same number of replicates/);
   });
 });

@@ -66,6 +66,51 @@ describe('rendering charts', () => {
     }
   });
 
+  it('compiles the charts with error bars of replications without a vega-lite warning', async () => {
+    const estimates = (p99: number) => ({
+      metrics: {
+        'latency_s.p50': p99 / 4,
+        'latency_s.p90': p99 / 2,
+        'latency_s.p99': p99,
+        cost_per_1k_requests_usd: 2,
+        'cost_per_1m_tokens_usd.input': 0.1,
+        'cost_per_1m_tokens_usd.output': 0.5,
+        'cost_per_1m_tokens_usd.total': 0.2,
+      },
+      ci95: {
+        'latency_s.p50': 0.05,
+        'latency_s.p90': 0.1,
+        'latency_s.p99': 0.2,
+        cost_per_1k_requests_usd: 0.3,
+        'cost_per_1m_tokens_usd.input': 0.01,
+        'cost_per_1m_tokens_usd.output': 0.05,
+        'cost_per_1m_tokens_usd.total': 0.02,
+      },
+    });
+    const charts = assembleCharts(
+      {
+        variants,
+        replicated: {
+          replications: 5,
+          variants: new Map([
+            ['small-fleet', estimates(4)],
+            ['large-fleet', estimates(0.7)],
+          ]),
+        },
+      },
+      ['latency-percentiles', 'unit-costs', 'cost-vs-p99'],
+    );
+    expect(charts).toHaveLength(3);
+    for (const chart of charts) {
+      const { svg, warnings } = await renderChart(chart.spec);
+      expect(warnings, chart.name).toEqual([]);
+      expect(svg, chart.name).toContain('Means of 5 replications');
+      // Axis titles: those of bars and whiskers would be joined if they differed.
+      const texts = svg.match(/<text[^>]*>[^<]*<\/text>/g)!.join('\n');
+      expect(texts, chart.name).not.toContain('ci95');
+    }
+  });
+
   it('draws the text into the PNG with the bundled fonts, at twice the size of the SVG', async () => {
     const [chart] = assembleCharts({ variants }, ['latency-percentiles']);
     const { svg, png } = await renderChart(chart.spec);

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { replicateScenario } from '../../plan/index.js';
+import { type ReplicatedVariant, replicateScenario } from '../../plan/index.js';
 import {
   renderSummaryJson,
   renderTextTable,
@@ -73,12 +73,19 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
     output.results,
     scenarioYamlForReport(scenario.source, args.set),
   );
+  if (args.json) io.stdout(renderSummaryJson(output.summary));
+  else if (!args.quiet) io.stdout(renderTextTable(output.summary));
+  // One from an earlier run into the same folder would describe another run than summary.json,
+  // also if replicating this one fails; the report draws the error bars of the new one.
+  rmSync(join(outDir, 'replications.json'), { force: true });
+  const replicated =
+    replications === undefined
+      ? undefined
+      : await runReplications(scenario, output.summary.seed, replications, workers, outDir);
   const drawn = await writeRunReport(outDir, {
     slo: scenario.slo ?? undefined,
     charts: scenario.report?.charts ?? undefined,
   });
-  if (args.json) io.stdout(renderSummaryJson(output.summary));
-  else if (!args.quiet) io.stdout(renderTextTable(output.summary));
   if (!args.quiet) {
     const events = output.results.reduce((sum, r) => sum + r.events, 0);
     const charts = drawn.filter((p) => p.endsWith('.vl.json')).length;
@@ -91,19 +98,20 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
         .join(', ')} and ${charts} chart(s) in ${relative(io.cwd, join(outDir, 'charts'))}/\n`,
     );
   }
-  if (replications !== undefined) {
-    await runReplications(scenario, output.summary.seed, replications, workers, outDir, args, io);
-  } else {
-    // From an earlier run into the same folder: it would describe another run than summary.json.
-    rmSync(join(outDir, 'replications.json'), { force: true });
-  }
+  if (replicated !== undefined && !args.quiet) reportReplications(replicated, args.json, io);
   return 0;
+}
+
+interface Replications {
+  count: number;
+  variants: ReplicatedVariant[];
+  path: string;
+  seconds: number;
 }
 
 /**
  * `--replications N`: every variant again with N seeds (the first the run's own, so replication 0
- * is the run just written), on a worker pool; `replications.json`, the mean ± 95 % CI of the
- * headline figures, and warnings about fleets near saturation and queues that kept growing.
+ * is the run just written), on a worker pool, into `replications.json`.
  */
 async function runReplications(
   scenario: LoadedScenario,
@@ -111,20 +119,28 @@ async function runReplications(
   replications: number,
   workers: number | undefined,
   outDir: string,
-  args: RunArgs,
-  io: CliIo,
-): Promise<void> {
+): Promise<Replications> {
   const started = performance.now();
-  const replicated = await replicateScenario(scenario, { replications, seed, workers });
+  const variants = await replicateScenario(scenario, { replications, seed, workers });
   const path = join(outDir, 'replications.json');
-  writeFileAtomic(path, renderReplicationsJson(scenario.name, seed, replicated));
-  if (args.quiet) return;
-  if (!args.json) io.stdout(`\n${renderReplicationsTable(replicated)}`);
-  for (const variant of replicated) {
+  writeFileAtomic(path, renderReplicationsJson(scenario.name, seed, variants));
+  return { count: replications, variants, path, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * After the run's own lines: the mean ± 95 % CI of the headline figures, and warnings about fleets
+ * near saturation and queues that kept growing.
+ */
+function reportReplications(
+  { count, variants, path, seconds }: Replications,
+  json: boolean,
+  io: CliIo,
+): void {
+  if (!json) io.stdout(`\n${renderReplicationsTable(variants)}`);
+  for (const variant of variants) {
     for (const warning of variant.warnings) io.stderr(`fleetsim: warning: ${variant.name}: ${warning}\n`);
   }
-  const seconds = ((performance.now() - started) / 1000).toFixed(2);
   io.stderr(
-    `${replications} replication(s) of ${replicated.length} variant(s) in ${seconds} s; wrote ${relative(io.cwd, path)}\n`,
+    `${count} replication(s) of ${variants.length} variant(s) in ${seconds.toFixed(2)} s; wrote ${relative(io.cwd, path)}\n`,
   );
 }

@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { VariantResult } from '../../metrics/index.js';
+import { type Bounds, boundsTooltip, errorBarLayers, estimated, replicatedNote } from './replicated.js';
 import {
   CHART_HEIGHT,
   CHART_WIDTH,
@@ -9,8 +10,9 @@ import {
   pickVariantParam,
   variantColor,
 } from './theme.js';
+import type { Replicated } from './types.js';
 
-export interface CostLatencyPoint {
+export interface CostLatencyPoint extends Bounds<'usd_per_1k'>, Bounds<'p99_s'> {
   variant: string;
   usd_per_1k: number;
   p99_s: number;
@@ -32,25 +34,37 @@ export function paretoFrontier<P extends { usd_per_1k: number; p99_s: number }>(
   );
 }
 
-/** Variants with both a cost per 1k requests and a p99 latency (i.e. that completed requests). */
+/**
+ * Variants with both a cost per 1k requests and a p99 latency (i.e. that completed requests); with
+ * replications, their means and 95 % confidence intervals.
+ */
 export function costLatencyPoints(
   variants: readonly Pick<VariantResult, 'name' | 'latency_s' | 'cost_per_1k_requests_usd'>[],
+  replicated?: Replicated,
 ): CostLatencyPoint[] {
-  return variants.flatMap((v) =>
-    v.cost_per_1k_requests_usd === null || v.latency_s.p99 === null
-      ? []
-      : [{ variant: v.name, usd_per_1k: v.cost_per_1k_requests_usd, p99_s: v.latency_s.p99 }],
-  );
+  return variants.flatMap((v) => {
+    const cost = estimated(
+      'usd_per_1k',
+      v.cost_per_1k_requests_usd,
+      replicated,
+      v.name,
+      'cost_per_1k_requests_usd',
+    );
+    const p99 = estimated('p99_s', v.latency_s.p99, replicated, v.name, 'latency_s.p99');
+    return cost === null || p99 === null ? [] : [{ variant: v.name, ...cost, ...p99 }];
+  });
 }
 
 /**
  * Cost per 1k requests against p99 latency, one point per variant, the Pareto frontier joined by a
- * dashed line: a variant off the line is beaten on both by one on it.
+ * dashed line: a variant off the line is beaten on both by one on it. With replications, the
+ * frontier is that of the means, and whiskers cross each point along both axes.
  */
 export function costLatencyChart(
   variants: readonly Pick<VariantResult, 'name' | 'latency_s' | 'cost_per_1k_requests_usd' | 'requests'>[],
+  replicated?: Replicated,
 ): TopLevelSpec | null {
-  const points = costLatencyPoints(variants);
+  const points = costLatencyPoints(variants, replicated);
   if (points.length === 0) return null;
   const frontier = new Set(paretoFrontier(points).map((p) => p.variant));
   const lost = new Map(variants.map((v) => [v.name, v.requests.dropped + v.requests.timed_out]));
@@ -61,23 +75,26 @@ export function costLatencyChart(
   }));
   const all = variants.map((v) => v.name);
   const names = points.map((p) => p.variant);
+  const xTitle = 'cost per 1k requests (USD)';
   const x = {
     field: 'usd_per_1k',
     type: 'quantitative' as const,
-    title: 'cost per 1k requests (USD)',
+    title: xTitle,
     scale: { zero: false, padding: 40 },
     axis: { format: '$,.3~g' },
   };
+  const yTitle = 'p99 latency (s)';
   const y = {
     field: 'p99_s',
     type: 'quantitative' as const,
-    title: 'p99 latency (s)',
+    title: yTitle,
     scale: { zero: false, padding: 30 },
   };
   return {
     ...header(
       'Cost against p99 latency',
       'Lower left is better. Filled: on the Pareto frontier (dashed); hollow: another variant is cheaper and faster.',
+      ...replicatedNote(replicated),
     ),
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
@@ -88,6 +105,8 @@ export function costLatencyChart(
         mark: { type: 'line', color: '#888', strokeDash: [5, 4], strokeWidth: 1.5 },
         encoding: { x, y, order: { field: 'usd_per_1k', type: 'quantitative' } },
       },
+      ...errorBarLayers(values, 'usd_per_1k', 'x', xTitle, { y }),
+      ...errorBarLayers(values, 'p99_s', 'y', yTitle, { x }),
       {
         params: [pickVariantParam],
         mark: { type: 'point', size: 140, strokeWidth: 2 },
@@ -103,7 +122,9 @@ export function costLatencyChart(
           tooltip: [
             { field: 'variant', type: 'nominal' },
             { field: 'usd_per_1k', type: 'quantitative', title: 'cost per 1k requests', format: FORMAT.usd },
+            ...boundsTooltip(replicated, 'usd_per_1k', 'cost per 1k requests', FORMAT.usd),
             { field: 'p99_s', type: 'quantitative', title: 'p99 latency (s)', format: FORMAT.seconds },
+            ...boundsTooltip(replicated, 'p99_s', 'p99 latency', FORMAT.seconds),
             { field: 'lost', type: 'quantitative', title: 'dropped + timed out', format: FORMAT.count },
             { field: 'frontier', type: 'nominal', title: 'on the frontier' },
           ],

@@ -16,7 +16,7 @@ export { cdfAt, histogramRows, latencyHistogramChart } from './histogram.js';
 export { percentileBarsChart, percentileRows } from './percentiles.js';
 export { CHART_FONT, CHART_HEIGHT, CHART_WIDTH, FORMAT, header, THEME } from './theme.js';
 export { type TimelineMark, timelineChart, timelineMarks, timelineRows, timeUnitFor } from './timeline.js';
-export type { ChartInput, CostUsd } from './types.js';
+export type { ChartInput, CostUsd, Replicated, VariantEstimates } from './types.js';
 export { tokenCostRows, unitCostsChart } from './unit-costs.js';
 
 interface ChartDefinition {
@@ -28,11 +28,13 @@ interface ChartDefinition {
 export const CHARTS = {
   'latency-cdf': { build: ({ variants }) => cdfChart(variants, 'latency_s') },
   'latency-histogram': { build: ({ variants }) => latencyHistogramChart(variants) },
-  'latency-percentiles': { build: ({ variants, slo }) => percentileBarsChart(variants, slo) },
+  'latency-percentiles': {
+    build: ({ variants, slo, replicated }) => percentileBarsChart(variants, slo, replicated),
+  },
   'ttft-cdf': { build: ({ variants }) => cdfChart(variants, 'ttft_s') },
   'tpot-cdf': { build: ({ variants }) => cdfChart(variants, 'tpot_s') },
-  'cost-vs-p99': { build: ({ variants }) => costLatencyChart(variants) },
-  'unit-costs': { build: ({ variants }) => unitCostsChart(variants) },
+  'cost-vs-p99': { build: ({ variants, replicated }) => costLatencyChart(variants, replicated) },
+  'unit-costs': { build: ({ variants, replicated }) => unitCostsChart(variants, replicated) },
   'cost-breakdown': { build: ({ variants }) => costBreakdownChart(variants) },
   timeline: { build: ({ variants }) => timelineChart(variants) },
 } satisfies Record<ReportChartName, ChartDefinition>;

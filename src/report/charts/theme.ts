@@ -51,12 +51,18 @@ export const THEME: NonNullable<TopLevelSpec['config']> = {
 
 type Header = Pick<TopLevelSpec, '$schema' | 'config' | 'title'>;
 
-/** What every chart starts with: schema, theme and a title with a subtitle that says how to read it. */
-export function header(title: string, subtitle?: string): Header {
+/**
+ * What every chart starts with: schema, theme and a title with a subtitle that says how to read
+ * it, a line per string: one long line would widen the chart to fit it.
+ */
+export function header(title: string, ...subtitle: string[]): Header {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: THEME,
-    title: subtitle === undefined ? { text: title } : { text: title, subtitle },
+    title:
+      subtitle.length === 0
+        ? { text: title }
+        : { text: title, subtitle: subtitle.length === 1 ? subtitle[0] : subtitle },
   };
 }
 

@@ -1,33 +1,61 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { VariantResult } from '../../metrics/index.js';
+import { type Bounds, boundsTooltip, errorBarLayers, estimated, replicatedNote } from './replicated.js';
 import { FORMAT, header, variantColor } from './theme.js';
+import type { Replicated } from './types.js';
 
 const TOKEN_KINDS = ['input', 'output', 'total'] as const;
 
-export interface TokenCostRow {
+export interface TokenCostRow extends Bounds<'usd_per_1m'> {
   variant: string;
   tokens: (typeof TOKEN_KINDS)[number];
   usd_per_1m: number;
 }
 
-export function tokenCostRows(variants: readonly Pick<VariantResult, 'name' | 'cost_per_1m_tokens_usd'>[]) {
+export function tokenCostRows(
+  variants: readonly Pick<VariantResult, 'name' | 'cost_per_1m_tokens_usd'>[],
+  replicated?: Replicated,
+) {
   return variants.flatMap((v) =>
     TOKEN_KINDS.flatMap((tokens): TokenCostRow[] => {
-      const usd = v.cost_per_1m_tokens_usd[tokens];
-      return usd === null ? [] : [{ variant: v.name, tokens, usd_per_1m: usd }];
+      const usd = estimated(
+        'usd_per_1m',
+        v.cost_per_1m_tokens_usd[tokens],
+        replicated,
+        v.name,
+        `cost_per_1m_tokens_usd.${tokens}`,
+      );
+      return usd === null ? [] : [{ variant: v.name, tokens, ...usd }];
     }),
   );
 }
 
-/** Cost per 1k completed requests and per 1M tokens (input, output, total) per variant; panels without data are left out. */
+/** A panel of bars, layered with whiskers where there are any. */
+function panel<B, W>(title: string, width: number, bars: B, whiskers: readonly W[]) {
+  const size = { title, width, height: 280 };
+  return whiskers.length === 0 ? { ...size, ...bars } : { ...size, layer: [bars, ...whiskers] };
+}
+
+/**
+ * Cost per 1k completed requests and per 1M tokens (input, output, total) per variant, with
+ * replications their means and 95 % confidence intervals; panels without data are left out.
+ */
 export function unitCostsChart(
   variants: readonly Pick<VariantResult, 'name' | 'cost_per_1k_requests_usd' | 'cost_per_1m_tokens_usd'>[],
+  replicated?: Replicated,
 ): TopLevelSpec | null {
   const names = variants.map((v) => v.name);
-  const perRequest = variants.flatMap((v) =>
-    v.cost_per_1k_requests_usd === null ? [] : [{ variant: v.name, usd_per_1k: v.cost_per_1k_requests_usd }],
-  );
-  const perToken = tokenCostRows(variants);
+  const perRequest = variants.flatMap((v) => {
+    const usd = estimated(
+      'usd_per_1k',
+      v.cost_per_1k_requests_usd,
+      replicated,
+      v.name,
+      'cost_per_1k_requests_usd',
+    );
+    return usd === null ? [] : [{ variant: v.name, ...usd }];
+  });
+  const perToken = tokenCostRows(variants, replicated);
   if (perRequest.length === 0 && perToken.length === 0) return null;
   const width = Math.max(160, Math.min(320, 60 * names.length));
   const variantAxis = {
@@ -37,15 +65,13 @@ export function unitCostsChart(
     sort: names,
     axis: { labelAngle: names.some((n) => n.length > 8) ? -30 : 0 },
   };
-  const requestPanel = {
-    title: 'per 1k completed requests',
-    width,
-    height: 280,
+  const requestTitle = 'cost per 1k requests (USD)';
+  const requestBars = {
     data: { values: perRequest },
     mark: { type: 'bar' as const },
     encoding: {
       x: variantAxis,
-      y: { field: 'usd_per_1k', type: 'quantitative' as const, title: 'cost per 1k requests (USD)' },
+      y: { field: 'usd_per_1k', type: 'quantitative' as const, title: requestTitle },
       color: { ...variantColor(names), legend: null },
       tooltip: [
         { field: 'variant', type: 'nominal' as const },
@@ -55,19 +81,21 @@ export function unitCostsChart(
           title: 'USD per 1k requests',
           format: FORMAT.usd,
         },
+        ...boundsTooltip(replicated, 'usd_per_1k', 'USD per 1k requests', FORMAT.usd),
       ],
     },
   };
-  const tokenPanel = {
-    title: 'per 1M tokens',
-    width,
-    height: 280,
+  const tokenTitle = 'cost per 1M tokens (USD)';
+  const tokenPlace = {
+    x: variantAxis,
+    xOffset: { field: 'tokens', type: 'nominal' as const, sort: [...TOKEN_KINDS] },
+  };
+  const tokenBars = {
     data: { values: perToken },
     mark: { type: 'bar' as const },
     encoding: {
-      x: variantAxis,
-      xOffset: { field: 'tokens', type: 'nominal' as const, sort: [...TOKEN_KINDS] },
-      y: { field: 'usd_per_1m', type: 'quantitative' as const, title: 'cost per 1M tokens (USD)' },
+      ...tokenPlace,
+      y: { field: 'usd_per_1m', type: 'quantitative' as const, title: tokenTitle },
       color: {
         field: 'tokens',
         type: 'nominal' as const,
@@ -84,13 +112,27 @@ export function unitCostsChart(
           title: 'USD per 1M tokens',
           format: FORMAT.usd,
         },
+        ...boundsTooltip(replicated, 'usd_per_1m', 'USD per 1M tokens', FORMAT.usd),
       ],
     },
   };
+  const requestPanel = panel(
+    'per 1k completed requests',
+    width,
+    requestBars,
+    errorBarLayers(perRequest, 'usd_per_1k', 'y', requestTitle, { x: variantAxis }),
+  );
+  const tokenPanel = panel(
+    'per 1M tokens',
+    width,
+    tokenBars,
+    errorBarLayers(perToken, 'usd_per_1m', 'y', tokenTitle, tokenPlace),
+  );
   return {
     ...header(
       'Unit costs',
       'Cost of the measured window (after warmup) divided by what completed in it. Lower is better.',
+      ...replicatedNote(replicated),
     ),
     hconcat: [...(perRequest.length > 0 ? [requestPanel] : []), ...(perToken.length > 0 ? [tokenPanel] : [])],
     resolve: { scale: { color: 'independent' } },
