@@ -28,8 +28,8 @@ export interface VariantResult {
   /** Per fleet: replicas launched, reclaimed, their peak and time-average, and replica-hours. */
   instances: Record<string, FleetInstances>;
   /**
-   * Per autoscaled fleet: what a clairvoyant autoscaler would have paid to meet the SLO's wait (or
-   * latency) percentile. Only with an `slo:` that has one, for fleets of one request per slot.
+   * Per autoscaled fleet of one request per slot: what a clairvoyant autoscaler would have paid to
+   * meet the SLO's wait (or latency) percentile, or without one the queue-wait p99 this run achieved.
    */
   oracle: Record<string, OracleGap> | null;
   cost_per_1k_requests_usd: number | null;
@@ -122,6 +122,8 @@ export interface OracleGap {
   oracle_replica_hours: number;
   /** Intervals where even `max` replicas miss the SLO in the M/M/c model. */
   infeasible_intervals: number;
+  /** What the oracle had to meet: the scenario's SLO, or without one the wait p99 the policy achieved. */
+  target: string;
 }
 
 export interface FleetInstances {

@@ -236,9 +236,40 @@ describe('the oracle', () => {
     expect(gap?.oracle_replica_hours).toBeCloseTo((n * 20) / 60, 9);
     expect(gap?.oracle_cost_usd).toBeCloseTo(n * 3.6 * (20 / 60), 9);
     expect(gap?.infeasible_intervals).toBe(0);
+    expect(gap?.target).toBe('slo queue_wait_p99 <= 0.2 s');
     expect(gap?.gap_usd).toBeCloseTo((gap?.policy_cost_usd ?? 0) - (gap?.oracle_cost_usd ?? 0), 9);
     // Aiming at half-busy replicas (12) buys more than the SLO needs.
     expect(gap?.policy_cost_usd).toBeGreaterThan(gap?.oracle_cost_usd ?? 0);
+  });
+
+  it('without an SLO, prices the wait this run achieved', async () => {
+    const output = await runScenario({
+      duration: '20m',
+      max_drain: 0,
+      workload: { arrivals: { constant: { rate: 12 } } },
+      fleets: [
+        {
+          name: 'web',
+          replicas: { min: 1, max: 20, initial: 8 },
+          concurrency: 2,
+          price_per_hour: 3.6,
+          service_time: '1s',
+          startup: '30s',
+          autoscaling: { policy: 'target-tracking', metric: 'utilization', target: 0.5 },
+        },
+      ],
+      metrics: { interval: '1m' },
+    });
+    const result = output.results[0];
+    const gap = result.oracle?.web;
+    const p99 = Math.max(result.queue_wait_s.p99 ?? 0, 1e-3);
+    expect(gap?.target).toBe(
+      `queue wait p99 <= ${p99.toPrecision(3)} s, as this run achieved (no slo: given)`,
+    );
+    let n = 1;
+    const tail = (servers: number) => erlangC(servers, 12) * Math.exp(-(servers - 12) * p99);
+    while (2 * n <= 12 || tail(2 * n) > 0.01) n++;
+    expect(gap?.oracle_cost_usd).toBeCloseTo(n * 3.6 * (20 / 60), 9);
   });
 });
 
