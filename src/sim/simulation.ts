@@ -199,7 +199,7 @@ class Simulation implements EventHandler {
   private readonly lastBusyUs: Float64Array;
   /** Requests waiting for the fleet because no replica was ready (Knative's activator). */
   private readonly heldCount: Int32Array;
-  private readonly interrupted: { notices: number; requeued: number; retried: number; dropped: number }[];
+  private readonly interrupted: { requeued: number; retried: number; dropped: number }[];
   /** Requests held while no replica is ready, oldest first, from `heldHead` on (stale entries skipped). */
   private held: number[] = [];
   private heldHead = 0;
@@ -339,7 +339,7 @@ class Simulation implements EventHandler {
     this.lastResidenceUs = new Float64Array(fleets.length);
     this.lastBusyUs = new Float64Array(fleets.length);
     this.heldCount = new Int32Array(fleets.length);
-    this.interrupted = fleets.map(() => ({ notices: 0, requeued: 0, retried: 0, dropped: 0 }));
+    this.interrupted = fleets.map(() => ({ requeued: 0, retried: 0, dropped: 0 }));
     this.unavailable = new Uint8Array(fleets.length);
     this.unavailableSinceUs = new Float64Array(fleets.length);
     this.unavailableUs = new Float64Array(fleets.length);
@@ -870,7 +870,6 @@ class Simulation implements EventHandler {
     const fleet = this.fleetOf[replica];
     const state = this.replicaState[replica];
     if (state === Replica.Off || state === Replica.Draining) return;
-    this.interrupted[fleet].notices++;
     this.capacityEvents.push({
       time_s: now / US_PER_S,
       fleet: this.scenario.fleets[fleet].name,
