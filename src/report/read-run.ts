@@ -6,6 +6,7 @@ import type { CapacityEventsFile } from './capacity-events-json.js';
 import type { Replicated, VariantEstimates } from './charts/index.js';
 import { DISTRIBUTION_NAMES, type DistributionsFile } from './distributions-json.js';
 import type { RunSummary } from './summary.js';
+import { TIMESERIES_COLUMNS } from './timeseries-csv.js';
 
 /** A run folder that cannot be read back: a missing or damaged file. */
 export class RunOutputsError extends Error {
@@ -41,19 +42,6 @@ function readJson<T>(path: string): T {
     throw new RunOutputsError(path, `not valid JSON (${(error as Error).message})`);
   }
 }
-
-const TIMESERIES_COLUMNS = [
-  'time_s',
-  'arrivals',
-  'completed',
-  'dropped',
-  'timed_out',
-  'queue_length',
-  'busy_slots',
-  'utilization',
-  'replicas',
-  'cost_usd_per_hour',
-] as const;
 
 /** timeseries.csv back into rows per variant. */
 function readTimeseries(path: string): Map<string, TimeSeriesRow[]> {

@@ -1,6 +1,7 @@
 import type { VariantResult } from '../metrics/index.js';
 
-const FIXED = [
+/** The columns every row has, in file order; busy slots per fleet follow. */
+export const TIMESERIES_COLUMNS = [
   'time_s',
   'arrivals',
   'completed',
@@ -18,12 +19,12 @@ export function renderTimeseriesCsv(results: readonly VariantResult[]): string {
   const fleets = [
     ...new Set(results.flatMap((r) => r.timeseries.flatMap((row) => Object.keys(row.busy_slots_by_fleet)))),
   ];
-  const lines = [['variant', ...FIXED, ...fleets.map((f) => `busy_slots.${f}`)].join(',')];
+  const lines = [['variant', ...TIMESERIES_COLUMNS, ...fleets.map((f) => `busy_slots.${f}`)].join(',')];
   for (const result of results) {
     for (const row of result.timeseries) {
       const values = [
         csvField(result.name),
-        ...FIXED.map((c) => formatNumber(row[c])),
+        ...TIMESERIES_COLUMNS.map((c) => formatNumber(row[c])),
         ...fleets.map((f) => formatNumber(row.busy_slots_by_fleet[f] ?? 0)),
       ];
       lines.push(values.join(','));
