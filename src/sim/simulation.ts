@@ -103,6 +103,12 @@ const Replica = { Off: 0, Provisioning: 1, Ready: 2, Draining: 3 } as const;
 const Loop = { Idle: 0, Starting: 1, Running: 2 } as const;
 
 const US_PER_S = 1e6;
+/**
+ * The longest a request is held for a fleet with no ready replica when its queue has no shorter
+ * timeout: Knative's default revision timeout (300 s), which bounds a request waiting at its
+ * activator. Without a bound, a fleet that can never get a replica would hold requests forever.
+ */
+const HOLD_TIMEOUT_US = 300 * US_PER_S;
 const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
 const OUTPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('output_tokens');
 const REQUEST_BYTES = REQUEST_ATTRIBUTES.indexOf('request_bytes');
@@ -427,9 +433,12 @@ class Simulation implements EventHandler {
     const engine = this.engine;
     try {
       this.startFleets();
-      if (this.source.next(this.arrival)) engine.atLane(toUs(this.arrival.timeS), Kind.Arrival, 0);
-      else this.arrivalsDone = true;
-      let events = this.runUntil(Number.POSITIVE_INFINITY, name, 0);
+      const durationUs = this.scenario.duration === null ? 0 : Math.round(this.scenario.duration * US_PER_S);
+      // The last arrival stops the engine; with none at all, time still runs to `duration` (an
+      // autoscaler may scale an idle fleet), but no further, where only distant events remain.
+      const anyArrival = this.source.next(this.arrival);
+      if (anyArrival) engine.atLane(toUs(this.arrival.timeS), Kind.Arrival, 0);
+      let events = this.runUntil(anyArrival ? Number.POSITIVE_INFINITY : durationUs, name, 0);
       this.arrivalsDone = true;
       const arrivalsEndUs =
         this.scenario.duration === null ? this.lastArrivalUs : Math.round(this.scenario.duration * US_PER_S);
@@ -585,10 +594,12 @@ class Simulation implements EventHandler {
     this.heldCount[fleet]++;
     if (this.autoscalers[fleet] !== null && requests.arrivalUs[slot] === now) this.countForOracle(fleet, now);
     this.held.push(slot);
-    const timeoutUs = this.timeoutUs[fleet];
-    if (timeoutUs !== Number.POSITIVE_INFINITY) {
-      this.engine.at(now + timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
-    }
+    this.engine.at(
+      now + Math.min(this.timeoutUs[fleet], HOLD_TIMEOUT_US),
+      Kind.QueueTimeout,
+      slot,
+      requests.gen[slot],
+    );
   }
 
   /** Routes held requests, oldest first, while some replica is ready to take them. */
@@ -821,16 +832,8 @@ class Simulation implements EventHandler {
     const autoscaler = this.autoscalers[fleet] as Autoscaler;
     const counts = this.replicaTables[fleet].counts();
     const desired = autoscaler.desiredReplicas(now, counts);
-    let surplus = counts.ready + counts.provisioning - desired;
-    if (surplus !== 0) {
-      this.capacityEvents.push({
-        time_s: now / US_PER_S,
-        fleet: this.scenario.fleets[fleet].name,
-        kind: 'scale',
-        from: counts.ready + counts.provisioning,
-        to: desired,
-      });
-    }
+    const before = counts.ready + counts.provisioning;
+    let surplus = before - desired;
     const first = this.fleetFirst[fleet];
     const end = first + this.fleetSlots[fleet];
     for (let r = first; r < end && surplus < 0 && this.unavailable[fleet] === 0; r++) {
@@ -852,6 +855,17 @@ class Simulation implements EventHandler {
       if (victim < 0) break;
       this.drain(victim, now, false);
       surplus--;
+    }
+    // What changed, which is less than the policy asked for while capacity is unavailable.
+    const after = desired + surplus;
+    if (after !== before) {
+      this.capacityEvents.push({
+        time_s: now / US_PER_S,
+        fleet: this.scenario.fleets[fleet].name,
+        kind: 'scale',
+        from: before,
+        to: after,
+      });
     }
     if (this.capacityStillMatters())
       this.engine.at(now + autoscaler.evaluationPeriodUs, Kind.Evaluate, fleet);

@@ -178,6 +178,27 @@ describe('autoscaling', () => {
     expect(down.some((e) => e.time_s <= 2115 && (e.to ?? 0) <= 15)).toBe(true);
   });
 
+  it('gives up on held requests after 300 s when the fleet can never get a replica', async () => {
+    // HPA on utilization has nothing to measure at zero replicas, so it never scales up from zero
+    // (as Kubernetes needs minReplicas >= 1): held requests time out like at Knative's activator.
+    const result = await run({
+      duration: '10s',
+      workload: { arrivals: { constant: { rate: 1 } } },
+      fleets: [
+        {
+          name: 'web',
+          replicas: { min: 0, max: 4, initial: 0 },
+          price_per_hour: 1,
+          service_time: '100ms',
+          autoscaling: { policy: 'target-tracking', metric: 'utilization', target: 0.5 },
+        },
+      ],
+    });
+    expect(result.requests).toMatchObject({ arrived: 9, completed: 0, timed_out: 9, in_flight_at_end: 0 });
+    expect(result.queue_wait_s.max).toBeNull();
+    expect(result.simulated_s.end).toBe(9 + 300);
+  });
+
   it('scales to zero when idle and makes the first request after idle wait for a cold start', async () => {
     const result = await run({
       seed: 1,
