@@ -65,8 +65,9 @@ export class TimeSeries {
     this.spread(WAITING, startUs, endUs);
   }
 
-  addBusy(fleet: number, startUs: number, endUs: number): void {
-    this.spread(1 + fleet, startUs, endUs);
+  /** `slots` busy from `startUs` to `endUs` (a continuous-batching iteration keeps one per sequence busy). */
+  addBusy(fleet: number, startUs: number, endUs: number, slots = 1): void {
+    this.spread(1 + fleet, startUs, endUs, slots);
   }
 
   /** A replica of `fleet` alive (launched, not yet gone) from `startUs` to `endUs`. */
@@ -82,25 +83,26 @@ export class TimeSeries {
     this.binEndUs = this.binStartUs + this.intervalUs;
   }
 
-  private spread(span: number, startUs: number, endUs: number): void {
-    if (startUs >= this.binStartUs && endUs < this.binEndUs) this.spans[span][this.bin] += endUs - startUs;
-    else this.spreadAcross(span, startUs, endUs);
+  private spread(span: number, startUs: number, endUs: number, weight = 1): void {
+    if (startUs >= this.binStartUs && endUs < this.binEndUs)
+      this.spans[span][this.bin] += (endUs - startUs) * weight;
+    else this.spreadAcross(span, startUs, endUs, weight);
   }
 
   /** Out of line: `spread` is inlined into the simulation's handlers, and this path is rare. */
-  private spreadAcross(span: number, startUs: number, endUs: number): void {
+  private spreadAcross(span: number, startUs: number, endUs: number, weight: number): void {
     const width = this.intervalUs;
     let bin = Math.floor(startUs / width);
     const lastBin = Math.floor(endUs / width);
     this.reserve(lastBin);
     const values = this.spans[span];
     if (bin === lastBin) {
-      values[bin] += endUs - startUs;
+      values[bin] += (endUs - startUs) * weight;
       return;
     }
-    values[bin] += (bin + 1) * width - startUs;
-    for (bin++; bin < lastBin; bin++) values[bin] += width;
-    values[lastBin] += endUs - lastBin * width;
+    values[bin] += ((bin + 1) * width - startUs) * weight;
+    for (bin++; bin < lastBin; bin++) values[bin] += width * weight;
+    values[lastBin] += (endUs - lastBin * width) * weight;
   }
 
   private reserve(bin: number): void {

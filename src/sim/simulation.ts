@@ -173,6 +173,8 @@ class Simulation implements EventHandler {
   /** Per replica of a continuous-batching fleet: a `Loop` state. */
   private readonly iterating: Uint8Array;
   private readonly iterationStartUs: Float64Array;
+  /** Sequences in the running iteration: each keeps one of the replica's `max_num_seqs` slots busy. */
+  private readonly iterationSeqs: Int32Array;
   private readonly iterationEndUs: Float64Array;
   /** Per request slot on a continuous-batching fleet: its sequence. */
   private readonly sequences: (Sequence | undefined)[] = [];
@@ -376,6 +378,7 @@ class Simulation implements EventHandler {
     this.timerGen = new Int32Array(replicaCount);
     this.iterating = new Uint8Array(replicaCount);
     this.iterationStartUs = new Float64Array(replicaCount);
+    this.iterationSeqs = new Int32Array(replicaCount);
     this.iterationEndUs = new Float64Array(replicaCount);
     this.queueCapacity = Float64Array.from(fleets, (f) => f.queue.capacity);
     this.timeoutUs = Float64Array.from(fleets, (f) =>
@@ -789,7 +792,8 @@ class Simulation implements EventHandler {
     }
     if (this.llmFleets[fleet] !== null) {
       for (let r = first; r < first + this.fleetSlots[fleet]; r++) {
-        if (this.iterating[r] === Loop.Running) busyUs += now - this.iterationStartUs[r];
+        if (this.iterating[r] === Loop.Running)
+          busyUs += (now - this.iterationStartUs[r]) * this.iterationSeqs[r];
       }
     }
     const windowUs = now - this.lastScrapeUs[fleet];
@@ -999,11 +1003,7 @@ class Simulation implements EventHandler {
     for (const slot of requests.live()) if (requests.replica[slot] === replica) victims.push(slot);
     const llm = this.llmFleets[fleet];
     if (llm !== null) {
-      if (this.iterating[replica] === Loop.Running) {
-        const startUs = this.iterationStartUs[replica];
-        this.busyUsByFleet[fleet] += now - startUs;
-        this.timeseries.addBusy(fleet, startUs, now);
-      }
+      if (this.iterating[replica] === Loop.Running) this.iterationBusy(replica, fleet, now);
       this.iterating[replica] = Loop.Idle;
       llm.resetReplica(replica);
     }
@@ -1139,6 +1139,7 @@ class Simulation implements EventHandler {
     this.iterationEndUs[replica] = now + durationUs;
 
     const size = scheduler.scheduled.length;
+    this.iterationSeqs[replica] = size;
     state.iterations++;
     state.sequencesRun += size;
     const used = scheduler.usedBlocks;
@@ -1151,12 +1152,18 @@ class Simulation implements EventHandler {
     this.engine.at(now + durationUs, Kind.IterationDone, replica, this.replicaEpoch[replica]);
   }
 
+  /** The running iteration's busy slot-time up to `untilUs`: its duration times its sequences. */
+  private iterationBusy(replica: number, fleet: number, untilUs: number): void {
+    const startUs = this.iterationStartUs[replica];
+    const seqs = this.iterationSeqs[replica];
+    this.busyUsByFleet[fleet] += (untilUs - startUs) * seqs;
+    this.timeseries.addBusy(fleet, startUs, untilUs, seqs);
+  }
+
   private finishIteration(replica: number, now: number): void {
     const fleet = this.fleetOf[replica];
     const scheduler = (this.llmFleets[fleet] as LlmFleetState).scheduler(replica);
-    const startUs = this.iterationStartUs[replica];
-    this.busyUsByFleet[fleet] += now - startUs;
-    this.timeseries.addBusy(fleet, startUs, now);
+    this.iterationBusy(replica, fleet, now);
     scheduler.finishIteration();
     const requests = this.requests;
     for (const sequence of scheduler.firstTokens) requests.firstTokenUs[sequence.slot] = now;
@@ -1495,11 +1502,7 @@ class Simulation implements EventHandler {
     let inFlight = 0;
     for (let replica = 0; replica < this.iterating.length; replica++) {
       if (this.iterating[replica] !== Loop.Running) continue;
-      const fleet = this.fleetOf[replica];
-      const startUs = this.iterationStartUs[replica];
-      const busyUntil = Math.min(endUs, this.iterationEndUs[replica]);
-      this.busyUsByFleet[fleet] += busyUntil - startUs;
-      this.timeseries.addBusy(fleet, startUs, busyUntil);
+      this.iterationBusy(replica, this.fleetOf[replica], Math.min(endUs, this.iterationEndUs[replica]));
     }
     for (const slot of requests.live()) {
       if (requests.state[slot] === RequestState.Held) {
@@ -1695,9 +1698,14 @@ function isElastic(fleet: Fleet): boolean {
   return fleet.autoscaling !== null || fleet.interruption !== null;
 }
 
-/** Busy time is measured per slot: a continuous-batching replica is one slot that runs iterations. */
+/**
+ * Busy time is measured per slot: a request's (or a batch's) execution slot, or on a
+ * continuous-batching replica one of its `max_num_seqs` sequence slots for each iteration a
+ * sequence is in, so utilization is the batch occupancy rather than the (near-constant) share of
+ * time the engine loop runs.
+ */
 function slotsPerReplica(fleet: Fleet): number {
-  return fleet.batching.policy === 'continuous' ? 1 : fleet.concurrency;
+  return fleet.batching.policy === 'continuous' ? fleet.batching.maxNumSeqs : fleet.concurrency;
 }
 
 function llmFleetState(

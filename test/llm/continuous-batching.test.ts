@@ -84,6 +84,8 @@ describe('continuous batching in the simulator', () => {
     expect(result.ttft_s.max).toBe(ttftUs / 1e6);
     expect(result.latency_s.max).toBe(endUs / 1e6);
     expect(result.batches.gpu).toEqual({ count: 3, mean_size: 4, sizes: { '4': 3 } });
+    // Four of the default 256 sequence slots were busy from start to end.
+    expect(result.utilization.gpu).toBeCloseTo(4 / 256, 12);
   });
 
   it('splits a long prompt into chunks of the token budget', async () => {
