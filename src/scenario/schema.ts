@@ -922,6 +922,9 @@ const ConcurrencySchema = z
     max_scale_down_rate: PositiveNumber.prefault(CONCURRENCY_DEFAULTS.max_scale_down_rate).describe(
       'At least ready / this per decision.',
     ),
+    scale_down_delay: Duration.prefault(CONCURRENCY_DEFAULTS.scale_down_delay).describe(
+      'A scale-down waits this long: the highest count wanted within it applies (against flapping with slow cold starts).',
+    ),
     scale_to_zero_grace_period: Duration.prefault(CONCURRENCY_DEFAULTS.scale_to_zero_grace_period).describe(
       'How long the last replica stays once zero is wanted.',
     ),

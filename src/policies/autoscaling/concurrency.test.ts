@@ -41,6 +41,34 @@ describe('concurrency (Knative KPA)', () => {
   // 10 in flight for a minute, a surge to 100 for a minute, then nothing.
   const surge = (t: number) => (t <= 60 ? 10 : t <= 120 ? 100 : t >= 215 ? 5 : 0);
 
+  it('with a scale-down delay, holds the highest count wanted within it', () => {
+    // 50 in flight, then 20 from t = 100 s: without a delay the stable window brings 5 down to 2
+    // as soon as its average falls; with a 30 s delay every count stays at least the highest
+    // wanted in the 30 s before.
+    const load = (t: number) => (t <= 100 ? 50 : 20);
+    const plain = run(
+      createConcurrency(config({ target_utilization: 1 }), { min: 0, max: 100 }),
+      5,
+      240,
+      load,
+    );
+    const delayed = run(
+      createConcurrency(config({ target_utilization: 1, scale_down_delay: 30 }), { min: 0, max: 100 }),
+      5,
+      240,
+      load,
+    );
+    const times = [...plain.keys()];
+    const firstDrop = times.find((t) => (plain.get(t) ?? 0) < 5) as number;
+    expect(firstDrop).toBeGreaterThan(100);
+    for (const t of times) {
+      const wantedWithin = times.filter((u) => u > t - 30 && u <= t).map((u) => plain.get(u) ?? 0);
+      if (t > 30) expect(delayed.get(t), `t = ${t}`).toBe(Math.max(...wantedWithin));
+    }
+    expect(delayed.get(firstDrop)).toBe(5);
+    expect(delayed.get(240)).toBe(2);
+  });
+
   it('enters panic when the 6 s window wants twice the ready replicas', () => {
     const seen = run(kpa(), 1, 240, surge);
     expect(seen.get(60)).toBe(1);

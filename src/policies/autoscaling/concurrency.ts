@@ -33,6 +33,11 @@ export interface ConcurrencyConfig {
   max_scale_down_rate: number;
   /** Seconds the last replica is kept once the autoscaler wants zero. */
   scale_to_zero_grace_period: number;
+  /**
+   * Seconds a scale-down waits: the highest count wanted over this window applies
+   * (`autoscaling.knative.dev/scale-down-delay`, 0 by default), against flapping with slow starts.
+   */
+  scale_down_delay: number;
   /** Seconds between decisions (the autoscaler's tick). */
   tick_interval: number;
   /** Seconds between scrapes (the scraper's tick); each sample is one bucket of the windows. */
@@ -51,6 +56,7 @@ export const CONCURRENCY_DEFAULTS = {
   max_scale_up_rate: 1000,
   max_scale_down_rate: 2,
   scale_to_zero_grace_period: 30,
+  scale_down_delay: 0,
   tick_interval: 2,
   scrape_interval: 1,
   metric_delay: 0,
@@ -76,6 +82,8 @@ export function createConcurrency(config: ConcurrencyConfig, bounds: ReplicaBoun
   let panicSinceUs: number | null = null;
   let maxPanicPods = 0;
   let wantsZeroSinceUs: number | null = null;
+  const delayUs = secondsToUs(config.scale_down_delay);
+  const recent: { timeUs: number; replicas: number }[] = [];
 
   return {
     scrapeIntervalUs: secondsToUs(config.scrape_interval),
@@ -120,6 +128,12 @@ export function createConcurrency(config: ConcurrencyConfig, bounds: ReplicaBoun
         desired = maxPanicPods;
       }
       desired = clampReplicas(desired, bounds);
+      if (delayUs > 0) {
+        // Knative's delay window (autoscaler.go): the maximum of the counts wanted within it.
+        recent.push({ timeUs: nowUs, replicas: desired });
+        while (recent[0].timeUs <= nowUs - delayUs) recent.shift();
+        for (const r of recent) desired = Math.max(desired, r.replicas);
+      }
 
       if (desired > 0) {
         wantsZeroSinceUs = null;
