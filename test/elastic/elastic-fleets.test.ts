@@ -229,31 +229,38 @@ describe('autoscaling', () => {
 const TWO_BURSTS = new URL('../fixtures/elastic/two-requests.csv', import.meta.url).pathname;
 
 describe('the oracle', () => {
-  it('prices the fewest replicas that meet the wait SLO per interval, by Erlang C', async () => {
-    // 12 requests/s of exactly 1 s on replicas of 2 slots, for 20 one-minute intervals.
-    const output = await runScenario({
-      duration: '20m',
-      max_drain: 0,
-      workload: { arrivals: { constant: { rate: 12 } } },
-      fleets: [
-        {
-          name: 'web',
-          replicas: { min: 1, max: 20, initial: 8 },
-          concurrency: 2,
-          price_per_hour: 3.6,
-          service_time: '1s',
-          startup: '30s',
-          autoscaling: { policy: 'target-tracking', metric: 'utilization', target: 0.5 },
-        },
-      ],
-      metrics: { interval: '1m' },
-      slo: { queue_wait_p99: '200ms' },
-    });
-    const gap = output.results[0].oracle?.web;
-    // Independently: the fewest n whose 2n servers give P(wait > 0.2 s) <= 1 % at 12 Erlangs.
+  /** 12 requests/s of exactly 1 s on autoscaled replicas of 2 slots, for 20 one-minute intervals. */
+  const scenario = (extra: object) => ({
+    duration: '20m',
+    max_drain: 0,
+    workload: { arrivals: { constant: { rate: 12 } } },
+    fleets: [
+      {
+        name: 'web',
+        replicas: { min: 1, max: 20, initial: 8 },
+        concurrency: 2,
+        price_per_hour: 3.6,
+        service_time: '1s',
+        startup: '30s',
+        autoscaling: { policy: 'target-tracking', metric: 'utilization', target: 0.5 },
+      },
+    ],
+    metrics: { interval: '1m' },
+    ...extra,
+  });
+
+  /** Independently: the fewest n whose 2n servers keep P(wait > maxWaitS) <= 1 % at 12 Erlangs. */
+  function erlangReplicas(maxWaitS: number): number {
     let n = 1;
-    const tail = (servers: number) => erlangC(servers, 12) * Math.exp(-(servers - 12) * 0.2);
+    const tail = (servers: number) => erlangC(servers, 12) * Math.exp(-(servers - 12) * maxWaitS);
     while (2 * n <= 12 || tail(2 * n) > 0.01) n++;
+    return n;
+  }
+
+  it('prices the fewest replicas that meet the wait SLO per interval, by Erlang C', async () => {
+    const output = await runScenario(scenario({ slo: { queue_wait_p99: '200ms' } }));
+    const gap = output.results[0].oracle?.web;
+    const n = erlangReplicas(0.2);
     expect(gap?.oracle_replica_hours).toBeCloseTo((n * 20) / 60, 9);
     expect(gap?.oracle_cost_usd).toBeCloseTo(n * 3.6 * (20 / 60), 9);
     expect(gap?.infeasible_intervals).toBe(0);
@@ -264,33 +271,13 @@ describe('the oracle', () => {
   });
 
   it('without an SLO, prices the wait this run achieved', async () => {
-    const output = await runScenario({
-      duration: '20m',
-      max_drain: 0,
-      workload: { arrivals: { constant: { rate: 12 } } },
-      fleets: [
-        {
-          name: 'web',
-          replicas: { min: 1, max: 20, initial: 8 },
-          concurrency: 2,
-          price_per_hour: 3.6,
-          service_time: '1s',
-          startup: '30s',
-          autoscaling: { policy: 'target-tracking', metric: 'utilization', target: 0.5 },
-        },
-      ],
-      metrics: { interval: '1m' },
-    });
-    const result = output.results[0];
+    const result = (await runScenario(scenario({}))).results[0];
     const gap = result.oracle?.web;
     const p99 = Math.max(result.queue_wait_s.p99 ?? 0, 1e-3);
     expect(gap?.target).toBe(
       `queue wait p99 <= ${p99.toPrecision(3)} s, as this run achieved (no slo: given)`,
     );
-    let n = 1;
-    const tail = (servers: number) => erlangC(servers, 12) * Math.exp(-(servers - 12) * p99);
-    while (2 * n <= 12 || tail(2 * n) > 0.01) n++;
-    expect(gap?.oracle_cost_usd).toBeCloseTo(n * 3.6 * (20 / 60), 9);
+    expect(gap?.oracle_cost_usd).toBeCloseTo(erlangReplicas(p99) * 3.6 * (20 / 60), 9);
   });
 });
 
