@@ -88,14 +88,15 @@ export class LatencyStats {
   private fold(): void {
     const { pending, mapping } = this;
     const minIndexable = mapping.minPossible;
+    // Locals, written back once: fields updated in the loop would be stored on every value.
+    let { sum, max, zeros, positives } = this;
     for (let i = 0; i < this.pendingCount; i++) {
       const value = pending[i];
-      this.counted++;
-      this.sum += value;
-      if (value > this.max) this.max = value;
-      if (value > 0) this.positives++;
+      sum += value;
+      if (value > max) max = value;
+      if (value > 0) positives++;
       if (value === 0) {
-        this.zeros++;
+        zeros++;
       } else if (value > minIndexable) {
         const index = mapping.key(value) - this.firstKey;
         if (index >= 0 && index < this.keyCounts.length) this.keyCounts[index]++;
@@ -105,6 +106,11 @@ export class LatencyStats {
         this.sketch.accept(value);
       }
     }
+    this.counted += this.pendingCount;
+    this.sum = sum;
+    this.max = max;
+    this.zeros = zeros;
+    this.positives = positives;
     this.pendingCount = 0;
   }
 

@@ -77,6 +77,9 @@ export interface MeanEstimate {
   halfWidth: number | null;
 }
 
+/** Relative distance from the mean within which samples count as equal (a few thousand ulps). */
+const ROUNDING_SPREAD = 1e-12;
+
 /** Mean of independent replications and the 95 % confidence half-width. */
 export function estimateMean(samples: readonly number[]): MeanEstimate {
   const n = samples.length;
@@ -85,6 +88,11 @@ export function estimateMean(samples: readonly number[]): MeanEstimate {
   for (const sample of samples) sum += sample;
   const mean = sum / n;
   if (n === 1) return { mean, halfWidth: null };
+  // Costs of a fixed fleet are the same on every seed but summed in a different order: a spread
+  // in the last bits is rounding, and a "± 3e-16" would report it as variation.
+  if (samples.every((sample) => Math.abs(sample - mean) <= ROUNDING_SPREAD * Math.abs(mean))) {
+    return { mean, halfWidth: 0 };
+  }
   let squares = 0;
   for (const sample of samples) squares += (sample - mean) ** 2;
   return { mean, halfWidth: studentT975(n - 1) * Math.sqrt(squares / (n - 1) / n) };

@@ -37,6 +37,12 @@ describe('confidence intervals', () => {
     expect(estimate.halfWidth).toBeCloseTo(reference.halfWidth, 3);
     expect(estimateMean([4]).halfWidth).toBeNull();
   });
+
+  it('samples equal but for rounding have no spread, real spreads however small do', () => {
+    const cost = 0.751;
+    expect(estimateMean([cost, cost + Number.EPSILON, cost - 2 * Number.EPSILON]).halfWidth).toBe(0);
+    expect(estimateMean([cost, cost * (1 + 1e-9), cost]).halfWidth).toBeGreaterThan(0);
+  });
 });
 
 describe('replications', () => {
