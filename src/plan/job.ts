@@ -1,3 +1,4 @@
+import type { VariantResult } from '../metrics/result.js';
 import { isMathLoaded, loadMath } from '../scenario/expression.js';
 import type { Scenario } from '../scenario/types.js';
 import { RunInputError, UserError } from '../scenario/types.js';
@@ -41,11 +42,7 @@ function usesExpressions(value: unknown): boolean {
 export async function runJob(job: Job): Promise<JobOutcome> {
   if (!isMathLoaded() && usesExpressions(job.scenario)) await loadMath();
   try {
-    const result = simulate(job.scenario, { seed: job.seed });
-    return {
-      ok: true,
-      result: { metrics: flattenMetrics(result, job.scenario), warnings: runWarnings(result, job.scenario) },
-    };
+    return { ok: true, result: jobResultOf(simulate(job.scenario, { seed: job.seed }), job.scenario) };
   } catch (error) {
     if (error instanceof RunInputError)
       return { ok: false, error: { kind: 'run-input', message: error.message } };
@@ -53,6 +50,11 @@ export async function runJob(job: Job): Promise<JobOutcome> {
       return { ok: false, error: { kind: 'user', diagnostic: error.diagnostic } };
     throw error;
   }
+}
+
+/** What a job reports of a finished run. */
+export function jobResultOf(result: VariantResult, scenario: Scenario): JobResult {
+  return { metrics: flattenMetrics(result, scenario), warnings: runWarnings(result, scenario) };
 }
 
 /** The result, or the user error rethrown as its own class. */

@@ -1,7 +1,8 @@
 import { createStreams } from '../engine/index.js';
+import type { VariantResult } from '../metrics/result.js';
 import { evaluateSloValues, type SloCheck, type SloValues } from '../metrics/slo.js';
 import type { LoadedScenario, Slo } from '../scenario/types.js';
-import type { JobResult } from './job.js';
+import { type JobResult, jobResultOf } from './job.js';
 import type { RunMetrics } from './run-metrics.js';
 import { createRunner, type RunnerOptions } from './runner.js';
 import { estimateMean } from './statistics.js';
@@ -95,6 +96,11 @@ export interface ReplicateOptions extends RunnerOptions {
   replications: number;
   /** Base seed; default: the scenario's. */
   seed?: number;
+  /**
+   * Results of every variant already run with the base seed, in variant order (what `fleetsim
+   * run` has just written): the first replication takes them instead of running them again.
+   */
+  firstRuns?: readonly VariantResult[];
 }
 
 export interface ReplicatedVariant extends ReplicatedMetrics {
@@ -117,11 +123,21 @@ export async function replicateScenario(
     throw new RangeError(`replications must be a positive integer, got ${options.replications}`);
   }
   const seeds = replicationSeeds(options.seed ?? loaded.seed, options.replications);
+  const firstRuns = options.firstRuns;
+  if (firstRuns !== undefined && firstRuns.length !== loaded.variants.length) {
+    throw new RangeError(`firstRuns has ${firstRuns.length} results for ${loaded.variants.length} variants`);
+  }
   const runner = createRunner(options);
   try {
     return await Promise.all(
-      loaded.variants.map(async ({ name, scenario }) => {
-        const runs = await Promise.all(seeds.map((seed) => runner.run({ scenario, seed })));
+      loaded.variants.map(async ({ name, scenario }, v) => {
+        const runs = await Promise.all(
+          seeds.map((seed, r) =>
+            r === 0 && firstRuns !== undefined
+              ? jobResultOf(firstRuns[v], scenario)
+              : runner.run({ scenario, seed }),
+          ),
+        );
         const replicated = aggregateRuns(runs);
         return { name, seeds, ...replicated, slo: loaded.slo ? checkSlo(loaded.slo, replicated) : null };
       }),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DistributionSummary } from '../../src/metrics/index.js';
 import { dropRate, evaluateSlo, type SloInput } from '../../src/metrics/slo.js';
 import { estimateMean, replicateScenario, replicationSeeds, studentT975 } from '../../src/plan/index.js';
+import { runLoadedScenario } from '../../src/run.js';
 import { loadScenarioText } from '../../src/scenario/index.js';
 import type { LoadedScenario } from '../../src/scenario/types.js';
 import { simulate } from '../../src/sim/index.js';
@@ -65,6 +66,24 @@ describe('replications', () => {
     );
     expect(baseline.warnings).toEqual([]);
     expect(baseline.slo).toBeNull();
+  });
+
+  it('take given results of the base seed as the first replication, as if they had run again', async () => {
+    const loaded = await load(
+      mmcScenario({
+        rate: 1.4,
+        concurrency: 2,
+        duration: 2000,
+        extra: 'variants: [{ name: three, set: { "fleets.0.concurrency": 3 } }]\n',
+      }),
+    );
+    const firstRuns = runLoadedScenario(loaded, loaded.seed).results;
+    const reused = await replicateScenario(loaded, { replications: 3, workers: 1, firstRuns });
+    expect(reused).toEqual(await replicateScenario(loaded, { replications: 3, workers: 1 }));
+    // Taken, not rerun: results of another seed change the means.
+    const otherSeed = runLoadedScenario(loaded, loaded.seed + 1).results;
+    const [baseline] = await replicateScenario(loaded, { replications: 3, workers: 1, firstRuns: otherSeed });
+    expect(baseline.metrics['queue_wait_s.mean']).not.toBe(reused[0].metrics['queue_wait_s.mean']);
   });
 
   it('check the SLO on the means and at the upper end of the intervals', async () => {

@@ -81,7 +81,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   const replicated =
     replications === undefined
       ? undefined
-      : await runReplications(scenario, output.summary.seed, replications, workers, outDir);
+      : await runReplications(scenario, output, replications, workers, outDir);
   const drawn = await writeRunReport(outDir, {
     slo: scenario.slo ?? undefined,
     charts: scenario.report?.charts ?? undefined,
@@ -110,18 +110,19 @@ interface Replications {
 }
 
 /**
- * `--replications N`: every variant again with N seeds (the first the run's own, so replication 0
- * is the run just written), on a worker pool, into `replications.json`.
+ * `--replications N`: every variant with N seeds, the first the run's own (replication 0 is the
+ * run just written, not run again), the others on a worker pool, into `replications.json`.
  */
 async function runReplications(
   scenario: LoadedScenario,
-  seed: number,
+  run: RunOutput,
   replications: number,
   workers: number | undefined,
   outDir: string,
 ): Promise<Replications> {
   const started = performance.now();
-  const variants = await replicateScenario(scenario, { replications, seed, workers });
+  const seed = run.summary.seed;
+  const variants = await replicateScenario(scenario, { replications, seed, workers, firstRuns: run.results });
   const path = join(outDir, 'replications.json');
   writeFileAtomic(path, renderReplicationsJson(scenario.name, seed, variants));
   return { count: replications, variants, path, seconds: (performance.now() - started) / 1000 };
