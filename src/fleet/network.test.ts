@@ -53,6 +53,20 @@ describe('buildRttMatrix', () => {
     });
   });
 
+  it('does not offer a place that differs in a number as a typo', () => {
+    const result = buildRttMatrix({ 'us-west-2': { 'edge-4': 0.07 } }, [['edge-3', 'us-east-1']]);
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        {
+          path: [],
+          message:
+            'no RTT between "edge-3" and "us-east-1": add network.rtt.edge-3.us-east-1 (one direction is enough)',
+        },
+      ],
+    });
+  });
+
   it('rejects negative and non-finite RTTs at their path', () => {
     const result = buildRttMatrix({ a: { b: -0.01, c: Number.NaN } }, []);
     expect(result.ok).toBe(false);

@@ -72,7 +72,9 @@ export function buildRttMatrix(
     const hints = [from, to]
       .filter((place) => !named.has(place))
       .flatMap((place) => {
-        const near = closestNames(place, named, { count: 1, maxDistance: typoTolerance(place) });
+        // Names that differ in a number (us-east-1, us-west-2; edge-3, edge-4) are other places, not typos.
+        const sameNumbers = [...named].filter((name) => numbersIn(name) === numbersIn(place));
+        const near = closestNames(place, sameNumbers, { count: 1, maxDistance: typoTolerance(place) });
         return near.length > 0 ? [`network.rtt names "${near[0]}", close to "${place}"`] : [];
       });
     errors.push({
@@ -151,4 +153,8 @@ export const DEFAULT_MESSAGE_SIZE: Readonly<MessageSize> = {
 /** Bytes of a request (its input tokens) or response (its output tokens) when a trace gives no byte counts. */
 export function messageBytes(tokens: number, size: MessageSize = DEFAULT_MESSAGE_SIZE): number {
   return size.envelopeBytes + tokens * size.bytesPerToken;
+}
+
+function numbersIn(name: string): string {
+  return (name.match(/\d+/g) ?? []).join(',');
 }
