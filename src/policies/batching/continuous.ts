@@ -66,7 +66,7 @@ export class ContinuousScheduler {
   readonly firstTokens: Sequence[] = [];
   readonly finished: Sequence[] = [];
 
-  private running: Sequence[] = [];
+  private readonly running: Sequence[] = [];
   /** Waiting sequences from `waitingHead` on; cancelled ones stay until reached. */
   private waiting: Sequence[] = [];
   private waitingHead = 0;
@@ -185,7 +185,18 @@ export class ContinuousScheduler {
         }
       }
     }
-    if (this.finished.length > 0) this.running = this.running.filter((s) => s.generated < s.output);
+    if (this.finished.length > 0) this.dropFinished();
+  }
+
+  /** Compacts `running` in place, in admission order, rather than allocating a new array whenever a sequence finishes. */
+  private dropFinished(): void {
+    const running = this.running;
+    let kept = 0;
+    for (let i = 0; i < running.length; i++) {
+      const sequence = running[i];
+      if (sequence.generated < sequence.output) running[kept++] = sequence;
+    }
+    running.length = kept;
   }
 
   /** Blocks in use, for KV-cache utilization. */
