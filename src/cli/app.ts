@@ -1,6 +1,7 @@
 import yargs, { type Argv } from 'yargs';
 import { ScenarioError } from '../run.js';
 import { RunInputError, UserError } from '../scenario/types.js';
+import { closestNames, typoTolerance } from '../util/closest-names.js';
 import { catalogListCommand, catalogShowCommand } from './commands/catalog.js';
 import { compareCommand } from './commands/compare.js';
 import { mergeCommand } from './commands/merge.js';
@@ -37,6 +38,28 @@ function studyFlags<T>(y: Argv<T>) {
 }
 
 /** Parses `argv` (without node and script), runs the command, and returns the exit code. Never exits the process. */
+const COMMANDS = [
+  'run',
+  'report',
+  'compare',
+  'validate',
+  'sweep',
+  'plan',
+  'merge',
+  'schema',
+  'catalog',
+  'trace',
+];
+
+/** yargs calls a mistyped command an unknown argument; name the command it was probably meant to be. */
+function withCommandHint(message: string, firstWord: string | undefined): string {
+  if (firstWord === undefined || !message.startsWith('Unknown argument') || COMMANDS.includes(firstWord)) {
+    return message;
+  }
+  const [near] = closestNames(firstWord, COMMANDS, { count: 1, maxDistance: typoTolerance(firstWord) });
+  return near === undefined ? message : `${message}; did you mean "${near}"?`;
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let exitCode = 0;
   const parser = yargs(argv)
@@ -257,16 +280,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         )
         .demandCommand(1, 'say which trace command: stats'),
     )
-    .demandCommand(
-      1,
-      'say which command to run: run, report, compare, validate, sweep, plan, merge, schema, catalog, trace',
-    )
+    .demandCommand(1, `say which command to run: ${COMMANDS.join(', ')}`)
     .strict()
     .help()
     .version(false)
     .exitProcess(false)
     .fail((message, error) => {
-      throw error ?? new UsageError(message);
+      throw error ?? new UsageError(withCommandHint(message, argv[0]));
     });
 
   try {

@@ -137,6 +137,11 @@ describe('user errors: one line file:line:col, exit code 2', () => {
     ],
     ['unknown command', ['frobnicate'], 'fleetsim: Unknown argument: frobnicate'],
     [
+      'mistyped command',
+      ['comapre', 'a.yaml'],
+      'fleetsim: Unknown arguments: comapre, a.yaml; did you mean "compare"?',
+    ],
+    [
       'batching without batch_latency',
       ['validate', 'batching-without-latency.yaml'],
       'batching-without-latency.yaml:9:15: fleets[0].batching: batching policy static needs batch_latency',
