@@ -19,6 +19,22 @@ export type QuantilePoint = [number, number];
 /** Every percent, then the tail in finer steps, where latency SLOs live. */
 const CDF_QUANTILES = [...Array.from({ length: 99 }, (_, i) => (i + 1) / 100), 0.995, 0.999, 0.9995, 0.9999];
 
+/**
+ * The key of a value in DDSketch's LogarithmicMapping for RELATIVE_ACCURACY, the mapping
+ * `new DDSketch()` makes: ceil(log2(value) * KEYS_PER_OCTAVE) with its offset of 0, the
+ * multiplier computed by the same operations as the library's, so every key is the same.
+ * Computed here, not by `mapping.key`, because that call (two levels deep) cost more than the
+ * logarithm on the simulator's hot path; a test checks that the keys agree.
+ */
+const KEYS_PER_OCTAVE = (1 / Math.log1p((2 * RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY))) * Math.log(2);
+/** The key of a value above MIN_INDEXABLE, as `mapping.key` gives it. */
+export function sketchKey(value: number): number {
+  return Math.ceil(Math.log2(value) * KEYS_PER_OCTAVE);
+}
+
+/** Values at or below it are left to the sketch (its mapping's `minPossible`). */
+const MIN_INDEXABLE = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }).mapping.minPossible;
+
 /** Keys added on either side when the key table grows: about half a decade of values at 1 % accuracy. */
 const KEY_MARGIN = 64;
 /** Values buffered by `accept` before they are folded into the statistics. */
@@ -35,8 +51,8 @@ const BATCH = 256;
  * an M/M/c run (bench/mmc.ts). The buffer is folded into the statistics in a tight loop, in
  * arrival order, so sums are the same.
  *
- * A DDSketch is a count per key of its mapping. The fold computes keys with the sketch's own
- * mapping into a typed-array count per key, and the sketch receives each key's count once, when
+ * A DDSketch is a count per key of its mapping. The fold computes the keys of the sketch's own
+ * mapping (`sketchKey`) into a typed-array count per key, and the sketch receives each key's count once, when
  * the quantiles are read: it ends with the same keys and counts as if it had accepted every value
  * itself, so the quantiles are identical, without its per-value bookkeeping (weight check, sum,
  * min and max we do not read, a boxed-number array). Exact zeros, often most waits, are only counted.
@@ -86,27 +102,32 @@ export class LatencyStats {
   }
 
   private fold(): void {
-    const { pending, mapping } = this;
-    const minIndexable = mapping.minPossible;
-    // Locals, written back once: fields updated in the loop would be stored on every value.
-    let { sum, max, zeros, positives } = this;
-    for (let i = 0; i < this.pendingCount; i++) {
+    const { pending, pendingCount } = this;
+    // Locals, written back once: a field is reloaded after every call in the loop and stored on
+    // every update, which made folding a value cost more than its logarithm.
+    let { sum, max, zeros, positives, keyCounts, firstKey } = this;
+    for (let i = 0; i < pendingCount; i++) {
       const value = pending[i];
       sum += value;
       if (value > max) max = value;
-      if (value > 0) positives++;
-      if (value === 0) {
+      if (value > MIN_INDEXABLE) {
+        positives++;
+        const index = sketchKey(value) - firstKey;
+        if (index >= 0 && index < keyCounts.length) keyCounts[index]++;
+        else {
+          this.countOutside(index);
+          keyCounts = this.keyCounts;
+          firstKey = this.firstKey;
+        }
+      } else if (value === 0) {
         zeros++;
-      } else if (value > minIndexable) {
-        const index = mapping.key(value) - this.firstKey;
-        if (index >= 0 && index < this.keyCounts.length) this.keyCounts[index]++;
-        else this.countOutside(index);
       } else {
+        if (value > 0) positives++;
         // What the sketch cannot index (tiny or negative values) it takes itself.
         this.sketch.accept(value);
       }
     }
-    this.counted += this.pendingCount;
+    this.counted += pendingCount;
     this.sum = sum;
     this.max = max;
     this.zeros = zeros;
