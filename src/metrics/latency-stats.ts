@@ -1,4 +1,7 @@
 import { DDSketch } from '@datadog/sketches-js';
+import { MICROS_LIMIT, MIN_INDEXABLE, microsecondsKey, RELATIVE_ACCURACY, sketchKey } from './sketch-keys.js';
+
+export { RELATIVE_ACCURACY } from './sketch-keys.js';
 
 /** Summary of a latency-like quantity in seconds. Quantiles carry DDSketch's 1 % relative error. */
 export interface DistributionSummary {
@@ -11,29 +14,13 @@ export interface DistributionSummary {
   max: number | null;
 }
 
-export const RELATIVE_ACCURACY = 0.01;
-
 /** `[quantile, seconds]` pairs, ascending: enough points to draw a CDF. */
 export type QuantilePoint = [number, number];
 
 /** Every percent, then the tail in finer steps, where latency SLOs live. */
 const CDF_QUANTILES = [...Array.from({ length: 99 }, (_, i) => (i + 1) / 100), 0.995, 0.999, 0.9995, 0.9999];
 
-/**
- * The key of a value in DDSketch's LogarithmicMapping for RELATIVE_ACCURACY, the mapping
- * `new DDSketch()` makes: ceil(log2(value) * KEYS_PER_OCTAVE) with its offset of 0, the
- * multiplier computed by the same operations as the library's, so every key is the same.
- * Computed here, not by `mapping.key`, because that call (two levels deep) cost more than the
- * logarithm on the simulator's hot path; a test checks that the keys agree.
- */
-const KEYS_PER_OCTAVE = (1 / Math.log1p((2 * RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY))) * Math.log(2);
-/** The key of a value above MIN_INDEXABLE, as `mapping.key` gives it. */
-export function sketchKey(value: number): number {
-  return Math.ceil(Math.log2(value) * KEYS_PER_OCTAVE);
-}
-
-/** Values at or below it are left to the sketch (its mapping's `minPossible`). */
-const MIN_INDEXABLE = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }).mapping.minPossible;
+const US_PER_S = 1e6;
 
 /** Keys added on either side when the key table grows: about half a decade of values at 1 % accuracy. */
 const KEY_MARGIN = 64;
@@ -45,30 +32,36 @@ const BATCH = 256;
  * memory stays bounded (logarithmic in the value range) whatever the number of requests, and
  * sketches of shards merge exactly.
  *
- * `accept` only appends to a small buffer. It is called twice per request from the simulation's
- * completion handler, where V8 would not inline anything bigger (its inlining budget per compiled
- * function is spent by then), and two out-of-line calls per request were a measurable share of
- * an M/M/c run (bench/mmc.ts). The buffer is folded into the statistics in a tight loop, in
- * arrival order, so sums are the same.
+ * `accept` and `acceptMicros` only append to a small buffer. They are called for every request
+ * from the simulation's completion handler, where V8 would not inline anything bigger (its
+ * inlining budget per compiled function is spent by then), and out-of-line calls per request
+ * were a measurable share of an M/M/c run (bench/mmc.ts). Each buffer is folded into the
+ * statistics in a tight loop, in the order accepted, so runs are reproducible.
  *
  * A DDSketch is a count per key of its mapping. The fold computes the keys of the sketch's own
- * mapping (`sketchKey`) into a typed-array count per key, and the sketch receives each key's count once, when
- * the quantiles are read: it ends with the same keys and counts as if it had accepted every value
- * itself, so the quantiles are identical, without its per-value bookkeeping (weight check, sum,
- * min and max we do not read, a boxed-number array). Exact zeros, often most waits, are only counted.
+ * mapping (`sketchKey`, or the tables of `microsecondsKey`) into a typed-array count per key,
+ * and the sketch receives each key's count once, when the quantiles are read: it ends with the
+ * same keys and counts as if it had accepted every value itself, so the quantiles are identical,
+ * without its per-value bookkeeping (weight check, sum, min and max we do not read, a
+ * boxed-number array). Exact zeros, often most waits, are only counted.
  */
 export class LatencyStats {
   private readonly sketch = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
   private readonly mapping = this.sketch.mapping;
   private readonly pending = new Float64Array(BATCH);
   private pendingCount = 0;
+  private readonly pendingMicros = new Float64Array(BATCH);
+  private pendingMicrosCount = 0;
   /** Values per key, for keys `firstKey .. firstKey + keyCounts.length - 1`, not yet in the sketch. */
   private keyCounts = new Float64Array(0);
   private firstKey = 0;
   private zeros = 0;
   private counted = 0;
   private sum = 0;
-  private max = 0;
+  private maxS = 0;
+  /** Values given in microseconds are summed as integers, exactly, and converted once. */
+  private sumMicros = 0;
+  private maxMicros = 0;
   private positives = 0;
 
   accept(valueS: number): void {
@@ -76,20 +69,33 @@ export class LatencyStats {
     if (this.pendingCount === BATCH) this.fold();
   }
 
+  /** A value given as a whole, non-negative number of microseconds: its key comes from a table, not a logarithm. */
+  acceptMicros(micros: number): void {
+    this.pendingMicros[this.pendingMicrosCount++] = micros;
+    if (this.pendingMicrosCount === BATCH) this.foldMicros();
+  }
+
   get count(): number {
     this.fold();
+    this.foldMicros();
     return this.counted;
   }
 
   /** Observations above zero (for waits: requests that queued at all). */
   get positive(): number {
     this.fold();
+    this.foldMicros();
     return this.positives;
+  }
+
+  private get max(): number {
+    return Math.max(this.maxS, this.maxMicros / US_PER_S);
   }
 
   /** The sketch of every value accepted so far. */
   quantiles(): DDSketch {
     this.fold();
+    this.foldMicros();
     const { sketch, mapping, keyCounts } = this;
     for (let index = 0; index < keyCounts.length; index++) {
       // value(key) lies inside the key's bucket, away from its edges, so it maps back to the key.
@@ -105,11 +111,11 @@ export class LatencyStats {
     const { pending, pendingCount } = this;
     // Locals, written back once: a field is reloaded after every call in the loop and stored on
     // every update, which made folding a value cost more than its logarithm.
-    let { sum, max, zeros, positives, keyCounts, firstKey } = this;
+    let { sum, maxS, zeros, positives, keyCounts, firstKey } = this;
     for (let i = 0; i < pendingCount; i++) {
       const value = pending[i];
       sum += value;
-      if (value > max) max = value;
+      if (value > maxS) maxS = value;
       if (value > MIN_INDEXABLE) {
         positives++;
         const index = sketchKey(value) - firstKey;
@@ -129,10 +135,39 @@ export class LatencyStats {
     }
     this.counted += pendingCount;
     this.sum = sum;
-    this.max = max;
+    this.maxS = maxS;
     this.zeros = zeros;
     this.positives = positives;
     this.pendingCount = 0;
+  }
+
+  private foldMicros(): void {
+    const { pendingMicros, pendingMicrosCount } = this;
+    let { sumMicros, maxMicros, zeros, positives, keyCounts, firstKey } = this;
+    for (let i = 0; i < pendingMicrosCount; i++) {
+      const micros = pendingMicros[i];
+      sumMicros += micros;
+      if (micros > maxMicros) maxMicros = micros;
+      if (micros === 0) {
+        zeros++;
+        continue;
+      }
+      positives++;
+      const key = micros < MICROS_LIMIT ? microsecondsKey(micros) : sketchKey(micros / US_PER_S);
+      const index = key - firstKey;
+      if (index >= 0 && index < keyCounts.length) keyCounts[index]++;
+      else {
+        this.countOutside(index);
+        keyCounts = this.keyCounts;
+        firstKey = this.firstKey;
+      }
+    }
+    this.counted += pendingMicrosCount;
+    this.sumMicros = sumMicros;
+    this.maxMicros = maxMicros;
+    this.zeros = zeros;
+    this.positives = positives;
+    this.pendingMicrosCount = 0;
   }
 
   /** Grows the key table to cover `index` (relative to the current first key) and counts it. */
@@ -170,7 +205,7 @@ export class LatencyStats {
     const sketch = this.quantiles();
     const q = (p: number) => sketch.getValueAtQuantile(p);
     return {
-      mean: this.sum / this.count,
+      mean: (this.sum + this.sumMicros / US_PER_S) / this.count,
       p50: q(0.5),
       p90: q(0.9),
       p95: q(0.95),

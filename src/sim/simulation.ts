@@ -1180,7 +1180,7 @@ class Simulation implements EventHandler {
               this.network.requestBytes(requests.requestBytes[slot], sequence.prompt),
             )
           : 0;
-        this.ttft.accept((firstTokenUs + wireUs - arrivalUs) / US_PER_S);
+        this.ttft.acceptMicros(firstTokenUs + wireUs - arrivalUs);
         if (sequence.output > 1) this.tpot.accept((now - firstTokenUs) / US_PER_S / (sequence.output - 1));
       }
       this.complete(slot, arrivalUs, requests.startUs[slot], now);
@@ -1350,8 +1350,8 @@ class Simulation implements EventHandler {
     const wireUs = this.hasNetwork ? this.wire(slot, fleet) : 0;
     if (requests.measured[slot] === 1) {
       this.completed++;
-      this.latency.accept((now + wireUs - arrivalUs) / US_PER_S);
-      this.wait.accept((startUs - arrivalUs) / US_PER_S);
+      this.latency.acceptMicros(now + wireUs - arrivalUs);
+      this.wait.acceptMicros(startUs - arrivalUs);
       this.inputTokens += requests.inputTokens[slot];
       this.outputTokens += requests.outputTokens[slot];
     }
