@@ -109,8 +109,8 @@ export class LatencyStats {
 
   private fold(): void {
     const { pending, pendingCount } = this;
-    // Locals, written back once: a field is reloaded after every call in the loop and stored on
-    // every update, which made folding a value cost more than its logarithm.
+    // Locals, written back once: fields would be reloaded after every call in the loop and
+    // stored on every update.
     let { sum, maxS, zeros, positives, keyCounts, firstKey } = this;
     for (let i = 0; i < pendingCount; i++) {
       const value = pending[i];
