@@ -2,9 +2,8 @@
  * Memory against trace length: the same fleet replays traces of 100,000 to 3,000,000 requests,
  * each run in a fresh process, and the peak live heap (sampled after a full collection, every
  * quarter second) and the peak resident set of each are printed.
- * Traces are read as a stream and latencies go into sketches, so the figures should barely move
- * with the trace's length; what does grow is the time series (one row per interval of the
- * replayed span) and the sketches' key tables (a few hundred keys).
+ * Traces are read as a stream, latencies go into sketches and the time series widens its bins
+ * to stay under 1,000 rows, so the figures should not move with the trace's length.
  *
  *   npm run bench:memory
  */

@@ -29,10 +29,18 @@ const COUNTS = COUNT_COLUMNS.length;
 /** Span columns: requests waiting, then busy slots of each fleet, then live replicas of each fleet. */
 const WAITING = 0;
 
+/** An adaptive series keeps fewer bins than this: a run that outgrows them doubles the interval. */
+export const MAX_BINS = 1000;
+
 /**
  * Fixed-width bins of the run. Counts go to the bin of their instant; spans (a wait, a
  * service) are split across the bins they overlap, so each bin holds an exact time integral.
  * Called on every request event, so it allocates nothing on that path.
+ *
+ * An adaptive series (the interval was picked, not given) stays under MAX_BINS bins: when time
+ * reaches the last, the interval doubles and neighbouring bins merge, which keeps every count and
+ * integral exact. A trace of unknown length would otherwise get a row per 10 s however long it
+ * ran, and its report a chart point per row.
  */
 export class TimeSeries {
   /** Bins the columns below have room for; they grow together, by doubling. */
@@ -48,11 +56,17 @@ export class TimeSeries {
   private binEndUs: number;
 
   constructor(
-    readonly intervalUs: number,
+    private widthUs: number,
     private readonly fleetCount: number,
+    private readonly adaptive = false,
   ) {
     this.spans = Array.from({ length: 1 + 2 * fleetCount }, () => new Float64Array(this.capacity));
-    this.binEndUs = intervalUs;
+    this.binEndUs = widthUs;
+  }
+
+  /** Width of a bin now; an adaptive series widens it as the run goes on. */
+  get intervalUs(): number {
+    return this.widthUs;
   }
 
   /** `column` is a `Count` index. */
@@ -76,11 +90,42 @@ export class TimeSeries {
   }
 
   private enter(timeUs: number): void {
-    const bin = Math.floor(timeUs / this.intervalUs);
+    const bin = this.binOf(timeUs);
     this.reserve(bin);
+    this.moveTo(bin);
+  }
+
+  private moveTo(bin: number): void {
     this.bin = bin;
-    this.binStartUs = bin * this.intervalUs;
-    this.binEndUs = this.binStartUs + this.intervalUs;
+    this.binStartUs = bin * this.widthUs;
+    this.binEndUs = this.binStartUs + this.widthUs;
+  }
+
+  /** The bin of `timeUs`, after widening the bins until it is below MAX_BINS (adaptive series). */
+  private binOf(timeUs: number): number {
+    let bin = Math.floor(timeUs / this.widthUs);
+    while (this.adaptive && bin >= MAX_BINS) {
+      this.mergePairs();
+      bin = Math.floor(timeUs / this.widthUs);
+    }
+    return bin;
+  }
+
+  /** Doubles the interval: bins 2b and 2b + 1 become bin b, in place. */
+  private mergePairs(): void {
+    const half = this.capacity / 2;
+    const counts = this.counts;
+    for (let b = 0; b < half; b++) {
+      for (let c = 0; c < COUNTS; c++)
+        counts[b * COUNTS + c] = counts[2 * b * COUNTS + c] + counts[(2 * b + 1) * COUNTS + c];
+    }
+    counts.fill(0, half * COUNTS);
+    for (const values of this.spans) {
+      for (let b = 0; b < half; b++) values[b] = values[2 * b] + values[2 * b + 1];
+      values.fill(0, half);
+    }
+    this.widthUs *= 2;
+    this.moveTo(Math.floor(this.bin / 2));
   }
 
   private spread(span: number, startUs: number, endUs: number, weight = 1): void {
@@ -91,9 +136,9 @@ export class TimeSeries {
 
   /** Out of line: `spread` is inlined into the simulation's handlers, and this path is rare. */
   private spreadAcross(span: number, startUs: number, endUs: number, weight: number): void {
-    const width = this.intervalUs;
+    const lastBin = this.binOf(endUs);
+    const width = this.widthUs;
     let bin = Math.floor(startUs / width);
-    const lastBin = Math.floor(endUs / width);
     this.reserve(lastBin);
     const values = this.spans[span];
     if (bin === lastBin) {
@@ -128,6 +173,8 @@ export class TimeSeries {
     fleets: readonly { name: string; slotsPerReplica: number; priceUsdPerHour: number }[],
   ): TimeSeriesRow[] {
     const rows: TimeSeriesRow[] = [];
+    // A run that ends after its last event still keeps under MAX_BINS rows.
+    this.binOf(Math.max(0, endUs - 1));
     const binCount = Math.max(1, Math.ceil(endUs / this.intervalUs));
     for (let bin = 0; bin < binCount; bin++) {
       const startUs = bin * this.intervalUs;

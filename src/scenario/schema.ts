@@ -1425,7 +1425,9 @@ const MetricsSchema = z
   .object({
     interval: PositiveDuration.nullable()
       .prefault(null)
-      .describe('Width of one `timeseries.csv` row. null: picked from the run length.'),
+      .describe(
+        'Width of one `timeseries.csv` row. null: picked from the run length (about 500 rows), and doubled whenever a run outgrows 1,000 rows, as a trace of unknown length can.',
+      ),
   })
   .strict()
   .transform((metrics): MetricsConfig => metrics)

@@ -221,7 +221,12 @@ class Simulation implements EventHandler {
   private readonly unavailablePeriods: ([number, number][] | null)[];
   private readonly capacityUniform: Uniform[];
   private readonly spotPrices: (PriceSeries | null)[];
-  /** Per autoscaled fleet: arrivals per time-series interval, for the oracle. */
+  /**
+   * The oracle's intervals: the time series' first width, kept when an adaptive series widens
+   * its bins (the oracle sizes each interval's fleet, so finer is closer to clairvoyant).
+   */
+  private readonly oracleIntervalUs: number;
+  /** Per autoscaled fleet: arrivals per oracle interval. */
   private readonly fleetBinArrivals: number[][];
   /** Per fleet: requests completed (warmup included), for its mean service time. */
   private readonly completedByFleet: Float64Array;
@@ -385,7 +390,9 @@ class Simulation implements EventHandler {
       f.queue.timeout === null ? Number.POSITIVE_INFINITY : Math.round(f.queue.timeout * US_PER_S),
     );
     this.busyUsByFleet = new Float64Array(fleets.length);
-    this.timeseries = new TimeSeries(Math.round(chooseInterval(scenario) * US_PER_S), fleets.length);
+    const intervalUs = Math.round(chooseInterval(scenario) * US_PER_S);
+    this.timeseries = new TimeSeries(intervalUs, fleets.length, scenario.metrics.interval === null);
+    this.oracleIntervalUs = intervalUs;
   }
 
   handle(kind: number, slot: number, gen: number, now: number): void {
@@ -1276,7 +1283,7 @@ class Simulation implements EventHandler {
   }
 
   private countForOracle(fleet: number, now: number): void {
-    const bin = Math.floor(now / this.timeseries.intervalUs);
+    const bin = Math.floor(now / this.oracleIntervalUs);
     const bins = this.fleetBinArrivals[fleet];
     while (bins.length <= bin) bins.push(0);
     bins[bin]++;
@@ -1301,7 +1308,7 @@ class Simulation implements EventHandler {
         : `slo ${limit.metric}_${limit.statistic} <= ${limit.seconds} s`;
     if (this.autoscalers.every((a) => a === null)) return null;
     const gaps: Record<string, OracleGap> = {};
-    const intervalUs = this.timeseries.intervalUs;
+    const intervalUs = this.oracleIntervalUs;
     for (const [f, fleet] of this.scenario.fleets.entries()) {
       if (this.autoscalers[f] === null || this.serviceTime[f] === null || this.completedByFleet[f] === 0)
         continue;

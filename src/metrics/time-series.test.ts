@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { createStreams } from '../engine/index.js';
+import { Count, MAX_BINS, TimeSeries } from './time-series.js';
+
+const FLEETS = [{ name: 'gpu', slotsPerReplica: 2, priceUsdPerHour: 1.5 }];
+
+/** The same events into each series: arrivals and waits at random whole microseconds, in time order. */
+function feed(series: TimeSeries[], endUs: number): void {
+  const uniform = createStreams(2).stream('series');
+  let now = 0;
+  for (;;) {
+    now += Math.round(uniform() * 2e6);
+    if (now >= endUs) return;
+    const startUs = Math.max(0, now - Math.round(uniform() * 60e6));
+    for (const s of series) {
+      s.count(Count.arrivals, now);
+      s.addWait(startUs, now);
+      s.addBusy(0, startUs, now);
+    }
+  }
+}
+
+describe('TimeSeries', () => {
+  it('an adaptive series widens its bins to stay under MAX_BINS, as if it had had the wide bins all along', () => {
+    const endUs = 20 * MAX_BINS * 10e6;
+    const adaptive = new TimeSeries(10e6, 1, true);
+    const fixedNarrow = new TimeSeries(10e6, 1);
+    feed([adaptive, fixedNarrow], endUs);
+    const rows = adaptive.rows(endUs, FLEETS);
+    // 20 x MAX_BINS bins of 10 s need the width doubled five times (32 x 10 s).
+    expect(adaptive.intervalUs).toBe(320e6);
+    expect(rows.length).toBeLessThan(MAX_BINS);
+    const fixedWide = new TimeSeries(320e6, 1);
+    feed([fixedWide], endUs);
+    expect(rows).toEqual(fixedWide.rows(endUs, FLEETS));
+    // A given interval is kept, however many rows it makes.
+    expect(fixedNarrow.rows(endUs, FLEETS)).toHaveLength(20 * MAX_BINS);
+  });
+
+  it('a run that ends long after its last event still keeps under MAX_BINS rows', () => {
+    const series = new TimeSeries(1e6, 1, true);
+    series.count(Count.arrivals, 5e6);
+    const rows = series.rows(50 * MAX_BINS * 1e6, FLEETS);
+    expect(rows.length).toBeLessThan(MAX_BINS);
+    expect(rows.reduce((sum, row) => sum + row.arrivals, 0)).toBe(1);
+  });
+});
