@@ -24,16 +24,10 @@ import {
   LatencyStats,
   type LlmFleetStats,
   type LlmResult,
-  type OracleGap,
   TimeSeries,
   type VariantResult,
 } from '../metrics/index.js';
-import {
-  type Autoscaler,
-  computeOracle,
-  createAutoscaler,
-  type MetricSample,
-} from '../policies/autoscaling/index.js';
+import { type Autoscaler, createAutoscaler, type MetricSample } from '../policies/autoscaling/index.js';
 import { createSequence, type Sequence } from '../policies/batching/continuous.js';
 import { type BatchingPolicy, createBatchingPolicy } from '../policies/batching/index.js';
 import { createRouter, type ReplicaLoadView, type Router } from '../policies/routing/index.js';
@@ -65,6 +59,7 @@ import {
 } from '../workload/index.js';
 import { LlmFleetState } from './llm-fleet-state.js';
 import { NetworkModel } from './network-model.js';
+import { OracleComparison } from './oracle-comparison.js';
 import { ReplicaQueues } from './replica-queues.js';
 import { RequestState, RequestTable } from './request-table.js';
 
@@ -221,13 +216,7 @@ class Simulation implements EventHandler {
   private readonly unavailablePeriods: ([number, number][] | null)[];
   private readonly capacityUniform: Uniform[];
   private readonly spotPrices: (PriceSeries | null)[];
-  /**
-   * The oracle's intervals: the time series' first width, kept when an adaptive series widens
-   * its bins (the oracle sizes each interval's fleet, so finer is closer to clairvoyant).
-   */
-  private readonly oracleIntervalUs: number;
-  /** Per autoscaled fleet: arrivals per oracle interval. */
-  private readonly fleetBinArrivals: number[][];
+  private readonly oracle: OracleComparison;
   /** Per fleet: requests completed (warmup included), for its mean service time. */
   private readonly completedByFleet: Float64Array;
 
@@ -364,7 +353,6 @@ class Simulation implements EventHandler {
     this.spotPrices = fleets.map((f) =>
       f.spotPriceTrace === null ? null : PriceSeries.read(f.spotPriceTrace, f.priceUsdPerHour),
     );
-    this.fleetBinArrivals = fleets.map(() => []);
     this.completedByFleet = new Float64Array(fleets.length);
     this.network = new NetworkModel(scenario, scenario.network, scenario.dataTransfer);
     this.hasNetwork = this.network.active;
@@ -392,7 +380,15 @@ class Simulation implements EventHandler {
     this.busyUsByFleet = new Float64Array(fleets.length);
     const intervalUs = Math.round(chooseInterval(scenario) * US_PER_S);
     this.timeseries = new TimeSeries(intervalUs, fleets.length, scenario.metrics.interval === null);
-    this.oracleIntervalUs = intervalUs;
+    // The oracle keeps the series' first width when an adaptive series widens its bins: it sizes
+    // each interval's fleet, so finer intervals are closer to clairvoyant.
+    this.oracle = new OracleComparison(
+      fleets,
+      this.autoscalers.map((a) => a !== null),
+      this.serviceTime.map((s) => s !== null),
+      intervalUs,
+      slo,
+    );
   }
 
   handle(kind: number, slot: number, gen: number, now: number): void {
@@ -509,7 +505,7 @@ class Simulation implements EventHandler {
     if (replica >= 0) {
       const fleet = this.fleetOf[replica];
       this.fleetArrivals[fleet]++;
-      if (this.autoscalers[fleet] !== null) this.countForOracle(fleet, now);
+      if (this.autoscalers[fleet] !== null) this.oracle.count(fleet, now);
       const serviceTime = this.serviceTime[fleet];
       if (serviceTime !== null)
         this.arriveToSlot(replica, fleet, toUs(serviceTime(attributes)), measured, now);
@@ -602,7 +598,7 @@ class Simulation implements EventHandler {
     requests.replica[slot] = -1;
     requests.heldFor[slot] = fleet;
     this.heldCount[fleet]++;
-    if (this.autoscalers[fleet] !== null && requests.arrivalUs[slot] === now) this.countForOracle(fleet, now);
+    if (this.autoscalers[fleet] !== null && requests.arrivalUs[slot] === now) this.oracle.count(fleet, now);
     this.held.push(slot);
     this.engine.at(
       now + Math.min(this.timeoutUs[fleet], HOLD_TIMEOUT_US),
@@ -1282,66 +1278,6 @@ class Simulation implements EventHandler {
     return network.wireUs(fleet, requestBytes, responseBytes);
   }
 
-  private countForOracle(fleet: number, now: number): void {
-    const bin = Math.floor(now / this.oracleIntervalUs);
-    const bins = this.fleetBinArrivals[fleet];
-    while (bins.length <= bin) bins.push(0);
-    bins[bin]++;
-  }
-
-  /**
-   * The oracle's cost per autoscaled fleet of one request per slot, against the SLO's queue-wait
-   * percentile (or its latency percentile less the mean service time), with the fleet's realized
-   * arrivals per interval and its mean service time over the run.
-   */
-  private oracleGaps(endUs: number, policyCost: Record<string, number>): Record<string, OracleGap> | null {
-    const fromSlo = this.slo?.limits.find(
-      (l) => (l.metric === 'queue_wait' || l.metric === 'latency') && l.statistic.startsWith('p'),
-    );
-    // Without an SLO: the cheapest clairvoyant fleet that waits no longer than this one did.
-    // A wait p99 of zero asks for practically no waiting; 1 ms keeps the bound finite.
-    const achieved = Math.max(this.wait.summary().p99 ?? 0, 1e-3);
-    const limit = fromSlo ?? { metric: 'queue_wait' as const, statistic: 'p99' as const, seconds: achieved };
-    const target =
-      fromSlo === undefined
-        ? `queue wait p99 <= ${achieved.toPrecision(3)} s, as this run achieved (no slo: given)`
-        : `slo ${limit.metric}_${limit.statistic} <= ${limit.seconds} s`;
-    if (this.autoscalers.every((a) => a === null)) return null;
-    const gaps: Record<string, OracleGap> = {};
-    const intervalUs = this.oracleIntervalUs;
-    for (const [f, fleet] of this.scenario.fleets.entries()) {
-      if (this.autoscalers[f] === null || this.serviceTime[f] === null || this.completedByFleet[f] === 0)
-        continue;
-      const meanServiceS = this.busyUsByFleet[f] / this.completedByFleet[f] / US_PER_S;
-      const maxWaitS = limit.metric === 'queue_wait' ? limit.seconds : limit.seconds - meanServiceS;
-      if (!(maxWaitS > 0)) continue;
-      const bins = Math.max(1, Math.ceil(endUs / intervalUs));
-      const intervals = Array.from({ length: bins }, (_, bin) => ({
-        durationS: (Math.min(intervalUs, endUs - bin * intervalUs) || intervalUs) / US_PER_S,
-        arrivals: this.fleetBinArrivals[f][bin] ?? 0,
-        meanServiceS,
-      }));
-      const digits = limit.statistic.slice(1);
-      const oracle = computeOracle(intervals, {
-        concurrency: fleet.concurrency,
-        waitPercentile: Number(digits) / 10 ** digits.length,
-        maxWaitS,
-        priceUsdPerHour: fleet.priceUsdPerHour,
-        minReplicas: fleet.minReplicas,
-        maxReplicas: fleet.maxReplicas,
-      });
-      gaps[fleet.name] = {
-        policy_cost_usd: policyCost[fleet.name],
-        oracle_cost_usd: oracle.costUsd,
-        gap_usd: policyCost[fleet.name] - oracle.costUsd,
-        oracle_replica_hours: oracle.replicaHours,
-        infeasible_intervals: oracle.infeasibleIntervals,
-        target,
-      };
-    }
-    return gaps;
-  }
-
   /** Once arrivals are over, the run ends with the last request in flight. */
   private departed(): void {
     if (this.arrivalsDone && this.requests.liveCount === 0) this.engine.stop();
@@ -1627,7 +1563,13 @@ class Simulation implements EventHandler {
       utilization,
       cost_usd: cost,
       instances,
-      oracle: this.oracleGaps(endUs, computeByFleet),
+      oracle: this.oracle.gaps({
+        endUs,
+        policyCostUsd: computeByFleet,
+        completed: this.completedByFleet,
+        busyUs: this.busyUsByFleet,
+        achievedWaitP99S: this.wait.summary().p99,
+      }),
       cost_per_1k_requests_usd: this.completed > 0 ? (measuredWindowCost / this.completed) * 1000 : null,
       cost_per_1m_tokens_usd: {
         input: this.inputTokens > 0 ? (inputCost / this.inputTokens) * 1e6 : null,
