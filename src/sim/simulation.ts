@@ -253,7 +253,7 @@ class Simulation implements EventHandler {
     private readonly scenario: Scenario,
     seed: number,
     private readonly onProgress: ((progress: Progress) => void) | undefined,
-    private readonly slo: Slo | null,
+    slo: Slo | null,
   ) {
     const streams = createStreams(seed);
     const { workload, fleets } = scenario;
