@@ -1,17 +1,11 @@
-import {
-  createStreams,
-  Engine,
-  type EventHandler,
-  sampleExponential,
-  type Uniform,
-} from '../engine/index.js';
+import { createStreams, Engine, type EventHandler } from '../engine/index.js';
+import { CapacityOutages } from '../fleet/capacity-outages.js';
 import {
   createInterruptionProcess,
   createStartupSampler,
   type InterruptionProcess,
   PriceSeries,
   ReplicaTable,
-  readUnavailablePeriods,
   reservedCostUsd,
   summarizeReplicas,
 } from '../fleet/index.js';
@@ -208,13 +202,7 @@ class Simulation implements EventHandler {
   private heldHead = 0;
   private arrivalsDone = false;
   private readonly capacityEvents: CapacityEvent[] = [];
-  /** Per fleet: launches fail (spot capacity unavailable), since when, and replacements owed meanwhile. */
-  private readonly unavailable: Uint8Array;
-  private readonly unavailableSinceUs: Float64Array;
-  private readonly unavailableUs: Float64Array;
-  private readonly owedLaunches: Int32Array;
-  private readonly unavailablePeriods: ([number, number][] | null)[];
-  private readonly capacityUniform: Uniform[];
+  private readonly outages: CapacityOutages;
   private readonly spotPrices: (PriceSeries | null)[];
   private readonly oracle: OracleComparison;
   /** Per fleet: requests completed (warmup included), for its mean service time. */
@@ -342,14 +330,7 @@ class Simulation implements EventHandler {
     this.lastBusyUs = new Float64Array(fleets.length);
     this.heldCount = new Int32Array(fleets.length);
     this.interrupted = fleets.map(() => ({ requeued: 0, retried: 0, dropped: 0 }));
-    this.unavailable = new Uint8Array(fleets.length);
-    this.unavailableSinceUs = new Float64Array(fleets.length);
-    this.unavailableUs = new Float64Array(fleets.length);
-    this.owedLaunches = new Int32Array(fleets.length);
-    this.unavailablePeriods = fleets.map((f) =>
-      f.unavailable?.kind === 'trace' ? readUnavailablePeriods(f.unavailable.path) : null,
-    );
-    this.capacityUniform = fleets.map((f) => streams.stream(`capacity/${f.name}`));
+    this.outages = new CapacityOutages(fleets, streams);
     this.spotPrices = fleets.map((f) =>
       f.spotPriceTrace === null ? null : PriceSeries.read(f.spotPriceTrace, f.priceUsdPerHour),
     );
@@ -843,7 +824,7 @@ class Simulation implements EventHandler {
     let surplus = before - desired;
     const first = this.fleetFirst[fleet];
     const end = first + this.fleetSlots[fleet];
-    for (let r = first; r < end && surplus < 0 && this.unavailable[fleet] === 0; r++) {
+    for (let r = first; r < end && surplus < 0 && !this.outages.isOut(fleet); r++) {
       if (this.replicaState[r] !== Replica.Off) continue;
       this.launch(r, now);
       surplus++;
@@ -908,8 +889,8 @@ class Simulation implements EventHandler {
 
   /** Launches a replacement in a free slot of `fleet`, if it has one; owes it while capacity is unavailable. */
   private launchSpare(fleet: number, now: number): void {
-    if (this.unavailable[fleet] === 1) {
-      this.owedLaunches[fleet]++;
+    if (this.outages.isOut(fleet)) {
+      this.outages.owe(fleet);
       return;
     }
     const first = this.fleetFirst[fleet];
@@ -923,54 +904,29 @@ class Simulation implements EventHandler {
 
   /** Schedules the `index`-th period without capacity, from `fromUs` on; none left (or none configured): nothing. */
   private scheduleCapacityOut(fleet: number, index: number, fromUs: number): void {
-    const unavailable = this.scenario.fleets[fleet].unavailable;
-    if (unavailable === null) return;
-    if (unavailable.kind === 'rate') {
-      const gapUs = sampleExponential(this.capacityUniform[fleet], 3600e6 / unavailable.perHour);
-      this.engine.at(fromUs + Math.round(gapUs), Kind.CapacityOut, fleet, index);
-      return;
-    }
-    const periods = this.unavailablePeriods[fleet] as [number, number][];
-    if (index < periods.length) {
-      this.engine.at(
-        Math.max(fromUs, Math.round(periods[index][0] * US_PER_S)),
-        Kind.CapacityOut,
-        fleet,
-        index,
-      );
-    }
+    const startUs = this.outages.nextStartUs(fleet, index, fromUs);
+    if (startUs !== null) this.engine.at(startUs, Kind.CapacityOut, fleet, index);
   }
 
   private capacityOut(fleet: number, index: number, now: number): void {
-    const unavailable = this.scenario.fleets[fleet].unavailable;
-    if (unavailable === null || !this.capacityStillMatters()) return;
-    this.unavailable[fleet] = 1;
-    this.unavailableSinceUs[fleet] = now;
+    if (!this.capacityStillMatters()) return;
+    const endUs = this.outages.begin(fleet, index, now);
     this.capacityEvents.push({
       time_s: now / US_PER_S,
       fleet: this.scenario.fleets[fleet].name,
       kind: 'unavailable',
     });
-    const endUs =
-      unavailable.kind === 'rate'
-        ? now +
-          Math.round(sampleExponential(this.capacityUniform[fleet], unavailable.meanDurationS * US_PER_S))
-        : Math.max(
-            now,
-            Math.round((this.unavailablePeriods[fleet] as [number, number][])[index][1] * US_PER_S),
-          );
     this.engine.at(endUs, Kind.CapacityIn, fleet, index);
   }
 
   private capacityIn(fleet: number, index: number, now: number): void {
-    this.unavailable[fleet] = 0;
-    this.unavailableUs[fleet] += now - this.unavailableSinceUs[fleet];
+    const owed = this.outages.end(fleet, now);
     this.capacityEvents.push({
       time_s: now / US_PER_S,
       fleet: this.scenario.fleets[fleet].name,
       kind: 'available',
     });
-    for (; this.owedLaunches[fleet] > 0; this.owedLaunches[fleet]--) this.launchSpare(fleet, now);
+    for (let launch = 0; launch < owed; launch++) this.launchSpare(fleet, now);
     if (this.capacityStillMatters()) this.scheduleCapacityOut(fleet, index + 1, now);
   }
 
@@ -1518,7 +1474,6 @@ class Simulation implements EventHandler {
           : prices !== null
             ? windowReplicaCost(table, this.warmupUs, endUs, prices)
             : (windowReplicaUs(table, this.warmupUs, endUs) * fleet.priceUsdPerHour) / US_PER_S / 3600;
-      if (this.unavailable[f] === 1) this.unavailableUs[f] += endUs - this.unavailableSinceUs[f];
       measuredWindowCost += windowCost;
       inputCost += windowCost * (this.llmFleets[f]?.prefillShare() ?? tokenInputShare);
       const slotUs = slots * replicaUs[f];
@@ -1529,7 +1484,7 @@ class Simulation implements EventHandler {
         peak: summary.peak,
         mean: summary.mean,
         replica_hours: summary.replicaHours,
-        unavailable_hours: this.unavailableUs[f] / 3600e6,
+        unavailable_hours: this.outages.outUs(f, endUs) / 3600e6,
         interrupted_requests: {
           requeued: this.interrupted[f].requeued,
           retried: this.interrupted[f].retried,
