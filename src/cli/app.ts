@@ -37,7 +37,6 @@ function studyFlags<T>(y: Argv<T>) {
     .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' });
 }
 
-/** Parses `argv` (without node and script), runs the command, and returns the exit code. Never exits the process. */
 const COMMANDS = [
   'run',
   'report',
@@ -60,6 +59,7 @@ function withCommandHint(message: string, firstWord: string | undefined): string
   return near === undefined ? message : `${message}; did you mean "${near}"?`;
 }
 
+/** Parses `argv` (without node and script), runs the command, and returns the exit code. Never exits the process. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let exitCode = 0;
   const parser = yargs(argv)
