@@ -8,12 +8,11 @@
  *   npm run bench:breakdown
  */
 import { createStreams, Engine, type EventHandler, sampleExponential } from '../src/engine/index.js';
-import { runScenario } from '../src/index.js';
 import { LatencyStats } from '../src/metrics/latency-stats.js';
 import { Count, TimeSeries } from '../src/metrics/time-series.js';
 import { ReplicaQueues } from '../src/sim/replica-queues.js';
 import { RequestTable } from '../src/sim/request-table.js';
-import { cpuSeconds, handWrittenMmc } from './hand-loop.js';
+import { cpuSeconds, handWrittenMmc, type Measurement, viaRunScenario } from './mmc-runs.js';
 
 const SERVERS = 8;
 const ARRIVAL_RATE = 0.8 * SERVERS;
@@ -124,45 +123,16 @@ function viaEngine(pieces: Pieces): number {
   return events / (cpuSeconds() - started);
 }
 
-async function viaRunScenario(): Promise<number> {
-  const started = cpuSeconds();
-  const { results } = await runScenario({
-    name: 'breakdown',
-    seed: 1,
-    duration: CUSTOMERS / ARRIVAL_RATE,
-    workload: { arrivals: { poisson: { rate: ARRIVAL_RATE } } },
-    fleets: [
-      {
-        name: 'servers',
-        replicas: 1,
-        concurrency: SERVERS,
-        price_per_hour: 1,
-        service_time: { exponential: { mean: 1 } },
-      },
-    ],
-  });
-  return results[0].events / (cpuSeconds() - started);
-}
-
 const NONE: Pieces = { table: false, sketches: false, timeSeries: false };
+const MODEL = { servers: SERVERS, arrivalRate: ARRIVAL_RATE, serviceMeanS: 1, customers: CUSTOMERS };
+const eventsPerSecond = (m: Measurement) => m.events / m.seconds;
 const CASES: [string, () => number | Promise<number>][] = [
-  [
-    'hand-written loop (bench/mmc.ts)',
-    () => {
-      const m = handWrittenMmc({
-        servers: SERVERS,
-        arrivalRate: ARRIVAL_RATE,
-        serviceMeanS: 1,
-        customers: CUSTOMERS,
-      });
-      return m.events / m.seconds;
-    },
-  ],
+  ['hand-written loop (bench/mmc.ts)', () => eventsPerSecond(handWrittenMmc(MODEL))],
   ['+ request table and queues', () => viaEngine({ ...NONE, table: true })],
   ['+ latency and wait sketches', () => viaEngine({ ...NONE, sketches: true })],
   ['+ time series', () => viaEngine({ ...NONE, timeSeries: true })],
   ['+ all three', () => viaEngine({ table: true, sketches: true, timeSeries: true })],
-  ['runScenario', viaRunScenario],
+  ['runScenario', async () => eventsPerSecond(await viaRunScenario(MODEL))],
 ];
 
 async function main() {

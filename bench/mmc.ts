@@ -10,8 +10,7 @@
  *
  *   npm run bench            (BENCH_CUSTOMERS=200000 for a quicker look)
  */
-import { runScenario } from '../src/index.js';
-import { cpuSeconds, handWrittenMmc, type Measurement } from './hand-loop.js';
+import { handWrittenMmc, type Measurement, viaRunScenario } from './mmc-runs.js';
 
 const SERVERS = 8;
 const RHO = 0.8;
@@ -19,27 +18,6 @@ const SERVICE_MEAN_S = 1;
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 1_000_000);
 const ARRIVAL_RATE = (RHO * SERVERS) / SERVICE_MEAN_S;
 const ROUNDS = 9;
-
-async function viaLibrary(): Promise<Measurement> {
-  const started = cpuSeconds();
-  const { results } = await runScenario({
-    name: 'bench-mmc',
-    seed: 1,
-    duration: CUSTOMERS / ARRIVAL_RATE,
-    workload: { arrivals: { poisson: { rate: ARRIVAL_RATE } } },
-    fleets: [
-      {
-        name: 'servers',
-        replicas: 1,
-        concurrency: SERVERS,
-        price_per_hour: 1,
-        service_time: { exponential: { mean: SERVICE_MEAN_S } },
-      },
-    ],
-  });
-  const seconds = cpuSeconds() - started;
-  return { events: results[0].events, seconds, meanWaitS: results[0].queue_wait_s.mean ?? Number.NaN };
-}
 
 function erlangCMeanWait(): number {
   const a = ARRIVAL_RATE * SERVICE_MEAN_S;
@@ -54,13 +32,14 @@ function erlangCMeanWait(): number {
   return waitProbability / (SERVERS / SERVICE_MEAN_S - ARRIVAL_RATE);
 }
 
-const handWritten = () =>
-  handWrittenMmc({
-    servers: SERVERS,
-    arrivalRate: ARRIVAL_RATE,
-    serviceMeanS: SERVICE_MEAN_S,
-    customers: CUSTOMERS,
-  });
+const MODEL = {
+  servers: SERVERS,
+  arrivalRate: ARRIVAL_RATE,
+  serviceMeanS: SERVICE_MEAN_S,
+  customers: CUSTOMERS,
+};
+const handWritten = () => handWrittenMmc(MODEL);
+const viaLibrary = () => viaRunScenario(MODEL);
 const rate = (m: Measurement) => m.events / m.seconds;
 const best = (ms: Measurement[]) => ms.reduce((a, b) => (rate(b) > rate(a) ? b : a));
 const median = (ms: Measurement[]) => ms.map(rate).sort((a, b) => a - b)[ms.length >> 1];

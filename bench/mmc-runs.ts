@@ -1,4 +1,5 @@
 import seedrandom from 'seedrandom';
+import { runScenario } from '../src/index.js';
 
 /**
  * CPU time of this process, not wall time: on a shared machine the scheduler hands whole slices
@@ -105,4 +106,26 @@ export function handWrittenMmc(model: MmcModel): Measurement {
   }
   const seconds = cpuSeconds() - started;
   return { events, seconds, meanWaitS: waitSum / served };
+}
+
+/** The same model through the public library API: `runScenario` from the scenario object on. */
+export async function viaRunScenario(model: MmcModel): Promise<Measurement> {
+  const started = cpuSeconds();
+  const { results } = await runScenario({
+    name: 'bench-mmc',
+    seed: 1,
+    duration: model.customers / model.arrivalRate,
+    workload: { arrivals: { poisson: { rate: model.arrivalRate } } },
+    fleets: [
+      {
+        name: 'servers',
+        replicas: 1,
+        concurrency: model.servers,
+        price_per_hour: 1,
+        service_time: { exponential: { mean: model.serviceMeanS } },
+      },
+    ],
+  });
+  const seconds = cpuSeconds() - started;
+  return { events: results[0].events, seconds, meanWaitS: results[0].queue_wait_s.mean ?? Number.NaN };
 }
