@@ -6,26 +6,12 @@ import {
   type InterruptionProcess,
   PriceSeries,
   ReplicaTable,
-  reservedCostUsd,
-  summarizeReplicas,
 } from '../fleet/index.js';
-import {
-  type BatchStats,
-  type CapacityEvent,
-  type CostBreakdown,
-  Count,
-  type FleetInstances,
-  LatencyStats,
-  type LlmFleetStats,
-  type LlmResult,
-  TimeSeries,
-  type VariantResult,
-} from '../metrics/index.js';
+import { type CapacityEvent, Count, LatencyStats, TimeSeries, type VariantResult } from '../metrics/index.js';
 import { type Autoscaler, createAutoscaler, type MetricSample } from '../policies/autoscaling/index.js';
 import { createSequence, type Sequence } from '../policies/batching/continuous.js';
 import { type BatchingPolicy, createBatchingPolicy } from '../policies/batching/index.js';
 import { createRouter, type ReplicaLoadView, type Router } from '../policies/routing/index.js';
-import type { OffloadCounts } from '../policies/routing/offload.js';
 import { compileExpression } from '../scenario/expression.js';
 import {
   type Fleet,
@@ -43,7 +29,6 @@ import {
   type Sampler,
   type ServiceTimeModel,
 } from '../serving/index.js';
-import type { LlmModel } from '../serving/llm/index.js';
 import { resolveLlmFleet, type StepTiming } from '../serving/llm-fleet.js';
 import {
   type ArrivalRecord,
@@ -56,6 +41,7 @@ import { NetworkModel } from './network-model.js';
 import { OracleComparison } from './oracle-comparison.js';
 import { ReplicaQueues } from './replica-queues.js';
 import { RequestState, RequestTable } from './request-table.js';
+import { resultOf, slotsPerReplica } from './results.js';
 
 /** Event kinds. */
 const Kind = {
@@ -1365,38 +1351,8 @@ class Simulation implements EventHandler {
     this.departed();
   }
 
-  /** Batching fleets: sizes of their batches; continuous-batching fleets: sequences per iteration. */
-  private batchStats(): Record<string, BatchStats> {
-    const stats: Record<string, BatchStats> = {};
-    for (const [f, fleet] of this.scenario.fleets.entries()) {
-      if (this.batching[f] !== null || this.llmFleets[f] !== null) {
-        stats[fleet.name] = batchStatsOf(this.batchSizes[f]);
-      }
-    }
-    return stats;
-  }
-
-  private llmResult(replicaUs: Float64Array): LlmResult | null {
-    const fleets: Record<string, LlmFleetStats> = {};
-    for (const [f, fleet] of this.scenario.fleets.entries()) {
-      const state = this.llmFleets[f];
-      if (state !== null) fleets[fleet.name] = state.stats(replicaUs[f]);
-    }
-    const model = this.scenario.model;
-    if (model === null && Object.keys(fleets).length === 0) return null;
-    const profiles = this.scenario.fleets.flatMap((f) =>
-      f.stepTime?.kind === 'profile' ? [f.stepTime.model] : [],
-    );
-    return {
-      model: model?.llm.name ?? [...new Set(profiles)].join(', '),
-      precision: model === null ? 'as profiled' : precisionOf(model.llm),
-      quality_delta: model?.qualityDelta ?? null,
-      fleets,
-    };
-  }
-
+  /** Charges the busy and waiting time of what is still in flight at `endUs`, checks conservation, and builds the results. */
   private collect(name: string, events: number, arrivalsEndUs: number, endUs: number): VariantResult {
-    const { fleets } = this.scenario;
     const requests = this.requests;
     let inFlight = 0;
     for (let replica = 0; replica < this.iterating.length; replica++) {
@@ -1431,185 +1387,44 @@ class Simulation implements EventHandler {
         this.timeseries.addReplica(this.fleetOf[replica], this.launchedUs[replica], endUs);
       }
     }
-    const cost: CostBreakdown = {
-      total: 0,
-      compute: 0,
-      idle: 0,
-      transfer: 0,
-      by_fleet: {},
-      by_market: { 'on-demand': 0, spot: 0, reserved: 0 },
-    };
-    const utilization: Record<string, number> = {};
-    const instances: Record<string, FleetInstances> = {};
-    const replicaUs = new Float64Array(fleets.length);
-    let measuredWindowCost = 0;
-    let inputCost = 0;
-    const windowUs = Math.max(0, endUs - this.warmupUs);
-    const tokens = this.inputTokens + this.outputTokens;
-    const tokenInputShare = tokens > 0 ? this.inputTokens / tokens : 0;
-    for (const [f, fleet] of fleets.entries()) {
-      const slots = slotsPerReplica(fleet);
-      const reserved = fleet.market === 'reserved' ? fleet.maxReplicas : null;
-      const table = this.replicaTables[f];
-      const summary = summarizeReplicas(table, {
-        endUs,
-        billing: fleet.billing,
-        priceUsdPerHour: fleet.priceUsdPerHour,
-        busyReplicaSeconds: this.busyUsByFleet[f] / slots / US_PER_S,
-        reservedReplicas: reserved,
-        ...(this.spotPrices[f] !== null && {
-          meanPriceUsdPerHour: (fromUs: number, toUs: number) =>
-            (this.spotPrices[f] as PriceSeries).meanUsdPerHour(fromUs, toUs),
-        }),
-      });
-      cost.by_fleet[fleet.name] = summary.costUsd;
-      cost.compute += summary.costUsd;
-      cost.idle += summary.idleCostUsd;
-      cost.by_market[fleet.market ?? 'on-demand'] += summary.costUsd;
-      replicaUs[f] = summary.replicaHours * 3600 * US_PER_S;
-      const prices = this.spotPrices[f];
-      const windowCost =
-        reserved !== null
-          ? (reservedCostUsd(reserved, endUs, fleet.priceUsdPerHour) * windowUs) / Math.max(1, endUs)
-          : prices !== null
-            ? windowReplicaCost(table, this.warmupUs, endUs, prices)
-            : (windowReplicaUs(table, this.warmupUs, endUs) * fleet.priceUsdPerHour) / US_PER_S / 3600;
-      measuredWindowCost += windowCost;
-      inputCost += windowCost * (this.llmFleets[f]?.prefillShare() ?? tokenInputShare);
-      const slotUs = slots * replicaUs[f];
-      utilization[fleet.name] = slotUs > 0 ? this.busyUsByFleet[f] / slotUs : 0;
-      instances[fleet.name] = {
-        launched: summary.launched,
-        preempted: summary.preempted,
-        peak: summary.peak,
-        mean: summary.mean,
-        replica_hours: summary.replicaHours,
-        unavailable_hours: this.outages.outUs(f, endUs) / 3600e6,
-        interrupted_requests: {
-          requeued: this.interrupted[f].requeued,
-          retried: this.interrupted[f].retried,
-          dropped: this.interrupted[f].dropped,
-        },
-      };
-    }
-    const computeByFleet = { ...cost.by_fleet };
-    const transfer = this.network.transferCostUsd(endUs / US_PER_S);
-    for (const [f, fleet] of fleets.entries()) {
-      cost.transfer += transfer[f];
-      cost.by_fleet[fleet.name] += transfer[f];
-      measuredWindowCost += (transfer[f] * windowUs) / Math.max(1, endUs);
-    }
-    cost.total = cost.compute + cost.transfer;
-    return {
+    return resultOf({
+      scenario: this.scenario,
       name,
-      requests: {
-        arrived: this.arrived,
-        completed: this.completed,
-        dropped: this.dropped,
-        timed_out: this.timedOut,
-        in_flight_at_end: inFlight,
-      },
-      latency_s: this.latency.summary(),
-      queue_wait_s: this.wait.summary(),
-      ttft_s: this.ttft.summary(),
-      tpot_s: this.tpot.summary(),
-      waited_fraction: this.wait.count > 0 ? this.wait.positive / this.wait.count : null,
-      throughput_rps: windowUs > 0 ? this.completed / (windowUs / US_PER_S) : 0,
-      utilization,
-      cost_usd: cost,
-      instances,
-      oracle: this.oracle.gaps({
-        endUs,
-        policyCostUsd: computeByFleet,
-        completed: this.completedByFleet,
-        busyUs: this.busyUsByFleet,
-        achievedWaitP99S: this.wait.summary().p99,
-      }),
-      cost_per_1k_requests_usd: this.completed > 0 ? (measuredWindowCost / this.completed) * 1000 : null,
-      cost_per_1m_tokens_usd: {
-        input: this.inputTokens > 0 ? (inputCost / this.inputTokens) * 1e6 : null,
-        output: this.outputTokens > 0 ? ((measuredWindowCost - inputCost) / this.outputTokens) * 1e6 : null,
-        total: tokens > 0 ? (measuredWindowCost / tokens) * 1e6 : null,
-      },
-      tokens: { input: this.inputTokens, output: this.outputTokens },
-      simulated_s: {
-        warmup: this.scenario.warmup,
-        arrivals_end: arrivalsEndUs / US_PER_S,
-        end: endUs / US_PER_S,
-      },
       events,
-      batches: this.batchStats(),
-      offload: offloadResult(this.router.offloadCounts),
-      llm: this.llmResult(replicaUs),
-      capacity_events: this.capacityEvents,
-      distributions: {
-        latency_s: this.latency.cdf(),
-        queue_wait_s: this.wait.cdf(),
-        ttft_s: this.ttft.cdf(),
-        tpot_s: this.tpot.cdf(),
-      },
-      timeseries: this.timeseries.rows(
-        endUs,
-        fleets.map((f) => ({
-          name: f.name,
-          slotsPerReplica: slotsPerReplica(f),
-          priceUsdPerHour: f.priceUsdPerHour,
-        })),
-      ),
-    };
+      arrivalsEndUs,
+      endUs,
+      warmupUs: this.warmupUs,
+      arrived: this.arrived,
+      completed: this.completed,
+      dropped: this.dropped,
+      timedOut: this.timedOut,
+      inFlight,
+      inputTokens: this.inputTokens,
+      outputTokens: this.outputTokens,
+      latency: this.latency,
+      wait: this.wait,
+      ttft: this.ttft,
+      tpot: this.tpot,
+      busyUsByFleet: this.busyUsByFleet,
+      completedByFleet: this.completedByFleet,
+      replicaTables: this.replicaTables,
+      spotPrices: this.spotPrices,
+      outages: this.outages,
+      interrupted: this.interrupted,
+      network: this.network,
+      oracle: this.oracle,
+      batchSizes: this.batchSizes,
+      llmFleets: this.llmFleets,
+      offloadCounts: this.router.offloadCounts,
+      capacityEvents: this.capacityEvents,
+      timeseries: this.timeseries,
+    });
   }
-}
-
-function batchStatsOf(sizes: Map<number, number>): BatchStats {
-  const ordered = [...sizes.entries()].sort((a, b) => a[0] - b[0]);
-  const count = ordered.reduce((sum, [, n]) => sum + n, 0);
-  const requests = ordered.reduce((sum, [size, n]) => sum + size * n, 0);
-  return {
-    count,
-    mean_size: count > 0 ? requests / count : null,
-    sizes: Object.fromEntries(ordered.map(([size, n]) => [String(size), n])),
-  };
-}
-
-function offloadResult(counts: OffloadCounts | null): VariantResult['offload'] {
-  if (counts === null) return null;
-  const routed = counts.edge + counts.overflow + counts.oversize;
-  return { ...counts, edge_share: routed > 0 ? counts.edge / routed : null };
-}
-
-/** Replica time of `table`'s replicas inside [fromUs, toUs] (replicas still live at `toUs` run to it). */
-function windowReplicaUs(table: ReplicaTable, fromUs: number, toUs: number): number {
-  let total = 0;
-  for (let id = 0; id < table.size; id++) {
-    const gone = table.state(id) === 'gone' ? table.goneUs(id) : toUs;
-    total += Math.max(0, Math.min(gone, toUs) - Math.max(table.requestedUs(id), fromUs));
-  }
-  return total;
-}
-
-/** The cost of `table`'s replicas inside [fromUs, toUs] at a price that changes over time. */
-function windowReplicaCost(table: ReplicaTable, fromUs: number, toUs: number, prices: PriceSeries): number {
-  let total = 0;
-  for (let id = 0; id < table.size; id++) {
-    const gone = table.state(id) === 'gone' ? table.goneUs(id) : toUs;
-    total += prices.costUsd(Math.max(table.requestedUs(id), fromUs), Math.min(gone, toUs));
-  }
-  return total;
 }
 
 /** Its size changes: an autoscaler decides it, or spot reclaims take replicas away. */
 function isElastic(fleet: Fleet): boolean {
   return fleet.autoscaling !== null || fleet.interruption !== null;
-}
-
-/**
- * Busy time is measured per slot: a request's (or a batch's) execution slot, or on a
- * continuous-batching replica one of its `max_num_seqs` sequence slots for each iteration a
- * sequence is in, so utilization is the batch occupancy rather than the (near-constant) share of
- * time the engine loop runs.
- */
-function slotsPerReplica(fleet: Fleet): number {
-  return fleet.batching.policy === 'continuous' ? fleet.batching.maxNumSeqs : fleet.concurrency;
 }
 
 function llmFleetState(
@@ -1623,11 +1438,6 @@ function llmFleetState(
   // Scenario files are checked when loaded; this catches scenarios built in code.
   if (!resolved.ok) throw new RunInputError(`fleet ${fleet.name}: ${resolved.message}`);
   return new LlmFleetState(resolved.value, fleet.batching, firstReplica, slots);
-}
-
-/** int4 is weight-only (16-bit matmuls), so the weight width names it; otherwise the matmul precision does. */
-function precisionOf(model: LlmModel): string {
-  return model.bytesPerWeight === 0.5 ? 'int4' : model.computePrecision;
 }
 
 function toUs(seconds: number): number {

@@ -1,0 +1,278 @@
+import type { CapacityOutages } from '../fleet/capacity-outages.js';
+import { type PriceSeries, type ReplicaTable, reservedCostUsd, summarizeReplicas } from '../fleet/index.js';
+import type {
+  BatchStats,
+  CapacityEvent,
+  CostBreakdown,
+  FleetInstances,
+  LatencyStats,
+  LlmFleetStats,
+  LlmResult,
+  TimeSeries,
+  VariantResult,
+} from '../metrics/index.js';
+import type { OffloadCounts } from '../policies/routing/offload.js';
+import type { Fleet, Scenario } from '../scenario/types.js';
+import type { LlmModel } from '../serving/llm/index.js';
+import type { LlmFleetState } from './llm-fleet-state.js';
+import type { NetworkModel } from './network-model.js';
+import type { OracleComparison } from './oracle-comparison.js';
+
+const US_PER_S = 1e6;
+
+/**
+ * What a run leaves when its events are over and its in-flight requests are accounted for:
+ * counts, meters and per-fleet records, in simulated microseconds. Per-fleet arrays are indexed
+ * like `scenario.fleets`.
+ */
+export interface FinishedRun {
+  scenario: Scenario;
+  /** The variant's name. */
+  name: string;
+  events: number;
+  /** When arrivals stopped, and when the run ended (the last departure, or the drain limit). */
+  arrivalsEndUs: number;
+  endUs: number;
+  warmupUs: number;
+  /** Requests arriving after warmup, by outcome. */
+  arrived: number;
+  completed: number;
+  dropped: number;
+  timedOut: number;
+  inFlight: number;
+  inputTokens: number;
+  outputTokens: number;
+  latency: LatencyStats;
+  wait: LatencyStats;
+  ttft: LatencyStats;
+  tpot: LatencyStats;
+  /** Per fleet: busy slot-time, and requests completed (warmup included). */
+  busyUsByFleet: Float64Array;
+  completedByFleet: Float64Array;
+  replicaTables: readonly ReplicaTable[];
+  spotPrices: readonly (PriceSeries | null)[];
+  outages: CapacityOutages;
+  interrupted: readonly { requeued: number; retried: number; dropped: number }[];
+  network: NetworkModel;
+  oracle: OracleComparison;
+  /** Per fleet: batches (or iterations) by size. */
+  batchSizes: readonly Map<number, number>[];
+  llmFleets: readonly (LlmFleetState | null)[];
+  offloadCounts: OffloadCounts | null;
+  capacityEvents: CapacityEvent[];
+  timeseries: TimeSeries;
+}
+
+/** The variant's results: costs and utilization from the replica records, and every metric. */
+export function resultOf(run: FinishedRun): VariantResult {
+  const { endUs, arrivalsEndUs } = run;
+  const { fleets } = run.scenario;
+  const cost: CostBreakdown = {
+    total: 0,
+    compute: 0,
+    idle: 0,
+    transfer: 0,
+    by_fleet: {},
+    by_market: { 'on-demand': 0, spot: 0, reserved: 0 },
+  };
+  const utilization: Record<string, number> = {};
+  const instances: Record<string, FleetInstances> = {};
+  const replicaUs = new Float64Array(fleets.length);
+  let measuredWindowCost = 0;
+  let inputCost = 0;
+  const windowUs = Math.max(0, endUs - run.warmupUs);
+  const tokens = run.inputTokens + run.outputTokens;
+  const tokenInputShare = tokens > 0 ? run.inputTokens / tokens : 0;
+  for (const [f, fleet] of fleets.entries()) {
+    const slots = slotsPerReplica(fleet);
+    const reserved = fleet.market === 'reserved' ? fleet.maxReplicas : null;
+    const table = run.replicaTables[f];
+    const summary = summarizeReplicas(table, {
+      endUs,
+      billing: fleet.billing,
+      priceUsdPerHour: fleet.priceUsdPerHour,
+      busyReplicaSeconds: run.busyUsByFleet[f] / slots / US_PER_S,
+      reservedReplicas: reserved,
+      ...(run.spotPrices[f] !== null && {
+        meanPriceUsdPerHour: (fromUs: number, toUs: number) =>
+          (run.spotPrices[f] as PriceSeries).meanUsdPerHour(fromUs, toUs),
+      }),
+    });
+    cost.by_fleet[fleet.name] = summary.costUsd;
+    cost.compute += summary.costUsd;
+    cost.idle += summary.idleCostUsd;
+    cost.by_market[fleet.market ?? 'on-demand'] += summary.costUsd;
+    replicaUs[f] = summary.replicaHours * 3600 * US_PER_S;
+    const prices = run.spotPrices[f];
+    const windowCost =
+      reserved !== null
+        ? (reservedCostUsd(reserved, endUs, fleet.priceUsdPerHour) * windowUs) / Math.max(1, endUs)
+        : prices !== null
+          ? windowReplicaCost(table, run.warmupUs, endUs, prices)
+          : (windowReplicaUs(table, run.warmupUs, endUs) * fleet.priceUsdPerHour) / US_PER_S / 3600;
+    measuredWindowCost += windowCost;
+    inputCost += windowCost * (run.llmFleets[f]?.prefillShare() ?? tokenInputShare);
+    const slotUs = slots * replicaUs[f];
+    utilization[fleet.name] = slotUs > 0 ? run.busyUsByFleet[f] / slotUs : 0;
+    instances[fleet.name] = {
+      launched: summary.launched,
+      preempted: summary.preempted,
+      peak: summary.peak,
+      mean: summary.mean,
+      replica_hours: summary.replicaHours,
+      unavailable_hours: run.outages.outUs(f, endUs) / 3600e6,
+      interrupted_requests: {
+        requeued: run.interrupted[f].requeued,
+        retried: run.interrupted[f].retried,
+        dropped: run.interrupted[f].dropped,
+      },
+    };
+  }
+  const computeByFleet = { ...cost.by_fleet };
+  const transfer = run.network.transferCostUsd(endUs / US_PER_S);
+  for (const [f, fleet] of fleets.entries()) {
+    cost.transfer += transfer[f];
+    cost.by_fleet[fleet.name] += transfer[f];
+    measuredWindowCost += (transfer[f] * windowUs) / Math.max(1, endUs);
+  }
+  cost.total = cost.compute + cost.transfer;
+  return {
+    name: run.name,
+    requests: {
+      arrived: run.arrived,
+      completed: run.completed,
+      dropped: run.dropped,
+      timed_out: run.timedOut,
+      in_flight_at_end: run.inFlight,
+    },
+    latency_s: run.latency.summary(),
+    queue_wait_s: run.wait.summary(),
+    ttft_s: run.ttft.summary(),
+    tpot_s: run.tpot.summary(),
+    waited_fraction: run.wait.count > 0 ? run.wait.positive / run.wait.count : null,
+    throughput_rps: windowUs > 0 ? run.completed / (windowUs / US_PER_S) : 0,
+    utilization,
+    cost_usd: cost,
+    instances,
+    oracle: run.oracle.gaps({
+      endUs,
+      policyCostUsd: computeByFleet,
+      completed: run.completedByFleet,
+      busyUs: run.busyUsByFleet,
+      achievedWaitP99S: run.wait.summary().p99,
+    }),
+    cost_per_1k_requests_usd: run.completed > 0 ? (measuredWindowCost / run.completed) * 1000 : null,
+    cost_per_1m_tokens_usd: {
+      input: run.inputTokens > 0 ? (inputCost / run.inputTokens) * 1e6 : null,
+      output: run.outputTokens > 0 ? ((measuredWindowCost - inputCost) / run.outputTokens) * 1e6 : null,
+      total: tokens > 0 ? (measuredWindowCost / tokens) * 1e6 : null,
+    },
+    tokens: { input: run.inputTokens, output: run.outputTokens },
+    simulated_s: {
+      warmup: run.scenario.warmup,
+      arrivals_end: arrivalsEndUs / US_PER_S,
+      end: endUs / US_PER_S,
+    },
+    events: run.events,
+    batches: batchStats(run),
+    offload: offloadResult(run.offloadCounts),
+    llm: llmResult(run, replicaUs),
+    capacity_events: run.capacityEvents,
+    distributions: {
+      latency_s: run.latency.cdf(),
+      queue_wait_s: run.wait.cdf(),
+      ttft_s: run.ttft.cdf(),
+      tpot_s: run.tpot.cdf(),
+    },
+    timeseries: run.timeseries.rows(
+      endUs,
+      fleets.map((f) => ({
+        name: f.name,
+        slotsPerReplica: slotsPerReplica(f),
+        priceUsdPerHour: f.priceUsdPerHour,
+      })),
+    ),
+  };
+}
+
+/** Batching fleets: sizes of their batches; continuous-batching fleets: sequences per iteration. */
+function batchStats(run: FinishedRun): Record<string, BatchStats> {
+  const stats: Record<string, BatchStats> = {};
+  for (const [f, fleet] of run.scenario.fleets.entries()) {
+    if (fleet.batching.policy !== 'none') {
+      stats[fleet.name] = batchStatsOf(run.batchSizes[f]);
+    }
+  }
+  return stats;
+}
+
+function llmResult(run: FinishedRun, replicaUs: Float64Array): LlmResult | null {
+  const fleets: Record<string, LlmFleetStats> = {};
+  for (const [f, fleet] of run.scenario.fleets.entries()) {
+    const state = run.llmFleets[f];
+    if (state !== null) fleets[fleet.name] = state.stats(replicaUs[f]);
+  }
+  const model = run.scenario.model;
+  if (model === null && Object.keys(fleets).length === 0) return null;
+  const profiles = run.scenario.fleets.flatMap((f) =>
+    f.stepTime?.kind === 'profile' ? [f.stepTime.model] : [],
+  );
+  return {
+    model: model?.llm.name ?? [...new Set(profiles)].join(', '),
+    precision: model === null ? 'as profiled' : precisionOf(model.llm),
+    quality_delta: model?.qualityDelta ?? null,
+    fleets,
+  };
+}
+
+function batchStatsOf(sizes: Map<number, number>): BatchStats {
+  const ordered = [...sizes.entries()].sort((a, b) => a[0] - b[0]);
+  const count = ordered.reduce((sum, [, n]) => sum + n, 0);
+  const requests = ordered.reduce((sum, [size, n]) => sum + size * n, 0);
+  return {
+    count,
+    mean_size: count > 0 ? requests / count : null,
+    sizes: Object.fromEntries(ordered.map(([size, n]) => [String(size), n])),
+  };
+}
+
+function offloadResult(counts: OffloadCounts | null): VariantResult['offload'] {
+  if (counts === null) return null;
+  const routed = counts.edge + counts.overflow + counts.oversize;
+  return { ...counts, edge_share: routed > 0 ? counts.edge / routed : null };
+}
+
+/** Replica time of `table`'s replicas inside [fromUs, toUs] (replicas still live at `toUs` run to it). */
+function windowReplicaUs(table: ReplicaTable, fromUs: number, toUs: number): number {
+  let total = 0;
+  for (let id = 0; id < table.size; id++) {
+    const gone = table.state(id) === 'gone' ? table.goneUs(id) : toUs;
+    total += Math.max(0, Math.min(gone, toUs) - Math.max(table.requestedUs(id), fromUs));
+  }
+  return total;
+}
+
+/** The cost of `table`'s replicas inside [fromUs, toUs] at a price that changes over time. */
+function windowReplicaCost(table: ReplicaTable, fromUs: number, toUs: number, prices: PriceSeries): number {
+  let total = 0;
+  for (let id = 0; id < table.size; id++) {
+    const gone = table.state(id) === 'gone' ? table.goneUs(id) : toUs;
+    total += prices.costUsd(Math.max(table.requestedUs(id), fromUs), Math.min(gone, toUs));
+  }
+  return total;
+}
+
+/**
+ * Busy time is measured per slot: a request's (or a batch's) execution slot, or on a
+ * continuous-batching replica one of its `max_num_seqs` sequence slots for each iteration a
+ * sequence is in, so utilization is the batch occupancy rather than the (near-constant) share of
+ * time the engine loop runs.
+ */
+export function slotsPerReplica(fleet: Fleet): number {
+  return fleet.batching.policy === 'continuous' ? fleet.batching.maxNumSeqs : fleet.concurrency;
+}
+
+/** int4 is weight-only (16-bit matmuls), so the weight width names it; otherwise the matmul precision does. */
+function precisionOf(model: LlmModel): string {
+  return model.bytesPerWeight === 0.5 ? 'int4' : model.computePrecision;
+}
