@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { Engine } from './engine.js';
 import { EventQueue } from './event-queue.js';
@@ -166,6 +167,19 @@ describe('random streams', () => {
     const again = b.stream('arrivals');
     for (let i = 0; i < 100; i++) expect(again()).toBe(first());
     expect(createStreams(8).stream('arrivals')()).not.toBe(createStreams(7).stream('arrivals')());
+  });
+
+  it("draws seedrandom's own tychei sequence for the stream's seed and name", () => {
+    for (const [seed, name] of [
+      [7, 'arrivals'],
+      [0, 'service/gpu'],
+      [2 ** 31 + 5, 'fleet/edge/interruptions'],
+    ] as const) {
+      const stream = createStreams(seed).stream(name);
+      const reference = seedrandom.tychei(`${seed}\u0000${name}`);
+      // Past several of the stream's refills of 256 values.
+      for (let i = 0; i < 1000; i++) expect(stream()).toBe(reference());
+    }
   });
 
   it('exponential draws fit the exponential distribution, bin by bin and in the far tail', () => {

@@ -18,24 +18,46 @@ export function createStreams(seed: number): Streams {
   return {
     seed,
     // tychei: about 4 ns a draw here (ARC4, seedrandom's default, is about 45 ns; TOOLCHAIN.md).
-    stream: (name) => buffered(seedrandom.tychei(`${seed}\u0000${name}`) as Uniform),
+    stream: (name) => tycheiStream(seedrandom.tychei(`${seed}\u0000${name}`, { state: true }).state()),
   };
 }
 
 const BATCH = 256;
+/** 2^-32: multiplying by it is exact, and cheaper than dividing by 2^32. */
+const TWO_TO_MINUS_32 = 1 / 4294967296;
 
 /**
- * The same sequence as `generator`, drawn BATCH values at a time. A draw is then an array read
- * that inlines into its caller; calling seedrandom's generator (two closures deep) once per draw
- * cost more than the draw itself on the simulator's hot path.
+ * seedrandom's tychei sequence, from the state its seeding left, drawn BATCH values at a time.
+ * A draw is then an array read that inlines into its caller. seedrandom seeds the generator; its
+ * recurrence is repeated here because through seedrandom each value cost two closure calls and
+ * eight property accesses (about 110 instructions, half of a request's random draws), where this
+ * loop keeps the state in registers. A test checks that the values are seedrandom's own.
  */
-function buffered(generator: Uniform): Uniform {
+function tycheiStream(state: seedrandom.State.Tychei): Uniform {
   const values = new Float64Array(BATCH);
-  // Out of line: a draw inlines into its caller, and with this loop inline it brought seedrandom's
-  // generator along (about 300 bytes of bytecode, a third of V8's inlining budget per compiled
-  // function); without it the simulation's `arrive` inlines both of its exponential draws.
+  const tyche = { ...state };
+  // Out of line: a draw inlines into its caller, and this loop inline would take a third of
+  // V8's inlining budget per compiled function there.
   const refill = () => {
-    for (let i = 0; i < BATCH; i++) values[i] = generator();
+    let { a, b, c, d } = tyche;
+    // Locals: module constants and captured variables are re-read (with checks) on every pass.
+    const out = values;
+    const scale = TWO_TO_MINUS_32;
+    for (let i = 0; i < out.length; i++) {
+      b = (b << 25) ^ (b >>> 7) ^ c;
+      c = (c - d) | 0;
+      d = (d << 24) ^ (d >>> 8) ^ a;
+      a = (a - b) | 0;
+      b = (b << 20) ^ (b >>> 12) ^ c;
+      c = (c - d) | 0;
+      d = (d << 16) ^ (c >>> 16) ^ a;
+      a = (a - b) | 0;
+      out[i] = (a >>> 0) * scale;
+    }
+    tyche.a = a;
+    tyche.b = b;
+    tyche.c = c;
+    tyche.d = d;
   };
   let next = BATCH;
   return () => {

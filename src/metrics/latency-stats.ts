@@ -144,6 +144,8 @@ export class LatencyStats {
   private foldMicros(): void {
     const { pendingMicros, pendingMicrosCount } = this;
     let { sumMicros, maxMicros, zeros, positives, keyCounts, firstKey } = this;
+    // An imported constant is a live binding, re-read (and unboxed) on every pass of the loop.
+    const tableLimit = MICROS_LIMIT;
     for (let i = 0; i < pendingMicrosCount; i++) {
       const micros = pendingMicros[i];
       sumMicros += micros;
@@ -153,7 +155,7 @@ export class LatencyStats {
         continue;
       }
       positives++;
-      const key = micros < MICROS_LIMIT ? microsecondsKey(micros) : sketchKey(micros / US_PER_S);
+      const key = micros < tableLimit ? microsecondsKey(micros) : sketchKey(micros / US_PER_S);
       const index = key - firstKey;
       if (index >= 0 && index < keyCounts.length) keyCounts[index]++;
       else {

@@ -135,6 +135,12 @@ class Simulation implements EventHandler {
   private readonly sampledAttributes: Int32Array;
   /** False when every attribute is always 0: nothing to do per arrival. */
   private readonly hasAttributes: boolean;
+  /**
+   * False when every request's attributes are 0 (none sampled or read) and no fleet rewrites
+   * them (LLM fleets round tokens up to 1): the slot path then neither stores nor sums them, as
+   * the columns of a slot never written hold 0.
+   */
+  private readonly storesAttributes: boolean;
   private readonly router: Router;
 
   // Per replica.
@@ -335,6 +341,7 @@ class Simulation implements EventHandler {
     );
     this.batchSizes = fleets.map(() => new Map());
     this.llmFleets = llmFleets;
+    this.storesAttributes = this.hasAttributes || llmFleets.some((llm) => llm !== null);
     this.timerGen = new Int32Array(replicaCount);
     this.iterating = new Uint8Array(replicaCount);
     this.iterationStartUs = new Float64Array(replicaCount);
@@ -499,7 +506,6 @@ class Simulation implements EventHandler {
     now: number,
   ): void {
     const requests = this.requests;
-    const attributes = this.attributes;
     if (
       this.busy[replica] < this.load.concurrency[replica] ||
       this.waiting[replica] < this.queueCapacity[fleet]
@@ -507,10 +513,7 @@ class Simulation implements EventHandler {
       const slot = requests.allocate();
       requests.arrivalUs[slot] = now;
       requests.serviceUs[slot] = serviceUs;
-      requests.inputTokens[slot] = attributes[INPUT_TOKENS];
-      requests.outputTokens[slot] = attributes[OUTPUT_TOKENS];
-      requests.requestBytes[slot] = attributes[REQUEST_BYTES];
-      requests.responseBytes[slot] = attributes[RESPONSE_BYTES];
+      if (this.storesAttributes) this.storeAttributes(slot);
       requests.replica[slot] = replica;
       requests.measured[slot] = measured ? 1 : 0;
       this.load.outstanding[replica]++;
@@ -529,10 +532,7 @@ class Simulation implements EventHandler {
     const requests = this.requests;
     const slot = requests.allocate();
     requests.arrivalUs[slot] = now;
-    requests.inputTokens[slot] = this.attributes[INPUT_TOKENS];
-    requests.outputTokens[slot] = this.attributes[OUTPUT_TOKENS];
-    requests.requestBytes[slot] = this.attributes[REQUEST_BYTES];
-    requests.responseBytes[slot] = this.attributes[RESPONSE_BYTES];
+    this.storeAttributes(slot);
     requests.replica[slot] = replica;
     requests.measured[slot] = measured ? 1 : 0;
     this.load.outstanding[replica]++;
@@ -544,12 +544,8 @@ class Simulation implements EventHandler {
   private newRequest(measured: boolean, now: number): number {
     const requests = this.requests;
     const slot = requests.allocate();
-    const attributes = this.attributes;
     requests.arrivalUs[slot] = now;
-    requests.inputTokens[slot] = attributes[INPUT_TOKENS];
-    requests.outputTokens[slot] = attributes[OUTPUT_TOKENS];
-    requests.requestBytes[slot] = attributes[REQUEST_BYTES];
-    requests.responseBytes[slot] = attributes[RESPONSE_BYTES];
+    this.storeAttributes(slot);
     requests.replica[slot] = -1;
     requests.measured[slot] = measured ? 1 : 0;
     return slot;
@@ -650,6 +646,15 @@ class Simulation implements EventHandler {
       scheduler.enqueue(sequence);
       this.wakeLlm(replica, now);
     }
+  }
+
+  private storeAttributes(slot: number): void {
+    const requests = this.requests;
+    const attributes = this.attributes;
+    requests.inputTokens[slot] = attributes[INPUT_TOKENS];
+    requests.outputTokens[slot] = attributes[OUTPUT_TOKENS];
+    requests.requestBytes[slot] = attributes[REQUEST_BYTES];
+    requests.responseBytes[slot] = attributes[RESPONSE_BYTES];
   }
 
   /** Puts a waiting request's attributes where routing and service-time models read them. */
@@ -1237,11 +1242,15 @@ class Simulation implements EventHandler {
       this.completed++;
       this.latency.acceptMicros(now + wireUs - arrivalUs);
       this.wait.acceptMicros(startUs - arrivalUs);
-      this.inputTokens += requests.inputTokens[slot];
-      this.outputTokens += requests.outputTokens[slot];
+      if (this.storesAttributes) this.countTokens(slot);
     }
     requests.release(slot);
     this.departed();
+  }
+
+  private countTokens(slot: number): void {
+    this.inputTokens += this.requests.inputTokens[slot];
+    this.outputTokens += this.requests.outputTokens[slot];
   }
 
   private enqueue(slot: number, replica: number, fleet: number, now: number): void {
