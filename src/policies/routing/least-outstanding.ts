@@ -1,12 +1,19 @@
-import { lessLoaded, type ReplicaPickerFactory } from './types.js';
+import { lessLoaded, type ReplicaLoadView, type ReplicaPickerFactory, type ReplicaPool } from './types.js';
 
 /** Fewest outstanding requests per unit of concurrency; ties go to the lowest index, deterministically. */
-export const leastOutstanding: ReplicaPickerFactory = ({ pool, load }) => ({
-  pick() {
-    const { members, size } = pool;
+class LeastOutstanding {
+  constructor(
+    private readonly pool: ReplicaPool,
+    private readonly load: ReplicaLoadView,
+  ) {}
+
+  pick(): number {
+    const { members, size } = this.pool;
     if (size === 0) return -1;
     let best = members[0];
-    for (let i = 1; i < size; i++) if (lessLoaded(load, members[i], best)) best = members[i];
+    for (let i = 1; i < size; i++) if (lessLoaded(this.load, members[i], best)) best = members[i];
     return best;
-  },
-});
+  }
+}
+
+export const leastOutstanding: ReplicaPickerFactory = ({ pool, load }) => new LeastOutstanding(pool, load);

@@ -1,15 +1,25 @@
-import { lessLoaded, type ReplicaPickerFactory } from './types.js';
+import type { Uniform } from '../../engine/index.js';
+import { lessLoaded, type ReplicaLoadView, type ReplicaPickerFactory, type ReplicaPool } from './types.js';
 
 /** Two distinct replicas drawn at random, the less loaded wins (Mitzenmacher's power of two choices). */
-export const powerOfTwo: ReplicaPickerFactory = ({ pool, load, uniform }) => ({
-  pick() {
-    const { members, size } = pool;
+class PowerOfTwo {
+  constructor(
+    private readonly pool: ReplicaPool,
+    private readonly load: ReplicaLoadView,
+    private readonly uniform: Uniform,
+  ) {}
+
+  pick(): number {
+    const { members, size } = this.pool;
     if (size <= 1) return size === 1 ? members[0] : -1;
-    const a = Math.floor(uniform() * size);
-    let b = Math.floor(uniform() * (size - 1));
+    const a = Math.floor(this.uniform() * size);
+    let b = Math.floor(this.uniform() * (size - 1));
     if (b >= a) b++;
     const ra = members[a];
     const rb = members[b];
-    return lessLoaded(load, rb, ra) ? rb : ra;
-  },
-});
+    return lessLoaded(this.load, rb, ra) ? rb : ra;
+  }
+}
+
+export const powerOfTwo: ReplicaPickerFactory = ({ pool, load, uniform }) =>
+  new PowerOfTwo(pool, load, uniform);

@@ -1,5 +1,16 @@
-import type { ReplicaPickerFactory } from './types.js';
+import type { Uniform } from '../../engine/index.js';
+import type { ReplicaPickerFactory, ReplicaPool } from './types.js';
 
-export const random: ReplicaPickerFactory = ({ pool, uniform }) => ({
-  pick: () => (pool.size === 0 ? -1 : pool.members[Math.floor(uniform() * pool.size)]),
-});
+class RandomPick {
+  constructor(
+    private readonly pool: ReplicaPool,
+    private readonly uniform: Uniform,
+  ) {}
+
+  pick(): number {
+    const pool = this.pool;
+    return pool.size === 0 ? -1 : pool.members[Math.floor(this.uniform() * pool.size)];
+  }
+}
+
+export const random: ReplicaPickerFactory = ({ pool, uniform }) => new RandomPick(pool, uniform);

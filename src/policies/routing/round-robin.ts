@@ -1,12 +1,16 @@
-import type { ReplicaPickerFactory } from './types.js';
+import type { ReplicaPickerFactory, ReplicaPool } from './types.js';
 
-export const roundRobin: ReplicaPickerFactory = ({ pool }) => {
-  let next = 0;
-  return {
-    pick() {
-      if (pool.size === 0) return -1;
-      if (next >= pool.size) next = 0;
-      return pool.members[next++];
-    },
-  };
-};
+class RoundRobin {
+  private next = 0;
+
+  constructor(private readonly pool: ReplicaPool) {}
+
+  pick(): number {
+    const pool = this.pool;
+    if (pool.size === 0) return -1;
+    if (this.next >= pool.size) this.next = 0;
+    return pool.members[this.next++];
+  }
+}
+
+export const roundRobin: ReplicaPickerFactory = ({ pool }) => new RoundRobin(pool);
