@@ -121,8 +121,8 @@ export function createRouter(
 /**
  * One replica picker over all fleets' replicas. Pickers and this router are classes, not
  * closures: the simulation calls `pick` for every request, and a closure reaches what it
- * captured through a chain of contexts, each with a check that the variable is initialized
- * (about 40 instructions of the M/M/c bench's request, half of that as classes).
+ * captured through a chain of contexts, each with a check that the variable is initialized.
+ * In the M/M/c bench, routing cost about 85 instructions a request as closures, 20 fewer as classes.
  */
 class OnePicker implements Router {
   readonly offloadCounts = null;
