@@ -149,11 +149,17 @@ describe('Engine', () => {
     expect(engine.run()).toEqual({ events: 1, endUs: 3, pending: false, stopped: false });
   });
 
-  it('refuses to schedule in the past, or a kind without a priority', () => {
+  it('refuses to schedule in the past, at no time, or a kind without a priority', () => {
     const engine: Engine = engineWith([0], () => expect(() => engine.at(1, 0, 0)).toThrow(/clock is at 5/));
     engine.at(5, 0, 0);
     engine.run();
-    expect(() => engine.at(6, 1, 0)).toThrow(/no priority/);
+    expect(() => engine.at(Number.NaN, 0, 0)).toThrow(/cannot schedule at NaN/);
+    expect(() => engine.atLane(Number.NaN, 0, 0)).toThrow(/cannot schedule at NaN/);
+    for (const kind of [1, -1, 0.5]) {
+      expect(() => engine.at(6, kind, 0)).toThrow(/no priority/);
+      expect(() => engine.atLane(6, kind, 0)).toThrow(/no priority/);
+    }
+    expect(engine.pendingEvents).toBe(0);
     expect(() => engineWith([256], () => {})).toThrow(/0\.\.255/);
   });
 });
