@@ -11,7 +11,9 @@
  * With `--cache`, callgrind also simulates first-level caches of 16 KiB (4-way), a third of this
  * machine's, and counts their misses per event: roughly what a loop meets when a neighbour on
  * the same core takes the rest. It is the figure behind fleetsim's larger slowdown on a busy
- * host (README, `npm run bench`).
+ * host (README, `npm run bench`). Misses depend on where the heap lands (the same build run from
+ * another directory can miss half as much again), so they measure the gap between the two loops,
+ * not small differences between two versions of one.
  *
  *   npm run bench:instructions                (about three minutes; needs valgrind)
  *   npm run bench:instructions -- --cache     (about eight)
