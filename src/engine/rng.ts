@@ -32,14 +32,14 @@ const TWO_TO_MINUS_32 = 1 / 4294967296;
  * recurrence is repeated here because through seedrandom each value cost two closure calls and
  * eight property accesses (about 110 instructions, half of a request's random draws), where this
  * loop keeps the state in registers. A test checks that the values are seedrandom's own.
+ * `state` is the stream's own (seedrandom's `state()` returns a copy) and advances with it.
  */
 function tycheiStream(state: seedrandom.State.Tychei): Uniform {
   const values = new Float64Array(BATCH);
-  const tyche = { ...state };
   // Out of line: a draw inlines into its caller, and this loop inline would take a third of
   // V8's inlining budget per compiled function there.
   const refill = () => {
-    let { a, b, c, d } = tyche;
+    let { a, b, c, d } = state;
     // Locals: module constants and captured variables are re-read (with checks) on every pass.
     const out = values;
     const scale = TWO_TO_MINUS_32;
@@ -54,10 +54,10 @@ function tycheiStream(state: seedrandom.State.Tychei): Uniform {
       a = (a - b) | 0;
       out[i] = (a >>> 0) * scale;
     }
-    tyche.a = a;
-    tyche.b = b;
-    tyche.c = c;
-    tyche.d = d;
+    state.a = a;
+    state.b = b;
+    state.c = c;
+    state.d = d;
   };
   let next = BATCH;
   return () => {

@@ -648,6 +648,7 @@ class Simulation implements EventHandler {
     }
   }
 
+  /** Keeps the arriving request's attributes in its slot: the counterpart of `loadAttributes`. */
   private storeAttributes(slot: number): void {
     const requests = this.requests;
     const attributes = this.attributes;
