@@ -143,9 +143,11 @@ export class LatencyStats {
 
   private foldMicros(): void {
     const { pendingMicros, pendingMicrosCount } = this;
-    let { sumMicros, maxMicros, zeros, positives, keyCounts, firstKey } = this;
-    // An imported constant is a live binding, re-read (and unboxed) on every pass of the loop.
+    let { sumMicros, maxMicros, zeros, keyCounts, firstKey } = this;
+    const zerosBefore = zeros;
+    // Imported bindings are live: read in the loop, each would be re-read and checked on every pass.
     const tableLimit = MICROS_LIMIT;
+    const keyOfMicros = microsecondsKey;
     for (let i = 0; i < pendingMicrosCount; i++) {
       const micros = pendingMicros[i];
       sumMicros += micros;
@@ -154,8 +156,7 @@ export class LatencyStats {
         zeros++;
         continue;
       }
-      positives++;
-      const key = micros < tableLimit ? microsecondsKey(micros) : sketchKey(micros / US_PER_S);
+      const key = micros < tableLimit ? keyOfMicros(micros) : sketchKey(micros / US_PER_S);
       const index = key - firstKey;
       if (index >= 0 && index < keyCounts.length) keyCounts[index]++;
       else {
@@ -164,11 +165,12 @@ export class LatencyStats {
         firstKey = this.firstKey;
       }
     }
+    // Whole microseconds are never negative: all but the zeros are positive.
+    this.positives += pendingMicrosCount - (zeros - zerosBefore);
     this.counted += pendingMicrosCount;
     this.sumMicros = sumMicros;
     this.maxMicros = maxMicros;
     this.zeros = zeros;
-    this.positives = positives;
     this.pendingMicrosCount = 0;
   }
 
