@@ -263,7 +263,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               .positional('file', { type: 'string', demandOption: true })
               .option('format', {
                 choices: ['azure-llm', 'vidur', 'mooncake', 'csv', 'jsonl'] as const,
-                describe: 'trace format (default: from the file name/extension)',
+                describe:
+                  'trace format (default: the preset whose columns the header names, else csv, or jsonl for .jsonl)',
               })
               .option('time-column', {
                 type: 'string',

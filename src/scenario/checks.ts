@@ -32,7 +32,7 @@ export interface Finding {
 
 type Raw = Record<string, unknown>;
 
-function asObject(value: unknown): Raw | undefined {
+export function asObject(value: unknown): Raw | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Raw) : undefined;
 }
 

@@ -8,5 +8,6 @@ export {
 } from './load.js';
 export { renderScenarioReference } from './reference.js';
 export { traceSchema } from './schema.js';
+export { detectTracePreset, type TracePreset } from './trace-presets.js';
 export * from './types.js';
 export { formatDuration, formatSize, parseDuration, parseSize } from './units.js';

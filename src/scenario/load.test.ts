@@ -228,6 +228,37 @@ fleets:
     });
   });
 
+  it('reads a trace given by its path alone with the preset its header names', async () => {
+    const scenario = await baseline(`workload:
+  arrivals:
+    trace: { path: traces/vidur-small.csv }
+fleets:
+  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 100ms }
+`);
+    expect(scenario.workload.arrivals).toMatchObject({
+      kind: 'trace',
+      trace: {
+        format: 'vidur',
+        timeColumn: 'arrived_at',
+        timeUnit: 's',
+        columns: { input_tokens: 'num_prefill_tokens', output_tokens: 'num_decode_tokens' },
+      },
+    });
+  });
+
+  it('takes a trace with a time_column but no format as plain csv, whatever its header', async () => {
+    const scenario = await baseline(`workload:
+  arrivals:
+    trace: { path: traces/vidur-small.csv, time_column: arrived_at }
+fleets:
+  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 100ms }
+`);
+    expect(scenario.workload.arrivals).toMatchObject({
+      kind: 'trace',
+      trace: { format: 'csv', timeColumn: 'arrived_at', timeUnit: 's', columns: {} },
+    });
+  });
+
   it('converts distribution forms with the formulas of types.ts', async () => {
     const scenario = await baseline(
       VALID.replace(
@@ -285,8 +316,8 @@ describe('diagnostics', () => {
     ]);
   });
 
-  it('requires time_column for a csv trace without preset', async () => {
-    const text = `workload:\n  arrivals:\n    trace: { path: traces/vidur-small.csv }\nfleets:\n  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 1s }\n`;
+  it('requires time_column for a csv trace whose header names no preset', async () => {
+    const text = `workload:\n  arrivals:\n    trace: { path: service-times.csv }\nfleets:\n  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 1s }\n`;
     expect(await errors(text)).toEqual([
       's.yaml:3:12: workload.arrivals.trace.time_column: required for format csv (only azure-llm, vidur and mooncake have presets)',
     ]);

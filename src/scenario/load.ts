@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
-import { checkResolved, checkScenario, findExpressions } from './checks.js';
+import { asObject, checkResolved, checkScenario, findExpressions } from './checks.js';
 import { diagnostic, issueDiagnostics, sortDiagnostics, yamlDiagnostic } from './diagnostics.js';
 import { loadMath } from './expression.js';
 import { finishScenario } from './finish.js';
@@ -16,6 +16,7 @@ import {
   variantOverrides,
 } from './overrides.js';
 import { type ScenarioSpec, scenarioSchema } from './schema.js';
+import { detectTracePreset } from './trace-presets.js';
 import type { Diagnostic, LoadedScenario, Result, Scenario, Variant } from './types.js';
 
 export interface LoadOptions {
@@ -41,10 +42,6 @@ interface Input {
 }
 
 type Raw = Record<string, unknown>;
-
-function asObject(value: unknown): Raw | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Raw) : undefined;
-}
 
 /** A candidate scenario: the merged plain object and where each of its values was written. */
 interface Candidate {
@@ -145,7 +142,7 @@ function validate(
   errors: Diagnostic[],
 ): { scenario: Scenario; spec: ScenarioSpec } | null {
   const found: Diagnostic[] = [];
-  const parsed = scenarioSchema.safeParse(candidate.raw);
+  const parsed = scenarioSchema.safeParse(withDetectedTraceFormat(candidate.raw, input.baseDir));
   if (!parsed.success) {
     found.push(
       ...issueDiagnostics(parsed.error.issues, {
@@ -172,6 +169,22 @@ function validate(
   }
   errors.push(...found);
   return found.length === 0 ? { scenario, spec: parsed.data } : null;
+}
+
+/**
+ * A trace given by its path alone (no `format`, no `time_column`) is read with the preset its
+ * header names, so the public traces need nothing more; the schema then fills in the preset.
+ */
+function withDetectedTraceFormat(raw: unknown, baseDir: string): unknown {
+  const root = asObject(raw);
+  const workload = asObject(root?.workload);
+  const arrivals = asObject(workload?.arrivals);
+  const trace = asObject(arrivals?.trace);
+  if (trace === undefined || typeof trace.path !== 'string' || trace.path === '') return raw;
+  if (trace.format !== undefined || trace.time_column !== undefined) return raw;
+  const format = detectTracePreset(resolve(baseDir, trace.path));
+  if (format === null) return raw;
+  return { ...root, workload: { ...workload, arrivals: { ...arrivals, trace: { ...trace, format } } } };
 }
 
 async function load(input: Input): Promise<Result<LoadedScenario>> {

@@ -14,6 +14,7 @@ import {
 } from '../policies/autoscaling/index.js';
 import { LLM_PRESETS, type LlmSpec, type Optimization, SERVING_STACKS } from '../serving/llm/index.js';
 import { closestNames, typoTolerance } from '../util/closest-names.js';
+import { TRACE_PRESETS } from './trace-presets.js';
 import type {
   Arrivals,
   Batching,
@@ -316,28 +317,6 @@ const TRACE_FORMATS = [
 ] as const satisfies readonly TraceFormat[];
 const TIME_UNITS = ['s', 'ms', 'us', 'datetime'] as const satisfies readonly TimeUnit[];
 
-/** Column names of the public traces each preset reads (their published headers / JSON keys). */
-const TRACE_PRESETS: Record<
-  Exclude<TraceFormat, 'csv' | 'jsonl'>,
-  Pick<TraceSource, 'timeColumn' | 'timeUnit' | 'columns'>
-> = {
-  'azure-llm': {
-    timeColumn: 'TIMESTAMP',
-    timeUnit: 'datetime',
-    columns: { input_tokens: 'ContextTokens', output_tokens: 'GeneratedTokens' },
-  },
-  vidur: {
-    timeColumn: 'arrived_at',
-    timeUnit: 's',
-    columns: { input_tokens: 'num_prefill_tokens', output_tokens: 'num_decode_tokens' },
-  },
-  mooncake: {
-    timeColumn: 'timestamp',
-    timeUnit: 'ms',
-    columns: { input_tokens: 'input_length', output_tokens: 'output_length' },
-  },
-};
-
 const column = (attribute: string) =>
   z
     .string(expected('a column name'))
@@ -357,7 +336,9 @@ export const traceSchema = z
       .describe(
         'File layout. `azure-llm` (Azure LLM inference trace CSV), `vidur` (Vidur request CSV) and `mooncake` ' +
           '(Mooncake JSONL) preset the time column, time unit and token columns; `csv` and `jsonl` need ' +
-          '`time_column`. Default: `jsonl` for a `.jsonl` file, otherwise `csv`.',
+          '`time_column`. Default: with no `time_column` either, the preset whose columns the first line ' +
+          'names (the CSV header, or the keys of the first JSONL record); else `jsonl` for a `.jsonl` file, ' +
+          'otherwise `csv`.',
       ),
     speed: PositiveNumber.prefault(1).describe('Replay speed-up: 2 halves every gap between arrivals.'),
     limit: PositiveInteger.nullable()

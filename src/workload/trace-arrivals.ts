@@ -1,3 +1,4 @@
+import { TRACE_PRESETS } from '../scenario/trace-presets.js';
 import { REQUEST_ATTRIBUTES, type TimeUnit, type TraceSource, UserError } from '../scenario/types.js';
 import type { ArrivalRecord, ArrivalSource } from './arrival-source.js';
 import { DEFAULT_CHUNK_BYTES } from './chunked-text-file.js';
@@ -14,7 +15,7 @@ const UNIT_NAMES: Record<Exclude<TimeUnit, 'datetime'>, string> = {
 
 /** The presets are CSV or JSONL underneath; they differ only in the column names they fill in. */
 function rowsKindOf(format: TraceSource['format']): TraceRowsKind {
-  return format === 'jsonl' || format === 'mooncake' ? 'jsonl' : 'csv';
+  return format === 'csv' || format === 'jsonl' ? format : TRACE_PRESETS[format].layout;
 }
 
 /**

@@ -212,6 +212,20 @@ describe('other commands', () => {
     );
   });
 
+  it('trace stats picks the preset a trace header names when no format is given', async () => {
+    const { code, stdout } = await cli([
+      'trace',
+      'stats',
+      join(ROOT, 'test/fixtures/traces/mooncake-synthetic-200.jsonl'),
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const stats = JSON.parse(stdout);
+    expect(stats.requests).toBe(200);
+    // The first record of the fixture: {"timestamp": 0, "input_length": 40160, "output_length": 6, ...}.
+    expect(stats.attributes.input_tokens.max).toBeGreaterThanOrEqual(40160);
+  });
+
   it('trace stats reads the shipped Azure trace', async () => {
     const { code, stdout } = await cli([
       'trace',

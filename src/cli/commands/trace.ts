@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type TimeUnit, type TraceFormat, traceSchema } from '../../scenario/index.js';
+import { detectTracePreset, type TimeUnit, type TraceFormat, traceSchema } from '../../scenario/index.js';
 import { computeTraceStats, type TraceStats } from '../../workload/index.js';
 import { type CliIo, UsageError } from '../io.js';
 
@@ -12,9 +12,11 @@ export interface TraceStatsArgs {
 }
 
 export function traceStatsCommand(args: TraceStatsArgs, io: CliIo): number {
+  const path = resolve(io.cwd, args.file);
   const parsed = traceSchema.safeParse({
-    path: resolve(io.cwd, args.file),
-    format: args.format,
+    path,
+    format:
+      args.format ?? (args.timeColumn === undefined ? (detectTracePreset(path) ?? undefined) : undefined),
     time_column: args.timeColumn,
     time_unit: args.timeUnit,
   });

@@ -1,0 +1,92 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import type { TraceFormat, TraceSource } from './types.js';
+
+export type TracePreset = Exclude<TraceFormat, 'csv' | 'jsonl'>;
+
+/** Column names of the public traces each preset reads (their published headers / JSON keys). */
+export const TRACE_PRESETS: Record<
+  TracePreset,
+  Pick<TraceSource, 'timeColumn' | 'timeUnit' | 'columns'> & { layout: 'csv' | 'jsonl' }
+> = {
+  'azure-llm': {
+    layout: 'csv',
+    timeColumn: 'TIMESTAMP',
+    timeUnit: 'datetime',
+    columns: { input_tokens: 'ContextTokens', output_tokens: 'GeneratedTokens' },
+  },
+  vidur: {
+    layout: 'csv',
+    timeColumn: 'arrived_at',
+    timeUnit: 's',
+    columns: { input_tokens: 'num_prefill_tokens', output_tokens: 'num_decode_tokens' },
+  },
+  mooncake: {
+    layout: 'jsonl',
+    timeColumn: 'timestamp',
+    timeUnit: 'ms',
+    columns: { input_tokens: 'input_length', output_tokens: 'output_length' },
+  },
+};
+
+/** Enough for any header row; a first line longer than this names no preset. */
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * The preset whose time and token columns the trace's first line names (a CSV header, or the keys
+ * of the first JSONL record), or null: no preset matches, or the file cannot be read (whoever
+ * opens it next reports why).
+ */
+export function detectTracePreset(path: string): TracePreset | null {
+  const firstLine = readFirstLine(path);
+  if (firstLine === null) return null;
+  const fields = firstLine.startsWith('{') ? jsonKeys(firstLine) : csvHeader(firstLine);
+  if (fields === null) return null;
+  const layout = firstLine.startsWith('{') ? 'jsonl' : 'csv';
+  const present = new Set(fields);
+  for (const [name, preset] of Object.entries(TRACE_PRESETS) as [TracePreset, typeof TRACE_PRESETS.vidur][]) {
+    const needed = [preset.timeColumn, ...Object.values(preset.columns)];
+    if (preset.layout === layout && needed.every((column) => present.has(column))) return name;
+  }
+  return null;
+}
+
+function readFirstLine(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const buffer = Buffer.alloc(HEAD_BYTES);
+    const head = buffer.toString('utf8', 0, readSync(fd, buffer, 0, HEAD_BYTES, 0));
+    const end = head.indexOf('\n');
+    if (end < 0 && head.length === HEAD_BYTES) return null;
+    return (end < 0 ? head : head.slice(0, end)).replace(/^\uFEFF/, '').replace(/\r$/, '');
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function jsonKeys(line: string): string[] | null {
+  try {
+    const record: unknown = JSON.parse(line);
+    return record !== null && typeof record === 'object' && !Array.isArray(record)
+      ? Object.keys(record)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+function csvHeader(line: string): string[] | null {
+  try {
+    const [header] = parse(line) as string[][];
+    return header ?? null;
+  } catch {
+    return null;
+  }
+}
