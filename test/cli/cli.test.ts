@@ -221,6 +221,7 @@ describe('other commands', () => {
     ]);
     expect(code).toBe(0);
     const stats = JSON.parse(stdout);
+    expect(stats.format).toBe('mooncake');
     expect(stats.requests).toBe(200);
     // The first record of the fixture: {"timestamp": 0, "input_length": 40160, "output_length": 6, ...}.
     expect(stats.attributes.input_tokens.max).toBeGreaterThanOrEqual(40160);

@@ -29,16 +29,20 @@ export function traceStatsCommand(args: TraceStatsArgs, io: CliIo): number {
     }
     throw new UsageError(`--${String(issue.path[0])}: ${issue.message}`);
   }
+  const { format } = parsed.data;
   const stats = computeTraceStats(parsed.data);
-  io.stdout(args.json ? `${JSON.stringify(stats, null, 2)}\n` : renderStats(args.file, stats));
+  io.stdout(
+    args.json ? `${JSON.stringify({ format, ...stats }, null, 2)}\n` : renderStats(args.file, format, stats),
+  );
   return 0;
 }
 
-function renderStats(file: string, stats: TraceStats): string {
+function renderStats(file: string, format: TraceFormat, stats: TraceStats): string {
   const n = (x: number | null) =>
     x === null ? '-' : Number.isInteger(x) || Math.abs(x) >= 1000 ? String(Math.round(x)) : x.toPrecision(4);
   const lines = [
     `${file}`,
+    `  format          ${format}`,
     `  requests        ${stats.requests}`,
     `  span            ${n(stats.span_s)} s`,
     `  mean rate       ${n(stats.mean_rate_rps)} req/s`,
