@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultNoticeS } from '../fleet/interruption.js';
 import { ACCELERATOR_IDS, closestAccelerators, MARKETS, resolveInstance } from '../hardware/index.js';
@@ -308,8 +308,11 @@ export function checkScenario(raw: unknown, baseDir: string): Finding[] {
   checkVariants(root, findings);
   for (const file of filePaths(root)) {
     const absolute = resolve(baseDir, file.value);
-    if (!existsSync(absolute)) {
+    const found = statSync(absolute, { throwIfNoEntry: false });
+    if (found === undefined) {
       findings.push({ code: 'MISSING_FILE', path: file.path, message: `file not found: ${absolute}` });
+    } else if (!found.isFile()) {
+      findings.push({ code: 'MISSING_FILE', path: file.path, message: `not a file: ${absolute}` });
     }
   }
   for (const expression of findExpressions(raw)) {

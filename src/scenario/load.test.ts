@@ -316,6 +316,13 @@ describe('diagnostics', () => {
     ]);
   });
 
+  it('names a trace path that is a folder, not a file', async () => {
+    const text = `workload:\n  arrivals:\n    trace: { path: traces, format: azure-llm }\nfleets:\n  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 1s }\n`;
+    expect(await errors(text)).toEqual([
+      `s.yaml:3:20: workload.arrivals.trace.path: not a file: ${FIXTURES}traces`.replaceAll(FIXTURES, ''),
+    ]);
+  });
+
   it('requires time_column for a csv trace whose header names no preset', async () => {
     const text = `workload:\n  arrivals:\n    trace: { path: service-times.csv }\nfleets:\n  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 1s }\n`;
     expect(await errors(text)).toEqual([

@@ -227,6 +227,12 @@ describe('other commands', () => {
     expect(stats.attributes.input_tokens.max).toBeGreaterThanOrEqual(40160);
   });
 
+  it('trace stats without a format reports a missing file as missing, not as a missing column', async () => {
+    const { code, stderr } = await cli(['trace', 'stats', join(ROOT, 'traces/nope.csv')]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`fleetsim: ${join(ROOT, 'traces/nope.csv')}: file not found\n`);
+  });
+
   it('trace stats reads the shipped Azure trace', async () => {
     const { code, stdout } = await cli([
       'trace',
