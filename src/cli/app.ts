@@ -306,9 +306,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`fleetsim: ${error.message}\n`);
       return EXIT_USER_ERROR;
     }
+    if (isUnwritable(error)) {
+      io.stderr(`fleetsim: cannot write the outputs: ${error.message}\n`);
+      return EXIT_USER_ERROR;
+    }
     io.stderr(
       `fleetsim: internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
     return EXIT_BUG;
   }
+}
+
+/** The system refused to create or write an output (a folder the user may not write, a full disk): not a bug. */
+function isUnwritable(error: unknown): error is NodeJS.ErrnoException {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code !== undefined && ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT'].includes(code);
 }

@@ -1,3 +1,5 @@
+import { accessSync, constants, type Stats, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from './io.js';
 
 /**
@@ -11,4 +13,38 @@ export function parsePositiveInteger(flag: string, text: string | undefined): nu
     throw new UsageError(`${flag}: expected a positive integer, got "${text}"`);
   }
   return value;
+}
+
+/**
+ * The folder outputs go to, `out` resolved against `cwd`; refused before any work starts when a
+ * file stands at it or above it, or its nearest existing folder is not writable (writing would
+ * fail only after the run).
+ */
+export function outputFolder(cwd: string, out: string): string {
+  const folder = resolve(cwd, out);
+  for (let at = folder; ; at = dirname(at)) {
+    const entry = statOrNothing(at);
+    if (entry !== undefined) {
+      if (!entry.isDirectory()) {
+        const where = at === folder ? '' : ` (above ${folder})`;
+        throw new UsageError(`--out: ${at} is a file, not a folder${where}`);
+      }
+      try {
+        accessSync(at, constants.W_OK);
+      } catch {
+        throw new UsageError(`--out: no permission to write in ${at}`);
+      }
+      return folder;
+    }
+    if (dirname(at) === at) return folder;
+  }
+}
+
+/** Nothing for a path that is not there, including when a file higher up makes it impossible (ENOTDIR). */
+function statOrNothing(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }

@@ -135,6 +135,16 @@ describe('user errors: one line file:line:col, exit code 2', () => {
       ['run', 'tiny.yaml', '--set', 'fleets.0.replicas=-1'],
       '--set:1:19: fleets[0].replicas: expected a positive integer',
     ],
+    [
+      '--out naming a file',
+      ['run', 'tiny.yaml', '--out', 'tiny.yaml/results'],
+      `fleetsim: --out: ${join(FIXTURES, 'tiny.yaml')} is a file, not a folder (above ${join(FIXTURES, 'tiny.yaml/results')})`,
+    ],
+    [
+      '--out of compare naming a file',
+      ['compare', 'tiny.yaml', '--out', 'tiny.yaml'],
+      `fleetsim: --out: ${join(FIXTURES, 'tiny.yaml')} is a file, not a folder`,
+    ],
     ['unknown command', ['frobnicate'], 'fleetsim: Unknown argument: frobnicate'],
     [
       'mistyped command',

@@ -12,7 +12,7 @@ import {
 import { runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
-import { parsePositiveInteger } from '../flags.js';
+import { outputFolder, parsePositiveInteger } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { startProgress } from '../progress.js';
 import { parseSeed, scenarioYamlForReport } from './run.js';
@@ -65,6 +65,10 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
   const errors = loaded.flatMap((l) => (l.ok ? [] : l.errors));
   if (errors.length > 0) throw new ScenarioError(errors);
   const files = loaded.flatMap((l, i) => (l.ok ? [{ path: paths[i], scenario: l.value }] : []));
+  const outDir = outputFolder(
+    io.cwd,
+    args.out ?? join('out', `compare-${files.map((f) => f.scenario.name).join('-vs-')}`),
+  );
   const seed = seedOverride ?? files[0].scenario.seed;
   const slo = files[0].scenario.slo ?? undefined;
   for (const f of files.slice(1)) {
@@ -116,10 +120,6 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
     result,
   }));
   const title = files.map((f) => f.scenario.name).join(' vs ');
-  const outDir =
-    args.out === undefined
-      ? join(io.cwd, 'out', `compare-${files.map((f) => f.scenario.name).join('-vs-')}`)
-      : resolve(io.cwd, args.out);
   const { comparison, written } = await writeComparisonOutputs(
     outDir,
     compared,

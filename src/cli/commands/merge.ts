@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { writeSweepCharts } from '../../plan/charts.js';
 import { mergeSweepDirs, type SweepResult } from '../../plan/index.js';
+import { outputFolder } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { chartNote } from './sweep.js';
 
@@ -9,7 +10,7 @@ export async function mergeCommand(
   args: { dirs: string[]; out: string; quiet: boolean },
   io: CliIo,
 ): Promise<number> {
-  const outDir = resolve(io.cwd, args.out);
+  const outDir = outputFolder(io.cwd, args.out);
   const written = mergeSweepDirs(
     args.dirs.map((dir) => resolve(io.cwd, dir)),
     outDir,

@@ -11,7 +11,7 @@ import {
 import { type RunOutput, runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
-import { parsePositiveInteger } from '../flags.js';
+import { outputFolder, parsePositiveInteger } from '../flags.js';
 import { type CliIo, UsageError } from '../io.js';
 import { DEMO_SCENARIO } from '../paths.js';
 import { startProgress } from '../progress.js';
@@ -56,6 +56,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   const loaded = await loadScenarioFile(file, { set: args.set });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   const scenario = loaded.value;
+  const outDir = outputFolder(io.cwd, args.out ?? join('out', scenario.name));
   const started = performance.now();
   const progress = startProgress(io, scenario.variants.length, args.quiet);
   let output: RunOutput;
@@ -65,8 +66,6 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
     progress.stop();
   }
   const seconds = (performance.now() - started) / 1000;
-  const outDir =
-    args.out === undefined ? join(io.cwd, 'out', output.summary.scenario) : resolve(io.cwd, args.out);
   const written = writeRunOutputs(
     outDir,
     output.summary,

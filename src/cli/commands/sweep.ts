@@ -2,7 +2,7 @@ import { relative, resolve } from 'node:path';
 import { writeSweepCharts } from '../../plan/charts.js';
 import { Interrupted, parseShard, renderSweepJson, renderSweepTable, runSweep } from '../../plan/index.js';
 import type { SweepSampling } from '../../scenario/types.js';
-import { parsePositiveInteger } from '../flags.js';
+import { outputFolder, parsePositiveInteger } from '../flags.js';
 import { type CliIo, UsageError } from '../io.js';
 
 /** Flags `sweep` and `plan` share. */
@@ -32,7 +32,7 @@ export function studyOptions(args: StudyArgs, io: CliIo) {
   }
   return {
     scenario: resolve(io.cwd, args.scenario),
-    outDir: resolve(io.cwd, args.out),
+    outDir: outputFolder(io.cwd, args.out),
     set: args.set,
     seed,
     workers: parsePositiveInteger('--workers', args.workers),
