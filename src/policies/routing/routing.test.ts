@@ -49,6 +49,22 @@ describe('replica pickers', () => {
   });
 });
 
+describe('ReplicaPool', () => {
+  it('keeps exactly the ready replicas, in ascending order, through random changes', () => {
+    const pool = new ReplicaPool(100, 50, false);
+    const ready = new Set<number>();
+    const draw = uniform();
+    for (let step = 0; step < 2000; step++) {
+      const replica = 100 + Math.floor(draw() * 50);
+      const makeReady = draw() < 0.5;
+      pool.setReady(replica, makeReady);
+      if (makeReady) ready.add(replica);
+      else ready.delete(replica);
+      expect(Array.from(pool.members.subarray(0, pool.size))).toEqual([...ready].sort((a, b) => a - b));
+    }
+  });
+});
+
 describe('cross-fleet routing', () => {
   const fleets = [
     { name: 'a', first: 0, count: 2, fallback: null, elastic: false },

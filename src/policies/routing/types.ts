@@ -33,8 +33,14 @@ export class ReplicaPool {
   /** Adds a replica that became ready, or removes one that stopped taking work. */
   setReady(replica: number, ready: boolean): void {
     const members = this.members;
+    // Binary search for its place: a fleet of 100,000 replicas starting up calls this 100,000 times.
     let at = 0;
-    while (at < this.size && members[at] < replica) at++;
+    let end = this.size;
+    while (at < end) {
+      const middle = (at + end) >> 1;
+      if (members[middle] < replica) at = middle + 1;
+      else end = middle;
+    }
     const present = at < this.size && members[at] === replica;
     if (ready && !present) {
       members.copyWithin(at + 1, at, this.size);
