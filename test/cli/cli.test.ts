@@ -88,6 +88,32 @@ describe('fleetsim run', () => {
     );
   });
 
+  it('warns about a fleet near saturation whose queue keeps growing, and only about that variant', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleetsim-run-'));
+    // One replica of two slots at 8 requests/s of about 260 ms each: 104 % of its capacity.
+    const { code, stderr } = await cli([
+      'run',
+      'tiny.yaml',
+      '--out',
+      out,
+      '--set',
+      'workload.arrivals.poisson.rate=8',
+      '--set',
+      'fleets.0.replicas=1',
+      '--set',
+      'fleets.0.queue.capacity=100000',
+      '--set',
+      'fleets.0.queue.timeout=1h',
+    ]);
+    expect(code).toBe(0);
+    const warnings = stderr.split('\n').filter((line) => line.startsWith('fleetsim: warning:'));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^fleetsim: warning: baseline: fleet gpu is 9\d\.\d % utilized/);
+    expect(warnings[1]).toMatch(
+      /^fleetsim: warning: baseline: the queue grew from .* the fleet cannot keep up/,
+    );
+  });
+
   it('the same seed gives a byte-identical summary.json', async () => {
     const a = mkdtempSync(join(tmpdir(), 'fleetsim-a-'));
     const b = mkdtempSync(join(tmpdir(), 'fleetsim-b-'));
