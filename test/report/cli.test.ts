@@ -158,6 +158,31 @@ describe('fleetsim compare', () => {
     expect(readdirSync(join(out, 'charts'))).toContain('cost-vs-p99.svg');
   });
 
+  it('warns about a configuration near saturation, naming it by its comparison label', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleetsim-compare-'));
+    // One replica of two slots at 8 requests/s of about 260 ms each: 104 % of its capacity; "three" copes.
+    const overloaded = [
+      'workload.arrivals.poisson.rate=8',
+      'fleets.0.replicas=1',
+      'fleets.0.queue.timeout=1h',
+    ];
+    const { code, stderr } = await cli([
+      'compare',
+      TINY,
+      '--out',
+      out,
+      ...overloaded.flatMap((set) => ['--set', set]),
+      '--set',
+      'fleets.0.queue.capacity=100000',
+    ]);
+    expect(code).toBe(0);
+    const warnings = stderr.split('\n').filter((line) => line.startsWith('fleetsim: warning: '));
+    expect(warnings.filter((w) => !w.includes('within noise'))).toEqual([
+      expect.stringMatching(/^fleetsim: warning: baseline: fleet gpu is 9\d\.\d % utilized/),
+      expect.stringMatching(/^fleetsim: warning: baseline: the queue grew from /),
+    ]);
+  });
+
   it('--json prints comparison.json; a broken file is reported with its location', async () => {
     const out = mkdtempSync(join(tmpdir(), 'fleetsim-compare-'));
     const ok = await cli(['compare', TINY, '--out', out, '--json', '--seed', '5']);
