@@ -40,9 +40,9 @@ const HEAD_BYTES = 64 * 1024;
 export function detectTracePreset(path: string): TracePreset | null {
   const firstLine = readFirstLine(path);
   if (firstLine === null) return null;
-  const fields = firstLine.startsWith('{') ? jsonKeys(firstLine) : csvHeader(firstLine);
-  if (fields === null) return null;
   const layout = firstLine.startsWith('{') ? 'jsonl' : 'csv';
+  const fields = layout === 'jsonl' ? jsonKeys(firstLine) : csvHeader(firstLine);
+  if (fields === null) return null;
   const present = new Set(fields);
   for (const [name, preset] of Object.entries(TRACE_PRESETS) as [TracePreset, typeof TRACE_PRESETS.vidur][]) {
     const needed = [preset.timeColumn, ...Object.values(preset.columns)];
