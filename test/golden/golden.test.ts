@@ -12,6 +12,9 @@ import { runScenario } from '../../src/run.js';
  * change that alters results show up in review as a diff of these files.
  *
  * After an intended change of results: UPDATE_GOLDEN=1 npx vitest run test/golden
+ *
+ * V8's Math functions are ports of fdlibm, the same on every platform; a Node upgrade that changed
+ * one in the last bit would show here too, and is then regenerated like any intended change.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('./outputs/', import.meta.url));
