@@ -108,10 +108,13 @@ export function handWrittenMmc(model: MmcModel): Measurement {
   return { events, seconds, meanWaitS: waitSum / served };
 }
 
-/** The same model through the public library API: `runScenario` from the scenario object on. */
-export async function viaRunScenario(model: MmcModel): Promise<Measurement> {
+/**
+ * The same model through the public library API: `runScenario` from the scenario object on;
+ * `run` is another build's `runScenario` when two versions are compared (bench/ab.ts).
+ */
+export async function viaRunScenario(model: MmcModel, run = runScenario): Promise<Measurement> {
   const started = cpuSeconds();
-  const { results } = await runScenario({
+  const { results } = await run({
     name: 'bench-mmc',
     seed: 1,
     duration: model.customers / model.arrivalRate,
