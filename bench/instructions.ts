@@ -15,10 +15,19 @@
  * another directory can miss half as much again), so they measure the gap between the two loops,
  * not small differences between two versions of one.
  *
- *   npm run bench:instructions                (about three minutes; needs valgrind)
- *   npm run bench:instructions -- --cache     (about eight)
+ * With `--functions`, fleetsim's instructions per event are also split by the JavaScript
+ * function V8 compiled them into (its optimized code inlines callees, so a name stands for
+ * everything inlined into it), from `node --perf-basic-prof`'s map of code addresses: where a
+ * change to the hot path moved its cost.
+ *
+ *   npm run bench:instructions                  (about three minutes; needs valgrind)
+ *   npm run bench:instructions -- --cache       (about eight)
+ *   npm run bench:instructions -- --functions   (about five)
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { handWrittenMmc, viaRunScenario } from './mmc-runs.js';
 
@@ -39,22 +48,38 @@ async function child(loop: Loop, rounds: number): Promise<void> {
 }
 
 function count(loop: Loop, rounds: number, cache: boolean): { counts: Counts; events: number } {
+  return parseRun(
+    callgrind(loop, rounds, [...(cache ? SMALL_CACHES : []), '--callgrind-out-file=/dev/null']),
+  );
+}
+
+function callgrind(
+  loop: Loop,
+  rounds: number,
+  valgrindArgs: string[],
+  nodeArgs: string[] = [],
+  cwd = process.cwd(),
+) {
   const run = spawnSync(
     'valgrind',
     [
       '--tool=callgrind',
-      '--callgrind-out-file=/dev/null',
-      ...(cache ? SMALL_CACHES : []),
+      ...valgrindArgs,
       process.execPath,
       '--single-threaded',
+      ...nodeArgs,
       fileURLToPath(import.meta.url),
       loop,
       String(rounds),
     ],
-    { encoding: 'utf8' },
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, cwd },
   );
   if (run.error)
     throw new Error(`cannot run valgrind (${run.error.message}); install it to count instructions`);
+  return run;
+}
+
+function parseRun(run: ReturnType<typeof callgrind>): { counts: Counts; events: number } {
   const names = /Events\s*: ([\w ]+)/.exec(run.stderr);
   const collected = /Collected : ([\d ]+)/.exec(run.stderr);
   if (run.status !== 0 || names === null || collected === null)
@@ -78,6 +103,81 @@ function perEvent(loop: Loop, cache: boolean): Counts {
   );
 }
 
+/**
+ * fleetsim's instructions of one run of `rounds` rounds by the function whose machine code they
+ * are in: callgrind's per-instruction counts (`--dump-instr`) placed with the perf map that
+ * `--perf-basic-prof` writes (start, size, name per compiled function). Not in a JavaScript
+ * function: `<native>` (V8 itself, compilation, the collector).
+ */
+function byFunction(rounds: number): { perFunction: Map<string, number>; events: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetsim-callgrind-'));
+  try {
+    const out = join(dir, 'callgrind.out');
+    const run = callgrind(
+      'fleetsim',
+      rounds,
+      ['--dump-instr=yes', '--compress-pos=no', '--compress-strings=no', `--callgrind-out-file=${out}`],
+      ['--perf-basic-prof'],
+      // --perf-basic-prof also writes V8's isolate-*.log into the working folder: this one, deleted below.
+      dir,
+    );
+    const { events } = parseRun(run);
+    const mapPath = `/tmp/perf-${run.pid}.map`;
+    const code = readFileSync(mapPath, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => {
+        const [start, size, ...name] = line.split(' ');
+        return {
+          start: Number.parseInt(start, 16),
+          end: Number.parseInt(start, 16) + Number.parseInt(size, 16),
+          name: name.join(' ').split(' ')[0],
+        };
+      })
+      .sort((a, b) => a.start - b.start);
+    rmSync(mapPath, { force: true });
+    const perFunction = new Map<string, number>();
+    let afterCall = false;
+    for (const line of readFileSync(out, 'utf8').split('\n')) {
+      // The cost line after `calls=` is the callee's inclusive cost, counted again at its own lines.
+      if (line.startsWith('calls=')) afterCall = true;
+      else if (line.startsWith('0x')) {
+        if (afterCall) afterCall = false;
+        else {
+          const fields = line.split(' ');
+          const address = Number.parseInt(fields[0], 16);
+          let low = 0;
+          let high = code.length;
+          while (low < high) {
+            const middle = (low + high) >> 1;
+            if (code[middle].start <= address) low = middle + 1;
+            else high = middle;
+          }
+          const holder = low > 0 && address < code[low - 1].end ? code[low - 1].name : '<native>';
+          perFunction.set(holder, (perFunction.get(holder) ?? 0) + Number(fields[fields.length - 1]));
+        }
+      } else afterCall = false;
+    }
+    return { perFunction, events };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function printByFunction(): void {
+  const two = byFunction(2);
+  const four = byFunction(4);
+  const events = 2 * four.events;
+  const rows = [...four.perFunction]
+    .map(([name, n]) => [name, (n - (two.perFunction.get(name) ?? 0)) / events] as const)
+    .sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((sum, [, n]) => sum + n, 0);
+  console.log(
+    `fleetsim, ${total.toFixed(0)} instructions per event, by compiled function (JS:* is optimized code):`,
+  );
+  for (const [name, n] of rows.slice(0, 14)) console.log(`  ${n.toFixed(1).padStart(7)}  ${name}`);
+}
+
 const [loopArg, roundsArg] = process.argv.slice(2);
 if (loopArg === 'hand-written' || loopArg === 'fleetsim') {
   await child(loopArg, Number(roundsArg));
@@ -95,4 +195,5 @@ if (loopArg === 'hand-written' || loopArg === 'fleetsim') {
   console.log(row('hand-written typed-array loop', hand));
   console.log(row('fleetsim runScenario         ', fleetsim));
   console.log(`  instructions, hand-written / fleetsim: ${(hand.Ir / fleetsim.Ir).toFixed(2)}`);
+  if (process.argv.includes('--functions')) printByFunction();
 }
