@@ -83,6 +83,13 @@ export function findExpressions(raw: unknown): Expression[] {
 
 const ATTRIBUTES = ['input_tokens', 'output_tokens', 'request_bytes', 'response_bytes'] as const;
 
+/** Why `path` cannot be read as an input file, or null when it can be opened as one. */
+export function fileProblem(path: string): 'file not found' | 'not a file' | null {
+  const found = statSync(path, { throwIfNoEntry: false });
+  if (found === undefined) return 'file not found';
+  return found.isFile() ? null : 'not a file';
+}
+
 /** Paths (in the YAML) of every file a scenario reads. */
 function filePaths(root: Raw): { path: PathSegment[]; value: string }[] {
   const files: { path: PathSegment[]; value: string }[] = [];
@@ -308,12 +315,9 @@ export function checkScenario(raw: unknown, baseDir: string): Finding[] {
   checkVariants(root, findings);
   for (const file of filePaths(root)) {
     const absolute = resolve(baseDir, file.value);
-    const found = statSync(absolute, { throwIfNoEntry: false });
-    if (found === undefined) {
-      findings.push({ code: 'MISSING_FILE', path: file.path, message: `file not found: ${absolute}` });
-    } else if (!found.isFile()) {
-      findings.push({ code: 'MISSING_FILE', path: file.path, message: `not a file: ${absolute}` });
-    }
+    const problem = fileProblem(absolute);
+    if (problem !== null)
+      findings.push({ code: 'MISSING_FILE', path: file.path, message: `${problem}: ${absolute}` });
   }
   for (const expression of findExpressions(raw)) {
     const compiled = compileExpression(expression.source, expression.variables);

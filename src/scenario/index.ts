@@ -1,3 +1,4 @@
+export { fileProblem } from './checks.js';
 export { scenarioJsonSchema } from './json-schema.js';
 export {
   type LoadOptions,

@@ -1,6 +1,11 @@
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { detectTracePreset, type TimeUnit, type TraceFormat, traceSchema } from '../../scenario/index.js';
+import {
+  detectTracePreset,
+  fileProblem,
+  type TimeUnit,
+  type TraceFormat,
+  traceSchema,
+} from '../../scenario/index.js';
 import { computeTraceStats, type TraceStats } from '../../workload/index.js';
 import { type CliIo, UsageError } from '../io.js';
 
@@ -25,9 +30,8 @@ export function traceStatsCommand(args: TraceStatsArgs, io: CliIo): number {
     const issue = parsed.error.issues[0];
     if (issue.path[0] === 'time_column') {
       // No preset came from the header: first because there is no file to read one from?
-      const entry = statSync(path, { throwIfNoEntry: false });
-      if (entry === undefined || !entry.isFile())
-        throw new UsageError(`${args.file}: ${entry === undefined ? 'file not found' : 'not a file'}`);
+      const problem = fileProblem(path);
+      if (problem !== null) throw new UsageError(`${args.file}: ${problem}`);
       throw new UsageError(
         `${args.file}: say which column holds the arrival time (--time-column, --time-unit), or name a preset with --format azure-llm|vidur|mooncake`,
       );
