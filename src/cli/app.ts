@@ -87,6 +87,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             type: 'string',
             describe: 'worker threads for --replications (default: one per core)',
           })
+          .option('check', {
+            type: 'boolean',
+            default: false,
+            describe: 'exit 3 (after writing every output) unless the baseline meets its objective: a gate for CI',
+          })
           .option('json', { type: 'boolean', default: false, describe: 'print summary.json to stdout' })
           .option('quiet', {
             type: 'boolean',
@@ -134,6 +139,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             type: 'string',
             describe:
               'run every configuration with N seeds: means, 95 % CIs, and which differences are noise',
+          })
+          .option('check', {
+            type: 'boolean',
+            default: false,
+            describe: 'exit 3 (after writing every output) unless every configuration meets its objective',
           })
           .option('json', { type: 'boolean', default: false, describe: 'print comparison.json to stdout' })
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
@@ -189,6 +199,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             type: 'boolean',
             default: true,
             describe: 'search the largest load each candidate sustains (--no-capacity skips it)',
+          })
+          .option('check', {
+            type: 'boolean',
+            default: false,
+            describe: 'exit 3 (after writing every output) unless the plan found a configuration that meets the objective',
           })
           .option('json', { type: 'boolean', default: false, describe: 'print plan.json to stdout' }),
       async (args) => {

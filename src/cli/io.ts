@@ -27,9 +27,23 @@ export function formatForUser(diagnostic: Diagnostic, cwd: string): string {
   return formatDiagnostic({ ...diagnostic, file: shown });
 }
 
-/** Exit codes: 2 for anything the user can fix (scenario, trace, flags), 1 for a bug in fleetsim. */
+/**
+ * Exit codes: 2 for anything the user can fix (scenario, trace, flags), 1 for a bug in fleetsim,
+ * 3 under `--check` when a judged configuration misses its objective (the run itself succeeded
+ * and wrote every output).
+ */
 export const EXIT_USER_ERROR = 2;
 export const EXIT_BUG = 1;
+export const EXIT_OBJECTIVE_MISSED = 3;
+
+/**
+ * `--check`: one line per judged configuration that misses its objective, and the exit code
+ * (0 when every one meets it).
+ */
+export function checkVerdicts(io: CliIo, failing: readonly { label: string; misses: readonly string[] }[]): number {
+  for (const f of failing) io.stderr(`fleetsim: check failed: ${f.label} misses its objective: ${f.misses.join('; ')}\n`);
+  return failing.length === 0 ? 0 : EXIT_OBJECTIVE_MISSED;
+}
 
 /** A command-line mistake, reported as one line. */
 export class UsageError extends Error {

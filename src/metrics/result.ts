@@ -1,4 +1,5 @@
 import type { DistributionSummary, QuantilePoint } from './latency-stats.js';
+import type { SloCheck } from './slo.js';
 import type { TimeSeriesRow } from './time-series.js';
 
 /** Requests arriving after warmup, each in exactly one bucket: arrived = completed + dropped + timed_out + in_flight_at_end. */
@@ -13,6 +14,11 @@ export interface RequestCounts {
 /** One variant's results: plain data, the only thing reports read. */
 export interface VariantResult {
   name: string;
+  /**
+   * The verdict: every objective of the scenario's `slo:` (or of the default objective, at most 1 %
+   * of measured requests lost) with its limit and the value this run reached.
+   */
+  slo: SloCheck;
   requests: RequestCounts;
   latency_s: DistributionSummary;
   queue_wait_s: DistributionSummary;
@@ -23,6 +29,12 @@ export interface VariantResult {
   /** Share of completed requests that waited in a queue at all. */
   waited_fraction: number | null;
   throughput_rps: number;
+  /**
+   * Completed requests per second whose own latency, queue wait, TTFT and TPOT are each within the
+   * loosest limit the SLO sets on that metric (`requestLimits`); equals `throughput_rps` when the
+   * SLO limits no latency.
+   */
+  goodput_rps: number;
   utilization: Record<string, number>;
   cost_usd: CostBreakdown;
   /** Per fleet: replicas launched, reclaimed, their peak and time-average, and replica-hours. */

@@ -1,4 +1,6 @@
 import type { Slo, SloMetric, SloStatistic } from '../scenario/types.js';
+
+export { DEFAULT_MAX_DROP_RATE, DEFAULT_SLO } from '../scenario/types.js';
 import type { RequestCounts, VariantResult } from './result.js';
 
 /** What an SLO reads from a result: a single run's, or the mean of replications in the same shape. */
@@ -16,6 +18,8 @@ export interface SloObjectiveCheck {
 
 export interface SloCheck {
   met: boolean;
+  /** True when the scenario gave no `slo:` and fleetsim's default objective judged the run. */
+  default: boolean;
   objectives: SloObjectiveCheck[];
 }
 
@@ -62,5 +66,29 @@ export function evaluateSloValues(slo: Slo, values: SloValues): SloCheck {
       met: value !== null && value <= slo.maxDropRate,
     });
   }
-  return { met: objectives.every((objective) => objective.met), objectives };
+  return { met: objectives.every((objective) => objective.met), default: slo.isDefault === true, objectives };
+}
+
+/** Per metric, the largest value one request may have and still count as served within the objective. */
+export type RequestLimits = Record<SloMetric, number>;
+
+/**
+ * What a single request must meet to count towards goodput: per metric, the loosest limit the SLO
+ * sets on it (normally its tail percentile: a `latency_p99: 5s` objective says a request slower
+ * than 5 s is one of the 1 % allowed to fail, while a `latency_p50: 1s` one says nothing about a
+ * request at 2 s). A metric without a limit accepts any value.
+ */
+export function requestLimits(slo: Slo): RequestLimits {
+  const limits: RequestLimits = {
+    latency: Number.POSITIVE_INFINITY,
+    ttft: Number.POSITIVE_INFINITY,
+    tpot: Number.POSITIVE_INFINITY,
+    queue_wait: Number.POSITIVE_INFINITY,
+  };
+  const seen = new Set<SloMetric>();
+  for (const { metric, seconds } of slo.limits) {
+    limits[metric] = seen.has(metric) ? Math.max(limits[metric], seconds) : seconds;
+    seen.add(metric);
+  }
+  return limits;
 }

@@ -135,7 +135,7 @@ interface Family {
  */
 export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   const { loaded, source, parameters } = await loadStudy(options, '--vary', options.vary ?? []);
-  if (loaded.slo === null) {
+  if (loaded.slo.isDefault) {
     throw new RunInputError('plan needs an slo: section in the scenario (or --set slo.latency_p99=2s)');
   }
   const slo = loaded.slo;

@@ -1,5 +1,5 @@
 import { RELATIVE_ACCURACY } from '../metrics/index.js';
-import { dropRate, evaluateSlo, evaluateSloValues, type SloCheck } from '../metrics/slo.js';
+import { DEFAULT_SLO, dropRate, evaluateSlo, evaluateSloValues, type SloCheck } from '../metrics/slo.js';
 import type { CostUsd, VariantEstimates } from './charts/index.js';
 import { formatCount, formatNumber, formatPercent, formatSeconds, formatUsd } from './format.js';
 import { describeSlo, describeSloMisses, type Slo } from './slo.js';
@@ -60,8 +60,8 @@ export interface ComparisonRow {
    * contains 0; null where it cannot be told. Null without replications, and for the baseline.
    */
   within_noise: Record<string, boolean | null> | null;
-  /** Null when no SLO was given. With replications, judged on the means. */
-  slo_met: boolean | null;
+  /** Against the objective (the default one without `slo:`). With replications, judged on the means. */
+  slo_met: boolean;
   slo_failures: string[];
 }
 
@@ -70,11 +70,12 @@ export interface Comparison {
   /** Independent runs of every configuration; values are their means when more than 1. */
   replications: number;
   baseline: string;
-  slo: Slo | null;
+  /** What every row is judged against: the scenario's `slo:`, or the default objective. */
+  slo: Slo;
   metrics: ComparisonMetric[];
   rows: ComparisonRow[];
-  /** The cheapest row (by cost per 1k requests) meeting the SLO, or the cheapest at all without one; null if none qualifies. */
-  pick: { label: string; basis: 'cheapest meeting the SLO' | 'cheapest (no SLO given)' } | null;
+  /** The cheapest row (by cost per 1k requests) meeting the objective; null if none does. */
+  pick: { label: string; basis: 'cheapest meeting the SLO' | 'cheapest meeting the default objective' } | null;
 }
 
 interface MetricDefinition extends ComparisonMetric {
@@ -109,23 +110,58 @@ function quantileMetrics(field: 'latency_s' | 'queue_wait_s' | 'ttft_s' | 'tpot_
   );
 }
 
+const METRIC_NAMES = { latency: 'latency', queue_wait: 'queue wait', ttft: 'TTFT', tpot: 'TPOT' } as const;
+
+/**
+ * The statistics the objective judges that the standard rows lack (TTFT p95 for `ttft_p95`), so
+ * that every judged value is in the table.
+ */
+function judgedMetrics(slo: Slo, standard: readonly MetricDefinition[]): MetricDefinition[] {
+  const keys = new Set(standard.map((m) => m.key));
+  return slo.limits.flatMap(({ metric: name, statistic }) => {
+    const field = `${name}_s` as const;
+    const key = `${field}.${statistic}`;
+    if (keys.has(key)) return [];
+    keys.add(key);
+    return [metric(key, `${statistic} ${METRIC_NAMES[name]}`, 's', 'lower', (v) => v[field][statistic], true)];
+  });
+}
+
 /** Every metric compared, in table order; those no entry has a value for are dropped later. */
-function metricDefinitions(entries: readonly ComparisonEntry[]): MetricDefinition[] {
+function metricDefinitions(entries: readonly ComparisonEntry[], slo: Slo): MetricDefinition[] {
   const fleets = [...new Set(entries.flatMap((e) => Object.keys(e.summary.utilization)))];
-  return [
-    metric('requests.completed', 'completed', 'count', 'higher', (v) => v.requests.completed),
-    metric(
-      'requests.lost',
-      'dropped + timed out',
-      'count',
-      'lower',
-      (v) => v.requests.dropped + v.requests.timed_out,
-    ),
-    metric('throughput_rps', 'throughput (req/s)', 'number', 'higher', (v) => v.throughput_rps),
+  const standard = [
     ...quantileMetrics('latency_s', 'latency'),
     metric('queue_wait_s.p99', 'p99 queue wait', 's', 'lower', (v) => v.queue_wait_s.p99, true),
     ...quantileMetrics('ttft_s', 'TTFT').filter((m) => m.key !== 'ttft_s.p90'),
     ...quantileMetrics('tpot_s', 'TPOT').filter((m) => m.key !== 'tpot_s.p90'),
+  ];
+  // Each judged statistic goes after the rows of its own metric.
+  const judged = judgedMetrics(slo, standard);
+  const field = (m: MetricDefinition) => m.key.slice(0, m.key.indexOf('.'));
+  const latencies = standard.flatMap((m, i) =>
+    i + 1 < standard.length && field(standard[i + 1]) === field(m)
+      ? [m]
+      : [m, ...judged.filter((j) => field(j) === field(m))],
+  );
+  return [
+    metric('requests.completed', 'completed', 'count', 'higher', (v) => v.requests.completed),
+    metric(
+      'requests.lost',
+      'lost (dropped, timed out, unfinished)',
+      'count',
+      'lower',
+      (v) => v.requests.dropped + v.requests.timed_out + v.requests.in_flight_at_end,
+    ),
+    metric('drop_rate', 'share lost', 'fraction', 'lower', (v) => dropRate(v.requests)),
+    metric('throughput_rps', 'throughput (req/s)', 'number', 'higher', (v) => v.throughput_rps),
+    {
+      ...metric('goodput_rps', 'goodput (req/s within the objective)', 'number', 'higher', (v) =>
+        typeof v.goodput_rps === 'number' ? v.goodput_rps : null,
+      ),
+      relevant: () => slo.limits.length > 0,
+    },
+    ...latencies,
     ...fleets.map((fleet) =>
       metric(
         `utilization.${fleet}`,
@@ -215,6 +251,8 @@ function summariesOf(e: ComparisonEntry): readonly VariantSummary[] {
 
 /** Numbers of one metric over the replications of an entry, replication order kept (null where not measured). */
 function samplesOf(m: MetricDefinition, e: ComparisonEntry): (number | null)[] {
+  // A figure replications.json holds itself (`drop_rate`) is its mean, not one rebuilt from other means.
+  if (e.estimates !== undefined && Object.hasOwn(e.estimates.metrics, m.key)) return [e.estimates.metrics[m.key]];
   return summariesOf(e).map((v) => m.value(v));
 }
 
@@ -267,9 +305,10 @@ function withinNoise(
 export function buildComparison(
   entries: readonly ComparisonEntry[],
   seed: number,
-  slo?: Slo,
+  given?: Slo,
   estimate?: MeanEstimator,
 ): Comparison {
+  const slo = given ?? DEFAULT_SLO;
   if (entries.length === 0) throw new RangeError('a comparison needs at least one entry');
   const count = (e: ComparisonEntry) => e.replicates?.length ?? e.estimates?.replications ?? 1;
   const replications = count(entries[0]);
@@ -281,7 +320,7 @@ export function buildComparison(
     throw new RangeError('comparing replicates needs an estimate of the mean');
   }
   const allSummaries = entries.flatMap(summariesOf);
-  const definitions = metricDefinitions(entries).filter(
+  const definitions = metricDefinitions(entries, slo).filter(
     (m) =>
       allSummaries.some((v) => m.value(v) !== null) &&
       (m.relevant === undefined || allSummaries.some((v) => m.relevant!(v))),
@@ -290,13 +329,11 @@ export function buildComparison(
   const rows = entries.map((e, i): ComparisonRow => {
     const values = Object.fromEntries(definitions.map((m) => [m.key, meanOf(samples[i].get(m.key)!)]));
     const check =
-      slo === undefined
-        ? null
-        : e.estimates !== undefined
-          ? checkEstimatedSlo(slo, e.estimates.metrics)
-          : replications > 1
-            ? checkReplicatedSlo(slo, e.replicates!)
-            : evaluateSlo(slo, e.summary);
+      e.estimates !== undefined
+        ? checkEstimatedSlo(slo, e.estimates.metrics)
+        : replications > 1
+          ? checkReplicatedSlo(slo, e.replicates!)
+          : evaluateSlo(slo, e.summary);
     const halfWidth = (m: MetricDefinition) => {
       if (e.estimates !== undefined) return e.estimates.ci95?.[m.key] ?? null;
       const xs = present(samples[i].get(m.key)!);
@@ -318,8 +355,8 @@ export function buildComparison(
               ]),
             )
           : null,
-      slo_met: check === null ? null : check.met,
-      slo_failures: check === null ? [] : describeSloMisses(check),
+      slo_met: check.met,
+      slo_failures: describeSloMisses(check),
     };
   });
   for (const row of rows) {
@@ -327,7 +364,7 @@ export function buildComparison(
       definitions.map((m) => [m.key, deltaPercent(row.values[m.key], rows[0].values[m.key])]),
     );
   }
-  const candidates = rows.filter((r) => r.slo_met !== false && r.values.cost_per_1k_requests_usd !== null);
+  const candidates = rows.filter((r) => r.slo_met && r.values.cost_per_1k_requests_usd !== null);
   const cheapest = candidates.reduce<ComparisonRow | null>(
     (best, r) =>
       best === null || r.values.cost_per_1k_requests_usd! < best.values.cost_per_1k_requests_usd! ? r : best,
@@ -337,7 +374,7 @@ export function buildComparison(
     seed,
     replications,
     baseline: entries[0].label,
-    slo: slo ?? null,
+    slo,
     metrics: definitions.map(({ value: _value, relevant: _relevant, ...m }) => m),
     rows,
     pick:
@@ -345,7 +382,7 @@ export function buildComparison(
         ? null
         : {
             label: cheapest.label,
-            basis: slo === undefined ? 'cheapest (no SLO given)' : 'cheapest meeting the SLO',
+            basis: slo.isDefault ? 'cheapest meeting the default objective' : 'cheapest meeting the SLO',
           },
   };
 }
@@ -425,8 +462,15 @@ export function comparisonNotes(c: Comparison): string[] {
     const noisy = noiseWarnings(c);
     if (noisy.length > 0) notes.push(`Within noise against the baseline: ${noisy.join('; ')}.`);
   }
-  if (c.slo !== null) notes.push(`SLO: ${describeSlo(c.slo)}.`);
-  if (c.pick === null) notes.push('No configuration meets the SLO.');
+  notes.push(
+    c.slo.isDefault
+      ? `Objective: ${describeSlo(c.slo)} (the default; a scenario sets its own with slo:). A configuration that misses it is never picked.`
+      : `SLO: ${describeSlo(c.slo)}. A configuration that misses it is never picked.`,
+  );
+  for (const r of c.rows) {
+    if (!r.slo_met) notes.push(`${r.label} MISSES the objective: ${r.slo_failures.join('; ')}.`);
+  }
+  if (c.pick === null) notes.push('No configuration meets the objective: none is picked.');
   else notes.push(`* ${c.pick.label}: ${c.pick.basis}, by cost per 1k requests.`);
   return notes;
 }
@@ -442,8 +486,8 @@ function comparisonCells(c: Comparison): string[][] {
       return delta === '' ? value : `${value} (${delta})`;
     }),
   ]);
-  const slo = c.slo === null ? [] : [['meets SLO', ...c.rows.map((r) => (r.slo_met ? 'yes' : 'no'))]];
-  return [header, ...body, ...slo];
+  const verdict = ['objective', ...c.rows.map((r) => (r.slo_met ? 'meets' : 'MISSES'))];
+  return [header, verdict, ...body];
 }
 
 export function renderComparisonText(c: Comparison): string {
@@ -466,7 +510,6 @@ export function renderComparisonText(c: Comparison): string {
 export function renderComparisonMarkdown(c: Comparison, title: string): string {
   const rows = comparisonCells(c);
   const line = (row: string[]) => `| ${row.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`;
-  const failures = c.rows.filter((r) => r.slo_failures.length > 0);
   return `${[
     `# ${title}`,
     '',
@@ -475,7 +518,6 @@ export function renderComparisonMarkdown(c: Comparison, title: string): string {
     ...rows.slice(1).map(line),
     '',
     ...comparisonNotes(c).map((n) => `- ${n}`),
-    ...failures.map((r) => `- ${r.label} misses the SLO: ${r.slo_failures.join('; ')}.`),
   ].join('\n')}\n`;
 }
 
@@ -508,7 +550,7 @@ export function renderComparisonCsv(c: Comparison): string {
       csvField(r.scenario),
       csvField(r.variant),
       String(c.pick?.label === r.label),
-      r.slo_met === null ? '' : String(r.slo_met),
+      String(r.slo_met),
       ...c.metrics.map((m) => number(r.values[m.key])),
       ...c.metrics.map((m) => number(r.delta_pct[m.key])),
       ...(replicated ? c.metrics.map((m) => number(r.ci95?.[m.key] ?? null)) : []),

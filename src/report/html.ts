@@ -10,6 +10,7 @@ import {
   formatMetricCell,
 } from './comparison.js';
 import { formatCount, formatSeconds } from './format.js';
+import { describeSlo } from './slo.js';
 import type { VariantSummary } from './summary.js';
 
 const require = createRequire(import.meta.url);
@@ -74,6 +75,7 @@ thead th { border-bottom: 2px solid #bbb; }
 .better { color: #2e7d32; } .worse { color: #c62828; } .noise { color: #888; }
 .delta { display: block; font-size: 11px; }
 .notes { font-size: 13px; color: #444; padding-left: 18px; }
+.verdicts { padding-left: 18px; } .verdicts li { margin: 4px 0; } .warning { color: #8a5300; font-size: 13px; }
 figure { margin: 24px 0; }
 .chart { min-height: 60px; }
 pre { background: #f6f6f6; padding: 12px; overflow: auto; font-size: 12px; border-radius: 4px; }
@@ -95,7 +97,13 @@ function comparisonTable(c: Comparison): string {
         `<th${cls(i)}>${escapeHtml(r.label)}${i === pickIndex ? ' *' : ''}${i === 0 && r.label !== 'baseline' ? '<br><small>baseline</small>' : ''}</th>`,
     )
     .join('');
-  const body = c.metrics.map((m) => {
+  const verdicts = c.rows.map(
+    (r, i) =>
+      `<td${cls(i)} title="${escapeHtml(r.slo_failures.join('; '))}">${r.slo_met ? 'meets' : '<span class="worse">MISSES</span>'}</td>`,
+  );
+  const body = [`<tr><th scope="row">objective</th>${verdicts.join('')}</tr>`];
+  body.push(
+    ...c.metrics.map((m) => {
     const cells = c.rows.map((r, i) => {
       const value = escapeHtml(formatMetricCell(m, r));
       const delta = i === 0 ? '' : formatDelta(m, r.delta_pct[m.key], r.within_noise?.[m.key]);
@@ -106,15 +114,27 @@ function comparisonTable(c: Comparison): string {
       return `<td${cls(i)}>${value}${span}</td>`;
     });
     return `<tr><th scope="row">${escapeHtml(m.title)}</th>${cells.join('')}</tr>`;
-  });
-  if (c.slo !== null) {
-    const cells = c.rows.map(
-      (r, i) =>
-        `<td${cls(i)} title="${escapeHtml(r.slo_failures.join('; '))}">${r.slo_met ? 'yes' : `<span class="worse">no</span>`}</td>`,
-    );
-    body.push(`<tr><th scope="row">meets SLO</th>${cells.join('')}</tr>`);
-  }
+    }),
+  );
   return `<table id="comparison"><thead><tr><th>metric</th>${head}</tr></thead><tbody>${body.join('')}</tbody></table>`;
+}
+
+/**
+ * What a reader must see before any chart: which configurations meet the objective, what the
+ * others missed, and what makes a configuration's figures fragile.
+ */
+function verdictSection(page: ReportPage): string {
+  const c = page.comparison;
+  const items = page.runs.map(({ label, summary: v }, i) => {
+    const row = c.rows[i];
+    const verdict = row.slo_met
+      ? '<span class="better">meets</span> the objective'
+      : `<span class="worse">MISSES</span> the objective: ${escapeHtml(row.slo_failures.join('; '))}`;
+    const warnings = ((v as { warnings?: string[] }).warnings ?? []).map((w) => `<li class="warning">${escapeHtml(w)}</li>`).join('');
+    return `<li><strong>${escapeHtml(label)}</strong> ${verdict}${warnings === '' ? '' : `<ul>${warnings}</ul>`}</li>`;
+  });
+  const objective = `${c.slo.isDefault ? 'Objective (the default; a scenario sets its own with <code>slo:</code>)' : 'SLO'}: ${escapeHtml(describeSlo(c.slo))}.`;
+  return `<p>${objective}</p><ul id="verdicts" class="verdicts">${items.join('')}</ul>`;
 }
 
 function runsTable(runs: ReportPage['runs']): string {
@@ -182,6 +202,8 @@ export function renderReportHtml(page: ReportPage): string {
 <h1>${escapeHtml(page.title)}</h1>
 <p class="lead">fleetsim report: ${page.runs.length} configuration(s), seed ${c.seed}, common random numbers.</p>
 </header>
+<h2>Verdict</h2>
+${verdictSection(page)}
 <h2>Runs</h2>
 ${runsTable(page.runs)}
 <h2>Comparison</h2>

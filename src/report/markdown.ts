@@ -1,4 +1,7 @@
-import type { RunSummary } from './summary.js';
+import { dropRate } from '../metrics/slo.js';
+import { formatPercent } from './format.js';
+import { describeSloMisses, verdictLines } from './slo.js';
+import type { RunSummary, VariantSummary } from './summary.js';
 import { renderMarkdownTable } from './table.js';
 
 const fmt = (x: number | null, digits = 4) => (x === null ? '-' : x.toPrecision(digits));
@@ -11,15 +14,18 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
     '',
     renderMarkdownTable(summary),
     '',
+    ...verdictLines(summary.variants).map((line) => `- ${line}`),
+    '',
   ];
   for (const v of summary.variants) {
     const r = v.requests;
     parts.push(
       `## ${v.name}`,
       '',
+      `- Verdict: ${verdictSentence(v)}`,
       `- Requests: ${r.arrived} arrived, ${r.completed} completed, ${r.dropped} dropped (queue full), ${r.timed_out} timed out, ${r.in_flight_at_end} in flight at the end.`,
       `- Simulated: arrivals until ${fmt(v.simulated_s.arrivals_end)} s, end ${fmt(v.simulated_s.end)} s, warmup ${fmt(v.simulated_s.warmup)} s excluded from metrics; ${v.events} events.`,
-      `- Throughput ${fmt(v.throughput_rps)} req/s; ${v.waited_fraction === null ? '-' : `${(v.waited_fraction * 100).toFixed(1)} %`} of completed requests waited in a queue.`,
+      `- Throughput ${fmt(v.throughput_rps)} req/s, goodput ${fmt(v.goodput_rps)} req/s within the objective's per-request limits; ${v.waited_fraction === null ? '-' : `${(v.waited_fraction * 100).toFixed(1)} %`} of completed requests waited in a queue.`,
       `- Cost ${fmt(v.cost_usd.total, 6)} USD (${Object.entries(v.cost_usd.by_fleet)
         .map(([fleet, cost]) => `${fleet} ${fmt(cost, 6)}`)
         .join(
@@ -32,12 +38,16 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
             .join(', ')}).`,
       ),
       '',
+      completedShareSentence(v),
+      '',
       '| seconds | mean | p50 | p90 | p95 | p99 | p99.9 | max |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...(
         [
           ['latency', v.latency_s],
           ['queue wait', v.queue_wait_s],
+          ...(v.ttft_s.p50 === null ? [] : ([['TTFT', v.ttft_s]] as const)),
+          ...(v.tpot_s.p50 === null ? [] : ([['TPOT', v.tpot_s]] as const)),
         ] as const
       ).map(
         ([label, d]) =>
@@ -47,4 +57,18 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
     );
   }
   return parts.join('\n');
+}
+
+function verdictSentence(v: VariantSummary): string {
+  return v.slo.met
+    ? 'meets its objective.'
+    : `**misses its objective**: ${describeSloMisses(v.slo).join('; ')}.`;
+}
+
+/** Percentiles describe completed requests only: say which share of the measured ones that is. */
+function completedShareSentence(v: VariantSummary): string {
+  const lost = dropRate(v.requests);
+  if (lost === null) return 'No request was measured.';
+  if (lost === 0) return 'Percentiles of all measured requests (every one completed).';
+  return `Percentiles of the ${formatPercent(1 - lost)} of measured requests that completed; the other ${formatPercent(lost)} were lost and are in no percentile.`;
 }

@@ -32,6 +32,29 @@ export function describeSloMisses(check: SloCheck): string[] {
   return check.objectives.filter((o) => !o.met).map(describeMiss);
 }
 
+/** `drop rate <= 1.0 %, ttft_p95 <= 1.00 s`, from a verdict (what summary.json carries). */
+export function describeCheckedObjectives(check: SloCheck): string {
+  return check.objectives.map((o) => describeObjective(o.objective, o.limit)).join(', ');
+}
+
+/**
+ * The verdict in sentences, for the terminal and markdown: the objective (saying when it is the
+ * default), then one line per configuration that misses it with what it missed.
+ */
+export function verdictLines(variants: readonly Pick<VariantSummary, 'name' | 'slo'>[]): string[] {
+  if (variants.length === 0) return [];
+  const check = variants[0].slo;
+  const objective = `Objective: ${describeCheckedObjectives(check)}${
+    check.default ? ' (the default; a scenario sets its own with slo:)' : ''
+  }.`;
+  const missing = variants.filter((v) => !v.slo.met);
+  return [
+    objective,
+    ...missing.map((v) => `${v.name} MISSES its objective: ${describeSloMisses(v.slo).join('; ')}.`),
+    ...(missing.length === variants.length && variants.length > 1 ? ['No configuration meets the objective.'] : []),
+  ];
+}
+
 /** Each objective `v` misses, for people; empty when it meets the SLO. */
 export function sloFailures(v: VariantSummary, slo: Slo): string[] {
   return describeSloMisses(evaluateSlo(slo, v));

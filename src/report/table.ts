@@ -1,3 +1,5 @@
+import { dropRate } from '../metrics/slo.js';
+import type { SloMetric, SloStatistic } from '../scenario/types.js';
 import { formatPercent, formatSeconds, formatUsd } from './format.js';
 import type { RunSummary, VariantSummary } from './summary.js';
 
@@ -6,13 +8,44 @@ interface Column {
   value: (v: VariantSummary) => string;
 }
 
+const METRIC_TITLES: Record<SloMetric, string> = {
+  latency: '',
+  queue_wait: 'wait ',
+  ttft: 'TTFT ',
+  tpot: 'TPOT ',
+};
+
+/** `latency_p99` -> `p99`, `ttft_p95` -> `TTFT p95`: the column a judged statistic appears in. */
+export function objectiveColumnTitle(metric: SloMetric, statistic: SloStatistic): string {
+  return `${METRIC_TITLES[metric]}${statistic}`;
+}
+
+function statisticColumn(metric: SloMetric, statistic: SloStatistic): Column {
+  return {
+    title: objectiveColumnTitle(metric, statistic),
+    value: (v) => formatSeconds(v[`${metric}_s`][statistic]),
+  };
+}
+
+/** `meets`, or `MISSES` in capitals so that a failing row stands out in a plain terminal. */
+export function verdictText(v: VariantSummary): string {
+  return v.slo.met ? 'meets' : 'MISSES';
+}
+
+const lostText = (v: VariantSummary) => {
+  const r = v.requests;
+  const lost = r.dropped + r.timed_out + r.in_flight_at_end;
+  return lost === 0 ? '0' : `${lost} (${formatPercent(dropRate(r))})`;
+};
+
 const BASE_COLUMNS: Column[] = [
   { title: 'variant', value: (v) => v.name },
+  { title: 'objective', value: verdictText },
   { title: 'completed', value: (v) => String(v.requests.completed) },
-  { title: 'dropped', value: (v) => String(v.requests.dropped + v.requests.timed_out) },
-  { title: 'p50', value: (v) => formatSeconds(v.latency_s.p50) },
-  { title: 'p99', value: (v) => formatSeconds(v.latency_s.p99) },
-  { title: 'wait p99', value: (v) => formatSeconds(v.queue_wait_s.p99) },
+  { title: 'lost', value: lostText },
+  statisticColumn('latency', 'p50'),
+  statisticColumn('latency', 'p99'),
+  statisticColumn('queue_wait', 'p99'),
   { title: 'req/s', value: (v) => v.throughput_rps.toPrecision(4) },
   {
     title: 'utilization',
@@ -24,18 +57,39 @@ const BASE_COLUMNS: Column[] = [
   { title: 'cost', value: (v) => formatUsd(v.cost_usd.total) },
   { title: '$/1k req', value: (v) => formatUsd(v.cost_per_1k_requests_usd) },
 ];
+const AFTER_LATENCY = 7;
 
 /** For LLM runs, where end-to-end latency is the whole answer and the first token is what users wait for. */
 const LLM_COLUMNS: Column[] = [
-  { title: 'TTFT p50', value: (v) => formatSeconds(v.ttft_s.p50) },
-  { title: 'TTFT p99', value: (v) => formatSeconds(v.ttft_s.p99) },
-  { title: 'TPOT p50', value: (v) => formatSeconds(v.tpot_s.p50) },
+  statisticColumn('ttft', 'p50'),
+  statisticColumn('ttft', 'p99'),
+  statisticColumn('tpot', 'p50'),
   { title: '$/1M tok', value: (v) => formatUsd(v.cost_per_1m_tokens_usd.total) },
 ];
 
+/**
+ * The standard columns, plus one for every statistic the SLO judges that they lack (TTFT p95 when
+ * `ttft_p95` is an objective), next to the latency columns, and goodput when the SLO limits latency.
+ */
 function columnsOf(summary: RunSummary): Column[] {
   const llm = summary.variants.some((v) => v.ttft_s.p50 !== null);
-  return llm ? [...BASE_COLUMNS.slice(0, 6), ...LLM_COLUMNS, ...BASE_COLUMNS.slice(6)] : BASE_COLUMNS;
+  const standard = llm
+    ? [...BASE_COLUMNS.slice(0, AFTER_LATENCY), ...LLM_COLUMNS, ...BASE_COLUMNS.slice(AFTER_LATENCY)]
+    : BASE_COLUMNS;
+  const titles = new Set(standard.map((c) => c.title));
+  const judged: Column[] = [];
+  const objectives = summary.variants[0]?.slo.objectives ?? [];
+  for (const { objective } of objectives) {
+    const match = /^(latency|queue_wait|ttft|tpot)_(mean|p50|p90|p95|p99|p999)$/.exec(objective);
+    if (match === null) continue;
+    const column = statisticColumn(match[1] as SloMetric, match[2] as SloStatistic);
+    if (!titles.has(column.title)) judged.push(column);
+  }
+  const goodput: Column[] = objectives.some((o) => o.objective !== 'max_drop_rate')
+    ? [{ title: 'goodput/s', value: (v) => v.goodput_rps.toPrecision(4) }]
+    : [];
+  const at = standard.findIndex((c) => c.title === 'req/s');
+  return [...standard.slice(0, at), ...judged, ...standard.slice(at, at + 1), ...goodput, ...standard.slice(at + 1)];
 }
 
 /** The per-variant table as rows of cells, header first. */

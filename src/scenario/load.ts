@@ -17,7 +17,7 @@ import {
 } from './overrides.js';
 import { type ScenarioSpec, scenarioSchema } from './schema.js';
 import { detectTracePreset } from './trace-presets.js';
-import type { Diagnostic, LoadedScenario, Result, Scenario, Variant } from './types.js';
+import { DEFAULT_SLO, type Diagnostic, type LoadedScenario, type Result, type Scenario, type Variant } from './types.js';
 
 export interface LoadOptions {
   /** `path=value` overrides (`fleetsim run --set`), applied to the baseline before any variant's `set`. */
@@ -226,7 +226,7 @@ async function load(input: Input): Promise<Result<LoadedScenario>> {
     return { ok: false, errors: sortDiagnostics(errors, input.file) };
   }
   const { name, seed } = variants[0].scenario;
-  const { slo = null, sweep = null, report = null } = baselineSpec;
+  const { slo = DEFAULT_SLO, sweep = null, report = null } = baselineSpec;
   return { ok: true, value: { file: null, name, seed, source: null, variants, slo, sweep, report } };
 }
 

@@ -40,7 +40,13 @@ import type {
   TraceSource,
   Workload,
 } from './types.js';
-import { REPLICA_POLICIES, REPORT_CHART_NAMES, SLO_METRICS, SLO_STATISTICS } from './types.js';
+import {
+  DEFAULT_MAX_DROP_RATE,
+  REPLICA_POLICIES,
+  REPORT_CHART_NAMES,
+  SLO_METRICS,
+  SLO_STATISTICS,
+} from './types.js';
 import { DURATION_EXAMPLE, type Parsed, parseDuration, parseSize, SIZE_EXAMPLE } from './units.js';
 
 /**
@@ -1759,7 +1765,8 @@ const SloSchema = z
       .max(1, expected('a share between 0 and 1'))
       .optional()
       .describe(
-        'Largest share of measured requests dropped, timed out, or still in flight when `max_drain` ended the run.',
+        'Largest share of measured requests dropped, timed out, or still in flight when `max_drain` ended the run ' +
+          '(default 0.01; 1 turns the limit off).',
       ),
   })
   .strict()
@@ -1776,10 +1783,11 @@ const SloSchema = z
         if (seconds !== undefined) limits.push({ metric, statistic, seconds });
       }
     }
-    return { limits, maxDropRate: spec.max_drop_rate ?? null };
+    return { limits, maxDropRate: spec.max_drop_rate ?? DEFAULT_MAX_DROP_RATE };
   })
   .describe(
-    'Service-level objective that `fleetsim plan` searches for and `fleetsim sweep` checks each point against: ' +
+    'Service-level objective that every run, comparison and sweep point is judged against and `fleetsim plan` ' +
+      'searches for (without `slo:`, the default objective: at most 1 % of measured requests lost): ' +
       'limits named `<metric>_<statistic>` (metric `latency`, `ttft`, `tpot` or `queue_wait`; statistic `mean`, ' +
       '`p50`, `p90`, `p95`, `p99` or `p999`), and `max_drop_rate`.',
   );

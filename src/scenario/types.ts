@@ -303,8 +303,11 @@ export interface LoadedScenario {
   /** The YAML text as read (for reports). */
   source: string | null;
   variants: Variant[];
-  /** `slo:` of the baseline (after `--set`); variants cannot change it. */
-  slo: Slo | null;
+  /**
+   * `slo:` of the baseline (after `--set`); variants cannot change it. Without one, the default
+   * objective (at most `DEFAULT_MAX_DROP_RATE` of measured requests lost) judges every run.
+   */
+  slo: Slo;
   /** `sweep:` of the baseline (after `--set`). */
   sweep: Sweep | null;
   /** `report:` of the baseline (after `--set`). */
@@ -322,7 +325,19 @@ export interface Slo {
   limits: { metric: SloMetric; statistic: SloStatistic; seconds: number }[];
   /** Largest share of measured requests dropped, timed out or still in flight at the end; null: no limit. */
   maxDropRate: number | null;
+  /** True for the objective fleetsim applies when the scenario has no `slo:`. */
+  isDefault?: boolean;
 }
+
+/**
+ * A configuration that loses more than this share of its measured requests fails its objective,
+ * whatever its latency: percentiles are taken over completed requests only, so without a limit on
+ * losses a fleet could look fast by dropping its slowest work. `slo.max_drop_rate` overrides it.
+ */
+export const DEFAULT_MAX_DROP_RATE = 0.01;
+
+/** The objective of a scenario without `slo:`. */
+export const DEFAULT_SLO: Slo = { limits: [], maxDropRate: DEFAULT_MAX_DROP_RATE, isDefault: true };
 
 export type SweepSampling = 'grid' | 'random' | 'latin-hypercube';
 

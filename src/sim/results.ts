@@ -12,7 +12,8 @@ import type {
   VariantResult,
 } from '../metrics/index.js';
 import type { OffloadCounts } from '../policies/routing/offload.js';
-import type { Fleet, Scenario } from '../scenario/types.js';
+import { evaluateSlo } from '../metrics/slo.js';
+import type { Fleet, Scenario, Slo } from '../scenario/types.js';
 import type { LlmModel } from '../serving/llm/index.js';
 import type { LlmFleetState } from './llm-fleet-state.js';
 import type { NetworkModel } from './network-model.js';
@@ -37,6 +38,9 @@ export interface FinishedRun {
   /** Requests arriving after warmup, by outcome. */
   arrived: number;
   completed: number;
+  /** Measured completions within the SLO's per-request limits. */
+  good: number;
+  slo: Slo;
   dropped: number;
   timedOut: number;
   inFlight: number;
@@ -136,8 +140,7 @@ export function resultOf(run: FinishedRun): VariantResult {
     measuredWindowCost += (transfer[f] * windowUs) / Math.max(1, endUs);
   }
   cost.total = cost.compute + cost.transfer;
-  return {
-    name: run.name,
+  const judged = {
     requests: {
       arrived: run.arrived,
       completed: run.completed,
@@ -149,8 +152,14 @@ export function resultOf(run: FinishedRun): VariantResult {
     queue_wait_s: run.wait.summary(),
     ttft_s: run.ttft.summary(),
     tpot_s: run.tpot.summary(),
+  };
+  return {
+    name: run.name,
+    slo: evaluateSlo(run.slo, judged),
+    ...judged,
     waited_fraction: run.wait.count > 0 ? run.wait.positive / run.wait.count : null,
     throughput_rps: windowUs > 0 ? run.completed / (windowUs / US_PER_S) : 0,
+    goodput_rps: windowUs > 0 ? run.good / (windowUs / US_PER_S) : 0,
     utilization,
     cost_usd: cost,
     instances,

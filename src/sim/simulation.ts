@@ -8,6 +8,7 @@ import {
   ReplicaTable,
 } from '../fleet/index.js';
 import { type CapacityEvent, Count, LatencyStats, TimeSeries, type VariantResult } from '../metrics/index.js';
+import { DEFAULT_SLO, requestLimits } from '../metrics/slo.js';
 import { type Autoscaler, createAutoscaler, type MetricSample } from '../policies/autoscaling/index.js';
 import { createSequence, type Sequence } from '../policies/batching/continuous.js';
 import { type BatchingPolicy, createBatchingPolicy } from '../policies/batching/index.js';
@@ -98,7 +99,10 @@ export interface SimulationOptions {
   seed?: number;
   /** Called about 200 times over the run, for progress displays. */
   onProgress?: (progress: Progress) => void;
-  /** The scenario's SLO: autoscaled fleets are compared with an oracle that meets it. */
+  /**
+   * The scenario's SLO (default: `DEFAULT_SLO`): the run's verdict and goodput, and autoscaled
+   * fleets are compared with an oracle that meets it.
+   */
   slo?: Slo | null;
 }
 
@@ -116,7 +120,7 @@ export interface Progress {
 
 /** Runs one fully resolved scenario to completion and returns its results. */
 export function simulate(scenario: Scenario, options: SimulationOptions = {}): VariantResult {
-  return new Simulation(scenario, options.seed ?? scenario.seed, options.onProgress, options.slo ?? null).run(
+  return new Simulation(scenario, options.seed ?? scenario.seed, options.onProgress, options.slo ?? DEFAULT_SLO).run(
     options.name ?? 'baseline',
   );
 }
@@ -223,6 +227,17 @@ class Simulation implements EventHandler {
   private readonly timeseries: TimeSeries;
   private arrived = 0;
   private completed = 0;
+  /** Measured completions within every per-request limit of the SLO (goodput). */
+  private good = 0;
+  private readonly latencyLimitUs: number;
+  private readonly waitLimitUs: number;
+  private readonly ttftLimitUs: number;
+  private readonly tpotLimitS: number;
+  /**
+   * Set by the continuous-batching loop for the sequence it is about to `complete` when its TTFT
+   * or TPOT is over the limit: only that loop knows them, and `complete` judges the rest.
+   */
+  private missedTokenLimit = false;
   private dropped = 0;
   private timedOut = 0;
   private inputTokens = 0;
@@ -233,8 +248,13 @@ class Simulation implements EventHandler {
     private readonly scenario: Scenario,
     seed: number,
     private readonly onProgress: ((progress: Progress) => void) | undefined,
-    slo: Slo | null,
+    private readonly slo: Slo,
   ) {
+    const limits = requestLimits(slo);
+    this.latencyLimitUs = limits.latency * US_PER_S;
+    this.waitLimitUs = limits.queue_wait * US_PER_S;
+    this.ttftLimitUs = limits.ttft * US_PER_S;
+    this.tpotLimitS = limits.tpot;
     const streams = createStreams(seed);
     const { workload, fleets } = scenario;
     this.warmupUs = Math.round(scenario.warmup * US_PER_S);
@@ -1131,8 +1151,11 @@ class Simulation implements EventHandler {
               this.network.requestBytes(requests.requestBytes[slot], sequence.prompt),
             )
           : 0;
-        this.ttft.acceptMicros(firstTokenUs + wireUs - arrivalUs);
-        if (sequence.output > 1) this.tpot.accept((now - firstTokenUs) / US_PER_S / (sequence.output - 1));
+        const ttftUs = firstTokenUs + wireUs - arrivalUs;
+        this.ttft.acceptMicros(ttftUs);
+        const tpotS = sequence.output > 1 ? (now - firstTokenUs) / US_PER_S / (sequence.output - 1) : 0;
+        if (sequence.output > 1) this.tpot.accept(tpotS);
+        this.missedTokenLimit = ttftUs > this.ttftLimitUs || tpotS > this.tpotLimitS;
       }
       this.complete(slot, arrivalUs, requests.startUs[slot], now);
     }
@@ -1241,8 +1264,12 @@ class Simulation implements EventHandler {
     const wireUs = this.hasNetwork ? this.wire(slot, fleet) : 0;
     if (requests.measured[slot] === 1) {
       this.completed++;
-      this.latency.acceptMicros(now + wireUs - arrivalUs);
-      this.wait.acceptMicros(startUs - arrivalUs);
+      const latencyUs = now + wireUs - arrivalUs;
+      const waitUs = startUs - arrivalUs;
+      this.latency.acceptMicros(latencyUs);
+      this.wait.acceptMicros(waitUs);
+      if (latencyUs <= this.latencyLimitUs && waitUs <= this.waitLimitUs && !this.missedTokenLimit) this.good++;
+      this.missedTokenLimit = false;
       if (this.storesAttributes) this.countTokens(slot);
     }
     requests.release(slot);
@@ -1406,6 +1433,8 @@ class Simulation implements EventHandler {
       warmupUs: this.warmupUs,
       arrived: this.arrived,
       completed: this.completed,
+      good: this.good,
+      slo: this.slo,
       dropped: this.dropped,
       timedOut: this.timedOut,
       inFlight,

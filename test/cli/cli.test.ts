@@ -23,9 +23,10 @@ describe('fleetsim run', () => {
     const { code, stdout, stderr } = await cli(['run', 'tiny.yaml', '--out', out]);
     expect(stderr).toMatch(/2 variant\(s\)/);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^variant\s+completed/);
-    expect(stdout).toMatch(/\nbaseline\s+\d+/);
-    expect(stdout).toMatch(/\nthree\s+\d+/);
+    expect(stdout).toMatch(/^variant\s+objective\s+completed/);
+    expect(stdout).toMatch(/\nbaseline\s+(meets|MISSES)\s+\d+/);
+    expect(stdout).toMatch(/\nthree\s+(meets|MISSES)\s+\d+/);
+    expect(stdout).toMatch(/\n\nObjective: drop rate <= 1\.0 % \(the default/);
     expect(readdirSync(out).sort()).toEqual([
       'capacity-events.json',
       'charts',
@@ -120,6 +121,42 @@ describe('fleetsim run', () => {
     await cli(['run', 'tiny.yaml', '--out', a, '--quiet']);
     await cli(['run', 'tiny.yaml', '--out', b, '--quiet']);
     expect(readFileSync(join(b, 'summary.json'), 'utf8')).toBe(readFileSync(join(a, 'summary.json'), 'utf8'));
+  });
+});
+
+describe('--check: a gate for CI', () => {
+  // Every service time is at least 50 ms ("50ms + 2ms * output_tokens"): no request can meet 10 ms.
+  it('run exits 0 when the baseline meets its objective and 3, with one line, when it misses', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleetsim-check-'));
+    const met = await cli(['run', 'tiny.yaml', '--out', out, '--check', '--quiet']);
+    expect(met.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).variants[0].slo.met).toBe(true);
+    const missed = await cli(['run', 'tiny.yaml', '--out', out, '--check', '--quiet', '--set', 'slo.latency_p99=10ms']);
+    expect(missed.code).toBe(3);
+    const lines = missed.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^fleetsim: check failed: baseline misses its objective: latency_p99 \S+ ms > 10\.0 ms$/);
+    // The outputs are written all the same, with the verdict in them.
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.variants[0].slo).toMatchObject({ met: false, default: false });
+    expect(summary.variants[0].slo.objectives.map((o: { objective: string }) => o.objective)).toEqual([
+      'latency_p99',
+      'max_drop_rate',
+    ]);
+    // Without --check the same miss is reported but the exit code stays 0.
+    expect((await cli(['run', 'tiny.yaml', '--out', out, '--quiet', '--set', 'slo.latency_p99=10ms'])).code).toBe(0);
+  });
+
+  it('compare exits 3 with one line per configuration that misses, 0 when all meet', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleetsim-check-'));
+    const missed = await cli(['compare', 'tiny.yaml', '--out', out, '--check', '--quiet', '--set', 'slo.latency_p99=10ms']);
+    expect(missed.code).toBe(3);
+    expect(missed.stderr.trim().split('\n').map((l) => l.replace(/:.*$/, '')).length).toBe(2);
+    expect(missed.stderr).toMatch(/check failed: baseline misses/);
+    expect(missed.stderr).toMatch(/check failed: three misses/);
+    const met = await cli(['compare', 'tiny.yaml', '--out', out, '--check', '--quiet', '--set', 'slo.latency_p99=1h']);
+    expect(met.code).toBe(0);
+    expect(met.stderr).toBe('');
   });
 });
 

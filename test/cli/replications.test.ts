@@ -82,8 +82,9 @@ describe('fleetsim run --replications', () => {
   });
 
   it('prints mean ± half-width per variant after the run table', () => {
-    const [runTable, replicationTable] = result.stdout.split('\n\n');
-    expect(runTable).toMatch(/^variant\s+completed/);
+    const [runTable, verdicts, replicationTable] = result.stdout.split('\n\n');
+    expect(runTable).toMatch(/^variant\s+objective\s+completed/);
+    expect(verdicts).toMatch(/^Objective: /);
     const lines = replicationTable.split('\n');
     expect(lines[0]).toMatch(/^Mean ± 95 % confidence half-width over 3 replications/);
     expect(lines[1]).toMatch(/^metric\s+baseline\s+three$/);

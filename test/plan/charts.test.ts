@@ -150,7 +150,7 @@ function candidate(params: Record<string, unknown>, meets: boolean, variant = 'b
     cost_usd_per_hour: 2 * (params['fleets.0.replicas'] as number),
     cost_usd: null,
     cost_per_1k_requests_usd: null,
-    slo: { met: meets, objectives: [], met_at_upper_ci95: null },
+    slo: { met: meets, default: false, objectives: [], met_at_upper_ci95: null },
     metrics: { 'requests.arrived': 900, 'simulated_s.arrivals_end': 400, 'simulated_s.warmup': 100 },
     ci95: null,
     warnings: [],

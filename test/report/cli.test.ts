@@ -133,7 +133,7 @@ describe('fleetsim compare', () => {
     expect(stderr).toMatch(/3 configuration\(s\) from 2 file\(s\), seed 99/);
     expect(code).toBe(0);
     expect(stdout.split('\n')[0]).toMatch(/^metric\s+tiny-four\s+tiny\/baseline( \*)?\s+tiny\/three( \*)?$/);
-    expect(stdout).toContain('SLO: latency_p99 <= 30.0 s.');
+    expect(stdout).toContain('SLO: latency_p99 <= 30.0 s, drop rate <= 1.0 %.');
     const comparison = JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8'));
     expect(comparison.seed).toBe(99);
     const rows = comparison.rows as { label: string; values: Record<string, number>; slo_met: boolean }[];

@@ -78,12 +78,17 @@ describe('buildComparison', () => {
     expect(withTransfer.rows[1].delta_pct['cost_usd.total']).toBeCloseTo(12.5, 10);
   });
 
-  it('picks the cheapest configuration meeting the SLO, and the cheapest of all without one', () => {
+  it('picks the cheapest configuration meeting the SLO, and without one the cheapest meeting the default objective', () => {
     const withSlo = buildComparison(entries, 7, slo);
     expect(withSlo.rows.map((r) => r.slo_met)).toEqual([true, false, true]);
     expect(withSlo.rows[1].slo_failures).toEqual(['latency_p99 6.00 s > 3.00 s', 'drop rate 10.0 % > 1.0 %']);
     expect(withSlo.pick).toEqual({ label: 'lean', basis: 'cheapest meeting the SLO' });
-    expect(buildComparison(entries, 7).pick).toEqual({ label: 'cheap', basis: 'cheapest (no SLO given)' });
+    // cheap is the cheapest of all, but it lost 10 % of its requests: more than the default 1 %.
+    const byDefault = buildComparison(entries, 7);
+    expect(byDefault.rows.map((r) => r.slo_met)).toEqual([true, false, true]);
+    expect(byDefault.rows[1].slo_failures).toEqual(['drop rate 10.0 % > 1.0 %']);
+    expect(byDefault.pick).toEqual({ label: 'lean', basis: 'cheapest meeting the default objective' });
+    expect(renderComparisonText(byDefault)).toContain('cheap MISSES the objective: drop rate 10.0 % > 1.0 %.');
     const strict: Slo = { limits: [{ metric: 'latency', statistic: 'p99', seconds: 1 }], maxDropRate: null };
     expect(buildComparison(entries, 7, strict).pick).toBeNull();
   });
@@ -99,7 +104,8 @@ describe('comparison outputs', () => {
     expect(lines.find((l) => l.startsWith('p99 latency'))).toMatch(
       /2\.00 s\s+6\.00 s \(\+200 %\)\s+2\.50 s \(\+25\.0 %\)$/,
     );
-    expect(lines.find((l) => l.startsWith('meets SLO'))).toMatch(/yes\s+no\s+yes$/);
+    // The verdict is the first row, before any figure.
+    expect(lines[2]).toMatch(/^objective\s+meets\s+MISSES\s+meets$/);
     expect(text).toContain('seed 7 and common random numbers');
     expect(text).toContain('* lean: cheapest meeting the SLO, by cost per 1k requests.');
   });
@@ -124,7 +130,7 @@ describe('comparison outputs', () => {
     expect(json.pick.label).toBe('lean');
     expect(json.notes[0]).toContain('common random numbers');
     expect(renderComparisonMarkdown(c, 'demo')).toContain(
-      '- cheap misses the SLO: latency_p99 6.00 s > 3.00 s; drop rate 10.0 % > 1.0 %.',
+      '- cheap MISSES the objective: latency_p99 6.00 s > 3.00 s; drop rate 10.0 % > 1.0 %.',
     );
   });
 });
@@ -266,7 +272,9 @@ describe('comparisons of replications known by their means and intervals (replic
       /p99 latency\s+2\.50 s ± 500 ms\s+2\.90 s ± 250 ms \(\+16\.0 %\)\s+3\.20 s ± 750 ms \(\+28\.0 %\)/,
     );
     expect(text).toContain('Values are means of 3 replications');
-    expect(text).toMatch(/Means without a confidence interval: [^\n]*dropped \+ timed out/);
+    expect(text).toMatch(/Means without a confidence interval: [^\n]*lost \(dropped, timed out, unfinished\)/);
+    // The share lost is the mean replications.json holds (0.5 %), not the first run's 10 %.
+    expect(text).toMatch(/share lost\s+0\.4 %\s+0\.5 %/);
     expect(text).not.toContain('A ~ also marks');
   });
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { renderTextTable, summarize } from '../../src/report/index.js';
+import { evaluateSlo } from '../../src/metrics/slo.js';
+import { verdictLines } from '../../src/report/slo.js';
+import type { Slo } from '../../src/scenario/types.js';
 import { variantResult } from './fixtures/variants.js';
 
 describe('the variants table', () => {
@@ -14,8 +17,9 @@ describe('the variants table', () => {
     const [header, , row] = renderTextTable(summarize('s', 1, [llm])).split('\n');
     expect(header.split(/\s{2,}/)).toEqual([
       'variant',
+      'objective',
       'completed',
-      'dropped',
+      'lost',
       'p50',
       'p99',
       'wait p99',
@@ -29,5 +33,27 @@ describe('the variants table', () => {
       '$/1k req',
     ]);
     expect(row).toMatch(/90\.0 ms\s+500 ms\s+35\.0 ms\s+\$0\.135/);
+  });
+
+  it('leads with the verdict, counts every lost request with its share, and shows each judged statistic', () => {
+    const slo: Slo = { limits: [{ metric: 'ttft', statistic: 'p95', seconds: 0.25 }], maxDropRate: 0.01 };
+    const lossy = variantResult('lossy', {
+      requests: { arrived: 1000, completed: 950, dropped: 20, timed_out: 25, in_flight_at_end: 5 },
+      ttft_s: { mean: 0.1, p50: 0.09, p90: 0.2, p95: 0.3, p99: 0.5, p999: 0.8, max: 1 },
+      goodput_rps: 7.5,
+    });
+    const summary = summarize('s', 1, [{ ...lossy, slo: evaluateSlo(slo, lossy) }]);
+    const [header, , row] = renderTextTable(summary).split('\n');
+    const titles = header.split(/\s{2,}/);
+    const cell = (title: string) => row.split(/\s{2,}/)[titles.indexOf(title)];
+    expect(cell('objective')).toBe('MISSES');
+    // 20 dropped + 25 timed out + 5 unfinished of 1000.
+    expect(cell('lost')).toBe('50 (5.0 %)');
+    expect(cell('TTFT p95')).toBe('300 ms');
+    expect(cell('goodput/s')).toBe('7.500');
+    expect(verdictLines(summary.variants)).toEqual([
+      'Objective: ttft_p95 <= 250 ms, drop rate <= 1.0 %.',
+      'lossy MISSES its objective: ttft_p95 300 ms > 250 ms; drop rate 5.0 % > 1.0 %.',
+    ]);
   });
 });

@@ -13,7 +13,7 @@ import { runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
 import { outputFolder, parsePositiveInteger } from '../flags.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, checkVerdicts } from '../io.js';
 import { startProgress } from '../progress.js';
 import { parseSeed, scenarioYamlForReport } from './run.js';
 
@@ -25,6 +25,7 @@ export interface CompareArgs {
   replications?: string;
   json: boolean;
   quiet: boolean;
+  check?: boolean;
 }
 
 /**
@@ -70,7 +71,7 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
     args.out ?? join('out', `compare-${files.map((f) => f.scenario.name).join('-vs-')}`),
   );
   const seed = seedOverride ?? files[0].scenario.seed;
-  const slo = files[0].scenario.slo ?? undefined;
+  const slo = files[0].scenario.slo;
   for (const f of files.slice(1)) {
     if (JSON.stringify(f.scenario.slo) !== JSON.stringify(files[0].scenario.slo)) {
       io.stderr(
@@ -157,5 +158,9 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
         .join(', ')} and ${charts} chart(s) in ${relative(io.cwd, join(outDir, 'charts'))}/\n`,
     );
   }
-  return 0;
+  if (!args.check) return 0;
+  return checkVerdicts(
+    io,
+    comparison.rows.filter((r) => !r.slo_met).map((r) => ({ label: r.label, misses: r.slo_failures })),
+  );
 }

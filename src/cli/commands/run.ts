@@ -8,11 +8,12 @@ import {
   writeRunOutputs,
   writeRunReport,
 } from '../../report/index.js';
+import { describeSloMisses, verdictLines } from '../../report/slo.js';
 import { type RunOutput, runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
 import { outputFolder, parsePositiveInteger } from '../flags.js';
-import { type CliIo, UsageError } from '../io.js';
+import { type CliIo, checkVerdicts, UsageError } from '../io.js';
 import { DEMO_SCENARIO } from '../paths.js';
 import { startProgress } from '../progress.js';
 import { renderReplicationsJson, renderReplicationsTable } from '../replications.js';
@@ -24,6 +25,7 @@ export interface RunArgs {
   set?: string[];
   json: boolean;
   quiet: boolean;
+  check?: boolean;
   replications?: string;
   workers?: string;
 }
@@ -73,7 +75,10 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
     scenarioYamlForReport(scenario.source, args.set),
   );
   if (args.json) io.stdout(renderSummaryJson(output.summary));
-  else if (!args.quiet) io.stdout(renderTextTable(output.summary));
+  else if (!args.quiet) {
+    io.stdout(renderTextTable(output.summary));
+    io.stdout(`\n${verdictLines(output.summary.variants).join('\n')}\n`);
+  }
   // One from an earlier run into the same folder would describe another run than summary.json,
   // also if replicating this one fails; the report draws the error bars of the new one.
   rmSync(join(outDir, 'replications.json'), { force: true });
@@ -82,7 +87,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
       ? undefined
       : await runReplications(scenario, output, replications, workers, outDir);
   const drawn = await writeRunReport(outDir, {
-    slo: scenario.slo ?? undefined,
+    slo: scenario.slo,
     charts: scenario.report?.charts ?? undefined,
   });
   if (!args.quiet) {
@@ -104,7 +109,9 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
         io.stderr(`fleetsim: warning: ${result.name}: ${warning.message}\n`);
     }
   }
-  return 0;
+  if (!args.check) return 0;
+  const baseline = output.summary.variants[0];
+  return checkVerdicts(io, baseline.slo.met ? [] : [{ label: baseline.name, misses: describeSloMisses(baseline.slo) }]);
 }
 
 interface Replications {
