@@ -90,7 +90,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           .option('check', {
             type: 'boolean',
             default: false,
-            describe: 'exit 3 (after writing every output) unless the baseline meets its objective: a gate for CI',
+            describe:
+              'exit 3 (after writing every output) unless the baseline meets its objective: a gate for CI',
           })
           .option('json', { type: 'boolean', default: false, describe: 'print summary.json to stdout' })
           .option('quiet', {
@@ -203,7 +204,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           .option('check', {
             type: 'boolean',
             default: false,
-            describe: 'exit 3 (after writing every output) unless the plan found a configuration that meets the objective',
+            describe:
+              'exit 3 (after writing every output) unless the plan found a configuration that meets the objective',
           })
           .option('json', { type: 'boolean', default: false, describe: 'print plan.json to stdout' }),
       async (args) => {

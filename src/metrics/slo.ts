@@ -1,6 +1,7 @@
 import type { Slo, SloMetric, SloStatistic } from '../scenario/types.js';
 
 export { DEFAULT_MAX_DROP_RATE, DEFAULT_SLO } from '../scenario/types.js';
+
 import type { RequestCounts, VariantResult } from './result.js';
 
 /** What an SLO reads from a result: a single run's, or the mean of replications in the same shape. */

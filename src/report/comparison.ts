@@ -75,7 +75,10 @@ export interface Comparison {
   metrics: ComparisonMetric[];
   rows: ComparisonRow[];
   /** The cheapest row (by cost per 1k requests) meeting the objective; null if none does. */
-  pick: { label: string; basis: 'cheapest meeting the SLO' | 'cheapest meeting the default objective' } | null;
+  pick: {
+    label: string;
+    basis: 'cheapest meeting the SLO' | 'cheapest meeting the default objective';
+  } | null;
 }
 
 interface MetricDefinition extends ComparisonMetric {
@@ -123,7 +126,9 @@ function judgedMetrics(slo: Slo, standard: readonly MetricDefinition[]): MetricD
     const key = `${field}.${statistic}`;
     if (keys.has(key)) return [];
     keys.add(key);
-    return [metric(key, `${statistic} ${METRIC_NAMES[name]}`, 's', 'lower', (v) => v[field][statistic], true)];
+    return [
+      metric(key, `${statistic} ${METRIC_NAMES[name]}`, 's', 'lower', (v) => v[field][statistic], true),
+    ];
   });
 }
 
@@ -252,7 +257,8 @@ function summariesOf(e: ComparisonEntry): readonly VariantSummary[] {
 /** Numbers of one metric over the replications of an entry, replication order kept (null where not measured). */
 function samplesOf(m: MetricDefinition, e: ComparisonEntry): (number | null)[] {
   // A figure replications.json holds itself (`drop_rate`) is its mean, not one rebuilt from other means.
-  if (e.estimates !== undefined && Object.hasOwn(e.estimates.metrics, m.key)) return [e.estimates.metrics[m.key]];
+  if (e.estimates !== undefined && Object.hasOwn(e.estimates.metrics, m.key))
+    return [e.estimates.metrics[m.key]];
   return summariesOf(e).map((v) => m.value(v));
 }
 

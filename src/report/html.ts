@@ -104,16 +104,16 @@ function comparisonTable(c: Comparison): string {
   const body = [`<tr><th scope="row">objective</th>${verdicts.join('')}</tr>`];
   body.push(
     ...c.metrics.map((m) => {
-    const cells = c.rows.map((r, i) => {
-      const value = escapeHtml(formatMetricCell(m, r));
-      const delta = i === 0 ? '' : formatDelta(m, r.delta_pct[m.key], r.within_noise?.[m.key]);
-      const span =
-        delta === ''
-          ? ''
-          : `<span class="delta ${deltaClass(m, r.delta_pct[m.key], delta)}">${escapeHtml(delta)}</span>`;
-      return `<td${cls(i)}>${value}${span}</td>`;
-    });
-    return `<tr><th scope="row">${escapeHtml(m.title)}</th>${cells.join('')}</tr>`;
+      const cells = c.rows.map((r, i) => {
+        const value = escapeHtml(formatMetricCell(m, r));
+        const delta = i === 0 ? '' : formatDelta(m, r.delta_pct[m.key], r.within_noise?.[m.key]);
+        const span =
+          delta === ''
+            ? ''
+            : `<span class="delta ${deltaClass(m, r.delta_pct[m.key], delta)}">${escapeHtml(delta)}</span>`;
+        return `<td${cls(i)}>${value}${span}</td>`;
+      });
+      return `<tr><th scope="row">${escapeHtml(m.title)}</th>${cells.join('')}</tr>`;
     }),
   );
   return `<table id="comparison"><thead><tr><th>metric</th>${head}</tr></thead><tbody>${body.join('')}</tbody></table>`;
@@ -130,7 +130,9 @@ function verdictSection(page: ReportPage): string {
     const verdict = row.slo_met
       ? '<span class="better">meets</span> the objective'
       : `<span class="worse">MISSES</span> the objective: ${escapeHtml(row.slo_failures.join('; '))}`;
-    const warnings = ((v as { warnings?: string[] }).warnings ?? []).map((w) => `<li class="warning">${escapeHtml(w)}</li>`).join('');
+    const warnings = ((v as { warnings?: string[] }).warnings ?? [])
+      .map((w) => `<li class="warning">${escapeHtml(w)}</li>`)
+      .join('');
     return `<li><strong>${escapeHtml(label)}</strong> ${verdict}${warnings === '' ? '' : `<ul>${warnings}</ul>`}</li>`;
   });
   const objective = `${c.slo.isDefault ? 'Objective (the default; a scenario sets its own with <code>slo:</code>)' : 'SLO'}: ${escapeHtml(describeSlo(c.slo))}.`;

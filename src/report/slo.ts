@@ -51,7 +51,9 @@ export function verdictLines(variants: readonly Pick<VariantSummary, 'name' | 's
   return [
     objective,
     ...missing.map((v) => `${v.name} MISSES its objective: ${describeSloMisses(v.slo).join('; ')}.`),
-    ...(missing.length === variants.length && variants.length > 1 ? ['No configuration meets the objective.'] : []),
+    ...(missing.length === variants.length && variants.length > 1
+      ? ['No configuration meets the objective.']
+      : []),
   ];
 }
 

@@ -89,7 +89,13 @@ function columnsOf(summary: RunSummary): Column[] {
     ? [{ title: 'goodput/s', value: (v) => v.goodput_rps.toPrecision(4) }]
     : [];
   const at = standard.findIndex((c) => c.title === 'req/s');
-  return [...standard.slice(0, at), ...judged, ...standard.slice(at, at + 1), ...goodput, ...standard.slice(at + 1)];
+  return [
+    ...standard.slice(0, at),
+    ...judged,
+    ...standard.slice(at, at + 1),
+    ...goodput,
+    ...standard.slice(at + 1),
+  ];
 }
 
 /** The per-variant table as rows of cells, header first. */

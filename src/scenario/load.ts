@@ -17,7 +17,14 @@ import {
 } from './overrides.js';
 import { type ScenarioSpec, scenarioSchema } from './schema.js';
 import { detectTracePreset } from './trace-presets.js';
-import { DEFAULT_SLO, type Diagnostic, type LoadedScenario, type Result, type Scenario, type Variant } from './types.js';
+import {
+  DEFAULT_SLO,
+  type Diagnostic,
+  type LoadedScenario,
+  type Result,
+  type Scenario,
+  type Variant,
+} from './types.js';
 
 export interface LoadOptions {
   /** `path=value` overrides (`fleetsim run --set`), applied to the baseline before any variant's `set`. */

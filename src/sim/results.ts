@@ -11,8 +11,8 @@ import type {
   TimeSeries,
   VariantResult,
 } from '../metrics/index.js';
-import type { OffloadCounts } from '../policies/routing/offload.js';
 import { evaluateSlo } from '../metrics/slo.js';
+import type { OffloadCounts } from '../policies/routing/offload.js';
 import type { Fleet, Scenario, Slo } from '../scenario/types.js';
 import type { LlmModel } from '../serving/llm/index.js';
 import type { LlmFleetState } from './llm-fleet-state.js';

@@ -120,9 +120,12 @@ export interface Progress {
 
 /** Runs one fully resolved scenario to completion and returns its results. */
 export function simulate(scenario: Scenario, options: SimulationOptions = {}): VariantResult {
-  return new Simulation(scenario, options.seed ?? scenario.seed, options.onProgress, options.slo ?? DEFAULT_SLO).run(
-    options.name ?? 'baseline',
-  );
+  return new Simulation(
+    scenario,
+    options.seed ?? scenario.seed,
+    options.onProgress,
+    options.slo ?? DEFAULT_SLO,
+  ).run(options.name ?? 'baseline');
 }
 
 class Simulation implements EventHandler {
@@ -1268,7 +1271,8 @@ class Simulation implements EventHandler {
       const waitUs = startUs - arrivalUs;
       this.latency.acceptMicros(latencyUs);
       this.wait.acceptMicros(waitUs);
-      if (latencyUs <= this.latencyLimitUs && waitUs <= this.waitLimitUs && !this.missedTokenLimit) this.good++;
+      if (latencyUs <= this.latencyLimitUs && waitUs <= this.waitLimitUs && !this.missedTokenLimit)
+        this.good++;
       this.missedTokenLimit = false;
       if (this.storesAttributes) this.countTokens(slot);
     }

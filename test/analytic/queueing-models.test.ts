@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Distribution } from '../../src/scenario/types.js';
+import { DEFAULT_SLO } from '../../src/metrics/slo.js';
+import type { Distribution, Slo, Workload } from '../../src/scenario/types.js';
 import { simulate } from '../../src/sim/index.js';
 import { makeScenario } from '../helpers/scenario.js';
 import { confidenceInterval, mmc, pollaczekKhinchineMeanWait } from './queueing.js';
@@ -117,3 +118,51 @@ describe("Little's law", () => {
     expect(area / endS).toBeCloseTo(result.throughput_rps * result.latency_s.mean!, 6);
   });
 });
+
+describe('goodput against the M/M/1 sojourn-time distribution', () => {
+  // In M/M/1 the time in system is exponential with rate mu - lambda, and the wait is 0 with
+  // probability 1 - rho, else exponential with the same rate.
+  const lambda = 0.5;
+  const mu = 1;
+  const goodputOf = (slo: Slo) =>
+    replicate((seed) => {
+      const result = simulate(
+        makeScenario(
+          { seed, duration: 40_000, warmup: 200, workload: poisson(lambda) },
+          { serviceTime: { kind: 'exponential', mean: 1 / mu } },
+        ),
+        { slo },
+      );
+      return result.goodput_rps / result.throughput_rps;
+    });
+
+  it('the share of requests within a latency limit is 1 - exp(-(mu - lambda) t)', () => {
+    const limit = 2;
+    expectInside(
+      1 - Math.exp(-(mu - lambda) * limit),
+      goodputOf({ limits: [{ metric: 'latency', statistic: 'p99', seconds: limit }], maxDropRate: 0.01 }),
+    );
+  });
+
+  it('the share within a queue-wait limit is 1 - rho exp(-(mu - lambda) w)', () => {
+    const limit = 1;
+    expectInside(
+      1 - (lambda / mu) * Math.exp(-(mu - lambda) * limit),
+      goodputOf({ limits: [{ metric: 'queue_wait', statistic: 'p95', seconds: limit }], maxDropRate: 0.01 }),
+    );
+  });
+
+  it('a request is held to the loosest limit of its metric, and without one goodput is throughput', () => {
+    const run = (slo: Slo) =>
+      simulate(makeScenario({ duration: 2000, workload: poisson(lambda) }), { slo }).goodput_rps;
+    const p99 = { metric: 'latency', statistic: 'p99', seconds: 2 } as const;
+    const p50 = { metric: 'latency', statistic: 'p50', seconds: 0.5 } as const;
+    expect(run({ limits: [p50, p99], maxDropRate: 0.01 })).toBe(run({ limits: [p99], maxDropRate: 0.01 }));
+    const none = simulate(makeScenario({ duration: 2000, workload: poisson(lambda) }), { slo: DEFAULT_SLO });
+    expect(none.goodput_rps).toBe(none.throughput_rps);
+  });
+});
+
+function poisson(rate: number): Workload {
+  return { arrivals: { kind: 'poisson', rate: { kind: 'constant', value: rate } }, attributes: {} };
+}

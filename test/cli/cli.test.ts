@@ -131,11 +131,22 @@ describe('--check: a gate for CI', () => {
     const met = await cli(['run', 'tiny.yaml', '--out', out, '--check', '--quiet']);
     expect(met.code).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).variants[0].slo.met).toBe(true);
-    const missed = await cli(['run', 'tiny.yaml', '--out', out, '--check', '--quiet', '--set', 'slo.latency_p99=10ms']);
+    const missed = await cli([
+      'run',
+      'tiny.yaml',
+      '--out',
+      out,
+      '--check',
+      '--quiet',
+      '--set',
+      'slo.latency_p99=10ms',
+    ]);
     expect(missed.code).toBe(3);
     const lines = missed.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^fleetsim: check failed: baseline misses its objective: latency_p99 \S+ ms > 10\.0 ms$/);
+    expect(lines[0]).toMatch(
+      /^fleetsim: check failed: baseline misses its objective: latency_p99 \S+ ms > 10\.0 ms$/,
+    );
     // The outputs are written all the same, with the verdict in them.
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.variants[0].slo).toMatchObject({ met: false, default: false });
@@ -144,19 +155,71 @@ describe('--check: a gate for CI', () => {
       'max_drop_rate',
     ]);
     // Without --check the same miss is reported but the exit code stays 0.
-    expect((await cli(['run', 'tiny.yaml', '--out', out, '--quiet', '--set', 'slo.latency_p99=10ms'])).code).toBe(0);
+    expect(
+      (await cli(['run', 'tiny.yaml', '--out', out, '--quiet', '--set', 'slo.latency_p99=10ms'])).code,
+    ).toBe(0);
   });
 
   it('compare exits 3 with one line per configuration that misses, 0 when all meet', async () => {
     const out = mkdtempSync(join(tmpdir(), 'fleetsim-check-'));
-    const missed = await cli(['compare', 'tiny.yaml', '--out', out, '--check', '--quiet', '--set', 'slo.latency_p99=10ms']);
+    const missed = await cli([
+      'compare',
+      'tiny.yaml',
+      '--out',
+      out,
+      '--check',
+      '--quiet',
+      '--set',
+      'slo.latency_p99=10ms',
+    ]);
     expect(missed.code).toBe(3);
-    expect(missed.stderr.trim().split('\n').map((l) => l.replace(/:.*$/, '')).length).toBe(2);
+    expect(
+      missed.stderr
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/:.*$/, '')).length,
+    ).toBe(2);
     expect(missed.stderr).toMatch(/check failed: baseline misses/);
     expect(missed.stderr).toMatch(/check failed: three misses/);
-    const met = await cli(['compare', 'tiny.yaml', '--out', out, '--check', '--quiet', '--set', 'slo.latency_p99=1h']);
+    const met = await cli([
+      'compare',
+      'tiny.yaml',
+      '--out',
+      out,
+      '--check',
+      '--quiet',
+      '--set',
+      'slo.latency_p99=1h',
+    ]);
     expect(met.code).toBe(0);
     expect(met.stderr).toBe('');
+  });
+
+  it('plan exits 3 when no candidate meets the objective', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleetsim-check-'));
+    const plan = (limit: string) =>
+      cli([
+        'plan',
+        'tiny.yaml',
+        '--out',
+        out,
+        '--vary',
+        'fleets.0.replicas=1..2',
+        '--set',
+        `slo.latency_p99=${limit}`,
+        '--no-capacity',
+        '--workers',
+        '1',
+        '--check',
+        '--quiet',
+      ]);
+    const missed = await plan('10ms');
+    expect(missed.code).toBe(3);
+    expect(missed.stderr).toBe(
+      'fleetsim: check failed: plan: no candidate meets the objective (plan.json shows what each missed)\n',
+    );
+    expect(JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')).best).toBeNull();
+    expect((await plan('1h')).code).toBe(0);
   });
 });
 

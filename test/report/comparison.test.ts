@@ -88,7 +88,9 @@ describe('buildComparison', () => {
     expect(byDefault.rows.map((r) => r.slo_met)).toEqual([true, false, true]);
     expect(byDefault.rows[1].slo_failures).toEqual(['drop rate 10.0 % > 1.0 %']);
     expect(byDefault.pick).toEqual({ label: 'lean', basis: 'cheapest meeting the default objective' });
-    expect(renderComparisonText(byDefault)).toContain('cheap MISSES the objective: drop rate 10.0 % > 1.0 %.');
+    expect(renderComparisonText(byDefault)).toContain(
+      'cheap MISSES the objective: drop rate 10.0 % > 1.0 %.',
+    );
     const strict: Slo = { limits: [{ metric: 'latency', statistic: 'p99', seconds: 1 }], maxDropRate: null };
     expect(buildComparison(entries, 7, strict).pick).toBeNull();
   });
@@ -272,7 +274,9 @@ describe('comparisons of replications known by their means and intervals (replic
       /p99 latency\s+2\.50 s ± 500 ms\s+2\.90 s ± 250 ms \(\+16\.0 %\)\s+3\.20 s ± 750 ms \(\+28\.0 %\)/,
     );
     expect(text).toContain('Values are means of 3 replications');
-    expect(text).toMatch(/Means without a confidence interval: [^\n]*lost \(dropped, timed out, unfinished\)/);
+    expect(text).toMatch(
+      /Means without a confidence interval: [^\n]*lost \(dropped, timed out, unfinished\)/,
+    );
     // The share lost is the mean replications.json holds (0.5 %), not the first run's 10 %.
     expect(text).toMatch(/share lost\s+0\.4 %\s+0\.5 %/);
     expect(text).not.toContain('A ~ also marks');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderTextTable, summarize } from '../../src/report/index.js';
 import { evaluateSlo } from '../../src/metrics/slo.js';
+import { renderTextTable, summarize } from '../../src/report/index.js';
 import { verdictLines } from '../../src/report/slo.js';
 import type { Slo } from '../../src/scenario/types.js';
 import { variantResult } from './fixtures/variants.js';

@@ -13,7 +13,7 @@ import { runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
 import { outputFolder, parsePositiveInteger } from '../flags.js';
-import { type CliIo, checkVerdicts } from '../io.js';
+import { type CliIo, checkVerdicts, missedObjective } from '../io.js';
 import { startProgress } from '../progress.js';
 import { parseSeed, scenarioYamlForReport } from './run.js';
 
@@ -161,6 +161,6 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
   if (!args.check) return 0;
   return checkVerdicts(
     io,
-    comparison.rows.filter((r) => !r.slo_met).map((r) => ({ label: r.label, misses: r.slo_failures })),
+    comparison.rows.filter((r) => !r.slo_met).map((r) => missedObjective(r.label, r.slo_failures)),
   );
 }

@@ -1,13 +1,14 @@
 import { relative } from 'node:path';
 import { writePlanCharts } from '../../plan/charts.js';
 import { renderPlanTable, runPlan } from '../../plan/index.js';
-import type { CliIo } from '../io.js';
+import { type CliIo, checkVerdicts } from '../io.js';
 import { chartNote, progressReporter, type StudyArgs, studyOptions, withSignals } from './sweep.js';
 
 export interface PlanArgs extends StudyArgs {
   vary?: string[];
   capacity: boolean;
   json: boolean;
+  check?: boolean;
 }
 
 export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
@@ -37,6 +38,7 @@ export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
           .join(', ')}${chartNote(charts, io)}\n`,
       );
     }
-    return 0;
+    if (!args.check || result.best !== null) return 0;
+    return checkVerdicts(io, ['plan: no candidate meets the objective (plan.json shows what each missed)']);
   });
 }

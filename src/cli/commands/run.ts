@@ -13,7 +13,7 @@ import { type RunOutput, runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
 import { outputFolder, parsePositiveInteger } from '../flags.js';
-import { type CliIo, checkVerdicts, UsageError } from '../io.js';
+import { type CliIo, checkVerdicts, missedObjective, UsageError } from '../io.js';
 import { DEMO_SCENARIO } from '../paths.js';
 import { startProgress } from '../progress.js';
 import { renderReplicationsJson, renderReplicationsTable } from '../replications.js';
@@ -111,7 +111,10 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   }
   if (!args.check) return 0;
   const baseline = output.summary.variants[0];
-  return checkVerdicts(io, baseline.slo.met ? [] : [{ label: baseline.name, misses: describeSloMisses(baseline.slo) }]);
+  return checkVerdicts(
+    io,
+    baseline.slo.met ? [] : [missedObjective(baseline.name, describeSloMisses(baseline.slo))],
+  );
 }
 
 interface Replications {
