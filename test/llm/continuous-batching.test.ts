@@ -75,6 +75,25 @@ describe('continuous batching in the simulator', () => {
     expect(result.llm?.fleets.gpu).toMatchObject({ iterations: 4, preemptions: 0, rejected: 0 });
   });
 
+  it('counts towards goodput only the requests within the TTFT and TPOT limits', async () => {
+    // Far apart, so neither waits: a 300-token prompt, then a 3,000-token one whose prefill and
+    // decodes (over a ten times longer context) both take longer.
+    const arrivals = trace([
+      [0, 300, 4],
+      [10, 3000, 4],
+    ]);
+    const ttftS = prefill(1, 300) / 1e6;
+    const tpotS = (decode(1, 300) + decode(1, 301) + decode(1, 302)) / 3 / 1e6;
+    const served = async (slo: object) => {
+      const result = await run(scenario(arrivals, {}, { slo }));
+      expect(result.requests.completed).toBe(2);
+      return Math.round(result.goodput_rps * result.simulated_s.end);
+    };
+    expect(await served({ ttft_p99: ttftS })).toBe(1);
+    expect(await served({ tpot_p99: tpotS * 1.0001 })).toBe(1);
+    expect(await served({ ttft_p99: 1000, tpot_p99: 1000 })).toBe(2);
+  });
+
   it('batches requests that arrive together: one prefill, then decodes in lockstep', async () => {
     const result = await run(scenario(trace([0, 0, 0, 0].map((t) => [t, 100, 3]))));
     const ttftUs = prefill(4, 100);

@@ -110,11 +110,10 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
     }
   }
   if (!args.check) return 0;
+  // With replications the verdict that counts is the one on their means, as replications.json gives it.
   const baseline = output.summary.variants[0];
-  return checkVerdicts(
-    io,
-    baseline.slo.met ? [] : [missedObjective(baseline.name, describeSloMisses(baseline.slo))],
-  );
+  const verdict = replicated?.variants[0].slo ?? baseline.slo;
+  return checkVerdicts(io, verdict.met ? [] : [missedObjective(baseline.name, describeSloMisses(verdict))]);
 }
 
 interface Replications {
