@@ -50,13 +50,17 @@ const COST = 'cost_usd.total';
 const P99 = 'latency_s.p99';
 
 /**
- * Marks the rows no other row beats on both cost and p99 latency (ties count as not beaten).
- * Sorted by cost, a row is on the frontier when its p99 is below every cheaper row's and no
- * row of the same cost has a lower one.
+ * Marks the rows that meet the objective and that no other such row beats on both cost and p99
+ * latency (ties count as not beaten): a row that misses its objective is no choice, however cheap
+ * or fast. Sorted by cost, a row is on the frontier when its p99 is below every cheaper row's and
+ * no row of the same cost has a lower one.
  */
 export function markPareto(rows: SweepRow[]): void {
   const measured = rows.filter(
-    (row) => typeof row.metrics[COST] === 'number' && typeof row.metrics[P99] === 'number',
+    (row) =>
+      row.meets_slo !== false &&
+      typeof row.metrics[COST] === 'number' &&
+      typeof row.metrics[P99] === 'number',
   );
   for (const row of rows) row.pareto = false;
   measured.sort((a, b) => (a.metrics[COST] as number) - (b.metrics[COST] as number));
