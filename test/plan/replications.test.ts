@@ -65,7 +65,13 @@ describe('replications', () => {
       baseline.ci95!['queue_wait_s.mean']!,
     );
     expect(baseline.warnings).toEqual([]);
-    expect(baseline.slo).toBeNull();
+    // No slo: in the scenario: the default objective judges it, and an unbounded queue loses nothing.
+    expect(baseline.slo).toEqual({
+      met: true,
+      default: true,
+      met_at_upper_ci95: true,
+      objectives: [{ objective: 'max_drop_rate', limit: 0.01, value: 0, met: true }],
+    });
   });
 
   it('take given results of the base seed as the first replication, as if they had run again', async () => {
@@ -162,6 +168,7 @@ describe('SLO evaluation', () => {
     ]);
     expect(evaluateSlo({ ...slo, limits: [slo.limits[0]] }, result(2, counts))).toEqual({
       met: true,
+      default: false,
       objectives: [{ objective: 'latency_p99', limit: 2, value: 2, met: true }],
     });
   });
