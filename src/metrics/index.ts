@@ -17,4 +17,5 @@ export type {
   TokenCosts,
   VariantResult,
 } from './result.js';
+export type { FleetPerformance, PerformanceSourceKind } from '../serving/performance-source.js';
 export { COUNT_COLUMNS, Count, type CountColumn, TimeSeries, type TimeSeriesRow } from './time-series.js';
