@@ -1,3 +1,4 @@
+export type { FleetPerformance, PerformanceSourceKind } from '../serving/performance-source.js';
 export {
   type DistributionSummary,
   LatencyStats,
@@ -17,5 +18,4 @@ export type {
   TokenCosts,
   VariantResult,
 } from './result.js';
-export type { FleetPerformance, PerformanceSourceKind } from '../serving/performance-source.js';
 export { COUNT_COLUMNS, Count, type CountColumn, TimeSeries, type TimeSeriesRow } from './time-series.js';

@@ -1,3 +1,4 @@
+import { performanceMarkdown, performanceRuns } from './performance.js';
 import type { RunSummary } from './summary.js';
 import { renderMarkdownTable } from './table.js';
 
@@ -11,6 +12,7 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
     '',
     renderMarkdownTable(summary),
     '',
+    ...performanceMarkdown(performanceRuns(summary.variants)),
   ];
   for (const v of summary.variants) {
     const r = v.requests;

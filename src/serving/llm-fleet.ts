@@ -168,7 +168,7 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
     value: {
       tensorParallel,
       kvCacheTokens,
-      performance: rooflinePerformance(spec.id, accelerators(), overridden),
+      performance: rooflinePerformance(fleet.name, spec.id, accelerators(), overridden),
       step(batch, into) {
         into.seconds = iterationTime(llm, hardware, batch, stack).totalS;
         if (batch.prefill.length === 0) into.prefillShare = 0;

@@ -19,6 +19,8 @@ export interface FleetPerformance {
   /** The accelerator the roofline ran on (catalog id, or the name as written), or the profile's hardware; null for scenario times. */
   accelerator: string | null;
   detail: string;
+  /** For times that rest on an unvalidated part: the line every output a person reads carries. */
+  caveat: string | null;
 }
 
 const DOC = 'docs/validation.md';
@@ -30,21 +32,35 @@ function percentRange(min: number, max: number): string {
 /** What the validated parts of the catalog are off by: the yardstick an unvalidated part has not been held to. */
 function validatedParts(catalog: ReadonlyMap<string, AcceleratorSpec>): string {
   const validated = [...catalog.values()].flatMap((spec) =>
-    spec.validation?.status === 'validated' ? [{ id: spec.id, error: spec.validation.medianAbsErrorPct }] : [],
+    spec.validation?.status === 'validated'
+      ? [{ id: spec.id, error: spec.validation.medianAbsErrorPct }]
+      : [],
   );
-  if (validated.length === 0) return `no part is validated (${DOC})`;
+  if (validated.length === 0) return `no accelerator is validated (${DOC})`;
   const min = Math.min(...validated.map((v) => v.error.min));
   const max = Math.max(...validated.map((v) => v.error.max));
-  return `the validated parts (${validated.map((v) => v.id).join(', ')}) are off by median errors of ${percentRange(min, max)} per measured group (${DOC})`;
+  const ids = validated.map((v) => v.id);
+  const named = ids.length === 1 ? ids[0] : `${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}`;
+  return `the validated ${named} show median errors of ${percentRange(min, max)} per measured group (${DOC})`;
+}
+
+function unvalidatedCaveat(
+  fleet: string,
+  what: string,
+  catalog: ReadonlyMap<string, AcceleratorSpec>,
+): string {
+  return `fleet ${fleet}: step times from ${what} (unvalidated): costs and latencies may be off by an amount no measurement here bounds; ${validatedParts(catalog)}`;
 }
 
 /**
- * The roofline's source on `id`: the catalog's validation status of the part, or class default
- * for a part the catalog does not know (it runs on the median of the catalog's efficiencies).
- * `overridden` lists the peaks the scenario wrote over the catalog's: a validation holds for the
- * catalog's own peaks, so a validated part with other peaks rests on the scenario's figures.
+ * The roofline's source for `fleet` on accelerator `id`: the catalog's validation status of the
+ * part, or class default for a part the catalog does not know (it runs on the median of the
+ * catalog's efficiencies). `overridden` lists the peaks the scenario wrote over the catalog's: a
+ * validation holds for the catalog's own peaks, so a validated part with other peaks rests on
+ * the scenario's figures.
  */
 export function rooflinePerformance(
+  fleet: string,
   id: string,
   catalog: ReadonlyMap<string, AcceleratorSpec>,
   overridden: readonly string[],
@@ -55,31 +71,35 @@ export function rooflinePerformance(
     return {
       source: 'class default (unvalidated)',
       accelerator: id,
-      detail: `not in pricing/accelerators.yaml: the median of the catalog's efficiencies, peaks from the scenario; ${validatedParts(catalog)}`,
+      detail: `${id} is not in pricing/accelerators.yaml: the median of the catalog's efficiencies, peaks from the scenario`,
+      caveat: unvalidatedCaveat(fleet, `the catalog's median efficiencies for ${id}`, catalog),
     };
   }
   if (validation.status === 'validated') {
-    const error = `median error ${percentRange(validation.medianAbsErrorPct.min, validation.medianAbsErrorPct.max)} over ${validation.groups} measured group(s) (${DOC})`;
+    const { min, max } = validation.medianAbsErrorPct;
+    const error = `median error ${percentRange(min, max)} over ${validation.groups} measured group(s) (${DOC})`;
     if (overridden.length > 0) {
       return {
         source: 'scenario',
         accelerator: id,
         detail: `roofline on ${id} with ${overridden.join(' and ')} from the scenario; the catalog entry's ${error} holds for its own peaks`,
+        caveat: null,
       };
     }
-    return { source: 'validated catalog entry', accelerator: id, detail: error };
+    return { source: 'validated catalog entry', accelerator: id, detail: error, caveat: null };
   }
-  if (validation.status === 'profiled') {
-    return {
-      source: 'profiled efficiencies (unvalidated)',
-      accelerator: id,
-      detail: `${validation.basis}${peaks}; ${validatedParts(catalog)}`,
-    };
-  }
+  const profiled = validation.status === 'profiled';
   return {
-    source: 'class default (unvalidated)',
+    source: profiled ? 'profiled efficiencies (unvalidated)' : 'class default (unvalidated)',
     accelerator: id,
-    detail: `${validation.basis}${peaks}; ${validatedParts(catalog)}`,
+    detail: `${validation.basis}${peaks} (${DOC})`,
+    caveat: unvalidatedCaveat(
+      fleet,
+      profiled
+        ? `operator-profile efficiencies for ${id}, never compared with measured step times`
+        : `class-default efficiencies for ${id}`,
+      catalog,
+    ),
   };
 }
 
@@ -89,12 +109,13 @@ export function profilePerformance(path: string, model: string, hardware: string
     source: 'measured profile',
     accelerator: hardware,
     detail: `${basename(path)}: ${model} on ${hardware}, interpolated between measured configurations`,
+    caveat: null,
   };
 }
 
 /** A fleet that is not continuous batching: its service time or batch latency is what the scenario wrote. */
 export function scenarioPerformance(fleet: Fleet): FleetPerformance {
-  return { source: 'scenario', accelerator: null, detail: scenarioDetail(fleet) };
+  return { source: 'scenario', accelerator: null, detail: scenarioDetail(fleet), caveat: null };
 }
 
 function scenarioDetail(fleet: Fleet): string {
@@ -107,26 +128,7 @@ function scenarioDetail(fleet: Fleet): string {
   const service = fleet.serviceTime;
   if (service === null) return 'no service time';
   if (service.kind === 'expression') return `service_time "${service.source}"`;
-  if (service.kind === 'empirical') return `service_time: column ${service.column} of ${basename(service.path)}`;
+  if (service.kind === 'empirical')
+    return `service_time: column ${service.column} of ${basename(service.path)}`;
   return `service_time: ${service.kind} distribution`;
-}
-
-export function isUnvalidated(performance: FleetPerformance): boolean {
-  return (
-    performance.source === 'class default (unvalidated)' ||
-    performance.source === 'profiled efficiencies (unvalidated)'
-  );
-}
-
-/** The line every output a person reads carries for a fleet whose times rest on an unvalidated part; null otherwise. */
-export function performanceCaveat(fleet: string, performance: FleetPerformance): string | null {
-  const on = performance.accelerator ?? 'its accelerator';
-  const what =
-    performance.source === 'class default (unvalidated)'
-      ? `class-default efficiencies for ${on}`
-      : performance.source === 'profiled efficiencies (unvalidated)'
-        ? `operator-profile efficiencies for ${on}, never compared with measured step times`
-        : null;
-  if (what === null) return null;
-  return `fleet ${fleet}: step times from ${what} (unvalidated): costs and latencies may be off by an amount no measurement bounds (${performance.detail})`;
 }
