@@ -1,4 +1,3 @@
-export type { FleetPerformance, PerformanceSourceKind } from '../serving/performance-source.js';
 export {
   type DistributionSummary,
   LatencyStats,
@@ -11,9 +10,11 @@ export type {
   CostBreakdown,
   DistributionName,
   FleetInstances,
+  FleetPerformance,
   LlmFleetStats,
   LlmResult,
   OracleGap,
+  PerformanceSourceKind,
   RequestCounts,
   TokenCosts,
   VariantResult,

@@ -1,4 +1,7 @@
 import type { FleetPerformance } from '../serving/performance-source.js';
+
+export type { FleetPerformance, PerformanceSourceKind } from '../serving/performance-source.js';
+
 import type { DistributionSummary, QuantilePoint } from './latency-stats.js';
 import type { TimeSeriesRow } from './time-series.js';
 

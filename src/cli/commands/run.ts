@@ -2,6 +2,8 @@ import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { type ReplicatedVariant, replicateScenario, runWarnings } from '../../plan/index.js';
 import {
+  performanceCaveats,
+  performanceRuns,
   renderSummaryJson,
   renderTextTable,
   writeFileAtomic,
@@ -103,6 +105,10 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
       for (const warning of runWarnings(result, scenario.variants[v].scenario))
         io.stderr(`fleetsim: warning: ${result.name}: ${warning.message}\n`);
     }
+  }
+  if (!args.quiet) {
+    for (const caveat of performanceCaveats(performanceRuns(output.results)))
+      io.stderr(`fleetsim: caveat: ${caveat}\n`);
   }
   return 0;
 }
