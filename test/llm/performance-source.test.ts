@@ -4,7 +4,13 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/app.js';
 import type { CliIo } from '../../src/cli/io.js';
-import { renderPlanTable, runPlan } from '../../src/plan/index.js';
+import {
+  renderPlanTable,
+  renderSweepCsv,
+  renderSweepTable,
+  runPlan,
+  runSweep,
+} from '../../src/plan/index.js';
 import { renderSummaryMarkdown, summarize } from '../../src/report/index.js';
 import { runScenario } from '../../src/run.js';
 
@@ -262,5 +268,30 @@ slo: { latency_p99: 30s }
     expect(code).toBe(0);
     expect(stderr).toMatch(/best: fleets\.0\.replicas=\d \(unvalidated step times: see the caveat\);/);
     expect(stderr).toContain(`fleetsim: caveat: best: ${TPU_CAVEAT}`);
+  });
+
+  it('fleetsim sweep: each row carries its source, in sweep.json, a sweep.csv column and the terminal', async () => {
+    writeFileSync(join(dir, 'sweep.yaml'), yaml);
+    const { result } = await runSweep({
+      scenario: join(dir, 'sweep.yaml'),
+      outDir: join(dir, 'sweep'),
+      grid: ['fleets.0.instance=[gcp/tpu-v6e-1, gcp/a2-ultragpu-1g]'],
+      workers: 1,
+    });
+    expect(result.rows.map((row) => [row.params['fleets.0.instance'], row.performance.gpu.source])).toEqual([
+      ['gcp/tpu-v6e-1', 'class default (unvalidated)'],
+      ['gcp/a2-ultragpu-1g', 'validated catalog entry'],
+    ]);
+    const csv = renderSweepCsv(result).trim().split('\n');
+    const column = csv[0].split(',').indexOf('performance');
+    expect(column).toBeGreaterThan(0);
+    expect(csv.slice(1).map((line) => line.split(',')[column])).toEqual([
+      'gpu: class default (unvalidated)',
+      'gpu: validated catalog entry',
+    ]);
+    const table = renderSweepTable(result).split('\n');
+    expect(table[0]).toMatch(/step times\s+SLO$/);
+    expect(table[2]).toMatch(/unvalidated \(class default\)\s+met$/);
+    expect(table[3]).toMatch(/validated\s+met$/);
   });
 });
