@@ -2,6 +2,8 @@ export { Engine, type EventHandler, EventQueue, type RunOutcome } from './engine
 export type {
   CapacityEvent,
   DistributionSummary,
+  FleetPerformance,
+  PerformanceSourceKind,
   RequestCounts,
   TimeSeriesRow,
   VariantResult,

@@ -1,3 +1,7 @@
+import type { FleetPerformance } from '../serving/performance-source.js';
+
+export type { FleetPerformance, PerformanceSourceKind } from '../serving/performance-source.js';
+
 import type { DistributionSummary, QuantilePoint } from './latency-stats.js';
 import type { SloCheck } from './slo.js';
 import type { TimeSeriesRow } from './time-series.js';
@@ -55,6 +59,11 @@ export interface VariantResult {
   offload: { edge: number; overflow: number; oversize: number; edge_share: number | null } | null;
   /** Present when the scenario has a `model:`. */
   llm: LlmResult | null;
+  /**
+   * Per fleet: where its step or service times come from (a measured profile, a validated or an
+   * unvalidated catalog accelerator under the roofline, or the scenario's own figures).
+   */
+  performance: Record<string, FleetPerformance>;
   /** Autoscaling decisions that changed the count, and spot notices and reclaims, in time order (not in summary.json). */
   capacity_events: CapacityEvent[];
   /** Quantile points of each distribution, for CDF charts (not in summary.json). */

@@ -1,6 +1,12 @@
 export { mergeSweepDirs, mergeSweeps } from './merge.js';
 export type { SweepResult, SweepRow } from './output.js';
-export { renderSweepCsv, renderSweepJson, renderSweepTable } from './output.js';
+export {
+  performanceCaveatsOf,
+  performanceLabel,
+  renderSweepCsv,
+  renderSweepJson,
+  renderSweepTable,
+} from './output.js';
 export {
   type PlanAtLoad,
   type PlanCandidate,

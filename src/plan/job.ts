@@ -1,4 +1,4 @@
-import type { VariantResult } from '../metrics/result.js';
+import type { FleetPerformance, VariantResult } from '../metrics/result.js';
 import { isMathLoaded, loadMath } from '../scenario/expression.js';
 import type { Scenario } from '../scenario/types.js';
 import { RunInputError, UserError } from '../scenario/types.js';
@@ -15,6 +15,8 @@ export interface Job {
 export interface JobResult {
   metrics: RunMetrics;
   warnings: RunWarning[];
+  /** Per fleet, where its step or service times come from (summary.json's `performance`). */
+  performance: Record<string, FleetPerformance>;
 }
 
 /**
@@ -54,7 +56,11 @@ export async function runJob(job: Job): Promise<JobOutcome> {
 
 /** What a job reports of a finished run. */
 export function jobResultOf(result: VariantResult, scenario: Scenario): JobResult {
-  return { metrics: flattenMetrics(result, scenario), warnings: runWarnings(result, scenario) };
+  return {
+    metrics: flattenMetrics(result, scenario),
+    warnings: runWarnings(result, scenario),
+    performance: result.performance,
+  };
 }
 
 /** The result, or the user error rethrown as its own class. */

@@ -1,3 +1,4 @@
+import type { FleetPerformance, PerformanceSourceKind } from '../metrics/index.js';
 import type { Slo, SweepParameter, SweepSampling } from '../scenario/types.js';
 import type { Shard } from './points.js';
 import type { ReplicatedSloCheck } from './replications.js';
@@ -20,6 +21,8 @@ export interface SweepRow {
   ci95: RunMetrics | null;
   slo: ReplicatedSloCheck | null;
   warnings: string[];
+  /** Per fleet, where its step or service times come from, as in summary.json. */
+  performance: Record<string, FleetPerformance>;
 }
 
 /** `sweep.json`: its field names are a public contract, like summary.json's. */
@@ -77,6 +80,27 @@ export function markPareto(rows: SweepRow[]): void {
   }
 }
 
+const SHORT_SOURCE: Readonly<Record<PerformanceSourceKind, string>> = {
+  'measured profile': 'measured profile',
+  calibrated: 'calibrated',
+  'validated catalog entry': 'validated',
+  'profiled efficiencies (unvalidated)': 'unvalidated (profiled)',
+  'class default (unvalidated)': 'unvalidated (class default)',
+  scenario: 'scenario',
+};
+
+/** The sources of a configuration's fleets for a table cell: one fleet's alone, or `fleet: source` pairs. */
+export function performanceLabel(performance: Record<string, FleetPerformance>): string {
+  const entries = Object.entries(performance);
+  if (entries.length === 1) return SHORT_SOURCE[entries[0][1].source];
+  return entries.map(([fleet, p]) => `${fleet}: ${SHORT_SOURCE[p.source]}`).join('; ');
+}
+
+/** The caveat lines of a configuration: one per fleet whose times rest on an unvalidated part. */
+export function performanceCaveatsOf(performance: Record<string, FleetPerformance>): string[] {
+  return Object.values(performance).flatMap((p) => (p.caveat === null ? [] : [p.caveat]));
+}
+
 export function renderSweepJson(result: SweepResult): string {
   return `${JSON.stringify(result, null, 2)}\n`;
 }
@@ -100,6 +124,7 @@ export function renderSweepCsv(result: SweepResult): string {
     'pareto',
     ...metricKeys,
     ...(withCi ? metricKeys.map((key) => `${key}.ci95`) : []),
+    'performance',
     'warnings',
   ];
   const lines = [header.map(csvCell).join(',')];
@@ -113,6 +138,9 @@ export function renderSweepCsv(result: SweepResult): string {
         row.pareto,
         ...metricKeys.map((key) => row.metrics[key]),
         ...(withCi ? metricKeys.map((key) => row.ci95?.[key]) : []),
+        Object.entries(row.performance)
+          .map(([fleet, p]) => `${fleet}: ${p.source}`)
+          .join('; '),
         row.warnings.join('; '),
       ]
         .map(csvCell)
@@ -159,6 +187,7 @@ export function renderSweepTable(result: SweepResult): string {
     'wait p99',
     'cost',
     '$/1k req',
+    'step times',
     ...(result.slo ? ['SLO'] : []),
   ];
   const body = result.rows.map((row) => [
@@ -169,6 +198,7 @@ export function renderSweepTable(result: SweepResult): string {
     formatSeconds(row.metrics['queue_wait_s.p99']),
     formatUsd(row.metrics[COST]),
     formatUsd(row.metrics.cost_per_1k_requests_usd),
+    performanceLabel(row.performance),
     ...(result.slo ? [row.meets_slo ? 'met' : 'missed'] : []),
   ]);
   return renderTable([header, ...body]);

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { parse, parseDocument } from 'yaml';
+import type { FleetPerformance } from '../metrics/index.js';
 import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
 import { RunInputError, type Scenario, type SweepParameter } from '../scenario/types.js';
 import { Evaluator } from './evaluator.js';
-import { formatSeconds, formatUsd, formatValue, renderTable, sloKeys } from './output.js';
+import { formatSeconds, formatUsd, formatValue, performanceLabel, renderTable, sloKeys } from './output.js';
 import { loadPoints, type Parameter, type ScenarioSource } from './parameters.js';
 import { sweepPoints } from './points.js';
 import { checkSlo, type ReplicatedSloCheck, replicationSeeds } from './replications.js';
@@ -47,6 +48,11 @@ export interface PlanCandidate {
   metrics: RunMetrics;
   ci95: RunMetrics | null;
   warnings: string[];
+  /**
+   * Per fleet, where its step or service times come from, as in summary.json: a candidate on an
+   * unvalidated accelerator carries the caveat.
+   */
+  performance: Record<string, FleetPerformance>;
   /** Only for candidates that meet the SLO at the scenario's load; null when not searched. */
   max_sustainable: SustainableLoad | null;
 }
@@ -200,7 +206,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
     capacity: number,
     evaluation: Awaited<ReturnType<typeof evaluate>>,
   ): PlanCandidate => {
-    const { metrics, ci95, warnings } = evaluation.replicated;
+    const { metrics, ci95, warnings, performance } = evaluation.replicated;
     return {
       params: Object.fromEntries([
         ...choices.map((choice, d) => [choice.path, family.values[d]]),
@@ -215,6 +221,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
       metrics,
       ci95,
       warnings,
+      performance,
       max_sustainable: null,
     };
   };
@@ -365,6 +372,7 @@ export function renderPlanTable(result: PlanResult): string {
     'p99',
     '$/1k req',
     'max rate',
+    'step times',
     'SLO',
   ];
   const body = result.candidates.map((entry, i) => [
@@ -377,6 +385,7 @@ export function renderPlanTable(result: PlanResult): string {
     entry.max_sustainable?.rate_rps == null
       ? '-'
       : `${entry.max_sustainable.bounded ? '' : '>'}${entry.max_sustainable.rate_rps.toPrecision(4)}/s`,
+    performanceLabel(entry.performance),
     entry.meets_slo ? 'met' : `missed: ${missed(entry)}`,
   ]);
   return renderTable([header, ...body]);

@@ -1,5 +1,5 @@
 import { createStreams } from '../engine/index.js';
-import type { VariantResult } from '../metrics/result.js';
+import type { FleetPerformance, VariantResult } from '../metrics/result.js';
 import { evaluateSloValues, type SloCheck, type SloValues } from '../metrics/slo.js';
 import type { LoadedScenario, Slo } from '../scenario/types.js';
 import { type JobResult, jobResultOf } from './job.js';
@@ -26,6 +26,8 @@ export interface ReplicatedMetrics {
   ci95: RunMetrics | null;
   /** Each distinct warning once, with how many replications raised it. */
   warnings: string[];
+  /** Per fleet, where its step or service times come from: the scenario decides it, so every replication has the same. */
+  performance: Record<string, FleetPerformance>;
 }
 
 /** Ten significant digits, as summary.json: hides binary noise and stays deterministic. */
@@ -62,7 +64,13 @@ export function aggregateRuns(runs: readonly JobResult[]): ReplicatedMetrics {
   const warnings = [...counted.values()].map(({ message, count }) =>
     runs.length > 1 ? `${message} (${count} of ${runs.length} replications)` : message,
   );
-  return { replications: runs.length, metrics, ci95: runs.length > 1 ? ci95 : null, warnings };
+  return {
+    replications: runs.length,
+    metrics,
+    ci95: runs.length > 1 ? ci95 : null,
+    warnings,
+    performance: runs[0]?.performance ?? {},
+  };
 }
 
 /** An SLO check of replicated metrics: on the means, and on the upper ends of their confidence intervals. */

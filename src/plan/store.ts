@@ -6,7 +6,7 @@ import type { Scenario } from '../scenario/types.js';
 import type { JobResult } from './job.js';
 
 /** Bumped when what a point file holds, or how it is computed, changes: old files are then recomputed. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /**
  * What decides a point's results: the resolved scenario of one variant and the seed of each

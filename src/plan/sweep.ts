@@ -131,6 +131,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
               ci95: replicated.ci95,
               slo,
               warnings: replicated.warnings,
+              performance: replicated.performance,
             };
           }),
         ),

@@ -10,6 +10,7 @@ import {
   formatMetricCell,
 } from './comparison.js';
 import { formatCount, formatSeconds } from './format.js';
+import { performanceCaveatsHtml, performanceTableHtml } from './performance.js';
 import { describeSlo } from './slo.js';
 import type { VariantSummary } from './summary.js';
 
@@ -80,6 +81,8 @@ figure { margin: 24px 0; }
 .chart { min-height: 60px; }
 pre { background: #f6f6f6; padding: 12px; overflow: auto; font-size: 12px; border-radius: 4px; }
 details summary { cursor: pointer; font-weight: bold; margin: 8px 0; }
+.caveat { background: #fff4e5; border-left: 4px solid #e65100; padding: 6px 10px; margin: 8px 0; font-size: 13px; }
+td.detail { text-align: left; white-space: normal; }
 `;
 
 function deltaClass(metric: ComparisonMetric, delta: number | null, text: string): string {
@@ -190,6 +193,7 @@ export function renderReportHtml(page: ReportPage): string {
     .join('\n');
   const chartData = page.charts.map((c) => ({ name: c.name, spec: c.spec }));
   const c = page.comparison;
+  const performance = page.runs.map(({ label, summary }) => ({ label, performance: summary.performance }));
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -203,11 +207,13 @@ export function renderReportHtml(page: ReportPage): string {
 <header>
 <h1>${escapeHtml(page.title)}</h1>
 <p class="lead">fleetsim report: ${page.runs.length} configuration(s), seed ${c.seed}, common random numbers.</p>
+${performanceCaveatsHtml(performance)}
 </header>
 <h2>Verdict</h2>
 ${verdictSection(page)}
 <h2>Runs</h2>
 ${runsTable(page.runs)}
+${performanceTableHtml(performance)}
 <h2>Comparison</h2>
 ${comparisonTable(c)}
 <ul class="notes">${comparisonNotes(c)

@@ -26,6 +26,7 @@ export { type DistributionsFile, renderDistributionsJson } from './distributions
 export { formatCount, formatNumber, formatPercent, formatSeconds, formatUsd } from './format.js';
 export { escapeHtml, type ReportPage, renderReportHtml, scriptForInline } from './html.js';
 export { renderSummaryMarkdown } from './markdown.js';
+export { type PerformanceRun, performanceCaveats, performanceRuns } from './performance.js';
 export { type RunOutputs, RunOutputsError, readRunOutputs } from './read-run.js';
 export { FONT_FILES, type RenderedChart, renderChart, renderPng } from './render-chart.js';
 export { describeSlo, describeSloMisses, type Slo, sloFailures } from './slo.js';

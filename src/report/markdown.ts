@@ -1,5 +1,6 @@
 import { dropRate } from '../metrics/slo.js';
 import { formatPercent } from './format.js';
+import { performanceMarkdown, performanceRuns } from './performance.js';
 import { describeSloMisses, verdictLines } from './slo.js';
 import type { RunSummary, VariantSummary } from './summary.js';
 import { renderMarkdownTable } from './table.js';
@@ -16,6 +17,7 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
     '',
     ...verdictLines(summary.variants).map((line) => `- ${line}`),
     '',
+    ...performanceMarkdown(performanceRuns(summary.variants)),
   ];
   for (const v of summary.variants) {
     const r = v.requests;

@@ -152,6 +152,8 @@ export function readRunOutputs(dir: string): RunOutputs {
     }
     return {
       ...variant,
+      // Folders written before summary.json named the source of each fleet's times have none.
+      performance: variant.performance ?? {},
       capacity_events: capacityEvents.get(variant.name) ?? [],
       distributions: Object.fromEntries(
         DISTRIBUTION_NAMES.map((d) => [d, points[d] ?? []]),

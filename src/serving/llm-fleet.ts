@@ -13,6 +13,7 @@ import {
   SERVING_STACKS,
   weightBytes,
 } from './llm/index.js';
+import { type FleetPerformance, profilePerformance, rooflinePerformance } from './performance-source.js';
 
 /** What the simulator needs of one continuous-batching fleet: capacity and iteration times. */
 export interface LlmFleetModel {
@@ -21,6 +22,8 @@ export interface LlmFleetModel {
   kvCacheTokens: number;
   /** Seconds one iteration takes, and the share of them its prefill work caused (for cost attribution). */
   step(batch: IterationBatch, into: StepTiming): void;
+  /** Where the iteration times come from, for every output that shows a figure resting on them. */
+  performance: FleetPerformance;
 }
 
 export interface StepTiming {
@@ -65,8 +68,13 @@ type Resolved<T> =
   | { ok: true; value: T }
   | { ok: false; message: string; at: 'batching' | 'hardware' | 'instance' | 'step_time' };
 
-/** The fleet's accelerator with inline specs applied over the catalog's. */
-function acceleratorOf(fleet: Fleet): Resolved<{ spec: AcceleratorSpec; count: number }> {
+/**
+ * The fleet's accelerator with inline specs applied over the catalog's, and which of the catalog's
+ * peaks the inline specs changed.
+ */
+function acceleratorOf(
+  fleet: Fleet,
+): Resolved<{ spec: AcceleratorSpec; count: number; overridden: string[] }> {
   const inline = fleet.hardware?.accelerators;
   const at = fleet.instance === null ? 'hardware' : 'instance';
   if (!inline) return { ok: false, message: 'no accelerator to run an LLM on', at };
@@ -81,10 +89,19 @@ function acceleratorOf(fleet: Fleet): Resolved<{ spec: AcceleratorSpec; count: n
       at,
     };
   }
+  const overridden: string[] = [];
+  if (known && inline.bandwidthGBps !== undefined && inline.bandwidthGBps !== known.memoryBandwidthGBps) {
+    overridden.push('bandwidth_gbps');
+  }
+  const tflopsChanged = Object.entries(inline.tflops ?? {}).some(
+    ([precision, value]) => known?.denseTflops[precision as Precision] !== value,
+  );
+  if (known && tflopsChanged) overridden.push('tflops');
   return {
     ok: true,
     value: {
       count: inline.count,
+      overridden,
       spec: {
         id: inline.model,
         name: known?.name ?? inline.model,
@@ -94,6 +111,7 @@ function acceleratorOf(fleet: Fleet): Resolved<{ spec: AcceleratorSpec; count: n
         sparse24: known?.sparse24 ?? false,
         interconnect: known?.interconnect ?? UNKNOWN_INTERCONNECT,
         efficiency: known?.efficiency ?? medianEfficiency(),
+        validation: known?.validation ?? null,
       },
     },
   };
@@ -112,7 +130,7 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
   const batching = batchingOf(fleet);
   const accelerator = acceleratorOf(fleet);
   if (!accelerator.ok) return accelerator;
-  const { spec, count } = accelerator.value;
+  const { spec, count, overridden } = accelerator.value;
   const tensorParallel = batching.tensorParallel ?? count;
   if (tensorParallel > count) {
     return {
@@ -150,6 +168,7 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
     value: {
       tensorParallel,
       kvCacheTokens,
+      performance: rooflinePerformance(fleet.name, spec.id, accelerators(), overridden),
       step(batch, into) {
         into.seconds = iterationTime(llm, hardware, batch, stack).totalS;
         if (batch.prefill.length === 0) into.prefillShare = 0;
@@ -233,6 +252,7 @@ function profiled(
     value: {
       tensorParallel,
       kvCacheTokens,
+      performance: profilePerformance(path, modelName, hardwareName),
       step(batch, into) {
         let prefillS = 0;
         if (batch.prefill.length > 0) {

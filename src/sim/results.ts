@@ -15,6 +15,7 @@ import { evaluateSlo } from '../metrics/slo.js';
 import type { OffloadCounts } from '../policies/routing/offload.js';
 import type { Fleet, Scenario, Slo } from '../scenario/types.js';
 import type { LlmModel } from '../serving/llm/index.js';
+import { type FleetPerformance, scenarioPerformance } from '../serving/performance-source.js';
 import type { LlmFleetState } from './llm-fleet-state.js';
 import type { NetworkModel } from './network-model.js';
 import type { OracleComparison } from './oracle-comparison.js';
@@ -186,6 +187,7 @@ export function resultOf(run: FinishedRun): VariantResult {
     batches: batchStats(run),
     offload: offloadResult(run.offloadCounts),
     llm: llmResult(run, replicaUs),
+    performance: performanceOf(run),
     capacity_events: run.capacityEvents,
     distributions: {
       latency_s: run.latency.cdf(),
@@ -232,6 +234,16 @@ function llmResult(run: FinishedRun, replicaUs: Float64Array): LlmResult | null 
     quality_delta: model?.qualityDelta ?? null,
     fleets,
   };
+}
+
+/** Per fleet: what its LLM model was resolved from, or the scenario's service time or batch latency. */
+function performanceOf(run: FinishedRun): Record<string, FleetPerformance> {
+  return Object.fromEntries(
+    run.scenario.fleets.map((fleet, f) => [
+      fleet.name,
+      run.llmFleets[f]?.model.performance ?? scenarioPerformance(fleet),
+    ]),
+  );
 }
 
 function batchStatsOf(sizes: Map<number, number>): BatchStats {

@@ -31,6 +31,7 @@ function row(
     ci95: null,
     slo: null,
     warnings: [],
+    performance: {},
     ...figures,
   };
 }
@@ -154,6 +155,7 @@ function candidate(params: Record<string, unknown>, meets: boolean, variant = 'b
     metrics: { 'requests.arrived': 900, 'simulated_s.arrivals_end': 400, 'simulated_s.warmup': 100 },
     ci95: null,
     warnings: [],
+    performance: {},
     max_sustainable: null,
   };
 }

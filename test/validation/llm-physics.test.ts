@@ -205,6 +205,29 @@ describe('LLM roofline against measurements', () => {
     },
   );
 
+  // Every run reports these figures for fleets on a validated part (summary.json `performance`):
+  // they must be what this test measures, as docs/validation.md prints them.
+  it('pricing/accelerators.yaml states these errors for exactly the accelerators measured here', () => {
+    const measured = new Map<string, number[]>();
+    for (const r of all) {
+      const id = r.group.split(' ')[1];
+      measured.set(id, [...(measured.get(id) ?? []), Number((r.medianError * 100).toFixed(1))]);
+    }
+    const stated = new Map(
+      [...accelerators.values()].flatMap((spec) =>
+        spec.validation?.status === 'validated' ? [[spec.id, spec.validation] as const] : [],
+      ),
+    );
+    expect([...stated.keys()].sort()).toEqual([...measured.keys()].sort());
+    for (const [id, errors] of measured) {
+      const validation = stated.get(id);
+      expect(validation, id).toMatchObject({
+        medianAbsErrorPct: { min: Math.min(...errors), max: Math.max(...errors) },
+        groups: errors.length,
+      });
+    }
+  });
+
   // Open gaps stay visible: once the physics brings one inside the band this fails, and the
   // group must leave KNOWN_GAPS.
   it.each(all.filter((r) => KNOWN_GAPS.has(r.group)).map((r) => [r.group, r]))(

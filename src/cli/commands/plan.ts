@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { writePlanCharts } from '../../plan/charts.js';
-import { renderPlanTable, runPlan } from '../../plan/index.js';
+import { performanceCaveatsOf, renderPlanTable, runPlan } from '../../plan/index.js';
 import { type CliIo, checkVerdicts } from '../io.js';
 import { chartNote, progressReporter, type StudyArgs, studyOptions, withSignals } from './sweep.js';
 
@@ -31,12 +31,18 @@ export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
           ? 'no candidate meets the SLO'
           : `best: ${Object.entries(result.best.params)
               .map(([path, value]) => `${path}=${JSON.stringify(value)}`)
-              .join(', ')}${result.search.variants.length > 1 ? ` (variant ${result.best.variant})` : ''}`;
+              .join(', ')}${result.search.variants.length > 1 ? ` (variant ${result.best.variant})` : ''}${
+              performanceCaveatsOf(result.best.performance).length > 0
+                ? ' (unvalidated step times: see the caveat)'
+                : ''
+            }`;
       io.stderr(
         `${verdict}; ${result.configurations} configuration(s): ${outcome.computed} run now, ${outcome.reused} reused, in ${seconds} s; wrote ${outcome.files
           .map((path) => relative(io.cwd, path))
           .join(', ')}${chartNote(charts, io)}\n`,
       );
+      for (const caveat of result.best === null ? [] : performanceCaveatsOf(result.best.performance))
+        io.stderr(`fleetsim: caveat: best: ${caveat}\n`);
     }
     if (!args.check || result.best !== null) return 0;
     return checkVerdicts(io, ['plan: no candidate meets the objective (plan.json shows what each missed)']);

@@ -2,6 +2,8 @@ import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { type ReplicatedVariant, replicateScenario, runWarnings } from '../../plan/index.js';
 import {
+  performanceCaveats,
+  performanceRuns,
   renderSummaryJson,
   renderTextTable,
   writeFileAtomic,
@@ -108,6 +110,10 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
       for (const warning of runWarnings(result, scenario.variants[v].scenario))
         io.stderr(`fleetsim: warning: ${result.name}: ${warning.message}\n`);
     }
+  }
+  if (!args.quiet) {
+    for (const caveat of performanceCaveats(performanceRuns(output.results)))
+      io.stderr(`fleetsim: caveat: ${caveat}\n`);
   }
   if (!args.check) return 0;
   // With replications the verdict that counts is the one on their means, as replications.json gives it.

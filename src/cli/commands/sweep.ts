@@ -1,6 +1,13 @@
 import { relative, resolve } from 'node:path';
 import { writeSweepCharts } from '../../plan/charts.js';
-import { Interrupted, parseShard, renderSweepJson, renderSweepTable, runSweep } from '../../plan/index.js';
+import {
+  Interrupted,
+  parseShard,
+  performanceCaveatsOf,
+  renderSweepJson,
+  renderSweepTable,
+  runSweep,
+} from '../../plan/index.js';
 import type { SweepSampling } from '../../scenario/types.js';
 import { outputFolder, parsePositiveInteger } from '../flags.js';
 import { type CliIo, UsageError } from '../io.js';
@@ -122,6 +129,8 @@ export async function sweepCommand(args: SweepArgs, io: CliIo): Promise<number> 
           .map((path) => relative(io.cwd, path))
           .join(', ')}${chartNote(charts, io)}\n`,
       );
+      const caveats = new Set(outcome.result.rows.flatMap((row) => performanceCaveatsOf(row.performance)));
+      for (const caveat of caveats) io.stderr(`fleetsim: caveat: ${caveat}\n`);
     }
     return 0;
   });

@@ -29,7 +29,19 @@ export interface AcceleratorSpec {
   sparse24: boolean;
   interconnect: Interconnect;
   efficiency: AcceleratorEfficiency;
+  /** How far step times on this part have been checked; null for a part the catalog does not know. */
+  validation: AcceleratorValidation | null;
 }
+
+/**
+ * `validated`: step times compared with measurements the efficiencies were not fitted to
+ * (docs/validation.md), with the range of the median absolute errors of its row groups there.
+ * `profiled`: efficiencies from measured operator profiles, no step time compared. `class-default`:
+ * nothing measured.
+ */
+export type AcceleratorValidation =
+  | { status: 'validated'; medianAbsErrorPct: { min: number; max: number }; groups: number; basis: string }
+  | { status: 'profiled' | 'class-default'; basis: string };
 
 /** Sustained fractions of the datasheet peaks, one per kind of kernel. */
 export interface AcceleratorEfficiency {
@@ -71,6 +83,17 @@ const entrySchema = z.strictObject({
     activation: fraction,
     provenance: z.string().min(1),
   }),
+  validation: z.discriminatedUnion('status', [
+    z.strictObject({
+      status: z.literal('validated'),
+      median_abs_error_pct: z
+        .strictObject({ min: z.number().nonnegative(), max: z.number().nonnegative() })
+        .refine((range) => range.min <= range.max, 'min above max'),
+      groups: z.number().int().positive(),
+      basis: z.string().min(1),
+    }),
+    z.strictObject({ status: z.enum(['profiled', 'class-default']), basis: z.string().min(1) }),
+  ]),
   sources: z.array(z.string().min(1)).min(1),
 });
 
@@ -101,6 +124,15 @@ export function loadAccelerators(path: string = DEFAULT_PATH): ReadonlyMap<strin
         attention: entry.efficiency.attention,
         activation: entry.efficiency.activation,
       },
+      validation:
+        entry.validation.status === 'validated'
+          ? {
+              status: 'validated',
+              medianAbsErrorPct: entry.validation.median_abs_error_pct,
+              groups: entry.validation.groups,
+              basis: entry.validation.basis,
+            }
+          : { status: entry.validation.status, basis: entry.validation.basis },
     });
   }
   return specs;

@@ -1,6 +1,7 @@
 export {
   type AcceleratorEfficiency,
   type AcceleratorSpec,
+  type AcceleratorValidation,
   type Interconnect,
   loadAccelerators,
   peakTflops,

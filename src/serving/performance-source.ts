@@ -1,0 +1,134 @@
+import { basename } from 'node:path';
+import type { Fleet } from '../scenario/types.js';
+import type { AcceleratorSpec } from './llm/index.js';
+
+/**
+ * Where a fleet's step or service times come from, most trustworthy first. `calibrated` is
+ * reserved for times fitted to the user's own measurements, which nothing produces yet.
+ */
+export type PerformanceSourceKind =
+  | 'measured profile'
+  | 'calibrated'
+  | 'validated catalog entry'
+  | 'profiled efficiencies (unvalidated)'
+  | 'class default (unvalidated)'
+  | 'scenario';
+
+export interface FleetPerformance {
+  source: PerformanceSourceKind;
+  /** The accelerator the roofline ran on (catalog id, or the name as written), or the profile's hardware; null for scenario times. */
+  accelerator: string | null;
+  detail: string;
+  /** For times that rest on an unvalidated part: the line every output a person reads carries. */
+  caveat: string | null;
+}
+
+const DOC = 'docs/validation.md';
+
+function percentRange(min: number, max: number): string {
+  return min === max ? `${min} %` : `${min}-${max} %`;
+}
+
+/** What the validated parts of the catalog are off by: the yardstick an unvalidated part has not been held to. */
+function validatedParts(catalog: ReadonlyMap<string, AcceleratorSpec>): string {
+  const validated = [...catalog.values()].flatMap((spec) =>
+    spec.validation?.status === 'validated'
+      ? [{ id: spec.id, error: spec.validation.medianAbsErrorPct }]
+      : [],
+  );
+  if (validated.length === 0) return `no accelerator is validated (${DOC})`;
+  const min = Math.min(...validated.map((v) => v.error.min));
+  const max = Math.max(...validated.map((v) => v.error.max));
+  const ids = validated.map((v) => v.id);
+  const named = ids.length === 1 ? ids[0] : `${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}`;
+  return `the validated ${named} show median errors of ${percentRange(min, max)} per measured group (${DOC})`;
+}
+
+function unvalidatedCaveat(
+  fleet: string,
+  what: string,
+  catalog: ReadonlyMap<string, AcceleratorSpec>,
+): string {
+  return `fleet ${fleet}: step times from ${what} (unvalidated): costs and latencies may be off by an amount no measurement here bounds; ${validatedParts(catalog)}`;
+}
+
+/**
+ * The roofline's source for `fleet` on accelerator `id`: the catalog's validation status of the
+ * part, or class default for a part the catalog does not know (it runs on the median of the
+ * catalog's efficiencies). `overridden` lists the peaks the scenario wrote over the catalog's: a
+ * validation holds for the catalog's own peaks, so a validated part with other peaks rests on
+ * the scenario's figures.
+ */
+export function rooflinePerformance(
+  fleet: string,
+  id: string,
+  catalog: ReadonlyMap<string, AcceleratorSpec>,
+  overridden: readonly string[],
+): FleetPerformance {
+  const validation = catalog.get(id)?.validation ?? null;
+  const peaks = overridden.length > 0 ? `; ${overridden.join(' and ')} from the scenario` : '';
+  if (validation === null) {
+    return {
+      source: 'class default (unvalidated)',
+      accelerator: id,
+      detail: `${id} is not in pricing/accelerators.yaml: the median of the catalog's efficiencies, peaks from the scenario`,
+      caveat: unvalidatedCaveat(fleet, `the catalog's median efficiencies for ${id}`, catalog),
+    };
+  }
+  if (validation.status === 'validated') {
+    const { min, max } = validation.medianAbsErrorPct;
+    const error = `median error ${percentRange(min, max)} over ${validation.groups} measured group(s) (${DOC})`;
+    if (overridden.length > 0) {
+      return {
+        source: 'scenario',
+        accelerator: id,
+        detail: `roofline on ${id} with ${overridden.join(' and ')} from the scenario; the catalog entry's ${error} holds for its own peaks`,
+        caveat: null,
+      };
+    }
+    return { source: 'validated catalog entry', accelerator: id, detail: error, caveat: null };
+  }
+  const profiled = validation.status === 'profiled';
+  return {
+    source: profiled ? 'profiled efficiencies (unvalidated)' : 'class default (unvalidated)',
+    accelerator: id,
+    detail: `${validation.basis}${peaks} (${DOC})`,
+    caveat: unvalidatedCaveat(
+      fleet,
+      profiled
+        ? `operator-profile efficiencies for ${id}, never compared with measured step times`
+        : `class-default efficiencies for ${id}`,
+      catalog,
+    ),
+  };
+}
+
+/** A measured step-time table (`step_time: { profile }`), interpolated between its rows. */
+export function profilePerformance(path: string, model: string, hardware: string): FleetPerformance {
+  return {
+    source: 'measured profile',
+    accelerator: hardware,
+    detail: `${basename(path)}: ${model} on ${hardware}, interpolated between measured configurations`,
+    caveat: null,
+  };
+}
+
+/** A fleet that is not continuous batching: its service time or batch latency is what the scenario wrote. */
+export function scenarioPerformance(fleet: Fleet): FleetPerformance {
+  return { source: 'scenario', accelerator: null, detail: scenarioDetail(fleet), caveat: null };
+}
+
+function scenarioDetail(fleet: Fleet): string {
+  const latency = fleet.batchLatency;
+  if (latency !== null) {
+    return latency.kind === 'expression'
+      ? `batch_latency "${latency.source}"`
+      : `batch_latency table of ${latency.points.length} point(s)`;
+  }
+  const service = fleet.serviceTime;
+  if (service === null) return 'no service time';
+  if (service.kind === 'expression') return `service_time "${service.source}"`;
+  if (service.kind === 'empirical')
+    return `service_time: column ${service.column} of ${basename(service.path)}`;
+  return `service_time: ${service.kind} distribution`;
+}
