@@ -1091,24 +1091,19 @@ class Simulation implements EventHandler {
 
     const size = scheduler.scheduled.length;
     this.iterationSeqs[replica] = size;
-    state.iterations++;
-    state.sequencesRun += size;
-    const used = scheduler.usedBlocks;
-    state.blockUs += used * durationUs;
-    if (used > state.peakBlocks) state.peakBlocks = used;
-    state.prefillUs += durationUs * timing.prefillShare;
-    state.decodeUs += durationUs * (1 - timing.prefillShare);
+    state.begin(replica, timing);
     const sizes = this.batchSizes[fleet];
     sizes.set(size, (sizes.get(size) ?? 0) + 1);
     this.engine.at(now + durationUs, Kind.IterationDone, replica, this.replicaEpoch[replica]);
   }
 
-  /** The running iteration's busy slot-time up to `untilUs`: its duration times its sequences. */
+  /** The running iteration's time up to `untilUs`: busy slot-time (its duration times its sequences) and its LLM figures. */
   private iterationBusy(replica: number, fleet: number, untilUs: number): void {
     const startUs = this.iterationStartUs[replica];
     const seqs = this.iterationSeqs[replica];
     this.busyUsByFleet[fleet] += (untilUs - startUs) * seqs;
     this.timeseries.addBusy(fleet, startUs, untilUs, seqs);
+    (this.llmFleets[fleet] as LlmFleetState).charge(replica, startUs, untilUs);
   }
 
   private finishIteration(replica: number, now: number): void {
@@ -1447,7 +1442,13 @@ function llmFleetState(
   const resolved = resolveLlmFleet(fleet, scenario.model);
   // Scenario files are checked when loaded; this catches scenarios built in code.
   if (!resolved.ok) throw new RunInputError(`fleet ${fleet.name}: ${resolved.message}`);
-  return new LlmFleetState(resolved.value, fleet.batching, firstReplica, slots);
+  return new LlmFleetState(
+    resolved.value,
+    fleet.batching,
+    firstReplica,
+    slots,
+    Math.round(scenario.warmup * US_PER_S),
+  );
 }
 
 function toUs(seconds: number): number {
