@@ -33,8 +33,9 @@ function count(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+/** Cents, or two significant digits below a dollar so that a small run's amounts do not read $0.00. */
 function usd(amount: number): string {
-  return `$${amount.toFixed(2)}`;
+  return `$${amount >= 1 || amount === 0 ? amount.toFixed(2) : amount.toPrecision(2)}`;
 }
 
 const RESOURCE = {
@@ -86,12 +87,12 @@ function saturation(fleet: string, utilization: number, llm: LlmFleetStats | und
 }
 
 function repeatedPreemption(fleet: string, llm: LlmFleetStats): RunWarning | null {
-  const preemptedShare = llm.admitted > 0 ? llm.preemptions / llm.admitted : 0;
-  if (!(preemptedShare > PREEMPTION_SHARE || llm.recompute_share > RECOMPUTE_SHARE)) return null;
+  const perSequence = llm.admitted > 0 ? llm.preemptions / llm.admitted : 0;
+  if (!(perSequence > PREEMPTION_SHARE || llm.recompute_share > RECOMPUTE_SHARE)) return null;
   return {
     code: 'PREEMPTION',
     subject: fleet,
-    message: `fleet ${fleet} preempted sequences ${count(llm.preemptions)} times (${percent(preemptedShare)} of the ${count(llm.admitted)} it admitted) for lack of KV-cache blocks (mean KV-cache use ${percent(llm.kv_utilization.mean)}): recomputing them took ${percent(llm.recompute_share)} of its iteration time, ${usd(llm.recompute_cost_usd)} of its cost`,
+    message: `fleet ${fleet} preempted running sequences ${count(llm.preemptions)} times for lack of KV-cache blocks (${perSequence.toFixed(2)} per sequence admitted; mean KV-cache use ${percent(llm.kv_utilization.mean)}): recomputing them took ${percent(llm.recompute_share)} of its iteration time, ${usd(llm.recompute_cost_usd)} of its cost`,
   };
 }
 
