@@ -183,7 +183,7 @@ export interface FleetInstances {
   unavailable_hours: number;
   /** Requests on a replica when it was reclaimed, by what happened to them. */
   interrupted_requests: { requeued: number; retried: number; dropped: number };
-  /** Requests the fleet completed, warmup included. */
+  /** Measured requests (arrived after warmup) the fleet completed; they add up to `requests.completed`. */
   completed: number;
 }
 

@@ -18,8 +18,9 @@ export const NEAR_SATURATION = 0.95;
 export const LOST_SHARE = 0.001;
 
 /**
- * An LLM fleet preempts repeatedly when more than this share of the sequences it admitted were
- * preempted (each costs a recomputed prompt and a wait at the head of the queue) ...
+ * An LLM fleet preempts repeatedly when its preemptions exceed this share of the sequences it
+ * admitted: each costs a recomputed prompt and a wait in the queue, so beyond 1 % they reach the
+ * p99 latency ...
  */
 export const PREEMPTION_SHARE = 0.01;
 /** ... or when recomputing them takes more than this share of its iteration time. */
@@ -92,7 +93,7 @@ function repeatedPreemption(fleet: string, llm: LlmFleetStats): RunWarning | nul
   return {
     code: 'PREEMPTION',
     subject: fleet,
-    message: `fleet ${fleet} preempted running sequences ${count(llm.preemptions)} times for lack of KV-cache blocks (${perSequence.toFixed(2)} per sequence admitted; mean KV-cache use ${percent(llm.kv_utilization.mean)}): recomputing them took ${percent(llm.recompute_share)} of its iteration time, ${usd(llm.recompute_cost_usd)} of its cost`,
+    message: `fleet ${fleet} preempted running sequences ${count(llm.preemptions)} times for lack of KV-cache blocks, against ${count(llm.admitted)} sequences admitted (mean KV-cache use ${percent(llm.kv_utilization.mean)}): recomputing them took ${percent(llm.recompute_share)} of its iteration time, ${usd(llm.recompute_cost_usd)} of its cost, and each preempted request waits again`,
   };
 }
 
@@ -102,7 +103,7 @@ function servesNothing(fleet: string, result: VariantResult): RunWarning | null 
   return {
     code: 'SERVES_NOTHING',
     subject: fleet,
-    message: `fleet ${fleet} completed no request but cost ${usd(costUsd)}`,
+    message: `fleet ${fleet} completed none of the measured requests but cost ${usd(costUsd)}`,
   };
 }
 

@@ -47,9 +47,10 @@ export interface FinishedRun {
   wait: LatencyStats;
   ttft: LatencyStats;
   tpot: LatencyStats;
-  /** Per fleet: busy slot-time, and requests completed (warmup included). */
+  /** Per fleet: busy slot-time, requests completed (warmup included), and measured requests completed. */
   busyUsByFleet: Float64Array;
   completedByFleet: Float64Array;
+  measuredByFleet: Float64Array;
   replicaTables: readonly ReplicaTable[];
   spotPrices: readonly (PriceSeries | null)[];
   outages: CapacityOutages;
@@ -143,7 +144,7 @@ export function resultOf(run: FinishedRun): VariantResult {
         retried: run.interrupted[f].retried,
         dropped: run.interrupted[f].dropped,
       },
-      completed: run.completedByFleet[f],
+      completed: run.measuredByFleet[f],
     };
   }
   const computeByFleet = { ...cost.by_fleet };
@@ -220,11 +221,14 @@ export function resultOf(run: FinishedRun): VariantResult {
  * The share of an LLM fleet's measured-window cost that its input tokens carry. Its cost splits
  * by time into fresh prefill, decode, recompute and idle; input carries the prefill part plus the
  * overhead (recompute and idle) in proportion prefill : decode, in all prefill / (prefill +
- * decode). A fleet that did no useful work in the window splits like the tokens.
+ * decode). A fleet that did no useful work in the window (a standby that served only during
+ * warmup) splits like its work over the whole run, and one that never worked like the tokens.
  */
 function inputShareOf(llm: LlmFleetState, tokenInputShare: number): number {
-  const { prefillUs, decodeUs } = llm.measured;
-  return prefillUs + decodeUs > 0 ? prefillUs / (prefillUs + decodeUs) : tokenInputShare;
+  for (const { prefillUs, decodeUs } of [llm.measured, llm.total]) {
+    if (prefillUs + decodeUs > 0) return prefillUs / (prefillUs + decodeUs);
+  }
+  return tokenInputShare;
 }
 
 /** Batching fleets: sizes of their batches; continuous-batching fleets: sequences per iteration. */

@@ -199,6 +199,8 @@ class Simulation implements EventHandler {
   private readonly oracle: OracleComparison;
   /** Per fleet: requests completed (warmup included), for its mean service time. */
   private readonly completedByFleet: Float64Array;
+  /** Per fleet: measured requests (arrived after warmup) it completed. */
+  private readonly measuredByFleet: Float64Array;
 
   // Per fleet.
   private readonly serviceTime: (ServiceTimeModel | null)[];
@@ -327,6 +329,7 @@ class Simulation implements EventHandler {
       f.spotPriceTrace === null ? null : PriceSeries.read(f.spotPriceTrace, f.priceUsdPerHour),
     );
     this.completedByFleet = new Float64Array(fleets.length);
+    this.measuredByFleet = new Float64Array(fleets.length);
     this.network = new NetworkModel(scenario, scenario.network, scenario.dataTransfer);
     this.hasNetwork = this.network.active;
 
@@ -1236,6 +1239,7 @@ class Simulation implements EventHandler {
     const wireUs = this.hasNetwork ? this.wire(slot, fleet) : 0;
     if (requests.measured[slot] === 1) {
       this.completed++;
+      this.measuredByFleet[fleet]++;
       this.latency.acceptMicros(now + wireUs - arrivalUs);
       this.wait.acceptMicros(startUs - arrivalUs);
       if (this.storesAttributes) this.countTokens(slot);
@@ -1412,6 +1416,7 @@ class Simulation implements EventHandler {
       tpot: this.tpot,
       busyUsByFleet: this.busyUsByFleet,
       completedByFleet: this.completedByFleet,
+      measuredByFleet: this.measuredByFleet,
       replicaTables: this.replicaTables,
       spotPrices: this.spotPrices,
       outages: this.outages,
