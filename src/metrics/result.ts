@@ -82,8 +82,8 @@ export type DistributionName = 'latency_s' | 'queue_wait_s' | 'ttft_s' | 'tpot_s
  * fleet's input share is prefill / (prefill + decode) of its cost. Example: $10 for 100 s of
  * replica time with 20 s of prefill, 40 s of decode, 10 s of recompute and 30 s idle: input carries
  * $10 x 20 / 60 = $3.33, output $6.67; with 1,000,000 input and 100,000 output tokens that is
- * $3.33 and $66.67 per million. Any other fleet's cost (and data transfer) is split by the token
- * counts. Each share is divided by its own tokens.
+ * $3.33 and $66.67 per million. Any other fleet's cost is split by the token counts; data transfer
+ * (egress, the responses) goes to output. Each share is divided by its own tokens.
  */
 export interface TokenCosts {
   input: number | null;
