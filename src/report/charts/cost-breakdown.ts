@@ -58,7 +58,7 @@ const PANELS: {
   },
   {
     by: 'kind',
-    title: 'serving, idle, transfer',
+    title: 'serving, recompute, idle, transfer',
     legend: 'cost',
     parts: {
       domain: ['serving', 'recompute', 'idle', 'transfer'],
