@@ -287,6 +287,49 @@ describe('what an LLM fleet uses and costs', () => {
     expect(result.warnings).toEqual([]);
   });
 
+  it('books a recomputed prefill as recompute, on a preemption worked out by hand', async () => {
+    // A cache of 4 blocks of 16 tokens; a and b (30 + 5 tokens) arrive together and hold 2 blocks
+    // each. At 32 tokens a needs a third block: b, admitted last, is evicted with 32 tokens in the
+    // cache. a finishes; b then prefills 30 + 3 generated tokens at once, 32 of them recomputed.
+    const result = await run(
+      priced(
+        trace([
+          [0, 30, 5],
+          [0, 30, 5],
+        ]),
+        { kv_cache_tokens: 64, block_size: 16 },
+      ),
+    );
+    const recomputeIterationUs = prefill(1, 33);
+    const iterationsUs = [
+      prefill(2, 30),
+      decode(2, 30),
+      decode(2, 31),
+      decode(1, 32), // b preempted
+      decode(1, 33), // a's last token
+      recomputeIterationUs,
+      decode(1, 33),
+    ];
+    const endUs = iterationsUs.reduce((sum, us) => sum + us, 0);
+    expect(result.simulated_s.end).toBe(endUs / 1e6);
+    const stats = result.llm?.fleets.gpu as NonNullable<typeof result.llm>['fleets'][string];
+    expect(stats).toMatchObject({ iterations: 7, admitted: 2, preemptions: 1 });
+    // Prefill time splits between fresh and recomputed tokens in proportion to their counts.
+    const recomputeUs = (recomputeIterationUs * 32) / 33;
+    expect(stats.recompute_share).toBeCloseTo(recomputeUs / endUs, 12);
+    expect(result.cost_usd.recompute).toBeCloseTo((recomputeUs / 1e6) * 0.001, 12);
+    expect(stats.recompute_cost_usd).toBe(result.cost_usd.recompute);
+    // Fresh prefill: both prompts in the first iteration, and 1 of the 33 tokens of b's second
+    // prefill. Recompute (and idle time, none here) is carried prefill : decode.
+    const prefillUs = prefill(2, 30) + recomputeIterationUs / 33;
+    const decodeUs = endUs - prefill(2, 30) - recomputeIterationUs;
+    const windowUsd = (endUs / 1e6) * 0.001;
+    const { input, output, total } = result.cost_per_1m_tokens_usd;
+    expect(input).toBeCloseTo(((windowUsd * prefillUs) / (prefillUs + decodeUs) / 60) * 1e6, 9);
+    expect(output).toBeCloseTo(((windowUsd * decodeUs) / (prefillUs + decodeUs) / 10) * 1e6, 9);
+    expect(total).toBeCloseTo((windowUsd / 70) * 1e6, 9);
+  });
+
   it('books recomputed prefills as their own cost, carried by the tokens delivered', async () => {
     // 64 requests of 200 + 300 tokens: a cache of 2,000 tokens holds 4 at most and preempts.
     const rows = Array.from({ length: 64 }, (_, i): [number, number, number] => [i * 0.01, 200, 300]);
