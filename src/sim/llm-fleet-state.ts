@@ -113,8 +113,7 @@ export class LlmFleetState {
     const totalBlocks = this.schedulers[0].totalBlocks;
     const capacityBlockUs = totalBlocks * replicaUs;
     const share = (us: number) => (replicaUs > 0 ? us / replicaUs : 0);
-    const { prefillUs, decodeUs, recomputeUs } = this.total;
-    const iterationUs = prefillUs + decodeUs + recomputeUs;
+    const busyUs = iterationUs(this.total);
     const kvMean = capacityBlockUs > 0 ? this.blockUs / capacityBlockUs : 0;
     const slots = share(busySlotUs) / this.batching.maxNumSeqs;
     const budget = share(this.budgetUs);
@@ -126,7 +125,7 @@ export class LlmFleetState {
       admitted: this.admitted,
       preemptions: this.schedulers.reduce((sum, s) => sum + s.preemptions, this.preemptionsOfReclaimed),
       rejected: this.rejected,
-      busy_share: share(iterationUs),
+      busy_share: share(busyUs),
       kv_utilization: {
         mean: kvMean,
         peak: totalBlocks > 0 ? this.peakBlocks / totalBlocks : 0,
@@ -135,7 +134,7 @@ export class LlmFleetState {
       token_budget_use: budget,
       binding:
         kvMean >= slots && kvMean >= budget ? 'kv_cache' : slots >= budget ? 'batch_slots' : 'token_budget',
-      recompute_share: iterationUs > 0 ? recomputeUs / iterationUs : 0,
+      recompute_share: busyUs > 0 ? this.total.recomputeUs / busyUs : 0,
       recompute_cost_usd: recomputeCostUsd,
     };
   }
