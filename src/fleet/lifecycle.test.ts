@@ -43,9 +43,24 @@ describe('replica lifecycle', () => {
     expect(summary.paidHours).toBeCloseTo(3211 / 3600, 12);
     expect(summary.idleHours).toBeCloseTo(2211 / 3600, 12);
     expect(summary.idleCostUsd).toBeCloseTo(2.211, 12);
+    expect(summary.recomputeCostUsd).toBe(0);
     expect(summary).toMatchObject({ launched: 4, preempted: 1, peak: 3 });
     expect(summary.replicaHours).toBeCloseTo(3180.4 / 3600, 12);
     expect(summary.mean).toBeCloseTo(3180.4 / 2000, 12);
+  });
+
+  it('prices recomputed work at the same rate as any paid second', () => {
+    // 3211 billed seconds for $3.211; 250 of the 1000 busy seconds redid thrown-away work.
+    const summary = summarizeReplicas(fourReplicas(), {
+      endUs: 2000 * S,
+      billing: perSecond,
+      priceUsdPerHour: 3.6,
+      busyReplicaSeconds: 1000,
+      recomputeReplicaSeconds: 250,
+      reservedReplicas: null,
+    });
+    expect(summary.recomputeCostUsd).toBeCloseTo(0.25, 12);
+    expect(summary.idleCostUsd).toBeCloseTo(2.211, 12);
   });
 
   it('bills hourly offerings by the started hour', () => {

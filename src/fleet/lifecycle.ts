@@ -105,10 +105,13 @@ export interface ReplicaSummaryOptions {
   billing: BillingConfig;
   priceUsdPerHour: number;
   /**
-   * Replica-seconds of work done: busy slot-seconds / slots per replica. Paid replica time beyond
-   * it is idle (a replica half busy is half idle).
+   * Replica-seconds of work done: busy slot-seconds / slots per replica (a replica half busy is
+   * half idle), or for a continuous-batching fleet the time its iterations ran. Paid replica time
+   * beyond it is idle.
    */
   busyReplicaSeconds: number;
+  /** Part of the busy time spent redoing work that was thrown away (an LLM's recomputed prefills). */
+  recomputeReplicaSeconds?: number;
   /**
    * Reserved fleets: replicas under the commitment, paid every hour of the run whatever runs on
    * them (the fleet's replicas must stay within it). null: each replica is billed for its life.
@@ -133,6 +136,8 @@ export interface ReplicaSummary {
   /** Paid time not spent serving, and its share of the cost. */
   idleHours: number;
   idleCostUsd: number;
+  /** Share of the cost paid for `recomputeReplicaSeconds`. */
+  recomputeCostUsd: number;
 }
 
 export function summarizeReplicas(table: ReplicaTable, options: ReplicaSummaryOptions): ReplicaSummary {
@@ -177,6 +182,7 @@ export function summarizeReplicas(table: ReplicaTable, options: ReplicaSummaryOp
     costUsd,
     idleHours: idleS / 3600,
     idleCostUsd: billedS > 0 ? (costUsd * idleS) / billedS : 0,
+    recomputeCostUsd: billedS > 0 ? (costUsd * (options.recomputeReplicaSeconds ?? 0)) / billedS : 0,
   };
 }
 

@@ -20,3 +20,11 @@ export type {
   VariantResult,
 } from './result.js';
 export { COUNT_COLUMNS, Count, type CountColumn, TimeSeries, type TimeSeriesRow } from './time-series.js';
+export {
+  LOST_SHARE,
+  NEAR_SATURATION,
+  PREEMPTION_SHARE,
+  RECOMPUTE_SHARE,
+  type RunWarning,
+  runWarnings,
+} from './warnings.js';

@@ -39,9 +39,14 @@ export interface VariantResult {
    * SLO limits no latency.
    */
   goodput_rps: number;
+  /**
+   * Per fleet, the time-averaged use of its scarcest resource: busy execution slots, or for a
+   * continuous-batching fleet the largest of its KV-cache use, batch-slot occupancy and token-budget
+   * use (`llm.fleets.<fleet>.binding` names it).
+   */
   utilization: Record<string, number>;
   cost_usd: CostBreakdown;
-  /** Per fleet: replicas launched, reclaimed, their peak and time-average, and replica-hours. */
+  /** Per fleet: replicas launched, reclaimed, their peak and time-average, replica-hours, and requests completed. */
   instances: Record<string, FleetInstances>;
   /**
    * Per autoscaled fleet of one request per slot: what a clairvoyant autoscaler would have paid to
@@ -69,6 +74,12 @@ export interface VariantResult {
   /** Quantile points of each distribution, for CDF charts (not in summary.json). */
   distributions: Record<DistributionName, QuantilePoint[]>;
   timeseries: TimeSeriesRow[];
+  /**
+   * What makes this configuration's figures fail or mislead, as sentences: lost requests, a fleet
+   * near saturation on its binding resource, a growing queue, repeated KV-cache preemption, a fleet
+   * that served nothing while costing money.
+   */
+  warnings: string[];
 }
 
 export interface CapacityEvent {
@@ -83,10 +94,17 @@ export interface CapacityEvent {
 export type DistributionName = 'latency_s' | 'queue_wait_s' | 'ttft_s' | 'tpot_s';
 
 /**
- * USD per million tokens over the measured window. `total` spreads the whole cost over input +
- * output tokens. `input` and `output` split the cost first: an LLM fleet's cost follows the
- * iteration time its prefill and decode work took (idle time in the same proportion), any other
- * fleet's cost follows the token counts; each share is then divided by its own tokens.
+ * USD per million delivered tokens (those of completed requests) over the measured window: work
+ * that delivered nothing is paid for by what was delivered. `total` is the whole cost over input
+ * + output tokens. `input` and `output` split the cost first. An LLM fleet's cost is split by
+ * time into fresh prefill, decode, recompute (prefills redone after a KV-cache preemption) and
+ * idle (no iteration running); input tokens carry the prefill part, output tokens the decode part,
+ * and recompute + idle are spread over both in proportion to their prefill and decode time. So a
+ * fleet's input share is prefill / (prefill + decode) of its cost. Example: $10 for 100 s of
+ * replica time with 20 s of prefill, 40 s of decode, 10 s of recompute and 30 s idle: input carries
+ * $10 x 20 / 60 = $3.33, output $6.67; with 1,000,000 input and 100,000 output tokens that is
+ * $3.33 and $66.67 per million. Any other fleet's cost is split by the token counts; data transfer
+ * (egress, the responses) goes to output. Each share is divided by its own tokens.
  */
 export interface TokenCosts {
   input: number | null;
@@ -111,23 +129,51 @@ export interface LlmFleetStats {
   iterations: number;
   /** Sequences per iteration (prefilling and decoding), mean over iterations. */
   mean_batch_seqs: number | null;
+  /** Requests that started running, each counted once however often it was preempted. */
+  admitted: number;
   /** Running sequences evicted for lack of KV-cache blocks and later recomputed. */
   preemptions: number;
   /** Requests that could never fit (prompt over the token budget or the whole KV cache): counted as dropped. */
   rejected: number;
-  /** Time-averaged share of KV-cache blocks in use, and the peak. */
+  /**
+   * Share of replica time in which an iteration runs. Not a utilization: a fleet with a few
+   * sequences in flight iterates all the time with room to spare.
+   */
+  busy_share: number;
+  /**
+   * The shares below are averaged over the fleet's live replica time, time without an iteration
+   * counting as unused, so that they compare with each other.
+   * KV-cache blocks in use: time-averaged, and the peak.
+   */
   kv_utilization: { mean: number; peak: number };
+  /** Running sequences over `max_num_seqs`, time-averaged. */
+  batch_slot_occupancy: number;
+  /**
+   * Tokens an iteration schedules (prompt chunks plus one per decode) over
+   * `max_num_batched_tokens`, each iteration weighted by its duration.
+   */
+  token_budget_use: number;
+  /** The largest of the three: what runs out first as load grows (`utilization.<fleet>` is its share). */
+  binding: 'kv_cache' | 'batch_slots' | 'token_budget';
+  /** Share of iteration time spent recomputing the prompts (and outputs) of preempted sequences. */
+  recompute_share: number;
+  /** What that recompute cost, USD (this fleet's part of `cost_usd.recompute`). */
+  recompute_cost_usd: number;
 }
 
 /**
  * USD. `compute` is what the fleets' replicas cost as billed (from launch to gone, by increment
  * and minimum; reserved capacity for every hour of the run); `idle` is the part of it paid for
- * replica time that served nothing; `transfer` is data transfer. total = compute + transfer.
+ * replica time that served nothing (on a continuous-batching fleet, time with no iteration
+ * running, however full or empty its batches); `recompute` is the part continuous-batching fleets
+ * spent recomputing sequences a KV-cache preemption had evicted; `transfer` is data transfer.
+ * total = compute + transfer. Per delivered token, see `TokenCosts`.
  */
 export interface CostBreakdown {
   total: number;
   compute: number;
   idle: number;
+  recompute: number;
   transfer: number;
   by_fleet: Record<string, number>;
   by_market: { 'on-demand': number; spot: number; reserved: number };
@@ -158,6 +204,8 @@ export interface FleetInstances {
   unavailable_hours: number;
   /** Requests on a replica when it was reclaimed, by what happened to them. */
   interrupted_requests: { requeued: number; retried: number; dropped: number };
+  /** Measured requests (arrived after warmup) the fleet completed; they add up to `requests.completed`. */
+  completed: number;
 }
 
 export interface BatchStats {

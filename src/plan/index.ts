@@ -32,4 +32,3 @@ export type { RunMetrics } from './run-metrics.js';
 export { createRunner, defaultWorkers, Interrupted, type JobRunner, type RunnerOptions } from './runner.js';
 export { estimateMean, type MeanEstimate, studentT975 } from './statistics.js';
 export { runSweep, type StudyOptions, type SweepOptions, type SweepOutcome } from './sweep.js';
-export { NEAR_SATURATION, type RunWarning, runWarnings } from './warnings.js';

@@ -1,10 +1,10 @@
 import type { FleetPerformance, VariantResult } from '../metrics/result.js';
+import { type RunWarning, runWarnings } from '../metrics/warnings.js';
 import { isMathLoaded, loadMath } from '../scenario/expression.js';
 import type { Scenario } from '../scenario/types.js';
 import { RunInputError, UserError } from '../scenario/types.js';
 import { simulate } from '../sim/index.js';
 import { flattenMetrics, type RunMetrics } from './run-metrics.js';
-import { type RunWarning, runWarnings } from './warnings.js';
 
 /** One simulation: a fully resolved scenario (one variant of one point) and one seed. */
 export interface Job {

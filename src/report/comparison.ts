@@ -205,6 +205,16 @@ function metricDefinitions(entries: readonly ComparisonEntry[], slo: Slo): Metri
       relevant: hasTransfer,
     },
     metric('cost_usd.idle', 'cost: idle replicas', 'usd', 'lower', (v) => cost(v).idle ?? null),
+    {
+      ...metric(
+        'cost_usd.recompute',
+        'cost: recomputing preempted sequences',
+        'usd',
+        'lower',
+        (v) => cost(v).recompute ?? null,
+      ),
+      relevant: (v) => (cost(v).recompute ?? 0) > 0,
+    },
     metric(
       'cost_per_1k_requests_usd',
       'cost per 1k requests',

@@ -1,7 +1,16 @@
 import type { LlmFleetStats } from '../metrics/index.js';
 import { ContinuousScheduler } from '../policies/batching/continuous.js';
 import type { ContinuousBatching } from '../scenario/types.js';
-import type { LlmFleetModel } from '../serving/llm-fleet.js';
+import type { LlmFleetModel, StepTiming } from '../serving/llm-fleet.js';
+
+/** Iteration time of a fleet by what it did, microseconds. */
+export interface IterationTime {
+  /** Prompt chunks computed for the first time. */
+  prefillUs: number;
+  decodeUs: number;
+  /** Prompt chunks recomputing what a KV-cache preemption evicted. */
+  recomputeUs: number;
+}
 
 /** A continuous-batching fleet during a run: one scheduler per replica and the fleet's LLM counters. */
 export class LlmFleetState {
@@ -10,19 +19,29 @@ export class LlmFleetState {
   private preemptionsOfReclaimed = 0;
   iterations = 0;
   sequencesRun = 0;
+  admitted = 0;
   rejected = 0;
-  /** Integral of KV blocks in use over time, all replicas, block-microseconds. */
-  blockUs = 0;
   peakBlocks = 0;
-  /** Iteration time caused by prefill and by decode work, microseconds. */
-  prefillUs = 0;
-  decodeUs = 0;
+  /** Integrals over iteration time, all replicas: KV blocks in use (block-us) and token-budget share used (us). */
+  private blockUs = 0;
+  private budgetUs = 0;
+  /** Iteration time over the whole run, and from warmup on (the measured window, for cost per token). */
+  readonly total: IterationTime = { prefillUs: 0, decodeUs: 0, recomputeUs: 0 };
+  readonly measured: IterationTime = { prefillUs: 0, decodeUs: 0, recomputeUs: 0 };
+  /**
+   * Per replica, the running iteration: blocks in use, share of the token budget, and the shares
+   * of its time spent on fresh prefill and on recompute (the rest is decode). Charged as its
+   * time passes, so an iteration cut short by a reclaim or the end of the run counts what ran.
+   */
+  private readonly current: Float64Array;
+  private readonly budget: number;
 
   constructor(
     readonly model: LlmFleetModel,
-    batching: ContinuousBatching,
+    private readonly batching: ContinuousBatching,
     readonly firstReplica: number,
     replicas: number,
+    private readonly warmupUs: number,
   ) {
     this.newScheduler = () =>
       new ContinuousScheduler({
@@ -33,6 +52,8 @@ export class LlmFleetState {
         kvCacheTokens: model.kvCacheTokens,
       });
     this.schedulers = Array.from({ length: replicas }, this.newScheduler);
+    this.current = new Float64Array(replicas * 4);
+    this.budget = batching.maxNumBatchedTokens;
   }
 
   private readonly newScheduler: () => ContinuousScheduler;
@@ -48,27 +69,84 @@ export class LlmFleetState {
     return this.schedulers[replica - this.firstReplica];
   }
 
-  /** Share of this fleet's iteration time spent on prefill; null before any iteration. */
-  prefillShare(): number | null {
-    const total = this.prefillUs + this.decodeUs;
-    return total > 0 ? this.prefillUs / total : null;
+  /**
+   * The iteration `replica`'s scheduler planned starts, timed by `timing`. The step model splits
+   * its time between prefill and decode; the prefill part is split again between fresh and
+   * recomputed prompt tokens in proportion to their counts.
+   */
+  begin(replica: number, timing: StepTiming): void {
+    const scheduler = this.scheduler(replica);
+    const size = scheduler.scheduled.length;
+    this.iterations++;
+    this.sequencesRun += size;
+    this.admitted += scheduler.newlyAdmitted.length;
+    const used = scheduler.usedBlocks;
+    if (used > this.peakBlocks) this.peakBlocks = used;
+    const recompute =
+      scheduler.recomputeTokens > 0
+        ? (timing.prefillShare * scheduler.recomputeTokens) / scheduler.prefillTokens
+        : 0;
+    const at = (replica - this.firstReplica) * 4;
+    this.current[at] = used;
+    this.current[at + 1] = scheduler.scheduledTokens / this.budget;
+    this.current[at + 2] = timing.prefillShare - recompute;
+    this.current[at + 3] = recompute;
   }
 
-  /** `replicaUs`: the fleet's live replica time, over which KV-cache utilization is averaged. */
-  stats(replicaUs: number): LlmFleetStats {
+  /** Charges the running iteration of `replica` for its time from `fromUs` to `toUs`. */
+  charge(replica: number, fromUs: number, toUs: number): void {
+    const at = (replica - this.firstReplica) * 4;
+    const current = this.current;
+    const us = toUs - fromUs;
+    this.blockUs += current[at] * us;
+    this.budgetUs += current[at + 1] * us;
+    addTime(this.total, us, current[at + 2], current[at + 3]);
+    const measuredUs = toUs - Math.max(fromUs, this.warmupUs);
+    if (measuredUs > 0) addTime(this.measured, measuredUs, current[at + 2], current[at + 3]);
+  }
+
+  /**
+   * `replicaUs`: the fleet's live replica time, over which every share is averaged (time without
+   * an iteration counts as unused); `busySlotUs`: sequence-slot time of its iterations.
+   */
+  stats(replicaUs: number, busySlotUs: number, recomputeCostUsd: number): LlmFleetStats {
     const totalBlocks = this.schedulers[0].totalBlocks;
     const capacityBlockUs = totalBlocks * replicaUs;
+    const share = (us: number) => (replicaUs > 0 ? us / replicaUs : 0);
+    const busyUs = iterationUs(this.total);
+    const kvMean = capacityBlockUs > 0 ? this.blockUs / capacityBlockUs : 0;
+    const slots = share(busySlotUs) / this.batching.maxNumSeqs;
+    const budget = share(this.budgetUs);
     return {
       tensor_parallel: this.model.tensorParallel,
       kv_cache_tokens: this.model.kvCacheTokens,
       iterations: this.iterations,
       mean_batch_seqs: this.iterations > 0 ? this.sequencesRun / this.iterations : null,
+      admitted: this.admitted,
       preemptions: this.schedulers.reduce((sum, s) => sum + s.preemptions, this.preemptionsOfReclaimed),
       rejected: this.rejected,
+      busy_share: share(busyUs),
       kv_utilization: {
-        mean: capacityBlockUs > 0 ? this.blockUs / capacityBlockUs : 0,
+        mean: kvMean,
         peak: totalBlocks > 0 ? this.peakBlocks / totalBlocks : 0,
       },
+      batch_slot_occupancy: slots,
+      token_budget_use: budget,
+      binding:
+        kvMean >= slots && kvMean >= budget ? 'kv_cache' : slots >= budget ? 'batch_slots' : 'token_budget',
+      recompute_share: busyUs > 0 ? this.total.recomputeUs / busyUs : 0,
+      recompute_cost_usd: recomputeCostUsd,
     };
   }
+}
+
+function addTime(into: IterationTime, us: number, prefillShare: number, recomputeShare: number): void {
+  into.prefillUs += us * prefillShare;
+  into.recomputeUs += us * recomputeShare;
+  into.decodeUs += us * (1 - prefillShare - recomputeShare);
+}
+
+/** Replica time with an iteration running. */
+export function iterationUs(time: IterationTime): number {
+  return time.prefillUs + time.decodeUs + time.recomputeUs;
 }

@@ -12,11 +12,12 @@ import type {
   VariantResult,
 } from '../metrics/index.js';
 import { evaluateSlo } from '../metrics/slo.js';
+import { runWarnings } from '../metrics/warnings.js';
 import type { OffloadCounts } from '../policies/routing/offload.js';
 import type { Fleet, Scenario, Slo } from '../scenario/types.js';
 import type { LlmModel } from '../serving/llm/index.js';
 import { type FleetPerformance, scenarioPerformance } from '../serving/performance-source.js';
-import type { LlmFleetState } from './llm-fleet-state.js';
+import { iterationUs, type LlmFleetState } from './llm-fleet-state.js';
 import type { NetworkModel } from './network-model.js';
 import type { OracleComparison } from './oracle-comparison.js';
 
@@ -51,9 +52,10 @@ export interface FinishedRun {
   wait: LatencyStats;
   ttft: LatencyStats;
   tpot: LatencyStats;
-  /** Per fleet: busy slot-time, and requests completed (warmup included). */
+  /** Per fleet: busy slot-time, requests completed (warmup included), and measured requests completed. */
   busyUsByFleet: Float64Array;
   completedByFleet: Float64Array;
+  measuredByFleet: Float64Array;
   replicaTables: readonly ReplicaTable[];
   spotPrices: readonly (PriceSeries | null)[];
   outages: CapacityOutages;
@@ -76,13 +78,14 @@ export function resultOf(run: FinishedRun): VariantResult {
     total: 0,
     compute: 0,
     idle: 0,
+    recompute: 0,
     transfer: 0,
     by_fleet: {},
     by_market: { 'on-demand': 0, spot: 0, reserved: 0 },
   };
   const utilization: Record<string, number> = {};
   const instances: Record<string, FleetInstances> = {};
-  const replicaUs = new Float64Array(fleets.length);
+  const llmStats: Record<string, LlmFleetStats> = {};
   let measuredWindowCost = 0;
   let inputCost = 0;
   const windowUs = Math.max(0, endUs - run.warmupUs);
@@ -92,11 +95,15 @@ export function resultOf(run: FinishedRun): VariantResult {
     const slots = slotsPerReplica(fleet);
     const reserved = fleet.market === 'reserved' ? fleet.maxReplicas : null;
     const table = run.replicaTables[f];
+    const llm = run.llmFleets[f];
     const summary = summarizeReplicas(table, {
       endUs,
       billing: fleet.billing,
       priceUsdPerHour: fleet.priceUsdPerHour,
-      busyReplicaSeconds: run.busyUsByFleet[f] / slots / US_PER_S,
+      // An LLM replica works while an iteration runs, whatever the size of its batch.
+      busyReplicaSeconds:
+        llm !== null ? iterationUs(llm.total) / US_PER_S : run.busyUsByFleet[f] / slots / US_PER_S,
+      ...(llm !== null && { recomputeReplicaSeconds: llm.total.recomputeUs / US_PER_S }),
       reservedReplicas: reserved,
       ...(run.spotPrices[f] !== null && {
         meanPriceUsdPerHour: (fromUs: number, toUs: number) =>
@@ -106,8 +113,9 @@ export function resultOf(run: FinishedRun): VariantResult {
     cost.by_fleet[fleet.name] = summary.costUsd;
     cost.compute += summary.costUsd;
     cost.idle += summary.idleCostUsd;
+    cost.recompute += summary.recomputeCostUsd;
     cost.by_market[fleet.market ?? 'on-demand'] += summary.costUsd;
-    replicaUs[f] = summary.replicaHours * 3600 * US_PER_S;
+    const replicaUs = summary.replicaHours * 3600 * US_PER_S;
     const prices = run.spotPrices[f];
     const windowCost =
       reserved !== null
@@ -116,9 +124,19 @@ export function resultOf(run: FinishedRun): VariantResult {
           ? windowReplicaCost(table, run.warmupUs, endUs, prices)
           : (windowReplicaUs(table, run.warmupUs, endUs) * fleet.priceUsdPerHour) / US_PER_S / 3600;
     measuredWindowCost += windowCost;
-    inputCost += windowCost * (run.llmFleets[f]?.prefillShare() ?? tokenInputShare);
-    const slotUs = slots * replicaUs[f];
-    utilization[fleet.name] = slotUs > 0 ? run.busyUsByFleet[f] / slotUs : 0;
+    inputCost += windowCost * (llm !== null ? inputShareOf(llm, tokenInputShare) : tokenInputShare);
+    if (llm !== null) {
+      const stats = llm.stats(replicaUs, run.busyUsByFleet[f], summary.recomputeCostUsd);
+      llmStats[fleet.name] = stats;
+      utilization[fleet.name] = Math.max(
+        stats.kv_utilization.mean,
+        stats.batch_slot_occupancy,
+        stats.token_budget_use,
+      );
+    } else {
+      const slotUs = slots * replicaUs;
+      utilization[fleet.name] = slotUs > 0 ? run.busyUsByFleet[f] / slotUs : 0;
+    }
     instances[fleet.name] = {
       launched: summary.launched,
       preempted: summary.preempted,
@@ -131,6 +149,7 @@ export function resultOf(run: FinishedRun): VariantResult {
         retried: run.interrupted[f].retried,
         dropped: run.interrupted[f].dropped,
       },
+      completed: run.measuredByFleet[f],
     };
   }
   const computeByFleet = { ...cost.by_fleet };
@@ -154,9 +173,10 @@ export function resultOf(run: FinishedRun): VariantResult {
     ttft_s: run.ttft.summary(),
     tpot_s: run.tpot.summary(),
   };
-  return {
+  const result: VariantResult = {
     name: run.name,
     slo: evaluateSlo(run.slo, judged),
+    warnings: [],
     ...judged,
     waited_fraction: run.wait.count > 0 ? run.wait.positive / run.wait.count : null,
     throughput_rps: windowUs > 0 ? run.completed / (windowUs / US_PER_S) : 0,
@@ -186,7 +206,7 @@ export function resultOf(run: FinishedRun): VariantResult {
     events: run.events,
     batches: batchStats(run),
     offload: offloadResult(run.offloadCounts),
-    llm: llmResult(run, replicaUs),
+    llm: llmResult(run, llmStats),
     performance: performanceOf(run),
     capacity_events: run.capacityEvents,
     distributions: {
@@ -204,6 +224,22 @@ export function resultOf(run: FinishedRun): VariantResult {
       })),
     ),
   };
+  result.warnings = runWarnings(result, run.scenario).map((warning) => warning.message);
+  return result;
+}
+
+/**
+ * The share of an LLM fleet's measured-window cost that its input tokens carry. Its cost splits
+ * by time into fresh prefill, decode, recompute and idle; input carries the prefill part plus the
+ * overhead (recompute and idle) in proportion prefill : decode, in all prefill / (prefill +
+ * decode). A fleet that did no useful work in the window (a standby that served only during
+ * warmup) splits like its work over the whole run, and one that never worked like the tokens.
+ */
+function inputShareOf(llm: LlmFleetState, tokenInputShare: number): number {
+  for (const { prefillUs, decodeUs } of [llm.measured, llm.total]) {
+    if (prefillUs + decodeUs > 0) return prefillUs / (prefillUs + decodeUs);
+  }
+  return tokenInputShare;
 }
 
 /** Batching fleets: sizes of their batches; continuous-batching fleets: sequences per iteration. */
@@ -217,12 +253,7 @@ function batchStats(run: FinishedRun): Record<string, BatchStats> {
   return stats;
 }
 
-function llmResult(run: FinishedRun, replicaUs: Float64Array): LlmResult | null {
-  const fleets: Record<string, LlmFleetStats> = {};
-  for (const [f, fleet] of run.scenario.fleets.entries()) {
-    const state = run.llmFleets[f];
-    if (state !== null) fleets[fleet.name] = state.stats(replicaUs[f]);
-  }
+function llmResult(run: FinishedRun, fleets: Record<string, LlmFleetStats>): LlmResult | null {
   const model = run.scenario.model;
   if (model === null && Object.keys(fleets).length === 0) return null;
   const profiles = run.scenario.fleets.flatMap((f) =>
@@ -286,8 +317,8 @@ function windowReplicaCost(table: ReplicaTable, fromUs: number, toUs: number, pr
 /**
  * Busy time is measured per slot: a request's (or a batch's) execution slot, or on a
  * continuous-batching replica one of its `max_num_seqs` sequence slots for each iteration a
- * sequence is in, so utilization is the batch occupancy rather than the (near-constant) share of
- * time the engine loop runs.
+ * sequence is in (its batch-slot occupancy, one of the resources its utilization weighs; the
+ * share of time the engine loop runs says little, as it runs under any load).
  */
 export function slotsPerReplica(fleet: Fleet): number {
   return fleet.batching.policy === 'continuous' ? fleet.batching.maxNumSeqs : fleet.concurrency;

@@ -206,6 +206,8 @@ class Simulation implements EventHandler {
   private readonly oracle: OracleComparison;
   /** Per fleet: requests completed (warmup included), for its mean service time. */
   private readonly completedByFleet: Float64Array;
+  /** Per fleet: measured requests (arrived after warmup) it completed. */
+  private readonly measuredByFleet: Float64Array;
 
   // Per fleet.
   private readonly serviceTime: (ServiceTimeModel | null)[];
@@ -350,6 +352,7 @@ class Simulation implements EventHandler {
       f.spotPriceTrace === null ? null : PriceSeries.read(f.spotPriceTrace, f.priceUsdPerHour),
     );
     this.completedByFleet = new Float64Array(fleets.length);
+    this.measuredByFleet = new Float64Array(fleets.length);
     this.network = new NetworkModel(scenario, scenario.network, scenario.dataTransfer);
     this.hasNetwork = this.network.active;
 
@@ -1114,24 +1117,19 @@ class Simulation implements EventHandler {
 
     const size = scheduler.scheduled.length;
     this.iterationSeqs[replica] = size;
-    state.iterations++;
-    state.sequencesRun += size;
-    const used = scheduler.usedBlocks;
-    state.blockUs += used * durationUs;
-    if (used > state.peakBlocks) state.peakBlocks = used;
-    state.prefillUs += durationUs * timing.prefillShare;
-    state.decodeUs += durationUs * (1 - timing.prefillShare);
+    state.begin(replica, timing);
     const sizes = this.batchSizes[fleet];
     sizes.set(size, (sizes.get(size) ?? 0) + 1);
     this.engine.at(now + durationUs, Kind.IterationDone, replica, this.replicaEpoch[replica]);
   }
 
-  /** The running iteration's busy slot-time up to `untilUs`: its duration times its sequences. */
+  /** The running iteration's time up to `untilUs`: busy slot-time (its duration times its sequences) and its LLM figures. */
   private iterationBusy(replica: number, fleet: number, untilUs: number): void {
     const startUs = this.iterationStartUs[replica];
     const seqs = this.iterationSeqs[replica];
     this.busyUsByFleet[fleet] += (untilUs - startUs) * seqs;
     this.timeseries.addBusy(fleet, startUs, untilUs, seqs);
+    (this.llmFleets[fleet] as LlmFleetState).charge(replica, startUs, untilUs);
   }
 
   private finishIteration(replica: number, now: number): void {
@@ -1267,6 +1265,7 @@ class Simulation implements EventHandler {
     const wireUs = this.hasNetwork ? this.wire(slot, fleet) : 0;
     if (requests.measured[slot] === 1) {
       this.completed++;
+      this.measuredByFleet[fleet]++;
       const latencyUs = now + wireUs - arrivalUs;
       const waitUs = startUs - arrivalUs;
       this.latency.acceptMicros(latencyUs);
@@ -1450,6 +1449,7 @@ class Simulation implements EventHandler {
       tpot: this.tpot,
       busyUsByFleet: this.busyUsByFleet,
       completedByFleet: this.completedByFleet,
+      measuredByFleet: this.measuredByFleet,
       replicaTables: this.replicaTables,
       spotPrices: this.spotPrices,
       outages: this.outages,
@@ -1480,7 +1480,13 @@ function llmFleetState(
   const resolved = resolveLlmFleet(fleet, scenario.model);
   // Scenario files are checked when loaded; this catches scenarios built in code.
   if (!resolved.ok) throw new RunInputError(`fleet ${fleet.name}: ${resolved.message}`);
-  return new LlmFleetState(resolved.value, fleet.batching, firstReplica, slots);
+  return new LlmFleetState(
+    resolved.value,
+    fleet.batching,
+    firstReplica,
+    slots,
+    Math.round(scenario.warmup * US_PER_S),
+  );
 }
 
 function toUs(seconds: number): number {

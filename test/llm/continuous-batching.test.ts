@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { TokenCosts } from '../../src/metrics/index.js';
 import { runScenario } from '../../src/run.js';
 import { loadScenarioObject } from '../../src/scenario/index.js';
 import { llm } from '../../src/serving/index.js';
@@ -103,8 +104,20 @@ describe('continuous batching in the simulator', () => {
     expect(result.ttft_s.max).toBe(ttftUs / 1e6);
     expect(result.latency_s.max).toBe(endUs / 1e6);
     expect(result.batches.gpu).toEqual({ count: 3, mean_size: 4, sizes: { '4': 3 } });
+    const stats = result.llm?.fleets.gpu;
     // Four of the default 256 sequence slots were busy from start to end.
-    expect(result.utilization.gpu).toBeCloseTo(4 / 256, 12);
+    expect(stats?.batch_slot_occupancy).toBeCloseTo(4 / 256, 12);
+    expect(stats?.busy_share).toBeCloseTo(1, 12);
+    // 400 prompt tokens, then 4 decodes twice, of the default budget of 2,048 tokens per iteration.
+    const budgetUse = (400 * ttftUs + 4 * (endUs - ttftUs)) / 2048 / endUs;
+    expect(stats?.token_budget_use).toBeCloseTo(budgetUse, 12);
+    // 4 x ceil(101 / 16) = 28 blocks held throughout.
+    expect(stats?.kv_utilization.mean).toBeCloseTo(
+      28 / Math.floor((stats?.kv_cache_tokens as number) / 16),
+      12,
+    );
+    expect(stats?.binding).toBe('token_budget');
+    expect(result.utilization.gpu).toBeCloseTo(budgetUse, 12);
   });
 
   it('splits a long prompt into chunks of the token budget', async () => {
@@ -222,6 +235,184 @@ describe('continuous batching in the simulator', () => {
     const [a, b] = [await runScenario(input), await runScenario(input)];
     expect(JSON.stringify(a.summary)).toBe(JSON.stringify(b.summary));
     expect(a.results[0].requests.completed).toBeGreaterThan(300);
+  });
+});
+
+/** One L40S replica at $3.60 an hour ($0.001 a second), billed per second with a 60 s minimum. */
+function priced(arrivals: object, batching: object = {}) {
+  return {
+    seed: 3,
+    workload: { arrivals },
+    model: { llm: { preset: 'Llama-3.1-8B', precision: 'bf16' } },
+    fleets: [
+      {
+        name: 'gpu',
+        replicas: 1,
+        price_per_hour: 3.6,
+        hardware: { accelerator: { name: 'l40s' } },
+        batching: { policy: 'continuous', ...batching },
+      },
+    ],
+  };
+}
+
+describe('what an LLM fleet uses and costs', () => {
+  it('splits its time and cost into idle, prefill and decode on a schedule worked out by hand', async () => {
+    // a (300 + 3 tokens) at 0 s runs its prefill and two decodes; the replica idles until b
+    // (200 + 2 tokens) arrives at 10 s, runs its prefill and one decode, and the run ends.
+    const result = await run(
+      priced(
+        trace([
+          [0, 300, 3],
+          [10, 200, 2],
+        ]),
+      ),
+    );
+    const prefillUs = prefill(1, 300) + prefill(1, 200);
+    const decodeUs = decode(1, 300) + decode(1, 301) + decode(1, 200);
+    const endUs = 10e6 + prefill(1, 200) + decode(1, 200);
+    expect(result.simulated_s.end).toBe(endUs / 1e6);
+    const iterationUs = prefillUs + decodeUs;
+    const stats = result.llm?.fleets.gpu as NonNullable<typeof result.llm>['fleets'][string];
+    expect(stats.busy_share).toBeCloseTo(iterationUs / endUs, 12);
+    // One sequence in every iteration, of 256 slots.
+    expect(stats.batch_slot_occupancy).toBeCloseTo(iterationUs / endUs / 256, 12);
+    const tokenUs =
+      300 * prefill(1, 300) + decode(1, 300) + decode(1, 301) + 200 * prefill(1, 200) + decode(1, 200);
+    expect(stats.token_budget_use).toBeCloseTo(tokenUs / 2048 / endUs, 12);
+    // a holds ceil(302 / 16) = 19 blocks of 16 tokens, b ceil(201 / 16) = 13.
+    const aUs = prefill(1, 300) + decode(1, 300) + decode(1, 301);
+    const blockUs = 19 * aUs + 13 * (iterationUs - aUs);
+    expect(stats.kv_utilization.mean).toBeCloseTo(
+      blockUs / Math.floor(stats.kv_cache_tokens / 16) / endUs,
+      12,
+    );
+    expect(stats.binding).toBe('token_budget');
+    expect(result.utilization.gpu).toBeCloseTo(tokenUs / 2048 / endUs, 12);
+    expect(stats.recompute_share).toBe(0);
+
+    // The replica lived about 10 s and is billed the 60 s minimum: $0.06, idle but for its iterations.
+    expect(result.cost_usd.compute).toBeCloseTo(0.06, 12);
+    expect(result.cost_usd.idle).toBeCloseTo((0.06 * (60e6 - iterationUs)) / 60e6, 12);
+    expect(result.cost_usd.recompute).toBe(0);
+    // The measured window (no warmup) is the replica's life at $0.001 a second; the 10 s idle
+    // are carried with the rest, prefill : decode. 500 input and 5 output tokens.
+    const windowUsd = (endUs / 1e6) * 0.001;
+    const { input, output, total } = result.cost_per_1m_tokens_usd;
+    expect(input).toBeCloseTo(((windowUsd * prefillUs) / iterationUs / 500) * 1e6, 9);
+    expect(output).toBeCloseTo(((windowUsd * decodeUs) / iterationUs / 5) * 1e6, 9);
+    expect(total).toBeCloseTo((windowUsd / 505) * 1e6, 9);
+    expect(result.cost_per_1k_requests_usd).toBeCloseTo((windowUsd / 2) * 1000, 12);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('books a recomputed prefill as recompute, on a preemption worked out by hand', async () => {
+    // A cache of 4 blocks of 16 tokens; a and b (30 + 5 tokens) arrive together and hold 2 blocks
+    // each. At 32 tokens a needs a third block: b, admitted last, is evicted with 32 tokens in the
+    // cache. a finishes; b then prefills 30 + 3 generated tokens at once, 32 of them recomputed.
+    const result = await run(
+      priced(
+        trace([
+          [0, 30, 5],
+          [0, 30, 5],
+        ]),
+        { kv_cache_tokens: 64, block_size: 16 },
+      ),
+    );
+    const recomputeIterationUs = prefill(1, 33);
+    const iterationsUs = [
+      prefill(2, 30),
+      decode(2, 30),
+      decode(2, 31),
+      decode(1, 32), // b preempted
+      decode(1, 33), // a's last token
+      recomputeIterationUs,
+      decode(1, 33),
+    ];
+    const endUs = iterationsUs.reduce((sum, us) => sum + us, 0);
+    expect(result.simulated_s.end).toBe(endUs / 1e6);
+    const stats = result.llm?.fleets.gpu as NonNullable<typeof result.llm>['fleets'][string];
+    expect(stats).toMatchObject({ iterations: 7, admitted: 2, preemptions: 1 });
+    // Prefill time splits between fresh and recomputed tokens in proportion to their counts.
+    const recomputeUs = (recomputeIterationUs * 32) / 33;
+    expect(stats.recompute_share).toBeCloseTo(recomputeUs / endUs, 12);
+    expect(result.cost_usd.recompute).toBeCloseTo((recomputeUs / 1e6) * 0.001, 12);
+    expect(stats.recompute_cost_usd).toBe(result.cost_usd.recompute);
+    // Fresh prefill: both prompts in the first iteration, and 1 of the 33 tokens of b's second
+    // prefill. Recompute (and idle time, none here) is carried prefill : decode.
+    const prefillUs = prefill(2, 30) + recomputeIterationUs / 33;
+    const decodeUs = endUs - prefill(2, 30) - recomputeIterationUs;
+    const windowUsd = (endUs / 1e6) * 0.001;
+    const { input, output, total } = result.cost_per_1m_tokens_usd;
+    expect(input).toBeCloseTo(((windowUsd * prefillUs) / (prefillUs + decodeUs) / 60) * 1e6, 9);
+    expect(output).toBeCloseTo(((windowUsd * decodeUs) / (prefillUs + decodeUs) / 10) * 1e6, 9);
+    expect(total).toBeCloseTo((windowUsd / 70) * 1e6, 9);
+  });
+
+  it('books recomputed prefills as their own cost, carried by the tokens delivered', async () => {
+    // 64 requests of 200 + 300 tokens: a cache of 2,000 tokens holds 4 at most and preempts.
+    const rows = Array.from({ length: 64 }, (_, i): [number, number, number] => [i * 0.01, 200, 300]);
+    const tight = await run(priced(trace(rows), { kv_cache_tokens: 2000, max_num_batched_tokens: 4096 }));
+    const roomy = await run(priced(trace(rows), { max_num_batched_tokens: 4096 }));
+    for (const result of [tight, roomy]) {
+      expect(result.requests.completed).toBe(64);
+      expect(result.tokens).toEqual({ input: 64 * 200, output: 64 * 300 });
+      // Input and output shares add up to the whole cost: nothing is left to undelivered work.
+      const { input, output, total } = result.cost_per_1m_tokens_usd as { [K in keyof TokenCosts]: number };
+      expect(input * 64 * 200 + output * 64 * 300).toBeCloseTo(total * 64 * 500, 6);
+    }
+    expect(roomy.llm?.fleets.gpu.preemptions).toBe(0);
+    expect(roomy.cost_usd.recompute).toBe(0);
+    expect(roomy.warnings).toEqual([]);
+
+    const stats = tight.llm?.fleets.gpu as NonNullable<typeof tight.llm>['fleets'][string];
+    expect(stats.preemptions).toBeGreaterThan(0);
+    expect(stats.recompute_share).toBeGreaterThan(0);
+    // Billed by the second at $0.001: recompute costs $0.001 per second of it.
+    const recomputeS = stats.recompute_share * stats.busy_share * tight.simulated_s.end;
+    expect(tight.cost_usd.recompute).toBeCloseTo(0.001 * recomputeS, 12);
+    expect(stats.recompute_cost_usd).toBe(tight.cost_usd.recompute);
+    expect(tight.cost_usd.recompute).toBeGreaterThan(0);
+    const perToken = (r: typeof tight) => r.cost_per_1m_tokens_usd as { [K in keyof TokenCosts]: number };
+    expect(perToken(tight).total).toBeGreaterThan(perToken(roomy).total);
+    expect(perToken(tight).output).toBeGreaterThan(perToken(roomy).output);
+    // 71 preemptions of 64 sequences admitted: more than 1 % of them.
+    expect(stats.preemptions / stats.admitted).toBeGreaterThan(0.01);
+    expect(tight.warnings).toEqual([
+      `fleet gpu preempted running sequences ${stats.preemptions} times for lack of KV-cache blocks, ` +
+        `against 64 sequences admitted (mean KV-cache use ${(stats.kv_utilization.mean * 100).toFixed(1)} %): ` +
+        `recomputing them took ${(stats.recompute_share * 100).toFixed(1)} % of its iteration time, ` +
+        `$${tight.cost_usd.recompute.toPrecision(2)} of its cost, and each preempted request waits again`,
+    ]);
+  });
+
+  it('is as utilized as its KV cache is full when that binds, and warns near saturation', async () => {
+    // Short prompts and long answers: the 125 blocks of a 2,000-token cache fill and stay full.
+    const rows = Array.from({ length: 400 }, (_, i): [number, number, number] => [i * 0.01, 16, 300]);
+    const result = await run(priced(trace(rows), { kv_cache_tokens: 2000 }));
+    const stats = result.llm?.fleets.gpu as NonNullable<typeof result.llm>['fleets'][string];
+    expect(stats.binding).toBe('kv_cache');
+    expect(result.utilization.gpu).toBe(stats.kv_utilization.mean);
+    expect(result.utilization.gpu).toBeGreaterThanOrEqual(0.95);
+    // Batch slots alone would call it nearly empty.
+    expect(stats.batch_slot_occupancy).toBeLessThan(0.1);
+    const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
+    expect(result.warnings).toContain(
+      `fleet gpu is KV-cache bound: mean KV-cache use ${pct(stats.kv_utilization.mean)} ` +
+        `(batch-slot occupancy ${pct(stats.batch_slot_occupancy)}, token-budget use ${pct(stats.token_budget_use)}): ` +
+        'near saturation latency is extremely sensitive to capacity error',
+    );
+  });
+
+  it('does not call a fleet saturated because it iterates all the time', async () => {
+    // A request a second, each decoding for about 4 s: the engine loop never stops, 4 or 5 of 256 slots busy.
+    const rows = Array.from({ length: 60 }, (_, i): [number, number, number] => [i, 100, 200]);
+    const result = await run(priced(trace(rows)));
+    const stats = result.llm?.fleets.gpu as NonNullable<typeof result.llm>['fleets'][string];
+    expect(stats.busy_share).toBeGreaterThan(0.99);
+    expect(result.utilization.gpu).toBeLessThan(0.05);
+    expect(result.cost_usd.idle).toBeLessThan(0.01 * result.cost_usd.compute);
+    expect(result.warnings).toEqual([]);
   });
 });
 

@@ -209,6 +209,7 @@ describe('cost breakdown', () => {
         total: 5,
         compute: 5,
         idle: 1,
+        recompute: 0,
         transfer: 0,
         by_fleet: { cpu: 1, gpu: 4 },
         by_market: { 'on-demand': 5, spot: 0, reserved: 0 },
@@ -224,13 +225,17 @@ describe('cost breakdown', () => {
       { variant: 'a', part: 'idle', usd: 1 },
     ]);
     const titles = (spec: unknown) => (spec as { hconcat: { title: string }[] }).hconcat.map((p) => p.title);
-    expect(titles(costBreakdownChart([oneMarket]))).toEqual(['by fleet', 'serving, idle, transfer']);
+    expect(titles(costBreakdownChart([oneMarket]))).toEqual([
+      'by fleet',
+      'serving, recompute, idle, transfer',
+    ]);
 
     const mixed = variantResult('b', {
       cost_usd: {
         total: 5,
         compute: 4.5,
         idle: 1.5,
+        recompute: 0.5,
         transfer: 0.5,
         by_fleet: { gpu: 4.5 },
         by_market: { 'on-demand': 2.5, spot: 2, reserved: 0 },
@@ -239,7 +244,14 @@ describe('cost breakdown', () => {
     expect(titles(costBreakdownChart([oneMarket, mixed]))).toEqual([
       'by fleet',
       'by market',
-      'serving, idle, transfer',
+      'serving, recompute, idle, transfer',
+    ]);
+    // recompute is part of compute too: serving is what is left of it.
+    expect(costPartRows([mixed], 'kind')).toEqual([
+      { variant: 'b', part: 'serving', usd: 2.5 },
+      { variant: 'b', part: 'recompute', usd: 0.5 },
+      { variant: 'b', part: 'idle', usd: 1.5 },
+      { variant: 'b', part: 'transfer', usd: 0.5 },
     ]);
     const sum = (rows: { usd: number }[]) => rows.reduce((total, r) => total + r.usd, 0);
     expect(sum(costPartRows([mixed], 'kind'))).toBeCloseTo(5, 12);

@@ -1,6 +1,6 @@
 import { basename, extname, join, relative, resolve } from 'node:path';
 import type { VariantResult } from '../../metrics/index.js';
-import { estimateMean, replicationSeeds, runWarnings } from '../../plan/index.js';
+import { estimateMean, replicationSeeds } from '../../plan/index.js';
 import {
   type ComparedRun,
   noiseWarnings,
@@ -141,10 +141,8 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
     for (const noisy of noiseWarnings(comparison)) {
       io.stderr(`fleetsim: warning: within noise against the baseline: ${noisy}\n`);
     }
-    const variantScenarios = files.flatMap((f) => f.scenario.variants.map((v) => v.scenario));
     for (const [j, result] of first.entries()) {
-      for (const warning of runWarnings(result, variantScenarios[j]))
-        io.stderr(`fleetsim: warning: ${flatLabels[j]}: ${warning.message}\n`);
+      for (const warning of result.warnings) io.stderr(`fleetsim: warning: ${flatLabels[j]}: ${warning}\n`);
     }
     const charts = written.filter((p) => p.endsWith('.vl.json')).length;
     io.stderr(

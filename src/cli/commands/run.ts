@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { type ReplicatedVariant, replicateScenario, runWarnings } from '../../plan/index.js';
+import { type ReplicatedVariant, replicateScenario } from '../../plan/index.js';
 import {
   performanceCaveats,
   performanceRuns,
@@ -106,9 +106,8 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   }
   if (replicated !== undefined && !args.quiet) reportReplications(replicated, args.json, io);
   else if (!args.quiet) {
-    for (const [v, result] of output.results.entries()) {
-      for (const warning of runWarnings(result, scenario.variants[v].scenario))
-        io.stderr(`fleetsim: warning: ${result.name}: ${warning.message}\n`);
+    for (const result of output.results) {
+      for (const warning of result.warnings) io.stderr(`fleetsim: warning: ${result.name}: ${warning}\n`);
     }
   }
   if (!args.quiet) {

@@ -21,6 +21,8 @@ function step(s: ContinuousScheduler) {
     decodes: s.batch.decodeSequences,
     decodeContext: s.batch.decodeContextTokens,
     admitted: s.newlyAdmitted.map((q) => q.slot),
+    /** Tokens scheduled, of them prompt-chunk tokens, and of those the ones recomputing evicted work. */
+    tokens: [s.scheduledTokens, s.prefillTokens, s.recomputeTokens],
   };
   s.finishIteration();
   return {
@@ -41,6 +43,7 @@ describe('continuous batching scheduler', () => {
       decodes: 0,
       decodeContext: 0,
       admitted: [0],
+      tokens: [4, 4, 0],
       first: [],
       finished: [],
       usedBlocks: 1,
@@ -85,9 +88,36 @@ describe('continuous batching scheduler', () => {
     expect(s.waitingCount).toBe(1);
     // b must recompute 4 prompt + 1 generated tokens = 2 blocks: it waits until a frees them.
     expect(step(s)).toMatchObject({ ran: ['0:1'], finished: [0], usedBlocks: 0 });
-    expect(step(s)).toMatchObject({ ran: ['1:5'], prefill: [[5, 0, true]], first: [], admitted: [] });
-    expect(step(s)).toMatchObject({ ran: ['1:1'], decodeContext: 5, finished: [1] });
+    // 4 of its 5 tokens had been in the cache before: recompute; the generated token's is new.
+    expect(step(s)).toMatchObject({
+      ran: ['1:5'],
+      prefill: [[5, 0, true]],
+      tokens: [5, 5, 4],
+      first: [],
+      admitted: [],
+    });
+    expect(step(s)).toMatchObject({ ran: ['1:1'], decodeContext: 5, tokens: [1, 0, 0], finished: [1] });
     expect(b.generated).toBe(3);
+  });
+
+  it('counts as recompute only the chunks of a prompt a preemption evicted', () => {
+    // 3 blocks of 4 tokens, 4 tokens per iteration.
+    const s = scheduler({ kvCacheTokens: 12, maxNumBatchedTokens: 4 });
+    const b = createSequence(1, 6, 1);
+    s.enqueue(createSequence(0, 4, 4));
+    s.enqueue(b);
+    expect(step(s)).toMatchObject({ ran: ['0:4'], tokens: [4, 4, 0] });
+    expect(step(s)).toMatchObject({ ran: ['0:1', '1:3'], tokens: [4, 3, 0], usedBlocks: 3 });
+    // b's second chunk needs a block: b itself is evicted after 3 of its 6 prompt tokens.
+    expect(step(s)).toMatchObject({ ran: ['0:1'], tokens: [1, 0, 0] });
+    expect(b).toMatchObject({ computed: 0, computedBeforePreemption: 3 });
+    expect(step(s)).toMatchObject({ ran: ['0:1', '1:3'], prefill: [[3, 0, false]], tokens: [4, 3, 3] });
+    expect(step(s)).toMatchObject({
+      ran: ['1:3'],
+      prefill: [[3, 3, true]],
+      tokens: [3, 3, 0],
+      finished: [1],
+    });
   });
 
   it('rejects what could never run and skips cancelled requests', () => {

@@ -11,6 +11,11 @@ export interface Sequence {
   generated: number;
   /** Tokens whose keys and values are in the KV cache. */
   computed: number;
+  /**
+   * Most tokens it had in the KV cache before a preemption took them: computing them again is
+   * recompute, wasted work rather than progress.
+   */
+  computedBeforePreemption: number;
   /** KV-cache blocks held. */
   blocks: number;
   /** Tokens scheduled in the current iteration. */
@@ -36,6 +41,7 @@ export function createSequence(slot: number, prompt: number, output: number): Se
     output: Math.max(1, output),
     generated: 0,
     computed: 0,
+    computedBeforePreemption: 0,
     blocks: 0,
     scheduled: 0,
     admitted: false,
@@ -60,6 +66,11 @@ export class ContinuousScheduler {
   readonly batch: IterationBatch & { prefill: PrefillChunk[] };
   /** Sequences in the planned iteration. */
   readonly scheduled: Sequence[] = [];
+  /** Tokens the planned iteration computes (prompt chunks and decodes), for the token-budget use. */
+  scheduledTokens = 0;
+  /** Prompt-chunk tokens of the planned iteration, and those of them recomputing what a preemption evicted. */
+  prefillTokens = 0;
+  recomputeTokens = 0;
   /** Sequences the planned iteration runs for the first time. */
   readonly newlyAdmitted: Sequence[] = [];
   /** After `finishIteration`: sequences that sampled their first token, and those that are done. */
@@ -117,6 +128,9 @@ export class ContinuousScheduler {
     scheduled.length = 0;
     this.newlyAdmitted.length = 0;
     this.prefillCount = 0;
+    this.scheduledTokens = 0;
+    this.prefillTokens = 0;
+    this.recomputeTokens = 0;
     this.batch.decodeSequences = 0;
     this.batch.decodeContextTokens = 0;
     let budget = config.maxNumBatchedTokens;
@@ -215,6 +229,8 @@ export class ContinuousScheduler {
 
   private preempt(sequence: Sequence): void {
     this.preemptions++;
+    if (sequence.computed > sequence.computedBeforePreemption)
+      sequence.computedBeforePreemption = sequence.computed;
     this.freeBlocks += sequence.blocks;
     sequence.blocks = 0;
     sequence.computed = 0;
@@ -236,6 +252,7 @@ export class ContinuousScheduler {
   private plan(sequence: Sequence, tokens: number): void {
     sequence.scheduled = tokens;
     this.scheduled.push(sequence);
+    this.scheduledTokens += tokens;
     const isDecode = sequence.generated > 0 && tokens === 1 && this.pendingTokens(sequence) === 1;
     if (isDecode) {
       this.batch.decodeSequences++;
@@ -247,6 +264,9 @@ export class ContinuousScheduler {
       chunk = { tokens: 0, pastTokens: 0, completesPrompt: false };
       this.chunks.push(chunk);
     }
+    this.prefillTokens += tokens;
+    const recomputed = Math.min(tokens, sequence.computedBeforePreemption - sequence.computed);
+    if (recomputed > 0) this.recomputeTokens += recomputed;
     chunk.tokens = tokens;
     chunk.pastTokens = sequence.computed;
     chunk.completesPrompt = sequence.computed + tokens === sequence.prompt + sequence.generated;

@@ -13,8 +13,9 @@ export interface CostPartRow {
 
 /**
  * The parts of each variant's cost along one breakdown, zero parts left out; empty when no
- * variant has that breakdown. `idle` is the part of `compute` paid for replicas serving nothing,
- * so the kinds are compute minus idle (`serving`), `idle` and `transfer`, which add up to the total.
+ * variant has that breakdown. `idle` is the part of `compute` paid for replicas serving nothing and
+ * `recompute` the part LLM fleets spent redoing preempted work, so the kinds are compute minus
+ * both (`serving`), `recompute`, `idle` and `transfer`, which add up to the total.
  */
 export function costPartRows(
   variants: readonly Pick<VariantResult, 'name' | 'cost_usd'>[],
@@ -30,7 +31,8 @@ export function costPartRows(
           : cost.compute === undefined || cost.idle === undefined
             ? []
             : [
-                ['serving', cost.compute - cost.idle],
+                ['serving', cost.compute - cost.idle - (cost.recompute ?? 0)],
+                ['recompute', cost.recompute],
                 ['idle', cost.idle],
                 ['transfer', cost.transfer],
               ];
@@ -56,9 +58,12 @@ const PANELS: {
   },
   {
     by: 'kind',
-    title: 'serving, idle, transfer',
+    title: 'serving, recompute, idle, transfer',
     legend: 'cost',
-    parts: { domain: ['serving', 'idle', 'transfer'], range: ['#4c78a8', '#bab0ac', '#e45756'] },
+    parts: {
+      domain: ['serving', 'recompute', 'idle', 'transfer'],
+      range: ['#4c78a8', '#9d755d', '#bab0ac', '#e45756'],
+    },
   },
 ];
 

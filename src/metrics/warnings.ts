@@ -1,0 +1,157 @@
+import type { Scenario } from '../scenario/types.js';
+import type { LlmFleetStats, VariantResult } from './result.js';
+
+export interface RunWarning {
+  code: 'LOST_REQUESTS' | 'NEAR_SATURATION' | 'GROWING_QUEUE' | 'PREEMPTION' | 'SERVES_NOTHING';
+  /** What it is about (a fleet name, `queue` or `requests`), so replications' warnings can be counted together. */
+  subject: string;
+  message: string;
+}
+
+/**
+ * Above this utilization, waiting time grows like 1 / (1 - rho): a capacity error of a few percent
+ * in the model moves latency by multiples (BLIS issue #482, DOMAIN.md).
+ */
+export const NEAR_SATURATION = 0.95;
+
+/** More than this share of measured requests lost (dropped, timed out, still in flight) fails the configuration's users. */
+export const LOST_SHARE = 0.001;
+
+/**
+ * An LLM fleet preempts repeatedly when its preemptions exceed this share of the sequences it
+ * admitted: each costs a recomputed prompt and a wait in the queue, so beyond 1 % they reach the
+ * p99 latency ...
+ */
+export const PREEMPTION_SHARE = 0.01;
+/** ... or when recomputing them takes more than this share of its iteration time. */
+export const RECOMPUTE_SHARE = 0.05;
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(1)} %`;
+}
+
+function count(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** Cents, or two significant digits below a dollar so that a small run's amounts do not read $0.00. */
+function usd(amount: number): string {
+  return `$${amount >= 1 || amount === 0 ? amount.toFixed(2) : amount.toPrecision(2)}`;
+}
+
+const RESOURCE = {
+  kv_cache: 'KV-cache',
+  batch_slots: 'batch-slot',
+  token_budget: 'token-budget',
+} as const;
+
+/** Requests that arrived after warmup and were not served: dropped (rejected included), timed out, or cut off by the end. */
+function lostRequests(result: VariantResult): RunWarning | null {
+  const { arrived, completed, dropped, timed_out: timedOut, in_flight_at_end: inFlight } = result.requests;
+  const lost = dropped + timedOut + inFlight;
+  if (arrived === 0 || !(lost / arrived > LOST_SHARE)) return null;
+  const rejected = Object.values(result.llm?.fleets ?? {}).reduce((sum, fleet) => sum + fleet.rejected, 0);
+  const parts = [
+    `${count(dropped)} dropped${rejected > 0 ? ` (${count(rejected)} of them too large for the KV cache)` : ''}`,
+    `${count(timedOut)} timed out`,
+    `${count(inFlight)} still in flight at the end`,
+  ];
+  return {
+    code: 'LOST_REQUESTS',
+    subject: 'requests',
+    message: `lost ${count(lost)} of ${count(arrived)} requests (${percent(lost / arrived)}: ${parts.join(', ')}): its latency and cost figures describe only the ${count(completed)} it served`,
+  };
+}
+
+function saturation(fleet: string, utilization: number, llm: LlmFleetStats | undefined): RunWarning | null {
+  if (!(utilization >= NEAR_SATURATION)) return null;
+  const consequence = 'near saturation latency is extremely sensitive to capacity error';
+  if (llm === undefined) {
+    return {
+      code: 'NEAR_SATURATION',
+      subject: fleet,
+      message: `fleet ${fleet} is ${percent(utilization)} utilized: ${consequence}`,
+    };
+  }
+  const uses = [
+    `mean KV-cache use ${percent(llm.kv_utilization.mean)}`,
+    `batch-slot occupancy ${percent(llm.batch_slot_occupancy)}`,
+    `token-budget use ${percent(llm.token_budget_use)}`,
+  ];
+  const binding = { kv_cache: 0, batch_slots: 1, token_budget: 2 }[llm.binding];
+  const others = uses.filter((_, i) => i !== binding);
+  return {
+    code: 'NEAR_SATURATION',
+    subject: fleet,
+    message: `fleet ${fleet} is ${RESOURCE[llm.binding]} bound: ${uses[binding]} (${others.join(', ')}): ${consequence}`,
+  };
+}
+
+function repeatedPreemption(fleet: string, llm: LlmFleetStats): RunWarning | null {
+  const perSequence = llm.admitted > 0 ? llm.preemptions / llm.admitted : 0;
+  if (!(perSequence > PREEMPTION_SHARE || llm.recompute_share > RECOMPUTE_SHARE)) return null;
+  return {
+    code: 'PREEMPTION',
+    subject: fleet,
+    message: `fleet ${fleet} preempted running sequences ${count(llm.preemptions)} times for lack of KV-cache blocks, against ${count(llm.admitted)} sequences admitted (mean KV-cache use ${percent(llm.kv_utilization.mean)}): recomputing them took ${percent(llm.recompute_share)} of its iteration time, ${usd(llm.recompute_cost_usd)} of its cost, and each preempted request waits again`,
+  };
+}
+
+function servesNothing(fleet: string, result: VariantResult): RunWarning | null {
+  const costUsd = result.cost_usd.by_fleet[fleet] ?? 0;
+  if (result.instances[fleet]?.completed !== 0 || !(costUsd > 0)) return null;
+  return {
+    code: 'SERVES_NOTHING',
+    subject: fleet,
+    message: `fleet ${fleet} completed none of the measured requests but cost ${usd(costUsd)}`,
+  };
+}
+
+/**
+ * The queue grew when the last third of the measured arrival window held on average more than
+ * twice the waiting requests of the first third, plus one per replica. A stable queue only
+ * fluctuates around its mean; the floor keeps nearly empty queues from tripping it.
+ */
+function growingQueue(result: VariantResult, scenario: Scenario): RunWarning | null {
+  const rows = result.timeseries;
+  if (rows.length < 2) return null;
+  const intervalS = rows[1].time_s - rows[0].time_s;
+  const { warmup, arrivals_end: arrivalsEnd } = result.simulated_s;
+  const window = rows.filter((row) => row.time_s >= warmup && row.time_s + intervalS <= arrivalsEnd);
+  const third = Math.floor(window.length / 3);
+  if (third < 2) return null;
+  const meanQueue = (part: typeof window) =>
+    part.reduce((sum, row) => sum + row.queue_length, 0) / part.length;
+  const first = meanQueue(window.slice(0, third));
+  const last = meanQueue(window.slice(window.length - third));
+  const replicas = scenario.fleets.reduce((sum, fleet) => sum + fleet.replicas, 0);
+  if (!(last > 2 * first + replicas)) return null;
+  return {
+    code: 'GROWING_QUEUE',
+    subject: 'queue',
+    message: `the queue grew from ${first.toPrecision(3)} to ${last.toPrecision(3)} waiting requests on average over the run: the fleet cannot keep up (unstable), so latency depends on the run length`,
+  };
+}
+
+/**
+ * What makes a run's figures fail or mislead: lost requests, a fleet near saturation on its
+ * binding resource, a queue that never settled, an LLM fleet preempting over and over, a fleet
+ * that served nothing while costing money.
+ */
+export function runWarnings(result: VariantResult, scenario: Scenario): RunWarning[] {
+  const warnings: RunWarning[] = [];
+  const lost = lostRequests(result);
+  if (lost) warnings.push(lost);
+  for (const fleet of Object.keys(result.utilization).sort()) {
+    const llm = result.llm?.fleets[fleet];
+    const saturated = saturation(fleet, result.utilization[fleet], llm);
+    if (saturated) warnings.push(saturated);
+    const preempting = llm === undefined ? null : repeatedPreemption(fleet, llm);
+    if (preempting) warnings.push(preempting);
+    const idle = servesNothing(fleet, result);
+    if (idle) warnings.push(idle);
+  }
+  const growing = growingQueue(result, scenario);
+  if (growing) warnings.push(growing);
+  return warnings;
+}
