@@ -25,6 +25,7 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
       `## ${v.name}`,
       '',
       `- Verdict: ${verdictSentence(v)}`,
+      ...v.warnings.map((warning) => `- **Warning:** ${warning}.`),
       `- Requests: ${r.arrived} arrived, ${r.completed} completed, ${r.dropped} dropped (queue full), ${r.timed_out} timed out, ${r.in_flight_at_end} in flight at the end.`,
       `- Simulated: arrivals until ${fmt(v.simulated_s.arrivals_end)} s, end ${fmt(v.simulated_s.end)} s, warmup ${fmt(v.simulated_s.warmup)} s excluded from metrics; ${v.events} events.`,
       `- Throughput ${fmt(v.throughput_rps)} req/s, goodput ${fmt(v.goodput_rps)} req/s within the objective's per-request limits; ${v.waited_fraction === null ? '-' : `${(v.waited_fraction * 100).toFixed(1)} %`} of completed requests waited in a queue.`,
