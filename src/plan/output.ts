@@ -3,13 +3,19 @@ import type { Shard } from './points.js';
 import type { ReplicatedSloCheck } from './replications.js';
 import type { RunMetrics } from './run-metrics.js';
 
+/** Whether a configuration ran, or cannot run at all (the model does not fit its accelerators...). */
+export type RowStatus = 'ok' | 'infeasible';
+
 /** One variant of one point: a row of sweep.csv and an entry of `rows` in sweep.json. */
 export interface SweepRow {
   point: number;
   variant: string;
   /** Swept path -> value at this point. */
   params: Record<string, unknown>;
-  /** Against `slo:` (on the means of replications); null without an SLO. */
+  /** `infeasible`: this configuration cannot run (`reason` says why) and has no metrics. */
+  status: RowStatus;
+  reason: string | null;
+  /** Against `slo:` (on the means of replications); null without an SLO; false when infeasible. */
   meets_slo: boolean | null;
   /** On the cost (`cost_usd.total`) vs `latency_s.p99` Pareto frontier of all rows. */
   pareto: boolean;
@@ -56,7 +62,8 @@ const P99 = 'latency_s.p99';
  */
 export function markPareto(rows: SweepRow[]): void {
   const measured = rows.filter(
-    (row) => typeof row.metrics[COST] === 'number' && typeof row.metrics[P99] === 'number',
+    (row) =>
+      row.status === 'ok' && typeof row.metrics[COST] === 'number' && typeof row.metrics[P99] === 'number',
   );
   for (const row of rows) row.pareto = false;
   measured.sort((a, b) => (a.metrics[COST] as number) - (b.metrics[COST] as number));
@@ -92,11 +99,13 @@ export function renderSweepCsv(result: SweepResult): string {
     'point',
     'variant',
     ...paths,
+    'status',
     'meets_slo',
     'pareto',
     ...metricKeys,
     ...(withCi ? metricKeys.map((key) => `${key}.ci95`) : []),
     'warnings',
+    'reason',
   ];
   const lines = [header.map(csvCell).join(',')];
   for (const row of result.rows) {
@@ -105,11 +114,13 @@ export function renderSweepCsv(result: SweepResult): string {
         row.point,
         row.variant,
         ...paths.map((path) => row.params[path]),
+        row.status,
         row.meets_slo,
         row.pareto,
         ...metricKeys.map((key) => row.metrics[key]),
         ...(withCi ? metricKeys.map((key) => row.ci95?.[key]) : []),
         row.warnings.join('; '),
+        row.reason,
       ]
         .map(csvCell)
         .join(','),
@@ -143,10 +154,43 @@ export function renderTable(rows: readonly string[][]): string {
   return `${[line(rows[0]), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.slice(1).map(line)].join('\n')}\n`;
 }
 
-/** The rows for the terminal: swept values, p99, wait p99, cost, and the SLO verdict. */
+/** `sweep point fleets.0.instance="aws/g6e.xlarge", fleets.0.replicas=2`, with the variant when there are several. */
+export function describeConfiguration(
+  params: Record<string, unknown>,
+  variant: string | null,
+  label = 'sweep point',
+): string {
+  const values = Object.entries(params).map(([path, value]) => `${path}=${JSON.stringify(value)}`);
+  return `${label} ${values.join(', ')}${variant === null ? '' : ` (variant "${variant}")`}`;
+}
+
+/**
+ * Under a table: each distinct reason configurations could not run for, once, with the first
+ * configuration it stopped and how many others it stopped.
+ */
+export function renderInfeasible(
+  entries: readonly { reason: string | null; configuration: string }[],
+): string {
+  const byReason = new Map<string, string[]>();
+  for (const { reason, configuration } of entries) {
+    const list = byReason.get(reason ?? '') ?? [];
+    list.push(configuration);
+    byReason.set(reason ?? '', list);
+  }
+  return [...byReason]
+    .map(([reason, configurations]) => {
+      const others = configurations.length > 1 ? ` and ${configurations.length - 1} more` : '';
+      return `infeasible, skipped: ${configurations[0]}${others}: ${reason}\n`;
+    })
+    .join('');
+}
+
+/** The rows for the terminal: swept values, p99, wait p99, cost, and the SLO verdict; then why infeasible rows cannot run. */
 export function renderSweepTable(result: SweepResult): string {
   const paths = result.parameters.map((parameter) => parameter.path);
   const variants = new Set(result.rows.map((row) => row.variant)).size > 1;
+  const infeasible = result.rows.filter((row) => row.status === 'infeasible');
+  const statusColumn = result.slo !== null || infeasible.length > 0;
   const header = [
     'point',
     ...(variants ? ['variant'] : []),
@@ -155,8 +199,13 @@ export function renderSweepTable(result: SweepResult): string {
     'wait p99',
     'cost',
     '$/1k req',
-    ...(result.slo ? ['SLO'] : []),
+    ...(statusColumn ? [result.slo ? 'SLO' : 'status'] : []),
   ];
+  const status = (row: SweepRow) => {
+    if (row.status === 'infeasible') return 'infeasible';
+    if (result.slo === null) return 'ok';
+    return row.meets_slo ? 'met' : 'missed';
+  };
   const body = result.rows.map((row) => [
     String(row.point),
     ...(variants ? [row.variant] : []),
@@ -165,7 +214,13 @@ export function renderSweepTable(result: SweepResult): string {
     formatSeconds(row.metrics['queue_wait_s.p99']),
     formatUsd(row.metrics[COST]),
     formatUsd(row.metrics.cost_per_1k_requests_usd),
-    ...(result.slo ? [row.meets_slo ? 'met' : 'missed'] : []),
+    ...(statusColumn ? [status(row)] : []),
   ]);
-  return renderTable([header, ...body]);
+  const reasons = renderInfeasible(
+    infeasible.map((row) => ({
+      reason: row.reason,
+      configuration: describeConfiguration(row.params, variants ? row.variant : null),
+    })),
+  );
+  return `${renderTable([header, ...body])}${reasons}`;
 }
