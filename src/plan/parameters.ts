@@ -97,7 +97,8 @@ export interface Infeasibility {
 export interface PointVariant {
   name: string;
   scenario: Scenario | null;
-  infeasible: Infeasibility | null;
+  /** Found by the loader, so always located. */
+  infeasible: (Infeasibility & { at: Diagnostic }) | null;
 }
 
 export interface LoadedPoint {

@@ -364,6 +364,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
       const variants = loaded.variants.length > 1;
       throw nothingFeasible(
         'plan',
+        atBase.candidates.length,
         atBase.candidates.map((entry) => ({
           configuration: describeConfiguration(entry.params, variants ? entry.variant : null, 'candidate'),
           infeasible: infeasibility.get(entry)!,

@@ -172,6 +172,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       const variants = new Set(rows.map((row) => row.variant)).size > 1;
       throw nothingFeasible(
         'sweep',
+        rows.length,
         rows.map((row) => ({
           configuration: describeConfiguration(row.params, variants ? row.variant : null),
           infeasible: infeasible.get(row)!,
@@ -214,13 +215,14 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
  */
 export function nothingFeasible(
   study: 'sweep' | 'plan',
+  count: number,
   failures: readonly { configuration: string; infeasible: Infeasibility }[],
 ): Error {
   const [first] = failures;
   const reasons = new Set(failures.map((failure) => failure.infeasible.reason)).size;
   const others = reasons > 1 ? ` (and ${reasons - 1} other reason(s))` : '';
   const what = study === 'sweep' ? 'configurations of the sweep' : 'candidates of the plan';
-  const message = `all ${failures.length} ${what} are infeasible; ${first.configuration}: ${first.infeasible.reason}${others}`;
+  const message = `all ${count} ${what} are infeasible; ${first.configuration}: ${first.infeasible.reason}${others}`;
   const at = first.infeasible.at;
   return at === null ? new RunInputError(message) : new ScenarioError([{ ...at, message }]);
 }
