@@ -51,10 +51,10 @@ export interface SweepCostPoint {
   frontier: 'yes' | 'no';
 }
 
-/** Configurations that cannot run: never drawn, and the captions say how many were left out. */
-function infeasibleNote(rows: readonly Pick<SweepRow, 'status'>[], noun = 'configuration'): string {
+/** Configurations that cannot run are never drawn: a caption line says how many were left out. */
+function infeasibleNote(rows: readonly Pick<SweepRow, 'status'>[]): string[] {
   const count = rows.filter((row) => row.status === 'infeasible').length;
-  return count === 0 ? '' : ` ${count} infeasible ${noun}(s), which cannot run at all, are left out.`;
+  return count === 0 ? [] : [`${count} infeasible configuration(s), which cannot run at all, are left out.`];
 }
 
 /** Rows that ran with a cost and a p99 (those that completed requests), as chart points. */
@@ -105,7 +105,8 @@ export function sweepCostLatencyChart(result: Pick<SweepResult, 'rows'>): TopLev
   return {
     ...header(
       'Sweep: cost against p99 latency',
-      `A point per configuration; lower left is better. Dashed: the Pareto frontier, where nothing is both cheaper and faster.${replicated ? ' Bars: 95 % confidence interval of the p99.' : ''}${infeasibleNote(result.rows)}`,
+      `A point per configuration; lower left is better. Dashed: the Pareto frontier, where nothing is both cheaper and faster.${replicated ? ' Bars: 95 % confidence interval of the p99.' : ''}`,
+      ...infeasibleNote(result.rows),
     ),
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
@@ -221,7 +222,8 @@ export function hardwareCostChart(result: Pick<SweepResult, 'rows' | 'parameters
   return {
     ...header(
       'Sweep: cost per 1M tokens by hardware',
-      `A dot per configuration; bars: the cheapest ${sloGiven ? 'that meets the SLO' : 'configuration'} on each instance type.${infeasibleNote(result.rows)}`,
+      `A dot per configuration; bars: the cheapest ${sloGiven ? 'that meets the SLO' : 'configuration'} on each instance type.`,
+      ...infeasibleNote(result.rows),
     ),
     width: Math.max(240, Math.min(CHART_WIDTH, 110 * hardware.length)),
     height: CHART_HEIGHT,

@@ -111,7 +111,11 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const seeds = replicationSeeds(options.seed ?? loaded.seed, replications);
   const runner = createRunner(options);
   const evaluator = new Evaluator(runner, new EvaluationStore(options.outDir), seeds);
-  const total = scenarios.value.reduce((sum, point) => sum + point.variants.length, 0);
+  // Progress counts what runs: configurations found infeasible while loading take no time.
+  const total = scenarios.value.reduce(
+    (sum, point) => sum + point.variants.filter((variant) => variant.scenario !== null).length,
+    0,
+  );
   let done = 0;
   let rows: SweepRow[];
   const infeasible = new Map<SweepRow, Infeasibility>();
@@ -120,11 +124,12 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       points.map((point, i) =>
         Promise.all(
           scenarios.value[i].variants.map(async (variant): Promise<SweepRow> => {
-            const evaluation: Evaluation =
-              variant.scenario === null
-                ? { ok: false, infeasible: variant.infeasible! }
-                : await evaluator.evaluate(variant.scenario);
-            options.onProgress?.(++done, total);
+            let evaluation: Evaluation;
+            if (variant.scenario === null) evaluation = { ok: false, infeasible: variant.infeasible! };
+            else {
+              evaluation = await evaluator.evaluate(variant.scenario);
+              options.onProgress?.(++done, total);
+            }
             const params = Object.fromEntries(
               parameters.map((parameter, d) => [parameter.path, point.values[d]]),
             );
@@ -182,7 +187,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   } catch (error) {
     if (error instanceof Interrupted) {
       throw new Interrupted(
-        `interrupted: ${done} of ${total} configuration(s) (points x variants) finished and saved in ${join(options.outDir, 'points')}; run the same command again to resume`,
+        `interrupted: ${done} of ${total} runnable configuration(s) (points x variants) finished and saved in ${join(options.outDir, 'points')}; run the same command again to resume`,
       );
     }
     throw error;
