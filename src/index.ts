@@ -21,7 +21,10 @@ export {
 export {
   aggregateRuns,
   checkSlo,
+  checkSweepGrid,
   estimateMean,
+  type GridCheck,
+  type GridInfeasibility,
   Interrupted,
   mergeSweepDirs,
   mergeSweeps,
@@ -31,6 +34,7 @@ export {
   parseShard,
   type ReplicatedVariant,
   type ReplicateOptions,
+  type RowStatus,
   replicateScenario,
   replicationSeeds,
   runPlan,
