@@ -1,6 +1,5 @@
 import { ScenarioError } from '../run.js';
-import type { Diagnostic, LoadedScenario } from '../scenario/types.js';
-import { RunInputError } from '../scenario/types.js';
+import { type Diagnostic, type LoadedScenario, RunInputError } from '../scenario/types.js';
 import { describeConfiguration } from './output.js';
 import { type Infeasibility, loadPoints, mergeParameters, type ScenarioSource } from './parameters.js';
 import { type SweepPoint, sweepPoints } from './points.js';
