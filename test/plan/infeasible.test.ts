@@ -204,6 +204,21 @@ describe('fleetsim validate on a sweep grid', () => {
     expect(code).toBe(0);
   });
 
+  it('still reports a grid value the schema rejects as an error, wherever it sits in the grid', async () => {
+    const dir = tempDir('validate-bad-value');
+    writeScenario(
+      dir,
+      llmGrid('[aws/g6e.xlarge, aws/p4d.24xlarge]').replace(
+        'fleets.0.replicas: [1, 2]',
+        'fleets.0.replicas: [1, 2, 0]',
+      ),
+    );
+    const { code, stdout, stderr } = await cli(['validate', 'scenario.yaml'], dir);
+    expect(stderr).toBe('scenario.yaml:20:31: fleets[0].replicas: expected a positive integer (value 0)\n');
+    expect(stdout).toBe('');
+    expect(code).toBe(2);
+  });
+
   it('names the variant when only some variants cannot run on a point', async () => {
     const dir = tempDir('validate-variants');
     // Llama-3.1-8B: 8.03e9 x 2 bytes = 15.0 GiB, which fits the L40S's 40.5 GiB.
