@@ -187,7 +187,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   } catch (error) {
     if (error instanceof Interrupted) {
       throw new Interrupted(
-        `interrupted: ${done} of ${total} runnable configuration(s) (points x variants) finished and saved in ${join(options.outDir, 'points')}; run the same command again to resume`,
+        `interrupted: ${done} of ${total} configuration(s) to run (points x variants) finished and saved in ${join(options.outDir, 'points')}; run the same command again to resume`,
       );
     }
     throw error;
