@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/app.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { assembleSweepCharts } from '../../src/plan/charts.js';
-import { renderPlanTable, renderSweepTable, runPlan, runSweep } from '../../src/plan/index.js';
+import { mergeSweeps, renderPlanTable, renderSweepTable, runPlan, runSweep } from '../../src/plan/index.js';
 import { mmcScenario, tempDir, writeScenario } from './helpers.js';
 
 async function cli(args: string[], cwd: string) {
@@ -179,6 +179,39 @@ describe('a sweep or plan over a grid with an instance the model does not fit', 
       expect(stdout, args[0]).toBe('');
       expect(code, args[0]).toBe(2);
     }
+  });
+});
+
+describe('shards of a sweep with infeasible points', () => {
+  it('a shard holding only infeasible points still writes its rows; merge fails only when no point of the whole sweep can run', async () => {
+    const dir = tempDir('infeasible-shards');
+    // Round-robin: shard 0/2 gets point 0 (the L40S, infeasible), shard 1/2 point 1 (the A100s).
+    const scenario = writeScenario(
+      dir,
+      llmGrid('[aws/g6e.xlarge, aws/p4d.24xlarge]').replace(
+        'fleets.0.replicas: [1, 2]',
+        'fleets.0.replicas: [1]',
+      ),
+    );
+    const shards = [0, 1].map((index) => join(dir, `shard-${index}`));
+    for (const [index, outDir] of shards.entries()) {
+      await runSweep({ scenario, outDir, workers: 1, shard: { index, count: 2 } });
+    }
+    const merged = mergeSweeps(shards);
+    expect(merged.rows.map((row) => [row.point, row.status, row.reason])).toEqual([
+      [0, 'infeasible', L40S_REASON],
+      [1, 'ok', null],
+    ]);
+    expect(merged.rows[1].pareto).toBe(true);
+
+    const none = writeScenario(dir, llmGrid('[aws/g6e.xlarge, aws/g5.xlarge]'), 'none.yaml');
+    const noneShards = [0, 1].map((index) => join(dir, `none-${index}`));
+    for (const [index, outDir] of noneShards.entries()) {
+      await runSweep({ scenario: none, outDir, workers: 1, shard: { index, count: 2 } });
+    }
+    expect(() => mergeSweeps(noneShards)).toThrow(
+      `all 4 configurations of the sweep are infeasible; sweep point fleets.0.instance="aws/g6e.xlarge", fleets.0.replicas=1: ${L40S_REASON} (and 1 other reason(s))`,
+    );
   });
 });
 
