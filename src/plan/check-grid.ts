@@ -13,7 +13,7 @@ import { nothingFeasible } from './sweep.js';
  * combination of those. A key missing here is only checked more often than it needs.
  */
 const CANNOT_MAKE_INFEASIBLE =
-  /^(seed|duration|warmup|workload|metrics|routing|fleets\.\d+\.(replicas|concurrency|queue|autoscaling|service_time|startup|price_per_hour|timeout))(\.|$)/;
+  /^(seed|duration|warmup|max_drain|workload|metrics|routing|fleets\.\d+\.(replicas|concurrency|queue|autoscaling|service_time|startup|price_per_hour|billing|on_interrupt))(\.|$)/;
 
 /** Configurations of a sweep that cannot run, grouped by the values that make them so. */
 export interface GridInfeasibility {
