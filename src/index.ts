@@ -23,7 +23,10 @@ export {
 export {
   aggregateRuns,
   checkSlo,
+  checkSweepGrid,
   estimateMean,
+  type GridCheck,
+  type GridInfeasibility,
   Interrupted,
   mergeSweepDirs,
   mergeSweeps,
@@ -33,6 +36,7 @@ export {
   parseShard,
   type ReplicatedVariant,
   type ReplicateOptions,
+  type RowStatus,
   replicateScenario,
   replicationSeeds,
   runPlan,

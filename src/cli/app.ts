@@ -154,7 +154,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     )
     .command(
       'validate <scenario>',
-      'check a scenario file without running it',
+      'check a scenario file, and every point of its sweep:, without running it',
       (y) =>
         y.positional('scenario', { type: 'string', demandOption: true }).option('set', {
           type: 'string',

@@ -67,6 +67,7 @@ describe('resolveInstance', () => {
     expect(resolveInstance('aws/g6.xlarge', { region: 'eu-west-1' })).toEqual({
       ok: false,
       message: 'instance "aws/g6.xlarge" has no price in region "eu-west-1"; regions: us-east-1, us-west-2',
+      unavailable: true,
     });
   });
 });
@@ -87,6 +88,7 @@ describe('markets', () => {
       ok: false,
       message:
         'instance "aws/p5en.48xlarge" has no reserved price in region "us-east-1"; markets there: on-demand, spot',
+      unavailable: true,
     });
     expect(resolveInstance('gcp/tpu-v5e-4', { region: 'europe-west4', market: 'spot' })).toMatchObject({
       priceUsdPerHour: 2.1216, // tpu csv, europe-west4-a

@@ -279,7 +279,12 @@ export type ResolvedInstance =
       memoryGib?: number;
       accelerators: { model: AcceleratorId; count: number; memoryGib?: number } | null;
     }
-  | { ok: false; message: string };
+  | {
+      ok: false;
+      message: string;
+      /** The instance exists but is not sold in that region or market: a configuration, not a typo. */
+      unavailable?: true;
+    };
 
 /** The catalog entry for `provider/type`, or why there is none (with the closest keys). */
 export function findInstance(
@@ -319,8 +324,13 @@ export function resolveInstance(
   const prices = region === undefined ? undefined : entry.prices.get(region);
   if (!prices) {
     const regions = [...entry.prices.keys()].join(', ');
-    const what = region === undefined ? 'needs a region' : `has no price in region "${region}"`;
-    return { ok: false, message: `instance "${key}" ${what}; regions: ${regions}` };
+    if (region === undefined)
+      return { ok: false, message: `instance "${key}" needs a region; regions: ${regions}` };
+    return {
+      ok: false,
+      message: `instance "${key}" has no price in region "${region}"; regions: ${regions}`,
+      unavailable: true,
+    };
   }
   const market = options.market ?? 'on-demand';
   const price = prices[MARKET_PRICE[market]];
@@ -328,6 +338,7 @@ export function resolveInstance(
     return {
       ok: false,
       message: `instance "${key}" has no ${market} price in region "${region}"; markets there: ${marketsIn(prices)}`,
+      unavailable: true,
     };
   }
   return {

@@ -51,10 +51,17 @@ export interface SweepCostPoint {
   frontier: 'yes' | 'no';
 }
 
-/** Rows with a cost and a p99 (those that completed requests), as chart points. */
+/** Configurations that cannot run are never drawn: a caption line says how many were left out. */
+function infeasibleNote(rows: readonly Pick<SweepRow, 'status'>[]): string[] {
+  const count = rows.filter((row) => row.status === 'infeasible').length;
+  return count === 0 ? [] : [`${count} infeasible configuration(s), which cannot run at all, are left out.`];
+}
+
+/** Rows that ran with a cost and a p99 (those that completed requests), as chart points. */
 export function sweepCostPoints(result: Pick<SweepResult, 'rows'>): SweepCostPoint[] {
   const variants = new Set(result.rows.map((row) => row.variant)).size > 1;
   return result.rows.flatMap((row) => {
+    if (row.status === 'infeasible') return [];
     const cost = number(row.metrics[COST]);
     const p99 = number(row.metrics[P99]);
     if (cost === null || p99 === null) return [];
@@ -99,6 +106,7 @@ export function sweepCostLatencyChart(result: Pick<SweepResult, 'rows'>): TopLev
     ...header(
       'Sweep: cost against p99 latency',
       `A point per configuration; lower left is better. Dashed: the Pareto frontier, where nothing is both cheaper and faster.${replicated ? ' Bars: 95 % confidence interval of the p99.' : ''}`,
+      ...infeasibleNote(result.rows),
     ),
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
@@ -156,7 +164,7 @@ export function hardwareCostPoints(result: Pick<SweepResult, 'rows' | 'parameter
   const variants = new Set(result.rows.map((row) => row.variant)).size > 1;
   return result.rows.flatMap((row) => {
     const usd = number(row.metrics[TOKEN_COST]);
-    if (usd === null) return [];
+    if (row.status === 'infeasible' || usd === null) return [];
     return [
       {
         hardware: keys.map((key) => String(row.params[key])).join(' + '),
@@ -215,6 +223,7 @@ export function hardwareCostChart(result: Pick<SweepResult, 'rows' | 'parameters
     ...header(
       'Sweep: cost per 1M tokens by hardware',
       `A dot per configuration; bars: the cheapest ${sloGiven ? 'that meets the SLO' : 'configuration'} on each instance type.`,
+      ...infeasibleNote(result.rows),
     ),
     width: Math.max(240, Math.min(CHART_WIDTH, 110 * hardware.length)),
     height: CHART_HEIGHT,
@@ -268,7 +277,8 @@ function capacityLegend(plan: Pick<PlanResult, 'search'>): string {
 
 /**
  * Per load of plan.json's `growth` and per candidate that met the SLO there, the value the plan
- * found for its searched key. Candidates that missed even at the largest value tried are left out.
+ * found for its searched key. Candidates that missed even at the largest value tried, or cannot
+ * run at all, are left out.
  */
 export function capacityPoints(plan: Pick<PlanResult, 'growth' | 'search'>): CapacityPoint[] {
   const variants = plan.search.variants.length > 1;
@@ -296,6 +306,10 @@ export function capacityPoints(plan: Pick<PlanResult, 'growth' | 'search'>): Cap
   );
 }
 
+function infeasibleCandidates(plan: Pick<PlanResult, 'growth'>): boolean {
+  return plan.growth.some((level) => level.candidates.some((entry) => entry.status === 'infeasible'));
+}
+
 /**
  * Load (`workload.scale`) against the fewest replicas (or slots) that meet the SLO, a line per
  * candidate. Candidates that need the same at every load share a line; their marks differ in shape.
@@ -321,7 +335,7 @@ export function capacityChart(plan: Pick<PlanResult, 'growth' | 'search'>): TopL
   return {
     ...header(
       'Plan: capacity needed as load grows',
-      `The fewest ${plan.search.key} that meet the SLO at each load. Configurations that miss it even at the most tried are left out.`,
+      `The fewest ${plan.search.key} that meet the SLO at each load. Configurations that miss it even at the most tried are left out${infeasibleCandidates(plan) ? ', and so are those that cannot run at all' : ''}.`,
     ),
     width: CHART_WIDTH,
     height: CHART_HEIGHT,

@@ -1,9 +1,15 @@
-import type { Scenario } from '../scenario/types.js';
+import { formatDiagnostic, RunInputError, type Scenario, UserError } from '../scenario/types.js';
 import type { JobResult } from './job.js';
+import type { Infeasibility } from './parameters.js';
 import { aggregateRuns, type ReplicatedMetrics } from './replications.js';
 import type { JobRunner } from './runner.js';
 import type { EvaluationStore } from './store.js';
 import { evaluationKey } from './store.js';
+
+/** A configuration's results over its replications, or why it could not run. */
+export type Evaluation =
+  | { ok: true; replicated: ReplicatedMetrics }
+  | { ok: false; infeasible: Infeasibility };
 
 /**
  * Runs one configuration (a variant of a point) with every replication seed, once: a point file
@@ -13,7 +19,7 @@ export class Evaluator {
   /** Configurations run now, and taken from point files. */
   computed = 0;
   reused = 0;
-  private readonly pending = new Map<string, Promise<JobResult[]>>();
+  private readonly pending = new Map<string, Promise<JobResult[] | Infeasibility>>();
 
   constructor(
     private readonly runner: JobRunner,
@@ -21,23 +27,38 @@ export class Evaluator {
     readonly seeds: readonly number[],
   ) {}
 
-  async evaluate(scenario: Scenario): Promise<ReplicatedMetrics> {
+  async evaluate(scenario: Scenario): Promise<Evaluation> {
     const key = evaluationKey(scenario, this.seeds);
     let runs = this.pending.get(key);
     if (runs === undefined) {
       runs = this.runAll(key, scenario);
       this.pending.set(key, runs);
     }
-    return aggregateRuns(await runs);
+    const outcome = await runs;
+    return Array.isArray(outcome)
+      ? { ok: true, replicated: aggregateRuns(outcome) }
+      : { ok: false, infeasible: outcome };
   }
 
-  private async runAll(key: string, scenario: Scenario): Promise<JobResult[]> {
+  private async runAll(key: string, scenario: Scenario): Promise<JobResult[] | Infeasibility> {
     const stored = this.store.read(key);
     if (stored !== null) {
       this.reused++;
       return stored;
     }
-    const runs = await Promise.all(this.seeds.map((seed) => this.runner.run({ scenario, seed })));
+    let runs: JobResult[];
+    try {
+      runs = await Promise.all(this.seeds.map((seed) => this.runner.run({ scenario, seed })));
+    } catch (error) {
+      // Input that proves unusable only while running (a rate expression turning negative at this
+      // point's scale) makes this configuration infeasible, not the whole study. Not saved: it
+      // fails again, quickly, on a rerun.
+      if (!(error instanceof UserError || error instanceof RunInputError)) throw error;
+      this.computed++;
+      return error instanceof UserError
+        ? { reason: formatDiagnostic(error.diagnostic), at: error.diagnostic }
+        : { reason: error.message, at: null };
+    }
     // Written before anything else can happen: a signal handled after this line finds the point saved.
     this.store.write(key, runs);
     this.computed++;

@@ -1,5 +1,6 @@
+export { checkSweepGrid, type GridCheck, type GridInfeasibility } from './check-grid.js';
 export { mergeSweepDirs, mergeSweeps } from './merge.js';
-export type { SweepResult, SweepRow } from './output.js';
+export type { RowStatus, SweepResult, SweepRow } from './output.js';
 export {
   performanceCaveatsOf,
   performanceLabel,

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunInputError } from '../scenario/types.js';
-import { markPareto, type SweepResult } from './output.js';
-import { writeSweep } from './sweep.js';
+import { describeConfiguration, markPareto, type SweepResult } from './output.js';
+import { nothingFeasible, writeSweep } from './sweep.js';
 
 /** What every shard of one sweep has in common. */
 function identity(result: SweepResult): string {
@@ -58,6 +58,17 @@ export function mergeSweeps(dirs: readonly string[]): SweepResult {
   }
   // Rows of one point sit together, variants in scenario order; a stable sort by point keeps that.
   const rows = shards.flatMap(({ result }) => result.rows).sort((a, b) => a.point - b.point);
+  if (rows.every((row) => row.status === 'infeasible')) {
+    const variants = new Set(rows.map((row) => row.variant)).size > 1;
+    throw nothingFeasible(
+      'sweep',
+      rows.length,
+      rows.map((row) => ({
+        configuration: describeConfiguration(row.params, variants ? row.variant : null),
+        infeasible: { reason: row.reason ?? '', at: null },
+      })),
+    );
+  }
   markPareto(rows);
   return { ...first.result, shard: null, rows };
 }

@@ -4,13 +4,19 @@ import type { Shard } from './points.js';
 import type { ReplicatedSloCheck } from './replications.js';
 import type { RunMetrics } from './run-metrics.js';
 
+/** Whether a configuration ran, or cannot run at all (the model does not fit its accelerators...). */
+export type RowStatus = 'ok' | 'infeasible';
+
 /** One variant of one point: a row of sweep.csv and an entry of `rows` in sweep.json. */
 export interface SweepRow {
   point: number;
   variant: string;
   /** Swept path -> value at this point. */
   params: Record<string, unknown>;
-  /** Against `slo:` (on the means of replications); null without an SLO. */
+  /** `infeasible`: this configuration cannot run (`reason` says why) and has no metrics. */
+  status: RowStatus;
+  reason: string | null;
+  /** Against `slo:` (on the means of replications); null without an SLO; false when infeasible. */
   meets_slo: boolean | null;
   /** On the cost (`cost_usd.total`) vs `latency_s.p99` Pareto frontier of all rows. */
   pareto: boolean;
@@ -61,6 +67,7 @@ const P99 = 'latency_s.p99';
 export function markPareto(rows: SweepRow[]): void {
   const measured = rows.filter(
     (row) =>
+      row.status === 'ok' &&
       row.meets_slo !== false &&
       typeof row.metrics[COST] === 'number' &&
       typeof row.metrics[P99] === 'number',
@@ -120,12 +127,14 @@ export function renderSweepCsv(result: SweepResult): string {
     'point',
     'variant',
     ...paths,
+    'status',
     'meets_slo',
     'pareto',
     ...metricKeys,
     ...(withCi ? metricKeys.map((key) => `${key}.ci95`) : []),
     'performance',
     'warnings',
+    'reason',
   ];
   const lines = [header.map(csvCell).join(',')];
   for (const row of result.rows) {
@@ -134,6 +143,7 @@ export function renderSweepCsv(result: SweepResult): string {
         row.point,
         row.variant,
         ...paths.map((path) => row.params[path]),
+        row.status,
         row.meets_slo,
         row.pareto,
         ...metricKeys.map((key) => row.metrics[key]),
@@ -142,6 +152,7 @@ export function renderSweepCsv(result: SweepResult): string {
           .map(([fleet, p]) => `${fleet}: ${p.source}`)
           .join('; '),
         row.warnings.join('; '),
+        row.reason,
       ]
         .map(csvCell)
         .join(','),
@@ -175,10 +186,43 @@ export function renderTable(rows: readonly string[][]): string {
   return `${[line(rows[0]), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.slice(1).map(line)].join('\n')}\n`;
 }
 
-/** The rows for the terminal: swept values, p99, wait p99, cost, and the SLO verdict. */
+/** `sweep point fleets.0.instance="aws/g6e.xlarge", fleets.0.replicas=2`, with the variant when there are several. */
+export function describeConfiguration(
+  params: Record<string, unknown>,
+  variant: string | null,
+  label = 'sweep point',
+): string {
+  const values = Object.entries(params).map(([path, value]) => `${path}=${JSON.stringify(value)}`);
+  return `${label} ${values.join(', ')}${variant === null ? '' : ` (variant "${variant}")`}`;
+}
+
+/**
+ * Under a table: each distinct reason configurations could not run for, once, with the first
+ * configuration it stopped and how many others it stopped.
+ */
+export function renderInfeasible(
+  entries: readonly { reason: string | null; configuration: string }[],
+): string {
+  const byReason = new Map<string, string[]>();
+  for (const { reason, configuration } of entries) {
+    const list = byReason.get(reason ?? '') ?? [];
+    list.push(configuration);
+    byReason.set(reason ?? '', list);
+  }
+  return [...byReason]
+    .map(([reason, configurations]) => {
+      const others = configurations.length > 1 ? ` and ${configurations.length - 1} more` : '';
+      return `infeasible, skipped: ${configurations[0]}${others}: ${reason}\n`;
+    })
+    .join('');
+}
+
+/** The rows for the terminal: swept values, p99, wait p99, cost, and the SLO verdict; then why infeasible rows cannot run. */
 export function renderSweepTable(result: SweepResult): string {
   const paths = result.parameters.map((parameter) => parameter.path);
   const variants = new Set(result.rows.map((row) => row.variant)).size > 1;
+  const infeasible = result.rows.filter((row) => row.status === 'infeasible');
+  const statusColumn = result.slo !== null || infeasible.length > 0;
   const header = [
     'point',
     ...(variants ? ['variant'] : []),
@@ -188,8 +232,13 @@ export function renderSweepTable(result: SweepResult): string {
     'cost',
     '$/1k req',
     'step times',
-    ...(result.slo ? ['SLO'] : []),
+    ...(statusColumn ? [result.slo ? 'SLO' : 'status'] : []),
   ];
+  const status = (row: SweepRow) => {
+    if (row.status === 'infeasible') return 'infeasible';
+    if (result.slo === null) return 'ok';
+    return row.meets_slo ? 'met' : 'missed';
+  };
   const body = result.rows.map((row) => [
     String(row.point),
     ...(variants ? [row.variant] : []),
@@ -199,7 +248,13 @@ export function renderSweepTable(result: SweepResult): string {
     formatUsd(row.metrics[COST]),
     formatUsd(row.metrics.cost_per_1k_requests_usd),
     performanceLabel(row.performance),
-    ...(result.slo ? [row.meets_slo ? 'met' : 'missed'] : []),
+    ...(statusColumn ? [status(row)] : []),
   ]);
-  return renderTable([header, ...body]);
+  const reasons = renderInfeasible(
+    infeasible.map((row) => ({
+      reason: row.reason,
+      configuration: describeConfiguration(row.params, variants ? row.variant : null),
+    })),
+  );
+  return `${renderTable([header, ...body])}${reasons}`;
 }

@@ -1,8 +1,8 @@
 import { isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import { loadScenarioText } from '../scenario/index.js';
+import { loadScenarioVariants } from '../scenario/index.js';
 import { SET_FILE } from '../scenario/overrides.js';
 import { parseSweepValues } from '../scenario/schema.js';
-import type { Diagnostic, LoadedScenario, Result, Sweep, SweepParameter } from '../scenario/types.js';
+import type { Diagnostic, Result, Scenario, Sweep, SweepParameter } from '../scenario/types.js';
 import type { SweepPoint } from './points.js';
 
 /** A swept key with where its values are written, so a bad value is reported there. */
@@ -85,16 +85,38 @@ export function describePoint(parameters: readonly Parameter[], values: readonly
   return parameters.map((parameter, d) => `${parameter.path}=${JSON.stringify(values[d])}`).join(', ');
 }
 
+/** Why a configuration (a variant of a point) cannot run. */
+export interface Infeasibility {
+  /** The loader's or simulator's message(s), as `sweep.csv`'s `reason`. */
+  reason: string;
+  /** The first of them as a diagnostic, at the grid value that caused it when one did; null for a failure while running. */
+  at: Diagnostic | null;
+}
+
+/** One variant of a loaded point: its scenario, or why that configuration cannot run. */
+export interface PointVariant {
+  name: string;
+  scenario: Scenario | null;
+  /** Found by the loader, so always located. */
+  infeasible: (Infeasibility & { at: Diagnostic }) | null;
+}
+
+export interface LoadedPoint {
+  variants: PointVariant[];
+}
+
 /**
  * Loads each point as the scenario with its values applied like `--set` (after the user's own
  * `--set`s, before variants). A diagnostic inside a point's value is moved to where that value is
  * written (the `sweep.grid` entry or the flag); one that only some points have names the first of them.
+ * A variant that is well formed but cannot run (`Diagnostic.infeasible`: the model does not fit,
+ * the instance is not sold there) is returned with why instead of failing the load.
  */
 export async function loadPoints(
   source: ScenarioSource,
   parameters: readonly Parameter[],
   points: readonly SweepPoint[],
-): Promise<Result<LoadedScenario[]>> {
+): Promise<Result<LoadedPoint[]>> {
   const lineCounter = new LineCounter();
   const document = parseDocument(source.text, { lineCounter });
   /** Where the value (or, for a bad path, the key) of parameter `d` is written. */
@@ -109,31 +131,46 @@ export async function loadPoints(
     const offset = item?.range?.[0] ?? node?.range?.[0] ?? 0;
     return { file: source.file, ...lineCounter.linePos(offset) };
   };
+  /** The diagnostic at the point's value it concerns; `d` < 0 when it is about no swept value. */
+  const relocate = (error: Diagnostic, point: SweepPoint): { diagnostic: Diagnostic; d: number } => {
+    const d = error.file === SET_FILE ? error.line - source.set.length - 1 : -1;
+    if (d < 0) return { diagnostic: error, d };
+    // The loader reports a path that names no key (or no list item) as BAD_OVERRIDE at the path.
+    const aboutPath = error.code === 'BAD_OVERRIDE';
+    return {
+      d,
+      diagnostic: {
+        ...error,
+        ...position(d, point.values[d], aboutPath),
+        message: aboutPath ? error.message : `${error.message} (value ${JSON.stringify(point.values[d])})`,
+      },
+    };
+  };
 
-  const loaded: LoadedScenario[] = [];
+  const loaded: LoadedPoint[] = [];
   const found = new Map<string, { diagnostic: Diagnostic; points: number[] }>();
   for (const point of points) {
-    const result = await loadScenarioText(source.text, source.file, {
+    const result = await loadScenarioVariants(source.text, source.file, {
       set: [...source.set, ...pointArguments(parameters, point.values)],
     });
     if (result.ok) {
-      loaded.push(result.value);
+      loaded.push({
+        variants: result.value.map((variant) => ({
+          name: variant.name,
+          scenario: variant.scenario,
+          infeasible:
+            variant.infeasible.length === 0
+              ? null
+              : {
+                  reason: variant.infeasible.map((d) => d.message).join('; '),
+                  at: relocate(variant.infeasible[0], point).diagnostic,
+                },
+        })),
+      });
       continue;
     }
     for (const error of result.errors) {
-      const d = error.file === SET_FILE ? error.line - source.set.length - 1 : -1;
-      // The loader reports a path that names no key (or no list item) as BAD_OVERRIDE at the path.
-      const aboutPath = error.code === 'BAD_OVERRIDE';
-      const diagnostic: Diagnostic =
-        d < 0
-          ? error
-          : {
-              ...error,
-              ...position(d, point.values[d], aboutPath),
-              message: aboutPath
-                ? error.message
-                : `${error.message} (value ${JSON.stringify(point.values[d])})`,
-            };
+      const { diagnostic, d } = relocate(error, point);
       const text = `${diagnostic.file}:${diagnostic.line}:${diagnostic.col}: ${diagnostic.message}`;
       const entry = found.get(text) ?? { diagnostic, points: [] };
       if (d < 0) entry.points.push(point.index);

@@ -3,16 +3,37 @@ import { parse, parseDocument } from 'yaml';
 import type { FleetPerformance } from '../metrics/index.js';
 import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
-import { RunInputError, type Scenario, type SweepParameter } from '../scenario/types.js';
+import { InvariantError, RunInputError, type SweepParameter } from '../scenario/types.js';
 import { Evaluator } from './evaluator.js';
-import { formatSeconds, formatUsd, formatValue, performanceLabel, renderTable, sloKeys } from './output.js';
-import { loadPoints, type Parameter, type ScenarioSource } from './parameters.js';
+import {
+  describeConfiguration,
+  formatSeconds,
+  formatUsd,
+  formatValue,
+  performanceLabel,
+  type RowStatus,
+  renderInfeasible,
+  renderTable,
+  sloKeys,
+} from './output.js';
+import {
+  type Infeasibility,
+  loadPoints,
+  type Parameter,
+  type PointVariant,
+  type ScenarioSource,
+} from './parameters.js';
 import { sweepPoints } from './points.js';
-import { checkSlo, type ReplicatedSloCheck, replicationSeeds } from './replications.js';
+import {
+  checkSlo,
+  type ReplicatedMetrics,
+  type ReplicatedSloCheck,
+  replicationSeeds,
+} from './replications.js';
 import type { RunMetrics } from './run-metrics.js';
 import { createRunner, Interrupted } from './runner.js';
 import { EvaluationStore } from './store.js';
-import { loadStudy, type StudyOptions } from './sweep.js';
+import { loadStudy, nothingFeasible, type StudyOptions } from './sweep.js';
 
 export interface PlanOptions extends StudyOptions {
   /** `path=values` arguments (`--vary`), replacing or adding to the scenario's `sweep.grid`. */
@@ -38,13 +59,17 @@ export interface PlanCandidate {
   /** The swept keys' values, the searched one at the fewest that met the SLO (or the most tried). */
   params: Record<string, unknown>;
   variant: string;
+  /** `infeasible`: this configuration cannot run at all (`reason` says why); it has no metrics and is never a pick. */
+  status: RowStatus;
+  reason: string | null;
   meets_slo: boolean;
   /** List price of the fleets (replicas x price per hour): what candidates are ranked by. */
   cost_usd_per_hour: number | null;
   /** Cost of the simulated run, and per 1k completed requests. */
   cost_usd: number | null;
   cost_per_1k_requests_usd: number | null;
-  slo: ReplicatedSloCheck;
+  /** null when infeasible. */
+  slo: ReplicatedSloCheck | null;
   metrics: RunMetrics;
   ci95: RunMetrics | null;
   warnings: string[];
@@ -79,7 +104,7 @@ export interface PlanResult {
   };
   /** The cheapest candidate that meets the SLO at the scenario's load; null when none does. */
   best: PlanCandidate | null;
-  /** One per combination of choices and variant: those meeting the SLO first, cheapest first. */
+  /** One per combination of choices and variant: those meeting the SLO first, cheapest first; infeasible ones last. */
   candidates: PlanCandidate[];
   /** The same search at each `workload.scale` that was varied: capacity needed for growth. */
   growth: PlanAtLoad[];
@@ -92,6 +117,15 @@ export interface PlanOutcome {
   files: string[];
   computed: number;
   reused: number;
+}
+
+/** One configuration's results and SLO verdict, or why it cannot run. */
+type Outcome =
+  | { ok: true; replicated: ReplicatedMetrics; slo: ReplicatedSloCheck }
+  | { ok: false; infeasible: Infeasibility };
+
+function met(outcome: Outcome): boolean {
+  return outcome.ok && outcome.slo.met;
 }
 
 const SCALE = 'workload.scale';
@@ -184,7 +218,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   const scaleOrigin: Parameter['origin'] = scaleParameter?.origin ?? { kind: 'scenario' };
 
   /** The scenario of `family` with `capacity` of the searched key, at `scale` (null: as written). */
-  const resolve = async (family: Family, capacity: number, scale: number | null): Promise<Scenario> => {
+  const resolve = async (family: Family, capacity: number, scale: number | null): Promise<PointVariant> => {
     const keys: Parameter[] = [...choices, searchedParameter];
     const values: unknown[] = [...family.values, capacity];
     if (scale !== null) {
@@ -193,31 +227,56 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
     }
     const loadedPoint = await loadPoints(source, keys, [{ index: 0, values }]);
     if (!loadedPoint.ok) throw new ScenarioError(loadedPoint.errors);
-    return loadedPoint.value[0].variants[family.variant].scenario;
+    return loadedPoint.value[0].variants[family.variant];
   };
 
-  const evaluate = async (family: Family, capacity: number, scale: number | null) => {
-    const replicated = await evaluator.evaluate(await resolve(family, capacity, scale));
-    return { replicated, slo: checkSlo(slo, replicated) };
+  const evaluate = async (family: Family, capacity: number, scale: number | null): Promise<Outcome> => {
+    const variant = await resolve(family, capacity, scale);
+    if (variant.scenario === null) return { ok: false, infeasible: variant.infeasible! };
+    const evaluation = await evaluator.evaluate(variant.scenario);
+    if (!evaluation.ok) return evaluation;
+    return { ok: true, replicated: evaluation.replicated, slo: checkSlo(slo, evaluation.replicated) };
   };
 
-  const candidate = (
-    family: Family,
-    capacity: number,
-    evaluation: Awaited<ReturnType<typeof evaluate>>,
-  ): PlanCandidate => {
-    const { metrics, ci95, warnings, performance } = evaluation.replicated;
+  /** Why each infeasible candidate cannot run, with where: for the error when none can. */
+  const infeasibility = new Map<PlanCandidate, Infeasibility>();
+
+  const candidate = (family: Family, capacity: number, outcome: Outcome): PlanCandidate => {
+    const params = Object.fromEntries([
+      ...choices.map((choice, d) => [choice.path, family.values[d]]),
+      [searched.path, capacity],
+    ]);
+    if (!outcome.ok) {
+      const entry: PlanCandidate = {
+        params,
+        variant: family.variantName,
+        status: 'infeasible',
+        reason: outcome.infeasible.reason,
+        meets_slo: false,
+        cost_usd_per_hour: null,
+        cost_usd: null,
+        cost_per_1k_requests_usd: null,
+        slo: null,
+        metrics: {},
+        ci95: null,
+        warnings: [],
+        performance: {},
+        max_sustainable: null,
+      };
+      infeasibility.set(entry, outcome.infeasible);
+      return entry;
+    }
+    const { metrics, ci95, warnings, performance } = outcome.replicated;
     return {
-      params: Object.fromEntries([
-        ...choices.map((choice, d) => [choice.path, family.values[d]]),
-        [searched.path, capacity],
-      ]),
+      params,
       variant: family.variantName,
-      meets_slo: evaluation.slo.met,
+      status: 'ok',
+      reason: null,
+      meets_slo: outcome.slo.met,
       cost_usd_per_hour: metrics.cost_usd_per_hour ?? null,
       cost_usd: metrics['cost_usd.total'] ?? null,
       cost_per_1k_requests_usd: metrics.cost_per_1k_requests_usd ?? null,
-      slo: evaluation.slo,
+      slo: outcome.slo,
       metrics,
       ci95,
       warnings,
@@ -226,16 +285,19 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
     };
   };
 
-  /** Bisection over the searched key: the largest value first (infeasible there means infeasible). */
+  /**
+   * Bisection over the searched key: the largest value first (missing the SLO there means missing
+   * it everywhere). A value that cannot run counts as missing the SLO.
+   */
   const search = async (family: Family, scale: number | null): Promise<PlanCandidate> => {
     let high = searchValues.length - 1;
     let atHigh = await evaluate(family, searchValues[high], scale);
-    if (!atHigh.slo.met) return candidate(family, searchValues[high], atHigh);
+    if (!met(atHigh)) return candidate(family, searchValues[high], atHigh);
     let low = -1;
     while (high - low > 1) {
       const middle = Math.floor((low + high) / 2);
       const atMiddle = await evaluate(family, searchValues[middle], scale);
-      if (atMiddle.slo.met) {
+      if (met(atMiddle)) {
         high = middle;
         atHigh = atMiddle;
       } else {
@@ -248,11 +310,11 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   const sustainable = async (family: Family, capacity: number): Promise<SustainableLoad> => {
     const at = (growth: number) => evaluate(family, capacity, roundScale(base * growth));
     let low = 1;
-    let atLow: Awaited<ReturnType<typeof evaluate>> | null = null;
+    let atLow: Outcome | null = null;
     let high = 2;
     for (; high <= MAX_GROWTH; high *= 2) {
       const attempt = await at(high);
-      if (!attempt.slo.met) break;
+      if (!met(attempt)) break;
       low = high;
       atLow = attempt;
     }
@@ -261,7 +323,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
       const middle = roundScale(Math.sqrt(low * high));
       if (middle === low || middle === high) break;
       const attempt = await at(middle);
-      if (attempt.slo.met) {
+      if (met(attempt)) {
         low = middle;
         atLow = attempt;
       } else {
@@ -269,6 +331,8 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
       }
     }
     atLow ??= await evaluate(family, capacity, null);
+    // Only candidates that met the SLO at this capacity and the scenario's load are searched.
+    if (!atLow.ok) throw new InvariantError('a candidate that met the SLO cannot be infeasible');
     const metrics = atLow.replicated.metrics;
     const arrived = metrics['requests.arrived'];
     const windowS = (metrics['simulated_s.arrivals_end'] ?? 0) - (metrics['simulated_s.warmup'] ?? 0);
@@ -305,6 +369,17 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
       planAt(null, options.capacity ?? true),
       ...growthScales.map((scale) => planAt(scale, false)),
     ]);
+    if (atBase.candidates.every((entry) => entry.status === 'infeasible')) {
+      const variants = loaded.variants.length > 1;
+      throw nothingFeasible(
+        'plan',
+        atBase.candidates.length,
+        atBase.candidates.map((entry) => ({
+          configuration: describeConfiguration(entry.params, variants ? entry.variant : null, 'candidate'),
+          infeasible: infeasibility.get(entry)!,
+        })),
+      );
+    }
   } catch (error) {
     if (error instanceof Interrupted) {
       throw new Interrupted(
@@ -337,20 +412,24 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   return { result, files: [path], computed: evaluator.computed, reused: evaluator.reused };
 }
 
-/** Those meeting the SLO first, by list price then run cost; the others after, in search order. */
+/**
+ * Those meeting the SLO first, by list price then run cost; those that ran and missed it after,
+ * then those that cannot run, both in search order.
+ */
 function rank(candidates: PlanCandidate[]): PlanCandidate[] {
   const order = new Map(candidates.map((entry, i) => [entry, i]));
   const price = (entry: PlanCandidate) => entry.cost_usd_per_hour ?? Number.POSITIVE_INFINITY;
   const cost = (entry: PlanCandidate) => entry.cost_usd ?? Number.POSITIVE_INFINITY;
+  const tier = (entry: PlanCandidate) => (entry.meets_slo ? 0 : entry.status === 'ok' ? 1 : 2);
   return [...candidates].sort((a, b) => {
-    if (a.meets_slo !== b.meets_slo) return a.meets_slo ? -1 : 1;
+    if (tier(a) !== tier(b)) return tier(a) - tier(b);
     if (!a.meets_slo) return order.get(a)! - order.get(b)!;
     return price(a) - price(b) || cost(a) - cost(b) || order.get(a)! - order.get(b)!;
   });
 }
 
 function missed(entry: PlanCandidate): string {
-  return entry.slo.objectives
+  return (entry.slo?.objectives ?? [])
     .filter((objective) => !objective.met)
     .map((objective) =>
       objective.objective === 'max_drop_rate'
@@ -376,7 +455,7 @@ export function renderPlanTable(result: PlanResult): string {
     'SLO',
   ];
   const body = result.candidates.map((entry, i) => [
-    String(i + 1),
+    entry.status === 'infeasible' ? '-' : String(i + 1),
     ...(variants ? [entry.variant] : []),
     ...paths.map((path) => formatValue(entry.params[path])),
     formatUsd(entry.cost_usd_per_hour),
@@ -386,7 +465,15 @@ export function renderPlanTable(result: PlanResult): string {
       ? '-'
       : `${entry.max_sustainable.bounded ? '' : '>'}${entry.max_sustainable.rate_rps.toPrecision(4)}/s`,
     performanceLabel(entry.performance),
-    entry.meets_slo ? 'met' : `missed: ${missed(entry)}`,
+    entry.status === 'infeasible' ? 'infeasible' : entry.meets_slo ? 'met' : `missed: ${missed(entry)}`,
   ]);
-  return renderTable([header, ...body]);
+  const reasons = renderInfeasible(
+    result.candidates
+      .filter((entry) => entry.status === 'infeasible')
+      .map((entry) => ({
+        reason: entry.reason,
+        configuration: describeConfiguration(entry.params, variants ? entry.variant : null, 'candidate'),
+      })),
+  );
+  return `${renderTable([header, ...body])}${reasons}`;
 }

@@ -114,8 +114,8 @@ export interface ReplicateOptions extends RunnerOptions {
 export interface ReplicatedVariant extends ReplicatedMetrics {
   name: string;
   seeds: number[];
-  /** Against the scenario's `slo:`; null without one. */
-  slo: ReplicatedSloCheck | null;
+  /** Against the scenario's `slo:`, or the default objective without one. */
+  slo: ReplicatedSloCheck;
 }
 
 /**
@@ -147,7 +147,7 @@ export async function replicateScenario(
           ),
         );
         const replicated = aggregateRuns(runs);
-        return { name, seeds, ...replicated, slo: loaded.slo ? checkSlo(loaded.slo, replicated) : null };
+        return { name, seeds, ...replicated, slo: checkSlo(loaded.slo, replicated) };
       }),
     );
   } finally {

@@ -3,8 +3,9 @@ import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
 import { loadScenarioFile } from '../scenario/index.js';
 import { type LoadedScenario, RunInputError, type SweepSampling } from '../scenario/types.js';
-import { Evaluator } from './evaluator.js';
+import { type Evaluation, Evaluator } from './evaluator.js';
 import {
+  describeConfiguration,
   markPareto,
   renderSweepCsv,
   renderSweepJson,
@@ -13,6 +14,7 @@ import {
   sloKeys,
 } from './output.js';
 import {
+  type Infeasibility,
   loadPoints,
   mergeParameters,
   type Parameter,
@@ -109,22 +111,56 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const seeds = replicationSeeds(options.seed ?? loaded.seed, replications);
   const runner = createRunner(options);
   const evaluator = new Evaluator(runner, new EvaluationStore(options.outDir), seeds);
-  const total = scenarios.value.reduce((sum, point) => sum + point.variants.length, 0);
+  // Progress counts what runs: configurations found infeasible while loading take no time.
+  const total = scenarios.value.reduce(
+    (sum, point) => sum + point.variants.filter((variant) => variant.scenario !== null).length,
+    0,
+  );
   let done = 0;
   let rows: SweepRow[];
+  const infeasible = new Map<SweepRow, Infeasibility>();
   try {
     const perPoint = await Promise.all(
       points.map((point, i) =>
         Promise.all(
           scenarios.value[i].variants.map(async (variant): Promise<SweepRow> => {
-            const replicated = await evaluator.evaluate(variant.scenario);
-            options.onProgress?.(++done, total);
-            const slo = loaded.slo ? checkSlo(loaded.slo, replicated) : null;
+            let evaluation: Evaluation;
+            if (variant.scenario === null) evaluation = { ok: false, infeasible: variant.infeasible! };
+            else {
+              evaluation = await evaluator.evaluate(variant.scenario);
+              options.onProgress?.(++done, total);
+            }
+            const params = Object.fromEntries(
+              parameters.map((parameter, d) => [parameter.path, point.values[d]]),
+            );
+            if (!evaluation.ok) {
+              const row: SweepRow = {
+                point: point.index,
+                variant: variant.name,
+                params,
+                status: 'infeasible',
+                reason: evaluation.infeasible.reason,
+                meets_slo: false,
+                pareto: false,
+                replications,
+                metrics: {},
+                ci95: null,
+                slo: null,
+                warnings: [],
+                performance: {},
+              };
+              infeasible.set(row, evaluation.infeasible);
+              return row;
+            }
+            const { replicated } = evaluation;
+            const slo = checkSlo(loaded.slo, replicated);
             return {
               point: point.index,
               variant: variant.name,
-              params: Object.fromEntries(parameters.map((parameter, d) => [parameter.path, point.values[d]])),
-              meets_slo: slo?.met ?? null,
+              params,
+              status: 'ok',
+              reason: null,
+              meets_slo: slo.met,
               pareto: false,
               replications,
               metrics: replicated.metrics,
@@ -138,10 +174,22 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       ),
     );
     rows = perPoint.flat();
+    // A shard may hold only points that cannot run while others hold some that can: `merge` decides.
+    if (options.shard == null && rows.every((row) => row.status === 'infeasible')) {
+      const variants = new Set(rows.map((row) => row.variant)).size > 1;
+      throw nothingFeasible(
+        'sweep',
+        rows.length,
+        rows.map((row) => ({
+          configuration: describeConfiguration(row.params, variants ? row.variant : null),
+          infeasible: infeasible.get(row)!,
+        })),
+      );
+    }
   } catch (error) {
     if (error instanceof Interrupted) {
       throw new Interrupted(
-        `interrupted: ${done} of ${total} configuration(s) (points x variants) finished and saved in ${join(options.outDir, 'points')}; run the same command again to resume`,
+        `interrupted: ${done} of ${total} configuration(s) to run (points x variants) finished and saved in ${join(options.outDir, 'points')}; run the same command again to resume`,
       );
     }
     throw error;
@@ -166,6 +214,24 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     computed: evaluator.computed,
     reused: evaluator.reused,
   };
+}
+
+/**
+ * The error of a study none of whose configurations can run: one line, placed where the first
+ * configuration's reason is written (the grid value that caused it, when one did).
+ */
+export function nothingFeasible(
+  study: 'sweep' | 'plan',
+  count: number,
+  failures: readonly { configuration: string; infeasible: Infeasibility }[],
+): Error {
+  const [first] = failures;
+  const reasons = new Set(failures.map((failure) => failure.infeasible.reason)).size;
+  const others = reasons > 1 ? ` (and ${reasons - 1} other reason(s))` : '';
+  const what = study === 'sweep' ? 'configurations of the sweep' : 'candidates of the plan';
+  const message = `all ${count} ${what} are infeasible; ${first.configuration}: ${first.infeasible.reason}${others}`;
+  const at = first.infeasible.at;
+  return at === null ? new RunInputError(message) : new ScenarioError([{ ...at, message }]);
 }
 
 export function writeSweep(outDir: string, result: SweepResult): string[] {

@@ -28,6 +28,8 @@ export interface Finding {
   /** Set when the finding is about a mapping key rather than its value (point at the key). */
   key?: string;
   message: string;
+  /** See `Diagnostic.infeasible`. */
+  infeasible?: true;
 }
 
 type Raw = Record<string, unknown>;
@@ -175,6 +177,7 @@ function checkFleets(root: Raw, findings: Finding[]): void {
           code: 'UNKNOWN_REFERENCE',
           path: ['fleets', i, catalogKeyAtFault(resolved.message, fleet)],
           message: resolved.message,
+          ...(resolved.unavailable && { infeasible: true }),
         });
       }
     }
@@ -337,8 +340,14 @@ export function checkResolved(scenario: Scenario): Finding[] {
   scenario.fleets.forEach((fleet, i) => {
     if (fleet.batching.policy !== 'continuous') return;
     const resolved = resolveLlmFleet(fleet, scenario.model);
-    if (!resolved.ok)
-      findings.push({ code: 'INVALID_VALUE', path: ['fleets', i, resolved.at], message: resolved.message });
+    if (!resolved.ok) {
+      findings.push({
+        code: 'INVALID_VALUE',
+        path: ['fleets', i, resolved.at],
+        message: resolved.message,
+        ...(resolved.infeasible && { infeasible: true }),
+      });
+    }
   });
   for (const issue of checkPlaces(scenario)) {
     findings.push({ code: 'UNKNOWN_REFERENCE', path: issue.path, message: issue.message });

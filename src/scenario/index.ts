@@ -5,7 +5,9 @@ export {
   loadScenarioFile,
   loadScenarioObject,
   loadScenarioText,
+  loadScenarioVariants,
   type ObjectLoadOptions,
+  type VariantLoad,
 } from './load.js';
 export { renderScenarioReference } from './reference.js';
 export { traceSchema } from './schema.js';

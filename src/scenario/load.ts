@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
-import { asObject, checkResolved, checkScenario, findExpressions } from './checks.js';
+import { asObject, checkResolved, checkScenario, type Finding, findExpressions } from './checks.js';
 import { diagnostic, issueDiagnostics, sortDiagnostics, yamlDiagnostic } from './diagnostics.js';
 import { loadMath } from './expression.js';
 import { finishScenario } from './finish.js';
@@ -143,6 +143,10 @@ function variantCandidates(baseline: Candidate, input: Input, errors: Diagnostic
   return candidates;
 }
 
+function withFeasibility(d: Diagnostic, finding: Finding): Diagnostic {
+  return finding.infeasible ? { ...d, infeasible: true } : d;
+}
+
 function validate(
   candidate: Candidate,
   input: Input,
@@ -162,7 +166,7 @@ function validate(
   for (const finding of checkScenario(candidate.raw, input.baseDir)) {
     const at = candidate.sources.locate(finding.path, finding.key);
     const path = finding.key === undefined ? finding.path : [...finding.path, finding.key];
-    found.push(diagnostic(finding.code, at, path, finding.message));
+    found.push(withFeasibility(diagnostic(finding.code, at, path, finding.message), finding));
   }
   if (!parsed.success || found.length > 0) {
     errors.push(...found);
@@ -170,9 +174,8 @@ function validate(
   }
   const scenario = finishScenario(parsed.data, input);
   for (const finding of checkResolved(scenario)) {
-    found.push(
-      diagnostic(finding.code, candidate.sources.locate(finding.path), finding.path, finding.message),
-    );
+    const at = candidate.sources.locate(finding.path);
+    found.push(withFeasibility(diagnostic(finding.code, at, finding.path, finding.message), finding));
   }
   errors.push(...found);
   return found.length === 0 ? { scenario, spec: parsed.data } : null;
@@ -194,7 +197,15 @@ function withDetectedTraceFormat(raw: unknown, baseDir: string): unknown {
   return { ...root, workload: { ...workload, arrivals: { ...arrivals, trace: { ...trace, format } } } };
 }
 
-async function load(input: Input): Promise<Result<LoadedScenario>> {
+/** What loading found for the baseline or one variant: its own diagnostics, before labelling. */
+interface CandidateLoad {
+  name: string;
+  validated: { scenario: Scenario; spec: ScenarioSpec } | null;
+  found: Diagnostic[];
+}
+
+/** Every candidate validated on its own; `errors` holds what concerns the file as a whole (`--set`, keys of variants). */
+async function loadCandidates(input: Input): Promise<{ errors: Diagnostic[]; candidates: CandidateLoad[] }> {
   const errors: Diagnostic[] = [];
   let baseline: Candidate = { name: 'baseline', raw: input.raw, sources: SourceMap.of(input.tree) };
   input.set.forEach((argument, i) => {
@@ -212,26 +223,47 @@ async function load(input: Input): Promise<Result<LoadedScenario>> {
   checkSweepPaths(baseline, errors);
   const candidates = [baseline, ...variantCandidates(baseline, input, errors)];
   if (candidates.some((candidate) => findExpressions(candidate.raw).length > 0)) await loadMath();
+  return {
+    errors,
+    candidates: candidates.map((candidate) => {
+      const found: Diagnostic[] = [];
+      const validated = validate(candidate, input, found);
+      return { name: candidate.name, validated, found };
+    }),
+  };
+}
 
-  const variants: Variant[] = [];
-  let baselineSpec: ScenarioSpec | undefined;
+/** All diagnostics of a load, a variant's own labelled with its name, sorted and deduplicated. */
+function collectErrors(
+  input: Input,
+  errors: Diagnostic[],
+  candidates: readonly CandidateLoad[],
+): Diagnostic[] {
+  const all = [...errors];
   const baselineErrors = new Set<string>();
-  for (const candidate of candidates) {
-    const found: Diagnostic[] = [];
-    const validated = validate(candidate, input, found);
-    for (const d of found) {
+  candidates.forEach((candidate, i) => {
+    for (const found of candidate.found) {
+      const d = { ...found };
       const text = `${d.file}:${d.line}:${d.col}: ${d.message}`;
-      if (candidate === baseline) baselineErrors.add(text);
+      if (i === 0) baselineErrors.add(text);
       // A variant repeats the baseline's errors (deduplicated later); its own are labelled with its name.
       else if (!baselineErrors.has(text)) d.message += ` (variant "${candidate.name}")`;
-      errors.push(d);
+      all.push(d);
     }
-    if (validated) variants.push({ name: candidate.name, scenario: validated.scenario });
-    if (validated && candidate === baseline) baselineSpec = validated.spec;
+  });
+  return sortDiagnostics(all, input.file);
+}
+
+async function load(input: Input): Promise<Result<LoadedScenario>> {
+  const { errors, candidates } = await loadCandidates(input);
+  const baselineSpec = candidates[0].validated?.spec;
+  if (errors.length > 0 || candidates.some((candidate) => candidate.found.length > 0) || !baselineSpec) {
+    return { ok: false, errors: collectErrors(input, errors, candidates) };
   }
-  if (errors.length > 0 || baselineSpec === undefined) {
-    return { ok: false, errors: sortDiagnostics(errors, input.file) };
-  }
+  const variants: Variant[] = candidates.map((candidate) => ({
+    name: candidate.name,
+    scenario: candidate.validated!.scenario,
+  }));
   const { name, seed } = variants[0].scenario;
   const { slo = DEFAULT_SLO, sweep = null, report = null } = baselineSpec;
   return { ok: true, value: { file: null, name, seed, source: null, variants, slo, sweep, report } };
@@ -241,26 +273,70 @@ function nameOf(file: string): string {
   return basename(file, extname(file));
 }
 
+function textInput(text: string, file: string, options: LoadOptions): Result<Input> {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: true });
+  if (document.errors.length > 0) {
+    return { ok: false, errors: document.errors.map((error) => yamlDiagnostic(error, file)) };
+  }
+  return {
+    ok: true,
+    value: {
+      raw: document.toJS(),
+      tree: fileTree(document, lineCounter, file),
+      file,
+      baseDir: dirname(resolve(file)),
+      defaultName: nameOf(file),
+      set: options.set ?? [],
+    },
+  };
+}
+
 /** Parses and validates scenario YAML; `file` names it in diagnostics and anchors relative paths. */
 export async function loadScenarioText(
   text: string,
   file: string,
   options: LoadOptions = {},
 ): Promise<Result<LoadedScenario>> {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: true });
-  if (document.errors.length > 0) {
-    return { ok: false, errors: document.errors.map((error) => yamlDiagnostic(error, file)) };
-  }
-  const result = await load({
-    raw: document.toJS(),
-    tree: fileTree(document, lineCounter, file),
-    file,
-    baseDir: dirname(resolve(file)),
-    defaultName: nameOf(file),
-    set: options.set ?? [],
-  });
+  const input = textInput(text, file, options);
+  if (!input.ok) return input;
+  const result = await load(input.value);
   return result.ok ? { ok: true, value: { ...result.value, file: resolve(file), source: text } } : result;
+}
+
+/** The baseline or one variant of a sweep point: its scenario, or why that configuration cannot run. */
+export interface VariantLoad {
+  name: string;
+  /** null when `infeasible` is not empty. */
+  scenario: Scenario | null;
+  /** Diagnostics that all have `infeasible` set. */
+  infeasible: Diagnostic[];
+}
+
+/**
+ * Like `loadScenarioText`, for one point of a sweep: a variant whose only problems are
+ * infeasible configurations (`Diagnostic.infeasible`) comes back with them instead of failing the
+ * load, so the sweep can record it and go on. Any other error fails the load as usual.
+ */
+export async function loadScenarioVariants(
+  text: string,
+  file: string,
+  options: LoadOptions = {},
+): Promise<Result<VariantLoad[]>> {
+  const input = textInput(text, file, options);
+  if (!input.ok) return input;
+  const { errors, candidates } = await loadCandidates(input.value);
+  if (errors.length > 0 || candidates.some((candidate) => candidate.found.some((d) => !d.infeasible))) {
+    return { ok: false, errors: collectErrors(input.value, errors, candidates) };
+  }
+  return {
+    ok: true,
+    value: candidates.map((candidate) => ({
+      name: candidate.name,
+      scenario: candidate.validated?.scenario ?? null,
+      infeasible: candidate.found,
+    })),
+  };
 }
 
 export async function loadScenarioFile(

@@ -1889,7 +1889,11 @@ const SweepSchema = z
       points: spec.points ?? null,
     }),
   )
-  .describe('Points that `fleetsim sweep` runs: each is the scenario with some keys overridden.');
+  .describe(
+    'Points that `fleetsim sweep` runs: each is the scenario with some keys overridden. A point that cannot run ' +
+      '(the model does not fit the instance, the instance is not sold in that region) is recorded as infeasible ' +
+      'and skipped; `fleetsim validate` lists them.',
+  );
 
 const ReportChartSchema = z.enum(REPORT_CHART_NAMES, {
   error: (issue) => {

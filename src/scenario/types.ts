@@ -391,6 +391,12 @@ export interface Diagnostic {
     | 'BAD_OVERRIDE'
     | 'UNKNOWN_REFERENCE';
   message: string;
+  /**
+   * The scenario is well formed but this configuration cannot run: the model does not fit the
+   * accelerators, the instance is not sold in that region or market. `fleetsim sweep` and `plan`
+   * record such a point as infeasible and go on; everywhere else it is an error like the others.
+   */
+  infeasible?: true;
   file: string;
   line: number;
   col: number;

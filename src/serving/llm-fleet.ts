@@ -63,10 +63,19 @@ function medianEfficiency(): AcceleratorSpec['efficiency'] {
   };
 }
 
-/** A failure names the fleet key the user should change. */
+/**
+ * A failure names the fleet key the user should change. `infeasible` marks a well-formed fleet
+ * whose hardware cannot serve the model (too little memory, too few accelerators): a grid across
+ * instance types holds such points legitimately, and sweeps skip them.
+ */
 type Resolved<T> =
   | { ok: true; value: T }
-  | { ok: false; message: string; at: 'batching' | 'hardware' | 'instance' | 'step_time' };
+  | {
+      ok: false;
+      message: string;
+      at: 'batching' | 'hardware' | 'instance' | 'step_time';
+      infeasible?: true;
+    };
 
 /**
  * The fleet's accelerator with inline specs applied over the catalog's, and which of the catalog's
@@ -77,7 +86,7 @@ function acceleratorOf(
 ): Resolved<{ spec: AcceleratorSpec; count: number; overridden: string[] }> {
   const inline = fleet.hardware?.accelerators;
   const at = fleet.instance === null ? 'hardware' : 'instance';
-  if (!inline) return { ok: false, message: 'no accelerator to run an LLM on', at };
+  if (!inline) return { ok: false, message: 'no accelerator to run an LLM on', at, infeasible: true };
   const known = accelerators().get(inline.model);
   const memoryGib = inline.memoryGiB ?? known?.memoryGib;
   const bandwidth = inline.bandwidthGBps ?? known?.memoryBandwidthGBps;
@@ -137,6 +146,7 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
       ok: false,
       message: `tensor_parallel ${tensorParallel} exceeds the ${count} accelerators of one replica`,
       at: 'batching',
+      infeasible: true,
     };
   }
   if (tensorParallel > 1 && spec.interconnect.kind === 'none') {
@@ -144,6 +154,7 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
       ok: false,
       message: `${spec.name} has no interconnect for tensor parallelism over ${tensorParallel} devices`,
       at: 'batching',
+      infeasible: true,
     };
   }
   const hardware: LlmHardware = { accelerator: spec, count: tensorParallel };
@@ -158,6 +169,7 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
         `${llm.name} needs ${gib(weightBytes(llm))} for its weights; ${tensorParallel} x ${spec.name} ` +
         `leave ${gib(usable)} at gpu_memory_utilization ${batching.gpuMemoryUtilization}: no room for a KV cache`,
       at: fleet.instance === null ? 'hardware' : 'instance',
+      infeasible: true,
     };
   }
   const stack = SERVING_STACKS[model.servingStack];
@@ -224,6 +236,7 @@ function profiled(
       ok: false,
       message: `profile has no rows for tensor parallelism ${tensorParallel}; it has ${tps.join(', ')} (set batching.tensor_parallel)`,
       at: 'batching',
+      infeasible: true,
     };
   }
   let kvCacheTokens = batching.kvCacheTokens;
@@ -243,7 +256,12 @@ function profiled(
       1 - batching.gpuMemoryUtilization,
     );
     if (kvCacheTokens <= 0) {
-      return { ok: false, message: `${model.llm.name} leaves no room for a KV cache`, at: 'batching' };
+      return {
+        ok: false,
+        message: `${model.llm.name} leaves no room for a KV cache`,
+        at: 'batching',
+        infeasible: true,
+      };
     }
   }
   const profile = table.value;

@@ -25,6 +25,8 @@ function row(
     point,
     variant: 'baseline',
     params,
+    status: 'ok',
+    reason: null,
     meets_slo: null,
     pareto: false,
     replications: 1,
@@ -147,6 +149,8 @@ function candidate(params: Record<string, unknown>, meets: boolean, variant = 'b
   return {
     params,
     variant,
+    status: 'ok',
+    reason: null,
     meets_slo: meets,
     cost_usd_per_hour: 2 * (params['fleets.0.replicas'] as number),
     cost_usd: null,
@@ -195,6 +199,26 @@ describe('plan charts', () => {
     expect(points[0].rate_rps).toBe(3);
     expect(points[0].cost_usd_per_hour).toBe(6);
     expect(assemblePlanCharts({ ...plan(), growth: [] })).toEqual([]);
+  });
+
+  it('capacity curves leave out a configuration that cannot run, and say so', () => {
+    const withInfeasible = plan();
+    for (const level of withInfeasible.growth) {
+      level.candidates.push({
+        ...candidate({ 'fleets.0.instance': 'aws/g6e.xlarge', 'fleets.0.replicas': 16 }, false),
+        status: 'infeasible',
+        reason: 'fleets[0].instance: no room for a KV cache',
+        slo: null,
+        metrics: {},
+      });
+    }
+    expect(capacityPoints(withInfeasible)).toEqual(capacityPoints(plan()));
+    const [chart] = assemblePlanCharts(withInfeasible);
+    const subtitle = (chart.spec.title as { subtitle: string }).subtitle;
+    expect(subtitle).toMatch(/and so are those that cannot run at all\.$/);
+    expect((assemblePlanCharts(plan())[0].spec.title as { subtitle: string }).subtitle).not.toMatch(
+      /cannot run/,
+    );
   });
 
   it('every sweep and plan chart compiles without a vega-lite warning', async () => {

@@ -224,9 +224,9 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
       .split('\n');
     expect(csv).toHaveLength(1 + 6);
     expect(csv[0]).toMatch(
-      /^point,variant,fleets\.0\.concurrency,fleets\.0\.replicas,meets_slo,pareto,requests\.arrived,/,
+      /^point,variant,fleets\.0\.concurrency,fleets\.0\.replicas,status,meets_slo,pareto,requests\.arrived,.*,warnings,reason$/,
     );
-    expect(csv[1]).toMatch(/^0,baseline,2,2,(true|false),(true|false),\d+,/);
+    expect(csv[1]).toMatch(/^0,baseline,2,2,ok,(true|false),(true|false),\d+,.*,$/);
   });
 
   it('plan writes plan.json with the best candidate', async () => {

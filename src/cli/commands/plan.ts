@@ -36,8 +36,10 @@ export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
                 ? ' (unvalidated step times: see the caveat)'
                 : ''
             }`;
+      const infeasible = result.candidates.filter((entry) => entry.status === 'infeasible').length;
+      const infeasibleNote = infeasible > 0 ? `; ${infeasible} infeasible candidate(s) skipped` : '';
       io.stderr(
-        `${verdict}; ${result.configurations} configuration(s): ${outcome.computed} run now, ${outcome.reused} reused, in ${seconds} s; wrote ${outcome.files
+        `${verdict}${infeasibleNote}; ${result.configurations} configuration(s): ${outcome.computed} run now, ${outcome.reused} reused, in ${seconds} s; wrote ${outcome.files
           .map((path) => relative(io.cwd, path))
           .join(', ')}${chartNote(charts, io)}\n`,
       );

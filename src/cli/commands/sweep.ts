@@ -124,8 +124,10 @@ export async function sweepCommand(args: SweepArgs, io: CliIo): Promise<number> 
     if (!args.quiet) {
       const seconds = ((performance.now() - started) / 1000).toFixed(2);
       const shardNote = shard ? ` (shard ${shard.index}/${shard.count})` : '';
+      const infeasible = outcome.result.rows.filter((row) => row.status === 'infeasible').length;
+      const infeasibleNote = infeasible > 0 ? ` (${infeasible} infeasible, skipped)` : '';
       io.stderr(
-        `${outcome.result.rows.length} row(s)${shardNote}: ${outcome.computed} run now, ${outcome.reused} reused from earlier runs, in ${seconds} s; wrote ${outcome.files
+        `${outcome.result.rows.length} row(s)${shardNote}${infeasibleNote}: ${outcome.computed} run now, ${outcome.reused} reused from earlier runs, in ${seconds} s; wrote ${outcome.files
           .map((path) => relative(io.cwd, path))
           .join(', ')}${chartNote(charts, io)}\n`,
       );

@@ -1,0 +1,113 @@
+import { ScenarioError } from '../run.js';
+import { type Diagnostic, type LoadedScenario, RunInputError } from '../scenario/types.js';
+import { describeConfiguration } from './output.js';
+import { type Infeasibility, loadPoints, mergeParameters, type ScenarioSource } from './parameters.js';
+import { type SweepPoint, sweepPoints } from './points.js';
+import { nothingFeasible } from './sweep.js';
+
+/**
+ * Swept keys that cannot decide whether a configuration runs: how many replicas or slots, how
+ * much load, for how long, how requests are routed and queued. Whether the model fits, and
+ * whether an instance is sold in a region or market, depend on the other keys only (the model,
+ * the fleet's instance, hardware, batching, region, market), so the grid is checked once per
+ * combination of those. A key missing here is only checked more often than it needs.
+ */
+const CANNOT_MAKE_INFEASIBLE =
+  /^(seed|duration|warmup|max_drain|workload|metrics|routing|fleets\.\d+\.(replicas|concurrency|queue|autoscaling|service_time|startup|price_per_hour|billing|on_interrupt))(\.|$)/;
+
+/** Configurations of a sweep that cannot run, grouped by the values that make them so. */
+export interface GridInfeasibility {
+  /** Where the reason is written, and `sweep point(s) ...: reason` as the message. */
+  diagnostic: Diagnostic;
+  /** Configurations (points x variants) this finding covers. */
+  configurations: number;
+}
+
+export interface GridCheck {
+  /** Points `fleetsim sweep` would run (drawn ones with random or latin-hypercube sampling). */
+  points: number;
+  /** Points x variants. */
+  configurations: number;
+  infeasible: GridInfeasibility[];
+}
+
+/**
+ * Checks every point of a scenario's `sweep:` as `fleetsim sweep` would load it, without running
+ * anything. Points that differ only in keys that cannot make a configuration infeasible share one
+ * check, so a grid of many replica counts costs one load per instance type; each value of those
+ * keys is still loaded once, so a bad value is reported. Malformed values throw a ScenarioError
+ * (as sweep does); when no configuration can run, the one-line error sweep gives is thrown.
+ * Null without a `sweep:` section.
+ */
+export async function checkSweepGrid(
+  loaded: LoadedScenario,
+  file: string,
+  set: readonly string[],
+): Promise<GridCheck | null> {
+  const parameters = mergeParameters(loaded.sweep, []);
+  if (parameters.length === 0) return null;
+  const sampling = loaded.sweep?.sampling ?? 'grid';
+  const generated = sweepPoints(parameters, {
+    sampling,
+    points: loaded.sweep?.points ?? null,
+    seed: loaded.seed,
+  });
+  if ('error' in generated) throw new RunInputError(`sweep: ${generated.error}`);
+  const { points } = generated;
+  const deciding = parameters.flatMap((parameter, d) =>
+    CANNOT_MAKE_INFEASIBLE.test(parameter.path) ? [] : [d],
+  );
+  const groupOf = (point: SweepPoint) => JSON.stringify(deciding.map((d) => point.values[d]));
+
+  const groups = new Map<string, { first: SweepPoint; count: number }>();
+  const checked = new Map<number, SweepPoint>();
+  const valuesSeen = parameters.map(() => new Set<string>());
+  for (const point of points) {
+    const key = groupOf(point);
+    const group = groups.get(key);
+    if (group) group.count++;
+    else {
+      groups.set(key, { first: point, count: 1 });
+      checked.set(point.index, point);
+    }
+    point.values.forEach((value, d) => {
+      const text = JSON.stringify(value);
+      if (valuesSeen[d].has(text)) return;
+      valuesSeen[d].add(text);
+      checked.set(point.index, point);
+    });
+  }
+
+  const source: ScenarioSource = { file, text: loaded.source ?? '', set };
+  const representatives = [...checked.values()].sort((a, b) => a.index - b.index);
+  const results = await loadPoints(source, parameters, representatives);
+  if (!results.ok) throw new ScenarioError(results.errors);
+  const byIndex = new Map(representatives.map((point, i) => [point.index, results.value[i]]));
+
+  const variants = loaded.variants.length;
+  const infeasible: GridInfeasibility[] = [];
+  const failures: { configuration: string; infeasible: Infeasibility }[] = [];
+  let infeasibleCount = 0;
+  for (const { first, count } of groups.values()) {
+    const decidingParams = Object.fromEntries(deciding.map((d) => [parameters[d].path, first.values[d]]));
+    for (const variant of byIndex.get(first.index)!.variants) {
+      if (variant.infeasible === null) continue;
+      infeasibleCount += count;
+      const shown = describeConfiguration(
+        count === 1
+          ? Object.fromEntries(parameters.map((parameter, d) => [parameter.path, first.values[d]]))
+          : decidingParams,
+        variants > 1 ? variant.name : null,
+        count === 1 ? 'sweep point' : `sweep points (${count} of ${points.length}) with`,
+      );
+      failures.push({ configuration: shown, infeasible: variant.infeasible });
+      infeasible.push({
+        diagnostic: { ...variant.infeasible.at, message: `${shown}: ${variant.infeasible.reason}` },
+        configurations: count,
+      });
+    }
+  }
+  const configurations = points.length * variants;
+  if (infeasibleCount === configurations) throw nothingFeasible('sweep', configurations, failures);
+  return { points: points.length, configurations, infeasible };
+}
