@@ -222,7 +222,6 @@ export function renderSweepTable(result: SweepResult): string {
   const paths = result.parameters.map((parameter) => parameter.path);
   const variants = new Set(result.rows.map((row) => row.variant)).size > 1;
   const infeasible = result.rows.filter((row) => row.status === 'infeasible');
-  const statusColumn = result.slo !== null || infeasible.length > 0;
   const header = [
     'point',
     ...(variants ? ['variant'] : []),
@@ -232,13 +231,17 @@ export function renderSweepTable(result: SweepResult): string {
     'cost',
     '$/1k req',
     'step times',
-    ...(statusColumn ? [result.slo ? 'SLO' : 'status'] : []),
+    'SLO',
   ];
-  const status = (row: SweepRow) => {
-    if (row.status === 'infeasible') return 'infeasible';
-    if (result.slo === null) return 'ok';
-    return row.meets_slo ? 'met' : 'missed';
-  };
+  // Sweeps saved before every run was judged have no verdict: `ok` says only that the row ran.
+  const status = (row: SweepRow) =>
+    row.status === 'infeasible'
+      ? 'infeasible'
+      : row.meets_slo === null
+        ? 'ok'
+        : row.meets_slo
+          ? 'met'
+          : 'missed';
   const body = result.rows.map((row) => [
     String(row.point),
     ...(variants ? [row.variant] : []),
@@ -248,7 +251,7 @@ export function renderSweepTable(result: SweepResult): string {
     formatUsd(row.metrics[COST]),
     formatUsd(row.metrics.cost_per_1k_requests_usd),
     performanceLabel(row.performance),
-    ...(statusColumn ? [status(row)] : []),
+    status(row),
   ]);
   const reasons = renderInfeasible(
     infeasible.map((row) => ({

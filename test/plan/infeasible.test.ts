@@ -330,10 +330,10 @@ describe('a configuration that fails while running', () => {
       /^rate "2 - t\/100" is -[\d.e-]+ req\/s at t = [\d.]+ s; it must be a finite number >= 0$/,
     );
     expect(result.rows[0].metrics['requests.completed']).toBeGreaterThan(0);
-    // Without an SLO the table gains a status column only because a row is infeasible.
+    // Without an slo: the default objective judges the row that ran.
     const table = renderSweepTable(result).split('\n');
-    expect(table[0]).toMatch(/\$\/1k req\s+status$/);
-    expect(table[2]).toMatch(/^0\s+60\s.*\sok$/);
+    expect(table[0]).toMatch(/\$\/1k req\s+step times\s+SLO$/);
+    expect(table[2]).toMatch(/^0\s+60\s.*\smet$/);
     expect(table[3]).toMatch(/^1\s+300\s+-\s+-\s+-\s+-\s+infeasible$/);
     expect(table[4]).toBe(`infeasible, skipped: sweep point duration=300: ${result.rows[1].reason}`);
   });
