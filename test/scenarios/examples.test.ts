@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { buildComparison } from '../../src/report/index.js';
 import { runScenario } from '../../src/run.js';
 import { loadScenarioFile } from '../../src/scenario/index.js';
 import { formatDiagnostic } from '../../src/scenario/types.js';
@@ -31,5 +32,45 @@ describe('the example scenarios', () => {
     expect(offload?.edge_share).toBeGreaterThan(0.5);
     expect(offload?.oversize).toBeGreaterThan(0);
     expect(results[1].offload).toBeNull();
+  });
+});
+
+describe('the demo without an slo:', () => {
+  it('fails the configurations that lose requests, warns about them, and picks none of them', async () => {
+    const { results } = await runScenario(`${SCENARIOS}demo.yaml`);
+    const byName = Object.fromEntries(results.map((r) => [r.name, r]));
+    const lostShare = (name: string) => {
+      const r = byName[name].requests;
+      return (r.dropped + r.timed_out + r.in_flight_at_end) / r.arrived;
+    };
+    for (const name of ['one-l40s', 'a10g-bf16']) {
+      expect(lostShare(name)).toBeGreaterThan(0.01);
+      expect(byName[name].slo).toMatchObject({ met: false, default: true });
+      expect(byName[name].warnings.some((w) => w.startsWith('lost '))).toBe(true);
+    }
+    // a10g-bf16 is bound by its KV cache: that is its utilization, and it preempts over and over.
+    const bf16 = byName['a10g-bf16'];
+    expect(bf16.llm?.fleets.gpu.binding).toBe('kv_cache');
+    expect(bf16.utilization.gpu).toBe(bf16.llm?.fleets.gpu.kv_utilization.mean);
+    expect(bf16.warnings.some((w) => w.includes('preempted'))).toBe(true);
+    for (const name of ['baseline', 'a10g-int8']) {
+      expect(lostShare(name)).toBeLessThanOrEqual(0.01);
+      expect(byName[name].slo.met).toBe(true);
+    }
+    const entries = results.map(({ timeseries: _t, distributions: _d, capacity_events: _c, ...summary }) => ({
+      label: summary.name,
+      scenario: 'chat-demo',
+      variant: summary.name,
+      summary,
+    }));
+    // one-l40s is the cheapest per 1k requests, but it fails: the pick is the cheapest that meets the objective.
+    const cheapest = [...results].sort(
+      (a, b) => a.cost_per_1k_requests_usd! - b.cost_per_1k_requests_usd!,
+    )[0];
+    expect(cheapest.name).toBe('one-l40s');
+    expect(buildComparison(entries, 7).pick).toEqual({
+      label: 'a10g-int8',
+      basis: 'cheapest meeting the default objective',
+    });
   });
 });
