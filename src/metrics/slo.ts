@@ -20,6 +20,13 @@ export interface SloCheck {
 }
 
 /**
+ * The objective of a configuration whose scenario sets no `max_drop_rate`: at most 1 % of measured
+ * requests lost. Above it, latency percentiles describe only the requests that were lucky enough
+ * to be served, and a cheap configuration looks cheap because it turned work away.
+ */
+export const DEFAULT_MAX_DROP_RATE = 0.01;
+
+/**
  * Share of measured requests not served: dropped, timed out, or still in flight when `max_drain`
  * cut the run short. The last count as failures because a run that is cut short would otherwise
  * leave its slowest requests out of every latency percentile.
@@ -27,6 +34,11 @@ export interface SloCheck {
 export function dropRate(requests: RequestCounts): number | null {
   if (requests.arrived === 0) return null;
   return (requests.dropped + requests.timed_out + requests.in_flight_at_end) / requests.arrived;
+}
+
+/** Share of measured requests (arrived after warmup) that completed; null when none arrived. */
+export function completedShare(requests: RequestCounts): number | null {
+  return requests.arrived === 0 ? null : requests.completed / requests.arrived;
 }
 
 /** Reads the figures an SLO limits; `evaluateSlo` reads them from a result, a sweep from means of replications. */

@@ -87,10 +87,11 @@ describe('CDF charts', () => {
       'latency_s',
     );
     const rows = valuesOf(spec!);
+    // Every measured request completed: the share of measured requests is the quantile.
     expect(rows.filter((r) => r.variant === 'a')).toEqual([
-      { variant: 'a', quantile: 0.5, seconds: 0.2 },
-      { variant: 'a', quantile: 0.99, seconds: 1.5 },
-      { variant: 'a', quantile: 1, seconds: 3 },
+      { variant: 'a', quantile: 0.5, measured: 0.5, seconds: 0.2 },
+      { variant: 'a', quantile: 0.99, measured: 0.99, seconds: 1.5 },
+      { variant: 'a', quantile: 1, measured: 1, seconds: 3 },
     ]);
     expect(rows.filter((r) => r.variant === 'b')).toHaveLength(uniformPoints(1).length);
     const x = (spec as { layer: { encoding: { x: { title: string; scale: { type: string } } } }[] }).layer[0]
@@ -198,7 +199,7 @@ describe('percentile bars', () => {
       ],
       maxDropRate: null,
     }) as { layer: { data: { values: { seconds: number; label: string }[] } }[] };
-    expect(withSlo.layer[1].data.values).toEqual([{ seconds: 0.8, label: 'SLO: latency_p99 <= 800 ms' }]);
+    expect(withSlo.layer[1].data.values).toEqual([{ seconds: 0.8, label: 'SLO latency p99 ≤ 800 ms' }]);
   });
 });
 
@@ -472,7 +473,8 @@ describe('error bars of replications', () => {
       { limits: [{ metric: 'latency', statistic: 'p99', seconds: 0.8 }], maxDropRate: null },
       replicated,
     ) as { layer: Layer[] };
-    expect(withSlo.layer.map((l) => l.mark.type)).toEqual(['bar', 'errorbar', 'rule', 'text']);
+    // The label is drawn twice: a white halo, then the text.
+    expect(withSlo.layer.map((l) => l.mark.type)).toEqual(['bar', 'errorbar', 'rule', 'text', 'text']);
   });
 
   it('put whiskers on the cost per 1k requests and per 1M tokens', () => {
