@@ -65,7 +65,7 @@ function panel(
       sort: [...names],
       axis: {
         labelAngle: names.some((n) => n.length > 12) || lostLabels !== undefined ? -30 : 0,
-        labelLimit: 260,
+        labelLimit: 400,
         ...(lostLabels === undefined ? {} : { labelExpr: lostLabels }),
       },
     },

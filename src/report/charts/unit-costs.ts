@@ -85,7 +85,7 @@ export function unitCostsChart(
     sort: names,
     axis: {
       labelAngle: names.some((n) => n.length > 8) || failing.length > 0 ? -30 : 0,
-      labelLimit: 260,
+      labelLimit: 400,
       ...(failing.length === 0
         ? {}
         : {
