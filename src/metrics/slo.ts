@@ -1,8 +1,8 @@
 import type { Slo, SloMetric, SloStatistic } from '../scenario/types.js';
 
-export { DEFAULT_MAX_DROP_RATE, DEFAULT_SLO } from '../scenario/types.js';
-
 import type { RequestCounts, VariantResult } from './result.js';
+
+export { DEFAULT_MAX_DROP_RATE, DEFAULT_SLO } from '../scenario/types.js';
 
 /** What an SLO reads from a result: a single run's, or the mean of replications in the same shape. */
 export type SloInput = Pick<VariantResult, 'latency_s' | 'ttft_s' | 'tpot_s' | 'queue_wait_s' | 'requests'>;
@@ -32,6 +32,11 @@ export interface SloCheck {
 export function dropRate(requests: RequestCounts): number | null {
   if (requests.arrived === 0) return null;
   return (requests.dropped + requests.timed_out + requests.in_flight_at_end) / requests.arrived;
+}
+
+/** Share of measured requests (arrived after warmup) that completed; null when none arrived. */
+export function completedShare(requests: RequestCounts): number | null {
+  return requests.arrived === 0 ? null : requests.completed / requests.arrived;
 }
 
 /** Reads the figures an SLO limits; `evaluateSlo` reads them from a result, a sweep from means of replications. */

@@ -1,11 +1,16 @@
 import type { DistributionName, QuantilePoint, VariantResult } from '../metrics/index.js';
+import { completedShare } from '../metrics/slo.js';
 import { roundNumbers } from './summary.js';
 
-/** `distributions.json`: each variant's CDF points, so charts can be drawn again without re-running. */
+/**
+ * `distributions.json`: each variant's CDF points, so charts can be drawn again without re-running.
+ * The points describe completed requests only; `completed_share` (completed / arrived after warmup,
+ * null when none arrived) scales a quantile to the share of all measured requests.
+ */
 export interface DistributionsFile {
   scenario: string;
   seed: number;
-  variants: ({ name: string } & Record<DistributionName, QuantilePoint[]>)[];
+  variants: ({ name: string; completed_share: number | null } & Record<DistributionName, QuantilePoint[]>)[];
 }
 
 export const DISTRIBUTION_NAMES: readonly DistributionName[] = [
@@ -18,13 +23,14 @@ export const DISTRIBUTION_NAMES: readonly DistributionName[] = [
 export function renderDistributionsJson(
   scenario: string,
   seed: number,
-  results: readonly Pick<VariantResult, 'name' | 'distributions'>[],
+  results: readonly Pick<VariantResult, 'name' | 'distributions' | 'requests'>[],
 ): string {
   const file: DistributionsFile = {
     scenario,
     seed,
     variants: results.map((r) => ({
       name: r.name,
+      completed_share: roundNumbers(completedShare(r.requests)),
       ...Object.fromEntries(DISTRIBUTION_NAMES.map((d) => [d, roundNumbers(r.distributions[d])])),
     })) as DistributionsFile['variants'],
   };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { completedShare } from '../metrics/slo.js';
 import type { Chart } from './charts/index.js';
 import {
   type Comparison,
@@ -9,7 +10,7 @@ import {
   formatDelta,
   formatMetricCell,
 } from './comparison.js';
-import { formatCount, formatSeconds } from './format.js';
+import { formatCount, formatPercent, formatSeconds } from './format.js';
 import { performanceCaveatsHtml, performanceTableHtml } from './performance.js';
 import { describeSlo } from './slo.js';
 import type { VariantSummary } from './summary.js';
@@ -153,6 +154,19 @@ function runsTable(runs: ReportPage['runs']): string {
   return `<table id="runs"><thead><tr><th>configuration</th><th>arrived</th><th>completed</th><th>dropped</th><th>timed out</th><th>in flight at end</th><th>warmup</th><th>simulated until</th><th>events</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/**
+ * The line under the comparison table that says whose percentiles leave requests out; null when
+ * every configuration completed all its measured requests.
+ */
+export function completionNote(runs: ReportPage['runs']): string | null {
+  const partial = runs.flatMap(({ label, summary }) => {
+    const share = completedShare(summary.requests);
+    return share === null || share === 1 ? [] : [`${label} ${formatPercent(share)}`];
+  });
+  if (partial.length === 0) return null;
+  return `Latency, queue wait, TTFT and TPOT figures are of completed requests only; share of measured requests that completed: ${partial.join(', ')}.`;
+}
+
 const EMBED_SCRIPT = `
 (function () {
   var charts = JSON.parse(document.getElementById('fleetsim-charts').textContent);
@@ -216,7 +230,8 @@ ${runsTable(page.runs)}
 ${performanceTableHtml(performance)}
 <h2>Comparison</h2>
 ${comparisonTable(c)}
-<ul class="notes">${comparisonNotes(c)
+<ul class="notes">${[...comparisonNotes(c), completionNote(page.runs) ?? []]
+    .flat()
     .map((n) => `<li>${escapeHtml(n)}</li>`)
     .join('')}</ul>
 <h2>Charts</h2>

@@ -24,7 +24,7 @@ export {
 } from './comparison.js';
 export { type DistributionsFile, renderDistributionsJson } from './distributions-json.js';
 export { formatCount, formatNumber, formatPercent, formatSeconds, formatUsd } from './format.js';
-export { escapeHtml, type ReportPage, renderReportHtml, scriptForInline } from './html.js';
+export { completionNote, escapeHtml, type ReportPage, renderReportHtml, scriptForInline } from './html.js';
 export { renderSummaryMarkdown } from './markdown.js';
 export { type PerformanceRun, performanceCaveats, performanceRuns } from './performance.js';
 export { type RunOutputs, RunOutputsError, readRunOutputs } from './read-run.js';

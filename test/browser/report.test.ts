@@ -186,7 +186,7 @@ describe.skipIf(!present && !required)('report.html in Chromium', () => {
     await page.mouse.move(plot!.x + plot!.width * 0.35, plot!.y + plot!.height * 0.5);
     const tooltip = page.locator('#vg-tooltip-element');
     await expect.poll(() => tooltip.isVisible()).toBe(true);
-    expect(await tooltip.textContent()).toMatch(/variant[\s\S]*quantile[\s\S]*seconds/);
+    expect(await tooltip.textContent()).toMatch(/variant[\s\S]*of measured[\s\S]*of completed[\s\S]*seconds/);
     expect(consoleErrors).toEqual([]);
     await page.close();
   });

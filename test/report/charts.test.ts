@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TimeSeriesRow } from '../../src/metrics/index.js';
+import { DEFAULT_MAX_DROP_RATE } from '../../src/metrics/slo.js';
 import {
   assembleCharts,
   CHART_NAMES,
@@ -87,10 +88,11 @@ describe('CDF charts', () => {
       'latency_s',
     );
     const rows = valuesOf(spec!);
+    // Every measured request completed: the share of measured requests is the quantile.
     expect(rows.filter((r) => r.variant === 'a')).toEqual([
-      { variant: 'a', quantile: 0.5, seconds: 0.2 },
-      { variant: 'a', quantile: 0.99, seconds: 1.5 },
-      { variant: 'a', quantile: 1, seconds: 3 },
+      { variant: 'a', quantile: 0.5, measured: 0.5, seconds: 0.2 },
+      { variant: 'a', quantile: 0.99, measured: 0.99, seconds: 1.5 },
+      { variant: 'a', quantile: 1, measured: 1, seconds: 3 },
     ]);
     expect(rows.filter((r) => r.variant === 'b')).toHaveLength(uniformPoints(1).length);
     const x = (spec as { layer: { encoding: { x: { title: string; scale: { type: string } } } }[] }).layer[0]
@@ -198,7 +200,7 @@ describe('percentile bars', () => {
       ],
       maxDropRate: null,
     }) as { layer: { data: { values: { seconds: number; label: string }[] } }[] };
-    expect(withSlo.layer[1].data.values).toEqual([{ seconds: 0.8, label: 'SLO: latency_p99 <= 800 ms' }]);
+    expect(withSlo.layer[1].data.values).toEqual([{ seconds: 0.8, label: 'SLO latency p99 ≤ 800 ms' }]);
   });
 });
 
@@ -484,7 +486,8 @@ describe('error bars of replications', () => {
       { limits: [{ metric: 'latency', statistic: 'p99', seconds: 0.8 }], maxDropRate: null },
       replicated,
     ) as { layer: Layer[] };
-    expect(withSlo.layer.map((l) => l.mark.type)).toEqual(['bar', 'errorbar', 'rule', 'text']);
+    // The label is drawn twice: a white halo, then the text.
+    expect(withSlo.layer.map((l) => l.mark.type)).toEqual(['bar', 'errorbar', 'rule', 'text', 'text']);
   });
 
   it('put whiskers on the cost per 1k requests and per 1M tokens', () => {
@@ -563,5 +566,211 @@ describe('error bars of replications', () => {
       'cost-vs-p99',
       'unit-costs',
     ]);
+  });
+});
+
+/** Counts of a run that lost `timedOut + dropped` of 1000 measured requests. */
+function lossy(dropped: number, timedOut: number) {
+  return {
+    arrived: 1000,
+    completed: 1000 - dropped - timedOut,
+    dropped,
+    timed_out: timedOut,
+    in_flight_at_end: 0,
+  };
+}
+
+type Spec = {
+  layer: {
+    mark: { type: string };
+    data?: { values: Record<string, unknown>[] };
+    encoding: Record<string, { field?: string; legend?: { labelExpr?: string } }>;
+  }[];
+  title: { subtitle: string | string[] };
+};
+
+describe('charts of a run that lost requests', () => {
+  // 100 dropped and 195 timed out of 1000 measured: 705 completed, 29.5 % lost.
+  const lost = variantResult('lost', {
+    requests: lossy(100, 195),
+    distributions: { latency_s: uniformPoints(2), queue_wait_s: [], ttft_s: uniformPoints(0.5), tpot_s: [] },
+  });
+  const whole = variantResult('whole');
+
+  it('end the CDFs at the share of measured requests that completed and say how much was lost', () => {
+    for (const metric of ['latency_s', 'ttft_s'] as const) {
+      const spec = cdfChart([whole, lost], metric) as unknown as Spec;
+      const rows = valuesOf(spec).filter((r) => r.variant === 'lost');
+      expect(Math.max(...rows.map((r) => r.measured as number))).toBeCloseTo(0.705, 12);
+      for (const r of rows) expect(r.measured).toBeCloseTo((r.quantile as number) * 0.705, 12);
+      if (metric === 'latency_s') {
+        const wholeRows = valuesOf(spec).filter((r) => r.variant === 'whole');
+        expect(wholeRows.at(-1)).toMatchObject({ quantile: 1, measured: 1 });
+      }
+      expect(spec.layer[0].encoding.y.field).toBe('measured');
+      expect(spec.layer[0].encoding.color.legend?.labelExpr).toContain('"lost (lost 29.5 %)"');
+      expect(spec.layer[0].encoding.color.legend?.labelExpr).not.toContain('whole (lost');
+    }
+  });
+
+  it('leave the legend alone when nothing was lost', () => {
+    const spec = cdfChart([whole], 'latency_s') as unknown as Spec;
+    expect(spec.layer[0].encoding.color.legend).toBeUndefined();
+    expect(JSON.stringify(spec.title)).not.toContain('dropped or timed out');
+  });
+
+  it('give the histogram bins of a lossy run shares that add up to the completed share', () => {
+    const rows = histogramRows([whole, lost], 4);
+    const sum = (name: string) =>
+      rows.filter((r) => r.variant === name).reduce((total, r) => total + r.share, 0);
+    expect(sum('whole')).toBeCloseTo(1, 12);
+    expect(sum('lost')).toBeCloseTo(0.705, 12);
+  });
+
+  it('name the share lost beside each lossy variant of the percentile bars', () => {
+    const spec = percentileBarsChart([whole, lost]) as unknown as {
+      encoding: { x: { axis: { labelExpr: string } } };
+    };
+    expect(spec.encoding.x.axis.labelExpr).toContain('"lost (lost 29.5 %)"');
+  });
+});
+
+describe('objectives drawn on the charts of the metric they limit', () => {
+  const llm = (name: string) =>
+    variantResult(name, {
+      ttft_s: { mean: 0.25, p50: 0.25, p90: 0.45, p95: 0.475, p99: 0.495, p999: 0.4995, max: 0.5 },
+      distributions: {
+        latency_s: uniformPoints(1),
+        queue_wait_s: [],
+        ttft_s: uniformPoints(0.5),
+        tpot_s: uniformPoints(0.05),
+      },
+    });
+  const variants = [llm('a'), llm('b')];
+  const ttftP95 = {
+    limits: [{ metric: 'ttft' as const, statistic: 'p95' as const, seconds: 1 }],
+    maxDropRate: null,
+  };
+  const rules = (layers: Spec['layer']) => layers.filter((l) => l.mark.type === 'rule');
+
+  it('put a vertical rule at a TTFT p95 limit on the TTFT CDF, and none on the others', () => {
+    const ttft = cdfChart(variants, 'ttft_s', ttftP95) as unknown as Spec;
+    const [rule] = rules(ttft.layer);
+    expect(rule.encoding.x.field).toBe('seconds');
+    expect(rule.data!.values).toEqual([{ seconds: 1, label: 'SLO ttft p95 ≤ 1.00 s' }]);
+    const labels = ttft.layer.filter((l) => l.mark.type === 'text').map((l) => l.data!.values);
+    expect(labels).toEqual([
+      [{ seconds: 1, label: 'SLO ttft p95 ≤ 1.00 s' }],
+      [{ seconds: 1, label: 'SLO ttft p95 ≤ 1.00 s' }],
+    ]);
+    for (const metric of ['latency_s', 'tpot_s'] as const) {
+      expect(rules((cdfChart(variants, metric, ttftP95) as unknown as Spec).layer)).toEqual([]);
+    }
+  });
+
+  it('add a TTFT panel with a rule at a p95 limit, a statistic the bars do not show, to the percentile bars', () => {
+    const spec = percentileBarsChart(variants, ttftP95) as unknown as {
+      vconcat: (Spec['layer'][number] & { title: string; layer?: Spec['layer'] })[];
+    };
+    expect(spec.vconcat.map((p) => p.title)).toEqual(['latency', 'time to first token']);
+    const [latency, ttft] = spec.vconcat;
+    expect(latency.layer).toBeUndefined();
+    const [bars, rule] = ttft.layer!;
+    expect(bars.data!.values.map((r) => [r.variant, r.percentile, r.seconds])).toEqual([
+      ['a', 'p50', 0.25],
+      ['a', 'p90', 0.45],
+      ['a', 'p99', 0.495],
+      ['b', 'p50', 0.25],
+      ['b', 'p90', 0.45],
+      ['b', 'p99', 0.495],
+    ]);
+    expect(rule.mark.type).toBe('rule');
+    expect(rule.encoding.y.field).toBe('seconds');
+    expect(rule.data!.values).toEqual([{ seconds: 1, label: 'SLO ttft p95 ≤ 1.00 s' }]);
+  });
+
+  it('draw a latency p95 limit on the latency bars although they show p50, p90 and p99', () => {
+    const spec = percentileBarsChart(variants, {
+      limits: [{ metric: 'latency', statistic: 'p95', seconds: 0.7 }],
+      maxDropRate: 0.01,
+    }) as unknown as Spec;
+    expect(rules(spec.layer)[0].data!.values).toEqual([{ seconds: 0.7, label: 'SLO latency p95 ≤ 700 ms' }]);
+  });
+
+  it('draw nothing on latency charts for an objective that only limits lost requests', () => {
+    const dropOnly = { limits: [], maxDropRate: 0.01 };
+    for (const chart of assembleCharts({ variants, slo: dropOnly })) {
+      expect(JSON.stringify(chart.spec), chart.name).not.toContain('"rule"');
+    }
+  });
+});
+
+describe('the Pareto frontier of cost against p99 and configurations that miss the objective', () => {
+  // Cost per 1k requests and p99 by hand. `cheap` is cheapest but lost 8 % (80 timed out of
+  // 1000): without the objective it would beat `mid` on both figures.
+  const point = (name: string, usd: number, p99: number, requests = lossy(0, 0)) =>
+    variantResult(name, {
+      requests,
+      cost_per_1k_requests_usd: usd,
+      latency_s: { mean: p99 / 2, p50: p99 / 2, p90: p99, p95: p99, p99, p999: p99, max: p99 },
+    });
+  const variants = [point('cheap', 1, 5, lossy(0, 80)), point('mid', 2, 6), point('fast', 3, 2)];
+  const statusOf = (spec: unknown) =>
+    Object.fromEntries(valuesOf(spec as object).map((r) => [r.variant, [r.status, r.frontier]]));
+
+  it('judges by the default limit on lost requests without an SLO, and draws the frontier of the rest', () => {
+    expect(DEFAULT_MAX_DROP_RATE).toBe(0.01);
+    const spec = costLatencyChart(variants) as unknown as Spec;
+    expect(statusOf(spec)).toEqual({
+      cheap: ['fails', 'no'],
+      mid: ['frontier', 'yes'],
+      fast: ['frontier', 'yes'],
+    });
+    // The frontier line and the filled points draw only passing configurations; the cross layer the failing one.
+    const cross = spec.layer.find((l) => l.encoding.shape !== undefined)!;
+    expect(cross.encoding.shape).toMatchObject({
+      field: 'failing',
+      scale: { domain: ['misses objective'], range: ['cross'] },
+    });
+    expect(spec.title.subtitle).toContain(
+      'Cross: misses the objective (drop rate <= 1.0 %), so never on the frontier;',
+    );
+    expect(valuesOf(spec).find((r) => r.variant === 'cheap')?.objective).toBe('drop rate 8.0 % > 1.0 %');
+  });
+
+  it('judges by the SLO when given, its latency limits and its own limit on lost requests', () => {
+    const slo = {
+      limits: [{ metric: 'latency' as const, statistic: 'p99' as const, seconds: 5.5 }],
+      maxDropRate: 0.1,
+    };
+    expect(statusOf(costLatencyChart(variants, undefined, slo))).toEqual({
+      cheap: ['frontier', 'yes'],
+      mid: ['fails', 'no'],
+      fast: ['frontier', 'yes'],
+    });
+    // An SLO without a limit on lost requests gets the default one.
+    expect(statusOf(costLatencyChart(variants, undefined, { ...slo, maxDropRate: null }))).toEqual({
+      cheap: ['fails', 'no'],
+      mid: ['fails', 'no'],
+      fast: ['frontier', 'yes'],
+    });
+  });
+
+  it('has no cross layer and no caption about it when every configuration passes', () => {
+    const spec = costLatencyChart(variants.slice(1)) as unknown as Spec;
+    expect(spec.layer.some((l) => l.encoding.shape !== undefined)).toBe(false);
+    expect(JSON.stringify(spec.title)).not.toContain('misses');
+  });
+
+  it('fades the unit costs of a failing configuration and says so beside its name', () => {
+    const spec = unitCostsChart(variants) as unknown as {
+      hconcat: {
+        encoding: { opacity: { condition: { test: string } }; x: { axis: { labelExpr: string } } };
+      }[];
+    };
+    const [perRequest] = spec.hconcat;
+    expect(perRequest.encoding.opacity.condition.test).toBe('indexof(["cheap"], datum.variant) >= 0');
+    expect(perRequest.encoding.x.axis.labelExpr).toContain("' (misses objective)'");
+    expect(JSON.stringify(unitCostsChart(variants.slice(1)))).not.toContain('misses');
   });
 });

@@ -42,6 +42,8 @@ describe('fleetsim run: charts and report', () => {
       expect(points.get(0.99)).toBe(latency.p99);
       expect(points.get(1)).toBe(latency.max);
       expect(v.latency_s[0][0]).toBe(0.01);
+      const requests = summary.variants[i].requests;
+      expect(v.completed_share).toBeCloseTo(requests.completed / requests.arrived, 9);
       // No LLM fleet in tiny.yaml.
       expect(v.ttft_s).toEqual([]);
     }

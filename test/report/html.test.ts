@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assembleCharts,
   buildComparison,
+  completionNote,
   escapeHtml,
   renderReportHtml,
   scriptForInline,
@@ -53,5 +54,31 @@ describe('report.html', () => {
     const scope: Record<string, unknown> = {};
     new Function('scope', `${inlined}; scope.a = a; scope.b = b.source; scope.c = c;`)(scope);
     expect(scope).toEqual({ a: '</script>', b: '<\\/SCRIPT>', c: '<!--' });
+  });
+
+  it('says under the comparison whose percentiles leave out requests, and how many completed', () => {
+    const full = variantResult('full');
+    const lossy = variantResult('lossy', {
+      requests: { arrived: 1000, completed: 705, dropped: 100, timed_out: 195, in_flight_at_end: 0 },
+    });
+    const runs = [full, lossy].map((v) => ({ label: v.name, summary: v }));
+    expect(completionNote(runs)).toBe(
+      'Latency, queue wait, TTFT and TPOT figures are of completed requests only; share of measured requests that completed: lossy 70.5 %.',
+    );
+    expect(completionNote(runs.slice(0, 1))).toBeNull();
+    const entries = runs.map((r) => ({
+      label: r.label,
+      scenario: 's',
+      variant: r.label,
+      summary: r.summary,
+    }));
+    const html = renderReportHtml({
+      title: 't',
+      scenarios: [],
+      runs,
+      comparison: buildComparison(entries, 1),
+      charts: [],
+    });
+    expect(html).toContain('<li>Latency, queue wait, TTFT and TPOT figures are of completed requests only;');
   });
 });

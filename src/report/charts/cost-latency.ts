@@ -1,5 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { VariantResult } from '../../metrics/index.js';
+import { describeSlo, describeSloMisses, type Slo } from '../slo.js';
+import { chartObjective, judgeVariant, OBJECTIVE_COLOR } from './objective.js';
 import { type Bounds, boundsTooltip, errorBarLayers, estimated, replicatedNote } from './replicated.js';
 import {
   CHART_HEIGHT,
@@ -55,24 +57,46 @@ export function costLatencyPoints(
   });
 }
 
+/** How a configuration stands: `frontier` and `beaten` meet the objective, `fails` does not. */
+export type CostLatencyStatus = 'frontier' | 'beaten' | 'fails';
+
+const FAILS_LEGEND = 'misses objective';
+
 /**
- * Cost per 1k requests against p99 latency, one point per variant, the Pareto frontier joined by a
- * dashed line: a variant off the line is beaten on both by one on it. With replications, the
- * frontier is that of the means, and whiskers cross each point along both axes.
+ * Cost per 1k requests against p99 latency, one point per variant, the Pareto frontier of the
+ * variants that meet the objective joined by a dashed line: a variant off the line is beaten on
+ * both by one on it. A variant that misses the objective (`slo`, with at most
+ * `DEFAULT_MAX_DROP_RATE` lost where it sets no limit on that) is a cross and never on the
+ * frontier: its cost and p99 count only the requests it served. With replications, points and
+ * frontier are those of the means, and whiskers cross each point along both axes.
  */
 export function costLatencyChart(
-  variants: readonly Pick<VariantResult, 'name' | 'latency_s' | 'cost_per_1k_requests_usd' | 'requests'>[],
+  variants: readonly Pick<
+    VariantResult,
+    'name' | 'latency_s' | 'ttft_s' | 'tpot_s' | 'queue_wait_s' | 'cost_per_1k_requests_usd' | 'requests'
+  >[],
   replicated?: Replicated,
+  slo?: Slo,
 ): TopLevelSpec | null {
   const points = costLatencyPoints(variants, replicated);
   if (points.length === 0) return null;
-  const frontier = new Set(paretoFrontier(points).map((p) => p.variant));
+  const checks = new Map(variants.map((v) => [v.name, judgeVariant(slo, v, replicated)]));
+  const frontier = new Set(
+    paretoFrontier(points.filter((p) => checks.get(p.variant)?.met)).map((p) => p.variant),
+  );
   const lost = new Map(variants.map((v) => [v.name, v.requests.dropped + v.requests.timed_out]));
-  const values = points.map((p) => ({
-    ...p,
-    frontier: frontier.has(p.variant) ? 'yes' : 'no',
-    lost: lost.get(p.variant) ?? 0,
-  }));
+  const values = points.map((p) => {
+    const check = checks.get(p.variant)!;
+    const status: CostLatencyStatus = !check.met ? 'fails' : frontier.has(p.variant) ? 'frontier' : 'beaten';
+    return {
+      ...p,
+      status,
+      frontier: frontier.has(p.variant) ? 'yes' : 'no',
+      objective: check.met ? 'met' : describeSloMisses(check).join('; '),
+      lost: lost.get(p.variant) ?? 0,
+    };
+  });
+  const failing = values.some((v) => v.status === 'fails');
   const all = variants.map((v) => v.name);
   const names = points.map((p) => p.variant);
   const xTitle = 'cost per 1k requests (USD)';
@@ -90,10 +114,48 @@ export function costLatencyChart(
     title: yTitle,
     scale: { zero: false, padding: 30 },
   };
+  const tooltip = [
+    { field: 'variant', type: 'nominal' as const },
+    { field: 'usd_per_1k', type: 'quantitative' as const, title: 'cost per 1k requests', format: FORMAT.usd },
+    ...boundsTooltip(replicated, 'usd_per_1k', 'cost per 1k requests', FORMAT.usd),
+    { field: 'p99_s', type: 'quantitative' as const, title: 'p99 latency (s)', format: FORMAT.seconds },
+    ...boundsTooltip(replicated, 'p99_s', 'p99 latency', FORMAT.seconds),
+    { field: 'lost', type: 'quantitative' as const, title: 'dropped + timed out', format: FORMAT.count },
+    { field: 'objective', type: 'nominal' as const, title: 'objective' },
+    { field: 'frontier', type: 'nominal' as const, title: 'on the frontier' },
+  ];
+  const passes = "datum.status !== 'fails'";
+  // Names of the dearest points go to their left, or they would run into the legend.
+  const costs = values.map((v) => v.usd_per_1k);
+  const leftOf = Math.min(...costs) + 0.8 * (Math.max(...costs) - Math.min(...costs));
+  const nameLayer = (side: 'left' | 'right') => ({
+    transform: [{ filter: `datum.usd_per_1k ${side === 'left' ? '>' : '<='} ${leftOf}` }],
+    mark: {
+      type: 'text' as const,
+      align: side === 'left' ? ('right' as const) : ('left' as const),
+      dx: side === 'left' ? -10 : 10,
+      dy: -8,
+      fontSize: 11,
+    },
+    encoding: {
+      x,
+      y,
+      text: { field: 'variant' },
+      color: { condition: { test: passes, value: '#222' }, value: OBJECTIVE_COLOR },
+      opacity: pickedOpacity,
+    },
+  });
   return {
     ...header(
       'Cost against p99 latency',
-      'Lower left is better. Filled: on the Pareto frontier (dashed); hollow: another variant is cheaper and faster.',
+      'Lower left is better. Filled: on the Pareto frontier (dashed) of the configurations that meet the objective;',
+      'hollow: one of those is cheaper and faster.',
+      ...(failing
+        ? [
+            `Cross: misses the objective (${describeSlo(chartObjective(slo))}), so never on the frontier;`,
+            'its cost and p99 count only the requests it served.',
+          ]
+        : []),
       ...replicatedNote(replicated),
     ),
     width: CHART_WIDTH,
@@ -101,7 +163,7 @@ export function costLatencyChart(
     data: { values },
     layer: [
       {
-        transform: [{ filter: "datum.frontier === 'yes'" }],
+        transform: [{ filter: "datum.status === 'frontier'" }],
         mark: { type: 'line', color: '#888', strokeDash: [5, 4], strokeWidth: 1.5 },
         encoding: { x, y, order: { field: 'usd_per_1k', type: 'quantitative' } },
       },
@@ -109,31 +171,44 @@ export function costLatencyChart(
       ...errorBarLayers(values, 'p99_s', 'y', yTitle, { x }),
       {
         params: [pickVariantParam],
+        transform: [{ filter: passes }],
         mark: { type: 'point', size: 140, strokeWidth: 2 },
         encoding: {
           x,
           y,
           color: variantColor(all, names),
           fill: {
-            condition: { test: "datum.frontier === 'yes'", ...variantColor(all, names) },
+            condition: { test: "datum.status === 'frontier'", ...variantColor(all, names) },
             value: 'white',
           },
           opacity: pickedOpacity,
-          tooltip: [
-            { field: 'variant', type: 'nominal' },
-            { field: 'usd_per_1k', type: 'quantitative', title: 'cost per 1k requests', format: FORMAT.usd },
-            ...boundsTooltip(replicated, 'usd_per_1k', 'cost per 1k requests', FORMAT.usd),
-            { field: 'p99_s', type: 'quantitative', title: 'p99 latency (s)', format: FORMAT.seconds },
-            ...boundsTooltip(replicated, 'p99_s', 'p99 latency', FORMAT.seconds),
-            { field: 'lost', type: 'quantitative', title: 'dropped + timed out', format: FORMAT.count },
-            { field: 'frontier', type: 'nominal', title: 'on the frontier' },
-          ],
+          tooltip,
         },
       },
-      {
-        mark: { type: 'text', align: 'left', dx: 10, dy: -8, fontSize: 11 },
-        encoding: { x, y, text: { field: 'variant' }, opacity: pickedOpacity },
-      },
+      ...(failing
+        ? [
+            {
+              transform: [{ filter: `!(${passes})` }, { calculate: `'${FAILS_LEGEND}'`, as: 'failing' }],
+              mark: { type: 'point' as const, size: 160, strokeWidth: 2, filled: true },
+              encoding: {
+                x,
+                y,
+                color: variantColor(all, names),
+                shape: {
+                  field: 'failing',
+                  type: 'nominal' as const,
+                  title: null,
+                  scale: { domain: [FAILS_LEGEND], range: ['cross'] },
+                  legend: { symbolFillColor: OBJECTIVE_COLOR, symbolStrokeColor: OBJECTIVE_COLOR },
+                },
+                opacity: pickedOpacity,
+                tooltip,
+              },
+            },
+          ]
+        : []),
+      ...(leftOf < Math.max(...costs) ? [nameLayer('left')] : []),
+      nameLayer('right'),
     ],
   };
 }

@@ -1,5 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { QuantilePoint, VariantResult } from '../../metrics/index.js';
+import { completedShare } from '../../metrics/slo.js';
+import { lostLabelExpr } from './objective.js';
 import {
   CHART_HEIGHT,
   CHART_WIDTH,
@@ -17,7 +19,10 @@ export interface HistogramRow {
   variant: string;
   from_s: number;
   to_s: number;
-  /** Share of the variant's requests in (from_s, to_s]; the first bin also holds everything below it. */
+  /**
+   * Share of the variant's measured requests that completed in (from_s, to_s]; the first bin also
+   * holds everything below it. The bins of a variant that lost requests add up to less than 1.
+   */
   share: number;
 }
 
@@ -38,7 +43,7 @@ export function cdfAt(points: readonly QuantilePoint[], seconds: number): number
 
 /** Each variant's share of requests per bin, on bins shared by all variants so bars line up. */
 export function histogramRows(
-  variants: readonly Pick<VariantResult, 'name' | 'distributions'>[],
+  variants: readonly Pick<VariantResult, 'name' | 'distributions' | 'requests'>[],
   bins = BINS,
 ): HistogramRow[] {
   const positive = variants.flatMap((v) => v.distributions.latency_s.map(([, s]) => s)).filter((s) => s > 0);
@@ -52,28 +57,33 @@ export function histogramRows(
   return variants.flatMap((v) => {
     const points = v.distributions.latency_s;
     if (points.length === 0) return [];
+    const completed = completedShare(v.requests) ?? 1;
     return edges.slice(0, -1).map((from, k) => ({
       variant: v.name,
       from_s: from,
       to_s: edges[k + 1],
-      share: cdfAt(points, edges[k + 1]) - (k === 0 ? 0 : cdfAt(points, from)),
+      share: completed * (cdfAt(points, edges[k + 1]) - (k === 0 ? 0 : cdfAt(points, from))),
     }));
   });
 }
 
-/** Where requests' latencies fall, overlaid per variant; null without latency data. */
+/** Where measured requests' latencies fall, overlaid per variant; null without latency data. */
 export function latencyHistogramChart(
-  variants: readonly Pick<VariantResult, 'name' | 'distributions'>[],
+  variants: readonly Pick<VariantResult, 'name' | 'distributions' | 'requests'>[],
 ): TopLevelSpec | null {
   const values = histogramRows(variants);
   if (values.length === 0) return null;
   const all = variants.map((v) => v.name);
   const names = [...new Set(values.map((r) => r.variant))];
-  const color = variantColor(all, names);
+  const lostLabels = lostLabelExpr(variants.filter((v) => names.includes(v.name)));
+  const color = variantColor(all, names, lostLabels);
   return {
     ...header(
       'Latency histogram',
-      'Share of requests per latency bin (bins equally wide on the log axis), read from the quantile points.',
+      'Share of measured requests per latency bin (bins equally wide on the log axis), read from the quantile points.',
+      ...(lostLabels === undefined
+        ? []
+        : ['Requests that were dropped or timed out are in no bin: see the share lost in the legend.']),
     ),
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
@@ -89,7 +99,7 @@ export function latencyHistogramChart(
         axis: { format: '~g' },
       },
       x2: { field: 'to_s' },
-      y: { field: 'share', type: 'quantitative', title: 'requests (%)', axis: { format: '%' } },
+      y: { field: 'share', type: 'quantitative', title: 'measured requests (%)', axis: { format: '%' } },
       y2: { datum: 0 },
       color,
       stroke: color,

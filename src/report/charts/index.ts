@@ -11,8 +11,14 @@ import { unitCostsChart } from './unit-costs.js';
 
 export { type CdfMetric, cdfChart, cdfRows } from './cdf.js';
 export { type CostSplit, costBreakdownChart, costPartRows } from './cost-breakdown.js';
-export { costLatencyChart, costLatencyPoints, paretoFrontier } from './cost-latency.js';
+export {
+  type CostLatencyStatus,
+  costLatencyChart,
+  costLatencyPoints,
+  paretoFrontier,
+} from './cost-latency.js';
 export { cdfAt, histogramRows, latencyHistogramChart } from './histogram.js';
+export { chartObjective, judgeVariant, lostShare } from './objective.js';
 export { percentileBarsChart, percentileRows } from './percentiles.js';
 export { CHART_FONT, CHART_HEIGHT, CHART_WIDTH, FORMAT, header, THEME } from './theme.js';
 export { type TimelineMark, timelineChart, timelineMarks, timelineRows, timeUnitFor } from './timeline.js';
@@ -26,15 +32,17 @@ interface ChartDefinition {
 
 /** Every chart by name (its file name and its `report.charts` value), in the order reports show them. */
 export const CHARTS = {
-  'latency-cdf': { build: ({ variants }) => cdfChart(variants, 'latency_s') },
+  'latency-cdf': { build: ({ variants, slo }) => cdfChart(variants, 'latency_s', slo) },
   'latency-histogram': { build: ({ variants }) => latencyHistogramChart(variants) },
   'latency-percentiles': {
     build: ({ variants, slo, replicated }) => percentileBarsChart(variants, slo, replicated),
   },
-  'ttft-cdf': { build: ({ variants }) => cdfChart(variants, 'ttft_s') },
-  'tpot-cdf': { build: ({ variants }) => cdfChart(variants, 'tpot_s') },
-  'cost-vs-p99': { build: ({ variants, replicated }) => costLatencyChart(variants, replicated) },
-  'unit-costs': { build: ({ variants, replicated }) => unitCostsChart(variants, replicated) },
+  'ttft-cdf': { build: ({ variants, slo }) => cdfChart(variants, 'ttft_s', slo) },
+  'tpot-cdf': { build: ({ variants, slo }) => cdfChart(variants, 'tpot_s', slo) },
+  'cost-vs-p99': {
+    build: ({ variants, slo, replicated }) => costLatencyChart(variants, replicated, slo),
+  },
+  'unit-costs': { build: ({ variants, slo, replicated }) => unitCostsChart(variants, replicated, slo) },
   'cost-breakdown': { build: ({ variants }) => costBreakdownChart(variants) },
   timeline: { build: ({ variants }) => timelineChart(variants) },
 } satisfies Record<ReportChartName, ChartDefinition>;

@@ -1,7 +1,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { VariantResult } from '../../metrics/index.js';
-import { formatSeconds } from '../format.js';
+import type { SloMetric } from '../../scenario/types.js';
 import type { Slo } from '../slo.js';
+import { lostLabelExpr, METRIC_NAMES, objectiveLayers, objectiveLines } from './objective.js';
 import { type Bounds, boundsTooltip, errorBarLayers, estimated, replicatedNote } from './replicated.js';
 import { CHART_HEIGHT, CHART_WIDTH, FORMAT, header } from './theme.js';
 import type { Replicated } from './types.js';
@@ -12,6 +13,21 @@ const PERCENTILES = [
   ['p99', 'p99'],
 ] as const;
 
+/** Latency always has a panel; the other metrics one where the SLO limits them. */
+const PANEL_ORDER: readonly SloMetric[] = ['latency', 'ttft', 'tpot', 'queue_wait'];
+
+const PANEL_TITLES: Record<SloMetric, string> = {
+  latency: 'latency',
+  ttft: 'time to first token',
+  tpot: 'time per output token',
+  queue_wait: 'queue wait',
+};
+
+export type PercentileInput = Pick<
+  VariantResult,
+  'name' | 'latency_s' | 'ttft_s' | 'tpot_s' | 'queue_wait_s' | 'requests'
+>;
+
 export interface PercentileRow extends Bounds<'seconds'> {
   variant: string;
   percentile: string;
@@ -19,42 +35,39 @@ export interface PercentileRow extends Bounds<'seconds'> {
 }
 
 export function percentileRows(
-  variants: readonly Pick<VariantResult, 'name' | 'latency_s'>[],
+  variants: readonly PercentileInput[],
   replicated?: Replicated,
+  metric: SloMetric = 'latency',
 ): PercentileRow[] {
+  const key = `${metric}_s` as const;
   return variants.flatMap((v) =>
     PERCENTILES.flatMap(([stat, label]) => {
-      const seconds = estimated('seconds', v.latency_s[stat], replicated, v.name, `latency_s.${stat}`);
+      const seconds = estimated('seconds', v[key][stat], replicated, v.name, `${key}.${stat}`);
       return seconds === null ? [] : [{ variant: v.name, percentile: label, ...seconds }];
     }),
   );
 }
 
-/**
- * p50/p90/p99 latency side by side per variant, with a line for each latency target of the SLO;
- * with replications, their means and 95 % confidence intervals.
- */
-export function percentileBarsChart(
-  variants: readonly Pick<VariantResult, 'name' | 'latency_s'>[],
-  slo?: Slo,
-  replicated?: Replicated,
-): TopLevelSpec | null {
-  const values = percentileRows(variants, replicated);
-  if (values.length === 0) return null;
-  const names = variants.map((v) => v.name);
-  const targets = (slo?.limits ?? [])
-    .filter((l) => l.metric === 'latency')
-    .map((l) => ({
-      seconds: l.seconds,
-      label: `SLO: latency_${l.statistic} <= ${formatSeconds(l.seconds)}`,
-    }));
+function panel(
+  metric: SloMetric,
+  values: PercentileRow[],
+  names: readonly string[],
+  lostLabels: string | undefined,
+  slo: Slo | undefined,
+  replicated: Replicated | undefined,
+) {
+  const title = `${PANEL_TITLES[metric]} (s)`;
   const place = {
     x: {
       field: 'variant',
       type: 'nominal' as const,
       title: 'variant',
-      sort: names,
-      axis: { labelAngle: names.some((n) => n.length > 12) ? -30 : 0 },
+      sort: [...names],
+      axis: {
+        labelAngle: names.some((n) => n.length > 12) || lostLabels !== undefined ? -30 : 0,
+        labelLimit: 400,
+        ...(lostLabels === undefined ? {} : { labelExpr: lostLabels }),
+      },
     },
     xOffset: { field: 'percentile', type: 'nominal' as const, sort: PERCENTILES.map(([, l]) => l) },
   };
@@ -63,7 +76,7 @@ export function percentileBarsChart(
     mark: { type: 'bar' as const },
     encoding: {
       ...place,
-      y: { field: 'seconds', type: 'quantitative' as const, title: 'latency (s)' },
+      y: { field: 'seconds', type: 'quantitative' as const, title },
       color: {
         field: 'percentile',
         type: 'nominal' as const,
@@ -74,42 +87,50 @@ export function percentileBarsChart(
       tooltip: [
         { field: 'variant', type: 'nominal' as const },
         { field: 'percentile', type: 'nominal' as const },
-        { field: 'seconds', type: 'quantitative' as const, title: 'latency (s)', format: FORMAT.seconds },
-        ...boundsTooltip(replicated, 'seconds', 'latency', FORMAT.seconds),
+        { field: 'seconds', type: 'quantitative' as const, title, format: FORMAT.seconds },
+        ...boundsTooltip(replicated, 'seconds', METRIC_NAMES[metric], FORMAT.seconds),
       ],
     },
   };
+  const layers = [
+    ...errorBarLayers(values, 'seconds', 'y', title, place),
+    ...objectiveLayers(objectiveLines(slo, metric), 'y'),
+  ];
+  const size = { width: CHART_WIDTH, height: CHART_HEIGHT };
+  return layers.length === 0 ? { ...size, ...bars } : { ...size, layer: [bars, ...layers] };
+}
+
+/**
+ * p50/p90/p99 of completed requests side by side per variant, latency and each other metric the
+ * SLO limits, with a line at each limit (also of statistics the bars do not show); with
+ * replications, their means and 95 % confidence intervals. Variants that lost requests say how
+ * many beside their name: their percentiles leave those out.
+ */
+export function percentileBarsChart(
+  variants: readonly PercentileInput[],
+  slo?: Slo,
+  replicated?: Replicated,
+): TopLevelSpec | null {
+  const limited = new Set((slo?.limits ?? []).map((l) => l.metric));
+  const panels = PANEL_ORDER.filter((m) => m === 'latency' || limited.has(m)).flatMap((metric) => {
+    const values = percentileRows(variants, replicated, metric);
+    return values.length === 0 ? [] : [{ metric, values }];
+  });
+  if (panels.length === 0) return null;
+  const names = variants.map((v) => v.name);
+  const lostLabels = lostLabelExpr(variants);
   const head = header(
-    'Latency percentiles',
-    targets.length > 0 ? 'Bars above a red line miss the SLO.' : 'Lower is better.',
+    panels.length === 1 ? 'Latency percentiles' : 'Percentiles',
+    (slo?.limits ?? []).length > 0 ? 'Bars above a red line miss the SLO.' : 'Lower is better.',
+    ...(lostLabels === undefined
+      ? []
+      : ['Percentiles of completed requests only: a configuration that lost requests says how many.']),
     ...replicatedNote(replicated),
   );
-  const whiskers = errorBarLayers(values, 'seconds', 'y', 'latency (s)', place);
-  if (targets.length === 0 && whiskers.length === 0) {
-    return { ...head, width: CHART_WIDTH, height: CHART_HEIGHT, ...bars };
-  }
-  const target = { field: 'seconds', type: 'quantitative' as const };
-  const sloLines =
-    targets.length === 0
-      ? []
-      : [
-          {
-            data: { values: targets },
-            mark: { type: 'rule' as const, color: '#d62728', strokeDash: [6, 4], strokeWidth: 2 },
-            encoding: { y: target, tooltip: { field: 'label' } },
-          },
-          {
-            data: { values: targets },
-            mark: {
-              type: 'text' as const,
-              color: '#d62728',
-              align: 'right' as const,
-              baseline: 'bottom' as const,
-              dy: -3,
-              x: 'width' as const,
-            },
-            encoding: { y: target, text: { field: 'label' } },
-          },
-        ];
-  return { ...head, width: CHART_WIDTH, height: CHART_HEIGHT, layer: [bars, ...whiskers, ...sloLines] };
+  const drawn = panels.map((p) => panel(p.metric, p.values, names, lostLabels, slo, replicated));
+  if (drawn.length === 1) return { ...head, ...drawn[0] };
+  return {
+    ...head,
+    vconcat: drawn.map((view, i) => ({ ...view, title: PANEL_TITLES[panels[i].metric] })),
+  };
 }

@@ -69,16 +69,20 @@ export function header(title: string, ...subtitle: string[]): Header {
 /**
  * The colour channel for variants. The scale covers every variant of the run, in order, so a
  * variant has the same colour in every chart, also in one where some variants have no data
- * (TTFT of non-LLM variants); the legend lists only those `drawn`.
+ * (TTFT of non-LLM variants); the legend lists only those `drawn`, labelled by `labelExpr` if given.
  */
-export function variantColor(all: readonly string[], drawn: readonly string[] = all) {
+export function variantColor(all: readonly string[], drawn: readonly string[] = all, labelExpr?: string) {
+  const legend = {
+    ...(drawn.length === all.length ? {} : { values: [...drawn] }),
+    ...(labelExpr === undefined ? {} : { labelExpr }),
+  };
   return {
     field: 'variant',
     type: 'nominal' as const,
     title: 'variant',
     sort: [...all],
     scale: { domain: [...all], range: all.map((_, i) => PALETTE[i % PALETTE.length]) },
-    ...(drawn.length === all.length ? {} : { legend: { values: [...drawn] } }),
+    ...(Object.keys(legend).length === 0 ? {} : { legend }),
   };
 }
 

@@ -1,5 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { VariantResult } from '../../metrics/index.js';
+import { describeSlo, type Slo } from '../slo.js';
+import { chartObjective, judgeVariant } from './objective.js';
 import { type Bounds, boundsTooltip, errorBarLayers, estimated, replicatedNote } from './replicated.js';
 import { FORMAT, header, variantColor } from './theme.js';
 import type { Replicated } from './types.js';
@@ -39,12 +41,30 @@ function panel<B, W>(title: string, width: number, bars: B, whiskers: readonly W
 /**
  * Cost per 1k completed requests and per 1M tokens (input, output, total) per variant, with
  * replications their means and 95 % confidence intervals; panels without data are left out.
+ * Bars of a variant that misses the objective (see `costLatencyChart`) are faded and its name
+ * says so: dividing by what it served makes turning work away look cheap.
  */
 export function unitCostsChart(
-  variants: readonly Pick<VariantResult, 'name' | 'cost_per_1k_requests_usd' | 'cost_per_1m_tokens_usd'>[],
+  variants: readonly Pick<
+    VariantResult,
+    | 'name'
+    | 'cost_per_1k_requests_usd'
+    | 'cost_per_1m_tokens_usd'
+    | 'latency_s'
+    | 'ttft_s'
+    | 'tpot_s'
+    | 'queue_wait_s'
+    | 'requests'
+  >[],
   replicated?: Replicated,
+  slo?: Slo,
 ): TopLevelSpec | null {
   const names = variants.map((v) => v.name);
+  const failing = variants.filter((v) => !judgeVariant(slo, v, replicated).met).map((v) => v.name);
+  const faded = {
+    condition: { test: `indexof(${JSON.stringify(failing)}, datum.variant) >= 0`, value: 0.3 },
+    value: 1,
+  };
   const perRequest = variants.flatMap((v) => {
     const usd = estimated(
       'usd_per_1k',
@@ -63,7 +83,15 @@ export function unitCostsChart(
     type: 'nominal' as const,
     title: 'variant',
     sort: names,
-    axis: { labelAngle: names.some((n) => n.length > 8) ? -30 : 0 },
+    axis: {
+      labelAngle: names.some((n) => n.length > 8) || failing.length > 0 ? -30 : 0,
+      labelLimit: 400,
+      ...(failing.length === 0
+        ? {}
+        : {
+            labelExpr: `indexof(${JSON.stringify(failing)}, datum.label) >= 0 ? datum.label + ' (misses objective)' : datum.label`,
+          }),
+    },
   };
   const requestTitle = 'cost per 1k requests (USD)';
   const requestBars = {
@@ -73,6 +101,7 @@ export function unitCostsChart(
       x: variantAxis,
       y: { field: 'usd_per_1k', type: 'quantitative' as const, title: requestTitle },
       color: { ...variantColor(names), legend: null },
+      ...(failing.length === 0 ? {} : { opacity: faded }),
       tooltip: [
         { field: 'variant', type: 'nominal' as const },
         {
@@ -103,6 +132,7 @@ export function unitCostsChart(
         sort: [...TOKEN_KINDS],
         scale: { domain: [...TOKEN_KINDS], range: ['#72b7b2', '#b279a2', '#555555'] },
       },
+      ...(failing.length === 0 ? {} : { opacity: faded }),
       tooltip: [
         { field: 'variant', type: 'nominal' as const },
         { field: 'tokens', type: 'nominal' as const },
@@ -132,6 +162,11 @@ export function unitCostsChart(
     ...header(
       'Unit costs',
       'Cost of the measured window (after warmup) divided by what completed in it. Lower is better.',
+      ...(failing.length === 0
+        ? []
+        : [
+            `Faded: misses the objective (${describeSlo(chartObjective(slo))}); its unit costs count only the work it served.`,
+          ]),
       ...replicatedNote(replicated),
     ),
     hconcat: [...(perRequest.length > 0 ? [requestPanel] : []), ...(perToken.length > 0 ? [tokenPanel] : [])],
