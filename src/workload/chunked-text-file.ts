@@ -26,10 +26,11 @@ export class ChunkedTextFile {
   constructor(path: string, chunkBytes: number = DEFAULT_CHUNK_BYTES) {
     this.#path = path;
     this.#fd = openTextFile(path);
-    this.#buffer = Buffer.allocUnsafe(Math.max(chunkBytes, BOM.length));
+    this.#buffer = Buffer.allocUnsafe(chunkBytes);
     // Spreadsheet exports often start with a byte-order mark, which would otherwise stick to the first column name.
-    const head = readSync(this.#fd, this.#buffer, 0, BOM.length, 0);
-    this.textStart = head === BOM.length && this.#buffer.subarray(0, head).equals(BOM) ? BOM.length : 0;
+    const head = Buffer.alloc(BOM.length);
+    this.textStart =
+      readSync(this.#fd, head, 0, BOM.length, 0) === BOM.length && head.equals(BOM) ? BOM.length : 0;
     this.#position = this.textStart;
   }
 

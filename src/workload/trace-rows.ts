@@ -60,6 +60,8 @@ class CsvRows implements TraceRows {
   readonly #headerLength: number;
   #pending = '';
   #scanPos = 0;
+  /** Where in #pending the record being scanned starts: blank lines before it stay until a batch is cut. */
+  #recordStart = 0;
   #inQuotes = false;
   #scanLine = 1;
   #recordLine = 1;
@@ -125,6 +127,7 @@ class CsvRows implements TraceRows {
     this.#file.seek(offset);
     this.#pending = '';
     this.#scanPos = 0;
+    this.#recordStart = 0;
     this.#inQuotes = false;
     this.#scanLine = line;
     this.#recordLine = line;
@@ -158,12 +161,13 @@ class CsvRows implements TraceRows {
       const text = this.#file.read();
       if (text === null) {
         // The last record has no newline after it.
-        if (isBlank(this.#pending, 0, this.#pending.length)) return false;
+        if (isBlank(this.#pending, this.#recordStart, this.#pending.length)) return false;
         this.#pendingStarts.push(this.#recordLine);
-        this.#pendingStartChars.push(0);
+        this.#pendingStartChars.push(this.#recordStart);
         this.#parseBatch(this.#pending);
         this.#pending = '';
         this.#scanPos = 0;
+        this.#recordStart = 0;
         return true;
       }
       this.#pending += text;
@@ -173,6 +177,7 @@ class CsvRows implements TraceRows {
         if (this.#offsets) this.#pendingByte += utf8Length(this.#pending, 0, boundary);
         this.#pending = this.#pending.slice(boundary);
         this.#scanPos -= boundary;
+        this.#recordStart -= boundary;
         return true;
       }
     }
@@ -183,7 +188,7 @@ class CsvRows implements TraceRows {
     const text = this.#pending;
     let inQuotes = this.#inQuotes;
     let line = this.#scanLine;
-    let recordStart = 0;
+    let recordStart = this.#recordStart;
     let boundary = 0;
     for (let pos = this.#scanPos; pos < text.length; pos++) {
       const c = text.charCodeAt(pos);
@@ -203,6 +208,7 @@ class CsvRows implements TraceRows {
       }
     }
     this.#scanPos = text.length;
+    this.#recordStart = recordStart;
     this.#inQuotes = inQuotes;
     this.#scanLine = line;
     return boundary;
