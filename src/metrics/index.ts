@@ -17,4 +17,5 @@ export type {
   TokenCosts,
   VariantResult,
 } from './result.js';
+export { belowSketchResolution } from './sketch-keys.js';
 export { COUNT_COLUMNS, Count, type CountColumn, TimeSeries, type TimeSeriesRow } from './time-series.js';

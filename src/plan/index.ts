@@ -1,4 +1,5 @@
 export { mergeSweepDirs, mergeSweeps } from './merge.js';
+export { identicalNote, identicalReplicationsNote, randomSources } from './noise.js';
 export type { SweepResult, SweepRow } from './output.js';
 export { renderSweepCsv, renderSweepJson, renderSweepTable } from './output.js';
 export {
