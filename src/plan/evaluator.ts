@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario/types.js';
 import type { JobResult } from './job.js';
+import { identicalNote } from './noise.js';
 import { aggregateRuns, type ReplicatedMetrics } from './replications.js';
 import type { JobRunner } from './runner.js';
 import type { EvaluationStore } from './store.js';
@@ -14,6 +15,8 @@ export class Evaluator {
   computed = 0;
   reused = 0;
   private readonly pending = new Map<string, Promise<JobResult[]>>();
+  /** Each configuration evaluated, by key, and whether its replications came out identical. */
+  private readonly outcomes = new Map<string, { label: string; scenario: Scenario; identical: boolean }>();
 
   constructor(
     private readonly runner: JobRunner,
@@ -28,7 +31,14 @@ export class Evaluator {
       runs = this.runAll(key, scenario);
       this.pending.set(key, runs);
     }
-    return aggregateRuns(await runs);
+    const replicated = aggregateRuns(await runs);
+    this.outcomes.set(key, { label: key, scenario, identical: replicated.identical });
+    return replicated;
+  }
+
+  /** Why the replications of some configurations evaluated so far are identical; null when none are. */
+  identicalNote(): string | null {
+    return identicalNote(this.seeds.length, [...this.outcomes.values()], 0);
   }
 
   private async runAll(key: string, scenario: Scenario): Promise<JobResult[]> {

@@ -73,6 +73,8 @@ export interface Comparison {
   slo: Slo | null;
   metrics: ComparisonMetric[];
   rows: ComparisonRow[];
+  /** Sentences the caller adds before the notes of comparisonNotes. */
+  notes?: string[];
   /** The cheapest row (by cost per 1k requests) meeting the SLO, or the cheapest at all without one; null if none qualifies. */
   pick: { label: string; basis: 'cheapest meeting the SLO' | 'cheapest (no SLO given)' } | null;
 }
@@ -415,6 +417,7 @@ export function noiseWarnings(c: Comparison): string[] {
 /** Sentences printed under every comparison: why the numbers are comparable, what was picked, what is noise. */
 export function comparisonNotes(c: Comparison): string[] {
   const notes = [
+    ...(c.notes ?? []),
     `Every configuration ran with seed ${c.seed} and common random numbers: the same arrivals, request sizes and per-fleet service-time streams, so differences come from the configurations, not from sampling noise.`,
     `Deltas are against the baseline${c.baseline === 'baseline' ? '' : `, ${c.baseline}`}. A ~ marks a quantile change under ${QUANTILE_NOISE_PCT} %, within the quantile sketch's ${RELATIVE_ACCURACY * 100} % relative error.`,
   ];
