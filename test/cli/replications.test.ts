@@ -405,6 +405,30 @@ report: { charts: [] }
     );
   });
 
+  it('sweep --replications warns once for all its configurations', async () => {
+    const sweep = await cli(
+      [
+        'sweep',
+        'fixed.yaml',
+        '--grid',
+        'fleets.0.replicas=[1,2]',
+        '--replications',
+        '2',
+        '--out',
+        's',
+        '--workers',
+        '1',
+      ],
+      dir,
+    );
+    expect(sweep.code).toBe(0);
+    expect(
+      sweep.stderr.match(/fleetsim: warning: the 2 replications are identical: the trace/g),
+    ).toHaveLength(1);
+    const rows = JSON.parse(readFileSync(join(dir, 's', 'sweep.json'), 'utf8')).rows;
+    expect(rows.map((row: { ci95: unknown }) => row.ci95)).toEqual([null, null]);
+  });
+
   it('with a bootstrap of the trace the replications differ and get intervals', async () => {
     const { code, stdout, stderr } = await cli(
       ['run', 'boot.yaml', '--replications', '3', '--out', 'b'],
