@@ -19,6 +19,7 @@ export type {
   TokenCosts,
   VariantResult,
 } from './result.js';
+export { belowSketchResolution } from './sketch-keys.js';
 export { COUNT_COLUMNS, Count, type CountColumn, TimeSeries, type TimeSeriesRow } from './time-series.js';
 export {
   LOST_SHARE,

@@ -3,6 +3,15 @@ import { DDSketch } from '@datadog/sketches-js';
 export const RELATIVE_ACCURACY = 0.01;
 
 /**
+ * Whether the 95 % confidence half-width of a quantile's mean is below what the sketch resolves:
+ * every estimate is only within RELATIVE_ACCURACY of the true quantile, so a narrower interval
+ * shows which of the sketch's bins the estimates fell in, not how much the quantile varies.
+ */
+export function belowSketchResolution(halfWidth: number, value: number): boolean {
+  return halfWidth < RELATIVE_ACCURACY * Math.abs(value);
+}
+
+/**
  * Keys of DDSketch's LogarithmicMapping for RELATIVE_ACCURACY, the mapping `new DDSketch()`
  * makes: ceil(log2(value) * KEYS_PER_OCTAVE) with its offset of 0, the multiplier computed by the
  * same operations as the library's, so every key is the same. Computed here, not by

@@ -1,5 +1,6 @@
 import { formatDiagnostic, RunInputError, type Scenario, UserError } from '../scenario/types.js';
 import type { JobResult } from './job.js';
+import { identicalNote } from './noise.js';
 import type { Infeasibility } from './parameters.js';
 import { aggregateRuns, type ReplicatedMetrics } from './replications.js';
 import type { JobRunner } from './runner.js';
@@ -20,6 +21,8 @@ export class Evaluator {
   computed = 0;
   reused = 0;
   private readonly pending = new Map<string, Promise<JobResult[] | Infeasibility>>();
+  /** Each configuration evaluated, by key, and whether its replications came out identical. */
+  private readonly outcomes = new Map<string, { label: string; scenario: Scenario; identical: boolean }>();
 
   constructor(
     private readonly runner: JobRunner,
@@ -35,9 +38,15 @@ export class Evaluator {
       this.pending.set(key, runs);
     }
     const outcome = await runs;
-    return Array.isArray(outcome)
-      ? { ok: true, replicated: aggregateRuns(outcome) }
-      : { ok: false, infeasible: outcome };
+    if (!Array.isArray(outcome)) return { ok: false, infeasible: outcome };
+    const replicated = aggregateRuns(outcome);
+    this.outcomes.set(key, { label: key, scenario, identical: replicated.identical });
+    return { ok: true, replicated };
+  }
+
+  /** Why the replications of some configurations evaluated so far are identical; null when none are. */
+  identicalNote(): string | null {
+    return identicalNote(this.seeds.length, [...this.outcomes.values()], 0);
   }
 
   private async runAll(key: string, scenario: Scenario): Promise<JobResult[] | Infeasibility> {

@@ -1,5 +1,6 @@
 export { checkSweepGrid, type GridCheck, type GridInfeasibility } from './check-grid.js';
 export { mergeSweepDirs, mergeSweeps } from './merge.js';
+export { identicalNote, identicalReplicationsNote, randomSources } from './noise.js';
 export type { RowStatus, SweepResult, SweepRow } from './output.js';
 export {
   performanceCaveatsOf,

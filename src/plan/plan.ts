@@ -117,6 +117,8 @@ export interface PlanOutcome {
   files: string[];
   computed: number;
   reused: number;
+  /** Why the replications of some configurations are identical (their `ci95` is null); null when none are. */
+  identicalNote: string | null;
 }
 
 /** One configuration's results and SLO verdict, or why it cannot run. */
@@ -409,7 +411,13 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   };
   const path = join(options.outDir, 'plan.json');
   writeFileAtomic(path, `${JSON.stringify(result, null, 2)}\n`);
-  return { result, files: [path], computed: evaluator.computed, reused: evaluator.reused };
+  return {
+    result,
+    files: [path],
+    computed: evaluator.computed,
+    reused: evaluator.reused,
+    identicalNote: evaluator.identicalNote(),
+  };
 }
 
 /**

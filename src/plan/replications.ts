@@ -22,8 +22,13 @@ export interface ReplicatedMetrics {
   replications: number;
   /** Mean over the replications that measured it (null where none did); ten significant digits. */
   metrics: RunMetrics;
-  /** Half-width of the 95 % confidence interval of each mean; null with a single replication. */
+  /**
+   * Half-width of the 95 % confidence interval of each mean; null with a single replication, and
+   * when the replications are identical (an interval of 0 would claim a precision never measured).
+   */
   ci95: RunMetrics | null;
+  /** Whether there were several replications and every metric came out the same in all of them. */
+  identical: boolean;
   /** Each distinct warning once, with how many replications raised it. */
   warnings: string[];
   /** Per fleet, where its step or service times come from: the scenario decides it, so every replication has the same. */
@@ -39,6 +44,7 @@ export function aggregateRuns(runs: readonly JobResult[]): ReplicatedMetrics {
   const metrics: RunMetrics = {};
   const ci95: RunMetrics = {};
   const keys = new Set(runs.flatMap((run) => Object.keys(run.metrics)));
+  let identical = runs.length > 1;
   for (const key of keys) {
     const samples = runs
       .map((run) => run.metrics[key])
@@ -51,6 +57,8 @@ export function aggregateRuns(runs: readonly JobResult[]): ReplicatedMetrics {
     const { mean, halfWidth } = estimateMean(samples);
     metrics[key] = roundMetric(mean);
     ci95[key] = halfWidth === null ? null : roundMetric(halfWidth);
+    // estimateMean gives 0 for samples equal but for rounding; a metric some runs lack differs too.
+    if (samples.length < runs.length || halfWidth !== 0) identical = false;
   }
   const counted = new Map<string, { message: string; count: number }>();
   for (const run of runs) {
@@ -67,7 +75,8 @@ export function aggregateRuns(runs: readonly JobResult[]): ReplicatedMetrics {
   return {
     replications: runs.length,
     metrics,
-    ci95: runs.length > 1 ? ci95 : null,
+    ci95: runs.length > 1 && !identical ? ci95 : null,
+    identical,
     warnings,
     performance: runs[0]?.performance ?? {},
   };

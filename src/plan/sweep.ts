@@ -59,6 +59,8 @@ export interface SweepOutcome {
   /** Configurations simulated now, and taken from point files of an earlier run. */
   computed: number;
   reused: number;
+  /** Why the replications of some configurations are identical (their `ci95` is null); null when none are. */
+  identicalNote: string | null;
 }
 
 /** The base scenario with `--set` applied; the sweep's and plan's own keys come from it. */
@@ -213,6 +215,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     files: writeSweep(options.outDir, result),
     computed: evaluator.computed,
     reused: evaluator.reused,
+    identicalNote: evaluator.identicalNote(),
   };
 }
 

@@ -1,4 +1,4 @@
-import { RELATIVE_ACCURACY } from '../metrics/index.js';
+import { belowSketchResolution, RELATIVE_ACCURACY } from '../metrics/index.js';
 import { DEFAULT_SLO, dropRate, evaluateSlo, evaluateSloValues, type SloCheck } from '../metrics/slo.js';
 import type { CostUsd, VariantEstimates } from './charts/index.js';
 import { formatCount, formatNumber, formatPercent, formatSeconds, formatUsd } from './format.js';
@@ -74,6 +74,8 @@ export interface Comparison {
   slo: Slo;
   metrics: ComparisonMetric[];
   rows: ComparisonRow[];
+  /** Sentences the caller adds before the notes of comparisonNotes. */
+  notes?: string[];
   /** The cheapest row (by cost per 1k requests) meeting the objective; null if none does. */
   pick: {
     label: string;
@@ -422,11 +424,22 @@ export function formatMetricValue(unit: MetricUnit, value: number | null): strin
   }
 }
 
-/** `12.6 s`, or with replications `12.6 s ± 812 ms` (the 95 % confidence half-width). */
+/**
+ * `12.6 s`, or with replications `12.6 s ± 812 ms` (the 95 % confidence half-width); a quantile's
+ * half-width below the sketch's resolution is `± <1 %`.
+ */
 export function formatMetricCell(metric: ComparisonMetric, row: ComparisonRow): string {
   const value = formatMetricValue(metric.unit, row.values[metric.key]);
   const halfWidth = row.ci95?.[metric.key] ?? null;
-  return halfWidth === null ? value : `${value} ± ${formatMetricValue(metric.unit, halfWidth)}`;
+  if (halfWidth === null) return value;
+  if (withinSketchBins(metric, row)) return `${value} ± <${RELATIVE_ACCURACY * 100} %`;
+  return `${value} ± ${formatMetricValue(metric.unit, halfWidth)}`;
+}
+
+function withinSketchBins(metric: ComparisonMetric, row: ComparisonRow): boolean {
+  const mean = row.values[metric.key];
+  const halfWidth = row.ci95?.[metric.key] ?? null;
+  return metric.quantile && mean !== null && halfWidth !== null && belowSketchResolution(halfWidth, mean);
 }
 
 /**
@@ -457,6 +470,7 @@ export function noiseWarnings(c: Comparison): string[] {
 /** Sentences printed under every comparison: why the numbers are comparable, what was picked, what is noise. */
 export function comparisonNotes(c: Comparison): string[] {
   const notes = [
+    ...(c.notes ?? []),
     `Every configuration ran with seed ${c.seed} and common random numbers: the same arrivals, request sizes and per-fleet service-time streams, so differences come from the configurations, not from sampling noise.`,
     `Deltas are against the baseline${c.baseline === 'baseline' ? '' : `, ${c.baseline}`}. A ~ marks a quantile change under ${QUANTILE_NOISE_PCT} %, within the quantile sketch's ${RELATIVE_ACCURACY * 100} % relative error.`,
   ];
@@ -464,6 +478,11 @@ export function comparisonNotes(c: Comparison): string[] {
     notes.push(
       `Values are means of ${c.replications} replications (the first with seed ${c.seed}, the others with seeds drawn from it, the same for every configuration) ± the half-width of their 95 % confidence interval; the SLO is judged on the means. The latency-percentile, unit-cost and cost-against-p99 charts show these means with their intervals as whiskers, the other charts the first replication.`,
     );
+    if (c.metrics.some((m) => c.rows.some((r) => withinSketchBins(m, r)))) {
+      notes.push(
+        `± <${RELATIVE_ACCURACY * 100} %: the percentile varied across replications by less than the quantile sketch resolves (${RELATIVE_ACCURACY * 100} % of the value), so its interval would only show the sketch's bins.`,
+      );
+    }
     if (c.rows.some((r) => r.within_noise !== null)) {
       notes.push(
         'A ~ also marks a difference within noise: the 95 % confidence interval of its differences replication by replication holds 0.',

@@ -143,6 +143,8 @@ export async function writeComparisonOutputs(
     seed: number;
     scenarios: { name: string; yaml: string | null }[];
     estimate?: MeanEstimator;
+    /** Sentences to put first among the comparison's notes. */
+    notes?: string[];
   },
   options: ReportOptions = {},
 ): Promise<{ comparison: Comparison; written: string[] }> {
@@ -152,6 +154,7 @@ export async function writeComparisonOutputs(
     options.slo,
     context.estimate,
   );
+  if (context.notes !== undefined && context.notes.length > 0) comparison.notes = context.notes;
   const written = [
     ['comparison.md', renderComparisonMarkdown(comparison, context.title)],
     ['comparison.csv', renderComparisonCsv(comparison)],

@@ -224,8 +224,39 @@ fleets:
         speed: 2,
         limit: null,
         duration: null,
+        bootstrap: null,
       },
     });
+  });
+
+  it('a trace bootstrap: block length in seconds; an empty or non-positive block is an error', async () => {
+    const scenario = await baseline(`workload:
+  arrivals:
+    trace: { path: traces/vidur-small.csv, bootstrap: { block: 5m } }
+fleets:
+  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 1 }
+`);
+    expect(scenario.workload.arrivals.kind === 'trace' && scenario.workload.arrivals.trace.bootstrap).toEqual(
+      {
+        blockS: 300,
+      },
+    );
+    for (const bad of ['{ block: 0 }', '{}']) {
+      const result = await loadScenarioText(
+        `workload:
+  arrivals:
+    trace: { path: traces/vidur-small.csv, bootstrap: ${bad} }
+fleets:
+  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 1 }
+`,
+        FILE,
+      );
+      expect(result.ok, bad).toBe(false);
+      if (!result.ok)
+        expect(result.errors[0].message, bad).toMatch(
+          /block: (missing required key|expected a positive duration)/,
+        );
+    }
   });
 
   it('reads a trace given by its path alone with the preset its header names', async () => {

@@ -52,6 +52,7 @@ const EXAMPLES: Record<string, unknown> = {
     duration: '10m',
   },
   'workload.arrivals.trace.columns': { input_tokens: 'prompt_len', output_tokens: 'gen_len' },
+  'workload.arrivals.trace.bootstrap': { block: '5m' },
   model: {
     llm: { preset: 'Llama-3.1-8B', precision: 'bf16' },
     optimizations: [{ quantize: 'int8', quality_delta: -0.3 }],

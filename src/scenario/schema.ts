@@ -377,6 +377,25 @@ export const traceSchema = z
       .strict()
       .optional()
       .describe('Where the trace keeps request attributes; each key overrides the preset of `format`.'),
+    bootstrap: z
+      .object({
+        block: PositiveDuration.describe(
+          'Block length in trace time (before `speed`, so every `workload.scale` draws the same blocks), e.g. ' +
+            '`5m`: long enough to keep bursts and their queues together, short enough that the window holds ' +
+            'many blocks.',
+        ),
+      })
+      .strict()
+      .nullable()
+      .prefault(null)
+      .describe(
+        'Replay a block bootstrap of the trace instead of the trace itself, so replications see different ' +
+          'workloads: the window `limit` and `duration` select is cut into consecutive blocks of `block`, and a ' +
+          'replay of the same length is built from blocks drawn uniformly with replacement with the seed of the run. ' +
+          'Requests keep their offsets within their block and their sizes; the replay is cut at the end of the window, ' +
+          'so it holds about as many requests as the window, more or fewer as busier or quieter blocks are ' +
+          'drawn. null: replay the trace as it is, the same on every seed.',
+      ),
   })
   .strict()
   .transform((trace, ctx): TraceSource | typeof z.NEVER => {
@@ -405,6 +424,7 @@ export const traceSchema = z
       speed: trace.speed,
       limit: trace.limit,
       duration: trace.duration,
+      bootstrap: trace.bootstrap === null ? null : { blockS: trace.bootstrap.block },
     };
   })
   .describe('Replay arrivals (and request attributes) from a file.');

@@ -55,6 +55,14 @@ export interface TraceSource {
   limit: number | null;
   /** Stop at this trace time (seconds after the first request, after `speed`). */
   duration: number | null;
+  /** Replay a block bootstrap of the trace instead of the trace itself; absent or null: the trace. */
+  bootstrap?: TraceBootstrap | null;
+}
+
+/** A seeded block bootstrap of a trace (src/workload/trace-bootstrap.ts). */
+export interface TraceBootstrap {
+  /** Block length in seconds of trace time (before `speed`). */
+  blockS: number;
 }
 
 export type Arrivals =

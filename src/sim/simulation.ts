@@ -280,6 +280,9 @@ class Simulation implements EventHandler {
       uniform: streams.stream('arrivals'),
       durationS: scenario.duration,
       rateAt,
+      // Its own stream: resampling a trace shifts no other draw, so variants keep common random numbers.
+      bootstrapUniform:
+        arrivals.kind === 'trace' && arrivals.trace.bootstrap ? streams.stream('trace-bootstrap') : undefined,
     });
     this.attributeSamplers = REQUEST_ATTRIBUTES.map((name) => {
       const distribution = workload.attributes[name];

@@ -7,6 +7,7 @@ import {
   createThinnedPoissonArrivals,
 } from './synthetic-arrivals.js';
 import { createTraceArrivals } from './trace-arrivals.js';
+import { createBootstrapArrivals } from './trace-bootstrap.js';
 
 /** One arrival. Filled in place by `next()` so the hot loop allocates nothing; NaN for an attribute the source does not provide. */
 export interface ArrivalRecord {
@@ -32,6 +33,8 @@ export interface ArrivalContext {
   durationS: number | null;
   /** The compiled rate expression, required when `arrivals.rate.kind` is 'expression'. */
   rateAt?: (tS: number) => number;
+  /** The stream that draws the blocks of a trace `bootstrap`, required with one. */
+  bootstrapUniform?: Uniform;
 }
 
 export function createArrivalRecord(): ArrivalRecord {
@@ -66,7 +69,13 @@ export function createArrivalSource(arrivals: Arrivals, context: ArrivalContext)
       return createGammaArrivals(uniform, arrivals.rate, arrivals.cv, durationS);
     case 'constant':
       return createConstantArrivals(arrivals.rate, durationS);
-    case 'trace':
-      return createTraceArrivals(arrivals.trace, durationS);
+    case 'trace': {
+      const bootstrap = arrivals.trace.bootstrap ?? null;
+      if (bootstrap === null) return createTraceArrivals(arrivals.trace, durationS);
+      if (context.bootstrapUniform === undefined) {
+        throw new TypeError('the trace has a bootstrap, but no bootstrapUniform was given');
+      }
+      return createBootstrapArrivals(arrivals.trace, bootstrap, durationS, context.bootstrapUniform);
+    }
   }
 }

@@ -18,16 +18,19 @@ function rowsKindOf(format: TraceSource['format']): TraceRowsKind {
   return format === 'csv' || format === 'jsonl' ? format : TRACE_PRESETS[format].layout;
 }
 
-/**
- * Replays a trace file, streamed: times rebased so the first request is at 0 and divided by
- * `speed`; stops after `limit` requests, or at the first request at or after `duration` or
- * `durationS` (replayed seconds). Attributes the trace does not map are NaN.
- */
-export function createTraceArrivals(
-  trace: TraceSource,
-  durationS: number | null,
-  chunkBytes: number = DEFAULT_CHUNK_BYTES,
-): ArrivalSource {
+/** A trace file opened for replay: its rows, with the time and request attributes read from the current one. */
+export interface TraceReader {
+  readonly rows: TraceRows;
+  /** The current row's time in seconds after the first row's, before `speed`. */
+  timeS(): number;
+  /** Fills `out`'s request attributes from the current row (NaN where the trace has none). */
+  readAttributes(out: ArrivalRecord): void;
+  /** Throws a BAD_TRACE_ROW UserError about field `i` (0: the time) of the current row. */
+  fail(i: number, message: string): never;
+}
+
+/** Opens `trace` and checks its header; `offsets` makes `rows.byteOffset` available (see TraceRows). */
+export function openTraceReader(trace: TraceSource, chunkBytes: number, offsets = false): TraceReader {
   const kind = rowsKindOf(trace.format);
   const fields = [trace.timeColumn];
   // Index in `fields` of each request attribute, in REQUEST_ATTRIBUTES order; -1 = not in the trace.
@@ -37,7 +40,7 @@ export function createTraceArrivals(
     fields.push(column);
     return fields.length - 1;
   });
-  const rows = openTraceRows(trace.path, kind, fields, chunkBytes);
+  const rows = openTraceRows(trace.path, kind, fields, chunkBytes, offsets);
   const label = (i: number) => `${kind === 'csv' ? 'column' : 'key'} "${fields[i]}"`;
   const fail = (i: number, message: string): never => {
     throw new UserError({
@@ -48,9 +51,51 @@ export function createTraceArrivals(
       message: `${label(i)}: ${message}`,
     });
   };
-  const readTimeS = createTimeReader(trace.timeUnit, rows, fail);
+  const readAttribute = (field: number): number => {
+    if (field < 0) return Number.NaN;
+    const value = toNumber(rows.value(field));
+    if (!(value >= 0)) fail(field, `expected a non-negative number, got ${describe(rows.value(field))}`);
+    return value;
+  };
+  return {
+    rows,
+    timeS: createTimeReader(trace.timeUnit, rows, fail),
+    readAttributes(out) {
+      out.input_tokens = readAttribute(attributeField[0]);
+      out.output_tokens = readAttribute(attributeField[1]);
+      out.request_bytes = readAttribute(attributeField[2]);
+      out.response_bytes = readAttribute(attributeField[3]);
+    },
+    fail,
+  };
+}
+
+/** Throws unless `traceS` (after `previousS`, both before `speed`) keeps the arrivals in order. */
+export function checkOrder(reader: TraceReader, previousS: number, traceS: number): void {
+  if (traceS < previousS) {
+    reader.fail(
+      0,
+      `arrival times must not decrease (previous ${formatNumber(previousS)} s, ` +
+        `this ${formatNumber(traceS)} s after the first request)`,
+    );
+  }
+}
+
+/**
+ * Replays a trace file, streamed: times rebased so the first request is at 0 and divided by
+ * `speed`; stops after `limit` requests, or at the first request at or after `duration` or
+ * `durationS` (replayed seconds). Attributes the trace does not map are NaN. `bootstrap` is not
+ * applied here (see createBootstrapArrivals).
+ */
+export function createTraceArrivals(
+  trace: TraceSource,
+  durationS: number | null,
+  chunkBytes: number = DEFAULT_CHUNK_BYTES,
+): ArrivalSource {
+  const reader = openTraceReader(trace, chunkBytes);
+  const { rows } = reader;
   const limit = trace.limit ?? Number.POSITIVE_INFINITY;
-  const endS = Math.min(trace.duration ?? Number.POSITIVE_INFINITY, durationS ?? Number.POSITIVE_INFINITY);
+  const endS = replayEndS(trace, durationS);
   let produced = 0;
   let previousS = 0;
   let done = false;
@@ -67,22 +112,13 @@ export function createTraceArrivals(
       // A bad row ends the replay: release the file even if the caller never calls close().
       try {
         if (produced >= limit || !rows.next()) return finish();
-        const traceS = readTimeS();
-        if (traceS < previousS) {
-          fail(
-            0,
-            `arrival times must not decrease (previous ${formatNumber(previousS)} s, ` +
-              `this ${formatNumber(traceS)} s after the first request)`,
-          );
-        }
+        const traceS = reader.timeS();
+        checkOrder(reader, previousS, traceS);
         previousS = traceS;
         const timeS = traceS / trace.speed;
         if (!(timeS < endS)) return finish();
         out.timeS = timeS;
-        out.input_tokens = readAttribute(attributeField[0]);
-        out.output_tokens = readAttribute(attributeField[1]);
-        out.request_bytes = readAttribute(attributeField[2]);
-        out.response_bytes = readAttribute(attributeField[3]);
+        reader.readAttributes(out);
         produced++;
         return true;
       } catch (error) {
@@ -95,13 +131,11 @@ export function createTraceArrivals(
       rows.close();
     },
   };
+}
 
-  function readAttribute(field: number): number {
-    if (field < 0) return Number.NaN;
-    const value = toNumber(rows.value(field));
-    if (!(value >= 0)) fail(field, `expected a non-negative number, got ${describe(rows.value(field))}`);
-    return value;
-  }
+/** Replayed seconds at which `duration` or the run's `durationS`, whichever is sooner, ends a replay. */
+export function replayEndS(trace: TraceSource, durationS: number | null): number {
+  return Math.min(trace.duration ?? Number.POSITIVE_INFINITY, durationS ?? Number.POSITIVE_INFINITY);
 }
 
 /** Returns a reader of the current row's time in seconds after the first row's (before `speed`). */

@@ -12,6 +12,13 @@ export interface TraceRows {
   value(i: number): unknown;
   /** 1-based column to report for field `i`: the CSV field number; 1 for JSONL. */
   column(i: number): number;
+  /** Byte offset in the file where the current row starts; NaN unless opened with `offsets`. */
+  readonly byteOffset: number;
+  /**
+   * Continues with the row starting at byte `offset` (a `byteOffset` seen before), which is on
+   * line `line`; the CSV header stays the one read when opened.
+   */
+  seek(offset: number, line: number): void;
   close(): void;
 }
 
@@ -23,10 +30,13 @@ export function openTraceRows(
   kind: TraceRowsKind,
   fields: readonly string[],
   chunkBytes: number = DEFAULT_CHUNK_BYTES,
+  offsets = false,
 ): TraceRows {
   const file = new ChunkedTextFile(path, chunkBytes);
   try {
-    return kind === 'csv' ? new CsvRows(path, file, fields) : new JsonlRows(path, file, fields);
+    return kind === 'csv'
+      ? new CsvRows(path, file, fields, offsets)
+      : new JsonlRows(path, file, fields, offsets);
   } catch (error) {
     file.close();
     throw error;
@@ -50,6 +60,8 @@ class CsvRows implements TraceRows {
   readonly #headerLength: number;
   #pending = '';
   #scanPos = 0;
+  /** Where in #pending the record being scanned starts: blank lines before it stay until a batch is cut. */
+  #recordStart = 0;
   #inQuotes = false;
   #scanLine = 1;
   #recordLine = 1;
@@ -58,10 +70,19 @@ class CsvRows implements TraceRows {
   #batchLines: number[] = [];
   #batchIndex = 0;
   #row: string[] = [];
+  // Byte offsets are counted only when asked for: they cost a second look at every character.
+  readonly #offsets: boolean;
+  /** Byte offset in the file of the first character of #pending. */
+  #pendingByte = 0;
+  /** Character index in #pending of each record start in #pendingStarts. */
+  #pendingStartChars: number[] = [];
+  #batchBytes: number[] = [];
 
-  constructor(path: string, file: ChunkedTextFile, fields: readonly string[]) {
+  constructor(path: string, file: ChunkedTextFile, fields: readonly string[], offsets: boolean) {
     this.#path = path;
     this.#file = file;
+    this.#offsets = offsets;
+    this.#pendingByte = file.textStart;
     if (!this.#nextRecord()) {
       throw this.#error(1, 1, 'the trace is empty: expected a header row naming the columns');
     }
@@ -98,6 +119,27 @@ class CsvRows implements TraceRows {
     return this.#fieldIndex[i] + 1;
   }
 
+  get byteOffset(): number {
+    return this.#offsets ? this.#batchBytes[this.#batchIndex - 1] : Number.NaN;
+  }
+
+  seek(offset: number, line: number): void {
+    this.#file.seek(offset);
+    this.#pending = '';
+    this.#scanPos = 0;
+    this.#recordStart = 0;
+    this.#inQuotes = false;
+    this.#scanLine = line;
+    this.#recordLine = line;
+    this.#pendingStarts = [];
+    this.#pendingStartChars = [];
+    this.#batch = [];
+    this.#batchLines = [];
+    this.#batchBytes = [];
+    this.#batchIndex = 0;
+    this.#pendingByte = offset;
+  }
+
   close(): void {
     this.#file.close();
     this.#pending = '';
@@ -119,19 +161,23 @@ class CsvRows implements TraceRows {
       const text = this.#file.read();
       if (text === null) {
         // The last record has no newline after it.
-        if (isBlank(this.#pending, 0, this.#pending.length)) return false;
+        if (isBlank(this.#pending, this.#recordStart, this.#pending.length)) return false;
         this.#pendingStarts.push(this.#recordLine);
+        this.#pendingStartChars.push(this.#recordStart);
         this.#parseBatch(this.#pending);
         this.#pending = '';
         this.#scanPos = 0;
+        this.#recordStart = 0;
         return true;
       }
       this.#pending += text;
       const boundary = this.#scan();
       if (this.#pendingStarts.length > 0) {
         this.#parseBatch(this.#pending.slice(0, boundary));
+        if (this.#offsets) this.#pendingByte += utf8Length(this.#pending, 0, boundary);
         this.#pending = this.#pending.slice(boundary);
         this.#scanPos -= boundary;
+        this.#recordStart -= boundary;
         return true;
       }
     }
@@ -142,7 +188,7 @@ class CsvRows implements TraceRows {
     const text = this.#pending;
     let inQuotes = this.#inQuotes;
     let line = this.#scanLine;
-    let recordStart = 0;
+    let recordStart = this.#recordStart;
     let boundary = 0;
     for (let pos = this.#scanPos; pos < text.length; pos++) {
       const c = text.charCodeAt(pos);
@@ -151,7 +197,10 @@ class CsvRows implements TraceRows {
       else if (c === NEWLINE) {
         line++;
         if (!inQuotes) {
-          if (!isBlank(text, recordStart, pos)) this.#pendingStarts.push(this.#recordLine);
+          if (!isBlank(text, recordStart, pos)) {
+            this.#pendingStarts.push(this.#recordLine);
+            if (this.#offsets) this.#pendingStartChars.push(recordStart);
+          }
           recordStart = pos + 1;
           boundary = recordStart;
           this.#recordLine = line;
@@ -159,6 +208,7 @@ class CsvRows implements TraceRows {
       }
     }
     this.#scanPos = text.length;
+    this.#recordStart = recordStart;
     this.#inQuotes = inQuotes;
     this.#scanLine = line;
     return boundary;
@@ -188,11 +238,34 @@ class CsvRows implements TraceRows {
     this.#batchLines = starts;
     this.#batchIndex = 0;
     this.#pendingStarts = [];
+    if (this.#offsets) {
+      const chars = this.#pendingStartChars;
+      const bytes: number[] = [];
+      let byte = this.#pendingByte;
+      let char = 0;
+      for (const start of chars) {
+        byte += utf8Length(text, char, start);
+        char = start;
+        bytes.push(byte);
+      }
+      this.#batchBytes = bytes;
+      this.#pendingStartChars = [];
+    }
   }
 
   #error(line: number, col: number, message: string): UserError {
     return new UserError({ code: 'BAD_TRACE_ROW', file: this.#path, line, col, message });
   }
+}
+
+/** Bytes of text[start, end) in UTF-8: two per character of a surrogate pair, as the pair is four. */
+function utf8Length(text: string, start: number, end: number): number {
+  let bytes = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 2 : 3;
+  }
+  return bytes;
 }
 
 /** True when text[start, end) is an empty line (a lone CR counts as empty, as csv-parse skips it too). */
@@ -225,15 +298,35 @@ class JsonlRows implements TraceRows {
   #nextLine = 1;
   #eof = false;
   #row: Record<string, unknown> = {};
+  readonly #offsets: boolean;
+  /** Byte offset in the file of #pending[#cursor]. */
+  #cursorByte = 0;
+  #lineByte = Number.NaN;
 
-  constructor(path: string, file: ChunkedTextFile, fields: readonly string[]) {
+  constructor(path: string, file: ChunkedTextFile, fields: readonly string[], offsets: boolean) {
     this.#path = path;
     this.#file = file;
     this.#fields = fields;
+    this.#offsets = offsets;
+    this.#cursorByte = file.textStart;
+  }
+
+  get byteOffset(): number {
+    return this.#lineByte;
+  }
+
+  seek(offset: number, line: number): void {
+    this.#file.seek(offset);
+    this.#pending = '';
+    this.#cursor = 0;
+    this.#nextLine = line;
+    this.#eof = false;
+    this.#cursorByte = offset;
   }
 
   next(): boolean {
     for (;;) {
+      if (this.#offsets) this.#lineByte = this.#cursorByte;
       const text = this.#nextText();
       if (text === null) return false;
       this.line = this.#nextLine++;
@@ -276,6 +369,7 @@ class JsonlRows implements TraceRows {
       if (newline >= 0) {
         const crlf = newline > this.#cursor && this.#pending.charCodeAt(newline - 1) === CARRIAGE_RETURN;
         const text = this.#pending.slice(this.#cursor, crlf ? newline - 1 : newline);
+        if (this.#offsets) this.#cursorByte += utf8Length(this.#pending, this.#cursor, newline + 1);
         this.#cursor = newline + 1;
         return text;
       }

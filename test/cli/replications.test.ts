@@ -90,11 +90,18 @@ describe('fleetsim run --replications', () => {
     expect(lines[1]).toMatch(/^metric\s+baseline\s+three$/);
     const file = JSON.parse(readFileSync(join(out, 'replications.json'), 'utf8'));
     const p99 = lines.find((l) => l.startsWith('p99 latency'));
-    // Three replicas hardly queue: p99 is the longest service time, in one sketch bucket every time.
     const ms = (s: number) => (s === 0 ? '0 s' : `${(s * 1000).toPrecision(3)} ms`);
     const [baseline, three] = file.variants;
+    expect(baseline.ci95['latency_s.p99']).toBeGreaterThan(0.01 * baseline.metrics['latency_s.p99']);
     expect(p99).toContain(`${ms(baseline.metrics['latency_s.p99'])} ± ${ms(baseline.ci95['latency_s.p99'])}`);
-    expect(p99).toContain(`${ms(three.metrics['latency_s.p99'])} ± ${ms(three.ci95['latency_s.p99'])}`);
+    // Three replicas hardly queue: p99 is the longest service time, in one sketch bucket every time,
+    // so its interval is narrower than the sketch's 1 % and says nothing: `± <1 %`, with a footnote.
+    expect(three.ci95['latency_s.p99']).toBeLessThan(0.01 * three.metrics['latency_s.p99']);
+    expect(p99).toContain(`${ms(three.metrics['latency_s.p99'])} ± <1 %`);
+    expect(replicationTable).toContain(
+      '± <1 %: the percentile varied by less than the quantile sketch resolves',
+    );
+    expect(result.stderr).not.toContain('identical');
     expect(result.stderr).toMatch(
       /3 replication\(s\) of 2 variant\(s\) in [\d.]+ s; wrote .*replications\.json\n$/,
     );
@@ -227,8 +234,11 @@ describe('fleetsim run --replications: error bars in the report', () => {
     const table = /<table id="comparison">.*?<\/table>/s.exec(html)![0];
     const p99 = /<tr><th scope="row">p99 latency<\/th>.*?<\/tr>/.exec(table)![0];
     for (const v of file.variants) {
-      expect(p99).toContain(`${ms(v.metrics['latency_s.p99'])} ± ${ms(v.ci95['latency_s.p99'])}`);
+      const mean = v.metrics['latency_s.p99'];
+      const halfWidth = v.ci95['latency_s.p99'];
+      expect(p99).toContain(`${ms(mean)} ± ${halfWidth < 0.01 * mean ? '&#60;1 %' : ms(halfWidth)}`);
     }
+    expect(p99).toContain('± &#60;1 %');
     expect(html).toContain('Values are means of 3 replications');
   });
 
@@ -341,5 +351,97 @@ describe('fleetsim compare --replications and --set', () => {
     const { code, stderr } = await cli(['compare', TINY, '--replications', '-1']);
     expect(code).toBe(2);
     expect(stderr).toBe('fleetsim: --replications: expected a positive integer, got "-1"\n');
+  });
+});
+
+describe('replications that cannot differ', () => {
+  const trace = join(ROOT, 'test/fixtures/traces/vidur-splitwise-conv-200.csv');
+  const scenario = (bootstrap: string) => `name: replay
+workload:
+  arrivals: { trace: { path: ${JSON.stringify(trace)}${bootstrap} } }
+fleets:
+  - { name: gpu, replicas: 1, concurrency: 2, price_per_hour: 1, service_time: "0.002 * input_tokens / 100" }
+report: { charts: [] }
+`;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fleetsim-identical-'));
+    writeFileSync(join(dir, 'fixed.yaml'), scenario(''));
+    writeFileSync(join(dir, 'boot.yaml'), scenario(', bootstrap: { block: 5s }'));
+  });
+
+  it('a fixed trace with deterministic service times: one warning, the means without an interval', async () => {
+    const { code, stdout, stderr } = await cli(
+      ['run', 'fixed.yaml', '--replications', '3', '--out', 'f'],
+      dir,
+    );
+    expect(code).toBe(0);
+    const warnings = stderr.split('\n').filter((l) => l.startsWith('fleetsim: warning:'));
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^fleetsim: warning: the 3 replications are identical: the trace is replayed the same on every seed .* add `bootstrap: \{ block: 5m \}` to workload.arrivals.trace/,
+      ),
+    ]);
+    const table = stdout.split('\n\n')[1];
+    expect(table).toMatch(/^Mean over 3 identical replications, so without a confidence interval/);
+    expect(table).not.toContain('±');
+    expect(table).toContain('The 3 replications are identical: ');
+    const file = JSON.parse(readFileSync(join(dir, 'f', 'replications.json'), 'utf8'));
+    expect(file.note).toBe(warnings[0].slice('fleetsim: warning: '.length));
+    expect(file.variants[0].identical).toBe(true);
+    expect(file.variants[0].ci95).toBeNull();
+    expect(file.variants[0].slo).toBeNull();
+  });
+
+  it('compare --replications says so once too, and its tables drop the interval', async () => {
+    const { code, stdout, stderr } = await cli(
+      ['compare', 'fixed.yaml', '--replications', '2', '--out', 'c', '--set', 'report.charts=[]'],
+      dir,
+    );
+    expect(code).toBe(0);
+    expect(stderr.match(/replications are identical/g)).toHaveLength(1);
+    expect(stdout.split('\n\n')[0]).not.toContain('±');
+    expect(readFileSync(join(dir, 'c', 'comparison.md'), 'utf8')).toContain(
+      '- The 2 replications are identical: ',
+    );
+  });
+
+  it('sweep --replications warns once for all its configurations', async () => {
+    const sweep = await cli(
+      [
+        'sweep',
+        'fixed.yaml',
+        '--grid',
+        'fleets.0.replicas=[1,2]',
+        '--replications',
+        '2',
+        '--out',
+        's',
+        '--workers',
+        '1',
+      ],
+      dir,
+    );
+    expect(sweep.code).toBe(0);
+    expect(
+      sweep.stderr.match(/fleetsim: warning: the 2 replications are identical: the trace/g),
+    ).toHaveLength(1);
+    const rows = JSON.parse(readFileSync(join(dir, 's', 'sweep.json'), 'utf8')).rows;
+    expect(rows.map((row: { ci95: unknown }) => row.ci95)).toEqual([null, null]);
+  });
+
+  it('with a bootstrap of the trace the replications differ and get intervals', async () => {
+    const { code, stdout, stderr } = await cli(
+      ['run', 'boot.yaml', '--replications', '3', '--out', 'b'],
+      dir,
+    );
+    expect(code).toBe(0);
+    expect(stderr).not.toContain('identical');
+    const file = JSON.parse(readFileSync(join(dir, 'b', 'replications.json'), 'utf8'));
+    expect(file.note).toBeNull();
+    expect(file.variants[0].identical).toBe(false);
+    // Different blocks drawn on each seed: a different number of requests, so a spread in throughput.
+    expect(file.variants[0].ci95.throughput_rps).toBeGreaterThan(0);
+    expect(stdout.split('\n\n')[1]).toMatch(/throughput \(req\/s\)\s+[\d.]+ ± [\d.]+/);
   });
 });

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { DistributionSummary } from '../../src/metrics/index.js';
 import { dropRate, evaluateSlo, type SloInput } from '../../src/metrics/slo.js';
-import { estimateMean, replicateScenario, replicationSeeds, studentT975 } from '../../src/plan/index.js';
+import {
+  aggregateRuns,
+  estimateMean,
+  identicalNote,
+  randomSources,
+  replicateScenario,
+  replicationSeeds,
+  studentT975,
+} from '../../src/plan/index.js';
 import { runLoadedScenario } from '../../src/run.js';
 import { loadScenarioText } from '../../src/scenario/index.js';
 import type { LoadedScenario } from '../../src/scenario/types.js';
@@ -171,5 +179,51 @@ describe('SLO evaluation', () => {
       default: false,
       objectives: [{ objective: 'latency_p99', limit: 2, value: 2, met: true }],
     });
+  });
+});
+
+describe('replications that cannot differ', () => {
+  const job = (metrics: Record<string, number | null>) => ({ metrics, warnings: [], performance: {} });
+
+  it('aggregateRuns: identical runs have no interval; one metric that differs, or is missing once, gives one', () => {
+    const same = aggregateRuns([job({ a: 1, b: 2 }), job({ a: 1, b: 2 }), job({ a: 1, b: 2 })]);
+    expect(same).toMatchObject({ identical: true, ci95: null, metrics: { a: 1, b: 2 } });
+    const differs = aggregateRuns([job({ a: 1, b: 2 }), job({ a: 1, b: 3 })]);
+    expect(differs.identical).toBe(false);
+    expect(differs.ci95).toEqual({ a: 0, b: expect.any(Number) });
+    expect(aggregateRuns([job({ a: 1 }), job({ a: null })]).identical).toBe(false);
+    expect(aggregateRuns([job({ a: 1 })])).toMatchObject({ identical: false, ci95: null });
+  });
+
+  const base = `duration: 1m
+workload:
+  arrivals: { constant: { rate: 2 } }
+fleets:
+  - { name: gpu, replicas: 2, concurrency: 1, price_per_hour: 1, service_time: 0.5 }
+`;
+
+  it('randomSources names what draws random numbers, and nothing for a deterministic scenario', async () => {
+    expect(randomSources((await load(base)).variants[0].scenario)).toEqual([]);
+    const random =
+      await load(`${base.replace('constant: { rate: 2 }', 'poisson: { rate: 2 }').replace('service_time: 0.5', 'service_time: { exponential: { mean: 0.5 } }')}routing: { policy: power-of-two }
+`);
+    expect(randomSources(random.variants[0].scenario)).toEqual([
+      'poisson arrivals',
+      'power-of-two routing',
+      'service times of gpu',
+    ]);
+  });
+
+  it('replicating a deterministic scenario gives identical replications, and the note says why', async () => {
+    const loaded = await load(base);
+    const [variant] = await replicateScenario(loaded, { replications: 3, workers: 1 });
+    expect(variant).toMatchObject({ identical: true, ci95: null });
+    const note = identicalNote(3, [
+      { label: 'baseline', scenario: loaded.variants[0].scenario, identical: true },
+    ]);
+    expect(note).toMatch(/^the 3 replications are identical: nothing in the scenario draws random numbers/);
+    expect(
+      identicalNote(3, [{ label: 'x', scenario: loaded.variants[0].scenario, identical: false }]),
+    ).toBeNull();
   });
 });

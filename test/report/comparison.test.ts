@@ -1,9 +1,12 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { estimateMean } from '../../src/plan/index.js';
+import { formatMetricCell } from '../../src/report/comparison.js';
 import {
   buildComparison,
   type ComparisonEntry,
+  type ComparisonMetric,
+  type ComparisonRow,
   noiseWarnings,
   renderComparisonCsv,
   renderComparisonJson,
@@ -289,5 +292,39 @@ describe('comparisons of replications known by their means and intervals (replic
         7,
       ),
     ).toThrow(/same number of replicates/);
+  });
+});
+
+describe('intervals of percentiles narrower than the quantile sketch', () => {
+  const p99: ComparisonMetric = {
+    key: 'latency_s.p99',
+    title: 'p99 latency',
+    unit: 's',
+    better: 'lower',
+    quantile: true,
+  };
+  const row = (value: number, halfWidth: number): ComparisonRow => ({
+    label: 'a',
+    scenario: 's',
+    variant: 'a',
+    values: { [p99.key]: value },
+    ci95: { [p99.key]: halfWidth },
+    delta_pct: {},
+    within_noise: null,
+    slo_met: true,
+    slo_failures: [],
+  });
+
+  it('below 1 % of the value (the sketch resolution) print ± <1 %; from 1 % on, the half-width', () => {
+    expect(formatMetricCell(p99, row(2, 0))).toBe('2.00 s ± <1 %');
+    expect(formatMetricCell(p99, row(2, 0.019))).toBe('2.00 s ± <1 %');
+    expect(formatMetricCell(p99, row(2, 0.02))).toBe('2.00 s ± 20.0 ms');
+    // Not a percentile: a mean has no sketch behind it, and 0 is what was measured.
+    expect(
+      formatMetricCell(
+        { ...p99, key: 'x', quantile: false },
+        { ...row(2, 0), values: { x: 2 }, ci95: { x: 0 } },
+      ),
+    ).toBe('2.00 s ± 0 s');
   });
 });

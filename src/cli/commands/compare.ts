@@ -1,6 +1,6 @@
 import { basename, extname, join, relative, resolve } from 'node:path';
 import type { VariantResult } from '../../metrics/index.js';
-import { estimateMean, replicationSeeds } from '../../plan/index.js';
+import { estimateMean, identicalNote, replicationSeeds } from '../../plan/index.js';
 import {
   type ComparedRun,
   noiseWarnings,
@@ -120,6 +120,16 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
     },
     result,
   }));
+  const variantScenarios = files.flatMap((f) => f.scenario.variants.map((v) => v.scenario));
+  // Replications that all came out the same have no spread to estimate: their means go without an interval.
+  const identical = first.map(
+    (_, j) =>
+      replications > 1 && summaries.every((s) => JSON.stringify(s[j]) === JSON.stringify(summaries[0][j])),
+  );
+  const note = identicalNote(
+    replications,
+    identical.map((same, j) => ({ label: flatLabels[j], scenario: variantScenarios[j], identical: same })),
+  );
   const title = files.map((f) => f.scenario.name).join(' vs ');
   const { comparison, written } = await writeComparisonOutputs(
     outDir,
@@ -131,12 +141,14 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
         name: relative(io.cwd, f.path),
         yaml: scenarioYamlForReport(f.scenario.source, args.set),
       })),
-      estimate: estimateMean,
+      estimate: note === null ? estimateMean : (samples) => ({ ...estimateMean(samples), halfWidth: null }),
+      notes: note === null ? [] : [`${note[0].toUpperCase()}${note.slice(1)}.`],
     },
     { slo, charts: files[0].scenario.report?.charts ?? undefined },
   );
   if (args.json) io.stdout(renderComparisonJson(comparison));
   else if (!args.quiet) io.stdout(renderComparisonText(comparison));
+  if (note !== null) io.stderr(`fleetsim: warning: ${note}\n`);
   if (!args.quiet) {
     for (const noisy of noiseWarnings(comparison)) {
       io.stderr(`fleetsim: warning: within noise against the baseline: ${noisy}\n`);

@@ -22,6 +22,7 @@ export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
     });
     const { result } = outcome;
     const charts = await writePlanCharts(options.outDir, result);
+    if (outcome.identicalNote !== null) io.stderr(`fleetsim: warning: ${outcome.identicalNote}\n`);
     if (args.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     else if (!args.quiet) io.stdout(renderPlanTable(result));
     if (!args.quiet) {

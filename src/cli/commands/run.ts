@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { type ReplicatedVariant, replicateScenario } from '../../plan/index.js';
+import { identicalNote, type ReplicatedVariant, replicateScenario } from '../../plan/index.js';
 import {
   performanceCaveats,
   performanceRuns,
@@ -124,6 +124,8 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
 interface Replications {
   count: number;
   variants: ReplicatedVariant[];
+  /** Why some variants' replications are identical; null when none are. */
+  note: string | null;
   path: string;
   seconds: number;
 }
@@ -142,9 +144,17 @@ async function runReplications(
   const started = performance.now();
   const seed = run.summary.seed;
   const variants = await replicateScenario(scenario, { replications, seed, workers, firstRuns: run.results });
+  const note = identicalNote(
+    replications,
+    variants.map((v, i) => ({
+      label: v.name,
+      scenario: scenario.variants[i].scenario,
+      identical: v.identical,
+    })),
+  );
   const path = join(outDir, 'replications.json');
-  writeFileAtomic(path, renderReplicationsJson(scenario.name, seed, variants));
-  return { count: replications, variants, path, seconds: (performance.now() - started) / 1000 };
+  writeFileAtomic(path, renderReplicationsJson(scenario.name, seed, variants, note));
+  return { count: replications, variants, note, path, seconds: (performance.now() - started) / 1000 };
 }
 
 /**
@@ -152,11 +162,12 @@ async function runReplications(
  * near saturation and queues that kept growing.
  */
 function reportReplications(
-  { count, variants, path, seconds }: Replications,
+  { count, variants, note, path, seconds }: Replications,
   json: boolean,
   io: CliIo,
 ): void {
-  if (!json) io.stdout(`\n${renderReplicationsTable(variants)}`);
+  if (!json) io.stdout(`\n${renderReplicationsTable(variants, note)}`);
+  if (note !== null) io.stderr(`fleetsim: warning: ${note}\n`);
   for (const variant of variants) {
     for (const warning of variant.warnings) io.stderr(`fleetsim: warning: ${variant.name}: ${warning}\n`);
   }

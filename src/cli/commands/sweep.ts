@@ -119,6 +119,7 @@ export async function sweepCommand(args: SweepArgs, io: CliIo): Promise<number> 
     });
     // A shard holds a slice of the points: `fleetsim merge` draws the charts of the whole sweep.
     const charts = shard === null ? await writeSweepCharts(options.outDir, outcome.result) : [];
+    if (outcome.identicalNote !== null) io.stderr(`fleetsim: warning: ${outcome.identicalNote}\n`);
     if (args.json) io.stdout(renderSweepJson(outcome.result));
     else if (!args.quiet) io.stdout(renderSweepTable(outcome.result));
     if (!args.quiet) {
