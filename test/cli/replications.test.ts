@@ -382,7 +382,8 @@ report: { charts: [] }
         /^fleetsim: warning: the 3 replications are identical: the trace is replayed the same on every seed .* add `bootstrap: \{ block: 5m \}` to workload.arrivals.trace/,
       ),
     ]);
-    const table = stdout.split('\n\n')[1];
+    // The run's table, its verdict lines, then the replications' table.
+    const table = stdout.split('\n\n')[2];
     expect(table).toMatch(/^Mean over 3 identical replications, so without a confidence interval/);
     expect(table).not.toContain('±');
     expect(table).toContain('The 3 replications are identical: ');
@@ -442,6 +443,6 @@ report: { charts: [] }
     expect(file.variants[0].identical).toBe(false);
     // Different blocks drawn on each seed: a different number of requests, so a spread in throughput.
     expect(file.variants[0].ci95.throughput_rps).toBeGreaterThan(0);
-    expect(stdout.split('\n\n')[1]).toMatch(/throughput \(req\/s\)\s+[\d.]+ ± [\d.]+/);
+    expect(stdout.split('\n\n')[2]).toMatch(/throughput \(req\/s\)\s+[\d.]+ ± [\d.]+/);
   });
 });
