@@ -15,6 +15,22 @@ export function parsePositiveInteger(flag: string, text: string | undefined): nu
   return value;
 }
 
+/** Longer folder names fail on common file systems (255 bytes), and no reader wants them. */
+const MAX_FOLDER_NAME = 100;
+
+/**
+ * A scenario's free-text name as one safe folder name under `out/`: anything but letters,
+ * digits, `.`, `_` and `-` becomes `-`, and leading dots go, so that a name such as
+ * `../../victim` cannot place outputs (and the files a run replaces) outside `out/`.
+ */
+export function folderNameOf(name: string): string {
+  const safe = name
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[.-]+/, '')
+    .slice(0, MAX_FOLDER_NAME);
+  return safe === '' ? 'scenario' : safe;
+}
+
 /**
  * The folder outputs go to, `out` resolved against `cwd`; refused before any work starts when a
  * file stands at it or above it, or its nearest existing folder is not writable (writing would

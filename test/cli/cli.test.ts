@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/app.js';
+import { folderNameOf } from '../../src/cli/flags.js';
 import type { CliIo } from '../../src/cli/io.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -121,6 +122,29 @@ describe('fleetsim run', () => {
     await cli(['run', 'tiny.yaml', '--out', a, '--quiet']);
     await cli(['run', 'tiny.yaml', '--out', b, '--quiet']);
     expect(readFileSync(join(b, 'summary.json'), 'utf8')).toBe(readFileSync(join(a, 'summary.json'), 'utf8'));
+  });
+});
+
+describe('the default output folder', () => {
+  it('is one safe folder under out/, whatever the scenario is named', async () => {
+    expect(folderNameOf('chat-demo')).toBe('chat-demo');
+    expect(folderNameOf('../../../victim')).toBe('victim');
+    expect(folderNameOf('a/b\\c d\0e')).toBe('a-b-c-d-e');
+    expect(folderNameOf('..')).toBe('scenario');
+    expect(folderNameOf('x'.repeat(300))).toHaveLength(100);
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-name-'));
+    const work = join(dir, 'a', 'b', 'c');
+    mkdirSync(work, { recursive: true });
+    writeFileSync(
+      join(work, 'evil.yaml'),
+      readFileSync(join(FIXTURES, 'tiny.yaml'), 'utf8').replace('name: tiny', 'name: "../../../victim"'),
+    );
+    for (const command of ['run', 'compare']) {
+      const { code, stderr } = await cli([command, 'evil.yaml', '--quiet'], work);
+      expect(code, stderr).toBe(0);
+    }
+    expect(readdirSync(join(work, 'out')).sort()).toEqual(['compare-victim', 'victim']);
+    expect(readdirSync(dir)).toEqual(['a']);
   });
 });
 

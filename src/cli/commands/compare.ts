@@ -12,7 +12,7 @@ import {
 import { runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
-import { outputFolder, parsePositiveInteger } from '../flags.js';
+import { folderNameOf, outputFolder, parsePositiveInteger } from '../flags.js';
 import { type CliIo, checkVerdicts, missedObjective } from '../io.js';
 import { startProgress } from '../progress.js';
 import { parseSeed, scenarioYamlForReport } from './run.js';
@@ -68,7 +68,8 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
   const files = loaded.flatMap((l, i) => (l.ok ? [{ path: paths[i], scenario: l.value }] : []));
   const outDir = outputFolder(
     io.cwd,
-    args.out ?? join('out', `compare-${files.map((f) => f.scenario.name).join('-vs-')}`),
+    args.out ??
+      join('out', folderNameOf(`compare-${files.map((f) => folderNameOf(f.scenario.name)).join('-vs-')}`)),
   );
   const seed = seedOverride ?? files[0].scenario.seed;
   const slo = files[0].scenario.slo;

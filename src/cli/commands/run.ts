@@ -14,7 +14,7 @@ import { describeSloMisses, verdictLines } from '../../report/slo.js';
 import { type RunOutput, runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
-import { outputFolder, parsePositiveInteger } from '../flags.js';
+import { folderNameOf, outputFolder, parsePositiveInteger } from '../flags.js';
 import { type CliIo, checkVerdicts, missedObjective, UsageError } from '../io.js';
 import { DEMO_SCENARIO } from '../paths.js';
 import { startProgress } from '../progress.js';
@@ -60,7 +60,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   const loaded = await loadScenarioFile(file, { set: args.set });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   const scenario = loaded.value;
-  const outDir = outputFolder(io.cwd, args.out ?? join('out', scenario.name));
+  const outDir = outputFolder(io.cwd, args.out ?? join('out', folderNameOf(scenario.name)));
   const started = performance.now();
   const progress = startProgress(io, scenario.variants.length, args.quiet);
   let output: RunOutput;
