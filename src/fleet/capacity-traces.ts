@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { UserError } from '../scenario/types.js';
+import { MAX_PRICE_USD_PER_HOUR, UserError } from '../scenario/types.js';
 
 /**
  * Time series a fleet can be given as CSV files: periods when no capacity can be launched, and a
@@ -36,16 +36,18 @@ function numberAt(
   i: number,
   column: string,
   col: number,
+  max = Number.POSITIVE_INFINITY,
 ): number {
   const text = rows[i][column];
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0) {
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > max) {
+    const range = max === Number.POSITIVE_INFINITY ? '>= 0' : `from 0 to ${max.toLocaleString('en-US')}`;
     throw new UserError({
       code: 'BAD_TRACE_ROW',
       file: path,
       line: i + 2,
       col,
-      message: `column "${column}": expected a number >= 0, got "${text}"`,
+      message: `column "${column}": expected a number ${range}, got "${text}"`,
     });
   }
   return value;
@@ -90,7 +92,7 @@ export class PriceSeries {
     return new PriceSeries(
       rows.map((_, i): [number, number] => [
         numberAt(path, rows, i, 'time', cols[0]),
-        numberAt(path, rows, i, 'price', cols[1]),
+        numberAt(path, rows, i, 'price', cols[1], MAX_PRICE_USD_PER_HOUR),
       ]),
       initialUsdPerHour,
     );

@@ -42,6 +42,7 @@ import type {
 } from './types.js';
 import {
   DEFAULT_MAX_DROP_RATE,
+  MAX_PRICE_USD_PER_HOUR,
   REPLICA_POLICIES,
   REPORT_CHART_NAMES,
   SLO_METRICS,
@@ -1198,10 +1199,15 @@ const FleetSchema = z
         'Fleet that takes requests while this spot fleet has no ready replica (e.g. an on-demand fleet).',
       ),
     concurrency: PositiveInteger.prefault(1).describe('Requests one replica serves at once.'),
-    price_per_hour: NonNegativeNumber.optional().meta({
-      description: 'Price of one replica, USD per hour. Give this or `instance`, not both.',
-      unit: 'USD/hour',
-    }),
+    price_per_hour: NonNegativeNumber.max(
+      MAX_PRICE_USD_PER_HOUR,
+      `expected a price of at most ${MAX_PRICE_USD_PER_HOUR.toLocaleString('en-US')} USD per hour`,
+    )
+      .optional()
+      .meta({
+        description: 'Price of one replica, USD per hour. Give this or `instance`, not both.',
+        unit: 'USD/hour',
+      }),
     instance: z
       .string(expected('an instance key'))
       .min(1, expected('an instance key'))

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/run.js';
 import { erlangC } from '../analytic/queueing.js';
@@ -338,5 +341,28 @@ describe('spot capacity over time', () => {
     const catalogPrice = constant.cost_usd.compute / 2 / 2;
     const series = await run(input({ spot_price: { trace: fixture('spot-price-drop.csv') } }));
     expect(series.cost_usd.compute).toBeCloseTo(2 * (catalogPrice * 1 + 0.5 * 1), 9);
+  });
+
+  it('refuses a price beyond any figure a run could report, at its line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-price-'));
+    const path = join(dir, 'prices.csv');
+    writeFileSync(path, 'time,price\n0,2\n3600,1e305\n');
+    const spot = {
+      name: 'spot',
+      replicas: 1,
+      instance: 'aws/g5.xlarge',
+      market: 'spot',
+      service_time: '10ms',
+      spot_price: { trace: path },
+    };
+    await expect(
+      run({ duration: '2h', workload: { arrivals: { constant: { rate: 1 } } }, fleets: [spot] }),
+    ).rejects.toThrow(`${path}:3:2: column "price": expected a number from 0 to 1,000,000, got "1e305"`);
+    await expect(
+      run({
+        workload: { arrivals: { constant: { rate: 1 } } },
+        fleets: [{ ...cpuFleet, price_per_hour: 1e305 }],
+      }),
+    ).rejects.toThrow('fleets[0].price_per_hour: expected a price of at most 1,000,000 USD per hour');
   });
 });
