@@ -393,6 +393,16 @@ describe('other commands', () => {
     expect(stderr).toBe(`fleetsim: ${join(ROOT, 'traces/nope.csv')}: file not found\n`);
   });
 
+  it('trace stats refuses a FIFO instead of blocking on its header', async () => {
+    const fifo = join(mkdtempSync(join(tmpdir(), 'fleetsim-fifo-')), 'trace.csv');
+    execFileSync('mkfifo', [fifo]);
+    for (const args of [[], ['--format', 'azure-llm']]) {
+      const { code, stderr } = await cli(['trace', 'stats', fifo, ...args]);
+      expect(code).toBe(2);
+      expect(stderr).toBe(`fleetsim: ${fifo}: not a file\n`);
+    }
+  });
+
   it('trace stats reads the shipped Azure trace', async () => {
     const { code, stdout } = await cli([
       'trace',

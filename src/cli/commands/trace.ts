@@ -19,6 +19,9 @@ export interface TraceStatsArgs {
 
 export function traceStatsCommand(args: TraceStatsArgs, io: CliIo): number {
   const path = resolve(io.cwd, args.file);
+  // Before the header is read: a FIFO or a device would block that read forever.
+  const problem = fileProblem(path);
+  if (problem !== null) throw new UsageError(`${args.file}: ${problem}`);
   const parsed = traceSchema.safeParse({
     path,
     format:
@@ -29,9 +32,6 @@ export function traceStatsCommand(args: TraceStatsArgs, io: CliIo): number {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (issue.path[0] === 'time_column') {
-      // No preset came from the header: first because there is no file to read one from?
-      const problem = fileProblem(path);
-      if (problem !== null) throw new UsageError(`${args.file}: ${problem}`);
       throw new UsageError(
         `${args.file}: say which column holds the arrival time (--time-column, --time-unit), or name a preset with --format azure-llm|vidur|mooncake`,
       );
