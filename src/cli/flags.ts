@@ -15,6 +15,21 @@ export function parsePositiveInteger(flag: string, text: string | undefined): nu
   return value;
 }
 
+/**
+ * More worker threads than this cannot help on any machine fleetsim runs on, and each takes tens of
+ * megabytes: a thousand of them exhaust V8's memory and abort the process.
+ */
+export const MAX_WORKERS = 64;
+
+/** `--workers N`: a positive integer up to `MAX_WORKERS`. */
+export function parseWorkers(text: string | undefined): number | undefined {
+  const workers = parsePositiveInteger('--workers', text);
+  if (workers !== undefined && workers > MAX_WORKERS) {
+    throw new UsageError(`--workers: at most ${MAX_WORKERS} worker threads, got ${workers}`);
+  }
+  return workers;
+}
+
 /** Longer folder names fail on common file systems (255 bytes), and no reader wants them. */
 const MAX_FOLDER_NAME = 100;
 

@@ -281,6 +281,16 @@ describe('user errors: one line file:line:col, exit code 2', () => {
     ],
     ['bad --seed', ['run', 'tiny.yaml', '--seed', 'abc'], 'fleetsim: --seed: expected an integer, got "abc"'],
     [
+      'too many --workers',
+      ['run', 'tiny.yaml', '--replications', '2', '--workers', '1000'],
+      'fleetsim: --workers: at most 64 worker threads, got 1000',
+    ],
+    [
+      'too many --workers for a sweep',
+      ['sweep', 'tiny.yaml', '--out', 'o', '--grid', 'fleets.0.replicas=[1, 2]', '--workers', '65'],
+      'fleetsim: --workers: at most 64 worker threads, got 65',
+    ],
+    [
       'bad --set',
       ['run', 'tiny.yaml', '--set', 'fleets.0.replicas=-1'],
       '--set:1:19: fleets[0].replicas: expected a positive integer',

@@ -14,7 +14,7 @@ import { describeSloMisses, verdictLines } from '../../report/slo.js';
 import { type RunOutput, runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
-import { folderNameOf, outputFolder, parsePositiveInteger } from '../flags.js';
+import { folderNameOf, outputFolder, parsePositiveInteger, parseWorkers } from '../flags.js';
 import { type CliIo, checkVerdicts, missedObjective, UsageError } from '../io.js';
 import { DEMO_SCENARIO } from '../paths.js';
 import { startProgress } from '../progress.js';
@@ -52,7 +52,7 @@ export function scenarioYamlForReport(source: string | null, set: readonly strin
 export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   const seed = parseSeed(args.seed);
   const replications = parsePositiveInteger('--replications', args.replications);
-  const workers = parsePositiveInteger('--workers', args.workers);
+  const workers = parseWorkers(args.workers);
   if (workers !== undefined && replications === undefined) {
     throw new UsageError('--workers applies only with --replications (the plain run uses one thread)');
   }

@@ -9,7 +9,7 @@ import {
   runSweep,
 } from '../../plan/index.js';
 import type { SweepSampling } from '../../scenario/types.js';
-import { outputFolder, parsePositiveInteger } from '../flags.js';
+import { outputFolder, parsePositiveInteger, parseWorkers } from '../flags.js';
 import { type CliIo, UsageError } from '../io.js';
 
 /** Flags `sweep` and `plan` share. */
@@ -42,7 +42,7 @@ export function studyOptions(args: StudyArgs, io: CliIo) {
     outDir: outputFolder(io.cwd, args.out),
     set: args.set,
     seed,
-    workers: parsePositiveInteger('--workers', args.workers),
+    workers: parseWorkers(args.workers),
     replications: parsePositiveInteger('--replications', args.replications),
   };
 }
