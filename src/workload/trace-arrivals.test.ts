@@ -216,6 +216,23 @@ describe('trace errors name the file, line and column', () => {
     );
   });
 
+  it('a trace without a request, whatever its format: a CSV header alone, an empty JSONL file', () => {
+    const headerOnly = join(tempDir, 'header-only.csv');
+    writeFileSync(headerOnly, 'arrived_at,num_prefill_tokens,num_decode_tokens\n');
+    const empty = join(tempDir, 'empty.jsonl');
+    writeFileSync(empty, '');
+    expect(diagnosticOf(() => replay(vidur({ path: headerOnly })))).toMatchObject({
+      file: headerOnly,
+      message: 'the trace has no requests',
+    });
+    expect(diagnosticOf(() => replay(mooncake({ path: empty })))).toMatchObject({
+      file: empty,
+      message: 'the trace has no requests',
+    });
+    // A limit of 0 asks for no request: that is not the trace's fault.
+    expect(replay(vidur({ path: headerOnly, limit: 0 }))).toEqual([]);
+  });
+
   it('the full message reads file:line:col', () => {
     expect(() => replay(azure({ path: fixture('bad-number.csv') }))).toThrow(
       `${fixture('bad-number.csv')}:4:2: column "ContextTokens": expected a non-negative number, got "abc"`,

@@ -70,6 +70,17 @@ export function openTraceReader(trace: TraceSource, chunkBytes: number, offsets 
   };
 }
 
+/** An empty JSONL file and a CSV file with a header alone are the same mistake, told the same way. */
+export function noRequests(trace: TraceSource, rows: TraceRows): UserError {
+  return new UserError({
+    code: 'BAD_TRACE_ROW',
+    file: trace.path,
+    line: Math.max(1, rows.line),
+    col: 1,
+    message: 'the trace has no requests',
+  });
+}
+
 /** Throws unless `traceS` (after `previousS`, both before `speed`) keeps the arrivals in order. */
 export function checkOrder(reader: TraceReader, previousS: number, traceS: number): void {
   if (traceS < previousS) {
@@ -111,7 +122,11 @@ export function createTraceArrivals(
       if (done) return false;
       // A bad row ends the replay: release the file even if the caller never calls close().
       try {
-        if (produced >= limit || !rows.next()) return finish();
+        if (produced >= limit) return finish();
+        if (!rows.next()) {
+          if (produced === 0 && limit > 0) throw noRequests(trace, rows);
+          return finish();
+        }
         const traceS = reader.timeS();
         checkOrder(reader, previousS, traceS);
         previousS = traceS;

@@ -292,6 +292,12 @@ describe('block bootstrap reading', () => {
     }
   });
 
+  it('a trace without a request is refused as in a plain replay, not replayed as nothing', () => {
+    const path = writeTemp('header-only.csv', 't,in,out\n');
+    expect(() => bootstrap(csvTrace(path), 10, 1)).toThrow(`${path}:1:1: the trace has no requests`);
+    expect(() => plain(csvTrace(path))).toThrow(`${path}:1:1: the trace has no requests`);
+  });
+
   it('a decreasing time anywhere in the window is reported before anything is replayed', () => {
     const source = createBootstrapArrivals(
       csvTrace(fixture('decreasing-time.csv'), { timeColumn: 'arrived_at', columns: {} }),

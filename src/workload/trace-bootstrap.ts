@@ -2,7 +2,7 @@ import type { Uniform } from '../engine/rng.js';
 import type { TraceBootstrap, TraceSource } from '../scenario/types.js';
 import type { ArrivalRecord, ArrivalSource } from './arrival-source.js';
 import { DEFAULT_CHUNK_BYTES } from './chunked-text-file.js';
-import { checkOrder, openTraceReader, replayEndS, type TraceReader } from './trace-arrivals.js';
+import { checkOrder, noRequests, openTraceReader, replayEndS, type TraceReader } from './trace-arrivals.js';
 
 /**
  * Where each block of a trace's window starts in the file, and how many requests it holds. Its
@@ -106,6 +106,7 @@ function indexBlocks(
     blocks.addRequest();
     produced++;
   }
+  if (produced === 0 && !cut && limit > 0) throw noRequests(trace, rows);
   if (produced === 0) return null;
   if (cut) {
     // The window runs to the cut; its last blocks may hold no request.
