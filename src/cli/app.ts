@@ -34,6 +34,11 @@ function studyFlags<T>(y: Argv<T>) {
       describe: 'independent runs per point, reported as mean and 95 % CI',
     })
     .option('workers', { type: 'string', describe: 'worker threads (default: one per core)' })
+    .option('force', {
+      type: 'boolean',
+      default: false,
+      describe: 'write into an --out folder that holds files fleetsim did not write',
+    })
     .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' });
 }
 
@@ -86,6 +91,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           .option('workers', {
             type: 'string',
             describe: 'worker threads for --replications (default: one per core)',
+          })
+          .option('force', {
+            type: 'boolean',
+            default: false,
+            describe: 'write into an --out folder that holds files fleetsim did not write',
           })
           .option('check', {
             type: 'boolean',
@@ -140,6 +150,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             type: 'string',
             describe:
               'run every configuration with N seeds: means, 95 % CIs, and which differences are noise',
+          })
+          .option('force', {
+            type: 'boolean',
+            default: false,
+            describe: 'write into an --out folder that holds files fleetsim did not write',
           })
           .option('check', {
             type: 'boolean',
@@ -219,6 +234,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         y
           .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
           .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
+          .option('force', {
+            type: 'boolean',
+            default: false,
+            describe: 'write into an --out folder that holds files fleetsim did not write',
+          })
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
       async (args) => {
         exitCode = await mergeCommand(args, io);

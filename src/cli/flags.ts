@@ -1,5 +1,14 @@
-import { accessSync, constants, type Stats, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from './io.js';
 
 /**
@@ -47,11 +56,21 @@ export function folderNameOf(name: string): string {
 }
 
 /**
- * The folder outputs go to, `out` resolved against `cwd`; refused before any work starts when a
- * file stands at it or above it, or its nearest existing folder is not writable (writing would
- * fail only after the run).
+ * Marks a folder as fleetsim's: a run writes and replaces files in an output folder (summary.json,
+ * report.html, charts/, replications.json), which is safe only where fleetsim put them.
  */
-export function outputFolder(cwd: string, out: string): string {
+export const OUTPUT_MARKER = '.fleetsim';
+
+/** What fleetsim's library calls write without the marker, and folders of versions before it. */
+const OUTPUT_FILES = ['summary.json', 'comparison.json', 'sweep.json', 'plan.json'];
+
+/**
+ * The folder outputs go to, `out` resolved against `cwd`, refused before any work starts when a
+ * file stands at it or above it, its nearest existing folder is not writable (writing would fail
+ * only after the run), or it holds files but neither `OUTPUT_MARKER` nor one of fleetsim's own
+ * outputs (another program's folder, or `/`) and `force` is not given. Creates it with the marker, so that the next run may write there again.
+ */
+export function outputFolder(cwd: string, out: string, force = false): string {
   const folder = resolve(cwd, out);
   for (let at = folder; ; at = dirname(at)) {
     const entry = statOrNothing(at);
@@ -65,10 +84,22 @@ export function outputFolder(cwd: string, out: string): string {
       } catch {
         throw new UsageError(`--out: no permission to write in ${at}`);
       }
-      return folder;
+      break;
     }
-    if (dirname(at) === at) return folder;
+    if (dirname(at) === at) break;
   }
+  const marker = join(folder, OUTPUT_MARKER);
+  const ours = [OUTPUT_MARKER, ...OUTPUT_FILES].some((name) => existsSync(join(folder, name)));
+  if (!force && !ours && existsSync(folder) && readdirSync(folder).length > 0) {
+    throw new UsageError(
+      `--out: ${folder} holds files that fleetsim did not write; choose a new or empty folder, or pass --force to write (and replace files) there`,
+    );
+  }
+  mkdirSync(folder, { recursive: true });
+  if (!existsSync(marker)) {
+    writeFileSync(marker, 'This folder holds fleetsim outputs: fleetsim writes and replaces files here.\n');
+  }
+  return folder;
 }
 
 /** Nothing for a path that is not there, including when a file higher up makes it impossible (ENOTDIR). */

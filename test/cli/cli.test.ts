@@ -29,6 +29,7 @@ describe('fleetsim run', () => {
     expect(stdout).toMatch(/\nthree\s+(meets|MISSES)\s+\d+/);
     expect(stdout).toMatch(/\n\nObjective: drop rate <= 1\.0 % \(the default/);
     expect(readdirSync(out).sort()).toEqual([
+      '.fleetsim',
       'capacity-events.json',
       'charts',
       'distributions.json',

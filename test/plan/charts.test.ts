@@ -276,7 +276,12 @@ describe('sweep, merge and plan write their charts beside their JSON', () => {
         dir,
       );
       expect(code).toBe(0);
-      expect(readdirSync(join(dir, `shard-${shard[0]}`))).toEqual(['points', 'sweep.csv', 'sweep.json']);
+      expect(readdirSync(join(dir, `shard-${shard[0]}`))).toEqual([
+        '.fleetsim',
+        'points',
+        'sweep.csv',
+        'sweep.json',
+      ]);
     }
     expect((await cli(['merge', 'shard-0', 'shard-1', '--out', 'merged'], dir)).code).toBe(0);
     const spec = (folder: string) => readFileSync(join(dir, folder, 'cost-vs-p99.vl.json'), 'utf8');

@@ -122,7 +122,7 @@ describe('sweeps on worker threads', () => {
     const { code, stderr } = await interruptedSweep(scenario, outDir, 'SIGTERM');
     expect(stderr).toMatch(/fleetsim: interrupted: \d+ of 24 configuration\(s\)/);
     expect(code).toBe(143);
-    expect(readdirSync(outDir)).toEqual(['points']);
+    expect(readdirSync(outDir).sort()).toEqual(['.fleetsim', 'points']);
     const saved = pointFiles(outDir);
     expect(saved.length).toBeGreaterThan(0);
     expect(saved.length).toBeLessThan(24);

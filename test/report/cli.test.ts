@@ -150,6 +150,7 @@ describe('fleetsim compare', () => {
     expect(comparison.pick).toEqual({ label: cheapest.label, basis: 'cheapest meeting the SLO' });
     expect(stdout).toMatch(new RegExp(`^metric .*${cheapest.label.replace('/', '\\/')} \\*`));
     expect(readdirSync(out).sort()).toEqual([
+      '.fleetsim',
       'charts',
       'comparison.csv',
       'comparison.json',

@@ -26,6 +26,7 @@ export interface CompareArgs {
   json: boolean;
   quiet: boolean;
   check?: boolean;
+  force?: boolean;
 }
 
 /**
@@ -70,6 +71,7 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
     io.cwd,
     args.out ??
       join('out', folderNameOf(`compare-${files.map((f) => folderNameOf(f.scenario.name)).join('-vs-')}`)),
+    args.force,
   );
   const seed = seedOverride ?? files[0].scenario.seed;
   const slo = files[0].scenario.slo;

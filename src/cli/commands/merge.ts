@@ -7,10 +7,10 @@ import type { CliIo } from '../io.js';
 import { chartNote } from './sweep.js';
 
 export async function mergeCommand(
-  args: { dirs: string[]; out: string; quiet: boolean },
+  args: { dirs: string[]; out: string; quiet: boolean; force?: boolean },
   io: CliIo,
 ): Promise<number> {
-  const outDir = outputFolder(io.cwd, args.out);
+  const outDir = outputFolder(io.cwd, args.out, args.force);
   const written = mergeSweepDirs(
     args.dirs.map((dir) => resolve(io.cwd, dir)),
     outDir,

@@ -28,6 +28,7 @@ export interface RunArgs {
   json: boolean;
   quiet: boolean;
   check?: boolean;
+  force?: boolean;
   replications?: string;
   workers?: string;
 }
@@ -60,7 +61,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   const loaded = await loadScenarioFile(file, { set: args.set });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   const scenario = loaded.value;
-  const outDir = outputFolder(io.cwd, args.out ?? join('out', folderNameOf(scenario.name)));
+  const outDir = outputFolder(io.cwd, args.out ?? join('out', folderNameOf(scenario.name)), args.force);
   const started = performance.now();
   const progress = startProgress(io, scenario.variants.length, args.quiet);
   let output: RunOutput;

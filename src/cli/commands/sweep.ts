@@ -21,6 +21,7 @@ export interface StudyArgs {
   workers?: string;
   replications?: string;
   quiet: boolean;
+  force?: boolean;
 }
 
 export interface SweepArgs extends StudyArgs {
@@ -39,7 +40,7 @@ export function studyOptions(args: StudyArgs, io: CliIo) {
   }
   return {
     scenario: resolve(io.cwd, args.scenario),
-    outDir: outputFolder(io.cwd, args.out),
+    outDir: outputFolder(io.cwd, args.out, args.force),
     set: args.set,
     seed,
     workers: parseWorkers(args.workers),
