@@ -96,7 +96,7 @@ describe('input files of a scenario', () => {
     const scenario = await load(everyInput(dir));
     const before = await inputDigest([scenario]);
     expect(await inputDigest([scenario])).toBe(before);
-    for (const name of ['bytes', 'startup', 'service-times', 'reclaim', 'unavailable', 'prices', 'profile']) {
+    for (const name of ['trace', 'bytes', 'startup', 'service-times', 'reclaim', 'unavailable', 'prices', 'profile']) {
       const path = join(dir, `${name}.csv`);
       const text = readFileSync(path, 'utf8');
       writeFileSync(path, `${text}\n`);
