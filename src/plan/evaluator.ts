@@ -1,5 +1,4 @@
 import { formatDiagnostic, RunInputError, type Scenario, UserError } from '../scenario/types.js';
-import { inputDigest } from './inputs.js';
 import type { JobResult } from './job.js';
 import { identicalNote } from './noise.js';
 import type { Infeasibility } from './parameters.js';
@@ -32,7 +31,7 @@ export class Evaluator {
   ) {}
 
   async evaluate(scenario: Scenario): Promise<Evaluation> {
-    const key = evaluationKey(scenario, this.seeds, await inputDigest([scenario]));
+    const key = await evaluationKey(scenario, this.seeds);
     let runs = this.pending.get(key);
     if (runs === undefined) {
       runs = this.runAll(key, scenario);

@@ -74,21 +74,11 @@ export async function fileHash(path: string): Promise<string> {
 }
 
 /**
- * One hash of the fleetsim version and of the path and contents of every input file of
- * `scenarios`: it changes when anything a run reads besides the resolved scenario changes.
- */
-export async function inputDigest(scenarios: readonly Scenario[]): Promise<string> {
-  const paths = [...new Set(scenarios.flatMap(inputFiles))].sort();
-  const files = await Promise.all(paths.map(async (path) => [path, await fileHash(path)]));
-  return createHash('sha256')
-    .update(JSON.stringify({ version: fleetsimVersion(), files }))
-    .digest('hex');
-}
-
-/**
  * One hash of the fleetsim version, of `study` (resolved scenarios and whatever else decides the
- * results) and of the contents of every input file, but not of where those files are: shards of
- * one sweep run on machines with other folders agree as long as every file holds the same bytes.
+ * results) and of the contents of every input file of `scenarios`. Each file path in `study` is
+ * replaced by its file's hash, so which file plays which part counts but where the files are does
+ * not: shards run on machines with other folders, or a package installed elsewhere, agree as long
+ * as every file holds the same bytes.
  */
 export async function studyDigest(scenarios: readonly Scenario[], study: unknown): Promise<string> {
   const paths = [...new Set(scenarios.flatMap(inputFiles))];
@@ -101,7 +91,7 @@ export async function studyDigest(scenarios: readonly Scenario[], study: unknown
 }
 
 /** JSON of plain data with non-finite numbers (an unbounded queue's Infinity) kept distinct from null. */
-export function stableJson(value: unknown, map: (item: unknown) => unknown = (item) => item): string {
+function stableJson(value: unknown, map: (item: unknown) => unknown = (item) => item): string {
   return JSON.stringify(value, (_, item) =>
     typeof item === 'number' && !Number.isFinite(item) ? String(item) : map(item),
   );

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../report/index.js';
 import type { Scenario } from '../scenario/types.js';
-import { stableJson } from './inputs.js';
+import { studyDigest } from './inputs.js';
 import type { JobResult } from './job.js';
 
 /** Bumped when what a point file holds, or how it is computed, changes: old files are then recomputed. */
@@ -11,12 +10,11 @@ const FORMAT = 2;
 
 /**
  * What decides a point's results: the resolved scenario of one variant, the seed of each
- * replication, and `inputs` (`inputDigest`: the fleetsim version and the contents of every file
- * the scenario reads). The variant's name is left out, so identical configurations share a file.
+ * replication, the fleetsim version and the contents of every file the scenario reads. The
+ * variant's name is left out, so identical configurations share a file.
  */
-export function evaluationKey(scenario: Scenario, seeds: readonly number[], inputs: string): string {
-  const text = stableJson({ format: FORMAT, scenario, seeds, inputs });
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+export async function evaluationKey(scenario: Scenario, seeds: readonly number[]): Promise<string> {
+  return (await studyDigest([scenario], { format: FORMAT, scenario, seeds })).slice(0, 32);
 }
 
 interface StoredEvaluation {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fileHash, inputDigest, inputFiles } from '../../src/plan/inputs.js';
+import { fileHash, inputFiles, studyDigest } from '../../src/plan/inputs.js';
 import { loadScenarioFile, type Scenario } from '../../src/scenario/index.js';
 import { tempDir, writeScenario } from './helpers.js';
 
@@ -52,6 +52,8 @@ routing: { policy: spillover, order: [spot, llm] }
   );
 }
 
+const digest = (scenario: Scenario) => studyDigest([scenario], scenario);
+
 async function load(path: string): Promise<Scenario> {
   const loaded = await loadScenarioFile(path);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
@@ -94,16 +96,42 @@ describe('input files of a scenario', () => {
   it('change the digest when any one of them changes, and only then', async () => {
     const dir = tempDir('inputs-digest');
     const scenario = await load(everyInput(dir));
-    const before = await inputDigest([scenario]);
-    expect(await inputDigest([scenario])).toBe(before);
-    for (const name of ['trace', 'bytes', 'startup', 'service-times', 'reclaim', 'unavailable', 'prices', 'profile']) {
+    const before = await digest(scenario);
+    expect(await digest(scenario)).toBe(before);
+    for (const name of [
+      'trace',
+      'bytes',
+      'startup',
+      'service-times',
+      'reclaim',
+      'unavailable',
+      'prices',
+      'profile',
+    ]) {
       const path = join(dir, `${name}.csv`);
       const text = readFileSync(path, 'utf8');
       writeFileSync(path, `${text}\n`);
-      expect(await inputDigest([scenario]), name).not.toBe(before);
+      expect(await digest(scenario), name).not.toBe(before);
       writeFileSync(path, text);
-      expect(await inputDigest([scenario]), name).toBe(before);
+      expect(await digest(scenario), name).toBe(before);
     }
+  });
+
+  it('count which file plays which part, not where the files are', async () => {
+    const dir = tempDir('inputs-where');
+    const scenario = await load(everyInput(dir));
+    const before = await digest(scenario);
+    const elsewhere = tempDir('inputs-elsewhere');
+    cpSync(dir, elsewhere, { recursive: true });
+    const moved = await load(join(elsewhere, 'scenario.yaml'));
+    expect(JSON.stringify(moved)).not.toBe(JSON.stringify(scenario));
+    expect(await digest(moved)).toBe(before);
+    // The same set of contents, the startup and service times swapped: another scenario.
+    const startup = readFileSync(join(elsewhere, 'startup.csv'), 'utf8');
+    const service = readFileSync(join(elsewhere, 'service-times.csv'), 'utf8');
+    writeFileSync(join(elsewhere, 'startup.csv'), service);
+    writeFileSync(join(elsewhere, 'service-times.csv'), startup);
+    expect(await digest(await load(join(elsewhere, 'scenario.yaml')))).not.toBe(before);
   });
 
   it('hashes a file by its contents, again after it changes in the same size', async () => {
