@@ -69,7 +69,9 @@ export async function fileHash(path: string): Promise<string> {
       .on('end', () => resolve(digest.digest('hex')));
   });
   hashes.set(path, { size: info.size, mtimeMs: info.mtimeMs, hash });
-  hash.catch(() => hashes.delete(path));
+  hash.catch(() => {
+    if (hashes.get(path)?.hash === hash) hashes.delete(path);
+  });
   return hash;
 }
 
