@@ -182,7 +182,7 @@ const entrySchema = z
 const fileSchema = z.strictObject({ instances: z.record(z.string(), entrySchema) });
 
 // src/hardware/catalog.ts and dist/hardware/catalog.js both sit two levels below the package root.
-const PRICING_DIR = fileURLToPath(new URL('../../pricing/', import.meta.url));
+export const PRICING_DIR = fileURLToPath(new URL('../../pricing/', import.meta.url));
 
 let cache: ReadonlyMap<string, InstanceEntry> | undefined;
 

@@ -86,7 +86,7 @@ const fileSchema = z.strictObject({ providers: z.record(z.string(), providerSche
 type ProviderPrices = z.infer<typeof providerSchema>;
 
 // src/hardware/data-transfer.ts and dist/hardware/data-transfer.js both sit two levels below the package root.
-const DATA_TRANSFER_FILE = fileURLToPath(new URL('../../pricing/data-transfer.yaml', import.meta.url));
+export const DATA_TRANSFER_FILE = fileURLToPath(new URL('../../pricing/data-transfer.yaml', import.meta.url));
 
 let cache: ReadonlyMap<string, ProviderPrices> | undefined;
 

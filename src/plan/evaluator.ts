@@ -31,7 +31,7 @@ export class Evaluator {
   ) {}
 
   async evaluate(scenario: Scenario): Promise<Evaluation> {
-    const key = evaluationKey(scenario, this.seeds);
+    const key = await evaluationKey(scenario, this.seeds);
     let runs = this.pending.get(key);
     if (runs === undefined) {
       runs = this.runAll(key, scenario);

@@ -31,8 +31,30 @@ export function mergeSweeps(dirs: readonly string[]): SweepResult {
     if (!existsSync(path)) {
       throw new RunInputError(`${path}: not found (a shard that has not finished: rerun it, it resumes)`);
     }
-    const result = JSON.parse(readFileSync(path, 'utf8')) as SweepResult;
+    let result: SweepResult;
+    try {
+      result = JSON.parse(readFileSync(path, 'utf8')) as SweepResult;
+    } catch (error) {
+      throw new RunInputError(
+        `${path}: not a complete sweep.json (${(error as Error).message}); rerun the shard, it resumes`,
+      );
+    }
+    if (
+      typeof result !== 'object' ||
+      result === null ||
+      !Array.isArray(result.rows) ||
+      !('shard' in result)
+    ) {
+      throw new RunInputError(
+        `${path}: not a sweep.json written by fleetsim sweep; rerun the shard, it resumes`,
+      );
+    }
     if (result.shard === null) throw new RunInputError(`${path}: a whole sweep, not a shard`);
+    if (typeof result.shard.digest !== 'string') {
+      throw new RunInputError(
+        `${path}: records no scenario digest (written by an older fleetsim); rerun the shard`,
+      );
+    }
     return { path, result };
   });
   if (shards.length === 0) throw new RunInputError('merge: name the shard folders');
@@ -41,6 +63,11 @@ export function mergeSweeps(dirs: readonly string[]): SweepResult {
     if (identity(shard.result) !== identity(first.result)) {
       throw new RunInputError(
         `${shard.path}: a shard of another sweep than ${first.path} (scenario, seed, parameters or shard count differ)`,
+      );
+    }
+    if (shard.result.shard!.digest !== first.result.shard!.digest) {
+      throw new RunInputError(
+        `${shard.path}: a shard of another sweep than ${first.path} (the scenario, a file it reads or the fleetsim version differ)`,
       );
     }
   }

@@ -42,8 +42,12 @@ export interface SweepResult {
   slo: Record<string, number> | null;
   /** Points in the whole sweep; a shard's file holds only its own. */
   points: number;
-  /** null for a whole sweep, including one merged from shards. */
-  shard: Shard | null;
+  /**
+   * null for a whole sweep, including one merged from shards. A shard records `digest`: a hash of
+   * the resolved scenario, the fleetsim version and the contents of its input files, so that
+   * `merge` refuses shards of sweeps that differ in any of them.
+   */
+  shard: (Shard & { digest: string }) | null;
   rows: SweepRow[];
 }
 

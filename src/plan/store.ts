@@ -1,22 +1,20 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../report/index.js';
 import type { Scenario } from '../scenario/types.js';
+import { studyDigest } from './inputs.js';
 import type { JobResult } from './job.js';
 
 /** Bumped when what a point file holds, or how it is computed, changes: old files are then recomputed. */
 const FORMAT = 2;
 
 /**
- * What decides a point's results: the resolved scenario of one variant and the seed of each
- * replication. The variant's name is left out, so identical configurations share a file.
+ * What decides a point's results: the resolved scenario of one variant, the seed of each
+ * replication, the fleetsim version and the contents of every file the scenario reads. The
+ * variant's name is left out, so identical configurations share a file.
  */
-export function evaluationKey(scenario: Scenario, seeds: readonly number[]): string {
-  const text = JSON.stringify({ format: FORMAT, scenario, seeds }, (_, value) =>
-    typeof value === 'number' && !Number.isFinite(value) ? String(value) : value,
-  );
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+export async function evaluationKey(scenario: Scenario, seeds: readonly number[]): Promise<string> {
+  return (await studyDigest([scenario], { format: FORMAT, scenario, seeds })).slice(0, 32);
 }
 
 interface StoredEvaluation {
@@ -38,8 +36,18 @@ export class EvaluationStore {
   read(key: string): JobResult[] | null {
     const path = this.path(key);
     if (path === null || !existsSync(path)) return null;
-    const stored = JSON.parse(readFileSync(path, 'utf8')) as StoredEvaluation;
-    return stored.key === key ? stored.runs : null;
+    // A file cut short or damaged (a full disk, a copy interrupted) is recomputed and rewritten.
+    let stored: Partial<StoredEvaluation> | null;
+    try {
+      stored = JSON.parse(readFileSync(path, 'utf8')) as Partial<StoredEvaluation> | null;
+    } catch {
+      return null;
+    }
+    if (stored === null || stored.key !== key || !Array.isArray(stored.runs) || stored.runs.length === 0)
+      return null;
+    return stored.runs.every((run) => typeof run?.metrics === 'object' && run.metrics !== null)
+      ? stored.runs
+      : null;
   }
 
   write(key: string, runs: JobResult[]): void {

@@ -4,6 +4,7 @@ import { ScenarioError } from '../run.js';
 import { loadScenarioFile } from '../scenario/index.js';
 import { type LoadedScenario, RunInputError, type SweepSampling } from '../scenario/types.js';
 import { type Evaluation, Evaluator } from './evaluator.js';
+import { studyDigest } from './inputs.js';
 import {
   describeConfiguration,
   markPareto,
@@ -207,7 +208,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     parameters: parameters.map(({ path, values }) => ({ path, values })),
     slo: sloKeys(loaded.slo),
     points: generated.points.length,
-    shard: options.shard ?? null,
+    shard: options.shard == null ? null : { ...options.shard, digest: await shardDigest(loaded) },
     rows,
   };
   return {
@@ -217,6 +218,18 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     reused: evaluator.reused,
     identicalNote: evaluator.identicalNote(),
   };
+}
+
+/**
+ * What every shard of one sweep must agree on beyond the grid, sampling and seeds that `merge`
+ * compares itself: see `SweepResult.shard`.
+ */
+function shardDigest(loaded: LoadedScenario): Promise<string> {
+  const { variants, slo } = loaded;
+  return studyDigest(
+    variants.map((variant) => variant.scenario),
+    { variants, slo },
+  );
 }
 
 /**

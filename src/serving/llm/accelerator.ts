@@ -99,9 +99,11 @@ const entrySchema = z.strictObject({
 
 const fileSchema = z.strictObject({ accelerators: z.record(z.string(), entrySchema) });
 
-const DEFAULT_PATH = fileURLToPath(new URL('../../../pricing/accelerators.yaml', import.meta.url));
+export const ACCELERATORS_FILE = fileURLToPath(
+  new URL('../../../pricing/accelerators.yaml', import.meta.url),
+);
 
-export function loadAccelerators(path: string = DEFAULT_PATH): ReadonlyMap<string, AcceleratorSpec> {
+export function loadAccelerators(path: string = ACCELERATORS_FILE): ReadonlyMap<string, AcceleratorSpec> {
   const parsed = fileSchema.safeParse(parse(readFileSync(path, 'utf8')));
   if (!parsed.success) throw new Error(`${path}: ${z.prettifyError(parsed.error)}`);
   const specs = new Map<string, AcceleratorSpec>();

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PRICING_DIR } from '../hardware/catalog.js';
+import { DATA_TRANSFER_FILE } from '../hardware/data-transfer.js';
+import { type Distribution, RunInputError, type Scenario, type ServiceTime } from '../scenario/types.js';
+import { ACCELERATORS_FILE } from '../serving/llm/accelerator.js';
+
+// src/plan/inputs.ts and dist/plan/inputs.js both sit two levels below the package root.
+const PACKAGE_FILE = new URL('../../package.json', import.meta.url);
+
+let version: string | undefined;
+
+/** The fleetsim version: another version may compute the same scenario differently. */
+export function fleetsimVersion(): string {
+  version ??= String((JSON.parse(readFileSync(PACKAGE_FILE, 'utf8')) as { version: unknown }).version);
+  return version;
+}
+
+function distributionFile(distribution: Distribution | ServiceTime | null | undefined): string[] {
+  return distribution?.kind === 'empirical' ? [distribution.path] : [];
+}
+
+/**
+ * Every file a run of `scenario` reads besides the scenario itself: traces, step-time profiles,
+ * empirical data, capacity and price traces, and the pricing files its prices and hardware come
+ * from. Sorted, each once.
+ */
+export function inputFiles(scenario: Scenario): string[] {
+  const files: string[] = [ACCELERATORS_FILE, DATA_TRANSFER_FILE];
+  const { arrivals, attributes } = scenario.workload;
+  if (arrivals.kind === 'trace') files.push(arrivals.trace.path);
+  for (const distribution of Object.values(attributes)) files.push(...distributionFile(distribution));
+  for (const fleet of scenario.fleets) {
+    files.push(...distributionFile(fleet.startup), ...distributionFile(fleet.serviceTime));
+    if (fleet.stepTime?.kind === 'profile') files.push(fleet.stepTime.path);
+    if (fleet.unavailable?.kind === 'trace') files.push(fleet.unavailable.path);
+    if (fleet.interruption !== null && 'trace' in fleet.interruption) files.push(fleet.interruption.trace);
+    if (fleet.spotPriceTrace !== null) files.push(fleet.spotPriceTrace);
+    if (fleet.instance !== null) files.push(join(PRICING_DIR, `${fleet.instance.split('/')[0]}.yaml`));
+  }
+  return [...new Set(files)].sort();
+}
+
+/** Content hashes by path, valid while the file keeps its size and modification time. */
+const hashes = new Map<string, { size: number; mtimeMs: number; hash: Promise<string> }>();
+
+function unreadable(path: string, error: unknown): RunInputError {
+  const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (error as Error).message;
+  return new RunInputError(`${path}: cannot read an input of the scenario (${reason})`);
+}
+
+/** SHA-256 of a file's contents, read in chunks so a large trace never sits in memory whole. */
+export async function fileHash(path: string): Promise<string> {
+  let info: { size: number; mtimeMs: number };
+  try {
+    info = await stat(path);
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  const known = hashes.get(path);
+  if (known !== undefined && known.size === info.size && known.mtimeMs === info.mtimeMs) return known.hash;
+  const hash = new Promise<string>((resolve, reject) => {
+    const digest = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => digest.update(chunk))
+      .on('error', (error) => reject(unreadable(path, error)))
+      .on('end', () => resolve(digest.digest('hex')));
+  });
+  hashes.set(path, { size: info.size, mtimeMs: info.mtimeMs, hash });
+  hash.catch(() => {
+    if (hashes.get(path)?.hash === hash) hashes.delete(path);
+  });
+  return hash;
+}
+
+/**
+ * One hash of the fleetsim version, of `study` (resolved scenarios and whatever else decides the
+ * results) and of the contents of every input file of `scenarios`. Each file path in `study` is
+ * replaced by its file's hash, so which file plays which part counts but where the files are does
+ * not: shards run on machines with other folders, or a package installed elsewhere, agree as long
+ * as every file holds the same bytes.
+ */
+export async function studyDigest(scenarios: readonly Scenario[], study: unknown): Promise<string> {
+  const paths = [...new Set(scenarios.flatMap(inputFiles))];
+  const byPath = new Map(await Promise.all(paths.map(async (path) => [path, await fileHash(path)] as const)));
+  const text = stableJson(
+    { version: fleetsimVersion(), study, files: [...byPath.values()].sort() },
+    (item) => (typeof item === 'string' && byPath.has(item) ? `sha256:${byPath.get(item)}` : item),
+  );
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** JSON of plain data with non-finite numbers (an unbounded queue's Infinity) kept distinct from null. */
+function stableJson(value: unknown, map: (item: unknown) => unknown = (item) => item): string {
+  return JSON.stringify(value, (_, item) =>
+    typeof item === 'number' && !Number.isFinite(item) ? String(item) : map(item),
+  );
+}
