@@ -149,6 +149,26 @@ describe('the default output folder', () => {
   });
 });
 
+describe('--out', () => {
+  it('refuses a folder holding files fleetsim did not write, unless --force, and leaves them alone', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleetsim-foreign-'));
+    writeFileSync(join(out, 'report.html'), 'mine');
+    const refused = await cli(['run', 'tiny.yaml', '--out', out, '--quiet']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(
+      `fleetsim: --out: ${out} holds files that fleetsim did not write; choose a new or empty folder, or pass --force to write (and replace files) there\n`,
+    );
+    expect(readdirSync(out)).toEqual(['report.html']);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toBe('mine');
+    expect((await cli(['compare', 'tiny.yaml', '--out', out, '--quiet'])).code).toBe(2);
+    const forced = await cli(['run', 'tiny.yaml', '--out', out, '--quiet', '--force']);
+    expect(forced.code).toBe(0);
+    // Marked as fleetsim's now: the next run needs no --force.
+    expect(existsSync(join(out, '.fleetsim'))).toBe(true);
+    expect((await cli(['run', 'tiny.yaml', '--out', out, '--quiet'])).code).toBe(0);
+  });
+});
+
 describe('--check: a gate for CI', () => {
   // Every service time is at least 50 ms ("50ms + 2ms * output_tokens"): no request can meet 10 ms.
   it('run exits 0 when the baseline meets its objective and 3, with one line, when it misses', async () => {
