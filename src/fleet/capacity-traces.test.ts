@@ -33,7 +33,7 @@ describe('price series', () => {
       12,
     );
     expect(() => PriceSeries.read(file('bad.csv', 'time,price\n60,cheap\n'), 1)).toThrow(
-      'column "price": expected a number >= 0, got "cheap"',
+      'column "price": expected a number from 0 to 1,000,000, got "cheap"',
     );
   });
 });
