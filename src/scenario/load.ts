@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
-import { asObject, checkResolved, checkScenario, type Finding, findExpressions } from './checks.js';
+import {
+  asObject,
+  checkResolved,
+  checkScenario,
+  type Finding,
+  findExpressions,
+  findReservedKeys,
+} from './checks.js';
 import { diagnostic, issueDiagnostics, sortDiagnostics, yamlDiagnostic } from './diagnostics.js';
 import { loadMath } from './expression.js';
 import { finishScenario } from './finish.js';
@@ -153,6 +160,15 @@ function validate(
   errors: Diagnostic[],
 ): { scenario: Scenario; spec: ScenarioSpec } | null {
   const found: Diagnostic[] = [];
+  const reserved = findReservedKeys(candidate.raw);
+  if (reserved.length > 0) {
+    for (const finding of reserved) {
+      const at = candidate.sources.locate(finding.path, finding.key);
+      found.push(diagnostic(finding.code, at, [...finding.path, finding.key!], finding.message));
+    }
+    errors.push(...found);
+    return null;
+  }
   const parsed = scenarioSchema.safeParse(withDetectedTraceFormat(candidate.raw, input.baseDir));
   if (!parsed.success) {
     found.push(

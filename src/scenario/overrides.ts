@@ -98,8 +98,23 @@ export function variantOverrides(
   });
 }
 
+/**
+ * Path segments that would reach a JavaScript prototype rather than a key of the scenario:
+ * writing through them changes every object of the process.
+ */
+const RESERVED_SEGMENTS: ReadonlySet<PathSegment> = new Set(['__proto__', 'constructor', 'prototype']);
+
+function reservedSegment(path: readonly PathSegment[]): string | null {
+  const segment = path.find((s) => RESERVED_SEGMENTS.has(s));
+  return segment === undefined
+    ? null
+    : `"${String(segment)}" is reserved by JavaScript and cannot be part of a path`;
+}
+
 /** Why `path` names no key of the scenario schema, or null when it does. */
 export function checkOverridePath(root: JsonSchema, path: readonly PathSegment[]): string | null {
+  const reserved = reservedSegment(path);
+  if (reserved !== null) return reserved;
   if (path[0] === 'variants') return 'variants cannot be set by an override';
   let schemas: JsonSchema[] = [root];
   for (let i = 0; i < path.length; i++) {
@@ -125,6 +140,8 @@ export function applyOverride(
   path: readonly PathSegment[],
   value: unknown,
 ): string | null {
+  const reserved = reservedSegment(path);
+  if (reserved !== null) return reserved;
   let container: unknown = target;
   for (let i = 0; i < path.length; i++) {
     const segment = path[i];
@@ -143,7 +160,7 @@ export function applyOverride(
       holder[segment] = value;
       return null;
     }
-    if (holder[segment] === undefined || holder[segment] === null) {
+    if (!Object.hasOwn(holder, segment) || holder[segment] === undefined || holder[segment] === null) {
       if (typeof path[i + 1] === 'number')
         return `${formatPath(path.slice(0, i + 1))} is not set, so it has no index ${path[i + 1]}`;
       holder[segment] = {};

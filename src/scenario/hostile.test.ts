@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { formatDiagnostic, loadScenarioFile, loadScenarioObject, loadScenarioText } from './index.js';
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/scenarios/', import.meta.url));
+const FILE = join(FIXTURES, 's.yaml');
+
+/** A valid scenario whose fleet sits at a place of `network.rtt`, an open mapping of names. */
+const NETWORKED = `duration: 1h
+workload:
+  arrivals:
+    poisson: { rate: 40 }
+network:
+  origin: users
+  rtt: { users: { dc: 5ms } }
+fleets:
+  - name: gpu
+    site: dc
+    replicas: 4
+    price_per_hour: 1.2
+    service_time: 100ms
+`;
+
+async function errors(text: string, set?: string[]): Promise<string[]> {
+  const result = await loadScenarioText(text, FILE, { set });
+  if (result.ok) throw new Error('expected diagnostics, the scenario loaded');
+  return result.errors.map((d) => formatDiagnostic(d).replaceAll(FIXTURES, ''));
+}
+
+function prototypeKeys(): string[] {
+  return Object.getOwnPropertyNames(Object.prototype).sort();
+}
+
+describe('prototype keys', () => {
+  const pristine = prototypeKeys();
+  afterEach(() => {
+    // A failing case must not leak into the next one.
+    delete (Object.prototype as Record<string, unknown>).polluted;
+  });
+
+  it('the networked scenario loads as it stands', async () => {
+    const result = await loadScenarioText(NETWORKED, FILE);
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([]);
+  });
+
+  it('refuses __proto__, constructor and prototype in a --set path, at the argument', async () => {
+    for (const segment of ['__proto__', 'constructor', 'prototype']) {
+      expect(await errors(NETWORKED, ['seed=4', `network.rtt.${segment}.polluted=1ms`])).toEqual([
+        `--set:2:1: network.rtt.${segment}.polluted: "${segment}" is reserved by JavaScript and cannot be part of a path`,
+      ]);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(prototypeKeys()).toEqual(pristine);
+  });
+
+  it("refuses them in a variant's set, at the key", async () => {
+    const text = `${NETWORKED}variants:\n  - { name: p, set: { network.rtt.__proto__.polluted: 1ms } }\n`;
+    expect(await errors(text)).toEqual([
+      's.yaml:15:23: variants[0].set["network.rtt.__proto__.polluted"]: "__proto__" is reserved by JavaScript and cannot be part of a path',
+    ]);
+    expect(prototypeKeys()).toEqual(pristine);
+  });
+
+  it('refuses them in a sweep grid key', async () => {
+    const text = `${NETWORKED}sweep:\n  grid: { network.rtt.constructor.x: [1ms] }\n`;
+    expect(await errors(text)).toEqual([
+      's.yaml:15:11: sweep.grid["network.rtt.constructor.x"]: "constructor" is reserved by JavaScript and cannot be part of a path',
+    ]);
+  });
+
+  it('refuses a YAML key __proto__ anywhere, in the file and in override values', async () => {
+    const inRtt = NETWORKED.replace(
+      '{ users: { dc: 5ms } }',
+      '{ users: { dc: 5ms, __proto__: { polluted: 1 } } }',
+    );
+    expect(await errors(inRtt)).toEqual([
+      's.yaml:7:28: network.rtt.users.__proto__: reserved by JavaScript; use another name',
+    ]);
+    const atTop = `${NETWORKED}__proto__: { polluted: 1 }\n`;
+    expect(await errors(atTop)).toEqual(['s.yaml:14:1: __proto__: reserved by JavaScript; use another name']);
+    expect(await errors(NETWORKED, ['network.rtt={__proto__: {polluted: 1ms}}'])).toEqual([
+      '--set:1:14: network.rtt.__proto__: reserved by JavaScript; use another name',
+    ]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(prototypeKeys()).toEqual(pristine);
+  });
+
+  it('leaves Object.prototype untouched through loadScenarioFile and loadScenarioObject', async () => {
+    const file = await loadScenarioFile(join(FIXTURES, 'full.yaml'), {
+      set: ['network.rtt.__proto__.polluted=1ms'],
+    });
+    expect(file.ok).toBe(false);
+    const object = JSON.parse(
+      '{"duration": 60, "workload": {"arrivals": {"constant": {"rate": 1}}}, "__proto__": {"polluted": 1},' +
+        ' "fleets": [{"name": "gpu", "replicas": 1, "price_per_hour": 1, "service_time": 0.1}]}',
+    );
+    const result = await loadScenarioObject(object, { set: ['fleets.0.__proto__.polluted=1'] });
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([
+      '--set:1:1: fleets.0.__proto__.polluted: "__proto__" is reserved by JavaScript and cannot be part of a path',
+      '<scenario>:1:1: __proto__: reserved by JavaScript; use another name',
+    ]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(prototypeKeys()).toEqual(pristine);
+  });
+});
