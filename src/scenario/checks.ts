@@ -341,7 +341,7 @@ export function findReservedKeys(raw: unknown): Finding[] {
     if (value === null || typeof value !== 'object' || seen.has(value)) return;
     seen.add(value);
     if (Array.isArray(value)) {
-      value.forEach((item, i) => visit(item, [...path, i]));
+      for (const [i, item] of value.entries()) visit(item, [...path, i]);
       return;
     }
     for (const [key, item] of Object.entries(value)) {
