@@ -104,3 +104,49 @@ describe('prototype keys', () => {
     expect(prototypeKeys()).toEqual(pristine);
   });
 });
+
+/** Each level holds nine aliases of the one before: 9^depth copies once expanded. */
+function aliasBomb(depth: number): string {
+  const levels = ['l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+  for (let i = 1; i <= depth; i++)
+    levels.push(
+      `l${i}: &l${i} [${Array(9)
+        .fill(`*l${i - 1}`)
+        .join(', ')}]`,
+    );
+  return `${levels.join('\n')}\n`;
+}
+
+describe('YAML alias bombs', () => {
+  it('stop at the first alias with a located error', async () => {
+    // Appended after the scenario's 13 lines: the first alias is on line 15, after "l1: &l1 [".
+    expect(await errors(NETWORKED + aliasBomb(8))).toEqual([
+      's.yaml:15:10: aliases expand to more than 100 copies; write the values out instead of nesting aliases',
+    ]);
+  });
+
+  it('stop in a --set value, at the value', async () => {
+    const value =
+      '[&a [x, x, x, x, x, x, x, x, x], &b [*a, *a, *a, *a, *a, *a, *a, *a, *a], [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b]]';
+    // "seed=" is 5 characters; the first alias "*a" starts at offset 37 of the value.
+    expect(await errors(NETWORKED, [`seed=${value}`])).toEqual([
+      `--set:1:${5 + 37 + 1}: cannot parse the value: aliases expand to more than 100 copies; write the values out instead of nesting aliases`,
+    ]);
+  });
+
+  it('a few aliases are still fine', async () => {
+    const text = `${NETWORKED.replace('service_time: 100ms', 'service_time: &t 100ms')}    startup: *t\n`;
+    const result = await loadScenarioText(text, FILE);
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([]);
+  });
+});
+
+describe('YAML syntax errors', () => {
+  it('one mistake that derails the parser is one line with the count of the rest', async () => {
+    const broken = `duration: 1h\nfleets: [\n${'  - a: [b\n  x: }\n'.repeat(40)}`;
+    const lines = await errors(broken);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^s\.yaml:3:9: .+ \(and \d+ more syntax errors\)$/);
+    expect(Number(lines[0].match(/and (\d+) more/)?.[1])).toBeGreaterThan(40);
+  });
+});

@@ -9,7 +9,13 @@ import {
   findExpressions,
   findReservedKeys,
 } from './checks.js';
-import { diagnostic, issueDiagnostics, sortDiagnostics, yamlDiagnostic } from './diagnostics.js';
+import {
+  diagnostic,
+  documentValue,
+  issueDiagnostics,
+  sortDiagnostics,
+  syntaxDiagnostic,
+} from './diagnostics.js';
 import { loadMath } from './expression.js';
 import { finishScenario } from './finish.js';
 import { scenarioJsonSchema } from './json-schema.js';
@@ -293,12 +299,17 @@ function textInput(text: string, file: string, options: LoadOptions): Result<Inp
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: true });
   if (document.errors.length > 0) {
-    return { ok: false, errors: document.errors.map((error) => yamlDiagnostic(error, file)) };
+    return { ok: false, errors: [syntaxDiagnostic(document.errors, file)] };
+  }
+  const value = documentValue(document);
+  if (!value.ok) {
+    const at = lineCounter.linePos(value.offset);
+    return { ok: false, errors: [{ code: 'YAML_SYNTAX', message: value.message, file, ...at }] };
   }
   return {
     ok: true,
     value: {
-      raw: document.toJS(),
+      raw: value.value,
       tree: fileTree(document, lineCounter, file),
       file,
       baseDir: dirname(resolve(file)),

@@ -1,5 +1,5 @@
 import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
-import { suggest, yamlDiagnostic } from './diagnostics.js';
+import { documentValue, suggest, yamlDiagnostic } from './diagnostics.js';
 import { alternatives, childSchemas, type JsonSchema } from './json-schema.js';
 import { formatPath, type PathSegment, type Position, type SourceTree } from './locate.js';
 
@@ -48,11 +48,19 @@ export function parseSetArgument(argument: string, ordinal: number): Parsed<Over
     const { message, col } = yamlDiagnostic(error, SET_FILE);
     return { ok: false, message: `cannot parse the value: ${message}`, at: at(valueStart + col) };
   }
+  const value = documentValue(document);
+  if (!value.ok) {
+    return {
+      ok: false,
+      message: `cannot parse the value: ${value.message}`,
+      at: at(valueStart + value.offset + 1),
+    };
+  }
   return {
     ok: true,
     value: {
       path,
-      value: document.toJS(),
+      value: value.value,
       tree: {
         document,
         node: (document.contents as Node | null) ?? null,

@@ -1,3 +1,5 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/app.js';
@@ -27,5 +29,37 @@ describe('hostile input on the command line', () => {
     );
     expect(code).toBe(2);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('an alias bomb is a located user error, not an internal one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-bomb-'));
+    const lol = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (const [prev, next] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+      ['e', 'f'],
+    ]) {
+      lol.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    }
+    writeFileSync(
+      join(dir, 'bomb.yaml'),
+      `${readFileSync(join(FIXTURES, 'tiny.yaml'), 'utf8')}${lol.join('\n')}\n`,
+    );
+    const { code, stderr } = await cli(['run', 'bomb.yaml', '--out', join(dir, 'out')], dir);
+    // tiny.yaml has 16 lines; the first alias follows "b: &b [" on line 18.
+    expect(stderr).toBe(
+      'bomb.yaml:18:8: aliases expand to more than 100 copies; write the values out instead of nesting aliases\n',
+    );
+    expect(code).toBe(2);
+  });
+
+  it('a syntax error that derails the parser is one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-syntax-'));
+    writeFileSync(join(dir, 'broken.yaml'), `duration: 1h\nfleets: [\n${'  - a: [b\n  x: }\n'.repeat(40)}`);
+    const { code, stderr } = await cli(['validate', 'broken.yaml'], dir);
+    expect(stderr).toMatch(/^broken\.yaml:3:9: [^\n]+ \(and \d+ more syntax errors\)\n$/);
+    expect(code).toBe(2);
   });
 });
