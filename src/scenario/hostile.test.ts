@@ -150,3 +150,22 @@ describe('YAML syntax errors', () => {
     expect(Number(lines[0].match(/and (\d+) more/)?.[1])).toBeGreaterThan(40);
   });
 });
+
+describe('oversized expressions', () => {
+  it('are located errors at the expression', async () => {
+    const long = NETWORKED.replace(
+      'service_time: 100ms',
+      `service_time: "${Array(2000).fill('1ms').join(' + ')}"`,
+    );
+    expect(await errors(long)).toEqual([
+      's.yaml:13:19: fleets[0].service_time: the expression is 11997 characters long; the limit is 1000',
+    ]);
+    const deep = NETWORKED.replace(
+      'service_time: 100ms',
+      `service_time: "${'('.repeat(400)}1ms${')'.repeat(400)}"`,
+    );
+    expect(await errors(deep)).toEqual([
+      's.yaml:13:19: fleets[0].service_time: the expression nests parentheses 400 deep; the limit is 50',
+    ]);
+  });
+});

@@ -62,4 +62,13 @@ describe('hostile input on the command line', () => {
     expect(stderr).toMatch(/^broken\.yaml:3:9: [^\n]+ \(and \d+ more syntax errors\)\n$/);
     expect(code).toBe(2);
   });
+
+  it('a 2,000-term expression is a located user error', async () => {
+    const terms = Array(2000).fill('1ms').join(' + ');
+    const { code, stderr } = await cli(['validate', 'tiny.yaml', '--set', `fleets.0.service_time=${terms}`]);
+    expect(stderr).toBe(
+      '--set:1:23: fleets[0].service_time: the expression is 11997 characters long; the limit is 1000\n',
+    );
+    expect(code).toBe(2);
+  });
 });
