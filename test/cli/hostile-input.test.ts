@@ -1,7 +1,8 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/app.js';
 import type { CliIo } from '../../src/cli/io.js';
 
@@ -70,5 +71,29 @@ describe('hostile input on the command line', () => {
       '--set:1:23: fleets[0].service_time: the expression is 11997 characters long; the limit is 1000\n',
     );
     expect(code).toBe(2);
+  });
+});
+
+describe('a reader that closes the pipe early', () => {
+  beforeAll(() => {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  }, 120_000);
+
+  it('ends the CLI quietly with exit 0, as `fleetsim schema | head -c 1` does', () => {
+    // A shell pipe, not a Node one: Node gives a child a socket pair whose buffer takes the whole
+    // schema, while a pipe holds 64 KiB, so the CLI is still writing when head exits.
+    const result = spawnSync(
+      'bash',
+      [
+        '-c',
+        '"$0" "$1" schema | head -c 1; exit $PIPESTATUS',
+        process.execPath,
+        join(ROOT, 'dist/cli/main.js'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(result.stdout).toBe('{');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 });
