@@ -169,3 +169,37 @@ describe('oversized expressions', () => {
     ]);
   });
 });
+
+describe('upper bounds of counts', () => {
+  it('a count past its bound is a located error, not a wrapped or negative number', async () => {
+    // 2^32 + 1 would wrap to 1 in a 32-bit slot, 2^31 to a negative count.
+    for (const value of ['4294967297', '2147483648']) {
+      expect(await errors(NETWORKED, [`fleets.0.concurrency=${value}`])).toEqual([
+        '--set:1:22: fleets[0].concurrency: expected an integer no larger than 100000',
+      ]);
+    }
+    expect(await errors(NETWORKED.replace('replicas: 4', 'replicas: 1e12'))).toEqual([
+      's.yaml:11:15: fleets[0].replicas: expected an integer no larger than 100000',
+    ]);
+    expect(await errors(NETWORKED, ['fleets.0.queue={capacity: 1e10}'])).toEqual([
+      '--set:1:27: fleets[0].queue.capacity: expected an integer no larger than 2147483647',
+    ]);
+    const batching = 'batching: { policy: static, max_batch: 100001 }\n    batch_latency: 10ms';
+    expect(await errors(NETWORKED.replace('service_time: 100ms', batching))).toEqual([
+      's.yaml:13:44: fleets[0].batching.max_batch: expected an integer no larger than 100000',
+    ]);
+  });
+
+  it('the bounds themselves are accepted', async () => {
+    const result = await loadScenarioText(NETWORKED, FILE, {
+      set: ['fleets.0.replicas=100000', 'fleets.0.concurrency=100000', 'fleets.0.queue.capacity=2147483647'],
+    });
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([]);
+    const fleet = result.ok ? result.value.variants[0].scenario.fleets[0] : null;
+    expect([fleet?.replicas, fleet?.concurrency, fleet?.queue.capacity]).toEqual([
+      100_000,
+      100_000,
+      2 ** 31 - 1,
+    ]);
+  });
+});
