@@ -64,6 +64,25 @@ describe('hostile input on the command line', () => {
     expect(code).toBe(2);
   });
 
+  it('an alias bomb in a --grid value is a located user error', async () => {
+    const bomb =
+      '[&a [x, x, x, x, x, x, x, x, x], &b [*a, *a, *a, *a, *a, *a, *a, *a, *a], [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b]]';
+    const out = mkdtempSync(join(tmpdir(), 'fleetsim-grid-bomb-'));
+    const { code, stderr } = await cli([
+      'sweep',
+      'tiny.yaml',
+      '--out',
+      out,
+      '--grid',
+      `fleets.0.replicas=${bomb}`,
+    ]);
+    // The value starts at column 19, its first alias 37 characters in.
+    expect(stderr).toBe(
+      '--grid:1:56: cannot parse the values: aliases expand to more than 100 copies; write the values out instead of nesting aliases\n',
+    );
+    expect(code).toBe(2);
+  });
+
   it('a 2,000-term expression is a located user error', async () => {
     const terms = Array(2000).fill('1ms').join(' + ');
     const { code, stderr } = await cli(['validate', 'tiny.yaml', '--set', `fleets.0.service_time=${terms}`]);
