@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatDiagnostic, loadScenarioFile, loadScenarioObject, loadScenarioText } from './index.js';
+import { applyOverride } from './overrides.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/scenarios/', import.meta.url));
 const FILE = join(FIXTURES, 's.yaml');
@@ -83,6 +84,17 @@ describe('prototype keys', () => {
       '--set:1:14: network.rtt.__proto__: reserved by JavaScript; use another name',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(prototypeKeys()).toEqual(pristine);
+  });
+
+  it('applyOverride itself refuses a reserved segment and writes only own keys', () => {
+    const target: Record<string, unknown> = { network: { rtt: {} } };
+    expect(applyOverride(target, ['network', 'rtt', '__proto__', 'polluted'], 1)).toBe(
+      '"__proto__" is reserved by JavaScript and cannot be part of a path',
+    );
+    // An inherited name (a method of every object) is a new place, not the method.
+    expect(applyOverride(target, ['network', 'rtt', 'toString', 'dc'], 0.005)).toBeNull();
+    expect(target).toEqual({ network: { rtt: { toString: { dc: 0.005 } } } });
     expect(prototypeKeys()).toEqual(pristine);
   });
 
