@@ -11,14 +11,30 @@ export interface CliIo {
   now?: () => number;
 }
 
+/** Writes to a stream unless its reader has gone (see `toleratePipeClosed`). */
+function writeTo(stream: NodeJS.WriteStream, text: string): void {
+  if (!stream.destroyed) stream.write(text);
+}
+
 export const processIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: (text) => writeTo(process.stdout, text),
+  stderr: (text) => writeTo(process.stderr, text),
   cwd: process.cwd(),
   get terminal() {
     return process.stderr.isTTY ? { columns: process.stderr.columns } : undefined;
   },
 };
+
+/**
+ * A reader that stops early (`fleetsim schema | head -1`) closes the pipe: the rest of the text
+ * has nowhere to go, which is not a failure. The stream is then destroyed, later writes are
+ * skipped, and the command finishes its other work (output files) as usual.
+ */
+export function toleratePipeClosed(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
 
 /** A diagnostic with its file shown relative to the working directory when that is shorter. */
 export function formatForUser(diagnostic: Diagnostic, cwd: string): string {

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { runCli } from './app.js';
-import { processIo } from './io.js';
+import { processIo, toleratePipeClosed } from './io.js';
 
+toleratePipeClosed(process.stdout);
+toleratePipeClosed(process.stderr);
 process.exitCode = await runCli(process.argv.slice(2), processIo);

@@ -1,4 +1,5 @@
 import { isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { documentValue } from '../scenario/diagnostics.js';
 import { loadScenarioVariants } from '../scenario/index.js';
 import { SET_FILE } from '../scenario/overrides.js';
 import { parseSweepValues } from '../scenario/schema.js';
@@ -41,7 +42,16 @@ export function parseParameterArguments(args: readonly string[], flag: string): 
       });
       return;
     }
-    const parsed = parseSweepValues(document.toJS());
+    const value = documentValue(document);
+    if (!value.ok) {
+      errors.push({
+        code: 'YAML_SYNTAX',
+        message: `cannot parse the values: ${value.message}`,
+        ...at(valueCol + value.offset),
+      });
+      return;
+    }
+    const parsed = parseSweepValues(value.value);
     if (!parsed.ok) {
       errors.push({ code: 'INVALID_VALUE', message: `${path}: ${parsed.message}`, ...at(valueCol) });
       return;

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CompiledExpression, compileExpression, isMathLoaded, loadMath } from './expression.js';
+import {
+  type CompiledExpression,
+  compileExpression,
+  isMathLoaded,
+  loadMath,
+  MAX_EXPRESSION_LENGTH,
+  MAX_EXPRESSION_NESTING,
+} from './expression.js';
 
 const REQUEST = ['input_tokens', 'output_tokens', 'request_bytes', 'response_bytes'];
 
@@ -153,6 +160,47 @@ describe('compiled expressions', () => {
     );
     expect(messageOf('sqrt(-1)', [])).toBe('"sqrt(-1)" evaluates to NaN; expected a finite number');
     expect(compileExpression('1 / input_tokens', REQUEST).ok).toBe(true);
+  });
+
+  it('refuses an expression beyond the length or nesting limit instead of overflowing the stack', () => {
+    const terms = (n: number) => Array(n).fill('1ms').join(' + ');
+    // 166 terms of "1ms" joined by " + " are 166 * 3 + 165 * 3 = 993 characters.
+    expect(compile(terms(166))([])).toBeCloseTo(0.166, 12);
+    expect(messageOf(terms(2000))).toBe('the expression is 11997 characters long; the limit is 1000');
+    const nested = (n: number) => `${'('.repeat(n)}input_tokens${')'.repeat(n)}`;
+    expect(compile(nested(MAX_EXPRESSION_NESTING))([7])).toBe(7);
+    expect(messageOf(nested(MAX_EXPRESSION_NESTING + 1))).toBe(
+      'the expression nests parentheses 51 deep; the limit is 50',
+    );
+    expect(messageOf(`${'max(1, '.repeat(60)}2${')'.repeat(60)}`)).toBe(
+      'the expression nests parentheses 60 deep; the limit is 50',
+    );
+  });
+
+  it('compiles and evaluates the deepest trees the limits allow', () => {
+    const limit = MAX_EXPRESSION_LENGTH;
+    // Each is a chain the parser and compiler descend one level per operator, at the length limit.
+    const chains: [string, number][] = [
+      [`${'-'.repeat(limit - 'input_tokens'.length)}input_tokens`, 3],
+      [
+        Array(limit / 2)
+          .fill('1')
+          .join('+'),
+        limit / 2,
+      ],
+      [
+        Array(limit / 2)
+          .fill('1')
+          .join('^'),
+        1,
+      ],
+      [`${'input_tokens > 5 ? 1 : '.repeat(43)}2`, 2],
+    ];
+    for (const [source, expected] of chains) {
+      expect(source.length).toBeGreaterThan(limit - 20);
+      expect(source.length).toBeLessThanOrEqual(limit);
+      expect(compile(source)([3, 0, 0, 0])).toBe(expected);
+    }
   });
 
   it('prints compiled vs mathjs evaluate cost per call (not asserted: shared machine)', async () => {

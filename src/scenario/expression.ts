@@ -541,6 +541,36 @@ function describeNode(type: string): string {
 }
 
 /**
+ * Limits on an expression's text. mathjs parses and this module compiles by recursion, so an
+ * unbounded expression (thousands of terms, hundreds of nested parentheses) would exhaust the
+ * stack; real service times and rates fit in a line or two.
+ */
+export const MAX_EXPRESSION_LENGTH = 1000;
+/** Parentheses (and brackets) open at once. */
+export const MAX_EXPRESSION_NESTING = 50;
+
+function nestingDepth(source: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (const char of source) {
+    if (char === '(' || char === '[' || char === '{') deepest = Math.max(deepest, ++depth);
+    else if (char === ')' || char === ']' || char === '}') depth--;
+  }
+  return deepest;
+}
+
+function sizeProblem(source: string): string | null {
+  if (source.length > MAX_EXPRESSION_LENGTH) {
+    return `the expression is ${source.length} characters long; the limit is ${MAX_EXPRESSION_LENGTH}`;
+  }
+  const depth = nestingDepth(source);
+  if (depth > MAX_EXPRESSION_NESTING) {
+    return `the expression nests parentheses ${depth} deep; the limit is ${MAX_EXPRESSION_NESTING}`;
+  }
+  return null;
+}
+
+/**
  * Compiles `source` into a closure; `values[i]` is the value of `variables[i]`. A variable
  * shadows a unit or constant of the same name. User mistakes come back as `{ ok: false }`.
  */
@@ -549,6 +579,8 @@ export function compileExpression(
   variables: readonly string[],
 ): { ok: true; fn: CompiledExpression } | { ok: false; message: string } {
   if (!math) throw new Error('compileExpression called before loadMath() resolved');
+  const tooBig = sizeProblem(source);
+  if (tooBig !== null) return { ok: false, message: tooBig };
   let tree: MathNode;
   try {
     tree = math.parse(source);

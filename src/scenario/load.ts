@@ -1,8 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
-import { asObject, checkResolved, checkScenario, type Finding, findExpressions } from './checks.js';
-import { diagnostic, issueDiagnostics, sortDiagnostics, yamlDiagnostic } from './diagnostics.js';
+import {
+  asObject,
+  checkResolved,
+  checkScenario,
+  type Finding,
+  findExpressions,
+  findReservedKeys,
+} from './checks.js';
+import {
+  diagnostic,
+  documentValue,
+  issueDiagnostics,
+  sortDiagnostics,
+  syntaxDiagnostic,
+} from './diagnostics.js';
 import { loadMath } from './expression.js';
 import { finishScenario } from './finish.js';
 import { scenarioJsonSchema } from './json-schema.js';
@@ -153,6 +166,15 @@ function validate(
   errors: Diagnostic[],
 ): { scenario: Scenario; spec: ScenarioSpec } | null {
   const found: Diagnostic[] = [];
+  const reserved = findReservedKeys(candidate.raw);
+  if (reserved.length > 0) {
+    for (const finding of reserved) {
+      const at = candidate.sources.locate(finding.path, finding.key);
+      found.push(diagnostic(finding.code, at, [...finding.path, finding.key!], finding.message));
+    }
+    errors.push(...found);
+    return null;
+  }
   const parsed = scenarioSchema.safeParse(withDetectedTraceFormat(candidate.raw, input.baseDir));
   if (!parsed.success) {
     found.push(
@@ -277,12 +299,17 @@ function textInput(text: string, file: string, options: LoadOptions): Result<Inp
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: true });
   if (document.errors.length > 0) {
-    return { ok: false, errors: document.errors.map((error) => yamlDiagnostic(error, file)) };
+    return { ok: false, errors: [syntaxDiagnostic(document.errors, file)] };
+  }
+  const value = documentValue(document);
+  if (!value.ok) {
+    const at = lineCounter.linePos(value.offset);
+    return { ok: false, errors: [{ code: 'YAML_SYNTAX', message: value.message, file, ...at }] };
   }
   return {
     ok: true,
     value: {
-      raw: document.toJS(),
+      raw: value.value,
       tree: fileTree(document, lineCounter, file),
       file,
       baseDir: dirname(resolve(file)),

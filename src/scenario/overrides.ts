@@ -1,5 +1,5 @@
 import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
-import { suggest, yamlDiagnostic } from './diagnostics.js';
+import { documentValue, suggest, yamlDiagnostic } from './diagnostics.js';
 import { alternatives, childSchemas, type JsonSchema } from './json-schema.js';
 import { formatPath, type PathSegment, type Position, type SourceTree } from './locate.js';
 
@@ -48,11 +48,19 @@ export function parseSetArgument(argument: string, ordinal: number): Parsed<Over
     const { message, col } = yamlDiagnostic(error, SET_FILE);
     return { ok: false, message: `cannot parse the value: ${message}`, at: at(valueStart + col) };
   }
+  const value = documentValue(document);
+  if (!value.ok) {
+    return {
+      ok: false,
+      message: `cannot parse the value: ${value.message}`,
+      at: at(valueStart + value.offset + 1),
+    };
+  }
   return {
     ok: true,
     value: {
       path,
-      value: document.toJS(),
+      value: value.value,
       tree: {
         document,
         node: (document.contents as Node | null) ?? null,
@@ -98,8 +106,23 @@ export function variantOverrides(
   });
 }
 
+/**
+ * Path segments that would reach a JavaScript prototype rather than a key of the scenario:
+ * writing through them changes every object of the process.
+ */
+const RESERVED_SEGMENTS: ReadonlySet<PathSegment> = new Set(['__proto__', 'constructor', 'prototype']);
+
+function reservedSegment(path: readonly PathSegment[]): string | null {
+  const segment = path.find((s) => RESERVED_SEGMENTS.has(s));
+  return segment === undefined
+    ? null
+    : `"${String(segment)}" is reserved by JavaScript and cannot be part of a path`;
+}
+
 /** Why `path` names no key of the scenario schema, or null when it does. */
 export function checkOverridePath(root: JsonSchema, path: readonly PathSegment[]): string | null {
+  const reserved = reservedSegment(path);
+  if (reserved !== null) return reserved;
   if (path[0] === 'variants') return 'variants cannot be set by an override';
   let schemas: JsonSchema[] = [root];
   for (let i = 0; i < path.length; i++) {
@@ -125,6 +148,8 @@ export function applyOverride(
   path: readonly PathSegment[],
   value: unknown,
 ): string | null {
+  const reserved = reservedSegment(path);
+  if (reserved !== null) return reserved;
   let container: unknown = target;
   for (let i = 0; i < path.length; i++) {
     const segment = path[i];
@@ -143,7 +168,7 @@ export function applyOverride(
       holder[segment] = value;
       return null;
     }
-    if (holder[segment] === undefined || holder[segment] === null) {
+    if (!Object.hasOwn(holder, segment) || holder[segment] === undefined || holder[segment] === null) {
       if (typeof path[i + 1] === 'number')
         return `${formatPath(path.slice(0, i + 1))} is not set, so it has no index ${path[i + 1]}`;
       holder[segment] = {};

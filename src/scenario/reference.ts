@@ -235,7 +235,9 @@ function typeOf(root: JsonSchema, schema: JsonSchema, childHeading: string | nul
     }
     return 'mapping';
   }
-  if (schema.type === 'integer') return 'integer';
+  if (schema.type === 'integer') {
+    return typeof schema.maximum === 'number' ? `integer ≤ ${schema.maximum}` : 'integer';
+  }
   return Array.isArray(schema.type) ? schema.type.join(' or ') : (schema.type ?? 'any');
 }
 

@@ -93,14 +93,38 @@ const Count = z.number(expected('a non-negative number')).nonnegative(expected('
 const PositiveCount = z.number(expected('a positive number')).positive(expected('a positive number'));
 const PositiveNumber = PositiveCount;
 const NonNegativeNumber = Count;
-const PositiveInteger = z
-  .number(expected('a positive integer'))
-  .int(expected('a positive integer'))
-  .positive(expected('a positive integer'));
-const NonNegativeInteger = z
-  .number(expected('a non-negative integer'))
-  .int(expected('a non-negative integer'))
-  .nonnegative(expected('a non-negative integer'));
+/**
+ * Upper bounds of counts. The simulator keeps per-replica state in arrays of 32-bit integers, so
+ * no count may pass 2^31 - 1; replicas and the slots of one replica are bounded far lower, where
+ * a fleet is still simulated in seconds and megabytes rather than failing for lack of memory.
+ */
+export const MAX_COUNT = 2 ** 31 - 1;
+/** Replicas of one fleet (fixed, autoscaling bounds, schedules). */
+export const MAX_REPLICAS = 100_000;
+/** Requests one replica serves or batches at once (concurrency, max_batch, max_num_seqs). */
+export const MAX_SLOTS = 100_000;
+
+function positiveInteger(max: number) {
+  return z
+    .number(expected('a positive integer'))
+    .int(expected('a positive integer'))
+    .positive(expected('a positive integer'))
+    .max(max, expected(`an integer no larger than ${max}`));
+}
+
+function nonNegativeInteger(max: number) {
+  return z
+    .number(expected('a non-negative integer'))
+    .int(expected('a non-negative integer'))
+    .nonnegative(expected('a non-negative integer'))
+    .max(max, expected(`an integer no larger than ${max}`));
+}
+
+const PositiveInteger = positiveInteger(MAX_COUNT);
+const NonNegativeInteger = nonNegativeInteger(MAX_COUNT);
+const ReplicaCount = positiveInteger(MAX_REPLICAS);
+const NonNegativeReplicaCount = nonNegativeInteger(MAX_REPLICAS);
+const SlotCount = positiveInteger(MAX_SLOTS);
 
 /** Pushes an issue unless exactly one key of `value` is set: the YAML spells a choice as its only key. */
 function exactlyOne(choices: readonly string[]) {
@@ -612,7 +636,7 @@ const BatchingSchema = z
       z
         .object({
           policy: z.literal('static').describe('Batches of exactly `max_batch`.'),
-          max_batch: PositiveInteger.describe('Requests per batch.'),
+          max_batch: SlotCount.describe('Requests per batch.'),
           max_wait: PositiveDuration.nullable()
             .prefault(null)
             .describe(
@@ -623,12 +647,12 @@ const BatchingSchema = z
       z
         .object({
           policy: z.literal('dynamic').describe("Triton's dynamic batcher."),
-          max_batch: PositiveInteger.describe('Largest batch.'),
+          max_batch: SlotCount.describe('Largest batch.'),
           max_queue_delay: Duration.prefault(0).describe(
             'How long the oldest request may wait for a batch to fill before what is there runs. Default 0 (Triton).',
           ),
           preferred_batch_sizes: z
-            .array(PositiveInteger, expected('a list of batch sizes'))
+            .array(SlotCount, expected('a list of batch sizes'))
             .prefault([])
             .describe('Sizes that run as soon as that many requests wait, without waiting for `max_batch`.'),
         })
@@ -640,7 +664,7 @@ const BatchingSchema = z
             .describe(
               'Iteration-level LLM batching (vLLM, Orca); needs `model:` or `step_time: { profile }`.',
             ),
-          max_num_seqs: PositiveInteger.prefault(256).describe(
+          max_num_seqs: SlotCount.prefault(256).describe(
             'Sequences (prefilling or decoding) in one iteration; vLLM `max_num_seqs`.',
           ),
           max_num_batched_tokens: PositiveInteger.prefault(2048).describe(
@@ -722,7 +746,7 @@ const BatchLatencySchema = z
             .array(
               z
                 .object({
-                  batch: PositiveInteger.describe('Batch size.'),
+                  batch: SlotCount.describe('Batch size.'),
                   latency: Duration.describe('Time to run a batch of that size.'),
                 })
                 .strict(),
@@ -792,12 +816,12 @@ const DurationDistribution = z
 const ReplicasSchema = z
   .union(
     [
-      PositiveInteger.transform((n) => ({ min: n, max: n, initial: n })),
+      ReplicaCount.transform((n) => ({ min: n, max: n, initial: n })),
       z
         .object({
-          min: NonNegativeInteger.prefault(0).describe('Fewest replicas the autoscaler keeps.'),
-          max: PositiveInteger.describe('Most replicas the autoscaler launches.'),
-          initial: NonNegativeInteger.optional().describe('Replicas ready at time 0. Default: `min`.'),
+          min: NonNegativeReplicaCount.prefault(0).describe('Fewest replicas the autoscaler keeps.'),
+          max: ReplicaCount.describe('Most replicas the autoscaler launches.'),
+          initial: NonNegativeReplicaCount.optional().describe('Replicas ready at time 0. Default: `min`.'),
         })
         .strict()
         .check((ctx) => {
@@ -975,7 +999,7 @@ const QueueDepthSchema = z
       .enum(['change', 'percent'], expected('change or percent'))
       .prefault(QUEUE_DEPTH_DEFAULTS.adjustment_type)
       .describe('Replicas, or percent of the current count.'),
-    min_adjustment_magnitude: NonNegativeInteger.prefault(
+    min_adjustment_magnitude: NonNegativeReplicaCount.prefault(
       QUEUE_DEPTH_DEFAULTS.min_adjustment_magnitude,
     ).describe('Percent adjustments move at least this many replicas.'),
     cooldown: Duration.prefault(QUEUE_DEPTH_DEFAULTS.cooldown).describe(
@@ -1010,7 +1034,7 @@ const ScheduledSchema = z
             at: z
               .string(expected('a time like "Mon-Fri 08:00"'))
               .describe('`HH:MM`, optionally after days: `Mon-Fri 08:00`, `Sat,Sun 10:00`.'),
-            replicas: NonNegativeInteger.describe('Replicas from then on.'),
+            replicas: NonNegativeReplicaCount.describe('Replicas from then on.'),
           })
           .strict(),
         expected('a list of { at, replicas }'),
@@ -1198,7 +1222,7 @@ const FleetSchema = z
       .describe(
         'Fleet that takes requests while this spot fleet has no ready replica (e.g. an on-demand fleet).',
       ),
-    concurrency: PositiveInteger.prefault(1).describe('Requests one replica serves at once.'),
+    concurrency: SlotCount.prefault(1).describe('Requests one replica serves at once.'),
     price_per_hour: NonNegativeNumber.max(
       MAX_PRICE_USD_PER_HOUR,
       `expected a price of at most ${MAX_PRICE_USD_PER_HOUR.toLocaleString('en-US')} USD per hour`,
@@ -1955,9 +1979,12 @@ export const scenarioSchema = z
       .min(1, expected('a scenario name'))
       .optional()
       .describe('Scenario name, used in reports. Default: the file name without its extension.'),
-    seed: NonNegativeInteger.prefault(1).describe(
-      'Seed of every random stream; the same seed gives the same results.',
-    ),
+    seed: z
+      .number(expected('a non-negative integer'))
+      .int(expected('a non-negative integer'))
+      .nonnegative(expected('a non-negative integer'))
+      .prefault(1)
+      .describe('Seed of every random stream; the same seed gives the same results.'),
     duration: PositiveDuration.nullable()
       .optional()
       .describe(

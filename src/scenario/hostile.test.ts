@@ -1,0 +1,217 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { formatDiagnostic, loadScenarioFile, loadScenarioObject, loadScenarioText } from './index.js';
+import { applyOverride } from './overrides.js';
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/scenarios/', import.meta.url));
+const FILE = join(FIXTURES, 's.yaml');
+
+/** A valid scenario whose fleet sits at a place of `network.rtt`, an open mapping of names. */
+const NETWORKED = `duration: 1h
+workload:
+  arrivals:
+    poisson: { rate: 40 }
+network:
+  origin: users
+  rtt: { users: { dc: 5ms } }
+fleets:
+  - name: gpu
+    site: dc
+    replicas: 4
+    price_per_hour: 1.2
+    service_time: 100ms
+`;
+
+async function errors(text: string, set?: string[]): Promise<string[]> {
+  const result = await loadScenarioText(text, FILE, { set });
+  if (result.ok) throw new Error('expected diagnostics, the scenario loaded');
+  return result.errors.map((d) => formatDiagnostic(d).replaceAll(FIXTURES, ''));
+}
+
+function prototypeKeys(): string[] {
+  return Object.getOwnPropertyNames(Object.prototype).sort();
+}
+
+describe('prototype keys', () => {
+  const pristine = prototypeKeys();
+  afterEach(() => {
+    // A failing case must not leak into the next one.
+    delete (Object.prototype as Record<string, unknown>).polluted;
+  });
+
+  it('the networked scenario loads as it stands', async () => {
+    const result = await loadScenarioText(NETWORKED, FILE);
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([]);
+  });
+
+  it('refuses __proto__, constructor and prototype in a --set path, at the argument', async () => {
+    for (const segment of ['__proto__', 'constructor', 'prototype']) {
+      expect(await errors(NETWORKED, ['seed=4', `network.rtt.${segment}.polluted=1ms`])).toEqual([
+        `--set:2:1: network.rtt.${segment}.polluted: "${segment}" is reserved by JavaScript and cannot be part of a path`,
+      ]);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(prototypeKeys()).toEqual(pristine);
+  });
+
+  it("refuses them in a variant's set, at the key", async () => {
+    const text = `${NETWORKED}variants:\n  - { name: p, set: { network.rtt.__proto__.polluted: 1ms } }\n`;
+    expect(await errors(text)).toEqual([
+      's.yaml:15:23: variants[0].set["network.rtt.__proto__.polluted"]: "__proto__" is reserved by JavaScript and cannot be part of a path',
+    ]);
+    expect(prototypeKeys()).toEqual(pristine);
+  });
+
+  it('refuses them in a sweep grid key', async () => {
+    const text = `${NETWORKED}sweep:\n  grid: { network.rtt.constructor.x: [1ms] }\n`;
+    expect(await errors(text)).toEqual([
+      's.yaml:15:11: sweep.grid["network.rtt.constructor.x"]: "constructor" is reserved by JavaScript and cannot be part of a path',
+    ]);
+  });
+
+  it('refuses a YAML key __proto__ anywhere, in the file and in override values', async () => {
+    const inRtt = NETWORKED.replace(
+      '{ users: { dc: 5ms } }',
+      '{ users: { dc: 5ms, __proto__: { polluted: 1 } } }',
+    );
+    expect(await errors(inRtt)).toEqual([
+      's.yaml:7:28: network.rtt.users.__proto__: reserved by JavaScript; use another name',
+    ]);
+    const atTop = `${NETWORKED}__proto__: { polluted: 1 }\n`;
+    expect(await errors(atTop)).toEqual(['s.yaml:14:1: __proto__: reserved by JavaScript; use another name']);
+    expect(await errors(NETWORKED, ['network.rtt={__proto__: {polluted: 1ms}}'])).toEqual([
+      '--set:1:14: network.rtt.__proto__: reserved by JavaScript; use another name',
+    ]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(prototypeKeys()).toEqual(pristine);
+  });
+
+  it('applyOverride itself refuses a reserved segment and writes only own keys', () => {
+    const target: Record<string, unknown> = { network: { rtt: {} } };
+    expect(applyOverride(target, ['network', 'rtt', '__proto__', 'polluted'], 1)).toBe(
+      '"__proto__" is reserved by JavaScript and cannot be part of a path',
+    );
+    // An inherited name (a method of every object) is a new place, not the method.
+    expect(applyOverride(target, ['network', 'rtt', 'toString', 'dc'], 0.005)).toBeNull();
+    expect(target).toEqual({ network: { rtt: { toString: { dc: 0.005 } } } });
+    expect(prototypeKeys()).toEqual(pristine);
+  });
+
+  it('leaves Object.prototype untouched through loadScenarioFile and loadScenarioObject', async () => {
+    const file = await loadScenarioFile(join(FIXTURES, 'full.yaml'), {
+      set: ['network.rtt.__proto__.polluted=1ms'],
+    });
+    expect(file.ok).toBe(false);
+    const object = JSON.parse(
+      '{"duration": 60, "workload": {"arrivals": {"constant": {"rate": 1}}}, "__proto__": {"polluted": 1},' +
+        ' "fleets": [{"name": "gpu", "replicas": 1, "price_per_hour": 1, "service_time": 0.1}]}',
+    );
+    const result = await loadScenarioObject(object, { set: ['fleets.0.__proto__.polluted=1'] });
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([
+      '--set:1:1: fleets.0.__proto__.polluted: "__proto__" is reserved by JavaScript and cannot be part of a path',
+      '<scenario>:1:1: __proto__: reserved by JavaScript; use another name',
+    ]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(prototypeKeys()).toEqual(pristine);
+  });
+});
+
+/** Each level holds nine aliases of the one before: 9^depth copies once expanded. */
+function aliasBomb(depth: number): string {
+  const levels = ['l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+  for (let i = 1; i <= depth; i++)
+    levels.push(
+      `l${i}: &l${i} [${Array(9)
+        .fill(`*l${i - 1}`)
+        .join(', ')}]`,
+    );
+  return `${levels.join('\n')}\n`;
+}
+
+describe('YAML alias bombs', () => {
+  it('stop at the first alias with a located error', async () => {
+    // Appended after the scenario's 13 lines: the first alias is on line 15, after "l1: &l1 [".
+    expect(await errors(NETWORKED + aliasBomb(8))).toEqual([
+      's.yaml:15:10: aliases expand to more than 100 copies; write the values out instead of nesting aliases',
+    ]);
+  });
+
+  it('stop in a --set value, at the value', async () => {
+    const value =
+      '[&a [x, x, x, x, x, x, x, x, x], &b [*a, *a, *a, *a, *a, *a, *a, *a, *a], [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b]]';
+    // "seed=" is 5 characters; the first alias "*a" starts at offset 37 of the value.
+    expect(await errors(NETWORKED, [`seed=${value}`])).toEqual([
+      `--set:1:${5 + 37 + 1}: cannot parse the value: aliases expand to more than 100 copies; write the values out instead of nesting aliases`,
+    ]);
+  });
+
+  it('a few aliases are still fine', async () => {
+    const text = `${NETWORKED.replace('service_time: 100ms', 'service_time: &t 100ms')}    startup: *t\n`;
+    const result = await loadScenarioText(text, FILE);
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([]);
+  });
+});
+
+describe('YAML syntax errors', () => {
+  it('one mistake that derails the parser is one line with the count of the rest', async () => {
+    const broken = `duration: 1h\nfleets: [\n${'  - a: [b\n  x: }\n'.repeat(40)}`;
+    const lines = await errors(broken);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^s\.yaml:3:9: .+ \(and \d+ more syntax errors\)$/);
+    expect(Number(lines[0].match(/and (\d+) more/)?.[1])).toBeGreaterThan(40);
+  });
+});
+
+describe('oversized expressions', () => {
+  it('are located errors at the expression', async () => {
+    const long = NETWORKED.replace(
+      'service_time: 100ms',
+      `service_time: "${Array(2000).fill('1ms').join(' + ')}"`,
+    );
+    expect(await errors(long)).toEqual([
+      's.yaml:13:19: fleets[0].service_time: the expression is 11997 characters long; the limit is 1000',
+    ]);
+    const deep = NETWORKED.replace(
+      'service_time: 100ms',
+      `service_time: "${'('.repeat(400)}1ms${')'.repeat(400)}"`,
+    );
+    expect(await errors(deep)).toEqual([
+      's.yaml:13:19: fleets[0].service_time: the expression nests parentheses 400 deep; the limit is 50',
+    ]);
+  });
+});
+
+describe('upper bounds of counts', () => {
+  it('a count past its bound is a located error, not a wrapped or negative number', async () => {
+    // 2^32 + 1 would wrap to 1 in a 32-bit slot, 2^31 to a negative count.
+    for (const value of ['4294967297', '2147483648']) {
+      expect(await errors(NETWORKED, [`fleets.0.concurrency=${value}`])).toEqual([
+        '--set:1:22: fleets[0].concurrency: expected an integer no larger than 100000',
+      ]);
+    }
+    expect(await errors(NETWORKED.replace('replicas: 4', 'replicas: 1e12'))).toEqual([
+      's.yaml:11:15: fleets[0].replicas: expected an integer no larger than 100000',
+    ]);
+    expect(await errors(NETWORKED, ['fleets.0.queue={capacity: 1e10}'])).toEqual([
+      '--set:1:27: fleets[0].queue.capacity: expected an integer no larger than 2147483647',
+    ]);
+    const batching = 'batching: { policy: static, max_batch: 100001 }\n    batch_latency: 10ms';
+    expect(await errors(NETWORKED.replace('service_time: 100ms', batching))).toEqual([
+      's.yaml:13:44: fleets[0].batching.max_batch: expected an integer no larger than 100000',
+    ]);
+  });
+
+  it('the bounds themselves are accepted', async () => {
+    const result = await loadScenarioText(NETWORKED, FILE, {
+      set: ['fleets.0.replicas=100000', 'fleets.0.concurrency=100000', 'fleets.0.queue.capacity=2147483647'],
+    });
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([]);
+    const fleet = result.ok ? result.value.variants[0].scenario.fleets[0] : null;
+    expect([fleet?.replicas, fleet?.concurrency, fleet?.queue.capacity]).toEqual([
+      100_000,
+      100_000,
+      2 ** 31 - 1,
+    ]);
+  });
+});
