@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { MAX_PRICE_USD_PER_HOUR, UserError } from '../scenario/types.js';
+import { excerpt, headerExcerpt } from '../util/excerpt.js';
 
 /**
  * Time series a fleet can be given as CSV files: periods when no capacity can be launched, and a
@@ -23,7 +24,7 @@ function rowsOf(
         file: path,
         line: 1,
         col: 1,
-        message: `no column "${column}"; columns: ${header.join(', ')}`,
+        message: `no column "${column}"; columns: ${headerExcerpt(header)}`,
       });
     }
   }
@@ -47,7 +48,7 @@ function numberAt(
       file: path,
       line: i + 2,
       col,
-      message: `column "${column}": expected a number ${range}, got "${text}"`,
+      message: `column "${column}": expected a number ${range}, got ${excerpt(text)}`,
     });
   }
   return value;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { sampleExponential, type Uniform } from '../engine/index.js';
 import { UserError } from '../scenario/types.js';
+import { excerpt } from '../util/excerpt.js';
 
 /**
  * Spot reclaims. A reclaim starts with a notice (the replica stops taking work and drains) and
@@ -130,7 +131,7 @@ export function readReclaimTrace(path: string): number[] {
         file: path,
         line: i + 2,
         col,
-        message: `column "time": expected seconds >= 0, got "${row.time}"`,
+        message: `column "time": expected seconds >= 0, got ${excerpt(String(row.time))}`,
       });
     }
     return time;

@@ -233,6 +233,21 @@ describe('trace errors name the file, line and column', () => {
     expect(replay(vidur({ path: headerOnly, limit: 0 }))).toEqual([]);
   });
 
+  it('repeats at most a short, escaped excerpt of a bad value', () => {
+    const path = join(tempDir, 'foreign.csv');
+    const secret = `${'s3cr3t'.repeat(50)}\u001b[2J`;
+    writeFileSync(path, `arrived_at,num_prefill_tokens,num_decode_tokens\n0,"${secret}",1\n`);
+    const { message } = diagnosticOf(() => replay(vidur({ path })));
+    expect(message).toBe(
+      `column "num_prefill_tokens": expected a non-negative number, got "${secret.slice(0, 40)}…"`,
+    );
+    // A terminal escape sequence reaches the message as inert text.
+    writeFileSync(path, 'arrived_at,num_prefill_tokens,num_decode_tokens\n0,\u001b[2Jx,1\n');
+    const escaped = diagnosticOf(() => replay(vidur({ path }))).message;
+    expect(escaped).toBe('column "num_prefill_tokens": expected a non-negative number, got "\\u001b[2Jx"');
+    expect(escaped).not.toContain('\u001b');
+  });
+
   it('the full message reads file:line:col', () => {
     expect(() => replay(azure({ path: fixture('bad-number.csv') }))).toThrow(
       `${fixture('bad-number.csv')}:4:2: column "ContextTokens": expected a non-negative number, got "abc"`,
@@ -247,7 +262,7 @@ describe('trace errors name the file, line and column', () => {
         'missing-column.csv',
         1,
         1,
-        'column "GeneratedTokens" not found; the header has: TIMESTAMP, ContextTokens',
+        'column "GeneratedTokens" not found; the header has: "TIMESTAMP", "ContextTokens"',
       ),
     );
   });

@@ -1,5 +1,6 @@
 import { TRACE_PRESETS } from '../scenario/trace-presets.js';
 import { REQUEST_ATTRIBUTES, type TimeUnit, type TraceSource, UserError } from '../scenario/types.js';
+import { excerpt } from '../util/excerpt.js';
 import type { ArrivalRecord, ArrivalSource } from './arrival-source.js';
 import { DEFAULT_CHUNK_BYTES } from './chunked-text-file.js';
 import { formatNumber } from './format-number.js';
@@ -199,5 +200,6 @@ function toNumber(raw: unknown): number {
 }
 
 function describe(raw: unknown): string {
-  return raw === undefined ? 'nothing (the field is missing)' : JSON.stringify(raw);
+  if (raw === undefined) return 'nothing (the field is missing)';
+  return typeof raw === 'string' ? excerpt(raw) : excerpt(JSON.stringify(raw) ?? String(raw));
 }

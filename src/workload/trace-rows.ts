@@ -1,5 +1,6 @@
 import { CsvError, parse } from 'csv-parse/sync';
 import { InvariantError, UserError } from '../scenario/types.js';
+import { headerExcerpt } from '../util/excerpt.js';
 import { ChunkedTextFile, DEFAULT_CHUNK_BYTES } from './chunked-text-file.js';
 
 /** The rows of a CSV or JSONL trace, one at a time, with the requested fields picked out by name. */
@@ -91,7 +92,11 @@ class CsvRows implements TraceRows {
     this.#fieldIndex = fields.map((name) => {
       const index = header.indexOf(name);
       if (index < 0) {
-        throw this.#error(this.line, 1, `column "${name}" not found; the header has: ${header.join(', ')}`);
+        throw this.#error(
+          this.line,
+          1,
+          `column "${name}" not found; the header has: ${headerExcerpt(header)}`,
+        );
       }
       return index;
     });
