@@ -15,6 +15,17 @@ import { validateCommand } from './commands/validate.js';
 import { type CliIo, EXIT_BUG, EXIT_USER_ERROR, formatForUser, UsageError } from './io.js';
 
 /** Flags of `sweep` and `plan`: what to run, where to write, how many workers and replications. */
+const FORCE_OPTION = {
+  type: 'boolean',
+  default: false,
+  describe: 'write into an --out folder that holds files fleetsim did not write',
+} as const;
+
+/** `--check`, with what it judges for its command. */
+function checkOption(describe: string) {
+  return { type: 'boolean', default: false, describe } as const;
+}
+
 function studyFlags<T>(y: Argv<T>) {
   return y
     .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
@@ -34,11 +45,7 @@ function studyFlags<T>(y: Argv<T>) {
       describe: 'independent runs per point, reported as mean and 95 % CI',
     })
     .option('workers', { type: 'string', describe: 'worker threads (default: one per core)' })
-    .option('force', {
-      type: 'boolean',
-      default: false,
-      describe: 'write into an --out folder that holds files fleetsim did not write',
-    })
+    .option('force', FORCE_OPTION)
     .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' });
 }
 
@@ -92,17 +99,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             type: 'string',
             describe: 'worker threads for --replications (default: one per core)',
           })
-          .option('force', {
-            type: 'boolean',
-            default: false,
-            describe: 'write into an --out folder that holds files fleetsim did not write',
-          })
-          .option('check', {
-            type: 'boolean',
-            default: false,
-            describe:
+          .option('force', FORCE_OPTION)
+          .option(
+            'check',
+            checkOption(
               'exit 3 (after writing every output) unless the baseline meets its objective: a gate for CI',
-          })
+            ),
+          )
           .option('json', { type: 'boolean', default: false, describe: 'print summary.json to stdout' })
           .option('quiet', {
             type: 'boolean',
@@ -151,16 +154,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             describe:
               'run every configuration with N seeds: means, 95 % CIs, and which differences are noise',
           })
-          .option('force', {
-            type: 'boolean',
-            default: false,
-            describe: 'write into an --out folder that holds files fleetsim did not write',
-          })
-          .option('check', {
-            type: 'boolean',
-            default: false,
-            describe: 'exit 3 (after writing every output) unless every configuration meets its objective',
-          })
+          .option('force', FORCE_OPTION)
+          .option(
+            'check',
+            checkOption('exit 3 (after writing every output) unless every configuration meets its objective'),
+          )
           .option('json', { type: 'boolean', default: false, describe: 'print comparison.json to stdout' })
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
       async (args) => {
@@ -216,12 +214,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             default: true,
             describe: 'search the largest load each candidate sustains (--no-capacity skips it)',
           })
-          .option('check', {
-            type: 'boolean',
-            default: false,
-            describe:
+          .option(
+            'check',
+            checkOption(
               'exit 3 (after writing every output) unless the plan found a configuration that meets the objective',
-          })
+            ),
+          )
           .option('json', { type: 'boolean', default: false, describe: 'print plan.json to stdout' }),
       async (args) => {
         exitCode = await planCommand(args, io);
@@ -234,11 +232,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         y
           .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
           .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
-          .option('force', {
-            type: 'boolean',
-            default: false,
-            describe: 'write into an --out folder that holds files fleetsim did not write',
-          })
+          .option('force', FORCE_OPTION)
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
       async (args) => {
         exitCode = await mergeCommand(args, io);
