@@ -51,8 +51,7 @@ export interface SweepResult {
   rows: SweepRow[];
 }
 
-export function sloKeys(slo: Slo | null): Record<string, number> | null {
-  if (slo === null) return null;
+export function sloKeys(slo: Slo): Record<string, number> {
   const keys: Record<string, number> = {};
   for (const { metric, statistic, seconds } of slo.limits) keys[`${metric}_${statistic}`] = seconds;
   if (slo.maxDropRate !== null) keys.max_drop_rate = slo.maxDropRate;

@@ -397,7 +397,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
     scenario: loaded.name,
     seed,
     replications,
-    slo: sloKeys(slo)!,
+    slo: sloKeys(slo),
     search: {
       key: searched.path,
       values: searchValues,

@@ -16,7 +16,7 @@ const METRIC_TITLES: Record<SloMetric, string> = {
 };
 
 /** `latency_p99` -> `p99`, `ttft_p95` -> `TTFT p95`: the column a judged statistic appears in. */
-export function objectiveColumnTitle(metric: SloMetric, statistic: SloStatistic): string {
+function objectiveColumnTitle(metric: SloMetric, statistic: SloStatistic): string {
   return `${METRIC_TITLES[metric]}${statistic}`;
 }
 
@@ -28,7 +28,7 @@ function statisticColumn(metric: SloMetric, statistic: SloStatistic): Column {
 }
 
 /** `meets`, or `MISSES` in capitals so that a failing row stands out in a plain terminal. */
-export function verdictText(v: VariantSummary): string {
+function verdictText(v: VariantSummary): string {
   return v.slo.met ? 'meets' : 'MISSES';
 }
 

@@ -110,33 +110,43 @@ export function createTraceArrivals(
   const endS = replayEndS(trace, durationS);
   let produced = 0;
   let previousS = 0;
-  let done = false;
+  return fileArrivals(rows, (out, finish) => {
+    if (produced >= limit) return finish();
+    if (!rows.next()) {
+      if (produced === 0 && limit > 0) throw noRequests(trace, rows);
+      return finish();
+    }
+    const traceS = reader.timeS();
+    checkOrder(reader, previousS, traceS);
+    previousS = traceS;
+    const timeS = traceS / trace.speed;
+    if (!(timeS < endS)) return finish();
+    out.timeS = timeS;
+    reader.readAttributes(out);
+    produced++;
+    return true;
+  });
+}
 
+/**
+ * An arrival source that reads `rows` with `step` (which calls `finish` when the replay is over).
+ * A bad row ends the replay too: the file is released even if the caller never calls close().
+ */
+export function fileArrivals(
+  rows: TraceRows,
+  step: (out: ArrivalRecord, finish: () => false) => boolean,
+): ArrivalSource {
+  let done = false;
   const finish = (): false => {
     done = true;
     rows.close();
     return false;
   };
-
   return {
     next(out: ArrivalRecord): boolean {
       if (done) return false;
-      // A bad row ends the replay: release the file even if the caller never calls close().
       try {
-        if (produced >= limit) return finish();
-        if (!rows.next()) {
-          if (produced === 0 && limit > 0) throw noRequests(trace, rows);
-          return finish();
-        }
-        const traceS = reader.timeS();
-        checkOrder(reader, previousS, traceS);
-        previousS = traceS;
-        const timeS = traceS / trace.speed;
-        if (!(timeS < endS)) return finish();
-        out.timeS = timeS;
-        reader.readAttributes(out);
-        produced++;
-        return true;
+        return step(out, finish);
       } catch (error) {
         finish();
         throw error;

@@ -1,8 +1,15 @@
 import type { Uniform } from '../engine/rng.js';
 import type { TraceBootstrap, TraceSource } from '../scenario/types.js';
-import type { ArrivalRecord, ArrivalSource } from './arrival-source.js';
+import type { ArrivalSource } from './arrival-source.js';
 import { DEFAULT_CHUNK_BYTES } from './chunked-text-file.js';
-import { checkOrder, noRequests, openTraceReader, replayEndS, type TraceReader } from './trace-arrivals.js';
+import {
+  checkOrder,
+  fileArrivals,
+  noRequests,
+  openTraceReader,
+  replayEndS,
+  type TraceReader,
+} from './trace-arrivals.js';
 
 /**
  * Where each block of a trace's window starts in the file, and how many requests it holds. Its
@@ -140,18 +147,11 @@ export function createBootstrapArrivals(
   const { rows } = reader;
   const blockS = bootstrap.blockS;
   let window: Window | null = null;
-  let done = false;
   /** The slot of the replay being filled, its source block, and the requests of it still to read. */
   let slot = -1;
   let source = 0;
   let left = 0;
   let seeked = false;
-
-  const finish = (): false => {
-    done = true;
-    rows.close();
-    return false;
-  };
 
   /** Moves to the next slot with requests to read; false after the last slot. */
   const nextSlot = (w: Window): boolean => {
@@ -167,42 +167,30 @@ export function createBootstrapArrivals(
     return true;
   };
 
-  return {
-    next(out: ArrivalRecord): boolean {
-      if (done) return false;
-      try {
-        // Indexed on the first call, as a plain replay reads its first row: a bad row throws from next().
-        window ??= indexBlocks(reader, trace, blockS, durationS);
-        if (window === null || !nextSlot(window)) return finish();
-        if (!rows.next()) return finish();
-        left--;
-        const sourceS = reader.timeS();
-        if (seeked) {
-          seeked = false;
-          // Offsets count the bytes of the decoded text, which differ from the file's where it is not valid UTF-8.
-          if (sourceS !== window.blocks.firstS(source)) {
-            reader.fail(
-              0,
-              'bootstrap: the trace is not valid UTF-8 text before this line, so its blocks cannot be found',
-            );
-          }
-        }
-        const traceS = slot * blockS + (sourceS - source * blockS);
-        if (window.endIncluded ? traceS > window.endS : traceS >= window.endS) {
-          // Cut at the window's end: the rest of this block is later still, and this is the last slot.
-          return finish();
-        }
-        out.timeS = traceS / trace.speed;
-        reader.readAttributes(out);
-        return true;
-      } catch (error) {
-        finish();
-        throw error;
+  return fileArrivals(rows, (out, finish) => {
+    // Indexed on the first call, as a plain replay reads its first row: a bad row throws from next().
+    window ??= indexBlocks(reader, trace, blockS, durationS);
+    if (window === null || !nextSlot(window)) return finish();
+    if (!rows.next()) return finish();
+    left--;
+    const sourceS = reader.timeS();
+    if (seeked) {
+      seeked = false;
+      // Offsets count the bytes of the decoded text, which differ from the file's where it is not valid UTF-8.
+      if (sourceS !== window.blocks.firstS(source)) {
+        reader.fail(
+          0,
+          'bootstrap: the trace is not valid UTF-8 text before this line, so its blocks cannot be found',
+        );
       }
-    },
-    close(): void {
-      done = true;
-      rows.close();
-    },
-  };
+    }
+    const traceS = slot * blockS + (sourceS - source * blockS);
+    if (window.endIncluded ? traceS > window.endS : traceS >= window.endS) {
+      // Cut at the window's end: the rest of this block is later still, and this is the last slot.
+      return finish();
+    }
+    out.timeS = traceS / trace.speed;
+    reader.readAttributes(out);
+    return true;
+  });
 }
