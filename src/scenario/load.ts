@@ -6,6 +6,7 @@ import {
   checkResolved,
   checkScenario,
   type Finding,
+  fileProblem,
   findExpressions,
   findReservedKeys,
 } from './checks.js';
@@ -214,7 +215,10 @@ function withDetectedTraceFormat(raw: unknown, baseDir: string): unknown {
   const trace = asObject(arrivals?.trace);
   if (trace === undefined || typeof trace.path !== 'string' || trace.path === '') return raw;
   if (trace.format !== undefined || trace.time_column !== undefined) return raw;
-  const format = detectTracePreset(resolve(baseDir, trace.path));
+  // A FIFO or a device would block the read of its header forever; checkScenario reports it.
+  const path = resolve(baseDir, trace.path);
+  if (fileProblem(path) !== null) return raw;
+  const format = detectTracePreset(path);
   if (format === null) return raw;
   return { ...root, workload: { ...workload, arrivals: { ...arrivals, trace: { ...trace, format } } } };
 }
