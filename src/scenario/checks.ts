@@ -99,7 +99,7 @@ export function fileProblem(path: string): 'file not found' | 'not a file' | 'ca
 }
 
 /** Paths (in the YAML) of every file a scenario reads. */
-function filePaths(root: Raw): { path: PathSegment[]; value: string }[] {
+export function filePaths(root: Raw): { path: PathSegment[]; value: string }[] {
   const files: { path: PathSegment[]; value: string }[] = [];
   const empirical = (distribution: unknown, path: PathSegment[]) => {
     const file = asObject(asObject(distribution)?.empirical)?.path;
