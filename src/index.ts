@@ -88,6 +88,13 @@ export {
   writeRunReport,
 } from './report/index.js';
 export { type RunOptions, type RunOutput, runLoadedScenario, runScenario, ScenarioError } from './run.js';
-export { loadScenarioFile, loadScenarioObject, loadScenarioText } from './scenario/index.js';
+export {
+  type ConfineDataPaths,
+  type LoadOptions,
+  loadScenarioFile,
+  loadScenarioObject,
+  loadScenarioText,
+  type ObjectLoadOptions,
+} from './scenario/index.js';
 export * from './scenario/types.js';
 export { type Progress, simulate } from './sim/index.js';

@@ -1,6 +1,6 @@
 import type { VariantResult } from './metrics/index.js';
 import { type RunSummary, summarize } from './report/index.js';
-import { loadScenarioFile, loadScenarioObject } from './scenario/index.js';
+import { type ConfineDataPaths, loadScenarioFile, loadScenarioObject } from './scenario/index.js';
 import { type Diagnostic, formatDiagnostic, type LoadedScenario } from './scenario/types.js';
 import { type Progress, simulate } from './sim/index.js';
 
@@ -11,6 +11,8 @@ export interface RunOptions {
   set?: string[];
   /** For scenario objects: the folder relative paths are resolved against (default: the working directory). */
   baseDir?: string;
+  /** Data files only inside the scenario's folder (or `baseDir`) or another one: see `LoadOptions.confineDataPaths`. */
+  confineDataPaths?: ConfineDataPaths;
 }
 
 export interface RunOutput {
@@ -32,10 +34,11 @@ export class ScenarioError extends Error {
  * every variant with the same seed. Rejects with a `ScenarioError` for invalid input.
  */
 export async function runScenario(input: string | object, options: RunOptions = {}): Promise<RunOutput> {
+  const { set, baseDir, confineDataPaths } = options;
   const loaded =
     typeof input === 'string'
-      ? await loadScenarioFile(input, { set: options.set })
-      : await loadScenarioObject(input, { set: options.set, baseDir: options.baseDir });
+      ? await loadScenarioFile(input, { set, confineDataPaths })
+      : await loadScenarioObject(input, { set, baseDir, confineDataPaths });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   return runLoadedScenario(loaded.value, options.seed);
 }

@@ -21,6 +21,21 @@ const FORCE_OPTION = {
   describe: 'write into an --out folder that holds files fleetsim did not write',
 } as const;
 
+/** `--confine` and `--data-root`, on every command that loads a scenario. */
+const CONFINE_OPTIONS = {
+  confine: {
+    type: 'boolean',
+    default: false,
+    describe:
+      "refuse data files (traces, profiles, CSVs) outside the scenario's folder, links followed: for scenarios someone else wrote",
+  },
+  'data-root': {
+    type: 'string',
+    requiresArg: true,
+    describe: 'like --confine, with DIR as the folder data files must be inside',
+  },
+} as const;
+
 /** `--check`, with what it judges for its command. */
 function checkOption(describe: string) {
   return { type: 'boolean', default: false, describe } as const;
@@ -46,6 +61,7 @@ function studyFlags<T>(y: Argv<T>) {
     })
     .option('workers', { type: 'string', describe: 'worker threads (default: one per core)' })
     .option('force', FORCE_OPTION)
+    .options(CONFINE_OPTIONS)
     .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' });
 }
 
@@ -100,6 +116,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             describe: 'worker threads for --replications (default: one per core)',
           })
           .option('force', FORCE_OPTION)
+          .options(CONFINE_OPTIONS)
           .option(
             'check',
             checkOption(
@@ -155,6 +172,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               'run every configuration with N seeds: means, 95 % CIs, and which differences are noise',
           })
           .option('force', FORCE_OPTION)
+          .options(CONFINE_OPTIONS)
           .option(
             'check',
             checkOption('exit 3 (after writing every output) unless every configuration meets its objective'),
@@ -169,11 +187,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       'validate <scenario>',
       'check a scenario file, and every point of its sweep:, without running it',
       (y) =>
-        y.positional('scenario', { type: 'string', demandOption: true }).option('set', {
-          type: 'string',
-          array: true,
-          describe: 'override a key: --set fleets.0.replicas=6',
-        }),
+        y
+          .positional('scenario', { type: 'string', demandOption: true })
+          .option('set', {
+            type: 'string',
+            array: true,
+            describe: 'override a key: --set fleets.0.replicas=6',
+          })
+          .options(CONFINE_OPTIONS),
       async (args) => {
         exitCode = await validateCommand(args, io);
       },

@@ -9,6 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import type { ConfineDataPaths } from '../scenario/index.js';
 import { UsageError } from './io.js';
 
 /**
@@ -37,6 +38,26 @@ export function parseWorkers(text: string | undefined): number | undefined {
     throw new UsageError(`--workers: at most ${MAX_WORKERS} worker threads, got ${workers}`);
   }
   return workers;
+}
+
+/** `--confine` and `--data-root DIR`, on every command that loads a scenario. */
+export interface ConfineArgs {
+  confine?: boolean;
+  dataRoot?: string;
+}
+
+/**
+ * The loader's `confineDataPaths` from `--confine` (each scenario's own folder) and `--data-root
+ * DIR` (DIR, relative to `cwd`), checked before any work starts.
+ */
+export function confineDataPaths(cwd: string, args: ConfineArgs): ConfineDataPaths {
+  if (args.dataRoot === undefined) return args.confine === true;
+  if (args.dataRoot === '') throw new UsageError('--data-root: expected a folder');
+  const folder = resolve(cwd, args.dataRoot);
+  const entry = statOrNothing(folder);
+  if (entry === undefined) throw new UsageError(`--data-root: ${folder} does not exist`);
+  if (!entry.isDirectory()) throw new UsageError(`--data-root: ${folder} is a file, not a folder`);
+  return folder;
 }
 
 /** Longer folder names fail on common file systems (255 bytes), and no reader wants them. */

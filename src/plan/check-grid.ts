@@ -78,7 +78,7 @@ export async function checkSweepGrid(
     });
   }
 
-  const source: ScenarioSource = { file, text: loaded.source ?? '', set };
+  const source: ScenarioSource = { file, text: loaded.source ?? '', set, dataRoot: loaded.dataRoot };
   const representatives = [...checked.values()].sort((a, b) => a.index - b.index);
   const results = await loadPoints(source, parameters, representatives);
   if (!results.ok) throw new ScenarioError(results.errors);

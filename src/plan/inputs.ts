@@ -4,7 +4,8 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PRICING_DIR } from '../hardware/catalog.js';
 import { DATA_TRANSFER_FILE } from '../hardware/data-transfer.js';
-import { type Distribution, RunInputError, type Scenario, type ServiceTime } from '../scenario/types.js';
+import { dataFiles } from '../scenario/confine.js';
+import { RunInputError, type Scenario } from '../scenario/types.js';
 import { ACCELERATORS_FILE } from '../serving/llm/accelerator.js';
 
 // src/plan/inputs.ts and dist/plan/inputs.js both sit two levels below the package root.
@@ -18,26 +19,14 @@ export function fleetsimVersion(): string {
   return version;
 }
 
-function distributionFile(distribution: Distribution | ServiceTime | null | undefined): string[] {
-  return distribution?.kind === 'empirical' ? [distribution.path] : [];
-}
-
 /**
- * Every file a run of `scenario` reads besides the scenario itself: traces, step-time profiles,
- * empirical data, capacity and price traces, and the pricing files its prices and hardware come
- * from. Sorted, each once.
+ * Every file a run of `scenario` reads besides the scenario itself: its data files (traces,
+ * step-time profiles, empirical data, capacity and price traces) and the pricing files its prices
+ * and hardware come from. Sorted, each once.
  */
 export function inputFiles(scenario: Scenario): string[] {
-  const files: string[] = [ACCELERATORS_FILE, DATA_TRANSFER_FILE];
-  const { arrivals, attributes } = scenario.workload;
-  if (arrivals.kind === 'trace') files.push(arrivals.trace.path);
-  for (const distribution of Object.values(attributes)) files.push(...distributionFile(distribution));
+  const files: string[] = [ACCELERATORS_FILE, DATA_TRANSFER_FILE, ...dataFiles(scenario)];
   for (const fleet of scenario.fleets) {
-    files.push(...distributionFile(fleet.startup), ...distributionFile(fleet.serviceTime));
-    if (fleet.stepTime?.kind === 'profile') files.push(fleet.stepTime.path);
-    if (fleet.unavailable?.kind === 'trace') files.push(fleet.unavailable.path);
-    if (fleet.interruption !== null && 'trace' in fleet.interruption) files.push(fleet.interruption.trace);
-    if (fleet.spotPriceTrace !== null) files.push(fleet.spotPriceTrace);
     if (fleet.instance !== null) files.push(join(PRICING_DIR, `${fleet.instance.split('/')[0]}.yaml`));
   }
   return [...new Set(files)].sort();

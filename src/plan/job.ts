@@ -1,5 +1,6 @@
 import type { FleetPerformance, VariantResult } from '../metrics/result.js';
 import { type RunWarning, runWarnings } from '../metrics/warnings.js';
+import { confinementProblem } from '../scenario/confine.js';
 import { isMathLoaded, loadMath } from '../scenario/expression.js';
 import type { Scenario } from '../scenario/types.js';
 import { RunInputError, UserError } from '../scenario/types.js';
@@ -10,6 +11,8 @@ import { flattenMetrics, type RunMetrics } from './run-metrics.js';
 export interface Job {
   scenario: Scenario;
   seed: number;
+  /** `LoadedScenario.dataRoot`: the folder the scenario's data files must still be inside. */
+  dataRoot?: string;
 }
 
 export interface JobResult {
@@ -42,6 +45,10 @@ function usesExpressions(value: unknown): boolean {
  * first time a scenario needs it (loading is what the scenario loader does on the main thread).
  */
 export async function runJob(job: Job): Promise<JobOutcome> {
+  if (job.dataRoot !== undefined) {
+    const problem = confinementProblem(job.scenario, job.dataRoot);
+    if (problem !== null) return { ok: false, error: { kind: 'run-input', message: problem } };
+  }
   if (!isMathLoaded() && usesExpressions(job.scenario)) await loadMath();
   try {
     return { ok: true, result: jobResultOf(simulate(job.scenario, { seed: job.seed }), job.scenario) };

@@ -84,6 +84,8 @@ export interface ScenarioSource {
   file: string;
   text: string;
   set: readonly string[];
+  /** `LoadedScenario.dataRoot` of the base: every point's data files are confined to it too. */
+  dataRoot: string | null;
 }
 
 /** A point's overrides as `--set` arguments; JSON is YAML, so every value survives the round trip. */
@@ -162,6 +164,7 @@ export async function loadPoints(
   for (const point of points) {
     const result = await loadScenarioVariants(source.text, source.file, {
       set: [...source.set, ...pointArguments(parameters, point.values)],
+      confineDataPaths: source.dataRoot ?? false,
     });
     if (result.ok) {
       loaded.push({

@@ -210,7 +210,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
 
   const replications = options.replications ?? 1;
   const seed = options.seed ?? loaded.seed;
-  const runner = createRunner(options);
+  const runner = createRunner(options, loaded.dataRoot);
   const evaluator = new Evaluator(
     runner,
     new EvaluationStore(options.outDir),

@@ -144,7 +144,7 @@ export async function replicateScenario(
   if (firstRuns !== undefined && firstRuns.length !== loaded.variants.length) {
     throw new RangeError(`firstRuns has ${firstRuns.length} results for ${loaded.variants.length} variants`);
   }
-  const runner = createRunner(options);
+  const runner = createRunner(options, loaded.dataRoot);
   try {
     return await Promise.all(
       loaded.variants.map(async ({ name, scenario }, v) => {

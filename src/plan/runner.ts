@@ -33,8 +33,13 @@ export function defaultWorkers(): number {
 const WORKER_FILE = new URL('./worker.js', import.meta.url);
 const BUILT = import.meta.url.endsWith('.js');
 
-export function createRunner(options: RunnerOptions = {}): JobRunner {
+/**
+ * `dataRoot` (`LoadedScenario.dataRoot`) goes with every job, so each run, in whichever thread,
+ * checks that the scenario's data files are still inside it.
+ */
+export function createRunner(options: RunnerOptions = {}, dataRoot: string | null = null): JobRunner {
   const workers = options.workers ?? defaultWorkers();
+  const confined = (job: Job): Job => (dataRoot === null ? job : { ...job, dataRoot });
   const signal = options.signal;
   const check = () => {
     if (signal?.aborted) throw new Interrupted('interrupted');
@@ -46,7 +51,7 @@ export function createRunner(options: RunnerOptions = {}): JobRunner {
         // Yield first, so a signal that arrived during the previous (synchronous) job is seen.
         await new Promise((resolve) => setImmediate(resolve));
         check();
-        return unwrapOutcome(await runJob(job));
+        return unwrapOutcome(await runJob(confined(job)));
       },
       close: async () => {},
     };
@@ -75,7 +80,7 @@ export function createRunner(options: RunnerOptions = {}): JobRunner {
     async run(job) {
       check();
       try {
-        return unwrapOutcome(await pool.run(job));
+        return unwrapOutcome(await pool.run(confined(job)));
       } catch (error) {
         check();
         throw error;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
-import { loadScenarioFile } from '../scenario/index.js';
+import { type ConfineDataPaths, loadScenarioFile } from '../scenario/index.js';
 import { type LoadedScenario, RunInputError, type SweepSampling } from '../scenario/types.js';
 import { type Evaluation, Evaluator } from './evaluator.js';
 import { studyDigest } from './inputs.js';
@@ -33,6 +33,8 @@ export interface StudyOptions extends RunnerOptions {
   scenario: string;
   /** `path=value` overrides of the base, as `fleetsim run --set`. */
   set?: string[];
+  /** Data files only inside the scenario's folder or another one: see `LoadOptions.confineDataPaths`. */
+  confineDataPaths?: ConfineDataPaths;
   /** Overrides the scenario seed. */
   seed?: number;
   /** Independent runs of every configuration (default 1), with derived seeds. */
@@ -70,7 +72,10 @@ export async function loadStudy(
   flag: string,
   flagArguments: readonly string[],
 ): Promise<{ loaded: LoadedScenario; source: ScenarioSource; parameters: Parameter[] }> {
-  const base = await loadScenarioFile(options.scenario, { set: options.set });
+  const base = await loadScenarioFile(options.scenario, {
+    set: options.set,
+    confineDataPaths: options.confineDataPaths,
+  });
   const flags = parseParameterArguments(flagArguments, flag);
   const errors = [...(base.ok ? [] : base.errors), ...(flags.ok ? [] : flags.errors)];
   if (!base.ok || !flags.ok) throw new ScenarioError(errors);
@@ -80,7 +85,12 @@ export async function loadStudy(
   }
   return {
     loaded: base.value,
-    source: { file: options.scenario, text: base.value.source ?? '', set: options.set ?? [] },
+    source: {
+      file: options.scenario,
+      text: base.value.source ?? '',
+      set: options.set ?? [],
+      dataRoot: base.value.dataRoot,
+    },
     parameters: mergeParameters(base.value.sweep, flags.value),
   };
 }
@@ -112,7 +122,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
 
   const replications = options.replications ?? 1;
   const seeds = replicationSeeds(options.seed ?? loaded.seed, replications);
-  const runner = createRunner(options);
+  const runner = createRunner(options, loaded.dataRoot);
   const evaluator = new Evaluator(runner, new EvaluationStore(options.outDir), seeds);
   // Progress counts what runs: configurations found infeasible while loading take no time.
   const total = scenarios.value.reduce(

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultNoticeS } from '../fleet/interruption.js';
 import { ACCELERATOR_IDS, closestAccelerators, MARKETS, resolveInstance } from '../hardware/index.js';
@@ -86,14 +86,20 @@ export function findExpressions(raw: unknown): Expression[] {
 const ATTRIBUTES = ['input_tokens', 'output_tokens', 'request_bytes', 'response_bytes'] as const;
 
 /** Why `path` cannot be read as an input file, or null when it can be opened as one. */
-export function fileProblem(path: string): 'file not found' | 'not a file' | null {
-  const found = statSync(path, { throwIfNoEntry: false });
+export function fileProblem(path: string): 'file not found' | 'not a file' | 'cannot read the file' | null {
+  let found: Stats | undefined;
+  try {
+    found = statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    // `a.csv/b.csv` below a file, or a folder on the way that may not be searched.
+    return (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'file not found' : 'cannot read the file';
+  }
   if (found === undefined) return 'file not found';
   return found.isFile() ? null : 'not a file';
 }
 
 /** Paths (in the YAML) of every file a scenario reads. */
-function filePaths(root: Raw): { path: PathSegment[]; value: string }[] {
+export function filePaths(root: Raw): { path: PathSegment[]; value: string }[] {
   const files: { path: PathSegment[]; value: string }[] = [];
   const empirical = (distribution: unknown, path: PathSegment[]) => {
     const file = asObject(asObject(distribution)?.empirical)?.path;

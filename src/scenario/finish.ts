@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { defaultNoticeS, type InterruptionConfig } from '../fleet/interruption.js';
 import { ACCELERATOR_IDS, resolveInstance } from '../hardware/index.js';
 import { applyOptimizations, buildLlmModel, presetModel } from '../serving/llm/index.js';
@@ -22,26 +21,28 @@ const DEFAULT_BILLING: BillingConfig = { increment: 1, minimum: 60 };
 export interface FinishContext {
   /** Scenario name when the YAML has none: the file name without its extension. */
   defaultName: string;
-  /** Folder that relative paths in the scenario are resolved against. */
-  baseDir: string;
+  /** The path to read for a data path as written (relative to the scenario's folder). */
+  dataPath: DataPath;
 }
 
-function withAbsolutePath<T extends Distribution | ServiceTime>(distribution: T, baseDir: string): T {
+type DataPath = (value: string) => string;
+
+function withAbsolutePath<T extends Distribution | ServiceTime>(distribution: T, dataPath: DataPath): T {
   return distribution.kind === 'empirical'
-    ? { ...distribution, path: resolve(baseDir, distribution.path) }
+    ? { ...distribution, path: dataPath(distribution.path) }
     : distribution;
 }
 
-function finishWorkload(workload: Workload, baseDir: string): Workload {
+function finishWorkload(workload: Workload, dataPath: DataPath): Workload {
   const attributes: Workload['attributes'] = {};
   for (const [attribute, distribution] of Object.entries(workload.attributes)) {
-    attributes[attribute as keyof Workload['attributes']] = withAbsolutePath(distribution, baseDir);
+    attributes[attribute as keyof Workload['attributes']] = withAbsolutePath(distribution, dataPath);
   }
   const { arrivals } = workload;
   return {
     arrivals:
       arrivals.kind === 'trace'
-        ? { kind: 'trace', trace: { ...arrivals.trace, path: resolve(baseDir, arrivals.trace.path) } }
+        ? { kind: 'trace', trace: { ...arrivals.trace, path: dataPath(arrivals.trace.path) } }
         : arrivals,
     attributes,
   };
@@ -78,18 +79,18 @@ function definedValues<T extends object>(object: T): Partial<T> {
 const ACCELERATOR_STARTUP: Distribution = { kind: 'lognormal', mu: Math.log(180), sigma: 0.3 };
 const CPU_STARTUP: Distribution = { kind: 'constant', value: 60 };
 
-function finishInterruption(fleet: FleetSpec, baseDir: string): InterruptionConfig {
+function finishInterruption(fleet: FleetSpec, dataPath: DataPath): InterruptionConfig {
   const spec = fleet.interruption as NonNullable<FleetSpec['interruption']>;
   const provider = fleet.instance?.split('/')[0] ?? '';
   const notice = spec.notice ?? defaultNoticeS(provider);
   // checks.ts requires `notice` where the provider has no default.
   if (notice === null) throw new InvariantError(`fleet ${fleet.name}: interruption without a notice`);
-  if (spec.trace !== undefined) return { trace: resolve(baseDir, spec.trace), notice };
+  if (spec.trace !== undefined) return { trace: dataPath(spec.trace), notice };
   if (spec.bucket !== undefined) return { bucket: spec.bucket, notice };
   return { per_hour: spec.per_hour as number, notice };
 }
 
-function finishFleet(fleet: FleetSpec, baseDir: string): Fleet {
+function finishFleet(fleet: FleetSpec, dataPath: DataPath): Fleet {
   let priceUsdPerHour = fleet.price_per_hour;
   let billing = DEFAULT_BILLING;
   let fromCatalog: Pick<Fleet, 'region' | 'market' | 'hardware'> = {};
@@ -129,9 +130,9 @@ function finishFleet(fleet: FleetSpec, baseDir: string): Fleet {
         ? hardware?.accelerators
           ? ACCELERATOR_STARTUP
           : CPU_STARTUP
-        : withAbsolutePath(fleet.startup, baseDir),
+        : withAbsolutePath(fleet.startup, dataPath),
     autoscaling: fleet.autoscaling ?? null,
-    interruption: fleet.interruption === undefined ? null : finishInterruption(fleet, baseDir),
+    interruption: fleet.interruption === undefined ? null : finishInterruption(fleet, dataPath),
     onInterrupt: fleet.on_interrupt,
     fallback: fleet.fallback ?? null,
     site: fleet.site ?? null,
@@ -139,15 +140,15 @@ function finishFleet(fleet: FleetSpec, baseDir: string): Fleet {
       fleet.unavailable === undefined
         ? null
         : fleet.unavailable.kind === 'trace'
-          ? { kind: 'trace', path: resolve(baseDir, fleet.unavailable.path) }
+          ? { kind: 'trace', path: dataPath(fleet.unavailable.path) }
           : fleet.unavailable,
-    spotPriceTrace: fleet.spot_price === undefined ? null : resolve(baseDir, fleet.spot_price.trace),
+    spotPriceTrace: fleet.spot_price === undefined ? null : dataPath(fleet.spot_price.trace),
     concurrency: fleet.concurrency,
     priceUsdPerHour,
     instance: fleet.instance ?? null,
     ...fromCatalog,
     ...(fleet.hardware !== undefined && { hardware: inlineHardware(fleet.hardware) }),
-    serviceTime: fleet.service_time === undefined ? null : withAbsolutePath(fleet.service_time, baseDir),
+    serviceTime: fleet.service_time === undefined ? null : withAbsolutePath(fleet.service_time, dataPath),
     batching: fleet.batching,
     batchLatency: fleet.batch_latency ?? null,
     stepTime:
@@ -156,7 +157,7 @@ function finishFleet(fleet: FleetSpec, baseDir: string): Fleet {
         : fleet.step_time === undefined
           ? { kind: 'roofline' }
           : fleet.step_time.kind === 'profile'
-            ? { ...fleet.step_time, path: resolve(baseDir, fleet.step_time.path) }
+            ? { ...fleet.step_time, path: dataPath(fleet.step_time.path) }
             : fleet.step_time,
     queue: fleet.queue,
     billing: {
@@ -208,14 +209,14 @@ function finishRouting(routing: RoutingSpec, fleets: readonly Fleet[]): Routing 
  * catalog, fleet order) and absolute paths. Only called on a scenario without diagnostics.
  */
 export function finishScenario(spec: ScenarioSpec, context: FinishContext): Scenario {
-  const fleets = spec.fleets.map((fleet) => finishFleet(fleet, context.baseDir));
+  const fleets = spec.fleets.map((fleet) => finishFleet(fleet, context.dataPath));
   return {
     name: spec.name ?? context.defaultName,
     seed: spec.seed,
     duration: spec.duration ?? null,
     warmup: spec.warmup,
     maxDrain: spec.max_drain ?? Number.POSITIVE_INFINITY,
-    workload: finishWorkload(spec.workload, context.baseDir),
+    workload: finishWorkload(spec.workload, context.dataPath),
     model: spec.model === undefined ? null : finishModel(spec.model),
     network: spec.network ?? null,
     dataTransfer: spec.data_transfer ?? null,

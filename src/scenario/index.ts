@@ -1,4 +1,5 @@
 export { fileProblem } from './checks.js';
+export type { ConfineDataPaths } from './confine.js';
 export { scenarioJsonSchema } from './json-schema.js';
 export {
   type LoadOptions,

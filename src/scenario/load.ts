@@ -6,9 +6,17 @@ import {
   checkResolved,
   checkScenario,
   type Finding,
+  fileProblem,
   findExpressions,
   findReservedKeys,
 } from './checks.js';
+import {
+  type ConfineDataPaths,
+  type Confinement,
+  confinement,
+  confinementFindings,
+  dataPathResolver,
+} from './confine.js';
 import {
   diagnostic,
   documentValue,
@@ -42,6 +50,15 @@ import {
 export interface LoadOptions {
   /** `path=value` overrides (`fleetsim run --set`), applied to the baseline before any variant's `set`. */
   set?: string[];
+  /**
+   * Refuse data files (traces, step-time profiles, empirical CSVs, capacity and price traces)
+   * outside one folder, for scenarios someone else wrote: `true` for the scenario file's folder
+   * (for `loadScenarioObject`, `baseDir`, which must then be given), or the path of another folder.
+   * Each path, wherever it was written (the file, a variant's `set`, `--set`, a sweep value), is
+   * resolved as usual and then through every symbolic link; one that ends outside the folder is
+   * an error at that path, and nothing outside is opened. Default: false, any readable file.
+   */
+  confineDataPaths?: ConfineDataPaths;
 }
 
 export interface ObjectLoadOptions extends LoadOptions {
@@ -59,6 +76,7 @@ interface Input {
   baseDir: string;
   defaultName: string;
   set: readonly string[];
+  confined: Confinement | null;
 }
 
 type Raw = Record<string, unknown>;
@@ -175,6 +193,17 @@ function validate(
     errors.push(...found);
     return null;
   }
+  if (input.confined !== null) {
+    // Before anything opens a data file: the trace's header is read to detect its format.
+    for (const finding of confinementFindings(candidate.raw, input.baseDir, input.confined)) {
+      const at = candidate.sources.locate(finding.path);
+      found.push(diagnostic(finding.code, at, finding.path, finding.message));
+    }
+    if (found.length > 0) {
+      errors.push(...found);
+      return null;
+    }
+  }
   const parsed = scenarioSchema.safeParse(withDetectedTraceFormat(candidate.raw, input.baseDir));
   if (!parsed.success) {
     found.push(
@@ -194,7 +223,10 @@ function validate(
     errors.push(...found);
     return null;
   }
-  const scenario = finishScenario(parsed.data, input);
+  const scenario = finishScenario(parsed.data, {
+    defaultName: input.defaultName,
+    dataPath: dataPathResolver(input.baseDir, input.confined),
+  });
   for (const finding of checkResolved(scenario)) {
     const at = candidate.sources.locate(finding.path);
     found.push(withFeasibility(diagnostic(finding.code, at, finding.path, finding.message), finding));
@@ -214,7 +246,10 @@ function withDetectedTraceFormat(raw: unknown, baseDir: string): unknown {
   const trace = asObject(arrivals?.trace);
   if (trace === undefined || typeof trace.path !== 'string' || trace.path === '') return raw;
   if (trace.format !== undefined || trace.time_column !== undefined) return raw;
-  const format = detectTracePreset(resolve(baseDir, trace.path));
+  // A FIFO or a device would block the read of its header forever; checkScenario reports it.
+  const path = resolve(baseDir, trace.path);
+  if (fileProblem(path) !== null) return raw;
+  const format = detectTracePreset(path);
   if (format === null) return raw;
   return { ...root, workload: { ...workload, arrivals: { ...arrivals, trace: { ...trace, format } } } };
 }
@@ -288,11 +323,26 @@ async function load(input: Input): Promise<Result<LoadedScenario>> {
   }));
   const { name, seed } = variants[0].scenario;
   const { slo = DEFAULT_SLO, sweep = null, report = null } = baselineSpec;
-  return { ok: true, value: { file: null, name, seed, source: null, variants, slo, sweep, report } };
+  const dataRoot = input.confined?.root ?? null;
+  return {
+    ok: true,
+    value: { file: null, name, seed, source: null, variants, slo, sweep, report, dataRoot },
+  };
 }
 
 function nameOf(file: string): string {
   return basename(file, extname(file));
+}
+
+/** The confinement `option` asks for, or an error at the start of `file` when its folder is not there. */
+function confinementAt(
+  option: ConfineDataPaths | undefined,
+  baseDir: string,
+  file: string,
+): Result<Confinement | null> {
+  const confined = confinement(option, baseDir);
+  if (confined.ok) return confined;
+  return { ok: false, errors: [{ code: 'MISSING_FILE', message: confined.message, file, line: 1, col: 1 }] };
 }
 
 function textInput(text: string, file: string, options: LoadOptions): Result<Input> {
@@ -306,15 +356,19 @@ function textInput(text: string, file: string, options: LoadOptions): Result<Inp
     const at = lineCounter.linePos(value.offset);
     return { ok: false, errors: [{ code: 'YAML_SYNTAX', message: value.message, file, ...at }] };
   }
+  const baseDir = dirname(resolve(file));
+  const confined = confinementAt(options.confineDataPaths, baseDir, file);
+  if (!confined.ok) return confined;
   return {
     ok: true,
     value: {
       raw: value.value,
       tree: fileTree(document, lineCounter, file),
       file,
-      baseDir: dirname(resolve(file)),
+      baseDir,
       defaultName: nameOf(file),
       set: options.set ?? [],
+      confined: confined.value,
     },
   };
 }
@@ -388,13 +442,20 @@ export async function loadScenarioObject(
   object: unknown,
   options: ObjectLoadOptions = {},
 ): Promise<Result<LoadedScenario>> {
+  if (options.confineDataPaths === true && options.baseDir === undefined) {
+    throw new TypeError('confineDataPaths: true confines data paths to baseDir; give baseDir (or a folder)');
+  }
   const origin: Position = { file: OBJECT_FILE, line: 1, col: 1 };
+  const baseDir = resolve(options.baseDir ?? '.');
+  const confined = confinementAt(options.confineDataPaths, baseDir, OBJECT_FILE);
+  if (!confined.ok) return confined;
   return load({
     raw: structuredClone(object),
     tree: { document: null, node: null, position: () => origin, origin },
     file: OBJECT_FILE,
-    baseDir: resolve(options.baseDir ?? '.'),
+    baseDir,
     defaultName: 'scenario',
     set: options.set ?? [],
+    confined: confined.value,
   });
 }

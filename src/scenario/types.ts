@@ -320,6 +320,12 @@ export interface LoadedScenario {
   sweep: Sweep | null;
   /** `report:` of the baseline (after `--set`). */
   report: ReportConfig | null;
+  /**
+   * With `confineDataPaths`, the real path of the folder every data file was checked to be inside;
+   * the points of its sweeps and plans are confined to it too, and their runs check it again. Null
+   * when the paths were not confined.
+   */
+  dataRoot: string | null;
 }
 
 export const SLO_METRICS = ['latency', 'ttft', 'tpot', 'queue_wait'] as const;
@@ -402,6 +408,7 @@ export interface Diagnostic {
     | 'BAD_UNIT'
     | 'BAD_EXPRESSION'
     | 'MISSING_FILE'
+    | 'OUTSIDE_DATA_ROOT'
     | 'BAD_TRACE_ROW'
     | 'BAD_OVERRIDE'
     | 'UNKNOWN_REFERENCE';

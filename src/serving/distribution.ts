@@ -8,6 +8,7 @@ import {
   type Uniform,
 } from '../engine/index.js';
 import { type Distribution, UserError } from '../scenario/types.js';
+import { excerpt, headerExcerpt } from '../util/excerpt.js';
 
 export type Sampler = () => number;
 
@@ -57,7 +58,7 @@ function readEmpiricalColumn(path: string, column: string): Float64Array {
   });
   if (rows.length === 0) throw emptyFileError(path, 'empirical distribution file has no rows');
   if (!(column in rows[0])) {
-    throw emptyFileError(path, `no column "${column}"; columns: ${Object.keys(rows[0]).join(', ')}`);
+    throw emptyFileError(path, `no column "${column}"; columns: ${headerExcerpt(Object.keys(rows[0]))}`);
   }
   const values = new Float64Array(rows.length);
   rows.forEach((row, i) => {
@@ -68,7 +69,7 @@ function readEmpiricalColumn(path: string, column: string): Float64Array {
         file: path,
         line: i + 2,
         col: Object.keys(row).indexOf(column) + 1,
-        message: `column "${column}": expected a non-negative number, got "${row[column]}"`,
+        message: `column "${column}": expected a non-negative number, got ${excerpt(row[column])}`,
       });
     }
     values[i] = value;

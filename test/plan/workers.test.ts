@@ -1,9 +1,18 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as source from '../../src/plan/index.js';
+import { loadScenarioFile } from '../../src/scenario/index.js';
 import { tempDir, writeScenario } from './helpers.js';
 
 /**
@@ -113,6 +122,32 @@ describe('sweeps on worker threads', () => {
     expect(readFileSync(join(dir, 'built-2', 'sweep.csv'), 'utf8')).toBe(
       readFileSync(join(dir, 'source', 'sweep.csv'), 'utf8'),
     );
+  });
+
+  it("check a confined scenario's data files in the worker thread itself", async () => {
+    const dir = realpathSync(tempDir('confine'));
+    const job = join(dir, 'job');
+    mkdirSync(job);
+    const trace = join(ROOT, 'test/fixtures/traces/vidur-splitwise-conv-200.csv');
+    copyFileSync(trace, join(job, 't.csv'));
+    copyFileSync(trace, join(dir, 'outside.csv'));
+    const at = async (path: string) => {
+      const yaml = `seed: 1\nworkload: { arrivals: { trace: { path: ${path}, limit: 20 } } }\nfleets:\n  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 100ms }\n`;
+      // Loaded without confinement, as if a file had changed since a confined load.
+      const loaded = await loadScenarioFile(writeScenario(job, yaml));
+      if (!loaded.ok) throw new Error(loaded.errors.map((d) => d.message).join('\n'));
+      return loaded.value.variants[0].scenario;
+    };
+    const runner = built.createRunner({ workers: 2 }, job);
+    try {
+      expect(runner.threads).toBe(2);
+      await expect(runner.run({ scenario: await at('t.csv'), seed: 1 })).resolves.toHaveProperty('metrics');
+      await expect(runner.run({ scenario: await at('../outside.csv'), seed: 1 })).rejects.toThrow(
+        `${join(dir, 'outside.csv')} no longer leads to a file inside ${job}`,
+      );
+    } finally {
+      await runner.close();
+    }
   });
 
   it('SIGTERM stops a sweep with exit code 143, leaving only whole point files that a rerun reuses', async () => {

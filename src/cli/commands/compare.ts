@@ -12,12 +12,18 @@ import {
 import { runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
-import { folderNameOf, outputFolder, parsePositiveInteger } from '../flags.js';
+import {
+  type ConfineArgs,
+  confineDataPaths,
+  folderNameOf,
+  outputFolder,
+  parsePositiveInteger,
+} from '../flags.js';
 import { type CliIo, checkVerdicts, missedObjective } from '../io.js';
 import { startProgress } from '../progress.js';
 import { parseSeed, scenarioYamlForReport } from './run.js';
 
-export interface CompareArgs {
+export interface CompareArgs extends ConfineArgs {
   scenarios: string[];
   out?: string;
   seed?: string;
@@ -62,8 +68,11 @@ export function comparisonLabels(files: readonly { path: string; scenario: Loade
 export async function compareCommand(args: CompareArgs, io: CliIo): Promise<number> {
   const seedOverride = parseSeed(args.seed);
   const replications = parsePositiveInteger('--replications', args.replications) ?? 1;
+  const confined = confineDataPaths(io.cwd, args);
   const paths = args.scenarios.map((s) => resolve(io.cwd, s));
-  const loaded = await Promise.all(paths.map((path) => loadScenarioFile(path, { set: args.set })));
+  const loaded = await Promise.all(
+    paths.map((path) => loadScenarioFile(path, { set: args.set, confineDataPaths: confined })),
+  );
   const errors = loaded.flatMap((l) => (l.ok ? [] : l.errors));
   if (errors.length > 0) throw new ScenarioError(errors);
   const files = loaded.flatMap((l, i) => (l.ok ? [{ path: paths[i], scenario: l.value }] : []));

@@ -14,13 +14,20 @@ import { describeSloMisses, verdictLines } from '../../report/slo.js';
 import { type RunOutput, runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
-import { folderNameOf, outputFolder, parsePositiveInteger, parseWorkers } from '../flags.js';
+import {
+  type ConfineArgs,
+  confineDataPaths,
+  folderNameOf,
+  outputFolder,
+  parsePositiveInteger,
+  parseWorkers,
+} from '../flags.js';
 import { type CliIo, checkVerdicts, missedObjective, UsageError } from '../io.js';
 import { DEMO_SCENARIO } from '../paths.js';
 import { startProgress } from '../progress.js';
 import { renderReplicationsJson, renderReplicationsTable } from '../replications.js';
 
-export interface RunArgs {
+export interface RunArgs extends ConfineArgs {
   scenario?: string;
   out?: string;
   seed?: string;
@@ -57,8 +64,9 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   if (workers !== undefined && replications === undefined) {
     throw new UsageError('--workers applies only with --replications (the plain run uses one thread)');
   }
+  const confined = confineDataPaths(io.cwd, args);
   const file = args.scenario === undefined ? DEMO_SCENARIO : resolve(io.cwd, args.scenario);
-  const loaded = await loadScenarioFile(file, { set: args.set });
+  const loaded = await loadScenarioFile(file, { set: args.set, confineDataPaths: confined });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   const scenario = loaded.value;
   const outDir = outputFolder(io.cwd, args.out ?? join('out', folderNameOf(scenario.name)), args.force);

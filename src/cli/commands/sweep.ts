@@ -9,11 +9,17 @@ import {
   runSweep,
 } from '../../plan/index.js';
 import type { SweepSampling } from '../../scenario/types.js';
-import { outputFolder, parsePositiveInteger, parseWorkers } from '../flags.js';
+import {
+  type ConfineArgs,
+  confineDataPaths,
+  outputFolder,
+  parsePositiveInteger,
+  parseWorkers,
+} from '../flags.js';
 import { type CliIo, UsageError } from '../io.js';
 
 /** Flags `sweep` and `plan` share. */
-export interface StudyArgs {
+export interface StudyArgs extends ConfineArgs {
   scenario: string;
   out: string;
   set?: string[];
@@ -38,10 +44,12 @@ export function studyOptions(args: StudyArgs, io: CliIo) {
   if (seed !== undefined && (!/^\d+$/.test(args.seed ?? '') || !Number.isSafeInteger(seed))) {
     throw new UsageError(`--seed: expected a non-negative integer, got "${args.seed}"`);
   }
+  const confined = confineDataPaths(io.cwd, args);
   return {
     scenario: resolve(io.cwd, args.scenario),
     outDir: outputFolder(io.cwd, args.out, args.force),
     set: args.set,
+    confineDataPaths: confined,
     seed,
     workers: parseWorkers(args.workers),
     replications: parsePositiveInteger('--replications', args.replications),

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { checkSweepGrid } from '../../plan/check-grid.js';
 import { ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
+import { type ConfineArgs, confineDataPaths } from '../flags.js';
 import { type CliIo, formatForUser } from '../io.js';
 
 /**
@@ -10,11 +11,12 @@ import { type CliIo, formatForUser } from '../io.js';
  * plan skip them; it fails (exit 2, one line) when no point can run.
  */
 export async function validateCommand(
-  args: { scenario: string; set?: string[] },
+  args: { scenario: string; set?: string[] } & ConfineArgs,
   io: CliIo,
 ): Promise<number> {
+  const confined = confineDataPaths(io.cwd, args);
   const file = resolve(io.cwd, args.scenario);
-  const loaded = await loadScenarioFile(file, { set: args.set });
+  const loaded = await loadScenarioFile(file, { set: args.set, confineDataPaths: confined });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   const grid = await checkSweepGrid(loaded.value, file, args.set ?? []);
   for (const { diagnostic } of grid?.infeasible ?? []) io.stderr(`${formatForUser(diagnostic, io.cwd)}\n`);
