@@ -62,6 +62,7 @@ function inlineHardware(hardware: NonNullable<FleetSpec['hardware']>): FleetHard
           ...(accelerator.memory_gib !== undefined && { memoryGiB: accelerator.memory_gib }),
           ...(accelerator.bandwidth_gbps !== undefined && { bandwidthGBps: accelerator.bandwidth_gbps }),
           ...(accelerator.tflops !== undefined && { tflops: definedValues(accelerator.tflops) }),
+          ...(accelerator.efficiency !== undefined && { efficiency: accelerator.efficiency }),
         }
       : null,
   };

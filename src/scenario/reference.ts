@@ -154,6 +154,7 @@ const EXAMPLES: Record<string, unknown> = {
   },
   'fleets[].hardware.accelerator': { name: 'L4', count: 1 },
   'fleets[].hardware.accelerator.tflops': { bf16: 121, fp8: 242 },
+  'fleets[].hardware.accelerator.efficiency': { attention: 0.4, iteration_overhead: '3ms' },
   routing: { policy: 'weighted', weights: { gpu: 3, cpu: 1 }, within: 'round-robin' },
   metrics: { interval: '1m' },
   slo: {

@@ -22,6 +22,7 @@ import type {
   CapacityUnavailable,
   DataTransferConfig,
   Distribution,
+  EfficiencyOverrides,
   MetricsConfig,
   NetworkConfig,
   QueueConfig,
@@ -581,6 +582,63 @@ const QueueSchema = z
 
 const PRECISIONS = ['fp32', 'bf16', 'fp16', 'fp8', 'int8', 'int4'] as const;
 
+const Fraction = z
+  .number(expected('a fraction in (0, 1]'))
+  .gt(0, expected('a fraction in (0, 1]'))
+  .lte(1, expected('a fraction in (0, 1]'));
+
+const DEFAULT_FROM_CATALOG =
+  "Default: the accelerator catalog's (pricing/accelerators.yaml; the median of its entries for an accelerator it lacks).";
+
+const EfficiencySchema = z
+  .object({
+    compute: Fraction.optional().describe(
+      'Share of the dense peak (`tflops` for the model precision) that large matmuls sustain, in (0, 1]. ' +
+        DEFAULT_FROM_CATALOG,
+    ),
+    memory: Fraction.optional().describe(
+      'Share of `bandwidth_gbps` sustained while streaming weights and reading or writing the KV cache, ' +
+        `in (0, 1]. ${DEFAULT_FROM_CATALOG}`,
+    ),
+    attention: Fraction.optional().describe(
+      'Share of the 16-bit dense peak that attention kernels sustain on their FLOPs (4 x heads x head_dim ' +
+        `per query-key pair), in (0, 1]. ${DEFAULT_FROM_CATALOG}`,
+    ),
+    activation: Fraction.optional().describe(
+      'Share of `bandwidth_gbps` sustained by the element-wise kernels between the matmuls (norms, rotary, ' +
+        `activation, residual adds), in (0, 1]. ${DEFAULT_FROM_CATALOG}`,
+    ),
+    iteration_overhead: Duration.optional().describe(
+      "Time the serving engine adds to every iteration outside the kernels (scheduling, input preparation, sampling). Default: the `model.serving_stack`'s.",
+    ),
+    layer_overhead: Duration.optional().describe(
+      "Latency floor of one layer's small kernels, added per layer to every iteration. Default: the `model.serving_stack`'s.",
+    ),
+    worker_overhead: Duration.optional().describe(
+      "Time added to every iteration per tensor-parallel worker beyond the first, to drive it. Default: the `model.serving_stack`'s.",
+    ),
+  })
+  .strict()
+  .transform(
+    (e) =>
+      Object.fromEntries(
+        [
+          ['compute', e.compute],
+          ['memory', e.memory],
+          ['attention', e.attention],
+          ['activation', e.activation],
+          ['iterationOverheadS', e.iteration_overhead],
+          ['layerOverheadS', e.layer_overhead],
+          ['workerOverheadS', e.worker_overhead],
+        ].filter(([, value]) => value !== undefined),
+      ) as EfficiencyOverrides,
+  )
+  .describe(
+    "Values for the free parameters of the `roofline` step time, each replacing the accelerator catalog's " +
+      "(or, for the overheads, the serving stack's); for example fitted to measured step times. A fleet's " +
+      '`performance` then names them as scenario overrides. See docs/llm-serving.md.',
+  );
+
 const HardwareSchema = z
   .object({
     vcpus: PositiveInteger.optional().describe('vCPUs of one replica.'),
@@ -616,6 +674,7 @@ const HardwareSchema = z
           .strict()
           .optional()
           .describe('Peak dense throughput of one accelerator by precision.'),
+        efficiency: EfficiencySchema.optional(),
       })
       .strict()
       .optional()
@@ -684,12 +743,16 @@ const BatchingSchema = z
             .lte(1, expected('a fraction in (0, 1]'))
             .prefault(0.9)
             .describe(
-              'Share of accelerator memory for weights and KV cache; the rest is reserved for activations. vLLM `gpu_memory_utilization`.',
+              'Share of accelerator memory vLLM budgets for the weights, the activations of its profiling pass, ' +
+                'memory outside PyTorch and the KV cache; the rest is headroom (CUDA graphs, fragmentation). ' +
+                'vLLM `gpu_memory_utilization`.',
             ),
           kv_cache_tokens: PositiveInteger.nullable()
             .prefault(null)
             .describe(
-              'KV-cache capacity of one replica in tokens, e.g. as vLLM logged it. null: computed from memory, weights and `gpu_memory_utilization`.',
+              'KV-cache capacity of one replica in tokens, e.g. as vLLM logged it. null: computed the way vLLM does, ' +
+                'from memory, `gpu_memory_utilization`, the weights and a profiling pass of `max_num_batched_tokens` ' +
+                '(docs/llm-serving.md).',
             ),
           tensor_parallel: PositiveInteger.nullable()
             .prefault(null)

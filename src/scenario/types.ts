@@ -215,7 +215,24 @@ export interface FleetHardware {
     bandwidthGBps?: number;
     /** Peak dense TFLOPS of one accelerator by precision. */
     tflops?: Partial<Record<Precision, number>>;
+    /** The scenario's values for the roofline's free parameters. */
+    efficiency?: EfficiencyOverrides;
   } | null;
+}
+
+/**
+ * Scenario values for the free parameters of the roofline step time: sustained fractions of the
+ * accelerator's peaks (replacing pricing/accelerators.yaml's) and the serving stack's overheads
+ * in seconds (replacing `model.serving_stack`'s). Only the keys the scenario wrote are present.
+ */
+export interface EfficiencyOverrides {
+  compute?: number;
+  memory?: number;
+  attention?: number;
+  activation?: number;
+  iterationOverheadS?: number;
+  layerOverheadS?: number;
+  workerOverheadS?: number;
 }
 
 export type ReplicaPolicy = 'round-robin' | 'random' | 'least-outstanding' | 'power-of-two';

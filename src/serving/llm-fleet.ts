@@ -1,16 +1,25 @@
 import { readFileSync } from 'node:fs';
-import type { ContinuousBatching, Fleet, ModelConfig, Precision } from '../scenario/types.js';
+import type {
+  ContinuousBatching,
+  EfficiencyOverrides,
+  Fleet,
+  ModelConfig,
+  Precision,
+} from '../scenario/types.js';
 import {
   type AcceleratorSpec,
   buildProfileTable,
   type IterationBatch,
   iterationTime,
-  kvCacheCapacityTokens,
+  type KvCacheSettings,
+  kvCacheBudget,
   type LlmHardware,
+  type LlmModel,
   loadAccelerators,
   type ProfileTable,
   readSplitwiseProfile,
   SERVING_STACKS,
+  type ServingStack,
   weightBytes,
 } from './llm/index.js';
 import { type FleetPerformance, profilePerformance, rooflinePerformance } from './performance-source.js';
@@ -135,6 +144,59 @@ function gib(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 }
 
+/** The scenario keys of `hardware.accelerator.efficiency`, as a fleet's `performance` names them. */
+const EFFICIENCY_KEYS: Readonly<Record<keyof EfficiencyOverrides, string>> = {
+  compute: 'compute',
+  memory: 'memory',
+  attention: 'attention',
+  activation: 'activation',
+  iterationOverheadS: 'iteration_overhead',
+  layerOverheadS: 'layer_overhead',
+  workerOverheadS: 'worker_overhead',
+};
+
+function efficiencyOverrides(fleet: Fleet): EfficiencyOverrides {
+  return fleet.hardware?.accelerators?.efficiency ?? {};
+}
+
+/** The serving stack's overheads with the scenario's overrides applied. */
+function stackWith(base: ServingStack, overrides: EfficiencyOverrides): ServingStack {
+  return {
+    stepS: overrides.iterationOverheadS ?? base.stepS,
+    perLayerS: overrides.layerOverheadS ?? base.perLayerS,
+    perRemoteWorkerS: overrides.workerOverheadS ?? base.perRemoteWorkerS,
+  };
+}
+
+/**
+ * KV-cache capacity of one replica the way vLLM sizes it (kv-cache.ts), or why there is none: the
+ * message names what took the memory.
+ */
+function kvCacheTokensOf(
+  llm: LlmModel,
+  hardware: LlmHardware,
+  batching: ContinuousBatching,
+): { ok: true; tokens: number } | { ok: false; message: string } {
+  const settings: KvCacheSettings = {
+    gpuMemoryUtilization: batching.gpuMemoryUtilization,
+    maxNumBatchedTokens: batching.maxNumBatchedTokens,
+    maxNumSeqs: batching.maxNumSeqs,
+    blockSize: batching.blockSize,
+  };
+  const budget = kvCacheBudget(llm, hardware, settings);
+  if (budget.tokens > 0) return { ok: true, tokens: budget.tokens };
+  const { count, accelerator } = hardware;
+  return {
+    ok: false,
+    message:
+      `${llm.name} needs ${gib(weightBytes(llm))} for its weights and ` +
+      `${gib(count * (budget.activationBytes + budget.nonTorchBytes))} for the activations of vLLM's profiling pass ` +
+      `(max_num_batched_tokens ${batching.maxNumBatchedTokens}) and CUDA contexts; ${count} x ${accelerator.name} ` +
+      `leave ${gib(count * budget.usableBytes)} at gpu_memory_utilization ${batching.gpuMemoryUtilization}: ` +
+      'no room for a KV cache',
+  };
+}
+
 function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
   const batching = batchingOf(fleet);
   const accelerator = acceleratorOf(fleet);
@@ -157,22 +219,35 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
       infeasible: true,
     };
   }
-  const hardware: LlmHardware = { accelerator: spec, count: tensorParallel };
+  const overrides = efficiencyOverrides(fleet);
+  const hardware: LlmHardware = {
+    accelerator: spec,
+    count: tensorParallel,
+    efficiency: {
+      ...(overrides.compute !== undefined && { compute: overrides.compute }),
+      ...(overrides.memory !== undefined && { memory: overrides.memory }),
+      ...(overrides.attention !== undefined && { attention: overrides.attention }),
+      ...(overrides.activation !== undefined && { activation: overrides.activation }),
+    },
+  };
   const llm = model.llm;
-  const kvCacheTokens =
-    batching.kvCacheTokens ?? kvCacheCapacityTokens(llm, hardware, 1 - batching.gpuMemoryUtilization);
-  if (kvCacheTokens <= 0) {
-    const usable = tensorParallel * spec.memoryGib * 2 ** 30 * batching.gpuMemoryUtilization;
-    return {
-      ok: false,
-      message:
-        `${llm.name} needs ${gib(weightBytes(llm))} for its weights; ${tensorParallel} x ${spec.name} ` +
-        `leave ${gib(usable)} at gpu_memory_utilization ${batching.gpuMemoryUtilization}: no room for a KV cache`,
-      at: fleet.instance === null ? 'hardware' : 'instance',
-      infeasible: true,
-    };
+  let kvCacheTokens = batching.kvCacheTokens;
+  if (kvCacheTokens === null) {
+    const capacity = kvCacheTokensOf(llm, hardware, batching);
+    if (!capacity.ok) {
+      return {
+        ok: false,
+        message: capacity.message,
+        at: fleet.instance === null ? 'hardware' : 'instance',
+        infeasible: true,
+      };
+    }
+    kvCacheTokens = capacity.tokens;
   }
-  const stack = SERVING_STACKS[model.servingStack];
+  const stack = stackWith(SERVING_STACKS[model.servingStack], overrides);
+  const overriddenEfficiency = (Object.keys(overrides) as (keyof EfficiencyOverrides)[]).map(
+    (key) => EFFICIENCY_KEYS[key],
+  );
   const prefillOnly: IterationBatch = { prefill: [], decodeSequences: 0, decodeContextTokens: 0 };
   const decodeOnly: IterationBatch = { prefill: [], decodeSequences: 0, decodeContextTokens: 0 };
   return {
@@ -180,7 +255,7 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
     value: {
       tensorParallel,
       kvCacheTokens,
-      performance: rooflinePerformance(fleet.name, spec.id, accelerators(), overridden),
+      performance: rooflinePerformance(fleet.name, spec.id, accelerators(), overridden, overriddenEfficiency),
       step(batch, into) {
         into.seconds = iterationTime(llm, hardware, batch, stack).totalS;
         if (batch.prefill.length === 0) into.prefillShare = 0;
@@ -226,6 +301,13 @@ function profiled(
   model: ModelConfig | null,
 ): Resolved<LlmFleetModel> {
   const batching = batchingOf(fleet);
+  if (Object.keys(efficiencyOverrides(fleet)).length > 0) {
+    return {
+      ok: false,
+      message: 'accelerator.efficiency applies to roofline step times; this fleet takes them from a profile',
+      at: 'hardware',
+    };
+  }
   const table = readProfile(path, modelName, hardwareName);
   if (!table.ok) return table;
   const tps = [...new Set(table.value.rows.map((r) => r.tensorParallel))].sort((a, b) => a - b);
@@ -250,19 +332,13 @@ function profiled(
         at: 'batching',
       };
     }
-    kvCacheTokens = kvCacheCapacityTokens(
+    const capacity = kvCacheTokensOf(
       model.llm,
       { accelerator: accelerator.value.spec, count: tensorParallel },
-      1 - batching.gpuMemoryUtilization,
+      batching,
     );
-    if (kvCacheTokens <= 0) {
-      return {
-        ok: false,
-        message: `${model.llm.name} leaves no room for a KV cache`,
-        at: 'batching',
-        infeasible: true,
-      };
-    }
+    if (!capacity.ok) return { ok: false, message: capacity.message, at: 'batching', infeasible: true };
+    kvCacheTokens = capacity.tokens;
   }
   const profile = table.value;
   return {

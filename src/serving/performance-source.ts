@@ -52,52 +52,76 @@ function unvalidatedCaveat(
   return `fleet ${fleet}: step times from ${what} (unvalidated): costs and latencies may be off by an amount no measurement here bounds; ${validatedParts(catalog)}`;
 }
 
+/** The sustained fractions a catalog entry's validation or class default is about. */
+const FRACTIONS = ['compute', 'memory', 'attention', 'activation'];
+
+function list(items: readonly string[]): string {
+  return items.length === 1 ? items[0] : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
 /**
  * The roofline's source for `fleet` on accelerator `id`: the catalog's validation status of the
  * part, or class default for a part the catalog does not know (it runs on the median of the
- * catalog's efficiencies). `overridden` lists the peaks the scenario wrote over the catalog's: a
- * validation holds for the catalog's own peaks, so a validated part with other peaks rests on
- * the scenario's figures.
+ * catalog's efficiencies). `peaks` lists the peaks the scenario wrote over the catalog's and
+ * `efficiency` the keys of `accelerator.efficiency` it set. A validation holds for the catalog's
+ * own figures, so a validated part with any of them changed rests on the scenario's; an
+ * unvalidated part stays unvalidated until the scenario gives every sustained fraction.
  */
 export function rooflinePerformance(
   fleet: string,
   id: string,
   catalog: ReadonlyMap<string, AcceleratorSpec>,
-  overridden: readonly string[],
+  peaks: readonly string[],
+  efficiency: readonly string[],
 ): FleetPerformance {
   const validation = catalog.get(id)?.validation ?? null;
-  const peaks = overridden.length > 0 ? `; ${overridden.join(' and ')} from the scenario` : '';
+  const fromScenario = [
+    ...(peaks.length > 0 ? [`${list(peaks)} from the scenario`] : []),
+    ...(efficiency.length > 0
+      ? [`efficiency ${list(efficiency)}: scenario override (user-provided, not validated here)`]
+      : []),
+  ].join('; ');
+  const suffix = fromScenario === '' ? '' : `; ${fromScenario}`;
+  const allFractions = FRACTIONS.every((key) => efficiency.includes(key));
+  if (validation?.status === 'validated') {
+    const { min, max } = validation.medianAbsErrorPct;
+    const error = `median error ${percentRange(min, max)} over ${validation.groups} measured group(s) (${DOC})`;
+    if (fromScenario === '')
+      return { source: 'validated catalog entry', accelerator: id, detail: error, caveat: null };
+    return {
+      source: 'scenario',
+      accelerator: id,
+      detail: `roofline on ${id} with ${fromScenario}; the catalog entry's ${error} holds for its own figures`,
+      caveat: null,
+    };
+  }
+  if (allFractions) {
+    return {
+      source: 'scenario',
+      accelerator: id,
+      detail: `roofline on ${id} with ${fromScenario}`,
+      caveat: null,
+    };
+  }
+  const scenarioPart = efficiency.length > 0 ? ` (${list(efficiency)} from the scenario)` : '';
   if (validation === null) {
     return {
       source: 'class default (unvalidated)',
       accelerator: id,
-      detail: `${id} is not in pricing/accelerators.yaml: the median of the catalog's efficiencies, peaks from the scenario`,
-      caveat: unvalidatedCaveat(fleet, `the catalog's median efficiencies for ${id}`, catalog),
+      detail: `${id} is not in pricing/accelerators.yaml: the median of the catalog's efficiencies, peaks from the scenario${suffix}`,
+      caveat: unvalidatedCaveat(fleet, `the catalog's median efficiencies for ${id}${scenarioPart}`, catalog),
     };
-  }
-  if (validation.status === 'validated') {
-    const { min, max } = validation.medianAbsErrorPct;
-    const error = `median error ${percentRange(min, max)} over ${validation.groups} measured group(s) (${DOC})`;
-    if (overridden.length > 0) {
-      return {
-        source: 'scenario',
-        accelerator: id,
-        detail: `roofline on ${id} with ${overridden.join(' and ')} from the scenario; the catalog entry's ${error} holds for its own peaks`,
-        caveat: null,
-      };
-    }
-    return { source: 'validated catalog entry', accelerator: id, detail: error, caveat: null };
   }
   const profiled = validation.status === 'profiled';
   return {
     source: profiled ? 'profiled efficiencies (unvalidated)' : 'class default (unvalidated)',
     accelerator: id,
-    detail: `${validation.basis}${peaks} (${DOC})`,
+    detail: `${validation.basis}${suffix} (${DOC})`,
     caveat: unvalidatedCaveat(
       fleet,
       profiled
-        ? `operator-profile efficiencies for ${id}, never compared with measured step times`
-        : `class-default efficiencies for ${id}`,
+        ? `operator-profile efficiencies for ${id}${scenarioPart}, never compared with measured step times`
+        : `class-default efficiencies for ${id}${scenarioPart}`,
       catalog,
     ),
   };

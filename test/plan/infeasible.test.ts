@@ -24,7 +24,10 @@ async function cli(args: string[], cwd: string) {
  */
 const WEIGHTS_GIB = ((70.6e9 * 2) / 2 ** 30).toFixed(1);
 const L40S_USABLE_GIB = (45 * 0.9).toFixed(1);
-const L40S_REASON = `fleets[0].instance: Llama-3.1-70B needs ${WEIGHTS_GIB} GiB for its weights; 1 x NVIDIA L40S leave ${L40S_USABLE_GIB} GiB at gpu_memory_utilization 0.9: no room for a KV cache`;
+// vLLM's profiling pass peaks in the sampler: 256 sequences x 128256 logits x 40 bytes plus the
+// 2048 x 8192 16-bit hidden states; the CUDA context adds 400 MiB.
+const PROFILING_GIB = ((256 * 128_256 * 40 + 2048 * 8192 * 2 + 400 * 2 ** 20) / 2 ** 30).toFixed(1);
+const L40S_REASON = `fleets[0].instance: Llama-3.1-70B needs ${WEIGHTS_GIB} GiB for its weights and ${PROFILING_GIB} GiB for the activations of vLLM's profiling pass (max_num_batched_tokens 2048) and CUDA contexts; 1 x NVIDIA L40S leave ${L40S_USABLE_GIB} GiB at gpu_memory_utilization 0.9: no room for a KV cache`;
 
 function llmGrid(instances: string, extra = ''): string {
   return `name: llm-grid

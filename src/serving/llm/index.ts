@@ -7,6 +7,13 @@ export {
   peakTflops,
 } from './accelerator.js';
 export {
+  type KvCacheBudget,
+  type KvCacheSettings,
+  kvCacheBudget,
+  kvCacheCapacityTokens,
+  NON_TORCH_BYTES,
+} from './kv-cache.js';
+export {
   BYTES_PER_WEIGHT,
   buildLlmModel,
   kvBytesPerToken,
@@ -28,7 +35,6 @@ export {
   type IterationBatch,
   type IterationTime,
   iterationTime,
-  kvCacheCapacityTokens,
   type LlmHardware,
   type PrefillChunk,
 } from './roofline.js';

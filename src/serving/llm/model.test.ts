@@ -8,6 +8,7 @@ describe('mlpIntermediateSize', () => {
     ['Llama-3.1-70B', 28_672],
     ['Llama-2-7B', 11_008],
     ['Llama-2-70B', 28_672],
+    ['CodeLlama-34B', 22_016],
     ['Mistral-7B', 14_336],
     ['Qwen2.5-7B', 18_944],
   ])('recovers the MLP width of %s from its parameter count', (name, width) => {

@@ -99,6 +99,18 @@ export const LLM_PRESETS: Readonly<Record<string, Preset>> = {
     vocab: 32_000,
     tiedEmbeddings: false,
   },
+  // codellama/CodeLlama-34b-hf: 48 layers, 8192 hidden, 64/8 heads, vocab 32000; params
+  // summed from those shapes with its 22016-wide gated MLP and untied lm_head (33.7 B on the card).
+  'CodeLlama-34B': {
+    params: 33_743_970_304,
+    layers: 48,
+    hidden: 8192,
+    heads: 64,
+    kvHeads: 8,
+    headDim: 128,
+    vocab: 32_000,
+    tiedEmbeddings: false,
+  },
   // mistralai/Mistral-7B-v0.1: 32 layers, 4096 hidden, 32/8 heads, vocab 32000; 7.24 B params.
   'Mistral-7B': {
     params: 7.24e9,
@@ -191,4 +203,12 @@ export function weightBytes(model: LlmModel): number {
 /** K and V for one token across all layers. */
 export function kvBytesPerToken(model: LlmModel): number {
   return 2 * model.layers * model.kvHeads * model.headDim * model.kvBytesPerElement;
+}
+
+/** Activations between kernels and in all-reduces are 16-bit in every stack we model. */
+export const ACTIVATION_BYTES = 2;
+
+/** KV heads are split across tensor-parallel ranks; beyond kvHeads ranks they are replicated. */
+export function kvShards(model: LlmModel, tp: number): number {
+  return Math.min(tp, model.kvHeads);
 }

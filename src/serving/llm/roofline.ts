@@ -1,12 +1,13 @@
 import { type AcceleratorEfficiency, type AcceleratorSpec, peakTflops } from './accelerator.js';
 import {
+  ACTIVATION_BYTES,
   kvBytesPerToken,
+  kvShards,
   type LlmModel,
   lmHeadParams,
   mlpIntermediateSize,
   perTokenMatmulParams,
   streamedWeightBytes,
-  weightBytes,
 } from './model.js';
 import { SERVING_STACKS, type ServingStack } from './serving-stack.js';
 
@@ -56,14 +57,6 @@ export interface IterationTime {
 /** 2:4 sparse storage keeps half the values plus a 2-bit index per kept value. */
 function sparseStorageFactor(bytesPerWeight: number): number {
   return 0.5 + 0.125 / bytesPerWeight;
-}
-
-/** Activations between kernels and in all-reduces are 16-bit in every stack we model. */
-const ACTIVATION_BYTES = 2;
-
-/** KV heads are split across tensor-parallel ranks; beyond kvHeads ranks they are replicated. */
-function kvShards(model: LlmModel, tp: number): number {
-  return Math.min(tp, model.kvHeads);
 }
 
 /**
@@ -172,17 +165,4 @@ export function iterationTime(
     overheadS,
     totalS: matmulS + attentionS + activationS + communicationS + overheadS,
   };
-}
-
-/**
- * KV-cache capacity of one instance in tokens: memory left after weights and a reserve
- * (activations, CUDA graphs, allocator slack; vLLM's default gpu_memory_utilization 0.9 leaves 0.1).
- */
-export function kvCacheCapacityTokens(model: LlmModel, hardware: LlmHardware, reserveFraction = 0.1): number {
-  const { accelerator, count: tp } = hardware;
-  const usableBytes = tp * accelerator.memoryGib * 2 ** 30 * (1 - reserveFraction);
-  const freeBytes = usableBytes - weightBytes(model);
-  if (freeBytes <= 0) return 0;
-  const bytesPerToken = (kvBytesPerToken(model) * tp) / kvShards(model, tp);
-  return Math.floor(freeBytes / bytesPerToken);
 }

@@ -1,5 +1,6 @@
+import { type KvCacheSettings, kvCacheCapacityTokens } from './kv-cache.js';
 import type { LlmModel } from './model.js';
-import { type IterationBatch, iterationTime, kvCacheCapacityTokens, type LlmHardware } from './roofline.js';
+import { type IterationBatch, iterationTime, type LlmHardware } from './roofline.js';
 import { SERVING_STACKS, type ServingStack } from './serving-stack.js';
 
 export interface SaturatingWorkload {
@@ -11,7 +12,8 @@ export interface SaturatingWorkload {
   maxNumSeqs?: number;
   /** Longest acceptable iteration, e.g. a time-per-output-token SLO; the batch shrinks to meet it. */
   maxStepS?: number;
-  reserveFraction?: number;
+  /** What sizes the KV cache, which caps the batch by the mean context it must hold. */
+  kvCache: KvCacheSettings;
 }
 
 export interface SaturatedThroughput {
@@ -42,7 +44,7 @@ export function saturatedThroughput(
   stack: ServingStack = SERVING_STACKS.vllm,
 ): SaturatedThroughput {
   const meanContext = workload.inputTokens + workload.outputTokens / 2;
-  const byMemory = Math.floor(kvCacheCapacityTokens(model, hardware, workload.reserveFraction) / meanContext);
+  const byMemory = Math.floor(kvCacheCapacityTokens(model, hardware, workload.kvCache) / meanContext);
   let running = Math.min(byMemory, workload.maxNumSeqs ?? Number.POSITIVE_INFINITY);
   if (running < 1) return { runningSequences: 0, stepS: Number.POSITIVE_INFINITY, outputTokensPerS: 0 };
   const stepAt = (b: number) => iterationTime(model, hardware, steadyBatch(workload, b), stack).totalS;
