@@ -61,8 +61,10 @@ export {
   type ComparisonRow,
   type MeanEstimator,
   noiseWarnings,
+  REQUESTS_FILE,
   type RenderedChart,
   type ReportOptions,
+  RequestsFileWriter,
   type RunOutputs,
   RunOutputsError,
   type RunSummary,
@@ -90,4 +92,13 @@ export {
 export { type RunOptions, type RunOutput, runLoadedScenario, runScenario, ScenarioError } from './run.js';
 export { loadScenarioFile, loadScenarioObject, loadScenarioText } from './scenario/index.js';
 export * from './scenario/types.js';
-export { type Progress, simulate } from './sim/index.js';
+export { type Progress, type SimulationOptions, simulate } from './sim/index.js';
+export {
+  formatRequestLine,
+  REQUEST_COLUMNS,
+  REQUEST_OUTCOMES,
+  type ReadRequestsOptions,
+  type RequestOutcome,
+  type RequestRecord,
+  readRequestRecords,
+} from './workload/index.js';
