@@ -100,6 +100,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             describe: 'worker threads for --replications (default: one per core)',
           })
           .option('force', FORCE_OPTION)
+          .option('requests', {
+            type: 'boolean',
+            describe:
+              "also write requests.jsonl: one line per measured request (default: the scenario's report.requests)",
+          })
           .option(
             'check',
             checkOption(
@@ -155,6 +160,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               'run every configuration with N seeds: means, 95 % CIs, and which differences are noise',
           })
           .option('force', FORCE_OPTION)
+          .option('requests', {
+            type: 'boolean',
+            describe:
+              "also write requests.jsonl: one line per measured request of every configuration (default: the first file's report.requests)",
+          })
           .option(
             'check',
             checkOption('exit 3 (after writing every output) unless every configuration meets its objective'),
