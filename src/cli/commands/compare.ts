@@ -116,14 +116,12 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
               };
         return runLoadedScenario(f.scenario, replicationSeed, onProgress, onRequest).results;
       });
-      if (r === 0) {
-        first = results;
-        requests?.commit();
-      }
+      if (r === 0) first = results;
       summaries.push(
         results.map(({ timeseries: _t, distributions: _d, capacity_events: _c, ...summary }) => summary),
       );
     }
+    requests?.commit();
   } catch (error) {
     requests?.abort();
     throw error;
