@@ -61,8 +61,10 @@ export {
   type ComparisonRow,
   type MeanEstimator,
   noiseWarnings,
+  REQUESTS_FILE,
   type RenderedChart,
   type ReportOptions,
+  RequestsFileWriter,
   type RunOutputs,
   RunOutputsError,
   type RunSummary,
@@ -97,4 +99,13 @@ export {
   type ObjectLoadOptions,
 } from './scenario/index.js';
 export * from './scenario/types.js';
-export { type Progress, simulate } from './sim/index.js';
+export { type Progress, type SimulationOptions, simulate } from './sim/index.js';
+export {
+  formatRequestLine,
+  REQUEST_COLUMNS,
+  REQUEST_OUTCOMES,
+  type ReadRequestsOptions,
+  type RequestOutcome,
+  type RequestRecord,
+  readRequestRecords,
+} from './workload/index.js';

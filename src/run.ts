@@ -3,6 +3,7 @@ import { type RunSummary, summarize } from './report/index.js';
 import { type ConfineDataPaths, loadScenarioFile, loadScenarioObject } from './scenario/index.js';
 import { type Diagnostic, formatDiagnostic, type LoadedScenario } from './scenario/types.js';
 import { type Progress, simulate } from './sim/index.js';
+import type { RequestRecord } from './workload/index.js';
 
 export interface RunOptions {
   /** Overrides the scenario's seed (all variants share it). */
@@ -13,6 +14,12 @@ export interface RunOptions {
   baseDir?: string;
   /** Data files only inside the scenario's folder (or `baseDir`) or another one: see `LoadOptions.confineDataPaths`. */
   confineDataPaths?: ConfineDataPaths;
+  /**
+   * Called with every measured request (arrived after warmup) as it reaches its outcome, variant
+   * after variant in the scenario's order, and at the end of each variant for those still in
+   * flight: the rows `fleetsim run --requests` writes to requests.jsonl, without the file.
+   */
+  onRequest?: (record: RequestRecord) => void;
 }
 
 export interface RunOutput {
@@ -40,14 +47,18 @@ export async function runScenario(input: string | object, options: RunOptions = 
       ? await loadScenarioFile(input, { set, confineDataPaths })
       : await loadScenarioObject(input, { set, baseDir, confineDataPaths });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
-  return runLoadedScenario(loaded.value, options.seed);
+  return runLoadedScenario(loaded.value, options.seed, undefined, options.onRequest);
 }
 
-/** Runs an already loaded scenario: the baseline, then each variant, all with one seed (common random numbers). */
+/**
+ * Runs an already loaded scenario: the baseline, then each variant, all with one seed (common
+ * random numbers). `onRequest` as in `RunOptions`.
+ */
 export function runLoadedScenario(
   scenario: LoadedScenario,
   seed = scenario.seed,
   onProgress?: (progress: Progress) => void,
+  onRequest?: (record: RequestRecord) => void,
 ): RunOutput {
   const results = scenario.variants.map((variant) =>
     simulate(variant.scenario, {
@@ -55,6 +66,7 @@ export function runLoadedScenario(
       seed,
       slo: scenario.slo,
       ...(onProgress && { onProgress }),
+      ...(onRequest && { onRequest }),
     }),
   );
   return { summary: summarize(scenario.name, seed, results), results, scenario };

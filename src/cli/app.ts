@@ -117,6 +117,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           })
           .option('force', FORCE_OPTION)
           .options(CONFINE_OPTIONS)
+          .option('requests', {
+            type: 'boolean',
+            describe:
+              "also write requests.jsonl: one line per measured request (default: the scenario's report.requests)",
+          })
           .option(
             'check',
             checkOption(
@@ -173,6 +178,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           })
           .option('force', FORCE_OPTION)
           .options(CONFINE_OPTIONS)
+          .option('requests', {
+            type: 'boolean',
+            describe:
+              "also write requests.jsonl: one line per measured request of every configuration (default: the first file's report.requests)",
+          })
           .option(
             'check',
             checkOption('exit 3 (after writing every output) unless every configuration meets its objective'),

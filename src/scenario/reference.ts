@@ -169,7 +169,7 @@ const EXAMPLES: Record<string, unknown> = {
     sampling: 'latin-hypercube',
     points: 20,
   },
-  report: { charts: ['latency-cdf', 'latency-percentiles', 'cost-vs-p99', 'timeline'] },
+  report: { charts: ['latency-cdf', 'latency-percentiles', 'cost-vs-p99', 'timeline'], requests: true },
   'variants[]': { name: 'six-replicas', set: { 'fleets.0.replicas': 6 } },
 };
 

@@ -2030,10 +2030,20 @@ const ReportSchema = z
         'Charts to draw, named as their files in `charts/`; the report shows them in its own fixed order. ' +
           'Default: all of them (each only when the run has data for it).',
       ),
+    requests: z
+      .boolean(expected('true or false'))
+      .prefault(false)
+      .describe(
+        'Also write `requests.jsonl`: one line per measured request (arrival, first token, finish, tokens, ' +
+          'fleet, replica, outcome, variant), as `fleetsim run --requests` does; `--no-requests` overrides it.',
+      ),
   })
   .strict()
-  .transform((spec): ReportConfig => ({ charts: spec.charts ?? null }))
-  .describe('What the report of a run (`charts/` and `report.html`) shows; `fleetsim report DIR` keeps it.');
+  .transform((spec): ReportConfig => ({ charts: spec.charts ?? null, requests: spec.requests }))
+  .describe(
+    'What a run writes besides its summary: the charts of its report (`charts/` and `report.html`; ' +
+      '`fleetsim report DIR` keeps them) and `requests.jsonl`, a line per measured request.',
+  );
 
 export const scenarioSchema = z
   .object({

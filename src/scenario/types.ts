@@ -414,6 +414,8 @@ export type ReportChartName = (typeof REPORT_CHART_NAMES)[number];
 export interface ReportConfig {
   /** The charts to draw (shown in the order of `REPORT_CHART_NAMES`); null: all of them. */
   charts: ReportChartName[] | null;
+  /** Write requests.jsonl (as `fleetsim run --requests`). */
+  requests: boolean;
 }
 
 /** A user error located in a file. */

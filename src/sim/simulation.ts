@@ -36,11 +36,14 @@ import {
   type ArrivalSource,
   createArrivalRecord,
   createArrivalSource,
+  type RequestOutcome,
+  type RequestRecord,
 } from '../workload/index.js';
 import { LlmFleetState } from './llm-fleet-state.js';
 import { NetworkModel } from './network-model.js';
 import { OracleComparison } from './oracle-comparison.js';
 import { ReplicaQueues } from './replica-queues.js';
+import { RequestObserver } from './request-observer.js';
 import { RequestState, RequestTable } from './request-table.js';
 import { resultOf, slotsPerReplica } from './results.js';
 
@@ -104,6 +107,11 @@ export interface SimulationOptions {
    * fleets are compared with an oracle that meets it.
    */
   slo?: Slo | null;
+  /**
+   * Called once for every measured request (arrived after warmup) when it reaches its outcome,
+   * and at the end for those still in flight, in simulation order; a fresh record each time.
+   */
+  onRequest?: (record: RequestRecord) => void;
 }
 
 export interface Progress {
@@ -120,12 +128,14 @@ export interface Progress {
 
 /** Runs one fully resolved scenario to completion and returns its results. */
 export function simulate(scenario: Scenario, options: SimulationOptions = {}): VariantResult {
+  const name = options.name ?? 'baseline';
   return new Simulation(
     scenario,
     options.seed ?? scenario.seed,
     options.onProgress,
     options.slo ?? DEFAULT_SLO,
-  ).run(options.name ?? 'baseline');
+    options.onRequest ? new RequestObserver(options.onRequest, name, scenario) : null,
+  ).run(name);
 }
 
 class Simulation implements EventHandler {
@@ -254,6 +264,7 @@ class Simulation implements EventHandler {
     seed: number,
     private readonly onProgress: ((progress: Progress) => void) | undefined,
     private readonly slo: Slo,
+    private readonly observer: RequestObserver | null,
   ) {
     const limits = requestLimits(slo);
     this.latencyLimitUs = limits.latency * US_PER_S;
@@ -549,13 +560,13 @@ class Simulation implements EventHandler {
       if (this.busy[replica] < this.load.concurrency[replica]) this.startService(slot, replica, now);
       else this.enqueue(slot, replica, fleet, now);
     } else {
-      this.drop(measured, now);
+      this.drop(measured, now, replica, -1);
     }
   }
 
   private arriveToBatch(replica: number, fleet: number, measured: boolean, now: number): void {
     if (this.waiting[replica] >= this.queueCapacity[fleet]) {
-      this.drop(measured, now);
+      this.drop(measured, now, replica, -1);
       return;
     }
     const requests = this.requests;
@@ -639,7 +650,7 @@ class Simulation implements EventHandler {
         : llm.scheduler(replica).waitingCount < this.queueCapacity[fleet];
     const startsNow = serviceTime !== null && this.busy[replica] < this.load.concurrency[replica];
     if (!startsNow && !room) {
-      this.drop(requests.measured[slot] === 1, now);
+      this.drop(requests.measured[slot] === 1, now, replica, slot);
       requests.release(slot);
       this.departed();
       return;
@@ -660,7 +671,7 @@ class Simulation implements EventHandler {
       if (!scheduler.fits(prompt, output)) {
         this.load.outstanding[replica]--;
         if (requests.measured[slot] === 1) llm.rejected++;
-        this.drop(requests.measured[slot] === 1, now);
+        this.drop(requests.measured[slot] === 1, now, replica, slot, 'rejected');
         requests.release(slot);
         this.departed();
         return;
@@ -1010,7 +1021,7 @@ class Simulation implements EventHandler {
     for (const slot of victims) {
       if (policy === 'drop') {
         counts.dropped++;
-        this.drop(requests.measured[slot] === 1, now);
+        this.drop(requests.measured[slot] === 1, now, replica, slot);
         requests.release(slot);
         this.departed();
         continue;
@@ -1047,12 +1058,12 @@ class Simulation implements EventHandler {
     const prompt = Math.max(1, Math.round(this.attributes[INPUT_TOKENS]));
     const output = Math.max(1, Math.round(this.attributes[OUTPUT_TOKENS]));
     if (scheduler.waitingCount >= this.queueCapacity[fleet]) {
-      this.drop(measured, now);
+      this.drop(measured, now, replica, -1);
       return;
     }
     if (!scheduler.fits(prompt, output)) {
       if (measured) state.rejected++;
-      this.drop(measured, now);
+      this.drop(measured, now, replica, -1, 'rejected');
       return;
     }
     const requests = this.requests;
@@ -1160,6 +1171,7 @@ class Simulation implements EventHandler {
         const tpotS = sequence.output > 1 ? (now - firstTokenUs) / US_PER_S / (sequence.output - 1) : 0;
         if (sequence.output > 1) this.tpot.accept(tpotS);
         this.missedTokenLimit = ttftUs > this.ttftLimitUs || tpotS > this.tpotLimitS;
+        if (this.observer !== null) this.observer.firstTokenUs = arrivalUs + ttftUs;
       }
       this.complete(slot, arrivalUs, requests.startUs[slot], now);
     }
@@ -1277,6 +1289,7 @@ class Simulation implements EventHandler {
         this.good++;
       this.missedTokenLimit = false;
       if (this.storesAttributes) this.countTokens(slot);
+      if (this.observer !== null) this.observeSlot('completed', slot, fleet, now + wireUs);
     }
     requests.release(slot);
     this.departed();
@@ -1298,9 +1311,52 @@ class Simulation implements EventHandler {
     }
   }
 
-  private drop(measured: boolean, now: number): void {
-    if (measured) this.dropped++;
+  /** A request `replica` turns away: the arriving one (`slot` -1), or one it was sent again. */
+  private drop(
+    measured: boolean,
+    now: number,
+    replica: number,
+    slot: number,
+    outcome: RequestOutcome = 'dropped',
+  ): void {
+    if (measured) {
+      this.dropped++;
+      if (this.observer !== null) {
+        if (slot >= 0) this.observeSlot(outcome, slot, this.fleetOf[replica], now);
+        else this.observeArrival(outcome, replica, now);
+      }
+    }
     this.timeseries.count(Count.dropped, now);
+  }
+
+  /** The request arriving now, turned away before it got a slot. */
+  private observeArrival(outcome: RequestOutcome, replica: number, now: number): void {
+    const attributes = this.attributes;
+    const fleet = this.fleetOf[replica];
+    (this.observer as RequestObserver).record(
+      outcome,
+      fleet,
+      this.lifetime[replica],
+      now,
+      now,
+      attributes[INPUT_TOKENS],
+      attributes[OUTPUT_TOKENS],
+    );
+  }
+
+  /** The request in `slot`, which `fleet` served, turned away or held. */
+  private observeSlot(outcome: RequestOutcome, slot: number, fleet: number, finishUs: number): void {
+    const requests = this.requests;
+    const replica = requests.replica[slot];
+    (this.observer as RequestObserver).record(
+      outcome,
+      fleet,
+      replica < 0 ? -1 : this.lifetime[replica],
+      requests.arrivalUs[slot],
+      finishUs,
+      requests.inputTokens[slot],
+      requests.outputTokens[slot],
+    );
   }
 
   /**
@@ -1385,11 +1441,14 @@ class Simulation implements EventHandler {
   private timeOut(slot: number, now: number): void {
     const requests = this.requests;
     const replica = requests.replica[slot];
-    this.residenceUs[replica >= 0 ? this.fleetOf[replica] : requests.heldFor[slot]] +=
-      now - requests.arrivalUs[slot];
+    const fleet = replica >= 0 ? this.fleetOf[replica] : requests.heldFor[slot];
+    this.residenceUs[fleet] += now - requests.arrivalUs[slot];
     this.timeseries.count(Count.timed_out, now);
     this.timeseries.addWait(requests.arrivalUs[slot], now);
-    if (requests.measured[slot] === 1) this.timedOut++;
+    if (requests.measured[slot] === 1) {
+      this.timedOut++;
+      if (this.observer !== null) this.observeSlot('timed_out', slot, fleet, now);
+    }
     requests.release(slot);
     this.departed();
   }
@@ -1405,7 +1464,11 @@ class Simulation implements EventHandler {
     for (const slot of requests.live()) {
       if (requests.state[slot] === RequestState.Held) {
         this.timeseries.addWait(requests.arrivalUs[slot], endUs);
-        if (requests.measured[slot] === 1) inFlight++;
+        if (requests.measured[slot] === 1) {
+          inFlight++;
+          if (this.observer !== null)
+            this.observeSlot('in_flight_at_end', slot, requests.heldFor[slot], Number.NaN);
+        }
         continue;
       }
       const fleet = this.fleetOf[requests.replica[slot]];
@@ -1417,7 +1480,10 @@ class Simulation implements EventHandler {
       } else if (requests.state[slot] === RequestState.Queued) {
         this.timeseries.addWait(requests.arrivalUs[slot], endUs);
       }
-      if (requests.measured[slot] === 1) inFlight++;
+      if (requests.measured[slot] === 1) {
+        inFlight++;
+        if (this.observer !== null) this.observeSlot('in_flight_at_end', slot, fleet, Number.NaN);
+      }
     }
     if (this.arrived !== this.completed + this.dropped + this.timedOut + inFlight) {
       throw new InvariantError(

@@ -6,5 +6,14 @@ export {
   createArrivalRecord,
   createArrivalSource,
 } from './arrival-source.js';
+export {
+  formatRequestLine,
+  REQUEST_COLUMNS,
+  REQUEST_OUTCOMES,
+  type ReadRequestsOptions,
+  type RequestOutcome,
+  type RequestRecord,
+  readRequestRecords,
+} from './request-records.js';
 export { RateFunctionError } from './synthetic-arrivals.js';
 export { type AttributeStats, computeTraceStats, type TraceStats } from './trace-stats.js';

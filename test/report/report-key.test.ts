@@ -36,9 +36,9 @@ describe('report: in the scenario', () => {
       `${BASE}report: { charts: [timeline, latency-cdf] }\n`,
       'keyed.yaml',
     );
-    expect(keyed.ok && keyed.value.report).toEqual({ charts: ['timeline', 'latency-cdf'] });
+    expect(keyed.ok && keyed.value.report).toEqual({ charts: ['timeline', 'latency-cdf'], requests: false });
     const empty = await loadScenarioText(`${BASE}report: {}\n`, 'keyed.yaml');
-    expect(empty.ok && empty.value.report).toEqual({ charts: null });
+    expect(empty.ok && empty.value.report).toEqual({ charts: null, requests: false });
     const plain = await loadScenarioText(BASE, 'keyed.yaml');
     expect(plain.ok && plain.value.report).toBeNull();
   });

@@ -4,6 +4,7 @@ import { estimateMean, identicalNote, replicationSeeds } from '../../plan/index.
 import {
   type ComparedRun,
   noiseWarnings,
+  REQUESTS_FILE,
   renderComparisonJson,
   renderComparisonText,
   type VariantSummary,
@@ -12,6 +13,7 @@ import {
 import { runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
+import type { RequestRecord } from '../../workload/index.js';
 import {
   type ConfineArgs,
   confineDataPaths,
@@ -21,7 +23,7 @@ import {
 } from '../flags.js';
 import { type CliIo, checkVerdicts, missedObjective } from '../io.js';
 import { startProgress } from '../progress.js';
-import { parseSeed, scenarioYamlForReport } from './run.js';
+import { openRequestsFile, parseSeed, scenarioYamlForReport } from './run.js';
 
 export interface CompareArgs extends ConfineArgs {
   scenarios: string[];
@@ -33,6 +35,8 @@ export interface CompareArgs extends ConfineArgs {
   quiet: boolean;
   check?: boolean;
   force?: boolean;
+  /** Absent: as the first file's `report.requests` says. */
+  requests?: boolean;
 }
 
 /**
@@ -100,6 +104,8 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
   let first: VariantResult[] = [];
   /** Per replication, every configuration's summary. */
   const summaries: VariantSummary[][] = [];
+  // Of the first replication, the one the comparison's figures and charts come from.
+  const requests = openRequestsFile(outDir, args.requests ?? files[0].scenario.report?.requests ?? false);
   try {
     for (const [r, replicationSeed] of seeds.entries()) {
       const suffix = replications > 1 ? ` (replication ${r + 1}/${replications})` : '';
@@ -109,13 +115,25 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
           names,
           labels[i].map((label) => `${label}${suffix}`),
         );
-        return runLoadedScenario(f.scenario, replicationSeed, onProgress).results;
+        const labelOf = new Map(names.map((name, k) => [name, labels[i][k]]));
+        const onRequest =
+          requests === null || r > 0
+            ? undefined
+            : (record: RequestRecord) => {
+                record.variant = labelOf.get(record.variant as string) ?? null;
+                requests.write(record);
+              };
+        return runLoadedScenario(f.scenario, replicationSeed, onProgress, onRequest).results;
       });
       if (r === 0) first = results;
       summaries.push(
         results.map(({ timeseries: _t, distributions: _d, capacity_events: _c, ...summary }) => summary),
       );
     }
+    requests?.commit();
+  } catch (error) {
+    requests?.abort();
+    throw error;
   } finally {
     progress.stop();
   }
@@ -174,6 +192,7 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
         'comparison.md',
         'comparison.csv',
         'comparison.json',
+        ...(requests === null ? [] : [REQUESTS_FILE]),
         'report.html',
       ]
         .map((name) => relative(io.cwd, join(outDir, name)))

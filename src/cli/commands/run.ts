@@ -4,6 +4,9 @@ import { identicalNote, type ReplicatedVariant, replicateScenario } from '../../
 import {
   performanceCaveats,
   performanceRuns,
+  REQUESTS_FILE,
+  RequestsFileWriter,
+  removePartialRequestsFiles,
   renderSummaryJson,
   renderTextTable,
   writeFileAtomic,
@@ -38,6 +41,8 @@ export interface RunArgs extends ConfineArgs {
   force?: boolean;
   replications?: string;
   workers?: string;
+  /** Absent: as the scenario's `report.requests` says. */
+  requests?: boolean;
 }
 
 export function parseSeed(text: string | undefined): number | undefined {
@@ -72,9 +77,19 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   const outDir = outputFolder(io.cwd, args.out ?? join('out', folderNameOf(scenario.name)), args.force);
   const started = performance.now();
   const progress = startProgress(io, scenario.variants.length, args.quiet);
+  const requests = openRequestsFile(outDir, args.requests ?? scenario.report?.requests ?? false);
   let output: RunOutput;
   try {
-    output = runLoadedScenario(scenario, seed, progress.forRun(scenario.variants.map((v) => v.name)));
+    output = runLoadedScenario(
+      scenario,
+      seed,
+      progress.forRun(scenario.variants.map((v) => v.name)),
+      requests?.write,
+    );
+    requests?.commit();
+  } catch (error) {
+    requests?.abort();
+    throw error;
   } finally {
     progress.stop();
   }
@@ -85,6 +100,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
     output.results,
     scenarioYamlForReport(scenario.source, args.set),
   );
+  if (requests !== null) written.push(requests.path);
   if (args.json) io.stdout(renderSummaryJson(output.summary));
   else if (!args.quiet) {
     io.stdout(renderTextTable(output.summary));
@@ -128,6 +144,19 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   const baseline = output.summary.variants[0];
   const verdict = replicated?.variants[0].slo ?? baseline.slo;
   return checkVerdicts(io, verdict.met ? [] : [missedObjective(baseline.name, describeSloMisses(verdict))]);
+}
+
+/**
+ * requests.jsonl of the run about to start, or null when not asked for; then one left by an
+ * earlier run into the same folder is removed, as it would describe another run than summary.json.
+ * The partial file of a run that was killed (it is written while the run goes) is removed either way.
+ */
+export function openRequestsFile(outDir: string, wanted: boolean): RequestsFileWriter | null {
+  removePartialRequestsFiles(outDir);
+  const path = join(outDir, REQUESTS_FILE);
+  if (wanted) return new RequestsFileWriter(path);
+  rmSync(path, { force: true });
+  return null;
 }
 
 interface Replications {
