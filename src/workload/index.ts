@@ -5,6 +5,8 @@ export {
   type ArrivalSource,
   createArrivalRecord,
   createArrivalSource,
+  type SkippedRows,
 } from './arrival-source.js';
 export { RateFunctionError } from './synthetic-arrivals.js';
+export { findBadRows } from './trace-arrivals.js';
 export { type AttributeStats, computeTraceStats, type TraceStats } from './trace-stats.js';
