@@ -25,7 +25,7 @@ const UNIT_NAMES: Record<Exclude<TimeUnit, 'datetime'>, string> = {
 };
 
 /** Bad rows a replay keeps to show with its count: enough to see what is wrong, few enough for one warning. */
-export const SKIPPED_ROWS_SHOWN = 3;
+const SKIPPED_ROWS_SHOWN = 3;
 
 /** The presets are CSV or JSONL underneath; they differ only in the column names they fill in. */
 function rowsKindOf(format: TraceSource['format']): TraceRowsKind {
@@ -161,7 +161,7 @@ export function openTraceReader(trace: TraceSource, options: TraceReadOptions = 
  * sort, so it suits CSV files without line breaks inside quoted fields; a date-time column
  * sorts as text, which is time order for times written alike (same format, same zone).
  */
-export function sortCommand(trace: TraceSource, kind: TraceRowsKind, column: number): string {
+function sortCommand(trace: TraceSource, kind: TraceRowsKind, column: number): string {
   const path = trace.path;
   const sorted = path.replace(/(\.[^./\\]*)?$/, '.sorted$1');
   const key = trace.timeUnit === 'datetime' ? '-k1,1' : '-k1,1g';

@@ -6,7 +6,7 @@ import { findBadRows } from '../../workload/index.js';
 import { type CliIo, formatForUser, shownPath } from '../io.js';
 
 /** Bad trace rows `validate` lists one line each; the rest are counted on one more line. */
-export const BAD_ROWS_SHOWN = 10;
+const BAD_ROWS_SHOWN = 10;
 
 /**
  * Checks the scenario as `run` loads it and, with a `sweep:` section, every point of the sweep:
