@@ -220,10 +220,19 @@ describe('bad rows', () => {
         '1: 1',
         '!2:1: invalid JSON',
         '!3:1: expected a JSON object, got an array',
-        '!5:1: expected a JSON object, got 7',
+        '!5:1: expected a JSON object, got "7"',
         '6: 6',
       ]);
     }
+  });
+
+  it('JSONL: an error quotes at most 40 characters of the line, escaped, not what V8 quotes of it', () => {
+    const path = writeTemp('hostile.jsonl', `{"a": \u001b[2J${'y'.repeat(200)}}\n"${'s'.repeat(100)}"\n`);
+    expect(readAll(path, 'jsonl', ['a'])).toEqual([
+      // 40 characters: `{"a": `, the escape, `[2J` and 30 of the y.
+      `!1:1: invalid JSON: Unexpected token '\\u001b'; the line reads "{\\"a\\": \\u001b[2J${'y'.repeat(30)}…"`,
+      `!2:1: expected a JSON object, got "${'s'.repeat(40)}…"`,
+    ]);
   });
 });
 

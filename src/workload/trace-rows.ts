@@ -1,6 +1,6 @@
 import { CsvError, parse } from 'csv-parse/sync';
 import { type Diagnostic, InvariantError, UserError } from '../scenario/types.js';
-import { headerExcerpt } from '../util/excerpt.js';
+import { excerpt, headerExcerpt } from '../util/excerpt.js';
 import { ChunkedFile, DEFAULT_CHUNK_BYTES, MAX_ROW_BYTES } from './chunked-text-file.js';
 
 /** The rows of a CSV or JSONL trace, one at a time, with the requested fields picked out by name. */
@@ -430,6 +430,17 @@ function describeCsvError(error: CsvError): string {
   }
 }
 
+/**
+ * V8 quotes the text it could not parse in its message, raw and up to a few dozen characters;
+ * the message keeps its reason, with control characters escaped, and quotes the line as an excerpt.
+ */
+function describeJsonError(error: Error, text: string): string {
+  const reason = error.message
+    .replace(/,? (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '')
+    .replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `invalid JSON: ${reason}; the line reads ${excerpt(text)}`;
+}
+
 /** Marks `#lineEnd`'s answer for a line that outgrew the limit before its line break arrived. */
 const TOO_LONG = -2;
 
@@ -491,12 +502,11 @@ class JsonlRows implements TraceRows {
       try {
         parsed = JSON.parse(text);
       } catch (error) {
-        throw this.#error(`invalid JSON: ${(error as Error).message}`);
+        throw this.#error(describeJsonError(error as Error, text));
       }
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw this.#error(
-          `expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)}`,
-        );
+        const got = typeof parsed === 'string' ? excerpt(parsed) : excerpt(JSON.stringify(parsed));
+        throw this.#error(`expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : got}`);
       }
       this.#row = parsed as Record<string, unknown>;
       return true;
