@@ -336,6 +336,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 choices: ['s', 'ms', 'us', 'datetime'] as const,
                 describe: 'unit of the time column',
               })
+              .option('column', {
+                type: 'string',
+                array: true,
+                describe:
+                  'where a request attribute is, checked and summarised as a run reads it: --column input_tokens=prompt_len',
+              })
+              .option('on-bad-row', {
+                choices: ['error', 'skip'] as const,
+                default: 'error' as const,
+                describe: 'skip: pass over bad rows and count them, as a run with on_bad_row: skip does',
+              })
               .option('json', { type: 'boolean', default: false }),
           (args) => {
             exitCode = traceStatsCommand(args, io);

@@ -36,11 +36,14 @@ export function toleratePipeClosed(stream: NodeJS.WriteStream): void {
   });
 }
 
+/** A file relative to the working directory when it lies below it. */
+export function shownPath(file: string, cwd: string): string {
+  return isAbsolute(file) && !relative(cwd, file).startsWith('..') ? relative(cwd, file) : file;
+}
+
 /** A diagnostic with its file shown relative to the working directory when that is shorter. */
 export function formatForUser(diagnostic: Diagnostic, cwd: string): string {
-  const file = diagnostic.file;
-  const shown = isAbsolute(file) && !relative(cwd, file).startsWith('..') ? relative(cwd, file) : file;
-  return formatDiagnostic({ ...diagnostic, file: shown });
+  return formatDiagnostic({ ...diagnostic, file: shownPath(diagnostic.file, cwd) });
 }
 
 /**

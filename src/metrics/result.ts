@@ -77,9 +77,14 @@ export interface VariantResult {
   /**
    * What makes this configuration's figures fail or mislead, as sentences: lost requests, a fleet
    * near saturation on its binding resource, a growing queue, repeated KV-cache preemption, a fleet
-   * that served nothing while costing money.
+   * that served nothing while costing money, trace rows skipped as bad.
    */
   warnings: string[];
+  /**
+   * Present when the trace is read with `on_bad_row: skip`: how many of its rows were bad and
+   * passed over, and the first few, located (`file:line:col: what is wrong`, the file by its name).
+   */
+  skipped_trace_rows?: { count: number; first: string[] };
 }
 
 export interface CapacityEvent {

@@ -2,8 +2,14 @@ import type { Scenario } from '../scenario/types.js';
 import type { LlmFleetStats, VariantResult } from './result.js';
 
 export interface RunWarning {
-  code: 'LOST_REQUESTS' | 'NEAR_SATURATION' | 'GROWING_QUEUE' | 'PREEMPTION' | 'SERVES_NOTHING';
-  /** What it is about (a fleet name, `queue` or `requests`), so replications' warnings can be counted together. */
+  code:
+    | 'SKIPPED_TRACE_ROWS'
+    | 'LOST_REQUESTS'
+    | 'NEAR_SATURATION'
+    | 'GROWING_QUEUE'
+    | 'PREEMPTION'
+    | 'SERVES_NOTHING';
+  /** What it is about (a fleet name, `queue`, `requests` or `trace`), so replications' warnings can be counted together. */
   subject: string;
   message: string;
 }
@@ -44,6 +50,18 @@ const RESOURCE = {
   batch_slots: 'batch-slot',
   token_budget: 'token-budget',
 } as const;
+
+/** Rows of the trace passed over as bad: the run replays less load than the file holds. */
+function skippedTraceRows(result: VariantResult): RunWarning | null {
+  const skipped = result.skipped_trace_rows;
+  if (skipped === undefined || skipped.count === 0) return null;
+  const rest = skipped.count - skipped.first.length;
+  return {
+    code: 'SKIPPED_TRACE_ROWS',
+    subject: 'trace',
+    message: `skipped ${count(skipped.count)} bad ${skipped.count === 1 ? 'row' : 'rows'} of the trace (on_bad_row: skip), so it replays fewer requests than the file holds: ${skipped.first.join('; ')}${rest > 0 ? `; and ${count(rest)} more` : ''}`,
+  };
+}
 
 /** Requests that arrived after warmup and were not served: dropped (rejected included), timed out, or cut off by the end. */
 function lostRequests(result: VariantResult): RunWarning | null {
@@ -134,12 +152,14 @@ function growingQueue(result: VariantResult, scenario: Scenario): RunWarning | n
 }
 
 /**
- * What makes a run's figures fail or mislead: lost requests, a fleet near saturation on its
- * binding resource, a queue that never settled, an LLM fleet preempting over and over, a fleet
- * that served nothing while costing money.
+ * What makes a run's figures fail or mislead: trace rows skipped as bad, lost requests, a fleet
+ * near saturation on its binding resource, a queue that never settled, an LLM fleet preempting
+ * over and over, a fleet that served nothing while costing money.
  */
 export function runWarnings(result: VariantResult, scenario: Scenario): RunWarning[] {
   const warnings: RunWarning[] = [];
+  const skipped = skippedTraceRows(result);
+  if (skipped) warnings.push(skipped);
   const lost = lostRequests(result);
   if (lost) warnings.push(lost);
   for (const fleet of Object.keys(result.utilization).sort()) {

@@ -225,6 +225,7 @@ fleets:
         limit: null,
         duration: null,
         bootstrap: null,
+        onBadRow: 'error',
       },
     });
   });
@@ -256,6 +257,25 @@ fleets:
         expect(result.errors[0].message, bad).toMatch(
           /block: (missing required key|expected a positive duration)/,
         );
+    }
+  });
+
+  it('on_bad_row: error by default, skip on request, nothing else', async () => {
+    const trace = (extra: string) => `workload:
+  arrivals:
+    trace: { path: traces/vidur-small.csv${extra} }
+fleets:
+  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 1 }
+`;
+    const skip = await baseline(trace(', on_bad_row: skip'));
+    expect(skip.workload.arrivals.kind === 'trace' && skip.workload.arrivals.trace.onBadRow).toBe('skip');
+    const result = await loadScenarioText(trace(', on_bad_row: ignore'), FILE);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.errors[0]).toMatchObject({
+        line: 3,
+        message: expect.stringMatching(/one of error, skip/),
+      });
     }
   });
 

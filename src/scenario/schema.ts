@@ -25,6 +25,7 @@ import type {
   EfficiencyOverrides,
   MetricsConfig,
   NetworkConfig,
+  OnBadRow,
   QueueConfig,
   Rate,
   ReplicaPolicy,
@@ -348,6 +349,7 @@ const TRACE_FORMATS = [
   'jsonl',
 ] as const satisfies readonly TraceFormat[];
 const TIME_UNITS = ['s', 'ms', 'us', 'datetime'] as const satisfies readonly TimeUnit[];
+const ON_BAD_ROW = ['error', 'skip'] as const satisfies readonly OnBadRow[];
 
 const column = (attribute: string) =>
   z
@@ -422,6 +424,18 @@ export const traceSchema = z
           'so it holds about as many requests as the window, more or fewer as busier or quieter blocks are ' +
           'drawn. null: replay the trace as it is, the same on every seed.',
       ),
+    on_bad_row: z
+      .enum(ON_BAD_ROW, expected(`one of ${ON_BAD_ROW.join(', ')}`))
+      .prefault('error')
+      .describe(
+        'What a bad row does: a malformed CSV record or JSON line, a line over 1 MiB (1,048,576 bytes), a time ' +
+          'or token count that is not a number. `error` stops the run at the first, with its location. `skip` ' +
+          'passes over it and reads on: the run counts what it skipped (`skipped_trace_rows` in summary.json) ' +
+          'and warns, with the first few locations, wherever its warnings go (terminal, summary.json, summary.md, ' +
+          'report), as it replays fewer requests than the file holds. `fleetsim validate` reads the trace and ' +
+          'lists its bad rows either way. Arrival times that decrease are an error either way: the error names ' +
+          'a command that sorts the file.',
+      ),
   })
   .strict()
   .transform((trace, ctx): TraceSource | typeof z.NEVER => {
@@ -451,6 +465,7 @@ export const traceSchema = z
       limit: trace.limit,
       duration: trace.duration,
       bootstrap: trace.bootstrap === null ? null : { blockS: trace.bootstrap.block },
+      onBadRow: trace.on_bad_row,
     };
   })
   .describe('Replay arrivals (and request attributes) from a file.');

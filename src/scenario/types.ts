@@ -57,7 +57,11 @@ export interface TraceSource {
   duration: number | null;
   /** Replay a block bootstrap of the trace instead of the trace itself; absent or null: the trace. */
   bootstrap?: TraceBootstrap | null;
+  /** What a bad row does: stop with an error (absent: the same), or be skipped and counted. */
+  onBadRow?: OnBadRow;
 }
+
+export type OnBadRow = 'error' | 'skip';
 
 /** A seeded block bootstrap of a trace (src/workload/trace-bootstrap.ts). */
 export interface TraceBootstrap {

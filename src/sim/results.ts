@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { CapacityOutages } from '../fleet/capacity-outages.js';
 import { type PriceSeries, type ReplicaTable, reservedCostUsd, summarizeReplicas } from '../fleet/index.js';
 import type {
@@ -14,9 +15,10 @@ import type {
 import { evaluateSlo } from '../metrics/slo.js';
 import { runWarnings } from '../metrics/warnings.js';
 import type { OffloadCounts } from '../policies/routing/offload.js';
-import type { Fleet, Scenario, Slo } from '../scenario/types.js';
+import { type Fleet, formatDiagnostic, type Scenario, type Slo } from '../scenario/types.js';
 import type { LlmModel } from '../serving/llm/index.js';
 import { type FleetPerformance, scenarioPerformance } from '../serving/performance-source.js';
+import type { SkippedRows } from '../workload/arrival-source.js';
 import { iterationUs, type LlmFleetState } from './llm-fleet-state.js';
 import type { NetworkModel } from './network-model.js';
 import type { OracleComparison } from './oracle-comparison.js';
@@ -68,6 +70,8 @@ export interface FinishedRun {
   offloadCounts: OffloadCounts | null;
   capacityEvents: CapacityEvent[];
   timeseries: TimeSeries;
+  /** A trace read with `on_bad_row: skip`: the bad rows it passed over; null otherwise. */
+  skippedTraceRows: SkippedRows | null;
 }
 
 /** The variant's results: costs and utilization from the replica records, and every metric. */
@@ -224,8 +228,17 @@ export function resultOf(run: FinishedRun): VariantResult {
       })),
     ),
   };
+  if (run.skippedTraceRows !== null) result.skipped_trace_rows = skippedTraceRows(run.skippedTraceRows);
   result.warnings = runWarnings(result, run.scenario).map((warning) => warning.message);
   return result;
+}
+
+/** Located by the trace's file name alone: summary.json reads the same wherever the trace lies. */
+function skippedTraceRows({ count, first }: SkippedRows): NonNullable<VariantResult['skipped_trace_rows']> {
+  return {
+    count,
+    first: first.map((d) => formatDiagnostic({ ...d, file: basename(d.file) })),
+  };
 }
 
 /**

@@ -1530,6 +1530,7 @@ class Simulation implements EventHandler {
       offloadCounts: this.router.offloadCounts,
       capacityEvents: this.capacityEvents,
       timeseries: this.timeseries,
+      skippedTraceRows: this.source.skippedRows?.() ?? null,
     });
   }
 }

@@ -1,5 +1,5 @@
 import type { Uniform } from '../engine/rng.js';
-import type { Arrivals } from '../scenario/types.js';
+import type { Arrivals, Diagnostic } from '../scenario/types.js';
 import {
   createConstantArrivals,
   createGammaArrivals,
@@ -24,6 +24,14 @@ export interface ArrivalSource {
   next(out: ArrivalRecord): boolean;
   /** Releases the trace file, if any; safe to call more than once. */
   close(): void;
+  /** A trace read with `on_bad_row: skip`: the bad rows it passed over so far. */
+  skippedRows?(): SkippedRows;
+}
+
+/** Bad rows of a trace passed over: how many, and the first few, located. */
+export interface SkippedRows {
+  count: number;
+  first: Diagnostic[];
 }
 
 export interface ArrivalContext {

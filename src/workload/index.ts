@@ -5,6 +5,7 @@ export {
   type ArrivalSource,
   createArrivalRecord,
   createArrivalSource,
+  type SkippedRows,
 } from './arrival-source.js';
 export {
   formatRequestLine,
@@ -16,4 +17,5 @@ export {
   readRequestRecords,
 } from './request-records.js';
 export { RateFunctionError } from './synthetic-arrivals.js';
+export { findBadRows } from './trace-arrivals.js';
 export { type AttributeStats, computeTraceStats, type TraceStats } from './trace-stats.js';

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +47,7 @@ function mooncake(overrides: Partial<TraceSource> = {}): TraceSource {
 }
 
 function replay(trace: TraceSource, durationS: number | null = null, chunkBytes?: number): ArrivalRecord[] {
-  const source = createTraceArrivals(trace, durationS, chunkBytes);
+  const source = createTraceArrivals(trace, durationS, { chunkBytes });
   const records: ArrivalRecord[] = [];
   for (let record = createArrivalRecord(); source.next(record); record = createArrivalRecord())
     records.push(record);
@@ -267,13 +268,16 @@ describe('trace errors name the file, line and column', () => {
     );
   });
 
-  it('an arrival earlier than the previous one', () => {
+  it('an arrival earlier than the previous one, with a command that sorts the file', () => {
+    const path = fixture('decreasing-time.csv');
+    const sorted = fixture('decreasing-time.sorted.csv');
     expect(bad('decreasing-time.csv')).toEqual(
       at(
         'decreasing-time.csv',
         5,
         1,
-        'column "arrived_at": arrival times must not decrease (previous 12.5 s, this 10.25 s after the first request)',
+        'column "arrived_at": arrival times must not decrease (previous 12.5 s, this 10.25 s after the first request): ' +
+          `sort the file by time first, e.g. (head -n 1 '${path}' && tail -n +2 '${path}' | LC_ALL=C sort -s -t, -k1,1g) > '${sorted}'`,
       ),
     );
   });
@@ -359,5 +363,164 @@ describe('trace errors name the file, line and column', () => {
     expect(source.next(record)).toBe(true);
     expect(() => source.next(record)).toThrow(UserError);
     expect(source.next(record)).toBe(false);
+  });
+});
+
+describe('on_bad_row: skip', () => {
+  const header = 'arrived_at,num_prefill_tokens,num_decode_tokens';
+  const good = ['2.0,10,1', '3.5,20,2', '7.0,50,5'];
+
+  function replaySkipping(path: string, durationS: number | null = null, chunkBytes?: number) {
+    const source = createTraceArrivals(vidur({ path, onBadRow: 'skip' }), durationS, { chunkBytes });
+    const records: ArrivalRecord[] = [];
+    for (let record = createArrivalRecord(); source.next(record); record = createArrivalRecord())
+      records.push(record);
+    const skipped = source.skippedRows?.();
+    source.close();
+    return { records, skipped };
+  }
+
+  it('passes over bad rows and counts them, keeping the first three located; the rest replays as the file without them', () => {
+    const path = join(tempDir, 'some-bad.csv');
+    writeFileSync(
+      path,
+      [
+        header,
+        '1.0,abc,5', // line 2: the first row, bad: the origin is the first good row's time
+        good[0],
+        'x,10,1',
+        good[1],
+        '4.0,"a"b,3',
+        '5.0,30',
+        '6.0,40,-4',
+        good[2],
+        '',
+      ].join('\n'),
+    );
+    const clean = join(tempDir, 'none-bad.csv');
+    writeFileSync(clean, [header, ...good, ''].join('\n'));
+    for (const chunkBytes of [3, 65_536]) {
+      const { records, skipped } = replaySkipping(path, null, chunkBytes);
+      expect(records).toEqual([row(0, 10, 1), row(1.5, 20, 2), row(5, 50, 5)]);
+      expect(records).toEqual(replay(vidur({ path: clean })));
+      expect(skipped?.count).toBe(5);
+      expect(skipped?.first.map((d) => `${d.line}:${d.col}: ${d.message}`)).toEqual([
+        '2:2: column "num_prefill_tokens": expected a non-negative number, got "abc"',
+        '4:1: column "arrived_at": expected a number of seconds, got "x"',
+        '6:2: invalid CSV: text after the closing quote of a field',
+      ]);
+      expect(skipped?.first.every((d) => d.file === path && d.code === 'BAD_TRACE_ROW')).toBe(true);
+    }
+  });
+
+  it('JSONL: a line over the limit and a line that is not JSON are passed over, and what follows is read', () => {
+    const path = join(tempDir, 'some-bad.jsonl');
+    const pad = 'p'.repeat(1024 * 1024);
+    writeFileSync(
+      path,
+      `{"timestamp": 0, "input_length": 1, "output_length": 1}\n{"timestamp": 5, "pad": "${pad}"}\n{oops\n` +
+        '{"timestamp": 1000, "input_length": 2, "output_length": 2}\n',
+    );
+    const source = createTraceArrivals(mooncake({ path, onBadRow: 'skip' }), null);
+    const record = createArrivalRecord();
+    const times: number[] = [];
+    while (source.next(record)) times.push(record.timeS);
+    expect(times).toEqual([0, 1]);
+    expect(source.skippedRows?.().count).toBe(2);
+    expect(source.skippedRows?.().first[0].message).toBe(
+      'line is longer than 1048576 bytes, the most one trace row may hold',
+    );
+  });
+
+  it('a decreasing time is still an error: the file needs sorting, not skipping', () => {
+    expect(
+      diagnosticOf(() => replay(vidur({ path: fixture('decreasing-time.csv'), onBadRow: 'skip' }))),
+    ).toMatchObject({
+      line: 5,
+      message: expect.stringContaining('arrival times must not decrease'),
+    });
+  });
+
+  it('a trace whose rows are all bad has no requests, and says why', () => {
+    const path = join(tempDir, 'all-bad.csv');
+    writeFileSync(path, `${header}\n1,a,1\n2,b,2\n`);
+    expect(diagnosticOf(() => replaySkipping(path)).message).toBe(
+      'the trace has no requests: on_bad_row: skip passed over all 2 of its rows, the first at line 2 ' +
+        '(column "num_prefill_tokens": expected a non-negative number, got "a")',
+    );
+  });
+
+  it('a row after the end of the window is not judged: its bad value neither stops nor counts', () => {
+    const path = join(tempDir, 'bad-after-window.csv');
+    writeFileSync(path, `${header}\n0,1,1\n5,2,2\n20,bad,3\n`);
+    const { records, skipped } = replaySkipping(path, 10);
+    expect(records.map((r) => r.timeS)).toEqual([0, 5]);
+    expect(skipped?.count).toBe(0);
+    expect(replay(vidur({ path }), 10)).toHaveLength(2);
+  });
+
+  it('on_bad_row: error (the default) offers no count: the first bad row stops the replay', () => {
+    const source = createTraceArrivals(azure({ path: fixture('bad-number.csv') }), null);
+    expect(source.skippedRows).toBeUndefined();
+    source.close();
+  });
+});
+
+describe('the sort command an unsorted trace is refused with', () => {
+  const hasJq = spawnSync('jq', ['--version']).status === 0;
+
+  /** The command the error names, run by a shell; returns the replay of the file it wrote. */
+  function sortAsTold(trace: TraceSource): ArrivalRecord[] {
+    const { message } = diagnosticOf(() => replay(trace));
+    const command = message.slice(message.indexOf('e.g. ') + 'e.g. '.length);
+    execFileSync('sh', ['-c', command]);
+    const sorted = trace.path.replace(/(\.[^./]*)$/, '.sorted$1');
+    return replay({ ...trace, path: sorted });
+  }
+
+  // Unsorted, with a space and a quote in the folder's name, and equal times kept in file order.
+  const dir = join(tempDir, "it's unsorted");
+  mkdirSync(dir, { recursive: true });
+
+  it('CSV with times in seconds, the time column not the first', () => {
+    const path = join(dir, 'times.csv');
+    writeFileSync(path, 'in,t,out\n1,3,10\n2,1e0,20\n3,3,30\n4,0.5,40\n5,12,50\n');
+    const trace = vidur({ path, format: 'csv', timeColumn: 't', columns: { input_tokens: 'in' } });
+    expect(sortAsTold(trace).map((r) => [r.timeS, r.input_tokens])).toEqual([
+      [0, 4],
+      [0.5, 2],
+      [2.5, 1],
+      [2.5, 3],
+      [11.5, 5],
+    ]);
+  });
+
+  it('CSV with date-times (the Azure layout)', () => {
+    const path = join(dir, 'azure.csv');
+    writeFileSync(
+      path,
+      'TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:50.0000000,2,1\n' +
+        '2023-11-16 18:15:46.5000000,1,1\n2023-11-16 18:16:00.0000000,3,1\n',
+    );
+    expect(sortAsTold(azure({ path })).map((r) => [r.timeS, r.input_tokens])).toEqual([
+      [0, 1],
+      [3.5, 2],
+      [13.5, 3],
+    ]);
+  });
+
+  it.skipIf(!hasJq)('JSONL, with jq', () => {
+    const path = join(dir, 'requests.jsonl');
+    writeFileSync(
+      path,
+      '{"timestamp": 3000, "input_length": 1, "output_length": 1, "note": "a\\tb, \\"c\\""}\n' +
+        '{"timestamp": 1000, "input_length": 2, "output_length": 1}\n' +
+        '{"timestamp": 3000, "input_length": 3, "output_length": 1}\n',
+    );
+    expect(sortAsTold(mooncake({ path })).map((r) => [r.timeS, r.input_tokens])).toEqual([
+      [0, 2],
+      [2, 1],
+      [2, 3],
+    ]);
   });
 });

@@ -65,7 +65,7 @@ function bootstrap(
     { blockS },
     durationS,
     createStreams(seed).stream('trace-bootstrap'),
-    chunkBytes,
+    { chunkBytes },
   );
   const records = collect((out) => source.next(out));
   source.close();
@@ -314,5 +314,51 @@ describe('block bootstrap reading', () => {
     }
     expect(diagnostic?.code).toBe('BAD_TRACE_ROW');
     expect(diagnostic?.message).toContain('must not decrease');
+  });
+});
+
+describe('block bootstrap with on_bad_row: skip', () => {
+  // The hand-made trace with bad rows in and between its blocks, the first row among them.
+  const dirty = writeTemp(
+    'hand-dirty.csv',
+    [
+      't,in,out',
+      '99,x,1',
+      '100,1,10',
+      '103,2,20',
+      'oops,1,1',
+      '107,3,30',
+      '108,"a"b,1',
+      '112,4,40',
+      '131,5,50',
+      '135,6,60',
+      '136,7',
+      '140,7,70',
+    ].join('\n'),
+  );
+  const clean = writeTemp('hand-clean.csv', HAND_TRACE);
+
+  it('replays as the file without its bad rows, and counts each bad row once however often its block is drawn', () => {
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const source = createBootstrapArrivals(
+        csvTrace(dirty, { onBadRow: 'skip' }),
+        { blockS: 10 },
+        null,
+        createStreams(seed).stream('trace-bootstrap'),
+        { chunkBytes: 7 },
+      );
+      const replay = collect((out) => source.next(out));
+      expect(replay, `seed ${seed}`).toEqual(bootstrap(csvTrace(clean), 10, seed));
+      expect(source.skippedRows?.().count).toBe(4);
+      expect(source.skippedRows?.().first.map((d) => d.line)).toEqual([2, 5, 7]);
+      source.close();
+    }
+  });
+
+  it('the plain replay of the same file skips the same rows', () => {
+    const source = createTraceArrivals(csvTrace(dirty, { onBadRow: 'skip' }), null);
+    expect(collect((out) => source.next(out))).toEqual(plain(csvTrace(clean)));
+    expect(source.skippedRows?.().count).toBe(4);
+    source.close();
   });
 });

@@ -1,14 +1,13 @@
 import type { Uniform } from '../engine/rng.js';
 import type { TraceBootstrap, TraceSource } from '../scenario/types.js';
-import type { ArrivalSource } from './arrival-source.js';
-import { DEFAULT_CHUNK_BYTES } from './chunked-text-file.js';
+import { type ArrivalSource, createArrivalRecord } from './arrival-source.js';
 import {
-  checkOrder,
   fileArrivals,
   noRequests,
   openTraceReader,
   replayEndS,
   type TraceReader,
+  type TraceReadOptions,
 } from './trace-arrivals.js';
 
 /**
@@ -83,8 +82,8 @@ interface Window {
 /**
  * First pass: the window the plain replay would produce (up to `limit` requests, before the
  * first at or after `duration` or the run's end), cut into blocks of `blockS`; each block notes
- * the byte offset and line of its first request and how many it holds. Checks the order of the
- * arrival times on the way.
+ * the byte offset and line of its first request and how many it holds. The reader checks the
+ * order of the arrival times and counts the bad rows it skips on the way.
  */
 function indexBlocks(
   reader: TraceReader,
@@ -96,34 +95,29 @@ function indexBlocks(
   const limit = trace.limit ?? Number.POSITIVE_INFINITY;
   const endS = replayEndS(trace, durationS) * trace.speed;
   const blocks = new BlockIndex();
+  const record = createArrivalRecord();
   let produced = 0;
-  let previousS = 0;
-  let cut = false;
-  while (produced < limit && rows.next()) {
-    const traceS = reader.timeS();
-    checkOrder(reader, previousS, traceS);
-    if (!(traceS < endS)) {
-      cut = true;
-      break;
-    }
-    previousS = traceS;
+  let lastS = 0;
+  while (produced < limit && reader.next(record)) {
+    const traceS = record.timeS;
+    lastS = traceS;
     const block = Math.floor(traceS / blockS);
     // Blocks without requests start where the next request does: nothing is read from them.
     while (blocks.count <= block) blocks.push(rows.byteOffset, rows.line, traceS);
     blocks.addRequest();
     produced++;
   }
-  if (produced === 0 && !cut && limit > 0) throw noRequests(trace, rows);
+  if (produced === 0 && !reader.cut && limit > 0) throw noRequests(trace, reader);
   if (produced === 0) return null;
-  if (cut) {
+  if (reader.cut) {
     // The window runs to the cut; its last blocks may hold no request.
     const count = Math.ceil(endS / blockS);
     while (blocks.count < count) blocks.push(Number.NaN, Number.NaN, Number.NaN);
     return { blocks, endS, endIncluded: false };
   }
   // The last request ends the window; one exactly on a block boundary belongs to the block before.
-  if (blocks.count > 1 && previousS === (blocks.count - 1) * blockS) blocks.mergeLast();
-  return { blocks, endS: previousS, endIncluded: true };
+  if (blocks.count > 1 && lastS === (blocks.count - 1) * blockS) blocks.mergeLast();
+  return { blocks, endS: lastS, endIncluded: true };
 }
 
 /**
@@ -131,7 +125,8 @@ function indexBlocks(
  * and `duration`) is cut into consecutive blocks of `bootstrap.blockS` trace seconds, and a
  * replay of the same length is put together from blocks drawn uniformly with replacement with
  * `uniform`. Each request keeps its offset within its block and its attributes; the last block
- * of the replay is cut at the window's end. Times are then divided by `speed`.
+ * of the replay is cut at the window's end. Times are then divided by `speed`. Bad rows skipped
+ * (`on_bad_row: skip`) are counted once, in the first pass, however often their block is drawn.
  *
  * Streamed in two passes: the first notes where each block starts in the file, the second reads
  * the drawn blocks by seeking there, so memory grows with the number of blocks, not of requests.
@@ -141,11 +136,12 @@ export function createBootstrapArrivals(
   bootstrap: TraceBootstrap,
   durationS: number | null,
   uniform: Uniform,
-  chunkBytes: number = DEFAULT_CHUNK_BYTES,
+  options: TraceReadOptions = {},
 ): ArrivalSource {
-  const reader = openTraceReader(trace, chunkBytes, true);
+  const reader = openTraceReader(trace, { ...options, endS: replayEndS(trace, durationS) });
   const { rows } = reader;
   const blockS = bootstrap.blockS;
+  let indexed = false;
   let window: Window | null = null;
   /** The slot of the replay being filled, its source block, and the requests of it still to read. */
   let slot = -1;
@@ -167,20 +163,23 @@ export function createBootstrapArrivals(
     return true;
   };
 
-  return fileArrivals(rows, (out, finish) => {
+  return fileArrivals(trace, reader, (out, finish) => {
     // Indexed on the first call, as a plain replay reads its first row: a bad row throws from next().
-    window ??= indexBlocks(reader, trace, blockS, durationS);
+    if (!indexed) {
+      indexed = true;
+      window = indexBlocks(reader, trace, blockS, durationS);
+      reader.rereading = true;
+    }
     if (window === null || !nextSlot(window)) return finish();
-    if (!rows.next()) return finish();
+    if (!reader.next(out)) return finish();
     left--;
-    const sourceS = reader.timeS();
+    const sourceS = out.timeS;
     if (seeked) {
       seeked = false;
-      // Offsets count the bytes of the decoded text, which differ from the file's where it is not valid UTF-8.
       if (sourceS !== window.blocks.firstS(source)) {
         reader.fail(
           0,
-          'bootstrap: the trace is not valid UTF-8 text before this line, so its blocks cannot be found',
+          `bootstrap: the trace changed while it was read (this block began at ${sourceS} s, not ${window.blocks.firstS(source)} s)`,
         );
       }
     }
@@ -190,7 +189,6 @@ export function createBootstrapArrivals(
       return finish();
     }
     out.timeS = traceS / trace.speed;
-    reader.readAttributes(out);
     return true;
   });
 }

@@ -1,19 +1,22 @@
 import { CsvError, parse } from 'csv-parse/sync';
-import { InvariantError, UserError } from '../scenario/types.js';
-import { headerExcerpt } from '../util/excerpt.js';
-import { ChunkedTextFile, DEFAULT_CHUNK_BYTES } from './chunked-text-file.js';
+import { type Diagnostic, InvariantError, UserError } from '../scenario/types.js';
+import { excerpt, headerExcerpt } from '../util/excerpt.js';
+import { ChunkedFile, DEFAULT_CHUNK_BYTES, MAX_ROW_BYTES } from './chunked-text-file.js';
 
 /** The rows of a CSV or JSONL trace, one at a time, with the requested fields picked out by name. */
 export interface TraceRows {
   /** 1-based line in the file where the current row starts. */
   readonly line: number;
-  /** Moves to the next row; false at the end of the file. */
+  /**
+   * Moves to the next row; false at the end of the file. A malformed row throws a BadRowError
+   * located at it; the next call goes on with the row after it.
+   */
   next(): boolean;
   /** Field `i` (as listed when opened) of the current row: a string for CSV, any JSON value for JSONL; undefined if absent. */
   value(i: number): unknown;
   /** 1-based column to report for field `i`: the CSV field number; 1 for JSONL. */
   column(i: number): number;
-  /** Byte offset in the file where the current row starts; NaN unless opened with `offsets`. */
+  /** Byte offset in the file where the current row starts. */
   readonly byteOffset: number;
   /**
    * Continues with the row starting at byte `offset` (a `byteOffset` seen before), which is on
@@ -25,19 +28,38 @@ export interface TraceRows {
 
 export type TraceRowsKind = 'csv' | 'jsonl';
 
-/** Throws a UserError for a missing file, a missing column or a malformed row. */
+/**
+ * One row the reader cannot use (malformed, too long, a bad value), as opposed to a problem with
+ * the file as a whole: a caller may pass over it and read on.
+ */
+export class BadRowError extends UserError {
+  override name = 'BadRowError';
+}
+
+export function badRow(file: string, line: number, col: number, message: string): BadRowError {
+  const diagnostic: Diagnostic = { code: 'BAD_TRACE_ROW', file, line, col, message };
+  return new BadRowError(diagnostic);
+}
+
+export interface TraceRowsOptions {
+  chunkBytes?: number;
+  /** Longer rows are refused as bad rows (see MAX_ROW_BYTES). */
+  maxRowBytes?: number;
+}
+
+/** Throws a UserError for a missing file or a missing column, and for a malformed header row. */
 export function openTraceRows(
   path: string,
   kind: TraceRowsKind,
   fields: readonly string[],
-  chunkBytes: number = DEFAULT_CHUNK_BYTES,
-  offsets = false,
+  options: TraceRowsOptions = {},
 ): TraceRows {
-  const file = new ChunkedTextFile(path, chunkBytes);
+  const maxRowBytes = options.maxRowBytes ?? MAX_ROW_BYTES;
+  const file = new ChunkedFile(path, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, maxRowBytes);
   try {
     return kind === 'csv'
-      ? new CsvRows(path, file, fields, offsets)
-      : new JsonlRows(path, file, fields, offsets);
+      ? new CsvRows(path, file, fields, maxRowBytes)
+      : new JsonlRows(path, file, fields, maxRowBytes);
   } catch (error) {
     file.close();
     throw error;
@@ -45,58 +67,85 @@ export function openTraceRows(
 }
 
 const QUOTE = 0x22;
+const COMMA = 0x2c;
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
+const OPEN_BRACE = 0x7b;
 
 /**
- * csv-parse/sync needs whole records, so each batch handed to it ends at the last newline outside
- * quotes; the partial record after it waits for the next chunk. The same scan notes the line where
- * each record starts, which csv-parse cannot report reliably (it counts CR and LF apart inside quotes).
+ * The error for a row over the limit. `quotedLines`: a CSV record whose quoted field runs on
+ * over line breaks, most often a quote that is never closed.
+ */
+function tooLong(path: string, line: number, maxRowBytes: number, quotedLines = false): BadRowError {
+  return badRow(
+    path,
+    line,
+    1,
+    quotedLines
+      ? `row is longer than ${maxRowBytes} bytes, the most one trace row may hold: a quoted field from this line runs on over line breaks (is a quote not closed?)`
+      : `line is longer than ${maxRowBytes} bytes, the most one trace row may hold`,
+  );
+}
+
+/** Where the scan of a CSV record is: the states csv-parse moves through, as far as they decide where a record ends. */
+const Field = { Start: 0, Unquoted: 1, Quoted: 2, QuoteInQuoted: 3 } as const;
+
+/**
+ * csv-parse/sync needs whole records, so each batch handed to it ends at the last record end;
+ * the partial record after it waits for the next chunk. The scan that finds record ends notes
+ * the line where each record starts, which csv-parse cannot report reliably (it counts CR and LF
+ * apart inside quotes). A quote opens a quoted field only at the start of a field, as csv-parse
+ * reads it, so a stray quote inside a field spoils its own record alone.
  */
 class CsvRows implements TraceRows {
   line = 0;
+  byteOffset = Number.NaN;
   readonly #path: string;
-  readonly #file: ChunkedTextFile;
+  readonly #file: ChunkedFile;
+  readonly #maxRowBytes: number;
   readonly #fieldIndex: number[];
   readonly #headerLength: number;
-  #pending = '';
-  #scanPos = 0;
-  /** Where in #pending the record being scanned starts: blank lines before it stay until a batch is cut. */
-  #recordStart = 0;
-  #inQuotes = false;
+  /** Bytes after `file.start` already scanned. */
+  #scanned = 0;
+  #state: number = Field.Start;
+  /** Line at the scan position, and where the partial record (at `file.start`) starts. */
   #scanLine = 1;
   #recordLine = 1;
-  #pendingStarts: number[] = [];
+  /** Inside a record too long to keep: its bytes are dropped up to its end. */
+  #discarding = false;
+  /** Records found by the last scan: buffer positions and lines. */
+  #foundStarts: number[] = [];
+  #foundEnds: number[] = [];
+  #foundLines: number[] = [];
+  /** Buffer position just after the last record end the last scan found. */
+  #boundary = 0;
   #batch: string[][] = [];
   #batchLines: number[] = [];
+  #batchBytes: number[] = [];
+  /** Bad records of the batch, by index. */
+  #batchErrors: Map<number, BadRowError> | null = null;
   #batchIndex = 0;
   #row: string[] = [];
-  // Byte offsets are counted only when asked for: they cost a second look at every character.
-  readonly #offsets: boolean;
-  /** Byte offset in the file of the first character of #pending. */
-  #pendingByte = 0;
-  /** Character index in #pending of each record start in #pendingStarts. */
-  #pendingStartChars: number[] = [];
-  #batchBytes: number[] = [];
 
-  constructor(path: string, file: ChunkedTextFile, fields: readonly string[], offsets: boolean) {
+  constructor(path: string, file: ChunkedFile, fields: readonly string[], maxRowBytes: number) {
     this.#path = path;
     this.#file = file;
-    this.#offsets = offsets;
-    this.#pendingByte = file.textStart;
+    this.#maxRowBytes = maxRowBytes;
     if (!this.#nextRecord()) {
-      throw this.#error(1, 1, 'the trace is empty: expected a header row naming the columns');
+      throw badRow(path, 1, 1, 'the trace is empty: expected a header row naming the columns');
     }
     const header = this.#row.map((name) => name.trim());
     this.#headerLength = header.length;
     this.#fieldIndex = fields.map((name) => {
       const index = header.indexOf(name);
       if (index < 0) {
-        throw this.#error(
-          this.line,
-          1,
-          `column "${name}" not found; the header has: ${headerExcerpt(header)}`,
-        );
+        throw new UserError({
+          code: 'BAD_TRACE_ROW',
+          file: path,
+          line: this.line,
+          col: 1,
+          message: `column "${name}" not found; the header has: ${headerExcerpt(header)}`,
+        });
       }
       return index;
     });
@@ -107,7 +156,8 @@ class CsvRows implements TraceRows {
     const length = this.#row.length;
     if (length !== this.#headerLength) {
       const col = Math.min(length, this.#headerLength) + 1;
-      throw this.#error(
+      throw badRow(
+        this.#path,
         this.line,
         col,
         `expected ${this.#headerLength} fields as in the header, got ${length}`,
@@ -124,158 +174,246 @@ class CsvRows implements TraceRows {
     return this.#fieldIndex[i] + 1;
   }
 
-  get byteOffset(): number {
-    return this.#offsets ? this.#batchBytes[this.#batchIndex - 1] : Number.NaN;
-  }
-
   seek(offset: number, line: number): void {
     this.#file.seek(offset);
-    this.#pending = '';
-    this.#scanPos = 0;
-    this.#recordStart = 0;
-    this.#inQuotes = false;
+    this.#scanned = 0;
+    this.#state = Field.Start;
     this.#scanLine = line;
     this.#recordLine = line;
-    this.#pendingStarts = [];
-    this.#pendingStartChars = [];
+    this.#discarding = false;
     this.#batch = [];
-    this.#batchLines = [];
-    this.#batchBytes = [];
     this.#batchIndex = 0;
-    this.#pendingByte = offset;
   }
 
   close(): void {
     this.#file.close();
-    this.#pending = '';
     this.#batch = [];
   }
 
+  /** Moves to the next record (the header, the first time); throws the BadRowError of a bad one. */
   #nextRecord(): boolean {
     while (this.#batchIndex >= this.#batch.length) {
       if (!this.#readBatch()) return false;
     }
-    this.#row = this.#batch[this.#batchIndex];
-    this.line = this.#batchLines[this.#batchIndex];
-    this.#batchIndex++;
+    const i = this.#batchIndex++;
+    this.#row = this.#batch[i];
+    this.line = this.#batchLines[i];
+    this.byteOffset = this.#batchBytes[i];
+    const error = this.#batchErrors?.get(i);
+    if (error !== undefined) throw error;
     return true;
   }
 
+  /** Reads on until at least one record (good or bad) is complete; false at the end of the file. */
   #readBatch(): boolean {
+    const file = this.#file;
     for (;;) {
-      const text = this.#file.read();
-      if (text === null) {
-        // The last record has no newline after it.
-        if (isBlank(this.#pending, this.#recordStart, this.#pending.length)) return false;
-        this.#pendingStarts.push(this.#recordLine);
-        this.#pendingStartChars.push(this.#recordStart);
-        this.#parseBatch(this.#pending);
-        this.#pending = '';
-        this.#scanPos = 0;
-        this.#recordStart = 0;
+      if (this.#scan() > 0) {
+        this.#takeFound();
         return true;
       }
-      this.#pending += text;
-      const boundary = this.#scan();
-      if (this.#pendingStarts.length > 0) {
-        this.#parseBatch(this.#pending.slice(0, boundary));
-        if (this.#offsets) this.#pendingByte += utf8Length(this.#pending, 0, boundary);
-        this.#pending = this.#pending.slice(boundary);
-        this.#scanPos -= boundary;
-        this.#recordStart -= boundary;
+      // Blank lines alone: nothing to parse, but their bytes are done with.
+      file.start = this.#boundary;
+      this.#scanned = file.end - file.start;
+      if (this.#discarding) {
+        file.discard();
+        this.#scanned = 0;
+      } else if (file.end - file.start > this.#maxRowBytes) {
+        this.#setBatch([[]], [this.#recordLine], [file.base + file.start]);
+        this.#batchErrors = new Map([[0, this.#tooLong(file.start, this.#recordLine)]]);
+        this.#discarding = true;
+        file.discard();
+        this.#scanned = 0;
+        return true;
+      }
+      if (!file.fill()) {
+        // The file ends inside the record being dropped, or the last record has no line break after it.
+        if (this.#discarding || isBlank(file.buffer, file.start, file.end)) return false;
+        this.#foundStarts.push(file.start);
+        this.#foundEnds.push(withoutCr(file.buffer, file.start, file.end));
+        this.#foundLines.push(this.#recordLine);
+        this.#boundary = file.end;
+        this.#takeFound();
         return true;
       }
     }
   }
 
-  /** Scans the new text for record ends; returns the offset just after the last one (0 if none). */
+  /**
+   * Scans the new bytes for record ends; returns how many non-blank records it found. Outside
+   * quotes it looks byte by byte only at quotes: a line without one ends a record at its line
+   * feed, found by Buffer.indexOf, which is what makes the scan cheap for most traces.
+   */
   #scan(): number {
-    const text = this.#pending;
-    let inQuotes = this.#inQuotes;
+    const file = this.#file;
+    const buffer = file.buffer;
+    const end = file.end;
+    let state = this.#state;
     let line = this.#scanLine;
-    let recordStart = this.#recordStart;
-    let boundary = 0;
-    for (let pos = this.#scanPos; pos < text.length; pos++) {
-      const c = text.charCodeAt(pos);
-      // An escaped quote ("") toggles twice, which leaves the state as it was.
-      if (c === QUOTE) inQuotes = !inQuotes;
-      else if (c === NEWLINE) {
-        line++;
-        if (!inQuotes) {
-          if (!isBlank(text, recordStart, pos)) {
-            this.#pendingStarts.push(this.#recordLine);
-            if (this.#offsets) this.#pendingStartChars.push(recordStart);
-          }
-          recordStart = pos + 1;
-          boundary = recordStart;
-          this.#recordLine = line;
+    let recordStart = file.start;
+    this.#boundary = file.start;
+    let pos = file.start + this.#scanned;
+    // The next quote and line feed at or after `pos` (`end` if none), each searched for once.
+    let quote = -1;
+    let newline = -1;
+    while (pos < end) {
+      if (quote < pos) quote = find(buffer, QUOTE, pos, end);
+      if (newline < pos) newline = find(buffer, NEWLINE, pos, end);
+      if (state === Field.Quoted) {
+        while (newline < quote) {
+          line++;
+          newline = find(buffer, NEWLINE, newline + 1, end);
         }
+        if (quote === end) break;
+        state = Field.QuoteInQuoted;
+        pos = quote + 1;
+        continue;
       }
+      if (state === Field.QuoteInQuoted) {
+        const c = buffer[pos];
+        if (c !== NEWLINE) {
+          state = c === QUOTE ? Field.Quoted : c === COMMA ? Field.Start : Field.Unquoted;
+          pos++;
+          continue;
+        }
+      } else if (quote < newline) {
+        // A quote opens a field only where a field starts.
+        const atFieldStart = quote === pos ? state === Field.Start : buffer[quote - 1] === COMMA;
+        state = atFieldStart ? Field.Quoted : Field.Unquoted;
+        pos = quote + 1;
+        continue;
+      } else if (newline === end) {
+        state = buffer[end - 1] === COMMA ? Field.Start : Field.Unquoted;
+        break;
+      }
+      line++;
+      state = Field.Start;
+      if (this.#discarding) this.#discarding = false;
+      else if (!isBlank(buffer, recordStart, newline)) {
+        this.#foundStarts.push(recordStart);
+        this.#foundEnds.push(withoutCr(buffer, recordStart, newline));
+        this.#foundLines.push(this.#recordLine);
+      }
+      pos = newline + 1;
+      recordStart = pos;
+      this.#boundary = pos;
+      this.#recordLine = line;
     }
-    this.#scanPos = text.length;
-    this.#recordStart = recordStart;
-    this.#inQuotes = inQuotes;
+    this.#scanned = end - file.start;
+    this.#state = state;
     this.#scanLine = line;
-    return boundary;
+    return this.#foundStarts.length;
   }
 
-  #parseBatch(text: string): void {
-    const starts = this.#pendingStarts;
-    let records: string[][];
+  /**
+   * The error for a record at buffer position `start` found longer than the limit. Whether a line
+   * break comes within the limit decides the message: it depends on the record, not on where a
+   * chunk happened to end.
+   */
+  #tooLong(start: number, line: number): BadRowError {
+    const limitEnd = start + this.#maxRowBytes + 1;
+    return tooLong(
+      this.#path,
+      line,
+      this.#maxRowBytes,
+      find(this.#file.buffer, NEWLINE, start, limitEnd) < limitEnd,
+    );
+  }
+
+  /** Parses the records the scan found into the batch, and consumes their bytes. */
+  #takeFound(): void {
+    const file = this.#file;
+    const starts = this.#foundStarts;
+    const ends = this.#foundEnds;
+    const bytes = starts.map((start) => file.base + start);
+    const records = this.#parseAll(starts, ends);
+    this.#setBatch(records ?? starts.map(() => []), this.#foundLines, bytes);
+    if (records === null) this.#parseEach(starts, ends);
+    this.#foundStarts = [];
+    this.#foundEnds = [];
+    this.#foundLines = [];
+    file.start = this.#boundary;
+    this.#scanned = file.end - file.start;
+  }
+
+  #setBatch(records: string[][], lines: number[], bytes: number[]): void {
+    this.#batch = records;
+    this.#batchLines = lines;
+    this.#batchBytes = bytes;
+    this.#batchErrors = null;
+    this.#batchIndex = 0;
+  }
+
+  /** All the records in one call to csv-parse; null when one of them is bad or too long. */
+  #parseAll(starts: number[], ends: number[]): string[][] | null {
+    for (let i = 0; i < starts.length; i++) {
+      if (ends[i] - starts[i] > this.#maxRowBytes) return null;
+    }
+    // Bytes, not text: csv-parse reads bytes, and would encode text back into them.
+    const bytes = this.#file.buffer.subarray(starts[0], ends[ends.length - 1]);
     try {
-      records = parse(text, {
-        relax_column_count: true,
-        skip_empty_lines: true,
-        record_delimiter: ['\r\n', '\n'],
-      });
+      const records = parseCsv(bytes);
+      return records.length === starts.length ? records : null;
     } catch (error) {
       if (!(error instanceof CsvError)) throw error;
-      const failed = error as CsvError & { records?: number; index?: number };
-      const line = starts[Math.min(failed.records ?? 0, starts.length - 1)];
-      throw this.#error(line, (failed.index ?? 0) + 1, describeCsvError(failed));
+      return null;
     }
-    if (records.length !== starts.length) {
-      throw new InvariantError(
-        `CSV batch of ${this.#path}: csv-parse found ${records.length} records where the scan found ${starts.length}`,
-      );
-    }
-    this.#batch = records;
-    this.#batchLines = starts;
-    this.#batchIndex = 0;
-    this.#pendingStarts = [];
-    if (this.#offsets) {
-      const chars = this.#pendingStartChars;
-      const bytes: number[] = [];
-      let byte = this.#pendingByte;
-      let char = 0;
-      for (const start of chars) {
-        byte += utf8Length(text, char, start);
-        char = start;
-        bytes.push(byte);
+  }
+
+  /** Parses each record on its own, so that a bad one is located and the others kept. */
+  #parseEach(starts: number[], ends: number[]): void {
+    const errors = new Map<number, BadRowError>();
+    const buffer = this.#file.buffer;
+    for (let i = 0; i < starts.length; i++) {
+      const line = this.#batchLines[i];
+      if (ends[i] - starts[i] > this.#maxRowBytes) {
+        errors.set(i, this.#tooLong(starts[i], line));
+        continue;
       }
-      this.#batchBytes = bytes;
-      this.#pendingStartChars = [];
+      try {
+        const records = parseCsv(buffer.subarray(starts[i], ends[i]));
+        if (records.length !== 1) {
+          throw new InvariantError(
+            `CSV record at ${this.#path}:${line}: csv-parse found ${records.length} records where the scan found 1`,
+          );
+        }
+        this.#batch[i] = records[0];
+      } catch (error) {
+        if (!(error instanceof CsvError)) throw error;
+        const failed = error as CsvError & { index?: number };
+        errors.set(i, badRow(this.#path, line, (failed.index ?? 0) + 1, describeCsvError(failed)));
+      }
     }
-  }
-
-  #error(line: number, col: number, message: string): UserError {
-    return new UserError({ code: 'BAD_TRACE_ROW', file: this.#path, line, col, message });
+    this.#batchErrors = errors;
   }
 }
 
-/** Bytes of text[start, end) in UTF-8: two per character of a surrogate pair, as the pair is four. */
-function utf8Length(text: string, start: number, end: number): number {
-  let bytes = 0;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 2 : 3;
-  }
-  return bytes;
+function parseCsv(bytes: Buffer): string[][] {
+  return parse(bytes, {
+    relax_column_count: true,
+    skip_empty_lines: true,
+    record_delimiter: ['\r\n', '\n'],
+  });
 }
 
-/** True when text[start, end) is an empty line (a lone CR counts as empty, as csv-parse skips it too). */
-function isBlank(text: string, start: number, end: number): boolean {
-  return end === start || (end === start + 1 && text.charCodeAt(start) === CARRIAGE_RETURN);
+/**
+ * Position of the first `byte` in buffer[from, to), or `to`. indexOf may look past `to`, at bytes
+ * of an earlier read; callers search each stretch once.
+ */
+function find(buffer: Buffer, byte: number, from: number, to: number): number {
+  if (from >= to) return to;
+  const at = buffer.indexOf(byte, from);
+  return at < 0 || at > to ? to : at;
+}
+
+/** The end of a record at `end` without the CR of a CRLF line ending. */
+function withoutCr(buffer: Buffer, start: number, end: number): number {
+  return end > start && buffer[end - 1] === CARRIAGE_RETURN ? end - 1 : end;
+}
+
+/** True when buffer[start, end) is an empty line (a lone CR counts as empty, as csv-parse skips it too). */
+function isBlank(buffer: Buffer, start: number, end: number): boolean {
+  return end === start || (end === start + 1 && buffer[start] === CARRIAGE_RETURN);
 }
 
 /** csv-parse messages name a line within the batch, not the file; the diagnostic carries the real one. */
@@ -292,60 +430,83 @@ function describeCsvError(error: CsvError): string {
   }
 }
 
+/**
+ * V8 quotes the text it could not parse in its message, raw and up to a few dozen characters;
+ * the message keeps its reason, with control characters escaped, and quotes the line as an excerpt.
+ */
+function describeJsonError(error: Error, text: string): string {
+  const reason = error.message
+    .replace(/,? (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '')
+    .replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `invalid JSON: ${reason}; the line reads ${excerpt(text)}`;
+}
+
+/** Marks `#lineEnd`'s answer for a line that outgrew the limit before its line break arrived. */
+const TOO_LONG = -2;
+
 /** One JSON object per line; blank lines are skipped. */
 class JsonlRows implements TraceRows {
   line = 0;
+  byteOffset = Number.NaN;
   readonly #path: string;
-  readonly #file: ChunkedTextFile;
+  readonly #file: ChunkedFile;
   readonly #fields: readonly string[];
-  #pending = '';
-  #cursor = 0;
+  readonly #maxRowBytes: number;
   #nextLine = 1;
-  #eof = false;
+  /** Bytes after `file.start` already searched for a line feed. */
+  #scanned = 0;
+  /** Inside a line too long to keep: its bytes are dropped up to its line feed. */
+  #discarding = false;
   #row: Record<string, unknown> = {};
-  readonly #offsets: boolean;
-  /** Byte offset in the file of #pending[#cursor]. */
-  #cursorByte = 0;
-  #lineByte = Number.NaN;
 
-  constructor(path: string, file: ChunkedTextFile, fields: readonly string[], offsets: boolean) {
+  constructor(path: string, file: ChunkedFile, fields: readonly string[], maxRowBytes: number) {
     this.#path = path;
     this.#file = file;
     this.#fields = fields;
-    this.#offsets = offsets;
-    this.#cursorByte = file.textStart;
-  }
-
-  get byteOffset(): number {
-    return this.#lineByte;
+    this.#maxRowBytes = maxRowBytes;
   }
 
   seek(offset: number, line: number): void {
     this.#file.seek(offset);
-    this.#pending = '';
-    this.#cursor = 0;
     this.#nextLine = line;
-    this.#eof = false;
-    this.#cursorByte = offset;
+    this.#scanned = 0;
+    this.#discarding = false;
   }
 
   next(): boolean {
+    const file = this.#file;
     for (;;) {
-      if (this.#offsets) this.#lineByte = this.#cursorByte;
-      const text = this.#nextText();
-      if (text === null) return false;
-      this.line = this.#nextLine++;
-      if (text.trim() === '') continue;
+      const newline = this.#lineEnd();
+      if (newline === -1) return false;
+      const start = file.start;
+      if (newline === TOO_LONG) {
+        this.#startLine(start);
+        this.#discarding = true;
+        file.discard();
+        this.#scanned = 0;
+        throw tooLong(this.#path, this.line, this.#maxRowBytes);
+      }
+      file.start = Math.min(newline + 1, file.end);
+      this.#scanned = 0;
+      if (this.#discarding) {
+        // The end of a line already reported as too long.
+        this.#discarding = false;
+        continue;
+      }
+      this.#startLine(start);
+      if (newline - start > this.#maxRowBytes) throw tooLong(this.#path, this.line, this.#maxRowBytes);
+      const text = file.buffer.toString('utf8', start, withoutCr(file.buffer, start, newline));
+      // Nearly every line starts its object at once: only the others need looking at for blankness.
+      if (file.buffer[start] !== OPEN_BRACE && text.trim() === '') continue;
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
       } catch (error) {
-        throw this.#error(`invalid JSON: ${(error as Error).message}`);
+        throw this.#error(describeJsonError(error as Error, text));
       }
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw this.#error(
-          `expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)}`,
-        );
+        const got = typeof parsed === 'string' ? excerpt(parsed) : excerpt(JSON.stringify(parsed));
+        throw this.#error(`expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : got}`);
       }
       this.#row = parsed as Record<string, unknown>;
       return true;
@@ -363,34 +524,39 @@ class JsonlRows implements TraceRows {
 
   close(): void {
     this.#file.close();
-    this.#pending = '';
-    this.#eof = true;
+    this.#row = {};
   }
 
-  /** The next line without its line ending, or null at the end of the file. */
-  #nextText(): string | null {
+  #startLine(start: number): void {
+    this.line = this.#nextLine++;
+    this.byteOffset = this.#file.base + start;
+  }
+
+  /**
+   * Buffer position of the line feed ending the line at `file.start` (`file.end` when the file
+   * ends without one), -1 at the end of the file, or TOO_LONG. Only bytes not searched before are.
+   */
+  #lineEnd(): number {
+    const file = this.#file;
     for (;;) {
-      const newline = this.#pending.indexOf('\n', this.#cursor);
-      if (newline >= 0) {
-        const crlf = newline > this.#cursor && this.#pending.charCodeAt(newline - 1) === CARRIAGE_RETURN;
-        const text = this.#pending.slice(this.#cursor, crlf ? newline - 1 : newline);
-        if (this.#offsets) this.#cursorByte += utf8Length(this.#pending, this.#cursor, newline + 1);
-        this.#cursor = newline + 1;
-        return text;
+      const from = file.start + this.#scanned;
+      if (from < file.end) {
+        // indexOf may look past `end`, at bytes of an earlier read: a line feed found there is not one.
+        const found = file.buffer.indexOf(NEWLINE, from);
+        if (found >= 0 && found < file.end) return found;
       }
-      const rest = this.#pending.slice(this.#cursor);
-      this.#cursor = 0;
-      if (this.#eof) {
-        this.#pending = '';
-        return rest === '' ? null : rest;
+      this.#scanned = file.end - file.start;
+      if (this.#discarding) {
+        file.discard();
+        this.#scanned = 0;
+      } else if (this.#scanned > this.#maxRowBytes) {
+        return TOO_LONG;
       }
-      const text = this.#file.read();
-      if (text === null) this.#eof = true;
-      this.#pending = text === null ? rest : rest + text;
+      if (!file.fill()) return file.end > file.start ? file.end : -1;
     }
   }
 
-  #error(message: string): UserError {
-    return new UserError({ code: 'BAD_TRACE_ROW', file: this.#path, line: this.line, col: 1, message });
+  #error(message: string): BadRowError {
+    return badRow(this.#path, this.line, 1, message);
   }
 }

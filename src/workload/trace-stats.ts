@@ -1,6 +1,6 @@
 import { DDSketch } from '@datadog/sketches-js';
 import { REQUEST_ATTRIBUTES, type RequestAttribute, type TraceSource } from '../scenario/types.js';
-import { createArrivalRecord } from './arrival-source.js';
+import { createArrivalRecord, type SkippedRows } from './arrival-source.js';
 import { createTraceArrivals } from './trace-arrivals.js';
 
 /** Summary of one attribute over the replayed requests. */
@@ -28,14 +28,16 @@ export interface TraceStats {
   peak_requests_60s: number;
   /** Per request attribute; null when the trace does not map it. */
   attributes: Record<RequestAttribute, AttributeStats | null>;
+  /** With `on_bad_row: skip`: the bad rows passed over, and where the first few are. */
+  skipped_rows?: { count: number; first: { line: number; col: number; message: string }[] };
 }
 
 // Matches the 1 % used by the simulator's latency metrics; TOOLCHAIN.md measured p99 within 0.3 % at this setting.
 const SKETCH_RELATIVE_ACCURACY = 0.01;
 
 /**
- * Streams the trace once as it would be replayed (`speed`, `limit` and `duration` apply), in memory
- * independent of its length. Throws the same UserErrors as replay.
+ * Streams the trace once as it would be replayed (`speed`, `limit`, `duration` and `on_bad_row`
+ * apply), in memory independent of its length. Throws the same UserErrors as replay.
  */
 export function computeTraceStats(trace: TraceSource): TraceStats {
   const source = createTraceArrivals(trace, null);
@@ -65,6 +67,7 @@ export function computeTraceStats(trace: TraceSource): TraceStats {
   REQUEST_ATTRIBUTES.forEach((attribute, i) => {
     attributes[attribute] = accumulators[i]?.summarise() ?? null;
   });
+  const skipped = source.skippedRows?.();
   return {
     requests,
     span_s: lastS,
@@ -72,7 +75,12 @@ export function computeTraceStats(trace: TraceSource): TraceStats {
     peak_requests_1s: peak1s.peak,
     peak_requests_60s: peak60s.peak,
     attributes,
+    ...(skipped && { skipped_rows: located(skipped) }),
   };
+}
+
+function located({ count, first }: SkippedRows): NonNullable<TraceStats['skipped_rows']> {
+  return { count, first: first.map(({ line, col, message }) => ({ line, col, message })) };
 }
 
 class AttributeAccumulator {

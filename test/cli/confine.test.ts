@@ -78,7 +78,7 @@ describe('--confine and --data-root', () => {
   it('without the flag, a file outside is read as before', async () => {
     const { job } = folders(scenario('../other/t.csv'));
     const { code, stdout } = await cli(['validate', 's.yaml'], job);
-    expect(stdout).toBe('s.yaml: ok (1 variant(s): baseline)\n');
+    expect(stdout).toBe('s.yaml: ok (1 variant(s): baseline); trace: 50 request(s) read\n');
     expect(code).toBe(0);
   });
 

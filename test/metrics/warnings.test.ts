@@ -14,6 +14,24 @@ function lost(dropped: number, timedOut: number, inFlight: number) {
 }
 
 describe('run warnings', () => {
+  it('warns when rows of the trace were skipped as bad, with the count and the first locations', () => {
+    const skipped = (count: number, first: string[]) =>
+      runWarnings(variantResult('v', { skipped_trace_rows: { count, first } }), scenario);
+    // Read with on_bad_row: skip, nothing skipped: nothing to say.
+    expect(skipped(0, [])).toEqual([]);
+    expect(skipped(1, ['t.csv:7:2: column "in": expected a non-negative number, got "x"'])).toEqual([
+      {
+        code: 'SKIPPED_TRACE_ROWS',
+        subject: 'trace',
+        message:
+          'skipped 1 bad row of the trace (on_bad_row: skip), so it replays fewer requests than the file holds: t.csv:7:2: column "in": expected a non-negative number, got "x"',
+      },
+    ]);
+    expect(skipped(1234, ['t.csv:2:1: a', 't.csv:3:1: b', 't.csv:9:1: c'])[0].message).toBe(
+      'skipped 1,234 bad rows of the trace (on_bad_row: skip), so it replays fewer requests than the file holds: t.csv:2:1: a; t.csv:3:1: b; t.csv:9:1: c; and 1,231 more',
+    );
+  });
+
   it('warns when more than 0.1 % of the measured requests are lost, whichever way', () => {
     // 10 of 10,000 is exactly 0.1 %: tolerated.
     expect(runWarnings(lost(4, 3, 3), scenario)).toEqual([]);

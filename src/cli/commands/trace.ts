@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import {
   detectTracePreset,
   fileProblem,
+  type OnBadRow,
   type TimeUnit,
   type TraceFormat,
   traceSchema,
@@ -14,6 +15,9 @@ export interface TraceStatsArgs {
   format?: TraceFormat;
   timeColumn?: string;
   timeUnit?: TimeUnit;
+  /** `attribute=column` pairs, as the scenario's `columns:`. */
+  column?: string[];
+  onBadRow?: OnBadRow;
   json: boolean;
 }
 
@@ -28,6 +32,8 @@ export function traceStatsCommand(args: TraceStatsArgs, io: CliIo): number {
       args.format ?? (args.timeColumn === undefined ? (detectTracePreset(path) ?? undefined) : undefined),
     time_column: args.timeColumn,
     time_unit: args.timeUnit,
+    columns: parseColumns(args.column ?? []),
+    on_bad_row: args.onBadRow,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -36,7 +42,10 @@ export function traceStatsCommand(args: TraceStatsArgs, io: CliIo): number {
         `${args.file}: say which column holds the arrival time (--time-column, --time-unit), or name a preset with --format azure-llm|vidur|mooncake`,
       );
     }
-    throw new UsageError(`--${String(issue.path[0])}: ${issue.message}`);
+    const flag = issue.path[0] === 'columns' ? 'column' : String(issue.path[0]).replaceAll('_', '-');
+    throw new UsageError(
+      `--${flag}: ${issue.message}${issue.path.length > 1 ? ` (${issue.path.slice(1).join('.')})` : ''}`,
+    );
   }
   const { format } = parsed.data;
   const stats = computeTraceStats(parsed.data);
@@ -44,6 +53,19 @@ export function traceStatsCommand(args: TraceStatsArgs, io: CliIo): number {
     args.json ? `${JSON.stringify({ format, ...stats }, null, 2)}\n` : renderStats(args.file, format, stats),
   );
   return 0;
+}
+
+/** `input_tokens=prompt_len` pairs as the scenario's `columns:` object; the schema checks the attribute names. */
+function parseColumns(pairs: readonly string[]): Record<string, string> | undefined {
+  if (pairs.length === 0) return undefined;
+  const columns: Record<string, string> = {};
+  for (const pair of pairs) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0)
+      throw new UsageError(`--column ${pair}: expected attribute=column, e.g. input_tokens=prompt_len`);
+    columns[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  return columns;
 }
 
 function renderStats(file: string, format: TraceFormat, stats: TraceStats): string {
@@ -68,6 +90,13 @@ function renderStats(file: string, format: TraceFormat, stats: TraceStats): stri
         `  ${name.padEnd(16)}${[a.mean, a.p50, a.p90, a.p99, a.max].map((x) => n(x).padStart(10)).join('')}`,
       );
     }
+  }
+  const skipped = stats.skipped_rows;
+  if (skipped !== undefined) {
+    lines.push(`  skipped rows    ${skipped.count} (on_bad_row: skip)`);
+    for (const { line, col, message } of skipped.first) lines.push(`    ${file}:${line}:${col}: ${message}`);
+    if (skipped.count > skipped.first.length)
+      lines.push(`    and ${skipped.count - skipped.first.length} more`);
   }
   return `${lines.join('\n')}\n`;
 }

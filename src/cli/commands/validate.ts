@@ -1,14 +1,20 @@
 import { resolve } from 'node:path';
 import { checkSweepGrid } from '../../plan/check-grid.js';
 import { ScenarioError } from '../../run.js';
-import { loadScenarioFile } from '../../scenario/index.js';
+import { type Diagnostic, loadScenarioFile, type Scenario, UserError } from '../../scenario/index.js';
+import { findBadRows } from '../../workload/index.js';
 import { type ConfineArgs, confineDataPaths } from '../flags.js';
-import { type CliIo, formatForUser } from '../io.js';
+import { type CliIo, formatForUser, shownPath } from '../io.js';
+
+/** Bad trace rows `validate` lists one line each; the rest are counted on one more line. */
+const BAD_ROWS_SHOWN = 10;
 
 /**
  * Checks the scenario as `run` loads it and, with a `sweep:` section, every point of the sweep:
  * points that cannot run are reported one line each and the command still succeeds, as sweep and
- * plan skip them; it fails (exit 2, one line) when no point can run.
+ * plan skip them; it fails (exit 2, one line) when no point can run. A trace is read through, as
+ * each variant would replay it: its bad rows are errors (the first ten listed, the rest counted),
+ * or warnings under `on_bad_row: skip`.
  */
 export async function validateCommand(
   args: { scenario: string; set?: string[] } & ConfineArgs,
@@ -20,6 +26,10 @@ export async function validateCommand(
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   const grid = await checkSweepGrid(loaded.value, file, args.set ?? []);
   for (const { diagnostic } of grid?.infeasible ?? []) io.stderr(`${formatForUser(diagnostic, io.cwd)}\n`);
+  const traceNote = checkTraces(
+    loaded.value.variants.map((v) => v.scenario),
+    io,
+  );
   const names = loaded.value.variants.map((v) => v.name).join(', ');
   let sweepNote = '';
   if (grid !== null) {
@@ -28,6 +38,58 @@ export async function validateCommand(
       infeasible > 0 ? `, ${infeasible} infeasible (sweep and plan skip them)` : ''
     }`;
   }
-  io.stdout(`${args.scenario}: ok (${loaded.value.variants.length} variant(s): ${names})${sweepNote}\n`);
+  io.stdout(
+    `${args.scenario}: ok (${loaded.value.variants.length} variant(s): ${names})${traceNote}${sweepNote}\n`,
+  );
   return 0;
+}
+
+/**
+ * Reads each trace the variants replay (once per distinct window), streamed. Throws a
+ * ScenarioError with every error found; prints the rows `on_bad_row: skip` would pass over as
+ * warnings. Returns a note for the `ok` line.
+ */
+function checkTraces(scenarios: readonly Scenario[], io: CliIo): string {
+  const errors: Diagnostic[] = [];
+  const requests: number[] = [];
+  const seen = new Set<string>();
+  for (const scenario of scenarios) {
+    const arrivals = scenario.workload.arrivals;
+    if (arrivals.kind !== 'trace') continue;
+    const trace = arrivals.trace;
+    const key = JSON.stringify({ ...trace, bootstrap: null, durationS: scenario.duration });
+    if (seen.has(key)) continue;
+    seen.add(key);
+    let found: ReturnType<typeof findBadRows>;
+    try {
+      found = findBadRows(trace, scenario.duration, BAD_ROWS_SHOWN + 1);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      errors.push(error.diagnostic);
+      continue;
+    }
+    requests.push(found.requests);
+    const { count, first } = found.badRows;
+    if (count === 0) continue;
+    const listed = first.slice(0, BAD_ROWS_SHOWN);
+    const next = first[BAD_ROWS_SHOWN];
+    if (next !== undefined) {
+      listed.push({
+        ...next,
+        col: 1,
+        message: `and ${count - BAD_ROWS_SHOWN} more bad rows from this one on (${count} in all)`,
+      });
+    }
+    if (trace.onBadRow === 'skip') {
+      io.stderr(
+        `fleetsim: warning: ${shownPath(trace.path, io.cwd)}: ${count} bad ${count === 1 ? 'row' : 'rows'}, ` +
+          'which a run skips (on_bad_row: skip), so it replays fewer requests than the file holds:\n',
+      );
+      for (const diagnostic of listed) io.stderr(`${formatForUser(diagnostic, io.cwd)}\n`);
+    } else {
+      errors.push(...listed);
+    }
+  }
+  if (errors.length > 0) throw new ScenarioError(errors);
+  return requests.length === 0 ? '' : `; trace: ${requests.join(', ')} request(s) read`;
 }
