@@ -49,8 +49,27 @@ describe('LatencyStats', () => {
     for (const value of [0.5, 0, 2, 1e-7, 30]) {
       stats.accept(value);
       reference.accept(value);
-      expect(stats.summary().p50).toBe(reference.getValueAtQuantile(0.5));
+      expect(stats.summary().p50).toBe(Math.min(reference.getValueAtQuantile(0.5), reference.max));
       expect(stats.summary().max).toBe(reference.max);
+    }
+  });
+
+  it('never reports a percentile above the largest value seen', () => {
+    // The sketch answers 0.1237 for the bucket that holds 0.123 (and 7.029 for 7): above every value.
+    for (const value of [0.123, 7, 2.5e-5]) {
+      const sketch = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
+      sketch.accept(value);
+      expect(sketch.getValueAtQuantile(0.99)).toBeGreaterThan(value);
+      const seconds = new LatencyStats();
+      seconds.accept(value);
+      const micros = new LatencyStats();
+      micros.acceptMicros(Math.round(value * 1e6));
+      for (const summary of [seconds.summary(), micros.summary()]) {
+        expect([summary.p50, summary.p90, summary.p95, summary.p99, summary.p999]).toEqual(
+          Array(5).fill(value),
+        );
+        expect(summary.max).toBe(value);
+      }
     }
   });
 });

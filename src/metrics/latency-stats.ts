@@ -3,7 +3,7 @@ import { MICROS_LIMIT, MIN_INDEXABLE, microsecondsKey, RELATIVE_ACCURACY, sketch
 
 export { RELATIVE_ACCURACY } from './sketch-keys.js';
 
-/** Summary of a latency-like quantity in seconds. Quantiles carry DDSketch's 1 % relative error. */
+/** Summary of a latency-like quantity in seconds. Quantiles carry DDSketch's 1 % relative error, capped at the exact max. */
 export interface DistributionSummary {
   mean: number | null;
   p50: number | null;
@@ -207,7 +207,9 @@ export class LatencyStats {
     if (this.count === 0)
       return { mean: null, p50: null, p90: null, p95: null, p99: null, p999: null, max: null };
     const sketch = this.quantiles();
-    const q = (p: number) => sketch.getValueAtQuantile(p);
+    const max = this.max;
+    // A sketch answers with the middle of a bucket, which for the top bucket can lie above every value seen.
+    const q = (p: number) => Math.min(sketch.getValueAtQuantile(p), max);
     return {
       mean: (this.sum + this.sumMicros / US_PER_S) / this.count,
       p50: q(0.5),
@@ -215,7 +217,7 @@ export class LatencyStats {
       p95: q(0.95),
       p99: q(0.99),
       p999: q(0.999),
-      max: this.max,
+      max,
     };
   }
 }

@@ -44,4 +44,16 @@ describe('TimeSeries', () => {
     expect(rows.length).toBeLessThan(MAX_BINS);
     expect(rows.reduce((sum, row) => sum + row.arrivals, 0)).toBe(1);
   });
+
+  it('counts what happens at the very end of a run that ends on a bin boundary in the last row', () => {
+    const series = new TimeSeries(1e6, 1);
+    series.count(Count.completed, 1.5e6);
+    series.count(Count.timed_out, 3e6);
+    const rows = series.rows(3e6, FLEETS);
+    expect(rows.map((row) => [row.time_s, row.completed, row.timed_out])).toEqual([
+      [0, 0, 0],
+      [1, 1, 0],
+      [2, 0, 1],
+    ]);
+  });
 });

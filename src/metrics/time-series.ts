@@ -176,6 +176,11 @@ export class TimeSeries {
     // A run that ends after its last event still keeps under MAX_BINS rows.
     this.binOf(Math.max(0, endUs - 1));
     const binCount = Math.max(1, Math.ceil(endUs / this.intervalUs));
+    // What happens at the very end (the departure that ends the run) is counted in the bin that
+    // starts there when the run ends on a bin boundary: it belongs to the last row.
+    const endBin = endUs > 0 && endUs % this.intervalUs === 0 ? binCount : -1;
+    const countAt = (bin: number, column: number) =>
+      this.countAt(bin, column) + (bin === endBin - 1 ? this.countAt(endBin, column) : 0);
     for (let bin = 0; bin < binCount; bin++) {
       const startUs = bin * this.intervalUs;
       const widthUs = Math.min(this.intervalUs, endUs - startUs) || this.intervalUs;
@@ -195,10 +200,10 @@ export class TimeSeries {
       }
       rows.push({
         time_s: startUs / 1e6,
-        arrivals: this.countAt(bin, Count.arrivals),
-        completed: this.countAt(bin, Count.completed),
-        dropped: this.countAt(bin, Count.dropped),
-        timed_out: this.countAt(bin, Count.timed_out),
+        arrivals: countAt(bin, Count.arrivals),
+        completed: countAt(bin, Count.completed),
+        dropped: countAt(bin, Count.dropped),
+        timed_out: countAt(bin, Count.timed_out),
         queue_length: this.spanAt(bin, WAITING) / widthUs,
         busy_slots: busy,
         utilization: totalSlots > 0 ? busy / totalSlots : 0,

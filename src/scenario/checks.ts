@@ -369,13 +369,29 @@ export function findReservedKeys(raw: unknown): Finding[] {
 
 /**
  * Checks of the resolved scenario. Whether each continuous-batching fleet can serve the model: an accelerator with the specs the
- * physics needs, weights that leave room for a KV cache, a readable profile. These need the
- * resolved scenario (the optimized model, the catalog's hardware), so they run after the others pass.
+ * physics needs, weights that leave room for a KV cache, a readable profile. Whether the run can
+ * end: a static batcher without `max_wait` needs a timeout or a drain limit. These need the
+ * resolved scenario (the optimized model, the catalog's hardware, defaults), so they run after the others pass.
  */
 export function checkResolved(scenario: Scenario): Finding[] {
   const findings: Finding[] = [];
   scenario.fleets.forEach((fleet, i) => {
-    if (fleet.batching.policy !== 'continuous') return;
+    const { batching } = fleet;
+    if (
+      batching.policy === 'static' &&
+      batching.maxWait === null &&
+      fleet.queue.timeout === null &&
+      scenario.maxDrain === Number.POSITIVE_INFINITY
+    ) {
+      // Nothing would end the run: the requests of the last partial batch wait for ever.
+      findings.push({
+        code: 'INVALID_VALUE',
+        path: ['fleets', i, 'batching'],
+        message:
+          'a static batch that is not full when arrivals stop would wait forever: give max_wait, queue.timeout or a max_drain',
+      });
+    }
+    if (batching.policy !== 'continuous') return;
     const resolved = resolveLlmFleet(fleet, scenario.model);
     if (!resolved.ok) {
       findings.push({

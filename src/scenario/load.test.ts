@@ -458,6 +458,29 @@ fleets:
     ]);
   });
 
+  it('rejects a static batcher that nothing stops from waiting forever for a full batch', async () => {
+    // Found by test/invariants/scenario-laws.test.ts: 2 requests for a batch of 4, then a run that
+    // never ended (an autoscaler kept ticking for them) or ended at an infinite time and cost.
+    const text = `duration: 3s
+workload: { arrivals: { constant: { rate: 1 } } }
+fleets:
+  - name: gpu
+    replicas: 1
+    price_per_hour: 1
+    batching: { policy: static, max_batch: 4 }
+    batch_latency: 10ms + 1ms * b
+`;
+    expect(await errors(text)).toEqual([
+      's.yaml:7:15: fleets[0].batching: a static batch that is not full when arrivals stop would wait forever: give max_wait, queue.timeout or a max_drain',
+    ]);
+    const stopped = [
+      text.replace('max_batch: 4', 'max_batch: 4, max_wait: 1s'),
+      text.replace('price_per_hour: 1', 'price_per_hour: 1\n    queue: { timeout: 5s }'),
+      `max_drain: 1m\n${text}`,
+    ];
+    for (const ending of stopped) expect((await loadScenarioText(ending, FILE)).ok).toBe(true);
+  });
+
   it('reports a missing scenario file as a diagnostic', async () => {
     const result = await loadScenarioFile(join(FIXTURES, 'absent.yaml'));
     expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([

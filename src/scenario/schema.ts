@@ -714,7 +714,7 @@ const BatchingSchema = z
           max_wait: PositiveDuration.nullable()
             .prefault(null)
             .describe(
-              'Run a partial batch once its oldest request has waited this long. null: always wait for a full one.',
+              'Run a partial batch once its oldest request has waited this long. null: always wait for a full one (then `queue.timeout` or `max_drain` must end the wait of a last batch that never fills).',
             ),
         })
         .strict(),

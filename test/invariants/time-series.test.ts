@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_BINS } from '../../src/metrics/time-series.js';
+import { loadScenarioObject } from '../../src/scenario/index.js';
 import { simulate } from '../../src/sim/index.js';
 import { makeScenario } from '../helpers/scenario.js';
 import { azureConversationTrace } from '../helpers/traces.js';
@@ -32,5 +33,31 @@ describe('time series of a trace of unknown length', () => {
       adaptive.requests.completed,
     );
     expect(adaptive.timeseries).toEqual(simulate(scenario(40)).timeseries);
+  });
+
+  it('counts the timeout that ends a run on a whole second (found by scenario-laws.test.ts)', async () => {
+    // The scheduled policy takes the fleet to zero at 60 s; the requests of 61 s and 62 s are held
+    // for a replica that never comes and give up 300 s later, the second ending the run at 362 s.
+    const loaded = await loadScenarioObject({
+      duration: 63,
+      workload: { arrivals: { constant: { rate: 1 } } },
+      fleets: [
+        {
+          name: 'f0',
+          replicas: { min: 0, max: 1, initial: 1 },
+          autoscaling: { policy: 'scheduled', schedule: [{ at: 'Mon 00:00', replicas: 0 }] },
+          price_per_hour: 0.05,
+          service_time: '1ms',
+        },
+      ],
+    });
+    if (!loaded.ok) throw new Error(loaded.errors[0].message);
+    const result = simulate(loaded.value.variants[0].scenario);
+    expect(result.requests).toMatchObject({ arrived: 62, completed: 60, timed_out: 2 });
+    expect(result.simulated_s.end).toBe(362);
+    const total = (column: 'arrivals' | 'completed' | 'timed_out') =>
+      result.timeseries.reduce((sum, row) => sum + row[column], 0);
+    expect([total('arrivals'), total('completed'), total('timed_out')]).toEqual([62, 60, 2]);
+    expect(result.timeseries.at(-1)).toMatchObject({ time_s: 361, timed_out: 2 });
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type ContinuousConfig, ContinuousScheduler, createSequence, type Sequence } from './continuous.js';
+import {
+  type ContinuousConfig,
+  ContinuousScheduler,
+  createSequence,
+  observeSchedulerSteps,
+  type Sequence,
+} from './continuous.js';
 
 function scheduler(config: Partial<ContinuousConfig>): ContinuousScheduler {
   return new ContinuousScheduler({
@@ -135,5 +141,30 @@ describe('continuous batching scheduler', () => {
     expect(s.waitingCount).toBe(1);
     expect(step(s)).toMatchObject({ ran: ['1:2'], first: [1], finished: [1] });
     expect(step(s)).toBeNull();
+  });
+
+  it('checks its KV-cache laws after every step it is watched, and names the one a corrupt state breaks', () => {
+    const s = scheduler({ kvCacheTokens: 8 });
+    const steps: string[] = [];
+    observeSchedulerSteps((observed, step) => {
+      observed.checkInvariants();
+      steps.push(step);
+    });
+    try {
+      s.enqueue(createSequence(0, 4, 3));
+      s.enqueue(createSequence(1, 4, 3));
+      // Through a preemption and the recompute, to the end: five iterations.
+      while (step(s) !== null);
+    } finally {
+      observeSchedulerSteps(null);
+    }
+    expect(s.preemptions).toBe(1);
+    expect(steps).toEqual([...Array(5).fill(['schedule', 'finish']).flat(), 'schedule']);
+    s.enqueue(createSequence(2, 4, 3));
+    s.schedule();
+    s.freeBlocks--;
+    expect(() => s.checkInvariants()).toThrow(
+      'KV-cache scheduler: running sequences hold 1 blocks, which with the free ones is not the cache (total 2 blocks, 0 free, 1 running, 0 waiting, 1 preemptions)',
+    );
   });
 });

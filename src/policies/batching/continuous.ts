@@ -1,3 +1,4 @@
+import { InvariantError } from '../../scenario/types.js';
 import type { IterationBatch, PrefillChunk } from '../../serving/llm/index.js';
 
 /** One request on a continuous-batching replica. `slot` is the simulator's request id. */
@@ -47,6 +48,20 @@ export function createSequence(slot: number, prompt: number, output: number): Se
     admitted: false,
     cancelled: false,
   };
+}
+
+/** Sees a scheduler after each of its steps: a `schedule` (the plan of an iteration) and a `finishIteration`. */
+export type SchedulerStepObserver = (scheduler: ContinuousScheduler, step: 'schedule' | 'finish') => void;
+
+let stepObserver: SchedulerStepObserver | null = null;
+
+/**
+ * Calls `observer` after every step of every scheduler until it is set back to null, so a test can
+ * check `checkInvariants` on every state a whole simulation passes through. Unset, a step costs one
+ * comparison more.
+ */
+export function observeSchedulerSteps(observer: SchedulerStepObserver | null): void {
+  stepObserver = observer;
 }
 
 /**
@@ -178,6 +193,7 @@ export class ContinuousScheduler {
       this.plan(sequence, tokens);
     }
     this.batch.prefill.length = this.prefillCount;
+    if (stepObserver !== null) stepObserver(this, 'schedule');
     return scheduled.length > 0;
   }
 
@@ -200,6 +216,59 @@ export class ContinuousScheduler {
       }
     }
     if (this.finished.length > 0) this.dropFinished();
+    if (stepObserver !== null) stepObserver(this, 'finish');
+  }
+
+  /**
+   * Throws an `InvariantError` naming the first broken law of the KV cache and the queues: the
+   * blocks of the running sequences and the free blocks add up to the cache, each running sequence
+   * holds exactly the blocks of the tokens it has computed or has scheduled, a waiting one holds
+   * none, and no iteration exceeds `max_num_seqs` or the token budget. Linear in the sequences on
+   * the replica; for tests (see `observeSchedulerSteps`), never called on a run's own path.
+   */
+  checkInvariants(): void {
+    const fail = (law: string): never => {
+      throw new InvariantError(
+        `KV-cache scheduler: ${law} (total ${this.totalBlocks} blocks, ${this.freeBlocks} free, ` +
+          `${this.running.length} running, ${this.waitingLive} waiting, ${this.preemptions} preemptions)`,
+      );
+    };
+    if (!(this.freeBlocks >= 0 && this.freeBlocks <= this.totalBlocks))
+      fail('free blocks outside 0 .. total');
+    if (this.running.length > this.config.maxNumSeqs) fail('more running sequences than max_num_seqs');
+    if (this.scheduledTokens > this.config.maxNumBatchedTokens) fail('iteration over the token budget');
+    const seen = new Set<Sequence>();
+    let held = 0;
+    for (const sequence of this.running) {
+      if (seen.has(sequence)) fail(`sequence ${sequence.slot} runs twice`);
+      seen.add(sequence);
+      if (sequence.blocks < 0) fail(`sequence ${sequence.slot} holds ${sequence.blocks} blocks`);
+      const needed = this.blocksFor(sequence.computed + sequence.scheduled);
+      if (sequence.blocks !== needed) {
+        fail(
+          `running sequence ${sequence.slot} holds ${sequence.blocks} blocks for ${needed} blocks of tokens`,
+        );
+      }
+      if (sequence.generated >= sequence.output) fail(`finished sequence ${sequence.slot} still runs`);
+      held += sequence.blocks;
+    }
+    if (held + this.freeBlocks !== this.totalBlocks) {
+      fail(`running sequences hold ${held} blocks, which with the free ones is not the cache`);
+    }
+    let live = 0;
+    for (let i = this.waitingHead; i < this.waiting.length; i++) {
+      const sequence = this.waiting[i];
+      if (sequence.cancelled) continue;
+      live++;
+      if (seen.has(sequence)) fail(`sequence ${sequence.slot} both runs and waits`);
+      seen.add(sequence);
+      if (sequence.blocks !== 0 || sequence.computed !== 0) {
+        fail(
+          `waiting sequence ${sequence.slot} holds ${sequence.blocks} blocks for ${sequence.computed} tokens`,
+        );
+      }
+    }
+    if (live !== this.waitingLive) fail(`${live} sequences wait, not ${this.waitingLive}`);
   }
 
   /** Compacts `running` in place, in admission order, rather than allocating a new array whenever a sequence finishes. */
