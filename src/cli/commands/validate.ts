@@ -4,6 +4,9 @@ import { ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import { type CliIo, formatForUser } from '../io.js';
 
+/** Variant names the confirmation line lists: thousands of them would fill the terminal. */
+const LISTED_NAMES = 20;
+
 /**
  * Checks the scenario as `run` loads it and, with a `sweep:` section, every point of the sweep:
  * points that cannot run are reported one line each and the command still succeeds, as sweep and
@@ -18,7 +21,11 @@ export async function validateCommand(
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   const grid = await checkSweepGrid(loaded.value, file, args.set ?? []);
   for (const { diagnostic } of grid?.infeasible ?? []) io.stderr(`${formatForUser(diagnostic, io.cwd)}\n`);
-  const names = loaded.value.variants.map((v) => v.name).join(', ');
+  const all = loaded.value.variants.map((v) => v.name);
+  const names =
+    all.length > LISTED_NAMES
+      ? `${all.slice(0, LISTED_NAMES).join(', ')} and ${all.length - LISTED_NAMES} more`
+      : all.join(', ');
   let sweepNote = '';
   if (grid !== null) {
     const infeasible = grid.infeasible.reduce((sum, entry) => sum + entry.configurations, 0);
