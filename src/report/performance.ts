@@ -21,7 +21,10 @@ export function performanceCaveats(runs: readonly PerformanceRun[]): string[] {
   const byCaveat = new Map<string, string[]>();
   for (const run of runs) {
     for (const [, { caveat }] of entries(run)) {
-      if (caveat !== null) byCaveat.set(caveat, [...(byCaveat.get(caveat) ?? []), run.label]);
+      if (caveat === null) continue;
+      const labels = byCaveat.get(caveat);
+      if (labels === undefined) byCaveat.set(caveat, [run.label]);
+      else labels.push(run.label);
     }
   }
   return [...byCaveat].map(([caveat, labels]) =>
@@ -72,5 +75,5 @@ export function performanceTableHtml(runs: readonly PerformanceRun[]): string {
   );
   if (rows.length === 0) return '';
   return `<h2>Step and service times</h2>
-<table id="performance"><thead><tr><th>configuration</th><th>fleet</th><th>source</th><th>accelerator</th><th>detail</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+<div class="scroll long"><table id="performance"><thead><tr><th>configuration</th><th>fleet</th><th>source</th><th>accelerator</th><th>detail</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
