@@ -1,4 +1,5 @@
 import type { FleetPerformance } from '../metrics/index.js';
+import { escapeMarkdown } from './format.js';
 import { escapeHtml } from './html.js';
 import type { VariantSummary } from './summary.js';
 
@@ -36,21 +37,19 @@ export function performanceRuns(variants: readonly VariantSummary[]): Performanc
   return variants.map((v) => ({ label: v.name, performance: v.performance }));
 }
 
-const cell = (text: string) => text.replaceAll('|', '\\|');
-
 /** summary.md: the caveats, then per variant and fleet where its step or service times come from. */
 export function performanceMarkdown(runs: readonly PerformanceRun[]): string[] {
   const rows = runs.flatMap((run) =>
     entries(run).map(
       ([fleet, p]) =>
-        `| ${cell(run.label)} | ${cell(fleet)} | ${p.source} | ${cell(p.accelerator ?? '-')} | ${cell(p.detail)} |`,
+        `| ${escapeMarkdown(run.label)} | ${escapeMarkdown(fleet)} | ${p.source} | ${escapeMarkdown(p.accelerator ?? '-')} | ${escapeMarkdown(p.detail)} |`,
     ),
   );
   if (rows.length === 0) return [];
   return [
     '## Where the step and service times come from',
     '',
-    ...performanceCaveats(runs).flatMap((caveat) => [`> **Caveat:** ${caveat}`, '']),
+    ...performanceCaveats(runs).flatMap((caveat) => [`> **Caveat:** ${escapeMarkdown(caveat)}`, '']),
     '| variant | fleet | source | accelerator | detail |',
     '| --- | --- | --- | --- | --- |',
     ...rows,

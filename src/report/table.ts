@@ -1,6 +1,6 @@
 import { dropRate } from '../metrics/slo.js';
 import type { SloMetric, SloStatistic } from '../scenario/types.js';
-import { formatPercent, formatSeconds, formatUsd } from './format.js';
+import { escapeMarkdown, formatPercent, formatSeconds, formatUsd } from './format.js';
 import type { RunSummary, VariantSummary } from './summary.js';
 
 interface Column {
@@ -116,7 +116,7 @@ export function renderTextTable(summary: RunSummary): string {
 export function renderMarkdownTable(summary: RunSummary): string {
   const columns = columnsOf(summary);
   const rows = cells(summary, columns);
-  const line = (row: string[]) => `| ${row.join(' | ')} |`;
+  const line = (row: string[]) => `| ${row.map(escapeMarkdown).join(' | ')} |`;
   return [
     line(rows[0]),
     `|${columns.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,

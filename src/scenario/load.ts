@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
+import { replaceUnprintable } from '../util/unprintable.js';
 import {
   asObject,
   checkResolved,
@@ -295,8 +296,9 @@ async function load(input: Input): Promise<Result<LoadedScenario>> {
   return { ok: true, value: { file: null, name, seed, source: null, variants, slo, sweep, report } };
 }
 
+/** The default name: the file's, whose characters no schema checked. */
 function nameOf(file: string): string {
-  return basename(file, extname(file));
+  return replaceUnprintable(basename(file, extname(file)));
 }
 
 function textInput(text: string, file: string, options: LoadOptions): Result<Input> {
