@@ -309,12 +309,19 @@ function checkVariants(root: Raw, findings: Finding[]): void {
   });
 }
 
-/** See `displayNameProblem`; the schema checks the other names. */
-function checkModelName(root: Raw, findings: Finding[]): void {
-  const name = asObject(asObject(root.model)?.llm)?.name;
-  const problem = typeof name === 'string' ? displayNameProblem('a model name', name) : null;
-  if (problem !== null)
-    findings.push({ code: 'INVALID_VALUE', path: ['model', 'llm', 'name'], message: problem });
+/** The model's and each distilled student's name (see `displayNameProblem`); the schema checks the other names. */
+function checkModelNames(root: Raw, findings: Finding[]): void {
+  const model = asObject(root.model);
+  const shapes: { path: PathSegment[]; shape: unknown }[] = [{ path: ['model', 'llm'], shape: model?.llm }];
+  asArray(model?.optimizations).forEach((optimization, i) => {
+    const into = asObject(asObject(optimization)?.distill)?.into;
+    shapes.push({ path: ['model', 'optimizations', i, 'distill', 'into'], shape: into });
+  });
+  for (const { path, shape } of shapes) {
+    const name = asObject(shape)?.name;
+    const problem = typeof name === 'string' ? displayNameProblem('a model name', name) : null;
+    if (problem !== null) findings.push({ code: 'INVALID_VALUE', path: [...path, 'name'], message: problem });
+  }
 }
 
 /** Expressions must already be loadable: call `loadMath()` first when `findExpressions` found any. */
@@ -326,7 +333,7 @@ export function checkScenario(raw: unknown, baseDir: string): Finding[] {
   checkRouting(root, findings);
   checkTimes(root, findings);
   checkVariants(root, findings);
-  checkModelName(root, findings);
+  checkModelNames(root, findings);
   for (const file of filePaths(root)) {
     const absolute = resolve(baseDir, file.value);
     const problem = fileProblem(absolute);

@@ -1504,7 +1504,7 @@ const PrecisionSchema = z.enum(PRECISIONS, expected(`one of ${PRECISIONS.join(',
 
 const LlmShapeSchema = z
   .object({
-    // Checked by checkScenario: a problem found here, in a union with the preset, would be
+    // Checked by checkScenario: a problem found here, in a union with a preset, would be
     // reported as the preset's unknown keys.
     name: z
       .string(expected('a model name'))

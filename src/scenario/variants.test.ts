@@ -100,6 +100,13 @@ describe('names', () => {
     expect(await errors(model)).toEqual([
       's.yaml:10:23: model.llm.name: expected a model name without control characters; found U+001B at character 2',
     ]);
+    const student = `${BASE}model:
+  llm: { preset: Llama-3.1-8B }
+  optimizations: [{ distill: { into: { name: "s\\u202E", params: 3e9, layers: 28, hidden: 3072, heads: 24 } }, quality_delta: -1 }]
+`;
+    expect(await errors(student)).toEqual([
+      's.yaml:12:46: model.optimizations[0].distill.into.name: expected a model name without control characters; found U+202E at character 2',
+    ]);
     const longModel = `${BASE}model: { llm: { name: ${'m'.repeat(201)}, params: 8e9, layers: 32, hidden: 4096, heads: 32 } }\n`;
     expect(await errors(longModel)).toEqual([
       's.yaml:10:23: model.llm.name: expected a model name of at most 200 characters, got 201',
