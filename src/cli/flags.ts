@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   accessSync,
   constants,
@@ -62,18 +63,22 @@ export function confineDataPaths(cwd: string, args: ConfineArgs): ConfineDataPat
 
 /** Longer folder names fail on common file systems (255 bytes), and no reader wants them. */
 const MAX_FOLDER_NAME = 100;
+/** Hex digits of the name's hash that tell apart names cut to the same folder name. */
+const HASH_DIGITS = 8;
 
 /**
  * A scenario's free-text name as one safe folder name under `out/`: anything but letters,
  * digits, `.`, `_` and `-` becomes `-`, and leading dots go, so that a name such as
- * `../../victim` cannot place outputs (and the files a run replaces) outside `out/`.
+ * `../../victim` cannot place outputs (and the files a run replaces) outside `out/`. A name
+ * longer than `MAX_FOLDER_NAME`, or with nothing left (`..`, a name in another script), ends in
+ * a hash of the whole name instead, so that two such names do not share a folder.
  */
 export function folderNameOf(name: string): string {
-  const safe = name
-    .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/^[.-]+/, '')
-    .slice(0, MAX_FOLDER_NAME);
-  return safe === '' ? 'scenario' : safe;
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '');
+  if (safe !== '' && safe.length <= MAX_FOLDER_NAME) return safe;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, HASH_DIGITS);
+  const kept = safe.slice(0, MAX_FOLDER_NAME - HASH_DIGITS - 1).replace(/-+$/, '');
+  return `${kept === '' ? 'scenario' : kept}-${hash}`;
 }
 
 /**

@@ -83,7 +83,7 @@ export function markPareto(rows: SweepRow[]): void {
     let j = i;
     while (j < measured.length && measured[j].metrics[COST] === cost) j++;
     const group = measured.slice(i, j);
-    const lowest = Math.min(...group.map((row) => row.metrics[P99] as number));
+    const lowest = group.reduce((low, row) => Math.min(low, row.metrics[P99] as number), Infinity);
     if (lowest < bestP99) for (const row of group) row.pareto = row.metrics[P99] === lowest;
     bestP99 = Math.min(bestP99, lowest);
     i = j;
@@ -180,7 +180,8 @@ export function formatValue(value: unknown): string {
 
 /** A fixed-width table: first column left-aligned, the others right-aligned. */
 export function renderTable(rows: readonly string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  // A reduce, not Math.max(...): a sweep's rows may be more arguments than a call takes.
+  const widths = rows[0].map((_, i) => rows.reduce((width, row) => Math.max(width, row[i].length), 0));
   const line = (row: readonly string[]) =>
     row
       .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))

@@ -1,7 +1,14 @@
 import { belowSketchResolution, RELATIVE_ACCURACY } from '../metrics/index.js';
 import { DEFAULT_SLO, dropRate, evaluateSlo, evaluateSloValues, type SloCheck } from '../metrics/slo.js';
 import type { CostUsd, VariantEstimates } from './charts/index.js';
-import { formatCount, formatNumber, formatPercent, formatSeconds, formatUsd } from './format.js';
+import {
+  escapeMarkdown,
+  formatCount,
+  formatNumber,
+  formatPercent,
+  formatSeconds,
+  formatUsd,
+} from './format.js';
 import { describeSlo, describeSloMisses, type Slo } from './slo.js';
 import { roundNumbers, type VariantSummary } from './summary.js';
 
@@ -542,17 +549,31 @@ export function renderComparisonText(c: Comparison): string {
   ].join('\n')}\n`;
 }
 
+/** `c` with its labels, metric titles and given notes escaped for Markdown; numbers and fixed text as they are. */
+function escapedForMarkdown(c: Comparison): Comparison {
+  return {
+    ...c,
+    baseline: escapeMarkdown(c.baseline),
+    metrics: c.metrics.map((m) => ({ ...m, title: escapeMarkdown(m.title) })),
+    rows: c.rows.map((r) => ({ ...r, label: escapeMarkdown(r.label) })),
+    ...(c.notes === undefined ? {} : { notes: c.notes.map(escapeMarkdown) }),
+    pick: c.pick === null ? null : { ...c.pick, label: escapeMarkdown(c.pick.label) },
+  };
+}
+
 export function renderComparisonMarkdown(c: Comparison, title: string): string {
-  const rows = comparisonCells(c);
-  const line = (row: string[]) => `| ${row.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`;
+  const escaped = escapedForMarkdown(c);
+  const rows = comparisonCells(escaped);
+  const line = (row: string[]) => `| ${row.join(' | ')} |`;
   return `${[
-    `# ${title}`,
+    `# ${escapeMarkdown(title)}`,
     '',
     line(rows[0]),
     `|${rows[0].map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
     ...rows.slice(1).map(line),
     '',
-    ...comparisonNotes(c).map((n) => `- ${n}`),
+    // The pick's note starts with `*`, which after the item's `-` would open a list of its own.
+    ...comparisonNotes(escaped).map((n) => `- ${n.replace(/^\*/, '\\*')}`),
   ].join('\n')}\n`;
 }
 

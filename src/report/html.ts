@@ -84,7 +84,23 @@ pre { background: #f6f6f6; padding: 12px; overflow: auto; font-size: 12px; borde
 details summary { cursor: pointer; font-weight: bold; margin: 8px 0; }
 .caveat { background: #fff4e5; border-left: 4px solid #e65100; padding: 6px 10px; margin: 8px 0; font-size: 13px; }
 td.detail { text-align: left; white-space: normal; }
+.scroll { overflow: auto; margin: 8px 0; }
+.scroll.long { max-height: 36em; }
+.scroll table { margin: 0; }
+.scroll thead th { position: sticky; top: 0; background: #fff; z-index: 1; }
+.scroll thead th.pick { background: #eef6ea; }
+.scroll tbody th:first-child, .scroll thead th:first-child { position: sticky; left: 0; background: #fff; }
+.scroll thead th:first-child { z-index: 2; }
 `;
+
+/**
+ * A box that scrolls what is too wide for the page, and with `long` too long, headers staying in
+ * view: a comparison of a thousand configurations is a thousand columns, and a list of them
+ * would push the charts thousands of lines down.
+ */
+function scrollBox(content: string, long = false): string {
+  return `<div class="scroll${long ? ' long' : ''}">${content}</div>`;
+}
 
 function deltaClass(metric: ComparisonMetric, delta: number | null, text: string): string {
   if (delta === null || delta === 0 || metric.better === null) return '';
@@ -120,7 +136,9 @@ function comparisonTable(c: Comparison): string {
       return `<tr><th scope="row">${escapeHtml(m.title)}</th>${cells.join('')}</tr>`;
     }),
   );
-  return `<table id="comparison"><thead><tr><th>metric</th>${head}</tr></thead><tbody>${body.join('')}</tbody></table>`;
+  return scrollBox(
+    `<table id="comparison"><thead><tr><th>metric</th>${head}</tr></thead><tbody>${body.join('')}</tbody></table>`,
+  );
 }
 
 /**
@@ -140,7 +158,7 @@ function verdictSection(page: ReportPage): string {
     return `<li><strong>${escapeHtml(label)}</strong> ${verdict}${warnings === '' ? '' : `<ul>${warnings}</ul>`}</li>`;
   });
   const objective = `${c.slo.isDefault ? 'Objective (the default; a scenario sets its own with <code>slo:</code>)' : 'SLO'}: ${escapeHtml(describeSlo(c.slo))}.`;
-  return `<p>${objective}</p><ul id="verdicts" class="verdicts">${items.join('')}</ul>`;
+  return `<p>${objective}</p>${scrollBox(`<ul id="verdicts" class="verdicts">${items.join('')}</ul>`, true)}`;
 }
 
 function runsTable(runs: ReportPage['runs']): string {
@@ -151,7 +169,10 @@ function runsTable(runs: ReportPage['runs']): string {
     );
     return `<tr><th scope="row">${escapeHtml(label)}</th>${cells.join('')}<td>${escapeHtml(formatSeconds(v.simulated_s.warmup))}</td><td>${escapeHtml(formatSeconds(v.simulated_s.end))}</td><td>${formatCount(v.events)}</td></tr>`;
   });
-  return `<table id="runs"><thead><tr><th>configuration</th><th>arrived</th><th>completed</th><th>dropped</th><th>timed out</th><th>in flight at end</th><th>warmup</th><th>simulated until</th><th>events</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return scrollBox(
+    `<table id="runs"><thead><tr><th>configuration</th><th>arrived</th><th>completed</th><th>dropped</th><th>timed out</th><th>in flight at end</th><th>warmup</th><th>simulated until</th><th>events</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
+    true,
+  );
 }
 
 /**
@@ -230,10 +251,13 @@ ${runsTable(page.runs)}
 ${performanceTableHtml(performance)}
 <h2>Comparison</h2>
 ${comparisonTable(c)}
-<ul class="notes">${[...comparisonNotes(c), completionNote(page.runs) ?? []]
+${scrollBox(
+  `<ul class="notes">${[...comparisonNotes(c), completionNote(page.runs) ?? []]
     .flat()
     .map((n) => `<li>${escapeHtml(n)}</li>`)
-    .join('')}</ul>
+    .join('')}</ul>`,
+  true,
+)}
 <h2>Charts</h2>
 <p class="lead">Hover for values; click a legend entry to highlight a configuration (shift-click for more); the menu of each chart exports SVG and PNG.</p>
 ${figures}

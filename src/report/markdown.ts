@@ -1,5 +1,5 @@
 import { dropRate } from '../metrics/slo.js';
-import { formatPercent } from './format.js';
+import { escapeMarkdown, formatPercent } from './format.js';
 import { performanceMarkdown, performanceRuns } from './performance.js';
 import { describeSloMisses, verdictLines } from './slo.js';
 import type { RunSummary, VariantSummary } from './summary.js';
@@ -8,35 +8,38 @@ import { renderMarkdownTable } from './table.js';
 const fmt = (x: number | null, digits = 4) => (x === null ? '-' : x.toPrecision(digits));
 
 export function renderSummaryMarkdown(summary: RunSummary): string {
+  const named = summary.variants.map((v) => ({ ...v, name: escapeMarkdown(v.name) }));
   const parts = [
-    `# ${summary.scenario}`,
+    `# ${escapeMarkdown(summary.scenario)}`,
     '',
     `Seed ${summary.seed}. Every variant replays the same random streams (common random numbers), so differences between rows come from the configuration, not from noise.`,
     '',
     renderMarkdownTable(summary),
     '',
-    ...verdictLines(summary.variants).map((line) => `- ${line}`),
+    ...verdictLines(named).map((line) => `- ${line}`),
     '',
     ...performanceMarkdown(performanceRuns(summary.variants)),
   ];
   for (const v of summary.variants) {
     const r = v.requests;
     parts.push(
-      `## ${v.name}`,
+      `## ${escapeMarkdown(v.name)}`,
       '',
       `- Verdict: ${verdictSentence(v)}`,
-      ...v.warnings.map((warning) => `- **Warning:** ${warning}.`),
+      ...v.warnings.map((warning) => `- **Warning:** ${escapeMarkdown(warning)}.`),
       `- Requests: ${r.arrived} arrived, ${r.completed} completed, ${r.dropped} dropped (queue full), ${r.timed_out} timed out, ${r.in_flight_at_end} in flight at the end.`,
       `- Simulated: arrivals until ${fmt(v.simulated_s.arrivals_end)} s, end ${fmt(v.simulated_s.end)} s, warmup ${fmt(v.simulated_s.warmup)} s excluded from metrics; ${v.events} events.`,
       `- Throughput ${fmt(v.throughput_rps)} req/s, goodput ${fmt(v.goodput_rps)} req/s within the objective's per-request limits; ${v.waited_fraction === null ? '-' : `${(v.waited_fraction * 100).toFixed(1)} %`} of completed requests waited in a queue.`,
       `- Cost ${fmt(v.cost_usd.total, 6)} USD (${Object.entries(v.cost_usd.by_fleet)
-        .map(([fleet, cost]) => `${fleet} ${fmt(cost, 6)}`)
+        .map(([fleet, cost]) => `${escapeMarkdown(fleet)} ${fmt(cost, 6)}`)
         .join(
           ', ',
         )}); ${fmt(v.cost_per_1k_requests_usd)} USD per 1k requests; ${fmt(v.cost_per_1m_tokens_usd.total)} USD per 1M tokens (input ${fmt(v.cost_per_1m_tokens_usd.input)}, output ${fmt(v.cost_per_1m_tokens_usd.output)}).`,
       ...Object.entries(v.batches).map(
         ([fleet, b]) =>
-          `- Batches on ${fleet}: ${b.count}, mean size ${fmt(b.mean_size)} (sizes: ${Object.entries(b.sizes)
+          `- Batches on ${escapeMarkdown(fleet)}: ${b.count}, mean size ${fmt(b.mean_size)} (sizes: ${Object.entries(
+            b.sizes,
+          )
             .map(([size, n]) => `${size}x${n}`)
             .join(', ')}).`,
       ),

@@ -1,4 +1,5 @@
 import type { FleetPerformance } from '../metrics/index.js';
+import { escapeMarkdown } from './format.js';
 import { escapeHtml } from './html.js';
 import type { VariantSummary } from './summary.js';
 
@@ -21,7 +22,10 @@ export function performanceCaveats(runs: readonly PerformanceRun[]): string[] {
   const byCaveat = new Map<string, string[]>();
   for (const run of runs) {
     for (const [, { caveat }] of entries(run)) {
-      if (caveat !== null) byCaveat.set(caveat, [...(byCaveat.get(caveat) ?? []), run.label]);
+      if (caveat === null) continue;
+      const labels = byCaveat.get(caveat);
+      if (labels === undefined) byCaveat.set(caveat, [run.label]);
+      else labels.push(run.label);
     }
   }
   return [...byCaveat].map(([caveat, labels]) =>
@@ -33,21 +37,19 @@ export function performanceRuns(variants: readonly VariantSummary[]): Performanc
   return variants.map((v) => ({ label: v.name, performance: v.performance }));
 }
 
-const cell = (text: string) => text.replaceAll('|', '\\|');
-
 /** summary.md: the caveats, then per variant and fleet where its step or service times come from. */
 export function performanceMarkdown(runs: readonly PerformanceRun[]): string[] {
   const rows = runs.flatMap((run) =>
     entries(run).map(
       ([fleet, p]) =>
-        `| ${cell(run.label)} | ${cell(fleet)} | ${p.source} | ${cell(p.accelerator ?? '-')} | ${cell(p.detail)} |`,
+        `| ${escapeMarkdown(run.label)} | ${escapeMarkdown(fleet)} | ${p.source} | ${escapeMarkdown(p.accelerator ?? '-')} | ${escapeMarkdown(p.detail)} |`,
     ),
   );
   if (rows.length === 0) return [];
   return [
     '## Where the step and service times come from',
     '',
-    ...performanceCaveats(runs).flatMap((caveat) => [`> **Caveat:** ${caveat}`, '']),
+    ...performanceCaveats(runs).flatMap((caveat) => [`> **Caveat:** ${escapeMarkdown(caveat)}`, '']),
     '| variant | fleet | source | accelerator | detail |',
     '| --- | --- | --- | --- | --- |',
     ...rows,
@@ -72,5 +74,5 @@ export function performanceTableHtml(runs: readonly PerformanceRun[]): string {
   );
   if (rows.length === 0) return '';
   return `<h2>Step and service times</h2>
-<table id="performance"><thead><tr><th>configuration</th><th>fleet</th><th>source</th><th>accelerator</th><th>detail</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+<div class="scroll long"><table id="performance"><thead><tr><th>configuration</th><th>fleet</th><th>source</th><th>accelerator</th><th>detail</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }

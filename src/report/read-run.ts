@@ -97,6 +97,13 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * replications.json back into means and confidence intervals per variant. It must describe the
  * run of summary.json: a plain run removes it, so one from another run means a damaged folder.
  */
+/** The first entry of each name: a lookup per variant that stays linear in thousands of variants. */
+function firstByName<T extends { name?: unknown }>(entries: readonly T[]): Map<unknown, T> {
+  const byName = new Map<unknown, T>();
+  for (const entry of entries) if (!byName.has(entry.name)) byName.set(entry.name, entry);
+  return byName;
+}
+
 function readReplications(path: string, summary: RunSummary): Replicated | null {
   if (!existsSync(path)) return null;
   const file = readJson<{
@@ -117,8 +124,9 @@ function readReplications(path: string, summary: RunSummary): Replicated | null 
   }
   if (!Array.isArray(file.variants)) throw new RunOutputsError(path, 'no "variants" list');
   const variants = new Map<string, VariantEstimates>();
+  const entries = firstByName(file.variants);
   for (const { name } of summary.variants) {
-    const entry = file.variants.find((v) => v.name === name);
+    const entry = entries.get(name);
     if (entry === undefined)
       throw new RunOutputsError(path, `no entry for variant "${name}" of summary.json`);
     if (!isRecord(entry.metrics) || !(entry.ci95 === null || isRecord(entry.ci95))) {
@@ -145,8 +153,9 @@ export function readRunOutputs(dir: string): RunOutputs {
   const distributions = readJson<DistributionsFile>(distributionsPath);
   const timeseries = readTimeseries(join(dir, 'timeseries.csv'));
   const capacityEvents = readCapacityEvents(join(dir, 'capacity-events.json'));
+  const pointsOf = firstByName(distributions.variants ?? []);
   const results = summary.variants.map((variant): VariantResult => {
-    const points = distributions.variants?.find((d) => d.name === variant.name);
+    const points = pointsOf.get(variant.name);
     if (points === undefined) {
       throw new RunOutputsError(distributionsPath, `no entry for variant "${variant.name}" of summary.json`);
     }

@@ -1,6 +1,6 @@
 import { dropRate } from '../metrics/slo.js';
 import type { SloMetric, SloStatistic } from '../scenario/types.js';
-import { formatPercent, formatSeconds, formatUsd } from './format.js';
+import { escapeMarkdown, formatPercent, formatSeconds, formatUsd } from './format.js';
 import type { RunSummary, VariantSummary } from './summary.js';
 
 interface Column {
@@ -107,7 +107,7 @@ function cells(summary: RunSummary, columns: readonly Column[]): string[][] {
 export function renderTextTable(summary: RunSummary): string {
   const columns = columnsOf(summary);
   const rows = cells(summary, columns);
-  const widths = columns.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const widths = columns.map((_, i) => rows.reduce((width, r) => Math.max(width, r[i].length), 0));
   const line = (row: string[]) =>
     row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   return `${[line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n')}\n`;
@@ -116,7 +116,7 @@ export function renderTextTable(summary: RunSummary): string {
 export function renderMarkdownTable(summary: RunSummary): string {
   const columns = columnsOf(summary);
   const rows = cells(summary, columns);
-  const line = (row: string[]) => `| ${row.join(' | ')} |`;
+  const line = (row: string[]) => `| ${row.map(escapeMarkdown).join(' | ')} |`;
   return [
     line(rows[0]),
     `|${columns.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,

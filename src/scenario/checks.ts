@@ -9,6 +9,7 @@ import { compileExpression } from './expression.js';
 import { formatPath, type PathSegment } from './locate.js';
 import {
   BATCH_LATENCY_VARIABLES,
+  displayNameProblem,
   RATE_VARIABLES,
   SERVICE_TIME_VARIABLES,
   serviceTimeFromString,
@@ -142,7 +143,8 @@ const SPEC_KEYS = ['memory_gib', 'bandwidth_gbps', 'tflops'] as const;
 /** A name that is no catalog accelerator must bring the specs a model would otherwise look up. */
 function checkAccelerator(accelerator: Raw | undefined, i: number, findings: Finding[]): void {
   const name = accelerator?.name;
-  if (typeof name !== 'string' || name === '') return;
+  // A name the schema refuses is reported there, and not repeated here with its characters.
+  if (typeof name !== 'string' || name === '' || displayNameProblem('', name) !== null) return;
   if ((ACCELERATOR_IDS as readonly string[]).includes(name.toLowerCase())) return;
   const missing = SPEC_KEYS.filter((key) => accelerator?.[key] === undefined);
   if (missing.length === 0) return;
@@ -313,6 +315,21 @@ function checkVariants(root: Raw, findings: Finding[]): void {
   });
 }
 
+/** The model's and each distilled student's name (see `displayNameProblem`); the schema checks the other names. */
+function checkModelNames(root: Raw, findings: Finding[]): void {
+  const model = asObject(root.model);
+  const shapes: { path: PathSegment[]; shape: unknown }[] = [{ path: ['model', 'llm'], shape: model?.llm }];
+  asArray(model?.optimizations).forEach((optimization, i) => {
+    const into = asObject(asObject(optimization)?.distill)?.into;
+    shapes.push({ path: ['model', 'optimizations', i, 'distill', 'into'], shape: into });
+  });
+  for (const { path, shape } of shapes) {
+    const name = asObject(shape)?.name;
+    const problem = typeof name === 'string' ? displayNameProblem('a model name', name) : null;
+    if (problem !== null) findings.push({ code: 'INVALID_VALUE', path: [...path, 'name'], message: problem });
+  }
+}
+
 /** Expressions must already be loadable: call `loadMath()` first when `findExpressions` found any. */
 export function checkScenario(raw: unknown, baseDir: string): Finding[] {
   const root = asObject(raw);
@@ -322,6 +339,7 @@ export function checkScenario(raw: unknown, baseDir: string): Finding[] {
   checkRouting(root, findings);
   checkTimes(root, findings);
   checkVariants(root, findings);
+  checkModelNames(root, findings);
   for (const file of filePaths(root)) {
     const absolute = resolve(baseDir, file.value);
     const problem = fileProblem(absolute);

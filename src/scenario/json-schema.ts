@@ -30,8 +30,26 @@ let cached: JsonSchema | undefined;
  * strings or numbers, not the seconds the transforms produce.
  */
 export function scenarioJsonSchema(): JsonSchema {
-  cached ??= z.toJSONSchema(scenarioSchema, { target: 'draft-7', io: 'input' }) as JsonSchema;
-  return structuredClone(cached);
+  return structuredClone(sharedScenarioJsonSchema());
+}
+
+/**
+ * The one copy behind `scenarioJsonSchema`, for readers in this folder that never change it: the
+ * loader looks up every override's path in it, and copying it each time cost most of the time
+ * loading thousands of variants took.
+ */
+export function sharedScenarioJsonSchema(): JsonSchema {
+  cached ??= deepFreeze(z.toJSONSchema(scenarioSchema, { target: 'draft-7', io: 'input' }) as JsonSchema);
+  return cached;
+}
+
+/** Frozen, so that a reader that changes the shared copy fails at once instead of corrupting later loads. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 const REF_PREFIX = '#/definitions/';

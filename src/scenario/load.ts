@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
+import { replaceUnprintable } from '../util/unprintable.js';
 import {
   asObject,
   checkResolved,
@@ -26,7 +27,7 @@ import {
 } from './diagnostics.js';
 import { loadMath } from './expression.js';
 import { finishScenario } from './finish.js';
-import { scenarioJsonSchema } from './json-schema.js';
+import { sharedScenarioJsonSchema } from './json-schema.js';
 import { fileTree, formatPath, type Position, SourceMap, type SourceTree } from './locate.js';
 import {
   applyOverride,
@@ -97,7 +98,7 @@ function apply(
 ): Candidate {
   const fail = (at: Position, message: string) =>
     errors.push({ code, message: `${label}: ${message}`, ...at });
-  const pathError = checkOverridePath(scenarioJsonSchema(), override.path);
+  const pathError = checkOverridePath(sharedScenarioJsonSchema(), override.path);
   if (pathError !== null) {
     fail(override.keyPosition, pathError);
     return candidate;
@@ -128,7 +129,7 @@ function checkSweepPaths(baseline: Candidate, errors: Diagnostic[]): void {
         ? 'expected a dotted path like fleets.0.replicas'
         : WHOLE_FILE_KEYS.includes(String(path[0]))
           ? `${path[0]} cannot be swept`
-          : checkOverridePath(scenarioJsonSchema(), path);
+          : checkOverridePath(sharedScenarioJsonSchema(), path);
     if (problem !== null) {
       const at = baseline.sources.locate(['sweep', 'grid'], key);
       errors.push({ code: 'UNKNOWN_KEY', message: `sweep.grid["${key}"]: ${problem}`, ...at });
@@ -139,6 +140,10 @@ function checkSweepPaths(baseline: Candidate, errors: Diagnostic[]): void {
 function variantCandidates(baseline: Candidate, input: Input, errors: Diagnostic[]): Candidate[] {
   const variants = asObject(input.raw)?.variants;
   if (!Array.isArray(variants)) return [];
+  // The list of variants is checked once, with the baseline: carried into every variant, it would
+  // be copied, parsed and checked again by each, and loading would grow with its square.
+  const { variants: _variants, ...shared } = asObject(baseline.raw) ?? {};
+  const base: Candidate = { ...baseline, raw: shared };
   const candidates: Candidate[] = [];
   variants.forEach((entry, i) => {
     const variant = asObject(entry);
@@ -146,7 +151,7 @@ function variantCandidates(baseline: Candidate, input: Input, errors: Diagnostic
     // A malformed entry is reported by the schema on the baseline.
     if (typeof variant?.name !== 'string' || !set) return;
     const setNode = (input.tree.document?.getIn(['variants', i, 'set'], true) as Node | undefined) ?? null;
-    let candidate: Candidate = { ...baseline, name: variant.name };
+    let candidate: Candidate = { ...base, name: variant.name };
     for (const { key, keyPosition, override } of variantOverrides(
       set,
       isMap(setNode) ? setNode : null,
@@ -210,7 +215,7 @@ function validate(
       ...issueDiagnostics(parsed.error.issues, {
         raw: candidate.raw,
         sources: candidate.sources,
-        jsonSchema: scenarioJsonSchema(),
+        jsonSchema: sharedScenarioJsonSchema(),
       }),
     );
   }
@@ -330,8 +335,9 @@ async function load(input: Input): Promise<Result<LoadedScenario>> {
   };
 }
 
+/** The default name: the file's, whose characters no schema checked. */
 function nameOf(file: string): string {
-  return basename(file, extname(file));
+  return replaceUnprintable(basename(file, extname(file)));
 }
 
 /** The confinement `option` asks for, or an error at the start of `file` when its folder is not there. */

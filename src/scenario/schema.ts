@@ -14,6 +14,7 @@ import {
 } from '../policies/autoscaling/index.js';
 import { LLM_PRESETS, type LlmSpec, type Optimization, SERVING_STACKS } from '../serving/llm/index.js';
 import { closestNames, typoTolerance } from '../util/closest-names.js';
+import { findUnprintable } from '../util/unprintable.js';
 import { TRACE_PRESETS } from './trace-presets.js';
 import type {
   Arrivals,
@@ -62,6 +63,37 @@ import { DURATION_EXAMPLE, type Parsed, parseDuration, parseSize, SIZE_EXAMPLE }
 
 function expected(what: string): { error: string } {
   return { error: `expected ${what}` };
+}
+
+/** The error of a name longer than `max`, with its length. */
+function tooLong(what: string, max: number): { error: (issue: { input?: unknown }) => string } {
+  return {
+    error: (issue) => `expected ${what} of at most ${max} characters, got ${String(issue.input).length}`,
+  };
+}
+
+/** Longest free-text name (scenario, model, accelerator): a title, not a paragraph. */
+const MAX_NAME = 200;
+
+/**
+ * What is wrong with a free-text name shown in reports, titles and on the terminal (`what`: `a
+ * scenario name`), or null: it may hold any characters but those `findUnprintable` finds, which
+ * would garble them or break the SVG charts, and at most `MAX_NAME` of them.
+ */
+export function displayNameProblem(what: string, name: string): string | null {
+  if (name.length > MAX_NAME) return `expected ${what} of at most ${MAX_NAME} characters, got ${name.length}`;
+  const found = findUnprintable(name);
+  return found === null ? null : `expected ${what} without control characters; found ${found}`;
+}
+
+function displayName(what: string) {
+  return z
+    .string(expected(what))
+    .min(1, expected(what))
+    .superRefine((name, ctx) => {
+      const problem = displayNameProblem(what, name);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    });
 }
 
 function quantity(parse: (input: unknown) => Parsed, example: string) {
@@ -660,14 +692,11 @@ const HardwareSchema = z
     memory_gib: PositiveNumber.optional().meta({ description: 'Host memory of one replica.', unit: 'GiB' }),
     accelerator: z
       .object({
-        name: z
-          .string(expected('an accelerator name'))
-          .min(1, expected('an accelerator name'))
-          .describe(
-            `Accelerator model. A catalog id (${ACCELERATOR_IDS.join(', ')}; any case) takes its specs from ` +
-              'the catalog where the keys below are left out; any other name needs `memory_gib`, ' +
-              '`bandwidth_gbps` and `tflops`.',
-          ),
+        name: displayName('an accelerator name').describe(
+          `Accelerator model. A catalog id (${ACCELERATOR_IDS.join(', ')}; any case) takes its specs from ` +
+            'the catalog where the keys below are left out; any other name needs `memory_gib`, ' +
+            '`bandwidth_gbps` and `tflops`.',
+        ),
         count: PositiveInteger.prefault(1).describe('Accelerators in one replica.'),
         memory_gib: PositiveNumber.optional().meta({
           description: 'Memory of one accelerator.',
@@ -1553,7 +1582,13 @@ const PrecisionSchema = z.enum(PRECISIONS, expected(`one of ${PRECISIONS.join(',
 
 const LlmShapeSchema = z
   .object({
-    name: z.string(expected('a model name')).min(1).optional().describe('Name in reports.'),
+    // Checked by checkScenario: a problem found here, in a union with a preset, would be
+    // reported as the preset's unknown keys.
+    name: z
+      .string(expected('a model name'))
+      .min(1)
+      .optional()
+      .describe(`Name in reports: at most ${MAX_NAME} characters, no control characters.`),
     params: PositiveNumber.describe('All parameters, embeddings included (e.g. `8.03e9`).'),
     layers: PositiveInteger.describe('Transformer layers.'),
     hidden: PositiveInteger.describe('Hidden size.'),
@@ -1844,12 +1879,18 @@ const DataTransferSchema = z
       'region) from pricing/data-transfer.yaml; edge fleets send for free.',
   );
 
+/** A variant's name heads a column of every comparison and labels it in every chart. */
+const MAX_VARIANT_NAME = 100;
+
 const VariantSchema = z
   .object({
     name: z
       .string(expected('a variant name'))
       .regex(FLEET_NAME, expected('a variant name of letters, digits, _ . -'))
-      .describe('Unique name (not `baseline`), used in reports and output folders.'),
+      .max(MAX_VARIANT_NAME, tooLong('a variant name', MAX_VARIANT_NAME))
+      .describe(
+        `Unique name (not \`baseline\`), used in reports: letters, digits, \`_\`, \`.\`, \`-\`, at most ${MAX_VARIANT_NAME} characters.`,
+      ),
     set: z
       .record(z.string(), z.unknown())
       .describe(
@@ -2062,11 +2103,12 @@ const ReportSchema = z
 
 export const scenarioSchema = z
   .object({
-    name: z
-      .string(expected('a scenario name'))
-      .min(1, expected('a scenario name'))
+    name: displayName('a scenario name')
       .optional()
-      .describe('Scenario name, used in reports. Default: the file name without its extension.'),
+      .describe(
+        `Scenario name, used in reports and for the default output folder: at most ${MAX_NAME} characters, ` +
+          'no control characters. Default: the file name without its extension.',
+      ),
     seed: z
       .number(expected('a non-negative integer'))
       .int(expected('a non-negative integer'))

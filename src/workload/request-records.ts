@@ -105,7 +105,9 @@ export function* readRequestRecords(
   options: ReadRequestsOptions = {},
 ): Generator<RequestRecord> {
   const kind = options.format ?? (extname(path).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
-  const rows = openTraceRows(path, kind, REQUEST_COLUMNS, { chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES });
+  const rows = openTraceRows(path, kind, REQUEST_COLUMNS, {
+    chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+  });
 
   function fail(i: number, message: string): never {
     throw new UserError({

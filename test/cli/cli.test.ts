@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -131,8 +132,14 @@ describe('the default output folder', () => {
     expect(folderNameOf('chat-demo')).toBe('chat-demo');
     expect(folderNameOf('../../../victim')).toBe('victim');
     expect(folderNameOf('a/b\\c d\0e')).toBe('a-b-c-d-e');
-    expect(folderNameOf('..')).toBe('scenario');
-    expect(folderNameOf('x'.repeat(300))).toHaveLength(100);
+    // Cut or emptied names end in the first 8 hex digits of the SHA-256 of the whole name.
+    const hash = (name: string) => createHash('sha256').update(name).digest('hex').slice(0, 8);
+    expect(folderNameOf('..')).toBe(`scenario-${hash('..')}`);
+    expect(folderNameOf('模型评测')).toBe(`scenario-${hash('模型评测')}`);
+    expect(folderNameOf('x'.repeat(100))).toBe('x'.repeat(100));
+    expect(folderNameOf(`${'x'.repeat(299)}a`)).toBe(`${'x'.repeat(91)}-${hash(`${'x'.repeat(299)}a`)}`);
+    expect(folderNameOf(`${'x'.repeat(299)}b`)).toBe(`${'x'.repeat(91)}-${hash(`${'x'.repeat(299)}b`)}`);
+    expect(hash(`${'x'.repeat(299)}a`)).not.toBe(hash(`${'x'.repeat(299)}b`));
     const dir = mkdtempSync(join(tmpdir(), 'fleetsim-name-'));
     const work = join(dir, 'a', 'b', 'c');
     mkdirSync(work, { recursive: true });

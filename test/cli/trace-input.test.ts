@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/app.js';
 import type { CliIo } from '../../src/cli/io.js';
+import { escapeMarkdown } from '../../src/report/format.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURES = join(ROOT, 'test/fixtures/cli');
@@ -96,7 +97,9 @@ describe('a run that skips bad rows says so in everything a person reads', () =>
     expect(variant.warnings).toEqual([warning]);
     // The 30 good rows, every one of them served.
     expect(variant.requests.arrived).toBe(30);
-    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain(`- **Warning:** ${warning}.`);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain(
+      `- **Warning:** ${escapeMarkdown(warning)}.`,
+    );
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('skipped 12 bad rows of the trace');
   });
 

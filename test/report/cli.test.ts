@@ -127,6 +127,13 @@ describe('fleetsim compare', () => {
         file('/c/solo.yaml', 'solo', ['baseline']),
       ]),
     ).toEqual([['one'], ['two/baseline', 'two/big'], ['solo'], ['solo#2']]);
+    // A file name is no scenario name the schema checked: its control characters are replaced.
+    expect(
+      comparisonLabels([
+        file('/a/t\tab\u001b[2J.yaml', 'same', ['baseline']),
+        file('/b/b.yaml', 'same', ['baseline']),
+      ]),
+    ).toEqual([['t\uFFFDab\uFFFD[2J'], ['b']]);
   });
 
   it('runs every file with the first seed, baseline first, and marks the cheapest meeting the SLO', async () => {

@@ -13,6 +13,7 @@ import {
 import { runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
+import { replaceUnprintable } from '../../util/unprintable.js';
 import type { RequestRecord } from '../../workload/index.js';
 import {
   type ConfineArgs,
@@ -50,7 +51,7 @@ export function comparisonLabels(files: readonly { path: string; scenario: Loade
   const prefixes = files.map((f) =>
     names.indexOf(f.scenario.name) === names.lastIndexOf(f.scenario.name)
       ? f.scenario.name
-      : basename(f.path, extname(f.path)),
+      : replaceUnprintable(basename(f.path, extname(f.path))),
   );
   const seen = new Map<string, number>();
   return files.map((f, i) => {

@@ -9,6 +9,9 @@ import { type CliIo, formatForUser, shownPath } from '../io.js';
 /** Bad trace rows `validate` lists one line each; the rest are counted on one more line. */
 const BAD_ROWS_SHOWN = 10;
 
+/** Variant names the confirmation line lists: thousands of them would fill the terminal. */
+const LISTED_NAMES = 20;
+
 /**
  * Checks the scenario as `run` loads it and, with a `sweep:` section, every point of the sweep:
  * points that cannot run are reported one line each and the command still succeeds, as sweep and
@@ -30,7 +33,11 @@ export async function validateCommand(
     loaded.value.variants.map((v) => v.scenario),
     io,
   );
-  const names = loaded.value.variants.map((v) => v.name).join(', ');
+  const all = loaded.value.variants.map((v) => v.name);
+  const names =
+    all.length > LISTED_NAMES
+      ? `${all.slice(0, LISTED_NAMES).join(', ')} and ${all.length - LISTED_NAMES} more`
+      : all.join(', ');
   let sweepNote = '';
   if (grid !== null) {
     const infeasible = grid.infeasible.reduce((sum, entry) => sum + entry.configurations, 0);

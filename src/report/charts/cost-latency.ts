@@ -126,8 +126,9 @@ export function costLatencyChart(
   ];
   const passes = "datum.status !== 'fails'";
   // Names of the dearest points go to their left, or they would run into the legend.
-  const costs = values.map((v) => v.usd_per_1k);
-  const leftOf = Math.min(...costs) + 0.8 * (Math.max(...costs) - Math.min(...costs));
+  const cheapest = values.reduce((low, v) => Math.min(low, v.usd_per_1k), Infinity);
+  const dearest = values.reduce((high, v) => Math.max(high, v.usd_per_1k), -Infinity);
+  const leftOf = cheapest + 0.8 * (dearest - cheapest);
   const nameLayer = (side: 'left' | 'right') => ({
     transform: [{ filter: `datum.usd_per_1k ${side === 'left' ? '>' : '<='} ${leftOf}` }],
     mark: {
@@ -207,7 +208,7 @@ export function costLatencyChart(
             },
           ]
         : []),
-      ...(leftOf < Math.max(...costs) ? [nameLayer('left')] : []),
+      ...(leftOf < dearest ? [nameLayer('left')] : []),
       nameLayer('right'),
     ],
   };

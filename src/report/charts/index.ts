@@ -5,6 +5,7 @@ import { costBreakdownChart } from './cost-breakdown.js';
 import { costLatencyChart } from './cost-latency.js';
 import { latencyHistogramChart } from './histogram.js';
 import { percentileBarsChart } from './percentiles.js';
+import { chartedVariants } from './selection.js';
 import { timelineChart } from './timeline.js';
 import type { ChartInput } from './types.js';
 import { unitCostsChart } from './unit-costs.js';
@@ -20,6 +21,7 @@ export {
 export { cdfAt, histogramRows, latencyHistogramChart } from './histogram.js';
 export { chartObjective, judgeVariant, lostShare } from './objective.js';
 export { percentileBarsChart, percentileRows } from './percentiles.js';
+export { type ChartedVariants, chartedVariants, MAX_CHARTED } from './selection.js';
 export { CHART_FONT, CHART_HEIGHT, CHART_WIDTH, FORMAT, header, THEME } from './theme.js';
 export { type TimelineMark, timelineChart, timelineMarks, timelineRows, timeUnitFor } from './timeline.js';
 export type { ChartInput, CostUsd, Replicated, VariantEstimates } from './types.js';
@@ -60,17 +62,28 @@ export function unknownChartNames(names: readonly string[]): string[] {
   return names.filter((name) => !Object.hasOwn(CHARTS, name));
 }
 
+/** `spec` with `lines` added to its subtitle. */
+function withSubtitle(spec: TopLevelSpec, lines: readonly string[]): TopLevelSpec {
+  if (lines.length === 0) return spec;
+  const title =
+    typeof spec.title === 'object' && !Array.isArray(spec.title) ? spec.title : { text: spec.title ?? '' };
+  const subtitle = title.subtitle === undefined ? [] : [title.subtitle].flat();
+  return { ...spec, title: { ...title, subtitle: [...subtitle, ...lines] } };
+}
+
 /**
  * The specs of the charts asked for (default: all), in the order of `CHARTS`, without those the
- * results hold nothing for. Throws a RangeError naming the known charts for an unknown name.
+ * results hold nothing for; of many configurations only those `chartedVariants` picks, each chart
+ * saying so. Throws a RangeError naming the known charts for an unknown name.
  */
 export function assembleCharts(input: ChartInput, names: readonly string[] = CHART_NAMES): Chart[] {
   const unknown = unknownChartNames(names);
   if (unknown.length > 0) {
     throw new RangeError(`unknown chart(s) ${unknown.join(', ')}; known: ${CHART_NAMES.join(', ')}`);
   }
+  const { variants, note } = chartedVariants(input);
   return CHART_NAMES.filter((name) => names.includes(name)).flatMap((name) => {
-    const spec = CHARTS[name].build(input);
-    return spec === null ? [] : [{ name, spec }];
+    const spec = CHARTS[name].build({ ...input, variants });
+    return spec === null ? [] : [{ name, spec: withSubtitle(spec, note) }];
   });
 }

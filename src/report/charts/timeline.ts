@@ -109,7 +109,7 @@ export function timelineMarks(
 export function timelineChart(
   variants: readonly Pick<VariantResult, 'name' | 'timeseries' | 'simulated_s' | 'capacity_events'>[],
 ): TopLevelSpec | null {
-  const spanS = Math.max(0, ...variants.map((v) => v.simulated_s.end));
+  const spanS = variants.reduce((span, v) => Math.max(span, v.simulated_s.end), 0);
   const unit = timeUnitFor(spanS);
   const values = timelineRows(variants, unit);
   if (values.length === 0) return null;
