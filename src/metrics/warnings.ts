@@ -1,8 +1,16 @@
 import type { Scenario } from '../scenario/types.js';
+import { formatDuration } from '../scenario/units.js';
 import type { LlmFleetStats, VariantResult } from './result.js';
 
 export interface RunWarning {
-  code: 'LOST_REQUESTS' | 'NEAR_SATURATION' | 'GROWING_QUEUE' | 'PREEMPTION' | 'SERVES_NOTHING';
+  code:
+    | 'PARTIAL'
+    | 'DRAIN_LIMIT'
+    | 'LOST_REQUESTS'
+    | 'NEAR_SATURATION'
+    | 'GROWING_QUEUE'
+    | 'PREEMPTION'
+    | 'SERVES_NOTHING';
   /** What it is about (a fleet name, `queue` or `requests`), so replications' warnings can be counted together. */
   subject: string;
   message: string;
@@ -44,6 +52,28 @@ const RESOURCE = {
   batch_slots: 'batch-slot',
   token_budget: 'token-budget',
 } as const;
+
+/** A run limit ended the run: nothing else it says is the scenario's answer. */
+function partialRun(result: VariantResult): RunWarning | null {
+  const partial = result.partial;
+  if (partial === undefined) return null;
+  return {
+    code: 'PARTIAL',
+    subject: 'run',
+    message: `PARTIAL: the run was stopped at ${Number(partial.at_s.toPrecision(6))} s simulated by limits.${partial.limit} (${partial.reason}): its figures cover the run up to then, the ${count(result.requests.in_flight_at_end)} measured requests still in the system count as lost, and it fails its objective; raise limits.${partial.limit} (null turns it off) to run it whole`,
+  };
+}
+
+/** Draining ended at `max_drain` with requests left: they count as lost, not as slow completions. */
+function drainLimit(result: VariantResult, scenario: Scenario): RunWarning | null {
+  const inFlight = result.requests.in_flight_at_end;
+  if (result.partial !== undefined || inFlight === 0) return null;
+  return {
+    code: 'DRAIN_LIMIT',
+    subject: 'requests',
+    message: `draining stopped ${formatDuration(scenario.maxDrain)} after arrivals ended (max_drain) with ${count(inFlight)} measured requests unfinished: they count as lost, against the drop rate, and are in no latency percentile`,
+  };
+}
 
 /** Requests that arrived after warmup and were not served: dropped (rejected included), timed out, or cut off by the end. */
 function lostRequests(result: VariantResult): RunWarning | null {
@@ -134,12 +164,16 @@ function growingQueue(result: VariantResult, scenario: Scenario): RunWarning | n
 }
 
 /**
- * What makes a run's figures fail or mislead: lost requests, a fleet near saturation on its
- * binding resource, a queue that never settled, an LLM fleet preempting over and over, a fleet
- * that served nothing while costing money.
+ * What makes a run's figures fail or mislead: a run cut short by a limit, a drain cut short, lost
+ * requests, a fleet near saturation on its binding resource, a queue that never settled, an LLM
+ * fleet preempting over and over, a fleet that served nothing while costing money.
  */
 export function runWarnings(result: VariantResult, scenario: Scenario): RunWarning[] {
   const warnings: RunWarning[] = [];
+  const partial = partialRun(result);
+  if (partial) warnings.push(partial);
+  const drained = drainLimit(result, scenario);
+  if (drained) warnings.push(drained);
   const lost = lostRequests(result);
   if (lost) warnings.push(lost);
   for (const fleet of Object.keys(result.utilization).sort()) {

@@ -1,5 +1,13 @@
 import { belowSketchResolution, RELATIVE_ACCURACY } from '../metrics/index.js';
-import { DEFAULT_SLO, dropRate, evaluateSlo, evaluateSloValues, type SloCheck } from '../metrics/slo.js';
+import {
+  DEFAULT_SLO,
+  dropRate,
+  evaluateSlo,
+  evaluateSloValues,
+  partialCause,
+  partialInMetrics,
+  type SloCheck,
+} from '../metrics/slo.js';
 import type { CostUsd, VariantEstimates } from './charts/index.js';
 import { formatCount, formatNumber, formatPercent, formatSeconds, formatUsd } from './format.js';
 import { describeSlo, describeSloMisses, type Slo } from './slo.js';
@@ -286,6 +294,7 @@ function checkReplicatedSlo(slo: Slo, replicates: readonly VariantSummary[]): Sl
   return evaluateSloValues(slo, {
     statistic: (metric, statistic) => meanOf(replicates.map((v) => v[`${metric}_s`][statistic])),
     dropRate: meanOf(replicates.map((v) => dropRate(v.requests))),
+    partial: replicates.map(partialCause).find((cause) => cause !== null) ?? null,
   });
 }
 
@@ -294,6 +303,7 @@ function checkEstimatedSlo(slo: Slo, means: Readonly<Record<string, number | nul
   return evaluateSloValues(slo, {
     statistic: (metric, statistic) => means[`${metric}_s.${statistic}`] ?? null,
     dropRate: means.drop_rate ?? null,
+    partial: partialInMetrics(means),
   });
 }
 

@@ -22,7 +22,9 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
   for (const v of summary.variants) {
     const r = v.requests;
     parts.push(
-      `## ${v.name}`,
+      v.partial === undefined
+        ? `## ${v.name}`
+        : `## ${v.name} (PARTIAL: stopped by limits.${v.partial.limit})`,
       '',
       `- Verdict: ${verdictSentence(v)}`,
       ...v.warnings.map((warning) => `- **Warning:** ${warning}.`),

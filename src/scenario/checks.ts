@@ -7,6 +7,7 @@ import { checkPlaces } from '../sim/network-model.js';
 import { suggest } from './diagnostics.js';
 import { compileExpression } from './expression.js';
 import { formatPath, type PathSegment } from './locate.js';
+import { checkRunSize } from './run-size.js';
 import {
   BATCH_LATENCY_VARIABLES,
   RATE_VARIABLES,
@@ -365,6 +366,8 @@ export function findReservedKeys(raw: unknown): Finding[] {
  * Checks of the resolved scenario. Whether each continuous-batching fleet can serve the model: an accelerator with the specs the
  * physics needs, weights that leave room for a KV cache, a readable profile. These need the
  * resolved scenario (the optimized model, the catalog's hardware), so they run after the others pass.
+ * And whether the run could finish within `limits.max_events` (at this load a sweep point or
+ * plan candidate cannot run, as one whose model does not fit).
  */
 export function checkResolved(scenario: Scenario): Finding[] {
   const findings: Finding[] = [];
@@ -382,6 +385,10 @@ export function checkResolved(scenario: Scenario): Finding[] {
   });
   for (const issue of checkPlaces(scenario)) {
     findings.push({ code: 'UNKNOWN_REFERENCE', path: issue.path, message: issue.message });
+  }
+  const size = checkRunSize(scenario);
+  if (size?.refused) {
+    findings.push({ code: 'INVALID_VALUE', path: size.path, message: size.message, infeasible: true });
   }
   return findings;
 }

@@ -112,6 +112,7 @@ describe('loading the full example', () => {
     duration: 7200,
     warmup: 600,
     maxDrain: 3600,
+    limits: { maxEvents: 1e9, maxInFlight: 1e6, maxWallS: 600 },
     workload: {
       arrivals: { kind: 'poisson', rate: { kind: 'constant', value: 40 } },
       attributes: {
@@ -170,7 +171,8 @@ describe('defaults', () => {
       seed: 1,
       duration: 3600,
       warmup: 0,
-      maxDrain: Number.POSITIVE_INFINITY,
+      maxDrain: 3600,
+      limits: { maxEvents: 1e9, maxInFlight: 1e6, maxWallS: 600 },
       workload: { arrivals: { kind: 'poisson', rate: { kind: 'constant', value: 40 } }, attributes: {} },
       model: null,
       network: null,
@@ -320,7 +322,7 @@ describe('diagnostics', () => {
 
   it('lists the allowed keys when no key is close', async () => {
     expect(await errors(`${VALID}colour: blue\n`)).toEqual([
-      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, network, data_transfer, fleets, routing, metrics, slo, sweep, report, variants',
+      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, network, data_transfer, fleets, routing, metrics, limits, slo, sweep, report, variants',
     ]);
   });
 

@@ -13,8 +13,9 @@ import { runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
 import { folderNameOf, outputFolder, parsePositiveInteger } from '../flags.js';
-import { type CliIo, checkVerdicts, missedObjective } from '../io.js';
+import { type CliIo, checkVerdicts, EXIT_USER_ERROR, missedObjective } from '../io.js';
 import { startProgress } from '../progress.js';
+import { largeRunWarnings, partialRunLine } from '../run-limits.js';
 import { parseSeed, scenarioYamlForReport } from './run.js';
 
 export interface CompareArgs {
@@ -83,6 +84,12 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
     }
   }
   const labels = comparisonLabels(files);
+  if (!args.quiet) {
+    const configurations = files.flatMap((f, i) =>
+      f.scenario.variants.map((v, j) => ({ label: labels[i][j], scenario: v.scenario })),
+    );
+    for (const warning of largeRunWarnings(configurations)) io.stderr(`${warning}\n`);
+  }
   const configurations = files.reduce((sum, f) => sum + f.scenario.variants.length, 0);
   const seeds = replicationSeeds(seed, replications);
   const started = performance.now();
@@ -91,6 +98,8 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
   let first: VariantResult[] = [];
   /** Per replication, every configuration's summary. */
   const summaries: VariantSummary[][] = [];
+  /** A line for each configuration and replication a run limit cut short. */
+  const cut: string[] = [];
   try {
     for (const [r, replicationSeed] of seeds.entries()) {
       const suffix = replications > 1 ? ` (replication ${r + 1}/${replications})` : '';
@@ -100,7 +109,12 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
           names,
           labels[i].map((label) => `${label}${suffix}`),
         );
-        return runLoadedScenario(f.scenario, replicationSeed, onProgress).results;
+        const run = runLoadedScenario(f.scenario, replicationSeed, onProgress).results;
+        for (const [v, result] of run.entries()) {
+          const line = partialRunLine(f.scenario, `${labels[i][v]}${suffix}`, result, io.cwd);
+          if (line !== null) cut.push(line);
+        }
+        return run;
       });
       if (r === 0) first = results;
       summaries.push(
@@ -170,6 +184,10 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
         .map((name) => relative(io.cwd, join(outDir, name)))
         .join(', ')} and ${charts} chart(s) in ${relative(io.cwd, join(outDir, 'charts'))}/\n`,
     );
+  }
+  if (cut.length > 0) {
+    for (const line of cut) io.stderr(`${line}\n`);
+    return EXIT_USER_ERROR;
   }
   if (!args.check) return 0;
   return checkVerdicts(
