@@ -120,7 +120,9 @@ export function startProgress(io: CliIo, configurations: number, quiet: boolean)
     const percent = share === null || p.draining ? '' : ` ${Math.floor(done * 100)} %`;
     const details = [
       p.draining
-        ? `draining: ${p.inFlight.toLocaleString('en-US')} in flight, simulated t=${formatSimulatedTime(p.simulatedS)}`
+        ? `draining: ${p.inFlight.toLocaleString('en-US')} in flight, simulated t=${formatSimulatedTime(p.simulatedS)}${
+            p.drainLimitS === null ? '' : ` (max_drain ends it by ${formatSimulatedTime(p.drainLimitS)})`
+          }`
         : simulated,
       `${p.arrived.toLocaleString('en-US')} requests`,
       `${formatRate(eventsPerS)} events/s`,

@@ -1492,7 +1492,8 @@ const LimitsSchema = z
       .prefault(DEFAULT_RUN_LIMITS.maxInFlight)
       .describe(
         'Requests in the system at once (held, queued or in service, warmup ones included): bounds the memory ' +
-          'a run holds, about 200 bytes a request. Past it the run ends as a partial result. null: no limit.',
+          'a run holds, some 70 bytes a request (250 on an LLM fleet). Past it the run ends as a partial result. ' +
+          'null: no limit.',
       ),
     max_wall: PositiveDuration.nullable()
       .prefault(DEFAULT_RUN_LIMITS.maxWallS)
@@ -1510,9 +1511,10 @@ const LimitsSchema = z
     }),
   )
   .describe(
-    'Guards against a run that never ends or exhausts the machine. A run that reaches one ends early as a ' +
-      'partial result: marked `partial` in every output, failing its objective, and `fleetsim run` and ' +
-      '`compare` exit with status 2 once every output is written. Checked every 4,096 events.',
+    'Guards against a run that never ends or exhausts the machine (docs/reliability.md, Run limits). A run that ' +
+      'reaches one ends early as a partial result: marked `partial` in every output and failing its objective; ' +
+      '`fleetsim run` and `compare` exit with status 2 once every output is written, `sweep` and `plan` record ' +
+      'the point as failing. Checked every 4,096 events.',
   );
 
 const PRESET_NAMES = Object.keys(LLM_PRESETS);

@@ -278,8 +278,9 @@ export const DEFAULT_RUN_LIMITS: RunLimits = {
   // About 5 to 15 minutes of simulation at the 1-3 million events a second a laptop core handles:
   // far beyond the shipped scenarios (a few hundred thousand events), short of a run left overnight.
   maxEvents: 1e9,
-  // At some 200 bytes of state per request (its table row, its events, its place in a queue),
-  // a million requests hold about 200 MB; a fleet with that many waiting has long missed any objective.
+  // A request in the system holds about 70 bytes (its table row, its events, its place in a queue)
+  // or 250 on an LLM fleet (its sequence), measured as peak RSS at 1 and 2 million: a million hold
+  // 70-250 MB. A fleet with that many waiting has long missed any objective.
   maxInFlight: 1e6,
   maxWallS: 600,
 };

@@ -134,6 +134,8 @@ export interface Progress {
   draining: boolean;
   /** Requests in the system (held, queued or in service), warmup ones included. */
   inFlight: number;
+  /** While draining: when `max_drain` ends the drain at the latest (null: no limit). */
+  drainLimitS: number | null;
 }
 
 /** Runs one fully resolved scenario to completion and returns its results. */
@@ -273,6 +275,8 @@ class Simulation implements EventHandler {
   private checkAtEvents: number;
   /** Set when a run limit ended the run early. */
   private partial: PartialRun | null = null;
+  /** Where `max_drain` ends the drain, once arrivals are over. */
+  private drainLimitUs = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly scenario: Scenario,
@@ -482,6 +486,7 @@ class Simulation implements EventHandler {
       const arrivalsEndUs =
         this.scenario.duration === null ? this.lastArrivalUs : Math.round(this.scenario.duration * US_PER_S);
       const drainLimitUs = arrivalsEndUs + this.scenario.maxDrain * US_PER_S;
+      this.drainLimitUs = drainLimitUs;
       // Draining stops at the last departure (see `departed`): later events, such as a spot
       // notice or an autoscaler tick, would only stretch the billed run.
       if (this.requests.liveCount > 0) events += this.runUntil(drainLimitUs, name, events);
@@ -550,6 +555,8 @@ class Simulation implements EventHandler {
       events,
       draining: this.arrivalsDone,
       inFlight: this.requests.liveCount,
+      drainLimitS:
+        this.arrivalsDone && Number.isFinite(this.drainLimitUs) ? this.drainLimitUs / US_PER_S : null,
     });
   }
 
