@@ -7,13 +7,14 @@ import { nothingFeasible } from './sweep.js';
 
 /**
  * Swept keys that cannot decide whether a configuration runs: how many replicas or slots, how
- * much load, for how long, how requests are routed and queued. Whether the model fits, and
- * whether an instance is sold in a region or market, depend on the other keys only (the model,
- * the fleet's instance, hardware, batching, region, market), so the grid is checked once per
- * combination of those. A key missing here is only checked more often than it needs.
+ * requests are routed and queued. Whether the model fits, and whether an instance is sold in a
+ * region or market, depend on other keys (the model, the fleet's instance, hardware, batching,
+ * region, market), and whether a run could finish within `limits.max_events` on its load, its
+ * duration and its autoscalers' ticks, so the grid is checked once per combination of those. A
+ * key missing here is only checked more often than it needs.
  */
 const CANNOT_MAKE_INFEASIBLE =
-  /^(seed|duration|warmup|max_drain|workload|metrics|routing|fleets\.\d+\.(replicas|concurrency|queue|autoscaling|service_time|startup|price_per_hour|billing|on_interrupt))(\.|$)/;
+  /^(seed|warmup|max_drain|metrics|routing|fleets\.\d+\.(replicas|concurrency|queue|service_time|startup|price_per_hour|billing|on_interrupt))(\.|$)/;
 
 /** Configurations of a sweep that cannot run, grouped by the values that make them so. */
 export interface GridInfeasibility {
