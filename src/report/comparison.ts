@@ -71,6 +71,8 @@ export interface ComparisonRow {
   /** Against the objective (the default one without `slo:`). With replications, judged on the means. */
   slo_met: boolean;
   slo_failures: string[];
+  /** Present when a run limit cut the run (or one of its replications) short: it fails, whatever its figures. */
+  partial?: true;
 }
 
 export interface Comparison {
@@ -385,6 +387,7 @@ export function buildComparison(
           : null,
       slo_met: check.met,
       slo_failures: describeSloMisses(check),
+      ...(check.partial !== undefined && { partial: true as const }),
     };
   });
   for (const row of rows) {
@@ -520,6 +523,11 @@ export function comparisonNotes(c: Comparison): string[] {
   return notes;
 }
 
+/** `meets`, `MISSES`, or `PARTIAL` for a run a limit cut short (which misses too). */
+export function verdictWord(row: Pick<ComparisonRow, 'slo_met' | 'partial'>): string {
+  return row.slo_met ? 'meets' : row.partial ? 'PARTIAL' : 'MISSES';
+}
+
 /** Rows of cells, metrics down and configurations across, header first. */
 function comparisonCells(c: Comparison): string[][] {
   const header = ['metric', ...c.rows.map((r) => (c.pick?.label === r.label ? `${r.label} *` : r.label))];
@@ -531,7 +539,7 @@ function comparisonCells(c: Comparison): string[][] {
       return delta === '' ? value : `${value} (${delta})`;
     }),
   ]);
-  const verdict = ['objective', ...c.rows.map((r) => (r.slo_met ? 'meets' : 'MISSES'))];
+  const verdict = ['objective', ...c.rows.map(verdictWord)];
   return [header, verdict, ...body];
 }
 

@@ -139,11 +139,14 @@ limits:
     expect(code).toBe(2);
     expect(stderr).toMatch(/^fleetsim: cheap-cut: PARTIAL: stopped by limits\.max_events /);
     const comparison = json(join(dir, 'out/comparison.json'));
+    expect(readFileSync(join(dir, 'out/comparison.md'), 'utf8')).toContain('| objective | meets | PARTIAL |');
     const [baseline, cut] = comparison.rows;
     // Cut short after some 2,000 requests, with a handful unfinished: its figures alone would pass.
     expect(cut.values.drop_rate).toBeLessThan(0.01);
     expect(cut.values.cost_per_1k_requests_usd).toBeLessThan(baseline.values.cost_per_1k_requests_usd);
     expect(cut.slo_met).toBe(false);
+    expect(cut.partial).toBe(true);
+    expect(baseline.partial).toBeUndefined();
     expect(cut.slo_failures[0]).toMatch(/^PARTIAL run, stopped by limits\.max_events at [\d.]+ s simulated$/);
     expect(baseline.slo_met).toBe(true);
     expect(comparison.pick.label).toBe('baseline');
