@@ -3,6 +3,7 @@ export type {
   CapacityEvent,
   DistributionSummary,
   FleetPerformance,
+  PartialRun,
   PerformanceSourceKind,
   RequestCounts,
   TimeSeriesRow,
@@ -88,6 +89,13 @@ export {
   writeRunReport,
 } from './report/index.js';
 export { type RunOptions, type RunOutput, runLoadedScenario, runScenario, ScenarioError } from './run.js';
-export { loadScenarioFile, loadScenarioObject, loadScenarioText } from './scenario/index.js';
+export {
+  checkRunSize,
+  estimateRunSize,
+  loadScenarioFile,
+  loadScenarioObject,
+  loadScenarioText,
+  type RunSize,
+} from './scenario/index.js';
 export * from './scenario/types.js';
 export { type Progress, simulate } from './sim/index.js';
