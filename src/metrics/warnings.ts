@@ -67,7 +67,7 @@ function partialRun(result: VariantResult): RunWarning | null {
 /** Draining ended at `max_drain` with requests left: they count as lost, not as slow completions. */
 function drainLimit(result: VariantResult, scenario: Scenario): RunWarning | null {
   const inFlight = result.requests.in_flight_at_end;
-  if (result.partial !== undefined || inFlight === 0) return null;
+  if (result.partial !== undefined || inFlight === 0 || !Number.isFinite(scenario.maxDrain)) return null;
   return {
     code: 'DRAIN_LIMIT',
     subject: 'requests',

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/app.js';
 import { runPlan, runSweep } from '../../src/plan/index.js';
 import { tempDir, writeScenario } from './helpers.js';
 
@@ -67,5 +68,40 @@ describe('run limits in studies', () => {
     const twin = cut.find((c) => c.params['fleets.0.replicas'] === best.params['fleets.0.replicas']);
     expect(twin?.cost_usd).toBeLessThan(best.cost_usd as number);
     expect(best.variant).toBe('baseline');
+  });
+
+  it('validate lists the load of a sweep too large to finish, at the grid value, and sweep skips it', async () => {
+    const dir = tempDir('limits-validate');
+    const scenario = writeScenario(
+      dir,
+      `name: loads
+duration: 1h
+workload: { arrivals: { poisson: { rate: 100 } } }
+fleets:
+  - { name: cpu, replicas: 2, price_per_hour: 1, service_time: 10ms }
+sweep:
+  grid:
+    workload.scale: [1, 1e4]
+    fleets.0.replicas: [2, 3]
+`,
+    );
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(['validate', 'scenario.yaml'], {
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+      cwd: dir,
+    });
+    expect(code).toBe(0);
+    // 100 req/s x 1e4 for an hour: 3.6e9 arrivals, past the 1e9 events a run may take.
+    expect(stderr).toBe(
+      'scenario.yaml:3:42: sweep points (2 of 4) with workload.scale=10000: workload.arrivals.poisson.rate: about 3.6e+9 requests (1,000,000 req/s on average over 1h) need at least 3.6e+9 events, more than limits.max_events (1,000,000,000): the run could not finish; lower the load or the duration, or raise limits.max_events\n',
+    );
+    expect(stdout).toBe(
+      'scenario.yaml: ok (1 variant(s): baseline); sweep: 4 point(s), 4 configuration(s), 2 infeasible (sweep and plan skip them)\n',
+    );
+    const { result } = await runSweep({ scenario, outDir: join(dir, 'out'), workers: 1 });
+    expect(result.rows.map((row) => row.status)).toEqual(['ok', 'ok', 'infeasible', 'infeasible']);
+    expect(result.rows[2].reason).toMatch(/^workload\.arrivals\.poisson\.rate: about 3\.6e\+9 requests/);
   });
 });
