@@ -3,6 +3,7 @@ export type {
   CapacityEvent,
   DistributionSummary,
   FleetPerformance,
+  PartialRun,
   PerformanceSourceKind,
   RequestCounts,
   TimeSeriesRow,
@@ -92,11 +93,14 @@ export {
 export { type RunOptions, type RunOutput, runLoadedScenario, runScenario, ScenarioError } from './run.js';
 export {
   type ConfineDataPaths,
+  checkRunSize,
+  estimateRunSize,
   type LoadOptions,
   loadScenarioFile,
   loadScenarioObject,
   loadScenarioText,
   type ObjectLoadOptions,
+  type RunSize,
 } from './scenario/index.js';
 export * from './scenario/types.js';
 export { type Progress, type SimulationOptions, simulate } from './sim/index.js';

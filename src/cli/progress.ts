@@ -63,7 +63,10 @@ function terminalStream(io: CliIo, columns: () => number) {
  * Progress of `configurations` simulations run one after the other, on stderr: a bar redrawn in
  * place on a terminal, a plain line every few seconds otherwise, nothing for runs that end within
  * about a second or with `quiet`. Simulated time, requests, events/s and the time left; the time
- * left assumes the configurations still to run take as long as those so far.
+ * left assumes the configurations still to run take as long as those so far. Once a
+ * configuration's arrivals are over it drains for as long as its requests take (up to
+ * `max_drain`): the line then shows the requests still in flight and the simulated time instead
+ * of a share and a time left that nothing could estimate.
  */
 export function startProgress(io: CliIo, configurations: number, quiet: boolean): ProgressDisplay {
   if (quiet || configurations === 0) return SILENT;
@@ -104,9 +107,9 @@ export function startProgress(io: CliIo, configurations: number, quiet: boolean)
     const elapsedMs = now() - started;
     if (elapsedMs < PROGRESS_DELAY_MS) return;
     const horizonS = p.horizonS ?? seenHorizonS;
-    // Draining has no known end: a configuration counts as done once its arrivals are.
-    const share = p.draining ? 1 : horizonS === null ? null : Math.min(1, p.simulatedS / horizonS);
-    const done = (index + (share ?? 0)) / configurations;
+    const share = horizonS === null ? null : Math.min(1, p.simulatedS / horizonS);
+    // Draining has no known end: the bar stands where the configuration's arrivals ended.
+    const done = (index + (p.draining ? 1 : (share ?? 0))) / configurations;
     const eventsPerS = ((finishedEvents + currentEvents) / elapsedMs) * 1000;
     const eta = share === null || done <= 0 ? '?' : formatEta(((elapsedMs / done) * (1 - done)) / 1000);
     const simulated =
@@ -114,15 +117,20 @@ export function startProgress(io: CliIo, configurations: number, quiet: boolean)
         ? `simulated ${formatSimulatedTime(p.simulatedS)}`
         : `simulated ${formatSimulatedTime(p.simulatedS)} of ${p.horizonS === null ? '~' : ''}${formatSimulatedTime(horizonS)}`;
     const name = `${configurations > 1 ? `[${index + 1}/${configurations}] ` : ''}${label}`;
-    const percent = share === null ? '' : ` ${Math.floor(done * 100)} %`;
+    const percent = share === null || p.draining ? '' : ` ${Math.floor(done * 100)} %`;
     const details = [
-      p.draining ? `${simulated}, draining` : simulated,
+      p.draining
+        ? `draining: ${p.inFlight.toLocaleString('en-US')} in flight, simulated t=${formatSimulatedTime(p.simulatedS)}${
+            p.drainLimitS === null ? '' : ` (max_drain ends it by ${formatSimulatedTime(p.drainLimitS)})`
+          }`
+        : simulated,
       `${p.arrived.toLocaleString('en-US')} requests`,
       `${formatRate(eventsPerS)} events/s`,
     ];
+    const timeLeft = p.draining ? '' : ` ETA ${eta}`;
     if (bar !== null) {
       // A narrow terminal cuts the line from the right: the figures first, the bar last.
-      const text = `${name}${percent} ETA ${eta} | ${details.join(' | ')}`;
+      const text = `${name}${percent}${timeLeft} | ${details.join(' | ')}`;
       const value = Math.round(done * 1000);
       if (!barStarted) {
         bar.start(1000, value, { text });
@@ -133,7 +141,7 @@ export function startProgress(io: CliIo, configurations: number, quiet: boolean)
     if (elapsedMs - lastLineMs < PROGRESS_LINE_INTERVAL_MS) return;
     lastLineMs = elapsedMs;
     io.stderr(
-      `fleetsim: ${name}: ${[...(percent === '' ? [] : [percent.trim()]), ...details].join(', ')}, ETA ${eta}\n`,
+      `fleetsim: ${name}: ${[...(percent === '' ? [] : [percent.trim()]), ...details].join(', ')}${timeLeft === '' ? '' : `,${timeLeft}`}\n`,
     );
   };
 

@@ -149,6 +149,47 @@ describe('Engine', () => {
     expect(engine.run()).toEqual({ events: 1, endUs: 3, pending: false, stopped: false });
   });
 
+  it('handles at most maxEvents per run, and runs in slices handle the very events of one run, in order', () => {
+    const trace = (budget: number) => {
+      const log: string[] = [];
+      let left = 40;
+      // Each event schedules the next on the lane and a tie on the heap, until 40 are scheduled.
+      const engine: Engine = engineWith([1, 0], (kind, slot, _gen, now) => {
+        log.push(`${kind}:${slot}@${now}`);
+        if (kind === 0 && left-- > 0) {
+          engine.atLane(now + (slot % 3), 0, slot + 1);
+          engine.at(now + (slot % 3), 1, slot);
+        }
+      });
+      engine.at(0, 0, 0);
+      const sizes: number[] = [];
+      for (;;) {
+        const outcome = engine.run(Number.POSITIVE_INFINITY, budget);
+        sizes.push(outcome.events);
+        expect(outcome.events).toBeLessThanOrEqual(budget);
+        if (!outcome.pending) break;
+        expect(engine.nextEventUs).toBeGreaterThanOrEqual(engine.now);
+      }
+      return { log, sizes };
+    };
+    const whole = trace(Number.POSITIVE_INFINITY);
+    expect(whole.log).toHaveLength(81);
+    const sliced = trace(7);
+    expect(sliced.log).toEqual(whole.log);
+    expect(sliced.sizes).toEqual([...Array(11).fill(7), 4]);
+    const engine = engineWith([0], () => {});
+    expect(engine.nextEventUs).toBe(Number.POSITIVE_INFINITY);
+    engine.at(9, 0, 0);
+    engine.atLane(4, 0, 0);
+    expect(engine.nextEventUs).toBe(4);
+    expect(engine.run(Number.POSITIVE_INFINITY, 0)).toEqual({
+      events: 0,
+      endUs: 0,
+      pending: true,
+      stopped: false,
+    });
+  });
+
   it('refuses to schedule in the past, at no time, or a kind without a priority', () => {
     const engine: Engine = engineWith([0], () => expect(() => engine.at(1, 0, 0)).toThrow(/clock is at 5/));
     engine.at(5, 0, 0);

@@ -60,6 +60,11 @@ export class Engine {
     return this.queue.size + (this.laneTimeUs === Number.POSITIVE_INFINITY ? 0 : 1);
   }
 
+  /** Time of the next event to handle; Infinity when none is left. */
+  get nextEventUs(): number {
+    return Math.min(this.laneTimeUs, this.queue.peekTime());
+  }
+
   /** Schedules an event of `kind` at `timeUs` (not before now). */
   at(timeUs: number, kind: number, slot: number, gen = 0): void {
     const priority = this.priorities[kind];
@@ -98,10 +103,13 @@ export class Engine {
     this.stopped = true;
   }
 
-  /** Handles events in order until none is left, `stop()` is called, or the next event is after `untilUs`. */
-  run(untilUs = Number.POSITIVE_INFINITY): RunOutcome {
+  /**
+   * Handles events in order until none is left, `stop()` is called, the next event is after
+   * `untilUs`, or `maxEvents` have been handled (a caller checking something every so many events).
+   */
+  run(untilUs = Number.POSITIVE_INFINITY, maxEvents = Number.POSITIVE_INFINITY): RunOutcome {
     this.stopped = false;
-    const events = this.loop(untilUs);
+    const events = this.loop(untilUs, maxEvents);
     return { events, endUs: this.clockUs, pending: this.pendingEvents > 0, stopped: this.stopped };
   }
 
@@ -110,11 +118,11 @@ export class Engine {
    * the loop has ever run; any property read there would have no type feedback and deoptimize the
    * compiled loop at every exit. So the loop only returns a local, and `run` reads the rest.
    */
-  private loop(untilUs: number): number {
+  private loop(untilUs: number, maxEvents: number): number {
     const queue = this.queue;
     const handler = this.handler;
     let events = 0;
-    while (!this.stopped) {
+    while (!this.stopped && events < maxEvents) {
       const laneTime = this.laneTimeUs;
       const heapTime = queue.peekTime();
       if (

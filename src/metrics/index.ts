@@ -14,6 +14,7 @@ export type {
   LlmFleetStats,
   LlmResult,
   OracleGap,
+  PartialRun,
   PerformanceSourceKind,
   RequestCounts,
   TokenCosts,

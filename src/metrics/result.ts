@@ -15,9 +15,23 @@ export interface RequestCounts {
   in_flight_at_end: number;
 }
 
+/** Why a run ended before its arrivals and drain were over: a run limit (`limits:`) stopped it. */
+export interface PartialRun {
+  limit: 'max_events' | 'max_in_flight' | 'max_wall';
+  /** Simulated time at which it stopped, seconds. */
+  at_s: number;
+  /** What reached the limit, in a sentence: `1,004,096 requests in the system, more than ...`. */
+  reason: string;
+}
+
 /** One variant's results: plain data, the only thing reports read. */
 export interface VariantResult {
   name: string;
+  /**
+   * Present only when a run limit ended the run early: every figure then covers the run up to
+   * `at_s` only, the requests still in the system count as lost, and the verdict fails.
+   */
+  partial?: PartialRun;
   /**
    * The verdict: every objective of the scenario's `slo:` (or of the default objective, at most 1 %
    * of measured requests lost) with its limit and the value this run reached.

@@ -5,7 +5,10 @@ import type { RequestCounts, VariantResult } from './result.js';
 export { DEFAULT_MAX_DROP_RATE, DEFAULT_SLO } from '../scenario/types.js';
 
 /** What an SLO reads from a result: a single run's, or the mean of replications in the same shape. */
-export type SloInput = Pick<VariantResult, 'latency_s' | 'ttft_s' | 'tpot_s' | 'queue_wait_s' | 'requests'>;
+export type SloInput = Pick<
+  VariantResult,
+  'latency_s' | 'ttft_s' | 'tpot_s' | 'queue_wait_s' | 'requests' | 'partial'
+>;
 
 export interface SloObjectiveCheck {
   /** The scenario key: `latency_p99`, `queue_wait_mean`, `max_drop_rate`. */
@@ -22,6 +25,11 @@ export interface SloCheck {
   /** True when the scenario gave no `slo:` and fleetsim's default objective judged the run. */
   default: boolean;
   objectives: SloObjectiveCheck[];
+  /**
+   * Present when a run limit cut the run short (what stopped it, e.g. `limits.max_events at
+   * 12.5 s simulated`): its figures cover part of the run, so it fails whatever they are.
+   */
+  partial?: string;
 }
 
 /**
@@ -43,6 +51,24 @@ export function completedShare(requests: RequestCounts): number | null {
 export interface SloValues {
   statistic(metric: SloMetric, statistic: SloStatistic): number | null;
   dropRate: number | null;
+  /** What cut the run (or one of the runs averaged) short; null for a whole run. */
+  partial: string | null;
+}
+
+/** `limits.max_events at 12.5 s simulated`, or null for a run that was not cut short. */
+export function partialCause(result: Pick<VariantResult, 'partial'>): string | null {
+  const partial = result.partial;
+  return partial === undefined
+    ? null
+    : `limits.${partial.limit} at ${Number(partial.at_s.toPrecision(6))} s simulated`;
+}
+
+/** Flattened metrics (sweeps, replications) hold `partial.at_s` when some run was cut short. */
+export const PARTIAL_METRIC = 'partial.at_s';
+
+/** The `partial` of `SloValues` for means of flattened runs. */
+export function partialInMetrics(metrics: Readonly<Record<string, number | null>>): string | null {
+  return metrics[PARTIAL_METRIC] == null ? null : 'a run limit (limits:)';
 }
 
 /** Every objective of `slo` against `result`; an objective that could not be measured is not met. */
@@ -50,6 +76,7 @@ export function evaluateSlo(slo: Slo, result: SloInput): SloCheck {
   return evaluateSloValues(slo, {
     statistic: (metric, statistic) => result[`${metric}_s`][statistic],
     dropRate: dropRate(result.requests),
+    partial: partialCause(result),
   });
 }
 
@@ -72,7 +99,13 @@ export function evaluateSloValues(slo: Slo, values: SloValues): SloCheck {
       met: value !== null && value <= slo.maxDropRate,
     });
   }
-  return { met: objectives.every((objective) => objective.met), default: slo.isDefault === true, objectives };
+  const met = values.partial === null && objectives.every((objective) => objective.met);
+  return {
+    met,
+    default: slo.isDefault === true,
+    objectives,
+    ...(values.partial !== null && { partial: values.partial }),
+  };
 }
 
 /** Per metric, the largest value one request may have and still count as served within the objective. */

@@ -1,15 +1,18 @@
 import type { Scenario } from '../scenario/types.js';
+import { formatDuration } from '../scenario/units.js';
 import type { LlmFleetStats, VariantResult } from './result.js';
 
 export interface RunWarning {
   code:
+    | 'PARTIAL'
+    | 'DRAIN_LIMIT'
     | 'SKIPPED_TRACE_ROWS'
     | 'LOST_REQUESTS'
     | 'NEAR_SATURATION'
     | 'GROWING_QUEUE'
     | 'PREEMPTION'
     | 'SERVES_NOTHING';
-  /** What it is about (a fleet name, `queue`, `requests` or `trace`), so replications' warnings can be counted together. */
+  /** What it is about (a fleet name, `run`, `queue`, `requests` or `trace`), so replications' warnings can be counted together. */
   subject: string;
   message: string;
 }
@@ -50,6 +53,28 @@ const RESOURCE = {
   batch_slots: 'batch-slot',
   token_budget: 'token-budget',
 } as const;
+
+/** A run limit ended the run: nothing else it says is the scenario's answer. */
+function partialRun(result: VariantResult): RunWarning | null {
+  const partial = result.partial;
+  if (partial === undefined) return null;
+  return {
+    code: 'PARTIAL',
+    subject: 'run',
+    message: `PARTIAL: the run was stopped at ${Number(partial.at_s.toPrecision(6))} s simulated by limits.${partial.limit} (${partial.reason}): its figures cover the run up to then, the ${count(result.requests.in_flight_at_end)} measured requests still in the system count as lost, and it fails its objective; raise limits.${partial.limit} (null turns it off) to run it whole`,
+  };
+}
+
+/** Draining ended at `max_drain` with requests left: they count as lost, not as slow completions. */
+function drainLimit(result: VariantResult, scenario: Scenario): RunWarning | null {
+  const inFlight = result.requests.in_flight_at_end;
+  if (result.partial !== undefined || inFlight === 0 || !Number.isFinite(scenario.maxDrain)) return null;
+  return {
+    code: 'DRAIN_LIMIT',
+    subject: 'requests',
+    message: `draining stopped ${formatDuration(scenario.maxDrain)} after arrivals ended (max_drain) with ${count(inFlight)} measured requests unfinished: they count as lost, against the drop rate, and are in no latency percentile`,
+  };
+}
 
 /** Rows of the trace passed over as bad: the run replays less load than the file holds. */
 function skippedTraceRows(result: VariantResult): RunWarning | null {
@@ -152,12 +177,17 @@ function growingQueue(result: VariantResult, scenario: Scenario): RunWarning | n
 }
 
 /**
- * What makes a run's figures fail or mislead: trace rows skipped as bad, lost requests, a fleet
- * near saturation on its binding resource, a queue that never settled, an LLM fleet preempting
- * over and over, a fleet that served nothing while costing money.
+ * What makes a run's figures fail or mislead: a run cut short by a limit, a drain cut short, trace
+ * rows skipped as bad, lost requests, a fleet near saturation on its binding resource, a queue
+ * that never settled, an LLM fleet preempting over and over, a fleet that served nothing while
+ * costing money.
  */
 export function runWarnings(result: VariantResult, scenario: Scenario): RunWarning[] {
   const warnings: RunWarning[] = [];
+  const partial = partialRun(result);
+  if (partial) warnings.push(partial);
+  const drained = drainLimit(result, scenario);
+  if (drained) warnings.push(drained);
   const skipped = skippedTraceRows(result);
   if (skipped) warnings.push(skipped);
   const lost = lostRequests(result);

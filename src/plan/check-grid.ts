@@ -1,19 +1,26 @@
 import { ScenarioError } from '../run.js';
 import { type Diagnostic, type LoadedScenario, RunInputError } from '../scenario/types.js';
 import { describeConfiguration } from './output.js';
-import { type Infeasibility, loadPoints, mergeParameters, type ScenarioSource } from './parameters.js';
+import {
+  type Infeasibility,
+  loadPoints,
+  mergeParameters,
+  type PointVariant,
+  type ScenarioSource,
+} from './parameters.js';
 import { type SweepPoint, sweepPoints } from './points.js';
 import { nothingFeasible } from './sweep.js';
 
 /**
  * Swept keys that cannot decide whether a configuration runs: how many replicas or slots, how
- * much load, for how long, how requests are routed and queued. Whether the model fits, and
- * whether an instance is sold in a region or market, depend on the other keys only (the model,
- * the fleet's instance, hardware, batching, region, market), so the grid is checked once per
- * combination of those. A key missing here is only checked more often than it needs.
+ * requests are routed and queued. Whether the model fits, and whether an instance is sold in a
+ * region or market, depend on other keys (the model, the fleet's instance, hardware, batching,
+ * region, market), and whether a run could finish within `limits.max_events` on its load, its
+ * duration and its autoscalers' ticks, so the grid is checked once per combination of those. A
+ * key missing here is only checked more often than it needs.
  */
 const CANNOT_MAKE_INFEASIBLE =
-  /^(seed|duration|warmup|max_drain|workload|metrics|routing|fleets\.\d+\.(replicas|concurrency|queue|autoscaling|service_time|startup|price_per_hour|billing|on_interrupt))(\.|$)/;
+  /^(seed|warmup|max_drain|metrics|routing|fleets\.\d+\.(replicas|concurrency|queue|service_time|startup|price_per_hour|billing|on_interrupt))(\.|$)/;
 
 /** Configurations of a sweep that cannot run, grouped by the values that make them so. */
 export interface GridInfeasibility {
@@ -85,27 +92,55 @@ export async function checkSweepGrid(
   const byIndex = new Map(representatives.map((point, i) => [point.index, results.value[i]]));
 
   const variants = loaded.variants.length;
+  // Groups that fail for the same reason at the same place are one finding: the instance that
+  // cannot hold the model, whatever the load. Shown by the deciding values they all share.
+  const findings = new Map<
+    string,
+    {
+      variant: string;
+      infeasible: NonNullable<PointVariant['infeasible']>;
+      groups: { first: SweepPoint; count: number }[];
+    }
+  >();
+  for (const group of groups.values()) {
+    for (const variant of byIndex.get(group.first.index)!.variants) {
+      if (variant.infeasible === null) continue;
+      const { reason, at } = variant.infeasible;
+      const key = JSON.stringify([variant.name, reason, at.file, at.line, at.col]);
+      const finding = findings.get(key) ?? {
+        variant: variant.name,
+        infeasible: variant.infeasible,
+        groups: [],
+      };
+      finding.groups.push(group);
+      findings.set(key, finding);
+    }
+  }
   const infeasible: GridInfeasibility[] = [];
   const failures: { configuration: string; infeasible: Infeasibility }[] = [];
   let infeasibleCount = 0;
-  for (const { first, count } of groups.values()) {
-    const decidingParams = Object.fromEntries(deciding.map((d) => [parameters[d].path, first.values[d]]));
-    for (const variant of byIndex.get(first.index)!.variants) {
-      if (variant.infeasible === null) continue;
-      infeasibleCount += count;
-      const shown = describeConfiguration(
-        count === 1
-          ? Object.fromEntries(parameters.map((parameter, d) => [parameter.path, first.values[d]]))
-          : decidingParams,
-        variants > 1 ? variant.name : null,
-        count === 1 ? 'sweep point' : `sweep points (${count} of ${points.length}) with`,
-      );
-      failures.push({ configuration: shown, infeasible: variant.infeasible });
-      infeasible.push({
-        diagnostic: { ...variant.infeasible.at, message: `${shown}: ${variant.infeasible.reason}` },
-        configurations: count,
-      });
-    }
+  for (const { variant, infeasible: why, groups: failed } of findings.values()) {
+    const count = failed.reduce((sum, group) => sum + group.count, 0);
+    const [{ first }] = failed;
+    const shared = deciding.filter((d) =>
+      failed.every((group) => JSON.stringify(group.first.values[d]) === JSON.stringify(first.values[d])),
+    );
+    infeasibleCount += count;
+    const shown = describeConfiguration(
+      Object.fromEntries(
+        (count === 1 ? parameters.map((_, d) => d) : shared).map((d) => [
+          parameters[d].path,
+          first.values[d],
+        ]),
+      ),
+      variants > 1 ? variant : null,
+      count === 1 ? 'sweep point' : `sweep points (${count} of ${points.length}) with`,
+    );
+    failures.push({ configuration: shown, infeasible: why });
+    infeasible.push({
+      diagnostic: { ...why.at, message: `${shown}: ${why.reason}` },
+      configurations: count,
+    });
   }
   const configurations = points.length * variants;
   if (infeasibleCount === configurations) throw nothingFeasible('sweep', configurations, failures);

@@ -437,14 +437,17 @@ function rank(candidates: PlanCandidate[]): PlanCandidate[] {
 }
 
 function missed(entry: PlanCandidate): string {
-  return (entry.slo?.objectives ?? [])
-    .filter((objective) => !objective.met)
-    .map((objective) =>
-      objective.objective === 'max_drop_rate'
-        ? `drop rate ${objective.value ?? '-'} > ${objective.limit}`
-        : `${objective.objective} ${formatSeconds(objective.value)} > ${formatSeconds(objective.limit)}`,
-    )
-    .join(', ');
+  const partial = entry.slo?.partial;
+  return [
+    ...(partial === undefined ? [] : [`PARTIAL run, stopped by ${partial}`]),
+    ...(entry.slo?.objectives ?? [])
+      .filter((objective) => !objective.met)
+      .map((objective) =>
+        objective.objective === 'max_drop_rate'
+          ? `drop rate ${objective.value ?? '-'} > ${objective.limit}`
+          : `${objective.objective} ${formatSeconds(objective.value)} > ${formatSeconds(objective.limit)}`,
+      ),
+  ].join(', ');
 }
 
 /** The candidates for the terminal, best first, with why the others missed. */

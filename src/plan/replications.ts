@@ -1,6 +1,6 @@
 import { createStreams } from '../engine/index.js';
 import type { FleetPerformance, VariantResult } from '../metrics/result.js';
-import { evaluateSloValues, type SloCheck, type SloValues } from '../metrics/slo.js';
+import { evaluateSloValues, partialInMetrics, type SloCheck, type SloValues } from '../metrics/slo.js';
 import type { LoadedScenario, Slo } from '../scenario/types.js';
 import { type JobResult, jobResultOf } from './job.js';
 import type { RunMetrics } from './run-metrics.js';
@@ -96,6 +96,7 @@ function sloValues(metrics: RunMetrics, margin: RunMetrics | null): SloValues {
   return {
     statistic: (metric, statistic) => value(`${metric}_s.${statistic}`),
     dropRate: value('drop_rate'),
+    partial: partialInMetrics(metrics),
   };
 }
 

@@ -1,5 +1,13 @@
 import { belowSketchResolution, RELATIVE_ACCURACY } from '../metrics/index.js';
-import { DEFAULT_SLO, dropRate, evaluateSlo, evaluateSloValues, type SloCheck } from '../metrics/slo.js';
+import {
+  DEFAULT_SLO,
+  dropRate,
+  evaluateSlo,
+  evaluateSloValues,
+  partialCause,
+  partialInMetrics,
+  type SloCheck,
+} from '../metrics/slo.js';
 import type { CostUsd, VariantEstimates } from './charts/index.js';
 import {
   escapeMarkdown,
@@ -70,6 +78,8 @@ export interface ComparisonRow {
   /** Against the objective (the default one without `slo:`). With replications, judged on the means. */
   slo_met: boolean;
   slo_failures: string[];
+  /** Present when a run limit cut the run (or one of its replications) short: it fails, whatever its figures. */
+  partial?: true;
 }
 
 export interface Comparison {
@@ -293,6 +303,7 @@ function checkReplicatedSlo(slo: Slo, replicates: readonly VariantSummary[]): Sl
   return evaluateSloValues(slo, {
     statistic: (metric, statistic) => meanOf(replicates.map((v) => v[`${metric}_s`][statistic])),
     dropRate: meanOf(replicates.map((v) => dropRate(v.requests))),
+    partial: replicates.map(partialCause).find((cause) => cause !== null) ?? null,
   });
 }
 
@@ -301,6 +312,7 @@ function checkEstimatedSlo(slo: Slo, means: Readonly<Record<string, number | nul
   return evaluateSloValues(slo, {
     statistic: (metric, statistic) => means[`${metric}_s.${statistic}`] ?? null,
     dropRate: means.drop_rate ?? null,
+    partial: partialInMetrics(means),
   });
 }
 
@@ -382,6 +394,7 @@ export function buildComparison(
           : null,
       slo_met: check.met,
       slo_failures: describeSloMisses(check),
+      ...(check.partial !== undefined && { partial: true as const }),
     };
   });
   for (const row of rows) {
@@ -517,6 +530,11 @@ export function comparisonNotes(c: Comparison): string[] {
   return notes;
 }
 
+/** `meets`, `MISSES`, or `PARTIAL` for a run a limit cut short (which misses too). */
+export function verdictWord(row: Pick<ComparisonRow, 'slo_met' | 'partial'>): string {
+  return row.slo_met ? 'meets' : row.partial ? 'PARTIAL' : 'MISSES';
+}
+
 /** Rows of cells, metrics down and configurations across, header first. */
 function comparisonCells(c: Comparison): string[][] {
   const header = ['metric', ...c.rows.map((r) => (c.pick?.label === r.label ? `${r.label} *` : r.label))];
@@ -528,7 +546,7 @@ function comparisonCells(c: Comparison): string[][] {
       return delta === '' ? value : `${value} (${delta})`;
     }),
   ]);
-  const verdict = ['objective', ...c.rows.map((r) => (r.slo_met ? 'meets' : 'MISSES'))];
+  const verdict = ['objective', ...c.rows.map(verdictWord)];
   return [header, verdict, ...body];
 }
 

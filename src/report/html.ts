@@ -9,6 +9,7 @@ import {
   comparisonNotes,
   formatDelta,
   formatMetricCell,
+  verdictWord,
 } from './comparison.js';
 import { formatCount, formatPercent, formatSeconds } from './format.js';
 import { performanceCaveatsHtml, performanceTableHtml } from './performance.js';
@@ -119,7 +120,7 @@ function comparisonTable(c: Comparison): string {
     .join('');
   const verdicts = c.rows.map(
     (r, i) =>
-      `<td${cls(i)} title="${escapeHtml(r.slo_failures.join('; '))}">${r.slo_met ? 'meets' : '<span class="worse">MISSES</span>'}</td>`,
+      `<td${cls(i)} title="${escapeHtml(r.slo_failures.join('; '))}">${r.slo_met ? 'meets' : `<span class="worse">${verdictWord(r)}</span>`}</td>`,
   );
   const body = [`<tr><th scope="row">objective</th>${verdicts.join('')}</tr>`];
   body.push(

@@ -23,7 +23,9 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
   for (const v of summary.variants) {
     const r = v.requests;
     parts.push(
-      `## ${escapeMarkdown(v.name)}`,
+      v.partial === undefined
+        ? `## ${escapeMarkdown(v.name)}`
+        : `## ${escapeMarkdown(v.name)} (PARTIAL: stopped by limits.${v.partial.limit})`,
       '',
       `- Verdict: ${verdictSentence(v)}`,
       ...v.warnings.map((warning) => `- **Warning:** ${escapeMarkdown(warning)}.`),

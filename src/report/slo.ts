@@ -27,9 +27,15 @@ function describeMiss(check: SloObjectiveCheck): string {
     : `${name} ${format(check.value)} > ${format(check.limit)}`;
 }
 
-/** Each objective a check found missed, for people (`latency_p99 12.6 s > 2.00 s`); empty when the SLO is met. */
+/**
+ * Each objective a check found missed, for people (`latency_p99 12.6 s > 2.00 s`), after the run
+ * limit that cut the run short if one did; empty when the SLO is met.
+ */
 export function describeSloMisses(check: SloCheck): string[] {
-  return check.objectives.filter((o) => !o.met).map(describeMiss);
+  return [
+    ...(check.partial === undefined ? [] : [`PARTIAL run, stopped by ${check.partial}`]),
+    ...check.objectives.filter((o) => !o.met).map(describeMiss),
+  ];
 }
 
 /** `drop rate <= 1.0 %, ttft_p95 <= 1.00 s`, from a verdict (what summary.json carries). */

@@ -27,9 +27,12 @@ function statisticColumn(metric: SloMetric, statistic: SloStatistic): Column {
   };
 }
 
-/** `meets`, or `MISSES` in capitals so that a failing row stands out in a plain terminal. */
+/**
+ * `meets`, or `MISSES` in capitals so that a failing row stands out in a plain terminal;
+ * `PARTIAL` for a run a limit cut short (which fails too).
+ */
 function verdictText(v: VariantSummary): string {
-  return v.slo.met ? 'meets' : 'MISSES';
+  return v.partial !== undefined ? 'PARTIAL' : v.slo.met ? 'meets' : 'MISSES';
 }
 
 const lostText = (v: VariantSummary) => {

@@ -7,6 +7,7 @@ import { checkPlaces } from '../sim/network-model.js';
 import { suggest } from './diagnostics.js';
 import { compileExpression } from './expression.js';
 import { formatPath, type PathSegment } from './locate.js';
+import { checkRunSize } from './run-size.js';
 import {
   BATCH_LATENCY_VARIABLES,
   displayNameProblem,
@@ -390,6 +391,8 @@ export function findReservedKeys(raw: unknown): Finding[] {
  * physics needs, weights that leave room for a KV cache, a readable profile. Whether the run can
  * end: a static batcher without `max_wait` needs a timeout or a drain limit. These need the
  * resolved scenario (the optimized model, the catalog's hardware, defaults), so they run after the others pass.
+ * And whether the run could finish within `limits.max_events` (at this load a sweep point or
+ * plan candidate cannot run, as one whose model does not fit).
  */
 export function checkResolved(scenario: Scenario): Finding[] {
   const findings: Finding[] = [];
@@ -422,6 +425,10 @@ export function checkResolved(scenario: Scenario): Finding[] {
   });
   for (const issue of checkPlaces(scenario)) {
     findings.push({ code: 'UNKNOWN_REFERENCE', path: issue.path, message: issue.message });
+  }
+  const size = checkRunSize(scenario);
+  if (size?.refused) {
+    findings.push({ code: 'INVALID_VALUE', path: size.path, message: size.message, infeasible: true });
   }
   return findings;
 }

@@ -217,6 +217,7 @@ export function finishScenario(spec: ScenarioSpec, context: FinishContext): Scen
     duration: spec.duration ?? null,
     warmup: spec.warmup,
     maxDrain: spec.max_drain ?? Number.POSITIVE_INFINITY,
+    limits: spec.limits,
     workload: finishWorkload(spec.workload, context.dataPath),
     model: spec.model === undefined ? null : finishModel(spec.model),
     network: spec.network ?? null,

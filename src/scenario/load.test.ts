@@ -112,6 +112,7 @@ describe('loading the full example', () => {
     duration: 7200,
     warmup: 600,
     maxDrain: 3600,
+    limits: { maxEvents: 1e9, maxInFlight: 1e6, maxWallS: 600 },
     workload: {
       arrivals: { kind: 'poisson', rate: { kind: 'constant', value: 40 } },
       attributes: {
@@ -170,7 +171,8 @@ describe('defaults', () => {
       seed: 1,
       duration: 3600,
       warmup: 0,
-      maxDrain: Number.POSITIVE_INFINITY,
+      maxDrain: 3600,
+      limits: { maxEvents: 1e9, maxInFlight: 1e6, maxWallS: 600 },
       workload: { arrivals: { kind: 'poisson', rate: { kind: 'constant', value: 40 } }, attributes: {} },
       model: null,
       network: null,
@@ -340,7 +342,7 @@ describe('diagnostics', () => {
 
   it('lists the allowed keys when no key is close', async () => {
     expect(await errors(`${VALID}colour: blue\n`)).toEqual([
-      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, network, data_transfer, fleets, routing, metrics, slo, sweep, report, variants',
+      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, network, data_transfer, fleets, routing, metrics, limits, slo, sweep, report, variants',
     ]);
   });
 
@@ -470,13 +472,14 @@ fleets:
     batching: { policy: static, max_batch: 4 }
     batch_latency: 10ms + 1ms * b
 `;
-    expect(await errors(text)).toEqual([
-      's.yaml:7:15: fleets[0].batching: a static batch that is not full when arrivals stop would wait forever: give max_wait, queue.timeout or a max_drain',
+    expect(await errors(`max_drain: null\n${text}`)).toEqual([
+      's.yaml:8:15: fleets[0].batching: a static batch that is not full when arrivals stop would wait forever: give max_wait, queue.timeout or a max_drain',
     ]);
     const stopped = [
       text.replace('max_batch: 4', 'max_batch: 4, max_wait: 1s'),
       text.replace('price_per_hour: 1', 'price_per_hour: 1\n    queue: { timeout: 5s }'),
       `max_drain: 1m\n${text}`,
+      text, // the default max_drain ends it
     ];
     for (const ending of stopped) expect((await loadScenarioText(ending, FILE)).ok).toBe(true);
   });

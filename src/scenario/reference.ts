@@ -157,6 +157,7 @@ const EXAMPLES: Record<string, unknown> = {
   'fleets[].hardware.accelerator.efficiency': { attention: 0.4, iteration_overhead: '3ms' },
   routing: { policy: 'weighted', weights: { gpu: 3, cpu: 1 }, within: 'round-robin' },
   metrics: { interval: '1m' },
+  limits: { max_events: 2e9, max_in_flight: 5_000_000, max_wall: '1h' },
   slo: {
     latency_p99: '2s',
     ttft_p95: '500ms',

@@ -32,6 +32,7 @@ import type {
   ReplicaPolicy,
   ReportConfig,
   RequestAttribute,
+  RunLimits,
   ServiceTime,
   Slo,
   SloMetric,
@@ -44,7 +45,9 @@ import type {
   Workload,
 } from './types.js';
 import {
+  DEFAULT_MAX_DRAIN_S,
   DEFAULT_MAX_DROP_RATE,
+  DEFAULT_RUN_LIMITS,
   MAX_PRICE_USD_PER_HOUR,
   REPLICA_POLICIES,
   REPORT_CHART_NAMES,
@@ -1577,6 +1580,50 @@ const MetricsSchema = z
   .transform((metrics): MetricsConfig => metrics)
   .describe('What is measured.');
 
+/** A limit of `limits:`: null turns it off. */
+function orUnlimited(value: number | null): number {
+  return value ?? Number.POSITIVE_INFINITY;
+}
+
+const LimitsSchema = z
+  .object({
+    max_events: positiveInteger(Number.MAX_SAFE_INTEGER)
+      .nullable()
+      .prefault(DEFAULT_RUN_LIMITS.maxEvents)
+      .describe(
+        'Events one simulation may handle (an arrival, a completion, a batch, an autoscaler tick are one each): ' +
+          'bounds its work. A run that would need more ends there as a partial result; a scenario whose ' +
+          'expected arrivals alone exceed it is refused before it starts. null: no limit.',
+      ),
+    max_in_flight: PositiveInteger.nullable()
+      .prefault(DEFAULT_RUN_LIMITS.maxInFlight)
+      .describe(
+        'Requests in the system at once (held, queued or in service, warmup ones included): bounds the memory ' +
+          'a run holds, some 70 bytes a request (250 on an LLM fleet). Past it the run ends as a partial result. ' +
+          'null: no limit.',
+      ),
+    max_wall: PositiveDuration.nullable()
+      .prefault(DEFAULT_RUN_LIMITS.maxWallS)
+      .describe(
+        'Wall-clock time one simulation (one variant, one replication) may take; past it the run ends as a ' +
+          'partial result, which then depends on the speed of the machine. null: no limit.',
+      ),
+  })
+  .strict()
+  .transform(
+    (limits): RunLimits => ({
+      maxEvents: orUnlimited(limits.max_events),
+      maxInFlight: orUnlimited(limits.max_in_flight),
+      maxWallS: orUnlimited(limits.max_wall),
+    }),
+  )
+  .describe(
+    'Guards against a run that never ends or exhausts the machine (docs/reliability.md, Run limits). A run that ' +
+      'reaches one ends early as a partial result: marked `partial` in every output and failing its objective; ' +
+      '`fleetsim run` and `compare` exit with status 2 once every output is written, `sweep` and `plan` record ' +
+      'the point as failing. Checked every 4,096 events.',
+  );
+
 const PRESET_NAMES = Object.keys(LLM_PRESETS);
 const PrecisionSchema = z.enum(PRECISIONS, expected(`one of ${PRECISIONS.join(', ')}`));
 
@@ -2123,9 +2170,10 @@ export const scenarioSchema = z
       ),
     warmup: Duration.prefault(0).describe('Requests arriving before this time are left out of the metrics.'),
     max_drain: Duration.nullable()
-      .prefault(null)
+      .prefault(DEFAULT_MAX_DRAIN_S)
       .describe(
-        'Draining stops this long after arrivals stop; what is left counts as in flight. null: unlimited.',
+        'Draining stops this long after arrivals stop; the requests still in flight then count as lost ' +
+          '(against `max_drop_rate`), with a warning. null: drain until the last request leaves.',
       ),
     workload: WorkloadSchema,
     model: ModelSchema.optional(),
@@ -2137,6 +2185,7 @@ export const scenarioSchema = z
       .describe('The fleets that serve requests.'),
     routing: RoutingSchema.prefault({ policy: 'least-outstanding' }),
     metrics: MetricsSchema.prefault({}),
+    limits: LimitsSchema.prefault({}),
     slo: SloSchema.optional(),
     sweep: SweepSchema.optional(),
     report: ReportSchema.optional(),

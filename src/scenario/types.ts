@@ -281,6 +281,37 @@ export interface MetricsConfig {
   interval: number | null;
 }
 
+/**
+ * Guards that end a run early, as a partial result, before it exhausts the machine: each may be
+ * Infinity (no limit). Checked every few thousand events (`LIMIT_CHECK_EVENTS` in the simulator).
+ */
+export interface RunLimits {
+  /** Events handled: bounds the total work (and so the run time) of a simulation. */
+  maxEvents: number;
+  /** Requests in the system at once (queued, held, in service): bounds the memory a run holds. */
+  maxInFlight: number;
+  /** Wall-clock seconds one simulation may take. */
+  maxWallS: number;
+}
+
+/** The run limits nobody set: see `limits:` in the scenario reference and docs/reliability.md. */
+export const DEFAULT_RUN_LIMITS: RunLimits = {
+  // About 5 to 15 minutes of simulation at the 1-3 million events a second a laptop core handles:
+  // far beyond the shipped scenarios (a few hundred thousand events), short of a run left overnight.
+  maxEvents: 1e9,
+  // A request in the system holds about 70 bytes (its table row, its events, its place in a queue)
+  // or 250 on an LLM fleet (its sequence), measured as peak RSS at 1 and 2 million: a million hold
+  // 70-250 MB. A fleet with that many waiting has long missed any objective.
+  maxInFlight: 1e6,
+  maxWallS: 600,
+};
+
+/**
+ * Draining stops this long after arrivals stop unless `max_drain` says otherwise: a request still
+ * in flight an hour after the last arrival has waited longer than any interactive objective allows.
+ */
+export const DEFAULT_MAX_DRAIN_S = 3600;
+
 export interface Scenario {
   name: string;
   seed: number;
@@ -290,6 +321,7 @@ export interface Scenario {
   warmup: number;
   /** Draining stops this many seconds after arrivals stop; what is left counts as in flight. Infinity = drain fully. */
   maxDrain: number;
+  limits: RunLimits;
   workload: Workload;
   /** Required by continuous-batching fleets with roofline step times. */
   model: ModelConfig | null;

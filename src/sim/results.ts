@@ -9,6 +9,7 @@ import type {
   LatencyStats,
   LlmFleetStats,
   LlmResult,
+  PartialRun,
   TimeSeries,
   VariantResult,
 } from '../metrics/index.js';
@@ -64,6 +65,8 @@ export interface FinishedRun {
   interrupted: readonly { requeued: number; retried: number; dropped: number }[];
   network: NetworkModel;
   oracle: OracleComparison;
+  /** Set when a run limit ended the run early. */
+  partial: PartialRun | null;
   /** Per fleet: batches (or iterations) by size. */
   batchSizes: readonly Map<number, number>[];
   llmFleets: readonly (LlmFleetState | null)[];
@@ -164,6 +167,7 @@ export function resultOf(run: FinishedRun): VariantResult {
     measuredWindowCost += (transfer[f] * windowUs) / Math.max(1, endUs);
   }
   cost.total = cost.compute + cost.transfer;
+  const partial = run.partial === null ? {} : { partial: run.partial };
   const judged = {
     requests: {
       arrived: run.arrived,
@@ -179,7 +183,8 @@ export function resultOf(run: FinishedRun): VariantResult {
   };
   const result: VariantResult = {
     name: run.name,
-    slo: evaluateSlo(run.slo, judged),
+    ...partial,
+    slo: evaluateSlo(run.slo, { ...judged, ...partial }),
     warnings: [],
     ...judged,
     waited_fraction: run.wait.count > 0 ? run.wait.positive / run.wait.count : null,

@@ -7,7 +7,14 @@ import {
   PriceSeries,
   ReplicaTable,
 } from '../fleet/index.js';
-import { type CapacityEvent, Count, LatencyStats, TimeSeries, type VariantResult } from '../metrics/index.js';
+import {
+  type CapacityEvent,
+  Count,
+  LatencyStats,
+  type PartialRun,
+  TimeSeries,
+  type VariantResult,
+} from '../metrics/index.js';
 import { DEFAULT_SLO, requestLimits } from '../metrics/slo.js';
 import { type Autoscaler, createAutoscaler, type MetricSample } from '../policies/autoscaling/index.js';
 import { createSequence, type Sequence } from '../policies/batching/continuous.js';
@@ -22,6 +29,7 @@ import {
   type Scenario,
   type Slo,
 } from '../scenario/types.js';
+import { formatDuration } from '../scenario/units.js';
 import {
   type BatchLatencyModel,
   createBatchLatencyModel,
@@ -92,6 +100,14 @@ const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
 const OUTPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('output_tokens');
 const REQUEST_BYTES = REQUEST_ATTRIBUTES.indexOf('request_bytes');
 const RESPONSE_BYTES = REQUEST_ATTRIBUTES.indexOf('response_bytes');
+/**
+ * Run limits are checked between slices of this many events: the event loop then pays one counter
+ * comparison per event and the clock is read a few hundred times a second. `max_in_flight` can
+ * thus be passed by up to this many requests before the run stops.
+ */
+const LIMIT_CHECK_EVENTS = 4096;
+/** Wall-clock milliseconds between progress reports from inside a simulated-time step. */
+const PROGRESS_WALL_MS = 250;
 /** Timeseries interval candidates, seconds: the smallest that keeps a run under ~500 rows wins. */
 const NICE_INTERVALS_S = [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 21600, 86400];
 
@@ -124,6 +140,10 @@ export interface Progress {
   events: number;
   /** Arrivals are over: requests in flight are draining. */
   draining: boolean;
+  /** Requests in the system (held, queued or in service), warmup ones included. */
+  inFlight: number;
+  /** While draining: when `max_drain` ends the drain at the latest (null: no limit). */
+  drainLimitS: number | null;
 }
 
 /** Runs one fully resolved scenario to completion and returns its results. */
@@ -258,6 +278,15 @@ class Simulation implements EventHandler {
   private inputTokens = 0;
   private outputTokens = 0;
   private lastArrivalUs = 0;
+  /** `performance.now()` past which the run ends (`limits.max_wall`). */
+  private wallDeadlineMs = Number.POSITIVE_INFINITY;
+  private lastProgressMs = 0;
+  /** Events handled when the run limits are checked next. */
+  private checkAtEvents: number;
+  /** Set when a run limit ended the run early. */
+  private partial: PartialRun | null = null;
+  /** Where `max_drain` ends the drain, once arrivals are over. */
+  private drainLimitUs = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly scenario: Scenario,
@@ -266,6 +295,7 @@ class Simulation implements EventHandler {
     private readonly slo: Slo,
     private readonly observer: RequestObserver | null,
   ) {
+    this.checkAtEvents = Math.min(LIMIT_CHECK_EVENTS, scenario.limits.maxEvents);
     const limits = requestLimits(slo);
     this.latencyLimitUs = limits.latency * US_PER_S;
     this.waitLimitUs = limits.queue_wait * US_PER_S;
@@ -452,6 +482,8 @@ class Simulation implements EventHandler {
   run(name: string): VariantResult {
     const engine = this.engine;
     try {
+      this.lastProgressMs = performance.now();
+      this.wallDeadlineMs = this.lastProgressMs + this.scenario.limits.maxWallS * 1000;
       this.startFleets();
       const durationUs = this.scenario.duration === null ? 0 : Math.round(this.scenario.duration * US_PER_S);
       // The last arrival stops the engine; with none at all, time still runs to `duration` (an
@@ -460,13 +492,21 @@ class Simulation implements EventHandler {
       if (anyArrival) engine.atLane(toUs(this.arrival.timeS), Kind.Arrival, 0);
       let events = this.runUntil(anyArrival ? Number.POSITIVE_INFINITY : durationUs, name, 0);
       this.arrivalsDone = true;
+      // Cut short while requests still arrived: arrivals end where the run does.
+      if (this.partial !== null) return this.collect(name, events, engine.now, engine.now);
       const arrivalsEndUs =
         this.scenario.duration === null ? this.lastArrivalUs : Math.round(this.scenario.duration * US_PER_S);
       const drainLimitUs = arrivalsEndUs + this.scenario.maxDrain * US_PER_S;
+      this.drainLimitUs = drainLimitUs;
       // Draining stops at the last departure (see `departed`): later events, such as a spot
       // notice or an autoscaler tick, would only stretch the billed run.
       if (this.requests.liveCount > 0) events += this.runUntil(drainLimitUs, name, events);
-      const endUs = this.requests.liveCount > 0 ? drainLimitUs : Math.max(arrivalsEndUs, engine.now);
+      const endUs =
+        this.partial !== null
+          ? engine.now
+          : this.requests.liveCount > 0
+            ? drainLimitUs
+            : Math.max(arrivalsEndUs, engine.now);
       return this.collect(name, events, arrivalsEndUs, endUs);
     } finally {
       this.source.close();
@@ -474,29 +514,82 @@ class Simulation implements EventHandler {
   }
 
   /**
-   * Runs the engine until `untilUs`, `stop()` or the end of events; in steps of simulated time
-   * when someone watches progress, so it can be reported between them.
+   * Runs the engine until `untilUs`, `stop()`, the end of events or a run limit; in steps of
+   * simulated time when someone watches progress, so it can be reported between them, and in
+   * slices of `LIMIT_CHECK_EVENTS` events, between which the limits are checked.
    */
   private runUntil(untilUs: number, name: string, eventsBefore: number): number {
     const engine = this.engine;
     const onProgress = this.onProgress;
-    if (onProgress === undefined) return engine.run(untilUs).events;
     const horizonS = this.scenario.duration ?? this.traceDurationS();
-    const stepUs = Math.max(US_PER_S, ((horizonS ?? 3600) * US_PER_S) / 200);
+    const stepUs =
+      onProgress === undefined
+        ? Number.POSITIVE_INFINITY
+        : Math.max(US_PER_S, ((horizonS ?? 3600) * US_PER_S) / 200);
     let events = 0;
     for (let stepEnd = engine.now + stepUs; ; stepEnd += stepUs) {
-      const outcome = engine.run(Math.min(stepEnd, untilUs));
-      events += outcome.events;
-      onProgress({
-        variant: name,
-        simulatedS: engine.now / US_PER_S,
-        horizonS,
-        arrived: this.arrived,
-        events: eventsBefore + events,
-        draining: this.arrivalsDone,
-      });
-      if (outcome.stopped || !outcome.pending || stepEnd >= untilUs) return events;
+      const sliceEndUs = Math.min(stepEnd, untilUs);
+      let stopped = false;
+      // Checked only with an event still to handle: a run that needs exactly `max_events` is whole.
+      while (!stopped && engine.nextEventUs <= sliceEndUs) {
+        const total = eventsBefore + events;
+        if (total >= this.checkAtEvents) {
+          if (this.limitReached(total)) return events;
+          this.checkAtEvents = Math.min(total + LIMIT_CHECK_EVENTS, this.scenario.limits.maxEvents);
+          if (onProgress !== undefined && performance.now() - this.lastProgressMs >= PROGRESS_WALL_MS)
+            this.reportProgress(onProgress, name, horizonS, total);
+        }
+        const outcome = engine.run(sliceEndUs, this.checkAtEvents - total);
+        events += outcome.events;
+        stopped = outcome.stopped;
+      }
+      if (onProgress !== undefined) this.reportProgress(onProgress, name, horizonS, eventsBefore + events);
+      if (stopped || engine.pendingEvents === 0 || stepEnd >= untilUs) return events;
+      // Steps with nothing to handle are skipped, not reported one by one (a long, quiet drain).
+      const idleSteps = Math.floor((engine.nextEventUs - stepEnd) / stepUs);
+      if (idleSteps > 0) stepEnd += idleSteps * stepUs;
     }
+  }
+
+  private reportProgress(
+    onProgress: (progress: Progress) => void,
+    name: string,
+    horizonS: number | null,
+    events: number,
+  ): void {
+    this.lastProgressMs = performance.now();
+    onProgress({
+      variant: name,
+      simulatedS: this.engine.now / US_PER_S,
+      horizonS,
+      arrived: this.arrived,
+      events,
+      draining: this.arrivalsDone,
+      inFlight: this.requests.liveCount,
+      drainLimitS:
+        this.arrivalsDone && Number.isFinite(this.drainLimitUs) ? this.drainLimitUs / US_PER_S : null,
+    });
+  }
+
+  /** Whether a run limit ends the run after `events`; if one does, records which. */
+  private limitReached(events: number): boolean {
+    const limits = this.scenario.limits;
+    const inFlight = this.requests.liveCount;
+    const now = performance.now();
+    let limit: PartialRun['limit'];
+    let reason: string;
+    if (events >= limits.maxEvents) {
+      limit = 'max_events';
+      reason = `${formatCount(events)} events handled, the most limits.max_events allows`;
+    } else if (inFlight > limits.maxInFlight) {
+      limit = 'max_in_flight';
+      reason = `${formatCount(inFlight)} requests in the system, more than limits.max_in_flight (${formatCount(limits.maxInFlight)})`;
+    } else if (now >= this.wallDeadlineMs) {
+      limit = 'max_wall';
+      reason = `${formatDuration(limits.maxWallS)} of wall-clock time, the most limits.max_wall allows`;
+    } else return false;
+    this.partial = { limit, at_s: this.engine.now / US_PER_S, reason };
+    return true;
   }
 
   private traceDurationS(): number | null {
@@ -1525,6 +1618,7 @@ class Simulation implements EventHandler {
       interrupted: this.interrupted,
       network: this.network,
       oracle: this.oracle,
+      partial: this.partial,
       batchSizes: this.batchSizes,
       llmFleets: this.llmFleets,
       offloadCounts: this.router.offloadCounts,
@@ -1557,6 +1651,10 @@ function llmFleetState(
     slots,
     Math.round(scenario.warmup * US_PER_S),
   );
+}
+
+function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 function toUs(seconds: number): number {

@@ -1,4 +1,4 @@
-import type { Fleet, Scenario } from '../../src/scenario/types.js';
+import { DEFAULT_RUN_LIMITS, type Fleet, type Scenario } from '../../src/scenario/types.js';
 
 /** A resolved single-fleet scenario with every default spelled out; tests override what they vary. */
 export function makeScenario(overrides: Partial<Scenario> = {}, fleet: Partial<Fleet> = {}): Scenario {
@@ -8,6 +8,7 @@ export function makeScenario(overrides: Partial<Scenario> = {}, fleet: Partial<F
     duration: 1000,
     warmup: 0,
     maxDrain: Number.POSITIVE_INFINITY,
+    limits: DEFAULT_RUN_LIMITS,
     workload: { arrivals: { kind: 'poisson', rate: { kind: 'constant', value: 1 } }, attributes: {} },
     model: null,
     network: null,

@@ -22,8 +22,9 @@ import {
   outputFolder,
   parsePositiveInteger,
 } from '../flags.js';
-import { type CliIo, checkVerdicts, missedObjective } from '../io.js';
+import { type CliIo, checkVerdicts, EXIT_USER_ERROR, missedObjective } from '../io.js';
 import { startProgress } from '../progress.js';
+import { largeRunWarnings, partialRunLine } from '../run-limits.js';
 import { openRequestsFile, parseSeed, scenarioYamlForReport } from './run.js';
 
 export interface CompareArgs extends ConfineArgs {
@@ -97,6 +98,12 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
     }
   }
   const labels = comparisonLabels(files);
+  if (!args.quiet) {
+    const configurations = files.flatMap((f, i) =>
+      f.scenario.variants.map((v, j) => ({ label: labels[i][j], scenario: v.scenario })),
+    );
+    for (const warning of largeRunWarnings(configurations)) io.stderr(`${warning}\n`);
+  }
   const configurations = files.reduce((sum, f) => sum + f.scenario.variants.length, 0);
   const seeds = replicationSeeds(seed, replications);
   const started = performance.now();
@@ -107,6 +114,8 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
   const summaries: VariantSummary[][] = [];
   // Of the first replication, the one the comparison's figures and charts come from.
   const requests = openRequestsFile(outDir, args.requests ?? files[0].scenario.report?.requests ?? false);
+  /** A line for each configuration and replication a run limit cut short. */
+  const cut: string[] = [];
   try {
     for (const [r, replicationSeed] of seeds.entries()) {
       const suffix = replications > 1 ? ` (replication ${r + 1}/${replications})` : '';
@@ -124,7 +133,12 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
                 record.variant = labelOf.get(record.variant as string) ?? null;
                 requests.write(record);
               };
-        return runLoadedScenario(f.scenario, replicationSeed, onProgress, onRequest).results;
+        const run = runLoadedScenario(f.scenario, replicationSeed, onProgress, onRequest).results;
+        for (const [v, result] of run.entries()) {
+          const line = partialRunLine(f.scenario, `${labels[i][v]}${suffix}`, result, io.cwd);
+          if (line !== null) cut.push(line);
+        }
+        return run;
       });
       if (r === 0) first = results;
       summaries.push(
@@ -199,6 +213,10 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
         .map((name) => relative(io.cwd, join(outDir, name)))
         .join(', ')} and ${charts} chart(s) in ${relative(io.cwd, join(outDir, 'charts'))}/\n`,
     );
+  }
+  if (cut.length > 0) {
+    for (const line of cut) io.stderr(`${line}\n`);
+    return EXIT_USER_ERROR;
   }
   if (!args.check) return 0;
   return checkVerdicts(

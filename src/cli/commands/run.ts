@@ -25,10 +25,11 @@ import {
   parsePositiveInteger,
   parseWorkers,
 } from '../flags.js';
-import { type CliIo, checkVerdicts, missedObjective, UsageError } from '../io.js';
+import { type CliIo, checkVerdicts, EXIT_USER_ERROR, missedObjective, UsageError } from '../io.js';
 import { DEMO_SCENARIO } from '../paths.js';
 import { startProgress } from '../progress.js';
 import { renderReplicationsJson, renderReplicationsTable } from '../replications.js';
+import { largeRunWarnings, partialRunLine } from '../run-limits.js';
 
 export interface RunArgs extends ConfineArgs {
   scenario?: string;
@@ -75,6 +76,10 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   const scenario = loaded.value;
   const outDir = outputFolder(io.cwd, args.out ?? join('out', folderNameOf(scenario.name)), args.force);
+  if (!args.quiet) {
+    const configurations = scenario.variants.map((v) => ({ label: v.name, scenario: v.scenario }));
+    for (const warning of largeRunWarnings(configurations)) io.stderr(`${warning}\n`);
+  }
   const started = performance.now();
   const progress = startProgress(io, scenario.variants.length, args.quiet);
   const requests = openRequestsFile(outDir, args.requests ?? scenario.report?.requests ?? false);
@@ -109,8 +114,10 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   // One from an earlier run into the same folder would describe another run than summary.json,
   // also if replicating this one fails; the report draws the error bars of the new one.
   rmSync(join(outDir, 'replications.json'), { force: true });
+  const cut = output.results.flatMap((result) => partialRunLine(scenario, result.name, result, io.cwd) ?? []);
+  // Replications of a run that a limit cut short would each run into it again.
   const replicated =
-    replications === undefined
+    replications === undefined || cut.length > 0
       ? undefined
       : await runReplications(scenario, output, replications, workers, outDir);
   const drawn = await writeRunReport(outDir, {
@@ -138,6 +145,11 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   if (!args.quiet) {
     for (const caveat of performanceCaveats(performanceRuns(output.results)))
       io.stderr(`fleetsim: caveat: ${caveat}\n`);
+  }
+  // A cut run's figures are not the scenario's answer: a script must not go on as if they were.
+  if (cut.length > 0) {
+    for (const line of cut) io.stderr(`${line}\n`);
+    return EXIT_USER_ERROR;
   }
   if (!args.check) return 0;
   // With replications the verdict that counts is the one on their means, as replications.json gives it.

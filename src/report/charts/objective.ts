@@ -4,6 +4,8 @@ import {
   DEFAULT_MAX_DROP_RATE,
   dropRate,
   evaluateSloValues,
+  partialCause,
+  partialInMetrics,
   type SloCheck,
 } from '../../metrics/slo.js';
 import type { SloMetric } from '../../scenario/types.js';
@@ -31,7 +33,10 @@ export function chartObjective(slo: Slo | undefined): Slo {
  */
 export function judgeVariant(
   slo: Slo | undefined,
-  variant: Pick<VariantResult, 'name' | 'latency_s' | 'ttft_s' | 'tpot_s' | 'queue_wait_s' | 'requests'>,
+  variant: Pick<
+    VariantResult,
+    'name' | 'latency_s' | 'ttft_s' | 'tpot_s' | 'queue_wait_s' | 'requests' | 'partial'
+  >,
   replicated?: Replicated,
 ): SloCheck {
   const means = replicated?.variants.get(variant.name)?.metrics;
@@ -39,6 +44,7 @@ export function judgeVariant(
     statistic: (metric, statistic) =>
       means?.[`${metric}_s.${statistic}`] ?? variant[`${metric}_s`][statistic],
     dropRate: means?.drop_rate ?? dropRate(variant.requests),
+    partial: partialCause(variant) ?? (means === undefined ? null : partialInMetrics(means)),
   });
 }
 

@@ -1,0 +1,180 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { createAutoscaler } from '../policies/autoscaling/index.js';
+import { compileExpression } from './expression.js';
+import type { PathSegment } from './locate.js';
+import type { Arrivals, Scenario } from './types.js';
+import { formatDuration } from './units.js';
+
+/**
+ * What a scenario will cost to simulate, estimated before it runs from its arrival rate and
+ * duration (or the size of its trace) and the periodic events of its autoscalers. Cheap: a coarse
+ * integral of a rate expression, and for a trace too large to dismiss one read of its first bytes.
+ */
+export interface RunSize {
+  /** Expected arrivals; null when unknown (a trace whose size says nothing). */
+  arrivals: number | null;
+  /**
+   * Events the run needs at least: each arrival is one, and each autoscaler scrape and decision
+   * while arrivals last. A run needs more: a departure per request served, batches, iterations.
+   */
+  minEvents: number;
+  /** A rough typical count: an arrival and a departure per request, and the periodic events. */
+  events: number;
+  /** Where the scenario sets what makes the run large: its arrival rate (or trace), or its duration. */
+  path: PathSegment[];
+  /** `about 3.0e10 requests (5.0e8 req/s on average over 1m)`: the figures, for messages. */
+  description: string;
+}
+
+/** A rate expression is integrated on this many points: a peak narrower than a step may be missed. */
+const RATE_INTEGRAL_POINTS = 1000;
+/** The shortest trace row (`1\n`): bytes / this bounds the rows of a trace from above. */
+const MIN_TRACE_ROW_BYTES = 2;
+/** Bytes read from the start of a large trace to learn its mean row length. */
+const TRACE_SAMPLE_BYTES = 64 * 1024;
+
+/** `3.0e+10` for large counts, `12,345` for readable ones. */
+function formatCount(n: number): string {
+  return n >= 1e7 ? n.toExponential(1) : Math.round(n).toLocaleString('en-US');
+}
+
+function arrivalsPath(arrivals: Arrivals): PathSegment[] {
+  switch (arrivals.kind) {
+    case 'trace':
+      return ['workload', 'arrivals', 'trace', arrivals.trace.limit === null ? 'path' : 'limit'];
+    default:
+      return ['workload', 'arrivals', arrivals.kind, 'rate'];
+  }
+}
+
+/** Requests per second times `durationS`; a rate expression by the midpoint rule on a coarse grid. */
+function syntheticArrivals(arrivals: Exclude<Arrivals, { kind: 'trace' }>, durationS: number): number {
+  if (arrivals.kind !== 'poisson') return arrivals.rate * durationS;
+  const rate = arrivals.rate;
+  if (rate.kind === 'constant') return rate.value * durationS;
+  const compiled = compileExpression(rate.source, ['t']);
+  // A rate that does not compile, or turns negative or infinite, is reported by the run itself.
+  if (!compiled.ok) return 0;
+  const t = new Float64Array(1);
+  const stepS = durationS / RATE_INTEGRAL_POINTS;
+  let sum = 0;
+  for (let i = 0; i < RATE_INTEGRAL_POINTS; i++) {
+    t[0] = (i + 0.5) * stepS;
+    const value = compiled.fn(t);
+    if (value > 0 && Number.isFinite(value)) sum += value;
+  }
+  return sum * stepS;
+}
+
+/**
+ * Rows of a trace file, estimated from its size and the mean length of its first rows; `floor`
+ * skips the reading for a file too small to hold that many rows of any length.
+ */
+function traceRows(path: string, floor: number): number | null {
+  const bytes = statSync(path, { throwIfNoEntry: false })?.size;
+  if (bytes === undefined) return null;
+  if (bytes / MIN_TRACE_ROW_BYTES <= floor) return bytes / MIN_TRACE_ROW_BYTES;
+  const sample = Buffer.alloc(Math.min(TRACE_SAMPLE_BYTES, bytes));
+  const fd = openSync(path, 'r');
+  let read: number;
+  try {
+    read = readSync(fd, sample, 0, sample.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  let rows = 0;
+  for (let i = 0; i < read; i++) if (sample[i] === 0x0a) rows++;
+  return rows === 0 ? null : bytes / (read / rows);
+}
+
+/**
+ * Autoscaler scrapes and decisions over `horizonS`: they run while arrivals last, whatever the load.
+ */
+function periodicEvents(scenario: Scenario, horizonS: number): number {
+  let events = 0;
+  for (const fleet of scenario.fleets) {
+    if (fleet.autoscaling === null) continue;
+    const autoscaler = createAutoscaler(fleet.autoscaling, {
+      min: fleet.minReplicas,
+      max: fleet.maxReplicas,
+    });
+    events += (horizonS * 1e6) / autoscaler.evaluationPeriodUs;
+    if (autoscaler.scrapeIntervalUs !== null) events += (horizonS * 1e6) / autoscaler.scrapeIntervalUs;
+  }
+  return events;
+}
+
+/** A run expected to need more than this share of `limits.max_events` is announced as large. */
+export const LARGE_RUN_SHARE = 0.1;
+
+/**
+ * The expected size of a run of `scenario`. `traceFloor`: a trace that cannot hold more rows than
+ * this is taken at that upper bound without being read.
+ */
+export function estimateRunSize(scenario: Scenario, traceFloor: number): RunSize {
+  const arrivals = scenario.workload.arrivals;
+  const horizonS = scenario.duration ?? (arrivals.kind === 'trace' ? arrivals.trace.duration : null);
+  let expected: number | null;
+  if (arrivals.kind === 'trace') {
+    const rows = traceRows(arrivals.trace.path, traceFloor);
+    const limit = arrivals.trace.limit ?? Number.POSITIVE_INFINITY;
+    expected = rows === null ? (Number.isFinite(limit) ? limit : null) : Math.min(rows, limit);
+  } else {
+    expected = horizonS === null ? null : syntheticArrivals(arrivals, horizonS);
+  }
+  const periodic = horizonS === null ? 0 : periodicEvents(scenario, horizonS);
+  const requests = expected ?? 0;
+  const over = horizonS === null ? '' : ` over ${formatDuration(horizonS)}`;
+  const rate =
+    expected !== null && horizonS !== null && horizonS > 0
+      ? ` (${formatCount(expected / horizonS)} req/s on average${over})`
+      : '';
+  const parts = [
+    ...(expected === null ? [] : [`about ${formatCount(expected)} requests${rate}`]),
+    ...(periodic > 0 ? [`${formatCount(periodic)} autoscaler scrapes and decisions${over}`] : []),
+  ];
+  return {
+    arrivals: expected,
+    minEvents: requests + periodic,
+    events: 2 * requests + periodic,
+    path: requests >= periodic ? arrivalsPath(arrivals) : ['duration'],
+    description: parts.join(' and '),
+  };
+}
+
+/** What the size estimate says of a scenario: a run that cannot finish, or one to announce. */
+export interface RunSizeFinding {
+  /** True when even the fewest events the run needs exceed `limits.max_events`: it is refused. */
+  refused: boolean;
+  path: PathSegment[];
+  message: string;
+}
+
+/**
+ * Refuses a run whose arrivals alone (each an event) would pass `limits.max_events`, before it
+ * spends minutes on a partial result; announces one expected to take a tenth of the limit or more.
+ */
+export function checkRunSize(scenario: Scenario): RunSizeFinding | null {
+  const maxEvents = scenario.limits.maxEvents;
+  if (!Number.isFinite(maxEvents)) return null;
+  const large = maxEvents * LARGE_RUN_SHARE;
+  // Events are about twice the rows: a trace with fewer rows than this cannot make the run large.
+  const size = estimateRunSize(scenario, large / 2);
+  const limit = `limits.max_events (${maxEvents.toLocaleString('en-US')})`;
+  if (size.minEvents > maxEvents) {
+    const lower = size.path[0] === 'duration' ? 'the duration' : 'the load or the duration';
+    return {
+      refused: true,
+      path: size.path,
+      message: `${size.description} need at least ${formatCount(size.minEvents)} events, more than ${limit}: the run could not finish; lower ${lower}, or raise limits.max_events`,
+    };
+  }
+  if (size.events > large) {
+    return {
+      refused: false,
+      path: size.path,
+      message: `a large run: ${size.description}, about ${formatCount(size.events)} events or more; ${limit} stops a run that needs more, as a partial result`,
+    };
+  }
+  return null;
+}
