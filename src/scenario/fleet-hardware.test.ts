@@ -110,7 +110,11 @@ describe('inline hardware', () => {
       '10:38: fleets[0].hardware.accelerator.name: the instance brings its own hardware; with instance, hardware takes only accelerator.efficiency (the step-time parameters of its accelerator)',
     ]);
     expect(
-      await errors(scenario('    instance: aws/g4dn.xlarge\n    hardware: { vcpus: 8, accelerator: { efficiency: { compute: 0.5 } } }\n')),
+      await errors(
+        scenario(
+          '    instance: aws/g4dn.xlarge\n    hardware: { vcpus: 8, accelerator: { efficiency: { compute: 0.5 } } }\n',
+        ),
+      ),
     ).toEqual([
       '10:24: fleets[0].hardware.vcpus: the instance brings its own hardware; with instance, hardware takes only accelerator.efficiency (the step-time parameters of its accelerator)',
     ]);
@@ -141,7 +145,9 @@ describe('step-time parameters of an instance fleet', () => {
   it('are refused on an instance without an accelerator', async () => {
     expect(
       await errors(
-        scenario('    instance: gcp/n2-standard-8\n    hardware: { accelerator: { efficiency: { compute: 0.5 } } }\n'),
+        scenario(
+          '    instance: gcp/n2-standard-8\n    hardware: { accelerator: { efficiency: { compute: 0.5 } } }\n',
+        ),
       ),
     ).toEqual([
       '10:44: fleets[0].hardware.accelerator.efficiency: instance "gcp/n2-standard-8" has no accelerator whose step-time parameters these could be',
