@@ -16,16 +16,18 @@ import { type RooflineParameters, rooflineSettings } from '../../serving/llm-fle
 import { simulate } from '../../sim/index.js';
 import type { RequestRecord } from '../../workload/index.js';
 import {
-  DIFFERENCE_STEP,
   differenceStep,
+  type FixedParameter,
   FREE_CANDIDATES,
   type FreeParameter,
   fitLeastSquares,
+  influentialParameters,
   isFraction,
   type Model,
+  norm,
   PARAMETER_KEYS,
-  type Selection,
-  selectParameters,
+  pruneParameters,
+  SELECTION_STEP,
 } from './fit.js';
 import type { MeasuredRun, MeasuredTimeUnit } from './measured.js';
 import {
@@ -69,7 +71,7 @@ export const POOR_FIT_ERROR = 0.2;
 /** Fewer completed requests than this leave too little to fit. */
 export const MIN_COMPLETED = 20;
 
-const MAX_ITERATIONS = 12;
+const MAX_ITERATIONS = 20;
 const BOOTSTRAP_ITERATIONS = 3;
 /** Resamples for the standard errors of the measured statistics (no simulation: cheap). */
 const SIGMA_RESAMPLES = 200;
@@ -99,6 +101,11 @@ export interface CalibratedParameter {
   ci95: [number, number] | null;
   /** The value fitted on the earlier requests alone (the hold-out fit). */
   holdOutValue: number | null;
+  /**
+   * Standard error from the Jacobian at the fit (ln units, so about a relative error): what the
+   * compared statistics' standard errors allow, with the other fitted parameters free.
+   */
+  standardError: number | null;
 }
 
 export interface HoldOut {
@@ -129,6 +136,11 @@ export interface Calibration {
   simulations: number;
   /** The replay's jitter, ln units: how much a statistic moves between nearly equal parameters. */
   replayJitter: number;
+  /**
+   * Per candidate parameter (scenario key), how far a change of ln 1 moves the compared statistics,
+   * in standard errors (the norm of its Jacobian column), and the norm the replay's jitter alone gives.
+   */
+  identifiability: { sensitivity: Record<string, number>; noise: number };
   notes: string[];
 }
 
@@ -194,32 +206,75 @@ function replayScenario(
   });
 }
 
-/** Per-request times of a replay, in the measured run's order (by arrival, then tokens). */
-function replayTimes(scenario: Scenario, seed: number, expected: number): RequestTimes {
-  const records: RequestRecord[] = [];
-  simulate(scenario, { name: 'calibration', seed, onRequest: (r) => records.push(r) });
-  if (records.length !== expected) {
-    throw new InvariantError(`the replay saw ${records.length} requests, the measured run has ${expected}`);
+/** A request as the replay reports it and the measured run lists it: arrival to the microsecond, and tokens. */
+function requestKey(arrivalUs: number, input: number, output: number): string {
+  return `${arrivalUs}/${input}/${output}`;
+}
+
+/** The measured requests' indices by requestKey, for the first `count` (the ones a replay reads). */
+function pairing(measured: MeasuredRun, count: number): Map<string, number[]> {
+  const byKey = new Map<string, number[]>();
+  for (let i = 0; i < count; i++) {
+    const key = requestKey(
+      Math.round(measured.arrivalS[i] * 1e6),
+      measured.inputTokens[i],
+      measured.outputTokens[i],
+    );
+    const list = byKey.get(key);
+    if (list === undefined) byKey.set(key, [i]);
+    else list.push(i);
   }
-  const key = (r: RequestRecord) => Math.round(r.arrival * 1e6);
-  records.sort(
-    (a, b) =>
-      key(a) - key(b) ||
-      (a.input_tokens ?? 0) - (b.input_tokens ?? 0) ||
-      (a.output_tokens ?? 0) - (b.output_tokens ?? 0),
-  );
+  return byKey;
+}
+
+/**
+ * Per-request times of a replay, indexed as the measured run lists its requests. The replay
+ * reports requests as they end; each is matched to the measured request with its arrival and
+ * tokens (a trace written to the microsecond may round an arrival the other way: the neighbours
+ * are tried too). Requests alike in all three are interchangeable.
+ */
+function replayTimes(
+  scenario: Scenario,
+  seed: number,
+  byKey: Map<string, number[]>,
+  expected: number,
+): RequestTimes {
   const times: RequestTimes = {
     ttft: new Float64Array(expected).fill(Number.NaN),
     tpot: new Float64Array(expected).fill(Number.NaN),
     latency: new Float64Array(expected).fill(Number.NaN),
   };
-  records.forEach((r, i) => {
-    if (r.outcome !== 'completed' || r.first_token === null || r.finish === null) return;
-    times.ttft[i] = r.first_token - r.arrival;
-    times.latency[i] = r.finish - r.arrival;
-    const output = r.output_tokens ?? 1;
-    if (output > 1) times.tpot[i] = (r.finish - r.first_token) / (output - 1);
+  const taken = new Map<string, number>();
+  let seen = 0;
+  const indexOf = (r: RequestRecord): number => {
+    const us = Math.round(r.arrival * 1e6);
+    for (const candidate of [us, us - 1, us + 1]) {
+      const key = requestKey(candidate, r.input_tokens ?? 0, r.output_tokens ?? 0);
+      const list = byKey.get(key);
+      const next = taken.get(key) ?? 0;
+      if (list !== undefined && next < list.length) {
+        taken.set(key, next + 1);
+        return list[next];
+      }
+    }
+    throw new InvariantError(`the replay has a request the measured run lacks (arrival ${r.arrival} s)`);
+  };
+  simulate(scenario, {
+    name: 'calibration',
+    seed,
+    onRequest: (r) => {
+      const i = indexOf(r);
+      seen++;
+      if (r.outcome !== 'completed' || r.first_token === null || r.finish === null) return;
+      times.ttft[i] = r.first_token - r.arrival;
+      times.latency[i] = r.finish - r.arrival;
+      const output = r.output_tokens ?? 1;
+      if (output > 1) times.tpot[i] = (r.finish - r.first_token) / (output - 1);
+    },
   });
+  if (seen !== expected) {
+    throw new InvariantError(`the replay saw ${seen} requests, the measured run has ${expected}`);
+  }
   return times;
 }
 
@@ -308,6 +363,7 @@ export function calibrate(options: CalibrateOptions): Calibration {
 
   let simulations = 0;
   const cache = new Map<string, RequestTimes>();
+  const pairings = new Map<number, Map<string, number[]>>();
   /** Replays of the first `count` requests with `values` (ln of the free parameters) over the scenario's own overrides. */
   const timesAt = (keys: readonly FreeParameter[], theta: readonly number[], count = n): RequestTimes => {
     const overrides: EfficiencyOverrides = { ...own };
@@ -318,7 +374,12 @@ export function calibrate(options: CalibrateOptions): Calibration {
     let times = cache.get(id);
     if (times === undefined) {
       const scenario = count === n ? scenarioFor(overrides) : limitedFor(count)(overrides);
-      times = replayTimes(scenario, seed, count);
+      let byKey = pairings.get(count);
+      if (byKey === undefined) {
+        byKey = pairing(measured, count);
+        pairings.set(count, byKey);
+      }
+      times = replayTimes(scenario, seed, byKey, count);
       simulations++;
       if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
     } else cache.delete(id);
@@ -370,40 +431,66 @@ export function calibrate(options: CalibrateOptions): Calibration {
   const random = seedrandom(`${seed}/calibrate`);
   const main = objective(all, n, random, jitter);
 
-  stage('finding which step-time parameters the measurements identify');
-  const columns = new Map<FreeParameter, Float64Array>();
-  const at0 = main.model(FREE_CANDIDATES)(lnStart(FREE_CANDIDATES));
-  FREE_CANDIDATES.forEach((key, k) => {
-    const theta = lnStart(FREE_CANDIDATES);
-    const h = differenceStep(key);
-    theta[k] += h;
-    const moved = main.model(FREE_CANDIDATES)(theta);
-    columns.set(
-      key,
-      moved.map((v, i) => (v - at0[i]) / h),
-    );
-  });
+  stage('finding which step-time parameters influence the measurements');
+  /** Standardized Jacobian columns of `keys` at `theta`, by forward differences of `step`. */
+  const jacobian = (keys: readonly FreeParameter[], theta: readonly number[], step: number) => {
+    const model = main.model(keys);
+    const at = model(theta);
+    const columns = new Map<FreeParameter, Float64Array>();
+    keys.forEach((key, k) => {
+      const moved = [...theta];
+      const h = differenceStep(key, step);
+      moved[k] += h;
+      columns.set(
+        key,
+        model(moved).map((v, i) => (v - at[i]) / h),
+      );
+    });
+    return columns;
+  };
   const noise = Math.sqrt(
-    main.sigma.reduce((s, sigma) => s + (2 * jitter ** 2) / (DIFFERENCE_STEP * sigma) ** 2, 0),
+    main.sigma.reduce((s, sigma) => s + (2 * jitter ** 2) / (SELECTION_STEP * sigma) ** 2, 0),
   );
   const names = (key: FreeParameter) => PARAMETER_KEYS[key];
-  const selection: Selection = selectParameters(columns, noise, names);
-  const free = selection.free;
-  if (free.length === 0) {
-    notes.push(
-      'no step-time parameter changes the compared statistics beyond the replay’s jitter: the measured latencies are not step-time bound (too few requests, or queueing and network time dominate); the scenario keeps its values',
-    );
-  }
-
+  const influence = influentialParameters(
+    jacobian(FREE_CANDIDATES, lnStart(FREE_CANDIDATES), SELECTION_STEP),
+    noise,
+  );
+  const fixed: FixedParameter[] = [...influence.fixed];
   const chi2 = (model: Model, target: Float64Array, theta: readonly number[]) =>
     model(theta).reduce((s, v, i) => s + (v - target[i]) ** 2, 0);
-  const chi2Before = chi2(main.model(free), main.target, lnStart(free));
+  // Marquardt's start: a thousandth of the largest diagonal entry of J'J.
+  let damping = 1e-3 * Math.max(1, ...influence.influential.map((key) => influence.sensitivity[key] ** 2));
 
+  let free: FreeParameter[] = influence.influential;
+  let fitErrors: number[] = [];
   let thetaFit = lnStart(free);
   if (free.length > 0) {
     stage(`fitting ${free.map(names).join(', ')} (weighted least squares, Levenberg-Marquardt)`);
-    thetaFit = fitLeastSquares(main.model(free), main.target, free, lnStart(free), MAX_ITERATIONS).theta;
+    thetaFit = fitLeastSquares(main.model(free), main.target, free, thetaFit, MAX_ITERATIONS, damping).theta;
+    // Collinearity is judged at the fit: far from it, which kernels bind may differ.
+    const atFit = jacobian(free, thetaFit, SELECTION_STEP);
+    damping = 1e-3 * Math.max(1, ...free.map((key) => norm(atFit.get(key) as Float64Array) ** 2));
+    const pruned = pruneParameters(atFit, free, names);
+    fitErrors = pruned.standardErrors;
+    if (pruned.fixed.length > 0) {
+      fixed.push(...pruned.fixed);
+      const kept = pruned.kept;
+      const warm = kept.map((key) => thetaFit[free.indexOf(key)]);
+      free = kept;
+      thetaFit = warm;
+      if (free.length > 0) {
+        stage(`fitting ${free.map(names).join(', ')} alone`);
+        thetaFit = fitLeastSquares(main.model(free), main.target, free, warm, MAX_ITERATIONS, damping).theta;
+      }
+    }
   }
+  if (free.length === 0) {
+    notes.push(
+      'no step-time parameter is identified by this run (none changes the compared statistics beyond the replay’s jitter, or none can be told apart): the scenario keeps its values',
+    );
+  }
+  const chi2Before = chi2(main.model(free), main.target, lnStart(free));
   const fittedValues = free.map((_, k) => roundTo(Math.exp(thetaFit[k])));
   const thetaRounded = fittedValues.map(Math.log);
   const afterTimes = timesAt(free, thetaRounded);
@@ -418,7 +505,7 @@ export function calibrate(options: CalibrateOptions): Calibration {
       const target = main.design.evaluate(measuredTimes, set);
       const model = main.model(free, set, target);
       const standardized = target.map((v, i) => v / main.sigma[i]);
-      const result = fitLeastSquares(model, standardized, free, thetaRounded, BOOTSTRAP_ITERATIONS);
+      const result = fitLeastSquares(model, standardized, free, thetaRounded, BOOTSTRAP_ITERATIONS, damping);
       result.theta.forEach((t, k) => {
         bootstrap[k].push(Math.exp(t));
       });
@@ -436,7 +523,14 @@ export function calibrate(options: CalibrateOptions): Calibration {
     const early = objective(range(0, fitCount), fitCount, seedrandom(`${seed}/calibrate-hold-out`), jitter);
     let theta = lnStart(free);
     if (free.length > 0) {
-      theta = fitLeastSquares(early.model(free), early.target, free, lnStart(free), MAX_ITERATIONS).theta;
+      theta = fitLeastSquares(
+        early.model(free),
+        early.target,
+        free,
+        lnStart(free),
+        MAX_ITERATIONS,
+        damping,
+      ).theta;
     }
     holdOutValues = theta.map(Math.exp);
     const simulated = summarize(timesAt(free, theta), predicted);
@@ -470,7 +564,7 @@ export function calibrate(options: CalibrateOptions): Calibration {
   const worst = holdOut === null ? null : worstError(holdOut.errors);
   const sourceOf = (key: keyof EfficiencyOverrides): StartSource =>
     own[key] !== undefined ? 'scenario' : isFraction(key) ? 'catalog' : 'serving stack';
-  const fixedReason = new Map(selection.fixed.map((f) => [f.key, f.reason]));
+  const fixedReason = new Map(fixed.map((f) => [f.key, f.reason]));
   const allKeys: (keyof RooflineParameters)[] = [...FREE_CANDIDATES, 'layerOverheadS', 'workerOverheadS'];
   const parameters: CalibratedParameter[] = allKeys.map((key) => {
     const k = (free as readonly string[]).indexOf(key);
@@ -492,6 +586,7 @@ export function calibrate(options: CalibrateOptions): Calibration {
       std: spreadOf?.std ?? null,
       ci95: spreadOf?.ci95 ?? null,
       holdOutValue: fitted && holdOutValues !== null ? holdOutValues[k] : null,
+      standardError: fitted ? (fitErrors[k] ?? null) : null,
     };
   });
   const model = base.model;
@@ -520,6 +615,12 @@ export function calibrate(options: CalibrateOptions): Calibration {
     resamples: free.length > 0 ? resamples : 0,
     simulations,
     replayJitter: jitter,
+    identifiability: {
+      sensitivity: Object.fromEntries(
+        FREE_CANDIDATES.map((key) => [PARAMETER_KEYS[key], influence.sensitivity[key]]),
+      ),
+      noise,
+    },
     notes,
   };
 }

@@ -48,7 +48,7 @@ export interface DirectReplay {
 
 /**
  * A measured run, one entry per request the server received, ordered as the simulator replays
- * them: by arrival (to the microsecond), then prompt and output tokens. Times are seconds after
+ * them: by arrival (to the microsecond), simultaneous ones as the file lists them. Times are seconds after
  * the first arrival; a request that did not complete, or whose first token was not recorded, has
  * NaN for TTFT, TPOT and latency (as does TPOT with fewer than two output tokens).
  */
@@ -145,8 +145,10 @@ function measuredRun(
   }
   let origin = Number.POSITIVE_INFINITY;
   for (const row of rows) origin = Math.min(origin, row.arrival);
+  // Stable: requests sent at the same instant keep the order they were sent (or listed) in, which
+  // is the order a server admits them.
   const us = (row: Row) => Math.round((row.arrival - origin) * 1e6);
-  rows.sort((a, b) => us(a) - us(b) || a.input - b.input || a.output - b.output);
+  rows.sort((a, b) => us(a) - us(b));
   const n = rows.length;
   const run: MeasuredRun = {
     path,
@@ -266,7 +268,8 @@ function readTable(path: string, kind: TraceRowsKind, options: MeasuredOptions):
 }
 
 function describe(value: unknown): string {
-  if (value === null) return 'nothing';
+  if (value === null || value === '') return 'nothing';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return excerpt(value);
   return excerpt(JSON.stringify(value) ?? String(value));
 }
@@ -324,7 +327,7 @@ function jsonError(file: JsonFile, at: readonly PathSegment[], message: string):
     file: file.path,
     line: position.line,
     col: position.col,
-    message: `${jsonPath(at)}: ${message}`,
+    message: at.length === 0 ? message : `${jsonPath(at)}: ${message}`,
   });
 }
 

@@ -67,6 +67,8 @@ export function renderCalibrationJson(calibration: Calibration, provenance: Prov
       optimizer: 'Levenberg-Marquardt (ml-levenberg-marquardt), parameters as logarithms',
       identifiability: `a parameter is fitted when it moves the statistics beyond the replay jitter and its standard error stays below ${MAX_STANDARD_ERROR} (ln units) with the others fitted`,
       replay_jitter_ln: c.replayJitter,
+      sensitivity: c.identifiability.sensitivity,
+      jitter_sensitivity: c.identifiability.noise,
       bootstrap_resamples: c.resamples,
       hold_out_share: provenance.holdOutShare,
       simulations: c.simulations,
