@@ -82,7 +82,9 @@ export function renderCalibrationJson(calibration: Calibration, provenance: Prov
           unit: isFraction(p.key) ? 'fraction' : 's',
           start: p.start,
           start_source: p.startSource,
-          ...(p.fitted ? { std: p.std, ci95: p.ci95, hold_out_value: p.holdOutValue } : { reason: p.reason }),
+          ...(p.fitted
+            ? { std: p.std, ci95: p.ci95, standard_error_ln: p.standardError, hold_out_value: p.holdOutValue }
+            : { reason: p.reason }),
         },
       ]),
     ),
