@@ -160,7 +160,7 @@ export function calibratedScenarioYaml(options: {
     document.setIn([...efficiency, PARAMETER_KEYS[key]], isFraction(key) ? value : durationText(value));
   }
   const accelerator = document.getIn([...fleet, 'hardware', 'accelerator'], true);
-  if (isMap(accelerator)) {
+  if (Object.keys(options.fitted).length > 0 && isMap(accelerator)) {
     const pair = (accelerator as YAMLMap).items.find((item) => keyName(item.key) === 'efficiency');
     if (pair !== undefined && isScalar(pair.key)) {
       (pair.key as Scalar).commentBefore = ` fitted by fleetsim calibrate (see calibration.json)`;
