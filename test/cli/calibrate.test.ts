@@ -226,8 +226,45 @@ describe('a poor fit', () => {
     expect(stderr).toMatch(
       /^fleetsim: warning: POOR FIT: fitted on the earlier requests, the calibrated fleet mispredicts the later ones by more than 20 % \(/m,
     );
-    expect(stderr).toMatch(/^fleetsim: check failed: the calibrated fleet mispredicts held-out requests: /m);
+    expect(stderr).toMatch(
+      /^fleetsim: check failed: the calibration is poor \(see the POOR FIT warnings above\): its step times are not to be planned on$/m,
+    );
     expect(json(join(dir, 'drifted', 'calibration.json')).fit.poor).toBe(true);
+  });
+
+  it('is said when the fit cannot reproduce the run it was fitted to', async () => {
+    // Every request 40 times slower than the L40S can be: no step-time parameter gets there.
+    const lines = readFileSync(join(FIXTURES, 'requests.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const slow = lines.map((r) => ({
+      ...r,
+      first_token: r.arrival + 40 * (r.first_token - r.arrival),
+      finish: r.arrival + 40 * (r.finish - r.arrival),
+    }));
+    writeFileSync(join(dir, 'slow.jsonl'), `${slow.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    const { code, stderr } = await cli(
+      [
+        'calibrate',
+        'slow.jsonl',
+        '--scenario',
+        join(FIXTURES, 'server.yaml'),
+        '--out',
+        'slow',
+        '--resamples',
+        '3',
+        '--check',
+      ],
+      dir,
+    );
+    expect(code).toBe(3);
+    expect(stderr).toMatch(
+      /^fleetsim: warning: POOR FIT: the calibrated fleet does not even reproduce the run it was fitted to, off by more than 20 % \(TTFT mean -9\d %/m,
+    );
+    const fit = json(join(dir, 'slow', 'calibration.json')).fit;
+    expect(fit.poor).toBe(true);
+    expect(fit.worst_after.error).toBeLessThan(-0.9);
   });
 });
 

@@ -23,6 +23,7 @@ import {
   fitLeastSquares,
   influentialParameters,
   isFraction,
+  lnBounds,
   type Model,
   norm,
   PARAMETER_KEYS,
@@ -132,6 +133,10 @@ export interface Calibration {
   holdOut: HoldOut | null;
   /** The worst hold-out error when it is beyond POOR_FIT_ERROR; null for a fit that predicted well (or no hold-out). */
   poorFit: { metric: string; statistic: string; error: number } | null;
+  /** The worst error on the fitted run itself when it is beyond POOR_FIT_ERROR: the fit does not reproduce what it was fitted to. */
+  misfit: { metric: string; statistic: string; error: number } | null;
+  /** Fitted parameters that ended at an end of their range: the measurements ask for more than the roofline gives. */
+  atBounds: string[];
   resamples: number;
   simulations: number;
   /** The replay's jitter, ln units: how much a statistic moves between nearly equal parameters. */
@@ -562,6 +567,8 @@ export function calibrate(options: CalibrateOptions): Calibration {
     );
   }
   const worst = holdOut === null ? null : worstError(holdOut.errors);
+  const afterErrors = relativeErrors(after, measuredSummary);
+  const worstAfter = worstError(afterErrors);
   const sourceOf = (key: keyof EfficiencyOverrides): StartSource =>
     own[key] !== undefined ? 'scenario' : isFraction(key) ? 'catalog' : 'serving stack';
   const fixedReason = new Map(fixed.map((f) => [f.key, f.reason]));
@@ -609,9 +616,13 @@ export function calibrate(options: CalibrateOptions): Calibration {
     ) as EfficiencyOverrides,
     measured: measuredSummary,
     before: { simulated: before, errors: relativeErrors(before, measuredSummary), chi2: chi2Before },
-    after: { simulated: after, errors: relativeErrors(after, measuredSummary), chi2: chi2After },
+    after: { simulated: after, errors: afterErrors, chi2: chi2After },
     holdOut,
     poorFit: worst !== null && Math.abs(worst.error) > POOR_FIT_ERROR ? worst : null,
+    misfit: worstAfter !== null && Math.abs(worstAfter.error) > POOR_FIT_ERROR ? worstAfter : null,
+    atBounds: free
+      .filter((key, k) => lnBounds(key).some((bound) => Math.abs(thetaRounded[k] - bound) < 1e-3))
+      .map(names),
     resamples: free.length > 0 ? resamples : 0,
     simulations,
     replayJitter: jitter,

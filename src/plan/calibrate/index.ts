@@ -26,6 +26,7 @@ export {
   CALIBRATION_FILE,
   calibratedScenarioYaml,
   calibrationWarnings,
+  isPoor,
   type Provenance,
   REPLAY_COPY_FILE,
   renderCalibrationJson,

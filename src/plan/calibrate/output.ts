@@ -110,9 +110,11 @@ export function renderCalibrationJson(calibration: Calibration, provenance: Prov
     fit: {
       chi2_before: c.before.chi2,
       chi2_after: c.after.chi2,
-      poor: c.poorFit !== null,
+      poor: isPoor(c),
       poor_fit_threshold: POOR_FIT_ERROR,
       worst_hold_out: c.poorFit,
+      worst_after: c.misfit,
+      at_bounds: c.atBounds,
     },
     notes: c.notes,
   };
@@ -262,31 +264,52 @@ export function renderCalibrationText(calibration: Calibration, measuredName: st
   }
   lines.push(
     '',
-    'simulated against measured (before: the scenario as given; after: fitted; hold-out: fitted on the',
-    `first ${c.holdOut?.fitRequests ?? '-'} requests, predicting the last ${c.holdOut?.predictedRequests ?? '-'}):`,
+    c.holdOut === null
+      ? 'simulated against measured (before: the scenario as given; after: fitted):'
+      : 'simulated against measured (before: the scenario as given; after: fitted; hold-out: fitted on the\n' +
+          `first ${c.holdOut.fitRequests} requests, predicting the last ${c.holdOut.predictedRequests}):`,
     '',
     table(errorRows),
   );
   return `${lines.join('\n')}\n`;
 }
 
+/** Whether the calibration is not to be trusted: it mispredicts held-out requests, misses its own run, or ran into a bound. */
+export function isPoor(calibration: Calibration): boolean {
+  return calibration.poorFit !== null || calibration.misfit !== null || calibration.atBounds.length > 0;
+}
+
+/** The statistics whose error is beyond POOR_FIT_ERROR, as `TTFT mean +25 %`. */
+function offenders(errors: RelativeErrors): string {
+  const found: string[] = [];
+  for (const metric of METRICS) {
+    for (const stat of SUMMARY_STATISTICS) {
+      const error = errors[metric]?.[stat];
+      if (error !== undefined && Math.abs(error) > POOR_FIT_ERROR) {
+        found.push(`${METRIC_LABELS[metric]} ${stat} ${percent(error)}`);
+      }
+    }
+  }
+  return found.join(', ');
+}
+
 /** Warnings to print loudly on stderr: a poor fit above all. */
 export function calibrationWarnings(calibration: Calibration): string[] {
   const warnings: string[] = [];
-  const poor = calibration.poorFit;
-  if (poor !== null) {
-    const offenders: string[] = [];
-    const errors = calibration.holdOut?.errors as RelativeErrors;
-    for (const metric of METRICS) {
-      for (const stat of SUMMARY_STATISTICS) {
-        const error = errors[metric]?.[stat];
-        if (error !== undefined && Math.abs(error) > POOR_FIT_ERROR) {
-          offenders.push(`${METRIC_LABELS[metric]} ${stat} ${percent(error)}`);
-        }
-      }
-    }
+  const limit = `${100 * POOR_FIT_ERROR} %`;
+  if (calibration.misfit !== null) {
     warnings.push(
-      `POOR FIT: fitted on the earlier requests, the calibrated fleet mispredicts the later ones by more than ${100 * POOR_FIT_ERROR} % (${offenders.join(', ')}): do not plan on these step times without finding out why (another load pattern, a different server configuration, queueing outside the server)`,
+      `POOR FIT: the calibrated fleet does not even reproduce the run it was fitted to, off by more than ${limit} (${offenders(calibration.after.errors)}): the scenario's model, hardware or batching differ from the server's, or the measured times hold time the simulator does not model; do not plan on these step times`,
+    );
+  }
+  if (calibration.atBounds.length > 0) {
+    warnings.push(
+      `POOR FIT: ${calibration.atBounds.join(', ')} ended at the end of its range: the measurements ask for more than the roofline can give with it; do not plan on these step times without finding out why`,
+    );
+  }
+  if (calibration.poorFit !== null) {
+    warnings.push(
+      `POOR FIT: fitted on the earlier requests, the calibrated fleet mispredicts the later ones by more than ${limit} (${offenders(calibration.holdOut?.errors as RelativeErrors)}): do not plan on these step times without finding out why (another load pattern, a different server configuration, queueing outside the server)`,
     );
   }
   warnings.push(...calibration.notes);
