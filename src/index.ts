@@ -11,6 +11,19 @@ export type {
 } from './metrics/index.js';
 export { dropRate, evaluateSlo, type SloCheck, type SloObjectiveCheck } from './metrics/slo.js';
 export {
+  type CalibratedParameter,
+  type CalibrateOptions,
+  type Calibration,
+  calibrate,
+  calibratedScenarioYaml,
+  type MeasuredFormat,
+  type MeasuredOptions,
+  type MeasuredRun,
+  readMeasuredRun,
+  renderCalibrationJson,
+  replayTrace,
+} from './plan/calibrate/index.js';
+export {
   assemblePlanCharts,
   assembleSweepCharts,
   capacityChart,

@@ -1,7 +1,9 @@
 import yargs, { type Argv } from 'yargs';
+import { MEASURED_FORMATS, MEASURED_TIME_UNITS } from '../plan/calibrate/index.js';
 import { ScenarioError } from '../run.js';
 import { RunInputError, UserError } from '../scenario/types.js';
 import { closestNames, typoTolerance } from '../util/closest-names.js';
+import { calibrateCommand } from './commands/calibrate.js';
 import { catalogListCommand, catalogShowCommand } from './commands/catalog.js';
 import { compareCommand } from './commands/compare.js';
 import { mergeCommand } from './commands/merge.js';
@@ -72,6 +74,7 @@ const COMMANDS = [
   'validate',
   'sweep',
   'plan',
+  'calibrate',
   'merge',
   'schema',
   'catalog',
@@ -254,6 +257,61 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           .option('json', { type: 'boolean', default: false, describe: 'print plan.json to stdout' }),
       async (args) => {
         exitCode = await planCommand(args, io);
+      },
+    )
+    .command(
+      'calibrate <measured>',
+      "fit an LLM fleet's step-time parameters to a measured run and write calibration.json and a calibrated scenario.yaml",
+      (y) =>
+        y
+          .positional('measured', {
+            type: 'string',
+            demandOption: true,
+            describe:
+              'per-request results of a real serving run: requests.jsonl columns (JSONL or CSV), a GuideLLM report or a vLLM benchmark result (--save-detailed)',
+          })
+          .option('scenario', {
+            type: 'string',
+            demandOption: true,
+            describe: 'scenario YAML describing the server: model, hardware, batching',
+          })
+          .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
+          .option('fleet', {
+            type: 'string',
+            describe: 'the fleet to calibrate, when the scenario has several',
+          })
+          .option('format', {
+            choices: MEASURED_FORMATS,
+            describe:
+              'layout of the measured file (default: csv for .csv, guidellm or vllm by the keys of a .json, else jsonl)',
+          })
+          .option('columns', {
+            type: 'string',
+            describe:
+              'columns of a jsonl/csv file that differ from requests.jsonl: --columns arrival=ts,input_tokens=prompt_len',
+          })
+          .option('time-unit', {
+            choices: MEASURED_TIME_UNITS,
+            describe: 'jsonl/csv: unit of arrival, first_token and finish (default s)',
+          })
+          .option('resamples', {
+            type: 'string',
+            describe: 'bootstrap resamples for the uncertainty (default 20)',
+          })
+          .option('force', FORCE_OPTION)
+          .options(CONFINE_OPTIONS)
+          .option(
+            'check',
+            checkOption('exit 3 (after writing every output) when the hold-out error marks the fit as poor'),
+          )
+          .option('json', { type: 'boolean', default: false, describe: 'print calibration.json to stdout' })
+          .option('quiet', {
+            type: 'boolean',
+            default: false,
+            describe: 'print nothing but errors and warnings',
+          }),
+      async (args) => {
+        exitCode = await calibrateCommand(args, io);
       },
     )
     .command(

@@ -88,7 +88,7 @@ export function folderNameOf(name: string): string {
 export const OUTPUT_MARKER = '.fleetsim';
 
 /** What fleetsim's library calls write without the marker, and folders of versions before it. */
-const OUTPUT_FILES = ['summary.json', 'comparison.json', 'sweep.json', 'plan.json'];
+const OUTPUT_FILES = ['summary.json', 'comparison.json', 'sweep.json', 'plan.json', 'calibration.json'];
 
 /**
  * The folder outputs go to, `out` resolved against `cwd`, refused before any work starts when a

@@ -157,6 +157,10 @@ function checkAccelerator(accelerator: Raw | undefined, i: number, findings: Fin
   });
 }
 
+function hasEfficiency(fleet: Raw): boolean {
+  return asObject(asObject(asObject(fleet.hardware)?.accelerator)?.efficiency) !== undefined;
+}
+
 function checkFleets(root: Raw, findings: Finding[]): void {
   const names = fleetNames(root);
   const firstIndex = new Map<string, number>();
@@ -187,6 +191,12 @@ function checkFleets(root: Raw, findings: Finding[]): void {
           path: ['fleets', i, catalogKeyAtFault(resolved.message, fleet)],
           message: resolved.message,
           ...(resolved.unavailable && { infeasible: true }),
+        });
+      } else if (resolved.accelerators === null && hasEfficiency(fleet)) {
+        findings.push({
+          code: 'INVALID_VALUE',
+          path: ['fleets', i, 'hardware', 'accelerator', 'efficiency'],
+          message: `instance "${fleet.instance}" has no accelerator whose step-time parameters these could be`,
         });
       }
     }

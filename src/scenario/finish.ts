@@ -51,14 +51,16 @@ function finishWorkload(workload: Workload, dataPath: DataPath): Workload {
 /** Inline `hardware:` in the resolved form; an accelerator name that is a catalog id (any case) becomes the id. */
 function inlineHardware(hardware: NonNullable<FleetSpec['hardware']>): FleetHardware {
   const accelerator = hardware.accelerator;
-  const id = accelerator && ACCELERATOR_IDS.find((known) => known === accelerator.name.toLowerCase());
+  // The schema requires a name on inline hardware (a fleet without instance).
+  const name = accelerator?.name ?? '';
+  const id = accelerator && ACCELERATOR_IDS.find((known) => known === name.toLowerCase());
   return {
     ...(hardware.vcpus !== undefined && { vcpus: hardware.vcpus }),
     ...(hardware.memory_gib !== undefined && { memoryGiB: hardware.memory_gib }),
     accelerators: accelerator
       ? {
-          model: id ?? accelerator.name,
-          count: accelerator.count,
+          model: id ?? name,
+          count: accelerator.count ?? 1,
           ...(accelerator.memory_gib !== undefined && { memoryGiB: accelerator.memory_gib }),
           ...(accelerator.bandwidth_gbps !== undefined && { bandwidthGBps: accelerator.bandwidth_gbps }),
           ...(accelerator.tflops !== undefined && { tflops: definedValues(accelerator.tflops) }),
@@ -105,6 +107,8 @@ function finishFleet(fleet: FleetSpec, dataPath: DataPath): Fleet {
       throw new InvariantError(`instance ${fleet.instance} passed validation: ${resolved.message}`);
     priceUsdPerHour = resolved.priceUsdPerHour;
     billing = resolved.billing;
+    // With an instance, `hardware:` holds at most the step-time parameters of its accelerator.
+    const efficiency = fleet.hardware?.accelerator?.efficiency;
     fromCatalog = {
       region: resolved.region,
       market: resolved.market,
@@ -114,13 +118,15 @@ function finishFleet(fleet: FleetSpec, dataPath: DataPath): Fleet {
         accelerators: resolved.accelerators && {
           model: resolved.accelerators.model,
           count: resolved.accelerators.count,
+          ...(efficiency !== undefined && { efficiency }),
         },
       },
     };
   }
   if (priceUsdPerHour === undefined)
     throw new InvariantError(`fleet ${fleet.name} has no price after validation`);
-  const hardware = fleet.hardware !== undefined ? inlineHardware(fleet.hardware) : fromCatalog.hardware;
+  const inlineSpec = fleet.instance === undefined ? fleet.hardware : undefined;
+  const hardware = inlineSpec !== undefined ? inlineHardware(inlineSpec) : fromCatalog.hardware;
   return {
     name: fleet.name,
     replicas: fleet.replicas.initial,
@@ -148,7 +154,7 @@ function finishFleet(fleet: FleetSpec, dataPath: DataPath): Fleet {
     priceUsdPerHour,
     instance: fleet.instance ?? null,
     ...fromCatalog,
-    ...(fleet.hardware !== undefined && { hardware: inlineHardware(fleet.hardware) }),
+    ...(inlineSpec !== undefined && { hardware }),
     serviceTime: fleet.service_time === undefined ? null : withAbsolutePath(fleet.service_time, dataPath),
     batching: fleet.batching,
     batchLatency: fleet.batch_latency ?? null,

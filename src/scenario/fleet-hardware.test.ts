@@ -107,7 +107,50 @@ describe('inline hardware', () => {
     expect(
       await errors(scenario('    instance: aws/g4dn.xlarge\n    hardware: { accelerator: { name: t4 } }\n')),
     ).toEqual([
-      '10:15: fleets[0].hardware: the instance brings its own hardware; give hardware only with price_per_hour',
+      '10:38: fleets[0].hardware.accelerator.name: the instance brings its own hardware; with instance, hardware takes only accelerator.efficiency (the step-time parameters of its accelerator)',
+    ]);
+    expect(
+      await errors(
+        scenario(
+          '    instance: aws/g4dn.xlarge\n    hardware: { vcpus: 8, accelerator: { efficiency: { compute: 0.5 } } }\n',
+        ),
+      ),
+    ).toEqual([
+      '10:24: fleets[0].hardware.vcpus: the instance brings its own hardware; with instance, hardware takes only accelerator.efficiency (the step-time parameters of its accelerator)',
+    ]);
+  });
+
+  it('needs an accelerator name without an instance', async () => {
+    expect(
+      await errors(scenario('    price_per_hour: 2\n    hardware: { accelerator: { count: 2 } }\n')),
+    ).toEqual(['10:30: fleets[0].hardware.accelerator.name: expected an accelerator name']);
+  });
+});
+
+describe('step-time parameters of an instance fleet', () => {
+  it('apply to the accelerator of the catalog entry', async () => {
+    const f = await fleet(
+      scenario(
+        '    instance: aws/g6e.xlarge\n    hardware: { accelerator: { efficiency: { compute: 0.5, iteration_overhead: 3ms } } }\n',
+      ),
+    );
+    expect(f.hardware).toEqual({
+      vcpus: 4,
+      memoryGiB: 32,
+      accelerators: { model: 'l40s', count: 1, efficiency: { compute: 0.5, iterationOverheadS: 0.003 } },
+    });
+    expect(f.priceUsdPerHour).toBeGreaterThan(0);
+  });
+
+  it('are refused on an instance without an accelerator', async () => {
+    expect(
+      await errors(
+        scenario(
+          '    instance: gcp/n2-standard-8\n    hardware: { accelerator: { efficiency: { compute: 0.5 } } }\n',
+        ),
+      ),
+    ).toEqual([
+      '10:44: fleets[0].hardware.accelerator.efficiency: instance "gcp/n2-standard-8" has no accelerator whose step-time parameters these could be',
     ]);
   });
 });

@@ -695,12 +695,14 @@ const HardwareSchema = z
     memory_gib: PositiveNumber.optional().meta({ description: 'Host memory of one replica.', unit: 'GiB' }),
     accelerator: z
       .object({
-        name: displayName('an accelerator name').describe(
-          `Accelerator model. A catalog id (${ACCELERATOR_IDS.join(', ')}; any case) takes its specs from ` +
-            'the catalog where the keys below are left out; any other name needs `memory_gib`, ' +
-            '`bandwidth_gbps` and `tflops`.',
-        ),
-        count: PositiveInteger.prefault(1).describe('Accelerators in one replica.'),
+        name: displayName('an accelerator name')
+          .optional()
+          .describe(
+            `Accelerator model, required with \`price_per_hour\`. A catalog id (${ACCELERATOR_IDS.join(', ')}; any case) ` +
+              'takes its specs from the catalog where the keys below are left out; any other name needs ' +
+              '`memory_gib`, `bandwidth_gbps` and `tflops`.',
+          ),
+        count: PositiveInteger.optional().describe('Accelerators in one replica. Default: 1.'),
         memory_gib: PositiveNumber.optional().meta({
           description: 'Memory of one accelerator.',
           unit: 'GiB',
@@ -728,7 +730,11 @@ const HardwareSchema = z
       .describe('The accelerator of one replica; leave out for a CPU-only replica.'),
   })
   .strict()
-  .describe('Hardware of one replica when it is not a catalog `instance` (give `price_per_hour` with it).');
+  .describe(
+    'Hardware of one replica when it is not a catalog `instance` (give `price_per_hour` with it). With `instance`, ' +
+      'whose catalog entry brings the hardware, only `accelerator.efficiency` may be given: ' +
+      '`hardware: { accelerator: { efficiency: {...} } }` sets the step-time parameters of its accelerator.',
+  );
 
 const BatchingSchema = z
   .discriminatedUnion(
@@ -1286,6 +1292,43 @@ const UnavailableSchema = z
 
 const FLEET_NAME = /^[A-Za-z0-9_.-]+$/;
 
+/**
+ * Inline hardware describes a replica priced with `price_per_hour`; an `instance` brings its
+ * catalog hardware, and then only the step-time parameters of its accelerator may be given.
+ */
+function definedKeys(object: object): string[] {
+  return Object.entries(object)
+    .filter(([, value]) => value !== undefined)
+    .map(([key]) => key);
+}
+
+function checkHardware(
+  hardware: z.output<typeof HardwareSchema>,
+  withInstance: boolean,
+  issues: z.core.$ZodRawIssue[],
+): void {
+  const accelerator = hardware.accelerator;
+  if (!withInstance) {
+    if (accelerator !== undefined && accelerator.name === undefined) {
+      issues.push({
+        code: 'custom',
+        message: 'expected an accelerator name',
+        input: accelerator,
+        path: ['hardware', 'accelerator', 'name'],
+      });
+    }
+    return;
+  }
+  const message =
+    'the instance brings its own hardware; with instance, hardware takes only accelerator.efficiency (the step-time parameters of its accelerator)';
+  for (const key of definedKeys(hardware).filter((k) => k !== 'accelerator')) {
+    issues.push({ code: 'custom', message, input: hardware, path: ['hardware', key] });
+  }
+  for (const key of definedKeys(accelerator ?? {}).filter((k) => k !== 'efficiency')) {
+    issues.push({ code: 'custom', message, input: accelerator, path: ['hardware', 'accelerator', key] });
+  }
+}
+
 const FleetSchema = z
   .object({
     name: z
@@ -1473,14 +1516,7 @@ const FleetSchema = z
         });
       }
     }
-    if (hardware !== undefined && instance !== undefined) {
-      ctx.issues.push({
-        code: 'custom',
-        message: 'the instance brings its own hardware; give hardware only with price_per_hour',
-        input: hardware,
-        path: ['hardware'],
-      });
-    }
+    if (hardware !== undefined) checkHardware(hardware, instance !== undefined, ctx.issues);
   })
   .describe('A pool of identical replicas.');
 

@@ -369,6 +369,65 @@ function profiled(
   };
 }
 
+/** Every free parameter of the roofline, resolved: fractions of the peaks and overheads in seconds. */
+export type RooflineParameters = Required<EfficiencyOverrides>;
+
+export interface RooflineSettings {
+  /** What the catalog (fractions) and the serving stack (overheads) give, without the scenario's values. */
+  defaults: RooflineParameters;
+  /** What the fleet's iterations run with: the defaults with the scenario's values applied. */
+  effective: RooflineParameters;
+  /** The keys the scenario sets (`hardware.accelerator.efficiency`). */
+  overridden: (keyof EfficiencyOverrides)[];
+  tensorParallel: number;
+  accelerator: string;
+}
+
+/**
+ * The roofline's free parameters for a continuous-batching fleet with roofline step times, as its
+ * iterations use them; null for a fleet that takes its step times elsewhere (a profile) or cannot
+ * serve the model.
+ */
+export function rooflineSettings(fleet: Fleet, model: ModelConfig | null): RooflineSettings | null {
+  if (model === null || fleet.batching.policy !== 'continuous' || fleet.stepTime?.kind === 'profile')
+    return null;
+  const accelerator = acceleratorOf(fleet);
+  if (!accelerator.ok) return null;
+  const { spec, count } = accelerator.value;
+  const stack = SERVING_STACKS[model.servingStack];
+  const defaults: RooflineParameters = {
+    compute: spec.efficiency.compute,
+    memory: spec.efficiency.memory,
+    // As roofline.ts falls back when the catalog measured no fraction of its own.
+    attention: spec.efficiency.attention ?? spec.efficiency.compute,
+    activation: spec.efficiency.activation ?? spec.efficiency.memory,
+    iterationOverheadS: stack.stepS,
+    layerOverheadS: stack.perLayerS,
+    workerOverheadS: stack.perRemoteWorkerS,
+  };
+  const overrides = efficiencyOverrides(fleet);
+  const effective = { ...defaults };
+  for (const key of Object.keys(overrides) as (keyof EfficiencyOverrides)[]) {
+    const value = overrides[key];
+    if (value !== undefined) effective[key] = value;
+  }
+  // An override of attention or activation alone leaves the other's fallback on the catalog
+  // fraction, as iterationTime reads it.
+  if (overrides.attention === undefined && spec.efficiency.attention === undefined) {
+    effective.attention = effective.compute;
+  }
+  if (overrides.activation === undefined && spec.efficiency.activation === undefined) {
+    effective.activation = effective.memory;
+  }
+  return {
+    defaults,
+    effective,
+    overridden: Object.keys(overrides) as (keyof EfficiencyOverrides)[],
+    tensorParallel: fleet.batching.tensorParallel ?? count,
+    accelerator: spec.id,
+  };
+}
+
 /** The fleet's LLM model, or why it cannot serve (a message for the user, about the fleet's settings). */
 export function resolveLlmFleet(fleet: Fleet, model: ModelConfig | null): Resolved<LlmFleetModel> {
   const stepTime = fleet.stepTime ?? { kind: 'roofline' };
