@@ -1,6 +1,6 @@
 import yargs, { type Argv } from 'yargs';
 import { ScenarioError } from '../run.js';
-import { RunInputError, UserError } from '../scenario/types.js';
+import { oneLine, RunInputError, UserError } from '../scenario/types.js';
 import { closestNames, typoTolerance } from '../util/closest-names.js';
 import { catalogListCommand, catalogShowCommand } from './commands/catalog.js';
 import { compareCommand } from './commands/compare.js';
@@ -334,7 +334,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return EXIT_USER_ERROR;
     }
     if (error instanceof UsageError || error instanceof RunInputError) {
-      io.stderr(`fleetsim: ${error.message}\n`);
+      io.stderr(`fleetsim: ${oneLine(error.message)}\n`);
       return EXIT_USER_ERROR;
     }
     if (isUnwritable(error)) {

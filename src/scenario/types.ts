@@ -419,8 +419,30 @@ export interface Diagnostic {
 
 export type Result<T> = { ok: true; value: T } | { ok: false; errors: Diagnostic[] };
 
+/** Line breaks, terminal controls (C0, DEL, C1) and the Unicode line and paragraph separators. */
+function unprintable(code: number): boolean {
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
+}
+
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * An error message may repeat what the user wrote (a key, a variant name, a value, a flag), which
+ * may hold line breaks or terminal escape sequences: they are written as escapes (`\n`,
+ * `\u001b`), so that every error stays one inert line.
+ */
+export function oneLine(text: string): string {
+  let out = '';
+  for (const c of text) {
+    const code = c.charCodeAt(0);
+    out += unprintable(code) ? (SHORT_ESCAPES[c] ?? `\\u${code.toString(16).padStart(4, '0')}`) : c;
+  }
+  return out;
+}
+
+/** `file:line:col: message`, one line. */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.col}: ${d.message}`;
+  return oneLine(`${d.file}:${d.line}:${d.col}: ${d.message}`);
 }
 
 /** Thrown for user errors found while running (e.g. a bad trace row); the CLI prints it as one line and exits 2. */
