@@ -10,6 +10,7 @@ import {
   QUEUE_DEPTH_DEFAULTS,
   SCHEDULED_DEFAULTS,
   type ScalingRules,
+  stepsProblem,
   TARGET_TRACKING_DEFAULTS,
 } from '../policies/autoscaling/index.js';
 import { LLM_PRESETS, type LlmSpec, type Optimization, SERVING_STACKS } from '../serving/llm/index.js';
@@ -1018,7 +1019,18 @@ const QueueDepthSchema = z
       'Delay before a scrape is visible.',
     ),
   })
-  .strict();
+  .strict()
+  .check((ctx) => {
+    const problem = stepsProblem(ctx.value.steps);
+    if (problem !== null) {
+      ctx.issues.push({
+        code: 'custom',
+        message: problem.message,
+        input: ctx.value.steps[problem.index],
+        path: ['steps', problem.index],
+      });
+    }
+  });
 
 const ScheduledSchema = z
   .object({
@@ -1044,16 +1056,30 @@ const ScheduledSchema = z
   })
   .strict()
   .check((ctx) => {
+    const issue = (message: string, input: string, path: (string | number)[]) =>
+      ctx.issues.push({ code: 'custom', message, input, path });
+    // The simulator reads the table with the same rules: what fails here would fail mid-run.
+    try {
+      if (parseWeeklyTimes(ctx.value.start).length !== 1) {
+        issue(`"${ctx.value.start}": start must name one day`, ctx.value.start, ['start']);
+      }
+    } catch (error) {
+      issue((error as Error).message, ctx.value.start, ['start']);
+    }
+    const taken = new Set<number>();
     ctx.value.schedule.forEach((entry, i) => {
       try {
-        parseWeeklyTimes(entry.at);
+        const minutes = parseWeeklyTimes(entry.at);
+        if (minutes.some((m) => taken.has(m))) {
+          issue(`"${entry.at}": another entry already sets a count at the same time`, entry.at, [
+            'schedule',
+            i,
+            'at',
+          ]);
+        }
+        for (const m of minutes) taken.add(m);
       } catch (error) {
-        ctx.issues.push({
-          code: 'custom',
-          message: (error as Error).message,
-          input: entry.at,
-          path: ['schedule', i, 'at'],
-        });
+        issue((error as Error).message, entry.at, ['schedule', i, 'at']);
       }
     });
   });

@@ -13,7 +13,12 @@ export {
   type OracleResult,
 } from './oracle.js';
 export { PREDICTIVE_DEFAULTS, type PredictiveConfig } from './predictive.js';
-export { QUEUE_DEPTH_DEFAULTS, type QueueDepthConfig, type StepAdjustment } from './queue-depth.js';
+export {
+  QUEUE_DEPTH_DEFAULTS,
+  type QueueDepthConfig,
+  type StepAdjustment,
+  stepsProblem,
+} from './queue-depth.js';
 export { parseWeeklyTimes, SCHEDULED_DEFAULTS, type ScheduledConfig } from './scheduled.js';
 export {
   type ScalingPolicy,
