@@ -235,9 +235,19 @@ describe('what the user wrote, repeated in a message', () => {
     ]);
   });
 
-  it('oneLine escapes C0 and C1 controls, DEL and the Unicode line separators, nothing else', () => {
+  it('oneLine escapes controls, line separators and invisible format characters, nothing else', () => {
     expect(oneLine('a\tb\r\nc\u0000d\u007fe\u0085f\u009bg\u2028h\u2029 ünï 🚀')).toBe(
       'a\\tb\\r\\nc\\u0000d\\u007fe\\u0085f\\u009bg\\u2028h\\u2029 ünï 🚀',
     );
+    expect(oneLine('\ufefffleets \u200bx \u202egpu \u{e0001}')).toBe(
+      '\\ufefffleets \\u200bx \\u202egpu \\u{e0001}',
+    );
+  });
+
+  it('a key that starts with a byte order mark is shown with it, not as the key it looks like', async () => {
+    expect(await errors(NETWORKED.replace('fleets:', '\ufefffleets:'))).toEqual([
+      's.yaml:1:1: fleets: missing required key',
+      's.yaml:8:1: \\ufefffleets: unknown key; did you mean "fleets"?',
+    ]);
   });
 });

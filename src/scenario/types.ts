@@ -419,23 +419,28 @@ export interface Diagnostic {
 
 export type Result<T> = { ok: true; value: T } | { ok: false; errors: Diagnostic[] };
 
-/** Line breaks, terminal controls (C0, DEL, C1) and the Unicode line and paragraph separators. */
-function unprintable(code: number): boolean {
-  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
-}
+/**
+ * Line breaks and terminal controls (C0, DEL, C1), the Unicode line and paragraph separators, and
+ * the invisible format characters (a byte order mark, zero-width spaces, bidirectional overrides)
+ * that make a key look like another.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
  * An error message may repeat what the user wrote (a key, a variant name, a value, a flag), which
- * may hold line breaks or terminal escape sequences: they are written as escapes (`\n`,
- * `\u001b`), so that every error stays one inert line.
+ * may hold line breaks, terminal escape sequences or invisible characters: they are written as
+ * escapes (`\n`, `\u001b`, `\ufeff`), so that every error stays one inert, legible line.
  */
 export function oneLine(text: string): string {
   let out = '';
   for (const c of text) {
-    const code = c.charCodeAt(0);
-    out += unprintable(code) ? (SHORT_ESCAPES[c] ?? `\\u${code.toString(16).padStart(4, '0')}`) : c;
+    const code = c.codePointAt(0)!;
+    out += UNPRINTABLE.test(c)
+      ? (SHORT_ESCAPES[c] ??
+        (code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`))
+      : c;
   }
   return out;
 }
