@@ -32,6 +32,32 @@ describe('small CSV data files', () => {
     ]);
   });
 
+  it("records hold the file's columns only: toString or constructor is not a column", () => {
+    const [record] = readCsvRecords(file('proto.csv', 'seconds\n1\n'));
+    expect('toString' in record).toBe(false);
+    expect('constructor' in record).toBe(false);
+    expect('seconds' in record).toBe(true);
+  });
+
+  it('an empirical column named toString is a missing column, not a function read as a value', async () => {
+    file('bytes.csv', 'bytes\n100\n');
+    const path = file(
+      'proto.yaml',
+      `duration: 10s
+workload:
+  arrivals: { constant: { rate: 1 } }
+  request_bytes: { empirical: { path: bytes.csv, column: toString } }
+fleets:
+  - { name: cpu, replicas: 1, price_per_hour: 1, service_time: 10ms }
+`,
+    );
+    const error = await runScenario(path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect(formatDiagnostic((error as UserError).diagnostic)).toBe(
+      `${join(dir, 'bytes.csv')}:1:1: no column "toString"; columns: bytes`,
+    );
+  });
+
   it('a malformed one is a user error at the line csv-parse stopped at', () => {
     expect(errorOf(() => readCsvRecords(file('short.csv', 'start,end\n5,100\n7\n')))).toBe(
       'short.csv:3:1: invalid CSV: a row of 1 field(s) where the header has 2',

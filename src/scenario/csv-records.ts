@@ -25,12 +25,16 @@ function describe(error: CsvError): string {
 
 /**
  * The rows of a small CSV data file with a header (an empirical distribution, a capacity or price
- * trace), read whole. A malformed file is a user error at the line where csv-parse stopped.
+ * trace), read whole, as objects without a prototype. A malformed file is a user error at the
+ * line where csv-parse stopped.
  */
 export function readCsvRecords(path: string): Record<string, string>[] {
   const text = readFileSync(path, 'utf8');
   try {
-    return parse(text, { columns: true, skip_empty_lines: true });
+    const records: Record<string, string>[] = parse(text, { columns: true, skip_empty_lines: true });
+    // Without a prototype, `column in record` holds for the file's own columns only, never for
+    // `toString` or `constructor`.
+    return records.map((record) => Object.assign(Object.create(null) as Record<string, string>, record));
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
     throw new UserError({
