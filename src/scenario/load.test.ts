@@ -445,6 +445,17 @@ fleets:
     ]);
   });
 
+  it('reports a cv whose distribution parameters would overflow, at the cv', async () => {
+    expect(
+      await errors(
+        VALID.replace('service_time: 100ms', 'service_time: { lognormal: { mean: 1s, cv: 8e299 } }'),
+      ),
+    ).toEqual(['s.yaml:9:48: fleets[0].service_time.lognormal.cv: cv is too large']);
+    expect(
+      await errors(VALID.replace('service_time: 100ms', 'service_time: { gamma: { mean: 1s, cv: 1e-200 } }')),
+    ).toEqual(['s.yaml:9:44: fleets[0].service_time.gamma.cv: cv is out of range']);
+  });
+
   it('reports autoscaling tables the simulator could not read at load, at the entry', async () => {
     const fleet = (autoscaling: string) =>
       `duration: 1h\nworkload:\n  arrivals: { poisson: { rate: 4 } }\nfleets:\n  - name: gpu\n    replicas: { min: 1, max: 4 }\n    price_per_hour: 1\n    service_time: 100ms\n    autoscaling: ${autoscaling}\n`;

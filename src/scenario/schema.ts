@@ -229,6 +229,30 @@ function distributionObject(
     .strict()
     .meta({ minProperties: 1, maxProperties: 1 })
     .check(exactlyOne(DISTRIBUTION_KINDS))
+    .check((ctx) => {
+      // A cv far from 1 overflows the parameters toDistribution derives (1 + cv^2, 1 / cv^2),
+      // and every draw would then be NaN or infinite.
+      const { lognormal, gamma } = ctx.value;
+      if (lognormal?.cv !== undefined && !Number.isFinite(lognormal.cv ** 2)) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'cv is too large',
+          input: lognormal.cv,
+          path: ['lognormal', 'cv'],
+        });
+      }
+      if (gamma !== undefined) {
+        const shape = 1 / gamma.cv ** 2;
+        if (!(shape > 0 && Number.isFinite(shape) && Number.isFinite(gamma.mean / shape))) {
+          ctx.issues.push({
+            code: 'custom',
+            message: 'cv is out of range',
+            input: gamma.cv,
+            path: ['gamma', 'cv'],
+          });
+        }
+      }
+    })
     .transform(toDistribution);
 }
 
