@@ -97,7 +97,13 @@ export class NetworkModel {
       const matrix = buildRttMatrix(network.rtt, pairs, network.samePlaceRtt);
       if (!matrix.ok) throw new RangeError(matrix.errors.map((e: RttIssue) => e.message).join('; '));
       fleets.forEach((f, i) => {
-        this.rttUs[i] = Math.round(matrix.value.rttS(network.origin, placeOf(f) ?? network.origin) * 1e6);
+        const rttS = matrix.value.rttS(network.origin, placeOf(f) ?? network.origin);
+        this.rttUs[i] = Math.round(rttS * 1e6);
+        if (!Number.isFinite(this.rttUs[i])) {
+          throw new RunInputError(
+            `network.rtt: a round trip of ${rttS} s to fleet ${f.name} is longer than any simulated time`,
+          );
+        }
       });
     }
     this.routes = fleets.map((f) => (transfer === null ? null : routeOf(f, scenario)));

@@ -68,6 +68,17 @@ describe('network time and data transfer', () => {
     );
   });
 
+  it('a round trip too long to count in microseconds fails the run as a user error', async () => {
+    const error = await runScenario({
+      ...base,
+      network: { origin: 'users', rtt: { users: { 'us-east-1': '1e308ms' } } },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunInputError);
+    expect((error as Error).message).toBe(
+      'network.rtt: a round trip of 1e+305 s to fleet gpu is longer than any simulated time',
+    );
+  });
+
   it('prices response bytes as internet egress from the fleet region', async () => {
     const result = await run({ ...base, data_transfer: { tiering: 'run', month_to_date: '200GB' } });
     // Beyond AWS's free 100 GB a month: $0.09 per GB from us-east-1; every completed response.
