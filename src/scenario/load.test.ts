@@ -485,6 +485,28 @@ fleets:
         fleet('{ policy: queue-depth, steps: [{ lower: 2, change: 1 }, { upper: 3, change: -1 }] }'),
       ),
     ).toEqual(['s.yaml:9:74: fleets[0].autoscaling.steps[1]: queue-depth steps overlap']);
+    expect(
+      await errors(
+        fleet('{ policy: queue-depth, steps: [{ lower: 2, change: 1 }], period: 90s, scrape_interval: 1m }'),
+      ),
+    ).toEqual(['s.yaml:9:83: fleets[0].autoscaling.period: expected a whole number of scrape_interval']);
+    expect(
+      await errors(fleet('{ policy: predictive, target: 5, season: 1h, bucket: 7m, scrape_interval: 2m }')),
+    ).toEqual([
+      's.yaml:9:71: fleets[0].autoscaling.bucket: expected a whole number of scrape_interval (120 s)',
+    ]);
+    expect(
+      await errors(
+        fleet(
+          '{ policy: predictive, target: 5, season: 1h, bucket: 10m, reactive: { policy: target-tracking, metric: concurrency, target: 4, scrape_interval: 7m } }',
+        ),
+      ),
+    ).toEqual([
+      "s.yaml:9:71: fleets[0].autoscaling.bucket: expected a whole number of the reactive policy's scrape_interval (420 s)",
+    ]);
+    expect(
+      await errors(fleet('{ policy: predictive, target: 5, season: 1h, bucket: 7m, scrape_interval: 1m }')),
+    ).toEqual(['s.yaml:9:59: fleets[0].autoscaling.season: expected a whole number of buckets']);
   });
 });
 

@@ -10,6 +10,7 @@ import {
   QUEUE_DEPTH_DEFAULTS,
   SCHEDULED_DEFAULTS,
   type ScalingRules,
+  secondsToUs,
   stepsProblem,
   TARGET_TRACKING_DEFAULTS,
 } from '../policies/autoscaling/index.js';
@@ -138,6 +139,15 @@ function exactlyOne(choices: readonly string[]) {
         : `expected only one of ${given.join(', ')}`;
     ctx.issues.push({ code: 'custom', message, input: ctx.value });
   };
+}
+
+/**
+ * Whether `whole` seconds are a whole number of `part` seconds on the microsecond clock of the
+ * autoscalers (which refuse other periods when the run starts).
+ */
+function multipleOf(whole: number, part: number): boolean {
+  const partUs = secondsToUs(part);
+  return partUs > 0 && secondsToUs(whole) % partUs === 0;
 }
 
 const DISTRIBUTION_KINDS = ['constant', 'exponential', 'lognormal', 'gamma', 'uniform', 'empirical'] as const;
@@ -1054,6 +1064,14 @@ const QueueDepthSchema = z
         path: ['steps', problem.index],
       });
     }
+    if (!multipleOf(ctx.value.period, ctx.value.scrape_interval)) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'expected a whole number of scrape_interval',
+        input: ctx.value.period,
+        path: ['period'],
+      });
+    }
   });
 
 const ScheduledSchema = z
@@ -1152,7 +1170,17 @@ const PredictiveSchema = z
       .prefault(null)
       .describe('A reactive policy combined with the forecast: the larger count wins.'),
   })
-  .strict();
+  .strict()
+  .check((ctx) => {
+    const { season, bucket, reactive } = ctx.value;
+    const scrape = reactive?.scrape_interval ?? ctx.value.scrape_interval;
+    const issue = (message: string, input: number, path: string[]) =>
+      ctx.issues.push({ code: 'custom', message, input, path });
+    if (!multipleOf(bucket, scrape)) {
+      const of = reactive === null ? 'scrape_interval' : "the reactive policy's scrape_interval";
+      issue(`expected a whole number of ${of} (${scrape} s)`, bucket, ['bucket']);
+    } else if (!multipleOf(season, bucket)) issue('expected a whole number of buckets', season, ['season']);
+  });
 
 const AutoscalingSchema = z
   .discriminatedUnion(

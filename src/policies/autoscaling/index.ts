@@ -28,6 +28,7 @@ export {
   type TargetTrackingConfig,
 } from './target-tracking.js';
 export type { Autoscaler, MetricSample, ReplicaBounds, ReplicaCounts } from './types.js';
+export { secondsToUs } from './types.js';
 
 /** A fleet's `autoscaling:` block with defaults applied and durations in seconds. */
 export type AutoscalingConfig =
