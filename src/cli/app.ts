@@ -1,7 +1,7 @@
 import yargs, { type Argv } from 'yargs';
 import { MEASURED_FORMATS, MEASURED_TIME_UNITS } from '../plan/calibrate/index.js';
 import { ScenarioError } from '../run.js';
-import { RunInputError, UserError } from '../scenario/types.js';
+import { oneLine, RunInputError, UserError } from '../scenario/types.js';
 import { closestNames, typoTolerance } from '../util/closest-names.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { catalogListCommand, catalogShowCommand } from './commands/catalog.js';
@@ -434,7 +434,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return EXIT_USER_ERROR;
     }
     if (error instanceof UsageError || error instanceof RunInputError) {
-      io.stderr(`fleetsim: ${error.message}\n`);
+      io.stderr(`fleetsim: ${oneLine(error.message)}\n`);
       return EXIT_USER_ERROR;
     }
     if (isUnwritable(error)) {

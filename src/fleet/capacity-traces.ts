@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
+import { readCsvRecords } from '../scenario/csv-records.js';
 import { MAX_PRICE_USD_PER_HOUR, UserError } from '../scenario/types.js';
 import { excerpt, headerExcerpt } from '../util/excerpt.js';
 
@@ -12,10 +11,7 @@ function rowsOf(
   path: string,
   columns: readonly string[],
 ): { rows: Record<string, string>[]; cols: number[] } {
-  const rows: Record<string, string>[] = parse(readFileSync(path, 'utf8'), {
-    columns: true,
-    skip_empty_lines: true,
-  });
+  const rows: Record<string, string>[] = readCsvRecords(path);
   const header = rows.length > 0 ? Object.keys(rows[0]) : [];
   for (const column of columns) {
     if (rows.length > 0 && !header.includes(column)) {

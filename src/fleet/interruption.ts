@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
 import { sampleExponential, type Uniform } from '../engine/index.js';
+import { readCsvRecords } from '../scenario/csv-records.js';
 import { UserError } from '../scenario/types.js';
 import { excerpt } from '../util/excerpt.js';
 
@@ -109,10 +108,7 @@ export function createInterruptionProcess(config: InterruptionConfig, uniform: U
  * column, one reclaimed replica per row (a reclaim's notice comes `notice` seconds earlier).
  */
 export function readReclaimTrace(path: string): number[] {
-  const rows: Record<string, string>[] = parse(readFileSync(path, 'utf8'), {
-    columns: true,
-    skip_empty_lines: true,
-  });
+  const rows: Record<string, string>[] = readCsvRecords(path);
   if (rows.length > 0 && !('time' in rows[0])) {
     throw new UserError({
       code: 'BAD_TRACE_ROW',

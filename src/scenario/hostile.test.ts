@@ -1,7 +1,13 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatDiagnostic, loadScenarioFile, loadScenarioObject, loadScenarioText } from './index.js';
+import {
+  formatDiagnostic,
+  loadScenarioFile,
+  loadScenarioObject,
+  loadScenarioText,
+  oneLine,
+} from './index.js';
 import { applyOverride } from './overrides.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/scenarios/', import.meta.url));
@@ -212,6 +218,36 @@ describe('upper bounds of counts', () => {
       100_000,
       100_000,
       2 ** 31 - 1,
+    ]);
+  });
+});
+
+describe('what the user wrote, repeated in a message', () => {
+  it('a key or a variant name holding line breaks or terminal escapes stays one escaped line', async () => {
+    const text = `${NETWORKED}    "queue\\u001b[2J": {}\nvariants:\n  - { name: "two\\nlines", set: { fleets.0.replicas: -1 } }\n`;
+    const found = await errors(text);
+    expect(found).toEqual([
+      expect.stringMatching(
+        /^s\.yaml:14:5: fleets\[0\]\.queue\\u001b\[2J: unknown key; expected one of: name, /,
+      ),
+      's.yaml:16:13: variants[0].name: expected a variant name of letters, digits, _ . -',
+      's.yaml:16:53: fleets[0].replicas: expected a positive integer (variant "two\\nlines")',
+    ]);
+  });
+
+  it('oneLine escapes controls, line separators and invisible format characters, nothing else', () => {
+    expect(oneLine('a\tb\r\nc\u0000d\u007fe\u0085f\u009bg\u2028h\u2029 ünï 🚀')).toBe(
+      'a\\tb\\r\\nc\\u0000d\\u007fe\\u0085f\\u009bg\\u2028h\\u2029 ünï 🚀',
+    );
+    expect(oneLine('\ufefffleets \u200bx \u202egpu \u{e0001}')).toBe(
+      '\\ufefffleets \\u200bx \\u202egpu \\u{e0001}',
+    );
+  });
+
+  it('a key that starts with a byte order mark is shown with it, not as the key it looks like', async () => {
+    expect(await errors(NETWORKED.replace('fleets:', '\ufefffleets:'))).toEqual([
+      's.yaml:1:1: fleets: missing required key',
+      's.yaml:8:1: \\ufefffleets: unknown key; did you mean "fleets"?',
     ]);
   });
 });

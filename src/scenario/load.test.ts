@@ -490,6 +490,70 @@ fleets:
       `${join(FIXTURES, 'absent.yaml')}:1:1: file not found: ${join(FIXTURES, 'absent.yaml')}`,
     ]);
   });
+
+  it('reports a cv whose distribution parameters would overflow, at the cv', async () => {
+    expect(
+      await errors(
+        VALID.replace('service_time: 100ms', 'service_time: { lognormal: { mean: 1s, cv: 8e299 } }'),
+      ),
+    ).toEqual(['s.yaml:9:48: fleets[0].service_time.lognormal.cv: cv is too large']);
+    expect(
+      await errors(VALID.replace('service_time: 100ms', 'service_time: { gamma: { mean: 1s, cv: 1e-200 } }')),
+    ).toEqual(['s.yaml:9:44: fleets[0].service_time.gamma.cv: cv is out of range']);
+  });
+
+  it('reports autoscaling tables the simulator could not read at load, at the entry', async () => {
+    const fleet = (autoscaling: string) =>
+      `duration: 1h\nworkload:\n  arrivals: { poisson: { rate: 4 } }\nfleets:\n  - name: gpu\n    replicas: { min: 1, max: 4 }\n    price_per_hour: 1\n    service_time: 100ms\n    autoscaling: ${autoscaling}\n`;
+    expect(
+      await errors(
+        fleet(
+          '{ policy: scheduled, schedule: [{ at: "Mon-Fri 08:00", replicas: 2 }, { at: "Mon 08:00", replicas: 3 }] }',
+        ),
+      ),
+    ).toEqual([
+      's.yaml:9:94: fleets[0].autoscaling.schedule[1].at: "Mon 08:00": another entry already sets a count at the same time',
+    ]);
+    expect(
+      await errors(
+        fleet('{ policy: scheduled, start: "Mon-Fri 00:00", schedule: [{ at: "08:00", replicas: 2 }] }'),
+      ),
+    ).toEqual(['s.yaml:9:46: fleets[0].autoscaling.start: "Mon-Fri 00:00": start must name one day']);
+    expect(
+      await errors(
+        fleet(
+          '{ policy: queue-depth, steps: [{ lower: 0, upper: 5, change: 0 }, { lower: 5, upper: 5, change: 1 }] }',
+        ),
+      ),
+    ).toEqual(['s.yaml:9:84: fleets[0].autoscaling.steps[1]: queue-depth step [5, 5) is empty']);
+    expect(
+      await errors(
+        fleet('{ policy: queue-depth, steps: [{ lower: 2, change: 1 }, { upper: 3, change: -1 }] }'),
+      ),
+    ).toEqual(['s.yaml:9:74: fleets[0].autoscaling.steps[1]: queue-depth steps overlap']);
+    expect(
+      await errors(
+        fleet('{ policy: queue-depth, steps: [{ lower: 2, change: 1 }], period: 90s, scrape_interval: 1m }'),
+      ),
+    ).toEqual(['s.yaml:9:83: fleets[0].autoscaling.period: expected a whole number of scrape_interval']);
+    expect(
+      await errors(fleet('{ policy: predictive, target: 5, season: 1h, bucket: 7m, scrape_interval: 2m }')),
+    ).toEqual([
+      's.yaml:9:71: fleets[0].autoscaling.bucket: expected a whole number of scrape_interval (120 s)',
+    ]);
+    expect(
+      await errors(
+        fleet(
+          '{ policy: predictive, target: 5, season: 1h, bucket: 10m, reactive: { policy: target-tracking, metric: concurrency, target: 4, scrape_interval: 7m } }',
+        ),
+      ),
+    ).toEqual([
+      "s.yaml:9:71: fleets[0].autoscaling.bucket: expected a whole number of the reactive policy's scrape_interval (420 s)",
+    ]);
+    expect(
+      await errors(fleet('{ policy: predictive, target: 5, season: 1h, bucket: 7m, scrape_interval: 1m }')),
+    ).toEqual(['s.yaml:9:59: fleets[0].autoscaling.season: expected a whole number of buckets']);
+  });
 });
 
 describe('loadScenarioObject', () => {

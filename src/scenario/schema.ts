@@ -10,6 +10,8 @@ import {
   QUEUE_DEPTH_DEFAULTS,
   SCHEDULED_DEFAULTS,
   type ScalingRules,
+  secondsToUs,
+  stepsProblem,
   TARGET_TRACKING_DEFAULTS,
 } from '../policies/autoscaling/index.js';
 import { LLM_PRESETS, type LlmSpec, type Optimization, SERVING_STACKS } from '../serving/llm/index.js';
@@ -176,6 +178,15 @@ function exactlyOne(choices: readonly string[]) {
   };
 }
 
+/**
+ * Whether `whole` seconds are a whole number of `part` seconds on the microsecond clock of the
+ * autoscalers (which refuse other periods when the run starts).
+ */
+function multipleOf(whole: number, part: number): boolean {
+  const partUs = secondsToUs(part);
+  return partUs > 0 && secondsToUs(whole) % partUs === 0;
+}
+
 const DISTRIBUTION_KINDS = ['constant', 'exponential', 'lognormal', 'gamma', 'uniform', 'empirical'] as const;
 
 /**
@@ -265,6 +276,30 @@ function distributionObject(
     .strict()
     .meta({ minProperties: 1, maxProperties: 1 })
     .check(exactlyOne(DISTRIBUTION_KINDS))
+    .check((ctx) => {
+      // A cv far from 1 overflows the parameters toDistribution derives (1 + cv^2, 1 / cv^2),
+      // and every draw would then be NaN or infinite.
+      const { lognormal, gamma } = ctx.value;
+      if (lognormal?.cv !== undefined && !Number.isFinite(lognormal.cv ** 2)) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'cv is too large',
+          input: lognormal.cv,
+          path: ['lognormal', 'cv'],
+        });
+      }
+      if (gamma !== undefined) {
+        const shape = 1 / gamma.cv ** 2;
+        if (!(shape > 0 && Number.isFinite(shape) && Number.isFinite(gamma.mean / shape))) {
+          ctx.issues.push({
+            code: 'custom',
+            message: 'cv is out of range',
+            input: gamma.cv,
+            path: ['gamma', 'cv'],
+          });
+        }
+      }
+    })
     .transform(toDistribution);
 }
 
@@ -1134,7 +1169,26 @@ const QueueDepthSchema = z
       'Delay before a scrape is visible.',
     ),
   })
-  .strict();
+  .strict()
+  .check((ctx) => {
+    const problem = stepsProblem(ctx.value.steps);
+    if (problem !== null) {
+      ctx.issues.push({
+        code: 'custom',
+        message: problem.message,
+        input: ctx.value.steps[problem.index],
+        path: ['steps', problem.index],
+      });
+    }
+    if (!multipleOf(ctx.value.period, ctx.value.scrape_interval)) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'expected a whole number of scrape_interval',
+        input: ctx.value.period,
+        path: ['period'],
+      });
+    }
+  });
 
 const ScheduledSchema = z
   .object({
@@ -1160,16 +1214,30 @@ const ScheduledSchema = z
   })
   .strict()
   .check((ctx) => {
+    const issue = (message: string, input: string, path: (string | number)[]) =>
+      ctx.issues.push({ code: 'custom', message, input, path });
+    // The simulator reads the table with the same rules: what fails here would fail mid-run.
+    try {
+      if (parseWeeklyTimes(ctx.value.start).length !== 1) {
+        issue(`"${ctx.value.start}": start must name one day`, ctx.value.start, ['start']);
+      }
+    } catch (error) {
+      issue((error as Error).message, ctx.value.start, ['start']);
+    }
+    const taken = new Set<number>();
     ctx.value.schedule.forEach((entry, i) => {
       try {
-        parseWeeklyTimes(entry.at);
+        const minutes = parseWeeklyTimes(entry.at);
+        if (minutes.some((m) => taken.has(m))) {
+          issue(`"${entry.at}": another entry already sets a count at the same time`, entry.at, [
+            'schedule',
+            i,
+            'at',
+          ]);
+        }
+        for (const m of minutes) taken.add(m);
       } catch (error) {
-        ctx.issues.push({
-          code: 'custom',
-          message: (error as Error).message,
-          input: entry.at,
-          path: ['schedule', i, 'at'],
-        });
+        issue((error as Error).message, entry.at, ['schedule', i, 'at']);
       }
     });
   });
@@ -1218,7 +1286,17 @@ const PredictiveSchema = z
       .prefault(null)
       .describe('A reactive policy combined with the forecast: the larger count wins.'),
   })
-  .strict();
+  .strict()
+  .check((ctx) => {
+    const { season, bucket, reactive } = ctx.value;
+    const scrape = reactive?.scrape_interval ?? ctx.value.scrape_interval;
+    const issue = (message: string, input: number, path: string[]) =>
+      ctx.issues.push({ code: 'custom', message, input, path });
+    if (!multipleOf(bucket, scrape)) {
+      const of = reactive === null ? 'scrape_interval' : "the reactive policy's scrape_interval";
+      issue(`expected a whole number of ${of} (${scrape} s)`, bucket, ['bucket']);
+    } else if (!multipleOf(season, bucket)) issue('expected a whole number of buckets', season, ['season']);
+  });
 
 const AutoscalingSchema = z
   .discriminatedUnion(

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
 import {
   sampleExponential,
   sampleGamma,
@@ -7,6 +5,7 @@ import {
   sampleUniform,
   type Uniform,
 } from '../engine/index.js';
+import { readCsvRecords } from '../scenario/csv-records.js';
 import { type Distribution, UserError } from '../scenario/types.js';
 import { excerpt, headerExcerpt } from '../util/excerpt.js';
 
@@ -52,10 +51,7 @@ function readEmpiricalColumn(path: string, column: string): Float64Array {
   const key = `${path}\u0000${column}`;
   const cached = empiricalCache.get(key);
   if (cached) return cached;
-  const rows: Record<string, string>[] = parse(readFileSync(path, 'utf8'), {
-    columns: true,
-    skip_empty_lines: true,
-  });
+  const rows: Record<string, string>[] = readCsvRecords(path);
   if (rows.length === 0) throw emptyFileError(path, 'empirical distribution file has no rows');
   if (!(column in rows[0])) {
     throw emptyFileError(path, `no column "${column}"; columns: ${headerExcerpt(Object.keys(rows[0]))}`);

@@ -5,7 +5,13 @@ import {
   proratedEgressCostUsd,
   type TransferRoute,
 } from '../hardware/data-transfer.js';
-import type { DataTransferConfig, Fleet, NetworkConfig, Scenario } from '../scenario/types.js';
+import {
+  type DataTransferConfig,
+  type Fleet,
+  type NetworkConfig,
+  RunInputError,
+  type Scenario,
+} from '../scenario/types.js';
 
 /** A fleet's place in the RTT matrix: its edge site, or its cloud region. */
 export function placeOf(fleet: Fleet): string | undefined {
@@ -91,7 +97,13 @@ export class NetworkModel {
       const matrix = buildRttMatrix(network.rtt, pairs, network.samePlaceRtt);
       if (!matrix.ok) throw new RangeError(matrix.errors.map((e: RttIssue) => e.message).join('; '));
       fleets.forEach((f, i) => {
-        this.rttUs[i] = Math.round(matrix.value.rttS(network.origin, placeOf(f) ?? network.origin) * 1e6);
+        const rttS = matrix.value.rttS(network.origin, placeOf(f) ?? network.origin);
+        this.rttUs[i] = Math.round(rttS * 1e6);
+        if (!Number.isFinite(this.rttUs[i])) {
+          throw new RunInputError(
+            `network.rtt: a round trip of ${rttS} s to fleet ${f.name} is longer than any simulated time`,
+          );
+        }
       });
     }
     this.routes = fleets.map((f) => (transfer === null ? null : routeOf(f, scenario)));
@@ -125,17 +137,20 @@ export class NetworkModel {
   wireUs(fleet: number, requestBytes: number, responseBytes: number): number {
     const network = this.network;
     if (network === null) return 0;
-    return (
+    const us =
       this.rttUs[fleet] +
-      Math.round((requestBytes / network.uplinkBytesPerS + responseBytes / network.downlinkBytesPerS) * 1e6)
-    );
+      Math.round((requestBytes / network.uplinkBytesPerS + responseBytes / network.downlinkBytesPerS) * 1e6);
+    if (us < Number.POSITIVE_INFINITY) return us;
+    throw endlessTransfer(requestBytes, responseBytes, network);
   }
 
   /** Until the first token reaches the client: the request's way there, and half a round trip back for a tiny message. */
   firstTokenWireUs(fleet: number, requestBytes: number): number {
     const network = this.network;
     if (network === null) return 0;
-    return this.rttUs[fleet] + Math.round((requestBytes / network.uplinkBytesPerS) * 1e6);
+    const us = this.rttUs[fleet] + Math.round((requestBytes / network.uplinkBytesPerS) * 1e6);
+    if (us < Number.POSITIVE_INFINITY) return us;
+    throw endlessTransfer(requestBytes, 0, network);
   }
 
   /** USD for the bytes each fleet sent, over a run of `horizonS`. */
@@ -152,4 +167,12 @@ export class NetworkModel {
   get active(): boolean {
     return this.network !== null || this.transfer !== null;
   }
+}
+
+/** Out of line so the per-request methods stay small. */
+function endlessTransfer(requestBytes: number, responseBytes: number, network: NetworkConfig): RunInputError {
+  return new RunInputError(
+    `network: a request of ${requestBytes} bytes (response ${responseBytes} bytes) over network.bandwidth ` +
+      `up ${network.uplinkBytesPerS} B/s, down ${network.downlinkBytesPerS} B/s takes longer than any simulated time`,
+  );
 }

@@ -91,6 +91,11 @@ describe('hostile input on the command line', () => {
     );
     expect(code).toBe(2);
   });
+  it('a flag value with a line break or a terminal escape is repeated escaped, on one line', async () => {
+    const { code, stderr } = await cli(['run', 'tiny.yaml', '--seed', '4\n\u001b[2J']);
+    expect(stderr).toBe('fleetsim: --seed: expected an integer, got "4\\n\\u001b[2J"\n');
+    expect(code).toBe(2);
+  });
 });
 
 describe('a reader that closes the pipe early', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/run.js';
-import { loadScenarioObject } from '../../src/scenario/index.js';
+import { loadScenarioObject, RunInputError } from '../../src/scenario/index.js';
 
 async function run(input: object) {
   return (await runScenario(input)).results[0];
@@ -55,6 +55,28 @@ describe('network time and data transfer', () => {
     // 200 ms of service + 50 ms round trip + 100 KB at 1 MB/s.
     expect(result.latency_s.max).toBeCloseTo(0.35, 9);
     expect(result.queue_wait_s.max).toBe(0);
+  });
+
+  it('a bandwidth so small that a response would never arrive fails the run as a user error', async () => {
+    const error = await runScenario({
+      ...base,
+      network: { origin: 'users', rtt: { users: { 'us-east-1': '50ms' } }, bandwidth: { down: 1e-308 } },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunInputError);
+    expect((error as Error).message).toBe(
+      'network: a request of 0 bytes (response 100000 bytes) over network.bandwidth up Infinity B/s, down 1e-308 B/s takes longer than any simulated time',
+    );
+  });
+
+  it('a round trip too long to count in microseconds fails the run as a user error', async () => {
+    const error = await runScenario({
+      ...base,
+      network: { origin: 'users', rtt: { users: { 'us-east-1': '1e308ms' } } },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunInputError);
+    expect((error as Error).message).toBe(
+      'network.rtt: a round trip of 1e+305 s to fleet gpu is longer than any simulated time',
+    );
   });
 
   it('prices response bytes as internet egress from the fleet region', async () => {

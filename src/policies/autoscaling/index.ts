@@ -13,7 +13,12 @@ export {
   type OracleResult,
 } from './oracle.js';
 export { PREDICTIVE_DEFAULTS, type PredictiveConfig } from './predictive.js';
-export { QUEUE_DEPTH_DEFAULTS, type QueueDepthConfig, type StepAdjustment } from './queue-depth.js';
+export {
+  QUEUE_DEPTH_DEFAULTS,
+  type QueueDepthConfig,
+  type StepAdjustment,
+  stepsProblem,
+} from './queue-depth.js';
 export { parseWeeklyTimes, SCHEDULED_DEFAULTS, type ScheduledConfig } from './scheduled.js';
 export {
   type ScalingPolicy,
@@ -23,6 +28,7 @@ export {
   type TargetTrackingConfig,
 } from './target-tracking.js';
 export type { Autoscaler, MetricSample, ReplicaBounds, ReplicaCounts } from './types.js';
+export { secondsToUs } from './types.js';
 
 /** A fleet's `autoscaling:` block with defaults applied and durations in seconds. */
 export type AutoscalingConfig =

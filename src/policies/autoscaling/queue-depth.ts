@@ -125,18 +125,28 @@ export function createQueueDepth(config: QueueDepthConfig, bounds: ReplicaBounds
   };
 }
 
+/**
+ * Why a step table cannot be read (an empty interval, two that overlap), naming the step at
+ * fault by its index in `steps`; null when it is sound. The scenario schema reports it at load.
+ */
+export function stepsProblem(steps: readonly StepAdjustment[]): { index: number; message: string } | null {
+  const lower = (i: number) => steps[i].lower ?? Number.NEGATIVE_INFINITY;
+  const upper = (i: number) => steps[i].upper ?? Number.POSITIVE_INFINITY;
+  for (let i = 0; i < steps.length; i++) {
+    if (lower(i) >= upper(i)) {
+      return { index: i, message: `queue-depth step [${steps[i].lower}, ${steps[i].upper}) is empty` };
+    }
+  }
+  const sorted = steps.map((_, i) => i).sort((a, b) => lower(a) - lower(b));
+  for (let k = 1; k < sorted.length; k++) {
+    if (upper(sorted[k - 1]) > lower(sorted[k])) {
+      return { index: Math.max(sorted[k - 1], sorted[k]), message: 'queue-depth steps overlap' };
+    }
+  }
+  return null;
+}
+
 function checkSteps(steps: StepAdjustment[]): void {
-  const sorted = [...steps].sort(
-    (a, b) => (a.lower ?? Number.NEGATIVE_INFINITY) - (b.lower ?? Number.NEGATIVE_INFINITY),
-  );
-  for (const step of sorted) {
-    if ((step.lower ?? Number.NEGATIVE_INFINITY) >= (step.upper ?? Number.POSITIVE_INFINITY)) {
-      throw new RangeError(`queue-depth step [${step.lower}, ${step.upper}) is empty`);
-    }
-  }
-  for (let i = 1; i < sorted.length; i++) {
-    if ((sorted[i - 1].upper ?? Number.POSITIVE_INFINITY) > (sorted[i].lower ?? Number.NEGATIVE_INFINITY)) {
-      throw new RangeError('queue-depth steps overlap');
-    }
-  }
+  const problem = stepsProblem(steps);
+  if (problem !== null) throw new RangeError(problem.message);
 }

@@ -1,0 +1,209 @@
+/**
+ * One fuzz case: a scenario (and the files it reads) made from a seed of the corpus by a few
+ * mutations, the command that loads it and its flags. A case is a pure function of the run's
+ * seed and its index, so any case can be made again alone.
+ */
+import { type Corpus, type DataFile, loadCorpus, type ScenarioSeed } from './corpus.js';
+import { mutateBytes } from './mutate-bytes.js';
+import { mutateData } from './mutate-data.js';
+import {
+  type KeyPool,
+  keyPool,
+  mutateGently,
+  mutateScenario,
+  mutateTraceConfig,
+  mutateVariants,
+  overridePath,
+  overrideValueText,
+  ScenarioDoc,
+} from './mutate-yaml.js';
+import { Rng } from './random.js';
+
+export type Command = 'run' | 'validate' | 'compare';
+
+/** `library`: loaded and run by the library API in this process; `cli`: through the command line. */
+export type Route = 'library' | 'cli';
+
+export interface CaseFile {
+  /** Relative to the case folder; the scenarios are `scenario.yaml` (and `b/scenario.yaml`). */
+  name: string;
+  bytes: Buffer;
+}
+
+export interface FuzzCase {
+  /** `seed:index`, or the fixture's folder name for a kept case. */
+  id: string;
+  route: Route;
+  command: Command;
+  files: CaseFile[];
+  /** Scenario files given to the command, relative to the case folder. */
+  scenarios: string[];
+  set: string[];
+  /** Other flags of the command line (`--json`, `--seed 5`, ...). */
+  flags: string[];
+  origin: string;
+  mutations: string[];
+}
+
+export interface GenerateOptions {
+  /** Share of cases sent through the command line (default 0.03). */
+  cliShare?: number;
+}
+
+const SCENARIO = 'scenario.yaml';
+
+let pool: KeyPool | null = null;
+
+function keys(corpus: Corpus): KeyPool {
+  pool ??= keyPool(corpus.scenarios.map((s) => s.text));
+  return pool;
+}
+
+type Focus = 'gentle' | 'scenario' | 'data' | 'overrides' | 'bytes';
+
+/** Seeds that are invalid as written (the CLI's error fixtures): picked less often. */
+const INVALID_SEED = /bad-|missing-|unknown-key|negative-|without-/;
+
+/** The scenario text and files of one seed after the mutations of `focus`. */
+function mutateSeed(
+  rng: Rng,
+  corpus: Corpus,
+  seed: ScenarioSeed,
+  focus: Focus,
+  mutations: string[],
+): { text: Buffer; files: CaseFile[]; set: string[] } {
+  const doc = ScenarioDoc.parse(seed.text);
+  const set: string[] = [];
+  if (doc !== null) {
+    const count =
+      focus === 'scenario'
+        ? rng.weighted([
+            [1, 60],
+            [2, 25],
+            [3, 15],
+          ])
+        : focus === 'data'
+          ? rng.int(0, 1)
+          : 0;
+    for (let i = 0; i < count; i++) {
+      const done = mutateScenario(rng, doc, keys(corpus));
+      if (done !== null) mutations.push(done);
+    }
+    for (let i = focus === 'gentle' ? rng.int(1, 3) : 0; i > 0; i--) {
+      const done = mutateGently(rng, doc, keys(corpus));
+      if (done !== null) mutations.push(done);
+    }
+    if (focus === 'data' && rng.chance(0.3)) {
+      const done = mutateTraceConfig(rng, doc, keys(corpus));
+      if (done !== null) mutations.push(done);
+    }
+    if (focus === 'overrides') {
+      if (rng.chance(0.6)) {
+        const done = mutateVariants(rng, doc, keys(corpus));
+        if (done !== null) mutations.push(done);
+      }
+      for (let i = rng.chance(0.7) ? rng.int(1, 3) : 0; i > 0; i--) {
+        set.push(
+          rng.chance(0.95) ? `${overridePath(rng, doc)}=${overrideValueText(rng)}` : overrideValueText(rng),
+        );
+      }
+      if (set.length > 0) mutations.push(`--set ${set.map((s) => JSON.stringify(s)).join(' ')}`);
+    }
+  }
+  let text: Buffer;
+  try {
+    text = Buffer.from(doc === null ? seed.text : doc.toText());
+  } catch (error) {
+    mutations.push(`(mutated document not written: ${(error as Error).message})`);
+    text = Buffer.from(seed.text);
+  }
+  if (focus === 'bytes' || (focus !== 'gentle' && rng.chance(0.06))) {
+    const done = mutateBytes(rng, text);
+    text = done.bytes;
+    mutations.push(`scenario bytes: ${done.description}`);
+  }
+  const files: CaseFile[] = seed.files.map((f) => ({ name: f.name, bytes: Buffer.from(f.text) }));
+  if (focus === 'data' && files.length > 0) {
+    const i = rng.int(0, files.length - 1);
+    const file = files[i];
+    let data = file.bytes.toString('utf8');
+    if (rng.chance(0.15)) {
+      const other = rng.pick(corpus.data.filter((d: DataFile) => d.name !== file.name));
+      data = other.text;
+      mutations.push(`${file.name}: replaced by the content of ${other.name}`);
+    }
+    for (let n = rng.int(1, 2); n > 0; n--) {
+      const done = mutateData(rng, file.name, data);
+      if (done === null) continue;
+      data = done.text;
+      mutations.push(`${file.name}: ${done.description}`);
+    }
+    file.bytes = Buffer.from(data);
+    if (rng.chance(0.15)) {
+      const done = mutateBytes(rng, file.bytes);
+      file.bytes = done.bytes;
+      mutations.push(`${file.name} bytes: ${done.description}`);
+    }
+  }
+  return { text, files, set };
+}
+
+export function generateCase(seed: number, index: number, options: GenerateOptions = {}): FuzzCase {
+  const corpus = loadCorpus();
+  const rng = new Rng(`fleetsim-fuzz/${seed}/${index}`);
+  const focus = rng.weighted<Focus>([
+    ['gentle', 20],
+    ['scenario', 35],
+    ['data', 22],
+    ['overrides', 13],
+    ['bytes', 10],
+  ]);
+  const candidates = focus === 'data' ? corpus.scenarios.filter((s) => s.files.length > 0) : corpus.scenarios;
+  const source = rng.weighted(candidates.map((s) => [s, INVALID_SEED.test(s.origin) ? 1 : 4] as const));
+  const mutations: string[] = [];
+  const main = mutateSeed(rng, corpus, source, focus, mutations);
+  const route: Route = rng.chance(options.cliShare ?? 0.03) ? 'cli' : 'library';
+  const command =
+    route === 'library'
+      ? rng.weighted<Command>([
+          ['run', 85],
+          ['validate', 15],
+        ])
+      : rng.weighted<Command>([
+          ['run', 60],
+          ['validate', 20],
+          ['compare', 20],
+        ]);
+  const files: CaseFile[] = [{ name: SCENARIO, bytes: main.text }, ...main.files];
+  const scenarios = [SCENARIO];
+  if (command === 'compare') {
+    const other = rng.pick(corpus.scenarios);
+    const second = mutateSeed(rng, corpus, other, rng.chance(0.5) ? 'scenario' : 'data', mutations);
+    files.push({ name: `b/${SCENARIO}`, bytes: second.text });
+    for (const f of second.files) files.push({ name: `b/${f.name}`, bytes: f.bytes });
+    scenarios.push(`b/${SCENARIO}`);
+    mutations.push(`compared with ${other.origin}`);
+  }
+  const flags: string[] = [];
+  if (route === 'cli') {
+    if (command !== 'validate') {
+      if (rng.chance(0.3)) flags.push('--json');
+      else if (rng.chance(0.4)) flags.push('--quiet');
+      if (rng.chance(0.1)) flags.push('--check');
+    }
+    if (command !== 'validate' && rng.chance(0.1)) {
+      flags.push(`--seed=${rng.pick(['-1', '1e3', 'abc', '9007199254740993', '0x10', ' 5', '42', ''])}`);
+    }
+  }
+  return {
+    id: `${seed}:${index}`,
+    route,
+    command,
+    files,
+    scenarios,
+    set: main.set,
+    flags,
+    origin: source.origin,
+    mutations,
+  };
+}
