@@ -12,13 +12,11 @@ import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runLoadedScenario } from '../src/run.js';
 import { loadScenarioFile } from '../src/scenario/index.js';
+import { runMeasuringMemory } from './peak-memory.js';
 
 const SIZES = [100_000, 1_000_000, 3_000_000];
 const RATE = 10;
-/** Wall time between heap samples: each costs a full collection. */
-const SAMPLE_EVERY_MS = 250;
 
 interface ChildReport {
   requests: number;
@@ -32,27 +30,13 @@ interface ChildReport {
 async function child(scenarioPath: string): Promise<void> {
   const loaded = await loadScenarioFile(scenarioPath);
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
-  // Live heap: collected first, so garbage awaiting collection (the trace's text) is not counted.
-  const collect = (globalThis as { gc?: () => void }).gc as () => void;
-  const liveHeap = () => {
-    collect();
-    return process.memoryUsage().heapUsed;
-  };
-  let peakHeap = liveHeap();
-  const started = performance.now();
-  let sampledAt = performance.now();
-  const { results } = runLoadedScenario(loaded.value, loaded.value.seed, () => {
-    if (performance.now() - sampledAt < SAMPLE_EVERY_MS) return;
-    peakHeap = Math.max(peakHeap, liveHeap());
-    sampledAt = performance.now();
-  });
-  peakHeap = Math.max(peakHeap, liveHeap());
+  const run = runMeasuringMemory(loaded.value);
   const report: ChildReport = {
-    requests: results[0].requests.arrived,
-    events: results[0].events,
-    seconds: (performance.now() - started) / 1000,
-    peakLiveHeapMB: peakHeap / 2 ** 20,
-    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    requests: run.results[0].requests.arrived,
+    events: run.results[0].events,
+    seconds: run.seconds,
+    peakLiveHeapMB: run.peakLiveHeapMB,
+    maxRssMB: run.maxRssMB,
   };
   console.log(JSON.stringify(report));
 }

@@ -15,13 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RequestsFileWriter } from '../src/report/index.js';
-import { runLoadedScenario } from '../src/run.js';
 import { loadScenarioFile } from '../src/scenario/index.js';
+import { runMeasuringMemory } from './peak-memory.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '100000,1000000,3000000').split(',').map(Number);
 const RATE = 100;
-/** Wall time between heap samples: each costs a full collection. */
-const SAMPLE_EVERY_MS = 250;
 
 interface ChildReport {
   requests: number;
@@ -35,34 +33,15 @@ interface ChildReport {
 async function child(scenarioPath: string, requestsPath: string | undefined): Promise<void> {
   const loaded = await loadScenarioFile(scenarioPath);
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
-  const collect = (globalThis as { gc?: () => void }).gc as () => void;
-  const liveHeap = () => {
-    collect();
-    return process.memoryUsage().heapUsed;
-  };
-  let peakHeap = liveHeap();
   const writer = requestsPath === undefined ? undefined : new RequestsFileWriter(requestsPath);
-  const started = performance.now();
-  let sampledAt = performance.now();
-  const { results } = runLoadedScenario(
-    loaded.value,
-    loaded.value.seed,
-    () => {
-      if (performance.now() - sampledAt < SAMPLE_EVERY_MS) return;
-      peakHeap = Math.max(peakHeap, liveHeap());
-      sampledAt = performance.now();
-    },
-    writer?.write,
-  );
+  const run = runMeasuringMemory(loaded.value, writer?.write);
   writer?.commit();
-  const seconds = (performance.now() - started) / 1000;
-  peakHeap = Math.max(peakHeap, liveHeap());
   const report: ChildReport = {
-    requests: results[0].requests.arrived,
+    requests: run.results[0].requests.arrived,
     lines: writer?.count ?? 0,
-    seconds,
-    peakLiveHeapMB: peakHeap / 2 ** 20,
-    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    seconds: run.seconds,
+    peakLiveHeapMB: run.peakLiveHeapMB,
+    maxRssMB: run.maxRssMB,
   };
   console.log(JSON.stringify(report));
 }

@@ -1,3 +1,7 @@
+import { oneLine } from '../util/unprintable.js';
+
+export { oneLine } from '../util/unprintable.js';
+
 /**
  * The resolved scenario: what `loadScenario` returns after parsing, validating, applying
  * defaults and converting units. Every duration is in seconds, every size in bytes, every
@@ -480,32 +484,6 @@ export interface Diagnostic {
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; errors: Diagnostic[] };
-
-/**
- * Line breaks and terminal controls (C0, DEL, C1), the Unicode line and paragraph separators, and
- * the invisible format characters (a byte order mark, zero-width spaces, bidirectional overrides)
- * that make a key look like another.
- */
-const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
-
-const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/**
- * An error message may repeat what the user wrote (a key, a variant name, a value, a flag), which
- * may hold line breaks, terminal escape sequences or invisible characters: they are written as
- * escapes (`\n`, `\u001b`, `\ufeff`), so that every error stays one inert, legible line.
- */
-export function oneLine(text: string): string {
-  let out = '';
-  for (const c of text) {
-    const code = c.codePointAt(0)!;
-    out += UNPRINTABLE.test(c)
-      ? (SHORT_ESCAPES[c] ??
-        (code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`))
-      : c;
-  }
-  return out;
-}
 
 /** `file:line:col: message`, one line. */
 export function formatDiagnostic(d: Diagnostic): string {

@@ -145,7 +145,7 @@ function gib(bytes: number): string {
 }
 
 /** The scenario keys of `hardware.accelerator.efficiency`, as a fleet's `performance` names them. */
-const EFFICIENCY_KEYS: Readonly<Record<keyof EfficiencyOverrides, string>> = {
+export const EFFICIENCY_KEYS: Readonly<Record<keyof EfficiencyOverrides, string>> = {
   compute: 'compute',
   memory: 'memory',
   attention: 'attention',

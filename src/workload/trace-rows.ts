@@ -1,5 +1,6 @@
 import { CsvError, parse } from 'csv-parse/sync';
 import { type Diagnostic, InvariantError, UserError } from '../scenario/types.js';
+import { describeCsvError } from '../util/csv-error.js';
 import { excerpt, headerExcerpt } from '../util/excerpt.js';
 import { ChunkedFile, DEFAULT_CHUNK_BYTES, MAX_ROW_BYTES } from './chunked-text-file.js';
 
@@ -381,7 +382,7 @@ class CsvRows implements TraceRows {
       } catch (error) {
         if (!(error instanceof CsvError)) throw error;
         const failed = error as CsvError & { index?: number };
-        errors.set(i, badRow(this.#path, line, (failed.index ?? 0) + 1, describeCsvError(failed)));
+        errors.set(i, badRow(this.#path, line, (failed.index ?? 0) + 1, describeCsvText(failed)));
       }
     }
     this.#batchErrors = errors;
@@ -414,20 +415,6 @@ function withoutCr(buffer: Buffer, start: number, end: number): number {
 /** True when buffer[start, end) is an empty line (a lone CR counts as empty, as csv-parse skips it too). */
 function isBlank(buffer: Buffer, start: number, end: number): boolean {
   return end === start || (end === start + 1 && buffer[start] === CARRIAGE_RETURN);
-}
-
-/** csv-parse messages name a line within the batch, not the file; the diagnostic carries the real one. */
-function describeCsvError(error: CsvError): string {
-  switch (error.code) {
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return 'invalid CSV: a quoted field is not closed before the end of the file';
-    case 'INVALID_OPENING_QUOTE':
-      return 'invalid CSV: a quote inside an unquoted field (quote the whole field and double the quote)';
-    case 'CSV_INVALID_CLOSING_QUOTE':
-      return 'invalid CSV: text after the closing quote of a field';
-    default:
-      return `invalid CSV: ${error.message.replace(/ at line \d+/, '')}`;
-  }
 }
 
 /**
@@ -559,4 +546,9 @@ class JsonlRows implements TraceRows {
   #error(message: string): BadRowError {
     return badRow(this.#path, this.line, 1, message);
   }
+}
+
+/** csv-parse messages name a line within the batch, not the file; the diagnostic carries the real one. */
+function describeCsvText(error: CsvError): string {
+  return describeCsvError(error) ?? `invalid CSV: ${error.message.replace(/ at line \d+/, '')}`;
 }

@@ -1,6 +1,7 @@
 import { levenbergMarquardt } from 'ml-levenberg-marquardt';
 import { inverse, Matrix } from 'ml-matrix';
 import type { EfficiencyOverrides } from '../../scenario/types.js';
+import { EFFICIENCY_KEYS } from '../../serving/llm-fleet.js';
 
 /**
  * The roofline parameters a calibration may fit. `layer_overhead` and `worker_overhead` are never
@@ -18,15 +19,7 @@ export const FREE_CANDIDATES = [
 export type FreeParameter = (typeof FREE_CANDIDATES)[number];
 
 /** The scenario key (`hardware.accelerator.efficiency`) of each parameter. */
-export const PARAMETER_KEYS: Readonly<Record<keyof EfficiencyOverrides, string>> = {
-  compute: 'compute',
-  memory: 'memory',
-  attention: 'attention',
-  activation: 'activation',
-  iterationOverheadS: 'iteration_overhead',
-  layerOverheadS: 'layer_overhead',
-  workerOverheadS: 'worker_overhead',
-};
+export const PARAMETER_KEYS = EFFICIENCY_KEYS;
 
 export function isFraction(key: keyof EfficiencyOverrides): boolean {
   return key === 'compute' || key === 'memory' || key === 'attention' || key === 'activation';
