@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, type Node, parseDocument, type Scalar } from 'yaml';
 import { parseDuration } from '../../src/scenario/units.js';
 
-/** A data file a scenario reads, by what it holds: mutations and substitutes keep to a kind. */
+/** What a data file of a scenario holds, from the key that names it (a trace is cut to its first rows). */
 export type DataKind = 'trace' | 'column' | 'times' | 'periods' | 'prices' | 'profile';
 
 export interface DataFile {
@@ -78,7 +78,7 @@ function cutLines(text: string, rows: number): string {
 }
 
 /** Visits every scalar of a document with its key path. */
-export function eachScalar(node: unknown, path: unknown[], visit: (scalar: Scalar, path: unknown[]) => void) {
+function eachScalar(node: unknown, path: unknown[], visit: (scalar: Scalar, path: unknown[]) => void) {
   if (isMap(node)) {
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? pair.key.value : pair.key;

@@ -26,7 +26,8 @@ export interface CaseFileJson {
   expect?: Expectation;
   /**
    * A failure not fixed here, in the area named: the case is expected to fail until it is.
-   * `hangs`: it never ends, so only the fuzzer's replay, which has a time limit, runs it.
+   * `hangs`: it never ends, or its memory grows without bound, so only the fuzzer's replay, which
+   * has a time limit and a memory cap, runs it.
    */
   known?: { area: string; reason: string; hangs?: boolean };
   /** The verdict when the case was found (for cases saved by a fuzz run). */

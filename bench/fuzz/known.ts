@@ -28,11 +28,24 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
   {
     id: 'many-variants',
     area: 'many variants',
-    reason: 'thousands of variants are each validated as a whole scenario: loading takes minutes',
+    reason:
+      'thousands of variants are each validated as a whole scenario: loading takes minutes, or ' +
+      'more memory than the fuzzer allows',
     matches: (c, v) =>
-      v.kind === 'timeout' &&
-      /loading the scenario/.test(v.message) &&
+      ((v.kind === 'timeout' && /loading the scenario/.test(v.message)) || v.kind === 'crash') &&
       c.mutations.some((m) => /^repeat list variants/.test(m)),
+  },
+  {
+    id: 'memory-cap',
+    area: 'run limits',
+    reason:
+      'a run whose memory grows without bound (a trace replayed a billion times slower with a fixed ' +
+      'metrics interval, a bootstrap of a billion blocks) fails an allocation at the memory cap of ' +
+      'the fuzzer: nothing bounds it yet',
+    matches: (_c, v) =>
+      ((v.kind === 'internal-error' || v.kind === 'stack-trace') &&
+        /Array buffer allocation failed|Invalid typed array length/.test(v.message)) ||
+      (v.kind === 'crash' && /heap out of memory|Reached heap limit|bad_alloc/.test(v.message)),
   },
   {
     id: 'enormous-run',

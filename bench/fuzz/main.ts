@@ -14,14 +14,13 @@ import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Piscina } from 'piscina';
 import { type FuzzCase, generateCase } from './cases.js';
 import { repoRoot } from './corpus.js';
 import { loadFixtures, meetsExpectation, saveCase } from './fixtures.js';
 import { knownIssue } from './known.js';
 import type { Verdict } from './oracle.js';
+import { CaseProcess, cappedNode } from './pool.js';
 import { runCase, signature } from './run-case.js';
-import type { WorkerTask } from './worker.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +31,7 @@ const { values } = parseArgs({
     workers: { type: 'string' },
     timeout: { type: 'string', default: '60000' },
     'cli-share': { type: 'string', default: '0.03' },
+    'memory-mb': { type: 'string', default: '3000' },
     out: { type: 'string' },
     replay: { type: 'boolean', default: false },
     dir: { type: 'string' },
@@ -52,47 +52,37 @@ const tmpRoot = join(tmpdir(), `fleetsim-fuzz-${process.pid}`);
 const BUILT_PRICING = join(ROOT, 'dist-bench/pricing');
 if (!existsSync(BUILT_PRICING)) symlinkSync(join(ROOT, 'pricing'), BUILT_PRICING);
 
-const pool = new Piscina<WorkerTask, Verdict>({
-  filename: new URL('./worker.js', import.meta.url).href,
-  minThreads: workers,
-  maxThreads: workers,
-  resourceLimits: { maxOldGenerationSizeMb: 2048 },
-});
+/** Every node process a case runs in (library or command line) may map this much memory at most. */
+const NODE = cappedNode(Number(values['memory-mb']) * 1024 * 1024);
 
 let dirs = 0;
 
 /**
- * A case through the worker pool (library) or a child process (CLI), under the time limit. A
- * command line that does not end is run again by the library, whose verdict says whether the
+ * A case in `runner`'s child process (library) or through the command line, under the time limit.
+ * A command line that does not end is run again by the library, whose verdict says whether the
  * time went to loading or to simulating.
  */
-async function judge(c: FuzzCase): Promise<Verdict> {
-  if (c.route === 'library') return judgeInPool(c);
+async function judge(c: FuzzCase, runner: CaseProcess): Promise<Verdict> {
+  if (c.route === 'library') return runner.run(c, join(tmpRoot, `w${dirs++}`));
   // A child process loads every module and draws the charts: it gets more time.
-  const verdict = await runCase(c, { tmpRoot, cli: { mode: 'spawn', path: CLI, timeoutMs: 3 * timeoutMs } });
-  if (verdict.outcome !== 'failure' || verdict.kind !== 'timeout') return verdict;
-  const again = await judgeInPool({
-    ...c,
-    route: 'library',
-    command: c.command === 'validate' ? 'validate' : 'run',
+  const verdict = await runCase(c, {
+    tmpRoot,
+    cli: { mode: 'spawn', node: NODE, path: CLI, timeoutMs: 3 * timeoutMs },
   });
+  if (verdict.outcome !== 'failure' || verdict.kind !== 'timeout') return verdict;
+  const again = await runner.run(
+    { ...c, route: 'library', command: c.command === 'validate' ? 'validate' : 'run' },
+    join(tmpRoot, `w${dirs++}`),
+  );
   return { ...verdict, message: `${verdict.message}; run by the library: ${again.outcome} ${again.message}` };
 }
 
-async function judgeInPool(c: FuzzCase): Promise<Verdict> {
-  const dir = join(tmpRoot, `w${dirs++}`);
-  const simulating = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-  try {
-    return await pool.run({ fuzzCase: c, dir, simulating }, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (error) {
-    const e = error as Error & { code?: string };
-    if (e.name === 'AbortError' || e.name === 'TimeoutError') {
-      rmSync(dir, { recursive: true, force: true });
-      const where = new Int32Array(simulating)[0] === 1 ? 'simulating' : 'loading the scenario';
-      return { outcome: 'failure', kind: 'timeout', message: `no verdict within ${timeoutMs} ms (${where})` };
-    }
-    return { outcome: 'failure', kind: 'crash', message: `${e.code ?? e.name}: ${e.message}` };
-  }
+const runners: CaseProcess[] = [];
+
+function newRunner(): CaseProcess {
+  const runner = new CaseProcess(NODE, timeoutMs);
+  runners.push(runner);
+  return runner;
 }
 
 function label(verdict: Verdict, c: FuzzCase): string {
@@ -104,7 +94,7 @@ function label(verdict: Verdict, c: FuzzCase): string {
 async function one(index: number): Promise<void> {
   const c = generateCase(seed, index, { cliShare });
   const started = performance.now();
-  const verdict = await judge(c);
+  const verdict = await judge(c, newRunner());
   console.log(
     `case ${c.id} (${c.route} ${c.command}, from ${c.origin}) in ${Math.round(performance.now() - started)} ms`,
   );
@@ -117,8 +107,9 @@ async function one(index: number): Promise<void> {
 
 async function replay(): Promise<number> {
   let failed = 0;
+  const runner = newRunner();
   for (const fixture of loadFixtures(values.dir ?? join(ROOT, 'test/fixtures/fuzz'))) {
-    const verdict = await judge(fixture.fuzzCase);
+    const verdict = await judge(fixture.fuzzCase, runner);
     const met = meetsExpectation(fixture.meta.expect, verdict);
     const known = fixture.meta.known?.area ?? knownIssue(fixture.fuzzCase, verdict)?.area;
     const state = met ? 'as expected' : known !== undefined ? `known (${known})` : 'UNEXPECTED';
@@ -139,10 +130,11 @@ async function campaign(): Promise<number> {
   let done = 0;
   let unknown = 0;
   const worker = async () => {
+    const runner = newRunner();
     while (next < start + count) {
       const index = next++;
       const c = generateCase(seed, index, { cliShare });
-      const verdict = await judge(c);
+      const verdict = await judge(c, runner);
       bump(`${c.route} ${c.command}`);
       bump(label(verdict, c));
       if (verdict.outcome === 'failure') {
@@ -179,6 +171,9 @@ async function campaign(): Promise<number> {
   for (const [key, n] of [...counts].sort()) console.log(`  ${key}: ${n}`);
   for (const [key, group] of groups)
     console.log(`  ${group.count} x ${key} (cases ${group.cases.join(', ')})`);
+  console.log(
+    `memory cap per process: ${NODE[0] === 'prlimit' ? `${values['memory-mb']} MB` : 'none (no prlimit)'}`,
+  );
   console.log(`report: ${join(outDir, 'report.json')}`);
   return unknown;
 }
@@ -189,6 +184,6 @@ try {
   else failed = values.replay ? await replay() : await campaign();
   process.exitCode = failed > 0 ? 1 : 0;
 } finally {
-  await pool.destroy();
+  for (const runner of runners) runner.close();
   rmSync(tmpRoot, { recursive: true, force: true });
 }

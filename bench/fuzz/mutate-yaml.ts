@@ -17,7 +17,7 @@ import {
 import type { Rng } from './random.js';
 import { DURATIONS, EXPRESSIONS, nudgeNumber, nudgeQuantity, RAW, STRINGS, scalar } from './values.js';
 
-export type Path = (string | number)[];
+type Path = (string | number)[];
 
 interface Located {
   path: Path;

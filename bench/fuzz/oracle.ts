@@ -125,15 +125,11 @@ export function writeCase(c: FuzzCase, dir: string): void {
 
 /**
  * `run` and `validate` by the library API, in this thread; every renderer of `run` included.
- * `simulating[0]` is set to 1 once the simulation starts, so whoever stops a case that takes too
- * long can tell a long run from a hang in loading. The run reports no progress, as
- * `runScenario` does not.
+ * `onSimulating` is called once the simulation starts, so whoever stops a case that takes too long
+ * can tell a long run from a hang in loading. The run reports no progress, as `runScenario` does
+ * not.
  */
-export async function runInLibrary(
-  c: FuzzCase,
-  dir: string,
-  simulating: Int32Array<ArrayBufferLike> = new Int32Array(1),
-): Promise<Verdict> {
+export async function runInLibrary(c: FuzzCase, dir: string, onSimulating?: () => void): Promise<Verdict> {
   const file = join(dir, c.scenarios[0]);
   try {
     const loaded = await loadScenarioFile(file, { set: c.set });
@@ -146,7 +142,7 @@ export async function runInLibrary(
       if (problem?.outcome === 'failure') return problem;
       return { outcome: 'ok', message: `valid, ${scenario.variants.length} variant(s)` };
     }
-    simulating[0] = 1;
+    onSimulating?.();
     const { summary, results } = runLoadedScenario(scenario);
     renderSummaryJson(summary);
     renderSummaryMarkdown(summary);
@@ -184,15 +180,20 @@ export function cliArguments(c: FuzzCase, outDir: string): string[] {
   ];
 }
 
-/** The real command line: `node dist/cli/main.js ...` in the case folder, killed after `timeoutMs`. */
+/**
+ * The real command line: `node dist/cli/main.js ...` in the case folder, killed after `timeoutMs`;
+ * `node` is the command that runs node (with a memory cap, see pool.ts).
+ */
 export function spawnCli(
+  node: readonly string[],
   cliPath: string,
   args: string[],
   cwd: string,
   timeoutMs: number,
 ): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, ...prefix] = node;
+    const child = spawn(command, [...prefix, cliPath, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const cap = (text: string, more: Buffer) => (text.length > 1e6 ? text : text + more.toString('utf8'));

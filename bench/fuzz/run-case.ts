@@ -16,7 +16,7 @@ export interface CaseOptions {
   /** Folder under which each case gets its own. */
   tmpRoot: string;
   /** `spawn`: `node <cliPath>`; `in-process`: the CLI's entry function in this thread. */
-  cli: { mode: 'spawn'; path: string; timeoutMs: number } | { mode: 'in-process' };
+  cli: { mode: 'spawn'; node: readonly string[]; path: string; timeoutMs: number } | { mode: 'in-process' };
 }
 
 export async function runCase(c: FuzzCase, options: CaseOptions): Promise<Verdict> {
@@ -29,7 +29,7 @@ export async function runCase(c: FuzzCase, options: CaseOptions): Promise<Verdic
     const args = cliArguments(c, out);
     const result =
       options.cli.mode === 'spawn'
-        ? await spawnCli(options.cli.path, args, dir, options.cli.timeoutMs)
+        ? await spawnCli(options.cli.node, options.cli.path, args, dir, options.cli.timeoutMs)
         : await callCli(args, dir);
     return judgeCli(c, result, out);
   } finally {

@@ -9,8 +9,9 @@ const tmpRoot = join(tmpdir(), `fleetsim-fuzz-regressions-${process.pid}`);
 
 /**
  * Every case the fuzzer ever failed on, kept in test/fixtures/fuzz with the outcome expected now.
- * A known failure (fixed elsewhere) is expected to fail until it is; one that never ends is
- * replayed by `npm run fuzz -- --replay` only, which has a time limit.
+ * A known failure (fixed elsewhere) is expected to fail until it is; one that never ends, or whose
+ * memory grows without bound, is replayed by `npm run fuzz -- --replay` only, which has a time
+ * limit and a memory cap.
  */
 describe('cases the fuzzer failed on', () => {
   for (const fixture of loadFixtures(FIXTURES)) {
