@@ -21,7 +21,14 @@ export type {
   VariantResult,
 } from './result.js';
 export { belowSketchResolution } from './sketch-keys.js';
-export { COUNT_COLUMNS, Count, type CountColumn, TimeSeries, type TimeSeriesRow } from './time-series.js';
+export {
+  COUNT_COLUMNS,
+  Count,
+  type CountColumn,
+  MAX_FIXED_BINS,
+  TimeSeries,
+  type TimeSeriesRow,
+} from './time-series.js';
 export {
   LOST_SHARE,
   NEAR_SATURATION,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createStreams } from '../engine/index.js';
-import { Count, MAX_BINS, TimeSeries } from './time-series.js';
+import { Count, MAX_BINS, MAX_FIXED_BINS, TimeSeries } from './time-series.js';
 
 const FLEETS = [{ name: 'gpu', slotsPerReplica: 2, priceUsdPerHour: 1.5 }];
 
@@ -43,6 +43,26 @@ describe('TimeSeries', () => {
     const rows = series.rows(50 * MAX_BINS * 1e6, FLEETS);
     expect(rows.length).toBeLessThan(MAX_BINS);
     expect(rows.reduce((sum, row) => sum + row.arrivals, 0)).toBe(1);
+  });
+
+  it('a series at a given interval widens too, only past MAX_FIXED_BINS rows, as if it had had the wide bins', () => {
+    // 3 x MAX_FIXED_BINS bins of 1 s need the width doubled twice.
+    const endUs = 3 * MAX_FIXED_BINS * 1e6;
+    const given = new TimeSeries(1e6, 1);
+    feed([given], endUs);
+    expect(given.intervalUs).toBe(4e6);
+    const wide = new TimeSeries(4e6, 1);
+    feed([wide], endUs);
+    const rows = given.rows(endUs, FLEETS);
+    expect(rows.length).toBeLessThan(MAX_FIXED_BINS);
+    expect(rows).toEqual(wide.rows(endUs, FLEETS));
+    // One count a thousand years in, at 1 minute: a bounded series that still holds it.
+    const far = new TimeSeries(60e6, 1);
+    far.count(Count.arrivals, 0);
+    far.count(Count.arrivals, 3.2e16);
+    const farRows = far.rows(3.2e16 + 1, FLEETS);
+    expect(farRows.length).toBeLessThan(MAX_FIXED_BINS);
+    expect(farRows.reduce((sum, row) => sum + row.arrivals, 0)).toBe(2);
   });
 
   it('counts what happens at the very end of a run that ends on a bin boundary in the last row', () => {

@@ -33,13 +33,20 @@ const WAITING = 0;
 export const MAX_BINS = 1000;
 
 /**
+ * A series at a given `metrics.interval` keeps fewer bins than this (a day at 1 s is 86,400): a
+ * run that outgrows them doubles the interval as an adaptive one does, and says so. Otherwise a
+ * run of simulated years at one row a minute holds more rows than memory.
+ */
+export const MAX_FIXED_BINS = 100_000;
+
+/**
  * Fixed-width bins of the run. Counts go to the bin of their instant; spans (a wait, a
  * service) are split across the bins they overlap, so each bin holds an exact time integral.
  * Called on every request event, so it allocates nothing on that path.
  *
- * An adaptive series (the interval was picked, not given) stays under MAX_BINS bins: when time
- * reaches the last, the interval doubles and neighbouring bins merge, which keeps every count and
- * integral exact. A trace of unknown length would otherwise get a row per 10 s however long it
+ * An adaptive series (the interval was picked, not given) stays under MAX_BINS bins, one at a
+ * given interval under MAX_FIXED_BINS: when time reaches the last, the interval doubles and
+ * neighbouring bins merge, which keeps every count and integral exact. A trace of unknown length would otherwise get a row per 10 s however long it
  * ran, and its report a chart point per row.
  */
 export class TimeSeries {
@@ -54,14 +61,16 @@ export class TimeSeries {
   private bin = 0;
   private binStartUs = 0;
   private binEndUs: number;
+  private readonly maxBins: number;
 
   constructor(
     private widthUs: number,
     private readonly fleetCount: number,
-    private readonly adaptive = false,
+    adaptive = false,
   ) {
     this.spans = Array.from({ length: 1 + 2 * fleetCount }, () => new Float64Array(this.capacity));
     this.binEndUs = widthUs;
+    this.maxBins = adaptive ? MAX_BINS : MAX_FIXED_BINS;
   }
 
   /** Width of a bin now; an adaptive series widens it as the run goes on. */
@@ -101,10 +110,10 @@ export class TimeSeries {
     this.binEndUs = this.binStartUs + this.widthUs;
   }
 
-  /** The bin of `timeUs`, after widening the bins until it is below MAX_BINS (adaptive series). */
+  /** The bin of `timeUs`, after widening the bins until it is below the series' bound. */
   private binOf(timeUs: number): number {
     let bin = Math.floor(timeUs / this.widthUs);
-    while (this.adaptive && bin >= MAX_BINS) {
+    while (bin >= this.maxBins) {
       this.mergePairs();
       bin = Math.floor(timeUs / this.widthUs);
     }
@@ -173,7 +182,7 @@ export class TimeSeries {
     fleets: readonly { name: string; slotsPerReplica: number; priceUsdPerHour: number }[],
   ): TimeSeriesRow[] {
     const rows: TimeSeriesRow[] = [];
-    // A run that ends after its last event still keeps under MAX_BINS rows.
+    // A run that ends after its last event still keeps under the bound.
     this.binOf(Math.max(0, endUs - 1));
     const binCount = Math.max(1, Math.ceil(endUs / this.intervalUs));
     // What happens at the very end (the departure that ends the run) is counted in the bin that

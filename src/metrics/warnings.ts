@@ -1,6 +1,7 @@
 import type { Scenario } from '../scenario/types.js';
 import { formatDuration } from '../scenario/units.js';
 import type { LlmFleetStats, VariantResult } from './result.js';
+import { MAX_FIXED_BINS } from './time-series.js';
 
 export interface RunWarning {
   code:
@@ -11,7 +12,8 @@ export interface RunWarning {
     | 'NEAR_SATURATION'
     | 'GROWING_QUEUE'
     | 'PREEMPTION'
-    | 'SERVES_NOTHING';
+    | 'SERVES_NOTHING'
+    | 'SERIES_WIDENED';
   /** What it is about (a fleet name, `run`, `queue`, `requests` or `trace`), so replications' warnings can be counted together. */
   subject: string;
   message: string;
@@ -176,11 +178,25 @@ function growingQueue(result: VariantResult, scenario: Scenario): RunWarning | n
   };
 }
 
+/** The run outlasted MAX_FIXED_BINS rows of the `metrics.interval` asked for, so its series has wider rows. */
+function seriesWidened(result: VariantResult, scenario: Scenario): RunWarning | null {
+  const asked = scenario.metrics.interval;
+  const rows = result.timeseries;
+  if (asked === null || rows.length < 2) return null;
+  const used = rows[1].time_s - rows[0].time_s;
+  if (!(used > asked * (1 + 1e-9))) return null;
+  return {
+    code: 'SERIES_WIDENED',
+    subject: 'metrics',
+    message: `the time series has rows of ${formatDuration(used)}, not the ${formatDuration(asked)} of metrics.interval: at that interval the ${count(Math.round(result.simulated_s.end))} s simulated would need more than ${count(MAX_FIXED_BINS)} rows`,
+  };
+}
+
 /**
  * What makes a run's figures fail or mislead: a run cut short by a limit, a drain cut short, trace
  * rows skipped as bad, lost requests, a fleet near saturation on its binding resource, a queue
  * that never settled, an LLM fleet preempting over and over, a fleet that served nothing while
- * costing money.
+ * costing money, a time series coarser than asked.
  */
 export function runWarnings(result: VariantResult, scenario: Scenario): RunWarning[] {
   const warnings: RunWarning[] = [];
@@ -203,5 +219,7 @@ export function runWarnings(result: VariantResult, scenario: Scenario): RunWarni
   }
   const growing = growingQueue(result, scenario);
   if (growing) warnings.push(growing);
+  const widened = seriesWidened(result, scenario);
+  if (widened) warnings.push(widened);
   return warnings;
 }

@@ -1,4 +1,4 @@
-import type { OracleGap } from '../metrics/index.js';
+import { MAX_FIXED_BINS, type OracleGap } from '../metrics/index.js';
 import { computeOracle } from '../policies/autoscaling/index.js';
 import type { Fleet, Slo } from '../scenario/types.js';
 
@@ -35,7 +35,7 @@ export class OracleComparison {
     private readonly fleets: readonly Fleet[],
     private readonly autoscaled: readonly boolean[],
     private readonly oneRequestPerSlot: readonly boolean[],
-    private readonly intervalUs: number,
+    private intervalUs: number,
     private readonly slo: Slo | null,
   ) {
     this.arrivals = fleets.map(() => []);
@@ -43,10 +43,25 @@ export class OracleComparison {
 
   /** An arrival routed to autoscaled `fleet` at `nowUs`. */
   count(fleet: number, nowUs: number): void {
-    const bin = Math.floor(nowUs / this.intervalUs);
+    let bin = Math.floor(nowUs / this.intervalUs);
+    while (bin >= MAX_FIXED_BINS) {
+      this.widen();
+      bin = Math.floor(nowUs / this.intervalUs);
+    }
     const bins = this.arrivals[fleet];
     while (bins.length <= bin) bins.push(0);
     bins[bin]++;
+  }
+
+  /** Doubles the interval, merging neighbouring bins, so a run of simulated years keeps a bounded table. */
+  private widen(): void {
+    for (const [f, bins] of this.arrivals.entries()) {
+      this.arrivals[f] = Array.from(
+        { length: Math.ceil(bins.length / 2) },
+        (_, b) => bins[2 * b] + (bins[2 * b + 1] ?? 0),
+      );
+    }
+    this.intervalUs *= 2;
   }
 
   /** The gap per autoscaled fleet of one request per slot that completed any request; null when no fleet is autoscaled. */
@@ -64,6 +79,7 @@ export class OracleComparison {
         ? `queue wait p99 <= ${achieved.toPrecision(3)} s, as this run achieved (no slo: given)`
         : `slo ${limit.metric}_${limit.statistic} <= ${limit.seconds} s`;
     const { endUs, policyCostUsd } = inputs;
+    while (endUs / this.intervalUs > MAX_FIXED_BINS) this.widen();
     const intervalUs = this.intervalUs;
     const gaps: Record<string, OracleGap> = {};
     for (const [f, fleet] of this.fleets.entries()) {

@@ -7,7 +7,7 @@ import { createStreams } from '../engine/rng.js';
 import { type Diagnostic, type TraceSource, UserError } from '../scenario/types.js';
 import { type ArrivalRecord, createArrivalRecord } from './arrival-source.js';
 import { createTraceArrivals } from './trace-arrivals.js';
-import { createBootstrapArrivals } from './trace-bootstrap.js';
+import { createBootstrapArrivals, MAX_BOOTSTRAP_BLOCKS } from './trace-bootstrap.js';
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../test/fixtures/traces/${name}`, import.meta.url));
@@ -296,6 +296,18 @@ describe('block bootstrap reading', () => {
     const path = writeTemp('header-only.csv', 't,in,out\n');
     expect(() => bootstrap(csvTrace(path), 10, 1)).toThrow(`${path}:1:1: the trace has no requests`);
     expect(() => plain(csvTrace(path))).toThrow(`${path}:1:1: the trace has no requests`);
+  });
+
+  it(`a window of more than ${MAX_BOOTSTRAP_BLOCKS} blocks is refused at the row that makes it so, before memory grows with it`, () => {
+    // Blocks of 2 s: a row 2,000,000 s after the first starts block 1,000,000, one too many.
+    const path = writeTemp('far-row.csv', 't,in,out\n0,1,1\n1999998,1,1\n2000000,1,1\n');
+    expect(() => bootstrap(csvTrace(path), 2, 1)).toThrow(
+      `${path}:4:1: column "t": bootstrap: a window of 2000000 s of trace in blocks of 2 s holds more than 1,000,000 blocks; use longer blocks (bootstrap.block), or a shorter window (limit, duration)`,
+    );
+    // The same file in 4 s blocks is 500,000 of them (mostly empty, so a replay may draw nothing).
+    expect(() => bootstrap(csvTrace(path), 4, 1)).not.toThrow();
+    // A window cut by the run's duration counts its empty blocks too.
+    expect(() => bootstrap(csvTrace(path), 1e-3, 1, 1e4)).toThrow('holds more than 1,000,000 blocks');
   });
 
   it('a decreasing time anywhere in the window is reported before anything is replayed', () => {

@@ -1,6 +1,7 @@
 import type { Uniform } from '../engine/rng.js';
 import type { TraceBootstrap, TraceSource } from '../scenario/types.js';
 import { type ArrivalSource, createArrivalRecord } from './arrival-source.js';
+import { formatNumber } from './format-number.js';
 import {
   fileArrivals,
   noRequests,
@@ -9,6 +10,22 @@ import {
   type TraceReader,
   type TraceReadOptions,
 } from './trace-arrivals.js';
+
+/**
+ * The most blocks a bootstrap window may hold: 32 MB of index, and a replay that draws a block per
+ * slot. A week of trace in 1 s blocks is 604,800; a window longer than this many blocks wants
+ * longer blocks, and a row far after the others (a timestamp of 1e308) would otherwise ask for
+ * more blocks than memory holds.
+ */
+export const MAX_BOOTSTRAP_BLOCKS = 1_000_000;
+
+function tooManyBlocks(windowS: number, blockS: number): string {
+  return (
+    `bootstrap: a window of ${formatNumber(windowS)} s of trace in blocks of ${formatNumber(blockS)} s ` +
+    `holds more than ${MAX_BOOTSTRAP_BLOCKS.toLocaleString('en-US')} blocks; use longer blocks ` +
+    `(bootstrap.block), or a shorter window (limit, duration)`
+  );
+}
 
 /**
  * Where each block of a trace's window starts in the file, and how many requests it holds. Its
@@ -102,6 +119,7 @@ function indexBlocks(
     const traceS = record.timeS;
     lastS = traceS;
     const block = Math.floor(traceS / blockS);
+    if (!(block < MAX_BOOTSTRAP_BLOCKS)) reader.fail(0, tooManyBlocks(traceS, blockS));
     // Blocks without requests start where the next request does: nothing is read from them.
     while (blocks.count <= block) blocks.push(rows.byteOffset, rows.line, traceS);
     blocks.addRequest();
@@ -112,6 +130,7 @@ function indexBlocks(
   if (reader.cut) {
     // The window runs to the cut; its last blocks may hold no request.
     const count = Math.ceil(endS / blockS);
+    if (!(count <= MAX_BOOTSTRAP_BLOCKS)) reader.fail(0, tooManyBlocks(endS, blockS));
     while (blocks.count < count) blocks.push(Number.NaN, Number.NaN, Number.NaN);
     return { blocks, endS, endIncluded: false };
   }

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type LlmFleetStats, runWarnings } from '../../src/metrics/index.js';
+import { type LlmFleetStats, MAX_FIXED_BINS, runWarnings } from '../../src/metrics/index.js';
 import { runScenario } from '../../src/run.js';
 import { makeScenario } from '../helpers/scenario.js';
 import { costUsd, variantResult } from '../report/fixtures/variants.js';
@@ -120,5 +123,28 @@ describe('run warnings', () => {
     // One replica for the minute at $0.001 a second.
     expect(result.cost_usd.by_fleet.spare).toBeCloseTo(0.06, 9);
     expect(result.warnings).toEqual(['fleet spare completed none of the measured requests but cost $0.060']);
+  });
+
+  it('says when a run outlasts the rows its metrics.interval allows, and the series keeps every arrival', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-widened-'));
+    try {
+      // Two requests 300,000 s apart: at 1 s that is three times MAX_FIXED_BINS rows.
+      const path = join(dir, 'far.csv');
+      writeFileSync(path, 't\n0\n300000\n');
+      const output = await runScenario({
+        workload: { arrivals: { trace: { path, time_column: 't' } } },
+        fleets: [{ name: 'cpu', replicas: 1, service_time: '1s', price_per_hour: 1 }],
+        metrics: { interval: '1s' },
+      });
+      const [result] = output.results;
+      expect(result.timeseries.length).toBeLessThan(MAX_FIXED_BINS);
+      expect(result.timeseries[1].time_s - result.timeseries[0].time_s).toBe(4);
+      expect(result.timeseries.reduce((sum, row) => sum + row.arrivals, 0)).toBe(2);
+      expect(result.warnings).toEqual([
+        'the time series has rows of 4s, not the 1s of metrics.interval: at that interval the 300,001 s simulated would need more than 100,000 rows',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
