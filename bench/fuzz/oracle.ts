@@ -22,7 +22,7 @@ import {
 } from '../../src/report/index.js';
 import { verdictLines } from '../../src/report/slo.js';
 import { runLoadedScenario, ScenarioError } from '../../src/run.js';
-import { loadScenarioFile } from '../../src/scenario/index.js';
+import { type LoadedScenario, loadScenarioFile } from '../../src/scenario/index.js';
 import {
   type Diagnostic,
   formatDiagnostic,
@@ -143,6 +143,7 @@ export async function runInLibrary(c: FuzzCase, dir: string, onSimulating?: () =
       return { outcome: 'ok', message: `valid, ${scenario.variants.length} variant(s)` };
     }
     onSimulating?.();
+    capWallTime(scenario);
     const { summary, results } = runLoadedScenario(scenario);
     renderSummaryJson(summary);
     renderSummaryMarkdown(summary);
@@ -163,6 +164,23 @@ export async function runInLibrary(c: FuzzCase, dir: string, onSimulating?: () =
   }
 }
 
+/**
+ * Wall-clock seconds all the simulations of one library case may take together, well inside the
+ * case's time limit: a valid run too large for it ends as a partial run, by `limits.max_wall`, as
+ * it would for a user at the default of 10 minutes. What is judged is that it ends, marked.
+ */
+export const LIBRARY_WALL_S = 24;
+
+/** `limits.max_wall` of every command-line case, per simulation (see LIBRARY_WALL_S). */
+export const CLI_WALL = '20s';
+
+function capWallTime(scenario: LoadedScenario): void {
+  const share = Math.max(1, LIBRARY_WALL_S / scenario.variants.length);
+  for (const { scenario: variant } of scenario.variants) {
+    variant.limits = { ...variant.limits, maxWallS: Math.min(variant.limits.maxWallS, share) };
+  }
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
@@ -176,6 +194,7 @@ export function cliArguments(c: FuzzCase, outDir: string): string[] {
     ...c.scenarios,
     ...(c.command === 'validate' ? [] : [`--out=${outDir}`]),
     ...c.set.map((s) => `--set=${s}`),
+    ...(c.command === 'validate' ? [] : [`--set=limits.max_wall=${CLI_WALL}`]),
     ...c.flags,
   ];
 }
