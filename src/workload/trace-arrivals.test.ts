@@ -217,6 +217,27 @@ describe('trace errors name the file, line and column', () => {
     );
   });
 
+  it('a row replayed later than the clock keeps exactly (2^53 us) is refused at the row, unless the window ends first', () => {
+    const far = join(tempDir, 'far.csv');
+    writeFileSync(far, 'arrived_at,num_prefill_tokens,num_decode_tokens\n0,1,1\n0.4,1,1\n1e308,1,1\n');
+    expect(diagnosticOf(() => replay(vidur({ path: far, speed: 2 })))).toEqual({
+      code: 'BAD_TRACE_ROW',
+      file: far,
+      line: 4,
+      col: 1,
+      message:
+        'column "arrived_at": this row is replayed 5e+307 s after the first request, later than the 9007200000 s (about 285 years) a run can simulate exactly',
+    });
+    // 285 years minus a little is kept; sped up, a row ten times later is too.
+    writeFileSync(far, 'arrived_at,num_prefill_tokens,num_decode_tokens\n0,1,1\n9e9,1,1\n');
+    expect(replay(vidur({ path: far })).map((r) => r.timeS)).toEqual([0, 9e9]);
+    writeFileSync(far, 'arrived_at,num_prefill_tokens,num_decode_tokens\n0,1,1\n9e10,1,1\n');
+    expect(replay(vidur({ path: far, speed: 10 })).map((r) => r.timeS)).toEqual([0, 9e9]);
+    // A duration ends the window before the far row: nothing to refuse.
+    writeFileSync(far, 'arrived_at,num_prefill_tokens,num_decode_tokens\n0,1,1\n1e308,1,1\n');
+    expect(replay(vidur({ path: far, duration: 60 })).map((r) => r.timeS)).toEqual([0]);
+  });
+
   it('a trace without a request, whatever its format: a CSV header alone, an empty JSONL file', () => {
     const headerOnly = join(tempDir, 'header-only.csv');
     writeFileSync(headerOnly, 'arrived_at,num_prefill_tokens,num_decode_tokens\n');

@@ -1,3 +1,4 @@
+import { MAX_TIME_US } from '../engine/index.js';
 import { TRACE_PRESETS } from '../scenario/trace-presets.js';
 import {
   type Diagnostic,
@@ -14,8 +15,12 @@ import {
   type SkippedRows,
 } from './arrival-source.js';
 import { formatNumber } from './format-number.js';
+
 import { BadRowError, badRow, openTraceRows, type TraceRows, type TraceRowsKind } from './trace-rows.js';
 import { parseDateTime } from './trace-time.js';
+
+/** The latest replayed time the simulation's clock keeps exactly. */
+const MAX_REPLAYED_S = MAX_TIME_US / 1e6;
 
 const UNITS_PER_SECOND: Record<Exclude<TimeUnit, 'datetime'>, number> = { s: 1, ms: 1e3, us: 1e6 };
 const UNIT_NAMES: Record<Exclude<TimeUnit, 'datetime'>, string> = {
@@ -129,6 +134,13 @@ export function openTraceReader(trace: TraceSource, options: TraceReadOptions = 
             if (!(traceS / trace.speed < endS)) {
               cut = true;
               return false;
+            }
+            if (!(traceS / trace.speed <= MAX_REPLAYED_S)) {
+              reader.fail(
+                0,
+                `this row is replayed ${formatNumber(traceS / trace.speed)} s after the first request, later than ` +
+                  `the ${formatNumber(MAX_REPLAYED_S)} s (about 285 years) a run can simulate exactly`,
+              );
             }
           }
           out.input_tokens = readAttribute(attributeField[0]);
