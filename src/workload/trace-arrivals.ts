@@ -1,3 +1,4 @@
+import { formatMessageNumber } from '../core/format.js';
 import { TRACE_PRESETS } from '../scenario/trace-presets.js';
 import {
   type Diagnostic,
@@ -13,7 +14,6 @@ import {
   createArrivalRecord,
   type SkippedRows,
 } from './arrival-source.js';
-import { formatNumber } from './format-number.js';
 import { BadRowError, badRow, openTraceRows, type TraceRows, type TraceRowsKind } from './trace-rows.js';
 import { parseDateTime } from './trace-time.js';
 
@@ -121,8 +121,8 @@ export function openTraceReader(trace: TraceSource, options: TraceReadOptions = 
             if (traceS < previousS) {
               reader.fail(
                 0,
-                `arrival times must not decrease (previous ${formatNumber(previousS)} s, ` +
-                  `this ${formatNumber(traceS)} s after the first request): sort the file by time first, ` +
+                `arrival times must not decrease (previous ${formatMessageNumber(previousS)} s, ` +
+                  `this ${formatMessageNumber(traceS)} s after the first request): sort the file by time first, ` +
                   `e.g. ${sortCommand(trace, kind, rows.column(0))}`,
               );
             }
