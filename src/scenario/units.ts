@@ -1,6 +1,6 @@
 import { BYTES_PER_SECOND_PER_UNIT, BYTES_PER_UNIT, secondsPerUnit } from '../core/units.js';
 
-// simulation.ts imports formatDuration from here.
+// Scenario values are written back as scenario text with these (messages, docs, sim/simulation.ts).
 export { formatDuration, formatSize } from '../core/format.js';
 
 /**
