@@ -1,6 +1,6 @@
+import { formatPercent, formatSeconds, formatUsd } from '../core/format.js';
 import { belowSketchResolution, RELATIVE_ACCURACY } from '../metrics/index.js';
 import type { ReplicatedVariant } from '../plan/index.js';
-import { formatPercent, formatSeconds, formatUsd } from '../report/index.js';
 
 /** `replications.json`: its field names are a public contract, like summary.json's. */
 export interface ReplicationsFile {

@@ -1,3 +1,4 @@
+import { US_PER_S } from '../core/time.js';
 import type { BillingConfig } from '../scenario/types.js';
 
 /**
@@ -5,8 +6,8 @@ import type { BillingConfig } from '../scenario/types.js';
  * billing increment, never below the minimum (AWS EC2 and GCP Compute: per second, 60 s minimum).
  */
 export function billedSeconds(lifetimeUs: number, billing: BillingConfig): number {
-  const incrementUs = Math.round(billing.increment * 1e6);
-  const rounded = (Math.ceil(lifetimeUs / incrementUs) * incrementUs) / 1e6;
+  const incrementUs = Math.round(billing.increment * US_PER_S);
+  const rounded = (Math.ceil(lifetimeUs / incrementUs) * incrementUs) / US_PER_S;
   return Math.max(rounded, billing.minimum);
 }
 

@@ -1,8 +1,7 @@
+import { US_PER_S } from '../core/time.js';
 import { type Streams, sampleExponential, type Uniform } from '../engine/index.js';
 import { type Fleet, InvariantError } from '../scenario/types.js';
 import { readUnavailablePeriods } from './capacity-traces.js';
-
-const US_PER_S = 1e6;
 
 /**
  * Periods in which a fleet cannot launch replicas (a region out of spot capacity): drawn from

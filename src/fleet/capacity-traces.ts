@@ -1,3 +1,4 @@
+import { US_PER_S } from '../core/time.js';
 import { readCsvRecords } from '../scenario/csv-records.js';
 import { MAX_PRICE_USD_PER_HOUR, UserError } from '../scenario/types.js';
 import { excerpt, headerExcerpt } from '../util/excerpt.js';
@@ -80,7 +81,7 @@ export class PriceSeries {
 
   constructor(rows: readonly [number, number][], initialUsdPerHour: number) {
     const sorted = [...rows].sort((a, b) => a[0] - b[0]);
-    this.timesUs = Float64Array.from([0, ...sorted.map((r) => r[0] * 1e6)]);
+    this.timesUs = Float64Array.from([0, ...sorted.map((r) => r[0] * US_PER_S)]);
     this.prices = Float64Array.from([initialUsdPerHour, ...sorted.map((r) => r[1])]);
   }
 

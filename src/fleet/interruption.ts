@@ -1,3 +1,4 @@
+import { US_PER_S } from '../core/time.js';
 import { sampleExponential, type Uniform } from '../engine/index.js';
 import { readCsvRecords } from '../scenario/csv-records.js';
 import { UserError } from '../scenario/types.js';
@@ -83,10 +84,10 @@ const US_PER_HOUR = 3600e6;
 
 /** `uniform` is the fleet's own stream (`spot/<fleet>`), so reclaims shift no other draw. */
 export function createInterruptionProcess(config: InterruptionConfig, uniform: Uniform): InterruptionProcess {
-  const noticeUs = Math.round(config.notice * 1e6);
+  const noticeUs = Math.round(config.notice * US_PER_S);
   if ('trace' in config) {
     const times = readReclaimTrace(config.trace).map((reclaimS) =>
-      Math.max(0, Math.round(reclaimS * 1e6) - noticeUs),
+      Math.max(0, Math.round(reclaimS * US_PER_S) - noticeUs),
     );
     return { kind: 'fleet', noticeUs, noticeTimesUs: Float64Array.from(times) };
   }

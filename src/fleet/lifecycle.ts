@@ -1,3 +1,4 @@
+import { US_PER_S } from '../core/time.js';
 import type { Uniform } from '../engine/index.js';
 import { type BillingConfig, type Distribution, InvariantError } from '../scenario/types.js';
 import { createSampler } from '../serving/index.js';
@@ -202,9 +203,9 @@ export type Startup = number | Distribution;
 /** Startup delays (request to ready) in integer microseconds, drawn from the fleet's own stream. */
 export function createStartupSampler(startup: Startup, uniform: Uniform): () => number {
   if (typeof startup === 'number') {
-    const delayUs = Math.round(startup * 1e6);
+    const delayUs = Math.round(startup * US_PER_S);
     return () => delayUs;
   }
   const seconds = createSampler(startup, uniform);
-  return () => Math.round(seconds() * 1e6);
+  return () => Math.round(seconds() * US_PER_S);
 }

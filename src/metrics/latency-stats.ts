@@ -1,4 +1,5 @@
 import { DDSketch } from '@datadog/sketches-js';
+import { US_PER_S } from '../core/time.js';
 import { MICROS_LIMIT, MIN_INDEXABLE, microsecondsKey, RELATIVE_ACCURACY, sketchKey } from './sketch-keys.js';
 
 export { RELATIVE_ACCURACY } from './sketch-keys.js';
@@ -19,8 +20,6 @@ export type QuantilePoint = [number, number];
 
 /** Every percent, then the tail in finer steps, where latency SLOs live. */
 const CDF_QUANTILES = [...Array.from({ length: 99 }, (_, i) => (i + 1) / 100), 0.995, 0.999, 0.9995, 0.9999];
-
-const US_PER_S = 1e6;
 
 /** Keys added on either side when the key table grows: about half a decade of values at 1 % accuracy. */
 const KEY_MARGIN = 64;

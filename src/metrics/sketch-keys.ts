@@ -1,4 +1,5 @@
 import { DDSketch } from '@datadog/sketches-js';
+import { US_PER_S } from '../core/time.js';
 
 export const RELATIVE_ACCURACY = 0.01;
 
@@ -38,7 +39,6 @@ const CELLS_PER_OCTAVE = 1 << CELL_BITS;
 const OCTAVES = 31;
 /** d below this takes the tables; d / 10^6 is then below 2147 s. */
 export const MICROS_LIMIT = 2 ** OCTAVES;
-const US_PER_S = 1e6;
 
 /** Keys of d = 0 .. CELLS_PER_OCTAVE - 1, where a cell would be less than one microsecond wide. */
 const SMALL_KEYS = new Int32Array(CELLS_PER_OCTAVE);

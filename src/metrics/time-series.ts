@@ -1,3 +1,4 @@
+import { US_PER_S } from '../core/time.js';
 /** Request events counted per interval, in column order. */
 export const COUNT_COLUMNS = ['arrivals', 'completed', 'dropped', 'timed_out'] as const;
 export type CountColumn = (typeof COUNT_COLUMNS)[number];
@@ -208,7 +209,7 @@ export class TimeSeries {
         costRate += live * fleets[f].priceUsdPerHour;
       }
       rows.push({
-        time_s: startUs / 1e6,
+        time_s: startUs / US_PER_S,
         arrivals: countAt(bin, Count.arrivals),
         completed: countAt(bin, Count.completed),
         dropped: countAt(bin, Count.dropped),

@@ -1,5 +1,10 @@
+import {
+  formatThousands as count,
+  formatDuration,
+  formatPercent as percent,
+  formatUsdInText as usd,
+} from '../core/format.js';
 import type { Scenario } from '../scenario/types.js';
-import { formatDuration } from '../scenario/units.js';
 import type { LlmFleetStats, VariantResult } from './result.js';
 import { MAX_FIXED_BINS } from './time-series.js';
 
@@ -36,19 +41,6 @@ export const LOST_SHARE = 0.001;
 export const PREEMPTION_SHARE = 0.01;
 /** ... or when recomputing them takes more than this share of its iteration time. */
 export const RECOMPUTE_SHARE = 0.05;
-
-function percent(share: number): string {
-  return `${(share * 100).toFixed(1)} %`;
-}
-
-function count(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-/** Cents, or two significant digits below a dollar so that a small run's amounts do not read $0.00. */
-function usd(amount: number): string {
-  return `$${amount >= 1 || amount === 0 ? amount.toFixed(2) : amount.toPrecision(2)}`;
-}
 
 const RESOURCE = {
   kv_cache: 'KV-cache',

@@ -1,3 +1,4 @@
+import { formatSeconds, formatUsdCents } from '../core/format.js';
 import type { FleetPerformance, PerformanceSourceKind } from '../metrics/index.js';
 import type { Slo, SweepParameter, SweepSampling } from '../scenario/types.js';
 import type { Shard } from './points.js';
@@ -164,16 +165,6 @@ export function renderSweepCsv(result: SweepResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function formatSeconds(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined) return '-';
-  if (seconds === 0) return '0 s';
-  return seconds < 1 ? `${(seconds * 1000).toPrecision(3)} ms` : `${seconds.toPrecision(3)} s`;
-}
-
-export function formatUsd(usd: number | null | undefined): string {
-  return usd === null || usd === undefined ? '-' : `$${usd.toFixed(usd < 1 ? 4 : 2)}`;
-}
-
 export function formatValue(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
@@ -252,8 +243,8 @@ export function renderSweepTable(result: SweepResult): string {
     ...paths.map((path) => formatValue(row.params[path])),
     formatSeconds(row.metrics['latency_s.p99']),
     formatSeconds(row.metrics['queue_wait_s.p99']),
-    formatUsd(row.metrics[COST]),
-    formatUsd(row.metrics.cost_per_1k_requests_usd),
+    formatUsdCents(row.metrics[COST]),
+    formatUsdCents(row.metrics.cost_per_1k_requests_usd),
     performanceLabel(row.performance),
     status(row),
   ]);

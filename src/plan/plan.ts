@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { parse, parseDocument } from 'yaml';
+import { formatSeconds, formatUsdCents } from '../core/format.js';
 import type { FleetPerformance } from '../metrics/index.js';
 import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
@@ -7,8 +8,6 @@ import { InvariantError, RunInputError, type SweepParameter } from '../scenario/
 import { Evaluator } from './evaluator.js';
 import {
   describeConfiguration,
-  formatSeconds,
-  formatUsd,
   formatValue,
   performanceLabel,
   type RowStatus,
@@ -469,9 +468,9 @@ export function renderPlanTable(result: PlanResult): string {
     entry.status === 'infeasible' ? '-' : String(i + 1),
     ...(variants ? [entry.variant] : []),
     ...paths.map((path) => formatValue(entry.params[path])),
-    formatUsd(entry.cost_usd_per_hour),
+    formatUsdCents(entry.cost_usd_per_hour),
     formatSeconds(entry.metrics['latency_s.p99']),
-    formatUsd(entry.cost_per_1k_requests_usd),
+    formatUsdCents(entry.cost_per_1k_requests_usd),
     entry.max_sustainable?.rate_rps == null
       ? '-'
       : `${entry.max_sustainable.bounded ? '' : '>'}${entry.max_sustainable.rate_rps.toPrecision(4)}/s`,

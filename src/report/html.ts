@@ -1,17 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { formatCount, formatPercent, formatSeconds } from '../core/format.js';
 import { completedShare } from '../metrics/slo.js';
 import type { Chart } from './charts/index.js';
-import {
-  type Comparison,
-  type ComparisonMetric,
-  comparisonNotes,
-  formatDelta,
-  formatMetricCell,
-  verdictWord,
-} from './comparison.js';
-import { formatCount, formatPercent, formatSeconds } from './format.js';
+import type { Comparison, ComparisonMetric } from './comparison.js';
+import { comparisonNotes, formatDelta, formatMetricCell, verdictWord } from './comparison-text.js';
 import { performanceCaveatsHtml, performanceTableHtml } from './performance.js';
 import { describeSlo } from './slo.js';
 import type { VariantSummary } from './summary.js';

@@ -16,14 +16,15 @@ export {
   type ComparisonMetric,
   type ComparisonRow,
   type MeanEstimator,
+} from './comparison.js';
+export {
   noiseWarnings,
   renderComparisonCsv,
   renderComparisonJson,
   renderComparisonMarkdown,
   renderComparisonText,
-} from './comparison.js';
+} from './comparison-text.js';
 export { type DistributionsFile, renderDistributionsJson } from './distributions-json.js';
-export { formatCount, formatNumber, formatPercent, formatSeconds, formatUsd } from './format.js';
 export { completionNote, escapeHtml, type ReportPage, renderReportHtml, scriptForInline } from './html.js';
 export { renderSummaryMarkdown } from './markdown.js';
 export { type PerformanceRun, performanceCaveats, performanceRuns } from './performance.js';

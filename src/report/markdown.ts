@@ -1,5 +1,6 @@
+import { formatPercent } from '../core/format.js';
 import { dropRate } from '../metrics/slo.js';
-import { escapeMarkdown, formatPercent } from './format.js';
+import { escapeMarkdown } from './format.js';
 import { performanceMarkdown, performanceRuns } from './performance.js';
 import { describeSloMisses, verdictLines } from './slo.js';
 import type { RunSummary, VariantSummary } from './summary.js';

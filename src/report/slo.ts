@@ -1,6 +1,6 @@
+import { formatPercent, formatSeconds } from '../core/format.js';
 import { evaluateSlo, type SloCheck, type SloObjectiveCheck } from '../metrics/slo.js';
 import type { Slo } from '../scenario/types.js';
-import { formatPercent, formatSeconds } from './format.js';
 import type { VariantSummary } from './summary.js';
 
 export type { Slo } from '../scenario/types.js';

@@ -1,6 +1,7 @@
+import { formatPercent, formatSeconds, formatUsd } from '../core/format.js';
 import { dropRate } from '../metrics/slo.js';
 import type { SloMetric, SloStatistic } from '../scenario/types.js';
-import { escapeMarkdown, formatPercent, formatSeconds, formatUsd } from './format.js';
+import { escapeMarkdown } from './format.js';
 import type { RunSummary, VariantSummary } from './summary.js';
 
 interface Column {

@@ -8,15 +8,8 @@ import {
   type Replicated,
   unknownChartNames,
 } from './charts/index.js';
-import {
-  buildComparison,
-  type Comparison,
-  type ComparisonEntry,
-  type MeanEstimator,
-  renderComparisonCsv,
-  renderComparisonJson,
-  renderComparisonMarkdown,
-} from './comparison.js';
+import { buildComparison, type Comparison, type ComparisonEntry, type MeanEstimator } from './comparison.js';
+import { renderComparisonCsv, renderComparisonJson, renderComparisonMarkdown } from './comparison-text.js';
 import { renderReportHtml } from './html.js';
 import { RunOutputsError, readRunOutputs } from './read-run.js';
 import { renderChart } from './render-chart.js';

@@ -1,9 +1,9 @@
 import { type Stats, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultNoticeS } from '../fleet/interruption.js';
+import { checkPlaces } from '../fleet/places.js';
 import { ACCELERATOR_IDS, closestAccelerators, MARKETS, resolveInstance } from '../hardware/index.js';
 import { resolveLlmFleet } from '../serving/llm-fleet.js';
-import { checkPlaces } from '../sim/network-model.js';
 import { suggest } from './diagnostics.js';
 import { compileExpression } from './expression.js';
 import { formatPath, type PathSegment } from './locate.js';

@@ -134,7 +134,7 @@ describe('compiled expressions', () => {
   it('explains unknown names, unsupported syntax and parse errors', () => {
     expect(messageOf('20ms + 0.05ms * input_token')).toBe(
       'in "20ms + 0.05ms * input_token": unknown name "input_token" (did you mean input_tokens?); known: ' +
-        'input_tokens, output_tokens, request_bytes, response_bytes, pi, e, us, ms, s, sec, min, m, h, hr, d, day',
+        'input_tokens, output_tokens, request_bytes, response_bytes, pi, e, us, µs, ms, s, sec, min, m, h, hr, d, day',
     );
     expect(messageOf('sinh(t)', ['t'])).toMatch(
       /unknown function "sinh" \(did you mean sin\?\); known: sin, cos/,

@@ -432,7 +432,7 @@ describe('diagnostics', () => {
 
   it('reports an expression error at the expression', async () => {
     expect(await errors(VALID.replace('100ms', '20ms + 0.05ms * input_tokenz'))).toEqual([
-      's.yaml:9:19: fleets[0].service_time: in "20ms + 0.05ms * input_tokenz": unknown name "input_tokenz" (did you mean input_tokens, output_tokens?); known: input_tokens, output_tokens, request_bytes, response_bytes, pi, e, us, ms, s, sec, min, m, h, hr, d, day',
+      's.yaml:9:19: fleets[0].service_time: in "20ms + 0.05ms * input_tokenz": unknown name "input_tokenz" (did you mean input_tokens, output_tokens?); known: input_tokens, output_tokens, request_bytes, response_bytes, pi, e, us, µs, ms, s, sec, min, m, h, hr, d, day',
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
-import { replaceUnprintable } from '../util/unprintable.js';
+import { replaceUnprintable } from '../core/unprintable.js';
 import {
   asObject,
   checkResolved,

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { US_PER_S } from '../core/time.js';
 import { createAutoscaler } from '../policies/autoscaling/index.js';
 import { compileExpression } from './expression.js';
 import type { PathSegment } from './locate.js';
@@ -98,8 +99,8 @@ function periodicEvents(scenario: Scenario, horizonS: number): number {
       min: fleet.minReplicas,
       max: fleet.maxReplicas,
     });
-    events += (horizonS * 1e6) / autoscaler.evaluationPeriodUs;
-    if (autoscaler.scrapeIntervalUs !== null) events += (horizonS * 1e6) / autoscaler.scrapeIntervalUs;
+    events += (horizonS * US_PER_S) / autoscaler.evaluationPeriodUs;
+    if (autoscaler.scrapeIntervalUs !== null) events += (horizonS * US_PER_S) / autoscaler.scrapeIntervalUs;
   }
   return events;
 }

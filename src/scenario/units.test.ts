@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatSize, parseDuration, parseSize } from './units.js';
+import { formatDuration, formatSize, parseBandwidth, parseDuration, parseSize } from './units.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -48,6 +48,29 @@ describe('parseSize', () => {
     expect(parseSize('4 KBB')).toEqual({
       ok: false,
       message: 'expected a size like 512B, 4KB, 2MiB, 1.5GB; got "4 KBB"',
+    });
+  });
+});
+
+describe('parseBandwidth', () => {
+  it.each([
+    [1000, 1000],
+    ['8bps', 1],
+    ['20Mbps', 2.5e6],
+    ['1Gbps', 1.25e8],
+    ['8 kbps', 1000],
+    ['5MB/s', 5e6],
+    ['2 GB/s', 2e9],
+    ['512B/s', 512],
+    ['3KB/s', 3000],
+  ])('%j is %d bytes per second', (input, bytesPerSecond) => {
+    expect(parseBandwidth(input)).toEqual({ ok: true, value: bytesPerSecond });
+  });
+
+  it.each([0, -5, '0Mbps', '20mbps', '5MiB/s', '-1Gbps', '1e3Mbps', true])('rejects %j', (input) => {
+    expect(parseBandwidth(input)).toEqual({
+      ok: false,
+      message: `expected a positive bandwidth like 100Mbps or 5MB/s (units bps, kbps, Mbps, Gbps, B/s, KB/s, MB/s, GB/s); got ${JSON.stringify(input)}`,
     });
   });
 });

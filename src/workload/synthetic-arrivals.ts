@@ -1,8 +1,8 @@
+import { formatMessageNumber } from '../core/format.js';
 import { sampleExponential, sampleGamma } from '../engine/random.js';
 import type { Uniform } from '../engine/rng.js';
 import { RunInputError } from '../scenario/types.js';
 import type { ArrivalRecord, ArrivalSource } from './arrival-source.js';
-import { formatNumber } from './format-number.js';
 
 /**
  * A rate expression that cannot drive thinning: negative, not finite, above the bound estimated
@@ -155,8 +155,8 @@ class ThinnedPoissonArrivals extends SyntheticArrivals {
       const rate = checkedRate(this.rateAt, this.source, t);
       if (rate > this.boundRate) {
         throw new RateFunctionError(
-          `rate "${this.source}" is ${formatNumber(rate)} req/s at t = ${formatNumber(t)} s, above the bound ` +
-            `${formatNumber(this.boundRate)} req/s (its maximum on a ${formatNumber(this.gridStepS)} s grid times ` +
+          `rate "${this.source}" is ${formatMessageNumber(rate)} req/s at t = ${formatMessageNumber(t)} s, above the bound ` +
+            `${formatMessageNumber(this.boundRate)} req/s (its maximum on a ${formatMessageNumber(this.gridStepS)} s grid times ` +
             `${RATE_BOUND_MARGIN}): it has a peak narrower than the grid; widen the peak or split the run`,
         );
       }
@@ -202,7 +202,7 @@ function checkedRate(rateAt: (tS: number) => number, source: string, tS: number)
   const rate = rateAt(tS);
   if (!(rate >= 0 && Number.isFinite(rate))) {
     throw new RateFunctionError(
-      `rate "${source}" is ${formatNumber(rate)} req/s at t = ${formatNumber(tS)} s; it must be a finite number >= 0`,
+      `rate "${source}" is ${formatMessageNumber(rate)} req/s at t = ${formatMessageNumber(tS)} s; it must be a finite number >= 0`,
     );
   }
   return rate;

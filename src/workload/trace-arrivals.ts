@@ -1,3 +1,4 @@
+import { formatMessageNumber } from '../core/format.js';
 import { MAX_TIME_US } from '../engine/index.js';
 import { TRACE_PRESETS } from '../scenario/trace-presets.js';
 import {
@@ -14,7 +15,6 @@ import {
   createArrivalRecord,
   type SkippedRows,
 } from './arrival-source.js';
-import { formatNumber } from './format-number.js';
 
 import { BadRowError, badRow, openTraceRows, type TraceRows, type TraceRowsKind } from './trace-rows.js';
 import { parseDateTime } from './trace-time.js';
@@ -126,8 +126,8 @@ export function openTraceReader(trace: TraceSource, options: TraceReadOptions = 
             if (traceS < previousS) {
               reader.fail(
                 0,
-                `arrival times must not decrease (previous ${formatNumber(previousS)} s, ` +
-                  `this ${formatNumber(traceS)} s after the first request): sort the file by time first, ` +
+                `arrival times must not decrease (previous ${formatMessageNumber(previousS)} s, ` +
+                  `this ${formatMessageNumber(traceS)} s after the first request): sort the file by time first, ` +
                   `e.g. ${sortCommand(trace, kind, rows.column(0))}`,
               );
             }
@@ -138,8 +138,8 @@ export function openTraceReader(trace: TraceSource, options: TraceReadOptions = 
             if (!(traceS / trace.speed <= MAX_REPLAYED_S)) {
               reader.fail(
                 0,
-                `this row is replayed ${formatNumber(traceS / trace.speed)} s after the first request, later than ` +
-                  `the ${formatNumber(MAX_REPLAYED_S)} s (about 285 years) a run can simulate exactly`,
+                `this row is replayed ${formatMessageNumber(traceS / trace.speed)} s after the first request, later than ` +
+                  `the ${formatMessageNumber(MAX_REPLAYED_S)} s (about 285 years) a run can simulate exactly`,
               );
             }
           }

@@ -1,7 +1,7 @@
+import { formatMessageNumber } from '../core/format.js';
 import type { Uniform } from '../engine/rng.js';
 import type { TraceBootstrap, TraceSource } from '../scenario/types.js';
 import { type ArrivalSource, createArrivalRecord } from './arrival-source.js';
-import { formatNumber } from './format-number.js';
 import {
   fileArrivals,
   noRequests,
@@ -21,7 +21,7 @@ export const MAX_BOOTSTRAP_BLOCKS = 1_000_000;
 
 function tooManyBlocks(windowS: number, blockS: number): string {
   return (
-    `bootstrap: a window of ${formatNumber(windowS)} s of trace in blocks of ${formatNumber(blockS)} s ` +
+    `bootstrap: a window of ${formatMessageNumber(windowS)} s of trace in blocks of ${formatMessageNumber(blockS)} s ` +
     `holds more than ${MAX_BOOTSTRAP_BLOCKS.toLocaleString('en-US')} blocks; use longer blocks ` +
     `(bootstrap.block), or a shorter window (limit, duration)`
   );

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { estimateMean } from '../../src/plan/index.js';
-import { formatMetricCell } from '../../src/report/comparison.js';
+import { formatMetricCell } from '../../src/report/comparison-text.js';
 import {
   buildComparison,
   type ComparisonEntry,

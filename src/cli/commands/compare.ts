@@ -1,4 +1,5 @@
 import { basename, extname, join, relative, resolve } from 'node:path';
+import { replaceUnprintable } from '../../core/unprintable.js';
 import type { VariantResult } from '../../metrics/index.js';
 import { estimateMean, identicalNote, replicationSeeds } from '../../plan/index.js';
 import {
@@ -13,7 +14,6 @@ import {
 import { runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
-import { replaceUnprintable } from '../../util/unprintable.js';
 import type { RequestRecord } from '../../workload/index.js';
 import {
   type ConfineArgs,

@@ -1,5 +1,6 @@
 import seedrandom from 'seedrandom';
 import { LineCounter, parseDocument } from 'yaml';
+import { US_PER_S } from '../../core/time.js';
 import { fileTree, type PathSegment, SourceMap } from '../../scenario/locate.js';
 import {
   type EfficiencyOverrides,
@@ -221,7 +222,7 @@ function pairing(measured: MeasuredRun, count: number): Map<string, number[]> {
   const byKey = new Map<string, number[]>();
   for (let i = 0; i < count; i++) {
     const key = requestKey(
-      Math.round(measured.arrivalS[i] * 1e6),
+      Math.round(measured.arrivalS[i] * US_PER_S),
       measured.inputTokens[i],
       measured.outputTokens[i],
     );
@@ -252,7 +253,7 @@ function replayTimes(
   const taken = new Map<string, number>();
   let seen = 0;
   const indexOf = (r: RequestRecord): number => {
-    const us = Math.round(r.arrival * 1e6);
+    const us = Math.round(r.arrival * US_PER_S);
     for (const candidate of [us, us - 1, us + 1]) {
       const key = requestKey(candidate, r.input_tokens ?? 0, r.output_tokens ?? 0);
       const list = byKey.get(key);

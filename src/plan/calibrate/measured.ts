@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { US_PER_S } from '../../core/time.js';
 import { fileTree, type PathSegment, SourceMap } from '../../scenario/locate.js';
 import { UserError } from '../../scenario/types.js';
 import { excerpt } from '../../util/excerpt.js';
@@ -147,7 +148,7 @@ function measuredRun(
   for (const row of rows) origin = Math.min(origin, row.arrival);
   // Stable: requests sent at the same instant keep the order they were sent (or listed) in, which
   // is the order a server admits them.
-  const us = (row: Row) => Math.round((row.arrival - origin) * 1e6);
+  const us = (row: Row) => Math.round((row.arrival - origin) * US_PER_S);
   rows.sort((a, b) => us(a) - us(b));
   const n = rows.length;
   const run: MeasuredRun = {

@@ -1,3 +1,4 @@
+import { formatPercent, formatSeconds } from '../../core/format.js';
 import type { RequestCounts, VariantResult } from '../../metrics/index.js';
 import {
   completedShare,
@@ -9,7 +10,6 @@ import {
   type SloCheck,
 } from '../../metrics/slo.js';
 import type { SloMetric } from '../../scenario/types.js';
-import { formatPercent, formatSeconds } from '../format.js';
 import type { Slo } from '../slo.js';
 import type { Replicated } from './types.js';
 

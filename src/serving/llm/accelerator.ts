@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import type { Precision } from './model.js';
+import { PRECISIONS, type Precision } from './model.js';
 
 /**
  * Per-accelerator physics from `pricing/accelerators.yaml`: datasheet peaks and the fraction of
@@ -62,7 +62,7 @@ export interface AcceleratorEfficiency {
 }
 
 const fraction = z.number().gt(0).lte(1);
-const precisionKey = z.enum(['fp32', 'bf16', 'fp16', 'fp8', 'int8', 'int4']);
+const precisionKey = z.enum(PRECISIONS);
 
 const entrySchema = z.strictObject({
   name: z.string().min(1),

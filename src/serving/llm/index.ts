@@ -20,6 +20,7 @@ export {
   LLM_PRESETS,
   type LlmModel,
   type LlmSpec,
+  PRECISIONS,
   type Precision,
   presetModel,
   weightBytes,

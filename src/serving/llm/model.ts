@@ -3,7 +3,9 @@
  * is grouped-query (kvHeads <= heads); multi-head attention is the case kvHeads === heads.
  */
 
-export type Precision = 'fp32' | 'bf16' | 'fp16' | 'fp8' | 'int8' | 'int4';
+/** Weight and compute number formats, widest first. */
+export const PRECISIONS = ['fp32', 'bf16', 'fp16', 'fp8', 'int8', 'int4'] as const;
+export type Precision = (typeof PRECISIONS)[number];
 
 export const BYTES_PER_WEIGHT: Readonly<Record<Precision, number>> = {
   fp32: 4,

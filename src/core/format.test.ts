@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, formatSeconds, formatSize, formatUsd, formatUsdCents } from './format.js';
+
+describe('formatSeconds', () => {
+  it.each([
+    [null, '-'],
+    [undefined, '-'],
+    [0, '0 s'],
+    [0.25, '250 ms'],
+    [0.0123, '12.3 ms'],
+    [12.64, '12.6 s'],
+    [999.4, '999 s'],
+    [3562.4, '3562 s'],
+    [86_400, '86400 s'],
+  ])('%j reads %s, never with an exponent', (seconds, text) => {
+    expect(formatSeconds(seconds)).toBe(text);
+  });
+});
+
+describe('money', () => {
+  it('tables: three significant digits, whole dollars from $100', () => {
+    expect([formatUsd(null), formatUsd(0.012345), formatUsd(12.345), formatUsd(1234.5)]).toEqual([
+      '-',
+      '$0.0123',
+      '$12.3',
+      '$1235',
+    ]);
+  });
+
+  it('sweep and plan rows: cents, four decimals below a dollar', () => {
+    expect([formatUsdCents(undefined), formatUsdCents(0.012345), formatUsdCents(12.345)]).toEqual([
+      '-',
+      '$0.0123',
+      '$12.35',
+    ]);
+  });
+});
+
+describe('scenario text', () => {
+  it('picks the largest unit that keeps the number at least 1', () => {
+    expect([formatDuration(90), formatDuration(0.25), formatDuration(7200), formatDuration(2e-5)]).toEqual([
+      '1.5m',
+      '250ms',
+      '2h',
+      '20us',
+    ]);
+    expect([formatSize(1500), formatSize(999), formatSize(2.5e12)]).toEqual(['1.5KB', '999B', '2.5TB']);
+  });
+});
