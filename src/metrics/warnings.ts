@@ -1,5 +1,5 @@
+import { formatDuration } from '../core/units.js';
 import type { Scenario } from '../scenario/types.js';
-import { formatDuration } from '../scenario/units.js';
 import type { LlmFleetStats, VariantResult } from './result.js';
 import { MAX_FIXED_BINS } from './time-series.js';
 

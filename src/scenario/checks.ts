@@ -1,5 +1,6 @@
 import { type Stats, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { formatDuration, parseDuration } from '../core/units.js';
 import { defaultNoticeS } from '../fleet/interruption.js';
 import { ACCELERATOR_IDS, closestAccelerators, MARKETS, resolveInstance } from '../hardware/index.js';
 import { resolveLlmFleet } from '../serving/llm-fleet.js';
@@ -16,7 +17,6 @@ import {
   serviceTimeFromString,
 } from './schema.js';
 import type { Diagnostic, Scenario } from './types.js';
-import { formatDuration, parseDuration } from './units.js';
 
 /**
  * Checks that span keys, files or the catalog. They read the raw merged object (not zod's output)

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DURATION_EXAMPLE, type Parsed, parseDuration, parseSize, SIZE_EXAMPLE } from '../core/units.js';
 import { SPOT_ADVISOR_BUCKETS } from '../fleet/interruption.js';
 import { ACCELERATOR_IDS, MARKETS } from '../hardware/index.js';
 import {
@@ -56,7 +57,6 @@ import {
   SLO_METRICS,
   SLO_STATISTICS,
 } from './types.js';
-import { DURATION_EXAMPLE, type Parsed, parseDuration, parseSize, SIZE_EXAMPLE } from './units.js';
 
 /**
  * The scenario YAML as a zod schema. Every object is `.strict()` so a typo is an error, every key

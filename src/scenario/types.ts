@@ -1,5 +1,6 @@
 import { oneLine } from '../util/unprintable.js';
 
+export { InvariantError } from '../core/errors.js';
 export { oneLine } from '../util/unprintable.js';
 
 /**
@@ -9,6 +10,7 @@ export { oneLine } from '../util/unprintable.js';
  * source strings and are compiled when a model is built.
  */
 
+import type { RequestAttribute } from '../core/request-attributes.js';
 import type { InterruptionConfig } from '../fleet/interruption.js';
 import type { AutoscalingConfig } from '../policies/autoscaling/index.js';
 import type { LlmModel, ServingStackName } from '../serving/llm/index.js';
@@ -37,13 +39,7 @@ export type Rate = { kind: 'constant'; value: number } | { kind: 'expression'; s
 
 export type TraceFormat = 'csv' | 'jsonl' | 'azure-llm' | 'vidur' | 'mooncake';
 export type TimeUnit = 's' | 'ms' | 'us' | 'datetime';
-export type RequestAttribute = 'input_tokens' | 'output_tokens' | 'request_bytes' | 'response_bytes';
-export const REQUEST_ATTRIBUTES: readonly RequestAttribute[] = [
-  'input_tokens',
-  'output_tokens',
-  'request_bytes',
-  'response_bytes',
-];
+export { REQUEST_ATTRIBUTES, type RequestAttribute } from '../core/request-attributes.js';
 
 export interface TraceSource {
   path: string;
@@ -505,9 +501,4 @@ export class UserError extends Error {
  */
 export class RunInputError extends Error {
   override name = 'RunInputError';
-}
-
-/** Thrown when the simulator breaks one of its own laws: a bug, never a user error. */
-export class InvariantError extends Error {
-  override name = 'InvariantError';
 }

@@ -1,4 +1,4 @@
-import { InvariantError } from '../../scenario/types.js';
+import { InvariantError } from '../../core/errors.js';
 import { type ConcurrencyConfig, createConcurrency } from './concurrency.js';
 import { createHoltWinters, createSeasonalNaive, type Forecaster } from './forecast.js';
 import { createQueueDepth, type QueueDepthConfig } from './queue-depth.js';

@@ -1,4 +1,4 @@
-import { InvariantError } from '../../scenario/types.js';
+import { InvariantError } from '../../core/errors.js';
 import type { IterationBatch, PrefillChunk } from '../../serving/llm/index.js';
 
 /** One request on a continuous-batching replica. `slot` is the simulator's request id. */

@@ -1,4 +1,4 @@
-import { InvariantError } from '../../scenario/types.js';
+import { InvariantError } from '../../core/errors.js';
 import type { ReplicaLoadView, ReplicaPicker } from './types.js';
 
 /** What offload reads of a request: its size, never its service time. */

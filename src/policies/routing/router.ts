@@ -1,5 +1,6 @@
+import { REQUEST_ATTRIBUTES } from '../../core/request-attributes.js';
 import type { Streams } from '../../engine/index.js';
-import { REQUEST_ATTRIBUTES, type Routing } from '../../scenario/types.js';
+import type { Routing } from '../../scenario/types.js';
 import { type OffloadCounts, type OffloadRequestView, offload } from './offload.js';
 import { replicaPickers } from './registry.js';
 import { spillover } from './spillover.js';
