@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { autoscalerDefinitions } from '../policies/autoscaling/index.js';
 import { alternatives, type JsonSchema, scenarioJsonSchema } from './json-schema.js';
 
 /**
@@ -6,26 +7,36 @@ import { alternatives, type JsonSchema, scenarioJsonSchema } from './json-schema
  * what the loader accepts (docs.test.ts fails when the committed file differs).
  */
 
-/** One YAML example per section; a section without one makes rendering throw, so new keys get documented. */
-/** Examples of the autoscaling sections, which appear both directly and under a predictive policy's `reactive`. */
-const EXAMPLES_AUTOSCALING: Record<string, unknown> = {
-  behavior: {
-    scale_down: { stabilization_window: '5m', policies: [{ type: 'percent', value: 50, period: '1m' }] },
-  },
-  'behavior.scale_up': {
-    stabilization_window: 0,
-    select_policy: 'max',
-    policies: [{ type: 'pods', value: 4, period: '15s' }],
-  },
-  'behavior.scale_up.policies[]': { type: 'percent', value: 100, period: '15s' },
-  'behavior.scale_down': {
-    stabilization_window: '5m',
-    policies: [{ type: 'percent', value: 100, period: '15s' }],
-  },
-  'behavior.scale_down.policies[]': { type: 'pods', value: 2, period: '1m' },
-  'steps[]': { lower: 10, upper: null, change: 2 },
-};
+/** The policy whose example stands for each policy block. */
+const SHOWN = { autoscaling: 'target-tracking' };
 
+/** A policy's example and those of its nested mappings, under the section of its block. */
+function policyExamples(
+  section: string,
+  definition: { example: unknown; sections?: Readonly<Record<string, unknown>> },
+  shown: boolean,
+): [string, unknown][] {
+  const nested = Object.entries(definition.sections ?? {}).map(([path, value]): [string, unknown] => [
+    `${section}.${path}`,
+    value,
+  ]);
+  return shown ? [[section, definition.example], ...nested] : nested;
+}
+
+/** `EXAMPLES` with those of the policies registered now. */
+function sectionExamples(): Record<string, unknown> {
+  return Object.fromEntries([
+    ...Object.entries(EXAMPLES),
+    ...autoscalerDefinitions().flatMap((definition) =>
+      policyExamples('fleets[].autoscaling', definition, definition.name === SHOWN.autoscaling),
+    ),
+  ]);
+}
+
+/**
+ * One YAML example per section; a section without one makes rendering throw, so new keys get
+ * documented. The policy blocks' come from the policies' definitions (`sectionExamples`).
+ */
 const EXAMPLES: Record<string, unknown> = {
   '': {
     name: 'chat-demo',
@@ -98,24 +109,6 @@ const EXAMPLES: Record<string, unknown> = {
   },
   'fleets[].replicas': { min: 0, max: 40, initial: 2 },
   'fleets[].startup': { lognormal: { median: '3m', sigma: 0.3 } },
-  'fleets[].autoscaling': { policy: 'target-tracking', metric: 'concurrency', target: 8 },
-  'fleets[].autoscaling.behavior': EXAMPLES_AUTOSCALING.behavior,
-  'fleets[].autoscaling.behavior.scale_up': EXAMPLES_AUTOSCALING['behavior.scale_up'],
-  'fleets[].autoscaling.behavior.scale_up.policies[]': EXAMPLES_AUTOSCALING['behavior.scale_up.policies[]'],
-  'fleets[].autoscaling.behavior.scale_down': EXAMPLES_AUTOSCALING['behavior.scale_down'],
-  'fleets[].autoscaling.behavior.scale_down.policies[]':
-    EXAMPLES_AUTOSCALING['behavior.scale_down.policies[]'],
-  'fleets[].autoscaling.steps[]': EXAMPLES_AUTOSCALING['steps[]'],
-  'fleets[].autoscaling.schedule[]': { at: 'Mon-Fri 08:00', replicas: 10 },
-  'fleets[].autoscaling.reactive': { policy: 'concurrency', target: 8 },
-  'fleets[].autoscaling.reactive.behavior': EXAMPLES_AUTOSCALING.behavior,
-  'fleets[].autoscaling.reactive.behavior.scale_up': EXAMPLES_AUTOSCALING['behavior.scale_up'],
-  'fleets[].autoscaling.reactive.behavior.scale_up.policies[]':
-    EXAMPLES_AUTOSCALING['behavior.scale_up.policies[]'],
-  'fleets[].autoscaling.reactive.behavior.scale_down': EXAMPLES_AUTOSCALING['behavior.scale_down'],
-  'fleets[].autoscaling.reactive.behavior.scale_down.policies[]':
-    EXAMPLES_AUTOSCALING['behavior.scale_down.policies[]'],
-  'fleets[].autoscaling.reactive.steps[]': EXAMPLES_AUTOSCALING['steps[]'],
   'fleets[].interruption': { per_hour: 0.05, notice: '2m' },
   'fleets[].unavailable': { per_hour: 0.1, mean_duration: '20m' },
   'fleets[].spot_price': { trace: 'prices/g6-spot.csv' },
@@ -277,9 +270,9 @@ function formLabel(form: JsonSchema): string {
 }
 
 /** The section's example, nested under its own key (as a one-item list for `fleets[]`). */
-function example(path: string): string {
-  if (!Object.hasOwn(EXAMPLES, path)) throw new Error(`scenario reference: no example for section "${path}"`);
-  const value = EXAMPLES[path];
+function example(examples: Record<string, unknown>, path: string): string {
+  if (!Object.hasOwn(examples, path)) throw new Error(`scenario reference: no example for section "${path}"`);
+  const value = examples[path];
   const last = path.split('.').pop()!;
   const wrapped =
     path === '' ? value : last.endsWith('[]') ? { [last.slice(0, -2)]: [value] } : { [last]: value };
@@ -308,7 +301,7 @@ function propertyRows(
 const TABLE_HEAD = ['| Key | Type | Unit | Default | Meaning |', '| --- | --- | --- | --- | --- |'];
 
 /** A section, then the sections of its nested mappings, in key order. */
-function renderSection(root: JsonSchema, section: Section): string[] {
+function renderSection(root: JsonSchema, section: Section, examples: Record<string, unknown>): string[] {
   const children: Section[] = [];
   const lines = [`## \`${section.path === '' ? '(top level)' : section.path}\``, ''];
   if (section.schema.description) lines.push(section.schema.description, '');
@@ -327,8 +320,8 @@ function renderSection(root: JsonSchema, section: Section): string[] {
     };
     lines.push(...TABLE_HEAD, ...propertyRows(root, form, '', childPath), '');
   }
-  lines.push(example(section.path), '');
-  for (const child of children) lines.push(...renderSection(root, child));
+  lines.push(example(examples, section.path), '');
+  for (const child of children) lines.push(...renderSection(root, child, examples));
   return lines;
 }
 
@@ -368,7 +361,7 @@ export function renderScenarioReference(): string {
     '[Value types](#value-types)); relative paths are relative to the scenario file.',
     '',
   ];
-  lines.push(...renderSection(root, { path: '', schema: root }));
+  lines.push(...renderSection(root, { path: '', schema: root }, sectionExamples()));
   lines.push('## Value types', '');
   for (const [name, schema] of Object.entries(root.definitions ?? {}))
     lines.push(...renderDefinition(root, name, schema));

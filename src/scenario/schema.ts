@@ -1,19 +1,31 @@
 import * as z from 'zod';
-import { DURATION_EXAMPLE, type Parsed, parseDuration, parseSize, SIZE_EXAMPLE } from '../core/units.js';
+import {
+  Count,
+  Duration,
+  expected,
+  NonNegativeInteger,
+  NonNegativeNumber,
+  NonNegativeReplicaCount,
+  orList,
+  PositiveCount,
+  PositiveDuration,
+  PositiveInteger,
+  PositiveNumber,
+  PositiveSize,
+  positiveInteger,
+  ReplicaCount,
+  Size,
+  SlotCount,
+} from '../core/schema-values.js';
+import { parseDuration } from '../core/units.js';
 import { SPOT_ADVISOR_BUCKETS } from '../fleet/interruption.js';
 import { ACCELERATOR_IDS, MARKETS } from '../hardware/index.js';
 import {
+  type AutoscalerDefinition,
+  type AutoscalerSchema,
   type AutoscalingConfig,
-  CONCURRENCY_DEFAULT_TARGET,
-  CONCURRENCY_DEFAULTS,
-  PREDICTIVE_DEFAULTS,
-  parseWeeklyTimes,
-  QUEUE_DEPTH_DEFAULTS,
-  SCHEDULED_DEFAULTS,
-  type ScalingRules,
-  secondsToUs,
-  stepsProblem,
-  TARGET_TRACKING_DEFAULTS,
+  autoscalerDefinitions,
+  autoscalerRegistryVersion,
 } from '../policies/autoscaling/index.js';
 import { LLM_PRESETS, type LlmSpec, type Optimization, SERVING_STACKS } from '../serving/llm/index.js';
 import { closestNames, typoTolerance } from '../util/closest-names.js';
@@ -66,10 +78,6 @@ import {
  * applied by `finishScenario` in load.ts. Checks that span keys or files live in checks.ts.
  */
 
-function expected(what: string): { error: string } {
-  return { error: `expected ${what}` };
-}
-
 /** The error of a name longer than `max`, with its length. */
 function tooLong(what: string, max: number): { error: (issue: { input?: unknown }) => string } {
   return {
@@ -101,70 +109,6 @@ function displayName(what: string) {
     });
 }
 
-function quantity(parse: (input: unknown) => Parsed, example: string) {
-  return z.union([z.number(), z.string()], expected(example)).transform((input, ctx): number => {
-    const parsed = parse(input);
-    if (parsed.ok) return parsed.value;
-    ctx.issues.push({ code: 'custom', message: parsed.message, input, params: { code: 'BAD_UNIT' } });
-    return z.NEVER;
-  });
-}
-
-const Duration = quantity(parseDuration, DURATION_EXAMPLE).meta({
-  id: 'Duration',
-  title: 'Duration',
-  description:
-    'A length of time: a number of seconds, or a string with a unit: `us`, `ms`, `s`, `m` or `min` ' +
-    '(minutes), `h`, `d`, e.g. `250ms`, `30s`, `5m`, `1.5h`, `1d`.',
-});
-const PositiveDuration = Duration.refine((seconds) => seconds > 0, 'expected a positive duration');
-
-const Size = quantity(parseSize, SIZE_EXAMPLE).meta({
-  id: 'Size',
-  title: 'Size',
-  description:
-    'An amount of data: a number of bytes, or a string with a unit: `B`, decimal `KB` `MB` `GB` `TB` ' +
-    '(powers of 1000) or binary `KiB` `MiB` `GiB` `TiB` (powers of 1024), e.g. `4KB`, `2MiB`, `1.5GB`.',
-});
-const PositiveSize = Size.refine((bytes) => bytes > 0, 'expected a positive size');
-
-const Count = z.number(expected('a non-negative number')).nonnegative(expected('a non-negative number'));
-const PositiveCount = z.number(expected('a positive number')).positive(expected('a positive number'));
-const PositiveNumber = PositiveCount;
-const NonNegativeNumber = Count;
-/**
- * Upper bounds of counts. The simulator keeps per-replica state in arrays of 32-bit integers, so
- * no count may pass 2^31 - 1; replicas and the slots of one replica are bounded far lower, where
- * a fleet is still simulated in seconds and megabytes rather than failing for lack of memory.
- */
-export const MAX_COUNT = 2 ** 31 - 1;
-/** Replicas of one fleet (fixed, autoscaling bounds, schedules). */
-export const MAX_REPLICAS = 100_000;
-/** Requests one replica serves or batches at once (concurrency, max_batch, max_num_seqs). */
-export const MAX_SLOTS = 100_000;
-
-function positiveInteger(max: number) {
-  return z
-    .number(expected('a positive integer'))
-    .int(expected('a positive integer'))
-    .positive(expected('a positive integer'))
-    .max(max, expected(`an integer no larger than ${max}`));
-}
-
-function nonNegativeInteger(max: number) {
-  return z
-    .number(expected('a non-negative integer'))
-    .int(expected('a non-negative integer'))
-    .nonnegative(expected('a non-negative integer'))
-    .max(max, expected(`an integer no larger than ${max}`));
-}
-
-const PositiveInteger = positiveInteger(MAX_COUNT);
-const NonNegativeInteger = nonNegativeInteger(MAX_COUNT);
-const ReplicaCount = positiveInteger(MAX_REPLICAS);
-const NonNegativeReplicaCount = nonNegativeInteger(MAX_REPLICAS);
-const SlotCount = positiveInteger(MAX_SLOTS);
-
 /** Pushes an issue unless exactly one key of `value` is set: the YAML spells a choice as its only key. */
 function exactlyOne(choices: readonly string[]) {
   return (ctx: { value: Record<string, unknown>; issues: z.core.$ZodRawIssue[] }) => {
@@ -176,15 +120,6 @@ function exactlyOne(choices: readonly string[]) {
         : `expected only one of ${given.join(', ')}`;
     ctx.issues.push({ code: 'custom', message, input: ctx.value });
   };
-}
-
-/**
- * Whether `whole` seconds are a whole number of `part` seconds on the microsecond clock of the
- * autoscalers (which refuse other periods when the run starts).
- */
-function multipleOf(whole: number, part: number): boolean {
-  const partUs = secondsToUs(part);
-  return partUs > 0 && secondsToUs(whole) % partUs === 0;
 }
 
 const DISTRIBUTION_KINDS = ['constant', 'exponential', 'lognormal', 'gamma', 'uniform', 'empirical'] as const;
@@ -1002,315 +937,17 @@ const ReplicasSchema = z
       'Initial replicas are ready at time 0.',
   );
 
-const ScalingRulesSchema = (defaults: ScalingRules) =>
-  z
-    .object({
-      stabilization_window: Duration.prefault(defaults.stabilization_window).describe(
-        'Past recommendations taken into account (the highest for scale-down, the lowest for scale-up).',
-      ),
-      select_policy: z
-        .enum(['max', 'min', 'disabled'], expected('max, min or disabled'))
-        .prefault(defaults.select_policy)
-        .describe(
-          'Which policy wins: the one allowing the largest change (`max`), the smallest (`min`), or none (`disabled`).',
-        ),
-      policies: z
-        .array(
-          z
-            .object({
-              type: z
-                .enum(['pods', 'percent'], expected('pods or percent'))
-                .describe('Replicas or percent of the current count.'),
-              value: PositiveNumber.describe('How many replicas (or percent) per period.'),
-              period: PositiveDuration.describe('Length of the period.'),
-            })
-            .strict(),
-          expected('a list of { type, value, period }'),
-        )
-        .prefault(defaults.policies.map((p) => ({ ...p })))
-        .describe('Rate limits, Kubernetes `behavior` style.'),
-    })
-    .strict();
-
-const TargetTrackingSchema = z
-  .object({
-    policy: z
-      .literal('target-tracking')
-      .describe('Kubernetes HPA: desired = ceil(current x metric / target).'),
-    metric: z
-      .enum(
-        ['utilization', 'concurrency', 'rps_per_replica', 'queue_per_replica'],
-        expected('utilization, concurrency, rps_per_replica or queue_per_replica'),
-      )
-      .describe('What each ready replica reports, averaged over the scrape interval.'),
-    target: PositiveNumber.describe(
-      'Per replica: a fraction of busy slots for `utilization`, requests otherwise (requests/s for rps).',
-    ),
-    tolerance: NonNegativeNumber.prefault(TARGET_TRACKING_DEFAULTS.tolerance).describe(
-      'No change while metric / target is within this of 1.',
-    ),
-    sync_period: PositiveDuration.prefault(TARGET_TRACKING_DEFAULTS.sync_period).describe(
-      'Time between evaluations.',
-    ),
-    scrape_interval: PositiveDuration.prefault(TARGET_TRACKING_DEFAULTS.scrape_interval).describe(
-      'Time between metric scrapes.',
-    ),
-    metric_delay: Duration.prefault(TARGET_TRACKING_DEFAULTS.metric_delay).describe(
-      'Delay before a scrape is visible.',
-    ),
-    behavior: z
-      .object({
-        scale_up: ScalingRulesSchema(TARGET_TRACKING_DEFAULTS.behavior.scale_up as ScalingRules).prefault({}),
-        scale_down: ScalingRulesSchema(TARGET_TRACKING_DEFAULTS.behavior.scale_down as ScalingRules).prefault(
-          {},
-        ),
-      })
-      .strict()
-      .prefault({})
-      .describe('Stabilization windows and rate limits (Kubernetes defaults).'),
-  })
-  .strict();
-
-const ConcurrencySchema = z
-  .object({
-    policy: z.literal('concurrency').describe('Knative KPA: stable and panic windows, scale to zero.'),
-    metric: z
-      .enum(['concurrency', 'rps'], expected('concurrency or rps'))
-      .prefault(CONCURRENCY_DEFAULTS.metric)
-      .describe('In-flight requests or requests per second.'),
-    target: PositiveNumber.optional().describe(
-      "Per replica. Default: 100 (concurrency) or 200 (rps), Knative's.",
-    ),
-    target_utilization: z
-      .number(expected('a fraction in (0, 1]'))
-      .gt(0)
-      .lte(1)
-      .prefault(CONCURRENCY_DEFAULTS.target_utilization)
-      .describe('Share of `target` aimed at.'),
-    stable_window: PositiveDuration.prefault(CONCURRENCY_DEFAULTS.stable_window).describe(
-      'Window averaged for the stable decision.',
-    ),
-    panic_window_percentage: z
-      .number(expected('a percentage'))
-      .gt(0)
-      .lte(100)
-      .prefault(CONCURRENCY_DEFAULTS.panic_window_percentage)
-      .describe('Panic window as a percentage of the stable window.'),
-    panic_threshold: PositiveNumber.prefault(CONCURRENCY_DEFAULTS.panic_threshold).describe(
-      'Panic when the panic window wants this multiple of the ready replicas.',
-    ),
-    max_scale_up_rate: PositiveNumber.prefault(CONCURRENCY_DEFAULTS.max_scale_up_rate).describe(
-      'At most this multiple of the ready replicas per decision.',
-    ),
-    max_scale_down_rate: PositiveNumber.prefault(CONCURRENCY_DEFAULTS.max_scale_down_rate).describe(
-      'At least ready / this per decision.',
-    ),
-    scale_down_delay: Duration.prefault(CONCURRENCY_DEFAULTS.scale_down_delay).describe(
-      'A scale-down waits this long: the highest count wanted within it applies (against flapping with slow cold starts).',
-    ),
-    scale_to_zero_grace_period: Duration.prefault(CONCURRENCY_DEFAULTS.scale_to_zero_grace_period).describe(
-      'How long the last replica stays once zero is wanted.',
-    ),
-    tick_interval: PositiveDuration.prefault(CONCURRENCY_DEFAULTS.tick_interval).describe(
-      'Time between decisions.',
-    ),
-    scrape_interval: PositiveDuration.prefault(CONCURRENCY_DEFAULTS.scrape_interval).describe(
-      'Time between scrapes.',
-    ),
-    metric_delay: Duration.prefault(CONCURRENCY_DEFAULTS.metric_delay).describe(
-      'Delay before a scrape is visible.',
-    ),
-  })
-  .strict()
-  .transform((c) => ({ ...c, target: c.target ?? CONCURRENCY_DEFAULT_TARGET[c.metric] }));
-
-const QueueDepthSchema = z
-  .object({
-    policy: z.literal('queue-depth').describe('AWS step scaling on the backlog per ready replica.'),
-    steps: z
-      .array(
-        z
-          .object({
-            lower: NonNegativeNumber.nullable()
-              .prefault(null)
-              .describe('Backlog per replica from which this step applies (null: unbounded).'),
-            upper: NonNegativeNumber.nullable()
-              .prefault(null)
-              .describe('Backlog per replica below which it applies (null: unbounded).'),
-            change: z
-              .number(expected('a number'))
-              .describe('Replicas (or percent) to add; negative removes.'),
-          })
-          .strict(),
-        expected('a list of { lower, upper, change }'),
-      )
-      .min(1, expected('at least one step'))
-      .describe('Non-overlapping backlog intervals, each with an adjustment.'),
-    adjustment_type: z
-      .enum(['change', 'percent'], expected('change or percent'))
-      .prefault(QUEUE_DEPTH_DEFAULTS.adjustment_type)
-      .describe('Replicas, or percent of the current count.'),
-    min_adjustment_magnitude: NonNegativeReplicaCount.prefault(
-      QUEUE_DEPTH_DEFAULTS.min_adjustment_magnitude,
-    ).describe('Percent adjustments move at least this many replicas.'),
-    cooldown: Duration.prefault(QUEUE_DEPTH_DEFAULTS.cooldown).describe(
-      'Time after a scaling activity during which AWS cooldown rules apply.',
-    ),
-    period: PositiveDuration.prefault(QUEUE_DEPTH_DEFAULTS.period).describe(
-      'Alarm period: averaging time and time between evaluations.',
-    ),
-    evaluation_periods: PositiveInteger.prefault(QUEUE_DEPTH_DEFAULTS.evaluation_periods).describe(
-      'Consecutive breaching periods before the alarm fires.',
-    ),
-    scrape_interval: PositiveDuration.prefault(QUEUE_DEPTH_DEFAULTS.scrape_interval).describe(
-      'Time between scrapes within a period.',
-    ),
-    metric_delay: Duration.prefault(QUEUE_DEPTH_DEFAULTS.metric_delay).describe(
-      'Delay before a scrape is visible.',
-    ),
-  })
-  .strict()
-  .check((ctx) => {
-    const problem = stepsProblem(ctx.value.steps);
-    if (problem !== null) {
-      ctx.issues.push({
-        code: 'custom',
-        message: problem.message,
-        input: ctx.value.steps[problem.index],
-        path: ['steps', problem.index],
-      });
-    }
-    if (!multipleOf(ctx.value.period, ctx.value.scrape_interval)) {
-      ctx.issues.push({
-        code: 'custom',
-        message: 'expected a whole number of scrape_interval',
-        input: ctx.value.period,
-        path: ['period'],
-      });
-    }
-  });
-
-const ScheduledSchema = z
-  .object({
-    policy: z.literal('scheduled').describe('Replica counts by time of day and week.'),
-    start: z
-      .string(expected('a weekday and time like "Mon 00:00"'))
-      .prefault(SCHEDULED_DEFAULTS.start)
-      .describe('Weekday and time at simulated time 0.'),
-    schedule: z
-      .array(
-        z
-          .object({
-            at: z
-              .string(expected('a time like "Mon-Fri 08:00"'))
-              .describe('`HH:MM`, optionally after days: `Mon-Fri 08:00`, `Sat,Sun 10:00`.'),
-            replicas: NonNegativeReplicaCount.describe('Replicas from then on.'),
-          })
-          .strict(),
-        expected('a list of { at, replicas }'),
-      )
-      .min(1, expected('at least one entry'))
-      .describe('Entries of the weekly table; the latest one before now applies.'),
-  })
-  .strict()
-  .check((ctx) => {
-    const issue = (message: string, input: string, path: (string | number)[]) =>
-      ctx.issues.push({ code: 'custom', message, input, path });
-    // The simulator reads the table with the same rules: what fails here would fail mid-run.
-    try {
-      if (parseWeeklyTimes(ctx.value.start).length !== 1) {
-        issue(`"${ctx.value.start}": start must name one day`, ctx.value.start, ['start']);
-      }
-    } catch (error) {
-      issue((error as Error).message, ctx.value.start, ['start']);
-    }
-    const taken = new Set<number>();
-    ctx.value.schedule.forEach((entry, i) => {
-      try {
-        const minutes = parseWeeklyTimes(entry.at);
-        if (minutes.some((m) => taken.has(m))) {
-          issue(`"${entry.at}": another entry already sets a count at the same time`, entry.at, [
-            'schedule',
-            i,
-            'at',
-          ]);
-        }
-        for (const m of minutes) taken.add(m);
-      } catch (error) {
-        issue((error as Error).message, entry.at, ['schedule', i, 'at']);
-      }
-    });
-  });
-
-const PredictiveSchema = z
-  .object({
-    policy: z
-      .literal('predictive')
-      .describe('Forecast the request rate a season back; launch capacity a lead time ahead.'),
-    method: z
-      .enum(['holt-winters', 'seasonal-naive'], expected('holt-winters or seasonal-naive'))
-      .prefault(PREDICTIVE_DEFAULTS.method)
-      .describe('Forecasting method.'),
-    target: PositiveNumber.describe('Requests per second one replica should carry.'),
-    season: PositiveDuration.prefault(PREDICTIVE_DEFAULTS.season).describe(
-      'Length of one season (a day for daily traffic).',
-    ),
-    bucket: PositiveDuration.prefault(PREDICTIVE_DEFAULTS.bucket).describe('Forecast resolution.'),
-    lead: Duration.prefault(PREDICTIVE_DEFAULTS.lead).describe('How far ahead capacity is launched.'),
-    alpha: z
-      .number()
-      .gt(0)
-      .lte(1)
-      .prefault(PREDICTIVE_DEFAULTS.alpha)
-      .describe('Holt-Winters level smoothing.'),
-    beta: z
-      .number()
-      .gte(0)
-      .lte(1)
-      .prefault(PREDICTIVE_DEFAULTS.beta)
-      .describe('Holt-Winters trend smoothing.'),
-    gamma: z
-      .number()
-      .gte(0)
-      .lte(1)
-      .prefault(PREDICTIVE_DEFAULTS.gamma)
-      .describe('Holt-Winters seasonal smoothing.'),
-    scrape_interval: PositiveDuration.prefault(PREDICTIVE_DEFAULTS.scrape_interval).describe(
-      'Time between rate samples (without a reactive policy).',
-    ),
-    reactive: z
-      .discriminatedUnion('policy', [TargetTrackingSchema, ConcurrencySchema, QueueDepthSchema], {
-        error: 'expected a reactive policy: target-tracking, concurrency or queue-depth',
-      })
-      .nullable()
-      .prefault(null)
-      .describe('A reactive policy combined with the forecast: the larger count wins.'),
-  })
-  .strict()
-  .check((ctx) => {
-    const { season, bucket, reactive } = ctx.value;
-    const scrape = reactive?.scrape_interval ?? ctx.value.scrape_interval;
-    const issue = (message: string, input: number, path: string[]) =>
-      ctx.issues.push({ code: 'custom', message, input, path });
-    if (!multipleOf(bucket, scrape)) {
-      const of = reactive === null ? 'scrape_interval' : "the reactive policy's scrape_interval";
-      issue(`expected a whole number of ${of} (${scrape} s)`, bucket, ['bucket']);
-    } else if (!multipleOf(season, bucket)) issue('expected a whole number of buckets', season, ['season']);
-  });
-
-const AutoscalingSchema = z
-  .discriminatedUnion(
+/** The union of the autoscaling policies' blocks, as registered now. */
+function autoscalingSchema(definitions: readonly AutoscalerDefinition[]) {
+  const union: z.ZodType<AutoscalingConfig, unknown> = z.discriminatedUnion(
     'policy',
-    [TargetTrackingSchema, ConcurrencySchema, QueueDepthSchema, ScheduledSchema, PredictiveSchema],
-    {
-      error:
-        'expected an autoscaling policy: target-tracking, concurrency, queue-depth, scheduled or predictive',
-    },
-  )
-  .transform((config): AutoscalingConfig => config as AutoscalingConfig)
-  .describe(
+    definitions.map((definition) => definition.schema) as [AutoscalerSchema, ...AutoscalerSchema[]],
+    { error: `expected an autoscaling policy: ${orList(definitions.map((definition) => definition.name))}` },
+  );
+  return union.describe(
     'How an autoscaled fleet decides its size (see docs/autoscaling.md); needs `replicas: { min, max }`.',
   );
+}
 
 const InterruptionSchema = z
   .object({
@@ -1407,199 +1044,203 @@ function checkHardware(
   }
 }
 
-const FleetSchema = z
-  .object({
-    name: z
-      .string(expected('a fleet name'))
-      .regex(FLEET_NAME, expected('a fleet name of letters, digits, _ . -'))
-      .describe('Unique name, used by `routing` and in reports: letters, digits, `_`, `.`, `-`.'),
-    replicas: ReplicasSchema,
-    startup: DurationDistribution.optional().describe(
-      'Time from launching a replica to ready (billed from launch). Default: lognormal around 3m (sigma 0.3) ' +
-        'for accelerator replicas, 60s for CPU-only ones (see docs/autoscaling.md).',
-    ),
-    autoscaling: AutoscalingSchema.optional(),
-    interruption: InterruptionSchema.optional(),
-    on_interrupt: z
-      .enum(['requeue', 'retry-elsewhere', 'drop'], expected('requeue, retry-elsewhere or drop'))
-      .prefault('requeue')
-      .describe(
-        'What happens to requests still on a replica when it is reclaimed: routed again (`requeue`), routed to ' +
-          'another fleet (`retry-elsewhere`), or lost (`drop`, counted as dropped).',
+function fleetSchema(autoscaling: ReturnType<typeof autoscalingSchema>) {
+  return z
+    .object({
+      name: z
+        .string(expected('a fleet name'))
+        .regex(FLEET_NAME, expected('a fleet name of letters, digits, _ . -'))
+        .describe('Unique name, used by `routing` and in reports: letters, digits, `_`, `.`, `-`.'),
+      replicas: ReplicasSchema,
+      startup: DurationDistribution.optional().describe(
+        'Time from launching a replica to ready (billed from launch). Default: lognormal around 3m (sigma 0.3) ' +
+          'for accelerator replicas, 60s for CPU-only ones (see docs/autoscaling.md).',
       ),
-    unavailable: UnavailableSchema.optional(),
-    spot_price: z
-      .object({
-        trace: z
-          .string(expected('a file path'))
-          .min(1)
-          .describe(
-            'CSV with `time` (seconds) and `price` (USD per hour) columns; each price holds until the next.',
+      autoscaling: autoscaling.optional(),
+      interruption: InterruptionSchema.optional(),
+      on_interrupt: z
+        .enum(['requeue', 'retry-elsewhere', 'drop'], expected('requeue, retry-elsewhere or drop'))
+        .prefault('requeue')
+        .describe(
+          'What happens to requests still on a replica when it is reclaimed: routed again (`requeue`), routed to ' +
+            'another fleet (`retry-elsewhere`), or lost (`drop`, counted as dropped).',
+        ),
+      unavailable: UnavailableSchema.optional(),
+      spot_price: z
+        .object({
+          trace: z
+            .string(expected('a file path'))
+            .min(1)
+            .describe(
+              'CSV with `time` (seconds) and `price` (USD per hour) columns; each price holds until the next.',
+            ),
+        })
+        .strict()
+        .optional()
+        .describe(
+          "A spot price that changes over time, in place of the catalog's constant one (before the first row).",
+        ),
+      site: z
+        .string(expected('a site name'))
+        .min(1)
+        .optional()
+        .describe('Edge site of the fleet, a place in `network.rtt` (cloud fleets are at their `region`).'),
+      fallback: z
+        .string(expected('a fleet name'))
+        .optional()
+        .describe(
+          'Fleet that takes requests while this spot fleet has no ready replica (e.g. an on-demand fleet).',
+        ),
+      concurrency: SlotCount.prefault(1).describe('Requests one replica serves at once.'),
+      price_per_hour: NonNegativeNumber.max(
+        MAX_PRICE_USD_PER_HOUR,
+        `expected a price of at most ${MAX_PRICE_USD_PER_HOUR.toLocaleString('en-US')} USD per hour`,
+      )
+        .optional()
+        .meta({
+          description: 'Price of one replica, USD per hour. Give this or `instance`, not both.',
+          unit: 'USD/hour',
+        }),
+      instance: z
+        .string(expected('an instance key'))
+        .min(1, expected('an instance key'))
+        .optional()
+        .describe(
+          'Catalog instance type whose price (in `region`, for `market`), billing rules and hardware apply, ' +
+            'e.g. `aws/g5.xlarge`, `gcp/tpu-v5e-4`; `fleetsim catalog list` shows them. Give this or ' +
+            '`price_per_hour`, not both.',
+        ),
+      region: z
+        .string(expected('a region'))
+        .min(1, expected('a region'))
+        .optional()
+        .describe(
+          "Region for the `instance` price, e.g. `us-east-1`. Default: the catalog's default region.",
+        ),
+      market: z
+        .enum(MARKETS, expected(`one of ${MARKETS.join(', ')}`))
+        .optional()
+        .describe(
+          'Which `instance` price applies: `on-demand`, `spot`, or `reserved` (the 1-year commitment price). ' +
+            'Default: `on-demand`.',
+        ),
+      hardware: HardwareSchema.optional(),
+      service_time: ServiceTimeSchema.optional().describe(
+        'Time to serve one request on one replica. Required without batching; not allowed with it (see `batch_latency`).',
+      ),
+      batching: BatchingSchema.prefault({ policy: 'none' }),
+      batch_latency: BatchLatencySchema.optional(),
+      step_time: StepTimeSchema.optional(),
+      queue: QueueSchema.prefault({}),
+      billing: z
+        .object({
+          increment: PositiveDuration.optional().describe(
+            "Billing granularity. Default: the instance's, else `1s` (per-second billing).",
           ),
-      })
-      .strict()
-      .optional()
-      .describe(
-        "A spot price that changes over time, in place of the catalog's constant one (before the first row).",
-      ),
-    site: z
-      .string(expected('a site name'))
-      .min(1)
-      .optional()
-      .describe('Edge site of the fleet, a place in `network.rtt` (cloud fleets are at their `region`).'),
-    fallback: z
-      .string(expected('a fleet name'))
-      .optional()
-      .describe(
-        'Fleet that takes requests while this spot fleet has no ready replica (e.g. an on-demand fleet).',
-      ),
-    concurrency: SlotCount.prefault(1).describe('Requests one replica serves at once.'),
-    price_per_hour: NonNegativeNumber.max(
-      MAX_PRICE_USD_PER_HOUR,
-      `expected a price of at most ${MAX_PRICE_USD_PER_HOUR.toLocaleString('en-US')} USD per hour`,
-    )
-      .optional()
-      .meta({
-        description: 'Price of one replica, USD per hour. Give this or `instance`, not both.',
-        unit: 'USD/hour',
-      }),
-    instance: z
-      .string(expected('an instance key'))
-      .min(1, expected('an instance key'))
-      .optional()
-      .describe(
-        'Catalog instance type whose price (in `region`, for `market`), billing rules and hardware apply, ' +
-          'e.g. `aws/g5.xlarge`, `gcp/tpu-v5e-4`; `fleetsim catalog list` shows them. Give this or ' +
-          '`price_per_hour`, not both.',
-      ),
-    region: z
-      .string(expected('a region'))
-      .min(1, expected('a region'))
-      .optional()
-      .describe("Region for the `instance` price, e.g. `us-east-1`. Default: the catalog's default region."),
-    market: z
-      .enum(MARKETS, expected(`one of ${MARKETS.join(', ')}`))
-      .optional()
-      .describe(
-        'Which `instance` price applies: `on-demand`, `spot`, or `reserved` (the 1-year commitment price). ' +
-          'Default: `on-demand`.',
-      ),
-    hardware: HardwareSchema.optional(),
-    service_time: ServiceTimeSchema.optional().describe(
-      'Time to serve one request on one replica. Required without batching; not allowed with it (see `batch_latency`).',
-    ),
-    batching: BatchingSchema.prefault({ policy: 'none' }),
-    batch_latency: BatchLatencySchema.optional(),
-    step_time: StepTimeSchema.optional(),
-    queue: QueueSchema.prefault({}),
-    billing: z
-      .object({
-        increment: PositiveDuration.optional().describe(
-          "Billing granularity. Default: the instance's, else `1s` (per-second billing).",
-        ),
-        minimum: Duration.optional().describe(
-          "Minimum billed time per replica. Default: the instance's, else `60s`.",
-        ),
-      })
-      .strict()
-      .optional()
-      .describe('How replica time is billed.'),
-  })
-  .strict()
-  .check((ctx) => {
-    const {
-      price_per_hour,
-      instance,
-      region,
-      market,
-      hardware,
-      batching,
-      service_time,
-      batch_latency,
-      step_time,
-    } = ctx.value;
-    if (step_time !== undefined && batching.policy !== 'continuous') {
-      ctx.issues.push({
-        code: 'custom',
-        message: 'step_time applies only with batching policy continuous',
-        input: step_time,
-        path: ['step_time'],
-      });
-    }
-    if (batching.policy === 'continuous') {
-      for (const [key, value] of [
-        ['service_time', service_time],
-        ['batch_latency', batch_latency],
-      ] as const) {
-        if (value !== undefined) {
+          minimum: Duration.optional().describe(
+            "Minimum billed time per replica. Default: the instance's, else `60s`.",
+          ),
+        })
+        .strict()
+        .optional()
+        .describe('How replica time is billed.'),
+    })
+    .strict()
+    .check((ctx) => {
+      const {
+        price_per_hour,
+        instance,
+        region,
+        market,
+        hardware,
+        batching,
+        service_time,
+        batch_latency,
+        step_time,
+      } = ctx.value;
+      if (step_time !== undefined && batching.policy !== 'continuous') {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'step_time applies only with batching policy continuous',
+          input: step_time,
+          path: ['step_time'],
+        });
+      }
+      if (batching.policy === 'continuous') {
+        for (const [key, value] of [
+          ['service_time', service_time],
+          ['batch_latency', batch_latency],
+        ] as const) {
+          if (value !== undefined) {
+            ctx.issues.push({
+              code: 'custom',
+              message: `a continuous-batching fleet takes its times from the model (or step_time), not ${key}`,
+              input: value,
+              path: [key],
+            });
+          }
+        }
+      } else if (batching.policy === 'none') {
+        if (service_time === undefined) {
           ctx.issues.push({
             code: 'custom',
-            message: `a continuous-batching fleet takes its times from the model (or step_time), not ${key}`,
+            message: 'expected service_time (or a batching policy with batch_latency)',
+            input: ctx.value,
+          });
+        }
+        if (batch_latency !== undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            message: 'batch_latency applies only with a batching policy (static or dynamic)',
+            input: batch_latency,
+            path: ['batch_latency'],
+          });
+        }
+      } else {
+        if (batch_latency === undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            message: `batching policy ${batching.policy} needs batch_latency`,
+            input: batching,
+            path: ['batching'],
+          });
+        }
+        if (service_time !== undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            message: 'a batching fleet takes batch_latency, not service_time',
+            input: service_time,
+            path: ['service_time'],
+          });
+        }
+      }
+      if ((price_per_hour === undefined) === (instance === undefined)) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'expected exactly one of price_per_hour or instance',
+          input: ctx.value,
+        });
+      }
+      for (const [key, value] of [
+        ['region', region],
+        ['market', market],
+      ] as const) {
+        if (value !== undefined && instance === undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            message: `${key} applies only with instance`,
             input: value,
             path: [key],
           });
         }
       }
-    } else if (batching.policy === 'none') {
-      if (service_time === undefined) {
-        ctx.issues.push({
-          code: 'custom',
-          message: 'expected service_time (or a batching policy with batch_latency)',
-          input: ctx.value,
-        });
-      }
-      if (batch_latency !== undefined) {
-        ctx.issues.push({
-          code: 'custom',
-          message: 'batch_latency applies only with a batching policy (static or dynamic)',
-          input: batch_latency,
-          path: ['batch_latency'],
-        });
-      }
-    } else {
-      if (batch_latency === undefined) {
-        ctx.issues.push({
-          code: 'custom',
-          message: `batching policy ${batching.policy} needs batch_latency`,
-          input: batching,
-          path: ['batching'],
-        });
-      }
-      if (service_time !== undefined) {
-        ctx.issues.push({
-          code: 'custom',
-          message: 'a batching fleet takes batch_latency, not service_time',
-          input: service_time,
-          path: ['service_time'],
-        });
-      }
-    }
-    if ((price_per_hour === undefined) === (instance === undefined)) {
-      ctx.issues.push({
-        code: 'custom',
-        message: 'expected exactly one of price_per_hour or instance',
-        input: ctx.value,
-      });
-    }
-    for (const [key, value] of [
-      ['region', region],
-      ['market', market],
-    ] as const) {
-      if (value !== undefined && instance === undefined) {
-        ctx.issues.push({
-          code: 'custom',
-          message: `${key} applies only with instance`,
-          input: value,
-          path: [key],
-        });
-      }
-    }
-    if (hardware !== undefined) checkHardware(hardware, instance !== undefined, ctx.issues);
-  })
-  .describe('A pool of identical replicas.');
+      if (hardware !== undefined) checkHardware(hardware, instance !== undefined, ctx.issues);
+    })
+    .describe('A pool of identical replicas.');
+}
 
 /** A fleet before the instance catalog fills in its price and billing (see `finishScenario`). */
-export type FleetSpec = z.output<typeof FleetSchema>;
+export type FleetSpec = z.output<ReturnType<typeof fleetSchema>>;
 
 const WithinSchema = ReplicaPolicySchema.prefault('least-outstanding').describe(
   'Replica policy inside the chosen fleet.',
@@ -2262,57 +1903,71 @@ const ReportSchema = z
       '`fleetsim report DIR` keeps them) and `requests.jsonl`, a line per measured request.',
   );
 
-export const scenarioSchema = z
-  .object({
-    name: displayName('a scenario name')
-      .optional()
-      .describe(
-        `Scenario name, used in reports and for the default output folder: at most ${MAX_NAME} characters, ` +
-          'no control characters. Default: the file name without its extension.',
+function buildScenarioSchema() {
+  return z
+    .object({
+      name: displayName('a scenario name')
+        .optional()
+        .describe(
+          `Scenario name, used in reports and for the default output folder: at most ${MAX_NAME} characters, ` +
+            'no control characters. Default: the file name without its extension.',
+        ),
+      seed: z
+        .number(expected('a non-negative integer'))
+        .int(expected('a non-negative integer'))
+        .nonnegative(expected('a non-negative integer'))
+        .prefault(1)
+        .describe('Seed of every random stream; the same seed gives the same results.'),
+      duration: PositiveDuration.nullable()
+        .optional()
+        .describe(
+          'Arrivals stop at this simulated time; requests in flight then drain. Required unless arrivals are a ' +
+            'trace (then null or absent: the end of the trace).',
+        ),
+      warmup: Duration.prefault(0).describe(
+        'Requests arriving before this time are left out of the metrics.',
       ),
-    seed: z
-      .number(expected('a non-negative integer'))
-      .int(expected('a non-negative integer'))
-      .nonnegative(expected('a non-negative integer'))
-      .prefault(1)
-      .describe('Seed of every random stream; the same seed gives the same results.'),
-    duration: PositiveDuration.nullable()
-      .optional()
-      .describe(
-        'Arrivals stop at this simulated time; requests in flight then drain. Required unless arrivals are a ' +
-          'trace (then null or absent: the end of the trace).',
-      ),
-    warmup: Duration.prefault(0).describe('Requests arriving before this time are left out of the metrics.'),
-    max_drain: Duration.nullable()
-      .prefault(DEFAULT_MAX_DRAIN_S)
-      .describe(
-        'Draining stops this long after arrivals stop; the requests still in flight then count as lost ' +
-          '(against `max_drop_rate`), with a warning. null: drain until the last request leaves.',
-      ),
-    workload: WorkloadSchema,
-    model: ModelSchema.optional(),
-    network: NetworkSchema.optional(),
-    data_transfer: DataTransferSchema.optional(),
-    fleets: z
-      .array(FleetSchema, expected('a list of fleets'))
-      .min(1, expected('at least one fleet'))
-      .describe('The fleets that serve requests.'),
-    routing: RoutingSchema.prefault({ policy: 'least-outstanding' }),
-    metrics: MetricsSchema.prefault({}),
-    limits: LimitsSchema.prefault({}),
-    slo: SloSchema.optional(),
-    sweep: SweepSchema.optional(),
-    report: ReportSchema.optional(),
-    variants: z
-      .array(VariantSchema, expected('a list of variants'))
-      .optional()
-      .describe('Alternatives to compare with the baseline (the scenario as written).'),
-  })
-  .strict()
-  .meta({
-    $id: 'https://github.com/fleetsim/fleetsim/schema/scenario.schema.json',
-    title: 'fleetsim scenario',
-    description: 'A fleetsim scenario: the workload, the fleets that serve it, and how requests are routed.',
-  });
+      max_drain: Duration.nullable()
+        .prefault(DEFAULT_MAX_DRAIN_S)
+        .describe(
+          'Draining stops this long after arrivals stop; the requests still in flight then count as lost ' +
+            '(against `max_drop_rate`), with a warning. null: drain until the last request leaves.',
+        ),
+      workload: WorkloadSchema,
+      model: ModelSchema.optional(),
+      network: NetworkSchema.optional(),
+      data_transfer: DataTransferSchema.optional(),
+      fleets: z
+        .array(fleetSchema(autoscalingSchema(autoscalerDefinitions())), expected('a list of fleets'))
+        .min(1, expected('at least one fleet'))
+        .describe('The fleets that serve requests.'),
+      routing: RoutingSchema.prefault({ policy: 'least-outstanding' }),
+      metrics: MetricsSchema.prefault({}),
+      limits: LimitsSchema.prefault({}),
+      slo: SloSchema.optional(),
+      sweep: SweepSchema.optional(),
+      report: ReportSchema.optional(),
+      variants: z
+        .array(VariantSchema, expected('a list of variants'))
+        .optional()
+        .describe('Alternatives to compare with the baseline (the scenario as written).'),
+    })
+    .strict()
+    .meta({
+      $id: 'https://github.com/fleetsim/fleetsim/schema/scenario.schema.json',
+      title: 'fleetsim scenario',
+      description:
+        'A fleetsim scenario: the workload, the fleets that serve it, and how requests are routed.',
+    });
+}
 
-export type ScenarioSpec = z.output<typeof scenarioSchema>;
+export type ScenarioSpec = z.output<ReturnType<typeof buildScenarioSchema>>;
+
+let built: { version: number; schema: ReturnType<typeof buildScenarioSchema> } | undefined;
+
+/** The scenario schema with the autoscaling policies registered now: rebuilt after a registration. */
+export function scenarioSchema(): ReturnType<typeof buildScenarioSchema> {
+  const version = autoscalerRegistryVersion();
+  if (built?.version !== version) built = { version, schema: buildScenarioSchema() };
+  return built.schema;
+}

@@ -64,6 +64,15 @@ export function secondsToUs(seconds: number): number {
   return Math.round(seconds * US_PER_S);
 }
 
+/**
+ * Whether `whole` seconds are a whole number of `part` seconds on the microsecond clock of the
+ * autoscalers, which refuse other periods when the run starts: their schemas check it at load.
+ */
+export function multipleOf(whole: number, part: number): boolean {
+  const partUs = secondsToUs(part);
+  return partUs > 0 && secondsToUs(whole) % partUs === 0;
+}
+
 export function clampReplicas(replicas: number, bounds: ReplicaBounds): number {
   return Math.min(bounds.max, Math.max(bounds.min, replicas));
 }
