@@ -110,3 +110,10 @@ export function formatSize(bytes: number): string {
     ['B', 1],
   ]);
 }
+
+const US_PER_S = 1e6;
+
+/** Seconds -> integer microseconds, the clock of the simulator and its policies. */
+export function secondsToUs(seconds: number): number {
+  return Math.round(seconds * US_PER_S);
+}

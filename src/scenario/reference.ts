@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { autoscalerDefinitions } from '../policies/autoscaling/index.js';
+import { BATCHING_POLICIES } from '../policies/batching/index.js';
 import { alternatives, type JsonSchema, scenarioJsonSchema } from './json-schema.js';
 
 /**
@@ -7,30 +8,32 @@ import { alternatives, type JsonSchema, scenarioJsonSchema } from './json-schema
  * what the loader accepts (docs.test.ts fails when the committed file differs).
  */
 
-/** The policy whose example stands for each policy block. */
-const SHOWN = { autoscaling: 'target-tracking' };
-
-/** A policy's example and those of its nested mappings, under the section of its block. */
-function policyExamples(
-  section: string,
-  definition: { example: unknown; sections?: Readonly<Record<string, unknown>> },
-  shown: boolean,
-): [string, unknown][] {
-  const nested = Object.entries(definition.sections ?? {}).map(([path, value]): [string, unknown] => [
-    `${section}.${path}`,
-    value,
-  ]);
-  return shown ? [[section, definition.example], ...nested] : nested;
+/** A kind of policy: the section of its block, its definitions, and the one whose example stands for the block. */
+interface PolicySection {
+  section: string;
+  definitions: readonly { name: string; example: unknown; sections?: Readonly<Record<string, unknown>> }[];
+  shown: string;
 }
 
-/** `EXAMPLES` with those of the policies registered now. */
+/** The policies registered now, by the section of their block. */
+function policySections(): PolicySection[] {
+  return [
+    { section: 'fleets[].autoscaling', definitions: autoscalerDefinitions(), shown: 'target-tracking' },
+    { section: 'fleets[].batching', definitions: BATCHING_POLICIES, shown: 'dynamic' },
+  ];
+}
+
+/** `EXAMPLES` with the policies': each block's shown example and those of every policy's nested mappings. */
 function sectionExamples(): Record<string, unknown> {
-  return Object.fromEntries([
-    ...Object.entries(EXAMPLES),
-    ...autoscalerDefinitions().flatMap((definition) =>
-      policyExamples('fleets[].autoscaling', definition, definition.name === SHOWN.autoscaling),
-    ),
-  ]);
+  const examples: Record<string, unknown> = { ...EXAMPLES };
+  for (const { section, definitions, shown } of policySections()) {
+    for (const definition of definitions) {
+      if (definition.name === shown) examples[section] = definition.example;
+      for (const [path, value] of Object.entries(definition.sections ?? {}))
+        examples[`${section}.${path}`] = value;
+    }
+  }
+  return examples;
 }
 
 /**
@@ -113,12 +116,6 @@ const EXAMPLES: Record<string, unknown> = {
   'fleets[].unavailable': { per_hour: 0.1, mean_duration: '20m' },
   'fleets[].spot_price': { trace: 'prices/g6-spot.csv' },
   'fleets[].queue': { capacity: 100, timeout: '30s' },
-  'fleets[].batching': {
-    policy: 'dynamic',
-    max_batch: 32,
-    max_queue_delay: '5ms',
-    preferred_batch_sizes: [8, 16],
-  },
   'fleets[].step_time': {
     profile: { path: 'profiles/perf_model.csv', model: 'llama2-70b', hardware: 'a100-80gb' },
   },

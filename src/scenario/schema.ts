@@ -22,18 +22,18 @@ import { SPOT_ADVISOR_BUCKETS } from '../fleet/interruption.js';
 import { ACCELERATOR_IDS, MARKETS } from '../hardware/index.js';
 import {
   type AutoscalerDefinition,
-  type AutoscalerSchema,
   type AutoscalingConfig,
   autoscalerDefinitions,
   autoscalerRegistryVersion,
 } from '../policies/autoscaling/index.js';
+import { BATCHING_POLICIES } from '../policies/batching/index.js';
+import { type PolicySchema, schemasOf } from '../policies/definition.js';
 import { LLM_PRESETS, type LlmSpec, type Optimization, SERVING_STACKS } from '../serving/llm/index.js';
 import { closestNames, typoTolerance } from '../util/closest-names.js';
 import { findUnprintable } from '../util/unprintable.js';
 import { TRACE_PRESETS } from './trace-presets.js';
 import type {
   Arrivals,
-  Batching,
   BatchLatency,
   CapacityUnavailable,
   DataTransferConfig,
@@ -706,117 +706,12 @@ const HardwareSchema = z
       '`hardware: { accelerator: { efficiency: {...} } }` sets the step-time parameters of its accelerator.',
   );
 
-const BatchingSchema = z
-  .discriminatedUnion(
-    'policy',
-    [
-      z
-        .object({
-          policy: z.literal('none').describe('One request per slot, each with its own service time.'),
-        })
-        .strict(),
-      z
-        .object({
-          policy: z.literal('static').describe('Batches of exactly `max_batch`.'),
-          max_batch: SlotCount.describe('Requests per batch.'),
-          max_wait: PositiveDuration.nullable()
-            .prefault(null)
-            .describe(
-              'Run a partial batch once its oldest request has waited this long. null: always wait for a full one (then `queue.timeout` or `max_drain` must end the wait of a last batch that never fills).',
-            ),
-        })
-        .strict(),
-      z
-        .object({
-          policy: z.literal('dynamic').describe("Triton's dynamic batcher."),
-          max_batch: SlotCount.describe('Largest batch.'),
-          max_queue_delay: Duration.prefault(0).describe(
-            'How long the oldest request may wait for a batch to fill before what is there runs. Default 0 (Triton).',
-          ),
-          preferred_batch_sizes: z
-            .array(SlotCount, expected('a list of batch sizes'))
-            .prefault([])
-            .describe('Sizes that run as soon as that many requests wait, without waiting for `max_batch`.'),
-        })
-        .strict(),
-      z
-        .object({
-          policy: z
-            .literal('continuous')
-            .describe(
-              'Iteration-level LLM batching (vLLM, Orca); needs `model:` or `step_time: { profile }`.',
-            ),
-          max_num_seqs: SlotCount.prefault(256).describe(
-            'Sequences (prefilling or decoding) in one iteration; vLLM `max_num_seqs`.',
-          ),
-          max_num_batched_tokens: PositiveInteger.prefault(2048).describe(
-            'Tokens processed in one iteration, prompt chunks and decodes together; vLLM `max_num_batched_tokens`.',
-          ),
-          chunked_prefill: z
-            .boolean(expected('true or false'))
-            .prefault(true)
-            .describe(
-              'Split long prompts across iterations. false: a prompt is prefilled whole in one iteration, ' +
-                'and a prompt longer than `max_num_batched_tokens` is rejected (counted as dropped).',
-            ),
-          block_size: PositiveInteger.prefault(16).describe('Tokens per KV-cache block.'),
-          gpu_memory_utilization: z
-            .number(expected('a fraction in (0, 1]'))
-            .gt(0, expected('a fraction in (0, 1]'))
-            .lte(1, expected('a fraction in (0, 1]'))
-            .prefault(0.9)
-            .describe(
-              'Share of accelerator memory vLLM budgets for the weights, the activations of its profiling pass, ' +
-                'memory outside PyTorch and the KV cache; the rest is headroom (CUDA graphs, fragmentation). ' +
-                'vLLM `gpu_memory_utilization`.',
-            ),
-          kv_cache_tokens: PositiveInteger.nullable()
-            .prefault(null)
-            .describe(
-              'KV-cache capacity of one replica in tokens, e.g. as vLLM logged it. null: computed the way vLLM does, ' +
-                'from memory, `gpu_memory_utilization`, the weights and a profiling pass of `max_num_batched_tokens` ' +
-                '(docs/llm-serving.md).',
-            ),
-          tensor_parallel: PositiveInteger.nullable()
-            .prefault(null)
-            .describe("Accelerators one model replica spans. null: all of the replica's accelerators."),
-        })
-        .strict(),
-    ],
-    { error: 'expected policy none, static, dynamic or continuous' },
-  )
-  .transform((batching): Batching => {
-    switch (batching.policy) {
-      case 'none':
-        return { policy: 'none' };
-      case 'static':
-        return { policy: 'static', maxBatch: batching.max_batch, maxWait: batching.max_wait };
-      case 'dynamic':
-        return {
-          policy: 'dynamic',
-          maxBatch: batching.max_batch,
-          maxQueueDelay: batching.max_queue_delay,
-          preferredBatchSizes: batching.preferred_batch_sizes,
-        };
-      case 'continuous':
-        return {
-          policy: 'continuous',
-          maxNumSeqs: batching.max_num_seqs,
-          maxNumBatchedTokens: batching.max_num_batched_tokens,
-          chunkedPrefill: batching.chunked_prefill,
-          blockSize: batching.block_size,
-          gpuMemoryUtilization: batching.gpu_memory_utilization,
-          kvCacheTokens: batching.kv_cache_tokens,
-          tensorParallel: batching.tensor_parallel,
-        };
-    }
-  })
-  .describe(
-    'How a replica groups waiting requests: `none` (default), `static`, `dynamic` or `continuous`. `static` and ' +
-      '`dynamic` fleets give `batch_latency` instead of `service_time`; `concurrency` is then the number of batches ' +
-      'one replica runs at once. `continuous` fleets serve the scenario `model` (or a measured `step_time` profile) ' +
-      'and need neither.',
-  );
+const BatchingSchema = batchingUnion().describe(
+  'How a replica groups waiting requests: `none` (default), `static`, `dynamic` or `continuous`. `static` and ' +
+    '`dynamic` fleets give `batch_latency` instead of `service_time`; `concurrency` is then the number of batches ' +
+    'one replica runs at once. `continuous` fleets serve the scenario `model` (or a measured `step_time` profile) ' +
+    'and need neither.',
+);
 
 const BatchLatencySchema = z
   .union(
@@ -937,11 +832,18 @@ const ReplicasSchema = z
       'Initial replicas are ready at time 0.',
   );
 
+/** The union of the batching policies' blocks. */
+function batchingUnion() {
+  return z.discriminatedUnion('policy', schemasOf(BATCHING_POLICIES), {
+    error: `expected policy ${orList(BATCHING_POLICIES.map((definition) => definition.name))}`,
+  });
+}
+
 /** The union of the autoscaling policies' blocks, as registered now. */
 function autoscalingSchema(definitions: readonly AutoscalerDefinition[]) {
   const union: z.ZodType<AutoscalingConfig, unknown> = z.discriminatedUnion(
     'policy',
-    definitions.map((definition) => definition.schema) as [AutoscalerSchema, ...AutoscalerSchema[]],
+    definitions.map((definition) => definition.schema) as [PolicySchema, ...PolicySchema[]],
     { error: `expected an autoscaling policy: ${orList(definitions.map((definition) => definition.name))}` },
   );
   return union.describe(

@@ -1,6 +1,7 @@
 import { oneLine } from '../util/unprintable.js';
 
 export { InvariantError } from '../core/errors.js';
+export type { Batching, ContinuousBatching } from '../policies/batching/index.js';
 export { oneLine } from '../util/unprintable.js';
 
 /**
@@ -13,6 +14,7 @@ export { oneLine } from '../util/unprintable.js';
 import type { RequestAttribute } from '../core/request-attributes.js';
 import type { InterruptionConfig } from '../fleet/interruption.js';
 import type { AutoscalingConfig } from '../policies/autoscaling/index.js';
+import type { Batching } from '../policies/batching/index.js';
 import type { LlmModel, ServingStackName } from '../serving/llm/index.js';
 
 /** A scalar random quantity. Durations are seconds; sizes bytes; token counts are counts. */
@@ -93,45 +95,6 @@ export interface BillingConfig {
   increment: number;
   /** Minimum billed seconds per replica lifetime. */
   minimum: number;
-}
-
-/**
- * How a replica groups waiting requests into batches. `none`: every request runs on its own in
- * one of `concurrency` slots (its own service time). The others run batches, each for
- * `batchLatency(size)`, at most `concurrency` batches at once per replica (Triton's instance count).
- */
-export type Batching =
-  | { policy: 'none' }
-  /** Waits for exactly `maxBatch` requests; with `maxWait`, runs what is there once the oldest has waited that long. */
-  | { policy: 'static'; maxBatch: number; maxWait: number | null }
-  /**
-   * Triton's dynamic batcher: runs `maxBatch` at once when that many wait, the largest preferred
-   * size that is reached, or whatever waits once the oldest request has waited `maxQueueDelay`.
-   */
-  | { policy: 'dynamic'; maxBatch: number; maxQueueDelay: number; preferredBatchSizes: number[] }
-  /**
-   * vLLM-style iteration-level scheduling of an LLM: each iteration decodes one token for every
-   * running sequence and prefills prompt chunks within a token budget, admitting waiting requests
-   * while KV-cache blocks last, and preempting (to recompute later) when they run out.
-   */
-  | ContinuousBatching;
-
-export interface ContinuousBatching {
-  policy: 'continuous';
-  /** Sequences in one iteration (vLLM `max_num_seqs`). */
-  maxNumSeqs: number;
-  /** Tokens processed in one iteration, prefill and decode together (vLLM `max_num_batched_tokens`). */
-  maxNumBatchedTokens: number;
-  /** Split long prompts across iterations; without it a prompt is prefilled whole, in one iteration. */
-  chunkedPrefill: boolean;
-  /** Tokens per KV-cache block. */
-  blockSize: number;
-  /** Share of accelerator memory the engine may use for weights and KV cache (vLLM `gpu_memory_utilization`). */
-  gpuMemoryUtilization: number;
-  /** Overrides the KV-cache capacity of one replica, tokens; null: from memory, weights and `gpuMemoryUtilization`. */
-  kvCacheTokens: number | null;
-  /** Accelerators one model replica spans; null: all of the replica's accelerators. */
-  tensorParallel: number | null;
 }
 
 /** Where an LLM fleet's iteration times come from. */

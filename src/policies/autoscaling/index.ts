@@ -1,7 +1,8 @@
 import * as z from 'zod';
+import type { PolicySchema } from '../definition.js';
 import { PolicyRegistry } from '../registry.js';
 import { concurrency } from './concurrency.js';
-import type { AutoscalerDefinition, AutoscalerSchema } from './definition.js';
+import type { AutoscalerDefinition } from './definition.js';
 import { predictive } from './predictive.js';
 import { queueDepth } from './queue-depth.js';
 import { scheduled } from './scheduled.js';
@@ -9,7 +10,7 @@ import { targetTracking } from './target-tracking.js';
 import type { Autoscaler, ReplicaBounds } from './types.js';
 
 export { CONCURRENCY_DEFAULT_TARGET, CONCURRENCY_DEFAULTS, type ConcurrencyConfig } from './concurrency.js';
-export { type AutoscalerDefinition, type AutoscalerSchema, defineAutoscaler } from './definition.js';
+export { type AutoscalerDefinition, defineAutoscaler } from './definition.js';
 export {
   computeOracle,
   type OracleInterval,
@@ -66,7 +67,7 @@ export function autoscalerRegistryVersion(): number {
  * example that its own schema refuses (which also catches a schema whose `policy` is not the
  * name). The policy lives in this thread: `runSweep` and `runPlan` workers do not see it.
  */
-export function registerAutoscaler<Schema extends AutoscalerSchema>(
+export function registerAutoscaler<Schema extends PolicySchema>(
   definition: AutoscalerDefinition<Schema>,
 ): void {
   const parsed = z.discriminatedUnion('policy', [definition.schema]).safeParse(definition.example);

@@ -1,8 +1,9 @@
 import * as z from 'zod';
 import { InvariantError } from '../../core/errors.js';
 import { Duration, expected, orList, PositiveDuration, PositiveNumber } from '../../core/schema-values.js';
+import { sectionsUnder } from '../definition.js';
 import { concurrency, createConcurrency } from './concurrency.js';
-import { defineAutoscaler, sectionsUnder } from './definition.js';
+import { defineAutoscaler } from './definition.js';
 import { createHoltWinters, createSeasonalNaive, type Forecaster } from './forecast.js';
 import { createQueueDepth, queueDepth } from './queue-depth.js';
 import { createTargetTracking, targetTracking } from './target-tracking.js';

@@ -1,3 +1,7 @@
+import { secondsToUs } from '../../core/units.js';
+
+export { secondsToUs };
+
 /**
  * What an autoscaler sees of its fleet and what it answers. The simulator scrapes every
  * `scrapeIntervalUs` and asks every `evaluationPeriodUs`; a policy reads only the samples it was
@@ -56,12 +60,6 @@ export interface Autoscaler {
    * draining replicas are already on their way out and are not counted.
    */
   desiredReplicas(nowUs: number, counts: ReplicaCounts): number;
-}
-
-export const US_PER_S = 1e6;
-
-export function secondsToUs(seconds: number): number {
-  return Math.round(seconds * US_PER_S);
 }
 
 /**
