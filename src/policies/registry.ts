@@ -31,6 +31,11 @@ export class PolicyRegistry<Definition extends { readonly name: string }> {
     return definition;
   }
 
+  /** The definition named `name`, or undefined: for what reads a scenario before the schema has. */
+  find(name: string): Definition | undefined {
+    return this.#byName.get(name);
+  }
+
   list(): Definition[] {
     return [...this.#byName.values()];
   }

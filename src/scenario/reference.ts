@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { autoscalerDefinitions } from '../policies/autoscaling/index.js';
 import { BATCHING_POLICIES } from '../policies/batching/index.js';
+import { FLEET_ROUTING_POLICIES } from '../policies/routing/index.js';
 import { alternatives, type JsonSchema, scenarioJsonSchema } from './json-schema.js';
 
 /**
@@ -20,6 +21,7 @@ function policySections(): PolicySection[] {
   return [
     { section: 'fleets[].autoscaling', definitions: autoscalerDefinitions(), shown: 'target-tracking' },
     { section: 'fleets[].batching', definitions: BATCHING_POLICIES, shown: 'dynamic' },
+    { section: 'routing', definitions: FLEET_ROUTING_POLICIES, shown: 'weighted' },
   ];
 }
 
@@ -145,7 +147,6 @@ const EXAMPLES: Record<string, unknown> = {
   'fleets[].hardware.accelerator': { name: 'L4', count: 1 },
   'fleets[].hardware.accelerator.tflops': { bf16: 121, fp8: 242 },
   'fleets[].hardware.accelerator.efficiency': { attention: 0.4, iteration_overhead: '3ms' },
-  routing: { policy: 'weighted', weights: { gpu: 3, cpu: 1 }, within: 'round-robin' },
   metrics: { interval: '1m' },
   limits: { max_events: 2e9, max_in_flight: 5_000_000, max_wall: '1h' },
   slo: {

@@ -28,6 +28,7 @@ import {
 } from '../policies/autoscaling/index.js';
 import { BATCHING_POLICIES } from '../policies/batching/index.js';
 import { type PolicySchema, schemasOf } from '../policies/definition.js';
+import { FLEET_ROUTING_POLICIES, onePoolSchema, REPLICA_POLICIES } from '../policies/routing/index.js';
 import { LLM_PRESETS, type LlmSpec, type Optimization, SERVING_STACKS } from '../serving/llm/index.js';
 import { closestNames, typoTolerance } from '../util/closest-names.js';
 import { findUnprintable } from '../util/unprintable.js';
@@ -44,7 +45,6 @@ import type {
   OnBadRow,
   QueueConfig,
   Rate,
-  ReplicaPolicy,
   ReportConfig,
   RequestAttribute,
   RunLimits,
@@ -64,7 +64,6 @@ import {
   DEFAULT_MAX_DROP_RATE,
   DEFAULT_RUN_LIMITS,
   MAX_PRICE_USD_PER_HOUR,
-  REPLICA_POLICIES,
   REPORT_CHART_NAMES,
   SLO_METRICS,
   SLO_STATISTICS,
@@ -569,19 +568,6 @@ function scaleArrivals(arrivals: Arrivals, scale: number): Arrivals {
       return { kind: 'trace', trace: { ...arrivals.trace, speed: arrivals.trace.speed * scale } };
   }
 }
-
-const ReplicaPolicySchema = z
-  .enum(
-    REPLICA_POLICIES as [ReplicaPolicy, ...ReplicaPolicy[]],
-    expected(`one of ${REPLICA_POLICIES.join(', ')}`),
-  )
-  .meta({
-    id: 'ReplicaPolicy',
-    title: 'Replica policy',
-    description:
-      'How a replica is picked: `round-robin` (in turn), `random`, `least-outstanding` (fewest requests queued ' +
-      'or in service), `power-of-two` (the less loaded of two random replicas).',
-  });
 
 const QueueSchema = z
   .object({
@@ -1144,86 +1130,14 @@ function fleetSchema(autoscaling: ReturnType<typeof autoscalingSchema>) {
 /** A fleet before the instance catalog fills in its price and billing (see `finishScenario`). */
 export type FleetSpec = z.output<ReturnType<typeof fleetSchema>>;
 
-const WithinSchema = ReplicaPolicySchema.prefault('least-outstanding').describe(
-  'Replica policy inside the chosen fleet.',
-);
-
 const RoutingSchema = z
-  .discriminatedUnion(
-    'policy',
-    [
-      z
-        .object({
-          policy: ReplicaPolicySchema.describe(
-            'One replica policy over the replicas of all fleets as one pool.',
-          ),
-        })
-        .strict(),
-      z
-        .object({
-          policy: z.literal('weighted').describe('Pick a fleet at random by weight, then a replica in it.'),
-          weights: z
-            .record(z.string(), NonNegativeNumber)
-            .check((ctx) => {
-              if (!Object.values(ctx.value).some((weight) => weight > 0)) {
-                ctx.issues.push({
-                  code: 'custom',
-                  message: 'expected at least one positive weight',
-                  input: ctx.value,
-                });
-              }
-            })
-            .describe('Fleet name -> relative weight (non-negative; they need not sum to 1).'),
-          within: WithinSchema,
-        })
-        .strict(),
-      z
-        .object({
-          policy: z.literal('spillover').describe('Send to the first fleet in `order` with room.'),
-          order: z
-            .array(z.string(expected('a fleet name')), expected('a list of fleet names'))
-            .min(1, expected('a list of fleet names'))
-            .optional()
-            .describe('Fleet names, most preferred first. Default: the order of `fleets`.'),
-          within: WithinSchema,
-          max_queue_per_replica: NonNegativeInteger.prefault(0).describe(
-            'A fleet has room while its chosen replica has fewer than concurrency + this many requests.',
-          ),
-        })
-        .strict(),
-      z
-        .object({
-          policy: z
-            .literal('offload')
-            .describe(
-              'Edge first: a request stays on the `edge` fleet while it has room and the request is small enough.',
-            ),
-          edge: z.string(expected('a fleet name')).describe('The edge fleet, tried first.'),
-          cloud: z.string(expected('a fleet name')).describe('Where overflow and oversize requests go.'),
-          within: WithinSchema,
-          max_queue_per_replica: NonNegativeInteger.prefault(0).describe(
-            'The edge has room while its chosen replica has fewer than concurrency + this many requests.',
-          ),
-          max_input_tokens: NonNegativeInteger.nullable()
-            .prefault(null)
-            .describe('Requests with more input tokens go to the cloud. null: no limit.'),
-          max_request_bytes: Size.nullable()
-            .prefault(null)
-            .describe('Requests larger than this go to the cloud. null: no limit.'),
-        })
-        .strict(),
-    ],
-    {
-      error: `expected a routing policy: one of ${[...REPLICA_POLICIES, 'weighted', 'spillover', 'offload'].join(', ')}`,
-    },
-  )
+  .discriminatedUnion('policy', [onePoolSchema, ...schemasOf(FLEET_ROUTING_POLICIES)], {
+    error: `expected a routing policy: one of ${[...REPLICA_POLICIES, ...FLEET_ROUTING_POLICIES.map((definition) => definition.name)].join(', ')}`,
+  })
   .meta({
     title: 'Routing',
   })
   .describe('How each arriving request picks a fleet and a replica.');
-
-/** Routing before `finishScenario` fills a missing spillover order. */
-export type RoutingSpec = z.output<typeof RoutingSchema>;
 
 const MetricsSchema = z
   .object({

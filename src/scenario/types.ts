@@ -2,6 +2,7 @@ import { oneLine } from '../util/unprintable.js';
 
 export { InvariantError } from '../core/errors.js';
 export type { Batching, ContinuousBatching } from '../policies/batching/index.js';
+export { REPLICA_POLICIES, type ReplicaPolicy, type Routing } from '../policies/routing/index.js';
 export { oneLine } from '../util/unprintable.js';
 
 /**
@@ -15,6 +16,7 @@ import type { RequestAttribute } from '../core/request-attributes.js';
 import type { InterruptionConfig } from '../fleet/interruption.js';
 import type { AutoscalingConfig } from '../policies/autoscaling/index.js';
 import type { Batching } from '../policies/batching/index.js';
+import type { Routing } from '../policies/routing/index.js';
 import type { LlmModel, ServingStackName } from '../serving/llm/index.js';
 
 /** A scalar random quantity. Durations are seconds; sizes bytes; token counts are counts. */
@@ -201,43 +203,6 @@ export interface EfficiencyOverrides {
   layerOverheadS?: number;
   workerOverheadS?: number;
 }
-
-export type ReplicaPolicy = 'round-robin' | 'random' | 'least-outstanding' | 'power-of-two';
-export const REPLICA_POLICIES: readonly ReplicaPolicy[] = [
-  'round-robin',
-  'random',
-  'least-outstanding',
-  'power-of-two',
-];
-
-/**
- * A replica policy with several fleets treats all their replicas as one pool. `weighted` picks a
- * fleet at random by weight, `spillover` the first fleet in `order` with room; both then pick a
- * replica inside the fleet with `within`.
- */
-export type Routing =
-  | { policy: ReplicaPolicy }
-  | { policy: 'weighted'; weights: Record<string, number>; within: ReplicaPolicy }
-  | {
-      policy: 'spillover';
-      order: string[];
-      within: ReplicaPolicy;
-      /** A fleet has room while its chosen replica has fewer than concurrency + this outstanding. */
-      maxQueuePerReplica: number;
-    }
-  /**
-   * Edge first: a request stays on `edge` while its chosen replica has room (concurrency +
-   * `maxQueuePerReplica`) and the request is within the size limits; otherwise it goes to `cloud`.
-   */
-  | {
-      policy: 'offload';
-      edge: string;
-      cloud: string;
-      within: ReplicaPolicy;
-      maxQueuePerReplica: number;
-      maxInputTokens: number | null;
-      maxRequestBytes: number | null;
-    };
 
 export interface MetricsConfig {
   /** Width of a `timeseries.csv` row, seconds; null lets the simulator pick one from the run length. */
