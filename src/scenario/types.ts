@@ -14,10 +14,15 @@ export { oneLine } from '../util/unprintable.js';
 
 import type { RequestAttribute } from '../core/request-attributes.js';
 import type { InterruptionConfig } from '../fleet/interruption.js';
+import type { Market } from '../hardware/index.js';
 import type { AutoscalingConfig } from '../policies/autoscaling/index.js';
 import type { Batching } from '../policies/batching/index.js';
 import type { Routing } from '../policies/routing/index.js';
 import type { LlmModel, ServingStackName } from '../serving/llm/index.js';
+import type { ON_INTERRUPT } from './schema/fleet.js';
+import type { PRECISIONS } from './schema/hardware.js';
+import type { SWEEP_SAMPLINGS } from './schema/run.js';
+import type { ON_BAD_ROW, TIME_UNITS, TRACE_FORMATS } from './schema/workload.js';
 
 /** A scalar random quantity. Durations are seconds; sizes bytes; token counts are counts. */
 export type Distribution =
@@ -41,8 +46,8 @@ export type ServiceTime = Distribution | { kind: 'expression'; source: string };
 /** A rate in requests/second, constant or a mathjs expression of simulated time `t` (seconds). */
 export type Rate = { kind: 'constant'; value: number } | { kind: 'expression'; source: string };
 
-export type TraceFormat = 'csv' | 'jsonl' | 'azure-llm' | 'vidur' | 'mooncake';
-export type TimeUnit = 's' | 'ms' | 'us' | 'datetime';
+export type TraceFormat = (typeof TRACE_FORMATS)[number];
+export type TimeUnit = (typeof TIME_UNITS)[number];
 export { REQUEST_ATTRIBUTES, type RequestAttribute } from '../core/request-attributes.js';
 
 export interface TraceSource {
@@ -65,7 +70,7 @@ export interface TraceSource {
   onBadRow?: OnBadRow;
 }
 
-export type OnBadRow = 'error' | 'skip';
+export type OnBadRow = (typeof ON_BAD_ROW)[number];
 
 /** A seeded block bootstrap of a trace (src/workload/trace-bootstrap.ts). */
 export interface TraceBootstrap {
@@ -118,7 +123,7 @@ export type BatchLatency =
   | { kind: 'expression'; source: string }
   | { kind: 'table'; points: { batch: number; seconds: number }[] };
 
-export type OnInterrupt = 'requeue' | 'retry-elsewhere' | 'drop';
+export type OnInterrupt = (typeof ON_INTERRUPT)[number];
 
 export type CapacityUnavailable =
   | { kind: 'rate'; perHour: number; meanDurationS: number }
@@ -153,7 +158,7 @@ export interface Fleet {
   instance: string | null;
   /** Region and market the `instance` price is for; absent without `instance:`. */
   region?: string;
-  market?: 'on-demand' | 'spot' | 'reserved';
+  market?: Market;
   /** What one replica runs on: from the catalog entry of `instance:` or from inline `hardware:`. */
   hardware?: FleetHardware;
   /** Per-request service time; null for batching fleets, whose batches take `batchLatency`. */
@@ -167,7 +172,7 @@ export interface Fleet {
   billing: BillingConfig;
 }
 
-export type Precision = 'fp32' | 'bf16' | 'fp16' | 'fp8' | 'int8' | 'int4';
+export type Precision = (typeof PRECISIONS)[number];
 
 export interface FleetHardware {
   vcpus?: number;
@@ -341,7 +346,7 @@ export const MAX_PRICE_USD_PER_HOUR = 1e6;
 /** The objective of a scenario without `slo:`. */
 export const DEFAULT_SLO: Slo = { limits: [], maxDropRate: DEFAULT_MAX_DROP_RATE, isDefault: true };
 
-export type SweepSampling = 'grid' | 'random' | 'latin-hypercube';
+export type SweepSampling = (typeof SWEEP_SAMPLINGS)[number];
 
 /** One swept key: an override path (`fleets.0.replicas`) and the values it takes, ranges expanded. */
 export interface SweepParameter {

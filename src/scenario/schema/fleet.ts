@@ -7,6 +7,7 @@ import {
   NonNegativeInteger,
   NonNegativeNumber,
   NonNegativeReplicaCount,
+  orList,
   PositiveDuration,
   PositiveNumber,
   ReplicaCount,
@@ -21,6 +22,8 @@ import { exactlyOne, FLEET_NAME } from './common.js';
 import { checkHardware, HardwareSchema } from './hardware.js';
 import { BatchingUnion } from './policies.js';
 import { DurationDistribution, ServiceTimeSchema } from './values.js';
+
+export const ON_INTERRUPT = ['requeue', 'retry-elsewhere', 'drop'] as const;
 
 const QueueSchema = z
   .object({
@@ -228,7 +231,7 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
         .optional(),
       interruption: InterruptionSchema.optional(),
       on_interrupt: z
-        .enum(['requeue', 'retry-elsewhere', 'drop'], expected('requeue, retry-elsewhere or drop'))
+        .enum(ON_INTERRUPT, expected(orList(ON_INTERRUPT)))
         .prefault('requeue')
         .describe(
           'What happens to requests still on a replica when it is reclaimed: routed again (`requeue`), routed to ' +

@@ -163,7 +163,7 @@ export const SloSchema = z
       '`p50`, `p90`, `p95`, `p99` or `p999`), and `max_drop_rate`.',
   );
 
-const SWEEP_SAMPLINGS = ['grid', 'random', 'latin-hypercube'] as const;
+export const SWEEP_SAMPLINGS = ['grid', 'random', 'latin-hypercube'] as const;
 
 /** More values than this in one range is a typo (`1..1000000`), not a sweep. */
 const MAX_RANGE_VALUES = 10_000;

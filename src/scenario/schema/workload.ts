@@ -3,29 +3,15 @@
 import * as z from 'zod';
 import { expected, PositiveDuration, PositiveInteger, PositiveNumber } from '../../core/schema-values.js';
 import { TRACE_PRESETS } from '../trace-presets.js';
-import type {
-  Arrivals,
-  OnBadRow,
-  RequestAttribute,
-  TimeUnit,
-  TraceFormat,
-  TraceSource,
-  Workload,
-} from '../types.js';
+import type { Arrivals, RequestAttribute, TraceSource, Workload } from '../types.js';
 import { exactlyOne } from './common.js';
 import { RateSchema, SizeDistribution, TokenDistribution } from './values.js';
 
-const TRACE_FORMATS = [
-  'azure-llm',
-  'vidur',
-  'mooncake',
-  'csv',
-  'jsonl',
-] as const satisfies readonly TraceFormat[];
+export const TRACE_FORMATS = ['azure-llm', 'vidur', 'mooncake', 'csv', 'jsonl'] as const;
 
-const TIME_UNITS = ['s', 'ms', 'us', 'datetime'] as const satisfies readonly TimeUnit[];
+export const TIME_UNITS = ['s', 'ms', 'us', 'datetime'] as const;
 
-const ON_BAD_ROW = ['error', 'skip'] as const satisfies readonly OnBadRow[];
+export const ON_BAD_ROW = ['error', 'skip'] as const;
 
 const column = (attribute: string) =>
   z
