@@ -10,7 +10,7 @@ import { targetTracking } from './target-tracking.js';
 import type { Autoscaler, ReplicaBounds } from './types.js';
 
 export { CONCURRENCY_DEFAULT_TARGET, CONCURRENCY_DEFAULTS, type ConcurrencyConfig } from './concurrency.js';
-export { type AutoscalerDefinition, defineAutoscaler } from './definition.js';
+export type { AutoscalerDefinition } from './definition.js';
 export {
   computeOracle,
   type OracleInterval,
