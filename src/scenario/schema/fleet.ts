@@ -225,10 +225,10 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
           'for accelerator replicas, 60s for CPU-only ones (see docs/autoscaling.md).',
       ),
       autoscaling: autoscaling
+        .optional()
         .describe(
           'How an autoscaled fleet decides its size (see docs/autoscaling.md); needs `replicas: { min, max }`.',
-        )
-        .optional(),
+        ),
       interruption: InterruptionSchema.optional(),
       on_interrupt: z
         .enum(ON_INTERRUPT, expected(orList(ON_INTERRUPT)))
