@@ -61,6 +61,14 @@ export {
   type SweepRow,
 } from './plan/index.js';
 export {
+  type Autoscaler,
+  type AutoscalerDefinition,
+  type MetricSample,
+  type ReplicaBounds,
+  type ReplicaCounts,
+  registerAutoscaler,
+} from './policies/autoscaling/index.js';
+export {
   assembleCharts,
   buildComparison,
   CHART_NAMES,

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, type Node, parseDocument, type Scalar } from 'yaml';
-import { parseDuration } from '../../src/scenario/units.js';
+import { parseDuration } from '../../src/core/units.js';
 
 /** What a data file of a scenario holds, from the key that names it (a trace is cut to its first rows). */
 export type DataKind = 'trace' | 'column' | 'times' | 'periods' | 'prices' | 'profile';

@@ -1,8 +1,11 @@
 import { type Stats, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { formatDuration } from '../core/format.js';
+import { parseDuration } from '../core/units.js';
 import { defaultNoticeS } from '../fleet/interruption.js';
 import { checkPlaces } from '../fleet/places.js';
 import { ACCELERATOR_IDS, closestAccelerators, MARKETS, resolveInstance } from '../hardware/index.js';
+import { fleetRoutingPolicies } from '../policies/routing/index.js';
 import { resolveLlmFleet } from '../serving/llm-fleet.js';
 import { suggest } from './diagnostics.js';
 import { compileExpression } from './expression.js';
@@ -16,7 +19,6 @@ import {
   serviceTimeFromString,
 } from './schema.js';
 import type { Diagnostic, Scenario } from './types.js';
-import { formatDuration, parseDuration } from './units.js';
 
 /**
  * Checks that span keys, files or the catalog. They read the raw merged object (not zod's output)
@@ -251,44 +253,25 @@ function checkElastic(fleet: Raw, i: number, names: string[], findings: Finding[
   }
 }
 
+/** The fleets a cross-fleet routing block names must exist; its policy checks what else spans its keys. */
 function checkRouting(root: Raw, findings: Finding[]): void {
   const routing = asObject(root.routing);
+  const policy = routing?.policy;
+  const definition = typeof policy === 'string' ? fleetRoutingPolicies.find(policy) : undefined;
+  if (routing === undefined || definition === undefined) return;
   const names = fleetNames(root);
-  const unknown = (name: string) => `unknown fleet "${name}"${suggest(name, names)}`;
-  const weights = asObject(routing?.weights);
-  if (routing?.policy === 'weighted' && weights) {
-    for (const name of Object.keys(weights)) {
-      if (!names.includes(name)) {
-        findings.push({
-          code: 'UNKNOWN_REFERENCE',
-          path: ['routing', 'weights'],
-          key: name,
-          message: unknown(name),
-        });
-      }
-    }
-  }
-  if (routing?.policy === 'spillover') {
-    asArray(routing.order).forEach((name, i) => {
-      if (typeof name === 'string' && !names.includes(name)) {
-        findings.push({ code: 'UNKNOWN_REFERENCE', path: ['routing', 'order', i], message: unknown(name) });
-      }
-    });
-  }
-  if (routing?.policy === 'offload') {
-    for (const key of ['edge', 'cloud'] as const) {
-      const name = routing[key];
-      if (typeof name === 'string' && !names.includes(name)) {
-        findings.push({ code: 'UNKNOWN_REFERENCE', path: ['routing', key], message: unknown(name) });
-      }
-    }
-    if (typeof routing.edge === 'string' && routing.edge === routing.cloud) {
+  for (const { path, key, name } of definition.fleetReferences(routing)) {
+    if (!names.includes(name)) {
       findings.push({
-        code: 'INVALID_VALUE',
-        path: ['routing', 'cloud'],
-        message: 'expected a fleet other than the edge fleet',
+        code: 'UNKNOWN_REFERENCE',
+        path: ['routing', ...path],
+        ...(key !== undefined && { key }),
+        message: `unknown fleet "${name}"${suggest(name, names)}`,
       });
     }
+  }
+  for (const { path, message } of definition.problems?.(routing) ?? []) {
+    findings.push({ code: 'INVALID_VALUE', path: ['routing', ...path], message });
   }
 }
 

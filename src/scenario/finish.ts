@@ -1,7 +1,8 @@
 import { defaultNoticeS, type InterruptionConfig } from '../fleet/interruption.js';
 import { ACCELERATOR_IDS, resolveInstance } from '../hardware/index.js';
+import { resolveRouting } from '../policies/routing/index.js';
 import { applyOptimizations, buildLlmModel, presetModel } from '../serving/llm/index.js';
-import type { FleetSpec, ModelSpec, RoutingSpec, ScenarioSpec } from './schema.js';
+import type { FleetSpec, ModelSpec, ScenarioSpec } from './schema.js';
 import {
   type BillingConfig,
   type Distribution,
@@ -9,7 +10,6 @@ import {
   type FleetHardware,
   InvariantError,
   type ModelConfig,
-  type Routing,
   type Scenario,
   type ServiceTime,
   type Workload,
@@ -185,32 +185,6 @@ function finishModel(model: ModelSpec): ModelConfig {
   };
 }
 
-function finishRouting(routing: RoutingSpec, fleets: readonly Fleet[]): Routing {
-  switch (routing.policy) {
-    case 'weighted':
-      return { policy: 'weighted', weights: routing.weights, within: routing.within };
-    case 'spillover':
-      return {
-        policy: 'spillover',
-        order: routing.order ?? fleets.map((fleet) => fleet.name),
-        within: routing.within,
-        maxQueuePerReplica: routing.max_queue_per_replica,
-      };
-    case 'offload':
-      return {
-        policy: 'offload',
-        edge: routing.edge,
-        cloud: routing.cloud,
-        within: routing.within,
-        maxQueuePerReplica: routing.max_queue_per_replica,
-        maxInputTokens: routing.max_input_tokens,
-        maxRequestBytes: routing.max_request_bytes,
-      };
-    default:
-      return { policy: routing.policy };
-  }
-}
-
 /**
  * The schema output -> `Scenario`: the defaults that need more than the YAML (file name, instance
  * catalog, fleet order) and absolute paths. Only called on a scenario without diagnostics.
@@ -229,7 +203,10 @@ export function finishScenario(spec: ScenarioSpec, context: FinishContext): Scen
     network: spec.network ?? null,
     dataTransfer: spec.data_transfer ?? null,
     fleets,
-    routing: finishRouting(spec.routing, fleets),
+    routing: resolveRouting(
+      spec.routing,
+      fleets.map((fleet) => fleet.name),
+    ),
     metrics: spec.metrics,
   };
 }

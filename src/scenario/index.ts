@@ -1,3 +1,5 @@
+export { formatDuration, formatSize } from '../core/format.js';
+export { parseDuration, parseSize } from '../core/units.js';
 export { fileProblem } from './checks.js';
 export type { ConfineDataPaths } from './confine.js';
 export { scenarioJsonSchema } from './json-schema.js';
@@ -15,4 +17,3 @@ export { checkRunSize, estimateRunSize, LARGE_RUN_SHARE, type RunSize } from './
 export { traceSchema } from './schema.js';
 export { detectTracePreset, type TracePreset } from './trace-presets.js';
 export * from './types.js';
-export { formatDuration, formatSize, parseDuration, parseSize } from './units.js';

@@ -22,7 +22,7 @@ export interface JsonSchema {
   [keyword: string]: unknown;
 }
 
-let cached: JsonSchema | undefined;
+let cached: { schema: ReturnType<typeof scenarioSchema>; json: JsonSchema } | undefined;
 
 /**
  * The scenario YAML as a draft-7 JSON Schema, for editors (`# yaml-language-server: $schema=...`).
@@ -39,8 +39,14 @@ export function scenarioJsonSchema(): JsonSchema {
  * loading thousands of variants took.
  */
 export function sharedScenarioJsonSchema(): JsonSchema {
-  cached ??= deepFreeze(z.toJSONSchema(scenarioSchema, { target: 'draft-7', io: 'input' }) as JsonSchema);
-  return cached;
+  const schema = scenarioSchema();
+  if (cached?.schema !== schema) {
+    cached = {
+      schema,
+      json: deepFreeze(z.toJSONSchema(schema, { target: 'draft-7', io: 'input' }) as JsonSchema),
+    };
+  }
+  return cached.json;
 }
 
 /** Frozen, so that a reader that changes the shared copy fails at once instead of corrupting later loads. */

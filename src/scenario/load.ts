@@ -209,7 +209,7 @@ function validate(
       return null;
     }
   }
-  const parsed = scenarioSchema.safeParse(withDetectedTraceFormat(candidate.raw, input.baseDir));
+  const parsed = scenarioSchema().safeParse(withDetectedTraceFormat(candidate.raw, input.baseDir));
   if (!parsed.success) {
     found.push(
       ...issueDiagnostics(parsed.error.issues, {

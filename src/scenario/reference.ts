@@ -1,4 +1,7 @@
 import { stringify } from 'yaml';
+import { autoscalerDefinitions } from '../policies/autoscaling/index.js';
+import { BATCHING_POLICIES } from '../policies/batching/index.js';
+import { FLEET_ROUTING_POLICIES } from '../policies/routing/index.js';
 import { alternatives, type JsonSchema, scenarioJsonSchema } from './json-schema.js';
 
 /**
@@ -6,26 +9,39 @@ import { alternatives, type JsonSchema, scenarioJsonSchema } from './json-schema
  * what the loader accepts (docs.test.ts fails when the committed file differs).
  */
 
-/** One YAML example per section; a section without one makes rendering throw, so new keys get documented. */
-/** Examples of the autoscaling sections, which appear both directly and under a predictive policy's `reactive`. */
-const EXAMPLES_AUTOSCALING: Record<string, unknown> = {
-  behavior: {
-    scale_down: { stabilization_window: '5m', policies: [{ type: 'percent', value: 50, period: '1m' }] },
-  },
-  'behavior.scale_up': {
-    stabilization_window: 0,
-    select_policy: 'max',
-    policies: [{ type: 'pods', value: 4, period: '15s' }],
-  },
-  'behavior.scale_up.policies[]': { type: 'percent', value: 100, period: '15s' },
-  'behavior.scale_down': {
-    stabilization_window: '5m',
-    policies: [{ type: 'percent', value: 100, period: '15s' }],
-  },
-  'behavior.scale_down.policies[]': { type: 'pods', value: 2, period: '1m' },
-  'steps[]': { lower: 10, upper: null, change: 2 },
-};
+/** A kind of policy: the section of its block, its definitions, and the one whose example stands for the block. */
+interface PolicySection {
+  section: string;
+  definitions: readonly { name: string; example: unknown; sections?: Readonly<Record<string, unknown>> }[];
+  shown: string;
+}
 
+/** The policies registered now, by the section of their block. */
+function policySections(): PolicySection[] {
+  return [
+    { section: 'fleets[].autoscaling', definitions: autoscalerDefinitions(), shown: 'target-tracking' },
+    { section: 'fleets[].batching', definitions: BATCHING_POLICIES, shown: 'dynamic' },
+    { section: 'routing', definitions: FLEET_ROUTING_POLICIES, shown: 'weighted' },
+  ];
+}
+
+/** `EXAMPLES` with the policies': each block's shown example and those of every policy's nested mappings. */
+function sectionExamples(): Record<string, unknown> {
+  const examples: Record<string, unknown> = { ...EXAMPLES };
+  for (const { section, definitions, shown } of policySections()) {
+    for (const definition of definitions) {
+      if (definition.name === shown) examples[section] = definition.example;
+      for (const [path, value] of Object.entries(definition.sections ?? {}))
+        examples[`${section}.${path}`] = value;
+    }
+  }
+  return examples;
+}
+
+/**
+ * One YAML example per section; a section without one makes rendering throw, so new keys get
+ * documented. The policy blocks' come from the policies' definitions (`sectionExamples`).
+ */
 const EXAMPLES: Record<string, unknown> = {
   '': {
     name: 'chat-demo',
@@ -98,34 +114,10 @@ const EXAMPLES: Record<string, unknown> = {
   },
   'fleets[].replicas': { min: 0, max: 40, initial: 2 },
   'fleets[].startup': { lognormal: { median: '3m', sigma: 0.3 } },
-  'fleets[].autoscaling': { policy: 'target-tracking', metric: 'concurrency', target: 8 },
-  'fleets[].autoscaling.behavior': EXAMPLES_AUTOSCALING.behavior,
-  'fleets[].autoscaling.behavior.scale_up': EXAMPLES_AUTOSCALING['behavior.scale_up'],
-  'fleets[].autoscaling.behavior.scale_up.policies[]': EXAMPLES_AUTOSCALING['behavior.scale_up.policies[]'],
-  'fleets[].autoscaling.behavior.scale_down': EXAMPLES_AUTOSCALING['behavior.scale_down'],
-  'fleets[].autoscaling.behavior.scale_down.policies[]':
-    EXAMPLES_AUTOSCALING['behavior.scale_down.policies[]'],
-  'fleets[].autoscaling.steps[]': EXAMPLES_AUTOSCALING['steps[]'],
-  'fleets[].autoscaling.schedule[]': { at: 'Mon-Fri 08:00', replicas: 10 },
-  'fleets[].autoscaling.reactive': { policy: 'concurrency', target: 8 },
-  'fleets[].autoscaling.reactive.behavior': EXAMPLES_AUTOSCALING.behavior,
-  'fleets[].autoscaling.reactive.behavior.scale_up': EXAMPLES_AUTOSCALING['behavior.scale_up'],
-  'fleets[].autoscaling.reactive.behavior.scale_up.policies[]':
-    EXAMPLES_AUTOSCALING['behavior.scale_up.policies[]'],
-  'fleets[].autoscaling.reactive.behavior.scale_down': EXAMPLES_AUTOSCALING['behavior.scale_down'],
-  'fleets[].autoscaling.reactive.behavior.scale_down.policies[]':
-    EXAMPLES_AUTOSCALING['behavior.scale_down.policies[]'],
-  'fleets[].autoscaling.reactive.steps[]': EXAMPLES_AUTOSCALING['steps[]'],
   'fleets[].interruption': { per_hour: 0.05, notice: '2m' },
   'fleets[].unavailable': { per_hour: 0.1, mean_duration: '20m' },
   'fleets[].spot_price': { trace: 'prices/g6-spot.csv' },
   'fleets[].queue': { capacity: 100, timeout: '30s' },
-  'fleets[].batching': {
-    policy: 'dynamic',
-    max_batch: 32,
-    max_queue_delay: '5ms',
-    preferred_batch_sizes: [8, 16],
-  },
   'fleets[].step_time': {
     profile: { path: 'profiles/perf_model.csv', model: 'llama2-70b', hardware: 'a100-80gb' },
   },
@@ -155,7 +147,6 @@ const EXAMPLES: Record<string, unknown> = {
   'fleets[].hardware.accelerator': { name: 'L4', count: 1 },
   'fleets[].hardware.accelerator.tflops': { bf16: 121, fp8: 242 },
   'fleets[].hardware.accelerator.efficiency': { attention: 0.4, iteration_overhead: '3ms' },
-  routing: { policy: 'weighted', weights: { gpu: 3, cpu: 1 }, within: 'round-robin' },
   metrics: { interval: '1m' },
   limits: { max_events: 2e9, max_in_flight: 5_000_000, max_wall: '1h' },
   slo: {
@@ -277,9 +268,9 @@ function formLabel(form: JsonSchema): string {
 }
 
 /** The section's example, nested under its own key (as a one-item list for `fleets[]`). */
-function example(path: string): string {
-  if (!Object.hasOwn(EXAMPLES, path)) throw new Error(`scenario reference: no example for section "${path}"`);
-  const value = EXAMPLES[path];
+function example(examples: Record<string, unknown>, path: string): string {
+  if (!Object.hasOwn(examples, path)) throw new Error(`scenario reference: no example for section "${path}"`);
+  const value = examples[path];
   const last = path.split('.').pop()!;
   const wrapped =
     path === '' ? value : last.endsWith('[]') ? { [last.slice(0, -2)]: [value] } : { [last]: value };
@@ -308,7 +299,7 @@ function propertyRows(
 const TABLE_HEAD = ['| Key | Type | Unit | Default | Meaning |', '| --- | --- | --- | --- | --- |'];
 
 /** A section, then the sections of its nested mappings, in key order. */
-function renderSection(root: JsonSchema, section: Section): string[] {
+function renderSection(root: JsonSchema, section: Section, examples: Record<string, unknown>): string[] {
   const children: Section[] = [];
   const lines = [`## \`${section.path === '' ? '(top level)' : section.path}\``, ''];
   if (section.schema.description) lines.push(section.schema.description, '');
@@ -327,8 +318,8 @@ function renderSection(root: JsonSchema, section: Section): string[] {
     };
     lines.push(...TABLE_HEAD, ...propertyRows(root, form, '', childPath), '');
   }
-  lines.push(example(section.path), '');
-  for (const child of children) lines.push(...renderSection(root, child));
+  lines.push(example(examples, section.path), '');
+  for (const child of children) lines.push(...renderSection(root, child, examples));
   return lines;
 }
 
@@ -368,7 +359,7 @@ export function renderScenarioReference(): string {
     '[Value types](#value-types)); relative paths are relative to the scenario file.',
     '',
   ];
-  lines.push(...renderSection(root, { path: '', schema: root }));
+  lines.push(...renderSection(root, { path: '', schema: root }, sectionExamples()));
   lines.push('## Value types', '');
   for (const [name, schema] of Object.entries(root.definitions ?? {}))
     lines.push(...renderDefinition(root, name, schema));

@@ -1,10 +1,10 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { formatDuration } from '../core/format.js';
 import { US_PER_S } from '../core/time.js';
 import { createAutoscaler } from '../policies/autoscaling/index.js';
 import { compileExpression } from './expression.js';
 import type { PathSegment } from './locate.js';
 import type { Arrivals, Scenario } from './types.js';
-import { formatDuration } from './units.js';
 
 /**
  * What a scenario will cost to simulate, estimated before it runs from its arrival rate and

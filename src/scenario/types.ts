@@ -1,4 +1,6 @@
 export { oneLine } from '../core/unprintable.js';
+export type { Batching, ContinuousBatching } from '../policies/batching/index.js';
+export { REPLICA_POLICIES, type ReplicaPolicy, type Routing } from '../policies/routing/index.js';
 
 /**
  * The resolved scenario: what `loadScenario` returns after parsing, validating, applying
@@ -7,9 +9,16 @@ export { oneLine } from '../core/unprintable.js';
  * source strings and are compiled when a model is built.
  */
 
+import type { RequestAttribute } from '../core/request-attributes.js';
 import type { InterruptionConfig } from '../fleet/interruption.js';
+import type { Market } from '../hardware/index.js';
 import type { AutoscalingConfig } from '../policies/autoscaling/index.js';
+import type { Batching } from '../policies/batching/index.js';
+import type { Routing } from '../policies/routing/index.js';
 import type { LlmModel, Precision, ServingStackName } from '../serving/llm/index.js';
+import type { ON_INTERRUPT } from './schema/fleet.js';
+import type { SWEEP_SAMPLINGS } from './schema/run.js';
+import type { ON_BAD_ROW, TIME_UNITS, TRACE_FORMATS } from './schema/workload.js';
 
 /** A scalar random quantity. Durations are seconds; sizes bytes; token counts are counts. */
 export type Distribution =
@@ -33,15 +42,9 @@ export type ServiceTime = Distribution | { kind: 'expression'; source: string };
 /** A rate in requests/second, constant or a mathjs expression of simulated time `t` (seconds). */
 export type Rate = { kind: 'constant'; value: number } | { kind: 'expression'; source: string };
 
-export type TraceFormat = 'csv' | 'jsonl' | 'azure-llm' | 'vidur' | 'mooncake';
-export type TimeUnit = 's' | 'ms' | 'us' | 'datetime';
-export type RequestAttribute = 'input_tokens' | 'output_tokens' | 'request_bytes' | 'response_bytes';
-export const REQUEST_ATTRIBUTES: readonly RequestAttribute[] = [
-  'input_tokens',
-  'output_tokens',
-  'request_bytes',
-  'response_bytes',
-];
+export type TraceFormat = (typeof TRACE_FORMATS)[number];
+export type TimeUnit = (typeof TIME_UNITS)[number];
+export { REQUEST_ATTRIBUTES, type RequestAttribute } from '../core/request-attributes.js';
 
 export interface TraceSource {
   path: string;
@@ -63,7 +66,7 @@ export interface TraceSource {
   onBadRow?: OnBadRow;
 }
 
-export type OnBadRow = 'error' | 'skip';
+export type OnBadRow = (typeof ON_BAD_ROW)[number];
 
 /** A seeded block bootstrap of a trace (src/workload/trace-bootstrap.ts). */
 export interface TraceBootstrap {
@@ -97,45 +100,6 @@ export interface BillingConfig {
   minimum: number;
 }
 
-/**
- * How a replica groups waiting requests into batches. `none`: every request runs on its own in
- * one of `concurrency` slots (its own service time). The others run batches, each for
- * `batchLatency(size)`, at most `concurrency` batches at once per replica (Triton's instance count).
- */
-export type Batching =
-  | { policy: 'none' }
-  /** Waits for exactly `maxBatch` requests; with `maxWait`, runs what is there once the oldest has waited that long. */
-  | { policy: 'static'; maxBatch: number; maxWait: number | null }
-  /**
-   * Triton's dynamic batcher: runs `maxBatch` at once when that many wait, the largest preferred
-   * size that is reached, or whatever waits once the oldest request has waited `maxQueueDelay`.
-   */
-  | { policy: 'dynamic'; maxBatch: number; maxQueueDelay: number; preferredBatchSizes: number[] }
-  /**
-   * vLLM-style iteration-level scheduling of an LLM: each iteration decodes one token for every
-   * running sequence and prefills prompt chunks within a token budget, admitting waiting requests
-   * while KV-cache blocks last, and preempting (to recompute later) when they run out.
-   */
-  | ContinuousBatching;
-
-export interface ContinuousBatching {
-  policy: 'continuous';
-  /** Sequences in one iteration (vLLM `max_num_seqs`). */
-  maxNumSeqs: number;
-  /** Tokens processed in one iteration, prefill and decode together (vLLM `max_num_batched_tokens`). */
-  maxNumBatchedTokens: number;
-  /** Split long prompts across iterations; without it a prompt is prefilled whole, in one iteration. */
-  chunkedPrefill: boolean;
-  /** Tokens per KV-cache block. */
-  blockSize: number;
-  /** Share of accelerator memory the engine may use for weights and KV cache (vLLM `gpu_memory_utilization`). */
-  gpuMemoryUtilization: number;
-  /** Overrides the KV-cache capacity of one replica, tokens; null: from memory, weights and `gpuMemoryUtilization`. */
-  kvCacheTokens: number | null;
-  /** Accelerators one model replica spans; null: all of the replica's accelerators. */
-  tensorParallel: number | null;
-}
-
 /** Where an LLM fleet's iteration times come from. */
 export type StepTime =
   | { kind: 'roofline' }
@@ -155,7 +119,7 @@ export type BatchLatency =
   | { kind: 'expression'; source: string }
   | { kind: 'table'; points: { batch: number; seconds: number }[] };
 
-export type OnInterrupt = 'requeue' | 'retry-elsewhere' | 'drop';
+export type OnInterrupt = (typeof ON_INTERRUPT)[number];
 
 export type CapacityUnavailable =
   | { kind: 'rate'; perHour: number; meanDurationS: number }
@@ -190,7 +154,7 @@ export interface Fleet {
   instance: string | null;
   /** Region and market the `instance` price is for; absent without `instance:`. */
   region?: string;
-  market?: 'on-demand' | 'spot' | 'reserved';
+  market?: Market;
   /** What one replica runs on: from the catalog entry of `instance:` or from inline `hardware:`. */
   hardware?: FleetHardware;
   /** Per-request service time; null for batching fleets, whose batches take `batchLatency`. */
@@ -240,43 +204,6 @@ export interface EfficiencyOverrides {
   layerOverheadS?: number;
   workerOverheadS?: number;
 }
-
-export type ReplicaPolicy = 'round-robin' | 'random' | 'least-outstanding' | 'power-of-two';
-export const REPLICA_POLICIES: readonly ReplicaPolicy[] = [
-  'round-robin',
-  'random',
-  'least-outstanding',
-  'power-of-two',
-];
-
-/**
- * A replica policy with several fleets treats all their replicas as one pool. `weighted` picks a
- * fleet at random by weight, `spillover` the first fleet in `order` with room; both then pick a
- * replica inside the fleet with `within`.
- */
-export type Routing =
-  | { policy: ReplicaPolicy }
-  | { policy: 'weighted'; weights: Record<string, number>; within: ReplicaPolicy }
-  | {
-      policy: 'spillover';
-      order: string[];
-      within: ReplicaPolicy;
-      /** A fleet has room while its chosen replica has fewer than concurrency + this outstanding. */
-      maxQueuePerReplica: number;
-    }
-  /**
-   * Edge first: a request stays on `edge` while its chosen replica has room (concurrency +
-   * `maxQueuePerReplica`) and the request is within the size limits; otherwise it goes to `cloud`.
-   */
-  | {
-      policy: 'offload';
-      edge: string;
-      cloud: string;
-      within: ReplicaPolicy;
-      maxQueuePerReplica: number;
-      maxInputTokens: number | null;
-      maxRequestBytes: number | null;
-    };
 
 export interface MetricsConfig {
   /** Width of a `timeseries.csv` row, seconds; null lets the simulator pick one from the run length. */
@@ -415,7 +342,7 @@ export const MAX_PRICE_USD_PER_HOUR = 1e6;
 /** The objective of a scenario without `slo:`. */
 export const DEFAULT_SLO: Slo = { limits: [], maxDropRate: DEFAULT_MAX_DROP_RATE, isDefault: true };
 
-export type SweepSampling = 'grid' | 'random' | 'latin-hypercube';
+export type SweepSampling = (typeof SWEEP_SAMPLINGS)[number];
 
 /** One swept key: an override path (`fleets.0.replicas`) and the values it takes, ranges expanded. */
 export interface SweepParameter {

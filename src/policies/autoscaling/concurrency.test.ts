@@ -36,6 +36,11 @@ function run(
 }
 
 describe('concurrency (Knative KPA)', () => {
+  it('scrapes every 1 s and decides every 2 s by default (Knative)', () => {
+    const defaults = createConcurrency(config({}), { min: 1, max: 10 });
+    expect([defaults.scrapeIntervalUs, defaults.evaluationPeriodUs]).toEqual([1 * S, 2 * S]);
+  });
+
   // target_utilization 1 makes the effective target 10 in-flight requests per replica.
   const kpa = () => createConcurrency(config({ target_utilization: 1 }), { min: 0, max: 100 });
   // 10 in flight for a minute, a surge to 100 for a minute, then nothing.

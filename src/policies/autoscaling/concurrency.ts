@@ -1,3 +1,6 @@
+import * as z from 'zod';
+import { Duration, expected, PositiveDuration, PositiveNumber } from '../../core/schema-values.js';
+import { defineAutoscaler } from './definition.js';
 import { MetricHistory } from './metric-history.js';
 import {
   type Autoscaler,
@@ -13,38 +16,6 @@ import {
  * `pkg/autoscaler/config` (config-autoscaler), scale to zero after the grace period as the KPA
  * reconciler (`pkg/reconciler/autoscaling/kpa/scaler.go`) holds one replica until it has passed.
  */
-export interface ConcurrencyConfig {
-  policy: 'concurrency';
-  /** `autoscaling.knative.dev/metric`: in-flight requests (fleet total) or requests per second. */
-  metric: 'concurrency' | 'rps';
-  /** Per replica (`autoscaling.knative.dev/target`, the container-concurrency-target or rps target). */
-  target: number;
-  /** Fraction of `target` aimed at (`target-utilization-percentage` / 100). */
-  target_utilization: number;
-  /** Seconds averaged for the stable decision. */
-  stable_window: number;
-  /** The panic window as a percentage of the stable window. */
-  panic_window_percentage: number;
-  /** Panic when the panic window wants this multiple of the ready replicas (`panic-threshold-percentage` / 100). */
-  panic_threshold: number;
-  /** At most this multiple of the ready replicas per decision. */
-  max_scale_up_rate: number;
-  /** At least ready replicas / this per decision. */
-  max_scale_down_rate: number;
-  /** Seconds the last replica is kept once the autoscaler wants zero. */
-  scale_to_zero_grace_period: number;
-  /**
-   * Seconds a scale-down waits: the highest count wanted over this window applies
-   * (`autoscaling.knative.dev/scale-down-delay`, 0 by default), against flapping with slow starts.
-   */
-  scale_down_delay: number;
-  /** Seconds between decisions (the autoscaler's tick). */
-  tick_interval: number;
-  /** Seconds between scrapes (the scraper's tick); each sample is one bucket of the windows. */
-  scrape_interval: number;
-  /** Seconds before a scraped sample is visible. */
-  metric_delay: number;
-}
 
 /** Knative's config-autoscaler defaults (2 s ticks in `multiscaler.go`, 1 s scrapes in the metric collector). */
 export const CONCURRENCY_DEFAULTS = {
@@ -60,10 +31,75 @@ export const CONCURRENCY_DEFAULTS = {
   tick_interval: 2,
   scrape_interval: 1,
   metric_delay: 0,
-} as const satisfies Omit<ConcurrencyConfig, 'policy' | 'target'>;
+} as const;
 
 /** Knative's default targets: `container-concurrency-target-default` and `requests-per-second-target-default`. */
 export const CONCURRENCY_DEFAULT_TARGET = { concurrency: 100, rps: 200 } as const;
+
+const schema = z
+  .object({
+    policy: z.literal('concurrency').describe('Knative KPA: stable and panic windows, scale to zero.'),
+    metric: z
+      .enum(['concurrency', 'rps'], expected('concurrency or rps'))
+      .prefault(CONCURRENCY_DEFAULTS.metric)
+      .describe('In-flight requests or requests per second.'),
+    target: PositiveNumber.optional().describe(
+      "Per replica. Default: 100 (concurrency) or 200 (rps), Knative's.",
+    ),
+    target_utilization: z
+      .number(expected('a fraction in (0, 1]'))
+      .gt(0)
+      .lte(1)
+      .prefault(CONCURRENCY_DEFAULTS.target_utilization)
+      .describe('Share of `target` aimed at.'),
+    stable_window: PositiveDuration.prefault(CONCURRENCY_DEFAULTS.stable_window).describe(
+      'Window averaged for the stable decision.',
+    ),
+    panic_window_percentage: z
+      .number(expected('a percentage'))
+      .gt(0)
+      .lte(100)
+      .prefault(CONCURRENCY_DEFAULTS.panic_window_percentage)
+      .describe('Panic window as a percentage of the stable window.'),
+    panic_threshold: PositiveNumber.prefault(CONCURRENCY_DEFAULTS.panic_threshold).describe(
+      'Panic when the panic window wants this multiple of the ready replicas.',
+    ),
+    max_scale_up_rate: PositiveNumber.prefault(CONCURRENCY_DEFAULTS.max_scale_up_rate).describe(
+      'At most this multiple of the ready replicas per decision.',
+    ),
+    max_scale_down_rate: PositiveNumber.prefault(CONCURRENCY_DEFAULTS.max_scale_down_rate).describe(
+      'At least ready / this per decision.',
+    ),
+    scale_down_delay: Duration.prefault(CONCURRENCY_DEFAULTS.scale_down_delay).describe(
+      'A scale-down waits this long: the highest count wanted within it applies (against flapping with slow cold starts).',
+    ),
+    scale_to_zero_grace_period: Duration.prefault(CONCURRENCY_DEFAULTS.scale_to_zero_grace_period).describe(
+      'How long the last replica stays once zero is wanted.',
+    ),
+    tick_interval: PositiveDuration.prefault(CONCURRENCY_DEFAULTS.tick_interval).describe(
+      'Time between decisions.',
+    ),
+    scrape_interval: PositiveDuration.prefault(CONCURRENCY_DEFAULTS.scrape_interval).describe(
+      'Time between scrapes.',
+    ),
+    metric_delay: Duration.prefault(CONCURRENCY_DEFAULTS.metric_delay).describe(
+      'Delay before a scrape is visible.',
+    ),
+  })
+  .strict()
+  .transform((c) => ({ ...c, target: c.target ?? CONCURRENCY_DEFAULT_TARGET[c.metric] }));
+
+/**
+ * A `concurrency` block, durations in seconds. `metric` is `autoscaling.knative.dev/metric`:
+ * in-flight requests (fleet total) or requests per second; `target` per replica is
+ * `autoscaling.knative.dev/target`, aimed at as `target x target_utilization`
+ * (`target-utilization-percentage` / 100). `panic_threshold` is `panic-threshold-percentage` /
+ * 100; `max_scale_up_rate` and `max_scale_down_rate` bound a decision to that multiple (or
+ * fraction) of the ready replicas; the last replica is kept `scale_to_zero_grace_period` once
+ * zero is wanted; a scale-down waits `scale_down_delay` (`autoscaling.knative.dev/scale-down-delay`:
+ * the highest count wanted over it applies, against flapping with slow starts).
+ */
+export type ConcurrencyConfig = z.output<typeof schema>;
 
 /** Knative floors the effective target at 0.01 (`MinTarget`) so a tiny target cannot divide by zero. */
 const MIN_TARGET = 0.01;
@@ -145,3 +181,11 @@ export function createConcurrency(config: ConcurrencyConfig, bounds: ReplicaBoun
     },
   };
 }
+
+export const concurrency = defineAutoscaler({
+  name: 'concurrency',
+  schema,
+  defaults: CONCURRENCY_DEFAULTS,
+  create: createConcurrency,
+  example: { policy: 'concurrency', target: 8 },
+});

@@ -1,40 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AUTOSCALING_POLICIES,
-  type AutoscalingConfig,
-  CONCURRENCY_DEFAULTS,
-  createAutoscaler,
-  PREDICTIVE_DEFAULTS,
-  QUEUE_DEPTH_DEFAULTS,
-  SCHEDULED_DEFAULTS,
-  TARGET_TRACKING_DEFAULTS,
-} from './index.js';
-
-const S = 1e6;
+import { InvariantError } from '../../core/errors.js';
+import { autoscalerDefinitions, createAutoscaler } from './index.js';
 
 describe('autoscaling registry', () => {
-  const configs: AutoscalingConfig[] = [
-    { policy: 'target-tracking', metric: 'concurrency', target: 8, ...TARGET_TRACKING_DEFAULTS },
-    { policy: 'concurrency', target: 8, ...CONCURRENCY_DEFAULTS },
-    { policy: 'queue-depth', steps: [{ lower: 5, upper: null, change: 1 }], ...QUEUE_DEPTH_DEFAULTS },
-    { policy: 'scheduled', schedule: [{ at: '08:00', replicas: 3 }], ...SCHEDULED_DEFAULTS },
-    { policy: 'predictive', target: 10, ...PREDICTIVE_DEFAULTS },
-  ];
+  const bounds = { min: 1, max: 10 };
+  const configs = autoscalerDefinitions().map((definition) => definition.schema.parse(definition.example));
 
-  it('creates every named policy with its system default scrape and decision periods', () => {
-    expect(configs.map((c) => c.policy)).toEqual(AUTOSCALING_POLICIES);
-    const periods = configs.map((c) => {
-      const a = createAutoscaler(c, { min: 1, max: 10 });
-      return [a.scrapeIntervalUs, a.evaluationPeriodUs];
+  it("creates each policy a block names with that policy's own factory", () => {
+    const periods = (autoscaler: ReturnType<typeof createAutoscaler>) => [
+      autoscaler.scrapeIntervalUs,
+      autoscaler.evaluationPeriodUs,
+    ];
+    autoscalerDefinitions().forEach((definition, i) => {
+      expect(periods(createAutoscaler(configs[i], bounds))).toEqual(
+        periods(definition.create(configs[i], bounds)),
+      );
     });
-    // HPA: 15 s metrics resolution and sync; KPA: 1 s scrapes, 2 s ticks; CloudWatch: 60 s periods.
-    expect(periods).toEqual([
-      [15 * S, 15 * S],
-      [1 * S, 2 * S],
-      [60 * S, 60 * S],
-      [null, 60 * S],
-      [60 * S, 60 * S],
-    ]);
+  });
+
+  it('treats a policy name no definition has as a bug: the schema lets only known names through', () => {
+    expect(() => createAutoscaler({ policy: 'no-such-policy' }, bounds)).toThrow(InvariantError);
   });
 
   it('rejects bounds that are not 0 <= min <= max integers', () => {

@@ -1,11 +1,16 @@
-import { type ConcurrencyConfig, createConcurrency } from './concurrency.js';
-import { createPredictive, type PredictiveConfig } from './predictive.js';
-import { createQueueDepth, type QueueDepthConfig } from './queue-depth.js';
-import { createScheduled, type ScheduledConfig } from './scheduled.js';
-import { createTargetTracking, type TargetTrackingConfig } from './target-tracking.js';
+import * as z from 'zod';
+import type { PolicySchema } from '../definition.js';
+import { PolicyRegistry } from '../registry.js';
+import { concurrency } from './concurrency.js';
+import type { AutoscalerDefinition } from './definition.js';
+import { predictive } from './predictive.js';
+import { queueDepth } from './queue-depth.js';
+import { scheduled } from './scheduled.js';
+import { targetTracking } from './target-tracking.js';
 import type { Autoscaler, ReplicaBounds } from './types.js';
 
 export { CONCURRENCY_DEFAULT_TARGET, CONCURRENCY_DEFAULTS, type ConcurrencyConfig } from './concurrency.js';
+export type { AutoscalerDefinition } from './definition.js';
 export {
   computeOracle,
   type OracleInterval,
@@ -30,31 +35,50 @@ export {
 export type { Autoscaler, MetricSample, ReplicaBounds, ReplicaCounts } from './types.js';
 export { secondsToUs } from './types.js';
 
+/** The built-in policies, in the order errors and the scenario reference list them. */
+const BUILT_IN = [targetTracking, concurrency, queueDepth, scheduled, predictive] as const;
+
+export const AUTOSCALING_POLICIES = BUILT_IN.map((definition) => definition.name);
+
+/** The block of a policy registered through the library: its own schema says what it holds. */
+export interface RegisteredAutoscalingConfig {
+  readonly policy: string;
+  readonly [key: string]: unknown;
+}
+
 /** A fleet's `autoscaling:` block with defaults applied and durations in seconds. */
-export type AutoscalingConfig =
-  | TargetTrackingConfig
-  | ConcurrencyConfig
-  | QueueDepthConfig
-  | ScheduledConfig
-  | PredictiveConfig;
+export type AutoscalingConfig = z.output<(typeof BUILT_IN)[number]['schema']> | RegisteredAutoscalingConfig;
 
-export type AutoscalingPolicy = AutoscalingConfig['policy'];
+const registry = new PolicyRegistry<AutoscalerDefinition>('autoscaling', BUILT_IN);
 
-/** The policies by the name a scenario uses: this object is the list of names. */
-const factories: {
-  [P in AutoscalingPolicy]: (
-    config: Extract<AutoscalingConfig, { policy: P }>,
-    bounds: ReplicaBounds,
-  ) => Autoscaler;
-} = {
-  'target-tracking': createTargetTracking,
-  concurrency: createConcurrency,
-  'queue-depth': createQueueDepth,
-  scheduled: createScheduled,
-  predictive: createPredictive,
-};
+/** Every autoscaling policy a scenario may name: the built-in ones, then those registered. */
+export function autoscalerDefinitions(): AutoscalerDefinition[] {
+  return registry.list();
+}
 
-export const AUTOSCALING_POLICIES = Object.keys(factories) as AutoscalingPolicy[];
+/** Changes when a policy is registered: the scenario schema is rebuilt then. */
+export function autoscalerRegistryVersion(): number {
+  return registry.version;
+}
+
+/**
+ * Adds an autoscaling policy that scenarios loaded afterwards may name, as the built-in ones are
+ * defined (src/policies/autoscaling). Throws a TypeError for a name already taken, or for an
+ * example that its own schema refuses (which also catches a schema whose `policy` is not the
+ * name). The policy lives in this thread: `runSweep` and `runPlan` workers do not see it.
+ */
+export function registerAutoscaler<Schema extends PolicySchema>(
+  definition: AutoscalerDefinition<Schema>,
+): void {
+  const parsed = z.discriminatedUnion('policy', [definition.schema]).safeParse(definition.example);
+  if (!parsed.success || parsed.data.policy !== definition.name) {
+    const problem = parsed.success
+      ? `its policy is "${parsed.data.policy}"`
+      : parsed.error.issues.map((issue) => issue.message).join('; ');
+    throw new TypeError(`autoscaling policy "${definition.name}": its example does not load: ${problem}`);
+  }
+  registry.add(definition);
+}
 
 export function createAutoscaler(config: AutoscalingConfig, bounds: ReplicaBounds): Autoscaler {
   if (
@@ -67,8 +91,5 @@ export function createAutoscaler(config: AutoscalingConfig, bounds: ReplicaBound
   ) {
     throw new RangeError(`replicas: need integers 0 <= min <= max, got min ${bounds.min}, max ${bounds.max}`);
   }
-  // TypeScript cannot correlate `config.policy` with the factory's parameter type; the mapped
-  // type above guarantees each factory takes the config its key names.
-  const create = factories[config.policy] as (config: AutoscalingConfig, bounds: ReplicaBounds) => Autoscaler;
-  return create(config, bounds);
+  return registry.get(config.policy).create(config, bounds);
 }

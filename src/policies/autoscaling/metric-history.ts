@@ -1,4 +1,4 @@
-import { InvariantError } from '../../scenario/types.js';
+import { InvariantError } from '../../core/errors.js';
 import type { MetricSample } from './types.js';
 
 /**

@@ -31,6 +31,11 @@ const config = (overrides: Partial<PredictiveConfig>): PredictiveConfig => ({
 });
 
 describe('predictive', () => {
+  it('without a reactive policy, samples the rate and decides every 60 s by default', () => {
+    const policy = createAutoscaler(config({}), { min: 1, max: 10 });
+    expect([policy.scrapeIntervalUs, policy.evaluationPeriodUs]).toEqual([60 * S, 60 * S]);
+  });
+
   it('launches the forecast capacity lead seconds ahead once a day of history exists', () => {
     const policy = createAutoscaler(config({}), { min: 1, max: 50 });
     const counts = { ready: 1, provisioning: 0, draining: 0 };

@@ -1,9 +1,13 @@
-import { InvariantError } from '../../scenario/types.js';
-import { type ConcurrencyConfig, createConcurrency } from './concurrency.js';
+import * as z from 'zod';
+import { InvariantError } from '../../core/errors.js';
+import { Duration, expected, orList, PositiveDuration, PositiveNumber } from '../../core/schema-values.js';
+import { sectionsUnder } from '../definition.js';
+import { concurrency, createConcurrency } from './concurrency.js';
+import { defineAutoscaler } from './definition.js';
 import { createHoltWinters, createSeasonalNaive, type Forecaster } from './forecast.js';
-import { createQueueDepth, type QueueDepthConfig } from './queue-depth.js';
-import { createTargetTracking, type TargetTrackingConfig } from './target-tracking.js';
-import { type Autoscaler, clampReplicas, type ReplicaBounds, secondsToUs } from './types.js';
+import { createQueueDepth, queueDepth } from './queue-depth.js';
+import { createTargetTracking, targetTracking } from './target-tracking.js';
+import { type Autoscaler, clampReplicas, multipleOf, type ReplicaBounds, secondsToUs } from './types.js';
 
 /**
  * Predictive scaling after AWS EC2 Auto Scaling's: forecast the request rate from the history
@@ -12,25 +16,6 @@ import { type Autoscaler, clampReplicas, type ReplicaBounds, secondsToUs } from 
  * reactive policy add capacity the forecast missed: the larger of the two wins, so the forecast
  * alone never scales in below what the reactive policy wants.
  */
-export interface PredictiveConfig {
-  policy: 'predictive';
-  method: 'holt-winters' | 'seasonal-naive';
-  /** Requests per second one replica should carry. */
-  target: number;
-  /** Seconds in one season (one day for daily traffic). */
-  season: number;
-  /** Seconds per forecast bucket; the season and the bucket are multiples of the scrape interval. */
-  bucket: number;
-  /** Seconds ahead the forecast capacity is launched. */
-  lead: number;
-  /** Holt-Winters smoothing of level, trend and season. */
-  alpha: number;
-  beta: number;
-  gamma: number;
-  /** Seconds between rate samples and decisions when there is no reactive policy (else the reactive policy's). */
-  scrape_interval: number;
-  reactive: TargetTrackingConfig | ConcurrencyConfig | QueueDepthConfig | null;
-}
 
 /**
  * AWS forecasts hourly with a 300 s default scheduling buffer. The smoothing constants are ours:
@@ -47,7 +32,74 @@ export const PREDICTIVE_DEFAULTS = {
   gamma: 0.3,
   scrape_interval: 60,
   reactive: null,
-} as const satisfies Omit<PredictiveConfig, 'policy' | 'target'>;
+} as const;
+
+/** Policies that may add what the forecast missed: those that react to what they observe. */
+const REACTIVE = [targetTracking, concurrency, queueDepth] as const;
+
+const schema = z
+  .object({
+    policy: z
+      .literal('predictive')
+      .describe('Forecast the request rate a season back; launch capacity a lead time ahead.'),
+    method: z
+      .enum(['holt-winters', 'seasonal-naive'], expected('holt-winters or seasonal-naive'))
+      .prefault(PREDICTIVE_DEFAULTS.method)
+      .describe('Forecasting method.'),
+    target: PositiveNumber.describe('Requests per second one replica should carry.'),
+    season: PositiveDuration.prefault(PREDICTIVE_DEFAULTS.season).describe(
+      'Length of one season (a day for daily traffic).',
+    ),
+    bucket: PositiveDuration.prefault(PREDICTIVE_DEFAULTS.bucket).describe('Forecast resolution.'),
+    lead: Duration.prefault(PREDICTIVE_DEFAULTS.lead).describe('How far ahead capacity is launched.'),
+    alpha: z
+      .number()
+      .gt(0)
+      .lte(1)
+      .prefault(PREDICTIVE_DEFAULTS.alpha)
+      .describe('Holt-Winters level smoothing.'),
+    beta: z
+      .number()
+      .gte(0)
+      .lte(1)
+      .prefault(PREDICTIVE_DEFAULTS.beta)
+      .describe('Holt-Winters trend smoothing.'),
+    gamma: z
+      .number()
+      .gte(0)
+      .lte(1)
+      .prefault(PREDICTIVE_DEFAULTS.gamma)
+      .describe('Holt-Winters seasonal smoothing.'),
+    scrape_interval: PositiveDuration.prefault(PREDICTIVE_DEFAULTS.scrape_interval).describe(
+      'Time between rate samples (without a reactive policy).',
+    ),
+    reactive: z
+      .discriminatedUnion('policy', [targetTracking.schema, concurrency.schema, queueDepth.schema], {
+        error: `expected a reactive policy: ${orList(REACTIVE.map((d) => d.name))}`,
+      })
+      .nullable()
+      .prefault(null)
+      .describe('A reactive policy combined with the forecast: the larger count wins.'),
+  })
+  .strict()
+  .check((ctx) => {
+    const { season, bucket, reactive } = ctx.value;
+    const scrape = reactive?.scrape_interval ?? ctx.value.scrape_interval;
+    const issue = (message: string, input: number, path: string[]) =>
+      ctx.issues.push({ code: 'custom', message, input, path });
+    if (!multipleOf(bucket, scrape)) {
+      const of = reactive === null ? 'scrape_interval' : "the reactive policy's scrape_interval";
+      issue(`expected a whole number of ${of} (${scrape} s)`, bucket, ['bucket']);
+    } else if (!multipleOf(season, bucket)) issue('expected a whole number of buckets', season, ['season']);
+  });
+
+/**
+ * A `predictive` block, durations in seconds: `target` requests per second per replica; a
+ * forecast bucket every `bucket` within a `season` (both multiples of the scrape interval:
+ * `scrape_interval` without a reactive policy, else the reactive policy's); capacity launched
+ * `lead` ahead; `alpha`, `beta`, `gamma` smooth the Holt-Winters level, trend and season.
+ */
+export type PredictiveConfig = z.output<typeof schema>;
 
 export function createPredictive(config: PredictiveConfig, bounds: ReplicaBounds): Autoscaler {
   if (!(config.target > 0)) throw new RangeError(`predictive target must be > 0, got ${config.target}`);
@@ -122,3 +174,16 @@ function createReactive(
       return createQueueDepth(config, bounds);
   }
 }
+
+export const predictive = defineAutoscaler({
+  name: 'predictive',
+  schema,
+  defaults: PREDICTIVE_DEFAULTS,
+  create: createPredictive,
+  example: { policy: 'predictive', target: 20, lead: '10m', reactive: concurrency.example },
+  sections: {
+    reactive: concurrency.example,
+    ...sectionsUnder('reactive', targetTracking.sections),
+    ...sectionsUnder('reactive', queueDepth.sections),
+  },
+});

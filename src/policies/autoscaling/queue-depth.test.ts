@@ -22,6 +22,11 @@ function config(overrides: Partial<QueueDepthConfig>): QueueDepthConfig {
 const ready = (n: number) => ({ ready: n, provisioning: 0, draining: 0 });
 
 describe('queue-depth (AWS step scaling)', () => {
+  it('scrapes and decides every 60 s by default (CloudWatch periods)', () => {
+    const policy = createQueueDepth(config({}), { min: 1, max: 10 });
+    expect([policy.scrapeIntervalUs, policy.evaluationPeriodUs]).toEqual([60 * S, 60 * S]);
+  });
+
   it('applies the step the backlog per replica falls in, with Application Auto Scaling cooldowns', () => {
     const policy = createQueueDepth(config({}), { min: 1, max: 20 });
     // [time s, ready replicas, waiting requests, expected count]

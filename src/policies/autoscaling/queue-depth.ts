@@ -1,5 +1,15 @@
+import * as z from 'zod';
+import {
+  Duration,
+  expected,
+  NonNegativeNumber,
+  NonNegativeReplicaCount,
+  PositiveDuration,
+  PositiveInteger,
+} from '../../core/schema-values.js';
+import { defineAutoscaler } from './definition.js';
 import { MetricHistory } from './metric-history.js';
-import { type Autoscaler, clampReplicas, type ReplicaBounds, secondsToUs } from './types.js';
+import { type Autoscaler, clampReplicas, multipleOf, type ReplicaBounds, secondsToUs } from './types.js';
 
 /**
  * AWS step scaling on backlog per replica (Application Auto Scaling `StepScalingPolicyConfiguration`
@@ -7,33 +17,6 @@ import { type Autoscaler, clampReplicas, type ReplicaBounds, secondsToUs } from 
  * SQS: requests waiting / in-service instances). Steps are written with absolute bounds, as the
  * AWS CDK's `scalingSteps` are, instead of offsets from an alarm threshold.
  */
-
-/** Backlog per ready replica in [lower, upper) applies `change`; null bounds are unbounded. */
-export interface StepAdjustment {
-  lower: number | null;
-  upper: number | null;
-  /** Positive scales out, negative scales in, 0 holds; read as `adjustment_type` says. */
-  change: number;
-}
-
-export interface QueueDepthConfig {
-  policy: 'queue-depth';
-  steps: StepAdjustment[];
-  /** `ChangeInCapacity` (replicas) or `PercentChangeInCapacity` (percent of the current count). */
-  adjustment_type: 'change' | 'percent';
-  /** Percent adjustments move at least this many replicas (`MinAdjustmentMagnitude`; 0 = no minimum). */
-  min_adjustment_magnitude: number;
-  /** Seconds after a scaling activity during which the cooldown rules below apply. */
-  cooldown: number;
-  /** The CloudWatch period: seconds the metric is averaged over, and between alarm evaluations. */
-  period: number;
-  /** Consecutive breaching periods before the alarm fires. */
-  evaluation_periods: number;
-  /** Seconds between scrapes inside a period. */
-  scrape_interval: number;
-  /** Seconds before a scraped sample is visible (CloudWatch publishing delay). */
-  metric_delay: number;
-}
 
 /**
  * Cooldown 300 s is the documented default of `StepScalingPolicyConfiguration.Cooldown`; 60 s
@@ -47,7 +30,87 @@ export const QUEUE_DEPTH_DEFAULTS = {
   evaluation_periods: 1,
   scrape_interval: 60,
   metric_delay: 0,
-} as const satisfies Omit<QueueDepthConfig, 'policy' | 'steps'>;
+} as const;
+
+const stepSchema = z
+  .object({
+    lower: NonNegativeNumber.nullable()
+      .prefault(null)
+      .describe('Backlog per replica from which this step applies (null: unbounded).'),
+    upper: NonNegativeNumber.nullable()
+      .prefault(null)
+      .describe('Backlog per replica below which it applies (null: unbounded).'),
+    change: z.number(expected('a number')).describe('Replicas (or percent) to add; negative removes.'),
+  })
+  .strict();
+
+/**
+ * Backlog per ready replica in [lower, upper) applies `change` (positive scales out, negative
+ * scales in, 0 holds; read as `adjustment_type` says); null bounds are unbounded.
+ */
+export type StepAdjustment = z.output<typeof stepSchema>;
+
+const schema = z
+  .object({
+    policy: z.literal('queue-depth').describe('AWS step scaling on the backlog per ready replica.'),
+    steps: z
+      .array(stepSchema, expected('a list of { lower, upper, change }'))
+      .min(1, expected('at least one step'))
+      .describe('Non-overlapping backlog intervals, each with an adjustment.'),
+    adjustment_type: z
+      .enum(['change', 'percent'], expected('change or percent'))
+      .prefault(QUEUE_DEPTH_DEFAULTS.adjustment_type)
+      .describe('Replicas, or percent of the current count.'),
+    min_adjustment_magnitude: NonNegativeReplicaCount.prefault(
+      QUEUE_DEPTH_DEFAULTS.min_adjustment_magnitude,
+    ).describe('Percent adjustments move at least this many replicas.'),
+    cooldown: Duration.prefault(QUEUE_DEPTH_DEFAULTS.cooldown).describe(
+      'Time after a scaling activity during which AWS cooldown rules apply.',
+    ),
+    period: PositiveDuration.prefault(QUEUE_DEPTH_DEFAULTS.period).describe(
+      'Alarm period: averaging time and time between evaluations.',
+    ),
+    evaluation_periods: PositiveInteger.prefault(QUEUE_DEPTH_DEFAULTS.evaluation_periods).describe(
+      'Consecutive breaching periods before the alarm fires.',
+    ),
+    scrape_interval: PositiveDuration.prefault(QUEUE_DEPTH_DEFAULTS.scrape_interval).describe(
+      'Time between scrapes within a period.',
+    ),
+    metric_delay: Duration.prefault(QUEUE_DEPTH_DEFAULTS.metric_delay).describe(
+      'Delay before a scrape is visible.',
+    ),
+  })
+  .strict()
+  .check((ctx) => {
+    const problem = stepsProblem(ctx.value.steps);
+    if (problem !== null) {
+      ctx.issues.push({
+        code: 'custom',
+        message: problem.message,
+        input: ctx.value.steps[problem.index],
+        path: ['steps', problem.index],
+      });
+    }
+    if (!multipleOf(ctx.value.period, ctx.value.scrape_interval)) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'expected a whole number of scrape_interval',
+        input: ctx.value.period,
+        path: ['period'],
+      });
+    }
+  });
+
+/**
+ * A `queue-depth` block, durations in seconds. `adjustment_type` reads a step's change as
+ * `ChangeInCapacity` (replicas) or `PercentChangeInCapacity` (percent of the current count);
+ * percent adjustments move at least `min_adjustment_magnitude` replicas (`MinAdjustmentMagnitude`,
+ * 0: no minimum); the cooldown rules apply for `cooldown` after a scaling activity; `period` is
+ * the CloudWatch period (the metric is averaged over it and the alarm evaluated once per period),
+ * `evaluation_periods` breaching periods in a row fire the alarm; samples are scraped every
+ * `scrape_interval` and visible `metric_delay` later (CloudWatch publishing delay).
+ */
+export type QueueDepthConfig = z.output<typeof schema>;
 
 export function createQueueDepth(config: QueueDepthConfig, bounds: ReplicaBounds): Autoscaler {
   checkSteps(config.steps);
@@ -127,7 +190,7 @@ export function createQueueDepth(config: QueueDepthConfig, bounds: ReplicaBounds
 
 /**
  * Why a step table cannot be read (an empty interval, two that overlap), naming the step at
- * fault by its index in `steps`; null when it is sound. The scenario schema reports it at load.
+ * fault by its index in `steps`; null when it is sound. The schema reports it at load.
  */
 export function stepsProblem(steps: readonly StepAdjustment[]): { index: number; message: string } | null {
   const lower = (i: number) => steps[i].lower ?? Number.NEGATIVE_INFINITY;
@@ -150,3 +213,19 @@ function checkSteps(steps: StepAdjustment[]): void {
   const problem = stepsProblem(steps);
   if (problem !== null) throw new RangeError(problem.message);
 }
+
+export const queueDepth = defineAutoscaler({
+  name: 'queue-depth',
+  schema,
+  defaults: QUEUE_DEPTH_DEFAULTS,
+  create: createQueueDepth,
+  example: {
+    policy: 'queue-depth',
+    steps: [
+      { lower: 10, upper: null, change: 2 },
+      { lower: null, upper: 1, change: -1 },
+    ],
+    cooldown: '2m',
+  },
+  sections: { 'steps[]': { lower: 10, upper: null, change: 2 } },
+});

@@ -13,6 +13,14 @@ describe('scheduled', () => {
     { at: 'Sat,Sun 10:00', replicas: 4 },
   ];
 
+  it('reads no metrics and decides once a minute, the resolution of its table', () => {
+    const policy = createAutoscaler(
+      { policy: 'scheduled', start: 'Mon 00:00', schedule },
+      { min: 1, max: 10 },
+    );
+    expect([policy.scrapeIntervalUs, policy.evaluationPeriodUs]).toEqual([null, MIN]);
+  });
+
   it('holds the count of the latest entry, wrapping around the week', () => {
     const policy = createAutoscaler(
       { policy: 'scheduled', start: 'Mon 00:00', schedule },

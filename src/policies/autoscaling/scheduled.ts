@@ -1,3 +1,6 @@
+import * as z from 'zod';
+import { expected, NonNegativeReplicaCount } from '../../core/schema-values.js';
+import { defineAutoscaler } from './definition.js';
 import { type Autoscaler, clampReplicas, type ReplicaBounds, secondsToUs } from './types.js';
 
 /**
@@ -8,14 +11,8 @@ import { type Autoscaler, clampReplicas, type ReplicaBounds, secondsToUs } from 
  * list `Sat,Sun`, or left out for every day. Simulation time 0 is `start` (`"Mon 00:00"` unless
  * set); there are no time zones or daylight-saving shifts: the simulated week is 7 x 24 h.
  */
-export interface ScheduledConfig {
-  policy: 'scheduled';
-  /** Weekday and time at simulation time 0, e.g. `"Mon 00:00"`. */
-  start: string;
-  schedule: { at: string; replicas: number }[];
-}
 
-export const SCHEDULED_DEFAULTS = { start: 'Mon 00:00' } as const satisfies Pick<ScheduledConfig, 'start'>;
+export const SCHEDULED_DEFAULTS = { start: 'Mon 00:00' } as const;
 
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const MINUTES_PER_DAY = 24 * 60;
@@ -61,6 +58,61 @@ function dayIndex(name: string, at: string): number {
   return index;
 }
 
+const schema = z
+  .object({
+    policy: z.literal('scheduled').describe('Replica counts by time of day and week.'),
+    start: z
+      .string(expected('a weekday and time like "Mon 00:00"'))
+      .prefault(SCHEDULED_DEFAULTS.start)
+      .describe('Weekday and time at simulated time 0.'),
+    schedule: z
+      .array(
+        z
+          .object({
+            at: z
+              .string(expected('a time like "Mon-Fri 08:00"'))
+              .describe('`HH:MM`, optionally after days: `Mon-Fri 08:00`, `Sat,Sun 10:00`.'),
+            replicas: NonNegativeReplicaCount.describe('Replicas from then on.'),
+          })
+          .strict(),
+        expected('a list of { at, replicas }'),
+      )
+      .min(1, expected('at least one entry'))
+      .describe('Entries of the weekly table; the latest one before now applies.'),
+  })
+  .strict()
+  .check((ctx) => {
+    const issue = (message: string, input: string, path: (string | number)[]) =>
+      ctx.issues.push({ code: 'custom', message, input, path });
+    // The policy reads the table with the same rules: what fails here would fail mid-run.
+    try {
+      if (parseWeeklyTimes(ctx.value.start).length !== 1) {
+        issue(`"${ctx.value.start}": start must name one day`, ctx.value.start, ['start']);
+      }
+    } catch (error) {
+      issue((error as Error).message, ctx.value.start, ['start']);
+    }
+    const taken = new Set<number>();
+    ctx.value.schedule.forEach((entry, i) => {
+      try {
+        const minutes = parseWeeklyTimes(entry.at);
+        if (minutes.some((m) => taken.has(m))) {
+          issue(`"${entry.at}": another entry already sets a count at the same time`, entry.at, [
+            'schedule',
+            i,
+            'at',
+          ]);
+        }
+        for (const m of minutes) taken.add(m);
+      } catch (error) {
+        issue((error as Error).message, entry.at, ['schedule', i, 'at']);
+      }
+    });
+  });
+
+/** A `scheduled` block: `start` is the weekday and time at simulation time 0, e.g. `"Mon 00:00"`. */
+export type ScheduledConfig = z.output<typeof schema>;
+
 export function createScheduled(config: ScheduledConfig, bounds: ReplicaBounds): Autoscaler {
   if (config.schedule.length === 0) throw new RangeError('scheduled: the schedule has no entries');
   const startTimes = parseWeeklyTimes(config.start);
@@ -93,3 +145,19 @@ export function createScheduled(config: ScheduledConfig, bounds: ReplicaBounds):
     },
   };
 }
+
+export const scheduled = defineAutoscaler({
+  name: 'scheduled',
+  schema,
+  defaults: SCHEDULED_DEFAULTS,
+  create: createScheduled,
+  example: {
+    policy: 'scheduled',
+    schedule: [
+      { at: 'Mon-Fri 08:00', replicas: 10 },
+      { at: 'Mon-Fri 20:00', replicas: 2 },
+      { at: 'Sat,Sun 00:00', replicas: 1 },
+    ],
+  },
+  sections: { 'schedule[]': { at: 'Mon-Fri 08:00', replicas: 10 } },
+});

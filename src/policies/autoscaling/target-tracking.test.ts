@@ -54,6 +54,11 @@ function run(
 }
 
 describe('target-tracking (Kubernetes HPA)', () => {
+  it('scrapes and decides every 15 s by default (metrics-server resolution, HPA sync period)', () => {
+    const hpa = createTargetTracking(config({}), { min: 1, max: 10 });
+    expect([hpa.scrapeIntervalUs, hpa.evaluationPeriodUs]).toEqual([15 * S, 15 * S]);
+  });
+
   const bounds = { min: 1, max: 100 };
 
   it('proposes ceil(current * metric / target) outside the 0.1 tolerance, and nothing inside it', () => {

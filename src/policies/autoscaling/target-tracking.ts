@@ -1,3 +1,13 @@
+import * as z from 'zod';
+import {
+  Duration,
+  expected,
+  NonNegativeNumber,
+  orList,
+  PositiveDuration,
+  PositiveNumber,
+} from '../../core/schema-values.js';
+import { defineAutoscaler } from './definition.js';
 import { MetricHistory } from './metric-history.js';
 import {
   type Autoscaler,
@@ -15,45 +25,6 @@ import {
  */
 
 /**
- * `utilization`, `concurrency` and `rps_per_replica` are per-pod metrics averaged over the ready
- * replicas (a Resource or Pods metric). `queue_per_replica` is the fleet's backlog with an
- * average-value target per replica (an External metric with `AverageValue`, as KEDA and the
- * SQS examples scale on queue length).
- */
-export type TargetMetric = 'utilization' | 'concurrency' | 'rps_per_replica' | 'queue_per_replica';
-
-/** One `behavior.scaleUp/scaleDown.policies[]` entry: at most `value` pods or percent per `period` seconds. */
-export interface ScalingPolicy {
-  type: 'pods' | 'percent';
-  value: number;
-  period: number;
-}
-
-export interface ScalingRules {
-  /** Seconds of past recommendations taken into account. */
-  stabilization_window: number;
-  /** `max`: the policy allowing the largest change wins; `min`: the smallest; `disabled`: no scaling this way. */
-  select_policy: 'max' | 'min' | 'disabled';
-  policies: ScalingPolicy[];
-}
-
-export interface TargetTrackingConfig {
-  policy: 'target-tracking';
-  metric: TargetMetric;
-  /** Per replica: a fraction of busy slots for `utilization`, requests otherwise (requests/s for rps). */
-  target: number;
-  /** No change while the usage ratio is within this of 1. */
-  tolerance: number;
-  /** Seconds between evaluations (`--horizontal-pod-autoscaler-sync-period`). */
-  sync_period: number;
-  /** Seconds between metric scrapes; each sample averages one interval (metrics-server resolution). */
-  scrape_interval: number;
-  /** Seconds before a scraped sample is visible to the controller (adapter and aggregation lag). */
-  metric_delay: number;
-  behavior: { scale_up: ScalingRules; scale_down: ScalingRules };
-}
-
-/**
  * Kubernetes defaults: tolerance 0.1 and sync period 15 s (`config/v1alpha1/defaults.go`), the
  * 15 s metrics resolution of metrics-server's upstream manifests, and the v2 API's default
  * behavior (scale up by max(100 %, 4 pods) per 15 s with no stabilization; scale down by 100 % per
@@ -65,22 +36,119 @@ export const TARGET_TRACKING_DEFAULTS = {
   sync_period: 15,
   scrape_interval: 15,
   metric_delay: 0,
+  // Not `as const`: a config spread from these must still take lists of its own.
   behavior: {
     scale_up: {
       stabilization_window: 0,
-      select_policy: 'max',
+      select_policy: 'max' as const,
       policies: [
-        { type: 'pods', value: 4, period: 15 },
-        { type: 'percent', value: 100, period: 15 },
+        { type: 'pods' as const, value: 4, period: 15 },
+        { type: 'percent' as const, value: 100, period: 15 },
       ],
     },
     scale_down: {
       stabilization_window: 300,
-      select_policy: 'max',
-      policies: [{ type: 'percent', value: 100, period: 15 }],
+      select_policy: 'max' as const,
+      policies: [{ type: 'percent' as const, value: 100, period: 15 }],
     },
   },
-} as const satisfies Omit<TargetTrackingConfig, 'policy' | 'metric' | 'target'>;
+};
+
+function scalingPolicySchema() {
+  return z
+    .object({
+      type: z
+        .enum(['pods', 'percent'], expected('pods or percent'))
+        .describe('Replicas or percent of the current count.'),
+      value: PositiveNumber.describe('How many replicas (or percent) per period.'),
+      period: PositiveDuration.describe('Length of the period.'),
+    })
+    .strict();
+}
+
+/** One `behavior.scaleUp/scaleDown.policies[]` entry: at most `value` pods or percent per `period` seconds. */
+export type ScalingPolicy = z.output<ReturnType<typeof scalingPolicySchema>>;
+
+function scalingRulesSchema(
+  defaults: (typeof TARGET_TRACKING_DEFAULTS.behavior)[keyof typeof TARGET_TRACKING_DEFAULTS.behavior],
+) {
+  return z
+    .object({
+      stabilization_window: Duration.prefault(defaults.stabilization_window).describe(
+        'Past recommendations taken into account (the highest for scale-down, the lowest for scale-up).',
+      ),
+      select_policy: z
+        .enum(['max', 'min', 'disabled'], expected('max, min or disabled'))
+        .prefault(defaults.select_policy)
+        .describe(
+          'Which policy wins: the one allowing the largest change (`max`), the smallest (`min`), or none (`disabled`).',
+        ),
+      policies: z
+        .array(scalingPolicySchema(), expected('a list of { type, value, period }'))
+        .prefault(defaults.policies.map((p) => ({ ...p })))
+        .describe('Rate limits, Kubernetes `behavior` style.'),
+    })
+    .strict();
+}
+
+/**
+ * `stabilization_window`: seconds of past recommendations taken into account. `select_policy`:
+ * `max`, the policy allowing the largest change wins; `min`, the smallest; `disabled`, no
+ * scaling this way.
+ */
+export type ScalingRules = z.output<ReturnType<typeof scalingRulesSchema>>;
+
+const TARGET_METRICS = ['utilization', 'concurrency', 'rps_per_replica', 'queue_per_replica'] as const;
+/**
+ * `utilization`, `concurrency` and `rps_per_replica` are per-pod metrics averaged over the ready
+ * replicas (a Resource or Pods metric). `queue_per_replica` is the fleet's backlog with an
+ * average-value target per replica (an External metric with `AverageValue`, as KEDA and the
+ * SQS examples scale on queue length).
+ */
+export type TargetMetric = (typeof TARGET_METRICS)[number];
+
+const schema = z
+  .object({
+    policy: z
+      .literal('target-tracking')
+      .describe('Kubernetes HPA: desired = ceil(current x metric / target).'),
+    metric: z
+      .enum(TARGET_METRICS, expected(orList(TARGET_METRICS)))
+      .describe('What each ready replica reports, averaged over the scrape interval.'),
+    target: PositiveNumber.describe(
+      'Per replica: a fraction of busy slots for `utilization`, requests otherwise (requests/s for rps).',
+    ),
+    tolerance: NonNegativeNumber.prefault(TARGET_TRACKING_DEFAULTS.tolerance).describe(
+      'No change while metric / target is within this of 1.',
+    ),
+    sync_period: PositiveDuration.prefault(TARGET_TRACKING_DEFAULTS.sync_period).describe(
+      'Time between evaluations.',
+    ),
+    scrape_interval: PositiveDuration.prefault(TARGET_TRACKING_DEFAULTS.scrape_interval).describe(
+      'Time between metric scrapes.',
+    ),
+    metric_delay: Duration.prefault(TARGET_TRACKING_DEFAULTS.metric_delay).describe(
+      'Delay before a scrape is visible.',
+    ),
+    behavior: z
+      .object({
+        scale_up: scalingRulesSchema(TARGET_TRACKING_DEFAULTS.behavior.scale_up).prefault({}),
+        scale_down: scalingRulesSchema(TARGET_TRACKING_DEFAULTS.behavior.scale_down).prefault({}),
+      })
+      .strict()
+      .prefault({})
+      .describe('Stabilization windows and rate limits (Kubernetes defaults).'),
+  })
+  .strict();
+
+/**
+ * A `target-tracking` block, durations in seconds: `target` per replica (a fraction of busy slots
+ * for `utilization`, requests otherwise, requests/s for rps); no change while the usage ratio is
+ * within `tolerance` of 1; an evaluation every `sync_period` (`--horizontal-pod-autoscaler-sync-period`);
+ * a scrape every `scrape_interval`, each sample averaging one interval (metrics-server
+ * resolution) and visible `metric_delay` later (adapter and aggregation lag).
+ */
+export type TargetTrackingConfig = z.output<typeof schema>;
 
 interface TimedValue {
   timeUs: number;
@@ -254,3 +322,27 @@ function perReadyReplica(metric: Exclude<TargetMetric, 'queue_per_replica'>, sam
       return sample.requestRateRps / sample.readyReplicas;
   }
 }
+
+export const targetTracking = defineAutoscaler({
+  name: 'target-tracking',
+  schema,
+  defaults: TARGET_TRACKING_DEFAULTS,
+  create: createTargetTracking,
+  example: { policy: 'target-tracking', metric: 'concurrency', target: 8 },
+  sections: {
+    behavior: {
+      scale_down: { stabilization_window: '5m', policies: [{ type: 'percent', value: 50, period: '1m' }] },
+    },
+    'behavior.scale_up': {
+      stabilization_window: 0,
+      select_policy: 'max',
+      policies: [{ type: 'pods', value: 4, period: '15s' }],
+    },
+    'behavior.scale_up.policies[]': { type: 'percent', value: 100, period: '15s' },
+    'behavior.scale_down': {
+      stabilization_window: '5m',
+      policies: [{ type: 'percent', value: 100, period: '15s' }],
+    },
+    'behavior.scale_down.policies[]': { type: 'pods', value: 2, period: '1m' },
+  },
+});

@@ -1,3 +1,7 @@
+import { secondsToUs } from '../../core/units.js';
+
+export { secondsToUs };
+
 /**
  * What an autoscaler sees of its fleet and what it answers. The simulator scrapes every
  * `scrapeIntervalUs` and asks every `evaluationPeriodUs`; a policy reads only the samples it was
@@ -58,10 +62,13 @@ export interface Autoscaler {
   desiredReplicas(nowUs: number, counts: ReplicaCounts): number;
 }
 
-export const US_PER_S = 1e6;
-
-export function secondsToUs(seconds: number): number {
-  return Math.round(seconds * US_PER_S);
+/**
+ * Whether `whole` seconds are a whole number of `part` seconds on the microsecond clock of the
+ * autoscalers, which refuse other periods when the run starts: their schemas check it at load.
+ */
+export function multipleOf(whole: number, part: number): boolean {
+  const partUs = secondsToUs(part);
+  return partUs > 0 && secondsToUs(whole) % partUs === 0;
 }
 
 export function clampReplicas(replicas: number, bounds: ReplicaBounds): number {

@@ -1,5 +1,8 @@
-import { InvariantError } from '../../scenario/types.js';
+import * as z from 'zod';
+import { InvariantError } from '../../core/errors.js';
+import { expected, PositiveInteger, SlotCount } from '../../core/schema-values.js';
 import type { IterationBatch, PrefillChunk } from '../../serving/llm/index.js';
+import { defineBatching } from './definition.js';
 
 /** One request on a continuous-batching replica. `slot` is the simulator's request id. */
 export interface Sequence {
@@ -27,6 +30,105 @@ export interface Sequence {
   cancelled: boolean;
 }
 
+/**
+ * vLLM-style iteration-level scheduling of an LLM: each iteration decodes one token for every
+ * running sequence and prefills prompt chunks within a token budget, admitting waiting requests
+ * while KV-cache blocks last, and preempting (to recompute later) when they run out.
+ */
+export interface ContinuousBatching {
+  policy: 'continuous';
+  /** Sequences in one iteration (vLLM `max_num_seqs`). */
+  maxNumSeqs: number;
+  /** Tokens processed in one iteration, prefill and decode together (vLLM `max_num_batched_tokens`). */
+  maxNumBatchedTokens: number;
+  /** Split long prompts across iterations; without it a prompt is prefilled whole, in one iteration. */
+  chunkedPrefill: boolean;
+  /** Tokens per KV-cache block. */
+  blockSize: number;
+  /** Share of accelerator memory the engine may use for weights and KV cache (vLLM `gpu_memory_utilization`). */
+  gpuMemoryUtilization: number;
+  /** Overrides the KV-cache capacity of one replica, tokens; null: from memory, weights and `gpuMemoryUtilization`. */
+  kvCacheTokens: number | null;
+  /** Accelerators one model replica spans; null: all of the replica's accelerators. */
+  tensorParallel: number | null;
+}
+
+const CONTINUOUS_DEFAULTS = {
+  max_num_seqs: 256,
+  max_num_batched_tokens: 2048,
+  chunked_prefill: true,
+  block_size: 16,
+  gpu_memory_utilization: 0.9,
+  kv_cache_tokens: null,
+  tensor_parallel: null,
+} as const;
+
+const schema = z
+  .object({
+    policy: z
+      .literal('continuous')
+      .describe('Iteration-level LLM batching (vLLM, Orca); needs `model:` or `step_time: { profile }`.'),
+    max_num_seqs: SlotCount.prefault(CONTINUOUS_DEFAULTS.max_num_seqs).describe(
+      'Sequences (prefilling or decoding) in one iteration; vLLM `max_num_seqs`.',
+    ),
+    max_num_batched_tokens: PositiveInteger.prefault(CONTINUOUS_DEFAULTS.max_num_batched_tokens).describe(
+      'Tokens processed in one iteration, prompt chunks and decodes together; vLLM `max_num_batched_tokens`.',
+    ),
+    chunked_prefill: z
+      .boolean(expected('true or false'))
+      .prefault(CONTINUOUS_DEFAULTS.chunked_prefill)
+      .describe(
+        'Split long prompts across iterations. false: a prompt is prefilled whole in one iteration, ' +
+          'and a prompt longer than `max_num_batched_tokens` is rejected (counted as dropped).',
+      ),
+    block_size: PositiveInteger.prefault(CONTINUOUS_DEFAULTS.block_size).describe(
+      'Tokens per KV-cache block.',
+    ),
+    gpu_memory_utilization: z
+      .number(expected('a fraction in (0, 1]'))
+      .gt(0, expected('a fraction in (0, 1]'))
+      .lte(1, expected('a fraction in (0, 1]'))
+      .prefault(CONTINUOUS_DEFAULTS.gpu_memory_utilization)
+      .describe(
+        'Share of accelerator memory vLLM budgets for the weights, the activations of its profiling pass, ' +
+          'memory outside PyTorch and the KV cache; the rest is headroom (CUDA graphs, fragmentation). ' +
+          'vLLM `gpu_memory_utilization`.',
+      ),
+    kv_cache_tokens: PositiveInteger.nullable()
+      .prefault(CONTINUOUS_DEFAULTS.kv_cache_tokens)
+      .describe(
+        'KV-cache capacity of one replica in tokens, e.g. as vLLM logged it. null: computed the way vLLM does, ' +
+          'from memory, `gpu_memory_utilization`, the weights and a profiling pass of `max_num_batched_tokens` ' +
+          '(docs/llm-serving.md).',
+      ),
+    tensor_parallel: PositiveInteger.nullable()
+      .prefault(CONTINUOUS_DEFAULTS.tensor_parallel)
+      .describe("Accelerators one model replica spans. null: all of the replica's accelerators."),
+  })
+  .strict()
+  .transform(
+    (batching): ContinuousBatching => ({
+      policy: batching.policy,
+      maxNumSeqs: batching.max_num_seqs,
+      maxNumBatchedTokens: batching.max_num_batched_tokens,
+      chunkedPrefill: batching.chunked_prefill,
+      blockSize: batching.block_size,
+      gpuMemoryUtilization: batching.gpu_memory_utilization,
+      kvCacheTokens: batching.kv_cache_tokens,
+      tensorParallel: batching.tensor_parallel,
+    }),
+  );
+
+/** The simulator runs continuous batching itself, one `ContinuousScheduler` per replica. */
+export const continuous = defineBatching({
+  name: 'continuous',
+  schema,
+  defaults: CONTINUOUS_DEFAULTS,
+  create: () => null,
+  example: { policy: 'continuous', max_num_seqs: 128, max_num_batched_tokens: 4096, block_size: 16 },
+});
+
+/** What one replica's scheduler needs of the fleet's `continuous` block and its KV cache. */
 export interface ContinuousConfig {
   maxNumSeqs: number;
   maxNumBatchedTokens: number;

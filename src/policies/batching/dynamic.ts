@@ -1,3 +1,7 @@
+import * as z from 'zod';
+import { Duration, expected, SlotCount } from '../../core/schema-values.js';
+import { secondsToUs } from '../../core/units.js';
+import { defineBatching } from './definition.js';
 import type { BatchingPolicy } from './types.js';
 
 /**
@@ -19,3 +23,39 @@ export function dynamicBatching(
     recheckAfterUs: maxQueueDelayUs,
   };
 }
+
+const schema = z
+  .object({
+    policy: z.literal('dynamic').describe("Triton's dynamic batcher."),
+    max_batch: SlotCount.describe('Largest batch.'),
+    max_queue_delay: Duration.prefault(0).describe(
+      'How long the oldest request may wait for a batch to fill before what is there runs. Default 0 (Triton).',
+    ),
+    preferred_batch_sizes: z
+      .array(SlotCount, expected('a list of batch sizes'))
+      .prefault([])
+      .describe('Sizes that run as soon as that many requests wait, without waiting for `max_batch`.'),
+  })
+  .strict()
+  .transform((batching) => ({
+    policy: batching.policy,
+    maxBatch: batching.max_batch,
+    maxQueueDelay: batching.max_queue_delay,
+    preferredBatchSizes: batching.preferred_batch_sizes,
+  }));
+
+/**
+ * Triton's dynamic batcher: runs `maxBatch` at once when that many wait, the largest preferred
+ * size that is reached, or whatever waits once the oldest request has waited `maxQueueDelay`
+ * seconds.
+ */
+export type DynamicBatching = z.output<typeof schema>;
+
+export const dynamic = defineBatching({
+  name: 'dynamic',
+  schema,
+  defaults: { max_queue_delay: 0, preferred_batch_sizes: [] },
+  create: (config) =>
+    dynamicBatching(config.maxBatch, secondsToUs(config.maxQueueDelay), config.preferredBatchSizes),
+  example: { policy: 'dynamic', max_batch: 32, max_queue_delay: '5ms', preferred_batch_sizes: [8, 16] },
+});

@@ -1,31 +1,36 @@
-import type { Batching } from '../../scenario/types.js';
-import { dynamicBatching } from './dynamic.js';
-import { staticBatching } from './static.js';
+import type * as z from 'zod';
+import { PolicyRegistry } from '../registry.js';
+import { continuous } from './continuous.js';
+import type { BatchingDefinition } from './definition.js';
+import { dynamic } from './dynamic.js';
+import { none } from './none.js';
+import { staticPolicy } from './static.js';
 import type { BatchingPolicy } from './types.js';
 
+export type { ContinuousBatching } from './continuous.js';
+export type { BatchingDefinition } from './definition.js';
+export type { DynamicBatching } from './dynamic.js';
+export type { NoBatching } from './none.js';
+export type { StaticBatching } from './static.js';
 export type { BatchingPolicy } from './types.js';
 
-const US_PER_S = 1e6;
+/** The batching policies, in the order errors and the scenario reference list them. */
+export const BATCHING_POLICIES = [none, staticPolicy, dynamic, continuous] as const;
+
+/**
+ * How a replica groups waiting requests into batches. `none`: every request runs on its own in
+ * one of `concurrency` slots (its own service time). `static` and `dynamic` run batches, each for
+ * `batchLatency(size)`, at most `concurrency` batches at once per replica (Triton's instance
+ * count). `continuous` schedules the iterations of an LLM.
+ */
+export type Batching = z.output<(typeof BATCHING_POLICIES)[number]['schema']>;
+
+const registry = new PolicyRegistry<BatchingDefinition>('batching', BATCHING_POLICIES);
 
 /**
  * The policy a fleet's `batching:` names; null for `none` (one request per slot, no batches) and
  * for `continuous`, whose iteration-level scheduler is `ContinuousScheduler`.
  */
 export function createBatchingPolicy(batching: Batching): BatchingPolicy | null {
-  switch (batching.policy) {
-    case 'none':
-    case 'continuous':
-      return null;
-    case 'static':
-      return staticBatching(
-        batching.maxBatch,
-        batching.maxWait === null ? Number.POSITIVE_INFINITY : Math.round(batching.maxWait * US_PER_S),
-      );
-    case 'dynamic':
-      return dynamicBatching(
-        batching.maxBatch,
-        Math.round(batching.maxQueueDelay * US_PER_S),
-        batching.preferredBatchSizes,
-      );
-  }
+  return registry.get(batching.policy).create(batching);
 }

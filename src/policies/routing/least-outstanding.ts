@@ -1,4 +1,5 @@
-import { lessLoaded, type ReplicaLoadView, type ReplicaPickerFactory, type ReplicaPool } from './types.js';
+import { defineReplicaPolicy } from './definition.js';
+import { lessLoaded, type ReplicaLoadView, type ReplicaPool } from './types.js';
 
 /** Fewest outstanding requests per unit of concurrency; ties go to the lowest index, deterministically. */
 class LeastOutstanding {
@@ -16,4 +17,9 @@ class LeastOutstanding {
   }
 }
 
-export const leastOutstanding: ReplicaPickerFactory = ({ pool, load }) => new LeastOutstanding(pool, load);
+export const leastOutstanding = defineReplicaPolicy({
+  name: 'least-outstanding',
+  summary: 'fewest requests queued or in service',
+  create: ({ pool, load }) => new LeastOutstanding(pool, load),
+  example: { policy: 'least-outstanding' },
+});

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { InvariantError } from '../../core/errors.js';
 import { createStreams } from '../../engine/index.js';
-import { InvariantError } from '../../scenario/types.js';
+import { leastOutstanding } from './least-outstanding.js';
 import { offload } from './offload.js';
-import { replicaPickers } from './registry.js';
 import { type ReplicaLoadView, ReplicaPool } from './types.js';
 
 // Replicas 0-1: the edge fleet (concurrency 2 each); replicas 2-4: the cloud fleet (concurrency 8).
@@ -17,8 +17,8 @@ function setup(
   const uniform = createStreams(1).stream('routing');
   const edgePool = new ReplicaPool(0, 2);
   const cloudPool = new ReplicaPool(2, 3);
-  const edge = replicaPickers['least-outstanding']({ load, pool: edgePool, uniform });
-  const cloud = replicaPickers['least-outstanding']({ load, pool: cloudPool, uniform });
+  const edge = leastOutstanding.create({ load, pool: edgePool, uniform });
+  const cloud = leastOutstanding.create({ load, pool: cloudPool, uniform });
   return { load, edgePool, cloudPool, router: offload(edge, cloud, load, { maxQueuePerReplica, ...limits }) };
 }
 

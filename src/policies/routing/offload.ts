@@ -1,4 +1,9 @@
-import { InvariantError } from '../../scenario/types.js';
+import * as z from 'zod';
+import { InvariantError } from '../../core/errors.js';
+import { REQUEST_ATTRIBUTES } from '../../core/request-attributes.js';
+import { expected, NonNegativeInteger, Size } from '../../core/schema-values.js';
+import { defineFleetRouting } from './definition.js';
+import { withinSchema } from './replica-policy.js';
 import type { ReplicaLoadView, ReplicaPicker } from './types.js';
 
 /** What offload reads of a request: its size, never its service time. */
@@ -76,3 +81,93 @@ export function offload(
     },
   };
 }
+
+const schema = z
+  .object({
+    policy: z
+      .literal('offload')
+      .describe(
+        'Edge first: a request stays on the `edge` fleet while it has room and the request is small enough.',
+      ),
+    edge: z.string(expected('a fleet name')).describe('The edge fleet, tried first.'),
+    cloud: z.string(expected('a fleet name')).describe('Where overflow and oversize requests go.'),
+    within: withinSchema,
+    max_queue_per_replica: NonNegativeInteger.prefault(0).describe(
+      'The edge has room while its chosen replica has fewer than concurrency + this many requests.',
+    ),
+    max_input_tokens: NonNegativeInteger.nullable()
+      .prefault(null)
+      .describe('Requests with more input tokens go to the cloud. null: no limit.'),
+    max_request_bytes: Size.nullable()
+      .prefault(null)
+      .describe('Requests larger than this go to the cloud. null: no limit.'),
+  })
+  .strict();
+
+const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
+const REQUEST_BYTES = REQUEST_ATTRIBUTES.indexOf('request_bytes');
+
+export const offloadPolicy = defineFleetRouting({
+  name: 'offload',
+  schema,
+  defaults: {
+    within: 'least-outstanding',
+    max_queue_per_replica: 0,
+    max_input_tokens: null,
+    max_request_bytes: null,
+  },
+  resolve: (spec) => ({
+    policy: spec.policy,
+    edge: spec.edge,
+    cloud: spec.cloud,
+    within: spec.within,
+    maxQueuePerReplica: spec.max_queue_per_replica,
+    maxInputTokens: spec.max_input_tokens,
+    maxRequestBytes: spec.max_request_bytes,
+  }),
+  fleetReferences: (block) =>
+    (['edge', 'cloud'] as const).flatMap((key) => {
+      const name = block[key];
+      return typeof name === 'string' ? [{ path: [key], name }] : [];
+    }),
+  problems: (block) =>
+    typeof block.edge === 'string' && block.edge === block.cloud
+      ? [{ path: ['cloud'], message: 'expected a fleet other than the edge fleet' }]
+      : [],
+  createRouter(config, { attributes, indexOf, load, picker, setReady }) {
+    const [edge, cloud] = [indexOf(config.edge), indexOf(config.cloud)];
+    const router = offload(picker(config.within, edge), picker(config.within, cloud), load, {
+      maxQueuePerReplica: config.maxQueuePerReplica,
+      ...(config.maxInputTokens !== null && { maxInputTokens: config.maxInputTokens }),
+      ...(config.maxRequestBytes !== null && { maxRequestBytes: config.maxRequestBytes }),
+    });
+    const request: { -readonly [K in keyof OffloadRequestView]: number } = {
+      inputTokens: 0,
+      requestBytes: 0,
+    };
+    return {
+      pick() {
+        request.inputTokens = attributes[INPUT_TOKENS];
+        request.requestBytes = attributes[REQUEST_BYTES];
+        return router.pick(request);
+      },
+      setReady,
+      holdingFleet: () => cloud,
+      offloadCounts: router.counts as OffloadCounts,
+    };
+  },
+  example: {
+    policy: 'offload',
+    edge: 'edge-nyc',
+    cloud: 'gpu',
+    max_queue_per_replica: 4,
+    max_input_tokens: 4096,
+    max_request_bytes: '64KB',
+  },
+});
+
+/**
+ * Edge first: a request stays on `edge` while its chosen replica has room (concurrency +
+ * `maxQueuePerReplica`) and the request is within the size limits; otherwise it goes to `cloud`.
+ */
+export type OffloadRouting = ReturnType<(typeof offloadPolicy)['resolve']>;

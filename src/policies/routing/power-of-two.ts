@@ -1,5 +1,6 @@
 import type { Uniform } from '../../engine/index.js';
-import { lessLoaded, type ReplicaLoadView, type ReplicaPickerFactory, type ReplicaPool } from './types.js';
+import { defineReplicaPolicy } from './definition.js';
+import { lessLoaded, type ReplicaLoadView, type ReplicaPool } from './types.js';
 
 /** Two distinct replicas drawn at random, the less loaded wins (Mitzenmacher's power of two choices). */
 class PowerOfTwo {
@@ -21,5 +22,9 @@ class PowerOfTwo {
   }
 }
 
-export const powerOfTwo: ReplicaPickerFactory = ({ pool, load, uniform }) =>
-  new PowerOfTwo(pool, load, uniform);
+export const powerOfTwo = defineReplicaPolicy({
+  name: 'power-of-two',
+  summary: 'the less loaded of two random replicas',
+  create: ({ pool, load, uniform }) => new PowerOfTwo(pool, load, uniform),
+  example: { policy: 'power-of-two' },
+});

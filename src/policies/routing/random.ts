@@ -1,5 +1,6 @@
 import type { Uniform } from '../../engine/index.js';
-import type { ReplicaPickerFactory, ReplicaPool } from './types.js';
+import { defineReplicaPolicy } from './definition.js';
+import type { ReplicaPool } from './types.js';
 
 class RandomPick {
   constructor(
@@ -13,4 +14,9 @@ class RandomPick {
   }
 }
 
-export const random: ReplicaPickerFactory = ({ pool, uniform }) => new RandomPick(pool, uniform);
+export const random = defineReplicaPolicy({
+  name: 'random',
+  summary: null,
+  create: ({ pool, uniform }) => new RandomPick(pool, uniform),
+  example: { policy: 'random' },
+});

@@ -1,4 +1,5 @@
-import type { ReplicaPickerFactory, ReplicaPool } from './types.js';
+import { defineReplicaPolicy } from './definition.js';
+import type { ReplicaPool } from './types.js';
 
 class RoundRobin {
   private next = 0;
@@ -13,4 +14,9 @@ class RoundRobin {
   }
 }
 
-export const roundRobin: ReplicaPickerFactory = ({ pool }) => new RoundRobin(pool);
+export const roundRobin = defineReplicaPolicy({
+  name: 'round-robin',
+  summary: 'in turn',
+  create: ({ pool }) => new RoundRobin(pool),
+  example: { policy: 'round-robin' },
+});

@@ -1,39 +1,64 @@
+import type * as z from 'zod';
+import { REQUEST_ATTRIBUTES } from '../../core/request-attributes.js';
 import type { Streams } from '../../engine/index.js';
-import { REQUEST_ATTRIBUTES, type Routing } from '../../scenario/types.js';
-import { type OffloadCounts, type OffloadRequestView, offload } from './offload.js';
-import { replicaPickers } from './registry.js';
-import { spillover } from './spillover.js';
-import { type ReplicaLoadView, type ReplicaPicker, ReplicaPool } from './types.js';
-import { weighted } from './weighted.js';
+import type { PolicySchema } from '../definition.js';
+import { PolicyRegistry } from '../registry.js';
+import type { FleetRoutingDefinition } from './definition.js';
+import { offloadPolicy } from './offload.js';
+import {
+  isReplicaPolicy,
+  type onePoolSchema,
+  type ReplicaPolicy,
+  replicaPolicies,
+} from './replica-policy.js';
+import { spilloverPolicy } from './spillover.js';
+import {
+  type ReplicaLoadView,
+  type ReplicaPicker,
+  ReplicaPool,
+  type RoutedFleet,
+  type Router,
+  type RouterContext,
+} from './types.js';
+import { weightedPolicy } from './weighted.js';
 
-/** Picks a ready replica for each request (-1: none is ready), and follows replicas coming and going. */
-export interface Router extends ReplicaPicker {
-  /** Tells every pool holding `replica` that it became ready or stopped taking work. */
-  setReady(replica: number, ready: boolean): void;
-  /** The fleet (its index) a request waits for after `pick` found no ready replica. */
-  holdingFleet(): number;
-  /** Where `offload` routing sent requests; null for other policies. */
-  readonly offloadCounts: OffloadCounts | null;
+/** The cross-fleet routing policies, after the replica policies in errors and the scenario reference. */
+export const FLEET_ROUTING_POLICIES = [weightedPolicy, spilloverPolicy, offloadPolicy] as const;
+
+type FleetRoutingPolicy = (typeof FLEET_ROUTING_POLICIES)[number];
+
+/** A cross-fleet routing block resolved against the scenario's fleets. */
+export type FleetRouting = ReturnType<FleetRoutingPolicy['resolve']>;
+
+/**
+ * The scenario's routing. A replica policy with several fleets treats all their replicas as one
+ * pool; a cross-fleet policy (`weighted`, `spillover`, `offload`) picks a fleet, then a replica
+ * inside it with its `within` replica policy.
+ */
+export type Routing = z.output<typeof onePoolSchema> | FleetRouting;
+
+/** A `routing:` block as the schema gives it, before `resolveRouting`. */
+export type RoutingSpec = z.output<typeof onePoolSchema> | z.output<FleetRoutingPolicy['schema']>;
+
+export const fleetRoutingPolicies = new PolicyRegistry<FleetRoutingDefinition<PolicySchema, FleetRouting>>(
+  'routing',
+  FLEET_ROUTING_POLICIES,
+);
+
+function isOnePool(spec: { policy: string }): spec is { policy: ReplicaPolicy } {
+  return isReplicaPolicy(spec.policy);
 }
 
-const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
-const REQUEST_BYTES = REQUEST_ATTRIBUTES.indexOf('request_bytes');
-
-export interface RoutedFleet {
-  name: string;
-  /** Its replica indices: `first` .. `first + count - 1`, none ready until `setReady`. */
-  first: number;
-  count: number;
-  /** Fleet whose replicas take this fleet's share while it has none ready. */
-  fallback: string | null;
-  /** Its size changes (autoscaling or reclaims): where requests wait when nothing is ready. */
-  elastic: boolean;
+/** The block with what depends on the fleets filled in; `fleetNames` in the scenario's order. */
+export function resolveRouting(spec: RoutingSpec, fleetNames: readonly string[]): Routing {
+  if (isOnePool(spec)) return { policy: spec.policy };
+  return fleetRoutingPolicies.get(spec.policy).resolve(spec, fleetNames);
 }
 
 /**
  * Builds the scenario's routing from its policy name: one picker over all replicas, or a
- * cross-fleet policy over per-fleet pickers. `attributes` holds the request being routed, in
- * `REQUEST_ATTRIBUTES` order (only `offload` reads it).
+ * cross-fleet policy's router over per-fleet pickers. `attributes` holds the request being
+ * routed, in `REQUEST_ATTRIBUTES` order.
  */
 export function createRouter(
   routing: Routing,
@@ -44,78 +69,38 @@ export function createRouter(
 ): Router {
   const uniform = streams.stream('routing');
   const pools = fleets.map((fleet) => new ReplicaPool(fleet.first, fleet.count, false));
-  const firstElastic = Math.max(
-    0,
-    fleets.findIndex((fleet) => fleet.elastic),
-  );
   const setReady = (replica: number, ready: boolean) => {
     for (const pool of pools) if (pool.contains(replica)) pool.setReady(replica, ready);
   };
-  const indexOf = (name: string) => {
-    const index = fleets.findIndex((f) => f.name === name);
-    if (index < 0) throw new Error(`routing names fleet "${name}", which does not exist`);
-    return index;
+  if (isOnePool(routing)) {
+    const firstElastic = Math.max(
+      0,
+      fleets.findIndex((fleet) => fleet.elastic),
+    );
+    const last = fleets[fleets.length - 1];
+    const all = new ReplicaPool(fleets[0].first, last.first + last.count - fleets[0].first, false);
+    pools.push(all);
+    const picker = replicaPolicies.get(routing.policy).create({ load, pool: all, uniform });
+    return new OnePicker(picker, setReady, firstElastic);
+  }
+  const context: RouterContext = {
+    fleets,
+    load,
+    pools,
+    attributes,
+    uniform,
+    indexOf(name) {
+      const index = fleets.findIndex((f) => f.name === name);
+      if (index < 0) throw new Error(`routing names fleet "${name}", which does not exist`);
+      return index;
+    },
+    picker: (policy, f) =>
+      replicaPolicies
+        .get(policy)
+        .create({ load, pool: pools[f], uniform: streams.stream(`routing/${fleets[f].name}`) }),
+    setReady,
   };
-  if (routing.policy === 'offload') {
-    const within = replicaPickers[routing.within];
-    const [edge, cloud] = [indexOf(routing.edge), indexOf(routing.cloud)];
-    const pickerOf = (f: number) =>
-      within({ load, pool: pools[f], uniform: streams.stream(`routing/${fleets[f].name}`) });
-    const router = offload(pickerOf(edge), pickerOf(cloud), load, {
-      maxQueuePerReplica: routing.maxQueuePerReplica,
-      ...(routing.maxInputTokens !== null && { maxInputTokens: routing.maxInputTokens }),
-      ...(routing.maxRequestBytes !== null && { maxRequestBytes: routing.maxRequestBytes }),
-    });
-    const request: { -readonly [K in keyof OffloadRequestView]: number } = {
-      inputTokens: 0,
-      requestBytes: 0,
-    };
-    return {
-      pick() {
-        request.inputTokens = attributes[INPUT_TOKENS];
-        request.requestBytes = attributes[REQUEST_BYTES];
-        return router.pick(request);
-      },
-      setReady,
-      holdingFleet: () => cloud,
-      offloadCounts: router.counts as OffloadCounts,
-    };
-  }
-  if (routing.policy === 'weighted' || routing.policy === 'spillover') {
-    const within = replicaPickers[routing.within];
-    const names = routing.policy === 'weighted' ? Object.keys(routing.weights) : routing.order;
-    const order = names.map(indexOf);
-    const pickers = fleets.map((fleet, f) =>
-      within({ load, pool: pools[f], uniform: streams.stream(`routing/${fleet.name}`) }),
-    );
-    if (routing.policy === 'spillover') {
-      const picker = spillover(
-        order.map((f) => pickers[f]),
-        load,
-        routing.maxQueuePerReplica,
-      );
-      const holding = order.find((f) => fleets[f].elastic) ?? order[0];
-      return { pick: picker.pick, setReady, holdingFleet: () => holding, offloadCounts: null };
-    }
-    const fallbackOf = fleets.map((fleet) => (fleet.fallback === null ? -1 : indexOf(fleet.fallback)));
-    let chosen = order[0];
-    const byWeight = weighted(
-      order.map((f) => ({
-        pick() {
-          chosen = f;
-          const replica = pickers[f].pick();
-          return replica < 0 && fallbackOf[f] >= 0 ? pickers[fallbackOf[f]].pick() : replica;
-        },
-      })),
-      names.map((name) => routing.weights[name]),
-      uniform,
-    );
-    return { pick: byWeight.pick, setReady, holdingFleet: () => chosen, offloadCounts: null };
-  }
-  const last = fleets[fleets.length - 1];
-  const all = new ReplicaPool(fleets[0].first, last.first + last.count - fleets[0].first, false);
-  pools.push(all);
-  return new OnePicker(replicaPickers[routing.policy]({ load, pool: all, uniform }), setReady, firstElastic);
+  return fleetRoutingPolicies.get(routing.policy).createRouter(routing, context);
 }
 
 /**

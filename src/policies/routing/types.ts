@@ -1,4 +1,6 @@
 import type { Uniform } from '../../engine/index.js';
+import type { OffloadCounts } from './offload.js';
+import type { ReplicaPolicy } from './replica-policy.js';
 
 /** What routing may read of the replicas: live load, never the future (true service times). */
 export interface ReplicaLoadView {
@@ -69,4 +71,43 @@ export type ReplicaPickerFactory = (context: ReplicaPickerContext) => ReplicaPic
 /** Load of replica `r` relative to its concurrency, compared without dividing. */
 export function lessLoaded(load: ReplicaLoadView, a: number, b: number): boolean {
   return load.outstanding[a] * load.concurrency[b] < load.outstanding[b] * load.concurrency[a];
+}
+
+/** Picks a ready replica for each request (-1: none is ready), and follows replicas coming and going. */
+export interface Router extends ReplicaPicker {
+  /** Tells every pool holding `replica` that it became ready or stopped taking work. */
+  setReady(replica: number, ready: boolean): void;
+  /** The fleet (its index) a request waits for after `pick` found no ready replica. */
+  holdingFleet(): number;
+  /** Where `offload` routing sent requests; null for other policies. */
+  readonly offloadCounts: OffloadCounts | null;
+}
+
+export interface RoutedFleet {
+  name: string;
+  /** Its replica indices: `first` .. `first + count - 1`, none ready until `setReady`. */
+  first: number;
+  count: number;
+  /** Fleet whose replicas take this fleet's share while it has none ready. */
+  fallback: string | null;
+  /** Its size changes (autoscaling or reclaims): where requests wait when nothing is ready. */
+  elastic: boolean;
+}
+
+/** What a cross-fleet routing policy builds its router from. */
+export interface RouterContext {
+  readonly fleets: readonly RoutedFleet[];
+  readonly load: ReplicaLoadView;
+  /** Each fleet's ready replicas, in the order of `fleets`. */
+  readonly pools: readonly ReplicaPool[];
+  /** The request being routed, in `REQUEST_ATTRIBUTES` order: what the policy may read of it. */
+  readonly attributes: Float64Array;
+  /** The `routing` stream, for choices among fleets. */
+  readonly uniform: Uniform;
+  /** The index of a fleet the routing block names; the scenario checks made sure it exists. */
+  indexOf(name: string): number;
+  /** A picker of `policy` over fleet `fleet`'s ready replicas, drawing from that fleet's own stream. */
+  picker(policy: ReplicaPolicy, fleet: number): ReplicaPicker;
+  /** What the router's `setReady` does. */
+  setReady(replica: number, ready: boolean): void;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatSize, parseBandwidth, parseDuration, parseSize } from './units.js';
+import { formatDuration, formatSize } from './format.js';
+import { parseBandwidth, parseDuration, parseSize } from './units.js';
 
 describe('parseDuration', () => {
   it.each([

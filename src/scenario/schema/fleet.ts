@@ -1,0 +1,415 @@
+/** `fleets[]`: a pool of identical replicas, its size, price, service and what happens to it. */
+
+import * as z from 'zod';
+import {
+  Duration,
+  expected,
+  NonNegativeInteger,
+  NonNegativeNumber,
+  NonNegativeReplicaCount,
+  orList,
+  PositiveDuration,
+  PositiveNumber,
+  ReplicaCount,
+  SlotCount,
+} from '../../core/schema-values.js';
+import { SPOT_ADVISOR_BUCKETS } from '../../fleet/interruption.js';
+import { MARKETS } from '../../hardware/index.js';
+import type { AutoscalingConfig } from '../../policies/autoscaling/index.js';
+import type { BatchLatency, CapacityUnavailable, QueueConfig, StepTime } from '../types.js';
+import { MAX_PRICE_USD_PER_HOUR } from '../types.js';
+import { exactlyOne, FLEET_NAME } from './common.js';
+import { checkHardware, HardwareSchema } from './hardware.js';
+import { BatchingUnion } from './policies.js';
+import { DurationDistribution, ServiceTimeSchema } from './values.js';
+
+export const ON_INTERRUPT = ['requeue', 'retry-elsewhere', 'drop'] as const;
+
+const QueueSchema = z
+  .object({
+    capacity: NonNegativeInteger.nullable()
+      .prefault(null)
+      .describe(
+        'Requests waiting per replica beyond those in service; arrivals past it are dropped. null: unbounded.',
+      ),
+    timeout: PositiveDuration.nullable()
+      .prefault(null)
+      .describe('A request still waiting after this long gives up (timed out). null: never.'),
+  })
+  .strict()
+  .transform(
+    ({ capacity, timeout }): QueueConfig => ({ capacity: capacity ?? Number.POSITIVE_INFINITY, timeout }),
+  )
+  .describe('The wait queue in front of each replica.');
+
+const BatchingSchema = BatchingUnion.describe(
+  'How a replica groups waiting requests: `none` (default), `static`, `dynamic` or `continuous`. `static` and ' +
+    '`dynamic` fleets give `batch_latency` instead of `service_time`; `concurrency` is then the number of batches ' +
+    'one replica runs at once. `continuous` fleets serve the scenario `model` (or a measured `step_time` profile) ' +
+    'and need neither.',
+);
+
+const BatchLatencySchema = z
+  .union(
+    [
+      z
+        .string()
+        .trim()
+        .min(1, expected('an expression of b'))
+        .transform((source): BatchLatency => ({ kind: 'expression', source })),
+      z
+        .object({
+          table: z
+            .array(
+              z
+                .object({
+                  batch: SlotCount.describe('Batch size.'),
+                  latency: Duration.describe('Time to run a batch of that size.'),
+                })
+                .strict(),
+              expected('a list of { batch, latency } points'),
+            )
+            .min(1, expected('at least one { batch, latency } point')),
+        })
+        .strict()
+        .transform(
+          ({ table }): BatchLatency => ({
+            kind: 'table',
+            points: table.map((point) => ({ batch: point.batch, seconds: point.latency })),
+          }),
+        ),
+    ],
+    { error: 'expected an expression of b like "8ms + 1.2ms * b", or { table: [{ batch, latency }, ...] }' },
+  )
+  .describe(
+    'Time to run one batch of `b` requests: a mathjs expression of `b` (`"8ms + 1.2ms * b"`), or measured ' +
+      'points `{ table: [{ batch: 1, latency: 9ms }, { batch: 8, latency: 18ms }] }` interpolated linearly ' +
+      '(the last segment extends beyond the largest batch).',
+  );
+
+const StepTimeSchema = z
+  .union(
+    [
+      z.literal('roofline').transform((): StepTime => ({ kind: 'roofline' })),
+      z
+        .object({
+          profile: z
+            .object({
+              path: z
+                .string(expected('a file path'))
+                .min(1, expected('a file path'))
+                .describe('A splitwise-sim `perf_model.csv`, relative to the scenario file.'),
+              model: z.string(expected('a model name')).min(1).describe('Value of its `model` column.'),
+              hardware: z
+                .string(expected('a hardware name'))
+                .min(1)
+                .describe('Value of its `hardware` column.'),
+            })
+            .strict(),
+        })
+        .strict()
+        .transform(({ profile }): StepTime => ({ kind: 'profile', ...profile })),
+    ],
+    { error: 'expected roofline or { profile: { path, model, hardware } }' },
+  )
+  .describe(
+    'Iteration times of a `continuous` fleet: `roofline` (default: physics of the scenario `model` on the ' +
+      "fleet's accelerators) or a measured profile interpolated (prefill time by prompt size, decode step by batch size).",
+  );
+
+const ReplicasSchema = z
+  .union(
+    [
+      ReplicaCount.transform((n) => ({ min: n, max: n, initial: n })),
+      z
+        .object({
+          min: NonNegativeReplicaCount.prefault(0).describe('Fewest replicas the autoscaler keeps.'),
+          max: ReplicaCount.describe('Most replicas the autoscaler launches.'),
+          initial: NonNegativeReplicaCount.optional().describe('Replicas ready at time 0. Default: `min`.'),
+        })
+        .strict()
+        .check((ctx) => {
+          const { min, max, initial } = ctx.value;
+          if (min > max)
+            ctx.issues.push({
+              code: 'custom',
+              message: `expected min (${min}) <= max (${max})`,
+              input: min,
+              path: ['min'],
+            });
+          if (initial !== undefined && (initial < min || initial > max)) {
+            ctx.issues.push({
+              code: 'custom',
+              message: `expected initial between min (${min}) and max (${max})`,
+              input: initial,
+              path: ['initial'],
+            });
+          }
+        })
+        .transform(({ min, max, initial }) => ({ min, max, initial: initial ?? min })),
+    ],
+    { error: 'expected a replica count or { min, max, initial }' },
+  )
+  .describe(
+    'Number of replicas (servers): a number for a fixed fleet, or `{ min, max, initial }` for an autoscaled one. ' +
+      'Initial replicas are ready at time 0.',
+  );
+
+const InterruptionSchema = z
+  .object({
+    per_hour: NonNegativeNumber.optional().describe('Reclaims per replica-hour (a Poisson rate).'),
+    bucket: z
+      .enum(SPOT_ADVISOR_BUCKETS, expected(`one of ${SPOT_ADVISOR_BUCKETS.join(', ')}`))
+      .optional()
+      .describe('An AWS Spot Instance Advisor frequency-of-interruption bucket (per month).'),
+    trace: z
+      .string(expected('a file path'))
+      .min(1)
+      .optional()
+      .describe('CSV with a `time` column: seconds at which one replica is reclaimed.'),
+    notice: Duration.optional().describe(
+      "Warning before a reclaim. Default: the provider's (AWS 2m, GCP and Azure 30s).",
+    ),
+  })
+  .strict()
+  .check(exactlyOne(['per_hour', 'bucket', 'trace']))
+  .describe('Spot reclaims: a rate, an AWS Spot Advisor bucket, or a trace of reclaim times.');
+
+const UnavailableSchema = z
+  .object({
+    per_hour: PositiveNumber.optional().describe(
+      'Periods starting per hour (a Poisson rate); give it with `mean_duration`.',
+    ),
+    mean_duration: PositiveDuration.optional().describe('Mean length of a period (exponential).'),
+    trace: z
+      .string(expected('a file path'))
+      .min(1)
+      .optional()
+      .describe('CSV with `start` and `end` columns, seconds.'),
+  })
+  .strict()
+  .check((ctx) => {
+    const { per_hour, mean_duration, trace } = ctx.value;
+    const byRate = per_hour !== undefined && mean_duration !== undefined && trace === undefined;
+    const byTrace = trace !== undefined && per_hour === undefined && mean_duration === undefined;
+    if (!byRate && !byTrace) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'expected either {per_hour, mean_duration} or {trace}',
+        input: ctx.value,
+      });
+    }
+  })
+  .transform(
+    (spec): CapacityUnavailable =>
+      spec.trace !== undefined
+        ? { kind: 'trace', path: spec.trace }
+        : { kind: 'rate', perHour: spec.per_hour as number, meanDurationS: spec.mean_duration as number },
+  )
+  .describe(
+    'Periods in which no replica of the fleet can be launched (spot capacity unavailable): a rate with a mean ' +
+      'length, or a trace. Replacements wait for the period to end; routing falls back meanwhile.',
+  );
+
+/** `autoscaling` is the union of the autoscaling policies registered now. */
+export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) {
+  return z
+    .object({
+      name: z
+        .string(expected('a fleet name'))
+        .regex(FLEET_NAME, expected('a fleet name of letters, digits, _ . -'))
+        .describe('Unique name, used by `routing` and in reports: letters, digits, `_`, `.`, `-`.'),
+      replicas: ReplicasSchema,
+      startup: DurationDistribution.optional().describe(
+        'Time from launching a replica to ready (billed from launch). Default: lognormal around 3m (sigma 0.3) ' +
+          'for accelerator replicas, 60s for CPU-only ones (see docs/autoscaling.md).',
+      ),
+      autoscaling: autoscaling
+        .optional()
+        .describe(
+          'How an autoscaled fleet decides its size (see docs/autoscaling.md); needs `replicas: { min, max }`.',
+        ),
+      interruption: InterruptionSchema.optional(),
+      on_interrupt: z
+        .enum(ON_INTERRUPT, expected(orList(ON_INTERRUPT)))
+        .prefault('requeue')
+        .describe(
+          'What happens to requests still on a replica when it is reclaimed: routed again (`requeue`), routed to ' +
+            'another fleet (`retry-elsewhere`), or lost (`drop`, counted as dropped).',
+        ),
+      unavailable: UnavailableSchema.optional(),
+      spot_price: z
+        .object({
+          trace: z
+            .string(expected('a file path'))
+            .min(1)
+            .describe(
+              'CSV with `time` (seconds) and `price` (USD per hour) columns; each price holds until the next.',
+            ),
+        })
+        .strict()
+        .optional()
+        .describe(
+          "A spot price that changes over time, in place of the catalog's constant one (before the first row).",
+        ),
+      site: z
+        .string(expected('a site name'))
+        .min(1)
+        .optional()
+        .describe('Edge site of the fleet, a place in `network.rtt` (cloud fleets are at their `region`).'),
+      fallback: z
+        .string(expected('a fleet name'))
+        .optional()
+        .describe(
+          'Fleet that takes requests while this spot fleet has no ready replica (e.g. an on-demand fleet).',
+        ),
+      concurrency: SlotCount.prefault(1).describe('Requests one replica serves at once.'),
+      price_per_hour: NonNegativeNumber.max(
+        MAX_PRICE_USD_PER_HOUR,
+        `expected a price of at most ${MAX_PRICE_USD_PER_HOUR.toLocaleString('en-US')} USD per hour`,
+      )
+        .optional()
+        .meta({
+          description: 'Price of one replica, USD per hour. Give this or `instance`, not both.',
+          unit: 'USD/hour',
+        }),
+      instance: z
+        .string(expected('an instance key'))
+        .min(1, expected('an instance key'))
+        .optional()
+        .describe(
+          'Catalog instance type whose price (in `region`, for `market`), billing rules and hardware apply, ' +
+            'e.g. `aws/g5.xlarge`, `gcp/tpu-v5e-4`; `fleetsim catalog list` shows them. Give this or ' +
+            '`price_per_hour`, not both.',
+        ),
+      region: z
+        .string(expected('a region'))
+        .min(1, expected('a region'))
+        .optional()
+        .describe(
+          "Region for the `instance` price, e.g. `us-east-1`. Default: the catalog's default region.",
+        ),
+      market: z
+        .enum(MARKETS, expected(`one of ${MARKETS.join(', ')}`))
+        .optional()
+        .describe(
+          'Which `instance` price applies: `on-demand`, `spot`, or `reserved` (the 1-year commitment price). ' +
+            'Default: `on-demand`.',
+        ),
+      hardware: HardwareSchema.optional(),
+      service_time: ServiceTimeSchema.optional().describe(
+        'Time to serve one request on one replica. Required without batching; not allowed with it (see `batch_latency`).',
+      ),
+      batching: BatchingSchema.prefault({ policy: 'none' }),
+      batch_latency: BatchLatencySchema.optional(),
+      step_time: StepTimeSchema.optional(),
+      queue: QueueSchema.prefault({}),
+      billing: z
+        .object({
+          increment: PositiveDuration.optional().describe(
+            "Billing granularity. Default: the instance's, else `1s` (per-second billing).",
+          ),
+          minimum: Duration.optional().describe(
+            "Minimum billed time per replica. Default: the instance's, else `60s`.",
+          ),
+        })
+        .strict()
+        .optional()
+        .describe('How replica time is billed.'),
+    })
+    .strict()
+    .check((ctx) => {
+      const {
+        price_per_hour,
+        instance,
+        region,
+        market,
+        hardware,
+        batching,
+        service_time,
+        batch_latency,
+        step_time,
+      } = ctx.value;
+      if (step_time !== undefined && batching.policy !== 'continuous') {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'step_time applies only with batching policy continuous',
+          input: step_time,
+          path: ['step_time'],
+        });
+      }
+      if (batching.policy === 'continuous') {
+        for (const [key, value] of [
+          ['service_time', service_time],
+          ['batch_latency', batch_latency],
+        ] as const) {
+          if (value !== undefined) {
+            ctx.issues.push({
+              code: 'custom',
+              message: `a continuous-batching fleet takes its times from the model (or step_time), not ${key}`,
+              input: value,
+              path: [key],
+            });
+          }
+        }
+      } else if (batching.policy === 'none') {
+        if (service_time === undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            message: 'expected service_time (or a batching policy with batch_latency)',
+            input: ctx.value,
+          });
+        }
+        if (batch_latency !== undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            message: 'batch_latency applies only with a batching policy (static or dynamic)',
+            input: batch_latency,
+            path: ['batch_latency'],
+          });
+        }
+      } else {
+        if (batch_latency === undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            message: `batching policy ${batching.policy} needs batch_latency`,
+            input: batching,
+            path: ['batching'],
+          });
+        }
+        if (service_time !== undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            message: 'a batching fleet takes batch_latency, not service_time',
+            input: service_time,
+            path: ['service_time'],
+          });
+        }
+      }
+      if ((price_per_hour === undefined) === (instance === undefined)) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'expected exactly one of price_per_hour or instance',
+          input: ctx.value,
+        });
+      }
+      for (const [key, value] of [
+        ['region', region],
+        ['market', market],
+      ] as const) {
+        if (value !== undefined && instance === undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            message: `${key} applies only with instance`,
+            input: value,
+            path: [key],
+          });
+        }
+      }
+      if (hardware !== undefined) checkHardware(hardware, instance !== undefined, ctx.issues);
+    })
+    .describe('A pool of identical replicas.');
+}
+
+/** A fleet before the instance catalog fills in its price and billing (see `finishScenario`). */
+export type FleetSpec = z.output<ReturnType<typeof fleetSchema>>;

@@ -1,0 +1,149 @@
+/** A fleet's `hardware:`: its replica's accelerators and the step-time parameters of them. */
+
+import * as z from 'zod';
+import { Duration, expected, PositiveInteger, PositiveNumber } from '../../core/schema-values.js';
+import { ACCELERATOR_IDS } from '../../hardware/index.js';
+import { PRECISIONS } from '../../serving/llm/index.js';
+import type { EfficiencyOverrides } from '../types.js';
+import { displayName } from './common.js';
+
+const Fraction = z
+  .number(expected('a fraction in (0, 1]'))
+  .gt(0, expected('a fraction in (0, 1]'))
+  .lte(1, expected('a fraction in (0, 1]'));
+
+const DEFAULT_FROM_CATALOG =
+  "Default: the accelerator catalog's (pricing/accelerators.yaml; the median of its entries for an accelerator it lacks).";
+
+const EfficiencySchema = z
+  .object({
+    compute: Fraction.optional().describe(
+      'Share of the dense peak (`tflops` for the model precision) that large matmuls sustain, in (0, 1]. ' +
+        DEFAULT_FROM_CATALOG,
+    ),
+    memory: Fraction.optional().describe(
+      'Share of `bandwidth_gbps` sustained while streaming weights and reading or writing the KV cache, ' +
+        `in (0, 1]. ${DEFAULT_FROM_CATALOG}`,
+    ),
+    attention: Fraction.optional().describe(
+      'Share of the 16-bit dense peak that attention kernels sustain on their FLOPs (4 x heads x head_dim ' +
+        `per query-key pair), in (0, 1]. ${DEFAULT_FROM_CATALOG}`,
+    ),
+    activation: Fraction.optional().describe(
+      'Share of `bandwidth_gbps` sustained by the element-wise kernels between the matmuls (norms, rotary, ' +
+        `activation, residual adds), in (0, 1]. ${DEFAULT_FROM_CATALOG}`,
+    ),
+    iteration_overhead: Duration.optional().describe(
+      "Time the serving engine adds to every iteration outside the kernels (scheduling, input preparation, sampling). Default: the `model.serving_stack`'s.",
+    ),
+    layer_overhead: Duration.optional().describe(
+      "Latency floor of one layer's small kernels, added per layer to every iteration. Default: the `model.serving_stack`'s.",
+    ),
+    worker_overhead: Duration.optional().describe(
+      "Time added to every iteration per tensor-parallel worker beyond the first, to drive it. Default: the `model.serving_stack`'s.",
+    ),
+  })
+  .strict()
+  .transform(
+    (e) =>
+      Object.fromEntries(
+        [
+          ['compute', e.compute],
+          ['memory', e.memory],
+          ['attention', e.attention],
+          ['activation', e.activation],
+          ['iterationOverheadS', e.iteration_overhead],
+          ['layerOverheadS', e.layer_overhead],
+          ['workerOverheadS', e.worker_overhead],
+        ].filter(([, value]) => value !== undefined),
+      ) as EfficiencyOverrides,
+  )
+  .describe(
+    "Values for the free parameters of the `roofline` step time, each replacing the accelerator catalog's " +
+      "(or, for the overheads, the serving stack's); for example fitted to measured step times. A fleet's " +
+      '`performance` then names them as scenario overrides. See docs/llm-serving.md.',
+  );
+
+export const HardwareSchema = z
+  .object({
+    vcpus: PositiveInteger.optional().describe('vCPUs of one replica.'),
+    memory_gib: PositiveNumber.optional().meta({ description: 'Host memory of one replica.', unit: 'GiB' }),
+    accelerator: z
+      .object({
+        name: displayName('an accelerator name')
+          .optional()
+          .describe(
+            `Accelerator model, required with \`price_per_hour\`. A catalog id (${ACCELERATOR_IDS.join(', ')}; any case) ` +
+              'takes its specs from the catalog where the keys below are left out; any other name needs ' +
+              '`memory_gib`, `bandwidth_gbps` and `tflops`.',
+          ),
+        count: PositiveInteger.optional().describe('Accelerators in one replica. Default: 1.'),
+        memory_gib: PositiveNumber.optional().meta({
+          description: 'Memory of one accelerator.',
+          unit: 'GiB',
+        }),
+        bandwidth_gbps: PositiveNumber.optional().meta({
+          description: 'Memory bandwidth of one accelerator.',
+          unit: 'GB/s',
+        }),
+        tflops: z
+          .object(
+            Object.fromEntries(
+              PRECISIONS.map((precision) => [
+                precision,
+                PositiveNumber.optional().describe(`Peak dense ${precision} TFLOPS (TOPS for integers).`),
+              ]),
+            ) as Record<(typeof PRECISIONS)[number], z.ZodOptional<typeof PositiveNumber>>,
+          )
+          .strict()
+          .optional()
+          .describe('Peak dense throughput of one accelerator by precision.'),
+        efficiency: EfficiencySchema.optional(),
+      })
+      .strict()
+      .optional()
+      .describe('The accelerator of one replica; leave out for a CPU-only replica.'),
+  })
+  .strict()
+  .describe(
+    'Hardware of one replica when it is not a catalog `instance` (give `price_per_hour` with it). With `instance`, ' +
+      'whose catalog entry brings the hardware, only `accelerator.efficiency` may be given: ' +
+      '`hardware: { accelerator: { efficiency: {...} } }` sets the step-time parameters of its accelerator.',
+  );
+
+/**
+ * Inline hardware describes a replica priced with `price_per_hour`; an `instance` brings its
+ * catalog hardware, and then only the step-time parameters of its accelerator may be given.
+ */
+function definedKeys(object: object): string[] {
+  return Object.entries(object)
+    .filter(([, value]) => value !== undefined)
+    .map(([key]) => key);
+}
+
+export function checkHardware(
+  hardware: z.output<typeof HardwareSchema>,
+  withInstance: boolean,
+  issues: z.core.$ZodRawIssue[],
+): void {
+  const accelerator = hardware.accelerator;
+  if (!withInstance) {
+    if (accelerator !== undefined && accelerator.name === undefined) {
+      issues.push({
+        code: 'custom',
+        message: 'expected an accelerator name',
+        input: accelerator,
+        path: ['hardware', 'accelerator', 'name'],
+      });
+    }
+    return;
+  }
+  const message =
+    'the instance brings its own hardware; with instance, hardware takes only accelerator.efficiency (the step-time parameters of its accelerator)';
+  for (const key of definedKeys(hardware).filter((k) => k !== 'accelerator')) {
+    issues.push({ code: 'custom', message, input: hardware, path: ['hardware', key] });
+  }
+  for (const key of definedKeys(accelerator ?? {}).filter((k) => k !== 'efficiency')) {
+    issues.push({ code: 'custom', message, input: accelerator, path: ['hardware', 'accelerator', key] });
+  }
+}

@@ -1,0 +1,93 @@
+/** `network:` and `data_transfer:`: time on the wire and the price of bytes leaving the cloud. */
+
+import * as z from 'zod';
+import { Duration, expected, PositiveNumber, Size } from '../../core/schema-values.js';
+import { parseBandwidth } from '../../core/units.js';
+import type { DataTransferConfig, NetworkConfig } from '../types.js';
+
+/** Bytes per second: a number, or bits (`20Mbps`) or bytes (`5MB/s`) per second with a decimal unit. */
+const Bandwidth = z
+  .union([z.number(), z.string()], expected('a bandwidth like 100Mbps'))
+  .transform((input, ctx): number => {
+    const parsed = parseBandwidth(input);
+    if (parsed.ok) return parsed.value;
+    ctx.issues.push({ code: 'custom', message: parsed.message, input });
+    return z.NEVER;
+  });
+
+export const NetworkSchema = z
+  .object({
+    origin: z
+      .string(expected('a place name'))
+      .min(1)
+      .describe('Where requests come from: a place named in `rtt` (a city, an edge site, a region).'),
+    rtt: z
+      .record(z.string(), z.record(z.string(), Duration))
+      .prefault({})
+      .describe(
+        'Round-trip times between places: `{ from: { to: 12ms } }`; one direction is enough. Places are cloud ' +
+          "regions (a fleet's `region`), edge sites (a fleet's `site`) and `origin`.",
+      ),
+    same_place_rtt: Duration.prefault(0.001).describe(
+      'Round trip within one place (AWS zones measure 0.5-1.5 ms).',
+    ),
+    bandwidth: z
+      .object({
+        up: Bandwidth.optional().describe(
+          "Client's upload bandwidth, for request bytes. Default: unlimited.",
+        ),
+        down: Bandwidth.optional().describe(
+          "Client's download bandwidth, for response bytes. Default: unlimited.",
+        ),
+      })
+      .strict()
+      .prefault({})
+      .describe('Bandwidth of one client connection (`20Mbps`, `5MB/s`).'),
+    bytes_per_token: PositiveNumber.prefault(4).describe(
+      'Bytes per token of text, for requests and responses without byte counts (OpenAI: a token is about 4 characters of English).',
+    ),
+    envelope_bytes: Size.prefault(0).describe(
+      'Bytes of JSON and headers added to every request and response.',
+    ),
+  })
+  .strict()
+  .transform(
+    (network): NetworkConfig => ({
+      origin: network.origin,
+      rtt: network.rtt,
+      samePlaceRtt: network.same_place_rtt,
+      uplinkBytesPerS: network.bandwidth.up ?? Number.POSITIVE_INFINITY,
+      downlinkBytesPerS: network.bandwidth.down ?? Number.POSITIVE_INFINITY,
+      bytesPerToken: network.bytes_per_token,
+      envelopeBytes: network.envelope_bytes,
+    }),
+  )
+  .describe(
+    'Where requests come from and how far that is: each request spends one round trip plus its bytes over the ' +
+      'bandwidth on the wire, added to its latency (and to time to first token).',
+  );
+
+export const DataTransferSchema = z
+  .object({
+    tiering: z
+      .enum(['prorated', 'run'], expected('prorated or run'))
+      .prefault('prorated')
+      .describe(
+        'How monthly volume tiers apply: `prorated` prices the run as steady traffic over a 730-hour month; ' +
+          '`run` treats the run as the start of a billing month.',
+      ),
+    month_to_date: Size.prefault(0).describe(
+      'With `run`: bytes already sent this month from the same source.',
+    ),
+  })
+  .strict()
+  .transform(
+    (transfer): DataTransferConfig => ({
+      tiering: transfer.tiering,
+      monthToDateBytes: transfer.month_to_date,
+    }),
+  )
+  .describe(
+    "Price response bytes leaving cloud fleets (internet egress, or inter-region to an origin in the provider's own " +
+      'region) from pricing/data-transfer.yaml; edge fleets send for free.',
+  );

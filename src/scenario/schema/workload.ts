@@ -1,0 +1,228 @@
+/** `workload:`: when requests arrive (a process or a trace) and what they carry. */
+
+import * as z from 'zod';
+import { expected, PositiveDuration, PositiveInteger, PositiveNumber } from '../../core/schema-values.js';
+import { TRACE_PRESETS } from '../trace-presets.js';
+import type { Arrivals, RequestAttribute, TraceSource, Workload } from '../types.js';
+import { exactlyOne } from './common.js';
+import { RateSchema, SizeDistribution, TokenDistribution } from './values.js';
+
+export const TRACE_FORMATS = ['azure-llm', 'vidur', 'mooncake', 'csv', 'jsonl'] as const;
+
+export const TIME_UNITS = ['s', 'ms', 'us', 'datetime'] as const;
+
+export const ON_BAD_ROW = ['error', 'skip'] as const;
+
+const column = (attribute: string) =>
+  z
+    .string(expected('a column name'))
+    .min(1, expected('a column name'))
+    .optional()
+    .describe(`Column (CSV header) or JSON key holding ${attribute}.`);
+
+export const traceSchema = z
+  .object({
+    path: z
+      .string(expected('a file path'))
+      .min(1, expected('a file path'))
+      .describe('Trace file, relative to the scenario file.'),
+    format: z
+      .enum(TRACE_FORMATS, expected(`one of ${TRACE_FORMATS.join(', ')}`))
+      .optional()
+      .describe(
+        'File layout. `azure-llm` (Azure LLM inference trace CSV), `vidur` (Vidur request CSV) and `mooncake` ' +
+          '(Mooncake JSONL) preset the time column, time unit and token columns; `csv` and `jsonl` need ' +
+          '`time_column`. Default: with no `time_column` either, the preset whose columns the first line ' +
+          'names (the CSV header, or the keys of the first JSONL record); else `jsonl` for a `.jsonl` file, ' +
+          'otherwise `csv`.',
+      ),
+    speed: PositiveNumber.prefault(1).describe('Replay speed-up: 2 halves every gap between arrivals.'),
+    limit: PositiveInteger.nullable()
+      .prefault(null)
+      .describe('Stop after this many requests; null reads the whole trace.'),
+    duration: PositiveDuration.nullable()
+      .prefault(null)
+      .describe('Stop at this trace time (after the first request, after `speed`); null reads to the end.'),
+    time_column: z
+      .string(expected('a column name'))
+      .min(1, expected('a column name'))
+      .optional()
+      .describe(
+        'Column or key holding the arrival time. Default: the preset of `format`; required for csv/jsonl.',
+      ),
+    time_unit: z
+      .enum(TIME_UNITS, expected(`one of ${TIME_UNITS.join(', ')}`))
+      .optional()
+      .describe(
+        'Unit of the time column: `s`, `ms`, `us` (numbers) or `datetime` (ISO-8601 text). Default: the preset of ' +
+          '`format`, else `s`.',
+      ),
+    columns: z
+      .object({
+        input_tokens: column('the prompt length in tokens'),
+        output_tokens: column('the generated length in tokens'),
+        request_bytes: column('the request size in bytes'),
+        response_bytes: column('the response size in bytes'),
+      })
+      .strict()
+      .optional()
+      .describe('Where the trace keeps request attributes; each key overrides the preset of `format`.'),
+    bootstrap: z
+      .object({
+        block: PositiveDuration.describe(
+          'Block length in trace time (before `speed`, so every `workload.scale` draws the same blocks), e.g. ' +
+            '`5m`: long enough to keep bursts and their queues together, short enough that the window holds ' +
+            'many blocks.',
+        ),
+      })
+      .strict()
+      .nullable()
+      .prefault(null)
+      .describe(
+        'Replay a block bootstrap of the trace instead of the trace itself, so replications see different ' +
+          'workloads: the window `limit` and `duration` select is cut into consecutive blocks of `block`, and a ' +
+          'replay of the same length is built from blocks drawn uniformly with replacement with the seed of the run. ' +
+          'Requests keep their offsets within their block and their sizes; the replay is cut at the end of the window, ' +
+          'so it holds about as many requests as the window, more or fewer as busier or quieter blocks are ' +
+          'drawn. null: replay the trace as it is, the same on every seed.',
+      ),
+    on_bad_row: z
+      .enum(ON_BAD_ROW, expected(`one of ${ON_BAD_ROW.join(', ')}`))
+      .prefault('error')
+      .describe(
+        'What a bad row does: a malformed CSV record or JSON line, a line over 1 MiB (1,048,576 bytes), a time ' +
+          'or token count that is not a number. `error` stops the run at the first, with its location. `skip` ' +
+          'passes over it and reads on: the run counts what it skipped (`skipped_trace_rows` in summary.json) ' +
+          'and warns, with the first few locations, wherever its warnings go (terminal, summary.json, summary.md, ' +
+          'report), as it replays fewer requests than the file holds. `fleetsim validate` reads the trace and ' +
+          'lists its bad rows either way. Arrival times that decrease are an error either way: the error names ' +
+          'a command that sorts the file.',
+      ),
+  })
+  .strict()
+  .transform((trace, ctx): TraceSource | typeof z.NEVER => {
+    const format = trace.format ?? (/\.jsonl$/i.test(trace.path) ? 'jsonl' : 'csv');
+    const preset = format === 'csv' || format === 'jsonl' ? null : TRACE_PRESETS[format];
+    const timeColumn = trace.time_column ?? preset?.timeColumn;
+    if (timeColumn === undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `required for format ${format} (only azure-llm, vidur and mooncake have presets)`,
+        input: trace,
+        path: ['time_column'],
+      });
+      return z.NEVER;
+    }
+    const columns: TraceSource['columns'] = { ...preset?.columns };
+    for (const [attribute, name] of Object.entries(trace.columns ?? {})) {
+      if (name !== undefined) columns[attribute as RequestAttribute] = name;
+    }
+    return {
+      path: trace.path,
+      format,
+      timeColumn,
+      timeUnit: trace.time_unit ?? preset?.timeUnit ?? 's',
+      columns,
+      speed: trace.speed,
+      limit: trace.limit,
+      duration: trace.duration,
+      bootstrap: trace.bootstrap === null ? null : { blockS: trace.bootstrap.block },
+      onBadRow: trace.on_bad_row,
+    };
+  })
+  .describe('Replay arrivals (and request attributes) from a file.');
+
+const ARRIVAL_KINDS = ['poisson', 'gamma', 'constant', 'trace'] as const;
+
+const ArrivalsSchema = z
+  .object({
+    poisson: z
+      .object({
+        rate: RateSchema.describe('Mean arrival rate, requests/second (number or expression of t).'),
+      })
+      .strict()
+      .optional()
+      .describe('Poisson process: independent exponential gaps.'),
+    gamma: z
+      .object({
+        rate: PositiveNumber.meta({ description: 'Mean arrival rate, requests/second.', unit: 'requests/s' }),
+        cv: PositiveNumber.describe(
+          'Coefficient of variation of the gaps; above 1 is burstier than Poisson.',
+        ),
+      })
+      .strict()
+      .optional()
+      .describe('Renewal process with gamma-distributed gaps.'),
+    constant: z
+      .object({
+        rate: PositiveNumber.meta({ description: 'Arrivals per second, evenly spaced.', unit: 'requests/s' }),
+      })
+      .strict()
+      .optional()
+      .describe('Deterministic arrivals every 1/rate seconds.'),
+    trace: traceSchema.optional(),
+  })
+  .strict()
+  .meta({ minProperties: 1, maxProperties: 1 })
+  .check(exactlyOne(ARRIVAL_KINDS))
+  .transform((spec): Arrivals => {
+    if (spec.poisson) return { kind: 'poisson', rate: spec.poisson.rate };
+    if (spec.gamma) return { kind: 'gamma', rate: spec.gamma.rate, cv: spec.gamma.cv };
+    if (spec.constant) return { kind: 'constant', rate: spec.constant.rate };
+    return { kind: 'trace', trace: spec.trace! };
+  })
+  .describe('When requests arrive: exactly one of `poisson`, `gamma`, `constant`, `trace`.');
+
+export const WorkloadSchema = z
+  .object({
+    arrivals: ArrivalsSchema,
+    input_tokens: TokenDistribution.optional().describe(
+      'Prompt length, tokens. Default: 0 (or the trace column).',
+    ),
+    output_tokens: TokenDistribution.optional().describe(
+      'Generated length, tokens. Default: 0 (or the trace column).',
+    ),
+    request_bytes: SizeDistribution.optional().describe(
+      'Request body size. Default: 0 (or the trace column).',
+    ),
+    response_bytes: SizeDistribution.optional().describe(
+      'Response body size. Default: 0 (or the trace column).',
+    ),
+    scale: PositiveNumber.prefault(1).describe(
+      "Load multiplier: every arrival rate (a trace's `speed`) is multiplied by it. Sweeps and plans vary it " +
+        'for growth, e.g. `workload.scale: [1, 1.5, 2]`.',
+    ),
+  })
+  .strict()
+  .transform(({ arrivals, scale, ...attributes }): Workload => {
+    const drawn: Workload['attributes'] = {};
+    for (const [attribute, distribution] of Object.entries(attributes)) {
+      if (distribution !== undefined) drawn[attribute as RequestAttribute] = distribution;
+    }
+    return { arrivals: scaleArrivals(arrivals, scale), attributes: drawn };
+  })
+  .describe('The requests: when they arrive and what they carry.');
+
+/**
+ * Scaling rates (not thinning or copying requests) keeps common random numbers across loads: the
+ * same uniform draws give inter-arrival gaps divided by `scale`, so a higher load is the same
+ * arrival sequence compressed in time.
+ */
+function scaleArrivals(arrivals: Arrivals, scale: number): Arrivals {
+  if (scale === 1) return arrivals;
+  switch (arrivals.kind) {
+    case 'poisson':
+      return {
+        kind: 'poisson',
+        rate:
+          arrivals.rate.kind === 'constant'
+            ? { kind: 'constant', value: arrivals.rate.value * scale }
+            : { kind: 'expression', source: `(${arrivals.rate.source}) * ${scale}` },
+      };
+    case 'gamma':
+    case 'constant':
+      return { ...arrivals, rate: arrivals.rate * scale };
+    case 'trace':
+      return { kind: 'trace', trace: { ...arrivals.trace, speed: arrivals.trace.speed * scale } };
+  }
+}
