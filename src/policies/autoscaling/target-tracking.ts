@@ -36,7 +36,7 @@ export const TARGET_TRACKING_DEFAULTS = {
   sync_period: 15,
   scrape_interval: 15,
   metric_delay: 0,
-  // Not `as const`: a config spread from these must still take lists of its own.
+  // Not `as const`: configs are built by spreading these, and a config's lists are not read-only.
   behavior: {
     scale_up: {
       stabilization_window: 0,
