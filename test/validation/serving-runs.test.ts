@@ -19,6 +19,8 @@ import { runScenario } from '../../src/run.js';
  */
 
 const BAND = 0.2;
+/** The band every known gap must stay within: a gap that grows past it is a regression. */
+const OUTER_BAND = 0.5;
 
 /**
  * Group and metric pairs outside the band, explained under "Known gaps" in docs/validation.md.
@@ -599,9 +601,10 @@ describe('measured serving runs replayed on datasheet physics', async () => {
   // Open gaps stay visible: once the physics brings one inside the band this fails, and the
   // group must leave KNOWN_GAPS.
   it.each(results.filter((r) => KNOWN_GAPS.has(key(r))).map((r) => [key(r), r]))(
-    '%s: known gap, still outside 20 %% (docs/validation.md)',
+    '%s: known gap, still outside 20 %% but within 50 %% (docs/validation.md)',
     (_, result) => {
       expect(result.medianError).toBeGreaterThan(BAND);
+      expect(result.medianError).toBeLessThanOrEqual(OUTER_BAND);
     },
   );
 
