@@ -21,6 +21,7 @@ export const ACCELERATOR_IDS = [
   'a100-40gb',
   'a100-80gb',
   'h100-80gb',
+  'h100-pcie',
   'h200-141gb',
   'inferentia2',
   'tpu-v5e',
@@ -28,6 +29,15 @@ export const ACCELERATOR_IDS = [
   'tpu-v6e',
   'jetson-agx-orin-64gb',
   'jetson-orin-nano-8gb',
+  'rtx-pro-6000',
+  'rtx-6000-ada',
+  'rtx-3090-ti',
+  'rtx-4090',
+  'rtx-4080',
+  'rtx-4070-ti-super',
+  'rtx-5090',
+  'rtx-5080',
+  'rtx-5070-ti',
 ] as const;
 export type AcceleratorId = (typeof ACCELERATOR_IDS)[number];
 

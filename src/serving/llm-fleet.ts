@@ -162,6 +162,7 @@ function efficiencyOverrides(fleet: Fleet): EfficiencyOverrides {
 /** The serving stack's overheads with the scenario's overrides applied. */
 function stackWith(base: ServingStack, overrides: EfficiencyOverrides): ServingStack {
   return {
+    ...base,
     stepS: overrides.iterationOverheadS ?? base.stepS,
     perLayerS: overrides.layerOverheadS ?? base.perLayerS,
     perRemoteWorkerS: overrides.workerOverheadS ?? base.perRemoteWorkerS,

@@ -233,7 +233,9 @@ describe('a poor fit', () => {
   });
 
   it('is said when the fit cannot reproduce the run it was fitted to', async () => {
-    // Every request 40 times slower than the L40S can be: no step-time parameter gets there.
+    // Every request 40 times slower than the L40S: no pair of compute and memory fractions reproduces
+    // it (the fit lands either short of it or, as on the L40S's Ada efficiencies, past the point
+    // where the replayed server saturates; either way far off).
     const lines = readFileSync(join(FIXTURES, 'requests.jsonl'), 'utf8')
       .trim()
       .split('\n')
@@ -260,11 +262,11 @@ describe('a poor fit', () => {
     );
     expect(code).toBe(3);
     expect(stderr).toMatch(
-      /^fleetsim: warning: POOR FIT: the calibrated fleet does not even reproduce the run it was fitted to, off by more than 20 % \(TTFT mean -9\d %/m,
+      /^fleetsim: warning: POOR FIT: the calibrated fleet does not even reproduce the run it was fitted to, off by more than 20 % \(TTFT mean [+-]\d+ %/m,
     );
     const fit = json(join(dir, 'slow', 'calibration.json')).fit;
     expect(fit.poor).toBe(true);
-    expect(fit.worst_after.error).toBeLessThan(-0.9);
+    expect(Math.abs(fit.worst_after.error)).toBeGreaterThan(0.9);
   });
 });
 

@@ -274,6 +274,8 @@ const price = (accelerated: boolean) =>
         { instance: 'aws/g6.xlarge', market: 'spot', spot_price: { trace: FIXTURES.spotPrice } },
         { instance: 'aws/g6e.xlarge', market: 'reserved' },
         { instance: 'aws/g6.12xlarge', market: 'on-demand' },
+        // Four T4s: an accelerator on class defaults, which no other choice here is.
+        { instance: 'aws/g4dn.12xlarge', market: 'on-demand' },
       ),
     },
   );

@@ -405,8 +405,8 @@ describe('what an LLM fleet uses and costs', () => {
   });
 
   it('does not call a fleet saturated because it iterates all the time', async () => {
-    // A request a second, each decoding for about 4 s: the engine loop never stops, 4 or 5 of 256 slots busy.
-    const rows = Array.from({ length: 60 }, (_, i): [number, number, number] => [i, 100, 200]);
+    // A request a second, each decoding for about 7 s: the engine loop never stops, 7 or 8 of 256 slots busy.
+    const rows = Array.from({ length: 60 }, (_, i): [number, number, number] => [i, 100, 300]);
     const result = await run(priced(trace(rows)));
     const stats = result.llm?.fleets.gpu as NonNullable<typeof result.llm>['fleets'][string];
     expect(stats.busy_share).toBeGreaterThan(0.99);

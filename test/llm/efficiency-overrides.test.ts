@@ -122,25 +122,28 @@ describe('where the performance numbers come from', () => {
 
   it('a class-default part stays unvalidated while any of its fractions is the catalog’s', async () => {
     const partial = fleetModel(
-      await load(yaml('        efficiency: { attention: 0.4 }\n', 'l4')),
+      await load(yaml('        efficiency: { attention: 0.4 }\n', 'inferentia2')),
     ).performance;
     expect(partial.source).toBe('class default (unvalidated)');
     expect(partial.detail).toContain(
       'efficiency attention: scenario override (user-provided, not validated here)',
     );
     expect(partial.caveat).toMatch(
-      /^fleet gpu: step times from class-default efficiencies for l4 \(attention from the scenario\) \(unvalidated\)/,
+      /^fleet gpu: step times from class-default efficiencies for inferentia2 \(attention from the scenario\) \(unvalidated\)/,
     );
     const all = fleetModel(
       await load(
-        yaml('        efficiency: { compute: 0.7, memory: 0.8, attention: 0.3, activation: 0.5 }\n', 'l4'),
+        yaml(
+          '        efficiency: { compute: 0.7, memory: 0.8, attention: 0.3, activation: 0.5 }\n',
+          'inferentia2',
+        ),
       ),
     ).performance;
     expect(all).toEqual({
       source: 'scenario',
-      accelerator: 'l4',
+      accelerator: 'inferentia2',
       detail:
-        'roofline on l4 with efficiency compute, memory, attention and activation: scenario override ' +
+        'roofline on inferentia2 with efficiency compute, memory, attention and activation: scenario override ' +
         '(user-provided, not validated here)',
       caveat: null,
     });

@@ -66,7 +66,7 @@ const precisionKey = z.enum(PRECISIONS);
 
 const entrySchema = z.strictObject({
   name: z.string().min(1),
-  class: z.enum(['data-center', 'workstation', 'edge']),
+  class: z.enum(['data-center', 'workstation', 'consumer', 'edge']),
   memory_gib: z.number().positive(),
   memory_bandwidth_gbps: z.number().positive(),
   dense_tflops: z.partialRecord(precisionKey, z.number().positive()),

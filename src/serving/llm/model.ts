@@ -178,10 +178,20 @@ export function lmHeadParams(model: LlmModel): number {
   return model.vocab * model.hidden;
 }
 
+/**
+ * Bytes per value of the embedding table and the output projection. Quantization leaves them
+ * 16-bit: AutoAWQ and GPTQ checkpoints keep both unquantized, as do vLLM's FP8 and int8 schemes
+ * and the default quantization configs of TensorRT Model Optimizer; fp32 models keep 4 bytes.
+ */
+function vocabBytesPerWeight(model: LlmModel): number {
+  return Math.max(model.bytesPerWeight, ACTIVATION_BYTES);
+}
+
 /** Weights read from memory once per step: the embedding table is gathered row by row, not streamed. */
 export function streamedWeightBytes(model: LlmModel): number {
-  const streamed = perTokenMatmulParams(model) + lmHeadParams(model);
-  return streamed * model.bytesPerWeight;
+  return (
+    perTokenMatmulParams(model) * model.bytesPerWeight + lmHeadParams(model) * vocabBytesPerWeight(model)
+  );
 }
 
 /**
@@ -199,7 +209,8 @@ export function mlpIntermediateSize(model: LlmModel): number {
 
 /** Bytes held in accelerator memory for the weights. */
 export function weightBytes(model: LlmModel): number {
-  return model.params * model.bytesPerWeight;
+  const vocabParams = model.vocab * model.hidden * (model.tiedEmbeddings ? 1 : 2);
+  return (model.params - vocabParams) * model.bytesPerWeight + vocabParams * vocabBytesPerWeight(model);
 }
 
 /** K and V for one token across all layers. */

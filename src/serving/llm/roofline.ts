@@ -145,10 +145,15 @@ export function iterationTime(
   let communicationS = 0;
   if (tp > 1) {
     // Megatron tensor parallelism: one all-reduce after attention and one after the MLP per layer.
-    const { allReduceBusGBps, allReduceLatencyUs } = accelerator.interconnect;
+    const { kind, allReduceBusGBps, allReduceLatencyUs } = accelerator.interconnect;
     const messageBytes = tokens * model.hidden * ACTIVATION_BYTES;
+    const small = stack.nvlinkSmallAllReduce;
+    const latencyUs =
+      kind === 'nvlink' && small !== undefined && messageBytes <= small.maxBytes
+        ? small.latencyUs
+        : allReduceLatencyUs;
     const perAllReduceS =
-      allReduceLatencyUs * 1e-6 + ((2 * (tp - 1)) / tp) * (messageBytes / (allReduceBusGBps * 1e9));
+      latencyUs * 1e-6 + ((2 * (tp - 1)) / tp) * (messageBytes / (allReduceBusGBps * 1e9));
     communicationS = 2 * model.layers * perAllReduceS;
   }
 

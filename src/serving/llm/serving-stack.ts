@@ -14,6 +14,12 @@ export interface ServingStack {
   perLayerS: number;
   /** Per additional tensor-parallel worker that must be told to run each step. */
   perRemoteWorkerS: number;
+  /**
+   * The stack's own all-reduce kernel for small messages between NVLink-connected accelerators,
+   * which replaces NCCL's fixed latency (the interconnect's `allReduceLatencyUs`) up to
+   * `maxBytes`; larger messages, and PCIe links, go through NCCL.
+   */
+  nvlinkSmallAllReduce?: { latencyUs: number; maxBytes: number };
 }
 
 export const SERVING_STACKS = {
@@ -23,8 +29,17 @@ export const SERVING_STACKS = {
    * inputs 0.81 + sampler 0.61 + model launch 0.24 + process outputs 0.24 ms ≈ 2.1 ms.
    * perLayerS: LLMServingSim profile (vLLM 0.19, RTX PRO 6000, Llama-3.1-8B, one token) act_fn
    * 2.7 + 2 x layernorm 2.4 + rotary 2.7 + decode attention (1 x 1024 KV) 14.6 µs ≈ 25 µs.
+   * nvlinkSmallAllReduce: vLLM's custom all-reduce (github.com/vllm-project/vllm/pull/2192) serves
+   * messages up to its 8 MiB buffer. On H100 it takes 9.5, 9.1 and 10.1 µs for 512 bytes
+   * at TP 2, 4 and 8 (measured in github.com/sgl-project/sglang/pull/2904) and 10 µs for 0.5 MB at
+   * TP 4 (github.com/vllm-project/vllm/pull/24532), against NCCL's 21-38 µs: 9 µs.
    */
-  vllm: { stepS: 2.1e-3, perLayerS: 25e-6, perRemoteWorkerS: 0 },
+  vllm: {
+    stepS: 2.1e-3,
+    perLayerS: 25e-6,
+    perRemoteWorkerS: 0,
+    nvlinkSmallAllReduce: { latencyUs: 9, maxBytes: 8 * 2 ** 20 },
+  },
   /**
    * vLLM of 2023 (eager mode, Ray workers), the stack behind the Splitwise and Vidur profiles.
    * perLayerS: Vidur A100 Llama-2-70B `mlp.csv` at one token, 2 x layernorm 16 + rotary 4 +
