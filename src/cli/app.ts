@@ -1,11 +1,11 @@
 import yargs, { type Argv } from 'yargs';
+import { IMPORT_FORMATS } from '../hardware/import/index.js';
 import { MEASURED_FORMATS, MEASURED_TIME_UNITS } from '../plan/calibrate/index.js';
 import { ScenarioError } from '../run.js';
 import { oneLine, RunInputError, UserError } from '../scenario/types.js';
 import { closestNames, typoTolerance } from '../util/closest-names.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { catalogImportCommand, catalogListCommand, catalogShowCommand } from './commands/catalog.js';
-import { IMPORT_FORMATS } from '../hardware/import/index.js';
 import { compareCommand } from './commands/compare.js';
 import { mergeCommand } from './commands/merge.js';
 import { planCommand } from './commands/plan.js';
@@ -400,7 +400,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 type: 'string',
                 describe: 'the pricing or user catalog file to refresh: its types, hardware and regions',
               })
-              .option('provider', { type: 'string', describe: 'whose prices these are (default: from the formats)' })
+              .option('provider', {
+                type: 'string',
+                describe: 'whose prices these are (default: from the formats)',
+              })
               .option('types', { type: 'string', describe: 'types to add, comma-separated' })
               .option('regions', {
                 type: 'string',

@@ -137,10 +137,10 @@ const usdPerHour = z.number().positive('expected a price above 0 USD per hour');
 export const isoDate = z
   .string('expected a date YYYY-MM-DD')
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
-  .refine(
-    (text) => new Date(`${text}T00:00:00Z`).toISOString().startsWith(text),
-    'expected a date that exists',
-  );
+  .refine((text) => {
+    const date = new Date(`${text}T00:00:00Z`);
+    return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
+  }, 'expected a date that exists');
 const citation = z.strictObject({ source: z.string().min(1), as_of: isoDate });
 
 export const regionPricesSchema = z.strictObject({
@@ -264,7 +264,8 @@ function citationsOf(
       const cited: Partial<Record<PriceKey, PriceSource>> = {};
       for (const key of PRICE_KEYS) {
         const source = sources[key];
-        if (regionPrices[key] !== undefined && source) cited[key] = { source: source.source, asOf: source.as_of };
+        if (regionPrices[key] !== undefined && source)
+          cited[key] = { source: source.source, asOf: source.as_of };
       }
       return [region, cited];
     }),
@@ -346,14 +347,6 @@ export function citationGroups(
   return groups;
 }
 
-/** The oldest date of any price of an entry in one region (or in any region): what `catalog list` ages. */
-export function oldestAsOf(entry: InstanceEntry, region?: string): string | undefined {
-  const dates = [...entry.citations]
-    .filter(([at]) => region === undefined || at === region)
-    .flatMap(([, cited]) => Object.values(cited).map((source) => source.asOf));
-  return dates.length === 0 ? undefined : dates.sort()[0];
-}
-
 export interface InstanceFilter {
   provider?: string;
   accelerator?: string;
@@ -361,7 +354,10 @@ export interface InstanceFilter {
 }
 
 /** Every entry, or those of one provider, with one accelerator model, or priced in one region; case does not matter. */
-export function listInstances(filter: InstanceFilter = {}, catalog: Catalog = shippedCatalog()): InstanceEntry[] {
+export function listInstances(
+  filter: InstanceFilter = {},
+  catalog: Catalog = shippedCatalog(),
+): InstanceEntry[] {
   const lower = (text: string | undefined) => text?.toLowerCase();
   const provider = lower(filter.provider);
   const accelerator = lower(filter.accelerator);

@@ -298,8 +298,8 @@ describe('pricing/data-transfer.yaml', () => {
     expect(() =>
       readDataTransferFile(write(good.replace("as_of: '2026-06-02'", 'as_of: last year'))),
     ).toThrow('expected YYYY-MM-DD');
-    expect(() =>
-      readDataTransferFile(write(good.replace("as_of: '2026-06-02'", 'as_of: unknown'))),
-    ).toThrow('expected YYYY-MM-DD');
+    expect(() => readDataTransferFile(write(good.replace("as_of: '2026-06-02'", 'as_of: unknown')))).toThrow(
+      'expected YYYY-MM-DD',
+    );
   });
 });

@@ -13,7 +13,6 @@ export {
   MARKETS,
   type Market,
   type OwnedCost,
-  oldestAsOf,
   ownedUsdPerHour,
   PRICE_KEYS,
   PROVIDERS,

@@ -75,7 +75,12 @@ function pathText(path: readonly PropertyKey[]): string {
 }
 
 function readParsed(file: string): ParsedFile {
-  const at = (line: number, col: number, message: string, code: CatalogFileError['code'] = 'INVALID_VALUE') => ({
+  const at = (
+    line: number,
+    col: number,
+    message: string,
+    code: CatalogFileError['code'] = 'INVALID_VALUE',
+  ) => ({
     code,
     file,
     line,
@@ -231,7 +236,8 @@ export function withUserCatalogs(files: readonly string[], base: Catalog = shipp
           parsed.locate({
             path: ['instances'],
             key,
-            message: 'expected provider/type in lower-case provider letters, e.g. aws/p5.48xlarge or lab/h100-box',
+            message:
+              'expected provider/type with a lower-case provider, e.g. aws/p5.48xlarge or lab/h100-box',
           }),
         );
         continue;
@@ -246,7 +252,9 @@ export function withUserCatalogs(files: readonly string[], base: Catalog = shipp
         entries.set(key, { ...entryFromRaw(match[1], match[2], checked.data), userFile: file });
         continue;
       }
-      const extra = Object.keys((raw ?? {}) as object).find((name) => name !== 'prices' && name !== 'sources');
+      const extra = Object.keys((raw ?? {}) as object).find(
+        (name) => name !== 'prices' && name !== 'sources',
+      );
       if (extra !== undefined) {
         errors.push(
           parsed.locate({

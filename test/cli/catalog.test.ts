@@ -11,15 +11,59 @@ function fakeIo() {
 describe('fleetsim catalog list', () => {
   it('lists one accelerator cheapest first in the default region, with every market', () => {
     const { io, out } = fakeIo();
-    expect(catalogListCommand({ accelerator: 'l4', json: false }, io)).toBe(0);
+    expect(catalogListCommand({ accelerator: 'l4', asOf: '2026-12-06', json: false }, io)).toBe(0);
     const lines = out.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
-      /^instance\s+vCPUs\s+memory\s+accelerators\s+region\s+on-demand\/h\s+spot\/h\s+reserved 1y\/h$/,
+      /^instance\s+vCPUs\s+memory\s+accelerators\s+region\s+on-demand\/h\s+spot\/h\s+reserved 1y\/h\s+price date\s+age \(days\)$/,
     );
-    // gcp csv: g2-standard-4 0.706832255 < g2-standard-8 0.853624271 < aws g6.xlarge 0.8048 ... by price
-    const keys = lines.slice(2).map((line) => line.split(/\s+/)[0]);
-    expect(keys).toEqual(['gcp/g2-standard-4', 'aws/g6.xlarge', 'gcp/g2-standard-8', 'aws/g6.12xlarge']);
+    // gcp csv: g2-standard-4 0.706832255 < aws g6.xlarge 0.8048 < g2-standard-8 0.853624271 ... by price
+    const keys = lines.slice(2, -1).map((line) => line.split(/\s+/)[0]);
+    expect(keys).toEqual([
+      'gcp/g2-standard-4',
+      'aws/g6.xlarge',
+      'gcp/g2-standard-8',
+      'gcp/g2-standard-24',
+      'gcp/g2-standard-48',
+      'aws/g6.12xlarge',
+      'aws/g6.48xlarge',
+    ]);
     expect(lines[2]).toContain('$0.7068');
+    // The on-demand prices' dates: GCP's snapshot of 2026-07-30 is 129 days old on 2026-12-06,
+    // the AWS one of 2026-01-21 319 days.
+    expect(lines[2]).toMatch(/2026-07-30\s+129$/);
+    expect(lines[3]).toMatch(/2026-01-21\s+319$/);
+    expect(lines.at(-1)).toBe('ages are counted to 2026-12-06');
+  });
+
+  it('matches flag values without regard to case', () => {
+    const upper = fakeIo();
+    const lower = fakeIo();
+    catalogListCommand(
+      {
+        provider: 'AWS',
+        accelerator: 'H100-80GB',
+        market: 'On-Demand',
+        region: 'US-WEST-2',
+        asOf: '2026-12-06',
+        json: true,
+      },
+      upper.io,
+    );
+    catalogListCommand(
+      {
+        provider: 'aws',
+        accelerator: 'h100-80gb',
+        market: 'on-demand',
+        region: 'us-west-2',
+        asOf: '2026-12-06',
+        json: true,
+      },
+      lower.io,
+    );
+    expect(upper.out.stdout).toBe(lower.out.stdout);
+    const rows = JSON.parse(lower.out.stdout) as { key: string; region: string }[];
+    expect(rows.map((row) => row.key)).toEqual(['aws/p5.4xlarge', 'aws/p5.48xlarge']);
+    expect(rows.every((row) => row.region === 'us-west-2')).toBe(true);
   });
 
   it('filters by provider, market and price and prints JSON', () => {
@@ -39,7 +83,7 @@ describe('fleetsim catalog list', () => {
     const { io } = fakeIo();
     expect(() => catalogListCommand({ accelerator: 'h100', json: false }, io)).toThrow(
       new UsageError(
-        '--accelerator "h100" is not one of t4, a10g, l4, l40s, a100-40gb, a100-80gb, h100-80gb, h200-141gb, inferentia2, tpu-v5e, tpu-v5p, tpu-v6e, jetson-agx-orin-64gb, jetson-orin-nano-8gb; closest: h100-80gb, a10g, l40s',
+        '--accelerator "h100" is not one of t4, a10g, l4, l40s, a100-40gb, a100-80gb, h100-80gb, h100-nvl, h200-141gb, b200, rtx-pro-6000, mi300x, gaudi3, inferentia2, trainium, tpu-v5e, tpu-v5p, tpu-v6e, jetson-agx-orin-64gb, jetson-orin-nano-8gb; closest: h100-80gb, h100-nvl, a10g',
       ),
     );
     expect(() => catalogListCommand({ market: 'spott', json: false }, io)).toThrow(
@@ -56,8 +100,9 @@ describe('fleetsim catalog show', () => {
     expect(out.stdout).toMatch(/accelerators {2}8 x h100-80gb \(80 GiB each\)/);
     expect(out.stdout).toMatch(/us-east-1\s+\$55\.04\s+\$26\.42\s+-\s+-/);
     expect(out.stdout).toContain(
-      'on_demand (as of 2026-01-21): aws_gpu_ml_instance_prices_vantage_2026-01-21.csv line',
+      'on_demand (as of 2026-01-21): aws_gpu_ml_instance_prices_vantage_2026-01-21.csv (vantage-csv) column usd_per_hour_ondemand_linux, rows p5.48xlarge in us-east-1, us-east-2, us-west-2\n',
     );
+    expect(out.stdout).toContain('spot (as of 2025-06-28): aws_spot_advisor_data_2025-06-28.json');
   });
 
   it('prints JSON with the owned-hardware inputs of an edge device', () => {
@@ -72,7 +117,7 @@ describe('fleetsim catalog show', () => {
     const { io } = fakeIo();
     expect(() => catalogShowCommand({ instance: 'aws/p5.48xlarg', json: false }, io)).toThrow(
       new UsageError(
-        'unknown instance "aws/p5.48xlarg"; closest: aws/p5.48xlarge, aws/p5en.48xlarge, aws/g5.12xlarge',
+        'unknown instance "aws/p5.48xlarg"; closest: aws/p5.48xlarge, aws/g5.48xlarge, aws/p5.4xlarge',
       ),
     );
   });

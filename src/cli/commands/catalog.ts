@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ImportError, importPrices } from '../../hardware/import/index.js';
 import {
   ACCELERATOR_IDS,
   type Catalog,
@@ -12,13 +13,11 @@ import {
   listInstances,
   MARKET_PRICE,
   MARKETS,
-  oldestAsOf,
   PRICE_KEYS,
   PROVIDERS,
   todayUtc,
   withUserCatalogs,
 } from '../../hardware/index.js';
-import { ImportError, importPrices } from '../../hardware/import/index.js';
 import { writeFileAtomic } from '../../report/index.js';
 import { ScenarioError } from '../../run.js';
 import { closestNames } from '../../util/closest-names.js';
@@ -91,7 +90,7 @@ function table(header: string[], rows: string[][]): string {
 /**
  * `fleetsim catalog list`: the entries priced in the chosen region (each provider's default region
  * when none is given), cheapest first in the chosen market (default on-demand), with the date of
- * the oldest price shown and its age. Flag values are matched without regard to case.
+ * that price and its age. Flag values are matched without regard to case.
  */
 export function catalogListCommand(args: CatalogListArgs, io: CliIo): number {
   const catalog = catalogWithFiles(io.cwd, args.catalog);
@@ -115,7 +114,7 @@ export function catalogListCommand(args: CatalogListArgs, io: CliIo): number {
     const price = prices?.[MARKET_PRICE[market]];
     if (!region || !prices || price === undefined || (args.maxPrice !== undefined && price > args.maxPrice))
       return [];
-    const asOf = oldestAsOf(entry, region)!;
+    const asOf = entry.citations.get(region)![MARKET_PRICE[market]]!.asOf;
     return [{ entry, region, prices, price, asOf, ageDays: daysBetween(asOf, reference) }];
   });
   rows.sort((a, b) => a.price - b.price || a.entry.key.localeCompare(b.entry.key));
@@ -132,7 +131,7 @@ export function catalogListCommand(args: CatalogListArgs, io: CliIo): number {
         reserved_1y: prices.reserved_1y ?? null,
         reserved_3y: prices.reserved_3y ?? null,
       },
-      oldest_price_as_of: asOf,
+      price_as_of: asOf,
       age_days: ageDays,
     }));
     io.stdout(`${JSON.stringify(json, null, 2)}\n`);
@@ -153,7 +152,7 @@ export function catalogListCommand(args: CatalogListArgs, io: CliIo): number {
         'on-demand/h',
         'spot/h',
         'reserved 1y/h',
-        'oldest price',
+        'price date',
         'age (days)',
       ],
       rows.map(({ entry, region, prices, asOf, ageDays }) => [
@@ -170,7 +169,9 @@ export function catalogListCommand(args: CatalogListArgs, io: CliIo): number {
       ]),
     ),
   );
-  io.stdout(`ages are counted to ${reference}${args.asOf === undefined ? ' (today; --as-of sets another day)' : ''}\n`);
+  io.stdout(
+    `ages are counted to ${reference}${args.asOf === undefined ? ' (today; --as-of sets another day)' : ''}\n`,
+  );
   return 0;
 }
 
@@ -281,7 +282,9 @@ export function catalogImportCommand(args: CatalogImportArgs, io: CliIo): number
     result = importPrices({
       from: (args.from ?? []).map((argument) => {
         const equals = argument.indexOf('=');
-        return equals < 0 ? argument : `${argument.slice(0, equals + 1)}${resolve(io.cwd, argument.slice(equals + 1))}`;
+        return equals < 0
+          ? argument
+          : `${argument.slice(0, equals + 1)}${resolve(io.cwd, argument.slice(equals + 1))}`;
       }),
       base,
       ...(args.provider !== undefined && { provider: args.provider }),

@@ -2,7 +2,13 @@ import { basename } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { type AcceleratorId, entrySchema, PRICE_KEYS } from '../catalog.js';
-import { type HardwareRecord, type ImportFormat, type ParsedPriceList, type PriceRecord, round9 } from './formats.js';
+import {
+  type HardwareRecord,
+  type ImportFormat,
+  type ParsedPriceList,
+  type PriceRecord,
+  round9,
+} from './formats.js';
 
 /**
  * Builds a pricing file from downloaded price lists: the entries of a base file (a shipped
@@ -92,15 +98,21 @@ type RawEntry = Record<string, unknown>;
 
 const KEY_PATTERN = /^([a-z0-9][a-z0-9-]*)\/(\S+)$/;
 
-function parseBase(base: { text: string; path: string }): { entries: [string, RawEntry][]; qualified: boolean } {
+function parseBase(base: { text: string; path: string }): {
+  entries: [string, RawEntry][];
+  qualified: boolean;
+} {
   let raw: unknown;
   try {
     raw = parse(base.text);
   } catch (error) {
     throw new ImportError(`--base ${base.path}: not YAML: ${(error as Error).message.split('\n')[0]}`);
   }
-  const shape = z.strictObject({ instances: z.record(z.string(), z.record(z.string(), z.unknown())) }).safeParse(raw);
-  if (!shape.success) throw new ImportError(`--base ${base.path}: expected a pricing file with an instances: section`);
+  const shape = z
+    .strictObject({ instances: z.record(z.string(), z.record(z.string(), z.unknown())) })
+    .safeParse(raw);
+  if (!shape.success)
+    throw new ImportError(`--base ${base.path}: expected a pricing file with an instances: section`);
   const entries = Object.entries(shape.data.instances);
   const qualified = entries.length > 0 && entries.every(([key]) => KEY_PATTERN.test(key));
   return { entries, qualified };
@@ -153,7 +165,10 @@ function priceEntry(
   type: string,
   regions: readonly string[],
   sources: readonly ImportSource[],
-): { prices: Record<string, Record<string, number>>; sources: Record<string, { source: string; as_of: string }> } | null {
+): {
+  prices: Record<string, Record<string, number>>;
+  sources: Record<string, { source: string; as_of: string }>;
+} | null {
   const byKey = new Map<string, Chosen>();
   for (const source of sources) {
     for (const record of source.parsed.prices as PriceRecord[]) {
@@ -201,11 +216,15 @@ function priceEntry(
       groups.set(id, group);
     }
     for (const { source, how, regions: at } of groups.values()) {
-      clauses.push({ text: `${basename(source.path)} (${source.format}) ${how}, ${rows(type, at)}`, asOf: source.asOf });
+      clauses.push({
+        text: `${basename(source.path)} (${source.format}) ${how}, ${rows(type, at)}`,
+        asOf: source.asOf,
+      });
     }
     if (key === 'spot' && saved.length > 0) {
       const bySource = new Map<ImportSource, string[]>();
-      for (const s of saved) bySource.set(s.source, [...(bySource.get(s.source) ?? []), `${s.region} s=${s.percent}`]);
+      for (const s of saved)
+        bySource.set(s.source, [...(bySource.get(s.source) ?? []), `${s.region} s=${s.percent}`]);
       for (const [source, savings] of bySource) {
         clauses.push({
           text: `${basename(source.path)} (${source.format}) spot_advisor.<region>.Linux.${type} (${savings.join(', ')}); spot = on_demand x (1 - s/100), 9 decimals`,
@@ -242,7 +261,8 @@ export function buildPricingFile(options: ImportOptions): ImportResult {
   for (const [key, entry] of base.entries) {
     const type = typeOf(key);
     if (type !== null) inBase.add(type);
-    const regions = options.regions ?? Object.keys((entry.prices as Record<string, unknown> | undefined) ?? {});
+    const regions =
+      options.regions ?? Object.keys((entry.prices as Record<string, unknown> | undefined) ?? {});
     const priced = type === null ? null : priceEntry(type, regions, sources);
     if (priced === null) {
       instances[key] = entry;
@@ -255,13 +275,18 @@ export function buildPricingFile(options: ImportOptions): ImportResult {
   }
   for (const type of options.types) {
     if (inBase.has(type)) continue;
-    if (options.regions === null) throw new ImportError(`${type}: a type the base does not have needs --regions`);
+    if (options.regions === null)
+      throw new ImportError(`${type}: a type the base does not have needs --regions`);
     const priced = priceEntry(type, options.regions, sources);
     if (priced === null)
-      throw new ImportError(`${type}: no price list given has an on-demand price for it in ${options.regions.join(', ')}`);
+      throw new ImportError(
+        `${type}: no price list given has an on-demand price for it in ${options.regions.join(', ')}`,
+      );
     const billing = DEFAULT_BILLING[provider];
     if (billing === undefined)
-      throw new ImportError(`${type}: no billing rule is known for provider ${provider}; add the type to the --base file by hand`);
+      throw new ImportError(
+        `${type}: no billing rule is known for provider ${provider}; add the type to the --base file by hand`,
+      );
     const entry = { ...hardwareFor(type, sources), billing, prices: priced.prices, sources: priced.sources };
     const checked = entrySchema.safeParse(entry);
     if (!checked.success) throw new ImportError(`${type}: ${checked.error.issues[0].message}`);
@@ -281,4 +306,3 @@ export function buildPricingFile(options: ImportOptions): ImportResult {
   result.text = HEADER(provider) + stringify({ instances }, { lineWidth: 0, aliasDuplicateObjects: false });
   return result;
 }
-

@@ -118,7 +118,12 @@ function firstPerTypeAndRegion(prices: PriceRecord[]): PriceRecord[] {
 function vantageCsv(text: string): ParsedPriceList {
   const rows = csvRows(
     text,
-    ['instance_type', 'region', 'usd_per_hour_ondemand_linux', 'usd_per_hour_reserved_1y_std_noupfront_linux'],
+    [
+      'instance_type',
+      'region',
+      'usd_per_hour_ondemand_linux',
+      'usd_per_hour_reserved_1y_std_noupfront_linux',
+    ],
     'Vantage',
   );
   const prices: PriceRecord[] = [];
@@ -128,7 +133,13 @@ function vantageCsv(text: string): ParsedPriceList {
     const onDemand = positive(row.usd_per_hour_ondemand_linux);
     const reserved = positive(row.usd_per_hour_reserved_1y_std_noupfront_linux);
     if (onDemand !== undefined)
-      prices.push({ type, region: row.region, key: 'on_demand', usdPerHour: onDemand, how: 'column usd_per_hour_ondemand_linux' });
+      prices.push({
+        type,
+        region: row.region,
+        key: 'on_demand',
+        usdPerHour: onDemand,
+        how: 'column usd_per_hour_ondemand_linux',
+      });
     if (reserved !== undefined)
       prices.push({
         type,
@@ -199,7 +210,10 @@ function hourly(term: AwsTerm): number | undefined {
 function awsPriceList(text: string): ParsedPriceList {
   const data = json(text, 'AWS price list') as {
     products?: Record<string, AwsProduct>;
-    terms?: { OnDemand?: Record<string, Record<string, AwsTerm>>; Reserved?: Record<string, Record<string, AwsTerm>> };
+    terms?: {
+      OnDemand?: Record<string, Record<string, AwsTerm>>;
+      Reserved?: Record<string, Record<string, AwsTerm>>;
+    };
     publicationDate?: string;
     PriceList?: unknown[];
   };
@@ -213,7 +227,10 @@ function awsPriceList(text: string): ParsedPriceList {
         publicationDate?: string;
       };
       if (!item?.product) continue;
-      if (typeof item.publicationDate === 'string' && (published === undefined || item.publicationDate < published))
+      if (
+        typeof item.publicationDate === 'string' &&
+        (published === undefined || item.publicationDate < published)
+      )
         published = item.publicationDate;
       items.push({
         product: item.product,
@@ -251,15 +268,26 @@ function awsPriceList(text: string): ParsedPriceList {
     const at = { type, region };
     for (const term of onDemand) {
       const price = hourly(term);
-      if (price !== undefined) prices.push({ ...at, key: 'on_demand', usdPerHour: price, how: 'OnDemand term' });
+      if (price !== undefined)
+        prices.push({ ...at, key: 'on_demand', usdPerHour: price, how: 'OnDemand term' });
     }
     for (const term of reserved) {
       const t = term.termAttributes ?? {};
       if (t.OfferingClass !== 'standard' || t.PurchaseOption !== 'No Upfront') continue;
-      const key = t.LeaseContractLength === '1yr' ? 'reserved_1y' : t.LeaseContractLength === '3yr' ? 'reserved_3y' : undefined;
+      const key =
+        t.LeaseContractLength === '1yr'
+          ? 'reserved_1y'
+          : t.LeaseContractLength === '3yr'
+            ? 'reserved_3y'
+            : undefined;
       const price = hourly(term);
       if (key && price !== undefined)
-        prices.push({ ...at, key, usdPerHour: price, how: `Reserved term ${t.LeaseContractLength} standard No Upfront` });
+        prices.push({
+          ...at,
+          key,
+          usdPerHour: price,
+          how: `Reserved term ${t.LeaseContractLength} standard No Upfront`,
+        });
     }
     if (!hardware.has(type)) {
       const vcpus = positive(a.vcpu);
@@ -270,7 +298,12 @@ function awsPriceList(text: string): ParsedPriceList {
       });
     }
   }
-  return { prices: firstPerTypeAndRegion(prices), savings: [], hardware, asOf: published?.slice(0, 10) ?? null };
+  return {
+    prices: firstPerTypeAndRegion(prices),
+    savings: [],
+    hardware,
+    asOf: published?.slice(0, 10) ?? null,
+  };
 }
 
 /**
@@ -280,7 +313,14 @@ function awsPriceList(text: string): ParsedPriceList {
 function gcpComputeCsv(text: string): ParsedPriceList {
   const rows = csvRows(
     text,
-    ['instance_type', 'region', 'usd_per_hour_ondemand', 'usd_per_hour_spot', 'usd_per_month_cud_1y', 'usd_per_month_cud_3y'],
+    [
+      'instance_type',
+      'region',
+      'usd_per_hour_ondemand',
+      'usd_per_hour_spot',
+      'usd_per_month_cud_1y',
+      'usd_per_month_cud_3y',
+    ],
     'GCP compute price',
   );
   const prices: PriceRecord[] = [];
@@ -291,8 +331,10 @@ function gcpComputeCsv(text: string): ParsedPriceList {
     const spot = positive(row.usd_per_hour_spot);
     const cud1 = positive(row.usd_per_month_cud_1y);
     const cud3 = positive(row.usd_per_month_cud_3y);
-    if (onDemand !== undefined) prices.push({ ...at, key: 'on_demand', usdPerHour: onDemand, how: 'column usd_per_hour_ondemand' });
-    if (spot !== undefined) prices.push({ ...at, key: 'spot', usdPerHour: spot, how: 'column usd_per_hour_spot' });
+    if (onDemand !== undefined)
+      prices.push({ ...at, key: 'on_demand', usdPerHour: onDemand, how: 'column usd_per_hour_ondemand' });
+    if (spot !== undefined)
+      prices.push({ ...at, key: 'spot', usdPerHour: spot, how: 'column usd_per_hour_spot' });
     if (cud1 !== undefined)
       prices.push({
         ...at,
@@ -325,7 +367,11 @@ function gcpComputeCsv(text: string): ParsedPriceList {
  * means unknown. A TPU slice is keyed by its accelerator name, `tpu-v5litepod-N` as `tpu-v5e-N`.
  */
 function skypilotCsv(text: string): ParsedPriceList {
-  const rows = csvRows(text, ['InstanceType', 'AcceleratorName', 'Region', 'Price', 'SpotPrice'], 'SkyPilot catalog');
+  const rows = csvRows(
+    text,
+    ['InstanceType', 'AcceleratorName', 'Region', 'Price', 'SpotPrice'],
+    'SkyPilot catalog',
+  );
   const prices: PriceRecord[] = [];
   const hardware = new Map<string, HardwareRecord>();
   for (const row of rows) {
@@ -338,13 +384,18 @@ function skypilotCsv(text: string): ParsedPriceList {
     const at = { type, region: row.Region };
     const name = tpu ? ` (${row.AcceleratorName})` : '';
     prices.push({ ...at, key: 'on_demand', usdPerHour: onDemand, how: `column Price${name}` });
-    if (spot !== undefined) prices.push({ ...at, key: 'spot', usdPerHour: spot, how: `column SpotPrice${name}` });
+    if (spot !== undefined)
+      prices.push({ ...at, key: 'spot', usdPerHour: spot, how: `column SpotPrice${name}` });
     if (!hardware.has(type)) {
       const count = positive(row.AcceleratorCount);
       hardware.set(type, {
         ...(positive(row.vCPUs) !== undefined && { vcpus: Number(row.vCPUs) }),
         ...(positive(row.MemoryGiB) !== undefined && { memoryGib: Number(row.MemoryGiB) }),
-        ...(tpu ? { accelerator: type } : row.AcceleratorName && count !== undefined ? { accelerator: row.AcceleratorName, count } : {}),
+        ...(tpu
+          ? { accelerator: type }
+          : row.AcceleratorName && count !== undefined
+            ? { accelerator: row.AcceleratorName, count }
+            : {}),
       });
     }
   }
@@ -381,7 +432,8 @@ function azureRetailJson(text: string): ParsedPriceList {
   const prices: PriceRecord[] = [];
   for (const item of items) {
     if (item.serviceName !== 'Virtual Machines' || item.currencyCode !== 'USD') continue;
-    if (item.unitOfMeasure !== '1 Hour' || typeof item.retailPrice !== 'number' || !(item.retailPrice > 0)) continue;
+    if (item.unitOfMeasure !== '1 Hour' || typeof item.retailPrice !== 'number' || !(item.retailPrice > 0))
+      continue;
     const type = item.armSkuName;
     const region = item.armRegionName;
     if (!type || !region) continue;
@@ -398,7 +450,8 @@ function azureRetailJson(text: string): ParsedPriceList {
         how: spot ? 'Consumption, skuName ... Spot' : 'Consumption (pay-as-you-go)',
       });
     } else if (item.type === 'Reservation') {
-      const years = item.reservationTerm === '1 Year' ? 1 : item.reservationTerm === '3 Years' ? 3 : undefined;
+      const years =
+        item.reservationTerm === '1 Year' ? 1 : item.reservationTerm === '3 Years' ? 3 : undefined;
       if (years === undefined) continue;
       prices.push({
         ...at,

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isoDate } from '../catalog.js';
 import { buildPricingFile, ImportError, type ImportResult, type ImportSource } from './build.js';
-import { FORMAT_PROVIDER, IMPORT_FORMATS, type ImportFormat, PriceListError, readPriceList } from './formats.js';
+import {
+  FORMAT_PROVIDER,
+  IMPORT_FORMATS,
+  type ImportFormat,
+  PriceListError,
+  readPriceList,
+} from './formats.js';
 
 export { buildPricingFile, ImportError, type ImportResult, type ImportSource } from './build.js';
 export { IMPORT_FORMATS, type ImportFormat, readPriceList } from './formats.js';
@@ -22,7 +28,11 @@ export interface ImportRequest {
 const DATE_IN_NAME = /(\d{4}-\d{2}-\d{2})/;
 
 /** `FORMAT=PATH[@DATE]` split up and checked. */
-export function parseFromArgument(argument: string): { format: ImportFormat; path: string; asOf: string | null } {
+export function parseFromArgument(argument: string): {
+  format: ImportFormat;
+  path: string;
+  asOf: string | null;
+} {
   const equals = argument.indexOf('=');
   const format = equals < 0 ? '' : argument.slice(0, equals);
   if (!(IMPORT_FORMATS as readonly string[]).includes(format))
@@ -56,7 +66,9 @@ export function importPrices(request: ImportRequest): ImportResult {
       text = read(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new ImportError(`--from ${path}: ${code === 'ENOENT' ? 'file not found' : 'cannot read the file'}`);
+      throw new ImportError(
+        `--from ${path}: ${code === 'ENOENT' ? 'file not found' : 'cannot read the file'}`,
+      );
     }
     let parsed: ReturnType<typeof readPriceList>;
     try {
@@ -73,7 +85,9 @@ export function importPrices(request: ImportRequest): ImportResult {
       );
     return { format, path, asOf, parsed };
   });
-  const providers = [...new Set(sources.map((source) => FORMAT_PROVIDER[source.format]).filter((p) => p !== null))];
+  const providers = [
+    ...new Set(sources.map((source) => FORMAT_PROVIDER[source.format]).filter((p) => p !== null)),
+  ];
   const fromBase = request.base && /^([a-z0-9-]+)\.yaml$/.exec(basename(request.base.path))?.[1];
   const provider = request.provider ?? (providers.length === 1 ? providers[0] : undefined);
   if (provider === undefined)
@@ -83,7 +97,8 @@ export function importPrices(request: ImportRequest): ImportResult {
         : `say which provider the prices are for: --provider NAME${fromBase ? ` (e.g. ${fromBase})` : ''}`,
     );
   const foreign = providers.find((p) => p !== provider);
-  if (foreign !== undefined) throw new ImportError(`--provider ${provider}, but a list given holds ${foreign} prices`);
+  if (foreign !== undefined)
+    throw new ImportError(`--provider ${provider}, but a list given holds ${foreign} prices`);
   return buildPricingFile({
     provider,
     base: request.base,
