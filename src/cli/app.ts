@@ -73,6 +73,7 @@ function studyFlags<T>(y: Argv<T>) {
     .option('workers', { type: 'string', describe: 'worker threads (default: one per core)' })
     .option('force', FORCE_OPTION)
     .options(CONFINE_OPTIONS)
+    .option('catalog', CATALOG_OPTION)
     .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' });
 }
 
@@ -129,6 +130,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           })
           .option('force', FORCE_OPTION)
           .options(CONFINE_OPTIONS)
+          .option('catalog', CATALOG_OPTION)
           .option('requests', {
             type: 'boolean',
             describe:
@@ -190,6 +192,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           })
           .option('force', FORCE_OPTION)
           .options(CONFINE_OPTIONS)
+          .option('catalog', CATALOG_OPTION)
           .option('requests', {
             type: 'boolean',
             describe:
@@ -216,7 +219,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             array: true,
             describe: 'override a key: --set fleets.0.replicas=6',
           })
-          .options(CONFINE_OPTIONS),
+          .options(CONFINE_OPTIONS)
+          .option('catalog', CATALOG_OPTION),
       async (args) => {
         exitCode = await validateCommand(args, io);
       },
@@ -309,6 +313,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           })
           .option('force', FORCE_OPTION)
           .options(CONFINE_OPTIONS)
+          .option('catalog', CATALOG_OPTION)
           .option(
             'check',
             checkOption('exit 3 (after writing every output) when the hold-out error marks the fit as poor'),

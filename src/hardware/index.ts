@@ -8,6 +8,7 @@ export {
   findInstance,
   type InstanceEntry,
   type InstanceFilter,
+  isoDate,
   listInstances,
   MARKET_PRICE,
   MARKETS,
