@@ -243,7 +243,11 @@ export function withUserCatalogs(files: readonly string[], base: Catalog = shipp
         continue;
       }
       const known = entries.get(key);
-      if (known === undefined) {
+      const extra = Object.keys((raw ?? {}) as object).find(
+        (name) => name !== 'prices' && name !== 'sources',
+      );
+      // An instance no shipped file has may be described again whole by a later file, replacing it.
+      if (known === undefined || (extra !== undefined && !base.entries.has(key))) {
         const checked = entrySchema.safeParse(raw);
         if (!checked.success) {
           errors.push(...zodProblems(checked.error, path).map(parsed.locate));
@@ -252,9 +256,6 @@ export function withUserCatalogs(files: readonly string[], base: Catalog = shipp
         entries.set(key, { ...entryFromRaw(match[1], match[2], checked.data), userFile: file });
         continue;
       }
-      const extra = Object.keys((raw ?? {}) as object).find(
-        (name) => name !== 'prices' && name !== 'sources',
-      );
       if (extra !== undefined) {
         errors.push(
           parsed.locate({

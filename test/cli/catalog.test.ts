@@ -1,6 +1,16 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { catalogListCommand, catalogShowCommand } from '../../src/cli/commands/catalog.js';
+import {
+  catalogImportCommand,
+  catalogListCommand,
+  catalogShowCommand,
+} from '../../src/cli/commands/catalog.js';
 import { type CliIo, UsageError } from '../../src/cli/io.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function fakeIo() {
   const out = { stdout: '', stderr: '' };
@@ -119,6 +129,81 @@ describe('fleetsim catalog show', () => {
       new UsageError(
         'unknown instance "aws/p5.48xlarg"; closest: aws/p5.48xlarge, aws/g5.48xlarge, aws/p5.4xlarge',
       ),
+    );
+  });
+});
+
+describe('fleetsim catalog with user catalog files and import', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetsim-catalog-cli-'));
+  const prices = join(dir, 'prices.yaml');
+  writeFileSync(
+    prices,
+    'instances:\n  aws/p5.4xlarge:\n    prices: { us-east-1: { reserved_1y: 4.1 } }\n' +
+      '    sources: { reserved_1y: { source: our quote, as_of: 2026-11-30 } }\n',
+  );
+
+  it('shows the user price beside the shipped ones, each with its source, and lists it', () => {
+    const { io, out } = fakeIo();
+    catalogShowCommand({ instance: 'aws/p5.4xlarge', json: false, catalog: [prices] }, io);
+    expect(out.stdout).toMatch(/us-east-1\s+\$6\.88\s+-\s+\$4\.10\s+-/);
+    expect(out.stdout).toContain('reserved_1y [us-east-1] (as of 2026-11-30): our quote\n');
+    const listed = fakeIo();
+    catalogListCommand(
+      {
+        provider: 'aws',
+        accelerator: 'h100-80gb',
+        market: 'reserved',
+        catalog: [prices],
+        asOf: '2026-12-06',
+        json: true,
+      },
+      listed.io,
+    );
+    expect(JSON.parse(listed.out.stdout)).toMatchObject([
+      { key: 'aws/p5.4xlarge', usd_per_hour: { reserved_1y: 4.1 }, price_as_of: '2026-11-30', age_days: 6 },
+    ]);
+  });
+
+  it('imports a price list into a new file, and refuses to replace a file without --force', () => {
+    const out = join(dir, 'mine.yaml');
+    const list = join(dir, 'azure_2026-11-30.json');
+    writeFileSync(
+      list,
+      JSON.stringify({
+        Items: [
+          {
+            currencyCode: 'USD',
+            serviceName: 'Virtual Machines',
+            type: 'Consumption',
+            armRegionName: 'westus3',
+            armSkuName: 'Standard_NC40ads_H100_v5',
+            skuName: 'NC40ads H100 v5',
+            productName: 'NCadsH100v5 Series',
+            unitOfMeasure: '1 Hour',
+            retailPrice: 6.98,
+          },
+        ],
+      }),
+    );
+    const args = {
+      from: [`azure-retail-json=${list}`],
+      base: join(ROOT, 'pricing/azure.yaml'),
+      out,
+      force: false,
+      quiet: true,
+    };
+    const first = fakeIo();
+    expect(catalogImportCommand(args, first.io)).toBe(0);
+    const written = readFileSync(out, 'utf8');
+    // Only the one type the list prices is re-priced; the rest of the file is kept as it was.
+    expect(written).toContain(
+      'azure_2026-11-30.json (azure-retail-json) Consumption (pay-as-you-go), rows Standard_NC40ads_H100_v5 in westus3',
+    );
+    expect(written).toContain('Standard_NC24ads_A100_v4');
+    expect(() => catalogImportCommand(args, fakeIo().io)).toThrow(/exists; pass --force to replace it/);
+    expect(readFileSync(out, 'utf8')).toBe(written);
+    expect(() => catalogImportCommand({ ...args, from: ['nope=x.json'], force: true }, fakeIo().io)).toThrow(
+      UsageError,
     );
   });
 });
