@@ -120,7 +120,7 @@ const SECONDS_PER_UNIT: Readonly<Record<string, number>> = { s: 1, min: 60, h: 3
 const HOURS_PER_YEAR = 8760;
 
 /** `60s`, `1min`, `1h` or a bare number of seconds; kept here so hardware depends on no scenario code. */
-export const durationSeconds = z.union([
+const durationSeconds = z.union([
   z.number().nonnegative(),
   z
     .string()
@@ -158,7 +158,7 @@ export const sourcesSchema = z.strictObject({
 });
 
 export type RawRegionPrices = z.infer<typeof regionPricesSchema>;
-export type RawSources = z.infer<typeof sourcesSchema>;
+type RawSources = z.infer<typeof sourcesSchema>;
 
 type Issue = (message: string, path: PropertyKey[]) => void;
 
@@ -233,7 +233,7 @@ export const entrySchema = z
       issue('owned hardware needs sources.on_demand', ['sources', 'on_demand']);
   });
 
-export type RawEntry = z.infer<typeof entrySchema>;
+type RawEntry = z.infer<typeof entrySchema>;
 
 const fileSchema = z.strictObject({ instances: z.record(z.string(), entrySchema) });
 

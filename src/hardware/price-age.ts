@@ -20,8 +20,8 @@ export function daysBetween(from: string, to: string): number {
 }
 
 /** Today's UTC date, `YYYY-MM-DD`: the default reference of `catalog list`, never used by a run. */
-export function todayUtc(now: Date = new Date()): string {
-  return now.toISOString().slice(0, 10);
+export function todayUtc(): string {
+  return new Date().toISOString().slice(0, 10);
 }
 
 export interface StalePrice {
