@@ -14,6 +14,8 @@ export interface RunOptions {
   baseDir?: string;
   /** Data files only inside the scenario's folder (or `baseDir`) or another one: see `LoadOptions.confineDataPaths`. */
   confineDataPaths?: ConfineDataPaths;
+  /** User catalog files (absolute paths) on top of the shipped catalog: see `LoadOptions.catalogs`. */
+  catalogs?: readonly string[];
   /**
    * Called with every measured request (arrived after warmup) as it reaches its outcome, variant
    * after variant in the scenario's order, and at the end of each variant for those still in
@@ -41,11 +43,11 @@ export class ScenarioError extends Error {
  * every variant with the same seed. Rejects with a `ScenarioError` for invalid input.
  */
 export async function runScenario(input: string | object, options: RunOptions = {}): Promise<RunOutput> {
-  const { set, baseDir, confineDataPaths } = options;
+  const { set, baseDir, confineDataPaths, catalogs } = options;
   const loaded =
     typeof input === 'string'
-      ? await loadScenarioFile(input, { set, confineDataPaths })
-      : await loadScenarioObject(input, { set, baseDir, confineDataPaths });
+      ? await loadScenarioFile(input, { set, confineDataPaths, catalogs })
+      : await loadScenarioObject(input, { set, baseDir, confineDataPaths, catalogs });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   return runLoadedScenario(loaded.value, options.seed, undefined, options.onRequest);
 }

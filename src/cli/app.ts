@@ -1,10 +1,11 @@
 import yargs, { type Argv } from 'yargs';
+import { IMPORT_FORMATS } from '../hardware/import/index.js';
 import { MEASURED_FORMATS, MEASURED_TIME_UNITS } from '../plan/calibrate/index.js';
 import { ScenarioError } from '../run.js';
 import { oneLine, RunInputError, UserError } from '../scenario/types.js';
 import { closestNames, typoTolerance } from '../util/closest-names.js';
 import { calibrateCommand } from './commands/calibrate.js';
-import { catalogListCommand, catalogShowCommand } from './commands/catalog.js';
+import { catalogImportCommand, catalogListCommand, catalogShowCommand } from './commands/catalog.js';
 import { compareCommand } from './commands/compare.js';
 import { mergeCommand } from './commands/merge.js';
 import { planCommand } from './commands/plan.js';
@@ -38,6 +39,14 @@ const CONFINE_OPTIONS = {
   },
 } as const;
 
+/** `--catalog FILE`, on every command that prices instances. */
+const CATALOG_OPTION = {
+  type: 'string',
+  array: true,
+  requiresArg: true,
+  describe: 'a user catalog file: private or negotiated prices on top of the shipped catalog (repeatable)',
+} as const;
+
 /** `--check`, with what it judges for its command. */
 function checkOption(describe: string) {
   return { type: 'boolean', default: false, describe } as const;
@@ -64,6 +73,7 @@ function studyFlags<T>(y: Argv<T>) {
     .option('workers', { type: 'string', describe: 'worker threads (default: one per core)' })
     .option('force', FORCE_OPTION)
     .options(CONFINE_OPTIONS)
+    .option('catalog', CATALOG_OPTION)
     .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' });
 }
 
@@ -120,6 +130,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           })
           .option('force', FORCE_OPTION)
           .options(CONFINE_OPTIONS)
+          .option('catalog', CATALOG_OPTION)
           .option('requests', {
             type: 'boolean',
             describe:
@@ -181,6 +192,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           })
           .option('force', FORCE_OPTION)
           .options(CONFINE_OPTIONS)
+          .option('catalog', CATALOG_OPTION)
           .option('requests', {
             type: 'boolean',
             describe:
@@ -207,7 +219,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             array: true,
             describe: 'override a key: --set fleets.0.replicas=6',
           })
-          .options(CONFINE_OPTIONS),
+          .options(CONFINE_OPTIONS)
+          .option('catalog', CATALOG_OPTION),
       async (args) => {
         exitCode = await validateCommand(args, io);
       },
@@ -300,6 +313,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           })
           .option('force', FORCE_OPTION)
           .options(CONFINE_OPTIONS)
+          .option('catalog', CATALOG_OPTION)
           .option(
             'check',
             checkOption('exit 3 (after writing every output) when the hold-out error marks the fit as poor'),
@@ -330,17 +344,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command('schema', 'print the JSON Schema (draft-7) of scenario files', {}, () => {
       exitCode = schemaCommand(io);
     })
-    .command('catalog', 'browse the instance catalog: prices, hardware, regions', (y) =>
+    .command('catalog', 'browse the instance catalog and refresh it from price lists', (y) =>
       y
         .command(
           'list',
-          'instance types with their hardware and price, cheapest first',
+          'instance types with their hardware, price and its age, cheapest first',
           (c) =>
             c
-              .option('provider', { type: 'string', describe: 'aws, gcp, azure or edge' })
+              .option('provider', { type: 'string', describe: 'aws, gcp, azure or edge (any case)' })
               .option('accelerator', {
                 type: 'string',
-                describe: 'accelerator id, e.g. h100-80gb, l4, tpu-v5e',
+                describe: 'accelerator id, e.g. h100-80gb, l4, tpu-v5e (any case)',
               })
               .option('max-price', { type: 'number', describe: 'USD per hour at most' })
               .option('region', {
@@ -348,6 +362,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 describe: "price region (default: each provider's default)",
               })
               .option('market', { type: 'string', describe: 'on-demand (default), spot or reserved' })
+              .option('catalog', CATALOG_OPTION)
+              .option('as-of', {
+                type: 'string',
+                describe: 'count price ages to this date, YYYY-MM-DD (default: today)',
+              })
               .option('json', { type: 'boolean', default: false }),
           (args) => {
             if (args.maxPrice !== undefined && !(args.maxPrice >= 0)) {
@@ -358,7 +377,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         )
         .command(
           'show <instance>',
-          'every field, region and price of one instance type, with sources',
+          'every field, region and price of one instance type, with sources and dates',
           (c) =>
             c
               .positional('instance', {
@@ -366,12 +385,43 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 demandOption: true,
                 describe: 'e.g. aws/p5.48xlarge',
               })
+              .option('catalog', CATALOG_OPTION)
               .option('json', { type: 'boolean', default: false }),
           (args) => {
             exitCode = catalogShowCommand(args, io);
           },
         )
-        .demandCommand(1, 'say which catalog command: list, show'),
+        .command(
+          'import',
+          'rebuild or extend a pricing file from price lists you downloaded (offline)',
+          (c) =>
+            c
+              .option('from', {
+                type: 'string',
+                array: true,
+                describe: `a price list, FORMAT=FILE[@YYYY-MM-DD]; FORMAT one of ${IMPORT_FORMATS.join(', ')}; the first list with a price wins`,
+              })
+              .option('base', {
+                type: 'string',
+                describe: 'the pricing or user catalog file to refresh: its types, hardware and regions',
+              })
+              .option('provider', {
+                type: 'string',
+                describe: 'whose prices these are (default: from the formats)',
+              })
+              .option('types', { type: 'string', describe: 'types to add, comma-separated' })
+              .option('regions', {
+                type: 'string',
+                describe: "regions of every entry, comma-separated (default: each base entry's own)",
+              })
+              .option('out', { type: 'string', demandOption: true, describe: 'the file to write' })
+              .option('force', { type: 'boolean', default: false, describe: 'replace --out if it exists' })
+              .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
+          (args) => {
+            exitCode = catalogImportCommand(args, io);
+          },
+        )
+        .demandCommand(1, 'say which catalog command: list, show, import'),
     )
     .command('trace', 'inspect request traces', (y) =>
       y

@@ -61,6 +61,22 @@ export function confineDataPaths(cwd: string, args: ConfineArgs): ConfineDataPat
   return folder;
 }
 
+/** `--catalog FILE`, repeatable, on every command that prices instances. */
+export interface CatalogArgs {
+  catalog?: string[];
+}
+
+/** The `--catalog` files as absolute paths (relative to `cwd`), each checked to be a readable file. */
+export function catalogFiles(cwd: string, args: CatalogArgs): string[] {
+  return (args.catalog ?? []).map((file) => {
+    const path = resolve(cwd, file);
+    const entry = statOrNothing(path);
+    if (entry === undefined) throw new UsageError(`--catalog: ${path} does not exist`);
+    if (!entry.isFile()) throw new UsageError(`--catalog: ${path} is not a file`);
+    return path;
+  });
+}
+
 /** Longer folder names fail on common file systems (255 bytes), and no reader wants them. */
 const MAX_FOLDER_NAME = 100;
 /** Hex digits of the name's hash that tell apart names cut to the same folder name. */

@@ -30,6 +30,11 @@ describe('resolveInstance', () => {
       vcpus: 4,
       memoryGib: 16,
       accelerators: { model: 'a10g', count: 1, memoryGib: 24 },
+      priceSource: {
+        source:
+          'aws_gpu_ml_instance_prices_vantage_2026-01-21.csv (vantage-csv) column usd_per_hour_ondemand_linux, rows g5.xlarge in us-east-1, us-east-2, us-west-2, eu-west-1, eu-central-1',
+        asOf: '2026-01-21',
+      },
     });
     expect(resolveInstance('gcp/g2-standard-8')).toMatchObject({
       ok: true,
@@ -66,7 +71,8 @@ describe('resolveInstance', () => {
   it('lists the regions an instance has when the region is unknown', () => {
     expect(resolveInstance('aws/g6.xlarge', { region: 'eu-west-1' })).toEqual({
       ok: false,
-      message: 'instance "aws/g6.xlarge" has no price in region "eu-west-1"; regions: us-east-1, us-west-2',
+      message:
+        'instance "aws/g6.xlarge" has no price in region "eu-west-1"; regions: us-east-1, us-east-2, us-west-2, eu-central-1',
       unavailable: true,
     });
   });
@@ -108,6 +114,7 @@ describe('markets', () => {
       vcpus: 8,
       memoryGib: 16,
       accelerators: null,
+      priceSource: { source: expect.stringContaining('c7i.2xlarge in us-east-1'), asOf: '2026-11-28' },
     });
     expect(resolveInstance('aws/c7i.2xlarge', { market: 'spot' })).toMatchObject({
       priceUsdPerHour: 0.14637,
@@ -198,13 +205,17 @@ describe('listInstances', () => {
     expect(byKey.get('aws/inf2.xlarge')?.accelerators?.model).toBe('inferentia2');
     expect(byKey.get('gcp/n2-standard-8')?.accelerators).toBeUndefined();
     expect(byKey.get('gcp/c3-standard-8')?.vcpus).toBe(8);
-    expect(byKey.get('gcp/a2-highgpu-1g')?.sources.on_demand?.asOf).toBe('2026-07-30');
+    expect(byKey.get('gcp/a2-highgpu-1g')?.citations.get('us-central1')?.on_demand?.asOf).toBe('2026-07-30');
     expect(byKey.get('gcp/tpu-v6e-8')?.accelerators).toEqual({ model: 'tpu-v6e', count: 8 });
     expect(listInstances({ accelerator: 'h200-141gb' }).map((e) => e.key)).toEqual([
       'aws/p5en.48xlarge',
       'gcp/a3-ultragpu-8g',
     ]);
-    expect(listInstances({ provider: 'azure', region: 'eastus' })).toHaveLength(4);
+    expect(listInstances({ provider: 'azure', region: 'eastus' })).toHaveLength(8);
+    // Filters ignore case.
+    expect(
+      listInstances({ provider: 'AZURE', region: 'EastUS', accelerator: 'H100-NVL' }).map((e) => e.key),
+    ).toEqual(['azure/Standard_NC40ads_H100_v5', 'azure/Standard_NC80adis_H100_v5']);
   });
 });
 
@@ -316,7 +327,9 @@ describe.skipIf(!existsSync(SHARED_PRICING))('catalog against shared/data/pricin
     const rows = readCsv(GCP_CSV);
     // Only the types the Compute Engine snapshot prices (not TPU slices or a3-ultragpu-8g).
     const fromCsv = listInstances({ provider: 'gcp' }).filter((e) =>
-      e.sources.on_demand?.source.startsWith('gcp_compute_instance_prices_'),
+      [...e.citations.values()].every((cited) =>
+        cited.on_demand?.source.startsWith('gcp_compute_instance_prices_'),
+      ),
     );
     expect(fromCsv.length).toBeGreaterThan(0);
     for (const entry of fromCsv) {

@@ -6,7 +6,8 @@ import { closestNames } from '../util/closest-names.js';
 
 /**
  * Instance types and prices from `pricing/<provider>.yaml` (see pricing/README.md). Those files
- * ship inside the package, so a file that fails validation is a packaging bug and throws.
+ * ship inside the package, so a file that fails validation is a packaging bug and throws. A user
+ * catalog file (user-catalog.ts) adds or replaces prices on top of them.
  */
 
 /**
@@ -22,14 +23,19 @@ export const ACCELERATOR_IDS = [
   'a100-80gb',
   'h100-80gb',
   'h100-pcie',
+  'h100-nvl',
   'h200-141gb',
+  'b200',
+  'rtx-pro-6000',
+  'mi300x',
+  'gaudi3',
   'inferentia2',
+  'trainium',
   'tpu-v5e',
   'tpu-v5p',
   'tpu-v6e',
   'jetson-agx-orin-64gb',
   'jetson-orin-nano-8gb',
-  'rtx-pro-6000',
   'rtx-6000-ada',
   'rtx-3090-ti',
   'rtx-4090',
@@ -51,7 +57,7 @@ export type Market = (typeof MARKETS)[number];
 export const PRICE_KEYS = ['on_demand', 'spot', 'reserved_1y', 'reserved_3y'] as const;
 export type PriceKey = (typeof PRICE_KEYS)[number];
 
-const MARKET_PRICE: Readonly<Record<Market, PriceKey>> = {
+export const MARKET_PRICE: Readonly<Record<Market, PriceKey>> = {
   'on-demand': 'on_demand',
   spot: 'spot',
   reserved: 'reserved_1y',
@@ -62,6 +68,7 @@ export type RegionPrices = Partial<Record<PriceKey, number>>;
 
 export interface PriceSource {
   source: string;
+  /** The date of the source's snapshot, `YYYY-MM-DD`. */
   asOf: string;
 }
 
@@ -85,9 +92,18 @@ export interface InstanceEntry {
   /** Seconds: each started increment is billed, and at least `minimum` per launch. */
   billing: { increment: number; minimum: number };
   prices: ReadonlyMap<string, RegionPrices>;
-  /** Where each kind of price in `prices` comes from. */
-  sources: Partial<Record<PriceKey, PriceSource>>;
+  /** Where each price of each region comes from: a user catalog replaces single prices of a region. */
+  citations: ReadonlyMap<string, Partial<Record<PriceKey, PriceSource>>>;
   owned?: OwnedCost;
+  /** The user catalog file this entry or one of its prices was read from; absent for the shipped catalog. */
+  userFile?: string;
+}
+
+/** A set of entries by key: the shipped catalog, or it with user catalog files on top. */
+export interface Catalog {
+  readonly entries: ReadonlyMap<string, InstanceEntry>;
+  /** The user catalog files, absolute paths in the order they were applied; empty for the shipped catalog. */
+  readonly files: readonly string[];
 }
 
 /**
@@ -124,20 +140,64 @@ const durationSeconds = z.union([
     }),
 ]);
 
-const usdPerHour = z.number().nonnegative();
-// The yaml core schema leaves 2026-01-21 a string; the regex keeps it a plain date. `unknown` is for
-// a source that records no snapshot date (the TPU catalog), rather than inventing one.
-const isoDate = z.string().regex(/^(\d{4}-\d{2}-\d{2}|unknown)$/, 'expected YYYY-MM-DD or unknown');
+const usdPerHour = z.number().positive('expected a price above 0 USD per hour');
+
+/** A calendar date, `YYYY-MM-DD`, that exists. The yaml core schema leaves 2026-01-21 a string. */
+export const isoDate = z
+  .string('expected a date YYYY-MM-DD')
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
+  .refine((text) => {
+    const date = new Date(`${text}T00:00:00Z`);
+    return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
+  }, 'expected a date that exists');
 const citation = z.strictObject({ source: z.string().min(1), as_of: isoDate });
 
-const regionPricesSchema = z.strictObject({
+export const regionPricesSchema = z.strictObject({
   on_demand: usdPerHour.optional(),
   spot: usdPerHour.optional(),
   reserved_1y: usdPerHour.optional(),
   reserved_3y: usdPerHour.optional(),
 });
 
-const entrySchema = z
+export const sourcesSchema = z.strictObject({
+  on_demand: citation.optional(),
+  spot: citation.optional(),
+  reserved_1y: citation.optional(),
+  reserved_3y: citation.optional(),
+});
+
+export type RawRegionPrices = z.infer<typeof regionPricesSchema>;
+type RawSources = z.infer<typeof sourcesSchema>;
+
+type Issue = (message: string, path: PropertyKey[]) => void;
+
+/**
+ * Spot and commitments never cost more than on-demand in the same region: a source that says so
+ * was misread (a monthly price taken for an hourly one, a column shifted).
+ */
+export function checkRegionPrices(region: string, prices: RawRegionPrices, issue: Issue): void {
+  const onDemand = prices.on_demand;
+  if (onDemand === undefined) return;
+  for (const key of ['spot', 'reserved_1y', 'reserved_3y'] as const) {
+    const price = prices[key];
+    if (price !== undefined && price > onDemand)
+      issue(`${key} ${price} is above on_demand ${onDemand}`, ['prices', region, key]);
+  }
+}
+
+/** Every kind of price used in some region needs its citation. */
+export function checkCitations(
+  prices: Record<string, RawRegionPrices>,
+  sources: RawSources,
+  issue: Issue,
+): void {
+  for (const key of PRICE_KEYS) {
+    const used = Object.values(prices).some((regionPrices) => regionPrices[key] !== undefined);
+    if (used && sources[key] === undefined) issue(`${key} prices need sources.${key}`, ['sources', key]);
+  }
+}
+
+export const entrySchema = z
   .strictObject({
     vcpus: z.number().int().positive().optional(),
     memory_gib: z.number().positive().optional(),
@@ -158,16 +218,11 @@ const entrySchema = z
         usd_per_kwh: z.record(z.string(), z.number().nonnegative()),
       })
       .optional(),
-    sources: z.strictObject({
-      on_demand: citation.optional(),
-      spot: citation.optional(),
-      reserved_1y: citation.optional(),
-      reserved_3y: citation.optional(),
-    }),
+    sources: sourcesSchema,
   })
   .check((ctx) => {
     const { prices, owned, sources } = ctx.value;
-    const issue = (message: string, path: PropertyKey[]) =>
+    const issue: Issue = (message, path) =>
       ctx.issues.push({ code: 'custom', message, input: ctx.value, path });
     if ((prices === undefined) === (owned === undefined)) {
       issue('expected exactly one of prices or owned', []);
@@ -180,32 +235,87 @@ const entrySchema = z
     for (const [region, regionPrices] of Object.entries(prices ?? {})) {
       if (regionPrices.on_demand === undefined)
         issue('every region needs on_demand', ['prices', region, 'on_demand']);
-      for (const key of PRICE_KEYS) {
-        if (regionPrices[key] !== undefined && sources[key] === undefined)
-          issue(`${key} prices need sources.${key}`, ['sources', key]);
-      }
+      checkRegionPrices(region, regionPrices, issue);
     }
+    checkCitations(prices ?? {}, sources, issue);
     if (owned && sources.on_demand === undefined)
       issue('owned hardware needs sources.on_demand', ['sources', 'on_demand']);
   });
+
+type RawEntry = z.infer<typeof entrySchema>;
 
 const fileSchema = z.strictObject({ instances: z.record(z.string(), entrySchema) });
 
 // src/hardware/catalog.ts and dist/hardware/catalog.js both sit two levels below the package root.
 export const PRICING_DIR = fileURLToPath(new URL('../../pricing/', import.meta.url));
 
-let cache: ReadonlyMap<string, InstanceEntry> | undefined;
+let shipped: Catalog | undefined;
 
-function loadCatalog(): ReadonlyMap<string, InstanceEntry> {
-  if (cache) return cache;
+/** The catalog the package ships: every `pricing/<provider>.yaml`. */
+export function shippedCatalog(): Catalog {
+  if (shipped) return shipped;
   const entries = PROVIDERS.flatMap((provider) => readCatalogFile(`${PRICING_DIR}${provider}.yaml`));
-  cache = new Map(entries.map((entry) => [entry.key, entry]));
-  return cache;
+  shipped = { entries: new Map(entries.map((entry) => [entry.key, entry])), files: [] };
+  return shipped;
 }
 
 /** Purchase spread evenly over the lifetime's hours plus the energy of one hour at `powerWatts`. */
 export function ownedUsdPerHour(cost: OwnedCost): number {
   return cost.purchaseUsd / (cost.lifetimeYears * HOURS_PER_YEAR) + (cost.powerWatts / 1000) * cost.usdPerKwh;
+}
+
+function citationsOf(
+  sources: RawSources,
+  prices: ReadonlyMap<string, RegionPrices>,
+): Map<string, Partial<Record<PriceKey, PriceSource>>> {
+  return new Map(
+    [...prices].map(([region, regionPrices]) => {
+      const cited: Partial<Record<PriceKey, PriceSource>> = {};
+      for (const key of PRICE_KEYS) {
+        const source = sources[key];
+        if (regionPrices[key] !== undefined && source)
+          cited[key] = { source: source.source, asOf: source.as_of };
+      }
+      return [region, cited];
+    }),
+  );
+}
+
+/** The entry a validated raw entry describes, under `provider/type`. */
+export function entryFromRaw(provider: string, type: string, raw: RawEntry): InstanceEntry {
+  const owned: OwnedCost | undefined = raw.owned && {
+    purchaseUsd: raw.owned.purchase_usd,
+    lifetimeYears: raw.owned.lifetime_years,
+    powerWatts: raw.owned.power_watts,
+    usdPerKwh: 0,
+  };
+  const prices = new Map<string, RegionPrices>(
+    raw.owned
+      ? Object.entries(raw.owned.usd_per_kwh).map(([region, usdPerKwh]) => [
+          region,
+          { on_demand: ownedUsdPerHour({ ...owned!, usdPerKwh }) },
+        ])
+      : Object.entries(raw.prices!).map(([region, price]) => [region, defined(price)]),
+  );
+  return {
+    key: `${provider}/${type}`,
+    provider,
+    type,
+    ...(raw.vcpus !== undefined && { vcpus: raw.vcpus }),
+    ...(raw.memory_gib !== undefined && { memoryGib: raw.memory_gib }),
+    ...(raw.accelerators && {
+      accelerators: {
+        model: raw.accelerators.model,
+        count: raw.accelerators.count,
+        ...(raw.accelerators.memory_gib !== undefined && { memoryGib: raw.accelerators.memory_gib }),
+      },
+    }),
+    billing: raw.billing,
+    prices,
+    citations: citationsOf(raw.sources, prices),
+    // The per-region electricity prices already went into `prices`; keep the rest for `catalog show`.
+    ...(owned && { owned }),
+  };
 }
 
 /** One `pricing/<provider>.yaml`; the provider is the file name. Exported for tests. */
@@ -217,48 +327,33 @@ export function readCatalogFile(path: string): InstanceEntry[] {
     const entry = issue.path[1] === undefined ? '' : ` entry "${String(issue.path[1])}"`;
     throw new Error(`broken catalog file ${path}${entry}: ${issue.path.join('.')}: ${issue.message}`);
   }
-  return Object.entries(parsed.data.instances).map(([type, raw]) => {
-    const owned: OwnedCost | undefined = raw.owned && {
-      purchaseUsd: raw.owned.purchase_usd,
-      lifetimeYears: raw.owned.lifetime_years,
-      powerWatts: raw.owned.power_watts,
-      usdPerKwh: 0,
-    };
-    const prices: [string, RegionPrices][] = raw.owned
-      ? Object.entries(raw.owned.usd_per_kwh).map(([region, usdPerKwh]) => [
-          region,
-          { on_demand: ownedUsdPerHour({ ...owned!, usdPerKwh }) },
-        ])
-      : Object.entries(raw.prices!).map(([region, price]) => [region, defined(price)]);
-    const sources: InstanceEntry['sources'] = {};
-    for (const key of PRICE_KEYS) {
-      const cited = raw.sources[key];
-      if (cited) sources[key] = { source: cited.source, asOf: cited.as_of };
-    }
-    return {
-      key: `${provider}/${type}`,
-      provider,
-      type,
-      ...(raw.vcpus !== undefined && { vcpus: raw.vcpus }),
-      ...(raw.memory_gib !== undefined && { memoryGib: raw.memory_gib }),
-      ...(raw.accelerators && {
-        accelerators: {
-          model: raw.accelerators.model,
-          count: raw.accelerators.count,
-          ...(raw.accelerators.memory_gib !== undefined && { memoryGib: raw.accelerators.memory_gib }),
-        },
-      }),
-      billing: raw.billing,
-      prices: new Map(prices),
-      sources,
-      // The per-region electricity prices already went into `prices`; keep the rest for `catalog show`.
-      ...(owned && { owned }),
-    };
-  });
+  return Object.entries(parsed.data.instances).map(([type, raw]) => entryFromRaw(provider, type, raw));
 }
 
 function defined(prices: RegionPrices): RegionPrices {
   return Object.fromEntries(Object.entries(prices).filter(([, value]) => value !== undefined));
+}
+
+/**
+ * The citations of an entry grouped for display: one line per kind of price and source, with the
+ * regions it covers (all of them, for a shipped entry).
+ */
+export function citationGroups(
+  entry: InstanceEntry,
+): { key: PriceKey; source: PriceSource; regions: string[] }[] {
+  const groups: { key: PriceKey; source: PriceSource; regions: string[] }[] = [];
+  for (const key of PRICE_KEYS) {
+    for (const [region, cited] of entry.citations) {
+      const source = cited[key];
+      if (!source) continue;
+      const group = groups.find(
+        (g) => g.key === key && g.source.source === source.source && g.source.asOf === source.asOf,
+      );
+      if (group) group.regions.push(region);
+      else groups.push({ key, source, regions: [region] });
+    }
+  }
+  return groups;
 }
 
 export interface InstanceFilter {
@@ -267,13 +362,20 @@ export interface InstanceFilter {
   region?: string;
 }
 
-/** Every entry, or those of one provider, with one accelerator model, or priced in one region. */
-export function listInstances(filter: InstanceFilter = {}): InstanceEntry[] {
-  return [...loadCatalog().values()].filter(
+/** Every entry, or those of one provider, with one accelerator model, or priced in one region; case does not matter. */
+export function listInstances(
+  filter: InstanceFilter = {},
+  catalog: Catalog = shippedCatalog(),
+): InstanceEntry[] {
+  const lower = (text: string | undefined) => text?.toLowerCase();
+  const provider = lower(filter.provider);
+  const accelerator = lower(filter.accelerator);
+  const region = lower(filter.region);
+  return [...catalog.entries.values()].filter(
     (entry) =>
-      (filter.provider === undefined || entry.provider === filter.provider) &&
-      (filter.accelerator === undefined || entry.accelerators?.model === filter.accelerator) &&
-      (filter.region === undefined || entry.prices.has(filter.region)),
+      (provider === undefined || entry.provider.toLowerCase() === provider) &&
+      (accelerator === undefined || entry.accelerators?.model === accelerator) &&
+      (region === undefined || [...entry.prices.keys()].some((at) => at.toLowerCase() === region)),
   );
 }
 
@@ -288,6 +390,8 @@ export type ResolvedInstance =
       vcpus?: number;
       memoryGib?: number;
       accelerators: { model: AcceleratorId; count: number; memoryGib?: number } | null;
+      /** Where the price comes from and of when. */
+      priceSource: PriceSource;
     }
   | {
       ok: false;
@@ -299,19 +403,19 @@ export type ResolvedInstance =
 /** The catalog entry for `provider/type`, or why there is none (with the closest keys). */
 export function findInstance(
   key: string,
+  catalog: Catalog = shippedCatalog(),
 ): { ok: true; entry: InstanceEntry } | { ok: false; message: string } {
-  const catalog = loadCatalog();
-  const entry = catalog.get(key);
+  const entry = catalog.entries.get(key);
   if (entry) return { ok: true, entry };
   const withProvider = key.includes('/')
     ? []
-    : listInstances()
+    : [...catalog.entries.values()]
         .filter((candidate) => candidate.type === key)
         .map((candidate) => candidate.key);
   const message =
     withProvider.length > 0
       ? `instance "${key}" needs its provider: ${withProvider.join(' or ')}`
-      : `unknown instance "${key}"; closest: ${closestNames(key, catalog.keys(), { count: 3 }).join(', ')}`;
+      : `unknown instance "${key}"; closest: ${closestNames(key, catalog.entries.keys(), { count: 3 }).join(', ')}`;
   return { ok: false, message };
 }
 
@@ -321,13 +425,14 @@ function marketsIn(prices: RegionPrices): string {
 
 /**
  * Price, billing and hardware of `provider/type` in a region (default: the provider's usual one)
- * and market (default on-demand; `reserved` = the 1-year commitment price).
+ * and market (default on-demand; `reserved` = the 1-year commitment price), from `catalog`
+ * (default: the shipped one).
  */
 export function resolveInstance(
   key: string,
-  options: { region?: string; market?: Market } = {},
+  options: { region?: string; market?: Market; catalog?: Catalog } = {},
 ): ResolvedInstance {
-  const found = findInstance(key);
+  const found = findInstance(key, options.catalog);
   if (!found.ok) return found;
   const { entry } = found;
   const region = options.region ?? DEFAULT_REGION[entry.provider];
@@ -343,8 +448,10 @@ export function resolveInstance(
     };
   }
   const market = options.market ?? 'on-demand';
-  const price = prices[MARKET_PRICE[market]];
-  if (price === undefined) {
+  const priceKey = MARKET_PRICE[market];
+  const price = prices[priceKey];
+  const priceSource = entry.citations.get(region)?.[priceKey];
+  if (price === undefined || priceSource === undefined) {
     return {
       ok: false,
       message: `instance "${key}" has no ${market} price in region "${region}"; markets there: ${marketsIn(prices)}`,
@@ -361,5 +468,6 @@ export function resolveInstance(
     ...(entry.vcpus !== undefined && { vcpus: entry.vcpus }),
     ...(entry.memoryGib !== undefined && { memoryGib: entry.memoryGib }),
     accelerators: entry.accelerators ? { ...entry.accelerators } : null,
+    priceSource: { ...priceSource },
   };
 }

@@ -297,6 +297,9 @@ describe('pricing/data-transfer.yaml', () => {
     ).toThrow('providers.gcp.internet_egress.tier_starts.2: tier starts must increase');
     expect(() =>
       readDataTransferFile(write(good.replace("as_of: '2026-06-02'", 'as_of: last year'))),
-    ).toThrow('expected YYYY-MM-DD or unknown');
+    ).toThrow('expected YYYY-MM-DD');
+    expect(() => readDataTransferFile(write(good.replace("as_of: '2026-06-02'", 'as_of: unknown')))).toThrow(
+      'expected YYYY-MM-DD',
+    );
   });
 });

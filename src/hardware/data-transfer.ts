@@ -45,8 +45,9 @@ export type TransferPrice =
   | { kind: 'free' };
 
 const usd = z.number().nonnegative();
-// The yaml core schema leaves 2026-06-02 a string; `unknown` is for a source that states no date.
-const isoDate = z.string().regex(/^(\d{4}-\d{2}-\d{2}|unknown)$/, 'expected YYYY-MM-DD or unknown');
+// The yaml core schema leaves 2026-06-02 a string. A source that states no date is dated by the
+// day it was read (pricing/README.md), so every price has a date.
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 const cited = { source: z.string().min(1), as_of: isoDate };
 
 const providerSchema = z.strictObject({

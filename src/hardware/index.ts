@@ -1,12 +1,16 @@
 export {
   ACCELERATOR_IDS,
   type AcceleratorId,
+  type Catalog,
+  citationGroups,
   closestAccelerators,
   DEFAULT_REGION,
   findInstance,
   type InstanceEntry,
   type InstanceFilter,
+  isoDate,
   listInstances,
+  MARKET_PRICE,
   MARKETS,
   type Market,
   type OwnedCost,
@@ -18,6 +22,7 @@ export {
   type RegionPrices,
   type ResolvedInstance,
   resolveInstance,
+  shippedCatalog,
 } from './catalog.js';
 export {
   egressCostUsd,
@@ -32,3 +37,5 @@ export {
   type TransferRoute,
   tieredCostUsd,
 } from './data-transfer.js';
+export { daysBetween, STALE_PRICE_DAYS, type StalePrice, stalePrice, todayUtc } from './price-age.js';
+export { type CatalogFileError, type CatalogLoad, withUserCatalogs } from './user-catalog.js';

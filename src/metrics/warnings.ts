@@ -18,7 +18,8 @@ export interface RunWarning {
     | 'GROWING_QUEUE'
     | 'PREEMPTION'
     | 'SERVES_NOTHING'
-    | 'SERIES_WIDENED';
+    | 'SERIES_WIDENED'
+    | 'STALE_PRICE';
   /** What it is about (a fleet name, `run`, `queue`, `requests` or `trace`), so replications' warnings can be counted together. */
   subject: string;
   message: string;
@@ -185,10 +186,29 @@ function seriesWidened(result: VariantResult, scenario: Scenario): RunWarning | 
 }
 
 /**
+ * The catalog price a fleet is billed at was older than the threshold at the scenario's `as_of`
+ * (aged when the scenario was loaded, src/hardware/price-age.ts): its cost may be far from today's.
+ */
+function stalePrices(scenario: Scenario): RunWarning[] {
+  return scenario.fleets.flatMap((fleet) => {
+    const stale = fleet.stalePrice;
+    if (!stale) return [];
+    return [
+      {
+        code: 'STALE_PRICE' as const,
+        subject: fleet.name,
+        message: `fleet ${fleet.name} is priced at the ${fleet.market} price of ${fleet.instance} in ${fleet.region} dated ${stale.asOf}, ${count(stale.ageDays)} days before as_of ${stale.reference} (more than ${stale.maxAgeDays}): its cost may be far from today's; check the provider's price, refresh it (fleetsim catalog import) or give your own (--catalog)`,
+      },
+    ];
+  });
+}
+
+/**
  * What makes a run's figures fail or mislead: a run cut short by a limit, a drain cut short, trace
  * rows skipped as bad, lost requests, a fleet near saturation on its binding resource, a queue
  * that never settled, an LLM fleet preempting over and over, a fleet that served nothing while
- * costing money, a time series coarser than asked.
+ * costing money, a time series coarser than asked, a catalog price older than the threshold at the
+ * scenario's `as_of`.
  */
 export function runWarnings(result: VariantResult, scenario: Scenario): RunWarning[] {
   const warnings: RunWarning[] = [];
@@ -213,5 +233,6 @@ export function runWarnings(result: VariantResult, scenario: Scenario): RunWarni
   if (growing) warnings.push(growing);
   const widened = seriesWidened(result, scenario);
   if (widened) warnings.push(widened);
+  warnings.push(...stalePrices(scenario));
   return warnings;
 }

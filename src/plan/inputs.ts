@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PRICING_DIR } from '../hardware/catalog.js';
+import { PRICING_DIR, PROVIDERS } from '../hardware/catalog.js';
 import { DATA_TRANSFER_FILE } from '../hardware/data-transfer.js';
 import { dataFiles } from '../scenario/confine.js';
 import { RunInputError, type Scenario } from '../scenario/types.js';
@@ -22,12 +22,20 @@ export function fleetsimVersion(): string {
 /**
  * Every file a run of `scenario` reads besides the scenario itself: its data files (traces,
  * step-time profiles, empirical data, capacity and price traces) and the pricing files its prices
- * and hardware come from. Sorted, each once.
+ * and hardware come from, user catalog files included. Sorted, each once.
  */
 export function inputFiles(scenario: Scenario): string[] {
-  const files: string[] = [ACCELERATORS_FILE, DATA_TRANSFER_FILE, ...dataFiles(scenario)];
+  const files: string[] = [
+    ACCELERATORS_FILE,
+    DATA_TRANSFER_FILE,
+    ...dataFiles(scenario),
+    ...(scenario.catalogFiles ?? []),
+  ];
   for (const fleet of scenario.fleets) {
-    if (fleet.instance !== null) files.push(join(PRICING_DIR, `${fleet.instance.split('/')[0]}.yaml`));
+    const provider = fleet.instance?.split('/')[0];
+    // A provider only a user catalog file has is priced from that file, listed above.
+    if (provider !== undefined && (PROVIDERS as readonly string[]).includes(provider))
+      files.push(join(PRICING_DIR, `${provider}.yaml`));
   }
   return [...new Set(files)].sort();
 }

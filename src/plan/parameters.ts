@@ -86,6 +86,8 @@ export interface ScenarioSource {
   set: readonly string[];
   /** `LoadedScenario.dataRoot` of the base: every point's data files are confined to it too. */
   dataRoot: string | null;
+  /** `--catalog` files (absolute paths), loaded with every point as with the base. */
+  catalogs?: readonly string[];
 }
 
 /** A point's overrides as `--set` arguments; JSON is YAML, so every value survives the round trip. */
@@ -165,6 +167,7 @@ export async function loadPoints(
     const result = await loadScenarioVariants(source.text, source.file, {
       set: [...source.set, ...pointArguments(parameters, point.values)],
       confineDataPaths: source.dataRoot ?? false,
+      catalogs: source.catalogs ?? [],
     });
     if (result.ok) {
       loaded.push({

@@ -35,6 +35,8 @@ export interface StudyOptions extends RunnerOptions {
   set?: string[];
   /** Data files only inside the scenario's folder or another one: see `LoadOptions.confineDataPaths`. */
   confineDataPaths?: ConfineDataPaths;
+  /** User catalog files (absolute paths): see `LoadOptions.catalogs`. */
+  catalogs?: readonly string[];
   /** Overrides the scenario seed. */
   seed?: number;
   /** Independent runs of every configuration (default 1), with derived seeds. */
@@ -75,6 +77,7 @@ export async function loadStudy(
   const base = await loadScenarioFile(options.scenario, {
     set: options.set,
     confineDataPaths: options.confineDataPaths,
+    catalogs: options.catalogs ?? [],
   });
   const flags = parseParameterArguments(flagArguments, flag);
   const errors = [...(base.ok ? [] : base.errors), ...(flags.ok ? [] : flags.errors)];
@@ -90,6 +93,7 @@ export async function loadStudy(
       text: base.value.source ?? '',
       set: options.set ?? [],
       dataRoot: base.value.dataRoot,
+      catalogs: options.catalogs ?? [],
     },
     parameters: mergeParameters(base.value.sweep, flags.value),
   };

@@ -4,7 +4,13 @@ import { formatDuration } from '../core/format.js';
 import { parseDuration } from '../core/units.js';
 import { defaultNoticeS } from '../fleet/interruption.js';
 import { checkPlaces } from '../fleet/places.js';
-import { ACCELERATOR_IDS, closestAccelerators, MARKETS, resolveInstance } from '../hardware/index.js';
+import {
+  ACCELERATOR_IDS,
+  type Catalog,
+  closestAccelerators,
+  MARKETS,
+  resolveInstance,
+} from '../hardware/index.js';
 import { fleetRoutingPolicies } from '../policies/routing/index.js';
 import { resolveLlmFleet } from '../serving/llm-fleet.js';
 import { suggest } from './diagnostics.js';
@@ -102,9 +108,18 @@ export function fileProblem(path: string): 'file not found' | 'not a file' | 'ca
   return found.isFile() ? null : 'not a file';
 }
 
+/** Paths (in the YAML) of the user catalog files of `catalog:`, one file or a list. */
+export function catalogPaths(raw: unknown): { path: PathSegment[]; value: string }[] {
+  const catalog = asObject(raw)?.catalog;
+  if (typeof catalog === 'string') return catalog === '' ? [] : [{ path: ['catalog'], value: catalog }];
+  return asArray(catalog).flatMap((value, i) =>
+    typeof value === 'string' && value !== '' ? [{ path: ['catalog', i], value }] : [],
+  );
+}
+
 /** Paths (in the YAML) of every file a scenario reads. */
 export function filePaths(root: Raw): { path: PathSegment[]; value: string }[] {
-  const files: { path: PathSegment[]; value: string }[] = [];
+  const files: { path: PathSegment[]; value: string }[] = [...catalogPaths(root)];
   const empirical = (distribution: unknown, path: PathSegment[]) => {
     const file = asObject(asObject(distribution)?.empirical)?.path;
     if (typeof file === 'string' && file !== '')
@@ -163,7 +178,7 @@ function hasEfficiency(fleet: Raw): boolean {
   return asObject(asObject(asObject(fleet.hardware)?.accelerator)?.efficiency) !== undefined;
 }
 
-function checkFleets(root: Raw, findings: Finding[]): void {
+function checkFleets(root: Raw, findings: Finding[], catalog: Catalog | undefined): void {
   const names = fleetNames(root);
   const firstIndex = new Map<string, number>();
   asArray(root.fleets).forEach((value, i) => {
@@ -186,6 +201,7 @@ function checkFleets(root: Raw, findings: Finding[]): void {
       const resolved = resolveInstance(fleet.instance, {
         ...(region !== undefined && { region }),
         ...(market !== undefined && { market }),
+        ...(catalog !== undefined && { catalog }),
       });
       if (!resolved.ok) {
         findings.push({
@@ -324,12 +340,15 @@ function checkModelNames(root: Raw, findings: Finding[]): void {
   }
 }
 
-/** Expressions must already be loadable: call `loadMath()` first when `findExpressions` found any. */
-export function checkScenario(raw: unknown, baseDir: string): Finding[] {
+/**
+ * Expressions must already be loadable: call `loadMath()` first when `findExpressions` found any.
+ * Instances are looked up in `catalog` (default: the shipped one).
+ */
+export function checkScenario(raw: unknown, baseDir: string, catalog?: Catalog): Finding[] {
   const root = asObject(raw);
   if (!root) return [];
   const findings: Finding[] = [];
-  checkFleets(root, findings);
+  checkFleets(root, findings, catalog);
   checkRouting(root, findings);
   checkTimes(root, findings);
   checkVariants(root, findings);

@@ -1,5 +1,5 @@
 import { defaultNoticeS, type InterruptionConfig } from '../fleet/interruption.js';
-import { ACCELERATOR_IDS, resolveInstance } from '../hardware/index.js';
+import { ACCELERATOR_IDS, type Catalog, resolveInstance, stalePrice } from '../hardware/index.js';
 import { resolveRouting } from '../policies/routing/index.js';
 import { applyOptimizations, buildLlmModel, presetModel } from '../serving/llm/index.js';
 import type { FleetSpec, ModelSpec, ScenarioSpec } from './schema.js';
@@ -23,6 +23,8 @@ export interface FinishContext {
   defaultName: string;
   /** The path to read for a data path as written (relative to the scenario's folder). */
   dataPath: DataPath;
+  /** Where instances are priced (default: the shipped catalog). */
+  catalog?: Catalog;
 }
 
 type DataPath = (value: string) => string;
@@ -93,14 +95,20 @@ function finishInterruption(fleet: FleetSpec, dataPath: DataPath): InterruptionC
   return { per_hour: spec.per_hour as number, notice };
 }
 
-function finishFleet(fleet: FleetSpec, dataPath: DataPath): Fleet {
+function finishFleet(
+  fleet: FleetSpec,
+  dataPath: DataPath,
+  catalog: Catalog | undefined,
+  asOf: string | undefined,
+): Fleet {
   let priceUsdPerHour = fleet.price_per_hour;
   let billing = DEFAULT_BILLING;
-  let fromCatalog: Pick<Fleet, 'region' | 'market' | 'hardware'> = {};
+  let fromCatalog: Pick<Fleet, 'region' | 'market' | 'hardware' | 'stalePrice'> = {};
   if (fleet.instance !== undefined) {
     const resolved = resolveInstance(fleet.instance, {
       ...(fleet.region !== undefined && { region: fleet.region }),
       ...(fleet.market !== undefined && { market: fleet.market }),
+      ...(catalog !== undefined && { catalog }),
     });
     // checks.ts reported an unknown instance, region or market already, so a scenario that got here resolves.
     if (!resolved.ok)
@@ -109,7 +117,11 @@ function finishFleet(fleet: FleetSpec, dataPath: DataPath): Fleet {
     billing = resolved.billing;
     // With an instance, `hardware:` holds at most the step-time parameters of its accelerator.
     const efficiency = fleet.hardware?.accelerator?.efficiency;
+    // A spot price trace replaces the catalog's spot price, so the catalog's age does not matter then.
+    const stale =
+      asOf === undefined || fleet.spot_price !== undefined ? null : stalePrice(resolved.priceSource, asOf);
     fromCatalog = {
+      ...(stale !== null && { stalePrice: stale }),
       region: resolved.region,
       market: resolved.market,
       hardware: {
@@ -190,7 +202,10 @@ function finishModel(model: ModelSpec): ModelConfig {
  * catalog, fleet order) and absolute paths. Only called on a scenario without diagnostics.
  */
 export function finishScenario(spec: ScenarioSpec, context: FinishContext): Scenario {
-  const fleets = spec.fleets.map((fleet) => finishFleet(fleet, context.dataPath));
+  const fleets = spec.fleets.map((fleet) =>
+    finishFleet(fleet, context.dataPath, context.catalog, spec.as_of),
+  );
+  const catalogFiles = context.catalog?.files ?? [];
   return {
     name: spec.name ?? context.defaultName,
     seed: spec.seed,
@@ -208,5 +223,7 @@ export function finishScenario(spec: ScenarioSpec, context: FinishContext): Scen
       fleets.map((fleet) => fleet.name),
     ),
     metrics: spec.metrics,
+    ...(spec.as_of !== undefined && { asOf: spec.as_of }),
+    ...(catalogFiles.length > 0 && { catalogFiles: [...catalogFiles] }),
   };
 }

@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
 import { replaceUnprintable } from '../core/unprintable.js';
+import { type Catalog, withUserCatalogs } from '../hardware/index.js';
 import {
   asObject,
+  catalogPaths,
   checkResolved,
   checkScenario,
   type Finding,
@@ -60,6 +62,11 @@ export interface LoadOptions {
    * an error at that path, and nothing outside is opened. Default: false, any readable file.
    */
   confineDataPaths?: ConfineDataPaths;
+  /**
+   * User catalog files (absolute paths) applied before the scenario's own `catalog` files: prices
+   * and instances on top of the shipped catalog (`--catalog`).
+   */
+  catalogs?: readonly string[];
 }
 
 export interface ObjectLoadOptions extends LoadOptions {
@@ -78,6 +85,7 @@ interface Input {
   defaultName: string;
   set: readonly string[];
   confined: Confinement | null;
+  catalogs: readonly string[];
 }
 
 type Raw = Record<string, unknown>;
@@ -209,6 +217,11 @@ function validate(
       return null;
     }
   }
+  const catalog = candidateCatalog(candidate.raw, input);
+  if (!catalog.ok) {
+    errors.push(...catalog.errors);
+    return null;
+  }
   const parsed = scenarioSchema().safeParse(withDetectedTraceFormat(candidate.raw, input.baseDir));
   if (!parsed.success) {
     found.push(
@@ -219,7 +232,7 @@ function validate(
       }),
     );
   }
-  for (const finding of checkScenario(candidate.raw, input.baseDir)) {
+  for (const finding of checkScenario(candidate.raw, input.baseDir, catalog.catalog)) {
     const at = candidate.sources.locate(finding.path, finding.key);
     const path = finding.key === undefined ? finding.path : [...finding.path, finding.key];
     found.push(withFeasibility(diagnostic(finding.code, at, path, finding.message), finding));
@@ -231,6 +244,7 @@ function validate(
   const scenario = finishScenario(parsed.data, {
     defaultName: input.defaultName,
     dataPath: dataPathResolver(input.baseDir, input.confined),
+    catalog: catalog.catalog,
   });
   for (const finding of checkResolved(scenario)) {
     const at = candidate.sources.locate(finding.path);
@@ -238,6 +252,27 @@ function validate(
   }
   errors.push(...found);
   return found.length === 0 ? { scenario, spec: parsed.data } : null;
+}
+
+/**
+ * The catalog a candidate prices its instances from: the shipped one, the `--catalog` files, then
+ * the scenario's `catalog` files. A file of the key that cannot be read is left to checkScenario,
+ * which reports it at the key; a mistake inside a catalog file is reported where it is.
+ */
+function candidateCatalog(
+  raw: unknown,
+  input: Input,
+): { ok: true; catalog: Catalog } | { ok: false; errors: Diagnostic[] } {
+  const dataPath = dataPathResolver(input.baseDir, input.confined);
+  const own = catalogPaths(raw)
+    .map(({ value }) => dataPath(value))
+    .filter((path) => fileProblem(path) === null);
+  const loaded = withUserCatalogs([...input.catalogs, ...own]);
+  if (loaded.ok) return loaded;
+  return {
+    ok: false,
+    errors: loaded.errors.map(({ code, file, line, col, message }) => ({ code, file, line, col, message })),
+  };
 }
 
 /**
@@ -375,6 +410,7 @@ function textInput(text: string, file: string, options: LoadOptions): Result<Inp
       defaultName: nameOf(file),
       set: options.set ?? [],
       confined: confined.value,
+      catalogs: options.catalogs ?? [],
     },
   };
 }
@@ -463,5 +499,6 @@ export async function loadScenarioObject(
     defaultName: 'scenario',
     set: options.set ?? [],
     confined: confined.value,
+    catalogs: options.catalogs ?? [],
   });
 }

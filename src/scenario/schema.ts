@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { Duration, expected, PositiveDuration } from '../core/schema-values.js';
+import { isoDate } from '../hardware/index.js';
 import { autoscalerDefinitions, autoscalerRegistryVersion } from '../policies/autoscaling/index.js';
 import { displayName, MAX_NAME } from './schema/common.js';
 import { fleetSchema } from './schema/fleet.js';
@@ -71,6 +72,25 @@ function buildScenarioSchema() {
       model: ModelSchema.optional(),
       network: NetworkSchema.optional(),
       data_transfer: DataTransferSchema.optional(),
+      catalog: z
+        .union([
+          z.string(expected('a file path')).min(1, expected('a file path')),
+          z.array(
+            z.string(expected('a file path')).min(1, expected('a file path')),
+            expected('a list of file paths'),
+          ),
+        ])
+        .optional()
+        .describe(
+          'User catalog files, relative to the scenario file: private or negotiated prices and instances on top of ' +
+            "the shipped catalog (format in pricing/README.md), applied after `--catalog`'s, later files winning.",
+        ),
+      as_of: isoDate
+        .optional()
+        .describe(
+          'The date the plan is for. A catalog price older than 180 days at this date draws a STALE_PRICE warning. ' +
+            'Default: none, and prices are not aged (a run never reads the clock, so its results repeat).',
+        ),
       fleets: z
         .array(fleetSchema(autoscalingUnion(autoscalerDefinitions())), expected('a list of fleets'))
         .min(1, expected('at least one fleet'))

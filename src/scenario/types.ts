@@ -12,6 +12,7 @@ export { REPLICA_POLICIES, type ReplicaPolicy, type Routing } from '../policies/
 import type { RequestAttribute } from '../core/request-attributes.js';
 import type { InterruptionConfig } from '../fleet/interruption.js';
 import type { Market } from '../hardware/index.js';
+import type { StalePrice } from '../hardware/price-age.js';
 import type { AutoscalingConfig } from '../policies/autoscaling/index.js';
 import type { Batching } from '../policies/batching/index.js';
 import type { Routing } from '../policies/routing/index.js';
@@ -155,6 +156,11 @@ export interface Fleet {
   /** Region and market the `instance` price is for; absent without `instance:`. */
   region?: string;
   market?: Market;
+  /**
+   * The catalog price's age at the scenario's `as_of` when it is past the threshold (see
+   * src/hardware/price-age.ts); absent or null when it is not, or nothing dates it.
+   */
+  stalePrice?: StalePrice | null;
   /** What one replica runs on: from the catalog entry of `instance:` or from inline `hardware:`. */
   hardware?: FleetHardware;
   /** Per-request service time; null for batching fleets, whose batches take `batchLatency`. */
@@ -261,6 +267,10 @@ export interface Scenario {
   fleets: Fleet[];
   routing: Routing;
   metrics: MetricsConfig;
+  /** `as_of`: the date catalog prices are aged to; absent or null: they are not aged. */
+  asOf?: string | null;
+  /** User catalog files the prices were read with (absolute paths, `--catalog`'s first); absent: none. */
+  catalogFiles?: string[];
 }
 
 export interface NetworkConfig {

@@ -1,6 +1,16 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { catalogListCommand, catalogShowCommand } from '../../src/cli/commands/catalog.js';
+import {
+  catalogImportCommand,
+  catalogListCommand,
+  catalogShowCommand,
+} from '../../src/cli/commands/catalog.js';
 import { type CliIo, UsageError } from '../../src/cli/io.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function fakeIo() {
   const out = { stdout: '', stderr: '' };
@@ -11,15 +21,59 @@ function fakeIo() {
 describe('fleetsim catalog list', () => {
   it('lists one accelerator cheapest first in the default region, with every market', () => {
     const { io, out } = fakeIo();
-    expect(catalogListCommand({ accelerator: 'l4', json: false }, io)).toBe(0);
+    expect(catalogListCommand({ accelerator: 'l4', asOf: '2026-12-06', json: false }, io)).toBe(0);
     const lines = out.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
-      /^instance\s+vCPUs\s+memory\s+accelerators\s+region\s+on-demand\/h\s+spot\/h\s+reserved 1y\/h$/,
+      /^instance\s+vCPUs\s+memory\s+accelerators\s+region\s+on-demand\/h\s+spot\/h\s+reserved 1y\/h\s+price date\s+age \(days\)$/,
     );
-    // gcp csv: g2-standard-4 0.706832255 < g2-standard-8 0.853624271 < aws g6.xlarge 0.8048 ... by price
-    const keys = lines.slice(2).map((line) => line.split(/\s+/)[0]);
-    expect(keys).toEqual(['gcp/g2-standard-4', 'aws/g6.xlarge', 'gcp/g2-standard-8', 'aws/g6.12xlarge']);
+    // gcp csv: g2-standard-4 0.706832255 < aws g6.xlarge 0.8048 < g2-standard-8 0.853624271 ... by price
+    const keys = lines.slice(2, -1).map((line) => line.split(/\s+/)[0]);
+    expect(keys).toEqual([
+      'gcp/g2-standard-4',
+      'aws/g6.xlarge',
+      'gcp/g2-standard-8',
+      'gcp/g2-standard-24',
+      'gcp/g2-standard-48',
+      'aws/g6.12xlarge',
+      'aws/g6.48xlarge',
+    ]);
     expect(lines[2]).toContain('$0.7068');
+    // The on-demand prices' dates: GCP's snapshot of 2026-07-30 is 129 days old on 2026-12-06,
+    // the AWS one of 2026-01-21 319 days.
+    expect(lines[2]).toMatch(/2026-07-30\s+129$/);
+    expect(lines[3]).toMatch(/2026-01-21\s+319$/);
+    expect(lines.at(-1)).toBe('ages are counted to 2026-12-06');
+  });
+
+  it('matches flag values without regard to case', () => {
+    const upper = fakeIo();
+    const lower = fakeIo();
+    catalogListCommand(
+      {
+        provider: 'AWS',
+        accelerator: 'H100-80GB',
+        market: 'On-Demand',
+        region: 'US-WEST-2',
+        asOf: '2026-12-06',
+        json: true,
+      },
+      upper.io,
+    );
+    catalogListCommand(
+      {
+        provider: 'aws',
+        accelerator: 'h100-80gb',
+        market: 'on-demand',
+        region: 'us-west-2',
+        asOf: '2026-12-06',
+        json: true,
+      },
+      lower.io,
+    );
+    expect(upper.out.stdout).toBe(lower.out.stdout);
+    const rows = JSON.parse(lower.out.stdout) as { key: string; region: string }[];
+    expect(rows.map((row) => row.key)).toEqual(['aws/p5.4xlarge', 'aws/p5.48xlarge']);
+    expect(rows.every((row) => row.region === 'us-west-2')).toBe(true);
   });
 
   it('filters by provider, market and price and prints JSON', () => {
@@ -39,7 +93,7 @@ describe('fleetsim catalog list', () => {
     const { io } = fakeIo();
     expect(() => catalogListCommand({ accelerator: 'h100', json: false }, io)).toThrow(
       new UsageError(
-        '--accelerator "h100" is not one of t4, a10g, l4, l40s, a100-40gb, a100-80gb, h100-80gb, h100-pcie, h200-141gb, inferentia2, tpu-v5e, tpu-v5p, tpu-v6e, jetson-agx-orin-64gb, jetson-orin-nano-8gb, rtx-pro-6000, rtx-6000-ada, rtx-3090-ti, rtx-4090, rtx-4080, rtx-4070-ti-super, rtx-5090, rtx-5080, rtx-5070-ti; closest: h100-80gb, h100-pcie, a10g',
+        '--accelerator "h100" is not one of t4, a10g, l4, l40s, a100-40gb, a100-80gb, h100-80gb, h100-nvl, h200-141gb, b200, rtx-pro-6000, mi300x, gaudi3, inferentia2, trainium, tpu-v5e, tpu-v5p, tpu-v6e, jetson-agx-orin-64gb, jetson-orin-nano-8gb; closest: h100-80gb, h100-nvl, a10g',
       ),
     );
     expect(() => catalogListCommand({ market: 'spott', json: false }, io)).toThrow(
@@ -56,8 +110,9 @@ describe('fleetsim catalog show', () => {
     expect(out.stdout).toMatch(/accelerators {2}8 x h100-80gb \(80 GiB each\)/);
     expect(out.stdout).toMatch(/us-east-1\s+\$55\.04\s+\$26\.42\s+-\s+-/);
     expect(out.stdout).toContain(
-      'on_demand (as of 2026-01-21): aws_gpu_ml_instance_prices_vantage_2026-01-21.csv line',
+      'on_demand (as of 2026-01-21): aws_gpu_ml_instance_prices_vantage_2026-01-21.csv (vantage-csv) column usd_per_hour_ondemand_linux, rows p5.48xlarge in us-east-1, us-east-2, us-west-2\n',
     );
+    expect(out.stdout).toContain('spot (as of 2025-06-28): aws_spot_advisor_data_2025-06-28.json');
   });
 
   it('prints JSON with the owned-hardware inputs of an edge device', () => {
@@ -72,8 +127,83 @@ describe('fleetsim catalog show', () => {
     const { io } = fakeIo();
     expect(() => catalogShowCommand({ instance: 'aws/p5.48xlarg', json: false }, io)).toThrow(
       new UsageError(
-        'unknown instance "aws/p5.48xlarg"; closest: aws/p5.48xlarge, aws/p5en.48xlarge, aws/g5.12xlarge',
+        'unknown instance "aws/p5.48xlarg"; closest: aws/p5.48xlarge, aws/g5.48xlarge, aws/p5.4xlarge',
       ),
+    );
+  });
+});
+
+describe('fleetsim catalog with user catalog files and import', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetsim-catalog-cli-'));
+  const prices = join(dir, 'prices.yaml');
+  writeFileSync(
+    prices,
+    'instances:\n  aws/p5.4xlarge:\n    prices: { us-east-1: { reserved_1y: 4.1 } }\n' +
+      '    sources: { reserved_1y: { source: our quote, as_of: 2026-11-30 } }\n',
+  );
+
+  it('shows the user price beside the shipped ones, each with its source, and lists it', () => {
+    const { io, out } = fakeIo();
+    catalogShowCommand({ instance: 'aws/p5.4xlarge', json: false, catalog: [prices] }, io);
+    expect(out.stdout).toMatch(/us-east-1\s+\$6\.88\s+-\s+\$4\.10\s+-/);
+    expect(out.stdout).toContain('reserved_1y [us-east-1] (as of 2026-11-30): our quote\n');
+    const listed = fakeIo();
+    catalogListCommand(
+      {
+        provider: 'aws',
+        accelerator: 'h100-80gb',
+        market: 'reserved',
+        catalog: [prices],
+        asOf: '2026-12-06',
+        json: true,
+      },
+      listed.io,
+    );
+    expect(JSON.parse(listed.out.stdout)).toMatchObject([
+      { key: 'aws/p5.4xlarge', usd_per_hour: { reserved_1y: 4.1 }, price_as_of: '2026-11-30', age_days: 6 },
+    ]);
+  });
+
+  it('imports a price list into a new file, and refuses to replace a file without --force', () => {
+    const out = join(dir, 'mine.yaml');
+    const list = join(dir, 'azure_2026-11-30.json');
+    writeFileSync(
+      list,
+      JSON.stringify({
+        Items: [
+          {
+            currencyCode: 'USD',
+            serviceName: 'Virtual Machines',
+            type: 'Consumption',
+            armRegionName: 'westus3',
+            armSkuName: 'Standard_NC40ads_H100_v5',
+            skuName: 'NC40ads H100 v5',
+            productName: 'NCadsH100v5 Series',
+            unitOfMeasure: '1 Hour',
+            retailPrice: 6.98,
+          },
+        ],
+      }),
+    );
+    const args = {
+      from: [`azure-retail-json=${list}`],
+      base: join(ROOT, 'pricing/azure.yaml'),
+      out,
+      force: false,
+      quiet: true,
+    };
+    const first = fakeIo();
+    expect(catalogImportCommand(args, first.io)).toBe(0);
+    const written = readFileSync(out, 'utf8');
+    // Only the one type the list prices is re-priced; the rest of the file is kept as it was.
+    expect(written).toContain(
+      'azure_2026-11-30.json (azure-retail-json) Consumption (pay-as-you-go), rows Standard_NC40ads_H100_v5 in westus3',
+    );
+    expect(written).toContain('Standard_NC24ads_A100_v4');
+    expect(() => catalogImportCommand(args, fakeIo().io)).toThrow(/exists; pass --force to replace it/);
+    expect(readFileSync(out, 'utf8')).toBe(written);
+    expect(() => catalogImportCommand({ ...args, from: ['nope=x.json'], force: true }, fakeIo().io)).toThrow(
+      UsageError,
     );
   });
 });

@@ -287,7 +287,7 @@ describe('fleetsim validate on a sweep grid', () => {
     writeScenario(dir, base);
     const { code, stdout, stderr } = await cli(['validate', 'scenario.yaml'], dir);
     expect(stderr).toBe(
-      'scenario.yaml:15:34: sweep point fleets.0.region="eu-west-1": fleets[0].region: instance "aws/g6.12xlarge" has no price in region "eu-west-1"; regions: us-east-1, us-west-2\n',
+      'scenario.yaml:15:34: sweep point fleets.0.region="eu-west-1": fleets[0].region: instance "aws/g6.12xlarge" has no price in region "eu-west-1"; regions: us-east-1, us-east-2, us-west-2, eu-central-1\n',
     );
     expect(stdout).toMatch(/ok .*sweep: 2 point\(s\), 2 configuration\(s\), 1 infeasible/);
     expect(code).toBe(0);

@@ -1,6 +1,9 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runPlan } from '../../src/plan/index.js';
 import { buildComparison } from '../../src/report/index.js';
 import { runScenario } from '../../src/run.js';
 import { loadScenarioFile } from '../../src/scenario/index.js';
@@ -32,6 +35,36 @@ describe('the example scenarios', () => {
     expect(offload?.edge_share).toBeGreaterThan(0.5);
     expect(offload?.oversize).toBeGreaterThan(0);
     expect(results[1].offload).toBeNull();
+  });
+});
+
+describe('the hardware plan of the README (h100-l40s-tpu.yaml)', () => {
+  it('needs one H100, two L40S or one TPU v6e chip, ranked by list price, and ages the AWS prices', async () => {
+    const { result } = await runPlan({
+      scenario: `${SCENARIOS}h100-l40s-tpu.yaml`,
+      outDir: join(mkdtempSync(join(tmpdir(), 'fleetsim-hw-plan-')), 'plan'),
+      capacity: false,
+      workers: 1,
+    });
+    const met = result.candidates.filter((candidate) => candidate.meets_slo);
+    expect(
+      met.map((candidate) => [
+        candidate.params['fleets.0.instance'],
+        candidate.params['fleets.0.replicas'],
+        candidate.cost_usd_per_hour,
+      ]),
+    ).toEqual([
+      ['gcp/tpu-v6e-1', 1, 2.7],
+      ['aws/g6e.xlarge', 2, 3.722],
+      ['aws/p5.4xlarge', 1, 6.88],
+    ]);
+    // The plan bisects replicas for the fewest that meet the SLO: two L40S, not one.
+    for (const candidate of met) {
+      const stale = candidate.warnings.filter((w) => w.includes('319 days before as_of 2026-12-06'));
+      expect(stale.length, String(candidate.params['fleets.0.instance'])).toBe(
+        String(candidate.params['fleets.0.instance']).startsWith('aws/') ? 1 : 0,
+      );
+    }
   });
 });
 

@@ -21,10 +21,17 @@ import { fileHash, fleetsimVersion } from '../../plan/inputs.js';
 import { writeFileAtomic } from '../../report/index.js';
 import { ScenarioError } from '../../run.js';
 import { fileProblem, loadScenarioFile } from '../../scenario/index.js';
-import { type ConfineArgs, confineDataPaths, outputFolder, parsePositiveInteger } from '../flags.js';
+import {
+  type CatalogArgs,
+  type ConfineArgs,
+  catalogFiles,
+  confineDataPaths,
+  outputFolder,
+  parsePositiveInteger,
+} from '../flags.js';
 import { type CliIo, checkVerdicts, UsageError } from '../io.js';
 
-export interface CalibrateArgs extends ConfineArgs {
+export interface CalibrateArgs extends ConfineArgs, CatalogArgs {
   measured: string;
   scenario: string;
   out: string;
@@ -69,7 +76,10 @@ export async function calibrateCommand(args: CalibrateArgs, io: CliIo): Promise<
   const problem = fileProblem(measuredPath);
   if (problem !== null) throw new UsageError(`${args.measured}: ${problem}`);
   const scenarioPath = resolve(io.cwd, args.scenario);
-  const loaded = await loadScenarioFile(scenarioPath, { confineDataPaths: confined });
+  const loaded = await loadScenarioFile(scenarioPath, {
+    confineDataPaths: confined,
+    catalogs: catalogFiles(io.cwd, args),
+  });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   const scenario = loaded.value;
   const measured = readMeasuredRun(measuredPath, {

@@ -1,16 +1,25 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ImportError, importPrices } from '../../hardware/import/index.js';
 import {
   ACCELERATOR_IDS,
+  type Catalog,
+  citationGroups,
   closestAccelerators,
   DEFAULT_REGION,
+  daysBetween,
   findInstance,
   type InstanceEntry,
   listInstances,
+  MARKET_PRICE,
   MARKETS,
-  type Market,
   PRICE_KEYS,
   PROVIDERS,
-  type RegionPrices,
+  todayUtc,
+  withUserCatalogs,
 } from '../../hardware/index.js';
+import { writeFileAtomic } from '../../report/index.js';
+import { ScenarioError } from '../../run.js';
 import { closestNames } from '../../util/closest-names.js';
 import { type CliIo, UsageError } from '../io.js';
 
@@ -20,26 +29,44 @@ export interface CatalogListArgs {
   maxPrice?: number;
   region?: string;
   market?: string;
+  /** User catalog files on top of the shipped catalog. */
+  catalog?: string[];
+  /** The date prices are aged to (default: today, UTC). */
+  asOf?: string;
   json: boolean;
 }
 
-const PRICE_OF_MARKET: Readonly<Record<Market, keyof RegionPrices>> = {
-  'on-demand': 'on_demand',
-  spot: 'spot',
-  reserved: 'reserved_1y',
-};
+/**
+ * The shipped catalog with the `--catalog` files on top (relative to `cwd`); a mistake in one is a
+ * user error at its place in the file.
+ */
+export function catalogWithFiles(cwd: string, files: readonly string[] | undefined): Catalog {
+  const loaded = withUserCatalogs((files ?? []).map((file) => resolve(cwd, file)));
+  if (!loaded.ok) throw new ScenarioError(loaded.errors);
+  return loaded.catalog;
+}
 
+/** A flag value, matched without regard to case; a mistake names the closest allowed values. */
 function oneOf<T extends string>(
   flag: string,
   value: string | undefined,
   allowed: readonly T[],
   closestTo: (value: string) => string[] = (word) => closestNames(word, allowed, { count: 3 }),
 ): T | undefined {
-  if (value === undefined || (allowed as readonly string[]).includes(value)) return value as T | undefined;
+  if (value === undefined) return undefined;
+  const found = allowed.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
+  if (found !== undefined) return found;
   const closest = closestTo(value);
   throw new UsageError(
     `--${flag} "${value}" is not one of ${allowed.join(', ')}; closest: ${closest.join(', ')}`,
   );
+}
+
+function referenceDate(asOf: string | undefined): string {
+  if (asOf === undefined) return todayUtc();
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(Date.parse(`${asOf}T00:00:00Z`)))
+    throw new UsageError(`--as-of: expected a date YYYY-MM-DD, got "${asOf}"`);
+  return asOf;
 }
 
 function accelerators(entry: InstanceEntry): string {
@@ -62,27 +89,37 @@ function table(header: string[], rows: string[][]): string {
 
 /**
  * `fleetsim catalog list`: the entries priced in the chosen region (each provider's default region
- * when none is given), cheapest first in the chosen market (default on-demand).
+ * when none is given), cheapest first in the chosen market (default on-demand), with the date of
+ * that price and its age. Flag values are matched without regard to case.
  */
 export function catalogListCommand(args: CatalogListArgs, io: CliIo): number {
-  const provider = oneOf('provider', args.provider, PROVIDERS);
+  const catalog = catalogWithFiles(io.cwd, args.catalog);
+  const providers = [...new Set([...PROVIDERS, ...[...catalog.entries.values()].map((e) => e.provider)])];
+  const provider = oneOf('provider', args.provider, providers);
   const accelerator = oneOf('accelerator', args.accelerator, ACCELERATOR_IDS, closestAccelerators);
   const market = oneOf('market', args.market, MARKETS) ?? 'on-demand';
+  const reference = referenceDate(args.asOf);
   if (args.maxPrice !== undefined && !(args.maxPrice >= 0))
     throw new UsageError(`--max-price expects a non-negative number of USD per hour, got ${args.maxPrice}`);
-  const rows = listInstances({
-    ...(provider !== undefined && { provider }),
-    ...(accelerator !== undefined && { accelerator }),
-  }).flatMap((entry) => {
-    const region = args.region ?? DEFAULT_REGION[entry.provider];
-    const prices = entry.prices.get(region);
-    const price = prices?.[PRICE_OF_MARKET[market]];
-    if (!prices || price === undefined || (args.maxPrice !== undefined && price > args.maxPrice)) return [];
-    return [{ entry, region, prices, price }];
+  const rows = listInstances(
+    {
+      ...(provider !== undefined && { provider }),
+      ...(accelerator !== undefined && { accelerator }),
+    },
+    catalog,
+  ).flatMap((entry) => {
+    const wanted = args.region ?? DEFAULT_REGION[entry.provider];
+    const region = [...entry.prices.keys()].find((at) => at.toLowerCase() === wanted?.toLowerCase());
+    const prices = region === undefined ? undefined : entry.prices.get(region);
+    const price = prices?.[MARKET_PRICE[market]];
+    if (!region || !prices || price === undefined || (args.maxPrice !== undefined && price > args.maxPrice))
+      return [];
+    const asOf = entry.citations.get(region)![MARKET_PRICE[market]]!.asOf;
+    return [{ entry, region, prices, price, asOf, ageDays: daysBetween(asOf, reference) }];
   });
   rows.sort((a, b) => a.price - b.price || a.entry.key.localeCompare(b.entry.key));
   if (args.json) {
-    const json = rows.map(({ entry, region, prices }) => ({
+    const json = rows.map(({ entry, region, prices, asOf, ageDays }) => ({
       key: entry.key,
       vcpus: entry.vcpus ?? null,
       memory_gib: entry.memoryGib ?? null,
@@ -92,7 +129,10 @@ export function catalogListCommand(args: CatalogListArgs, io: CliIo): number {
         on_demand: prices.on_demand ?? null,
         spot: prices.spot ?? null,
         reserved_1y: prices.reserved_1y ?? null,
+        reserved_3y: prices.reserved_3y ?? null,
       },
+      price_as_of: asOf,
+      age_days: ageDays,
     }));
     io.stdout(`${JSON.stringify(json, null, 2)}\n`);
     return 0;
@@ -103,8 +143,19 @@ export function catalogListCommand(args: CatalogListArgs, io: CliIo): number {
   }
   io.stdout(
     table(
-      ['instance', 'vCPUs', 'memory', 'accelerators', 'region', 'on-demand/h', 'spot/h', 'reserved 1y/h'],
-      rows.map(({ entry, region, prices }) => [
+      [
+        'instance',
+        'vCPUs',
+        'memory',
+        'accelerators',
+        'region',
+        'on-demand/h',
+        'spot/h',
+        'reserved 1y/h',
+        'price date',
+        'age (days)',
+      ],
+      rows.map(({ entry, region, prices, asOf, ageDays }) => [
         entry.key,
         entry.vcpus === undefined ? '-' : String(entry.vcpus),
         entry.memoryGib === undefined ? '-' : `${entry.memoryGib} GiB`,
@@ -113,17 +164,28 @@ export function catalogListCommand(args: CatalogListArgs, io: CliIo): number {
         money(prices.on_demand),
         money(prices.spot),
         money(prices.reserved_1y),
+        asOf,
+        String(ageDays),
       ]),
     ),
+  );
+  io.stdout(
+    `ages are counted to ${reference}${args.asOf === undefined ? ' (today; --as-of sets another day)' : ''}\n`,
   );
   return 0;
 }
 
-/** `fleetsim catalog show <instance>`: every field, every region's prices and where each kind of price comes from. */
-export function catalogShowCommand(args: { instance: string; json: boolean }, io: CliIo): number {
-  const found = findInstance(args.instance);
+/** `fleetsim catalog show <instance>`: every field, every region's prices and where each price comes from. */
+export function catalogShowCommand(
+  args: { instance: string; json: boolean; catalog?: string[] },
+  io: CliIo,
+): number {
+  const catalog = catalogWithFiles(io.cwd, args.catalog);
+  const found = findInstance(args.instance, catalog);
   if (!found.ok) throw new UsageError(found.message);
   const { entry } = found;
+  const groups = citationGroups(entry);
+  const everywhere = (regions: string[]) => regions.length === entry.prices.size;
   if (args.json) {
     io.stdout(
       `${JSON.stringify(
@@ -134,8 +196,14 @@ export function catalogShowCommand(args: { instance: string; json: boolean }, io
           accelerators: entry.accelerators ?? null,
           billing_s: entry.billing,
           usd_per_hour: Object.fromEntries(entry.prices),
-          sources: entry.sources,
+          sources: groups.map(({ key, source, regions }) => ({
+            price: key,
+            source: source.source,
+            as_of: source.asOf,
+            regions,
+          })),
           ...(entry.owned && { owned: entry.owned }),
+          ...(entry.userFile !== undefined && { user_catalog: entry.userFile }),
         },
         null,
         2,
@@ -164,9 +232,77 @@ export function catalogShowCommand(args: { instance: string; json: boolean }, io
     ),
   );
   io.stdout('\nsources\n');
-  for (const key of PRICE_KEYS) {
-    const cited = entry.sources[key];
-    if (cited) io.stdout(`  ${key} (as of ${cited.asOf}): ${cited.source}\n`);
+  for (const { key, source, regions } of groups) {
+    const where = everywhere(regions) ? '' : ` [${regions.join(', ')}]`;
+    io.stdout(`  ${key}${where} (as of ${source.asOf}): ${source.source}\n`);
+  }
+  return 0;
+}
+
+export interface CatalogImportArgs {
+  from?: string[];
+  base?: string;
+  provider?: string;
+  types?: string;
+  regions?: string;
+  out: string;
+  force: boolean;
+  quiet: boolean;
+}
+
+function list(text: string | undefined, flag: string): string[] | null {
+  if (text === undefined) return null;
+  const items = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  if (items.length === 0) throw new UsageError(`${flag}: expected a comma-separated list`);
+  return items;
+}
+
+/**
+ * `fleetsim catalog import`: a pricing file rebuilt or extended from price lists the user
+ * downloaded, offline. The output is refused over an existing file without `--force`.
+ */
+export function catalogImportCommand(args: CatalogImportArgs, io: CliIo): number {
+  const out = resolve(io.cwd, args.out);
+  if (existsSync(out) && !args.force)
+    throw new UsageError(`--out: ${out} exists; pass --force to replace it`);
+  let base: { text: string; path: string } | null = null;
+  if (args.base !== undefined) {
+    const path = resolve(io.cwd, args.base);
+    try {
+      base = { text: readFileSync(path, 'utf8'), path };
+    } catch {
+      throw new UsageError(`--base: cannot read ${path}`);
+    }
+  }
+  let result: ReturnType<typeof importPrices>;
+  try {
+    result = importPrices({
+      from: (args.from ?? []).map((argument) => {
+        const equals = argument.indexOf('=');
+        return equals < 0
+          ? argument
+          : `${argument.slice(0, equals + 1)}${resolve(io.cwd, argument.slice(equals + 1))}`;
+      }),
+      base,
+      ...(args.provider !== undefined && { provider: args.provider }),
+      types: list(args.types, '--types') ?? [],
+      regions: list(args.regions, '--regions'),
+    });
+  } catch (error) {
+    if (error instanceof ImportError) throw new UsageError(error.message);
+    throw error;
+  }
+  writeFileAtomic(out, result.text);
+  if (!args.quiet) {
+    const say = (what: string, keys: string[]) =>
+      keys.length > 0 ? io.stderr(`${what} ${keys.length}: ${keys.join(', ')}\n`) : undefined;
+    say('re-priced', result.repriced);
+    say('added', result.added);
+    say('kept as they were (no list prices them)', result.kept);
+    io.stderr(`wrote ${out}\n`);
   }
   return 0;
 }

@@ -16,7 +16,9 @@ import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
 import type { RequestRecord } from '../../workload/index.js';
 import {
+  type CatalogArgs,
   type ConfineArgs,
+  catalogFiles,
   confineDataPaths,
   folderNameOf,
   outputFolder,
@@ -27,7 +29,7 @@ import { startProgress } from '../progress.js';
 import { largeRunWarnings, partialRunLine } from '../run-limits.js';
 import { openRequestsFile, parseSeed, scenarioYamlForReport } from './run.js';
 
-export interface CompareArgs extends ConfineArgs {
+export interface CompareArgs extends ConfineArgs, CatalogArgs {
   scenarios: string[];
   out?: string;
   seed?: string;
@@ -75,9 +77,10 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
   const seedOverride = parseSeed(args.seed);
   const replications = parsePositiveInteger('--replications', args.replications) ?? 1;
   const confined = confineDataPaths(io.cwd, args);
+  const catalogs = catalogFiles(io.cwd, args);
   const paths = args.scenarios.map((s) => resolve(io.cwd, s));
   const loaded = await Promise.all(
-    paths.map((path) => loadScenarioFile(path, { set: args.set, confineDataPaths: confined })),
+    paths.map((path) => loadScenarioFile(path, { set: args.set, confineDataPaths: confined, catalogs })),
   );
   const errors = loaded.flatMap((l) => (l.ok ? [] : l.errors));
   if (errors.length > 0) throw new ScenarioError(errors);

@@ -18,7 +18,9 @@ import { type RunOutput, runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
 import {
+  type CatalogArgs,
   type ConfineArgs,
+  catalogFiles,
   confineDataPaths,
   folderNameOf,
   outputFolder,
@@ -31,7 +33,7 @@ import { startProgress } from '../progress.js';
 import { renderReplicationsJson, renderReplicationsTable } from '../replications.js';
 import { largeRunWarnings, partialRunLine } from '../run-limits.js';
 
-export interface RunArgs extends ConfineArgs {
+export interface RunArgs extends ConfineArgs, CatalogArgs {
   scenario?: string;
   out?: string;
   seed?: string;
@@ -72,7 +74,11 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   }
   const confined = confineDataPaths(io.cwd, args);
   const file = args.scenario === undefined ? DEMO_SCENARIO : resolve(io.cwd, args.scenario);
-  const loaded = await loadScenarioFile(file, { set: args.set, confineDataPaths: confined });
+  const loaded = await loadScenarioFile(file, {
+    set: args.set,
+    confineDataPaths: confined,
+    catalogs: catalogFiles(io.cwd, args),
+  });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   const scenario = loaded.value;
   const outDir = outputFolder(io.cwd, args.out ?? join('out', folderNameOf(scenario.name)), args.force);

@@ -10,7 +10,9 @@ import {
 } from '../../plan/index.js';
 import type { SweepSampling } from '../../scenario/types.js';
 import {
+  type CatalogArgs,
   type ConfineArgs,
+  catalogFiles,
   confineDataPaths,
   outputFolder,
   parsePositiveInteger,
@@ -19,7 +21,7 @@ import {
 import { type CliIo, UsageError } from '../io.js';
 
 /** Flags `sweep` and `plan` share. */
-export interface StudyArgs extends ConfineArgs {
+export interface StudyArgs extends ConfineArgs, CatalogArgs {
   scenario: string;
   out: string;
   set?: string[];
@@ -50,6 +52,7 @@ export function studyOptions(args: StudyArgs, io: CliIo) {
     outDir: outputFolder(io.cwd, args.out, args.force),
     set: args.set,
     confineDataPaths: confined,
+    catalogs: catalogFiles(io.cwd, args),
     seed,
     workers: parseWorkers(args.workers),
     replications: parsePositiveInteger('--replications', args.replications),

@@ -3,7 +3,7 @@ import { checkSweepGrid } from '../../plan/check-grid.js';
 import { ScenarioError } from '../../run.js';
 import { type Diagnostic, loadScenarioFile, type Scenario, UserError } from '../../scenario/index.js';
 import { findBadRows } from '../../workload/index.js';
-import { type ConfineArgs, confineDataPaths } from '../flags.js';
+import { type CatalogArgs, type ConfineArgs, catalogFiles, confineDataPaths } from '../flags.js';
 import { type CliIo, formatForUser, shownPath } from '../io.js';
 
 /** Bad trace rows `validate` lists one line each; the rest are counted on one more line. */
@@ -20,12 +20,16 @@ const LISTED_NAMES = 20;
  * or warnings under `on_bad_row: skip`.
  */
 export async function validateCommand(
-  args: { scenario: string; set?: string[] } & ConfineArgs,
+  args: { scenario: string; set?: string[] } & ConfineArgs & CatalogArgs,
   io: CliIo,
 ): Promise<number> {
   const confined = confineDataPaths(io.cwd, args);
   const file = resolve(io.cwd, args.scenario);
-  const loaded = await loadScenarioFile(file, { set: args.set, confineDataPaths: confined });
+  const loaded = await loadScenarioFile(file, {
+    set: args.set,
+    confineDataPaths: confined,
+    catalogs: catalogFiles(io.cwd, args),
+  });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   const grid = await checkSweepGrid(loaded.value, file, args.set ?? []);
   for (const { diagnostic } of grid?.infeasible ?? []) io.stderr(`${formatForUser(diagnostic, io.cwd)}\n`);

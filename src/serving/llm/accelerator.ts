@@ -11,7 +11,7 @@ import { PRECISIONS, type Precision } from './model.js';
  */
 
 export interface Interconnect {
-  kind: 'nvlink' | 'pcie' | 'neuronlink' | 'ici' | 'none';
+  kind: 'nvlink' | 'pcie' | 'neuronlink' | 'ici' | 'infinity-fabric' | 'ethernet' | 'none';
   /** NCCL-style bus bandwidth an all-reduce sustains, per accelerator. */
   allReduceBusGBps: number;
   /** Time of a small (latency-bound) all-reduce across the accelerators of one instance. */
@@ -72,7 +72,7 @@ const entrySchema = z.strictObject({
   dense_tflops: z.partialRecord(precisionKey, z.number().positive()),
   sparse_2_4: z.boolean(),
   interconnect: z.strictObject({
-    kind: z.enum(['nvlink', 'pcie', 'neuronlink', 'ici', 'none']),
+    kind: z.enum(['nvlink', 'pcie', 'neuronlink', 'ici', 'infinity-fabric', 'ethernet', 'none']),
     all_reduce_bus_gbps: z.number().positive(),
     all_reduce_latency_us: z.number().nonnegative(),
   }),
