@@ -2,9 +2,10 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { isMap, isScalar, parseDocument, type Scalar, type YAMLMap } from 'yaml';
 import { filePaths } from '../../scenario/checks.js';
 import type { EfficiencyOverrides } from '../../scenario/types.js';
-import { type Calibration, POOR_FIT_ERROR, type ReplayTrace } from './calibrate.js';
+import { type Calibration, POOR_FIT_ERROR } from './calibrate.js';
 import { isFraction, MAX_STANDARD_ERROR, PARAMETER_KEYS } from './fit.js';
 import type { MeasuredRun } from './measured.js';
+import type { ReplayTrace } from './replay.js';
 import { METRICS, type Metric, type RelativeErrors, SUMMARY_STATISTICS } from './statistics.js';
 
 export const CALIBRATION_FILE = 'calibration.json';
