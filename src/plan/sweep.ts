@@ -23,7 +23,7 @@ import {
   type ScenarioSource,
 } from './parameters.js';
 import { type Shard, shardPoints, sweepPoints } from './points.js';
-import { checkSlo, replicationSeeds } from './replications.js';
+import { checkSlo, ONE_DRAW, replicationSeeds } from './replications.js';
 import { createRunner, Interrupted, type RunnerOptions } from './runner.js';
 import { EvaluationStore } from './store.js';
 
@@ -39,6 +39,11 @@ export interface StudyOptions extends RunnerOptions {
   seed?: number;
   /** Independent runs of every configuration (default 1), with derived seeds. */
   replications?: number;
+  /**
+   * Draw the step-time parameters of roofline fleets from their uncertainty in every replication:
+   * the scenario's `model_uncertainty`, which this overrides when given.
+   */
+  modelUncertainty?: boolean;
   /** Output folder; finished points are kept in its `points/` and reused by a rerun. */
   outDir: string;
   /** Called after each configuration (a variant of a point) is finished or found saved. */
@@ -72,10 +77,12 @@ export async function loadStudy(
   flag: string,
   flagArguments: readonly string[],
 ): Promise<{ loaded: LoadedScenario; source: ScenarioSource; parameters: Parameter[] }> {
-  const base = await loadScenarioFile(options.scenario, {
-    set: options.set,
-    confineDataPaths: options.confineDataPaths,
-  });
+  // As a --set, so that every point loaded from the same source has it too.
+  const set = [
+    ...(options.set ?? []),
+    ...(options.modelUncertainty === undefined ? [] : [`model_uncertainty=${options.modelUncertainty}`]),
+  ];
+  const base = await loadScenarioFile(options.scenario, { set, confineDataPaths: options.confineDataPaths });
   const flags = parseParameterArguments(flagArguments, flag);
   const errors = [...(base.ok ? [] : base.errors), ...(flags.ok ? [] : flags.errors)];
   if (!base.ok || !flags.ok) throw new ScenarioError(errors);
@@ -83,12 +90,15 @@ export async function loadStudy(
   if (!(Number.isInteger(replications) && replications >= 1)) {
     throw new RunInputError(`--replications: expected a positive integer, got ${replications}`);
   }
+  if (replications < 2 && base.value.variants.some(({ scenario }) => scenario.modelUncertainty)) {
+    throw new RunInputError(ONE_DRAW);
+  }
   return {
     loaded: base.value,
     source: {
       file: options.scenario,
       text: base.value.source ?? '',
-      set: options.set ?? [],
+      set,
       dataRoot: base.value.dataRoot,
     },
     parameters: mergeParameters(base.value.sweep, flags.value),
@@ -166,7 +176,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
               return row;
             }
             const { replicated } = evaluation;
-            const slo = checkSlo(loaded.slo, replicated);
+            const slo = checkSlo(loaded.slo, replicated, evaluation.runs);
             return {
               point: point.index,
               variant: variant.name,

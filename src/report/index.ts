@@ -23,7 +23,14 @@ export {
   renderComparisonText,
 } from './comparison.js';
 export { type DistributionsFile, renderDistributionsJson } from './distributions-json.js';
-export { formatCount, formatNumber, formatPercent, formatSeconds, formatUsd } from './format.js';
+export {
+  escapeMarkdown,
+  formatCount,
+  formatNumber,
+  formatPercent,
+  formatSeconds,
+  formatUsd,
+} from './format.js';
 export { completionNote, escapeHtml, type ReportPage, renderReportHtml, scriptForInline } from './html.js';
 export { renderSummaryMarkdown } from './markdown.js';
 export { type PerformanceRun, performanceCaveats, performanceRuns } from './performance.js';

@@ -64,9 +64,24 @@ function inlineHardware(hardware: NonNullable<FleetSpec['hardware']>): FleetHard
           ...(accelerator.memory_gib !== undefined && { memoryGiB: accelerator.memory_gib }),
           ...(accelerator.bandwidth_gbps !== undefined && { bandwidthGBps: accelerator.bandwidth_gbps }),
           ...(accelerator.tflops !== undefined && { tflops: definedValues(accelerator.tflops) }),
-          ...(accelerator.efficiency !== undefined && { efficiency: accelerator.efficiency }),
+          ...stepTimeKeys(accelerator),
         }
       : null,
+  };
+}
+
+type AcceleratorSpec = NonNullable<NonNullable<FleetSpec['hardware']>['accelerator']>;
+
+/** The step-time parameters of an accelerator, with their uncertainty and provenance, as given. */
+function stepTimeKeys(
+  accelerator: Pick<AcceleratorSpec, 'efficiency' | 'efficiency_uncertainty' | 'calibration'>,
+): Pick<NonNullable<FleetHardware['accelerators']>, 'efficiency' | 'efficiencyUncertainty' | 'calibration'> {
+  return {
+    ...(accelerator.efficiency !== undefined && { efficiency: accelerator.efficiency }),
+    ...(accelerator.efficiency_uncertainty !== undefined && {
+      efficiencyUncertainty: accelerator.efficiency_uncertainty,
+    }),
+    ...(accelerator.calibration !== undefined && { calibration: accelerator.calibration }),
   };
 }
 
@@ -108,7 +123,7 @@ function finishFleet(fleet: FleetSpec, dataPath: DataPath): Fleet {
     priceUsdPerHour = resolved.priceUsdPerHour;
     billing = resolved.billing;
     // With an instance, `hardware:` holds at most the step-time parameters of its accelerator.
-    const efficiency = fleet.hardware?.accelerator?.efficiency;
+    const stepTime = stepTimeKeys(fleet.hardware?.accelerator ?? {});
     fromCatalog = {
       region: resolved.region,
       market: resolved.market,
@@ -118,7 +133,7 @@ function finishFleet(fleet: FleetSpec, dataPath: DataPath): Fleet {
         accelerators: resolved.accelerators && {
           model: resolved.accelerators.model,
           count: resolved.accelerators.count,
-          ...(efficiency !== undefined && { efficiency }),
+          ...stepTime,
         },
       },
     };
@@ -231,5 +246,6 @@ export function finishScenario(spec: ScenarioSpec, context: FinishContext): Scen
     fleets,
     routing: finishRouting(spec.routing, fleets),
     metrics: spec.metrics,
+    modelUncertainty: spec.model_uncertainty,
   };
 }

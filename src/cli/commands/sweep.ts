@@ -26,6 +26,8 @@ export interface StudyArgs extends ConfineArgs {
   seed?: string;
   workers?: string;
   replications?: string;
+  /** Absent: as the scenario's `model_uncertainty` says. */
+  modelUncertainty?: boolean;
   quiet: boolean;
   force?: boolean;
 }
@@ -53,6 +55,7 @@ export function studyOptions(args: StudyArgs, io: CliIo) {
     seed,
     workers: parseWorkers(args.workers),
     replications: parsePositiveInteger('--replications', args.replications),
+    ...(args.modelUncertainty !== undefined && { modelUncertainty: args.modelUncertainty }),
   };
 }
 

@@ -16,12 +16,22 @@ export function resample(set: Int32Array, random: () => number): Int32Array {
   return Int32Array.from(set, () => set[Math.floor(random() * set.length)]);
 }
 
-/** Standard deviation and 2.5/97.5 percentiles (linear interpolation) of bootstrap values. */
-export function spread(values: number[]): { std: number; ci95: [number, number] } {
+function standardDeviation(values: readonly number[]): number {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  return Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, values.length - 1));
+}
+
+/**
+ * Standard deviation and 2.5/97.5 percentiles (linear interpolation) of positive bootstrap
+ * values, and the standard deviation of their logarithms: the relative spread.
+ */
+export function spread(values: number[]): { std: number; stdLn: number; ci95: [number, number] } {
   const sorted = [...values].sort((a, b) => a - b);
-  const mean = sorted.reduce((s, v) => s + v, 0) / sorted.length;
-  const variance = sorted.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, sorted.length - 1);
-  return { std: Math.sqrt(variance), ci95: [quantile(sorted, 0.025), quantile(sorted, 0.975)] };
+  return {
+    std: standardDeviation(sorted),
+    stdLn: standardDeviation(sorted.map(Math.log)),
+    ci95: [quantile(sorted, 0.025), quantile(sorted, 0.975)],
+  };
 }
 
 /**

@@ -84,6 +84,8 @@ export interface CalibratedParameter {
   reason: string | null;
   /** Bootstrap spread of the fitted value: standard deviation and 2.5 and 97.5 percentiles. */
   std: number | null;
+  /** Bootstrap standard deviation of its natural logarithm: the relative spread scenario.yaml carries. */
+  stdLn: number | null;
   ci95: [number, number] | null;
   /** The value fitted on the earlier requests alone (the hold-out fit). */
   holdOutValue: number | null;
@@ -452,6 +454,7 @@ export function calibrate(options: CalibrateOptions): Calibration {
             ? 'adds the same time to every iteration as iteration_overhead (the layer count is fixed): no measurement tells them apart, and a fitted iteration_overhead carries both'
             : 'adds the same time to every iteration as iteration_overhead (the tensor-parallel degree is fixed): no measurement tells them apart, and a fitted iteration_overhead carries both')),
       std: spreadOf?.std ?? null,
+      stdLn: spreadOf?.stdLn ?? null,
       ci95: spreadOf?.ci95 ?? null,
       holdOutValue: fitted && holdOutValues !== null ? holdOutValues[k] : null,
       standardError: fitted ? (fitErrors[k] ?? null) : null,

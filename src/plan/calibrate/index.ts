@@ -23,8 +23,11 @@ export {
 export {
   CALIBRATED_SCENARIO_FILE,
   CALIBRATION_FILE,
+  type CalibrationMark,
   calibratedScenarioYaml,
   calibrationWarnings,
+  fittedSpreads,
+  holdOutError,
   isPoor,
   type Provenance,
   REPLAY_COPY_FILE,
