@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluateSlo } from '../../src/metrics/slo.js';
 import {
   checkSlo,
+  randomSources,
   renderPlanTable,
   replicateScenario,
   replicationSeeds,
@@ -174,5 +175,10 @@ describe('fleetsim plan with model uncertainty', async () => {
     expect(variant.identical).toBe(true);
     expect(variant.model_uncertainty).toBeNull();
     expect(variant.slo.met_by_replication).toEqual([true, true, true]);
+    const scenario = nominal.value.variants[0].scenario;
+    expect(randomSources(scenario)).toEqual([]);
+    expect(randomSources({ ...scenario, modelUncertainty: true })).toEqual([
+      'the step-time parameters (model_uncertainty)',
+    ]);
   });
 });
