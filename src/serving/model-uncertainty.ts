@@ -1,5 +1,5 @@
 import { createStreams, sampleStandardNormal } from '../engine/index.js';
-import type { EfficiencyOverrides, Fleet, ModelConfig, Scenario } from '../scenario/types.js';
+import type { EfficiencyOverrides, Fleet, Scenario } from '../scenario/types.js';
 import {
   EFFICIENCY_KEYS,
   type RooflineParameters,
@@ -15,7 +15,7 @@ const MEDIAN_ABS_Z = 0.6744897501960817;
  * absolute deviation is ln(1 + `medianError`): a part whose step times are off by a median relative
  * error m is taken to be off by such a factor.
  */
-export function spreadOfMedianError(medianError: number): number {
+function spreadOfMedianError(medianError: number): number {
   return Math.log1p(medianError) / MEDIAN_ABS_Z;
 }
 
@@ -26,7 +26,7 @@ export function spreadOfMedianError(medianError: number): number {
  * 30 %. Class defaults, and values a scenario gives without a spread: nothing measured them, so
  * half again, 50 %. Both are assumptions, and every output that uses them says so.
  */
-export const ASSUMED_MEDIAN_ERROR = { profiled: 0.3, unmeasured: 0.5 } as const;
+const ASSUMED_MEDIAN_ERROR = { profiled: 0.3, unmeasured: 0.5 } as const;
 
 const PARAMETERS = Object.keys(EFFICIENCY_KEYS) as (keyof RooflineParameters)[];
 const FRACTIONS: ReadonlySet<keyof RooflineParameters> = new Set([
@@ -37,7 +37,7 @@ const FRACTIONS: ReadonlySet<keyof RooflineParameters> = new Set([
 ]);
 
 /** How uncertain a fleet's step-time parameters are. */
-export interface StepTimeUncertainty {
+interface StepTimeUncertainty {
   /** Spread of the natural logarithm of each parameter; one left out is not drawn. */
   spread: EfficiencyOverrides;
   /** Where the spreads come from, for the outputs. */
@@ -52,6 +52,10 @@ function percent(share: number): string {
   return `${Number((100 * share).toPrecision(3))} %`;
 }
 
+/**
+ * The scenario's `efficiency_uncertainty`, or else a spread on every parameter from the fleet's
+ * performance source: how far step times on the part have been checked.
+ */
 function uncertaintyOf(fleet: Fleet, settings: RooflineSettings): StepTimeUncertainty {
   const given = fleet.hardware?.accelerators?.efficiencyUncertainty;
   const { source } = settings.performance;
@@ -84,15 +88,6 @@ function uncertaintyOf(fleet: Fleet, settings: RooflineSettings): StepTimeUncert
     spread: everyParameter(spreadOfMedianError(error)),
     basis: `${source} on ${settings.accelerator}: an assumed median step-time error of ${percent(error)} on every parameter (nothing here measured its step times)`,
   };
-}
-
-/**
- * The uncertainty of a fleet's step-time parameters: the scenario's `efficiency_uncertainty`, or
- * else a default spread for its performance source. Null for a fleet without roofline step times.
- */
-export function stepTimeUncertainty(fleet: Fleet, model: ModelConfig | null): StepTimeUncertainty | null {
-  const settings = rooflineSettings(fleet, model);
-  return settings === null ? null : uncertaintyOf(fleet, settings);
 }
 
 /** One fleet's draw: its spreads and their basis, and the parameters drawn, by scenario key. */

@@ -23,7 +23,6 @@ export {
 export {
   CALIBRATED_SCENARIO_FILE,
   CALIBRATION_FILE,
-  type CalibrationMark,
   calibratedScenarioYaml,
   calibrationWarnings,
   fittedSpreads,

@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { isMap, isScalar, parseDocument, type Scalar, type YAMLMap } from 'yaml';
 import { filePaths } from '../../scenario/checks.js';
-import type { EfficiencyOverrides } from '../../scenario/types.js';
+import type { CalibrationProvenance, EfficiencyOverrides } from '../../scenario/types.js';
 import { type Calibration, POOR_FIT_ERROR } from './calibrate.js';
 import { isFraction, MAX_STANDARD_ERROR, PARAMETER_KEYS } from './fit.js';
 import type { MeasuredRun } from './measured.js';
@@ -158,13 +158,6 @@ export function holdOutError(calibration: Calibration): number | null {
   return worst === null ? null : spreadValue(Math.abs(worst.error));
 }
 
-/** What `hardware.accelerator.calibration` of the calibrated scenario says. */
-export interface CalibrationMark {
-  measured: string;
-  accelerator: string;
-  holdOutError: number | null;
-}
-
 /**
  * scenario.yaml: the scenario's text with the fitted parameters under the fleet's
  * `hardware.accelerator.efficiency`, their bootstrap spreads under `efficiency_uncertainty` and
@@ -180,7 +173,7 @@ export function calibratedScenarioYaml(options: {
   fitted: EfficiencyOverrides;
   /** Relative spreads of the fitted values (see fittedSpreads). */
   uncertainty?: EfficiencyOverrides;
-  calibration?: CalibrationMark;
+  calibration?: CalibrationProvenance;
   replay: ReplayTrace;
   /** Path of the replayed trace as the output scenario names it. */
   replayPath: string;
