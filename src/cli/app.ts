@@ -24,6 +24,13 @@ const FORCE_OPTION = {
   describe: 'write into an --out folder that holds files fleetsim did not write',
 } as const;
 
+/** `--model-uncertainty`, on every command with replications; absent: the scenario's `model_uncertainty`. */
+const MODEL_UNCERTAINTY_OPTION = {
+  type: 'boolean',
+  describe:
+    "draw the LLM step-time parameters from their uncertainty in every replication (the scenario's model_uncertainty; --no-model-uncertainty turns it off)",
+} as const;
+
 /** `--confine` and `--data-root`, on every command that loads a scenario. */
 const CONFINE_OPTIONS = {
   confine: {
@@ -71,6 +78,7 @@ function studyFlags<T>(y: Argv<T>) {
       describe: 'independent runs per point, reported as mean and 95 % CI',
     })
     .option('workers', { type: 'string', describe: 'worker threads (default: one per core)' })
+    .option('model-uncertainty', MODEL_UNCERTAINTY_OPTION)
     .option('force', FORCE_OPTION)
     .options(CONFINE_OPTIONS)
     .option('catalog', CATALOG_OPTION)
@@ -128,6 +136,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             type: 'string',
             describe: 'worker threads for --replications (default: one per core)',
           })
+          .option('model-uncertainty', MODEL_UNCERTAINTY_OPTION)
           .option('force', FORCE_OPTION)
           .options(CONFINE_OPTIONS)
           .option('catalog', CATALOG_OPTION)

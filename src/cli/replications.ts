@@ -1,20 +1,29 @@
 import { formatPercent, formatSeconds, formatUsd } from '../core/format.js';
 import { belowSketchResolution, RELATIVE_ACCURACY } from '../metrics/index.js';
-import type { ReplicatedVariant } from '../plan/index.js';
+import { describeMetShare, formatMetShare, type ReplicatedVariant } from '../plan/index.js';
+import { escapeMarkdown } from '../report/index.js';
 
 /** `replications.json`: its field names are a public contract, like summary.json's. */
 export interface ReplicationsFile {
   scenario: string;
   seed: number;
   replications: number;
-  /** The seed of each replication; the first is `seed`, so replication 0 is the plain run of summary.json. */
+  /**
+   * The seed of each replication; the first is `seed`, so replication 0 is the plain run of
+   * summary.json, or, where a variant's `model_uncertainty` draws the step-time parameters, the
+   * same workload with replication 0's draw.
+   */
   seeds: number[];
   /**
    * Why the replications of some variants are identical (their `identical` is true and `ci95`
    * null) and how to make them differ; null when no variant's are.
    */
   note: string | null;
-  /** Per variant: the mean and 95 % confidence half-width of every summary figure (dotted keys), warnings, SLO check. */
+  /**
+   * Per variant: the mean and 95 % confidence half-width of every summary figure (dotted keys),
+   * warnings, the SLO check (on the means, and the share of replications that met it), and with
+   * `model_uncertainty` the spreads of the step-time parameters and each replication's draw.
+   */
   variants: Omit<ReplicatedVariant, 'seeds'>[];
 }
 
@@ -82,9 +91,10 @@ const SKETCH_BOUND = `± <${RELATIVE_ACCURACY * 100} %`;
 /**
  * Metrics down, variants across: `mean ± half-width` of the 95 % confidence interval; the mean
  * alone for a variant whose replications are identical (see `note`), and `± <1 %` for a
- * percentile whose interval is narrower than the quantile sketch resolves.
+ * percentile whose interval is narrower than the quantile sketch resolves. The last row is the
+ * share of replications that met the SLO, with its interval. `bounded`: some cell is `± <1 %`.
  */
-export function renderReplicationsTable(variants: readonly ReplicatedVariant[], note: string | null): string {
+function replicationRows(variants: readonly ReplicatedVariant[]): { rows: string[][]; bounded: boolean } {
   let bounded = false;
   const allIdentical = variants.every((v) => v.identical);
   const rows = [
@@ -102,7 +112,32 @@ export function renderReplicationsTable(variants: readonly ReplicatedVariant[], 
         return `${h.format(mean)} ± ${h.format(halfWidth)}`;
       }),
     ]),
+    ['P(meets SLO)', ...variants.map((v) => formatMetShare(v.slo))],
   ];
+  return { rows, bounded };
+}
+
+/** Per variant and fleet whose step-time parameters were drawn: where their spreads come from. */
+function modelUncertaintyLines(variants: readonly ReplicatedVariant[]): string[] {
+  const byBasis = new Map<string, string[]>();
+  for (const variant of variants) {
+    for (const [fleet, { basis }] of Object.entries(variant.model_uncertainty?.fleets ?? {})) {
+      const key = `fleet ${fleet}: ${basis}`;
+      byBasis.set(key, [...(byBasis.get(key) ?? []), variant.name]);
+    }
+  }
+  return [...byBasis].map(([line, names]) =>
+    names.length === variants.length ? line : `${names.join(', ')}: ${line}`,
+  );
+}
+
+const MODEL_UNCERTAINTY_HEAD =
+  'Step-time parameters drawn from their uncertainty in every replication (each draw in replications.json):';
+
+export function renderReplicationsTable(variants: readonly ReplicatedVariant[], note: string | null): string {
+  const { rows, bounded } = replicationRows(variants);
+  const allIdentical = variants.every((v) => v.identical);
+  const drawn = modelUncertaintyLines(variants);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   const line = (row: string[]) =>
     row
@@ -110,7 +145,10 @@ export function renderReplicationsTable(variants: readonly ReplicatedVariant[], 
       .join('  ')
       .trimEnd();
   const count = variants[0]?.replications ?? 0;
-  const seeds = 'the first is the run above; seeds in replications.json';
+  const seeds =
+    drawn.length === 0
+      ? 'the first is the run above; seeds in replications.json'
+      : "the first with the run's seed; seeds in replications.json";
   return `${[
     allIdentical
       ? `Mean over ${count} identical replications, so without a confidence interval (${seeds}):`
@@ -118,6 +156,8 @@ export function renderReplicationsTable(variants: readonly ReplicatedVariant[], 
     line(rows[0]),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.slice(1).map(line),
+    'P(meets SLO): the share of replications whose own figures meet every objective, with its 95 % Wilson interval.',
+    ...(drawn.length === 0 ? [] : [MODEL_UNCERTAINTY_HEAD, ...drawn.map((d) => `  ${d}`)]),
     ...(note === null ? [] : [`${note[0].toUpperCase()}${note.slice(1)}.`]),
     ...(bounded
       ? [
@@ -125,4 +165,40 @@ export function renderReplicationsTable(variants: readonly ReplicatedVariant[], 
         ]
       : []),
   ].join('\n')}\n`;
+}
+
+/** summary.md's section on the replications: the table above as markdown, and each variant's share of replications that met the SLO. */
+export function renderReplicationsMarkdown(
+  variants: readonly ReplicatedVariant[],
+  note: string | null,
+): string {
+  const { rows, bounded } = replicationRows(variants);
+  const count = variants[0]?.replications ?? 0;
+  const drawn = modelUncertaintyLines(variants);
+  const cells = (row: string[]) => `| ${row.map(escapeMarkdown).join(' | ')} |`;
+  return [
+    '## Replications',
+    '',
+    `Mean ± 95 % confidence half-width over ${count} replications (replications.json holds every figure, the seeds${drawn.length === 0 ? '' : ' and each draw'}).`,
+    '',
+    cells(rows[0]),
+    `| --- |${' ---: |'.repeat(rows[0].length - 1)}`,
+    ...rows.slice(1).map(cells),
+    '',
+    ...variants.map(
+      (v) =>
+        `- ${escapeMarkdown(v.name)} ${describeMetShare(v.slo)}; on the means it ${v.slo.met ? 'meets' : 'MISSES'} the objective.`,
+    ),
+    ...(drawn.length === 0
+      ? []
+      : ['', MODEL_UNCERTAINTY_HEAD, '', ...drawn.map((d) => `- ${escapeMarkdown(d)}`)]),
+    ...(note === null ? [] : ['', `${note[0].toUpperCase()}${note.slice(1)}.`]),
+    ...(bounded
+      ? [
+          '',
+          `${SKETCH_BOUND}: the percentile varied by less than the quantile sketch resolves (${RELATIVE_ACCURACY * 100} % of the value).`,
+        ]
+      : []),
+    '',
+  ].join('\n');
 }

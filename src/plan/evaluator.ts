@@ -3,13 +3,14 @@ import type { JobResult } from './job.js';
 import { identicalNote } from './noise.js';
 import type { Infeasibility } from './parameters.js';
 import { aggregateRuns, type ReplicatedMetrics } from './replications.js';
+import type { RunMetrics } from './run-metrics.js';
 import type { JobRunner } from './runner.js';
 import type { EvaluationStore } from './store.js';
 import { evaluationKey } from './store.js';
 
 /** A configuration's results over its replications, or why it could not run. */
 export type Evaluation =
-  | { ok: true; replicated: ReplicatedMetrics }
+  | { ok: true; replicated: ReplicatedMetrics; runs: RunMetrics[] }
   | { ok: false; infeasible: Infeasibility };
 
 /**
@@ -41,7 +42,7 @@ export class Evaluator {
     if (!Array.isArray(outcome)) return { ok: false, infeasible: outcome };
     const replicated = aggregateRuns(outcome);
     this.outcomes.set(key, { label: key, scenario, identical: replicated.identical });
-    return { ok: true, replicated };
+    return { ok: true, replicated, runs: outcome.map((run) => run.metrics) };
   }
 
   /** Why the replications of some configurations evaluated so far are identical; null when none are. */

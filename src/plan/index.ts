@@ -3,6 +3,8 @@ export { mergeSweepDirs, mergeSweeps } from './merge.js';
 export { identicalNote, identicalReplicationsNote, randomSources } from './noise.js';
 export type { RowStatus, SweepResult, SweepRow } from './output.js';
 export {
+  describeMetShare,
+  formatMetShare,
   performanceCaveatsOf,
   performanceLabel,
   renderSweepCsv,
@@ -15,14 +17,16 @@ export {
   type PlanOptions,
   type PlanOutcome,
   type PlanResult,
-  renderPlanTable,
   runPlan,
   type SustainableLoad,
 } from './plan.js';
+export { renderPlanMarkdown, renderPlanTable } from './plan-output.js';
 export { parseShard, type Shard, type SweepPoint, sweepPoints } from './points.js';
 export {
   aggregateRuns,
   checkSlo,
+  type ModelUncertainty,
+  ONE_DRAW,
   type ReplicatedMetrics,
   type ReplicatedSloCheck,
   type ReplicatedVariant,
@@ -32,5 +36,5 @@ export {
 } from './replications.js';
 export type { RunMetrics } from './run-metrics.js';
 export { createRunner, defaultWorkers, Interrupted, type JobRunner, type RunnerOptions } from './runner.js';
-export { estimateMean, type MeanEstimate, studentT975 } from './statistics.js';
+export { estimateMean, type MeanEstimate, studentT975, wilsonInterval } from './statistics.js';
 export { runSweep, type StudyOptions, type SweepOptions, type SweepOutcome } from './sweep.js';

@@ -4,10 +4,14 @@ import { confinementProblem } from '../scenario/confine.js';
 import { isMathLoaded, loadMath } from '../scenario/expression.js';
 import type { Scenario } from '../scenario/types.js';
 import { RunInputError, UserError } from '../scenario/types.js';
+import { drawStepTimeModel, type FleetDraw } from '../serving/model-uncertainty.js';
 import { simulate } from '../sim/index.js';
 import { flattenMetrics, type RunMetrics } from './run-metrics.js';
 
-/** One simulation: a fully resolved scenario (one variant of one point) and one seed. */
+/**
+ * One simulation: a fully resolved scenario (one variant of one point) and one seed. With
+ * `model_uncertainty` the seed also draws the step-time parameters (drawStepTimeModel).
+ */
 export interface Job {
   scenario: Scenario;
   seed: number;
@@ -20,6 +24,8 @@ export interface JobResult {
   warnings: RunWarning[];
   /** Per fleet, where its step or service times come from (summary.json's `performance`). */
   performance: Record<string, FleetPerformance>;
+  /** With `model_uncertainty`: per roofline fleet, the step-time parameters this run drew. */
+  model?: Record<string, FleetDraw>;
 }
 
 /**
@@ -51,7 +57,12 @@ export async function runJob(job: Job): Promise<JobOutcome> {
   }
   if (!isMathLoaded() && usesExpressions(job.scenario)) await loadMath();
   try {
-    return { ok: true, result: jobResultOf(simulate(job.scenario, { seed: job.seed }), job.scenario) };
+    if (!job.scenario.modelUncertainty) {
+      return { ok: true, result: jobResultOf(simulate(job.scenario, { seed: job.seed }), job.scenario) };
+    }
+    const draw = drawStepTimeModel(job.scenario, job.seed);
+    const result = jobResultOf(simulate(draw.scenario, { seed: job.seed }), job.scenario);
+    return { ok: true, result: { ...result, model: draw.fleets } };
   } catch (error) {
     if (error instanceof RunInputError)
       return { ok: false, error: { kind: 'run-input', message: error.message } };

@@ -1,4 +1,5 @@
 import type { Distribution, Scenario } from '../scenario/types.js';
+import { rooflineSettings } from '../serving/llm-fleet.js';
 
 const RANDOM_PICKERS = new Set(['random', 'power-of-two']);
 
@@ -26,6 +27,12 @@ export function randomSources(scenario: Scenario): string[] {
     ('within' in routing && RANDOM_PICKERS.has(routing.within))
   ) {
     sources.push(`${routing.policy} routing`);
+  }
+  if (
+    scenario.modelUncertainty &&
+    scenario.fleets.some((fleet) => rooflineSettings(fleet, scenario.model) !== null)
+  ) {
+    sources.push('the step-time parameters (model_uncertainty)');
   }
   for (const fleet of scenario.fleets) {
     if (fleet.serviceTime !== null && fleet.serviceTime.kind !== 'expression' && varies(fleet.serviceTime)) {

@@ -212,6 +212,26 @@ export function renderInfeasible(
     .join('');
 }
 
+/** A share as a whole percentage, 0 and 100 only for exactly none and all. */
+function wholePercent(share: number): string {
+  const percent = share <= 0 ? 0 : share >= 1 ? 100 : Math.min(99, Math.max(1, Math.round(100 * share)));
+  return String(percent);
+}
+
+/** `90 % (70-97 %)`: the share of replications that met the SLO, with its 95 % interval; `-` without a check. */
+export function formatMetShare(slo: ReplicatedSloCheck | null): string {
+  if (slo === null || slo.met_by_replication.length === 0) return '-';
+  const [low, high] = slo.met_share_ci95;
+  return `${wholePercent(slo.met_share)} % (${wholePercent(low)}-${wholePercent(high)} %)`;
+}
+
+/** `met the SLO in 18 of 20 replications: probability 90 % (95 % interval 70-97 %)`. */
+export function describeMetShare(slo: ReplicatedSloCheck): string {
+  const runs = slo.met_by_replication;
+  const [low, high] = slo.met_share_ci95;
+  return `met the SLO in ${runs.filter(Boolean).length} of ${runs.length} replications: probability ${wholePercent(slo.met_share)} % (95 % interval ${wholePercent(low)}-${wholePercent(high)} %)`;
+}
+
 /** The rows for the terminal: swept values, p99, wait p99, cost, and the SLO verdict; then why infeasible rows cannot run. */
 export function renderSweepTable(result: SweepResult): string {
   const paths = result.parameters.map((parameter) => parameter.path);
@@ -226,6 +246,7 @@ export function renderSweepTable(result: SweepResult): string {
     'cost',
     '$/1k req',
     'step times',
+    ...(result.replications > 1 ? ['P(SLO)'] : []),
     'SLO',
   ];
   // Sweeps saved before every run was judged have no verdict: `ok` says only that the row ran.
@@ -246,6 +267,7 @@ export function renderSweepTable(result: SweepResult): string {
     formatUsdCents(row.metrics[COST]),
     formatUsdCents(row.metrics.cost_per_1k_requests_usd),
     performanceLabel(row.performance),
+    ...(result.replications > 1 ? [formatMetShare(row.slo)] : []),
     status(row),
   ]);
   const reasons = renderInfeasible(

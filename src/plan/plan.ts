@@ -1,20 +1,11 @@
 import { join } from 'node:path';
 import { parse, parseDocument } from 'yaml';
-import { formatSeconds, formatUsdCents } from '../core/format.js';
 import type { FleetPerformance } from '../metrics/index.js';
 import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
 import { InvariantError, RunInputError, type SweepParameter } from '../scenario/types.js';
 import { Evaluator } from './evaluator.js';
-import {
-  describeConfiguration,
-  formatValue,
-  performanceLabel,
-  type RowStatus,
-  renderInfeasible,
-  renderTable,
-  sloKeys,
-} from './output.js';
+import { describeConfiguration, type RowStatus, sloKeys } from './output.js';
 import {
   type Infeasibility,
   loadPoints,
@@ -22,9 +13,11 @@ import {
   type PointVariant,
   type ScenarioSource,
 } from './parameters.js';
+import { renderPlanMarkdown } from './plan-output.js';
 import { sweepPoints } from './points.js';
 import {
   checkSlo,
+  type ModelUncertainty,
   type ReplicatedMetrics,
   type ReplicatedSloCheck,
   replicationSeeds,
@@ -77,6 +70,8 @@ export interface PlanCandidate {
    * unvalidated accelerator carries the caveat.
    */
   performance: Record<string, FleetPerformance>;
+  /** With `model_uncertainty`: the spreads of the step-time parameters and each replication's draw. */
+  model_uncertainty: ModelUncertainty | null;
   /** Only for candidates that meet the SLO at the scenario's load; null when not searched. */
   max_sustainable: SustainableLoad | null;
 }
@@ -92,6 +87,8 @@ export interface PlanResult {
   scenario: string;
   seed: number;
   replications: number;
+  /** Whether every replication drew the step-time parameters from their uncertainty. */
+  model_uncertainty: boolean;
   slo: Record<string, number>;
   search: {
     /** The key searched by bisection, and the values it could take. */
@@ -236,7 +233,11 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
     if (variant.scenario === null) return { ok: false, infeasible: variant.infeasible! };
     const evaluation = await evaluator.evaluate(variant.scenario);
     if (!evaluation.ok) return evaluation;
-    return { ok: true, replicated: evaluation.replicated, slo: checkSlo(slo, evaluation.replicated) };
+    return {
+      ok: true,
+      replicated: evaluation.replicated,
+      slo: checkSlo(slo, evaluation.replicated, evaluation.runs),
+    };
   };
 
   /** Why each infeasible candidate cannot run, with where: for the error when none can. */
@@ -262,6 +263,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
         ci95: null,
         warnings: [],
         performance: {},
+        model_uncertainty: null,
         max_sustainable: null,
       };
       infeasibility.set(entry, outcome.infeasible);
@@ -282,6 +284,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
       ci95,
       warnings,
       performance,
+      model_uncertainty: outcome.replicated.model_uncertainty,
       max_sustainable: null,
     };
   };
@@ -396,6 +399,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
     scenario: loaded.name,
     seed,
     replications,
+    model_uncertainty: loaded.variants.some((variant) => variant.scenario.modelUncertainty),
     slo: sloKeys(slo),
     search: {
       key: searched.path,
@@ -410,9 +414,11 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   };
   const path = join(options.outDir, 'plan.json');
   writeFileAtomic(path, `${JSON.stringify(result, null, 2)}\n`);
+  const markdown = join(options.outDir, 'plan.md');
+  writeFileAtomic(markdown, renderPlanMarkdown(result));
   return {
     result,
-    files: [path],
+    files: [path, markdown],
     computed: evaluator.computed,
     reused: evaluator.reused,
     identicalNote: evaluator.identicalNote(),
@@ -433,57 +439,4 @@ function rank(candidates: PlanCandidate[]): PlanCandidate[] {
     if (!a.meets_slo) return order.get(a)! - order.get(b)!;
     return price(a) - price(b) || cost(a) - cost(b) || order.get(a)! - order.get(b)!;
   });
-}
-
-function missed(entry: PlanCandidate): string {
-  const partial = entry.slo?.partial;
-  return [
-    ...(partial === undefined ? [] : [`PARTIAL run, stopped by ${partial}`]),
-    ...(entry.slo?.objectives ?? [])
-      .filter((objective) => !objective.met)
-      .map((objective) =>
-        objective.objective === 'max_drop_rate'
-          ? `drop rate ${objective.value ?? '-'} > ${objective.limit}`
-          : `${objective.objective} ${formatSeconds(objective.value)} > ${formatSeconds(objective.limit)}`,
-      ),
-  ].join(', ');
-}
-
-/** The candidates for the terminal, best first, with why the others missed. */
-export function renderPlanTable(result: PlanResult): string {
-  const paths = Object.keys(result.candidates[0]?.params ?? {});
-  const variants = result.search.variants.length > 1;
-  const header = [
-    'rank',
-    ...(variants ? ['variant'] : []),
-    ...paths,
-    '$/hour',
-    'p99',
-    '$/1k req',
-    'max rate',
-    'step times',
-    'SLO',
-  ];
-  const body = result.candidates.map((entry, i) => [
-    entry.status === 'infeasible' ? '-' : String(i + 1),
-    ...(variants ? [entry.variant] : []),
-    ...paths.map((path) => formatValue(entry.params[path])),
-    formatUsdCents(entry.cost_usd_per_hour),
-    formatSeconds(entry.metrics['latency_s.p99']),
-    formatUsdCents(entry.cost_per_1k_requests_usd),
-    entry.max_sustainable?.rate_rps == null
-      ? '-'
-      : `${entry.max_sustainable.bounded ? '' : '>'}${entry.max_sustainable.rate_rps.toPrecision(4)}/s`,
-    performanceLabel(entry.performance),
-    entry.status === 'infeasible' ? 'infeasible' : entry.meets_slo ? 'met' : `missed: ${missed(entry)}`,
-  ]);
-  const reasons = renderInfeasible(
-    result.candidates
-      .filter((entry) => entry.status === 'infeasible')
-      .map((entry) => ({
-        reason: entry.reason,
-        configuration: describeConfiguration(entry.params, variants ? entry.variant : null, 'candidate'),
-      })),
-  );
-  return `${renderTable([header, ...body])}${reasons}`;
 }

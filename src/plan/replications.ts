@@ -1,11 +1,11 @@
 import { createStreams } from '../engine/index.js';
 import type { FleetPerformance, VariantResult } from '../metrics/result.js';
 import { evaluateSloValues, partialInMetrics, type SloCheck, type SloValues } from '../metrics/slo.js';
-import type { LoadedScenario, Slo } from '../scenario/types.js';
+import { type LoadedScenario, RunInputError, type Slo } from '../scenario/types.js';
 import { type JobResult, jobResultOf } from './job.js';
 import type { RunMetrics } from './run-metrics.js';
 import { createRunner, type RunnerOptions } from './runner.js';
-import { estimateMean } from './statistics.js';
+import { estimateMean, wilsonInterval } from './statistics.js';
 
 /**
  * Seeds of `count` replications. The first is the scenario's own seed, so one replication is
@@ -33,6 +33,34 @@ export interface ReplicatedMetrics {
   warnings: string[];
   /** Per fleet, where its step or service times come from: the scenario decides it, so every replication has the same. */
   performance: Record<string, FleetPerformance>;
+  /** With `model_uncertainty`: what each replication drew; null without. */
+  model_uncertainty: ModelUncertainty | null;
+}
+
+/** The step-time parameters drawn across the replications of one configuration. */
+export interface ModelUncertainty {
+  /** Per roofline fleet: the spread of the natural logarithm of each drawn parameter, and where it comes from. */
+  fleets: Record<string, { basis: string; spread: Record<string, number> }>;
+  /** Per replication, in seed order: per fleet, the parameters it ran with. */
+  draws: Record<string, Record<string, number>>[];
+}
+
+function modelUncertaintyOf(runs: readonly JobResult[]): ModelUncertainty | null {
+  const first = runs[0]?.model;
+  if (first === undefined) return null;
+  return {
+    fleets: Object.fromEntries(
+      Object.entries(first).map(([fleet, { basis, spread }]) => [fleet, { basis, spread }]),
+    ),
+    draws: runs.map((run) =>
+      Object.fromEntries(
+        Object.entries(run.model ?? {}).map(([fleet, { drawn }]) => [
+          fleet,
+          Object.fromEntries(Object.entries(drawn).map(([key, value]) => [key, roundMetric(value)])),
+        ]),
+      ),
+    ),
+  };
 }
 
 /** Ten significant digits, as summary.json: hides binary noise and stays deterministic. */
@@ -79,13 +107,26 @@ export function aggregateRuns(runs: readonly JobResult[]): ReplicatedMetrics {
     identical,
     warnings,
     performance: runs[0]?.performance ?? {},
+    model_uncertainty: modelUncertaintyOf(runs),
   };
 }
 
-/** An SLO check of replicated metrics: on the means, and on the upper ends of their confidence intervals. */
+/**
+ * An SLO check of replicated metrics: on the means, on the upper ends of their confidence
+ * intervals, and replication by replication.
+ */
 export interface ReplicatedSloCheck extends SloCheck {
   /** Whether the SLO still holds at mean + half-width of every limited metric; null with one replication. */
   met_at_upper_ci95: boolean | null;
+  /**
+   * Per replication, in seed order: whether its own figures meet every objective. A replication
+   * that misses one, that could not measure one, or that a run limit cut short does not.
+   */
+  met_by_replication: boolean[];
+  /** The share of replications that met it: the estimated probability that this configuration meets the SLO. */
+  met_share: number;
+  /** The 95 % Wilson score interval of that probability. */
+  met_share_ci95: [number, number];
 }
 
 function sloValues(metrics: RunMetrics, margin: RunMetrics | null): SloValues {
@@ -100,14 +141,31 @@ function sloValues(metrics: RunMetrics, margin: RunMetrics | null): SloValues {
   };
 }
 
-export function checkSlo(slo: Slo, replicated: ReplicatedMetrics): ReplicatedSloCheck {
+/** `runs` are the replications' own metrics, in seed order, that `replicated` aggregates. */
+export function checkSlo(
+  slo: Slo,
+  replicated: ReplicatedMetrics,
+  runs: readonly RunMetrics[],
+): ReplicatedSloCheck {
   const check = evaluateSloValues(slo, sloValues(replicated.metrics, null));
-  if (replicated.ci95 === null) return { ...check, met_at_upper_ci95: null };
+  const met_by_replication = runs.map((metrics) => evaluateSloValues(slo, sloValues(metrics, null)).met);
+  const met = met_by_replication.filter(Boolean).length;
+  const [low, high] = wilsonInterval(met, runs.length);
   return {
     ...check,
-    met_at_upper_ci95: evaluateSloValues(slo, sloValues(replicated.metrics, replicated.ci95)).met,
+    met_at_upper_ci95:
+      replicated.ci95 === null
+        ? null
+        : evaluateSloValues(slo, sloValues(replicated.metrics, replicated.ci95)).met,
+    met_by_replication,
+    met_share: roundMetric(met / runs.length),
+    met_share_ci95: [roundMetric(low), roundMetric(high)],
   };
 }
+
+/** One draw of the step-time parameters is no estimate of what their uncertainty does. */
+export const ONE_DRAW =
+  'model_uncertainty draws the step-time parameters once per replication: give --replications N with N of at least 2 (or --no-model-uncertainty)';
 
 export interface ReplicateOptions extends RunnerOptions {
   /** Independent runs per variant (>= 1). */
@@ -116,9 +174,15 @@ export interface ReplicateOptions extends RunnerOptions {
   seed?: number;
   /**
    * Results of every variant already run with the base seed, in variant order (what `fleetsim
-   * run` has just written): the first replication takes them instead of running them again.
+   * run` has just written): the first replication takes them instead of running them again,
+   * except where it draws the step-time parameters (they ran with the scenario's own).
    */
   firstRuns?: readonly VariantResult[];
+  /**
+   * Draw the step-time parameters of roofline fleets from their uncertainty in every replication
+   * (the scenario's `model_uncertainty`, which this overrides when given).
+   */
+  modelUncertainty?: boolean;
 }
 
 export interface ReplicatedVariant extends ReplicatedMetrics {
@@ -140,6 +204,9 @@ export async function replicateScenario(
   if (!(Number.isInteger(options.replications) && options.replications >= 1)) {
     throw new RangeError(`replications must be a positive integer, got ${options.replications}`);
   }
+  const drawing =
+    options.modelUncertainty ?? loaded.variants.some(({ scenario }) => scenario.modelUncertainty);
+  if (drawing && options.replications < 2) throw new RunInputError(ONE_DRAW);
   const seeds = replicationSeeds(options.seed ?? loaded.seed, options.replications);
   const firstRuns = options.firstRuns;
   if (firstRuns !== undefined && firstRuns.length !== loaded.variants.length) {
@@ -148,16 +215,25 @@ export async function replicateScenario(
   const runner = createRunner(options, loaded.dataRoot);
   try {
     return await Promise.all(
-      loaded.variants.map(async ({ name, scenario }, v) => {
+      loaded.variants.map(async ({ name, scenario: written }, v) => {
+        const scenario =
+          options.modelUncertainty === undefined
+            ? written
+            : { ...written, modelUncertainty: options.modelUncertainty };
         const runs = await Promise.all(
           seeds.map((seed, r) =>
-            r === 0 && firstRuns !== undefined
+            r === 0 && firstRuns !== undefined && !scenario.modelUncertainty
               ? jobResultOf(firstRuns[v], scenario)
               : runner.run({ scenario, seed }),
           ),
         );
         const replicated = aggregateRuns(runs);
-        return { name, seeds, ...replicated, slo: checkSlo(loaded.slo, replicated) };
+        const slo = checkSlo(
+          loaded.slo,
+          replicated,
+          runs.map((run) => run.metrics),
+        );
+        return { name, seeds, ...replicated, slo };
       }),
     );
   } finally {

@@ -6,7 +6,7 @@ import { studyDigest } from './inputs.js';
 import type { JobResult } from './job.js';
 
 /** Bumped when what a point file holds, or how it is computed, changes: old files are then recomputed. */
-const FORMAT = 2;
+const FORMAT = 3;
 
 /**
  * What decides a point's results: the resolved scenario of one variant, the seed of each

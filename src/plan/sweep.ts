@@ -23,7 +23,7 @@ import {
   type ScenarioSource,
 } from './parameters.js';
 import { type Shard, shardPoints, sweepPoints } from './points.js';
-import { checkSlo, replicationSeeds } from './replications.js';
+import { checkSlo, ONE_DRAW, replicationSeeds } from './replications.js';
 import { createRunner, Interrupted, type RunnerOptions } from './runner.js';
 import { EvaluationStore } from './store.js';
 
@@ -41,6 +41,11 @@ export interface StudyOptions extends RunnerOptions {
   seed?: number;
   /** Independent runs of every configuration (default 1), with derived seeds. */
   replications?: number;
+  /**
+   * Draw the step-time parameters of roofline fleets from their uncertainty in every replication:
+   * the scenario's `model_uncertainty`, which this overrides when given.
+   */
+  modelUncertainty?: boolean;
   /** Output folder; finished points are kept in its `points/` and reused by a rerun. */
   outDir: string;
   /** Called after each configuration (a variant of a point) is finished or found saved. */
@@ -74,8 +79,13 @@ export async function loadStudy(
   flag: string,
   flagArguments: readonly string[],
 ): Promise<{ loaded: LoadedScenario; source: ScenarioSource; parameters: Parameter[] }> {
+  // As a --set, so that every point loaded from the same source has it too.
+  const set = [
+    ...(options.set ?? []),
+    ...(options.modelUncertainty === undefined ? [] : [`model_uncertainty=${options.modelUncertainty}`]),
+  ];
   const base = await loadScenarioFile(options.scenario, {
-    set: options.set,
+    set,
     confineDataPaths: options.confineDataPaths,
     catalogs: options.catalogs ?? [],
   });
@@ -86,12 +96,15 @@ export async function loadStudy(
   if (!(Number.isInteger(replications) && replications >= 1)) {
     throw new RunInputError(`--replications: expected a positive integer, got ${replications}`);
   }
+  if (replications < 2 && base.value.variants.some(({ scenario }) => scenario.modelUncertainty)) {
+    throw new RunInputError(ONE_DRAW);
+  }
   return {
     loaded: base.value,
     source: {
       file: options.scenario,
       text: base.value.source ?? '',
-      set: options.set ?? [],
+      set,
       dataRoot: base.value.dataRoot,
       catalogs: options.catalogs ?? [],
     },
@@ -170,7 +183,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
               return row;
             }
             const { replicated } = evaluation;
-            const slo = checkSlo(loaded.slo, replicated);
+            const slo = checkSlo(loaded.slo, replicated, evaluation.runs);
             return {
               point: point.index,
               variant: variant.name,

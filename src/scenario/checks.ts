@@ -174,8 +174,12 @@ function checkAccelerator(accelerator: Raw | undefined, i: number, findings: Fin
   });
 }
 
-function hasEfficiency(fleet: Raw): boolean {
-  return asObject(asObject(asObject(fleet.hardware)?.accelerator)?.efficiency) !== undefined;
+/** The first step-time key under `hardware.accelerator` (efficiency, its uncertainty, its calibration), if any. */
+function stepTimeKey(fleet: Raw): string | undefined {
+  const accelerator = asObject(asObject(fleet.hardware)?.accelerator);
+  return ['efficiency', 'efficiency_uncertainty', 'calibration'].find(
+    (key) => asObject(accelerator?.[key]) !== undefined,
+  );
 }
 
 function checkFleets(root: Raw, findings: Finding[], catalog: Catalog | undefined): void {
@@ -210,10 +214,10 @@ function checkFleets(root: Raw, findings: Finding[], catalog: Catalog | undefine
           message: resolved.message,
           ...(resolved.unavailable && { infeasible: true }),
         });
-      } else if (resolved.accelerators === null && hasEfficiency(fleet)) {
+      } else if (resolved.accelerators === null && stepTimeKey(fleet) !== undefined) {
         findings.push({
           code: 'INVALID_VALUE',
-          path: ['fleets', i, 'hardware', 'accelerator', 'efficiency'],
+          path: ['fleets', i, 'hardware', 'accelerator', stepTimeKey(fleet) as string],
           message: `instance "${fleet.instance}" has no accelerator whose step-time parameters these could be`,
         });
       }

@@ -66,9 +66,24 @@ function inlineHardware(hardware: NonNullable<FleetSpec['hardware']>): FleetHard
           ...(accelerator.memory_gib !== undefined && { memoryGiB: accelerator.memory_gib }),
           ...(accelerator.bandwidth_gbps !== undefined && { bandwidthGBps: accelerator.bandwidth_gbps }),
           ...(accelerator.tflops !== undefined && { tflops: definedValues(accelerator.tflops) }),
-          ...(accelerator.efficiency !== undefined && { efficiency: accelerator.efficiency }),
+          ...stepTimeKeys(accelerator),
         }
       : null,
+  };
+}
+
+type AcceleratorSpec = NonNullable<NonNullable<FleetSpec['hardware']>['accelerator']>;
+
+/** The step-time parameters of an accelerator, with their uncertainty and provenance, as given. */
+function stepTimeKeys(
+  accelerator: Pick<AcceleratorSpec, 'efficiency' | 'efficiency_uncertainty' | 'calibration'>,
+): Pick<NonNullable<FleetHardware['accelerators']>, 'efficiency' | 'efficiencyUncertainty' | 'calibration'> {
+  return {
+    ...(accelerator.efficiency !== undefined && { efficiency: accelerator.efficiency }),
+    ...(accelerator.efficiency_uncertainty !== undefined && {
+      efficiencyUncertainty: accelerator.efficiency_uncertainty,
+    }),
+    ...(accelerator.calibration !== undefined && { calibration: accelerator.calibration }),
   };
 }
 
@@ -116,7 +131,7 @@ function finishFleet(
     priceUsdPerHour = resolved.priceUsdPerHour;
     billing = resolved.billing;
     // With an instance, `hardware:` holds at most the step-time parameters of its accelerator.
-    const efficiency = fleet.hardware?.accelerator?.efficiency;
+    const stepTime = stepTimeKeys(fleet.hardware?.accelerator ?? {});
     // A spot price trace replaces the catalog's spot price, so the catalog's age does not matter then.
     const stale =
       asOf === undefined || fleet.spot_price !== undefined ? null : stalePrice(resolved.priceSource, asOf);
@@ -130,7 +145,7 @@ function finishFleet(
         accelerators: resolved.accelerators && {
           model: resolved.accelerators.model,
           count: resolved.accelerators.count,
-          ...(efficiency !== undefined && { efficiency }),
+          ...stepTime,
         },
       },
     };
@@ -225,5 +240,6 @@ export function finishScenario(spec: ScenarioSpec, context: FinishContext): Scen
     metrics: spec.metrics,
     ...(spec.as_of !== undefined && { asOf: spec.as_of }),
     ...(catalogFiles.length > 0 && { catalogFiles: [...catalogFiles] }),
+    modelUncertainty: spec.model_uncertainty,
   };
 }

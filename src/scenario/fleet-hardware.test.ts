@@ -107,7 +107,7 @@ describe('inline hardware', () => {
     expect(
       await errors(scenario('    instance: aws/g4dn.xlarge\n    hardware: { accelerator: { name: t4 } }\n')),
     ).toEqual([
-      '10:38: fleets[0].hardware.accelerator.name: the instance brings its own hardware; with instance, hardware takes only accelerator.efficiency (the step-time parameters of its accelerator)',
+      '10:38: fleets[0].hardware.accelerator.name: the instance brings its own hardware; with instance, hardware takes only accelerator.efficiency, efficiency_uncertainty and calibration (the step-time parameters of its accelerator)',
     ]);
     expect(
       await errors(
@@ -116,7 +116,7 @@ describe('inline hardware', () => {
         ),
       ),
     ).toEqual([
-      '10:24: fleets[0].hardware.vcpus: the instance brings its own hardware; with instance, hardware takes only accelerator.efficiency (the step-time parameters of its accelerator)',
+      '10:24: fleets[0].hardware.vcpus: the instance brings its own hardware; with instance, hardware takes only accelerator.efficiency, efficiency_uncertainty and calibration (the step-time parameters of its accelerator)',
     ]);
   });
 

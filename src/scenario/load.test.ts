@@ -132,6 +132,7 @@ describe('loading the full example', () => {
     fleets: [gpu, cpu],
     routing: { policy: 'spillover', order: ['gpu', 'cpu'], within: 'power-of-two', maxQueuePerReplica: 0 },
     metrics: { interval: 60 },
+    modelUncertainty: false,
   };
 
   it('resolves units, defaults, the instance price and every variant', async () => {
@@ -204,6 +205,7 @@ describe('defaults', () => {
       ],
       routing: { policy: 'least-outstanding' },
       metrics: { interval: null },
+      modelUncertainty: false,
     } satisfies Scenario);
   });
 
@@ -342,7 +344,7 @@ describe('diagnostics', () => {
 
   it('lists the allowed keys when no key is close', async () => {
     expect(await errors(`${VALID}colour: blue\n`)).toEqual([
-      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, network, data_transfer, catalog, as_of, fleets, routing, metrics, limits, slo, sweep, report, variants',
+      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, network, data_transfer, catalog, as_of, fleets, routing, metrics, limits, slo, model_uncertainty, sweep, report, variants',
     ]);
   });
 

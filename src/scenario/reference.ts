@@ -147,6 +147,13 @@ const EXAMPLES: Record<string, unknown> = {
   'fleets[].hardware.accelerator': { name: 'L4', count: 1 },
   'fleets[].hardware.accelerator.tflops': { bf16: 121, fp8: 242 },
   'fleets[].hardware.accelerator.efficiency': { attention: 0.4, iteration_overhead: '3ms' },
+  'fleets[].hardware.accelerator.efficiency_uncertainty': { compute: 0.02, memory: 0.005 },
+  'fleets[].hardware.accelerator.calibration': {
+    measured: '../benchmarks.json',
+    accelerator: 'l40s',
+    hold_out_error: 0.125,
+  },
+  routing: { policy: 'weighted', weights: { gpu: 3, cpu: 1 }, within: 'round-robin' },
   metrics: { interval: '1m' },
   limits: { max_events: 2e9, max_in_flight: 5_000_000, max_wall: '1h' },
   slo: {

@@ -99,6 +99,15 @@ function buildScenarioSchema() {
       metrics: MetricsSchema.prefault({}),
       limits: LimitsSchema.prefault({}),
       slo: SloSchema.optional(),
+      model_uncertainty: z
+        .boolean(expected('true or false'))
+        .prefault(false)
+        .describe(
+          'Replications (`--replications`) draw the step-time parameters of roofline LLM fleets from their ' +
+            'uncertainty (`efficiency_uncertainty`, or the default spread of the accelerator), a draw per ' +
+            'replication, so confidence intervals and SLO verdicts include it; the run itself keeps the values as ' +
+            'written. `--model-uncertainty` sets it. See docs/calibration.md.',
+        ),
       sweep: SweepSchema.optional(),
       report: ReportSchema.optional(),
       variants: z

@@ -193,7 +193,26 @@ export interface FleetHardware {
     tflops?: Partial<Record<Precision, number>>;
     /** The scenario's values for the roofline's free parameters. */
     efficiency?: EfficiencyOverrides;
+    /** Relative spread (standard deviation of the natural logarithm) of each parameter, for replications that draw them. */
+    efficiencyUncertainty?: EfficiencyOverrides;
+    /** Present when `fleetsim calibrate` fitted `efficiency`. */
+    calibration?: CalibrationProvenance;
+    /**
+     * Every roofline parameter as one replication drew it (`model_uncertainty`): what the step
+     * times use instead of `efficiency` and the defaults. Set per replication, never by the loader.
+     */
+    sampled?: Required<EfficiencyOverrides>;
   } | null;
+}
+
+/** What a calibrated fleet's `efficiency` was fitted to. */
+export interface CalibrationProvenance {
+  /** The measured run, as `fleetsim calibrate` named it. */
+  measured: string;
+  /** The accelerator id the values were fitted on. */
+  accelerator: string;
+  /** Largest relative error of the hold-out prediction; null without a hold-out check. */
+  holdOutError: number | null;
 }
 
 /**
@@ -271,6 +290,8 @@ export interface Scenario {
   asOf?: string | null;
   /** User catalog files the prices were read with (absolute paths, `--catalog`'s first); absent: none. */
   catalogFiles?: string[];
+  /** Replications draw the roofline's step-time parameters from their uncertainty (`model_uncertainty`). */
+  modelUncertainty: boolean;
 }
 
 export interface NetworkConfig {

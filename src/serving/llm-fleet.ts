@@ -8,6 +8,7 @@ import type {
 } from '../scenario/types.js';
 import {
   type AcceleratorSpec,
+  type AcceleratorValidation,
   buildProfileTable,
   type IterationBatch,
   iterationTime,
@@ -221,14 +222,17 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
     };
   }
   const overrides = efficiencyOverrides(fleet);
+  // A replication's draw replaces every parameter; what the fleet's performance names stays the
+  // scenario's own values.
+  const values = fleet.hardware?.accelerators?.sampled ?? overrides;
   const hardware: LlmHardware = {
     accelerator: spec,
     count: tensorParallel,
     efficiency: {
-      ...(overrides.compute !== undefined && { compute: overrides.compute }),
-      ...(overrides.memory !== undefined && { memory: overrides.memory }),
-      ...(overrides.attention !== undefined && { attention: overrides.attention }),
-      ...(overrides.activation !== undefined && { activation: overrides.activation }),
+      ...(values.compute !== undefined && { compute: values.compute }),
+      ...(values.memory !== undefined && { memory: values.memory }),
+      ...(values.attention !== undefined && { attention: values.attention }),
+      ...(values.activation !== undefined && { activation: values.activation }),
     },
   };
   const llm = model.llm;
@@ -245,7 +249,7 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
     }
     kvCacheTokens = capacity.tokens;
   }
-  const stack = stackWith(SERVING_STACKS[model.servingStack], overrides);
+  const stack = stackWith(SERVING_STACKS[model.servingStack], values);
   const overriddenEfficiency = (Object.keys(overrides) as (keyof EfficiencyOverrides)[]).map(
     (key) => EFFICIENCY_KEYS[key],
   );
@@ -256,7 +260,14 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
     value: {
       tensorParallel,
       kvCacheTokens,
-      performance: rooflinePerformance(fleet.name, spec.id, accelerators(), overridden, overriddenEfficiency),
+      performance: rooflinePerformance(
+        fleet.name,
+        spec.id,
+        accelerators(),
+        overridden,
+        overriddenEfficiency,
+        fleet.hardware?.accelerators?.calibration,
+      ),
       step(batch, into) {
         into.seconds = iterationTime(llm, hardware, batch, stack).totalS;
         if (batch.prefill.length === 0) into.prefillShare = 0;
@@ -302,10 +313,19 @@ function profiled(
   model: ModelConfig | null,
 ): Resolved<LlmFleetModel> {
   const batching = batchingOf(fleet);
-  if (Object.keys(efficiencyOverrides(fleet)).length > 0) {
+  const inline = fleet.hardware?.accelerators;
+  const rooflineKey =
+    Object.keys(efficiencyOverrides(fleet)).length > 0
+      ? 'efficiency'
+      : inline?.efficiencyUncertainty !== undefined
+        ? 'efficiency_uncertainty'
+        : inline?.calibration !== undefined
+          ? 'calibration'
+          : null;
+  if (rooflineKey !== null) {
     return {
       ok: false,
-      message: 'accelerator.efficiency applies to roofline step times; this fleet takes them from a profile',
+      message: `accelerator.${rooflineKey} applies to roofline step times; this fleet takes them from a profile`,
       at: 'hardware',
     };
   }
@@ -382,6 +402,10 @@ export interface RooflineSettings {
   overridden: (keyof EfficiencyOverrides)[];
   tensorParallel: number;
   accelerator: string;
+  /** The catalog's validation of the part; null for one it does not know. */
+  validation: AcceleratorValidation | null;
+  /** Where the step times come from, as the fleet's `performance` says. */
+  performance: FleetPerformance;
 }
 
 /**
@@ -394,7 +418,7 @@ export function rooflineSettings(fleet: Fleet, model: ModelConfig | null): Roofl
     return null;
   const accelerator = acceleratorOf(fleet);
   if (!accelerator.ok) return null;
-  const { spec, count } = accelerator.value;
+  const { spec, count, overridden: peaks } = accelerator.value;
   const stack = SERVING_STACKS[model.servingStack];
   const defaults: RooflineParameters = {
     compute: spec.efficiency.compute,
@@ -420,12 +444,22 @@ export function rooflineSettings(fleet: Fleet, model: ModelConfig | null): Roofl
   if (overrides.activation === undefined && spec.efficiency.activation === undefined) {
     effective.activation = effective.memory;
   }
+  const overridden = Object.keys(overrides) as (keyof EfficiencyOverrides)[];
   return {
     defaults,
     effective,
-    overridden: Object.keys(overrides) as (keyof EfficiencyOverrides)[],
+    overridden,
     tensorParallel: fleet.batching.tensorParallel ?? count,
     accelerator: spec.id,
+    validation: spec.validation,
+    performance: rooflinePerformance(
+      fleet.name,
+      spec.id,
+      accelerators(),
+      peaks,
+      overridden.map((key) => EFFICIENCY_KEYS[key]),
+      fleet.hardware?.accelerators?.calibration,
+    ),
   };
 }
 

@@ -1,10 +1,10 @@
 import { basename } from 'node:path';
-import type { Fleet } from '../scenario/types.js';
+import type { CalibrationProvenance, Fleet } from '../scenario/types.js';
 import type { AcceleratorSpec } from './llm/index.js';
 
 /**
- * Where a fleet's step or service times come from, most trustworthy first. `calibrated` is
- * reserved for times fitted to the user's own measurements, which nothing produces yet.
+ * Where a fleet's step or service times come from, most trustworthy first. `calibrated`: the
+ * roofline with parameters `fleetsim calibrate` fitted to the user's own measurement.
  */
 export type PerformanceSourceKind =
   | 'measured profile'
@@ -59,13 +59,21 @@ function list(items: readonly string[]): string {
   return items.length === 1 ? items[0] : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
+function holdOutText(calibration: CalibrationProvenance): string {
+  return calibration.holdOutError === null
+    ? 'no hold-out check'
+    : `hold-out error up to ${Number((100 * calibration.holdOutError).toPrecision(3))} %`;
+}
+
 /**
  * The roofline's source for `fleet` on accelerator `id`: the catalog's validation status of the
  * part, or class default for a part the catalog does not know (it runs on the median of the
  * catalog's efficiencies). `peaks` lists the peaks the scenario wrote over the catalog's and
  * `efficiency` the keys of `accelerator.efficiency` it set. A validation holds for the catalog's
  * own figures, so a validated part with any of them changed rests on the scenario's; an
- * unvalidated part stays unvalidated until the scenario gives every sustained fraction.
+ * unvalidated part stays unvalidated until the scenario gives every sustained fraction. Values
+ * `fleetsim calibrate` fitted on this part (`calibration`) make it `calibrated`: fitted to the
+ * user's measurement, which fleetsim has not checked, so it keeps a caveat.
  */
 export function rooflinePerformance(
   fleet: string,
@@ -73,12 +81,28 @@ export function rooflinePerformance(
   catalog: ReadonlyMap<string, AcceleratorSpec>,
   peaks: readonly string[],
   efficiency: readonly string[],
+  calibration?: CalibrationProvenance,
 ): FleetPerformance {
   const validation = catalog.get(id)?.validation ?? null;
+  if (calibration !== undefined && calibration.accelerator === id && efficiency.length > 0) {
+    const measured = `${calibration.measured} (${holdOutText(calibration)})`;
+    return {
+      source: 'calibrated',
+      accelerator: id,
+      detail: `roofline on ${id} with efficiency ${list(efficiency)} fitted by fleetsim calibrate to ${measured}${
+        peaks.length > 0 ? `; ${list(peaks)} from the scenario` : ''
+      }; the others the serving stack's and ${validation === null ? "the catalog's median" : `the catalog's (${validation.status})`}`,
+      caveat: `fleet ${fleet}: step times calibrated to your measurement ${measured}, not validated by fleetsim: they hold near the load and prompt lengths measured, and rest on the roofline's shape beyond them`,
+    };
+  }
+  const elsewhere =
+    calibration !== undefined && efficiency.length > 0
+      ? ` (fitted on ${calibration.accelerator} by fleetsim calibrate, not on ${id})`
+      : '';
   const fromScenario = [
     ...(peaks.length > 0 ? [`${list(peaks)} from the scenario`] : []),
     ...(efficiency.length > 0
-      ? [`efficiency ${list(efficiency)}: scenario override (user-provided, not validated here)`]
+      ? [`efficiency ${list(efficiency)}: scenario override (user-provided, not validated here)${elsewhere}`]
       : []),
   ].join('; ');
   const suffix = fromScenario === '' ? '' : `; ${fromScenario}`;

@@ -152,6 +152,58 @@ describe('the calibrated scenario', () => {
     expect(json(join(dir, 'run-other', 'summary.json')).variants[0].requests.arrived).toBe(100);
   });
 
+  it('carries the fit’s spreads and marks the fleet calibrated; replications with --model-uncertainty draw from them', async () => {
+    const out = join(dir, 'requests.jsonl');
+    const calibration = json(join(out, 'calibration.json'));
+    const loaded = await loadScenarioFile(join(out, 'scenario.yaml'));
+    if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
+    const accelerator = loaded.value.variants[0].scenario.fleets[0].hardware?.accelerators;
+    const fitted = Object.entries(
+      calibration.parameters as Record<string, { fitted: boolean; std_ln: number }>,
+    )
+      .filter(([, p]) => p.fitted)
+      .map(([name, p]) => [name, Number(p.std_ln.toPrecision(3))] as const);
+    expect(fitted.length).toBeGreaterThan(0);
+    const spreads = Object.fromEntries(
+      fitted.map(([name, spread]) => [name === 'iteration_overhead' ? 'iterationOverheadS' : name, spread]),
+    );
+    expect(accelerator?.efficiencyUncertainty).toEqual(spreads);
+    const holdOut = Object.values(
+      calibration.errors.hold_out as Record<string, Record<string, number>>,
+    ).flatMap((row) => Object.values(row).map(Math.abs));
+    expect(accelerator?.calibration).toEqual({
+      measured: calibration.measured.file,
+      accelerator: 'l40s',
+      holdOutError: Number(Math.max(...holdOut).toPrecision(3)),
+    });
+
+    const run = join(dir, 'run-uncertain');
+    const args = ['run', join(out, 'scenario.yaml'), '--out', run, '--set', 'report.charts=[]'];
+    const refused = await cli([...args, '--model-uncertainty']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/give --replications N with N of at least 2/);
+    const drawn = await cli([...args, '--replications', '4', '--workers', '1', '--model-uncertainty']);
+    expect(drawn.code).toBe(0);
+    const summary = json(join(run, 'summary.json')).variants[0];
+    expect(summary.performance.gpu.source).toBe('calibrated');
+    expect(drawn.stderr).toContain(
+      `fleetsim: caveat: fleet gpu: step times calibrated to your measurement ${calibration.measured.file} (hold-out error up to`,
+    );
+    const [variant] = json(join(run, 'replications.json')).variants;
+    expect(variant.model_uncertainty.fleets.gpu.spread).toEqual(Object.fromEntries(fitted));
+    const draws = variant.model_uncertainty.draws.map((d: { gpu: Record<string, number> }) => d.gpu);
+    expect(draws).toHaveLength(4);
+    // Each fitted value is drawn anew in every replication; the others stay where the fit left them.
+    for (const [name] of fitted)
+      expect(new Set(draws.map((d: Record<string, number>) => d[name])).size).toBe(4);
+    expect(new Set(draws.map((d: Record<string, number>) => d.attention))).toEqual(new Set([0.29]));
+    expect(variant.slo.met_by_replication).toHaveLength(4);
+    expect(drawn.stdout).toMatch(/^P\(meets SLO\) +\d+ % \(\d+-\d+ %\)$/m);
+    const markdown = readFileSync(join(run, 'summary.md'), 'utf8');
+    expect(markdown).toContain('## Replications');
+    expect(markdown).toMatch(/^- baseline met the SLO in \d of 4 replications: probability \d+ %/m);
+  });
+
   it('keeps the comments of the scenario it was made from', () => {
     const text = readFileSync(join(dir, 'requests.jsonl', 'scenario.yaml'), 'utf8');
     expect(text).toMatch(

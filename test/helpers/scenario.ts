@@ -16,6 +16,7 @@ export function makeScenario(overrides: Partial<Scenario> = {}, fleet: Partial<F
     fleets: [makeFleet(fleet)],
     routing: { policy: 'least-outstanding' },
     metrics: { interval: null },
+    modelUncertainty: false,
     ...overrides,
   };
 }

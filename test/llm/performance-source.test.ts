@@ -164,6 +164,42 @@ describe('where a fleet’s step and service times come from', () => {
     );
   });
 
+  it('values fleetsim calibrate fitted on this part: calibrated, with the measured run and its hold-out error', async () => {
+    const calibrated = {
+      instance: 'aws/g6e.xlarge',
+      hardware: {
+        accelerator: {
+          efficiency: { compute: 0.55, memory: 0.66 },
+          efficiency_uncertainty: { compute: 0.02 },
+          calibration: { measured: '../bench.json', accelerator: 'l40s', hold_out_error: 0.125 },
+        },
+      },
+    };
+    const performance = await performanceOf(llmScenario(calibrated));
+    expect(performance.gpu).toEqual({
+      source: 'calibrated',
+      accelerator: 'l40s',
+      detail:
+        "roofline on l40s with efficiency compute and memory fitted by fleetsim calibrate to ../bench.json (hold-out error up to 12.5 %); the others the serving stack's and the catalog's (class-default)",
+      caveat:
+        "fleet gpu: step times calibrated to your measurement ../bench.json (hold-out error up to 12.5 %), not validated by fleetsim: they hold near the load and prompt lengths measured, and rest on the roofline's shape beyond them",
+    });
+    // Moved to another accelerator, the values describe the one they were fitted on, not this one.
+    const moved = await performanceOf(llmScenario({ ...calibrated, instance: 'gcp/a2-ultragpu-1g' }));
+    expect(moved.gpu.source).toBe('scenario');
+    expect(moved.gpu.detail).toContain(
+      'efficiency compute and memory: scenario override (user-provided, not validated here) (fitted on l40s by fleetsim calibrate, not on a100-80gb)',
+    );
+    // A mark without fitted values marks nothing.
+    const unmarked = await performanceOf(
+      llmScenario({
+        ...calibrated,
+        hardware: { accelerator: { calibration: calibrated.hardware.accelerator.calibration } },
+      }),
+    );
+    expect(unmarked.gpu.source).toBe('class default (unvalidated)');
+  });
+
   it('a fleet with a service time or batch latency: the scenario', async () => {
     const performance = await performanceOf({
       seed: 1,

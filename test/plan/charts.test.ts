@@ -155,11 +155,20 @@ function candidate(params: Record<string, unknown>, meets: boolean, variant = 'b
     cost_usd_per_hour: 2 * (params['fleets.0.replicas'] as number),
     cost_usd: null,
     cost_per_1k_requests_usd: null,
-    slo: { met: meets, default: false, objectives: [], met_at_upper_ci95: null },
+    slo: {
+      met: meets,
+      default: false,
+      objectives: [],
+      met_at_upper_ci95: null,
+      met_by_replication: [meets],
+      met_share: meets ? 1 : 0,
+      met_share_ci95: meets ? [0.2065493143, 1] : [0, 0.7934506857],
+    },
     metrics: { 'requests.arrived': 900, 'simulated_s.arrivals_end': 400, 'simulated_s.warmup': 100 },
     ci95: null,
     warnings: [],
     performance: {},
+    model_uncertainty: null,
     max_sustainable: null,
   };
 }

@@ -79,6 +79,10 @@ describe('replications', () => {
       default: true,
       met_at_upper_ci95: true,
       objectives: [{ objective: 'max_drop_rate', limit: 0.01, value: 0, met: true }],
+      // Every replication lost nothing: 10 of 10, with the Wilson interval [10 / (10 + 1.96^2), 1].
+      met_by_replication: Array(10).fill(true),
+      met_share: 1,
+      met_share_ci95: [0.7224672001, 1],
     });
   });
 

@@ -6,6 +6,8 @@ import {
   calibrate,
   calibratedScenarioYaml,
   calibrationWarnings,
+  fittedSpreads,
+  holdOutError,
   isPoor,
   MEASURED_COLUMNS,
   type MeasuredColumn,
@@ -122,12 +124,19 @@ export async function calibrateCommand(args: CalibrateArgs, io: CliIo): Promise<
       outDir,
       fleetIndex: scenario.variants[0].scenario.fleets.findIndex((f) => f.name === calibration.fleet.name),
       fitted: calibration.fitted,
+      uncertainty: fittedSpreads(calibration),
+      calibration: {
+        measured: measuredName,
+        accelerator: calibration.fleet.accelerator,
+        holdOutError: holdOutError(calibration),
+      },
       replay: trace,
       replayPath,
       header: [
         `Calibrated by fleetsim calibrate: the step-time parameters of fleet ${calibration.fleet.name} fitted to`,
         `${measuredName} (calibration.json holds the fit, its uncertainty and its errors), and`,
         'workload.arrivals replaying that run. Everything else is the scenario it was made from.',
+        'Replications with --model-uncertainty draw the fitted values from their spread (efficiency_uncertainty).',
       ],
     });
     if (copied) renameSync(temporaryCopy, copyPath);

@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
+import type { FleetPerformance } from '../../metrics/index.js';
 import { writePlanCharts } from '../../plan/charts.js';
-import { performanceCaveatsOf, renderPlanTable, runPlan } from '../../plan/index.js';
+import { describeMetShare, performanceCaveatsOf, renderPlanTable, runPlan } from '../../plan/index.js';
 import { type CliIo, checkVerdicts } from '../io.js';
 import { chartNote, progressReporter, type StudyArgs, studyOptions, withSignals } from './sweep.js';
 
@@ -9,6 +10,15 @@ export interface PlanArgs extends StudyArgs {
   capacity: boolean;
   json: boolean;
   check?: boolean;
+}
+
+/** What the caveat of the pick is about: calibrated step times, or unvalidated ones. */
+function caveatNote(performance: Record<string, FleetPerformance>): string {
+  const caveated = Object.values(performance).filter((p) => p.caveat !== null);
+  if (caveated.length === 0) return '';
+  return caveated.every((p) => p.source === 'calibrated')
+    ? ' (calibrated step times: see the caveat)'
+    : ' (unvalidated step times: see the caveat)';
 }
 
 export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
@@ -32,11 +42,11 @@ export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
           ? 'no candidate meets the SLO'
           : `best: ${Object.entries(result.best.params)
               .map(([path, value]) => `${path}=${JSON.stringify(value)}`)
-              .join(', ')}${result.search.variants.length > 1 ? ` (variant ${result.best.variant})` : ''}${
-              performanceCaveatsOf(result.best.performance).length > 0
-                ? ' (unvalidated step times: see the caveat)'
-                : ''
-            }`;
+              .join(
+                ', ',
+              )}${result.search.variants.length > 1 ? ` (variant ${result.best.variant})` : ''}${caveatNote(
+              result.best.performance,
+            )}`;
       const infeasible = result.candidates.filter((entry) => entry.status === 'infeasible').length;
       const infeasibleNote = infeasible > 0 ? `; ${infeasible} infeasible candidate(s) skipped` : '';
       io.stderr(
@@ -44,6 +54,11 @@ export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
           .map((path) => relative(io.cwd, path))
           .join(', ')}${chartNote(charts, io)}\n`,
       );
+      if (result.best?.slo != null && result.replications > 1) {
+        io.stderr(
+          `best ${describeMetShare(result.best.slo)}${result.model_uncertainty ? ', with the step-time parameters drawn from their uncertainty' : ''}\n`,
+        );
+      }
       for (const caveat of result.best === null ? [] : performanceCaveatsOf(result.best.performance))
         io.stderr(`fleetsim: caveat: best: ${caveat}\n`);
     }

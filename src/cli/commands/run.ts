@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { identicalNote, type ReplicatedVariant, replicateScenario } from '../../plan/index.js';
+import { identicalNote, ONE_DRAW, type ReplicatedVariant, replicateScenario } from '../../plan/index.js';
 import {
   performanceCaveats,
   performanceRuns,
@@ -8,6 +8,7 @@ import {
   RequestsFileWriter,
   removePartialRequestsFiles,
   renderSummaryJson,
+  renderSummaryMarkdown,
   renderTextTable,
   writeFileAtomic,
   writeRunOutputs,
@@ -30,7 +31,11 @@ import {
 import { type CliIo, checkVerdicts, EXIT_USER_ERROR, missedObjective, UsageError } from '../io.js';
 import { DEMO_SCENARIO } from '../paths.js';
 import { startProgress } from '../progress.js';
-import { renderReplicationsJson, renderReplicationsTable } from '../replications.js';
+import {
+  renderReplicationsJson,
+  renderReplicationsMarkdown,
+  renderReplicationsTable,
+} from '../replications.js';
 import { largeRunWarnings, partialRunLine } from '../run-limits.js';
 
 export interface RunArgs extends ConfineArgs, CatalogArgs {
@@ -44,6 +49,8 @@ export interface RunArgs extends ConfineArgs, CatalogArgs {
   force?: boolean;
   replications?: string;
   workers?: string;
+  /** Absent: as the scenario's `model_uncertainty` says. */
+  modelUncertainty?: boolean;
   /** Absent: as the scenario's `report.requests` says. */
   requests?: boolean;
 }
@@ -81,6 +88,10 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   const scenario = loaded.value;
+  const drawing = args.modelUncertainty ?? scenario.variants.some((v) => v.scenario.modelUncertainty);
+  if (drawing && (replications === undefined ? args.modelUncertainty === true : replications < 2)) {
+    throw new UsageError(`${ONE_DRAW}; the run itself keeps the scenario's values`);
+  }
   const outDir = outputFolder(io.cwd, args.out ?? join('out', folderNameOf(scenario.name)), args.force);
   if (!args.quiet) {
     const configurations = scenario.variants.map((v) => ({ label: v.name, scenario: v.scenario }));
@@ -125,7 +136,20 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   const replicated =
     replications === undefined || cut.length > 0
       ? undefined
-      : await runReplications(scenario, output, replications, workers, outDir);
+      : await runReplications(
+          scenario,
+          output,
+          { replications, workers, modelUncertainty: args.modelUncertainty },
+          outDir,
+        );
+  if (replicated !== undefined) {
+    // summary.md describes the run; its replications, and how often each variant met the SLO, go below it.
+    const path = join(outDir, 'summary.md');
+    writeFileAtomic(
+      path,
+      `${renderSummaryMarkdown(output.summary)}\n${renderReplicationsMarkdown(replicated.variants, replicated.note)}`,
+    );
+  }
   const drawn = await writeRunReport(outDir, {
     slo: scenario.slo,
     charts: scenario.report?.charts ?? undefined,
@@ -193,13 +217,19 @@ interface Replications {
 async function runReplications(
   scenario: LoadedScenario,
   run: RunOutput,
-  replications: number,
-  workers: number | undefined,
+  options: { replications: number; workers: number | undefined; modelUncertainty: boolean | undefined },
   outDir: string,
 ): Promise<Replications> {
   const started = performance.now();
   const seed = run.summary.seed;
-  const variants = await replicateScenario(scenario, { replications, seed, workers, firstRuns: run.results });
+  const { replications, workers, modelUncertainty } = options;
+  const variants = await replicateScenario(scenario, {
+    replications,
+    seed,
+    workers,
+    firstRuns: run.results,
+    ...(modelUncertainty !== undefined && { modelUncertainty }),
+  });
   const note = identicalNote(
     replications,
     variants.map((v, i) => ({

@@ -28,6 +28,8 @@ export interface StudyArgs extends ConfineArgs, CatalogArgs {
   seed?: string;
   workers?: string;
   replications?: string;
+  /** Absent: as the scenario's `model_uncertainty` says. */
+  modelUncertainty?: boolean;
   quiet: boolean;
   force?: boolean;
 }
@@ -56,6 +58,7 @@ export function studyOptions(args: StudyArgs, io: CliIo) {
     seed,
     workers: parseWorkers(args.workers),
     replications: parsePositiveInteger('--replications', args.replications),
+    ...(args.modelUncertainty !== undefined && { modelUncertainty: args.modelUncertainty }),
   };
 }
 

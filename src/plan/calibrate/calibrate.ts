@@ -1,21 +1,17 @@
 import seedrandom from 'seedrandom';
 import { LineCounter, parseDocument } from 'yaml';
-import { US_PER_S } from '../../core/time.js';
 import { fileTree, type PathSegment, SourceMap } from '../../scenario/locate.js';
 import {
   type EfficiencyOverrides,
-  type Fleet,
   InvariantError,
   type LoadedScenario,
-  type Routing,
   RunInputError,
   type Scenario,
   type TraceSource,
   UserError,
 } from '../../scenario/types.js';
 import { type RooflineParameters, rooflineSettings } from '../../serving/llm-fleet.js';
-import { simulate } from '../../sim/index.js';
-import type { RequestRecord } from '../../workload/index.js';
+import { range, resample, spread, standardErrors } from './bootstrap.js';
 import {
   differenceStep,
   type FixedParameter,
@@ -31,7 +27,8 @@ import {
   pruneParameters,
   SELECTION_STEP,
 } from './fit.js';
-import type { MeasuredRun, MeasuredTimeUnit } from './measured.js';
+import type { MeasuredRun } from './measured.js';
+import { pairing, type ReplayTrace, replayScenario, replayTimes } from './replay.js';
 import {
   type RelativeErrors,
   type RequestTimes,
@@ -41,17 +38,6 @@ import {
   summarize,
   worstError,
 } from './statistics.js';
-
-/** How the replay reads the measured arrivals: a CSV or JSONL trace in arrival order. */
-export interface ReplayTrace {
-  /** Absolute path. */
-  path: string;
-  format: 'csv' | 'jsonl';
-  timeColumn: string;
-  timeUnit: MeasuredTimeUnit;
-  inputColumn: string;
-  outputColumn: string;
-}
 
 export interface CalibrateOptions {
   /** The scenario of the server: its model, hardware and batching (its baseline; variants are not run). */
@@ -75,8 +61,6 @@ export const MIN_COMPLETED = 20;
 
 const MAX_ITERATIONS = 20;
 const BOOTSTRAP_ITERATIONS = 3;
-/** Resamples for the standard errors of the measured statistics (no simulation: cheap). */
-const SIGMA_RESAMPLES = 200;
 /** A statistic the replay cannot produce (no completed request in it) counts as this far off, in ln units. */
 const MISSING_PENALTY = Math.log(100);
 /** Replays kept for reuse, by parameter vector (bootstrap refits revisit the points of the fit). */
@@ -100,6 +84,8 @@ export interface CalibratedParameter {
   reason: string | null;
   /** Bootstrap spread of the fitted value: standard deviation and 2.5 and 97.5 percentiles. */
   std: number | null;
+  /** Bootstrap standard deviation of its natural logarithm: the relative spread scenario.yaml carries. */
+  stdLn: number | null;
   ci95: [number, number] | null;
   /** The value fitted on the earlier requests alone (the hold-out fit). */
   holdOutValue: number | null;
@@ -181,132 +167,8 @@ function chooseFleet(scenario: LoadedScenario, base: Scenario, name: string | un
   return index;
 }
 
-/**
- * The fleet alone, with `overrides` as its step-time parameters, replaying `trace` (whose tokens
- * win over the workload's distributions) to its end, every request measured.
- */
-function replayScenario(
-  base: Scenario,
-  fleet: Fleet,
-  trace: TraceSource,
-): (overrides: EfficiencyOverrides) => Scenario {
-  const routing: Routing = 'within' in base.routing ? { policy: base.routing.within } : base.routing;
-  const accelerators = fleet.hardware?.accelerators;
-  if (!accelerators)
-    throw new InvariantError(`fleet ${fleet.name} has roofline step times but no accelerator`);
-  return (overrides) => ({
-    ...base,
-    duration: null,
-    warmup: 0,
-    maxDrain: Number.POSITIVE_INFINITY,
-    workload: { arrivals: { kind: 'trace', trace }, attributes: base.workload.attributes },
-    fleets: [
-      {
-        ...fleet,
-        fallback: null,
-        hardware: { ...fleet.hardware, accelerators: { ...accelerators, efficiency: overrides } },
-      },
-    ],
-    routing,
-    metrics: { interval: null },
-  });
-}
-
-/** A request as the replay reports it and the measured run lists it: arrival to the microsecond, and tokens. */
-function requestKey(arrivalUs: number, input: number, output: number): string {
-  return `${arrivalUs}/${input}/${output}`;
-}
-
-/** The measured requests' indices by requestKey, for the first `count` (the ones a replay reads). */
-function pairing(measured: MeasuredRun, count: number): Map<string, number[]> {
-  const byKey = new Map<string, number[]>();
-  for (let i = 0; i < count; i++) {
-    const key = requestKey(
-      Math.round(measured.arrivalS[i] * US_PER_S),
-      measured.inputTokens[i],
-      measured.outputTokens[i],
-    );
-    const list = byKey.get(key);
-    if (list === undefined) byKey.set(key, [i]);
-    else list.push(i);
-  }
-  return byKey;
-}
-
-/**
- * Per-request times of a replay, indexed as the measured run lists its requests. The replay
- * reports requests as they end; each is matched to the measured request with its arrival and
- * tokens (a trace written to the microsecond may round an arrival the other way: the neighbours
- * are tried too). Requests alike in all three are interchangeable.
- */
-function replayTimes(
-  scenario: Scenario,
-  seed: number,
-  byKey: Map<string, number[]>,
-  expected: number,
-): RequestTimes {
-  const times: RequestTimes = {
-    ttft: new Float64Array(expected).fill(Number.NaN),
-    tpot: new Float64Array(expected).fill(Number.NaN),
-    latency: new Float64Array(expected).fill(Number.NaN),
-  };
-  const taken = new Map<string, number>();
-  let seen = 0;
-  const indexOf = (r: RequestRecord): number => {
-    const us = Math.round(r.arrival * US_PER_S);
-    for (const candidate of [us, us - 1, us + 1]) {
-      const key = requestKey(candidate, r.input_tokens ?? 0, r.output_tokens ?? 0);
-      const list = byKey.get(key);
-      const next = taken.get(key) ?? 0;
-      if (list !== undefined && next < list.length) {
-        taken.set(key, next + 1);
-        return list[next];
-      }
-    }
-    throw new InvariantError(`the replay has a request the measured run lacks (arrival ${r.arrival} s)`);
-  };
-  simulate(scenario, {
-    name: 'calibration',
-    seed,
-    onRequest: (r) => {
-      const i = indexOf(r);
-      seen++;
-      if (r.outcome !== 'completed' || r.first_token === null || r.finish === null) return;
-      times.ttft[i] = r.first_token - r.arrival;
-      times.latency[i] = r.finish - r.arrival;
-      const output = r.output_tokens ?? 1;
-      if (output > 1) times.tpot[i] = (r.finish - r.first_token) / (output - 1);
-    },
-  });
-  if (seen !== expected) {
-    throw new InvariantError(`the replay saw ${seen} requests, the measured run has ${expected}`);
-  }
-  return times;
-}
-
-function range(from: number, to: number): Int32Array {
-  return Int32Array.from({ length: to - from }, (_, i) => from + i);
-}
-
-function resample(set: Int32Array, random: () => number): Int32Array {
-  return Int32Array.from(set, () => set[Math.floor(random() * set.length)]);
-}
-
 function roundTo(value: number): number {
   return Number(value.toPrecision(SIGNIFICANT_DIGITS));
-}
-
-/** Standard deviation and 2.5/97.5 percentiles (linear interpolation) of bootstrap values. */
-function spread(values: number[]): { std: number; ci95: [number, number] } {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mean = sorted.reduce((s, v) => s + v, 0) / sorted.length;
-  const variance = sorted.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, sorted.length - 1);
-  const at = (q: number) => {
-    const h = (sorted.length - 1) * q;
-    const lo = Math.floor(h);
-    return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (h - lo);
-  };
-  return { std: Math.sqrt(variance), ci95: [at(0.025), at(0.975)] };
 }
 
 /**
@@ -592,6 +454,7 @@ export function calibrate(options: CalibrateOptions): Calibration {
             ? 'adds the same time to every iteration as iteration_overhead (the layer count is fixed): no measurement tells them apart, and a fitted iteration_overhead carries both'
             : 'adds the same time to every iteration as iteration_overhead (the tensor-parallel degree is fixed): no measurement tells them apart, and a fitted iteration_overhead carries both')),
       std: spreadOf?.std ?? null,
+      stdLn: spreadOf?.stdLn ?? null,
       ci95: spreadOf?.ci95 ?? null,
       holdOutValue: fitted && holdOutValues !== null ? holdOutValues[k] : null,
       standardError: fitted ? (fitErrors[k] ?? null) : null,
@@ -635,35 +498,4 @@ export function calibrate(options: CalibrateOptions): Calibration {
     },
     notes,
   };
-}
-
-/**
- * Standard error of each statistic: its spread over resamples of the measured requests (how much
- * another run of the same traffic would differ), with the replay's jitter added, since the
- * simulator cannot match a statistic closer than that.
- */
-function standardErrors(
-  design: StatisticsDesign,
-  times: RequestTimes,
-  set: Int32Array,
-  target: Float64Array,
-  random: () => number,
-  jitter: number,
-): Float64Array {
-  const sum = new Float64Array(target.length);
-  const squares = new Float64Array(target.length);
-  for (let r = 0; r < SIGMA_RESAMPLES; r++) {
-    const values = design.evaluate(times, resample(set, random));
-    values.forEach((v, i) => {
-      const x = Number.isFinite(v) ? v : target[i];
-      sum[i] += x;
-      squares[i] += x * x;
-    });
-  }
-  return target.map((_, i) => {
-    const mean = sum[i] / SIGMA_RESAMPLES;
-    const variance = Math.max(0, (squares[i] - SIGMA_RESAMPLES * mean * mean) / (SIGMA_RESAMPLES - 1));
-    // A floor for statistics that no resample moves (every request alike): 0.1 % in ln units.
-    return Math.sqrt(variance + jitter * jitter + 1e-6);
-  });
 }

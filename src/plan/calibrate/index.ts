@@ -6,7 +6,6 @@ export {
   type HoldOut,
   MIN_COMPLETED,
   POOR_FIT_ERROR,
-  type ReplayTrace,
 } from './calibrate.js';
 export { MAX_STANDARD_ERROR, PARAMETER_KEYS } from './fit.js';
 export {
@@ -26,11 +25,13 @@ export {
   CALIBRATION_FILE,
   calibratedScenarioYaml,
   calibrationWarnings,
+  fittedSpreads,
+  holdOutError,
   isPoor,
   type Provenance,
   REPLAY_COPY_FILE,
   renderCalibrationJson,
   renderCalibrationText,
 } from './output.js';
-export { replayTrace } from './replay.js';
+export { type ReplayTrace, replayTrace } from './replay.js';
 export { METRICS, type Metric, SUMMARY_STATISTICS } from './statistics.js';

@@ -1,11 +1,12 @@
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { isMap, isScalar, parseDocument, type Scalar, type YAMLMap } from 'yaml';
 import { filePaths } from '../../scenario/checks.js';
-import type { EfficiencyOverrides } from '../../scenario/types.js';
-import { type Calibration, POOR_FIT_ERROR, type ReplayTrace } from './calibrate.js';
+import type { CalibrationProvenance, EfficiencyOverrides } from '../../scenario/types.js';
+import { type Calibration, POOR_FIT_ERROR } from './calibrate.js';
 import { isFraction, MAX_STANDARD_ERROR, PARAMETER_KEYS } from './fit.js';
 import type { MeasuredRun } from './measured.js';
-import { METRICS, type Metric, type RelativeErrors, SUMMARY_STATISTICS } from './statistics.js';
+import type { ReplayTrace } from './replay.js';
+import { METRICS, type Metric, type RelativeErrors, SUMMARY_STATISTICS, worstError } from './statistics.js';
 
 export const CALIBRATION_FILE = 'calibration.json';
 export const CALIBRATED_SCENARIO_FILE = 'scenario.yaml';
@@ -83,7 +84,13 @@ export function renderCalibrationJson(calibration: Calibration, provenance: Prov
           start: p.start,
           start_source: p.startSource,
           ...(p.fitted
-            ? { std: p.std, ci95: p.ci95, standard_error_ln: p.standardError, hold_out_value: p.holdOutValue }
+            ? {
+                std: p.std,
+                std_ln: p.stdLn,
+                ci95: p.ci95,
+                standard_error_ln: p.standardError,
+                hold_out_value: p.holdOutValue,
+              }
             : { reason: p.reason }),
         },
       ]),
@@ -131,11 +138,32 @@ function keyName(key: unknown): unknown {
   return isScalar(key) ? key.value : key;
 }
 
+/** Three significant digits: a spread is not known more precisely than that from a few dozen resamples. */
+function spreadValue(value: number): number {
+  return Number(value.toPrecision(3));
+}
+
+/** The relative bootstrap spread (standard deviation of ln) of each fitted value that has one. */
+export function fittedSpreads(calibration: Calibration): EfficiencyOverrides {
+  return Object.fromEntries(
+    calibration.parameters.flatMap((p) =>
+      p.fitted && p.stdLn !== null ? [[p.key, spreadValue(p.stdLn)]] : [],
+    ),
+  );
+}
+
+/** The largest relative error of the hold-out prediction over the compared statistics; null without a hold-out. */
+export function holdOutError(calibration: Calibration): number | null {
+  const worst = calibration.holdOut === null ? null : worstError(calibration.holdOut.errors);
+  return worst === null ? null : spreadValue(Math.abs(worst.error));
+}
+
 /**
  * scenario.yaml: the scenario's text with the fitted parameters under the fleet's
- * `hardware.accelerator.efficiency`, its arrivals replaced by a replay of the measured run, and
- * relative data paths rewritten for the output folder. Comments and layout stay (yaml's Document
- * API edits the parsed text).
+ * `hardware.accelerator.efficiency`, their bootstrap spreads under `efficiency_uncertainty` and
+ * where they come from under `calibration` (when any was fitted), its arrivals replaced by a
+ * replay of the measured run, and relative data paths rewritten for the output folder. Comments
+ * and layout stay (yaml's Document API edits the parsed text).
  */
 export function calibratedScenarioYaml(options: {
   source: string;
@@ -143,6 +171,9 @@ export function calibratedScenarioYaml(options: {
   outDir: string;
   fleetIndex: number;
   fitted: EfficiencyOverrides;
+  /** Relative spreads of the fitted values (see fittedSpreads). */
+  uncertainty?: EfficiencyOverrides;
+  calibration?: CalibrationProvenance;
   replay: ReplayTrace;
   /** Path of the replayed trace as the output scenario names it. */
   replayPath: string;
@@ -161,11 +192,43 @@ export function calibratedScenarioYaml(options: {
   for (const [key, value] of Object.entries(options.fitted) as [keyof EfficiencyOverrides, number][]) {
     document.setIn([...efficiency, PARAMETER_KEYS[key]], isFraction(key) ? value : durationText(value));
   }
+  const calibrated = Object.keys(options.fitted).length > 0;
+  const uncertainty = options.uncertainty ?? {};
+  if (calibrated && Object.keys(uncertainty).length > 0) {
+    // Replaced whole: spreads of an earlier calibration of other parameters would describe another fit.
+    document.setIn(
+      [...fleet, 'hardware', 'accelerator', 'efficiency_uncertainty'],
+      document.createNode(
+        Object.fromEntries(
+          (Object.entries(uncertainty) as [keyof EfficiencyOverrides, number][]).map(([key, value]) => [
+            PARAMETER_KEYS[key],
+            value,
+          ]),
+        ),
+      ),
+    );
+  }
+  if (calibrated && options.calibration !== undefined) {
+    const { measured, accelerator, holdOutError: error } = options.calibration;
+    document.setIn(
+      [...fleet, 'hardware', 'accelerator', 'calibration'],
+      document.createNode({ measured, accelerator, hold_out_error: error }),
+    );
+  }
   const accelerator = document.getIn([...fleet, 'hardware', 'accelerator'], true);
-  if (Object.keys(options.fitted).length > 0 && isMap(accelerator)) {
-    const pair = (accelerator as YAMLMap).items.find((item) => keyName(item.key) === 'efficiency');
-    if (pair !== undefined && isScalar(pair.key)) {
-      (pair.key as Scalar).commentBefore = ` fitted by fleetsim calibrate (see calibration.json)`;
+  if (calibrated && isMap(accelerator)) {
+    const comments: Record<string, string> = {
+      efficiency: ' fitted by fleetsim calibrate (see calibration.json)',
+      efficiency_uncertainty:
+        ' relative spread (standard deviation of ln) of each fitted value over bootstrap resamples of the requests: --model-uncertainty draws from it',
+      calibration: ' marks these values as calibrated: the fleet reports its step times as `calibrated`',
+    };
+    for (const item of (accelerator as YAMLMap).items) {
+      const comment = comments[String(keyName(item.key))];
+      if (comment === undefined) continue;
+      // Keys setIn added are plain strings, which hold no comment.
+      if (!isScalar(item.key)) item.key = document.createNode(item.key);
+      (item.key as Scalar).commentBefore = comment;
     }
   }
   const { replay } = options;
