@@ -96,7 +96,7 @@ describe('inline hardware', () => {
         scenario('    price_per_hour: 2\n    hardware: { accelerator: { name: H100, memory_gib: 80 } }\n'),
       ),
     ).toEqual([
-      '10:38: fleets[0].hardware.accelerator.name: unknown accelerator "H100"; closest: h100-80gb, h100-nvl, a10g (or give bandwidth_gbps, tflops for it)',
+      '10:38: fleets[0].hardware.accelerator.name: unknown accelerator "H100"; closest: h100-80gb, h100-pcie, h100-nvl (or give bandwidth_gbps, tflops for it)',
     ]);
   });
 

@@ -93,7 +93,7 @@ describe('fleetsim catalog list', () => {
     const { io } = fakeIo();
     expect(() => catalogListCommand({ accelerator: 'h100', json: false }, io)).toThrow(
       new UsageError(
-        '--accelerator "h100" is not one of t4, a10g, l4, l40s, a100-40gb, a100-80gb, h100-80gb, h100-nvl, h200-141gb, b200, rtx-pro-6000, mi300x, gaudi3, inferentia2, trainium, tpu-v5e, tpu-v5p, tpu-v6e, jetson-agx-orin-64gb, jetson-orin-nano-8gb; closest: h100-80gb, h100-nvl, a10g',
+        '--accelerator "h100" is not one of t4, a10g, l4, l40s, a100-40gb, a100-80gb, h100-80gb, h100-pcie, h100-nvl, h200-141gb, b200, rtx-pro-6000, mi300x, gaudi3, inferentia2, trainium, tpu-v5e, tpu-v5p, tpu-v6e, jetson-agx-orin-64gb, jetson-orin-nano-8gb, rtx-6000-ada, rtx-3090-ti, rtx-4090, rtx-4080, rtx-4070-ti-super, rtx-5090, rtx-5080, rtx-5070-ti; closest: h100-80gb, h100-pcie, h100-nvl',
       ),
     );
     expect(() => catalogListCommand({ market: 'spott', json: false }, io)).toThrow(
