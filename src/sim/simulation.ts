@@ -47,6 +47,7 @@ import {
   type RequestOutcome,
   type RequestRecord,
 } from '../workload/index.js';
+import { HANDLERS, Kind, PRIORITIES } from './events.js';
 import { LlmFleetState } from './llm-fleet-state.js';
 import { NetworkModel } from './network-model.js';
 import { OracleComparison } from './oracle-comparison.js';
@@ -54,34 +55,6 @@ import { ReplicaQueues } from './replica-queues.js';
 import { RequestObserver } from './request-observer.js';
 import { RequestState, RequestTable } from './request-table.js';
 import { resultOf, slotsPerReplica } from './results.js';
-
-/** Event kinds. */
-const Kind = {
-  ServiceDone: 0,
-  QueueTimeout: 1,
-  Arrival: 2,
-  BatchDone: 3,
-  BatchTimer: 4,
-  IterationDone: 5,
-  IterationStart: 6,
-  ReplicaReady: 7,
-  Scrape: 8,
-  Evaluate: 9,
-  SpotNotice: 10,
-  SpotReclaim: 11,
-  FleetNotice: 12,
-  CapacityOut: 13,
-  CapacityIn: 14,
-} as const;
-/**
- * Their order at equal times, by kind: a completion frees its slot before a request waiting for
- * one gives up, and both happen before a new arrival looks for a replica; a batcher's deadline
- * comes last, so a request arriving at that very instant still joins the batch. An idle LLM
- * replica likewise starts its next iteration after every request arriving at that instant has queued.
- * A replica that becomes ready (or is reclaimed) at an instant does so before that instant's
- * arrivals; an autoscaler scrapes, then decides, after them.
- */
-const PRIORITIES = [0, 1, 2, 0, 3, 0, 3, 1, 4, 5, 4, 1, 4, 1, 1];
 
 /** Where a replica slot is in its lifecycle; a slot is reused by later launches once `Off`. */
 const Replica = { Off: 0, Provisioning: 1, Ready: 2, Draining: 3 } as const;
@@ -158,9 +131,9 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): V
   ).run(name);
 }
 
-class Simulation implements EventHandler {
+export class Simulation implements EventHandler {
   private readonly engine = new Engine(this, PRIORITIES);
-  private readonly requests = new RequestTable();
+  readonly requests = new RequestTable();
   private readonly queues: ReplicaQueues;
   private readonly source: ArrivalSource;
   private readonly arrival: ArrivalRecord = createArrivalRecord();
@@ -187,7 +160,7 @@ class Simulation implements EventHandler {
   private readonly load: ReplicaLoadView;
 
   /** Per replica: bumped whenever a new batcher deadline replaces the pending one. */
-  private readonly timerGen: Int32Array;
+  readonly timerGen: Int32Array;
   /** Per replica of a continuous-batching fleet: a `Loop` state. */
   private readonly iterating: Uint8Array;
   private readonly iterationStartUs: Float64Array;
@@ -201,7 +174,7 @@ class Simulation implements EventHandler {
   // Per replica slot: lifecycle. A fleet owns slots first .. first + maxReplicas - 1.
   private readonly replicaState: Uint8Array;
   /** Bumped at every launch: events of an earlier life of the slot are ignored. */
-  private readonly replicaEpoch: Int32Array;
+  readonly replicaEpoch: Int32Array;
   /** The slot's current life in its fleet's `ReplicaTable`. */
   private readonly lifetime: Int32Array;
   /** When the slot's current life was requested (for the time series). */
@@ -435,48 +408,9 @@ class Simulation implements EventHandler {
     );
   }
 
+  /** The dispatcher: every event kind's handler is in the table of `events.ts`. */
   handle(kind: number, slot: number, gen: number, now: number): void {
-    if (kind === Kind.ServiceDone) {
-      if (gen === this.requests.gen[slot]) this.finishService(slot, now);
-    } else if (kind === Kind.Arrival) this.arrive(now);
-    else if (kind === Kind.QueueTimeout) this.giveUp(slot, gen, now);
-    else if (kind === Kind.BatchDone) {
-      if (gen === this.requests.gen[slot]) this.finishBatch(slot, now);
-    } else if (kind === Kind.IterationDone) {
-      if (gen === this.replicaEpoch[slot]) this.finishIteration(slot, now);
-    } else if (kind === Kind.IterationStart) {
-      if (gen === this.replicaEpoch[slot]) this.startIteration(slot, now);
-    } else if (kind === Kind.BatchTimer) {
-      if (gen === this.timerGen[slot]) this.tryBatch(slot, now);
-    } else this.handleCapacity(kind, slot, gen, now);
-  }
-
-  /** Events of elastic fleets: replicas becoming ready, autoscaler scrapes and decisions, spot reclaims. */
-  private handleCapacity(kind: number, slot: number, gen: number, now: number): void {
-    if (kind === Kind.FleetNotice) {
-      this.fleetNotice(slot, gen, now);
-      return;
-    }
-    if (kind === Kind.Scrape) {
-      this.scrape(slot, now);
-      return;
-    }
-    if (kind === Kind.Evaluate) {
-      this.evaluate(slot, now);
-      return;
-    }
-    if (kind === Kind.CapacityOut) {
-      this.capacityOut(slot, gen, now);
-      return;
-    }
-    if (kind === Kind.CapacityIn) {
-      this.capacityIn(slot, gen, now);
-      return;
-    }
-    if (gen !== this.replicaEpoch[slot]) return;
-    if (kind === Kind.ReplicaReady) this.becomeReady(slot, now);
-    else if (kind === Kind.SpotNotice) this.spotNotice(slot, now);
-    else if (kind === Kind.SpotReclaim) this.reclaim(slot, now);
+    HANDLERS[kind](this, slot, gen, now);
   }
 
   run(name: string): VariantResult {
@@ -600,7 +534,7 @@ class Simulation implements EventHandler {
   // The hot paths (arrive, finishService, startService) keep their rare branches in separate
   // methods: V8 inlines callees only within a bytecode budget per compiled function, and every
   // byte of a rare branch left inline is budget the common path's small calls then do without.
-  private arrive(now: number): void {
+  arrive(now: number): void {
     const attributes = this.attributes;
     if (this.hasAttributes) this.takeAttributes();
     this.lastArrivalUs = now;
@@ -840,7 +774,7 @@ class Simulation implements EventHandler {
     if (!warm) this.engine.at(now + this.startupUs[fleet](), Kind.ReplicaReady, replica, epoch);
   }
 
-  private becomeReady(replica: number, now: number): void {
+  becomeReady(replica: number, now: number): void {
     if (this.replicaState[replica] !== Replica.Provisioning) return;
     this.replicaState[replica] = Replica.Ready;
     this.replicaTables[this.fleetOf[replica]].markReady(this.lifetime[replica], now);
@@ -874,7 +808,7 @@ class Simulation implements EventHandler {
   }
 
   /** One scrape of an autoscaled fleet: the state of its ready replicas now, the arrival rate since the last. */
-  private scrape(fleet: number, now: number): void {
+  scrape(fleet: number, now: number): void {
     const autoscaler = this.autoscalers[fleet] as Autoscaler;
     const first = this.fleetFirst[fleet];
     const slots = slotsPerReplica(this.scenario.fleets[fleet]);
@@ -941,7 +875,7 @@ class Simulation implements EventHandler {
   }
 
   /** Launches or removes replicas to reach the autoscaler's count: cancels provisioning ones first, then drains the least loaded. */
-  private evaluate(fleet: number, now: number): void {
+  evaluate(fleet: number, now: number): void {
     const autoscaler = this.autoscalers[fleet] as Autoscaler;
     const counts = this.replicaTables[fleet].counts();
     const desired = autoscaler.desiredReplicas(now, counts);
@@ -993,7 +927,7 @@ class Simulation implements EventHandler {
    * A reclaim notice: a provisioning replica is simply gone; a ready one drains until the reclaim.
    * A fixed-size fleet launches its replacement at once; an autoscaled one leaves that to its policy.
    */
-  private spotNotice(replica: number, now: number): void {
+  spotNotice(replica: number, now: number): void {
     const fleet = this.fleetOf[replica];
     const state = this.replicaState[replica];
     if (state === Replica.Off || state === Replica.Draining) return;
@@ -1033,7 +967,7 @@ class Simulation implements EventHandler {
     if (startUs !== null) this.engine.at(startUs, Kind.CapacityOut, fleet, index);
   }
 
-  private capacityOut(fleet: number, index: number, now: number): void {
+  capacityOut(fleet: number, index: number, now: number): void {
     if (!this.capacityStillMatters()) return;
     const endUs = this.outages.begin(fleet, index, now);
     this.capacityEvents.push({
@@ -1044,7 +978,7 @@ class Simulation implements EventHandler {
     this.engine.at(endUs, Kind.CapacityIn, fleet, index);
   }
 
-  private capacityIn(fleet: number, index: number, now: number): void {
+  capacityIn(fleet: number, index: number, now: number): void {
     const owed = this.outages.end(fleet, now);
     this.capacityEvents.push({
       time_s: now / US_PER_S,
@@ -1056,7 +990,7 @@ class Simulation implements EventHandler {
   }
 
   /** A notice from a reclaim trace: it takes the newest ready replica of the fleet. */
-  private fleetNotice(fleet: number, index: number, now: number): void {
+  fleetNotice(fleet: number, index: number, now: number): void {
     const times = (this.interruptions[fleet] as Extract<InterruptionProcess, { kind: 'fleet' }>)
       .noticeTimesUs;
     if (index + 1 < times.length)
@@ -1074,7 +1008,7 @@ class Simulation implements EventHandler {
    * The reclaim itself: every request still on the replica is interrupted and, by the fleet's
    * `on_interrupt`, routed again, routed to another fleet, or dropped.
    */
-  private reclaim(replica: number, now: number): void {
+  reclaim(replica: number, now: number): void {
     if (this.replicaState[replica] !== Replica.Draining) return;
     const fleet = this.fleetOf[replica];
     this.capacityEvents.push({
@@ -1193,7 +1127,7 @@ class Simulation implements EventHandler {
     }
   }
 
-  private startIteration(replica: number, now: number): void {
+  startIteration(replica: number, now: number): void {
     const fleet = this.fleetOf[replica];
     const state = this.llmFleets[fleet] as LlmFleetState;
     const scheduler = state.scheduler(replica);
@@ -1239,7 +1173,7 @@ class Simulation implements EventHandler {
     (this.llmFleets[fleet] as LlmFleetState).charge(replica, startUs, untilUs);
   }
 
-  private finishIteration(replica: number, now: number): void {
+  finishIteration(replica: number, now: number): void {
     const fleet = this.fleetOf[replica];
     const scheduler = (this.llmFleets[fleet] as LlmFleetState).scheduler(replica);
     this.iterationBusy(replica, fleet, now);
@@ -1276,7 +1210,7 @@ class Simulation implements EventHandler {
    * Starts batches on `replica` while it has a free execution slot and its policy says go; when
    * the policy waits, arms one deadline (the latest replaces any earlier) at which to ask again.
    */
-  private tryBatch(replica: number, now: number): void {
+  tryBatch(replica: number, now: number): void {
     const fleet = this.fleetOf[replica];
     const policy = this.batching[fleet] as BatchingPolicy;
     const requests = this.requests;
@@ -1330,7 +1264,7 @@ class Simulation implements EventHandler {
     this.engine.at(now + serviceUs, Kind.BatchDone, chain, requests.gen[chain]);
   }
 
-  private finishBatch(chain: number, now: number): void {
+  finishBatch(chain: number, now: number): void {
     const requests = this.requests;
     const replica = requests.replica[chain];
     const fleet = this.fleetOf[replica];
@@ -1487,7 +1421,7 @@ class Simulation implements EventHandler {
     this.engine.at(now + requests.serviceUs[slot], Kind.ServiceDone, slot, requests.gen[slot]);
   }
 
-  private finishService(slot: number, now: number): void {
+  finishService(slot: number, now: number): void {
     const requests = this.requests;
     const replica = requests.replica[slot];
     const startUs = requests.startUs[slot];
@@ -1510,7 +1444,7 @@ class Simulation implements EventHandler {
     if (this.replicaState[replica] === Replica.Draining) this.leftReplica(replica, now);
   }
 
-  private giveUp(slot: number, gen: number, now: number): void {
+  giveUp(slot: number, gen: number, now: number): void {
     const requests = this.requests;
     if (requests.gen[slot] !== gen) return;
     if (requests.state[slot] === RequestState.Held) {
