@@ -133,6 +133,23 @@ export class NetworkModel {
         });
   }
 
+  /**
+   * The client-side time on the wire of a completed request, from its stored bytes (0: none
+   * given) or tokens; counts its response bytes toward `fleet`'s transfer cost.
+   */
+  completionWireUs(
+    fleet: number,
+    requestBytes: number,
+    inputTokens: number,
+    responseBytes: number,
+    outputTokens: number,
+  ): number {
+    const request = this.requestBytes(requestBytes, inputTokens);
+    const response = this.responseBytes(responseBytes, outputTokens);
+    this.egressBytes[fleet] += response;
+    return this.wireUs(fleet, request, response);
+  }
+
   /** Time on the wire of a request and its whole response: one round trip plus each message over its direction's bandwidth. */
   wireUs(fleet: number, requestBytes: number, responseBytes: number): number {
     const network = this.network;

@@ -7,15 +7,8 @@ import {
   PriceSeries,
   ReplicaTable,
 } from '../fleet/index.js';
-import {
-  type CapacityEvent,
-  Count,
-  LatencyStats,
-  type PartialRun,
-  TimeSeries,
-  type VariantResult,
-} from '../metrics/index.js';
-import { DEFAULT_SLO, requestLimits } from '../metrics/slo.js';
+import { type PartialRun, TimeSeries, type VariantResult } from '../metrics/index.js';
+import { DEFAULT_SLO } from '../metrics/slo.js';
 import { type Autoscaler, createAutoscaler, type MetricSample } from '../policies/autoscaling/index.js';
 import { createSequence, type Sequence } from '../policies/batching/continuous.js';
 import { type BatchingPolicy, createBatchingPolicy } from '../policies/batching/index.js';
@@ -47,41 +40,15 @@ import {
   type RequestOutcome,
   type RequestRecord,
 } from '../workload/index.js';
+import { HANDLERS, Kind, PRIORITIES } from './events.js';
 import { LlmFleetState } from './llm-fleet-state.js';
+import { Meters } from './meters.js';
 import { NetworkModel } from './network-model.js';
 import { OracleComparison } from './oracle-comparison.js';
 import { ReplicaQueues } from './replica-queues.js';
 import { RequestObserver } from './request-observer.js';
 import { RequestState, RequestTable } from './request-table.js';
 import { resultOf, slotsPerReplica } from './results.js';
-
-/** Event kinds. */
-const Kind = {
-  ServiceDone: 0,
-  QueueTimeout: 1,
-  Arrival: 2,
-  BatchDone: 3,
-  BatchTimer: 4,
-  IterationDone: 5,
-  IterationStart: 6,
-  ReplicaReady: 7,
-  Scrape: 8,
-  Evaluate: 9,
-  SpotNotice: 10,
-  SpotReclaim: 11,
-  FleetNotice: 12,
-  CapacityOut: 13,
-  CapacityIn: 14,
-} as const;
-/**
- * Their order at equal times, by kind: a completion frees its slot before a request waiting for
- * one gives up, and both happen before a new arrival looks for a replica; a batcher's deadline
- * comes last, so a request arriving at that very instant still joins the batch. An idle LLM
- * replica likewise starts its next iteration after every request arriving at that instant has queued.
- * A replica that becomes ready (or is reclaimed) at an instant does so before that instant's
- * arrivals; an autoscaler scrapes, then decides, after them.
- */
-const PRIORITIES = [0, 1, 2, 0, 3, 0, 3, 1, 4, 5, 4, 1, 4, 1, 1];
 
 /** Where a replica slot is in its lifecycle; a slot is reused by later launches once `Off`. */
 const Replica = { Off: 0, Provisioning: 1, Ready: 2, Draining: 3 } as const;
@@ -158,9 +125,9 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): V
   ).run(name);
 }
 
-class Simulation implements EventHandler {
+export class Simulation implements EventHandler {
   private readonly engine = new Engine(this, PRIORITIES);
-  private readonly requests = new RequestTable();
+  readonly requests = new RequestTable();
   private readonly queues: ReplicaQueues;
   private readonly source: ArrivalSource;
   private readonly arrival: ArrivalRecord = createArrivalRecord();
@@ -187,7 +154,7 @@ class Simulation implements EventHandler {
   private readonly load: ReplicaLoadView;
 
   /** Per replica: bumped whenever a new batcher deadline replaces the pending one. */
-  private readonly timerGen: Int32Array;
+  readonly timerGen: Int32Array;
   /** Per replica of a continuous-batching fleet: a `Loop` state. */
   private readonly iterating: Uint8Array;
   private readonly iterationStartUs: Float64Array;
@@ -201,7 +168,7 @@ class Simulation implements EventHandler {
   // Per replica slot: lifecycle. A fleet owns slots first .. first + maxReplicas - 1.
   private readonly replicaState: Uint8Array;
   /** Bumped at every launch: events of an earlier life of the slot are ignored. */
-  private readonly replicaEpoch: Int32Array;
+  readonly replicaEpoch: Int32Array;
   /** The slot's current life in its fleet's `ReplicaTable`. */
   private readonly lifetime: Int32Array;
   /** When the slot's current life was requested (for the time series). */
@@ -215,11 +182,8 @@ class Simulation implements EventHandler {
   private readonly autoscalers: (Autoscaler | null)[];
   private readonly startupUs: (() => number)[];
   private readonly interruptions: (InterruptionProcess | null)[];
-  /** Arrivals routed to each fleet since its last scrape. */
-  private readonly fleetArrivals: Float64Array;
   private readonly lastScrapeUs: Float64Array;
-  /** Request-time (arrival to departure) of requests that left each fleet, cumulative; and at the last scrape. */
-  private readonly residenceUs: Float64Array;
+  /** Request-time of requests that left each fleet at its last scrape. */
   private readonly lastResidenceUs: Float64Array;
   /** Busy slot-time of each fleet at its last scrape. */
   private readonly lastBusyUs: Float64Array;
@@ -230,14 +194,8 @@ class Simulation implements EventHandler {
   private held: number[] = [];
   private heldHead = 0;
   private arrivalsDone = false;
-  private readonly capacityEvents: CapacityEvent[] = [];
   private readonly outages: CapacityOutages;
   private readonly spotPrices: (PriceSeries | null)[];
-  private readonly oracle: OracleComparison;
-  /** Per fleet: requests completed (warmup included), for its mean service time. */
-  private readonly completedByFleet: Float64Array;
-  /** Per fleet: measured requests (arrived after warmup) it completed. */
-  private readonly measuredByFleet: Float64Array;
 
   // Per fleet.
   private readonly serviceTime: (ServiceTimeModel | null)[];
@@ -246,37 +204,11 @@ class Simulation implements EventHandler {
   private readonly batchLatency: (BatchLatencyModel | null)[];
   /** null for fleets without continuous batching. */
   private readonly llmFleets: (LlmFleetState | null)[];
-  private readonly batchSizes: Map<number, number>[];
   private readonly queueCapacity: Float64Array;
   private readonly timeoutUs: Float64Array;
-  private readonly busyUsByFleet: Float64Array;
 
-  private readonly network: NetworkModel;
-  /** False when requests spend no time on the wire and no transfer is priced: nothing to do per completion. */
-  private readonly hasNetwork: boolean;
+  private readonly meters: Meters;
   private readonly warmupUs: number;
-  private readonly latency = new LatencyStats();
-  private readonly wait = new LatencyStats();
-  private readonly ttft = new LatencyStats();
-  private readonly tpot = new LatencyStats();
-  private readonly timeseries: TimeSeries;
-  private arrived = 0;
-  private completed = 0;
-  /** Measured completions within every per-request limit of the SLO (goodput). */
-  private good = 0;
-  private readonly latencyLimitUs: number;
-  private readonly waitLimitUs: number;
-  private readonly ttftLimitUs: number;
-  private readonly tpotLimitS: number;
-  /**
-   * Set by the continuous-batching loop for the sequence it is about to `complete` when its TTFT
-   * or TPOT is over the limit: only that loop knows them, and `complete` judges the rest.
-   */
-  private missedTokenLimit = false;
-  private dropped = 0;
-  private timedOut = 0;
-  private inputTokens = 0;
-  private outputTokens = 0;
   private lastArrivalUs = 0;
   /** `performance.now()` past which the run ends (`limits.max_wall`). */
   private wallDeadlineMs = Number.POSITIVE_INFINITY;
@@ -293,14 +225,9 @@ class Simulation implements EventHandler {
     seed: number,
     private readonly onProgress: ((progress: Progress) => void) | undefined,
     private readonly slo: Slo,
-    private readonly observer: RequestObserver | null,
+    observer: RequestObserver | null,
   ) {
     this.checkAtEvents = Math.min(LIMIT_CHECK_EVENTS, scenario.limits.maxEvents);
-    const limits = requestLimits(slo);
-    this.latencyLimitUs = limits.latency * US_PER_S;
-    this.waitLimitUs = limits.queue_wait * US_PER_S;
-    this.ttftLimitUs = limits.ttft * US_PER_S;
-    this.tpotLimitS = limits.tpot;
     const streams = createStreams(seed);
     const { workload, fleets } = scenario;
     this.warmupUs = Math.round(scenario.warmup * US_PER_S);
@@ -384,9 +311,7 @@ class Simulation implements EventHandler {
         ? null
         : createInterruptionProcess(f.interruption, streams.stream(`spot/${f.name}`)),
     );
-    this.fleetArrivals = new Float64Array(fleets.length);
     this.lastScrapeUs = new Float64Array(fleets.length);
-    this.residenceUs = new Float64Array(fleets.length);
     this.lastResidenceUs = new Float64Array(fleets.length);
     this.lastBusyUs = new Float64Array(fleets.length);
     this.heldCount = new Int32Array(fleets.length);
@@ -395,10 +320,6 @@ class Simulation implements EventHandler {
     this.spotPrices = fleets.map((f) =>
       f.spotPriceTrace === null ? null : PriceSeries.read(f.spotPriceTrace, f.priceUsdPerHour),
     );
-    this.completedByFleet = new Float64Array(fleets.length);
-    this.measuredByFleet = new Float64Array(fleets.length);
-    this.network = new NetworkModel(scenario, scenario.network, scenario.dataTransfer);
-    this.hasNetwork = this.network.active;
 
     this.serviceTime = fleets.map((f) =>
       f.serviceTime === null
@@ -409,7 +330,6 @@ class Simulation implements EventHandler {
     this.batchLatency = fleets.map((f) =>
       f.batchLatency === null ? null : createBatchLatencyModel(f.batchLatency),
     );
-    this.batchSizes = fleets.map(() => new Map());
     this.llmFleets = llmFleets;
     this.storesAttributes = this.hasAttributes || llmFleets.some((llm) => llm !== null);
     this.timerGen = new Int32Array(replicaCount);
@@ -421,62 +341,35 @@ class Simulation implements EventHandler {
     this.timeoutUs = Float64Array.from(fleets, (f) =>
       f.queue.timeout === null ? Number.POSITIVE_INFINITY : Math.round(f.queue.timeout * US_PER_S),
     );
-    this.busyUsByFleet = new Float64Array(fleets.length);
     const intervalUs = Math.round(chooseInterval(scenario) * US_PER_S);
-    this.timeseries = new TimeSeries(intervalUs, fleets.length, scenario.metrics.interval === null);
-    // The oracle keeps the series' first width when an adaptive series widens its bins: it sizes
-    // each interval's fleet, so finer intervals are closer to clairvoyant.
-    this.oracle = new OracleComparison(
-      fleets,
-      this.autoscalers.map((a) => a !== null),
-      this.serviceTime.map((s) => s !== null),
-      intervalUs,
+    const autoscaled = this.autoscalers.map((a) => a !== null);
+    this.meters = new Meters(
+      fleets.length,
+      this.requests,
+      this.fleetOf,
+      this.lifetime,
+      this.attributes,
+      new TimeSeries(intervalUs, fleets.length, scenario.metrics.interval === null),
+      new NetworkModel(scenario, scenario.network, scenario.dataTransfer),
+      // The oracle keeps the series' first width when an adaptive series widens its bins: it sizes
+      // each interval's fleet, so finer intervals are closer to clairvoyant.
+      new OracleComparison(
+        fleets,
+        autoscaled,
+        this.serviceTime.map((s) => s !== null),
+        intervalUs,
+        slo,
+      ),
+      autoscaled,
+      observer,
       slo,
+      this.storesAttributes,
     );
   }
 
+  /** The dispatcher: every event kind's handler is in the table of `events.ts`. */
   handle(kind: number, slot: number, gen: number, now: number): void {
-    if (kind === Kind.ServiceDone) {
-      if (gen === this.requests.gen[slot]) this.finishService(slot, now);
-    } else if (kind === Kind.Arrival) this.arrive(now);
-    else if (kind === Kind.QueueTimeout) this.giveUp(slot, gen, now);
-    else if (kind === Kind.BatchDone) {
-      if (gen === this.requests.gen[slot]) this.finishBatch(slot, now);
-    } else if (kind === Kind.IterationDone) {
-      if (gen === this.replicaEpoch[slot]) this.finishIteration(slot, now);
-    } else if (kind === Kind.IterationStart) {
-      if (gen === this.replicaEpoch[slot]) this.startIteration(slot, now);
-    } else if (kind === Kind.BatchTimer) {
-      if (gen === this.timerGen[slot]) this.tryBatch(slot, now);
-    } else this.handleCapacity(kind, slot, gen, now);
-  }
-
-  /** Events of elastic fleets: replicas becoming ready, autoscaler scrapes and decisions, spot reclaims. */
-  private handleCapacity(kind: number, slot: number, gen: number, now: number): void {
-    if (kind === Kind.FleetNotice) {
-      this.fleetNotice(slot, gen, now);
-      return;
-    }
-    if (kind === Kind.Scrape) {
-      this.scrape(slot, now);
-      return;
-    }
-    if (kind === Kind.Evaluate) {
-      this.evaluate(slot, now);
-      return;
-    }
-    if (kind === Kind.CapacityOut) {
-      this.capacityOut(slot, gen, now);
-      return;
-    }
-    if (kind === Kind.CapacityIn) {
-      this.capacityIn(slot, gen, now);
-      return;
-    }
-    if (gen !== this.replicaEpoch[slot]) return;
-    if (kind === Kind.ReplicaReady) this.becomeReady(slot, now);
-    else if (kind === Kind.SpotNotice) this.spotNotice(slot, now);
-    else if (kind === Kind.SpotReclaim) this.reclaim(slot, now);
+    HANDLERS[kind](this, slot, gen, now);
   }
 
   run(name: string): VariantResult {
@@ -562,7 +455,7 @@ class Simulation implements EventHandler {
       variant: name,
       simulatedS: this.engine.now / US_PER_S,
       horizonS,
-      arrived: this.arrived,
+      arrived: this.meters.arrived,
       events,
       draining: this.arrivalsDone,
       inFlight: this.requests.liveCount,
@@ -600,19 +493,17 @@ class Simulation implements EventHandler {
   // The hot paths (arrive, finishService, startService) keep their rare branches in separate
   // methods: V8 inlines callees only within a bytecode budget per compiled function, and every
   // byte of a rare branch left inline is budget the common path's small calls then do without.
-  private arrive(now: number): void {
+  arrive(now: number): void {
     const attributes = this.attributes;
     if (this.hasAttributes) this.takeAttributes();
     this.lastArrivalUs = now;
     const measured = now >= this.warmupUs;
-    if (measured) this.arrived++;
-    this.timeseries.count(Count.arrivals, now);
+    this.meters.arrival(measured, now);
 
     const replica = this.router.pick();
     if (replica >= 0) {
       const fleet = this.fleetOf[replica];
-      this.fleetArrivals[fleet]++;
-      if (this.autoscalers[fleet] !== null) this.oracle.count(fleet, now);
+      this.meters.routedArrival(fleet, now);
       const serviceTime = this.serviceTime[fleet];
       if (serviceTime !== null)
         this.arriveToSlot(replica, fleet, toUs(serviceTime(attributes)), measured, now);
@@ -694,7 +585,7 @@ class Simulation implements EventHandler {
     requests.replica[slot] = -1;
     requests.heldFor[slot] = fleet;
     this.heldCount[fleet]++;
-    if (this.autoscalers[fleet] !== null && requests.arrivalUs[slot] === now) this.oracle.count(fleet, now);
+    if (requests.arrivalUs[slot] === now) this.meters.heldArrival(fleet, now);
     this.held.push(slot);
     this.engine.at(
       now + Math.min(this.timeoutUs[fleet], HOLD_TIMEOUT_US),
@@ -733,7 +624,7 @@ class Simulation implements EventHandler {
   private admit(slot: number, replica: number, now: number): void {
     const requests = this.requests;
     const fleet = this.fleetOf[replica];
-    this.fleetArrivals[fleet]++;
+    this.meters.routed[fleet]++;
     requests.replica[slot] = replica;
     const llm = this.llmFleets[fleet];
     const serviceTime = this.serviceTime[fleet];
@@ -840,7 +731,7 @@ class Simulation implements EventHandler {
     if (!warm) this.engine.at(now + this.startupUs[fleet](), Kind.ReplicaReady, replica, epoch);
   }
 
-  private becomeReady(replica: number, now: number): void {
+  becomeReady(replica: number, now: number): void {
     if (this.replicaState[replica] !== Replica.Provisioning) return;
     this.replicaState[replica] = Replica.Ready;
     this.replicaTables[this.fleetOf[replica]].markReady(this.lifetime[replica], now);
@@ -863,7 +754,7 @@ class Simulation implements EventHandler {
     this.replicaState[replica] = Replica.Off;
     this.replicaEpoch[replica]++;
     this.replicaTables[fleet].release(this.lifetime[replica], now, preempted);
-    this.timeseries.addReplica(fleet, this.launchedUs[replica], now);
+    this.meters.timeseries.addReplica(fleet, this.launchedUs[replica], now);
   }
 
   /** Called where a request leaves a replica: a draining replica with nothing left is gone. */
@@ -874,7 +765,7 @@ class Simulation implements EventHandler {
   }
 
   /** One scrape of an autoscaled fleet: the state of its ready replicas now, the arrival rate since the last. */
-  private scrape(fleet: number, now: number): void {
+  scrape(fleet: number, now: number): void {
     const autoscaler = this.autoscalers[fleet] as Autoscaler;
     const first = this.fleetFirst[fleet];
     const slots = slotsPerReplica(this.scenario.fleets[fleet]);
@@ -888,8 +779,8 @@ class Simulation implements EventHandler {
     // Concurrency and utilization are time averages over the interval, as the real pipelines
     // report them: cumulative request-time and busy-time, differenced between scrapes.
     const requests = this.requests;
-    let residenceUs = this.residenceUs[fleet];
-    let busyUs = this.busyUsByFleet[fleet];
+    let residenceUs = this.meters.residenceUs[fleet];
+    let busyUs = this.meters.busyUs[fleet];
     for (const slot of requests.live()) {
       const replica = requests.replica[slot];
       const at = replica >= 0 ? this.fleetOf[replica] : requests.heldFor[slot];
@@ -914,10 +805,10 @@ class Simulation implements EventHandler {
         ready > 0 && windowUs > 0
           ? Math.min(1, (busyUs - this.lastBusyUs[fleet]) / windowUs / (ready * slots))
           : 0,
-      requestRateRps: windowUs > 0 ? (this.fleetArrivals[fleet] * US_PER_S) / windowUs : 0,
+      requestRateRps: windowUs > 0 ? (this.meters.routed[fleet] * US_PER_S) / windowUs : 0,
       queueLength: waiting,
     };
-    this.fleetArrivals[fleet] = 0;
+    this.meters.routed[fleet] = 0;
     this.lastScrapeUs[fleet] = now;
     this.lastResidenceUs[fleet] = residenceUs;
     this.lastBusyUs[fleet] = busyUs;
@@ -941,7 +832,7 @@ class Simulation implements EventHandler {
   }
 
   /** Launches or removes replicas to reach the autoscaler's count: cancels provisioning ones first, then drains the least loaded. */
-  private evaluate(fleet: number, now: number): void {
+  evaluate(fleet: number, now: number): void {
     const autoscaler = this.autoscalers[fleet] as Autoscaler;
     const counts = this.replicaTables[fleet].counts();
     const desired = autoscaler.desiredReplicas(now, counts);
@@ -972,7 +863,7 @@ class Simulation implements EventHandler {
     // What changed, which is less than the policy asked for while capacity is unavailable.
     const after = desired + surplus;
     if (after !== before) {
-      this.capacityEvents.push({
+      this.meters.capacityEvent({
         time_s: now / US_PER_S,
         fleet: this.scenario.fleets[fleet].name,
         kind: 'scale',
@@ -993,11 +884,11 @@ class Simulation implements EventHandler {
    * A reclaim notice: a provisioning replica is simply gone; a ready one drains until the reclaim.
    * A fixed-size fleet launches its replacement at once; an autoscaled one leaves that to its policy.
    */
-  private spotNotice(replica: number, now: number): void {
+  spotNotice(replica: number, now: number): void {
     const fleet = this.fleetOf[replica];
     const state = this.replicaState[replica];
     if (state === Replica.Off || state === Replica.Draining) return;
-    this.capacityEvents.push({
+    this.meters.capacityEvent({
       time_s: now / US_PER_S,
       fleet: this.scenario.fleets[fleet].name,
       kind: 'notice',
@@ -1033,10 +924,10 @@ class Simulation implements EventHandler {
     if (startUs !== null) this.engine.at(startUs, Kind.CapacityOut, fleet, index);
   }
 
-  private capacityOut(fleet: number, index: number, now: number): void {
+  capacityOut(fleet: number, index: number, now: number): void {
     if (!this.capacityStillMatters()) return;
     const endUs = this.outages.begin(fleet, index, now);
-    this.capacityEvents.push({
+    this.meters.capacityEvent({
       time_s: now / US_PER_S,
       fleet: this.scenario.fleets[fleet].name,
       kind: 'unavailable',
@@ -1044,9 +935,9 @@ class Simulation implements EventHandler {
     this.engine.at(endUs, Kind.CapacityIn, fleet, index);
   }
 
-  private capacityIn(fleet: number, index: number, now: number): void {
+  capacityIn(fleet: number, index: number, now: number): void {
     const owed = this.outages.end(fleet, now);
-    this.capacityEvents.push({
+    this.meters.capacityEvent({
       time_s: now / US_PER_S,
       fleet: this.scenario.fleets[fleet].name,
       kind: 'available',
@@ -1056,7 +947,7 @@ class Simulation implements EventHandler {
   }
 
   /** A notice from a reclaim trace: it takes the newest ready replica of the fleet. */
-  private fleetNotice(fleet: number, index: number, now: number): void {
+  fleetNotice(fleet: number, index: number, now: number): void {
     const times = (this.interruptions[fleet] as Extract<InterruptionProcess, { kind: 'fleet' }>)
       .noticeTimesUs;
     if (index + 1 < times.length)
@@ -1074,10 +965,10 @@ class Simulation implements EventHandler {
    * The reclaim itself: every request still on the replica is interrupted and, by the fleet's
    * `on_interrupt`, routed again, routed to another fleet, or dropped.
    */
-  private reclaim(replica: number, now: number): void {
+  reclaim(replica: number, now: number): void {
     if (this.replicaState[replica] !== Replica.Draining) return;
     const fleet = this.fleetOf[replica];
-    this.capacityEvents.push({
+    this.meters.capacityEvent({
       time_s: now / US_PER_S,
       fleet: this.scenario.fleets[fleet].name,
       kind: 'reclaim',
@@ -1096,11 +987,11 @@ class Simulation implements EventHandler {
         const occupiesSlot = this.batching[fleet] === null || requests.leadsBatch[slot] === 1;
         if (occupiesSlot) {
           const startUs = requests.startUs[slot];
-          this.busyUsByFleet[fleet] += now - startUs;
-          this.timeseries.addBusy(fleet, startUs, now);
+          this.meters.busyUs[fleet] += now - startUs;
+          this.meters.timeseries.addBusy(fleet, startUs, now);
         }
       } else if (requests.state[slot] === RequestState.Queued) {
-        this.timeseries.addWait(requests.arrivalUs[slot], now);
+        this.meters.timeseries.addWait(requests.arrivalUs[slot], now);
       }
       requests.invalidate(slot);
       this.sequences[slot] = undefined;
@@ -1193,7 +1084,7 @@ class Simulation implements EventHandler {
     }
   }
 
-  private startIteration(replica: number, now: number): void {
+  startIteration(replica: number, now: number): void {
     const fleet = this.fleetOf[replica];
     const state = this.llmFleets[fleet] as LlmFleetState;
     const scheduler = state.scheduler(replica);
@@ -1208,7 +1099,7 @@ class Simulation implements EventHandler {
       requests.startUs[slot] = now;
       this.waiting[replica]--;
       const arrivalUs = requests.arrivalUs[slot];
-      if (now > arrivalUs) this.timeseries.addWait(arrivalUs, now);
+      if (now > arrivalUs) this.meters.timeseries.addWait(arrivalUs, now);
     }
     const timing = this.stepTiming;
     state.model.step(scheduler.batch, timing);
@@ -1225,7 +1116,7 @@ class Simulation implements EventHandler {
     const size = scheduler.scheduled.length;
     this.iterationSeqs[replica] = size;
     state.begin(replica, timing);
-    const sizes = this.batchSizes[fleet];
+    const sizes = this.meters.batchSizes[fleet];
     sizes.set(size, (sizes.get(size) ?? 0) + 1);
     this.engine.at(now + durationUs, Kind.IterationDone, replica, this.replicaEpoch[replica]);
   }
@@ -1234,12 +1125,11 @@ class Simulation implements EventHandler {
   private iterationBusy(replica: number, fleet: number, untilUs: number): void {
     const startUs = this.iterationStartUs[replica];
     const seqs = this.iterationSeqs[replica];
-    this.busyUsByFleet[fleet] += (untilUs - startUs) * seqs;
-    this.timeseries.addBusy(fleet, startUs, untilUs, seqs);
+    this.meters.busy(fleet, startUs, untilUs, seqs);
     (this.llmFleets[fleet] as LlmFleetState).charge(replica, startUs, untilUs);
   }
 
-  private finishIteration(replica: number, now: number): void {
+  finishIteration(replica: number, now: number): void {
     const fleet = this.fleetOf[replica];
     const scheduler = (this.llmFleets[fleet] as LlmFleetState).scheduler(replica);
     this.iterationBusy(replica, fleet, now);
@@ -1251,21 +1141,8 @@ class Simulation implements EventHandler {
       this.load.outstanding[replica]--;
       this.sequences[slot] = undefined;
       const arrivalUs = requests.arrivalUs[slot];
-      if (requests.measured[slot] === 1) {
-        const firstTokenUs = requests.firstTokenUs[slot];
-        const wireUs = this.hasNetwork
-          ? this.network.firstTokenWireUs(
-              fleet,
-              this.network.requestBytes(requests.requestBytes[slot], sequence.prompt),
-            )
-          : 0;
-        const ttftUs = firstTokenUs + wireUs - arrivalUs;
-        this.ttft.acceptMicros(ttftUs);
-        const tpotS = sequence.output > 1 ? (now - firstTokenUs) / US_PER_S / (sequence.output - 1) : 0;
-        if (sequence.output > 1) this.tpot.accept(tpotS);
-        this.missedTokenLimit = ttftUs > this.ttftLimitUs || tpotS > this.tpotLimitS;
-        if (this.observer !== null) this.observer.firstTokenUs = arrivalUs + ttftUs;
-      }
+      if (requests.measured[slot] === 1)
+        this.meters.tokenTimes(slot, fleet, sequence.prompt, sequence.output, now);
       this.complete(slot, arrivalUs, requests.startUs[slot], now);
     }
     this.startIteration(replica, now);
@@ -1276,7 +1153,7 @@ class Simulation implements EventHandler {
    * Starts batches on `replica` while it has a free execution slot and its policy says go; when
    * the policy waits, arms one deadline (the latest replaces any earlier) at which to ask again.
    */
-  private tryBatch(replica: number, now: number): void {
+  tryBatch(replica: number, now: number): void {
     const fleet = this.fleetOf[replica];
     const policy = this.batching[fleet] as BatchingPolicy;
     const requests = this.requests;
@@ -1318,44 +1195,34 @@ class Simulation implements EventHandler {
       requests.nextInBatch[slot] = chain;
       requests.leadsBatch[slot] = 0;
       const arrivalUs = requests.arrivalUs[slot];
-      if (now > arrivalUs) this.timeseries.addWait(arrivalUs, now);
+      if (now > arrivalUs) this.meters.timeseries.addWait(arrivalUs, now);
       chain = slot;
       taken++;
     }
     requests.leadsBatch[chain] = 1;
     this.waiting[replica] -= size;
     this.busy[replica]++;
-    const sizes = this.batchSizes[fleet];
+    const sizes = this.meters.batchSizes[fleet];
     sizes.set(size, (sizes.get(size) ?? 0) + 1);
     this.engine.at(now + serviceUs, Kind.BatchDone, chain, requests.gen[chain]);
   }
 
-  private finishBatch(chain: number, now: number): void {
+  finishBatch(chain: number, now: number): void {
     const requests = this.requests;
     const replica = requests.replica[chain];
     const fleet = this.fleetOf[replica];
     const startUs = requests.startUs[chain];
     this.busy[replica]--;
-    this.busyUsByFleet[fleet] += now - startUs;
+    this.meters.busyUs[fleet] += now - startUs;
     for (let slot = chain; slot >= 0; ) {
       const next = requests.nextInBatch[slot];
       this.load.outstanding[replica]--;
       this.complete(slot, requests.arrivalUs[slot], startUs, now);
       slot = next;
     }
-    this.timeseries.addBusy(fleet, startUs, now);
+    this.meters.timeseries.addBusy(fleet, startUs, now);
     this.tryBatch(replica, now);
     if (this.replicaState[replica] === Replica.Draining) this.leftReplica(replica, now);
-  }
-
-  /** The client-side time on the wire of a completed request; counts its response bytes for transfer cost. */
-  private wire(slot: number, fleet: number): number {
-    const requests = this.requests;
-    const network = this.network;
-    const requestBytes = network.requestBytes(requests.requestBytes[slot], requests.inputTokens[slot]);
-    const responseBytes = network.responseBytes(requests.responseBytes[slot], requests.outputTokens[slot]);
-    network.egressBytes[fleet] += responseBytes;
-    return network.wireUs(fleet, requestBytes, responseBytes);
   }
 
   /** Once arrivals are over, the run ends with the last request in flight. */
@@ -1365,32 +1232,9 @@ class Simulation implements EventHandler {
 
   /** Counts a finished request in the metrics and frees its slot. */
   private complete(slot: number, arrivalUs: number, startUs: number, now: number): void {
-    const requests = this.requests;
-    const fleet = this.fleetOf[requests.replica[slot]];
-    this.residenceUs[fleet] += now - arrivalUs;
-    this.completedByFleet[fleet]++;
-    this.timeseries.count(Count.completed, now);
-    const wireUs = this.hasNetwork ? this.wire(slot, fleet) : 0;
-    if (requests.measured[slot] === 1) {
-      this.completed++;
-      this.measuredByFleet[fleet]++;
-      const latencyUs = now + wireUs - arrivalUs;
-      const waitUs = startUs - arrivalUs;
-      this.latency.acceptMicros(latencyUs);
-      this.wait.acceptMicros(waitUs);
-      if (latencyUs <= this.latencyLimitUs && waitUs <= this.waitLimitUs && !this.missedTokenLimit)
-        this.good++;
-      this.missedTokenLimit = false;
-      if (this.storesAttributes) this.countTokens(slot);
-      if (this.observer !== null) this.observeSlot('completed', slot, fleet, now + wireUs);
-    }
-    requests.release(slot);
+    this.meters.complete(slot, arrivalUs, startUs, now);
+    this.requests.release(slot);
     this.departed();
-  }
-
-  private countTokens(slot: number): void {
-    this.inputTokens += this.requests.inputTokens[slot];
-    this.outputTokens += this.requests.outputTokens[slot];
   }
 
   private enqueue(slot: number, replica: number, fleet: number, now: number): void {
@@ -1404,7 +1248,6 @@ class Simulation implements EventHandler {
     }
   }
 
-  /** A request `replica` turns away: the arriving one (`slot` -1), or one it was sent again. */
   private drop(
     measured: boolean,
     now: number,
@@ -1412,44 +1255,7 @@ class Simulation implements EventHandler {
     slot: number,
     outcome: RequestOutcome = 'dropped',
   ): void {
-    if (measured) {
-      this.dropped++;
-      if (this.observer !== null) {
-        if (slot >= 0) this.observeSlot(outcome, slot, this.fleetOf[replica], now);
-        else this.observeArrival(outcome, replica, now);
-      }
-    }
-    this.timeseries.count(Count.dropped, now);
-  }
-
-  /** The request arriving now, turned away before it got a slot. */
-  private observeArrival(outcome: RequestOutcome, replica: number, now: number): void {
-    const attributes = this.attributes;
-    const fleet = this.fleetOf[replica];
-    (this.observer as RequestObserver).record(
-      outcome,
-      fleet,
-      this.lifetime[replica],
-      now,
-      now,
-      attributes[INPUT_TOKENS],
-      attributes[OUTPUT_TOKENS],
-    );
-  }
-
-  /** The request in `slot`, which `fleet` served, turned away or held. */
-  private observeSlot(outcome: RequestOutcome, slot: number, fleet: number, finishUs: number): void {
-    const requests = this.requests;
-    const replica = requests.replica[slot];
-    (this.observer as RequestObserver).record(
-      outcome,
-      fleet,
-      replica < 0 ? -1 : this.lifetime[replica],
-      requests.arrivalUs[slot],
-      finishUs,
-      requests.inputTokens[slot],
-      requests.outputTokens[slot],
-    );
+    this.meters.drop(measured, now, replica, slot, outcome);
   }
 
   /**
@@ -1483,11 +1289,11 @@ class Simulation implements EventHandler {
     requests.startUs[slot] = now;
     this.busy[replica]++;
     const arrivalUs = requests.arrivalUs[slot];
-    if (now > arrivalUs) this.timeseries.addWait(arrivalUs, now);
+    if (now > arrivalUs) this.meters.timeseries.addWait(arrivalUs, now);
     this.engine.at(now + requests.serviceUs[slot], Kind.ServiceDone, slot, requests.gen[slot]);
   }
 
-  private finishService(slot: number, now: number): void {
+  finishService(slot: number, now: number): void {
     const requests = this.requests;
     const replica = requests.replica[slot];
     const startUs = requests.startUs[slot];
@@ -1495,10 +1301,10 @@ class Simulation implements EventHandler {
     const fleet = this.fleetOf[replica];
     this.busy[replica]--;
     this.load.outstanding[replica]--;
-    this.busyUsByFleet[fleet] += now - startUs;
+    this.meters.busyUs[fleet] += now - startUs;
     // Complete (which counts) first: it moves the series to the bin of `now`, where the span then usually fits whole.
     this.complete(slot, arrivalUs, startUs, now);
-    this.timeseries.addBusy(fleet, startUs, now);
+    this.meters.timeseries.addBusy(fleet, startUs, now);
 
     const queues = this.queues;
     for (let next = queues.shift(replica); next >= 0; next = queues.shift(replica)) {
@@ -1510,7 +1316,7 @@ class Simulation implements EventHandler {
     if (this.replicaState[replica] === Replica.Draining) this.leftReplica(replica, now);
   }
 
-  private giveUp(slot: number, gen: number, now: number): void {
+  giveUp(slot: number, gen: number, now: number): void {
     const requests = this.requests;
     if (requests.gen[slot] !== gen) return;
     if (requests.state[slot] === RequestState.Held) {
@@ -1534,14 +1340,7 @@ class Simulation implements EventHandler {
   private timeOut(slot: number, now: number): void {
     const requests = this.requests;
     const replica = requests.replica[slot];
-    const fleet = replica >= 0 ? this.fleetOf[replica] : requests.heldFor[slot];
-    this.residenceUs[fleet] += now - requests.arrivalUs[slot];
-    this.timeseries.count(Count.timed_out, now);
-    this.timeseries.addWait(requests.arrivalUs[slot], now);
-    if (requests.measured[slot] === 1) {
-      this.timedOut++;
-      if (this.observer !== null) this.observeSlot('timed_out', slot, fleet, now);
-    }
+    this.meters.timeOut(slot, replica >= 0 ? this.fleetOf[replica] : requests.heldFor[slot], now);
     requests.release(slot);
     this.departed();
   }
@@ -1549,6 +1348,7 @@ class Simulation implements EventHandler {
   /** Charges the busy and waiting time of what is still in flight at `endUs`, checks conservation, and builds the results. */
   private collect(name: string, events: number, arrivalsEndUs: number, endUs: number): VariantResult {
     const requests = this.requests;
+    const meters = this.meters;
     let inFlight = 0;
     for (let replica = 0; replica < this.iterating.length; replica++) {
       if (this.iterating[replica] !== Loop.Running) continue;
@@ -1556,11 +1356,10 @@ class Simulation implements EventHandler {
     }
     for (const slot of requests.live()) {
       if (requests.state[slot] === RequestState.Held) {
-        this.timeseries.addWait(requests.arrivalUs[slot], endUs);
+        meters.timeseries.addWait(requests.arrivalUs[slot], endUs);
         if (requests.measured[slot] === 1) {
           inFlight++;
-          if (this.observer !== null)
-            this.observeSlot('in_flight_at_end', slot, requests.heldFor[slot], Number.NaN);
+          meters.inFlightAtEnd(slot, requests.heldFor[slot]);
         }
         continue;
       }
@@ -1568,25 +1367,25 @@ class Simulation implements EventHandler {
       if (requests.state[slot] === RequestState.InService && this.occupiesSlot(slot, fleet)) {
         const startUs = requests.startUs[slot];
         const busyUntil = Math.min(endUs, startUs + requests.serviceUs[slot]);
-        this.busyUsByFleet[fleet] += busyUntil - startUs;
-        this.timeseries.addBusy(fleet, startUs, busyUntil);
+        meters.busyUs[fleet] += busyUntil - startUs;
+        meters.timeseries.addBusy(fleet, startUs, busyUntil);
       } else if (requests.state[slot] === RequestState.Queued) {
-        this.timeseries.addWait(requests.arrivalUs[slot], endUs);
+        meters.timeseries.addWait(requests.arrivalUs[slot], endUs);
       }
       if (requests.measured[slot] === 1) {
         inFlight++;
-        if (this.observer !== null) this.observeSlot('in_flight_at_end', slot, fleet, Number.NaN);
+        meters.inFlightAtEnd(slot, fleet);
       }
     }
-    if (this.arrived !== this.completed + this.dropped + this.timedOut + inFlight) {
+    if (meters.arrived !== meters.completed + meters.dropped + meters.timedOut + inFlight) {
       throw new InvariantError(
-        `request conservation broken: arrived ${this.arrived} != completed ${this.completed} + dropped ${this.dropped} + timed out ${this.timedOut} + in flight ${inFlight}`,
+        `request conservation broken: arrived ${meters.arrived} != completed ${meters.completed} + dropped ${meters.dropped} + timed out ${meters.timedOut} + in flight ${inFlight}`,
       );
     }
 
     for (let replica = 0; replica < this.replicaState.length; replica++) {
       if (this.replicaState[replica] !== Replica.Off) {
-        this.timeseries.addReplica(this.fleetOf[replica], this.launchedUs[replica], endUs);
+        meters.timeseries.addReplica(this.fleetOf[replica], this.launchedUs[replica], endUs);
       }
     }
     return resultOf({
@@ -1596,34 +1395,34 @@ class Simulation implements EventHandler {
       arrivalsEndUs,
       endUs,
       warmupUs: this.warmupUs,
-      arrived: this.arrived,
-      completed: this.completed,
-      good: this.good,
+      arrived: meters.arrived,
+      completed: meters.completed,
+      good: meters.good,
       slo: this.slo,
-      dropped: this.dropped,
-      timedOut: this.timedOut,
+      dropped: meters.dropped,
+      timedOut: meters.timedOut,
       inFlight,
-      inputTokens: this.inputTokens,
-      outputTokens: this.outputTokens,
-      latency: this.latency,
-      wait: this.wait,
-      ttft: this.ttft,
-      tpot: this.tpot,
-      busyUsByFleet: this.busyUsByFleet,
-      completedByFleet: this.completedByFleet,
-      measuredByFleet: this.measuredByFleet,
+      inputTokens: meters.inputTokens,
+      outputTokens: meters.outputTokens,
+      latency: meters.latency,
+      wait: meters.wait,
+      ttft: meters.ttft,
+      tpot: meters.tpot,
+      busyUsByFleet: meters.busyUs,
+      completedByFleet: meters.completedByFleet,
+      measuredByFleet: meters.measuredByFleet,
       replicaTables: this.replicaTables,
       spotPrices: this.spotPrices,
       outages: this.outages,
       interrupted: this.interrupted,
-      network: this.network,
-      oracle: this.oracle,
+      network: meters.network,
+      oracle: meters.oracle,
       partial: this.partial,
-      batchSizes: this.batchSizes,
+      batchSizes: meters.batchSizes,
       llmFleets: this.llmFleets,
       offloadCounts: this.router.offloadCounts,
-      capacityEvents: this.capacityEvents,
-      timeseries: this.timeseries,
+      capacityEvents: meters.capacityEvents,
+      timeseries: meters.timeseries,
       skippedTraceRows: this.source.skippedRows?.() ?? null,
     });
   }

@@ -1,0 +1,236 @@
+import { type CapacityEvent, Count, LatencyStats, type TimeSeries } from '../metrics/index.js';
+import { requestLimits } from '../metrics/slo.js';
+import { REQUEST_ATTRIBUTES, type Slo } from '../scenario/types.js';
+import type { RequestOutcome } from '../workload/index.js';
+import type { NetworkModel } from './network-model.js';
+import type { OracleComparison } from './oracle-comparison.js';
+import type { RequestObserver } from './request-observer.js';
+import type { RequestTable } from './request-table.js';
+
+const US_PER_S = 1e6;
+const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
+const OUTPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('output_tokens');
+
+/**
+ * Everything a run measures, told by the handlers as requests and replicas reach their outcomes:
+ * run totals and latency sketches (the results), per-fleet meters (which autoscaler scrapes read,
+ * as a metrics pipeline would), the time series, capacity events and `onRequest` records. Meters
+ * decide nothing: apart from those scrapes, no handler reads one to choose what happens next.
+ */
+export class Meters {
+  /** Measured requests (arrived after warmup) by outcome; `good` completed within the SLO's per-request limits. */
+  arrived = 0;
+  completed = 0;
+  good = 0;
+  dropped = 0;
+  timedOut = 0;
+  inputTokens = 0;
+  outputTokens = 0;
+  readonly latency = new LatencyStats();
+  readonly wait = new LatencyStats();
+  readonly ttft = new LatencyStats();
+  readonly tpot = new LatencyStats();
+  /** Per fleet: busy slot-time. */
+  readonly busyUs: Float64Array;
+  /** Per fleet: requests completed (warmup included), for its mean service time. */
+  readonly completedByFleet: Float64Array;
+  /** Per fleet: measured requests it completed. */
+  readonly measuredByFleet: Float64Array;
+  /** Per fleet: request-time (arrival to departure) of the requests that left it, cumulative. */
+  readonly residenceUs: Float64Array;
+  /** Per fleet: arrivals routed to it since its autoscaler's last scrape (which resets it). */
+  readonly routed: Float64Array;
+  /** Per fleet: batches (or iterations) by size. */
+  readonly batchSizes: Map<number, number>[];
+  readonly capacityEvents: CapacityEvent[] = [];
+  /**
+   * Set by the continuous-batching loop for the request it is about to complete when its TTFT or
+   * TPOT is over the limit: only that loop knows them, and `complete` judges the rest.
+   */
+  missedTokenLimit = false;
+  private readonly latencyLimitUs: number;
+  private readonly waitLimitUs: number;
+  private readonly ttftLimitUs: number;
+  private readonly tpotLimitS: number;
+  private readonly hasNetwork: boolean;
+
+  constructor(
+    fleets: number,
+    private readonly requests: RequestTable,
+    private readonly fleetOf: Int32Array,
+    /** Per replica: its current life in its fleet, the replica id `onRequest` records name. */
+    private readonly lifetime: Int32Array,
+    /** The arriving request's attributes (`REQUEST_ATTRIBUTES` order), for requests turned away at once. */
+    private readonly attributes: Float64Array,
+    readonly timeseries: TimeSeries,
+    readonly network: NetworkModel,
+    readonly oracle: OracleComparison,
+    /** Per fleet: whether an autoscaler sizes it (the oracle counts only those fleets' arrivals). */
+    private readonly autoscaled: readonly boolean[],
+    private readonly observer: RequestObserver | null,
+    slo: Slo,
+    /**
+     * False when every request's attributes are 0 (none sampled or read) and no fleet rewrites
+     * them: tokens then need no summing.
+     */
+    private readonly storesAttributes: boolean,
+  ) {
+    this.busyUs = new Float64Array(fleets);
+    this.completedByFleet = new Float64Array(fleets);
+    this.measuredByFleet = new Float64Array(fleets);
+    this.residenceUs = new Float64Array(fleets);
+    this.routed = new Float64Array(fleets);
+    this.batchSizes = Array.from({ length: fleets }, () => new Map());
+    const limits = requestLimits(slo);
+    this.latencyLimitUs = limits.latency * US_PER_S;
+    this.waitLimitUs = limits.queue_wait * US_PER_S;
+    this.ttftLimitUs = limits.ttft * US_PER_S;
+    this.tpotLimitS = limits.tpot;
+    this.hasNetwork = network.active;
+  }
+
+  arrival(measured: boolean, now: number): void {
+    if (measured) this.arrived++;
+    this.timeseries.count(Count.arrivals, now);
+  }
+
+  /** A new arrival routed to `fleet`. */
+  routedArrival(fleet: number, now: number): void {
+    this.routed[fleet]++;
+    if (this.autoscaled[fleet]) this.oracle.count(fleet, now);
+  }
+
+  /** A new arrival held for `fleet` while none of its replicas is ready: demand the oracle sizes for all the same. */
+  heldArrival(fleet: number, now: number): void {
+    if (this.autoscaled[fleet]) this.oracle.count(fleet, now);
+  }
+
+  /** Counts a finished request; its slot is still to be released. */
+  complete(slot: number, arrivalUs: number, startUs: number, now: number): void {
+    const requests = this.requests;
+    const fleet = this.fleetOf[requests.replica[slot]];
+    this.residenceUs[fleet] += now - arrivalUs;
+    this.completedByFleet[fleet]++;
+    this.timeseries.count(Count.completed, now);
+    const wireUs = this.hasNetwork
+      ? this.network.completionWireUs(
+          fleet,
+          requests.requestBytes[slot],
+          requests.inputTokens[slot],
+          requests.responseBytes[slot],
+          requests.outputTokens[slot],
+        )
+      : 0;
+    if (requests.measured[slot] === 1) {
+      this.completed++;
+      this.measuredByFleet[fleet]++;
+      const latencyUs = now + wireUs - arrivalUs;
+      const waitUs = startUs - arrivalUs;
+      this.latency.acceptMicros(latencyUs);
+      this.wait.acceptMicros(waitUs);
+      if (latencyUs <= this.latencyLimitUs && waitUs <= this.waitLimitUs && !this.missedTokenLimit)
+        this.good++;
+      this.missedTokenLimit = false;
+      if (this.storesAttributes) this.countTokens(slot);
+      if (this.observer !== null) this.observeSlot('completed', slot, fleet, now + wireUs);
+    }
+  }
+
+  /**
+   * Token times of an LLM request about to complete: its first token reached the client at
+   * `firstTokenUs` plus the wire, and its later tokens came `tpot` apart.
+   */
+  tokenTimes(slot: number, fleet: number, prompt: number, output: number, now: number): void {
+    const requests = this.requests;
+    const arrivalUs = requests.arrivalUs[slot];
+    const firstTokenUs = requests.firstTokenUs[slot];
+    const wireUs = this.hasNetwork
+      ? this.network.firstTokenWireUs(fleet, this.network.requestBytes(requests.requestBytes[slot], prompt))
+      : 0;
+    const ttftUs = firstTokenUs + wireUs - arrivalUs;
+    this.ttft.acceptMicros(ttftUs);
+    const tpotS = output > 1 ? (now - firstTokenUs) / US_PER_S / (output - 1) : 0;
+    if (output > 1) this.tpot.accept(tpotS);
+    this.missedTokenLimit = ttftUs > this.ttftLimitUs || tpotS > this.tpotLimitS;
+    if (this.observer !== null) this.observer.firstTokenUs = arrivalUs + ttftUs;
+  }
+
+  /** Busy slot-time of `fleet` from `startUs` to `endUs`, in `slots` slots. */
+  busy(fleet: number, startUs: number, endUs: number, slots = 1): void {
+    this.busyUs[fleet] += (endUs - startUs) * slots;
+    this.timeseries.addBusy(fleet, startUs, endUs, slots);
+  }
+
+  /** A request `replica` turns away: the arriving one (`slot` -1), or one it was sent again. */
+  drop(
+    measured: boolean,
+    now: number,
+    replica: number,
+    slot: number,
+    outcome: RequestOutcome = 'dropped',
+  ): void {
+    if (measured) {
+      this.dropped++;
+      if (this.observer !== null) {
+        if (slot >= 0) this.observeSlot(outcome, slot, this.fleetOf[replica], now);
+        else this.observeArrival(outcome, replica, now);
+      }
+    }
+    this.timeseries.count(Count.dropped, now);
+  }
+
+  /** A request gave up waiting for `fleet` (queued at one of its replicas, or held for it); its slot is still to be released. */
+  timeOut(slot: number, fleet: number, now: number): void {
+    const requests = this.requests;
+    this.residenceUs[fleet] += now - requests.arrivalUs[slot];
+    this.timeseries.count(Count.timed_out, now);
+    this.timeseries.addWait(requests.arrivalUs[slot], now);
+    if (requests.measured[slot] === 1) {
+      this.timedOut++;
+      if (this.observer !== null) this.observeSlot('timed_out', slot, fleet, now);
+    }
+  }
+
+  /** A measured request still in flight when the run ends, with the fleet it is at or held for. */
+  inFlightAtEnd(slot: number, fleet: number): void {
+    if (this.observer !== null) this.observeSlot('in_flight_at_end', slot, fleet, Number.NaN);
+  }
+
+  capacityEvent(event: CapacityEvent): void {
+    this.capacityEvents.push(event);
+  }
+
+  private countTokens(slot: number): void {
+    this.inputTokens += this.requests.inputTokens[slot];
+    this.outputTokens += this.requests.outputTokens[slot];
+  }
+
+  /** The request arriving now, turned away before it got a slot. */
+  private observeArrival(outcome: RequestOutcome, replica: number, now: number): void {
+    const attributes = this.attributes;
+    (this.observer as RequestObserver).record(
+      outcome,
+      this.fleetOf[replica],
+      this.lifetime[replica],
+      now,
+      now,
+      attributes[INPUT_TOKENS],
+      attributes[OUTPUT_TOKENS],
+    );
+  }
+
+  /** The request in `slot`, which `fleet` served, turned away or held. */
+  private observeSlot(outcome: RequestOutcome, slot: number, fleet: number, finishUs: number): void {
+    const requests = this.requests;
+    const replica = requests.replica[slot];
+    (this.observer as RequestObserver).record(
+      outcome,
+      fleet,
+      replica < 0 ? -1 : this.lifetime[replica],
+      requests.arrivalUs[slot],
+      finishUs,
+      requests.inputTokens[slot],
+      requests.outputTokens[slot],
+    );
+  }
+}
