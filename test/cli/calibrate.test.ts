@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/app.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { loadScenarioFile } from '../../src/scenario/index.js';
+import { loadAccelerators } from '../../src/serving/llm/accelerator.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/calibrate/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fleetsim-calibrate-cli-'));
@@ -196,7 +197,9 @@ describe('the calibrated scenario', () => {
     // Each fitted value is drawn anew in every replication; the others stay where the fit left them.
     for (const [name] of fitted)
       expect(new Set(draws.map((d: Record<string, number>) => d[name])).size).toBe(4);
-    expect(new Set(draws.map((d: Record<string, number>) => d.attention))).toEqual(new Set([0.29]));
+    expect(new Set(draws.map((d: Record<string, number>) => d.attention))).toEqual(
+      new Set([loadAccelerators().get('l40s')?.efficiency.attention]),
+    );
     expect(variant.slo.met_by_replication).toHaveLength(4);
     expect(drawn.stdout).toMatch(/^P\(meets SLO\) +\d+ % \(\d+-\d+ %\)$/m);
     const markdown = readFileSync(join(run, 'summary.md'), 'utf8');
