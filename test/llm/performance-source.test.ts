@@ -180,7 +180,7 @@ describe('where a fleet’s step and service times come from', () => {
       source: 'calibrated',
       accelerator: 'l40s',
       detail:
-        "roofline on l40s with efficiency compute and memory fitted by fleetsim calibrate to ../bench.json (hold-out error up to 12.5 %); the others the serving stack's and the catalog's (class-default)",
+        "roofline on l40s with efficiency compute and memory fitted by fleetsim calibrate to ../bench.json (hold-out error up to 12.5 %); the others the serving stack's and the catalog's (profiled)",
       caveat:
         "fleet gpu: step times calibrated to your measurement ../bench.json (hold-out error up to 12.5 %), not validated by fleetsim: they hold near the load and prompt lengths measured, and rest on the roofline's shape beyond them",
     });
@@ -197,7 +197,7 @@ describe('where a fleet’s step and service times come from', () => {
         hardware: { accelerator: { calibration: calibrated.hardware.accelerator.calibration } },
       }),
     );
-    expect(unmarked.gpu.source).toBe('class default (unvalidated)');
+    expect(unmarked.gpu.source).toBe('profiled efficiencies (unvalidated)');
   });
 
   it('a fleet with a service time or batch latency: the scenario', async () => {
