@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { renderSummaryJson, summarize } from '../../src/report/index.js';
 import { formatDiagnostic, type LoadedScenario, loadScenarioText } from '../../src/scenario/index.js';
+import { loadAccelerators } from '../../src/serving/llm/accelerator.js';
 import { drawStepTimeModel } from '../../src/serving/model-uncertainty.js';
 import { simulate } from '../../src/sim/index.js';
 
@@ -33,6 +34,8 @@ ${extra}`;
 }
 
 const L40S = '    instance: aws/g6e.xlarge';
+/** The L40S's catalog memory fraction, which a draw without a memory spread keeps. */
+const L40S_MEMORY = loadAccelerators().get('l40s')?.efficiency.memory as number;
 /** A catalog accelerator by name, priced by hand; `lines` go under it. */
 const inline = (name: string, lines = '') => `    price_per_hour: 3
     hardware:
@@ -89,7 +92,7 @@ describe('drawing the step-time parameters', () => {
       expect(Math.abs(values.mean - mean)).toBeLessThan((4 * std) / Math.sqrt(n));
     }
     // Keys without a spread are not drawn: memory stays the catalog's, every time.
-    expect(new Set(drawn.map((d) => d.memory))).toEqual(new Set([0.8]));
+    expect(new Set(drawn.map((d) => d.memory))).toEqual(new Set([L40S_MEMORY]));
   });
 
   it('caps a fraction at 1, as often as the normal distribution says', async () => {
@@ -133,9 +136,12 @@ describe('drawing the step-time parameters', () => {
     expect(a40.spread.compute).toBeCloseTo(spreadOf(0.3), 12);
     expect(a40.basis).toMatch(/^profiled a40: an assumed median step-time error of 30 %/);
     const l40s = draws(await baseline(yaml(L40S)), 1);
-    expect(l40s.spread.memory).toBeCloseTo(spreadOf(0.5), 12);
-    expect(l40s.basis).toMatch(
-      /^class default \(unvalidated\) on l40s: an assumed median step-time error of 50 %/,
+    expect(l40s.spread.memory).toBeCloseTo(spreadOf(0.3), 12);
+    expect(l40s.basis).toMatch(/^profiled l40s: an assumed median step-time error of 30 %/);
+    const nvl = draws(await baseline(yaml(inline('h100-nvl'))), 1);
+    expect(nvl.spread.memory).toBeCloseTo(spreadOf(0.5), 12);
+    expect(nvl.basis).toMatch(
+      /^class default \(unvalidated\) on h100-nvl: an assumed median step-time error of 50 %/,
     );
     // A validated part whose peaks the scenario changed rests on the scenario's figures: no measurement.
     const changed = draws(await baseline(yaml(inline('h100-80gb', '        bandwidth_gbps: 3000'))), 1);
@@ -216,7 +222,7 @@ describe('a run with drawn parameters', () => {
     // A decode step streams the weights and the KV cache at the memory fraction and adds overheads
     // that do not depend on it: TPOT moves the way 1 / memory does, but by less.
     const ratio = (drawn.result.tpot_s.p50 as number) / (plain.result.tpot_s.p50 as number);
-    const inverse = 0.8 / draw.fleets.gpu.drawn.memory;
+    const inverse = L40S_MEMORY / draw.fleets.gpu.drawn.memory;
     expect(Math.abs(inverse - 1)).toBeGreaterThan(0.05);
     expect(Math.abs(ratio - 1)).toBeGreaterThan(0.5 * Math.abs(inverse - 1));
     expect(Math.abs(ratio - 1)).toBeLessThan(Math.abs(inverse - 1));
