@@ -1,11 +1,13 @@
 /**
- * Memory of `run --requests` against run length: the same fleet serves 100,000 to 3,000,000
- * Poisson arrivals, each size in a fresh process, once without requests.jsonl and once writing it
- * as the CLI does (`RequestsFileWriter` as the `onRequest` callback). Printed per run: the peak
- * live heap (sampled after a full collection, every quarter second), the peak resident set, the
- * wall time and the file's size. Lines go through a fixed buffer to the file as requests finish,
- * so neither memory figure should move with the number of requests, nor differ much between the
- * two modes.
+ * Memory and time of `run --requests` against run length: the same fleet serves 100,000 to
+ * 3,000,000 Poisson arrivals, each size in a fresh process, once without requests.jsonl and once
+ * writing it as the CLI does (`RequestsFileWriter` as the `onRequest` callback). Printed per run:
+ * the wall and CPU seconds of the run (the heap samples' collections left out), the peak live
+ * heap (sampled after a full collection, every quarter second), the peak resident set and the
+ * file's size. Lines go through a fixed buffer to the file as requests finish, so neither memory
+ * figure should move with the number of requests, nor differ much between the two modes; the
+ * time with the file over the time without is what writing it costs. Token counts are
+ * fractional, the costliest numbers to write.
  *
  *   npm run bench:requests            (BENCH_SIZES=100000,1000000 to choose the sizes)
  */
