@@ -8,7 +8,10 @@ const SAMPLE_EVERY_MS = 250;
 
 export interface PeakMemory {
   results: VariantResult[];
+  /** Wall time of the run, the heap samples' collections left out. */
   seconds: number;
+  /** User and system time of the process over the run, samples left out: on a busy host, closer to the work done than `seconds`. */
+  cpuSeconds: number;
   peakLiveHeapMB: number;
   maxRssMB: number;
 }
@@ -16,7 +19,8 @@ export interface PeakMemory {
 /**
  * Runs `scenario` (in a process started with --expose-gc) and samples the live heap between
  * progress steps. Live heap: collected first, so garbage awaiting collection (a trace's text)
- * is not counted.
+ * is not counted. Samples are taken by the clock, so a run slowed by a busy host takes more of
+ * them: their time is not counted in the run's.
  */
 export function runMeasuringMemory(
   scenario: LoadedScenario,
@@ -29,22 +33,32 @@ export function runMeasuringMemory(
   };
   let peakHeap = liveHeap();
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   let sampledAt = performance.now();
+  let samplingMs = 0;
+  let samplingCpuUs = 0;
   const { results } = runLoadedScenario(
     scenario,
     scenario.seed,
     () => {
-      if (performance.now() - sampledAt < SAMPLE_EVERY_MS) return;
+      const now = performance.now();
+      if (now - sampledAt < SAMPLE_EVERY_MS) return;
+      const cpuBefore = process.cpuUsage();
       peakHeap = Math.max(peakHeap, liveHeap());
+      const cpu = process.cpuUsage(cpuBefore);
       sampledAt = performance.now();
+      samplingMs += sampledAt - now;
+      samplingCpuUs += cpu.user + cpu.system;
     },
     onRequest,
   );
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (performance.now() - started - samplingMs) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
   peakHeap = Math.max(peakHeap, liveHeap());
   return {
     results,
     seconds,
+    cpuSeconds: (cpu.user + cpu.system - samplingCpuUs) / 1e6,
     peakLiveHeapMB: peakHeap / 2 ** 20,
     maxRssMB: process.resourceUsage().maxRSS / 1024,
   };

@@ -1,11 +1,13 @@
 /**
- * Memory of `run --requests` against run length: the same fleet serves 100,000 to 3,000,000
- * Poisson arrivals, each size in a fresh process, once without requests.jsonl and once writing it
- * as the CLI does (`RequestsFileWriter` as the `onRequest` callback). Printed per run: the peak
- * live heap (sampled after a full collection, every quarter second), the peak resident set, the
- * wall time and the file's size. Lines go through a fixed buffer to the file as requests finish,
- * so neither memory figure should move with the number of requests, nor differ much between the
- * two modes.
+ * Memory and time of `run --requests` against run length: the same fleet serves 100,000 to
+ * 3,000,000 Poisson arrivals, each size in a fresh process, once without requests.jsonl and once
+ * writing it as the CLI does (`RequestsFileWriter` as the `onRequest` callback). Printed per run:
+ * the wall and CPU seconds of the run (the heap samples' collections left out), the peak live
+ * heap (sampled after a full collection, every quarter second), the peak resident set and the
+ * file's size. Lines go through a fixed buffer to the file as requests finish, so neither memory
+ * figure should move with the number of requests, nor differ much between the two modes; the
+ * time with the file over the time without is what writing it costs. Token counts are
+ * fractional, the costliest numbers to write.
  *
  *   npm run bench:requests            (BENCH_SIZES=100000,1000000 to choose the sizes)
  */
@@ -25,6 +27,7 @@ interface ChildReport {
   requests: number;
   lines: number;
   seconds: number;
+  cpuSeconds: number;
   peakLiveHeapMB: number;
   maxRssMB: number;
 }
@@ -40,6 +43,7 @@ async function child(scenarioPath: string, requestsPath: string | undefined): Pr
     requests: run.results[0].requests.arrived,
     lines: writer?.count ?? 0,
     seconds: run.seconds,
+    cpuSeconds: run.cpuSeconds,
     peakLiveHeapMB: run.peakLiveHeapMB,
     maxRssMB: run.maxRssMB,
   };
@@ -69,7 +73,9 @@ async function parent(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   try {
     console.log(`Poisson arrivals at ${RATE}/s on 4 x 8 slots; each run in a fresh process`);
-    console.log('requests     requests.jsonl   lines        seconds   live heap MB   peak RSS MB');
+    console.log(
+      'requests     requests.jsonl   lines        seconds   CPU seconds   live heap MB   peak RSS MB',
+    );
     for (const size of SIZES) {
       const scenario = join(dir, `scenario-${size}.yaml`);
       writeFileSync(scenario, scenarioYaml(size));
@@ -81,7 +87,7 @@ async function parent(): Promise<void> {
         const r = JSON.parse(run.stdout.trim()) as ChildReport;
         const fileColumn = withFile ? `${(statSync(file).size / 2 ** 20).toFixed(1)} MB` : 'not written';
         console.log(
-          `${String(r.requests).padEnd(12)} ${fileColumn.padStart(14)}   ${String(r.lines).padEnd(10)} ${r.seconds.toFixed(2).padStart(9)}   ${r.peakLiveHeapMB.toFixed(1).padStart(12)}   ${r.maxRssMB.toFixed(1).padStart(11)}`,
+          `${String(r.requests).padEnd(12)} ${fileColumn.padStart(14)}   ${String(r.lines).padEnd(10)} ${r.seconds.toFixed(2).padStart(9)}   ${r.cpuSeconds.toFixed(2).padStart(11)}   ${r.peakLiveHeapMB.toFixed(1).padStart(12)}   ${r.maxRssMB.toFixed(1).padStart(11)}`,
         );
         rmSync(file, { force: true });
       }
