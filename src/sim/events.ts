@@ -1,3 +1,6 @@
+import type { BatchService } from './service/batch.js';
+import type { ContinuousService } from './service/continuous.js';
+import type { SlotService } from './service/slot.js';
 import type { Simulation } from './simulation.js';
 
 /**
@@ -32,80 +35,96 @@ interface EventKind {
  * Every kind of event the simulator schedules, in one table: its name (its number is its place
  * here), its tier and its handler. The dispatcher is `HANDLERS[kind]`; nothing else lists kinds.
  */
+/** A request in an execution slot finishes. */
+export function serviceDone(sim: Simulation, slot: number, gen: number, now: number): void {
+  const requests = sim.requests;
+  if (gen !== requests.gen[slot]) return;
+  (sim.disciplines[sim.layout.fleetOf[requests.replica[slot]]] as SlotService).finish(slot, now);
+}
+
+/** The next request of the arrival stream (always in the engine's lane). */
+export function arrival(sim: Simulation, _slot: number, _gen: number, now: number): void {
+  sim.flow.arrive(now);
+}
+
 const EVENTS = {
   /** A request in an execution slot finishes. */
-  ServiceDone: {
-    tier: Tier.Completion,
-    handle: (sim, slot, gen, now) => {
-      if (gen === sim.requests.gen[slot]) sim.finishService(slot, now);
-    },
-  },
+  ServiceDone: { tier: Tier.Completion, handle: serviceDone },
   /** A waiting (queued or held) request reaches its timeout; a stale one has moved on. */
-  QueueTimeout: { tier: Tier.BeforeArrivals, handle: (sim, slot, gen, now) => sim.giveUp(slot, gen, now) },
+  QueueTimeout: {
+    tier: Tier.BeforeArrivals,
+    handle: (sim, slot, gen, now) => sim.flow.giveUp(slot, gen, now),
+  },
   /** The next request of the arrival stream (always in the engine's lane). */
-  Arrival: { tier: Tier.Arrival, handle: (sim, _slot, _gen, now) => sim.arrive(now) },
+  Arrival: { tier: Tier.Arrival, handle: arrival },
   /** A batch finishes; `slot` is the request its chain starts from. */
   BatchDone: {
     tier: Tier.Completion,
     handle: (sim, slot, gen, now) => {
-      if (gen === sim.requests.gen[slot]) sim.finishBatch(slot, now);
+      const requests = sim.requests;
+      if (gen !== requests.gen[slot]) return;
+      (sim.disciplines[sim.layout.fleetOf[requests.replica[slot]]] as BatchService).finishBatch(slot, now);
     },
   },
-  /** A batcher's deadline on replica `slot`: ask the batch former again. */
+  /** A batch former's recheck deadline on replica `slot` (`gen`: the deadline's generation). */
   BatchTimer: {
     tier: Tier.AfterArrivals,
-    handle: (sim, slot, gen, now) => {
-      if (gen === sim.timerGen[slot]) sim.tryBatch(slot, now);
-    },
+    handle: (sim, slot, gen, now) =>
+      (sim.disciplines[sim.layout.fleetOf[slot]] as BatchService).recheck(slot, gen, now),
   },
   /** An LLM replica's iteration ends. */
   IterationDone: {
     tier: Tier.Completion,
     handle: (sim, slot, gen, now) => {
-      if (gen === sim.replicaEpoch[slot]) sim.finishIteration(slot, now);
+      if (gen !== sim.replicas.epoch[slot]) return;
+      (sim.disciplines[sim.layout.fleetOf[slot]] as ContinuousService).finishIteration(slot, now);
     },
   },
   /** An idle LLM replica plans its next iteration. */
   IterationStart: {
     tier: Tier.AfterArrivals,
     handle: (sim, slot, gen, now) => {
-      if (gen === sim.replicaEpoch[slot]) sim.startIteration(slot, now);
+      if (gen !== sim.replicas.epoch[slot]) return;
+      (sim.disciplines[sim.layout.fleetOf[slot]] as ContinuousService).startIteration(slot, now);
     },
   },
-  /** A launched replica finishes starting up. */
+  /** A launched replica finishes starting up; requests held for want of one are routed again. */
   ReplicaReady: {
     tier: Tier.BeforeArrivals,
     handle: (sim, slot, gen, now) => {
-      if (gen === sim.replicaEpoch[slot]) sim.becomeReady(slot, now);
+      if (gen === sim.replicas.epoch[slot] && sim.replicas.becomeReady(slot, now)) sim.activator.release(now);
     },
   },
   /** An autoscaler reads its fleet's metrics. */
-  Scrape: { tier: Tier.Scrape, handle: (sim, slot, _gen, now) => sim.scrape(slot, now) },
+  Scrape: { tier: Tier.Scrape, handle: (sim, slot, _gen, now) => sim.autoscaling.scrape(slot, now) },
   /** An autoscaler decides its fleet's size. */
-  Evaluate: { tier: Tier.Decide, handle: (sim, slot, _gen, now) => sim.evaluate(slot, now) },
+  Evaluate: { tier: Tier.Decide, handle: (sim, slot, _gen, now) => sim.autoscaling.evaluate(slot, now) },
   /** A spot replica's reclaim notice. */
   SpotNotice: {
     tier: Tier.Scrape,
     handle: (sim, slot, gen, now) => {
-      if (gen === sim.replicaEpoch[slot]) sim.spotNotice(slot, now);
+      if (gen === sim.replicas.epoch[slot]) sim.interruptions.notice(slot, now);
     },
   },
   /** A noticed spot replica is taken away. */
   SpotReclaim: {
     tier: Tier.BeforeArrivals,
     handle: (sim, slot, gen, now) => {
-      if (gen === sim.replicaEpoch[slot]) sim.reclaim(slot, now);
+      if (gen === sim.replicas.epoch[slot]) sim.interruptions.reclaim(slot, now);
     },
   },
   /** A notice of a fleet-wide reclaim trace (`gen`: its index in the trace). */
-  FleetNotice: { tier: Tier.Scrape, handle: (sim, slot, gen, now) => sim.fleetNotice(slot, gen, now) },
+  FleetNotice: {
+    tier: Tier.Scrape,
+    handle: (sim, slot, gen, now) => sim.interruptions.fleetNotice(slot, gen, now),
+  },
   /** A period without capacity begins (`gen`: its index). */
   CapacityOut: {
     tier: Tier.BeforeArrivals,
-    handle: (sim, slot, gen, now) => sim.capacityOut(slot, gen, now),
+    handle: (sim, slot, gen, now) => sim.outages.out(slot, gen, now),
   },
   /** It ends. */
-  CapacityIn: { tier: Tier.BeforeArrivals, handle: (sim, slot, gen, now) => sim.capacityIn(slot, gen, now) },
+  CapacityIn: { tier: Tier.BeforeArrivals, handle: (sim, slot, gen, now) => sim.outages.in(slot, gen, now) },
 } satisfies Record<string, EventKind>;
 
 type KindName = keyof typeof EVENTS;
