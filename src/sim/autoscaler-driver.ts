@@ -108,7 +108,7 @@ export class AutoscalerDriver {
         busyUs += now - requests.startUs[slot];
       }
     }
-    busyUs = discipline.addRunningBusy(busyUs, now);
+    busyUs = discipline.addRunningBusy(fleet, busyUs, now);
     const windowUs = now - this.lastScrapeUs[fleet];
     const sample: MetricSample = {
       timeUs: now,

@@ -41,7 +41,8 @@ export class RequestFlow {
   // The hot paths (arrive, the disciplines' start and finish) keep their rare branches in separate
   // methods: V8 inlines callees only within a bytecode budget per compiled function, and every
   // byte of a rare branch left inline is budget the common path's small calls then do without.
-  arrive(now: number): void {
+  /** The `Arrival` event (its lane carries no payload). */
+  arrive(_slot: number, _gen: number, now: number): void {
     const arrivals = this.arrivals;
     if (arrivals.hasAttributes) arrivals.take();
     this.lastArrivalUs = now;
@@ -51,7 +52,7 @@ export class RequestFlow {
     if (replica >= 0) {
       const fleet = this.fleetOf[replica];
       this.meters.routedArrival(fleet, now);
-      this.disciplines[fleet].arrive(replica, measured, now);
+      this.disciplines[fleet].arrive(replica, fleet, measured, now);
     } else {
       this.activator.hold(this.newRequest(measured, now), this.router.holdingFleet(), now);
     }
@@ -78,10 +79,10 @@ export class RequestFlow {
     const fleet = this.fleetOf[replica];
     this.meters.routed[fleet]++;
     this.requests.replica[slot] = replica;
-    this.disciplines[fleet].admit(slot, replica, now);
+    this.disciplines[fleet].admit(slot, replica, fleet, now);
   }
 
-  /** A waiting request's timeout: it leaves unless it has moved on (`gen` is stale) or started. */
+  /** The `QueueTimeout` event: a waiting request leaves, unless it has moved on (`gen` is stale) or started. */
   giveUp(slot: number, gen: number, now: number): void {
     const requests = this.requests;
     if (requests.gen[slot] !== gen) return;
@@ -98,9 +99,9 @@ export class RequestFlow {
     this.replicas.requestLeft(replica, now);
   }
 
-  /** Counts a finished request and frees its slot. */
-  complete(slot: number, arrivalUs: number, startUs: number, now: number): void {
-    this.meters.complete(slot, arrivalUs, startUs, now);
+  /** Counts a finished request, which `fleet` served, and frees its slot. */
+  complete(slot: number, fleet: number, arrivalUs: number, startUs: number, now: number): void {
+    this.meters.complete(slot, fleet, arrivalUs, startUs, now);
     this.requests.release(slot);
     this.departed();
   }

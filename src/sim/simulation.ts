@@ -14,7 +14,7 @@ import type { RequestRecord } from '../workload/index.js';
 import type { Activator } from './activator.js';
 import { Arrivals } from './arrivals.js';
 import { AutoscalerDriver } from './autoscaler-driver.js';
-import { arrival, HANDLERS, Kind, PRIORITIES, serviceDone } from './events.js';
+import { type Handler, handlersOf, PRIORITIES } from './events.js';
 import { Interruptions } from './interruptions.js';
 import { FleetLayout, isElastic } from './layout.js';
 import { LlmFleetState } from './llm-fleet-state.js';
@@ -36,8 +36,6 @@ import { US_PER_S } from './time.js';
 
 export type { Progress } from './run-control.js';
 
-const ARRIVAL = Kind.Arrival;
-const SERVICE_DONE = Kind.ServiceDone;
 /** Timeseries interval candidates, seconds: the smallest that keeps a run under ~500 rows wins. */
 const NICE_INTERVALS_S = [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 21600, 86400];
 
@@ -79,11 +77,15 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): V
  * fields are what the event handlers reach.
  */
 export class Simulation implements EventHandler {
-  readonly engine = new Engine(this, PRIORITIES);
-  readonly requests = new RequestTable();
-  readonly layout: FleetLayout;
+  private readonly engine = new Engine(this, PRIORITIES);
+  private readonly requests = new RequestTable();
+  private readonly layout: FleetLayout;
   /** Per fleet: how its replicas serve. */
-  readonly disciplines: ServiceDiscipline[];
+  private readonly disciplines: ServiceDiscipline[];
+  /** The disciplines, one each (null when no fleet uses it). */
+  readonly slots: SlotService | null;
+  readonly batches: BatchService | null;
+  readonly iterations: ContinuousService | null;
   readonly flow: RequestFlow;
   readonly activator: Activator;
   readonly replicas: ReplicaLifecycle;
@@ -94,6 +96,7 @@ export class Simulation implements EventHandler {
   private readonly router: Router;
   private readonly meters: Meters;
   private readonly control: RunControl;
+  private readonly handlers: Handler[];
   private readonly llmFleets: (LlmFleetState | null)[];
   private readonly spotPrices: (PriceSeries | null)[];
   private readonly warmupUs: number;
@@ -212,6 +215,8 @@ export class Simulation implements EventHandler {
     const context: ServiceContext = {
       engine,
       requests,
+      fleetOf: layout.fleetOf,
+      layout,
       outstanding: load.outstanding,
       concurrency,
       meters,
@@ -220,20 +225,28 @@ export class Simulation implements EventHandler {
       attributes: this.arrivals.attributes,
       storesAttributes,
     };
+    const formers = batching.map((policy) => (policy === null ? null : new FifoBatchFormer(policy)));
+    // A fleet's discipline: a service time serves one request per slot, else a batch former with
+    // its batch latency, else an LLM model's iterations.
+    const kinds = fleets.map((_, f) =>
+      serviceTimes[f] !== null
+        ? 'slot'
+        : formers[f] !== null && batchLatency[f] !== null
+          ? 'batch'
+          : this.llmFleets[f] !== null
+            ? 'continuous'
+            : null,
+    );
+    this.slots = kinds.includes('slot') ? new SlotService(fleets, serviceTimes, context) : null;
+    this.batches = kinds.includes('batch') ? new BatchService(fleets, formers, batchLatency, context) : null;
+    this.iterations = kinds.includes('continuous')
+      ? new ContinuousService(fleets, this.llmFleets, context)
+      : null;
     this.disciplines = flow.disciplines;
-    for (const [f, fleet] of fleets.entries()) {
-      const first = layout.first[f];
-      const count = layout.slots[f];
-      const serviceTime = serviceTimes[f];
-      const policy = batching[f];
-      const llm = this.llmFleets[f];
-      let discipline: ServiceDiscipline;
-      if (serviceTime !== null) discipline = new SlotService(f, first, count, fleet, serviceTime, context);
-      else if (policy !== null && batchLatency[f] !== null) {
-        const former = new FifoBatchFormer(policy);
-        discipline = new BatchService(f, first, count, fleet, former, batchLatency[f], context);
-      } else if (llm !== null) discipline = new ContinuousService(f, first, count, fleet, llm, context);
-      else throw new InvariantError(`fleet ${fleet.name}: no service time, batch latency or LLM model`);
+    for (const [f, kind] of kinds.entries()) {
+      const discipline = kind === 'slot' ? this.slots : kind === 'batch' ? this.batches : this.iterations;
+      if (kind === null || discipline === null)
+        throw new InvariantError(`fleet ${fleets[f].name}: no service time, batch latency or LLM model`);
       this.disciplines.push(discipline);
     }
     this.outages = new OutageDriver(fleets, outages, engine, replicas, meters, flow);
@@ -269,17 +282,12 @@ export class Simulation implements EventHandler {
       this.outages,
     );
     this.control = new RunControl(engine, scenario, requests, meters, flow, onProgress, name);
+    this.handlers = handlersOf(this);
   }
 
-  /**
-   * The dispatcher: every event kind's handler is in the table of `events.ts`. Arrivals and slot
-   * completions, nearly every event of a plain fleet, are called by name: V8 can inline a call
-   * whose target is known into the event loop, and a call through the table it cannot.
-   */
+  /** The dispatcher: every event kind's handler is in the table of `events.ts`. */
   handle(kind: number, slot: number, gen: number, now: number): void {
-    if (kind === ARRIVAL) arrival(this, slot, gen, now);
-    else if (kind === SERVICE_DONE) serviceDone(this, slot, gen, now);
-    else HANDLERS[kind](this, slot, gen, now);
+    this.handlers[kind](slot, gen, now);
   }
 
   run(): VariantResult {
@@ -333,7 +341,7 @@ export class Simulation implements EventHandler {
     const { requests, meters, disciplines } = this;
     const fleetOf = this.layout.fleetOf;
     let inFlight = 0;
-    for (const discipline of disciplines) discipline.chargeRunning(endUs);
+    for (const discipline of [this.slots, this.batches, this.iterations]) discipline?.chargeRunning(endUs);
     for (const slot of requests.live()) {
       if (requests.state[slot] === RequestState.Held) {
         meters.timeseries.addWait(requests.arrivalUs[slot], endUs);

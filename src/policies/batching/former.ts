@@ -24,7 +24,7 @@ export interface WaitingQueue {
  * `recheckAtUs` names if it chose to wait.
  */
 export interface BatchFormer {
-  /** The batch `form` chose last: request ids, each waiting and each once, in `batch[0 .. size - 1]`. */
+  /** The batch `form` chose last (read it after `form`, which may replace it): request ids, each waiting and each once, in `batch[0 .. size - 1]`. */
   readonly batch: Int32Array;
   /** Chooses the batch to start now into `batch` and returns its size; 0 keeps waiting. */
   form(queue: WaitingQueue, nowUs: number): number;

@@ -25,13 +25,16 @@ export class BatchService implements ServiceDiscipline {
   /** Per replica: bumped whenever a new recheck deadline replaces the pending one. */
   private readonly timerGen: Int32Array;
   private readonly view: ReplicaQueueView;
-  private readonly sizes: Map<number, number>;
-  private readonly concurrency: number;
-  private readonly queueCapacity: number;
-  private readonly timeoutUs: number;
+  /** Per fleet (null for fleets of other disciplines). */
+  private readonly formers: (BatchFormer | null)[];
+  private readonly latency: (BatchLatencyModel | null)[];
+  private readonly queueCapacity: Float64Array;
+  private readonly timeoutUs: Float64Array;
   private readonly engine: Engine;
   private readonly requests: RequestTable;
+  private readonly fleetOf: Int32Array;
   private readonly outstanding: Int32Array;
+  private readonly concurrency: Int32Array;
   private readonly meters: Meters;
   private readonly timeseries: TimeSeries;
   private readonly flow: RequestFlow;
@@ -39,26 +42,26 @@ export class BatchService implements ServiceDiscipline {
   private readonly attributes: Float64Array;
 
   constructor(
-    private readonly fleet: number,
-    private readonly first: number,
-    count: number,
-    config: Fleet,
-    private readonly former: BatchFormer,
-    private readonly latency: BatchLatencyModel,
+    fleets: readonly Fleet[],
+    formers: (BatchFormer | null)[],
+    latency: (BatchLatencyModel | null)[],
     context: ServiceContext,
   ) {
-    this.busy = new Int32Array(count);
-    this.waiting = new Int32Array(count);
-    this.queues = new ReplicaQueues(count);
-    this.timerGen = new Int32Array(count);
+    const replicas = context.fleetOf.length;
+    this.busy = new Int32Array(replicas);
+    this.waiting = new Int32Array(replicas);
+    this.queues = new ReplicaQueues(replicas);
+    this.timerGen = new Int32Array(replicas);
     this.view = new ReplicaQueueView(this.queues, context.requests);
-    this.sizes = context.meters.batchSizes[fleet];
-    this.concurrency = context.concurrency[first];
-    this.queueCapacity = config.queue.capacity;
-    this.timeoutUs = queueTimeoutUs(config);
+    this.formers = formers;
+    this.latency = latency;
+    this.queueCapacity = Float64Array.from(fleets, (f) => f.queue.capacity);
+    this.timeoutUs = Float64Array.from(fleets, queueTimeoutUs);
     this.engine = context.engine;
     this.requests = context.requests;
+    this.fleetOf = context.fleetOf;
     this.outstanding = context.outstanding;
+    this.concurrency = context.concurrency;
     this.meters = context.meters;
     this.timeseries = context.meters.timeseries;
     this.flow = context.flow;
@@ -66,8 +69,8 @@ export class BatchService implements ServiceDiscipline {
     this.attributes = context.attributes;
   }
 
-  arrive(replica: number, measured: boolean, now: number): void {
-    if (this.waiting[replica - this.first] >= this.queueCapacity) {
+  arrive(replica: number, fleet: number, measured: boolean, now: number): void {
+    if (this.waiting[replica] >= this.queueCapacity[fleet]) {
       this.meters.drop(measured, now, replica, -1);
       return;
     }
@@ -78,72 +81,71 @@ export class BatchService implements ServiceDiscipline {
     requests.replica[slot] = replica;
     requests.measured[slot] = measured ? 1 : 0;
     this.outstanding[replica]++;
-    this.enqueue(slot, replica, now);
-    this.tryBatch(replica, now);
+    this.enqueue(slot, replica, fleet, now);
+    this.tryBatch(replica, fleet, now);
   }
 
-  admit(slot: number, replica: number, now: number): void {
-    if (this.waiting[replica - this.first] >= this.queueCapacity) {
+  admit(slot: number, replica: number, fleet: number, now: number): void {
+    if (this.waiting[replica] >= this.queueCapacity[fleet]) {
       this.flow.turnAway(slot, replica, now, 'dropped');
       return;
     }
     this.outstanding[replica]++;
-    this.enqueue(slot, replica, now);
-    this.tryBatch(replica, now);
+    this.enqueue(slot, replica, fleet, now);
+    this.tryBatch(replica, fleet, now);
   }
 
-  private enqueue(slot: number, replica: number, now: number): void {
+  private enqueue(slot: number, replica: number, fleet: number, now: number): void {
     const requests = this.requests;
-    const r = replica - this.first;
     requests.state[slot] = RequestState.Queued;
-    this.waiting[r]++;
-    this.queues.push(r, slot, requests.gen[slot]);
-    if (this.timeoutUs !== Number.POSITIVE_INFINITY) {
-      this.engine.at(now + this.timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
+    this.waiting[replica]++;
+    this.queues.push(replica, slot, requests.gen[slot]);
+    const timeoutUs = this.timeoutUs[fleet];
+    if (timeoutUs !== Number.POSITIVE_INFINITY) {
+      this.engine.at(now + timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
     }
   }
 
-  /** The recheck deadline `gen` of `replica` is due, unless a later one replaced it. */
+  /** The `BatchTimer` event: `replica`'s recheck deadline `gen` is due, unless a later one replaced it. */
   recheck(replica: number, gen: number, now: number): void {
-    if (gen === this.timerGen[replica - this.first]) this.tryBatch(replica, now);
+    if (gen === this.timerGen[replica]) this.tryBatch(replica, this.fleetOf[replica], now);
   }
 
   /**
    * Starts batches on `replica` while it has a free execution slot and its former chooses one;
    * when the former waits, arms one deadline (the latest replaces any earlier) at which to ask again.
    */
-  private tryBatch(replica: number, now: number): void {
-    const r = replica - this.first;
-    while (this.busy[r] < this.concurrency && this.waiting[r] > 0) {
-      this.dropStaleHead(r);
+  private tryBatch(replica: number, fleet: number, now: number): void {
+    const former = this.formers[fleet] as BatchFormer;
+    while (this.busy[replica] < this.concurrency[replica] && this.waiting[replica] > 0) {
+      this.dropStaleHead(replica);
       const view = this.view;
-      view.show(r, this.waiting[r]);
-      const size = this.former.form(view, now);
+      view.show(replica, this.waiting[replica]);
+      const size = former.form(view, now);
       if (size === 0) {
-        const atUs = this.former.recheckAtUs(view);
+        const atUs = former.recheckAtUs(view);
         if (atUs !== Number.POSITIVE_INFINITY) {
-          this.engine.at(Math.max(now, atUs), Kind.BatchTimer, replica, ++this.timerGen[r]);
+          this.engine.at(Math.max(now, atUs), Kind.BatchTimer, replica, ++this.timerGen[replica]);
         }
         return;
       }
-      this.startBatch(replica, size, now);
+      this.startBatch(replica, fleet, former.batch, size, now);
     }
   }
 
   /** Entries at the head whose request no longer waits (timed out, started, reclaimed) leave the queue. */
-  private dropStaleHead(r: number): void {
+  private dropStaleHead(replica: number): void {
     const requests = this.requests;
     const queues = this.queues;
-    for (let head = queues.peek(r); head >= 0; head = queues.peek(r)) {
+    for (let head = queues.peek(replica); head >= 0; head = queues.peek(replica)) {
       if (requests.gen[head] === queues.peekedGen && requests.state[head] === RequestState.Queued) return;
-      queues.shift(r);
+      queues.shift(replica);
     }
   }
 
-  private startBatch(replica: number, size: number, now: number): void {
+  private startBatch(replica: number, fleet: number, batch: Int32Array, size: number, now: number): void {
     const requests = this.requests;
-    const batch = this.former.batch;
-    const serviceUs = toUs(this.latency(size));
+    const serviceUs = toUs((this.latency[fleet] as BatchLatencyModel)(size));
     let chain = -1;
     for (let i = 0; i < size; i++) {
       const slot = batch[i];
@@ -157,44 +159,46 @@ export class BatchService implements ServiceDiscipline {
       chain = slot;
     }
     requests.leadsBatch[chain] = 1;
-    const r = replica - this.first;
-    this.dropStaleHead(r);
-    this.waiting[r] -= size;
-    this.busy[r]++;
-    this.sizes.set(size, (this.sizes.get(size) ?? 0) + 1);
+    this.dropStaleHead(replica);
+    this.waiting[replica] -= size;
+    this.busy[replica]++;
+    const sizes = this.meters.batchSizes[fleet];
+    sizes.set(size, (sizes.get(size) ?? 0) + 1);
     this.engine.at(now + serviceUs, Kind.BatchDone, chain, requests.gen[chain]);
   }
 
-  /** The batch chained from `chain` finishes: every request in it completes. */
-  finishBatch(chain: number, now: number): void {
+  /** The `BatchDone` event: the batch chained from `chain` finishes, unless it moved on (`gen`); every request in it completes. */
+  finishBatch(chain: number, gen: number, now: number): void {
     const requests = this.requests;
+    if (gen !== requests.gen[chain]) return;
     const replica = requests.replica[chain];
+    const fleet = this.fleetOf[replica];
     const startUs = requests.startUs[chain];
-    this.busy[replica - this.first]--;
+    this.busy[replica]--;
     for (let slot = chain; slot >= 0; ) {
       const next = requests.nextInBatch[slot];
       this.outstanding[replica]--;
-      this.flow.complete(slot, requests.arrivalUs[slot], startUs, now);
+      this.flow.complete(slot, fleet, requests.arrivalUs[slot], startUs, now);
       slot = next;
     }
-    this.meters.busy(this.fleet, startUs, now, 1);
-    this.tryBatch(replica, now);
+    this.meters.busy(fleet, startUs, now, 1);
+    this.tryBatch(replica, fleet, now);
     this.replicas.requestLeft(replica, now);
   }
 
   cancel(_slot: number, replica: number): void {
-    this.waiting[replica - this.first]--;
+    this.waiting[replica]--;
   }
 
   waitingAt(replica: number): number {
-    return this.waiting[replica - this.first];
+    return this.waiting[replica];
   }
 
   occupiesSlot(slot: number): boolean {
     return this.requests.leadsBatch[slot] === 1;
   }
 
-  addRunningBusy(busyUs: number, _now: number): number {
+  addRunningBusy(_fleet: number, busyUs: number, _now: number): number {
     return busyUs;
   }
 
@@ -202,9 +206,8 @@ export class BatchService implements ServiceDiscipline {
 
   /** Queue entries of the reclaimed requests go stale with their generations; only the counts reset. */
   reclaim(replica: number, _now: number, _victims: readonly number[]): void {
-    const r = replica - this.first;
-    this.busy[r] = 0;
-    this.waiting[r] = 0;
+    this.busy[replica] = 0;
+    this.waiting[replica] = 0;
   }
 }
 
@@ -214,7 +217,7 @@ export class BatchService implements ServiceDiscipline {
  */
 class ReplicaQueueView implements WaitingQueue {
   length = 0;
-  private r = 0;
+  private replica = 0;
   private index = 0;
 
   constructor(
@@ -222,8 +225,8 @@ class ReplicaQueueView implements WaitingQueue {
     private readonly requests: RequestTable,
   ) {}
 
-  show(r: number, waiting: number): void {
-    this.r = r;
+  show(replica: number, waiting: number): void {
+    this.replica = replica;
     this.length = waiting;
   }
 
@@ -235,9 +238,9 @@ class ReplicaQueueView implements WaitingQueue {
   next(): number {
     const queues = this.queues;
     const requests = this.requests;
-    const end = queues.length(this.r);
+    const end = queues.length(this.replica);
     while (++this.index < end) {
-      const slot = queues.at(this.r, this.index);
+      const slot = queues.at(this.replica, this.index);
       if (requests.gen[slot] === queues.peekedGen && requests.state[slot] === RequestState.Queued)
         return slot;
     }

@@ -4,6 +4,7 @@ import { createSequence, type Sequence } from '../../policies/batching/continuou
 import { type Fleet, InvariantError, REQUEST_ATTRIBUTES } from '../../scenario/types.js';
 import type { StepTiming } from '../../serving/llm-fleet.js';
 import { Kind } from '../events.js';
+import type { FleetLayout } from '../layout.js';
 import type { LlmFleetState } from '../llm-fleet-state.js';
 import type { Meters } from '../meters.js';
 import type { ReplicaLifecycle } from '../replica-lifecycle.js';
@@ -34,11 +35,14 @@ export class ContinuousService implements ServiceDiscipline {
   /** Per request slot: its sequence. */
   private readonly sequences: (Sequence | undefined)[] = [];
   private readonly stepTiming: StepTiming = { seconds: 0, prefillShare: 0 };
-  private readonly sizes: Map<number, number>;
-  private readonly queueCapacity: number;
-  private readonly timeoutUs: number;
+  /** Per fleet (null for fleets of other disciplines). */
+  private readonly llm: (LlmFleetState | null)[];
+  private readonly queueCapacity: Float64Array;
+  private readonly timeoutUs: Float64Array;
   private readonly engine: Engine;
   private readonly requests: RequestTable;
+  private readonly fleetOf: Int32Array;
+  private readonly layout: FleetLayout;
   private readonly outstanding: Int32Array;
   private readonly meters: Meters;
   private readonly timeseries: TimeSeries;
@@ -47,22 +51,22 @@ export class ContinuousService implements ServiceDiscipline {
   private readonly attributes: Float64Array;
 
   constructor(
-    private readonly fleet: number,
-    private readonly first: number,
-    private readonly count: number,
-    private readonly config: Fleet,
-    private readonly llm: LlmFleetState,
+    private readonly fleets: readonly Fleet[],
+    llm: (LlmFleetState | null)[],
     context: ServiceContext,
   ) {
-    this.loop = new Uint8Array(count);
-    this.iterationStartUs = new Float64Array(count);
-    this.iterationEndUs = new Float64Array(count);
-    this.iterationSeqs = new Int32Array(count);
-    this.sizes = context.meters.batchSizes[fleet];
-    this.queueCapacity = config.queue.capacity;
-    this.timeoutUs = queueTimeoutUs(config);
+    const replicas = context.fleetOf.length;
+    this.loop = new Uint8Array(replicas);
+    this.iterationStartUs = new Float64Array(replicas);
+    this.iterationEndUs = new Float64Array(replicas);
+    this.iterationSeqs = new Int32Array(replicas);
+    this.llm = llm;
+    this.queueCapacity = Float64Array.from(fleets, (f) => f.queue.capacity);
+    this.timeoutUs = Float64Array.from(fleets, queueTimeoutUs);
     this.engine = context.engine;
     this.requests = context.requests;
+    this.fleetOf = context.fleetOf;
+    this.layout = context.layout;
     this.outstanding = context.outstanding;
     this.meters = context.meters;
     this.timeseries = context.meters.timeseries;
@@ -72,12 +76,12 @@ export class ContinuousService implements ServiceDiscipline {
   }
 
   /** An LLM fleet serves at least one whole token each way. */
-  arrive(replica: number, measured: boolean, now: number): void {
-    const llm = this.llm;
+  arrive(replica: number, fleet: number, measured: boolean, now: number): void {
+    const llm = this.llm[fleet] as LlmFleetState;
     const scheduler = llm.scheduler(replica);
     const prompt = Math.max(1, Math.round(this.attributes[INPUT_TOKENS]));
     const output = Math.max(1, Math.round(this.attributes[OUTPUT_TOKENS]));
-    if (scheduler.waitingCount >= this.queueCapacity) {
+    if (scheduler.waitingCount >= this.queueCapacity[fleet]) {
       this.meters.drop(measured, now, replica, -1);
       return;
     }
@@ -94,53 +98,65 @@ export class ContinuousService implements ServiceDiscipline {
     requests.replica[slot] = replica;
     requests.measured[slot] = measured ? 1 : 0;
     this.outstanding[replica]++;
-    this.enqueue(slot, replica, prompt, output, now);
+    this.enqueue(slot, replica, fleet, prompt, output, now);
   }
 
-  admit(slot: number, replica: number, now: number): void {
+  admit(slot: number, replica: number, fleet: number, now: number): void {
     const requests = this.requests;
-    const scheduler = this.llm.scheduler(replica);
-    if (scheduler.waitingCount >= this.queueCapacity) {
+    const llm = this.llm[fleet] as LlmFleetState;
+    const scheduler = llm.scheduler(replica);
+    if (scheduler.waitingCount >= this.queueCapacity[fleet]) {
       this.flow.turnAway(slot, replica, now, 'dropped');
       return;
     }
     const prompt = Math.max(1, Math.round(requests.inputTokens[slot]));
     const output = Math.max(1, Math.round(requests.outputTokens[slot]));
     if (!scheduler.fits(prompt, output)) {
-      if (requests.measured[slot] === 1) this.llm.rejected++;
+      if (requests.measured[slot] === 1) llm.rejected++;
       this.flow.turnAway(slot, replica, now, 'rejected');
       return;
     }
     requests.inputTokens[slot] = prompt;
     requests.outputTokens[slot] = output;
     this.outstanding[replica]++;
-    this.enqueue(slot, replica, prompt, output, now);
+    this.enqueue(slot, replica, fleet, prompt, output, now);
   }
 
   /** The scheduler keeps its own queue; an idle replica starts an iteration after the other events of this instant. */
-  private enqueue(slot: number, replica: number, prompt: number, output: number, now: number): void {
+  private enqueue(
+    slot: number,
+    replica: number,
+    fleet: number,
+    prompt: number,
+    output: number,
+    now: number,
+  ): void {
     const requests = this.requests;
     const sequence = createSequence(slot, prompt, output);
     this.sequences[slot] = sequence;
     requests.state[slot] = RequestState.Queued;
-    if (this.timeoutUs !== Number.POSITIVE_INFINITY) {
-      this.engine.at(now + this.timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
+    const timeoutUs = this.timeoutUs[fleet];
+    if (timeoutUs !== Number.POSITIVE_INFINITY) {
+      this.engine.at(now + timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
     }
-    this.llm.scheduler(replica).enqueue(sequence);
-    const r = replica - this.first;
-    if (this.loop[r] === Loop.Idle) {
-      this.loop[r] = Loop.Starting;
+    (this.llm[fleet] as LlmFleetState).scheduler(replica).enqueue(sequence);
+    if (this.loop[replica] === Loop.Idle) {
+      this.loop[replica] = Loop.Starting;
       this.engine.at(now, Kind.IterationStart, replica, this.replicas.epoch[replica]);
     }
   }
 
-  /** Plans and times `replica`'s next iteration; with nothing to run, the loop goes idle. */
-  startIteration(replica: number, now: number): void {
-    const llm = this.llm;
+  /** The `IterationStart` event: `replica` plans and times its next iteration, unless it was relaunched since (`epoch`). */
+  startIteration(replica: number, epoch: number, now: number): void {
+    if (epoch === this.replicas.epoch[replica]) this.iterate(replica, this.fleetOf[replica], now);
+  }
+
+  /** With nothing to run, the loop goes idle. */
+  private iterate(replica: number, fleet: number, now: number): void {
+    const llm = this.llm[fleet] as LlmFleetState;
     const scheduler = llm.scheduler(replica);
-    const r = replica - this.first;
     if (!scheduler.schedule()) {
-      this.loop[r] = Loop.Idle;
+      this.loop[replica] = Loop.Idle;
       return;
     }
     const requests = this.requests;
@@ -154,23 +170,29 @@ export class ContinuousService implements ServiceDiscipline {
     const timing = this.stepTiming;
     llm.model.step(scheduler.batch, timing);
     if (!(timing.seconds > 0 && Number.isFinite(timing.seconds))) {
-      throw new InvariantError(`iteration time ${timing.seconds} s on fleet ${this.config.name}`);
+      throw new InvariantError(`iteration time ${timing.seconds} s on fleet ${this.fleets[fleet].name}`);
     }
     const durationUs = Math.max(1, toUs(timing.seconds));
-    this.loop[r] = Loop.Running;
-    this.iterationStartUs[r] = now;
-    this.iterationEndUs[r] = now + durationUs;
+    this.loop[replica] = Loop.Running;
+    this.iterationStartUs[replica] = now;
+    this.iterationEndUs[replica] = now + durationUs;
     const size = scheduler.scheduled.length;
-    this.iterationSeqs[r] = size;
+    this.iterationSeqs[replica] = size;
     llm.begin(replica, timing);
-    this.sizes.set(size, (this.sizes.get(size) ?? 0) + 1);
+    const sizes = this.meters.batchSizes[fleet];
+    sizes.set(size, (sizes.get(size) ?? 0) + 1);
     this.engine.at(now + durationUs, Kind.IterationDone, replica, this.replicas.epoch[replica]);
   }
 
-  /** `replica`'s iteration ends: first tokens are stamped, finished sequences complete, the next iteration starts. */
-  finishIteration(replica: number, now: number): void {
-    const scheduler = this.llm.scheduler(replica);
-    this.chargeIteration(replica, now);
+  /**
+   * The `IterationDone` event, unless `replica` was relaunched since (`epoch`): first tokens are
+   * stamped, finished sequences complete, the next iteration starts.
+   */
+  finishIteration(replica: number, epoch: number, now: number): void {
+    if (epoch !== this.replicas.epoch[replica]) return;
+    const fleet = this.fleetOf[replica];
+    const scheduler = (this.llm[fleet] as LlmFleetState).scheduler(replica);
+    this.chargeIteration(replica, fleet, now);
     scheduler.finishIteration();
     const requests = this.requests;
     for (const sequence of scheduler.firstTokens) requests.firstTokenUs[sequence.slot] = now;
@@ -179,58 +201,58 @@ export class ContinuousService implements ServiceDiscipline {
       this.outstanding[replica]--;
       this.sequences[slot] = undefined;
       if (requests.measured[slot] === 1)
-        this.meters.tokenTimes(slot, this.fleet, sequence.prompt, sequence.output, now);
-      this.flow.complete(slot, requests.arrivalUs[slot], requests.startUs[slot], now);
+        this.meters.tokenTimes(slot, fleet, sequence.prompt, sequence.output, now);
+      this.flow.complete(slot, fleet, requests.arrivalUs[slot], requests.startUs[slot], now);
     }
-    this.startIteration(replica, now);
+    this.iterate(replica, fleet, now);
     this.replicas.requestLeft(replica, now);
   }
 
   /** The running iteration's time up to `untilUs`: busy slot-time (its duration times its sequences) and its LLM figures. */
-  private chargeIteration(replica: number, untilUs: number): void {
-    const r = replica - this.first;
-    const startUs = this.iterationStartUs[r];
-    this.meters.busy(this.fleet, startUs, untilUs, this.iterationSeqs[r]);
-    this.llm.charge(replica, startUs, untilUs);
+  private chargeIteration(replica: number, fleet: number, untilUs: number): void {
+    const startUs = this.iterationStartUs[replica];
+    this.meters.busy(fleet, startUs, untilUs, this.iterationSeqs[replica]);
+    (this.llm[fleet] as LlmFleetState).charge(replica, startUs, untilUs);
   }
 
   /** A sequence that has not run leaves the scheduler's queue. */
   cancel(slot: number, replica: number): void {
     const sequence = this.sequences[slot];
     if (sequence !== undefined) {
-      this.llm.scheduler(replica).cancel(sequence);
+      (this.llm[this.fleetOf[replica]] as LlmFleetState).scheduler(replica).cancel(sequence);
       this.sequences[slot] = undefined;
     }
   }
 
   waitingAt(replica: number): number {
-    return this.llm.scheduler(replica).waitingCount;
+    return (this.llm[this.fleetOf[replica]] as LlmFleetState).scheduler(replica).waitingCount;
   }
 
   occupiesSlot(_slot: number): boolean {
     return false;
   }
 
-  addRunningBusy(busyUs: number, now: number): number {
-    for (let r = 0; r < this.count; r++) {
+  addRunningBusy(fleet: number, busyUs: number, now: number): number {
+    const end = this.layout.end(fleet);
+    for (let r = this.layout.first[fleet]; r < end; r++) {
       if (this.loop[r] === Loop.Running) busyUs += (now - this.iterationStartUs[r]) * this.iterationSeqs[r];
     }
     return busyUs;
   }
 
   chargeRunning(endUs: number): void {
-    for (let r = 0; r < this.count; r++) {
-      if (this.loop[r] !== Loop.Running) continue;
-      this.chargeIteration(this.first + r, Math.min(endUs, this.iterationEndUs[r]));
+    for (let replica = 0; replica < this.loop.length; replica++) {
+      if (this.loop[replica] !== Loop.Running) continue;
+      this.chargeIteration(replica, this.fleetOf[replica], Math.min(endUs, this.iterationEndUs[replica]));
     }
   }
 
   /** The replica loses its KV cache and every sequence on it; the running iteration counts what it ran. */
   reclaim(replica: number, now: number, victims: readonly number[]): void {
-    const r = replica - this.first;
-    if (this.loop[r] === Loop.Running) this.chargeIteration(replica, now);
-    this.loop[r] = Loop.Idle;
-    this.llm.resetReplica(replica);
+    const fleet = this.fleetOf[replica];
+    if (this.loop[replica] === Loop.Running) this.chargeIteration(replica, fleet, now);
+    this.loop[replica] = Loop.Idle;
+    (this.llm[fleet] as LlmFleetState).resetReplica(replica);
     for (const slot of victims) this.sequences[slot] = undefined;
   }
 }
