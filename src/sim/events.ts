@@ -1,3 +1,4 @@
+import { InvariantError } from '../scenario/types.js';
 import type { Simulation } from './simulation.js';
 
 /**
@@ -18,95 +19,97 @@ const Tier = {
 } as const;
 
 /**
- * An event's handler: `slot` and `gen` are the payload it was scheduled with (a request slot, a
- * replica or a fleet, and the generation that tells a stale event from a live one).
+ * What handles one kind of event: `slot` and `gen` are the payload it was scheduled with (a request
+ * slot, a replica or a fleet, and the generation that tells a stale event from a live one).
  */
-type Handler = (sim: Simulation, slot: number, gen: number, now: number) => void;
+export type Handler = (slot: number, gen: number, now: number) => void;
 
 interface EventKind {
   readonly tier: number;
-  readonly handle: Handler;
+  /** The kind's handler in a run, made once when the run is built. */
+  readonly handler: (sim: Simulation) => Handler;
 }
 
 /**
  * Every kind of event the simulator schedules, in one table: its name (its number is its place
- * here), its tier and its handler. The dispatcher is `HANDLERS[kind]`; nothing else lists kinds.
+ * here), its tier, and its handler. The handlers of the kinds nearly every request passes
+ * through are methods of the module that owns the state, bound to it: the dispatcher's call
+ * through the table is one V8 cannot inline, so each such method is compiled on its own, with
+ * its inlining budget for what it calls. A closure calling the method would be compiled instead,
+ * the method inlined into it and that budget mostly spent. Rare kinds get closures.
  */
 const EVENTS = {
   /** A request in an execution slot finishes. */
-  ServiceDone: {
-    tier: Tier.Completion,
-    handle: (sim, slot, gen, now) => {
-      if (gen === sim.requests.gen[slot]) sim.finishService(slot, now);
-    },
-  },
+  ServiceDone: { tier: Tier.Completion, handler: (sim) => bind(sim.slots, 'finish') },
   /** A waiting (queued or held) request reaches its timeout; a stale one has moved on. */
-  QueueTimeout: { tier: Tier.BeforeArrivals, handle: (sim, slot, gen, now) => sim.giveUp(slot, gen, now) },
+  QueueTimeout: { tier: Tier.BeforeArrivals, handler: (sim) => bind(sim.flow, 'giveUp') },
   /** The next request of the arrival stream (always in the engine's lane). */
-  Arrival: { tier: Tier.Arrival, handle: (sim, _slot, _gen, now) => sim.arrive(now) },
+  Arrival: { tier: Tier.Arrival, handler: (sim) => bind(sim.flow, 'arrive') },
   /** A batch finishes; `slot` is the request its chain starts from. */
-  BatchDone: {
-    tier: Tier.Completion,
-    handle: (sim, slot, gen, now) => {
-      if (gen === sim.requests.gen[slot]) sim.finishBatch(slot, now);
-    },
-  },
-  /** A batcher's deadline on replica `slot`: ask the batch former again. */
-  BatchTimer: {
-    tier: Tier.AfterArrivals,
-    handle: (sim, slot, gen, now) => {
-      if (gen === sim.timerGen[slot]) sim.tryBatch(slot, now);
-    },
-  },
-  /** An LLM replica's iteration ends. */
-  IterationDone: {
-    tier: Tier.Completion,
-    handle: (sim, slot, gen, now) => {
-      if (gen === sim.replicaEpoch[slot]) sim.finishIteration(slot, now);
-    },
-  },
+  BatchDone: { tier: Tier.Completion, handler: (sim) => bind(sim.batches, 'finishBatch') },
+  /** A batch former's recheck deadline on replica `slot` (`gen`: the deadline's generation). */
+  BatchTimer: { tier: Tier.AfterArrivals, handler: (sim) => bind(sim.batches, 'recheck') },
+  /** An LLM replica's iteration ends (`gen`: the replica's epoch). */
+  IterationDone: { tier: Tier.Completion, handler: (sim) => bind(sim.iterations, 'finishIteration') },
   /** An idle LLM replica plans its next iteration. */
-  IterationStart: {
-    tier: Tier.AfterArrivals,
-    handle: (sim, slot, gen, now) => {
-      if (gen === sim.replicaEpoch[slot]) sim.startIteration(slot, now);
-    },
-  },
-  /** A launched replica finishes starting up. */
+  IterationStart: { tier: Tier.AfterArrivals, handler: (sim) => bind(sim.iterations, 'startIteration') },
+  /** A launched replica finishes starting up; requests held for want of one are routed again. */
   ReplicaReady: {
     tier: Tier.BeforeArrivals,
-    handle: (sim, slot, gen, now) => {
-      if (gen === sim.replicaEpoch[slot]) sim.becomeReady(slot, now);
+    handler: (sim) => (replica, epoch, now) => {
+      if (epoch === sim.replicas.epoch[replica] && sim.replicas.becomeReady(replica, now))
+        sim.activator.release(now);
     },
   },
   /** An autoscaler reads its fleet's metrics. */
-  Scrape: { tier: Tier.Scrape, handle: (sim, slot, _gen, now) => sim.scrape(slot, now) },
+  Scrape: { tier: Tier.Scrape, handler: (sim) => (fleet, _gen, now) => sim.autoscaling.scrape(fleet, now) },
   /** An autoscaler decides its fleet's size. */
-  Evaluate: { tier: Tier.Decide, handle: (sim, slot, _gen, now) => sim.evaluate(slot, now) },
+  Evaluate: {
+    tier: Tier.Decide,
+    handler: (sim) => (fleet, _gen, now) => sim.autoscaling.evaluate(fleet, now),
+  },
   /** A spot replica's reclaim notice. */
   SpotNotice: {
     tier: Tier.Scrape,
-    handle: (sim, slot, gen, now) => {
-      if (gen === sim.replicaEpoch[slot]) sim.spotNotice(slot, now);
+    handler: (sim) => (replica, epoch, now) => {
+      if (epoch === sim.replicas.epoch[replica]) sim.interruptions.notice(replica, now);
     },
   },
   /** A noticed spot replica is taken away. */
   SpotReclaim: {
     tier: Tier.BeforeArrivals,
-    handle: (sim, slot, gen, now) => {
-      if (gen === sim.replicaEpoch[slot]) sim.reclaim(slot, now);
+    handler: (sim) => (replica, epoch, now) => {
+      if (epoch === sim.replicas.epoch[replica]) sim.interruptions.reclaim(replica, now);
     },
   },
   /** A notice of a fleet-wide reclaim trace (`gen`: its index in the trace). */
-  FleetNotice: { tier: Tier.Scrape, handle: (sim, slot, gen, now) => sim.fleetNotice(slot, gen, now) },
+  FleetNotice: {
+    tier: Tier.Scrape,
+    handler: (sim) => (fleet, index, now) => sim.interruptions.fleetNotice(fleet, index, now),
+  },
   /** A period without capacity begins (`gen`: its index). */
   CapacityOut: {
     tier: Tier.BeforeArrivals,
-    handle: (sim, slot, gen, now) => sim.capacityOut(slot, gen, now),
+    handler: (sim) => (fleet, index, now) => sim.outages.out(fleet, index, now),
   },
   /** It ends. */
-  CapacityIn: { tier: Tier.BeforeArrivals, handle: (sim, slot, gen, now) => sim.capacityIn(slot, gen, now) },
+  CapacityIn: {
+    tier: Tier.BeforeArrivals,
+    handler: (sim) => (fleet, index, now) => sim.outages.in(fleet, index, now),
+  },
 } satisfies Record<string, EventKind>;
+
+type HandlerMethod<T> = { [K in keyof T]: T[K] extends Handler ? K : never }[keyof T];
+
+/** `target[method]` bound to `target`; a run without fleets of that discipline (`target` null) never calls it. */
+function bind<T extends object>(target: T | null, method: HandlerMethod<T>): Handler {
+  if (target === null) return unused;
+  return (target[method] as Handler).bind(target);
+}
+
+function unused(): void {
+  throw new InvariantError('an event of a service discipline no fleet of this run uses');
+}
 
 type KindName = keyof typeof EVENTS;
 
@@ -120,9 +123,7 @@ const TABLE: readonly EventKind[] = Object.values(EVENTS);
 /** The engine's priority of each kind, by number. */
 export const PRIORITIES: readonly number[] = TABLE.map((event) => event.tier);
 
-/**
- * Handlers by kind number, for the dispatcher. The call through this array is one V8 cannot
- * inline (its target varies), but each handler is compiled with its own monomorphic feedback; on
- * the M/M/c bench the table costs a few percent at most against a hand-written chain of `if`s.
- */
-export const HANDLERS: readonly Handler[] = TABLE.map((event) => event.handle);
+/** The handlers of a run, by kind number: what its dispatcher calls. */
+export function handlersOf(sim: Simulation): Handler[] {
+  return TABLE.map((event) => event.handler(sim));
+}

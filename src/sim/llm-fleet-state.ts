@@ -1,5 +1,6 @@
 import type { LlmFleetStats } from '../metrics/index.js';
 import { ContinuousScheduler } from '../policies/batching/continuous.js';
+import type { IterationScheduler } from '../policies/batching/iteration-scheduler.js';
 import type { ContinuousBatching } from '../scenario/types.js';
 import type { LlmFleetModel, StepTiming } from '../serving/llm-fleet.js';
 
@@ -14,7 +15,7 @@ export interface IterationTime {
 
 /** A continuous-batching fleet during a run: one scheduler per replica and the fleet's LLM counters. */
 export class LlmFleetState {
-  readonly schedulers: ContinuousScheduler[];
+  readonly schedulers: IterationScheduler[];
   /** Schedulers of replicas reclaimed mid-run, for the preemption count. */
   private preemptionsOfReclaimed = 0;
   iterations = 0;
@@ -56,7 +57,8 @@ export class LlmFleetState {
     this.budget = batching.maxNumBatchedTokens;
   }
 
-  private readonly newScheduler: () => ContinuousScheduler;
+  /** Today every continuous-batching fleet runs vLLM's scheduler; another policy plugs in here. */
+  private readonly newScheduler: () => IterationScheduler;
 
   /** A reclaimed replica loses its KV cache and every sequence on it. */
   resetReplica(replica: number): void {
@@ -65,7 +67,7 @@ export class LlmFleetState {
     this.schedulers[index] = this.newScheduler();
   }
 
-  scheduler(replica: number): ContinuousScheduler {
+  scheduler(replica: number): IterationScheduler {
     return this.schedulers[replica - this.firstReplica];
   }
 

@@ -53,6 +53,8 @@ export class Meters {
   private readonly ttftLimitUs: number;
   private readonly tpotLimitS: number;
   private readonly hasNetwork: boolean;
+  /** Whether a measured completion counts tokens or makes an `onRequest` record. */
+  private readonly recordsMore: boolean;
 
   constructor(
     fleets: number,
@@ -87,6 +89,7 @@ export class Meters {
     this.ttftLimitUs = limits.ttft * US_PER_S;
     this.tpotLimitS = limits.tpot;
     this.hasNetwork = network.active;
+    this.recordsMore = storesAttributes || observer !== null;
   }
 
   arrival(measured: boolean, now: number): void {
@@ -105,22 +108,13 @@ export class Meters {
     if (this.autoscaled[fleet]) this.oracle.count(fleet, now);
   }
 
-  /** Counts a finished request; its slot is still to be released. */
-  complete(slot: number, arrivalUs: number, startUs: number, now: number): void {
+  /** Counts a finished request, which `fleet` served; its slot is still to be released. */
+  complete(slot: number, fleet: number, arrivalUs: number, startUs: number, now: number): void {
     const requests = this.requests;
-    const fleet = this.fleetOf[requests.replica[slot]];
     this.residenceUs[fleet] += now - arrivalUs;
     this.completedByFleet[fleet]++;
     this.timeseries.count(Count.completed, now);
-    const wireUs = this.hasNetwork
-      ? this.network.completionWireUs(
-          fleet,
-          requests.requestBytes[slot],
-          requests.inputTokens[slot],
-          requests.responseBytes[slot],
-          requests.outputTokens[slot],
-        )
-      : 0;
+    const wireUs = this.hasNetwork ? this.wireUs(slot, fleet) : 0;
     if (requests.measured[slot] === 1) {
       this.completed++;
       this.measuredByFleet[fleet]++;
@@ -131,9 +125,14 @@ export class Meters {
       if (latencyUs <= this.latencyLimitUs && waitUs <= this.waitLimitUs && !this.missedTokenLimit)
         this.good++;
       this.missedTokenLimit = false;
-      if (this.storesAttributes) this.countTokens(slot);
-      if (this.observer !== null) this.observeSlot('completed', slot, fleet, now + wireUs);
+      if (this.recordsMore) this.measuredExtras(slot, fleet, now + wireUs);
     }
+  }
+
+  /** Tokens and the `onRequest` record of a measured completion: apart, as most runs need neither. */
+  private measuredExtras(slot: number, fleet: number, finishUs: number): void {
+    if (this.storesAttributes) this.countTokens(slot);
+    if (this.observer !== null) this.observeSlot('completed', slot, fleet, finishUs);
   }
 
   /**
@@ -156,7 +155,7 @@ export class Meters {
   }
 
   /** Busy slot-time of `fleet` from `startUs` to `endUs`, in `slots` slots. */
-  busy(fleet: number, startUs: number, endUs: number, slots = 1): void {
+  busy(fleet: number, startUs: number, endUs: number, slots: number): void {
     this.busyUs[fleet] += (endUs - startUs) * slots;
     this.timeseries.addBusy(fleet, startUs, endUs, slots);
   }
@@ -198,6 +197,18 @@ export class Meters {
 
   capacityEvent(event: CapacityEvent): void {
     this.capacityEvents.push(event);
+  }
+
+  /** Apart from `complete`, which every request passes through: most runs have no network, and V8 inlines `complete` within a bytecode budget. */
+  private wireUs(slot: number, fleet: number): number {
+    const requests = this.requests;
+    return this.network.completionWireUs(
+      fleet,
+      requests.requestBytes[slot],
+      requests.inputTokens[slot],
+      requests.responseBytes[slot],
+      requests.outputTokens[slot],
+    );
   }
 
   private countTokens(slot: number): void {

@@ -51,6 +51,19 @@ export class ReplicaQueues {
 
   peekedGen = 0;
 
+  /** Entries in `replica`'s queue, stale ones included. */
+  length(replica: number): number {
+    return this.size[replica];
+  }
+
+  /** The slot of the entry `i` places behind the head (0 <= i < `length`); its generation is left in `peekedGen`. */
+  at(replica: number, i: number): number {
+    const slots = this.slots[replica];
+    const at = (this.head[replica] + i) & (slots.length - 1);
+    this.peekedGen = this.gens[replica][at];
+    return slots[at];
+  }
+
   /** Doubles a ring (capacities stay powers of two so wrapping is a mask) and unrolls it to start at 0. */
   private regrow(replica: number): void {
     const slots = this.slots[replica];

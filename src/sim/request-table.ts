@@ -1,3 +1,10 @@
+import { REQUEST_ATTRIBUTES } from '../scenario/types.js';
+
+const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
+const OUTPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('output_tokens');
+const REQUEST_BYTES = REQUEST_ATTRIBUTES.indexOf('request_bytes');
+const RESPONSE_BYTES = REQUEST_ATTRIBUTES.indexOf('response_bytes');
+
 /** Lifecycle of a request slot. */
 export const RequestState = { Free: 0, Queued: 1, InService: 2, Held: 3 } as const;
 
@@ -54,6 +61,31 @@ export class RequestTable {
   /** Forgets every pending event and queue entry of a request that stays in flight (it moves elsewhere). */
   invalidate(slot: number): void {
     this.gen[slot]++;
+  }
+
+  /** Keeps a request's attributes (a row in `REQUEST_ATTRIBUTES` order) in its slot. */
+  storeAttributes(slot: number, attributes: Float64Array): void {
+    this.inputTokens[slot] = attributes[INPUT_TOKENS];
+    this.outputTokens[slot] = attributes[OUTPUT_TOKENS];
+    this.requestBytes[slot] = attributes[REQUEST_BYTES];
+    this.responseBytes[slot] = attributes[RESPONSE_BYTES];
+  }
+
+  /** Puts a waiting request's attributes back where routing and service-time models read them. */
+  loadAttributes(slot: number, attributes: Float64Array): void {
+    attributes[INPUT_TOKENS] = this.inputTokens[slot];
+    attributes[OUTPUT_TOKENS] = this.outputTokens[slot];
+    attributes[REQUEST_BYTES] = this.requestBytes[slot];
+    attributes[RESPONSE_BYTES] = this.responseBytes[slot];
+  }
+
+  /** Attribute `a` (`REQUEST_ATTRIBUTES` order) of the request in `slot`. */
+  attribute(slot: number, a: number): number {
+    if (a === INPUT_TOKENS) return this.inputTokens[slot];
+    if (a === OUTPUT_TOKENS) return this.outputTokens[slot];
+    if (a === REQUEST_BYTES) return this.requestBytes[slot];
+    if (a === RESPONSE_BYTES) return this.responseBytes[slot];
+    throw new RangeError(`no request attribute ${a}`);
   }
 
   /** Slots currently holding a request. */

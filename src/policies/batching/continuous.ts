@@ -3,6 +3,7 @@ import { InvariantError } from '../../core/errors.js';
 import { expected, PositiveInteger, SlotCount } from '../../core/schema-values.js';
 import type { IterationBatch, PrefillChunk } from '../../serving/llm/index.js';
 import { defineBatching } from './definition.js';
+import { type IterationScheduler, schedulerStepped } from './iteration-scheduler.js';
 
 /** One request on a continuous-batching replica. `slot` is the simulator's request id. */
 export interface Sequence {
@@ -152,19 +153,7 @@ export function createSequence(slot: number, prompt: number, output: number): Se
   };
 }
 
-/** Sees a scheduler after each of its steps: a `schedule` (the plan of an iteration) and a `finishIteration`. */
-export type SchedulerStepObserver = (scheduler: ContinuousScheduler, step: 'schedule' | 'finish') => void;
-
-let stepObserver: SchedulerStepObserver | null = null;
-
-/**
- * Calls `observer` after every step of every scheduler until it is set back to null, so a test can
- * check `checkInvariants` on every state a whole simulation passes through. Unset, a step costs one
- * comparison more.
- */
-export function observeSchedulerSteps(observer: SchedulerStepObserver | null): void {
-  stepObserver = observer;
-}
+export { observeSchedulerSteps, type SchedulerStepObserver } from './iteration-scheduler.js';
 
 /**
  * The iteration-level scheduler of one replica, after vLLM's V1 scheduler: running sequences
@@ -175,7 +164,7 @@ export function observeSchedulerSteps(observer: SchedulerStepObserver | null): v
  * the tokens it had generated (vLLM's recompute preemption); no new request is admitted in an
  * iteration that preempted. Blocks are allocated for the tokens scheduled, as they are computed.
  */
-export class ContinuousScheduler {
+export class ContinuousScheduler implements IterationScheduler {
   readonly totalBlocks: number;
   freeBlocks: number;
   preemptions = 0;
@@ -295,7 +284,7 @@ export class ContinuousScheduler {
       this.plan(sequence, tokens);
     }
     this.batch.prefill.length = this.prefillCount;
-    if (stepObserver !== null) stepObserver(this, 'schedule');
+    schedulerStepped(this, 'schedule');
     return scheduled.length > 0;
   }
 
@@ -318,7 +307,7 @@ export class ContinuousScheduler {
       }
     }
     if (this.finished.length > 0) this.dropFinished();
-    if (stepObserver !== null) stepObserver(this, 'finish');
+    schedulerStepped(this, 'finish');
   }
 
   /**

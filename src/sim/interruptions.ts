@@ -1,0 +1,146 @@
+import type { Engine } from '../engine/index.js';
+import type { InterruptionProcess } from '../fleet/index.js';
+import type { Autoscaler } from '../policies/autoscaling/index.js';
+import type { Router } from '../policies/routing/index.js';
+import type { Fleet } from '../scenario/types.js';
+import type { Activator } from './activator.js';
+import { Kind } from './events.js';
+import type { FleetLayout } from './layout.js';
+import type { Meters } from './meters.js';
+import type { OutageDriver } from './outage-driver.js';
+import { type ReplicaLifecycle, ReplicaState } from './replica-lifecycle.js';
+import type { RequestFlow } from './request-flow.js';
+import { RequestState, type RequestTable } from './request-table.js';
+import type { ServiceDiscipline } from './service/discipline.js';
+import { US_PER_S } from './time.js';
+
+/**
+ * Spot reclaims: a notice drains the replica, the reclaim itself takes it away with what is
+ * still on it, and each interrupted request goes where its fleet's `on_interrupt` says (routed
+ * again, to another fleet, or dropped). A fixed-size fleet launches a replacement at the notice;
+ * an autoscaled one leaves that to its policy.
+ */
+export class Interruptions {
+  /** Per fleet: interrupted requests by what became of them. */
+  readonly interrupted: { requeued: number; retried: number; dropped: number }[];
+
+  constructor(
+    private readonly fleets: readonly Fleet[],
+    private readonly processes: readonly (InterruptionProcess | null)[],
+    private readonly autoscalers: readonly (Autoscaler | null)[],
+    private readonly layout: FleetLayout,
+    private readonly engine: Engine,
+    private readonly requests: RequestTable,
+    private readonly replicas: ReplicaLifecycle,
+    private readonly outstanding: Int32Array,
+    private readonly router: Router,
+    private readonly attributes: Float64Array,
+    private readonly meters: Meters,
+    private readonly flow: RequestFlow,
+    private readonly activator: Activator,
+    private readonly disciplines: readonly ServiceDiscipline[],
+    private readonly outages: OutageDriver,
+  ) {
+    this.interrupted = fleets.map(() => ({ requeued: 0, retried: 0, dropped: 0 }));
+  }
+
+  /** Schedules the first notice of `fleet`'s reclaim trace, if it has one (per-replica notices come with each launch). */
+  start(fleet: number): void {
+    const process = this.processes[fleet];
+    if (process?.kind === 'fleet' && process.noticeTimesUs.length > 0) {
+      this.engine.at(process.noticeTimesUs[0], Kind.FleetNotice, fleet, 0);
+    }
+  }
+
+  /** A reclaim notice: a provisioning replica is simply gone; a ready one drains until the reclaim. */
+  notice(replica: number, now: number): void {
+    const fleet = this.layout.fleetOf[replica];
+    const state = this.replicas.state[replica];
+    if (state === ReplicaState.Off || state === ReplicaState.Draining) return;
+    this.log(fleet, now, 'notice');
+    if (state === ReplicaState.Provisioning) this.replicas.retire(replica, now, true);
+    else {
+      const noticeUs = (this.processes[fleet] as InterruptionProcess).noticeUs;
+      this.engine.at(now + noticeUs, Kind.SpotReclaim, replica, this.replicas.epoch[replica]);
+      this.replicas.drain(replica, now, true);
+    }
+    if (this.autoscalers[fleet] === null && !this.flow.arrivalsDone) this.outages.launchSpare(fleet, now);
+  }
+
+  /** The `index`-th notice of a reclaim trace: it takes the newest ready replica of the fleet. */
+  fleetNotice(fleet: number, index: number, now: number): void {
+    const times = (this.processes[fleet] as Extract<InterruptionProcess, { kind: 'fleet' }>).noticeTimesUs;
+    if (index + 1 < times.length)
+      this.engine.at(Math.max(now, times[index + 1]), Kind.FleetNotice, fleet, index + 1);
+    const first = this.layout.first[fleet];
+    for (let r = this.layout.end(fleet) - 1; r >= first; r--) {
+      if (this.replicas.state[r] === ReplicaState.Ready) {
+        this.notice(r, now);
+        return;
+      }
+    }
+  }
+
+  /** The reclaim itself: every request still on the replica is interrupted and sent on. */
+  reclaim(replica: number, now: number): void {
+    const replicas = this.replicas;
+    if (replicas.state[replica] !== ReplicaState.Draining) return;
+    const fleet = this.layout.fleetOf[replica];
+    this.log(fleet, now, 'reclaim');
+    const requests = this.requests;
+    const victims: number[] = [];
+    for (const slot of requests.live()) if (requests.replica[slot] === replica) victims.push(slot);
+    const discipline = this.disciplines[fleet];
+    discipline.reclaim(replica, now, victims);
+    for (const slot of victims) {
+      if (requests.state[slot] === RequestState.InService) {
+        if (discipline.occupiesSlot(slot)) this.meters.busy(fleet, requests.startUs[slot], now, 1);
+      } else if (requests.state[slot] === RequestState.Queued) {
+        this.meters.timeseries.addWait(requests.arrivalUs[slot], now);
+      }
+      requests.invalidate(slot);
+    }
+    this.outstanding[replica] = 0;
+    replicas.retire(replica, now, true);
+    const counts = this.interrupted[fleet];
+    const policy = this.fleets[fleet].onInterrupt;
+    for (const slot of victims) {
+      if (policy === 'drop') {
+        counts.dropped++;
+        this.flow.turnAway(slot, replica, now, 'dropped');
+        continue;
+      }
+      requests.loadAttributes(slot, this.attributes);
+      const target = policy === 'requeue' ? this.router.pick() : this.elsewhere(fleet);
+      if (policy === 'requeue') counts.requeued++;
+      else counts.retried++;
+      if (target >= 0) this.flow.admit(slot, target, now);
+      else this.activator.hold(slot, policy === 'requeue' ? this.router.holdingFleet() : fleet, now);
+    }
+  }
+
+  /**
+   * For `retry`: a ready replica outside `fleet`, of its fallback if it has one, else of the first
+   * other fleet with one, the least loaded there. The router cannot answer this: its policy picks
+   * among every fleet it routes to, the reclaimed one included.
+   */
+  private elsewhere(fleet: number): number {
+    const fleets = this.fleets;
+    const fallback = fleets[fleet].fallback;
+    const order = fleets.map((_, f) => f).filter((f) => f !== fleet);
+    if (fallback !== null) order.unshift(fleets.findIndex((f) => f.name === fallback));
+    for (const f of order) {
+      let best = -1;
+      for (let r = this.layout.first[f]; r < this.layout.end(f); r++) {
+        if (this.replicas.state[r] !== ReplicaState.Ready) continue;
+        if (best < 0 || this.outstanding[r] < this.outstanding[best]) best = r;
+      }
+      if (best >= 0) return best;
+    }
+    return -1;
+  }
+
+  private log(fleet: number, now: number, kind: 'notice' | 'reclaim'): void {
+    this.meters.capacityEvent({ time_s: now / US_PER_S, fleet: this.fleets[fleet].name, kind });
+  }
+}
