@@ -17,6 +17,24 @@ export interface ArrivalRecord {
   output_tokens: number;
   request_bytes: number;
   response_bytes: number;
+  /** What of the prompt other prompts may share, for prefix caching. */
+  prefix: PromptPrefix;
+}
+
+/**
+ * A prompt as consecutive segments whose content is named by a chained hash: `hashes[i]` names
+ * every token from the prompt's start to `ends[i]`, so two prompts whose hashes agree at a segment
+ * agree on all the tokens before its end (Mooncake's `hash_ids` are such hashes, one per 512
+ * tokens). Tokens after the last segment are the prompt's own. Filled in place with the record; a
+ * source with more segments than the arrays hold replaces them with longer ones.
+ */
+export interface PromptPrefix {
+  /** Segments the last `next()` filled in; 0: the prompt shares nothing. */
+  segments: number;
+  /** Integers below 2^53. */
+  hashes: Float64Array;
+  /** Tokens from the prompt's start to the end of each segment, increasing. */
+  ends: Float64Array;
 }
 
 export interface ArrivalSource {
@@ -52,6 +70,7 @@ export function createArrivalRecord(): ArrivalRecord {
     output_tokens: Number.NaN,
     request_bytes: Number.NaN,
     response_bytes: Number.NaN,
+    prefix: { segments: 0, hashes: new Float64Array(8), ends: new Float64Array(8) },
   };
 }
 

@@ -71,6 +71,7 @@ const row = (timeS: number, input: number, output: number): ArrivalRecord => ({
   output_tokens: output,
   request_bytes: Number.NaN,
   response_bytes: Number.NaN,
+  prefix: createArrivalRecord().prefix,
 });
 
 /** The fixture's arrived_at column, read the plain way: the truth the streamed reader must match. */

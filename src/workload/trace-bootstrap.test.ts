@@ -91,6 +91,7 @@ const request = (timeS: number, input: number, output: number): ArrivalRecord =>
   output_tokens: output,
   request_bytes: Number.NaN,
   response_bytes: Number.NaN,
+  prefix: createArrivalRecord().prefix,
 });
 
 /**
