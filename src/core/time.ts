@@ -1,2 +1,7 @@
 /** The simulation clock counts integer microseconds; scenarios and outputs speak seconds. */
 export const US_PER_S = 1e6;
+
+/** Seconds to the clock's whole microseconds: event times then compare exactly and sum without drift. */
+export function toUs(seconds: number): number {
+  return Math.round(seconds * US_PER_S);
+}

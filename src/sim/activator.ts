@@ -1,3 +1,4 @@
+import { US_PER_S } from '../core/time.js';
 import type { Engine } from '../engine/index.js';
 import type { Router } from '../policies/routing/index.js';
 import type { Fleet } from '../scenario/types.js';
@@ -6,7 +7,6 @@ import type { Meters } from './meters.js';
 import type { RequestFlow } from './request-flow.js';
 import { RequestState, type RequestTable } from './request-table.js';
 import { queueTimeoutUs } from './service/discipline.js';
-import { US_PER_S } from './time.js';
 
 /**
  * Knative's default revision timeout (300 s), which bounds a request waiting at its activator:

@@ -1,3 +1,4 @@
+import { toUs } from '../core/time.js';
 import type { Engine, Streams } from '../engine/index.js';
 import { compileExpression } from '../scenario/expression.js';
 import { REQUEST_ATTRIBUTES, type Scenario } from '../scenario/types.js';
@@ -9,7 +10,6 @@ import {
   createArrivalSource,
 } from '../workload/index.js';
 import { Kind } from './events.js';
-import { toUs } from './time.js';
 
 /**
  * The workload's side of the run: the stream of arrivals, read one ahead into the engine's lane,

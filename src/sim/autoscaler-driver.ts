@@ -1,3 +1,4 @@
+import { US_PER_S } from '../core/time.js';
 import type { Engine } from '../engine/index.js';
 import type { CapacityOutages } from '../fleet/capacity-outages.js';
 import type { Autoscaler, MetricSample } from '../policies/autoscaling/index.js';
@@ -11,7 +12,6 @@ import type { RequestFlow } from './request-flow.js';
 import { RequestState, type RequestTable } from './request-table.js';
 import { slotsPerReplica } from './results.js';
 import type { ServiceDiscipline } from './service/discipline.js';
-import { US_PER_S } from './time.js';
 
 /** Which replica an autoscaler's scale-in removes next. */
 export interface ScaleInChoice {

@@ -1,3 +1,4 @@
+import { US_PER_S } from '../core/time.js';
 import type { Engine } from '../engine/index.js';
 import type { InterruptionProcess } from '../fleet/index.js';
 import type { Autoscaler } from '../policies/autoscaling/index.js';
@@ -12,7 +13,6 @@ import { type ReplicaLifecycle, ReplicaState } from './replica-lifecycle.js';
 import type { RequestFlow } from './request-flow.js';
 import { RequestState, type RequestTable } from './request-table.js';
 import type { ServiceDiscipline } from './service/discipline.js';
-import { US_PER_S } from './time.js';
 
 /**
  * Spot reclaims: a notice drains the replica, the reclaim itself takes it away with what is

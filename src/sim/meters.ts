@@ -1,3 +1,4 @@
+import { US_PER_S } from '../core/time.js';
 import { type CapacityEvent, Count, LatencyStats, type TimeSeries } from '../metrics/index.js';
 import { requestLimits } from '../metrics/slo.js';
 import { REQUEST_ATTRIBUTES, type Slo } from '../scenario/types.js';
@@ -7,7 +8,6 @@ import type { OracleComparison } from './oracle-comparison.js';
 import type { RequestObserver } from './request-observer.js';
 import type { RequestTable } from './request-table.js';
 
-const US_PER_S = 1e6;
 const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
 const OUTPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('output_tokens');
 

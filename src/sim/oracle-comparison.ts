@@ -1,8 +1,7 @@
+import { US_PER_S } from '../core/time.js';
 import { MAX_FIXED_BINS, type OracleGap } from '../metrics/index.js';
 import { computeOracle } from '../policies/autoscaling/index.js';
 import type { Fleet, Slo } from '../scenario/types.js';
-
-const US_PER_S = 1e6;
 
 /** What the run measured of each fleet, when the comparison is made. */
 export interface OracleInputs {

@@ -1,3 +1,4 @@
+import { US_PER_S } from '../core/time.js';
 import type { Engine } from '../engine/index.js';
 import type { CapacityOutages } from '../fleet/capacity-outages.js';
 import type { Fleet } from '../scenario/types.js';
@@ -5,7 +6,6 @@ import { Kind } from './events.js';
 import type { Meters } from './meters.js';
 import type { ReplicaLifecycle } from './replica-lifecycle.js';
 import type { RequestFlow } from './request-flow.js';
-import { US_PER_S } from './time.js';
 
 /**
  * Periods in which a fleet cannot launch replicas (a region out of spot capacity), as events: each

@@ -1,7 +1,6 @@
+import { US_PER_S } from '../core/time.js';
 import type { REQUEST_ATTRIBUTES, Scenario } from '../scenario/types.js';
 import type { RequestOutcome, RequestRecord } from '../workload/index.js';
-
-const US_PER_S = 1e6;
 
 /** Turns the simulator's view of a measured request at its outcome into a `RequestRecord` for `onRequest`. */
 export class RequestObserver {

@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { US_PER_S } from '../core/time.js';
 import type { CapacityOutages } from '../fleet/capacity-outages.js';
 import { type PriceSeries, type ReplicaTable, reservedCostUsd, summarizeReplicas } from '../fleet/index.js';
 import type {
@@ -23,8 +24,6 @@ import type { SkippedRows } from '../workload/arrival-source.js';
 import { iterationUs, type LlmFleetState } from './llm-fleet-state.js';
 import type { NetworkModel } from './network-model.js';
 import type { OracleComparison } from './oracle-comparison.js';
-
-const US_PER_S = 1e6;
 
 /**
  * What a run leaves when its events are over and its in-flight requests are accounted for:

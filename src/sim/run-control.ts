@@ -1,3 +1,4 @@
+import { US_PER_S } from '../core/time.js';
 import type { Engine } from '../engine/index.js';
 import type { PartialRun } from '../metrics/index.js';
 import type { Scenario } from '../scenario/types.js';
@@ -5,7 +6,6 @@ import { formatDuration } from '../scenario/units.js';
 import type { Meters } from './meters.js';
 import type { RequestFlow } from './request-flow.js';
 import type { RequestTable } from './request-table.js';
-import { US_PER_S } from './time.js';
 
 /**
  * Run limits are checked between slices of this many events: the event loop then pays one counter

@@ -1,3 +1,4 @@
+import { toUs, US_PER_S } from '../core/time.js';
 import { createStreams, Engine, type EventHandler } from '../engine/index.js';
 import { CapacityOutages } from '../fleet/capacity-outages.js';
 import { createInterruptionProcess, createStartupSampler, PriceSeries } from '../fleet/index.js';
@@ -32,7 +33,6 @@ import { BatchService } from './service/batch.js';
 import { ContinuousService } from './service/continuous.js';
 import type { ServiceContext, ServiceDiscipline } from './service/discipline.js';
 import { SlotService } from './service/slot.js';
-import { US_PER_S } from './time.js';
 
 export type { Progress } from './run-control.js';
 
@@ -113,7 +113,7 @@ export class Simulation implements EventHandler {
     const { fleets } = scenario;
     const engine = this.engine;
     const requests = this.requests;
-    this.warmupUs = Math.round(scenario.warmup * US_PER_S);
+    this.warmupUs = toUs(scenario.warmup);
     // Built in the order their inputs are read, so a scenario with several bad inputs reports the same one first.
     this.arrivals = new Arrivals(scenario, streams);
     const layout = new FleetLayout(fleets);
@@ -158,7 +158,7 @@ export class Simulation implements EventHandler {
     const batchLatency = fleets.map((f) =>
       f.batchLatency === null ? null : createBatchLatencyModel(f.batchLatency),
     );
-    const intervalUs = Math.round(chooseInterval(scenario) * US_PER_S);
+    const intervalUs = toUs(chooseInterval(scenario));
     const timeseries = new TimeSeries(intervalUs, fleets.length, scenario.metrics.interval === null);
     const autoscaled = autoscalers.map((a) => a !== null);
     // The oracle keeps the series' first width when an adaptive series widens its bins: it sizes
@@ -295,7 +295,7 @@ export class Simulation implements EventHandler {
     try {
       control.startClock();
       this.startFleets();
-      const durationUs = scenario.duration === null ? 0 : Math.round(scenario.duration * US_PER_S);
+      const durationUs = scenario.duration === null ? 0 : toUs(scenario.duration);
       // The last arrival stops the engine; with none at all, time still runs to `duration` (an
       // autoscaler may scale an idle fleet), but no further, where only distant events remain.
       const anyArrival = this.arrivals.first(engine);
@@ -303,8 +303,7 @@ export class Simulation implements EventHandler {
       flow.arrivalsDone = true;
       // Cut short while requests still arrived: arrivals end where the run does.
       if (control.partial !== null) return this.collect(events, engine.now, engine.now);
-      const arrivalsEndUs =
-        scenario.duration === null ? flow.lastArrivalUs : Math.round(scenario.duration * US_PER_S);
+      const arrivalsEndUs = scenario.duration === null ? flow.lastArrivalUs : toUs(scenario.duration);
       const drainLimitUs = arrivalsEndUs + scenario.maxDrain * US_PER_S;
       control.drainLimitUs = drainLimitUs;
       // Draining stops at the last departure (see `RequestFlow`): later events, such as a spot
@@ -419,13 +418,7 @@ function llmFleetState(
   const resolved = resolveLlmFleet(fleet, scenario.model);
   // Scenario files are checked when loaded; this catches scenarios built in code.
   if (!resolved.ok) throw new RunInputError(`fleet ${fleet.name}: ${resolved.message}`);
-  return new LlmFleetState(
-    resolved.value,
-    fleet.batching,
-    firstReplica,
-    slots,
-    Math.round(scenario.warmup * US_PER_S),
-  );
+  return new LlmFleetState(resolved.value, fleet.batching, firstReplica, slots, toUs(scenario.warmup));
 }
 
 function chooseInterval(scenario: Scenario): number {

@@ -1,3 +1,4 @@
+import { toUs } from '../../core/time.js';
 import type { Engine } from '../../engine/index.js';
 import type { TimeSeries } from '../../metrics/index.js';
 import type { BatchFormer, WaitingQueue } from '../../policies/batching/former.js';
@@ -9,7 +10,6 @@ import type { ReplicaLifecycle } from '../replica-lifecycle.js';
 import { ReplicaQueues } from '../replica-queues.js';
 import type { RequestFlow } from '../request-flow.js';
 import { RequestState, type RequestTable } from '../request-table.js';
-import { toUs } from '../time.js';
 import { queueTimeoutUs, type ServiceContext, type ServiceDiscipline } from './discipline.js';
 
 /**

@@ -1,3 +1,4 @@
+import { toUs } from '../../core/time.js';
 import type { Engine } from '../../engine/index.js';
 import type { TimeSeries } from '../../metrics/index.js';
 import { createSequence, type Sequence } from '../../policies/batching/continuous.js';
@@ -10,7 +11,6 @@ import type { Meters } from '../meters.js';
 import type { ReplicaLifecycle } from '../replica-lifecycle.js';
 import type { RequestFlow } from '../request-flow.js';
 import { RequestState, type RequestTable } from '../request-table.js';
-import { toUs } from '../time.js';
 import { queueTimeoutUs, type ServiceContext, type ServiceDiscipline } from './discipline.js';
 
 const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');

@@ -1,3 +1,4 @@
+import { US_PER_S } from '../../core/time.js';
 import type { Engine } from '../../engine/index.js';
 import type { Fleet } from '../../scenario/types.js';
 import type { FleetLayout } from '../layout.js';
@@ -5,7 +6,6 @@ import type { Meters } from '../meters.js';
 import type { ReplicaLifecycle } from '../replica-lifecycle.js';
 import type { RequestFlow } from '../request-flow.js';
 import type { RequestTable } from '../request-table.js';
-import { US_PER_S } from '../time.js';
 
 /**
  * How replicas serve what is routed to them, and the replica-side state that takes (queues, busy
