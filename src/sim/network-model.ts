@@ -1,81 +1,13 @@
+import { toUs } from '../core/time.js';
 import { buildRttMatrix, messageBytes, type RttIssue } from '../fleet/network.js';
-import {
-  egressCostUsd,
-  findTransferPrice,
-  proratedEgressCostUsd,
-  type TransferRoute,
-} from '../hardware/data-transfer.js';
+import { placeOf, routeOf } from '../fleet/places.js';
+import { egressCostUsd, proratedEgressCostUsd, type TransferRoute } from '../hardware/data-transfer.js';
 import {
   type DataTransferConfig,
-  type Fleet,
   type NetworkConfig,
   RunInputError,
   type Scenario,
 } from '../scenario/types.js';
-
-/** A fleet's place in the RTT matrix: its edge site, or its cloud region. */
-export function placeOf(fleet: Fleet): string | undefined {
-  return fleet.site ?? fleet.region;
-}
-
-/** The catalog provider of a cloud fleet (`aws/g5.xlarge` -> `aws`); null for edge and priced-by-hand fleets. */
-function providerOf(fleet: Fleet): string | null {
-  if (fleet.site !== null || fleet.instance === null) return null;
-  const provider = fleet.instance.split('/')[0];
-  return provider === 'edge' ? null : provider;
-}
-
-/**
- * Where a cloud fleet's responses go: the origin's region when it is a region of the same
- * provider (a fleet of that provider sits there), otherwise the internet.
- */
-function routeOf(fleet: Fleet, scenario: Scenario): TransferRoute | null {
-  const provider = providerOf(fleet);
-  if (provider === null || fleet.region === undefined) return null;
-  const origin = scenario.network?.origin;
-  const originIsOwnRegion =
-    origin !== undefined && scenario.fleets.some((f) => providerOf(f) === provider && f.region === origin);
-  return { provider, region: fleet.region, destination: originIsOwnRegion ? { region: origin } : 'internet' };
-}
-
-export interface PlaceIssue {
-  /** Below the scenario root, e.g. ['network', 'rtt'] or ['fleets', 2, 'site']. */
-  path: (string | number)[];
-  message: string;
-}
-
-/** What the loader reports about places, round trips and data-transfer prices of a resolved scenario. */
-export function checkPlaces(scenario: Scenario): PlaceIssue[] {
-  const issues: PlaceIssue[] = [];
-  const { network, dataTransfer } = scenario;
-  if (network !== null) {
-    const pairs: [string, string][] = [];
-    scenario.fleets.forEach((fleet, i) => {
-      const place = placeOf(fleet);
-      if (place === undefined) {
-        issues.push({
-          path: ['fleets', i],
-          message: 'give the fleet a site (or an instance, whose region places it) for network.rtt',
-        });
-      } else pairs.push([network.origin, place]);
-    });
-    const matrix = buildRttMatrix(network.rtt, pairs, network.samePlaceRtt);
-    if (!matrix.ok) {
-      for (const issue of matrix.errors)
-        issues.push({ path: ['network', 'rtt', ...issue.path], message: issue.message });
-    }
-  }
-  if (dataTransfer !== null) {
-    scenario.fleets.forEach((fleet, i) => {
-      const route = routeOf(fleet, scenario);
-      if (route === null) return;
-      const price = findTransferPrice(route);
-      if (!price.ok)
-        issues.push({ path: ['fleets', i, 'region'], message: `data transfer: ${price.message}` });
-    });
-  }
-  return issues;
-}
 
 /** Per fleet: what a request spends on the wire, and what its response bytes cost. */
 export class NetworkModel {
@@ -98,7 +30,7 @@ export class NetworkModel {
       if (!matrix.ok) throw new RangeError(matrix.errors.map((e: RttIssue) => e.message).join('; '));
       fleets.forEach((f, i) => {
         const rttS = matrix.value.rttS(network.origin, placeOf(f) ?? network.origin);
-        this.rttUs[i] = Math.round(rttS * 1e6);
+        this.rttUs[i] = toUs(rttS);
         if (!Number.isFinite(this.rttUs[i])) {
           throw new RunInputError(
             `network.rtt: a round trip of ${rttS} s to fleet ${f.name} is longer than any simulated time`,
@@ -156,7 +88,7 @@ export class NetworkModel {
     if (network === null) return 0;
     const us =
       this.rttUs[fleet] +
-      Math.round((requestBytes / network.uplinkBytesPerS + responseBytes / network.downlinkBytesPerS) * 1e6);
+      toUs(requestBytes / network.uplinkBytesPerS + responseBytes / network.downlinkBytesPerS);
     if (us < Number.POSITIVE_INFINITY) return us;
     throw endlessTransfer(requestBytes, responseBytes, network);
   }
@@ -165,7 +97,7 @@ export class NetworkModel {
   firstTokenWireUs(fleet: number, requestBytes: number): number {
     const network = this.network;
     if (network === null) return 0;
-    const us = this.rttUs[fleet] + Math.round((requestBytes / network.uplinkBytesPerS) * 1e6);
+    const us = this.rttUs[fleet] + toUs(requestBytes / network.uplinkBytesPerS);
     if (us < Number.POSITIVE_INFINITY) return us;
     throw endlessTransfer(requestBytes, 0, network);
   }

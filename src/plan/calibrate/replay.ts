@@ -4,6 +4,7 @@
  * matched back to the measured request.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { toUs } from '../../core/time.js';
 import {
   type EfficiencyOverrides,
   type Fleet,
@@ -68,11 +69,7 @@ function requestKey(arrivalUs: number, input: number, output: number): string {
 export function pairing(measured: MeasuredRun, count: number): Map<string, number[]> {
   const byKey = new Map<string, number[]>();
   for (let i = 0; i < count; i++) {
-    const key = requestKey(
-      Math.round(measured.arrivalS[i] * 1e6),
-      measured.inputTokens[i],
-      measured.outputTokens[i],
-    );
+    const key = requestKey(toUs(measured.arrivalS[i]), measured.inputTokens[i], measured.outputTokens[i]);
     const list = byKey.get(key);
     if (list === undefined) byKey.set(key, [i]);
     else list.push(i);
@@ -100,7 +97,7 @@ export function replayTimes(
   const taken = new Map<string, number>();
   let seen = 0;
   const indexOf = (r: RequestRecord): number => {
-    const us = Math.round(r.arrival * 1e6);
+    const us = toUs(r.arrival);
     for (const candidate of [us, us - 1, us + 1]) {
       const key = requestKey(candidate, r.input_tokens ?? 0, r.output_tokens ?? 0);
       const list = byKey.get(key);
