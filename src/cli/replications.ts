@@ -1,4 +1,4 @@
-import { formatPercent, formatSeconds, formatUsd } from '../core/format.js';
+import { formatNumber, formatPercent, formatSeconds, formatUsd } from '../core/format.js';
 import { belowSketchResolution, RELATIVE_ACCURACY } from '../metrics/index.js';
 import { describeMetShare, formatMetShare, type ReplicatedVariant } from '../plan/index.js';
 import { escapeMarkdown } from '../report/index.js';
@@ -72,7 +72,7 @@ function headlines(variants: readonly ReplicatedVariant[]): Headline[] {
     {
       key: 'throughput_rps',
       title: 'throughput (req/s)',
-      format: (x) => (x === null ? '-' : x.toPrecision(4)),
+      format: formatNumber,
     },
     ...fleets.map((fleet) => ({
       key: `utilization.${fleet}`,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatSeconds, formatSize, formatUsd, formatUsdCents } from './format.js';
+import {
+  formatDuration,
+  formatNumber,
+  formatSeconds,
+  formatSize,
+  formatUsd,
+  formatUsdCents,
+} from './format.js';
 
 describe('formatSeconds', () => {
   it.each([
@@ -14,6 +21,22 @@ describe('formatSeconds', () => {
     [86_400, '86400 s'],
   ])('%j reads %s, never with an exponent', (seconds, text) => {
     expect(formatSeconds(seconds)).toBe(text);
+  });
+});
+
+describe('formatNumber', () => {
+  it.each([
+    [null, 4, '-'],
+    [5.5818, 4, '5.582'],
+    [0.0001234, 4, '0.0001234'],
+    [3.5, 4, '3.500'],
+    [9999.4, 4, '9999'],
+    [12_345.6, 4, '12346'],
+    [86_400, 4, '86400'],
+    [1_234_567.891, 6, '1234568'],
+    [12.3456789, 6, '12.3457'],
+  ])('%j to %i digits reads %s, never with an exponent', (x, digits, text) => {
+    expect(formatNumber(x, digits)).toBe(text);
   });
 });
 

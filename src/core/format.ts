@@ -43,9 +43,13 @@ export function formatThousands(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-/** Four significant digits, trailing zeros kept so a column lines up. */
-export function formatNumber(x: number | null): string {
-  return x === null ? '-' : x.toPrecision(4);
+/**
+ * `digits` significant digits, trailing zeros kept so a column lines up, and whole numbers from
+ * 10^digits on: `toPrecision` alone would write `1.235e+4`.
+ */
+export function formatNumber(x: number | null, digits = 4): string {
+  if (x === null) return '-';
+  return Math.abs(x) >= 10 ** digits ? x.toFixed(0) : x.toPrecision(digits);
 }
 
 /** Six significant digits: enough to recognise a value in a message without float noise (0.30000000000000004). */

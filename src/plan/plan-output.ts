@@ -1,4 +1,4 @@
-import { formatSeconds, formatUsdCents as formatUsd } from '../core/format.js';
+import { formatNumber, formatSeconds, formatUsdCents as formatUsd } from '../core/format.js';
 import { escapeMarkdown } from '../report/index.js';
 import {
   describeConfiguration,
@@ -51,7 +51,7 @@ export function renderPlanTable(result: PlanResult): string {
     formatUsd(entry.cost_per_1k_requests_usd),
     entry.max_sustainable?.rate_rps == null
       ? '-'
-      : `${entry.max_sustainable.bounded ? '' : '>'}${entry.max_sustainable.rate_rps.toPrecision(4)}/s`,
+      : `${entry.max_sustainable.bounded ? '' : '>'}${formatNumber(entry.max_sustainable.rate_rps)}/s`,
     performanceLabel(entry.performance),
     ...(result.replications > 1 ? [formatMetShare(entry.slo)] : []),
     entry.status === 'infeasible' ? 'infeasible' : entry.meets_slo ? 'met' : `missed: ${missed(entry)}`,

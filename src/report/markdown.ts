@@ -1,4 +1,4 @@
-import { formatPercent } from '../core/format.js';
+import { formatNumber, formatPercent } from '../core/format.js';
 import { dropRate } from '../metrics/slo.js';
 import { escapeMarkdown } from './format.js';
 import { performanceMarkdown, performanceRuns } from './performance.js';
@@ -6,7 +6,7 @@ import { describeSloMisses, verdictLines } from './slo.js';
 import type { RunSummary, VariantSummary } from './summary.js';
 import { renderMarkdownTable } from './table.js';
 
-const fmt = (x: number | null, digits = 4) => (x === null ? '-' : x.toPrecision(digits));
+const fmt = formatNumber;
 
 export function renderSummaryMarkdown(summary: RunSummary): string {
   const named = summary.variants.map((v) => ({ ...v, name: escapeMarkdown(v.name) }));

@@ -1,4 +1,4 @@
-import { formatPercent, formatSeconds, formatUsd } from '../core/format.js';
+import { formatNumber, formatPercent, formatSeconds, formatUsd } from '../core/format.js';
 import { dropRate } from '../metrics/slo.js';
 import type { SloMetric, SloStatistic } from '../scenario/types.js';
 import { escapeMarkdown } from './format.js';
@@ -50,7 +50,7 @@ const BASE_COLUMNS: Column[] = [
   statisticColumn('latency', 'p50'),
   statisticColumn('latency', 'p99'),
   statisticColumn('queue_wait', 'p99'),
-  { title: 'req/s', value: (v) => v.throughput_rps.toPrecision(4) },
+  { title: 'req/s', value: (v) => formatNumber(v.throughput_rps) },
   {
     title: 'utilization',
     value: (v) =>
@@ -90,7 +90,7 @@ function columnsOf(summary: RunSummary): Column[] {
     if (!titles.has(column.title)) judged.push(column);
   }
   const goodput: Column[] = objectives.some((o) => o.objective !== 'max_drop_rate')
-    ? [{ title: 'goodput/s', value: (v) => v.goodput_rps.toPrecision(4) }]
+    ? [{ title: 'goodput/s', value: (v) => formatNumber(v.goodput_rps) }]
     : [];
   const at = standard.findIndex((c) => c.title === 'req/s');
   return [
