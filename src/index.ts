@@ -69,6 +69,19 @@ export {
   registerAutoscaler,
 } from './policies/autoscaling/index.js';
 export {
+  type FleetRoutingDefinition,
+  type ReplicaLoadView,
+  type ReplicaPicker,
+  type ReplicaPickerContext,
+  type ReplicaPolicyDefinition,
+  ReplicaPool,
+  type RoutedFleet,
+  type Router,
+  type RouterContext,
+  registerReplicaPolicy,
+  registerRouting,
+} from './policies/routing/index.js';
+export {
   assembleCharts,
   buildComparison,
   CHART_NAMES,

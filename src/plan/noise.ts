@@ -1,7 +1,6 @@
+import { routingDraws } from '../policies/routing/index.js';
 import type { Distribution, Scenario } from '../scenario/types.js';
 import { rooflineSettings } from '../serving/llm-fleet.js';
-
-const RANDOM_PICKERS = new Set(['random', 'power-of-two']);
 
 const varies = (distribution: Distribution | undefined) =>
   distribution !== undefined && distribution.kind !== 'constant';
@@ -20,14 +19,7 @@ export function randomSources(scenario: Scenario): string[] {
     const fromTrace = arrivals.kind === 'trace' && arrivals.trace.columns[name as keyof typeof attributes];
     if (!fromTrace && varies(distribution)) sources.push(`workload.${name}`);
   }
-  const routing = scenario.routing;
-  if (
-    routing.policy === 'weighted' ||
-    RANDOM_PICKERS.has(routing.policy) ||
-    ('within' in routing && RANDOM_PICKERS.has(routing.within))
-  ) {
-    sources.push(`${routing.policy} routing`);
-  }
+  if (routingDraws(scenario.routing)) sources.push(`${scenario.routing.policy} routing`);
   if (
     scenario.modelUncertainty &&
     scenario.fleets.some((fleet) => rooflineSettings(fleet, scenario.model) !== null)

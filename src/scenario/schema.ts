@@ -2,11 +2,12 @@ import * as z from 'zod';
 import { Duration, expected, PositiveDuration } from '../core/schema-values.js';
 import { isoDate } from '../hardware/index.js';
 import { autoscalerDefinitions, autoscalerRegistryVersion } from '../policies/autoscaling/index.js';
+import { routingRegistryVersion } from '../policies/routing/index.js';
 import { displayName, MAX_NAME } from './schema/common.js';
 import { fleetSchema } from './schema/fleet.js';
 import { ModelSchema } from './schema/model.js';
 import { DataTransferSchema, NetworkSchema } from './schema/network.js';
-import { autoscalingUnion, RoutingSchema } from './schema/policies.js';
+import { autoscalingUnion, routingSchema } from './schema/policies.js';
 import {
   LimitsSchema,
   MetricsSchema,
@@ -95,7 +96,7 @@ function buildScenarioSchema() {
         .array(fleetSchema(autoscalingUnion(autoscalerDefinitions())), expected('a list of fleets'))
         .min(1, expected('at least one fleet'))
         .describe('The fleets that serve requests.'),
-      routing: RoutingSchema.prefault({ policy: 'least-outstanding' }),
+      routing: routingSchema().prefault({ policy: 'least-outstanding' }),
       metrics: MetricsSchema.prefault({}),
       limits: LimitsSchema.prefault({}),
       slo: SloSchema.optional(),
@@ -128,9 +129,9 @@ export type ScenarioSpec = z.output<ReturnType<typeof buildScenarioSchema>>;
 
 let built: { version: number; schema: ReturnType<typeof buildScenarioSchema> } | undefined;
 
-/** The scenario schema with the autoscaling policies registered now: rebuilt after a registration. */
+/** The scenario schema with the policies registered now: rebuilt after a registration. */
 export function scenarioSchema(): ReturnType<typeof buildScenarioSchema> {
-  const version = autoscalerRegistryVersion();
+  const version = autoscalerRegistryVersion() + routingRegistryVersion();
   if (built?.version !== version) built = { version, schema: buildScenarioSchema() };
   return built.schema;
 }

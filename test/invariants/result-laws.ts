@@ -1,5 +1,6 @@
 import type { DistributionSummary, VariantResult } from '../../src/metrics/index.js';
 import { dropRate, requestLimits } from '../../src/metrics/slo.js';
+import type { OffloadRouting } from '../../src/policies/routing/index.js';
 import type { Fleet, Scenario, Slo } from '../../src/scenario/types.js';
 
 /**
@@ -164,7 +165,8 @@ export function brokenLaws(scenario: Scenario, slo: Slo, result: VariantResult):
       offload.edge_share === (routed > 0 ? offload.edge / routed : null),
       `edge share ${offload.edge_share} of ${offload.edge} / ${routed}`,
     );
-    if (scenario.routing.maxInputTokens === null && scenario.routing.maxRequestBytes === null) {
+    const routing = scenario.routing as OffloadRouting;
+    if (routing.maxInputTokens === null && routing.maxRequestBytes === null) {
       law(offload.oversize === 0, `${offload.oversize} oversize without size limits`);
     }
   }

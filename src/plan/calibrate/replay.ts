@@ -5,6 +5,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { toUs } from '../../core/time.js';
+import { replicaPolicyOf } from '../../policies/routing/index.js';
 import {
   type EfficiencyOverrides,
   type Fleet,
@@ -38,7 +39,8 @@ export function replayScenario(
   fleet: Fleet,
   trace: TraceSource,
 ): (overrides: EfficiencyOverrides) => Scenario {
-  const routing: Routing = 'within' in base.routing ? { policy: base.routing.within } : base.routing;
+  // One fleet: its replicas are picked as the scenario's routing picks them inside a fleet.
+  const routing: Routing = { policy: replicaPolicyOf(base.routing) };
   const accelerators = fleet.hardware?.accelerators;
   if (!accelerators)
     throw new InvariantError(`fleet ${fleet.name} has roofline step times but no accelerator`);

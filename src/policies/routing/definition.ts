@@ -12,6 +12,8 @@ export interface ReplicaPolicyDefinition<Name extends string = string> {
   /** How it picks, in the scenario reference's list of replica policies; null when the name says it. */
   readonly summary: string | null;
   readonly create: ReplicaPickerFactory;
+  /** It picks with draws from the routing streams, so runs with different seeds differ. */
+  readonly random?: boolean;
   /** A `routing:` block naming it; it must load. */
   readonly example: { readonly policy: Name };
 }
@@ -46,6 +48,8 @@ export interface FleetRoutingDefinition<Schema extends PolicySchema = PolicySche
   /** What is wrong with the block beyond its keys' own values (two keys that must differ). */
   problems?(block: RawBlock): { path: (string | number)[]; message: string }[];
   createRouter(config: Config, context: RouterContext): Router;
+  /** It picks fleets with draws from the routing stream, so runs with different seeds differ. */
+  readonly random?: boolean;
 }
 
 /** Checks a definition's parts against each other (`resolve` takes what `schema` gives, and so on). */

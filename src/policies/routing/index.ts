@@ -1,17 +1,28 @@
 export type { FleetRoutingDefinition, ReplicaPolicyDefinition } from './definition.js';
 export type { OffloadRouting } from './offload.js';
 export {
+  type OnePoolRouting,
   onePoolSchema,
   REPLICA_POLICIES,
   REPLICA_POLICY_DEFINITIONS,
   type ReplicaPolicy,
+  replicaPolicies,
 } from './replica-policy.js';
 export {
   createRouter,
   FLEET_ROUTING_POLICIES,
+  type FleetRouting,
   fleetRoutingPolicies,
+  isOnePool,
+  type RegisteredFleetRouting,
   type Routing,
+  type RoutingSpec,
+  registerReplicaPolicy,
+  registerRouting,
+  replicaPolicyOf,
   resolveRouting,
+  routingDraws,
+  routingRegistryVersion,
 } from './router.js';
 export type { SpilloverRouting } from './spillover.js';
 export {

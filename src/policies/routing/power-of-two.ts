@@ -25,6 +25,7 @@ class PowerOfTwo {
 export const powerOfTwo = defineReplicaPolicy({
   name: 'power-of-two',
   summary: 'the less loaded of two random replicas',
+  random: true,
   create: ({ pool, load, uniform }) => new PowerOfTwo(pool, load, uniform),
   example: { policy: 'power-of-two' },
 });

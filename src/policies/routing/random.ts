@@ -17,6 +17,7 @@ class RandomPick {
 export const random = defineReplicaPolicy({
   name: 'random',
   summary: null,
+  random: true,
   create: ({ pool, uniform }) => new RandomPick(pool, uniform),
   example: { policy: 'random' },
 });

@@ -7,10 +7,11 @@ import { powerOfTwo } from './power-of-two.js';
 import { random } from './random.js';
 import { roundRobin } from './round-robin.js';
 
-/** The replica policies, in the order errors and the scenario reference list them. */
+/** The built-in replica policies, in the order errors and the scenario reference list them. */
 export const REPLICA_POLICY_DEFINITIONS = [roundRobin, random, leastOutstanding, powerOfTwo] as const;
 
-export type ReplicaPolicy = (typeof REPLICA_POLICY_DEFINITIONS)[number]['name'];
+/** A replica policy's name: a built-in one's, or one the library registered (`registerReplicaPolicy`). */
+export type ReplicaPolicy = (typeof REPLICA_POLICY_DEFINITIONS)[number]['name'] | (string & {});
 
 export const REPLICA_POLICIES: readonly ReplicaPolicy[] = REPLICA_POLICY_DEFINITIONS.map(
   (definition) => definition.name,
@@ -29,15 +30,24 @@ const summaries = REPLICA_POLICY_DEFINITIONS.map(({ name, summary }) =>
   summary === null ? `\`${name}\`` : `\`${name}\` (${summary})`,
 );
 
+const oneOfReplicaPolicies = () => expected(`one of ${replicaPolicies.names().join(', ')}`).error;
+
+/**
+ * A replica policy's name, checked against the registry when a scenario is read, so a policy
+ * registered later is accepted inside blocks built before it (a cross-fleet policy's `within`).
+ * The JSON Schema lists the built-in ones.
+ */
 export const replicaPolicySchema = z
-  .enum(
-    REPLICA_POLICIES as [ReplicaPolicy, ...ReplicaPolicy[]],
-    expected(`one of ${REPLICA_POLICIES.join(', ')}`),
-  )
+  .string({ error: oneOfReplicaPolicies })
+  .check((ctx) => {
+    if (!isReplicaPolicy(ctx.value))
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: oneOfReplicaPolicies() });
+  })
   .meta({
     id: 'ReplicaPolicy',
     title: 'Replica policy',
     description: `How a replica is picked: ${summaries.join(', ')}.`,
+    enum: [...REPLICA_POLICIES],
   });
 
 /** A cross-fleet policy's `within`: how it picks a replica in the fleet it chose. */
@@ -46,8 +56,22 @@ export const withinSchema = replicaPolicySchema
   .describe('Replica policy inside the chosen fleet.');
 
 /** `routing: { policy: <replica policy> }`: one replica policy over all fleets' replicas. */
-export const onePoolSchema = z
-  .object({
-    policy: replicaPolicySchema.describe('One replica policy over the replicas of all fleets as one pool.'),
-  })
-  .strict();
+export interface OnePoolRouting {
+  policy: ReplicaPolicy;
+}
+
+/**
+ * The `routing:` block of one pool, for the replica policies registered now: its `policy` is the
+ * discriminator of the routing union, so it lists the names rather than checking them.
+ */
+export function onePoolSchema(): z.ZodType<OnePoolRouting> & z.core.$ZodTypeDiscriminable {
+  const names = replicaPolicies.names() as [string, ...string[]];
+  return z
+    .object({
+      policy: z
+        .enum(names, { error: oneOfReplicaPolicies })
+        .meta({ definitionRef: 'ReplicaPolicy' })
+        .describe('One replica policy over the replicas of all fleets as one pool.'),
+    })
+    .strict();
+}

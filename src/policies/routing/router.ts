@@ -1,13 +1,13 @@
-import type * as z from 'zod';
+import * as z from 'zod';
 import { REQUEST_ATTRIBUTES } from '../../core/request-attributes.js';
 import type { Streams } from '../../engine/index.js';
 import type { PolicySchema } from '../definition.js';
 import { PolicyRegistry } from '../registry.js';
-import type { FleetRoutingDefinition } from './definition.js';
+import type { FleetRoutingDefinition, ReplicaPolicyDefinition } from './definition.js';
 import { offloadPolicy } from './offload.js';
 import {
   isReplicaPolicy,
-  type onePoolSchema,
+  type OnePoolRouting,
   type ReplicaPolicy,
   replicaPolicies,
 } from './replica-policy.js';
@@ -22,31 +22,104 @@ import {
 } from './types.js';
 import { weightedPolicy } from './weighted.js';
 
-/** The cross-fleet routing policies, after the replica policies in errors and the scenario reference. */
+/** The built-in cross-fleet routing policies, after the replica policies in errors and the scenario reference. */
 export const FLEET_ROUTING_POLICIES = [weightedPolicy, spilloverPolicy, offloadPolicy] as const;
 
 type FleetRoutingPolicy = (typeof FLEET_ROUTING_POLICIES)[number];
 
+/** The block of a cross-fleet policy registered through the library: its own schema says what it holds. */
+export interface RegisteredFleetRouting {
+  readonly policy: string;
+  readonly [key: string]: unknown;
+}
+
 /** A cross-fleet routing block resolved against the scenario's fleets. */
-export type FleetRouting = ReturnType<FleetRoutingPolicy['resolve']>;
+export type FleetRouting = ReturnType<FleetRoutingPolicy['resolve']> | RegisteredFleetRouting;
 
 /**
  * The scenario's routing. A replica policy with several fleets treats all their replicas as one
  * pool; a cross-fleet policy (`weighted`, `spillover`, `offload`) picks a fleet, then a replica
  * inside it with its `within` replica policy.
  */
-export type Routing = z.output<typeof onePoolSchema> | FleetRouting;
+export type Routing = OnePoolRouting | FleetRouting;
 
 /** A `routing:` block as the schema gives it, before `resolveRouting`. */
-export type RoutingSpec = z.output<typeof onePoolSchema> | z.output<FleetRoutingPolicy['schema']>;
+export type RoutingSpec = OnePoolRouting | z.output<FleetRoutingPolicy['schema']> | RegisteredFleetRouting;
 
 export const fleetRoutingPolicies = new PolicyRegistry<FleetRoutingDefinition<PolicySchema, FleetRouting>>(
   'routing',
   FLEET_ROUTING_POLICIES,
 );
 
-function isOnePool(spec: { policy: string }): spec is { policy: ReplicaPolicy } {
+/**
+ * Whether a block names a replica policy (one pool) rather than a cross-fleet one. Not a type
+ * guard: a registered policy's name is any string, so the types cannot tell the two apart.
+ */
+export function isOnePool(spec: { policy: string }): boolean {
   return isReplicaPolicy(spec.policy);
+}
+
+/** The replica policy a routing block uses inside a fleet: its own for one pool, else its `within` (least-outstanding without one). */
+export function replicaPolicyOf(routing: Routing): ReplicaPolicy {
+  if (isOnePool(routing)) return routing.policy;
+  const within = (routing as { within?: unknown }).within;
+  return typeof within === 'string' && isReplicaPolicy(within) ? within : 'least-outstanding';
+}
+
+/** Whether runs of `routing` draw random numbers to pick (so that runs with different seeds differ). */
+export function routingDraws(routing: Routing): boolean {
+  if (isOnePool(routing)) return replicaPolicies.get(routing.policy).random === true;
+  const within = (routing as { within?: unknown }).within;
+  return (
+    fleetRoutingPolicies.get(routing.policy).random === true ||
+    (typeof within === 'string' && replicaPolicies.find(within)?.random === true)
+  );
+}
+
+/** Changes whenever a routing policy is registered, so that the scenario schema is built again. */
+export function routingRegistryVersion(): number {
+  return replicaPolicies.version + fleetRoutingPolicies.version;
+}
+
+function refuseTakenName(name: string): void {
+  if (replicaPolicies.find(name) !== undefined || fleetRoutingPolicies.find(name) !== undefined) {
+    throw new TypeError(`routing policy "${name}" is already registered`);
+  }
+}
+
+/**
+ * Adds a cross-fleet routing policy that scenarios loaded afterwards may name, as the built-in
+ * ones are defined (src/policies/routing). Throws a TypeError for a name a routing or replica
+ * policy already has, or for an example that its own schema refuses. The policy lives in this
+ * thread: `runSweep` and `runPlan` workers do not see it.
+ */
+export function registerRouting<Schema extends PolicySchema, Config>(
+  definition: FleetRoutingDefinition<Schema, Config>,
+): void {
+  refuseTakenName(definition.name);
+  const parsed = z.discriminatedUnion('policy', [definition.schema]).safeParse(definition.example);
+  if (!parsed.success || parsed.data.policy !== definition.name) {
+    const problem = parsed.success
+      ? `its policy is "${parsed.data.policy}"`
+      : parsed.error.issues.map((issue) => issue.message).join('; ');
+    throw new TypeError(`routing policy "${definition.name}": its example does not load: ${problem}`);
+  }
+  fleetRoutingPolicies.add(definition as unknown as FleetRoutingDefinition<PolicySchema, FleetRouting>);
+}
+
+/**
+ * Adds a replica policy (`routing: { policy }` over one pool, or a cross-fleet policy's
+ * `within`) that scenarios loaded afterwards may name. Throws a TypeError for a name a routing
+ * or replica policy already has, or for an example that does not name it.
+ */
+export function registerReplicaPolicy(definition: ReplicaPolicyDefinition): void {
+  refuseTakenName(definition.name);
+  if (definition.example.policy !== definition.name) {
+    throw new TypeError(
+      `replica policy "${definition.name}": its example names "${definition.example.policy}"`,
+    );
+  }
+  replicaPolicies.add(definition);
 }
 
 /** The block with what depends on the fleets filled in; `fleetNames` in the scenario's order. */
@@ -100,7 +173,7 @@ export function createRouter(
         .create({ load, pool: pools[f], uniform: streams.stream(`routing/${fleets[f].name}`) }),
     setReady,
   };
-  return fleetRoutingPolicies.get(routing.policy).createRouter(routing, context);
+  return fleetRoutingPolicies.get(routing.policy).createRouter(routing as FleetRouting, context);
 }
 
 /**

@@ -50,6 +50,7 @@ export type WeightedRouting = z.output<typeof schema>;
 
 export const weightedPolicy = defineFleetRouting({
   name: 'weighted',
+  random: true,
   schema,
   defaults: { within: 'least-outstanding' },
   resolve: (spec) => spec,

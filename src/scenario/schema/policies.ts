@@ -5,7 +5,12 @@ import { orList } from '../../core/schema-values.js';
 import type { AutoscalerDefinition, AutoscalingConfig } from '../../policies/autoscaling/index.js';
 import { BATCHING_POLICIES } from '../../policies/batching/index.js';
 import { type PolicySchema, schemasOf } from '../../policies/definition.js';
-import { FLEET_ROUTING_POLICIES, onePoolSchema, REPLICA_POLICIES } from '../../policies/routing/index.js';
+import {
+  fleetRoutingPolicies,
+  onePoolSchema,
+  type RoutingSpec,
+  replicaPolicies,
+} from '../../policies/routing/index.js';
 
 /** A fleet's `batching:`: the blocks of the batching policies. */
 export const BatchingUnion = z.discriminatedUnion('policy', schemasOf(BATCHING_POLICIES), {
@@ -26,12 +31,21 @@ export function autoscalingUnion(
   );
 }
 
-/** `routing:`: one replica policy over all fleets' replicas, or a cross-fleet policy's block. */
-export const RoutingSchema = z
-  .discriminatedUnion('policy', [onePoolSchema, ...schemasOf(FLEET_ROUTING_POLICIES)], {
-    error: `expected a routing policy: one of ${[...REPLICA_POLICIES, ...FLEET_ROUTING_POLICIES.map((definition) => definition.name)].join(', ')}`,
-  })
-  .meta({
-    title: 'Routing',
-  })
-  .describe('How each arriving request picks a fleet and a replica.');
+/**
+ * `routing:`: one replica policy over all fleets' replicas, or a cross-fleet policy's block, of
+ * the policies registered now (the library may add some), so it is built again with the
+ * scenario schema after a registration.
+ */
+export function routingSchema(): z.ZodType<RoutingSpec, unknown> {
+  const names = [...replicaPolicies.names(), ...fleetRoutingPolicies.names()];
+  return z
+    .discriminatedUnion(
+      'policy',
+      [onePoolSchema(), ...fleetRoutingPolicies.list().map((definition) => definition.schema)],
+      { error: `expected a routing policy: one of ${names.join(', ')}` },
+    )
+    .meta({
+      title: 'Routing',
+    })
+    .describe('How each arriving request picks a fleet and a replica.');
+}
