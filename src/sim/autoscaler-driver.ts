@@ -88,10 +88,12 @@ export class AutoscalerDriver {
     const state = this.replicas.state;
     let ready = 0;
     let waiting = this.activator.heldCount[fleet];
+    let kvUsage = 0;
     for (let r = first; r < end; r++) {
       if (state[r] !== ReplicaState.Ready) continue;
       ready++;
       waiting += discipline.waitingAt(r);
+      if (discipline.kvCacheUsage !== undefined) kvUsage += discipline.kvCacheUsage(r);
     }
     // Concurrency and utilization are time averages over the interval, as the real pipelines
     // report them: cumulative request-time and busy-time, differenced between scrapes.
@@ -120,6 +122,7 @@ export class AutoscalerDriver {
           : 0,
       requestRateRps: windowUs > 0 ? (meters.routed[fleet] * US_PER_S) / windowUs : 0,
       queueLength: waiting,
+      kvCacheUtilization: discipline.kvCacheUsage === undefined ? null : ready > 0 ? kvUsage / ready : 0,
     };
     meters.routed[fleet] = 0;
     this.lastScrapeUs[fleet] = now;

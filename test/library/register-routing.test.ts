@@ -130,10 +130,10 @@ describe('routing policies registered through the library', () => {
       },
     };
     expect(() =>
-      registerRouting({ ...base, name: 'first', example: { policy: 'pinned', fleet: 'a' } }),
+      registerRouting({ ...base, name: 'first' as 'pinned', example: { policy: 'pinned', fleet: 'a' } }),
     ).toThrow('routing policy "first" is already registered');
     expect(() =>
-      registerRouting({ ...base, name: 'pinned2', example: { policy: 'pinned', fleet: 'a' } }),
+      registerRouting({ ...base, name: 'pinned2' as 'pinned', example: { policy: 'pinned', fleet: 'a' } }),
     ).toThrow('routing policy "pinned2": its example does not load: its policy is "pinned"');
   });
 });

@@ -9,7 +9,15 @@ function config(overrides: Partial<ConcurrencyConfig>): ConcurrencyConfig {
 }
 
 function sample(timeS: number, readyReplicas: number, concurrency: number, requestRateRps = 0): MetricSample {
-  return { timeUs: timeS * S, readyReplicas, concurrency, utilization: 0, requestRateRps, queueLength: 0 };
+  return {
+    timeUs: timeS * S,
+    readyReplicas,
+    concurrency,
+    utilization: 0,
+    requestRateRps,
+    queueLength: 0,
+    kvCacheUtilization: null,
+  };
 }
 
 /**

@@ -20,7 +20,15 @@ const rateAt = (tS: number) => {
 function sample(timeS: number, readyReplicas: number): MetricSample {
   // Scrape windows end on whole minutes, so each lies in one hour and has that hour's rate.
   const requestRateRps = rateAt(timeS - 1);
-  return { timeUs: timeS * S, readyReplicas, concurrency: 0, utilization: 0, requestRateRps, queueLength: 0 };
+  return {
+    timeUs: timeS * S,
+    readyReplicas,
+    concurrency: 0,
+    utilization: 0,
+    requestRateRps,
+    queueLength: 0,
+    kvCacheUtilization: null,
+  };
 }
 
 const config = (overrides: Partial<PredictiveConfig>): PredictiveConfig => ({

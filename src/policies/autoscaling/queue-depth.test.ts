@@ -5,7 +5,15 @@ import { createQueueDepth } from './queue-depth.js';
 const S = 1e6;
 
 function sample(timeS: number, readyReplicas: number, queueLength: number): MetricSample {
-  return { timeUs: timeS * S, readyReplicas, concurrency: 0, utilization: 0, requestRateRps: 0, queueLength };
+  return {
+    timeUs: timeS * S,
+    readyReplicas,
+    concurrency: 0,
+    utilization: 0,
+    requestRateRps: 0,
+    queueLength,
+    kvCacheUtilization: null,
+  };
 }
 
 const steps = [

@@ -17,6 +17,7 @@ function sample(timeS: number, readyReplicas: number, fields: Partial<MetricSamp
     utilization: 0,
     requestRateRps: 0,
     queueLength: 0,
+    kvCacheUtilization: null,
     ...fields,
   };
 }
@@ -176,6 +177,14 @@ describe('target-tracking (Kubernetes HPA)', () => {
     const rps = createTargetTracking(config({ metric: 'rps_per_replica', target: 20 }), bounds);
     rps.observe(sample(15, 3, { requestRateRps: 130 }));
     expect(rps.desiredReplicas(15 * S, ready(3))).toBe(7); // ceil(3 * 43.3 / 20)
+  });
+
+  it('kv_cache_utilization scales on the mean share of KV cache in use, a per-pod gauge', () => {
+    const kv = createTargetTracking(config({ metric: 'kv_cache_utilization', target: 0.6 }), bounds);
+    kv.observe(sample(15, 2, { kvCacheUtilization: 0.9 }));
+    expect(kv.desiredReplicas(15 * S, ready(2))).toBe(3); // ceil(2 * 0.9 / 0.6)
+    kv.observe(sample(30, 3, { kvCacheUtilization: 0.62 }));
+    expect(kv.desiredReplicas(30 * S, ready(3))).toBe(3); // 0.62 / 0.6 is within the 0.1 tolerance
   });
 
   it('queue_per_replica divides the backlog by the target, with tolerance against all current replicas', () => {

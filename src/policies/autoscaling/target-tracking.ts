@@ -98,10 +98,17 @@ function scalingRulesSchema(
  */
 export type ScalingRules = z.output<ReturnType<typeof scalingRulesSchema>>;
 
-const TARGET_METRICS = ['utilization', 'concurrency', 'rps_per_replica', 'queue_per_replica'] as const;
+const TARGET_METRICS = [
+  'utilization',
+  'concurrency',
+  'rps_per_replica',
+  'queue_per_replica',
+  'kv_cache_utilization',
+] as const;
 /**
- * `utilization`, `concurrency` and `rps_per_replica` are per-pod metrics averaged over the ready
- * replicas (a Resource or Pods metric). `queue_per_replica` is the fleet's backlog with an
+ * `utilization`, `concurrency`, `rps_per_replica` and `kv_cache_utilization` (an LLM replica's
+ * share of KV cache in use, the gauge vLLM exports) are per-pod
+ * metrics averaged over the ready replicas (a Resource or Pods metric). `queue_per_replica` is the fleet's backlog with an
  * average-value target per replica (an External metric with `AverageValue`, as KEDA and the
  * SQS examples scale on queue length).
  */
@@ -114,9 +121,14 @@ const schema = z
       .describe('Kubernetes HPA: desired = ceil(current x metric / target).'),
     metric: z
       .enum(TARGET_METRICS, expected(orList(TARGET_METRICS)))
-      .describe('What each ready replica reports, averaged over the scrape interval.'),
+      .describe(
+        'What each ready replica reports: a time average over the scrape interval, except ' +
+          '`kv_cache_utilization`, read at the scrape as vLLM exports it (continuous-batching fleets only); ' +
+          "`queue_per_replica` is the fleet's waiting requests at the scrape.",
+      ),
     target: PositiveNumber.describe(
-      'Per replica: a fraction of busy slots for `utilization`, requests otherwise (requests/s for rps).',
+      'Per replica: a fraction of busy slots for `utilization`, of the KV cache for `kv_cache_utilization`, ' +
+        'requests otherwise (requests/s for rps).',
     ),
     tolerance: NonNegativeNumber.prefault(TARGET_TRACKING_DEFAULTS.tolerance).describe(
       'No change while metric / target is within this of 1.',
@@ -320,6 +332,9 @@ function perReadyReplica(metric: Exclude<TargetMetric, 'queue_per_replica'>, sam
       return sample.concurrency / sample.readyReplicas;
     case 'rps_per_replica':
       return sample.requestRateRps / sample.readyReplicas;
+    case 'kv_cache_utilization':
+      // The loader allows this metric only on continuous-batching fleets, which report it.
+      return sample.kvCacheUtilization ?? 0;
   }
 }
 

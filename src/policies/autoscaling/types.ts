@@ -28,8 +28,13 @@ export interface MetricSample {
   utilization: number;
   /** Requests that arrived for the fleet per second over the window. */
   requestRateRps: number;
-  /** Time-averaged requests waiting (not in service), fleet total, held requests included. */
+  /** Requests waiting (not in service) at the scrape, fleet total, held requests included. */
   queueLength: number;
+  /**
+   * Share of the KV cache in use at the scrape, averaged over the ready replicas (vLLM exports it
+   * per replica as the gauge `gpu_cache_usage_perc`); null for a fleet without one (not LLM).
+   */
+  kvCacheUtilization: number | null;
 }
 
 /** The fleet's replicas at a decision, by lifecycle state. */

@@ -329,7 +329,18 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
         service_time,
         batch_latency,
         step_time,
+        autoscaling,
       } = ctx.value;
+      const metric = (autoscaling as { metric?: unknown } | undefined)?.metric;
+      if (metric === 'kv_cache_utilization' && batching.policy !== 'continuous') {
+        ctx.issues.push({
+          code: 'custom',
+          message:
+            'kv_cache_utilization is the KV cache of an LLM replica: it needs batching policy continuous',
+          input: metric,
+          path: ['autoscaling', 'metric'],
+        });
+      }
       if (step_time !== undefined && batching.policy !== 'continuous') {
         ctx.issues.push({
           code: 'custom',

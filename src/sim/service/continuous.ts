@@ -228,6 +228,11 @@ export class ContinuousService implements ServiceDiscipline {
     return (this.llm[this.fleetOf[replica]] as LlmFleetState).scheduler(replica).waitingCount;
   }
 
+  kvCacheUsage(replica: number): number {
+    const scheduler = (this.llm[this.fleetOf[replica]] as LlmFleetState).scheduler(replica);
+    return scheduler.totalBlocks > 0 ? scheduler.usedBlocks / scheduler.totalBlocks : 0;
+  }
+
   occupiesSlot(_slot: number): boolean {
     return false;
   }

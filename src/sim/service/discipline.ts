@@ -33,6 +33,11 @@ export interface ServiceDiscipline {
   /** Requests waiting at `replica`, as a queue-depth metric sees them. */
   waitingAt(replica: number): number;
   /**
+   * Share of `replica`'s KV cache in use now (vLLM's `gpu_cache_usage_perc` gauge), for
+   * disciplines that keep one; absent for the others.
+   */
+  kvCacheUsage?(replica: number): number;
+  /**
    * Whether a request in service accounts for its own busy slot-time: one per slot, a batch's
    * lead for the whole batch, never an LLM sequence (its replica's iterations do).
    */
