@@ -239,6 +239,20 @@ const capacity = fc.oneof(
   },
 );
 
+/** Target-tracking on the share of KV cache in use (a fraction, like utilization); other capacities as they are. */
+function onKvCache<Capacity extends object>(capacity: Capacity): Capacity {
+  const autoscaling = (capacity as { autoscaling?: { policy: string; target: number } }).autoscaling;
+  if (autoscaling?.policy !== 'target-tracking') return capacity;
+  return {
+    ...capacity,
+    autoscaling: {
+      ...autoscaling,
+      metric: 'kv_cache_utilization',
+      target: Math.min(autoscaling.target, 0.95),
+    },
+  };
+}
+
 /** Spot reclaims at a rate or from a trace, capacity outages, and what becomes of interrupted requests. */
 const elastic = fc.record(
   {
@@ -297,6 +311,8 @@ const fleet = (name: string, kind: FleetKind) =>
   fc
     .record({
       capacity,
+      /** An LLM fleet's target-tracking scales on its KV cache instead. */
+      kvSignal: fc.boolean(),
       elastic,
       price: price(kind === 'continuous'),
       billing,
@@ -321,6 +337,7 @@ const fleet = (name: string, kind: FleetKind) =>
     .map((f): ScenarioObject => {
       const isLlm = kind === 'continuous';
       const batched = kind === 'static' || kind === 'dynamic';
+      if (isLlm && f.kvSignal) f.capacity = onKvCache(f.capacity);
       if (isLlm && f.profile !== null) {
         return {
           name,
