@@ -11,6 +11,7 @@ import {
   costLatencyPoints,
   costPartRows,
   histogramRows,
+  latencyHistogramChart,
   paretoFrontier,
   percentileBarsChart,
   type Replicated,
@@ -177,6 +178,28 @@ describe('latency histogram', () => {
       }),
     ]);
     expect(rows).toEqual([{ variant: 'c', from_s: 2, to_s: 2, share: 1 }]);
+  });
+
+  it('overlays up to three variants, and gives each its own panel on one scale beyond that', () => {
+    const named = (name: string, top: number) =>
+      variantResult(name, {
+        distributions: { latency_s: uniformPoints(top), queue_wait_s: [], ttft_s: [], tpot_s: [] },
+      });
+    const three = latencyHistogramChart([named('a', 1), named('b', 2), named('c', 4)]) as Record<
+      string,
+      unknown
+    >;
+    expect(three.facet).toBeUndefined();
+    expect(new Set(valuesOf(three).map((r) => r.variant))).toEqual(new Set(['a', 'b', 'c']));
+    const four = latencyHistogramChart([named('a', 1), named('b', 2), named('c', 4), named('d', 8)]) as {
+      facet: { row: { field: string; sort: string[] } };
+      spec: { encoding: { y: { scale?: unknown } } };
+      resolve?: unknown;
+    };
+    expect(four.facet.row).toMatchObject({ field: 'variant', sort: ['a', 'b', 'c', 'd'] });
+    // One y scale for all panels: a taller bar is a larger share wherever it is.
+    expect(four.resolve).toBeUndefined();
+    expect(four.spec.encoding.y.scale).toBeUndefined();
   });
 });
 

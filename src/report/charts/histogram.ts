@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import type { UnitSpecWithFrame } from 'vega-lite/types_unstable/spec/unit.js';
 import type { QuantilePoint, VariantResult } from '../../metrics/index.js';
 import { completedShare } from '../../metrics/slo.js';
 import { lostLabelExpr } from './objective.js';
@@ -68,7 +69,11 @@ export function histogramRows(
   });
 }
 
-/** Where measured requests' latencies fall, overlaid per variant; null without latency data. */
+/** Variants a histogram overlays in one panel; beyond them, a panel each. */
+const MAX_OVERLAID = 3;
+const SMALL_MULTIPLE_HEIGHT = 90;
+
+/** Where measured requests' latencies fall, overlaid per variant (a panel each beyond three); null without latency data. */
 export function latencyHistogramChart(
   variants: readonly Pick<VariantResult, 'name' | 'distributions' | 'requests'>[],
 ): TopLevelSpec | null {
@@ -78,19 +83,10 @@ export function latencyHistogramChart(
   const names = [...new Set(values.map((r) => r.variant))];
   const lostLabels = lostLabelExpr(variants.filter((v) => names.includes(v.name)));
   const color = variantColor(all, names, lostLabels);
-  return {
-    ...header(
-      'Latency histogram',
-      'Share of measured requests per latency bin (bins equally wide on the log axis), read from the quantile points.',
-      ...(lostLabels === undefined
-        ? []
-        : ['Requests that were dropped or timed out are in no bin: see the share lost in the legend.']),
-    ),
-    width: CHART_WIDTH,
-    height: CHART_HEIGHT,
-    data: { values },
+  const small = names.length > MAX_OVERLAID;
+  const layer: UnitSpecWithFrame<string> = {
     params: [pickVariantParam],
-    mark: { type: 'rect', fillOpacity: 0.25, strokeWidth: 1.5 },
+    mark: { type: 'rect', fillOpacity: small ? 0.45 : 0.25, strokeWidth: 1.5 },
     encoding: {
       x: {
         field: 'from_s',
@@ -100,7 +96,12 @@ export function latencyHistogramChart(
         axis: { format: '~g' },
       },
       x2: { field: 'to_s' },
-      y: { field: 'share', type: 'quantitative', title: 'measured requests (%)', axis: { format: '%' } },
+      y: {
+        field: 'share',
+        type: 'quantitative',
+        title: small ? 'requests' : 'measured requests (%)',
+        axis: { format: '%' },
+      },
       y2: { datum: 0 },
       color,
       stroke: color,
@@ -112,5 +113,30 @@ export function latencyHistogramChart(
         { field: 'share', type: 'quantitative', title: 'requests', format: '.2%' },
       ],
     },
+  };
+  const title = header(
+    'Latency histogram',
+    'Share of measured requests per latency bin (bins equally wide on the log axis), read from the quantile points.',
+    ...(small ? ['A panel per variant, all on one scale.'] : []),
+    ...(lostLabels === undefined
+      ? []
+      : ['Requests that were dropped or timed out are in no bin: see the share lost in the legend.']),
+  );
+  if (!small) return { ...title, ...layer, width: CHART_WIDTH, height: CHART_HEIGHT, data: { values } };
+  // Overlaid, more than a few variants hide one another's bins: small multiples, one per row.
+  return {
+    ...title,
+    data: { values },
+    facet: {
+      row: {
+        field: 'variant',
+        type: 'nominal',
+        sort: names,
+        title: null,
+        header: { labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top' },
+      },
+    },
+    spacing: 8,
+    spec: { ...layer, width: CHART_WIDTH, height: SMALL_MULTIPLE_HEIGHT },
   };
 }
