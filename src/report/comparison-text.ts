@@ -48,8 +48,9 @@ function withinSketchBins(metric: ComparisonMetric, row: ComparisonRow): boolean
 }
 
 /**
- * `+12.3 %`; a `~` marks a change within noise: a quantile change within the sketch's error, or
- * with replications one whose paired confidence interval holds 0 (`withinNoise`).
+ * `+12.3 %`, and from twice the baseline on the ratio (`2.5x`, `590x`: `+58905 %` reads as noise);
+ * a `~` marks a change within noise: a quantile change within the sketch's error, or with
+ * replications one whose paired confidence interval holds 0 (`withinNoise`).
  */
 export function formatDelta(
   metric: ComparisonMetric,
@@ -57,9 +58,14 @@ export function formatDelta(
   withinNoise: boolean | null = null,
 ): string {
   if (delta === null) return '';
-  const text = `${delta > 0 ? '+' : ''}${delta.toFixed(Math.abs(delta) < 100 ? 1 : 0)} %`;
+  const text = delta >= 100 ? formatRatio(1 + delta / 100) : `${delta > 0 ? '+' : ''}${delta.toFixed(1)} %`;
   const noise = withinNoise === true || (metric.quantile && Math.abs(delta) < QUANTILE_NOISE_PCT);
   return noise && delta !== 0 ? `~${text}` : text;
+}
+
+/** `2.5x`, `12x`, `590x`: two significant digits, whole numbers from 10 on. */
+function formatRatio(ratio: number): string {
+  return `${ratio < 10 ? ratio.toFixed(1) : ratio.toFixed(0)}x`;
 }
 
 /** The changes against the baseline that replications cannot tell from noise, per configuration. */

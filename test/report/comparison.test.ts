@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { estimateMean } from '../../src/plan/index.js';
-import { formatMetricCell } from '../../src/report/comparison-text.js';
+import { formatDelta, formatMetricCell } from '../../src/report/comparison-text.js';
 import {
   buildComparison,
   type ComparisonEntry,
@@ -99,6 +99,27 @@ describe('buildComparison', () => {
   });
 });
 
+describe('deltas', () => {
+  const cost: ComparisonMetric = {
+    key: 'cost',
+    title: 'cost',
+    unit: 'usd',
+    better: 'lower',
+    quantile: false,
+  };
+  it.each([
+    [12.34, '+12.3 %'],
+    [-99.8, '-99.8 %'],
+    [99.9, '+99.9 %'],
+    [100, '2.0x'],
+    [150, '2.5x'],
+    [1130, '12x'],
+    [58_905, '590x'],
+  ])('%d %% reads %s: a ratio from twice the baseline on', (delta, text) => {
+    expect(formatDelta(cost, delta)).toBe(text);
+  });
+});
+
 describe('comparison outputs', () => {
   const c = buildComparison(entries, 7, slo);
 
@@ -107,7 +128,7 @@ describe('comparison outputs', () => {
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^metric\s+four\s+cheap\s+lean \*$/);
     expect(lines.find((l) => l.startsWith('p99 latency'))).toMatch(
-      /2\.00 s\s+6\.00 s \(\+200 %\)\s+2\.50 s \(\+25\.0 %\)$/,
+      /2\.00 s\s+6\.00 s \(3\.0x\)\s+2\.50 s \(\+25\.0 %\)$/,
     );
     // The verdict is the first row, before any figure.
     expect(lines[2]).toMatch(/^objective\s+meets\s+MISSES\s+meets$/);
