@@ -1,4 +1,4 @@
-import { formatSeconds, formatUsdCents } from '../core/format.js';
+import { formatSeconds, formatUsdCents, formatWholePercent } from '../core/format.js';
 import type { FleetPerformance, PerformanceSourceKind } from '../metrics/index.js';
 import type { Slo, SweepParameter, SweepSampling } from '../scenario/types.js';
 import type { Shard } from './points.js';
@@ -212,24 +212,18 @@ export function renderInfeasible(
     .join('');
 }
 
-/** A share as a whole percentage, 0 and 100 only for exactly none and all. */
-function wholePercent(share: number): string {
-  const percent = share <= 0 ? 0 : share >= 1 ? 100 : Math.min(99, Math.max(1, Math.round(100 * share)));
-  return String(percent);
-}
-
 /** `90 % (70-97 %)`: the share of replications that met the SLO, with its 95 % interval; `-` without a check. */
 export function formatMetShare(slo: ReplicatedSloCheck | null): string {
   if (slo === null || slo.met_by_replication.length === 0) return '-';
   const [low, high] = slo.met_share_ci95;
-  return `${wholePercent(slo.met_share)} % (${wholePercent(low)}-${wholePercent(high)} %)`;
+  return `${formatWholePercent(slo.met_share)} % (${formatWholePercent(low)}-${formatWholePercent(high)} %)`;
 }
 
 /** `met the SLO in 18 of 20 replications: probability 90 % (95 % interval 70-97 %)`. */
 export function describeMetShare(slo: ReplicatedSloCheck): string {
   const runs = slo.met_by_replication;
   const [low, high] = slo.met_share_ci95;
-  return `met the SLO in ${runs.filter(Boolean).length} of ${runs.length} replications: probability ${wholePercent(slo.met_share)} % (95 % interval ${wholePercent(low)}-${wholePercent(high)} %)`;
+  return `met the SLO in ${runs.filter(Boolean).length} of ${runs.length} replications: probability ${formatWholePercent(slo.met_share)} % (95 % interval ${formatWholePercent(low)}-${formatWholePercent(high)} %)`;
 }
 
 /** The rows for the terminal: swept values, p99, wait p99, cost, and the SLO verdict; then why infeasible rows cannot run. */
