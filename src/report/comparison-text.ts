@@ -232,7 +232,8 @@ function csvField(text: string): string {
 
 /**
  * One line per configuration: its values, then its deltas in percent (empty cells for none); with
- * replications also the confidence half-widths and whether each delta is within noise.
+ * replications also its P(SLO) after the verdict, the confidence half-widths and whether each
+ * delta is within noise.
  */
 export function renderComparisonCsv(c: Comparison): string {
   const replicated = c.replications > 1;
