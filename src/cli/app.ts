@@ -199,6 +199,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             describe:
               'run every configuration with N seeds: means, 95 % CIs, and which differences are noise',
           })
+          .option('model-uncertainty', MODEL_UNCERTAINTY_OPTION)
           .option('force', FORCE_OPTION)
           .options(CONFINE_OPTIONS)
           .option('catalog', CATALOG_OPTION)

@@ -34,6 +34,15 @@ export function formatPercent(x: number | null): string {
   return x === null ? '-' : `${(x * 100).toFixed(1)} %`;
 }
 
+/**
+ * A probability as a whole percentage without the sign, 0 and 100 only for exactly none and all:
+ * a share of 0.996 reads 99, never the certainty that 100 would claim.
+ */
+export function formatWholePercent(share: number): string {
+  const percent = share <= 0 ? 0 : share >= 1 ? 100 : Math.min(99, Math.max(1, Math.round(100 * share)));
+  return String(percent);
+}
+
 export function formatCount(x: number | null): string {
   return x === null ? '-' : String(x);
 }

@@ -131,3 +131,40 @@ export function requestLimits(slo: Slo): RequestLimits {
   }
   return limits;
 }
+
+/** The normal quantile of a two-sided 95 % interval. */
+const Z_975 = 1.959963984540054;
+
+/**
+ * The 95 % Wilson score interval of a probability from `successes` in `trials` (Wilson 1927):
+ * unlike the normal approximation it stays inside [0, 1] and is not empty at 0 or `trials` successes.
+ */
+export function wilsonInterval(successes: number, trials: number): [number, number] {
+  const p = successes / trials;
+  const z2 = Z_975 * Z_975;
+  const denominator = 1 + z2 / trials;
+  const centre = (p + z2 / (2 * trials)) / denominator;
+  const half = (Z_975 / denominator) * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials));
+  // At none and all the bound is exactly 0 or 1, which the subtraction misses by an ulp: a
+  // 2.8e-17 would read as a probability above zero.
+  return [
+    successes === 0 ? 0 : Math.max(0, centre - half),
+    successes === trials ? 1 : Math.min(1, centre + half),
+  ];
+}
+
+/** How often the replications of one configuration met the SLO: the estimated probability that it does. */
+export interface MetShare {
+  /** The share of replications whose own figures meet every objective. */
+  met_share: number;
+  /** Its 95 % Wilson score interval. */
+  met_share_ci95: [number, number];
+}
+
+/** `met_by_replication`: per replication, whether its own figures met every objective; at least one. */
+export function metShare(met_by_replication: readonly boolean[]): MetShare {
+  const runs = met_by_replication.length;
+  if (runs === 0) throw new RangeError('no replications');
+  const met = met_by_replication.filter(Boolean).length;
+  return { met_share: met / runs, met_share_ci95: wilsonInterval(met, runs) };
+}

@@ -1,3 +1,4 @@
+export { wilsonInterval } from '../metrics/slo.js';
 export { checkSweepGrid, type GridCheck, type GridInfeasibility } from './check-grid.js';
 export { mergeSweepDirs, mergeSweeps } from './merge.js';
 export { identicalNote, identicalReplicationsNote, randomSources } from './noise.js';
@@ -36,5 +37,5 @@ export {
 } from './replications.js';
 export type { RunMetrics } from './run-metrics.js';
 export { createRunner, defaultWorkers, Interrupted, type JobRunner, type RunnerOptions } from './runner.js';
-export { estimateMean, type MeanEstimate, studentT975, wilsonInterval } from './statistics.js';
+export { estimateMean, type MeanEstimate, studentT975 } from './statistics.js';
 export { runSweep, type StudyOptions, type SweepOptions, type SweepOutcome } from './sweep.js';

@@ -1,4 +1,4 @@
-import { formatSeconds, formatUsdCents } from '../core/format.js';
+import { formatSeconds, formatUsdCents, formatWholePercent } from '../core/format.js';
 import type { FleetPerformance, PerformanceSourceKind } from '../metrics/index.js';
 import type { Slo, SweepParameter, SweepSampling } from '../scenario/types.js';
 import type { Shard } from './points.js';
@@ -27,6 +27,8 @@ export interface SweepRow {
   /** 95 % confidence half-width of each metric; null with one replication. */
   ci95: RunMetrics | null;
   slo: ReplicatedSloCheck | null;
+  /** Every replication drew the step-time parameters from their uncertainty (`model_uncertainty`). */
+  model_draws: boolean;
   warnings: string[];
   /** Per fleet, where its step or service times come from, as in summary.json. */
   performance: Record<string, FleetPerformance>;
@@ -122,7 +124,22 @@ function csvCell(value: unknown): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** One row per point and variant: the swept values, the SLO verdict, every metric, and half-widths with replications. */
+/**
+ * P(SLO) of a row: the share of its replications that met the objective, that share's 95 %
+ * interval and whether each replication drew the step-time parameters, or empty cells where there is none to estimate (one replication, no SLO check,
+ * infeasible). A cell beside `meets_slo`, never instead of it.
+ */
+function metShareCells(row: SweepRow): [number | null, number | null, number | null, boolean | null] {
+  const slo = row.slo;
+  if (slo === null || (slo.met_by_replication?.length ?? 0) < 2) return [null, null, null, null];
+  // Sweeps saved before rows said whether they drew have no answer to give.
+  return [slo.met_share, slo.met_share_ci95[0], slo.met_share_ci95[1], row.model_draws ?? null];
+}
+
+/**
+ * One row per point and variant: the swept values, the SLO verdict and with replications the
+ * share of them that met it, every metric, and half-widths with replications.
+ */
 export function renderSweepCsv(result: SweepResult): string {
   const metricKeys = [...new Set(result.rows.flatMap((row) => Object.keys(row.metrics)))];
   const withCi = result.rows.some((row) => row.ci95 !== null);
@@ -133,6 +150,10 @@ export function renderSweepCsv(result: SweepResult): string {
     ...paths,
     'status',
     'meets_slo',
+    'met_share',
+    'met_share_ci95_low',
+    'met_share_ci95_high',
+    'model_draws',
     'pareto',
     ...metricKeys,
     ...(withCi ? metricKeys.map((key) => `${key}.ci95`) : []),
@@ -149,6 +170,7 @@ export function renderSweepCsv(result: SweepResult): string {
         ...paths.map((path) => row.params[path]),
         row.status,
         row.meets_slo,
+        ...metShareCells(row),
         row.pareto,
         ...metricKeys.map((key) => row.metrics[key]),
         ...(withCi ? metricKeys.map((key) => row.ci95?.[key]) : []),
@@ -212,24 +234,18 @@ export function renderInfeasible(
     .join('');
 }
 
-/** A share as a whole percentage, 0 and 100 only for exactly none and all. */
-function wholePercent(share: number): string {
-  const percent = share <= 0 ? 0 : share >= 1 ? 100 : Math.min(99, Math.max(1, Math.round(100 * share)));
-  return String(percent);
-}
-
 /** `90 % (70-97 %)`: the share of replications that met the SLO, with its 95 % interval; `-` without a check. */
 export function formatMetShare(slo: ReplicatedSloCheck | null): string {
   if (slo === null || slo.met_by_replication.length === 0) return '-';
   const [low, high] = slo.met_share_ci95;
-  return `${wholePercent(slo.met_share)} % (${wholePercent(low)}-${wholePercent(high)} %)`;
+  return `${formatWholePercent(slo.met_share)} % (${formatWholePercent(low)}-${formatWholePercent(high)} %)`;
 }
 
 /** `met the SLO in 18 of 20 replications: probability 90 % (95 % interval 70-97 %)`. */
 export function describeMetShare(slo: ReplicatedSloCheck): string {
   const runs = slo.met_by_replication;
   const [low, high] = slo.met_share_ci95;
-  return `met the SLO in ${runs.filter(Boolean).length} of ${runs.length} replications: probability ${wholePercent(slo.met_share)} % (95 % interval ${wholePercent(low)}-${wholePercent(high)} %)`;
+  return `met the SLO in ${runs.filter(Boolean).length} of ${runs.length} replications: probability ${formatWholePercent(slo.met_share)} % (95 % interval ${formatWholePercent(low)}-${formatWholePercent(high)} %)`;
 }
 
 /** The rows for the terminal: swept values, p99, wait p99, cost, and the SLO verdict; then why infeasible rows cannot run. */

@@ -1,11 +1,17 @@
 import { createStreams } from '../engine/index.js';
 import type { FleetPerformance, VariantResult } from '../metrics/result.js';
-import { evaluateSloValues, partialInMetrics, type SloCheck, type SloValues } from '../metrics/slo.js';
+import {
+  evaluateSloValues,
+  metShare,
+  partialInMetrics,
+  type SloCheck,
+  type SloValues,
+} from '../metrics/slo.js';
 import { type LoadedScenario, RunInputError, type Slo } from '../scenario/types.js';
 import { type JobResult, jobResultOf } from './job.js';
 import type { RunMetrics } from './run-metrics.js';
 import { createRunner, type RunnerOptions } from './runner.js';
-import { estimateMean, wilsonInterval } from './statistics.js';
+import { estimateMean } from './statistics.js';
 
 /**
  * Seeds of `count` replications. The first is the scenario's own seed, so one replication is
@@ -149,8 +155,10 @@ export function checkSlo(
 ): ReplicatedSloCheck {
   const check = evaluateSloValues(slo, sloValues(replicated.metrics, null));
   const met_by_replication = runs.map((metrics) => evaluateSloValues(slo, sloValues(metrics, null)).met);
-  const met = met_by_replication.filter(Boolean).length;
-  const [low, high] = wilsonInterval(met, runs.length);
+  const {
+    met_share,
+    met_share_ci95: [low, high],
+  } = metShare(met_by_replication);
   return {
     ...check,
     met_at_upper_ci95:
@@ -158,7 +166,7 @@ export function checkSlo(
         ? null
         : evaluateSloValues(slo, sloValues(replicated.metrics, replicated.ci95)).met,
     met_by_replication,
-    met_share: roundMetric(met / runs.length),
+    met_share: roundMetric(met_share),
     met_share_ci95: [roundMetric(low), roundMetric(high)],
   };
 }

@@ -97,19 +97,3 @@ export function estimateMean(samples: readonly number[]): MeanEstimate {
   for (const sample of samples) squares += (sample - mean) ** 2;
   return { mean, halfWidth: studentT975(n - 1) * Math.sqrt(squares / (n - 1) / n) };
 }
-
-/** The normal quantile of a two-sided 95 % interval. */
-const Z_975 = 1.959963984540054;
-
-/**
- * The 95 % Wilson score interval of a probability from `successes` in `trials` (Wilson 1927):
- * unlike the normal approximation it stays inside [0, 1] and is not empty at 0 or `trials` successes.
- */
-export function wilsonInterval(successes: number, trials: number): [number, number] {
-  const p = successes / trials;
-  const z2 = Z_975 * Z_975;
-  const denominator = 1 + z2 / trials;
-  const centre = (p + z2 / (2 * trials)) / denominator;
-  const half = (Z_975 / denominator) * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials));
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
-}

@@ -176,6 +176,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
                 metrics: {},
                 ci95: null,
                 slo: null,
+                model_draws: false,
                 warnings: [],
                 performance: {},
               };
@@ -196,6 +197,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
               metrics: replicated.metrics,
               ci95: replicated.ci95,
               slo,
+              model_draws: Object.keys(replicated.model_uncertainty?.fleets ?? {}).length > 0,
               warnings: replicated.warnings,
               performance: replicated.performance,
             };

@@ -1,6 +1,19 @@
-import { formatCount, formatNumber, formatPercent, formatSeconds, formatUsd } from '../core/format.js';
+import {
+  formatCount,
+  formatNumber,
+  formatPercent,
+  formatSeconds,
+  formatUsd,
+  formatWholePercent,
+} from '../core/format.js';
 import { belowSketchResolution, RELATIVE_ACCURACY } from '../metrics/index.js';
-import type { Comparison, ComparisonMetric, ComparisonRow, MetricUnit } from './comparison.js';
+import type {
+  Comparison,
+  ComparisonMetric,
+  ComparisonRow,
+  MetricUnit,
+  SloProbability,
+} from './comparison.js';
 import { escapeMarkdown } from './format.js';
 import { describeSlo } from './slo.js';
 import { roundNumbers } from './summary.js';
@@ -68,6 +81,34 @@ function formatRatio(ratio: number): string {
   return `${ratio < 10 ? ratio.toFixed(1) : ratio.toFixed(0)}x`;
 }
 
+/** `85 % (64-95 %)`: the probability of meeting the objective with its 95 % interval; `-` without one. */
+export function formatSloProbability(p: SloProbability | null): string {
+  if (p === null) return '-';
+  const [low, high] = p.met_share_ci95;
+  return `${formatWholePercent(p.met_share)} % (${formatWholePercent(low)}-${formatWholePercent(high)} %)`;
+}
+
+/** `P(SLO) 85 %: the SLO held in 17 of 20 model draws (95 % CI 64-95 %)`. */
+export function describeSloProbability(p: SloProbability): string {
+  const runs = p.met_by_replication;
+  const [low, high] = p.met_share_ci95;
+  return `P(SLO) ${formatWholePercent(p.met_share)} %: the SLO held in ${runs.filter(Boolean).length} of ${runs.length} ${
+    p.model_draws ? 'model draws' : 'replications'
+  } (95 % CI ${formatWholePercent(low)}-${formatWholePercent(high)} %)`;
+}
+
+/** What P(SLO) is, and which configurations drew the step-time parameters; null when no row has one. */
+export function sloProbabilityNote(c: Comparison): string | null {
+  const rows = c.rows.filter((r) => r.slo_probability !== null);
+  if (rows.length === 0) return null;
+  const drawing = rows.filter((r) => r.slo_probability!.model_draws);
+  const draws =
+    drawing.length === 0
+      ? ''
+      : ` ${drawing.length === rows.length ? 'Every replication' : `Every replication of ${drawing.map((r) => r.label).join(', ')}`} drew the step-time parameters from their uncertainty (model_uncertainty), so P(SLO) also covers how far the step-time model may be off.`;
+  return `P(SLO): the share of replications whose own figures meet every objective, with its 95 % Wilson interval: the probability that the configuration meets the objective. It does not change the verdict on the means: a configuration that misses there misses, whatever its P(SLO).${draws}`;
+}
+
 /** The changes against the baseline that replications cannot tell from noise, per configuration. */
 export function noiseWarnings(c: Comparison): string[] {
   return c.rows.flatMap((r) => {
@@ -107,6 +148,8 @@ export function comparisonNotes(c: Comparison): string[] {
     }
     const noisy = noiseWarnings(c);
     if (noisy.length > 0) notes.push(`Within noise against the baseline: ${noisy.join('; ')}.`);
+    const probability = sloProbabilityNote(c);
+    if (probability !== null) notes.push(probability);
   }
   notes.push(
     c.slo.isDefault
@@ -138,7 +181,10 @@ function comparisonCells(c: Comparison): string[][] {
     }),
   ]);
   const verdict = ['objective', ...c.rows.map(verdictWord)];
-  return [header, verdict, ...body];
+  const probability = c.rows.some((r) => r.slo_probability !== null)
+    ? [['P(SLO)', ...c.rows.map((r) => formatSloProbability(r.slo_probability))]]
+    : [];
+  return [header, verdict, ...probability, ...body];
 }
 
 export function renderComparisonText(c: Comparison): string {
@@ -192,7 +238,8 @@ function csvField(text: string): string {
 
 /**
  * One line per configuration: its values, then its deltas in percent (empty cells for none); with
- * replications also the confidence half-widths and whether each delta is within noise.
+ * replications also its P(SLO) after the verdict, the confidence half-widths and whether each
+ * delta is within noise.
  */
 export function renderComparisonCsv(c: Comparison): string {
   const replicated = c.replications > 1;
@@ -202,6 +249,7 @@ export function renderComparisonCsv(c: Comparison): string {
     'variant',
     'picked',
     'slo_met',
+    ...(replicated ? ['met_share', 'met_share_ci95_low', 'met_share_ci95_high', 'model_draws'] : []),
     ...c.metrics.map((m) => m.key),
     ...c.metrics.map((m) => `${m.key}.delta_pct`),
     ...(replicated ? c.metrics.map((m) => `${m.key}.ci95`) : []),
@@ -216,6 +264,14 @@ export function renderComparisonCsv(c: Comparison): string {
       csvField(r.variant),
       String(c.pick?.label === r.label),
       String(r.slo_met),
+      ...(replicated
+        ? [
+            number(r.slo_probability?.met_share ?? null),
+            number(r.slo_probability?.met_share_ci95[0] ?? null),
+            number(r.slo_probability?.met_share_ci95[1] ?? null),
+            flag(r.slo_probability?.model_draws),
+          ]
+        : []),
       ...c.metrics.map((m) => number(r.values[m.key])),
       ...c.metrics.map((m) => number(r.delta_pct[m.key])),
       ...(replicated ? c.metrics.map((m) => number(r.ci95?.[m.key] ?? null)) : []),

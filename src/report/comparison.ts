@@ -3,6 +3,8 @@ import {
   dropRate,
   evaluateSlo,
   evaluateSloValues,
+  type MetShare,
+  metShare,
   partialCause,
   partialInMetrics,
   type SloCheck,
@@ -28,7 +30,24 @@ export interface ComparisonEntry {
    * (dropped + timed out, sums over fleets) get their mean without an interval, and no difference
    * is checked against noise: that needs the runs paired seed by seed.
    */
-  estimates?: VariantEstimates & { replications: number };
+  estimates?: VariantEstimates & {
+    replications: number;
+    /** Per replication, whether its own figures met the objective (replications.json's `slo.met_by_replication`). */
+    met_by_replication?: readonly boolean[];
+  };
+  /** Every replication drew the step-time parameters from their uncertainty (`model_uncertainty`). */
+  modelDraws?: boolean;
+}
+
+/**
+ * How often the replications of a configuration met the objective, each on its own figures: the
+ * estimated probability that it meets it. With `model_draws` every replication ran with its own
+ * draw of the step-time parameters, so the probability covers the step-time model's error too.
+ */
+export interface SloProbability extends MetShare {
+  /** Per replication, in seed order. */
+  met_by_replication: boolean[];
+  model_draws: boolean;
 }
 
 /**
@@ -69,6 +88,12 @@ export interface ComparisonRow {
   /** Against the objective (the default one without `slo:`). With replications, judged on the means. */
   slo_met: boolean;
   slo_failures: string[];
+  /**
+   * With replications: how often they met the objective. It never replaces `slo_met`: a
+   * configuration that misses on the means misses, however many replications met it. null for a
+   * single run, and for replications known by their means alone.
+   */
+  slo_probability: SloProbability | null;
   /** Present when a run limit cut the run (or one of its replications) short: it fails, whatever its figures. */
   partial?: true;
 }
@@ -307,6 +332,17 @@ function checkEstimatedSlo(slo: Slo, means: Readonly<Record<string, number | nul
   });
 }
 
+/** How often an entry's replications met the objective; null for a single run or replications without their verdicts. */
+function sloProbabilityOf(e: ComparisonEntry, slo: Slo, replications: number): SloProbability | null {
+  if (replications < 2) return null;
+  const met =
+    e.replicates !== undefined
+      ? e.replicates.map((v) => evaluateSlo(slo, v).met)
+      : e.estimates?.met_by_replication;
+  if (met === undefined || met.length !== replications) return null;
+  return { met_by_replication: [...met], ...metShare(met), model_draws: e.modelDraws ?? false };
+}
+
 /**
  * Whether the paired differences from the baseline leave 0 inside their 95 % confidence interval.
  * Common random numbers make the two runs of a seed move together, so the differences vary far
@@ -385,6 +421,7 @@ export function buildComparison(
           : null,
       slo_met: check.met,
       slo_failures: describeSloMisses(check),
+      slo_probability: sloProbabilityOf(e, slo, replications),
       ...(check.partial !== undefined && { partial: true as const }),
     };
   });

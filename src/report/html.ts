@@ -5,7 +5,15 @@ import { formatCount, formatPercent, formatSeconds } from '../core/format.js';
 import { completedShare } from '../metrics/slo.js';
 import type { Chart } from './charts/index.js';
 import type { Comparison, ComparisonMetric } from './comparison.js';
-import { comparisonNotes, formatDelta, formatMetricCell, verdictWord } from './comparison-text.js';
+import {
+  comparisonNotes,
+  describeSloProbability,
+  formatDelta,
+  formatMetricCell,
+  formatSloProbability,
+  sloProbabilityNote,
+  verdictWord,
+} from './comparison-text.js';
 import { performanceCaveatsHtml, performanceTableHtml } from './performance.js';
 import { describeSlo } from './slo.js';
 import type { VariantSummary } from './summary.js';
@@ -73,6 +81,7 @@ thead th { border-bottom: 2px solid #bbb; }
 .delta { display: block; font-size: 11px; }
 .notes { font-size: 13px; color: #444; padding-left: 18px; }
 .verdicts { padding-left: 18px; } .verdicts li { margin: 4px 0; } .warning { color: #8a5300; font-size: 13px; }
+.probability { display: block; color: #444; font-size: 13px; }
 figure { margin: 24px 0; }
 .chart { min-height: 60px; }
 pre { background: #f6f6f6; padding: 12px; overflow: auto; font-size: 12px; border-radius: 4px; }
@@ -117,6 +126,14 @@ function comparisonTable(c: Comparison): string {
       `<td${cls(i)} title="${escapeHtml(r.slo_failures.join('; '))}">${r.slo_met ? 'meets' : `<span class="worse">${verdictWord(r)}</span>`}</td>`,
   );
   const body = [`<tr><th scope="row">objective</th>${verdicts.join('')}</tr>`];
+  if (c.rows.some((r) => r.slo_probability !== null)) {
+    // Plain text whatever its value: a probability beside the verdict, never a verdict of its own.
+    const probabilities = c.rows.map(
+      (r, i) =>
+        `<td${cls(i)}${r.slo_probability === null ? '' : ` title="${escapeHtml(describeSloProbability(r.slo_probability))}"`}>${escapeHtml(formatSloProbability(r.slo_probability))}</td>`,
+    );
+    body.push(`<tr><th scope="row">P(SLO)</th>${probabilities.join('')}</tr>`);
+  }
   body.push(
     ...c.metrics.map((m) => {
       const cells = c.rows.map((r, i) => {
@@ -144,16 +161,24 @@ function verdictSection(page: ReportPage): string {
   const c = page.comparison;
   const items = page.runs.map(({ label, summary: v }, i) => {
     const row = c.rows[i];
+    const judged = c.replications > 1 ? ` on the means of ${c.replications} replications` : '';
     const verdict = row.slo_met
-      ? '<span class="better">meets</span> the objective'
-      : `<span class="worse">MISSES</span> the objective: ${escapeHtml(row.slo_failures.join('; '))}`;
+      ? `<span class="better">meets</span> the objective${judged}`
+      : `<span class="worse">MISSES</span> the objective${judged}: ${escapeHtml(row.slo_failures.join('; '))}`;
+    const probability =
+      row.slo_probability === null
+        ? ''
+        : `<span class="probability">${escapeHtml(describeSloProbability(row.slo_probability))}</span>`;
     const warnings = ((v as { warnings?: string[] }).warnings ?? [])
       .map((w) => `<li class="warning">${escapeHtml(w)}</li>`)
       .join('');
-    return `<li><strong>${escapeHtml(label)}</strong> ${verdict}${warnings === '' ? '' : `<ul>${warnings}</ul>`}</li>`;
+    return `<li><strong>${escapeHtml(label)}</strong> ${verdict}${probability}${warnings === '' ? '' : `<ul>${warnings}</ul>`}</li>`;
   });
   const objective = `${c.slo.isDefault ? 'Objective (the default; a scenario sets its own with <code>slo:</code>)' : 'SLO'}: ${escapeHtml(describeSlo(c.slo))}.`;
-  return `<p>${objective}</p>${scrollBox(`<ul id="verdicts" class="verdicts">${items.join('')}</ul>`, true)}`;
+  const probability = sloProbabilityNote(c);
+  return `<p>${objective}</p>${scrollBox(`<ul id="verdicts" class="verdicts">${items.join('')}</ul>`, true)}${
+    probability === null ? '' : `<p class="notes">${escapeHtml(probability)}</p>`
+  }`;
 }
 
 function runsTable(runs: ReportPage['runs']): string {

@@ -26,7 +26,19 @@ export interface RunOutputs {
   /** `scenario.yaml` as the run copied it, null if the folder has none. */
   scenarioYaml: string | null;
   /** replications.json (`fleetsim run --replications`), null if the folder has none. */
-  replicated: Replicated | null;
+  replicated: ReplicatedRun | null;
+}
+
+/** Per variant of replications.json, how its replications fared against the SLO. */
+export interface ReplicationVerdicts {
+  /** Per replication, whether its own figures met the objective; absent in files written before it was kept. */
+  met_by_replication?: boolean[];
+  /** Each replication drew the step-time parameters from their uncertainty (`model_uncertainty`). */
+  model_draws: boolean;
+}
+
+export interface ReplicatedRun extends Replicated {
+  verdicts: ReadonlyMap<string, ReplicationVerdicts>;
 }
 
 function requireFile(path: string): void {
@@ -104,13 +116,19 @@ function firstByName<T extends { name?: unknown }>(entries: readonly T[]): Map<u
   return byName;
 }
 
-function readReplications(path: string, summary: RunSummary): Replicated | null {
+function readReplications(path: string, summary: RunSummary): ReplicatedRun | null {
   if (!existsSync(path)) return null;
   const file = readJson<{
     scenario?: unknown;
     seed?: unknown;
     replications?: unknown;
-    variants?: { name?: unknown; metrics?: unknown; ci95?: unknown }[];
+    variants?: {
+      name?: unknown;
+      metrics?: unknown;
+      ci95?: unknown;
+      slo?: unknown;
+      model_uncertainty?: unknown;
+    }[];
   }>(path);
   if (file.scenario !== summary.scenario || file.seed !== summary.seed) {
     throw new RunOutputsError(
@@ -124,6 +142,7 @@ function readReplications(path: string, summary: RunSummary): Replicated | null 
   }
   if (!Array.isArray(file.variants)) throw new RunOutputsError(path, 'no "variants" list');
   const variants = new Map<string, VariantEstimates>();
+  const verdicts = new Map<string, ReplicationVerdicts>();
   const entries = firstByName(file.variants);
   for (const { name } of summary.variants) {
     const entry = entries.get(name);
@@ -136,8 +155,22 @@ function readReplications(path: string, summary: RunSummary): Replicated | null 
       metrics: entry.metrics as VariantEstimates['metrics'],
       ci95: entry.ci95 as VariantEstimates['ci95'],
     });
+    const met = isRecord(entry.slo) ? entry.slo.met_by_replication : undefined;
+    if (
+      met !== undefined &&
+      !(Array.isArray(met) && met.length === replications && met.every((m) => typeof m === 'boolean'))
+    ) {
+      throw new RunOutputsError(
+        path,
+        `variant "${name}": "slo.met_by_replication" must hold true or false for each of the ${replications} replications`,
+      );
+    }
+    verdicts.set(name, {
+      ...(met !== undefined && { met_by_replication: met }),
+      model_draws: isRecord(entry.model_uncertainty),
+    });
   }
-  return { replications, variants };
+  return { replications, variants, verdicts };
 }
 
 /**

@@ -93,15 +93,20 @@ export async function writeCharts<Name extends string>(
 export async function writeRunReport(dir: string, options: ReportOptions = {}): Promise<string[]> {
   const { summary, results, scenarioYaml, replicated } = readRunOutputs(dir);
   // readRunOutputs makes sure replications.json has every variant of summary.json.
-  const entries = results.map((r) => ({
-    label: r.name,
-    scenario: summary.scenario,
-    variant: r.name,
-    summary: r,
-    ...(replicated === null
-      ? {}
-      : { estimates: { replications: replicated.replications, ...replicated.variants.get(r.name)! } }),
-  }));
+  const entries = results.map((r): ComparisonEntry => {
+    const entry = { label: r.name, scenario: summary.scenario, variant: r.name, summary: r };
+    if (replicated === null) return entry;
+    const { met_by_replication, model_draws } = replicated.verdicts.get(r.name)!;
+    return {
+      ...entry,
+      estimates: {
+        replications: replicated.replications,
+        ...replicated.variants.get(r.name)!,
+        ...(met_by_replication !== undefined && { met_by_replication }),
+      },
+      modelDraws: model_draws,
+    };
+  });
   const written = await writeReportFiles(dir, {
     title: summary.scenario,
     results,

@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { MAX_FIXED_BINS } from '../metrics/time-series.js';
+import { MAX_BOOTSTRAP_BLOCKS } from '../workload/trace-bootstrap.js';
 import { scenarioJsonSchema } from './json-schema.js';
 import { renderScenarioReference } from './reference.js';
 
@@ -27,4 +29,27 @@ describe('generated scenario docs', () => {
       );
     });
   }
+
+  // The bounds are written out in the descriptions; these keep the words and the code's limits together.
+  const description = (path: readonly string[]) => {
+    type Node = { properties?: Record<string, Node>; anyOf?: Node[]; description?: string };
+    let node = scenarioJsonSchema() as Node;
+    for (const key of path) {
+      // A nullable section is `anyOf: [{ ...object }, { type: null }]`.
+      const object = node.properties === undefined ? node.anyOf?.find((n) => n.properties) : node;
+      node = object?.properties?.[key] ?? {};
+    }
+    return node.description ?? '';
+  };
+
+  it('metrics.interval states the most rows a given width keeps and the warning past them', () => {
+    const text = description(['metrics', 'interval']);
+    expect(text).toContain(`at most ${MAX_FIXED_BINS.toLocaleString('en-US')} rows`);
+    expect(text).toContain('SERIES_WIDENED');
+  });
+
+  it('bootstrap.block states the most blocks a window holds', () => {
+    const text = description(['workload', 'arrivals', 'trace', 'bootstrap', 'block']);
+    expect(text).toContain(`at most ${MAX_BOOTSTRAP_BLOCKS.toLocaleString('en-US')} blocks`);
+  });
 });

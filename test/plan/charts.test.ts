@@ -32,6 +32,7 @@ function row(
     replications: 1,
     ci95: null,
     slo: null,
+    model_draws: false,
     warnings: [],
     performance: {},
     ...figures,

@@ -93,7 +93,8 @@ describe('a sweep or plan over a grid with an instance the model does not fit', 
       'status',
     ]);
     expect(header.at(-1)).toBe('reason');
-    expect(csv[1]).toMatch(/^0,baseline,aws\/g6e\.xlarge,1,infeasible,false,false,,/);
+    // An infeasible row has no P(SLO): its four cells (share, interval, draws) are empty.
+    expect(csv[1]).toMatch(/^0,baseline,aws\/g6e\.xlarge,1,infeasible,false,,,,,false,,/);
     expect(csv[1].endsWith(`,${L40S_REASON}`)).toBe(true);
     expect(csv[3]).toMatch(/^2,baseline,aws\/p4d\.24xlarge,1,ok,true,/);
     expect(csv[3].endsWith(',')).toBe(true);

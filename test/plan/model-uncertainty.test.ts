@@ -27,6 +27,11 @@ describe('the probability of meeting the SLO', () => {
     const [low20, high20] = wilsonInterval(20, 20);
     expect(low20).toBeCloseTo(20 / (20 + 1.959964 ** 2), 6);
     expect(high20).toBe(1);
+    // Exactly 0 and 1, for any count: a bound an ulp off would read as a chance above none.
+    for (let n = 1; n <= 200; n++) {
+      expect(wilsonInterval(0, n)[0]).toBe(0);
+      expect(wilsonInterval(n, n)[1]).toBe(1);
+    }
     const [low18, high18] = wilsonInterval(18, 20);
     expect(low18).toBeCloseTo(0.699, 3);
     expect(high18).toBeCloseTo(0.9721, 4);

@@ -224,9 +224,10 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
       .split('\n');
     expect(csv).toHaveLength(1 + 6);
     expect(csv[0]).toMatch(
-      /^point,variant,fleets\.0\.concurrency,fleets\.0\.replicas,status,meets_slo,pareto,requests\.arrived,.*,warnings,reason$/,
+      /^point,variant,fleets\.0\.concurrency,fleets\.0\.replicas,status,meets_slo,met_share,met_share_ci95_low,met_share_ci95_high,model_draws,pareto,requests\.arrived,.*,warnings,reason$/,
     );
-    expect(csv[1]).toMatch(/^0,baseline,2,2,ok,(true|false),(true|false),\d+,.*,$/);
+    // One replication: no P(SLO) to estimate, so its cells are empty.
+    expect(csv[1]).toMatch(/^0,baseline,2,2,ok,(true|false),,,,,(true|false),\d+,.*,$/);
   });
 
   it('plan writes plan.json with the best candidate', async () => {

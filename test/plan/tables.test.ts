@@ -19,6 +19,7 @@ function row(point: number, p99: number, waitP99: number): SweepRow {
     },
     ci95: null,
     slo: null,
+    model_draws: false,
     warnings: [],
     performance: { gpu: { source: 'scenario', accelerator: null, detail: '', caveat: null } },
   };

@@ -334,6 +334,7 @@ describe('intervals of percentiles narrower than the quantile sketch', () => {
     within_noise: null,
     slo_met: true,
     slo_failures: [],
+    slo_probability: null,
   });
 
   it('below 1 % of the value (the sketch resolution) print ± <1 %; from 1 % on, the half-width', () => {

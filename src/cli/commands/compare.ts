@@ -1,7 +1,7 @@
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { replaceUnprintable } from '../../core/unprintable.js';
 import type { VariantResult } from '../../metrics/index.js';
-import { estimateMean, identicalNote, replicationSeeds } from '../../plan/index.js';
+import { estimateMean, identicalNote, ONE_DRAW, replicationSeeds } from '../../plan/index.js';
 import {
   type ComparedRun,
   noiseWarnings,
@@ -14,6 +14,7 @@ import {
 import { runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
+import { drawStepTimeModel } from '../../serving/model-uncertainty.js';
 import type { RequestRecord } from '../../workload/index.js';
 import {
   type CatalogArgs,
@@ -24,7 +25,7 @@ import {
   outputFolder,
   parsePositiveInteger,
 } from '../flags.js';
-import { type CliIo, checkVerdicts, EXIT_USER_ERROR, missedObjective } from '../io.js';
+import { type CliIo, checkVerdicts, EXIT_USER_ERROR, missedObjective, UsageError } from '../io.js';
 import { startProgress } from '../progress.js';
 import { largeRunWarnings, partialRunLine } from '../run-limits.js';
 import { openRequestsFile, parseSeed, scenarioYamlForReport } from './run.js';
@@ -39,8 +40,39 @@ export interface CompareArgs extends ConfineArgs, CatalogArgs {
   quiet: boolean;
   check?: boolean;
   force?: boolean;
+  /** Absent: as each file's `model_uncertainty` says. */
+  modelUncertainty?: boolean;
   /** Absent: as the first file's `report.requests` says. */
   requests?: boolean;
+}
+
+/** `loaded` with `model_uncertainty` set on every variant, as `--model-uncertainty` asks. */
+function withModelUncertainty(loaded: LoadedScenario, drawing: boolean | undefined): LoadedScenario {
+  if (drawing === undefined) return loaded;
+  return {
+    ...loaded,
+    variants: loaded.variants.map((v) => ({ ...v, scenario: { ...v.scenario, modelUncertainty: drawing } })),
+  };
+}
+
+/**
+ * One replication's scenario: each variant with `model_uncertainty` runs with its step-time
+ * parameters drawn for `seed`, as a replication of `fleetsim run` draws them, so every
+ * configuration on the same accelerator sees the same draw. `drew[v]` says whether variant v
+ * has a roofline fleet that drew.
+ */
+function drawnFor(loaded: LoadedScenario, seed: number): { scenario: LoadedScenario; drew: boolean[] } {
+  const drew: boolean[] = [];
+  const variants = loaded.variants.map((v) => {
+    if (!v.scenario.modelUncertainty) {
+      drew.push(false);
+      return v;
+    }
+    const draw = drawStepTimeModel(v.scenario, seed);
+    drew.push(Object.keys(draw.fleets).length > 0);
+    return { ...v, scenario: draw.scenario };
+  });
+  return { scenario: { ...loaded, variants }, drew };
 }
 
 /**
@@ -84,7 +116,13 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
   );
   const errors = loaded.flatMap((l) => (l.ok ? [] : l.errors));
   if (errors.length > 0) throw new ScenarioError(errors);
-  const files = loaded.flatMap((l, i) => (l.ok ? [{ path: paths[i], scenario: l.value }] : []));
+  const files = loaded.flatMap((l, i) =>
+    l.ok ? [{ path: paths[i], scenario: withModelUncertainty(l.value, args.modelUncertainty) }] : [],
+  );
+  const drawing = files.some((f) => f.scenario.variants.some((v) => v.scenario.modelUncertainty));
+  if (drawing && (args.replications === undefined ? args.modelUncertainty === true : replications < 2)) {
+    throw new UsageError(ONE_DRAW);
+  }
   const outDir = outputFolder(
     io.cwd,
     args.out ??
@@ -108,7 +146,14 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
     for (const warning of largeRunWarnings(configurations)) io.stderr(`${warning}\n`);
   }
   const configurations = files.reduce((sum, f) => sum + f.scenario.variants.length, 0);
+  if (drawing && replications < 2 && !args.quiet) {
+    io.stderr(
+      "fleetsim: warning: model_uncertainty draws the step-time parameters only across replications (--replications N, N of at least 2): each configuration ran once with the scenario's values, so there is no P(SLO)\n",
+    );
+  }
   const seeds = replicationSeeds(seed, replications);
+  /** Per configuration, in comparison order: whether every replication drew its step-time parameters. */
+  let drew: boolean[] = [];
   const started = performance.now();
   const progress = startProgress(io, configurations * replications, args.quiet);
   /** Every configuration's result of the first replication (for the charts), in comparison order. */
@@ -122,6 +167,7 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
   try {
     for (const [r, replicationSeed] of seeds.entries()) {
       const suffix = replications > 1 ? ` (replication ${r + 1}/${replications})` : '';
+      const drawnThisTime: boolean[] = [];
       const results = files.flatMap((f, i) => {
         const names = f.scenario.variants.map((v) => v.name);
         const onProgress = progress.forRun(
@@ -136,14 +182,22 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
                 record.variant = labelOf.get(record.variant as string) ?? null;
                 requests.write(record);
               };
-        const run = runLoadedScenario(f.scenario, replicationSeed, onProgress, onRequest).results;
+        const drawn =
+          replications > 1
+            ? drawnFor(f.scenario, replicationSeed)
+            : { scenario: f.scenario, drew: f.scenario.variants.map(() => false) };
+        drawnThisTime.push(...drawn.drew);
+        const run = runLoadedScenario(drawn.scenario, replicationSeed, onProgress, onRequest).results;
         for (const [v, result] of run.entries()) {
           const line = partialRunLine(f.scenario, `${labels[i][v]}${suffix}`, result, io.cwd);
           if (line !== null) cut.push(line);
         }
         return run;
       });
-      if (r === 0) first = results;
+      if (r === 0) {
+        first = results;
+        drew = drawnThisTime;
+      }
       summaries.push(
         results.map(({ timeseries: _t, distributions: _d, capacity_events: _c, ...summary }) => summary),
       );
@@ -164,7 +218,10 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
       scenario: scenarioOf[j],
       variant: result.name,
       summary: summaries[0][j],
-      ...(replications > 1 && { replicates: summaries.map((replication) => replication[j]) }),
+      ...(replications > 1 && {
+        replicates: summaries.map((replication) => replication[j]),
+        modelDraws: drew[j],
+      }),
     },
     result,
   }));

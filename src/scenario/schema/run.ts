@@ -29,7 +29,9 @@ export const MetricsSchema = z
     interval: PositiveDuration.nullable()
       .prefault(null)
       .describe(
-        'Width of one `timeseries.csv` row. null: picked from the run length (about 500 rows), and doubled whenever a run outgrows 1,000 rows, as a trace of unknown length can.',
+        'Width of one `timeseries.csv` row. null: picked from the run length (about 500 rows), and doubled whenever a run outgrows 1,000 rows, as a trace of unknown length can. ' +
+          'A given width keeps at most 100,000 rows: a day in rows of `1s` (86,400) keeps it, a longer run has its rows widened, ' +
+          'doubling until the run fits, with a `SERIES_WIDENED` warning that says the width used.',
       ),
   })
   .strict()

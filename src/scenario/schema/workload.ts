@@ -72,7 +72,9 @@ export const traceSchema = z
         block: PositiveDuration.describe(
           'Block length in trace time (before `speed`, so every `workload.scale` draws the same blocks), e.g. ' +
             '`5m`: long enough to keep bursts and their queues together, short enough that the window holds ' +
-            'many blocks.',
+            'many blocks. The window holds at most 1,000,000 blocks (a week of trace in `1s` blocks is 604,800): ' +
+            'a longer window is an error, located in the trace file, that asks for longer blocks or a shorter ' +
+            'window (`limit`, `duration`).',
         ),
       })
       .strict()
