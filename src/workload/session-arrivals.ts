@@ -32,27 +32,50 @@ export function createSessionArrivals(
   return new SessionArrivals(sessions, starts, stream, durationS);
 }
 
-/** One running session: what it drew at its start, and its next turn. */
+/**
+ * One running session: what it drew at its start, and its next turn. Sessions that end go back to
+ * a pool and are reused with their arrays: allocating typed arrays for every session would cost
+ * more than drawing its turns.
+ */
 class Session {
+  /** Start order, from 0: breaks ties between turns due at the same time, oldest session first. */
+  index = 0;
+  /** When turn `turn` arrives. */
+  timeS = 0;
   /** Turn that arrives next, from 0. */
   turn = 0;
+  turns = 0;
+  /** Parts before message 0: 1 with a system prompt, else 0. */
+  systemParts = 0;
+  /** Prompt parts in order (system prompt, message 0, answer 0, message 1, ...): tokens to the end of each. */
+  ends = new Float64Array(0);
+  /** The hash that names each part with everything before it. */
+  hashes = new Float64Array(0);
+  /** Output tokens of each turn. */
+  outputs = new Float64Array(0);
+  /** Seconds from turn t's arrival to turn t + 1's. */
+  gapsS = new Float64Array(0);
 
-  constructor(
-    /** Start order, from 0: breaks ties between turns due at the same time, oldest session first. */
-    readonly index: number,
-    /** When turn `turn` arrives. */
-    public timeS: number,
-    /** Prompt parts in order (system prompt, message 0, answer 0, message 1, ...): tokens to the end of each. */
-    readonly ends: Float64Array,
-    /** The hash that names each part with everything before it. */
-    readonly hashes: Float64Array,
-    /** Output tokens of each turn. */
-    readonly outputs: Float64Array,
-    /** Seconds from turn t's arrival to turn t + 1's. */
-    readonly gapsS: Float64Array,
-    /** Parts before message 0: 1 with a system prompt, else 0. */
-    readonly systemParts: number,
-  ) {}
+  /** Makes room for `turns` turns with `systemParts` parts before them. */
+  reset(index: number, timeS: number, turns: number, systemParts: number): void {
+    this.index = index;
+    this.timeS = timeS;
+    this.turn = 0;
+    this.turns = turns;
+    this.systemParts = systemParts;
+    // Message t and answer t for every turn but the last answer, which no prompt carries.
+    const parts = systemParts + 2 * turns - 1;
+    if (this.ends.length < parts) {
+      const capacity = Math.max(parts, 2 * this.ends.length);
+      this.ends = new Float64Array(capacity);
+      this.hashes = new Float64Array(capacity);
+    }
+    if (this.outputs.length < turns) {
+      const capacity = Math.max(turns, 2 * this.outputs.length);
+      this.outputs = new Float64Array(capacity);
+      this.gapsS = new Float64Array(capacity);
+    }
+  }
 }
 
 class SessionArrivals implements ArrivalSource {
@@ -70,6 +93,8 @@ class SessionArrivals implements ArrivalSource {
   private parts = 0;
   private readonly systemHash: number;
   private readonly heap: Session[] = [];
+  /** Sessions that ended, for reuse: never more than ran at once. */
+  private readonly pool: Session[] = [];
   private done = false;
 
   constructor(
@@ -131,16 +156,12 @@ class SessionArrivals implements ArrivalSource {
   private start(timeS: number): Session {
     const turns = wholeTokens(this.turns());
     const system = this.sessions.systemPromptTokens;
-    const systemParts = system > 0 ? 1 : 0;
-    // Message t and answer t for every turn but the last answer, which no prompt carries.
-    const count = systemParts + 2 * turns - 1;
-    const ends = new Float64Array(count);
-    const hashes = new Float64Array(count);
-    const outputs = new Float64Array(turns);
-    const gapsS = new Float64Array(turns - 1);
+    const session = this.pool.pop() ?? new Session();
+    session.reset(this.started++, timeS, turns, system > 0 ? 1 : 0);
+    const { ends, hashes, outputs, gapsS } = session;
     let end = 0;
     let part = 0;
-    if (systemParts === 1) {
+    if (system > 0) {
       end = system;
       ends[0] = end;
       hashes[0] = this.systemHash;
@@ -159,7 +180,7 @@ class SessionArrivals implements ArrivalSource {
       hashes[part++] = permute53(this.parts++);
       gapsS[t] = this.think() + perToken * output;
     }
-    return new Session(this.started++, timeS, ends, hashes, outputs, gapsS, systemParts);
+    return session;
   }
 
   /** Fills `out` with the session's next turn and puts the session back in the heap if another turn comes before the end. */
@@ -172,17 +193,22 @@ class SessionArrivals implements ArrivalSource {
       prefix.hashes = new Float64Array(capacity);
       prefix.ends = new Float64Array(capacity);
     }
-    prefix.hashes.set(session.hashes.subarray(0, segments));
-    prefix.ends.set(session.ends.subarray(0, segments));
+    const { hashes, ends } = prefix;
+    for (let i = 0; i < segments; i++) {
+      hashes[i] = session.hashes[i];
+      ends[i] = session.ends[i];
+    }
     prefix.segments = segments;
     out.timeS = session.timeS;
     out.input_tokens = session.ends[segments - 1];
     out.output_tokens = session.outputs[t];
     out.request_bytes = Number.NaN;
     out.response_bytes = Number.NaN;
-    if (t + 1 === session.outputs.length) return;
     const nextS = session.timeS + session.gapsS[t];
-    if (!(nextS < this.endS)) return;
+    if (t + 1 === session.turns || !(nextS < this.endS)) {
+      this.pool.push(session);
+      return;
+    }
     session.turn = t + 1;
     session.timeS = nextS;
     this.heap.push(session);
