@@ -12,7 +12,13 @@ import {
 import { TRACE_PRESETS } from '../trace-presets.js';
 import type { Arrivals, Rate, RequestAttribute, Sessions, TraceSource, Workload } from '../types.js';
 import { exactlyOne } from './common.js';
-import { DurationDistribution, RateSchema, SizeDistribution, TokenDistribution } from './values.js';
+import {
+  DurationDistribution,
+  RateSchema,
+  SizeDistribution,
+  TokenDistribution,
+  TurnDistribution,
+} from './values.js';
 
 export const TRACE_FORMATS = ['azure-llm', 'vidur', 'mooncake', 'csv', 'jsonl'] as const;
 
@@ -141,13 +147,12 @@ export const traceSchema = z
 
 const sessionsSchema = z
   .object({
-    rate: RateSchema.describe(
-      'Sessions started per second (number or expression of t): a Poisson process, as for `poisson`.',
-    ),
-    turns: TokenDistribution.refine(
-      (turns) => turns.kind !== 'constant' || turns.value >= 1,
-      'expected at least 1 turn',
-    ).describe(
+    rate: RateSchema.meta({
+      description:
+        'Sessions started per second (number or expression of t): a Poisson process, as for `poisson`.',
+      unit: 'sessions/s',
+    }),
+    turns: TurnDistribution.describe(
       'Turns (requests) per session, drawn when the session starts: a number or a distribution, each draw ' +
         'rounded to a whole number, at least 1.',
     ),
