@@ -513,6 +513,38 @@ fleets:
     ).toEqual([
       's.yaml:10:17: workload.input_tokens: sessions arrivals give each turn its input tokens (system_prompt_tokens, first_message_tokens, message_tokens and the answers so far); remove this key',
     ]);
+    const empirical = await baseline(
+      sessions(`      rate: 1
+      turns: 2
+      first_message_tokens: 300
+      output_tokens: 200
+      think_time: { empirical: { path: service-times.csv, column: seconds } }
+`),
+    );
+    expect(
+      empirical.workload.arrivals.kind === 'sessions' && empirical.workload.arrivals.sessions.thinkTime,
+    ).toEqual({
+      kind: 'empirical',
+      path: join(FIXTURES, 'service-times.csv'),
+      column: 'seconds',
+    });
+    expect(
+      await errors(
+        sessions(
+          `      rate: 1
+      turns: { empirical: { path: nope.csv, column: turns } }
+      first_message_tokens: 300
+      output_tokens: 200
+      think_time: 10s
+`,
+        ),
+      ),
+    ).toEqual([
+      `s.yaml:6:35: workload.arrivals.sessions.turns.empirical.path: file not found: ${join(FIXTURES, 'nope.csv')}`.replaceAll(
+        FIXTURES,
+        '',
+      ),
+    ]);
     expect(await errors(sessions('      rate: "2 * q"\n      turns: 3\n'))).toEqual([
       's.yaml:5:7: workload.arrivals.sessions.first_message_tokens: missing required key',
       's.yaml:5:7: workload.arrivals.sessions.output_tokens: missing required key',
