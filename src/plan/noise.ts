@@ -12,7 +12,8 @@ const varies = (distribution: Distribution | undefined) =>
 export function randomSources(scenario: Scenario): string[] {
   const sources: string[] = [];
   const { arrivals, attributes } = scenario.workload;
-  if (arrivals.kind === 'poisson' || arrivals.kind === 'gamma') sources.push(`${arrivals.kind} arrivals`);
+  if (arrivals.kind === 'poisson' || arrivals.kind === 'gamma' || arrivals.kind === 'sessions')
+    sources.push(`${arrivals.kind} arrivals`);
   if (arrivals.kind === 'trace' && arrivals.trace.bootstrap) sources.push('the trace bootstrap');
   for (const [name, distribution] of Object.entries(attributes)) {
     // A trace's own column wins over the distribution, which then only fills in what it lacks.

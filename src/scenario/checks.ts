@@ -82,18 +82,27 @@ export function findExpressions(raw: unknown): Expression[] {
       }
     }
   });
-  const rate = asObject(asObject(asObject(asObject(root?.workload)?.arrivals)?.poisson))?.rate;
-  if (typeof rate === 'string' && rate.trim() !== '') {
-    found.push({
-      path: ['workload', 'arrivals', 'poisson', 'rate'],
-      source: rate,
-      variables: RATE_VARIABLES,
-    });
+  for (const kind of ['poisson', 'sessions']) {
+    const rate = asObject(asObject(asObject(asObject(root?.workload)?.arrivals)?.[kind]))?.rate;
+    if (typeof rate === 'string' && rate.trim() !== '') {
+      found.push({
+        path: ['workload', 'arrivals', kind, 'rate'],
+        source: rate,
+        variables: RATE_VARIABLES,
+      });
+    }
   }
   return found;
 }
 
 const ATTRIBUTES = ['input_tokens', 'output_tokens', 'request_bytes', 'response_bytes'] as const;
+const SESSION_DISTRIBUTIONS = [
+  'turns',
+  'first_message_tokens',
+  'message_tokens',
+  'output_tokens',
+  'think_time',
+] as const;
 
 /** Why `path` cannot be read as an input file, or null when it can be opened as one. */
 export function fileProblem(path: string): 'file not found' | 'not a file' | 'cannot read the file' | null {
@@ -131,6 +140,10 @@ export function filePaths(root: Raw): { path: PathSegment[]; value: string }[] {
     files.push({ path: ['workload', 'arrivals', 'trace', 'path'], value: trace });
   }
   for (const attribute of ATTRIBUTES) empirical(workload?.[attribute], ['workload', attribute]);
+  const sessions = asObject(asObject(workload?.arrivals)?.sessions);
+  for (const key of SESSION_DISTRIBUTIONS) {
+    empirical(sessions?.[key], ['workload', 'arrivals', 'sessions', key]);
+  }
   asArray(root.fleets).forEach((fleet, i) => {
     empirical(asObject(fleet)?.service_time, ['fleets', i, 'service_time']);
     empirical(asObject(fleet)?.startup, ['fleets', i, 'startup']);

@@ -142,6 +142,11 @@ export function dataFiles(scenario: Scenario): string[] {
   const files: string[] = [];
   const { arrivals, attributes } = scenario.workload;
   if (arrivals.kind === 'trace') files.push(arrivals.trace.path);
+  if (arrivals.kind === 'sessions') {
+    const { turns, firstMessageTokens, messageTokens, outputTokens, thinkTime } = arrivals.sessions;
+    for (const distribution of [turns, firstMessageTokens, messageTokens, outputTokens, thinkTime])
+      files.push(...distributionFile(distribution));
+  }
   for (const distribution of Object.values(attributes)) files.push(...distributionFile(distribution));
   for (const fleet of scenario.fleets) {
     files.push(...distributionFile(fleet.startup), ...distributionFile(fleet.serviceTime));

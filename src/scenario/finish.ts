@@ -4,6 +4,7 @@ import { resolveRouting } from '../policies/routing/index.js';
 import { applyOptimizations, buildLlmModel, presetModel } from '../serving/llm/index.js';
 import type { FleetSpec, ModelSpec, ScenarioSpec } from './schema.js';
 import {
+  type Arrivals,
   type BillingConfig,
   type Distribution,
   type Fleet,
@@ -40,14 +41,30 @@ function finishWorkload(workload: Workload, dataPath: DataPath): Workload {
   for (const [attribute, distribution] of Object.entries(workload.attributes)) {
     attributes[attribute as keyof Workload['attributes']] = withAbsolutePath(distribution, dataPath);
   }
-  const { arrivals } = workload;
-  return {
-    arrivals:
-      arrivals.kind === 'trace'
-        ? { kind: 'trace', trace: { ...arrivals.trace, path: dataPath(arrivals.trace.path) } }
-        : arrivals,
-    attributes,
-  };
+  return { arrivals: finishArrivals(workload.arrivals, dataPath), attributes };
+}
+
+function finishArrivals(arrivals: Arrivals, dataPath: DataPath): Arrivals {
+  switch (arrivals.kind) {
+    case 'trace':
+      return { kind: 'trace', trace: { ...arrivals.trace, path: dataPath(arrivals.trace.path) } };
+    case 'sessions': {
+      const { sessions } = arrivals;
+      return {
+        kind: 'sessions',
+        sessions: {
+          ...sessions,
+          turns: withAbsolutePath(sessions.turns, dataPath),
+          firstMessageTokens: withAbsolutePath(sessions.firstMessageTokens, dataPath),
+          messageTokens: withAbsolutePath(sessions.messageTokens, dataPath),
+          outputTokens: withAbsolutePath(sessions.outputTokens, dataPath),
+          thinkTime: withAbsolutePath(sessions.thinkTime, dataPath),
+        },
+      };
+    }
+    default:
+      return arrivals;
+  }
 }
 
 /** Inline `hardware:` in the resolved form; an accelerator name that is a catalog id (any case) becomes the id. */

@@ -456,6 +456,103 @@ fleets:
     ]);
   });
 
+  it('sessions arrivals: keys resolved, errors located at the key', async () => {
+    const sessions = (body: string, extra = '') =>
+      VALID.replace('    poisson: { rate: 40 }\n', `    sessions:\n${body}${extra}`);
+    const body = `      rate: "0.5 * (1 + sin(t))"
+      turns: { uniform: { min: 1, max: 9 } }
+      first_message_tokens: 300
+      output_tokens: { lognormal: { median: 250, sigma: 0.6 } }
+      think_time: 20s
+      answer_time_per_token: 20ms
+      system_prompt_tokens: 1200
+`;
+    const scenario = await baseline(sessions(body), ['workload.scale=2']);
+    expect(scenario.workload.arrivals).toEqual({
+      kind: 'sessions',
+      sessions: {
+        rate: { kind: 'expression', source: '(0.5 * (1 + sin(t))) * 2' },
+        turns: { kind: 'uniform', min: 1, max: 9 },
+        firstMessageTokens: { kind: 'constant', value: 300 },
+        messageTokens: { kind: 'constant', value: 300 },
+        outputTokens: { kind: 'lognormal', mu: Math.log(250), sigma: 0.6 },
+        thinkTime: { kind: 'constant', value: 20 },
+        answerTimePerToken: 0.02,
+        systemPromptTokens: 1200,
+      },
+    });
+    expect(
+      await errors(
+        sessions(
+          `      rate: 1
+      turns: 0
+      first_message_tokens: 300
+      output_tokens: 200
+      think_time: 1x
+      system_prompt_tokens: 1.5
+`,
+        ),
+      ),
+    ).toEqual([
+      's.yaml:6:14: workload.arrivals.sessions.turns: expected at least 1 turn',
+      's.yaml:9:19: workload.arrivals.sessions.think_time: expected a duration like 250ms, 30s, 5m, 2h, 1d; got "1x"',
+      's.yaml:10:29: workload.arrivals.sessions.system_prompt_tokens: expected a non-negative integer',
+    ]);
+    expect(
+      await errors(
+        sessions(
+          `      rate: 1
+      turns: 3
+      first_message_tokens: 300
+      output_tokens: 200
+      think_time: 10s
+`,
+          '  input_tokens: 500\n',
+        ),
+      ),
+    ).toEqual([
+      's.yaml:10:17: workload.input_tokens: sessions arrivals give each turn its input tokens (system_prompt_tokens, first_message_tokens, message_tokens and the answers so far); remove this key',
+    ]);
+    const empirical = await baseline(
+      sessions(`      rate: 1
+      turns: 2
+      first_message_tokens: 300
+      output_tokens: 200
+      think_time: { empirical: { path: service-times.csv, column: seconds } }
+`),
+    );
+    expect(
+      empirical.workload.arrivals.kind === 'sessions' && empirical.workload.arrivals.sessions.thinkTime,
+    ).toEqual({
+      kind: 'empirical',
+      path: join(FIXTURES, 'service-times.csv'),
+      column: 'seconds',
+    });
+    expect(
+      await errors(
+        sessions(
+          `      rate: 1
+      turns: { empirical: { path: nope.csv, column: turns } }
+      first_message_tokens: 300
+      output_tokens: 200
+      think_time: 10s
+`,
+        ),
+      ),
+    ).toEqual([
+      `s.yaml:6:35: workload.arrivals.sessions.turns.empirical.path: file not found: ${join(FIXTURES, 'nope.csv')}`.replaceAll(
+        FIXTURES,
+        '',
+      ),
+    ]);
+    expect(await errors(sessions('      rate: "2 * q"\n      turns: 3\n'))).toEqual([
+      's.yaml:5:7: workload.arrivals.sessions.first_message_tokens: missing required key',
+      's.yaml:5:7: workload.arrivals.sessions.output_tokens: missing required key',
+      's.yaml:5:7: workload.arrivals.sessions.think_time: missing required key',
+      's.yaml:5:13: workload.arrivals.sessions.rate: in "2 * q": unknown name "q" (did you mean d, e, h?); known: t, pi, e, us, µs, ms, s, sec, min, m, h, hr, d, day',
+    ]);
+  });
+
   it('requires a duration unless arrivals are a trace', async () => {
     expect(await errors(VALID.replace('duration: 1h\n', ''))).toEqual([
       's.yaml:1:1: duration: required unless arrivals is a trace',

@@ -69,6 +69,16 @@ const EXAMPLES: Record<string, unknown> = {
   },
   'workload.arrivals.trace.columns': { input_tokens: 'prompt_len', output_tokens: 'gen_len' },
   'workload.arrivals.trace.bootstrap': { block: '5m' },
+  'workload.arrivals.sessions': {
+    rate: 0.5,
+    turns: { gamma: { mean: 6, cv: 0.8 } },
+    system_prompt_tokens: 800,
+    first_message_tokens: { lognormal: { median: 300, sigma: 0.8 } },
+    message_tokens: { lognormal: { median: 60, sigma: 1 } },
+    output_tokens: { lognormal: { median: 250, sigma: 0.6 } },
+    think_time: { lognormal: { median: '30s', sigma: 0.6 } },
+    answer_time_per_token: '25ms',
+  },
   model: {
     llm: { preset: 'Llama-3.1-8B', precision: 'bf16' },
     optimizations: [{ quantize: 'int8', quality_delta: -0.3 }],
@@ -179,6 +189,7 @@ const VALUE_EXAMPLES: Record<string, unknown[]> = {
   Rate: [40, '40 * (1 + 0.5 * sin(2 * pi * t / 1d))'],
   TokenDistribution: [200, { lognormal: { median: 1000, sigma: 0.9 } }, { uniform: { min: 10, max: 500 } }],
   SizeDistribution: ['4KB', { lognormal: { median: '2KB', sigma: 0.5 } }],
+  TurnDistribution: [6, { gamma: { mean: 6, cv: 0.8 } }, { uniform: { min: 1, max: 12 } }],
   ServiceTime: [
     '100ms',
     { exponential: { mean: '100ms' } },
@@ -243,7 +254,9 @@ function typeOf(root: JsonSchema, schema: JsonSchema, childHeading: string | nul
 
 function unitOf(schema: JsonSchema): string {
   const name = refName(schema) ?? (schema.anyOf ?? []).map(refName).find((ref) => ref !== undefined);
-  return (name && UNITS[name]) ?? (typeof schema.unit === 'string' ? schema.unit : '');
+  // A key's own unit wins over its type's: a Rate of sessions is in sessions/s.
+  if (typeof schema.unit === 'string') return schema.unit;
+  return (name && UNITS[name]) || '';
 }
 
 function defaultOf(schema: JsonSchema, required: boolean): string {

@@ -6,7 +6,7 @@ import { makeScenario } from '../../test/helpers/scenario.js';
 import { loadMath } from './expression.js';
 import { loadScenarioText } from './load.js';
 import { checkRunSize, estimateRunSize } from './run-size.js';
-import type { Arrivals, Scenario } from './types.js';
+import type { Arrivals, Distribution, Scenario } from './types.js';
 
 beforeAll(loadMath);
 
@@ -29,6 +29,32 @@ describe('estimateRunSize', () => {
     expect(size.description).toBe('about 288,000 requests (40 req/s on average over 2h)');
     expect(estimateRunSize(withArrivals({ kind: 'gamma', rate: 3, cv: 2 }, 100), 0).arrivals).toBe(300);
     expect(estimateRunSize(withArrivals({ kind: 'constant', rate: 0.5 }, 100), 0).arrivals).toBe(50);
+  });
+
+  it('counts mean turns per session: gamma turns of mean 6 at 0.5 sessions/s for 1h', () => {
+    const sessions = (turns: Distribution): Arrivals => ({
+      kind: 'sessions',
+      sessions: {
+        rate: { kind: 'constant', value: 0.5 },
+        turns,
+        firstMessageTokens: { kind: 'constant', value: 300 },
+        messageTokens: { kind: 'constant', value: 60 },
+        outputTokens: { kind: 'constant', value: 250 },
+        thinkTime: { kind: 'constant', value: 30 },
+        answerTimePerToken: 0,
+        systemPromptTokens: 0,
+      },
+    });
+    const size = estimateRunSize(
+      withArrivals(sessions({ kind: 'gamma', shape: 1 / 0.64, scale: 6 * 0.64 }), 3600),
+      0,
+    );
+    expect(size.arrivals).toBeCloseTo(0.5 * 3600 * 6, 6);
+    expect(size.path).toEqual(['workload', 'arrivals', 'sessions', 'rate']);
+    // A turn distribution whose mean is below 1 still sends one turn a session.
+    expect(
+      estimateRunSize(withArrivals(sessions({ kind: 'uniform', min: 0, max: 1 }), 100), 0).arrivals,
+    ).toBe(50);
   });
 
   it('integrates a rate expression: a step, and a sine whose integral over whole periods is its mean', () => {

@@ -4,7 +4,7 @@ import { US_PER_S } from '../core/time.js';
 import { createAutoscaler } from '../policies/autoscaling/index.js';
 import { compileExpression } from './expression.js';
 import type { PathSegment } from './locate.js';
-import type { Arrivals, Scenario } from './types.js';
+import type { Arrivals, Distribution, Rate, Scenario } from './types.js';
 
 /**
  * What a scenario will cost to simulate, estimated before it runs from its arrival rate and
@@ -48,10 +48,24 @@ function arrivalsPath(arrivals: Arrivals): PathSegment[] {
   }
 }
 
-/** Requests per second times `durationS`; a rate expression by the midpoint rule on a coarse grid. */
+/**
+ * Requests per second times `durationS`; a rate expression by the midpoint rule on a coarse grid.
+ * Sessions count their mean turns each, as if none were cut at the end: an upper bound.
+ */
 function syntheticArrivals(arrivals: Exclude<Arrivals, { kind: 'trace' }>, durationS: number): number {
-  if (arrivals.kind !== 'poisson') return arrivals.rate * durationS;
-  const rate = arrivals.rate;
+  switch (arrivals.kind) {
+    case 'poisson':
+      return rateIntegral(arrivals.rate, durationS);
+    case 'sessions':
+      return (
+        rateIntegral(arrivals.sessions.rate, durationS) * Math.max(1, roughMean(arrivals.sessions.turns))
+      );
+    default:
+      return arrivals.rate * durationS;
+  }
+}
+
+function rateIntegral(rate: Rate, durationS: number): number {
   if (rate.kind === 'constant') return rate.value * durationS;
   const compiled = compileExpression(rate.source, ['t']);
   // A rate that does not compile, or turns negative or infinite, is reported by the run itself.
@@ -65,6 +79,24 @@ function syntheticArrivals(arrivals: Exclude<Arrivals, { kind: 'trace' }>, durat
     if (value > 0 && Number.isFinite(value)) sum += value;
   }
   return sum * stepS;
+}
+
+/** A distribution's mean; 1 for an empirical one, whose file this estimate does not read. */
+function roughMean(distribution: Distribution): number {
+  switch (distribution.kind) {
+    case 'constant':
+      return distribution.value;
+    case 'exponential':
+      return distribution.mean;
+    case 'lognormal':
+      return Math.exp(distribution.mu + distribution.sigma ** 2 / 2);
+    case 'gamma':
+      return distribution.shape * distribution.scale;
+    case 'uniform':
+      return (distribution.min + distribution.max) / 2;
+    case 'empirical':
+      return 1;
+  }
 }
 
 /**

@@ -79,7 +79,31 @@ export type Arrivals =
   | { kind: 'poisson'; rate: Rate }
   | { kind: 'gamma'; rate: number; cv: number }
   | { kind: 'constant'; rate: number }
-  | { kind: 'trace'; trace: TraceSource };
+  | { kind: 'trace'; trace: TraceSource }
+  | { kind: 'sessions'; sessions: Sessions };
+
+/**
+ * Multi-turn conversations (chat, agent loops): sessions start as a Poisson process, and each turn
+ * sends the conversation so far plus a new message (src/workload/session-arrivals.ts).
+ */
+export interface Sessions {
+  /** Sessions started per second. */
+  rate: Rate;
+  /** Turns (requests) per session; each draw is rounded to a whole number, at least 1. */
+  turns: Distribution;
+  /** Tokens of a session's first message. */
+  firstMessageTokens: Distribution;
+  /** Tokens of each later message (a user's reply, a tool's output). */
+  messageTokens: Distribution;
+  /** Tokens of each answer. */
+  outputTokens: Distribution;
+  /** Seconds from a turn's arrival to the next turn's. */
+  thinkTime: Distribution;
+  /** Seconds added to the next turn's gap per token of the previous answer. */
+  answerTimePerToken: number;
+  /** Tokens of a system prompt every session starts with; 0 for none. */
+  systemPromptTokens: number;
+}
 
 export interface Workload {
   arrivals: Arrivals;

@@ -6,8 +6,10 @@ import { createSampler, type Sampler } from '../serving/index.js';
 import {
   type ArrivalRecord,
   type ArrivalSource,
+  arrivalRate,
   createArrivalRecord,
   createArrivalSource,
+  sourceGives,
 } from '../workload/index.js';
 import { Kind } from './events.js';
 
@@ -21,7 +23,7 @@ export class Arrivals {
   private readonly record: ArrivalRecord = createArrivalRecord();
   readonly attributes = new Float64Array(REQUEST_ATTRIBUTES.length);
   private readonly samplers: (Sampler | null)[];
-  /** Only a trace can carry attributes; synthetic sources leave them all to the samplers. */
+  /** Whether the source carries attributes (a trace, sessions); the others leave them all to the samplers. */
   private readonly fromTrace: boolean;
   /** Attributes with a sampler, for sources that never carry any (the others stay 0). */
   private readonly sampled: Int32Array;
@@ -32,9 +34,10 @@ export class Arrivals {
     const { workload } = scenario;
     const arrivals = workload.arrivals;
     let rateAt: ((tS: number) => number) | undefined;
-    if (arrivals.kind === 'poisson' && arrivals.rate.kind === 'expression') {
-      const compiled = compileExpression(arrivals.rate.source, ['t']);
-      if (!compiled.ok) throw new Error(`rate "${arrivals.rate.source}": ${compiled.message}`);
+    const rate = arrivalRate(arrivals);
+    if (rate?.kind === 'expression') {
+      const compiled = compileExpression(rate.source, ['t']);
+      if (!compiled.ok) throw new Error(`rate "${rate.source}": ${compiled.message}`);
       const time = new Float64Array(1);
       const evaluate = compiled.fn;
       rateAt = (tS) => {
@@ -49,12 +52,14 @@ export class Arrivals {
       // Its own stream: resampling a trace shifts no other draw, so variants keep common random numbers.
       bootstrapUniform:
         arrivals.kind === 'trace' && arrivals.trace.bootstrap ? streams.stream('trace-bootstrap') : undefined,
+      sessionStream: (name) => streams.stream(name),
     });
     this.samplers = REQUEST_ATTRIBUTES.map((name) => {
       const distribution = workload.attributes[name];
       return distribution ? createSampler(distribution, streams.stream(`workload/${name}`)) : null;
     });
-    this.fromTrace = arrivals.kind === 'trace';
+    this.fromTrace =
+      arrivals.kind === 'trace' || REQUEST_ATTRIBUTES.some((name) => sourceGives(arrivals, name));
     this.sampled = Int32Array.from([...REQUEST_ATTRIBUTES.keys()].filter((a) => this.samplers[a] !== null));
     this.hasAttributes = this.fromTrace || this.sampled.length > 0;
   }

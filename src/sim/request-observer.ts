@@ -1,6 +1,6 @@
 import { US_PER_S } from '../core/time.js';
 import type { REQUEST_ATTRIBUTES, Scenario } from '../scenario/types.js';
-import type { RequestOutcome, RequestRecord } from '../workload/index.js';
+import { type RequestOutcome, type RequestRecord, sourceGives } from '../workload/index.js';
 
 /** Turns the simulator's view of a measured request at its outcome into a `RequestRecord` for `onRequest`. */
 export class RequestObserver {
@@ -23,8 +23,7 @@ export class RequestObserver {
     this.#llm = scenario.fleets.map((f) => f.batching.policy === 'continuous');
     const { arrivals, attributes } = scenario.workload;
     const given = (name: (typeof REQUEST_ATTRIBUTES)[number]) =>
-      attributes[name] !== undefined ||
-      (arrivals.kind === 'trace' && arrivals.trace.columns[name] !== undefined);
+      attributes[name] !== undefined || sourceGives(arrivals, name);
     this.#tokensKnown = [given('input_tokens'), given('output_tokens')];
   }
 

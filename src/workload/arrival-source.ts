@@ -1,5 +1,6 @@
 import type { Uniform } from '../engine/rng.js';
-import type { Arrivals, Diagnostic } from '../scenario/types.js';
+import type { Arrivals, Diagnostic, Rate, RequestAttribute } from '../scenario/types.js';
+import { createSessionArrivals, type SessionStream } from './session-arrivals.js';
 import {
   createConstantArrivals,
   createGammaArrivals,
@@ -57,10 +58,29 @@ export interface ArrivalContext {
   uniform: Uniform;
   /** Arrivals at or after this time are not produced; null = no limit (a trace then runs to its end). */
   durationS: number | null;
-  /** The compiled rate expression, required when `arrivals.rate.kind` is 'expression'. */
+  /** The compiled rate expression, required when `arrivalRate(arrivals)` is an expression. */
   rateAt?: (tS: number) => number;
   /** The stream that draws the blocks of a trace `bootstrap`, required with one. */
   bootstrapUniform?: Uniform;
+  /** The named streams sessions draw their turns from, required with `sessions`. */
+  sessionStream?: (name: SessionStream) => Uniform;
+}
+
+/** The rate of a Poisson process the arrivals start from (requests, or sessions), or null. */
+export function arrivalRate(arrivals: Arrivals): Rate | null {
+  if (arrivals.kind === 'poisson') return arrivals.rate;
+  if (arrivals.kind === 'sessions') return arrivals.sessions.rate;
+  return null;
+}
+
+/**
+ * Whether the source fills in `attribute` itself (NaN on a record where it has no value): a
+ * trace's columns, a session's token counts. Attributes it does not fill come from the workload's
+ * distributions.
+ */
+export function sourceGives(arrivals: Arrivals, attribute: RequestAttribute): boolean {
+  if (arrivals.kind === 'trace') return arrivals.trace.columns[attribute] !== undefined;
+  return arrivals.kind === 'sessions' && (attribute === 'input_tokens' || attribute === 'output_tokens');
 }
 
 export function createArrivalRecord(): ArrivalRecord {
@@ -82,15 +102,14 @@ export function createArrivalRecord(): ArrivalRecord {
 export function createArrivalSource(arrivals: Arrivals, context: ArrivalContext): ArrivalSource {
   const { uniform, durationS } = context;
   switch (arrivals.kind) {
-    case 'poisson': {
-      const rate = arrivals.rate;
-      if (rate.kind === 'constant') return createPoissonArrivals(uniform, rate.value, durationS);
-      if (context.rateAt === undefined) {
-        throw new TypeError(
-          `arrivals rate "${rate.source}" is an expression, but no compiled rateAt was given`,
-        );
+    case 'poisson':
+      return poissonArrivals(arrivals.rate, context);
+    case 'sessions': {
+      if (context.sessionStream === undefined) {
+        throw new TypeError('the arrivals are sessions, but no sessionStream was given');
       }
-      return createThinnedPoissonArrivals(uniform, context.rateAt, rate.source, durationS);
+      const starts = poissonArrivals(arrivals.sessions.rate, context);
+      return createSessionArrivals(arrivals.sessions, starts, context.sessionStream, durationS);
     }
     case 'gamma':
       return createGammaArrivals(uniform, arrivals.rate, arrivals.cv, durationS);
@@ -105,4 +124,12 @@ export function createArrivalSource(arrivals: Arrivals, context: ArrivalContext)
       return createBootstrapArrivals(arrivals.trace, bootstrap, durationS, context.bootstrapUniform);
     }
   }
+}
+
+function poissonArrivals(rate: Rate, { uniform, durationS, rateAt }: ArrivalContext): ArrivalSource {
+  if (rate.kind === 'constant') return createPoissonArrivals(uniform, rate.value, durationS);
+  if (rateAt === undefined) {
+    throw new TypeError(`arrivals rate "${rate.source}" is an expression, but no compiled rateAt was given`);
+  }
+  return createThinnedPoissonArrivals(uniform, rateAt, rate.source, durationS);
 }

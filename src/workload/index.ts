@@ -1,11 +1,14 @@
-/** Arrival processes: synthetic (Poisson, thinned Poisson, gamma renewal, constant) and streamed trace replay. */
+/** Arrival processes: synthetic (Poisson, thinned Poisson, gamma renewal, constant, multi-turn sessions) and streamed trace replay. */
 export {
   type ArrivalContext,
   type ArrivalRecord,
   type ArrivalSource,
+  arrivalRate,
   createArrivalRecord,
   createArrivalSource,
+  type PromptPrefix,
   type SkippedRows,
+  sourceGives,
 } from './arrival-source.js';
 export {
   formatRequestLine,
@@ -16,6 +19,7 @@ export {
   type RequestRecord,
   readRequestRecords,
 } from './request-records.js';
+export { SESSION_STREAMS, type SessionStream } from './session-arrivals.js';
 export { RateFunctionError } from './synthetic-arrivals.js';
 export { findBadRows } from './trace-arrivals.js';
 export { type AttributeStats, computeTraceStats, type TraceStats } from './trace-stats.js';

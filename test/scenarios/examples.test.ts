@@ -29,6 +29,17 @@ describe('the example scenarios', () => {
     expect(spot.cost_usd.total).toBeLessThan(onDemand.cost_usd.total);
   });
 
+  it('chat-sessions sends growing prompts: the mean prompt is past the first turn of a conversation', async () => {
+    const { results } = await runScenario(`${SCENARIOS}chat-sessions.yaml`, { set: ['duration=20m'] });
+    const [baseline] = results;
+    expect(baseline.requests.completed).toBe(baseline.requests.arrived);
+    // A first turn sends 800 + about 413 tokens (lognormal mean 300 e^0.32); later turns add about
+    // 398 each (replies 60 e^0.5, answers 250 e^0.18).
+    const meanInput = baseline.tokens.input / baseline.requests.completed;
+    expect(meanInput).toBeGreaterThan(1213 + 398);
+    expect(baseline.tokens.output / baseline.requests.completed).toBeCloseTo(299, -1);
+  });
+
   it('edge-offload keeps most requests in the store and sends long prompts to the cloud', async () => {
     const { results } = await runScenario(`${SCENARIOS}edge-offload.yaml`, { set: ['duration=20m'] });
     const offload = results[0].offload;

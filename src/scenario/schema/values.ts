@@ -98,7 +98,7 @@ function distributionObject(
             .string(expected('a column name'))
             .min(1, expected('a column name'))
             .describe(
-              `Header of the column to resample (values in ${unit === 'tokens' ? 'tokens' : 'seconds or bytes'}, plain numbers).`,
+              `Header of the column to resample (values in ${unit === 'tokens' || unit === 'turns' ? unit : 'seconds or bytes'}, plain numbers).`,
             ),
         })
         .strict()
@@ -173,6 +173,25 @@ export const TokenDistribution = z
       'A token count per request: a number (constant) or one of the distribution objects ' +
       '`{constant}`, `{exponential: {mean}}`, `{lognormal: {median, sigma}}`, `{lognormal: {mean, cv}}`, ' +
       '`{gamma: {mean, cv}}`, `{uniform: {min, max}}`, `{empirical: {path, column}}`.',
+  });
+
+export const TurnDistribution = z
+  .union(
+    [
+      z
+        .number(expected('a number of turns'))
+        .min(1, expected('at least 1 turn'))
+        .transform(constantDistribution),
+      distributionObject(Count, PositiveCount, 'turns'),
+    ],
+    { error: 'expected a number of turns or a distribution like {gamma: {mean: 6, cv: 0.8}}' },
+  )
+  .meta({
+    id: 'TurnDistribution',
+    title: 'Turn distribution',
+    description:
+      'Turns per session: a number (constant, at least 1) or a distribution object as for tokens. Each draw ' +
+      'is rounded to a whole number, at least 1.',
   });
 
 export const SizeDistribution = z

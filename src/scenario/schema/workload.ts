@@ -1,11 +1,24 @@
 /** `workload:`: when requests arrive (a process or a trace) and what they carry. */
 
 import * as z from 'zod';
-import { expected, PositiveDuration, PositiveInteger, PositiveNumber } from '../../core/schema-values.js';
+import {
+  Duration,
+  expected,
+  NonNegativeInteger,
+  PositiveDuration,
+  PositiveInteger,
+  PositiveNumber,
+} from '../../core/schema-values.js';
 import { TRACE_PRESETS } from '../trace-presets.js';
-import type { Arrivals, RequestAttribute, TraceSource, Workload } from '../types.js';
+import type { Arrivals, Rate, RequestAttribute, Sessions, TraceSource, Workload } from '../types.js';
 import { exactlyOne } from './common.js';
-import { RateSchema, SizeDistribution, TokenDistribution } from './values.js';
+import {
+  DurationDistribution,
+  RateSchema,
+  SizeDistribution,
+  TokenDistribution,
+  TurnDistribution,
+} from './values.js';
 
 export const TRACE_FORMATS = ['azure-llm', 'vidur', 'mooncake', 'csv', 'jsonl'] as const;
 
@@ -134,7 +147,61 @@ export const traceSchema = z
   })
   .describe('Replay arrivals (and request attributes) from a file.');
 
-const ARRIVAL_KINDS = ['poisson', 'gamma', 'constant', 'trace'] as const;
+const sessionsSchema = z
+  .object({
+    rate: RateSchema.meta({
+      description:
+        'Sessions started per second (number or expression of t): a Poisson process, as for `poisson`.',
+      unit: 'sessions/s',
+    }),
+    turns: TurnDistribution.describe(
+      'Turns (requests) per session, drawn when the session starts: a number or a distribution, each draw ' +
+        'rounded to a whole number, at least 1.',
+    ),
+    first_message_tokens: TokenDistribution.describe(
+      "Tokens of a session's first message (after the system prompt).",
+    ),
+    message_tokens: TokenDistribution.optional().describe(
+      "Tokens of each later message: a user's reply, or in an agent loop a tool's output. Default: as " +
+        '`first_message_tokens`.',
+    ),
+    output_tokens: TokenDistribution.describe('Tokens of each answer.'),
+    think_time: DurationDistribution.describe(
+      "Time from one turn's arrival to the next turn's arrival. The workload does not wait for answers " +
+        "(open loop), so this includes the time the answer takes: the client's wait for it plus the user's " +
+        "(or the tool's) time before the next message. See `answer_time_per_token` for the part that grows " +
+        'with the answer.',
+    ),
+    answer_time_per_token: Duration.prefault(0).describe(
+      "Added to each gap between turns per token of the previous turn's answer: the assumed time to " +
+        'stream one token (e.g. `20ms`), so a long answer delays the next turn. 0: `think_time` alone.',
+    ),
+    system_prompt_tokens: NonNegativeInteger.prefault(0).describe(
+      'Tokens of a system prompt every session starts with, the same in all of them (a prefix cache can ' +
+        'share it). 0: none.',
+    ),
+  })
+  .strict()
+  .transform(
+    (spec): Sessions => ({
+      rate: spec.rate,
+      turns: spec.turns,
+      firstMessageTokens: spec.first_message_tokens,
+      messageTokens: spec.message_tokens ?? spec.first_message_tokens,
+      outputTokens: spec.output_tokens,
+      thinkTime: spec.think_time,
+      answerTimePerToken: spec.answer_time_per_token,
+      systemPromptTokens: spec.system_prompt_tokens,
+    }),
+  )
+  .describe(
+    "Multi-turn conversations (chat, agent loops). Each turn's prompt is the previous turn's prompt, its " +
+      'answer and a new message, so prompts grow through a session, and arrivals carry the shared part ' +
+      'as prefix segments for prefix caching. Sessions start only before `duration`, and no turn arrives ' +
+      'at or after it: sessions still running then are cut.',
+  );
+
+const ARRIVAL_KINDS = ['poisson', 'gamma', 'constant', 'trace', 'sessions'] as const;
 
 const ArrivalsSchema = z
   .object({
@@ -163,6 +230,7 @@ const ArrivalsSchema = z
       .optional()
       .describe('Deterministic arrivals every 1/rate seconds.'),
     trace: traceSchema.optional(),
+    sessions: sessionsSchema.optional(),
   })
   .strict()
   .meta({ minProperties: 1, maxProperties: 1 })
@@ -171,9 +239,10 @@ const ArrivalsSchema = z
     if (spec.poisson) return { kind: 'poisson', rate: spec.poisson.rate };
     if (spec.gamma) return { kind: 'gamma', rate: spec.gamma.rate, cv: spec.gamma.cv };
     if (spec.constant) return { kind: 'constant', rate: spec.constant.rate };
+    if (spec.sessions) return { kind: 'sessions', sessions: spec.sessions };
     return { kind: 'trace', trace: spec.trace! };
   })
-  .describe('When requests arrive: exactly one of `poisson`, `gamma`, `constant`, `trace`.');
+  .describe('When requests arrive: exactly one of `poisson`, `gamma`, `constant`, `trace`, `sessions`.');
 
 export const WorkloadSchema = z
   .object({
@@ -196,6 +265,22 @@ export const WorkloadSchema = z
     ),
   })
   .strict()
+  .check((ctx) => {
+    // A session's turns carry their own token counts; a workload distribution would be ignored.
+    if (ctx.value.arrivals.kind !== 'sessions') return;
+    for (const key of ['input_tokens', 'output_tokens'] as const) {
+      if (ctx.value[key] === undefined) continue;
+      ctx.issues.push({
+        code: 'custom',
+        message:
+          key === 'input_tokens'
+            ? 'sessions arrivals give each turn its input tokens (system_prompt_tokens, first_message_tokens, message_tokens and the answers so far); remove this key'
+            : 'sessions arrivals give each turn its output tokens (arrivals.sessions.output_tokens); remove this key',
+        input: ctx.value[key],
+        path: [key],
+      });
+    }
+  })
   .transform(({ arrivals, scale, ...attributes }): Workload => {
     const drawn: Workload['attributes'] = {};
     for (const [attribute, distribution] of Object.entries(attributes)) {
@@ -214,17 +299,23 @@ function scaleArrivals(arrivals: Arrivals, scale: number): Arrivals {
   if (scale === 1) return arrivals;
   switch (arrivals.kind) {
     case 'poisson':
-      return {
-        kind: 'poisson',
-        rate:
-          arrivals.rate.kind === 'constant'
-            ? { kind: 'constant', value: arrivals.rate.value * scale }
-            : { kind: 'expression', source: `(${arrivals.rate.source}) * ${scale}` },
-      };
+      return { kind: 'poisson', rate: scaleRate(arrivals.rate, scale) };
     case 'gamma':
     case 'constant':
       return { ...arrivals, rate: arrivals.rate * scale };
     case 'trace':
       return { kind: 'trace', trace: { ...arrivals.trace, speed: arrivals.trace.speed * scale } };
+    case 'sessions':
+      // Only sessions start faster: each session keeps its turns and their pace.
+      return {
+        kind: 'sessions',
+        sessions: { ...arrivals.sessions, rate: scaleRate(arrivals.sessions.rate, scale) },
+      };
   }
+}
+
+function scaleRate(rate: Rate, scale: number): Rate {
+  return rate.kind === 'constant'
+    ? { kind: 'constant', value: rate.value * scale }
+    : { kind: 'expression', source: `(${rate.source}) * ${scale}` };
 }
