@@ -311,31 +311,53 @@ function infeasibleCandidates(plan: Pick<PlanResult, 'growth'>): boolean {
 }
 
 /**
- * Load (`workload.scale`) against the fewest replicas (or slots) that meet the SLO, a line per
- * candidate. Candidates that need the same at every load share a line; their marks differ in shape.
+ * What the fewest replicas (or slots) that meet the SLO cost per hour as load grows: arrivals per
+ * second against dollars per hour, a line per candidate, the count needed in each point's tooltip.
+ * Without an arrival rate (or a price) for every point, the load is `workload.scale` (or the axis
+ * the count needed). Candidates that need the same at every load share a line; their marks differ
+ * in shape.
  */
 export function capacityChart(plan: Pick<PlanResult, 'growth' | 'search'>): TopLevelSpec | null {
   const values = capacityPoints(plan);
   if (values.length === 0) return null;
-  const x = {
-    field: 'load',
-    type: 'quantitative' as const,
-    title: 'load (workload.scale)',
-    scale: { zero: false },
-  };
-  const y = {
-    field: 'needed',
-    type: 'quantitative' as const,
-    title: `${plan.search.key} needed`,
-    scale: { zero: true },
-    axis: { tickMinStep: 1 },
-  };
+  const byRate = values.every((point) => point.rate_rps !== null);
+  const byCost = values.every((point) => point.cost_usd_per_hour !== null);
+  const x = byRate
+    ? {
+        field: 'rate_rps',
+        type: 'quantitative' as const,
+        title: 'load (arrivals, req/s)',
+        scale: { zero: true },
+      }
+    : {
+        field: 'load',
+        type: 'quantitative' as const,
+        title: 'load (workload.scale)',
+        scale: { zero: false },
+      };
+  const y = byCost
+    ? {
+        field: 'cost_usd_per_hour',
+        type: 'quantitative' as const,
+        title: 'cost of the capacity needed (USD per hour)',
+        scale: { zero: true },
+        axis: { format: '$,.4~g' },
+      }
+    : {
+        field: 'needed',
+        type: 'quantitative' as const,
+        title: `${plan.search.key} needed`,
+        scale: { zero: true },
+        axis: { tickMinStep: 1 },
+      };
   const legend = capacityLegend(plan);
   const color = { field: 'configuration', type: 'nominal' as const, title: legend };
+  const left = infeasibleCandidates(plan) ? ', and so are those that cannot run at all' : '';
   return {
     ...header(
-      'Plan: capacity needed as load grows',
-      `The fewest ${plan.search.key} that meet the SLO at each load. Configurations that miss it even at the most tried are left out${infeasibleCandidates(plan) ? ', and so are those that cannot run at all' : ''}.`,
+      'Plan: what capacity costs as load grows',
+      `${byCost ? 'The hourly cost of the fewest' : 'The fewest'} ${plan.search.key} that meet the SLO at each load (the count in each point's tooltip).`,
+      `Configurations that miss it even at the most tried are left out${left}.`,
     ),
     width: CHART_WIDTH,
     height: CHART_HEIGHT,

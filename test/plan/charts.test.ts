@@ -211,6 +211,21 @@ describe('plan charts', () => {
     expect(assemblePlanCharts({ ...plan(), growth: [] })).toEqual([]);
   });
 
+  it('capacity curves plot what the capacity costs per hour against arrivals per second, from zero', () => {
+    const [chart] = assemblePlanCharts(plan());
+    const [line] = (
+      chart.spec as { layer: { encoding: Record<string, { field: string; scale?: object }> }[] }
+    ).layer;
+    expect(line.encoding.x).toMatchObject({ field: 'rate_rps', scale: { zero: true } });
+    expect(line.encoding.y).toMatchObject({ field: 'cost_usd_per_hour', scale: { zero: true } });
+    // A point without an arrival rate puts every point back on workload.scale.
+    const noRate = plan();
+    noRate.growth[0].candidates[0].metrics = {};
+    const [fallback] = assemblePlanCharts(noRate);
+    const [first] = (fallback.spec as { layer: { encoding: Record<string, { field: string }> }[] }).layer;
+    expect(first.encoding.x.field).toBe('load');
+  });
+
   it('capacity curves leave out a configuration that cannot run, and say so', () => {
     const withInfeasible = plan();
     for (const level of withInfeasible.growth) {
@@ -223,12 +238,10 @@ describe('plan charts', () => {
       });
     }
     expect(capacityPoints(withInfeasible)).toEqual(capacityPoints(plan()));
-    const [chart] = assemblePlanCharts(withInfeasible);
-    const subtitle = (chart.spec.title as { subtitle: string }).subtitle;
-    expect(subtitle).toMatch(/and so are those that cannot run at all\.$/);
-    expect((assemblePlanCharts(plan())[0].spec.title as { subtitle: string }).subtitle).not.toMatch(
-      /cannot run/,
-    );
+    const subtitle = (p: ReturnType<typeof plan>) =>
+      (assemblePlanCharts(p)[0].spec.title as { subtitle: string[] }).subtitle.join(' ');
+    expect(subtitle(withInfeasible)).toMatch(/and so are those that cannot run at all\.$/);
+    expect(subtitle(plan())).not.toMatch(/cannot run/);
   });
 
   it('every sweep and plan chart compiles without a vega-lite warning', async () => {
@@ -246,7 +259,8 @@ describe('plan charts', () => {
       expect(svg, chart.name).toMatch(/^<svg /);
     }
     const capacity = await renderChart(charts[2].spec);
-    expect(capacity.svg).toContain('fleets.0.replicas needed');
+    expect(capacity.svg).toContain('cost of the capacity needed (USD per hour)');
+    expect(capacity.svg).toContain('load (arrivals, req/s)');
     expect(capacity.svg).toContain('gcp/g2-standard-8');
     expect(capacity.svg).toContain('fleets.0.instance');
   });
