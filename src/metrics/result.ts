@@ -213,6 +213,8 @@ export interface OracleGap {
 }
 
 export interface FleetInstances {
+  /** The market its replicas are bought in: `on-demand` for a fleet priced by hand. */
+  market: 'on-demand' | 'spot' | 'reserved';
   launched: number;
   /** Replicas that got a spot reclaim notice. */
   preempted: number;

@@ -24,6 +24,9 @@ export interface TimeSeriesRow {
   cost_usd_per_hour: number;
   /** Per fleet: time-averaged busy slots. */
   busy_slots_by_fleet: Record<string, number>;
+  /** Per fleet: time-averaged live replicas, and what they cost per hour (absent in folders written before them). */
+  replicas_by_fleet?: Record<string, number>;
+  cost_usd_per_hour_by_fleet?: Record<string, number>;
 }
 
 const COUNTS = COUNT_COLUMNS.length;
@@ -195,6 +198,8 @@ export class TimeSeries {
       const startUs = bin * this.intervalUs;
       const widthUs = Math.min(this.intervalUs, endUs - startUs) || this.intervalUs;
       const busyByFleet: Record<string, number> = {};
+      const replicasByFleet: Record<string, number> = {};
+      const costByFleet: Record<string, number> = {};
       let busy = 0;
       let replicas = 0;
       let totalSlots = 0;
@@ -205,8 +210,10 @@ export class TimeSeries {
         busy += fleetBusy;
         const live = this.spanAt(bin, 1 + this.fleetCount + f) / widthUs;
         replicas += live;
+        replicasByFleet[fleets[f].name] = live;
         totalSlots += live * fleets[f].slotsPerReplica;
-        costRate += live * fleets[f].priceUsdPerHour;
+        costByFleet[fleets[f].name] = live * fleets[f].priceUsdPerHour;
+        costRate += costByFleet[fleets[f].name];
       }
       rows.push({
         time_s: startUs / US_PER_S,
@@ -220,6 +227,8 @@ export class TimeSeries {
         replicas,
         cost_usd_per_hour: costRate,
         busy_slots_by_fleet: busyByFleet,
+        replicas_by_fleet: replicasByFleet,
+        cost_usd_per_hour_by_fleet: costByFleet,
       });
     }
     return rows;

@@ -74,10 +74,19 @@ function readTimeseries(path: string): Map<string, TimeSeriesRow[]> {
       }
       return value;
     };
-    const fleets = Object.keys(record).filter((c) => c.startsWith('busy_slots.'));
+    const byFleet = (prefix: string) => {
+      const columns = Object.keys(record).filter((c) => c.startsWith(prefix));
+      return Object.fromEntries(columns.map((c) => [c.slice(prefix.length), number(c)]));
+    };
+    const replicas = byFleet('replicas.');
     const row = {
       ...Object.fromEntries(TIMESERIES_COLUMNS.map((c) => [c, number(c)])),
-      busy_slots_by_fleet: Object.fromEntries(fleets.map((c) => [c.slice('busy_slots.'.length), number(c)])),
+      busy_slots_by_fleet: byFleet('busy_slots.'),
+      // Folders written before the per-fleet replicas and costs have neither.
+      ...(Object.keys(replicas).length > 0 && {
+        replicas_by_fleet: replicas,
+        cost_usd_per_hour_by_fleet: byFleet('cost_usd_per_hour.'),
+      }),
     } as TimeSeriesRow;
     const rows = byVariant.get(record.variant) ?? [];
     rows.push(row);

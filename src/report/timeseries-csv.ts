@@ -14,18 +14,31 @@ export const TIMESERIES_COLUMNS = [
   'cost_usd_per_hour',
 ] as const;
 
-/** All variants in one long table, one row per (variant, interval), with a busy-slots column per fleet. */
+/**
+ * All variants in one long table, one row per (variant, interval), with columns per fleet: busy
+ * slots, live replicas and their cost per hour.
+ */
 export function renderTimeseriesCsv(results: readonly VariantResult[]): string {
   const fleets = [
     ...new Set(results.flatMap((r) => r.timeseries.flatMap((row) => Object.keys(row.busy_slots_by_fleet)))),
   ];
-  const lines = [['variant', ...TIMESERIES_COLUMNS, ...fleets.map((f) => `busy_slots.${f}`)].join(',')];
+  const lines = [
+    [
+      'variant',
+      ...TIMESERIES_COLUMNS,
+      ...fleets.map((f) => `busy_slots.${f}`),
+      ...fleets.map((f) => `replicas.${f}`),
+      ...fleets.map((f) => `cost_usd_per_hour.${f}`),
+    ].join(','),
+  ];
   for (const result of results) {
     for (const row of result.timeseries) {
       const values = [
         csvField(result.name),
         ...TIMESERIES_COLUMNS.map((c) => formatNumber(row[c])),
         ...fleets.map((f) => formatNumber(row.busy_slots_by_fleet[f] ?? 0)),
+        ...fleets.map((f) => formatNumber(row.replicas_by_fleet?.[f] ?? 0)),
+        ...fleets.map((f) => formatNumber(row.cost_usd_per_hour_by_fleet?.[f] ?? 0)),
       ];
       lines.push(values.join(','));
     }

@@ -144,6 +144,7 @@ export function resultOf(run: FinishedRun): VariantResult {
       utilization[fleet.name] = slotUs > 0 ? run.busyUsByFleet[f] / slotUs : 0;
     }
     instances[fleet.name] = {
+      market: fleet.market ?? 'on-demand',
       launched: summary.launched,
       preempted: summary.preempted,
       peak: summary.peak,

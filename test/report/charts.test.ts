@@ -10,6 +10,7 @@ import {
   costLatencyChart,
   costLatencyPoints,
   costPartRows,
+  fleetTimelineRows,
   histogramRows,
   latencyHistogramChart,
   paretoFrontier,
@@ -364,6 +365,69 @@ describe('timeline', () => {
       { variant: 'a', time: 120, event: 'spot reclaim', fleet: 'gpu', replicas: null },
       { variant: 'a', time: 130, event: 'scale in', fleet: 'gpu', replicas: '3 -> 1' },
     ]);
+  });
+
+  it('keeps the replicas and cost of each fleet apart, labelled with their market, when a run has several', () => {
+    const twoFleets = {
+      ...variant,
+      instances: {
+        spot: { ...variant.instances.gpu, market: 'spot' as const },
+        steady: { ...variant.instances.gpu, market: 'on-demand' as const },
+      },
+      timeseries: [
+        {
+          ...row(0, 120, 3),
+          replicas_by_fleet: { spot: 2, steady: 1 },
+          cost_usd_per_hour_by_fleet: { spot: 1, steady: 3.5 },
+        },
+        {
+          ...row(60, 60, 4),
+          replicas_by_fleet: { spot: 3, steady: 1 },
+          cost_usd_per_hour_by_fleet: { spot: 1.5, steady: 3.5 },
+        },
+      ],
+      simulated_s: { warmup: 0, arrivals_end: 100, end: 100 },
+    };
+    expect(
+      fleetTimelineRows([twoFleets], { name: 's', seconds: 1 }).map((r) => [
+        r.fleet,
+        r.time,
+        r.fleet_replicas,
+        r.fleet_cost_usd_per_hour,
+      ]),
+    ).toEqual([
+      ['spot (spot)', 0, 2, 1],
+      ['spot (spot)', 60, 3, 1.5],
+      ['spot (spot)', 100, 3, 1.5],
+      ['steady (on-demand)', 0, 1, 3.5],
+      ['steady (on-demand)', 60, 1, 3.5],
+      ['steady (on-demand)', 100, 1, 3.5],
+    ]);
+    const chart = timelineChart([twoFleets]) as {
+      vconcat: { data: { name: string }; layer: { encoding: { y: { title: string } } }[] }[];
+      datasets: object;
+    };
+    expect(chart.vconcat.map((panel) => panel.layer[0].encoding.y.title)).toEqual([
+      'arrivals (req/s)',
+      'replicas',
+      'replicas by fleet',
+      'queue (requests)',
+      'utilization (%)',
+      'cost rate (USD/h)',
+      'cost by fleet (USD/h)',
+    ]);
+    expect(Object.keys(chart.datasets)).toEqual(['timeline', 'fleets']);
+    // One fleet, or a folder written before fleets were kept apart: no panels by fleet.
+    expect(fleetTimelineRows([variant], { name: 's', seconds: 1 })).toEqual([]);
+    const older = { ...twoFleets, timeseries: twoFleets.timeseries.map(({ replicas_by_fleet, ...r }) => r) };
+    expect(fleetTimelineRows([older], { name: 's', seconds: 1 })).toEqual([]);
+  });
+
+  it('ends the time axis where the run ended', () => {
+    const chart = timelineChart([variant]) as {
+      vconcat: { layer: { encoding: { x: { scale: { domain: number[]; nice: boolean } } } }[] }[];
+    };
+    expect(chart.vconcat.at(-1)?.layer[0].encoding.x.scale).toEqual({ domain: [0, 150], nice: false });
   });
 
   it('puts event marks on the time axis in the unit of the curves', () => {

@@ -23,7 +23,14 @@ export { chartObjective, judgeVariant, lostShare } from './objective.js';
 export { percentileBarsChart, percentileRows } from './percentiles.js';
 export { type ChartedVariants, chartedVariants, MAX_CHARTED } from './selection.js';
 export { CHART_FONT, CHART_HEIGHT, CHART_WIDTH, FORMAT, header, THEME } from './theme.js';
-export { type TimelineMark, timelineChart, timelineMarks, timelineRows, timeUnitFor } from './timeline.js';
+export {
+  fleetTimelineRows,
+  type TimelineMark,
+  timelineChart,
+  timelineMarks,
+  timelineRows,
+  timeUnitFor,
+} from './timeline.js';
 export type { ChartInput, CostUsd, Replicated, VariantEstimates } from './types.js';
 export { tokenCostRows, unitCostsChart } from './unit-costs.js';
 

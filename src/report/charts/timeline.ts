@@ -56,12 +56,65 @@ export function timelineRows(
   });
 }
 
-const PANELS: { field: keyof TimelineRow; title: string; format: string; axisFormat?: string }[] = [
+/** One row per variant, fleet and interval, for fleets' own replicas and cost; the end row as in `timelineRows`. */
+export interface FleetTimelineRow {
+  variant: string;
+  /** `gpu-spot (spot)`: the fleet and the market it buys in. */
+  fleet: string;
+  time: number;
+  fleet_replicas: number;
+  fleet_cost_usd_per_hour: number;
+}
+
+/**
+ * Per fleet, of the variants with more than one fleet: empty when none has more, or for folders
+ * written before time series kept fleets apart.
+ */
+export function fleetTimelineRows(
+  variants: readonly Pick<VariantResult, 'name' | 'timeseries' | 'simulated_s' | 'instances'>[],
+  unit: TimeUnit,
+): FleetTimelineRow[] {
+  return variants.flatMap((v) => {
+    const fleets = Object.keys(v.instances);
+    if (fleets.length < 2 || v.timeseries.some((row) => row.replicas_by_fleet === undefined)) return [];
+    return fleets.flatMap((fleet) => {
+      const market = (v.instances[fleet] as { market?: string }).market;
+      const label = market === undefined ? fleet : `${fleet} (${market})`;
+      const drawn = v.timeseries.map((row) => ({
+        variant: v.name,
+        fleet: label,
+        time: row.time_s / unit.seconds,
+        fleet_replicas: row.replicas_by_fleet?.[fleet] ?? 0,
+        fleet_cost_usd_per_hour: row.cost_usd_per_hour_by_fleet?.[fleet] ?? 0,
+      }));
+      const last = drawn.at(-1);
+      return last === undefined || v.simulated_s.end / unit.seconds <= last.time
+        ? drawn
+        : [...drawn, { ...last, time: v.simulated_s.end / unit.seconds }];
+    });
+  });
+}
+
+interface Panel {
+  field: string;
+  title: string;
+  format: string;
+  axisFormat?: string;
+  /** Lines per fleet (dashed by fleet) from the fleet rows, rather than per variant. */
+  byFleet?: boolean;
+}
+
+const PANELS: (Panel & { field: keyof TimelineRow })[] = [
   { field: 'arrival_rps', title: 'arrivals (req/s)', format: FORMAT.number },
   { field: 'replicas', title: 'replicas', format: FORMAT.number },
   { field: 'queue_length', title: 'queue (requests)', format: FORMAT.number },
   { field: 'utilization', title: 'utilization (%)', format: FORMAT.percent, axisFormat: '%' },
   { field: 'cost_usd_per_hour', title: 'cost rate (USD/h)', format: FORMAT.usd },
+];
+
+const FLEET_PANELS: Panel[] = [
+  { field: 'fleet_replicas', title: 'replicas by fleet', format: FORMAT.number, byFleet: true },
+  { field: 'fleet_cost_usd_per_hour', title: 'cost by fleet (USD/h)', format: FORMAT.usd, byFleet: true },
 ];
 
 /** The rows of the events strip, top to bottom. */
@@ -107,7 +160,10 @@ export function timelineMarks(
  * panels would hide the curves they explain.
  */
 export function timelineChart(
-  variants: readonly Pick<VariantResult, 'name' | 'timeseries' | 'simulated_s' | 'capacity_events'>[],
+  variants: readonly Pick<
+    VariantResult,
+    'name' | 'timeseries' | 'simulated_s' | 'capacity_events' | 'instances'
+  >[],
 ): TopLevelSpec | null {
   const spanS = variants.reduce((span, v) => Math.max(span, v.simulated_s.end), 0);
   const unit = timeUnitFor(spanS);
@@ -116,7 +172,19 @@ export function timelineChart(
   const all = variants.map((v) => v.name);
   const names = [...new Set(values.map((r) => r.variant))];
   const marks = timelineMarks(variants, unit);
-  const x = { field: 'time', type: 'quantitative' as const, title: `simulated time (${unit.name})` };
+  const fleetValues = fleetTimelineRows(variants, unit);
+  // Beside the replicas and the cost of each variant, those of each of its fleets (spot and on-demand apart).
+  const panels: Panel[] =
+    fleetValues.length === 0
+      ? PANELS
+      : [...PANELS.slice(0, 2), FLEET_PANELS[0], ...PANELS.slice(2), FLEET_PANELS[1]];
+  // The axis ends where the longest run ended, not at the next round number past it.
+  const x = {
+    field: 'time',
+    type: 'quantitative' as const,
+    title: `simulated time (${unit.name})`,
+    scale: { domain: [0, spanS / unit.seconds], nice: false },
+  };
   const hiddenX = { ...x, axis: { title: null, labels: false, ticks: false } };
   const time = {
     field: 'time',
@@ -151,42 +219,60 @@ export function timelineChart(
       'Timeline',
       `Per interval of the time series; click a legend entry to highlight a variant.${marks.length > 0 ? ' Top: capacity events, a tick each.' : ''}`,
     ),
-    datasets: marks.length > 0 ? { timeline: values, events: marks } : { timeline: values },
+    datasets: {
+      timeline: values,
+      ...(marks.length > 0 && { events: marks }),
+      ...(fleetValues.length > 0 && { fleets: fleetValues }),
+    },
     spacing: 10,
     vconcat: [
       ...(marks.length > 0 ? [eventsPanel] : []),
-      ...PANELS.map((panel, i) => ({
-        width: 640,
-        height: 90,
-        data: { name: 'timeline' },
-        layer: [
-          {
-            ...(i === 0 ? { params: [pickVariantParam] } : {}),
-            mark: { type: 'line' as const, interpolate: 'step-after' as const },
-            encoding: {
-              x: i === PANELS.length - 1 ? x : hiddenX,
-              y: {
-                field: panel.field,
-                type: 'quantitative' as const,
-                title: panel.title,
-                axis: { format: panel.axisFormat, tickCount: 4 },
+      ...panels.map((panel, i) => {
+        const dash = panel.byFleet
+          ? { strokeDash: { field: 'fleet', type: 'nominal' as const, title: 'fleet (market)' } }
+          : {};
+        return {
+          width: 640,
+          height: 90,
+          data: { name: panel.byFleet ? 'fleets' : 'timeline' },
+          layer: [
+            {
+              ...(i === 0 ? { params: [pickVariantParam] } : {}),
+              mark: { type: 'line' as const, interpolate: 'step-after' as const },
+              encoding: {
+                x: i === panels.length - 1 ? x : hiddenX,
+                y: {
+                  field: panel.field,
+                  type: 'quantitative' as const,
+                  title: panel.title,
+                  axis: { format: panel.axisFormat, tickCount: 4 },
+                },
+                color: variantColor(all, names),
+                ...dash,
+                opacity: pickedOpacity,
               },
-              color: variantColor(all, names),
-              opacity: pickedOpacity,
             },
-          },
-          hoverLayer(`hover_${panel.field}`, {
-            x,
-            y: { field: panel.field, type: 'quantitative' as const },
-            color: variantColor(all, names),
-            tooltip: [
-              { field: 'variant', type: 'nominal' as const },
-              time,
-              { field: panel.field, type: 'quantitative' as const, title: panel.title, format: panel.format },
-            ],
-          }),
-        ],
-      })),
+            hoverLayer(`hover_${panel.field}`, {
+              x,
+              y: { field: panel.field, type: 'quantitative' as const },
+              color: variantColor(all, names),
+              tooltip: [
+                { field: 'variant', type: 'nominal' as const },
+                ...(panel.byFleet
+                  ? [{ field: 'fleet', type: 'nominal' as const, title: 'fleet (market)' }]
+                  : []),
+                time,
+                {
+                  field: panel.field,
+                  type: 'quantitative' as const,
+                  title: panel.title,
+                  format: panel.format,
+                },
+              ],
+            }),
+          ],
+        };
+      }),
     ],
     resolve: { scale: { x: 'shared' } },
   };
