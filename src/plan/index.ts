@@ -21,7 +21,7 @@ export {
   runPlan,
   type SustainableLoad,
 } from './plan.js';
-export { renderPlanMarkdown, renderPlanTable } from './plan-output.js';
+export { describePick, renderPlanMarkdown, renderPlanTable } from './plan-output.js';
 export { parseShard, type Shard, type SweepPoint, sweepPoints } from './points.js';
 export {
   aggregateRuns,
