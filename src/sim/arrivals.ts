@@ -19,6 +19,8 @@ import { Kind } from './events.js';
 export class Arrivals {
   readonly source: ArrivalSource;
   private readonly record: ArrivalRecord = createArrivalRecord();
+  /** What the prompt of the request arriving now shares with others (its `segments` is 0 when nothing). */
+  readonly prefix = this.record.prefix;
   readonly attributes = new Float64Array(REQUEST_ATTRIBUTES.length);
   private readonly samplers: (Sampler | null)[];
   /** Only a trace can carry attributes; synthetic sources leave them all to the samplers. */

@@ -5,6 +5,7 @@ export {
   type ArrivalSource,
   createArrivalRecord,
   createArrivalSource,
+  type PromptPrefix,
   type SkippedRows,
 } from './arrival-source.js';
 export {
