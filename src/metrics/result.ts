@@ -178,8 +178,8 @@ export interface LlmFleetStats {
   recompute_share: number;
   /** What that recompute cost, USD (this fleet's part of `cost_usd.recompute`). */
   recompute_cost_usd: number;
-  /** What prefix caching saved; null when the fleet runs without it (`prefix_caching: false`). */
-  prefix_cache: PrefixCacheStats | null;
+  /** What prefix caching saved; absent when the fleet runs without it (`prefix_caching: false`). */
+  prefix_cache?: PrefixCacheStats;
 }
 
 /**

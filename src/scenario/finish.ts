@@ -47,6 +47,7 @@ function finishWorkload(workload: Workload, dataPath: DataPath): Workload {
         ? { kind: 'trace', trace: { ...arrivals.trace, path: dataPath(arrivals.trace.path) } }
         : arrivals,
     attributes,
+    ...(workload.sharedPrefix != null && { sharedPrefix: workload.sharedPrefix }),
   };
 }
 

@@ -69,6 +69,7 @@ const EXAMPLES: Record<string, unknown> = {
   },
   'workload.arrivals.trace.columns': { input_tokens: 'prompt_len', output_tokens: 'gen_len' },
   'workload.arrivals.trace.bootstrap': { block: '5m' },
+  'workload.shared_prefix': { tokens: 1200, prompts: 3 },
   model: {
     llm: { preset: 'Llama-3.1-8B', precision: 'bf16' },
     optimizations: [{ quantize: 'int8', quality_delta: -0.3 }],

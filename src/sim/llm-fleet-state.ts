@@ -141,7 +141,7 @@ export class LlmFleetState {
         kvMean >= slots && kvMean >= budget ? 'kv_cache' : slots >= budget ? 'batch_slots' : 'token_budget',
       recompute_share: busyUs > 0 ? this.total.recomputeUs / busyUs : 0,
       recompute_cost_usd: recomputeCostUsd,
-      prefix_cache: this.batching.prefixCaching ? this.prefixStats() : null,
+      ...(this.batching.prefixCaching && { prefix_cache: this.prefixStats() }),
     };
   }
 

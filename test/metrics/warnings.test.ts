@@ -67,7 +67,6 @@ describe('run warnings', () => {
       binding: 'kv_cache',
       recompute_share: 0.05,
       recompute_cost_usd: 0.1,
-      prefix_cache: null,
     };
     const withStats = (changes: Partial<LlmFleetStats>) =>
       variantResult('v', {
