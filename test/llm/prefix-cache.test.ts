@@ -6,7 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/app.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { observeSchedulerSteps } from '../../src/policies/batching/continuous.js';
-import { renderSummaryJson } from '../../src/report/index.js';
+import { renderMarkdownTable, renderSummaryJson, renderSummaryMarkdown } from '../../src/report/index.js';
 import { runScenario } from '../../src/run.js';
 import { llm } from '../../src/serving/index.js';
 
@@ -207,6 +207,53 @@ describe('a cached prefix in the step time', () => {
     const off = (await runScenario(scenario(false))).results[0];
     expect(off.tokens).toEqual(results[0].tokens);
     expect(off.ttft_s.mean).toBeGreaterThan(results[0].ttft_s.mean as number);
+  });
+});
+
+describe('prefix-cache reporting', () => {
+  function scenario(lines: string[]) {
+    const path = join(dir, `report-${Math.random().toString(36).slice(2)}.jsonl`);
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    return {
+      seed: 1,
+      workload: { arrivals: { trace: { path, format: 'mooncake' } } },
+      model: { llm: { preset: 'Llama-3.1-8B', precision: 'bf16' } },
+      fleets: [{ name: 'gpu', replicas: 1, instance: 'aws/g6e.xlarge', batching: { policy: 'continuous' } }],
+      variants: [{ name: 'off', set: { 'fleets.0.batching.prefix_caching': false } }],
+    };
+  }
+
+  it('adds a hit-rate column and a line per variant once prompts share a cached prefix, and marks caching off', async () => {
+    const { summary } = await runScenario(
+      scenario([
+        '{"timestamp": 0, "input_length": 1024, "output_length": 1, "hash_ids": [1, 2]}',
+        '{"timestamp": 10000, "input_length": 1500, "output_length": 1, "hash_ids": [1, 2, 3]}',
+      ]),
+    );
+    const [header, , on, off] = renderMarkdownTable(summary).split('\n');
+    const column = header.split(' | ').indexOf('prefix hit');
+    expect(column).toBeGreaterThan(0);
+    // 1,024 of 2,524 prompt tokens.
+    expect(on.split(' | ')[column]).toBe('40.6 %');
+    expect(off.split(' | ')[column]).toBe('off');
+    const markdown = renderSummaryMarkdown(summary);
+    expect(markdown).toContain(
+      '- Prefix cache on gpu: hit rate 40.6 % (1024 of 2524 prompt tokens found cached at admission); 1024 prompt tokens not prefilled (re-admissions after preemption included); 0 cached blocks evicted.',
+    );
+    expect(markdown).toContain(
+      '- Prefix cache on gpu: off (prefix_caching: false); every prompt prefilled whole.',
+    );
+  });
+
+  it('shows nothing of the cache when no prompt found a cached prefix', async () => {
+    const { summary } = await runScenario(
+      scenario([
+        '{"timestamp": 0, "input_length": 1024, "output_length": 1, "hash_ids": [1, 2]}',
+        '{"timestamp": 10000, "input_length": 1500, "output_length": 1, "hash_ids": [4, 5, 6]}',
+      ]),
+    );
+    expect(renderMarkdownTable(summary)).not.toContain('prefix');
+    expect(renderSummaryMarkdown(summary)).not.toContain('Prefix cache');
   });
 });
 
