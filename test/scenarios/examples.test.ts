@@ -45,7 +45,7 @@ describe('mooncake-prefix-cache.yaml', () => {
     });
     const [cached, uncached] = results;
     const stats = cached.llm?.fleets.gpu.prefix_cache;
-    expect(stats?.hit_rate).toBeGreaterThan(0.01);
+    expect(stats?.cached_prompt_tokens).toBeGreaterThan(0);
     expect(stats?.prefill_tokens_saved).toBeGreaterThanOrEqual(stats?.cached_prompt_tokens ?? Number.NaN);
     expect(uncached.llm?.fleets.gpu.prefix_cache).toBeUndefined();
     expect(uncached.tokens).toEqual(cached.tokens);
