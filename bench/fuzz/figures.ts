@@ -12,7 +12,8 @@
  *   request arrived).
  * - `oracle`, `offload`, `llm`: the run has no autoscaled fleet / offload routing / LLM model;
  *   `offload.edge_share` when offload routed nothing; `llm.quality_delta` when the scenario states
- *   none; `llm.fleets.<f>.mean_batch_seqs` when the fleet ran no iteration.
+ *   none; `llm.fleets.<f>.mean_batch_seqs` when the fleet ran no iteration;
+ *   `llm.fleets.<f>.prefix_cache.hit_rate` when the fleet admitted no prompt.
  * - `batches.<f>.mean_size`: the fleet started no batch.
  * - `performance.<f>.accelerator` and `.caveat`: text, null when there is none.
  *
@@ -90,6 +91,9 @@ function nullAllowed(variant: Json, path: readonly (string | number)[]): boolean
       if (top === 'llm' && second === 'quality_delta') return true;
       if (top === 'llm' && second === 'fleets' && fourth === 'mean_batch_seqs') {
         return num(get(variant, ['llm', 'fleets', third!, 'iterations'])) === 0;
+      }
+      if (top === 'llm' && second === 'fleets' && fourth === 'prefix_cache' && path[4] === 'hit_rate') {
+        return num(get(variant, ['llm', 'fleets', third!, 'prefix_cache', 'prompt_tokens'])) === 0;
       }
       return false;
     case 'batches':

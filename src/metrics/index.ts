@@ -16,6 +16,7 @@ export type {
   OracleGap,
   PartialRun,
   PerformanceSourceKind,
+  PrefixCacheStats,
   RequestCounts,
   TokenCosts,
   VariantResult,

@@ -178,6 +178,28 @@ export interface LlmFleetStats {
   recompute_share: number;
   /** What that recompute cost, USD (this fleet's part of `cost_usd.recompute`). */
   recompute_cost_usd: number;
+  /** What prefix caching saved; absent when the fleet runs without it (`prefix_caching: false`). */
+  prefix_cache?: PrefixCacheStats;
+}
+
+/**
+ * A fleet's prefix cache over the whole run, all replicas (a reclaimed replica's cache included
+ * up to its reclaim). Prompts count at their first admission; a preempted sequence admitted again
+ * counts only in `prefill_tokens_saved`.
+ */
+export interface PrefixCacheStats {
+  /** cached_prompt_tokens / prompt_tokens; null before any prompt was admitted. */
+  hit_rate: number | null;
+  /** Prompt tokens of the sequences admitted. */
+  prompt_tokens: number;
+  /** Of them, those found in the cache when admitted, so not prefilled. */
+  cached_prompt_tokens: number;
+  /** Prompt tokens not prefilled for being cached, at every admission (after a preemption too). */
+  prefill_tokens_saved: number;
+  /** Cached blocks given up to allocations that found no free block. */
+  evictions: number;
+  /** Cached blocks at the end of the run, all replicas (held by a sequence or not). */
+  cached_blocks: number;
 }
 
 /**

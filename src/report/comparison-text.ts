@@ -151,6 +151,12 @@ export function comparisonNotes(c: Comparison): string[] {
     const probability = sloProbabilityNote(c);
     if (probability !== null) notes.push(probability);
   }
+  const prefixOff = c.metrics.some(
+    (m) => m.key.startsWith('prefix_cache.') && c.rows.some((r) => r.values[m.key] === null),
+  );
+  if (prefixOff) {
+    notes.push('Prefix-cache rows: - where the fleet runs without prefix caching (prefix_caching: false).');
+  }
   notes.push(
     c.slo.isDefault
       ? `Objective: ${describeSlo(c.slo)} (the default; a scenario sets its own with slo:). A configuration that misses it is never picked.`

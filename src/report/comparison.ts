@@ -167,9 +167,42 @@ function judgedMetrics(slo: Slo, standard: readonly MetricDefinition[]): MetricD
   });
 }
 
+const prefixCache = (v: VariantSummary, fleet: string) => v.llm?.fleets[fleet]?.prefix_cache ?? null;
+
+/**
+ * What prefix caching saved on an LLM fleet: shown once some configuration's prompts shared a
+ * cached prefix there; `-` in a row where the fleet runs without it (see `PREFIX_CACHE_OFF`).
+ */
+function prefixCacheMetrics(fleet: string): MetricDefinition[] {
+  const relevant = (v: VariantSummary) => (prefixCache(v, fleet)?.cached_prompt_tokens ?? 0) > 0;
+  return [
+    {
+      ...metric(
+        `prefix_cache.${fleet}.hit_rate`,
+        `prefix-cache hit rate ${fleet}`,
+        'fraction',
+        'higher',
+        (v) => prefixCache(v, fleet)?.hit_rate ?? null,
+      ),
+      relevant,
+    },
+    {
+      ...metric(
+        `prefix_cache.${fleet}.prefill_tokens_saved`,
+        `prompt tokens served from the prefix cache ${fleet}`,
+        'count',
+        'higher',
+        (v) => prefixCache(v, fleet)?.prefill_tokens_saved ?? null,
+      ),
+      relevant,
+    },
+  ];
+}
+
 /** Every metric compared, in table order; those no entry has a value for are dropped later. */
 function metricDefinitions(entries: readonly ComparisonEntry[], slo: Slo): MetricDefinition[] {
   const fleets = [...new Set(entries.flatMap((e) => Object.keys(e.summary.utilization)))];
+  const llmFleets = [...new Set(entries.flatMap((e) => Object.keys(e.summary.llm?.fleets ?? {})))];
   const standard = [
     ...quantileMetrics('latency_s', 'latency'),
     metric('queue_wait_s.p99', 'p99 queue wait', 's', 'lower', (v) => v.queue_wait_s.p99, true),
@@ -230,6 +263,7 @@ function metricDefinitions(entries: readonly ComparisonEntry[], slo: Slo): Metri
     metric('llm.preemptions', 'KV-cache preemptions', 'count', 'lower', (v) =>
       v.llm === null ? null : Object.values(v.llm.fleets).reduce((sum, f) => sum + f.preemptions, 0),
     ),
+    ...llmFleets.flatMap((fleet) => prefixCacheMetrics(fleet)),
     metric('cost_usd.total', 'cost', 'usd', 'lower', (v) => v.cost_usd.total),
     {
       ...metric('cost_usd.compute', 'cost: compute', 'usd', 'lower', (v) => cost(v).compute ?? null),

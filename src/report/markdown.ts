@@ -38,6 +38,7 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
         .join(
           ', ',
         )}); ${fmt(v.cost_per_1k_requests_usd)} USD per 1k requests; ${fmt(v.cost_per_1m_tokens_usd.total)} USD per 1M tokens (input ${fmt(v.cost_per_1m_tokens_usd.input)}, output ${fmt(v.cost_per_1m_tokens_usd.output)}).`,
+      ...prefixCacheLines(summary, v),
       ...Object.entries(v.batches).map(
         ([fleet, b]) =>
           `- Batches on ${escapeMarkdown(fleet)}: ${b.count}, mean size ${fmt(b.mean_size)} (sizes: ${Object.entries(
@@ -66,6 +67,26 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
     );
   }
   return parts.join('\n');
+}
+
+/**
+ * What prefix caching did on each LLM fleet, once some variant's prompts shared a cached prefix
+ * there; a variant running the fleet without it says so.
+ */
+function prefixCacheLines(summary: RunSummary, v: VariantSummary): string[] {
+  return Object.entries(v.llm?.fleets ?? {}).flatMap(([fleet, stats]) => {
+    const shared = summary.variants.some(
+      (other) => (other.llm?.fleets[fleet]?.prefix_cache?.cached_prompt_tokens ?? 0) > 0,
+    );
+    if (!shared) return [];
+    const name = escapeMarkdown(fleet);
+    const cache = stats.prefix_cache;
+    if (cache === undefined)
+      return [`- Prefix cache on ${name}: off (prefix_caching: false); every prompt prefilled whole.`];
+    return [
+      `- Prefix cache on ${name}: hit rate ${formatPercent(cache.hit_rate)} (${cache.cached_prompt_tokens} of ${cache.prompt_tokens} prompt tokens found cached at admission); ${cache.prefill_tokens_saved} prompt tokens not prefilled (re-admissions after preemption included); ${cache.evictions} cached blocks evicted.`,
+    ];
+  });
 }
 
 function verdictSentence(v: VariantSummary): string {

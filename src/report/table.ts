@@ -72,13 +72,34 @@ const LLM_COLUMNS: Column[] = [
 ];
 
 /**
+ * Per LLM fleet, the share of prompt tokens found in its prefix cache (`off` where the fleet runs
+ * without prefix caching); shown once some variant's prompts shared a cached prefix.
+ */
+const PREFIX_HIT_COLUMN: Column = {
+  title: 'prefix hit',
+  value: (v) =>
+    Object.values(v.llm?.fleets ?? {})
+      .map((f) => (f.prefix_cache === undefined ? 'off' : formatPercent(f.prefix_cache.hit_rate)))
+      .join(' / ') || '-',
+};
+
+const sharesPrefixes = (v: VariantSummary) =>
+  Object.values(v.llm?.fleets ?? {}).some((f) => (f.prefix_cache?.cached_prompt_tokens ?? 0) > 0);
+
+/**
  * The standard columns, plus one for every statistic the SLO judges that they lack (TTFT p95 when
  * `ttft_p95` is an objective), next to the latency columns, and goodput when the SLO limits latency.
  */
 function columnsOf(summary: RunSummary): Column[] {
   const llm = summary.variants.some((v) => v.ttft_s.p50 !== null);
+  const prefix = summary.variants.some(sharesPrefixes) ? [PREFIX_HIT_COLUMN] : [];
   const standard = llm
-    ? [...BASE_COLUMNS.slice(0, AFTER_LATENCY), ...LLM_COLUMNS, ...BASE_COLUMNS.slice(AFTER_LATENCY)]
+    ? [
+        ...BASE_COLUMNS.slice(0, AFTER_LATENCY),
+        ...LLM_COLUMNS,
+        ...prefix,
+        ...BASE_COLUMNS.slice(AFTER_LATENCY),
+      ]
     : BASE_COLUMNS;
   const titles = new Set(standard.map((c) => c.title));
   const judged: Column[] = [];

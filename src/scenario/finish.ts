@@ -41,7 +41,11 @@ function finishWorkload(workload: Workload, dataPath: DataPath): Workload {
   for (const [attribute, distribution] of Object.entries(workload.attributes)) {
     attributes[attribute as keyof Workload['attributes']] = withAbsolutePath(distribution, dataPath);
   }
-  return { arrivals: finishArrivals(workload.arrivals, dataPath), attributes };
+  return {
+    arrivals: finishArrivals(workload.arrivals, dataPath),
+    attributes,
+    ...(workload.sharedPrefix != null && { sharedPrefix: workload.sharedPrefix }),
+  };
 }
 
 function finishArrivals(arrivals: Arrivals, dataPath: DataPath): Arrivals {

@@ -79,6 +79,7 @@ const EXAMPLES: Record<string, unknown> = {
     think_time: { lognormal: { median: '30s', sigma: 0.6 } },
     answer_time_per_token: '25ms',
   },
+  'workload.shared_prefix': { tokens: 1200, prompts: 3 },
   model: {
     llm: { preset: 'Llama-3.1-8B', precision: 'bf16' },
     optimizations: [{ quantize: 'int8', quality_delta: -0.3 }],

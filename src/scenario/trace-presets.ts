@@ -7,7 +7,11 @@ export type TracePreset = Exclude<TraceFormat, 'csv' | 'jsonl'>;
 /** Column names of the public traces each preset reads (their published headers / JSON keys). */
 export const TRACE_PRESETS: Record<
   TracePreset,
-  Pick<TraceSource, 'timeColumn' | 'timeUnit' | 'columns'> & { layout: 'csv' | 'jsonl' }
+  Pick<TraceSource, 'timeColumn' | 'timeUnit' | 'columns'> & {
+    layout: 'csv' | 'jsonl';
+    /** The column of prefix-block hash ids, when the trace has one (it is not needed to recognize the preset). */
+    prefixBlocks?: string;
+  }
 > = {
   'azure-llm': {
     layout: 'csv',
@@ -26,6 +30,8 @@ export const TRACE_PRESETS: Record<
     timeColumn: 'timestamp',
     timeUnit: 'ms',
     columns: { input_tokens: 'input_length', output_tokens: 'output_length' },
+    // One id per 512 tokens of the prompt, as the trace's documentation says.
+    prefixBlocks: 'hash_ids',
   },
 };
 

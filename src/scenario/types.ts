@@ -65,6 +65,18 @@ export interface TraceSource {
   bootstrap?: TraceBootstrap | null;
   /** What a bad row does: stop with an error (absent: the same), or be skipped and counted. */
   onBadRow?: OnBadRow;
+  /** The column listing each prompt's prefix blocks, for prefix caching; absent or null: none. */
+  prefixBlocks?: TracePrefixBlocks | null;
+}
+
+/**
+ * A trace column naming the blocks a prompt starts with by chained hash ids: equal ids at block
+ * `i` mean equal prompts up to the end of block `i` (Mooncake's `hash_ids`).
+ */
+export interface TracePrefixBlocks {
+  column: string;
+  /** Tokens per block; the last block of a prompt may be partial (it ends with the prompt). */
+  blockTokens: number;
 }
 
 export type OnBadRow = (typeof ON_BAD_ROW)[number];
@@ -109,6 +121,14 @@ export interface Workload {
   arrivals: Arrivals;
   /** Attributes drawn per request when the trace does not provide them. Absent: 0. */
   attributes: Partial<Record<RequestAttribute, Distribution>>;
+  /** Every prompt starts with one of a few system prompts; absent or null: prompts share only what the trace says. */
+  sharedPrefix?: SharedPrefix | null;
+}
+
+/** `prompts` system prompts of `tokens` tokens each; every request's prompt starts with one, drawn uniformly. */
+export interface SharedPrefix {
+  tokens: number;
+  prompts: number;
 }
 
 export interface QueueConfig {

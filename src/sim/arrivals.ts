@@ -1,7 +1,7 @@
 import { toUs } from '../core/time.js';
-import type { Engine, Streams } from '../engine/index.js';
+import type { Engine, Streams, Uniform } from '../engine/index.js';
 import { compileExpression } from '../scenario/expression.js';
-import { REQUEST_ATTRIBUTES, type Scenario } from '../scenario/types.js';
+import { REQUEST_ATTRIBUTES, type Scenario, type SharedPrefix } from '../scenario/types.js';
 import { createSampler, type Sampler } from '../serving/index.js';
 import {
   type ArrivalRecord,
@@ -21,14 +21,19 @@ import { Kind } from './events.js';
 export class Arrivals {
   readonly source: ArrivalSource;
   private readonly record: ArrivalRecord = createArrivalRecord();
+  /** What the prompt of the request arriving now shares with others (its `segments` is 0 when nothing). */
+  readonly prefix = this.record.prefix;
   readonly attributes = new Float64Array(REQUEST_ATTRIBUTES.length);
   private readonly samplers: (Sampler | null)[];
   /** Whether the source carries attributes (a trace, sessions); the others leave them all to the samplers. */
   private readonly fromTrace: boolean;
   /** Attributes with a sampler, for sources that never carry any (the others stay 0). */
   private readonly sampled: Int32Array;
-  /** False when every attribute is always 0: nothing to do per arrival. */
+  /** False when every attribute is always 0 and no prompt shares a system prompt: nothing to do per arrival. */
   readonly hasAttributes: boolean;
+  /** The system prompts every prompt starts with, and the stream that picks one; null: none. */
+  private readonly sharedPrefix: SharedPrefix | null;
+  private readonly systemPrompt: Uniform | null;
 
   constructor(scenario: Scenario, streams: Streams) {
     const { workload } = scenario;
@@ -61,7 +66,10 @@ export class Arrivals {
     this.fromTrace =
       arrivals.kind === 'trace' || REQUEST_ATTRIBUTES.some((name) => sourceGives(arrivals, name));
     this.sampled = Int32Array.from([...REQUEST_ATTRIBUTES.keys()].filter((a) => this.samplers[a] !== null));
-    this.hasAttributes = this.fromTrace || this.sampled.length > 0;
+    this.sharedPrefix = workload.sharedPrefix ?? null;
+    // Its own stream, drawn once per arrival: other draws stay where they were, so variants keep common random numbers.
+    this.systemPrompt = this.sharedPrefix === null ? null : streams.stream('workload/shared_prefix');
+    this.hasAttributes = this.fromTrace || this.sampled.length > 0 || this.sharedPrefix !== null;
   }
 
   /** Schedules the first arrival; false when the workload has none. */
@@ -89,6 +97,7 @@ export class Arrivals {
       const sampled = this.sampled;
       for (let i = 0; i < sampled.length; i++)
         attributes[sampled[i]] = (this.samplers[sampled[i]] as Sampler)();
+      if (this.sharedPrefix !== null) this.drawSystemPrompt();
       return;
     }
     const arrival = this.record;
@@ -102,5 +111,19 @@ export class Arrivals {
         attributes[a] = sampler === null ? 0 : sampler();
       }
     }
+    if (this.sharedPrefix !== null) this.drawSystemPrompt();
+  }
+
+  /**
+   * The prompt starts with a system prompt drawn uniformly, named by its number: one segment up
+   * to its end, or to the prompt's end when the prompt is shorter (as an LLM fleet counts it).
+   */
+  private drawSystemPrompt(): void {
+    const { tokens, prompts } = this.sharedPrefix as SharedPrefix;
+    const prompt = Math.max(1, Math.round(this.attributes[0]));
+    const prefix = this.prefix;
+    prefix.hashes[0] = Math.floor((this.systemPrompt as Uniform)() * prompts);
+    prefix.ends[0] = Math.min(tokens, prompt);
+    prefix.segments = 1;
   }
 }

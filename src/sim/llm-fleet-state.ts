@@ -1,4 +1,4 @@
-import type { LlmFleetStats } from '../metrics/index.js';
+import type { LlmFleetStats, PrefixCacheStats } from '../metrics/index.js';
 import { ContinuousScheduler } from '../policies/batching/continuous.js';
 import type { IterationScheduler } from '../policies/batching/iteration-scheduler.js';
 import type { ContinuousBatching } from '../scenario/types.js';
@@ -16,8 +16,9 @@ export interface IterationTime {
 /** A continuous-batching fleet during a run: one scheduler per replica and the fleet's LLM counters. */
 export class LlmFleetState {
   readonly schedulers: IterationScheduler[];
-  /** Schedulers of replicas reclaimed mid-run, for the preemption count. */
+  /** Schedulers of replicas reclaimed mid-run, for the preemption count and the prefix cache's. */
   private preemptionsOfReclaimed = 0;
+  private readonly prefixOfReclaimed: PrefixCacheStats = emptyPrefixStats();
   iterations = 0;
   sequencesRun = 0;
   admitted = 0;
@@ -51,6 +52,7 @@ export class LlmFleetState {
         chunkedPrefill: batching.chunkedPrefill,
         blockSize: batching.blockSize,
         kvCacheTokens: model.kvCacheTokens,
+        prefixCaching: batching.prefixCaching,
       });
     this.schedulers = Array.from({ length: replicas }, this.newScheduler);
     this.current = new Float64Array(replicas * 4);
@@ -64,6 +66,7 @@ export class LlmFleetState {
   resetReplica(replica: number): void {
     const index = replica - this.firstReplica;
     this.preemptionsOfReclaimed += this.schedulers[index].preemptions;
+    if (this.batching.prefixCaching) addPrefixStats(this.prefixOfReclaimed, this.schedulers[index]);
     this.schedulers[index] = this.newScheduler();
   }
 
@@ -138,8 +141,35 @@ export class LlmFleetState {
         kvMean >= slots && kvMean >= budget ? 'kv_cache' : slots >= budget ? 'batch_slots' : 'token_budget',
       recompute_share: busyUs > 0 ? this.total.recomputeUs / busyUs : 0,
       recompute_cost_usd: recomputeCostUsd,
+      ...(this.batching.prefixCaching && { prefix_cache: this.prefixStats() }),
     };
   }
+
+  private prefixStats(): PrefixCacheStats {
+    const stats = { ...this.prefixOfReclaimed, cached_blocks: 0 };
+    for (const scheduler of this.schedulers) addPrefixStats(stats, scheduler);
+    stats.hit_rate = stats.prompt_tokens > 0 ? stats.cached_prompt_tokens / stats.prompt_tokens : null;
+    return stats;
+  }
+}
+
+function emptyPrefixStats(): PrefixCacheStats {
+  return {
+    hit_rate: null,
+    prompt_tokens: 0,
+    cached_prompt_tokens: 0,
+    prefill_tokens_saved: 0,
+    evictions: 0,
+    cached_blocks: 0,
+  };
+}
+
+function addPrefixStats(into: PrefixCacheStats, scheduler: IterationScheduler): void {
+  into.prompt_tokens += scheduler.promptTokens;
+  into.cached_prompt_tokens += scheduler.cachedPromptTokens;
+  into.prefill_tokens_saved += scheduler.savedPrefillTokens;
+  into.evictions += scheduler.cacheEvictions;
+  into.cached_blocks += scheduler.cachedBlocks;
 }
 
 function addTime(into: IterationTime, us: number, prefillShare: number, recomputeShare: number): void {

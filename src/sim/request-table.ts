@@ -1,4 +1,6 @@
+import type { SequencePrefix } from '../policies/batching/prefix-cache.js';
 import { REQUEST_ATTRIBUTES } from '../scenario/types.js';
+import type { PromptPrefix } from '../workload/index.js';
 
 const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
 const OUTPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('output_tokens');
@@ -34,6 +36,8 @@ export class RequestTable {
   gen = new Int32Array(0);
   state = new Uint8Array(0);
   measured = new Uint8Array(0);
+  /** Requests whose prompt shares a prefix: what it shares, by slot (a sparse side store; most requests have none). */
+  private readonly prefixes = new Map<number, SequencePrefix>();
   private free = new Int32Array(0);
   private freeCount = 0;
   private capacity = 0;
@@ -53,6 +57,7 @@ export class RequestTable {
   }
 
   release(slot: number): void {
+    if (this.prefixes.size > 0) this.prefixes.delete(slot);
     this.state[slot] = RequestState.Free;
     this.gen[slot]++;
     this.free[this.freeCount++] = slot;
@@ -69,6 +74,21 @@ export class RequestTable {
     this.outputTokens[slot] = attributes[OUTPUT_TOKENS];
     this.requestBytes[slot] = attributes[REQUEST_BYTES];
     this.responseBytes[slot] = attributes[RESPONSE_BYTES];
+  }
+
+  /** Keeps what the prompt of the request in `slot` shares (a copy: the arrival's record is refilled); nothing when it shares nothing. */
+  storePrefix(slot: number, prefix: PromptPrefix): void {
+    const segments = prefix.segments;
+    if (segments === 0) return;
+    this.prefixes.set(slot, {
+      hashes: prefix.hashes.slice(0, segments),
+      ends: prefix.ends.slice(0, segments),
+    });
+  }
+
+  /** What the prompt of the request in `slot` shares, or null. */
+  prefix(slot: number): SequencePrefix | null {
+    return this.prefixes.size === 0 ? null : (this.prefixes.get(slot) ?? null);
   }
 
   /** Puts a waiting request's attributes back where routing and service-time models read them. */

@@ -223,6 +223,7 @@ export class Simulation implements EventHandler {
       flow,
       replicas,
       attributes: this.arrivals.attributes,
+      prefix: this.arrivals.prefix,
       storesAttributes,
     };
     const formers = batching.map((policy) => (policy === null ? null : new FifoBatchFormer(policy)));

@@ -13,6 +13,7 @@ import {
   type ArrivalRecord,
   type ArrivalSource,
   createArrivalRecord,
+  type PromptPrefix,
   type SkippedRows,
 } from './arrival-source.js';
 
@@ -83,6 +84,8 @@ export function openTraceReader(trace: TraceSource, options: TraceReadOptions = 
     fields.push(column);
     return fields.length - 1;
   });
+  const prefixBlocks = trace.prefixBlocks ?? null;
+  const prefixField = prefixBlocks === null ? -1 : fields.push(prefixBlocks.column) - 1;
   const rows = openTraceRows(trace.path, kind, fields, options);
   const label = (i: number) => `${kind === 'csv' ? 'column' : 'key'} "${fields[i]}"`;
   const located = (i: number, message: string): Diagnostic => ({
@@ -147,6 +150,15 @@ export function openTraceReader(trace: TraceSource, options: TraceReadOptions = 
           out.output_tokens = readAttribute(attributeField[1]);
           out.request_bytes = readAttribute(attributeField[2]);
           out.response_bytes = readAttribute(attributeField[3]);
+          if (prefixField >= 0) {
+            readPrefixBlocks(
+              rows.value(prefixField),
+              (prefixBlocks as { blockTokens: number }).blockTokens,
+              out.input_tokens,
+              out.prefix,
+              (message) => bad(prefixField, message),
+            );
+          }
         } catch (error) {
           if (!(skip && error instanceof BadRowError)) throw error;
           if (!reader.rereading) {
@@ -340,6 +352,65 @@ function createTimeReader(
       return sinceFirst();
     },
   };
+}
+
+/** Ids below 2^53 stay exact as numbers. */
+function isBlockId(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * Fills `prefix` from a trace's list of prefix-block ids (a JSON array, or text of integers
+ * separated by spaces or semicolons): block `i` ends at (i + 1) x `blockTokens`, or with the
+ * prompt (`inputTokens`, when known); blocks past the prompt's end are dropped. Nothing (a
+ * missing key, null, an empty list): the prompt shares nothing.
+ */
+function readPrefixBlocks(
+  raw: unknown,
+  blockTokens: number,
+  inputTokens: number,
+  prefix: PromptPrefix,
+  bad: (message: string) => never,
+): void {
+  prefix.segments = 0;
+  if (raw === undefined || raw === null) return;
+  let ids: ArrayLike<unknown>;
+  if (Array.isArray(raw)) {
+    ids = raw;
+  } else if (typeof raw === 'string') {
+    const text = raw.trim();
+    ids = text === '' ? [] : text.split(/[\s;]+/);
+  } else {
+    bad(`expected a list of prefix-block ids (non-negative integers), got ${describe(raw)}`);
+  }
+  const count = ids.length;
+  if (count > prefix.hashes.length) {
+    const size = Math.max(count, 2 * prefix.hashes.length);
+    prefix.hashes = new Float64Array(size);
+    prefix.ends = new Float64Array(size);
+  }
+  const limit = Number.isNaN(inputTokens) ? Number.POSITIVE_INFINITY : inputTokens;
+  let segments = 0;
+  for (let i = 0; i < count; i++) {
+    const item = ids[i];
+    const id =
+      typeof item === 'number'
+        ? item
+        : typeof item === 'string' && /^\d+$/.test(item)
+          ? Number(item)
+          : Number.NaN;
+    if (!isBlockId(id)) {
+      bad(
+        `prefix block ${i + 1} of ${count}: expected a non-negative integer id below 2^53, got ${describe(item)}`,
+      );
+    }
+    const start = i * blockTokens;
+    if (start >= limit) continue;
+    prefix.hashes[segments] = id;
+    prefix.ends[segments] = Math.min(start + blockTokens, limit);
+    segments++;
+  }
+  prefix.segments = segments;
 }
 
 /** A finite number from a JSON number or numeric text; NaN otherwise (Number('') would be 0). */

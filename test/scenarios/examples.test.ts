@@ -49,6 +49,20 @@ describe('the example scenarios', () => {
   });
 });
 
+describe('mooncake-prefix-cache.yaml', () => {
+  it("finds the trace's shared prefixes in the cache, and runs without it in its no-cache variant", async () => {
+    const { results } = await runScenario(`${SCENARIOS}mooncake-prefix-cache.yaml`, {
+      set: ['workload.arrivals.trace.limit=600'],
+    });
+    const [cached, uncached] = results;
+    const stats = cached.llm?.fleets.gpu.prefix_cache;
+    expect(stats?.cached_prompt_tokens).toBeGreaterThan(0);
+    expect(stats?.prefill_tokens_saved).toBeGreaterThanOrEqual(stats?.cached_prompt_tokens ?? Number.NaN);
+    expect(uncached.llm?.fleets.gpu.prefix_cache).toBeUndefined();
+    expect(uncached.tokens).toEqual(cached.tokens);
+  }, 60_000);
+});
+
 describe('the hardware plan of the README (h100-l40s-tpu.yaml)', () => {
   it('needs one L40S, one TPU v6e chip or one H100, ranked by list price, and ages the AWS prices', async () => {
     const { result } = await runPlan({

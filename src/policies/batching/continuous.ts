@@ -4,6 +4,7 @@ import { expected, PositiveInteger, SlotCount } from '../../core/schema-values.j
 import type { IterationBatch, PrefillChunk } from '../../serving/llm/index.js';
 import { defineBatching } from './definition.js';
 import { type IterationScheduler, schedulerStepped } from './iteration-scheduler.js';
+import { type PrefixBlock, PrefixCache, type SequencePrefix, shareableTokens } from './prefix-cache.js';
 
 /** One request on a continuous-batching replica. `slot` is the simulator's request id. */
 export interface Sequence {
@@ -29,6 +30,14 @@ export interface Sequence {
   admitted: boolean;
   /** Left the waiting queue without running (timed out); skipped when reached. */
   cancelled: boolean;
+  /** What of its prompt other prompts may share; null: nothing. */
+  readonly prefix: SequencePrefix | null;
+  /** Prompt tokens its prefix covers (0 without one): its full blocks up to there are cacheable. */
+  readonly shareable: number;
+  /** Cached blocks it holds (null until it holds one); its other blocks are its own. */
+  held: PrefixBlock[] | null;
+  /** Leading blocks already cached, or found cached by another sequence, since it was admitted. */
+  registered: number;
 }
 
 /**
@@ -52,6 +61,8 @@ export interface ContinuousBatching {
   kvCacheTokens: number | null;
   /** Accelerators one model replica spans; null: all of the replica's accelerators. */
   tensorParallel: number | null;
+  /** Reuse the KV-cache blocks of prompt prefixes other requests computed (vLLM's automatic prefix caching). */
+  prefixCaching: boolean;
 }
 
 const CONTINUOUS_DEFAULTS = {
@@ -62,6 +73,7 @@ const CONTINUOUS_DEFAULTS = {
   gpu_memory_utilization: 0.9,
   kv_cache_tokens: null,
   tensor_parallel: null,
+  prefix_caching: true,
 } as const;
 
 const schema = z
@@ -105,6 +117,15 @@ const schema = z
     tensor_parallel: PositiveInteger.nullable()
       .prefault(CONTINUOUS_DEFAULTS.tensor_parallel)
       .describe("Accelerators one model replica spans. null: all of the replica's accelerators."),
+    prefix_caching: z
+      .boolean(expected('true or false'))
+      .prefault(CONTINUOUS_DEFAULTS.prefix_caching)
+      .describe(
+        'Keep the KV-cache blocks of prompt prefixes after their request and reuse them for later prompts that ' +
+          "start alike (vLLM's automatic prefix caching, on by default in vLLM V1): cached prompt tokens are not " +
+          "prefilled again. Prompts share only what the workload says they share (a trace's `prefix_blocks`, " +
+          '`workload.shared_prefix`); false: every prompt is prefilled whole.',
+      ),
   })
   .strict()
   .transform(
@@ -117,6 +138,7 @@ const schema = z
       gpuMemoryUtilization: batching.gpu_memory_utilization,
       kvCacheTokens: batching.kv_cache_tokens,
       tensorParallel: batching.tensor_parallel,
+      prefixCaching: batching.prefix_caching,
     }),
   );
 
@@ -136,12 +158,20 @@ export interface ContinuousConfig {
   chunkedPrefill: boolean;
   blockSize: number;
   kvCacheTokens: number;
+  /** Keep and reuse the blocks of shared prompt prefixes (false when absent). */
+  prefixCaching?: boolean;
 }
 
-export function createSequence(slot: number, prompt: number, output: number): Sequence {
+export function createSequence(
+  slot: number,
+  prompt: number,
+  output: number,
+  prefix: SequencePrefix | null = null,
+): Sequence {
+  const tokens = Math.max(1, prompt);
   return {
     slot,
-    prompt: Math.max(1, prompt),
+    prompt: tokens,
     output: Math.max(1, output),
     generated: 0,
     computed: 0,
@@ -150,6 +180,10 @@ export function createSequence(slot: number, prompt: number, output: number): Se
     scheduled: 0,
     admitted: false,
     cancelled: false,
+    prefix,
+    shareable: shareableTokens(prefix, tokens),
+    held: null,
+    registered: 0,
   };
 }
 
@@ -163,11 +197,24 @@ export { observeSchedulerSteps, type SchedulerStepObserver } from './iteration-s
  * one, which frees its blocks and returns to the front of the queue to recompute its prompt and
  * the tokens it had generated (vLLM's recompute preemption); no new request is admitted in an
  * iteration that preempted. Blocks are allocated for the tokens scheduled, as they are computed.
+ *
+ * With prefix caching, a sequence admitted takes the longest run of cached blocks its prompt
+ * starts with, short of its last token (which vLLM always computes, to sample from it), and
+ * prefills only the rest; its full blocks of shareable prompt tokens are cached as they are
+ * computed, and stay cached after it leaves until an allocation finding no free block evicts them.
  */
 export class ContinuousScheduler implements IterationScheduler {
   readonly totalBlocks: number;
+  /** Blocks neither held nor cached. */
   freeBlocks: number;
   preemptions = 0;
+  /** The prefix cache, or null when prefix caching is off. */
+  readonly cache: PrefixCache | null;
+  /** Prompt tokens of the sequences admitted, and of them those found cached, at their first admission. */
+  promptTokens = 0;
+  cachedPromptTokens = 0;
+  /** Prompt tokens not prefilled for being cached, at every admission (after a preemption too). */
+  savedPrefillTokens = 0;
   /** The iteration `schedule` planned, for the step-time model. */
   readonly batch: IterationBatch & { prefill: PrefillChunk[] };
   /** Sequences in the planned iteration. */
@@ -194,8 +241,17 @@ export class ContinuousScheduler implements IterationScheduler {
   constructor(private readonly config: ContinuousConfig) {
     this.totalBlocks = Math.floor(config.kvCacheTokens / config.blockSize);
     this.freeBlocks = this.totalBlocks;
+    this.cache = config.prefixCaching === true ? new PrefixCache(config.blockSize) : null;
     const prefill: PrefillChunk[] = [];
     this.batch = { prefill, decodeSequences: 0, decodeContextTokens: 0 };
+  }
+
+  get cacheEvictions(): number {
+    return this.cache?.evictions ?? 0;
+  }
+
+  get cachedBlocks(): number {
+    return this.cache?.cached ?? 0;
   }
 
   get waitingCount(): number {
@@ -250,12 +306,12 @@ export class ContinuousScheduler implements IterationScheduler {
       if (!config.chunkedPrefill && tokens < pending) break;
       const needed = this.blocksFor(sequence.computed + tokens) - sequence.blocks;
       // Victims come from the back, so none was scheduled earlier in this loop; the last may be this sequence itself.
-      while (needed > this.freeBlocks && running.length > i) {
+      while (needed > this.availableBlocks() && running.length > i) {
         this.preempt(running.pop() as Sequence);
         preempted = true;
       }
       if (running.length <= i) break;
-      this.freeBlocks -= needed;
+      this.take(needed);
       sequence.blocks += needed;
       budget -= tokens;
       this.plan(sequence, tokens);
@@ -267,18 +323,40 @@ export class ContinuousScheduler implements IterationScheduler {
         this.shiftWaiting();
         continue;
       }
-      const pending = this.pendingTokens(sequence);
+      // A waiting sequence holds no block and has computed nothing: what it finds cached it need not compute.
+      let hits = 0;
+      let available = this.freeBlocks;
+      if (this.cache !== null) {
+        available += this.cache.evictable;
+        if (sequence.shareable >= config.blockSize) {
+          hits = this.cache.lookup(sequence.prefix as SequencePrefix, this.hitLimit(sequence));
+          available -= this.cache.reviving;
+        }
+      }
+      const cachedTokens = hits * config.blockSize;
+      const pending = this.pendingTokens(sequence) - cachedTokens;
       if (!config.chunkedPrefill && pending > budget) break;
       const tokens = Math.min(pending, budget);
-      const needed = this.blocksFor(sequence.computed + tokens) - sequence.blocks;
-      if (needed > this.freeBlocks) break;
+      const needed = this.blocksFor(cachedTokens + tokens) - hits;
+      if (needed > available) break;
       this.shiftWaiting();
-      this.freeBlocks -= needed;
+      if (hits > 0) {
+        const held = sequence.held ?? [];
+        sequence.held = held;
+        (this.cache as PrefixCache).acquire(hits, held);
+        sequence.blocks = hits;
+        sequence.computed = cachedTokens;
+        sequence.registered = hits;
+        this.savedPrefillTokens += cachedTokens;
+      }
+      this.take(needed);
       sequence.blocks += needed;
       this.running.push(sequence);
       if (!sequence.admitted) {
         sequence.admitted = true;
         this.newlyAdmitted.push(sequence);
+        this.promptTokens += sequence.prompt;
+        this.cachedPromptTokens += cachedTokens;
       }
       budget -= tokens;
       this.plan(sequence, tokens);
@@ -292,16 +370,17 @@ export class ContinuousScheduler implements IterationScheduler {
   finishIteration(): void {
     this.firstTokens.length = 0;
     this.finished.length = 0;
+    const cache = this.cache;
     for (const sequence of this.scheduled) {
       sequence.computed += sequence.scheduled;
       sequence.scheduled = 0;
+      if (cache !== null && sequence.shareable >= this.config.blockSize) this.register(cache, sequence);
       // Once every known token is in the cache, the model samples the next one.
       if (sequence.computed === sequence.prompt + sequence.generated) {
         sequence.generated++;
         if (sequence.generated === 1) this.firstTokens.push(sequence);
         if (sequence.generated === sequence.output) {
-          this.freeBlocks += sequence.blocks;
-          sequence.blocks = 0;
+          this.release(sequence);
           this.finished.push(sequence);
         }
       }
@@ -312,16 +391,19 @@ export class ContinuousScheduler implements IterationScheduler {
 
   /**
    * Throws an `InvariantError` naming the first broken law of the KV cache and the queues: the
-   * blocks of the running sequences and the free blocks add up to the cache, each running sequence
-   * holds exactly the blocks of the tokens it has computed or has scheduled, a waiting one holds
-   * none, and no iteration exceeds `max_num_seqs` or the token budget. Linear in the sequences on
-   * the replica; for tests (see `observeSchedulerSteps`), never called on a run's own path.
+   * free blocks, the cached blocks no sequence holds and the blocks held (a shared cached block
+   * once) add up to the cache, each running sequence holds exactly the blocks of the tokens it has
+   * computed or has scheduled, each cached block counts the sequences holding it, a waiting
+   * sequence holds none, and no iteration exceeds `max_num_seqs` or the token budget. Linear in
+   * the sequences and cached blocks on the replica; for tests (see `observeSchedulerSteps`), never
+   * called on a run's own path.
    */
   checkInvariants(): void {
     const fail = (law: string): never => {
       throw new InvariantError(
         `KV-cache scheduler: ${law} (total ${this.totalBlocks} blocks, ${this.freeBlocks} free, ` +
-          `${this.running.length} running, ${this.waitingLive} waiting, ${this.preemptions} preemptions)`,
+          `${this.running.length} running, ${this.waitingLive} waiting, ${this.preemptions} preemptions` +
+          `${this.cache === null ? '' : `, ${this.cache.cached} cached of which ${this.cache.evictable} unheld`})`,
       );
     };
     if (!(this.freeBlocks >= 0 && this.freeBlocks <= this.totalBlocks))
@@ -329,6 +411,7 @@ export class ContinuousScheduler implements IterationScheduler {
     if (this.running.length > this.config.maxNumSeqs) fail('more running sequences than max_num_seqs');
     if (this.scheduledTokens > this.config.maxNumBatchedTokens) fail('iteration over the token budget');
     const seen = new Set<Sequence>();
+    const holders = new Map<PrefixBlock, number>();
     let held = 0;
     for (const sequence of this.running) {
       if (seen.has(sequence)) fail(`sequence ${sequence.slot} runs twice`);
@@ -341,10 +424,26 @@ export class ContinuousScheduler implements IterationScheduler {
         );
       }
       if (sequence.generated >= sequence.output) fail(`finished sequence ${sequence.slot} still runs`);
-      held += sequence.blocks;
+      const cached = sequence.held?.length ?? 0;
+      if (cached > 0 && this.cache === null)
+        fail(`sequence ${sequence.slot} holds cached blocks, with no cache`);
+      if (cached > sequence.blocks) fail(`sequence ${sequence.slot} holds more cached blocks than blocks`);
+      for (let i = 0; i < cached; i++) {
+        const block = (sequence.held as PrefixBlock[])[i];
+        holders.set(block, (holders.get(block) ?? 0) + 1);
+      }
+      held += sequence.blocks - cached;
     }
-    if (held + this.freeBlocks !== this.totalBlocks) {
-      fail(`running sequences hold ${held} blocks, which with the free ones is not the cache`);
+    let unheld = 0;
+    if (this.cache !== null) {
+      const { law, referenced } = this.cache.check(holders);
+      if (law !== null) fail(law);
+      held += referenced;
+      unheld = this.cache.evictable;
+    }
+    if (held + unheld + this.freeBlocks !== this.totalBlocks) {
+      const cached = this.cache === null ? '' : ` and the ${unheld} cached ones no sequence holds`;
+      fail(`running sequences hold ${held} blocks, which with the free ones${cached} is not the cache`);
     }
     let live = 0;
     for (let i = this.waitingHead; i < this.waiting.length; i++) {
@@ -353,7 +452,7 @@ export class ContinuousScheduler implements IterationScheduler {
       live++;
       if (seen.has(sequence)) fail(`sequence ${sequence.slot} both runs and waits`);
       seen.add(sequence);
-      if (sequence.blocks !== 0 || sequence.computed !== 0) {
+      if (sequence.blocks !== 0 || sequence.computed !== 0 || (sequence.held?.length ?? 0) !== 0) {
         fail(
           `waiting sequence ${sequence.slot} holds ${sequence.blocks} blocks for ${sequence.computed} tokens`,
         );
@@ -373,9 +472,9 @@ export class ContinuousScheduler implements IterationScheduler {
     running.length = kept;
   }
 
-  /** Blocks in use, for KV-cache utilization. */
+  /** Blocks sequences hold, for KV-cache utilization: cached blocks no sequence holds count as free, as in vLLM. */
   get usedBlocks(): number {
-    return this.totalBlocks - this.freeBlocks;
+    return this.totalBlocks - this.availableBlocks();
   }
 
   /** Tokens to compute before the next sample: the whole prompt (plus generated tokens after a preemption), or 1 to decode. */
@@ -387,12 +486,61 @@ export class ContinuousScheduler implements IterationScheduler {
     return Math.ceil(tokens / this.config.blockSize);
   }
 
+  /** Blocks an allocation can have: the free ones, then cached ones no sequence holds, evicted. */
+  private availableBlocks(): number {
+    return this.cache === null ? this.freeBlocks : this.freeBlocks + this.cache.evictable;
+  }
+
+  /** Allocates `blocks` (at most `availableBlocks()`): free ones first, then the least recently freed cached ones. */
+  private take(blocks: number): void {
+    if (blocks <= this.freeBlocks) {
+      this.freeBlocks -= blocks;
+      return;
+    }
+    const cache = this.cache as PrefixCache;
+    for (let evicted = this.freeBlocks; evicted < blocks; evicted++) cache.evict();
+    this.freeBlocks = 0;
+  }
+
+  /** A sequence lets go of its blocks: its own become free, its cached ones stay cached. */
+  private release(sequence: Sequence): void {
+    const held = sequence.held;
+    if (held !== null && held.length > 0) {
+      this.freeBlocks += sequence.blocks - held.length;
+      (this.cache as PrefixCache).release(held);
+    } else {
+      this.freeBlocks += sequence.blocks;
+    }
+    sequence.blocks = 0;
+    sequence.registered = 0;
+  }
+
+  /**
+   * Most leading blocks a sequence may take from the cache: its cacheable ones, short of the last
+   * token it knows, which is computed again so that the model samples from it.
+   */
+  private hitLimit(sequence: Sequence): number {
+    const size = this.config.blockSize;
+    const last = sequence.prompt + sequence.generated - 1;
+    return Math.min(Math.floor(sequence.shareable / size), Math.floor(last / size));
+  }
+
+  /** Caches the cacheable blocks a sequence has filled with computed prompt tokens since it last did. */
+  private register(cache: PrefixCache, sequence: Sequence): void {
+    const size = this.config.blockSize;
+    const full = Math.floor(Math.min(sequence.computed, sequence.shareable) / size);
+    if (full <= sequence.registered) return;
+    const held = sequence.held ?? [];
+    sequence.held = held;
+    cache.insert(sequence.prefix as SequencePrefix, sequence.registered, full, held);
+    sequence.registered = full;
+  }
+
   private preempt(sequence: Sequence): void {
     this.preemptions++;
     if (sequence.computed > sequence.computedBeforePreemption)
       sequence.computedBeforePreemption = sequence.computed;
-    this.freeBlocks += sequence.blocks;
-    sequence.blocks = 0;
+    this.release(sequence);
     sequence.computed = 0;
     if (this.waitingHead > 0) this.waiting[--this.waitingHead] = sequence;
     else this.waiting.unshift(sequence);

@@ -31,6 +31,14 @@ export interface IterationScheduler {
   /** After `finishIteration`: sequences that sampled their first token, and those that are done. */
   readonly firstTokens: readonly Sequence[];
   readonly finished: readonly Sequence[];
+  /** Prompt tokens of the sequences admitted, and of them those found in the prefix cache, at their first admission. */
+  readonly promptTokens: number;
+  readonly cachedPromptTokens: number;
+  /** Prompt tokens not prefilled for being cached, at every admission. */
+  readonly savedPrefillTokens: number;
+  /** Cached blocks given up to allocations, and those cached now (0 without a prefix cache). */
+  readonly cacheEvictions: number;
+  readonly cachedBlocks: number;
   /** Whether a request of these sizes can ever complete here (else it is rejected at once). */
   fits(prompt: number, output: number): boolean;
   enqueue(sequence: Sequence): void;

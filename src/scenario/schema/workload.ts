@@ -76,10 +76,25 @@ export const traceSchema = z
         output_tokens: column('the generated length in tokens'),
         request_bytes: column('the request size in bytes'),
         response_bytes: column('the response size in bytes'),
+        prefix_blocks: z
+          .string(expected('a column name'))
+          .min(1, expected('a column name'))
+          .optional()
+          .describe(
+            'Column or key listing the blocks each prompt starts with, for prefix caching, by chained hash ids: ' +
+              'block `i` covers prompt tokens up to (i + 1) x `prefix_block_tokens` (the last may be partial, ending ' +
+              'with the prompt), and two prompts with the same id at block `i` are the same up to its end ' +
+              "(Mooncake's `hash_ids`). A JSON array of non-negative integers in a JSONL trace; in a CSV trace, the " +
+              'integers separated by spaces or semicolons. An empty list, or (JSONL) a missing key or null: the ' +
+              'prompt shares nothing. Default: `hash_ids` for the mooncake format, else none.',
+          ),
       })
       .strict()
       .optional()
       .describe('Where the trace keeps request attributes; each key overrides the preset of `format`.'),
+    prefix_block_tokens: PositiveInteger.prefault(512).describe(
+      'Prompt tokens per block of `columns.prefix_blocks` (512 in the Mooncake traces).',
+    ),
     bootstrap: z
       .object({
         block: PositiveDuration.describe(
@@ -129,9 +144,11 @@ export const traceSchema = z
       return z.NEVER;
     }
     const columns: TraceSource['columns'] = { ...preset?.columns };
-    for (const [attribute, name] of Object.entries(trace.columns ?? {})) {
+    const { prefix_blocks: prefixColumn, ...attributeColumns } = trace.columns ?? {};
+    for (const [attribute, name] of Object.entries(attributeColumns)) {
       if (name !== undefined) columns[attribute as RequestAttribute] = name;
     }
+    const prefixBlocks = prefixColumn ?? preset?.prefixBlocks;
     return {
       path: trace.path,
       format,
@@ -143,6 +160,9 @@ export const traceSchema = z
       duration: trace.duration,
       bootstrap: trace.bootstrap === null ? null : { blockS: trace.bootstrap.block },
       onBadRow: trace.on_bad_row,
+      ...(prefixBlocks !== undefined && {
+        prefixBlocks: { column: prefixBlocks, blockTokens: trace.prefix_block_tokens },
+      }),
     };
   })
   .describe('Replay arrivals (and request attributes) from a file.');
@@ -259,6 +279,24 @@ export const WorkloadSchema = z
     response_bytes: SizeDistribution.optional().describe(
       'Response body size. Default: 0 (or the trace column).',
     ),
+    shared_prefix: z
+      .object({
+        tokens: PositiveInteger.meta({
+          description:
+            'Tokens of each system prompt: every prompt starts with one (a shorter prompt is all system prompt).',
+          unit: 'tokens',
+        }),
+        prompts: PositiveInteger.prefault(1).describe(
+          'How many different system prompts there are; each request draws one uniformly.',
+        ),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'Every prompt starts with one of `prompts` system prompts of `tokens` tokens, which continuous-batching ' +
+          "fleets with `prefix_caching` compute once per replica and then reuse from the KV cache. Drawn from a stream of its own, so variants keep common random numbers. Replaces what a trace's `prefix_blocks` say. " +
+          'Default: prompts share nothing (unless the trace says they do).',
+      ),
     scale: PositiveNumber.prefault(1).describe(
       "Load multiplier: every arrival rate (a trace's `speed`) is multiplied by it. Sweeps and plans vary it " +
         'for growth, e.g. `workload.scale: [1, 1.5, 2]`.',
@@ -281,12 +319,16 @@ export const WorkloadSchema = z
       });
     }
   })
-  .transform(({ arrivals, scale, ...attributes }): Workload => {
+  .transform(({ arrivals, scale, shared_prefix, ...attributes }): Workload => {
     const drawn: Workload['attributes'] = {};
     for (const [attribute, distribution] of Object.entries(attributes)) {
       if (distribution !== undefined) drawn[attribute as RequestAttribute] = distribution;
     }
-    return { arrivals: scaleArrivals(arrivals, scale), attributes: drawn };
+    return {
+      arrivals: scaleArrivals(arrivals, scale),
+      attributes: drawn,
+      ...(shared_prefix !== undefined && { sharedPrefix: shared_prefix }),
+    };
   })
   .describe('The requests: when they arrive and what they carry.');
 

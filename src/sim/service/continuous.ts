@@ -4,6 +4,7 @@ import type { TimeSeries } from '../../metrics/index.js';
 import { createSequence, type Sequence } from '../../policies/batching/continuous.js';
 import { type Fleet, InvariantError, REQUEST_ATTRIBUTES } from '../../scenario/types.js';
 import type { StepTiming } from '../../serving/llm-fleet.js';
+import type { PromptPrefix } from '../../workload/index.js';
 import { Kind } from '../events.js';
 import type { FleetLayout } from '../layout.js';
 import type { LlmFleetState } from '../llm-fleet-state.js';
@@ -49,6 +50,7 @@ export class ContinuousService implements ServiceDiscipline {
   private readonly flow: RequestFlow;
   private readonly replicas: ReplicaLifecycle;
   private readonly attributes: Float64Array;
+  private readonly prefix: PromptPrefix;
 
   constructor(
     private readonly fleets: readonly Fleet[],
@@ -73,6 +75,7 @@ export class ContinuousService implements ServiceDiscipline {
     this.flow = context.flow;
     this.replicas = context.replicas;
     this.attributes = context.attributes;
+    this.prefix = context.prefix;
   }
 
   /** An LLM fleet serves at least one whole token each way. */
@@ -97,6 +100,7 @@ export class ContinuousService implements ServiceDiscipline {
     requests.outputTokens[slot] = output;
     requests.replica[slot] = replica;
     requests.measured[slot] = measured ? 1 : 0;
+    if (this.prefix.segments > 0) requests.storePrefix(slot, this.prefix);
     this.outstanding[replica]++;
     this.enqueue(slot, replica, fleet, prompt, output, now);
   }
@@ -132,7 +136,7 @@ export class ContinuousService implements ServiceDiscipline {
     now: number,
   ): void {
     const requests = this.requests;
-    const sequence = createSequence(slot, prompt, output);
+    const sequence = createSequence(slot, prompt, output, requests.prefix(slot));
     this.sequences[slot] = sequence;
     requests.state[slot] = RequestState.Queued;
     const timeoutUs = this.timeoutUs[fleet];

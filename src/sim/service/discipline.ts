@@ -1,6 +1,7 @@
 import { US_PER_S } from '../../core/time.js';
 import type { Engine } from '../../engine/index.js';
 import type { Fleet } from '../../scenario/types.js';
+import type { PromptPrefix } from '../../workload/index.js';
 import type { FleetLayout } from '../layout.js';
 import type { Meters } from '../meters.js';
 import type { ReplicaLifecycle } from '../replica-lifecycle.js';
@@ -69,6 +70,8 @@ export interface ServiceContext {
   readonly replicas: ReplicaLifecycle;
   /** The attributes of the request being routed or admitted, in `REQUEST_ATTRIBUTES` order. */
   readonly attributes: Float64Array;
+  /** What the prompt of the request arriving now shares with others. */
+  readonly prefix: PromptPrefix;
   /**
    * False when every request's attributes are 0 (none sampled or read) and no fleet rewrites
    * them (LLM fleets round tokens up to 1): the slot path then need not store them, as the

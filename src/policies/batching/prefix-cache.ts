@@ -1,0 +1,227 @@
+/**
+ * The shareable start of one request's prompt, as a sequence keeps it: consecutive segments named
+ * by chained hashes (`hashes[i]` names every token from the prompt's start to `ends[i]`), one
+ * entry per segment. A request without one has none (null), not an empty one.
+ */
+export interface SequencePrefix {
+  readonly hashes: Float64Array;
+  /** Tokens from the prompt's start to the end of each segment, increasing. */
+  readonly ends: Float64Array;
+}
+
+/** A cached KV-cache block: full of prompt tokens whose prefix other prompts may share. */
+export class PrefixBlock {
+  /** Sequences holding it; 0: cached but free, in the eviction order. */
+  refs = 1;
+  prev: PrefixBlock | null = null;
+  next: PrefixBlock | null = null;
+
+  constructor(
+    /** The hash of the segment holding the block's last token. */
+    readonly hash: number,
+    /** The block's position in the prompt: it covers tokens [index * block size, (index + 1) * block size). */
+    readonly index: number,
+  ) {}
+}
+
+/**
+ * The prefix cache of one replica, after vLLM V1's: full blocks of prompt tokens keyed by the
+ * prefix they end, each shared (reference-counted) by the sequences using it. A block no sequence
+ * holds stays cached, in least-recently-freed order, until a new allocation finds no free block
+ * left and evicts the oldest. The scheduler keeps the free (uncached) blocks; this keeps the
+ * cached ones.
+ *
+ * Block `b` of a prompt (tokens [b * size, (b + 1) * size)) is cacheable when it is full and ends
+ * within the prompt's last segment; its key is the hash of the segment holding its last token
+ * with `b`, so two prompts share it when their hashes agree there (they agree on every token up
+ * to that segment's end, so on every token of the block and before it).
+ */
+export class PrefixCache {
+  /** Cached blocks by segment hash, then by position. */
+  private readonly byHash = new Map<number, Map<number, PrefixBlock>>();
+  /** Cached blocks no sequence holds, oldest first: the next to evict. */
+  private head: PrefixBlock | null = null;
+  private tail: PrefixBlock | null = null;
+  /** Cached blocks no sequence holds. */
+  evictable = 0;
+  /** Cached blocks in all. */
+  cached = 0;
+  /** Cached blocks given up so far to allocations that found no free block. */
+  evictions = 0;
+  /** What the last `lookup` found: the blocks, and how many of them no sequence held. */
+  private readonly found: PrefixBlock[] = [];
+  reviving = 0;
+
+  constructor(readonly blockSize: number) {}
+
+  /**
+   * The leading cached blocks of a prompt, at most `limit`: how many in a row are cached. They
+   * are not taken yet (see `acquire`); `reviving` counts those among them that would leave the
+   * eviction order.
+   */
+  lookup(prefix: SequencePrefix, limit: number): number {
+    const { hashes, ends } = prefix;
+    const size = this.blockSize;
+    const found = this.found;
+    let segment = 0;
+    let inner: Map<number, PrefixBlock> | undefined;
+    let innerSegment = -1;
+    let reviving = 0;
+    let b = 0;
+    for (; b < limit; b++) {
+      const last = (b + 1) * size - 1;
+      while (ends[segment] <= last) segment++;
+      if (segment !== innerSegment) {
+        inner = this.byHash.get(hashes[segment]);
+        innerSegment = segment;
+      }
+      const block = inner?.get(b);
+      if (block === undefined) break;
+      if (block.refs === 0) reviving++;
+      found[b] = block;
+    }
+    this.reviving = reviving;
+    return b;
+  }
+
+  /** Takes the first `count` blocks the last `lookup` found for a sequence, which keeps them in `held`. */
+  acquire(count: number, held: PrefixBlock[]): void {
+    const found = this.found;
+    for (let b = 0; b < count; b++) {
+      const block = found[b];
+      if (block.refs === 0) this.unlink(block);
+      block.refs++;
+      held.push(block);
+    }
+  }
+
+  /**
+   * Caches blocks `from` to `to` (exclusive) of a prompt, which its sequence has just filled with
+   * computed tokens and keeps in `held`. A block another sequence cached meanwhile (both computed
+   * the same prefix at once) is not cached twice: the sequence's copy stays a plain block.
+   * Returns how many it cached.
+   */
+  insert(prefix: SequencePrefix, from: number, to: number, held: PrefixBlock[]): number {
+    const { hashes, ends } = prefix;
+    const size = this.blockSize;
+    let segment = 0;
+    let added = 0;
+    for (let b = from; b < to; b++) {
+      const last = (b + 1) * size - 1;
+      while (ends[segment] <= last) segment++;
+      const hash = hashes[segment];
+      let inner = this.byHash.get(hash);
+      if (inner === undefined) {
+        inner = new Map();
+        this.byHash.set(hash, inner);
+      } else if (inner.has(b)) {
+        continue;
+      }
+      const block = new PrefixBlock(hash, b);
+      inner.set(b, block);
+      held.push(block);
+      added++;
+    }
+    this.cached += added;
+    return added;
+  }
+
+  /**
+   * A sequence lets go of its cached blocks (it finished or was preempted). Its last blocks join
+   * the eviction order first, so they go first: a later prompt sharing less of the prefix still
+   * finds its start (vLLM frees a request's blocks in reverse for the same reason).
+   */
+  release(held: PrefixBlock[]): void {
+    for (let i = held.length - 1; i >= 0; i--) {
+      const block = held[i];
+      if (--block.refs === 0) this.append(block);
+    }
+    held.length = 0;
+  }
+
+  /** Gives up the least recently freed cached block to an allocation. */
+  evict(): void {
+    const block = this.head;
+    if (block === null) throw new RangeError('no cached block to evict');
+    this.unlink(block);
+    const inner = this.byHash.get(block.hash) as Map<number, PrefixBlock>;
+    inner.delete(block.index);
+    if (inner.size === 0) this.byHash.delete(block.hash);
+    this.cached--;
+    this.evictions++;
+  }
+
+  /**
+   * The laws of the cache, for `checkInvariants`: the eviction order holds exactly the cached
+   * blocks no sequence holds, and `holders` (how many sequences hold each block) matches every
+   * block's count. Returns the first broken law, or null; and the cached blocks held, in `held`.
+   */
+  check(holders: Map<PrefixBlock, number>): { law: string | null; referenced: number } {
+    let referenced = 0;
+    let cached = 0;
+    let free = 0;
+    for (const [hash, inner] of this.byHash) {
+      for (const [index, block] of inner) {
+        cached++;
+        if (block.hash !== hash || block.index !== index)
+          return { law: 'a cached block under another key', referenced };
+        const holding = holders.get(block) ?? 0;
+        if (block.refs !== holding) {
+          return {
+            law: `cached block ${hash}/${index} counts ${block.refs} holders, ${holding} hold it`,
+            referenced,
+          };
+        }
+        if (block.refs > 0) referenced++;
+        else free++;
+      }
+    }
+    for (const block of holders.keys()) {
+      if (this.byHash.get(block.hash)?.get(block.index) !== block) {
+        return {
+          law: `a sequence holds block ${block.hash}/${block.index}, which is not cached`,
+          referenced,
+        };
+      }
+    }
+    let inOrder = 0;
+    for (let block = this.head; block !== null; block = block.next) {
+      inOrder++;
+      if (block.refs !== 0) return { law: 'a held block in the eviction order', referenced };
+      if (inOrder > cached) return { law: 'the eviction order loops', referenced };
+    }
+    if (inOrder !== free || free !== this.evictable) {
+      return {
+        law: `${free} cached blocks unheld, ${inOrder} in the eviction order, ${this.evictable} counted`,
+        referenced,
+      };
+    }
+    if (cached !== this.cached) return { law: `${cached} cached blocks, ${this.cached} counted`, referenced };
+    return { law: null, referenced };
+  }
+
+  private append(block: PrefixBlock): void {
+    block.prev = this.tail;
+    block.next = null;
+    if (this.tail === null) this.head = block;
+    else this.tail.next = block;
+    this.tail = block;
+    this.evictable++;
+  }
+
+  private unlink(block: PrefixBlock): void {
+    if (block.prev === null) this.head = block.next;
+    else block.prev.next = block.next;
+    if (block.next === null) this.tail = block.prev;
+    else block.next.prev = block.prev;
+    block.prev = null;
+    block.next = null;
+    this.evictable--;
+  }
+}
+
+/** Tokens of a prompt of `prompt` tokens that its prefix lets other prompts share: up to its last segment's end. */
+export function shareableTokens(prefix: SequencePrefix | null, prompt: number): number {
+  if (prefix === null || prefix.ends.length === 0) return 0;
+  return Math.min(prefix.ends[prefix.ends.length - 1], prompt);
+}

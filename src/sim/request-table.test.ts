@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { createArrivalRecord } from '../workload/index.js';
+import { RequestTable } from './request-table.js';
+
+describe('request table: prompt prefixes', () => {
+  it('keeps a copy of what a prompt shares until its request leaves, and nothing for a prompt that shares nothing', () => {
+    const requests = new RequestTable(2);
+    const record = createArrivalRecord();
+    const a = requests.allocate();
+    requests.storePrefix(a, record.prefix);
+    expect(requests.prefix(a)).toBeNull();
+
+    record.prefix.segments = 2;
+    record.prefix.hashes.set([11, 12]);
+    record.prefix.ends.set([512, 700]);
+    const b = requests.allocate();
+    requests.storePrefix(b, record.prefix);
+    // The record is refilled by the next arrival: the request keeps what it had.
+    record.prefix.hashes[0] = 99;
+    record.prefix.segments = 0;
+    expect(requests.prefix(b)).toEqual({ hashes: Float64Array.of(11, 12), ends: Float64Array.of(512, 700) });
+    expect(requests.prefix(a)).toBeNull();
+
+    requests.release(b);
+    const c = requests.allocate();
+    expect(c).toBe(b);
+    expect(requests.prefix(c)).toBeNull();
+  });
+});
