@@ -5,7 +5,7 @@ import { autoscalerDefinitions, autoscalerRegistryVersion } from '../policies/au
 import { displayName, MAX_NAME } from './schema/common.js';
 import { fleetSchema } from './schema/fleet.js';
 import { ModelSchema } from './schema/model.js';
-import { DataTransferSchema, NetworkSchema } from './schema/network.js';
+import { DataTransferSchema, DisaggregationSchema, NetworkSchema } from './schema/network.js';
 import { autoscalingUnion, RoutingSchema } from './schema/policies.js';
 import {
   LimitsSchema,
@@ -21,6 +21,7 @@ import { DEFAULT_MAX_DRAIN_S } from './types.js';
 export { displayNameProblem } from './schema/common.js';
 export type { FleetSpec } from './schema/fleet.js';
 export type { ModelSpec } from './schema/model.js';
+export { DEFAULT_KV_LINK } from './schema/network.js';
 export { parseSweepValues } from './schema/run.js';
 export {
   BATCH_LATENCY_VARIABLES,
@@ -72,6 +73,7 @@ function buildScenarioSchema() {
       model: ModelSchema.optional(),
       network: NetworkSchema.optional(),
       data_transfer: DataTransferSchema.optional(),
+      disaggregation: DisaggregationSchema.optional(),
       catalog: z
         .union([
           z.string(expected('a file path')).min(1, expected('a file path')),

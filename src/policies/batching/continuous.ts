@@ -163,6 +163,8 @@ export { observeSchedulerSteps, type SchedulerStepObserver } from './iteration-s
  * one, which frees its blocks and returns to the front of the queue to recompute its prompt and
  * the tokens it had generated (vLLM's recompute preemption); no new request is admitted in an
  * iteration that preempted. Blocks are allocated for the tokens scheduled, as they are computed.
+ * A sequence may arrive with its prompt computed elsewhere (a decode replica of a disaggregated
+ * pair): it gets the blocks of its KV cache when admitted and decodes from there.
  */
 export class ContinuousScheduler implements IterationScheduler {
   readonly totalBlocks: number;
@@ -182,6 +184,8 @@ export class ContinuousScheduler implements IterationScheduler {
   /** After `finishIteration`: sequences that sampled their first token, and those that are done. */
   readonly firstTokens: Sequence[] = [];
   readonly finished: Sequence[] = [];
+  /** Blocks of finished sequences whose KV cache is still on its way to another replica (`holdBlocks`). */
+  outgoingBlocks = 0;
 
   private readonly running: Sequence[] = [];
   /** Waiting sequences from `waitingHead` on; cancelled ones stay until reached. */
@@ -220,6 +224,20 @@ export class ContinuousScheduler implements IterationScheduler {
   enqueue(sequence: Sequence): void {
     this.waiting.push(sequence);
     this.waitingLive++;
+  }
+
+  /**
+   * Keeps `blocks` that a finished sequence freed in use until `releaseBlocks`: with prefill and
+   * decode disaggregated, its KV cache stays until the transfer to the decode replica ends.
+   */
+  holdBlocks(blocks: number): void {
+    this.freeBlocks -= blocks;
+    this.outgoingBlocks += blocks;
+  }
+
+  releaseBlocks(blocks: number): void {
+    this.freeBlocks += blocks;
+    this.outgoingBlocks -= blocks;
   }
 
   /** Takes a sequence that has not run yet out of the queue. */
@@ -343,8 +361,10 @@ export class ContinuousScheduler implements IterationScheduler {
       if (sequence.generated >= sequence.output) fail(`finished sequence ${sequence.slot} still runs`);
       held += sequence.blocks;
     }
-    if (held + this.freeBlocks !== this.totalBlocks) {
-      fail(`running sequences hold ${held} blocks, which with the free ones is not the cache`);
+    if (this.outgoingBlocks < 0) fail(`${this.outgoingBlocks} blocks held for transfers`);
+    if (held + this.outgoingBlocks + this.freeBlocks !== this.totalBlocks) {
+      const outgoing = this.outgoingBlocks > 0 ? ` and ${this.outgoingBlocks} held for transfers` : '';
+      fail(`running sequences hold ${held} blocks, which with the free ones${outgoing} is not the cache`);
     }
     let live = 0;
     for (let i = this.waitingHead; i < this.waiting.length; i++) {
@@ -353,7 +373,9 @@ export class ContinuousScheduler implements IterationScheduler {
       live++;
       if (seen.has(sequence)) fail(`sequence ${sequence.slot} both runs and waits`);
       seen.add(sequence);
-      if (sequence.blocks !== 0 || sequence.computed !== 0) {
+      // A prompt computed on another replica waits with its tokens but without blocks here.
+      const computedElsewhere = !sequence.admitted && sequence.computed === sequence.prompt;
+      if (sequence.blocks !== 0 || (sequence.computed !== 0 && !computedElsewhere)) {
         fail(
           `waiting sequence ${sequence.slot} holds ${sequence.blocks} blocks for ${sequence.computed} tokens`,
         );
