@@ -328,13 +328,6 @@ function checkDisaggregation(root: Raw, findings: Finding[]): void {
       message: 'disaggregated fleets need model: (its KV bytes per token time the transfer between them)',
     });
   }
-  if (root.disaggregation !== undefined && !disaggregated) {
-    findings.push({
-      code: 'INVALID_VALUE',
-      path: ['disaggregation'],
-      message: 'disaggregation applies only with fleets of role: prefill and role: decode',
-    });
-  }
   fleets.forEach((fleet, i) => {
     if (typeof fleet?.fallback !== 'string') return;
     if (roles[i] === 'decode' || decodeNames.has(fleet.fallback)) {

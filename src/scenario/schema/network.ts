@@ -125,5 +125,5 @@ export const DisaggregationSchema = z
   )
   .describe(
     'Prefill/decode disaggregation (fleets with `role: prefill` and `role: decode`): the transfer of each ' +
-      "request's KV cache between them. See docs/llm-serving.md.",
+      "request's KV cache between them; unused without such fleets. See docs/llm-serving.md.",
   );
