@@ -157,6 +157,11 @@ export interface DisaggregationResult {
    * first token then needs no transfer).
    */
   local_decodes: Record<string, number>;
+  /**
+   * Per prefill fleet: requests dropped after their prefill because no decode replica was ready
+   * and its own KV cache could not hold the whole request (counted among the dropped too).
+   */
+  dropped_without_decode: Record<string, number>;
 }
 
 export interface LlmFleetStats {

@@ -329,6 +329,15 @@ function checkDisaggregation(root: Raw, findings: Finding[]): void {
     });
   }
   fleets.forEach((fleet, i) => {
+    const replicas = asObject(fleet?.replicas);
+    if (roles[i] === 'decode' && replicas?.min === 0) {
+      findings.push({
+        code: 'INVALID_VALUE',
+        path: ['fleets', i, 'replicas', 'min'],
+        message:
+          'a decode fleet needs min >= 1: prefill replicas hand requests only to ready decode replicas, so its autoscaler would never see the load that should wake it',
+      });
+    }
     if (typeof fleet?.fallback !== 'string') return;
     if (roles[i] === 'decode' || decodeNames.has(fleet.fallback)) {
       findings.push({

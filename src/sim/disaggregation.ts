@@ -42,6 +42,8 @@ export class Disaggregation {
   transferUs = 0;
   /** Per prefill fleet: requests whose output it decoded itself, no decode replica being ready. */
   readonly localDecodes: Float64Array;
+  /** Per prefill fleet: requests dropped after their prefill, no decode replica being ready and its own KV cache too small. */
+  readonly undecoded: Float64Array;
 
   constructor(
     scenario: Scenario,
@@ -62,6 +64,7 @@ export class Disaggregation {
     this.bytesPerS = link.bytesPerS;
     this.latencyS = link.latencyS;
     this.localDecodes = new Float64Array(fleets.length);
+    this.undecoded = new Float64Array(fleets.length);
   }
 
   /** Whether `replica` decodes; if so, its readiness is recorded here rather than by the router. */
@@ -129,12 +132,15 @@ export class Disaggregation {
         total: this.transferUs / 1e6,
         mean: this.transfers > 0 ? this.transferUs / 1e6 / this.transfers : null,
       },
-      local_decodes: Object.fromEntries(
-        fleets.flatMap((fleet, f) =>
-          this.role[f] === Role.Prefill ? [[fleet.name, this.localDecodes[f]]] : [],
-        ),
-      ),
+      local_decodes: this.byPrefillFleet(fleets, this.localDecodes),
+      dropped_without_decode: this.byPrefillFleet(fleets, this.undecoded),
     };
+  }
+
+  private byPrefillFleet(fleets: readonly Fleet[], counts: Float64Array): Record<string, number> {
+    return Object.fromEntries(
+      fleets.flatMap((fleet, f) => (this.role[f] === Role.Prefill ? [[fleet.name, counts[f]]] : [])),
+    );
   }
 
   private grow(): void {

@@ -99,6 +99,7 @@ describe('prefill/decode disaggregation', () => {
       transfer_bytes: 300 * KV_BYTES_PER_TOKEN,
       transfer_s: { total: transferUs / 1e6 },
       local_decodes: { p: 0 },
+      dropped_without_decode: { p: 0 },
     });
     // The prefill replica ran one iteration (the prompt); the decode replica three.
     expect(result.llm?.fleets.p).toMatchObject({ role: 'prefill', iterations: 1, admitted: 1 });
@@ -201,16 +202,31 @@ describe('prefill/decode disaggregation', () => {
     for (const scheduler of schedulers) expect((scheduler as ContinuousScheduler).outgoingBlocks).toBe(0);
   });
 
-  it('without a ready decode replica, the prefill replica decodes the request itself', async () => {
-    // The decode fleet scales from zero: its first replica is still starting when the request is prefilled.
+  it('without a ready decode replica, the prefill replica decodes the request itself if it can hold it', async () => {
+    // The decode replica gets its reclaim notice at 0 (it drains, taking no new requests) and its
+    // replacement is still starting when the prompts are done.
+    const notices = join(dir, 'notice-at-0.csv');
+    writeFileSync(notices, 'time\n0\n');
     const decodeFleet = fleet('d', 'decode', {
-      replicas: { min: 0, max: 1 },
-      autoscaling: { policy: 'target-tracking', metric: 'concurrency', target: 1 },
+      market: 'spot',
+      interruption: { trace: notices, notice: '1s' },
     });
-    const result = (await runScenario(scenario(trace([[0, 300, 4]]), [fleet('p', 'prefill'), decodeFleet])))
-      .results[0];
-    expect(result.requests.completed).toBe(1);
-    expect(result.disaggregation).toMatchObject({ transfers: 0, local_decodes: { p: 1 } });
+    // A 300-token prompt with 4 output tokens fits the prefill replica's 304-token cache; one
+    // with 20 does not, and is lost once.
+    const prefillFleet = fleet('p', 'prefill', {
+      batching: { ...BATCHING, kv_cache_tokens: 304, block_size: 1 },
+    });
+    const arrivals = trace([
+      [0, 300, 4],
+      [0.5, 300, 20],
+    ]);
+    const result = (await runScenario(scenario(arrivals, [prefillFleet, decodeFleet]))).results[0];
+    expect(result.requests).toMatchObject({ arrived: 2, completed: 1, dropped: 1 });
+    expect(result.disaggregation).toMatchObject({
+      transfers: 0,
+      local_decodes: { p: 1 },
+      dropped_without_decode: { p: 1 },
+    });
     expect(result.ttft_s.max).toBe(prefill(300) / 1e6);
     expect(result.instances.p.completed).toBe(1);
   });
@@ -304,6 +320,17 @@ describe('disaggregated scenarios are checked', () => {
       '/x/s.yaml:5:22: fleets[0].role: a decode fleet needs a fleet with role: prefill to take requests from',
     ]);
     expect(await errors(base(gpu('p', 'prefill') + gpu('d', 'decode')))).toEqual([]);
+  });
+
+  it('a decode fleet keeps at least one replica', async () => {
+    const decode =
+      '  - name: d\n    role: decode\n    replicas: { min: 0, max: 2 }\n    autoscaling: { policy: concurrency }\n' +
+      '    instance: aws/g6e.xlarge\n    batching: { policy: continuous }\n';
+    const found = await errors(base(gpu('p', 'prefill') + decode));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(
+      /^\/x\/s\.yaml:8:\d+: fleets\[1\]\.replicas\.min: a decode fleet needs min >= 1/,
+    );
   });
 
   it('routing sends new requests only to prefill-capable fleets', async () => {

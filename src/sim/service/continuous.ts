@@ -256,7 +256,8 @@ export class ContinuousService implements ServiceDiscipline {
   /**
    * A prefill replica's sequence sampled its first token: the request goes to the least loaded
    * ready decode replica, its KV cache held here until the transfer ends. With no decode replica
-   * ready, this replica decodes it itself, from the KV cache it just computed.
+   * ready, this replica decodes it itself, from the KV cache it just computed, if its KV cache
+   * can hold the whole request; if not, the request is dropped.
    */
   private handOff(sequence: Sequence, replica: number, scheduler: IterationScheduler, now: number): void {
     const disaggregation = this.disaggregation as Disaggregation;
@@ -267,8 +268,17 @@ export class ContinuousService implements ServiceDiscipline {
     this.handoffOutput = requests.outputTokens[slot];
     const target = disaggregation.pickDecode(this.decodeFits);
     if (target < 0) {
-      disaggregation.localDecodes[this.fleetOf[replica]]++;
-      this.receive(slot, replica, now);
+      const fleet = this.fleetOf[replica];
+      if (scheduler.fits(prompt, this.handoffOutput)) {
+        disaggregation.localDecodes[fleet]++;
+        this.receive(slot, replica, now);
+        return;
+      }
+      // Its KV cache can hold the prompt but not the whole output: the request is lost.
+      disaggregation.undecoded[fleet]++;
+      this.outstanding[replica]--;
+      this.sequences[slot] = undefined;
+      this.flow.turnAway(slot, replica, now, 'dropped');
       return;
     }
     const blocks = Math.ceil(prompt / this.blockSize[this.fleetOf[replica]]);
