@@ -8,6 +8,7 @@ export type {
   BatchStats,
   CapacityEvent,
   CostBreakdown,
+  DisaggregationResult,
   DistributionName,
   FleetInstances,
   FleetPerformance,

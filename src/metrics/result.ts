@@ -78,6 +78,8 @@ export interface VariantResult {
   offload: { edge: number; overflow: number; oversize: number; edge_share: number | null } | null;
   /** Present when the scenario has a `model:`. */
   llm: LlmResult | null;
+  /** Present when fleets split prefill and decode: the KV-cache transfers between them. */
+  disaggregation?: DisaggregationResult;
   /**
    * Per fleet: where its step or service times come from (a measured profile, a validated or an
    * unvalidated catalog accelerator under the roofline, or the scenario's own figures).
@@ -141,7 +143,30 @@ export interface LlmResult {
   fleets: Record<string, LlmFleetStats>;
 }
 
+/** Transfers of KV caches from prefill to decode replicas, over the whole run (warmup included). */
+export interface DisaggregationResult {
+  kv_link: { bandwidth_bytes_per_s: number; latency_s: number };
+  /** K and V of one token across all layers, bytes: what each prompt token costs on the link. */
+  kv_bytes_per_token: number;
+  transfers: number;
+  transfer_bytes: number;
+  /** Link time of the transfers, seconds (bytes over bandwidth plus latency each). */
+  transfer_s: { total: number; mean: number | null };
+  /**
+   * Per prefill fleet: requests it decoded itself because no decode replica was ready (its
+   * first token then needs no transfer).
+   */
+  local_decodes: Record<string, number>;
+  /**
+   * Per prefill fleet: requests dropped after their prefill because no decode replica was ready
+   * and its own KV cache could not hold the whole request (counted among the dropped too).
+   */
+  dropped_without_decode: Record<string, number>;
+}
+
 export interface LlmFleetStats {
+  /** With disaggregation: the fleet's part (absent for colocated fleets, which do both). */
+  role?: 'prefill' | 'decode';
   tensor_parallel: number;
   /** KV-cache capacity of one replica, tokens. */
   kv_cache_tokens: number;

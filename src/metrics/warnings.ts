@@ -138,6 +138,9 @@ function repeatedPreemption(fleet: string, llm: LlmFleetStats): RunWarning | nul
 function servesNothing(fleet: string, result: VariantResult): RunWarning | null {
   const costUsd = result.cost_usd.by_fleet[fleet] ?? 0;
   if (result.instances[fleet]?.completed !== 0 || !(costUsd > 0)) return null;
+  // A prefill fleet hands its requests on: the decode fleets complete them.
+  const llm = result.llm?.fleets[fleet];
+  if (llm?.role === 'prefill' && llm.admitted > 0) return null;
   return {
     code: 'SERVES_NOTHING',
     subject: fleet,

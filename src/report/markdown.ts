@@ -1,4 +1,5 @@
 import { formatNumber, formatPercent } from '../core/format.js';
+import type { DisaggregationResult } from '../metrics/index.js';
 import { dropRate } from '../metrics/slo.js';
 import { escapeMarkdown } from './format.js';
 import { performanceMarkdown, performanceRuns } from './performance.js';
@@ -47,6 +48,7 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
             .map(([size, n]) => `${size}x${n}`)
             .join(', ')}).`,
       ),
+      ...(v.disaggregation === undefined ? [] : [disaggregationSentence(v.disaggregation)]),
       '',
       completedShareSentence(v),
       '',
@@ -101,4 +103,16 @@ function completedShareSentence(v: VariantSummary): string {
   if (lost === null) return 'No request was measured.';
   if (lost === 0) return 'Percentiles of all measured requests (every one completed).';
   return `Percentiles of the ${formatPercent(1 - lost)} of measured requests that completed; the other ${formatPercent(lost)} were lost and are in no percentile.`;
+}
+
+/** The KV-cache transfers of a disaggregated run, whole run (warmup included) like the batches. */
+function disaggregationSentence(d: DisaggregationResult): string {
+  const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+  const mean = d.transfer_s.mean === null ? '-' : `${fmt(d.transfer_s.mean * 1000)} ms`;
+  return (
+    `- KV-cache transfers from prefill to decode replicas: ${d.transfers}, ${fmt(d.transfer_bytes / 1e9)} GB, ` +
+    `mean ${mean} (link ${fmt((d.kv_link.bandwidth_bytes_per_s * 8) / 1e9)} Gb/s, latency ${fmt(d.kv_link.latency_s * 1e6)} µs, ` +
+    `${d.kv_bytes_per_token} KV bytes per token); decoded on a prefill replica for want of a ready decode replica: ` +
+    `${sum(d.local_decodes)}; dropped for want of one: ${sum(d.dropped_without_decode)}.`
+  );
 }

@@ -308,6 +308,75 @@ function checkRouting(root: Raw, findings: Finding[]): void {
   }
 }
 
+/**
+ * Disaggregated serving needs both halves, and the KV bytes per token of a model to time the
+ * transfer between them; new requests reach a decode fleet only through a prefill fleet.
+ */
+function checkDisaggregation(root: Raw, findings: Finding[]): void {
+  const fleets = asArray(root.fleets).map(asObject);
+  const roles = fleets.map((fleet) => (typeof fleet?.role === 'string' ? fleet.role : 'both'));
+  const decodeNames = new Set(
+    fleets.flatMap((fleet, i) =>
+      roles[i] === 'decode' && typeof fleet?.name === 'string' ? [fleet.name] : [],
+    ),
+  );
+  for (const [role, other] of [
+    ['prefill', 'decode'],
+    ['decode', 'prefill'],
+  ] as const) {
+    const at = roles.indexOf(role);
+    if (at >= 0 && !roles.includes(other)) {
+      findings.push({
+        code: 'INVALID_VALUE',
+        path: ['fleets', at, 'role'],
+        message: `a ${role} fleet needs a fleet with role: ${other} ${role === 'prefill' ? 'to hand its requests to' : 'to take requests from'}`,
+      });
+    }
+  }
+  const disaggregated = roles.some((role) => role === 'prefill' || role === 'decode');
+  if (disaggregated && root.model === undefined) {
+    findings.push({
+      code: 'INVALID_VALUE',
+      path: ['fleets', roles.findIndex((role) => role !== 'both'), 'role'],
+      message: 'disaggregated fleets need model: (its KV bytes per token time the transfer between them)',
+    });
+  }
+  fleets.forEach((fleet, i) => {
+    const replicas = asObject(fleet?.replicas);
+    if (roles[i] === 'decode' && replicas?.min === 0) {
+      findings.push({
+        code: 'INVALID_VALUE',
+        path: ['fleets', i, 'replicas', 'min'],
+        message:
+          'a decode fleet needs min >= 1: prefill replicas hand requests only to ready decode replicas, so its autoscaler would never see the load that should wake it',
+      });
+    }
+    if (typeof fleet?.fallback !== 'string') return;
+    if (roles[i] === 'decode' || decodeNames.has(fleet.fallback)) {
+      findings.push({
+        code: 'INVALID_VALUE',
+        path: ['fleets', i, 'fallback'],
+        message:
+          'a decode fleet neither has a fallback nor is one: it takes requests only from prefill fleets',
+      });
+    }
+  });
+  const routing = asObject(root.routing);
+  const definition =
+    typeof routing?.policy === 'string' ? fleetRoutingPolicies.find(routing.policy) : undefined;
+  if (routing === undefined || definition === undefined) return;
+  for (const { path, key, name } of definition.fleetReferences(routing)) {
+    if (decodeNames.has(name)) {
+      findings.push({
+        code: 'INVALID_VALUE',
+        path: ['routing', ...path],
+        ...(key !== undefined && { key }),
+        message: `"${name}" is a decode fleet: new requests go to prefill fleets, which hand them to decode fleets`,
+      });
+    }
+  }
+}
+
 function checkTimes(root: Raw, findings: Finding[]): void {
   const arrivals = asObject(asObject(root.workload)?.arrivals);
   const isTrace = arrivals !== undefined && arrivals.trace !== undefined;
@@ -367,6 +436,7 @@ export function checkScenario(raw: unknown, baseDir: string, catalog?: Catalog):
   const findings: Finding[] = [];
   checkFleets(root, findings, catalog);
   checkRouting(root, findings);
+  checkDisaggregation(root, findings);
   checkTimes(root, findings);
   checkVariants(root, findings);
   checkModelNames(root, findings);

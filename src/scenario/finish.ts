@@ -2,7 +2,7 @@ import { defaultNoticeS, type InterruptionConfig } from '../fleet/interruption.j
 import { ACCELERATOR_IDS, type Catalog, resolveInstance, stalePrice } from '../hardware/index.js';
 import { resolveRouting } from '../policies/routing/index.js';
 import { applyOptimizations, buildLlmModel, presetModel } from '../serving/llm/index.js';
-import type { FleetSpec, ModelSpec, ScenarioSpec } from './schema.js';
+import { DEFAULT_KV_LINK, type FleetSpec, type ModelSpec, type ScenarioSpec } from './schema.js';
 import {
   type Arrivals,
   type BillingConfig,
@@ -177,6 +177,7 @@ function finishFleet(
   const hardware = inlineSpec !== undefined ? inlineHardware(inlineSpec) : fromCatalog.hardware;
   return {
     name: fleet.name,
+    ...(fleet.role !== undefined && fleet.role !== 'both' && { role: fleet.role }),
     replicas: fleet.replicas.initial,
     minReplicas: fleet.replicas.min,
     maxReplicas: fleet.replicas.max,
@@ -253,6 +254,9 @@ export function finishScenario(spec: ScenarioSpec, context: FinishContext): Scen
     model: spec.model === undefined ? null : finishModel(spec.model),
     network: spec.network ?? null,
     dataTransfer: spec.data_transfer ?? null,
+    ...(fleets.some((fleet) => fleet.role !== undefined) && {
+      disaggregation: spec.disaggregation ?? { kvLink: DEFAULT_KV_LINK },
+    }),
     fleets,
     routing: resolveRouting(
       spec.routing,

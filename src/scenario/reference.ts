@@ -114,6 +114,8 @@ const EXAMPLES: Record<string, unknown> = {
   },
   'network.bandwidth': { up: '20Mbps', down: '100Mbps' },
   data_transfer: { tiering: 'prorated' },
+  disaggregation: { kv_link: { bandwidth: '400Gbps', latency: '10us' } },
+  'disaggregation.kv_link': { bandwidth: '400Gbps', latency: '10us' },
   'fleets[]': {
     name: 'gpu',
     replicas: 4,

@@ -6,7 +6,7 @@ import { routingRegistryVersion } from '../policies/routing/index.js';
 import { displayName, MAX_NAME } from './schema/common.js';
 import { fleetSchema } from './schema/fleet.js';
 import { ModelSchema } from './schema/model.js';
-import { DataTransferSchema, NetworkSchema } from './schema/network.js';
+import { DataTransferSchema, DisaggregationSchema, NetworkSchema } from './schema/network.js';
 import { autoscalingUnion, routingSchema } from './schema/policies.js';
 import {
   LimitsSchema,
@@ -22,6 +22,7 @@ import { DEFAULT_MAX_DRAIN_S } from './types.js';
 export { displayNameProblem } from './schema/common.js';
 export type { FleetSpec } from './schema/fleet.js';
 export type { ModelSpec } from './schema/model.js';
+export { DEFAULT_KV_LINK } from './schema/network.js';
 export { parseSweepValues } from './schema/run.js';
 export {
   BATCH_LATENCY_VARIABLES,
@@ -73,6 +74,7 @@ function buildScenarioSchema() {
       model: ModelSchema.optional(),
       network: NetworkSchema.optional(),
       data_transfer: DataTransferSchema.optional(),
+      disaggregation: DisaggregationSchema.optional(),
       catalog: z
         .union([
           z.string(expected('a file path')).min(1, expected('a file path')),

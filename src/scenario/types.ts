@@ -171,8 +171,18 @@ export type CapacityUnavailable =
   /** Absolute path of a `start,end` CSV. */
   | { kind: 'trace'; path: string };
 
+/**
+ * What an LLM fleet does with a request: all of it (`both`, colocated serving), only the prompt
+ * and the first token (`prefill`), or the remaining output tokens from a KV cache it receives
+ * (`decode`).
+ */
+export const FLEET_ROLES = ['both', 'prefill', 'decode'] as const;
+export type FleetRole = (typeof FLEET_ROLES)[number];
+
 export interface Fleet {
   name: string;
+  /** Absent: `both`. */
+  role?: Exclude<FleetRole, 'both'>;
   /** Replicas ready at time 0 (for a fixed fleet, all of them, always). */
   replicas: number;
   /** The autoscaler's bounds; both equal `replicas` for a fixed fleet. */
@@ -327,6 +337,8 @@ export interface Scenario {
   network: NetworkConfig | null;
   /** null: data transfer is not priced. */
   dataTransfer: DataTransferConfig | null;
+  /** Present when fleets split prefill and decode between them. */
+  disaggregation?: DisaggregationConfig;
   fleets: Fleet[];
   routing: Routing;
   metrics: MetricsConfig;
@@ -336,6 +348,17 @@ export interface Scenario {
   catalogFiles?: string[];
   /** Replications draw the roofline's step-time parameters from their uncertainty (`model_uncertainty`). */
   modelUncertainty: boolean;
+}
+
+/** The link a KV cache crosses from a prefill replica to a decode replica. */
+export interface KvLinkConfig {
+  bytesPerS: number;
+  latencyS: number;
+}
+
+/** Prefill/decode disaggregation: absent unless the scenario has `prefill` and `decode` fleets. */
+export interface DisaggregationConfig {
+  kvLink: KvLinkConfig;
 }
 
 export interface NetworkConfig {

@@ -97,6 +97,8 @@ const EVENTS = {
     tier: Tier.BeforeArrivals,
     handler: (sim) => (fleet, index, now) => sim.outages.in(fleet, index, now),
   },
+  /** A KV cache reaches its decode replica (`slot`: the transfer's index); its source's blocks free up first, as a completion's do. */
+  KvTransferDone: { tier: Tier.Completion, handler: (sim) => bind(sim.iterations, 'finishTransfer') },
 } satisfies Record<string, EventKind>;
 
 type HandlerMethod<T> = { [K in keyof T]: T[K] extends Handler ? K : never }[keyof T];

@@ -21,6 +21,7 @@ import { type Fleet, formatDiagnostic, type Scenario, type Slo } from '../scenar
 import type { LlmModel } from '../serving/llm/index.js';
 import { type FleetPerformance, scenarioPerformance } from '../serving/performance-source.js';
 import type { SkippedRows } from '../workload/arrival-source.js';
+import type { Disaggregation } from './disaggregation.js';
 import { iterationUs, type LlmFleetState } from './llm-fleet-state.js';
 import type { NetworkModel } from './network-model.js';
 import type { OracleComparison } from './oracle-comparison.js';
@@ -69,6 +70,7 @@ export interface FinishedRun {
   /** Per fleet: batches (or iterations) by size. */
   batchSizes: readonly Map<number, number>[];
   llmFleets: readonly (LlmFleetState | null)[];
+  disaggregation: Disaggregation | null;
   offloadCounts: OffloadCounts | null;
   capacityEvents: CapacityEvent[];
   timeseries: TimeSeries;
@@ -133,7 +135,7 @@ export function resultOf(run: FinishedRun): VariantResult {
     inputCost += windowCost * (llm !== null ? inputShareOf(llm, tokenInputShare) : tokenInputShare);
     if (llm !== null) {
       const stats = llm.stats(replicaUs, run.busyUsByFleet[f], summary.recomputeCostUsd);
-      llmStats[fleet.name] = stats;
+      llmStats[fleet.name] = fleet.role === undefined ? stats : { role: fleet.role, ...stats };
       utilization[fleet.name] = Math.max(
         stats.kv_utilization.mean,
         stats.batch_slot_occupancy,
@@ -216,6 +218,7 @@ export function resultOf(run: FinishedRun): VariantResult {
     batches: batchStats(run),
     offload: offloadResult(run.offloadCounts),
     llm: llmResult(run, llmStats),
+    ...(run.disaggregation !== null && { disaggregation: run.disaggregation.result(fleets) }),
     performance: performanceOf(run),
     capacity_events: run.capacityEvents,
     distributions: {

@@ -15,6 +15,7 @@ import type { RequestRecord } from '../workload/index.js';
 import type { Activator } from './activator.js';
 import { Arrivals } from './arrivals.js';
 import { AutoscalerDriver } from './autoscaler-driver.js';
+import { DisaggregatedRouter, Disaggregation } from './disaggregation.js';
 import { type Handler, handlersOf, PRIORITIES } from './events.js';
 import { Interruptions } from './interruptions.js';
 import { FleetLayout, isElastic } from './layout.js';
@@ -100,6 +101,7 @@ export class Simulation implements EventHandler {
   private readonly llmFleets: (LlmFleetState | null)[];
   private readonly spotPrices: (PriceSeries | null)[];
   private readonly warmupUs: number;
+  private readonly disaggregation: Disaggregation | null;
 
   constructor(
     private readonly scenario: Scenario,
@@ -128,11 +130,18 @@ export class Simulation implements EventHandler {
       // Routing sees a continuous-batching replica as full once it runs max_num_seqs sequences.
       const slots = fleet.batching.policy === 'continuous' ? fleet.batching.maxNumSeqs : fleet.concurrency;
       concurrency.fill(slots, first, first + count);
-      routed.push({ name: fleet.name, first, count, fallback: fleet.fallback, elastic: isElastic(fleet) });
+      // Requests never wait for a decode fleet: they reach it from a prefill replica.
+      const elastic = isElastic(fleet) && fleet.role !== 'decode';
+      routed.push({ name: fleet.name, first, count, fallback: fleet.fallback, elastic });
     }
     // Outstanding = in service + waiting, kept as its own column because routing reads it on every arrival.
     const load: ReplicaLoadView = { outstanding: new Int32Array(layout.replicaCount), concurrency };
-    this.router = createRouter(scenario.routing, routed, load, streams, this.arrivals.attributes);
+    const router = createRouter(scenario.routing, routed, load, streams, this.arrivals.attributes);
+    this.disaggregation = fleets.some((f) => f.role !== undefined)
+      ? new Disaggregation(scenario, layout, load)
+      : null;
+    this.router =
+      this.disaggregation === null ? router : new DisaggregatedRouter(router, this.disaggregation);
     const autoscalers = fleets.map((f) =>
       f.autoscaling === null
         ? null
@@ -241,7 +250,7 @@ export class Simulation implements EventHandler {
     this.slots = kinds.includes('slot') ? new SlotService(fleets, serviceTimes, context) : null;
     this.batches = kinds.includes('batch') ? new BatchService(fleets, formers, batchLatency, context) : null;
     this.iterations = kinds.includes('continuous')
-      ? new ContinuousService(fleets, this.llmFleets, context)
+      ? new ContinuousService(fleets, this.llmFleets, context, this.disaggregation)
       : null;
     this.disciplines = flow.disciplines;
     for (const [f, kind] of kinds.entries()) {
@@ -401,6 +410,7 @@ export class Simulation implements EventHandler {
       partial: this.control.partial,
       batchSizes: meters.batchSizes,
       llmFleets: this.llmFleets,
+      disaggregation: this.disaggregation,
       offloadCounts: this.router.offloadCounts,
       capacityEvents: meters.capacityEvents,
       timeseries: meters.timeseries,

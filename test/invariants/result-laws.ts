@@ -65,6 +65,7 @@ export function brokenLaws(scenario: Scenario, slo: Slo, result: VariantResult):
   // Per fleet: its batches, iterations and replicas.
   let rejected = 0;
   let interruptedDrops = 0;
+  let handedOff = 0;
   for (const fleet of fleets) {
     const name = fleet.name;
     const completed = result.instances[name].completed;
@@ -136,12 +137,40 @@ export function brokenLaws(scenario: Scenario, slo: Slo, result: VariantResult):
           llm.kv_cache_tokens === batching.kvCacheTokens,
           `${name}: KV cache ${llm.kv_cache_tokens} tokens`,
         );
-      if (noWarmup && drainsFully && !reclaims) {
+      // A prefill fleet completes only what it decodes itself; the rest it hands on (below).
+      if (noWarmup && drainsFully && !reclaims && fleet.role !== 'prefill') {
         law(llm.admitted === completed, `${name}: admitted ${llm.admitted}, completed ${completed}`);
       }
+      if (fleet.role === 'prefill') handedOff += llm.admitted - completed;
     }
     interruptedDrops += result.instances[name].interrupted_requests.dropped;
     broken.push(...instanceLaws(fleet, result, endS));
+  }
+  // Disaggregation: every request a prefill fleet started and did not complete crossed the link
+  // exactly once or was lost for want of a decode replica, and the link's figures are its bytes and times.
+  const disaggregation = result.disaggregation;
+  law(
+    (disaggregation !== undefined) === fleets.some((fleet) => fleet.role !== undefined),
+    'disaggregation figures without prefill and decode fleets',
+  );
+  if (disaggregation !== undefined) {
+    if (noWarmup && drainsFully && !reclaims) {
+      const lost = Object.values(disaggregation.dropped_without_decode).reduce((a, b) => a + b, 0);
+      law(
+        disaggregation.transfers + lost === handedOff,
+        `${disaggregation.transfers} KV transfers + ${lost} lost without a decode replica, ${handedOff} requests handed on by prefill fleets`,
+      );
+    }
+    law(
+      disaggregation.transfer_bytes % disaggregation.kv_bytes_per_token === 0,
+      `transfer bytes ${disaggregation.transfer_bytes} not whole tokens of ${disaggregation.kv_bytes_per_token}`,
+    );
+    const { bandwidth_bytes_per_s: bandwidth, latency_s: latency } = disaggregation.kv_link;
+    const linkS = disaggregation.transfer_bytes / bandwidth + disaggregation.transfers * latency;
+    law(
+      Math.abs(disaggregation.transfer_s.total - linkS) <= disaggregation.transfers * 1e-6 + 1e-9,
+      `transfer time ${disaggregation.transfer_s.total} s, bytes over bandwidth plus latency ${linkS} s`,
+    );
   }
   law(rejected <= r.dropped, `${rejected} rejected but ${r.dropped} dropped`);
   if (noWarmup)

@@ -436,10 +436,18 @@ const slo = (llm: boolean) =>
     { nil: undefined, freq: 2 },
   );
 
+const CROSS_FLEET = ['weighted', 'spillover', 'offload'];
+
 export interface ScenarioShape {
   /** Fleet kinds to draw from (each fleet draws its own). */
   kinds: FleetKind[];
   maxFleets: number;
+  /**
+   * Disaggregated serving: the first LLM fleet prefills and the last decodes (the others, if any,
+   * stay colocated), over a drawn KV link; routing is then a replica policy over the prefill-capable
+   * fleets, and no fallback involves the decode fleet. Needs two LLM fleets: draw at least two.
+   */
+  disaggregate?: boolean;
 }
 
 /**
@@ -449,7 +457,10 @@ export interface ScenarioShape {
  */
 export function scenarioArbitrary(shape: ScenarioShape): fc.Arbitrary<ScenarioObject> {
   return fc
-    .array(fc.constantFrom(...shape.kinds), { minLength: 1, maxLength: shape.maxFleets })
+    .array(fc.constantFrom(...shape.kinds), {
+      minLength: shape.disaggregate ? 2 : 1,
+      maxLength: shape.maxFleets,
+    })
     .chain((kinds) => {
       const names = kinds.map((_, i) => `f${i}`);
       const llm = kinds.includes('continuous');
@@ -495,10 +506,41 @@ export function scenarioArbitrary(shape: ScenarioShape): fc.Arbitrary<ScenarioOb
         ),
         slo: slo(llm),
         interval: fc.option(fc.constantFrom('250ms', '1s', '3s'), { nil: null, freq: 2 }),
+        ...(shape.disaggregate && {
+          kvLink: fc.record({
+            bandwidth: fc.constantFrom('1Gbps', '25Gbps', '400Gbps'),
+            latency: fc.constantFrom('10us', '1ms', '20ms'),
+          }),
+        }),
       });
     })
     .map((p) => {
+      const llmFleets = p.fleets.flatMap((f, i) =>
+        (f.batching as { policy?: string } | undefined)?.policy === 'continuous' ? [i] : [],
+      );
+      const roles = new Map<number, string>();
+      if (p.kvLink !== undefined && llmFleets.length >= 2) {
+        roles.set(llmFleets[0], 'prefill');
+        roles.set(llmFleets[llmFleets.length - 1], 'decode');
+      }
+      const decodeAt = [...roles].find(([, role]) => role === 'decode')?.[0];
       const fleets = p.fleets.map((f, i) => {
+        if (roles.has(i)) {
+          f = { ...f, role: roles.get(i) };
+          // A decode fleet keeps a replica: prefill replicas hand requests only to ready ones.
+          const replicas = f.replicas as { min?: number; initial?: number } | number;
+          if (i === decodeAt && typeof replicas === 'object' && replicas.min === 0) {
+            f = { ...f, replicas: { ...replicas, min: 1, initial: Math.max(1, replicas.initial ?? 1) } };
+          }
+          // Requests reach a decode fleet only through a prefill fleet.
+          const fallbackTo = (i + (p.fallbacks[i] ?? 0)) % p.fleets.length;
+          if (i === decodeAt || fallbackTo === decodeAt) p.fallbacks[i] = null;
+        } else if (
+          p.fallbacks[i] !== null &&
+          (i + (p.fallbacks[i] as number)) % p.fleets.length === decodeAt
+        ) {
+          p.fallbacks[i] = null;
+        }
         const fallback = p.fallbacks[i];
         const withFallback =
           fallback !== null && p.fleets.length > 1
@@ -550,7 +592,12 @@ export function scenarioArbitrary(shape: ScenarioShape): fc.Arbitrary<ScenarioOb
         }),
         ...(p.dataTransfer !== null && { data_transfer: p.dataTransfer }),
         fleets: fleets.map((f) => withEndingStaticBatches(f, maxDrain)),
-        routing: p.routing,
+        // Cross-fleet routing may name the decode fleet: route over one pool instead.
+        routing:
+          decodeAt !== undefined && CROSS_FLEET.includes((p.routing as { policy: string }).policy)
+            ? { policy: 'least-outstanding' }
+            : p.routing,
+        ...(decodeAt !== undefined && p.kvLink !== undefined && { disaggregation: { kv_link: p.kvLink } }),
         ...(p.interval !== null && { metrics: { interval: p.interval } }),
         ...(p.slo !== undefined && Object.keys(p.slo).length > 0 && { slo: p.slo }),
       };

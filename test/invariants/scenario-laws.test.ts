@@ -106,6 +106,16 @@ class Coverage {
       }
     }
     for (const event of result.capacity_events) this.add(`capacity ${event.kind}`);
+    if (result.disaggregation) {
+      this.add('kv transfers', result.disaggregation.transfers);
+      this.add(
+        'local decodes',
+        Object.values(result.disaggregation.local_decodes).reduce((a, b) => a + b, 0),
+      );
+      for (const fleet of scenario.fleets) {
+        if (fleet.role === 'decode') this.add('served by decode', result.instances[fleet.name].completed);
+      }
+    }
   }
 }
 
@@ -197,6 +207,44 @@ describe('laws of random valid scenarios', () => {
           'capacity reclaim',
           'steps from measured profile',
           'steps from class default (unvalidated)',
+        ]),
+      ).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'hold for disaggregated prefill and decode fleets, and both sides conserve their KV blocks',
+    async () => {
+      checkEveryStep();
+      schedulerSteps = 0;
+      const coverage = new Coverage();
+      await fc.assert(
+        fc.asyncProperty(
+          scenarioArbitrary({
+            kinds: ['continuous', 'continuous', 'plain'],
+            maxFleets: 3,
+            disaggregate: true,
+          }),
+          (object) =>
+            withScenario(object, async () => {
+              const outcome = await run(object);
+              expectLaws(outcome);
+              coverage.record(outcome);
+            }),
+        ),
+        { numRuns: runs(80), seed: seed(14) },
+      );
+      expect(schedulerSteps).toBeGreaterThan(10_000);
+      expect(
+        coverage.missing([
+          'kv transfers',
+          'local decodes',
+          'served by decode',
+          'preemptions',
+          'rejected',
+          'capacity reclaim',
+          'interrupted requeued',
         ]),
       ).toEqual([]);
     },

@@ -202,6 +202,9 @@ export { observeSchedulerSteps, type SchedulerStepObserver } from './iteration-s
  * starts with, short of its last token (which vLLM always computes, to sample from it), and
  * prefills only the rest; its full blocks of shareable prompt tokens are cached as they are
  * computed, and stay cached after it leaves until an allocation finding no free block evicts them.
+ *
+ * A sequence may arrive with its prompt computed elsewhere (a decode replica of a disaggregated
+ * pair): it gets the blocks of its KV cache when admitted and decodes from there.
  */
 export class ContinuousScheduler implements IterationScheduler {
   readonly totalBlocks: number;
@@ -229,6 +232,8 @@ export class ContinuousScheduler implements IterationScheduler {
   /** After `finishIteration`: sequences that sampled their first token, and those that are done. */
   readonly firstTokens: Sequence[] = [];
   readonly finished: Sequence[] = [];
+  /** Blocks of finished sequences whose KV cache is still on its way to another replica (`holdBlocks`). */
+  outgoingBlocks = 0;
 
   private readonly running: Sequence[] = [];
   /** Waiting sequences from `waitingHead` on; cancelled ones stay until reached. */
@@ -278,6 +283,21 @@ export class ContinuousScheduler implements IterationScheduler {
     this.waitingLive++;
   }
 
+  /**
+   * Keeps `blocks` that a finished sequence freed in use until `releaseBlocks`: with prefill and
+   * decode disaggregated, its KV cache stays until the transfer to the decode replica ends.
+   */
+  holdBlocks(blocks: number): void {
+    // Its own blocks were freed and its cached ones left unheld a moment ago, so these are there.
+    this.take(blocks);
+    this.outgoingBlocks += blocks;
+  }
+
+  releaseBlocks(blocks: number): void {
+    this.freeBlocks += blocks;
+    this.outgoingBlocks -= blocks;
+  }
+
   /** Takes a sequence that has not run yet out of the queue. */
   cancel(sequence: Sequence): void {
     sequence.cancelled = true;
@@ -323,12 +343,13 @@ export class ContinuousScheduler implements IterationScheduler {
         this.shiftWaiting();
         continue;
       }
-      // A waiting sequence holds no block and has computed nothing: what it finds cached it need not compute.
+      // A waiting sequence holds no block, and has computed nothing unless its prompt was computed
+      // on another replica: what it finds cached it need not compute.
       let hits = 0;
       let available = this.freeBlocks;
       if (this.cache !== null) {
         available += this.cache.evictable;
-        if (sequence.shareable >= config.blockSize) {
+        if (sequence.shareable >= config.blockSize && sequence.computed === 0) {
           hits = this.cache.lookup(sequence.prefix as SequencePrefix, this.hitLimit(sequence));
           available -= this.cache.reviving;
         }
@@ -337,7 +358,8 @@ export class ContinuousScheduler implements IterationScheduler {
       const pending = this.pendingTokens(sequence) - cachedTokens;
       if (!config.chunkedPrefill && pending > budget) break;
       const tokens = Math.min(pending, budget);
-      const needed = this.blocksFor(cachedTokens + tokens) - hits;
+      // Either it found cached blocks or it computed its prompt elsewhere, never both.
+      const needed = this.blocksFor(sequence.computed + cachedTokens + tokens) - hits;
       if (needed > available) break;
       this.shiftWaiting();
       if (hits > 0) {
@@ -441,9 +463,13 @@ export class ContinuousScheduler implements IterationScheduler {
       held += referenced;
       unheld = this.cache.evictable;
     }
-    if (held + unheld + this.freeBlocks !== this.totalBlocks) {
+    if (this.outgoingBlocks < 0) fail(`${this.outgoingBlocks} blocks held for transfers`);
+    if (held + unheld + this.outgoingBlocks + this.freeBlocks !== this.totalBlocks) {
       const cached = this.cache === null ? '' : ` and the ${unheld} cached ones no sequence holds`;
-      fail(`running sequences hold ${held} blocks, which with the free ones${cached} is not the cache`);
+      const outgoing = this.outgoingBlocks > 0 ? ` and ${this.outgoingBlocks} held for transfers` : '';
+      fail(
+        `running sequences hold ${held} blocks, which with the free ones${cached}${outgoing} is not the cache`,
+      );
     }
     let live = 0;
     for (let i = this.waitingHead; i < this.waiting.length; i++) {
@@ -452,7 +478,13 @@ export class ContinuousScheduler implements IterationScheduler {
       live++;
       if (seen.has(sequence)) fail(`sequence ${sequence.slot} both runs and waits`);
       seen.add(sequence);
-      if (sequence.blocks !== 0 || sequence.computed !== 0 || (sequence.held?.length ?? 0) !== 0) {
+      // A prompt computed on another replica waits with its tokens but without blocks here.
+      const computedElsewhere = !sequence.admitted && sequence.computed === sequence.prompt;
+      if (
+        sequence.blocks !== 0 ||
+        (sequence.computed !== 0 && !computedElsewhere) ||
+        (sequence.held?.length ?? 0) !== 0
+      ) {
         fail(
           `waiting sequence ${sequence.slot} holds ${sequence.blocks} blocks for ${sequence.computed} tokens`,
         );

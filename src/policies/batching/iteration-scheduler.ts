@@ -42,6 +42,9 @@ export interface IterationScheduler {
   /** Whether a request of these sizes can ever complete here (else it is rejected at once). */
   fits(prompt: number, output: number): boolean;
   enqueue(sequence: Sequence): void;
+  /** Keeps blocks a finished sequence freed in use (its KV cache is being sent elsewhere) until `releaseBlocks`. */
+  holdBlocks(blocks: number): void;
+  releaseBlocks(blocks: number): void;
   /** Takes a sequence that has not run yet out of the queue (its request timed out). */
   cancel(sequence: Sequence): void;
   /** Plans the next iteration; false when there is nothing to run. */

@@ -17,7 +17,7 @@ import { SPOT_ADVISOR_BUCKETS } from '../../fleet/interruption.js';
 import { MARKETS } from '../../hardware/index.js';
 import type { AutoscalingConfig } from '../../policies/autoscaling/index.js';
 import type { BatchLatency, CapacityUnavailable, QueueConfig, StepTime } from '../types.js';
-import { MAX_PRICE_USD_PER_HOUR } from '../types.js';
+import { FLEET_ROLES, MAX_PRICE_USD_PER_HOUR } from '../types.js';
 import { exactlyOne, FLEET_NAME } from './common.js';
 import { checkHardware, HardwareSchema } from './hardware.js';
 import { BatchingUnion } from './policies.js';
@@ -220,6 +220,14 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
         .regex(FLEET_NAME, expected('a fleet name of letters, digits, _ . -'))
         .describe('Unique name, used by `routing` and in reports: letters, digits, `_`, `.`, `-`.'),
       replicas: ReplicasSchema,
+      role: z
+        .enum(FLEET_ROLES, expected(orList(FLEET_ROLES)))
+        .optional()
+        .describe(
+          'What this LLM fleet does with a request: all of it (`both`, default), its prompt and first token ' +
+            '(`prefill`), or the rest of its output from the KV cache a prefill replica sends (`decode`). Requests ' +
+            'are routed to prefill fleets, then to the least loaded decode replica (docs/llm-serving.md).',
+        ),
       startup: DurationDistribution.optional().describe(
         'Time from launching a replica to ready (billed from launch). Default: lognormal around 3m (sigma 0.3) ' +
           'for accelerator replicas, 60s for CPU-only ones (see docs/autoscaling.md).',
@@ -339,6 +347,14 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
             'kv_cache_utilization is the KV cache of an LLM replica: it needs batching policy continuous',
           input: metric,
           path: ['autoscaling', 'metric'],
+        });
+      }
+      if (ctx.value.role !== undefined && ctx.value.role !== 'both' && batching.policy !== 'continuous') {
+        ctx.issues.push({
+          code: 'custom',
+          message: `role ${ctx.value.role} applies only with batching policy continuous`,
+          input: ctx.value.role,
+          path: ['role'],
         });
       }
       if (step_time !== undefined && batching.policy !== 'continuous') {

@@ -3,7 +3,7 @@
 import * as z from 'zod';
 import { Duration, expected, PositiveNumber, Size } from '../../core/schema-values.js';
 import { parseBandwidth } from '../../core/units.js';
-import type { DataTransferConfig, NetworkConfig } from '../types.js';
+import type { DataTransferConfig, DisaggregationConfig, KvLinkConfig, NetworkConfig } from '../types.js';
 
 /** Bytes per second: a number, or bits (`20Mbps`) or bytes (`5MB/s`) per second with a decimal unit. */
 const Bandwidth = z
@@ -90,4 +90,40 @@ export const DataTransferSchema = z
   .describe(
     "Price response bytes leaving cloud fleets (internet egress, or inter-region to an origin in the provider's own " +
       'region) from pricing/data-transfer.yaml; edge fleets send for free.',
+  );
+
+/**
+ * The KV-cache link when nobody describes it: one 400 Gb/s NIC per replica, the rate of NVIDIA's
+ * ConnectX-7 (InfiniBand NDR or 400 GbE RoCE; a DGX H100 has one per GPU), and 10 µs to set up
+ * a transfer, of the order of an RDMA write's round trip through one switch (a few µs) plus its
+ * completion. Both are assumptions to replace with a measurement of the fabric.
+ */
+export const DEFAULT_KV_LINK: KvLinkConfig = { bytesPerS: 400e9 / 8, latencyS: 10e-6 };
+
+export const DisaggregationSchema = z
+  .object({
+    kv_link: z
+      .object({
+        bandwidth: Bandwidth.prefault('400Gbps').describe(
+          "Bytes per second from one prefill replica to a decode replica (all the replica's NICs together). " +
+            'Default: one 400 Gb/s NIC (NVIDIA ConnectX-7, InfiniBand NDR or RoCE).',
+        ),
+        latency: Duration.prefault('10us').describe(
+          'Time a transfer takes besides its bytes (setup and completion). Default: 10us, of the order of an ' +
+            'RDMA round trip through one switch.',
+        ),
+      })
+      .strict()
+      .prefault({})
+      .describe("The link a request's KV cache crosses from its prefill replica to its decode replica."),
+  })
+  .strict()
+  .transform(
+    (spec): DisaggregationConfig => ({
+      kvLink: { bytesPerS: spec.kv_link.bandwidth, latencyS: spec.kv_link.latency },
+    }),
+  )
+  .describe(
+    'Prefill/decode disaggregation (fleets with `role: prefill` and `role: decode`): the transfer of each ' +
+      "request's KV cache between them; unused without such fleets. See docs/llm-serving.md.",
   );

@@ -2,9 +2,11 @@ import { toUs } from '../../core/time.js';
 import type { Engine } from '../../engine/index.js';
 import type { TimeSeries } from '../../metrics/index.js';
 import { createSequence, type Sequence } from '../../policies/batching/continuous.js';
+import type { IterationScheduler } from '../../policies/batching/iteration-scheduler.js';
 import { type Fleet, InvariantError, REQUEST_ATTRIBUTES } from '../../scenario/types.js';
 import type { StepTiming } from '../../serving/llm-fleet.js';
 import type { PromptPrefix } from '../../workload/index.js';
+import { type Disaggregation, Role } from '../disaggregation.js';
 import { Kind } from '../events.js';
 import type { FleetLayout } from '../layout.js';
 import type { LlmFleetState } from '../llm-fleet-state.js';
@@ -25,6 +27,10 @@ const Loop = { Idle: 0, Starting: 1, Running: 2 } as const;
  * scheduler plans (which sequences run, how many tokens each computes) and the fleet's step
  * model times. A request is a sequence: in service from its first iteration, done when its last
  * output token is sampled. The replica's busy time is its iterations', one slot per sequence.
+ *
+ * With disaggregation, a prefill replica's sequence ends with the first token; its KV cache then
+ * crosses the link to a decode replica (its blocks held at the source until the transfer ends),
+ * where the request waits, counted as in service, as a sequence whose prompt is computed.
  */
 export class ContinuousService implements ServiceDiscipline {
   /** Per replica: a `Loop` state, and the running iteration's start, end and sequences. */
@@ -51,11 +57,18 @@ export class ContinuousService implements ServiceDiscipline {
   private readonly replicas: ReplicaLifecycle;
   private readonly attributes: Float64Array;
   private readonly prefix: PromptPrefix;
+  /** Per fleet: its `Role`; all `Both` without disaggregation. */
+  private readonly role: Uint8Array;
+  private readonly blockSize: Float64Array;
+  /** The request being handed to a decode fleet, for `decodeFits`. */
+  private handoffPrompt = 0;
+  private handoffOutput = 0;
 
   constructor(
     private readonly fleets: readonly Fleet[],
     llm: (LlmFleetState | null)[],
     context: ServiceContext,
+    private readonly disaggregation: Disaggregation | null,
   ) {
     const replicas = context.fleetOf.length;
     this.loop = new Uint8Array(replicas);
@@ -76,6 +89,10 @@ export class ContinuousService implements ServiceDiscipline {
     this.replicas = context.replicas;
     this.attributes = context.attributes;
     this.prefix = context.prefix;
+    this.role = disaggregation?.role ?? new Uint8Array(fleets.length);
+    this.blockSize = Float64Array.from(fleets, (f) =>
+      f.batching.policy === 'continuous' ? f.batching.blockSize : 1,
+    );
   }
 
   /** An LLM fleet serves at least one whole token each way. */
@@ -88,7 +105,7 @@ export class ContinuousService implements ServiceDiscipline {
       this.meters.drop(measured, now, replica, -1);
       return;
     }
-    if (!scheduler.fits(prompt, output)) {
+    if (!this.fits(scheduler, fleet, prompt, output)) {
       if (measured) llm.rejected++;
       this.meters.drop(measured, now, replica, -1, 'rejected');
       return;
@@ -115,7 +132,7 @@ export class ContinuousService implements ServiceDiscipline {
     }
     const prompt = Math.max(1, Math.round(requests.inputTokens[slot]));
     const output = Math.max(1, Math.round(requests.outputTokens[slot]));
-    if (!scheduler.fits(prompt, output)) {
+    if (!this.fits(scheduler, fleet, prompt, output)) {
       if (requests.measured[slot] === 1) llm.rejected++;
       this.flow.turnAway(slot, replica, now, 'rejected');
       return;
@@ -125,6 +142,22 @@ export class ContinuousService implements ServiceDiscipline {
     this.outstanding[replica]++;
     this.enqueue(slot, replica, fleet, prompt, output, now);
   }
+
+  /** A prefill fleet computes the prompt and first token; some decode fleet must hold the whole request. */
+  private fits(scheduler: IterationScheduler, fleet: number, prompt: number, output: number): boolean {
+    if (this.role[fleet] !== Role.Prefill) return scheduler.fits(prompt, output);
+    this.handoffPrompt = prompt;
+    this.handoffOutput = output;
+    return (
+      scheduler.fits(prompt, 1) &&
+      (output === 1 || (this.disaggregation as Disaggregation).decodeFleets.some(this.decodeFits))
+    );
+  }
+
+  private readonly decodeFits = (fleet: number): boolean =>
+    (this.llm[fleet] as LlmFleetState)
+      .scheduler(this.layout.first[fleet])
+      .fits(this.handoffPrompt, this.handoffOutput);
 
   /** The scheduler keeps its own queue; an idle replica starts an iteration after the other events of this instant. */
   private enqueue(
@@ -136,7 +169,13 @@ export class ContinuousService implements ServiceDiscipline {
     now: number,
   ): void {
     const requests = this.requests;
-    const sequence = createSequence(slot, prompt, output, requests.prefix(slot));
+    // A prefill replica's sequence ends with its first token.
+    const sequence = createSequence(
+      slot,
+      prompt,
+      this.role[fleet] === Role.Prefill ? 1 : output,
+      requests.prefix(slot),
+    );
     this.sequences[slot] = sequence;
     requests.state[slot] = RequestState.Queued;
     const timeoutUs = this.timeoutUs[fleet];
@@ -144,6 +183,11 @@ export class ContinuousService implements ServiceDiscipline {
       this.engine.at(now + timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
     }
     (this.llm[fleet] as LlmFleetState).scheduler(replica).enqueue(sequence);
+    this.wake(replica, now);
+  }
+
+  /** An idle replica starts an iteration after the other events of this instant. */
+  private wake(replica: number, now: number): void {
     if (this.loop[replica] === Loop.Idle) {
       this.loop[replica] = Loop.Starting;
       this.engine.at(now, Kind.IterationStart, replica, this.replicas.epoch[replica]);
@@ -165,6 +209,8 @@ export class ContinuousService implements ServiceDiscipline {
     }
     const requests = this.requests;
     for (const sequence of scheduler.newlyAdmitted) {
+      // A decode replica's sequence started, and was counted as waiting, at its prefill replica.
+      if (sequence.generated > 0) continue;
       const slot = sequence.slot;
       requests.state[slot] = RequestState.InService;
       requests.startUs[slot] = now;
@@ -202,6 +248,10 @@ export class ContinuousService implements ServiceDiscipline {
     for (const sequence of scheduler.firstTokens) requests.firstTokenUs[sequence.slot] = now;
     for (const sequence of scheduler.finished) {
       const slot = sequence.slot;
+      if (sequence.output < requests.outputTokens[slot]) {
+        this.handOff(sequence, replica, scheduler, now);
+        continue;
+      }
       this.outstanding[replica]--;
       this.sequences[slot] = undefined;
       if (requests.measured[slot] === 1)
@@ -210,6 +260,87 @@ export class ContinuousService implements ServiceDiscipline {
     }
     this.iterate(replica, fleet, now);
     this.replicas.requestLeft(replica, now);
+  }
+
+  /**
+   * A prefill replica's sequence sampled its first token: the request goes to the least loaded
+   * ready decode replica, its KV cache held here until the transfer ends. With no decode replica
+   * ready, this replica decodes it itself, from the KV cache it just computed, if its KV cache
+   * can hold the whole request; if not, the request is dropped.
+   */
+  private handOff(sequence: Sequence, replica: number, scheduler: IterationScheduler, now: number): void {
+    const disaggregation = this.disaggregation as Disaggregation;
+    const requests = this.requests;
+    const slot = sequence.slot;
+    const prompt = sequence.prompt;
+    this.handoffPrompt = prompt;
+    this.handoffOutput = requests.outputTokens[slot];
+    const target = disaggregation.pickDecode(this.decodeFits);
+    if (target < 0) {
+      const fleet = this.fleetOf[replica];
+      if (scheduler.fits(prompt, this.handoffOutput)) {
+        disaggregation.localDecodes[fleet]++;
+        this.receive(slot, replica, now);
+        return;
+      }
+      // Its KV cache can hold the prompt but not the whole output: the request is lost.
+      disaggregation.undecoded[fleet]++;
+      this.outstanding[replica]--;
+      this.sequences[slot] = undefined;
+      this.flow.turnAway(slot, replica, now, 'dropped');
+      return;
+    }
+    const blocks = Math.ceil(prompt / this.blockSize[this.fleetOf[replica]]);
+    scheduler.holdBlocks(blocks);
+    this.sequences[slot] = undefined;
+    const id = disaggregation.start(
+      slot,
+      requests.gen[slot],
+      replica,
+      this.replicas.epoch[replica],
+      blocks,
+      prompt,
+    );
+    // From here the request belongs to its decode replica: its load, and its loss if reclaimed.
+    requests.replica[slot] = target;
+    this.outstanding[target]++;
+    this.engine.at(now + disaggregation.transferTimeUs(prompt), Kind.KvTransferDone, id, 0);
+  }
+
+  /**
+   * The `KvTransferDone` event: the source replica frees the KV cache it held (unless it was
+   * reclaimed meanwhile, taking it along), and the request joins its decode replica, which first
+   * delivers its first token now, unless that replica was reclaimed meanwhile (the request has
+   * moved on and its generation with it).
+   */
+  finishTransfer(id: number, _gen: number, now: number): void {
+    const disaggregation = this.disaggregation as Disaggregation;
+    const source = disaggregation.source[id];
+    const slot = disaggregation.slot[id];
+    const gen = disaggregation.gen[id];
+    if (disaggregation.sourceEpoch[id] === this.replicas.epoch[source]) {
+      const llm = this.llm[this.fleetOf[source]] as LlmFleetState;
+      llm.scheduler(source).releaseBlocks(disaggregation.blocks[id]);
+      this.outstanding[source]--;
+      // Freed blocks may be what its waiting requests lacked.
+      if (this.waitingAt(source) > 0) this.wake(source, now);
+      this.replicas.requestLeft(source, now);
+    }
+    disaggregation.finish(id);
+    if (this.requests.gen[slot] !== gen) return;
+    this.requests.firstTokenUs[slot] = now;
+    this.receive(slot, this.requests.replica[slot], now);
+  }
+
+  /** The request in `slot` joins `replica`'s queue with its prompt computed and first token sampled. */
+  private receive(slot: number, replica: number, now: number): void {
+    const requests = this.requests;
+    const sequence = createSequence(slot, requests.inputTokens[slot], requests.outputTokens[slot]);
+    sequence.computed = sequence.prompt;
+    sequence.generated = 1;
+    this.sequences[slot] = sequence;
+    (this.llm[this.fleetOf[replica]] as LlmFleetState).scheduler(replica).enqueue(sequence);
+    this.wake(replica, now);
   }
 
   /** The running iteration's time up to `untilUs`: busy slot-time (its duration times its sequences) and its LLM figures. */
