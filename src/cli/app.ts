@@ -52,7 +52,10 @@ export type CommandHandlers = typeof COMMAND_HANDLERS;
  */
 function documented<T>(y: Argv<T>, name: CommandName, usage: string, description: string): Argv<T> {
   let documented = y.usage(`$0 ${usage}\n\n${description}`);
-  for (const [command, what] of EXAMPLES[name]) documented = documented.example(command, what);
+  // A comment line above each command: beside it, yargs would wrap both into narrow columns.
+  for (const [command, what] of EXAMPLES[name]) {
+    documented = documented.example(`# ${what}`, '').example(command, '');
+  }
   return documented;
 }
 
