@@ -1,6 +1,7 @@
 import yargs, { type Argv } from 'yargs';
 import { IMPORT_FORMATS } from '../hardware/import/index.js';
 import { MEASURED_FORMATS, MEASURED_TIME_UNITS } from '../plan/calibrate/index.js';
+import { fleetsimVersion } from '../plan/inputs.js';
 import { ScenarioError } from '../run.js';
 import { oneLine, RunInputError, UserError } from '../scenario/types.js';
 import { closestNames, typoTolerance } from '../util/closest-names.js';
@@ -15,7 +16,53 @@ import { schemaCommand } from './commands/schema.js';
 import { sweepCommand } from './commands/sweep.js';
 import { traceStatsCommand } from './commands/trace.js';
 import { validateCommand } from './commands/validate.js';
+import { type CommandName, EXAMPLES } from './examples.js';
+import {
+  numericOption,
+  parseNonNegativeSeed,
+  parsePositiveInteger,
+  parsePrice,
+  parseSeed,
+  parseWorkers,
+} from './flags.js';
 import { type CliIo, EXIT_BUG, EXIT_USER_ERROR, formatForUser, UsageError } from './io.js';
+
+/** What each command does once its flags are parsed and checked. */
+export const COMMAND_HANDLERS = {
+  run: runCommand,
+  report: reportCommand,
+  compare: compareCommand,
+  validate: validateCommand,
+  sweep: sweepCommand,
+  plan: planCommand,
+  calibrate: calibrateCommand,
+  merge: mergeCommand,
+  schema: schemaCommand,
+  'catalog list': catalogListCommand,
+  'catalog show': catalogShowCommand,
+  'catalog import': catalogImportCommand,
+  'trace stats': traceStatsCommand,
+} satisfies Record<CommandName, unknown>;
+
+export type CommandHandlers = typeof COMMAND_HANDLERS;
+
+/**
+ * A command's help: its usage line with the full description (the command list shows a short
+ * one, one line each) and its examples.
+ */
+function documented<T>(y: Argv<T>, name: CommandName, usage: string, description: string): Argv<T> {
+  let documented = y.usage(`$0 ${usage}\n\n${description}`);
+  // A comment line above each command: beside it, yargs would wrap both into narrow columns.
+  for (const [command, what] of EXAMPLES[name]) {
+    documented = documented.example(`# ${what}`, '').example(command, '');
+  }
+  return documented;
+}
+
+/** `--replications N` of every command that repeats runs. */
+function replicationsOption(describe: string) {
+  return numericOption(describe, (value) => parsePositiveInteger('--replications', value));
+}
 
 /** Flags of `sweep` and `plan`: what to run, where to write, how many workers and replications. */
 const FORCE_OPTION = {
@@ -59,25 +106,24 @@ function checkOption(describe: string) {
   return { type: 'boolean', default: false, describe } as const;
 }
 
-function studyFlags<T>(y: Argv<T>) {
+function studyFlags<T>(command: 'sweep' | 'plan', y: Argv<T>) {
   return y
     .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
     .option('out', {
       type: 'string',
-      demandOption: true,
-      describe: 'output folder (finished points are kept in DIR/points)',
+      describe: `output folder (default: out/<scenario name>-${command}; finished points are kept in DIR/points)`,
     })
     .option('set', {
       type: 'string',
       array: true,
       describe: 'override a key of the base: --set fleets.0.concurrency=4',
     })
-    .option('seed', { type: 'string', describe: 'override the scenario seed (an integer)' })
-    .option('replications', {
-      type: 'string',
-      describe: 'independent runs per point, reported as mean and 95 % CI',
-    })
-    .option('workers', { type: 'string', describe: 'worker threads (default: one per core)' })
+    .option(
+      'seed',
+      numericOption('override the scenario seed (a non-negative integer)', parseNonNegativeSeed),
+    )
+    .option('replications', replicationsOption('independent runs per point, reported as mean and 95 % CI'))
+    .option('workers', numericOption('worker threads (default: one per core)', parseWorkers))
     .option('model-uncertainty', MODEL_UNCERTAINTY_OPTION)
     .option('force', FORCE_OPTION)
     .options(CONFINE_OPTIONS)
@@ -99,43 +145,110 @@ const COMMANDS = [
   'trace',
 ];
 
-/** yargs calls a mistyped command an unknown argument; name the command it was probably meant to be. */
-function withCommandHint(message: string, firstWord: string | undefined): string {
-  if (firstWord === undefined || !message.startsWith('Unknown argument') || COMMANDS.includes(firstWord)) {
-    return message;
-  }
-  const [near] = closestNames(firstWord, COMMANDS, { count: 1, maxDistance: typoTolerance(firstWord) });
-  return near === undefined ? message : `${message}; did you mean "${near}"?`;
+/** The commands of `catalog` and `trace`. */
+const SUBCOMMANDS: Record<string, string[]> = {
+  catalog: ['list', 'show', 'import'],
+  trace: ['stats'],
+};
+
+/** `runn` for `run`, `catalog lsit` for `catalog list`: the command a word was probably meant to be. */
+function commandHint(argv: readonly string[]): string | null {
+  const [first, second] = argv;
+  const [word, known] =
+    first !== undefined && SUBCOMMANDS[first] !== undefined
+      ? [second, SUBCOMMANDS[first]]
+      : [first, COMMANDS];
+  if (word === undefined || word.startsWith('-') || known.includes(word)) return null;
+  const [near] = closestNames(word, known, { count: 1, maxDistance: typoTolerance(word) });
+  return near === undefined ? null : `did you mean "${near}"?`;
 }
 
-/** Parses `argv` (without node and script), runs the command, and returns the exit code. Never exits the process. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+/**
+ * yargs' `Unknown argument: seedd` as `unknown option --seedd; did you mean --seed?`, with the
+ * options of the command given (`known`); a stray word stays yargs' message, with the command it
+ * may have been meant to be.
+ */
+function unknownArgumentMessage(message: string, argv: readonly string[], known: readonly string[]): string {
+  // An unknown flag takes the next word as its value, so a missing positional can mean one too.
+  if (!/^(Unknown arguments?|Not enough non-option arguments):/.test(message)) return message;
+  const end = argv.indexOf('--');
+  const flags = (end < 0 ? argv : argv.slice(0, end)).filter((word) => /^--?[^-\d]/.test(word));
+  const nameOf = (flag: string) => flag.replace(/^--?/, '').replace(/=.*$/s, '');
+  const unknown = [...new Set(flags.map(nameOf))].filter((name) => !isKnown(name, known));
+  if (unknown.length > 0) return describeUnknown(unknown, known);
+  const hint = message.startsWith('Unknown') ? commandHint(argv) : null;
+  return hint === null ? message : `${message}; ${hint}`;
+}
+
+function describeUnknown(unknown: readonly string[], known: readonly string[]): string {
+  const dashes = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
+  return unknown
+    .map((name) => {
+      const [near] = closestNames(name, known, { count: 1, maxDistance: typoTolerance(name) });
+      return `unknown option ${dashes(name)}${near === undefined ? '' : `; did you mean ${dashes(near)}?`}`;
+    })
+    .join('; ');
+}
+
+/**
+ * The options of the command being parsed. yargs passes its help builder to `fail` (typed as the
+ * parser), whose descriptions hold exactly those options; without it, no option is suggested.
+ */
+function optionNames(usage: unknown): string[] {
+  const descriptions = (usage as { getDescriptions?: () => Record<string, unknown> }).getDescriptions;
+  return typeof descriptions === 'function' ? Object.keys(descriptions.call(usage)) : [];
+}
+
+/** yargs also takes `--dataRoot` for `--data-root`, `--no-capacity` to turn off `--capacity`, and `-h`. */
+function isKnown(name: string, known: readonly string[]): boolean {
+  if (name === 'h') return true;
+  const kebab = name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+  return [name, kebab].some(
+    (form) => known.includes(form) || (form.startsWith('no-') && known.includes(form.slice(3))),
+  );
+}
+
+/**
+ * Parses `argv` (without node and script), runs the command, and returns the exit code. Never
+ * exits the process. `handlers` are what the commands do: tests parse command lines with their own.
+ */
+export async function runCli(
+  argv: string[],
+  io: CliIo,
+  handlers: CommandHandlers = COMMAND_HANDLERS,
+): Promise<number> {
   let exitCode = 0;
   const parser = yargs(argv)
     .scriptName('fleetsim')
     .usage('$0 <command> [options]\n\nDiscrete-event simulation of AI-inference fleets: latency and cost.')
     .command(
       'run [scenario]',
-      'run a scenario (default: the built-in demo) and write its summary, time series, charts and report.html',
+      'run a scenario (default: the demo)',
       (y) =>
-        y
+        documented(
+          y,
+          'run',
+          'run [scenario]',
+          'run a scenario (default: the built-in demo) and write its summary, time series, charts and report.html',
+        )
           .positional('scenario', { type: 'string', describe: 'scenario YAML file' })
           .option('out', { type: 'string', describe: 'output folder (default: out/<scenario name>)' })
-          .option('seed', { type: 'string', describe: 'override the scenario seed (an integer)' })
+          .option('seed', numericOption('override the scenario seed (an integer)', parseSeed))
           .option('set', {
             type: 'string',
             array: true,
             describe: 'override a key: --set fleets.0.replicas=6',
           })
-          .option('replications', {
-            type: 'string',
-            describe:
+          .option(
+            'replications',
+            replicationsOption(
               "run every variant again with N seeds (the first the run's own): mean and 95 % CI in replications.json",
-          })
-          .option('workers', {
-            type: 'string',
-            describe: 'worker threads for --replications (default: one per core)',
-          })
+            ),
+          )
+          .option(
+            'workers',
+            numericOption('worker threads for --replications (default: one per core)', parseWorkers),
+          )
           .option('model-uncertainty', MODEL_UNCERTAINTY_OPTION)
           .option('force', FORCE_OPTION)
           .options(CONFINE_OPTIONS)
@@ -158,14 +271,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             describe: 'print nothing but errors (no progress, tables or warnings)',
           }),
       async (args) => {
-        exitCode = await runCommand(args, io);
+        exitCode = await handlers.run(args, io);
       },
     )
     .command(
       'report <dir>',
-      'draw the charts and report.html of a finished run again, from its files in DIR',
+      'redraw the report of a finished run',
       (y) =>
-        y
+        documented(
+          y,
+          'report',
+          'report <dir>',
+          'draw the charts and report.html of a finished run again, from its files in DIR',
+        )
           .positional('dir', {
             type: 'string',
             demandOption: true,
@@ -173,14 +291,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           })
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
       async (args) => {
-        exitCode = await reportCommand(args, io);
+        exitCode = await handlers.report(args, io);
       },
     )
     .command(
       'compare <scenarios..>',
-      'run scenario files (and their variants) with one seed and compare them against the first',
+      'compare scenario files on one seed',
       (y) =>
-        y
+        documented(
+          y,
+          'compare',
+          'compare <scenarios..>',
+          'run scenario files (and their variants) with one seed and compare them against the first',
+        )
           .positional('scenarios', {
             type: 'string',
             array: true,
@@ -188,17 +311,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             describe: 'scenario YAML files',
           })
           .option('out', { type: 'string', describe: 'output folder (default: out/compare-<names>)' })
-          .option('seed', { type: 'string', describe: "the seed of every run (default: the first file's)" })
+          .option(
+            'seed',
+            numericOption("the seed of every run, an integer (default: the first file's)", parseSeed),
+          )
           .option('set', {
             type: 'string',
             array: true,
             describe: 'override a key of every file: --set fleets.0.replicas=6',
           })
-          .option('replications', {
-            type: 'string',
-            describe:
+          .option(
+            'replications',
+            replicationsOption(
               'run every configuration with N seeds: means, 95 % CIs, and which differences are noise',
-          })
+            ),
+          )
           .option('model-uncertainty', MODEL_UNCERTAINTY_OPTION)
           .option('force', FORCE_OPTION)
           .options(CONFINE_OPTIONS)
@@ -215,31 +342,49 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           .option('json', { type: 'boolean', default: false, describe: 'print comparison.json to stdout' })
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
       async (args) => {
-        exitCode = await compareCommand(args, io);
+        exitCode = await handlers.compare(args, io);
       },
     )
     .command(
       'validate <scenario>',
-      'check a scenario file, and every point of its sweep:, without running it',
+      'check a scenario without running it',
       (y) =>
-        y
-          .positional('scenario', { type: 'string', demandOption: true })
+        documented(
+          y,
+          'validate',
+          'validate <scenario>',
+          'check a scenario file, and every point of its sweep:, without running it',
+        )
+          .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
           .option('set', {
             type: 'string',
             array: true,
             describe: 'override a key: --set fleets.0.replicas=6',
           })
           .options(CONFINE_OPTIONS)
-          .option('catalog', CATALOG_OPTION),
+          .option('catalog', CATALOG_OPTION)
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'print the verdict and every diagnostic as JSON on stdout (exit 2 still marks errors)',
+          }),
       async (args) => {
-        exitCode = await validateCommand(args, io);
+        exitCode = await handlers.validate(args, io);
       },
     )
     .command(
       'sweep <scenario>',
-      'run every point of a parameter sweep and write sweep.json and sweep.csv',
+      'run every point of a parameter sweep',
       (y) =>
-        studyFlags(y)
+        studyFlags(
+          'sweep',
+          documented(
+            y,
+            'sweep',
+            'sweep <scenario>',
+            'run every point of a parameter sweep and write sweep.json and sweep.csv',
+          ),
+        )
           .option('grid', {
             type: 'string',
             array: true,
@@ -249,18 +394,31 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             choices: ['grid', 'random', 'latin-hypercube'] as const,
             describe: "override sweep.sampling (default: the scenario's, else grid)",
           })
-          .option('points', { type: 'string', describe: 'points to draw for random and latin-hypercube' })
+          .option(
+            'points',
+            numericOption('points to draw for random and latin-hypercube', (value) =>
+              parsePositiveInteger('--points', value),
+            ),
+          )
           .option('shard', { type: 'string', describe: 'run only slice K of N (0-based): --shard 0/4' })
           .option('json', { type: 'boolean', default: false, describe: 'print sweep.json to stdout' }),
       async (args) => {
-        exitCode = await sweepCommand(args, io);
+        exitCode = await handlers.sweep(args, io);
       },
     )
     .command(
       'plan <scenario>',
-      'find the cheapest configuration that meets the scenario slo: and write plan.json',
+      'find the cheapest configuration meeting slo:',
       (y) =>
-        studyFlags(y)
+        studyFlags(
+          'plan',
+          documented(
+            y,
+            'plan',
+            'plan <scenario>',
+            'find the cheapest configuration that meets the scenario slo: and write plan.json',
+          ),
+        )
           .option('vary', {
             type: 'string',
             array: true,
@@ -279,14 +437,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           )
           .option('json', { type: 'boolean', default: false, describe: 'print plan.json to stdout' }),
       async (args) => {
-        exitCode = await planCommand(args, io);
+        exitCode = await handlers.plan(args, io);
       },
     )
     .command(
       'calibrate <measured>',
-      "fit an LLM fleet's step-time parameters to a measured run and write calibration.json and a calibrated scenario.yaml",
+      'fit step times to a measured run',
       (y) =>
-        y
+        documented(
+          y,
+          'calibrate',
+          'calibrate <measured>',
+          "fit an LLM fleet's step-time parameters to a measured run and write calibration.json and a calibrated scenario.yaml",
+        )
           .positional('measured', {
             type: 'string',
             demandOption: true,
@@ -317,10 +480,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             choices: MEASURED_TIME_UNITS,
             describe: 'jsonl/csv: unit of arrival, first_token and finish (default s)',
           })
-          .option('resamples', {
-            type: 'string',
-            describe: 'bootstrap resamples for the uncertainty (default 20)',
-          })
+          .option(
+            'resamples',
+            numericOption('bootstrap resamples for the uncertainty (default 20)', (value) =>
+              parsePositiveInteger('--resamples', value),
+            ),
+          )
           .option('force', FORCE_OPTION)
           .options(CONFINE_OPTIONS)
           .option('catalog', CATALOG_OPTION)
@@ -335,38 +500,53 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             describe: 'print nothing but errors and warnings',
           }),
       async (args) => {
-        exitCode = await calibrateCommand(args, io);
+        exitCode = await handlers.calibrate(args, io);
       },
     )
     .command(
       'merge <dirs..>',
-      'combine the sweep.json of every shard into one sweep.json and sweep.csv',
+      'combine the shards of a sweep',
       (y) =>
-        y
+        documented(
+          y,
+          'merge',
+          'merge <dirs..>',
+          'combine the sweep.json of every shard into one sweep.json and sweep.csv',
+        )
           .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
           .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
           .option('force', FORCE_OPTION)
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
       async (args) => {
-        exitCode = await mergeCommand(args, io);
+        exitCode = await handlers.merge(args, io);
       },
     )
-    .command('schema', 'print the JSON Schema (draft-7) of scenario files', {}, () => {
-      exitCode = schemaCommand(io);
-    })
-    .command('catalog', 'browse the instance catalog and refresh it from price lists', (y) =>
+    .command(
+      'schema',
+      'print the JSON Schema of scenario files',
+      (y) => documented(y, 'schema', 'schema', 'print the JSON Schema (draft-7) of scenario files'),
+      () => {
+        exitCode = handlers.schema(io);
+      },
+    )
+    .command('catalog', 'browse and refresh the instance catalog', (y) =>
       y
         .command(
           'list',
-          'instance types with their hardware, price and its age, cheapest first',
+          'instance types, cheapest first',
           (c) =>
-            c
+            documented(
+              c,
+              'catalog list',
+              'catalog list',
+              'instance types with their hardware, price and its age, cheapest first',
+            )
               .option('provider', { type: 'string', describe: 'aws, gcp, azure or edge (any case)' })
               .option('accelerator', {
                 type: 'string',
                 describe: 'accelerator id, e.g. h100-80gb, l4, tpu-v5e (any case)',
               })
-              .option('max-price', { type: 'number', describe: 'USD per hour at most' })
+              .option('max-price', numericOption('USD per hour at most', parsePrice))
               .option('region', {
                 type: 'string',
                 describe: "price region (default: each provider's default)",
@@ -377,35 +557,42 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 type: 'string',
                 describe: 'count price ages to this date, YYYY-MM-DD (default: today)',
               })
-              .option('json', { type: 'boolean', default: false }),
+              .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
           (args) => {
-            if (args.maxPrice !== undefined && !(args.maxPrice >= 0)) {
-              throw new UsageError('--max-price: expected a price in USD per hour');
-            }
-            exitCode = catalogListCommand(args, io);
+            exitCode = handlers['catalog list'](args, io);
           },
         )
         .command(
           'show <instance>',
-          'every field, region and price of one instance type, with sources and dates',
+          'one instance type in full',
           (c) =>
-            c
+            documented(
+              c,
+              'catalog show',
+              'catalog show <instance>',
+              'every field, region and price of one instance type, with sources and dates',
+            )
               .positional('instance', {
                 type: 'string',
                 demandOption: true,
                 describe: 'e.g. aws/p5.48xlarge',
               })
               .option('catalog', CATALOG_OPTION)
-              .option('json', { type: 'boolean', default: false }),
+              .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
           (args) => {
-            exitCode = catalogShowCommand(args, io);
+            exitCode = handlers['catalog show'](args, io);
           },
         )
         .command(
           'import',
-          'rebuild or extend a pricing file from price lists you downloaded (offline)',
+          'refresh a pricing file from price lists',
           (c) =>
-            c
+            documented(
+              c,
+              'catalog import',
+              'catalog import',
+              'rebuild or extend a pricing file from price lists you downloaded (offline)',
+            )
               .option('from', {
                 type: 'string',
                 array: true,
@@ -428,7 +615,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               .option('force', { type: 'boolean', default: false, describe: 'replace --out if it exists' })
               .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
           (args) => {
-            exitCode = catalogImportCommand(args, io);
+            exitCode = handlers['catalog import'](args, io);
           },
         )
         .demandCommand(1, 'say which catalog command: list, show, import'),
@@ -437,10 +624,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       y
         .command(
           'stats <file>',
-          'request count, span, mean/peak rate and token percentiles of a trace',
+          'rate, span and token percentiles of a trace',
           (t) =>
-            t
-              .positional('file', { type: 'string', demandOption: true })
+            documented(
+              t,
+              'trace stats',
+              'trace stats <file>',
+              'request count, span, mean/peak rate and token percentiles of a trace',
+            )
+              .positional('file', {
+                type: 'string',
+                demandOption: true,
+                describe: 'trace file (CSV or JSONL)',
+              })
               .option('format', {
                 choices: ['azure-llm', 'vidur', 'mooncake', 'csv', 'jsonl'] as const,
                 describe:
@@ -465,24 +661,40 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 default: 'error' as const,
                 describe: 'skip: pass over bad rows and count them, as a run with on_bad_row: skip does',
               })
-              .option('json', { type: 'boolean', default: false }),
+              .option('columns', {
+                type: 'boolean',
+                default: false,
+                describe:
+                  "list the trace's columns (CSV header, keys of the first JSONL records) and what each is read as, instead of the statistics",
+              })
+              .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
           (args) => {
-            exitCode = traceStatsCommand(args, io);
+            exitCode = handlers['trace stats'](args, io);
           },
         )
         .demandCommand(1, 'say which trace command: stats'),
     )
-    .demandCommand(1, `say which command to run: ${COMMANDS.join(', ')}`)
+    .demandCommand(1, `say which command to run: ${COMMANDS.join(', ')} (fleetsim --help describes them)`)
     .strict()
+    // Numeric flags carry no yargs type and keep their text for their own checks (see numericOption).
+    .parserConfiguration({ 'parse-numbers': false })
     .help()
-    .version(false)
+    .alias('h', 'help')
+    .version(fleetsimVersion())
     .exitProcess(false)
-    .fail((message, error) => {
-      throw error ?? new UsageError(withCommandHint(message, argv[0]));
+    .fail((message, error, usage) => {
+      // yargs wraps what a flag's coerce throws (a UsageError of flags.ts) in its own error type.
+      if (error?.name === 'YError') throw new UsageError(error.message);
+      throw error ?? new UsageError(unknownArgumentMessage(message, argv, optionNames(usage)));
     });
 
   try {
-    await parser.parseAsync();
+    // With a callback, yargs hands over the text of --help and --version instead of printing it.
+    let shown = '';
+    await parser.parseAsync(argv, {}, (_error, _args, output) => {
+      shown = output;
+    });
+    if (shown !== '') io.stdout(`${shown}\n`);
     return exitCode;
   } catch (error) {
     if (error instanceof ScenarioError) {

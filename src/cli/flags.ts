@@ -14,16 +14,57 @@ import type { ConfineDataPaths } from '../scenario/index.js';
 import { UsageError } from './io.js';
 
 /**
- * A flag that counts something (`--replications`, `--workers`, `--points`), read as text so a
- * mistake is quoted as typed: yargs would turn `--workers two` into NaN.
+ * A numeric flag's text as typed. yargs' `number` type would turn `--workers two` into NaN and
+ * round a 20-digit seed before any check could see it, so numeric flags are declared without a
+ * type (the parser keeps their text: `parse-numbers` is off) and checked by `coerce`, which hands
+ * the command a number and quotes a mistake as typed.
  */
-export function parsePositiveInteger(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+function textOf(flag: string, value: unknown): string {
+  if (Array.isArray(value)) throw new UsageError(`${flag}: given more than once`);
+  return String(value);
+}
+
+/** A flag that counts something (`--replications`, `--workers`, `--points`): a positive integer. */
+export function parsePositiveInteger(flag: string, value: unknown): number {
+  const text = textOf(flag, value);
+  const number = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(number) || number < 1) {
     throw new UsageError(`${flag}: expected a positive integer, got "${text}"`);
   }
-  return value;
+  return number;
+}
+
+/**
+ * `--seed` of `run` and `compare`: an integer, negative ones included. The number seeds the
+ * streams (`007` seeds as `7`), so every spelling of one integer gives the same results.
+ */
+export function parseSeed(value: unknown): number {
+  const text = textOf('--seed', value);
+  const seed = Number(text);
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(seed)) {
+    throw new UsageError(`--seed: expected an integer, got "${text}"`);
+  }
+  return seed;
+}
+
+/** `--seed` of `sweep` and `plan`: their sampling seeds, like the scenario's `seed:`, are non-negative. */
+export function parseNonNegativeSeed(value: unknown): number {
+  const text = textOf('--seed', value);
+  const seed = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(seed)) {
+    throw new UsageError(`--seed: expected a non-negative integer, got "${text}"`);
+  }
+  return seed;
+}
+
+/** `--max-price`: USD per hour, zero or more. */
+export function parsePrice(value: unknown): number {
+  const text = textOf('--max-price', value);
+  const price = Number(text);
+  if (text.trim() === '' || !Number.isFinite(price) || price < 0) {
+    throw new UsageError(`--max-price: expected a price in USD per hour, got "${text}"`);
+  }
+  return price;
 }
 
 /**
@@ -33,12 +74,20 @@ export function parsePositiveInteger(flag: string, text: string | undefined): nu
 export const MAX_WORKERS = 64;
 
 /** `--workers N`: a positive integer up to `MAX_WORKERS`. */
-export function parseWorkers(text: string | undefined): number | undefined {
-  const workers = parsePositiveInteger('--workers', text);
-  if (workers !== undefined && workers > MAX_WORKERS) {
+export function parseWorkers(value: unknown): number {
+  const workers = parsePositiveInteger('--workers', value);
+  if (workers > MAX_WORKERS) {
     throw new UsageError(`--workers: at most ${MAX_WORKERS} worker threads, got ${workers}`);
   }
   return workers;
+}
+
+/**
+ * A numeric flag for yargs: `parse` checks its text (throwing a UsageError) and the command
+ * receives the number. The help shows `[number]` where yargs prints the type of typed flags.
+ */
+export function numericOption(describe: string, parse: (value: unknown) => number) {
+  return { describe: `${describe} [number]`, requiresArg: true, coerce: parse } as const;
 }
 
 /** `--confine` and `--data-root DIR`, on every command that loads a scenario. */

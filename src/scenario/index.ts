@@ -15,5 +15,5 @@ export {
 export { renderScenarioReference } from './reference.js';
 export { checkRunSize, estimateRunSize, LARGE_RUN_SHARE, type RunSize } from './run-size.js';
 export { traceSchema } from './schema.js';
-export { detectTracePreset, type TracePreset } from './trace-presets.js';
+export { detectTracePreset, type TracePreset, traceFields } from './trace-presets.js';
 export * from './types.js';

@@ -34,6 +34,7 @@ import { fileTree, formatPath, type Position, SourceMap, type SourceTree } from 
 import {
   applyOverride,
   checkOverridePath,
+  nullMeaning,
   type Override,
   parseOverridePath,
   parseSetArgument,
@@ -111,8 +112,13 @@ function apply(
     fail(override.keyPosition, pathError);
     return candidate;
   }
+  const meaning = override.value === null ? nullMeaning(sharedScenarioJsonSchema(), override.path) : 'value';
+  if (meaning === 'required') {
+    fail(override.keyPosition, `${formatPath(override.path)} is required: null cannot remove it`);
+    return candidate;
+  }
   const raw = structuredClone(candidate.raw) as Raw;
-  const applyError = applyOverride(raw, override.path, structuredClone(override.value));
+  const applyError = applyOverride(raw, override.path, structuredClone(override.value), meaning === 'remove');
   if (applyError !== null) {
     fail(override.keyPosition, applyError);
     return candidate;

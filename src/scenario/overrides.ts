@@ -142,11 +142,44 @@ export function checkOverridePath(root: JsonSchema, path: readonly PathSegment[]
   return null;
 }
 
-/** Writes `value` at `path` in `target` (a plain object tree), creating missing mappings on the way. */
+/**
+ * What `null` at `path` means: `value` where the schema takes null there (`max_drain: null`, no
+ * limit), `remove` where it does not and the key is optional (`fleets.0.autoscaling: null`: a fixed
+ * fleet), `required` where it does not and the key must be present. `path` has passed
+ * `checkOverridePath`.
+ */
+export function nullMeaning(root: JsonSchema, path: readonly PathSegment[]): 'value' | 'remove' | 'required' {
+  let parents: JsonSchema[] = [root];
+  for (const segment of path.slice(0, -1)) parents = childSchemas(root, parents, segment);
+  const key = path[path.length - 1];
+  const children = alternatives(root, { anyOf: childSchemas(root, parents, key) });
+  if (children.length === 0 || children.some(acceptsNull)) return 'value';
+  if (typeof key === 'number') return 'value';
+  const holders = alternatives(root, { anyOf: parents }).filter((parent) =>
+    Object.hasOwn(parent.properties ?? {}, key),
+  );
+  return holders.some((parent) => !(parent.required ?? []).includes(key)) ? 'remove' : 'required';
+}
+
+function acceptsNull(schema: JsonSchema): boolean {
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+  return (
+    types.includes('null') ||
+    schema.const === null ||
+    (schema.enum ?? []).includes(null) ||
+    Object.keys(schema).every((keyword) => keyword === 'description' || keyword === 'title')
+  );
+}
+
+/**
+ * Writes `value` at `path` in `target` (a plain object tree), creating missing mappings on the way;
+ * `remove` deletes the key instead.
+ */
 export function applyOverride(
   target: Record<string, unknown>,
   path: readonly PathSegment[],
   value: unknown,
+  remove = false,
 ): string | null {
   const reserved = reservedSegment(path);
   if (reserved !== null) return reserved;
@@ -165,7 +198,8 @@ export function applyOverride(
     }
     const holder = container as Record<string | number, unknown>;
     if (last) {
-      holder[segment] = value;
+      if (remove) delete holder[segment];
+      else holder[segment] = value;
       return null;
     }
     if (!Object.hasOwn(holder, segment) || holder[segment] === undefined || holder[segment] === null) {

@@ -77,6 +77,43 @@ function readFirstLine(path: string): string | null {
   }
 }
 
+/** JSONL records `traceFields` reads for their keys: a key absent from the first record still shows. */
+const KEYED_RECORDS = 100;
+
+/**
+ * The fields a trace offers: the header of a CSV, or the keys of the first JSONL records in the
+ * order they first appear (reading at most the first `HEAD_BYTES` x 16). Null when the file
+ * cannot be read or its first line is neither.
+ */
+export function traceFields(path: string, layout: 'csv' | 'jsonl'): string[] | null {
+  const firstLine = readFirstLine(path);
+  if (firstLine === null) return null;
+  if (layout === 'csv') return csvHeader(firstLine);
+  const fields = new Set<string>();
+  const { text, complete } = readHead(path, HEAD_BYTES * 16);
+  const lines = text.split('\n');
+  // A line the byte limit cut short is left out.
+  const whole = complete || lines.length === 1 ? lines : lines.slice(0, -1);
+  for (const line of whole.slice(0, KEYED_RECORDS)) {
+    if (line.trim() === '') continue;
+    const keys = jsonKeys(line.replace(/^\uFEFF/, ''));
+    if (keys === null) return fields.size === 0 ? null : [...fields];
+    for (const key of keys) fields.add(key);
+  }
+  return [...fields];
+}
+
+function readHead(path: string, bytes: number): { text: string; complete: boolean } {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const read = readSync(fd, buffer, 0, bytes, 0);
+    return { text: buffer.toString('utf8', 0, read), complete: read < bytes };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function jsonKeys(line: string): string[] | null {
   try {
     const record: unknown = JSON.parse(line);

@@ -9,7 +9,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/app.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { replicateScenario, runSweep } from '../../src/plan/index.js';
@@ -144,18 +144,11 @@ describe('--confine and --data-root', () => {
   });
 
   it('is in the help of run, compare, validate, sweep and plan', async () => {
-    // yargs prints help with console.log, not through the CLI's io.
-    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    try {
-      for (const command of ['run', 'compare', 'validate', 'sweep', 'plan']) {
-        log.mockClear();
-        expect(await cli([command, '--help'], ROOT)).toMatchObject({ code: 0 });
-        const help = log.mock.calls.flat().join('\n');
-        expect(help, command).toMatch(/--confine +refuse data files/);
-        expect(help, command).toMatch(/--data-root +like --confine/);
-      }
-    } finally {
-      log.mockRestore();
+    for (const command of ['run', 'compare', 'validate', 'sweep', 'plan']) {
+      const { code, stdout: help } = await cli([command, '--help'], ROOT);
+      expect(code).toBe(0);
+      expect(help, command).toMatch(/--confine +refuse data files/);
+      expect(help, command).toMatch(/--data-root +like --confine/);
     }
   });
 });

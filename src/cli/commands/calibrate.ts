@@ -29,7 +29,6 @@ import {
   catalogFiles,
   confineDataPaths,
   outputFolder,
-  parsePositiveInteger,
 } from '../flags.js';
 import { type CliIo, checkVerdicts, UsageError } from '../io.js';
 
@@ -41,7 +40,7 @@ export interface CalibrateArgs extends ConfineArgs, CatalogArgs {
   columns?: string;
   timeUnit?: MeasuredTimeUnit;
   format?: MeasuredFormat;
-  resamples?: string;
+  resamples?: number;
   force?: boolean;
   check?: boolean;
   json: boolean;
@@ -71,7 +70,7 @@ export function parseColumns(text: string | undefined): Partial<Record<MeasuredC
 }
 
 export async function calibrateCommand(args: CalibrateArgs, io: CliIo): Promise<number> {
-  const resamples = parsePositiveInteger('--resamples', args.resamples) ?? 20;
+  const resamples = args.resamples ?? 20;
   const columns = parseColumns(args.columns);
   const confined = confineDataPaths(io.cwd, args);
   const measuredPath = resolve(io.cwd, args.measured);

@@ -23,19 +23,18 @@ import {
   confineDataPaths,
   folderNameOf,
   outputFolder,
-  parsePositiveInteger,
 } from '../flags.js';
 import { type CliIo, checkVerdicts, EXIT_USER_ERROR, missedObjective, UsageError } from '../io.js';
 import { startProgress } from '../progress.js';
 import { largeRunWarnings, partialRunLine } from '../run-limits.js';
-import { openRequestsFile, parseSeed, scenarioYamlForReport } from './run.js';
+import { openRequestsFile, scenarioYamlForReport } from './run.js';
 
 export interface CompareArgs extends ConfineArgs, CatalogArgs {
   scenarios: string[];
   out?: string;
-  seed?: string;
+  seed?: number;
   set?: string[];
-  replications?: string;
+  replications?: number;
   json: boolean;
   quiet: boolean;
   check?: boolean;
@@ -106,8 +105,7 @@ export function comparisonLabels(files: readonly { path: string; scenario: Loade
  * `--replications N` every configuration runs with the same N seeds, the first being that seed.
  */
 export async function compareCommand(args: CompareArgs, io: CliIo): Promise<number> {
-  const seedOverride = parseSeed(args.seed);
-  const replications = parsePositiveInteger('--replications', args.replications) ?? 1;
+  const replications = args.replications ?? 1;
   const confined = confineDataPaths(io.cwd, args);
   const catalogs = catalogFiles(io.cwd, args);
   const paths = args.scenarios.map((s) => resolve(io.cwd, s));
@@ -129,7 +127,7 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
       join('out', folderNameOf(`compare-${files.map((f) => folderNameOf(f.scenario.name)).join('-vs-')}`)),
     args.force,
   );
-  const seed = seedOverride ?? files[0].scenario.seed;
+  const seed = args.seed ?? files[0].scenario.seed;
   const slo = files[0].scenario.slo;
   for (const f of files.slice(1)) {
     if (JSON.stringify(f.scenario.slo) !== JSON.stringify(files[0].scenario.slo)) {

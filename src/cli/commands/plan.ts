@@ -22,7 +22,7 @@ function caveatNote(performance: Record<string, FleetPerformance>): string {
 }
 
 export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
-  const options = { ...studyOptions(args, io), vary: args.vary, capacity: args.capacity };
+  const options = { ...(await studyOptions(args, io, 'plan')), vary: args.vary, capacity: args.capacity };
   return withSignals(io, async (signal) => {
     const started = performance.now();
     const outcome = await runPlan({

@@ -25,8 +25,6 @@ import {
   confineDataPaths,
   folderNameOf,
   outputFolder,
-  parsePositiveInteger,
-  parseWorkers,
 } from '../flags.js';
 import { type CliIo, checkVerdicts, EXIT_USER_ERROR, missedObjective, UsageError } from '../io.js';
 import { DEMO_SCENARIO } from '../paths.js';
@@ -41,26 +39,18 @@ import { largeRunWarnings, partialRunLine } from '../run-limits.js';
 export interface RunArgs extends ConfineArgs, CatalogArgs {
   scenario?: string;
   out?: string;
-  seed?: string;
+  seed?: number;
   set?: string[];
   json: boolean;
   quiet: boolean;
   check?: boolean;
   force?: boolean;
-  replications?: string;
-  workers?: string;
+  replications?: number;
+  workers?: number;
   /** Absent: as the scenario's `model_uncertainty` says. */
   modelUncertainty?: boolean;
   /** Absent: as the scenario's `report.requests` says. */
   requests?: boolean;
-}
-
-export function parseSeed(text: string | undefined): number | undefined {
-  const seed = text === undefined ? undefined : Number(text);
-  if (seed !== undefined && (!/^-?\d+$/.test(text ?? '') || !Number.isSafeInteger(seed))) {
-    throw new UsageError(`--seed: expected an integer, got "${text}"`);
-  }
-  return seed;
 }
 
 /**
@@ -73,9 +63,7 @@ export function scenarioYamlForReport(source: string | null, set: readonly strin
 }
 
 export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
-  const seed = parseSeed(args.seed);
-  const replications = parsePositiveInteger('--replications', args.replications);
-  const workers = parseWorkers(args.workers);
+  const { seed, replications, workers } = args;
   if (workers !== undefined && replications === undefined) {
     throw new UsageError('--workers applies only with --replications (the plain run uses one thread)');
   }

@@ -1,4 +1,4 @@
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { writeSweepCharts } from '../../plan/charts.js';
 import {
   Interrupted,
@@ -8,26 +8,28 @@ import {
   renderSweepTable,
   runSweep,
 } from '../../plan/index.js';
+import { ScenarioError } from '../../run.js';
+import { loadScenarioFile } from '../../scenario/index.js';
 import type { SweepSampling } from '../../scenario/types.js';
 import {
   type CatalogArgs,
   type ConfineArgs,
   catalogFiles,
   confineDataPaths,
+  folderNameOf,
   outputFolder,
-  parsePositiveInteger,
-  parseWorkers,
 } from '../flags.js';
 import { type CliIo, UsageError } from '../io.js';
 
 /** Flags `sweep` and `plan` share. */
 export interface StudyArgs extends ConfineArgs, CatalogArgs {
   scenario: string;
-  out: string;
+  /** Absent: `out/<scenario name>-sweep` (or `-plan`). */
+  out?: string;
   set?: string[];
-  seed?: string;
-  workers?: string;
-  replications?: string;
+  seed?: number;
+  workers?: number;
+  replications?: number;
   /** Absent: as the scenario's `model_uncertainty` says. */
   modelUncertainty?: boolean;
   quiet: boolean;
@@ -37,27 +39,32 @@ export interface StudyArgs extends ConfineArgs, CatalogArgs {
 export interface SweepArgs extends StudyArgs {
   grid?: string[];
   sampling?: SweepSampling;
-  points?: string;
+  points?: number;
   shard?: string;
   json: boolean;
 }
 
 /** The library options both commands take, from their flags. */
-export function studyOptions(args: StudyArgs, io: CliIo) {
-  const seed = args.seed === undefined ? undefined : Number(args.seed);
-  if (seed !== undefined && (!/^\d+$/.test(args.seed ?? '') || !Number.isSafeInteger(seed))) {
-    throw new UsageError(`--seed: expected a non-negative integer, got "${args.seed}"`);
-  }
+export async function studyOptions(args: StudyArgs, io: CliIo, command: 'sweep' | 'plan') {
   const confined = confineDataPaths(io.cwd, args);
+  const scenario = resolve(io.cwd, args.scenario);
+  const catalogs = catalogFiles(io.cwd, args);
+  let out = args.out;
+  if (out === undefined) {
+    // The name as `run` finds it: the base scenario's, after --set.
+    const loaded = await loadScenarioFile(scenario, { set: args.set, confineDataPaths: confined, catalogs });
+    if (!loaded.ok) throw new ScenarioError(loaded.errors);
+    out = join('out', `${folderNameOf(loaded.value.name)}-${command}`);
+  }
   return {
-    scenario: resolve(io.cwd, args.scenario),
-    outDir: outputFolder(io.cwd, args.out, args.force),
+    scenario,
+    outDir: outputFolder(io.cwd, out, args.force),
     set: args.set,
     confineDataPaths: confined,
-    catalogs: catalogFiles(io.cwd, args),
-    seed,
-    workers: parseWorkers(args.workers),
-    replications: parsePositiveInteger('--replications', args.replications),
+    catalogs,
+    seed: args.seed,
+    workers: args.workers,
+    replications: args.replications,
     ...(args.modelUncertainty !== undefined && { modelUncertainty: args.modelUncertainty }),
   };
 }
@@ -119,10 +126,10 @@ export async function sweepCommand(args: SweepArgs, io: CliIo): Promise<number> 
     throw new UsageError(`--shard: expected K/N with 0 <= K < N (e.g. 0/4), got "${args.shard}"`);
   }
   const options = {
-    ...studyOptions(args, io),
+    ...(await studyOptions(args, io, 'sweep')),
     grid: args.grid,
     sampling: args.sampling,
-    points: parsePositiveInteger('--points', args.points),
+    points: args.points,
     shard,
   };
   return withSignals(io, async (signal) => {

@@ -5,8 +5,11 @@ import {
   type OnBadRow,
   type TimeUnit,
   type TraceFormat,
+  type TraceSource,
+  traceFields,
   traceSchema,
 } from '../../scenario/index.js';
+import { TRACE_PRESETS } from '../../scenario/trace-presets.js';
 import { computeTraceStats, type TraceStats } from '../../workload/index.js';
 import { type CliIo, UsageError } from '../io.js';
 
@@ -18,6 +21,8 @@ export interface TraceStatsArgs {
   /** `attribute=column` pairs, as the scenario's `columns:`. */
   column?: string[];
   onBadRow?: OnBadRow;
+  /** List the trace's columns and the attribute each becomes, instead of the statistics. */
+  columns?: boolean;
   json: boolean;
 }
 
@@ -48,6 +53,18 @@ export function traceStatsCommand(args: TraceStatsArgs, io: CliIo): number {
     );
   }
   const { format } = parsed.data;
+  if (args.columns) {
+    const mapping = columnMapping(parsed.data);
+    if (mapping === null) {
+      throw new UsageError(`${args.file}: the first line is neither a CSV header nor a JSON object`);
+    }
+    io.stdout(
+      args.json
+        ? `${JSON.stringify({ format, ...mapping }, null, 2)}\n`
+        : renderColumns(args.file, format, mapping),
+    );
+    return 0;
+  }
   const stats = computeTraceStats(parsed.data);
   io.stdout(
     args.json ? `${JSON.stringify({ format, ...stats }, null, 2)}\n` : renderStats(args.file, format, stats),
@@ -66,6 +83,53 @@ function parseColumns(pairs: readonly string[]): Record<string, string> | undefi
     columns[pair.slice(0, equals)] = pair.slice(equals + 1);
   }
   return columns;
+}
+
+/** A trace's columns, each with what a run reads from it, and the mapped columns the file lacks. */
+interface ColumnMapping {
+  columns: { name: string; maps_to: string | null }[];
+  missing: { maps_to: string; name: string }[];
+}
+
+/** `time` for the arrival time column, the request attribute for a mapped one, null for the rest. */
+function columnMapping(trace: TraceSource): ColumnMapping | null {
+  const fields = traceFields(
+    trace.path,
+    trace.format === 'csv' || isCsvPreset(trace.format) ? 'csv' : 'jsonl',
+  );
+  if (fields === null) return null;
+  const targets = new Map<string, string[]>([[trace.timeColumn, ['time']]]);
+  for (const [attribute, column] of Object.entries(trace.columns)) {
+    if (column !== undefined) targets.set(column, [...(targets.get(column) ?? []), attribute]);
+  }
+  const present = new Set(fields);
+  return {
+    columns: fields.map((name) => ({ name, maps_to: targets.get(name)?.join(', ') ?? null })),
+    missing: [...targets]
+      .filter(([name]) => !present.has(name))
+      .flatMap(([name, attributes]) => attributes.map((maps_to) => ({ maps_to, name }))),
+  };
+}
+
+function isCsvPreset(format: TraceFormat): boolean {
+  return format !== 'jsonl' && format !== 'csv' && TRACE_PRESETS[format].layout === 'csv';
+}
+
+function renderColumns(file: string, format: TraceFormat, mapping: ColumnMapping): string {
+  const width = Math.max(6, ...mapping.columns.map((c) => c.name.length)) + 2;
+  const lines = [
+    `${file} (format ${format})`,
+    `  ${'column'.padEnd(width)}fleetsim reads it as`,
+    ...mapping.columns.map(({ name, maps_to }) => `  ${name.padEnd(width)}${maps_to ?? '- (not read)'}`),
+  ];
+  for (const { maps_to, name } of mapping.missing) {
+    lines.push(`  ${maps_to} is to come from column "${name}", which the file does not have`);
+  }
+  lines.push(
+    'A scenario maps columns with time_column (the arrival time) and columns: { attribute: column };',
+    'attributes: input_tokens, output_tokens, request_bytes, response_bytes.',
+  );
+  return `${lines.join('\n')}\n`;
 }
 
 function renderStats(file: string, format: TraceFormat, stats: TraceStats): string {

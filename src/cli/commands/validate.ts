@@ -1,16 +1,52 @@
 import { resolve } from 'node:path';
 import { checkSweepGrid } from '../../plan/check-grid.js';
 import { ScenarioError } from '../../run.js';
-import { type Diagnostic, loadScenarioFile, type Scenario, UserError } from '../../scenario/index.js';
+import {
+  type Diagnostic,
+  loadScenarioFile,
+  oneLine,
+  type Scenario,
+  UserError,
+} from '../../scenario/index.js';
 import { findBadRows } from '../../workload/index.js';
 import { type CatalogArgs, type ConfineArgs, catalogFiles, confineDataPaths } from '../flags.js';
-import { type CliIo, formatForUser, shownPath } from '../io.js';
+import { type CliIo, EXIT_USER_ERROR, formatForUser, shownPath } from '../io.js';
 
 /** Bad trace rows `validate` lists one line each; the rest are counted on one more line. */
 const BAD_ROWS_SHOWN = 10;
 
 /** Variant names the confirmation line lists: thousands of them would fill the terminal. */
 const LISTED_NAMES = 20;
+
+/** One problem `validate --json` reports, its file shown as in the one-line form. */
+export interface ValidateDiagnostic {
+  severity: 'error' | 'warning';
+  file: string;
+  line: number;
+  col: number;
+  code: Diagnostic['code'];
+  message: string;
+}
+
+/**
+ * What `validate --json` prints: `ok` and every diagnostic, errors and warnings (sweep points that
+ * cannot run, trace rows a run skips) alike; on success also the variants, the requests read from
+ * each trace and the sweep's size. Tools read it instead of parsing the one-line form.
+ */
+export interface ValidateReport {
+  ok: boolean;
+  file: string;
+  diagnostics: ValidateDiagnostic[];
+  variants?: string[];
+  trace_requests?: number[];
+  sweep?: { points: number; configurations: number; infeasible: number } | null;
+}
+
+export interface ValidateArgs extends ConfineArgs, CatalogArgs {
+  scenario: string;
+  set?: string[];
+  json?: boolean;
+}
 
 /**
  * Checks the scenario as `run` loads it and, with a `sweep:` section, every point of the sweep:
@@ -19,10 +55,60 @@ const LISTED_NAMES = 20;
  * each variant would replay it: its bad rows are errors (the first ten listed, the rest counted),
  * or warnings under `on_bad_row: skip`.
  */
-export async function validateCommand(
-  args: { scenario: string; set?: string[] } & ConfineArgs & CatalogArgs,
-  io: CliIo,
-): Promise<number> {
+export async function validateCommand(args: ValidateArgs, io: CliIo): Promise<number> {
+  if (!args.json) return validate(args, io);
+  // Diagnostics go to the report instead of stderr; flag mistakes stay one line on stderr.
+  const diagnostics: ValidateDiagnostic[] = [];
+  const warn = (severity: ValidateDiagnostic['severity']) => (d: Diagnostic) =>
+    diagnostics.push({
+      severity,
+      file: shownPath(d.file, io.cwd),
+      line: d.line,
+      col: d.col,
+      code: d.code,
+      message: oneLine(d.message),
+    });
+  const report = (ok: boolean, rest: Partial<ValidateReport> = {}) =>
+    io.stdout(`${JSON.stringify({ ok, file: args.scenario, diagnostics, ...rest }, null, 2)}\n`);
+  try {
+    // The rows a run would skip are in the report; the line introducing them is for a reader.
+    const checked = await check(args, { ...io, stderr: () => {} }, warn('warning'));
+    report(true, checked);
+    return 0;
+  } catch (error) {
+    if (error instanceof ScenarioError) error.diagnostics.forEach(warn('error'));
+    else if (error instanceof UserError) warn('error')(error.diagnostic);
+    else throw error;
+    report(false);
+    return EXIT_USER_ERROR;
+  }
+}
+
+/** The one-line form: warnings on stderr, an `ok` line on stdout, errors thrown. */
+async function validate(args: ValidateArgs, io: CliIo): Promise<number> {
+  const checked = await check(args, io, (d) => io.stderr(`${formatForUser(d, io.cwd)}\n`));
+  const all = checked.variants;
+  const names =
+    all.length > LISTED_NAMES
+      ? `${all.slice(0, LISTED_NAMES).join(', ')} and ${all.length - LISTED_NAMES} more`
+      : all.join(', ');
+  const traceNote =
+    checked.trace_requests.length === 0
+      ? ''
+      : `; trace: ${checked.trace_requests.join(', ')} request(s) read`;
+  let sweepNote = '';
+  if (checked.sweep !== null) {
+    const { points, configurations, infeasible } = checked.sweep;
+    sweepNote = `; sweep: ${points} point(s), ${configurations} configuration(s)${
+      infeasible > 0 ? `, ${infeasible} infeasible (sweep and plan skip them)` : ''
+    }`;
+  }
+  io.stdout(`${args.scenario}: ok (${all.length} variant(s): ${names})${traceNote}${sweepNote}\n`);
+  return 0;
+}
+
+/** Loads and checks everything; `warn` receives what does not stop a run, errors are thrown. */
+async function check(args: ValidateArgs, io: CliIo, warn: (d: Diagnostic) => void) {
   const confined = confineDataPaths(io.cwd, args);
   const file = resolve(io.cwd, args.scenario);
   const loaded = await loadScenarioFile(file, {
@@ -32,27 +118,24 @@ export async function validateCommand(
   });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   const grid = await checkSweepGrid(loaded.value, file, args.set ?? []);
-  for (const { diagnostic } of grid?.infeasible ?? []) io.stderr(`${formatForUser(diagnostic, io.cwd)}\n`);
-  const traceNote = checkTraces(
+  for (const { diagnostic } of grid?.infeasible ?? []) warn(diagnostic);
+  const traceRequests = checkTraces(
     loaded.value.variants.map((v) => v.scenario),
     io,
+    warn,
   );
-  const all = loaded.value.variants.map((v) => v.name);
-  const names =
-    all.length > LISTED_NAMES
-      ? `${all.slice(0, LISTED_NAMES).join(', ')} and ${all.length - LISTED_NAMES} more`
-      : all.join(', ');
-  let sweepNote = '';
-  if (grid !== null) {
-    const infeasible = grid.infeasible.reduce((sum, entry) => sum + entry.configurations, 0);
-    sweepNote = `; sweep: ${grid.points} point(s), ${grid.configurations} configuration(s)${
-      infeasible > 0 ? `, ${infeasible} infeasible (sweep and plan skip them)` : ''
-    }`;
-  }
-  io.stdout(
-    `${args.scenario}: ok (${loaded.value.variants.length} variant(s): ${names})${traceNote}${sweepNote}\n`,
-  );
-  return 0;
+  return {
+    variants: loaded.value.variants.map((v) => v.name),
+    trace_requests: traceRequests,
+    sweep:
+      grid === null
+        ? null
+        : {
+            points: grid.points,
+            configurations: grid.configurations,
+            infeasible: grid.infeasible.reduce((sum, entry) => sum + entry.configurations, 0),
+          },
+  };
 }
 
 /**
@@ -60,7 +143,7 @@ export async function validateCommand(
  * ScenarioError with every error found; prints the rows `on_bad_row: skip` would pass over as
  * warnings. Returns a note for the `ok` line.
  */
-function checkTraces(scenarios: readonly Scenario[], io: CliIo): string {
+function checkTraces(scenarios: readonly Scenario[], io: CliIo, warn: (d: Diagnostic) => void): number[] {
   const errors: Diagnostic[] = [];
   const requests: number[] = [];
   const seen = new Set<string>();
@@ -96,11 +179,11 @@ function checkTraces(scenarios: readonly Scenario[], io: CliIo): string {
         `fleetsim: warning: ${shownPath(trace.path, io.cwd)}: ${count} bad ${count === 1 ? 'row' : 'rows'}, ` +
           'which a run skips (on_bad_row: skip), so it replays fewer requests than the file holds:\n',
       );
-      for (const diagnostic of listed) io.stderr(`${formatForUser(diagnostic, io.cwd)}\n`);
+      listed.forEach(warn);
     } else {
       errors.push(...listed);
     }
   }
   if (errors.length > 0) throw new ScenarioError(errors);
-  return requests.length === 0 ? '' : `; trace: ${requests.join(', ')} request(s) read`;
+  return requests;
 }

@@ -98,7 +98,10 @@ export const VariantSchema = z
       .record(z.string(), z.unknown())
       .describe(
         'Dotted path (numeric indices for lists, e.g. `fleets.0.replicas`) -> new value, applied to the ' +
-          'baseline (after `--set`).',
+          'baseline (after `--set`). null removes an optional key whose value cannot be null ' +
+          '(`fleets.0.autoscaling: null` with `fleets.0.replicas: 4`: a fixed fleet; a key with a default ' +
+          'takes it again); where null is a value (`max_drain: null`, `queue.capacity: null`) it sets that ' +
+          'value; a required key cannot be removed. `--set path=null` does the same.',
       ),
   })
   .strict()
