@@ -59,8 +59,14 @@ describe('fleetsim run', () => {
     expect(baseline.cost_usd.total).toBeCloseTo((2 * 1.5 * Math.ceil(hours * 3600)) / 3600, 6);
     const csv = readFileSync(join(out, 'timeseries.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe(
-      'variant,time_s,arrivals,completed,dropped,timed_out,queue_length,busy_slots,utilization,replicas,cost_usd_per_hour,busy_slots.gpu',
+      'variant,time_s,arrivals,completed,dropped,timed_out,queue_length,busy_slots,utilization,replicas,cost_usd_per_hour,busy_slots.gpu,replicas.gpu,cost_usd_per_hour.gpu',
     );
+    // One fleet: its own replicas and cost rate are the totals, row by row.
+    for (const line of csv.slice(1)) {
+      const cells = line.split(',');
+      expect(cells[12]).toBe(cells[9]);
+      expect(cells[13]).toBe(cells[10]);
+    }
     const arrivals = csv
       .slice(1)
       .filter((line) => line.startsWith('baseline,'))
