@@ -1,10 +1,9 @@
-import yargs, { type Argv } from 'yargs';
+import yargs from 'yargs';
 import { IMPORT_FORMATS } from '../hardware/import/index.js';
 import { MEASURED_FORMATS, MEASURED_TIME_UNITS } from '../plan/calibrate/index.js';
 import { fleetsimVersion } from '../plan/inputs.js';
 import { ScenarioError } from '../run.js';
 import { oneLine, RunInputError, UserError } from '../scenario/types.js';
-import { closestNames, typoTolerance } from '../util/closest-names.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { catalogImportCommand, catalogListCommand, catalogShowCommand } from './commands/catalog.js';
 import { compareCommand } from './commands/compare.js';
@@ -16,16 +15,20 @@ import { schemaCommand } from './commands/schema.js';
 import { sweepCommand } from './commands/sweep.js';
 import { traceStatsCommand } from './commands/trace.js';
 import { validateCommand } from './commands/validate.js';
-import { type CommandName, EXAMPLES } from './examples.js';
-import {
-  numericOption,
-  parseNonNegativeSeed,
-  parsePositiveInteger,
-  parsePrice,
-  parseSeed,
-  parseWorkers,
-} from './flags.js';
+import type { CommandName } from './examples.js';
+import { numericOption, parsePositiveInteger, parsePrice, parseSeed, parseWorkers } from './flags.js';
 import { type CliIo, EXIT_BUG, EXIT_USER_ERROR, formatForUser, UsageError } from './io.js';
+import {
+  CATALOG_OPTION,
+  CONFINE_OPTIONS,
+  checkOption,
+  documented,
+  FORCE_OPTION,
+  MODEL_UNCERTAINTY_OPTION,
+  replicationsOption,
+  studyFlags,
+} from './options.js';
+import { COMMANDS, optionNames, unknownArgumentMessage } from './unknown-arguments.js';
 
 /** What each command does once its flags are parsed and checked. */
 export const COMMAND_HANDLERS = {
@@ -45,168 +48,6 @@ export const COMMAND_HANDLERS = {
 } satisfies Record<CommandName, unknown>;
 
 export type CommandHandlers = typeof COMMAND_HANDLERS;
-
-/**
- * A command's help: its usage line with the full description (the command list shows a short
- * one, one line each) and its examples.
- */
-function documented<T>(y: Argv<T>, name: CommandName, usage: string, description: string): Argv<T> {
-  let documented = y.usage(`$0 ${usage}\n\n${description}`);
-  // A comment line above each command: beside it, yargs would wrap both into narrow columns.
-  for (const [command, what] of EXAMPLES[name]) {
-    documented = documented.example(`# ${what}`, '').example(command, '');
-  }
-  return documented;
-}
-
-/** `--replications N` of every command that repeats runs. */
-function replicationsOption(describe: string) {
-  return numericOption(describe, (value) => parsePositiveInteger('--replications', value));
-}
-
-/** Flags of `sweep` and `plan`: what to run, where to write, how many workers and replications. */
-const FORCE_OPTION = {
-  type: 'boolean',
-  default: false,
-  describe: 'write into an --out folder that holds files fleetsim did not write',
-} as const;
-
-/** `--model-uncertainty`, on every command with replications; absent: the scenario's `model_uncertainty`. */
-const MODEL_UNCERTAINTY_OPTION = {
-  type: 'boolean',
-  describe:
-    "draw the LLM step-time parameters from their uncertainty in every replication (the scenario's model_uncertainty; --no-model-uncertainty turns it off)",
-} as const;
-
-/** `--confine` and `--data-root`, on every command that loads a scenario. */
-const CONFINE_OPTIONS = {
-  confine: {
-    type: 'boolean',
-    default: false,
-    describe:
-      "refuse data files (traces, profiles, CSVs) outside the scenario's folder, links followed: for scenarios someone else wrote",
-  },
-  'data-root': {
-    type: 'string',
-    requiresArg: true,
-    describe: 'like --confine, with DIR as the folder data files must be inside',
-  },
-} as const;
-
-/** `--catalog FILE`, on every command that prices instances. */
-const CATALOG_OPTION = {
-  type: 'string',
-  array: true,
-  requiresArg: true,
-  describe: 'a user catalog file: private or negotiated prices on top of the shipped catalog (repeatable)',
-} as const;
-
-/** `--check`, with what it judges for its command. */
-function checkOption(describe: string) {
-  return { type: 'boolean', default: false, describe } as const;
-}
-
-function studyFlags<T>(command: 'sweep' | 'plan', y: Argv<T>) {
-  return y
-    .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
-    .option('out', {
-      type: 'string',
-      describe: `output folder (default: out/<scenario name>-${command}; finished points are kept in DIR/points)`,
-    })
-    .option('set', {
-      type: 'string',
-      array: true,
-      describe: 'override a key of the base: --set fleets.0.concurrency=4',
-    })
-    .option(
-      'seed',
-      numericOption('override the scenario seed (a non-negative integer)', parseNonNegativeSeed),
-    )
-    .option('replications', replicationsOption('independent runs per point, reported as mean and 95 % CI'))
-    .option('workers', numericOption('worker threads (default: one per core)', parseWorkers))
-    .option('model-uncertainty', MODEL_UNCERTAINTY_OPTION)
-    .option('force', FORCE_OPTION)
-    .options(CONFINE_OPTIONS)
-    .option('catalog', CATALOG_OPTION)
-    .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' });
-}
-
-const COMMANDS = [
-  'run',
-  'report',
-  'compare',
-  'validate',
-  'sweep',
-  'plan',
-  'calibrate',
-  'merge',
-  'schema',
-  'catalog',
-  'trace',
-];
-
-/** The commands of `catalog` and `trace`. */
-const SUBCOMMANDS: Record<string, string[]> = {
-  catalog: ['list', 'show', 'import'],
-  trace: ['stats'],
-};
-
-/** `runn` for `run`, `catalog lsit` for `catalog list`: the command a word was probably meant to be. */
-function commandHint(argv: readonly string[]): string | null {
-  const [first, second] = argv;
-  const [word, known] =
-    first !== undefined && SUBCOMMANDS[first] !== undefined
-      ? [second, SUBCOMMANDS[first]]
-      : [first, COMMANDS];
-  if (word === undefined || word.startsWith('-') || known.includes(word)) return null;
-  const [near] = closestNames(word, known, { count: 1, maxDistance: typoTolerance(word) });
-  return near === undefined ? null : `did you mean "${near}"?`;
-}
-
-/**
- * yargs' `Unknown argument: seedd` as `unknown option --seedd; did you mean --seed?`, with the
- * options of the command given (`known`); a stray word stays yargs' message, with the command it
- * may have been meant to be.
- */
-function unknownArgumentMessage(message: string, argv: readonly string[], known: readonly string[]): string {
-  // An unknown flag takes the next word as its value, so a missing positional can mean one too.
-  if (!/^(Unknown arguments?|Not enough non-option arguments):/.test(message)) return message;
-  const end = argv.indexOf('--');
-  const flags = (end < 0 ? argv : argv.slice(0, end)).filter((word) => /^--?[^-\d]/.test(word));
-  const nameOf = (flag: string) => flag.replace(/^--?/, '').replace(/=.*$/s, '');
-  const unknown = [...new Set(flags.map(nameOf))].filter((name) => !isKnown(name, known));
-  if (unknown.length > 0) return describeUnknown(unknown, known);
-  const hint = message.startsWith('Unknown') ? commandHint(argv) : null;
-  return hint === null ? message : `${message}; ${hint}`;
-}
-
-function describeUnknown(unknown: readonly string[], known: readonly string[]): string {
-  const dashes = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
-  return unknown
-    .map((name) => {
-      const [near] = closestNames(name, known, { count: 1, maxDistance: typoTolerance(name) });
-      return `unknown option ${dashes(name)}${near === undefined ? '' : `; did you mean ${dashes(near)}?`}`;
-    })
-    .join('; ');
-}
-
-/**
- * The options of the command being parsed. yargs passes its help builder to `fail` (typed as the
- * parser), whose descriptions hold exactly those options; without it, no option is suggested.
- */
-function optionNames(usage: unknown): string[] {
-  const descriptions = (usage as { getDescriptions?: () => Record<string, unknown> }).getDescriptions;
-  return typeof descriptions === 'function' ? Object.keys(descriptions.call(usage)) : [];
-}
-
-/** yargs also takes `--dataRoot` for `--data-root`, `--no-capacity` to turn off `--capacity`, and `-h`. */
-function isKnown(name: string, known: readonly string[]): boolean {
-  if (name === 'h') return true;
-  const kebab = name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
-  return [name, kebab].some(
-    (form) => known.includes(form) || (form.startsWith('no-') && known.includes(form.slice(3))),
-  );
-}
 
 /**
  * Parses `argv` (without node and script), runs the command, and returns the exit code. Never

@@ -1,5 +1,5 @@
 import type { IterationBatch } from '../../serving/llm/index.js';
-import type { Sequence } from './continuous.js';
+import type { Sequence } from './continuous-scheduler.js';
 
 /**
  * The iteration-level scheduler of one LLM replica: it keeps the replica's waiting and running

@@ -1,0 +1,499 @@
+import { InvariantError } from '../../core/errors.js';
+import type { IterationBatch, PrefillChunk } from '../../serving/llm/index.js';
+import { type IterationScheduler, schedulerStepped } from './iteration-scheduler.js';
+import { type PrefixBlock, PrefixCache, type SequencePrefix, shareableTokens } from './prefix-cache.js';
+
+/** One request on a continuous-batching replica. `slot` is the simulator's request id. */
+export interface Sequence {
+  readonly slot: number;
+  /** Prompt tokens (at least 1). */
+  readonly prompt: number;
+  /** Output tokens to generate (at least 1). */
+  readonly output: number;
+  /** Tokens sampled so far. */
+  generated: number;
+  /** Tokens whose keys and values are in the KV cache. */
+  computed: number;
+  /**
+   * Most tokens it had in the KV cache before a preemption took them: computing them again is
+   * recompute, wasted work rather than progress.
+   */
+  computedBeforePreemption: number;
+  /** KV-cache blocks held. */
+  blocks: number;
+  /** Tokens scheduled in the current iteration. */
+  scheduled: number;
+  /** Has run at least once: from then on it is in service, even while preempted. */
+  admitted: boolean;
+  /** Left the waiting queue without running (timed out); skipped when reached. */
+  cancelled: boolean;
+  /** What of its prompt other prompts may share; null: nothing. */
+  readonly prefix: SequencePrefix | null;
+  /** Prompt tokens its prefix covers (0 without one): its full blocks up to there are cacheable. */
+  readonly shareable: number;
+  /** Cached blocks it holds (null until it holds one); its other blocks are its own. */
+  held: PrefixBlock[] | null;
+  /** Leading blocks already cached, or found cached by another sequence, since it was admitted. */
+  registered: number;
+}
+
+/** What one replica's scheduler needs of the fleet's `continuous` block and its KV cache. */
+export interface ContinuousConfig {
+  maxNumSeqs: number;
+  maxNumBatchedTokens: number;
+  chunkedPrefill: boolean;
+  blockSize: number;
+  kvCacheTokens: number;
+  /** Keep and reuse the blocks of shared prompt prefixes (false when absent). */
+  prefixCaching?: boolean;
+}
+
+export function createSequence(
+  slot: number,
+  prompt: number,
+  output: number,
+  prefix: SequencePrefix | null = null,
+): Sequence {
+  const tokens = Math.max(1, prompt);
+  return {
+    slot,
+    prompt: tokens,
+    output: Math.max(1, output),
+    generated: 0,
+    computed: 0,
+    computedBeforePreemption: 0,
+    blocks: 0,
+    scheduled: 0,
+    admitted: false,
+    cancelled: false,
+    prefix,
+    shareable: shareableTokens(prefix, tokens),
+    held: null,
+    registered: 0,
+  };
+}
+
+/**
+ * The iteration-level scheduler of one replica, after vLLM's V1 scheduler: running sequences
+ * first, in admission order (decodes take one token, unfinished prompts a chunk of what the token
+ * budget leaves), then waiting requests first-come first-served while sequences, tokens and KV
+ * blocks last. A running sequence that cannot get a block preempts the most recently admitted
+ * one, which frees its blocks and returns to the front of the queue to recompute its prompt and
+ * the tokens it had generated (vLLM's recompute preemption); no new request is admitted in an
+ * iteration that preempted. Blocks are allocated for the tokens scheduled, as they are computed.
+ *
+ * With prefix caching, a sequence admitted takes the longest run of cached blocks its prompt
+ * starts with, short of its last token (which vLLM always computes, to sample from it), and
+ * prefills only the rest; its full blocks of shareable prompt tokens are cached as they are
+ * computed, and stay cached after it leaves until an allocation finding no free block evicts them.
+ *
+ * A sequence may arrive with its prompt computed elsewhere (a decode replica of a disaggregated
+ * pair): it gets the blocks of its KV cache when admitted and decodes from there.
+ */
+export class ContinuousScheduler implements IterationScheduler {
+  readonly totalBlocks: number;
+  /** Blocks neither held nor cached. */
+  freeBlocks: number;
+  preemptions = 0;
+  /** The prefix cache, or null when prefix caching is off. */
+  readonly cache: PrefixCache | null;
+  /** Prompt tokens of the sequences admitted, and of them those found cached, at their first admission. */
+  promptTokens = 0;
+  cachedPromptTokens = 0;
+  /** Prompt tokens not prefilled for being cached, at every admission (after a preemption too). */
+  savedPrefillTokens = 0;
+  /** The iteration `schedule` planned, for the step-time model. */
+  readonly batch: IterationBatch & { prefill: PrefillChunk[] };
+  /** Sequences in the planned iteration. */
+  readonly scheduled: Sequence[] = [];
+  /** Tokens the planned iteration computes (prompt chunks and decodes), for the token-budget use. */
+  scheduledTokens = 0;
+  /** Prompt-chunk tokens of the planned iteration, and those of them recomputing what a preemption evicted. */
+  prefillTokens = 0;
+  recomputeTokens = 0;
+  /** Sequences the planned iteration runs for the first time. */
+  readonly newlyAdmitted: Sequence[] = [];
+  /** After `finishIteration`: sequences that sampled their first token, and those that are done. */
+  readonly firstTokens: Sequence[] = [];
+  readonly finished: Sequence[] = [];
+  /** Blocks of finished sequences whose KV cache is still on its way to another replica (`holdBlocks`). */
+  outgoingBlocks = 0;
+
+  private readonly running: Sequence[] = [];
+  /** Waiting sequences from `waitingHead` on; cancelled ones stay until reached. */
+  private waiting: Sequence[] = [];
+  private waitingHead = 0;
+  private waitingLive = 0;
+  private readonly chunks: PrefillChunk[] = [];
+  private prefillCount = 0;
+
+  constructor(private readonly config: ContinuousConfig) {
+    this.totalBlocks = Math.floor(config.kvCacheTokens / config.blockSize);
+    this.freeBlocks = this.totalBlocks;
+    this.cache = config.prefixCaching === true ? new PrefixCache(config.blockSize) : null;
+    const prefill: PrefillChunk[] = [];
+    this.batch = { prefill, decodeSequences: 0, decodeContextTokens: 0 };
+  }
+
+  get cacheEvictions(): number {
+    return this.cache?.evictions ?? 0;
+  }
+
+  get cachedBlocks(): number {
+    return this.cache?.cached ?? 0;
+  }
+
+  get waitingCount(): number {
+    return this.waitingLive;
+  }
+
+  get runningCount(): number {
+    return this.running.length;
+  }
+
+  /**
+   * Whether a request can ever complete here: its prompt and output must fit the whole KV cache
+   * (vLLM refuses prompts beyond the model length its cache can hold) and, without chunked
+   * prefill, one iteration's token budget, since a preempted sequence recomputes all of it at once.
+   */
+  fits(prompt: number, output: number): boolean {
+    const tokens = Math.max(1, prompt) + Math.max(1, output);
+    if (this.blocksFor(tokens) > this.totalBlocks) return false;
+    return this.config.chunkedPrefill || tokens - 1 <= this.config.maxNumBatchedTokens;
+  }
+
+  enqueue(sequence: Sequence): void {
+    this.waiting.push(sequence);
+    this.waitingLive++;
+  }
+
+  /**
+   * Keeps `blocks` that a finished sequence freed in use until `releaseBlocks`: with prefill and
+   * decode disaggregated, its KV cache stays until the transfer to the decode replica ends.
+   */
+  holdBlocks(blocks: number): void {
+    // Its own blocks were freed and its cached ones left unheld a moment ago, so these are there.
+    this.take(blocks);
+    this.outgoingBlocks += blocks;
+  }
+
+  releaseBlocks(blocks: number): void {
+    this.freeBlocks += blocks;
+    this.outgoingBlocks -= blocks;
+  }
+
+  /** Takes a sequence that has not run yet out of the queue. */
+  cancel(sequence: Sequence): void {
+    sequence.cancelled = true;
+    this.waitingLive--;
+  }
+
+  /** Plans the next iteration into `batch`, `scheduled` and `newlyAdmitted`; false when there is nothing to run. */
+  schedule(): boolean {
+    const { config, scheduled } = this;
+    scheduled.length = 0;
+    this.newlyAdmitted.length = 0;
+    this.prefillCount = 0;
+    this.scheduledTokens = 0;
+    this.prefillTokens = 0;
+    this.recomputeTokens = 0;
+    this.batch.decodeSequences = 0;
+    this.batch.decodeContextTokens = 0;
+    let budget = config.maxNumBatchedTokens;
+    let preempted = false;
+
+    const running = this.running;
+    for (let i = 0; i < running.length && budget > 0; i++) {
+      const sequence = running[i];
+      const pending = this.pendingTokens(sequence);
+      const tokens = Math.min(pending, budget);
+      if (!config.chunkedPrefill && tokens < pending) break;
+      const needed = this.blocksFor(sequence.computed + tokens) - sequence.blocks;
+      // Victims come from the back, so none was scheduled earlier in this loop; the last may be this sequence itself.
+      while (needed > this.availableBlocks() && running.length > i) {
+        this.preempt(running.pop() as Sequence);
+        preempted = true;
+      }
+      if (running.length <= i) break;
+      this.take(needed);
+      sequence.blocks += needed;
+      budget -= tokens;
+      this.plan(sequence, tokens);
+    }
+
+    while (!preempted && this.waitingLive > 0 && budget > 0 && this.running.length < config.maxNumSeqs) {
+      const sequence = this.waiting[this.waitingHead];
+      if (sequence.cancelled) {
+        this.shiftWaiting();
+        continue;
+      }
+      // A waiting sequence holds no block, and has computed nothing unless its prompt was computed
+      // on another replica: what it finds cached it need not compute.
+      let hits = 0;
+      let available = this.freeBlocks;
+      if (this.cache !== null) {
+        available += this.cache.evictable;
+        if (sequence.shareable >= config.blockSize && sequence.computed === 0) {
+          hits = this.cache.lookup(sequence.prefix as SequencePrefix, this.hitLimit(sequence));
+          available -= this.cache.reviving;
+        }
+      }
+      const cachedTokens = hits * config.blockSize;
+      const pending = this.pendingTokens(sequence) - cachedTokens;
+      if (!config.chunkedPrefill && pending > budget) break;
+      const tokens = Math.min(pending, budget);
+      // Either it found cached blocks or it computed its prompt elsewhere, never both.
+      const needed = this.blocksFor(sequence.computed + cachedTokens + tokens) - hits;
+      if (needed > available) break;
+      this.shiftWaiting();
+      if (hits > 0) {
+        const held = sequence.held ?? [];
+        sequence.held = held;
+        (this.cache as PrefixCache).acquire(hits, held);
+        sequence.blocks = hits;
+        sequence.computed = cachedTokens;
+        sequence.registered = hits;
+        this.savedPrefillTokens += cachedTokens;
+      }
+      this.take(needed);
+      sequence.blocks += needed;
+      this.running.push(sequence);
+      if (!sequence.admitted) {
+        sequence.admitted = true;
+        this.newlyAdmitted.push(sequence);
+        this.promptTokens += sequence.prompt;
+        this.cachedPromptTokens += cachedTokens;
+      }
+      budget -= tokens;
+      this.plan(sequence, tokens);
+    }
+    this.batch.prefill.length = this.prefillCount;
+    schedulerStepped(this, 'schedule');
+    return scheduled.length > 0;
+  }
+
+  /** Advances every sequence of the planned iteration by what it computed; fills `firstTokens` and `finished`. */
+  finishIteration(): void {
+    this.firstTokens.length = 0;
+    this.finished.length = 0;
+    const cache = this.cache;
+    for (const sequence of this.scheduled) {
+      sequence.computed += sequence.scheduled;
+      sequence.scheduled = 0;
+      if (cache !== null && sequence.shareable >= this.config.blockSize) this.register(cache, sequence);
+      // Once every known token is in the cache, the model samples the next one.
+      if (sequence.computed === sequence.prompt + sequence.generated) {
+        sequence.generated++;
+        if (sequence.generated === 1) this.firstTokens.push(sequence);
+        if (sequence.generated === sequence.output) {
+          this.release(sequence);
+          this.finished.push(sequence);
+        }
+      }
+    }
+    if (this.finished.length > 0) this.dropFinished();
+    schedulerStepped(this, 'finish');
+  }
+
+  /**
+   * Throws an `InvariantError` naming the first broken law of the KV cache and the queues: the
+   * free blocks, the cached blocks no sequence holds and the blocks held (a shared cached block
+   * once) add up to the cache, each running sequence holds exactly the blocks of the tokens it has
+   * computed or has scheduled, each cached block counts the sequences holding it, a waiting
+   * sequence holds none, and no iteration exceeds `max_num_seqs` or the token budget. Linear in
+   * the sequences and cached blocks on the replica; for tests (see `observeSchedulerSteps`), never
+   * called on a run's own path.
+   */
+  checkInvariants(): void {
+    const fail = (law: string): never => {
+      throw new InvariantError(
+        `KV-cache scheduler: ${law} (total ${this.totalBlocks} blocks, ${this.freeBlocks} free, ` +
+          `${this.running.length} running, ${this.waitingLive} waiting, ${this.preemptions} preemptions` +
+          `${this.cache === null ? '' : `, ${this.cache.cached} cached of which ${this.cache.evictable} unheld`})`,
+      );
+    };
+    if (!(this.freeBlocks >= 0 && this.freeBlocks <= this.totalBlocks))
+      fail('free blocks outside 0 .. total');
+    if (this.running.length > this.config.maxNumSeqs) fail('more running sequences than max_num_seqs');
+    if (this.scheduledTokens > this.config.maxNumBatchedTokens) fail('iteration over the token budget');
+    const seen = new Set<Sequence>();
+    const holders = new Map<PrefixBlock, number>();
+    let held = 0;
+    for (const sequence of this.running) {
+      if (seen.has(sequence)) fail(`sequence ${sequence.slot} runs twice`);
+      seen.add(sequence);
+      if (sequence.blocks < 0) fail(`sequence ${sequence.slot} holds ${sequence.blocks} blocks`);
+      const needed = this.blocksFor(sequence.computed + sequence.scheduled);
+      if (sequence.blocks !== needed) {
+        fail(
+          `running sequence ${sequence.slot} holds ${sequence.blocks} blocks for ${needed} blocks of tokens`,
+        );
+      }
+      if (sequence.generated >= sequence.output) fail(`finished sequence ${sequence.slot} still runs`);
+      const cached = sequence.held?.length ?? 0;
+      if (cached > 0 && this.cache === null)
+        fail(`sequence ${sequence.slot} holds cached blocks, with no cache`);
+      if (cached > sequence.blocks) fail(`sequence ${sequence.slot} holds more cached blocks than blocks`);
+      for (let i = 0; i < cached; i++) {
+        const block = (sequence.held as PrefixBlock[])[i];
+        holders.set(block, (holders.get(block) ?? 0) + 1);
+      }
+      held += sequence.blocks - cached;
+    }
+    let unheld = 0;
+    if (this.cache !== null) {
+      const { law, referenced } = this.cache.check(holders);
+      if (law !== null) fail(law);
+      held += referenced;
+      unheld = this.cache.evictable;
+    }
+    if (this.outgoingBlocks < 0) fail(`${this.outgoingBlocks} blocks held for transfers`);
+    if (held + unheld + this.outgoingBlocks + this.freeBlocks !== this.totalBlocks) {
+      const cached = this.cache === null ? '' : ` and the ${unheld} cached ones no sequence holds`;
+      const outgoing = this.outgoingBlocks > 0 ? ` and ${this.outgoingBlocks} held for transfers` : '';
+      fail(
+        `running sequences hold ${held} blocks, which with the free ones${cached}${outgoing} is not the cache`,
+      );
+    }
+    let live = 0;
+    for (let i = this.waitingHead; i < this.waiting.length; i++) {
+      const sequence = this.waiting[i];
+      if (sequence.cancelled) continue;
+      live++;
+      if (seen.has(sequence)) fail(`sequence ${sequence.slot} both runs and waits`);
+      seen.add(sequence);
+      // A prompt computed on another replica waits with its tokens but without blocks here.
+      const computedElsewhere = !sequence.admitted && sequence.computed === sequence.prompt;
+      if (
+        sequence.blocks !== 0 ||
+        (sequence.computed !== 0 && !computedElsewhere) ||
+        (sequence.held?.length ?? 0) !== 0
+      ) {
+        fail(
+          `waiting sequence ${sequence.slot} holds ${sequence.blocks} blocks for ${sequence.computed} tokens`,
+        );
+      }
+    }
+    if (live !== this.waitingLive) fail(`${live} sequences wait, not ${this.waitingLive}`);
+  }
+
+  /** Compacts `running` in place, in admission order, rather than allocating a new array whenever a sequence finishes. */
+  private dropFinished(): void {
+    const running = this.running;
+    let kept = 0;
+    for (let i = 0; i < running.length; i++) {
+      const sequence = running[i];
+      if (sequence.generated < sequence.output) running[kept++] = sequence;
+    }
+    running.length = kept;
+  }
+
+  /** Blocks sequences hold, for KV-cache utilization: cached blocks no sequence holds count as free, as in vLLM. */
+  get usedBlocks(): number {
+    return this.totalBlocks - this.availableBlocks();
+  }
+
+  /** Tokens to compute before the next sample: the whole prompt (plus generated tokens after a preemption), or 1 to decode. */
+  private pendingTokens(sequence: Sequence): number {
+    return sequence.prompt + sequence.generated - sequence.computed;
+  }
+
+  private blocksFor(tokens: number): number {
+    return Math.ceil(tokens / this.config.blockSize);
+  }
+
+  /** Blocks an allocation can have: the free ones, then cached ones no sequence holds, evicted. */
+  private availableBlocks(): number {
+    return this.cache === null ? this.freeBlocks : this.freeBlocks + this.cache.evictable;
+  }
+
+  /** Allocates `blocks` (at most `availableBlocks()`): free ones first, then the least recently freed cached ones. */
+  private take(blocks: number): void {
+    if (blocks <= this.freeBlocks) {
+      this.freeBlocks -= blocks;
+      return;
+    }
+    const cache = this.cache as PrefixCache;
+    for (let evicted = this.freeBlocks; evicted < blocks; evicted++) cache.evict();
+    this.freeBlocks = 0;
+  }
+
+  /** A sequence lets go of its blocks: its own become free, its cached ones stay cached. */
+  private release(sequence: Sequence): void {
+    const held = sequence.held;
+    if (held !== null && held.length > 0) {
+      this.freeBlocks += sequence.blocks - held.length;
+      (this.cache as PrefixCache).release(held);
+    } else {
+      this.freeBlocks += sequence.blocks;
+    }
+    sequence.blocks = 0;
+    sequence.registered = 0;
+  }
+
+  /**
+   * Most leading blocks a sequence may take from the cache: its cacheable ones, short of the last
+   * token it knows, which is computed again so that the model samples from it.
+   */
+  private hitLimit(sequence: Sequence): number {
+    const size = this.config.blockSize;
+    const last = sequence.prompt + sequence.generated - 1;
+    return Math.min(Math.floor(sequence.shareable / size), Math.floor(last / size));
+  }
+
+  /** Caches the cacheable blocks a sequence has filled with computed prompt tokens since it last did. */
+  private register(cache: PrefixCache, sequence: Sequence): void {
+    const size = this.config.blockSize;
+    const full = Math.floor(Math.min(sequence.computed, sequence.shareable) / size);
+    if (full <= sequence.registered) return;
+    const held = sequence.held ?? [];
+    sequence.held = held;
+    cache.insert(sequence.prefix as SequencePrefix, sequence.registered, full, held);
+    sequence.registered = full;
+  }
+
+  private preempt(sequence: Sequence): void {
+    this.preemptions++;
+    if (sequence.computed > sequence.computedBeforePreemption)
+      sequence.computedBeforePreemption = sequence.computed;
+    this.release(sequence);
+    sequence.computed = 0;
+    if (this.waitingHead > 0) this.waiting[--this.waitingHead] = sequence;
+    else this.waiting.unshift(sequence);
+    this.waitingLive++;
+  }
+
+  private shiftWaiting(): void {
+    const sequence = this.waiting[this.waitingHead++];
+    if (!sequence.cancelled) this.waitingLive--;
+    // Compact now and then so the array does not grow with every request ever queued.
+    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.waitingHead);
+      this.waitingHead = 0;
+    }
+  }
+
+  private plan(sequence: Sequence, tokens: number): void {
+    sequence.scheduled = tokens;
+    this.scheduled.push(sequence);
+    this.scheduledTokens += tokens;
+    const isDecode = sequence.generated > 0 && tokens === 1 && this.pendingTokens(sequence) === 1;
+    if (isDecode) {
+      this.batch.decodeSequences++;
+      this.batch.decodeContextTokens += sequence.computed;
+      return;
+    }
+    let chunk = this.chunks[this.prefillCount];
+    if (chunk === undefined) {
+      chunk = { tokens: 0, pastTokens: 0, completesPrompt: false };
+      this.chunks.push(chunk);
+    }
+    this.prefillTokens += tokens;
+    const recomputed = Math.min(tokens, sequence.computedBeforePreemption - sequence.computed);
+    if (recomputed > 0) this.recomputeTokens += recomputed;
+    chunk.tokens = tokens;
+    chunk.pastTokens = sequence.computed;
+    chunk.completesPrompt = sequence.computed + tokens === sequence.prompt + sequence.generated;
+    this.batch.prefill[this.prefillCount++] = chunk;
+  }
+}
