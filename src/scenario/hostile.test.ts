@@ -251,3 +251,13 @@ describe('what the user wrote, repeated in a message', () => {
     ]);
   });
 });
+
+describe('a time series finer than the clock', () => {
+  it('is refused where written: rows narrower than 1us would be 0us wide, and a run would never end', async () => {
+    expect(await errors(`${NETWORKED}metrics: { interval: 1e-320m }\n`)).toEqual([
+      's.yaml:14:22: metrics.interval: expected at least 1us: the simulation clock counts whole microseconds',
+    ]);
+    const loaded = await loadScenarioText(`${NETWORKED}metrics: { interval: 1us }\n`, FILE);
+    expect(loaded.ok).toBe(true);
+  });
+});

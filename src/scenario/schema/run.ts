@@ -5,6 +5,7 @@
 
 import * as z from 'zod';
 import { expected, PositiveDuration, PositiveInteger, positiveInteger } from '../../core/schema-values.js';
+import { US_PER_S } from '../../core/time.js';
 import { closestNames, typoTolerance } from '../../util/closest-names.js';
 import type {
   MetricsConfig,
@@ -26,7 +27,11 @@ import { FLEET_NAME, tooLong } from './common.js';
 
 export const MetricsSchema = z
   .object({
-    interval: PositiveDuration.nullable()
+    interval: PositiveDuration.refine(
+      (seconds) => seconds >= 1 / US_PER_S,
+      'expected at least 1us: the simulation clock counts whole microseconds',
+    )
+      .nullable()
       .prefault(null)
       .describe(
         'Width of one `timeseries.csv` row. null: picked from the run length (about 500 rows), and doubled whenever a run outgrows 1,000 rows, as a trace of unknown length can. ' +
