@@ -32,10 +32,18 @@ function maxRateText(entry: PlanCandidate): string {
   return load?.rate_rps == null ? '-' : `${load.bounded ? '' : '>'}${formatNumber(load.rate_rps)}/s`;
 }
 
-/** The candidates for the terminal, best first, with why the others missed. */
-export function renderPlanTable(result: PlanResult): string {
+/**
+ * The ranked candidates as a header and rows, shared by the terminal table and plan.md, which
+ * differ in the P(SLO) column's title and in how much of an infeasible candidate's reason they show.
+ */
+function candidateRows(
+  result: PlanResult,
+  probabilityTitle: string,
+  infeasibleCell: (entry: PlanCandidate) => string,
+): string[][] {
   const paths = Object.keys(result.candidates[0]?.params ?? {});
   const variants = result.search.variants.length > 1;
+  const replicated = result.replications > 1;
   const header = [
     'rank',
     ...(variants ? ['variant'] : []),
@@ -45,7 +53,7 @@ export function renderPlanTable(result: PlanResult): string {
     '$/1k req',
     'max rate',
     'step times',
-    ...(result.replications > 1 ? ['P(SLO)'] : []),
+    ...(replicated ? [probabilityTitle] : []),
     'SLO',
   ];
   const body = result.candidates.map((entry, i) => [
@@ -57,9 +65,19 @@ export function renderPlanTable(result: PlanResult): string {
     formatUsd(entry.cost_per_1k_requests_usd),
     maxRateText(entry),
     performanceLabel(entry.performance),
-    ...(result.replications > 1 ? [formatMetShare(entry.slo)] : []),
-    entry.status === 'infeasible' ? 'infeasible' : entry.meets_slo ? 'met' : `missed: ${missed(entry)}`,
+    ...(replicated ? [formatMetShare(entry.slo)] : []),
+    entry.status === 'infeasible'
+      ? infeasibleCell(entry)
+      : entry.meets_slo
+        ? 'met'
+        : `missed: ${missed(entry)}`,
   ]);
+  return [header, ...body];
+}
+
+/** The candidates for the terminal, best first, with why the others missed. */
+export function renderPlanTable(result: PlanResult): string {
+  const variants = result.search.variants.length > 1;
   const reasons = renderInfeasible(
     result.candidates
       .filter((entry) => entry.status === 'infeasible')
@@ -68,7 +86,7 @@ export function renderPlanTable(result: PlanResult): string {
         configuration: describeConfiguration(entry.params, variants ? entry.variant : null, 'candidate'),
       })),
   );
-  return `${renderTable([header, ...body])}${reasons}`;
+  return `${renderTable(candidateRows(result, 'P(SLO)', () => 'infeasible'))}${reasons}`;
 }
 
 /** `fleets.0.replicas=3` (and the variant when there are several), for a sentence. */
@@ -126,22 +144,12 @@ function limitText(key: string, limit: number): string {
  */
 export function renderPlanMarkdown(result: PlanResult): string {
   const best = result.best;
-  const variants = result.search.variants.length > 1;
-  const paths = Object.keys(result.candidates[0]?.params ?? {});
-  const replicated = result.replications > 1;
   const row = (cells: string[]) => `| ${cells.map(escapeMarkdown).join(' | ')} |`;
-  const header = [
-    'rank',
-    ...(variants ? ['variant'] : []),
-    ...paths,
-    '$/hour',
-    'p99',
-    '$/1k req',
-    'max rate',
-    'step times',
-    ...(replicated ? ['P(meets SLO)'] : []),
-    'SLO',
-  ];
+  const [header, ...body] = candidateRows(
+    result,
+    'P(meets SLO)',
+    (entry) => `infeasible: ${entry.reason ?? ''}`,
+  );
   const drawn = best?.model_uncertainty?.fleets ?? {};
   return [
     `# Plan: ${escapeMarkdown(result.scenario)}`,
@@ -170,24 +178,7 @@ export function renderPlanMarkdown(result: PlanResult): string {
     ...(Object.keys(drawn).length === 0 ? [] : ['']),
     row(header),
     `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
-    ...result.candidates.map((entry, i) =>
-      row([
-        entry.status === 'infeasible' ? '-' : String(i + 1),
-        ...(variants ? [entry.variant] : []),
-        ...paths.map((path) => formatValue(entry.params[path])),
-        formatUsd(entry.cost_usd_per_hour),
-        formatSeconds(entry.metrics['latency_s.p99']),
-        formatUsd(entry.cost_per_1k_requests_usd),
-        maxRateText(entry),
-        performanceLabel(entry.performance),
-        ...(replicated ? [formatMetShare(entry.slo)] : []),
-        entry.status === 'infeasible'
-          ? `infeasible: ${entry.reason ?? ''}`
-          : entry.meets_slo
-            ? 'met'
-            : `missed: ${missed(entry)}`,
-      ]),
-    ),
+    ...body.map(row),
     '',
     ...(result.growth.length === 0
       ? []
@@ -199,7 +190,7 @@ export function renderPlanMarkdown(result: PlanResult): string {
               `- workload.scale ${load.scale}: ${
                 load.best === null
                   ? 'no candidate meets the objective'
-                  : `${escapeMarkdown(pickText(result, load.best))}${load.best.slo === null || !replicated ? '' : `, ${describeMetShare(load.best.slo)}`}`
+                  : `${escapeMarkdown(pickText(result, load.best))}${load.best.slo === null || result.replications <= 1 ? '' : `, ${describeMetShare(load.best.slo)}`}`
               }`,
           ),
           '',
