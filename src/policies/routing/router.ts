@@ -59,20 +59,24 @@ export function isOnePool(spec: { policy: string }): boolean {
   return isReplicaPolicy(spec.policy);
 }
 
+/** A cross-fleet block's `within` replica policy; null for a policy (registered) without one. */
+function withinOf(routing: Routing): ReplicaPolicy | null {
+  const within = (routing as { within?: unknown }).within;
+  return typeof within === 'string' && isReplicaPolicy(within) ? within : null;
+}
+
 /** The replica policy a routing block uses inside a fleet: its own for one pool, else its `within` (least-outstanding without one). */
 export function replicaPolicyOf(routing: Routing): ReplicaPolicy {
-  if (isOnePool(routing)) return routing.policy;
-  const within = (routing as { within?: unknown }).within;
-  return typeof within === 'string' && isReplicaPolicy(within) ? within : 'least-outstanding';
+  return isOnePool(routing) ? routing.policy : (withinOf(routing) ?? 'least-outstanding');
 }
 
 /** Whether runs of `routing` draw random numbers to pick (so that runs with different seeds differ). */
 export function routingDraws(routing: Routing): boolean {
   if (isOnePool(routing)) return replicaPolicies.get(routing.policy).random === true;
-  const within = (routing as { within?: unknown }).within;
+  const within = withinOf(routing);
   return (
     fleetRoutingPolicies.get(routing.policy).random === true ||
-    (typeof within === 'string' && replicaPolicies.find(within)?.random === true)
+    (within !== null && replicaPolicies.get(within).random === true)
   );
 }
 
