@@ -49,11 +49,14 @@ export function timelineRows(
         cost_usd_per_hour: row.cost_usd_per_hour,
       };
     });
-    const last = drawn.at(-1);
-    return last === undefined || v.simulated_s.end / unit.seconds <= last.time
-      ? drawn
-      : [...drawn, { ...last, time: v.simulated_s.end / unit.seconds }];
+    return closedAtEnd(drawn, v.simulated_s.end / unit.seconds);
   });
+}
+
+/** `rows` with the last repeated at `end`, so a step line draws the last interval as wide as it is. */
+function closedAtEnd<Row extends { time: number }>(rows: Row[], end: number): Row[] {
+  const last = rows.at(-1);
+  return last === undefined || end <= last.time ? rows : [...rows, { ...last, time: end }];
 }
 
 /** One row per variant, fleet and interval, for fleets' own replicas and cost; the end row as in `timelineRows`. */
@@ -87,10 +90,7 @@ export function fleetTimelineRows(
         fleet_replicas: row.replicas_by_fleet?.[fleet] ?? 0,
         fleet_cost_usd_per_hour: row.cost_usd_per_hour_by_fleet?.[fleet] ?? 0,
       }));
-      const last = drawn.at(-1);
-      return last === undefined || v.simulated_s.end / unit.seconds <= last.time
-        ? drawn
-        : [...drawn, { ...last, time: v.simulated_s.end / unit.seconds }];
+      return closedAtEnd(drawn, v.simulated_s.end / unit.seconds);
     });
   });
 }
