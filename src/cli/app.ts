@@ -392,7 +392,10 @@ export async function runCli(
                 type: 'string',
                 describe: "price region (default: each provider's default)",
               })
-              .option('market', { type: 'string', describe: 'on-demand (default), spot or reserved' })
+              .option('market', {
+                type: 'string',
+                describe: 'on-demand (default), spot, reserved (1 year) or reserved-3y',
+              })
               .option('catalog', CATALOG_OPTION)
               .option('as-of', {
                 type: 'string',

@@ -50,8 +50,11 @@ export type AcceleratorId = (typeof ACCELERATOR_IDS)[number];
 /** The provider files; `accelerators.yaml` sits in the same folder but holds specs, not instances. */
 export const PROVIDERS = ['aws', 'gcp', 'azure', 'edge'] as const;
 
-/** `reserved` is the 1-year commitment price (AWS reserved instance, GCP committed use, Azure reservation). */
-export const MARKETS = ['on-demand', 'spot', 'reserved'] as const;
+/**
+ * `reserved` is the 1-year commitment price (AWS reserved instance, GCP committed use, Azure reservation),
+ * `reserved-3y` the 3-year one; both bill every committed replica for every hour of the run.
+ */
+export const MARKETS = ['on-demand', 'spot', 'reserved', 'reserved-3y'] as const;
 export type Market = (typeof MARKETS)[number];
 
 export const PRICE_KEYS = ['on_demand', 'spot', 'reserved_1y', 'reserved_3y'] as const;
@@ -61,7 +64,12 @@ export const MARKET_PRICE: Readonly<Record<Market, PriceKey>> = {
   'on-demand': 'on_demand',
   spot: 'spot',
   reserved: 'reserved_1y',
+  'reserved-3y': 'reserved_3y',
 };
+
+export function isReservedMarket(market: Market | undefined): boolean {
+  return market === 'reserved' || market === 'reserved-3y';
+}
 
 /** USD per hour in one region; a key is absent when the source has no such price there. */
 export type RegionPrices = Partial<Record<PriceKey, number>>;

@@ -9,6 +9,7 @@ export {
   type InstanceEntry,
   type InstanceFilter,
   isoDate,
+  isReservedMarket,
   listInstances,
   MARKET_PRICE,
   MARKETS,

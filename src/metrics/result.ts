@@ -242,7 +242,7 @@ export interface CostBreakdown {
   recompute: number;
   transfer: number;
   by_fleet: Record<string, number>;
-  by_market: { 'on-demand': number; spot: number; reserved: number };
+  by_market: { 'on-demand': number; spot: number; reserved: number; 'reserved-3y': number };
 }
 
 export interface OracleGap {
@@ -261,7 +261,7 @@ export interface OracleGap {
 
 export interface FleetInstances {
   /** The market its replicas are bought in: `on-demand` for a fleet priced by hand. */
-  market: 'on-demand' | 'spot' | 'reserved';
+  market: 'on-demand' | 'spot' | 'reserved' | 'reserved-3y';
   launched: number;
   /** Replicas that got a spot reclaim notice. */
   preempted: number;

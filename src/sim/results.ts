@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { US_PER_S } from '../core/time.js';
 import type { CapacityOutages } from '../fleet/capacity-outages.js';
 import { type PriceSeries, type ReplicaTable, reservedCostUsd, summarizeReplicas } from '../fleet/index.js';
+import { isReservedMarket } from '../hardware/index.js';
 import type {
   BatchStats,
   CapacityEvent,
@@ -89,7 +90,7 @@ export function resultOf(run: FinishedRun): VariantResult {
     recompute: 0,
     transfer: 0,
     by_fleet: {},
-    by_market: { 'on-demand': 0, spot: 0, reserved: 0 },
+    by_market: { 'on-demand': 0, spot: 0, reserved: 0, 'reserved-3y': 0 },
   };
   const utilization: Record<string, number> = {};
   const instances: Record<string, FleetInstances> = {};
@@ -101,7 +102,7 @@ export function resultOf(run: FinishedRun): VariantResult {
   const tokenInputShare = tokens > 0 ? run.inputTokens / tokens : 0;
   for (const [f, fleet] of fleets.entries()) {
     const slots = slotsPerReplica(fleet);
-    const reserved = fleet.market === 'reserved' ? fleet.maxReplicas : null;
+    const reserved = isReservedMarket(fleet.market) ? fleet.maxReplicas : null;
     const table = run.replicaTables[f];
     const llm = run.llmFleets[f];
     const summary = summarizeReplicas(table, {

@@ -24,7 +24,7 @@ describe('fleetsim catalog list', () => {
     expect(catalogListCommand({ accelerator: 'l4', asOf: '2026-12-06', json: false }, io)).toBe(0);
     const lines = out.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
-      /^instance\s+vCPUs\s+memory\s+accelerators\s+region\s+on-demand\/h\s+spot\/h\s+reserved 1y\/h\s+price date\s+age \(days\)$/,
+      /^instance\s+vCPUs\s+memory\s+accelerators\s+region\s+on-demand\/h\s+spot\/h\s+reserved 1y\/h\s+reserved 3y\/h\s+price date\s+age \(days\)$/,
     );
     // gcp csv: g2-standard-4 0.706832255 < aws g6.xlarge 0.8048 < g2-standard-8 0.853624271 ... by price
     const keys = lines.slice(2, -1).map((line) => line.split(/\s+/)[0]);
@@ -97,7 +97,7 @@ describe('fleetsim catalog list', () => {
       ),
     );
     expect(() => catalogListCommand({ market: 'spott', json: false }, io)).toThrow(
-      /--market "spott" is not one of on-demand, spot, reserved; closest: spot/,
+      /--market "spott" is not one of on-demand, spot, reserved, reserved-3y; closest: spot/,
     );
     expect(() => catalogListCommand({ maxPrice: -1, json: false }, io)).toThrow(UsageError);
   });

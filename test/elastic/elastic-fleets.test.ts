@@ -122,6 +122,38 @@ describe('billing of replica lives', () => {
     expect(idle.cost_usd.by_market.reserved).toBe(idle.cost_usd.total);
     expect(idle.cost_usd.idle).toBeGreaterThan(busy.cost_usd.idle);
   });
+
+  it('the 3-year commitment bills the catalog\'s reserved_3y price for every started hour', async () => {
+    const result = await run({
+      duration: '150m',
+      max_drain: 0,
+      workload: { arrivals: { poisson: { rate: 1 } } },
+      fleets: [
+        {
+          name: 'gpu',
+          replicas: 2,
+          instance: 'gcp/g2-standard-4',
+          region: 'us-central1',
+          market: 'reserved-3y',
+          service_time: '50ms',
+        },
+      ],
+    });
+    // pricing/gcp.yaml: g2-standard-4 in us-central1, reserved_3y 0.318074503 USD/h; 150 min -> 3 started hours.
+    expect(result.cost_usd.total).toBeCloseTo(2 * 3 * 0.318074503, 9);
+    expect(result.cost_usd.by_market['reserved-3y']).toBe(result.cost_usd.total);
+    expect(result.cost_usd.by_market.reserved).toBe(0);
+    expect(result.instances.gpu.market).toBe('reserved-3y');
+  });
+
+  it('a market the region has no price for is refused where it is written', async () => {
+    await expect(
+      run({
+        workload: { arrivals: { poisson: { rate: 1 } } },
+        fleets: [{ name: 'gpu', replicas: 1, instance: 'aws/g5.xlarge', market: 'reserved-3y', service_time: '50ms' }],
+      }),
+    ).rejects.toThrow(/reserved_3y|reserved-3y/);
+  });
 });
 
 describe('autoscaling', () => {

@@ -338,7 +338,7 @@ function costLaws(scenario: Scenario, slo: Slo, result: VariantResult): string[]
     const i = result.instances[fleet.name];
     const compute = c.transfer === 0 ? c.by_fleet[fleet.name] : null;
     const atPrice = i.replica_hours * fleet.priceUsdPerHour;
-    if (fleet.market === 'reserved') {
+    if (fleet.market === 'reserved' || fleet.market === 'reserved-3y') {
       const reserved = fleet.maxReplicas * Math.ceil(endS / 3600) * fleet.priceUsdPerHour;
       if (compute !== null)
         law(close(compute, reserved), `${fleet.name}: reserved cost ${compute}, expected ${reserved}`);

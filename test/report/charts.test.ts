@@ -235,7 +235,7 @@ describe('cost breakdown', () => {
         recompute: 0,
         transfer: 0,
         by_fleet: { cpu: 1, gpu: 4 },
-        by_market: { 'on-demand': 5, spot: 0, reserved: 0 },
+        by_market: { 'on-demand': 5, spot: 0, reserved: 0, 'reserved-3y': 0 },
       },
     });
     expect(costPartRows([oneMarket], 'fleet')).toEqual([
@@ -261,7 +261,7 @@ describe('cost breakdown', () => {
         recompute: 0.5,
         transfer: 0.5,
         by_fleet: { gpu: 4.5 },
-        by_market: { 'on-demand': 2.5, spot: 2, reserved: 0 },
+        by_market: { 'on-demand': 2.5, spot: 2, reserved: 0, 'reserved-3y': 0 },
       },
     });
     expect(titles(costBreakdownChart([oneMarket, mixed]))).toEqual([

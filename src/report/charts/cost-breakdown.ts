@@ -54,7 +54,10 @@ const PANELS: {
     by: 'market',
     title: 'by market',
     legend: 'market',
-    parts: { domain: ['on-demand', 'spot', 'reserved'], range: ['#4c78a8', '#f58518', '#54a24b'] },
+    parts: {
+      domain: ['on-demand', 'spot', 'reserved', 'reserved-3y'],
+      range: ['#4c78a8', '#f58518', '#54a24b', '#2f7d32'],
+    },
   },
   {
     by: 'kind',

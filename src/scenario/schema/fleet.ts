@@ -301,7 +301,8 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
         .enum(MARKETS, expected(`one of ${MARKETS.join(', ')}`))
         .optional()
         .describe(
-          'Which `instance` price applies: `on-demand`, `spot`, or `reserved` (the 1-year commitment price). ' +
+          'Which `instance` price applies: `on-demand`, `spot`, `reserved` (the 1-year commitment price) or ' +
+            '`reserved-3y` (the 3-year one, where the catalog has it). A reserved fleet pays for its `max_replicas` every hour. ' +
             'Default: `on-demand`.',
         ),
       hardware: HardwareSchema.optional(),
