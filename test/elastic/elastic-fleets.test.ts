@@ -123,7 +123,7 @@ describe('billing of replica lives', () => {
     expect(idle.cost_usd.idle).toBeGreaterThan(busy.cost_usd.idle);
   });
 
-  it('the 3-year commitment bills the catalog\'s reserved_3y price for every started hour', async () => {
+  it("the 3-year commitment bills the catalog's reserved_3y price for every started hour", async () => {
     const result = await run({
       duration: '150m',
       max_drain: 0,
@@ -150,7 +150,15 @@ describe('billing of replica lives', () => {
     await expect(
       run({
         workload: { arrivals: { poisson: { rate: 1 } } },
-        fleets: [{ name: 'gpu', replicas: 1, instance: 'aws/g5.xlarge', market: 'reserved-3y', service_time: '50ms' }],
+        fleets: [
+          {
+            name: 'gpu',
+            replicas: 1,
+            instance: 'aws/g5.xlarge',
+            market: 'reserved-3y',
+            service_time: '50ms',
+          },
+        ],
       }),
     ).rejects.toThrow(/reserved_3y|reserved-3y/);
   });
