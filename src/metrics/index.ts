@@ -19,6 +19,7 @@ export type {
   PerformanceSourceKind,
   PrefixCacheStats,
   RequestCounts,
+  ScalingStats,
   TokenCosts,
   VariantResult,
 } from './result.js';

@@ -67,6 +67,8 @@ export interface VariantResult {
    * meet the SLO's wait (or latency) percentile, or without one the queue-wait p99 this run achieved.
    */
   oracle: Record<string, OracleGap> | null;
+  /** Per autoscaled fleet: its scale decisions and flaps; null when no fleet autoscales. */
+  scaling: Record<string, ScalingStats> | null;
   cost_per_1k_requests_usd: number | null;
   cost_per_1m_tokens_usd: TokenCosts;
   tokens: { input: number; output: number };
@@ -101,6 +103,15 @@ export interface VariantResult {
    * passed over, and the first few, located (`file:line:col: what is wrong`, the file by its name).
    */
   skipped_trace_rows?: { count: number; first: string[] };
+}
+
+/** An autoscaled fleet's scale decisions over the run (src/metrics/scaling.ts). */
+export interface ScalingStats {
+  scale_outs: number;
+  scale_ins: number;
+  /** Scale-ins followed by a scale-out within `flap_window_s` (`metrics.flap_window`). */
+  flaps: number;
+  flap_window_s: number;
 }
 
 export interface CapacityEvent {

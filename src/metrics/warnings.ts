@@ -19,6 +19,7 @@ export interface RunWarning {
     | 'PREEMPTION'
     | 'SERVES_NOTHING'
     | 'SERIES_WIDENED'
+    | 'FLAPPING'
     | 'STALE_PRICE';
   /** What it is about (a fleet name, `run`, `queue`, `requests` or `trace`), so replications' warnings can be counted together. */
   subject: string;
@@ -188,6 +189,21 @@ function seriesWidened(result: VariantResult, scenario: Scenario): RunWarning | 
   };
 }
 
+/** An autoscaler gave capacity up and took it back within the flap window: cold starts paid for nothing. */
+function flapping(result: VariantResult): RunWarning[] {
+  return Object.entries(result.scaling ?? {}).flatMap(([fleet, stats]) =>
+    stats.flaps === 0
+      ? []
+      : [
+          {
+            code: 'FLAPPING' as const,
+            subject: fleet,
+            message: `fleet ${fleet} flapped ${count(stats.flaps)} time${stats.flaps === 1 ? '' : 's'}: a scale-in followed within ${formatDuration(stats.flap_window_s)} (metrics.flap_window) by a scale-out, each paying a cold start for capacity just given up (${count(stats.scale_ins)} scale-ins, ${count(stats.scale_outs)} scale-outs in all); a longer scale-in stabilization window or cooldown, or a higher min, would steady it`,
+          },
+        ],
+  );
+}
+
 /**
  * The catalog price a fleet is billed at was older than the threshold at the scenario's `as_of`
  * (aged when the scenario was loaded, src/hardware/price-age.ts): its cost may be far from today's.
@@ -210,7 +226,7 @@ function stalePrices(scenario: Scenario): RunWarning[] {
  * What makes a run's figures fail or mislead: a run cut short by a limit, a drain cut short, trace
  * rows skipped as bad, lost requests, a fleet near saturation on its binding resource, a queue
  * that never settled, an LLM fleet preempting over and over, a fleet that served nothing while
- * costing money, a time series coarser than asked, a catalog price older than the threshold at the
+ * costing money, a time series coarser than asked, an autoscaler that flaps, a catalog price older than the threshold at the
  * scenario's `as_of`.
  */
 export function runWarnings(result: VariantResult, scenario: Scenario): RunWarning[] {
@@ -236,6 +252,7 @@ export function runWarnings(result: VariantResult, scenario: Scenario): RunWarni
   if (growing) warnings.push(growing);
   const widened = seriesWidened(result, scenario);
   if (widened) warnings.push(widened);
+  warnings.push(...flapping(result));
   warnings.push(...stalePrices(scenario));
   return warnings;
 }

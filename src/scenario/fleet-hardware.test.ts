@@ -58,7 +58,7 @@ describe('fleet instance, region and market', () => {
       '10:13: fleets[0].market: instance "azure/Standard_ND96isr_H100_v5" has no spot price in region "eastus"; markets there: on-demand',
     ]);
     expect(await errors(scenario('    instance: aws/g5.xlarge\n    market: sport\n'))).toEqual([
-      '10:13: fleets[0].market: expected one of on-demand, spot, reserved',
+      '10:13: fleets[0].market: expected one of on-demand, spot, reserved, reserved-3y',
     ]);
   });
 });

@@ -131,7 +131,7 @@ describe('loading the full example', () => {
     dataTransfer: null,
     fleets: [gpu, cpu],
     routing: { policy: 'spillover', order: ['gpu', 'cpu'], within: 'power-of-two', maxQueuePerReplica: 0 },
-    metrics: { interval: 60 },
+    metrics: { interval: 60, flapWindow: 300 },
     modelUncertainty: false,
   };
 
@@ -204,7 +204,7 @@ describe('defaults', () => {
         },
       ],
       routing: { policy: 'least-outstanding' },
-      metrics: { interval: null },
+      metrics: { interval: null, flapWindow: 300 },
       modelUncertainty: false,
     } satisfies Scenario);
   });

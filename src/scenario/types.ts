@@ -284,9 +284,14 @@ export interface EfficiencyOverrides {
   workerOverheadS?: number;
 }
 
+/** `metrics.flap_window`'s default: Kubernetes HPA's default scale-down stabilization window. */
+export const DEFAULT_FLAP_WINDOW_S = 300;
+
 export interface MetricsConfig {
   /** Width of a `timeseries.csv` row, seconds; null lets the simulator pick one from the run length. */
   interval: number | null;
+  /** Seconds within which a scale-out after a scale-in counts as a flap. */
+  flapWindow: number;
 }
 
 /**

@@ -15,6 +15,7 @@ import type {
   TimeSeries,
   VariantResult,
 } from '../metrics/index.js';
+import { scalingStats } from '../metrics/scaling.js';
 import { evaluateSlo } from '../metrics/slo.js';
 import { runWarnings } from '../metrics/warnings.js';
 import type { OffloadCounts } from '../policies/routing/offload.js';
@@ -203,6 +204,11 @@ export function resultOf(run: FinishedRun): VariantResult {
       busyUs: run.busyUsByFleet,
       achievedWaitP99S: run.wait.summary().p99,
     }),
+    scaling: scalingStats(
+      run.capacityEvents,
+      fleets.filter((f) => f.autoscaling !== null).map((f) => f.name),
+      run.scenario.metrics.flapWindow,
+    ),
     cost_per_1k_requests_usd: run.completed > 0 ? (measuredWindowCost / run.completed) * 1000 : null,
     cost_per_1m_tokens_usd: {
       input: run.inputTokens > 0 ? (inputCost / run.inputTokens) * 1e6 : null,

@@ -103,7 +103,7 @@ describe("Little's law", () => {
   it('time-averaged requests in the system equal throughput times mean latency, exactly', () => {
     const result = simulate(
       makeScenario(
-        { duration: 20_000, metrics: { interval: 100 } },
+        { duration: 20_000, metrics: { interval: 100, flapWindow: 300 } },
         { replicas: 3, concurrency: 2, serviceTime: { kind: 'lognormal', mu: Math.log(2), sigma: 0.6 } },
       ),
     );

@@ -164,6 +164,60 @@ describe('billing of replica lives', () => {
   });
 });
 
+describe('flapping', () => {
+  // Decisions each minute: 3 at 1 min, 1 at 2, 3 at 4, 1 at 6, 3 at 8, 1 at 20, 3 at 30.
+  const flapping = [
+    { at: '00:00', replicas: 3 },
+    { at: '00:02', replicas: 1 },
+    { at: '00:04', replicas: 3 },
+    { at: '00:06', replicas: 1 },
+    { at: '00:08', replicas: 3 },
+    { at: '00:20', replicas: 1 },
+    { at: '00:30', replicas: 3 },
+  ];
+  const scheduledRun = (schedule: object[], metrics: object = {}) =>
+    run({
+      duration: '40m',
+      metrics,
+      workload: { arrivals: { constant: { rate: 0.1 } } },
+      fleets: [
+        {
+          ...cpuFleet,
+          replicas: { min: 1, max: 3, initial: 1 },
+          startup: '10s',
+          autoscaling: { policy: 'scheduled', schedule },
+        },
+      ],
+    });
+
+  it('counts a scale-in followed by a scale-out within the window as a flap, and warns', async () => {
+    const result = await scheduledRun(flapping);
+    // In at 2 and out at 4, in at 6 and out at 8: two flaps; in at 20 and out at 30 is 10 minutes apart.
+    expect(result.scaling).toEqual({ cpu: { scale_outs: 4, scale_ins: 3, flaps: 2, flap_window_s: 300 } });
+    expect(result.warnings.filter((w) => w.startsWith('fleet cpu flapped 2 times'))).toHaveLength(1);
+  });
+
+  it('a wider window takes in the slower swing too', async () => {
+    const result = await scheduledRun(flapping, { flap_window: '15m' });
+    expect(result.scaling?.cpu.flaps).toBe(3);
+  });
+
+  it('a steady policy does not flap', async () => {
+    const result = await scheduledRun([{ at: '00:00', replicas: 3 }]);
+    expect(result.scaling).toEqual({ cpu: { scale_outs: 1, scale_ins: 0, flaps: 0, flap_window_s: 300 } });
+    expect(result.warnings.some((w) => w.includes('flapped'))).toBe(false);
+  });
+
+  it('a fleet without an autoscaler has no scaling block', async () => {
+    const result = await run({
+      duration: '10m',
+      workload: { arrivals: { constant: { rate: 0.1 } } },
+      fleets: [{ ...cpuFleet, replicas: 1 }],
+    });
+    expect(result.scaling).toBeNull();
+  });
+});
+
 describe('autoscaling', () => {
   it('target tracking reaches the replica count its formula implies after a step in load', async () => {
     // 10/s of 1 s requests on concurrency 1: about 10 busy replicas; target utilization 0.5 -> 20 on average.

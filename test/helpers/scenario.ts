@@ -15,7 +15,7 @@ export function makeScenario(overrides: Partial<Scenario> = {}, fleet: Partial<F
     dataTransfer: null,
     fleets: [makeFleet(fleet)],
     routing: { policy: 'least-outstanding' },
-    metrics: { interval: null },
+    metrics: { interval: null, flapWindow: 300 },
     modelUncertainty: false,
     ...overrides,
   };

@@ -17,7 +17,7 @@ describe('time series of a trace of unknown length', () => {
             arrivals: { kind: 'trace', trace: azureConversationTrace({ speed: 0.1 }) },
             attributes: {},
           },
-          metrics: { interval },
+          metrics: { interval, flapWindow: 300 },
         },
         {
           replicas: 2,

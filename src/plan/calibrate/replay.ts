@@ -7,6 +7,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { toUs } from '../../core/time.js';
 import { replicaPolicyOf } from '../../policies/routing/index.js';
 import {
+  DEFAULT_FLAP_WINDOW_S,
   type EfficiencyOverrides,
   type Fleet,
   InvariantError,
@@ -58,7 +59,7 @@ export function replayScenario(
       },
     ],
     routing,
-    metrics: { interval: null },
+    metrics: { interval: null, flapWindow: DEFAULT_FLAP_WINDOW_S },
   });
 }
 

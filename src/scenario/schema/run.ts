@@ -17,6 +17,7 @@ import type {
   Sweep,
 } from '../types.js';
 import {
+  DEFAULT_FLAP_WINDOW_S,
   DEFAULT_MAX_DROP_RATE,
   DEFAULT_RUN_LIMITS,
   REPORT_CHART_NAMES,
@@ -38,9 +39,14 @@ export const MetricsSchema = z
           'A given width keeps at most 100,000 rows: a day in rows of `1s` (86,400) keeps it, a longer run has its rows widened, ' +
           'doubling until the run fits, with a `SERIES_WIDENED` warning that says the width used.',
       ),
+    flap_window: PositiveDuration.prefault(`${DEFAULT_FLAP_WINDOW_S}s`).describe(
+      'An autoscaled fleet flaps when a scale-in is followed by a scale-out within this window: ' +
+        '`scaling.<fleet>.flaps` counts them and a `FLAPPING` warning names the fleet. ' +
+        "Default 5 minutes, Kubernetes HPA's default scale-down stabilization window.",
+    ),
   })
   .strict()
-  .transform((metrics): MetricsConfig => metrics)
+  .transform((metrics): MetricsConfig => ({ interval: metrics.interval, flapWindow: metrics.flap_window }))
   .describe('What is measured.');
 
 /** A limit of `limits:`: null turns it off. */
