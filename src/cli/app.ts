@@ -7,6 +7,7 @@ import { oneLine, RunInputError, UserError } from '../scenario/types.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { catalogImportCommand, catalogListCommand, catalogShowCommand } from './commands/catalog.js';
 import { compareCommand } from './commands/compare.js';
+import { manifestCommand } from './commands/manifest.js';
 import { mergeCommand } from './commands/merge.js';
 import { planCommand } from './commands/plan.js';
 import { reportCommand } from './commands/report.js';
@@ -39,6 +40,7 @@ export const COMMAND_HANDLERS = {
   sweep: sweepCommand,
   plan: planCommand,
   calibrate: calibrateCommand,
+  manifest: manifestCommand,
   merge: mergeCommand,
   schema: schemaCommand,
   'catalog list': catalogListCommand,
@@ -342,6 +344,30 @@ export async function runCli(
           }),
       async (args) => {
         exitCode = await handlers.calibrate(args, io);
+      },
+    )
+    .command(
+      'manifest <scenario>',
+      'an autoscaler as HPA, Knative or AWS settings',
+      (y) =>
+        documented(
+          y,
+          'manifest',
+          'manifest <scenario>',
+          'print each autoscaled fleet of a variant as the configuration of the autoscaler it simulates: a Kubernetes HPA (target-tracking), Knative annotations (concurrency) or AWS step scaling (queue-depth)',
+        )
+          .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
+          .option('variant', { type: 'string', describe: 'which variant (default: the baseline)' })
+          .option('fleet', { type: 'string', describe: 'one fleet (default: every autoscaled fleet)' })
+          .option('set', {
+            type: 'string',
+            array: true,
+            describe: 'override a key, e.g. the setting a plan chose: --set fleets.0.autoscaling.target=12',
+          })
+          .options(CONFINE_OPTIONS)
+          .option('catalog', CATALOG_OPTION),
+      async (args) => {
+        exitCode = await handlers.manifest(args, io);
       },
     )
     .command(

@@ -24,6 +24,13 @@ export const EXAMPLES = {
     ['$0 validate scenarios/edge-offload.yaml', 'check a scenario without running it'],
     ['$0 validate --json scenarios/h100-l40s-tpu.yaml', 'the verdict and every diagnostic as JSON'],
   ],
+  manifest: [
+    ['$0 manifest scenarios/spot-autoscaling.yaml', 'the baseline autoscaler as a Kubernetes HPA'],
+    [
+      '$0 manifest scenarios/spot-autoscaling.yaml --variant knative',
+      'a variant autoscaler as Knative annotations',
+    ],
+  ],
   sweep: [
     ['$0 sweep scenarios/h100-l40s-tpu.yaml', 'its sweep: section; outputs in out/h100-l40s-tpu-sweep'],
     [

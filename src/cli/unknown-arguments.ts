@@ -10,6 +10,7 @@ export const COMMANDS = [
   'sweep',
   'plan',
   'calibrate',
+  'manifest',
   'merge',
   'schema',
   'catalog',

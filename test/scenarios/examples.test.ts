@@ -40,6 +40,17 @@ describe('the example scenarios', () => {
     expect(baseline.tokens.output / baseline.requests.completed).toBeCloseTo(299, -1);
   });
 
+  it('autoscaler-tuning trades cost for waiting as the HPA target rises', async () => {
+    const at = (target: number) =>
+      runScenario(`${SCENARIOS}autoscaler-tuning.yaml`, {
+        set: ['duration=1h', `fleets.0.autoscaling.target=${target}`],
+      }).then(({ results }) => results[0]);
+    const [low, high] = [await at(0.5), await at(0.8)];
+    expect(high.cost_usd.total).toBeLessThan(low.cost_usd.total);
+    expect(high.queue_wait_s.p99).toBeGreaterThan(low.queue_wait_s.p99);
+    expect(high.scaling?.api.scale_outs).toBeGreaterThan(0);
+  });
+
   it('edge-offload keeps most requests in the store and sends long prompts to the cloud', async () => {
     const { results } = await runScenario(`${SCENARIOS}edge-offload.yaml`, { set: ['duration=20m'] });
     const offload = results[0].offload;

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { Duration, expected, PositiveDuration, PositiveNumber } from '../../core/schema-values.js';
 import { defineAutoscaler } from './definition.js';
+import { type AutoscalerManifest, goDuration, type ManifestTarget, quantity } from './manifests.js';
 import { MetricHistory } from './metric-history.js';
 import {
   type Autoscaler,
@@ -182,10 +183,74 @@ export function createConcurrency(config: ConcurrencyConfig, bounds: ReplicaBoun
   };
 }
 
+/** A fraction as Knative's percentage annotations take it, free of binary noise (`0.07` is `7`). */
+function percent(fraction: number): string {
+  return String(Number((fraction * 100).toPrecision(12)));
+}
+
+/** Knative accepts a stable window from 6 s to 1 h (`autoscaling.knative.dev/window`). */
+const KNATIVE_WINDOW_S = { min: 6, max: 3600 };
+
+/**
+ * A Knative Service's autoscaling annotations (per revision) and, for the settings Knative only
+ * takes cluster-wide, the `config-autoscaler` ConfigMap keys that differ from its defaults.
+ */
+export function knativeManifest(config: ConcurrencyConfig, target: ManifestTarget): AutoscalerManifest {
+  const notes: string[] = [];
+  const annotations: Record<string, string> = {
+    'autoscaling.knative.dev/class': 'kpa.autoscaling.knative.dev',
+    'autoscaling.knative.dev/metric': config.metric,
+    'autoscaling.knative.dev/target': quantity(config.target),
+    'autoscaling.knative.dev/target-utilization-percentage': percent(config.target_utilization),
+    'autoscaling.knative.dev/window': goDuration(config.stable_window),
+    'autoscaling.knative.dev/panic-window-percentage': String(config.panic_window_percentage),
+    'autoscaling.knative.dev/panic-threshold-percentage': percent(config.panic_threshold),
+    'autoscaling.knative.dev/scale-down-delay': goDuration(config.scale_down_delay),
+    'autoscaling.knative.dev/min-scale': String(target.minReplicas),
+    'autoscaling.knative.dev/max-scale': String(target.maxReplicas),
+  };
+  if (config.stable_window < KNATIVE_WINDOW_S.min || config.stable_window > KNATIVE_WINDOW_S.max)
+    notes.push(`stable_window ${config.stable_window} s is outside the 6 s to 1 h Knative accepts`);
+  const cluster: Record<string, string> = {};
+  if (config.max_scale_up_rate !== CONCURRENCY_DEFAULTS.max_scale_up_rate)
+    cluster['max-scale-up-rate'] = String(config.max_scale_up_rate);
+  if (config.max_scale_down_rate !== CONCURRENCY_DEFAULTS.max_scale_down_rate)
+    cluster['max-scale-down-rate'] = String(config.max_scale_down_rate);
+  if (config.scale_to_zero_grace_period !== CONCURRENCY_DEFAULTS.scale_to_zero_grace_period)
+    cluster['scale-to-zero-grace-period'] = goDuration(config.scale_to_zero_grace_period);
+  if (Object.keys(cluster).length > 0)
+    notes.push('the config-autoscaler ConfigMap applies to every Knative service of the cluster');
+  if (config.tick_interval !== CONCURRENCY_DEFAULTS.tick_interval)
+    notes.push(
+      `tick_interval ${config.tick_interval} s: Knative decides every 2 s and has no setting for it`,
+    );
+  notes.push(
+    `the simulation scraped every ${config.scrape_interval} s, visible ${config.metric_delay} s later; Knative's queue-proxy reports every second`,
+  );
+  const service = {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: { name: target.name },
+    spec: { template: { metadata: { annotations } } },
+  };
+  const configMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'config-autoscaler', namespace: 'knative-serving' },
+    data: cluster,
+  };
+  return {
+    system: 'Knative Serving KPA (revision annotations)',
+    documents: Object.keys(cluster).length > 0 ? [service, configMap] : [service],
+    notes,
+  };
+}
+
 export const concurrency = defineAutoscaler({
   name: 'concurrency',
   schema,
   defaults: CONCURRENCY_DEFAULTS,
   create: createConcurrency,
+  manifest: knativeManifest,
   example: { policy: 'concurrency', target: 8 },
 });

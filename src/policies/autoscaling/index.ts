@@ -3,6 +3,7 @@ import type { PolicySchema } from '../definition.js';
 import { PolicyRegistry } from '../registry.js';
 import { concurrency } from './concurrency.js';
 import type { AutoscalerDefinition } from './definition.js';
+import type { AutoscalerManifest, ManifestTarget } from './manifests.js';
 import { predictive } from './predictive.js';
 import { queueDepth } from './queue-depth.js';
 import { scheduled } from './scheduled.js';
@@ -11,6 +12,7 @@ import type { Autoscaler, ReplicaBounds } from './types.js';
 
 export { CONCURRENCY_DEFAULT_TARGET, CONCURRENCY_DEFAULTS, type ConcurrencyConfig } from './concurrency.js';
 export type { AutoscalerDefinition } from './definition.js';
+export type { AutoscalerManifest, ManifestTarget } from './manifests.js';
 export {
   computeOracle,
   type OracleInterval,
@@ -92,4 +94,16 @@ export function createAutoscaler(config: AutoscalingConfig, bounds: ReplicaBound
     throw new RangeError(`replicas: need integers 0 <= min <= max, got min ${bounds.min}, max ${bounds.max}`);
   }
   return registry.get(config.policy).create(config, bounds);
+}
+
+/**
+ * The configuration of the real autoscaler a fleet's policy imitates, or null when the policy has
+ * none to write (`predictive`, `scheduled`, or a registered policy without `manifest`).
+ */
+export function autoscalerManifest(
+  config: AutoscalingConfig,
+  target: ManifestTarget,
+): AutoscalerManifest | null {
+  const definition = registry.get(config.policy);
+  return definition.manifest?.(config as never, target) ?? null;
 }

@@ -8,6 +8,7 @@ import {
   PositiveInteger,
 } from '../../core/schema-values.js';
 import { defineAutoscaler } from './definition.js';
+import { type AutoscalerManifest, type ManifestTarget, wholeSeconds } from './manifests.js';
 import { MetricHistory } from './metric-history.js';
 import { type Autoscaler, clampReplicas, multipleOf, type ReplicaBounds, secondsToUs } from './types.js';
 
@@ -214,11 +215,86 @@ function checkSteps(steps: StepAdjustment[]): void {
   if (problem !== null) throw new RangeError(problem.message);
 }
 
+/**
+ * One direction of the steps as Application Auto Scaling takes them: a policy whose intervals are
+ * offsets from its alarm's threshold (what the AWS CDK's `scalingSteps` compile to), and the
+ * CloudWatch alarm that triggers it.
+ */
+function stepPolicy(
+  config: QueueDepthConfig,
+  target: ManifestTarget,
+  direction: 'out' | 'in',
+  notes: string[],
+): Record<string, unknown>[] {
+  const steps = config.steps.filter((s) => (direction === 'out' ? s.change > 0 : s.change < 0));
+  if (steps.length === 0) return [];
+  const threshold =
+    direction === 'out'
+      ? Math.min(...steps.map((s) => s.lower ?? 0))
+      : Math.max(...steps.map((s) => s.upper ?? Number.POSITIVE_INFINITY));
+  if (!Number.isFinite(threshold)) {
+    notes.push('a scale-in step without an upper bound scales in at any backlog: no alarm can express it');
+    return [];
+  }
+  const name = `${target.name}-scale-${direction}`;
+  const period = wholeSeconds(config.period, 'period', notes);
+  return [
+    {
+      PolicyName: name,
+      PolicyType: 'StepScaling',
+      ServiceNamespace: 'ecs',
+      ResourceId: `service/CLUSTER/${target.name}`,
+      ScalableDimension: 'ecs:service:DesiredCount',
+      StepScalingPolicyConfiguration: {
+        AdjustmentType: config.adjustment_type === 'change' ? 'ChangeInCapacity' : 'PercentChangeInCapacity',
+        Cooldown: wholeSeconds(config.cooldown, 'cooldown', notes),
+        MetricAggregationType: 'Average',
+        ...(config.adjustment_type === 'percent' &&
+          config.min_adjustment_magnitude > 0 && { MinAdjustmentMagnitude: config.min_adjustment_magnitude }),
+        StepAdjustments: steps.map((s) => ({
+          ...(s.lower !== null && { MetricIntervalLowerBound: s.lower - threshold }),
+          ...(s.upper !== null && { MetricIntervalUpperBound: s.upper - threshold }),
+          ScalingAdjustment: s.change,
+        })),
+      },
+    },
+    {
+      AlarmName: `${name}-alarm`,
+      Namespace: 'fleetsim',
+      MetricName: 'BacklogPerInstance',
+      Statistic: 'Average',
+      Period: period,
+      EvaluationPeriods: config.evaluation_periods,
+      Threshold: threshold,
+      ComparisonOperator: direction === 'out' ? 'GreaterThanOrEqualToThreshold' : 'LessThanThreshold',
+      AlarmActions: [
+        `arn:aws:autoscaling:REGION:ACCOUNT:scalingPolicy:ID:resource/ecs/service/CLUSTER/${name}`,
+      ],
+    },
+  ];
+}
+
+/** Two Application Auto Scaling step policies (out and in) with their CloudWatch alarms, as JSON. */
+export function stepScalingManifest(config: QueueDepthConfig, target: ManifestTarget): AutoscalerManifest {
+  const notes: string[] = [
+    'BacklogPerInstance is a metric you publish: requests waiting divided by in-service instances (the AWS guide to scaling on SQS)',
+    'ResourceId, ScalableDimension and the alarm ARNs are placeholders for an ECS service; use your own scalable target and register its bounds',
+    `register the scalable target with MinCapacity ${target.minReplicas} and MaxCapacity ${target.maxReplicas}`,
+  ];
+  const documents = [...stepPolicy(config, target, 'out', notes), ...stepPolicy(config, target, 'in', notes)];
+  if (config.steps.some((s) => s.change < 0))
+    notes.push(
+      'AWS reads a scale-in interval as (lower, upper], the simulation as [lower, upper): they differ only at a bound',
+    );
+  return { system: 'AWS Application Auto Scaling step scaling (JSON)', documents, notes };
+}
+
 export const queueDepth = defineAutoscaler({
   name: 'queue-depth',
   schema,
   defaults: QUEUE_DEPTH_DEFAULTS,
   create: createQueueDepth,
+  manifest: stepScalingManifest,
   example: {
     policy: 'queue-depth',
     steps: [

@@ -8,6 +8,7 @@ import {
   PositiveNumber,
 } from '../../core/schema-values.js';
 import { defineAutoscaler } from './definition.js';
+import { type AutoscalerManifest, type ManifestTarget, quantity, wholeSeconds } from './manifests.js';
 import { MetricHistory } from './metric-history.js';
 import {
   type Autoscaler,
@@ -338,11 +339,120 @@ function perReadyReplica(metric: Exclude<TargetMetric, 'queue_per_replica'>, sam
   }
 }
 
+/**
+ * The metric a real HPA reads for each simulated one. A metrics adapter (Prometheus Adapter, KEDA)
+ * must serve it under this name; the sentence says what it has to measure.
+ */
+const HPA_METRICS: Readonly<
+  Record<TargetMetric, { type: 'Pods' | 'External'; name: string; measures: string }>
+> = {
+  utilization: {
+    type: 'Pods',
+    name: 'busy_share',
+    measures: "the share of each replica's serving slots busy, averaged over the scrape interval (0-1)",
+  },
+  concurrency: {
+    type: 'Pods',
+    name: 'inflight_requests',
+    measures: 'requests in flight per replica (vLLM: vllm:num_requests_running + vllm:num_requests_waiting)',
+  },
+  rps_per_replica: {
+    type: 'Pods',
+    name: 'requests_per_second',
+    measures: "requests per second per replica (a rate of the server's request counter)",
+  },
+  queue_per_replica: {
+    type: 'External',
+    name: 'queue_length',
+    measures:
+      "the fleet's waiting requests (a gateway's or broker's queue depth); AverageValue divides it by the replicas",
+  },
+  kv_cache_utilization: {
+    type: 'Pods',
+    name: 'vllm:kv_cache_usage_perc',
+    measures:
+      "vLLM's KV-cache usage gauge, a fraction 0-1 (vllm:gpu_cache_usage_perc before vLLM 0.10); adapters usually rewrite the colons",
+  },
+};
+
+function hpaRules(rules: ScalingRules, direction: string, notes: string[]): Record<string, unknown> {
+  const policies = rules.policies.map((policy, i) => {
+    const value = Math.max(1, Math.round(policy.value));
+    if (value !== policy.value)
+      notes.push(
+        `behavior.${direction}.policies[${i}].value ${policy.value} rounded to ${value} (whole numbers only)`,
+      );
+    return {
+      type: policy.type === 'pods' ? 'Pods' : 'Percent',
+      value,
+      periodSeconds: wholeSeconds(policy.period, `behavior.${direction}.policies[${i}].period`, notes),
+    };
+  });
+  return {
+    stabilizationWindowSeconds: wholeSeconds(
+      rules.stabilization_window,
+      `behavior.${direction}.stabilization_window`,
+      notes,
+    ),
+    selectPolicy: { max: 'Max', min: 'Min', disabled: 'Disabled' }[rules.select_policy],
+    policies,
+  };
+}
+
+/** The `autoscaling/v2` HorizontalPodAutoscaler whose controller this policy simulates. */
+export function hpaManifest(config: TargetTrackingConfig, target: ManifestTarget): AutoscalerManifest {
+  const notes: string[] = [];
+  const metric = HPA_METRICS[config.metric];
+  notes.push(`metric ${metric.name} must be served by a metrics adapter: ${metric.measures}`);
+  const source = {
+    metric: { name: metric.name },
+    target: { type: 'AverageValue', averageValue: quantity(config.target) },
+  };
+  if (target.minReplicas === 0)
+    notes.push(
+      'the fleet scales to zero, which an HPA does only with the HPAScaleToZero feature gate: minReplicas is 1 here (KEDA scales to zero)',
+    );
+  if (config.tolerance !== TARGET_TRACKING_DEFAULTS.tolerance)
+    notes.push(
+      `tolerance ${config.tolerance} is the controller's --horizontal-pod-autoscaler-tolerance (cluster-wide), or behavior.scaleUp/scaleDown.tolerance on clusters with the HPAConfigurableTolerance feature gate`,
+    );
+  if (config.sync_period !== TARGET_TRACKING_DEFAULTS.sync_period)
+    notes.push(
+      `sync_period ${config.sync_period} s is the controller's --horizontal-pod-autoscaler-sync-period (cluster-wide)`,
+    );
+  notes.push(
+    `the simulation read the metric every ${config.scrape_interval} s, visible ${config.metric_delay} s later: scrape and adapter delays that differ change the result`,
+  );
+  const scaleUp = hpaRules(config.behavior.scale_up, 'scale_up', notes);
+  const scaleDown = hpaRules(config.behavior.scale_down, 'scale_down', notes);
+  return {
+    system: 'Kubernetes HorizontalPodAutoscaler (autoscaling/v2)',
+    documents: [
+      {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: target.name },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target.name },
+          minReplicas: Math.max(1, target.minReplicas),
+          maxReplicas: target.maxReplicas,
+          metrics: [
+            metric.type === 'Pods' ? { type: 'Pods', pods: source } : { type: 'External', external: source },
+          ],
+          behavior: { scaleUp, scaleDown },
+        },
+      },
+    ],
+    notes,
+  };
+}
+
 export const targetTracking = defineAutoscaler({
   name: 'target-tracking',
   schema,
   defaults: TARGET_TRACKING_DEFAULTS,
   create: createTargetTracking,
+  manifest: hpaManifest,
   example: { policy: 'target-tracking', metric: 'concurrency', target: 8 },
   sections: {
     behavior: {

@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { concurrency } from './concurrency.js';
+import { autoscalerManifest } from './index.js';
+import { quantity } from './manifests.js';
+import { queueDepth } from './queue-depth.js';
+import { targetTracking } from './target-tracking.js';
+
+const target = { name: 'gpu', minReplicas: 2, maxReplicas: 12 };
+
+describe('quantity', () => {
+  it('writes whole numbers as they are, fractions in thousandths, finer ones in millionths', () => {
+    expect([quantity(16), quantity(0.6), quantity(1.5), quantity(0.0004)]).toEqual([
+      '16',
+      '600m',
+      '1500m',
+      '400u',
+    ]);
+  });
+});
+
+describe('target-tracking as a HorizontalPodAutoscaler', () => {
+  it('carries the target, bounds and behavior as the HPA API spells them', () => {
+    const config = targetTracking.schema.parse({
+      policy: 'target-tracking',
+      metric: 'kv_cache_utilization',
+      target: 0.75,
+      behavior: {
+        scale_down: { stabilization_window: '10m', policies: [{ type: 'pods', value: 2, period: '1m' }] },
+      },
+    });
+    const manifest = autoscalerManifest(config, target)!;
+    expect(manifest.system).toContain('HorizontalPodAutoscaler');
+    expect(manifest.documents).toEqual([
+      {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: 'gpu' },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'gpu' },
+          minReplicas: 2,
+          maxReplicas: 12,
+          metrics: [
+            {
+              type: 'Pods',
+              pods: {
+                metric: { name: 'vllm:kv_cache_usage_perc' },
+                target: { type: 'AverageValue', averageValue: '750m' },
+              },
+            },
+          ],
+          behavior: {
+            // Kubernetes' own defaults for scale-up, as the simulated controller uses them.
+            scaleUp: {
+              stabilizationWindowSeconds: 0,
+              selectPolicy: 'Max',
+              policies: [
+                { type: 'Pods', value: 4, periodSeconds: 15 },
+                { type: 'Percent', value: 100, periodSeconds: 15 },
+              ],
+            },
+            scaleDown: {
+              stabilizationWindowSeconds: 600,
+              selectPolicy: 'Max',
+              policies: [{ type: 'Pods', value: 2, periodSeconds: 60 }],
+            },
+          },
+        },
+      },
+    ]);
+  });
+
+  it('says what the HPA cannot hold: scale to zero, a non-default tolerance, a backlog metric', () => {
+    const config = targetTracking.schema.parse({
+      policy: 'target-tracking',
+      metric: 'queue_per_replica',
+      target: 4,
+      tolerance: 0.05,
+      sync_period: '30s',
+    });
+    const manifest = autoscalerManifest(config, { ...target, minReplicas: 0 })!;
+    const spec = manifest.documents[0].spec as { minReplicas: number; metrics: { type: string }[] };
+    expect(spec.minReplicas).toBe(1);
+    expect(spec.metrics[0].type).toBe('External');
+    expect(manifest.notes.some((n) => n.includes('HPAScaleToZero'))).toBe(true);
+    expect(manifest.notes.some((n) => n.startsWith('tolerance 0.05'))).toBe(true);
+    expect(manifest.notes.some((n) => n.startsWith('sync_period 30 s'))).toBe(true);
+  });
+});
+
+describe('concurrency as Knative annotations', () => {
+  it('maps each setting to its annotation, and cluster-wide ones to config-autoscaler', () => {
+    const config = concurrency.schema.parse({
+      policy: 'concurrency',
+      target: 8,
+      target_utilization: 0.07,
+      stable_window: '2m',
+      panic_threshold: 3,
+      scale_down_delay: '5m',
+      max_scale_down_rate: 4,
+    });
+    const manifest = autoscalerManifest(config, { ...target, minReplicas: 0 })!;
+    const [service, configMap] = manifest.documents as {
+      spec?: { template: { metadata: { annotations: Record<string, string> } } };
+      data?: Record<string, string>;
+    }[];
+    expect(service.spec!.template.metadata.annotations).toEqual({
+      'autoscaling.knative.dev/class': 'kpa.autoscaling.knative.dev',
+      'autoscaling.knative.dev/metric': 'concurrency',
+      'autoscaling.knative.dev/target': '8',
+      'autoscaling.knative.dev/target-utilization-percentage': '7',
+      'autoscaling.knative.dev/window': '120s',
+      'autoscaling.knative.dev/panic-window-percentage': '10',
+      'autoscaling.knative.dev/panic-threshold-percentage': '300',
+      'autoscaling.knative.dev/scale-down-delay': '300s',
+      'autoscaling.knative.dev/min-scale': '0',
+      'autoscaling.knative.dev/max-scale': '12',
+    });
+    expect(configMap.data).toEqual({ 'max-scale-down-rate': '4' });
+  });
+
+  it('writes no ConfigMap when every cluster-wide setting is Knative default', () => {
+    const manifest = autoscalerManifest(concurrency.schema.parse({ policy: 'concurrency' }), target)!;
+    expect(manifest.documents).toHaveLength(1);
+  });
+});
+
+describe('queue-depth as AWS step scaling', () => {
+  it('splits the steps into a scale-out and a scale-in policy, bounds as offsets from each threshold', () => {
+    const config = queueDepth.schema.parse({
+      policy: 'queue-depth',
+      steps: [
+        { lower: 10, upper: 30, change: 2 },
+        { lower: 30, upper: null, change: 4 },
+        { lower: 1, upper: 10, change: 0 },
+        { lower: null, upper: 1, change: -1 },
+      ],
+      cooldown: '2m',
+      evaluation_periods: 3,
+    });
+    const [out, outAlarm, scaleIn, inAlarm] = autoscalerManifest(config, target)!.documents as Record<
+      string,
+      unknown
+    >[];
+    expect(out.StepScalingPolicyConfiguration).toEqual({
+      AdjustmentType: 'ChangeInCapacity',
+      Cooldown: 120,
+      MetricAggregationType: 'Average',
+      StepAdjustments: [
+        { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 20, ScalingAdjustment: 2 },
+        { MetricIntervalLowerBound: 20, ScalingAdjustment: 4 },
+      ],
+    });
+    expect(outAlarm).toMatchObject({
+      Threshold: 10,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Period: 60,
+      EvaluationPeriods: 3,
+    });
+    expect(scaleIn.StepScalingPolicyConfiguration).toMatchObject({
+      StepAdjustments: [{ MetricIntervalUpperBound: 0, ScalingAdjustment: -1 }],
+    });
+    expect(inAlarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'LessThanThreshold' });
+  });
+});
+
+describe('policies without a real counterpart to write', () => {
+  it('returns null for scheduled and predictive', () => {
+    expect(autoscalerManifest({ policy: 'scheduled', start: 'Mon 00:00', schedule: [] }, target)).toBeNull();
+  });
+});

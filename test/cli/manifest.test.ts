@@ -1,0 +1,68 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { runCli } from '../../src/cli/app.js';
+import type { CliIo } from '../../src/cli/io.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+async function cli(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: ROOT };
+  const code = await runCli(args, io);
+  return { code, stdout, stderr };
+}
+
+function documents(text: string) {
+  const docs = parseAllDocuments(text);
+  for (const doc of docs) expect(doc.errors).toEqual([]);
+  return docs.map((doc) => doc.toJS());
+}
+
+describe('fleetsim manifest', () => {
+  it("writes the baseline's target tracking as an HPA with the scenario's bounds and target", async () => {
+    const { code, stdout } = await cli(['manifest', 'scenarios/spot-autoscaling.yaml']);
+    expect(code).toBe(0);
+    const [hpa] = documents(stdout);
+    // scenarios/spot-autoscaling.yaml: gpu-spot, replicas min 1 max 12, target-tracking on concurrency 16.
+    expect(hpa).toMatchObject({
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'gpu-spot' },
+      spec: {
+        minReplicas: 1,
+        maxReplicas: 12,
+        metrics: [{ type: 'Pods', pods: { target: { averageValue: '16' } } }],
+      },
+    });
+    expect(stdout).toMatch(
+      /^# fleet gpu-spot of spot-autoscaling \(variant baseline\), policy target-tracking$/m,
+    );
+  });
+
+  it('applies --set, as a plan chose a setting, and writes a variant as Knative annotations', async () => {
+    const set = await cli([
+      'manifest',
+      'scenarios/spot-autoscaling.yaml',
+      '--set',
+      'fleets.0.autoscaling.target=12',
+    ]);
+    expect(documents(set.stdout)[0].spec.metrics[0].pods.target.averageValue).toBe('12');
+    const knative = await cli(['manifest', 'scenarios/spot-autoscaling.yaml', '--variant', 'knative']);
+    const [service] = documents(knative.stdout);
+    expect(service.spec.template.metadata.annotations).toMatchObject({
+      'autoscaling.knative.dev/target': '16',
+      'autoscaling.knative.dev/scale-down-delay': '300s',
+    });
+  });
+
+  it('refuses an unknown variant or a scenario without autoscaling, in one line with exit 2', async () => {
+    const variant = await cli(['manifest', 'scenarios/spot-autoscaling.yaml', '--variant', 'knativ']);
+    expect(variant.code).toBe(2);
+    expect(variant.stderr.trim().split('\n')).toHaveLength(1);
+    expect(variant.stderr).toContain('closest: knative');
+    const fixed = await cli(['manifest', 'scenarios/demo.yaml']);
+    expect(fixed.code).toBe(2);
+    expect(fixed.stderr).toMatch(/has no autoscaled fleet/);
+  });
+});
