@@ -81,9 +81,13 @@ describe('spot interruptions', () => {
     try {
       const path = join(dir, 'reclaims.csv');
       writeFileSync(path, 'time,zone\n400,a\n100,b\n250.5,a\n');
-      const process = createInterruptionProcess({ trace: path, notice: 120 }, createStreams(1).stream('s'));
+      const process = createInterruptionProcess({ trace: path, notice: 120 }, createStreams(1).stream('s'), [
+        'b',
+        'a',
+      ]);
       if (process.kind !== 'fleet') throw new Error('expected a fleet process');
       expect(Array.from(process.noticeTimesUs)).toEqual([0, 130.5e6, 280e6]);
+      expect(Array.from(process.noticeZones)).toEqual([0, 1, 1]);
       expect(process.noticeUs).toBe(120e6);
 
       writeFileSync(path, 'time\n5\nsoon\n');

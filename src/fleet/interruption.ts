@@ -7,7 +7,9 @@ import { excerpt } from '../util/excerpt.js';
 /**
  * Spot reclaims. A reclaim starts with a notice (the replica stops taking work and drains) and
  * the replica is gone `notice` seconds later. Notices come per replica as a Poisson process (a
- * rate, or a rate read off an AWS Spot Advisor bucket), or for the fleet at the times of a trace.
+ * rate, or a rate read off an AWS Spot Advisor bucket), for the fleet at the times of a trace, or
+ * in waves that take a whole availability zone at once: spot capacity is reclaimed by capacity
+ * pool (an instance type in one zone), so replicas in one pool tend to go together.
  */
 
 /** AWS Spot Instance Advisor "frequency of interruption" buckets, as labelled in its data feed. */
@@ -18,7 +20,8 @@ export type SpotAdvisorBucket = (typeof SPOT_ADVISOR_BUCKETS)[number];
 export type InterruptionConfig =
   | { per_hour: number; notice: number }
   | { bucket: SpotAdvisorBucket; notice: number }
-  | { trace: string; notice: number };
+  | { trace: string; notice: number }
+  | { waves: { per_hour: number; share: number }; notice: number };
 
 /**
  * The share of replicas interrupted in a month that each bucket stands for: the bucket's middle.
@@ -76,20 +79,60 @@ export type InterruptionProcess =
   | {
       kind: 'fleet';
       noticeUs: number;
-      /** Ascending notice times: each takes one replica of the fleet (the simulator picks which). */
+      /** Ascending notice times: each takes one replica of the fleet (the simulator picks which) ... */
       noticeTimesUs: Float64Array;
+      /** ... or, where this holds a zone's index in the fleet's `zones` (not -1), every replica in that zone. */
+      noticeZones: Int32Array;
+    }
+  | {
+      kind: 'waves';
+      noticeUs: number;
+      /** The chance that a wave takes each replica of its zone. */
+      share: number;
+      /** When the next wave after `fromUs` reaches zone `zone` (Infinity at rate 0). */
+      nextWaveUs(zone: number, fromUs: number): number;
+      /** Whether a wave takes one replica: a draw on the fleet's own stream. */
+      takes(): boolean;
     };
 
 const US_PER_HOUR = 3600e6;
 
-/** `uniform` is the fleet's own stream (`spot/<fleet>`), so reclaims shift no other draw. */
-export function createInterruptionProcess(config: InterruptionConfig, uniform: Uniform): InterruptionProcess {
+/**
+ * `uniform` is the fleet's own stream (`spot/<fleet>`), so reclaims shift no other draw. Waves
+ * come on `waveStreams`, one per zone, named after the zone's capacity pool: fleets of one
+ * instance type in one zone draw the same wave times, and a wave takes replicas of each of them.
+ */
+export function createInterruptionProcess(
+  config: InterruptionConfig,
+  uniform: Uniform,
+  zones: readonly string[] = [],
+  waveStreams: readonly Uniform[] = [],
+): InterruptionProcess {
   const noticeUs = Math.round(config.notice * US_PER_S);
   if ('trace' in config) {
-    const times = readReclaimTrace(config.trace).map((reclaimS) =>
-      Math.max(0, Math.round(reclaimS * US_PER_S) - noticeUs),
-    );
-    return { kind: 'fleet', noticeUs, noticeTimesUs: Float64Array.from(times) };
+    const rows = readReclaimTrace(config.trace, zones);
+    return {
+      kind: 'fleet',
+      noticeUs,
+      noticeTimesUs: Float64Array.from(rows, (row) =>
+        Math.max(0, Math.round(row.time * US_PER_S) - noticeUs),
+      ),
+      noticeZones: Int32Array.from(rows, (row) => row.zone),
+    };
+  }
+  if ('waves' in config) {
+    const { per_hour: perHour, share } = config.waves;
+    const meanGapUs = US_PER_HOUR / perHour;
+    return {
+      kind: 'waves',
+      noticeUs,
+      share,
+      nextWaveUs: (zone, fromUs) =>
+        perHour === 0
+          ? Number.POSITIVE_INFINITY
+          : fromUs + Math.max(1, Math.round(sampleExponential(waveStreams[zone], meanGapUs))),
+      takes: () => share >= 1 || uniform() < share,
+    };
   }
   const ratePerHour = 'bucket' in config ? bucketRatePerHour(config.bucket) : config.per_hour;
   const meanGapUs = US_PER_HOUR / ratePerHour;
@@ -106,10 +149,25 @@ export function createInterruptionProcess(config: InterruptionConfig, uniform: U
 
 /**
  * Reclaim times in seconds from the start of the simulation, ascending: a CSV file with a `time`
- * column, one reclaimed replica per row (a reclaim's notice comes `notice` seconds earlier).
+ * column, one reclaimed replica per row (a reclaim's notice comes `notice` seconds earlier), or,
+ * with a `zone` column naming one of the fleet's `zones`, every replica in that zone (-1: none named).
  */
-export function readReclaimTrace(path: string): number[] {
+export function readReclaimTrace(
+  path: string,
+  zones: readonly string[] = [],
+): { time: number; zone: number }[] {
   const rows: Record<string, string>[] = readCsvRecords(path);
+  const zoned = rows.length > 0 && 'zone' in rows[0];
+  const zoneCol = zoned ? Object.keys(rows[0]).indexOf('zone') + 1 : 1;
+  if (zoned && zones.length === 0) {
+    throw new UserError({
+      code: 'BAD_TRACE_ROW',
+      file: path,
+      line: 1,
+      col: zoneCol,
+      message: 'a "zone" column names zones of the fleet, which has no `zones:`',
+    });
+  }
   if (rows.length > 0 && !('time' in rows[0])) {
     throw new UserError({
       code: 'BAD_TRACE_ROW',
@@ -131,7 +189,18 @@ export function readReclaimTrace(path: string): number[] {
         message: `column "time": expected seconds >= 0, got ${excerpt(String(row.time))}`,
       });
     }
-    return time;
+    const name = zoned ? String(row.zone).trim() : '';
+    const zone = name === '' ? -1 : zones.indexOf(name);
+    if (zone < 0 && name !== '') {
+      throw new UserError({
+        code: 'BAD_TRACE_ROW',
+        file: path,
+        line: i + 2,
+        col: zoneCol,
+        message: `column "zone": ${excerpt(name)} is not one of the fleet's zones (${zones.join(', ')})`,
+      });
+    }
+    return { time, zone };
   });
-  return times.sort((a, b) => a - b);
+  return times.sort((a, b) => a.time - b.time);
 }

@@ -128,6 +128,7 @@ function finishInterruption(fleet: FleetSpec, dataPath: DataPath): InterruptionC
   if (notice === null) throw new InvariantError(`fleet ${fleet.name}: interruption without a notice`);
   if (spec.trace !== undefined) return { trace: dataPath(spec.trace), notice };
   if (spec.bucket !== undefined) return { bucket: spec.bucket, notice };
+  if (spec.waves !== undefined) return { waves: spec.waves, notice };
   return { per_hour: spec.per_hour as number, notice };
 }
 
@@ -189,6 +190,7 @@ function finishFleet(
         : withAbsolutePath(fleet.startup, dataPath),
     autoscaling: fleet.autoscaling ?? null,
     interruption: fleet.interruption === undefined ? null : finishInterruption(fleet, dataPath),
+    zones: fleet.zones ?? [],
     onInterrupt: fleet.on_interrupt,
     fallback: fleet.fallback ?? null,
     site: fleet.site ?? null,

@@ -193,6 +193,8 @@ export interface Fleet {
   autoscaling: AutoscalingConfig | null;
   /** Spot reclaims (notice in seconds, trace path absolute); null for capacity that is never reclaimed. */
   interruption: InterruptionConfig | null;
+  /** Availability zones, replica i in `zones[i mod n]`; empty: the fleet is one zone. */
+  zones: readonly string[];
   onInterrupt: OnInterrupt;
   /** Fleet that takes this fleet's requests while it has no ready replica. */
   fallback: string | null;

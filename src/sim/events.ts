@@ -99,6 +99,11 @@ const EVENTS = {
   },
   /** A KV cache reaches its decode replica (`slot`: the transfer's index); its source's blocks free up first, as a completion's do. */
   KvTransferDone: { tier: Tier.Completion, handler: (sim) => bind(sim.iterations, 'finishTransfer') },
+  /** A reclaim wave reaches a zone of a fleet (`gen`: the zone's index). */
+  ZoneWave: {
+    tier: Tier.Scrape,
+    handler: (sim) => (fleet, zone, now) => sim.interruptions.wave(fleet, zone, now),
+  },
 } satisfies Record<string, EventKind>;
 
 type HandlerMethod<T> = { [K in keyof T]: T[K] extends Handler ? K : never }[keyof T];

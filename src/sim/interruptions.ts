@@ -44,12 +44,49 @@ export class Interruptions {
     this.interrupted = fleets.map(() => ({ requeued: 0, retried: 0, dropped: 0 }));
   }
 
-  /** Schedules the first notice of `fleet`'s reclaim trace, if it has one (per-replica notices come with each launch). */
+  /**
+   * Schedules the first notice of `fleet`'s reclaim trace or the first wave of each of its zones,
+   * if it has them (per-replica notices come with each launch).
+   */
   start(fleet: number): void {
     const process = this.processes[fleet];
     if (process?.kind === 'fleet' && process.noticeTimesUs.length > 0) {
       this.engine.at(process.noticeTimesUs[0], Kind.FleetNotice, fleet, 0);
     }
+    if (process?.kind === 'waves') {
+      const zones = Math.max(1, this.fleets[fleet].zones.length);
+      for (let zone = 0; zone < zones; zone++) this.scheduleWave(fleet, zone, 0);
+    }
+  }
+
+  /** A wave takes each live replica of the zone (with the chance `share`), then the zone's next wave is drawn. */
+  wave(fleet: number, zone: number, now: number): void {
+    const process = this.processes[fleet] as Extract<InterruptionProcess, { kind: 'waves' }>;
+    this.scheduleWave(fleet, zone, now);
+    this.noticeZone(fleet, zone, now, () => process.takes());
+  }
+
+  private scheduleWave(fleet: number, zone: number, fromUs: number): void {
+    const process = this.processes[fleet] as Extract<InterruptionProcess, { kind: 'waves' }>;
+    const at = process.nextWaveUs(zone, fromUs);
+    // No wave is drawn past the arrivals: a wave then could only end the drain early.
+    if (Number.isFinite(at) && !this.flow.arrivalsDone) this.engine.at(at, Kind.ZoneWave, fleet, zone);
+  }
+
+  /**
+   * Notices to every ready or starting replica of `fleet` in `zone` that `takes` picks, chosen
+   * before any is noticed: the replacements a notice launches are not part of the wave.
+   */
+  private noticeZone(fleet: number, zone: number, now: number, takes: () => boolean): void {
+    const zones = this.fleets[fleet].zones.length;
+    const first = this.layout.first[fleet];
+    const taken: number[] = [];
+    for (let r = first; r < this.layout.end(fleet); r++) {
+      if (zones > 0 && (r - first) % zones !== zone) continue;
+      const state = this.replicas.state[r];
+      if ((state === ReplicaState.Ready || state === ReplicaState.Provisioning) && takes()) taken.push(r);
+    }
+    for (const r of taken) this.notice(r, now);
   }
 
   /** A reclaim notice: a provisioning replica is simply gone; a ready one drains until the reclaim. */
@@ -67,11 +104,19 @@ export class Interruptions {
     if (this.autoscalers[fleet] === null && !this.flow.arrivalsDone) this.outages.launchSpare(fleet, now);
   }
 
-  /** The `index`-th notice of a reclaim trace: it takes the newest ready replica of the fleet. */
+  /**
+   * The `index`-th notice of a reclaim trace: it takes the newest ready replica of the fleet, or
+   * every replica of the zone the row names.
+   */
   fleetNotice(fleet: number, index: number, now: number): void {
-    const times = (this.processes[fleet] as Extract<InterruptionProcess, { kind: 'fleet' }>).noticeTimesUs;
+    const process = this.processes[fleet] as Extract<InterruptionProcess, { kind: 'fleet' }>;
+    const times = process.noticeTimesUs;
     if (index + 1 < times.length)
       this.engine.at(Math.max(now, times[index + 1]), Kind.FleetNotice, fleet, index + 1);
+    if (process.noticeZones[index] >= 0) {
+      this.noticeZone(fleet, process.noticeZones[index], now, () => true);
+      return;
+    }
     const first = this.layout.first[fleet];
     for (let r = this.layout.end(fleet) - 1; r >= first; r--) {
       if (this.replicas.state[r] === ReplicaState.Ready) {

@@ -151,7 +151,15 @@ export class Simulation implements EventHandler {
     const processes = fleets.map((f) =>
       f.interruption === null
         ? null
-        : createInterruptionProcess(f.interruption, streams.stream(`spot/${f.name}`)),
+        : createInterruptionProcess(
+            f.interruption,
+            streams.stream(`spot/${f.name}`),
+            f.zones,
+            // A capacity pool is an instance type in one zone: fleets of one pool share its waves.
+            (f.zones.length > 0 ? f.zones : ['']).map((zone) =>
+              streams.stream(`spot-wave/${f.instance ?? f.name}/${f.region ?? ''}/${zone}`),
+            ),
+          ),
     );
     const outages = new CapacityOutages(fleets, streams);
     this.spotPrices = fleets.map((f) =>

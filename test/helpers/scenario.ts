@@ -32,6 +32,7 @@ export function makeFleet(fleet: Partial<Fleet> = {}): Fleet {
     startup: { kind: 'constant', value: 0 },
     autoscaling: null,
     interruption: null,
+    zones: [],
     onInterrupt: 'requeue',
     fallback: null,
     site: null,

@@ -166,14 +166,35 @@ const InterruptionSchema = z
       .string(expected('a file path'))
       .min(1)
       .optional()
-      .describe('CSV with a `time` column: seconds at which one replica is reclaimed.'),
+      .describe(
+        'CSV with a `time` column: seconds at which one replica is reclaimed; with a `zone` column naming one ' +
+          'of `zones`, every replica in that zone.',
+      ),
+    waves: z
+      .object({
+        per_hour: NonNegativeNumber.describe('Waves per zone per hour (a Poisson rate).'),
+        share: z
+          .number(expected('a fraction in (0, 1]'))
+          .gt(0)
+          .lte(1)
+          .prefault(1)
+          .describe('Chance that a wave takes each replica of its zone.'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'Reclaim waves: each zone (the fleet is one zone without `zones`) loses its replicas together. ' +
+          'Fleets of the same instance and region share the wave times of a zone they have in common.',
+      ),
     notice: Duration.optional().describe(
       "Warning before a reclaim. Default: the provider's (AWS 2m, GCP and Azure 30s).",
     ),
   })
   .strict()
-  .check(exactlyOne(['per_hour', 'bucket', 'trace']))
-  .describe('Spot reclaims: a rate, an AWS Spot Advisor bucket, or a trace of reclaim times.');
+  .check(exactlyOne(['per_hour', 'bucket', 'trace', 'waves']))
+  .describe(
+    'Spot reclaims: a rate per replica, an AWS Spot Advisor bucket, a trace of reclaim times, or waves that take a zone at once.',
+  );
 
 const UnavailableSchema = z
   .object({
@@ -236,6 +257,15 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
         .optional()
         .describe(
           'How an autoscaled fleet decides its size (see docs/autoscaling.md); needs `replicas: { min, max }`.',
+        ),
+      zones: z
+        .array(z.string(expected('a zone name')).min(1), expected('a list of zone names'))
+        .min(1)
+        .refine((names) => new Set(names).size === names.length, 'expected distinct zone names')
+        .optional()
+        .describe(
+          'Availability zones the replicas spread over, in turn (replica i in zone i mod n): what reclaim ' +
+            '`waves` and a trace `zone` column take together.',
         ),
       interruption: InterruptionSchema.optional(),
       on_interrupt: z
