@@ -1,5 +1,12 @@
 import * as z from 'zod';
-import { DURATION_EXAMPLE, type Parsed, parseDuration, parseSize, SIZE_EXAMPLE } from './units.js';
+import {
+  DURATION_EXAMPLE,
+  type Parsed,
+  parseBandwidth,
+  parseDuration,
+  parseSize,
+  SIZE_EXAMPLE,
+} from './units.js';
 
 /**
  * The zod building blocks of the scenario schema that its sections and the policies' definitions
@@ -41,6 +48,16 @@ export const Size = quantity(parseSize, SIZE_EXAMPLE).meta({
     '(powers of 1000) or binary `KiB` `MiB` `GiB` `TiB` (powers of 1024), e.g. `4KB`, `2MiB`, `1.5GB`.',
 });
 export const PositiveSize = Size.refine((bytes) => bytes > 0, 'expected a positive size');
+
+/** Bytes per second: a number, or bits (`20Mbps`) or bytes (`5MB/s`) per second with a decimal unit. */
+export const Bandwidth = z
+  .union([z.number(), z.string()], expected('a bandwidth like 100Mbps'))
+  .transform((input, ctx): number => {
+    const parsed = parseBandwidth(input);
+    if (parsed.ok) return parsed.value;
+    ctx.issues.push({ code: 'custom', message: parsed.message, input });
+    return z.NEVER;
+  });
 
 export const Count = z
   .number(expected('a non-negative number'))
