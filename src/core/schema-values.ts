@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import {
+  BYTES_PER_SECOND_PER_UNIT,
   DURATION_EXAMPLE,
   type Parsed,
   parseBandwidth,
@@ -57,6 +58,21 @@ export const Bandwidth = z
     if (parsed.ok) return parsed.value;
     ctx.issues.push({ code: 'custom', message: parsed.message, input });
     return z.NEVER;
+  })
+  .meta({
+    id: 'Bandwidth',
+    title: 'Bandwidth',
+    description:
+      'A data rate: a positive number of bytes per second, or a string with a decimal unit, bits ' +
+      `(${[...BYTES_PER_SECOND_PER_UNIT.keys()]
+        .filter((u) => u.endsWith('bps'))
+        .map((u) => `\`${u}\``)
+        .join(' ')}) ` +
+      `or bytes (${[...BYTES_PER_SECOND_PER_UNIT.keys()]
+        .filter((u) => u.endsWith('/s'))
+        .map((u) => `\`${u}\``)
+        .join(' ')}) ` +
+      'per second, e.g. `100Mbps`, `25GB/s`.',
   });
 
 export const Count = z
