@@ -242,7 +242,7 @@ describe('the host-memory tier (kv_offload)', () => {
     );
     const run = async (kvOffload: object | null) => {
       const times: number[] = [];
-      const { results } = await runScenario(
+      const { results, summary } = await runScenario(
         {
           seed: 1,
           workload: { arrivals: { trace: { path, format: 'mooncake' } } },
@@ -263,7 +263,7 @@ describe('the host-memory tier (kv_offload)', () => {
         },
         { onRequest: (r) => times.push((r.first_token as number) - r.arrival) },
       );
-      return { stats: results[0].llm?.fleets.gpu.prefix_cache, times };
+      return { stats: results[0].llm?.fleets.gpu.prefix_cache, times, summary };
     };
     const tier = await run({ capacity: '128MiB', bandwidth: '25GB/s', latency: '10us' });
     // B evicted A's blocks 63 down to 6 (freed last first); A's blocks 0-5 stayed in accelerator
@@ -293,6 +293,11 @@ describe('the host-memory tier (kv_offload)', () => {
         blocks: 64,
       },
     });
+    expect(renderSummaryMarkdown(tier.summary)).toContain(
+      `232 cached blocks evicted to host memory, where 1952 of the cached prompt tokens were found; 1952 tokens loaded back (0.2559 GB in ${(
+        (loadS(928) + loadS(1024)) * 1000
+      ).toPrecision(3)} ms of iteration time); 46 blocks dropped from host memory.`,
+    );
     const gpuOnly = await run(null);
     expect(gpuOnly.times[2]).toBeCloseTo(tick(prefillS(1404, 96)), 6);
     expect(gpuOnly.times[3]).toBeCloseTo(tick(prefillS(1404, 96)), 6);
