@@ -520,6 +520,15 @@ function withHostTier(
       at: 'batching.kv_offload',
     };
   }
+  const hostGib = fleet.hardware?.memoryGiB;
+  if (hostGib !== undefined && offload.capacityBytes > hostGib * 2 ** 30) {
+    return {
+      ok: false,
+      message: `kv_offload capacity ${gib(offload.capacityBytes)} exceeds the ${hostGib} GiB of host memory of one replica`,
+      at: 'batching.kv_offload',
+      infeasible: true,
+    };
+  }
   const tp = resolved.value.tensorParallel;
   const shardBytes = kvBytesPerToken(model.llm) / kvShards(model.llm, tp);
   const blockBytes = shardBytes * tp * batching.blockSize;

@@ -310,8 +310,10 @@ describe('the host-memory tier (kv_offload)', () => {
     const expected = infiniteCacheHitRate(limit);
     const gpuOnly = await prefixStats(mooncake(limit, 0.02, 250_000));
     expect(gpuOnly.hit_rate).toBeLessThan(expected - 0.05);
-    // 4 TiB holds 2 million blocks of 2 MiB, more than the 1,000 prompts fill.
-    const ample = await prefixStats(mooncake(limit, 0.02, 250_000, {}, { kv_offload: { capacity: '4TiB' } }));
+    // 1.5 TiB of the p5.48xlarge's 2 TiB holds 786,432 blocks of 2 MiB, more than the 1,000 prompts fill.
+    const ample = await prefixStats(
+      mooncake(limit, 0.02, 250_000, {}, { kv_offload: { capacity: '1.5TiB' } }),
+    );
     expect(ample.host_tier?.evictions).toBe(0);
     expect(ample.hit_rate).toBeCloseTo(expected, 12);
     // 8 GiB (4,096 blocks) drops blocks, and finds less than the ample tier but more than none.
@@ -448,7 +450,7 @@ ${model}${fleet}    batching: { policy: continuous, prefix_caching: yes }
     expect(stderr).toMatch(/^bad-key\.yaml:11:\d+: .*prefix_caching.*true or false/m);
   });
 
-  it('names the line of a host tier without prefix caching, or too small for one block, exit 2', async () => {
+  it('names the line of a host tier without prefix caching, too small for one block, in a bad unit or over the host memory, exit 2', async () => {
     const workload = `duration: 60
 workload:
   arrivals: { poisson: { rate: 1 } }
@@ -489,6 +491,19 @@ workload:
     const unit = await cli(['validate', 'offload-unit.yaml']);
     expect(unit.code).toBe(2);
     expect(unit.stderr).toMatch(/^offload-unit\.yaml:11:\d+: .*bandwidth/m);
+    // A g6e.xlarge has 32 GiB of host memory.
+    writeFileSync(
+      join(dir, 'offload-big.yaml'),
+      `${workload}${model}${fleet}    batching: { policy: continuous, kv_offload: { capacity: 64GiB } }
+`,
+    );
+    const big = await cli(['validate', 'offload-big.yaml']);
+    expect(big.code).toBe(2);
+    expect(big.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^offload-big\.yaml:11:\d+: .*kv_offload capacity 64\.0 GiB exceeds the 32 GiB of host memory of one replica$/,
+      ),
+    ]);
   });
 
   it('names the line of a trace row whose prefix blocks are not a list of ids, exit 2', async () => {

@@ -48,10 +48,10 @@ export interface KvOffload {
 
 /**
  * The host link when nobody describes it: PCIe 4.0 x16, 16 GT/s on each of 16 lanes with
- * 128b/130b encoding, 31.5 GB/s each way (PCI-SIG's PCIe 4.0 specification), of which pinned-memory
- * copies sustain about 80 % after packet overheads: 25 GB/s. PCIe 5.0 hosts (H100, H200) double
- * both. The latency is of the order of launching the copies and waiting for them to complete.
- * Both are assumptions to replace with a measurement of the host.
+ * 128b/130b encoding, 31.5 GB/s each way (PCI-SIG's PCIe 4.0 specification), taken at about 80 %
+ * for packet headers and flow control: 25 GB/s. PCIe 5.0 hosts (H100, H200) double both. The
+ * latency is of the order of launching the copies and waiting for them to complete. Both are
+ * assumptions to replace with a measurement of the host (NVIDIA's nvbandwidth, host to device).
  */
 const KV_OFFLOAD_DEFAULTS = { bandwidth: '25GB/s', latency: '10us' } as const;
 
