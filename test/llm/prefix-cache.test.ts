@@ -450,7 +450,7 @@ ${model}${fleet}    batching: { policy: continuous, prefix_caching: yes }
     expect(stderr).toMatch(/^bad-key\.yaml:11:\d+: .*prefix_caching.*true or false/m);
   });
 
-  it('names the line of a host tier without prefix caching, too small for one block, in a bad unit or over the host memory, exit 2', async () => {
+  it('names the line of a host tier without prefix caching or a model, too small for one block, in a bad unit or over the host memory, exit 2', async () => {
     const workload = `duration: 60
 workload:
   arrivals: { poisson: { rate: 1 } }
@@ -503,6 +503,22 @@ workload:
       expect.stringMatching(
         /^offload-big\.yaml:11:\d+: .*kv_offload capacity 64\.0 GiB exceeds the 32 GiB of host memory of one replica$/,
       ),
+    ]);
+    // Measured step times without a model: nothing says how many bytes a block holds.
+    writeFileSync(
+      join(dir, 'offload-profile.yaml'),
+      `${workload}fleets:
+  - name: gpu
+    replicas: 1
+    price_per_hour: 32
+    batching: { policy: continuous, tensor_parallel: 4, kv_cache_tokens: 100000, kv_offload: { capacity: 1GiB } }
+    step_time: { profile: { path: ${join(ROOT, 'data/validation/splitwise_perf_model_llama2-70b.csv')}, model: llama2-70b, hardware: a100-80gb } }
+`,
+    );
+    const profiled = await cli(['validate', 'offload-profile.yaml']);
+    expect(profiled.code).toBe(2);
+    expect(profiled.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^offload-profile\.yaml:10:\d+: .*kv_offload needs a scenario model/),
     ]);
   });
 
