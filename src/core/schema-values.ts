@@ -1,5 +1,13 @@
 import * as z from 'zod';
-import { DURATION_EXAMPLE, type Parsed, parseDuration, parseSize, SIZE_EXAMPLE } from './units.js';
+import {
+  BYTES_PER_SECOND_PER_UNIT,
+  DURATION_EXAMPLE,
+  type Parsed,
+  parseBandwidth,
+  parseDuration,
+  parseSize,
+  SIZE_EXAMPLE,
+} from './units.js';
 
 /**
  * The zod building blocks of the scenario schema that its sections and the policies' definitions
@@ -41,6 +49,31 @@ export const Size = quantity(parseSize, SIZE_EXAMPLE).meta({
     '(powers of 1000) or binary `KiB` `MiB` `GiB` `TiB` (powers of 1024), e.g. `4KB`, `2MiB`, `1.5GB`.',
 });
 export const PositiveSize = Size.refine((bytes) => bytes > 0, 'expected a positive size');
+
+/** Bytes per second: a number, or bits (`20Mbps`) or bytes (`5MB/s`) per second with a decimal unit. */
+export const Bandwidth = z
+  .union([z.number(), z.string()], expected('a bandwidth like 100Mbps'))
+  .transform((input, ctx): number => {
+    const parsed = parseBandwidth(input);
+    if (parsed.ok) return parsed.value;
+    ctx.issues.push({ code: 'custom', message: parsed.message, input });
+    return z.NEVER;
+  })
+  .meta({
+    id: 'Bandwidth',
+    title: 'Bandwidth',
+    description:
+      'A data rate: a positive number of bytes per second, or a string with a decimal unit, bits ' +
+      `(${[...BYTES_PER_SECOND_PER_UNIT.keys()]
+        .filter((u) => u.endsWith('bps'))
+        .map((u) => `\`${u}\``)
+        .join(' ')}) ` +
+      `or bytes (${[...BYTES_PER_SECOND_PER_UNIT.keys()]
+        .filter((u) => u.endsWith('/s'))
+        .map((u) => `\`${u}\``)
+        .join(' ')}) ` +
+      'per second, e.g. `100Mbps`, `25GB/s`.',
+  });
 
 export const Count = z
   .number(expected('a non-negative number'))

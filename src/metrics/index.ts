@@ -12,6 +12,7 @@ export type {
   DistributionName,
   FleetInstances,
   FleetPerformance,
+  HostTierStats,
   LlmFleetStats,
   LlmResult,
   OracleGap,

@@ -236,6 +236,27 @@ export interface PrefixCacheStats {
   evictions: number;
   /** Cached blocks at the end of the run, all replicas (held by a sequence or not). */
   cached_blocks: number;
+  /** The host-memory tier under the cache (`batching.kv_offload`); absent without one. */
+  host_tier?: HostTierStats;
+}
+
+/**
+ * A fleet's host tier over the whole run, all replicas. With it, `evictions` above counts the
+ * blocks that moved from accelerator to host memory.
+ */
+export interface HostTierStats {
+  /** Of `cached_prompt_tokens`, those found in host memory (loaded rather than prefilled). */
+  cached_prompt_tokens: number;
+  /** Tokens loaded from host memory at every admission (re-admissions after a preemption included). */
+  loaded_tokens: number;
+  /** Their KV bytes, all accelerators of a replica together. */
+  transfer_bytes: number;
+  /** Iteration time spent loading them, seconds: each load's shard bytes over one link's bandwidth, plus the latency. */
+  transfer_s: number;
+  /** Host blocks dropped to make room for newer ones. */
+  evictions: number;
+  /** Blocks in host memory at the end of the run, all live replicas. */
+  blocks: number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { formatNumber, formatPercent } from '../core/format.js';
+import { formatNumber, formatPercent, formatSeconds } from '../core/format.js';
 import type { DisaggregationResult } from '../metrics/index.js';
 import { dropRate } from '../metrics/slo.js';
 import { escapeMarkdown } from './format.js';
@@ -85,8 +85,15 @@ function prefixCacheLines(summary: RunSummary, v: VariantSummary): string[] {
     const cache = stats.prefix_cache;
     if (cache === undefined)
       return [`- Prefix cache on ${name}: off (prefix_caching: false); every prompt prefilled whole.`];
+    const host = cache.host_tier;
+    const evicted =
+      host === undefined
+        ? `${cache.evictions} cached blocks evicted.`
+        : `${cache.evictions} cached blocks evicted to host memory, where ${host.cached_prompt_tokens} of the cached prompt tokens were found; ` +
+          `${host.loaded_tokens} tokens loaded back (${fmt(host.transfer_bytes / 1e9)} GB in ${formatSeconds(host.transfer_s)} of iteration time); ` +
+          `${host.evictions} blocks dropped from host memory.`;
     return [
-      `- Prefix cache on ${name}: hit rate ${formatPercent(cache.hit_rate)} (${cache.cached_prompt_tokens} of ${cache.prompt_tokens} prompt tokens found cached at admission); ${cache.prefill_tokens_saved} prompt tokens not prefilled (re-admissions after preemption included); ${cache.evictions} cached blocks evicted.`,
+      `- Prefix cache on ${name}: hit rate ${formatPercent(cache.hit_rate)} (${cache.cached_prompt_tokens} of ${cache.prompt_tokens} prompt tokens found cached at admission); ${cache.prefill_tokens_saved} prompt tokens not prefilled (re-admissions after preemption included); ${evicted}`,
     ];
   });
 }

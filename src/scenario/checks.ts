@@ -516,7 +516,7 @@ export function checkResolved(scenario: Scenario): Finding[] {
     if (!resolved.ok) {
       findings.push({
         code: 'INVALID_VALUE',
-        path: ['fleets', i, resolved.at],
+        path: ['fleets', i, ...resolved.at.split('.')],
         message: resolved.message,
         ...(resolved.infeasible && { infeasible: true }),
       });

@@ -132,6 +132,7 @@ const EXAMPLES: Record<string, unknown> = {
   'fleets[].unavailable': { per_hour: 0.1, mean_duration: '20m' },
   'fleets[].spot_price': { trace: 'prices/g6-spot.csv' },
   'fleets[].queue': { capacity: 100, timeout: '30s' },
+  'fleets[].batching.kv_offload': { capacity: '128GiB', bandwidth: '25GB/s', latency: '10us' },
   'fleets[].step_time': {
     profile: { path: 'profiles/perf_model.csv', model: 'llama2-70b', hardware: 'a100-80gb' },
   },
@@ -190,6 +191,7 @@ const EXAMPLES: Record<string, unknown> = {
 const VALUE_EXAMPLES: Record<string, unknown[]> = {
   Duration: [0.25, '250ms', '1.5h'],
   Size: [4096, '4KB', '2MiB'],
+  Bandwidth: [25e9, '25GB/s', '400Gbps'],
   Rate: [40, '40 * (1 + 0.5 * sin(2 * pi * t / 1d))'],
   TokenDistribution: [200, { lognormal: { median: 1000, sigma: 0.9 } }, { uniform: { min: 10, max: 500 } }],
   SizeDistribution: ['4KB', { lognormal: { median: '2KB', sigma: 0.5 } }],
@@ -208,6 +210,7 @@ const VALUE_EXAMPLES: Record<string, unknown[]> = {
 const UNITS: Record<string, string> = {
   Duration: 'seconds',
   Size: 'bytes',
+  Bandwidth: 'bytes/s',
   Rate: 'requests/s',
   TokenDistribution: 'tokens',
   SizeDistribution: 'bytes',

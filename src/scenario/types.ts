@@ -1,5 +1,5 @@
 export { oneLine } from '../core/unprintable.js';
-export type { Batching, ContinuousBatching } from '../policies/batching/index.js';
+export type { Batching, ContinuousBatching, KvOffload } from '../policies/batching/index.js';
 export { REPLICA_POLICIES, type ReplicaPolicy, type Routing } from '../policies/routing/index.js';
 
 /**

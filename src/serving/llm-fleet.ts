@@ -13,7 +13,9 @@ import {
   type IterationBatch,
   iterationTime,
   type KvCacheSettings,
+  kvBytesPerToken,
   kvCacheBudget,
+  kvShards,
   type LlmHardware,
   type LlmModel,
   loadAccelerators,
@@ -30,10 +32,23 @@ export interface LlmFleetModel {
   tensorParallel: number;
   /** KV-cache capacity of one replica, tokens. */
   kvCacheTokens: number;
+  /** The host tier under the prefix cache (`batching.kv_offload`) in blocks and bytes; null without one. */
+  hostTier: HostTier | null;
   /** Seconds one iteration takes, and the share of them its prefill work caused (for cost attribution). */
   step(batch: IterationBatch, into: StepTiming): void;
   /** Where the iteration times come from, for every output that shows a figure resting on them. */
   performance: FleetPerformance;
+}
+
+/** A replica's host tier, resolved against the model's KV size. */
+export interface HostTier {
+  /** Whole KV-cache blocks its capacity holds. */
+  blocks: number;
+  /** KV bytes of one token, all the replica's accelerators together (a shard on each). */
+  bytesPerToken: number;
+  /** All the accelerators' host links together, each loading its own shard at the same time. */
+  bytesPerS: number;
+  latencyS: number;
 }
 
 export interface StepTiming {
@@ -83,7 +98,7 @@ type Resolved<T> =
   | {
       ok: false;
       message: string;
-      at: 'batching' | 'hardware' | 'instance' | 'step_time';
+      at: 'batching' | 'batching.kv_offload' | 'hardware' | 'instance' | 'step_time';
       infeasible?: true;
     };
 
@@ -260,6 +275,7 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
     value: {
       tensorParallel,
       kvCacheTokens,
+      hostTier: null,
       performance: rooflinePerformance(
         fleet.name,
         spec.id,
@@ -367,6 +383,7 @@ function profiled(
     value: {
       tensorParallel,
       kvCacheTokens,
+      hostTier: null,
       performance: profilePerformance(path, modelName, hardwareName),
       step(batch, into) {
         let prefillS = 0;
@@ -467,7 +484,11 @@ export function rooflineSettings(fleet: Fleet, model: ModelConfig | null): Roofl
 export function resolveLlmFleet(fleet: Fleet, model: ModelConfig | null): Resolved<LlmFleetModel> {
   const stepTime = fleet.stepTime ?? { kind: 'roofline' };
   if (stepTime.kind === 'profile') {
-    return profiled(fleet, stepTime.path, stepTime.model, stepTime.hardware, model);
+    return withHostTier(
+      fleet,
+      model,
+      profiled(fleet, stepTime.path, stepTime.model, stepTime.hardware, model),
+    );
   }
   if (model === null) {
     return {
@@ -476,5 +497,56 @@ export function resolveLlmFleet(fleet: Fleet, model: ModelConfig | null): Resolv
       at: 'batching',
     };
   }
-  return roofline(fleet, model);
+  return withHostTier(fleet, model, roofline(fleet, model));
+}
+
+/**
+ * The fleet's host tier in blocks of the model's KV size. Each accelerator keeps its shard of a
+ * block's KV heads (replicated beyond the KV heads, as in accelerator memory) and loads it over
+ * its own host link, so a load takes one shard's bytes over one link's bandwidth.
+ */
+function withHostTier(
+  fleet: Fleet,
+  model: ModelConfig | null,
+  resolved: Resolved<LlmFleetModel>,
+): Resolved<LlmFleetModel> {
+  const batching = batchingOf(fleet);
+  const offload = batching.kvOffload;
+  if (!resolved.ok || offload === null) return resolved;
+  if (model === null) {
+    return {
+      ok: false,
+      message: "kv_offload needs a scenario model: a block's bytes follow from its KV size",
+      at: 'batching.kv_offload',
+    };
+  }
+  const hostGib = fleet.hardware?.memoryGiB;
+  if (hostGib !== undefined && offload.capacityBytes > hostGib * 2 ** 30) {
+    return {
+      ok: false,
+      message: `kv_offload capacity ${gib(offload.capacityBytes)} exceeds the ${hostGib} GiB of host memory of one replica`,
+      at: 'batching.kv_offload',
+      infeasible: true,
+    };
+  }
+  const tp = resolved.value.tensorParallel;
+  const shardBytes = kvBytesPerToken(model.llm) / kvShards(model.llm, tp);
+  const blockBytes = shardBytes * tp * batching.blockSize;
+  const blocks = Math.floor(offload.capacityBytes / blockBytes);
+  if (blocks === 0) {
+    return {
+      ok: false,
+      message:
+        `kv_offload capacity ${offload.capacityBytes} bytes holds no KV-cache block of ${model.llm.name} ` +
+        `(${blockBytes} bytes at block_size ${batching.blockSize})`,
+      at: 'batching.kv_offload',
+    };
+  }
+  const hostTier: HostTier = {
+    blocks,
+    bytesPerToken: shardBytes * tp,
+    bytesPerS: offload.bytesPerS * tp,
+    latencyS: offload.latencyS,
+  };
+  return { ok: true, value: { ...resolved.value, hostTier } };
 }

@@ -1,4 +1,4 @@
-import type { LlmFleetStats, PrefixCacheStats } from '../metrics/index.js';
+import type { HostTierStats, LlmFleetStats, PrefixCacheStats } from '../metrics/index.js';
 import { ContinuousScheduler } from '../policies/batching/continuous.js';
 import type { IterationScheduler } from '../policies/batching/iteration-scheduler.js';
 import type { ContinuousBatching } from '../scenario/types.js';
@@ -19,6 +19,7 @@ export class LlmFleetState {
   /** Schedulers of replicas reclaimed mid-run, for the preemption count and the prefix cache's. */
   private preemptionsOfReclaimed = 0;
   private readonly prefixOfReclaimed: PrefixCacheStats = emptyPrefixStats();
+  private readonly hostOfReclaimed: HostTierStats = emptyHostStats();
   iterations = 0;
   sequencesRun = 0;
   admitted = 0;
@@ -53,6 +54,7 @@ export class LlmFleetState {
         blockSize: batching.blockSize,
         kvCacheTokens: model.kvCacheTokens,
         prefixCaching: batching.prefixCaching,
+        ...(model.hostTier !== null && { hostTier: model.hostTier }),
       });
     this.schedulers = Array.from({ length: replicas }, this.newScheduler);
     this.current = new Float64Array(replicas * 4);
@@ -67,6 +69,8 @@ export class LlmFleetState {
     const index = replica - this.firstReplica;
     this.preemptionsOfReclaimed += this.schedulers[index].preemptions;
     if (this.batching.prefixCaching) addPrefixStats(this.prefixOfReclaimed, this.schedulers[index]);
+    // Its host memory goes with it: the blocks there count no longer.
+    if (this.model.hostTier !== null) addHostStats(this.hostOfReclaimed, this.schedulers[index], false);
     this.schedulers[index] = this.newScheduler();
   }
 
@@ -149,7 +153,10 @@ export class LlmFleetState {
     const stats = { ...this.prefixOfReclaimed, cached_blocks: 0 };
     for (const scheduler of this.schedulers) addPrefixStats(stats, scheduler);
     stats.hit_rate = stats.prompt_tokens > 0 ? stats.cached_prompt_tokens / stats.prompt_tokens : null;
-    return stats;
+    if (this.model.hostTier === null) return stats;
+    const host = { ...this.hostOfReclaimed };
+    for (const scheduler of this.schedulers) addHostStats(host, scheduler, true);
+    return { ...stats, host_tier: host };
   }
 }
 
@@ -170,6 +177,29 @@ function addPrefixStats(into: PrefixCacheStats, scheduler: IterationScheduler): 
   into.prefill_tokens_saved += scheduler.savedPrefillTokens;
   into.evictions += scheduler.cacheEvictions;
   into.cached_blocks += scheduler.cachedBlocks;
+}
+
+function emptyHostStats(): HostTierStats {
+  return {
+    cached_prompt_tokens: 0,
+    loaded_tokens: 0,
+    transfer_bytes: 0,
+    transfer_s: 0,
+    evictions: 0,
+    blocks: 0,
+  };
+}
+
+/** `live`: the scheduler's replica is still up, so the blocks in its host memory count. */
+function addHostStats(into: HostTierStats, scheduler: IterationScheduler, live: boolean): void {
+  const host = scheduler.hostTier;
+  if (host === null) return;
+  into.cached_prompt_tokens += host.cachedPromptTokens;
+  into.loaded_tokens += host.loadedTokens;
+  into.transfer_bytes += host.loadedBytes;
+  into.transfer_s += host.loadSeconds;
+  into.evictions += host.evictions;
+  if (live) into.blocks += host.blocks;
 }
 
 function addTime(into: IterationTime, us: number, prefillShare: number, recomputeShare: number): void {

@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => observeSchedulerSteps(null));
 
 /** The first `limit` requests of the Mooncake trace, replayed `speed` times as fast, on one H100 with `kvTokens` of KV cache. */
-function mooncake(limit: number, speed: number, kvTokens: number, extra: object = {}) {
+function mooncake(limit: number, speed: number, kvTokens: number, extra: object = {}, batching: object = {}) {
   return {
     seed: 1,
     workload: { arrivals: { trace: { path: MOONCAKE, format: 'mooncake', speed, limit } } },
@@ -34,6 +34,7 @@ function mooncake(limit: number, speed: number, kvTokens: number, extra: object 
           kv_cache_tokens: kvTokens,
           tensor_parallel: 1,
           block_size: 16,
+          ...batching,
         },
         queue: { capacity: 100_000 },
       },
@@ -210,6 +211,140 @@ describe('a cached prefix in the step time', () => {
   });
 });
 
+describe('the host-memory tier (kv_offload)', () => {
+  // Llama-3.1-8B keeps K and V for 32 layers x 8 KV heads x 128 dimensions, 2 bytes each: 131,072 bytes a token.
+  const BYTES_PER_TOKEN = 2 * 32 * 8 * 128 * 2;
+  const BANDWIDTH = 25e9;
+  const LATENCY = 10e-6;
+  const model = llm.presetModel('Llama-3.1-8B');
+  const hardware = { accelerator: llm.loadAccelerators().get('l40s') as llm.AcceleratorSpec, count: 1 };
+  const prefillS = (tokens: number, pastTokens: number) =>
+    llm.iterationTime(model, hardware, {
+      prefill: [{ tokens, pastTokens, completesPrompt: true }],
+      decodeSequences: 0,
+      decodeContextTokens: 0,
+    }).totalS;
+  const loadS = (tokens: number) => (tokens * BYTES_PER_TOKEN) / BANDWIDTH + LATENCY;
+  /** An iteration's time on the simulator's microsecond clock. */
+  const tick = (seconds: number) => Math.round(seconds * 1e6) / 1e6;
+
+  it('loads a prefix evicted to host memory in bytes / bandwidth + latency instead of prefilling it, and drops the oldest host blocks first', async () => {
+    const path = join(dir, 'offload.jsonl');
+    // 100 blocks of 16 tokens. A caches 64 blocks; B (94 blocks, its own prefix) evicts A's last 58 to
+    // host memory, which holds 64 blocks (128 MiB at 2 MiB a block); C shares A's 1,024 tokens;
+    // D repeats B. One output token each, 10 s apart: each request is one prefill iteration.
+    writeFileSync(
+      path,
+      '{"timestamp": 0, "input_length": 1024, "output_length": 1, "hash_ids": [1, 2]}\n' +
+        '{"timestamp": 10000, "input_length": 1500, "output_length": 1, "hash_ids": [7, 8, 9]}\n' +
+        '{"timestamp": 20000, "input_length": 1500, "output_length": 1, "hash_ids": [1, 2, 3]}\n' +
+        '{"timestamp": 30000, "input_length": 1500, "output_length": 1, "hash_ids": [7, 8, 9]}\n',
+    );
+    const run = async (kvOffload: object | null) => {
+      const times: number[] = [];
+      const { results, summary } = await runScenario(
+        {
+          seed: 1,
+          workload: { arrivals: { trace: { path, format: 'mooncake' } } },
+          model: { llm: { preset: 'Llama-3.1-8B', precision: 'bf16' } },
+          fleets: [
+            {
+              name: 'gpu',
+              replicas: 1,
+              instance: 'aws/g6e.xlarge',
+              batching: {
+                policy: 'continuous',
+                block_size: 16,
+                kv_cache_tokens: 1600,
+                kv_offload: kvOffload,
+              },
+            },
+          ],
+        },
+        { onRequest: (r) => times.push((r.first_token as number) - r.arrival) },
+      );
+      return { stats: results[0].llm?.fleets.gpu.prefix_cache, times, summary };
+    };
+    const tier = await run({ capacity: '128MiB', bandwidth: '25GB/s', latency: '10us' });
+    // B evicted A's blocks 63 down to 6 (freed last first); A's blocks 0-5 stayed in accelerator
+    // memory. C takes those 6, loads blocks 6-63 (928 tokens) from host memory and prefills its
+    // last 476 tokens over 1,024 of context. Without the tier it prefills 1,404 over 96.
+    expect(tier.times[2]).toBeCloseTo(tick(loadS(928) + prefillS(476, 1024)), 6);
+    expect(loadS(928)).toBeLessThan(prefillS(1404, 96) - prefillS(476, 1024));
+    // Loading C's 58 blocks and allocating its 30 others evicted 87 of B's 93 cached blocks, its
+    // last first, to a host memory emptied by C's load: it kept the first 64 to arrive, blocks 92
+    // down to 29, then dropped one for each of the last 23 (92 down to 70). D finds B's blocks 0-5
+    // in accelerator memory, 6-69 (1,024 tokens) in host memory, and prefills from block 70 on.
+    expect(tier.times[3]).toBeCloseTo(tick(loadS(1024) + prefillS(380, 1120)), 6);
+    expect(tier.stats).toEqual({
+      hit_rate: (1024 + 1120) / (1024 + 3 * 1500),
+      prompt_tokens: 1024 + 3 * 1500,
+      cached_prompt_tokens: 1024 + 1120,
+      prefill_tokens_saved: 1024 + 1120,
+      // 58 for B, 87 for C, 87 for D (C's 93 cached blocks, its last first).
+      evictions: 58 + 87 + 87,
+      cached_blocks: 94 + 5,
+      host_tier: {
+        cached_prompt_tokens: 928 + 1024,
+        loaded_tokens: 928 + 1024,
+        transfer_bytes: (928 + 1024) * BYTES_PER_TOKEN,
+        transfer_s: loadS(928) + loadS(1024),
+        evictions: 23 + 23,
+        blocks: 64,
+      },
+    });
+    expect(renderSummaryMarkdown(tier.summary)).toContain(
+      `232 cached blocks evicted to host memory, where 1952 of the cached prompt tokens were found; 1952 tokens loaded back (0.2559 GB in ${(
+        (loadS(928) + loadS(1024)) * 1000
+      ).toPrecision(3)} ms of iteration time); 46 blocks dropped from host memory.`,
+    );
+    const gpuOnly = await run(null);
+    expect(gpuOnly.times[2]).toBeCloseTo(tick(prefillS(1404, 96)), 6);
+    expect(gpuOnly.times[3]).toBeCloseTo(tick(prefillS(1404, 96)), 6);
+    expect(gpuOnly.stats?.cached_prompt_tokens).toBe(2 * 96);
+    expect(gpuOnly.stats?.host_tier).toBeUndefined();
+  });
+
+  it('with room for every block in host memory, hits as often as a cache that never evicts, however small the accelerator cache', async () => {
+    const limit = 1000;
+    const expected = infiniteCacheHitRate(limit);
+    const gpuOnly = await prefixStats(mooncake(limit, 0.02, 250_000));
+    expect(gpuOnly.hit_rate).toBeLessThan(expected - 0.05);
+    // 1.5 TiB of the p5.48xlarge's 2 TiB holds 786,432 blocks of 2 MiB, more than the 1,000 prompts fill.
+    const ample = await prefixStats(
+      mooncake(limit, 0.02, 250_000, {}, { kv_offload: { capacity: '1.5TiB' } }),
+    );
+    expect(ample.host_tier?.evictions).toBe(0);
+    expect(ample.hit_rate).toBeCloseTo(expected, 12);
+    // 8 GiB (4,096 blocks) drops blocks, and finds less than the ample tier but more than none.
+    const small = await prefixStats(mooncake(limit, 0.02, 250_000, {}, { kv_offload: { capacity: '8GiB' } }));
+    expect(small.host_tier?.evictions).toBeGreaterThan(0);
+    expect(small.hit_rate).toBeGreaterThan(gpuOnly.hit_rate as number);
+    expect(small.hit_rate).toBeLessThan(ample.hit_rate as number);
+    for (const stats of [ample, small]) {
+      const host = stats.host_tier;
+      expect(host?.cached_prompt_tokens).toBeGreaterThan(0);
+      expect(host?.transfer_bytes).toBe((host?.loaded_tokens ?? 0) * BYTES_PER_TOKEN);
+    }
+  }, 180_000);
+
+  it('keeps every KV block accounted for in both tiers at every step of a run with sharing, evictions and preemptions', async () => {
+    let steps = 0;
+    observeSchedulerSteps((scheduler) => {
+      steps++;
+      scheduler.checkInvariants();
+    });
+    // 2 GiB of host memory: 1,024 blocks, a few prompts' worth.
+    const { results } = await runScenario(mooncake(70, 1, 200_000, {}, { kv_offload: { capacity: '2GiB' } }));
+    const gpu = results[0].llm?.fleets.gpu;
+    expect(steps).toBeGreaterThan(1000);
+    expect(gpu?.preemptions).toBeGreaterThan(0);
+    expect(gpu?.prefix_cache?.host_tier?.evictions).toBeGreaterThan(0);
+    expect(gpu?.prefix_cache?.host_tier?.cached_prompt_tokens).toBeGreaterThan(0);
+    expect(gpu?.prefix_cache?.host_tier?.blocks).toBeLessThanOrEqual(1024);
+  }, 120_000);
+});
+
 describe('prefix-cache reporting', () => {
   function scenario(lines: string[]) {
     const path = join(dir, `report-${Math.random().toString(36).slice(2)}.jsonl`);
@@ -313,6 +448,78 @@ ${model}${fleet}    batching: { policy: continuous, prefix_caching: yes }
     expect(code).toBe(2);
     expect(stderr).toMatch(/^bad-key\.yaml:5:\d+: .*shared_prefix\.tokens/m);
     expect(stderr).toMatch(/^bad-key\.yaml:11:\d+: .*prefix_caching.*true or false/m);
+  });
+
+  it('names the line of a host tier without prefix caching or a model, too small for one block, in a bad unit or over the host memory, exit 2', async () => {
+    const workload = `duration: 60
+workload:
+  arrivals: { poisson: { rate: 1 } }
+  input_tokens: { constant: 100 }
+  output_tokens: { constant: 10 }
+`;
+    writeFileSync(
+      join(dir, 'offload-off.yaml'),
+      `${workload}${model}${fleet}    batching: { policy: continuous, prefix_caching: false, kv_offload: { capacity: 1GiB } }
+`,
+    );
+    const off = await cli(['validate', 'offload-off.yaml']);
+    expect(off.code).toBe(2);
+    expect(off.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^offload-off\.yaml:11:\d+: .*kv_offload holds blocks of the prefix cache: it needs prefix_caching: true/,
+      ),
+    ]);
+    writeFileSync(
+      join(dir, 'offload-tiny.yaml'),
+      `${workload}${model}${fleet}    batching:
+      policy: continuous
+      kv_offload: { capacity: 1MiB, bandwidth: 50GB/s }
+`,
+    );
+    const tiny = await cli(['validate', 'offload-tiny.yaml']);
+    expect(tiny.code).toBe(2);
+    expect(tiny.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^offload-tiny\.yaml:13:\d+: .*kv_offload capacity 1048576 bytes holds no KV-cache block of .* \(2097152 bytes at block_size 16\)/,
+      ),
+    ]);
+    writeFileSync(
+      join(dir, 'offload-unit.yaml'),
+      `${workload}${model}${fleet}    batching: { policy: continuous, kv_offload: { capacity: 1GiB, bandwidth: 25GiB } }
+`,
+    );
+    const unit = await cli(['validate', 'offload-unit.yaml']);
+    expect(unit.code).toBe(2);
+    expect(unit.stderr).toMatch(/^offload-unit\.yaml:11:\d+: .*bandwidth/m);
+    // A g6e.xlarge has 32 GiB of host memory.
+    writeFileSync(
+      join(dir, 'offload-big.yaml'),
+      `${workload}${model}${fleet}    batching: { policy: continuous, kv_offload: { capacity: 64GiB } }
+`,
+    );
+    const big = await cli(['validate', 'offload-big.yaml']);
+    expect(big.code).toBe(2);
+    expect(big.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^offload-big\.yaml:11:\d+: .*kv_offload capacity 64\.0 GiB exceeds the 32 GiB of host memory of one replica$/,
+      ),
+    ]);
+    // Measured step times without a model: nothing says how many bytes a block holds.
+    writeFileSync(
+      join(dir, 'offload-profile.yaml'),
+      `${workload}fleets:
+  - name: gpu
+    replicas: 1
+    price_per_hour: 32
+    batching: { policy: continuous, tensor_parallel: 4, kv_cache_tokens: 100000, kv_offload: { capacity: 1GiB } }
+    step_time: { profile: { path: ${join(ROOT, 'data/validation/splitwise_perf_model_llama2-70b.csv')}, model: llama2-70b, hardware: a100-80gb } }
+`,
+    );
+    const profiled = await cli(['validate', 'offload-profile.yaml']);
+    expect(profiled.code).toBe(2);
+    expect(profiled.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^offload-profile\.yaml:10:\d+: .*kv_offload needs a scenario model/),
+    ]);
   });
 
   it('names the line of a trace row whose prefix blocks are not a list of ids, exit 2', async () => {

@@ -46,6 +46,33 @@ export interface ContinuousConfig {
   kvCacheTokens: number;
   /** Keep and reuse the blocks of shared prompt prefixes (false when absent). */
   prefixCaching?: boolean;
+  /** A host-memory tier under the prefix cache (none when absent). */
+  hostTier?: HostTierConfig;
+}
+
+/** The host-memory tier of one replica's prefix cache, in the scheduler's terms. */
+export interface HostTierConfig {
+  /** Blocks it holds. */
+  blocks: number;
+  /** KV bytes of one token, all the replica's accelerators together. */
+  bytesPerToken: number;
+  /** Bytes per second of all the accelerators' host links together, each loading its own shard. */
+  bytesPerS: number;
+  /** Time each load takes besides its bytes, seconds. */
+  latencyS: number;
+}
+
+/** What a replica's host tier did so far. */
+export interface HostTierCounters {
+  /** Prompt tokens found in host memory at their sequence's first admission (part of `cachedPromptTokens`). */
+  cachedPromptTokens: number;
+  /** Tokens loaded from host memory at every admission (after a preemption too), their bytes and the seconds it took. */
+  loadedTokens: number;
+  loadedBytes: number;
+  loadSeconds: number;
+  /** Host blocks dropped to make room, and those held now. */
+  evictions: number;
+  blocks: number;
 }
 
 export function createSequence(
@@ -86,6 +113,10 @@ export function createSequence(
  * starts with, short of its last token (which vLLM always computes, to sample from it), and
  * prefills only the rest; its full blocks of shareable prompt tokens are cached as they are
  * computed, and stay cached after it leaves until an allocation finding no free block evicts them.
+ * With a host tier, evicted blocks move to host memory; a sequence admitted takes the blocks it
+ * finds there too, which need accelerator blocks like computed ones, and the iteration first loads
+ * them over the host link: its time grows by each such sequence's bytes over the bandwidth plus
+ * the latency, with no overlap with its compute.
  *
  * A sequence may arrive with its prompt computed elsewhere (a decode replica of a disaggregated
  * pair): it gets the blocks of its KV cache when admitted and decodes from there.
@@ -118,6 +149,17 @@ export class ContinuousScheduler implements IterationScheduler {
   readonly finished: Sequence[] = [];
   /** Blocks of finished sequences whose KV cache is still on its way to another replica (`holdBlocks`). */
   outgoingBlocks = 0;
+  /** Seconds the planned iteration spends loading prefix blocks from host memory before it computes. */
+  loadSeconds = 0;
+  private readonly host: HostTierConfig | null;
+  private readonly hostCounters: HostTierCounters = {
+    cachedPromptTokens: 0,
+    loadedTokens: 0,
+    loadedBytes: 0,
+    loadSeconds: 0,
+    evictions: 0,
+    blocks: 0,
+  };
 
   private readonly running: Sequence[] = [];
   /** Waiting sequences from `waitingHead` on; cancelled ones stay until reached. */
@@ -130,7 +172,9 @@ export class ContinuousScheduler implements IterationScheduler {
   constructor(private readonly config: ContinuousConfig) {
     this.totalBlocks = Math.floor(config.kvCacheTokens / config.blockSize);
     this.freeBlocks = this.totalBlocks;
-    this.cache = config.prefixCaching === true ? new PrefixCache(config.blockSize) : null;
+    this.host = config.prefixCaching === true ? (config.hostTier ?? null) : null;
+    this.cache =
+      config.prefixCaching === true ? new PrefixCache(config.blockSize, this.host?.blocks ?? 0) : null;
     const prefill: PrefillChunk[] = [];
     this.batch = { prefill, decodeSequences: 0, decodeContextTokens: 0 };
   }
@@ -141,6 +185,14 @@ export class ContinuousScheduler implements IterationScheduler {
 
   get cachedBlocks(): number {
     return this.cache?.cached ?? 0;
+  }
+
+  get hostTier(): HostTierCounters | null {
+    if (this.host === null) return null;
+    const cache = this.cache as PrefixCache;
+    this.hostCounters.evictions = cache.hostEvictions;
+    this.hostCounters.blocks = cache.hosted;
+    return this.hostCounters;
   }
 
   get waitingCount(): number {
@@ -197,6 +249,7 @@ export class ContinuousScheduler implements IterationScheduler {
     this.scheduledTokens = 0;
     this.prefillTokens = 0;
     this.recomputeTokens = 0;
+    this.loadSeconds = 0;
     this.batch.decodeSequences = 0;
     this.batch.decodeContextTokens = 0;
     let budget = config.maxNumBatchedTokens;
@@ -230,12 +283,15 @@ export class ContinuousScheduler implements IterationScheduler {
       // A waiting sequence holds no block, and has computed nothing unless its prompt was computed
       // on another replica: what it finds cached it need not compute.
       let hits = 0;
+      // Of the hits, those in host memory: they need blocks to load into.
+      let loads = 0;
       let available = this.freeBlocks;
       if (this.cache !== null) {
         available += this.cache.evictable;
         if (sequence.shareable >= config.blockSize && sequence.computed === 0) {
           hits = this.cache.lookup(sequence.prefix as SequencePrefix, this.hitLimit(sequence));
           available -= this.cache.reviving;
+          loads = this.cache.fromHost;
         }
       }
       const cachedTokens = hits * config.blockSize;
@@ -243,7 +299,9 @@ export class ContinuousScheduler implements IterationScheduler {
       if (!config.chunkedPrefill && pending > budget) break;
       const tokens = Math.min(pending, budget);
       // Either it found cached blocks or it computed its prompt elsewhere, never both.
-      const needed = this.blocksFor(sequence.computed + cachedTokens + tokens) - hits;
+      const own = this.blocksFor(sequence.computed + cachedTokens + tokens) - hits;
+      // Blocks loaded from host memory come into newly allocated ones.
+      const needed = own + loads;
       if (needed > available) break;
       this.shiftWaiting();
       if (hits > 0) {
@@ -254,9 +312,10 @@ export class ContinuousScheduler implements IterationScheduler {
         sequence.computed = cachedTokens;
         sequence.registered = hits;
         this.savedPrefillTokens += cachedTokens;
+        if (loads > 0) this.loadFromHost(loads * config.blockSize, !sequence.admitted);
       }
       this.take(needed);
-      sequence.blocks += needed;
+      sequence.blocks += own;
       this.running.push(sequence);
       if (!sequence.admitted) {
         sequence.admitted = true;
@@ -270,6 +329,19 @@ export class ContinuousScheduler implements IterationScheduler {
     this.batch.prefill.length = this.prefillCount;
     schedulerStepped(this, 'schedule');
     return scheduled.length > 0;
+  }
+
+  /** One sequence's load of `tokens` from host memory: its own transfer, after the others of the iteration. */
+  private loadFromHost(tokens: number, firstAdmission: boolean): void {
+    const host = this.host as HostTierConfig;
+    const bytes = tokens * host.bytesPerToken;
+    const seconds = bytes / host.bytesPerS + host.latencyS;
+    this.loadSeconds += seconds;
+    const counters = this.hostCounters;
+    if (firstAdmission) counters.cachedPromptTokens += tokens;
+    counters.loadedTokens += tokens;
+    counters.loadedBytes += bytes;
+    counters.loadSeconds += seconds;
   }
 
   /** Advances every sequence of the planned iteration by what it computed; fills `firstTokens` and `finished`. */
@@ -299,7 +371,8 @@ export class ContinuousScheduler implements IterationScheduler {
    * Throws an `InvariantError` naming the first broken law of the KV cache and the queues: the
    * free blocks, the cached blocks no sequence holds and the blocks held (a shared cached block
    * once) add up to the cache, each running sequence holds exactly the blocks of the tokens it has
-   * computed or has scheduled, each cached block counts the sequences holding it, a waiting
+   * computed or has scheduled, each cached block counts the sequences holding it, the host tier
+   * stays within its capacity and shares no block with accelerator memory, a waiting
    * sequence holds none, and no iteration exceeds `max_num_seqs` or the token budget. Linear in
    * the sequences and cached blocks on the replica; for tests (see `observeSchedulerSteps`), never
    * called on a run's own path.
@@ -309,7 +382,8 @@ export class ContinuousScheduler implements IterationScheduler {
       throw new InvariantError(
         `KV-cache scheduler: ${law} (total ${this.totalBlocks} blocks, ${this.freeBlocks} free, ` +
           `${this.running.length} running, ${this.waitingLive} waiting, ${this.preemptions} preemptions` +
-          `${this.cache === null ? '' : `, ${this.cache.cached} cached of which ${this.cache.evictable} unheld`})`,
+          `${this.cache === null ? '' : `, ${this.cache.cached} cached of which ${this.cache.evictable} unheld`}` +
+          `${this.host === null ? '' : `, ${(this.cache as PrefixCache).hosted} in host memory`})`,
       );
     };
     if (!(this.freeBlocks >= 0 && this.freeBlocks <= this.totalBlocks))

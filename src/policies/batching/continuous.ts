@@ -1,5 +1,12 @@
 import * as z from 'zod';
-import { expected, PositiveInteger, SlotCount } from '../../core/schema-values.js';
+import {
+  Bandwidth,
+  Duration,
+  expected,
+  PositiveInteger,
+  PositiveSize,
+  SlotCount,
+} from '../../core/schema-values.js';
 import { defineBatching } from './definition.js';
 
 /**
@@ -25,7 +32,28 @@ export interface ContinuousBatching {
   tensorParallel: number | null;
   /** Reuse the KV-cache blocks of prompt prefixes other requests computed (vLLM's automatic prefix caching). */
   prefixCaching: boolean;
+  /** A host-memory tier under the prefix cache; null: blocks evicted from accelerator memory are lost. */
+  kvOffload: KvOffload | null;
 }
+
+/** The host-memory tier of one replica's prefix cache (vLLM's `--kv-offloading-size`, LMCache's CPU buffer). */
+export interface KvOffload {
+  /** Host memory for KV blocks, bytes, all the replica's accelerators together. */
+  capacityBytes: number;
+  /** Host-to-accelerator bandwidth of one accelerator's link, bytes per second. */
+  bytesPerS: number;
+  /** Time a load takes besides its bytes, seconds. */
+  latencyS: number;
+}
+
+/**
+ * The host link when nobody describes it: PCIe 4.0 x16, 16 GT/s on each of 16 lanes with
+ * 128b/130b encoding, 31.5 GB/s each way (PCI-SIG's PCIe 4.0 specification), taken at about 80 %
+ * for packet headers and flow control: 25 GB/s. PCIe 5.0 hosts (H100, H200) double both. The
+ * latency is of the order of launching the copies and waiting for them to complete. Both are
+ * assumptions to replace with a measurement of the host (NVIDIA's nvbandwidth, host to device).
+ */
+const KV_OFFLOAD_DEFAULTS = { bandwidth: '25GB/s', latency: '10us' } as const;
 
 const CONTINUOUS_DEFAULTS = {
   max_num_seqs: 256,
@@ -36,7 +64,32 @@ const CONTINUOUS_DEFAULTS = {
   kv_cache_tokens: null,
   tensor_parallel: null,
   prefix_caching: true,
+  kv_offload: null,
 } as const;
+
+const KvOffloadSchema = z
+  .object({
+    capacity: PositiveSize.describe(
+      'Host memory for KV-cache blocks, all accelerators of one replica together, e.g. `128GiB` ' +
+        "(vLLM's `--kv-offloading-size`). It holds whole blocks of the model's KV size at `block_size` tokens.",
+    ),
+    bandwidth: Bandwidth.prefault(KV_OFFLOAD_DEFAULTS.bandwidth).describe(
+      "Host-to-accelerator bandwidth of one accelerator's link; with tensor parallelism each accelerator " +
+        'loads its own shard over its own link. Default: 25GB/s, what PCIe 4.0 x16 (31.5 GB/s each way) ' +
+        'sustains; PCIe 5.0 hosts (H100, H200) about twice that.',
+    ),
+    latency: Duration.prefault(KV_OFFLOAD_DEFAULTS.latency).describe(
+      'Time each load takes besides its bytes (launching the copies, waiting for them). Default: 10us.',
+    ),
+  })
+  .strict()
+  .transform(
+    (tier): KvOffload => ({
+      capacityBytes: tier.capacity,
+      bytesPerS: tier.bandwidth,
+      latencyS: tier.latency,
+    }),
+  );
 
 const schema = z
   .object({
@@ -88,8 +141,26 @@ const schema = z
           "prefilled again. Prompts share only what the workload says they share (a trace's `prefix_blocks`, " +
           '`workload.shared_prefix`); false: every prompt is prefilled whole.',
       ),
+    kv_offload: KvOffloadSchema.nullable()
+      .prefault(CONTINUOUS_DEFAULTS.kv_offload)
+      .describe(
+        "A host-memory tier under the prefix cache (KV offload, as vLLM's CPU offloading, LMCache or Dynamo's " +
+          'KV block manager): cached blocks evicted from accelerator memory move to host memory, least recently ' +
+          'used dropped first, and a later prompt that finds its prefix there loads it over the host link ' +
+          'instead of prefilling it. Needs `prefix_caching` and a scenario `model`. null (default): no tier.',
+      ),
   })
   .strict()
+  .superRefine((batching, ctx) => {
+    if (batching.kv_offload !== null && !batching.prefix_caching) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'kv_offload holds blocks of the prefix cache: it needs prefix_caching: true',
+        input: batching.kv_offload,
+        path: ['kv_offload'],
+      });
+    }
+  })
   .transform(
     (batching): ContinuousBatching => ({
       policy: batching.policy,
@@ -101,6 +172,7 @@ const schema = z
       kvCacheTokens: batching.kv_cache_tokens,
       tensorParallel: batching.tensor_parallel,
       prefixCaching: batching.prefix_caching,
+      kvOffload: batching.kv_offload,
     }),
   );
 
@@ -117,6 +189,8 @@ export {
   type ContinuousConfig,
   ContinuousScheduler,
   createSequence,
+  type HostTierConfig,
+  type HostTierCounters,
   type Sequence,
 } from './continuous-scheduler.js';
 export { observeSchedulerSteps, type SchedulerStepObserver } from './iteration-scheduler.js';

@@ -7,7 +7,7 @@ import { none } from './none.js';
 import { staticPolicy } from './static.js';
 import type { BatchingPolicy } from './types.js';
 
-export type { ContinuousBatching } from './continuous.js';
+export type { ContinuousBatching, KvOffload } from './continuous.js';
 export type { BatchingDefinition } from './definition.js';
 export type { DynamicBatching } from './dynamic.js';
 export type { NoBatching } from './none.js';

@@ -1,5 +1,5 @@
 import type { IterationBatch } from '../../serving/llm/index.js';
-import type { Sequence } from './continuous-scheduler.js';
+import type { HostTierCounters, Sequence } from './continuous-scheduler.js';
 
 /**
  * The iteration-level scheduler of one LLM replica: it keeps the replica's waiting and running
@@ -28,6 +28,8 @@ export interface IterationScheduler {
   readonly scheduledTokens: number;
   readonly prefillTokens: number;
   readonly recomputeTokens: number;
+  /** Seconds the planned iteration spends loading prefix blocks from host memory before it computes (0 without a host tier). */
+  readonly loadSeconds: number;
   /** After `finishIteration`: sequences that sampled their first token, and those that are done. */
   readonly firstTokens: readonly Sequence[];
   readonly finished: readonly Sequence[];
@@ -39,6 +41,8 @@ export interface IterationScheduler {
   /** Cached blocks given up to allocations, and those cached now (0 without a prefix cache). */
   readonly cacheEvictions: number;
   readonly cachedBlocks: number;
+  /** What the host tier of the prefix cache did so far; null without one. */
+  readonly hostTier: HostTierCounters | null;
   /** Whether a request of these sizes can ever complete here (else it is rejected at once). */
   fits(prompt: number, output: number): boolean;
   enqueue(sequence: Sequence): void;

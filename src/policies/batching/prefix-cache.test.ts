@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ContinuousConfig, ContinuousScheduler, createSequence, type Sequence } from './continuous.js';
-import type { SequencePrefix } from './prefix-cache.js';
+import { type PrefixBlock, PrefixCache, type SequencePrefix } from './prefix-cache.js';
 
 function scheduler(config: Partial<ContinuousConfig>): ContinuousScheduler {
   return new ContinuousScheduler({
@@ -183,6 +183,180 @@ describe('prefix caching', () => {
           }
           expect(finished).toBe(requests.length);
           expect(s.usedBlocks).toBe(0);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('the host tier under the prefix cache', () => {
+  // 10 bytes a token over 1,000 bytes/s plus 0.5 s: a load of n tokens takes n / 100 + 0.5 seconds.
+  const hostTier = { blocks: 3, bytesPerToken: 10, bytesPerS: 1000, latencyS: 0.5 };
+
+  /** Runs every iteration until nothing is left, checking the laws after each step; returns each iteration's load seconds. */
+  function drainLoads(s: ContinuousScheduler): number[] {
+    const loads: number[] = [];
+    while (s.schedule()) {
+      s.checkInvariants();
+      loads.push(s.loadSeconds);
+      s.finishIteration();
+      s.checkInvariants();
+    }
+    return loads;
+  }
+
+  it('keeps evicted blocks in host memory, drops its oldest when full, and loads back what a prompt finds there', () => {
+    // 4 blocks of 4 tokens in accelerator memory, 3 in host memory.
+    const s = scheduler({ kvCacheTokens: 16, hostTier });
+    s.enqueue(createSequence(0, 8, 1, prefix([1], [8])));
+    s.enqueue(createSequence(1, 8, 1, prefix([2], [8])));
+    drain(s);
+    // Freed last blocks first: the eviction order is 1/1, 1/0, 2/1, 2/0.
+    expect([s.freeBlocks, s.cache?.evictable]).toEqual([0, 4]);
+    // 12 tokens without a prefix need 3 blocks: 1/1, 1/0 and 2/1 move to host memory, which is then full.
+    s.enqueue(createSequence(2, 12, 1));
+    drain(s);
+    expect([s.cache?.evictions, s.cache?.hosted, s.cache?.hostEvictions]).toEqual([3, 3, 0]);
+    // 16 tokens need all 4: 2/0 moves too, and host memory drops its oldest block, 1/1.
+    s.enqueue(createSequence(3, 16, 1));
+    drain(s);
+    expect([s.cache?.evictions, s.cache?.hosted, s.cache?.hostEvictions]).toEqual([4, 3, 1]);
+    // Prompt 1's start is in host memory, its second block gone: 4 tokens loaded (0.54 s), 8 prefilled.
+    s.enqueue(createSequence(4, 12, 1, prefix([1], [8])));
+    expect(drainLoads(s)).toEqual([4 / 100 + 0.5]);
+    expect(s.cache?.hosted).toBe(2);
+    // Both blocks of prompt 2 are there: 8 tokens loaded, the last computed.
+    s.enqueue(createSequence(5, 9, 1, prefix([2], [8])));
+    const loads: number[] = [];
+    while (s.schedule()) {
+      s.checkInvariants();
+      loads.push(s.loadSeconds);
+      expect(s.batch.prefill.map((c) => [c.tokens, c.pastTokens])).toEqual([[1, 8]]);
+      s.finishIteration();
+      s.checkInvariants();
+    }
+    expect(loads).toEqual([8 / 100 + 0.5]);
+    // Loading 2 blocks and computing 1 took the 2 free blocks and evicted 1/1 (prompt 4 cached it again) to host memory.
+    expect(s.hostTier).toEqual({
+      cachedPromptTokens: 12,
+      loadedTokens: 12,
+      loadedBytes: 120,
+      loadSeconds: 12 / 100 + 2 * 0.5,
+      evictions: 1,
+      blocks: 1,
+    });
+    expect(s.cachedPromptTokens).toBe(12);
+  });
+
+  it('takes a prefix partly from accelerator memory and partly from host memory, loading only the host part', () => {
+    const s = scheduler({ kvCacheTokens: 12, hostTier: { ...hostTier, blocks: 4 } });
+    s.enqueue(createSequence(0, 8, 1, prefix([1], [8])));
+    drain(s);
+    // Two prompts without a prefix push 1/1, then 1/0 out to host memory.
+    s.enqueue(createSequence(1, 8, 1));
+    drain(s);
+    s.enqueue(createSequence(2, 12, 1));
+    drain(s);
+    expect(s.cache?.hosted).toBe(2);
+    // A prompt sharing only block 0 loads it back; block 1 stays in host memory.
+    s.enqueue(createSequence(3, 5, 1, prefix([1], [4])));
+    expect(drainLoads(s)).toEqual([4 / 100 + 0.5]);
+    expect([s.cache?.cached, s.cache?.hosted]).toEqual([1, 1]);
+    // The whole prefix: block 0 in accelerator memory (no load), block 1 in host memory.
+    s.enqueue(createSequence(4, 12, 1, prefix([1], [8])));
+    expect(drainLoads(s)).toEqual([4 / 100 + 0.5]);
+    expect([s.cache?.cached, s.cache?.hosted]).toEqual([2, 0]);
+    expect(s.cachedPromptTokens).toBe(4 + 8);
+  });
+
+  it('drops the host copy of a block cached again in accelerator memory: no block is in both tiers', () => {
+    const cache = new PrefixCache(4, 1);
+    const p = prefix([1], [8]);
+    const first: PrefixBlock[] = [];
+    const second: PrefixBlock[] = [];
+    cache.insert(p, 0, 1, first);
+    cache.insert(p, 1, 2, second);
+    // Freed in this order, 1/0 is evicted first; the one host block then holds 1/1.
+    cache.release(first);
+    cache.release(second);
+    cache.evict();
+    cache.evict();
+    expect([cache.cached, cache.hosted, cache.hostEvictions]).toEqual([0, 1, 1]);
+    expect(cache.lookup(p, 2)).toBe(0);
+    // A sequence computes the prompt again: its blocks are cached, and host memory lets go of 1/1.
+    const held: PrefixBlock[] = [];
+    expect(cache.insert(p, 0, 2, held)).toBe(2);
+    expect([cache.cached, cache.hosted]).toEqual([2, 0]);
+    expect(cache.check(new Map(held.map((b) => [b, 1]))).law).toBeNull();
+  });
+
+  it('with room for everything in host memory, finds every prefix a cache that never evicts would', () => {
+    const prompts = [
+      [12, [3], [12]],
+      [16, [4], [16]],
+      [13, [3], [12]],
+      [20, [5], [20]],
+      [17, [4], [16]],
+      [9, [3], [8]],
+    ] as const;
+    const run = (config: Partial<ContinuousConfig>) => {
+      const s = scheduler(config);
+      prompts.forEach(([tokens, hashes, ends], slot) => {
+        s.enqueue(createSequence(slot, tokens, 1, prefix([...hashes], [...ends])));
+        drain(s);
+      });
+      return s.cachedPromptTokens;
+    };
+    // The third, fifth and sixth prompts find every block before their last token: 12 of 13, 16 of 17, 8 of 9.
+    expect(run({ kvCacheTokens: 1024 })).toBe(36);
+    // 6 blocks of accelerator memory lose some of them; 24 blocks of host memory keep all 12 ever cached.
+    expect(run({ kvCacheTokens: 24 })).toBeLessThan(36);
+    expect(run({ kvCacheTokens: 24, hostTier: { ...hostTier, blocks: 24 } })).toBe(36);
+  });
+
+  it('keeps both tiers within their capacities and apart through any mix of shared prefixes, preemptions and evictions', () => {
+    const request = fc.record({
+      prompt: fc.integer({ min: 1, max: 40 }),
+      output: fc.integer({ min: 1, max: 12 }),
+      system: fc.integer({ min: 0, max: 3 }),
+      shared: fc.integer({ min: 0, max: 40 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(request, { minLength: 1, maxLength: 25 }),
+        fc.integer({ min: 13, max: 40 }),
+        fc.integer({ min: 4, max: 16 }),
+        fc.integer({ min: 1, max: 12 }),
+        (requests, kvTokens, budget, hostBlocks) => {
+          const s = scheduler({
+            kvCacheTokens: kvTokens * 4,
+            maxNumBatchedTokens: budget,
+            hostTier: { ...hostTier, blocks: hostBlocks },
+          });
+          let loadS = 0;
+          requests.forEach((r, slot) => {
+            const shared = Math.min(r.shared, r.prompt);
+            const p = shared > 0 ? prefix([r.system], [shared]) : null;
+            if (s.fits(r.prompt, r.output)) s.enqueue(createSequence(slot, r.prompt, r.output, p));
+            // Two at a time, so that sequences contend for blocks and preempt each other.
+            if (slot % 2 === 1 || slot === requests.length - 1) {
+              while (s.schedule()) {
+                s.checkInvariants();
+                loadS += s.loadSeconds;
+                s.finishIteration();
+                s.checkInvariants();
+              }
+            }
+          });
+          expect(s.usedBlocks).toBe(0);
+          const host = s.hostTier;
+          expect(host?.blocks).toBeLessThanOrEqual(hostBlocks);
+          // Every load is its tokens' bytes over the bandwidth plus one latency.
+          expect(loadS).toBeCloseTo(host?.loadSeconds ?? Number.NaN, 9);
+          const latencies = ((host?.loadSeconds ?? 0) - (host?.loadedTokens ?? 0) / 100) / 0.5;
+          expect(Math.abs(latencies - Math.round(latencies))).toBeLessThan(1e-6);
+          expect(host?.loadedBytes).toBe((host?.loadedTokens ?? 0) * 10);
         },
       ),
       { numRuns: 200 },

@@ -15,6 +15,8 @@ export class PrefixBlock {
   refs = 1;
   prev: PrefixBlock | null = null;
   next: PrefixBlock | null = null;
+  /** Evicted from accelerator memory to the host tier, where no sequence holds it (`refs` 0). */
+  inHost = false;
 
   constructor(
     /** The hash of the segment holding the block's last token. */
@@ -35,6 +37,9 @@ export class PrefixBlock {
  * within the prompt's last segment; its key is the hash of the segment holding its last token
  * with `b`, so two prompts share it when their hashes agree there (they agree on every token up
  * to that segment's end, so on every token of the block and before it).
+ *
+ * With a host tier (KV offload), an evicted block moves to host memory rather than being lost,
+ * and a later prompt may find it there and load it back.
  */
 export class PrefixCache {
   /** Cached blocks by segment hash, then by position. */
@@ -51,13 +56,32 @@ export class PrefixCache {
   /** What the last `lookup` found: the blocks, and how many of them no sequence held. */
   private readonly found: PrefixBlock[] = [];
   reviving = 0;
+  /**
+   * The host tier: blocks evicted from accelerator memory, by segment hash then position, and in
+   * the order they arrived, the next to drop first. A block is in one tier at a time: loading it
+   * back takes it out of host memory, and a block cached again in accelerator memory drops its
+   * host copy.
+   */
+  private readonly hostByHash = new Map<number, Map<number, PrefixBlock>>();
+  private hostHead: PrefixBlock | null = null;
+  private hostTail: PrefixBlock | null = null;
+  /** Blocks in host memory. */
+  hosted = 0;
+  /** Host blocks dropped to make room for newer ones. */
+  hostEvictions = 0;
+  /** Of the blocks the last `lookup` found, those in host memory. */
+  fromHost = 0;
 
-  constructor(readonly blockSize: number) {}
+  /** `hostCapacity`: blocks the host tier holds; 0, no host tier: an evicted block is lost. */
+  constructor(
+    readonly blockSize: number,
+    readonly hostCapacity = 0,
+  ) {}
 
   /**
    * The leading cached blocks of a prompt, at most `limit`: how many in a row are cached. They
    * are not taken yet (see `acquire`); `reviving` counts those among them that would leave the
-   * eviction order.
+   * eviction order, `fromHost` those in host memory, which need accelerator blocks to load into.
    */
   lookup(prefix: SequencePrefix, limit: number): number {
     const { hashes, ends } = prefix;
@@ -65,31 +89,46 @@ export class PrefixCache {
     const found = this.found;
     let segment = 0;
     let inner: Map<number, PrefixBlock> | undefined;
+    let hostInner: Map<number, PrefixBlock> | undefined;
+    const host = this.hostCapacity > 0;
     let innerSegment = -1;
     let reviving = 0;
+    let fromHost = 0;
     let b = 0;
     for (; b < limit; b++) {
       const last = (b + 1) * size - 1;
       while (ends[segment] <= last) segment++;
       if (segment !== innerSegment) {
         inner = this.byHash.get(hashes[segment]);
+        if (host) hostInner = this.hostByHash.get(hashes[segment]);
         innerSegment = segment;
       }
-      const block = inner?.get(b);
-      if (block === undefined) break;
-      if (block.refs === 0) reviving++;
+      let block = inner?.get(b);
+      if (block === undefined) {
+        block = hostInner?.get(b);
+        if (block === undefined) break;
+        fromHost++;
+      } else if (block.refs === 0) {
+        reviving++;
+      }
       found[b] = block;
     }
     this.reviving = reviving;
+    this.fromHost = fromHost;
     return b;
   }
 
-  /** Takes the first `count` blocks the last `lookup` found for a sequence, which keeps them in `held`. */
+  /**
+   * Takes the first `count` blocks the last `lookup` found for a sequence, which keeps them in
+   * `held`. Those in host memory come back to accelerator memory, cached there: the caller
+   * allocates their blocks.
+   */
   acquire(count: number, held: PrefixBlock[]): void {
     const found = this.found;
     for (let b = 0; b < count; b++) {
       const block = found[b];
-      if (block.refs === 0) this.unlink(block);
+      if (block.inHost) this.load(block);
+      else if (block.refs === 0) this.unlink(block);
       block.refs++;
       held.push(block);
     }
@@ -117,6 +156,7 @@ export class PrefixCache {
       } else if (inner.has(b)) {
         continue;
       }
+      if (this.hosted > 0) this.dropHostCopy(hash, b);
       const block = new PrefixBlock(hash, b);
       inner.set(b, block);
       held.push(block);
@@ -139,7 +179,10 @@ export class PrefixCache {
     held.length = 0;
   }
 
-  /** Gives up the least recently freed cached block to an allocation. */
+  /**
+   * Gives up the least recently freed cached block to an allocation; with a host tier it moves
+   * there, dropping the tier's oldest block when the tier is full.
+   */
   evict(): void {
     const block = this.head;
     if (block === null) throw new RangeError('no cached block to evict');
@@ -149,6 +192,59 @@ export class PrefixCache {
     if (inner.size === 0) this.byHash.delete(block.hash);
     this.cached--;
     this.evictions++;
+    if (this.hostCapacity > 0) this.offload(block);
+  }
+
+  private offload(block: PrefixBlock): void {
+    if (this.hosted === this.hostCapacity) {
+      this.removeFromHost(this.hostHead as PrefixBlock);
+      this.hostEvictions++;
+    }
+    let inner = this.hostByHash.get(block.hash);
+    if (inner === undefined) {
+      inner = new Map();
+      this.hostByHash.set(block.hash, inner);
+    }
+    inner.set(block.index, block);
+    block.inHost = true;
+    block.prev = this.hostTail;
+    block.next = null;
+    if (this.hostTail === null) this.hostHead = block;
+    else this.hostTail.next = block;
+    this.hostTail = block;
+    this.hosted++;
+  }
+
+  /** A host block found by a sequence returns to accelerator memory, cached and not yet held. */
+  private load(block: PrefixBlock): void {
+    this.removeFromHost(block);
+    let inner = this.byHash.get(block.hash);
+    if (inner === undefined) {
+      inner = new Map();
+      this.byHash.set(block.hash, inner);
+    }
+    inner.set(block.index, block);
+    this.cached++;
+  }
+
+  /** A block cached again in accelerator memory supersedes its host copy. */
+  private dropHostCopy(hash: number, index: number): void {
+    const block = this.hostByHash.get(hash)?.get(index);
+    if (block !== undefined) this.removeFromHost(block);
+  }
+
+  private removeFromHost(block: PrefixBlock): void {
+    if (block.prev === null) this.hostHead = block.next;
+    else block.prev.next = block.next;
+    if (block.next === null) this.hostTail = block.prev;
+    else block.next.prev = block.prev;
+    block.prev = null;
+    block.next = null;
+    block.inHost = false;
+    const inner = this.hostByHash.get(block.hash) as Map<number, PrefixBlock>;
+    inner.delete(block.index);
+    if (inner.size === 0) this.hostByHash.delete(block.hash);
+    this.hosted--;
   }
 
   /**
@@ -165,6 +261,8 @@ export class PrefixCache {
         cached++;
         if (block.hash !== hash || block.index !== index)
           return { law: 'a cached block under another key', referenced };
+        if (block.inHost)
+          return { law: `cached block ${hash}/${index} is marked in host memory`, referenced };
         const holding = holders.get(block) ?? 0;
         if (block.refs !== holding) {
           return {
@@ -197,7 +295,35 @@ export class PrefixCache {
       };
     }
     if (cached !== this.cached) return { law: `${cached} cached blocks, ${this.cached} counted`, referenced };
-    return { law: null, referenced };
+    return { law: this.checkHost(), referenced };
+  }
+
+  /**
+   * The laws of the host tier: within its capacity, its order holds exactly its blocks, none
+   * held by a sequence, none also in accelerator memory.
+   */
+  private checkHost(): string | null {
+    if (this.hosted > this.hostCapacity)
+      return `${this.hosted} host blocks, over the capacity of ${this.hostCapacity}`;
+    let hosted = 0;
+    for (const [hash, inner] of this.hostByHash) {
+      for (const [index, block] of inner) {
+        hosted++;
+        if (block.hash !== hash || block.index !== index) return 'a host block under another key';
+        if (!block.inHost || block.refs !== 0)
+          return `host block ${hash}/${index} is held or marked in accelerator memory`;
+        if (this.byHash.get(hash)?.has(index) === true) return `block ${hash}/${index} is in both tiers`;
+      }
+    }
+    let inOrder = 0;
+    for (let block = this.hostHead; block !== null; block = block.next) {
+      inOrder++;
+      if (!block.inHost) return 'a block in the host order is not in host memory';
+      if (inOrder > hosted) return 'the host order loops';
+    }
+    if (inOrder !== hosted || hosted !== this.hosted)
+      return `${hosted} host blocks, ${inOrder} in the host order, ${this.hosted} counted`;
+    return null;
   }
 
   private append(block: PrefixBlock): void {

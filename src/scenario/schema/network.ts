@@ -1,19 +1,8 @@
 /** `network:` and `data_transfer:`: time on the wire and the price of bytes leaving the cloud. */
 
 import * as z from 'zod';
-import { Duration, expected, PositiveNumber, Size } from '../../core/schema-values.js';
-import { parseBandwidth } from '../../core/units.js';
+import { Bandwidth, Duration, expected, PositiveNumber, Size } from '../../core/schema-values.js';
 import type { DataTransferConfig, DisaggregationConfig, KvLinkConfig, NetworkConfig } from '../types.js';
-
-/** Bytes per second: a number, or bits (`20Mbps`) or bytes (`5MB/s`) per second with a decimal unit. */
-const Bandwidth = z
-  .union([z.number(), z.string()], expected('a bandwidth like 100Mbps'))
-  .transform((input, ctx): number => {
-    const parsed = parseBandwidth(input);
-    if (parsed.ok) return parsed.value;
-    ctx.issues.push({ code: 'custom', message: parsed.message, input });
-    return z.NEVER;
-  });
 
 export const NetworkSchema = z
   .object({

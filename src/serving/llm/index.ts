@@ -17,6 +17,7 @@ export {
   BYTES_PER_WEIGHT,
   buildLlmModel,
   kvBytesPerToken,
+  kvShards,
   LLM_PRESETS,
   type LlmModel,
   type LlmSpec,

@@ -219,6 +219,14 @@ export class ContinuousService implements ServiceDiscipline {
     }
     const timing = this.stepTiming;
     llm.model.step(scheduler.batch, timing);
+    const loadS = scheduler.loadSeconds;
+    if (loadS > 0) {
+      // The iteration loads prefix blocks from host memory, then computes: no overlap. The load
+      // stands in for prefill, so its time is prefill's.
+      const prefillS = timing.prefillShare * timing.seconds + loadS;
+      timing.seconds += loadS;
+      timing.prefillShare = prefillS / timing.seconds;
+    }
     if (!(timing.seconds > 0 && Number.isFinite(timing.seconds))) {
       throw new InvariantError(`iteration time ${timing.seconds} s on fleet ${this.fleets[fleet].name}`);
     }
