@@ -96,6 +96,20 @@ export class PriceSeries {
     );
   }
 
+  /** The spans, in seconds `[start, end)`, in which the price is above `maxUsdPerHour`; the last may be endless. */
+  spansAbove(maxUsdPerHour: number): [number, number][] {
+    const spans: [number, number][] = [];
+    const { timesUs, prices } = this;
+    for (let i = 0; i < timesUs.length; i++) {
+      if (!(prices[i] > maxUsdPerHour)) continue;
+      const end = i + 1 < timesUs.length ? timesUs[i + 1] / US_PER_S : Number.POSITIVE_INFINITY;
+      const last = spans[spans.length - 1];
+      if (last !== undefined && last[1] === timesUs[i] / US_PER_S) last[1] = end;
+      else spans.push([timesUs[i] / US_PER_S, end]);
+    }
+    return spans;
+  }
+
   /** USD for one replica from `fromUs` to `toUs`: the price integrated over the span. */
   costUsd(fromUs: number, toUs: number): number {
     let total = 0;

@@ -264,6 +264,15 @@ function checkElastic(fleet: Raw, i: number, names: string[], findings: Finding[
       message: 'spot_price applies with market: spot',
     });
   }
+  const spotPrice = asObject(fleet.spot_price);
+  if (spotPrice?.max_price !== undefined && fleet.unavailable !== undefined) {
+    findings.push({
+      code: 'INVALID_VALUE',
+      path: ['fleets', i, 'spot_price', 'max_price'],
+      message:
+        'max_price makes the fleet unavailable while the price is above it: give it without `unavailable`',
+    });
+  }
   const interruption = asObject(fleet.interruption);
   const provider = typeof fleet.instance === 'string' ? fleet.instance.split('/')[0] : '';
   if (interruption && interruption.notice === undefined && defaultNoticeS(provider) === null) {

@@ -201,6 +201,8 @@ function finishFleet(
           ? { kind: 'trace', path: dataPath(fleet.unavailable.path) }
           : fleet.unavailable,
     spotPriceTrace: fleet.spot_price === undefined ? null : dataPath(fleet.spot_price.trace),
+    spotMaxPrice: fleet.spot_price?.max_price ?? null,
+    spotNoticeS: fleet.interruption?.notice ?? defaultNoticeS(fleet.instance?.split('/')[0] ?? '') ?? 0,
     concurrency: fleet.concurrency,
     priceUsdPerHour,
     instance: fleet.instance ?? null,

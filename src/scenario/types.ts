@@ -204,6 +204,10 @@ export interface Fleet {
   unavailable: CapacityUnavailable | null;
   /** A spot price over time (absolute path of a `time,price` CSV); null: the constant price. */
   spotPriceTrace: string | null;
+  /** The most it pays for a spot replica, USD per hour; null: any price. */
+  spotMaxPrice: number | null;
+  /** Seconds between a spot reclaim notice and the reclaim: the interruption's, else the provider's. */
+  spotNoticeS: number;
   /** Requests in service at once on one replica. */
   concurrency: number;
   priceUsdPerHour: number;

@@ -90,7 +90,10 @@ const EVENTS = {
   /** A period without capacity begins (`gen`: its index). */
   CapacityOut: {
     tier: Tier.BeforeArrivals,
-    handler: (sim) => (fleet, index, now) => sim.outages.out(fleet, index, now),
+    handler: (sim) => (fleet, index, now) => {
+      sim.outages.out(fleet, index, now);
+      if (sim.outages.outages.pricedOut(fleet)) sim.interruptions.priceAbove(fleet, now);
+    },
   },
   /** It ends. */
   CapacityIn: {

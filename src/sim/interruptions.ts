@@ -89,15 +89,27 @@ export class Interruptions {
     for (const r of taken) this.notice(r, now);
   }
 
+  /**
+   * The spot price rose above the fleet's `max_price`: every replica gets a reclaim notice, as
+   * AWS interrupts a spot instance whose price passes the request's maximum.
+   */
+  priceAbove(fleet: number, now: number): void {
+    const noticeUs = Math.round(this.fleets[fleet].spotNoticeS * US_PER_S);
+    for (let r = this.layout.first[fleet]; r < this.layout.end(fleet); r++) this.notice(r, now, noticeUs);
+  }
+
   /** A reclaim notice: a provisioning replica is simply gone; a ready one drains until the reclaim. */
-  notice(replica: number, now: number): void {
+  notice(
+    replica: number,
+    now: number,
+    noticeUs = (this.processes[this.layout.fleetOf[replica]] as InterruptionProcess).noticeUs,
+  ): void {
     const fleet = this.layout.fleetOf[replica];
     const state = this.replicas.state[replica];
     if (state === ReplicaState.Off || state === ReplicaState.Draining) return;
     this.log(fleet, now, 'notice');
     if (state === ReplicaState.Provisioning) this.replicas.retire(replica, now, true);
     else {
-      const noticeUs = (this.processes[fleet] as InterruptionProcess).noticeUs;
       this.engine.at(now + noticeUs, Kind.SpotReclaim, replica, this.replicas.epoch[replica]);
       this.replicas.drain(replica, now, true);
     }

@@ -42,7 +42,8 @@ export class OutageDriver {
     if (!this.flow.inProgress()) return;
     const endUs = this.outages.begin(fleet, index, now);
     this.log(fleet, now, 'unavailable');
-    this.engine.at(endUs, Kind.CapacityIn, fleet, index);
+    // A spot price that stays above max_price to the end of its series keeps the fleet out for good.
+    if (Number.isFinite(endUs)) this.engine.at(endUs, Kind.CapacityIn, fleet, index);
   }
 
   /** It ends: owed launches are made, and the next period is scheduled. */

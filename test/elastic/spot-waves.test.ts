@@ -134,3 +134,49 @@ describe('reclaim waves by zone', () => {
     ).rejects.toBeInstanceOf(ScenarioError);
   });
 });
+
+describe('spot max_price', () => {
+  const prices = () => trace('time,price\n600,2.5\n1200,0.8\n');
+  const spotFleet = (extra: object) => ({
+    name: 'spot',
+    instance: 'aws/g5.xlarge',
+    market: 'spot',
+    replicas: 3,
+    service_time: '100ms',
+    startup: '60s',
+    ...extra,
+  });
+
+  it('reclaims every replica when the price passes the maximum and launches again when it falls', async () => {
+    const result = await run({
+      duration: '30m',
+      workload: { arrivals: { constant: { rate: 0.01 } } },
+      fleets: [spotFleet({ spot_price: { trace: prices(), max_price: 2 } })],
+    });
+    const events = result.capacity_events.map((e) => `${e.time_s} ${e.kind}`);
+    // Above 2 USD/h from 600 s to 1200 s: three notices (AWS, two minutes' warning) and no launch
+    // until the price falls; then the three owed replicas launch, ready 60 s later.
+    expect(events).toEqual(['600 unavailable', '600 notice', '600 notice', '600 notice', '1200 available']);
+    expect(result.instances.spot).toMatchObject({ launched: 6, preempted: 3 });
+    // Billed (all idle, so each retires at its notice): 3 x 600 s at the catalog's spot price,
+    // then from 1200 s to the end (1800 s) at 0.8 USD/h.
+    expect(result.instances.spot.replica_hours).toBeCloseTo((3 * 600 + 3 * 600) / 3600, 9);
+  });
+
+  it('a maximum the price never passes changes nothing', async () => {
+    const [capped, free] = await Promise.all([
+      run({
+        duration: '30m',
+        workload: { arrivals: { constant: { rate: 0.5 } } },
+        fleets: [spotFleet({ spot_price: { trace: prices(), max_price: 3 } })],
+      }),
+      run({
+        duration: '30m',
+        workload: { arrivals: { constant: { rate: 0.5 } } },
+        fleets: [spotFleet({ spot_price: { trace: prices() } })],
+      }),
+    ]);
+    expect(capped.cost_usd).toEqual(free.cost_usd);
+    expect(capped.capacity_events).toEqual([]);
+  });
+});

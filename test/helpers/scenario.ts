@@ -38,6 +38,8 @@ export function makeFleet(fleet: Partial<Fleet> = {}): Fleet {
     site: null,
     unavailable: null,
     spotPriceTrace: null,
+    spotMaxPrice: null,
+    spotNoticeS: 0,
     concurrency: 1,
     priceUsdPerHour: 1,
     instance: null,

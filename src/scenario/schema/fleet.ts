@@ -284,6 +284,10 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
             .describe(
               'CSV with `time` (seconds) and `price` (USD per hour) columns; each price holds until the next.',
             ),
+          max_price: PositiveNumber.optional().describe(
+            "USD per hour at most, as an AWS spot request's maximum price: while the price is above it the fleet " +
+              'launches nothing, and when it rises above it every replica gets a reclaim notice.',
+          ),
         })
         .strict()
         .optional()
