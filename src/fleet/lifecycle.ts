@@ -201,11 +201,12 @@ export function reservedCostUsd(replicas: number, horizonUs: number, priceUsdPer
 export type Startup = number | Distribution;
 
 /** Startup delays (request to ready) in integer microseconds, drawn from the fleet's own stream. */
-export function createStartupSampler(startup: Startup, uniform: Uniform): () => number {
+/** Microseconds from launch to ready: a draw of `startup`, plus `loadS` seconds of loading the model. */
+export function createStartupSampler(startup: Startup, uniform: Uniform, loadS = 0): () => number {
   if (typeof startup === 'number') {
-    const delayUs = Math.round(startup * US_PER_S);
+    const delayUs = Math.round((startup + loadS) * US_PER_S);
     return () => delayUs;
   }
   const seconds = createSampler(startup, uniform);
-  return () => Math.round(seconds() * US_PER_S);
+  return () => Math.round((seconds() + loadS) * US_PER_S);
 }

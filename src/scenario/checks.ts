@@ -264,6 +264,13 @@ function checkElastic(fleet: Raw, i: number, names: string[], findings: Finding[
       message: 'spot_price applies with market: spot',
     });
   }
+  if (fleet.model_load !== undefined && asObject(fleet.batching)?.policy !== 'continuous') {
+    findings.push({
+      code: 'INVALID_VALUE',
+      path: ['fleets', i, 'model_load'],
+      message: "model_load times loading the scenario model's weights: it needs batching: { policy: continuous }",
+    });
+  }
   const spotPrice = asObject(fleet.spot_price);
   if (spotPrice?.max_price !== undefined && fleet.unavailable !== undefined) {
     findings.push({

@@ -202,6 +202,7 @@ function finishFleet(
           : fleet.unavailable,
     spotPriceTrace: fleet.spot_price === undefined ? null : dataPath(fleet.spot_price.trace),
     spotMaxPrice: fleet.spot_price?.max_price ?? null,
+    modelLoadBytesPerS: fleet.model_load?.bandwidth ?? null,
     spotNoticeS: fleet.interruption?.notice ?? defaultNoticeS(fleet.instance?.split('/')[0] ?? '') ?? 0,
     concurrency: fleet.concurrency,
     priceUsdPerHour,

@@ -129,6 +129,7 @@ const EXAMPLES: Record<string, unknown> = {
   'fleets[].startup': { lognormal: { median: '3m', sigma: 0.3 } },
   'fleets[].interruption': { per_hour: 0.05, notice: '2m' },
   'fleets[].interruption.waves': { per_hour: 0.02, share: 0.5 },
+  'fleets[].model_load': { bandwidth: '2GB/s' },
   'fleets[].unavailable': { per_hour: 0.1, mean_duration: '20m' },
   'fleets[].spot_price': { trace: 'prices/g6-spot.csv' },
   'fleets[].queue': { capacity: 100, timeout: '30s' },

@@ -190,6 +190,8 @@ export interface Fleet {
   maxReplicas: number;
   /** Seconds from launching a replica to ready. */
   startup: Distribution;
+  /** Bytes per second a new replica loads the model's weights at, after `startup`; null: `startup` covers it. */
+  modelLoadBytesPerS: number | null;
   autoscaling: AutoscalingConfig | null;
   /** Spot reclaims (notice in seconds, trace path absolute); null for capacity that is never reclaimed. */
   interruption: InterruptionConfig | null;

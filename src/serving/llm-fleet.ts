@@ -32,6 +32,8 @@ export interface LlmFleetModel {
   tensorParallel: number;
   /** KV-cache capacity of one replica, tokens. */
   kvCacheTokens: number;
+  /** Bytes of the model's weights a replica loads (all its accelerators); null for a measured step-time profile. */
+  weightBytes: number | null;
   /** The host tier under the prefix cache (`batching.kv_offload`) in blocks and bytes; null without one. */
   hostTier: HostTier | null;
   /** Seconds one iteration takes, and the share of them its prefill work caused (for cost attribution). */
@@ -275,6 +277,7 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
     value: {
       tensorParallel,
       kvCacheTokens,
+      weightBytes: weightBytes(model.llm),
       hostTier: null,
       performance: rooflinePerformance(
         fleet.name,
@@ -383,6 +386,7 @@ function profiled(
     value: {
       tensorParallel,
       kvCacheTokens,
+      weightBytes: null,
       hostTier: null,
       performance: profilePerformance(path, modelName, hardwareName),
       step(batch, into) {

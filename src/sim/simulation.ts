@@ -147,7 +147,13 @@ export class Simulation implements EventHandler {
         ? null
         : createAutoscaler(f.autoscaling, { min: f.minReplicas, max: f.maxReplicas }),
     );
-    const startupUs = fleets.map((f) => createStartupSampler(f.startup, streams.stream(`startup/${f.name}`)));
+    const startupUs = fleets.map((f, i) =>
+      createStartupSampler(
+        f.startup,
+        streams.stream(`startup/${f.name}`),
+        modelLoadS(f, this.llmFleets[i]?.model.weightBytes ?? null),
+      ),
+    );
     const processes = fleets.map((f) =>
       f.interruption === null
         ? null
@@ -438,6 +444,15 @@ function llmFleetState(
   // Scenario files are checked when loaded; this catches scenarios built in code.
   if (!resolved.ok) throw new RunInputError(`fleet ${fleet.name}: ${resolved.message}`);
   return new LlmFleetState(resolved.value, fleet.batching, firstReplica, slots, toUs(scenario.warmup));
+}
+
+/** Seconds a new replica of `fleet` spends loading the model's `weightBytes` after its startup. */
+function modelLoadS(fleet: Fleet, weightBytes: number | null): number {
+  if (fleet.modelLoadBytesPerS === null) return 0;
+  // Scenario files are checked when loaded; this catches scenarios built in code.
+  if (weightBytes === null)
+    throw new RunInputError(`fleet ${fleet.name}: model_load needs a continuous-batching fleet serving the scenario model`);
+  return weightBytes / fleet.modelLoadBytesPerS;
 }
 
 function chooseInterval(scenario: Scenario): number {

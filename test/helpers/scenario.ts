@@ -39,6 +39,7 @@ export function makeFleet(fleet: Partial<Fleet> = {}): Fleet {
     unavailable: null,
     spotPriceTrace: null,
     spotMaxPrice: null,
+    modelLoadBytesPerS: null,
     spotNoticeS: 0,
     concurrency: 1,
     priceUsdPerHour: 1,

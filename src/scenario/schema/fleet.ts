@@ -2,6 +2,7 @@
 
 import * as z from 'zod';
 import {
+  Bandwidth,
   Duration,
   expected,
   NonNegativeInteger,
@@ -253,6 +254,19 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
         'Time from launching a replica to ready (billed from launch). Default: lognormal around 3m (sigma 0.3) ' +
           'for accelerator replicas, 60s for CPU-only ones (see docs/autoscaling.md).',
       ),
+      model_load: z
+        .object({
+          bandwidth: Bandwidth.describe(
+            "Bytes per second a new replica reads the model's weights at, e.g. `2GB/s` from object storage " +
+              'or `6GB/s` from a local NVMe disk.',
+          ),
+        })
+        .strict()
+        .optional()
+        .describe(
+          'A new replica of a continuous-batching fleet loads the weights of the scenario `model` after `startup`: ' +
+            'weights / bandwidth more before it is ready (and billed meanwhile). Without it `startup` covers both.',
+        ),
       autoscaling: autoscaling
         .optional()
         .describe(
