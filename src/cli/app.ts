@@ -191,7 +191,7 @@ export async function runCli(
     )
     .command(
       'diff <old> <new>',
-      'what changed between two versions of a scenario',
+      'show what changed between two scenario files',
       (y) =>
         documented(
           y,

@@ -26,8 +26,12 @@ export const EXAMPLES = {
       'a checkout of the base branch against the working tree',
     ],
     [
-      '$0 diff old.yaml new.yaml --format github-comment --fail-on slo,cost:+10%',
-      'a pull-request comment; exit 3 on a newly missed SLO or +10 % cost',
+      '$0 diff old.yaml new.yaml --format github-comment --fail-on slo',
+      'a pull-request comment; exit 3 when an objective is newly missed',
+    ],
+    [
+      '$0 diff old.yaml new.yaml --replications 5 --fail-on cost:+10%',
+      'changes judged by 95 % CIs; exit 3 when the cost rose more than 10 %',
     ],
   ],
   validate: [

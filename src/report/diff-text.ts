@@ -61,8 +61,10 @@ function metricCell(c: DiffConfiguration, m: DiffMetric, { arrow, tilde }: Marks
       : formatValue(m, change.new);
   }
   const text = changeText(m, change.old, change.new, change.delta_pct);
-  return change.changed
-    ? `${formatValue(m, change.old)} ${arrow} ${formatValue(m, change.new)} (${text})`
+  if (change.changed) return `${formatValue(m, change.old)} ${arrow} ${formatValue(m, change.new)} (${text})`;
+  // A drift that rounds to no change at all (a drain second billed) needs no mark.
+  return /^[+-]0\.0 %$/.test(text)
+    ? formatValue(m, change.new)
     : `${formatValue(m, change.new)} (${tilde}${text})`;
 }
 

@@ -3,7 +3,7 @@ import { dropRate, type SloCheck } from '../metrics/slo.js';
 import { type ComparisonMetric, checkReplicatedSlo, deltaPercent, type MeanEstimator } from './comparison.js';
 import { formatDelta } from './comparison-text.js';
 import { describeSlo, describeSloMisses, type Slo } from './slo.js';
-import type { VariantSummary } from './summary.js';
+import { roundNumbers, type VariantSummary } from './summary.js';
 
 /**
  * What changed between two versions of a scenario (`fleetsim diff OLD NEW`): each configuration
@@ -254,9 +254,13 @@ export interface Diff {
 
 const present = (values: readonly (number | null)[]) => values.filter((x): x is number => x !== null);
 
+/**
+ * The mean to ten significant digits, as summary.json writes figures: a cost per month computed
+ * from two runs of the same fleet differs in its last bits, which is no change.
+ */
 function meanOf(values: readonly (number | null)[]): number | null {
   const xs = present(values);
-  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
+  return xs.length === 0 ? null : roundNumbers(xs.reduce((a, b) => a + b, 0) / xs.length);
 }
 
 function verdictOf(check: SloCheck): DiffVerdict {
@@ -313,7 +317,8 @@ function measureChange(
     paired === null || paired.halfWidth === null
       ? null
       : ([paired.mean - paired.halfWidth, paired.mean + paired.halfWidth] as [number, number]);
-  const size = base.delta_pct === null ? Number.POSITIVE_INFINITY : Math.abs(base.delta_pct);
+  // To ten digits, as the figures: 1.00 s to 1.05 s is 5 %, not 5.000000000000004 %.
+  const size = base.delta_pct === null ? Number.POSITIVE_INFINITY : roundNumbers(Math.abs(base.delta_pct));
   let beyondNoise: boolean;
   if (old === now) beyondNoise = false;
   else if (difference_ci95 !== null) beyondNoise = difference_ci95[0] > 0 || difference_ci95[1] < 0;
@@ -343,7 +348,7 @@ const RULE_TITLES: Record<keyof typeof FAIL_ON_METRICS, string> = {
 function risesPast(change: Omit<MetricChange, 'changed'>, percent: number, replications: number): boolean {
   if (change.old === null || change.new === null || change.new <= change.old) return false;
   if (replications > 1 && change.difference_ci95 !== null && change.difference_ci95[0] <= 0) return false;
-  return change.delta_pct === null || change.delta_pct > percent;
+  return change.delta_pct === null || roundNumbers(change.delta_pct) > percent;
 }
 
 export interface DiffOptions {
