@@ -33,7 +33,8 @@ function formatValue(m: DiffMetric, x: number | null): string {
 function changeText(m: DiffMetric, old: number, now: number, delta: number | null): string {
   if (m.unit === 'count') return `${now > old ? '+' : ''}${countText(now - old)}`;
   if (delta === null) return 'from 0';
-  return formatDelta(m, delta);
+  // The tables mark noise themselves, by the diff's own rule.
+  return formatDelta({ ...m, quantile: false }, delta);
 }
 
 /** Lost requests with their share of arrivals: `310 (1.7 %)`, `0`. */

@@ -414,7 +414,10 @@ export function buildDiff(old: DiffSideInput, now: DiffSideInput, options: DiffO
         if (risesPast(change, rule.percent, replications)) {
           tripped.add(key);
           const definition = definitions.find((m) => m.key === key)!;
-          const rise = change.delta_pct === null ? 'from 0' : formatDelta(definition, change.delta_pct);
+          const rise =
+            change.delta_pct === null
+              ? 'from 0'
+              : formatDelta({ ...definition, quantile: false }, change.delta_pct);
           by.push(`${pair.name} ${RULE_TITLES[rule.metric]} rose ${rise}, more than +${rule.percent} %`);
         }
       }
