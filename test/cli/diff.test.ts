@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import type { CliIo } from '../../src/cli/io.js';
  * $2,190; `extra` (8, only in new) $5,840; `pricier` $730 -> $751.90, +3 %.
  */
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/diff');
+const ROOT = resolve(import.meta.dirname, '../..');
 
 async function cli(args: string[], cwd = FIXTURES) {
   let stdout = '';
@@ -385,4 +386,34 @@ describe('fleetsim diff labels', () => {
       'fleetsim diff: review (old.yaml, seed 5) → review-v2 (new.yaml, seed 5)',
     );
   });
+});
+
+describe("README's Reviewing a change", () => {
+  it('pastes what the demo and its copy on two A10Gs give, and the exit code it names', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Reviewing a change'));
+    const [commands, shown] = [...section.matchAll(/```(?:sh)?\n([\s\S]*?)```/g)].map((m) => m[1]);
+    const lines = commands.trim().split('\n');
+    expect(lines[1]).toBe(
+      "sed -i 's/fleets.0.replicas: 3/fleets.0.replicas: 2/' scenarios/demo-two-a10g.yaml",
+    );
+    // The same layout in a folder of its own: scenarios/ beside traces/, as in the package.
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-diff-readme-'));
+    mkdirSync(join(dir, 'scenarios'));
+    symlinkSync(join(ROOT, 'traces'), join(dir, 'traces'));
+    const demo = readFileSync(join(ROOT, 'scenarios/demo.yaml'), 'utf8');
+    expect(demo.match(/fleets\.0\.replicas: 3/g)).toHaveLength(1);
+    writeFileSync(join(dir, 'scenarios/demo.yaml'), demo);
+    writeFileSync(
+      join(dir, 'scenarios/demo-two-a10g.yaml'),
+      demo.replace('fleets.0.replicas: 3', 'fleets.0.replicas: 2'),
+    );
+    const args = lines[2].split(' ').slice(1);
+    const { code, stdout, stderr } = await cli([...args, '--quiet'], dir);
+    expect(stdout).toBe(shown);
+    expect(code).toBe(3);
+    expect(stderr).toBe(
+      'fleetsim: --fail-on slo tripped: a10g-int8 newly misses its objective: drop rate 6.7 % > 1.0 %\n',
+    );
+  }, 60_000);
 });
