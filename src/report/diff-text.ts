@@ -91,7 +91,14 @@ function tableMetrics(d: Diff): DiffMetric[] {
   const judged = d.metrics.filter(
     (m) => m.judged && m.unit === 's' && !keys.includes(m.key) && m.key !== 'requests.lost',
   );
-  return [...keys.map((key) => d.metrics.find((m) => m.key === key)!), ...judged, lostMetric(d)];
+  const shown = keys.map((key) => d.metrics.find((m) => m.key === key)!);
+  const field = (m: DiffMetric) => m.key.slice(0, m.key.indexOf('.'));
+  // Each judged statistic beside the others of its metric (TTFT p95 after TTFT p99), else at the end.
+  for (const m of judged) {
+    const last = shown.findLastIndex((other) => field(other) === field(m));
+    shown.splice(last < 0 ? shown.length : last + 1, 0, m);
+  }
+  return [...shown, lostMetric(d)];
 }
 
 function lostMetric(d: Diff): DiffMetric {
