@@ -1,9 +1,15 @@
 import { join, relative, resolve } from 'node:path';
 import { estimateMean, replicationSeeds } from '../../plan/index.js';
-import type { FailOnRule } from '../../report/diff.js';
-import { buildDiff, type DiffSideInput } from '../../report/diff.js';
-import { renderDiffJson, renderDiffMarkdown, renderDiffTable } from '../../report/diff-text.js';
-import { type VariantSummary, writeFileAtomic } from '../../report/index.js';
+import {
+  buildDiff,
+  type DiffSideInput,
+  type FailOnRule,
+  renderDiffJson,
+  renderDiffMarkdown,
+  renderDiffTable,
+  type VariantSummary,
+  writeFileAtomic,
+} from '../../report/index.js';
 import { runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
