@@ -43,8 +43,10 @@ function lostText(count: number | null, share: number | null): string {
   return count === 0 ? '0' : `${countText(count)} (${formatPercent(share)})`;
 }
 
+const ARROW = '→';
+
 /** Old and new (with the change) where a figure changed beyond noise; the value (with a `~` change) where it did not. */
-function metricCell(c: DiffConfiguration, m: DiffMetric, { arrow, tilde }: Marks): string {
+function metricCell(c: DiffConfiguration, m: DiffMetric, tilde: string): string {
   const change = c.metrics[m.key];
   if (m.key === 'requests.lost') {
     const share = c.metrics.drop_rate;
@@ -52,17 +54,17 @@ function metricCell(c: DiffConfiguration, m: DiffMetric, { arrow, tilde }: Marks
     const now = lostText(change.new, share.new);
     if (c.status === 'added') return now;
     if (c.status === 'removed') return old;
-    return change.changed ? `${old} ${arrow} ${now}` : now;
+    return change.changed ? `${old} ${ARROW} ${now}` : now;
   }
   if (c.status === 'added') return formatValue(m, change.new);
   if (c.status === 'removed') return formatValue(m, change.old);
   if (change.old === null || change.new === null || change.old === change.new) {
     return change.changed
-      ? `${formatValue(m, change.old)} ${arrow} ${formatValue(m, change.new)}`
+      ? `${formatValue(m, change.old)} ${ARROW} ${formatValue(m, change.new)}`
       : formatValue(m, change.new);
   }
   const text = changeText(m, change.old, change.new, change.delta_pct);
-  if (change.changed) return `${formatValue(m, change.old)} ${arrow} ${formatValue(m, change.new)} (${text})`;
+  if (change.changed) return `${formatValue(m, change.old)} ${ARROW} ${formatValue(m, change.new)} (${text})`;
   // A drift that rounds to no change at all (a drain second billed) needs no mark.
   return /^[+-]0\.0 %$/.test(text)
     ? formatValue(m, change.new)
@@ -71,12 +73,12 @@ function metricCell(c: DiffConfiguration, m: DiffMetric, { arrow, tilde }: Marks
 
 const word = (v: DiffVerdict) => verdictWord({ slo_met: v.met, partial: v.partial ? true : undefined });
 
-function verdictCell(c: DiffConfiguration, { arrow }: Marks): string {
+function verdictCell(c: DiffConfiguration): string {
   const { old, new: now } = c.slo;
   if (old === null) return word(now!);
   if (now === null) return word(old);
   const moved = old.met !== now.met || c.slo.newly_missed.length > 0;
-  return moved ? `${word(old)} ${arrow} ${word(now)}` : word(now);
+  return moved ? `${word(old)} ${ARROW} ${word(now)}` : word(now);
 }
 
 /** The figures the tables show: cost, unit cost, the latencies a reviewer reads, those an objective limits, lost requests. */
@@ -105,24 +107,19 @@ function lostMetric(d: Diff): DiffMetric {
   return d.metrics.find((m) => m.key === 'requests.lost')!;
 }
 
-/** How a cell marks a change and a change within noise: Markdown would read a pair of `~` as strikethrough. */
-interface Marks {
-  arrow: string;
-  tilde: string;
-}
+/** How a cell marks a change within noise: Markdown would read a pair of `~` in a line as strikethrough. */
+const TEXT_TILDE = '~';
+const MARKDOWN_TILDE = '\\~';
 
-const TEXT_MARKS: Marks = { arrow: '→', tilde: '~' };
-const MARKDOWN_MARKS: Marks = { arrow: '→', tilde: '\\~' };
-
-function cells(d: Diff, rows: readonly DiffConfiguration[], marks: Marks, status: boolean): string[][] {
+function cells(d: Diff, rows: readonly DiffConfiguration[], tilde: string, status: boolean): string[][] {
   const metrics = tableMetrics(d);
   return [
     ['configuration', ...(status ? ['change'] : []), 'objective', ...metrics.map((m) => m.column)],
     ...rows.map((c) => [
       c.name,
       ...(status ? [c.status] : []),
-      verdictCell(c, marks),
-      ...metrics.map((m) => metricCell(c, m, marks)),
+      verdictCell(c),
+      ...metrics.map((m) => metricCell(c, m, tilde)),
     ]),
   ];
 }
@@ -235,12 +232,12 @@ function changeLines(d: Diff, shown: readonly DiffConfiguration[]): string[][] {
 export function renderDiffTable(d: Diff): string {
   const { shown, unchanged } = partition(d);
   const { newly, still } = alarms(d);
-  const lines = [`fleetsim diff: ${describeSide(d.old)} → ${describeSide(d.new)}`, ''];
+  const lines = [`fleetsim diff: ${describeSide(d.old)} ${ARROW} ${describeSide(d.new)}`, ''];
   if (newly.length + still.length > 0) lines.push(...newly, ...still, '');
   if (shown.length === 0) lines.push('No configuration changed beyond noise.');
   else lines.push(...textTable(changeLines(d, shown), 2));
   if (unchanged.length > 0) {
-    lines.push('', 'Unchanged beyond noise:', ...textTable(cells(d, unchanged, TEXT_MARKS, false)));
+    lines.push('', 'Unchanged beyond noise:', ...textTable(cells(d, unchanged, TEXT_TILDE, false)));
   }
   const failOn = failOnLines(d);
   if (failOn.length > 0) lines.push('', ...failOn);
@@ -285,7 +282,7 @@ export function renderDiffMarkdown(diff: Diff, comment = false): string {
   const { newly, still } = alarms(d);
   const lines = [
     ...(comment ? [DIFF_COMMENT_MARKER] : []),
-    `## fleetsim diff: ${describeSide(d.old)} → ${describeSide(d.new)}`,
+    `## fleetsim diff: ${describeSide(d.old)} ${ARROW} ${describeSide(d.new)}`,
     '',
   ];
   if (newly.length > 0) {
@@ -293,9 +290,9 @@ export function renderDiffMarkdown(diff: Diff, comment = false): string {
   }
   if (still.length > 0) lines.push(...still.map((line) => `- ${line}`), '');
   if (shown.length === 0) lines.push('No configuration changed beyond noise.');
-  else lines.push(...markdownTable(cells(d, shown, MARKDOWN_MARKS, true)));
+  else lines.push(...markdownTable(cells(d, shown, MARKDOWN_TILDE, true)));
   if (unchanged.length > 0) {
-    const table = markdownTable(cells(d, unchanged, MARKDOWN_MARKS, false));
+    const table = markdownTable(cells(d, unchanged, MARKDOWN_TILDE, false));
     const title = `${unchanged.length} configuration${unchanged.length === 1 ? '' : 's'} unchanged beyond noise`;
     if (comment) lines.push('', `<details><summary>${title}</summary>`, '', ...table, '', '</details>');
     else lines.push('', `### ${title}`, '', ...table);
