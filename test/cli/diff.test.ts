@@ -344,6 +344,29 @@ describe('fleetsim diff flags', () => {
   });
 });
 
+describe('fleetsim diff on a run a limit cut short', () => {
+  it('prints the diff with the run PARTIAL, says which limit, and exits 2 whatever --fail-on says', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-diff-cut-'));
+    copyFileSync(join(FIXTURES, 'old.yaml'), join(dir, 'old.yaml'));
+    writeFileSync(
+      join(dir, 'cut.yaml'),
+      readFileSync(join(FIXTURES, 'old.yaml'), 'utf8').replace(
+        '  - { name: small,',
+        '  - { name: cut, set: { limits.max_events: 4000 } }\n  - { name: small,',
+      ),
+    );
+    const { code, stdout, stderr } = await cli(
+      ['diff', 'old.yaml', 'cut.yaml', '--quiet', '--fail-on', 'slo'],
+      dir,
+    );
+    expect(code).toBe(2);
+    expect(stdout).toMatch(/\ncut \(added\) +objective +- +PARTIAL +NEWLY MISSES\n/);
+    // A variant's limit is not in the file's limits:, so the line has no position to give.
+    expect(stderr).toMatch(/^fleetsim: new\/cut: PARTIAL: stopped by limits\.max_events /);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
+
 describe('fleetsim diff --replications', () => {
   it('judges a change by the interval of its paired differences: a fixed +3 % of cost is real there', async () => {
     const { code, stdout } = await cli([
