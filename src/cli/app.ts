@@ -7,6 +7,7 @@ import { oneLine, RunInputError, UserError } from '../scenario/types.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { catalogImportCommand, catalogListCommand, catalogShowCommand } from './commands/catalog.js';
 import { compareCommand } from './commands/compare.js';
+import { DIFF_FORMATS, diffCommand } from './commands/diff.js';
 import { manifestCommand } from './commands/manifest.js';
 import { mergeCommand } from './commands/merge.js';
 import { planCommand } from './commands/plan.js';
@@ -17,6 +18,7 @@ import { sweepCommand } from './commands/sweep.js';
 import { traceStatsCommand } from './commands/trace.js';
 import { validateCommand } from './commands/validate.js';
 import type { CommandName } from './examples.js';
+import { parseFailOn } from './fail-on.js';
 import { numericOption, parsePositiveInteger, parsePrice, parseSeed, parseWorkers } from './flags.js';
 import { type CliIo, EXIT_BUG, EXIT_USER_ERROR, formatForUser, UsageError } from './io.js';
 import {
@@ -36,6 +38,7 @@ export const COMMAND_HANDLERS = {
   run: runCommand,
   report: reportCommand,
   compare: compareCommand,
+  diff: diffCommand,
   validate: validateCommand,
   sweep: sweepCommand,
   plan: planCommand,
@@ -186,6 +189,67 @@ export async function runCli(
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
       async (args) => {
         exitCode = await handlers.compare(args, io);
+      },
+    )
+    .command(
+      'diff <old> <new>',
+      'show what changed between two scenario files',
+      (y) =>
+        documented(
+          y,
+          'diff',
+          'diff <old> <new>',
+          'run two versions of a scenario and show, configuration by configuration (paired by name), what changed beyond noise: cost, latency, lost requests, the verdict; for review and CI',
+        )
+          .positional('old', {
+            type: 'string',
+            demandOption: true,
+            describe: 'the scenario before the change',
+          })
+          .positional('new', {
+            type: 'string',
+            demandOption: true,
+            describe: 'the scenario after the change',
+          })
+          .option('format', {
+            choices: DIFF_FORMATS,
+            default: 'table' as const,
+            describe:
+              'table (terminal), json, markdown, or github-comment (markdown for a pull-request comment)',
+          })
+          .option('fail-on', {
+            type: 'string',
+            array: true,
+            requiresArg: true,
+            coerce: parseFailOn,
+            describe:
+              'exit 3 when a threshold trips: slo (an objective newly missed), lost (more requests lost), or FIGURE:+N% with FIGURE one of cost, cost-per-1m-tokens, cost-per-1k-requests, p50, p99, ttft-p50, ttft-p99, tpot-p50, tpot-p99 (repeatable, or comma-separated)',
+          })
+          .option(
+            'replications',
+            replicationsOption(
+              'run every configuration with N seeds on both sides: a change must leave 0 out of the 95 % CI of its paired differences',
+            ),
+          )
+          .option(
+            'seed',
+            numericOption("the seed of both sides, an integer (default: each file's)", parseSeed),
+          )
+          .option('out', {
+            type: 'string',
+            describe:
+              'also write diff.json, diff.md and comment.md in this folder (default: nothing written)',
+          })
+          .option('force', FORCE_OPTION)
+          .options(CONFINE_OPTIONS)
+          .option('catalog', CATALOG_OPTION)
+          .option('quiet', {
+            type: 'boolean',
+            default: false,
+            describe: 'print nothing but the diff and errors',
+          }),
+      async (args) => {
+        exitCode = await handlers.diff(args, io);
       },
     )
     .command(

@@ -20,6 +20,20 @@ export const EXAMPLES = {
       'both files and their variants, against the first',
     ],
   ],
+  diff: [
+    [
+      '$0 diff base/scenarios/demo.yaml scenarios/demo.yaml',
+      'a checkout of the base branch against the working tree',
+    ],
+    [
+      '$0 diff old.yaml new.yaml --format github-comment --fail-on slo',
+      'a pull-request comment; exit 3 when an objective is newly missed',
+    ],
+    [
+      '$0 diff old.yaml new.yaml --replications 5 --fail-on cost:+10%',
+      'changes judged by 95 % CIs; exit 3 when the cost rose more than 10 %',
+    ],
+  ],
   validate: [
     ['$0 validate scenarios/edge-offload.yaml', 'check a scenario without running it'],
     ['$0 validate --json scenarios/h100-l40s-tpu.yaml', 'the verdict and every diagnostic as JSON'],

@@ -48,8 +48,9 @@ export function formatForUser(diagnostic: Diagnostic, cwd: string): string {
 
 /**
  * Exit codes: 2 for anything the user can fix (scenario, trace, flags), 1 for a bug in fleetsim,
- * 3 under `--check` when a judged configuration misses its objective (the run itself succeeded
- * and wrote every output).
+ * 3 when a gate the command line set fails: under `--check` a judged configuration misses its
+ * objective, under `diff --fail-on` a threshold trips (the runs themselves succeeded and wrote
+ * every output).
  */
 export const EXIT_USER_ERROR = 2;
 export const EXIT_BUG = 1;

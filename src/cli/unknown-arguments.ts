@@ -6,6 +6,7 @@ export const COMMANDS = [
   'run',
   'report',
   'compare',
+  'diff',
   'validate',
   'sweep',
   'plan',

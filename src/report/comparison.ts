@@ -349,7 +349,7 @@ function meanOf(values: readonly (number | null)[]): number | null {
 }
 
 /** The SLO on the means of the replications, as sweeps and plans judge it. */
-function checkReplicatedSlo(slo: Slo, replicates: readonly VariantSummary[]): SloCheck {
+export function checkReplicatedSlo(slo: Slo, replicates: readonly VariantSummary[]): SloCheck {
   return evaluateSloValues(slo, {
     statistic: (metric, statistic) => meanOf(replicates.map((v) => v[`${metric}_s`][statistic])),
     dropRate: meanOf(replicates.map((v) => dropRate(v.requests))),

@@ -24,6 +24,14 @@ export {
   renderComparisonMarkdown,
   renderComparisonText,
 } from './comparison-text.js';
+export {
+  buildDiff,
+  type Diff,
+  type DiffConfiguration,
+  type DiffSideInput,
+  type FailOnRule,
+} from './diff.js';
+export { DIFF_COMMENT_MARKER, renderDiffJson, renderDiffMarkdown, renderDiffTable } from './diff-text.js';
 export { type DistributionsFile, renderDistributionsJson } from './distributions-json.js';
 export { escapeMarkdown } from './format.js';
 export { completionNote, escapeHtml, type ReportPage, renderReportHtml, scriptForInline } from './html.js';

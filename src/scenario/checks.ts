@@ -268,7 +268,8 @@ function checkElastic(fleet: Raw, i: number, names: string[], findings: Finding[
     findings.push({
       code: 'INVALID_VALUE',
       path: ['fleets', i, 'model_load'],
-      message: "model_load times loading the scenario model's weights: it needs batching: { policy: continuous }",
+      message:
+        "model_load times loading the scenario model's weights: it needs batching: { policy: continuous }",
     });
   }
   const spotPrice = asObject(fleet.spot_price);

@@ -451,7 +451,9 @@ function modelLoadS(fleet: Fleet, weightBytes: number | null): number {
   if (fleet.modelLoadBytesPerS === null) return 0;
   // Scenario files are checked when loaded; this catches scenarios built in code.
   if (weightBytes === null)
-    throw new RunInputError(`fleet ${fleet.name}: model_load needs a continuous-batching fleet serving the scenario model`);
+    throw new RunInputError(
+      `fleet ${fleet.name}: model_load needs a continuous-batching fleet serving the scenario model`,
+    );
   return weightBytes / fleet.modelLoadBytesPerS;
 }
 

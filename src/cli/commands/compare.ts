@@ -60,7 +60,10 @@ function withModelUncertainty(loaded: LoadedScenario, drawing: boolean | undefin
  * configuration on the same accelerator sees the same draw. `drew[v]` says whether variant v
  * has a roofline fleet that drew.
  */
-function drawnFor(loaded: LoadedScenario, seed: number): { scenario: LoadedScenario; drew: boolean[] } {
+export function drawnFor(
+  loaded: LoadedScenario,
+  seed: number,
+): { scenario: LoadedScenario; drew: boolean[] } {
   const drew: boolean[] = [];
   const variants = loaded.variants.map((v) => {
     if (!v.scenario.modelUncertainty) {
