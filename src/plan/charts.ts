@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import { formatThousands } from '../core/format.js';
 import { CHART_HEIGHT, CHART_WIDTH, type Chart, FORMAT, header, writeCharts } from '../report/index.js';
 import { arrivalRate, HOURS_PER_MONTH, missedText, sweepAnswer } from './answer.js';
 import { formatValue, type SweepResult, type SweepRow } from './output.js';
@@ -636,8 +637,10 @@ export function candidateBars(plan: Pick<PlanResult, 'candidates' | 'best' | 'se
         max_rate_rps: entry.max_sustainable?.rate_rps ?? null,
         missed,
         text: entry.meets_slo
-          ? `$${Math.round(monthly).toLocaleString('en-US')} a month`
-          : `misses: ${missed}`,
+          ? `$${formatThousands(Math.round(monthly))} a month`
+          : missed === ''
+            ? 'misses the objective'
+            : `misses: ${missed}`,
         ...paramFields(paths, entry),
       },
     ];

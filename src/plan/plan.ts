@@ -172,6 +172,7 @@ class PlanBudget {
     const back = Math.max(0, held.left - steps);
     this.left -= back;
     held.left -= back;
+    if (back > 0) this.emit();
   }
 
   private emit(): void {
