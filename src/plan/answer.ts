@@ -11,6 +11,13 @@ export const NO_PICK = 'NO CONFIGURATION MEETS THE OBJECTIVES';
 
 export const SCALE_KEY = 'workload.scale';
 
+/** Why the pick is the pick: `the cheapest per hour of the 3 that meet the objective`. */
+export function pickBasis(met: number): string {
+  return met === 1
+    ? 'the only one that meets the objective'
+    : `the cheapest per hour of the ${met} that meet the objective`;
+}
+
 /** `$1.86 per hour ($1,359 a month of 730 hours)`. */
 export function hourlyCostText(hourly: number): string {
   return `${formatUsd(hourly)} per hour ($${formatThousands(Math.round(hourly * HOURS_PER_MONTH))} a month of ${HOURS_PER_MONTH} hours)`;
@@ -187,7 +194,7 @@ export function sweepAnswerLines(result: SweepResult): string[] {
       continue;
     }
     const [what, ...more] = describeSweepPick(row, variants);
-    lines.push(`Pick${at} (the cheapest per hour of ${met} that meet the objective): ${what}`);
+    lines.push(`Pick${at} (${pickBasis(met)}): ${what}`);
     lines.push(...more.map((line) => `  ${line}`));
   }
   if (answer.byLoad) {

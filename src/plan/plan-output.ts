@@ -7,6 +7,7 @@ import {
   NO_PICK,
   objectiveText,
   paramsText,
+  pickBasis,
   SCALE_KEY,
 } from './answer.js';
 import {
@@ -142,9 +143,7 @@ export function planAnswerLines(result: PlanResult): string[] {
     );
   } else {
     const [what, ...more] = describePick(result, best);
-    lines.push(
-      `Pick (the cheapest per hour of ${result.candidates.filter((c) => c.meets_slo).length} that meet the objective): ${what}`,
-    );
+    lines.push(`Pick (${pickBasis(result.candidates.filter((c) => c.meets_slo).length)}): ${what}`);
     lines.push(...more.map((line) => `  ${line}`));
   }
   const sustained = sustainedLines(result);

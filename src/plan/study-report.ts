@@ -18,6 +18,7 @@ import {
   NO_PICK,
   objectiveText,
   paramsText,
+  pickBasis,
   SCALE_KEY,
   sustainedText,
   sweepAnswer,
@@ -122,7 +123,7 @@ function sweepPickSentences(result: SweepResult): { scale: number | null; text: 
     text:
       row === null
         ? `${NO_PICK}${scale === null ? '' : ` at ${SCALE_KEY} ${scale}`}: none is picked.`
-        : `${scale === null ? '' : `At ${SCALE_KEY} ${scale}: `}${describeSweepPick(row, variants).join(' ')} The cheapest per hour of ${met} configuration(s) that meet the objective.`,
+        : `${scale === null ? '' : `At ${SCALE_KEY} ${scale}: `}${describeSweepPick(row, variants).join(' ')} Picked as ${pickBasis(met)}.`,
   }));
 }
 

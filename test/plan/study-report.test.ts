@@ -125,7 +125,7 @@ describe('fleetsim sweep: report.html, summary.md and the answer on the terminal
     const pick = `fleets.0.replicas=2, $3.00 per hour ($2,190 a month of 730 hours), p99 latency ${formatSeconds(p99)}.`;
     const margins = `Margins: latency_p99 ${formatSeconds(p99)}, ${margin} % under its 1.00 s limit`;
     expect(stdout).toContain(
-      `Pick (the cheapest per hour of 2 that meet the objective): ${pick}\n  ${margins}`,
+      `Pick (the cheapest per hour of the 2 that meet the objective): ${pick}\n  ${margins}`,
     );
     expect(stderr).toMatch(
       /wrote out\/sweep\.json, out\/sweep\.csv, out\/summary\.md, out\/report\.html and 1 chart/,
@@ -242,7 +242,7 @@ describe('fleetsim plan: report.html and the answer on the terminal', () => {
     expect(plan.best?.variant).toBe('baseline');
     expect(plan.best?.params).toEqual({ 'fleets.0.replicas': 2 });
     expect(stdout).toContain(
-      'Pick (the cheapest per hour of 2 that meet the objective): fleets.0.replicas=2 (variant baseline), $3.00 per hour ($2,190 a month of 730 hours)',
+      'Pick (the cheapest per hour of the 2 that meet the objective): fleets.0.replicas=2 (variant baseline), $3.00 per hour ($2,190 a month of 730 hours)',
     );
     expect(stdout).toMatch(/^ {2}Margins: latency_p99 [\d.]+ ms, \d+ % under its 1\.00 s limit/m);
     expect(stdout).toContain('Load each candidate sustains within the objective');
