@@ -170,6 +170,8 @@ export interface StudyProgressState {
   computed: number;
   bounded: boolean;
   elapsedMs: number;
+  /** Since the first configuration started: loading the scenario and its points is no configuration's time. */
+  runningMs: number;
 }
 
 /**
@@ -179,13 +181,14 @@ export interface StudyProgressState {
  * searches run one after another keeps fewer of them busy); null before one has finished.
  */
 export function studyEta(state: StudyProgressState): number | null {
-  if (state.computed === 0) return null;
   const remaining = Math.max(0, state.total - state.done);
-  return (remaining * state.elapsedMs) / state.computed / 1000;
+  if (remaining === 0) return 0;
+  if (state.computed === 0) return null;
+  return (remaining * state.runningMs) / state.computed / 1000;
 }
 
 /**
- * `sweep 7/12 configurations (58 %)`, `elapsed 3.1 s`, `0.44 s per configuration`, `ETA 3 s`; a
+ * `sweep 7/12 configurations (58 %)`, `ETA 3 s`, `elapsed 3.1 s`, `0.4 s per configuration`; a
  * plan's total and time left are at most.
  */
 export function studyProgressParts(label: string, state: StudyProgressState): string[] {
@@ -193,13 +196,14 @@ export function studyProgressParts(label: string, state: StudyProgressState): st
   const share = total === 0 ? 1 : state.done / total;
   const eta = studyEta(state);
   const most = state.bounded ? ' at most' : '';
+  // The time left right after the count: a narrow terminal cuts the line from the right.
   return [
     `${label} ${state.done}${state.bounded ? ' of at most ' : '/'}${total} configurations (${Math.floor(share * 100)} %)`,
+    `ETA${most} ${eta === null ? '?' : formatEta(eta)}`,
     `elapsed ${formatSimulatedTime(state.elapsedMs / 1000)}`,
     ...(state.computed === 0
       ? []
-      : [`${formatSimulatedTime(state.elapsedMs / state.computed / 1000)} per configuration`]),
-    `ETA${most} ${eta === null ? '?' : formatEta(eta)}`,
+      : [`${formatSimulatedTime(state.runningMs / state.computed / 1000)} per configuration`]),
   ];
 }
 
@@ -241,10 +245,13 @@ export function startStudyProgress(
   let latest = { done: 0, total: 0, computed: 0 };
   let timer: ReturnType<typeof setInterval> | undefined;
 
+  /** When the study reported first: with nothing done, the moment its configurations started. */
+  let running: number | null = null;
   const draw = () => {
-    const elapsedMs = now() - started;
-    if (elapsedMs < PROGRESS_DELAY_MS) return;
-    const state = { ...latest, bounded: options.bounded, elapsedMs };
+    const at = now();
+    const elapsedMs = at - started;
+    if (running === null || elapsedMs < PROGRESS_DELAY_MS) return;
+    const state = { ...latest, bounded: options.bounded, elapsedMs, runningMs: at - running };
     const parts = studyProgressParts(label, state);
     if (bar !== null) {
       const total = Math.max(latest.done, latest.total);
@@ -269,6 +276,7 @@ export function startStudyProgress(
   return {
     update(done, total, computed) {
       latest = { done, total, computed };
+      running ??= done === 0 ? now() : started;
       draw();
     },
     stop() {

@@ -175,7 +175,7 @@ class PlanBudget {
     if (back > 0) this.emit();
   }
 
-  private emit(): void {
+  emit(): void {
     const done = this.evaluator.computed + this.evaluator.reused;
     this.report?.(done, done + this.left, this.evaluator.computed);
   }
@@ -453,10 +453,13 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   let atBase: PlanAtLoad;
   let growth: PlanAtLoad[];
   try {
-    [atBase, ...growth] = await Promise.all([
+    const searches = [
       planAt(null, options.capacity ?? true),
       ...growthScales.map((scale) => planAt(scale, false)),
-    ]);
+    ];
+    // Each search holds its budget from its start: the first total, before anything has run.
+    budget.emit();
+    [atBase, ...growth] = await Promise.all(searches);
     if (atBase.candidates.every((entry) => entry.status === 'infeasible')) {
       const variants = loaded.variants.length > 1;
       throw nothingFeasible(

@@ -151,6 +151,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     0,
   );
   let done = 0;
+  options.onProgress?.(0, total, 0);
   let rows: SweepRow[];
   const infeasible = new Map<SweepRow, Infeasibility>();
   try {
