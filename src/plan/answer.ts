@@ -158,6 +158,11 @@ export function describeSweepPick(row: SweepRow, withVariant: boolean): string[]
   ];
   const objectives = row.slo?.objectives ?? [];
   if (objectives.length > 0) lines.push(`Margins: ${objectives.map(marginText).join('; ')}.`);
+  const caveated = Object.values(row.performance).filter((p) => p.caveat !== null);
+  if (caveated.length > 0) {
+    const kind = caveated.every((p) => p.source === 'calibrated') ? 'calibrated' : 'unvalidated';
+    lines.push(`Its step times are ${kind}: see the caveat.`);
+  }
   return lines;
 }
 

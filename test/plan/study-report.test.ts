@@ -31,6 +31,8 @@ sweep:
   grid: { fleets.0.replicas: [1, 2, 3] }
 `;
 
+const HOSTILE = '</script><b>x';
+
 async function cli(args: string[], cwd: string) {
   let stdout = '';
   let stderr = '';
@@ -154,7 +156,18 @@ describe('fleetsim sweep: report.html, summary.md and the answer on the terminal
     const dir = tempDir('sweep-report-none');
     writeScenario(dir, SCENARIO);
     const { code, stdout } = await cli(
-      ['sweep', 'scenario.yaml', '--out', 'out', '--workers', '1', '--set', 'slo.latency_p99=10ms'],
+      [
+        'sweep',
+        'scenario.yaml',
+        '--out',
+        'out',
+        '--workers',
+        '1',
+        '--set',
+        'slo.latency_p99=10ms',
+        '--set',
+        `name=${HOSTILE}`,
+      ],
       dir,
     );
     expect(code).toBe(0);
@@ -167,6 +180,10 @@ describe('fleetsim sweep: report.html, summary.md and the answer on the terminal
     const html = readFileSync(join(dir, 'out/report.html'), 'utf8');
     expect(html).toContain(`<p class="nopick">${NO_PICK}: none is picked.</p>`);
     expect(html).not.toContain('class="answer"');
+    // A scenario's name is text, in the page and in its title.
+    expect(html).not.toContain(HOSTILE);
+    expect(html).toContain('<h1>Sweep: &#60;/script&#62;&#60;b&#62;x</h1>');
+    expect(summary).toContain('# Sweep: \\</script\\>\\<b\\>x');
     expect(html).not.toContain('class="pick"');
   });
 
