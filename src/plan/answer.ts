@@ -1,5 +1,5 @@
 import { formatNumber, formatSeconds, formatThousands, formatUsdCents as formatUsd } from '../core/format.js';
-import type { SweepResult, SweepRow } from './output.js';
+import { describeMetShare, type SweepResult, type SweepRow } from './output.js';
 import type { ReplicatedSloCheck } from './replications.js';
 import type { RunMetrics } from './run-metrics.js';
 
@@ -158,6 +158,8 @@ export function describeSweepPick(row: SweepRow, withVariant: boolean): string[]
   ];
   const objectives = row.slo?.objectives ?? [];
   if (objectives.length > 0) lines.push(`Margins: ${objectives.map(marginText).join('; ')}.`);
+  if (row.slo !== null && row.slo.met_by_replication.length > 1)
+    lines.push(`It ${describeMetShare(row.slo)}.`);
   const caveated = Object.values(row.performance).filter((p) => p.caveat !== null);
   if (caveated.length > 0) {
     const kind = caveated.every((p) => p.source === 'calibrated') ? 'calibrated' : 'unvalidated';

@@ -212,7 +212,8 @@ export function sweepCostLatencyChart(result: Pick<SweepResult, 'rows' | 'parame
     ...header(
       'Sweep: cost against p99 latency',
       'A point per configuration; lower left is better. Filled dot: meets the objective; hollow cross: misses it.',
-      `${picked ? 'Ringed: the pick, the cheapest per hour that meets the objective. ' : ''}Dashed: the Pareto frontier of those that meet it.${replicated ? ' Bars: 95 % confidence interval of the p99.' : ''}`,
+      `${picked ? 'Ringed: the pick, the cheapest per hour that meets the objective. ' : ''}Dashed: the Pareto frontier of those that meet it.`,
+      ...(replicated ? ['Bars: 95 % confidence interval of the p99.'] : []),
       ...(labelled ? [] : ['Hover a point for its configuration.']),
       ...infeasibleNote(result.rows),
     ),
