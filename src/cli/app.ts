@@ -289,7 +289,7 @@ export async function runCli(
             y,
             'sweep',
             'sweep <scenario>',
-            'run every point of a parameter sweep and write sweep.json and sweep.csv',
+            'run every point of a parameter sweep and write sweep.json, sweep.csv, summary.md and report.html',
           ),
         )
           .option('grid', {
@@ -323,7 +323,7 @@ export async function runCli(
             y,
             'plan',
             'plan <scenario>',
-            'find the cheapest configuration that meets the scenario slo: and write plan.json',
+            'find the cheapest configuration that meets the scenario slo: and write plan.json, plan.md and report.html',
           ),
         )
           .option('vary', {
@@ -442,7 +442,7 @@ export async function runCli(
           y,
           'merge',
           'merge <dirs..>',
-          'combine the sweep.json of every shard into one sweep.json and sweep.csv',
+          'combine the sweep.json of every shard into one sweep.json, sweep.csv, summary.md and report.html',
         )
           .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
           .option('out', { type: 'string', demandOption: true, describe: 'output folder' })

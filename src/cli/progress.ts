@@ -160,3 +160,129 @@ export function startProgress(io: CliIo, configurations: number, quiet: boolean)
     },
   };
 }
+
+/** Where a sweep or plan stands: configurations finished, of how many, and how long they took. */
+export interface StudyProgressState {
+  done: number;
+  /** A plan's is the most it may still need (its searches stop early): `bounded`. */
+  total: number;
+  /** Of `done`, those simulated now: configurations found saved by an earlier run take no time. */
+  computed: number;
+  bounded: boolean;
+  elapsedMs: number;
+  /** Since the first configuration started: loading the scenario and its points is no configuration's time. */
+  runningMs: number;
+}
+
+/**
+ * The time left: the configurations still to run times the wall-clock time per configuration
+ * simulated so far. That time is measured over the whole study, so with several workers it is
+ * already the time of one configuration divided by the workers busy at once (and a plan whose
+ * searches run one after another keeps fewer of them busy); null before one has finished.
+ */
+export function studyEta(state: StudyProgressState): number | null {
+  const remaining = Math.max(0, state.total - state.done);
+  if (remaining === 0) return 0;
+  if (state.computed === 0) return null;
+  return (remaining * state.runningMs) / state.computed / 1000;
+}
+
+/**
+ * `sweep 7/12 configurations (58 %)`, `ETA 3 s`, `elapsed 3.1 s`, `0.4 s per configuration`; a
+ * plan's total and time left are at most.
+ */
+export function studyProgressParts(label: string, state: StudyProgressState): string[] {
+  const total = Math.max(state.done, state.total);
+  const share = total === 0 ? 1 : state.done / total;
+  const eta = studyEta(state);
+  const most = state.bounded ? ' at most' : '';
+  // The time left right after the count: a narrow terminal cuts the line from the right.
+  return [
+    `${label} ${state.done}${state.bounded ? ' of at most ' : '/'}${total} configurations (${Math.floor(share * 100)} %)`,
+    `ETA${most} ${eta === null ? '?' : formatEta(eta)}`,
+    `elapsed ${formatSimulatedTime(state.elapsedMs / 1000)}`,
+    ...(state.computed === 0
+      ? []
+      : [`${formatSimulatedTime(state.runningMs / state.computed / 1000)} per configuration`]),
+  ];
+}
+
+export interface StudyProgressDisplay {
+  /** The study's `onProgress`: `done` configurations of `total`, `computed` of them simulated now. */
+  update(done: number, total: number, computed: number): void;
+  /** Ends the display: a bar is cleared, so whatever is printed next starts on a clean line. */
+  stop(): void;
+}
+
+/**
+ * Progress of a sweep or plan on stderr: on a terminal a bar redrawn in place (its elapsed time
+ * kept current between configurations), otherwise a plain line every few seconds; nothing for a
+ * study that ends within about a second or with `quiet`. `bounded`: the total is the most a plan
+ * may still run.
+ */
+export function startStudyProgress(
+  io: CliIo,
+  label: string,
+  options: { quiet: boolean; bounded: boolean },
+): StudyProgressDisplay {
+  if (options.quiet) return { update: () => {}, stop: () => {} };
+  const now = io.now ?? (() => performance.now());
+  const started = now();
+  const terminal = io.terminal;
+  const bar =
+    terminal === undefined
+      ? null
+      : new SingleBar({
+          stream: terminalStream(io, () => io.terminal?.columns ?? terminal.columns),
+          format: '{text} [{bar}]',
+          barsize: 20,
+          clearOnComplete: true,
+          linewrap: true,
+          fps: 5,
+        });
+  let barStarted = false;
+  let lastLineMs = Number.NEGATIVE_INFINITY;
+  let latest = { done: 0, total: 0, computed: 0 };
+  let timer: ReturnType<typeof setInterval> | undefined;
+
+  /** When the study reported first: with nothing done, the moment its configurations started. */
+  let running: number | null = null;
+  const draw = () => {
+    const at = now();
+    const elapsedMs = at - started;
+    if (running === null || elapsedMs < PROGRESS_DELAY_MS) return;
+    const state = { ...latest, bounded: options.bounded, elapsedMs, runningMs: at - running };
+    const parts = studyProgressParts(label, state);
+    if (bar !== null) {
+      const total = Math.max(latest.done, latest.total);
+      const value = total === 0 ? 1000 : Math.round((latest.done / total) * 1000);
+      const text = parts.join(' | ');
+      if (!barStarted) {
+        bar.start(1000, value, { text });
+        barStarted = true;
+      } else bar.update(value, { text });
+      return;
+    }
+    if (elapsedMs - lastLineMs < PROGRESS_LINE_INTERVAL_MS) return;
+    lastLineMs = elapsedMs;
+    io.stderr(`fleetsim: ${parts.join(', ')}\n`);
+  };
+
+  if (bar !== null) {
+    // Configurations may take minutes each: the elapsed time and the bar keep moving in between.
+    timer = setInterval(draw, 1000);
+    timer.unref();
+  }
+  return {
+    update(done, total, computed) {
+      latest = { done, total, computed };
+      running ??= done === 0 ? now() : started;
+      draw();
+    },
+    stop() {
+      if (timer !== undefined) clearInterval(timer);
+      if (barStarted) bar?.stop();
+      barStarted = false;
+    },
+  };
+}

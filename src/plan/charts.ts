@@ -1,12 +1,14 @@
 import type { TopLevelSpec } from 'vega-lite';
+import { formatThousands } from '../core/format.js';
 import { CHART_HEIGHT, CHART_WIDTH, type Chart, FORMAT, header, writeCharts } from '../report/index.js';
-import type { SweepResult, SweepRow } from './output.js';
-import type { PlanCandidate, PlanResult } from './plan.js';
+import { arrivalRate, HOURS_PER_MONTH, missedText, sweepAnswer } from './answer.js';
+import { formatValue, type SweepResult, type SweepRow } from './output.js';
+import type { PlanResult } from './plan.js';
 
 /** Charts of a sweep, written beside sweep.json; also the names `writeSweepCharts` removes when not drawn. */
 export const SWEEP_CHART_NAMES = ['cost-vs-p99', 'cost-per-1m-tokens-by-hardware'] as const;
 /** Charts of a plan, written beside plan.json. */
-export const PLAN_CHART_NAMES = ['capacity-curves'] as const;
+export const PLAN_CHART_NAMES = ['plan-candidates', 'capacity-curves'] as const;
 
 const COST = 'cost_usd.total';
 const P99 = 'latency_s.p99';
@@ -16,18 +18,63 @@ const INSTANCE_KEY = /^fleets\.\d+\.instance$/;
 const SLO_COLORS = { 'meets SLO': '#54a24b', 'misses SLO': '#e45756', 'no SLO': '#4c78a8' } as const;
 type Verdict = keyof typeof SLO_COLORS;
 
+/**
+ * A cross drawn with strokes only: a point that misses the objective is an outline, never a
+ * filled dot that could pass for a choice.
+ */
+const CROSS = 'M-1,-1L1,1M-1,1L1,-1';
+const SLO_SHAPES: Record<Verdict, string> = {
+  'meets SLO': 'circle',
+  'misses SLO': CROSS,
+  'no SLO': 'circle',
+};
+const SLO_FILLS: Record<Verdict, string> = {
+  'meets SLO': SLO_COLORS['meets SLO'],
+  'misses SLO': 'transparent',
+  'no SLO': SLO_COLORS['no SLO'],
+};
+
 function verdict(row: Pick<SweepRow, 'meets_slo'>): Verdict {
   return row.meets_slo === null ? 'no SLO' : row.meets_slo ? 'meets SLO' : 'misses SLO';
 }
 
-function sloColor(verdicts: readonly Verdict[]) {
+/**
+ * Colour, outline, fill and shape by the SLO verdict, one legend for all four: a filled green
+ * dot meets the objective, a hollow red cross misses it.
+ */
+function verdictEncoding(verdicts: readonly Verdict[]) {
   const domain = (Object.keys(SLO_COLORS) as Verdict[]).filter((v) => verdicts.includes(v));
-  return {
+  const channel = (range: readonly string[]) => ({
     field: 'verdict',
     type: 'nominal' as const,
-    title: null,
-    scale: { domain, range: domain.map((v) => SLO_COLORS[v]) },
+    title: 'SLO',
+    scale: { domain, range: [...range] },
+  });
+  return {
+    color: channel(domain.map((v) => SLO_COLORS[v])),
+    fill: channel(domain.map((v) => SLO_FILLS[v])),
+    shape: channel(domain.map((v) => SLO_SHAPES[v])),
   };
+}
+
+/** Clicking an entry of the SLO legend highlights those points (shift-click adds more). */
+const PICK_VERDICT = 'pick_verdict';
+const pickVerdictParam = {
+  name: PICK_VERDICT,
+  select: { type: 'point' as const, fields: ['verdict'] },
+  bind: 'legend' as const,
+};
+const verdictOpacity = { condition: { param: PICK_VERDICT, value: 0.95 }, value: 0.12 };
+
+/** Up to this many configurations carry a text label beside their point; more would print over each other. */
+export const MAX_LABELLED = 5;
+
+/** A cost (or latency) axis's domain: the values with a margin, never below zero. */
+export function costDomain(costs: readonly number[]): [number, number] {
+  const low = Math.min(...costs);
+  const high = Math.max(...costs);
+  const margin = (high - low || Math.abs(high) || 1) * 0.06;
+  return [Math.max(0, low - margin), high + margin];
 }
 
 /** `fleets.0.replicas=4, fleets.0.instance=aws/g6.xlarge`, and the variant when the sweep has several. */
@@ -38,17 +85,53 @@ export function describeRow(row: Pick<SweepRow, 'params' | 'variant'>, withVaria
   return [...params, ...(withVariant ? [`variant ${row.variant}`] : [])].join(', ');
 }
 
+/** `instance=aws/g6.xlarge, replicas=4`: each value under the last part of its path, for a label beside a point. */
+function shortLabel(row: Pick<SweepRow, 'params' | 'variant'>, withVariant: boolean): string {
+  return [
+    ...Object.entries(row.params).map(([path, value]) => `${path.split('.').at(-1)}=${formatValue(value)}`),
+    ...(withVariant ? [`variant ${row.variant}`] : []),
+  ].join(', ');
+}
+
+/**
+ * The swept values as fields `param0`, `param1`, ... (a path's dots would read as nested fields)
+ * and their tooltip entries, titled by path.
+ */
+function paramFields(paths: readonly string[], row: Pick<SweepRow, 'params'>): Record<string, string> {
+  return Object.fromEntries(paths.map((path, i) => [`param${i}`, formatValue(row.params[path])]));
+}
+
+function paramTooltips(paths: readonly string[], withVariant: boolean) {
+  return [
+    ...paths.map((path, i) => ({ field: `param${i}`, type: 'nominal' as const, title: path })),
+    ...(withVariant ? [{ field: 'variant', type: 'nominal' as const, title: 'variant' }] : []),
+  ];
+}
+
 const number = (value: number | null | undefined) => (typeof value === 'number' ? value : null);
 
 export interface SweepCostPoint {
   configuration: string;
+  /** The swept values alone, for the label beside the point. */
+  label: string;
+  variant: string;
   cost_usd: number;
+  /** The fleets' list price, and that for a month of 730 hours. */
+  usd_per_hour: number | null;
+  usd_per_month: number | null;
   p99_s: number;
   /** p99 ± its 95 % confidence half-width, with replications; else both the p99. */
   p99_low_s: number;
   p99_high_s: number;
+  wait_p99_s: number | null;
+  usd_per_1k_requests: number | null;
   verdict: Verdict;
+  /** What it missed; empty when it meets the objective. */
+  missed: string;
   frontier: 'yes' | 'no';
+  /** The sweep's pick (at its load, when `workload.scale` is swept). */
+  pick: 'yes' | 'no';
+  [param: `param${number}`]: string;
 }
 
 /** Configurations that cannot run are never drawn: a caption line says how many were left out. */
@@ -58,54 +141,80 @@ function infeasibleNote(rows: readonly Pick<SweepRow, 'status'>[]): string[] {
 }
 
 /** Rows that ran with a cost and a p99 (those that completed requests), as chart points. */
-export function sweepCostPoints(result: Pick<SweepResult, 'rows'>): SweepCostPoint[] {
+export function sweepCostPoints(result: Pick<SweepResult, 'rows' | 'parameters'>): SweepCostPoint[] {
   const variants = new Set(result.rows.map((row) => row.variant)).size > 1;
+  const paths = result.parameters.map((parameter) => parameter.path);
+  const picks = new Set(sweepAnswer(result).picks.map((pick) => pick.row));
   return result.rows.flatMap((row) => {
     if (row.status === 'infeasible') return [];
     const cost = number(row.metrics[COST]);
     const p99 = number(row.metrics[P99]);
     if (cost === null || p99 === null) return [];
     const halfWidth = number(row.ci95?.[P99]) ?? 0;
+    const hourly = number(row.metrics.cost_usd_per_hour);
     return [
       {
         configuration: describeRow(row, variants),
+        label: shortLabel(row, variants),
+        variant: row.variant,
+        ...paramFields(paths, row),
         cost_usd: cost,
+        usd_per_hour: hourly,
+        usd_per_month: hourly === null ? null : hourly * HOURS_PER_MONTH,
         p99_s: p99,
         p99_low_s: p99 - halfWidth,
         p99_high_s: p99 + halfWidth,
+        wait_p99_s: number(row.metrics['queue_wait_s.p99']),
+        usd_per_1k_requests: number(row.metrics.cost_per_1k_requests_usd),
         verdict: verdict(row),
+        missed: row.meets_slo === false ? missedText(row.slo) : '',
         frontier: row.pareto ? 'yes' : 'no',
+        pick: picks.has(row) ? 'yes' : 'no',
       },
     ];
   });
 }
 
 /**
- * Cost of the run against p99 latency, a point per configuration coloured by the SLO verdict; the
- * Pareto frontier (sweep.json's `pareto`, on the same two figures) joined by a dashed line; with
- * replications, the 95 % confidence interval of each p99 as an error bar.
+ * Cost of the run against p99 latency, a point per configuration: a filled green dot meets the
+ * objective, a hollow red cross misses it, and a ring marks the pick. The Pareto frontier
+ * (sweep.json's `pareto`, on the same two figures) is joined by a dashed line; with replications,
+ * the 95 % confidence interval of each p99 is an error bar. Up to `MAX_LABELLED` configurations
+ * carry their values beside their point; every point's tooltip has its values and figures.
  */
-export function sweepCostLatencyChart(result: Pick<SweepResult, 'rows'>): TopLevelSpec | null {
+export function sweepCostLatencyChart(result: Pick<SweepResult, 'rows' | 'parameters'>): TopLevelSpec | null {
   const values = sweepCostPoints(result);
   if (values.length === 0) return null;
   const replicated = result.rows.some((row) => row.ci95 !== null);
+  const variants = new Set(result.rows.map((row) => row.variant)).size > 1;
+  const paths = result.parameters.map((parameter) => parameter.path);
   const x = {
     field: 'cost_usd',
     type: 'quantitative' as const,
     title: 'cost of the run (USD)',
-    scale: { zero: false, padding: 20 },
-    axis: { format: '$,.3~g' },
+    scale: { domain: costDomain(values.map((v) => v.cost_usd)), zero: false },
+    axis: { format: '$,.3~g', tickCount: 8 },
   };
+  const latencies = values.flatMap((v) => [v.p99_low_s, v.p99_high_s]);
+  // Latencies that span orders of magnitude (a queue that grows without bound beside one that
+  // keeps up) would press every point that meets the objective onto the axis.
+  const logarithmic =
+    !replicated && Math.min(...latencies) > 0 && Math.max(...latencies) / Math.min(...latencies) > 30;
   const y = {
     field: 'p99_s',
     type: 'quantitative' as const,
-    title: 'p99 latency (s)',
-    scale: { zero: false, padding: 20 },
+    title: `p99 latency (s${logarithmic ? ', log scale' : ''})`,
+    scale: logarithmic ? { type: 'log' as const } : { domain: costDomain(latencies), zero: false },
   };
+  const picked = values.some((v) => v.pick === 'yes');
+  const labelled = values.length <= MAX_LABELLED;
   return {
     ...header(
       'Sweep: cost against p99 latency',
-      `A point per configuration; lower left is better. Dashed: the Pareto frontier, where nothing is both cheaper and faster.${replicated ? ' Bars: 95 % confidence interval of the p99.' : ''}`,
+      'A point per configuration; lower left is better. Filled dot: meets the objective; hollow cross: misses it.',
+      `${picked ? 'Ringed: the pick, the cheapest per hour that meets the objective. ' : ''}Dashed: the Pareto frontier of those that meet it.`,
+      ...(replicated ? ['Bars: 95 % confidence interval of the p99.'] : []),
+      ...(labelled ? [] : ['Hover a point for its configuration.']),
       ...infeasibleNote(result.rows),
     ),
     width: CHART_WIDTH,
@@ -125,26 +234,83 @@ export function sweepCostLatencyChart(result: Pick<SweepResult, 'rows'>): TopLev
         mark: { type: 'line' as const, color: '#888', strokeDash: [5, 4], strokeWidth: 1.5 },
         encoding: { x, y, order: { field: 'cost_usd', type: 'quantitative' as const } },
       },
+      ...(picked
+        ? [
+            {
+              transform: [{ filter: "datum.pick === 'yes'" }],
+              mark: { type: 'point' as const, shape: 'circle', size: 420, strokeWidth: 2, color: '#222' },
+              encoding: { x, y },
+            },
+          ]
+        : []),
       {
-        mark: { type: 'point' as const, filled: true, size: 70, opacity: 0.85 },
+        params: [pickVerdictParam],
+        mark: { type: 'point' as const, filled: false, size: 90, strokeWidth: 2 },
         encoding: {
           x,
           y,
-          color: sloColor(values.map((v) => v.verdict)),
+          ...verdictEncoding(values.map((v) => v.verdict)),
+          opacity: verdictOpacity,
           tooltip: [
-            { field: 'configuration', type: 'nominal' as const },
-            { field: 'cost_usd', type: 'quantitative' as const, title: 'cost (USD)', format: FORMAT.usd },
+            ...paramTooltips(paths, variants),
+            { field: 'verdict', type: 'nominal' as const, title: 'SLO' },
+            { field: 'missed', type: 'nominal' as const, title: 'missed' },
+            { field: 'pick', type: 'nominal' as const, title: 'the pick' },
+            {
+              field: 'usd_per_hour',
+              type: 'quantitative' as const,
+              title: 'USD per hour',
+              format: FORMAT.usd,
+            },
+            {
+              field: 'usd_per_month',
+              type: 'quantitative' as const,
+              title: `USD per month (${HOURS_PER_MONTH} h)`,
+              format: '$,.0f',
+            },
+            {
+              field: 'cost_usd',
+              type: 'quantitative' as const,
+              title: 'cost of the run (USD)',
+              format: FORMAT.usd,
+            },
             {
               field: 'p99_s',
               type: 'quantitative' as const,
               title: 'p99 latency (s)',
               format: FORMAT.seconds,
             },
-            { field: 'verdict', type: 'nominal' as const, title: 'SLO' },
+            {
+              field: 'wait_p99_s',
+              type: 'quantitative' as const,
+              title: 'queue wait p99 (s)',
+              format: FORMAT.seconds,
+            },
+            {
+              field: 'usd_per_1k_requests',
+              type: 'quantitative' as const,
+              title: 'USD per 1k requests',
+              format: FORMAT.usd,
+            },
             { field: 'frontier', type: 'nominal' as const, title: 'on the frontier' },
           ],
         },
       },
+      ...(labelled
+        ? [
+            {
+              mark: {
+                type: 'text' as const,
+                align: 'left' as const,
+                dx: 9,
+                dy: -7,
+                fontSize: 10,
+                color: '#333',
+              },
+              encoding: { x, y, text: { field: 'label', type: 'nominal' as const } },
+            },
+          ]
+        : []),
     ],
   };
 }
@@ -153,13 +319,18 @@ export interface HardwareCostPoint {
   /** The values of the swept `fleets.N.instance` keys, joined with ` + `. */
   hardware: string;
   configuration: string;
+  label: string;
+  variant: string;
   usd_per_1m_tokens: number;
   verdict: Verdict;
+  missed: string;
+  [param: `param${number}`]: string;
 }
 
 /** Rows with a cost per 1M tokens, by the instance types they ran on; empty when no instance key was swept. */
 export function hardwareCostPoints(result: Pick<SweepResult, 'rows' | 'parameters'>): HardwareCostPoint[] {
-  const keys = result.parameters.map((p) => p.path).filter((path) => INSTANCE_KEY.test(path));
+  const paths = result.parameters.map((p) => p.path);
+  const keys = paths.filter((path) => INSTANCE_KEY.test(path));
   if (keys.length === 0) return [];
   const variants = new Set(result.rows.map((row) => row.variant)).size > 1;
   return result.rows.flatMap((row) => {
@@ -169,17 +340,22 @@ export function hardwareCostPoints(result: Pick<SweepResult, 'rows' | 'parameter
       {
         hardware: keys.map((key) => String(row.params[key])).join(' + '),
         configuration: describeRow(row, variants),
+        label: shortLabel(row, variants),
+        variant: row.variant,
+        ...paramFields(paths, row),
         usd_per_1m_tokens: usd,
         verdict: verdict(row),
+        missed: row.meets_slo === false ? missedText(row.slo) : '',
       },
     ];
   });
 }
 
 /**
- * Cost per 1M tokens (input + output) for each instance type swept: a dot per configuration on it,
- * coloured by the SLO verdict, and a bar up to the cheapest that meets the SLO (the cheapest of all
- * without an SLO). Instance types where nothing meets the SLO have dots only.
+ * Cost per 1M tokens (input + output) for each instance type swept: a mark per configuration on
+ * it (a filled dot meets the SLO, a hollow cross misses it), and a bar up to the cheapest that
+ * meets the SLO (the cheapest of all without an SLO). Instance types where nothing meets the SLO
+ * have marks only. The axis starts at zero.
  */
 export function hardwareCostChart(result: Pick<SweepResult, 'rows' | 'parameters'>): TopLevelSpec | null {
   const values = hardwareCostPoints(result);
@@ -208,6 +384,7 @@ export function hardwareCostChart(result: Pick<SweepResult, 'rows' | 'parameters
     field: 'usd_per_1m_tokens',
     type: 'quantitative' as const,
     title: 'cost per 1M tokens (USD)',
+    scale: { zero: true },
   };
   const tooltip = [
     { field: 'configuration', type: 'nominal' as const },
@@ -218,11 +395,14 @@ export function hardwareCostChart(result: Pick<SweepResult, 'rows' | 'parameters
       format: FORMAT.usd,
     },
   ];
+  const paths = result.parameters.map((p) => p.path);
+  const variants = new Set(values.map((v) => v.variant)).size > 1;
   const sloGiven = values.some((v) => v.verdict !== 'no SLO');
+  const labelled = values.length <= MAX_LABELLED;
   return {
     ...header(
       'Sweep: cost per 1M tokens by hardware',
-      `A dot per configuration; bars: the cheapest ${sloGiven ? 'that meets the SLO' : 'configuration'} on each instance type.`,
+      `A mark per configuration (filled dot: meets the objective; hollow cross: misses it); bars: the cheapest ${sloGiven ? 'that meets the SLO' : 'configuration'} on each instance type.`,
       ...infeasibleNote(result.rows),
     ),
     width: Math.max(240, Math.min(CHART_WIDTH, 110 * hardware.length)),
@@ -235,14 +415,30 @@ export function hardwareCostChart(result: Pick<SweepResult, 'rows' | 'parameters
       },
       {
         data: { values },
-        mark: { type: 'point' as const, filled: true, size: 60, opacity: 0.85 },
+        params: [pickVerdictParam],
+        mark: { type: 'point' as const, filled: false, size: 80, strokeWidth: 2 },
         encoding: {
           x,
           y,
-          color: sloColor(values.map((v) => v.verdict)),
-          tooltip: [...tooltip, { field: 'verdict', type: 'nominal' as const, title: 'SLO' }],
+          ...verdictEncoding(values.map((v) => v.verdict)),
+          opacity: verdictOpacity,
+          tooltip: [
+            ...paramTooltips(paths, variants),
+            tooltip[1],
+            { field: 'verdict', type: 'nominal' as const, title: 'SLO' },
+            { field: 'missed', type: 'nominal' as const, title: 'missed' },
+          ],
         },
       },
+      ...(labelled
+        ? [
+            {
+              data: { values },
+              mark: { type: 'text' as const, align: 'left' as const, dx: 9, fontSize: 10, color: '#333' },
+              encoding: { x, y, text: { field: 'label', type: 'nominal' as const } },
+            },
+          ]
+        : []),
     ],
   };
 }
@@ -256,14 +452,6 @@ export interface CapacityPoint {
   needed: number;
   rate_rps: number | null;
   cost_usd_per_hour: number | null;
-}
-
-function arrivalRate(candidate: PlanCandidate): number | null {
-  const arrived = number(candidate.metrics['requests.arrived']);
-  const windowS =
-    (number(candidate.metrics['simulated_s.arrivals_end']) ?? 0) -
-    (number(candidate.metrics['simulated_s.warmup']) ?? 0);
-  return arrived === null || windowS <= 0 ? null : arrived / windowS;
 }
 
 /** What tells the curves apart: the plan's other varied keys, and the variant when there are several. */
@@ -298,13 +486,17 @@ export function capacityPoints(plan: Pick<PlanResult, 'growth' | 'search'>): Cap
           configuration: parts.length === 0 ? 'as written' : parts.join(', '),
           load: level.scale,
           needed,
-          rate_rps: arrivalRate(candidate),
+          rate_rps: arrivalRate(candidate.metrics),
           cost_usd_per_hour: candidate.cost_usd_per_hour,
         },
       ];
     }),
   );
 }
+
+/** Clicking a legend entry of the capacity curves highlights that configuration's curve. */
+const PICK_CONFIGURATION = 'pick_configuration';
+const configurationOpacity = { condition: { param: PICK_CONFIGURATION, value: 1 }, value: 0.15 };
 
 function infeasibleCandidates(plan: Pick<PlanResult, 'growth'>): boolean {
   return plan.growth.some((level) => level.candidates.some((entry) => entry.status === 'infeasible'));
@@ -363,13 +555,21 @@ export function capacityChart(plan: Pick<PlanResult, 'growth' | 'search'>): TopL
     height: CHART_HEIGHT,
     data: { values },
     layer: [
-      { mark: { type: 'line' as const }, encoding: { x, y, color } },
+      { mark: { type: 'line' as const }, encoding: { x, y, color, opacity: configurationOpacity } },
       {
+        params: [
+          {
+            name: PICK_CONFIGURATION,
+            select: { type: 'point' as const, fields: ['configuration'] },
+            bind: 'legend' as const,
+          },
+        ],
         mark: { type: 'point' as const, filled: true, size: 70 },
         encoding: {
           x,
           y,
           color,
+          opacity: configurationOpacity,
           shape: { field: 'configuration', type: 'nominal' as const, title: legend },
           tooltip: [
             { field: 'configuration', type: 'nominal' as const, title: legend },
@@ -389,6 +589,170 @@ export function capacityChart(plan: Pick<PlanResult, 'growth' | 'search'>): TopL
             },
           ],
         },
+      },
+    ],
+  };
+}
+
+const CANDIDATE_STYLE = {
+  'the pick': { fill: '#2e7d32', stroke: '#2e7d32' },
+  'meets SLO': { fill: '#a5d6a7', stroke: '#54a24b' },
+  'misses SLO': { fill: 'transparent', stroke: '#e45756' },
+} as const;
+type CandidateVerdict = keyof typeof CANDIDATE_STYLE;
+
+export interface CandidateBar {
+  /** The candidate's values, and its variant when the plan has several. */
+  candidate: string;
+  rank: number;
+  verdict: CandidateVerdict;
+  usd_per_hour: number;
+  usd_per_month: number;
+  p99_s: number | null;
+  /** Arrivals per second it carries within the objective (`max_sustainable`); null when not searched. */
+  max_rate_rps: number | null;
+  missed: string;
+  /** The bar's caption: the monthly cost, or what it missed. */
+  text: string;
+  [param: `param${number}`]: string;
+}
+
+/** The candidates that ran and have a list price, in rank order. */
+export function candidateBars(plan: Pick<PlanResult, 'candidates' | 'best' | 'search'>): CandidateBar[] {
+  const variants = plan.search.variants.length > 1;
+  const paths = Object.keys(plan.candidates[0]?.params ?? {});
+  return plan.candidates.flatMap((entry, i) => {
+    if (entry.status !== 'ok' || entry.cost_usd_per_hour === null) return [];
+    const monthly = entry.cost_usd_per_hour * HOURS_PER_MONTH;
+    const verdict: CandidateVerdict =
+      entry === plan.best ? 'the pick' : entry.meets_slo ? 'meets SLO' : 'misses SLO';
+    const missed = entry.meets_slo ? '' : missedText(entry.slo);
+    return [
+      {
+        candidate: shortLabel(entry, variants),
+        rank: i + 1,
+        verdict,
+        usd_per_hour: entry.cost_usd_per_hour,
+        usd_per_month: monthly,
+        p99_s: number(entry.metrics[P99]),
+        max_rate_rps: entry.max_sustainable?.rate_rps ?? null,
+        missed,
+        text: entry.meets_slo
+          ? `$${formatThousands(Math.round(monthly))} a month`
+          : missed === ''
+            ? 'misses the objective'
+            : `misses: ${missed}`,
+        ...paramFields(paths, entry),
+      },
+    ];
+  });
+}
+
+/**
+ * What each candidate's capacity costs a month (730 hours of its list price), a bar each in rank
+ * order from zero: the pick solid dark green, others that meet the objective light green, those
+ * that miss it even with the most tried a dashed red outline captioned with what they missed.
+ */
+export function planCandidatesChart(
+  plan: Pick<PlanResult, 'candidates' | 'best' | 'search'>,
+): TopLevelSpec | null {
+  const values = candidateBars(plan);
+  if (values.length === 0) return null;
+  const variants = plan.search.variants.length > 1;
+  const paths = Object.keys(plan.candidates[0]?.params ?? {});
+  const domain = (Object.keys(CANDIDATE_STYLE) as CandidateVerdict[]).filter((v) =>
+    values.some((value) => value.verdict === v),
+  );
+  const channel = (part: 'fill' | 'stroke') => ({
+    field: 'verdict',
+    type: 'nominal' as const,
+    title: 'SLO',
+    scale: { domain, range: domain.map((v) => CANDIDATE_STYLE[v][part]) },
+  });
+  const y = {
+    field: 'candidate',
+    type: 'nominal' as const,
+    // The labels name each value; a long title would stand taller than a short plot.
+    title: null,
+    sort: values.map((v) => v.candidate),
+    axis: { labelLimit: 320 },
+  };
+  const x = {
+    field: 'usd_per_month',
+    type: 'quantitative' as const,
+    title: `list price of the capacity (USD per month of ${HOURS_PER_MONTH} hours)`,
+    scale: { zero: true, domainMax: Math.max(...values.map((v) => v.usd_per_month)) * 1.45 },
+    axis: { format: '$,.4~g' },
+  };
+  const infeasible = plan.candidates.filter((entry) => entry.status === 'infeasible').length;
+  return {
+    ...header(
+      'Plan: what each candidate costs',
+      `The fewest ${plan.search.key} that meet the objective for each candidate, at its list price; ranked as plan.md ranks them.`,
+      'Those that miss it even with the most tried are dashed outlines: what they missed is beside them, their price is no choice.',
+      ...(infeasible > 0 ? [`${infeasible} candidate(s) that cannot run at all are left out.`] : []),
+    ),
+    width: CHART_WIDTH,
+    height: { step: 26 },
+    data: { values },
+    layer: [
+      {
+        params: [pickVerdictParam],
+        mark: { type: 'bar' as const, strokeWidth: 2, height: { band: 0.7 } },
+        encoding: {
+          x,
+          y,
+          fill: channel('fill'),
+          stroke: channel('stroke'),
+          strokeDash: {
+            field: 'verdict',
+            type: 'nominal' as const,
+            title: 'SLO',
+            scale: { domain, range: domain.map((v) => (v === 'misses SLO' ? [5, 3] : [1, 0])) },
+          },
+          opacity: verdictOpacity,
+          tooltip: [
+            ...paramTooltips(paths, variants),
+            { field: 'rank', type: 'quantitative' as const },
+            { field: 'verdict', type: 'nominal' as const, title: 'SLO' },
+            { field: 'missed', type: 'nominal' as const, title: 'missed' },
+            {
+              field: 'usd_per_hour',
+              type: 'quantitative' as const,
+              title: 'USD per hour',
+              format: FORMAT.usd,
+            },
+            {
+              field: 'usd_per_month',
+              type: 'quantitative' as const,
+              title: `USD per month (${HOURS_PER_MONTH} h)`,
+              format: '$,.0f',
+            },
+            {
+              field: 'p99_s',
+              type: 'quantitative' as const,
+              title: 'p99 latency (s)',
+              format: FORMAT.seconds,
+            },
+            {
+              field: 'max_rate_rps',
+              type: 'quantitative' as const,
+              title: 'sustains up to (req/s)',
+              format: FORMAT.number,
+            },
+          ],
+        },
+      },
+      {
+        mark: {
+          type: 'text' as const,
+          align: 'left' as const,
+          dx: 6,
+          fontSize: 10,
+          color: '#333',
+          limit: 300,
+        },
+        encoding: { x, y, text: { field: 'text', type: 'nominal' as const } },
       },
     ],
   };
@@ -415,15 +779,20 @@ export function writeSweepCharts(
   return writeCharts(dir, assembleSweepCharts(result), SWEEP_CHART_NAMES);
 }
 
-export function assemblePlanCharts(result: Pick<PlanResult, 'growth' | 'search'>): Chart<PlanChartName>[] {
-  const spec = capacityChart(result);
-  return spec === null ? [] : [{ name: 'capacity-curves', spec }];
+export function assemblePlanCharts(
+  result: Pick<PlanResult, 'growth' | 'search' | 'candidates' | 'best'>,
+): Chart<PlanChartName>[] {
+  const specs: [PlanChartName, TopLevelSpec | null][] = [
+    ['plan-candidates', planCandidatesChart(result)],
+    ['capacity-curves', capacityChart(result)],
+  ];
+  return specs.flatMap(([name, spec]) => (spec === null ? [] : [{ name, spec }]));
 }
 
 /** The plan's charts as `.vl.json`, `.svg` and `.png` in `dir`, beside plan.json. */
 export function writePlanCharts(
   dir: string,
-  result: Pick<PlanResult, 'growth' | 'search'>,
+  result: Pick<PlanResult, 'growth' | 'search' | 'candidates' | 'best'>,
 ): Promise<string[]> {
   return writeCharts(dir, assemblePlanCharts(result), PLAN_CHART_NAMES);
 }

@@ -1,4 +1,5 @@
 export { wilsonInterval } from '../metrics/slo.js';
+export { NO_PICK, type SustainedLoad, type SweepAnswer, sweepAnswer, sweepAnswerLines } from './answer.js';
 export { checkSweepGrid, type GridCheck, type GridInfeasibility } from './check-grid.js';
 export { mergeSweepDirs, mergeSweeps } from './merge.js';
 export { identicalNote, identicalReplicationsNote, randomSources } from './noise.js';
@@ -21,7 +22,7 @@ export {
   runPlan,
   type SustainableLoad,
 } from './plan.js';
-export { describePick, renderPlanMarkdown, renderPlanTable } from './plan-output.js';
+export { describePick, planAnswerLines, renderPlanMarkdown, renderPlanTable } from './plan-output.js';
 export { parseShard, type Shard, type SweepPoint, sweepPoints } from './points.js';
 export {
   aggregateRuns,

@@ -1,5 +1,15 @@
-import { formatNumber, formatSeconds, formatThousands, formatUsdCents as formatUsd } from '../core/format.js';
+import { formatNumber, formatSeconds, formatUsdCents as formatUsd } from '../core/format.js';
 import { escapeMarkdown } from '../report/index.js';
+import {
+  hourlyCostText,
+  marginText,
+  missedText,
+  NO_PICK,
+  objectiveText,
+  paramsText,
+  pickBasis,
+  SCALE_KEY,
+} from './answer.js';
 import {
   describeConfiguration,
   describeMetShare,
@@ -13,17 +23,7 @@ import {
 import type { PlanCandidate, PlanResult } from './plan.js';
 
 function missed(entry: PlanCandidate): string {
-  const partial = entry.slo?.partial;
-  return [
-    ...(partial === undefined ? [] : [`PARTIAL run, stopped by ${partial}`]),
-    ...(entry.slo?.objectives ?? [])
-      .filter((objective) => !objective.met)
-      .map((objective) =>
-        objective.objective === 'max_drop_rate'
-          ? `drop rate ${objective.value ?? '-'} > ${objective.limit}`
-          : `${objective.objective} ${formatSeconds(objective.value)} > ${formatSeconds(objective.limit)}`,
-      ),
-  ].join(', ');
+  return missedText(entry.slo);
 }
 
 /** The most load a candidate carries within the objective, `>` when even the most tried did. */
@@ -36,7 +36,7 @@ function maxRateText(entry: PlanCandidate): string {
  * The ranked candidates as a header and rows, shared by the terminal table and plan.md, which
  * differ in the P(SLO) column's title and in how much of an infeasible candidate's reason they show.
  */
-function candidateRows(
+export function candidateRows(
   result: PlanResult,
   probabilityTitle: string,
   infeasibleCell: (entry: PlanCandidate) => string,
@@ -91,22 +91,7 @@ export function renderPlanTable(result: PlanResult): string {
 
 /** `fleets.0.replicas=3` (and the variant when there are several), for a sentence. */
 function pickText(result: PlanResult, entry: PlanCandidate): string {
-  const values = Object.entries(entry.params).map(([path, value]) => `${path}=${JSON.stringify(value)}`);
-  return `${values.join(', ')}${result.search.variants.length > 1 ? ` (variant ${entry.variant})` : ''}`;
-}
-
-/** Cloud price lists' month (AWS and GCP quote 730 hours). */
-const HOURS_PER_MONTH = 730;
-
-/** An objective's value against its limit: `ttft_p99 620 ms, 38 % under its 1.00 s limit`. */
-function marginText(objective: { objective: string; limit: number; value: number | null }): string {
-  const drop = objective.objective === 'max_drop_rate';
-  const show = (x: number) => (drop ? `${(x * 100).toPrecision(2)} %` : formatSeconds(x));
-  const name = drop ? 'drop rate' : objective.objective;
-  if (objective.value === null) return `${name}: not measured (limit ${show(objective.limit)})`;
-  const margin = objective.limit > 0 ? (objective.limit - objective.value) / objective.limit : 0;
-  const side = margin >= 0 ? 'under' : 'over';
-  return `${name} ${show(objective.value)}, ${Math.abs(margin * 100).toFixed(0)} % ${side} its ${show(objective.limit)} limit`;
+  return paramsText(entry.params, result.search.variants.length > 1 ? entry.variant : null);
 }
 
 /**
@@ -115,10 +100,7 @@ function marginText(objective: { objective: string; limit: number; value: number
  */
 export function describePick(result: PlanResult, best: PlanCandidate): string[] {
   const hourly = best.cost_usd_per_hour;
-  const cost =
-    hourly === null
-      ? ''
-      : `, ${formatUsd(hourly)} per hour ($${formatThousands(Math.round(hourly * HOURS_PER_MONTH))} a month of ${HOURS_PER_MONTH} hours)`;
+  const cost = hourly === null ? '' : `, ${hourlyCostText(hourly)}`;
   const lines = [
     `${pickText(result, best)}${cost}, p99 latency ${formatSeconds(best.metrics['latency_s.p99'])}.`,
   ];
@@ -134,8 +116,55 @@ export function describePick(result: PlanResult, best: PlanCandidate): string[] 
   return lines;
 }
 
-function limitText(key: string, limit: number): string {
-  return key === 'max_drop_rate' ? `${key} <= ${limit}` : `${key} <= ${formatSeconds(limit)}`;
+/** `aws/g6e.xlarge, 1: up to 5.488 requests/s (1.09x the load planned for)` per candidate that meets the objective. */
+export function sustainedLines(result: PlanResult): string[] {
+  const variants = result.search.variants.length > 1;
+  return result.candidates.flatMap((entry) => {
+    const load = entry.max_sustainable;
+    if (load === null || load.rate_rps === null) return [];
+    const name = paramsText(entry.params, variants ? entry.variant : null);
+    return [
+      `${name}: ${load.bounded ? 'up to' : 'more than'} ${formatNumber(load.rate_rps)} requests/s (${SCALE_KEY} ${load.scale}, ${load.growth.toFixed(2)}x the load planned for)`,
+    ];
+  });
+}
+
+/**
+ * The answer for the terminal: the pick with its cost per month and margins (or that nothing
+ * meets the objective, in capitals), the load each candidate sustains, and the pick at each other
+ * load searched.
+ */
+export function planAnswerLines(result: PlanResult): string[] {
+  const lines = [`Objective: ${objectiveText(result.slo)}.`];
+  const best = result.best;
+  if (best === null) {
+    lines.push(
+      `${NO_PICK}: none is picked; the SLO column says what each candidate missed, even with the most ${result.search.key} tried.`,
+    );
+  } else {
+    const [what, ...more] = describePick(result, best);
+    lines.push(`Pick (${pickBasis(result.candidates.filter((c) => c.meets_slo).length)}): ${what}`);
+    lines.push(...more.map((line) => `  ${line}`));
+  }
+  const sustained = sustainedLines(result);
+  // One candidate's load is in the pick's sentences already.
+  if (sustained.length > 1) {
+    lines.push(`Load each candidate sustains within the objective (${SCALE_KEY} searched to within 2 %):`);
+    lines.push(...sustained.map((line) => `  ${line}`));
+  }
+  lines.push(...growthLines(result));
+  return lines;
+}
+
+/** The pick at each other load searched (`--vary workload.scale=...`), a line each. */
+export function growthLines(result: PlanResult): string[] {
+  return result.growth.map((load) =>
+    load.best === null
+      ? `At ${SCALE_KEY} ${load.scale}: ${NO_PICK}.`
+      : `At ${SCALE_KEY} ${load.scale}: pick ${pickText(result, load.best)}${
+          load.best.cost_usd_per_hour === null ? '' : `, ${hourlyCostText(load.best.cost_usd_per_hour)}`
+        }.`,
+  );
 }
 
 /**
@@ -154,16 +183,12 @@ export function renderPlanMarkdown(result: PlanResult): string {
   return [
     `# Plan: ${escapeMarkdown(result.scenario)}`,
     '',
-    `Objective: ${Object.entries(result.slo)
-      .map(([key, limit]) => limitText(key, limit))
-      .join(
-        ', ',
-      )}. The fewest \`${escapeMarkdown(result.search.key)}\` that meet it, searched over ${result.search.values.length} value(s); seed ${result.seed}, ${result.replications} replication(s)${
+    `Objective: ${objectiveText(result.slo)}. The fewest \`${escapeMarkdown(result.search.key)}\` that meet it, searched over ${result.search.values.length} value(s); seed ${result.seed}, ${result.replications} replication(s)${
       result.model_uncertainty ? ', each drawing the step-time parameters from their uncertainty' : ''
     }; the objective is judged on the means of the replications.`,
     '',
     best === null
-      ? '**No candidate meets the objective.**'
+      ? `**${NO_PICK}: none is picked.** The SLO column says what each candidate missed, even with the most ${escapeMarkdown(result.search.key)} tried.`
       : `**Pick:** ${escapeMarkdown(describePick(result, best).join(' '))}${
           best.slo === null ? '' : ` It ${describeMetShare(best.slo)}.`
         }`,

@@ -133,6 +133,54 @@ const CAPACITY_KEY = /^fleets\.\d+\.(replicas|concurrency)$/;
 const MAX_GROWTH = 64;
 const GROWTH_TOLERANCE = 1.02;
 
+/**
+ * The most evaluations one load search may take: doubling up to `MAX_GROWTH`, then bisection of
+ * the last doubling (its ratio 2 square-rooted until within `GROWTH_TOLERANCE`), then the
+ * candidate at the scenario's load when no growth met the objective.
+ */
+const LOAD_SEARCH_STEPS =
+  Math.log2(MAX_GROWTH) + Math.ceil(Math.log2(Math.log(2) / Math.log(GROWTH_TOLERANCE))) + 1;
+
+/**
+ * What a plan has left to run, for its progress: each search holds the most evaluations it may
+ * still take and gives back what it did not need, so the total only shrinks.
+ */
+class PlanBudget {
+  private left = 0;
+
+  constructor(
+    private readonly evaluator: Evaluator,
+    private readonly report: StudyOptions['onProgress'],
+  ) {}
+
+  reserve(steps: number): { left: number } {
+    this.left += steps;
+    return { left: steps };
+  }
+
+  /** One evaluation of `held` is over: reported once the evaluator has counted it. */
+  spend(held: { left: number }): void {
+    if (held.left > 0) {
+      held.left--;
+      this.left--;
+    }
+    this.emit();
+  }
+
+  /** Gives back what `held` holds beyond `steps`. */
+  keep(held: { left: number }, steps: number): void {
+    const back = Math.max(0, held.left - steps);
+    this.left -= back;
+    held.left -= back;
+    if (back > 0) this.emit();
+  }
+
+  emit(): void {
+    const done = this.evaluator.computed + this.evaluator.reused;
+    this.report?.(done, done + this.left, this.evaluator.computed);
+  }
+}
+
 /** Four significant digits: scales stay readable and repeatable as keys. */
 function roundScale(scale: number): number {
   return Number(scale.toPrecision(4));
@@ -228,7 +276,24 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
     return loadedPoint.value[0].variants[family.variant];
   };
 
-  const evaluate = async (family: Family, capacity: number, scale: number | null): Promise<Outcome> => {
+  const budget = new PlanBudget(evaluator, options.onProgress);
+  /** The most evaluations the bisection of the searched key takes: the largest value, then halving. */
+  const searchSteps = 1 + Math.ceil(Math.log2(searchValues.length));
+
+  const evaluate = async (
+    family: Family,
+    capacity: number,
+    scale: number | null,
+    held: { left: number },
+  ): Promise<Outcome> => {
+    try {
+      return await evaluateOnce(family, capacity, scale);
+    } finally {
+      budget.spend(held);
+    }
+  };
+
+  const evaluateOnce = async (family: Family, capacity: number, scale: number | null): Promise<Outcome> => {
     const variant = await resolve(family, capacity, scale);
     if (variant.scenario === null) return { ok: false, infeasible: variant.infeasible! };
     const evaluation = await evaluator.evaluate(variant.scenario);
@@ -293,14 +358,18 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
    * Bisection over the searched key: the largest value first (missing the SLO there means missing
    * it everywhere). A value that cannot run counts as missing the SLO.
    */
-  const search = async (family: Family, scale: number | null): Promise<PlanCandidate> => {
+  const search = async (
+    family: Family,
+    scale: number | null,
+    held: { left: number },
+  ): Promise<PlanCandidate> => {
     let high = searchValues.length - 1;
-    let atHigh = await evaluate(family, searchValues[high], scale);
+    let atHigh = await evaluate(family, searchValues[high], scale, held);
     if (!met(atHigh)) return candidate(family, searchValues[high], atHigh);
     let low = -1;
     while (high - low > 1) {
       const middle = Math.floor((low + high) / 2);
-      const atMiddle = await evaluate(family, searchValues[middle], scale);
+      const atMiddle = await evaluate(family, searchValues[middle], scale, held);
       if (met(atMiddle)) {
         high = middle;
         atHigh = atMiddle;
@@ -311,8 +380,12 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
     return candidate(family, searchValues[high], atHigh);
   };
 
-  const sustainable = async (family: Family, capacity: number): Promise<SustainableLoad> => {
-    const at = (growth: number) => evaluate(family, capacity, roundScale(base * growth));
+  const sustainable = async (
+    family: Family,
+    capacity: number,
+    held: { left: number },
+  ): Promise<SustainableLoad> => {
+    const at = (growth: number) => evaluate(family, capacity, roundScale(base * growth), held);
     let low = 1;
     let atLow: Outcome | null = null;
     let high = 2;
@@ -334,7 +407,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
         high = middle;
       }
     }
-    atLow ??= await evaluate(family, capacity, null);
+    atLow ??= await evaluate(family, capacity, null, held);
     // Only candidates that met the SLO at this capacity and the scenario's load are searched.
     if (!atLow.ok) throw new InvariantError('a candidate that met the SLO cannot be infeasible');
     const metrics = atLow.replicated.metrics;
@@ -353,12 +426,23 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   };
 
   const planAt = async (scale: number | null, capacity: boolean): Promise<PlanAtLoad> => {
-    const found = await Promise.all(families.map((family) => search(family, scale)));
+    // Held from the start, load searches included, so that the total never grows.
+    const holds = families.map(() => budget.reserve(searchSteps + (capacity ? LOAD_SEARCH_STEPS : 0)));
+    const found = await Promise.all(
+      families.map(async (family, i) => {
+        const entry = await search(family, scale, holds[i]);
+        budget.keep(holds[i], capacity && entry.meets_slo ? LOAD_SEARCH_STEPS : 0);
+        return entry;
+      }),
+    );
     if (capacity) {
       await Promise.all(
         found.map(async (entry, i) => {
-          if (entry.meets_slo)
-            entry.max_sustainable = await sustainable(families[i], entry.params[searched.path] as number);
+          if (entry.meets_slo) {
+            const capacityFound = entry.params[searched.path] as number;
+            entry.max_sustainable = await sustainable(families[i], capacityFound, holds[i]);
+          }
+          budget.keep(holds[i], 0);
         }),
       );
     }
@@ -369,10 +453,13 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   let atBase: PlanAtLoad;
   let growth: PlanAtLoad[];
   try {
-    [atBase, ...growth] = await Promise.all([
+    const searches = [
       planAt(null, options.capacity ?? true),
       ...growthScales.map((scale) => planAt(scale, false)),
-    ]);
+    ];
+    // Each search holds its budget from its start: the first total, before anything has run.
+    budget.emit();
+    [atBase, ...growth] = await Promise.all(searches);
     if (atBase.candidates.every((entry) => entry.status === 'infeasible')) {
       const variants = loaded.variants.length > 1;
       throw nothingFeasible(

@@ -48,8 +48,12 @@ export interface StudyOptions extends RunnerOptions {
   modelUncertainty?: boolean;
   /** Output folder; finished points are kept in its `points/` and reused by a rerun. */
   outDir: string;
-  /** Called after each configuration (a variant of a point) is finished or found saved. */
-  onProgress?: (done: number, total: number) => void;
+  /**
+   * Called after each configuration (a variant of a point) is finished or found saved: `done` of
+   * `total`, `computed` of them simulated now rather than found saved. A plan's searches stop
+   * early, so its `total` is the most it may still need: it only shrinks.
+   */
+  onProgress?: (done: number, total: number, computed: number) => void;
 }
 
 export interface SweepOptions extends StudyOptions {
@@ -147,6 +151,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     0,
   );
   let done = 0;
+  options.onProgress?.(0, total, 0);
   let rows: SweepRow[];
   const infeasible = new Map<SweepRow, Infeasibility>();
   try {
@@ -158,7 +163,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
             if (variant.scenario === null) evaluation = { ok: false, infeasible: variant.infeasible! };
             else {
               evaluation = await evaluator.evaluate(variant.scenario);
-              options.onProgress?.(++done, total);
+              options.onProgress?.(++done, total, evaluator.computed);
             }
             const params = Object.fromEntries(
               parameters.map((parameter, d) => [parameter.path, point.values[d]]),

@@ -102,7 +102,7 @@ td.detail { text-align: left; white-space: normal; }
  * view: a comparison of a thousand configurations is a thousand columns, and a list of them
  * would push the charts thousands of lines down.
  */
-function scrollBox(content: string, long = false): string {
+export function scrollBox(content: string, long = false): string {
   return `<div class="scroll${long ? ' long' : ''}">${content}</div>`;
 }
 
@@ -224,42 +224,71 @@ const EMBED_SCRIPT = `
 })();
 `;
 
-/**
- * One HTML file that needs nothing else: vega, vega-lite and vega-embed are inlined, and the
- * Content-Security-Policy forbids every request, so an offline reader sees all of it and the
- * page cannot reach the network even by mistake.
- */
-export function renderReportHtml(page: ReportPage): string {
-  const scenarios = page.scenarios
+/** A figure per chart, for `EMBED_SCRIPT` to draw into. */
+export function figuresHtml(charts: readonly Chart<string>[]): string {
+  return charts
+    .map(
+      (c) =>
+        `<figure><div class="chart" id="chart-${escapeHtml(c.name)}" data-chart="${escapeHtml(c.name)}"></div></figure>`,
+    )
+    .join('\n');
+}
+
+/** The scenario files as run, each folded unless there is only one. */
+export function scenariosHtml(scenarios: ReportPage['scenarios']): string {
+  return scenarios
     .map(
       (s) =>
-        `<details${page.scenarios.length === 1 ? ' open' : ''}><summary>${escapeHtml(s.name)}</summary>${
+        `<details${scenarios.length === 1 ? ' open' : ''}><summary>${escapeHtml(s.name)}</summary>${
           s.yaml === null
             ? '<p>The scenario text was not recorded.</p>'
             : `<pre><code>${escapeHtml(s.yaml)}</code></pre>`
         }</details>`,
     )
     .join('\n');
-  const figures = page.charts
-    .map(
-      (c) =>
-        `<figure><div class="chart" id="chart-${escapeHtml(c.name)}" data-chart="${escapeHtml(c.name)}"></div></figure>`,
-    )
-    .join('\n');
-  const chartData = page.charts.map((c) => ({ name: c.name, spec: c.spec }));
-  const c = page.comparison;
-  const performance = page.runs.map(({ label, summary }) => ({ label, performance: summary.performance }));
+}
+
+/**
+ * One HTML file that needs nothing else: vega, vega-lite and vega-embed are inlined, and the
+ * Content-Security-Policy forbids every request, so an offline reader sees all of it and the
+ * page cannot reach the network even by mistake. `body` is the page's content; the charts are
+ * drawn into the figures of `figuresHtml` in it.
+ */
+export function htmlDocument(
+  title: string,
+  body: string,
+  charts: readonly Chart<string>[],
+  extraStyle = '',
+): string {
+  const chartData = charts.map((c) => ({ name: c.name, spec: c.spec }));
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(page.title)}: fleetsim report</title>
-<style>${STYLE}</style>
+<title>${escapeHtml(title)}: fleetsim report</title>
+<style>${STYLE}${extraStyle}</style>
 </head>
 <body>
-<header>
+${body}
+<script>${scriptForInline(browserBuild('vega'))}</script>
+<script>${scriptForInline(browserBuild('vega-lite'))}</script>
+<script>${scriptForInline(browserBuild('vega-embed'))}</script>
+<script type="application/json" id="fleetsim-charts">${jsonForScript(chartData)}</script>
+<script>${EMBED_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+/** A run's or comparison's report page: see `htmlDocument`. */
+export function renderReportHtml(page: ReportPage): string {
+  const c = page.comparison;
+  const performance = page.runs.map(({ label, summary }) => ({ label, performance: summary.performance }));
+  return htmlDocument(
+    page.title,
+    `<header>
 <h1>${escapeHtml(page.title)}</h1>
 <p class="lead">fleetsim report: ${page.runs.length} configuration(s), seed ${c.seed}, common random numbers.</p>
 ${performanceCaveatsHtml(performance)}
@@ -280,15 +309,9 @@ ${scrollBox(
 )}
 <h2>Charts</h2>
 <p class="lead">Hover for values; click a legend entry to highlight a configuration (shift-click for more); the menu of each chart exports SVG and PNG.</p>
-${figures}
+${figuresHtml(page.charts)}
 <h2>Scenario</h2>
-${scenarios}
-<script>${scriptForInline(browserBuild('vega'))}</script>
-<script>${scriptForInline(browserBuild('vega-lite'))}</script>
-<script>${scriptForInline(browserBuild('vega-embed'))}</script>
-<script type="application/json" id="fleetsim-charts">${jsonForScript(chartData)}</script>
-<script>${EMBED_SCRIPT}</script>
-</body>
-</html>
-`;
+${scenariosHtml(page.scenarios)}`,
+    page.charts,
+  );
 }

@@ -34,7 +34,17 @@ export {
 export { DIFF_COMMENT_MARKER, renderDiffJson, renderDiffMarkdown, renderDiffTable } from './diff-text.js';
 export { type DistributionsFile, renderDistributionsJson } from './distributions-json.js';
 export { escapeMarkdown } from './format.js';
-export { completionNote, escapeHtml, type ReportPage, renderReportHtml, scriptForInline } from './html.js';
+export {
+  completionNote,
+  escapeHtml,
+  figuresHtml,
+  htmlDocument,
+  type ReportPage,
+  renderReportHtml,
+  scenariosHtml,
+  scriptForInline,
+  scrollBox,
+} from './html.js';
 export { renderSummaryMarkdown } from './markdown.js';
 export { type PerformanceRun, performanceCaveats, performanceRuns } from './performance.js';
 export { type RunOutputs, RunOutputsError, readRunOutputs } from './read-run.js';

@@ -9,6 +9,9 @@ import {
   formatSimulatedTime,
   PROGRESS_DELAY_MS,
   PROGRESS_LINE_INTERVAL_MS,
+  startStudyProgress,
+  studyEta,
+  studyProgressParts,
 } from '../../src/cli/progress.js';
 import { runLoadedScenario } from '../../src/run.js';
 import { loadScenarioFile } from '../../src/scenario/index.js';
@@ -218,5 +221,105 @@ describe('progress formats', () => {
     expect(formatRate(950)).toBe('950');
     expect(formatRate(12_345)).toBe('12.3k');
     expect(formatRate(4_560_000)).toBe('4.56M');
+  });
+});
+
+/** A clock the test sets by hand. */
+function manualClock() {
+  const clock = { ms: 0, now: () => clock.ms };
+  return clock;
+}
+
+describe('progress of a sweep or plan', () => {
+  it('estimates the time left from the wall-clock time per configuration simulated so far', () => {
+    // 4 of 12 done in 6 s after 1.5 s of loading, one of them found saved: 6 s / 3 simulated =
+    // 2 s each, 8 left -> 16 s.
+    const state = { done: 4, total: 12, computed: 3, bounded: false, elapsedMs: 7500, runningMs: 6000 };
+    expect(studyEta(state)).toBe(16);
+    expect(studyProgressParts('sweep', state)).toEqual([
+      'sweep 4/12 configurations (33 %)',
+      'ETA 16 s',
+      'elapsed 7.5 s',
+      '2.0 s per configuration',
+    ]);
+    // Two workers finishing two configurations every 3 s: 1.5 s each on the wall clock, whatever
+    // each took on its own, so 10 left take 15 s.
+    expect(
+      studyEta({ done: 10, total: 20, computed: 10, bounded: false, elapsedMs: 15_000, runningMs: 15_000 }),
+    ).toBe(15);
+    // All done: nothing left, whatever the rate.
+    expect(studyEta({ ...state, done: 12, computed: 0 })).toBe(0);
+    // Nothing simulated yet (all found saved, or none finished): no estimate.
+    expect(studyEta({ ...state, computed: 0 })).toBeNull();
+    expect(studyProgressParts('sweep', { ...state, computed: 0 })[1]).toBe('ETA ?');
+    // A plan's total is the most it may still run: so are its time left and share.
+    expect(studyProgressParts('plan', { ...state, bounded: true })).toEqual([
+      'plan 4 of at most 12 configurations (33 %)',
+      'ETA at most 16 s',
+      'elapsed 7.5 s',
+      '2.0 s per configuration',
+    ]);
+    // 90 configurations left at 2 s: 3 minutes.
+    expect(studyProgressParts('sweep', { ...state, total: 94 })[1]).toBe('ETA 3m 00s');
+  });
+
+  it('without a terminal, prints a line after a second and then every five seconds', () => {
+    const clock = manualClock();
+    let stderr = '';
+    const io: CliIo = { stdout: () => {}, stderr: (t) => (stderr += t), cwd: ROOT, now: clock.now };
+    const progress = startStudyProgress(io, 'sweep', { quiet: false, bounded: false });
+    // Loading takes 0.3 s; then the first configuration starts.
+    clock.ms = 300;
+    progress.update(0, 10, 0);
+    clock.ms = 800;
+    progress.update(1, 10, 1);
+    expect(stderr).toBe('');
+    clock.ms = 1500;
+    progress.update(1, 10, 1);
+    clock.ms = 3000;
+    progress.update(2, 10, 2);
+    clock.ms = 6600;
+    progress.update(5, 10, 5);
+    progress.stop();
+    // 1.2 s for 1: 9 left -> 10.8 s, shown rounded up; 6.3 s for 5: 1.26 s each, 5 left -> 6.3 s.
+    expect(stderr).toBe(
+      'fleetsim: sweep 1/10 configurations (10 %), ETA 11 s, elapsed 1.5 s, 1.2 s per configuration\n' +
+        'fleetsim: sweep 5/10 configurations (50 %), ETA 7 s, elapsed 6.6 s, 1.3 s per configuration\n',
+    );
+  });
+
+  it('on a terminal, redraws one bar in place and clears it; --quiet prints nothing', () => {
+    const clock = manualClock();
+    let stderr = '';
+    const io: CliIo = {
+      stdout: () => {},
+      stderr: (t) => (stderr += t),
+      cwd: ROOT,
+      now: clock.now,
+      terminal: { columns: 200 },
+    };
+    const progress = startStudyProgress(io, 'plan', { quiet: false, bounded: true });
+    progress.update(0, 40, 0);
+    clock.ms = 2000;
+    progress.update(2, 40, 2);
+    clock.ms = 4000;
+    progress.update(3, 30, 3);
+    progress.stop();
+    expect(stderr).not.toContain('\n');
+    const frames = stderr.split(COLUMN_1).slice(1);
+    expect(frames[0]).toMatch(
+      /^plan 2 of at most 40 configurations \(5 %\) \| ETA at most 38 s \| elapsed 2\.0 s \| 1\.0 s per configuration \[[=-]{20}\]/,
+    );
+    expect(stderr.endsWith(`${RESTORE_CURSOR}${COLUMN_1}${CLEAR_LINE}`)).toBe(true);
+
+    let quiet = '';
+    const silent = startStudyProgress({ ...io, stderr: (t) => (quiet += t) }, 'sweep', {
+      quiet: true,
+      bounded: false,
+    });
+    clock.ms = 60_000;
+    silent.update(1, 2, 1);
+    silent.stop();
+    expect(quiet).toBe('');
   });
 });

@@ -6,7 +6,9 @@ import type { CliIo } from '../../src/cli/io.js';
 import {
   assemblePlanCharts,
   assembleSweepCharts,
+  candidateBars,
   capacityPoints,
+  costDomain,
   hardwareCostChart,
   hardwareCostPoints,
   sweepCostLatencyChart,
@@ -15,6 +17,18 @@ import {
 import type { PlanCandidate, PlanResult, SweepResult, SweepRow } from '../../src/plan/index.js';
 import { renderChart } from '../../src/report/index.js';
 import { tempDir, writeScenario } from './helpers.js';
+
+interface Channel {
+  field: string;
+  title?: string;
+  scale: { domain: unknown[]; range: unknown[] };
+}
+type ChartLayers = {
+  layer: {
+    mark: { type: string };
+    encoding: Record<'shape' | 'fill' | 'color' | 'x', Channel> & { tooltip: { title?: string }[] };
+  }[];
+};
 
 function row(
   point: number,
@@ -72,6 +86,15 @@ function sweep(): SweepResult {
         { 'fleets.0.instance': instance, 'fleets.0.replicas': replicas },
         {
           meets_slo: met,
+          slo: {
+            met,
+            default: false,
+            objectives: [{ objective: 'latency_p99', limit: 2, value: p99, met }],
+            met_at_upper_ci95: null,
+            met_by_replication: [met],
+            met_share: met ? 1 : 0,
+            met_share_ci95: met ? [0.2065493143, 1] : [0, 0.7934506857],
+          },
           // On the frontier: nothing both cheaper and faster. g6 x1 ($10, 5 s), g6 x2 ($20, 1.5 s), g6 x3 ($30, 1 s).
           pareto: i <= 2,
           metrics: {
@@ -95,9 +118,44 @@ describe('sweep charts', () => {
       ['fleets.0.instance=gcp/g2-standard-8, fleets.0.replicas=1', 12, 9, 'misses SLO', 'no'],
       ['fleets.0.instance=gcp/g2-standard-8, fleets.0.replicas=2', 24, 3, 'misses SLO', 'no'],
     ]);
-    const spec = sweepCostLatencyChart(sweep()) as { layer: unknown[] };
-    // Frontier line and points; no error bars without replications.
-    expect(spec.layer).toHaveLength(2);
+    // The cheapest per hour that meets the objective: no list price here, so the cheaper run, g6 x2.
+    expect(points.map((p) => p.pick)).toEqual(['no', 'yes', 'no', 'no', 'no']);
+    expect(points[0].missed).toBe('latency_p99 5.00 s > 2.00 s');
+    expect(points[1].missed).toBe('');
+    expect(points[0]).toMatchObject({
+      param0: 'aws/g6.xlarge',
+      param1: '1',
+      label: 'instance=aws/g6.xlarge, replicas=1',
+    });
+    const spec = sweepCostLatencyChart(sweep()) as unknown as ChartLayers;
+    // Frontier line, the ring of the pick, the points and (five configurations) their labels; no
+    // error bars without replications.
+    expect(spec.layer.map((layer) => layer.mark.type)).toEqual(['line', 'point', 'point', 'text']);
+    const points_ = spec.layer[2].encoding;
+    // A miss is a hollow cross in the legend's colour for it: never a filled dot like a choice.
+    const missesAt = points_.shape.scale.domain.indexOf('misses SLO');
+    expect(points_.shape.scale.range[missesAt]).toBe('M-1,-1L1,1M-1,1L1,-1');
+    expect(points_.fill.scale.range[missesAt]).toBe('transparent');
+    expect(points_.color.scale.range[missesAt]).toBe('#e45756');
+    // Tooltips name each swept value under its path.
+    expect(points_.tooltip.slice(0, 2).map((t) => t.title)).toEqual([
+      'fleets.0.instance',
+      'fleets.0.replicas',
+    ]);
+    // The cost axis: the costs ($10 to $30) with a margin of 6 % of their span, never below zero.
+    const [low, high] = spec.layer[2].encoding.x.scale.domain as number[];
+    expect(low).toBeCloseTo(8.8, 12);
+    expect(high).toBeCloseTo(31.2, 12);
+    const [zero, top] = costDomain([0.01, 5]);
+    expect(zero).toBe(0);
+    expect(top).toBeCloseTo(5.2994, 12);
+  });
+
+  it('labels points only up to five configurations: beyond, tooltips and the legend identify them', () => {
+    const six = sweep();
+    six.rows.push({ ...six.rows[1], point: 6, params: { ...six.rows[1].params, 'fleets.0.replicas': 4 } });
+    const spec = sweepCostLatencyChart(six) as unknown as ChartLayers;
+    expect(spec.layer.map((layer) => layer.mark.type)).toEqual(['line', 'point', 'point']);
   });
 
   it('cost vs p99 draws the 95 % interval of each p99 with replications', () => {
@@ -105,7 +163,8 @@ describe('sweep charts', () => {
     for (const r of replicated.rows) r.ci95 = { 'latency_s.p99': 0.25, 'cost_usd.total': 0.5 };
     const [first] = sweepCostPoints(replicated);
     expect([first.p99_low_s, first.p99_s, first.p99_high_s]).toEqual([4.75, 5, 5.25]);
-    expect((sweepCostLatencyChart(replicated) as { layer: unknown[] }).layer).toHaveLength(3);
+    const layers = (sweepCostLatencyChart(replicated) as unknown as ChartLayers).layer;
+    expect(layers.map((layer) => layer.mark.type)).toEqual(['rule', 'line', 'point', 'point', 'text']);
   });
 
   it('cost per 1M tokens by hardware: a dot per configuration, a bar at the cheapest meeting the SLO', () => {
@@ -175,7 +234,7 @@ function candidate(params: Record<string, unknown>, meets: boolean, variant = 'b
 }
 
 /** Replicas needed at loads 1, 1.5 and 2 for two instance types; g2 misses at 2 even with the most tried. */
-function plan(): Pick<PlanResult, 'growth' | 'search'> {
+function plan(): Pick<PlanResult, 'growth' | 'search' | 'candidates' | 'best'> {
   const at = (scale: number, g6: number, g2: number | null) => ({
     scale,
     best: null,
@@ -192,6 +251,11 @@ function plan(): Pick<PlanResult, 'growth' | 'search'> {
       variants: ['baseline'],
     },
     growth: [at(1, 3, 5), at(1.5, 4, 9), at(2, 6, null)],
+    // At the scenario's load (2): the g6 with 6 replicas meets it; the g2 misses even with 16.
+    ...(() => {
+      const base = at(2, 6, null);
+      return { candidates: base.candidates, best: base.candidates[0] };
+    })(),
   };
 }
 
@@ -208,11 +272,26 @@ describe('plan charts', () => {
     // 900 arrivals between warmup (100 s) and the end of arrivals (400 s).
     expect(points[0].rate_rps).toBe(3);
     expect(points[0].cost_usd_per_hour).toBe(6);
-    expect(assemblePlanCharts({ ...plan(), growth: [] })).toEqual([]);
+    expect(assemblePlanCharts({ ...plan(), growth: [] }).map((c) => c.name)).toEqual(['plan-candidates']);
+  });
+
+  it('candidates: what each costs a month, the pick solid, a miss a dashed outline that says what it missed', () => {
+    const bars = candidateBars(plan());
+    // $2 per replica-hour: 6 replicas $12/h, 16 replicas $32/h; 730 hours a month.
+    expect(bars.map((b) => [b.candidate, b.verdict, b.usd_per_hour, b.usd_per_month, b.text])).toEqual([
+      ['instance=aws/g6.xlarge, replicas=6', 'the pick', 12, 8760, '$8,760 a month'],
+      ['instance=gcp/g2-standard-8, replicas=16', 'misses SLO', 32, 23360, 'misses the objective'],
+    ]);
+    const [chart] = assemblePlanCharts(plan());
+    expect(chart.name).toBe('plan-candidates');
+    const [layer] = (chart.spec as unknown as ChartLayers).layer;
+    expect(layer.encoding.x).toMatchObject({ field: 'usd_per_month', scale: { zero: true } });
+    const fill = (layer.encoding as unknown as Record<string, Channel>).fill.scale;
+    expect(fill.range[fill.domain.indexOf('misses SLO')]).toBe('transparent');
   });
 
   it('capacity curves plot what the capacity costs per hour against arrivals per second, from zero', () => {
-    const [chart] = assemblePlanCharts(plan());
+    const [, chart] = assemblePlanCharts(plan());
     const [line] = (
       chart.spec as { layer: { encoding: Record<string, { field: string; scale?: object }> }[] }
     ).layer;
@@ -221,7 +300,7 @@ describe('plan charts', () => {
     // A point without an arrival rate puts every point back on workload.scale.
     const noRate = plan();
     noRate.growth[0].candidates[0].metrics = {};
-    const [fallback] = assemblePlanCharts(noRate);
+    const [, fallback] = assemblePlanCharts(noRate);
     const [first] = (fallback.spec as { layer: { encoding: Record<string, { field: string }> }[] }).layer;
     expect(first.encoding.x.field).toBe('load');
   });
@@ -239,7 +318,7 @@ describe('plan charts', () => {
     }
     expect(capacityPoints(withInfeasible)).toEqual(capacityPoints(plan()));
     const subtitle = (p: ReturnType<typeof plan>) =>
-      (assemblePlanCharts(p)[0].spec.title as { subtitle: string[] }).subtitle.join(' ');
+      (assemblePlanCharts(p)[1].spec.title as { subtitle: string[] }).subtitle.join(' ');
     expect(subtitle(withInfeasible)).toMatch(/and so are those that cannot run at all\.$/);
     expect(subtitle(plan())).not.toMatch(/cannot run/);
   });
@@ -251,6 +330,7 @@ describe('plan charts', () => {
     expect(charts.map((c) => c.name)).toEqual([
       'cost-vs-p99',
       'cost-per-1m-tokens-by-hardware',
+      'plan-candidates',
       'capacity-curves',
     ]);
     for (const chart of charts) {
@@ -258,7 +338,7 @@ describe('plan charts', () => {
       expect(warnings, chart.name).toEqual([]);
       expect(svg, chart.name).toMatch(/^<svg /);
     }
-    const capacity = await renderChart(charts[2].spec);
+    const capacity = await renderChart(charts[3].spec);
     expect(capacity.svg).toContain('cost of the capacity needed (USD per hour)');
     expect(capacity.svg).toContain('load (arrivals, req/s)');
     expect(capacity.svg).toContain('gcp/g2-standard-8');
@@ -333,7 +413,9 @@ describe('sweep, merge and plan write their charts beside their JSON', () => {
       dir,
     );
     expect(code).toBe(0);
-    expect(stderr).toContain('and 1 chart(s): plan/capacity-curves (.vl.json, .svg, .png)');
+    expect(stderr).toContain(
+      'and 2 chart(s): plan/plan-candidates, plan/capacity-curves (.vl.json, .svg, .png)',
+    );
     const result = JSON.parse(readFileSync(join(dir, 'plan/plan.json'), 'utf8')) as PlanResult;
     const spec = JSON.parse(readFileSync(join(dir, 'plan/capacity-curves.vl.json'), 'utf8'));
     expect(spec.data.values.map((v: { load: number; needed: number }) => [v.load, v.needed])).toEqual(

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { writeSweepCharts } from '../../plan/charts.js';
 import { mergeSweepDirs, type SweepResult } from '../../plan/index.js';
+import { writeSweepReport } from '../../plan/study-report.js';
 import { outputFolder } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { chartNote } from './sweep.js';
@@ -17,10 +17,10 @@ export async function mergeCommand(
   );
   // Shards draw no charts (each holds a slice of the points): the merged sweep does.
   const merged = JSON.parse(readFileSync(join(outDir, 'sweep.json'), 'utf8')) as SweepResult;
-  const charts = await writeSweepCharts(outDir, merged);
+  const report = await writeSweepReport(outDir, merged, null);
   if (!args.quiet) {
     io.stderr(
-      `merged ${args.dirs.length} shard(s); wrote ${written.map((path) => relative(io.cwd, path)).join(', ')}${chartNote(charts, io)}\n`,
+      `merged ${args.dirs.length} shard(s); wrote ${[...written, ...report.files].map((path) => relative(io.cwd, path)).join(', ')}${chartNote(report.charts, io)}\n`,
     );
   }
   return 0;

@@ -1,9 +1,16 @@
 import { relative } from 'node:path';
 import type { FleetPerformance } from '../../metrics/index.js';
-import { writePlanCharts } from '../../plan/charts.js';
-import { describeMetShare, performanceCaveatsOf, renderPlanTable, runPlan } from '../../plan/index.js';
+import {
+  describeMetShare,
+  performanceCaveatsOf,
+  planAnswerLines,
+  renderPlanTable,
+  runPlan,
+} from '../../plan/index.js';
+import { writePlanReport } from '../../plan/study-report.js';
 import { type CliIo, checkVerdicts } from '../io.js';
-import { chartNote, progressReporter, type StudyArgs, studyOptions, withSignals } from './sweep.js';
+import { startStudyProgress } from '../progress.js';
+import { chartNote, type StudyArgs, scenarioSource, studyOptions, withSignals } from './sweep.js';
 
 export interface PlanArgs extends StudyArgs {
   vary?: string[];
@@ -25,16 +32,18 @@ export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
   const options = { ...(await studyOptions(args, io, 'plan')), vary: args.vary, capacity: args.capacity };
   return withSignals(io, async (signal) => {
     const started = performance.now();
-    const outcome = await runPlan({
-      ...options,
-      signal,
-      onProgress: progressReporter(io, 'plan', args.quiet),
-    });
+    const progress = startStudyProgress(io, 'plan', { quiet: args.quiet, bounded: true });
+    let outcome: Awaited<ReturnType<typeof runPlan>>;
+    try {
+      outcome = await runPlan({ ...options, signal, onProgress: progress.update });
+    } finally {
+      progress.stop();
+    }
     const { result } = outcome;
-    const charts = await writePlanCharts(options.outDir, result);
+    const report = await writePlanReport(options.outDir, result, scenarioSource(options.scenario));
     if (outcome.identicalNote !== null) io.stderr(`fleetsim: warning: ${outcome.identicalNote}\n`);
     if (args.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-    else if (!args.quiet) io.stdout(renderPlanTable(result));
+    else if (!args.quiet) io.stdout(`${renderPlanTable(result)}\n${planAnswerLines(result).join('\n')}\n`);
     if (!args.quiet) {
       const seconds = ((performance.now() - started) / 1000).toFixed(2);
       const verdict =
@@ -50,9 +59,12 @@ export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
       const infeasible = result.candidates.filter((entry) => entry.status === 'infeasible').length;
       const infeasibleNote = infeasible > 0 ? `; ${infeasible} infeasible candidate(s) skipped` : '';
       io.stderr(
-        `${verdict}${infeasibleNote}; ${result.configurations} configuration(s): ${outcome.computed} run now, ${outcome.reused} reused, in ${seconds} s; wrote ${outcome.files
+        `${verdict}${infeasibleNote}; ${result.configurations} configuration(s): ${outcome.computed} run now, ${outcome.reused} reused, in ${seconds} s; wrote ${[
+          ...outcome.files,
+          ...report.files,
+        ]
           .map((path) => relative(io.cwd, path))
-          .join(', ')}${chartNote(charts, io)}\n`,
+          .join(', ')}${chartNote(report.charts, io)}\n`,
       );
       if (result.best?.slo != null && result.replications > 1) {
         io.stderr(

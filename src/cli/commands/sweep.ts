@@ -1,5 +1,5 @@
-import { join, relative, resolve } from 'node:path';
-import { writeSweepCharts } from '../../plan/charts.js';
+import { readFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import {
   Interrupted,
   parseShard,
@@ -7,7 +7,9 @@ import {
   renderSweepJson,
   renderSweepTable,
   runSweep,
+  sweepAnswerLines,
 } from '../../plan/index.js';
+import { type StudySource, writeSweepReport } from '../../plan/study-report.js';
 import { ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { SweepSampling } from '../../scenario/types.js';
@@ -20,6 +22,7 @@ import {
   outputFolder,
 } from '../flags.js';
 import { type CliIo, UsageError } from '../io.js';
+import { startStudyProgress } from '../progress.js';
 
 /** Flags `sweep` and `plan` share. */
 export interface StudyArgs extends ConfineArgs, CatalogArgs {
@@ -69,6 +72,11 @@ export async function studyOptions(args: StudyArgs, io: CliIo, command: 'sweep' 
   };
 }
 
+/** The scenario file as written, for the last section of report.html. */
+export function scenarioSource(file: string): StudySource {
+  return { name: basename(file), yaml: readFileSync(file, 'utf8') };
+}
+
 /** Exit codes of a run stopped by a signal, as a shell reports them (128 + signal number). */
 const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -109,17 +117,6 @@ export function chartNote(written: readonly string[], io: CliIo): string {
   return ` and ${specs.length} chart(s): ${names.join(', ')} (.vl.json, .svg, .png)`;
 }
 
-/** Reports progress on stderr at most once a second: sweeps of thousands of points stay readable. */
-export function progressReporter(io: CliIo, label: string, quiet: boolean) {
-  let last = performance.now();
-  return (done: number, total: number) => {
-    const now = performance.now();
-    if (quiet || (now - last < 1000 && done < total)) return;
-    last = now;
-    io.stderr(`${label}: ${done}/${total}\n`);
-  };
-}
-
 export async function sweepCommand(args: SweepArgs, io: CliIo): Promise<number> {
   const shard = args.shard === undefined ? null : parseShard(args.shard);
   if (shard === null && args.shard !== undefined) {
@@ -134,25 +131,36 @@ export async function sweepCommand(args: SweepArgs, io: CliIo): Promise<number> 
   };
   return withSignals(io, async (signal) => {
     const started = performance.now();
-    const outcome = await runSweep({
-      ...options,
-      signal,
-      onProgress: progressReporter(io, 'sweep', args.quiet),
-    });
-    // A shard holds a slice of the points: `fleetsim merge` draws the charts of the whole sweep.
-    const charts = shard === null ? await writeSweepCharts(options.outDir, outcome.result) : [];
+    const progress = startStudyProgress(io, 'sweep', { quiet: args.quiet, bounded: false });
+    let outcome: Awaited<ReturnType<typeof runSweep>>;
+    try {
+      outcome = await runSweep({ ...options, signal, onProgress: progress.update });
+    } finally {
+      progress.stop();
+    }
+    // A shard holds a slice of the points: `fleetsim merge` draws the report of the whole sweep.
+    const report =
+      shard === null
+        ? await writeSweepReport(options.outDir, outcome.result, scenarioSource(options.scenario))
+        : { charts: [], files: [] };
     if (outcome.identicalNote !== null) io.stderr(`fleetsim: warning: ${outcome.identicalNote}\n`);
     if (args.json) io.stdout(renderSweepJson(outcome.result));
-    else if (!args.quiet) io.stdout(renderSweepTable(outcome.result));
+    else if (!args.quiet) {
+      io.stdout(renderSweepTable(outcome.result));
+      if (shard === null) io.stdout(`\n${sweepAnswerLines(outcome.result).join('\n')}\n`);
+    }
     if (!args.quiet) {
       const seconds = ((performance.now() - started) / 1000).toFixed(2);
       const shardNote = shard ? ` (shard ${shard.index}/${shard.count})` : '';
       const infeasible = outcome.result.rows.filter((row) => row.status === 'infeasible').length;
       const infeasibleNote = infeasible > 0 ? ` (${infeasible} infeasible, skipped)` : '';
       io.stderr(
-        `${outcome.result.rows.length} row(s)${shardNote}${infeasibleNote}: ${outcome.computed} run now, ${outcome.reused} reused from earlier runs, in ${seconds} s; wrote ${outcome.files
+        `${outcome.result.rows.length} row(s)${shardNote}${infeasibleNote}: ${outcome.computed} run now, ${outcome.reused} reused from earlier runs, in ${seconds} s; wrote ${[
+          ...outcome.files,
+          ...report.files,
+        ]
           .map((path) => relative(io.cwd, path))
-          .join(', ')}${chartNote(charts, io)}\n`,
+          .join(', ')}${chartNote(report.charts, io)}\n`,
       );
       const caveats = new Set(outcome.result.rows.flatMap((row) => performanceCaveatsOf(row.performance)));
       for (const caveat of caveats) io.stderr(`fleetsim: caveat: ${caveat}\n`);
