@@ -6,7 +6,7 @@ import type { RequestOutcome } from '../workload/index.js';
 import type { NetworkModel } from './network-model.js';
 import type { OracleComparison } from './oracle-comparison.js';
 import type { RequestObserver } from './request-observer.js';
-import type { RequestTable } from './request-table.js';
+import type { ArrivalClass, RequestTable } from './request-table.js';
 
 const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
 const OUTPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('output_tokens');
@@ -76,6 +76,8 @@ export class Meters {
      * them: tokens then need no summing.
      */
     private readonly storesAttributes: boolean,
+    /** The class of the request arriving now, for requests turned away at once. */
+    private readonly arriving: ArrivalClass,
   ) {
     this.busyUs = new Float64Array(fleets);
     this.completedByFleet = new Float64Array(fleets);
@@ -227,6 +229,7 @@ export class Meters {
       now,
       attributes[INPUT_TOKENS],
       attributes[OUTPUT_TOKENS],
+      this.arriving.classIndex,
     );
   }
 
@@ -242,6 +245,7 @@ export class Meters {
       finishUs,
       requests.inputTokens[slot],
       requests.outputTokens[slot],
+      requests.requestClass[slot],
     );
   }
 }

@@ -8,7 +8,14 @@ import { createAutoscaler } from '../policies/autoscaling/index.js';
 import { FifoBatchFormer } from '../policies/batching/former.js';
 import { createBatchingPolicy } from '../policies/batching/index.js';
 import { createRouter, type ReplicaLoadView, type Router } from '../policies/routing/index.js';
-import { type Fleet, InvariantError, RunInputError, type Scenario, type Slo } from '../scenario/types.js';
+import {
+  type Fleet,
+  InvariantError,
+  RunInputError,
+  type Scenario,
+  type Slo,
+  traceDurationS,
+} from '../scenario/types.js';
 import { createBatchLatencyModel, createServiceTimeModel } from '../serving/index.js';
 import { resolveLlmFleet } from '../serving/llm-fleet.js';
 import type { RequestRecord } from '../workload/index.js';
@@ -205,6 +212,7 @@ export class Simulation implements EventHandler {
       observer,
       slo,
       storesAttributes,
+      this.arrivals,
     );
     this.meters = meters;
     const flow = new RequestFlow(
@@ -233,6 +241,7 @@ export class Simulation implements EventHandler {
       replicas,
       attributes: this.arrivals.attributes,
       prefix: this.arrivals.prefix,
+      arrival: this.arrivals,
       storesAttributes,
     };
     const formers = batching.map((policy) => (policy === null ? null : new FifoBatchFormer(policy)));
@@ -434,7 +443,6 @@ function llmFleetState(
 
 function chooseInterval(scenario: Scenario): number {
   if (scenario.metrics.interval !== null) return scenario.metrics.interval;
-  const arrivals = scenario.workload.arrivals;
-  const horizonS = scenario.duration ?? (arrivals.kind === 'trace' ? arrivals.trace.duration : null) ?? 3600;
+  const horizonS = scenario.duration ?? traceDurationS(scenario.workload) ?? 3600;
   return NICE_INTERVALS_S.find((s) => horizonS / s <= 500) ?? NICE_INTERVALS_S[NICE_INTERVALS_S.length - 1];
 }

@@ -13,7 +13,7 @@ import type { LlmFleetState } from '../llm-fleet-state.js';
 import type { Meters } from '../meters.js';
 import type { ReplicaLifecycle } from '../replica-lifecycle.js';
 import type { RequestFlow } from '../request-flow.js';
-import { RequestState, type RequestTable } from '../request-table.js';
+import { type ArrivalClass, RequestState, type RequestTable } from '../request-table.js';
 import { queueTimeoutUs, type ServiceContext, type ServiceDiscipline } from './discipline.js';
 
 const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
@@ -56,6 +56,7 @@ export class ContinuousService implements ServiceDiscipline {
   private readonly flow: RequestFlow;
   private readonly replicas: ReplicaLifecycle;
   private readonly attributes: Float64Array;
+  private readonly arrival: ArrivalClass;
   private readonly prefix: PromptPrefix;
   /** Per fleet: its `Role`; all `Both` without disaggregation. */
   private readonly role: Uint8Array;
@@ -88,6 +89,7 @@ export class ContinuousService implements ServiceDiscipline {
     this.flow = context.flow;
     this.replicas = context.replicas;
     this.attributes = context.attributes;
+    this.arrival = context.arrival;
     this.prefix = context.prefix;
     this.role = disaggregation?.role ?? new Uint8Array(fleets.length);
     this.blockSize = Float64Array.from(fleets, (f) =>
@@ -117,6 +119,7 @@ export class ContinuousService implements ServiceDiscipline {
     requests.outputTokens[slot] = output;
     requests.replica[slot] = replica;
     requests.measured[slot] = measured ? 1 : 0;
+    requests.storeClass(slot, this.arrival);
     if (this.prefix.segments > 0) requests.storePrefix(slot, this.prefix);
     this.outstanding[replica]++;
     this.enqueue(slot, replica, fleet, prompt, output, now);
