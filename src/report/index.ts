@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { VariantResult } from '../metrics/index.js';
 import { renderCapacityEventsJson } from './capacity-events-json.js';
+import { renderCostAllocationCsv, renderCostAllocationJson } from './cost-allocation.js';
 import { renderDistributionsJson } from './distributions-json.js';
 import { renderSummaryMarkdown } from './markdown.js';
 import { type RunSummary, renderSummaryJson } from './summary.js';
@@ -64,6 +65,11 @@ export function writeRunOutputs(
     'capacity-events.json': renderCapacityEventsJson(summary.scenario, summary.seed, results),
     ...(scenarioYaml === undefined || scenarioYaml === null ? {} : { 'scenario.yaml': scenarioYaml }),
   };
+  // Only runs whose workload declares classes: the files of every other run stay as they were.
+  const allocationJson = renderCostAllocationJson(summary.scenario, summary.seed, results);
+  const allocationCsv = renderCostAllocationCsv(results);
+  if (allocationJson !== null) files['cost-allocation.json'] = allocationJson;
+  if (allocationCsv !== null) files['cost-allocation.csv'] = allocationCsv;
   return Object.entries(files).map(([name, content]) => {
     const path = join(outDir, name);
     writeFileAtomic(path, content);

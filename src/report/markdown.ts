@@ -94,7 +94,7 @@ function prefixCacheLines(summary: RunSummary, v: VariantSummary): string[] {
 function verdictSentence(v: VariantSummary): string {
   return v.slo.met
     ? 'meets its objective.'
-    : `**misses its objective**: ${describeSloMisses(v.slo).join('; ')}.`;
+    : `**misses its objective**: ${describeSloMisses(v.slo, v.classes).join('; ')}.`;
 }
 
 /** Percentiles describe completed requests only: say which share of the measured ones that is. */

@@ -213,6 +213,7 @@ export class Simulation implements EventHandler {
       slo,
       storesAttributes,
       this.arrivals,
+      scenario.workload.arrivals.kind === 'classes' ? this.arrivals.classes.length : 0,
     );
     this.meters = meters;
     const flow = new RequestFlow(
@@ -261,6 +262,7 @@ export class Simulation implements EventHandler {
     this.iterations = kinds.includes('continuous')
       ? new ContinuousService(fleets, this.llmFleets, context, this.disaggregation)
       : null;
+    meters.batchFleets = kinds.map((kind) => kind === 'batch');
     this.disciplines = flow.disciplines;
     for (const [f, kind] of kinds.entries()) {
       const discipline = kind === 'slot' ? this.slots : kind === 'batch' ? this.batches : this.iterations;
@@ -372,7 +374,7 @@ export class Simulation implements EventHandler {
       const fleet = fleetOf[requests.replica[slot]];
       if (requests.state[slot] === RequestState.InService && disciplines[fleet].occupiesSlot(slot)) {
         const startUs = requests.startUs[slot];
-        meters.busy(fleet, startUs, Math.min(endUs, startUs + requests.serviceUs[slot]), 1);
+        meters.busySlot(fleet, slot, startUs, Math.min(endUs, startUs + requests.serviceUs[slot]));
       } else if (requests.state[slot] === RequestState.Queued) {
         meters.timeseries.addWait(requests.arrivalUs[slot], endUs);
       }
@@ -424,6 +426,10 @@ export class Simulation implements EventHandler {
       capacityEvents: meters.capacityEvents,
       timeseries: meters.timeseries,
       skippedTraceRows: this.arrivals.source.skippedRows?.() ?? null,
+      classes:
+        meters.classes === null || meters.work === null
+          ? null
+          : { declared: this.arrivals.classes, meters: meters.classes, work: meters.work },
     });
   }
 }

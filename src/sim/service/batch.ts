@@ -178,6 +178,7 @@ export class BatchService implements ServiceDiscipline {
     const fleet = this.fleetOf[replica];
     const startUs = requests.startUs[chain];
     this.busy[replica]--;
+    if (this.meters.work !== null) this.meters.attributeSlot(fleet, chain, now - startUs);
     for (let slot = chain; slot >= 0; ) {
       const next = requests.nextInBatch[slot];
       this.outstanding[replica]--;

@@ -351,6 +351,32 @@ export class ContinuousService implements ServiceDiscipline {
     const startUs = this.iterationStartUs[replica];
     this.meters.busy(fleet, startUs, untilUs, this.iterationSeqs[replica]);
     (this.llm[fleet] as LlmFleetState).charge(replica, startUs, untilUs);
+    if (this.meters.work !== null) this.attributeIteration(replica, fleet, untilUs - startUs);
+  }
+
+  /**
+   * Splits `us` of the running iteration among its sequences' classes as the step model split its
+   * time: the prompt-chunk part in proportion to the prompt tokens each computes, the decode part
+   * evenly among the sequences decoding one token each.
+   */
+  private attributeIteration(replica: number, fleet: number, us: number): void {
+    const llm = this.llm[fleet] as LlmFleetState;
+    const scheduler = llm.scheduler(replica);
+    const decoding = scheduler.batch.decodeSequences;
+    const prefillTokens = scheduler.prefillTokens;
+    // An iteration of one kind is all of that kind, whatever rounding left in the step model's share.
+    const prefillUs = decoding === 0 ? us : prefillTokens === 0 ? 0 : us * llm.prefillShare(replica);
+    const decodeUs = us - prefillUs;
+    const classOf = this.requests.requestClass;
+    for (const sequence of scheduler.scheduled) {
+      const c = classOf[sequence.slot];
+      const decodes =
+        sequence.generated > 0 &&
+        sequence.scheduled === 1 &&
+        sequence.prompt + sequence.generated - sequence.computed === 1;
+      if (decodes) this.meters.attribute(fleet, c, decodeUs / decoding);
+      else this.meters.attributePrefill(fleet, c, (prefillUs * sequence.scheduled) / prefillTokens);
+    }
   }
 
   /** A sequence that has not run leaves the scheduler's queue. */

@@ -146,6 +146,7 @@ export class SlotService implements ServiceDiscipline {
     const startUs = requests.startUs[slot];
     this.busy[replica]--;
     this.outstanding[replica]--;
+    if (this.meters.work !== null) this.meters.attribute(fleet, requests.requestClass[slot], now - startUs);
     // Complete (which counts) first: it moves the series to the bin of `now`, where the span then usually fits whole.
     this.meters.complete(slot, fleet, requests.arrivalUs[slot], startUs, now);
     requests.release(slot);
