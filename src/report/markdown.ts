@@ -1,6 +1,7 @@
 import { formatNumber, formatPercent } from '../core/format.js';
 import type { DisaggregationResult } from '../metrics/index.js';
 import { dropRate } from '../metrics/slo.js';
+import { classesMarkdown } from './classes.js';
 import { escapeMarkdown } from './format.js';
 import { performanceMarkdown, performanceRuns } from './performance.js';
 import { describeSloMisses, verdictLines } from './slo.js';
@@ -66,6 +67,7 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
           `| ${label} | ${[d.mean, d.p50, d.p90, d.p95, d.p99, d.p999, d.max].map((x) => fmt(x)).join(' | ')} |`,
       ),
       '',
+      ...classesMarkdown(v),
     );
   }
   return parts.join('\n');

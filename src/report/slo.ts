@@ -82,7 +82,7 @@ export function sloFailures(v: VariantSummary, slo: Slo): string[] {
 }
 
 /** What each class is judged against, and that every class must meet its own for the configuration to. */
-function classObjectivesLine(classes: Readonly<Record<string, { slo: SloCheck }>>): string {
+export function classObjectivesLine(classes: Readonly<Record<string, { slo: SloCheck }>>): string {
   const each = Object.entries(classes)
     .map(([name, c]) => `${name}: ${describeCheckedObjectives(c.slo)}`)
     .join('; ');
