@@ -90,7 +90,9 @@ describe('request classes: outputs against hand-computed figures', () => {
     expect(long.cost_per_1k_requests_usd).toBeCloseTo(((8 + 16 / 3) / 4) * 1000, 6);
     // Non-LLM fleet: input carries the class's input-token share of its cost (no output tokens here).
     expect(short.cost_per_1m_tokens_usd.input).toBeCloseTo(((4 + 8 / 3) / 4000) * 1e6, 6);
-    const csv = readFileSync(join(dir, 'out', 'cost-allocation.csv'), 'utf8').trim().split('\n');
+    const csv = readFileSync(join(dir, 'out', 'cost-allocation.csv'), 'utf8')
+      .trim()
+      .split('\n');
     expect(csv).toEqual([
       'variant,name,class,tenant,window_start,window_end,minutes,cpuCost,gpuCost,networkCost,totalCost',
       'baseline,short,short,short,1970-01-01T00:00:00.000Z,1970-01-01T00:00:20.000Z,0.3333333333,4,0,0,4',
