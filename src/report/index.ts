@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VariantResult } from '../metrics/index.js';
 import { renderCapacityEventsJson } from './capacity-events-json.js';
@@ -70,6 +71,9 @@ export function writeRunOutputs(
   const allocationCsv = renderCostAllocationCsv(results);
   if (allocationJson !== null) files['cost-allocation.json'] = allocationJson;
   if (allocationCsv !== null) files['cost-allocation.csv'] = allocationCsv;
+  // One left by an earlier run with classes would describe another run than summary.json.
+  for (const name of ['cost-allocation.json', 'cost-allocation.csv'])
+    if (!(name in files)) rmSync(join(outDir, name), { force: true });
   return Object.entries(files).map(([name, content]) => {
     const path = join(outDir, name);
     writeFileAtomic(path, content);

@@ -240,7 +240,7 @@ const sessionsSchema = z
 
 const ARRIVAL_KINDS = ['poisson', 'gamma', 'constant', 'trace', 'sessions'] as const;
 
-export const ArrivalsSchema = z
+const ArrivalsSchema = z
   .object({
     poisson: z
       .object({
@@ -322,11 +322,7 @@ const REQUEST_FIELD_KEYS = Object.keys(requestFields) as (keyof typeof requestFi
 type Issues = z.core.$ZodRawIssue[];
 
 /** A session's turns carry their own token counts; a workload distribution would be ignored. */
-function checkSessionTokens(
-  value: RequestFields & { arrivals?: Arrivals },
-  issues: Issues,
-  at: (string | number)[],
-): void {
+function checkSessionTokens(value: RequestFields & { arrivals?: Arrivals }, issues: Issues): void {
   if (value.arrivals?.kind !== 'sessions') return;
   for (const key of ['input_tokens', 'output_tokens'] as const) {
     if (value[key] === undefined) continue;
@@ -337,7 +333,7 @@ function checkSessionTokens(
           ? 'sessions arrivals give each turn its input tokens (system_prompt_tokens, first_message_tokens, message_tokens and the answers so far); remove this key'
           : 'sessions arrivals give each turn its output tokens (arrivals.sessions.output_tokens); remove this key',
       input: value[key],
-      path: [...at, key],
+      path: [key],
     });
   }
 }
@@ -399,7 +395,7 @@ const ClassSchema = z
       ),
   })
   .strict()
-  .check((ctx) => checkSessionTokens(ctx.value, ctx.issues, []))
+  .check((ctx) => checkSessionTokens(ctx.value, ctx.issues))
   .describe('One class of requests: a workload of its own, with its priority, objective and tenant.');
 
 export const WorkloadSchema = z
@@ -471,7 +467,7 @@ function checkWorkload(value: WorkloadFields, issues: Issues): void {
     issues.push({ code: 'custom', message, input: value, path });
   const classColumn = (arrivals: Arrivals | undefined) =>
     arrivals?.kind === 'trace' && arrivals.trace.classColumn != null;
-  checkSessionTokens(value, issues, []);
+  checkSessionTokens(value, issues);
   const { classes } = value;
   if (classes === undefined) {
     if (value.arrivals === undefined) issue(['arrivals'], 'required (or `classes`, each with its arrivals)');
