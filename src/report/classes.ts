@@ -80,7 +80,8 @@ export function classesHtml(
       const cells = classCells(name, c).map((cell, i) =>
         i === 3
           ? `<td class="detail">${c.slo.met ? 'meets' : `<span class="worse">${escapeHtml(cell)}</span>`}</td>`
-          : `<td>${escapeHtml(cell)}</td>`,
+          : // Names read from the left, figures from the right.
+            `<td${i < 2 ? ' class="name"' : ''}>${escapeHtml(cell)}</td>`,
       );
       return `<tr><th scope="row">${escapeHtml(label)}</th>${cells.join('')}</tr>`;
     }),

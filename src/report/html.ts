@@ -89,6 +89,7 @@ pre { background: #f6f6f6; padding: 12px; overflow: auto; font-size: 12px; borde
 details summary { cursor: pointer; font-weight: bold; margin: 8px 0; }
 .caveat { background: #fff4e5; border-left: 4px solid #e65100; padding: 6px 10px; margin: 8px 0; font-size: 13px; }
 td.detail { text-align: left; white-space: normal; }
+td.name { text-align: left; }
 .scroll { overflow: auto; margin: 8px 0; }
 .scroll.long { max-height: 36em; }
 .scroll table { margin: 0; }
