@@ -113,13 +113,13 @@ export interface VariantResult {
 }
 
 /**
- * One class's dollars (or idle capacity's, `class` null) split as OpenCost splits an allocation:
+ * One class's dollars (or idle capacity's) split as OpenCost splits an allocation:
  * replicas with accelerators (`gpu_usd`), replicas without (`cpu_usd`), data transfer.
  */
 export interface CostAllocation {
   name: string;
-  class: string | null;
-  tenant: string | null;
+  /** `class` and `tenant`; none for idle capacity. */
+  labels: { class?: string; tenant?: string };
   cpu_usd: number;
   gpu_usd: number;
   network_usd: number;

@@ -19,12 +19,7 @@ function openCostAllocation(row: CostAllocation) {
   const window = { start: iso(0), end: iso(row.end_s) };
   return {
     name: row.name,
-    properties: {
-      labels: {
-        ...(row.class !== null && { class: row.class }),
-        ...(row.tenant !== null && { tenant: row.tenant }),
-      },
-    },
+    properties: { labels: row.labels },
     window,
     start: window.start,
     end: window.end,
@@ -89,8 +84,8 @@ export function renderCostAllocationCsv(results: readonly VariantResult[]): stri
         [
           r.name,
           row.name,
-          row.class,
-          row.tenant,
+          row.labels.class ?? null,
+          row.labels.tenant ?? null,
           a.start,
           a.end,
           a.minutes,

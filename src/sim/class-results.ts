@@ -46,8 +46,8 @@ export function classResults(
   /** Per class: the part of its loaded cost its input tokens carry. */
   const inputCost = new Float64Array(count);
   let idle = 0;
-  const idleRow = allocationRow('__idle__', null, null, endS);
-  const rows = classes.map((c) => allocationRow(c.name, c.name, c.tenant ?? c.name, endS));
+  const idleRow = allocationRow('__idle__', {}, endS);
+  const rows = classes.map((c) => allocationRow(c.name, { class: c.name, tenant: c.tenant ?? c.name }, endS));
   for (const [f, fleet] of fleets.entries()) {
     let busyUs = 0;
     let bytes = 0;
@@ -126,8 +126,8 @@ export function classResults(
   };
 }
 
-function allocationRow(name: string, c: string | null, tenant: string | null, endS: number): CostAllocation {
-  return { name, class: c, tenant, cpu_usd: 0, gpu_usd: 0, network_usd: 0, total_usd: 0, end_s: endS };
+function allocationRow(name: string, labels: CostAllocation['labels'], endS: number): CostAllocation {
+  return { name, labels, cpu_usd: 0, gpu_usd: 0, network_usd: 0, total_usd: 0, end_s: endS };
 }
 
 function addAllocation(row: CostAllocation, accelerated: boolean, compute: number, transfer: number): void {
