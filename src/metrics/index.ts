@@ -7,6 +7,10 @@ export {
 export type {
   BatchStats,
   CapacityEvent,
+  ClassCost,
+  ClassResult,
+  CostAllocation,
+  CostAttribution,
   CostBreakdown,
   DisaggregationResult,
   DistributionName,

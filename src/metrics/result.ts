@@ -103,6 +103,81 @@ export interface VariantResult {
    * passed over, and the first few, located (`file:line:col: what is wrong`, the file by its name).
    */
   skipped_trace_rows?: { count: number; first: string[] };
+  /**
+   * Present when the scenario declares `workload.classes`: each class's own figures, in declared
+   * order. The variant's `slo.met` is false when any class misses its own objective.
+   */
+  classes?: Record<string, ClassResult>;
+  /** Present with `workload.classes`: every dollar of the run, by class, by tenant and idle. */
+  cost_attribution?: CostAttribution;
+  /** Present with `workload.classes`: the rows of cost-allocation.json and .csv (not in summary.json). */
+  cost_allocation?: CostAllocation[];
+}
+
+/**
+ * One class's dollars (or idle capacity's) split as OpenCost splits an allocation:
+ * replicas with accelerators (`gpu_usd`), replicas without (`cpu_usd`), data transfer.
+ */
+export interface CostAllocation {
+  name: string;
+  /** `class` and `tenant`; none for idle capacity. */
+  labels: { class?: string; tenant?: string };
+  cpu_usd: number;
+  gpu_usd: number;
+  network_usd: number;
+  total_usd: number;
+  /** The run's simulated span, seconds. */
+  end_s: number;
+}
+
+/** One request class of a variant: its requests, latencies, verdict and cost (docs/classes.md). */
+export interface ClassResult {
+  tenant: string;
+  priority: number;
+  /** The class's own objective (or the scenario's when it has none), judged on its requests alone. */
+  slo: SloCheck;
+  requests: RequestCounts;
+  latency_s: DistributionSummary;
+  queue_wait_s: DistributionSummary;
+  /** As the variant's: null figures without an LLM fleet. */
+  ttft_s: DistributionSummary;
+  tpot_s: DistributionSummary;
+  /** Tokens of its measured completions. */
+  tokens: { input: number; output: number };
+  cost_usd: ClassCost;
+  /** `cost_usd.loaded` per 1,000 requests it completed over the whole run (warmup included); null with none. */
+  cost_per_1k_requests_usd: number | null;
+  /** `cost_usd.loaded` split into input and output (as `TokenCosts`), per million of its tokens completed over the whole run. */
+  cost_per_1m_tokens_usd: TokenCosts;
+}
+
+/**
+ * A class's dollars over the whole run. `total` = `compute` + `transfer`: the busy replica time
+ * and the response bytes it was served with (see `CostAttribution`); summed over the classes and
+ * with the variant's `cost_attribution.idle` it is the variant's `cost_usd.total`. `loaded` adds
+ * its share of idle capacity: each fleet's idle cost spread in proportion to the busy time each
+ * class had of it.
+ */
+export interface ClassCost {
+  total: number;
+  compute: number;
+  transfer: number;
+  idle_share: number;
+  loaded: number;
+}
+
+/**
+ * Every dollar of a run: a fleet's compute cost splits into busy and idle as `cost_usd.idle`
+ * does; the busy part goes to classes in proportion to the replica time each one's requests kept
+ * it busy (a request's service, an equal share of its batch, or on an LLM fleet its share of each
+ * iteration: the prompt-chunk part of the iteration by prompt tokens computed, the decode part
+ * evenly among the sequences decoding); data transfer goes by the response bytes each class
+ * received. `idle` is what no request used. by_class + idle = by_tenant + idle = cost_usd.total.
+ */
+export interface CostAttribution {
+  by_class: Record<string, number>;
+  by_tenant: Record<string, number>;
+  idle: number;
 }
 
 /** An autoscaled fleet's scale decisions over the run (src/metrics/scaling.ts). */

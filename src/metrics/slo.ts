@@ -30,6 +30,11 @@ export interface SloCheck {
    * 12.5 s simulated`): its figures cover part of the run, so it fails whatever they are.
    */
   partial?: string;
+  /**
+   * With `workload.classes`: the classes that missed their own objective (`classes.<name>.slo`),
+   * in declared order; any makes `met` false.
+   */
+  failing_classes?: string[];
 }
 
 /**
@@ -53,6 +58,11 @@ export interface SloValues {
   dropRate: number | null;
   /** What cut the run (or one of the runs averaged) short; null for a whole run. */
   partial: string | null;
+  /**
+   * With `workload.classes`: the classes that missed their own objective (in the run, or in any
+   * of the runs averaged); absent without classes.
+   */
+  failingClasses?: readonly string[];
 }
 
 /** `limits.max_events at 12.5 s simulated`, or null for a run that was not cut short. */
@@ -61,6 +71,30 @@ export function partialCause(result: Pick<VariantResult, 'partial'>): string | n
   return partial === undefined
     ? null
     : `limits.${partial.limit} at ${Number(partial.at_s.toPrecision(6))} s simulated`;
+}
+
+/** Flattened metrics (sweeps, replications) hold `classes.<name>.missed`, 1 when the class missed its own objective. */
+const CLASS_MISSED = /^classes\.(.+)\.missed$/;
+
+/** The key of flattened metrics that says whether a class missed its objective. */
+export function classMissedMetric(name: string): string {
+  return `classes.${name}.missed`;
+}
+
+/**
+ * The classes flattened metrics say missed their objective; on means of replications, those that
+ * missed it in any replication. Absent when the metrics have no classes.
+ */
+export function failingClassesInMetrics(metrics: Readonly<Record<string, number | null>>): {
+  failingClasses?: string[];
+} {
+  const keys = Object.keys(metrics).filter((key) => CLASS_MISSED.test(key));
+  if (keys.length === 0) return {};
+  return {
+    failingClasses: keys
+      .filter((key) => (metrics[key] ?? 0) > 0)
+      .map((key) => (CLASS_MISSED.exec(key) as RegExpExecArray)[1]),
+  };
 }
 
 /** Flattened metrics (sweeps, replications) hold `partial.at_s` when some run was cut short. */
@@ -99,13 +133,34 @@ export function evaluateSloValues(slo: Slo, values: SloValues): SloCheck {
       met: value !== null && value <= slo.maxDropRate,
     });
   }
-  const met = values.partial === null && objectives.every((objective) => objective.met);
+  const failing = values.failingClasses;
+  const met =
+    values.partial === null &&
+    objectives.every((objective) => objective.met) &&
+    (failing === undefined || failing.length === 0);
   return {
     met,
     default: slo.isDefault === true,
     objectives,
     ...(values.partial !== null && { partial: values.partial }),
+    ...(failing !== undefined && { failing_classes: [...failing] }),
   };
+}
+
+/**
+ * A variant's verdict, failed by any class that missed its own objective: a configuration that
+ * serves one class within its objective and starves another does not meet its objective. Without
+ * classes, the check as it is.
+ */
+export function withClassVerdicts(
+  check: SloCheck,
+  classes: Readonly<Record<string, { slo: SloCheck }>> | undefined,
+): SloCheck {
+  if (classes === undefined) return check;
+  const failing = Object.entries(classes)
+    .filter(([, result]) => !result.slo.met)
+    .map(([name]) => name);
+  return { ...check, met: check.met && failing.length === 0, failing_classes: failing };
 }
 
 /** Per metric, the largest value one request may have and still count as served within the objective. */

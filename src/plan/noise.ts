@@ -1,5 +1,5 @@
 import { routingDraws } from '../policies/routing/index.js';
-import type { Distribution, Scenario } from '../scenario/types.js';
+import { arrivalProcesses, type Distribution, requestClasses, type Scenario } from '../scenario/types.js';
 import { rooflineSettings } from '../serving/llm-fleet.js';
 
 const varies = (distribution: Distribution | undefined) =>
@@ -11,14 +11,22 @@ const varies = (distribution: Distribution | undefined) =>
  */
 export function randomSources(scenario: Scenario): string[] {
   const sources: string[] = [];
-  const { arrivals, attributes } = scenario.workload;
-  if (arrivals.kind === 'poisson' || arrivals.kind === 'gamma' || arrivals.kind === 'sessions')
-    sources.push(`${arrivals.kind} arrivals`);
-  if (arrivals.kind === 'trace' && arrivals.trace.bootstrap) sources.push('the trace bootstrap');
-  for (const [name, distribution] of Object.entries(attributes)) {
-    // A trace's own column wins over the distribution, which then only fills in what it lacks.
-    const fromTrace = arrivals.kind === 'trace' && arrivals.trace.columns[name as keyof typeof attributes];
-    if (!fromTrace && varies(distribution)) sources.push(`workload.${name}`);
+  const { workload } = scenario;
+  const classes = requestClasses(workload);
+  const shared = workload.arrivals.kind === 'classes' ? workload.arrivals.trace : null;
+  for (const arrivals of arrivalProcesses(workload)) {
+    if (arrivals.kind === 'poisson' || arrivals.kind === 'gamma' || arrivals.kind === 'sessions')
+      sources.push(`${arrivals.kind} arrivals`);
+    if (arrivals.kind === 'trace' && arrivals.trace.bootstrap) sources.push('the trace bootstrap');
+  }
+  for (const c of classes) {
+    const where = workload.arrivals.kind === 'classes' ? `workload.classes.${c.name}` : 'workload';
+    for (const [name, distribution] of Object.entries(c.attributes)) {
+      // A trace's own column wins over the distribution, which then only fills in what it lacks.
+      const trace = c.arrivals === null ? shared : c.arrivals.kind === 'trace' ? c.arrivals.trace : null;
+      const fromTrace = trace !== null && trace.columns[name as keyof typeof c.attributes] !== undefined;
+      if (!fromTrace && varies(distribution)) sources.push(`${where}.${name}`);
+    }
   }
   if (routingDraws(scenario.routing)) sources.push(`${scenario.routing.policy} routing`);
   if (

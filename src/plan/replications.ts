@@ -2,6 +2,7 @@ import { createStreams } from '../engine/index.js';
 import type { FleetPerformance, VariantResult } from '../metrics/result.js';
 import {
   evaluateSloValues,
+  failingClassesInMetrics,
   metShare,
   partialInMetrics,
   type SloCheck,
@@ -144,6 +145,7 @@ function sloValues(metrics: RunMetrics, margin: RunMetrics | null): SloValues {
     statistic: (metric, statistic) => value(`${metric}_s.${statistic}`),
     dropRate: value('drop_rate'),
     partial: partialInMetrics(metrics),
+    ...failingClassesInMetrics(metrics),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { VariantResult } from '../metrics/index.js';
-import { dropRate } from '../metrics/slo.js';
+import { classMissedMetric, dropRate } from '../metrics/slo.js';
 import type { Scenario } from '../scenario/types.js';
 
 /** One run's numbers by dotted key (`latency_s.p99`, `cost_usd.by_fleet.gpu`): a row of sweep.csv. */
@@ -28,6 +28,8 @@ export function flattenMetrics(result: VariantResult, scenario: Scenario): RunMe
   const metrics: RunMetrics = {};
   flattenInto(result, '', metrics);
   metrics.drop_rate = dropRate(result.requests);
+  for (const [name, c] of Object.entries(result.classes ?? {}))
+    metrics[classMissedMetric(name)] = c.slo.met ? 0 : 1;
   metrics.cost_usd_per_hour = scenario.fleets.reduce(
     (sum, fleet) => sum + fleet.replicas * fleet.priceUsdPerHour,
     0,

@@ -3,11 +3,13 @@ import {
   dropRate,
   evaluateSlo,
   evaluateSloValues,
+  failingClassesInMetrics,
   type MetShare,
   metShare,
   partialCause,
   partialInMetrics,
   type SloCheck,
+  withClassVerdicts,
 } from '../metrics/slo.js';
 import type { CostUsd, VariantEstimates } from './charts/index.js';
 import { describeSloMisses, type Slo } from './slo.js';
@@ -354,6 +356,12 @@ export function checkReplicatedSlo(slo: Slo, replicates: readonly VariantSummary
     statistic: (metric, statistic) => meanOf(replicates.map((v) => v[`${metric}_s`][statistic])),
     dropRate: meanOf(replicates.map((v) => dropRate(v.requests))),
     partial: replicates.map(partialCause).find((cause) => cause !== null) ?? null,
+    // A class that missed its objective in any replication fails the configuration.
+    ...(replicates[0]?.classes !== undefined && {
+      failingClasses: [
+        ...new Set(replicates.flatMap((v) => withClassVerdicts(v.slo, v.classes).failing_classes ?? [])),
+      ],
+    }),
   });
 }
 
@@ -363,6 +371,7 @@ function checkEstimatedSlo(slo: Slo, means: Readonly<Record<string, number | nul
     statistic: (metric, statistic) => means[`${metric}_s.${statistic}`] ?? null,
     dropRate: means.drop_rate ?? null,
     partial: partialInMetrics(means),
+    ...failingClassesInMetrics(means),
   });
 }
 
@@ -371,7 +380,7 @@ function sloProbabilityOf(e: ComparisonEntry, slo: Slo, replications: number): S
   if (replications < 2) return null;
   const met =
     e.replicates !== undefined
-      ? e.replicates.map((v) => evaluateSlo(slo, v).met)
+      ? e.replicates.map((v) => withClassVerdicts(evaluateSlo(slo, v), v.classes).met)
       : e.estimates?.met_by_replication;
   if (met === undefined || met.length !== replications) return null;
   return { met_by_replication: [...met], ...metShare(met), model_draws: e.modelDraws ?? false };
@@ -426,12 +435,15 @@ export function buildComparison(
   const samples = entries.map((e) => new Map(definitions.map((m) => [m.key, samplesOf(m, e)])));
   const rows = entries.map((e, i): ComparisonRow => {
     const values = Object.fromEntries(definitions.map((m) => [m.key, meanOf(samples[i].get(m.key)!)]));
-    const check =
+    const overall =
       e.estimates !== undefined
         ? checkEstimatedSlo(slo, e.estimates.metrics)
         : replications > 1
           ? checkReplicatedSlo(slo, e.replicates!)
           : evaluateSlo(slo, e.summary);
+    // A single run's classes judged themselves; replications judge theirs above.
+    const check =
+      replications > 1 || e.estimates !== undefined ? overall : withClassVerdicts(overall, e.summary.classes);
     const halfWidth = (m: MetricDefinition) => {
       if (e.estimates !== undefined) return e.estimates.ci95?.[m.key] ?? null;
       const xs = present(samples[i].get(m.key)!);
@@ -454,7 +466,7 @@ export function buildComparison(
             )
           : null,
       slo_met: check.met,
-      slo_failures: describeSloMisses(check),
+      slo_failures: describeSloMisses(check, e.summary.classes),
       slo_probability: sloProbabilityOf(e, slo, replications),
       ...(check.partial !== undefined && { partial: true as const }),
     };

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { formatCount, formatPercent, formatSeconds } from '../core/format.js';
 import { completedShare } from '../metrics/slo.js';
 import type { Chart } from './charts/index.js';
+import { classesHtml } from './classes.js';
 import type { Comparison, ComparisonMetric } from './comparison.js';
 import {
   comparisonNotes,
@@ -15,7 +16,7 @@ import {
   verdictWord,
 } from './comparison-text.js';
 import { performanceCaveatsHtml, performanceTableHtml } from './performance.js';
-import { describeSlo } from './slo.js';
+import { classObjectivesLine, describeSlo } from './slo.js';
 import type { VariantSummary } from './summary.js';
 
 const require = createRequire(import.meta.url);
@@ -88,6 +89,7 @@ pre { background: #f6f6f6; padding: 12px; overflow: auto; font-size: 12px; borde
 details summary { cursor: pointer; font-weight: bold; margin: 8px 0; }
 .caveat { background: #fff4e5; border-left: 4px solid #e65100; padding: 6px 10px; margin: 8px 0; font-size: 13px; }
 td.detail { text-align: left; white-space: normal; }
+td.name { text-align: left; }
 .scroll { overflow: auto; margin: 8px 0; }
 .scroll.long { max-height: 36em; }
 .scroll table { margin: 0; }
@@ -174,7 +176,10 @@ function verdictSection(page: ReportPage): string {
       .join('');
     return `<li><strong>${escapeHtml(label)}</strong> ${verdict}${probability}${warnings === '' ? '' : `<ul>${warnings}</ul>`}</li>`;
   });
-  const objective = `${c.slo.isDefault ? 'Objective (the default; a scenario sets its own with <code>slo:</code>)' : 'SLO'}: ${escapeHtml(describeSlo(c.slo))}.`;
+  const classes = page.runs[0]?.summary.classes;
+  const objective = `${c.slo.isDefault ? 'Objective (the default; a scenario sets its own with <code>slo:</code>)' : 'SLO'}: ${escapeHtml(describeSlo(c.slo))}.${
+    classes === undefined ? '' : ` ${escapeHtml(classObjectivesLine(classes))}`
+  }`;
   const probability = sloProbabilityNote(c);
   return `<p>${objective}</p>${scrollBox(`<ul id="verdicts" class="verdicts">${items.join('')}</ul>`, true)}${
     probability === null ? '' : `<p class="notes">${escapeHtml(probability)}</p>`
@@ -298,6 +303,7 @@ ${verdictSection(page)}
 <h2>Runs</h2>
 ${runsTable(page.runs)}
 ${performanceTableHtml(performance)}
+${classesHtml(page.runs, escapeHtml)}
 <h2>Comparison</h2>
 ${comparisonTable(c)}
 ${scrollBox(

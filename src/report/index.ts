@@ -1,6 +1,8 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VariantResult } from '../metrics/index.js';
 import { renderCapacityEventsJson } from './capacity-events-json.js';
+import { renderCostAllocationCsv, renderCostAllocationJson } from './cost-allocation.js';
 import { renderDistributionsJson } from './distributions-json.js';
 import { renderSummaryMarkdown } from './markdown.js';
 import { type RunSummary, renderSummaryJson } from './summary.js';
@@ -82,6 +84,14 @@ export function writeRunOutputs(
     'capacity-events.json': renderCapacityEventsJson(summary.scenario, summary.seed, results),
     ...(scenarioYaml === undefined || scenarioYaml === null ? {} : { 'scenario.yaml': scenarioYaml }),
   };
+  // Only runs whose workload declares classes: the files of every other run stay as they were.
+  const allocationJson = renderCostAllocationJson(summary.scenario, summary.seed, results);
+  const allocationCsv = renderCostAllocationCsv(results);
+  if (allocationJson !== null) files['cost-allocation.json'] = allocationJson;
+  if (allocationCsv !== null) files['cost-allocation.csv'] = allocationCsv;
+  // One left by an earlier run with classes would describe another run than summary.json.
+  for (const name of ['cost-allocation.json', 'cost-allocation.csv'])
+    if (!(name in files)) rmSync(join(outDir, name), { force: true });
   return Object.entries(files).map(([name, content]) => {
     const path = join(outDir, name);
     writeFileAtomic(path, content);

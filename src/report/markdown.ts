@@ -1,6 +1,7 @@
 import { formatNumber, formatPercent, formatSeconds } from '../core/format.js';
 import type { DisaggregationResult } from '../metrics/index.js';
 import { dropRate } from '../metrics/slo.js';
+import { classesMarkdown } from './classes.js';
 import { escapeMarkdown } from './format.js';
 import { performanceMarkdown, performanceRuns } from './performance.js';
 import { describeSloMisses, verdictLines } from './slo.js';
@@ -66,6 +67,7 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
           `| ${label} | ${[d.mean, d.p50, d.p90, d.p95, d.p99, d.p999, d.max].map((x) => fmt(x)).join(' | ')} |`,
       ),
       '',
+      ...classesMarkdown(v),
     );
   }
   return parts.join('\n');
@@ -101,7 +103,7 @@ function prefixCacheLines(summary: RunSummary, v: VariantSummary): string[] {
 function verdictSentence(v: VariantSummary): string {
   return v.slo.met
     ? 'meets its objective.'
-    : `**misses its objective**: ${describeSloMisses(v.slo).join('; ')}.`;
+    : `**misses its objective**: ${describeSloMisses(v.slo, v.classes).join('; ')}.`;
 }
 
 /** Percentiles describe completed requests only: say which share of the measured ones that is. */

@@ -67,13 +67,14 @@ function fleetText(fleet: string | null): Text {
   return new Text(Buffer.from(`,"fleet":${json(fleet)},"replica":`, 'utf8'));
 }
 
-/** What ends a line of `variant`, one for each outcome (in the order of `REQUEST_OUTCOMES`). */
-function endTexts(variant: string | null): Text[] {
-  return REQUEST_OUTCOMES.map((o) => endText(o, variant));
+/** What ends a line of `variant` and request class `klass`, one for each outcome (in the order of `REQUEST_OUTCOMES`). */
+function endTexts(variant: string | null, klass: string | undefined): Text[] {
+  return REQUEST_OUTCOMES.map((o) => endText(o, variant, klass));
 }
 
-function endText(outcome: string, variant: string | null): Text {
-  return new Text(Buffer.from(`,"outcome":"${outcome}","variant":${json(variant)}}\n`, 'utf8'));
+function endText(outcome: string, variant: string | null, klass: string | undefined): Text {
+  const tail = klass === undefined ? '' : `,"class":${json(klass)}`;
+  return new Text(Buffer.from(`,"outcome":"${outcome}","variant":${json(variant)}${tail}}\n`, 'utf8'));
 }
 
 /**
@@ -96,12 +97,14 @@ export class RequestsFileWriter {
   readonly #view = new DataView(this.#buffer.buffer);
   #used = 0;
   readonly #fleets = new Map<string | null, Text>();
+  /** Line ends by variant and class (their JSON as the key). */
   readonly #variants = new Map<string | null, Text[]>();
   /** The last fleet and variant written, and their texts: most lines repeat them. */
   #fleet: string | null = null;
   #fleetText = fleetText(null);
   #variant: string | null = null;
-  #endTexts = endTexts(null);
+  #class: string | undefined = undefined;
+  #endTexts = endTexts(null, undefined);
   /** Records written so far. */
   count = 0;
 
@@ -118,14 +121,18 @@ export class RequestsFileWriter {
       this.#fleet = record.fleet;
       this.#fleetText = cached(this.#fleets, record.fleet, fleetText);
     }
-    if (record.variant !== this.#variant) {
-      this.#variant = record.variant;
-      this.#endTexts = cached(this.#variants, record.variant, endTexts);
+    if (record.variant !== this.#variant || record.class !== this.#class) {
+      const { variant, class: klass } = record;
+      this.#variant = variant;
+      this.#class = klass;
+      this.#endTexts = cached(this.#variants, JSON.stringify([variant, klass ?? null]), () =>
+        endTexts(variant, klass),
+      );
     }
     const fleet = this.#fleetText;
     const outcome = record.outcome === 'completed' ? 0 : REQUEST_OUTCOMES.indexOf(record.outcome);
     // The type allows no other outcome; a caller without types may still pass one.
-    const end = outcome < 0 ? endText(record.outcome, record.variant) : this.#endTexts[outcome];
+    const end = outcome < 0 ? endText(record.outcome, record.variant, record.class) : this.#endTexts[outcome];
     const bytes = HEAD_BYTES + fleet.length + NUMBER_MAX_BYTES + end.length;
     if (this.#used + bytes > BUFFER_BYTES) this.#flush();
     this.count++;

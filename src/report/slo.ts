@@ -1,5 +1,5 @@
 import { formatPercent, formatSeconds } from '../core/format.js';
-import { evaluateSlo, type SloCheck, type SloObjectiveCheck } from '../metrics/slo.js';
+import { evaluateSlo, type SloCheck, type SloObjectiveCheck, withClassVerdicts } from '../metrics/slo.js';
 import type { Slo } from '../scenario/types.js';
 import type { VariantSummary } from './summary.js';
 
@@ -31,10 +31,17 @@ function describeMiss(check: SloObjectiveCheck): string {
  * Each objective a check found missed, for people (`latency_p99 12.6 s > 2.00 s`), after the run
  * limit that cut the run short if one did; empty when the SLO is met.
  */
-export function describeSloMisses(check: SloCheck): string[] {
+export function describeSloMisses(
+  check: SloCheck,
+  classes?: Readonly<Record<string, { slo: SloCheck }>>,
+): string[] {
   return [
     ...(check.partial === undefined ? [] : [`PARTIAL run, stopped by ${check.partial}`]),
     ...check.objectives.filter((o) => !o.met).map(describeMiss),
+    ...(check.failing_classes ?? []).map((name) => {
+      const own = classes?.[name]?.slo.objectives.filter((o) => !o.met).map(describeMiss) ?? [];
+      return own.length === 0 ? `class ${name} misses its own objective` : `class ${name}: ${own.join(', ')}`;
+    }),
   ];
 }
 
@@ -47,16 +54,22 @@ export function describeCheckedObjectives(check: SloCheck): string {
  * The verdict in sentences, for the terminal and markdown: the objective (saying when it is the
  * default), then one line per configuration that misses it with what it missed.
  */
-export function verdictLines(variants: readonly Pick<VariantSummary, 'name' | 'slo'>[]): string[] {
+export function verdictLines(
+  variants: readonly Pick<VariantSummary, 'name' | 'slo' | 'classes'>[],
+): string[] {
   if (variants.length === 0) return [];
   const check = variants[0].slo;
   const objective = `Objective: ${describeCheckedObjectives(check)}${
     check.default ? ' (the default; a scenario sets its own with slo:)' : ''
   }.`;
   const missing = variants.filter((v) => !v.slo.met);
+  const classes = variants[0].classes;
   return [
     objective,
-    ...missing.map((v) => `${v.name} MISSES its objective: ${describeSloMisses(v.slo).join('; ')}.`),
+    ...(classes === undefined ? [] : [classObjectivesLine(classes)]),
+    ...missing.map(
+      (v) => `${v.name} MISSES its objective: ${describeSloMisses(v.slo, v.classes).join('; ')}.`,
+    ),
     ...(missing.length === variants.length && variants.length > 1
       ? ['No configuration meets the objective.']
       : []),
@@ -65,5 +78,13 @@ export function verdictLines(variants: readonly Pick<VariantSummary, 'name' | 's
 
 /** Each objective `v` misses, for people; empty when it meets the SLO. */
 export function sloFailures(v: VariantSummary, slo: Slo): string[] {
-  return describeSloMisses(evaluateSlo(slo, v));
+  return describeSloMisses(withClassVerdicts(evaluateSlo(slo, v), v.classes), v.classes);
+}
+
+/** What each class is judged against, and that every class must meet its own for the configuration to. */
+export function classObjectivesLine(classes: Readonly<Record<string, { slo: SloCheck }>>): string {
+  const each = Object.entries(classes)
+    .map(([name, c]) => `${name}: ${describeCheckedObjectives(c.slo)}`)
+    .join('; ');
+  return `Each class is judged on its own requests (${each}); a configuration meets its objective only if every class meets its own.`;
 }

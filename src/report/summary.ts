@@ -1,6 +1,9 @@
 import type { VariantResult } from '../metrics/index.js';
 
-export type VariantSummary = Omit<VariantResult, 'timeseries' | 'distributions' | 'capacity_events'>;
+export type VariantSummary = Omit<
+  VariantResult,
+  'timeseries' | 'distributions' | 'capacity_events' | 'cost_allocation'
+>;
 
 /** `summary.json`: its field names are a public contract (scripts read them). */
 export interface RunSummary {
@@ -13,8 +16,9 @@ export function summarize(scenario: string, seed: number, results: readonly Vari
   return {
     scenario,
     seed,
-    variants: results.map(({ timeseries: _t, distributions: _d, capacity_events: _c, ...summary }) =>
-      roundNumbers(summary),
+    variants: results.map(
+      ({ timeseries: _t, distributions: _d, capacity_events: _c, cost_allocation: _a, ...summary }) =>
+        roundNumbers(summary),
     ),
   };
 }

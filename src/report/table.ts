@@ -1,4 +1,5 @@
 import { formatNumber, formatPercent, formatSeconds, formatUsd } from '../core/format.js';
+import type { ClassResult } from '../metrics/index.js';
 import { dropRate } from '../metrics/slo.js';
 import type { SloMetric, SloStatistic } from '../scenario/types.js';
 import { escapeMarkdown } from './format.js';
@@ -7,6 +8,8 @@ import type { RunSummary, VariantSummary } from './summary.js';
 interface Column {
   title: string;
   value: (v: VariantSummary) => string;
+  /** The cell of a class's row (`workload.classes`); absent: the column has no per-class figure. */
+  classValue?: (c: ClassResult) => string;
 }
 
 const METRIC_TITLES: Record<SloMetric, string> = {
@@ -25,6 +28,7 @@ function statisticColumn(metric: SloMetric, statistic: SloStatistic): Column {
   return {
     title: objectiveColumnTitle(metric, statistic),
     value: (v) => formatSeconds(v[`${metric}_s`][statistic]),
+    classValue: (c) => formatSeconds(c[`${metric}_s`][statistic]),
   };
 }
 
@@ -36,7 +40,7 @@ function verdictText(v: VariantSummary): string {
   return v.partial !== undefined ? 'PARTIAL' : v.slo.met ? 'meets' : 'MISSES';
 }
 
-const lostText = (v: VariantSummary) => {
+const lostText = (v: Pick<VariantSummary, 'requests'>) => {
   const r = v.requests;
   const lost = r.dropped + r.timed_out + r.in_flight_at_end;
   return lost === 0 ? '0' : `${lost} (${formatPercent(dropRate(r))})`;
@@ -44,9 +48,13 @@ const lostText = (v: VariantSummary) => {
 
 const BASE_COLUMNS: Column[] = [
   { title: 'variant', value: (v) => v.name },
-  { title: 'objective', value: verdictText },
-  { title: 'completed', value: (v) => String(v.requests.completed) },
-  { title: 'lost', value: lostText },
+  { title: 'objective', value: verdictText, classValue: (c) => (c.slo.met ? 'meets' : 'MISSES') },
+  {
+    title: 'completed',
+    value: (v) => String(v.requests.completed),
+    classValue: (c) => String(c.requests.completed),
+  },
+  { title: 'lost', value: lostText, classValue: lostText },
   statisticColumn('latency', 'p50'),
   statisticColumn('latency', 'p99'),
   statisticColumn('queue_wait', 'p99'),
@@ -58,8 +66,16 @@ const BASE_COLUMNS: Column[] = [
         .map((f) => formatPercent(v.utilization[f]))
         .join(' / '),
   },
-  { title: 'cost', value: (v) => formatUsd(v.cost_usd.total) },
-  { title: '$/1k req', value: (v) => formatUsd(v.cost_per_1k_requests_usd) },
+  {
+    title: 'cost',
+    value: (v) => formatUsd(v.cost_usd.total),
+    classValue: (c) => formatUsd(c.cost_usd.total),
+  },
+  {
+    title: '$/1k req',
+    value: (v) => formatUsd(v.cost_per_1k_requests_usd),
+    classValue: (c) => formatUsd(c.cost_per_1k_requests_usd),
+  },
 ];
 const AFTER_LATENCY = 7;
 
@@ -68,7 +84,11 @@ const LLM_COLUMNS: Column[] = [
   statisticColumn('ttft', 'p50'),
   statisticColumn('ttft', 'p99'),
   statisticColumn('tpot', 'p50'),
-  { title: '$/1M tok', value: (v) => formatUsd(v.cost_per_1m_tokens_usd.total) },
+  {
+    title: '$/1M tok',
+    value: (v) => formatUsd(v.cost_per_1m_tokens_usd.total),
+    classValue: (c) => formatUsd(c.cost_per_1m_tokens_usd.total),
+  },
 ];
 
 /**
@@ -123,9 +143,25 @@ function columnsOf(summary: RunSummary): Column[] {
   ];
 }
 
-/** The per-variant table as rows of cells, header first. */
+/**
+ * The per-variant table as rows of cells, header first. With `workload.classes`, each variant's
+ * row is followed by one per class (`baseline / chat`) and one for the idle capacity no class
+ * used, whose costs add up to the variant's.
+ */
 function cells(summary: RunSummary, columns: readonly Column[]): string[][] {
-  return [columns.map((c) => c.title), ...summary.variants.map((v) => columns.map((c) => c.value(v)))];
+  const rows = [columns.map((c) => c.title)];
+  for (const v of summary.variants) {
+    rows.push(columns.map((c) => c.value(v)));
+    if (v.classes === undefined) continue;
+    for (const [name, result] of Object.entries(v.classes)) {
+      rows.push(columns.map((c, i) => (i === 0 ? `${v.name} / ${name}` : (c.classValue?.(result) ?? '-'))));
+    }
+    const idle = v.cost_attribution?.idle ?? null;
+    rows.push(
+      columns.map((c, i) => (i === 0 ? `${v.name} / idle` : c.title === 'cost' ? formatUsd(idle) : '-')),
+    );
+  }
+  return rows;
 }
 
 /** A fixed-width table for the terminal. */

@@ -82,17 +82,31 @@ export function findExpressions(raw: unknown): Expression[] {
       }
     }
   });
-  for (const kind of ['poisson', 'sessions']) {
-    const rate = asObject(asObject(asObject(asObject(root?.workload)?.arrivals)?.[kind]))?.rate;
-    if (typeof rate === 'string' && rate.trim() !== '') {
-      found.push({
-        path: ['workload', 'arrivals', kind, 'rate'],
-        source: rate,
-        variables: RATE_VARIABLES,
-      });
+  for (const { path, body } of workloadBodies(root)) {
+    for (const kind of ['poisson', 'sessions']) {
+      const rate = asObject(asObject(asObject(body.arrivals)?.[kind]))?.rate;
+      if (typeof rate === 'string' && rate.trim() !== '') {
+        found.push({
+          path: [...path, 'arrivals', kind, 'rate'],
+          source: rate,
+          variables: RATE_VARIABLES,
+        });
+      }
     }
   }
   return found;
+}
+
+/** `workload:` and each of its `classes`, with their paths: each has the keys of a workload (`arrivals`, sizes). */
+export function workloadBodies(root: Raw | undefined): { path: PathSegment[]; body: Raw }[] {
+  const workload = asObject(root?.workload);
+  if (workload === undefined) return [];
+  const bodies: { path: PathSegment[]; body: Raw }[] = [{ path: ['workload'], body: workload }];
+  asArray(workload.classes).forEach((value, i) => {
+    const body = asObject(value);
+    if (body !== undefined) bodies.push({ path: ['workload', 'classes', i], body });
+  });
+  return bodies;
 }
 
 const ATTRIBUTES = ['input_tokens', 'output_tokens', 'request_bytes', 'response_bytes'] as const;
@@ -134,15 +148,16 @@ export function filePaths(root: Raw): { path: PathSegment[]; value: string }[] {
     if (typeof file === 'string' && file !== '')
       files.push({ path: [...path, 'empirical', 'path'], value: file });
   };
-  const workload = asObject(root.workload);
-  const trace = asObject(asObject(workload?.arrivals)?.trace)?.path;
-  if (typeof trace === 'string' && trace !== '') {
-    files.push({ path: ['workload', 'arrivals', 'trace', 'path'], value: trace });
-  }
-  for (const attribute of ATTRIBUTES) empirical(workload?.[attribute], ['workload', attribute]);
-  const sessions = asObject(asObject(workload?.arrivals)?.sessions);
-  for (const key of SESSION_DISTRIBUTIONS) {
-    empirical(sessions?.[key], ['workload', 'arrivals', 'sessions', key]);
+  for (const { path, body } of workloadBodies(root)) {
+    const trace = asObject(asObject(body.arrivals)?.trace)?.path;
+    if (typeof trace === 'string' && trace !== '') {
+      files.push({ path: [...path, 'arrivals', 'trace', 'path'], value: trace });
+    }
+    for (const attribute of ATTRIBUTES) empirical(body[attribute], [...path, attribute]);
+    const sessions = asObject(asObject(body.arrivals)?.sessions);
+    for (const key of SESSION_DISTRIBUTIONS) {
+      empirical(sessions?.[key], [...path, 'arrivals', 'sessions', key]);
+    }
   }
   asArray(root.fleets).forEach((fleet, i) => {
     empirical(asObject(fleet)?.service_time, ['fleets', i, 'service_time']);
@@ -395,13 +410,20 @@ function checkDisaggregation(root: Raw, findings: Finding[]): void {
 }
 
 function checkTimes(root: Raw, findings: Finding[]): void {
-  const arrivals = asObject(asObject(root.workload)?.arrivals);
-  const isTrace = arrivals !== undefined && arrivals.trace !== undefined;
-  if (arrivals !== undefined && !isTrace && (root.duration === undefined || root.duration === null)) {
+  // Every arrival process must end: a trace ends with its file, any other at `duration`.
+  const [workload, ...classes] = workloadBodies(root);
+  const processes = [workload, ...classes]
+    .map(({ body }) => asObject(body?.arrivals))
+    .filter((arrivals) => arrivals !== undefined);
+  const endless = processes.some((arrivals) => arrivals.trace === undefined);
+  if (endless && (root.duration === undefined || root.duration === null)) {
     findings.push({
       code: 'INVALID_VALUE',
       path: ['duration'],
-      message: 'required unless arrivals is a trace',
+      message:
+        classes.length > 0
+          ? 'required unless every class replays a trace'
+          : 'required unless arrivals is a trace',
     });
   }
   const duration = parseDuration(root.duration);

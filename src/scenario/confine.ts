@@ -3,7 +3,13 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { excerpt } from '../util/excerpt.js';
 import { asObject, type Finding, filePaths } from './checks.js';
 import type { PathSegment } from './locate.js';
-import type { Distribution, Scenario, ServiceTime } from './types.js';
+import {
+  arrivalProcesses,
+  type Distribution,
+  requestClasses,
+  type Scenario,
+  type ServiceTime,
+} from './types.js';
 
 /**
  * The folder every data file of a scenario must be inside, as a loader option: `true` for the
@@ -140,14 +146,17 @@ function distributionFile(distribution: Distribution | ServiceTime | null | unde
  */
 export function dataFiles(scenario: Scenario): string[] {
   const files: string[] = [];
-  const { arrivals, attributes } = scenario.workload;
-  if (arrivals.kind === 'trace') files.push(arrivals.trace.path);
-  if (arrivals.kind === 'sessions') {
-    const { turns, firstMessageTokens, messageTokens, outputTokens, thinkTime } = arrivals.sessions;
-    for (const distribution of [turns, firstMessageTokens, messageTokens, outputTokens, thinkTime])
-      files.push(...distributionFile(distribution));
+  for (const arrivals of arrivalProcesses(scenario.workload)) {
+    if (arrivals.kind === 'trace') files.push(arrivals.trace.path);
+    if (arrivals.kind === 'sessions') {
+      const { turns, firstMessageTokens, messageTokens, outputTokens, thinkTime } = arrivals.sessions;
+      for (const distribution of [turns, firstMessageTokens, messageTokens, outputTokens, thinkTime])
+        files.push(...distributionFile(distribution));
+    }
   }
-  for (const distribution of Object.values(attributes)) files.push(...distributionFile(distribution));
+  for (const { attributes } of requestClasses(scenario.workload)) {
+    for (const distribution of Object.values(attributes)) files.push(...distributionFile(distribution));
+  }
   for (const fleet of scenario.fleets) {
     files.push(...distributionFile(fleet.startup), ...distributionFile(fleet.serviceTime));
     if (fleet.stepTime?.kind === 'profile') files.push(fleet.stepTime.path);

@@ -37,15 +37,19 @@ function withAbsolutePath<T extends Distribution | ServiceTime>(distribution: T,
 }
 
 function finishWorkload(workload: Workload, dataPath: DataPath): Workload {
-  const attributes: Workload['attributes'] = {};
-  for (const [attribute, distribution] of Object.entries(workload.attributes)) {
-    attributes[attribute as keyof Workload['attributes']] = withAbsolutePath(distribution, dataPath);
-  }
   return {
     arrivals: finishArrivals(workload.arrivals, dataPath),
-    attributes,
+    attributes: finishAttributes(workload.attributes, dataPath),
     ...(workload.sharedPrefix != null && { sharedPrefix: workload.sharedPrefix }),
   };
+}
+
+function finishAttributes(attributes: Workload['attributes'], dataPath: DataPath): Workload['attributes'] {
+  const finished: Workload['attributes'] = {};
+  for (const [attribute, distribution] of Object.entries(attributes)) {
+    finished[attribute as keyof Workload['attributes']] = withAbsolutePath(distribution, dataPath);
+  }
+  return finished;
 }
 
 function finishArrivals(arrivals: Arrivals, dataPath: DataPath): Arrivals {
@@ -66,6 +70,16 @@ function finishArrivals(arrivals: Arrivals, dataPath: DataPath): Arrivals {
         },
       };
     }
+    case 'classes':
+      return {
+        kind: 'classes',
+        classes: arrivals.classes.map((c) => ({
+          ...c,
+          arrivals: c.arrivals === null ? null : finishArrivals(c.arrivals, dataPath),
+          attributes: finishAttributes(c.attributes, dataPath),
+        })),
+        trace: arrivals.trace === null ? null : { ...arrivals.trace, path: dataPath(arrivals.trace.path) },
+      };
     default:
       return arrivals;
   }

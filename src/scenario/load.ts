@@ -288,16 +288,33 @@ function candidateCatalog(
 function withDetectedTraceFormat(raw: unknown, baseDir: string): unknown {
   const root = asObject(raw);
   const workload = asObject(root?.workload);
-  const arrivals = asObject(workload?.arrivals);
+  if (root === undefined || workload === undefined) return raw;
+  const classes = workload.classes;
+  return {
+    ...root,
+    workload: {
+      ...withDetectedFormat(workload, baseDir),
+      ...(Array.isArray(classes) && {
+        classes: classes.map((c) =>
+          asObject(c) === undefined ? c : withDetectedFormat(asObject(c), baseDir),
+        ),
+      }),
+    },
+  };
+}
+
+/** A workload (or a class) whose trace has its detected format. */
+function withDetectedFormat<T extends Record<string, unknown> | undefined>(body: T, baseDir: string): T {
+  const arrivals = asObject(body?.arrivals);
   const trace = asObject(arrivals?.trace);
-  if (trace === undefined || typeof trace.path !== 'string' || trace.path === '') return raw;
-  if (trace.format !== undefined || trace.time_column !== undefined) return raw;
+  if (trace === undefined || typeof trace.path !== 'string' || trace.path === '') return body;
+  if (trace.format !== undefined || trace.time_column !== undefined) return body;
   // A FIFO or a device would block the read of its header forever; checkScenario reports it.
   const path = resolve(baseDir, trace.path);
-  if (fileProblem(path) !== null) return raw;
+  if (fileProblem(path) !== null) return body;
   const format = detectTracePreset(path);
-  if (format === null) return raw;
-  return { ...root, workload: { ...workload, arrivals: { ...arrivals, trace: { ...trace, format } } } };
+  if (format === null) return body;
+  return { ...body, arrivals: { ...arrivals, trace: { ...trace, format } } };
 }
 
 /** What loading found for the baseline or one variant: its own diagnostics, before labelling. */

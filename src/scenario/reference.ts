@@ -28,6 +28,12 @@ function policySections(): PolicySection[] {
 /** `EXAMPLES` with the policies': each block's shown example and those of every policy's nested mappings. */
 function sectionExamples(): Record<string, unknown> {
   const examples: Record<string, unknown> = { ...EXAMPLES };
+  // A class is a workload of its own: its arrivals, system prompts and objective read as the workload's and the scenario's.
+  for (const [path, value] of Object.entries(EXAMPLES)) {
+    if (path.startsWith('workload.arrivals') || path === 'workload.shared_prefix')
+      examples[path.replace('workload.', 'workload.classes[].')] = value;
+    if (path === 'slo') examples['workload.classes[].slo'] = value;
+  }
   for (const { section, definitions, shown } of policySections()) {
     for (const definition of definitions) {
       if (definition.name === shown) examples[section] = definition.example;
@@ -80,6 +86,15 @@ const EXAMPLES: Record<string, unknown> = {
     answer_time_per_token: '25ms',
   },
   'workload.shared_prefix': { tokens: 1200, prompts: 3 },
+  'workload.classes[]': {
+    name: 'chat',
+    tenant: 'consumer-app',
+    priority: 1,
+    arrivals: { poisson: { rate: 4 } },
+    input_tokens: { lognormal: { median: 600, sigma: 0.7 } },
+    output_tokens: { lognormal: { median: 200, sigma: 0.6 } },
+    slo: { ttft_p99: '2s' },
+  },
   model: {
     llm: { preset: 'Llama-3.1-8B', precision: 'bf16' },
     optimizations: [{ quantize: 'int8', quality_delta: -0.3 }],

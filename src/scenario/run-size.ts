@@ -4,7 +4,7 @@ import { US_PER_S } from '../core/time.js';
 import { createAutoscaler } from '../policies/autoscaling/index.js';
 import { compileExpression } from './expression.js';
 import type { PathSegment } from './locate.js';
-import type { Arrivals, Distribution, Rate, Scenario } from './types.js';
+import { type Arrivals, arrivalProcesses, type Distribution, type Rate, type Scenario } from './types.js';
 
 /**
  * What a scenario will cost to simulate, estimated before it runs from its arrival rate and
@@ -43,6 +43,8 @@ function arrivalsPath(arrivals: Arrivals): PathSegment[] {
   switch (arrivals.kind) {
     case 'trace':
       return ['workload', 'arrivals', 'trace', arrivals.trace.limit === null ? 'path' : 'limit'];
+    case 'classes':
+      return ['workload', 'classes'];
     default:
       return ['workload', 'arrivals', arrivals.kind, 'rate'];
   }
@@ -52,7 +54,10 @@ function arrivalsPath(arrivals: Arrivals): PathSegment[] {
  * Requests per second times `durationS`; a rate expression by the midpoint rule on a coarse grid.
  * Sessions count their mean turns each, as if none were cut at the end: an upper bound.
  */
-function syntheticArrivals(arrivals: Exclude<Arrivals, { kind: 'trace' }>, durationS: number): number {
+function syntheticArrivals(
+  arrivals: Exclude<Arrivals, { kind: 'trace' | 'classes' }>,
+  durationS: number,
+): number {
   switch (arrivals.kind) {
     case 'poisson':
       return rateIntegral(arrivals.rate, durationS);
@@ -146,14 +151,28 @@ export const LARGE_RUN_SHARE = 0.1;
  */
 export function estimateRunSize(scenario: Scenario, traceFloor: number): RunSize {
   const arrivals = scenario.workload.arrivals;
-  const horizonS = scenario.duration ?? (arrivals.kind === 'trace' ? arrivals.trace.duration : null);
-  let expected: number | null;
-  if (arrivals.kind === 'trace') {
-    const rows = traceRows(arrivals.trace.path, traceFloor);
-    const limit = arrivals.trace.limit ?? Number.POSITIVE_INFINITY;
-    expected = rows === null ? (Number.isFinite(limit) ? limit : null) : Math.min(rows, limit);
-  } else {
-    expected = horizonS === null ? null : syntheticArrivals(arrivals, horizonS);
+  const processes = arrivalProcesses(scenario.workload);
+  const horizonS =
+    scenario.duration ??
+    processes.reduce<number | null>(
+      (longest, p) =>
+        p.kind === 'trace' && p.trace.duration !== null ? Math.max(longest ?? 0, p.trace.duration) : longest,
+      null,
+    );
+  // Each process's count; a class's or the workload's trace that cannot be sized leaves the sum unknown.
+  let expected: number | null = 0;
+  for (const process of processes) {
+    let count: number | null;
+    if (process.kind === 'trace') {
+      const rows = traceRows(process.trace.path, traceFloor);
+      const limit = process.trace.limit ?? Number.POSITIVE_INFINITY;
+      count = rows === null ? (Number.isFinite(limit) ? limit : null) : Math.min(rows, limit);
+    } else if (process.kind === 'classes') {
+      count = null;
+    } else {
+      count = horizonS === null ? null : syntheticArrivals(process, horizonS);
+    }
+    expected = expected === null || count === null ? null : expected + count;
   }
   const periodic = horizonS === null ? 0 : periodicEvents(scenario, horizonS);
   const requests = expected ?? 0;

@@ -67,6 +67,14 @@ export interface TraceSource {
   onBadRow?: OnBadRow;
   /** The column listing each prompt's prefix blocks, for prefix caching; absent or null: none. */
   prefixBlocks?: TracePrefixBlocks | null;
+  /** The column naming each row's request class (`workload.classes`); absent or null: none. */
+  classColumn?: TraceClassColumn | null;
+}
+
+/** A trace column whose values name request classes: a row belongs to the class at its value's index in `names`. */
+export interface TraceClassColumn {
+  column: string;
+  names: readonly string[];
 }
 
 /**
@@ -92,7 +100,71 @@ export type Arrivals =
   | { kind: 'gamma'; rate: number; cv: number }
   | { kind: 'constant'; rate: number }
   | { kind: 'trace'; trace: TraceSource }
-  | { kind: 'sessions'; sessions: Sessions };
+  | { kind: 'sessions'; sessions: Sessions }
+  /**
+   * `workload.classes`: each class's own arrivals, merged in time order, and the workload's
+   * trace, whose class column hands its rows to the classes without arrivals of their own.
+   */
+  | { kind: 'classes'; classes: RequestClass[]; trace: TraceSource | null };
+
+/** One entry of `workload.classes`: a workload of its own, with its priority, objective and tenant. */
+export interface RequestClass {
+  name: string;
+  /** Its own arrivals; null: the rows of the workload's trace whose class column names it. */
+  arrivals: Arrivals | null;
+  /** Attributes drawn per request when its arrivals (or the trace) do not give them. Absent: 0. */
+  attributes: Partial<Record<RequestAttribute, Distribution>>;
+  sharedPrefix?: SharedPrefix | null;
+  /** Higher first; every request of the class carries it. */
+  priority: number;
+  /** Its own objective; null: the scenario's. */
+  slo: Slo | null;
+  /** Who pays for it, for cost attribution; null: the class's own name. */
+  tenant: string | null;
+}
+
+/**
+ * The classes a workload's requests belong to, in declared order: those of `workload.classes`, or
+ * one class, `default`, that is the whole workload.
+ */
+export function requestClasses(workload: Workload): RequestClass[] {
+  if (workload.arrivals.kind === 'classes') return workload.arrivals.classes;
+  return [
+    {
+      name: DEFAULT_CLASS,
+      arrivals: workload.arrivals,
+      attributes: workload.attributes,
+      ...(workload.sharedPrefix != null && { sharedPrefix: workload.sharedPrefix }),
+      priority: 0,
+      slo: null,
+      tenant: null,
+    },
+  ];
+}
+
+/** The name of the one class of a workload without `workload.classes`. */
+export const DEFAULT_CLASS = 'default';
+
+/**
+ * How long the workload's traces replay (their `duration`), when arrivals are traces alone and
+ * each has one: the longest of them; null otherwise.
+ */
+export function traceDurationS(workload: Workload): number | null {
+  let longest: number | null = null;
+  for (const process of arrivalProcesses(workload)) {
+    if (process.kind !== 'trace' || process.trace.duration === null) return null;
+    longest = Math.max(longest ?? 0, process.trace.duration);
+  }
+  return longest;
+}
+
+/** Every arrival process of a workload: one, or each class's own and the workload's trace. */
+export function arrivalProcesses(workload: Workload): Arrivals[] {
+  const arrivals = workload.arrivals;
+  if (arrivals.kind !== 'classes') return [arrivals];
+  const own = arrivals.classes.flatMap((c) => (c.arrivals === null ? [] : [c.arrivals]));
+  return arrivals.trace === null ? own : [...own, { kind: 'trace', trace: arrivals.trace }];
+}
 
 /**
  * Multi-turn conversations (chat, agent loops): sessions start as a Poisson process, and each turn

@@ -151,7 +151,7 @@ export class Interruptions {
     discipline.reclaim(replica, now, victims);
     for (const slot of victims) {
       if (requests.state[slot] === RequestState.InService) {
-        if (discipline.occupiesSlot(slot)) this.meters.busy(fleet, requests.startUs[slot], now, 1);
+        if (discipline.occupiesSlot(slot)) this.meters.busySlot(fleet, slot, requests.startUs[slot], now);
       } else if (requests.state[slot] === RequestState.Queued) {
         this.meters.timeseries.addWait(requests.arrivalUs[slot], now);
       }

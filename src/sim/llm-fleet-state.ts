@@ -102,6 +102,12 @@ export class LlmFleetState {
     this.current[at + 3] = recompute;
   }
 
+  /** Share of the running iteration of `replica` spent on prompt chunks, fresh or recomputed. */
+  prefillShare(replica: number): number {
+    const at = (replica - this.firstReplica) * 4;
+    return this.current[at + 2] + this.current[at + 3];
+  }
+
   /** Charges the running iteration of `replica` for its time from `fromUs` to `toUs`. */
   charge(replica: number, fromUs: number, toUs: number): void {
     const at = (replica - this.firstReplica) * 4;

@@ -3,10 +3,11 @@ import { type CapacityEvent, Count, LatencyStats, type TimeSeries } from '../met
 import { requestLimits } from '../metrics/slo.js';
 import { REQUEST_ATTRIBUTES, type Slo } from '../scenario/types.js';
 import type { RequestOutcome } from '../workload/index.js';
+import { ClassMeter, ClassWork } from './class-meters.js';
 import type { NetworkModel } from './network-model.js';
 import type { OracleComparison } from './oracle-comparison.js';
 import type { RequestObserver } from './request-observer.js';
-import type { RequestTable } from './request-table.js';
+import type { ArrivalClass, RequestTable } from './request-table.js';
 
 const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
 const OUTPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('output_tokens');
@@ -55,6 +56,11 @@ export class Meters {
   private readonly hasNetwork: boolean;
   /** Whether a measured completion counts tokens or makes an `onRequest` record. */
   private readonly recordsMore: boolean;
+  /** With `workload.classes`: each class's own figures, and the work each did on each fleet; null without. */
+  readonly classes: ClassMeter[] | null;
+  readonly work: ClassWork | null;
+  /** Per fleet: whether it serves batches (a batch's lead request charges the busy time of the whole batch). */
+  batchFleets: readonly boolean[] = [];
 
   constructor(
     fleets: number,
@@ -76,7 +82,13 @@ export class Meters {
      * them: tokens then need no summing.
      */
     private readonly storesAttributes: boolean,
+    /** The class of the request arriving now, for requests turned away at once. */
+    private readonly arriving: ArrivalClass,
+    /** The workload's classes when it declares them (`workload.classes`); 0 when it does not. */
+    classes: number,
   ) {
+    this.classes = classes > 0 ? Array.from({ length: classes }, () => new ClassMeter()) : null;
+    this.work = classes > 0 ? new ClassWork(fleets, classes) : null;
     this.busyUs = new Float64Array(fleets);
     this.completedByFleet = new Float64Array(fleets);
     this.measuredByFleet = new Float64Array(fleets);
@@ -93,7 +105,10 @@ export class Meters {
   }
 
   arrival(measured: boolean, now: number): void {
-    if (measured) this.arrived++;
+    if (measured) {
+      this.arrived++;
+      if (this.classes !== null) this.classes[this.arriving.classIndex].arrived++;
+    }
     this.timeseries.count(Count.arrivals, now);
   }
 
@@ -115,6 +130,7 @@ export class Meters {
     this.completedByFleet[fleet]++;
     this.timeseries.count(Count.completed, now);
     const wireUs = this.hasNetwork ? this.wireUs(slot, fleet) : 0;
+    if (this.classes !== null) this.classComplete(slot, fleet, arrivalUs, startUs, now + wireUs);
     if (requests.measured[slot] === 1) {
       this.completed++;
       this.measuredByFleet[fleet]++;
@@ -127,6 +143,37 @@ export class Meters {
       this.missedTokenLimit = false;
       if (this.recordsMore) this.measuredExtras(slot, fleet, now + wireUs);
     }
+  }
+
+  /** A completion counted for its class: every one for what its cost bought, a measured one in its figures. */
+  private classComplete(
+    slot: number,
+    fleet: number,
+    arrivalUs: number,
+    startUs: number,
+    finishUs: number,
+  ): void {
+    const requests = this.requests;
+    const c = requests.requestClass[slot];
+    const meter = (this.classes as ClassMeter[])[c];
+    const input = requests.inputTokens[slot];
+    const output = requests.outputTokens[slot];
+    meter.completedAll++;
+    meter.inputTokensAll += input;
+    meter.outputTokensAll += output;
+    if (this.hasNetwork) {
+      const work = this.work as ClassWork;
+      work.egressBytes[fleet * work.classes + c] += this.network.responseBytes(
+        requests.responseBytes[slot],
+        output,
+      );
+    }
+    if (requests.measured[slot] !== 1) return;
+    meter.completed++;
+    meter.inputTokens += input;
+    meter.outputTokens += output;
+    meter.latency.acceptMicros(finishUs - arrivalUs);
+    meter.wait.acceptMicros(startUs - arrivalUs);
   }
 
   /** Tokens and the `onRequest` record of a measured completion: apart, as most runs need neither. */
@@ -150,8 +197,49 @@ export class Meters {
     this.ttft.acceptMicros(ttftUs);
     const tpotS = output > 1 ? (now - firstTokenUs) / US_PER_S / (output - 1) : 0;
     if (output > 1) this.tpot.accept(tpotS);
+    if (this.classes !== null) {
+      const meter = this.classes[requests.requestClass[slot]];
+      meter.ttft.acceptMicros(ttftUs);
+      if (output > 1) meter.tpot.accept(tpotS);
+    }
     this.missedTokenLimit = ttftUs > this.ttftLimitUs || tpotS > this.tpotLimitS;
     if (this.observer !== null) this.observer.firstTokenUs = arrivalUs + ttftUs;
+  }
+
+  /** `us` of `fleet`'s busy slot-time, done for a request of class `c`. */
+  attribute(fleet: number, c: number, us: number): void {
+    const work = this.work as ClassWork;
+    work.busyUs[fleet * work.classes + c] += us;
+  }
+
+  /** `us` of an LLM fleet's busy slot-time, done computing the prompt of a request of class `c`. */
+  attributePrefill(fleet: number, c: number, us: number): void {
+    const work = this.work as ClassWork;
+    work.busyUs[fleet * work.classes + c] += us;
+    work.prefillUs[fleet * work.classes + c] += us;
+  }
+
+  /**
+   * Busy slot-time of the request in `slot`, in service since `startUs` and charged up to `endUs`
+   * by one slot: on a batching fleet, the lead of a batch charges it for the whole batch, which
+   * splits it evenly among its requests.
+   */
+  busySlot(fleet: number, slot: number, startUs: number, endUs: number): void {
+    this.busy(fleet, startUs, endUs, 1);
+    if (this.work !== null) this.attributeSlot(fleet, slot, endUs - startUs);
+  }
+
+  /** `us` of one busy slot of `fleet`, done for the request in `slot` (or for its batch, which it leads). */
+  attributeSlot(fleet: number, slot: number, us: number): void {
+    const requests = this.requests;
+    if (!this.batchFleets[fleet]) {
+      this.attribute(fleet, requests.requestClass[slot], us);
+      return;
+    }
+    let size = 0;
+    for (let member = slot; member >= 0; member = requests.nextInBatch[member]) size++;
+    for (let member = slot; member >= 0; member = requests.nextInBatch[member])
+      this.attribute(fleet, requests.requestClass[member], us / size);
   }
 
   /** Busy slot-time of `fleet` from `startUs` to `endUs`, in `slots` slots. */
@@ -170,6 +258,8 @@ export class Meters {
   ): void {
     if (measured) {
       this.dropped++;
+      if (this.classes !== null)
+        this.classes[slot >= 0 ? this.requests.requestClass[slot] : this.arriving.classIndex].dropped++;
       if (this.observer !== null) {
         if (slot >= 0) this.observeSlot(outcome, slot, this.fleetOf[replica], now);
         else this.observeArrival(outcome, replica, now);
@@ -186,12 +276,14 @@ export class Meters {
     this.timeseries.addWait(requests.arrivalUs[slot], now);
     if (requests.measured[slot] === 1) {
       this.timedOut++;
+      if (this.classes !== null) this.classes[requests.requestClass[slot]].timedOut++;
       if (this.observer !== null) this.observeSlot('timed_out', slot, fleet, now);
     }
   }
 
   /** A measured request still in flight when the run ends, with the fleet it is at or held for. */
   inFlightAtEnd(slot: number, fleet: number): void {
+    if (this.classes !== null) this.classes[this.requests.requestClass[slot]].inFlight++;
     if (this.observer !== null) this.observeSlot('in_flight_at_end', slot, fleet, Number.NaN);
   }
 
@@ -227,6 +319,7 @@ export class Meters {
       now,
       attributes[INPUT_TOKENS],
       attributes[OUTPUT_TOKENS],
+      this.arriving.classIndex,
     );
   }
 
@@ -242,6 +335,7 @@ export class Meters {
       finishUs,
       requests.inputTokens[slot],
       requests.outputTokens[slot],
+      requests.requestClass[slot],
     );
   }
 }

@@ -65,6 +65,7 @@ export class RequestFlow {
     const slot = requests.allocate();
     requests.arrivalUs[slot] = now;
     requests.storeAttributes(slot, this.arrivals.attributes);
+    requests.storeClass(slot, this.arrivals);
     requests.storePrefix(slot, this.arrivals.prefix);
     requests.replica[slot] = -1;
     requests.measured[slot] = measured ? 1 : 0;

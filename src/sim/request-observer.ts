@@ -1,5 +1,5 @@
 import { US_PER_S } from '../core/time.js';
-import type { REQUEST_ATTRIBUTES, Scenario } from '../scenario/types.js';
+import { type REQUEST_ATTRIBUTES, requestClasses, type Scenario } from '../scenario/types.js';
 import { type RequestOutcome, type RequestRecord, sourceGives } from '../workload/index.js';
 
 /** Turns the simulator's view of a measured request at its outcome into a `RequestRecord` for `onRequest`. */
@@ -13,6 +13,8 @@ export class RequestObserver {
   readonly #llm: readonly boolean[];
   /** Whether the workload gives requests input and output tokens (LLM fleets always count them). */
   readonly #tokensKnown: readonly [boolean, boolean];
+  /** Class names by index, when there are several to tell apart; null: records name none. */
+  readonly #classes: readonly string[] | null;
 
   constructor(
     private readonly onRequest: (record: RequestRecord) => void,
@@ -21,10 +23,12 @@ export class RequestObserver {
   ) {
     this.#fleetNames = scenario.fleets.map((f) => f.name);
     this.#llm = scenario.fleets.map((f) => f.batching.policy === 'continuous');
-    const { arrivals, attributes } = scenario.workload;
+    const { arrivals } = scenario.workload;
+    const classes = requestClasses(scenario.workload);
     const given = (name: (typeof REQUEST_ATTRIBUTES)[number]) =>
-      attributes[name] !== undefined || sourceGives(arrivals, name);
+      classes.some((c) => c.attributes[name] !== undefined) || sourceGives(arrivals, name);
     this.#tokensKnown = [given('input_tokens'), given('output_tokens')];
+    this.#classes = classes.length > 1 ? classes.map((c) => c.name) : null;
   }
 
   /**
@@ -39,6 +43,7 @@ export class RequestObserver {
     finishUs: number,
     inputTokens: number,
     outputTokens: number,
+    classIndex: number,
   ): void {
     const llm = this.#llm[fleet];
     const firstTokenUs = this.firstTokenUs;
@@ -53,6 +58,7 @@ export class RequestObserver {
       replica: replica < 0 ? null : replica,
       outcome,
       variant: this.variant,
+      ...(this.#classes !== null && { class: this.#classes[classIndex] }),
     });
   }
 }

@@ -27,3 +27,21 @@ describe('request table: prompt prefixes', () => {
     expect(requests.prefix(c)).toBeNull();
   });
 });
+
+describe('request table: class and priority', () => {
+  it('keeps the class and priority of each request through the table growing', () => {
+    const requests = new RequestTable(2);
+    const slots = [0, 1, 2, 3, 4].map((i) => {
+      const slot = requests.allocate();
+      requests.storeClass(slot, { classIndex: i % 3, priority: 10 - 7 * i });
+      return slot;
+    });
+    expect(slots.map((s) => [requests.requestClass[s], requests.priority[s]])).toEqual([
+      [0, 10],
+      [1, 3],
+      [2, -4],
+      [0, -11],
+      [1, -18],
+    ]);
+  });
+});

@@ -7,6 +7,12 @@ const OUTPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('output_tokens');
 const REQUEST_BYTES = REQUEST_ATTRIBUTES.indexOf('request_bytes');
 const RESPONSE_BYTES = REQUEST_ATTRIBUTES.indexOf('response_bytes');
 
+/** The class and priority of the request arriving now (the simulation's `Arrivals`). */
+export interface ArrivalClass {
+  readonly classIndex: number;
+  readonly priority: number;
+}
+
 /** Lifecycle of a request slot. */
 export const RequestState = { Free: 0, Queued: 1, InService: 2, Held: 3 } as const;
 
@@ -27,6 +33,12 @@ export class RequestTable {
   requestBytes = new Float64Array(0);
   responseBytes = new Float64Array(0);
   replica = new Int32Array(0);
+  /**
+   * The request's class: its index in the workload's classes (`requestClasses`, declared order;
+   * 0 for a workload without classes), and its priority (higher first), set when it arrives.
+   */
+  requestClass = new Int32Array(0);
+  priority = new Int32Array(0);
   /** Held requests (no replica ready when they arrived or were interrupted): the fleet they wait for. */
   heldFor = new Int32Array(0);
   /** The next request of the same batch, or -1: a batch is a chain from the request its completion event names. */
@@ -74,6 +86,12 @@ export class RequestTable {
     this.outputTokens[slot] = attributes[OUTPUT_TOKENS];
     this.requestBytes[slot] = attributes[REQUEST_BYTES];
     this.responseBytes[slot] = attributes[RESPONSE_BYTES];
+  }
+
+  /** Keeps the class and priority of the request arriving now in `slot`. */
+  storeClass(slot: number, arrival: ArrivalClass): void {
+    this.requestClass[slot] = arrival.classIndex;
+    this.priority[slot] = arrival.priority;
   }
 
   /** Keeps what the prompt of the request in `slot` shares (a copy: the arrival's record is refilled); nothing when it shares nothing. */
@@ -124,6 +142,8 @@ export class RequestTable {
     this.requestBytes = extend(this.requestBytes, capacity);
     this.responseBytes = extend(this.responseBytes, capacity);
     this.replica = extend(this.replica, capacity);
+    this.requestClass = extend(this.requestClass, capacity);
+    this.priority = extend(this.priority, capacity);
     this.heldFor = extend(this.heldFor, capacity);
     this.nextInBatch = extend(this.nextInBatch, capacity);
     this.leadsBatch = extend(this.leadsBatch, capacity);

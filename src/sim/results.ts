@@ -16,13 +16,21 @@ import type {
   VariantResult,
 } from '../metrics/index.js';
 import { scalingStats } from '../metrics/scaling.js';
-import { evaluateSlo } from '../metrics/slo.js';
+import { evaluateSlo, withClassVerdicts } from '../metrics/slo.js';
 import { runWarnings } from '../metrics/warnings.js';
 import type { OffloadCounts } from '../policies/routing/offload.js';
-import { type Fleet, formatDiagnostic, type Scenario, type Slo } from '../scenario/types.js';
+import {
+  type Fleet,
+  formatDiagnostic,
+  type RequestClass,
+  type Scenario,
+  type Slo,
+} from '../scenario/types.js';
 import type { LlmModel } from '../serving/llm/index.js';
 import { type FleetPerformance, scenarioPerformance } from '../serving/performance-source.js';
 import type { SkippedRows } from '../workload/arrival-source.js';
+import type { ClassMeter, ClassWork } from './class-meters.js';
+import { classResults, type FleetCost } from './class-results.js';
 import type { Disaggregation } from './disaggregation.js';
 import { iterationUs, type LlmFleetState } from './llm-fleet-state.js';
 import type { NetworkModel } from './network-model.js';
@@ -78,6 +86,8 @@ export interface FinishedRun {
   timeseries: TimeSeries;
   /** A trace read with `on_bad_row: skip`: the bad rows it passed over; null otherwise. */
   skippedTraceRows: SkippedRows | null;
+  /** With `workload.classes`: the classes, what each measured and the work each had done; null without. */
+  classes: { declared: readonly RequestClass[]; meters: readonly ClassMeter[]; work: ClassWork } | null;
 }
 
 /** The variant's results: costs and utilization from the replica records, and every metric. */
@@ -101,6 +111,7 @@ export function resultOf(run: FinishedRun): VariantResult {
   const windowUs = Math.max(0, endUs - run.warmupUs);
   const tokens = run.inputTokens + run.outputTokens;
   const tokenInputShare = tokens > 0 ? run.inputTokens / tokens : 0;
+  const fleetCosts: FleetCost[] = [];
   for (const [f, fleet] of fleets.entries()) {
     const slots = slotsPerReplica(fleet);
     const reserved = isReservedMarket(fleet.market) ? fleet.maxReplicas : null;
@@ -121,6 +132,13 @@ export function resultOf(run: FinishedRun): VariantResult {
       }),
     });
     cost.by_fleet[fleet.name] = summary.costUsd;
+    fleetCosts.push({
+      compute: summary.costUsd,
+      idle: summary.idleCostUsd,
+      transfer: 0,
+      llm: llm !== null,
+      accelerated: llm !== null || fleet.hardware?.accelerators != null,
+    });
     cost.compute += summary.costUsd;
     cost.idle += summary.idleCostUsd;
     cost.recompute += summary.recomputeCostUsd;
@@ -167,6 +185,7 @@ export function resultOf(run: FinishedRun): VariantResult {
   const transfer = run.network.transferCostUsd(endUs / US_PER_S);
   for (const [f, fleet] of fleets.entries()) {
     cost.transfer += transfer[f];
+    fleetCosts[f].transfer = transfer[f];
     cost.by_fleet[fleet.name] += transfer[f];
     measuredWindowCost += (transfer[f] * windowUs) / Math.max(1, endUs);
   }
@@ -244,6 +263,14 @@ export function resultOf(run: FinishedRun): VariantResult {
     ),
   };
   if (run.skippedTraceRows !== null) result.skipped_trace_rows = skippedTraceRows(run.skippedTraceRows);
+  if (run.classes !== null) {
+    const { declared, meters, work } = run.classes;
+    const perClass = classResults(declared, meters, work, fleetCosts, run.slo, partial, endUs / US_PER_S);
+    result.classes = perClass.classes;
+    result.cost_attribution = perClass.attribution;
+    result.cost_allocation = perClass.allocation;
+    result.slo = withClassVerdicts(result.slo, perClass.classes);
+  }
   result.warnings = runWarnings(result, run.scenario).map((warning) => warning.message);
   return result;
 }

@@ -1,7 +1,7 @@
 import { US_PER_S } from '../core/time.js';
 import type { Engine } from '../engine/index.js';
 import type { PartialRun } from '../metrics/index.js';
-import type { Scenario } from '../scenario/types.js';
+import { type Scenario, traceDurationS } from '../scenario/types.js';
 import { formatDuration } from '../scenario/units.js';
 import type { Meters } from './meters.js';
 import type { RequestFlow } from './request-flow.js';
@@ -144,8 +144,7 @@ export class RunControl {
   }
 
   private traceDurationS(): number | null {
-    const arrivals = this.scenario.workload.arrivals;
-    return arrivals.kind === 'trace' ? arrivals.trace.duration : null;
+    return traceDurationS(this.scenario.workload);
   }
 }
 

@@ -8,7 +8,14 @@ import { createAutoscaler } from '../policies/autoscaling/index.js';
 import { FifoBatchFormer } from '../policies/batching/former.js';
 import { createBatchingPolicy } from '../policies/batching/index.js';
 import { createRouter, type ReplicaLoadView, type Router } from '../policies/routing/index.js';
-import { type Fleet, InvariantError, RunInputError, type Scenario, type Slo } from '../scenario/types.js';
+import {
+  type Fleet,
+  InvariantError,
+  RunInputError,
+  type Scenario,
+  type Slo,
+  traceDurationS,
+} from '../scenario/types.js';
 import { createBatchLatencyModel, createServiceTimeModel } from '../serving/index.js';
 import { resolveLlmFleet } from '../serving/llm-fleet.js';
 import type { RequestRecord } from '../workload/index.js';
@@ -219,6 +226,8 @@ export class Simulation implements EventHandler {
       observer,
       slo,
       storesAttributes,
+      this.arrivals,
+      scenario.workload.arrivals.kind === 'classes' ? this.arrivals.classes.length : 0,
     );
     this.meters = meters;
     const flow = new RequestFlow(
@@ -247,6 +256,7 @@ export class Simulation implements EventHandler {
       replicas,
       attributes: this.arrivals.attributes,
       prefix: this.arrivals.prefix,
+      arrival: this.arrivals,
       storesAttributes,
     };
     const formers = batching.map((policy) => (policy === null ? null : new FifoBatchFormer(policy)));
@@ -266,6 +276,7 @@ export class Simulation implements EventHandler {
     this.iterations = kinds.includes('continuous')
       ? new ContinuousService(fleets, this.llmFleets, context, this.disaggregation)
       : null;
+    meters.batchFleets = kinds.map((kind) => kind === 'batch');
     this.disciplines = flow.disciplines;
     for (const [f, kind] of kinds.entries()) {
       const discipline = kind === 'slot' ? this.slots : kind === 'batch' ? this.batches : this.iterations;
@@ -377,7 +388,7 @@ export class Simulation implements EventHandler {
       const fleet = fleetOf[requests.replica[slot]];
       if (requests.state[slot] === RequestState.InService && disciplines[fleet].occupiesSlot(slot)) {
         const startUs = requests.startUs[slot];
-        meters.busy(fleet, startUs, Math.min(endUs, startUs + requests.serviceUs[slot]), 1);
+        meters.busySlot(fleet, slot, startUs, Math.min(endUs, startUs + requests.serviceUs[slot]));
       } else if (requests.state[slot] === RequestState.Queued) {
         meters.timeseries.addWait(requests.arrivalUs[slot], endUs);
       }
@@ -429,6 +440,10 @@ export class Simulation implements EventHandler {
       capacityEvents: meters.capacityEvents,
       timeseries: meters.timeseries,
       skippedTraceRows: this.arrivals.source.skippedRows?.() ?? null,
+      classes:
+        meters.classes === null || meters.work === null
+          ? null
+          : { declared: this.arrivals.classes, meters: meters.classes, work: meters.work },
     });
   }
 }
@@ -459,7 +474,6 @@ function modelLoadS(fleet: Fleet, weightBytes: number | null): number {
 
 function chooseInterval(scenario: Scenario): number {
   if (scenario.metrics.interval !== null) return scenario.metrics.interval;
-  const arrivals = scenario.workload.arrivals;
-  const horizonS = scenario.duration ?? (arrivals.kind === 'trace' ? arrivals.trace.duration : null) ?? 3600;
+  const horizonS = scenario.duration ?? traceDurationS(scenario.workload) ?? 3600;
   return NICE_INTERVALS_S.find((s) => horizonS / s <= 500) ?? NICE_INTERVALS_S[NICE_INTERVALS_S.length - 1];
 }

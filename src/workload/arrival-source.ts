@@ -20,6 +20,8 @@ export interface ArrivalRecord {
   response_bytes: number;
   /** What of the prompt other prompts may share, for prefix caching. */
   prefix: PromptPrefix;
+  /** A trace with a class column: the index of the row's class in the column's names; -1 otherwise. */
+  classIndex: number;
 }
 
 /**
@@ -80,6 +82,13 @@ export function arrivalRate(arrivals: Arrivals): Rate | null {
  */
 export function sourceGives(arrivals: Arrivals, attribute: RequestAttribute): boolean {
   if (arrivals.kind === 'trace') return arrivals.trace.columns[attribute] !== undefined;
+  if (arrivals.kind === 'classes') {
+    const processes = [
+      ...arrivals.classes.map((c) => c.arrivals),
+      arrivals.trace && { kind: 'trace' as const, trace: arrivals.trace },
+    ];
+    return processes.some((p) => p !== null && sourceGives(p, attribute));
+  }
   return arrivals.kind === 'sessions' && (attribute === 'input_tokens' || attribute === 'output_tokens');
 }
 
@@ -91,6 +100,7 @@ export function createArrivalRecord(): ArrivalRecord {
     request_bytes: Number.NaN,
     response_bytes: Number.NaN,
     prefix: { segments: 0, hashes: new Float64Array(8), ends: new Float64Array(8) },
+    classIndex: -1,
   };
 }
 
@@ -123,6 +133,9 @@ export function createArrivalSource(arrivals: Arrivals, context: ArrivalContext)
       }
       return createBootstrapArrivals(arrivals.trace, bootstrap, durationS, context.bootstrapUniform);
     }
+    case 'classes':
+      // Each class's samplers belong to it: the simulation merges one source per class.
+      throw new TypeError('request classes have one arrival source each; create them one by one');
   }
 }
 

@@ -51,6 +51,8 @@ export interface RequestRecord {
   outcome: RequestOutcome;
   /** The simulator always names it; a measured file may leave it empty. */
   variant: string | null;
+  /** Its request class: present (after `variant`) only when the workload has more than one. */
+  class?: string;
 }
 
 /**
@@ -78,13 +80,15 @@ function text(value: string | null): string {
   return value === null ? 'null' : JSON.stringify(value);
 }
 
-/** One line of requests.jsonl, newline included: the keys of `REQUEST_COLUMNS` in their order. */
+/** One line of requests.jsonl, newline included: the keys of `REQUEST_COLUMNS` in their order, then `class` when the record has one. */
 export function formatRequestLine(r: RequestRecord): string {
   return `{"arrival":${seconds(r.arrival)},"first_token":${seconds(r.first_token)},"finish":${seconds(
     r.finish,
   )},"input_tokens":${count(r.input_tokens)},"output_tokens":${count(r.output_tokens)},"fleet":${text(
     r.fleet,
-  )},"replica":${count(r.replica)},"outcome":"${r.outcome}","variant":${text(r.variant)}}\n`;
+  )},"replica":${count(r.replica)},"outcome":"${r.outcome}","variant":${text(r.variant)}${
+    r.class === undefined ? '' : `,"class":${text(r.class)}`
+  }}\n`;
 }
 
 export interface ReadRequestsOptions {

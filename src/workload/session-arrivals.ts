@@ -116,6 +116,7 @@ class SessionArrivals implements ArrivalSource {
       request_bytes: Number.NaN,
       response_bytes: Number.NaN,
       prefix: { segments: 0, hashes: new Float64Array(0), ends: new Float64Array(0) },
+      classIndex: -1,
     };
     this.systemHash = permute53(this.parts++);
     this.nextStartS = this.readStart();

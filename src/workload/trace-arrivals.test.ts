@@ -72,6 +72,7 @@ const row = (timeS: number, input: number, output: number): ArrivalRecord => ({
   request_bytes: Number.NaN,
   response_bytes: Number.NaN,
   prefix: createArrivalRecord().prefix,
+  classIndex: -1,
 });
 
 /** The fixture's arrived_at column, read the plain way: the truth the streamed reader must match. */

@@ -8,6 +8,7 @@ import {
   type TraceSource,
   UserError,
 } from '../scenario/types.js';
+import { closestNames, typoTolerance } from '../util/closest-names.js';
 import { excerpt } from '../util/excerpt.js';
 import {
   type ArrivalRecord,
@@ -86,6 +87,9 @@ export function openTraceReader(trace: TraceSource, options: TraceReadOptions = 
   });
   const prefixBlocks = trace.prefixBlocks ?? null;
   const prefixField = prefixBlocks === null ? -1 : fields.push(prefixBlocks.column) - 1;
+  const classColumn = trace.classColumn ?? null;
+  const classField = classColumn === null ? -1 : fields.push(classColumn.column) - 1;
+  const classIndex = new Map(classColumn?.names.map((name, i) => [name, i]));
   const rows = openTraceRows(trace.path, kind, fields, options);
   const label = (i: number) => `${kind === 'csv' ? 'column' : 'key'} "${fields[i]}"`;
   const located = (i: number, message: string): Diagnostic => ({
@@ -150,6 +154,10 @@ export function openTraceReader(trace: TraceSource, options: TraceReadOptions = 
           out.output_tokens = readAttribute(attributeField[1]);
           out.request_bytes = readAttribute(attributeField[2]);
           out.response_bytes = readAttribute(attributeField[3]);
+          if (classField >= 0)
+            out.classIndex = readClass(rows.value(classField), classIndex, (message) =>
+              bad(classField, message),
+            );
           if (prefixField >= 0) {
             readPrefixBlocks(
               rows.value(prefixField),
@@ -177,6 +185,24 @@ export function openTraceReader(trace: TraceSource, options: TraceReadOptions = 
     },
   };
   return reader;
+}
+
+/** The index of the class a row's class value names; a value that names none is a bad row, with the nearest name. */
+function readClass(
+  value: unknown,
+  classes: ReadonlyMap<string, number>,
+  bad: (message: string) => never,
+): number {
+  const name = typeof value === 'number' ? String(value) : value;
+  if (typeof name === 'string') {
+    const index = classes.get(name.trim());
+    if (index !== undefined) return index;
+  }
+  const names = [...classes.keys()];
+  const text = typeof name === 'string' ? name.trim() : '';
+  return bad(
+    `expected a class of workload.classes, got ${describe(value)}${text === '' ? `; expected one of: ${names.join(', ')}` : suggest(text, names)}`,
+  );
 }
 
 /**
@@ -454,4 +480,10 @@ export function findBadRows(
     throw noRequests(trace, reader);
   }
   return { requests, badRows };
+}
+
+/** `; did you mean "chat"?` for a near miss, else the names the value could have been. */
+function suggest(word: string, names: readonly string[]): string {
+  const [best] = closestNames(word, names, { count: 1, maxDistance: typoTolerance(word) });
+  return best !== undefined ? `; did you mean "${best}"?` : `; expected one of: ${names.join(', ')}`;
 }

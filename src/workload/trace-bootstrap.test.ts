@@ -92,6 +92,7 @@ const request = (timeS: number, input: number, output: number): ArrivalRecord =>
   request_bytes: Number.NaN,
   response_bytes: Number.NaN,
   prefix: createArrivalRecord().prefix,
+  classIndex: -1,
 });
 
 /**

@@ -51,6 +51,23 @@ describe('the example scenarios', () => {
     expect(high.scaling?.api.scale_outs ?? 0).toBeGreaterThan(0);
   });
 
+  it('classes reports chat and summarization apart, and their costs and idle add up to the run', async () => {
+    const { results } = await runScenario(`${SCENARIOS}classes.yaml`, { set: ['duration=6m'] });
+    const [baseline] = results;
+    const { chat, summarize } = baseline.classes ?? {};
+    expect(chat.requests.arrived + summarize.requests.arrived).toBe(baseline.requests.arrived);
+    // Prompts of about 6,000 tokens against about 600: summarization's first token comes later.
+    expect(summarize.ttft_s.p50).toBeGreaterThan(chat.ttft_s.p50 as number);
+    const attribution = baseline.cost_attribution;
+    expect(
+      (attribution?.by_class.chat ?? 0) + (attribution?.by_class.summarize ?? 0) + (attribution?.idle ?? 0),
+    ).toBeCloseTo(baseline.cost_usd.total, 9);
+    // 11 % of the requests with ten times the prompt: a larger share of the cost than of the requests.
+    expect(summarize.cost_usd.total / baseline.cost_usd.total).toBeGreaterThan(
+      summarize.requests.completed / baseline.requests.completed,
+    );
+  });
+
   it('edge-offload keeps most requests in the store and sends long prompts to the cloud', async () => {
     const { results } = await runScenario(`${SCENARIOS}edge-offload.yaml`, { set: ['duration=20m'] });
     const offload = results[0].offload;

@@ -173,7 +173,10 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   // With replications the verdict that counts is the one on their means, as replications.json gives it.
   const baseline = output.summary.variants[0];
   const verdict = replicated?.variants[0].slo ?? baseline.slo;
-  return checkVerdicts(io, verdict.met ? [] : [missedObjective(baseline.name, describeSloMisses(verdict))]);
+  return checkVerdicts(
+    io,
+    verdict.met ? [] : [missedObjective(baseline.name, describeSloMisses(verdict, baseline.classes))],
+  );
 }
 
 /**

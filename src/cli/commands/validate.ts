@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { checkSweepGrid } from '../../plan/check-grid.js';
 import { ScenarioError } from '../../run.js';
 import {
+  arrivalProcesses,
   type Diagnostic,
   loadScenarioFile,
   oneLine,
@@ -148,40 +149,41 @@ function checkTraces(scenarios: readonly Scenario[], io: CliIo, warn: (d: Diagno
   const requests: number[] = [];
   const seen = new Set<string>();
   for (const scenario of scenarios) {
-    const arrivals = scenario.workload.arrivals;
-    if (arrivals.kind !== 'trace') continue;
-    const trace = arrivals.trace;
-    const key = JSON.stringify({ ...trace, bootstrap: null, durationS: scenario.duration });
-    if (seen.has(key)) continue;
-    seen.add(key);
-    let found: ReturnType<typeof findBadRows>;
-    try {
-      found = findBadRows(trace, scenario.duration, BAD_ROWS_SHOWN + 1);
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      errors.push(error.diagnostic);
-      continue;
-    }
-    requests.push(found.requests);
-    const { count, first } = found.badRows;
-    if (count === 0) continue;
-    const listed = first.slice(0, BAD_ROWS_SHOWN);
-    const next = first[BAD_ROWS_SHOWN];
-    if (next !== undefined) {
-      listed.push({
-        ...next,
-        col: 1,
-        message: `and ${count - BAD_ROWS_SHOWN} more bad rows from this one on (${count} in all)`,
-      });
-    }
-    if (trace.onBadRow === 'skip') {
-      io.stderr(
-        `fleetsim: warning: ${shownPath(trace.path, io.cwd)}: ${count} bad ${count === 1 ? 'row' : 'rows'}, ` +
-          'which a run skips (on_bad_row: skip), so it replays fewer requests than the file holds:\n',
-      );
-      listed.forEach(warn);
-    } else {
-      errors.push(...listed);
+    for (const arrivals of arrivalProcesses(scenario.workload)) {
+      if (arrivals.kind !== 'trace') continue;
+      const trace = arrivals.trace;
+      const key = JSON.stringify({ ...trace, bootstrap: null, durationS: scenario.duration });
+      if (seen.has(key)) continue;
+      seen.add(key);
+      let found: ReturnType<typeof findBadRows>;
+      try {
+        found = findBadRows(trace, scenario.duration, BAD_ROWS_SHOWN + 1);
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        errors.push(error.diagnostic);
+        continue;
+      }
+      requests.push(found.requests);
+      const { count, first } = found.badRows;
+      if (count === 0) continue;
+      const listed = first.slice(0, BAD_ROWS_SHOWN);
+      const next = first[BAD_ROWS_SHOWN];
+      if (next !== undefined) {
+        listed.push({
+          ...next,
+          col: 1,
+          message: `and ${count - BAD_ROWS_SHOWN} more bad rows from this one on (${count} in all)`,
+        });
+      }
+      if (trace.onBadRow === 'skip') {
+        io.stderr(
+          `fleetsim: warning: ${shownPath(trace.path, io.cwd)}: ${count} bad ${count === 1 ? 'row' : 'rows'}, ` +
+            'which a run skips (on_bad_row: skip), so it replays fewer requests than the file holds:\n',
+        );
+        listed.forEach(warn);
+      } else {
+        errors.push(...listed);
+      }
     }
   }
   if (errors.length > 0) throw new ScenarioError(errors);

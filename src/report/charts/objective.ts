@@ -8,6 +8,7 @@ import {
   partialCause,
   partialInMetrics,
   type SloCheck,
+  withClassVerdicts,
 } from '../../metrics/slo.js';
 import type { SloMetric } from '../../scenario/types.js';
 import type { Slo } from '../slo.js';
@@ -35,17 +36,18 @@ export function judgeVariant(
   slo: Slo | undefined,
   variant: Pick<
     VariantResult,
-    'name' | 'latency_s' | 'ttft_s' | 'tpot_s' | 'queue_wait_s' | 'requests' | 'partial'
+    'name' | 'latency_s' | 'ttft_s' | 'tpot_s' | 'queue_wait_s' | 'requests' | 'partial' | 'classes'
   >,
   replicated?: Replicated,
 ): SloCheck {
   const means = replicated?.variants.get(variant.name)?.metrics;
-  return evaluateSloValues(chartObjective(slo), {
+  const check = evaluateSloValues(chartObjective(slo), {
     statistic: (metric, statistic) =>
       means?.[`${metric}_s.${statistic}`] ?? variant[`${metric}_s`][statistic],
     dropRate: means?.drop_rate ?? dropRate(variant.requests),
     partial: partialCause(variant) ?? (means === undefined ? null : partialInMetrics(means)),
   });
+  return withClassVerdicts(check, variant.classes);
 }
 
 /** Share of measured requests a variant did not complete (dropped, timed out, in flight at the end); 0 when none arrived. */

@@ -10,8 +10,17 @@ import {
   PositiveNumber,
 } from '../../core/schema-values.js';
 import { TRACE_PRESETS } from '../trace-presets.js';
-import type { Arrivals, Rate, RequestAttribute, Sessions, TraceSource, Workload } from '../types.js';
-import { exactlyOne } from './common.js';
+import type {
+  Arrivals,
+  Rate,
+  RequestAttribute,
+  RequestClass,
+  Sessions,
+  TraceSource,
+  Workload,
+} from '../types.js';
+import { exactlyOne, FLEET_NAME, tooLong } from './common.js';
+import { SloSchema } from './run.js';
 import {
   DurationDistribution,
   RateSchema,
@@ -88,6 +97,12 @@ export const traceSchema = z
               'integers separated by spaces or semicolons. An empty list, or (JSONL) a missing key or null: the ' +
               'prompt shares nothing. Default: `hash_ids` for the mooncake format, else none.',
           ),
+        class: column('the request class').describe(
+          "Column or key naming each row's request class, one of the names of `workload.classes`: rows go to " +
+            'the class they name, which takes its token distributions, priority and objective (a value that ' +
+            'names no class is an error, located in the trace file). Only for the trace in `workload.arrivals` ' +
+            'beside `workload.classes`.',
+        ),
       })
       .strict()
       .optional()
@@ -144,7 +159,7 @@ export const traceSchema = z
       return z.NEVER;
     }
     const columns: TraceSource['columns'] = { ...preset?.columns };
-    const { prefix_blocks: prefixColumn, ...attributeColumns } = trace.columns ?? {};
+    const { prefix_blocks: prefixColumn, class: classColumn, ...attributeColumns } = trace.columns ?? {};
     for (const [attribute, name] of Object.entries(attributeColumns)) {
       if (name !== undefined) columns[attribute as RequestAttribute] = name;
     }
@@ -163,6 +178,8 @@ export const traceSchema = z
       ...(prefixBlocks !== undefined && {
         prefixBlocks: { column: prefixBlocks, blockTokens: trace.prefix_block_tokens },
       }),
+      // The names are the classes': the workload fills them in.
+      ...(classColumn !== undefined && { classColumn: { column: classColumn, names: [] } }),
     };
   })
   .describe('Replay arrivals (and request attributes) from a file.');
@@ -264,74 +281,233 @@ const ArrivalsSchema = z
   })
   .describe('When requests arrive: exactly one of `poisson`, `gamma`, `constant`, `trace`, `sessions`.');
 
-export const WorkloadSchema = z
+/** What a workload and each of its classes give requests: their sizes and shared system prompts. */
+const requestFields = {
+  input_tokens: TokenDistribution.optional().describe(
+    'Prompt length, tokens. Default: 0 (or the trace column).',
+  ),
+  output_tokens: TokenDistribution.optional().describe(
+    'Generated length, tokens. Default: 0 (or the trace column).',
+  ),
+  request_bytes: SizeDistribution.optional().describe('Request body size. Default: 0 (or the trace column).'),
+  response_bytes: SizeDistribution.optional().describe(
+    'Response body size. Default: 0 (or the trace column).',
+  ),
+  shared_prefix: z
+    .object({
+      tokens: PositiveInteger.meta({
+        description:
+          'Tokens of each system prompt: every prompt starts with one (a shorter prompt is all system prompt).',
+        unit: 'tokens',
+      }),
+      prompts: PositiveInteger.prefault(1).describe(
+        'How many different system prompts there are; each request draws one uniformly.',
+      ),
+    })
+    .strict()
+    .optional()
+    .describe(
+      'Every prompt starts with one of `prompts` system prompts of `tokens` tokens, which continuous-batching ' +
+        "fleets with `prefix_caching` compute once per replica and then reuse from the KV cache. Drawn from a stream of its own, so variants keep common random numbers. Replaces what a trace's `prefix_blocks` say. " +
+        'Default: prompts share nothing (unless the trace says they do).',
+    ),
+};
+
+type RequestFields = {
+  [K in keyof typeof requestFields]?: z.output<(typeof requestFields)[K]>;
+};
+
+const REQUEST_FIELD_KEYS = Object.keys(requestFields) as (keyof typeof requestFields)[];
+
+type Issues = z.core.$ZodRawIssue[];
+
+/** A session's turns carry their own token counts; a workload distribution would be ignored. */
+function checkSessionTokens(value: RequestFields & { arrivals?: Arrivals }, issues: Issues): void {
+  if (value.arrivals?.kind !== 'sessions') return;
+  for (const key of ['input_tokens', 'output_tokens'] as const) {
+    if (value[key] === undefined) continue;
+    issues.push({
+      code: 'custom',
+      message:
+        key === 'input_tokens'
+          ? 'sessions arrivals give each turn its input tokens (system_prompt_tokens, first_message_tokens, message_tokens and the answers so far); remove this key'
+          : 'sessions arrivals give each turn its output tokens (arrivals.sessions.output_tokens); remove this key',
+      input: value[key],
+      path: [key],
+    });
+  }
+}
+
+function attributesOf(fields: RequestFields): Workload['attributes'] {
+  const drawn: Workload['attributes'] = {};
+  for (const key of REQUEST_FIELD_KEYS) {
+    const distribution = fields[key];
+    if (key !== 'shared_prefix' && distribution !== undefined)
+      drawn[key as RequestAttribute] = distribution as NonNullable<Workload['attributes'][RequestAttribute]>;
+  }
+  return drawn;
+}
+
+/** Requests keep their priority in a 32-bit column; a billion levels either way is room enough. */
+const MAX_PRIORITY = 1_000_000_000;
+const PRIORITY_RANGE = 'an integer from -1000000000 to 1000000000';
+
+const CLASS_NAME = 'a class name: letters, digits, _ . -';
+const MAX_CLASS_NAME = 64;
+
+const className = (what: string) =>
+  z
+    .string(expected(what))
+    .min(1, expected(what))
+    .max(MAX_CLASS_NAME, tooLong(what, MAX_CLASS_NAME))
+    .regex(FLEET_NAME, expected(what));
+
+const ClassSchema = z
   .object({
-    arrivals: ArrivalsSchema,
-    input_tokens: TokenDistribution.optional().describe(
-      'Prompt length, tokens. Default: 0 (or the trace column).',
+    name: className(CLASS_NAME).describe(
+      `The class's name in every output (\`variants[].classes.<name>\` in summary.json), and the value a trace's ` +
+        `class column gives its rows: letters, digits, \`_\`, \`.\`, \`-\`, at most ${MAX_CLASS_NAME} characters, ` +
+        'unique among the classes.',
     ),
-    output_tokens: TokenDistribution.optional().describe(
-      'Generated length, tokens. Default: 0 (or the trace column).',
+    arrivals: ArrivalsSchema.optional().describe(
+      "The class's own arrivals, as `workload.arrivals`, drawn from random streams of its own: adding or " +
+        "changing another class leaves this class's arrivals and sizes as they were. Absent: the rows of the " +
+        "workload's trace (`workload.arrivals.trace` with `columns.class`) that name this class.",
     ),
-    request_bytes: SizeDistribution.optional().describe(
-      'Request body size. Default: 0 (or the trace column).',
+    ...requestFields,
+    priority: z
+      .number(expected(PRIORITY_RANGE))
+      .int(expected(PRIORITY_RANGE))
+      .min(-MAX_PRIORITY, expected(PRIORITY_RANGE))
+      .max(MAX_PRIORITY, expected(PRIORITY_RANGE))
+      .prefault(0)
+      .describe('Priority of every request of the class, higher first; summary and requests carry it.'),
+    slo: SloSchema.optional().describe(
+      "The class's own objective, with the keys of `slo:`, judged on the class's requests alone. Absent: the " +
+        "scenario's `slo:` (or the default objective), judged on the class's requests. A run meets its " +
+        'objective only if every class meets its own.',
     ),
-    response_bytes: SizeDistribution.optional().describe(
-      'Response body size. Default: 0 (or the trace column).',
-    ),
-    shared_prefix: z
-      .object({
-        tokens: PositiveInteger.meta({
-          description:
-            'Tokens of each system prompt: every prompt starts with one (a shorter prompt is all system prompt).',
-          unit: 'tokens',
-        }),
-        prompts: PositiveInteger.prefault(1).describe(
-          'How many different system prompts there are; each request draws one uniformly.',
-        ),
-      })
-      .strict()
+    tenant: className('a tenant name: letters, digits, _ . -')
       .optional()
       .describe(
-        'Every prompt starts with one of `prompts` system prompts of `tokens` tokens, which continuous-batching ' +
-          "fleets with `prefix_caching` compute once per replica and then reuse from the KV cache. Drawn from a stream of its own, so variants keep common random numbers. Replaces what a trace's `prefix_blocks` say. " +
-          'Default: prompts share nothing (unless the trace says they do).',
+        'Who the class is served for, as a label of its cost (`cost-allocation.json`); several classes may ' +
+          "share one. Default: the class's name.",
       ),
-    scale: PositiveNumber.prefault(1).describe(
-      "Load multiplier: every arrival rate (a trace's `speed`) is multiplied by it. Sweeps and plans vary it " +
-        'for growth, e.g. `workload.scale: [1, 1.5, 2]`.',
-    ),
   })
   .strict()
-  .check((ctx) => {
-    // A session's turns carry their own token counts; a workload distribution would be ignored.
-    if (ctx.value.arrivals.kind !== 'sessions') return;
-    for (const key of ['input_tokens', 'output_tokens'] as const) {
-      if (ctx.value[key] === undefined) continue;
-      ctx.issues.push({
-        code: 'custom',
-        message:
-          key === 'input_tokens'
-            ? 'sessions arrivals give each turn its input tokens (system_prompt_tokens, first_message_tokens, message_tokens and the answers so far); remove this key'
-            : 'sessions arrivals give each turn its output tokens (arrivals.sessions.output_tokens); remove this key',
-        input: ctx.value[key],
-        path: [key],
-      });
-    }
+  .check((ctx) => checkSessionTokens(ctx.value, ctx.issues))
+  .describe('One class of requests: a workload of its own, with its priority, objective and tenant.');
+
+export const WorkloadSchema = z
+  .object({
+    arrivals: ArrivalsSchema.optional().describe(
+      'When requests arrive: exactly one of `poisson`, `gamma`, `constant`, `trace`, `sessions`. Required ' +
+        'without `classes`; beside `classes`, only a trace whose `columns.class` names the class of each row.',
+    ),
+    ...requestFields,
+    scale: PositiveNumber.prefault(1).describe(
+      "Load multiplier: every arrival rate (a trace's `speed`) is multiplied by it. Sweeps and plans vary it " +
+        "for growth, e.g. `workload.scale: [1, 1.5, 2]`. With `classes`, every class's.",
+    ),
+    classes: z
+      .array(ClassSchema, expected('a list of classes'))
+      .min(1, expected('at least one class'))
+      .optional()
+      .describe(
+        'Request classes (see docs/classes.md): each with its own arrivals (or the rows of the workload trace ' +
+          'that name it), sizes, priority, objective and tenant; each is reported apart, and every dollar of ' +
+          'a run is attributed to one of them or to idle capacity. Without `classes`, the workload is one ' +
+          'class, `default`.',
+      ),
   })
-  .transform(({ arrivals, scale, shared_prefix, ...attributes }): Workload => {
-    const drawn: Workload['attributes'] = {};
-    for (const [attribute, distribution] of Object.entries(attributes)) {
-      if (distribution !== undefined) drawn[attribute as RequestAttribute] = distribution;
+  .strict()
+  .check((ctx) => checkWorkload(ctx.value, ctx.issues))
+  .transform(({ arrivals, scale, shared_prefix, classes, ...attributes }): Workload => {
+    if (classes === undefined) {
+      return {
+        arrivals: scaleArrivals(arrivals as Arrivals, scale),
+        attributes: attributesOf(attributes),
+        ...(shared_prefix !== undefined && { sharedPrefix: shared_prefix }),
+      };
     }
+    const names = classes.map((c) => c.name);
+    const trace =
+      arrivals?.kind === 'trace' && arrivals.trace.classColumn != null
+        ? scaleTrace({ ...arrivals.trace, classColumn: { ...arrivals.trace.classColumn, names } }, scale)
+        : null;
     return {
-      arrivals: scaleArrivals(arrivals, scale),
-      attributes: drawn,
-      ...(shared_prefix !== undefined && { sharedPrefix: shared_prefix }),
+      arrivals: {
+        kind: 'classes',
+        classes: classes.map(
+          (c): RequestClass => ({
+            name: c.name,
+            arrivals: c.arrivals === undefined ? null : scaleArrivals(c.arrivals, scale),
+            attributes: attributesOf(c),
+            ...(c.shared_prefix !== undefined && { sharedPrefix: c.shared_prefix }),
+            priority: c.priority,
+            slo: c.slo ?? null,
+            tenant: c.tenant ?? null,
+          }),
+        ),
+        trace,
+      },
+      attributes: {},
     };
   })
   .describe('The requests: when they arrive and what they carry.');
 
+type WorkloadFields = RequestFields & {
+  arrivals?: Arrivals;
+  classes?: (RequestFields & { name: string; arrivals?: Arrivals })[];
+};
+
+/** What `workload:` needs beyond its keys' own checks: arrivals somewhere, classes named once, class columns where they can be read. */
+function checkWorkload(value: WorkloadFields, issues: Issues): void {
+  const issue = (path: (string | number)[], message: string) =>
+    issues.push({ code: 'custom', message, input: value, path });
+  const classColumn = (arrivals: Arrivals | undefined) =>
+    arrivals?.kind === 'trace' && arrivals.trace.classColumn != null;
+  checkSessionTokens(value, issues);
+  const { classes } = value;
+  if (classes === undefined) {
+    if (value.arrivals === undefined) issue(['arrivals'], 'required (or `classes`, each with its arrivals)');
+    else if (classColumn(value.arrivals))
+      issue(
+        ['arrivals', 'trace', 'columns', 'class'],
+        'a class column needs `workload.classes` to name the classes',
+      );
+    return;
+  }
+  for (const key of REQUEST_FIELD_KEYS) {
+    if (value[key] !== undefined)
+      issue([key], 'with `classes`, give it in each class that needs it (each class draws its own)');
+  }
+  const shared = value.arrivals !== undefined && classColumn(value.arrivals);
+  if (value.arrivals !== undefined && !shared) {
+    issue(
+      ['arrivals'],
+      "beside `classes`, arrivals can only be a trace whose `columns.class` names each row's class; give other arrivals to each class",
+    );
+  }
+  const first = new Map<string, number>();
+  classes.forEach((c, i) => {
+    const seen = first.get(c.name);
+    if (seen !== undefined)
+      issue(['classes', i, 'name'], `duplicate class name "${c.name}" (also workload.classes[${seen}])`);
+    else first.set(c.name, i);
+    if (c.arrivals === undefined && !shared) {
+      issue(
+        ['classes', i],
+        "needs `arrivals` (or the workload's `arrivals.trace` with `columns.class` naming its rows)",
+      );
+    }
+    if (classColumn(c.arrivals))
+      issue(
+        ['classes', i, 'arrivals', 'trace', 'columns', 'class'],
+        "only the workload's trace (`workload.arrivals.trace`) hands rows to classes",
+      );
+  });
+}
 /**
  * Scaling rates (not thinning or copying requests) keeps common random numbers across loads: the
  * same uniform draws give inter-arrival gaps divided by `scale`, so a higher load is the same
@@ -346,14 +522,21 @@ function scaleArrivals(arrivals: Arrivals, scale: number): Arrivals {
     case 'constant':
       return { ...arrivals, rate: arrivals.rate * scale };
     case 'trace':
-      return { kind: 'trace', trace: { ...arrivals.trace, speed: arrivals.trace.speed * scale } };
+      return { kind: 'trace', trace: scaleTrace(arrivals.trace, scale) };
     case 'sessions':
       // Only sessions start faster: each session keeps its turns and their pace.
       return {
         kind: 'sessions',
         sessions: { ...arrivals.sessions, rate: scaleRate(arrivals.sessions.rate, scale) },
       };
+    case 'classes':
+      // Classes are scaled one by one as the workload is read.
+      return arrivals;
   }
+}
+
+function scaleTrace(trace: TraceSource, scale: number): TraceSource {
+  return scale === 1 ? trace : { ...trace, speed: trace.speed * scale };
 }
 
 function scaleRate(rate: Rate, scale: number): Rate {

@@ -9,7 +9,7 @@ import type { Meters } from '../meters.js';
 import type { ReplicaLifecycle } from '../replica-lifecycle.js';
 import { ReplicaQueues } from '../replica-queues.js';
 import type { RequestFlow } from '../request-flow.js';
-import { RequestState, type RequestTable } from '../request-table.js';
+import { type ArrivalClass, RequestState, type RequestTable } from '../request-table.js';
 import { queueTimeoutUs, type ServiceContext, type ServiceDiscipline } from './discipline.js';
 
 /**
@@ -40,6 +40,7 @@ export class BatchService implements ServiceDiscipline {
   private readonly flow: RequestFlow;
   private readonly replicas: ReplicaLifecycle;
   private readonly attributes: Float64Array;
+  private readonly arrival: ArrivalClass;
 
   constructor(
     fleets: readonly Fleet[],
@@ -67,6 +68,7 @@ export class BatchService implements ServiceDiscipline {
     this.flow = context.flow;
     this.replicas = context.replicas;
     this.attributes = context.attributes;
+    this.arrival = context.arrival;
   }
 
   arrive(replica: number, fleet: number, measured: boolean, now: number): void {
@@ -78,6 +80,7 @@ export class BatchService implements ServiceDiscipline {
     const slot = requests.allocate();
     requests.arrivalUs[slot] = now;
     requests.storeAttributes(slot, this.attributes);
+    requests.storeClass(slot, this.arrival);
     requests.replica[slot] = replica;
     requests.measured[slot] = measured ? 1 : 0;
     this.outstanding[replica]++;
@@ -175,6 +178,7 @@ export class BatchService implements ServiceDiscipline {
     const fleet = this.fleetOf[replica];
     const startUs = requests.startUs[chain];
     this.busy[replica]--;
+    if (this.meters.work !== null) this.meters.attributeSlot(fleet, chain, now - startUs);
     for (let slot = chain; slot >= 0; ) {
       const next = requests.nextInBatch[slot];
       this.outstanding[replica]--;

@@ -13,7 +13,7 @@ import type { LlmFleetState } from '../llm-fleet-state.js';
 import type { Meters } from '../meters.js';
 import type { ReplicaLifecycle } from '../replica-lifecycle.js';
 import type { RequestFlow } from '../request-flow.js';
-import { RequestState, type RequestTable } from '../request-table.js';
+import { type ArrivalClass, RequestState, type RequestTable } from '../request-table.js';
 import { queueTimeoutUs, type ServiceContext, type ServiceDiscipline } from './discipline.js';
 
 const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
@@ -56,6 +56,7 @@ export class ContinuousService implements ServiceDiscipline {
   private readonly flow: RequestFlow;
   private readonly replicas: ReplicaLifecycle;
   private readonly attributes: Float64Array;
+  private readonly arrival: ArrivalClass;
   private readonly prefix: PromptPrefix;
   /** Per fleet: its `Role`; all `Both` without disaggregation. */
   private readonly role: Uint8Array;
@@ -88,6 +89,7 @@ export class ContinuousService implements ServiceDiscipline {
     this.flow = context.flow;
     this.replicas = context.replicas;
     this.attributes = context.attributes;
+    this.arrival = context.arrival;
     this.prefix = context.prefix;
     this.role = disaggregation?.role ?? new Uint8Array(fleets.length);
     this.blockSize = Float64Array.from(fleets, (f) =>
@@ -117,6 +119,7 @@ export class ContinuousService implements ServiceDiscipline {
     requests.outputTokens[slot] = output;
     requests.replica[slot] = replica;
     requests.measured[slot] = measured ? 1 : 0;
+    requests.storeClass(slot, this.arrival);
     if (this.prefix.segments > 0) requests.storePrefix(slot, this.prefix);
     this.outstanding[replica]++;
     this.enqueue(slot, replica, fleet, prompt, output, now);
@@ -356,6 +359,32 @@ export class ContinuousService implements ServiceDiscipline {
     const startUs = this.iterationStartUs[replica];
     this.meters.busy(fleet, startUs, untilUs, this.iterationSeqs[replica]);
     (this.llm[fleet] as LlmFleetState).charge(replica, startUs, untilUs);
+    if (this.meters.work !== null) this.attributeIteration(replica, fleet, untilUs - startUs);
+  }
+
+  /**
+   * Splits `us` of the running iteration among its sequences' classes as the step model split its
+   * time: the prompt-chunk part in proportion to the prompt tokens each computes, the decode part
+   * evenly among the sequences decoding one token each.
+   */
+  private attributeIteration(replica: number, fleet: number, us: number): void {
+    const llm = this.llm[fleet] as LlmFleetState;
+    const scheduler = llm.scheduler(replica);
+    const decoding = scheduler.batch.decodeSequences;
+    const prefillTokens = scheduler.prefillTokens;
+    // An iteration of one kind is all of that kind, whatever rounding left in the step model's share.
+    const prefillUs = decoding === 0 ? us : prefillTokens === 0 ? 0 : us * llm.prefillShare(replica);
+    const decodeUs = us - prefillUs;
+    const classOf = this.requests.requestClass;
+    for (const sequence of scheduler.scheduled) {
+      const c = classOf[sequence.slot];
+      const decodes =
+        sequence.generated > 0 &&
+        sequence.scheduled === 1 &&
+        sequence.prompt + sequence.generated - sequence.computed === 1;
+      if (decodes) this.meters.attribute(fleet, c, decodeUs / decoding);
+      else this.meters.attributePrefill(fleet, c, (prefillUs * sequence.scheduled) / prefillTokens);
+    }
   }
 
   /** A sequence that has not run leaves the scheduler's queue. */

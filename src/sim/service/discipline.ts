@@ -6,7 +6,7 @@ import type { FleetLayout } from '../layout.js';
 import type { Meters } from '../meters.js';
 import type { ReplicaLifecycle } from '../replica-lifecycle.js';
 import type { RequestFlow } from '../request-flow.js';
-import type { RequestTable } from '../request-table.js';
+import type { ArrivalClass, RequestTable } from '../request-table.js';
 
 /**
  * How replicas serve what is routed to them, and the replica-side state that takes (queues, busy
@@ -72,6 +72,8 @@ export interface ServiceContext {
   readonly attributes: Float64Array;
   /** What the prompt of the request arriving now shares with others. */
   readonly prefix: PromptPrefix;
+  /** The class and priority of the request arriving now. */
+  readonly arrival: ArrivalClass;
   /**
    * False when every request's attributes are 0 (none sampled or read) and no fleet rewrites
    * them (LLM fleets round tokens up to 1): the slot path then need not store them, as the

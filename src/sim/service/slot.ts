@@ -8,7 +8,7 @@ import type { Meters } from '../meters.js';
 import { type ReplicaLifecycle, ReplicaState } from '../replica-lifecycle.js';
 import { ReplicaQueues } from '../replica-queues.js';
 import type { RequestFlow } from '../request-flow.js';
-import { RequestState, type RequestTable } from '../request-table.js';
+import { type ArrivalClass, RequestState, type RequestTable } from '../request-table.js';
 import { queueTimeoutUs, type ServiceContext, type ServiceDiscipline } from './discipline.js';
 
 /**
@@ -35,6 +35,7 @@ export class SlotService implements ServiceDiscipline {
   private readonly replicas: ReplicaLifecycle;
   private readonly replicaState: Uint8Array;
   private readonly attributes: Float64Array;
+  private readonly arrival: ArrivalClass;
   private readonly storesAttributes: boolean;
 
   constructor(fleets: readonly Fleet[], serviceTime: (ServiceTimeModel | null)[], context: ServiceContext) {
@@ -56,6 +57,7 @@ export class SlotService implements ServiceDiscipline {
     this.replicas = context.replicas;
     this.replicaState = context.replicas.state;
     this.attributes = context.attributes;
+    this.arrival = context.arrival;
     this.storesAttributes = context.storesAttributes;
   }
 
@@ -82,6 +84,7 @@ export class SlotService implements ServiceDiscipline {
       requests.arrivalUs[slot] = now;
       requests.serviceUs[slot] = serviceUs;
       if (this.storesAttributes) requests.storeAttributes(slot, this.attributes);
+      requests.storeClass(slot, this.arrival);
       requests.replica[slot] = replica;
       requests.measured[slot] = measured ? 1 : 0;
       this.outstanding[replica]++;
@@ -143,6 +146,7 @@ export class SlotService implements ServiceDiscipline {
     const startUs = requests.startUs[slot];
     this.busy[replica]--;
     this.outstanding[replica]--;
+    if (this.meters.work !== null) this.meters.attribute(fleet, requests.requestClass[slot], now - startUs);
     // Complete (which counts) first: it moves the series to the bin of `now`, where the span then usually fits whole.
     this.meters.complete(slot, fleet, requests.arrivalUs[slot], startUs, now);
     requests.release(slot);
