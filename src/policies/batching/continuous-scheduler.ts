@@ -1,6 +1,6 @@
 import { InvariantError } from '../../core/errors.js';
 import type { IterationBatch, PrefillChunk } from '../../serving/llm/index.js';
-import { type IterationScheduler, schedulerStepped } from './iteration-scheduler.js';
+import { type IterationScheduler, quietIterationsRepeat, schedulerStepped } from './iteration-scheduler.js';
 import { type PrefixBlock, PrefixCache, type SequencePrefix, shareableTokens } from './prefix-cache.js';
 
 /** One request on a continuous-batching replica. `slot` is the simulator's request id. */
@@ -89,6 +89,12 @@ export function createSequence(
  *
  * A sequence may arrive with its prompt computed elsewhere (a decode replica of a disaggregated
  * pair): it gets the blocks of its KV cache when admitted and decodes from there.
+ *
+ * Most iterations of a busy replica repeat the one before: the same sequences decode one token
+ * each, with nothing to admit. `advance` runs such an iteration in constant time, whatever the
+ * batch: it counts the repeats rather than moving every sequence on, and allocates the blocks
+ * they cross into by the position within its block each sequence's token has; the sequences are
+ * brought up to date (`settle`) before anything else reads or changes them.
  */
 export class ContinuousScheduler implements IterationScheduler {
   readonly totalBlocks: number;
@@ -126,6 +132,13 @@ export class ContinuousScheduler implements IterationScheduler {
   private waitingLive = 0;
   private readonly chunks: PrefillChunk[] = [];
   private prefillCount = 0;
+  /** The planned iteration may be repeated by `advance`, up to the one `finishAt` iterations after it was planned. */
+  private repeatable = false;
+  private finishAt = 0;
+  /** Iterations `advance` ran since the planned one; its sequences' token counts lag by as many. */
+  private ahead = 0;
+  /** Per token position within a block, modulo the block size: the planned sequences whose token sits there. */
+  private readonly positions: Int32Array;
 
   constructor(private readonly config: ContinuousConfig) {
     this.totalBlocks = Math.floor(config.kvCacheTokens / config.blockSize);
@@ -133,6 +146,7 @@ export class ContinuousScheduler implements IterationScheduler {
     this.cache = config.prefixCaching === true ? new PrefixCache(config.blockSize) : null;
     const prefill: PrefillChunk[] = [];
     this.batch = { prefill, decodeSequences: 0, decodeContextTokens: 0 };
+    this.positions = new Int32Array(config.blockSize);
   }
 
   get cacheEvictions(): number {
@@ -163,6 +177,7 @@ export class ContinuousScheduler implements IterationScheduler {
   }
 
   enqueue(sequence: Sequence): void {
+    this.settle();
     this.waiting.push(sequence);
     this.waitingLive++;
   }
@@ -172,24 +187,28 @@ export class ContinuousScheduler implements IterationScheduler {
    * decode disaggregated, its KV cache stays until the transfer to the decode replica ends.
    */
   holdBlocks(blocks: number): void {
+    this.settle();
     // Its own blocks were freed and its cached ones left unheld a moment ago, so these are there.
     this.take(blocks);
     this.outgoingBlocks += blocks;
   }
 
   releaseBlocks(blocks: number): void {
+    this.settle();
     this.freeBlocks += blocks;
     this.outgoingBlocks -= blocks;
   }
 
   /** Takes a sequence that has not run yet out of the queue. */
   cancel(sequence: Sequence): void {
+    this.settle();
     sequence.cancelled = true;
     this.waitingLive--;
   }
 
   /** Plans the next iteration into `batch`, `scheduled` and `newlyAdmitted`; false when there is nothing to run. */
   schedule(): boolean {
+    this.settle();
     const { config, scheduled } = this;
     scheduled.length = 0;
     this.newlyAdmitted.length = 0;
@@ -268,12 +287,72 @@ export class ContinuousScheduler implements IterationScheduler {
       this.plan(sequence, tokens);
     }
     this.batch.prefill.length = this.prefillCount;
+    if (
+      !preempted &&
+      this.prefillCount === 0 &&
+      scheduled.length > 0 &&
+      scheduled.length === running.length &&
+      quietIterationsRepeat()
+    )
+      this.prepareRepeats();
     schedulerStepped(this, 'schedule');
     return scheduled.length > 0;
   }
 
+  /**
+   * A plan of decodes alone that runs every running sequence and preempted none can repeat: its
+   * waiting requests, if any, were refused for want of a seat, a block or tokens, and as it
+   * repeats seats and tokens stay as they are and blocks only get fewer.
+   */
+  private prepareRepeats(): void {
+    const size = this.config.blockSize;
+    const positions = this.positions;
+    positions.fill(0);
+    let finishAt = Number.POSITIVE_INFINITY;
+    for (const sequence of this.scheduled) {
+      const left = sequence.output - sequence.generated;
+      if (left < finishAt) finishAt = left;
+      positions[sequence.computed % size]++;
+    }
+    this.finishAt = finishAt;
+    this.repeatable = true;
+  }
+
+  advance(): boolean {
+    if (!this.repeatable) return false;
+    const ahead = this.ahead + 1;
+    // The iteration that ends now is the `ahead`-th since the plan: a sequence finishing with it is a change.
+    if (ahead >= this.finishAt) return false;
+    const size = this.config.blockSize;
+    // The next token of a sequence whose planned token sat at position p is at p + ahead: a new block at 0.
+    const needed = this.positions[(size - (ahead % size)) % size];
+    // Short of free blocks, the plan would evict cached blocks or preempt.
+    if (needed > this.freeBlocks) return false;
+    this.freeBlocks -= needed;
+    this.ahead = ahead;
+    this.newlyAdmitted.length = 0;
+    this.batch.decodeContextTokens += this.scheduled.length;
+    schedulerStepped(this, 'finish');
+    schedulerStepped(this, 'schedule');
+    return true;
+  }
+
+  /** Brings the planned sequences up to date with the iterations `advance` ran, and ends the repeats. */
+  private settle(): void {
+    this.repeatable = false;
+    const ahead = this.ahead;
+    if (ahead === 0) return;
+    this.ahead = 0;
+    for (const sequence of this.scheduled) {
+      sequence.computed += ahead;
+      sequence.generated += ahead;
+      sequence.blocks = this.blocksFor(sequence.computed + sequence.scheduled);
+    }
+  }
+
   /** Advances every sequence of the planned iteration by what it computed; fills `firstTokens` and `finished`. */
   finishIteration(): void {
+    this.settle();
     this.firstTokens.length = 0;
     this.finished.length = 0;
     const cache = this.cache;
@@ -319,26 +398,31 @@ export class ContinuousScheduler implements IterationScheduler {
     const seen = new Set<Sequence>();
     const holders = new Map<PrefixBlock, number>();
     let held = 0;
+    const ahead = this.ahead;
+    if (ahead > 0 && this.scheduled.length !== this.running.length)
+      fail('repeating a plan that leaves out running sequences');
     for (const sequence of this.running) {
       if (seen.has(sequence)) fail(`sequence ${sequence.slot} runs twice`);
       seen.add(sequence);
-      if (sequence.blocks < 0) fail(`sequence ${sequence.slot} holds ${sequence.blocks} blocks`);
-      const needed = this.blocksFor(sequence.computed + sequence.scheduled);
-      if (sequence.blocks !== needed) {
-        fail(
-          `running sequence ${sequence.slot} holds ${sequence.blocks} blocks for ${needed} blocks of tokens`,
-        );
+      const needed = this.blocksFor(sequence.computed + ahead + sequence.scheduled);
+      // Repeated iterations moved each sequence `ahead` tokens on, and took the blocks they need
+      // from the free ones; what it holds is brought up to date when the repeats end.
+      const blocks = ahead > 0 ? needed : sequence.blocks;
+      if (blocks < 0) fail(`sequence ${sequence.slot} holds ${blocks} blocks`);
+      if (blocks !== needed) {
+        fail(`running sequence ${sequence.slot} holds ${blocks} blocks for ${needed} blocks of tokens`);
       }
-      if (sequence.generated >= sequence.output) fail(`finished sequence ${sequence.slot} still runs`);
+      if (sequence.generated + ahead >= sequence.output)
+        fail(`finished sequence ${sequence.slot} still runs`);
       const cached = sequence.held?.length ?? 0;
       if (cached > 0 && this.cache === null)
         fail(`sequence ${sequence.slot} holds cached blocks, with no cache`);
-      if (cached > sequence.blocks) fail(`sequence ${sequence.slot} holds more cached blocks than blocks`);
+      if (cached > blocks) fail(`sequence ${sequence.slot} holds more cached blocks than blocks`);
       for (let i = 0; i < cached; i++) {
         const block = (sequence.held as PrefixBlock[])[i];
         holders.set(block, (holders.get(block) ?? 0) + 1);
       }
-      held += sequence.blocks - cached;
+      held += blocks - cached;
     }
     let unheld = 0;
     if (this.cache !== null) {
