@@ -93,8 +93,9 @@ export function createSequence(
  * Most iterations of a busy replica repeat the one before: the same sequences decode one token
  * each, with nothing to admit. `advance` runs such an iteration in constant time, whatever the
  * batch: it counts the repeats rather than moving every sequence on, and allocates the blocks
- * they cross into by the position within its block each sequence's token has; the sequences are
- * brought up to date (`settle`) before anything else reads or changes them.
+ * they cross into by the position within its block each sequence's token has. When sequences
+ * finish, only they are brought up to date and the others go on repeating while nothing waits;
+ * all are brought up to date (`settle`) before anything else reads or changes them.
  */
 export class ContinuousScheduler implements IterationScheduler {
   readonly totalBlocks: number;
@@ -132,12 +133,20 @@ export class ContinuousScheduler implements IterationScheduler {
   private waitingLive = 0;
   private readonly chunks: PrefillChunk[] = [];
   private prefillCount = 0;
-  /** The planned iteration may be repeated by `advance`, up to the one `finishAt` iterations after it was planned. */
-  private repeatable = false;
-  private finishAt = 0;
-  /** Iterations `advance` ran since the planned one; its sequences' token counts lag by as many. */
+  /**
+   * The running sequences decode, each one token an iteration, with nothing else to plan: their
+   * iterations repeat (`advance`), and each sequence's token counts lag by `ahead` iterations.
+   */
+  private repeating = false;
+  /** Iterations since the sequences were last brought up to date. */
   private ahead = 0;
-  /** Per token position within a block, modulo the block size: the planned sequences whose token sits there. */
+  /** Whether an iteration of the repeating sequences is planned (else one just ended). */
+  private planned = false;
+  /** The least `output - generated` of the repeating sequences: at that `ahead`, one finishes. */
+  private finishAt = 0;
+  /** Tokens the repeating sequences had computed when they were last brought up to date. */
+  private computedBase = 0;
+  /** Per position within a block, modulo the block size: the repeating sequences whose planned token sat there. */
   private readonly positions: Int32Array;
 
   constructor(private readonly config: ContinuousConfig) {
@@ -208,10 +217,11 @@ export class ContinuousScheduler implements IterationScheduler {
 
   /** Plans the next iteration into `batch`, `scheduled` and `newlyAdmitted`; false when there is nothing to run. */
   schedule(): boolean {
+    if (this.repeating && !this.planned && this.waitingLive === 0 && this.planRepeat()) return true;
     this.settle();
     const { config, scheduled } = this;
     scheduled.length = 0;
-    this.newlyAdmitted.length = 0;
+    if (this.newlyAdmitted.length > 0) this.newlyAdmitted.length = 0;
     this.prefillCount = 0;
     this.scheduledTokens = 0;
     this.prefillTokens = 0;
@@ -286,7 +296,7 @@ export class ContinuousScheduler implements IterationScheduler {
       budget -= tokens;
       this.plan(sequence, tokens);
     }
-    this.batch.prefill.length = this.prefillCount;
+    if (this.batch.prefill.length !== this.prefillCount) this.batch.prefill.length = this.prefillCount;
     if (
       !preempted &&
       this.prefillCount === 0 &&
@@ -315,46 +325,115 @@ export class ContinuousScheduler implements IterationScheduler {
       positions[sequence.computed % size]++;
     }
     this.finishAt = finishAt;
-    this.repeatable = true;
+    this.computedBase = this.batch.decodeContextTokens;
+    this.repeating = true;
+    this.planned = true;
   }
 
   advance(): boolean {
-    if (!this.repeatable) return false;
+    if (!this.repeating) return false;
     const ahead = this.ahead + 1;
-    // The iteration that ends now is the `ahead`-th since the plan: a sequence finishing with it is a change.
+    // The iteration ending now is the `ahead`-th since the sequences were up to date: one finishing with it is a change.
     if (ahead >= this.finishAt) return false;
-    const size = this.config.blockSize;
-    // The next token of a sequence whose planned token sat at position p is at p + ahead: a new block at 0.
-    const needed = this.positions[(size - (ahead % size)) % size];
+    const needed = this.newBlocks(ahead);
     // Short of free blocks, the plan would evict cached blocks or preempt.
     if (needed > this.freeBlocks) return false;
     this.freeBlocks -= needed;
     this.ahead = ahead;
-    this.newlyAdmitted.length = 0;
+    if (this.newlyAdmitted.length > 0) this.newlyAdmitted.length = 0;
     this.batch.decodeContextTokens += this.scheduled.length;
     schedulerStepped(this, 'finish');
     schedulerStepped(this, 'schedule');
     return true;
   }
 
-  /** Brings the planned sequences up to date with the iterations `advance` ran, and ends the repeats. */
+  /** Blocks the repeating sequences need for the tokens they compute `ahead` iterations on: one each whose token starts a block. */
+  private newBlocks(ahead: number): number {
+    const size = this.config.blockSize;
+    return this.positions[(size - (ahead % size)) % size];
+  }
+
+  /** Plans the repeating sequences' next decode if their blocks are free; false, doing nothing, if not. */
+  private planRepeat(): boolean {
+    const needed = this.newBlocks(this.ahead);
+    if (needed > this.freeBlocks) return false;
+    this.freeBlocks -= needed;
+    this.planned = true;
+    const count = this.scheduled.length;
+    this.scheduledTokens = count;
+    this.batch.decodeSequences = count;
+    this.batch.decodeContextTokens = this.computedBase + count * this.ahead;
+    if (this.newlyAdmitted.length > 0) this.newlyAdmitted.length = 0;
+    schedulerStepped(this, 'schedule');
+    return true;
+  }
+
+  /**
+   * The repeating sequences' iteration ended with some finishing, or short of free blocks for
+   * the next: those finishing are brought up to date and leave, the others go on lagging.
+   */
+  private finishRepeat(): void {
+    const ahead = this.ahead + 1;
+    this.ahead = ahead;
+    this.planned = false;
+    const { scheduled, running, positions, finished } = this;
+    const size = this.config.blockSize;
+    let kept = 0;
+    let finishAt = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < scheduled.length; i++) {
+      const sequence = scheduled[i];
+      const left = sequence.output - sequence.generated;
+      if (left === ahead) {
+        positions[sequence.computed % size]--;
+        this.computedBase -= sequence.computed;
+        sequence.computed += ahead;
+        sequence.generated = sequence.output;
+        sequence.scheduled = 0;
+        sequence.blocks = this.blocksFor(sequence.computed);
+        this.release(sequence);
+        finished.push(sequence);
+        continue;
+      }
+      if (left < finishAt) finishAt = left;
+      scheduled[kept] = sequence;
+      running[kept++] = sequence;
+    }
+    if (kept < scheduled.length) {
+      scheduled.length = kept;
+      running.length = kept;
+    }
+    this.finishAt = finishAt;
+    if (kept === 0) {
+      this.repeating = false;
+      this.ahead = 0;
+    }
+  }
+
+  /** Brings the repeating sequences up to date, and ends the repeats. */
   private settle(): void {
-    this.repeatable = false;
+    if (!this.repeating) return;
+    this.repeating = false;
     const ahead = this.ahead;
-    if (ahead === 0) return;
     this.ahead = 0;
+    if (ahead === 0) return;
+    const planned = this.planned;
     for (const sequence of this.scheduled) {
       sequence.computed += ahead;
       sequence.generated += ahead;
+      if (!planned) sequence.scheduled = 0;
       sequence.blocks = this.blocksFor(sequence.computed + sequence.scheduled);
     }
   }
 
   /** Advances every sequence of the planned iteration by what it computed; fills `firstTokens` and `finished`. */
   finishIteration(): void {
-    this.settle();
-    this.firstTokens.length = 0;
-    this.finished.length = 0;
+    if (this.firstTokens.length > 0) this.firstTokens.length = 0;
+    if (this.finished.length > 0) this.finished.length = 0;
+    if (this.repeating) {
+      this.finishRepeat();
+      schedulerStepped(this, 'finish');
+      return;
+    }
     const cache = this.cache;
     for (const sequence of this.scheduled) {
       sequence.computed += sequence.scheduled;
@@ -399,12 +478,13 @@ export class ContinuousScheduler implements IterationScheduler {
     const holders = new Map<PrefixBlock, number>();
     let held = 0;
     const ahead = this.ahead;
-    if (ahead > 0 && this.scheduled.length !== this.running.length)
+    if (this.repeating && this.scheduled.length !== this.running.length)
       fail('repeating a plan that leaves out running sequences');
     for (const sequence of this.running) {
       if (seen.has(sequence)) fail(`sequence ${sequence.slot} runs twice`);
       seen.add(sequence);
-      const needed = this.blocksFor(sequence.computed + ahead + sequence.scheduled);
+      const scheduled = ahead > 0 && !this.planned ? 0 : sequence.scheduled;
+      const needed = this.blocksFor(sequence.computed + ahead + scheduled);
       // Repeated iterations moved each sequence `ahead` tokens on, and took the blocks they need
       // from the free ones; what it holds is brought up to date when the repeats end.
       const blocks = ahead > 0 ? needed : sequence.blocks;
