@@ -196,12 +196,12 @@ export function decodeStepSeconds(
   const sparse = model.sparse24 && accelerator.sparse24;
   const perToken = perTokenMatmulParams(model);
   const lmHead = lmHeadParams(model);
-  const matmulRate = peakTflops(accelerator, model.computePrecision) * 1e12 * compute;
+  // Read at the first decode, as iterationTime reads them: an accelerator without a usable peak fails there.
+  let matmulRate = Number.NaN;
+  let attentionRate = Number.NaN;
   const weights = streamedWeightBytes(model) * (sparse ? sparseStorageFactor(model.bytesPerWeight) : 1);
   const weightsS = weights / tp / (bandwidth * memory);
   const attentionFlopsPerPair = 4 * model.layers * model.heads * model.headDim;
-  const attentionRate =
-    peakTflops(accelerator, model.computePrecision === 'fp32' ? 'fp32' : 'bf16') * 1e12 * attentionEfficiency;
   const kvBytes = kvBytesPerToken(model);
   const shards = kvShards(model, tp);
   const memoryRate = bandwidth * memory;
@@ -212,6 +212,13 @@ export function decodeStepSeconds(
   const overheadS = stack.stepS + model.layers * stack.perLayerS + (tp - 1) * stack.perRemoteWorkerS;
   return (sequences, contextTokens) => {
     if (sequences === 0) return 0;
+    if (Number.isNaN(matmulRate)) {
+      matmulRate = peakTflops(accelerator, model.computePrecision) * 1e12 * compute;
+      attentionRate =
+        peakTflops(accelerator, model.computePrecision === 'fp32' ? 'fp32' : 'bf16') *
+        1e12 *
+        attentionEfficiency;
+    }
     const matmulFlops = 2 * (perToken * sequences + lmHead * sequences);
     const matmulComputeS = (sparse ? matmulFlops / 2 : matmulFlops) / tp / matmulRate;
     const attentionComputeS = (attentionFlopsPerPair * contextTokens) / tp / attentionRate;
