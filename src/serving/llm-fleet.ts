@@ -255,7 +255,6 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
     (key) => EFFICIENCY_KEYS[key],
   );
   const prefillOnly: IterationBatch = { prefill: [], decodeSequences: 0, decodeContextTokens: 0 };
-  const decodeOnly: IterationBatch = { prefill: [], decodeSequences: 0, decodeContextTokens: 0 };
   const decodeSeconds = decodeStepSeconds(llm, hardware, stack);
   return {
     ok: true,
@@ -281,10 +280,8 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
         else {
           // A mixed iteration's time is split by what each part would have cost alone.
           prefillOnly.prefill = batch.prefill;
-          decodeOnly.decodeSequences = batch.decodeSequences;
-          decodeOnly.decodeContextTokens = batch.decodeContextTokens;
           const prefillS = iterationTime(llm, hardware, prefillOnly, stack).totalS;
-          const decodeS = iterationTime(llm, hardware, decodeOnly, stack).totalS;
+          const decodeS = decodeSeconds(batch.decodeSequences, batch.decodeContextTokens);
           into.prefillShare = prefillS / (prefillS + decodeS);
         }
       },
