@@ -64,7 +64,13 @@ async function measure(run: Run): Promise<Measurement> {
  */
 function linkCatalog(dir: string): void {
   const target = resolve(dir, 'pricing');
-  if (!existsSync(target)) symlinkSync(resolve(dir, '../pricing'), target);
+  if (existsSync(target)) return;
+  try {
+    symlinkSync(resolve(dir, '../pricing'), target);
+  } catch (error) {
+    // Another run linked it meanwhile.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 async function loadBuild(dir: string): Promise<Run> {
