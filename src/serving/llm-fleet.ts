@@ -10,6 +10,7 @@ import {
   type AcceleratorSpec,
   type AcceleratorValidation,
   buildProfileTable,
+  decodeStepSeconds,
   type IterationBatch,
   iterationTime,
   type KvCacheSettings,
@@ -271,7 +272,7 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
     (key) => EFFICIENCY_KEYS[key],
   );
   const prefillOnly: IterationBatch = { prefill: [], decodeSequences: 0, decodeContextTokens: 0 };
-  const decodeOnly: IterationBatch = { prefill: [], decodeSequences: 0, decodeContextTokens: 0 };
+  const decodeSeconds = decodeStepSeconds(llm, hardware, stack);
   return {
     ok: true,
     value: {
@@ -288,16 +289,18 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
         fleet.hardware?.accelerators?.calibration,
       ),
       step(batch, into) {
+        if (batch.prefill.length === 0) {
+          into.seconds = decodeSeconds(batch.decodeSequences, batch.decodeContextTokens);
+          into.prefillShare = 0;
+          return;
+        }
         into.seconds = iterationTime(llm, hardware, batch, stack).totalS;
-        if (batch.prefill.length === 0) into.prefillShare = 0;
-        else if (batch.decodeSequences === 0) into.prefillShare = 1;
+        if (batch.decodeSequences === 0) into.prefillShare = 1;
         else {
           // A mixed iteration's time is split by what each part would have cost alone.
           prefillOnly.prefill = batch.prefill;
-          decodeOnly.decodeSequences = batch.decodeSequences;
-          decodeOnly.decodeContextTokens = batch.decodeContextTokens;
           const prefillS = iterationTime(llm, hardware, prefillOnly, stack).totalS;
-          const decodeS = iterationTime(llm, hardware, decodeOnly, stack).totalS;
+          const decodeS = decodeSeconds(batch.decodeSequences, batch.decodeContextTokens);
           into.prefillShare = prefillS / (prefillS + decodeS);
         }
       },

@@ -1,6 +1,6 @@
 import { InvariantError } from '../../core/errors.js';
 import type { IterationBatch, PrefillChunk } from '../../serving/llm/index.js';
-import { type IterationScheduler, schedulerStepped } from './iteration-scheduler.js';
+import { type IterationScheduler, quietIterationsRepeat, schedulerStepped } from './iteration-scheduler.js';
 import { type PrefixBlock, PrefixCache, type SequencePrefix, shareableTokens } from './prefix-cache.js';
 
 /** One request on a continuous-batching replica. `slot` is the simulator's request id. */
@@ -120,6 +120,14 @@ export function createSequence(
  *
  * A sequence may arrive with its prompt computed elsewhere (a decode replica of a disaggregated
  * pair): it gets the blocks of its KV cache when admitted and decodes from there.
+ *
+ * Most iterations of a busy replica repeat the one before: the same sequences decode one token
+ * each, with nothing to admit. `advance` runs such an iteration in constant time, whatever the
+ * batch: it counts the repeats rather than moving every sequence on, and allocates the blocks
+ * they cross into by the position within its block each sequence's token has. Decoding sequences
+ * lag that way (`lagging`, `ahead`) also while others prefill or are admitted, and are planned
+ * in constant time then too; one is brought up to date when it finishes, and all are when they
+ * cannot get their blocks from the free ones (`settle`), before a preemption or eviction.
  */
 export class ContinuousScheduler implements IterationScheduler {
   readonly totalBlocks: number;
@@ -168,6 +176,24 @@ export class ContinuousScheduler implements IterationScheduler {
   private waitingLive = 0;
   private readonly chunks: PrefillChunk[] = [];
   private prefillCount = 0;
+  /**
+   * The first `lagging` running sequences decode, one token each an iteration: they are planned
+   * in constant time, and their token counts are stored `ahead` iterations behind.
+   */
+  private lagging = 0;
+  private ahead = 0;
+  /** Whether the lagging decodes are in the planned iteration (else one of theirs just ended). */
+  private planned = false;
+  /** The least `output - generated` of the lagging decodes, as stored: at that `ahead`, one finishes. */
+  private finishAt = 0;
+  /** Sum of the lagging decodes' `computed`, as stored. */
+  private computedBase = 0;
+  /** The last plan ran the lagging decodes alone, admitting and preempting none. */
+  private quiet = false;
+  /** A request joined or left the queue, or blocks were freed, since the last plan: admission may go otherwise. */
+  private admissionChanged = false;
+  /** Per position within a block, modulo the block size: the lagging decodes whose stored `computed` sits there. */
+  private readonly positions: Int32Array;
 
   constructor(private readonly config: ContinuousConfig) {
     this.totalBlocks = Math.floor(config.kvCacheTokens / config.blockSize);
@@ -177,6 +203,7 @@ export class ContinuousScheduler implements IterationScheduler {
       config.prefixCaching === true ? new PrefixCache(config.blockSize, this.host?.blocks ?? 0) : null;
     const prefill: PrefillChunk[] = [];
     this.batch = { prefill, decodeSequences: 0, decodeContextTokens: 0 };
+    this.positions = new Int32Array(config.blockSize);
   }
 
   get cacheEvictions(): number {
@@ -215,6 +242,7 @@ export class ContinuousScheduler implements IterationScheduler {
   }
 
   enqueue(sequence: Sequence): void {
+    this.admissionChanged = true;
     this.waiting.push(sequence);
     this.waitingLive++;
   }
@@ -230,12 +258,14 @@ export class ContinuousScheduler implements IterationScheduler {
   }
 
   releaseBlocks(blocks: number): void {
+    this.admissionChanged = true;
     this.freeBlocks += blocks;
     this.outgoingBlocks -= blocks;
   }
 
   /** Takes a sequence that has not run yet out of the queue. */
   cancel(sequence: Sequence): void {
+    this.admissionChanged = true;
     sequence.cancelled = true;
     this.waitingLive--;
   }
@@ -243,20 +273,31 @@ export class ContinuousScheduler implements IterationScheduler {
   /** Plans the next iteration into `batch`, `scheduled` and `newlyAdmitted`; false when there is nothing to run. */
   schedule(): boolean {
     const { config, scheduled } = this;
-    scheduled.length = 0;
-    this.newlyAdmitted.length = 0;
+    let budget = config.maxNumBatchedTokens;
+    // The lagging decodes plan in constant time; the loops below plan the rest as they always do.
+    let first = 0;
+    if (this.lagging > 0) {
+      if (this.planLagging()) {
+        first = this.lagging;
+        budget -= first;
+      } else {
+        this.settle();
+      }
+    }
+    if (scheduled.length !== first) scheduled.length = first;
+    if (this.newlyAdmitted.length > 0) this.newlyAdmitted.length = 0;
     this.prefillCount = 0;
-    this.scheduledTokens = 0;
+    this.scheduledTokens = first;
     this.prefillTokens = 0;
     this.recomputeTokens = 0;
     this.loadSeconds = 0;
-    this.batch.decodeSequences = 0;
-    this.batch.decodeContextTokens = 0;
-    let budget = config.maxNumBatchedTokens;
+    this.batch.decodeSequences = first;
+    this.batch.decodeContextTokens = first > 0 ? this.computedBase + first * this.ahead : 0;
     let preempted = false;
 
     const running = this.running;
-    for (let i = 0; i < running.length && budget > 0; i++) {
+    // Victims come from the back, from index `i` on: never a lagging decode.
+    for (let i = first; i < running.length && budget > 0; i++) {
       const sequence = running[i];
       const pending = this.pendingTokens(sequence);
       const tokens = Math.min(pending, budget);
@@ -274,6 +315,8 @@ export class ContinuousScheduler implements IterationScheduler {
       this.plan(sequence, tokens);
     }
 
+    // The discipline reads the token counts of the sequences it admits: they join the lagging ones later.
+    const admittedFrom = running.length;
     while (!preempted && this.waitingLive > 0 && budget > 0 && this.running.length < config.maxNumSeqs) {
       const sequence = this.waiting[this.waitingHead];
       if (sequence.cancelled) {
@@ -326,7 +369,10 @@ export class ContinuousScheduler implements IterationScheduler {
       budget -= tokens;
       this.plan(sequence, tokens);
     }
-    this.batch.prefill.length = this.prefillCount;
+    if (this.batch.prefill.length !== this.prefillCount) this.batch.prefill.length = this.prefillCount;
+    this.admissionChanged = false;
+    if (!preempted && quietIterationsRepeat()) this.absorb(admittedFrom);
+    this.quiet = !preempted && scheduled.length === this.lagging && this.newlyAdmitted.length === 0;
     schedulerStepped(this, 'schedule');
     return scheduled.length > 0;
   }
@@ -344,12 +390,136 @@ export class ContinuousScheduler implements IterationScheduler {
     counters.loadSeconds += seconds;
   }
 
+  /**
+   * The planned decodes that follow the lagging ones in `running` join them: from here on their
+   * token counts lag by `ahead` too, so they are stored that far behind.
+   */
+  private absorb(end: number): void {
+    const { scheduled, running, positions } = this;
+    let joined = this.lagging;
+    if (joined === 0) {
+      this.ahead = 0;
+      this.computedBase = 0;
+      this.finishAt = Number.POSITIVE_INFINITY;
+      positions.fill(0);
+    }
+    const ahead = this.ahead;
+    const size = this.config.blockSize;
+    const last = Math.min(end, scheduled.length);
+    for (; joined < last; joined++) {
+      const sequence = scheduled[joined];
+      const isDecode =
+        sequence === running[joined] &&
+        sequence.generated > 0 &&
+        sequence.scheduled === 1 &&
+        this.pendingTokens(sequence) === 1;
+      if (!isDecode) break;
+      sequence.computed -= ahead;
+      sequence.generated -= ahead;
+      positions[((sequence.computed % size) + size) % size]++;
+      this.computedBase += sequence.computed;
+      const left = sequence.output - sequence.generated;
+      if (left < this.finishAt) this.finishAt = left;
+    }
+    this.lagging = joined;
+    this.planned = true;
+  }
+
+  advance(): boolean {
+    const lagging = this.lagging;
+    // Only lagging decodes run, and nothing could be admitted that was not at the last plan.
+    if (lagging === 0 || !this.quiet || this.admissionChanged || lagging !== this.running.length)
+      return false;
+    const ahead = this.ahead + 1;
+    // The iteration ending now is the `ahead`-th of the lag: a sequence finishing with it is a change.
+    if (ahead >= this.finishAt) return false;
+    const needed = this.newBlocks(ahead);
+    // Short of free blocks, the plan would evict cached blocks or preempt.
+    if (needed > this.freeBlocks) return false;
+    this.freeBlocks -= needed;
+    this.ahead = ahead;
+    this.loadSeconds = 0;
+    if (this.newlyAdmitted.length > 0) this.newlyAdmitted.length = 0;
+    this.batch.decodeContextTokens += lagging;
+    schedulerStepped(this, 'finish');
+    schedulerStepped(this, 'schedule');
+    return true;
+  }
+
+  /** Blocks the lagging decodes need for the tokens they compute `ahead` iterations on: one each whose token starts a block. */
+  private newBlocks(ahead: number): number {
+    const size = this.config.blockSize;
+    return this.positions[(size - (ahead % size)) % size];
+  }
+
+  /** Plans the lagging decodes' next tokens if their blocks are free and the budget holds them; false, doing nothing, if not. */
+  private planLagging(): boolean {
+    if (this.lagging > this.config.maxNumBatchedTokens) return false;
+    const needed = this.newBlocks(this.ahead);
+    if (needed > this.freeBlocks) return false;
+    this.freeBlocks -= needed;
+    this.planned = true;
+    return true;
+  }
+
+  /** The lagging decodes' iteration ended: they lag one more; those finishing with it are brought up to date and leave. */
+  private finishLagging(): void {
+    const ahead = this.ahead + 1;
+    this.ahead = ahead;
+    this.planned = false;
+    if (ahead < this.finishAt) return;
+    const { scheduled, positions, finished } = this;
+    const size = this.config.blockSize;
+    const lagging = this.lagging;
+    let left = lagging;
+    let finishAt = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < lagging; i++) {
+      const sequence = scheduled[i];
+      const remaining = sequence.output - sequence.generated;
+      if (remaining !== ahead) {
+        if (remaining < finishAt) finishAt = remaining;
+        continue;
+      }
+      positions[((sequence.computed % size) + size) % size]--;
+      this.computedBase -= sequence.computed;
+      sequence.computed += ahead;
+      sequence.generated = sequence.output;
+      sequence.scheduled = 0;
+      sequence.blocks = this.blocksFor(sequence.computed);
+      this.release(sequence);
+      finished.push(sequence);
+      left--;
+    }
+    this.finishAt = finishAt;
+    this.lagging = left;
+  }
+
+  /** Brings the lagging decodes up to date: they are planned in full from here on. */
+  private settle(): void {
+    const ahead = this.ahead;
+    const planned = this.planned;
+    const running = this.running;
+    for (let i = 0; i < this.lagging; i++) {
+      const sequence = running[i];
+      sequence.computed += ahead;
+      sequence.generated += ahead;
+      if (!planned) sequence.scheduled = 0;
+      sequence.blocks = this.blocksFor(sequence.computed + sequence.scheduled);
+    }
+    this.lagging = 0;
+    this.ahead = 0;
+  }
+
   /** Advances every sequence of the planned iteration by what it computed; fills `firstTokens` and `finished`. */
   finishIteration(): void {
-    this.firstTokens.length = 0;
-    this.finished.length = 0;
+    if (this.firstTokens.length > 0) this.firstTokens.length = 0;
+    if (this.finished.length > 0) this.finished.length = 0;
+    const lagging = this.lagging;
+    if (lagging > 0) this.finishLagging();
     const cache = this.cache;
-    for (const sequence of this.scheduled) {
+    const scheduled = this.scheduled;
+    for (let i = lagging; i < scheduled.length; i++) {
+      const sequence = scheduled[i];
       sequence.computed += sequence.scheduled;
       sequence.scheduled = 0;
       if (cache !== null && sequence.shareable >= this.config.blockSize) this.register(cache, sequence);
@@ -364,6 +534,11 @@ export class ContinuousScheduler implements IterationScheduler {
       }
     }
     if (this.finished.length > 0) this.dropFinished();
+    // Lagging decodes that finished left `running`; the lagging ones stay its first, and the plan's.
+    if (this.lagging < lagging) {
+      const running = this.running;
+      for (let i = 0; i < this.lagging; i++) scheduled[i] = running[i];
+    }
     schedulerStepped(this, 'finish');
   }
 
@@ -393,26 +568,35 @@ export class ContinuousScheduler implements IterationScheduler {
     const seen = new Set<Sequence>();
     const holders = new Map<PrefixBlock, number>();
     let held = 0;
-    for (const sequence of this.running) {
+    if (this.lagging > this.running.length) fail(`${this.lagging} lagging decodes, more than run`);
+    for (let i = 0; i < this.running.length; i++) {
+      const sequence = this.running[i];
       if (seen.has(sequence)) fail(`sequence ${sequence.slot} runs twice`);
       seen.add(sequence);
-      if (sequence.blocks < 0) fail(`sequence ${sequence.slot} holds ${sequence.blocks} blocks`);
-      const needed = this.blocksFor(sequence.computed + sequence.scheduled);
-      if (sequence.blocks !== needed) {
-        fail(
-          `running sequence ${sequence.slot} holds ${sequence.blocks} blocks for ${needed} blocks of tokens`,
-        );
+      const lagging = i < this.lagging;
+      if (lagging && this.planned && this.scheduled[i] !== sequence)
+        fail(`lagging decode ${sequence.slot} is not where the plan has it`);
+      // A lagging decode is `ahead` tokens on from what it stores, and took the blocks it needs
+      // from the free ones; what it holds is brought up to date when it stops lagging.
+      const ahead = lagging ? this.ahead : 0;
+      const scheduled = lagging && !this.planned ? 0 : sequence.scheduled;
+      const needed = this.blocksFor(sequence.computed + ahead + scheduled);
+      const blocks = lagging ? needed : sequence.blocks;
+      if (blocks < 0) fail(`sequence ${sequence.slot} holds ${blocks} blocks`);
+      if (blocks !== needed) {
+        fail(`running sequence ${sequence.slot} holds ${blocks} blocks for ${needed} blocks of tokens`);
       }
-      if (sequence.generated >= sequence.output) fail(`finished sequence ${sequence.slot} still runs`);
+      if (sequence.generated + ahead >= sequence.output)
+        fail(`finished sequence ${sequence.slot} still runs`);
       const cached = sequence.held?.length ?? 0;
       if (cached > 0 && this.cache === null)
         fail(`sequence ${sequence.slot} holds cached blocks, with no cache`);
-      if (cached > sequence.blocks) fail(`sequence ${sequence.slot} holds more cached blocks than blocks`);
+      if (cached > blocks) fail(`sequence ${sequence.slot} holds more cached blocks than blocks`);
       for (let i = 0; i < cached; i++) {
         const block = (sequence.held as PrefixBlock[])[i];
         holders.set(block, (holders.get(block) ?? 0) + 1);
       }
-      held += sequence.blocks - cached;
+      held += blocks - cached;
     }
     let unheld = 0;
     if (this.cache !== null) {

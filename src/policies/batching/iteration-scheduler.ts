@@ -54,6 +54,13 @@ export interface IterationScheduler {
   /** Plans the next iteration; false when there is nothing to run. */
   schedule(): boolean;
   finishIteration(): void;
+  /**
+   * Ends the running iteration and plans the next as `finishIteration` and `schedule` would, when
+   * that changes nothing but the tokens its sequences hold: none sampled a first token or finished,
+   * no sequence is admitted or preempted, and the blocks it needs are free. Returns false, doing
+   * nothing, when that is not so: the caller then runs both.
+   */
+  advance(): boolean;
   /** Throws an `InvariantError` naming the first broken law of its KV cache and queues. */
   checkInvariants(): void;
 }
@@ -70,6 +77,21 @@ let stepObserver: SchedulerStepObserver | null = null;
  */
 export function observeSchedulerSteps(observer: SchedulerStepObserver | null): void {
   stepObserver = observer;
+}
+
+let repeating = true;
+
+/**
+ * With false, `advance` always declines, so every iteration is finished and planned in full: the
+ * reference a test compares the shortcut with. True by default.
+ */
+export function repeatQuietIterations(enabled: boolean): void {
+  repeating = enabled;
+}
+
+/** Whether `advance` may take its shortcut. */
+export function quietIterationsRepeat(): boolean {
+  return repeating;
 }
 
 /** Called by every implementation after each step. */

@@ -34,6 +34,7 @@ export {
   readSplitwiseProfile,
 } from './profile-table.js';
 export {
+  decodeStepSeconds,
   type IterationBatch,
   type IterationTime,
   iterationTime,

@@ -171,3 +171,76 @@ export function iterationTime(
     totalS: matmulS + attentionS + activationS + communicationS + overheadS,
   };
 }
+
+/**
+ * `iterationTime(model, hardware, batch, stack).totalS` of a batch of decodes alone, by how many
+ * sequences decode and the context tokens they read: the same arithmetic in the same order, so
+ * the same number to the last bit, with what depends only on the model and the hardware worked
+ * out once. A busy replica runs such a batch in most iterations.
+ */
+export function decodeStepSeconds(
+  model: LlmModel,
+  hardware: LlmHardware,
+  stack: ServingStack = SERVING_STACKS.vllm,
+): (sequences: number, contextTokens: number) => number {
+  const { accelerator, count: tp } = hardware;
+  if (tp > 1 && accelerator.interconnect.kind === 'none') {
+    throw new RangeError(`${accelerator.id} has no interconnect for tensor parallelism over ${tp} devices`);
+  }
+  const override = hardware.efficiency;
+  const compute = override?.compute ?? accelerator.efficiency.compute;
+  const memory = override?.memory ?? accelerator.efficiency.memory;
+  const attentionEfficiency = override?.attention ?? accelerator.efficiency.attention ?? compute;
+  const activationEfficiency = override?.activation ?? accelerator.efficiency.activation ?? memory;
+  const bandwidth = accelerator.memoryBandwidthGBps * 1e9;
+  const sparse = model.sparse24 && accelerator.sparse24;
+  const perToken = perTokenMatmulParams(model);
+  const lmHead = lmHeadParams(model);
+  // Read at the first decode, as iterationTime reads them: an accelerator without a usable peak fails there.
+  let matmulRate = Number.NaN;
+  let attentionRate = Number.NaN;
+  const weights = streamedWeightBytes(model) * (sparse ? sparseStorageFactor(model.bytesPerWeight) : 1);
+  const weightsS = weights / tp / (bandwidth * memory);
+  const attentionFlopsPerPair = 4 * model.layers * model.heads * model.headDim;
+  const kvBytes = kvBytesPerToken(model);
+  const shards = kvShards(model, tp);
+  const memoryRate = bandwidth * memory;
+  const activationBytes = activationBytesPerToken(model, tp);
+  const activationRate = bandwidth * activationEfficiency;
+  const { kind, allReduceBusGBps, allReduceLatencyUs } = accelerator.interconnect;
+  const small = stack.nvlinkSmallAllReduce;
+  const overheadS = stack.stepS + model.layers * stack.perLayerS + (tp - 1) * stack.perRemoteWorkerS;
+  return (sequences, contextTokens) => {
+    if (sequences === 0) return 0;
+    if (Number.isNaN(matmulRate)) {
+      matmulRate = peakTflops(accelerator, model.computePrecision) * 1e12 * compute;
+      attentionRate =
+        peakTflops(accelerator, model.computePrecision === 'fp32' ? 'fp32' : 'bf16') *
+        1e12 *
+        attentionEfficiency;
+    }
+    const matmulFlops = 2 * (perToken * sequences + lmHead * sequences);
+    const matmulComputeS = (sparse ? matmulFlops / 2 : matmulFlops) / tp / matmulRate;
+    const attentionComputeS = (attentionFlopsPerPair * contextTokens) / tp / attentionRate;
+    const kvS = ((contextTokens + sequences) * kvBytes) / shards / memoryRate;
+    const activationS = (sequences * activationBytes) / activationRate;
+    let communicationS = 0;
+    if (tp > 1) {
+      const messageBytes = sequences * model.hidden * ACTIVATION_BYTES;
+      const latencyUs =
+        kind === 'nvlink' && small !== undefined && messageBytes <= small.maxBytes
+          ? small.latencyUs
+          : allReduceLatencyUs;
+      const perAllReduceS =
+        latencyUs * 1e-6 + ((2 * (tp - 1)) / tp) * (messageBytes / (allReduceBusGBps * 1e9));
+      communicationS = 2 * model.layers * perAllReduceS;
+    }
+    return (
+      Math.max(matmulComputeS, weightsS) +
+      Math.max(attentionComputeS, kvS) +
+      activationS +
+      communicationS +
+      overheadS
+    );
+  };
+}

@@ -220,6 +220,17 @@ export class ContinuousService implements ServiceDiscipline {
       const arrivalUs = requests.arrivalUs[slot];
       if (now > arrivalUs) this.timeseries.addWait(arrivalUs, now);
     }
+    this.launch(replica, fleet, llm, scheduler, now);
+  }
+
+  /** Times the iteration `scheduler` planned and starts it. */
+  private launch(
+    replica: number,
+    fleet: number,
+    llm: LlmFleetState,
+    scheduler: IterationScheduler,
+    now: number,
+  ): void {
     const timing = this.stepTiming;
     llm.model.step(scheduler.batch, timing);
     const loadS = scheduler.loadSeconds;
@@ -252,8 +263,15 @@ export class ContinuousService implements ServiceDiscipline {
   finishIteration(replica: number, epoch: number, now: number): void {
     if (epoch !== this.replicas.epoch[replica]) return;
     const fleet = this.fleetOf[replica];
-    const scheduler = (this.llm[fleet] as LlmFleetState).scheduler(replica);
+    const llm = this.llm[fleet] as LlmFleetState;
+    const scheduler = llm.scheduler(replica);
     this.chargeIteration(replica, fleet, now);
+    // Nothing started or ended with it: the same sequences decode again, one token further on.
+    if (scheduler.advance()) {
+      this.launch(replica, fleet, llm, scheduler, now);
+      this.replicas.requestLeft(replica, now);
+      return;
+    }
     scheduler.finishIteration();
     const requests = this.requests;
     for (const sequence of scheduler.firstTokens) requests.firstTokenUs[sequence.slot] = now;
