@@ -58,7 +58,8 @@ export function sharedScenarioJsonSchema(): JsonSchema {
 /**
  * A schema whose metadata names a definition in `definitionRef` is written as a `$ref` to it: the
  * replica policies of a one-pool `routing:` are an enum (its discriminator) built afresh with the
- * registry, yet the same list as the `ReplicaPolicy` definition a `within` refers to.
+ * registry, yet the same list as the `ReplicaPolicy` definition a `within` refers to (when no
+ * replica policy takes keys of its own).
  */
 function referToDefinition(jsonSchema: JsonSchema): void {
   const definition = jsonSchema.definitionRef;

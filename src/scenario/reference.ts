@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { orList } from '../core/schema-values.js';
 import { autoscalerDefinitions } from '../policies/autoscaling/index.js';
 import { BATCHING_POLICIES } from '../policies/batching/index.js';
 import { FLEET_ROUTING_POLICIES } from '../policies/routing/index.js';
@@ -286,6 +287,9 @@ function formLabel(form: JsonSchema): string {
     if (property.const !== undefined) return `\`${key}: ${String(property.const)}\``;
     const named = refName(property);
     if (named === 'ReplicaPolicy' && key === 'policy') return `\`${key}:\` a replica policy`;
+    // Replica policies without keys, where others have keys (and blocks of their own).
+    if (key === 'policy' && property.enum !== undefined)
+      return `\`${key}:\` ${orList(property.enum.map((name) => `\`${String(name)}\``))}`;
   }
   return '';
 }

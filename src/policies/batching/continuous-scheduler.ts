@@ -143,6 +143,14 @@ export class ContinuousScheduler implements IterationScheduler {
     return this.cache?.cached ?? 0;
   }
 
+  cachedPrefixTokens(prefix: SequencePrefix, shareable: number, prompt: number): number {
+    if (this.cache === null) return 0;
+    const size = this.config.blockSize;
+    // As `hitLimit` for a sequence that has generated nothing: its last prompt token is always computed.
+    const limit = Math.min(Math.floor(shareable / size), Math.floor((prompt - 1) / size));
+    return limit > 0 ? this.cache.cachedRun(prefix, limit) * size : 0;
+  }
+
   get waitingCount(): number {
     return this.waitingLive;
   }

@@ -1,5 +1,6 @@
 import type { IterationBatch } from '../../serving/llm/index.js';
 import type { Sequence } from './continuous-scheduler.js';
+import type { SequencePrefix } from './prefix-cache.js';
 
 /**
  * The iteration-level scheduler of one LLM replica: it keeps the replica's waiting and running
@@ -39,6 +40,12 @@ export interface IterationScheduler {
   /** Cached blocks given up to allocations, and those cached now (0 without a prefix cache). */
   readonly cacheEvictions: number;
   readonly cachedBlocks: number;
+  /**
+   * Leading tokens, in whole blocks, of a prompt of `prompt` tokens whose first `shareable` the
+   * prefix names that a sequence admitted now would find cached: what a router compares replicas
+   * by (0 without a prefix cache). It only reads: the cache is as it was.
+   */
+  cachedPrefixTokens(prefix: SequencePrefix, shareable: number, prompt: number): number;
   /** Whether a request of these sizes can ever complete here (else it is rejected at once). */
   fits(prompt: number, output: number): boolean;
   enqueue(sequence: Sequence): void;

@@ -3,6 +3,7 @@ import type { Engine } from '../../engine/index.js';
 import type { TimeSeries } from '../../metrics/index.js';
 import { createSequence, type Sequence } from '../../policies/batching/continuous.js';
 import type { IterationScheduler } from '../../policies/batching/iteration-scheduler.js';
+import type { SequencePrefix } from '../../policies/batching/prefix-cache.js';
 import { type Fleet, InvariantError, REQUEST_ATTRIBUTES } from '../../scenario/types.js';
 import type { StepTiming } from '../../serving/llm-fleet.js';
 import type { PromptPrefix } from '../../workload/index.js';
@@ -366,6 +367,12 @@ export class ContinuousService implements ServiceDiscipline {
   kvCacheUsage(replica: number): number {
     const scheduler = (this.llm[this.fleetOf[replica]] as LlmFleetState).scheduler(replica);
     return scheduler.totalBlocks > 0 ? scheduler.usedBlocks / scheduler.totalBlocks : 0;
+  }
+
+  cachedPrefixTokens(replica: number, prefix: SequencePrefix, shareable: number, prompt: number): number {
+    return (this.llm[this.fleetOf[replica]] as LlmFleetState)
+      .scheduler(replica)
+      .cachedPrefixTokens(prefix, shareable, prompt);
   }
 
   occupiesSlot(_slot: number): boolean {
