@@ -285,9 +285,7 @@ function objectForms(root: JsonSchema, schema: JsonSchema): JsonSchema[] {
 function formLabel(form: JsonSchema): string {
   for (const [key, property] of Object.entries(form.properties ?? {})) {
     if (property.const !== undefined) return `\`${key}: ${String(property.const)}\``;
-    const named = refName(property);
-    if (named === 'ReplicaPolicy' && key === 'policy') return `\`${key}:\` a replica policy`;
-    // Replica policies without keys, where others have keys (and blocks of their own).
+    // The replica policies without keys of their own: one block for them all.
     if (key === 'policy' && property.enum !== undefined)
       return `\`${key}:\` ${orList(property.enum.map((name) => `\`${String(name)}\``))}`;
   }

@@ -72,26 +72,24 @@ export interface OnePoolRouting {
 /**
  * The `routing:` blocks of one pool, for the replica policies registered now: one block for
  * those that take no keys, whose `policy` lists their names (the discriminator of the routing
- * union lists rather than checks), and one per policy with keys.
+ * union lists rather than checks), and one per policy with keys (`cache-aware` among the
+ * built-in ones). The first lists its names itself rather than refer to the `ReplicaPolicy`
+ * list, which would also match the blocks of the policies with keys.
  */
 export function onePoolSchemas(): (z.ZodType<OnePoolRouting> & z.core.$ZodTypeDiscriminable)[] {
   const definitions = replicaPolicies.list();
   const keyless = definitions.filter((definition) => definition.keys === undefined);
   const keyed = definitions.filter((definition) => definition.keys !== undefined);
-  const forms: (z.ZodType<OnePoolRouting> & z.core.$ZodTypeDiscriminable)[] = [];
-  if (keyless.length > 0) {
-    const names = keyless.map((definition) => definition.name) as [string, ...string[]];
-    const policy = z
-      .enum(names, { error: oneOfReplicaPolicies })
-      .describe('One replica policy over the replicas of all fleets as one pool.');
-    // Every replica policy takes no keys: the block names one of the `ReplicaPolicy` list, which
-    // the JSON Schema refers to. With keyed ones, that list would also match their own blocks.
-    forms.push(
-      z
-        .object({ policy: keyed.length === 0 ? policy.meta({ definitionRef: 'ReplicaPolicy' }) : policy })
-        .strict(),
-    );
-  }
+  const names = keyless.map((definition) => definition.name) as [string, ...string[]];
+  const forms: (z.ZodType<OnePoolRouting> & z.core.$ZodTypeDiscriminable)[] = [
+    z
+      .object({
+        policy: z
+          .enum(names, { error: oneOfReplicaPolicies })
+          .describe('One replica policy over the replicas of all fleets as one pool.'),
+      })
+      .strict(),
+  ];
   for (const definition of keyed) {
     forms.push(
       z
