@@ -43,30 +43,10 @@ export function sharedScenarioJsonSchema(): JsonSchema {
   if (cached?.schema !== schema) {
     cached = {
       schema,
-      json: deepFreeze(
-        z.toJSONSchema(schema, {
-          target: 'draft-7',
-          io: 'input',
-          override: (ctx) => referToDefinition(ctx.jsonSchema as JsonSchema),
-        }) as JsonSchema,
-      ),
+      json: deepFreeze(z.toJSONSchema(schema, { target: 'draft-7', io: 'input' }) as JsonSchema),
     };
   }
   return cached.json;
-}
-
-/**
- * A schema whose metadata names a definition in `definitionRef` is written as a `$ref` to it: the
- * replica policies of a one-pool `routing:` are an enum (its discriminator) built afresh with the
- * registry, yet the same list as the `ReplicaPolicy` definition a `within` refers to.
- */
-function referToDefinition(jsonSchema: JsonSchema): void {
-  const definition = jsonSchema.definitionRef;
-  if (typeof definition !== 'string') return;
-  const { description } = jsonSchema;
-  for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
-  if (description !== undefined) jsonSchema.description = description;
-  jsonSchema.allOf = [{ $ref: `${REF_PREFIX}${definition}` }];
 }
 
 /** Frozen, so that a reader that changes the shared copy fails at once instead of corrupting later loads. */

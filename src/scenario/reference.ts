@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { orList } from '../core/schema-values.js';
 import { autoscalerDefinitions } from '../policies/autoscaling/index.js';
 import { BATCHING_POLICIES } from '../policies/batching/index.js';
 import { FLEET_ROUTING_POLICIES } from '../policies/routing/index.js';
@@ -304,8 +305,9 @@ function objectForms(root: JsonSchema, schema: JsonSchema): JsonSchema[] {
 function formLabel(form: JsonSchema): string {
   for (const [key, property] of Object.entries(form.properties ?? {})) {
     if (property.const !== undefined) return `\`${key}: ${String(property.const)}\``;
-    const named = refName(property);
-    if (named === 'ReplicaPolicy' && key === 'policy') return `\`${key}:\` a replica policy`;
+    // The replica policies without keys of their own: one block for them all.
+    if (key === 'policy' && property.enum !== undefined)
+      return `\`${key}:\` ${orList(property.enum.map((name) => `\`${String(name)}\``))}`;
   }
   return '';
 }

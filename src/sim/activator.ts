@@ -6,6 +6,7 @@ import { Kind } from './events.js';
 import type { Meters } from './meters.js';
 import type { RequestFlow } from './request-flow.js';
 import { RequestState, type RequestTable } from './request-table.js';
+import type { RoutedPrefix } from './routed-prefix.js';
 import { queueTimeoutUs } from './service/discipline.js';
 
 /**
@@ -36,6 +37,7 @@ export class Activator {
     private readonly requests: RequestTable,
     private readonly router: Router,
     private readonly attributes: Float64Array,
+    private readonly prefixes: RoutedPrefix,
     private readonly meters: Meters,
     private readonly flow: RequestFlow,
     maxHoldUs = KNATIVE_HOLD_US,
@@ -72,7 +74,9 @@ export class Activator {
         continue;
       }
       requests.loadAttributes(slot, this.attributes);
+      this.prefixes.slot = slot;
       const replica = this.router.pick();
+      this.prefixes.slot = -1;
       if (replica < 0) break;
       this.head++;
       this.heldCount[requests.heldFor[slot]]--;

@@ -12,6 +12,7 @@ import type { OutageDriver } from './outage-driver.js';
 import { type ReplicaLifecycle, ReplicaState } from './replica-lifecycle.js';
 import type { RequestFlow } from './request-flow.js';
 import { RequestState, type RequestTable } from './request-table.js';
+import type { RoutedPrefix } from './routed-prefix.js';
 import type { ServiceDiscipline } from './service/discipline.js';
 
 /**
@@ -35,6 +36,7 @@ export class Interruptions {
     private readonly outstanding: Int32Array,
     private readonly router: Router,
     private readonly attributes: Float64Array,
+    private readonly prefixes: RoutedPrefix,
     private readonly meters: Meters,
     private readonly flow: RequestFlow,
     private readonly activator: Activator,
@@ -168,7 +170,9 @@ export class Interruptions {
         continue;
       }
       requests.loadAttributes(slot, this.attributes);
+      this.prefixes.slot = slot;
       const target = policy === 'requeue' ? this.router.pick() : this.elsewhere(fleet);
+      this.prefixes.slot = -1;
       if (policy === 'requeue') counts.requeued++;
       else counts.retried++;
       if (target >= 0) this.flow.admit(slot, target, now);

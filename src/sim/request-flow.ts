@@ -7,6 +7,7 @@ import type { Arrivals } from './arrivals.js';
 import type { Meters } from './meters.js';
 import type { ReplicaLifecycle } from './replica-lifecycle.js';
 import { RequestState, type RequestTable } from './request-table.js';
+import type { RoutedPrefix } from './routed-prefix.js';
 import type { ServiceDiscipline } from './service/discipline.js';
 
 /**
@@ -34,8 +35,18 @@ export class RequestFlow {
     private readonly outstanding: Int32Array,
     private readonly replicas: ReplicaLifecycle,
     private readonly warmupUs: number,
+    prefixes: RoutedPrefix,
   ) {
-    this.activator = new Activator(fleets, engine, requests, router, arrivals.attributes, meters, this);
+    this.activator = new Activator(
+      fleets,
+      engine,
+      requests,
+      router,
+      arrivals.attributes,
+      prefixes,
+      meters,
+      this,
+    );
   }
 
   // The hot paths (arrive, the disciplines' start and finish) keep their rare branches in separate

@@ -48,8 +48,14 @@ export class RequestTable {
   gen = new Int32Array(0);
   state = new Uint8Array(0);
   measured = new Uint8Array(0);
-  /** Requests whose prompt shares a prefix: what it shares, by slot (a sparse side store; most requests have none). */
-  private readonly prefixes = new Map<number, SequencePrefix>();
+  /**
+   * Requests whose prompt shares a prefix: what it shares, by slot; null for none. A plain array
+   * rather than a Map: every request of a workload with shared prefixes stores one, and the Map's
+   * hashing and deletions cost more than the slot's index.
+   */
+  private prefixes: (SequencePrefix | null)[] = [];
+  /** Slots holding a prefix: none (the common case) spares every release a write. */
+  private storedPrefixes = 0;
   private free = new Int32Array(0);
   private freeCount = 0;
   private capacity = 0;
@@ -69,7 +75,10 @@ export class RequestTable {
   }
 
   release(slot: number): void {
-    if (this.prefixes.size > 0) this.prefixes.delete(slot);
+    if (this.storedPrefixes > 0 && this.prefixes[slot] !== null) {
+      this.prefixes[slot] = null;
+      this.storedPrefixes--;
+    }
     this.state[slot] = RequestState.Free;
     this.gen[slot]++;
     this.free[this.freeCount++] = slot;
@@ -98,15 +107,20 @@ export class RequestTable {
   storePrefix(slot: number, prefix: PromptPrefix): void {
     const segments = prefix.segments;
     if (segments === 0) return;
-    this.prefixes.set(slot, {
-      hashes: prefix.hashes.slice(0, segments),
-      ends: prefix.ends.slice(0, segments),
-    });
+    if (this.prefixes[slot] === null) this.storedPrefixes++;
+    // Copied by hand: `slice` leaves optimized code for a runtime call, some microseconds a request.
+    const hashes = new Float64Array(segments);
+    const ends = new Float64Array(segments);
+    for (let i = 0; i < segments; i++) {
+      hashes[i] = prefix.hashes[i];
+      ends[i] = prefix.ends[i];
+    }
+    this.prefixes[slot] = { hashes, ends };
   }
 
   /** What the prompt of the request in `slot` shares, or null. */
   prefix(slot: number): SequencePrefix | null {
-    return this.prefixes.size === 0 ? null : (this.prefixes.get(slot) ?? null);
+    return this.storedPrefixes === 0 ? null : this.prefixes[slot];
   }
 
   /** Puts a waiting request's attributes back where routing and service-time models read them. */
@@ -151,6 +165,7 @@ export class RequestTable {
     this.state = extend(this.state, capacity);
     this.measured = extend(this.measured, capacity);
     this.free = extend(this.free, capacity);
+    for (let slot = old; slot < capacity; slot++) this.prefixes.push(null);
     // Push new slots highest first so they are handed out in ascending order.
     for (let slot = capacity - 1; slot >= old; slot--) this.free[this.freeCount++] = slot;
     this.capacity = capacity;

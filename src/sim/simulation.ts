@@ -36,6 +36,7 @@ import { RequestFlow } from './request-flow.js';
 import { RequestObserver } from './request-observer.js';
 import { RequestState, RequestTable } from './request-table.js';
 import { resultOf } from './results.js';
+import { RoutedPrefix } from './routed-prefix.js';
 import { type Progress, RunControl } from './run-control.js';
 import { BatchService } from './service/batch.js';
 import { ContinuousService } from './service/continuous.js';
@@ -143,7 +144,14 @@ export class Simulation implements EventHandler {
     }
     // Outstanding = in service + waiting, kept as its own column because routing reads it on every arrival.
     const load: ReplicaLoadView = { outstanding: new Int32Array(layout.replicaCount), concurrency };
-    const router = createRouter(scenario.routing, routed, load, streams, this.arrivals.attributes);
+    const prefixes = new RoutedPrefix(
+      scenario,
+      this.arrivals.prefix,
+      this.arrivals.attributes,
+      requests,
+      layout.fleetOf,
+    );
+    const router = createRouter(scenario.routing, routed, load, streams, this.arrivals.attributes, prefixes);
     this.disaggregation = fleets.some((f) => f.role !== undefined)
       ? new Disaggregation(scenario, layout, load)
       : null;
@@ -241,6 +249,7 @@ export class Simulation implements EventHandler {
       load.outstanding,
       replicas,
       this.warmupUs,
+      prefixes,
     );
     this.flow = flow;
     this.activator = flow.activator;
@@ -278,6 +287,7 @@ export class Simulation implements EventHandler {
       : null;
     meters.batchFleets = kinds.map((kind) => kind === 'batch');
     this.disciplines = flow.disciplines;
+    prefixes.disciplines = this.disciplines;
     for (const [f, kind] of kinds.entries()) {
       const discipline = kind === 'slot' ? this.slots : kind === 'batch' ? this.batches : this.iterations;
       if (kind === null || discipline === null)
@@ -310,6 +320,7 @@ export class Simulation implements EventHandler {
       load.outstanding,
       this.router,
       this.arrivals.attributes,
+      prefixes,
       meters,
       flow,
       this.activator,

@@ -101,14 +101,14 @@ describe('routing policies registered through the library', () => {
   it('both are listed among the policies a scenario may name', async () => {
     const loaded = await loadScenarioText(stringify(scenario({ policy: 'pinnned' })), 's.yaml');
     expect(loaded.ok ? [] : loaded.errors.map((e) => e.message)).toEqual([
-      'routing.policy: expected a routing policy: one of round-robin, random, least-outstanding, power-of-two, first, weighted, spillover, offload, pinned',
+      'routing.policy: expected a routing policy: one of round-robin, random, least-outstanding, power-of-two, cache-aware, first, weighted, spillover, offload, pinned',
     ]);
     const within = await loadScenarioText(
       stringify(scenario({ policy: 'spillover', within: 'frist' })),
       's.yaml',
     );
     expect(within.ok ? [] : within.errors.map((e) => e.message)).toEqual([
-      'routing.within: expected one of round-robin, random, least-outstanding, power-of-two, first',
+      'routing.within: expected one of round-robin, random, least-outstanding, power-of-two, cache-aware, first',
     ]);
   });
 

@@ -81,6 +81,8 @@ describe('repeated decode iterations', () => {
     ['scenarios/chat-sessions.yaml', 900],
     ['scenarios/edge-offload.yaml', 600],
     ['scenarios/h100-l40s-tpu.yaml', 600],
+    ['scenarios/classes.yaml', 300],
+    ['scenarios/chat-prefix-routing.yaml', 900],
   ])(
     'give %s exactly as planning every iteration does',
     async (file, seconds) => {

@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { runPlan } from '../../src/plan/index.js';
 import { buildComparison } from '../../src/report/index.js';
 import { runScenario } from '../../src/run.js';
@@ -75,6 +76,22 @@ describe('the example scenarios', () => {
     expect(offload?.oversize).toBeGreaterThan(0);
     expect(results[1].offload).toBeNull();
   });
+});
+
+describe('chat-prefix-routing.yaml', () => {
+  it('finds most of each call cached only when routed by cache', async () => {
+    // The baseline and its cache-aware variant only, on a shorter run.
+    const scenario = parse(readFileSync(`${SCENARIOS}chat-prefix-routing.yaml`, 'utf8'));
+    scenario.variants = scenario.variants.filter((v: { name: string }) => v.name === 'cache-aware');
+    const { results } = await runScenario(scenario, { baseDir: SCENARIOS, set: ['duration=20m'] });
+    const [least, aware] = results.map((r) => r.llm?.fleets.gpu.prefix_cache?.hit_rate ?? Number.NaN);
+    // The shared 3,000-token task prompt is about half of a call's prompt; the session's history,
+    // the rest, is cached only on the replica that served its previous call.
+    expect(least).toBeGreaterThan(0.4);
+    expect(least).toBeLessThan(0.6);
+    expect(aware).toBeGreaterThan(0.85);
+    expect(results[1].ttft_s.p99).toBeLessThan(results[0].ttft_s.p99 ?? Number.NaN);
+  }, 120_000);
 });
 
 describe('mooncake-prefix-cache.yaml', () => {

@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { toUs } from '../../core/time.js';
-import { replicaPolicyOf } from '../../policies/routing/index.js';
+import { isOnePool, replicaPolicyOf } from '../../policies/routing/index.js';
 import {
   DEFAULT_FLAP_WINDOW_S,
   type EfficiencyOverrides,
@@ -40,8 +40,9 @@ export function replayScenario(
   fleet: Fleet,
   trace: TraceSource,
 ): (overrides: EfficiencyOverrides) => Scenario {
-  // One fleet: its replicas are picked as the scenario's routing picks them inside a fleet.
-  const routing: Routing = { policy: replicaPolicyOf(base.routing) };
+  // One fleet: its replicas are picked as the scenario's routing picks them inside a fleet (with
+  // its keys, for a one-pool policy that has some).
+  const routing: Routing = isOnePool(base.routing) ? base.routing : { policy: replicaPolicyOf(base.routing) };
   const accelerators = fleet.hardware?.accelerators;
   if (!accelerators)
     throw new InvariantError(`fleet ${fleet.name} has roofline step times but no accelerator`);

@@ -181,6 +181,10 @@ export class ContinuousScheduler implements IterationScheduler {
    * in constant time, and their token counts are stored `ahead` iterations behind.
    */
   private lagging = 0;
+
+  get laggingDecodes(): number {
+    return this.lagging;
+  }
   private ahead = 0;
   /** Whether the lagging decodes are in the planned iteration (else one of theirs just ended). */
   private planned = false;
@@ -220,6 +224,14 @@ export class ContinuousScheduler implements IterationScheduler {
     this.hostCounters.evictions = cache.hostEvictions;
     this.hostCounters.blocks = cache.hosted;
     return this.hostCounters;
+  }
+
+  cachedPrefixTokens(prefix: SequencePrefix, shareable: number, prompt: number): number {
+    if (this.cache === null) return 0;
+    const size = this.config.blockSize;
+    // As `hitLimit` for a sequence that has generated nothing: its last prompt token is always computed.
+    const limit = Math.min(Math.floor(shareable / size), Math.floor((prompt - 1) / size));
+    return limit > 0 ? this.cache.cachedRun(prefix, limit) * size : 0;
   }
 
   get waitingCount(): number {

@@ -1,5 +1,6 @@
 import type { IterationBatch } from '../../serving/llm/index.js';
 import type { HostTierCounters, Sequence } from './continuous-scheduler.js';
+import type { SequencePrefix } from './prefix-cache.js';
 
 /**
  * The iteration-level scheduler of one LLM replica: it keeps the replica's waiting and running
@@ -23,6 +24,11 @@ export interface IterationScheduler {
   readonly batch: IterationBatch;
   /** Sequences in the planned iteration, and those of them running for the first time. */
   readonly scheduled: readonly Sequence[];
+  /**
+   * How many of `scheduled`, from the first, are decodes whose token counts are stored behind
+   * (they repeat in constant time): each decodes one token in the planned iteration.
+   */
+  readonly laggingDecodes: number;
   readonly newlyAdmitted: readonly Sequence[];
   /** Tokens the planned iteration computes; its prompt-chunk tokens, and those recomputing evicted ones. */
   readonly scheduledTokens: number;
@@ -43,6 +49,12 @@ export interface IterationScheduler {
   readonly cachedBlocks: number;
   /** What the host tier of the prefix cache did so far; null without one. */
   readonly hostTier: HostTierCounters | null;
+  /**
+   * Leading tokens, in whole blocks, of a prompt of `prompt` tokens whose first `shareable` the
+   * prefix names that a sequence admitted now would find cached: what a router compares replicas
+   * by (0 without a prefix cache). It only reads: the cache is as it was.
+   */
+  cachedPrefixTokens(prefix: SequencePrefix, shareable: number, prompt: number): number;
   /** Whether a request of these sizes can ever complete here (else it is rejected at once). */
   fits(prompt: number, output: number): boolean;
   enqueue(sequence: Sequence): void;

@@ -188,6 +188,77 @@ describe('prefix caching', () => {
       { numRuns: 200 },
     );
   });
+
+  it('answers how much of a prompt it holds without changing what any later step does', () => {
+    const request = fc.record({
+      prompt: fc.integer({ min: 1, max: 40 }),
+      output: fc.integer({ min: 1, max: 12 }),
+      system: fc.integer({ min: 0, max: 3 }),
+      shared: fc.integer({ min: 0, max: 40 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(request, { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 13, max: 40 }),
+        (requests, kvTokens) => {
+          // Twins fed alike; `probed` is asked, before every step, how much of every system
+          // prompt it holds. It must plan and count exactly as `plain` does.
+          const probed = scheduler({ kvCacheTokens: kvTokens * 4, maxNumBatchedTokens: 8 });
+          const plain = scheduler({ kvCacheTokens: kvTokens * 4, maxNumBatchedTokens: 8 });
+          const probe = () => {
+            for (let system = 0; system < 4; system++) {
+              for (const prompt of [5, 17, 41]) {
+                const p = prefix([system], [40]);
+                const tokens = probed.cachedPrefixTokens(p, 40, prompt);
+                // What `lookup` (which the scheduler admits by) finds there, short of the last token.
+                const limit = Math.min(10, Math.floor((prompt - 1) / 4));
+                expect(tokens).toBe((plain.cache as PrefixCache).lookup(p, limit) * 4);
+              }
+            }
+          };
+          const state = (s: ContinuousScheduler) => [
+            s.batch.prefill.map((c) => [c.tokens, c.pastTokens]),
+            s.scheduled.map((q) => q.slot),
+            s.cachedPromptTokens,
+            s.savedPrefillTokens,
+            s.cacheEvictions,
+            s.cachedBlocks,
+            s.usedBlocks,
+            (s.cache as PrefixCache).evictable,
+          ];
+          for (const [slot, r] of requests.entries()) {
+            const shared = Math.min(r.shared, r.prompt);
+            for (const s of [probed, plain]) {
+              const p = shared > 0 ? prefix([r.system], [shared]) : null;
+              if (s.fits(r.prompt, r.output)) s.enqueue(createSequence(slot, r.prompt, r.output, p));
+            }
+            probe();
+            const ran = probed.schedule();
+            expect(plain.schedule()).toBe(ran);
+            if (ran) {
+              expect(state(probed)).toEqual(state(plain));
+              probe();
+              probed.finishIteration();
+              plain.finishIteration();
+              expect(state(probed)).toEqual(state(plain));
+            }
+          }
+          for (let t = 0; t < 10_000; t++) {
+            probe();
+            const ran = probed.schedule();
+            expect(plain.schedule()).toBe(ran);
+            if (!ran) break;
+            expect(state(probed)).toEqual(state(plain));
+            probed.finishIteration();
+            plain.finishIteration();
+            probed.checkInvariants();
+          }
+          expect(state(probed)).toEqual(state(plain));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });
 
 describe('the host tier under the prefix cache', () => {

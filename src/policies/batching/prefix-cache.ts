@@ -344,6 +344,29 @@ export class PrefixCache {
     block.next = null;
     this.evictable--;
   }
+
+  /**
+   * How many leading blocks of a prompt, at most `limit`, are cached: what `lookup` counts, for a
+   * router comparing replicas. It only reads: no eviction order, count or `lookup` result changes.
+   */
+  cachedRun(prefix: SequencePrefix, limit: number): number {
+    const { hashes, ends } = prefix;
+    const size = this.blockSize;
+    let segment = 0;
+    let inner: Map<number, PrefixBlock> | undefined;
+    let innerSegment = -1;
+    let b = 0;
+    for (; b < limit; b++) {
+      const last = (b + 1) * size - 1;
+      while (ends[segment] <= last) segment++;
+      if (segment !== innerSegment) {
+        inner = this.byHash.get(hashes[segment]);
+        innerSegment = segment;
+      }
+      if (inner?.has(b) !== true) break;
+    }
+    return b;
+  }
 }
 
 /** Tokens of a prompt of `prompt` tokens that its prefix lets other prompts share: up to its last segment's end. */

@@ -4,8 +4,9 @@ import type { ReplicaPickerFactory, Router, RouterContext } from './types.js';
 
 /**
  * A replica policy: picks a replica of one pool. A scenario names it as `routing: { policy }`
- * (the replicas of all fleets as one pool) or as a cross-fleet policy's `within`. It takes no
- * keys, so it has no schema and no defaults of its own.
+ * (the replicas of all fleets as one pool) or as a cross-fleet policy's `within`. Most take no
+ * keys; one that does declares them in `keys`, which a `routing:` block naming it may set and a
+ * `within` leaves at their defaults.
  */
 export interface ReplicaPolicyDefinition<Name extends string = string> {
   readonly name: Name;
@@ -14,8 +15,15 @@ export interface ReplicaPolicyDefinition<Name extends string = string> {
   readonly create: ReplicaPickerFactory;
   /** It picks with draws from the routing streams, so runs with different seeds differ. */
   readonly random?: boolean;
+  /**
+   * Its keys besides `policy`, each described, and with its default as a `prefault`: the picker
+   * gets them parsed (`options`), defaults filled in.
+   */
+  readonly keys?: z.ZodRawShape;
+  /** The values of `keys` left out, as YAML writes them: their prefaults. */
+  readonly defaults?: Readonly<Record<string, unknown>>;
   /** A `routing:` block naming it; it must load. */
-  readonly example: { readonly policy: Name };
+  readonly example: { readonly policy: Name; readonly [key: string]: unknown };
 }
 
 /** Checks a definition's parts against each other. */

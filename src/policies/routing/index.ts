@@ -2,7 +2,7 @@ export type { FleetRoutingDefinition, ReplicaPolicyDefinition } from './definiti
 export type { OffloadRouting } from './offload.js';
 export {
   type OnePoolRouting,
-  onePoolSchema,
+  onePoolSchemas,
   REPLICA_POLICIES,
   REPLICA_POLICY_DEFINITIONS,
   type ReplicaPolicy,
@@ -26,6 +26,8 @@ export {
 } from './router.js';
 export type { SpilloverRouting } from './spillover.js';
 export {
+  NO_PREFIX_CACHE,
+  type PrefixCacheView,
   type ReplicaLoadView,
   type ReplicaPicker,
   type ReplicaPickerContext,

@@ -13,6 +13,8 @@ import {
 } from './replica-policy.js';
 import { spilloverPolicy } from './spillover.js';
 import {
+  NO_PREFIX_CACHE,
+  type PrefixCacheView,
   type ReplicaLoadView,
   type ReplicaPicker,
   ReplicaPool,
@@ -128,14 +130,14 @@ export function registerReplicaPolicy(definition: ReplicaPolicyDefinition): void
 
 /** The block with what depends on the fleets filled in; `fleetNames` in the scenario's order. */
 export function resolveRouting(spec: RoutingSpec, fleetNames: readonly string[]): Routing {
-  if (isOnePool(spec)) return { policy: spec.policy };
+  if (isOnePool(spec)) return { ...spec, policy: spec.policy };
   return fleetRoutingPolicies.get(spec.policy).resolve(spec, fleetNames);
 }
 
 /**
  * Builds the scenario's routing from its policy name: one picker over all replicas, or a
  * cross-fleet policy's router over per-fleet pickers. `attributes` holds the request being
- * routed, in `REQUEST_ATTRIBUTES` order.
+ * routed, in `REQUEST_ATTRIBUTES` order; `prefixes` what the replicas' prefix caches hold of it.
  */
 export function createRouter(
   routing: Routing,
@@ -143,6 +145,7 @@ export function createRouter(
   load: ReplicaLoadView,
   streams: Streams,
   attributes: Float64Array = new Float64Array(REQUEST_ATTRIBUTES.length),
+  prefixes: PrefixCacheView = NO_PREFIX_CACHE,
 ): Router {
   const uniform = streams.stream('routing');
   const pools = fleets.map((fleet) => new ReplicaPool(fleet.first, fleet.count, false));
@@ -157,7 +160,9 @@ export function createRouter(
     const last = fleets[fleets.length - 1];
     const all = new ReplicaPool(fleets[0].first, last.first + last.count - fleets[0].first, false);
     pools.push(all);
-    const picker = replicaPolicies.get(routing.policy).create({ load, pool: all, uniform });
+    const picker = replicaPolicies
+      .get(routing.policy)
+      .create({ load, pool: all, uniform, prefixes, options: routing });
     return new OnePicker(picker, setReady, firstElastic);
   }
   const context: RouterContext = {
@@ -165,6 +170,7 @@ export function createRouter(
     load,
     pools,
     attributes,
+    prefixes,
     uniform,
     indexOf(name) {
       const index = fleets.findIndex((f) => f.name === name);
@@ -172,9 +178,13 @@ export function createRouter(
       return index;
     },
     picker: (policy, f) =>
-      replicaPolicies
-        .get(policy)
-        .create({ load, pool: pools[f], uniform: streams.stream(`routing/${fleets[f].name}`) }),
+      replicaPolicies.get(policy).create({
+        load,
+        pool: pools[f],
+        uniform: streams.stream(`routing/${fleets[f].name}`),
+        prefixes,
+        options: {},
+      }),
     setReady,
   };
   return fleetRoutingPolicies.get(routing.policy).createRouter(routing as FleetRouting, context);

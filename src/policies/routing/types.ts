@@ -60,10 +60,39 @@ export interface ReplicaPicker {
   pick(): number;
 }
 
+/**
+ * What routing may read of the replicas' prefix caches about the request being routed: how much
+ * of its prompt each replica would find cached if it took the request now. Reading changes no
+ * cache (no eviction order, no hit count).
+ */
+export interface PrefixCacheView {
+  /**
+   * Readies the view for the request being routed: its prompt tokens a prefix cache could hold,
+   * 0 when no replica keeps a prefix cache or the prompt shares nothing (then there is nothing to
+   * look up).
+   */
+  shareableTokens(): number;
+  /** The prompt tokens of the request being routed. */
+  promptTokens(): number;
+  /** Leading tokens of its prompt, in whole KV blocks, that `replica`'s prefix cache holds now. */
+  cachedTokens(replica: number): number;
+}
+
+/** No prefix cache anywhere: a fleet without LLM replicas, or with prefix caching off. */
+export const NO_PREFIX_CACHE: PrefixCacheView = {
+  shareableTokens: () => 0,
+  promptTokens: () => 0,
+  cachedTokens: () => 0,
+};
+
 export interface ReplicaPickerContext {
   load: ReplicaLoadView;
   pool: ReplicaPool;
   uniform: Uniform;
+  /** What the replicas' prefix caches hold of the request being routed; none when absent. */
+  prefixes?: PrefixCacheView;
+  /** The policy's keys: the `routing:` block naming it; `{}` (its defaults) as a `within` or when absent. */
+  options?: Readonly<Record<string, unknown>>;
 }
 
 export type ReplicaPickerFactory = (context: ReplicaPickerContext) => ReplicaPicker;
@@ -102,6 +131,7 @@ export interface RouterContext {
   readonly pools: readonly ReplicaPool[];
   /** The request being routed, in `REQUEST_ATTRIBUTES` order: what the policy may read of it. */
   readonly attributes: Float64Array;
+  readonly prefixes: PrefixCacheView;
   /** The `routing` stream, for choices among fleets. */
   readonly uniform: Uniform;
   /** The index of a fleet the routing block names; the scenario checks made sure it exists. */

@@ -7,7 +7,7 @@ import { BATCHING_POLICIES } from '../../policies/batching/index.js';
 import { type PolicySchema, schemasOf } from '../../policies/definition.js';
 import {
   fleetRoutingPolicies,
-  onePoolSchema,
+  onePoolSchemas,
   type RoutingSpec,
   replicaPolicies,
 } from '../../policies/routing/index.js';
@@ -41,7 +41,10 @@ export function routingSchema(): z.ZodType<RoutingSpec, unknown> {
   return z
     .discriminatedUnion(
       'policy',
-      [onePoolSchema(), ...fleetRoutingPolicies.list().map((definition) => definition.schema)],
+      [...onePoolSchemas(), ...fleetRoutingPolicies.list().map((definition) => definition.schema)] as [
+        PolicySchema,
+        ...PolicySchema[],
+      ],
       { error: `expected a routing policy: one of ${names.join(', ')}` },
     )
     .meta({

@@ -3,6 +3,7 @@ import type { Engine } from '../../engine/index.js';
 import type { TimeSeries } from '../../metrics/index.js';
 import { createSequence, type Sequence } from '../../policies/batching/continuous.js';
 import type { IterationScheduler } from '../../policies/batching/iteration-scheduler.js';
+import type { SequencePrefix } from '../../policies/batching/prefix-cache.js';
 import { type Fleet, InvariantError, REQUEST_ATTRIBUTES } from '../../scenario/types.js';
 import type { StepTiming } from '../../serving/llm-fleet.js';
 import type { PromptPrefix } from '../../workload/index.js';
@@ -394,12 +395,17 @@ export class ContinuousService implements ServiceDiscipline {
     const prefillUs = decoding === 0 ? us : prefillTokens === 0 ? 0 : us * llm.prefillShare(replica);
     const decodeUs = us - prefillUs;
     const classOf = this.requests.requestClass;
-    for (const sequence of scheduler.scheduled) {
+    const scheduled = scheduler.scheduled;
+    // Lagging decodes keep their token counts behind, so only their place says they decode.
+    const lagging = scheduler.laggingDecodes;
+    for (let i = 0; i < scheduled.length; i++) {
+      const sequence = scheduled[i];
       const c = classOf[sequence.slot];
       const decodes =
-        sequence.generated > 0 &&
-        sequence.scheduled === 1 &&
-        sequence.prompt + sequence.generated - sequence.computed === 1;
+        i < lagging ||
+        (sequence.generated > 0 &&
+          sequence.scheduled === 1 &&
+          sequence.prompt + sequence.generated - sequence.computed === 1);
       if (decodes) this.meters.attribute(fleet, c, decodeUs / decoding);
       else this.meters.attributePrefill(fleet, c, (prefillUs * sequence.scheduled) / prefillTokens);
     }
@@ -421,6 +427,12 @@ export class ContinuousService implements ServiceDiscipline {
   kvCacheUsage(replica: number): number {
     const scheduler = (this.llm[this.fleetOf[replica]] as LlmFleetState).scheduler(replica);
     return scheduler.totalBlocks > 0 ? scheduler.usedBlocks / scheduler.totalBlocks : 0;
+  }
+
+  cachedPrefixTokens(replica: number, prefix: SequencePrefix, shareable: number, prompt: number): number {
+    return (this.llm[this.fleetOf[replica]] as LlmFleetState)
+      .scheduler(replica)
+      .cachedPrefixTokens(prefix, shareable, prompt);
   }
 
   occupiesSlot(_slot: number): boolean {

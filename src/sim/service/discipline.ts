@@ -1,5 +1,6 @@
 import { US_PER_S } from '../../core/time.js';
 import type { Engine } from '../../engine/index.js';
+import type { SequencePrefix } from '../../policies/batching/prefix-cache.js';
 import type { Fleet } from '../../scenario/types.js';
 import type { PromptPrefix } from '../../workload/index.js';
 import type { FleetLayout } from '../layout.js';
@@ -38,6 +39,12 @@ export interface ServiceDiscipline {
    * disciplines that keep one; absent for the others.
    */
   kvCacheUsage?(replica: number): number;
+  /**
+   * Leading tokens of a prompt (of `prompt` tokens, its first `shareable` named by `prefix`) that
+   * `replica`'s prefix cache holds, in whole blocks, for cache-aware routing; only reading. Absent
+   * for disciplines without a prefix cache.
+   */
+  cachedPrefixTokens?(replica: number, prefix: SequencePrefix, shareable: number, prompt: number): number;
   /**
    * Whether a request in service accounts for its own busy slot-time: one per slot, a batch's
    * lead for the whole batch, never an LLM sequence (its replica's iterations do).
