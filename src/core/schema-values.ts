@@ -1,5 +1,13 @@
 import * as z from 'zod';
-import { DURATION_EXAMPLE, type Parsed, parseDuration, parseSize, SIZE_EXAMPLE } from './units.js';
+import {
+  DURATION_EXAMPLE,
+  type Parsed,
+  POWER_EXAMPLE,
+  parseDuration,
+  parsePower,
+  parseSize,
+  SIZE_EXAMPLE,
+} from './units.js';
 
 /**
  * The zod building blocks of the scenario schema that its sections and the policies' definitions
@@ -41,6 +49,13 @@ export const Size = quantity(parseSize, SIZE_EXAMPLE).meta({
     '(powers of 1000) or binary `KiB` `MiB` `GiB` `TiB` (powers of 1024), e.g. `4KB`, `2MiB`, `1.5GB`.',
 });
 export const PositiveSize = Size.refine((bytes) => bytes > 0, 'expected a positive size');
+
+export const Power = quantity(parsePower, POWER_EXAMPLE).meta({
+  id: 'Power',
+  title: 'Power',
+  description:
+    'Electrical power: a number of watts, or a string with a unit: `mW`, `W`, `kW`, `MW`, e.g. `350W`, `1.2kW`.',
+});
 
 export const Count = z
   .number(expected('a non-negative number'))

@@ -10,6 +10,8 @@ export type {
   CostBreakdown,
   DisaggregationResult,
   DistributionName,
+  EnergyResult,
+  FleetEnergy,
   FleetInstances,
   FleetPerformance,
   LlmFleetStats,

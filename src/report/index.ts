@@ -25,6 +25,7 @@ export {
   renderComparisonText,
 } from './comparison-text.js';
 export { type DistributionsFile, renderDistributionsJson } from './distributions-json.js';
+export { energyLines, energyMarkdown, energySentence } from './energy.js';
 export { escapeMarkdown } from './format.js';
 export { completionNote, escapeHtml, type ReportPage, renderReportHtml, scriptForInline } from './html.js';
 export { renderSummaryMarkdown } from './markdown.js';

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { identicalNote, ONE_DRAW, type ReplicatedVariant, replicateScenario } from '../../plan/index.js';
 import {
+  energyLines,
   performanceCaveats,
   performanceRuns,
   REQUESTS_FILE,
@@ -115,6 +116,8 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   else if (!args.quiet) {
     io.stdout(renderTextTable(output.summary));
     io.stdout(`\n${verdictLines(output.summary.variants).join('\n')}\n`);
+    const energy = energyLines(output.summary.variants);
+    if (energy.length > 0) io.stdout(`\n${energy.join('\n')}\n`);
   }
   // One from an earlier run into the same folder would describe another run than summary.json,
   // also if replicating this one fails; the report draws the error bars of the new one.
