@@ -81,6 +81,7 @@ describe('loading the full example', () => {
     stepTime: null,
     queue: { capacity: 100, timeout: 30 },
     billing: { increment: 1, minimum: 60 },
+    energy: {},
   } as const;
   const cpu = {
     name: 'cpu',
@@ -104,6 +105,7 @@ describe('loading the full example', () => {
     stepTime: null,
     queue: { capacity: Number.POSITIVE_INFINITY, timeout: null },
     billing: { increment: 60, minimum: 3600 },
+    energy: {},
   } as const;
   const responseSigma2 = Math.log(1 + 0.5 ** 2);
   const expected: Scenario = {
@@ -201,6 +203,7 @@ describe('defaults', () => {
           stepTime: null,
           queue: { capacity: Number.POSITIVE_INFINITY, timeout: null },
           billing: { increment: 1, minimum: 60 },
+          energy: {},
         },
       ],
       routing: { policy: 'least-outstanding' },
