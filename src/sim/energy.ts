@@ -26,8 +26,9 @@ function acceleratorSpecs(): ReadonlyMap<string, AcceleratorSpec> {
 }
 
 const LINEAR =
-  'power is linear in the busy share: idle + (busy - idle) x the share of live time a replica works ' +
-  '(an LLM replica works while an iteration runs, whatever its batch size; larger batches draw more, unmodelled)';
+  'power is linear in the busy share: idle + (busy - idle) x the share of live time a replica works; an LLM ' +
+  'replica works while an iteration runs and then draws its full busy power whatever its batch, so small-batch ' +
+  'decode, which is memory-bound and draws less, is overstated: an upper bound for lightly loaded LLM fleets';
 const LIVE_TIME = 'a replica draws power from launch (its boot included) until it is gone';
 
 function providerOf(fleet: Fleet): string | null {
