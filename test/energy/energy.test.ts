@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { energyLines, renderSummaryMarkdown } from '../../src/report/index.js';
 import { runScenario, ScenarioError } from '../../src/run.js';
 
 /**
@@ -55,6 +56,11 @@ describe('energy of a fixed fleet at a known utilization', () => {
     expect(energy.cost_usd).toBe(0);
     expect(summary.variants[0].cost_usd.energy).toBeUndefined();
     expect(energy.warnings).toEqual([]);
+    // summary.md and the terminal carry the same figures, three significant digits.
+    expect(renderSummaryMarkdown(summary)).toContain('- Energy (estimate): 0.180 kWh, 0.0720 kg CO2e; ');
+    expect(energyLines(summary.variants)[1]).toBe(
+      '  baseline  0.180 kWh, 0.0720 kg CO2e; 0.0500 kWh and 0.0200 kg CO2e per 1k requests',
+    );
   });
 
   it('takes an L4 instance from the catalog: datasheet, CCF host coefficients, AWS PUE and us-east-1 grid', async () => {

@@ -116,8 +116,6 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   else if (!args.quiet) {
     io.stdout(renderTextTable(output.summary));
     io.stdout(`\n${verdictLines(output.summary.variants).join('\n')}\n`);
-    const energy = energyLines(output.summary.variants);
-    if (energy.length > 0) io.stdout(`\n${energy.join('\n')}\n`);
   }
   // One from an earlier run into the same folder would describe another run than summary.json,
   // also if replicating this one fails; the report draws the error bars of the new one.
@@ -158,6 +156,9 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
     );
   }
   if (replicated !== undefined && !args.quiet) reportReplications(replicated, args.json, io);
+  // Last on stdout, after the replications' table: an estimate beside the measured figures.
+  const energy = energyLines(output.summary.variants);
+  if (!args.json && !args.quiet && energy.length > 0) io.stdout(`\n${energy.join('\n')}\n`);
   else if (!args.quiet) {
     for (const result of output.results) {
       for (const warning of result.warnings) io.stderr(`fleetsim: warning: ${result.name}: ${warning}\n`);
