@@ -156,14 +156,14 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
     );
   }
   if (replicated !== undefined && !args.quiet) reportReplications(replicated, args.json, io);
-  // Last on stdout, after the replications' table: an estimate beside the measured figures.
-  const energy = energyLines(output.summary.variants);
-  if (!args.json && !args.quiet && energy.length > 0) io.stdout(`\n${energy.join('\n')}\n`);
   else if (!args.quiet) {
     for (const result of output.results) {
       for (const warning of result.warnings) io.stderr(`fleetsim: warning: ${result.name}: ${warning}\n`);
     }
   }
+  // Last on stdout, after a replications table: an estimate beside the measured figures.
+  const energy = energyLines(output.summary.variants);
+  if (!args.json && !args.quiet && energy.length > 0) io.stdout(`\n${energy.join('\n')}\n`);
   if (!args.quiet) {
     for (const caveat of performanceCaveats(performanceRuns(output.results)))
       io.stderr(`fleetsim: caveat: ${caveat}\n`);
