@@ -16,6 +16,11 @@
  *   `llm.fleets.<f>.prefix_cache.hit_rate` when the fleet admitted no prompt.
  * - `batches.<f>.mean_size`: the fleet started no batch.
  * - `performance.<f>.accelerator` and `.caveat`: text, null when there is none.
+ * - `energy.by_fleet.<f>`: `kwh`, `mean_it_power_w` and `power` when its warnings say the fleet has
+ *   no energy estimate; `co2e_kg` then too, or when they say it has no CO2e, and so
+ *   `carbon_intensity_g_per_kwh`; `price_per_kwh_usd` and `cost_usd` always (a cloud fleet pays
+ *   for energy inside its price). The totals and per-request and per-token figures of `energy`
+ *   when a fleet's own figure is null.
  *
  * A distribution summary is null in all its fields or in none. Counts add up
  * (arrived = completed + dropped + timed_out + in_flight_at_end), and no count or cost is negative.
@@ -100,9 +105,31 @@ function nullAllowed(variant: Json, path: readonly (string | number)[]): boolean
       return third === 'mean_size' && num(get(variant, ['batches', second!, 'count'])) === 0;
     case 'performance':
       return third === 'accelerator' || third === 'caveat';
+    case 'energy':
+      return energyNullAllowed(variant, second, third, fourth);
     default:
       return false;
   }
+}
+
+function energyNullAllowed(variant: Json, second: unknown, fleet: unknown, key: unknown): boolean {
+  const warnings = get(variant, ['energy', 'warnings']);
+  const says = (text: string) => Array.isArray(warnings) && warnings.some((w) => String(w).startsWith(text));
+  const fleets = Object.values((get(variant, ['energy', 'by_fleet']) ?? {}) as Record<string, Json>);
+  const anyNull = (field: string) => fleets.some((f) => get(f, [field]) === null);
+  if (second === 'by_fleet') {
+    const noEstimate = says(`fleet ${String(fleet)}: no energy estimate`);
+    const noCo2e = says(`fleet ${String(fleet)}: no CO2e`);
+    if (key === 'price_per_kwh_usd' || key === 'cost_usd') return true;
+    if (key === 'kwh' || key === 'mean_it_power_w' || key === 'power') return noEstimate;
+    if (key === 'co2e_kg') return noEstimate || noCo2e;
+    return key === 'carbon_intensity_g_per_kwh' && noCo2e;
+  }
+  if (second === 'kwh' || second === 'kwh_per_1k_requests' || second === 'kwh_per_1m_tokens')
+    return anyNull('kwh');
+  if (second === 'co2e_kg' || second === 'co2e_kg_per_1k_requests' || second === 'co2e_kg_per_1m_tokens')
+    return anyNull('co2e_kg');
+  return false;
 }
 
 /** What is wrong with the figures of one variant (a `VariantResult` or its summary.json form). */

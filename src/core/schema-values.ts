@@ -3,8 +3,10 @@ import {
   BYTES_PER_SECOND_PER_UNIT,
   DURATION_EXAMPLE,
   type Parsed,
+  POWER_EXAMPLE,
   parseBandwidth,
   parseDuration,
+  parsePower,
   parseSize,
   SIZE_EXAMPLE,
 } from './units.js';
@@ -74,6 +76,13 @@ export const Bandwidth = z
         .join(' ')}) ` +
       'per second, e.g. `100Mbps`, `25GB/s`.',
   });
+
+export const Power = quantity(parsePower, POWER_EXAMPLE).meta({
+  id: 'Power',
+  title: 'Power',
+  description:
+    'Electrical power: a number of watts, or a string with a unit: `mW`, `W`, `kW`, `MW`, e.g. `350W`, `1.2kW`.',
+});
 
 export const Count = z
   .number(expected('a non-negative number'))

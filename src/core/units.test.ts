@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, formatSize } from './format.js';
-import { parseBandwidth, parseDuration, parseSize } from './units.js';
+import { parseBandwidth, parseDuration, parsePower, parseSize } from './units.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -89,5 +89,25 @@ describe('format then parse round-trips', () => {
   it('picks the largest unit that keeps the number at least 1', () => {
     expect([formatDuration(90), formatDuration(0.25), formatDuration(7200)]).toEqual(['1.5m', '250ms', '2h']);
     expect([formatSize(1500), formatSize(999)]).toEqual(['1.5KB', '999B']);
+  });
+});
+
+describe('parsePower', () => {
+  it.each([
+    [350, 350],
+    ['350W', 350],
+    ['1.2kW', 1200],
+    ['500mW', 0.5],
+    ['2MW', 2e6],
+  ])('%j is %d watts', (input, watts) => {
+    expect(parsePower(input)).toEqual({ ok: true, value: watts });
+  });
+
+  it.each([
+    ['350 watts', 'expected a power like 350W, 1.2kW; got "350 watts"'],
+    ['1.2kw', 'expected a power like 350W, 1.2kW; got "1.2kw"'],
+    ['-5W', 'expected a non-negative finite power like 350W, 1.2kW; got "-5W"'],
+  ])('rejects %j', (input, message) => {
+    expect(parsePower(input)).toEqual({ ok: false, message });
   });
 });

@@ -58,6 +58,14 @@ export const BYTES_PER_SECOND_PER_UNIT: ReadonlyMap<string, number> = new Map([
   ['GB/s', 1e9],
 ]);
 
+/** Watts per power unit, case-sensitive (`mW` is a milliwatt, `MW` a megawatt). */
+export const WATTS_PER_UNIT: ReadonlyMap<string, number> = new Map([
+  ['mW', 1e-3],
+  ['W', 1],
+  ['kW', 1e3],
+  ['MW', 1e6],
+]);
+
 /**
  * Scenario quantities written with units: durations become seconds, sizes bytes. A plain number
  * is already in the base unit. Errors are messages for a Diagnostic, never throws. The units are
@@ -70,6 +78,7 @@ const QUANTITY = /^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-zA-Z
 
 export const DURATION_EXAMPLE = 'a duration like 250ms, 30s, 5m, 2h, 1d';
 export const SIZE_EXAMPLE = 'a size like 512B, 4KB, 2MiB, 1.5GB';
+export const POWER_EXAMPLE = 'a power like 350W, 1.2kW';
 
 function show(input: unknown): string {
   return typeof input === 'string' ? JSON.stringify(input) : String(input);
@@ -108,6 +117,11 @@ export function parseDuration(input: unknown): Parsed {
 /** `"2MiB"` -> 2097152; a number is bytes. */
 export function parseSize(input: unknown): Parsed {
   return parseQuantity(input, (unit) => BYTES_PER_UNIT.get(unit.toLowerCase()), SIZE_EXAMPLE);
+}
+
+/** `"1.2kW"` -> 1200; a number is watts. */
+export function parsePower(input: unknown): Parsed {
+  return parseQuantity(input, (unit) => WATTS_PER_UNIT.get(unit), POWER_EXAMPLE);
 }
 
 const BANDWIDTH = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z/]+)\s*$/;

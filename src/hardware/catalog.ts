@@ -103,6 +103,8 @@ export interface InstanceEntry {
   /** Where each price of each region comes from: a user catalog replaces single prices of a region. */
   citations: ReadonlyMap<string, Partial<Record<PriceKey, PriceSource>>>;
   owned?: OwnedCost;
+  /** Owned hardware: the electricity price of each region, USD per kWh. */
+  ownedUsdPerKwh?: ReadonlyMap<string, number>;
   /** The user catalog file this entry or one of its prices was read from; absent for the shipped catalog. */
   userFile?: string;
 }
@@ -322,7 +324,7 @@ export function entryFromRaw(provider: string, type: string, raw: RawEntry): Ins
     prices,
     citations: citationsOf(raw.sources, prices),
     // The per-region electricity prices already went into `prices`; keep the rest for `catalog show`.
-    ...(owned && { owned }),
+    ...(owned && { owned, ownedUsdPerKwh: new Map(Object.entries(raw.owned!.usd_per_kwh)) }),
   };
 }
 
@@ -400,6 +402,11 @@ export type ResolvedInstance =
       accelerators: { model: AcceleratorId; count: number; memoryGib?: number } | null;
       /** Where the price comes from and of when. */
       priceSource: PriceSource;
+      /**
+       * Owned hardware priced by the catalog's own formula in this region: the two parts of its
+       * price, so a run can bill the electricity from its energy estimate instead.
+       */
+      owned?: { amortizedUsdPerHour: number; powerWatts: number; usdPerKwh: number };
     }
   | {
       ok: false;
@@ -466,10 +473,21 @@ export function resolveInstance(
       unavailable: true,
     };
   }
+  const usdPerKwh = entry.ownedUsdPerKwh?.get(region);
+  // A user catalog may have replaced this region's price; then it is the user's own figure, not the formula's.
+  const owned =
+    entry.owned && usdPerKwh !== undefined && price === ownedUsdPerHour({ ...entry.owned, usdPerKwh })
+      ? {
+          amortizedUsdPerHour: ownedUsdPerHour({ ...entry.owned, usdPerKwh: 0 }),
+          powerWatts: entry.owned.powerWatts,
+          usdPerKwh,
+        }
+      : undefined;
   return {
     ok: true,
     key,
     priceUsdPerHour: price,
+    ...(owned && { owned }),
     billing: { ...entry.billing },
     region,
     market,

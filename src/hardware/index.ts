@@ -38,5 +38,14 @@ export {
   type TransferRoute,
   tieredCostUsd,
 } from './data-transfer.js';
+export {
+  CARBON_FILE,
+  CLOUD_PROVIDERS,
+  type EnergyData,
+  type HostCoefficients,
+  isCloudInstance,
+  readEnergyData,
+  shippedEnergyData,
+} from './energy-data.js';
 export { daysBetween, STALE_PRICE_DAYS, type StalePrice, stalePrice, todayUtc } from './price-age.js';
 export { type CatalogFileError, type CatalogLoad, withUserCatalogs } from './user-catalog.js';

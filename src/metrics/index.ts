@@ -14,6 +14,8 @@ export type {
   CostBreakdown,
   DisaggregationResult,
   DistributionName,
+  EnergyResult,
+  FleetEnergy,
   FleetInstances,
   FleetPerformance,
   HostTierStats,

@@ -87,6 +87,11 @@ export interface VariantResult {
    * unvalidated catalog accelerator under the roofline, or the scenario's own figures).
    */
   performance: Record<string, FleetPerformance>;
+  /**
+   * Energy and carbon of the run (docs/energy.md). Always set by a run; absent only in a
+   * summary.json written before it existed.
+   */
+  energy?: EnergyResult;
   /** Autoscaling decisions that changed the count, and spot notices and reclaims, in time order (not in summary.json). */
   capacity_events: CapacityEvent[];
   /** Quantile points of each distribution, for CDF charts (not in summary.json). */
@@ -339,8 +344,10 @@ export interface HostTierStats {
  * and minimum; reserved capacity for every hour of the run); `idle` is the part of it paid for
  * replica time that served nothing (on a continuous-batching fleet, time with no iteration
  * running, however full or empty its batches); `recompute` is the part continuous-batching fleets
- * spent recomputing sequences a KV-cache preemption had evicted; `transfer` is data transfer.
- * total = compute + transfer. Per delivered token, see `TokenCosts`.
+ * spent recomputing sequences a KV-cache preemption had evicted; `transfer` is data transfer;
+ * `energy`, present only when a fleet pays for its electricity apart (an owned device, or a
+ * fleet with `energy.price_per_kwh`), is that electricity, from the energy estimate.
+ * total = compute + transfer + energy. Per delivered token, see `TokenCosts`.
  */
 export interface CostBreakdown {
   total: number;
@@ -348,8 +355,47 @@ export interface CostBreakdown {
   idle: number;
   recompute: number;
   transfer: number;
+  energy?: number;
   by_fleet: Record<string, number>;
   by_market: { 'on-demand': number; spot: number; reserved: number; 'reserved-3y': number };
+}
+
+/**
+ * The run's energy: kWh drawn from the grid (IT energy x PUE) and its CO2e, over the whole run.
+ * A total is null when any fleet has no estimate (its `warnings` say why) rather than a sum that
+ * leaves a fleet out. Per-request and per-token figures cover the measured window, taken as the
+ * run's energy x (window / run), and are present only when there are such requests or tokens.
+ */
+export interface EnergyResult {
+  kwh: number | null;
+  co2e_kg: number | null;
+  kwh_per_1k_requests?: number | null;
+  co2e_kg_per_1k_requests?: number | null;
+  kwh_per_1m_tokens?: number | null;
+  co2e_kg_per_1m_tokens?: number | null;
+  /** Electricity billed apart (owned or on-prem fleets); 0 when every fleet pays it inside its price. */
+  cost_usd: number;
+  by_fleet: Record<string, FleetEnergy>;
+  /** Every figure here rests on these, none validated against a measurement of this workload. */
+  assumptions: string[];
+  /** What is missing: fleets without a power figure or a carbon intensity. */
+  warnings: string[];
+}
+
+export interface FleetEnergy {
+  kwh: number | null;
+  co2e_kg: number | null;
+  /** Share of live replica time spent working, what power scales with. */
+  busy_share: number;
+  /** IT power averaged over live replica time, per replica, watts (before PUE). */
+  mean_it_power_w: number | null;
+  /** What one replica's power figures are. */
+  power: string | null;
+  pue: number;
+  carbon_intensity_g_per_kwh: number | null;
+  /** Null for a cloud instance (its price includes energy) or a fleet without a price per kWh. */
+  price_per_kwh_usd: number | null;
+  cost_usd: number | null;
 }
 
 export interface OracleGap {

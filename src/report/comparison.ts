@@ -286,6 +286,16 @@ function metricDefinitions(entries: readonly ComparisonEntry[], slo: Slo): Metri
       ),
       relevant: (v) => (cost(v).recompute ?? 0) > 0,
     },
+    {
+      ...metric(
+        'cost_usd.energy',
+        'cost: electricity billed apart',
+        'usd',
+        'lower',
+        (v) => cost(v).energy ?? null,
+      ),
+      relevant: (v) => (cost(v).energy ?? 0) > 0,
+    },
     metric(
       'cost_per_1k_requests_usd',
       'cost per 1k requests',
@@ -301,6 +311,16 @@ function metricDefinitions(entries: readonly ComparisonEntry[], slo: Slo): Metri
         'lower',
         (v) => v.cost_per_1m_tokens_usd[kind],
       ),
+    ),
+    // Estimates (docs/energy.md); a summary written before them, or a run with a fleet of unknown power, has none.
+    metric('energy.kwh', 'energy, kWh (estimate)', 'number', 'lower', (v) => v.energy?.kwh ?? null),
+    metric('energy.co2e_kg', 'CO2e, kg (estimate)', 'number', 'lower', (v) => v.energy?.co2e_kg ?? null),
+    metric(
+      'energy.kwh_per_1m_tokens',
+      'energy per 1M tokens, kWh (estimate)',
+      'number',
+      'lower',
+      (v) => v.energy?.kwh_per_1m_tokens ?? null,
     ),
   ];
 }

@@ -35,6 +35,7 @@ export {
 } from './diff.js';
 export { DIFF_COMMENT_MARKER, renderDiffJson, renderDiffMarkdown, renderDiffTable } from './diff-text.js';
 export { type DistributionsFile, renderDistributionsJson } from './distributions-json.js';
+export { energyLines, energyMarkdown, energySentence } from './energy.js';
 export { escapeMarkdown } from './format.js';
 export {
   completionNote,

@@ -2,6 +2,7 @@ import { formatNumber, formatPercent, formatSeconds } from '../core/format.js';
 import type { DisaggregationResult } from '../metrics/index.js';
 import { dropRate } from '../metrics/slo.js';
 import { classesMarkdown } from './classes.js';
+import { energyMarkdown } from './energy.js';
 import { escapeMarkdown } from './format.js';
 import { performanceMarkdown, performanceRuns } from './performance.js';
 import { describeSloMisses, verdictLines } from './slo.js';
@@ -40,6 +41,7 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
         .join(
           ', ',
         )}); ${fmt(v.cost_per_1k_requests_usd)} USD per 1k requests; ${fmt(v.cost_per_1m_tokens_usd.total)} USD per 1M tokens (input ${fmt(v.cost_per_1m_tokens_usd.input)}, output ${fmt(v.cost_per_1m_tokens_usd.output)}).`,
+      ...energyMarkdown(v),
       ...prefixCacheLines(summary, v),
       ...Object.entries(v.batches).map(
         ([fleet, b]) =>

@@ -8,6 +8,7 @@ import {
   ACCELERATOR_IDS,
   type Catalog,
   closestAccelerators,
+  isCloudInstance,
   MARKETS,
   resolveInstance,
 } from '../hardware/index.js';
@@ -241,6 +242,12 @@ function checkFleets(root: Raw, findings: Finding[], catalog: Catalog | undefine
           path: ['fleets', i, catalogKeyAtFault(resolved.message, fleet)],
           message: resolved.message,
           ...(resolved.unavailable && { infeasible: true }),
+        });
+      } else if (isCloudInstance(fleet.instance) && asObject(fleet.energy)?.price_per_kwh !== undefined) {
+        findings.push({
+          code: 'INVALID_VALUE',
+          path: ['fleets', i, 'energy', 'price_per_kwh'],
+          message: `instance "${fleet.instance}" is rented from a cloud provider, whose price includes its energy: price_per_kwh applies to owned or on-prem fleets`,
         });
       } else if (resolved.accelerators === null && stepTimeKey(fleet) !== undefined) {
         findings.push({

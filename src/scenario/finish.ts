@@ -7,6 +7,7 @@ import {
   type Arrivals,
   type BillingConfig,
   type Distribution,
+  type EnergySettings,
   type Fleet,
   type FleetHardware,
   InvariantError,
@@ -151,8 +152,10 @@ function finishFleet(
   dataPath: DataPath,
   catalog: Catalog | undefined,
   asOf: string | undefined,
+  energy: EnergySettings,
 ): Fleet {
   let priceUsdPerHour = fleet.price_per_hour;
+  let owned: Fleet['owned'];
   let billing = DEFAULT_BILLING;
   let fromCatalog: Pick<Fleet, 'region' | 'market' | 'hardware' | 'stalePrice'> = {};
   if (fleet.instance !== undefined) {
@@ -165,6 +168,12 @@ function finishFleet(
     if (!resolved.ok)
       throw new InvariantError(`instance ${fleet.instance} passed validation: ${resolved.message}`);
     priceUsdPerHour = resolved.priceUsdPerHour;
+    // The electricity inside an owned device's catalog price assumes it draws its full power all
+    // the time; the energy estimate bills what it draws instead, as its own cost line.
+    if (resolved.owned) {
+      priceUsdPerHour = resolved.owned.amortizedUsdPerHour;
+      owned = { powerWatts: resolved.owned.powerWatts, usdPerKwh: resolved.owned.usdPerKwh };
+    }
     billing = resolved.billing;
     // With an instance, `hardware:` holds at most the step-time parameters of its accelerator.
     const stepTime = stepTimeKeys(fleet.hardware?.accelerator ?? {});
@@ -239,6 +248,8 @@ function finishFleet(
       increment: fleet.billing?.increment ?? billing.increment,
       minimum: fleet.billing?.minimum ?? billing.minimum,
     },
+    energy: { ...energy, ...fleet.energy },
+    ...(owned && { owned }),
   };
 }
 
@@ -259,7 +270,7 @@ function finishModel(model: ModelSpec): ModelConfig {
  */
 export function finishScenario(spec: ScenarioSpec, context: FinishContext): Scenario {
   const fleets = spec.fleets.map((fleet) =>
-    finishFleet(fleet, context.dataPath, context.catalog, spec.as_of),
+    finishFleet(fleet, context.dataPath, context.catalog, spec.as_of, spec.energy ?? {}),
   );
   const catalogFiles = context.catalog?.files ?? [];
   return {

@@ -85,6 +85,7 @@ describe('loading the full example', () => {
     stepTime: null,
     queue: { capacity: 100, timeout: 30 },
     billing: { increment: 1, minimum: 60 },
+    energy: {},
   } as const;
   const cpu = {
     name: 'cpu',
@@ -112,6 +113,7 @@ describe('loading the full example', () => {
     stepTime: null,
     queue: { capacity: Number.POSITIVE_INFINITY, timeout: null },
     billing: { increment: 60, minimum: 3600 },
+    energy: {},
   } as const;
   const responseSigma2 = Math.log(1 + 0.5 ** 2);
   const expected: Scenario = {
@@ -213,6 +215,7 @@ describe('defaults', () => {
           stepTime: null,
           queue: { capacity: Number.POSITIVE_INFINITY, timeout: null },
           billing: { increment: 1, minimum: 60 },
+          energy: {},
         },
       ],
       routing: { policy: 'least-outstanding' },
@@ -356,7 +359,7 @@ describe('diagnostics', () => {
 
   it('lists the allowed keys when no key is close', async () => {
     expect(await errors(`${VALID}colour: blue\n`)).toEqual([
-      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, network, data_transfer, disaggregation, catalog, as_of, fleets, routing, metrics, limits, slo, model_uncertainty, sweep, report, variants',
+      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, network, data_transfer, energy, disaggregation, catalog, as_of, fleets, routing, metrics, limits, slo, model_uncertainty, sweep, report, variants',
     ]);
   });
 

@@ -130,6 +130,7 @@ const EXAMPLES: Record<string, unknown> = {
   },
   'network.bandwidth': { up: '20Mbps', down: '100Mbps' },
   data_transfer: { tiering: 'prorated' },
+  energy: { price_per_kwh: 0.12, pue: 1.4, carbon_intensity: 380 },
   disaggregation: { kv_link: { bandwidth: '400Gbps', latency: '10us' } },
   'disaggregation.kv_link': { bandwidth: '400Gbps', latency: '10us' },
   'fleets[]': {
@@ -167,6 +168,8 @@ const EXAMPLES: Record<string, unknown> = {
     ],
   },
   'fleets[].billing': { increment: '1s', minimum: '60s' },
+  'fleets[].energy': { power: { idle: '90W', busy: '450W' }, price_per_kwh: 0.12, pue: 1.5 },
+  'fleets[].energy.power': { idle: '90W', busy: '450W' },
   'fleets[].hardware': {
     accelerator: {
       name: 'L4',
@@ -209,6 +212,7 @@ const VALUE_EXAMPLES: Record<string, unknown[]> = {
   Duration: [0.25, '250ms', '1.5h'],
   Size: [4096, '4KB', '2MiB'],
   Bandwidth: [25e9, '25GB/s', '400Gbps'],
+  Power: [350, '350W', '1.2kW'],
   Rate: [40, '40 * (1 + 0.5 * sin(2 * pi * t / 1d))'],
   TokenDistribution: [200, { lognormal: { median: 1000, sigma: 0.9 } }, { uniform: { min: 10, max: 500 } }],
   SizeDistribution: ['4KB', { lognormal: { median: '2KB', sigma: 0.5 } }],
@@ -228,6 +232,7 @@ const UNITS: Record<string, string> = {
   Duration: 'seconds',
   Size: 'bytes',
   Bandwidth: 'bytes/s',
+  Power: 'watts',
   Rate: 'requests/s',
   TokenDistribution: 'tokens',
   SizeDistribution: 'bytes',

@@ -4,6 +4,7 @@ import { isoDate } from '../hardware/index.js';
 import { autoscalerDefinitions, autoscalerRegistryVersion } from '../policies/autoscaling/index.js';
 import { routingRegistryVersion } from '../policies/routing/index.js';
 import { displayName, MAX_NAME } from './schema/common.js';
+import { EnergySchema } from './schema/energy.js';
 import { fleetSchema } from './schema/fleet.js';
 import { ModelSchema } from './schema/model.js';
 import { DataTransferSchema, DisaggregationSchema, NetworkSchema } from './schema/network.js';
@@ -74,6 +75,7 @@ function buildScenarioSchema() {
       model: ModelSchema.optional(),
       network: NetworkSchema.optional(),
       data_transfer: DataTransferSchema.optional(),
+      energy: EnergySchema.optional(),
       disaggregation: DisaggregationSchema.optional(),
       catalog: z
         .union([

@@ -251,6 +251,17 @@ export type CapacityUnavailable =
 export const FLEET_ROLES = ['both', 'prefill', 'decode'] as const;
 export type FleetRole = (typeof FLEET_ROLES)[number];
 
+/** `energy:` of a scenario or fleet: values that replace the catalog's in the energy estimate. */
+export interface EnergySettings {
+  /** USD per kWh; bills a non-cloud fleet's energy as its own cost line. */
+  pricePerKwh?: number;
+  pue?: number;
+  /** gCO2e per kWh. */
+  carbonIntensity?: number;
+  /** One replica's whole IT draw, watts (fleet level only). */
+  power?: { idleW: number; busyW: number };
+}
+
 export interface Fleet {
   name: string;
   /** Absent: `both`. */
@@ -306,6 +317,13 @@ export interface Fleet {
   stepTime: StepTime | null;
   queue: QueueConfig;
   billing: BillingConfig;
+  /** The scenario's `energy:` with the fleet's own on top, key by key. */
+  energy: EnergySettings;
+  /**
+   * An owned device of the catalog (`owned:`): its price here is the purchase spread over its
+   * lifetime alone, and its electricity is billed from the energy estimate.
+   */
+  owned?: { powerWatts: number; usdPerKwh: number };
 }
 
 export type { Precision };

@@ -7,6 +7,7 @@ import type {
   BatchStats,
   CapacityEvent,
   CostBreakdown,
+  EnergyResult,
   FleetInstances,
   LatencyStats,
   LlmFleetStats,
@@ -32,6 +33,7 @@ import type { SkippedRows } from '../workload/arrival-source.js';
 import type { ClassMeter, ClassWork } from './class-meters.js';
 import { classResults, type FleetCost } from './class-results.js';
 import type { Disaggregation } from './disaggregation.js';
+import { type FleetEnergyEstimate, fleetEnergy } from './energy.js';
 import { iterationUs, type LlmFleetState } from './llm-fleet-state.js';
 import type { NetworkModel } from './network-model.js';
 import type { OracleComparison } from './oracle-comparison.js';
@@ -112,18 +114,21 @@ export function resultOf(run: FinishedRun): VariantResult {
   const tokens = run.inputTokens + run.outputTokens;
   const tokenInputShare = tokens > 0 ? run.inputTokens / tokens : 0;
   const fleetCosts: FleetCost[] = [];
+  const energies: FleetEnergyEstimate[] = [];
+  const fleetInputShares: number[] = [];
   for (const [f, fleet] of fleets.entries()) {
     const slots = slotsPerReplica(fleet);
     const reserved = isReservedMarket(fleet.market) ? fleet.maxReplicas : null;
     const table = run.replicaTables[f];
     const llm = run.llmFleets[f];
+    // An LLM replica works while an iteration runs, whatever the size of its batch.
+    const busyReplicaSeconds =
+      llm !== null ? iterationUs(llm.total) / US_PER_S : run.busyUsByFleet[f] / slots / US_PER_S;
     const summary = summarizeReplicas(table, {
       endUs,
       billing: fleet.billing,
       priceUsdPerHour: fleet.priceUsdPerHour,
-      // An LLM replica works while an iteration runs, whatever the size of its batch.
-      busyReplicaSeconds:
-        llm !== null ? iterationUs(llm.total) / US_PER_S : run.busyUsByFleet[f] / slots / US_PER_S,
+      busyReplicaSeconds,
       ...(llm !== null && { recomputeReplicaSeconds: llm.total.recomputeUs / US_PER_S }),
       reservedReplicas: reserved,
       ...(run.spotPrices[f] !== null && {
@@ -152,7 +157,12 @@ export function resultOf(run: FinishedRun): VariantResult {
           ? windowReplicaCost(table, run.warmupUs, endUs, prices)
           : (windowReplicaUs(table, run.warmupUs, endUs) * fleet.priceUsdPerHour) / US_PER_S / 3600;
     measuredWindowCost += windowCost;
-    inputCost += windowCost * (llm !== null ? inputShareOf(llm, tokenInputShare) : tokenInputShare);
+    const inputShare = llm !== null ? inputShareOf(llm, tokenInputShare) : tokenInputShare;
+    fleetInputShares.push(inputShare);
+    inputCost += windowCost * inputShare;
+    energies.push(
+      fleetEnergy({ fleet, replicaSeconds: summary.replicaHours * 3600, busySeconds: busyReplicaSeconds }),
+    );
     if (llm !== null) {
       const stats = llm.stats(replicaUs, run.busyUsByFleet[f], summary.recomputeCostUsd);
       llmStats[fleet.name] = fleet.role === undefined ? stats : { role: fleet.role, ...stats };
@@ -188,8 +198,17 @@ export function resultOf(run: FinishedRun): VariantResult {
     fleetCosts[f].transfer = transfer[f];
     cost.by_fleet[fleet.name] += transfer[f];
     measuredWindowCost += (transfer[f] * windowUs) / Math.max(1, endUs);
+    // Electricity billed apart is split between input and output like the fleet's own cost.
+    const energyCost = energies[f].result.cost_usd;
+    if (energyCost !== null) {
+      cost.energy = (cost.energy ?? 0) + energyCost;
+      cost.by_fleet[fleet.name] += energyCost;
+      const windowEnergyCost = (energyCost * windowUs) / Math.max(1, endUs);
+      measuredWindowCost += windowEnergyCost;
+      inputCost += windowEnergyCost * fleetInputShares[f];
+    }
   }
-  cost.total = cost.compute + cost.transfer;
+  cost.total = cost.compute + cost.transfer + (cost.energy ?? 0);
   const partial = run.partial === null ? {} : { partial: run.partial };
   const judged = {
     requests: {
@@ -246,6 +265,13 @@ export function resultOf(run: FinishedRun): VariantResult {
     llm: llmResult(run, llmStats),
     ...(run.disaggregation !== null && { disaggregation: run.disaggregation.result(fleets) }),
     performance: performanceOf(run),
+    energy: energyResult(
+      fleets,
+      energies,
+      windowUs / Math.max(1, endUs),
+      run.completed,
+      run.inputTokens + run.outputTokens,
+    ),
     capacity_events: run.capacityEvents,
     distributions: {
       latency_s: run.latency.cdf(),
@@ -273,6 +299,37 @@ export function resultOf(run: FinishedRun): VariantResult {
   }
   result.warnings = runWarnings(result, run.scenario).map((warning) => warning.message);
   return result;
+}
+
+function energyResult(
+  fleets: readonly Fleet[],
+  estimates: readonly FleetEnergyEstimate[],
+  windowShare: number,
+  completed: number,
+  tokens: number,
+): EnergyResult {
+  const sum = (values: (number | null)[]) =>
+    values.some((value) => value === null) ? null : values.reduce((a: number, b) => a + (b as number), 0);
+  const kwh = sum(estimates.map((e) => e.result.kwh));
+  const co2eKg = sum(estimates.map((e) => e.result.co2e_kg));
+  const per = (value: number | null, count: number, unit: number) =>
+    value === null ? null : ((value * windowShare) / count) * unit;
+  return {
+    kwh,
+    co2e_kg: co2eKg,
+    ...(completed > 0 && {
+      kwh_per_1k_requests: per(kwh, completed, 1e3),
+      co2e_kg_per_1k_requests: per(co2eKg, completed, 1e3),
+    }),
+    ...(tokens > 0 && {
+      kwh_per_1m_tokens: per(kwh, tokens, 1e6),
+      co2e_kg_per_1m_tokens: per(co2eKg, tokens, 1e6),
+    }),
+    cost_usd: estimates.reduce((total, e) => total + (e.result.cost_usd ?? 0), 0),
+    by_fleet: Object.fromEntries(fleets.map((fleet, f) => [fleet.name, estimates[f].result])),
+    assumptions: [...new Set(estimates.flatMap((e) => e.assumptions))],
+    warnings: estimates.flatMap((e) => e.warnings),
+  };
 }
 
 /** Located by the trace's file name alone: summary.json reads the same wherever the trace lies. */

@@ -50,6 +50,7 @@ export function makeFleet(fleet: Partial<Fleet> = {}): Fleet {
     stepTime: null,
     queue: { capacity: Number.POSITIVE_INFINITY, timeout: null },
     billing: { increment: 1, minimum: 60 },
+    energy: {},
     ...fleet,
   };
 }

@@ -300,15 +300,49 @@ function costLaws(scenario: Scenario, slo: Slo, result: VariantResult): string[]
     ['idle', c.idle],
     ['recompute', c.recompute],
     ['transfer', c.transfer],
+    ['energy', c.energy ?? 0],
     ...Object.entries(c.by_fleet).map(([f, v]): [string, number] => [`by_fleet.${f}`, v]),
     ...Object.entries(c.by_market).map(([m, v]): [string, number] => [`by_market.${m}`, v]),
   ];
   for (const [name, value] of parts)
     law(Number.isFinite(value) && value >= 0, `cost_usd.${name} is ${value}`);
   law(
-    close(c.total, c.compute + c.transfer),
-    `total ${c.total} != compute ${c.compute} + transfer ${c.transfer}`,
+    close(c.total, c.compute + c.transfer + (c.energy ?? 0)),
+    `total ${c.total} != compute ${c.compute} + transfer ${c.transfer} + energy ${c.energy ?? 0}`,
   );
+  // Electricity billed apart is the energy estimate's own cost line, fleet by fleet.
+  const energy = result.energy;
+  law(energy !== undefined, 'no energy estimate');
+  if (energy !== undefined) {
+    law(
+      close(c.energy ?? 0, energy.cost_usd),
+      `cost_usd.energy ${c.energy}, energy.cost_usd ${energy.cost_usd}`,
+    );
+    law(
+      close(energy.cost_usd, sum(Object.values(energy.by_fleet).map((f) => f.cost_usd ?? 0))),
+      `energy.cost_usd ${energy.cost_usd} is not the sum of its fleets`,
+    );
+    for (const [name, f] of Object.entries(energy.by_fleet)) {
+      for (const [key, value] of [
+        ['kwh', f.kwh],
+        ['co2e_kg', f.co2e_kg],
+        ['mean_it_power_w', f.mean_it_power_w],
+        ['cost_usd', f.cost_usd],
+      ] as const)
+        law(
+          value === null || (Number.isFinite(value) && value >= 0),
+          `energy.by_fleet.${name}.${key} is ${value}`,
+        );
+      law(f.busy_share >= 0 && f.busy_share <= 1, `energy.by_fleet.${name}.busy_share is ${f.busy_share}`);
+    }
+    const fleetKwh = Object.values(energy.by_fleet).map((f) => f.kwh);
+    law(
+      fleetKwh.some((kwh) => kwh === null)
+        ? energy.kwh === null
+        : close(energy.kwh ?? Number.NaN, sum(fleetKwh as number[])),
+      `energy.kwh ${energy.kwh} against its fleets ${fleetKwh.join(', ')}`,
+    );
+  }
   law(
     close(sum(Object.values(c.by_fleet)), c.total),
     `fleets cost ${sum(Object.values(c.by_fleet))}, total ${c.total}`,
@@ -420,7 +454,7 @@ function costLaws(scenario: Scenario, slo: Slo, result: VariantResult): string[]
       fleet.autoscaling !== null && fleet.batching.policy === 'none',
       `${name}: oracle of a fleet it does not model`,
     );
-    if (c.transfer === 0)
+    if (c.transfer === 0 && (c.energy ?? 0) === 0)
       law(gap.policy_cost_usd === c.by_fleet[name], `${name}: oracle policy cost ${gap.policy_cost_usd}`);
     law(close(gap.gap_usd, gap.policy_cost_usd - gap.oracle_cost_usd), `${name}: gap ${gap.gap_usd}`);
     law(

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { identicalNote, ONE_DRAW, type ReplicatedVariant, replicateScenario } from '../../plan/index.js';
 import {
+  energyLines,
   performanceCaveats,
   performanceRuns,
   REQUESTS_FILE,
@@ -160,6 +161,9 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
       for (const warning of result.warnings) io.stderr(`fleetsim: warning: ${result.name}: ${warning}\n`);
     }
   }
+  // Last on stdout, after a replications table: an estimate beside the measured figures.
+  const energy = energyLines(output.summary.variants);
+  if (!args.json && !args.quiet && energy.length > 0) io.stdout(`\n${energy.join('\n')}\n`);
   if (!args.quiet) {
     for (const caveat of performanceCaveats(performanceRuns(output.results)))
       io.stderr(`fleetsim: caveat: ${caveat}\n`);

@@ -20,6 +20,7 @@ import type { AutoscalingConfig } from '../../policies/autoscaling/index.js';
 import type { BatchLatency, CapacityUnavailable, QueueConfig, StepTime } from '../types.js';
 import { FLEET_ROLES, MAX_PRICE_USD_PER_HOUR } from '../types.js';
 import { exactlyOne, FLEET_NAME } from './common.js';
+import { FleetEnergySchema } from './energy.js';
 import { checkHardware, HardwareSchema } from './hardware.js';
 import { BatchingUnion } from './policies.js';
 import { DurationDistribution, ServiceTimeSchema } from './values.js';
@@ -373,6 +374,7 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
         .strict()
         .optional()
         .describe('How replica time is billed.'),
+      energy: FleetEnergySchema.optional(),
     })
     .strict()
     .check((ctx) => {

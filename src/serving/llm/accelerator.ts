@@ -31,7 +31,20 @@ export interface AcceleratorSpec {
   efficiency: AcceleratorEfficiency;
   /** How far step times on this part have been checked; null for a part the catalog does not know. */
   validation: AcceleratorValidation | null;
+  /** What one accelerator draws, or why the catalog has no figure; absent for a part it does not know. */
+  power?: AcceleratorPower;
 }
+
+/** Datasheet maximum and idle draw of one accelerator, watts, with their sources. */
+export type AcceleratorPower =
+  | {
+      busyWatts: number;
+      idleWatts: number;
+      idleBasis: 'measured' | 'assumption';
+      sources: string[];
+      asOf: string;
+    }
+  | { missing: string };
 
 /**
  * `validated`: step times compared with measurements the efficiencies were not fitted to
@@ -94,6 +107,18 @@ const entrySchema = z.strictObject({
     }),
     z.strictObject({ status: z.enum(['profiled', 'class-default']), basis: z.string().min(1) }),
   ]),
+  power: z.union([
+    z
+      .strictObject({
+        busy_watts: z.number().positive(),
+        idle_watts: z.number().nonnegative(),
+        idle_basis: z.enum(['measured', 'assumption']),
+        sources: z.array(z.string().min(1)).min(1),
+        as_of: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+      })
+      .refine((power) => power.idle_watts <= power.busy_watts, 'idle_watts above busy_watts'),
+    z.strictObject({ missing: z.string().min(1) }),
+  ]),
   sources: z.array(z.string().min(1)).min(1),
 });
 
@@ -135,6 +160,16 @@ export function loadAccelerators(path: string = ACCELERATORS_FILE): ReadonlyMap<
               basis: entry.validation.basis,
             }
           : { status: entry.validation.status, basis: entry.validation.basis },
+      power:
+        'missing' in entry.power
+          ? { missing: entry.power.missing }
+          : {
+              busyWatts: entry.power.busy_watts,
+              idleWatts: entry.power.idle_watts,
+              idleBasis: entry.power.idle_basis,
+              sources: entry.power.sources,
+              asOf: entry.power.as_of,
+            },
     });
   }
   return specs;

@@ -1,5 +1,6 @@
 export {
   type AcceleratorEfficiency,
+  type AcceleratorPower,
   type AcceleratorSpec,
   type AcceleratorValidation,
   type Interconnect,
