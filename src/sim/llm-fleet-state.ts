@@ -44,6 +44,7 @@ export class LlmFleetState {
     readonly firstReplica: number,
     replicas: number,
     private readonly warmupUs: number,
+    levels = 1,
   ) {
     this.newScheduler = () =>
       new ContinuousScheduler({
@@ -53,6 +54,8 @@ export class LlmFleetState {
         blockSize: batching.blockSize,
         kvCacheTokens: model.kvCacheTokens,
         prefixCaching: batching.prefixCaching,
+        levels,
+        preemptForPriority: batching.preemptForPriority,
       });
     this.schedulers = Array.from({ length: replicas }, this.newScheduler);
     this.current = new Float64Array(replicas * 4);

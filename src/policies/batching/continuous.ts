@@ -25,6 +25,8 @@ export interface ContinuousBatching {
   tensorParallel: number | null;
   /** Reuse the KV-cache blocks of prompt prefixes other requests computed (vLLM's automatic prefix caching). */
   prefixCaching: boolean;
+  /** A waiting request of a higher priority preempts running ones of lower priorities when slots or KV blocks are short. */
+  preemptForPriority: boolean;
 }
 
 const CONTINUOUS_DEFAULTS = {
@@ -36,6 +38,7 @@ const CONTINUOUS_DEFAULTS = {
   kv_cache_tokens: null,
   tensor_parallel: null,
   prefix_caching: true,
+  preempt_for_priority: false,
 } as const;
 
 const schema = z
@@ -88,6 +91,16 @@ const schema = z
           "prefilled again. Prompts share only what the workload says they share (a trace's `prefix_blocks`, " +
           '`workload.shared_prefix`); false: every prompt is prefilled whole.',
       ),
+    preempt_for_priority: z
+      .boolean(expected('true or false'))
+      .prefault(CONTINUOUS_DEFAULTS.preempt_for_priority)
+      .describe(
+        'A waiting request that finds no free sequence slot or too few KV-cache blocks preempts running ' +
+          'requests of lower priority (`workload.classes[].priority`; deadline classes rank lowest), the ' +
+          'lowest and most recently admitted first, when that makes room for it; they recompute later, as ' +
+          'after a KV-cache preemption. false: priority orders admission only, and a running request keeps ' +
+          'its place (docs/workload.md#priorities-and-deadlines).',
+      ),
   })
   .strict()
   .transform(
@@ -101,6 +114,7 @@ const schema = z
       kvCacheTokens: batching.kv_cache_tokens,
       tensorParallel: batching.tensor_parallel,
       prefixCaching: batching.prefix_caching,
+      preemptForPriority: batching.preempt_for_priority,
     }),
   );
 
