@@ -25,7 +25,8 @@ export class SlotService implements ServiceDiscipline {
   /** The queues by priority, when the scenario has more than one level; null: plain FIFOs. */
   private readonly ranked: PriorityReplicaQueues | null;
   private readonly order: PriorityOrder;
-  private readonly hasDeadlines: boolean;
+  /** Whether some class has a deadline: `finishByDeadline` then handles `ServiceDone`. */
+  readonly hasDeadlines: boolean;
   /** Per fleet (null for fleets of other disciplines). */
   private readonly serviceTime: (ServiceTimeModel | null)[];
   private readonly queueCapacity: Float64Array;
@@ -100,14 +101,16 @@ export class SlotService implements ServiceDiscipline {
       this.outstanding[replica]++;
       if (this.busy[replica] < this.concurrency[replica]) this.start(slot, replica, now);
       else this.enqueue(slot, replica, fleet, now);
-    } else if (
-      this.ranked !== null &&
-      this.evictFor(this.order.classLevel[this.arrival.classIndex], replica, now)
-    ) {
-      this.accept(replica, fleet, serviceUs, measured, now);
     } else {
-      this.meters.drop(measured, now, replica, -1);
+      this.refuse(replica, fleet, serviceUs, measured, now);
     }
+  }
+
+  /** An arrival finds `replica`'s slots busy and its queue full: it is dropped, unless it can take a lower priority's place. */
+  private refuse(replica: number, fleet: number, serviceUs: number, measured: boolean, now: number): void {
+    if (this.ranked !== null && this.evictFor(this.order.classLevel[this.arrival.classIndex], replica, now))
+      this.accept(replica, fleet, serviceUs, measured, now);
+    else this.meters.drop(measured, now, replica, -1);
   }
 
   /**
@@ -180,12 +183,30 @@ export class SlotService implements ServiceDiscipline {
     this.busy[replica]--;
     this.outstanding[replica]--;
     // Complete (which counts) first: it moves the series to the bin of `now`, where the span then usually fits whole.
-    if (this.hasDeadlines) this.flow.complete(slot, fleet, requests.arrivalUs[slot], startUs, now);
-    else {
-      this.meters.complete(slot, fleet, requests.arrivalUs[slot], startUs, now);
-      requests.release(slot);
-      this.flow.departed();
+    this.meters.complete(slot, fleet, requests.arrivalUs[slot], startUs, now);
+    requests.release(slot);
+    this.flow.departed();
+    this.meters.busy(fleet, startUs, now, 1);
+    if (this.waiting[replica] > 0) this.startNext(replica, now);
+    if (this.replicaState[replica] === ReplicaState.Draining) this.replicas.requestLeft(replica, now);
+  }
+
+  /**
+   * The `ServiceDone` event in runs with deadline classes (`finish` stays as lean as it was for
+   * the others): a request past its deadline is lost rather than completed, its slot-time spent.
+   */
+  finishByDeadline(slot: number, gen: number, now: number): void {
+    const requests = this.requests;
+    if (gen !== requests.gen[slot] || !this.flow.missedDeadline(slot, now)) {
+      this.finish(slot, gen, now);
+      return;
     }
+    const replica = requests.replica[slot];
+    const fleet = this.fleetOf[replica];
+    const startUs = requests.startUs[slot];
+    this.busy[replica]--;
+    this.outstanding[replica]--;
+    this.flow.late(slot, fleet, now);
     this.meters.busy(fleet, startUs, now, 1);
     if (this.waiting[replica] > 0) this.startNext(replica, now);
     if (this.replicaState[replica] === ReplicaState.Draining) this.replicas.requestLeft(replica, now);
