@@ -94,6 +94,29 @@ describe('priorities in the service disciplines', () => {
     ]);
   });
 
+  it('held requests (no replica ready) are routed by priority when a replica becomes ready', async () => {
+    // Scaled to zero: the first arrival brings a replica up, ready at 7 s. The four held requests
+    // are routed high@0.1 (starts, 7-8), high@0.3 (waits in the queue of 1, 8-9), then low@0 and
+    // low@0.2, which find the queue full of a higher priority: dropped at 7. In arrival order,
+    // low@0 and high@0.1 would have been served instead.
+    const fleet = `  - name: cpu
+    replicas: { min: 0, max: 1 }
+    concurrency: 1
+    price_per_hour: 1
+    service_time: 1s
+    startup: 5s
+    queue: { capacity: 1 }
+    autoscaling: { policy: concurrency, target: 1 }
+`;
+    const { requests } = await run(scenario('0,low\n0.1,high\n0.2,low\n0.3,high\n', fleet));
+    expect(outcomes(requests)).toEqual([
+      'low@0: dropped@7',
+      'high@0.1: completed@8',
+      'low@0.2: dropped@7',
+      'high@0.3: completed@9',
+    ]);
+  });
+
   it('batch: batches of up to 2, 1 s each, are formed from the highest priority first', async () => {
     // low@0 runs alone 0-1. At 1 s the queue in service order is high@0.2, high@0.4, high@0.5,
     // low@0.1, low@0.3: batches [high@0.2, high@0.4] 1-2, [high@0.5, low@0.1] 2-3, [low@0.3] 3-4.
