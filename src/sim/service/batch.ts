@@ -16,9 +16,9 @@ import { armDeadline, queueTimeoutUs, type ServiceContext, type ServiceDisciplin
 /**
  * Requests wait in their replica's queue (highest priority first, first come first served within
  * a priority) until the fleet's batch former starts some of them as one batch in a free execution
- * slot; the batch takes the fleet's batch latency for its size and all
- * its requests finish together. A batch is a chain through `RequestTable.nextInBatch` from the
- * request its completion event names, which alone accounts for the slot's busy time.
+ * slot; the batch takes the fleet's batch latency for its size and all its requests finish
+ * together. A batch is a chain through `RequestTable.nextInBatch` from the request its completion
+ * event names, which alone accounts for the slot's busy time.
  */
 export class BatchService implements ServiceDiscipline {
   private readonly busy: Int32Array;
@@ -244,8 +244,8 @@ export class BatchService implements ServiceDiscipline {
 
 /**
  * One replica's queue as a batch former sees it: the requests still waiting, in the order they
- * are served (by priority, then oldest first). Stale
- * entries (timed out, already started) are stepped over, not removed, as the queue does itself.
+ * are served (by priority, then oldest first). Stale entries (timed out, already started) are
+ * stepped over, not removed, as the queue does itself.
  */
 class ReplicaQueueView implements WaitingQueue {
   length = 0;
