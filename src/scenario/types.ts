@@ -117,6 +117,11 @@ export interface RequestClass {
   sharedPrefix?: SharedPrefix | null;
   /** Higher first; every request of the class carries it. */
   priority: number;
+  /**
+   * Seconds within which each request must finish after it arrives; null: an interactive class.
+   * A class with a deadline ranks below every class without one.
+   */
+  deadline: number | null;
   /** Its own objective; null: the scenario's. */
   slo: Slo | null;
   /** Who pays for it, for cost attribution; null: the class's own name. */
@@ -136,6 +141,7 @@ export function requestClasses(workload: Workload): RequestClass[] {
       attributes: workload.attributes,
       ...(workload.sharedPrefix != null && { sharedPrefix: workload.sharedPrefix }),
       priority: 0,
+      deadline: null,
       slo: null,
       tenant: null,
     },

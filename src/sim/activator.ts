@@ -4,10 +4,11 @@ import type { Router } from '../policies/routing/index.js';
 import type { Fleet } from '../scenario/types.js';
 import { Kind } from './events.js';
 import type { Meters } from './meters.js';
+import type { PriorityOrder } from './priority-order.js';
 import type { RequestFlow } from './request-flow.js';
 import { RequestState, type RequestTable } from './request-table.js';
 import type { RoutedPrefix } from './routed-prefix.js';
-import { queueTimeoutUs } from './service/discipline.js';
+import { armDeadline, queueTimeoutUs } from './service/discipline.js';
 
 /**
  * Knative's default revision timeout (300 s), which bounds a request waiting at its activator:
@@ -19,17 +20,21 @@ export const KNATIVE_HOLD_US = 300 * US_PER_S;
 /**
  * Holds requests while no replica can take them, as Knative's activator does during a cold
  * start: a held request counts toward its fleet's load (an autoscaler sees it as waiting) and
- * gives up after its fleet's queue timeout, at most `maxHoldUs`. When a replica becomes ready,
- * held requests are routed again, oldest first, keeping their arrival times.
+ * gives up after its fleet's queue timeout, at most `maxHoldUs` (a request of a deadline class, at
+ * its deadline). When a replica becomes ready, held requests are routed again, highest priority
+ * first and oldest first within a priority, keeping their arrival times.
  */
 export class Activator {
   /** Per fleet: requests held for it. */
   readonly heldCount: Int32Array;
   /** Per fleet: how long a request is held at most (its queue timeout, capped). */
   private readonly holdUs: Float64Array;
-  /** Held requests, oldest first, from `head` on; those no longer held are skipped when reached. */
-  private held: number[] = [];
-  private head = 0;
+  /**
+   * Per priority level (`PriorityOrder`): held requests, oldest first, from its head on; those no
+   * longer held are skipped when reached.
+   */
+  private readonly held: number[][];
+  private readonly heads: Int32Array;
 
   constructor(
     fleets: readonly Fleet[],
@@ -40,9 +45,12 @@ export class Activator {
     private readonly prefixes: RoutedPrefix,
     private readonly meters: Meters,
     private readonly flow: RequestFlow,
+    private readonly order: PriorityOrder,
     maxHoldUs = KNATIVE_HOLD_US,
   ) {
     this.heldCount = new Int32Array(fleets.length);
+    this.held = Array.from({ length: order.levels }, () => []);
+    this.heads = new Int32Array(order.levels);
     this.holdUs = Float64Array.from(fleets, (f) => Math.min(queueTimeoutUs(f), maxHoldUs));
   }
 
@@ -54,8 +62,10 @@ export class Activator {
     requests.heldFor[slot] = fleet;
     this.heldCount[fleet]++;
     if (requests.arrivalUs[slot] === now) this.meters.heldArrival(fleet, now);
-    this.held.push(slot);
-    this.engine.at(now + this.holdUs[fleet], Kind.QueueTimeout, slot, requests.gen[slot]);
+    const order = this.order;
+    this.held[order.classLevel[requests.requestClass[slot]]].push(slot);
+    if (!order.hasDeadlines || !armDeadline(this.engine, requests, order, slot, now))
+      this.engine.at(now + this.holdUs[fleet], Kind.QueueTimeout, slot, requests.gen[slot]);
   }
 
   /** A held request gave up; its entry is skipped when reached. */
@@ -63,28 +73,43 @@ export class Activator {
     this.heldCount[this.requests.heldFor[slot]]--;
   }
 
-  /** Routes held requests, oldest first, while some replica is ready to take them. */
+  /** Routes held requests, highest priority and then oldest first, while some replica is ready to take them. */
   release(now: number): void {
-    if (this.head === this.held.length) return;
+    for (let level = this.order.levels - 1; level >= 0; level--) {
+      if (!this.releaseLevel(level, now)) return;
+    }
+  }
+
+  /** Routes the held requests of one priority level; false when a replica was lacking for one of them. */
+  private releaseLevel(level: number, now: number): boolean {
+    const held = this.held[level];
+    let head = this.heads[level];
+    if (head === held.length) return true;
     const requests = this.requests;
-    while (this.head < this.held.length) {
-      const slot = this.held[this.head];
+    let routedAll = true;
+    while (head < held.length) {
+      const slot = held[head];
       if (requests.state[slot] !== RequestState.Held) {
-        this.head++;
+        head++;
         continue;
       }
       requests.loadAttributes(slot, this.attributes);
       this.prefixes.slot = slot;
       const replica = this.router.pick();
       this.prefixes.slot = -1;
-      if (replica < 0) break;
-      this.head++;
+      if (replica < 0) {
+        routedAll = false;
+        break;
+      }
+      head++;
       this.heldCount[requests.heldFor[slot]]--;
       this.flow.admit(slot, replica, now);
     }
-    if (this.head === this.held.length) {
-      this.held = [];
-      this.head = 0;
+    if (head === held.length) {
+      held.length = 0;
+      head = 0;
     }
+    this.heads[level] = head;
+    return routedAll;
   }
 }

@@ -40,7 +40,10 @@ interface EventKind {
  */
 const EVENTS = {
   /** A request in an execution slot finishes. */
-  ServiceDone: { tier: Tier.Completion, handler: (sim) => bind(sim.slots, 'finish') },
+  ServiceDone: {
+    tier: Tier.Completion,
+    handler: (sim) => bind(sim.slots, sim.slots?.hasDeadlines ? 'finishByDeadline' : 'finish'),
+  },
   /** A waiting (queued or held) request reaches its timeout; a stale one has moved on. */
   QueueTimeout: { tier: Tier.BeforeArrivals, handler: (sim) => bind(sim.flow, 'giveUp') },
   /** The next request of the arrival stream (always in the engine's lane). */

@@ -45,6 +45,7 @@ export class LlmFleetState {
     readonly firstReplica: number,
     replicas: number,
     private readonly warmupUs: number,
+    levels = 1,
   ) {
     this.newScheduler = () =>
       new ContinuousScheduler({
@@ -55,6 +56,8 @@ export class LlmFleetState {
         kvCacheTokens: model.kvCacheTokens,
         prefixCaching: batching.prefixCaching,
         ...(model.hostTier !== null && { hostTier: model.hostTier }),
+        levels,
+        preemptForPriority: batching.preemptForPriority,
       });
     this.schedulers = Array.from({ length: replicas }, this.newScheduler);
     this.current = new Float64Array(replicas * 4);

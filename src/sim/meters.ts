@@ -268,12 +268,16 @@ export class Meters {
     this.timeseries.count(Count.dropped, now);
   }
 
-  /** A request gave up waiting for `fleet` (queued at one of its replicas, or held for it); its slot is still to be released. */
-  timeOut(slot: number, fleet: number, now: number): void {
+  /**
+   * A request gave up waiting for `fleet` (queued at one of its replicas, or held for it), or
+   * finished past its class's deadline (`waiting` false: its wait was counted when it started);
+   * its slot is still to be released.
+   */
+  timeOut(slot: number, fleet: number, now: number, waiting = true): void {
     const requests = this.requests;
     this.residenceUs[fleet] += now - requests.arrivalUs[slot];
     this.timeseries.count(Count.timed_out, now);
-    this.timeseries.addWait(requests.arrivalUs[slot], now);
+    if (waiting) this.timeseries.addWait(requests.arrivalUs[slot], now);
     if (requests.measured[slot] === 1) {
       this.timedOut++;
       if (this.classes !== null) this.classes[requests.requestClass[slot]].timedOut++;

@@ -5,6 +5,7 @@ import type { RequestOutcome } from '../workload/index.js';
 import { Activator } from './activator.js';
 import type { Arrivals } from './arrivals.js';
 import type { Meters } from './meters.js';
+import type { PriorityOrder } from './priority-order.js';
 import type { ReplicaLifecycle } from './replica-lifecycle.js';
 import { RequestState, type RequestTable } from './request-table.js';
 import type { RoutedPrefix } from './routed-prefix.js';
@@ -36,6 +37,7 @@ export class RequestFlow {
     private readonly replicas: ReplicaLifecycle,
     private readonly warmupUs: number,
     prefixes: RoutedPrefix,
+    order: PriorityOrder,
   ) {
     this.activator = new Activator(
       fleets,
@@ -46,8 +48,13 @@ export class RequestFlow {
       prefixes,
       meters,
       this,
+      order,
     );
+    this.deadlineUs = order.hasDeadlines ? order.deadlineUs : null;
   }
+
+  /** Per class: the deadline of its requests, microseconds after arrival (Infinity: none); null when no class has one. */
+  readonly deadlineUs: Float64Array | null;
 
   // The hot paths (arrive, the disciplines' start and finish) keep their rare branches in separate
   // methods: V8 inlines callees only within a bytecode budget per compiled function, and every
@@ -112,9 +119,29 @@ export class RequestFlow {
     this.replicas.requestLeft(replica, now);
   }
 
-  /** Counts a finished request, which `fleet` served, and frees its slot. */
+  /** Counts a finished request, which `fleet` served, and frees its slot; one past its deadline is lost. */
   complete(slot: number, fleet: number, arrivalUs: number, startUs: number, now: number): void {
+    if (this.deadlineUs !== null && this.missedDeadline(slot, now)) {
+      this.late(slot, fleet, now);
+      return;
+    }
     this.meters.complete(slot, fleet, arrivalUs, startUs, now);
+    this.requests.release(slot);
+    this.departed();
+  }
+
+  /** Whether the request in `slot`, finishing now, is past its class's deadline (only when some class has one). */
+  missedDeadline(slot: number, now: number): boolean {
+    const requests = this.requests;
+    return now - requests.arrivalUs[slot] > (this.deadlineUs as Float64Array)[requests.requestClass[slot]];
+  }
+
+  /**
+   * A request of a deadline class finished after its deadline: its result came too late to count,
+   * so it is lost as timed out, though the capacity it took is spent (and charged) all the same.
+   */
+  late(slot: number, fleet: number, now: number): void {
+    this.meters.timeOut(slot, fleet, now, false);
     this.requests.release(slot);
     this.departed();
   }

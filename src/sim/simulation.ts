@@ -31,6 +31,7 @@ import { Meters } from './meters.js';
 import { NetworkModel } from './network-model.js';
 import { OracleComparison } from './oracle-comparison.js';
 import { OutageDriver } from './outage-driver.js';
+import { priorityOrder } from './priority-order.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
 import { RequestFlow } from './request-flow.js';
 import { RequestObserver } from './request-observer.js';
@@ -126,6 +127,7 @@ export class Simulation implements EventHandler {
     this.warmupUs = toUs(scenario.warmup);
     // Built in the order their inputs are read, so a scenario with several bad inputs reports the same one first.
     this.arrivals = new Arrivals(scenario, streams);
+    const order = priorityOrder(this.arrivals.classes);
     const layout = new FleetLayout(fleets);
     this.layout = layout;
     const concurrency = new Int32Array(layout.replicaCount);
@@ -134,7 +136,7 @@ export class Simulation implements EventHandler {
     for (const [f, fleet] of fleets.entries()) {
       const first = layout.first[f];
       const count = layout.slots[f];
-      this.llmFleets.push(llmFleetState(fleet, scenario, first, count));
+      this.llmFleets.push(llmFleetState(fleet, scenario, first, count, order.levels));
       // Routing sees a continuous-batching replica as full once it runs max_num_seqs sequences.
       const slots = fleet.batching.policy === 'continuous' ? fleet.batching.maxNumSeqs : fleet.concurrency;
       concurrency.fill(slots, first, first + count);
@@ -250,6 +252,7 @@ export class Simulation implements EventHandler {
       replicas,
       this.warmupUs,
       prefixes,
+      order,
     );
     this.flow = flow;
     this.activator = flow.activator;
@@ -266,6 +269,7 @@ export class Simulation implements EventHandler {
       attributes: this.arrivals.attributes,
       prefix: this.arrivals.prefix,
       arrival: this.arrivals,
+      order,
       storesAttributes,
     };
     const formers = batching.map((policy) => (policy === null ? null : new FifoBatchFormer(policy)));
@@ -464,12 +468,20 @@ function llmFleetState(
   scenario: Scenario,
   firstReplica: number,
   slots: number,
+  levels: number,
 ): LlmFleetState | null {
   if (fleet.batching.policy !== 'continuous') return null;
   const resolved = resolveLlmFleet(fleet, scenario.model);
   // Scenario files are checked when loaded; this catches scenarios built in code.
   if (!resolved.ok) throw new RunInputError(`fleet ${fleet.name}: ${resolved.message}`);
-  return new LlmFleetState(resolved.value, fleet.batching, firstReplica, slots, toUs(scenario.warmup));
+  return new LlmFleetState(
+    resolved.value,
+    fleet.batching,
+    firstReplica,
+    slots,
+    toUs(scenario.warmup),
+    levels,
+  );
 }
 
 /** Seconds a new replica of `fleet` spends loading the model's `weightBytes` after its startup. */

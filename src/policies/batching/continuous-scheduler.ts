@@ -31,6 +31,8 @@ export interface Sequence {
   readonly prefix: SequencePrefix | null;
   /** Prompt tokens its prefix covers (0 without one): its full blocks up to there are cacheable. */
   readonly shareable: number;
+  /** Its priority level: higher levels are admitted first (0 when every request ranks alike). */
+  readonly level: number;
   /** Cached blocks it holds (null until it holds one); its other blocks are its own. */
   held: PrefixBlock[] | null;
   /** Leading blocks already cached, or found cached by another sequence, since it was admitted. */
@@ -48,6 +50,13 @@ export interface ContinuousConfig {
   prefixCaching?: boolean;
   /** A host-memory tier under the prefix cache (none when absent). */
   hostTier?: HostTierConfig;
+  /** Priority levels of the sequences (1 when absent): each waits in its level's queue. */
+  levels?: number;
+  /**
+   * A waiting sequence that lacks a slot or KV blocks preempts running sequences of lower levels
+   * to get them (false when absent).
+   */
+  preemptForPriority?: boolean;
 }
 
 /** The host-memory tier of one replica's prefix cache, in the scheduler's terms. */
@@ -80,6 +89,7 @@ export function createSequence(
   prompt: number,
   output: number,
   prefix: SequencePrefix | null = null,
+  level = 0,
 ): Sequence {
   const tokens = Math.max(1, prompt);
   return {
@@ -94,6 +104,7 @@ export function createSequence(
     admitted: false,
     cancelled: false,
     prefix,
+    level,
     shareable: shareableTokens(prefix, tokens),
     held: null,
     registered: 0,
@@ -117,6 +128,13 @@ export function createSequence(
  * finds there too, which need accelerator blocks like computed ones, and the iteration first loads
  * them over the host link: its time grows by each such sequence's bytes over the bandwidth plus
  * the latency, with no overlap with its compute.
+ *
+ * With priority levels, waiting sequences are admitted highest level first (first come first
+ * served within a level, as vLLM's `priority` scheduling policy orders its queue), running ones
+ * are kept in level order so that a KV-cache preemption evicts the lowest level's most recently
+ * admitted, and with `preemptForPriority` a waiting sequence that finds no free slot or too few
+ * blocks first preempts running sequences of lower levels, most recently admitted first, when
+ * that makes room for it.
  *
  * A sequence may arrive with its prompt computed elsewhere (a decode replica of a disaggregated
  * pair): it gets the blocks of its KV cache when admitted and decodes from there.
@@ -169,11 +187,13 @@ export class ContinuousScheduler implements IterationScheduler {
     blocks: 0,
   };
 
+  /** Running sequences in admission order (by level first, when there are levels). */
   private readonly running: Sequence[] = [];
-  /** Waiting sequences from `waitingHead` on; cancelled ones stay until reached. */
-  private waiting: Sequence[] = [];
-  private waitingHead = 0;
+  /** Per level: waiting sequences from its `waitingHead` on; cancelled ones stay until reached. */
+  private readonly waiting: Sequence[][];
+  private readonly waitingHead: number[];
   private waitingLive = 0;
+  private readonly levels: number;
   private readonly chunks: PrefillChunk[] = [];
   private prefillCount = 0;
   /**
@@ -205,6 +225,9 @@ export class ContinuousScheduler implements IterationScheduler {
     this.host = config.prefixCaching === true ? (config.hostTier ?? null) : null;
     this.cache =
       config.prefixCaching === true ? new PrefixCache(config.blockSize, this.host?.blocks ?? 0) : null;
+    this.levels = config.levels ?? 1;
+    this.waiting = Array.from({ length: this.levels }, () => []);
+    this.waitingHead = new Array<number>(this.levels).fill(0);
     const prefill: PrefillChunk[] = [];
     this.batch = { prefill, decodeSequences: 0, decodeContextTokens: 0 };
     this.positions = new Int32Array(config.blockSize);
@@ -255,8 +278,25 @@ export class ContinuousScheduler implements IterationScheduler {
 
   enqueue(sequence: Sequence): void {
     this.admissionChanged = true;
-    this.waiting.push(sequence);
+    this.waiting[sequence.level].push(sequence);
     this.waitingLive++;
+  }
+
+  /**
+   * Takes the newest waiting sequence of the lowest level below `level` that has not run yet out
+   * of the queue (as `cancel` does) and returns it; null when none waits below `level`.
+   */
+  evictBelow(level: number): Sequence | null {
+    for (let l = 0; l < level && l < this.levels; l++) {
+      const queue = this.waiting[l];
+      for (let i = queue.length - 1; i >= this.waitingHead[l]; i--) {
+        const sequence = queue[i];
+        if (sequence.cancelled || sequence.admitted || sequence.computed > 0) continue;
+        this.cancel(sequence);
+        return sequence;
+      }
+    }
+    return null;
   }
 
   /**
@@ -306,6 +346,8 @@ export class ContinuousScheduler implements IterationScheduler {
     this.batch.decodeSequences = first;
     this.batch.decodeContextTokens = first > 0 ? this.computedBase + first * this.ahead : 0;
     let preempted = false;
+    if (config.preemptForPriority === true && this.waitingLive > 0 && this.running.length > 0)
+      this.makeRoomByPriority();
 
     const running = this.running;
     // Victims come from the back, from index `i` on: never a lagging decode.
@@ -330,11 +372,8 @@ export class ContinuousScheduler implements IterationScheduler {
     // The discipline reads the token counts of the sequences it admits: they join the lagging ones later.
     const admittedFrom = running.length;
     while (!preempted && this.waitingLive > 0 && budget > 0 && this.running.length < config.maxNumSeqs) {
-      const sequence = this.waiting[this.waitingHead];
-      if (sequence.cancelled) {
-        this.shiftWaiting();
-        continue;
-      }
+      const level = this.firstWaitingLevel();
+      const sequence = this.waiting[level][this.waitingHead[level]];
       // A waiting sequence holds no block, and has computed nothing unless its prompt was computed
       // on another replica: what it finds cached it need not compute.
       let hits = 0;
@@ -358,7 +397,7 @@ export class ContinuousScheduler implements IterationScheduler {
       // Blocks loaded from host memory come into newly allocated ones.
       const needed = own + loads;
       if (needed > available) break;
-      this.shiftWaiting();
+      this.shiftWaiting(level);
       if (hits > 0) {
         const held = sequence.held ?? [];
         sequence.held = held;
@@ -371,7 +410,7 @@ export class ContinuousScheduler implements IterationScheduler {
       }
       this.take(needed);
       sequence.blocks += own;
-      this.running.push(sequence);
+      this.addRunning(sequence);
       if (!sequence.admitted) {
         sequence.admitted = true;
         this.newlyAdmitted.push(sequence);
@@ -383,7 +422,9 @@ export class ContinuousScheduler implements IterationScheduler {
     }
     if (this.batch.prefill.length !== this.prefillCount) this.batch.prefill.length = this.prefillCount;
     this.admissionChanged = false;
-    if (!preempted && quietIterationsRepeat()) this.absorb(admittedFrom);
+    // With several priority levels an admission may be placed among the running decodes (they are
+    // kept in level order), where the shortcut stores counts behind: it serves one level only.
+    if (!preempted && this.levels === 1 && quietIterationsRepeat()) this.absorb(admittedFrom);
     this.quiet = !preempted && scheduled.length === this.lagging && this.newlyAdmitted.length === 0;
     schedulerStepped(this, 'schedule');
     return scheduled.length > 0;
@@ -576,6 +617,9 @@ export class ContinuousScheduler implements IterationScheduler {
     if (!(this.freeBlocks >= 0 && this.freeBlocks <= this.totalBlocks))
       fail('free blocks outside 0 .. total');
     if (this.running.length > this.config.maxNumSeqs) fail('more running sequences than max_num_seqs');
+    for (let i = 1; i < this.running.length; i++) {
+      if (this.running[i].level > this.running[i - 1].level) fail('running sequences out of priority order');
+    }
     if (this.scheduledTokens > this.config.maxNumBatchedTokens) fail('iteration over the token budget');
     const seen = new Set<Sequence>();
     const holders = new Map<PrefixBlock, number>();
@@ -626,8 +670,8 @@ export class ContinuousScheduler implements IterationScheduler {
       );
     }
     let live = 0;
-    for (let i = this.waitingHead; i < this.waiting.length; i++) {
-      const sequence = this.waiting[i];
+    const waiting = this.waiting.flatMap((queue, level) => queue.slice(this.waitingHead[level]));
+    for (const sequence of waiting) {
       if (sequence.cancelled) continue;
       live++;
       if (seen.has(sequence)) fail(`sequence ${sequence.slot} both runs and waits`);
@@ -722,24 +766,90 @@ export class ContinuousScheduler implements IterationScheduler {
     sequence.registered = full;
   }
 
+  /** A preempted sequence waits at the front of its level's queue. */
   private preempt(sequence: Sequence): void {
     this.preemptions++;
     if (sequence.computed > sequence.computedBeforePreemption)
       sequence.computedBeforePreemption = sequence.computed;
     this.release(sequence);
     sequence.computed = 0;
-    if (this.waitingHead > 0) this.waiting[--this.waitingHead] = sequence;
-    else this.waiting.unshift(sequence);
+    const level = sequence.level;
+    if (this.waitingHead[level] > 0) this.waiting[level][--this.waitingHead[level]] = sequence;
+    else this.waiting[level].unshift(sequence);
     this.waitingLive++;
   }
 
-  private shiftWaiting(): void {
-    const sequence = this.waiting[this.waitingHead++];
+  /** The highest level with a live waiting sequence (some must wait), its cancelled entries at the head dropped. */
+  private firstWaitingLevel(): number {
+    // `shiftWaiting` may compact a level's array: read it afresh after each.
+    for (let level = this.levels - 1; level > 0; level--) {
+      while (this.waitingHead[level] < this.waiting[level].length) {
+        if (!this.waiting[level][this.waitingHead[level]].cancelled) return level;
+        this.shiftWaiting(level);
+      }
+    }
+    while (this.waiting[0][this.waitingHead[0]].cancelled) this.shiftWaiting(0);
+    return 0;
+  }
+
+  private shiftWaiting(level: number): void {
+    const queue = this.waiting[level];
+    const sequence = queue[this.waitingHead[level]++];
     if (!sequence.cancelled) this.waitingLive--;
     // Compact now and then so the array does not grow with every request ever queued.
-    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
-      this.waiting = this.waiting.slice(this.waitingHead);
-      this.waitingHead = 0;
+    if (this.waitingHead[level] > 1024 && this.waitingHead[level] * 2 > queue.length) {
+      this.waiting[level] = queue.slice(this.waitingHead[level]);
+      this.waitingHead[level] = 0;
+    }
+  }
+
+  /** Running sequences stay in level order: one admitted goes behind the last of its level or above. */
+  private addRunning(sequence: Sequence): void {
+    const running = this.running;
+    let at = running.length;
+    if (this.levels > 1) while (at > 0 && running[at - 1].level < sequence.level) at--;
+    if (at === running.length) running.push(sequence);
+    else running.splice(at, 0, sequence);
+  }
+
+  /**
+   * Before an iteration is planned: each waiting sequence in admission order that finds no free
+   * slot or too few blocks for its next chunk preempts running sequences of lower levels from the
+   * back (the lowest level's most recently admitted first), if they hold enough to make room for
+   * it; the first that cannot have room ends the search, as admission would stop there. Room found
+   * is set aside for the sequences before it. A victim's blocks are counted as freed though a
+   * cached block it shares stays held: the estimate can fall short, and the sequence then waits on.
+   */
+  private makeRoomByPriority(): void {
+    const { config, running } = this;
+    let slots = config.maxNumSeqs - running.length;
+    let reserved = 0;
+    let budget = config.maxNumBatchedTokens;
+    for (let level = this.levels - 1; level > 0 && budget > 0; level--) {
+      const queue = this.waiting[level];
+      for (let i = this.waitingHead[level]; i < queue.length && budget > 0; i++) {
+        const sequence = queue[i];
+        if (sequence.cancelled) continue;
+        const pending = this.pendingTokens(sequence);
+        if (!config.chunkedPrefill && pending > budget) return;
+        const tokens = Math.min(pending, budget);
+        const needed = this.blocksFor(sequence.computed + tokens) - sequence.blocks;
+        let victims = 0;
+        let freed = 0;
+        while (
+          (slots + victims < 1 || needed > this.availableBlocks() - reserved + freed) &&
+          victims < running.length &&
+          running[running.length - 1 - victims].level < level
+        ) {
+          freed += running[running.length - 1 - victims].blocks;
+          victims++;
+        }
+        if (slots + victims < 1 || needed > this.availableBlocks() - reserved + freed) return;
+        for (let v = 0; v < victims; v++) this.preempt(running.pop() as Sequence);
+        slots += victims - 1;
+        reserved += needed;
+        budget -= tokens;
+      }
     }
   }
 

@@ -34,6 +34,8 @@ export interface ContinuousBatching {
   prefixCaching: boolean;
   /** A host-memory tier under the prefix cache; null: blocks evicted from accelerator memory are lost. */
   kvOffload: KvOffload | null;
+  /** A waiting request of a higher priority preempts running ones of lower priorities when slots or KV blocks are short. */
+  preemptForPriority: boolean;
 }
 
 /** The host-memory tier of one replica's prefix cache (vLLM's `--kv-offloading-size`, LMCache's CPU buffer). */
@@ -65,6 +67,7 @@ const CONTINUOUS_DEFAULTS = {
   tensor_parallel: null,
   prefix_caching: true,
   kv_offload: null,
+  preempt_for_priority: false,
 } as const;
 
 const KvOffloadSchema = z
@@ -149,6 +152,16 @@ const schema = z
           'used dropped first, and a later prompt that finds its prefix there loads it over the host link ' +
           'instead of prefilling it. Needs `prefix_caching` and a scenario `model`. null (default): no tier.',
       ),
+    preempt_for_priority: z
+      .boolean(expected('true or false'))
+      .prefault(CONTINUOUS_DEFAULTS.preempt_for_priority)
+      .describe(
+        'A waiting request that finds no free sequence slot or too few KV-cache blocks preempts running ' +
+          'requests of lower priority (`workload.classes[].priority`; deadline classes rank lowest), the ' +
+          'lowest and most recently admitted first, when that makes room for it; they recompute later, as ' +
+          'after a KV-cache preemption. false: priority orders admission only, and a running request keeps ' +
+          'its place (docs/workload.md#priorities-and-deadlines).',
+      ),
   })
   .strict()
   .superRefine((batching, ctx) => {
@@ -173,6 +186,7 @@ const schema = z
       tensorParallel: batching.tensor_parallel,
       prefixCaching: batching.prefix_caching,
       kvOffload: batching.kv_offload,
+      preemptForPriority: batching.preempt_for_priority,
     }),
   );
 

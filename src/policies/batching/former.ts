@@ -1,14 +1,15 @@
 import type { BatchingPolicy } from './types.js';
 
 /**
- * What a batch former sees of one replica's queue: the requests waiting there, oldest first, by
- * id, with their arrival times and attributes. Never the future: neither arrivals to come nor
+ * What a batch former sees of one replica's queue: the requests waiting there in the order they
+ * are served (highest priority first, oldest first within a priority), by id, with their arrival
+ * times and attributes. Never the future: neither arrivals to come nor
  * service times.
  */
 export interface WaitingQueue {
   /** Requests waiting (at least 1 when a former is asked). */
   readonly length: number;
-  /** The oldest waiting request's id; starts a walk through the queue. */
+  /** The first waiting request's id; starts a walk through the queue. */
   first(): number;
   /** The next waiting request after the one `first` or `next` last returned; -1 past the newest. */
   next(): number;
@@ -32,7 +33,7 @@ export interface BatchFormer {
   recheckAtUs(queue: WaitingQueue): number;
 }
 
-/** The oldest requests, as many as a `BatchingPolicy` (static or dynamic batching) says from the queue's length and the oldest one's wait. */
+/** The first requests, as many as a `BatchingPolicy` (static or dynamic batching) says from the queue's length and the first one's wait. */
 export class FifoBatchFormer implements BatchFormer {
   batch = new Int32Array(16);
 

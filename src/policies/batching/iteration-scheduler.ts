@@ -63,6 +63,11 @@ export interface IterationScheduler {
   releaseBlocks(blocks: number): void;
   /** Takes a sequence that has not run yet out of the queue (its request timed out). */
   cancel(sequence: Sequence): void;
+  /**
+   * Takes the newest waiting sequence of the lowest priority level below `level` that has not run
+   * yet out of the queue, to make room for one of `level`; null when none waits below it.
+   */
+  evictBelow(level: number): Sequence | null;
   /** Plans the next iteration; false when there is nothing to run. */
   schedule(): boolean;
   finishIteration(): void;

@@ -381,7 +381,19 @@ const ClassSchema = z
       .min(-MAX_PRIORITY, expected(PRIORITY_RANGE))
       .max(MAX_PRIORITY, expected(PRIORITY_RANGE))
       .prefault(0)
-      .describe('Priority of every request of the class, higher first; summary and requests carry it.'),
+      .describe(
+        "Priority of every request of the class, higher first: every queue (a replica's, the continuous " +
+          "scheduler's admissions, requests held while no replica is ready) serves a higher priority before " +
+          'a lower one, and arrival order within one (docs/workload.md#priorities-and-deadlines). Summary and ' +
+          'requests carry it.',
+      ),
+    deadline: PositiveDuration.optional().describe(
+      'Makes the class deferrable batch work: its requests rank below every class without a deadline ' +
+        '(among deadline classes, by `priority`), so they run only in capacity no other request waits ' +
+        'for, and each must finish within this long of its arrival. It waits at most that long instead ' +
+        "of its fleet's `queue.timeout`, and one that finishes later is counted as timed out (lost), its " +
+        'work spent all the same. Absent: an interactive class, served by `priority`.',
+    ),
     slo: SloSchema.optional().describe(
       "The class's own objective, with the keys of `slo:`, judged on the class's requests alone. Absent: the " +
         "scenario's `slo:` (or the default objective), judged on the class's requests. A run meets its " +
@@ -445,6 +457,7 @@ export const WorkloadSchema = z
             attributes: attributesOf(c),
             ...(c.shared_prefix !== undefined && { sharedPrefix: c.shared_prefix }),
             priority: c.priority,
+            deadline: c.deadline ?? null,
             slo: c.slo ?? null,
             tenant: c.tenant ?? null,
           }),

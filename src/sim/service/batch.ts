@@ -6,22 +6,27 @@ import type { Fleet } from '../../scenario/types.js';
 import type { BatchLatencyModel } from '../../serving/index.js';
 import { Kind } from '../events.js';
 import type { Meters } from '../meters.js';
+import type { PriorityOrder } from '../priority-order.js';
 import type { ReplicaLifecycle } from '../replica-lifecycle.js';
-import { ReplicaQueues } from '../replica-queues.js';
+import { PriorityReplicaQueues, ReplicaQueues, type WaitingQueues } from '../replica-queues.js';
 import type { RequestFlow } from '../request-flow.js';
 import { type ArrivalClass, RequestState, type RequestTable } from '../request-table.js';
-import { queueTimeoutUs, type ServiceContext, type ServiceDiscipline } from './discipline.js';
+import { armDeadline, queueTimeoutUs, type ServiceContext, type ServiceDiscipline } from './discipline.js';
 
 /**
- * Requests wait in their replica's FIFO until the fleet's batch former starts some of them as one
- * batch in a free execution slot; the batch takes the fleet's batch latency for its size and all
- * its requests finish together. A batch is a chain through `RequestTable.nextInBatch` from the
- * request its completion event names, which alone accounts for the slot's busy time.
+ * Requests wait in their replica's queue (highest priority first, first come first served within
+ * a priority) until the fleet's batch former starts some of them as one batch in a free execution
+ * slot; the batch takes the fleet's batch latency for its size and all its requests finish
+ * together. A batch is a chain through `RequestTable.nextInBatch` from the request its completion
+ * event names, which alone accounts for the slot's busy time.
  */
 export class BatchService implements ServiceDiscipline {
   private readonly busy: Int32Array;
   private readonly waiting: Int32Array;
-  private readonly queues: ReplicaQueues;
+  private readonly queues: WaitingQueues;
+  /** The queues by priority, when the scenario has more than one level; null: plain FIFOs. */
+  private readonly ranked: PriorityReplicaQueues | null;
+  private readonly order: PriorityOrder;
   /** Per replica: bumped whenever a new recheck deadline replaces the pending one. */
   private readonly timerGen: Int32Array;
   private readonly view: ReplicaQueueView;
@@ -51,7 +56,10 @@ export class BatchService implements ServiceDiscipline {
     const replicas = context.fleetOf.length;
     this.busy = new Int32Array(replicas);
     this.waiting = new Int32Array(replicas);
-    this.queues = new ReplicaQueues(replicas);
+    this.order = context.order;
+    this.ranked =
+      context.order.levels > 1 ? new PriorityReplicaQueues(replicas, context.order, context.requests) : null;
+    this.queues = this.ranked ?? new ReplicaQueues(replicas);
     this.timerGen = new Int32Array(replicas);
     this.view = new ReplicaQueueView(this.queues, context.requests);
     this.formers = formers;
@@ -72,7 +80,10 @@ export class BatchService implements ServiceDiscipline {
   }
 
   arrive(replica: number, fleet: number, measured: boolean, now: number): void {
-    if (this.waiting[replica] >= this.queueCapacity[fleet]) {
+    if (
+      this.waiting[replica] >= this.queueCapacity[fleet] &&
+      !(this.ranked !== null && this.evictFor(this.order.classLevel[this.arrival.classIndex], replica, now))
+    ) {
       this.meters.drop(measured, now, replica, -1);
       return;
     }
@@ -89,7 +100,10 @@ export class BatchService implements ServiceDiscipline {
   }
 
   admit(slot: number, replica: number, fleet: number, now: number): void {
-    if (this.waiting[replica] >= this.queueCapacity[fleet]) {
+    if (
+      this.waiting[replica] >= this.queueCapacity[fleet] &&
+      !(this.ranked !== null && this.evictFor(this.ranked.level(slot), replica, now))
+    ) {
       this.flow.turnAway(slot, replica, now, 'dropped');
       return;
     }
@@ -103,10 +117,24 @@ export class BatchService implements ServiceDiscipline {
     requests.state[slot] = RequestState.Queued;
     this.waiting[replica]++;
     this.queues.push(replica, slot, requests.gen[slot]);
+    if (this.order.hasDeadlines && armDeadline(this.engine, requests, this.order, slot, now)) return;
     const timeoutUs = this.timeoutUs[fleet];
     if (timeoutUs !== Number.POSITIVE_INFINITY) {
       this.engine.at(now + timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
     }
+  }
+
+  /**
+   * A request of priority `level` finds `replica`'s queue full: the newest waiting request of the
+   * lowest level below it, if any, is dropped to make room. False when none ranks lower.
+   */
+  private evictFor(level: number, replica: number, now: number): boolean {
+    const evicted = (this.ranked as PriorityReplicaQueues).evictBelow(replica, level);
+    if (evicted < 0) return false;
+    this.waiting[replica]--;
+    this.outstanding[replica]--;
+    this.flow.turnAway(evicted, replica, now, 'dropped');
+    return true;
   }
 
   /** The `BatchTimer` event: `replica`'s recheck deadline `gen` is due, unless a later one replaced it. */
@@ -216,8 +244,9 @@ export class BatchService implements ServiceDiscipline {
 }
 
 /**
- * One replica's queue as a batch former sees it: the requests still waiting, oldest first. Stale
- * entries (timed out, already started) are stepped over, not removed, as the queue does itself.
+ * One replica's queue as a batch former sees it: the requests still waiting, in the order they
+ * are served (by priority, then oldest first). Stale entries (timed out, already started) are
+ * stepped over, not removed, as the queue does itself.
  */
 class ReplicaQueueView implements WaitingQueue {
   length = 0;
@@ -225,7 +254,7 @@ class ReplicaQueueView implements WaitingQueue {
   private index = 0;
 
   constructor(
-    private readonly queues: ReplicaQueues,
+    private readonly queues: WaitingQueues,
     private readonly requests: RequestTable,
   ) {}
 

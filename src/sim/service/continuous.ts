@@ -12,10 +12,11 @@ import { Kind } from '../events.js';
 import type { FleetLayout } from '../layout.js';
 import type { LlmFleetState } from '../llm-fleet-state.js';
 import type { Meters } from '../meters.js';
+import type { PriorityOrder } from '../priority-order.js';
 import type { ReplicaLifecycle } from '../replica-lifecycle.js';
 import type { RequestFlow } from '../request-flow.js';
 import { type ArrivalClass, RequestState, type RequestTable } from '../request-table.js';
-import { queueTimeoutUs, type ServiceContext, type ServiceDiscipline } from './discipline.js';
+import { armDeadline, queueTimeoutUs, type ServiceContext, type ServiceDiscipline } from './discipline.js';
 
 const INPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('input_tokens');
 const OUTPUT_TOKENS = REQUEST_ATTRIBUTES.indexOf('output_tokens');
@@ -58,6 +59,7 @@ export class ContinuousService implements ServiceDiscipline {
   private readonly replicas: ReplicaLifecycle;
   private readonly attributes: Float64Array;
   private readonly arrival: ArrivalClass;
+  private readonly order: PriorityOrder;
   private readonly prefix: PromptPrefix;
   /** Per fleet: its `Role`; all `Both` without disaggregation. */
   private readonly role: Uint8Array;
@@ -91,6 +93,7 @@ export class ContinuousService implements ServiceDiscipline {
     this.replicas = context.replicas;
     this.attributes = context.attributes;
     this.arrival = context.arrival;
+    this.order = context.order;
     this.prefix = context.prefix;
     this.role = disaggregation?.role ?? new Uint8Array(fleets.length);
     this.blockSize = Float64Array.from(fleets, (f) =>
@@ -104,7 +107,10 @@ export class ContinuousService implements ServiceDiscipline {
     const scheduler = llm.scheduler(replica);
     const prompt = Math.max(1, Math.round(this.attributes[INPUT_TOKENS]));
     const output = Math.max(1, Math.round(this.attributes[OUTPUT_TOKENS]));
-    if (scheduler.waitingCount >= this.queueCapacity[fleet]) {
+    if (
+      scheduler.waitingCount >= this.queueCapacity[fleet] &&
+      !this.evictFor(scheduler, this.order.classLevel[this.arrival.classIndex], replica, now)
+    ) {
       this.meters.drop(measured, now, replica, -1);
       return;
     }
@@ -130,7 +136,10 @@ export class ContinuousService implements ServiceDiscipline {
     const requests = this.requests;
     const llm = this.llm[fleet] as LlmFleetState;
     const scheduler = llm.scheduler(replica);
-    if (scheduler.waitingCount >= this.queueCapacity[fleet]) {
+    if (
+      scheduler.waitingCount >= this.queueCapacity[fleet] &&
+      !this.evictFor(scheduler, this.order.classLevel[requests.requestClass[slot]], replica, now)
+    ) {
       this.flow.turnAway(slot, replica, now, 'dropped');
       return;
     }
@@ -145,6 +154,20 @@ export class ContinuousService implements ServiceDiscipline {
     requests.outputTokens[slot] = output;
     this.outstanding[replica]++;
     this.enqueue(slot, replica, fleet, prompt, output, now);
+  }
+
+  /**
+   * A request of priority `level` finds `replica`'s queue full: the newest waiting request of the
+   * lowest level below it that has not started, if any, is dropped to make room. False when none.
+   */
+  private evictFor(scheduler: IterationScheduler, level: number, replica: number, now: number): boolean {
+    if (level === 0) return false;
+    const evicted = scheduler.evictBelow(level);
+    if (evicted === null) return false;
+    this.sequences[evicted.slot] = undefined;
+    this.outstanding[replica]--;
+    this.flow.turnAway(evicted.slot, replica, now, 'dropped');
+    return true;
   }
 
   /** A prefill fleet computes the prompt and first token; some decode fleet must hold the whole request. */
@@ -179,11 +202,13 @@ export class ContinuousService implements ServiceDiscipline {
       prompt,
       this.role[fleet] === Role.Prefill ? 1 : output,
       requests.prefix(slot),
+      this.order.classLevel[requests.requestClass[slot]],
     );
     this.sequences[slot] = sequence;
     requests.state[slot] = RequestState.Queued;
     const timeoutUs = this.timeoutUs[fleet];
-    if (timeoutUs !== Number.POSITIVE_INFINITY) {
+    const byDeadline = this.order.hasDeadlines && armDeadline(this.engine, requests, this.order, slot, now);
+    if (!byDeadline && timeoutUs !== Number.POSITIVE_INFINITY) {
       this.engine.at(now + timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
     }
     (this.llm[fleet] as LlmFleetState).scheduler(replica).enqueue(sequence);
@@ -284,6 +309,10 @@ export class ContinuousService implements ServiceDiscipline {
       }
       this.outstanding[replica]--;
       this.sequences[slot] = undefined;
+      if (this.order.hasDeadlines && this.flow.missedDeadline(slot, now)) {
+        this.flow.late(slot, fleet, now);
+        continue;
+      }
       if (requests.measured[slot] === 1)
         this.meters.tokenTimes(slot, fleet, sequence.prompt, sequence.output, now);
       this.flow.complete(slot, fleet, requests.arrivalUs[slot], requests.startUs[slot], now);
@@ -365,7 +394,13 @@ export class ContinuousService implements ServiceDiscipline {
   /** The request in `slot` joins `replica`'s queue with its prompt computed and first token sampled. */
   private receive(slot: number, replica: number, now: number): void {
     const requests = this.requests;
-    const sequence = createSequence(slot, requests.inputTokens[slot], requests.outputTokens[slot]);
+    const sequence = createSequence(
+      slot,
+      requests.inputTokens[slot],
+      requests.outputTokens[slot],
+      null,
+      this.order.classLevel[requests.requestClass[slot]],
+    );
     sequence.computed = sequence.prompt;
     sequence.generated = 1;
     this.sequences[slot] = sequence;

@@ -3,8 +3,10 @@ import type { Engine } from '../../engine/index.js';
 import type { SequencePrefix } from '../../policies/batching/prefix-cache.js';
 import type { Fleet } from '../../scenario/types.js';
 import type { PromptPrefix } from '../../workload/index.js';
+import { Kind } from '../events.js';
 import type { FleetLayout } from '../layout.js';
 import type { Meters } from '../meters.js';
+import type { PriorityOrder } from '../priority-order.js';
 import type { ReplicaLifecycle } from '../replica-lifecycle.js';
 import type { RequestFlow } from '../request-flow.js';
 import type { ArrivalClass, RequestTable } from '../request-table.js';
@@ -81,6 +83,8 @@ export interface ServiceContext {
   readonly prefix: PromptPrefix;
   /** The class and priority of the request arriving now. */
   readonly arrival: ArrivalClass;
+  /** The order queues serve the classes in, and their deadlines. */
+  readonly order: PriorityOrder;
   /**
    * False when every request's attributes are 0 (none sampled or read) and no fleet rewrites
    * them (LLM fleets round tokens up to 1): the slot path then need not store them, as the
@@ -92,4 +96,27 @@ export interface ServiceContext {
 /** A fleet's queue timeout in microseconds; Infinity for none. */
 export function queueTimeoutUs(fleet: Fleet): number {
   return fleet.queue.timeout === null ? Number.POSITIVE_INFINITY : Math.round(fleet.queue.timeout * US_PER_S);
+}
+
+/**
+ * Arms the `QueueTimeout` of a request of a deadline class that starts waiting now: at its
+ * deadline (arrival plus the class's deadline), which replaces its fleet's queue timeout; at once
+ * when that has passed.
+ */
+export function armDeadline(
+  engine: Engine,
+  requests: RequestTable,
+  order: PriorityOrder,
+  slot: number,
+  now: number,
+): boolean {
+  const deadlineUs = order.deadlineUs[requests.requestClass[slot]];
+  if (deadlineUs === Number.POSITIVE_INFINITY) return false;
+  engine.at(
+    Math.max(now, requests.arrivalUs[slot] + deadlineUs),
+    Kind.QueueTimeout,
+    slot,
+    requests.gen[slot],
+  );
+  return true;
 }

@@ -5,21 +5,28 @@ import type { Fleet } from '../../scenario/types.js';
 import type { ServiceTimeModel } from '../../serving/index.js';
 import { Kind } from '../events.js';
 import type { Meters } from '../meters.js';
+import type { PriorityOrder } from '../priority-order.js';
 import { type ReplicaLifecycle, ReplicaState } from '../replica-lifecycle.js';
-import { ReplicaQueues } from '../replica-queues.js';
+import { PriorityReplicaQueues, ReplicaQueues, type WaitingQueues } from '../replica-queues.js';
 import type { RequestFlow } from '../request-flow.js';
 import { type ArrivalClass, RequestState, type RequestTable } from '../request-table.js';
-import { queueTimeoutUs, type ServiceContext, type ServiceDiscipline } from './discipline.js';
+import { armDeadline, queueTimeoutUs, type ServiceContext, type ServiceDiscipline } from './discipline.js';
 
 /**
  * One request per execution slot (`concurrency` per replica), each for a service time drawn from
- * its fleet's model; requests beyond wait in the replica's FIFO, up to the queue capacity. This
- * is the M/M/c path the benchmarks time: it allocates nothing per request.
+ * its fleet's model; requests beyond wait in the replica's queue, up to the queue capacity,
+ * highest priority first and first come first served within a priority. This is the M/M/c path
+ * the benchmarks time: it allocates nothing per request.
  */
 export class SlotService implements ServiceDiscipline {
   private readonly busy: Int32Array;
   private readonly waiting: Int32Array;
-  private readonly queues: ReplicaQueues;
+  private readonly queues: WaitingQueues;
+  /** The queues by priority, when the scenario has more than one level; null: plain FIFOs. */
+  private readonly ranked: PriorityReplicaQueues | null;
+  private readonly order: PriorityOrder;
+  /** Whether some class has a deadline: `finishByDeadline` then handles `ServiceDone`. */
+  readonly hasDeadlines: boolean;
   /** Per fleet (null for fleets of other disciplines). */
   private readonly serviceTime: (ServiceTimeModel | null)[];
   private readonly queueCapacity: Float64Array;
@@ -42,7 +49,11 @@ export class SlotService implements ServiceDiscipline {
     const replicas = context.fleetOf.length;
     this.busy = new Int32Array(replicas);
     this.waiting = new Int32Array(replicas);
-    this.queues = new ReplicaQueues(replicas);
+    this.order = context.order;
+    this.hasDeadlines = context.order.hasDeadlines;
+    this.ranked =
+      context.order.levels > 1 ? new PriorityReplicaQueues(replicas, context.order, context.requests) : null;
+    this.queues = this.ranked ?? new ReplicaQueues(replicas);
     this.serviceTime = serviceTime;
     this.queueCapacity = Float64Array.from(fleets, (f) => f.queue.capacity);
     this.timeoutUs = Float64Array.from(fleets, queueTimeoutUs);
@@ -91,13 +102,37 @@ export class SlotService implements ServiceDiscipline {
       if (this.busy[replica] < this.concurrency[replica]) this.start(slot, replica, now);
       else this.enqueue(slot, replica, fleet, now);
     } else {
-      this.meters.drop(measured, now, replica, -1);
+      this.refuse(replica, fleet, serviceUs, measured, now);
     }
+  }
+
+  /** An arrival finds `replica`'s slots busy and its queue full: it is dropped, unless it can take a lower priority's place. */
+  private refuse(replica: number, fleet: number, serviceUs: number, measured: boolean, now: number): void {
+    if (this.ranked !== null && this.evictFor(this.order.classLevel[this.arrival.classIndex], replica, now))
+      this.accept(replica, fleet, serviceUs, measured, now);
+    else this.meters.drop(measured, now, replica, -1);
+  }
+
+  /**
+   * A request of priority `level` finds `replica`'s queue full: the newest waiting request of the
+   * lowest level below it, if any, is dropped to make room (`evictBelow`). False when none ranks lower.
+   */
+  private evictFor(level: number, replica: number, now: number): boolean {
+    const evicted = (this.ranked as PriorityReplicaQueues).evictBelow(replica, level);
+    if (evicted < 0) return false;
+    this.waiting[replica]--;
+    this.outstanding[replica]--;
+    this.flow.turnAway(evicted, replica, now, 'dropped');
+    return true;
   }
 
   admit(slot: number, replica: number, fleet: number, now: number): void {
     const startsNow = this.busy[replica] < this.concurrency[replica];
-    if (!startsNow && this.waiting[replica] >= this.queueCapacity[fleet]) {
+    if (
+      !startsNow &&
+      this.waiting[replica] >= this.queueCapacity[fleet] &&
+      !(this.ranked !== null && this.evictFor(this.ranked.level(slot), replica, now))
+    ) {
       this.flow.turnAway(slot, replica, now, 'dropped');
       return;
     }
@@ -112,6 +147,7 @@ export class SlotService implements ServiceDiscipline {
     requests.state[slot] = RequestState.Queued;
     this.waiting[replica]++;
     this.queues.push(replica, slot, requests.gen[slot]);
+    if (this.hasDeadlines && armDeadline(this.engine, requests, this.order, slot, now)) return;
     const timeoutUs = this.timeoutUs[fleet];
     if (timeoutUs !== Number.POSITIVE_INFINITY) {
       this.engine.at(now + timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
@@ -156,7 +192,28 @@ export class SlotService implements ServiceDiscipline {
     if (this.replicaState[replica] === ReplicaState.Draining) this.replicas.requestLeft(replica, now);
   }
 
-  /** Starts the oldest request still waiting at `replica` (entries of those that gave up are skipped). */
+  /**
+   * The `ServiceDone` event in runs with deadline classes (`finish` stays as lean as it was for
+   * the others): a request past its deadline is lost rather than completed, its slot-time spent.
+   */
+  finishByDeadline(slot: number, gen: number, now: number): void {
+    const requests = this.requests;
+    if (gen !== requests.gen[slot] || !this.flow.missedDeadline(slot, now)) {
+      this.finish(slot, gen, now);
+      return;
+    }
+    const replica = requests.replica[slot];
+    const fleet = this.fleetOf[replica];
+    const startUs = requests.startUs[slot];
+    this.busy[replica]--;
+    this.outstanding[replica]--;
+    this.flow.late(slot, fleet, now);
+    this.meters.busy(fleet, startUs, now, 1);
+    if (this.waiting[replica] > 0) this.startNext(replica, now);
+    if (this.replicaState[replica] === ReplicaState.Draining) this.replicas.requestLeft(replica, now);
+  }
+
+  /** Starts the first request still waiting at `replica` (entries of those that gave up are skipped). */
   private startNext(replica: number, now: number): void {
     const requests = this.requests;
     const queues = this.queues;
