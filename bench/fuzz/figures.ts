@@ -10,11 +10,13 @@
  * - `cost_per_1m_tokens_usd.input` / `.output` / `.total`: no delivered input / output / any token.
  * - `slo.objectives[].value`: the statistic it judges is null (or, for `max_drop_rate`, no measured
  *   request arrived).
- * - `oracle`, `offload`, `llm`: the run has no autoscaled fleet / offload routing / LLM model;
+ * - `oracle`, `scaling`, `offload`, `llm`: the run has no autoscaled fleet (the first two) / offload
+ *   routing / LLM model;
  *   `offload.edge_share` when offload routed nothing; `llm.quality_delta` when the scenario states
  *   none; `llm.fleets.<f>.mean_batch_seqs` when the fleet ran no iteration;
  *   `llm.fleets.<f>.prefix_cache.hit_rate` when the fleet admitted no prompt.
  * - `batches.<f>.mean_size`: the fleet started no batch.
+ * - `classes.<name>.*`: as the variant's figures of the same name, over the class's own requests.
  * - `performance.<f>.accelerator` and `.caveat`: text, null when there is none.
  * - `energy.by_fleet.<f>`: `kwh`, `mean_it_power_w` and `power` when its warnings say the fleet has
  *   no energy estimate; `co2e_kg` then too, or when they say it has no CO2e, and so
@@ -83,6 +85,7 @@ function nullAllowed(variant: Json, path: readonly (string | number)[]): boolean
       return match !== null && get(variant, [`${match[1]}_s`, match[2]]) === null;
     }
     case 'oracle':
+    case 'scaling':
     case 'offload':
     case 'llm':
       if (path.length === 1) return true;
@@ -107,6 +110,9 @@ function nullAllowed(variant: Json, path: readonly (string | number)[]): boolean
       return third === 'accelerator' || third === 'caveat';
     case 'energy':
       return energyNullAllowed(variant, second, third, fourth);
+    case 'classes':
+      // A class's figures are the variant's, shaped alike, over its own requests.
+      return path.length > 2 && nullAllowed(get(variant, ['classes', second!]), path.slice(2));
     default:
       return false;
   }

@@ -21,8 +21,9 @@ function flattenInto(value: unknown, prefix: string, into: RunMetrics): void {
 
 /**
  * Every number of a variant's summary by dotted key, plus `drop_rate` (the share `max_drop_rate`
- * limits) and `cost_usd_per_hour`, the fleets' list price: a plan ranks configurations by it,
- * because the run's cost also carries the drain time, which varies with latency.
+ * limits) and `cost_usd_per_hour`, which plans and sweeps rank by: a fixed fleet's list price,
+ * because the run's cost also carries the drain time, which varies with latency; an autoscaled
+ * fleet's mean spend over the run, since its replica count is the policy's, not the scenario's.
  */
 export function flattenMetrics(result: VariantResult, scenario: Scenario): RunMetrics {
   const metrics: RunMetrics = {};
@@ -30,8 +31,15 @@ export function flattenMetrics(result: VariantResult, scenario: Scenario): RunMe
   metrics.drop_rate = dropRate(result.requests);
   for (const [name, c] of Object.entries(result.classes ?? {}))
     metrics[classMissedMetric(name)] = c.slo.met ? 0 : 1;
+  const hours = result.simulated_s.end / 3600;
   metrics.cost_usd_per_hour = scenario.fleets.reduce(
-    (sum, fleet) => sum + fleet.replicas * fleet.priceUsdPerHour,
+    (sum, fleet) =>
+      sum +
+      (fleet.autoscaling === null
+        ? fleet.replicas * fleet.priceUsdPerHour
+        : hours > 0
+          ? (result.cost_usd.by_fleet[fleet.name] ?? 0) / hours
+          : 0),
     0,
   );
   return metrics;

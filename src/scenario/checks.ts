@@ -418,9 +418,11 @@ function checkDisaggregation(root: Raw, findings: Finding[]): void {
 
 function checkTimes(root: Raw, findings: Finding[]): void {
   // Every arrival process must end: a trace ends with its file, any other at `duration`.
-  const [workload, ...classes] = workloadBodies(root);
-  const processes = [workload, ...classes]
-    .map(({ body }) => asObject(body?.arrivals))
+  // No bodies where `workload` is not a mapping: the schema reports that.
+  const bodies = workloadBodies(root);
+  const classes = bodies.slice(1);
+  const processes = bodies
+    .map(({ body }) => asObject(body.arrivals))
     .filter((arrivals) => arrivals !== undefined);
   const endless = processes.some((arrivals) => arrivals.trace === undefined);
   if (endless && (root.duration === undefined || root.duration === null)) {

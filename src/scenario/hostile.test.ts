@@ -261,3 +261,13 @@ describe('a time series finer than the clock', () => {
     expect(loaded.ok).toBe(true);
   });
 });
+
+describe('a workload that is not a mapping', () => {
+  it('is one located error, not a crash in the checks that read its classes', async () => {
+    expect(
+      await errors(
+        'workload: [1]\nfleets: [{ name: a, replicas: 1, price_per_hour: 1, service_time: 1s }]\n',
+      ),
+    ).toEqual(['s.yaml:1:11: workload: expected a mapping, got a list']);
+  });
+});
