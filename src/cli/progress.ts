@@ -59,6 +59,18 @@ function terminalStream(io: CliIo, columns: () => number) {
   } as unknown as NodeJS.WritableStream;
 }
 
+/** The bar both displays redraw in place on a terminal, its width following the terminal's. */
+function progressBar(io: CliIo, terminal: NonNullable<CliIo['terminal']>): SingleBar {
+  return new SingleBar({
+    stream: terminalStream(io, () => io.terminal?.columns ?? terminal.columns),
+    format: '{text} [{bar}]',
+    barsize: 20,
+    clearOnComplete: true,
+    linewrap: true,
+    fps: 5,
+  });
+}
+
 /**
  * Progress of `configurations` simulations run one after the other, on stderr: a bar redrawn in
  * place on a terminal, a plain line every few seconds otherwise, nothing for runs that end within
@@ -73,17 +85,7 @@ export function startProgress(io: CliIo, configurations: number, quiet: boolean)
   const now = io.now ?? (() => performance.now());
   const started = now();
   const terminal = io.terminal;
-  const bar =
-    terminal === undefined
-      ? null
-      : new SingleBar({
-          stream: terminalStream(io, () => io.terminal?.columns ?? terminal.columns),
-          format: '{text} [{bar}]',
-          barsize: 20,
-          clearOnComplete: true,
-          linewrap: true,
-          fps: 5,
-        });
+  const bar = terminal === undefined ? null : progressBar(io, terminal);
   let barStarted = false;
   let lastLineMs = Number.NEGATIVE_INFINITY;
   let offset = 0;
@@ -229,17 +231,7 @@ export function startStudyProgress(
   const now = io.now ?? (() => performance.now());
   const started = now();
   const terminal = io.terminal;
-  const bar =
-    terminal === undefined
-      ? null
-      : new SingleBar({
-          stream: terminalStream(io, () => io.terminal?.columns ?? terminal.columns),
-          format: '{text} [{bar}]',
-          barsize: 20,
-          clearOnComplete: true,
-          linewrap: true,
-          fps: 5,
-        });
+  const bar = terminal === undefined ? null : progressBar(io, terminal);
   let barStarted = false;
   let lastLineMs = Number.NEGATIVE_INFINITY;
   let latest = { done: 0, total: 0, computed: 0 };

@@ -200,12 +200,7 @@ export class PrefixCache {
       this.removeFromHost(this.hostHead as PrefixBlock);
       this.hostEvictions++;
     }
-    let inner = this.hostByHash.get(block.hash);
-    if (inner === undefined) {
-      inner = new Map();
-      this.hostByHash.set(block.hash, inner);
-    }
-    inner.set(block.index, block);
+    keep(this.hostByHash, block);
     block.inHost = true;
     block.prev = this.hostTail;
     block.next = null;
@@ -218,12 +213,7 @@ export class PrefixCache {
   /** A host block found by a sequence returns to accelerator memory, cached and not yet held. */
   private load(block: PrefixBlock): void {
     this.removeFromHost(block);
-    let inner = this.byHash.get(block.hash);
-    if (inner === undefined) {
-      inner = new Map();
-      this.byHash.set(block.hash, inner);
-    }
-    inner.set(block.index, block);
+    keep(this.byHash, block);
     this.cached++;
   }
 
@@ -373,4 +363,14 @@ export class PrefixCache {
 export function shareableTokens(prefix: SequencePrefix | null, prompt: number): number {
   if (prefix === null || prefix.ends.length === 0) return 0;
   return Math.min(prefix.ends[prefix.ends.length - 1], prompt);
+}
+
+/** Files `block` under its hash and index in a tier's map. */
+function keep(byHash: Map<number, Map<number, PrefixBlock>>, block: PrefixBlock): void {
+  let inner = byHash.get(block.hash);
+  if (inner === undefined) {
+    inner = new Map();
+    byHash.set(block.hash, inner);
+  }
+  inner.set(block.index, block);
 }
