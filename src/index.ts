@@ -24,14 +24,10 @@ export {
   replayTrace,
 } from './plan/calibrate/index.js';
 export {
-  assemblePlanCharts,
   assembleSweepCharts,
-  capacityChart,
   hardwareCostChart,
-  PLAN_CHART_NAMES,
   SWEEP_CHART_NAMES,
   sweepCostLatencyChart,
-  writePlanCharts,
   writeSweepCharts,
 } from './plan/charts.js';
 export {
@@ -60,6 +56,7 @@ export {
   type SweepResult,
   type SweepRow,
 } from './plan/index.js';
+export { assemblePlanCharts, capacityChart, PLAN_CHART_NAMES, writePlanCharts } from './plan/plan-charts.js';
 export {
   type Autoscaler,
   type AutoscalerDefinition,

@@ -23,7 +23,7 @@ import {
   sustainedText,
   sweepAnswer,
 } from './answer.js';
-import { assemblePlanCharts, assembleSweepCharts, writePlanCharts, writeSweepCharts } from './charts.js';
+import { assembleSweepCharts, writeSweepCharts } from './charts.js';
 import {
   describeConfiguration,
   formatMetShare,
@@ -34,6 +34,7 @@ import {
   type SweepRow,
 } from './output.js';
 import type { PlanResult } from './plan.js';
+import { assemblePlanCharts, writePlanCharts } from './plan-charts.js';
 import { candidateRows, describePick, growthLines, sustainedLines } from './plan-output.js';
 
 /** The scenario as written, for the report's last section; null when not known (a merged sweep). */

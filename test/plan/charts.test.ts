@@ -4,10 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/app.js';
 import type { CliIo } from '../../src/cli/io.js';
 import {
-  assemblePlanCharts,
   assembleSweepCharts,
-  candidateBars,
-  capacityPoints,
   costDomain,
   hardwareCostChart,
   hardwareCostPoints,
@@ -15,6 +12,7 @@ import {
   sweepCostPoints,
 } from '../../src/plan/charts.js';
 import type { PlanCandidate, PlanResult, SweepResult, SweepRow } from '../../src/plan/index.js';
+import { assemblePlanCharts, candidateBars, capacityPoints } from '../../src/plan/plan-charts.js';
 import { renderChart } from '../../src/report/index.js';
 import { tempDir, writeScenario } from './helpers.js';
 
