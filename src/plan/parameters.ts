@@ -120,8 +120,8 @@ export interface LoadedPoint {
 }
 
 /**
- * Loads each point as the scenario with its values applied like `--set` (after the user's own
- * `--set`s, before variants). A diagnostic inside a point's value is moved to where that value is
+ * Loads each point as the scenario with its values applied like `--set`, after the user's own
+ * `--set`s, and again after each variant's own `set`: the varied values are what runs in every variant. A diagnostic inside a point's value is moved to where that value is
  * written (the `sweep.grid` entry or the flag); one that only some points have names the first of them.
  * A variant that is well formed but cannot run (`Diagnostic.infeasible`: the model does not fit,
  * the instance is not sold there) is returned with why instead of failing the load.
@@ -165,7 +165,8 @@ export async function loadPoints(
   const found = new Map<string, { diagnostic: Diagnostic; points: number[] }>();
   for (const point of points) {
     const result = await loadScenarioVariants(source.text, source.file, {
-      set: [...source.set, ...pointArguments(parameters, point.values)],
+      set: [...source.set],
+      pointSet: pointArguments(parameters, point.values),
       confineDataPaths: source.dataRoot ?? false,
       catalogs: source.catalogs ?? [],
     });

@@ -447,6 +447,20 @@ describe('diagnostics', () => {
     ]);
   });
 
+  it('applies point values over every variant, where --set stays under them', async () => {
+    const text = `${VALID}variants:\n  - { name: slow, set: { fleets.0.service_time: 1s, fleets.0.replicas: 1 } }\n`;
+    const result = await loadScenarioText(text, FILE, {
+      set: ['fleets.0.service_time=2s'],
+      pointSet: ['fleets.0.replicas=9'],
+    });
+    if (!result.ok) throw new Error(result.errors.map(formatDiagnostic).join('\n'));
+    const fleets = result.value.variants.map(({ scenario }) => scenario.fleets[0]);
+    expect(fleets.map((fleet) => [fleet.replicas, fleet.serviceTime])).toEqual([
+      [9, { kind: 'constant', value: 2 }],
+      [9, { kind: 'constant', value: 1 }],
+    ]);
+  });
+
   it('reports an expression error at the expression', async () => {
     expect(await errors(VALID.replace('100ms', '20ms + 0.05ms * input_tokenz'))).toEqual([
       's.yaml:9:19: fleets[0].service_time: in "20ms + 0.05ms * input_tokenz": unknown name "input_tokenz" (did you mean input_tokens, output_tokens?); known: input_tokens, output_tokens, request_bytes, response_bytes, pi, e, us, µs, ms, s, sec, min, m, h, hr, d, day',

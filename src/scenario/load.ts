@@ -55,6 +55,12 @@ export interface LoadOptions {
   /** `path=value` overrides (`fleetsim run --set`), applied to the baseline before any variant's `set`. */
   set?: string[];
   /**
+   * `path=value` overrides applied after `set`, and again after every variant's own `set`, so
+   * they hold in every variant: a sweep or plan point, whose varied values must be what runs
+   * (a variant fixing `fleets.0.replicas` would otherwise run its own value under the point's).
+   */
+  pointSet?: string[];
+  /**
    * Refuse data files (traces, step-time profiles, empirical CSVs, capacity and price traces)
    * outside one folder, for scenarios someone else wrote: `true` for the scenario file's folder
    * (for `loadScenarioObject`, `baseDir`, which must then be given), or the path of another folder.
@@ -85,6 +91,8 @@ interface Input {
   baseDir: string;
   defaultName: string;
   set: readonly string[];
+  /** Entries of `set` from here on are applied again after each variant's own `set` (`LoadOptions.pointSet`). */
+  pointFrom: number;
   confined: Confinement | null;
   catalogs: readonly string[];
 }
@@ -151,7 +159,12 @@ function checkSweepPaths(baseline: Candidate, errors: Diagnostic[]): void {
   }
 }
 
-function variantCandidates(baseline: Candidate, input: Input, errors: Diagnostic[]): Candidate[] {
+function variantCandidates(
+  baseline: Candidate,
+  input: Input,
+  points: readonly { override: Override; label: string }[],
+  errors: Diagnostic[],
+): Candidate[] {
   const variants = asObject(input.raw)?.variants;
   if (!Array.isArray(variants)) return [];
   // The list of variants is checked once, with the baseline: carried into every variant, it would
@@ -188,6 +201,7 @@ function variantCandidates(baseline: Candidate, input: Input, errors: Diagnostic
         candidate = apply(candidate, override, 'UNKNOWN_KEY', label, errors);
       }
     }
+    for (const point of points) candidate = apply(candidate, point.override, 'BAD_OVERRIDE', point.label, errors);
     candidates.push(candidate);
   });
   return candidates;
@@ -328,20 +342,19 @@ interface CandidateLoad {
 async function loadCandidates(input: Input): Promise<{ errors: Diagnostic[]; candidates: CandidateLoad[] }> {
   const errors: Diagnostic[] = [];
   let baseline: Candidate = { name: 'baseline', raw: input.raw, sources: SourceMap.of(input.tree) };
+  const points: { override: Override; label: string }[] = [];
   input.set.forEach((argument, i) => {
     const parsed = parseSetArgument(argument, i + 1);
-    if (!parsed.ok) errors.push({ code: 'BAD_OVERRIDE', message: parsed.message, ...parsed.at });
-    else
-      baseline = apply(
-        baseline,
-        parsed.value,
-        'BAD_OVERRIDE',
-        argument.slice(0, argument.indexOf('=')),
-        errors,
-      );
+    if (!parsed.ok) {
+      errors.push({ code: 'BAD_OVERRIDE', message: parsed.message, ...parsed.at });
+      return;
+    }
+    const label = argument.slice(0, argument.indexOf('='));
+    baseline = apply(baseline, parsed.value, 'BAD_OVERRIDE', label, errors);
+    if (i >= input.pointFrom) points.push({ override: parsed.value, label });
   });
   checkSweepPaths(baseline, errors);
-  const candidates = [baseline, ...variantCandidates(baseline, input, errors)];
+  const candidates = [baseline, ...variantCandidates(baseline, input, points, errors)];
   if (candidates.some((candidate) => findExpressions(candidate.raw).length > 0)) await loadMath();
   return {
     errors,
@@ -431,7 +444,8 @@ function textInput(text: string, file: string, options: LoadOptions): Result<Inp
       file,
       baseDir,
       defaultName: nameOf(file),
-      set: options.set ?? [],
+      set: [...(options.set ?? []), ...(options.pointSet ?? [])],
+      pointFrom: options.set?.length ?? 0,
       confined: confined.value,
       catalogs: options.catalogs ?? [],
     },
@@ -520,7 +534,8 @@ export async function loadScenarioObject(
     file: OBJECT_FILE,
     baseDir,
     defaultName: 'scenario',
-    set: options.set ?? [],
+    set: [...(options.set ?? []), ...(options.pointSet ?? [])],
+    pointFrom: options.set?.length ?? 0,
     confined: confined.value,
     catalogs: options.catalogs ?? [],
   });

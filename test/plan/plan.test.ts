@@ -74,7 +74,8 @@ describe('fleetsim plan against Erlang C', () => {
   it('ranks candidates by price and agrees with a full sweep of the same space', async () => {
     const dir = tempDir('plan-choices');
     // Two machine types as variants: "fast" serves twice as fast for three times the price. Replicas
-    // each keep their own queue, so only simulation says how many of each the SLO needs.
+    // each keep their own queue, so only simulation says how many of each the SLO needs. "fast"
+    // also fixes its replicas, which the varied values replace: the price per hour below proves it.
     const scenario = writeScenario(
       dir,
       `name: choices
@@ -93,7 +94,7 @@ slo: { latency_p99: 5s, max_drop_rate: 0 }
 sweep:
   grid: { fleets.0.replicas: "1..12" }
 variants:
-  - { name: fast, set: { fleets.0.service_time: { exponential: { mean: 500ms } }, fleets.0.price_per_hour: 6 } }
+  - { name: fast, set: { fleets.0.service_time: { exponential: { mean: 500ms } }, fleets.0.price_per_hour: 6, fleets.0.replicas: 1 } }
 `,
     );
     const plan = await runPlan({ scenario, outDir: `${dir}/plan`, capacity: false, workers: 1 });
