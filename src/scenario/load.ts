@@ -201,7 +201,8 @@ function variantCandidates(
         candidate = apply(candidate, override, 'UNKNOWN_KEY', label, errors);
       }
     }
-    for (const point of points) candidate = apply(candidate, point.override, 'BAD_OVERRIDE', point.label, errors);
+    for (const point of points)
+      candidate = apply(candidate, point.override, 'BAD_OVERRIDE', point.label, errors);
     candidates.push(candidate);
   });
   return candidates;
