@@ -47,6 +47,8 @@ export function partialRunLine(
 ): string | null {
   const partial = result.partial;
   if (partial === undefined) return null;
+  if (partial.limit === 'objective')
+    return `fleetsim: ${label}: PARTIAL: stopped at simulated t=${simulatedTime(partial.at_s)} once its objective was missed for certain (${partial.reason}); every output marks it so`;
   const key = `limits.${partial.limit}`;
   const message = `${label}: PARTIAL: stopped by ${key} at simulated t=${simulatedTime(partial.at_s)} (${partial.reason}); every output marks it so. Raise ${key} in the scenario or with --set ${key}=<value> (null: no limit)`;
   const at = limitPosition(scenario, partial.limit);

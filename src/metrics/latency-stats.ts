@@ -87,6 +87,21 @@ export class LatencyStats {
     return this.positives;
   }
 
+  /**
+   * Values whose key is at least two above `limitS`'s: every quantile that falls among them reads
+   * above `limitS`, whatever bucket value the sketch answers with. A lower bound of that count
+   * once `quantiles()` has been read (what it moved into the sketch is not counted again).
+   */
+  countClearlyAbove(limitS: number): number {
+    this.fold();
+    this.foldMicros();
+    const from = Math.max(0, sketchKey(limitS) + 2 - this.firstKey);
+    const keyCounts = this.keyCounts;
+    let count = 0;
+    for (let index = from; index < keyCounts.length; index++) count += keyCounts[index];
+    return count;
+  }
+
   private get max(): number {
     return Math.max(this.maxS, this.maxMicros / US_PER_S);
   }

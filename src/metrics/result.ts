@@ -17,11 +17,17 @@ export interface RequestCounts {
 
 /** Why a run ended before its arrivals and drain were over: a run limit (`limits:`) stopped it. */
 export interface PartialRun {
-  limit: 'max_events' | 'max_in_flight' | 'max_wall';
+  /**
+   * The run limit that stopped it, or `objective`: a plan stopped it once its objective was
+   * missed whatever the requests still to come would do (`simulate`'s `stopOnCertainMiss`).
+   */
+  limit: 'max_events' | 'max_in_flight' | 'max_wall' | 'objective';
   /** Simulated time at which it stopped, seconds. */
   at_s: number;
   /** What reached the limit, in a sentence: `1,004,096 requests in the system, more than ...`. */
   reason: string;
+  /** With `objective`: the measured requests the whole run would have had, which the rule counted against. */
+  measured_total?: number;
 }
 
 /** One variant's results: plain data, the only thing reports read. */

@@ -1,6 +1,6 @@
 import type { Slo, SloMetric, SloStatistic } from '../scenario/types.js';
 
-import type { RequestCounts, VariantResult } from './result.js';
+import type { PartialRun, RequestCounts, VariantResult } from './result.js';
 
 export { DEFAULT_MAX_DROP_RATE, DEFAULT_SLO } from '../scenario/types.js';
 
@@ -65,12 +65,17 @@ export interface SloValues {
   failingClasses?: readonly string[];
 }
 
+/** What cut a run short: `limits.max_events`, or its objective once missed for certain. */
+export function stoppedBy(partial: PartialRun): string {
+  return partial.limit === 'objective' ? 'its objective, missed for certain' : `limits.${partial.limit}`;
+}
+
 /** `limits.max_events at 12.5 s simulated`, or null for a run that was not cut short. */
 export function partialCause(result: Pick<VariantResult, 'partial'>): string | null {
   const partial = result.partial;
   return partial === undefined
     ? null
-    : `limits.${partial.limit} at ${Number(partial.at_s.toPrecision(6))} s simulated`;
+    : `${stoppedBy(partial)} at ${Number(partial.at_s.toPrecision(6))} s simulated`;
 }
 
 /** Flattened metrics (sweeps, replications) hold `classes.<name>.missed`, 1 when the class missed its own objective. */
@@ -99,10 +104,15 @@ export function failingClassesInMetrics(metrics: Readonly<Record<string, number 
 
 /** Flattened metrics (sweeps, replications) hold `partial.at_s` when some run was cut short. */
 export const PARTIAL_METRIC = 'partial.at_s';
+/** Present with it when the run was stopped because its objective was already missed. */
+const MEASURED_TOTAL_METRIC = 'partial.measured_total';
 
 /** The `partial` of `SloValues` for means of flattened runs. */
 export function partialInMetrics(metrics: Readonly<Record<string, number | null>>): string | null {
-  return metrics[PARTIAL_METRIC] == null ? null : 'a run limit (limits:)';
+  if (metrics[PARTIAL_METRIC] == null) return null;
+  return metrics[MEASURED_TOTAL_METRIC] == null
+    ? 'a run limit (limits:)'
+    : 'its objective, missed for certain before the run ended';
 }
 
 /** Every objective of `slo` against `result`; an objective that could not be measured is not met. */

@@ -54,10 +54,15 @@ const RESOURCE = {
 function partialRun(result: VariantResult): RunWarning | null {
   const partial = result.partial;
   if (partial === undefined) return null;
+  const at = `the run was stopped at ${Number(partial.at_s.toPrecision(6))} s simulated`;
+  const figures = `its figures cover the run up to then, the ${count(result.requests.in_flight_at_end)} measured requests still in the system count as lost`;
   return {
     code: 'PARTIAL',
     subject: 'run',
-    message: `PARTIAL: the run was stopped at ${Number(partial.at_s.toPrecision(6))} s simulated by limits.${partial.limit} (${partial.reason}): its figures cover the run up to then, the ${count(result.requests.in_flight_at_end)} measured requests still in the system count as lost, and it fails its objective; raise limits.${partial.limit} (null turns it off) to run it whole`,
+    message:
+      partial.limit === 'objective'
+        ? `PARTIAL: ${at} because it had missed its objective whatever the requests still to come would do (${partial.reason}): ${figures}; \`fleetsim run\` runs it whole`
+        : `PARTIAL: ${at} by limits.${partial.limit} (${partial.reason}): ${figures}, and it fails its objective; raise limits.${partial.limit} (null turns it off) to run it whole`,
   };
 }
 

@@ -1,4 +1,4 @@
-import { formatDiagnostic, RunInputError, type Scenario, UserError } from '../scenario/types.js';
+import { formatDiagnostic, RunInputError, type Scenario, type Slo, UserError } from '../scenario/types.js';
 import type { JobResult } from './job.js';
 import { identicalNote } from './noise.js';
 import type { Infeasibility } from './parameters.js';
@@ -29,10 +29,12 @@ export class Evaluator {
     private readonly runner: JobRunner,
     private readonly store: EvaluationStore,
     readonly seeds: readonly number[],
+    /** Stop each run once this objective is missed for certain (`Job.stopWhenMissed`); null: run them whole. */
+    private readonly stopWhenMissed: Slo | null = null,
   ) {}
 
   async evaluate(scenario: Scenario): Promise<Evaluation> {
-    const key = await evaluationKey(scenario, this.seeds);
+    const key = await evaluationKey(scenario, this.seeds, this.stopWhenMissed);
     let runs = this.pending.get(key);
     if (runs === undefined) {
       runs = this.runAll(key, scenario);
@@ -58,7 +60,8 @@ export class Evaluator {
     }
     let runs: JobResult[];
     try {
-      runs = await Promise.all(this.seeds.map((seed) => this.runner.run({ scenario, seed })));
+      const stopWhenMissed = this.stopWhenMissed ?? undefined;
+      runs = await Promise.all(this.seeds.map((seed) => this.runner.run({ scenario, seed, stopWhenMissed })));
     } catch (error) {
       // Input that proves unusable only while running (a rate expression turning negative at this
       // point's scale) makes this configuration infeasible, not the whole study. Not saved: it

@@ -2,7 +2,7 @@ import type { FleetPerformance, VariantResult } from '../metrics/result.js';
 import { type RunWarning, runWarnings } from '../metrics/warnings.js';
 import { confinementProblem } from '../scenario/confine.js';
 import { isMathLoaded, loadMath } from '../scenario/expression.js';
-import type { Scenario } from '../scenario/types.js';
+import type { Scenario, Slo } from '../scenario/types.js';
 import { RunInputError, UserError } from '../scenario/types.js';
 import { drawStepTimeModel, type FleetDraw } from '../serving/model-uncertainty.js';
 import { simulate } from '../sim/index.js';
@@ -17,6 +17,8 @@ export interface Job {
   seed: number;
   /** `LoadedScenario.dataRoot`: the folder the scenario's data files must still be inside. */
   dataRoot?: string;
+  /** Stop the run once this objective is missed for certain (`simulate`'s `stopWhenMissed`). */
+  stopWhenMissed?: Slo;
 }
 
 export interface JobResult {
@@ -56,12 +58,13 @@ export async function runJob(job: Job): Promise<JobOutcome> {
     if (problem !== null) return { ok: false, error: { kind: 'run-input', message: problem } };
   }
   if (!isMathLoaded() && usesExpressions(job.scenario)) await loadMath();
+  const options = { seed: job.seed, stopWhenMissed: job.stopWhenMissed ?? null };
   try {
     if (!job.scenario.modelUncertainty) {
-      return { ok: true, result: jobResultOf(simulate(job.scenario, { seed: job.seed }), job.scenario) };
+      return { ok: true, result: jobResultOf(simulate(job.scenario, options), job.scenario) };
     }
     const draw = drawStepTimeModel(job.scenario, job.seed);
-    const result = jobResultOf(simulate(draw.scenario, { seed: job.seed }), job.scenario);
+    const result = jobResultOf(simulate(draw.scenario, options), job.scenario);
     return { ok: true, result: { ...result, model: draw.fleets } };
   } catch (error) {
     if (error instanceof RunInputError)

@@ -255,10 +255,13 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   const replications = options.replications ?? 1;
   const seed = options.seed ?? loaded.seed;
   const runner = createRunner(options, loaded.dataRoot);
+  // One replication's verdict is its own: a run that has missed the objective for certain can
+  // stop. Several are judged on their means, which no single run decides.
   const evaluator = new Evaluator(
     runner,
     new EvaluationStore(options.outDir),
     replicationSeeds(seed, replications),
+    replications === 1 ? slo : null,
   );
   const searchedParameter: Parameter = { ...searched, values: searchValues };
   const scaleOrigin: Parameter['origin'] = scaleParameter?.origin ?? { kind: 'scenario' };

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../report/index.js';
-import type { Scenario } from '../scenario/types.js';
+import type { Scenario, Slo } from '../scenario/types.js';
 import { studyDigest } from './inputs.js';
 import type { JobResult } from './job.js';
 
@@ -10,11 +10,17 @@ const FORMAT = 3;
 
 /**
  * What decides a point's results: the resolved scenario of one variant, the seed of each
- * replication, the fleetsim version and the contents of every file the scenario reads. The
+ * replication, the objective a plan stops failing runs at (their figures are partial), the
+ * fleetsim version and the contents of every file the scenario reads. The
  * variant's name is left out, so identical configurations share a file.
  */
-export async function evaluationKey(scenario: Scenario, seeds: readonly number[]): Promise<string> {
-  return (await studyDigest([scenario], { format: FORMAT, scenario, seeds })).slice(0, 32);
+export async function evaluationKey(
+  scenario: Scenario,
+  seeds: readonly number[],
+  stopWhenMissed: Slo | null = null,
+): Promise<string> {
+  const decides = { format: FORMAT, scenario, seeds, ...(stopWhenMissed !== null && { stopWhenMissed }) };
+  return (await studyDigest([scenario], decides)).slice(0, 32);
 }
 
 interface StoredEvaluation {

@@ -1,6 +1,6 @@
 import { formatNumber, formatPercent, formatSeconds } from '../core/format.js';
 import type { DisaggregationResult } from '../metrics/index.js';
-import { dropRate } from '../metrics/slo.js';
+import { dropRate, stoppedBy } from '../metrics/slo.js';
 import { classesMarkdown } from './classes.js';
 import { energyMarkdown } from './energy.js';
 import { escapeMarkdown } from './format.js';
@@ -29,7 +29,7 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
     parts.push(
       v.partial === undefined
         ? `## ${escapeMarkdown(v.name)}`
-        : `## ${escapeMarkdown(v.name)} (PARTIAL: stopped by limits.${v.partial.limit})`,
+        : `## ${escapeMarkdown(v.name)} (PARTIAL: stopped by ${stoppedBy(v.partial)})`,
       '',
       `- Verdict: ${verdictSentence(v)}`,
       ...v.warnings.map((warning) => `- **Warning:** ${escapeMarkdown(warning)}.`),

@@ -147,6 +147,24 @@ export class Arrivals {
     return true;
   }
 
+  /**
+   * Arrivals at or after `fromUs`, to the end of the workload, timed as `first` and `next` time
+   * them. Reads every source to its end: for an instance of its own.
+   */
+  countFrom(fromUs: number): number {
+    for (const p of this.processes) p.pending = p.source.next(p.record);
+    let count = 0;
+    let now = 0;
+    while (this.pick()) {
+      const current = this.current;
+      now = Math.max(now, toUs(current.record.timeS));
+      if (now >= fromUs) count++;
+      current.pending = current.source.next(current.record);
+    }
+    this.source.close();
+    return count;
+  }
+
   /** The process with the earliest pending arrival (the first declared on a tie); false when none is left. */
   private pick(): boolean {
     let earliest: Process | null = null;

@@ -3,6 +3,7 @@ import type { Engine } from '../engine/index.js';
 import type { PartialRun } from '../metrics/index.js';
 import { type Scenario, traceDurationS } from '../scenario/types.js';
 import { formatDuration } from '../scenario/units.js';
+import type { CertainMiss } from './certain-miss.js';
 import type { Meters } from './meters.js';
 import type { RequestFlow } from './request-flow.js';
 import type { RequestTable } from './request-table.js';
@@ -55,6 +56,8 @@ export class RunControl {
     private readonly flow: RequestFlow,
     private readonly onProgress: ((progress: Progress) => void) | undefined,
     private readonly name: string,
+    /** Stops the run once its objective is missed for certain; null: runs to its end. */
+    private readonly miss: CertainMiss | null,
   ) {
     this.checkAtEvents = Math.min(LIMIT_CHECK_EVENTS, scenario.limits.maxEvents);
   }
@@ -138,7 +141,12 @@ export class RunControl {
     } else if (now >= this.wallDeadlineMs) {
       limit = 'max_wall';
       reason = `${formatDuration(limits.maxWallS)} of wall-clock time, the most limits.max_wall allows`;
-    } else return false;
+    } else {
+      const missed = this.miss?.check(this.engine.now / US_PER_S) ?? null;
+      if (missed === null) return false;
+      this.partial = missed;
+      return true;
+    }
     this.partial = { limit, at_s: this.engine.now / US_PER_S, reason };
     return true;
   }

@@ -22,6 +22,7 @@ import type { RequestRecord } from '../workload/index.js';
 import type { Activator } from './activator.js';
 import { Arrivals } from './arrivals.js';
 import { AutoscalerDriver } from './autoscaler-driver.js';
+import { CertainMiss } from './certain-miss.js';
 import { DisaggregatedRouter, Disaggregation } from './disaggregation.js';
 import { type Handler, handlersOf, PRIORITIES } from './events.js';
 import { Interruptions } from './interruptions.js';
@@ -62,6 +63,12 @@ export interface SimulationOptions {
    */
   slo?: Slo | null;
   /**
+   * Stop the run once this objective is missed whatever the requests still to come would do (the
+   * rule of `CertainMiss`), marking it `partial` with `limit: 'objective'`: plans stop candidates
+   * that fail. Default: run to the end.
+   */
+  stopWhenMissed?: Slo | null;
+  /**
    * Called once for every measured request (arrived after warmup) when it reaches its outcome,
    * and at the end for those still in flight, in simulation order; a fresh record each time.
    */
@@ -78,6 +85,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions = {}): V
     options.onProgress,
     options.slo ?? DEFAULT_SLO,
     options.onRequest ? new RequestObserver(options.onRequest, name, scenario) : null,
+    options.stopWhenMissed ?? null,
   ).run();
 }
 
@@ -119,6 +127,7 @@ export class Simulation implements EventHandler {
     onProgress: ((progress: Progress) => void) | undefined,
     private readonly slo: Slo,
     observer: RequestObserver | null,
+    stopWhenMissed: Slo | null,
   ) {
     const streams = createStreams(seed);
     const { fleets } = scenario;
@@ -331,7 +340,9 @@ export class Simulation implements EventHandler {
       this.disciplines,
       this.outages,
     );
-    this.control = new RunControl(engine, scenario, requests, meters, flow, onProgress, name);
+    const miss =
+      stopWhenMissed === null ? null : new CertainMiss(scenario, seed, stopWhenMissed, meters, this.warmupUs);
+    this.control = new RunControl(engine, scenario, requests, meters, flow, onProgress, name, miss);
     this.handlers = handlersOf(this);
   }
 
