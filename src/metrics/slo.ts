@@ -112,7 +112,7 @@ export function partialInMetrics(metrics: Readonly<Record<string, number | null>
   if (metrics[PARTIAL_METRIC] == null) return null;
   return metrics[MEASURED_TOTAL_METRIC] == null
     ? 'a run limit (limits:)'
-    : 'its objective, missed for certain before the run ended';
+    : 'the plan once its objective was missed for certain (figures until then)';
 }
 
 /** Every objective of `slo` against `result`; an objective that could not be measured is not met. */

@@ -161,7 +161,7 @@ variants:
     expect(only.metrics['requests.in_flight_at_end']).toBeGreaterThan(0);
     expect(only.slo?.objectives[0].value).toBeGreaterThan(0.6);
     // Half of all its measured requests were over 100 ms long before the end: the run stopped there.
-    expect(only.slo?.partial).toBe('its objective, missed for certain before the run ended');
+    expect(only.slo?.partial).toBe('the plan once its objective was missed for certain (figures until then)');
     expect(only.metrics['partial.measured_total']).toBeGreaterThan(only.metrics['requests.arrived']!);
     expect(only.metrics['partial.at_s']).toBeLessThan(3000);
   });
