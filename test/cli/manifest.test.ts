@@ -56,6 +56,26 @@ describe('fleetsim manifest', () => {
     });
   });
 
+  it('writes a scheduled fleet as a KEDA ScaledObject, plain YAML without anchors', async () => {
+    const { code, stdout } = await cli([
+      'manifest',
+      'scenarios/spot-autoscaling.yaml',
+      '--set',
+      'fleets.0.autoscaling={ policy: scheduled, schedule: [{ at: "Mon-Fri 08:00", replicas: 6 }, { at: "Mon-Fri 19:00", replicas: 1 }] }',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(/[&*][a-z]\d/);
+    const [scaled] = documents(stdout);
+    expect(scaled).toMatchObject({ kind: 'ScaledObject', spec: { minReplicaCount: 1, maxReplicaCount: 12 } });
+    expect(scaled.spec.triggers).toHaveLength(5);
+    expect(scaled.spec.triggers[4].metadata).toEqual({
+      timezone: 'Etc/UTC',
+      start: '0 8 * * 5',
+      end: '0 19 * * 5',
+      desiredReplicas: '6',
+    });
+  });
+
   it('refuses an unknown variant or a scenario without autoscaling, in one line with exit 2', async () => {
     const variant = await cli(['manifest', 'scenarios/spot-autoscaling.yaml', '--variant', 'knativ']);
     expect(variant.code).toBe(2);

@@ -16,7 +16,7 @@ export interface ManifestArgs extends ConfineArgs, CatalogArgs {
 
 /**
  * `fleetsim manifest`: each autoscaled fleet's policy as the configuration of the real autoscaler
- * it imitates (an HPA, Knative annotations, AWS step scaling), so a setting chosen by a sweep or
+ * it imitates (an HPA, Knative annotations, AWS step scaling, KEDA cron triggers), so a setting chosen by a sweep or
  * plan (`--set` gives it) can be applied as it was simulated. What the documents cannot carry is
  * written above them as comments.
  */

@@ -98,7 +98,7 @@ export function createAutoscaler(config: AutoscalingConfig, bounds: ReplicaBound
 
 /**
  * The configuration of the real autoscaler a fleet's policy imitates, or null when the policy has
- * none to write (`predictive`, `scheduled`, or a registered policy without `manifest`).
+ * none to write (`predictive`, or a registered policy without `manifest`).
  */
 export function autoscalerManifest(
   config: AutoscalingConfig,

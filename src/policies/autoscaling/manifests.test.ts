@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { concurrency } from './concurrency.js';
 import { autoscalerManifest } from './index.js';
 import { quantity } from './manifests.js';
+import { predictive } from './predictive.js';
 import { queueDepth } from './queue-depth.js';
+import { scheduled } from './scheduled.js';
 import { targetTracking } from './target-tracking.js';
 
 const target = { name: 'gpu', minReplicas: 2, maxReplicas: 12 };
@@ -163,8 +165,67 @@ describe('queue-depth as AWS step scaling', () => {
   });
 });
 
+describe('scheduled as KEDA cron triggers', () => {
+  const trigger = (start: string, end: string, replicas: number) => ({
+    type: 'cron',
+    metadata: { timezone: 'Etc/UTC', start, end, desiredReplicas: String(replicas) },
+  });
+  const spec = (config: unknown, bounds = { name: 'gpu', minReplicas: 1, maxReplicas: 12 }) =>
+    (
+      autoscalerManifest(scheduled.schema.parse(config), bounds)!.documents[0] as {
+        spec: Record<string, unknown>;
+      }
+    ).spec;
+
+  it('opens one window per stretch of the week above the minimum, each on its weekday (cron counts Sunday as 0)', () => {
+    const found = spec(scheduled.example);
+    // Weekdays: 10 from 08:00 to 20:00, 2 from 20:00 to 08:00 the next day (Friday's until
+    // Saturday 00:00); the weekend's 1 is the minimum, which KEDA keeps outside every window.
+    const weekdays = [1, 2, 3, 4, 5].flatMap((day) => [
+      trigger(`0 8 * * ${day}`, `0 20 * * ${day}`, 10),
+      trigger(`0 20 * * ${day}`, day === 5 ? '0 0 * * 6' : `0 8 * * ${day + 1}`, 2),
+    ]);
+    expect(found.triggers).toEqual(weekdays);
+    expect(found).toMatchObject({ scaleTargetRef: { name: 'gpu' }, minReplicaCount: 1, maxReplicaCount: 12 });
+    const anyCount = { type: 'Pods', value: 12, periodSeconds: 15 };
+    expect(found.advanced).toEqual({
+      horizontalPodAutoscalerConfig: {
+        behavior: {
+          scaleUp: { stabilizationWindowSeconds: 0, policies: [anyCount] },
+          scaleDown: { stabilizationWindowSeconds: 0, policies: [anyCount] },
+        },
+      },
+    });
+  });
+
+  it('wraps the last stretch of the week to the first, and clamps counts to the bounds', () => {
+    const found = spec({
+      policy: 'scheduled',
+      schedule: [
+        { at: 'Mon 06:30', replicas: 2 },
+        { at: 'Sun 22:00', replicas: 50 },
+      ],
+    });
+    expect(found.triggers).toEqual([
+      trigger('30 6 * * 1', '0 22 * * 0', 2),
+      trigger('0 22 * * 0', '30 6 * * 1', 12),
+    ]);
+  });
+
+  it('writes no document when the table never asks for more than the minimum', () => {
+    const manifest = autoscalerManifest(
+      scheduled.schema.parse({ policy: 'scheduled', schedule: [{ at: '09:00', replicas: 2 }] }),
+      { name: 'gpu', minReplicas: 2, maxReplicas: 4 },
+    )!;
+    expect(manifest.documents).toEqual([]);
+    expect(manifest.notes).toEqual([
+      "the table never asks for more than the fleet's 2 minimum replicas: a Deployment of that many does the same, with no autoscaler",
+    ]);
+  });
+});
+
 describe('policies without a real counterpart to write', () => {
-  it('returns null for scheduled and predictive', () => {
-    expect(autoscalerManifest({ policy: 'scheduled', start: 'Mon 00:00', schedule: [] }, target)).toBeNull();
+  it('returns null for predictive', () => {
+    expect(autoscalerManifest(predictive.schema.parse(predictive.example), target)).toBeNull();
   });
 });

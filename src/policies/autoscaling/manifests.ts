@@ -1,7 +1,8 @@
 /**
  * What a simulated autoscaler looks like as the configuration of the real system it imitates, so a
  * setting chosen by a sweep or plan can be applied: `target-tracking` as a Kubernetes HPA,
- * `concurrency` as Knative annotations, `queue-depth` as an AWS step-scaling policy.
+ * `concurrency` as Knative annotations, `queue-depth` as an AWS step-scaling policy, `scheduled`
+ * as KEDA cron triggers.
  */
 
 /** The deployment a manifest scales: the fleet's name and replica bounds. */

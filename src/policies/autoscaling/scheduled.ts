@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { expected, NonNegativeReplicaCount } from '../../core/schema-values.js';
 import { defineAutoscaler } from './definition.js';
+import type { AutoscalerManifest, ManifestTarget } from './manifests.js';
 import { type Autoscaler, clampReplicas, type ReplicaBounds, secondsToUs } from './types.js';
 
 /**
@@ -146,11 +147,103 @@ export function createScheduled(config: ScheduledConfig, bounds: ReplicaBounds):
   };
 }
 
+/** Minute of the week as cron's minute, hour and day of week fields (cron counts Sunday as 0). */
+function cronAt(minuteOfWeek: number): string {
+  const day = Math.floor(minuteOfWeek / MINUTES_PER_DAY);
+  const minuteOfDay = minuteOfWeek % MINUTES_PER_DAY;
+  return `${minuteOfDay % 60} ${Math.floor(minuteOfDay / 60)} * * ${(day + 1) % 7}`;
+}
+
+/**
+ * A KEDA ScaledObject with one `cron` trigger per stretch of the week the table holds a count
+ * above the fleet's minimum: KEDA scales to the largest `desiredReplicas` among the triggers
+ * whose window is open, and to `minReplicaCount` outside them, which is what the table does.
+ * Each window starts and ends on one weekday, so it opens once a week, as the table's stretches do.
+ */
+export function kedaCronManifest(config: ScheduledConfig, target: ManifestTarget): AutoscalerManifest {
+  const fires = new Map<number, number>();
+  for (const entry of config.schedule) {
+    for (const minute of parseWeeklyTimes(entry.at)) fires.set(minute, entry.replicas);
+  }
+  const minutes = [...fires.keys()].sort((a, b) => a - b);
+  const bounds = { min: target.minReplicas, max: target.maxReplicas };
+  const triggers = minutes.flatMap((minute, i) => {
+    const replicas = clampReplicas(fires.get(minute)!, bounds);
+    if (replicas <= target.minReplicas) return [];
+    // One entry in the whole table holds for the whole week: its window closes a minute before it opens again.
+    const end =
+      minutes.length === 1
+        ? (minute + MINUTES_PER_WEEK - 1) % MINUTES_PER_WEEK
+        : minutes[(i + 1) % minutes.length];
+    return [
+      {
+        type: 'cron',
+        metadata: {
+          timezone: 'Etc/UTC',
+          start: cronAt(minute),
+          end: cronAt(end),
+          desiredReplicas: String(replicas),
+        },
+      },
+    ];
+  });
+  const notes = [
+    "timezone: the table has no time zone (its days and times are those of the simulated week): set each trigger's timezone to the zone the times are meant in",
+    'the simulation applies each count within a minute of its time; KEDA reads the triggers every pollingInterval (30 s here) and the HPA it drives acts at its next sync (15 s by default)',
+    "behavior lets the HPA move to any count at once, as the simulated table does; without it the HPA's defaults would wait 5 minutes before scaling down and add at most 4 replicas (or double) per 15 s",
+  ];
+  if (target.minReplicas === 0)
+    notes.push(
+      'with minReplicaCount 0, KEDA scales to zero only cooldownPeriod (300 s by default) after the last window closes; the table drops at once',
+    );
+  if (minutes.length === 1)
+    notes.push(
+      'one count for the whole week: its window closes one minute a week (KEDA refuses a start equal to its end)',
+    );
+  if (triggers.length === 0)
+    return {
+      system: 'KEDA ScaledObject (keda.sh/v1alpha1) with cron triggers',
+      documents: [],
+      notes: [
+        `the table never asks for more than the fleet's ${target.minReplicas} minimum replicas: a Deployment of that many does the same, with no autoscaler`,
+      ],
+    };
+  // Copied where used: one object in two places would be written as a YAML anchor and alias.
+  const anyCount = { type: 'Pods', value: target.maxReplicas, periodSeconds: 15 };
+  return {
+    system: 'KEDA ScaledObject (keda.sh/v1alpha1) with cron triggers',
+    documents: [
+      {
+        apiVersion: 'keda.sh/v1alpha1',
+        kind: 'ScaledObject',
+        metadata: { name: target.name },
+        spec: {
+          scaleTargetRef: { name: target.name },
+          minReplicaCount: target.minReplicas,
+          maxReplicaCount: target.maxReplicas,
+          pollingInterval: 30,
+          advanced: {
+            horizontalPodAutoscalerConfig: {
+              behavior: {
+                scaleUp: { stabilizationWindowSeconds: 0, policies: [{ ...anyCount }] },
+                scaleDown: { stabilizationWindowSeconds: 0, policies: [{ ...anyCount }] },
+              },
+            },
+          },
+          triggers,
+        },
+      },
+    ],
+    notes,
+  };
+}
+
 export const scheduled = defineAutoscaler({
   name: 'scheduled',
   schema,
   defaults: SCHEDULED_DEFAULTS,
   create: createScheduled,
+  manifest: kedaCronManifest,
   example: {
     policy: 'scheduled',
     schedule: [
