@@ -13,6 +13,7 @@ const STYLE = {
   dominated: '#bbbbbb',
 } as const;
 type Role = keyof typeof STYLE;
+const VERDICTS = ['eligible', 'risk over tolerance', 'misses the objective'];
 
 export interface FrontierPoint {
   mix: string;
@@ -95,8 +96,10 @@ export function frontierChart(
   return {
     ...header(
       'Purchase mix: monthly cost against SLO risk',
-      'Each point a mix of reserved, spot and on-demand replicas; bars are 95 % intervals (cost: Student t over replications; risk: Wilson).',
-      `The line joins the frontier: no other mix costs less with no more risk. The pick is the cheapest mix that meets the objective with a risk of at most ${formatWholePercent(result.risk_tolerance)} % (dashed).`,
+      'Each point a mix of reserved, spot and on-demand replicas, with 95 % intervals',
+      '(cost: Student t over the replications; risk: Wilson). The line is the frontier:',
+      'no other mix costs less with no more risk. Crosses miss the objective on the means.',
+      `The pick: the cheapest mix that meets it, with a risk of at most ${formatWholePercent(result.risk_tolerance)} % (dashed).`,
     ),
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
@@ -122,12 +125,23 @@ export function frontierChart(
         encoding: { x, y: { ...y, field: 'risk_low' }, y2: { field: 'risk_high' }, color },
       },
       {
+        data: { values: frontier },
+        mark: { type: 'text' as const, align: 'left' as const, dx: 7, dy: -9, fontSize: 10, color: '#333' },
+        encoding: { x, y, text: { field: 'mix', type: 'nominal' as const } },
+      },
+      {
         data: { values },
-        mark: { type: 'point' as const, filled: true, size: 70 },
+        mark: { type: 'point' as const, filled: true, size: 80, opacity: 1 },
         encoding: {
           x,
           y,
           color,
+          shape: {
+            field: 'verdict',
+            type: 'nominal' as const,
+            title: null,
+            scale: { domain: VERDICTS, range: ['circle', 'triangle-down', 'cross'] },
+          },
           tooltip: [
             { field: 'mix', type: 'nominal' as const },
             { field: 'verdict', type: 'nominal' as const },

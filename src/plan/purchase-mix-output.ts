@@ -8,9 +8,10 @@ import type { MixCandidate, PurchaseMixResult } from './purchase-mix.js';
 export function monthlyText(candidate: Pick<MixCandidate, 'monthly_cost_usd' | 'monthly_cost_ci95'>): string {
   if (candidate.monthly_cost_usd === null) return '-';
   const mean = `$${formatThousands(Math.round(candidate.monthly_cost_usd))}`;
-  return candidate.monthly_cost_ci95 === null
-    ? mean
-    : `${mean} ± $${formatThousands(Math.round(candidate.monthly_cost_ci95))}`;
+  const half = candidate.monthly_cost_ci95;
+  if (half === null) return mean;
+  // Cents only where whole dollars would print a spread of $0.
+  return `${mean} ± $${half < 0.5 ? half.toFixed(2) : formatThousands(Math.round(half))}`;
 }
 
 /** `0 % (0-31 %)`: the share of replications that missed the objective, with its 95 % Wilson interval. */
