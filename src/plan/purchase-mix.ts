@@ -346,12 +346,12 @@ export async function runPurchaseMix(options: PurchaseMixOptions): Promise<Purch
       `${FLAG} routes by spillover (reserved first, then spot, then on demand): leave routing out or give routing: { policy: spillover, max_queue_per_replica: N }`,
     );
   }
-  const templateMax = boundsOf(template)!.max;
+  const templateBounds = boundsOf(template)!;
   const search: Record<MixKey, number[]> = {
     reserved_3y: given.reserved_3y ?? [0],
     reserved_1y: given.reserved_1y ?? [0],
-    on_demand_floor: given.on_demand_floor ?? [0],
-    on_demand_max: given.on_demand_max ?? [templateMax],
+    on_demand_floor: given.on_demand_floor ?? [templateBounds.min],
+    on_demand_max: given.on_demand_max ?? [templateBounds.max],
     spot_max: given.spot_max ?? [0],
   };
   const keys: Parameter[] = MIX_KEYS.map((key) => ({
@@ -361,9 +361,14 @@ export async function runPurchaseMix(options: PurchaseMixOptions): Promise<Purch
   }));
   const grid = sweepPoints(keys, { sampling: 'grid', points: null, seed: loaded.seed });
   if ('error' in grid) throw new RunInputError(`${FLAG}: ${grid.error}`);
-  const mixes: Mix[] = grid.points.map(
-    (point) => Object.fromEntries(MIX_KEYS.map((key, d) => [key, point.values[d] as number])) as Mix,
-  );
+  // Without an on-demand fleet its floor means nothing: such mixes differ in no replica.
+  const distinct = new Map<string, Mix>();
+  for (const point of grid.points) {
+    const mix = Object.fromEntries(MIX_KEYS.map((key, d) => [key, point.values[d] as number])) as Mix;
+    if (mix.on_demand_max === 0) mix.on_demand_floor = 0;
+    distinct.set(JSON.stringify(mix), mix);
+  }
+  const mixes = [...distinct.values()];
 
   const replications = options.replications ?? 1;
   const seed = options.seed ?? loaded.seed;
