@@ -75,6 +75,8 @@ export function frontierChart(
     type: 'nominal' as const,
     title: null,
     scale: { domain, range: domain.map((role) => STYLE[role]) },
+    // The interval bars share this channel; the legend shows the points' full colour.
+    legend: { symbolOpacity: 1 },
   };
   const x = {
     field: 'usd_per_month',

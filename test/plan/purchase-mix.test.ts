@@ -12,6 +12,7 @@ import {
   rankMixes,
   runPurchaseMix,
 } from '../../src/plan/purchase-mix.js';
+import { frontierPoints } from '../../src/plan/purchase-mix-charts.js';
 import { tempDir, writeScenario } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -243,6 +244,13 @@ slo: { queue_wait_p99: 15s, max_drop_rate: 0.001 }
     expect(result.pick).toBe(byCount(2));
     expect(result.frontier).toEqual([byCount(1), byCount(2)]);
     expect(byCount(3).frontier).toBe(false);
+    // The chart draws the same verdicts: the cheap mix that loses requests is a cross on the
+    // frontier, never the pick.
+    expect(frontierPoints(result).map((point) => [point.mix, point.role, point.verdict])).toEqual([
+      ['2 reserved-3y', 'the pick', 'eligible'],
+      ['3 reserved-3y', 'dominated', 'eligible'],
+      ['1 reserved-3y', 'on the frontier', 'misses the objective'],
+    ]);
   });
 });
 
