@@ -3,11 +3,11 @@ import { parseDocument } from 'yaml';
 import { isReservedMarket } from '../hardware/catalog.js';
 import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
-import { RunInputError, type Scenario } from '../scenario/types.js';
+import { InvariantError, RunInputError, type Scenario } from '../scenario/types.js';
 import { HOURS_PER_MONTH } from './answer.js';
 import { Evaluator } from './evaluator.js';
 import { sloKeys } from './output.js';
-import { loadPoints, type Parameter, parseParameterArguments, type ScenarioSource } from './parameters.js';
+import { loadPoints, type Parameter, parseParameterArguments } from './parameters.js';
 import { sweepPoints } from './points.js';
 import { writePurchaseMixCharts } from './purchase-mix-charts.js';
 import { renderPurchaseMixMarkdown } from './purchase-mix-output.js';
@@ -81,7 +81,7 @@ function boundsOf(template: Raw): Bounds | null {
  * hardware, service and queue; the reserved ones are fixed at their count, the spot fleet scales
  * between the serving fleet's `min` (at most its own max) and `spot_max` and falls back to the
  * on-demand one, which scales between the floor and `on_demand_max`. A count of 0 leaves that
- * fleet out. Null (with why) when the mix cannot be built.
+ * fleet out. Why not, when the mix cannot be built.
  */
 export function mixFleets(template: Raw, mix: Mix): { fleets: Raw[] } | { reason: string } {
   const bounds = boundsOf(template);
@@ -166,7 +166,7 @@ export function monthlyCost(run: RunMetrics, commitmentUsd: number): MonthlyCost
   const endS = run['simulated_s.end'];
   const total = run['cost_usd.total'];
   if (typeof endS !== 'number' || !(endS > 0) || typeof total !== 'number') {
-    throw new RunInputError('purchase-mix: a run reported no cost or no simulated time');
+    throw new InvariantError('every run reports its cost and a simulated time above 0');
   }
   const billedReserved =
     (run['cost_usd.by_market.reserved'] ?? 0) + (run['cost_usd.by_market.reserved-3y'] ?? 0);
@@ -354,12 +354,10 @@ export async function runPurchaseMix(options: PurchaseMixOptions): Promise<Purch
     on_demand_max: given.on_demand_max ?? [templateBounds.max],
     spot_max: given.spot_max ?? [0],
   };
-  const keys: Parameter[] = MIX_KEYS.map((key) => ({
-    path: key,
-    values: search[key],
-    origin: { kind: 'scenario' },
-  }));
-  const grid = sweepPoints(keys, { sampling: 'grid', points: null, seed: loaded.seed });
+  const grid = sweepPoints(
+    MIX_KEYS.map((key) => ({ path: key, values: search[key] })),
+    { sampling: 'grid', points: null, seed: loaded.seed },
+  );
   if ('error' in grid) throw new RunInputError(`${FLAG}: ${grid.error}`);
   // Without an on-demand fleet its floor means nothing: such mixes differ in no replica.
   const distinct = new Map<string, Mix>();
@@ -409,13 +407,12 @@ export async function runPurchaseMix(options: PurchaseMixOptions): Promise<Purch
     const built = mixFleets(template, mix);
     if ('reason' in built) return infeasible(mix, [], built.reason);
     const names = built.fleets.map((fleet) => fleet.name as string);
-    const sources = [
+    const routed = mixRouting(routing, built.fleets);
+    const keys: Parameter[] = [
       { path: 'fleets', values: [built.fleets], origin },
-      { path: 'routing', values: [mixRouting(routing, built.fleets)], origin },
+      { path: 'routing', values: [routed], origin },
     ];
-    const point = await loadPoints(source as ScenarioSource, sources, [
-      { index: 0, values: [built.fleets, mixRouting(routing, built.fleets)] },
-    ]);
+    const point = await loadPoints(source, keys, [{ index: 0, values: [built.fleets, routed] }]);
     if (!point.ok) throw new ScenarioError(point.errors);
     const variant = point.value[0].variants[0];
     if (variant.scenario === null) return infeasible(mix, names, variant.infeasible!.reason);
