@@ -19,7 +19,14 @@ import { traceStatsCommand } from './commands/trace.js';
 import { validateCommand } from './commands/validate.js';
 import type { CommandName } from './examples.js';
 import { parseFailOn } from './fail-on.js';
-import { numericOption, parsePositiveInteger, parsePrice, parseSeed, parseWorkers } from './flags.js';
+import {
+  numericOption,
+  parsePositiveInteger,
+  parsePrice,
+  parseSeed,
+  parseShare,
+  parseWorkers,
+} from './flags.js';
 import { type CliIo, EXIT_BUG, EXIT_USER_ERROR, formatForUser, UsageError } from './io.js';
 import {
   CATALOG_OPTION,
@@ -336,6 +343,19 @@ export async function runCli(
             default: true,
             describe: 'search the largest load each candidate sustains (--no-capacity skips it)',
           })
+          .option('purchase-mix', {
+            type: 'string',
+            array: true,
+            describe:
+              'search purchase mixes of the one serving fleet instead (docs/purchase-mix.md): --purchase-mix reserved_3y=0..4 --purchase-mix spot_max=[0, 4]; keys reserved_3y, reserved_1y, on_demand_floor, on_demand_max, spot_max',
+          })
+          .option(
+            'risk-tolerance',
+            numericOption(
+              'with --purchase-mix: the largest share of replications the pick may miss the objective in (default 0)',
+              (value) => parseShare('--risk-tolerance', value),
+            ),
+          )
           .option(
             'check',
             checkOption(

@@ -62,6 +62,10 @@ export const EXAMPLES = {
       '$0 plan scenarios/spot-autoscaling.yaml --vary fleets.1.replicas=1..4',
       'choices given on the command line',
     ],
+    [
+      '$0 plan scenarios/purchase-mix.yaml --purchase-mix reserved_3y=0..3',
+      'how many replicas to reserve: monthly cost against SLO risk',
+    ],
   ],
   calibrate: [
     [

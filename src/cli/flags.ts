@@ -67,6 +67,16 @@ export function parsePrice(value: unknown): number {
   return price;
 }
 
+/** `--risk-tolerance`: a share of replications, from 0 up to (not including) 1. */
+export function parseShare(flag: string, value: unknown): number {
+  const text = textOf(flag, value);
+  const share = Number(text);
+  if (text.trim() === '' || !Number.isFinite(share) || share < 0 || share >= 1) {
+    throw new UsageError(`${flag}: expected a share from 0 to below 1 (0.05 for 5 %), got "${text}"`);
+  }
+  return share;
+}
+
 /**
  * More worker threads than this cannot help on any machine fleetsim runs on, and each takes tens of
  * megabytes: a thousand of them exhaust V8's memory and abort the process.

@@ -8,8 +8,9 @@ import {
   runPlan,
 } from '../../plan/index.js';
 import { writePlanReport } from '../../plan/study-report.js';
-import { type CliIo, checkVerdicts } from '../io.js';
+import { type CliIo, checkVerdicts, UsageError } from '../io.js';
 import { startStudyProgress } from '../progress.js';
+import { purchaseMixCommand } from './purchase-mix.js';
 import { chartNote, type StudyArgs, scenarioSource, studyOptions, withSignals } from './sweep.js';
 
 export interface PlanArgs extends StudyArgs {
@@ -17,6 +18,9 @@ export interface PlanArgs extends StudyArgs {
   capacity: boolean;
   json: boolean;
   check?: boolean;
+  /** `--purchase-mix key=values`: search purchase mixes instead of the fewest replicas. */
+  purchaseMix?: string[];
+  riskTolerance?: number;
 }
 
 /** What the caveat of the pick is about: calibrated step times, or unvalidated ones. */
@@ -29,6 +33,9 @@ function caveatNote(performance: Record<string, FleetPerformance>): string {
 }
 
 export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
+  if (args.purchaseMix !== undefined) return purchaseMixCommand(args, io);
+  if (args.riskTolerance !== undefined)
+    throw new UsageError('--risk-tolerance applies only with --purchase-mix');
   const options = { ...(await studyOptions(args, io, 'plan')), vary: args.vary, capacity: args.capacity };
   return withSignals(io, async (signal) => {
     const started = performance.now();
