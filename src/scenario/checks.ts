@@ -374,7 +374,7 @@ function checkDisaggregation(root: Raw, findings: Finding[]): void {
     }
   }
   const disaggregated = roles.some((role) => role === 'prefill' || role === 'decode');
-  if (disaggregated && root.model === undefined) {
+  if (disaggregated && root.model === undefined && root.models === undefined) {
     findings.push({
       code: 'INVALID_VALUE',
       path: ['fleets', roles.findIndex((role) => role !== 'both'), 'role'],
