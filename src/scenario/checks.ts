@@ -571,9 +571,9 @@ export function checkResolved(scenario: Scenario): Finding[] {
           'a static batch that is not full when arrivals stop would wait forever: give max_wait, queue.timeout or a max_drain',
       });
     }
-    // A fleet naming no model there is has its finding already.
-    if (batching.policy !== 'continuous' || (fleet.model !== undefined && !names.includes(fleet.model)))
-      return;
+    // A fleet naming no model there is, or none of several, has its finding already.
+    const unnamed = fleet.model === undefined ? names.length > 1 : !names.includes(fleet.model);
+    if (batching.policy !== 'continuous' || unnamed) return;
     const resolved = resolveLlmFleet(fleet, fleetModel(scenario, fleet));
     if (!resolved.ok) {
       findings.push({
