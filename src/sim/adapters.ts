@@ -88,7 +88,8 @@ export class AdapterResidency {
    */
   request(replica: number, slot: number, now: number): boolean {
     const adapter = this.requests.adapter[slot];
-    if (adapter < 0) return true;
+    // A fleet without adapters serves no request naming one (the scenario checks see to it).
+    if (adapter < 0 || this.maxResident[this.layout.fleetOf[replica]] === 0) return true;
     const r = this.replica(replica);
     r.gated++;
     this.since.set(slot, now);
@@ -102,7 +103,7 @@ export class AdapterResidency {
   /** A request that went on to the scheduler leaves `replica` (finished, dropped, cancelled). */
   release(replica: number, slot: number, now: number): void {
     const adapter = this.requests.adapter[slot];
-    if (adapter < 0) return;
+    if (adapter < 0 || this.maxResident[this.layout.fleetOf[replica]] === 0) return;
     const r = this.replica(replica);
     const entry = r.resident.get(adapter);
     if (entry === undefined) return;
@@ -130,6 +131,14 @@ export class AdapterResidency {
     r.gated--;
     this.since.delete(slot);
     return true;
+  }
+
+  /** `replica` is reclaimed: its adapters and the requests waiting for them go with it, before those are routed again. */
+  reset(replica: number): void {
+    const r = this.state[replica];
+    if (r === null) return;
+    this.forget(r);
+    this.state[replica] = null;
   }
 
   /** Requests of `replica` waiting here, not yet in its scheduler's queue. */
@@ -181,7 +190,7 @@ export class AdapterResidency {
     return r;
   }
 
-  /** A replica that is gone took its waiting requests along (they were routed again, or lost). */
+  /** A replica that is gone took its waiting requests along (drained, it had none; reclaimed, `reset` came first). */
   private forget(r: ReplicaAdapters): void {
     for (const slot of r.blocked) this.since.delete(slot);
     for (const entry of r.resident.values()) for (const slot of entry.waiting) this.since.delete(slot);

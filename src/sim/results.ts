@@ -309,7 +309,7 @@ export function resultOf(run: FinishedRun): VariantResult {
   result.warnings = runWarnings(result, run.scenario).map((warning) => warning.message);
   if (run.unservedModel > 0) {
     result.warnings.push(
-      `${run.unservedModel} requests asked for a model no fleet serves (their trace rows name one that is not ` +
+      `${run.unservedModel} request${run.unservedModel === 1 ? '' : 's'} asked for a model no fleet serves (their trace rows name one that is not ` +
         `among ${modelNames(run.scenario).join(', ') || 'the models'}, or that no fleet serves): they were rejected, counted as dropped`,
     );
   }

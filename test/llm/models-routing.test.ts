@@ -110,7 +110,7 @@ describe('several models: routing by model', () => {
       expect(result.instances['small-1'].completed + result.instances['small-2'].completed).toBe(199);
       expect(result.instances['big-1'].completed + result.instances['big-cpu'].completed).toBe(100);
       expect(result.requests.dropped).toBe(1);
-      expect(result.warnings.some((w) => w.startsWith('1 requests asked for a model no fleet serves'))).toBe(
+      expect(result.warnings.some((w) => w.startsWith('1 request asked for a model no fleet serves'))).toBe(
         true,
       );
       expect(result.llm?.fleets['big-1'].model).toBe('big');

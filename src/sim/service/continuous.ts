@@ -531,6 +531,7 @@ export class ContinuousService implements ServiceDiscipline {
     if (this.loop[replica] === Loop.Running) this.chargeIteration(replica, fleet, now);
     this.loop[replica] = Loop.Idle;
     (this.llm[fleet] as LlmFleetState).resetReplica(replica);
+    this.adapters?.reset(replica);
     for (const slot of victims) this.sequences[slot] = undefined;
   }
 }
