@@ -86,7 +86,7 @@ export class Arrivals {
   modelIndex = 0;
   adapterIndex = -1;
   /** The LoRA adapters requests named so far, by id. */
-  readonly adapterNames: string[] = [];
+  private readonly adapterNames: string[] = [];
   private readonly adapterIds = new Map<string, number>();
   private readonly modelIds: Map<string, number>;
   readonly classes: readonly RequestClass[];

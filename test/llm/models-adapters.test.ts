@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createStreams, Engine } from '../../src/engine/index.js';
 import { runScenario } from '../../src/run.js';
+import { loadScenarioObject } from '../../src/scenario/index.js';
+import { Arrivals } from '../../src/sim/arrivals.js';
+import { PRIORITIES } from '../../src/sim/events.js';
 import type { RequestRecord } from '../../src/workload/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetsim-models-'));
@@ -107,5 +111,47 @@ describe('LoRA adapters', () => {
     expect(
       (summary as { llm: { fleets: { gpu: { adapters: unknown } } } }).llm.fleets.gpu.adapters,
     ).toMatchObject({ loads: 1, evictions: 0 });
+  });
+});
+
+describe('adapters drawn per request', () => {
+  it('follow the Zipf popularity: adapter i in proportion to 1 / (i + 1)^zipf', async () => {
+    const loaded = await loadScenarioObject({
+      duration: '1h',
+      workload: {
+        classes: [
+          { name: 'base', arrivals: { constant: { rate: 2 } } },
+          { name: 'tuned', adapter: { count: 4, zipf: 1 }, arrivals: { constant: { rate: 10 } } },
+        ],
+      },
+      fleets: [{ name: 'cpu', replicas: 1, price_per_hour: 1, service_time: '1ms' }],
+    });
+    if (!loaded.ok) throw new Error('the scenario does not load');
+    const arrivals = new Arrivals(loaded.value.variants[0].scenario, createStreams(9));
+    const counts = new Map<number, number>();
+    const engine: Engine = new Engine(
+      {
+        handle: (_kind, _slot, _gen, now) => {
+          arrivals.take();
+          const key = arrivals.classIndex === 0 ? -1 : arrivals.adapterIndex;
+          if (arrivals.classIndex === 0) expect(arrivals.adapterIndex).toBe(-1);
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+          if (!arrivals.next(engine, now)) engine.stop();
+        },
+      },
+      PRIORITIES,
+    );
+    expect(arrivals.first(engine)).toBe(true);
+    engine.run();
+    // Every 0.1 s for an hour: no adapter outside the class's four.
+    const tuned = [0, 1, 2, 3].reduce((sum, a) => sum + (counts.get(a) ?? 0), 0);
+    expect(tuned).toBeGreaterThanOrEqual(35999);
+    expect([...counts.keys()].sort()).toEqual([-1, 0, 1, 2, 3]);
+    // Weights 1, 1/2, 1/3, 1/4 over their sum 25/12: shares 12/25, 6/25, 4/25, 3/25, each within
+    // five standard deviations of a binomial count.
+    for (const [adapter, share] of [12 / 25, 6 / 25, 4 / 25, 3 / 25].entries()) {
+      const sd = Math.sqrt(tuned * share * (1 - share));
+      expect(Math.abs((counts.get(adapter) ?? 0) - tuned * share)).toBeLessThan(5 * sd);
+    }
   });
 });
