@@ -205,6 +205,18 @@ describe('several models: what the scenario must say', () => {
     ]);
   });
 
+  it('a class whose model no fleet serves', async () => {
+    const s = {
+      ...base(),
+      duration: '1m',
+      workload: { classes: [{ name: 'code', model: 'big', arrivals: { poisson: { rate: 1 } } }] },
+    };
+    s.fleets = s.fleets.filter((fleet) => SERVES[fleet.name] === 'small');
+    expect(await diagnostics(s)).toEqual([
+      expect.stringMatching(/^s\.yaml:\d+:\d+: workload\.classes\[0\]\.model: no fleet serves model big$/),
+    ]);
+  });
+
   it('model and models together; an adapter on a model whose fleet has no adapters', async () => {
     const both = { ...base(), model: { llm: { preset: 'Llama-3.1-8B' } } };
     expect(await diagnostics(both)).toEqual([
