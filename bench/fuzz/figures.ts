@@ -14,7 +14,8 @@
  *   routing / LLM model;
  *   `offload.edge_share` when offload routed nothing; `llm.quality_delta` when the scenario states
  *   none; `llm.fleets.<f>.mean_batch_seqs` when the fleet ran no iteration;
- *   `llm.fleets.<f>.prefix_cache.hit_rate` when the fleet admitted no prompt.
+ *   `llm.fleets.<f>.prefix_cache.hit_rate` when the fleet admitted no prompt;
+ *   `llm.fleets.<f>.adapters.load_wait_s` when no measured request named an adapter there.
  * - `batches.<f>.mean_size`: the fleet started no batch.
  * - `classes.<name>.*`: as the variant's figures of the same name, over the class's own requests.
  * - `performance.<f>.accelerator` and `.caveat`: text, null when there is none.
@@ -99,6 +100,9 @@ function nullAllowed(variant: Json, path: readonly (string | number)[]): boolean
       if (top === 'llm' && second === 'quality_delta') return true;
       if (top === 'llm' && second === 'fleets' && fourth === 'mean_batch_seqs') {
         return num(get(variant, ['llm', 'fleets', third!, 'iterations'])) === 0;
+      }
+      if (top === 'llm' && second === 'fleets' && fourth === 'adapters' && path[4] === 'load_wait_s') {
+        return num(get(variant, ['llm', 'fleets', third!, 'adapters', 'requests'])) === 0;
       }
       if (top === 'llm' && second === 'fleets' && fourth === 'prefix_cache' && path[4] === 'hit_rate') {
         return num(get(variant, ['llm', 'fleets', third!, 'prefix_cache', 'prompt_tokens'])) === 0;

@@ -5,6 +5,7 @@ export {
   RELATIVE_ACCURACY,
 } from './latency-stats.js';
 export type {
+  AdapterStats,
   BatchStats,
   CapacityEvent,
   ClassCost,

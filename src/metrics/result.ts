@@ -261,6 +261,23 @@ export interface DisaggregationResult {
   dropped_without_decode: Record<string, number>;
 }
 
+/** A fleet's LoRA adapters, from warmup on. */
+export interface AdapterStats {
+  max_resident: number;
+  load_time_s: number;
+  /** Measured requests that named an adapter and reached a replica of the fleet. */
+  requests: number;
+  /** Adapter loads started. */
+  loads: number;
+  /** Resident adapters dropped to make room for another. */
+  evictions: number;
+  /**
+   * Per measured request naming an adapter: the time from reaching its replica to entering the
+   * scheduler's queue (0 when its adapter was resident), seconds; null when `requests` is 0.
+   */
+  load_wait_s: { mean: number | null; p99: number | null; max: number | null };
+}
+
 export interface LlmFleetStats {
   /** With disaggregation: the fleet's part (absent for colocated fleets, which do both). */
   role?: 'prefill' | 'decode';
@@ -302,6 +319,10 @@ export interface LlmFleetStats {
   recompute_cost_usd: number;
   /** What prefix caching saved; absent when the fleet runs without it (`prefix_caching: false`). */
   prefix_cache?: PrefixCacheStats;
+  /** The model the fleet serves; present only when the scenario has `models:`. */
+  model?: string;
+  /** LoRA adapter residency; absent when the fleet has no `adapters`. */
+  adapters?: AdapterStats;
 }
 
 /**

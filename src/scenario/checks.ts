@@ -17,6 +17,7 @@ import { resolveLlmFleet } from '../serving/llm-fleet.js';
 import { suggest } from './diagnostics.js';
 import { compileExpression } from './expression.js';
 import { formatPath, type PathSegment } from './locate.js';
+import { checkModels } from './model-checks.js';
 import { checkRunSize } from './run-size.js';
 import {
   BATCH_LATENCY_VARIABLES,
@@ -25,7 +26,7 @@ import {
   SERVICE_TIME_VARIABLES,
   serviceTimeFromString,
 } from './schema.js';
-import type { Diagnostic, Scenario } from './types.js';
+import { type Diagnostic, fleetModel, modelNames, type Scenario } from './types.js';
 
 /**
  * Checks that span keys, files or the catalog. They read the raw merged object (not zod's output)
@@ -373,7 +374,7 @@ function checkDisaggregation(root: Raw, findings: Finding[]): void {
     }
   }
   const disaggregated = roles.some((role) => role === 'prefill' || role === 'decode');
-  if (disaggregated && root.model === undefined) {
+  if (disaggregated && root.model === undefined && root.models === undefined) {
     findings.push({
       code: 'INVALID_VALUE',
       path: ['fleets', roles.findIndex((role) => role !== 'both'), 'role'],
@@ -461,12 +462,19 @@ function checkVariants(root: Raw, findings: Finding[]): void {
 
 /** The model's and each distilled student's name (see `displayNameProblem`); the schema checks the other names. */
 function checkModelNames(root: Raw, findings: Finding[]): void {
-  const model = asObject(root.model);
-  const shapes: { path: PathSegment[]; shape: unknown }[] = [{ path: ['model', 'llm'], shape: model?.llm }];
-  asArray(model?.optimizations).forEach((optimization, i) => {
-    const into = asObject(asObject(optimization)?.distill)?.into;
-    shapes.push({ path: ['model', 'optimizations', i, 'distill', 'into'], shape: into });
-  });
+  const models: { at: PathSegment[]; model: Raw | undefined }[] = [
+    { at: ['model'], model: asObject(root.model) },
+  ];
+  for (const [name, model] of Object.entries(asObject(root.models) ?? {}))
+    models.push({ at: ['models', name], model: asObject(model) });
+  const shapes: { path: PathSegment[]; shape: unknown }[] = [];
+  for (const { at, model } of models) {
+    shapes.push({ path: [...at, 'llm'], shape: model?.llm });
+    asArray(model?.optimizations).forEach((optimization, i) => {
+      const into = asObject(asObject(optimization)?.distill)?.into;
+      shapes.push({ path: [...at, 'optimizations', i, 'distill', 'into'], shape: into });
+    });
+  }
   for (const { path, shape } of shapes) {
     const name = asObject(shape)?.name;
     const problem = typeof name === 'string' ? displayNameProblem('a model name', name) : null;
@@ -488,6 +496,9 @@ export function checkScenario(raw: unknown, baseDir: string, catalog?: Catalog):
   checkTimes(root, findings);
   checkVariants(root, findings);
   checkModelNames(root, findings);
+  if (root.model !== undefined && root.models !== undefined) {
+    findings.push({ code: 'INVALID_VALUE', path: ['models'], message: 'give model or models, not both' });
+  }
   for (const file of filePaths(root)) {
     const absolute = resolve(baseDir, file.value);
     const problem = fileProblem(absolute);
@@ -542,7 +553,8 @@ export function findReservedKeys(raw: unknown): Finding[] {
  * plan candidate cannot run, as one whose model does not fit).
  */
 export function checkResolved(scenario: Scenario): Finding[] {
-  const findings: Finding[] = [];
+  const findings: Finding[] = checkModels(scenario);
+  const names = modelNames(scenario);
   scenario.fleets.forEach((fleet, i) => {
     const { batching } = fleet;
     if (
@@ -559,8 +571,10 @@ export function checkResolved(scenario: Scenario): Finding[] {
           'a static batch that is not full when arrivals stop would wait forever: give max_wait, queue.timeout or a max_drain',
       });
     }
-    if (batching.policy !== 'continuous') return;
-    const resolved = resolveLlmFleet(fleet, scenario.model);
+    // A fleet naming no model there is, or none of several, has its finding already.
+    const unnamed = fleet.model === undefined ? names.length > 1 : !names.includes(fleet.model);
+    if (batching.policy !== 'continuous' || unnamed) return;
+    const resolved = resolveLlmFleet(fleet, fleetModel(scenario, fleet));
     if (!resolved.ok) {
       findings.push({
         code: 'INVALID_VALUE',

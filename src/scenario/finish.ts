@@ -243,6 +243,10 @@ function finishFleet(
           : fleet.step_time.kind === 'profile'
             ? { ...fleet.step_time, path: dataPath(fleet.step_time.path) }
             : fleet.step_time,
+    ...(fleet.model !== undefined && { model: fleet.model }),
+    ...(fleet.adapters !== undefined && {
+      adapters: { maxResident: fleet.adapters.max_resident, loadTimeS: fleet.adapters.load_time },
+    }),
     queue: fleet.queue,
     billing: {
       increment: fleet.billing?.increment ?? billing.increment,
@@ -265,6 +269,19 @@ function finishModel(model: ModelSpec): ModelConfig {
 }
 
 /**
+ * `model:`, or `models:` with the only one of them as `model` (so that what reads one model reads
+ * it), and null there when there are several.
+ */
+function modelsOf(spec: ScenarioSpec): Pick<Scenario, 'model' | 'models'> {
+  if (spec.models === undefined) return { model: spec.model === undefined ? null : finishModel(spec.model) };
+  const models = Object.fromEntries(
+    Object.entries(spec.models).map(([name, model]) => [name, finishModel(model)]),
+  );
+  const names = Object.keys(models);
+  return { model: names.length === 1 ? models[names[0]] : null, models };
+}
+
+/**
  * The schema output -> `Scenario`: the defaults that need more than the YAML (file name, instance
  * catalog, fleet order) and absolute paths. Only called on a scenario without diagnostics.
  */
@@ -281,7 +298,7 @@ export function finishScenario(spec: ScenarioSpec, context: FinishContext): Scen
     maxDrain: spec.max_drain ?? Number.POSITIVE_INFINITY,
     limits: spec.limits,
     workload: finishWorkload(spec.workload, context.dataPath),
-    model: spec.model === undefined ? null : finishModel(spec.model),
+    ...modelsOf(spec),
     network: spec.network ?? null,
     dataTransfer: spec.data_transfer ?? null,
     ...(fleets.some((fleet) => fleet.role !== undefined) && {

@@ -359,7 +359,7 @@ describe('diagnostics', () => {
 
   it('lists the allowed keys when no key is close', async () => {
     expect(await errors(`${VALID}colour: blue\n`)).toEqual([
-      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, network, data_transfer, energy, disaggregation, catalog, as_of, fleets, routing, metrics, limits, slo, model_uncertainty, sweep, report, variants',
+      's.yaml:10:1: colour: unknown key; expected one of: name, seed, duration, warmup, max_drain, workload, model, models, network, data_transfer, energy, disaggregation, catalog, as_of, fleets, routing, metrics, limits, slo, model_uncertainty, sweep, report, variants',
     ]);
   });
 

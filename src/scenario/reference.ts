@@ -96,6 +96,11 @@ const EXAMPLES: Record<string, unknown> = {
     output_tokens: { lognormal: { median: 200, sigma: 0.6 } },
     slo: { ttft_p99: '2s' },
   },
+  'workload.classes[].adapter': { count: 20, zipf: 1 },
+  models: {
+    chat: { llm: { preset: 'Llama-3.1-8B' } },
+    code: { llm: { preset: 'CodeLlama-34B' }, optimizations: [{ quantize: 'fp8' }] },
+  },
   model: {
     llm: { preset: 'Llama-3.1-8B', precision: 'bf16' },
     optimizations: [{ quantize: 'int8', quality_delta: -0.3 }],
@@ -149,6 +154,7 @@ const EXAMPLES: Record<string, unknown> = {
   'fleets[].model_load': { bandwidth: '2GB/s' },
   'fleets[].unavailable': { per_hour: 0.1, mean_duration: '20m' },
   'fleets[].spot_price': { trace: 'prices/g6-spot.csv' },
+  'fleets[].adapters': { max_resident: 8, load_time: '150ms' },
   'fleets[].queue': { capacity: 100, timeout: '30s' },
   'fleets[].batching.kv_offload': { capacity: '128GiB', bandwidth: '25GB/s', latency: '10us' },
   'fleets[].step_time': {

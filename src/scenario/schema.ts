@@ -3,7 +3,7 @@ import { Duration, expected, PositiveDuration } from '../core/schema-values.js';
 import { isoDate } from '../hardware/index.js';
 import { autoscalerDefinitions, autoscalerRegistryVersion } from '../policies/autoscaling/index.js';
 import { routingRegistryVersion } from '../policies/routing/index.js';
-import { displayName, MAX_NAME } from './schema/common.js';
+import { displayName, FLEET_NAME, MAX_NAME } from './schema/common.js';
 import { EnergySchema } from './schema/energy.js';
 import { fleetSchema } from './schema/fleet.js';
 import { ModelSchema } from './schema/model.js';
@@ -19,6 +19,9 @@ import {
 } from './schema/run.js';
 import { WorkloadSchema } from './schema/workload.js';
 import { DEFAULT_MAX_DRAIN_S } from './types.js';
+
+const MODEL_NAME = 'a model name: letters, digits, _ . -';
+const MAX_MODEL_NAME = 64;
 
 export { displayNameProblem } from './schema/common.js';
 export type { FleetSpec } from './schema/fleet.js';
@@ -73,6 +76,27 @@ function buildScenarioSchema() {
         ),
       workload: WorkloadSchema,
       model: ModelSchema.optional(),
+      models: z
+        .record(
+          z
+            .string(expected(MODEL_NAME))
+            .min(1, expected(MODEL_NAME))
+            .max(MAX_MODEL_NAME, expected(MODEL_NAME))
+            .regex(FLEET_NAME, expected(MODEL_NAME)),
+          ModelSchema,
+          expected('a mapping of model names to models'),
+        )
+        .check((ctx) => {
+          if (Object.keys(ctx.value).length === 0)
+            ctx.issues.push({ code: 'custom', message: 'expected at least one model', input: ctx.value });
+        })
+        .optional()
+        .describe(
+          'Several models, by name, each shaped as `model:` (see docs/models.md). Each continuous-batching fleet ' +
+            'names the one it serves (`fleets[].model`), each class the one its requests ask for ' +
+            '(`workload.classes[].model`), and requests go only to fleets that serve their model. Give `model` or ' +
+            '`models`, not both.',
+        ),
       network: NetworkSchema.optional(),
       data_transfer: DataTransferSchema.optional(),
       energy: EnergySchema.optional(),

@@ -69,6 +69,10 @@ export interface TraceSource {
   prefixBlocks?: TracePrefixBlocks | null;
   /** The column naming each row's request class (`workload.classes`); absent or null: none. */
   classColumn?: TraceClassColumn | null;
+  /** The column naming each row's model (a name of the scenario's models); absent or null: none. */
+  modelColumn?: string | null;
+  /** The column naming each row's LoRA adapter (empty: the base model); absent or null: none. */
+  adapterColumn?: string | null;
 }
 
 /** A trace column whose values name request classes: a row belongs to the class at its value's index in `names`. */
@@ -126,6 +130,23 @@ export interface RequestClass {
   slo: Slo | null;
   /** Who pays for it, for cost attribution; null: the class's own name. */
   tenant: string | null;
+  /** The model its requests ask for (a name of `modelNames`); absent or null: the scenario's only model. */
+  model?: string | null;
+  /** The LoRA adapter its requests name; absent or null: the base model. */
+  adapter?: AdapterChoice | null;
+}
+
+/**
+ * The LoRA adapter of a class's requests: one named adapter, or one of `count` adapters
+ * (`<class>/0` .. `<class>/<count - 1>`) drawn per request, adapter i with weight 1 / (i + 1)^zipf.
+ */
+export type AdapterChoice = { kind: 'named'; name: string } | { kind: 'drawn'; count: number; zipf: number };
+
+/** `fleets[].adapters`: LoRA adapters one replica holds at once, and what loading one costs. */
+export interface AdaptersConfig {
+  maxResident: number;
+  /** Seconds to load one adapter into a replica; one load at a time per replica. */
+  loadTimeS: number;
 }
 
 /**
@@ -146,6 +167,21 @@ export function requestClasses(workload: Workload): RequestClass[] {
       tenant: null,
     },
   ];
+}
+
+/** The model a fleet serves: the one its `model` names, else the scenario's only model; null without one. */
+export function fleetModel(scenario: Scenario, fleet: Fleet): ModelConfig | null {
+  if (fleet.model !== undefined && scenario.models !== undefined) return scenario.models[fleet.model] ?? null;
+  return scenario.model;
+}
+
+/**
+ * The names requests and fleets know the scenario's models by, in declared order: the keys of
+ * `models:`, or the one model's name (its preset's, or its shape's).
+ */
+export function modelNames(scenario: Scenario): string[] {
+  if (scenario.models !== undefined) return Object.keys(scenario.models);
+  return scenario.model === null ? [] : [scenario.model.llm.name];
 }
 
 /** The name of the one class of a workload without `workload.classes`. */
@@ -321,6 +357,10 @@ export interface Fleet {
   batchLatency: BatchLatency | null;
   /** Continuous batching only. */
   stepTime: StepTime | null;
+  /** The name of the model the fleet serves (a key of `Scenario.models`); absent without `models:`. */
+  model?: string;
+  /** LoRA adapters of a continuous-batching fleet; absent or null: it serves the base model alone. */
+  adapters?: AdaptersConfig | null;
   queue: QueueConfig;
   billing: BillingConfig;
   /** The scenario's `energy:` with the fleet's own on top, key by key. */
@@ -440,8 +480,13 @@ export interface Scenario {
   maxDrain: number;
   limits: RunLimits;
   workload: Workload;
-  /** Required by continuous-batching fleets with roofline step times. */
+  /**
+   * Required by continuous-batching fleets with roofline step times. With `models:`, the only one
+   * of them, or null when there are several (each fleet names its own: `fleetModel`).
+   */
   model: ModelConfig | null;
+  /** `models:`, by name; absent for a scenario with one `model:` (or none). */
+  models?: Record<string, ModelConfig>;
   /** null: requests spend no time on the wire. */
   network: NetworkConfig | null;
   /** null: data transfer is not priced. */

@@ -1,5 +1,5 @@
 import { createStreams, sampleStandardNormal } from '../engine/index.js';
-import type { EfficiencyOverrides, Fleet, Scenario } from '../scenario/types.js';
+import { type EfficiencyOverrides, type Fleet, fleetModel, type Scenario } from '../scenario/types.js';
 import {
   EFFICIENCY_KEYS,
   type RooflineParameters,
@@ -115,7 +115,7 @@ export function drawStepTimeModel(scenario: Scenario, seed: number): StepTimeDra
   const streams = createStreams(seed);
   const fleets: Record<string, FleetDraw> = {};
   const drawnFleets = scenario.fleets.map((fleet) => {
-    const settings = rooflineSettings(fleet, scenario.model);
+    const settings = rooflineSettings(fleet, fleetModel(scenario, fleet));
     const accelerators = fleet.hardware?.accelerators;
     if (settings === null || !accelerators) return fleet;
     const { spread, basis } = uncertaintyOf(fleet, settings);

@@ -3,6 +3,7 @@ import type { Engine, Streams, Uniform } from '../engine/index.js';
 import { compileExpression } from '../scenario/expression.js';
 import {
   type Arrivals as ArrivalProcess,
+  modelNames,
   REQUEST_ATTRIBUTES,
   type RequestClass,
   requestClasses,
@@ -34,6 +35,18 @@ interface ClassDraws {
   readonly sharedPrefix: SharedPrefix | null;
   readonly systemPrompt: Uniform | null;
   readonly priority: number;
+  /** The class's model (-1: none of the scenario's) and adapter: fixed (-1: none), or drawn. */
+  readonly model: number;
+  readonly adapter: number;
+  readonly adapters: AdapterDraw | null;
+}
+
+/** A class's adapters drawn per request: ids `first` .. `first + cumulative.length - 1`, by popularity. */
+interface AdapterDraw {
+  readonly first: number;
+  /** Cumulative shares of the adapters, the last 1. */
+  readonly cumulative: Float64Array;
+  readonly uniform: Uniform;
 }
 
 /** One arrival process: a class's own, or the workload's trace whose rows name their class. */
@@ -69,6 +82,13 @@ export class Arrivals {
   /** The class (index in `classes`) and priority of the request arriving now. */
   classIndex = 0;
   priority = 0;
+  /** The model (index in `modelNames`; -1: one the scenario does not have) and adapter (-1: none) of the request arriving now. */
+  modelIndex = 0;
+  adapterIndex = -1;
+  /** The LoRA adapters requests named so far, by id. */
+  private readonly adapterNames: string[] = [];
+  private readonly adapterIds = new Map<string, number>();
+  private readonly modelIds: Map<string, number>;
   readonly classes: readonly RequestClass[];
   /** False when every attribute is always 0, no prompt shares a system prompt and there is one class: nothing to do per arrival. */
   readonly hasAttributes: boolean;
@@ -93,8 +113,11 @@ export class Arrivals {
       const trace: ArrivalProcess = { kind: 'trace', trace: workload.arrivals.trace };
       processes.push(openProcess(trace, -1, scenario, (name) => streams.stream(name)));
     }
+    const models = modelNames(scenario);
+    this.modelIds = new Map(models.map((name, i) => [name, i]));
     this.draws = this.classes.map((c) => {
       const stream = streamOf(c);
+      const adapter = c.adapter ?? null;
       const samplers = REQUEST_ATTRIBUTES.map((name) => {
         const distribution = c.attributes[name];
         return distribution ? createSampler(distribution, stream(`workload/${name}`)) : null;
@@ -107,6 +130,9 @@ export class Arrivals {
         // Its own stream, drawn once per arrival: other draws stay where they were, so variants keep common random numbers.
         systemPrompt: sharedPrefix === null ? null : stream('workload/shared_prefix'),
         priority: c.priority,
+        model: c.model == null ? (models.length === 1 ? 0 : -1) : models.indexOf(c.model),
+        adapter: adapter?.kind === 'named' ? this.adapterId(adapter.name) : -1,
+        adapters: adapter?.kind === 'drawn' ? this.adapterDraw(c.name, adapter, stream('adapter')) : null,
       };
     });
     this.processes = processes;
@@ -188,6 +214,9 @@ export class Arrivals {
     const draws = this.draws[c];
     this.classIndex = c;
     this.priority = draws.priority;
+    this.modelIndex = draws.model;
+    this.adapterIndex = draws.adapters === null ? draws.adapter : drawAdapter(draws.adapters);
+    if (process.fromTrace && (arrival.model !== '' || arrival.adapter !== '')) this.traceNames(arrival);
     const attributes = this.attributes;
     const prefix = this.prefix;
     if (prefix !== arrival.prefix) {
@@ -215,6 +244,38 @@ export class Arrivals {
     if (draws.sharedPrefix !== null) this.drawSystemPrompt(draws);
   }
 
+  /** A trace row's own model and adapter, where it names them, in place of its class's. */
+  private traceNames(arrival: ArrivalRecord): void {
+    if (arrival.model !== '') this.modelIndex = this.modelIds.get(arrival.model) ?? -1;
+    if (arrival.adapter !== '') this.adapterIndex = this.adapterId(arrival.adapter);
+  }
+
+  /** The id of adapter `name`, a new one the first time it is named. */
+  private adapterId(name: string): number {
+    let id = this.adapterIds.get(name);
+    if (id === undefined) {
+      id = this.adapterNames.push(name) - 1;
+      this.adapterIds.set(name, id);
+    }
+    return id;
+  }
+
+  /** Adapters `<class>/0` .. `<class>/<count - 1>`, adapter i drawn with weight 1 / (i + 1)^zipf. */
+  private adapterDraw(
+    className: string,
+    choice: { count: number; zipf: number },
+    uniform: Uniform,
+  ): AdapterDraw {
+    const first = this.adapterNames.length;
+    const weights = Float64Array.from({ length: choice.count }, (_, i) => (i + 1) ** -choice.zipf);
+    for (let i = 0; i < choice.count; i++) this.adapterId(`${className}/${i}`);
+    const total = weights.reduce((sum, w) => sum + w, 0);
+    let sum = 0;
+    const cumulative = weights.map((w) => (sum += w / total));
+    cumulative[choice.count - 1] = 1;
+    return { first, cumulative, uniform };
+  }
+
   /**
    * The prompt starts with a system prompt drawn uniformly, named by its number: one segment up
    * to its end, or to the prompt's end when the prompt is shorter (as an LLM fleet counts it).
@@ -231,6 +292,20 @@ export class Arrivals {
     prefix.ends[0] = Math.min(tokens, prompt);
     prefix.segments = 1;
   }
+}
+
+/** The first adapter whose cumulative share exceeds a uniform draw (binary search). */
+function drawAdapter(draw: AdapterDraw): number {
+  const u = draw.uniform();
+  const cumulative = draw.cumulative;
+  let lo = 0;
+  let hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (u < cumulative[mid]) hi = mid;
+    else lo = mid + 1;
+  }
+  return draw.first + lo;
 }
 
 function openProcess(

@@ -110,6 +110,11 @@ const EVENTS = {
     tier: Tier.Scrape,
     handler: (sim) => (fleet, zone, now) => sim.interruptions.wave(fleet, zone, now),
   },
+  /** A LoRA adapter finished loading on replica `slot` (`gen`: the replica's epoch then); before arrivals, which find it resident. */
+  AdapterLoaded: {
+    tier: Tier.BeforeArrivals,
+    handler: (sim) => (replica, epoch, now) => sim.adapters?.loaded(replica, epoch, now),
+  },
 } satisfies Record<string, EventKind>;
 
 type HandlerMethod<T> = { [K in keyof T]: T[K] extends Handler ? K : never }[keyof T];

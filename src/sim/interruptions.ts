@@ -24,6 +24,8 @@ import type { ServiceDiscipline } from './service/discipline.js';
 export class Interruptions {
   /** Per fleet: interrupted requests by what became of them. */
   readonly interrupted: { requeued: number; retried: number; dropped: number }[];
+  /** With several models, per fleet the model it serves (-1: every one); null with one model. */
+  servedModels: Int32Array | null = null;
 
   constructor(
     private readonly fleets: readonly Fleet[],
@@ -171,7 +173,7 @@ export class Interruptions {
       }
       requests.loadAttributes(slot, this.attributes);
       this.prefixes.slot = slot;
-      const target = policy === 'requeue' ? this.router.pick() : this.elsewhere(fleet);
+      const target = policy === 'requeue' ? this.router.pick() : this.elsewhere(fleet, slot);
       this.prefixes.slot = -1;
       if (policy === 'requeue') counts.requeued++;
       else counts.retried++;
@@ -183,12 +185,17 @@ export class Interruptions {
   /**
    * For `retry`: a ready replica outside `fleet`, of its fallback if it has one, else of the first
    * other fleet with one, the least loaded there. The router cannot answer this: its policy picks
-   * among every fleet it routes to, the reclaimed one included.
+   * among every fleet it routes to, the reclaimed one included. With several models, only fleets
+   * serving the request's model are candidates.
    */
-  private elsewhere(fleet: number): number {
+  private elsewhere(fleet: number, slot: number): number {
     const fleets = this.fleets;
     const fallback = fleets[fleet].fallback;
-    const order = fleets.map((_, f) => f).filter((f) => f !== fleet);
+    const served = this.servedModels;
+    const model = this.requests.model[slot];
+    const order = fleets
+      .map((_, f) => f)
+      .filter((f) => f !== fleet && (served === null || served[f] < 0 || served[f] === model));
     if (fallback !== null) order.unshift(fleets.findIndex((f) => f.name === fallback));
     for (const f of order) {
       let best = -1;

@@ -25,6 +25,8 @@ export class Meters {
   good = 0;
   dropped = 0;
   timedOut = 0;
+  /** Requests (measured or not) rejected because no fleet serves the model they ask for. */
+  unserved = 0;
   inputTokens = 0;
   outputTokens = 0;
   readonly latency = new LatencyStats();
@@ -263,6 +265,29 @@ export class Meters {
       if (this.observer !== null) {
         if (slot >= 0) this.observeSlot(outcome, slot, this.fleetOf[replica], now);
         else this.observeArrival(outcome, replica, now);
+      }
+    }
+    this.timeseries.count(Count.dropped, now);
+  }
+
+  /** The request arriving now asks for a model no fleet serves: it is rejected before routing. */
+  unservedModel(measured: boolean, now: number): void {
+    this.unserved++;
+    if (measured) {
+      this.dropped++;
+      if (this.classes !== null) this.classes[this.arriving.classIndex].dropped++;
+      if (this.observer !== null) {
+        const attributes = this.attributes;
+        this.observer.record(
+          'rejected',
+          -1,
+          -1,
+          now,
+          now,
+          attributes[INPUT_TOKENS],
+          attributes[OUTPUT_TOKENS],
+          this.arriving.classIndex,
+        );
       }
     }
     this.timeseries.count(Count.dropped, now);

@@ -53,6 +53,12 @@ export class RequestFlow {
     this.deadlineUs = order.hasDeadlines ? order.deadlineUs : null;
   }
 
+  /**
+   * Per model index + 1 (so that -1, a model the scenario does not have, is at 0): 1 when some
+   * fleet serves it; null when every request's model is served.
+   */
+  served: Uint8Array | null = null;
+
   /** Per class: the deadline of its requests, microseconds after arrival (Infinity: none); null when no class has one. */
   readonly deadlineUs: Float64Array | null;
 
@@ -66,8 +72,10 @@ export class RequestFlow {
     this.lastArrivalUs = now;
     const measured = now >= this.warmupUs;
     this.meters.arrival(measured, now);
-    const replica = this.router.pick();
-    if (replica >= 0) {
+    const replica =
+      this.served !== null && this.served[arrivals.modelIndex + 1] === 0 ? -2 : this.router.pick();
+    if (replica === -2) this.meters.unservedModel(measured, now);
+    else if (replica >= 0) {
       const fleet = this.fleetOf[replica];
       this.meters.routedArrival(fleet, now);
       this.disciplines[fleet].arrive(replica, fleet, measured, now);

@@ -54,7 +54,8 @@ export class RequestObserver {
       finish: Number.isNaN(finishUs) ? null : finishUs / US_PER_S,
       input_tokens: llm ? Math.max(1, Math.round(inputTokens)) : this.#tokensKnown[0] ? inputTokens : null,
       output_tokens: llm ? Math.max(1, Math.round(outputTokens)) : this.#tokensKnown[1] ? outputTokens : null,
-      fleet: this.#fleetNames[fleet],
+      // A request whose model no fleet serves reached none (fleet -1).
+      fleet: this.#fleetNames[fleet] ?? null,
       replica: replica < 0 ? null : replica,
       outcome,
       variant: this.variant,

@@ -33,7 +33,7 @@ describe('request table: class and priority', () => {
     const requests = new RequestTable(2);
     const slots = [0, 1, 2, 3, 4].map((i) => {
       const slot = requests.allocate();
-      requests.storeClass(slot, { classIndex: i % 3, priority: 10 - 7 * i });
+      requests.storeClass(slot, { classIndex: i % 3, priority: 10 - 7 * i, modelIndex: 0, adapterIndex: -1 });
       return slot;
     });
     expect(slots.map((s) => [requests.requestClass[s], requests.priority[s]])).toEqual([

@@ -11,6 +11,9 @@ const RESPONSE_BYTES = REQUEST_ATTRIBUTES.indexOf('response_bytes');
 export interface ArrivalClass {
   readonly classIndex: number;
   readonly priority: number;
+  /** Its model (index in the scenario's model names; -1: one no fleet serves) and LoRA adapter (-1: none). */
+  readonly modelIndex: number;
+  readonly adapterIndex: number;
 }
 
 /** Lifecycle of a request slot. */
@@ -39,6 +42,9 @@ export class RequestTable {
    */
   requestClass = new Int32Array(0);
   priority = new Int32Array(0);
+  /** The model it asks for and its LoRA adapter (-1: none), as `ArrivalClass` has them. */
+  model = new Int32Array(0);
+  adapter = new Int32Array(0);
   /** Held requests (no replica ready when they arrived or were interrupted): the fleet they wait for. */
   heldFor = new Int32Array(0);
   /** The next request of the same batch, or -1: a batch is a chain from the request its completion event names. */
@@ -101,6 +107,8 @@ export class RequestTable {
   storeClass(slot: number, arrival: ArrivalClass): void {
     this.requestClass[slot] = arrival.classIndex;
     this.priority[slot] = arrival.priority;
+    this.model[slot] = arrival.modelIndex;
+    this.adapter[slot] = arrival.adapterIndex;
   }
 
   /** Keeps what the prompt of the request in `slot` shares (a copy: the arrival's record is refilled); nothing when it shares nothing. */
@@ -158,6 +166,8 @@ export class RequestTable {
     this.replica = extend(this.replica, capacity);
     this.requestClass = extend(this.requestClass, capacity);
     this.priority = extend(this.priority, capacity);
+    this.model = extend(this.model, capacity);
+    this.adapter = extend(this.adapter, capacity);
     this.heldFor = extend(this.heldFor, capacity);
     this.nextInBatch = extend(this.nextInBatch, capacity);
     this.leadsBatch = extend(this.leadsBatch, capacity);

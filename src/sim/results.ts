@@ -23,6 +23,7 @@ import type { OffloadCounts } from '../policies/routing/offload.js';
 import {
   type Fleet,
   formatDiagnostic,
+  modelNames,
   type RequestClass,
   type Scenario,
   type Slo,
@@ -30,6 +31,7 @@ import {
 import type { LlmModel } from '../serving/llm/index.js';
 import { type FleetPerformance, scenarioPerformance } from '../serving/performance-source.js';
 import type { SkippedRows } from '../workload/arrival-source.js';
+import type { AdapterResidency } from './adapters.js';
 import type { ClassMeter, ClassWork } from './class-meters.js';
 import { classResults, type FleetCost } from './class-results.js';
 import type { Disaggregation } from './disaggregation.js';
@@ -88,6 +90,10 @@ export interface FinishedRun {
   timeseries: TimeSeries;
   /** A trace read with `on_bad_row: skip`: the bad rows it passed over; null otherwise. */
   skippedTraceRows: SkippedRows | null;
+  /** LoRA adapter residency of the fleets with adapters; null when none has. */
+  adapters: AdapterResidency | null;
+  /** Requests (warmup included) rejected because no fleet serves the model they ask for. */
+  unservedModel: number;
   /** With `workload.classes`: the classes, what each measured and the work each had done; null without. */
   classes: { declared: readonly RequestClass[]; meters: readonly ClassMeter[]; work: ClassWork } | null;
 }
@@ -165,6 +171,9 @@ export function resultOf(run: FinishedRun): VariantResult {
     );
     if (llm !== null) {
       const stats = llm.stats(replicaUs, run.busyUsByFleet[f], summary.recomputeCostUsd);
+      if (run.scenario.models !== undefined) stats.model = fleet.model ?? modelNames(run.scenario)[0];
+      const adapters = run.adapters?.stats(f) ?? null;
+      if (adapters !== null) stats.adapters = adapters;
       llmStats[fleet.name] = fleet.role === undefined ? stats : { role: fleet.role, ...stats };
       utilization[fleet.name] = Math.max(
         stats.kv_utilization.mean,
@@ -298,6 +307,12 @@ export function resultOf(run: FinishedRun): VariantResult {
     result.slo = withClassVerdicts(result.slo, perClass.classes);
   }
   result.warnings = runWarnings(result, run.scenario).map((warning) => warning.message);
+  if (run.unservedModel > 0) {
+    result.warnings.push(
+      `${run.unservedModel} request${run.unservedModel === 1 ? '' : 's'} asked for a model no fleet serves (their trace rows name one that is not ` +
+        `among ${modelNames(run.scenario).join(', ') || 'the models'}, or that no fleet serves): they were rejected, counted as dropped`,
+    );
+  }
   return result;
 }
 
@@ -366,6 +381,17 @@ function batchStats(run: FinishedRun): Record<string, BatchStats> {
 }
 
 function llmResult(run: FinishedRun, fleets: Record<string, LlmFleetStats>): LlmResult | null {
+  const { models } = run.scenario;
+  if (models !== undefined && Object.keys(models).length > 1) {
+    // Several models: each fleet names its own (`fleets.<name>.model`); here, all of them.
+    const all = Object.values(models);
+    return {
+      model: Object.keys(models).join(', '),
+      precision: [...new Set(all.map((m) => precisionOf(m.llm)))].join(', '),
+      quality_delta: null,
+      fleets,
+    };
+  }
   const model = run.scenario.model;
   if (model === null && Object.keys(fleets).length === 0) return null;
   const profiles = run.scenario.fleets.flatMap((f) =>

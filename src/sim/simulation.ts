@@ -8,9 +8,12 @@ import { createAutoscaler } from '../policies/autoscaling/index.js';
 import { FifoBatchFormer } from '../policies/batching/former.js';
 import { createBatchingPolicy } from '../policies/batching/index.js';
 import { createRouter, type ReplicaLoadView, type Router } from '../policies/routing/index.js';
+import { routesByModel, servedModels, tracesNameModels } from '../scenario/model-checks.js';
 import {
   type Fleet,
+  fleetModel,
   InvariantError,
+  modelNames,
   RunInputError,
   type Scenario,
   type Slo,
@@ -20,6 +23,7 @@ import { createBatchLatencyModel, createServiceTimeModel } from '../serving/inde
 import { resolveLlmFleet } from '../serving/llm-fleet.js';
 import type { RequestRecord } from '../workload/index.js';
 import type { Activator } from './activator.js';
+import type { AdapterResidency } from './adapters.js';
 import { Arrivals } from './arrivals.js';
 import { AutoscalerDriver } from './autoscaler-driver.js';
 import { CertainMiss } from './certain-miss.js';
@@ -29,6 +33,7 @@ import { Interruptions } from './interruptions.js';
 import { FleetLayout, isElastic } from './layout.js';
 import { LlmFleetState } from './llm-fleet-state.js';
 import { Meters } from './meters.js';
+import { ModelRouter } from './model-router.js';
 import { NetworkModel } from './network-model.js';
 import { OracleComparison } from './oracle-comparison.js';
 import { OutageDriver } from './outage-driver.js';
@@ -104,6 +109,10 @@ export class Simulation implements EventHandler {
   readonly slots: SlotService | null;
   readonly batches: BatchService | null;
   readonly iterations: ContinuousService | null;
+  /** LoRA adapter residency of the fleets with adapters; null when none has. */
+  get adapters(): AdapterResidency | null {
+    return this.iterations?.adapters ?? null;
+  }
   readonly flow: RequestFlow;
   readonly activator: Activator;
   readonly replicas: ReplicaLifecycle;
@@ -162,7 +171,13 @@ export class Simulation implements EventHandler {
       requests,
       layout.fleetOf,
     );
-    const router = createRouter(scenario.routing, routed, load, streams, this.arrivals.attributes, prefixes);
+    const arrivals = this.arrivals;
+    const byModel = routesByModel(scenario);
+    const router = byModel
+      ? new ModelRouter(scenario, routed, load, streams, arrivals.attributes, prefixes, () =>
+          prefixes.slot < 0 ? arrivals.modelIndex : requests.model[prefixes.slot],
+        )
+      : createRouter(scenario.routing, routed, load, streams, arrivals.attributes, prefixes);
     this.disaggregation = fleets.some((f) => f.role !== undefined)
       ? new Disaggregation(scenario, layout, load)
       : null;
@@ -264,6 +279,12 @@ export class Simulation implements EventHandler {
       order,
     );
     this.flow = flow;
+    if (router instanceof ModelRouter || tracesNameModels(scenario)) {
+      const models = modelNames(scenario);
+      flow.served = Uint8Array.from([-1, ...models.keys()], (m) =>
+        router instanceof ModelRouter ? (router.serves(m) ? 1 : 0) : m === 0 ? 1 : 0,
+      );
+    }
     this.activator = flow.activator;
     const context: ServiceContext = {
       engine,
@@ -296,7 +317,7 @@ export class Simulation implements EventHandler {
     this.slots = kinds.includes('slot') ? new SlotService(fleets, serviceTimes, context) : null;
     this.batches = kinds.includes('batch') ? new BatchService(fleets, formers, batchLatency, context) : null;
     this.iterations = kinds.includes('continuous')
-      ? new ContinuousService(fleets, this.llmFleets, context, this.disaggregation)
+      ? new ContinuousService(fleets, this.llmFleets, context, this.disaggregation, this.warmupUs)
       : null;
     meters.batchFleets = kinds.map((kind) => kind === 'batch');
     this.disciplines = flow.disciplines;
@@ -340,6 +361,7 @@ export class Simulation implements EventHandler {
       this.disciplines,
       this.outages,
     );
+    if (byModel) this.interruptions.servedModels = Int32Array.from(servedModels(scenario));
     const miss =
       stopWhenMissed === null ? null : new CertainMiss(scenario, seed, stopWhenMissed, meters, this.warmupUs);
     this.control = new RunControl(engine, scenario, requests, meters, flow, onProgress, name, miss);
@@ -466,6 +488,8 @@ export class Simulation implements EventHandler {
       capacityEvents: meters.capacityEvents,
       timeseries: meters.timeseries,
       skippedTraceRows: this.arrivals.source.skippedRows?.() ?? null,
+      adapters: this.adapters,
+      unservedModel: meters.unserved,
       classes:
         meters.classes === null || meters.work === null
           ? null
@@ -482,7 +506,7 @@ function llmFleetState(
   levels: number,
 ): LlmFleetState | null {
   if (fleet.batching.policy !== 'continuous') return null;
-  const resolved = resolveLlmFleet(fleet, scenario.model);
+  const resolved = resolveLlmFleet(fleet, fleetModel(scenario, fleet));
   // Scenario files are checked when loaded; this catches scenarios built in code.
   if (!resolved.ok) throw new RunInputError(`fleet ${fleet.name}: ${resolved.message}`);
   return new LlmFleetState(

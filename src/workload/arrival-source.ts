@@ -22,6 +22,10 @@ export interface ArrivalRecord {
   prefix: PromptPrefix;
   /** A trace with a class column: the index of the row's class in the column's names; -1 otherwise. */
   classIndex: number;
+  /** A trace with a model column: the row's model name; '' otherwise, or for an empty value. */
+  model: string;
+  /** A trace with an adapter column: the row's adapter name; '' otherwise, or for an empty value. */
+  adapter: string;
 }
 
 /**
@@ -101,6 +105,8 @@ export function createArrivalRecord(): ArrivalRecord {
     response_bytes: Number.NaN,
     prefix: { segments: 0, hashes: new Float64Array(8), ends: new Float64Array(8) },
     classIndex: -1,
+    model: '',
+    adapter: '',
   };
 }
 

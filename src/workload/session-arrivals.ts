@@ -117,6 +117,8 @@ class SessionArrivals implements ArrivalSource {
       response_bytes: Number.NaN,
       prefix: { segments: 0, hashes: new Float64Array(0), ends: new Float64Array(0) },
       classIndex: -1,
+      model: '',
+      adapter: '',
     };
     this.systemHash = permute53(this.parts++);
     this.nextStartS = this.readStart();

@@ -73,6 +73,8 @@ const row = (timeS: number, input: number, output: number): ArrivalRecord => ({
   response_bytes: Number.NaN,
   prefix: createArrivalRecord().prefix,
   classIndex: -1,
+  model: '',
+  adapter: '',
 });
 
 /** The fixture's arrived_at column, read the plain way: the truth the streamed reader must match. */

@@ -90,6 +90,8 @@ export function openTraceReader(trace: TraceSource, options: TraceReadOptions = 
   const classColumn = trace.classColumn ?? null;
   const classField = classColumn === null ? -1 : fields.push(classColumn.column) - 1;
   const classIndex = new Map(classColumn?.names.map((name, i) => [name, i]));
+  const modelField = trace.modelColumn == null ? -1 : fields.push(trace.modelColumn) - 1;
+  const adapterField = trace.adapterColumn == null ? -1 : fields.push(trace.adapterColumn) - 1;
   const rows = openTraceRows(trace.path, kind, fields, options);
   const label = (i: number) => `${kind === 'csv' ? 'column' : 'key'} "${fields[i]}"`;
   const located = (i: number, message: string): Diagnostic => ({
@@ -158,6 +160,9 @@ export function openTraceReader(trace: TraceSource, options: TraceReadOptions = 
             out.classIndex = readClass(rows.value(classField), classIndex, (message) =>
               bad(classField, message),
             );
+          if (modelField >= 0) out.model = readName(rows.value(modelField), (m) => bad(modelField, m));
+          if (adapterField >= 0)
+            out.adapter = readName(rows.value(adapterField), (m) => bad(adapterField, m));
           if (prefixField >= 0) {
             readPrefixBlocks(
               rows.value(prefixField),
@@ -185,6 +190,14 @@ export function openTraceReader(trace: TraceSource, options: TraceReadOptions = 
     },
   };
   return reader;
+}
+
+/** A name a row gives (a model's, an adapter's): text or a number; empty, null or missing: ''. */
+function readName(value: unknown, bad: (message: string) => never): string {
+  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'number') return String(value);
+  if (value === null || value === undefined) return '';
+  return bad(`expected a name, got ${describe(value)}`);
 }
 
 /** The index of the class a row's class value names; a value that names none is a bad row, with the nearest name. */

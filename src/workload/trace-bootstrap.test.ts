@@ -93,6 +93,8 @@ const request = (timeS: number, input: number, output: number): ArrivalRecord =>
   response_bytes: Number.NaN,
   prefix: createArrivalRecord().prefix,
   classIndex: -1,
+  model: '',
+  adapter: '',
 });
 
 /**

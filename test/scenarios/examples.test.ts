@@ -52,6 +52,24 @@ describe('the example scenarios', () => {
     expect(high.scaling?.api.scale_outs ?? 0).toBeGreaterThan(0);
   });
 
+  it("models-lora sends each class to its model's fleet; more adapter slots cut the waits for loads", async () => {
+    const { results } = await runScenario(`${SCENARIOS}models-lora.yaml`, { set: ['duration=8m'] });
+    const [baseline, slots] = results;
+    for (const result of results) {
+      const { chat, tuned } = result.classes ?? {};
+      expect(result.instances['chat-gpu'].completed).toBe(chat.requests.completed);
+      expect(result.instances['lora-gpu'].completed).toBe(tuned.requests.completed);
+      expect(result.llm?.fleets['lora-gpu'].model).toBe('tuned');
+    }
+    const [few, many] = [baseline, slots].map((r) => r.llm?.fleets['lora-gpu'].adapters);
+    expect(many?.max_resident).toBe(32);
+    // 40 adapters on 8 slots a replica: far more loads, and longer waits, than on 32.
+    expect(few?.loads ?? 0).toBeGreaterThan(3 * (many?.loads ?? 0));
+    expect(few?.load_wait_s.mean ?? 0).toBeGreaterThan(many?.load_wait_s.mean ?? Number.POSITIVE_INFINITY);
+    // The chat fleet sees neither: the same requests, the same times.
+    expect(baseline.classes?.chat.ttft_s).toEqual(slots.classes?.chat.ttft_s);
+  });
+
   it('classes reports chat and summarization apart, and their costs and idle add up to the run', async () => {
     const { results } = await runScenario(`${SCENARIOS}classes.yaml`, { set: ['duration=6m'] });
     const [baseline] = results;

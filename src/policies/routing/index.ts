@@ -21,6 +21,7 @@ export {
   registerRouting,
   replicaPolicyOf,
   resolveRouting,
+  restrictRouting,
   routingDraws,
   routingRegistryVersion,
 } from './router.js';

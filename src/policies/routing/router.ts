@@ -4,14 +4,14 @@ import type { Streams } from '../../engine/index.js';
 import type { PolicySchema } from '../definition.js';
 import { PolicyRegistry } from '../registry.js';
 import type { FleetRoutingDefinition, ReplicaPolicyDefinition } from './definition.js';
-import { offloadPolicy } from './offload.js';
+import { type OffloadRouting, offloadPolicy } from './offload.js';
 import {
   isReplicaPolicy,
   type OnePoolRouting,
   type ReplicaPolicy,
   replicaPolicies,
 } from './replica-policy.js';
-import { spilloverPolicy } from './spillover.js';
+import { type SpilloverRouting, spilloverPolicy } from './spillover.js';
 import {
   NO_PREFIX_CACHE,
   type PrefixCacheView,
@@ -22,7 +22,7 @@ import {
   type Router,
   type RouterContext,
 } from './types.js';
-import { weightedPolicy } from './weighted.js';
+import { type WeightedRouting, weightedPolicy } from './weighted.js';
 
 /** The built-in cross-fleet routing policies, after the replica policies in errors and the scenario reference. */
 export const FLEET_ROUTING_POLICIES = [weightedPolicy, spilloverPolicy, offloadPolicy] as const;
@@ -157,8 +157,7 @@ export function createRouter(
       0,
       fleets.findIndex((fleet) => fleet.elastic),
     );
-    const last = fleets[fleets.length - 1];
-    const all = new ReplicaPool(fleets[0].first, last.first + last.count - fleets[0].first, false);
+    const all = poolOf(fleets);
     pools.push(all);
     const picker = replicaPolicies
       .get(routing.policy)
@@ -188,6 +187,62 @@ export function createRouter(
     setReady,
   };
   return fleetRoutingPolicies.get(routing.policy).createRouter(routing as FleetRouting, context);
+}
+
+/** One pool over the replicas of `fleets`, which may leave gaps between them (fleets of another model). */
+function poolOf(fleets: readonly RoutedFleet[]): ReplicaPool {
+  const first = fleets[0].first;
+  const last = fleets[fleets.length - 1];
+  const contiguous = fleets.every(
+    (fleet, i) => i === 0 || fleet.first === fleets[i - 1].first + fleets[i - 1].count,
+  );
+  return contiguous
+    ? new ReplicaPool(first, last.first + last.count - first, false)
+    : new FleetsPool(fleets, first, last.first + last.count - first);
+}
+
+class FleetsPool extends ReplicaPool {
+  constructor(
+    private readonly fleets: readonly RoutedFleet[],
+    first: number,
+    count: number,
+  ) {
+    super(first, count, false);
+  }
+
+  override contains(replica: number): boolean {
+    for (const fleet of this.fleets)
+      if (replica >= fleet.first && replica < fleet.first + fleet.count) return true;
+    return false;
+  }
+}
+
+/**
+ * `routing` over the fleets of `names` alone (those serving one model): a cross-fleet policy keeps
+ * the fleets it names among them. Null when it would route to none of them, or cannot say (a
+ * registered policy).
+ */
+export function restrictRouting(routing: Routing, names: readonly string[]): Routing | null {
+  if (isOnePool(routing)) return routing;
+  const served = new Set(names);
+  switch (routing.policy) {
+    case 'weighted': {
+      const { weights } = routing as WeightedRouting;
+      const kept = Object.entries(weights).filter(([name]) => served.has(name));
+      if (!kept.some(([, weight]) => weight > 0)) return null;
+      return { ...(routing as WeightedRouting), weights: Object.fromEntries(kept) };
+    }
+    case 'spillover': {
+      const order = (routing as SpilloverRouting).order.filter((name) => served.has(name));
+      return order.length === 0 ? null : { ...(routing as SpilloverRouting), order };
+    }
+    case 'offload': {
+      const { edge, cloud } = routing as OffloadRouting;
+      return served.has(edge) && served.has(cloud) ? routing : null;
+    }
+    default:
+      return null;
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   NonNegativeReplicaCount,
   orList,
   PositiveDuration,
+  PositiveInteger,
   PositiveNumber,
   ReplicaCount,
   SlotCount,
@@ -320,6 +321,29 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
         .describe(
           'Fleet that takes requests while this spot fleet has no ready replica (e.g. an on-demand fleet).',
         ),
+      model: z
+        .string(expected('a model name'))
+        .min(1, expected('a model name'))
+        .optional()
+        .describe(
+          'The model the fleet serves, a name of `models:`; requests go only to fleets that serve their model. ' +
+            'Required of a continuous-batching fleet when there are several models; default: the only one. On a ' +
+            'fleet of another batching policy it only says which requests it takes (default: those of every model).',
+        ),
+      adapters: z
+        .object({
+          max_resident: PositiveInteger.describe('LoRA adapters one replica holds at once.'),
+          load_time: PositiveDuration.describe(
+            'Time to load one adapter into a replica (from host memory); a replica loads one at a time.',
+          ),
+        })
+        .strict()
+        .optional()
+        .describe(
+          'LoRA adapters on the base model, continuous batching only (see docs/models.md): a request naming an ' +
+            'adapter its replica does not hold waits for it to load; with every slot taken, the least recently used ' +
+            'adapter that no request runs on or waits for is evicted, and with none such the request waits.',
+        ),
       concurrency: SlotCount.prefault(1).describe('Requests one replica serves at once.'),
       price_per_hour: NonNegativeNumber.max(
         MAX_PRICE_USD_PER_HOUR,
@@ -406,6 +430,14 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
           message: `role ${ctx.value.role} applies only with batching policy continuous`,
           input: ctx.value.role,
           path: ['role'],
+        });
+      }
+      if (ctx.value.adapters !== undefined && batching.policy !== 'continuous') {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'adapters apply only with batching policy continuous (LoRA adapters of an LLM)',
+          input: ctx.value.adapters,
+          path: ['adapters'],
         });
       }
       if (step_time !== undefined && batching.policy !== 'continuous') {

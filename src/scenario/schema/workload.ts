@@ -11,6 +11,7 @@ import {
 } from '../../core/schema-values.js';
 import { TRACE_PRESETS } from '../trace-presets.js';
 import type {
+  AdapterChoice,
   Arrivals,
   Rate,
   RequestAttribute,
@@ -103,6 +104,15 @@ export const traceSchema = z
             'names no class is an error, located in the trace file). Only for the trace in `workload.arrivals` ' +
             'beside `workload.classes`.',
         ),
+        model: column('the model').describe(
+          "Column or key naming each row's model, a name of `models:` (or the one `model:`'s name); an empty " +
+            "value leaves the row its class's model. A row whose model no fleet serves is rejected (counted as " +
+            'dropped), with a warning (docs/models.md).',
+        ),
+        adapter: column('the LoRA adapter').describe(
+          "Column or key naming each row's LoRA adapter; an empty value: the base model (or the class's " +
+            'adapter). Every continuous-batching fleet then needs `adapters` (docs/models.md).',
+        ),
       })
       .strict()
       .optional()
@@ -159,7 +169,13 @@ export const traceSchema = z
       return z.NEVER;
     }
     const columns: TraceSource['columns'] = { ...preset?.columns };
-    const { prefix_blocks: prefixColumn, class: classColumn, ...attributeColumns } = trace.columns ?? {};
+    const {
+      prefix_blocks: prefixColumn,
+      class: classColumn,
+      model: modelColumn,
+      adapter: adapterColumn,
+      ...attributeColumns
+    } = trace.columns ?? {};
     for (const [attribute, name] of Object.entries(attributeColumns)) {
       if (name !== undefined) columns[attribute as RequestAttribute] = name;
     }
@@ -180,6 +196,8 @@ export const traceSchema = z
       }),
       // The names are the classes': the workload fills them in.
       ...(classColumn !== undefined && { classColumn: { column: classColumn, names: [] } }),
+      ...(modelColumn !== undefined && { modelColumn }),
+      ...(adapterColumn !== undefined && { adapterColumn }),
     };
   })
   .describe('Replay arrivals (and request attributes) from a file.');
@@ -405,6 +423,49 @@ const ClassSchema = z
         'Who the class is served for, as a label of its cost (`cost-allocation.json`); several classes may ' +
           "share one. Default: the class's name.",
       ),
+    model: z
+      .string(expected('a model name'))
+      .min(1, expected('a model name'))
+      .optional()
+      .describe(
+        "The model its requests ask for: a name of `models:` (or the one `model:`'s name, as summary.json's " +
+          '`llm.model` shows it). Required when there are several models; default: the only one. Its requests go ' +
+          'only to fleets that serve it.',
+      ),
+    adapter: z
+      .union(
+        [
+          className('an adapter name: letters, digits, _ . -'),
+          z
+            .object({
+              count: PositiveInteger.describe(
+                'How many adapters the class spreads over, named `<class>/0` .. `<class>/<count - 1>`.',
+              ),
+              zipf: z
+                .number(expected('a non-negative number'))
+                .min(0, expected('a non-negative number'))
+                .prefault(0)
+                .describe(
+                  'Popularity skew: adapter i is drawn with weight 1 / (i + 1)^zipf; 0 draws them uniformly.',
+                ),
+            })
+            .strict(),
+        ],
+        { error: 'expected an adapter name or { count, zipf }' },
+      )
+      .optional()
+      .transform((a): AdapterChoice | undefined =>
+        a === undefined
+          ? undefined
+          : typeof a === 'string'
+            ? { kind: 'named', name: a }
+            : { kind: 'drawn', count: a.count, zipf: a.zipf },
+      )
+      .describe(
+        'The LoRA adapter its requests name (on fleets with `adapters`, see docs/models.md): one name, or ' +
+          "`{ count, zipf }`, one of `count` adapters drawn per request from a stream of the class's own. Default: " +
+          'the base model.',
+      ),
   })
   .strict()
   .check((ctx) => checkSessionTokens(ctx.value, ctx.issues))
@@ -460,6 +521,8 @@ export const WorkloadSchema = z
             deadline: c.deadline ?? null,
             slo: c.slo ?? null,
             tenant: c.tenant ?? null,
+            ...(c.model !== undefined && { model: c.model }),
+            ...(c.adapter !== undefined && { adapter: c.adapter }),
           }),
         ),
         trace,

@@ -7,6 +7,7 @@ import type { SequencePrefix } from '../../policies/batching/prefix-cache.js';
 import { type Fleet, InvariantError, REQUEST_ATTRIBUTES } from '../../scenario/types.js';
 import type { StepTiming } from '../../serving/llm-fleet.js';
 import type { PromptPrefix } from '../../workload/index.js';
+import { AdapterResidency } from '../adapters.js';
 import { type Disaggregation, Role } from '../disaggregation.js';
 import { Kind } from '../events.js';
 import type { FleetLayout } from '../layout.js';
@@ -64,6 +65,8 @@ export class ContinuousService implements ServiceDiscipline {
   /** Per fleet: its `Role`; all `Both` without disaggregation. */
   private readonly role: Uint8Array;
   private readonly blockSize: Float64Array;
+  /** LoRA adapter residency, ahead of the schedulers; null when no fleet has adapters. */
+  readonly adapters: AdapterResidency | null;
   /** The request being handed to a decode fleet, for `decodeFits`. */
   private handoffPrompt = 0;
   private handoffOutput = 0;
@@ -73,6 +76,7 @@ export class ContinuousService implements ServiceDiscipline {
     llm: (LlmFleetState | null)[],
     context: ServiceContext,
     private readonly disaggregation: Disaggregation | null,
+    warmupUs = 0,
   ) {
     const replicas = context.fleetOf.length;
     this.loop = new Uint8Array(replicas);
@@ -99,6 +103,29 @@ export class ContinuousService implements ServiceDiscipline {
     this.blockSize = Float64Array.from(fleets, (f) =>
       f.batching.policy === 'continuous' ? f.batching.blockSize : 1,
     );
+    this.adapters = fleets.some((f) => f.adapters != null)
+      ? new AdapterResidency(
+          fleets,
+          context.layout,
+          context.engine,
+          context.requests,
+          context.replicas.epoch,
+          warmupUs,
+          (slot, replica, now) => {
+            (this.llm[this.fleetOf[replica]] as LlmFleetState)
+              .scheduler(replica)
+              .enqueue(this.sequences[slot] as Sequence);
+            this.wake(replica, now);
+          },
+        )
+      : null;
+  }
+
+  /** Requests waiting at `replica`: in its scheduler's queue, and for their adapters. */
+  private waitingOn(scheduler: IterationScheduler, replica: number): number {
+    return this.adapters === null
+      ? scheduler.waitingCount
+      : scheduler.waitingCount + this.adapters.waiting(replica);
   }
 
   /** An LLM fleet serves at least one whole token each way. */
@@ -108,7 +135,7 @@ export class ContinuousService implements ServiceDiscipline {
     const prompt = Math.max(1, Math.round(this.attributes[INPUT_TOKENS]));
     const output = Math.max(1, Math.round(this.attributes[OUTPUT_TOKENS]));
     if (
-      scheduler.waitingCount >= this.queueCapacity[fleet] &&
+      this.waitingOn(scheduler, replica) >= this.queueCapacity[fleet] &&
       !this.evictFor(scheduler, this.order.classLevel[this.arrival.classIndex], replica, now)
     ) {
       this.meters.drop(measured, now, replica, -1);
@@ -137,7 +164,7 @@ export class ContinuousService implements ServiceDiscipline {
     const llm = this.llm[fleet] as LlmFleetState;
     const scheduler = llm.scheduler(replica);
     if (
-      scheduler.waitingCount >= this.queueCapacity[fleet] &&
+      this.waitingOn(scheduler, replica) >= this.queueCapacity[fleet] &&
       !this.evictFor(scheduler, this.order.classLevel[requests.requestClass[slot]], replica, now)
     ) {
       this.flow.turnAway(slot, replica, now, 'dropped');
@@ -165,6 +192,7 @@ export class ContinuousService implements ServiceDiscipline {
     const evicted = scheduler.evictBelow(level);
     if (evicted === null) return false;
     this.sequences[evicted.slot] = undefined;
+    this.adapters?.release(replica, evicted.slot, now);
     this.outstanding[replica]--;
     this.flow.turnAway(evicted.slot, replica, now, 'dropped');
     return true;
@@ -211,6 +239,8 @@ export class ContinuousService implements ServiceDiscipline {
     if (!byDeadline && timeoutUs !== Number.POSITIVE_INFINITY) {
       this.engine.at(now + timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
     }
+    // A request for an adapter its replica does not hold waits for the load before the scheduler sees it.
+    if (this.adapters !== null && !this.adapters.request(replica, slot, now)) return;
     (this.llm[fleet] as LlmFleetState).scheduler(replica).enqueue(sequence);
     this.wake(replica, now);
   }
@@ -309,6 +339,7 @@ export class ContinuousService implements ServiceDiscipline {
       }
       this.outstanding[replica]--;
       this.sequences[slot] = undefined;
+      this.adapters?.release(replica, slot, now);
       if (this.order.hasDeadlines && this.flow.missedDeadline(slot, now)) {
         this.flow.late(slot, fleet, now);
         continue;
@@ -450,13 +481,18 @@ export class ContinuousService implements ServiceDiscipline {
   cancel(slot: number, replica: number): void {
     const sequence = this.sequences[slot];
     if (sequence !== undefined) {
-      (this.llm[this.fleetOf[replica]] as LlmFleetState).scheduler(replica).cancel(sequence);
+      const adapters = this.adapters;
+      // One still waiting for its adapter never reached the scheduler.
+      if (adapters === null || !adapters.cancel(replica, slot, this.engine.now)) {
+        (this.llm[this.fleetOf[replica]] as LlmFleetState).scheduler(replica).cancel(sequence);
+        adapters?.release(replica, slot, this.engine.now);
+      }
       this.sequences[slot] = undefined;
     }
   }
 
   waitingAt(replica: number): number {
-    return (this.llm[this.fleetOf[replica]] as LlmFleetState).scheduler(replica).waitingCount;
+    return this.waitingOn((this.llm[this.fleetOf[replica]] as LlmFleetState).scheduler(replica), replica);
   }
 
   kvCacheUsage(replica: number): number {
@@ -495,6 +531,7 @@ export class ContinuousService implements ServiceDiscipline {
     if (this.loop[replica] === Loop.Running) this.chargeIteration(replica, fleet, now);
     this.loop[replica] = Loop.Idle;
     (this.llm[fleet] as LlmFleetState).resetReplica(replica);
+    this.adapters?.reset(replica);
     for (const slot of victims) this.sequences[slot] = undefined;
   }
 }
