@@ -1,5 +1,11 @@
 import { routingDraws } from '../policies/routing/index.js';
-import { arrivalProcesses, type Distribution, requestClasses, type Scenario } from '../scenario/types.js';
+import {
+  arrivalProcesses,
+  type Distribution,
+  fleetModel,
+  requestClasses,
+  type Scenario,
+} from '../scenario/types.js';
 import { rooflineSettings } from '../serving/llm-fleet.js';
 
 const varies = (distribution: Distribution | undefined) =>
@@ -31,7 +37,7 @@ export function randomSources(scenario: Scenario): string[] {
   if (routingDraws(scenario.routing)) sources.push(`${scenario.routing.policy} routing`);
   if (
     scenario.modelUncertainty &&
-    scenario.fleets.some((fleet) => rooflineSettings(fleet, scenario.model) !== null)
+    scenario.fleets.some((fleet) => rooflineSettings(fleet, fleetModel(scenario, fleet)) !== null)
   ) {
     sources.push('the step-time parameters (model_uncertainty)');
   }

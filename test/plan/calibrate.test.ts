@@ -75,6 +75,44 @@ describe('calibrate recovers known step-time parameters (round trip)', async () 
   });
 });
 
+describe('calibrate one fleet of a scenario with several models', async () => {
+  // The round trip's server as one of two fleets, each serving its own model: the calibration
+  // replays that fleet alone, so it fits what the single-model scenario fits.
+  const twoModels = server('')
+    .replace(
+      'workload:\n  arrivals:\n',
+      'workload:\n  classes:\n    - name: chat\n      model: chat\n      arrivals:\n    ',
+    )
+    .replace(
+      'model:\n  llm: { preset: Llama-3.1-8B, precision: bf16 }\n',
+      'models:\n  chat: { llm: { preset: Llama-3.1-8B, precision: bf16 } }\n  tuned: { llm: { preset: Qwen2.5-7B, precision: bf16 } }\n',
+    )
+    .replace(
+      '  - name: gpu\n',
+      '  - name: other\n    model: tuned\n    replicas: 1\n    instance: aws/g6e.xlarge\n    batching: { policy: continuous }\n  - name: gpu\n    model: chat\n',
+    );
+  let text = '';
+  runLoadedScenario(
+    await load(server('        efficiency: { compute: 0.5, memory: 0.6 }')),
+    undefined,
+    undefined,
+    (r) => {
+      text += formatRequestLine(r);
+    },
+  );
+  const measuredPath = join(dir, 'two-models.jsonl');
+  writeFileSync(measuredPath, text);
+  const measured = readMeasuredRun(measuredPath);
+  const { trace } = replayTrace(measured, join(dir, 'two-models.csv'));
+  const options = { measured, replay: trace, resamples: 0, holdOutShare: 0 };
+  const single = await calibrate({ scenario: await load(server('')), ...options });
+  const several = await calibrate({ scenario: await load(twoModels), fleet: 'gpu', ...options });
+  it("fits the fleet's own model, as the scenario with that model alone does", () => {
+    expect(several.fleet.model).toBe('Llama-3.1-8B');
+    expect(several.fitted).toEqual(single.fitted);
+  });
+});
+
 /** Known parameters, each unlike the catalog's (compute 0.75, memory 0.87) and the stack's (2.1 ms). */
 const TRUTH = { compute: 0.5, memory: 0.6, iterationOverheadS: 0.003 };
 

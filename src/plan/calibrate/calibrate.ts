@@ -3,6 +3,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { fileTree, type PathSegment, SourceMap } from '../../scenario/locate.js';
 import {
   type EfficiencyOverrides,
+  fleetModel,
   InvariantError,
   type LoadedScenario,
   RunInputError,
@@ -202,7 +203,7 @@ export function calibrate(options: CalibrateOptions): Calibration {
       `fleet ${fleet.name} takes its step times from a measured profile: calibrate fits the roofline's parameters`,
     );
   }
-  const settings = rooflineSettings(fleet, base.model);
+  const settings = rooflineSettings(fleet, fleetModel(base, fleet));
   if (settings === null)
     throw new InvariantError(`fleet ${fleet.name} passed validation but has no roofline`);
   if (measured.completed < MIN_COMPLETED) {
@@ -460,7 +461,7 @@ export function calibrate(options: CalibrateOptions): Calibration {
       standardError: fitted ? (fitErrors[k] ?? null) : null,
     };
   });
-  const model = base.model;
+  const model = fleetModel(base, fleet);
   return {
     fleet: {
       name: fleet.name,

@@ -10,6 +10,7 @@ import {
   DEFAULT_FLAP_WINDOW_S,
   type EfficiencyOverrides,
   type Fleet,
+  fleetModel,
   InvariantError,
   type Routing,
   type Scenario,
@@ -46,15 +47,20 @@ export function replayScenario(
   const accelerators = fleet.hardware?.accelerators;
   if (!accelerators)
     throw new InvariantError(`fleet ${fleet.name} has roofline step times but no accelerator`);
+  // The fleet's own model is the replay's only one: the measured requests name none.
+  const { models: _models, ...single } = base;
+  const { model: _model, ...served } = fleet;
+  const model = fleetModel(base, fleet);
   return (overrides) => ({
-    ...base,
+    ...single,
+    model,
     duration: null,
     warmup: 0,
     maxDrain: Number.POSITIVE_INFINITY,
     workload: { arrivals: { kind: 'trace', trace }, attributes: base.workload.attributes },
     fleets: [
       {
-        ...fleet,
+        ...served,
         fallback: null,
         hardware: { ...fleet.hardware, accelerators: { ...accelerators, efficiency: overrides } },
       },
