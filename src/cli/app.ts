@@ -23,11 +23,13 @@ import { numericOption, parsePositiveInteger, parsePrice, parseSeed, parseWorker
 import { type CliIo, EXIT_BUG, EXIT_USER_ERROR, formatForUser, UsageError } from './io.js';
 import {
   CATALOG_OPTION,
+  CHARTS_OPTION,
   CONFINE_OPTIONS,
   checkOption,
   documented,
   FORCE_OPTION,
   MODEL_UNCERTAINTY_OPTION,
+  PNG_OPTION,
   replicationsOption,
   studyFlags,
 } from './options.js';
@@ -110,6 +112,8 @@ export async function runCli(
               'exit 3 (after writing every output) unless the baseline meets its objective: a gate for CI',
             ),
           )
+          .option('charts', CHARTS_OPTION)
+          .option('png', PNG_OPTION)
           .option('json', { type: 'boolean', default: false, describe: 'print summary.json to stdout' })
           .option('quiet', {
             type: 'boolean',
@@ -134,6 +138,10 @@ export async function runCli(
             type: 'string',
             demandOption: true,
             describe: 'output folder of fleetsim run',
+          })
+          .option('png', {
+            ...PNG_OPTION,
+            describe: `${PNG_OPTION.describe} (default: as the run was drawn; --no-png leaves them out)`,
           })
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
       async (args) => {
@@ -185,6 +193,8 @@ export async function runCli(
             'check',
             checkOption('exit 3 (after writing every output) unless every configuration meets its objective'),
           )
+          .option('charts', CHARTS_OPTION)
+          .option('png', PNG_OPTION)
           .option('json', { type: 'boolean', default: false, describe: 'print comparison.json to stdout' })
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
       async (args) => {

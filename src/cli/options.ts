@@ -36,6 +36,19 @@ export const MODEL_UNCERTAINTY_OPTION = {
     "draw the LLM step-time parameters from their uncertainty in every replication (the scenario's model_uncertainty; --no-model-uncertainty turns it off)",
 } as const;
 
+/** `--png`: charts as PNG too, on every command that draws a run's or a comparison's report. */
+export const PNG_OPTION = {
+  type: 'boolean',
+  describe: 'also write each chart as a PNG (twice the SVG size); without it charts/ holds .vl.json and .svg',
+} as const;
+
+/** `--no-charts` of `run` and `compare`: the same as the scenario's `report: { charts: [] }`. */
+export const CHARTS_OPTION = {
+  type: 'boolean',
+  describe:
+    "--no-charts draws none: report.html without charts, nothing in charts/ (the scenario's report.charts: [])",
+} as const;
+
 /** `--confine` and `--data-root`, on every command that loads a scenario. */
 export const CONFINE_OPTIONS = {
   confine: {

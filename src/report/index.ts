@@ -51,7 +51,14 @@ export {
 export { renderSummaryMarkdown } from './markdown.js';
 export { type PerformanceRun, performanceCaveats, performanceRuns } from './performance.js';
 export { type RunOutputs, RunOutputsError, readRunOutputs } from './read-run.js';
-export { FONT_FILES, type RenderedChart, renderChart, renderPng } from './render-chart.js';
+export {
+  FONT_FILES,
+  type RenderedChart,
+  type RenderedSvg,
+  renderChart,
+  renderPng,
+  renderSvg,
+} from './render-chart.js';
 export { REQUESTS_FILE, RequestsFileWriter, removePartialRequestsFiles } from './requests-file.js';
 export { describeSlo, describeSloMisses, type Slo, sloFailures } from './slo.js';
 export { type RunSummary, renderSummaryJson, summarize, type VariantSummary } from './summary.js';

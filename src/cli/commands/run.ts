@@ -52,6 +52,9 @@ export interface RunArgs extends ConfineArgs, CatalogArgs {
   modelUncertainty?: boolean;
   /** Absent: as the scenario's `report.requests` says. */
   requests?: boolean;
+  /** False (`--no-charts`): none; absent: the scenario's `report.charts`. */
+  charts?: boolean;
+  png?: boolean;
 }
 
 /**
@@ -141,7 +144,8 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   }
   const drawn = await writeRunReport(outDir, {
     slo: scenario.slo,
-    charts: scenario.report?.charts ?? undefined,
+    charts: args.charts === false ? [] : (scenario.report?.charts ?? undefined),
+    png: args.png === true,
   });
   if (!args.quiet) {
     const events = output.results.reduce((sum, r) => sum + r.events, 0);
