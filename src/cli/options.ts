@@ -17,6 +17,9 @@ export function documented<T>(y: Argv<T>, name: CommandName, usage: string, desc
   return documented;
 }
 
+/** What `diff --format` prints. */
+export const DIFF_FORMATS = ['table', 'json', 'markdown', 'github-comment'] as const;
+
 /** `--replications N` of every command that repeats runs. */
 export function replicationsOption(describe: string) {
   return numericOption(describe, (value) => parsePositiveInteger('--replications', value));
