@@ -1,6 +1,6 @@
 /**
  * What a user waits for around a short run: whole `fleetsim run` processes of a tiny scenario
- * (an M/M/c queue, c = 8, rho = 0.8, 10 simulated seconds, about 80 requests), started fresh each
+ * (an M/M/c queue, c = 8, rho = 0.8, 10 simulated seconds, 56 requests), started fresh each
  * time, so module loading, the scenario's checks, the report and the charts are all counted.
  *
  *   bare node        `node -e 0`: the floor every process pays on this machine
