@@ -11,10 +11,10 @@
  *   npm run bench:llm -- /tmp/before/dist-bench dist-bench
  *   (BENCH_HOURS, default 6; BENCH_ROUNDS, default 3, or 5 for two builds)
  */
-import { existsSync, symlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runScenario } from '../src/index.js';
+import { linkCatalog } from './catalog-link.js';
 import { cpuSeconds } from './mmc-runs.js';
 
 const HOURS = Number(process.env.BENCH_HOURS ?? 6);
@@ -56,21 +56,6 @@ async function measure(run: Run): Promise<Measurement> {
   const result = results[0];
   const iterations = Object.values(result.llm?.fleets ?? {}).reduce((sum, f) => sum + f.iterations, 0);
   return { requests: result.requests.arrived, iterations, seconds };
-}
-
-/**
- * A build reads the shipped catalog (the instance type, the accelerator's specs) from `pricing/`
- * beside its `src/`, which the compiler does not copy: the checkout's own is linked there.
- */
-function linkCatalog(dir: string): void {
-  const target = resolve(dir, 'pricing');
-  if (existsSync(target)) return;
-  try {
-    symlinkSync(resolve(dir, '../pricing'), target);
-  } catch (error) {
-    // Another run linked it meanwhile.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
 }
 
 async function loadBuild(dir: string): Promise<Run> {

@@ -10,6 +10,8 @@
  *
  *   npm run bench            (BENCH_CUSTOMERS=200000 for a quicker look)
  */
+import { fileURLToPath } from 'node:url';
+import { linkCatalog } from './catalog-link.js';
 import { handWrittenMmc, type Measurement, viaRunScenario } from './mmc-runs.js';
 
 const SERVERS = 8;
@@ -45,6 +47,7 @@ const best = (ms: Measurement[]) => ms.reduce((a, b) => (rate(b) > rate(a) ? b :
 const median = (ms: Measurement[]) => ms.map(rate).sort((a, b) => a - b)[ms.length >> 1];
 
 async function main() {
+  linkCatalog(fileURLToPath(new URL('../', import.meta.url)));
   // Two unmeasured rounds: fleetsim's second run still recompiles its handlers (its first run
   // optimized them for objects that one run's start-up made); the hand loop gets the same.
   for (let round = 0; round < 2; round++) {

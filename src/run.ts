@@ -1,5 +1,5 @@
 import type { VariantResult } from './metrics/index.js';
-import { type RunSummary, summarize } from './report/index.js';
+import { type RunSummary, summarize } from './report/summary.js';
 import { type ConfineDataPaths, loadScenarioFile, loadScenarioObject } from './scenario/index.js';
 import { type Diagnostic, formatDiagnostic, type LoadedScenario } from './scenario/types.js';
 import { type Progress, simulate } from './sim/index.js';

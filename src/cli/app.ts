@@ -1,22 +1,9 @@
 import yargs from 'yargs';
-import { IMPORT_FORMATS } from '../hardware/import/index.js';
-import { MEASURED_FORMATS, MEASURED_TIME_UNITS } from '../plan/calibrate/index.js';
+import { RunInputError, UserError } from '../core/errors.js';
+import { oneLine } from '../core/unprintable.js';
+import { IMPORT_FORMATS } from '../hardware/import/formats.js';
+import { MEASURED_FORMATS, MEASURED_TIME_UNITS } from '../plan/calibrate/measured.js';
 import { fleetsimVersion } from '../plan/inputs.js';
-import { ScenarioError } from '../run.js';
-import { oneLine, RunInputError, UserError } from '../scenario/types.js';
-import { calibrateCommand } from './commands/calibrate.js';
-import { catalogImportCommand, catalogListCommand, catalogShowCommand } from './commands/catalog.js';
-import { compareCommand } from './commands/compare.js';
-import { DIFF_FORMATS, diffCommand } from './commands/diff.js';
-import { manifestCommand } from './commands/manifest.js';
-import { mergeCommand } from './commands/merge.js';
-import { planCommand } from './commands/plan.js';
-import { reportCommand } from './commands/report.js';
-import { runCommand } from './commands/run.js';
-import { schemaCommand } from './commands/schema.js';
-import { sweepCommand } from './commands/sweep.js';
-import { traceStatsCommand } from './commands/trace.js';
-import { validateCommand } from './commands/validate.js';
 import type { CommandName } from './examples.js';
 import { parseFailOn } from './fail-on.js';
 import {
@@ -30,33 +17,46 @@ import {
 import { type CliIo, EXIT_BUG, EXIT_USER_ERROR, formatForUser, UsageError } from './io.js';
 import {
   CATALOG_OPTION,
+  CHARTS_OPTION,
   CONFINE_OPTIONS,
   checkOption,
+  DIFF_FORMATS,
   documented,
   FORCE_OPTION,
   MODEL_UNCERTAINTY_OPTION,
+  PNG_OPTION,
   replicationsOption,
   studyFlags,
 } from './options.js';
 import { COMMANDS, optionNames, unknownArgumentMessage } from './unknown-arguments.js';
 
+/**
+ * A command's module, imported when the command runs: each pulls in what it needs (the
+ * simulator, zod schemas, the report, worker pools) and no command should pay for the others'.
+ */
+function lazy<Args extends unknown[], Result>(
+  load: () => Promise<(...args: Args) => Result>,
+): (...args: Args) => Promise<Result> {
+  return async (...args) => (await load())(...args);
+}
+
 /** What each command does once its flags are parsed and checked. */
 export const COMMAND_HANDLERS = {
-  run: runCommand,
-  report: reportCommand,
-  compare: compareCommand,
-  diff: diffCommand,
-  validate: validateCommand,
-  sweep: sweepCommand,
-  plan: planCommand,
-  calibrate: calibrateCommand,
-  manifest: manifestCommand,
-  merge: mergeCommand,
-  schema: schemaCommand,
-  'catalog list': catalogListCommand,
-  'catalog show': catalogShowCommand,
-  'catalog import': catalogImportCommand,
-  'trace stats': traceStatsCommand,
+  run: lazy(async () => (await import('./commands/run.js')).runCommand),
+  report: lazy(async () => (await import('./commands/report.js')).reportCommand),
+  compare: lazy(async () => (await import('./commands/compare.js')).compareCommand),
+  diff: lazy(async () => (await import('./commands/diff.js')).diffCommand),
+  validate: lazy(async () => (await import('./commands/validate.js')).validateCommand),
+  sweep: lazy(async () => (await import('./commands/sweep.js')).sweepCommand),
+  plan: lazy(async () => (await import('./commands/plan.js')).planCommand),
+  calibrate: lazy(async () => (await import('./commands/calibrate.js')).calibrateCommand),
+  manifest: lazy(async () => (await import('./commands/manifest.js')).manifestCommand),
+  merge: lazy(async () => (await import('./commands/merge.js')).mergeCommand),
+  schema: lazy(async () => (await import('./commands/schema.js')).schemaCommand),
+  'catalog list': lazy(async () => (await import('./commands/catalog.js')).catalogListCommand),
+  'catalog show': lazy(async () => (await import('./commands/catalog.js')).catalogShowCommand),
+  'catalog import': lazy(async () => (await import('./commands/catalog.js')).catalogImportCommand),
+  'trace stats': lazy(async () => (await import('./commands/trace.js')).traceStatsCommand),
 } satisfies Record<CommandName, unknown>;
 
 export type CommandHandlers = typeof COMMAND_HANDLERS;
@@ -117,6 +117,8 @@ export async function runCli(
               'exit 3 (after writing every output) unless the baseline meets its objective: a gate for CI',
             ),
           )
+          .option('charts', CHARTS_OPTION)
+          .option('png', PNG_OPTION)
           .option('json', { type: 'boolean', default: false, describe: 'print summary.json to stdout' })
           .option('quiet', {
             type: 'boolean',
@@ -141,6 +143,10 @@ export async function runCli(
             type: 'string',
             demandOption: true,
             describe: 'output folder of fleetsim run',
+          })
+          .option('png', {
+            ...PNG_OPTION,
+            describe: `${PNG_OPTION.describe} (default: as the run was drawn; --no-png leaves them out)`,
           })
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
       async (args) => {
@@ -192,6 +198,8 @@ export async function runCli(
             'check',
             checkOption('exit 3 (after writing every output) unless every configuration meets its objective'),
           )
+          .option('charts', CHARTS_OPTION)
+          .option('png', PNG_OPTION)
           .option('json', { type: 'boolean', default: false, describe: 'print comparison.json to stdout' })
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
       async (args) => {
@@ -476,8 +484,8 @@ export async function runCli(
       'schema',
       'print the JSON Schema of scenario files',
       (y) => documented(y, 'schema', 'schema', 'print the JSON Schema (draft-7) of scenario files'),
-      () => {
-        exitCode = handlers.schema(io);
+      async () => {
+        exitCode = await handlers.schema(io);
       },
     )
     .command('catalog', 'browse and refresh the instance catalog', (y) =>
@@ -512,8 +520,8 @@ export async function runCli(
                 describe: 'count price ages to this date, YYYY-MM-DD (default: today)',
               })
               .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
-          (args) => {
-            exitCode = handlers['catalog list'](args, io);
+          async (args) => {
+            exitCode = await handlers['catalog list'](args, io);
           },
         )
         .command(
@@ -533,8 +541,8 @@ export async function runCli(
               })
               .option('catalog', CATALOG_OPTION)
               .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
-          (args) => {
-            exitCode = handlers['catalog show'](args, io);
+          async (args) => {
+            exitCode = await handlers['catalog show'](args, io);
           },
         )
         .command(
@@ -568,8 +576,8 @@ export async function runCli(
               .option('out', { type: 'string', demandOption: true, describe: 'the file to write' })
               .option('force', { type: 'boolean', default: false, describe: 'replace --out if it exists' })
               .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' }),
-          (args) => {
-            exitCode = handlers['catalog import'](args, io);
+          async (args) => {
+            exitCode = await handlers['catalog import'](args, io);
           },
         )
         .demandCommand(1, 'say which catalog command: list, show, import'),
@@ -622,8 +630,8 @@ export async function runCli(
                   "list the trace's columns (CSV header, keys of the first JSONL records) and what each is read as, instead of the statistics",
               })
               .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
-          (args) => {
-            exitCode = handlers['trace stats'](args, io);
+          async (args) => {
+            exitCode = await handlers['trace stats'](args, io);
           },
         )
         .demandCommand(1, 'say which trace command: stats'),
@@ -651,6 +659,8 @@ export async function runCli(
     if (shown !== '') io.stdout(`${shown}\n`);
     return exitCode;
   } catch (error) {
+    // Imported here, not on top: run.js brings the simulator, which --help or a catalog lookup does not need.
+    const { ScenarioError } = await import('../run.js');
     if (error instanceof ScenarioError) {
       for (const d of error.diagnostics) io.stderr(`${formatForUser(d, io.cwd)}\n`);
       return EXIT_USER_ERROR;

@@ -1,4 +1,5 @@
-import { FAIL_ON_METRICS, type FailOnRule } from '../report/diff.js';
+import type { FailOnRule } from '../report/diff.js';
+import { FAIL_ON_METRICS } from '../report/fail-on-metrics.js';
 import { closestNames, typoTolerance } from '../util/closest-names.js';
 import { UsageError } from './io.js';
 

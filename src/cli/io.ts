@@ -1,5 +1,5 @@
 import { isAbsolute, relative } from 'node:path';
-import { type Diagnostic, formatDiagnostic } from '../scenario/types.js';
+import { type Diagnostic, formatDiagnostic } from '../core/errors.js';
 
 export interface CliIo {
   stdout(text: string): void;

@@ -17,6 +17,9 @@ export function documented<T>(y: Argv<T>, name: CommandName, usage: string, desc
   return documented;
 }
 
+/** What `diff --format` prints. */
+export const DIFF_FORMATS = ['table', 'json', 'markdown', 'github-comment'] as const;
+
 /** `--replications N` of every command that repeats runs. */
 export function replicationsOption(describe: string) {
   return numericOption(describe, (value) => parsePositiveInteger('--replications', value));
@@ -34,6 +37,19 @@ export const MODEL_UNCERTAINTY_OPTION = {
   type: 'boolean',
   describe:
     "draw the LLM step-time parameters from their uncertainty in every replication (the scenario's model_uncertainty; --no-model-uncertainty turns it off)",
+} as const;
+
+/** `--png`: charts as PNG too, on every command that draws a run's or a comparison's report. */
+export const PNG_OPTION = {
+  type: 'boolean',
+  describe: 'also write each chart as a PNG (twice the SVG size); without it charts/ holds .vl.json and .svg',
+} as const;
+
+/** `--no-charts` of `run` and `compare`: the same as the scenario's `report: { charts: [] }`. */
+export const CHARTS_OPTION = {
+  type: 'boolean',
+  describe:
+    "--no-charts draws none: report.html without charts, nothing in charts/ (the scenario's report.charts: [])",
 } as const;
 
 /** `--confine` and `--data-root`, on every command that loads a scenario. */

@@ -2,6 +2,7 @@ import { RELATIVE_ACCURACY } from '../metrics/index.js';
 import { dropRate, type SloCheck } from '../metrics/slo.js';
 import { type ComparisonMetric, checkReplicatedSlo, deltaPercent, type MeanEstimator } from './comparison.js';
 import { formatDelta } from './comparison-text.js';
+import { FAIL_ON_METRICS } from './fail-on-metrics.js';
 import { describeSlo, describeSloMisses, type Slo } from './slo.js';
 import { roundNumbers, type VariantSummary } from './summary.js';
 
@@ -140,22 +141,6 @@ function judgedMetrics(slos: readonly Slo[]): DiffMetricDefinition[] {
     }),
   );
 }
-
-/**
- * `--fail-on` names for the figures a threshold can hold: `cost` is the cost per month (of a
- * fixed fleet, its size times its price; of an autoscaled one, its mean spend).
- */
-export const FAIL_ON_METRICS = {
-  cost: 'cost_usd_per_month',
-  'cost-per-1m-tokens': 'cost_per_1m_tokens_usd',
-  'cost-per-1k-requests': 'cost_per_1k_requests_usd',
-  p50: 'latency_s.p50',
-  p99: 'latency_s.p99',
-  'ttft-p50': 'ttft_s.p50',
-  'ttft-p99': 'ttft_s.p99',
-  'tpot-p50': 'tpot_s.p50',
-  'tpot-p99': 'tpot_s.p99',
-} as const;
 
 /**
  * A `--fail-on` threshold: `slo` (an objective met before is missed now, or missed by an added

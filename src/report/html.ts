@@ -253,6 +253,16 @@ export function scenariosHtml(scenarios: ReportPage['scenarios']): string {
     .join('\n');
 }
 
+/** The inlined libraries and the specs that draw the figures; a page without charts needs none of the 1 MB. */
+function chartScripts(chartData: { name: string; spec: unknown }[]): string {
+  return `<script>${scriptForInline(browserBuild('vega'))}</script>
+<script>${scriptForInline(browserBuild('vega-lite'))}</script>
+<script>${scriptForInline(browserBuild('vega-embed'))}</script>
+<script type="application/json" id="fleetsim-charts">${jsonForScript(chartData)}</script>
+<script>${EMBED_SCRIPT}</script>
+`;
+}
+
 /**
  * One HTML file that needs nothing else: vega, vega-lite and vega-embed are inlined, and the
  * Content-Security-Policy forbids every request, so an offline reader sees all of it and the
@@ -277,12 +287,7 @@ export function htmlDocument(
 </head>
 <body>
 ${body}
-<script>${scriptForInline(browserBuild('vega'))}</script>
-<script>${scriptForInline(browserBuild('vega-lite'))}</script>
-<script>${scriptForInline(browserBuild('vega-embed'))}</script>
-<script type="application/json" id="fleetsim-charts">${jsonForScript(chartData)}</script>
-<script>${EMBED_SCRIPT}</script>
-</body>
+${charts.length === 0 ? '' : chartScripts(chartData)}</body>
 </html>
 `;
 }
@@ -314,8 +319,12 @@ ${scrollBox(
   true,
 )}
 <h2>Charts</h2>
-<p class="lead">Hover for values; click a legend entry to highlight a configuration (shift-click for more); the menu of each chart exports SVG and PNG.</p>
-${figuresHtml(page.charts)}
+${
+  page.charts.length === 0
+    ? '<p class="lead">No charts: none were asked for (<code>report.charts: []</code>, <code>--no-charts</code>) or none had data to show.</p>'
+    : `<p class="lead">Hover for values; click a legend entry to highlight a configuration (shift-click for more); the menu of each chart exports SVG and PNG.</p>
+${figuresHtml(page.charts)}`
+}
 <h2>Scenario</h2>
 ${scenariosHtml(page.scenarios)}`,
     page.charts,

@@ -1,14 +1,3 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import type { VariantResult } from '../metrics/index.js';
-import { renderCapacityEventsJson } from './capacity-events-json.js';
-import { renderCostAllocationCsv, renderCostAllocationJson } from './cost-allocation.js';
-import { renderDistributionsJson } from './distributions-json.js';
-import { renderSummaryMarkdown } from './markdown.js';
-import { type RunSummary, renderSummaryJson } from './summary.js';
-import { renderTimeseriesCsv } from './timeseries-csv.js';
-import { writeFileAtomic } from './write.js';
-
 export { type CapacityEventsFile, renderCapacityEventsJson } from './capacity-events-json.js';
 export * from './charts/index.js';
 export {
@@ -51,7 +40,14 @@ export {
 export { renderSummaryMarkdown } from './markdown.js';
 export { type PerformanceRun, performanceCaveats, performanceRuns } from './performance.js';
 export { type RunOutputs, RunOutputsError, readRunOutputs } from './read-run.js';
-export { FONT_FILES, type RenderedChart, renderChart, renderPng } from './render-chart.js';
+export {
+  FONT_FILES,
+  type RenderedChart,
+  type RenderedSvg,
+  renderChart,
+  renderPng,
+  renderSvg,
+} from './render-chart.js';
 export { REQUESTS_FILE, RequestsFileWriter, removePartialRequestsFiles } from './requests-file.js';
 export { describeSlo, describeSloMisses, type Slo, sloFailures } from './slo.js';
 export { type RunSummary, renderSummaryJson, summarize, type VariantSummary } from './summary.js';
@@ -66,36 +62,4 @@ export {
   writeComparisonOutputs,
   writeRunReport,
 } from './write-report.js';
-
-/**
- * The data files of a run. `scenarioYaml` is copied as `scenario.yaml` for the report; charts
- * and `report.html` are drawn from these files by `writeRunReport`.
- */
-export function writeRunOutputs(
-  outDir: string,
-  summary: RunSummary,
-  results: readonly VariantResult[],
-  scenarioYaml?: string | null,
-): string[] {
-  const files: Record<string, string> = {
-    'summary.json': renderSummaryJson(summary),
-    'summary.md': renderSummaryMarkdown(summary),
-    'timeseries.csv': renderTimeseriesCsv(results),
-    'distributions.json': renderDistributionsJson(summary.scenario, summary.seed, results),
-    'capacity-events.json': renderCapacityEventsJson(summary.scenario, summary.seed, results),
-    ...(scenarioYaml === undefined || scenarioYaml === null ? {} : { 'scenario.yaml': scenarioYaml }),
-  };
-  // Only runs whose workload declares classes: the files of every other run stay as they were.
-  const allocationJson = renderCostAllocationJson(summary.scenario, summary.seed, results);
-  const allocationCsv = renderCostAllocationCsv(results);
-  if (allocationJson !== null) files['cost-allocation.json'] = allocationJson;
-  if (allocationCsv !== null) files['cost-allocation.csv'] = allocationCsv;
-  // One left by an earlier run with classes would describe another run than summary.json.
-  for (const name of ['cost-allocation.json', 'cost-allocation.csv'])
-    if (!(name in files)) rmSync(join(outDir, name), { force: true });
-  return Object.entries(files).map(([name, content]) => {
-    const path = join(outDir, name);
-    writeFileAtomic(path, content);
-    return path;
-  });
-}
+export { writeRunOutputs } from './write-run.js';

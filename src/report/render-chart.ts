@@ -15,32 +15,28 @@ export const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((file) =
 /** PNGs at twice the SVG's size, sharp on high-density screens and in slides. */
 const PNG_ZOOM = 2;
 
-export interface RenderedChart {
+export interface RenderedSvg {
   svg: string;
-  png: Uint8Array;
   /** What vega-lite warned about while compiling: a sign of a mistake in the chart's spec. */
   warnings: string[];
 }
 
-/**
- * vega, vega-lite and resvg take about 0.2 s to import: loaded on the first render, so commands
- * that draw nothing (validate, catalog) do not pay for them.
- */
-async function loadRenderers() {
-  const [vega, vegaLite, resvg] = await Promise.all([
-    import('vega'),
-    import('vega-lite'),
-    import('@resvg/resvg-js'),
-  ]);
-  return { vega, vegaLite, renderSvgAsync: resvg.renderAsync };
+export interface RenderedChart extends RenderedSvg {
+  png: Uint8Array;
 }
 
-let renderers: ReturnType<typeof loadRenderers> | undefined;
+/**
+ * vega and vega-lite take about 0.2 s to import and resvg another 0.1 s: each is loaded on the
+ * first chart that needs it, so commands that draw nothing (validate, catalog, a run without
+ * charts) do not pay for them, and SVGs alone not for resvg.
+ */
+let vegaModules: Promise<[typeof import('vega'), typeof import('vega-lite')]> | undefined;
+let resvgModule: Promise<typeof import('@resvg/resvg-js')> | undefined;
 
-/** The Vega-Lite spec as an SVG (vega's own SVG renderer, no DOM or canvas) and a PNG of that SVG. */
-export async function renderChart(spec: TopLevelSpec): Promise<RenderedChart> {
-  renderers ??= loadRenderers();
-  const { vega, vegaLite } = await renderers;
+/** The Vega-Lite spec as an SVG: vega's own SVG renderer, no DOM or canvas. */
+export async function renderSvg(spec: TopLevelSpec): Promise<RenderedSvg> {
+  vegaModules ??= Promise.all([import('vega'), import('vega-lite')]);
+  const [vega, vegaLite] = await vegaModules;
   const warnings: string[] = [];
   const logger = {
     level: () => logger,
@@ -57,11 +53,16 @@ export async function renderChart(spec: TopLevelSpec): Promise<RenderedChart> {
   const compiled = vegaLite.compile(spec, { logger }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
-    const svg = await view.toSVG();
-    return { svg, png: await renderPng(svg), warnings };
+    return { svg: await view.toSVG(), warnings };
   } finally {
     view.finalize();
   }
+}
+
+/** The Vega-Lite spec as an SVG (see `renderSvg`) and a PNG of that SVG. */
+export async function renderChart(spec: TopLevelSpec): Promise<RenderedChart> {
+  const { svg, warnings } = await renderSvg(spec);
+  return { svg, png: await renderPng(svg), warnings };
 }
 
 /**
@@ -69,9 +70,9 @@ export async function renderChart(spec: TopLevelSpec): Promise<RenderedChart> {
  * thread pool, so several charts are drawn at once while vega lays out the next.
  */
 export async function renderPng(svg: string, fontFiles: readonly string[] = FONT_FILES): Promise<Uint8Array> {
-  renderers ??= loadRenderers();
-  const { renderSvgAsync } = await renderers;
-  const image = await renderSvgAsync(svg, {
+  resvgModule ??= import('@resvg/resvg-js');
+  const { renderAsync } = await resvgModule;
+  const image = await renderAsync(svg, {
     font: { loadSystemFonts: false, fontFiles: [...fontFiles], defaultFontFamily: CHART_FONT },
     fitTo: { mode: 'zoom', value: PNG_ZOOM },
   });

@@ -12,7 +12,7 @@ import { buildComparison, type Comparison, type ComparisonEntry, type MeanEstima
 import { renderComparisonCsv, renderComparisonJson, renderComparisonMarkdown } from './comparison-text.js';
 import { renderReportHtml } from './html.js';
 import { RunOutputsError, readRunOutputs } from './read-run.js';
-import { renderChart } from './render-chart.js';
+import { renderPng, renderSvg } from './render-chart.js';
 import type { Slo } from './slo.js';
 import { writeFileAtomic } from './write.js';
 
@@ -21,6 +21,11 @@ export interface ReportOptions {
   charts?: readonly string[];
   /** Marks the configurations that meet it and picks the cheapest of those. */
   slo?: Slo;
+  /**
+   * Also draw each chart as a PNG. Off by default: rasterizing takes as long as laying the charts
+   * out, and report.html draws its charts from the specs (its chart menus export PNG too).
+   */
+  png?: boolean;
 }
 
 /** The options of a run's report that its files do not hold, kept so `fleetsim report DIR` draws the same. */
@@ -29,7 +34,8 @@ const OPTIONS_FILE = 'report-options.json';
 export function readReportOptions(dir: string): ReportOptions {
   const path = join(dir, OPTIONS_FILE);
   if (!existsSync(path)) return {};
-  let saved: { charts: string[] | null; slo: Slo | null };
+  // `png` is absent from the options of a run drawn before PNGs were optional.
+  let saved: { charts: string[] | null; slo: Slo | null; png?: boolean };
   try {
     saved = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
@@ -45,39 +51,52 @@ export function readReportOptions(dir: string): ReportOptions {
   return {
     ...(saved.charts === null ? {} : { charts: saved.charts }),
     ...(saved.slo === null ? {} : { slo: saved.slo }),
+    ...(saved.png === true && { png: true }),
   };
 }
 
 const CHART_FILE = /^(.+)\.(vl\.json|svg|png)$/;
 
 /**
- * Each chart as `NAME.vl.json` (the spec, to edit or re-render elsewhere), `NAME.svg` and
- * `NAME.png` in `dir`. Files of the `known` charts not drawn this time are removed, so the folder
- * always matches the report beside it; other files are left alone.
+ * Each chart as `NAME.vl.json` (the spec, to edit or re-render elsewhere), `NAME.svg` and, unless
+ * `png` is false, `NAME.png` in `dir`. Files of the `known` charts not drawn this time (a PNG
+ * included) are removed, so the folder always matches the report beside it; other files are left
+ * alone.
  */
 export async function writeCharts<Name extends string>(
   dir: string,
   charts: readonly Chart<Name>[],
   known: readonly string[] = CHART_NAMES,
+  { png = true }: { png?: boolean } = {},
 ): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
-  const rendered = await Promise.all(charts.map((chart) => renderChart(chart.spec)));
+  // Each chart's PNG starts as soon as its SVG is there: resvg draws on libuv's thread pool while
+  // vega lays out the next chart on this one.
+  const rendered = await Promise.all(
+    charts.map(async (chart) => {
+      const { svg } = await renderSvg(chart.spec);
+      return { svg, png: png ? await renderPng(svg) : null };
+    }),
+  );
   const written: string[] = [];
+  const drawn = new Set<string>();
   charts.forEach((chart, i) => {
-    for (const [ext, content] of [
+    const files: [string, string | Uint8Array][] = [
       ['vl.json', `${JSON.stringify(chart.spec, null, 2)}\n`],
       ['svg', rendered[i].svg],
-      ['png', rendered[i].png],
-    ] as const) {
-      const path = join(dir, `${chart.name}.${ext}`);
-      writeFileAtomic(path, content);
-      written.push(path);
+    ];
+    const image = rendered[i].png;
+    if (image !== null) files.push(['png', image]);
+    for (const [ext, content] of files) {
+      const file = `${chart.name}.${ext}`;
+      writeFileAtomic(join(dir, file), content);
+      written.push(join(dir, file));
+      drawn.add(file);
     }
   });
-  const drawn = new Set<string>(charts.map((c) => c.name));
   for (const file of readdirSync(dir, { withFileTypes: true })) {
     const name = CHART_FILE.exec(file.name)?.[1];
-    if (file.isFile() && name !== undefined && known.includes(name) && !drawn.has(name)) {
+    if (file.isFile() && name !== undefined && known.includes(name) && !drawn.has(file.name)) {
       rmSync(join(dir, file.name));
     }
   }
@@ -117,7 +136,7 @@ export async function writeRunReport(dir: string, options: ReportOptions = {}): 
   const saved = join(dir, OPTIONS_FILE);
   writeFileAtomic(
     saved,
-    `${JSON.stringify({ charts: options.charts ?? null, slo: options.slo ?? null }, null, 2)}\n`,
+    `${JSON.stringify({ charts: options.charts ?? null, slo: options.slo ?? null, png: options.png === true }, null, 2)}\n`,
   );
   return [...written, saved];
 }
@@ -198,7 +217,7 @@ async function writeReportFiles(
     { variants: report.results, slo: options.slo, replicated: replicatedOf(report.comparison) },
     options.charts,
   );
-  const written = await writeCharts(join(dir, 'charts'), charts);
+  const written = await writeCharts(join(dir, 'charts'), charts, CHART_NAMES, { png: options.png === true });
   const html = join(dir, 'report.html');
   writeFileAtomic(
     html,

@@ -26,7 +26,15 @@ describe('fleetsim run: charts and report', () => {
   let out: string;
   beforeAll(async () => {
     out = mkdtempSync(join(tmpdir(), 'fleetsim-report-'));
-    const { code, stderr } = await cli(['run', TINY, '--out', out, '--set', 'fleets.0.concurrency=3']);
+    const { code, stderr } = await cli([
+      'run',
+      TINY,
+      '--out',
+      out,
+      '--set',
+      'fleets.0.concurrency=3',
+      '--png',
+    ]);
     expect(stderr).toMatch(/report\.html and 7 chart\(s\)/);
     expect(code).toBe(0);
   });
@@ -49,7 +57,7 @@ describe('fleetsim run: charts and report', () => {
     }
   });
 
-  it('writes each chart as .vl.json, .svg and .png, and a report with the scenario and its overrides', () => {
+  it('writes each chart as .vl.json, .svg and (with --png) .png, and a report with the scenario and its overrides', () => {
     const charts = readdirSync(join(out, 'charts')).sort();
     const names = [
       'cost-breakdown',
@@ -83,16 +91,9 @@ describe('fleetsim run: charts and report', () => {
     for (const [file, content] of before) expect(read(join(out, file)).equals(content), file).toBe(true);
   });
 
-  it('a chart selection is kept for fleetsim report, and charts no longer drawn are removed', async () => {
+  it('a chart selection is kept for fleetsim report, and charts (and PNGs) no longer drawn are removed', async () => {
     await writeRunReport(out, { charts: ['timeline', 'latency-cdf'] });
-    const drawn = [
-      'latency-cdf.png',
-      'latency-cdf.svg',
-      'latency-cdf.vl.json',
-      'timeline.png',
-      'timeline.svg',
-      'timeline.vl.json',
-    ];
+    const drawn = ['latency-cdf.svg', 'latency-cdf.vl.json', 'timeline.svg', 'timeline.vl.json'];
     expect(readdirSync(join(out, 'charts')).sort()).toEqual(drawn);
     writeFileSync(join(out, 'charts/notes.txt'), 'kept: not a chart file');
     expect((await cli(['report', out])).code).toBe(0);

@@ -43,6 +43,9 @@ export interface CompareArgs extends ConfineArgs, CatalogArgs {
   modelUncertainty?: boolean;
   /** Absent: as the first file's `report.requests` says. */
   requests?: boolean;
+  /** False (`--no-charts`): none; absent: the first file's `report.charts`. */
+  charts?: boolean;
+  png?: boolean;
 }
 
 /** `loaded` with `model_uncertainty` set on every variant, as `--model-uncertainty` asks. */
@@ -250,7 +253,11 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
       estimate: note === null ? estimateMean : (samples) => ({ ...estimateMean(samples), halfWidth: null }),
       notes: note === null ? [] : [`${note[0].toUpperCase()}${note.slice(1)}.`],
     },
-    { slo, charts: files[0].scenario.report?.charts ?? undefined },
+    {
+      slo,
+      charts: args.charts === false ? [] : (files[0].scenario.report?.charts ?? undefined),
+      png: args.png === true,
+    },
   );
   if (args.json) io.stdout(renderComparisonJson(comparison));
   else if (!args.quiet) io.stdout(renderComparisonText(comparison));

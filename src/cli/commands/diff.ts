@@ -21,11 +21,10 @@ import {
   outputFolder,
 } from '../flags.js';
 import { type CliIo, EXIT_OBJECTIVE_MISSED, EXIT_USER_ERROR, shownPath } from '../io.js';
+import type { DIFF_FORMATS } from '../options.js';
 import { type ProgressDisplay, startProgress } from '../progress.js';
 import { largeRunWarnings, partialRunLine } from '../run-limits.js';
 import { drawnFor } from './compare.js';
-
-export const DIFF_FORMATS = ['table', 'json', 'markdown', 'github-comment'] as const;
 
 export interface DiffArgs extends ConfineArgs, CatalogArgs {
   old: string;

@@ -3,11 +3,15 @@ import { RunOutputsError, readReportOptions, writeRunReport } from '../../report
 import { type CliIo, UsageError } from '../io.js';
 
 /** `fleetsim report DIR`: charts and report.html again, from the files a finished run left in DIR. */
-export async function reportCommand(args: { dir: string; quiet: boolean }, io: CliIo): Promise<number> {
+export async function reportCommand(
+  args: { dir: string; quiet: boolean; png?: boolean },
+  io: CliIo,
+): Promise<number> {
   const dir = resolve(io.cwd, args.dir);
   let written: string[];
   try {
-    written = await writeRunReport(dir, readReportOptions(dir));
+    const saved = readReportOptions(dir);
+    written = await writeRunReport(dir, { ...saved, png: args.png ?? saved.png === true });
   } catch (error) {
     if (error instanceof RunOutputsError) {
       const line = error.line === undefined ? '' : `:${error.line}`;

@@ -1,21 +1,16 @@
 import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { identicalNote, ONE_DRAW, type ReplicatedVariant, replicateScenario } from '../../plan/index.js';
-import {
-  energyLines,
-  performanceCaveats,
-  performanceRuns,
-  REQUESTS_FILE,
-  RequestsFileWriter,
-  removePartialRequestsFiles,
-  renderSummaryJson,
-  renderSummaryMarkdown,
-  renderTextTable,
-  writeFileAtomic,
-  writeRunOutputs,
-  writeRunReport,
-} from '../../report/index.js';
+import type { ReplicatedVariant } from '../../plan/index.js';
+import { energyLines } from '../../report/energy.js';
+import { renderSummaryMarkdown } from '../../report/markdown.js';
+import { performanceCaveats, performanceRuns } from '../../report/performance.js';
+import { REQUESTS_FILE, RequestsFileWriter, removePartialRequestsFiles } from '../../report/requests-file.js';
 import { describeSloMisses, verdictLines } from '../../report/slo.js';
+import { renderSummaryJson } from '../../report/summary.js';
+import { renderTextTable } from '../../report/table.js';
+import { writeFileAtomic } from '../../report/write.js';
+import { writeRunReport } from '../../report/write-report.js';
+import { writeRunOutputs } from '../../report/write-run.js';
 import { type RunOutput, runLoadedScenario, ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
@@ -30,11 +25,6 @@ import {
 import { type CliIo, checkVerdicts, EXIT_USER_ERROR, missedObjective, UsageError } from '../io.js';
 import { DEMO_SCENARIO } from '../paths.js';
 import { startProgress } from '../progress.js';
-import {
-  renderReplicationsJson,
-  renderReplicationsMarkdown,
-  renderReplicationsTable,
-} from '../replications.js';
 import { largeRunWarnings, partialRunLine } from '../run-limits.js';
 
 export interface RunArgs extends ConfineArgs, CatalogArgs {
@@ -52,6 +42,9 @@ export interface RunArgs extends ConfineArgs, CatalogArgs {
   modelUncertainty?: boolean;
   /** Absent: as the scenario's `report.requests` says. */
   requests?: boolean;
+  /** False (`--no-charts`): none; absent: the scenario's `report.charts`. */
+  charts?: boolean;
+  png?: boolean;
 }
 
 /**
@@ -79,6 +72,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   const scenario = loaded.value;
   const drawing = args.modelUncertainty ?? scenario.variants.some((v) => v.scenario.modelUncertainty);
   if (drawing && (replications === undefined ? args.modelUncertainty === true : replications < 2)) {
+    const { ONE_DRAW } = await import('../../plan/replications.js');
     throw new UsageError(`${ONE_DRAW}; the run itself keeps the scenario's values`);
   }
   const outDir = outputFolder(io.cwd, args.out ?? join('out', folderNameOf(scenario.name)), args.force);
@@ -132,6 +126,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
           outDir,
         );
   if (replicated !== undefined) {
+    const { renderReplicationsMarkdown } = await import('../replications.js');
     // summary.md describes the run; its replications, and how often each variant met the SLO, go below it.
     const path = join(outDir, 'summary.md');
     writeFileAtomic(
@@ -141,7 +136,8 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   }
   const drawn = await writeRunReport(outDir, {
     slo: scenario.slo,
-    charts: scenario.report?.charts ?? undefined,
+    charts: args.charts === false ? [] : (scenario.report?.charts ?? undefined),
+    png: args.png === true,
   });
   if (!args.quiet) {
     const events = output.results.reduce((sum, r) => sum + r.events, 0);
@@ -155,7 +151,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
         .join(', ')} and ${charts} chart(s) in ${relative(io.cwd, join(outDir, 'charts'))}/\n`,
     );
   }
-  if (replicated !== undefined && !args.quiet) reportReplications(replicated, args.json, io);
+  if (replicated !== undefined && !args.quiet) await reportReplications(replicated, args.json, io);
   else if (!args.quiet) {
     for (const result of output.results) {
       for (const warning of result.warnings) io.stderr(`fleetsim: warning: ${result.name}: ${warning}\n`);
@@ -207,7 +203,8 @@ interface Replications {
 
 /**
  * `--replications N`: every variant with N seeds, the first the run's own (replication 0 is the
- * run just written, not run again), the others on a worker pool, into `replications.json`.
+ * run just written, not run again), the others on a worker pool, into `replications.json`. The
+ * worker pool and the statistics are imported here: a plain run does not load them.
  */
 async function runReplications(
   scenario: LoadedScenario,
@@ -215,6 +212,10 @@ async function runReplications(
   options: { replications: number; workers: number | undefined; modelUncertainty: boolean | undefined },
   outDir: string,
 ): Promise<Replications> {
+  const [{ identicalNote, replicateScenario }, { renderReplicationsJson }] = await Promise.all([
+    import('../../plan/index.js'),
+    import('../replications.js'),
+  ]);
   const started = performance.now();
   const seed = run.summary.seed;
   const { replications, workers, modelUncertainty } = options;
@@ -242,11 +243,12 @@ async function runReplications(
  * After the run's own lines: the mean ± 95 % CI of the headline figures, and warnings about fleets
  * near saturation and queues that kept growing.
  */
-function reportReplications(
+async function reportReplications(
   { count, variants, note, path, seconds }: Replications,
   json: boolean,
   io: CliIo,
-): void {
+): Promise<void> {
+  const { renderReplicationsTable } = await import('../replications.js');
   if (!json) io.stdout(`\n${renderReplicationsTable(variants, note)}`);
   if (note !== null) io.stderr(`fleetsim: warning: ${note}\n`);
   for (const variant of variants) {
