@@ -1,6 +1,7 @@
 import type { IterationBatch, PrefillChunk } from '../../serving/llm/index.js';
 import { type IterationScheduler, quietIterationsRepeat, schedulerStepped } from './iteration-scheduler.js';
 import { KvBlocks } from './kv-blocks.js';
+import { LaggingDecodes } from './lagging-decodes.js';
 import type { PrefixCache, SequencePrefix } from './prefix-cache.js';
 import { checkSchedulerInvariants } from './scheduler-invariants.js';
 import type { ContinuousConfig, HostTierCounters, Sequence } from './sequence.js';
@@ -46,9 +47,13 @@ export {
  * each, with nothing to admit. `advance` runs such an iteration in constant time, whatever the
  * batch: it counts the repeats rather than moving every sequence on, and allocates the blocks
  * they cross into by the position within its block each sequence's token has. Decoding sequences
- * lag that way (`lagging`, `ahead`) also while others prefill or are admitted, and are planned
+ * lag that way (`LaggingDecodes`) also while others prefill or are admitted, and are planned
  * in constant time then too; one is brought up to date when it finishes, and all are when they
- * cannot get their blocks from the free ones (`settle`), before a preemption or eviction.
+ * cannot get their blocks from the free ones, before a preemption or eviction.
+ *
+ * The parts live beside it: the KV-block ledger and prefix-cache bookkeeping (`KvBlocks`), the
+ * waiting queues (`WaitingQueues`), the decode-repeat shortcut (`LaggingDecodes`) and the laws
+ * tests check (`checkSchedulerInvariants`). This class decides: admission, preemption, the plan.
  */
 export class ContinuousScheduler implements IterationScheduler {
   readonly totalBlocks: number;
@@ -84,28 +89,16 @@ export class ContinuousScheduler implements IterationScheduler {
   private readonly levels: number;
   private readonly chunks: PrefillChunk[] = [];
   private prefillCount = 0;
-  /**
-   * The first `lagging` running sequences decode, one token each an iteration: they are planned
-   * in constant time, and their token counts are stored `ahead` iterations behind.
-   */
-  private lagging = 0;
+  /** The first running sequences, decoding in constant time an iteration (the decode-repeat shortcut). */
+  private readonly lagging: LaggingDecodes;
 
   get laggingDecodes(): number {
-    return this.lagging;
+    return this.lagging.count;
   }
-  private ahead = 0;
-  /** Whether the lagging decodes are in the planned iteration (else one of theirs just ended). */
-  private planned = false;
-  /** The least `output - generated` of the lagging decodes, as stored: at that `ahead`, one finishes. */
-  private finishAt = 0;
-  /** Sum of the lagging decodes' `computed`, as stored. */
-  private computedBase = 0;
   /** The last plan ran the lagging decodes alone, admitting and preempting none. */
   private quiet = false;
   /** A request joined or left the queue, or blocks were freed, since the last plan: admission may go otherwise. */
   private admissionChanged = false;
-  /** Per position within a block, modulo the block size: the lagging decodes whose stored `computed` sits there. */
-  private readonly positions: Int32Array;
 
   constructor(private readonly config: ContinuousConfig) {
     this.kv = new KvBlocks(config);
@@ -115,7 +108,7 @@ export class ContinuousScheduler implements IterationScheduler {
     this.waiting = new WaitingQueues(this.levels);
     const prefill: PrefillChunk[] = [];
     this.batch = { prefill, decodeSequences: 0, decodeContextTokens: 0 };
-    this.positions = new Int32Array(config.blockSize);
+    this.lagging = new LaggingDecodes(this.kv, config.blockSize);
   }
 
   get cacheEvictions(): number {
@@ -199,12 +192,12 @@ export class ContinuousScheduler implements IterationScheduler {
     let budget = config.maxNumBatchedTokens;
     // The lagging decodes plan in constant time; the loops below plan the rest as they always do.
     let first = 0;
-    if (this.lagging > 0) {
-      if (this.planLagging()) {
-        first = this.lagging;
+    if (this.lagging.count > 0) {
+      if (this.lagging.plan(config.maxNumBatchedTokens)) {
+        first = this.lagging.count;
         budget -= first;
       } else {
-        this.settle();
+        this.lagging.settle(this.running);
       }
     }
     if (scheduled.length !== first) scheduled.length = first;
@@ -215,7 +208,7 @@ export class ContinuousScheduler implements IterationScheduler {
     this.recomputeTokens = 0;
     this.loadSeconds = 0;
     this.batch.decodeSequences = first;
-    this.batch.decodeContextTokens = first > 0 ? this.computedBase + first * this.ahead : 0;
+    this.batch.decodeContextTokens = first > 0 ? this.lagging.contextTokens() : 0;
     let preempted = false;
     if (config.preemptForPriority === true && this.waiting.live > 0 && this.running.length > 0)
       this.makeRoomByPriority();
@@ -291,60 +284,19 @@ export class ContinuousScheduler implements IterationScheduler {
     this.admissionChanged = false;
     // With several priority levels an admission may be placed among the running decodes (they are
     // kept in level order), where the shortcut stores counts behind: it serves one level only.
-    if (!preempted && this.levels === 1 && quietIterationsRepeat()) this.absorb(admittedFrom);
-    this.quiet = !preempted && scheduled.length === this.lagging && this.newlyAdmitted.length === 0;
+    if (!preempted && this.levels === 1 && quietIterationsRepeat())
+      this.lagging.absorb(scheduled, this.running, admittedFrom);
+    this.quiet = !preempted && scheduled.length === this.lagging.count && this.newlyAdmitted.length === 0;
     schedulerStepped(this, 'schedule');
     return scheduled.length > 0;
   }
 
-  /**
-   * The planned decodes that follow the lagging ones in `running` join them: from here on their
-   * token counts lag by `ahead` too, so they are stored that far behind.
-   */
-  private absorb(end: number): void {
-    const { scheduled, running, positions } = this;
-    let joined = this.lagging;
-    if (joined === 0) {
-      this.ahead = 0;
-      this.computedBase = 0;
-      this.finishAt = Number.POSITIVE_INFINITY;
-      positions.fill(0);
-    }
-    const ahead = this.ahead;
-    const size = this.config.blockSize;
-    const last = Math.min(end, scheduled.length);
-    for (; joined < last; joined++) {
-      const sequence = scheduled[joined];
-      const isDecode =
-        sequence === running[joined] &&
-        sequence.generated > 0 &&
-        sequence.scheduled === 1 &&
-        this.pendingTokens(sequence) === 1;
-      if (!isDecode) break;
-      sequence.computed -= ahead;
-      sequence.generated -= ahead;
-      positions[((sequence.computed % size) + size) % size]++;
-      this.computedBase += sequence.computed;
-      const left = sequence.output - sequence.generated;
-      if (left < this.finishAt) this.finishAt = left;
-    }
-    this.lagging = joined;
-    this.planned = true;
-  }
-
   advance(): boolean {
-    const lagging = this.lagging;
+    const lagging = this.lagging.count;
     // Only lagging decodes run, and nothing could be admitted that was not at the last plan.
     if (lagging === 0 || !this.quiet || this.admissionChanged || lagging !== this.running.length)
       return false;
-    const ahead = this.ahead + 1;
-    // The iteration ending now is the `ahead`-th of the lag: a sequence finishing with it is a change.
-    if (ahead >= this.finishAt) return false;
-    const needed = this.newBlocks(ahead);
-    // Short of free blocks, the plan would evict cached blocks or preempt.
-    if (needed > this.kv.free) return false;
-    this.kv.free -= needed;
-    this.ahead = ahead;
+    if (!this.lagging.repeat()) return false;
     this.loadSeconds = 0;
     if (this.newlyAdmitted.length > 0) this.newlyAdmitted.length = 0;
     this.batch.decodeContextTokens += lagging;
@@ -353,76 +305,12 @@ export class ContinuousScheduler implements IterationScheduler {
     return true;
   }
 
-  /** Blocks the lagging decodes need for the tokens they compute `ahead` iterations on: one each whose token starts a block. */
-  private newBlocks(ahead: number): number {
-    const size = this.config.blockSize;
-    return this.positions[(size - (ahead % size)) % size];
-  }
-
-  /** Plans the lagging decodes' next tokens if their blocks are free and the budget holds them; false, doing nothing, if not. */
-  private planLagging(): boolean {
-    if (this.lagging > this.config.maxNumBatchedTokens) return false;
-    const needed = this.newBlocks(this.ahead);
-    if (needed > this.kv.free) return false;
-    this.kv.free -= needed;
-    this.planned = true;
-    return true;
-  }
-
-  /** The lagging decodes' iteration ended: they lag one more; those finishing with it are brought up to date and leave. */
-  private finishLagging(): void {
-    const ahead = this.ahead + 1;
-    this.ahead = ahead;
-    this.planned = false;
-    if (ahead < this.finishAt) return;
-    const { scheduled, positions, finished } = this;
-    const size = this.config.blockSize;
-    const lagging = this.lagging;
-    let left = lagging;
-    let finishAt = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < lagging; i++) {
-      const sequence = scheduled[i];
-      const remaining = sequence.output - sequence.generated;
-      if (remaining !== ahead) {
-        if (remaining < finishAt) finishAt = remaining;
-        continue;
-      }
-      positions[((sequence.computed % size) + size) % size]--;
-      this.computedBase -= sequence.computed;
-      sequence.computed += ahead;
-      sequence.generated = sequence.output;
-      sequence.scheduled = 0;
-      sequence.blocks = this.kv.blocksFor(sequence.computed);
-      this.kv.release(sequence);
-      finished.push(sequence);
-      left--;
-    }
-    this.finishAt = finishAt;
-    this.lagging = left;
-  }
-
-  /** Brings the lagging decodes up to date: they are planned in full from here on. */
-  private settle(): void {
-    const ahead = this.ahead;
-    const planned = this.planned;
-    const running = this.running;
-    for (let i = 0; i < this.lagging; i++) {
-      const sequence = running[i];
-      sequence.computed += ahead;
-      sequence.generated += ahead;
-      if (!planned) sequence.scheduled = 0;
-      sequence.blocks = this.kv.blocksFor(sequence.computed + sequence.scheduled);
-    }
-    this.lagging = 0;
-    this.ahead = 0;
-  }
-
   /** Advances every sequence of the planned iteration by what it computed; fills `firstTokens` and `finished`. */
   finishIteration(): void {
     if (this.firstTokens.length > 0) this.firstTokens.length = 0;
     if (this.finished.length > 0) this.finished.length = 0;
-    const lagging = this.lagging;
-    if (lagging > 0) this.finishLagging();
+    const lagging = this.lagging.count;
+    if (lagging > 0) this.lagging.finish(this.scheduled, this.finished);
     const cache = this.cache;
     const scheduled = this.scheduled;
     for (let i = lagging; i < scheduled.length; i++) {
@@ -442,9 +330,9 @@ export class ContinuousScheduler implements IterationScheduler {
     }
     if (this.finished.length > 0) this.dropFinished();
     // Lagging decodes that finished left `running`; the lagging ones stay its first, and the plan's.
-    if (this.lagging < lagging) {
+    if (this.lagging.count < lagging) {
       const running = this.running;
-      for (let i = 0; i < this.lagging; i++) scheduled[i] = running[i];
+      for (let i = 0; i < this.lagging.count; i++) scheduled[i] = running[i];
     }
     schedulerStepped(this, 'finish');
   }
@@ -456,9 +344,9 @@ export class ContinuousScheduler implements IterationScheduler {
       running: this.running,
       scheduled: this.scheduled,
       waiting: this.waiting,
-      lagging: this.lagging,
-      ahead: this.ahead,
-      planned: this.planned,
+      lagging: this.lagging.count,
+      ahead: this.lagging.ahead,
+      planned: this.lagging.planned,
       preemptions: this.preemptions,
       scheduledTokens: this.scheduledTokens,
     });
