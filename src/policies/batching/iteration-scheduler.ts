@@ -1,6 +1,6 @@
 import type { IterationBatch } from '../../serving/llm/index.js';
-import type { HostTierCounters, Sequence } from './continuous-scheduler.js';
 import type { SequencePrefix } from './prefix-cache.js';
+import type { HostTierCounters, Sequence } from './sequence.js';
 
 /**
  * The iteration-level scheduler of one LLM replica: it keeps the replica's waiting and running

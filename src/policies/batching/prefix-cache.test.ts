@@ -362,6 +362,35 @@ describe('the host tier under the prefix cache', () => {
     expect(cache.check(new Map(held.map((b) => [b, 1]))).law).toBeNull();
   });
 
+  it('keys a block by its hash and position alone, whichever block of a hash was cached first', () => {
+    const cache = new PrefixCache(4);
+    // Hash 7 names tokens 0-15 of both prompts; the first names tokens 0-7 by hash 1 on the way, the
+    // second does not, so it files blocks 0 and 1 under hash 7, before the first prompt's blocks 2 and 3.
+    const split = prefix([1, 7], [8, 16]);
+    const whole = prefix([7], [16]);
+    const first: PrefixBlock[] = [];
+    const second: PrefixBlock[] = [];
+    expect(cache.insert(split, 2, 4, first)).toBe(2);
+    expect(cache.cachedRun(whole, 4)).toBe(0);
+    expect(cache.insert(whole, 0, 4, second)).toBe(2);
+    expect([cache.cachedRun(whole, 4), cache.lookup(whole, 4), cache.cachedRun(split, 4)]).toEqual([4, 4, 0]);
+    expect(cache.check(new Map([...first, ...second].map((b) => [b, 1]))).law).toBeNull();
+    // Freed in this order, they are evicted as blocks 1, 0, 3, 2, each leaving the others in place.
+    cache.release(second);
+    cache.release(first);
+    const left = [0, 1, 2, 3].map(() => {
+      cache.evict();
+      return [cache.cachedRun(whole, 1), cache.cachedRun(whole, 4)];
+    });
+    expect(left).toEqual([
+      [1, 1],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
+    expect([cache.cached, cache.check(new Map()).law]).toEqual([0, null]);
+  });
+
   it('with room for everything in host memory, finds every prefix a cache that never evicts would', () => {
     const prompts = [
       [12, [3], [12]],

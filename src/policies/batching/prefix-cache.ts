@@ -27,6 +27,69 @@ export class PrefixBlock {
 }
 
 /**
+ * A tier's blocks under one segment hash, by position. The positions under one hash are those of
+ * one segment's blocks, so few and close together: an array from the first position filed
+ * (`base`) on finds one faster than a Map would, and a look-up reads one for every block of a
+ * prompt on every replica a router compares.
+ */
+class Shelf {
+  /** By position from `base` on; undefined where no block is filed. */
+  private readonly blocks: (PrefixBlock | undefined)[] = [];
+  /** Blocks filed. */
+  count = 0;
+
+  constructor(private base: number) {}
+
+  get(index: number): PrefixBlock | undefined {
+    const i = index - this.base;
+    return i >= 0 ? this.blocks[i] : undefined;
+  }
+
+  set(block: PrefixBlock): void {
+    let i = block.index - this.base;
+    if (i < 0) {
+      // Only a prompt that segments the same tokens otherwise files a block before the first.
+      const before = new Array<PrefixBlock | undefined>(-i).fill(undefined);
+      this.blocks.unshift(...before);
+      this.base = block.index;
+      i = 0;
+    }
+    const blocks = this.blocks;
+    while (blocks.length < i) blocks.push(undefined);
+    if (i === blocks.length) blocks.push(block);
+    else blocks[i] = block;
+    this.count++;
+  }
+
+  delete(index: number): void {
+    this.blocks[index - this.base] = undefined;
+    this.count--;
+  }
+
+  /** The first position from `from` up to `stop` with no block filed; `stop` if every one has one. */
+  run(from: number, stop: number): number {
+    const base = this.base;
+    if (from < base) return from;
+    const blocks = this.blocks;
+    const end = Math.min(stop - base, blocks.length);
+    let i = from - base;
+    while (i < end && blocks[i] !== undefined) i++;
+    return base + i;
+  }
+
+  /** The blocks filed with their positions, for the cache's laws. */
+  *entries(): IterableIterator<[number, PrefixBlock]> {
+    for (let i = 0; i < this.blocks.length; i++) {
+      const block = this.blocks[i];
+      if (block !== undefined) yield [this.base + i, block];
+    }
+  }
+}
+
+/** A tier's blocks: by segment hash, then by position. */
+type Tier = Map<number, Shelf>;
+
+/**
  * The prefix cache of one replica, after vLLM V1's: full blocks of prompt tokens keyed by the
  * prefix they end, each shared (reference-counted) by the sequences using it. A block no sequence
  * holds stays cached, in least-recently-freed order, until a new allocation finds no free block
@@ -43,7 +106,7 @@ export class PrefixBlock {
  */
 export class PrefixCache {
   /** Cached blocks by segment hash, then by position. */
-  private readonly byHash = new Map<number, Map<number, PrefixBlock>>();
+  private readonly byHash: Tier = new Map();
   /** Cached blocks no sequence holds, oldest first: the next to evict. */
   private head: PrefixBlock | null = null;
   private tail: PrefixBlock | null = null;
@@ -57,12 +120,22 @@ export class PrefixCache {
   private readonly found: PrefixBlock[] = [];
   reviving = 0;
   /**
+   * Counts the changes to what a `lookup` reads (which blocks are cached, in which tier, held or
+   * not): a sequence waiting at the head of the queue for room is looked up again at every
+   * iteration, and while neither it nor the cache changed, the last answer stands.
+   */
+  private version = 0;
+  private lastPrefix: SequencePrefix | null = null;
+  private lastLimit = 0;
+  private lastVersion = -1;
+  private lastFound = 0;
+  /**
    * The host tier: blocks evicted from accelerator memory, by segment hash then position, and in
    * the order they arrived, the next to drop first. A block is in one tier at a time: loading it
    * back takes it out of host memory, and a block cached again in accelerator memory drops its
    * host copy.
    */
-  private readonly hostByHash = new Map<number, Map<number, PrefixBlock>>();
+  private readonly hostByHash: Tier = new Map();
   private hostHead: PrefixBlock | null = null;
   private hostTail: PrefixBlock | null = null;
   /** Blocks in host memory. */
@@ -82,39 +155,41 @@ export class PrefixCache {
    * The leading cached blocks of a prompt, at most `limit`: how many in a row are cached. They
    * are not taken yet (see `acquire`); `reviving` counts those among them that would leave the
    * eviction order, `fromHost` those in host memory, which need accelerator blocks to load into.
+   * A prefix's arrays must not change once it is looked up (a sequence's never do).
    */
   lookup(prefix: SequencePrefix, limit: number): number {
+    if (prefix === this.lastPrefix && limit === this.lastLimit && this.version === this.lastVersion)
+      return this.lastFound;
     const { hashes, ends } = prefix;
     const size = this.blockSize;
     const found = this.found;
-    let segment = 0;
-    let inner: Map<number, PrefixBlock> | undefined;
-    let hostInner: Map<number, PrefixBlock> | undefined;
     const host = this.hostCapacity > 0;
-    let innerSegment = -1;
     let reviving = 0;
     let fromHost = 0;
     let b = 0;
-    for (; b < limit; b++) {
-      const last = (b + 1) * size - 1;
-      while (ends[segment] <= last) segment++;
-      if (segment !== innerSegment) {
-        inner = this.byHash.get(hashes[segment]);
-        if (host) hostInner = this.hostByHash.get(hashes[segment]);
-        innerSegment = segment;
+    scan: for (let segment = 0; b < limit && segment < ends.length; segment++) {
+      const stop = segmentStop(ends[segment], size, limit);
+      if (b >= stop) continue;
+      const shelf = this.byHash.get(hashes[segment]);
+      const hostShelf = host ? this.hostByHash.get(hashes[segment]) : undefined;
+      for (; b < stop; b++) {
+        let block = shelf?.get(b);
+        if (block === undefined) {
+          block = hostShelf?.get(b);
+          if (block === undefined) break scan;
+          fromHost++;
+        } else if (block.refs === 0) {
+          reviving++;
+        }
+        found[b] = block;
       }
-      let block = inner?.get(b);
-      if (block === undefined) {
-        block = hostInner?.get(b);
-        if (block === undefined) break;
-        fromHost++;
-      } else if (block.refs === 0) {
-        reviving++;
-      }
-      found[b] = block;
     }
     this.reviving = reviving;
     this.fromHost = fromHost;
+    this.lastPrefix = prefix;
+    this.lastLimit = limit;
+    this.lastVersion = this.version;
+    this.lastFound = b;
     return b;
   }
 
@@ -124,6 +199,7 @@ export class PrefixCache {
    * allocates their blocks.
    */
   acquire(count: number, held: PrefixBlock[]): void {
+    this.version++;
     const found = this.found;
     for (let b = 0; b < count; b++) {
       const block = found[b];
@@ -151,18 +227,19 @@ export class PrefixCache {
       const hash = hashes[segment];
       let inner = this.byHash.get(hash);
       if (inner === undefined) {
-        inner = new Map();
+        inner = new Shelf(b);
         this.byHash.set(hash, inner);
-      } else if (inner.has(b)) {
+      } else if (inner.get(b) !== undefined) {
         continue;
       }
       if (this.hosted > 0) this.dropHostCopy(hash, b);
       const block = new PrefixBlock(hash, b);
-      inner.set(b, block);
+      inner.set(block);
       held.push(block);
       added++;
     }
     this.cached += added;
+    if (added > 0) this.version++;
     return added;
   }
 
@@ -172,6 +249,7 @@ export class PrefixCache {
    * finds its start (vLLM frees a request's blocks in reverse for the same reason).
    */
   release(held: PrefixBlock[]): void {
+    this.version++;
     for (let i = held.length - 1; i >= 0; i--) {
       const block = held[i];
       if (--block.refs === 0) this.append(block);
@@ -186,10 +264,9 @@ export class PrefixCache {
   evict(): void {
     const block = this.head;
     if (block === null) throw new RangeError('no cached block to evict');
+    this.version++;
     this.unlink(block);
-    const inner = this.byHash.get(block.hash) as Map<number, PrefixBlock>;
-    inner.delete(block.index);
-    if (inner.size === 0) this.byHash.delete(block.hash);
+    drop(this.byHash, block);
     this.cached--;
     this.evictions++;
     if (this.hostCapacity > 0) this.offload(block);
@@ -231,9 +308,7 @@ export class PrefixCache {
     block.prev = null;
     block.next = null;
     block.inHost = false;
-    const inner = this.hostByHash.get(block.hash) as Map<number, PrefixBlock>;
-    inner.delete(block.index);
-    if (inner.size === 0) this.hostByHash.delete(block.hash);
+    drop(this.hostByHash, block);
     this.hosted--;
   }
 
@@ -247,7 +322,7 @@ export class PrefixCache {
     let cached = 0;
     let free = 0;
     for (const [hash, inner] of this.byHash) {
-      for (const [index, block] of inner) {
+      for (const [index, block] of inner.entries()) {
         cached++;
         if (block.hash !== hash || block.index !== index)
           return { law: 'a cached block under another key', referenced };
@@ -297,12 +372,12 @@ export class PrefixCache {
       return `${this.hosted} host blocks, over the capacity of ${this.hostCapacity}`;
     let hosted = 0;
     for (const [hash, inner] of this.hostByHash) {
-      for (const [index, block] of inner) {
+      for (const [index, block] of inner.entries()) {
         hosted++;
         if (block.hash !== hash || block.index !== index) return 'a host block under another key';
         if (!block.inHost || block.refs !== 0)
           return `host block ${hash}/${index} is held or marked in accelerator memory`;
-        if (this.byHash.get(hash)?.has(index) === true) return `block ${hash}/${index} is in both tiers`;
+        if (this.byHash.get(hash)?.get(index) !== undefined) return `block ${hash}/${index} is in both tiers`;
       }
     }
     let inOrder = 0;
@@ -342,18 +417,14 @@ export class PrefixCache {
   cachedRun(prefix: SequencePrefix, limit: number): number {
     const { hashes, ends } = prefix;
     const size = this.blockSize;
-    let segment = 0;
-    let inner: Map<number, PrefixBlock> | undefined;
-    let innerSegment = -1;
     let b = 0;
-    for (; b < limit; b++) {
-      const last = (b + 1) * size - 1;
-      while (ends[segment] <= last) segment++;
-      if (segment !== innerSegment) {
-        inner = this.byHash.get(hashes[segment]);
-        innerSegment = segment;
-      }
-      if (inner?.has(b) !== true) break;
+    for (let segment = 0; b < limit && segment < ends.length; segment++) {
+      const stop = segmentStop(ends[segment], size, limit);
+      if (b >= stop) continue;
+      const shelf = this.byHash.get(hashes[segment]);
+      if (shelf === undefined) break;
+      b = shelf.run(b, stop);
+      if (b < stop) break;
     }
     return b;
   }
@@ -365,12 +436,28 @@ export function shareableTokens(prefix: SequencePrefix | null, prompt: number): 
   return Math.min(prefix.ends[prefix.ends.length - 1], prompt);
 }
 
+/**
+ * Where a prompt's blocks filed under its segment ending at token `end` stop, at most `limit`: a
+ * block is filed under the segment holding its last token, so block `b` is in it or an earlier one
+ * while its end, (b + 1) * size, is at most `end`.
+ */
+function segmentStop(end: number, size: number, limit: number): number {
+  return Math.min(limit, Math.floor(end / size));
+}
+
 /** Files `block` under its hash and index in a tier's map. */
-function keep(byHash: Map<number, Map<number, PrefixBlock>>, block: PrefixBlock): void {
+function keep(byHash: Tier, block: PrefixBlock): void {
   let inner = byHash.get(block.hash);
   if (inner === undefined) {
-    inner = new Map();
+    inner = new Shelf(block.index);
     byHash.set(block.hash, inner);
   }
-  inner.set(block.index, block);
+  inner.set(block);
+}
+
+/** Takes `block` out of a tier's map. */
+function drop(byHash: Tier, block: PrefixBlock): void {
+  const inner = byHash.get(block.hash) as Shelf;
+  inner.delete(block.index);
+  if (inner.count === 0) byHash.delete(block.hash);
 }
