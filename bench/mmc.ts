@@ -1,7 +1,7 @@
 /**
  * Speed of the event loop: an M/M/c queue (c = 8, rho = 0.8, 1,000,000 customers) run through
  * the public library API, against a minimal hand-written typed-array heap loop of the same
- * model in the same process. Prints both rates and their ratio; the target is a ratio >= 0.5.
+ * model in the same process. Prints both rates and their ratio; the target is a ratio >= 0.7.
  *
  * The machine this runs on is shared and noisy, so: unmeasured warm-up rounds of each (the first
  * runs pay for JIT compilation), then measured rounds that alternate which loop goes first,
@@ -83,7 +83,7 @@ async function main() {
     `  fleetsim runScenario           ${fmt(rate(lib))} (${fmt(median(library))})  (${lib.events} events, ${lib.seconds.toFixed(2)} s incl. load and summary, mean wait ${lib.meanWaitS.toFixed(4)} s)`,
   );
   console.log(
-    `  ratio fleetsim / hand-written  ${ratios[ratios.length >> 1].toFixed(2)} (median of the rounds; rounds ${ratios[0].toFixed(2)}-${ratios[ratios.length - 1].toFixed(2)}; bests ${(rate(lib) / rate(ref)).toFixed(2)})  (target >= 0.50)`,
+    `  ratio fleetsim / hand-written  ${ratios[ratios.length >> 1].toFixed(2)} (median of the rounds; rounds ${ratios[0].toFixed(2)}-${ratios[ratios.length - 1].toFixed(2)}; bests ${(rate(lib) / rate(ref)).toFixed(2)})  (target >= 0.70: ${ratios[ratios.length >> 1] >= 0.7 ? 'met' : 'MISSED'})`,
   );
 }
 
