@@ -278,7 +278,30 @@ describe('cost breakdown', () => {
     ]);
     const sum = (rows: { usd: number }[]) => rows.reduce((total, r) => total + r.usd, 0);
     expect(sum(costPartRows([mixed], 'kind'))).toBeCloseTo(5, 12);
-    expect(sum(costPartRows([mixed], 'market'))).toBeCloseTo(4.5, 12);
+    expect(sum(costPartRows([mixed], 'market'))).toBeCloseTo(5, 12);
+    expect(costPartRows([mixed], 'market').map((r) => r.part)).toEqual(['on-demand', 'spot', 'transfer']);
+
+    // An owned device pays its electricity apart: a part of its own in both panels, which still add up.
+    const owned = variantResult('c', {
+      cost_usd: {
+        total: 0.4855,
+        compute: 0.4014,
+        idle: 0.0001,
+        recompute: 0,
+        transfer: 0,
+        energy: 0.0841,
+        by_fleet: { gpu: 0.4855 },
+        by_market: { 'on-demand': 0.4014, spot: 0, reserved: 0, 'reserved-3y': 0 },
+      },
+    });
+    expect(sum(costPartRows([owned], 'kind'))).toBeCloseTo(0.4855, 12);
+    expect(sum(costPartRows([owned], 'market'))).toBeCloseTo(0.4855, 12);
+    expect(costPartRows([owned], 'kind').at(-1)).toEqual({ variant: 'c', part: 'energy', usd: 0.0841 });
+    expect(titles(costBreakdownChart([owned]))).toEqual([
+      'by fleet',
+      'by market',
+      'serving, recompute, idle, transfer, energy',
+    ]);
   });
 
   it('draws only the per-fleet panel for a summary saved before the finer breakdowns existed', () => {

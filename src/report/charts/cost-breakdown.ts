@@ -15,7 +15,9 @@ export interface CostPartRow {
  * The parts of each variant's cost along one breakdown, zero parts left out; empty when no
  * variant has that breakdown. `idle` is the part of `compute` paid for replicas serving nothing and
  * `recompute` the part LLM fleets spent redoing preempted work, so the kinds are compute minus
- * both (`serving`), `recompute`, `idle` and `transfer`, which add up to the total.
+ * both (`serving`), `recompute`, `idle`, `transfer` and `energy`, which add up to the total.
+ * Markets split `compute` only: transfer and electricity paid apart (`energy`, owned or edge
+ * hardware) are parts of their own there too, so that every panel adds up to the total.
  */
 export function costPartRows(
   variants: readonly Pick<VariantResult, 'name' | 'cost_usd'>[],
@@ -27,7 +29,7 @@ export function costPartRows(
       by === 'fleet'
         ? Object.entries(cost.by_fleet)
         : by === 'market'
-          ? Object.entries(cost.by_market ?? {})
+          ? [...Object.entries(cost.by_market ?? {}), ['transfer', cost.transfer], ['energy', cost.energy]]
           : cost.compute === undefined || cost.idle === undefined
             ? []
             : [
@@ -35,6 +37,7 @@ export function costPartRows(
                 ['recompute', cost.recompute],
                 ['idle', cost.idle],
                 ['transfer', cost.transfer],
+                ['energy', cost.energy],
               ];
     return parts.flatMap(([part, usd]) =>
       usd === undefined || usd === 0 ? [] : [{ variant: v.name, part, usd }],
@@ -55,8 +58,8 @@ const PANELS: {
     title: 'by market',
     legend: 'market',
     parts: {
-      domain: ['on-demand', 'spot', 'reserved', 'reserved-3y'],
-      range: ['#4c78a8', '#f58518', '#54a24b', '#2f7d32'],
+      domain: ['on-demand', 'spot', 'reserved', 'reserved-3y', 'transfer', 'energy'],
+      range: ['#4c78a8', '#f58518', '#54a24b', '#2f7d32', '#e45756', '#eeca3b'],
     },
   },
   {
@@ -64,8 +67,8 @@ const PANELS: {
     title: 'serving, recompute, idle, transfer',
     legend: 'cost',
     parts: {
-      domain: ['serving', 'recompute', 'idle', 'transfer'],
-      range: ['#4c78a8', '#9d755d', '#bab0ac', '#e45756'],
+      domain: ['serving', 'recompute', 'idle', 'transfer', 'energy'],
+      range: ['#4c78a8', '#9d755d', '#bab0ac', '#e45756', '#eeca3b'],
     },
   },
 ];
@@ -89,7 +92,10 @@ export function costBreakdownChart(
   return {
     ...header('Cost breakdown', 'Cost of the whole run (warmup included), stacked by part.'),
     hconcat: panels.map((panel) => ({
-      title: panel.title,
+      title:
+        panel.by === 'kind' && panel.values.some((r) => r.part === 'energy')
+          ? `${panel.title}, energy`
+          : panel.title,
       width,
       height: 280,
       data: { values: panel.values },
