@@ -1,4 +1,10 @@
-import { formatNumber, formatSeconds, formatThousands, formatUsdCents as formatUsd } from '../core/format.js';
+import {
+  formatNumber,
+  formatPercent,
+  formatSeconds,
+  formatThousands,
+  formatUsdCents as formatUsd,
+} from '../core/format.js';
 import { describeMetShare, type SweepResult, type SweepRow } from './output.js';
 import type { ReplicatedSloCheck } from './replications.js';
 import type { RunMetrics } from './run-metrics.js';
@@ -43,7 +49,7 @@ export function missedText(slo: ReplicatedSloCheck | null): string {
       .filter((objective) => !objective.met)
       .map((objective) =>
         objective.objective === 'max_drop_rate'
-          ? `drop rate ${objective.value ?? '-'} > ${objective.limit}`
+          ? `drop rate ${objective.value === null ? '-' : formatPercent(objective.value)} > ${formatPercent(objective.limit)}`
           : `${objective.objective} ${formatSeconds(objective.value)} > ${formatSeconds(objective.limit)}`,
       ),
   ].join(', ');
