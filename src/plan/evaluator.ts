@@ -1,10 +1,11 @@
+import { join } from 'node:path';
 import { formatDiagnostic, RunInputError, type Scenario, type Slo, UserError } from '../scenario/types.js';
 import type { JobResult } from './job.js';
 import { identicalNote } from './noise.js';
 import type { Infeasibility } from './parameters.js';
 import { aggregateRuns, type ReplicatedMetrics } from './replications.js';
 import type { RunMetrics } from './run-metrics.js';
-import type { JobRunner } from './runner.js';
+import { Interrupted, type JobRunner } from './runner.js';
 import type { EvaluationStore } from './store.js';
 import { evaluationKey } from './store.js';
 
@@ -45,6 +46,13 @@ export class Evaluator {
     const replicated = aggregateRuns(outcome);
     this.outcomes.set(key, { label: key, scenario, identical: replicated.identical });
     return { ok: true, replicated, runs: outcome.map((run) => run.metrics) };
+  }
+
+  /** What a study stopped by a signal says: what finished, where it is kept, how to go on. */
+  interrupted(outDir: string): Interrupted {
+    return new Interrupted(
+      `interrupted: ${this.computed + this.reused} configuration(s) finished and saved in ${join(outDir, 'points')}; run the same command again to resume`,
+    );
   }
 
   /** Why the replications of some configurations evaluated so far are identical; null when none are. */

@@ -476,9 +476,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
     }
   } catch (error) {
     if (error instanceof Interrupted) {
-      throw new Interrupted(
-        `interrupted: ${evaluator.computed + evaluator.reused} configuration(s) finished and saved in ${join(options.outDir, 'points')}; run the same command again to resume`,
-      );
+      throw evaluator.interrupted(options.outDir);
     }
     throw error;
   } finally {

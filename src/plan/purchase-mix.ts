@@ -466,9 +466,7 @@ export async function runPurchaseMix(options: PurchaseMixOptions): Promise<Purch
     );
   } catch (error) {
     if (error instanceof Interrupted) {
-      throw new Interrupted(
-        `interrupted: ${evaluator.computed + evaluator.reused} configuration(s) finished and saved in ${join(options.outDir, 'points')}; run the same command again to resume`,
-      );
+      throw evaluator.interrupted(options.outDir);
     }
     throw error;
   } finally {
