@@ -289,8 +289,13 @@ export interface LlmFleetStats {
   mean_batch_seqs: number | null;
   /** Requests that started running, each counted once however often it was preempted. */
   admitted: number;
-  /** Running sequences evicted for lack of KV-cache blocks and later recomputed. */
+  /**
+   * Running sequences evicted and later recomputed: for lack of KV-cache blocks, and with
+   * `preempt_for_priority` to give a waiting higher-priority request room.
+   */
   preemptions: number;
+  /** With `preempt_for_priority`: how many of `preemptions` were for priority; absent without it. */
+  priority_preemptions?: number;
   /** Requests that could never fit (prompt over the token budget or the whole KV cache): counted as dropped. */
   rejected: number;
   /**

@@ -131,13 +131,23 @@ function saturation(fleet: string, utilization: number, llm: LlmFleetStats | und
   };
 }
 
+/** Why a fleet preempted: for KV-cache blocks, and for priority when it was allowed to. */
+function preemptedFor(llm: LlmFleetStats): string {
+  const forPriority = llm.priority_preemptions ?? 0;
+  if (forPriority === 0) return 'for lack of KV-cache blocks';
+  const forBlocks = llm.preemptions - forPriority;
+  return forBlocks === 0
+    ? 'to give waiting higher-priority requests room'
+    : `(${count(forBlocks)} for lack of KV-cache blocks, ${count(forPriority)} to give waiting higher-priority requests room)`;
+}
+
 function repeatedPreemption(fleet: string, llm: LlmFleetStats): RunWarning | null {
   const perSequence = llm.admitted > 0 ? llm.preemptions / llm.admitted : 0;
   if (!(perSequence > PREEMPTION_SHARE || llm.recompute_share > RECOMPUTE_SHARE)) return null;
   return {
     code: 'PREEMPTION',
     subject: fleet,
-    message: `fleet ${fleet} preempted running sequences ${count(llm.preemptions)} times for lack of KV-cache blocks, against ${count(llm.admitted)} sequences admitted (mean KV-cache use ${percent(llm.kv_utilization.mean)}): recomputing them took ${percent(llm.recompute_share)} of its iteration time, ${usd(llm.recompute_cost_usd)} of its cost, and each preempted request waits again`,
+    message: `fleet ${fleet} preempted running sequences ${count(llm.preemptions)} times ${preemptedFor(llm)}, against ${count(llm.admitted)} sequences admitted (mean KV-cache use ${percent(llm.kv_utilization.mean)}): recomputing them took ${percent(llm.recompute_share)} of its iteration time, ${usd(llm.recompute_cost_usd)} of its cost, and each preempted request waits again`,
   };
 }
 

@@ -18,6 +18,7 @@ export class LlmFleetState {
   readonly schedulers: IterationScheduler[];
   /** Schedulers of replicas reclaimed mid-run, for the preemption count and the prefix cache's. */
   private preemptionsOfReclaimed = 0;
+  private priorityPreemptionsOfReclaimed = 0;
   private readonly prefixOfReclaimed: PrefixCacheStats = emptyPrefixStats();
   private readonly hostOfReclaimed: HostTierStats = emptyHostStats();
   iterations = 0;
@@ -71,6 +72,7 @@ export class LlmFleetState {
   resetReplica(replica: number): void {
     const index = replica - this.firstReplica;
     this.preemptionsOfReclaimed += this.schedulers[index].preemptions;
+    this.priorityPreemptionsOfReclaimed += this.schedulers[index].priorityPreemptions;
     if (this.batching.prefixCaching) addPrefixStats(this.prefixOfReclaimed, this.schedulers[index]);
     // Its host memory goes with it: the blocks there count no longer.
     if (this.model.hostTier !== null) addHostStats(this.hostOfReclaimed, this.schedulers[index], false);
@@ -142,6 +144,12 @@ export class LlmFleetState {
       mean_batch_seqs: this.iterations > 0 ? this.sequencesRun / this.iterations : null,
       admitted: this.admitted,
       preemptions: this.schedulers.reduce((sum, s) => sum + s.preemptions, this.preemptionsOfReclaimed),
+      ...(this.batching.preemptForPriority && {
+        priority_preemptions: this.schedulers.reduce(
+          (sum, s) => sum + s.priorityPreemptions,
+          this.priorityPreemptionsOfReclaimed,
+        ),
+      }),
       rejected: this.rejected,
       busy_share: share(busyUs),
       kv_utilization: {

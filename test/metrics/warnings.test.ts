@@ -88,6 +88,14 @@ describe('run warnings', () => {
           'fleet gpu preempted running sequences 21 times for lack of KV-cache blocks, against 2,000 sequences admitted (mean KV-cache use 80.0 %): recomputing them took 5.0 % of its iteration time, $0.10 of its cost, and each preempted request waits again',
       },
     ]);
+    // With preempt_for_priority, the sentence says which preemptions were for priority.
+    const message = (changes: Partial<LlmFleetStats>) => runWarnings(withStats(changes), scenario)[0].message;
+    expect(message({ preemptions: 21, priority_preemptions: 15 })).toMatch(
+      /^fleet gpu preempted running sequences 21 times \(6 for lack of KV-cache blocks, 15 to give waiting higher-priority requests room\), against 2,000/,
+    );
+    expect(message({ preemptions: 21, priority_preemptions: 21 })).toMatch(
+      /^fleet gpu preempted running sequences 21 times to give waiting higher-priority requests room, against/,
+    );
   });
 
   it('warns about a fleet that completed nothing but cost money', () => {

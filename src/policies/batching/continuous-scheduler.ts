@@ -58,6 +58,7 @@ export {
 export class ContinuousScheduler implements IterationScheduler {
   readonly totalBlocks: number;
   preemptions = 0;
+  priorityPreemptions = 0;
   /** The prefix cache, or null when prefix caching is off. */
   readonly cache: PrefixCache | null;
   /** Prompt tokens of the sequences admitted, and of them those found cached, at their first admission. */
@@ -426,6 +427,7 @@ export class ContinuousScheduler implements IterationScheduler {
         }
         if (slots + victims < 1 || needed > this.kv.available() - reserved + freed) return;
         for (let v = 0; v < victims; v++) this.preempt(running.pop() as Sequence);
+        this.priorityPreemptions += victims;
         slots += victims - 1;
         reserved += needed;
         budget -= tokens;

@@ -18,6 +18,8 @@ export interface IterationScheduler {
   readonly usedBlocks: number;
   /** Sequences evicted so far, to recompute later. */
   readonly preemptions: number;
+  /** Of those, the ones evicted to give a waiting higher-priority sequence room (`preempt_for_priority`). */
+  readonly priorityPreemptions: number;
   /** Sequences waiting to run (first admission or after a preemption). */
   readonly waitingCount: number;
   /** The planned iteration, for the step-time model. */

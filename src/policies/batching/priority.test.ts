@@ -56,6 +56,8 @@ describe('continuous batching scheduler with priority levels', () => {
     expect(s.preemptions).toBe(0);
     expect(step(s)).toMatchObject({ ran: ['1:1'] });
     expect(s.preemptions).toBe(1);
+    // For KV-cache blocks, not for priority: a preemption the warning words that way.
+    expect(s.priorityPreemptions).toBe(0);
   });
 
   const kvStarved = (preemptForPriority: boolean) => {
@@ -96,10 +98,10 @@ describe('continuous batching scheduler with priority levels', () => {
       s.enqueue(createSequence(1, 4, 1, null, 1));
       const finished = [];
       for (let r = step(s); r !== null; r = step(s)) finished.push(...r.finished);
-      return { finished, preemptions: s.preemptions };
+      return { finished, preemptions: s.preemptions, forPriority: s.priorityPreemptions };
     };
-    expect(run(false)).toEqual({ finished: [0, 1], preemptions: 0 });
-    expect(run(true)).toEqual({ finished: [1, 0], preemptions: 1 });
+    expect(run(false)).toEqual({ finished: [0, 1], preemptions: 0, forPriority: 0 });
+    expect(run(true)).toEqual({ finished: [1, 0], preemptions: 1, forPriority: 1 });
   });
 
   it('never preempts a sequence of the same level or above', () => {
