@@ -250,6 +250,11 @@ export async function runCli(
             'seed',
             numericOption("the seed of both sides, an integer (default: each file's)", parseSeed),
           )
+          .option('set', {
+            type: 'string',
+            array: true,
+            describe: 'override a key of both sides, as a plan chose it: --set fleets.0.replicas=6',
+          })
           .option('out', {
             type: 'string',
             describe:

@@ -93,6 +93,27 @@ describe('fleetsim diff OLD NEW', () => {
     expect(baseline.metrics['latency_s.p99'].new).toBeLessThanOrEqual(0.101);
   });
 
+  it('--set overrides a key of both sides: the baselines at 3 replicas cost 3 x $730 each', async () => {
+    const set = await cli([
+      'diff',
+      'old.yaml',
+      'new.yaml',
+      '--format',
+      'json',
+      '--quiet',
+      '--set',
+      'fleets.0.replicas=3',
+    ]);
+    expect(set.code).toBe(0);
+    const { baseline } = byName(JSON.parse(set.stdout) as DiffJson);
+    expect(baseline.metrics.cost_usd_per_month.old).toBeCloseTo(3 * 730, 6);
+    expect(baseline.metrics.cost_usd_per_month.new).toBeCloseTo(3 * 730, 6);
+    const bad = await cli(['diff', 'old.yaml', 'new.yaml', '--quiet', '--set', 'fleets.0.replicaz=3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/--set:1:1: fleets\.0\.replicaz: unknown key "replicaz"/);
+  });
+
   it('a configuration that overflows is loud: its newly missed objectives and its lost requests', () => {
     const { slow } = byName(diff);
     expect(slow.slo.old?.met).toBe(true);

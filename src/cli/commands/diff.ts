@@ -33,6 +33,8 @@ export interface DiffArgs extends ConfineArgs, CatalogArgs {
   failOn?: FailOnRule[];
   replications?: number;
   seed?: number;
+  /** Overrides applied to both sides, as `run --set` applies them. */
+  set?: string[];
   out?: string;
   force?: boolean;
   quiet: boolean;
@@ -66,9 +68,20 @@ export async function diffCommand(args: DiffArgs, io: CliIo): Promise<number> {
   const catalogs = catalogFiles(io.cwd, args);
   const given = [args.old, args.new];
   const loaded = await Promise.all(
-    given.map((file) => loadScenarioFile(resolve(io.cwd, file), { confineDataPaths: confined, catalogs })),
+    given.map((file) =>
+      loadScenarioFile(resolve(io.cwd, file), { set: args.set, confineDataPaths: confined, catalogs }),
+    ),
   );
-  const errors = loaded.flatMap((l) => (l.ok ? [] : l.errors));
+  // A bad --set fails both sides alike: said once.
+  const seen = new Set<string>();
+  const errors = loaded
+    .flatMap((l) => (l.ok ? [] : l.errors))
+    .filter((e) => {
+      const key = `${e.file}:${e.line}:${e.col}: ${e.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   if (errors.length > 0) throw new ScenarioError(errors);
   const [old, now] = loaded.map((l) => (l.ok ? l.value : (undefined as never)));
   const outDir = args.out === undefined ? null : outputFolder(io.cwd, args.out, args.force);
