@@ -3,11 +3,10 @@ import { formatDiagnostic, RunInputError, type Scenario, type Slo, UserError } f
 import type { JobResult } from './job.js';
 import { identicalNote } from './noise.js';
 import type { Infeasibility } from './parameters.js';
-import { aggregateRuns, type ReplicatedMetrics } from './replications.js';
+import { aggregateRuns, type ReplicatedMetrics, replicationSeeds } from './replications.js';
 import type { RunMetrics } from './run-metrics.js';
-import { Interrupted, type JobRunner } from './runner.js';
-import type { EvaluationStore } from './store.js';
-import { evaluationKey } from './store.js';
+import { createRunner, Interrupted, type JobRunner, type RunnerOptions } from './runner.js';
+import { EvaluationStore, evaluationKey } from './store.js';
 
 /** A configuration's results over its replications, or why it could not run. */
 export type Evaluation =
@@ -85,4 +84,21 @@ export class Evaluator {
     this.computed++;
     return runs;
   }
+}
+
+/**
+ * What a study runs with: its base seed and replications, the worker pool (to close when done)
+ * and the evaluator over them, its point files in `outDir/points`.
+ */
+export function studyEvaluator(
+  options: RunnerOptions & { outDir: string; seed?: number; replications?: number },
+  loaded: { seed: number; dataRoot: string | null },
+  stopWhenMissed: Slo | null = null,
+): { seed: number; replications: number; runner: JobRunner; evaluator: Evaluator } {
+  const replications = options.replications ?? 1;
+  const seed = options.seed ?? loaded.seed;
+  const runner = createRunner(options, loaded.dataRoot);
+  const store = new EvaluationStore(options.outDir);
+  const evaluator = new Evaluator(runner, store, replicationSeeds(seed, replications), stopWhenMissed);
+  return { seed, replications, runner, evaluator };
 }

@@ -4,7 +4,7 @@ import type { FleetPerformance } from '../metrics/index.js';
 import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
 import { InvariantError, RunInputError, type SweepParameter } from '../scenario/types.js';
-import { Evaluator } from './evaluator.js';
+import { type Evaluator, studyEvaluator } from './evaluator.js';
 import { describeConfiguration, type RowStatus, sloKeys } from './output.js';
 import {
   type Infeasibility,
@@ -20,11 +20,9 @@ import {
   type ModelUncertainty,
   type ReplicatedMetrics,
   type ReplicatedSloCheck,
-  replicationSeeds,
 } from './replications.js';
 import type { RunMetrics } from './run-metrics.js';
-import { createRunner, Interrupted } from './runner.js';
-import { EvaluationStore } from './store.js';
+import { Interrupted } from './runner.js';
 import { loadStudy, nothingFeasible, type StudyOptions } from './sweep.js';
 
 export interface PlanOptions extends StudyOptions {
@@ -252,16 +250,12 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
     loaded.variants.map((variant, v) => ({ values: point.values, variant: v, variantName: variant.name })),
   );
 
-  const replications = options.replications ?? 1;
-  const seed = options.seed ?? loaded.seed;
-  const runner = createRunner(options, loaded.dataRoot);
   // One replication's verdict is its own: a run that has missed the objective for certain can
   // stop. Several are judged on their means, which no single run decides.
-  const evaluator = new Evaluator(
-    runner,
-    new EvaluationStore(options.outDir),
-    replicationSeeds(seed, replications),
-    replications === 1 ? slo : null,
+  const { replications, seed, runner, evaluator } = studyEvaluator(
+    options,
+    loaded,
+    (options.replications ?? 1) === 1 ? slo : null,
   );
   const searchedParameter: Parameter = { ...searched, values: searchValues };
   const scaleOrigin: Parameter['origin'] = scaleParameter?.origin ?? { kind: 'scenario' };

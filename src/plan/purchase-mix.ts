@@ -5,17 +5,16 @@ import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
 import { InvariantError, RunInputError, type Scenario } from '../scenario/types.js';
 import { HOURS_PER_MONTH } from './answer.js';
-import { Evaluator } from './evaluator.js';
+import { studyEvaluator } from './evaluator.js';
 import { sloKeys } from './output.js';
 import { loadPoints, type Parameter, parseParameterArguments } from './parameters.js';
 import { sweepPoints } from './points.js';
 import { writePurchaseMixCharts } from './purchase-mix-charts.js';
 import { renderPurchaseMixMarkdown } from './purchase-mix-output.js';
-import { checkSlo, type ReplicatedSloCheck, replicationSeeds, roundMetric } from './replications.js';
+import { checkSlo, type ReplicatedSloCheck, roundMetric } from './replications.js';
 import type { RunMetrics } from './run-metrics.js';
-import { createRunner, Interrupted } from './runner.js';
+import { Interrupted } from './runner.js';
 import { estimateMean } from './statistics.js';
-import { EvaluationStore } from './store.js';
 import { loadStudy, type StudyOptions } from './sweep.js';
 
 /**
@@ -368,14 +367,7 @@ export async function runPurchaseMix(options: PurchaseMixOptions): Promise<Purch
   }
   const mixes = [...distinct.values()];
 
-  const replications = options.replications ?? 1;
-  const seed = options.seed ?? loaded.seed;
-  const runner = createRunner(options, loaded.dataRoot);
-  const evaluator = new Evaluator(
-    runner,
-    new EvaluationStore(options.outDir),
-    replicationSeeds(seed, replications),
-  );
+  const { replications, seed, runner, evaluator } = studyEvaluator(options, loaded);
   const origin: Parameter['origin'] = { kind: 'flag', flag: FLAG, ordinal: 1, valueCol: 1 };
   let done = 0;
   const progress = () => {

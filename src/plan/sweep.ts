@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
 import { type ConfineDataPaths, loadScenarioFile } from '../scenario/index.js';
 import { type LoadedScenario, RunInputError, type SweepSampling } from '../scenario/types.js';
-import { type Evaluation, Evaluator } from './evaluator.js';
+import { type Evaluation, studyEvaluator } from './evaluator.js';
 import { studyDigest } from './inputs.js';
 import {
   describeConfiguration,
@@ -23,9 +23,8 @@ import {
   type ScenarioSource,
 } from './parameters.js';
 import { type Shard, shardPoints, sweepPoints } from './points.js';
-import { checkSlo, ONE_DRAW, replicationSeeds } from './replications.js';
-import { createRunner, Interrupted, type RunnerOptions } from './runner.js';
-import { EvaluationStore } from './store.js';
+import { checkSlo, ONE_DRAW } from './replications.js';
+import { Interrupted, type RunnerOptions } from './runner.js';
 
 /** Options shared by sweeps and plans: what to load and how to run it. */
 export interface StudyOptions extends RunnerOptions {
@@ -141,10 +140,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const scenarios = await loadPoints(source, parameters, points);
   if (!scenarios.ok) throw new ScenarioError(scenarios.errors);
 
-  const replications = options.replications ?? 1;
-  const seeds = replicationSeeds(options.seed ?? loaded.seed, replications);
-  const runner = createRunner(options, loaded.dataRoot);
-  const evaluator = new Evaluator(runner, new EvaluationStore(options.outDir), seeds);
+  const { replications, runner, evaluator } = studyEvaluator(options, loaded);
   // Progress counts what runs: configurations found infeasible while loading take no time.
   const total = scenarios.value.reduce(
     (sum, point) => sum + point.variants.filter((variant) => variant.scenario !== null).length,
