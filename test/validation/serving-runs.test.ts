@@ -30,7 +30,8 @@ const KNOWN_GAPS = new Set<string>([
   'consumer Ada · IOG · TTFT',
   'data-center Hopper · DeutscheKI · TPOT',
   'data-center Hopper · DeutscheKI · E2E',
-  'data-center Hopper TP2-4 · inference-sim · E2E',
+  'data-center Hopper · inference-sim · TTFT',
+  'data-center Hopper TP2-4 · inference-sim · TTFT',
   'workstation Blackwell TP2 · LLMServingSim · TPOT',
   'workstation Blackwell TP2 · LLMServingSim · E2E',
 ]);
@@ -111,7 +112,12 @@ interface Request {
   arrival: number;
   input: number;
   output: number;
+  /** Chained ids of the prompt's blocks of `PREFIX_BLOCK_TOKENS` (prompts sent more than once). */
+  prefix?: readonly number[];
 }
+
+/** vLLM's KV-cache block: its prefix cache hashes whole blocks of 16 tokens. */
+const PREFIX_BLOCK_TOKENS = 16;
 
 interface Run {
   source: string;
@@ -367,8 +373,15 @@ function quantile(points: readonly number[], u: number): number {
 /**
  * inference-sim's H100 training runs (inference-perf against vLLM, constant arrival rates, each
  * stage 600-1200 s). A stage is replayed in its steady state: 360 s at its rate from an empty
- * server, the first 60 s left out. Prompt and output lengths are drawn from the stage's logged
- * percentiles, independently, at evenly spread quantiles in a seeded order.
+ * server, the first 60 s left out.
+ *
+ * The prompts repeat. inference-perf's shared-prefix generator made `prompt_groups` x
+ * `prompts_per_group` prompts (10 x 10 in every experiment): a group's prompts start with one
+ * system prompt of `system_prompt_len` tokens, each then has a question of its own, and request i
+ * sends prompt i mod 100. From the second round on, every prompt is one vLLM V1 served before, and its
+ * prefix cache (on by default) holds whatever of it was not evicted. The replay sends the same 100
+ * prompts in the same cycle; their lengths are drawn from the stage's logged prompt percentiles at
+ * 100 evenly spread quantiles, output lengths from the output percentiles per request.
  */
 const STAGE_SECONDS = 360;
 const STAGE_WARMUP = 60;
@@ -379,19 +392,35 @@ function trainingRuns(): Run[] {
   return complete.map((r) => {
     const rate = Number(r.rate);
     const n = Math.round(rate * STAGE_SECONDS);
-    const prompts = QUANTILES.map((q) => Number(r[`prompt_len_${q}`]));
-    const outputs = QUANTILES.map((q) => Number(r[`output_len_${q}`]));
-    const spread = (points: number[], salt: string) => {
+    const spread = (points: number[], count: number, salt: string) => {
       const random = seedrandom(`${r.experiment}-${r.stage}-${salt}`);
-      const us = Array.from({ length: n }, (_, i) => (i + 0.5) / n);
-      for (let i = n - 1; i > 0; i--) {
+      const us = Array.from({ length: count }, (_, i) => (i + 0.5) / count);
+      for (let i = count - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
         [us[i], us[j]] = [us[j], us[i]];
       }
       return us.map((u) => Math.max(1, Math.round(quantile(points, u))));
     };
-    const inputs = spread(prompts, 'prompt');
-    const outputLens = spread(outputs, 'output');
+    const perGroup = Number(r.prompts_per_group);
+    const promptCount = Number(r.prompt_groups) * perGroup;
+    const promptLengths = spread(
+      QUANTILES.map((q) => Number(r[`prompt_len_${q}`])),
+      promptCount,
+      'prompt',
+    );
+    const outputLens = spread(
+      QUANTILES.map((q) => Number(r[`output_len_${q}`])),
+      n,
+      'output',
+    );
+    const systemBlocks = Math.floor(Number(r.system_prompt_len) / PREFIX_BLOCK_TOKENS);
+    // Blocks wholly inside the system prompt carry the group's ids; every later block is the
+    // prompt's own (block ids need only be equal where the prompts are).
+    const prompts = promptLengths.map((length, k) =>
+      Array.from({ length: Math.ceil(length / PREFIX_BLOCK_TOKENS) }, (_, b) =>
+        b < systemBlocks ? Math.floor(k / perGroup) * 1000 + b : (k + 1) * 1_000_000 + b,
+      ),
+    );
     const tp = Number(r.tensor_parallelism);
     const model = TRAINING_MODELS[r.model];
     if (!model) throw new Error(`no shape for ${r.model}`);
@@ -408,7 +437,14 @@ function trainingRuns(): Run[] {
         max_num_seqs: Number(r.max_num_seqs),
         max_num_batched_tokens: Number(r.max_num_batched_tokens),
       },
-      replays: [inputs.map((input, i) => ({ arrival: i / rate, input, output: outputLens[i] }))],
+      replays: [
+        outputLens.map((output, i) => ({
+          arrival: i / rate,
+          input: promptLengths[i % promptCount],
+          output,
+          prefix: prompts[i % promptCount],
+        })),
+      ],
       warmup: STAGE_WARMUP,
       measured: { E2E: Number(r.mean_request_latency_s), TTFT: Number(r.mean_ttft_s) },
     };
@@ -425,9 +461,12 @@ async function replay(run: Run): Promise<Replayed> {
   const results = [];
   for (const requests of run.replays) {
     const path = join(traceDir, `trace-${traceCount++}.csv`);
+    const prefixes = requests.some((q) => q.prefix);
     writeFileSync(
       path,
-      `t,input,output\n${requests.map((q) => `${q.arrival},${q.input},${q.output}`).join('\n')}\n`,
+      `t,input,output${prefixes ? ',prefix' : ''}\n${requests
+        .map((q) => `${q.arrival},${q.input},${q.output}${prefixes ? `,${(q.prefix ?? []).join(' ')}` : ''}`)
+        .join('\n')}\n`,
     );
     const output = await runScenario({
       seed: 1,
@@ -439,7 +478,12 @@ async function replay(run: Run): Promise<Replayed> {
             path,
             format: 'csv',
             time_column: 't',
-            columns: { input_tokens: 'input', output_tokens: 'output' },
+            columns: {
+              input_tokens: 'input',
+              output_tokens: 'output',
+              ...(prefixes ? { prefix_blocks: 'prefix' } : {}),
+            },
+            ...(prefixes ? { prefix_block_tokens: PREFIX_BLOCK_TOKENS } : {}),
           },
         },
       },
