@@ -28,13 +28,13 @@ export type { FleetSpec } from './schema/fleet.js';
 export type { ModelSpec } from './schema/model.js';
 export { DEFAULT_KV_LINK } from './schema/network.js';
 export { parseSweepValues } from './schema/run.js';
+export { traceSchema } from './schema/trace.js';
 export {
   BATCH_LATENCY_VARIABLES,
   RATE_VARIABLES,
   SERVICE_TIME_VARIABLES,
   serviceTimeFromString,
 } from './schema/values.js';
-export { traceSchema } from './schema/workload.js';
 
 /**
  * The scenario YAML as a zod schema. Every object is `.strict()` so a typo is an error, every key
