@@ -31,6 +31,8 @@ export class Evaluator {
     readonly seeds: readonly number[],
     /** Stop each run once this objective is missed for certain (`Job.stopWhenMissed`); null: run them whole. */
     private readonly stopWhenMissed: Slo | null = null,
+    /** `LoadedScenario.dataRoot`, which every job checks its data files against (`Job.dataRoot`). */
+    private readonly dataRoot: string | null = null,
   ) {}
 
   async evaluate(scenario: Scenario): Promise<Evaluation> {
@@ -68,7 +70,10 @@ export class Evaluator {
     let runs: JobResult[];
     try {
       const stopWhenMissed = this.stopWhenMissed ?? undefined;
-      runs = await Promise.all(this.seeds.map((seed) => this.runner.run({ scenario, seed, stopWhenMissed })));
+      const dataRoot = this.dataRoot ?? undefined;
+      runs = await Promise.all(
+        this.seeds.map((seed) => this.runner.run({ scenario, seed, stopWhenMissed, dataRoot })),
+      );
     } catch (error) {
       // Input that proves unusable only while running (a rate expression turning negative at this
       // point's scale) makes this configuration infeasible, not the whole study. Not saved: it
@@ -87,18 +92,40 @@ export class Evaluator {
 }
 
 /**
- * What a study runs with: its base seed and replications, the worker pool (to close when done)
- * and the evaluator over them, its point files in `outDir/points`.
+ * Runs a study on a runner whose worker threads start at once, so that they load their modules
+ * while this thread is still loading the scenario; the pool is closed however the study ends.
+ */
+export async function withRunner<T>(
+  options: RunnerOptions,
+  study: (runner: JobRunner) => Promise<T>,
+): Promise<T> {
+  const runner = createRunner(options);
+  try {
+    return await study(runner);
+  } finally {
+    await runner.close();
+  }
+}
+
+/**
+ * What a study runs with on `runner`: its base seed and replications, and the evaluator, its
+ * point files in `outDir/points`.
  */
 export function studyEvaluator(
-  options: RunnerOptions & { outDir: string; seed?: number; replications?: number },
+  options: { outDir: string; seed?: number; replications?: number },
   loaded: { seed: number; dataRoot: string | null },
+  runner: JobRunner,
   stopWhenMissed: Slo | null = null,
-): { seed: number; replications: number; runner: JobRunner; evaluator: Evaluator } {
+): { seed: number; replications: number; evaluator: Evaluator } {
   const replications = options.replications ?? 1;
   const seed = options.seed ?? loaded.seed;
-  const runner = createRunner(options, loaded.dataRoot);
   const store = new EvaluationStore(options.outDir);
-  const evaluator = new Evaluator(runner, store, replicationSeeds(seed, replications), stopWhenMissed);
-  return { seed, replications, runner, evaluator };
+  const evaluator = new Evaluator(
+    runner,
+    store,
+    replicationSeeds(seed, replications),
+    stopWhenMissed,
+    loaded.dataRoot,
+  );
+  return { seed, replications, evaluator };
 }

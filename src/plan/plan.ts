@@ -4,7 +4,7 @@ import type { FleetPerformance } from '../metrics/index.js';
 import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
 import { InvariantError, RunInputError, type SweepParameter } from '../scenario/types.js';
-import { type Evaluator, studyEvaluator } from './evaluator.js';
+import { type Evaluator, studyEvaluator, withRunner } from './evaluator.js';
 import { describeConfiguration, type RowStatus, sloKeys } from './output.js';
 import {
   type Infeasibility,
@@ -22,7 +22,7 @@ import {
   type ReplicatedSloCheck,
 } from './replications.js';
 import type { RunMetrics } from './run-metrics.js';
-import { Interrupted } from './runner.js';
+import { Interrupted, type JobRunner } from './runner.js';
 import { loadStudy, nothingFeasible, type StudyOptions } from './sweep.js';
 
 export interface PlanOptions extends StudyOptions {
@@ -217,7 +217,11 @@ interface Family {
  * varied keys and of the scenario's variants is a candidate. Varied `workload.scale` values repeat
  * the search at those loads. Writes `plan.json` into `outDir`.
  */
-export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
+export function runPlan(options: PlanOptions): Promise<PlanOutcome> {
+  return withRunner(options, (runner) => plan(options, runner));
+}
+
+async function plan(options: PlanOptions, runner: JobRunner): Promise<PlanOutcome> {
   const { loaded, source, parameters } = await loadStudy(options, '--vary', options.vary ?? []);
   if (loaded.slo.isDefault) {
     throw new RunInputError('plan needs an slo: section in the scenario (or --set slo.latency_p99=2s)');
@@ -252,9 +256,10 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
 
   // One replication's verdict is its own: a run that has missed the objective for certain can
   // stop. Several are judged on their means, which no single run decides.
-  const { replications, seed, runner, evaluator } = studyEvaluator(
+  const { replications, seed, evaluator } = studyEvaluator(
     options,
     loaded,
+    runner,
     (options.replications ?? 1) === 1 ? slo : null,
   );
   const searchedParameter: Parameter = { ...searched, values: searchValues };

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
 import { InvariantError, RunInputError, type Scenario } from '../scenario/types.js';
 import { HOURS_PER_MONTH } from './answer.js';
-import { studyEvaluator } from './evaluator.js';
+import { studyEvaluator, withRunner } from './evaluator.js';
 import { sloKeys } from './output.js';
 import { loadPoints, type Parameter, parseParameterArguments } from './parameters.js';
 import { sweepPoints } from './points.js';
@@ -13,7 +13,7 @@ import { writePurchaseMixCharts } from './purchase-mix-charts.js';
 import { renderPurchaseMixMarkdown } from './purchase-mix-output.js';
 import { checkSlo, type ReplicatedSloCheck, roundMetric } from './replications.js';
 import type { RunMetrics } from './run-metrics.js';
-import { Interrupted } from './runner.js';
+import { Interrupted, type JobRunner } from './runner.js';
 import { estimateMean } from './statistics.js';
 import { loadStudy, type StudyOptions } from './sweep.js';
 
@@ -307,7 +307,11 @@ function parseMixArguments(args: readonly string[]): Record<MixKey, number[]> {
  * seed). Each gets its monthly cost (`MONTHLY_COST_RULE`) and its risk, the share of replications
  * that missed the objective; writes purchase-mix.json, purchase-mix.md and the frontier chart.
  */
-export async function runPurchaseMix(options: PurchaseMixOptions): Promise<PurchaseMixOutcome> {
+export function runPurchaseMix(options: PurchaseMixOptions): Promise<PurchaseMixOutcome> {
+  return withRunner(options, (runner) => purchaseMix(options, runner));
+}
+
+async function purchaseMix(options: PurchaseMixOptions, runner: JobRunner): Promise<PurchaseMixOutcome> {
   const tolerance = options.riskTolerance ?? 0;
   if (!(tolerance >= 0 && tolerance < 1)) {
     throw new RunInputError(`--risk-tolerance: expected a share from 0 to below 1, got ${tolerance}`);
@@ -367,7 +371,7 @@ export async function runPurchaseMix(options: PurchaseMixOptions): Promise<Purch
   }
   const mixes = [...distinct.values()];
 
-  const { replications, seed, runner, evaluator } = studyEvaluator(options, loaded);
+  const { replications, seed, evaluator } = studyEvaluator(options, loaded, runner);
   const origin: Parameter['origin'] = { kind: 'flag', flag: FLAG, ordinal: 1, valueCol: 1 };
   let done = 0;
   const progress = () => {

@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
 import { type ConfineDataPaths, loadScenarioFile } from '../scenario/index.js';
 import { type LoadedScenario, RunInputError, type SweepSampling } from '../scenario/types.js';
-import { type Evaluation, studyEvaluator } from './evaluator.js';
+import { type Evaluation, studyEvaluator, withRunner } from './evaluator.js';
 import { studyDigest } from './inputs.js';
 import {
   describeConfiguration,
@@ -24,7 +24,7 @@ import {
 } from './parameters.js';
 import { type Shard, shardPoints, sweepPoints } from './points.js';
 import { checkSlo, ONE_DRAW } from './replications.js';
-import { Interrupted, type RunnerOptions } from './runner.js';
+import { Interrupted, type JobRunner, type RunnerOptions } from './runner.js';
 
 /** Options shared by sweeps and plans: what to load and how to run it. */
 export interface StudyOptions extends RunnerOptions {
@@ -121,7 +121,11 @@ export async function loadStudy(
  * saved one by one, so an interrupted sweep (through `signal`) resumes where it stopped.
  * Results do not depend on the number of workers or on sharding.
  */
-export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
+export function runSweep(options: SweepOptions): Promise<SweepOutcome> {
+  return withRunner(options, (runner) => sweep(options, runner));
+}
+
+async function sweep(options: SweepOptions, runner: JobRunner): Promise<SweepOutcome> {
   const { loaded, source, parameters } = await loadStudy(options, '--grid', options.grid ?? []);
   if (parameters.length === 0) {
     throw new RunInputError('nothing to sweep: add a sweep: section to the scenario or --grid path=values');
@@ -140,7 +144,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const scenarios = await loadPoints(source, parameters, points);
   if (!scenarios.ok) throw new ScenarioError(scenarios.errors);
 
-  const { replications, runner, evaluator } = studyEvaluator(options, loaded);
+  const { replications, evaluator } = studyEvaluator(options, loaded, runner);
   // Progress counts what runs: configurations found infeasible while loading take no time.
   const total = scenarios.value.reduce(
     (sum, point) => sum + point.variants.filter((variant) => variant.scenario !== null).length,
