@@ -19,11 +19,11 @@ import {
   kvShards,
   type LlmHardware,
   type LlmModel,
-  loadAccelerators,
   type ProfileTable,
   readSplitwiseProfile,
   SERVING_STACKS,
   type ServingStack,
+  shippedAccelerators,
   weightBytes,
 } from './llm/index.js';
 import { type FleetPerformance, profilePerformance, rooflinePerformance } from './performance-source.js';
@@ -65,18 +65,12 @@ export interface StepTiming {
  */
 const UNKNOWN_INTERCONNECT = { kind: 'pcie', allReduceBusGBps: 20, allReduceLatencyUs: 30 } as const;
 
-let catalog: ReadonlyMap<string, AcceleratorSpec> | undefined;
-function accelerators(): ReadonlyMap<string, AcceleratorSpec> {
-  catalog ??= loadAccelerators();
-  return catalog;
-}
-
 /**
  * Sustained fractions for an accelerator the catalog does not know: the median of the catalog's,
  * which are derived from measured profiles (pricing/accelerators.yaml), rather than a guess.
  */
 function medianEfficiency(): AcceleratorSpec['efficiency'] {
-  const specs = [...accelerators().values()];
+  const specs = [...shippedAccelerators().values()];
   const median = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
     const mid = sorted.length >> 1;
@@ -115,7 +109,7 @@ function acceleratorOf(
   const inline = fleet.hardware?.accelerators;
   const at = fleet.instance === null ? 'hardware' : 'instance';
   if (!inline) return { ok: false, message: 'no accelerator to run an LLM on', at, infeasible: true };
-  const known = accelerators().get(inline.model);
+  const known = shippedAccelerators().get(inline.model);
   const memoryGib = inline.memoryGiB ?? known?.memoryGib;
   const bandwidth = inline.bandwidthGBps ?? known?.memoryBandwidthGBps;
   const tflops = { ...known?.denseTflops, ...inline.tflops };
@@ -283,7 +277,7 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
       performance: rooflinePerformance(
         fleet.name,
         spec.id,
-        accelerators(),
+        shippedAccelerators(),
         overridden,
         overriddenEfficiency,
         fleet.hardware?.accelerators?.calibration,
@@ -479,7 +473,7 @@ export function rooflineSettings(fleet: Fleet, model: ModelConfig | null): Roofl
     performance: rooflinePerformance(
       fleet.name,
       spec.id,
-      accelerators(),
+      shippedAccelerators(),
       peaks,
       overridden.map((key) => EFFICIENCY_KEYS[key]),
       fleet.hardware?.accelerators?.calibration,

@@ -1,7 +1,7 @@
 import { type EnergyData, isCloudInstance, shippedEnergyData } from '../hardware/index.js';
 import type { FleetEnergy } from '../metrics/index.js';
 import type { Fleet } from '../scenario/types.js';
-import { type AcceleratorSpec, loadAccelerators } from '../serving/llm/index.js';
+import { shippedAccelerators } from '../serving/llm/index.js';
 
 /**
  * The energy estimate of a run (docs/energy.md): each replica draws its idle power for every
@@ -18,12 +18,6 @@ interface ReplicaPower {
 }
 
 const BYTES_PER_GIB = 1024 ** 3;
-
-let accelerators: ReadonlyMap<string, AcceleratorSpec> | undefined;
-function acceleratorSpecs(): ReadonlyMap<string, AcceleratorSpec> {
-  accelerators ??= loadAccelerators();
-  return accelerators;
-}
 
 const LINEAR =
   'power is linear in the busy share: idle + (busy - idle) x the share of live time a replica works; an LLM ' +
@@ -65,7 +59,7 @@ function replicaPower(fleet: Fleet, data: EnergyData): ReplicaPower | { missing:
   if (given !== undefined)
     return { idleW: given.idleW, busyW: given.busyW, source: 'the scenario (energy.power)', assumptions: [] };
   const accelerator = fleet.hardware?.accelerators ?? null;
-  const spec = accelerator === null ? undefined : acceleratorSpecs().get(accelerator.model);
+  const spec = accelerator === null ? undefined : shippedAccelerators().get(accelerator.model);
   if (fleet.owned !== undefined) {
     // An owned device's catalog power is its whole draw at full load (the SoC or the box).
     const power = spec?.power;

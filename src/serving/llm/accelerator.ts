@@ -128,6 +128,14 @@ export const ACCELERATORS_FILE = fileURLToPath(
   new URL('../../../pricing/accelerators.yaml', import.meta.url),
 );
 
+let shipped: ReadonlyMap<string, AcceleratorSpec> | undefined;
+
+/** The catalog shipped in pricing/accelerators.yaml, read once per thread (its parse is not cheap). */
+export function shippedAccelerators(): ReadonlyMap<string, AcceleratorSpec> {
+  shipped ??= loadAccelerators();
+  return shipped;
+}
+
 export function loadAccelerators(path: string = ACCELERATORS_FILE): ReadonlyMap<string, AcceleratorSpec> {
   const parsed = fileSchema.safeParse(parse(readFileSync(path, 'utf8')));
   if (!parsed.success) throw new Error(`${path}: ${z.prettifyError(parsed.error)}`);

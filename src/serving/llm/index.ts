@@ -6,6 +6,7 @@ export {
   type Interconnect,
   loadAccelerators,
   peakTflops,
+  shippedAccelerators,
 } from './accelerator.js';
 export {
   type KvCacheBudget,
