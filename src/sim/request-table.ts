@@ -108,7 +108,8 @@ export class RequestTable {
    * the start and `storeClass` writes nothing, three stores fewer for each request.
    */
   fixClass(arrival: ArrivalClass): void {
-    this.fixedClass = { ...arrival };
+    const { classIndex, modelIndex, adapterIndex } = arrival;
+    this.fixedClass = { classIndex, modelIndex, adapterIndex };
     this.fillClass(0);
   }
 
