@@ -28,20 +28,33 @@ describe('request table: prompt prefixes', () => {
   });
 });
 
-describe('request table: class and priority', () => {
-  it('keeps the class and priority of each request through the table growing', () => {
+describe('request table: class, model and adapter', () => {
+  it('keeps the class, model and adapter of each request through the table growing', () => {
     const requests = new RequestTable(2);
     const slots = [0, 1, 2, 3, 4].map((i) => {
       const slot = requests.allocate();
-      requests.storeClass(slot, { classIndex: i % 3, priority: 10 - 7 * i, modelIndex: 0, adapterIndex: -1 });
+      requests.storeClass(slot, { classIndex: i % 3, modelIndex: i, adapterIndex: 2 - i });
       return slot;
     });
-    expect(slots.map((s) => [requests.requestClass[s], requests.priority[s]])).toEqual([
-      [0, 10],
-      [1, 3],
-      [2, -4],
-      [0, -11],
-      [1, -18],
+    expect(slots.map((s) => [requests.requestClass[s], requests.model[s], requests.adapter[s]])).toEqual([
+      [0, 0, 2],
+      [1, 1, 1],
+      [2, 2, 0],
+      [0, 3, -1],
+      [1, 4, -2],
     ]);
+  });
+
+  it('gives every slot, old and grown, the fixed class, and stores no other', () => {
+    // Room for two: the other three slots come from the table growing.
+    const requests = new RequestTable(2);
+    requests.fixClass({ classIndex: 1, modelIndex: 3, adapterIndex: -1 });
+    const slots = [0, 1, 2, 3, 4].map(() => {
+      const slot = requests.allocate();
+      requests.storeClass(slot, { classIndex: 0, modelIndex: 0, adapterIndex: 7 });
+      return slot;
+    });
+    for (const s of slots)
+      expect([requests.requestClass[s], requests.model[s], requests.adapter[s]]).toEqual([1, 3, -1]);
   });
 });

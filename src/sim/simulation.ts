@@ -145,6 +145,8 @@ export class Simulation implements EventHandler {
     this.warmupUs = toUs(scenario.warmup);
     // Built in the order their inputs are read, so a scenario with several bad inputs reports the same one first.
     this.arrivals = new Arrivals(scenario, streams);
+    // Without attributes `Arrivals.take` never runs: every request keeps the first class, model and adapter.
+    if (!this.arrivals.hasAttributes) requests.fixClass(this.arrivals);
     const order = priorityOrder(this.arrivals.classes);
     const layout = new FleetLayout(fleets);
     this.layout = layout;
