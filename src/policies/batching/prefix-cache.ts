@@ -27,6 +27,28 @@ export class PrefixBlock {
 }
 
 /**
+ * The cached blocks one sequence holds, in the order it took them: the first `count` of `blocks`.
+ * The cache lends one to a sequence while it holds blocks and takes it back, emptied, when the
+ * sequence lets go, so a run allocates only as many as sequences hold blocks at once: the list
+ * keeps its room for the next (emptying an array by setting its length gives its room up, and
+ * growing it again from nothing, per request, was a large share of the garbage a run made).
+ */
+export class HeldBlocks {
+  /** The first `count` are held; the rest are room (undefined), so that no stale block stays reachable. */
+  readonly blocks: (PrefixBlock | undefined)[] = [];
+  count = 0;
+
+  add(block: PrefixBlock): void {
+    this.blocks[this.count++] = block;
+  }
+
+  /** The `i`-th block held (`i` below `count`). */
+  at(i: number): PrefixBlock {
+    return this.blocks[i] as PrefixBlock;
+  }
+}
+
+/**
  * A tier's blocks under one segment hash, by position. The positions under one hash are those of
  * one segment's blocks, so few and close together: an array from the first position filed
  * (`base`) on finds one faster than a Map would, and a look-up reads one for every block of a
@@ -129,6 +151,8 @@ export class PrefixCache {
   private lastLimit = 0;
   private lastVersion = -1;
   private lastFound = 0;
+  /** Lists of held blocks no sequence has now, for `holder`. */
+  private readonly spare: HeldBlocks[] = [];
   /**
    * The host tier: blocks evicted from accelerator memory, by segment hash then position, and in
    * the order they arrived, the next to drop first. A block is in one tier at a time: loading it
@@ -193,12 +217,17 @@ export class PrefixCache {
     return b;
   }
 
+  /** An empty list for a sequence to keep the blocks it takes in, until `release` takes it back. */
+  holder(): HeldBlocks {
+    return this.spare.pop() ?? new HeldBlocks();
+  }
+
   /**
    * Takes the first `count` blocks the last `lookup` found for a sequence, which keeps them in
    * `held`. Those in host memory come back to accelerator memory, cached there: the caller
    * allocates their blocks.
    */
-  acquire(count: number, held: PrefixBlock[]): void {
+  acquire(count: number, held: HeldBlocks): void {
     this.version++;
     const found = this.found;
     for (let b = 0; b < count; b++) {
@@ -206,7 +235,7 @@ export class PrefixCache {
       if (block.inHost) this.load(block);
       else if (block.refs === 0) this.unlink(block);
       block.refs++;
-      held.push(block);
+      held.add(block);
     }
   }
 
@@ -216,7 +245,7 @@ export class PrefixCache {
    * the same prefix at once) is not cached twice: the sequence's copy stays a plain block.
    * Returns how many it cached.
    */
-  insert(prefix: SequencePrefix, from: number, to: number, held: PrefixBlock[]): number {
+  insert(prefix: SequencePrefix, from: number, to: number, held: HeldBlocks): number {
     const { hashes, ends } = prefix;
     const size = this.blockSize;
     let segment = 0;
@@ -235,7 +264,7 @@ export class PrefixCache {
       if (this.hosted > 0) this.dropHostCopy(hash, b);
       const block = new PrefixBlock(hash, b);
       inner.set(block);
-      held.push(block);
+      held.add(block);
       added++;
     }
     this.cached += added;
@@ -244,17 +273,21 @@ export class PrefixCache {
   }
 
   /**
-   * A sequence lets go of its cached blocks (it finished or was preempted). Its last blocks join
-   * the eviction order first, so they go first: a later prompt sharing less of the prefix still
-   * finds its start (vLLM frees a request's blocks in reverse for the same reason).
+   * A sequence lets go of its cached blocks (it finished or was preempted), and of `held`, which
+   * the cache keeps for another. Its last blocks join the eviction order first, so they go first:
+   * a later prompt sharing less of the prefix still finds its start (vLLM frees a request's
+   * blocks in reverse for the same reason).
    */
-  release(held: PrefixBlock[]): void {
-    this.version++;
-    for (let i = held.length - 1; i >= 0; i--) {
-      const block = held[i];
+  release(held: HeldBlocks): void {
+    if (held.count > 0) this.version++;
+    const blocks = held.blocks;
+    for (let i = held.count - 1; i >= 0; i--) {
+      const block = blocks[i] as PrefixBlock;
       if (--block.refs === 0) this.append(block);
+      blocks[i] = undefined;
     }
-    held.length = 0;
+    held.count = 0;
+    this.spare.push(held);
   }
 
   /**
