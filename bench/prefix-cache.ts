@@ -11,15 +11,20 @@
  *
  * The limit: caching and routing add at most 30 % to the wall time of the run with caching off.
  * Both readings are printed: against `off` (the demo as it ships, with caching off), and against
- * `off, shared` (the same workload as the cached runs, so what the cache and the routing cost). The machine is shared and noisy, so an unmeasured warm-up
- * round runs each first (JIT compilation), then measured rounds rotate which goes first; each
- * round's ratios compare runs made back to back, and the median round's ratio is the figure, in
- * wall time and in CPU time (steadier where other processes take turns on the cores).
+ * `off, shared` (the same workload as the cached runs, so what the cache and the routing cost).
+ * The machine is shared and noisy, so an unmeasured warm-up round runs each first (JIT
+ * compilation), then measured rounds rotate which goes first; a sample is 3 runs back to back
+ * (BENCH_REPEAT), after a full garbage collection so that it starts from the same heap whatever
+ * ran before it; each round's ratios compare samples made back to back, and the median round's
+ * ratio is the figure, in wall time and in CPU time (steadier where other processes take turns on
+ * the cores).
  *
  *   npm run bench:prefix      (BENCH_ROUNDS=3 for a quicker look)
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parse } from 'yaml';
 import type { runScenario as RunScenario } from '../src/index.js';
 import { cpuSeconds } from './mmc-runs.js';
@@ -70,8 +75,16 @@ interface Timing {
   events: number;
 }
 
+// A full collection, untimed, before each sample: the garbage one way leaves is not collected in
+// the next way's time (the runs that followed a cached one otherwise paid for its old objects).
+// Collecting at the end of each sample, timed, would also bill each way for marking everything
+// the process holds, which is most of a collection's cost and the same for every way.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+
 /** `repeat` runs of `way` back to back: the time of one, on average. */
 async function time(way: Way, repeat: number): Promise<Timing> {
+  collect();
   const wallStart = performance.now();
   const cpuStart = cpuSeconds();
   let result: Awaited<ReturnType<typeof runScenario>>['results'][number] | undefined;
