@@ -60,6 +60,13 @@ export class RequestTable {
   private prefixes: (SequencePrefix | null)[] = [];
   /** Slots holding a prefix: none (the common case) spares every release a write. */
   private storedPrefixes = 0;
+  /**
+   * Prefixes stored lately, by a hash of their content: requests carrying the same prefix (every
+   * prompt starting with one of a few system prompts) share one copy, which no one changes. A
+   * copy per request was most of what caching added to a run, in garbage collection. At most
+   * `PREFIX_MEMO` are kept, whatever the trace.
+   */
+  private readonly prefixMemo: (SequencePrefix | undefined)[] = new Array(PREFIX_MEMO).fill(undefined);
   private free = new Int32Array(0);
   private freeCount = 0;
   private capacity = 0;
@@ -126,6 +133,14 @@ export class RequestTable {
     const segments = prefix.segments;
     if (segments === 0) return;
     if (this.prefixes[slot] === null) this.storedPrefixes++;
+    const last = segments - 1;
+    // Block ids and token counts are non-negative integers: the index is a whole slot of the memo.
+    const at = Math.floor((prefix.hashes[last] + prefix.ends[last] * 31 + segments) % PREFIX_MEMO);
+    const memo = this.prefixMemo[at];
+    if (memo !== undefined && samePrefix(memo, prefix)) {
+      this.prefixes[slot] = memo;
+      return;
+    }
     // Copied by hand: `slice` leaves optimized code for a runtime call, some microseconds a request.
     const hashes = new Float64Array(segments);
     const ends = new Float64Array(segments);
@@ -133,7 +148,9 @@ export class RequestTable {
       hashes[i] = prefix.hashes[i];
       ends[i] = prefix.ends[i];
     }
-    this.prefixes[slot] = { hashes, ends };
+    const copy = { hashes, ends };
+    this.prefixes[slot] = copy;
+    this.prefixMemo[at] = copy;
   }
 
   /** What the prompt of the request in `slot` shares, or null. */
@@ -203,4 +220,15 @@ function extend<T extends Float64Array | Int32Array | Uint8Array>(array: T, capa
   const bigger = new (array.constructor as new (n: number) => T)(capacity);
   bigger.set(array);
   return bigger;
+}
+
+const PREFIX_MEMO = 64;
+
+/** Whether a stored prefix names the segments `prefix` holds now. */
+function samePrefix(stored: SequencePrefix, prefix: PromptPrefix): boolean {
+  const segments = prefix.segments;
+  if (stored.ends.length !== segments) return false;
+  for (let i = 0; i < segments; i++)
+    if (stored.hashes[i] !== prefix.hashes[i] || stored.ends[i] !== prefix.ends[i]) return false;
+  return true;
 }

@@ -82,9 +82,10 @@ export class KvBlocks {
   /** A sequence lets go of its blocks: its own become free, its cached ones stay cached. */
   release(sequence: Sequence): void {
     const held = sequence.held;
-    if (held !== null && held.length > 0) {
-      this.free += sequence.blocks - held.length;
+    if (held !== null) {
+      this.free += sequence.blocks - held.count;
       (this.cache as PrefixCache).release(held);
+      sequence.held = null;
     } else {
       this.free += sequence.blocks;
     }
@@ -116,9 +117,10 @@ export class KvBlocks {
    * first `hits` blocks from here on.
    */
   acquire(sequence: Sequence, hits: number): void {
-    const held = sequence.held ?? [];
+    const cache = this.cache as PrefixCache;
+    const held = sequence.held ?? cache.holder();
     sequence.held = held;
-    (this.cache as PrefixCache).acquire(hits, held);
+    cache.acquire(hits, held);
     sequence.blocks = hits;
     sequence.registered = hits;
   }
@@ -127,7 +129,7 @@ export class KvBlocks {
   register(cache: PrefixCache, sequence: Sequence): void {
     const full = Math.floor(Math.min(sequence.computed, sequence.shareable) / this.size);
     if (full <= sequence.registered) return;
-    const held = sequence.held ?? [];
+    const held = sequence.held ?? cache.holder();
     sequence.held = held;
     cache.insert(sequence.prefix as SequencePrefix, sequence.registered, full, held);
     sequence.registered = full;

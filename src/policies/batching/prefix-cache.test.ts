@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ContinuousConfig, ContinuousScheduler, createSequence, type Sequence } from './continuous.js';
-import { type PrefixBlock, PrefixCache, type SequencePrefix } from './prefix-cache.js';
+import { type HeldBlocks, type PrefixBlock, PrefixCache, type SequencePrefix } from './prefix-cache.js';
 
 function scheduler(config: Partial<ContinuousConfig>): ContinuousScheduler {
   return new ContinuousScheduler({
@@ -20,6 +20,11 @@ function prefix(hashes: number[], ends: number[]): SequencePrefix {
 }
 
 /** Runs every iteration until nothing is left, checking the laws after each step; returns the prefill chunks planned. */
+/** The blocks a list holds, in the order they were taken. */
+function blocksOf(held: HeldBlocks): PrefixBlock[] {
+  return Array.from({ length: held.count }, (_, i) => held.at(i));
+}
+
 function drain(s: ContinuousScheduler): number[][] {
   const chunks: number[][] = [];
   while (s.schedule()) {
@@ -344,8 +349,8 @@ describe('the host tier under the prefix cache', () => {
   it('drops the host copy of a block cached again in accelerator memory: no block is in both tiers', () => {
     const cache = new PrefixCache(4, 1);
     const p = prefix([1], [8]);
-    const first: PrefixBlock[] = [];
-    const second: PrefixBlock[] = [];
+    const first = cache.holder();
+    const second = cache.holder();
     cache.insert(p, 0, 1, first);
     cache.insert(p, 1, 2, second);
     // Freed in this order, 1/0 is evicted first; the one host block then holds 1/1.
@@ -356,10 +361,10 @@ describe('the host tier under the prefix cache', () => {
     expect([cache.cached, cache.hosted, cache.hostEvictions]).toEqual([0, 1, 1]);
     expect(cache.lookup(p, 2)).toBe(0);
     // A sequence computes the prompt again: its blocks are cached, and host memory lets go of 1/1.
-    const held: PrefixBlock[] = [];
+    const held = cache.holder();
     expect(cache.insert(p, 0, 2, held)).toBe(2);
     expect([cache.cached, cache.hosted]).toEqual([2, 0]);
-    expect(cache.check(new Map(held.map((b) => [b, 1]))).law).toBeNull();
+    expect(cache.check(new Map(blocksOf(held).map((b) => [b, 1]))).law).toBeNull();
   });
 
   it('keys a block by its hash and position alone, whichever block of a hash was cached first', () => {
@@ -368,13 +373,13 @@ describe('the host tier under the prefix cache', () => {
     // second does not, so it files blocks 0 and 1 under hash 7, before the first prompt's blocks 2 and 3.
     const split = prefix([1, 7], [8, 16]);
     const whole = prefix([7], [16]);
-    const first: PrefixBlock[] = [];
-    const second: PrefixBlock[] = [];
+    const first = cache.holder();
+    const second = cache.holder();
     expect(cache.insert(split, 2, 4, first)).toBe(2);
     expect(cache.cachedRun(whole, 4)).toBe(0);
     expect(cache.insert(whole, 0, 4, second)).toBe(2);
     expect([cache.cachedRun(whole, 4), cache.lookup(whole, 4), cache.cachedRun(split, 4)]).toEqual([4, 4, 0]);
-    expect(cache.check(new Map([...first, ...second].map((b) => [b, 1]))).law).toBeNull();
+    expect(cache.check(new Map([...blocksOf(first), ...blocksOf(second)].map((b) => [b, 1]))).law).toBeNull();
     // Freed in this order, they are evicted as blocks 1, 0, 3, 2, each leaving the others in place.
     cache.release(second);
     cache.release(first);

@@ -27,6 +27,28 @@ export class PrefixBlock {
 }
 
 /**
+ * The cached blocks one sequence holds, in the order it took them: the first `count` of `blocks`.
+ * The cache lends one to a sequence while it holds blocks and takes it back, emptied, when the
+ * sequence lets go, so a run allocates only as many as sequences hold blocks at once: the list
+ * keeps its room for the next (emptying an array by setting its length gives its room up, and
+ * growing it again from nothing, per request, was a large share of the garbage a run made).
+ */
+export class HeldBlocks {
+  /** The first `count` are held; the rest are room (undefined), so that no stale block stays reachable. */
+  readonly blocks: (PrefixBlock | undefined)[] = [];
+  count = 0;
+
+  add(block: PrefixBlock): void {
+    this.blocks[this.count++] = block;
+  }
+
+  /** The `i`-th block held (`i` below `count`). */
+  at(i: number): PrefixBlock {
+    return this.blocks[i] as PrefixBlock;
+  }
+}
+
+/**
  * A tier's blocks under one segment hash, by position. The positions under one hash are those of
  * one segment's blocks, so few and close together: an array from the first position filed
  * (`base`) on finds one faster than a Map would, and a look-up reads one for every block of a
@@ -37,6 +59,12 @@ class Shelf {
   private readonly blocks: (PrefixBlock | undefined)[] = [];
   /** Blocks filed. */
   count = 0;
+  /**
+   * Every position from `base` up to `base + filled` has a block: a router compares every
+   * replica's run for every arrival, and most runs are a shelf's leading blocks, so `run` steps
+   * over these at once rather than block by block.
+   */
+  private filled = 0;
 
   constructor(private base: number) {}
 
@@ -52,6 +80,7 @@ class Shelf {
       const before = new Array<PrefixBlock | undefined>(-i).fill(undefined);
       this.blocks.unshift(...before);
       this.base = block.index;
+      this.filled = 0;
       i = 0;
     }
     const blocks = this.blocks;
@@ -59,20 +88,31 @@ class Shelf {
     if (i === blocks.length) blocks.push(block);
     else blocks[i] = block;
     this.count++;
+    if (i === this.filled) {
+      let filled = i + 1;
+      while (filled < blocks.length && blocks[filled] !== undefined) filled++;
+      this.filled = filled;
+    }
   }
 
   delete(index: number): void {
-    this.blocks[index - this.base] = undefined;
+    const i = index - this.base;
+    this.blocks[i] = undefined;
     this.count--;
+    if (i < this.filled) this.filled = i;
   }
 
-  /** The first position from `from` up to `stop` with no block filed; `stop` if every one has one. */
+  /** The first position from `from` up to `stop` (`from` below it) with no block filed; `stop` if every one has one. */
   run(from: number, stop: number): number {
     const base = this.base;
     if (from < base) return from;
+    let i = from - base;
+    if (i < this.filled) {
+      if (base + this.filled >= stop) return stop;
+      i = this.filled;
+    }
     const blocks = this.blocks;
     const end = Math.min(stop - base, blocks.length);
-    let i = from - base;
     while (i < end && blocks[i] !== undefined) i++;
     return base + i;
   }
@@ -83,6 +123,13 @@ class Shelf {
       const block = this.blocks[i];
       if (block !== undefined) yield [this.base + i, block];
     }
+  }
+
+  /** The law of `filled`, for the cache's laws: null when it holds. */
+  checkFilled(): string | null {
+    for (let i = 0; i < this.filled; i++)
+      if (this.blocks[i] === undefined) return `position ${this.base + i} is counted filed and is not`;
+    return null;
   }
 }
 
@@ -129,6 +176,8 @@ export class PrefixCache {
   private lastLimit = 0;
   private lastVersion = -1;
   private lastFound = 0;
+  /** Lists of held blocks no sequence has now, for `holder`. */
+  private readonly spare: HeldBlocks[] = [];
   /**
    * The host tier: blocks evicted from accelerator memory, by segment hash then position, and in
    * the order they arrived, the next to drop first. A block is in one tier at a time: loading it
@@ -193,12 +242,17 @@ export class PrefixCache {
     return b;
   }
 
+  /** An empty list for a sequence to keep the blocks it takes in, until `release` takes it back. */
+  holder(): HeldBlocks {
+    return this.spare.pop() ?? new HeldBlocks();
+  }
+
   /**
    * Takes the first `count` blocks the last `lookup` found for a sequence, which keeps them in
    * `held`. Those in host memory come back to accelerator memory, cached there: the caller
    * allocates their blocks.
    */
-  acquire(count: number, held: PrefixBlock[]): void {
+  acquire(count: number, held: HeldBlocks): void {
     this.version++;
     const found = this.found;
     for (let b = 0; b < count; b++) {
@@ -206,7 +260,7 @@ export class PrefixCache {
       if (block.inHost) this.load(block);
       else if (block.refs === 0) this.unlink(block);
       block.refs++;
-      held.push(block);
+      held.add(block);
     }
   }
 
@@ -216,7 +270,7 @@ export class PrefixCache {
    * the same prefix at once) is not cached twice: the sequence's copy stays a plain block.
    * Returns how many it cached.
    */
-  insert(prefix: SequencePrefix, from: number, to: number, held: PrefixBlock[]): number {
+  insert(prefix: SequencePrefix, from: number, to: number, held: HeldBlocks): number {
     const { hashes, ends } = prefix;
     const size = this.blockSize;
     let segment = 0;
@@ -235,7 +289,7 @@ export class PrefixCache {
       if (this.hosted > 0) this.dropHostCopy(hash, b);
       const block = new PrefixBlock(hash, b);
       inner.set(block);
-      held.push(block);
+      held.add(block);
       added++;
     }
     this.cached += added;
@@ -244,17 +298,21 @@ export class PrefixCache {
   }
 
   /**
-   * A sequence lets go of its cached blocks (it finished or was preempted). Its last blocks join
-   * the eviction order first, so they go first: a later prompt sharing less of the prefix still
-   * finds its start (vLLM frees a request's blocks in reverse for the same reason).
+   * A sequence lets go of its cached blocks (it finished or was preempted), and of `held`, which
+   * the cache keeps for another. Its last blocks join the eviction order first, so they go first:
+   * a later prompt sharing less of the prefix still finds its start (vLLM frees a request's
+   * blocks in reverse for the same reason).
    */
-  release(held: PrefixBlock[]): void {
-    this.version++;
-    for (let i = held.length - 1; i >= 0; i--) {
-      const block = held[i];
+  release(held: HeldBlocks): void {
+    if (held.count > 0) this.version++;
+    const blocks = held.blocks;
+    for (let i = held.count - 1; i >= 0; i--) {
+      const block = blocks[i] as PrefixBlock;
       if (--block.refs === 0) this.append(block);
+      blocks[i] = undefined;
     }
-    held.length = 0;
+    held.count = 0;
+    this.spare.push(held);
   }
 
   /**
@@ -322,6 +380,8 @@ export class PrefixCache {
     let cached = 0;
     let free = 0;
     for (const [hash, inner] of this.byHash) {
+      const filled = inner.checkFilled();
+      if (filled !== null) return { law: `cached blocks of ${hash}: ${filled}`, referenced };
       for (const [index, block] of inner.entries()) {
         cached++;
         if (block.hash !== hash || block.index !== index)
@@ -372,6 +432,8 @@ export class PrefixCache {
       return `${this.hosted} host blocks, over the capacity of ${this.hostCapacity}`;
     let hosted = 0;
     for (const [hash, inner] of this.hostByHash) {
+      const filled = inner.checkFilled();
+      if (filled !== null) return `host blocks of ${hash}: ${filled}`;
       for (const [index, block] of inner.entries()) {
         hosted++;
         if (block.hash !== hash || block.index !== index) return 'a host block under another key';

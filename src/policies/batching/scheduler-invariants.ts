@@ -1,6 +1,6 @@
 import { InvariantError } from '../../core/errors.js';
 import type { KvBlocks } from './kv-blocks.js';
-import type { PrefixBlock, PrefixCache } from './prefix-cache.js';
+import type { HeldBlocks, PrefixBlock, PrefixCache } from './prefix-cache.js';
 import type { ContinuousConfig, Sequence } from './sequence.js';
 import type { WaitingQueues } from './waiting-queues.js';
 
@@ -69,11 +69,11 @@ export function checkSchedulerInvariants(state: SchedulerState): void {
       fail(`running sequence ${sequence.slot} holds ${blocks} blocks for ${needed} blocks of tokens`);
     }
     if (sequence.generated + ahead >= sequence.output) fail(`finished sequence ${sequence.slot} still runs`);
-    const cached = sequence.held?.length ?? 0;
+    const cached = sequence.held?.count ?? 0;
     if (cached > 0 && kv.cache === null) fail(`sequence ${sequence.slot} holds cached blocks, with no cache`);
     if (cached > blocks) fail(`sequence ${sequence.slot} holds more cached blocks than blocks`);
     for (let i = 0; i < cached; i++) {
-      const block = (sequence.held as PrefixBlock[])[i];
+      const block = (sequence.held as HeldBlocks).at(i);
       holders.set(block, (holders.get(block) ?? 0) + 1);
     }
     held += blocks - cached;
@@ -104,7 +104,7 @@ export function checkSchedulerInvariants(state: SchedulerState): void {
     if (
       sequence.blocks !== 0 ||
       (sequence.computed !== 0 && !computedElsewhere) ||
-      (sequence.held?.length ?? 0) !== 0
+      (sequence.held?.count ?? 0) !== 0
     ) {
       fail(
         `waiting sequence ${sequence.slot} holds ${sequence.blocks} blocks for ${sequence.computed} tokens`,

@@ -1,4 +1,4 @@
-import { type PrefixBlock, type SequencePrefix, shareableTokens } from './prefix-cache.js';
+import { type HeldBlocks, type SequencePrefix, shareableTokens } from './prefix-cache.js';
 
 /** One request on a continuous-batching replica. `slot` is the simulator's request id. */
 export interface Sequence {
@@ -30,8 +30,8 @@ export interface Sequence {
   readonly shareable: number;
   /** Its priority level: higher levels are admitted first (0 when every request ranks alike). */
   readonly level: number;
-  /** Cached blocks it holds (null until it holds one); its other blocks are its own. */
-  held: PrefixBlock[] | null;
+  /** Cached blocks it holds (null while it holds none); its other blocks are its own. */
+  held: HeldBlocks | null;
   /** Leading blocks already cached, or found cached by another sequence, since it was admitted. */
   registered: number;
 }

@@ -62,6 +62,11 @@ export class ContinuousService implements ServiceDiscipline {
   private readonly arrival: ArrivalClass;
   private readonly order: PriorityOrder;
   private readonly prefix: PromptPrefix;
+  /**
+   * Some fleet keeps a prefix cache: only then does a request's prompt prefix matter (to its
+   * scheduler, or to a router comparing caches), so only then is it kept with the request.
+   */
+  private readonly keepsPrefixes: boolean;
   /** Per fleet: its `Role`; all `Both` without disaggregation. */
   private readonly role: Uint8Array;
   private readonly blockSize: Float64Array;
@@ -99,6 +104,9 @@ export class ContinuousService implements ServiceDiscipline {
     this.arrival = context.arrival;
     this.order = context.order;
     this.prefix = context.prefix;
+    this.keepsPrefixes = fleets.some(
+      (f) => f.batching.policy === 'continuous' && f.batching.prefixCaching === true,
+    );
     this.role = disaggregation?.role ?? new Uint8Array(fleets.length);
     this.blockSize = Float64Array.from(fleets, (f) =>
       f.batching.policy === 'continuous' ? f.batching.blockSize : 1,
@@ -154,7 +162,7 @@ export class ContinuousService implements ServiceDiscipline {
     requests.replica[slot] = replica;
     requests.measured[slot] = measured ? 1 : 0;
     requests.storeClass(slot, this.arrival);
-    if (this.prefix.segments > 0) requests.storePrefix(slot, this.prefix);
+    if (this.keepsPrefixes && this.prefix.segments > 0) requests.storePrefix(slot, this.prefix);
     this.outstanding[replica]++;
     this.enqueue(slot, replica, fleet, prompt, output, now);
   }
