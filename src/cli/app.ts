@@ -655,6 +655,7 @@ export async function runCli(
       throw error ?? new UsageError(unknownArgumentMessage(message, argv, optionNames(usage)));
     });
 
+  skipHelpCache(parser);
   try {
     // With a callback, yargs hands over the text of --help and --version instead of printing it.
     let shown = '';
@@ -687,6 +688,20 @@ export async function runCli(
     );
     return EXIT_BUG;
   }
+}
+
+/**
+ * As a command starts, yargs renders its whole help (usage, examples, every option wrapped to the
+ * terminal) and keeps it for a help screen shown after the command, which fleetsim never asks
+ * for: `--help` is answered before any command runs, and `fail` above prints no help. That text
+ * was a tenth of a short run's time. The hook is yargs' own, not in its typings; a yargs without
+ * it keeps its default.
+ */
+function skipHelpCache(parser: unknown): void {
+  const internals = (parser as { getInternalMethods?: () => { getUsageInstance?: () => unknown } })
+    .getInternalMethods?.();
+  const usage = internals?.getUsageInstance?.() as { cacheHelpMessage?: () => void } | undefined;
+  if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
 /** The system refused to create or write an output (a folder the user may not write, a full disk): not a bug. */
