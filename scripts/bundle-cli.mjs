@@ -4,9 +4,9 @@
  * modules (its own, zod's, yaml's, yargs'), which is most of what a short run used to wait for.
  * Each command stays a chunk of its own, loaded when it runs.
  *
- * What stays outside: the library (`import ... from 'fleetsim'` is tsc's dist/index.js), and the
- * packages only some runs need, loaded from node_modules when they do (mathjs for expressions,
- * vega and resvg for charts, piscina for worker threads).
+ * What stays outside: the library (`import ... from 'fleetsim'` is tsc's dist/index.js), resvg
+ * (a native addon) and piscina (it starts worker threads from its own files). mathjs and vega are
+ * bundled into the chunks that need them, so only runs with expressions or charts read them.
  *
  * A bundled module keeps its own `import.meta.url`: for fleetsim's modules, the file tsc built
  * for it (worker threads start dist/plan/worker.js; pricing/ and package.json are found from
@@ -26,7 +26,7 @@ const DIST = resolve(distFlag < 0 ? join(ROOT, 'dist') : process.argv[distFlag +
 const OUT = join(DIST, 'cli');
 /** Chunks sit beside main.js, so one relative path serves every output file. */
 const CHUNK = /^main-.+\.js$/;
-const EXTERNAL = ['mathjs', 'vega', 'vega-lite', 'vega-embed', '@resvg/resvg-js', 'piscina'];
+const EXTERNAL = ['@resvg/resvg-js', 'piscina'];
 /** sketches-js requires it only to serialise a sketch as protobuf, which fleetsim never does. */
 const NEVER_LOADED = ['protobufjs/minimal'];
 
