@@ -96,6 +96,41 @@ const withoutZodLocales = {
   },
 };
 
+/**
+ * string-width (yargs and its cliui measure text with it) builds an `Intl.Segmenter` and a regular
+ * expression of every emoji sequence when it is imported: 30 to 80 ms each here, paid by every
+ * process, although a command line reaches them only to lay out help with non-ASCII text (ASCII
+ * takes a path that needs neither). Both are built on first use instead. Each replacement must
+ * match exactly once, so a string-width that reads otherwise stops the build rather than going
+ * unchanged.
+ */
+const LAZY_STRING_WIDTH = [
+  [
+    'const segmenter = new Intl.Segmenter();',
+    'let segmenterBuilt;\nconst segmenter = { segment: (text) => (segmenterBuilt ??= new Intl.Segmenter()).segment(text) };',
+  ],
+  [
+    'const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;',
+    'let rgiEmojiBuilt;\nconst rgiEmojiRegex = { test: (text) => (rgiEmojiBuilt ??= /^\\p{RGI_Emoji}$/v).test(text) };',
+  ],
+];
+
+const lazyStringWidth = {
+  name: 'lazy-string-width',
+  setup(bundler) {
+    bundler.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, (args) => {
+      let text = readFileSync(args.path, 'utf8');
+      for (const [eager, lazy] of LAZY_STRING_WIDTH) {
+        // string-width 7 (inside cliui and wrap-ansi) calls emoji-regex when measuring instead.
+        if (eager.includes('rgiEmoji') && text.includes("from 'emoji-regex'")) continue;
+        if (text.split(eager).length !== 2) throw new Error(`${args.path}: expected one \`${eager}\``);
+        text = text.replace(eager, lazy);
+      }
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
+
 for (const file of readdirSync(OUT)) if (CHUNK.test(file)) rmSync(join(OUT, file));
 
 await build({
@@ -114,5 +149,5 @@ await build({
     js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
   },
   logLevel: 'warning',
-  plugins: [moduleUrls, withoutZodLocales],
+  plugins: [moduleUrls, withoutZodLocales, lazyStringWidth],
 });
