@@ -62,7 +62,8 @@ export async function runCli(
   handlers: CommandHandlers = COMMAND_HANDLERS,
 ): Promise<number> {
   let exitCode = 0;
-  // Only these commands' builders read it (yargs calls the builder of the command given alone).
+  // The flags of calibrate and catalog import name the formats they read, from modules that bring
+  // yaml, zod and csv-parse: loaded for those commands only (yargs calls the given command's builder).
   const formatFlags = argv.some((word) => word === 'calibrate' || word === 'catalog')
     ? await import('./format-flags.js')
     : undefined;
