@@ -144,7 +144,7 @@ await build({
   platform: 'node',
   target: 'node20',
   external: [...EXTERNAL, ...NEVER_LOADED],
-  // The CommonJS packages in the bundle (seedrandom, sketches-js) call require.
+  // The CommonJS packages in the bundle (seedrandom and sketches-js among them) call require.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
   },
