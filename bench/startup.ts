@@ -8,12 +8,15 @@
  *   --no-charts      the run with summary, time series and report.html, no charts   (target <= 0.35 s)
  *   default          the same with every chart as .vl.json and .svg
  *   --png            and each chart as a PNG too: every file a run wrote before PNGs were optional
+ *   expression       --no-charts of the same queue with its service time an expression of each
+ *                    request's output tokens: the run that loads mathjs' parser
  *
  * Each round runs every command once, in turn, so a busy moment of a shared machine falls on all
  * of them; the median over the rounds is the figure (the best beside it). Peak resident set and
  * CPU seconds come from GNU time when /usr/bin/time is there.
  *
- *   npm run bench:startup            (BENCH_ROUNDS=9 for more rounds; needs a build: npm run build)
+ *   npm run bench:startup            (BENCH_ROUNDS=9 for more rounds; BENCH_CLI=path/to/cli/main.js
+ *                                    to time another build, e.g. one of an earlier commit)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const TARGET_NO_CHARTS_S = 0.35;
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const CLI = process.env.BENCH_CLI ?? fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const GNU_TIME = '/usr/bin/time';
 
 const SCENARIO = `name: tiny-mmc
@@ -38,6 +41,14 @@ fleets:
     price_per_hour: 1
     service_time: { exponential: { mean: 1s } }
 `;
+
+/** The same queue with a service time of mean 1 s that reads each request's output tokens. */
+const EXPRESSION_SCENARIO = SCENARIO.replace('tiny-mmc', 'tiny-expression')
+  .replace(
+    '  arrivals: { poisson: { rate: 6.4 } }\n',
+    '  arrivals: { poisson: { rate: 6.4 } }\n  output_tokens: { uniform: { min: 10, max: 190 } }\n',
+  )
+  .replace('service_time: { exponential: { mean: 1s } }', 'service_time: "0.5s + 5ms * output_tokens"');
 
 interface Sample {
   wallS: number;
@@ -67,10 +78,11 @@ function main(): void {
   const dir = mkdtempSync(join(tmpdir(), 'fleetsim-startup-'));
   try {
     writeFileSync(join(dir, 'tiny.yaml'), SCENARIO);
+    writeFileSync(join(dir, 'expression.yaml'), EXPRESSION_SCENARIO);
     const run = (out: string, ...flags: string[]) => [
       CLI,
       'run',
-      'tiny.yaml',
+      out === 'expression' ? 'expression.yaml' : 'tiny.yaml',
       '--out',
       out,
       '--force',
@@ -83,6 +95,7 @@ function main(): void {
       ['run --no-charts', run('no-charts', '--no-charts')],
       ['run (7 charts as SVG)', run('svg')],
       ['run --png (SVG and PNG)', run('png', '--png')],
+      ['run --no-charts, expression', run('expression', '--no-charts')],
     ];
     const samples = commands.map((): Sample[] => []);
     // One unmeasured round: the first process after a build reads every file from disk.
@@ -97,11 +110,11 @@ function main(): void {
       rss: s[0].maxRssMB === null ? null : Math.max(...s.map((x) => x.maxRssMB!)),
     }));
     console.log(`Whole-process fleetsim run of a tiny M/M/c scenario; median (best) of ${ROUNDS} rounds`);
-    console.log('                            wall s          CPU s   peak RSS MB');
+    console.log('                               wall s          CPU s   peak RSS MB');
     commands.forEach(([label], i) => {
       const f = figures[i];
       console.log(
-        `  ${label.padEnd(25)} ${f.wall.toFixed(3)} (${f.best.toFixed(3)})  ${f.cpu === null ? '    -' : f.cpu.toFixed(3)}   ${f.rss === null ? '   -' : f.rss.toFixed(0).padStart(6)}`,
+        `  ${label.padEnd(28)} ${f.wall.toFixed(3)} (${f.best.toFixed(3)})  ${f.cpu === null ? '    -' : f.cpu.toFixed(3)}   ${f.rss === null ? '   -' : f.rss.toFixed(0).padStart(6)}`,
       );
     });
     const [bare, , noCharts, svg, png] = figures;

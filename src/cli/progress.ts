@@ -1,4 +1,5 @@
-import { SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
+import type { SingleBar } from 'cli-progress';
 import type { Progress } from '../sim/index.js';
 import type { CliIo } from './io.js';
 
@@ -59,9 +60,16 @@ function terminalStream(io: CliIo, columns: () => number) {
   } as unknown as NodeJS.WritableStream;
 }
 
-/** The bar both displays redraw in place on a terminal, its width following the terminal's. */
+const require = createRequire(import.meta.url);
+
+/**
+ * The bar both displays redraw in place on a terminal, its width following the terminal's.
+ * cli-progress (and the readline it brings) is loaded for a terminal alone: a run into a log or
+ * with --quiet has no bar to draw.
+ */
 function progressBar(io: CliIo, terminal: NonNullable<CliIo['terminal']>): SingleBar {
-  return new SingleBar({
+  const { SingleBar: Bar } = require('cli-progress') as typeof import('cli-progress');
+  return new Bar({
     stream: terminalStream(io, () => io.terminal?.columns ?? terminal.columns),
     format: '{text} [{bar}]',
     barsize: 20,

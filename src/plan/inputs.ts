@@ -1,23 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fleetsimVersion } from '../core/version.js';
 import { PRICING_DIR, PROVIDERS } from '../hardware/catalog.js';
 import { DATA_TRANSFER_FILE } from '../hardware/data-transfer.js';
 import { dataFiles } from '../scenario/confine.js';
 import { RunInputError, type Scenario } from '../scenario/types.js';
 import { ACCELERATORS_FILE } from '../serving/llm/accelerator.js';
-
-// src/plan/inputs.ts and dist/plan/inputs.js both sit two levels below the package root.
-const PACKAGE_FILE = new URL('../../package.json', import.meta.url);
-
-let version: string | undefined;
-
-/** The fleetsim version: another version may compute the same scenario differently. */
-export function fleetsimVersion(): string {
-  version ??= String((JSON.parse(readFileSync(PACKAGE_FILE, 'utf8')) as { version: unknown }).version);
-  return version;
-}
 
 /**
  * Every file a run of `scenario` reads besides the scenario itself: its data files (traces,

@@ -20,23 +20,25 @@ import { compare, type Fn, FUNCTIONS, isComparison, OPERATORS } from './expressi
  * The functions and operators, with mathjs' numeric semantics, are in expression-functions.ts.
  */
 
-type MathModule = typeof import('mathjs/number');
+/** mathjs' expression parser: the one part of mathjs fleetsim uses. */
+type Parse = (source: string) => MathNode;
 
-let math: MathModule | undefined;
+let parse: Parse | undefined;
 let loading: Promise<void> | undefined;
 
 export function isMathLoaded(): boolean {
-  return math !== undefined;
+  return parse !== undefined;
 }
 
 /**
- * Imports mathjs once. The `mathjs/number` build is used: its parser is the same as the full
- * build's (same trees for every construct below), and here it imported in 370-530 ms / 95-106 MB RSS
- * against 750-910 ms / 125-131 MB for `mathjs` (Node 20, 2 vCPU; TOOLCHAIN.md measured 0.55 s vs 1.1 s).
+ * Imports mathjs' parser once (expression-parser.ts), from the `mathjs/number` build: its parser is
+ * the same as the full build's (same trees for every construct below), and here it imported in
+ * 370-530 ms / 95-106 MB RSS against 750-910 ms / 125-131 MB for `mathjs` (Node 20, 2 vCPU;
+ * TOOLCHAIN.md measured 0.55 s vs 1.1 s).
  */
 export function loadMath(): Promise<void> {
-  loading ??= import('mathjs/number').then((module) => {
-    math = module;
+  loading ??= import('./expression-parser.js').then((module) => {
+    parse = module.parse;
   });
   return loading;
 }
@@ -280,13 +282,13 @@ export function compileExpression(
   source: string,
   variables: readonly string[],
 ): { ok: true; fn: CompiledExpression } | { ok: false; message: string } {
-  if (!math) throw new Error('compileExpression called before loadMath() resolved');
+  if (!parse) throw new Error('compileExpression called before loadMath() resolved');
   const tooBig = sizeProblem(source);
   if (tooBig !== null) return { ok: false, message: tooBig };
   let tree: MathNode;
   try {
     // mathjs reads Greek mu in a name but not the micro sign, which is what keyboards type.
-    tree = math.parse(source.replaceAll(MICRO_SIGN, GREEK_MU));
+    tree = parse(source.replaceAll(MICRO_SIGN, GREEK_MU));
   } catch (error) {
     return { ok: false, message: `cannot parse "${source}": ${(error as Error).message}` };
   }

@@ -1,5 +1,6 @@
 import { renameSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { fleetsimVersion } from '../../core/version.js';
 import {
   CALIBRATED_SCENARIO_FILE,
   CALIBRATION_FILE,
@@ -19,7 +20,7 @@ import {
   renderCalibrationText,
   replayTrace,
 } from '../../plan/calibrate/index.js';
-import { fileHash, fleetsimVersion } from '../../plan/inputs.js';
+import { fileHash } from '../../plan/inputs.js';
 import { writeFileAtomic } from '../../report/index.js';
 import { ScenarioError } from '../../run.js';
 import { fileProblem, loadScenarioFile } from '../../scenario/index.js';
