@@ -222,7 +222,8 @@ export async function replicateScenario(
   if (firstRuns !== undefined && firstRuns.length !== loaded.variants.length) {
     throw new RangeError(`firstRuns has ${firstRuns.length} results for ${loaded.variants.length} variants`);
   }
-  const runner = createRunner(options, loaded.dataRoot);
+  const runner = createRunner(options);
+  const dataRoot = loaded.dataRoot ?? undefined;
   try {
     return await Promise.all(
       loaded.variants.map(async ({ name, scenario: written }, v) => {
@@ -234,7 +235,7 @@ export async function replicateScenario(
           seeds.map((seed, r) =>
             r === 0 && firstRuns !== undefined && !scenario.modelUncertainty
               ? jobResultOf(firstRuns[v], scenario)
-              : runner.run({ scenario, seed }),
+              : runner.run({ scenario, seed, dataRoot }),
           ),
         );
         const replicated = aggregateRuns(runs);

@@ -33,13 +33,9 @@ export function defaultWorkers(): number {
 const WORKER_FILE = new URL('./worker.js', import.meta.url);
 const BUILT = import.meta.url.endsWith('.js');
 
-/**
- * `dataRoot` (`LoadedScenario.dataRoot`) goes with every job, so each run, in whichever thread,
- * checks that the scenario's data files are still inside it.
- */
-export function createRunner(options: RunnerOptions = {}, dataRoot: string | null = null): JobRunner {
+/** Each job carries its own `dataRoot` (`Job.dataRoot`), which the run checks in whichever thread runs it. */
+export function createRunner(options: RunnerOptions = {}): JobRunner {
   const workers = options.workers ?? defaultWorkers();
-  const confined = (job: Job): Job => (dataRoot === null ? job : { ...job, dataRoot });
   const signal = options.signal;
   const check = () => {
     if (signal?.aborted) throw new Interrupted('interrupted');
@@ -51,7 +47,7 @@ export function createRunner(options: RunnerOptions = {}, dataRoot: string | nul
         // Yield first, so a signal that arrived during the previous (synchronous) job is seen.
         await new Promise((resolve) => setImmediate(resolve));
         check();
-        return unwrapOutcome(await runJob(confined(job)));
+        return unwrapOutcome(await runJob(job));
       },
       close: async () => {},
     };
@@ -80,7 +76,7 @@ export function createRunner(options: RunnerOptions = {}, dataRoot: string | nul
     async run(job) {
       check();
       try {
-        return unwrapOutcome(await pool.run(confined(job)));
+        return unwrapOutcome(await pool.run(job));
       } catch (error) {
         check();
         throw error;

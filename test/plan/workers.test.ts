@@ -138,13 +138,15 @@ describe('sweeps on worker threads', () => {
       if (!loaded.ok) throw new Error(loaded.errors.map((d) => d.message).join('\n'));
       return loaded.value.variants[0].scenario;
     };
-    const runner = built.createRunner({ workers: 2 }, job);
+    const runner = built.createRunner({ workers: 2 });
     try {
       expect(runner.threads).toBe(2);
-      await expect(runner.run({ scenario: await at('t.csv'), seed: 1 })).resolves.toHaveProperty('metrics');
-      await expect(runner.run({ scenario: await at('../outside.csv'), seed: 1 })).rejects.toThrow(
-        `${join(dir, 'outside.csv')} no longer leads to a file inside ${job}`,
-      );
+      await expect(
+        runner.run({ scenario: await at('t.csv'), seed: 1, dataRoot: job }),
+      ).resolves.toHaveProperty('metrics');
+      await expect(
+        runner.run({ scenario: await at('../outside.csv'), seed: 1, dataRoot: job }),
+      ).rejects.toThrow(`${join(dir, 'outside.csv')} no longer leads to a file inside ${job}`);
     } finally {
       await runner.close();
     }
