@@ -1,4 +1,4 @@
-import { isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { documentValue } from '../scenario/diagnostics.js';
 import { loadScenarioVariants } from '../scenario/index.js';
 import { SET_FILE } from '../scenario/overrides.js';
@@ -124,15 +124,17 @@ export interface LoadedPoint {
  * `--set`s, and again after each variant's own `set`: the varied values are what runs in every variant. A diagnostic inside a point's value is moved to where that value is
  * written (the `sweep.grid` entry or the flag); one that only some points have names the first of them.
  * A variant that is well formed but cannot run (`Diagnostic.infeasible`: the model does not fit,
- * the instance is not sold there) is returned with why instead of failing the load.
+ * the instance is not sold there) is returned with why instead of failing the load. With
+ * `variant`, each point holds only that variant (an index into the scenario's, 0: the baseline).
  */
 export async function loadPoints(
   source: ScenarioSource,
   parameters: readonly Parameter[],
   points: readonly SweepPoint[],
+  options: { variant?: number } = {},
 ): Promise<Result<LoadedPoint[]>> {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(source.text, { lineCounter });
+  /** The scenario's own positions, parsed only when a diagnostic needs them. */
+  let parsed: { document: Document; lineCounter: LineCounter } | undefined;
   /** Where the value (or, for a bad path, the key) of parameter `d` is written. */
   const position = (d: number, value: unknown, aboutPath: boolean): Omit<Diagnostic, 'code' | 'message'> => {
     const parameter = parameters[d];
@@ -140,6 +142,11 @@ export async function loadPoints(
       const col = aboutPath ? 1 : parameter.origin.valueCol;
       return { file: parameter.origin.flag, line: parameter.origin.ordinal, col };
     }
+    if (parsed === undefined) {
+      const lineCounter = new LineCounter();
+      parsed = { document: parseDocument(source.text, { lineCounter }), lineCounter };
+    }
+    const { document, lineCounter } = parsed;
     const node = document.getIn(['sweep', 'grid', parameter.path], true) as Node | undefined;
     const item = isSeq(node) ? (node.items[parameter.values.indexOf(value)] as Node | undefined) : node;
     const offset = item?.range?.[0] ?? node?.range?.[0] ?? 0;
@@ -169,6 +176,7 @@ export async function loadPoints(
       pointSet: pointArguments(parameters, point.values),
       confineDataPaths: source.dataRoot ?? false,
       catalogs: source.catalogs ?? [],
+      variant: options.variant,
     });
     if (result.ok) {
       loaded.push({

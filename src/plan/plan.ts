@@ -273,9 +273,9 @@ async function plan(options: PlanOptions, runner: JobRunner): Promise<PlanOutcom
       keys.push({ path: SCALE, values: [scale], origin: scaleOrigin });
       values.push(scale);
     }
-    const loadedPoint = await loadPoints(source, keys, [{ index: 0, values }]);
+    const loadedPoint = await loadPoints(source, keys, [{ index: 0, values }], { variant: family.variant });
     if (!loadedPoint.ok) throw new ScenarioError(loadedPoint.errors);
-    return loadedPoint.value[0].variants[family.variant];
+    return loadedPoint.value[0].variants[0];
   };
 
   const budget = new PlanBudget(evaluator, options.onProgress);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
-import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isMap, LineCounter, type Node, parseDocument } from 'yaml';
 import { replaceUnprintable } from '../core/unprintable.js';
 import { type Catalog, withUserCatalogs } from '../hardware/index.js';
 import {
@@ -137,6 +137,9 @@ function apply(
     sources: candidate.sources.with(override.path, override.tree, override.keyPosition),
   };
 }
+
+/** The scenario as written (after `--set`); no variant may take this name. */
+const BASELINE = 'baseline';
 
 /** Keys read from the baseline only: one SLO, one sweep and one report for all variants. */
 const WHOLE_FILE_KEYS = ['slo', 'sweep', 'report'];
@@ -339,10 +342,16 @@ interface CandidateLoad {
   found: Diagnostic[];
 }
 
-/** Every candidate validated on its own; `errors` holds what concerns the file as a whole (`--set`, keys of variants). */
-async function loadCandidates(input: Input): Promise<{ errors: Diagnostic[]; candidates: CandidateLoad[] }> {
+/**
+ * Every candidate validated on its own, or only the one at index `only` (0: the baseline; the
+ * others are left out); `errors` holds what concerns the file as a whole (`--set`, keys of variants).
+ */
+async function loadCandidates(
+  input: Input,
+  only: number | null = null,
+): Promise<{ errors: Diagnostic[]; candidates: CandidateLoad[] }> {
   const errors: Diagnostic[] = [];
-  let baseline: Candidate = { name: 'baseline', raw: input.raw, sources: SourceMap.of(input.tree) };
+  let baseline: Candidate = { name: BASELINE, raw: input.raw, sources: SourceMap.of(input.tree) };
   const points: { override: Override; label: string }[] = [];
   input.set.forEach((argument, i) => {
     const parsed = parseSetArgument(argument, i + 1);
@@ -355,7 +364,8 @@ async function loadCandidates(input: Input): Promise<{ errors: Diagnostic[]; can
     if (i >= input.pointFrom) points.push({ override: parsed.value, label });
   });
   checkSweepPaths(baseline, errors);
-  const candidates = [baseline, ...variantCandidates(baseline, input, points, errors)];
+  const all = [baseline, ...variantCandidates(baseline, input, points, errors)];
+  const candidates = only === null ? all : all.slice(only, only + 1);
   if (candidates.some((candidate) => findExpressions(candidate.raw).length > 0)) await loadMath();
   return {
     errors,
@@ -375,16 +385,16 @@ function collectErrors(
 ): Diagnostic[] {
   const all = [...errors];
   const baselineErrors = new Set<string>();
-  candidates.forEach((candidate, i) => {
+  for (const candidate of candidates) {
     for (const found of candidate.found) {
       const d = { ...found };
       const text = `${d.file}:${d.line}:${d.col}: ${d.message}`;
-      if (i === 0) baselineErrors.add(text);
+      if (candidate.name === BASELINE) baselineErrors.add(text);
       // A variant repeats the baseline's errors (deduplicated later); its own are labelled with its name.
       else if (!baselineErrors.has(text)) d.message += ` (variant "${candidate.name}")`;
       all.push(d);
     }
-  });
+  }
   return sortDiagnostics(all, input.file);
 }
 
@@ -423,9 +433,23 @@ function confinementAt(
   return { ok: false, errors: [{ code: 'MISSING_FILE', message: confined.message, file, line: 1, col: 1 }] };
 }
 
+/**
+ * The last text parsed, kept: a sweep or plan loads the same scenario text once per point, and
+ * parsing it again each time was most of what the main thread did while workers simulated.
+ * Nothing changes a parsed document: overrides work on copies of its value.
+ */
+let lastParsed: { text: string; document: Document; lineCounter: LineCounter } | undefined;
+
+function parsedText(text: string): { document: Document; lineCounter: LineCounter } {
+  if (lastParsed?.text !== text) {
+    const lineCounter = new LineCounter();
+    lastParsed = { text, document: parseDocument(text, { lineCounter, prettyErrors: true }), lineCounter };
+  }
+  return lastParsed;
+}
+
 function textInput(text: string, file: string, options: LoadOptions): Result<Input> {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: true });
+  const { document, lineCounter } = parsedText(text);
   if (document.errors.length > 0) {
     return { ok: false, errors: [syntaxDiagnostic(document.errors, file)] };
   }
@@ -477,16 +501,18 @@ export interface VariantLoad {
 /**
  * Like `loadScenarioText`, for one point of a sweep: a variant whose only problems are
  * infeasible configurations (`Diagnostic.infeasible`) comes back with them instead of failing the
- * load, so the sweep can record it and go on. Any other error fails the load as usual.
+ * load, so the sweep can record it and go on. Any other error fails the load as usual. With
+ * `variant`, only the variant at that index (0: the baseline) is checked and returned: a plan
+ * evaluates one variant of a point at a time, and checking the others would be thrown away.
  */
 export async function loadScenarioVariants(
   text: string,
   file: string,
-  options: LoadOptions = {},
+  options: LoadOptions & { variant?: number } = {},
 ): Promise<Result<VariantLoad[]>> {
   const input = textInput(text, file, options);
   if (!input.ok) return input;
-  const { errors, candidates } = await loadCandidates(input.value);
+  const { errors, candidates } = await loadCandidates(input.value, options.variant ?? null);
   if (errors.length > 0 || candidates.some((candidate) => candidate.found.some((d) => !d.infeasible))) {
     return { ok: false, errors: collectErrors(input.value, errors, candidates) };
   }

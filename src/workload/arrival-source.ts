@@ -7,8 +7,8 @@ import {
   createPoissonArrivals,
   createThinnedPoissonArrivals,
 } from './synthetic-arrivals.js';
-import { createTraceArrivals } from './trace-arrivals.js';
 import { createBootstrapArrivals } from './trace-bootstrap.js';
+import { replayedTrace } from './trace-replay.js';
 
 /** One arrival. Filled in place by `next()` so the hot loop allocates nothing; NaN for an attribute the source does not provide. */
 export interface ArrivalRecord {
@@ -133,7 +133,7 @@ export function createArrivalSource(arrivals: Arrivals, context: ArrivalContext)
       return createConstantArrivals(arrivals.rate, durationS);
     case 'trace': {
       const bootstrap = arrivals.trace.bootstrap ?? null;
-      if (bootstrap === null) return createTraceArrivals(arrivals.trace, durationS);
+      if (bootstrap === null) return replayedTrace(arrivals.trace, durationS);
       if (context.bootstrapUniform === undefined) {
         throw new TypeError('the trace has a bootstrap, but no bootstrapUniform was given');
       }

@@ -22,7 +22,7 @@ import { BadRowError, badRow, openTraceRows, type TraceRows, type TraceRowsKind 
 import { parseDateTime } from './trace-time.js';
 
 /** The latest replayed time the simulation's clock keeps exactly. */
-const MAX_REPLAYED_S = MAX_TIME_US / 1e6;
+export const MAX_REPLAYED_S = MAX_TIME_US / 1e6;
 
 const UNITS_PER_SECOND: Record<Exclude<TimeUnit, 'datetime'>, number> = { s: 1, ms: 1e3, us: 1e6 };
 const UNIT_NAMES: Record<Exclude<TimeUnit, 'datetime'>, string> = {
@@ -46,6 +46,8 @@ export interface TraceReadOptions {
   endS?: number;
   /** How many skipped rows to keep with their location (default SKIPPED_ROWS_SHOWN). */
   shown?: number;
+  /** createTraceArrivals gives times before `speed` divides them (it still ends the window as `speed` says). */
+  unscaled?: boolean;
 }
 
 /**
@@ -270,6 +272,7 @@ export function createTraceArrivals(
 ): ArrivalSource {
   const reader = openTraceReader(trace, { ...options, endS: replayEndS(trace, durationS) });
   const limit = trace.limit ?? Number.POSITIVE_INFINITY;
+  const speed = options.unscaled === true ? 1 : trace.speed;
   let produced = 0;
   return fileArrivals(trace, reader, (out, finish) => {
     if (produced >= limit) return finish();
@@ -277,7 +280,7 @@ export function createTraceArrivals(
       if (produced === 0 && limit > 0) throw noRequests(trace, reader);
       return finish();
     }
-    out.timeS /= trace.speed;
+    out.timeS /= speed;
     produced++;
     return true;
   });
