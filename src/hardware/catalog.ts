@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { closestNames } from '../util/closest-names.js';
+import { readYamlData } from '../util/yaml-data.js';
 
 /**
  * Instance types and prices from `pricing/<provider>.yaml` (see pricing/README.md). Those files
@@ -346,7 +345,7 @@ export function entryFromRaw(provider: string, type: string, raw: RawEntry): Ins
 /** One `pricing/<provider>.yaml`; the provider is the file name. Exported for tests. */
 export function readCatalogFile(path: string): InstanceEntry[] {
   const provider = path.replace(/^.*\//, '').replace(/\.yaml$/, '');
-  const parsed = fileSchema.safeParse(parse(readFileSync(path, 'utf8')));
+  const parsed = fileSchema.safeParse(readYamlData(path));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const entry = issue.path[1] === undefined ? '' : ` entry "${String(issue.path[1])}"`;

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { closestNames } from '../util/closest-names.js';
+import { readYamlData } from '../util/yaml-data.js';
 import type { PriceSource } from './catalog.js';
 
 /**
@@ -98,7 +97,7 @@ function loadPrices(): ReadonlyMap<string, ProviderPrices> {
 
 /** Reads and validates a data-transfer price file. Exported for tests. */
 export function readDataTransferFile(path: string): ReadonlyMap<string, ProviderPrices> {
-  const parsed = fileSchema.safeParse(parse(readFileSync(path, 'utf8')));
+  const parsed = fileSchema.safeParse(readYamlData(path));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`broken data-transfer price file ${path}: ${issue.path.join('.')}: ${issue.message}`);

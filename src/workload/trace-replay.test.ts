@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { SkippedRows, TraceSource } from '../scenario/types.js';
-import { type ArrivalRecord, type ArrivalSource, createArrivalRecord } from './arrival-source.js';
+import type { TraceSource } from '../scenario/types.js';
+import { type ArrivalRecord, type ArrivalSource, createArrivalRecord, type SkippedRows } from './arrival-source.js';
 import * as arrivals from './trace-arrivals.js';
 import { replayedTrace } from './trace-replay.js';
 

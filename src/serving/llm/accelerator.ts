@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { readYamlData } from '../../util/yaml-data.js';
 import { PRECISIONS, type Precision } from './model.js';
 
 /**
@@ -137,7 +136,7 @@ export function shippedAccelerators(): ReadonlyMap<string, AcceleratorSpec> {
 }
 
 export function loadAccelerators(path: string = ACCELERATORS_FILE): ReadonlyMap<string, AcceleratorSpec> {
-  const parsed = fileSchema.safeParse(parse(readFileSync(path, 'utf8')));
+  const parsed = fileSchema.safeParse(readYamlData(path));
   if (!parsed.success) throw new Error(`${path}: ${z.prettifyError(parsed.error)}`);
   const specs = new Map<string, AcceleratorSpec>();
   for (const [id, entry] of Object.entries(parsed.data.accelerators)) {
