@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { formatDiagnostic, loadScenarioText } from './index.js';
+import { formatDiagnostic, loadScenarioText, loadScenarioVariants } from './index.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/scenarios/', import.meta.url));
 const FILE = join(FIXTURES, 's.yaml');
@@ -65,6 +65,32 @@ describe('thousands of variants', () => {
     expect(await errors(text)).toEqual([
       's.yaml:711:45: fleets[0].replicas: expected a positive integer (variant "v700")',
       's.yaml:911:13: variants[900].name: "v700" is taken by another variant',
+    ]);
+  });
+});
+
+describe('one variant of a point, as a plan evaluates it', () => {
+  it('is the only one checked and returned, and its own mistake is labelled with its name', async () => {
+    const text = manyVariants(3, (i) =>
+      i === 0
+        ? '  - { name: v0, set: { fleets.0.replicas: -2 } }'
+        : `  - { name: v${i}, set: { fleets.0.replicas: ${i + 1} } }`,
+    );
+    const point = ['fleets.0.price_per_hour=2'];
+    const second = await loadScenarioVariants(text, FILE, { pointSet: point, variant: 2 });
+    if (!second.ok) throw new Error(second.errors.map(formatDiagnostic).join('\n'));
+    expect(second.value).toHaveLength(1);
+    expect(second.value[0].name).toBe('v1');
+    expect(second.value[0].scenario?.fleets[0]).toMatchObject({ replicas: 2, priceUsdPerHour: 2 });
+    const baseline = await loadScenarioVariants(text, FILE, { pointSet: point, variant: 0 });
+    expect(baseline.ok && baseline.value.map((v) => [v.name, v.scenario?.fleets[0].replicas])).toEqual([
+      ['baseline', 4],
+    ]);
+
+    const first = await loadScenarioVariants(text, FILE, { pointSet: point, variant: 1 });
+    expect(first.ok).toBe(false);
+    expect(!first.ok && first.errors.map((d) => formatDiagnostic(d).replaceAll(FIXTURES, ''))).toEqual([
+      's.yaml:11:43: fleets[0].replicas: expected a positive integer (variant "v0")',
     ]);
   });
 });
