@@ -8,8 +8,8 @@ import { createTraceArrivals, MAX_REPLAYED_S, replayEndS } from './trace-arrival
  * A trace read to its end twice in one thread is kept in memory, and later reads replay it from
  * there instead of parsing the file again: a plan or sweep reads the same trace for every
  * configuration, a run once per variant. The first read only notes the trace, so a single run
- * keeps nothing; the second records what it reads, up to MAX_RECORDED requests (longer traces
- * stream every time, so memory stays bounded however long they are). A replay gives the same
+ * keeps nothing; the second records what it reads, up to MAX_RECORDED requests in all the
+ * recordings kept (longer traces stream every time, so memory stays bounded however long they are). A replay gives the same
  * records, field for field, and the same skipped rows at the same points as a read of the file.
  * A digest of the file's bytes is kept with it, so an edited trace is read again: reading and
  * hashing the bytes takes a few hundredths of parsing them. Files over MAX_KEPT_BYTES are never
@@ -126,7 +126,7 @@ function recorded(trace: TraceSource, source: ArrivalSource, entry: Entry): Arri
       }
       if (!more) {
         building.skipped = skippedRows === undefined ? null : copySkipped(skippedRows());
-        entry.recording = building;
+        keep(entry, building);
         building = null;
       } else if (building.count === MAX_RECORDED) {
         building = null;
@@ -211,6 +211,19 @@ function append(r: Recording, out: ArrivalRecord, skippedSoFar: number): void {
 
 function copySkipped(skipped: SkippedRows): SkippedRows {
   return { count: skipped.count, first: skipped.first.map((d): Diagnostic => ({ ...d })) };
+}
+
+/** Keeps `recording` in `entry`, forgetting the least recently opened others' beyond MAX_RECORDED in all. */
+function keep(entry: Entry, recording: Recording): void {
+  entry.recording = recording;
+  let total = 0;
+  for (const kept of entries.values()) total += kept.recording?.count ?? 0;
+  for (const kept of entries.values()) {
+    if (total <= MAX_RECORDED) break;
+    if (kept === entry || kept.recording === null) continue;
+    total -= kept.recording.count;
+    kept.recording = null;
+  }
 }
 
 /** The records of `r` in order, filling in the fields a read of the file fills in. */
