@@ -76,7 +76,9 @@ function host(raw: z.infer<typeof hostSchema>): HostCoefficients {
 }
 
 export function readEnergyData(path: string = CARBON_FILE): EnergyData {
-  const parsed = fileSchema.safeParse(parse(readFileSync(path, 'utf8')));
+  // Read once a process: compiling a fast parser for the file's objects would cost more than the
+  // one parse it serves.
+  const parsed = fileSchema.safeParse(parse(readFileSync(path, 'utf8')), { jitless: true });
   if (!parsed.success) throw new Error(`broken energy data file ${path}: ${z.prettifyError(parsed.error)}`);
   const raw = parsed.data;
   return {

@@ -15,6 +15,7 @@ import {
   ReplicaCount,
   SlotCount,
 } from '../../core/schema-values.js';
+import { formatThousands } from '../../core/format.js';
 import { SPOT_ADVISOR_BUCKETS } from '../../fleet/interruption.js';
 import { MARKETS } from '../../hardware/index.js';
 import type { AutoscalingConfig } from '../../policies/autoscaling/index.js';
@@ -347,7 +348,7 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
       concurrency: SlotCount.prefault(1).describe('Requests one replica serves at once.'),
       price_per_hour: NonNegativeNumber.max(
         MAX_PRICE_USD_PER_HOUR,
-        `expected a price of at most ${MAX_PRICE_USD_PER_HOUR.toLocaleString('en-US')} USD per hour`,
+        `expected a price of at most ${formatThousands(MAX_PRICE_USD_PER_HOUR)} USD per hour`,
       )
         .optional()
         .meta({
