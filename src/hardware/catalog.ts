@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { closestNames } from '../util/closest-names.js';
 
 // Schemas under z.lazy are built on first use: a run that prices no catalog instance never reads the catalog, and building zod schemas is a
