@@ -4,8 +4,9 @@ import { parse } from 'yaml';
 import * as z from 'zod';
 import { closestNames } from '../util/closest-names.js';
 
-// Schemas under z.lazy are built on first use: a run that prices no catalog instance never reads the catalog, and building zod schemas is a
-// noticeable part of what a short `fleetsim run` waits for.
+// Schemas under z.lazy are built on first use: a run that prices no catalog instance never reads
+// the catalog, and building zod schemas is a noticeable part of what a short `fleetsim run` waits
+// for.
 
 /**
  * Instance types and prices from `pricing/<provider>.yaml` (see pricing/README.md). Those files

@@ -5,8 +5,8 @@ import * as z from 'zod';
 import { closestNames } from '../util/closest-names.js';
 import type { PriceSource } from './catalog.js';
 
-// Schemas under z.lazy are built on first use: a run that moves no data between regions never reads the file, and building zod schemas is a
-// noticeable part of what a short `fleetsim run` waits for.
+// Schemas under z.lazy are built on first use: a run that moves no data between regions never reads
+// the file, and building zod schemas is a noticeable part of what a short `fleetsim run` waits for.
 
 /**
  * What moving bytes costs: internet egress by provider, source region, destination class and

@@ -4,8 +4,8 @@ import * as z from 'zod';
 import { expected, NonNegativeNumber, Power } from '../../core/schema-values.js';
 import type { EnergySettings } from '../types.js';
 
-// Schemas under z.lazy are built on first use: most scenarios leave `energy` out, and building zod schemas is a
-// noticeable part of what a short `fleetsim run` waits for.
+// Schemas under z.lazy are built on first use: most scenarios leave `energy` out, and building zod
+// schemas is a noticeable part of what a short `fleetsim run` waits for.
 
 const fields = {
   price_per_kwh: NonNegativeNumber.optional().meta({

@@ -27,8 +27,8 @@ import { checkHardware, HardwareSchema } from './hardware.js';
 import { BatchingUnion } from './policies.js';
 import { DurationDistribution, ServiceTimeSchema } from './values.js';
 
-// Schemas under z.lazy are built on first use: most fleets leave these keys out, and building zod schemas is a
-// noticeable part of what a short `fleetsim run` waits for.
+// Schemas under z.lazy are built on first use: most fleets leave these keys out, and building zod
+// schemas is a noticeable part of what a short `fleetsim run` waits for.
 
 export const ON_INTERRUPT = ['requeue', 'retry-elsewhere', 'drop'] as const;
 

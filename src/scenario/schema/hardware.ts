@@ -8,8 +8,8 @@ import { PRECISIONS } from '../../serving/llm/index.js';
 import type { EfficiencyOverrides } from '../types.js';
 import { displayName } from './common.js';
 
-// Schemas under z.lazy are built on first use: most fleets give no `hardware`, and building zod schemas is a
-// noticeable part of what a short `fleetsim run` waits for.
+// Schemas under z.lazy are built on first use: most fleets give no `hardware`, and building zod
+// schemas is a noticeable part of what a short `fleetsim run` waits for.
 
 const Fraction = z
   .number(expected('a fraction in (0, 1]'))

@@ -11,8 +11,8 @@ import {
 } from '../../serving/llm/index.js';
 import { MAX_NAME } from './common.js';
 
-// Schemas under z.lazy are built on first use: only LLM scenarios give a `model`, and building zod schemas is a
-// noticeable part of what a short `fleetsim run` waits for.
+// Schemas under z.lazy are built on first use: only LLM scenarios give a `model`, and building zod
+// schemas is a noticeable part of what a short `fleetsim run` waits for.
 
 const PRESET_NAMES = Object.keys(LLM_PRESETS);
 

@@ -4,8 +4,8 @@ import * as z from 'zod';
 import { Bandwidth, Duration, expected, PositiveNumber, Size } from '../../core/schema-values.js';
 import type { DataTransferConfig, DisaggregationConfig, KvLinkConfig, NetworkConfig } from '../types.js';
 
-// Schemas under z.lazy are built on first use: most scenarios leave these sections out, and building zod schemas is a
-// noticeable part of what a short `fleetsim run` waits for.
+// Schemas under z.lazy are built on first use: most scenarios leave these sections out, and
+// building zod schemas is a noticeable part of what a short `fleetsim run` waits for.
 
 export const NetworkSchema = z.lazy(() =>
   z

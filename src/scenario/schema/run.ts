@@ -26,8 +26,9 @@ import {
 } from '../types.js';
 import { FLEET_NAME, tooLong } from './common.js';
 
-// Schemas under z.lazy are built on first use: most scenarios have no variants, SLO, sweep or report settings, and building zod schemas is a
-// noticeable part of what a short `fleetsim run` waits for.
+// Schemas under z.lazy are built on first use: most scenarios have no variants, SLO, sweep or
+// report settings, and building zod schemas is a noticeable part of what a short `fleetsim run`
+// waits for.
 
 export const MetricsSchema = z
   .object({

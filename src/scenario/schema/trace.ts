@@ -5,8 +5,8 @@ import { expected, PositiveDuration, PositiveInteger, PositiveNumber } from '../
 import { TRACE_PRESETS } from '../trace-presets.js';
 import type { RequestAttribute, TraceSource } from '../types.js';
 
-// Schemas under z.lazy are built on first use: only trace arrivals read it, and building zod schemas is a
-// noticeable part of what a short `fleetsim run` waits for.
+// Schemas under z.lazy are built on first use: only trace arrivals read it, and building zod
+// schemas is a noticeable part of what a short `fleetsim run` waits for.
 
 export const TRACE_FORMATS = ['azure-llm', 'vidur', 'mooncake', 'csv', 'jsonl'] as const;
 

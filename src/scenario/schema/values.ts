@@ -19,8 +19,9 @@ import { parseDuration } from '../../core/units.js';
 import type { Distribution, Rate, RequestAttribute, ServiceTime } from '../types.js';
 import { exactlyOne } from './common.js';
 
-// Schemas under z.lazy are built on first use: many scenarios give no token, turn, size or duration distribution, and building zod schemas is a
-// noticeable part of what a short `fleetsim run` waits for.
+// Schemas under z.lazy are built on first use: many scenarios give no token, turn, size or duration
+// distribution, and building zod schemas is a noticeable part of what a short `fleetsim run` waits
+// for.
 
 const DISTRIBUTION_KINDS = ['constant', 'exponential', 'lognormal', 'gamma', 'uniform', 'empirical'] as const;
 

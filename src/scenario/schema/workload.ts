@@ -30,8 +30,8 @@ import {
   TurnDistribution,
 } from './values.js';
 
-// Schemas under z.lazy are built on first use: most workloads have no sessions or classes, and building zod schemas is a
-// noticeable part of what a short `fleetsim run` waits for.
+// Schemas under z.lazy are built on first use: most workloads have no sessions or classes, and
+// building zod schemas is a noticeable part of what a short `fleetsim run` waits for.
 
 const sessionsSchema = z.lazy(() =>
   z
