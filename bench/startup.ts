@@ -124,6 +124,11 @@ function main(): void {
     console.log(
       `  charts: default (SVG) / --png (the files every run used to write): ratio ${(svg.wall / png.wall).toFixed(2)} (target <= 1)`,
     );
+    if (process.env.NODE_EXTRA_CA_CERTS)
+      console.log(
+        '  NODE_EXTRA_CA_CERTS is set: every node process reads those certificates as it starts, before any\n' +
+          '  JavaScript runs (bare node included); unset, each figure above is that much lower',
+      );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

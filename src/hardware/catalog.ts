@@ -1,7 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { closestNames } from '../util/closest-names.js';
 import { readYamlData } from '../util/yaml-data.js';
+
+// Schemas under z.lazy are built on first use: a run that prices no catalog instance never reads
+// the catalog, and building zod schemas is a noticeable part of what a short `fleetsim run` waits
+// for.
 
 /**
  * Instance types and prices from `pricing/<provider>.yaml` (see pricing/README.md). Those files
@@ -138,16 +142,18 @@ const SECONDS_PER_UNIT: Readonly<Record<string, number>> = { s: 1, min: 60, h: 3
 const HOURS_PER_YEAR = 8760;
 
 /** `60s`, `1min`, `1h` or a bare number of seconds; kept here so hardware depends on no scenario code. */
-const durationSeconds = z.union([
-  z.number().nonnegative(),
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?(s|min|h)$/, 'expected a duration such as 60s, 1min or 1h')
-    .transform((text) => {
-      const [, amount, unit] = text.match(/^(\d+(?:\.\d+)?)(s|min|h)$/)!;
-      return Number(amount) * SECONDS_PER_UNIT[unit];
-    }),
-]);
+const durationSeconds = z.lazy(() =>
+  z.union([
+    z.number().nonnegative(),
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?(s|min|h)$/, 'expected a duration such as 60s, 1min or 1h')
+      .transform((text) => {
+        const [, amount, unit] = text.match(/^(\d+(?:\.\d+)?)(s|min|h)$/)!;
+        return Number(amount) * SECONDS_PER_UNIT[unit];
+      }),
+  ]),
+);
 
 const usdPerHour = z.number().positive('expected a price above 0 USD per hour');
 
@@ -159,21 +165,25 @@ export const isoDate = z
     const date = new Date(`${text}T00:00:00Z`);
     return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
   }, 'expected a date that exists');
-const citation = z.strictObject({ source: z.string().min(1), as_of: isoDate });
+const citation = z.lazy(() => z.strictObject({ source: z.string().min(1), as_of: isoDate }));
 
-export const regionPricesSchema = z.strictObject({
-  on_demand: usdPerHour.optional(),
-  spot: usdPerHour.optional(),
-  reserved_1y: usdPerHour.optional(),
-  reserved_3y: usdPerHour.optional(),
-});
+export const regionPricesSchema = z.lazy(() =>
+  z.strictObject({
+    on_demand: usdPerHour.optional(),
+    spot: usdPerHour.optional(),
+    reserved_1y: usdPerHour.optional(),
+    reserved_3y: usdPerHour.optional(),
+  }),
+);
 
-export const sourcesSchema = z.strictObject({
-  on_demand: citation.optional(),
-  spot: citation.optional(),
-  reserved_1y: citation.optional(),
-  reserved_3y: citation.optional(),
-});
+export const sourcesSchema = z.lazy(() =>
+  z.strictObject({
+    on_demand: citation.optional(),
+    spot: citation.optional(),
+    reserved_1y: citation.optional(),
+    reserved_3y: citation.optional(),
+  }),
+);
 
 export type RawRegionPrices = z.infer<typeof regionPricesSchema>;
 type RawSources = z.infer<typeof sourcesSchema>;
@@ -206,54 +216,56 @@ export function checkCitations(
   }
 }
 
-export const entrySchema = z
-  .strictObject({
-    vcpus: z.number().int().positive().optional(),
-    memory_gib: z.number().positive().optional(),
-    accelerators: z
-      .strictObject({
-        model: z.enum(ACCELERATOR_IDS),
-        count: z.number().int().positive(),
-        memory_gib: z.number().positive().optional(),
-      })
-      .optional(),
-    billing: z.strictObject({ increment: durationSeconds, minimum: durationSeconds }),
-    prices: z.record(z.string(), regionPricesSchema).optional(),
-    owned: z
-      .strictObject({
-        purchase_usd: z.number().positive(),
-        lifetime_years: z.number().positive(),
-        power_watts: z.number().nonnegative(),
-        usd_per_kwh: z.record(z.string(), z.number().nonnegative()),
-      })
-      .optional(),
-    sources: sourcesSchema,
-  })
-  .check((ctx) => {
-    const { prices, owned, sources } = ctx.value;
-    const issue: Issue = (message, path) =>
-      ctx.issues.push({ code: 'custom', message, input: ctx.value, path });
-    if ((prices === undefined) === (owned === undefined)) {
-      issue('expected exactly one of prices or owned', []);
-      return;
-    }
-    if (owned && Object.keys(owned.usd_per_kwh).length === 0) {
-      issue('owned hardware needs an electricity price in at least one region', ['owned', 'usd_per_kwh']);
-    }
-    if (prices && Object.keys(prices).length === 0) issue('an entry needs at least one region', ['prices']);
-    for (const [region, regionPrices] of Object.entries(prices ?? {})) {
-      if (regionPrices.on_demand === undefined)
-        issue('every region needs on_demand', ['prices', region, 'on_demand']);
-      checkRegionPrices(region, regionPrices, issue);
-    }
-    checkCitations(prices ?? {}, sources, issue);
-    if (owned && sources.on_demand === undefined)
-      issue('owned hardware needs sources.on_demand', ['sources', 'on_demand']);
-  });
+export const entrySchema = z.lazy(() =>
+  z
+    .strictObject({
+      vcpus: z.number().int().positive().optional(),
+      memory_gib: z.number().positive().optional(),
+      accelerators: z
+        .strictObject({
+          model: z.enum(ACCELERATOR_IDS),
+          count: z.number().int().positive(),
+          memory_gib: z.number().positive().optional(),
+        })
+        .optional(),
+      billing: z.strictObject({ increment: durationSeconds, minimum: durationSeconds }),
+      prices: z.record(z.string(), regionPricesSchema).optional(),
+      owned: z
+        .strictObject({
+          purchase_usd: z.number().positive(),
+          lifetime_years: z.number().positive(),
+          power_watts: z.number().nonnegative(),
+          usd_per_kwh: z.record(z.string(), z.number().nonnegative()),
+        })
+        .optional(),
+      sources: sourcesSchema,
+    })
+    .check((ctx) => {
+      const { prices, owned, sources } = ctx.value;
+      const issue: Issue = (message, path) =>
+        ctx.issues.push({ code: 'custom', message, input: ctx.value, path });
+      if ((prices === undefined) === (owned === undefined)) {
+        issue('expected exactly one of prices or owned', []);
+        return;
+      }
+      if (owned && Object.keys(owned.usd_per_kwh).length === 0) {
+        issue('owned hardware needs an electricity price in at least one region', ['owned', 'usd_per_kwh']);
+      }
+      if (prices && Object.keys(prices).length === 0) issue('an entry needs at least one region', ['prices']);
+      for (const [region, regionPrices] of Object.entries(prices ?? {})) {
+        if (regionPrices.on_demand === undefined)
+          issue('every region needs on_demand', ['prices', region, 'on_demand']);
+        checkRegionPrices(region, regionPrices, issue);
+      }
+      checkCitations(prices ?? {}, sources, issue);
+      if (owned && sources.on_demand === undefined)
+        issue('owned hardware needs sources.on_demand', ['sources', 'on_demand']);
+    }),
+);
 
 type RawEntry = z.infer<typeof entrySchema>;
 
-const fileSchema = z.strictObject({ instances: z.record(z.string(), entrySchema) });
+const fileSchema = z.lazy(() => z.strictObject({ instances: z.record(z.string(), entrySchema) }));
 
 // src/hardware/catalog.ts and dist/hardware/catalog.js both sit two levels below the package root.
 export const PRICING_DIR = fileURLToPath(new URL('../../pricing/', import.meta.url));

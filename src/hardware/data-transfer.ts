@@ -1,8 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { closestNames } from '../util/closest-names.js';
 import { readYamlData } from '../util/yaml-data.js';
 import type { PriceSource } from './catalog.js';
+
+// Schemas under z.lazy are built on first use: a run that moves no data between regions never reads
+// the file, and building zod schemas is a noticeable part of what a short `fleetsim run` waits for.
 
 /**
  * What moving bytes costs: internet egress by provider, source region, destination class and
@@ -49,40 +52,42 @@ const usd = z.number().nonnegative();
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 const cited = { source: z.string().min(1), as_of: isoDate };
 
-const providerSchema = z.strictObject({
-  unit: z.enum(['GiB', 'GB']),
-  unit_source: z.strictObject(cited),
-  internet_egress: z
-    .strictObject({
-      tier_starts: z.array(z.number().nonnegative()).min(1),
-      ...cited,
-      prices: z.record(z.string(), z.partialRecord(z.enum(INTERNET_DESTINATIONS), z.array(usd))),
-    })
-    .check((ctx) => {
-      const { tier_starts: starts, prices } = ctx.value;
-      const issue = (message: string, path: PropertyKey[]) =>
-        ctx.issues.push({ code: 'custom', message, input: ctx.value, path });
-      if (starts[0] !== 0) issue('the first tier must start at 0', ['tier_starts', 0]);
-      for (let i = 1; i < starts.length; i++) {
-        if (starts[i] <= starts[i - 1]) issue('tier starts must increase', ['tier_starts', i]);
-      }
-      for (const [region, byDestination] of Object.entries(prices)) {
-        for (const [destination, tierPrices] of Object.entries(byDestination)) {
-          if (tierPrices.length !== starts.length)
-            issue(`expected ${starts.length} prices, one per tier`, ['prices', region, destination]);
+const providerSchema = z.lazy(() =>
+  z.strictObject({
+    unit: z.enum(['GiB', 'GB']),
+    unit_source: z.strictObject(cited),
+    internet_egress: z
+      .strictObject({
+        tier_starts: z.array(z.number().nonnegative()).min(1),
+        ...cited,
+        prices: z.record(z.string(), z.partialRecord(z.enum(INTERNET_DESTINATIONS), z.array(usd))),
+      })
+      .check((ctx) => {
+        const { tier_starts: starts, prices } = ctx.value;
+        const issue = (message: string, path: PropertyKey[]) =>
+          ctx.issues.push({ code: 'custom', message, input: ctx.value, path });
+        if (starts[0] !== 0) issue('the first tier must start at 0', ['tier_starts', 0]);
+        for (let i = 1; i < starts.length; i++) {
+          if (starts[i] <= starts[i - 1]) issue('tier starts must increase', ['tier_starts', i]);
         }
-      }
-    })
-    .optional(),
-  inter_region: z
-    .strictObject({ ...cited, prices: z.record(z.string(), z.record(z.string(), usd)) })
-    .optional(),
-  inter_zone: z
-    .strictObject({ usd_per_unit: usd, billed: z.enum(['sender', 'both-ends']), ...cited })
-    .optional(),
-});
+        for (const [region, byDestination] of Object.entries(prices)) {
+          for (const [destination, tierPrices] of Object.entries(byDestination)) {
+            if (tierPrices.length !== starts.length)
+              issue(`expected ${starts.length} prices, one per tier`, ['prices', region, destination]);
+          }
+        }
+      })
+      .optional(),
+    inter_region: z
+      .strictObject({ ...cited, prices: z.record(z.string(), z.record(z.string(), usd)) })
+      .optional(),
+    inter_zone: z
+      .strictObject({ usd_per_unit: usd, billed: z.enum(['sender', 'both-ends']), ...cited })
+      .optional(),
+  }),
+);
 
-const fileSchema = z.strictObject({ providers: z.record(z.string(), providerSchema) });
+const fileSchema = z.lazy(() => z.strictObject({ providers: z.record(z.string(), providerSchema) }));
 type ProviderPrices = z.infer<typeof providerSchema>;
 
 // src/hardware/data-transfer.ts and dist/hardware/data-transfer.js both sit two levels below the package root.

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
+import { readYamlData } from '../util/yaml-data.js';
 import { PRICING_DIR } from './catalog.js';
 
 /**
@@ -76,7 +75,9 @@ function host(raw: z.infer<typeof hostSchema>): HostCoefficients {
 }
 
 export function readEnergyData(path: string = CARBON_FILE): EnergyData {
-  const parsed = fileSchema.safeParse(parse(readFileSync(path, 'utf8')));
+  // Read once a process: compiling a fast parser for the file's objects would cost more than the
+  // one parse it serves.
+  const parsed = fileSchema.safeParse(readYamlData(path), { jitless: true });
   if (!parsed.success) throw new Error(`broken energy data file ${path}: ${z.prettifyError(parsed.error)}`);
   const raw = parsed.data;
   return {

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { formatDuration } from '../core/format.js';
+import { formatDuration, formatThousands } from '../core/format.js';
 import { US_PER_S } from '../core/time.js';
 import { createAutoscaler } from '../policies/autoscaling/index.js';
 import { compileExpression } from './expression.js';
@@ -36,7 +36,7 @@ const TRACE_SAMPLE_BYTES = 64 * 1024;
 
 /** `3.0e+10` for large counts, `12,345` for readable ones. */
 function formatCount(n: number): string {
-  return n >= 1e7 ? n.toExponential(1) : Math.round(n).toLocaleString('en-US');
+  return n >= 1e7 ? n.toExponential(1) : formatThousands(Math.round(n));
 }
 
 function arrivalsPath(arrivals: Arrivals): PathSegment[] {
@@ -212,7 +212,7 @@ export function checkRunSize(scenario: Scenario): RunSizeFinding | null {
   const large = maxEvents * LARGE_RUN_SHARE;
   // Events are about twice the rows: a trace with fewer rows than this cannot make the run large.
   const size = estimateRunSize(scenario, large / 2);
-  const limit = `limits.max_events (${maxEvents.toLocaleString('en-US')})`;
+  const limit = `limits.max_events (${formatThousands(maxEvents)})`;
   if (size.minEvents > maxEvents) {
     const lower = size.path[0] === 'duration' ? 'the duration' : 'the load or the duration';
     return {

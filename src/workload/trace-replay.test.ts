@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TraceSource } from '../scenario/types.js';
-import { type ArrivalRecord, type ArrivalSource, createArrivalRecord, type SkippedRows } from './arrival-source.js';
+import {
+  type ArrivalRecord,
+  type ArrivalSource,
+  createArrivalRecord,
+  type SkippedRows,
+} from './arrival-source.js';
 import * as arrivals from './trace-arrivals.js';
 import { replayedTrace } from './trace-replay.js';
 

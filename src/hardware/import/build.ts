@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AcceleratorId, entrySchema, PRICE_KEYS } from '../catalog.js';
 import {
   type HardwareRecord,

@@ -4,6 +4,9 @@ import * as z from 'zod';
 import { expected, NonNegativeNumber, Power } from '../../core/schema-values.js';
 import type { EnergySettings } from '../types.js';
 
+// Schemas under z.lazy are built on first use: most scenarios leave `energy` out, and building zod
+// schemas is a noticeable part of what a short `fleetsim run` waits for.
+
 const fields = {
   price_per_kwh: NonNegativeNumber.optional().meta({
     description:
@@ -43,30 +46,34 @@ function settings(raw: {
   };
 }
 
-export const EnergySchema = z
-  .object(fields)
-  .strict()
-  .transform(settings)
-  .describe(
-    "The energy estimate's inputs for every fleet (a fleet's own `energy:` wins key by key). See docs/energy.md.",
-  );
+export const EnergySchema = z.lazy(() =>
+  z
+    .object(fields)
+    .strict()
+    .transform(settings)
+    .describe(
+      "The energy estimate's inputs for every fleet (a fleet's own `energy:` wins key by key). See docs/energy.md.",
+    ),
+);
 
-export const FleetEnergySchema = z
-  .object({
-    ...fields,
-    power: z
-      .object({
-        idle: Power.describe('Draw of one replica with nothing running (IT power, before PUE).'),
-        busy: Power.describe('Draw of one replica while it works (IT power, before PUE).'),
-      })
-      .strict()
-      .refine((power) => power.idle <= power.busy, 'expected idle at most busy')
-      .optional()
-      .describe(
-        "One replica's whole draw (accelerators and host), replacing the catalog's figures: for hardware it lacks, " +
-          'or measured figures.',
-      ),
-  })
-  .strict()
-  .transform(settings)
-  .describe("This fleet's energy inputs, key by key over the scenario's `energy:`. See docs/energy.md.");
+export const FleetEnergySchema = z.lazy(() =>
+  z
+    .object({
+      ...fields,
+      power: z
+        .object({
+          idle: Power.describe('Draw of one replica with nothing running (IT power, before PUE).'),
+          busy: Power.describe('Draw of one replica while it works (IT power, before PUE).'),
+        })
+        .strict()
+        .refine((power) => power.idle <= power.busy, 'expected idle at most busy')
+        .optional()
+        .describe(
+          "One replica's whole draw (accelerators and host), replacing the catalog's figures: for hardware it lacks, " +
+            'or measured figures.',
+        ),
+    })
+    .strict()
+    .transform(settings)
+    .describe("This fleet's energy inputs, key by key over the scenario's `energy:`. See docs/energy.md."),
+);

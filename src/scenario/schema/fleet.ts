@@ -1,6 +1,7 @@
 /** `fleets[]`: a pool of identical replicas, its size, price, service and what happens to it. */
 
 import * as z from 'zod';
+import { formatThousands } from '../../core/format.js';
 import {
   Bandwidth,
   Duration,
@@ -25,6 +26,9 @@ import { FleetEnergySchema } from './energy.js';
 import { checkHardware, HardwareSchema } from './hardware.js';
 import { BatchingUnion } from './policies.js';
 import { DurationDistribution, ServiceTimeSchema } from './values.js';
+
+// Schemas under z.lazy are built on first use: most fleets leave these keys out, and building zod
+// schemas is a noticeable part of what a short `fleetsim run` waits for.
 
 export const ON_INTERRUPT = ['requeue', 'retry-elsewhere', 'drop'] as const;
 
@@ -52,73 +56,79 @@ const BatchingSchema = BatchingUnion.describe(
     'and need neither.',
 );
 
-const BatchLatencySchema = z
-  .union(
-    [
-      z
-        .string()
-        .trim()
-        .min(1, expected('an expression of b'))
-        .transform((source): BatchLatency => ({ kind: 'expression', source })),
-      z
-        .object({
-          table: z
-            .array(
-              z
-                .object({
-                  batch: SlotCount.describe('Batch size.'),
-                  latency: Duration.describe('Time to run a batch of that size.'),
-                })
-                .strict(),
-              expected('a list of { batch, latency } points'),
-            )
-            .min(1, expected('at least one { batch, latency } point')),
-        })
-        .strict()
-        .transform(
-          ({ table }): BatchLatency => ({
-            kind: 'table',
-            points: table.map((point) => ({ batch: point.batch, seconds: point.latency })),
-          }),
-        ),
-    ],
-    { error: 'expected an expression of b like "8ms + 1.2ms * b", or { table: [{ batch, latency }, ...] }' },
-  )
-  .describe(
-    'Time to run one batch of `b` requests: a mathjs expression of `b` (`"8ms + 1.2ms * b"`), or measured ' +
-      'points `{ table: [{ batch: 1, latency: 9ms }, { batch: 8, latency: 18ms }] }` interpolated linearly ' +
-      '(the last segment extends beyond the largest batch).',
-  );
+const BatchLatencySchema = z.lazy(() =>
+  z
+    .union(
+      [
+        z
+          .string()
+          .trim()
+          .min(1, expected('an expression of b'))
+          .transform((source): BatchLatency => ({ kind: 'expression', source })),
+        z
+          .object({
+            table: z
+              .array(
+                z
+                  .object({
+                    batch: SlotCount.describe('Batch size.'),
+                    latency: Duration.describe('Time to run a batch of that size.'),
+                  })
+                  .strict(),
+                expected('a list of { batch, latency } points'),
+              )
+              .min(1, expected('at least one { batch, latency } point')),
+          })
+          .strict()
+          .transform(
+            ({ table }): BatchLatency => ({
+              kind: 'table',
+              points: table.map((point) => ({ batch: point.batch, seconds: point.latency })),
+            }),
+          ),
+      ],
+      {
+        error: 'expected an expression of b like "8ms + 1.2ms * b", or { table: [{ batch, latency }, ...] }',
+      },
+    )
+    .describe(
+      'Time to run one batch of `b` requests: a mathjs expression of `b` (`"8ms + 1.2ms * b"`), or measured ' +
+        'points `{ table: [{ batch: 1, latency: 9ms }, { batch: 8, latency: 18ms }] }` interpolated linearly ' +
+        '(the last segment extends beyond the largest batch).',
+    ),
+);
 
-const StepTimeSchema = z
-  .union(
-    [
-      z.literal('roofline').transform((): StepTime => ({ kind: 'roofline' })),
-      z
-        .object({
-          profile: z
-            .object({
-              path: z
-                .string(expected('a file path'))
-                .min(1, expected('a file path'))
-                .describe('A splitwise-sim `perf_model.csv`, relative to the scenario file.'),
-              model: z.string(expected('a model name')).min(1).describe('Value of its `model` column.'),
-              hardware: z
-                .string(expected('a hardware name'))
-                .min(1)
-                .describe('Value of its `hardware` column.'),
-            })
-            .strict(),
-        })
-        .strict()
-        .transform(({ profile }): StepTime => ({ kind: 'profile', ...profile })),
-    ],
-    { error: 'expected roofline or { profile: { path, model, hardware } }' },
-  )
-  .describe(
-    'Iteration times of a `continuous` fleet: `roofline` (default: physics of the scenario `model` on the ' +
-      "fleet's accelerators) or a measured profile interpolated (prefill time by prompt size, decode step by batch size).",
-  );
+const StepTimeSchema = z.lazy(() =>
+  z
+    .union(
+      [
+        z.literal('roofline').transform((): StepTime => ({ kind: 'roofline' })),
+        z
+          .object({
+            profile: z
+              .object({
+                path: z
+                  .string(expected('a file path'))
+                  .min(1, expected('a file path'))
+                  .describe('A splitwise-sim `perf_model.csv`, relative to the scenario file.'),
+                model: z.string(expected('a model name')).min(1).describe('Value of its `model` column.'),
+                hardware: z
+                  .string(expected('a hardware name'))
+                  .min(1)
+                  .describe('Value of its `hardware` column.'),
+              })
+              .strict(),
+          })
+          .strict()
+          .transform(({ profile }): StepTime => ({ kind: 'profile', ...profile })),
+      ],
+      { error: 'expected roofline or { profile: { path, model, hardware } }' },
+    )
+    .describe(
+      'Iteration times of a `continuous` fleet: `roofline` (default: physics of the scenario `model` on the ' +
+        "fleet's accelerators) or a measured profile interpolated (prefill time by prompt size, decode step by batch size).",
+    ),
+);
 
 const ReplicasSchema = z
   .union(
@@ -158,82 +168,86 @@ const ReplicasSchema = z
       'Initial replicas are ready at time 0.',
   );
 
-const InterruptionSchema = z
-  .object({
-    per_hour: NonNegativeNumber.optional().describe('Reclaims per replica-hour (a Poisson rate).'),
-    bucket: z
-      .enum(SPOT_ADVISOR_BUCKETS, expected(`one of ${SPOT_ADVISOR_BUCKETS.join(', ')}`))
-      .optional()
-      .describe('An AWS Spot Instance Advisor frequency-of-interruption bucket (per month).'),
-    trace: z
-      .string(expected('a file path'))
-      .min(1)
-      .optional()
-      .describe(
-        'CSV with a `time` column: seconds at which one replica is reclaimed; with a `zone` column naming one ' +
-          'of `zones`, every replica in that zone.',
+const InterruptionSchema = z.lazy(() =>
+  z
+    .object({
+      per_hour: NonNegativeNumber.optional().describe('Reclaims per replica-hour (a Poisson rate).'),
+      bucket: z
+        .enum(SPOT_ADVISOR_BUCKETS, expected(`one of ${SPOT_ADVISOR_BUCKETS.join(', ')}`))
+        .optional()
+        .describe('An AWS Spot Instance Advisor frequency-of-interruption bucket (per month).'),
+      trace: z
+        .string(expected('a file path'))
+        .min(1)
+        .optional()
+        .describe(
+          'CSV with a `time` column: seconds at which one replica is reclaimed; with a `zone` column naming one ' +
+            'of `zones`, every replica in that zone.',
+        ),
+      waves: z
+        .object({
+          per_hour: NonNegativeNumber.describe('Waves per zone per hour (a Poisson rate).'),
+          share: z
+            .number(expected('a fraction in (0, 1]'))
+            .gt(0)
+            .lte(1)
+            .prefault(1)
+            .describe('Chance that a wave takes each replica of its zone.'),
+        })
+        .strict()
+        .optional()
+        .describe(
+          'Reclaim waves: each zone (the fleet is one zone without `zones`) loses its replicas together. ' +
+            'Fleets of the same instance and region share the wave times of a zone they have in common.',
+        ),
+      notice: Duration.optional().describe(
+        "Warning before a reclaim. Default: the provider's (AWS 2m, GCP and Azure 30s).",
       ),
-    waves: z
-      .object({
-        per_hour: NonNegativeNumber.describe('Waves per zone per hour (a Poisson rate).'),
-        share: z
-          .number(expected('a fraction in (0, 1]'))
-          .gt(0)
-          .lte(1)
-          .prefault(1)
-          .describe('Chance that a wave takes each replica of its zone.'),
-      })
-      .strict()
-      .optional()
-      .describe(
-        'Reclaim waves: each zone (the fleet is one zone without `zones`) loses its replicas together. ' +
-          'Fleets of the same instance and region share the wave times of a zone they have in common.',
-      ),
-    notice: Duration.optional().describe(
-      "Warning before a reclaim. Default: the provider's (AWS 2m, GCP and Azure 30s).",
+    })
+    .strict()
+    .check(exactlyOne(['per_hour', 'bucket', 'trace', 'waves']))
+    .describe(
+      'Spot reclaims: a rate per replica, an AWS Spot Advisor bucket, a trace of reclaim times, or waves that take a zone at once.',
     ),
-  })
-  .strict()
-  .check(exactlyOne(['per_hour', 'bucket', 'trace', 'waves']))
-  .describe(
-    'Spot reclaims: a rate per replica, an AWS Spot Advisor bucket, a trace of reclaim times, or waves that take a zone at once.',
-  );
+);
 
-const UnavailableSchema = z
-  .object({
-    per_hour: PositiveNumber.optional().describe(
-      'Periods starting per hour (a Poisson rate); give it with `mean_duration`.',
+const UnavailableSchema = z.lazy(() =>
+  z
+    .object({
+      per_hour: PositiveNumber.optional().describe(
+        'Periods starting per hour (a Poisson rate); give it with `mean_duration`.',
+      ),
+      mean_duration: PositiveDuration.optional().describe('Mean length of a period (exponential).'),
+      trace: z
+        .string(expected('a file path'))
+        .min(1)
+        .optional()
+        .describe('CSV with `start` and `end` columns, seconds.'),
+    })
+    .strict()
+    .check((ctx) => {
+      const { per_hour, mean_duration, trace } = ctx.value;
+      const byRate = per_hour !== undefined && mean_duration !== undefined && trace === undefined;
+      const byTrace = trace !== undefined && per_hour === undefined && mean_duration === undefined;
+      if (!byRate && !byTrace) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'expected either {per_hour, mean_duration} or {trace}',
+          input: ctx.value,
+        });
+      }
+    })
+    .transform(
+      (spec): CapacityUnavailable =>
+        spec.trace !== undefined
+          ? { kind: 'trace', path: spec.trace }
+          : { kind: 'rate', perHour: spec.per_hour as number, meanDurationS: spec.mean_duration as number },
+    )
+    .describe(
+      'Periods in which no replica of the fleet can be launched (spot capacity unavailable): a rate with a mean ' +
+        'length, or a trace. Replacements wait for the period to end; routing falls back meanwhile.',
     ),
-    mean_duration: PositiveDuration.optional().describe('Mean length of a period (exponential).'),
-    trace: z
-      .string(expected('a file path'))
-      .min(1)
-      .optional()
-      .describe('CSV with `start` and `end` columns, seconds.'),
-  })
-  .strict()
-  .check((ctx) => {
-    const { per_hour, mean_duration, trace } = ctx.value;
-    const byRate = per_hour !== undefined && mean_duration !== undefined && trace === undefined;
-    const byTrace = trace !== undefined && per_hour === undefined && mean_duration === undefined;
-    if (!byRate && !byTrace) {
-      ctx.issues.push({
-        code: 'custom',
-        message: 'expected either {per_hour, mean_duration} or {trace}',
-        input: ctx.value,
-      });
-    }
-  })
-  .transform(
-    (spec): CapacityUnavailable =>
-      spec.trace !== undefined
-        ? { kind: 'trace', path: spec.trace }
-        : { kind: 'rate', perHour: spec.per_hour as number, meanDurationS: spec.mean_duration as number },
-  )
-  .describe(
-    'Periods in which no replica of the fleet can be launched (spot capacity unavailable): a rate with a mean ' +
-      'length, or a trace. Replacements wait for the period to end; routing falls back meanwhile.',
-  );
+);
 
 /** `autoscaling` is the union of the autoscaling policies registered now. */
 export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) {
@@ -347,7 +361,7 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
       concurrency: SlotCount.prefault(1).describe('Requests one replica serves at once.'),
       price_per_hour: NonNegativeNumber.max(
         MAX_PRICE_USD_PER_HOUR,
-        `expected a price of at most ${MAX_PRICE_USD_PER_HOUR.toLocaleString('en-US')} USD per hour`,
+        `expected a price of at most ${formatThousands(MAX_PRICE_USD_PER_HOUR)} USD per hour`,
       )
         .optional()
         .meta({

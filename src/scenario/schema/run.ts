@@ -26,6 +26,10 @@ import {
 } from '../types.js';
 import { FLEET_NAME, tooLong } from './common.js';
 
+// Schemas under z.lazy are built on first use: most scenarios have no variants, SLO, sweep or
+// report settings, and building zod schemas is a noticeable part of what a short `fleetsim run`
+// waits for.
+
 export const MetricsSchema = z
   .object({
     interval: PositiveDuration.refine(
@@ -96,27 +100,29 @@ export const LimitsSchema = z
 /** A variant's name heads a column of every comparison and labels it in every chart. */
 const MAX_VARIANT_NAME = 100;
 
-export const VariantSchema = z
-  .object({
-    name: z
-      .string(expected('a variant name'))
-      .regex(FLEET_NAME, expected('a variant name of letters, digits, _ . -'))
-      .max(MAX_VARIANT_NAME, tooLong('a variant name', MAX_VARIANT_NAME))
-      .describe(
-        `Unique name (not \`baseline\`), used in reports: letters, digits, \`_\`, \`.\`, \`-\`, at most ${MAX_VARIANT_NAME} characters.`,
-      ),
-    set: z
-      .record(z.string(), z.unknown())
-      .describe(
-        'Dotted path (numeric indices for lists, e.g. `fleets.0.replicas`) -> new value, applied to the ' +
-          'baseline (after `--set`). null removes an optional key whose value cannot be null ' +
-          '(`fleets.0.autoscaling: null` with `fleets.0.replicas: 4`: a fixed fleet; a key with a default ' +
-          'takes it again); where null is a value (`max_drain: null`, `queue.capacity: null`) it sets that ' +
-          'value; a required key cannot be removed. `--set path=null` does the same.',
-      ),
-  })
-  .strict()
-  .describe('A copy of the scenario with some values changed, run and compared with the baseline.');
+export const VariantSchema = z.lazy(() =>
+  z
+    .object({
+      name: z
+        .string(expected('a variant name'))
+        .regex(FLEET_NAME, expected('a variant name of letters, digits, _ . -'))
+        .max(MAX_VARIANT_NAME, tooLong('a variant name', MAX_VARIANT_NAME))
+        .describe(
+          `Unique name (not \`baseline\`), used in reports: letters, digits, \`_\`, \`.\`, \`-\`, at most ${MAX_VARIANT_NAME} characters.`,
+        ),
+      set: z
+        .record(z.string(), z.unknown())
+        .describe(
+          'Dotted path (numeric indices for lists, e.g. `fleets.0.replicas`) -> new value, applied to the ' +
+            'baseline (after `--set`). null removes an optional key whose value cannot be null ' +
+            '(`fleets.0.autoscaling: null` with `fleets.0.replicas: 4`: a fixed fleet; a key with a default ' +
+            'takes it again); where null is a value (`max_drain: null`, `queue.capacity: null`) it sets that ' +
+            'value; a required key cannot be removed. `--set path=null` does the same.',
+        ),
+    })
+    .strict()
+    .describe('A copy of the scenario with some values changed, run and compared with the baseline.'),
+);
 
 const SLO_METRIC_NAMES: Record<SloMetric, string> = {
   latency: 'latency (arrival to completion)',
@@ -134,50 +140,52 @@ const SLO_STATISTIC_NAMES: Record<SloStatistic, string> = {
   p999: '99.9th percentile',
 };
 
-export const SloSchema = z
-  .object({
-    ...Object.fromEntries(
-      SLO_METRICS.flatMap((metric) =>
-        SLO_STATISTICS.map((statistic) => [
-          `${metric}_${statistic}`,
-          PositiveDuration.optional().describe(
-            `Upper limit on the ${SLO_STATISTIC_NAMES[statistic]} of ${SLO_METRIC_NAMES[metric]}.`,
-          ),
-        ]),
+export const SloSchema = z.lazy(() =>
+  z
+    .object({
+      ...Object.fromEntries(
+        SLO_METRICS.flatMap((metric) =>
+          SLO_STATISTICS.map((statistic) => [
+            `${metric}_${statistic}`,
+            PositiveDuration.optional().describe(
+              `Upper limit on the ${SLO_STATISTIC_NAMES[statistic]} of ${SLO_METRIC_NAMES[metric]}.`,
+            ),
+          ]),
+        ),
       ),
-    ),
-    max_drop_rate: z
-      .number(expected('a share between 0 and 1'))
-      .min(0, expected('a share between 0 and 1'))
-      .max(1, expected('a share between 0 and 1'))
-      .optional()
-      .describe(
-        'Largest share of measured requests dropped, timed out, or still in flight when `max_drain` ended the run ' +
-          '(default 0.01; 1 turns the limit off).',
-      ),
-  })
-  .strict()
-  .refine((spec) => Object.values(spec).some((limit) => limit !== undefined), {
-    error: 'expected at least one objective',
-    // An unknown key (a misspelt objective) is the better message on its own.
-    when: (payload) => payload.issues.length === 0,
-  })
-  .transform((spec): Slo => {
-    const limits: Slo['limits'] = [];
-    for (const metric of SLO_METRICS) {
-      for (const statistic of SLO_STATISTICS) {
-        const seconds = (spec as Record<string, number | undefined>)[`${metric}_${statistic}`];
-        if (seconds !== undefined) limits.push({ metric, statistic, seconds });
+      max_drop_rate: z
+        .number(expected('a share between 0 and 1'))
+        .min(0, expected('a share between 0 and 1'))
+        .max(1, expected('a share between 0 and 1'))
+        .optional()
+        .describe(
+          'Largest share of measured requests dropped, timed out, or still in flight when `max_drain` ended the run ' +
+            '(default 0.01; 1 turns the limit off).',
+        ),
+    })
+    .strict()
+    .refine((spec) => Object.values(spec).some((limit) => limit !== undefined), {
+      error: 'expected at least one objective',
+      // An unknown key (a misspelt objective) is the better message on its own.
+      when: (payload) => payload.issues.length === 0,
+    })
+    .transform((spec): Slo => {
+      const limits: Slo['limits'] = [];
+      for (const metric of SLO_METRICS) {
+        for (const statistic of SLO_STATISTICS) {
+          const seconds = (spec as Record<string, number | undefined>)[`${metric}_${statistic}`];
+          if (seconds !== undefined) limits.push({ metric, statistic, seconds });
+        }
       }
-    }
-    return { limits, maxDropRate: spec.max_drop_rate ?? DEFAULT_MAX_DROP_RATE };
-  })
-  .describe(
-    'Service-level objective that every run, comparison and sweep point is judged against and `fleetsim plan` ' +
-      'searches for (without `slo:`, the default objective: at most 1 % of measured requests lost): ' +
-      'limits named `<metric>_<statistic>` (metric `latency`, `ttft`, `tpot` or `queue_wait`; statistic `mean`, ' +
-      '`p50`, `p90`, `p95`, `p99` or `p999`), and `max_drop_rate`.',
-  );
+      return { limits, maxDropRate: spec.max_drop_rate ?? DEFAULT_MAX_DROP_RATE };
+    })
+    .describe(
+      'Service-level objective that every run, comparison and sweep point is judged against and `fleetsim plan` ' +
+        'searches for (without `slo:`, the default objective: at most 1 % of measured requests lost): ' +
+        'limits named `<metric>_<statistic>` (metric `latency`, `ttft`, `tpot` or `queue_wait`; statistic `mean`, ' +
+        '`p50`, `p90`, `p95`, `p99` or `p999`), and `max_drop_rate`.',
+    ),
+);
 
 export const SWEEP_SAMPLINGS = ['grid', 'random', 'latin-hypercube'] as const;
 
@@ -220,69 +228,73 @@ export function parseSweepValues(
   };
 }
 
-const SweepValuesSchema = z
-  .unknown()
-  .transform((input, ctx): unknown[] => {
-    const parsed = parseSweepValues(input);
-    if (parsed.ok) return parsed.values;
-    ctx.issues.push({ code: 'custom', message: parsed.message, input });
-    return z.NEVER;
-  })
-  .describe('A list of values, a range `"2..24"` or `"0.5..2 step 0.5"`, or one value.');
+const SweepValuesSchema = z.lazy(() =>
+  z
+    .unknown()
+    .transform((input, ctx): unknown[] => {
+      const parsed = parseSweepValues(input);
+      if (parsed.ok) return parsed.values;
+      ctx.issues.push({ code: 'custom', message: parsed.message, input });
+      return z.NEVER;
+    })
+    .describe('A list of values, a range `"2..24"` or `"0.5..2 step 0.5"`, or one value.'),
+);
 
-export const SweepSchema = z
-  .object({
-    grid: z
-      .record(z.string(), SweepValuesSchema)
-      .check((ctx) => {
-        if (Object.keys(ctx.value).length === 0) {
-          ctx.issues.push({
-            code: 'custom',
-            message: 'expected at least one key to sweep',
-            input: ctx.value,
-          });
-        }
-      })
-      .describe(
-        'Override path (as in `variants[].set`, e.g. `fleets.0.replicas`) -> its values: a list, a range ' +
-          '`"2..24"` (integers, both ends included) or `"0.5..2 step 0.5"`, or a single value.',
-      ),
-    sampling: z
-      .enum(SWEEP_SAMPLINGS, expected(`one of ${SWEEP_SAMPLINGS.join(', ')}`))
-      .prefault('grid')
-      .describe(
-        '`grid`: every combination. `random`: `points` distinct combinations drawn at random. `latin-hypercube`: ' +
-          '`points` combinations that spread over the range of every key. Draws follow `seed`.',
-      ),
-    points: PositiveInteger.optional().describe('How many points `random` and `latin-hypercube` draw.'),
-  })
-  .strict()
-  .check((ctx) => {
-    const { sampling, points } = ctx.value;
-    if (sampling !== 'grid' && points === undefined) {
-      ctx.issues.push({ code: 'custom', message: `sampling ${sampling} needs points`, input: ctx.value });
-    }
-    if (sampling === 'grid' && points !== undefined) {
-      ctx.issues.push({
-        code: 'custom',
-        message: 'points applies only with sampling random or latin-hypercube',
-        input: points,
-        path: ['points'],
-      });
-    }
-  })
-  .transform(
-    (spec): Sweep => ({
-      parameters: Object.entries(spec.grid).map(([path, values]) => ({ path, values })),
-      sampling: spec.sampling,
-      points: spec.points ?? null,
-    }),
-  )
-  .describe(
-    'Points that `fleetsim sweep` runs: each is the scenario with some keys overridden. A point that cannot run ' +
-      '(the model does not fit the instance, the instance is not sold in that region) is recorded as infeasible ' +
-      'and skipped; `fleetsim validate` lists them.',
-  );
+export const SweepSchema = z.lazy(() =>
+  z
+    .object({
+      grid: z
+        .record(z.string(), SweepValuesSchema)
+        .check((ctx) => {
+          if (Object.keys(ctx.value).length === 0) {
+            ctx.issues.push({
+              code: 'custom',
+              message: 'expected at least one key to sweep',
+              input: ctx.value,
+            });
+          }
+        })
+        .describe(
+          'Override path (as in `variants[].set`, e.g. `fleets.0.replicas`) -> its values: a list, a range ' +
+            '`"2..24"` (integers, both ends included) or `"0.5..2 step 0.5"`, or a single value.',
+        ),
+      sampling: z
+        .enum(SWEEP_SAMPLINGS, expected(`one of ${SWEEP_SAMPLINGS.join(', ')}`))
+        .prefault('grid')
+        .describe(
+          '`grid`: every combination. `random`: `points` distinct combinations drawn at random. `latin-hypercube`: ' +
+            '`points` combinations that spread over the range of every key. Draws follow `seed`.',
+        ),
+      points: PositiveInteger.optional().describe('How many points `random` and `latin-hypercube` draw.'),
+    })
+    .strict()
+    .check((ctx) => {
+      const { sampling, points } = ctx.value;
+      if (sampling !== 'grid' && points === undefined) {
+        ctx.issues.push({ code: 'custom', message: `sampling ${sampling} needs points`, input: ctx.value });
+      }
+      if (sampling === 'grid' && points !== undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'points applies only with sampling random or latin-hypercube',
+          input: points,
+          path: ['points'],
+        });
+      }
+    })
+    .transform(
+      (spec): Sweep => ({
+        parameters: Object.entries(spec.grid).map(([path, values]) => ({ path, values })),
+        sampling: spec.sampling,
+        points: spec.points ?? null,
+      }),
+    )
+    .describe(
+      'Points that `fleetsim sweep` runs: each is the scenario with some keys overridden. A point that cannot run ' +
+        '(the model does not fit the instance, the instance is not sold in that region) is recorded as infeasible ' +
+        'and skipped; `fleetsim validate` lists them.',
+    ),
+);
 
 const ReportChartSchema = z.enum(REPORT_CHART_NAMES, {
   error: (issue) => {
@@ -297,26 +309,28 @@ const ReportChartSchema = z.enum(REPORT_CHART_NAMES, {
   },
 });
 
-export const ReportSchema = z
-  .object({
-    charts: z
-      .array(ReportChartSchema, expected('a list of chart names'))
-      .optional()
-      .describe(
-        'Charts to draw, named as their files in `charts/`; the report shows them in its own fixed order. ' +
-          'Default: all of them (each only when the run has data for it).',
-      ),
-    requests: z
-      .boolean(expected('true or false'))
-      .prefault(false)
-      .describe(
-        'Also write `requests.jsonl`: one line per measured request (arrival, first token, finish, tokens, ' +
-          'fleet, replica, outcome, variant), as `fleetsim run --requests` does; `--no-requests` overrides it.',
-      ),
-  })
-  .strict()
-  .transform((spec): ReportConfig => ({ charts: spec.charts ?? null, requests: spec.requests }))
-  .describe(
-    'What a run writes besides its summary: the charts of its report (`charts/` and `report.html`; ' +
-      '`fleetsim report DIR` keeps them) and `requests.jsonl`, a line per measured request.',
-  );
+export const ReportSchema = z.lazy(() =>
+  z
+    .object({
+      charts: z
+        .array(ReportChartSchema, expected('a list of chart names'))
+        .optional()
+        .describe(
+          'Charts to draw, named as their files in `charts/`; the report shows them in its own fixed order. ' +
+            'Default: all of them (each only when the run has data for it).',
+        ),
+      requests: z
+        .boolean(expected('true or false'))
+        .prefault(false)
+        .describe(
+          'Also write `requests.jsonl`: one line per measured request (arrival, first token, finish, tokens, ' +
+            'fleet, replica, outcome, variant), as `fleetsim run --requests` does; `--no-requests` overrides it.',
+        ),
+    })
+    .strict()
+    .transform((spec): ReportConfig => ({ charts: spec.charts ?? null, requests: spec.requests }))
+    .describe(
+      'What a run writes besides its summary: the charts of its report (`charts/` and `report.html`; ' +
+        '`fleetsim report DIR` keeps them) and `requests.jsonl`, a line per measured request.',
+    ),
+);

@@ -19,6 +19,10 @@ import { parseDuration } from '../../core/units.js';
 import type { Distribution, Rate, RequestAttribute, ServiceTime } from '../types.js';
 import { exactlyOne } from './common.js';
 
+// Schemas under z.lazy are built on first use: many scenarios give no token, turn, size or duration
+// distribution, and building zod schemas is a noticeable part of what a short `fleetsim run` waits
+// for.
+
 const DISTRIBUTION_KINDS = ['constant', 'exponential', 'lognormal', 'gamma', 'uniform', 'empirical'] as const;
 
 /**
@@ -162,62 +166,70 @@ function toDistribution(spec: {
 
 const constantDistribution = (value: number): Distribution => ({ kind: 'constant', value });
 
-export const TokenDistribution = z
-  .union([Count.transform(constantDistribution), distributionObject(Count, PositiveCount, 'tokens')], {
-    error: 'expected a token count or a distribution like {lognormal: {median: 1000, sigma: 0.9}}',
-  })
-  .meta({
-    id: 'TokenDistribution',
-    title: 'Token distribution',
-    description:
-      'A token count per request: a number (constant) or one of the distribution objects ' +
-      '`{constant}`, `{exponential: {mean}}`, `{lognormal: {median, sigma}}`, `{lognormal: {mean, cv}}`, ' +
-      '`{gamma: {mean, cv}}`, `{uniform: {min, max}}`, `{empirical: {path, column}}`.',
-  });
+export const TokenDistribution = z.lazy(() =>
+  z
+    .union([Count.transform(constantDistribution), distributionObject(Count, PositiveCount, 'tokens')], {
+      error: 'expected a token count or a distribution like {lognormal: {median: 1000, sigma: 0.9}}',
+    })
+    .meta({
+      id: 'TokenDistribution',
+      title: 'Token distribution',
+      description:
+        'A token count per request: a number (constant) or one of the distribution objects ' +
+        '`{constant}`, `{exponential: {mean}}`, `{lognormal: {median, sigma}}`, `{lognormal: {mean, cv}}`, ' +
+        '`{gamma: {mean, cv}}`, `{uniform: {min, max}}`, `{empirical: {path, column}}`.',
+    }),
+);
 
-export const TurnDistribution = z
-  .union(
-    [
-      z
-        .number(expected('a number of turns'))
-        .min(1, expected('at least 1 turn'))
-        .transform(constantDistribution),
-      distributionObject(Count, PositiveCount, 'turns'),
-    ],
-    { error: 'expected a number of turns or a distribution like {gamma: {mean: 6, cv: 0.8}}' },
-  )
-  .meta({
-    id: 'TurnDistribution',
-    title: 'Turn distribution',
-    description:
-      'Turns per session: a number (constant, at least 1) or a distribution object as for tokens. Each draw ' +
-      'is rounded to a whole number, at least 1.',
-  });
+export const TurnDistribution = z.lazy(() =>
+  z
+    .union(
+      [
+        z
+          .number(expected('a number of turns'))
+          .min(1, expected('at least 1 turn'))
+          .transform(constantDistribution),
+        distributionObject(Count, PositiveCount, 'turns'),
+      ],
+      { error: 'expected a number of turns or a distribution like {gamma: {mean: 6, cv: 0.8}}' },
+    )
+    .meta({
+      id: 'TurnDistribution',
+      title: 'Turn distribution',
+      description:
+        'Turns per session: a number (constant, at least 1) or a distribution object as for tokens. Each draw ' +
+        'is rounded to a whole number, at least 1.',
+    }),
+);
 
-export const SizeDistribution = z
-  .union([Size.transform(constantDistribution), distributionObject(Size, PositiveSize, 'size')], {
-    error: 'expected a size like 4KB or a distribution like {lognormal: {median: 2KB, sigma: 0.5}}',
-  })
-  .meta({
-    id: 'SizeDistribution',
-    title: 'Size distribution',
-    description:
-      'Bytes per request: a size (constant) or a distribution object as for tokens, whose values are sizes ' +
-      '(`4KB`, `2MiB` or bytes).',
-  });
+export const SizeDistribution = z.lazy(() =>
+  z
+    .union([Size.transform(constantDistribution), distributionObject(Size, PositiveSize, 'size')], {
+      error: 'expected a size like 4KB or a distribution like {lognormal: {median: 2KB, sigma: 0.5}}',
+    })
+    .meta({
+      id: 'SizeDistribution',
+      title: 'Size distribution',
+      description:
+        'Bytes per request: a size (constant) or a distribution object as for tokens, whose values are sizes ' +
+        '(`4KB`, `2MiB` or bytes).',
+    }),
+);
 
-export const DurationDistribution = z
-  .union(
-    [Duration.transform(constantDistribution), distributionObject(Duration, PositiveDuration, 'duration')],
-    {
-      error: 'expected a duration (3m) or a distribution like {lognormal: {median: 3m, sigma: 0.3}}',
-    },
-  )
-  .meta({
-    id: 'DurationDistribution',
-    title: 'Duration distribution',
-    description: 'A duration (constant) or a distribution object whose values are durations.',
-  });
+export const DurationDistribution = z.lazy(() =>
+  z
+    .union(
+      [Duration.transform(constantDistribution), distributionObject(Duration, PositiveDuration, 'duration')],
+      {
+        error: 'expected a duration (3m) or a distribution like {lognormal: {median: 3m, sigma: 0.3}}',
+      },
+    )
+    .meta({
+      id: 'DurationDistribution',
+      title: 'Duration distribution',
+      description: 'A duration (constant) or a distribution object whose values are durations.',
+    }),
+);
 
 export const SERVICE_TIME_VARIABLES: readonly RequestAttribute[] = [
   'input_tokens',

@@ -30,59 +30,64 @@ import {
   TurnDistribution,
 } from './values.js';
 
-const sessionsSchema = z
-  .object({
-    rate: RateSchema.meta({
-      description:
-        'Sessions started per second (number or expression of t): a Poisson process, as for `poisson`.',
-      unit: 'sessions/s',
-    }),
-    turns: TurnDistribution.describe(
-      'Turns (requests) per session, drawn when the session starts: a number or a distribution, each draw ' +
-        'rounded to a whole number, at least 1.',
+// Schemas under z.lazy are built on first use: most workloads have no sessions or classes, and
+// building zod schemas is a noticeable part of what a short `fleetsim run` waits for.
+
+const sessionsSchema = z.lazy(() =>
+  z
+    .object({
+      rate: RateSchema.meta({
+        description:
+          'Sessions started per second (number or expression of t): a Poisson process, as for `poisson`.',
+        unit: 'sessions/s',
+      }),
+      turns: TurnDistribution.describe(
+        'Turns (requests) per session, drawn when the session starts: a number or a distribution, each draw ' +
+          'rounded to a whole number, at least 1.',
+      ),
+      first_message_tokens: TokenDistribution.describe(
+        "Tokens of a session's first message (after the system prompt).",
+      ),
+      message_tokens: TokenDistribution.optional().describe(
+        "Tokens of each later message: a user's reply, or in an agent loop a tool's output. Default: as " +
+          '`first_message_tokens`.',
+      ),
+      output_tokens: TokenDistribution.describe('Tokens of each answer.'),
+      think_time: DurationDistribution.describe(
+        "Time from one turn's arrival to the next turn's arrival. The workload does not wait for answers " +
+          "(open loop), so this includes the time the answer takes: the client's wait for it plus the user's " +
+          "(or the tool's) time before the next message. See `answer_time_per_token` for the part that grows " +
+          'with the answer.',
+      ),
+      answer_time_per_token: Duration.prefault(0).describe(
+        "Added to each gap between turns per token of the previous turn's answer: the assumed time to " +
+          'stream one token (e.g. `20ms`), so a long answer delays the next turn. 0: `think_time` alone.',
+      ),
+      system_prompt_tokens: NonNegativeInteger.prefault(0).describe(
+        'Tokens of a system prompt every session starts with, the same in all of them (a prefix cache can ' +
+          'share it). 0: none.',
+      ),
+    })
+    .strict()
+    .transform(
+      (spec): Sessions => ({
+        rate: spec.rate,
+        turns: spec.turns,
+        firstMessageTokens: spec.first_message_tokens,
+        messageTokens: spec.message_tokens ?? spec.first_message_tokens,
+        outputTokens: spec.output_tokens,
+        thinkTime: spec.think_time,
+        answerTimePerToken: spec.answer_time_per_token,
+        systemPromptTokens: spec.system_prompt_tokens,
+      }),
+    )
+    .describe(
+      "Multi-turn conversations (chat, agent loops). Each turn's prompt is the previous turn's prompt, its " +
+        'answer and a new message, so prompts grow through a session, and arrivals carry the shared part ' +
+        'as prefix segments for prefix caching. Sessions start only before `duration`, and no turn arrives ' +
+        'at or after it: sessions still running then are cut.',
     ),
-    first_message_tokens: TokenDistribution.describe(
-      "Tokens of a session's first message (after the system prompt).",
-    ),
-    message_tokens: TokenDistribution.optional().describe(
-      "Tokens of each later message: a user's reply, or in an agent loop a tool's output. Default: as " +
-        '`first_message_tokens`.',
-    ),
-    output_tokens: TokenDistribution.describe('Tokens of each answer.'),
-    think_time: DurationDistribution.describe(
-      "Time from one turn's arrival to the next turn's arrival. The workload does not wait for answers " +
-        "(open loop), so this includes the time the answer takes: the client's wait for it plus the user's " +
-        "(or the tool's) time before the next message. See `answer_time_per_token` for the part that grows " +
-        'with the answer.',
-    ),
-    answer_time_per_token: Duration.prefault(0).describe(
-      "Added to each gap between turns per token of the previous turn's answer: the assumed time to " +
-        'stream one token (e.g. `20ms`), so a long answer delays the next turn. 0: `think_time` alone.',
-    ),
-    system_prompt_tokens: NonNegativeInteger.prefault(0).describe(
-      'Tokens of a system prompt every session starts with, the same in all of them (a prefix cache can ' +
-        'share it). 0: none.',
-    ),
-  })
-  .strict()
-  .transform(
-    (spec): Sessions => ({
-      rate: spec.rate,
-      turns: spec.turns,
-      firstMessageTokens: spec.first_message_tokens,
-      messageTokens: spec.message_tokens ?? spec.first_message_tokens,
-      outputTokens: spec.output_tokens,
-      thinkTime: spec.think_time,
-      answerTimePerToken: spec.answer_time_per_token,
-      systemPromptTokens: spec.system_prompt_tokens,
-    }),
-  )
-  .describe(
-    "Multi-turn conversations (chat, agent loops). Each turn's prompt is the previous turn's prompt, its " +
-      'answer and a new message, so prompts grow through a session, and arrivals carry the shared part ' +
-      'as prefix segments for prefix caching. Sessions start only before `duration`, and no turn arrives ' +
-      'at or after it: sessions still running then are cut.',
-  );
+);
 
 const ARRIVAL_KINDS = ['poisson', 'gamma', 'constant', 'trace', 'sessions'] as const;
 
@@ -208,96 +213,98 @@ const className = (what: string) =>
     .max(MAX_CLASS_NAME, tooLong(what, MAX_CLASS_NAME))
     .regex(FLEET_NAME, expected(what));
 
-const ClassSchema = z
-  .object({
-    name: className(CLASS_NAME).describe(
-      `The class's name in every output (\`variants[].classes.<name>\` in summary.json), and the value a trace's ` +
-        `class column gives its rows: letters, digits, \`_\`, \`.\`, \`-\`, at most ${MAX_CLASS_NAME} characters, ` +
-        'unique among the classes.',
-    ),
-    arrivals: ArrivalsSchema.optional().describe(
-      "The class's own arrivals, as `workload.arrivals`, drawn from random streams of its own: adding or " +
-        "changing another class leaves this class's arrivals and sizes as they were. Absent: the rows of the " +
-        "workload's trace (`workload.arrivals.trace` with `columns.class`) that name this class.",
-    ),
-    ...requestFields,
-    priority: z
-      .number(expected(PRIORITY_RANGE))
-      .int(expected(PRIORITY_RANGE))
-      .min(-MAX_PRIORITY, expected(PRIORITY_RANGE))
-      .max(MAX_PRIORITY, expected(PRIORITY_RANGE))
-      .prefault(0)
-      .describe(
-        "Priority of every request of the class, higher first: every queue (a replica's, the continuous " +
-          "scheduler's admissions, requests held while no replica is ready) serves a higher priority before " +
-          'a lower one, and arrival order within one (docs/workload.md#priorities-and-deadlines). Summary and ' +
-          'requests carry it.',
+const ClassSchema = z.lazy(() =>
+  z
+    .object({
+      name: className(CLASS_NAME).describe(
+        `The class's name in every output (\`variants[].classes.<name>\` in summary.json), and the value a trace's ` +
+          `class column gives its rows: letters, digits, \`_\`, \`.\`, \`-\`, at most ${MAX_CLASS_NAME} characters, ` +
+          'unique among the classes.',
       ),
-    deadline: PositiveDuration.optional().describe(
-      'Makes the class deferrable batch work: its requests rank below every class without a deadline ' +
-        '(among deadline classes, by `priority`), so they run only in capacity no other request waits ' +
-        'for, and each must finish within this long of its arrival. It waits at most that long instead ' +
-        "of its fleet's `queue.timeout`, and one that finishes later is counted as timed out (lost), its " +
-        'work spent all the same. Absent: an interactive class, served by `priority`.',
-    ),
-    slo: SloSchema.optional().describe(
-      "The class's own objective, with the keys of `slo:`, judged on the class's requests alone. Absent: the " +
-        "scenario's `slo:` (or the default objective), judged on the class's requests. A run meets its " +
-        'objective only if every class meets its own.',
-    ),
-    tenant: className('a tenant name: letters, digits, _ . -')
-      .optional()
-      .describe(
-        'Who the class is served for, as a label of its cost (`cost-allocation.json`); several classes may ' +
-          "share one. Default: the class's name.",
+      arrivals: ArrivalsSchema.optional().describe(
+        "The class's own arrivals, as `workload.arrivals`, drawn from random streams of its own: adding or " +
+          "changing another class leaves this class's arrivals and sizes as they were. Absent: the rows of the " +
+          "workload's trace (`workload.arrivals.trace` with `columns.class`) that name this class.",
       ),
-    model: z
-      .string(expected('a model name'))
-      .min(1, expected('a model name'))
-      .optional()
-      .describe(
-        "The model its requests ask for: a name of `models:` (or the one `model:`'s name, as summary.json's " +
-          '`llm.model` shows it). Required when there are several models; default: the only one. Its requests go ' +
-          'only to fleets that serve it.',
+      ...requestFields,
+      priority: z
+        .number(expected(PRIORITY_RANGE))
+        .int(expected(PRIORITY_RANGE))
+        .min(-MAX_PRIORITY, expected(PRIORITY_RANGE))
+        .max(MAX_PRIORITY, expected(PRIORITY_RANGE))
+        .prefault(0)
+        .describe(
+          "Priority of every request of the class, higher first: every queue (a replica's, the continuous " +
+            "scheduler's admissions, requests held while no replica is ready) serves a higher priority before " +
+            'a lower one, and arrival order within one (docs/workload.md#priorities-and-deadlines). Summary and ' +
+            'requests carry it.',
+        ),
+      deadline: PositiveDuration.optional().describe(
+        'Makes the class deferrable batch work: its requests rank below every class without a deadline ' +
+          '(among deadline classes, by `priority`), so they run only in capacity no other request waits ' +
+          'for, and each must finish within this long of its arrival. It waits at most that long instead ' +
+          "of its fleet's `queue.timeout`, and one that finishes later is counted as timed out (lost), its " +
+          'work spent all the same. Absent: an interactive class, served by `priority`.',
       ),
-    adapter: z
-      .union(
-        [
-          className('an adapter name: letters, digits, _ . -'),
-          z
-            .object({
-              count: PositiveInteger.describe(
-                'How many adapters the class spreads over, named `<class>/0` .. `<class>/<count - 1>`.',
-              ),
-              zipf: z
-                .number(expected('a non-negative number'))
-                .min(0, expected('a non-negative number'))
-                .prefault(0)
-                .describe(
-                  'Popularity skew: adapter i is drawn with weight 1 / (i + 1)^zipf; 0 draws them uniformly.',
+      slo: SloSchema.optional().describe(
+        "The class's own objective, with the keys of `slo:`, judged on the class's requests alone. Absent: the " +
+          "scenario's `slo:` (or the default objective), judged on the class's requests. A run meets its " +
+          'objective only if every class meets its own.',
+      ),
+      tenant: className('a tenant name: letters, digits, _ . -')
+        .optional()
+        .describe(
+          'Who the class is served for, as a label of its cost (`cost-allocation.json`); several classes may ' +
+            "share one. Default: the class's name.",
+        ),
+      model: z
+        .string(expected('a model name'))
+        .min(1, expected('a model name'))
+        .optional()
+        .describe(
+          "The model its requests ask for: a name of `models:` (or the one `model:`'s name, as summary.json's " +
+            '`llm.model` shows it). Required when there are several models; default: the only one. Its requests go ' +
+            'only to fleets that serve it.',
+        ),
+      adapter: z
+        .union(
+          [
+            className('an adapter name: letters, digits, _ . -'),
+            z
+              .object({
+                count: PositiveInteger.describe(
+                  'How many adapters the class spreads over, named `<class>/0` .. `<class>/<count - 1>`.',
                 ),
-            })
-            .strict(),
-        ],
-        { error: 'expected an adapter name or { count, zipf }' },
-      )
-      .optional()
-      .transform((a): AdapterChoice | undefined =>
-        a === undefined
-          ? undefined
-          : typeof a === 'string'
-            ? { kind: 'named', name: a }
-            : { kind: 'drawn', count: a.count, zipf: a.zipf },
-      )
-      .describe(
-        'The LoRA adapter its requests name (on fleets with `adapters`, see docs/models.md): one name, or ' +
-          "`{ count, zipf }`, one of `count` adapters drawn per request from a stream of the class's own. Default: " +
-          'the base model.',
-      ),
-  })
-  .strict()
-  .check((ctx) => checkSessionTokens(ctx.value, ctx.issues))
-  .describe('One class of requests: a workload of its own, with its priority, objective and tenant.');
+                zipf: z
+                  .number(expected('a non-negative number'))
+                  .min(0, expected('a non-negative number'))
+                  .prefault(0)
+                  .describe(
+                    'Popularity skew: adapter i is drawn with weight 1 / (i + 1)^zipf; 0 draws them uniformly.',
+                  ),
+              })
+              .strict(),
+          ],
+          { error: 'expected an adapter name or { count, zipf }' },
+        )
+        .optional()
+        .transform((a): AdapterChoice | undefined =>
+          a === undefined
+            ? undefined
+            : typeof a === 'string'
+              ? { kind: 'named', name: a }
+              : { kind: 'drawn', count: a.count, zipf: a.zipf },
+        )
+        .describe(
+          'The LoRA adapter its requests name (on fleets with `adapters`, see docs/models.md): one name, or ' +
+            "`{ count, zipf }`, one of `count` adapters drawn per request from a stream of the class's own. Default: " +
+            'the base model.',
+        ),
+    })
+    .strict()
+    .check((ctx) => checkSessionTokens(ctx.value, ctx.issues))
+    .describe('One class of requests: a workload of its own, with its priority, objective and tenant.'),
+);
 
 export const WorkloadSchema = z
   .object({

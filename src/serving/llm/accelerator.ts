@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readYamlData } from '../../util/yaml-data.js';
 import { PRECISIONS, type Precision } from './model.js';
 
@@ -76,52 +76,56 @@ export interface AcceleratorEfficiency {
 const fraction = z.number().gt(0).lte(1);
 const precisionKey = z.enum(PRECISIONS);
 
-const entrySchema = z.strictObject({
-  name: z.string().min(1),
-  class: z.enum(['data-center', 'workstation', 'consumer', 'edge']),
-  memory_gib: z.number().positive(),
-  memory_bandwidth_gbps: z.number().positive(),
-  dense_tflops: z.partialRecord(precisionKey, z.number().positive()),
-  sparse_2_4: z.boolean(),
-  interconnect: z.strictObject({
-    kind: z.enum(['nvlink', 'pcie', 'neuronlink', 'ici', 'infinity-fabric', 'ethernet', 'none']),
-    all_reduce_bus_gbps: z.number().positive(),
-    all_reduce_latency_us: z.number().nonnegative(),
-  }),
-  efficiency: z.strictObject({
-    compute: fraction,
-    memory: fraction,
-    attention: fraction,
-    activation: fraction,
-    provenance: z.string().min(1),
-  }),
-  validation: z.discriminatedUnion('status', [
-    z.strictObject({
-      status: z.literal('validated'),
-      median_abs_error_pct: z
-        .strictObject({ min: z.number().nonnegative(), max: z.number().nonnegative() })
-        .refine((range) => range.min <= range.max, 'min above max'),
-      groups: z.number().int().positive(),
-      basis: z.string().min(1),
+// Built on first use (z.lazy): a run without accelerators never reads the catalog, and building zod
+// schemas is a noticeable part of what a short `fleetsim run` waits for.
+const entrySchema = z.lazy(() =>
+  z.strictObject({
+    name: z.string().min(1),
+    class: z.enum(['data-center', 'workstation', 'consumer', 'edge']),
+    memory_gib: z.number().positive(),
+    memory_bandwidth_gbps: z.number().positive(),
+    dense_tflops: z.partialRecord(precisionKey, z.number().positive()),
+    sparse_2_4: z.boolean(),
+    interconnect: z.strictObject({
+      kind: z.enum(['nvlink', 'pcie', 'neuronlink', 'ici', 'infinity-fabric', 'ethernet', 'none']),
+      all_reduce_bus_gbps: z.number().positive(),
+      all_reduce_latency_us: z.number().nonnegative(),
     }),
-    z.strictObject({ status: z.enum(['profiled', 'class-default']), basis: z.string().min(1) }),
-  ]),
-  power: z.union([
-    z
-      .strictObject({
-        busy_watts: z.number().positive(),
-        idle_watts: z.number().nonnegative(),
-        idle_basis: z.enum(['measured', 'assumption']),
-        sources: z.array(z.string().min(1)).min(1),
-        as_of: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-      })
-      .refine((power) => power.idle_watts <= power.busy_watts, 'idle_watts above busy_watts'),
-    z.strictObject({ missing: z.string().min(1) }),
-  ]),
-  sources: z.array(z.string().min(1)).min(1),
-});
+    efficiency: z.strictObject({
+      compute: fraction,
+      memory: fraction,
+      attention: fraction,
+      activation: fraction,
+      provenance: z.string().min(1),
+    }),
+    validation: z.discriminatedUnion('status', [
+      z.strictObject({
+        status: z.literal('validated'),
+        median_abs_error_pct: z
+          .strictObject({ min: z.number().nonnegative(), max: z.number().nonnegative() })
+          .refine((range) => range.min <= range.max, 'min above max'),
+        groups: z.number().int().positive(),
+        basis: z.string().min(1),
+      }),
+      z.strictObject({ status: z.enum(['profiled', 'class-default']), basis: z.string().min(1) }),
+    ]),
+    power: z.union([
+      z
+        .strictObject({
+          busy_watts: z.number().positive(),
+          idle_watts: z.number().nonnegative(),
+          idle_basis: z.enum(['measured', 'assumption']),
+          sources: z.array(z.string().min(1)).min(1),
+          as_of: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+        })
+        .refine((power) => power.idle_watts <= power.busy_watts, 'idle_watts above busy_watts'),
+      z.strictObject({ missing: z.string().min(1) }),
+    ]),
+    sources: z.array(z.string().min(1)).min(1),
+  }),
+);
 
-const fileSchema = z.strictObject({ accelerators: z.record(z.string(), entrySchema) });
+const fileSchema = z.lazy(() => z.strictObject({ accelerators: z.record(z.string(), entrySchema) }));
 
 export const ACCELERATORS_FILE = fileURLToPath(
   new URL('../../../pricing/accelerators.yaml', import.meta.url),
