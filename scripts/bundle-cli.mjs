@@ -2,7 +2,10 @@
  * Bundles the command line into dist/cli/main.js and a few chunks beside it, after `tsc` has
  * built dist/. A `fleetsim` process then reads a handful of files instead of several hundred
  * modules (its own, zod's, yaml's, yargs'), which is most of what a short run used to wait for.
- * Each command stays a chunk of its own, loaded when it runs.
+ * Each command stays a chunk of its own, loaded when it runs. The worker threads of sweeps, plans
+ * and replications get the same: dist/plan/worker.js, which tsc built as one module of hundreds,
+ * is replaced by a bundle of its own (with `worker-*.js` chunks beside it); each thread loaded
+ * the modules on its own, 0.9 s of every worker's start on a busy 2-core machine against 0.35 s.
  *
  * What stays outside: the library (`import ... from 'fleetsim'` is tsc's dist/index.js), resvg
  * (a native addon) and piscina (it starts worker threads from its own files). mathjs and vega are
@@ -24,30 +27,32 @@ const SRC = join(ROOT, 'src');
 const distFlag = process.argv.indexOf('--dist');
 const DIST = resolve(distFlag < 0 ? join(ROOT, 'dist') : process.argv[distFlag + 1]);
 const OUT = join(DIST, 'cli');
-/** Chunks sit beside main.js, so one relative path serves every output file. */
+const WORKER_OUT = join(DIST, 'plan');
+/** Chunks sit beside main.js (worker.js), so one relative path serves every output file. */
 const CHUNK = /^main-.+\.js$/;
+const WORKER_CHUNK = /^worker-.+\.js$/;
 const EXTERNAL = ['@resvg/resvg-js', 'piscina'];
 /** sketches-js requires it only to serialise a sketch as protobuf, which fleetsim never does. */
 const NEVER_LOADED = ['protobufjs/minimal'];
 
 const posix = (path) => path.split(sep).join('/');
 
-/** `import.meta.url` of a fleetsim module: the file tsc built for it, relative to the bundle. */
-function builtUrl(source) {
+/** `import.meta.url` of a fleetsim module: the file tsc built for it, relative to the bundle in `out`. */
+function builtUrl(source, out) {
   const built = join(DIST, relative(SRC, source)).replace(/\.ts$/, '.js');
-  return `new URL(${JSON.stringify(posix(relative(OUT, built)))}, import.meta.url).href`;
+  return `new URL(${JSON.stringify(posix(relative(out, built)))}, import.meta.url).href`;
 }
 
 /**
  * `import.meta.url` of a module of package `name` in node_modules, relative to the file the
  * package name resolves to when the process runs (the package may be installed elsewhere then).
  */
-async function packageUrl(resolveFrom, file) {
+async function packageUrl(resolveFrom, file, out) {
   const inModules = posix(file).split('/node_modules/').pop();
   const name = inModules.startsWith('@')
     ? inModules.split('/').slice(0, 2).join('/')
     : inModules.split('/')[0];
-  const entry = await resolveFrom(name, OUT);
+  const entry = await resolveFrom(name, out);
   const root = posix(file).slice(
     0,
     posix(file).lastIndexOf(`/node_modules/${name}/`) + `/node_modules/${name}/`.length,
@@ -56,7 +61,8 @@ async function packageUrl(resolveFrom, file) {
   return `new URL(${JSON.stringify(posix(relative(dirname(entry), file)) || '.')}, import.meta.resolve(${JSON.stringify(name)})).href`;
 }
 
-const moduleUrls = {
+/** The plugin that keeps `import.meta.url` for a bundle written to `out`. */
+const moduleUrls = (out) => ({
   name: 'module-urls',
   setup(bundler) {
     const resolveFrom = async (name, dir) => {
@@ -68,13 +74,13 @@ const moduleUrls = {
       const text = readFileSync(args.path, 'utf8');
       if (!text.includes('import.meta.url')) return undefined;
       const url = args.path.includes(`${sep}node_modules${sep}`)
-        ? await packageUrl(resolveFrom, args.path)
-        : builtUrl(args.path);
+        ? await packageUrl(resolveFrom, args.path, out)
+        : builtUrl(args.path, out);
       const loader = args.path.endsWith('.ts') ? 'ts' : 'js';
       return { contents: text.replaceAll('import.meta.url', `(${url})`), loader };
     });
   },
-};
+});
 
 /**
  * zod re-exports its 50 translations of error messages as `z.locales`, which fleetsim never reads
@@ -148,12 +154,10 @@ function checkZodImports() {
 
 checkZodImports();
 for (const file of readdirSync(OUT)) if (CHUNK.test(file)) rmSync(join(OUT, file));
+for (const file of readdirSync(WORKER_OUT)) if (WORKER_CHUNK.test(file)) rmSync(join(WORKER_OUT, file));
 
-await build({
+const shared = {
   absWorkingDir: ROOT,
-  entryPoints: { main: join(SRC, 'cli/main.ts') },
-  outdir: OUT,
-  chunkNames: 'main-[name]-[hash]',
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -165,5 +169,21 @@ await build({
     js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
   },
   logLevel: 'warning',
-  plugins: [moduleUrls, withoutZodLocales, lazyStringWidth],
+};
+
+await build({
+  ...shared,
+  entryPoints: { main: join(SRC, 'cli/main.ts') },
+  outdir: OUT,
+  chunkNames: 'main-[name]-[hash]',
+  plugins: [moduleUrls(OUT), withoutZodLocales, lazyStringWidth],
+});
+
+await build({
+  ...shared,
+  entryPoints: { worker: join(SRC, 'plan/worker.ts') },
+  outdir: WORKER_OUT,
+  chunkNames: 'worker-[name]-[hash]',
+  allowOverwrite: true,
+  plugins: [moduleUrls(WORKER_OUT), withoutZodLocales, lazyStringWidth],
 });
