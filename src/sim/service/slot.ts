@@ -12,6 +12,15 @@ import type { RequestFlow } from '../request-flow.js';
 import { type ArrivalClass, RequestState, type RequestTable } from '../request-table.js';
 import { armDeadline, queueTimeoutUs, type ServiceContext, type ServiceDiscipline } from './discipline.js';
 
+// What the per-request path writes and compares, as this module's own constants: optimized code
+// folds them to numbers, where each use of an imported object's field is a load, a hole check
+// and a map check.
+const SERVICE_DONE = Kind.ServiceDone;
+const QUEUE_TIMEOUT = Kind.QueueTimeout;
+const IN_SERVICE = RequestState.InService;
+const QUEUED = RequestState.Queued;
+const DRAINING = ReplicaState.Draining;
+
 /**
  * One request per execution slot (`concurrency` per replica), each for a service time drawn from
  * its fleet's model; requests beyond wait in the replica's queue, up to the queue capacity,
@@ -144,24 +153,24 @@ export class SlotService implements ServiceDiscipline {
 
   private enqueue(slot: number, replica: number, fleet: number, now: number): void {
     const requests = this.requests;
-    requests.state[slot] = RequestState.Queued;
+    requests.state[slot] = QUEUED;
     this.waiting[replica]++;
     this.queues.push(replica, slot, requests.gen[slot]);
     if (this.hasDeadlines && armDeadline(this.engine, requests, this.order, slot, now)) return;
     const timeoutUs = this.timeoutUs[fleet];
     if (timeoutUs !== Number.POSITIVE_INFINITY) {
-      this.engine.at(now + timeoutUs, Kind.QueueTimeout, slot, requests.gen[slot]);
+      this.engine.at(now + timeoutUs, QUEUE_TIMEOUT, slot, requests.gen[slot]);
     }
   }
 
   private start(slot: number, replica: number, now: number): void {
     const requests = this.requests;
-    requests.state[slot] = RequestState.InService;
+    requests.state[slot] = IN_SERVICE;
     requests.startUs[slot] = now;
     this.busy[replica]++;
     const arrivalUs = requests.arrivalUs[slot];
     if (now > arrivalUs) this.timeseries.addWait(arrivalUs, now);
-    this.engine.at(now + requests.serviceUs[slot], Kind.ServiceDone, slot, requests.gen[slot]);
+    this.engine.at(now + requests.serviceUs[slot], SERVICE_DONE, slot, requests.gen[slot]);
   }
 
   /**
@@ -189,7 +198,7 @@ export class SlotService implements ServiceDiscipline {
     this.flow.departed();
     this.meters.busy(fleet, startUs, now, 1);
     if (this.waiting[replica] > 0) this.startNext(replica, now);
-    if (this.replicaState[replica] === ReplicaState.Draining) this.replicas.requestLeft(replica, now);
+    if (this.replicaState[replica] === DRAINING) this.replicas.requestLeft(replica, now);
   }
 
   /**
@@ -210,7 +219,7 @@ export class SlotService implements ServiceDiscipline {
     this.flow.late(slot, fleet, now);
     this.meters.busy(fleet, startUs, now, 1);
     if (this.waiting[replica] > 0) this.startNext(replica, now);
-    if (this.replicaState[replica] === ReplicaState.Draining) this.replicas.requestLeft(replica, now);
+    if (this.replicaState[replica] === DRAINING) this.replicas.requestLeft(replica, now);
   }
 
   /** Starts the first request still waiting at `replica` (entries of those that gave up are skipped). */
