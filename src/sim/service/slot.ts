@@ -98,7 +98,10 @@ export class SlotService implements ServiceDiscipline {
   }
 
   private accept(replica: number, fleet: number, serviceUs: number, measured: boolean, now: number): void {
-    if (this.busy[replica] < this.concurrency[replica] || this.waiting[replica] < this.queueCapacity[fleet]) {
+    // Read once: after the request table's writes below, V8 would load both again (one typed
+    // array's writes may alias another's elements, as far as the compiler knows).
+    const startsNow = this.busy[replica] < this.concurrency[replica];
+    if (startsNow || this.waiting[replica] < this.queueCapacity[fleet]) {
       const requests = this.requests;
       const slot = requests.allocate();
       requests.arrivalUs[slot] = now;
@@ -108,7 +111,8 @@ export class SlotService implements ServiceDiscipline {
       requests.replica[slot] = replica;
       requests.measured[slot] = measured ? 1 : 0;
       this.outstanding[replica]++;
-      if (this.busy[replica] < this.concurrency[replica]) this.start(slot, replica, now);
+      // Starting on arrival, it waited for nothing: `begin` skips `start`'s wait accounting.
+      if (startsNow) this.begin(slot, replica, serviceUs, now);
       else this.enqueue(slot, replica, fleet, now);
     } else {
       this.refuse(replica, fleet, serviceUs, measured, now);
@@ -165,12 +169,18 @@ export class SlotService implements ServiceDiscipline {
 
   private start(slot: number, replica: number, now: number): void {
     const requests = this.requests;
+    const arrivalUs = requests.arrivalUs[slot];
+    if (now > arrivalUs) this.timeseries.addWait(arrivalUs, now);
+    this.begin(slot, replica, requests.serviceUs[slot], now);
+  }
+
+  /** Service of the request in `slot`, which lasts `serviceUs`, begins now. */
+  private begin(slot: number, replica: number, serviceUs: number, now: number): void {
+    const requests = this.requests;
     requests.state[slot] = IN_SERVICE;
     requests.startUs[slot] = now;
     this.busy[replica]++;
-    const arrivalUs = requests.arrivalUs[slot];
-    if (now > arrivalUs) this.timeseries.addWait(arrivalUs, now);
-    this.engine.at(now + requests.serviceUs[slot], SERVICE_DONE, slot, requests.gen[slot]);
+    this.engine.at(now + serviceUs, SERVICE_DONE, slot, requests.gen[slot]);
   }
 
   /**
