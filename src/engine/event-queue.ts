@@ -3,8 +3,8 @@
  * tie-break makes same-time, same-priority events pop in FIFO order, so a run is a pure function
  * of its inputs. Push and pop allocate nothing: all arrays grow by doubling.
  *
- * The heap itself holds two columns, time and event id; the rest of an event (its order, and its
- * kind, slot and gen side by side) sits in tables indexed by its id, with a free list. Sifting moves every heap column
+ * The heap itself holds two columns, time and event id; the rest of an event (its order, kind,
+ * slot, gen) sits in a table indexed by its id, with a free list. Sifting moves every heap column
  * once per level, so this moves two numbers per level instead of five. The table is written once
  * at push and read once at pop; orders are read only on a time tie, which continuous times make rare.
  */
@@ -17,11 +17,9 @@ export class EventQueue {
   // Event table, indexed by event id; `free` holds the ids not in the heap.
   /** priority * 2^44 + sequence: one comparison orders both (2^44 events is far beyond any run). */
   private orders: Float64Array;
-  /**
-   * Kind, slot and gen of event `id` at `id * 4 + 0, 1, 2` (the fourth unused, an event's entries
-   * then share a cache line): one array, so a push or a pop checks and loads one typed array, not three.
-   */
-  private payloads: Int32Array;
+  private kinds: Int32Array;
+  private slots: Int32Array;
+  private gens: Int32Array;
   private free: Int32Array;
   private freeCount: number;
 
@@ -30,7 +28,9 @@ export class EventQueue {
     this.times = new Float64Array(capacity);
     this.orders = new Float64Array(capacity);
     this.ids = new Int32Array(capacity);
-    this.payloads = new Int32Array(capacity * 4);
+    this.kinds = new Int32Array(capacity);
+    this.slots = new Int32Array(capacity);
+    this.gens = new Int32Array(capacity);
     this.free = new Int32Array(capacity);
     for (let id = 0; id < capacity; id++) this.free[id] = capacity - 1 - id;
     this.freeCount = capacity;
@@ -59,11 +59,9 @@ export class EventQueue {
     if (this.freeCount === 0) this.grow();
     const id = this.free[--this.freeCount];
     this.orders[id] = this.takeOrder(priority);
-    const payloads = this.payloads;
-    const at = id * 4;
-    payloads[at] = kind;
-    payloads[at + 1] = slot;
-    payloads[at + 2] = gen;
+    this.kinds[id] = kind;
+    this.slots[id] = slot;
+    this.gens[id] = gen;
     this.siftUp(this.count++, time, id);
   }
 
@@ -94,11 +92,9 @@ export class EventQueue {
     if (this.count === 0) return false;
     const id = this.ids[0];
     this.poppedTime = this.times[0];
-    const payloads = this.payloads;
-    const at = id * 4;
-    this.poppedKind = payloads[at];
-    this.poppedSlot = payloads[at + 1];
-    this.poppedGen = payloads[at + 2];
+    this.poppedKind = this.kinds[id];
+    this.poppedSlot = this.slots[id];
+    this.poppedGen = this.gens[id];
     this.free[this.freeCount++] = id;
     const last = --this.count;
     if (last > 0) this.siftDownFrom(last);
@@ -147,7 +143,9 @@ export class EventQueue {
     this.times = grown(this.times, new Float64Array(capacity));
     this.orders = grown(this.orders, new Float64Array(capacity));
     this.ids = grown(this.ids, new Int32Array(capacity));
-    this.payloads = grown(this.payloads, new Int32Array(capacity * 4));
+    this.kinds = grown(this.kinds, new Int32Array(capacity));
+    this.slots = grown(this.slots, new Int32Array(capacity));
+    this.gens = grown(this.gens, new Int32Array(capacity));
     this.free = new Int32Array(capacity);
     for (let id = capacity - 1; id >= old; id--) this.free[this.freeCount++] = id;
   }
