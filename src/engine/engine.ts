@@ -127,20 +127,23 @@ export class Engine {
   private loop(untilUs: number, maxEvents: number): number {
     const queue = this.queue;
     const handler = this.handler;
+    // Converted once: a parameter read inside the loop is checked for its type on every pass.
+    const lastUs = +untilUs;
+    const most = +maxEvents;
     let events = 0;
-    while (!this.stopped && events < maxEvents) {
+    while (!this.stopped && events < most) {
       const laneTime = this.laneTimeUs;
       const heapTime = queue.peekTime();
       if (
         laneTime < heapTime ||
         (laneTime === heapTime && laneTime !== Number.POSITIVE_INFINITY && this.laneOrder < queue.peekOrder())
       ) {
-        if (laneTime > untilUs) break;
+        if (laneTime > lastUs) break;
         this.laneTimeUs = Number.POSITIVE_INFINITY;
         this.clockUs = laneTime;
         handler.handle(this.laneKind, this.laneSlot, this.laneGen, laneTime);
       } else {
-        if (heapTime > untilUs || queue.size === 0) break;
+        if (heapTime > lastUs || queue.size === 0) break;
         queue.pop();
         this.clockUs = heapTime;
         handler.handle(queue.poppedKind, queue.poppedSlot, queue.poppedGen, heapTime);

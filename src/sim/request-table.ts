@@ -17,6 +17,8 @@ export interface ArrivalClass {
 
 /** Lifecycle of a request slot. */
 export const RequestState = { Free: 0, Queued: 1, InService: 2, Held: 3 } as const;
+/** `RequestState.Free` for `release`: a module constant folds to a number, an exported object's field does not. */
+const FREE = RequestState.Free;
 
 /**
  * Requests in flight as parallel typed-array columns indexed by slot. Slots are recycled
@@ -92,7 +94,7 @@ export class RequestTable {
       this.prefixes[slot] = null;
       this.storedPrefixes--;
     }
-    this.state[slot] = RequestState.Free;
+    this.state[slot] = FREE;
     this.gen[slot]++;
     this.free[this.freeCount++] = slot;
   }
