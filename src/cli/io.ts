@@ -36,6 +36,14 @@ export function toleratePipeClosed(stream: NodeJS.WriteStream): void {
   });
 }
 
+/** Resolves once everything written to `stream` so far has been handed to the system. */
+export function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) resolve();
+    else stream.write('', () => resolve());
+  });
+}
+
 /** A file relative to the working directory when it lies below it. */
 export function shownPath(file: string, cwd: string): string {
   return isAbsolute(file) && !relative(cwd, file).startsWith('..') ? relative(cwd, file) : file;
