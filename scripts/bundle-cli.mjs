@@ -137,22 +137,6 @@ const lazyStringWidth = {
   },
 };
 
-/**
- * `import * as z from 'zod'` lets esbuild keep only the parts of zod fleetsim calls; one
- * `import { z } from 'zod'` (the namespace as a value) keeps all of it, 185 KB more code for
- * every process to compile (z.compile, JSON Schema import among it). Stop the build instead.
- */
-function checkZodImports() {
-  const wholeZod = /import\s*\{[^}]*\bz\b[^}]*\}\s*from\s*'zod'/;
-  const found = readdirSync(SRC, { recursive: true })
-    .map(String)
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
-    .filter((file) => wholeZod.test(readFileSync(join(SRC, file), 'utf8')));
-  if (found.length > 0)
-    throw new Error(`import * as z from 'zod' instead of import { z } in ${found.map(posix).join(', ')}`);
-}
-
-checkZodImports();
 for (const file of readdirSync(OUT)) if (CHUNK.test(file)) rmSync(join(OUT, file));
 for (const file of readdirSync(WORKER_OUT)) if (WORKER_CHUNK.test(file)) rmSync(join(WORKER_OUT, file));
 
