@@ -153,6 +153,42 @@ describe('a trace read again in one thread', () => {
     }
   });
 
+  it('keeps at most 2^19 requests in all: a longer trace streams every time, and a new recording pushes out older ones', () => {
+    const rows = (count: number) =>
+      `t,prompt,output\n${Array.from({ length: count }, (_, i) => `${i / 1000},${i % 97},${i % 13}`).join('\n')}\n`;
+    const plain = (path: string): TraceSource => ({
+      path,
+      format: 'csv',
+      timeColumn: 't',
+      timeUnit: 's',
+      columns: { input_tokens: 'prompt', output_tokens: 'output' },
+      speed: 1,
+      limit: null,
+      duration: null,
+    });
+    const count = (source: ArrivalSource) => {
+      const out = createArrivalRecord();
+      let n = 0;
+      while (source.next(out)) n++;
+      source.close();
+      return n;
+    };
+    const small = plain(file(rows(10)));
+    const longest = plain(file(rows(1 << 19)));
+    const longer = plain(file(rows((1 << 19) + 1)));
+    const reads = (trace: TraceSource, times: number) => {
+      fileReads.mockClear();
+      const counts = Array.from({ length: times }, () => count(replayedTrace(trace, null)));
+      return { counts, fromFile: fileReads.mock.calls.length };
+    };
+
+    expect(reads(small, 3)).toEqual({ counts: [10, 10, 10], fromFile: 2 });
+    expect(reads(longer, 3)).toEqual({ counts: Array(3).fill((1 << 19) + 1), fromFile: 3 });
+    expect(reads(small, 1)).toEqual({ counts: [10], fromFile: 0 });
+    expect(reads(longest, 3)).toEqual({ counts: Array(3).fill(1 << 19), fromFile: 2 });
+    expect(reads(small, 1)).toEqual({ counts: [10], fromFile: 1 });
+  });
+
   it('keys a windowed read by its speed, which decides where the window ends', () => {
     const clean = file(`${ROWS.filter((row) => !/oops|later/.test(row)).join('\n')}\n`);
     const at = (speed: number) => trace(clean, { speed, onBadRow: 'error' });
