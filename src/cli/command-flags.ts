@@ -18,6 +18,7 @@ import {
   FORCE_OPTION,
   MODEL_UNCERTAINTY_OPTION,
   PNG_OPTION,
+  QUIET_OPTION,
   replicationsOption,
   studyFlags,
 } from './options.js';
@@ -95,7 +96,7 @@ export function reportFlags(y: Argv) {
       ...PNG_OPTION,
       describe: `${PNG_OPTION.describe} (default: as the run was drawn; --no-png leaves them out)`,
     })
-    .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' });
+    .option('quiet', QUIET_OPTION);
 }
 
 /** `fleetsim compare`. */
@@ -141,7 +142,7 @@ export function compareFlags(y: Argv) {
     .option('charts', CHARTS_OPTION)
     .option('png', PNG_OPTION)
     .option('json', { type: 'boolean', default: false, describe: 'print comparison.json to stdout' })
-    .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' });
+    .option('quiet', QUIET_OPTION);
 }
 
 /** `fleetsim diff`. */
@@ -328,7 +329,7 @@ export function mergeFlags(y: Argv) {
     .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
     .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
     .option('force', FORCE_OPTION)
-    .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' });
+    .option('quiet', QUIET_OPTION);
 }
 
 /** `fleetsim schema`. */

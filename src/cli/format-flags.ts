@@ -2,7 +2,14 @@ import type { Argv } from 'yargs';
 import { IMPORT_FORMATS } from '../hardware/import/formats.js';
 import { MEASURED_FORMATS, MEASURED_TIME_UNITS } from '../plan/calibrate/measured.js';
 import { numericOption, parsePositiveInteger } from './flags.js';
-import { CATALOG_OPTION, CONFINE_OPTIONS, checkOption, documented, FORCE_OPTION } from './options.js';
+import {
+  CATALOG_OPTION,
+  CONFINE_OPTIONS,
+  checkOption,
+  documented,
+  FORCE_OPTION,
+  QUIET_OPTION,
+} from './options.js';
 
 /**
  * The flags of the commands that name the file formats they read. Those lists live beside their
@@ -96,5 +103,5 @@ export function catalogImportFlags(c: Argv) {
     })
     .option('out', { type: 'string', demandOption: true, describe: 'the file to write' })
     .option('force', { type: 'boolean', default: false, describe: 'replace --out if it exists' })
-    .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' });
+    .option('quiet', QUIET_OPTION);
 }

@@ -26,6 +26,12 @@ export function replicationsOption(describe: string) {
 }
 
 /** Flags of `sweep` and `plan`: what to run, where to write, how many workers and replications. */
+export const QUIET_OPTION = {
+  type: 'boolean',
+  default: false,
+  describe: 'print nothing but errors',
+} as const;
+
 export const FORCE_OPTION = {
   type: 'boolean',
   default: false,
@@ -102,5 +108,5 @@ export function studyFlags<T>(command: 'sweep' | 'plan', y: Argv<T>) {
     .option('force', FORCE_OPTION)
     .options(CONFINE_OPTIONS)
     .option('catalog', CATALOG_OPTION)
-    .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but errors' });
+    .option('quiet', QUIET_OPTION);
 }

@@ -8,11 +8,12 @@ import { createTraceArrivals, MAX_REPLAYED_S, replayEndS } from './trace-arrival
  * A trace read to its end twice in one thread is kept in memory, and later reads replay it from
  * there instead of parsing the file again: a plan or sweep reads the same trace for every
  * configuration, a run once per variant. The first read only notes the trace, so a single run
- * keeps nothing; the second records what it reads, up to MAX_RECORDED requests in all the
- * recordings kept (longer traces stream every time, so memory stays bounded however long they are). A replay gives the same
- * records, field for field, and the same skipped rows at the same points as a read of the file.
- * A digest of the file's bytes is kept with it, so an edited trace is read again: reading and
- * hashing the bytes takes a few hundredths of parsing them. Files over MAX_KEPT_BYTES are never
+ * keeps nothing and hashes nothing; the second records what it reads, up to MAX_RECORDED requests
+ * in all the recordings kept (longer traces stream every time, so memory stays bounded however
+ * long they are). A replay gives the same records, field for field, and the same skipped rows at
+ * the same points as a read of the file. A digest of the file's bytes is kept with a recording, so
+ * an edited trace is read again: reading and hashing the bytes takes a few hundredths of parsing
+ * them. Files over MAX_KEPT_BYTES are never
  * kept (they would hold more requests than MAX_RECORDED anyway, for any layout fleetsim reads).
  */
 const MAX_RECORDED = 1 << 19;
@@ -45,7 +46,8 @@ interface Recording {
 }
 
 interface Entry {
-  stamp: string;
+  /** Digest of the file `recording` was read from; null while the trace is only noted. */
+  stamp: string | null;
   recording: Recording | null;
 }
 
@@ -56,23 +58,34 @@ const entries = new Map<string, Entry>();
  * speeds (a plan searching the load a fleet sustains scales the trace) share one recording.
  */
 export function replayedTrace(trace: TraceSource, durationS: number | null): ArrivalSource {
-  const stamp = fileStamp(trace.path);
-  if (stamp === null) return createTraceArrivals(trace, durationS);
   // A window cuts the trace where `speed` puts its end: then the speed decides which rows are read.
   const windowed = Number.isFinite(replayEndS(trace, durationS));
   const key = JSON.stringify([{ ...trace, speed: windowed ? trace.speed : null }, durationS]);
   const entry = entries.get(key);
   entries.delete(key);
-  const recording = entry?.stamp === stamp ? entry.recording : null;
+  // A first read is only noted: it neither hashes the file nor keeps what it reads.
+  if (entry === undefined) {
+    remember(key, { stamp: null, recording: null });
+    return createTraceArrivals(trace, durationS);
+  }
+  const stamp = fileStamp(trace.path);
+  if (stamp === null) {
+    entries.set(key, entry);
+    return createTraceArrivals(trace, durationS);
+  }
+  const recording = entry.stamp === stamp ? entry.recording : null;
   if (recording !== null && replays(recording, trace.speed)) {
-    entries.set(key, entry as Entry);
+    entries.set(key, entry);
     return replay(recording, trace.speed);
   }
   const fresh: Entry = { stamp, recording: null };
-  entries.set(key, fresh);
-  if (entries.size > KEPT) entries.delete(entries.keys().next().value as string);
-  if (entry?.stamp !== stamp) return createTraceArrivals(trace, durationS);
+  remember(key, fresh);
   return recorded(trace, createTraceArrivals(trace, durationS, { unscaled: true }), fresh);
+}
+
+function remember(key: string, entry: Entry): void {
+  entries.set(key, entry);
+  if (entries.size > KEPT) entries.delete(entries.keys().next().value as string);
 }
 
 /**
