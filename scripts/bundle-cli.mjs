@@ -19,7 +19,7 @@
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -137,6 +137,31 @@ const lazyStringWidth = {
   },
 };
 
+/**
+ * The scenario's JSON Schema, converted here from the modules tsc just built out of the same
+ * sources, replaces src/scenario/json-schema-prebuilt.ts in the bundles (see there why). It
+ * carries the policy registries' version at conversion, so a bundle in which a policy was
+ * registered since converts the schema anew.
+ */
+async function prebuiltJsonSchema() {
+  const [{ sharedScenarioJsonSchema }, { scenarioSchemaVersion }] = await Promise.all([
+    import(pathToFileURL(join(DIST, 'scenario/json-schema.js')).href),
+    import(pathToFileURL(join(DIST, 'scenario/schema.js')).href),
+  ]);
+  const value = { version: scenarioSchemaVersion(), text: JSON.stringify(sharedScenarioJsonSchema()) };
+  return {
+    name: 'prebuilt-json-schema',
+    setup(bundler) {
+      bundler.onLoad({ filter: /[\\/]src[\\/]scenario[\\/]json-schema-prebuilt\.ts$/ }, () => ({
+        contents: `export const PREBUILT_SCENARIO_JSON_SCHEMA = ${JSON.stringify(value)};\n`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+const jsonSchema = await prebuiltJsonSchema();
+
 for (const file of readdirSync(OUT)) if (CHUNK.test(file)) rmSync(join(OUT, file));
 for (const file of readdirSync(WORKER_OUT)) if (WORKER_CHUNK.test(file)) rmSync(join(WORKER_OUT, file));
 
@@ -160,7 +185,7 @@ await build({
   entryPoints: { main: join(SRC, 'cli/main.ts') },
   outdir: OUT,
   chunkNames: 'main-[name]-[hash]',
-  plugins: [moduleUrls(OUT), withoutZodLocales, lazyStringWidth],
+  plugins: [moduleUrls(OUT), withoutZodLocales, lazyStringWidth, jsonSchema],
 });
 
 await build({
@@ -169,5 +194,5 @@ await build({
   outdir: WORKER_OUT,
   chunkNames: 'worker-[name]-[hash]',
   allowOverwrite: true,
-  plugins: [moduleUrls(WORKER_OUT), withoutZodLocales, lazyStringWidth],
+  plugins: [moduleUrls(WORKER_OUT), withoutZodLocales, lazyStringWidth, jsonSchema],
 });

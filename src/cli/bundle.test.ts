@@ -118,13 +118,28 @@ describe('the bundled command line', () => {
     expect(fromBundle.code).toBe(2);
     expect(fromBundle.stderr).toMatch(/^typo\.yaml:11:5: fleets\[0\]\.colour: unknown key[^\n]*\n$/);
     expect(fromBundle.stderr).toBe(fromSource.stderr);
+    writeFileSync(join(cwd, 'queue.yaml'), QUEUE);
+    const override = ['run', 'queue.yaml', '--set', 'fleets.0.replicaz=3', '--out', 'out'];
+    const overrideFromBundle = bundledCli(override, cwd);
+    expect(overrideFromBundle.code).toBe(2);
+    expect(overrideFromBundle.stderr).toMatch(
+      /^--set:1:1: fleets\.0\.replicaz: unknown key "replicaz" in fleets\[0\]; did you mean "replicas"\?\n$/,
+    );
+    expect(overrideFromBundle.stderr).toBe((await sourceCli(override, cwd)).stderr);
     const flag = bundledCli(['run', 'typo.yaml', '--seedd', '3'], cwd);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toBe('fleetsim: unknown option --seedd; did you mean --seed?\n');
   }, 60_000);
 
-  it('prints the help and version the modules print', async () => {
-    for (const args of [['--version'], ['--help'], ['run', '--help'], ['catalog', 'import', '--help']]) {
+  it('prints the help, version and JSON Schema the modules print', async () => {
+    // The bundle carries the schema converted when it was built; the modules convert it here.
+    for (const args of [
+      ['--version'],
+      ['--help'],
+      ['run', '--help'],
+      ['catalog', 'import', '--help'],
+      ['schema'],
+    ]) {
       const fromBundle = bundledCli(args, home);
       const fromSource = await sourceCli(args, home);
       expect(fromBundle.code, args.join(' ')).toBe(0);
@@ -133,5 +148,12 @@ describe('the bundled command line', () => {
     expect(bundledCli(['--version'], home).stdout).toBe(
       `${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`,
     );
+    const chunks = readdirSync(join(home, 'dist/cli')).filter((name) => name.endsWith('.js'));
+    const carrying = chunks.filter((name) =>
+      /PREBUILT_SCENARIO_JSON_SCHEMA = \{ "version": \d+, "text": '\{"\$schema"/.test(
+        readFileSync(join(home, 'dist/cli', name), 'utf8'),
+      ),
+    );
+    expect(carrying).toHaveLength(1);
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { scenarioSchema } from './schema.js';
+import { PREBUILT_SCENARIO_JSON_SCHEMA } from './json-schema-prebuilt.js';
+import { scenarioSchema, scenarioSchemaVersion } from './schema.js';
 
 /** A JSON Schema node, as far as this folder reads one. */
 export interface JsonSchema {
@@ -41,12 +42,21 @@ export function scenarioJsonSchema(): JsonSchema {
 export function sharedScenarioJsonSchema(): JsonSchema {
   const schema = scenarioSchema();
   if (cached?.schema !== schema) {
-    cached = {
-      schema,
-      json: deepFreeze(z.toJSONSchema(schema, { target: 'draft-7', io: 'input' }) as JsonSchema),
-    };
+    cached = { schema, json: deepFreeze(prebuilt() ?? convert(schema)) };
   }
   return cached.json;
+}
+
+/** The schema the bundle was built with, unless a policy registered since changed it. */
+function prebuilt(): JsonSchema | null {
+  const found = PREBUILT_SCENARIO_JSON_SCHEMA;
+  return found !== null && found.version === scenarioSchemaVersion()
+    ? (JSON.parse(found.text) as JsonSchema)
+    : null;
+}
+
+function convert(schema: ReturnType<typeof scenarioSchema>): JsonSchema {
+  return z.toJSONSchema(schema, { target: 'draft-7', io: 'input' }) as JsonSchema;
 }
 
 /** Frozen, so that a reader that changes the shared copy fails at once instead of corrupting later loads. */

@@ -157,9 +157,14 @@ export type ScenarioSpec = z.output<ReturnType<typeof buildScenarioSchema>>;
 
 let built: { version: number; schema: ReturnType<typeof buildScenarioSchema> } | undefined;
 
+/** Changes when a policy is registered, and the scenario schema with it. */
+export function scenarioSchemaVersion(): number {
+  return autoscalerRegistryVersion() + routingRegistryVersion();
+}
+
 /** The scenario schema with the policies registered now: rebuilt after a registration. */
 export function scenarioSchema(): ReturnType<typeof buildScenarioSchema> {
-  const version = autoscalerRegistryVersion() + routingRegistryVersion();
+  const version = scenarioSchemaVersion();
   if (built?.version !== version) built = { version, schema: buildScenarioSchema() };
   return built.schema;
 }
