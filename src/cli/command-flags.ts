@@ -329,6 +329,7 @@ export function mergeFlags(y: Argv) {
     .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
     .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
     .option('force', FORCE_OPTION)
+    .option('png', PNG_OPTION)
     .option('quiet', QUIET_OPTION);
 }
 

@@ -45,10 +45,10 @@ export const MODEL_UNCERTAINTY_OPTION = {
     "draw the LLM step-time parameters from their uncertainty in every replication (the scenario's model_uncertainty; --no-model-uncertainty turns it off)",
 } as const;
 
-/** `--png`: charts as PNG too, on every command that draws a run's or a comparison's report. */
+/** `--png`: charts as PNG too, on every command that draws charts. */
 export const PNG_OPTION = {
   type: 'boolean',
-  describe: 'also write each chart as a PNG (twice the SVG size); without it charts/ holds .vl.json and .svg',
+  describe: 'also write each chart as a PNG (twice the SVG size) beside its .vl.json and .svg',
 } as const;
 
 /** `--no-charts` of `run` and `compare`: the same as the scenario's `report: { charts: [] }`. */
@@ -108,5 +108,6 @@ export function studyFlags<T>(command: 'sweep' | 'plan', y: Argv<T>) {
     .option('force', FORCE_OPTION)
     .options(CONFINE_OPTIONS)
     .option('catalog', CATALOG_OPTION)
+    .option('png', PNG_OPTION)
     .option('quiet', QUIET_OPTION);
 }

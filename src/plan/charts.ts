@@ -451,10 +451,11 @@ export function assembleSweepCharts(
   return specs.flatMap(([name, spec]) => (spec === null ? [] : [{ name, spec }]));
 }
 
-/** The sweep's charts as `.vl.json`, `.svg` and `.png` in `dir`, beside sweep.json. */
+/** The sweep's charts as `.vl.json` and `.svg` (and with `png`, `.png`) in `dir`, beside sweep.json. */
 export function writeSweepCharts(
   dir: string,
   result: Pick<SweepResult, 'rows' | 'parameters'>,
+  { png = false }: { png?: boolean } = {},
 ): Promise<string[]> {
-  return writeCharts(dir, assembleSweepCharts(result), SWEEP_CHART_NAMES);
+  return writeCharts(dir, assembleSweepCharts(result), SWEEP_CHART_NAMES, { png });
 }

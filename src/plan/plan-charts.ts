@@ -343,10 +343,11 @@ export function assemblePlanCharts(
   return specs.flatMap(([name, spec]) => (spec === null ? [] : [{ name, spec }]));
 }
 
-/** The plan's charts as `.vl.json`, `.svg` and `.png` in `dir`, beside plan.json. */
+/** The plan's charts as `.vl.json` and `.svg` (and with `png`, `.png`) in `dir`, beside plan.json. */
 export function writePlanCharts(
   dir: string,
   result: Pick<PlanResult, 'growth' | 'search' | 'candidates' | 'best'>,
+  { png = false }: { png?: boolean } = {},
 ): Promise<string[]> {
-  return writeCharts(dir, assemblePlanCharts(result), PLAN_CHART_NAMES);
+  return writeCharts(dir, assemblePlanCharts(result), PLAN_CHART_NAMES, { png });
 }

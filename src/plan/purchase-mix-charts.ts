@@ -172,7 +172,11 @@ export function assemblePurchaseMixCharts(result: PurchaseMixResult): Chart<Purc
   return spec === null ? [] : [{ name: 'purchase-mix-frontier', spec }];
 }
 
-/** The frontier chart as `.vl.json`, `.svg` and `.png` beside purchase-mix.json. */
-export function writePurchaseMixCharts(dir: string, result: PurchaseMixResult): Promise<string[]> {
-  return writeCharts(dir, assemblePurchaseMixCharts(result), PURCHASE_MIX_CHART_NAMES);
+/** The frontier chart as `.vl.json` and `.svg` (and with `png`, `.png`) beside purchase-mix.json. */
+export function writePurchaseMixCharts(
+  dir: string,
+  result: PurchaseMixResult,
+  { png = false }: { png?: boolean } = {},
+): Promise<string[]> {
+  return writeCharts(dir, assemblePurchaseMixCharts(result), PURCHASE_MIX_CHART_NAMES, { png });
 }

@@ -232,6 +232,8 @@ export interface PurchaseMixOptions extends StudyOptions {
   mix: string[];
   /** Largest share of replications the pick may miss the objective in (default 0). */
   riskTolerance?: number;
+  /** Draw the frontier chart as a PNG too (default: `.vl.json` and `.svg` only). */
+  png?: boolean;
 }
 
 export interface PurchaseMixOutcome {
@@ -495,7 +497,7 @@ async function purchaseMix(options: PurchaseMixOptions, runner: JobRunner): Prom
   writeFileAtomic(json, `${JSON.stringify(result, null, 2)}\n`);
   const markdown = join(options.outDir, 'purchase-mix.md');
   writeFileAtomic(markdown, renderPurchaseMixMarkdown(result));
-  const charts = await writePurchaseMixCharts(options.outDir, result);
+  const charts = await writePurchaseMixCharts(options.outDir, result, { png: options.png === true });
   return {
     result,
     files: [json, markdown, ...charts],

@@ -340,8 +340,9 @@ export async function writeSweepReport(
   dir: string,
   result: SweepResult,
   source: StudySource | null,
+  { png = false }: { png?: boolean } = {},
 ): Promise<{ charts: string[]; files: string[] }> {
-  const charts = await writeSweepCharts(dir, result);
+  const charts = await writeSweepCharts(dir, result, { png });
   const files: [string, string][] = [
     ['summary.md', renderSweepMarkdown(result)],
     ['report.html', renderSweepHtml(result, assembleSweepCharts(result), source)],
@@ -354,8 +355,9 @@ export async function writePlanReport(
   dir: string,
   result: PlanResult,
   source: StudySource | null,
+  { png = false }: { png?: boolean } = {},
 ): Promise<{ charts: string[]; files: string[] }> {
-  const charts = await writePlanCharts(dir, result);
+  const charts = await writePlanCharts(dir, result, { png });
   const html = write(dir, 'report.html', renderPlanHtml(result, assemblePlanCharts(result), source));
   return { charts, files: [html] };
 }

@@ -364,14 +364,14 @@ sweep:
 `;
 
 describe('sweep, merge and plan write their charts beside their JSON', () => {
-  it('sweep and merge draw them, shards do not', async () => {
+  it('sweep and merge draw them, PNGs on request; shards draw none', async () => {
     const dir = tempDir('sweep-charts');
     writeScenario(dir, SMALL);
-    const files = ['cost-vs-p99.png', 'cost-vs-p99.svg', 'cost-vs-p99.vl.json'];
+    const charts = (folder: string) => readdirSync(join(dir, folder)).filter((f) => f.startsWith('cost'));
     const whole = await cli(['sweep', 'scenario.yaml', '--out', 'whole', '--workers', '1'], dir);
     expect(whole.code).toBe(0);
-    expect(whole.stderr).toContain('and 1 chart(s): whole/cost-vs-p99 (.vl.json, .svg, .png)');
-    expect(readdirSync(join(dir, 'whole')).filter((f) => f.startsWith('cost'))).toEqual(files);
+    expect(whole.stderr).toContain('and 1 chart(s): whole/cost-vs-p99 (.vl.json, .svg)');
+    expect(charts('whole')).toEqual(['cost-vs-p99.svg', 'cost-vs-p99.vl.json']);
     for (const shard of ['0/2', '1/2']) {
       const { code } = await cli(
         ['sweep', 'scenario.yaml', '--out', `shard-${shard[0]}`, '--shard', shard, '--workers', '1'],
@@ -385,7 +385,10 @@ describe('sweep, merge and plan write their charts beside their JSON', () => {
         'sweep.json',
       ]);
     }
-    expect((await cli(['merge', 'shard-0', 'shard-1', '--out', 'merged'], dir)).code).toBe(0);
+    const merged = await cli(['merge', 'shard-0', 'shard-1', '--out', 'merged', '--png'], dir);
+    expect(merged.code).toBe(0);
+    expect(merged.stderr).toContain('and 1 chart(s): merged/cost-vs-p99 (.vl.json, .svg, .png)');
+    expect(charts('merged')).toEqual(['cost-vs-p99.png', 'cost-vs-p99.svg', 'cost-vs-p99.vl.json']);
     const spec = (folder: string) => readFileSync(join(dir, folder, 'cost-vs-p99.vl.json'), 'utf8');
     expect(spec('merged')).toBe(spec('whole'));
     const values = (JSON.parse(spec('whole')) as { data: { values: { configuration: string }[] } }).data
@@ -407,6 +410,7 @@ describe('sweep, merge and plan write their charts beside their JSON', () => {
         '1',
         '--vary',
         'workload.scale=[1, 2]',
+        '--png',
       ],
       dir,
     );
@@ -414,6 +418,10 @@ describe('sweep, merge and plan write their charts beside their JSON', () => {
     expect(stderr).toContain(
       'and 2 chart(s): plan/plan-candidates, plan/capacity-curves (.vl.json, .svg, .png)',
     );
+    expect(readdirSync(join(dir, 'plan')).filter((f) => f.endsWith('.png'))).toEqual([
+      'capacity-curves.png',
+      'plan-candidates.png',
+    ]);
     const result = JSON.parse(readFileSync(join(dir, 'plan/plan.json'), 'utf8')) as PlanResult;
     const spec = JSON.parse(readFileSync(join(dir, 'plan/capacity-curves.vl.json'), 'utf8'));
     expect(spec.data.values.map((v: { load: number; needed: number }) => [v.load, v.needed])).toEqual(

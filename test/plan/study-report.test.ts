@@ -276,7 +276,8 @@ describe('fleetsim plan: report.html and the answer on the terminal', () => {
     expect(html).toContain('<p class="answer"><strong>Pick:</strong> fleets.0.replicas=2 (variant baseline)');
     expect(html).toMatch(/<tr class="missed"><th scope="row">3<\/th><td>slow<\/td>.*missed: latency_p99/);
     expect(html).toContain('id="chart-plan-candidates"');
-    expect(existsSync(join(dir, 'out/plan-candidates.png'))).toBe(true);
+    expect(existsSync(join(dir, 'out/plan-candidates.svg'))).toBe(true);
+    expect(existsSync(join(dir, 'out/plan-candidates.png'))).toBe(false);
   });
 
   it('says loudly that nothing meets an objective none can meet', async () => {

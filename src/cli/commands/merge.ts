@@ -7,7 +7,7 @@ import type { CliIo } from '../io.js';
 import { chartNote } from './sweep.js';
 
 export async function mergeCommand(
-  args: { dirs: string[]; out: string; quiet: boolean; force?: boolean },
+  args: { dirs: string[]; out: string; quiet: boolean; force?: boolean; png?: boolean },
   io: CliIo,
 ): Promise<number> {
   const outDir = outputFolder(io.cwd, args.out, args.force);
@@ -17,7 +17,7 @@ export async function mergeCommand(
   );
   // Shards draw no charts (each holds a slice of the points): the merged sweep does.
   const merged = JSON.parse(readFileSync(join(outDir, 'sweep.json'), 'utf8')) as SweepResult;
-  const report = await writeSweepReport(outDir, merged, null);
+  const report = await writeSweepReport(outDir, merged, null, { png: args.png === true });
   if (!args.quiet) {
     io.stderr(
       `merged ${args.dirs.length} shard(s); wrote ${[...written, ...report.files].map((path) => relative(io.cwd, path)).join(', ')}${chartNote(report.charts, io)}\n`,

@@ -47,7 +47,9 @@ export async function planCommand(args: PlanArgs, io: CliIo): Promise<number> {
       progress.stop();
     }
     const { result } = outcome;
-    const report = await writePlanReport(options.outDir, result, scenarioSource(options.scenario));
+    const report = await writePlanReport(options.outDir, result, scenarioSource(options.scenario), {
+      png: args.png === true,
+    });
     if (outcome.identicalNote !== null) io.stderr(`fleetsim: warning: ${outcome.identicalNote}\n`);
     if (args.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     else if (!args.quiet) io.stdout(`${renderPlanTable(result)}\n${planAnswerLines(result).join('\n')}\n`);

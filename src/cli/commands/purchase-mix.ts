@@ -15,6 +15,7 @@ export async function purchaseMixCommand(args: PlanArgs, io: CliIo): Promise<num
     ...(await studyOptions(args, io, 'plan')),
     mix: args.purchaseMix ?? [],
     riskTolerance: args.riskTolerance,
+    png: args.png === true,
   };
   return withSignals(io, async (signal) => {
     const started = performance.now();

@@ -37,6 +37,8 @@ export interface StudyArgs extends ConfineArgs, CatalogArgs {
   modelUncertainty?: boolean;
   quiet: boolean;
   force?: boolean;
+  /** `--png`: each chart as a PNG too. */
+  png?: boolean;
 }
 
 export interface SweepArgs extends StudyArgs {
@@ -109,12 +111,13 @@ export async function withSignals(
   }
 }
 
-/** ` and 2 chart(s) in DIR/ (.vl.json, .svg, .png)` for the summary line; empty when none was drawn. */
+/** ` and 2 chart(s): DIR/a, DIR/b (.vl.json, .svg)` for the summary line; empty when none was drawn. */
 export function chartNote(written: readonly string[], io: CliIo): string {
   const specs = written.filter((path) => path.endsWith('.vl.json'));
   if (specs.length === 0) return '';
   const names = specs.map((path) => relative(io.cwd, path).slice(0, -'.vl.json'.length));
-  return ` and ${specs.length} chart(s): ${names.join(', ')} (.vl.json, .svg, .png)`;
+  const kinds = written.some((path) => path.endsWith('.png')) ? '.vl.json, .svg, .png' : '.vl.json, .svg';
+  return ` and ${specs.length} chart(s): ${names.join(', ')} (${kinds})`;
 }
 
 export async function sweepCommand(args: SweepArgs, io: CliIo): Promise<number> {
@@ -141,7 +144,9 @@ export async function sweepCommand(args: SweepArgs, io: CliIo): Promise<number> 
     // A shard holds a slice of the points: `fleetsim merge` draws the report of the whole sweep.
     const report =
       shard === null
-        ? await writeSweepReport(options.outDir, outcome.result, scenarioSource(options.scenario))
+        ? await writeSweepReport(options.outDir, outcome.result, scenarioSource(options.scenario), {
+            png: args.png === true,
+          })
         : { charts: [], files: [] };
     if (outcome.identicalNote !== null) io.stderr(`fleetsim: warning: ${outcome.identicalNote}\n`);
     if (args.json) io.stdout(renderSweepJson(outcome.result));
