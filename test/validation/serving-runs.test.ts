@@ -28,8 +28,6 @@ const OUTER_BAND = 0.5;
  */
 const KNOWN_GAPS = new Set<string>([
   'consumer Ada · IOG · TTFT',
-  'data-center Hopper · DeutscheKI · TPOT',
-  'data-center Hopper · DeutscheKI · E2E',
   'data-center Hopper · inference-sim · TTFT',
   'data-center Hopper TP2-4 · inference-sim · TTFT',
   'workstation Blackwell TP2 · LLMServingSim · TPOT',

@@ -71,6 +71,12 @@ export interface AcceleratorEfficiency {
    * memory bandwidth. Unset: `memory`, which is optimistic on HBM parts.
    */
   activation?: number;
+  /**
+   * Weight-only int4 matmuls (Marlin-class kernels, which dequantize in registers) stream their
+   * weights at this share of the rate 16-bit matmuls do (`memory`). Unset: 1, as measured on cards
+   * whose memory bandwidth per SM leaves the dequantization time to hide.
+   */
+  int4WeightOnly?: number;
 }
 
 const fraction = z.number().gt(0).lte(1);
@@ -96,6 +102,7 @@ const entrySchema = z.lazy(() =>
       memory: fraction,
       attention: fraction,
       activation: fraction,
+      int4_weight_only: fraction.optional(),
       provenance: z.string().min(1),
     }),
     validation: z.discriminatedUnion('status', [
@@ -161,6 +168,9 @@ export function loadAccelerators(path: string = ACCELERATORS_FILE): ReadonlyMap<
         memory: entry.efficiency.memory,
         attention: entry.efficiency.attention,
         activation: entry.efficiency.activation,
+        ...(entry.efficiency.int4_weight_only !== undefined && {
+          int4WeightOnly: entry.efficiency.int4_weight_only,
+        }),
       },
       validation:
         entry.validation.status === 'validated'

@@ -1,6 +1,7 @@
 import { type AcceleratorEfficiency, type AcceleratorSpec, peakTflops } from './accelerator.js';
 import {
   ACTIVATION_BYTES,
+  BYTES_PER_WEIGHT,
   kvBytesPerToken,
   kvShards,
   type LlmModel,
@@ -57,6 +58,26 @@ export interface IterationTime {
 /** 2:4 sparse storage keeps half the values plus a 2-bit index per kept value. */
 function sparseStorageFactor(bytesPerWeight: number): number {
   return 0.5 + 0.125 / bytesPerWeight;
+}
+
+/**
+ * Seconds one rank spends streaming its share of the weights, at `memoryRate` bytes per second.
+ * Weight-only int4 matmuls stream theirs at `int4Share` of that rate (the catalog's
+ * `int4_weight_only`); the 16-bit output projection they leave unquantized streams at the full rate.
+ */
+function weightStreamSeconds(
+  model: LlmModel,
+  tp: number,
+  memoryRate: number,
+  sparse: boolean,
+  int4Share: number | undefined,
+): number {
+  const storage = sparse ? sparseStorageFactor(model.bytesPerWeight) : 1;
+  const weights = streamedWeightBytes(model) * storage;
+  if (int4Share === undefined || model.bytesPerWeight !== BYTES_PER_WEIGHT.int4)
+    return weights / tp / memoryRate;
+  const quantized = perTokenMatmulParams(model) * model.bytesPerWeight * storage;
+  return (weights - quantized) / tp / memoryRate + quantized / tp / (memoryRate * int4Share);
 }
 
 /**
@@ -129,8 +150,8 @@ export function iterationTime(
   const matmulFlops = 2 * (perTokenMatmulParams(model) * tokens + lmHeadParams(model) * sampled);
   const peak = peakTflops(accelerator, model.computePrecision) * 1e12;
   const matmulComputeS = (sparse ? matmulFlops / 2 : matmulFlops) / tp / (peak * compute);
-  const weights = streamedWeightBytes(model) * (sparse ? sparseStorageFactor(model.bytesPerWeight) : 1);
-  const weightsS = weights / tp / (bandwidth * memory);
+  const int4Share = override?.int4WeightOnly ?? accelerator.efficiency.int4WeightOnly;
+  const weightsS = weightStreamSeconds(model, tp, bandwidth * memory, sparse, int4Share);
 
   // QK^T and PV: one multiply-add (2 FLOPs) per head dimension per query-key pair, each, in
   // 16-bit whatever the weights are (fp32 models excepted).
@@ -199,8 +220,8 @@ export function decodeStepSeconds(
   // Read at the first decode, as iterationTime reads them: an accelerator without a usable peak fails there.
   let matmulRate = Number.NaN;
   let attentionRate = Number.NaN;
-  const weights = streamedWeightBytes(model) * (sparse ? sparseStorageFactor(model.bytesPerWeight) : 1);
-  const weightsS = weights / tp / (bandwidth * memory);
+  const int4Share = override?.int4WeightOnly ?? accelerator.efficiency.int4WeightOnly;
+  const weightsS = weightStreamSeconds(model, tp, bandwidth * memory, sparse, int4Share);
   const attentionFlopsPerPair = 4 * model.layers * model.heads * model.headDim;
   const kvBytes = kvBytesPerToken(model);
   const shards = kvShards(model, tp);
