@@ -10,6 +10,8 @@
  *   --png            and each chart as a PNG too: every file a run wrote before PNGs were optional
  *   expression       --no-charts of the same queue with its service time an expression of each
  *                    request's output tokens: the run that loads mathjs' parser
+ *   --set            --no-charts with one override, whose path is checked against the scenario's
+ *                    JSON Schema
  *
  * Each round runs every command once, in turn, so a busy moment of a shared machine falls on all
  * of them; the median over the rounds is the figure (the best beside it). Peak resident set and
@@ -96,6 +98,7 @@ function main(): void {
       ['run (7 charts as SVG)', run('svg')],
       ['run --png (SVG and PNG)', run('png', '--png')],
       ['run --no-charts, expression', run('expression', '--no-charts')],
+      ['run --no-charts --set', run('set', '--no-charts', '--set', 'fleets.0.replicas=9')],
     ];
     const samples = commands.map((): Sample[] => []);
     // One unmeasured round: the first process after a build reads every file from disk.
