@@ -64,18 +64,26 @@ export interface IterationTime {
  * one layer's four matmuls at 1-2048 tokens, TP 1-2, in 19 operator profiles on five architectures
  * (data/validation/matmul_knee_profiles.csv: Vidur's H100, A100 and A40 profiles, LLMServingSim's RTX
  * PRO 6000 and RTX 4090 ones), each profile's roofs taken from its own 1-token time and
- * 2048-token rate, as the catalog takes its fractions. One exponent serves every architecture:
- * theirs (1.31-1.71) spread less than the profiles of one architecture do (1.20-1.87). It leaves a
- * median error of 3.3 % on those points where the hard max leaves 5.8 %, and a worst of 48 % where
- * the hard max errs by 82 %. Token counts at powers of two alone, where GEMM tiles fit best, would
- * give 1.7-1.9 (test/validation/matmul-knee.test.ts).
+ * 2048-token rate, as the catalog takes its fractions (test/validation/matmul-knee.test.ts). One
+ * exponent serves every architecture: theirs (1.31-1.71) spread less than the profiles of one
+ * architecture do (1.20-1.87). It leaves a median error of 3.3 % on those points where the hard max
+ * leaves 5.8 %, and a worst of 48 % where the hard max errs by 82 %. Token counts at powers of two
+ * alone, where GEMM tiles fit best, would give 1.9; every 16 tokens, 1.45.
  */
 export const MATMUL_KNEE_EXPONENT = 1.5;
-const KNEE_ROOT = 1 / MATMUL_KNEE_EXPONENT;
 
-/** Matmul seconds from their arithmetic time and their weight streaming raised to the knee exponent. */
-function matmulSeconds(computeS: number, weightsPow: number): number {
-  return (computeS ** MATMUL_KNEE_EXPONENT + weightsPow) ** KNEE_ROOT;
+/**
+ * `seconds` raised to the knee exponent. With p = 1.5, x^p = x * sqrt(x) and y^(1/p) = cbrt(y^2):
+ * a quarter of the time of Math.pow, which a decode step on the simulator's hot path would pay twice.
+ */
+function kneePower(seconds: number): number {
+  return seconds * Math.sqrt(seconds);
+}
+
+/** Matmul seconds from their arithmetic time and their weight streaming's `kneePower`. */
+function matmulSeconds(computeS: number, weightsPower: number): number {
+  const sum = kneePower(computeS) + weightsPower;
+  return Math.cbrt(sum * sum);
 }
 
 /** 2:4 sparse storage keeps half the values plus a 2-bit index per kept value. */
@@ -121,8 +129,8 @@ function activationBytesPerToken(model: LlmModel, tp: number): number {
 
 /**
  * Seconds for one iteration. Each kind of kernel meets its own roof: matmuls are bound by their
- * arithmetic and by streaming the weights (with a knee where the two are close), attention by its arithmetic or by the KV cache, the
- * element-wise kernels by the activations they move. The kinds run one after another, so their
+ * arithmetic and by streaming the weights (with a knee where the two are close), attention by its
+ * arithmetic or by the KV cache, the element-wise kernels by the activations they move. The kinds run one after another, so their
  * times add: a decode step that is compute-bound in its matmuls still waits for its memory-bound
  * attention. All-reduces and the stack's CPU work sit between kernels and add as well.
  */
@@ -202,7 +210,7 @@ export function iterationTime(
   }
 
   const overheadS = stack.stepS + model.layers * stack.perLayerS + (tp - 1) * stack.perRemoteWorkerS;
-  const matmulS = matmulSeconds(matmulComputeS, weightsS ** MATMUL_KNEE_EXPONENT);
+  const matmulS = matmulSeconds(matmulComputeS, kneePower(weightsS));
   const attentionS = Math.max(attentionComputeS, kvS);
   return {
     computeS: matmulComputeS + attentionComputeS,
@@ -244,8 +252,7 @@ export function decodeStepSeconds(
   let matmulRate = Number.NaN;
   let attentionRate = Number.NaN;
   const int4Share = override?.int4WeightOnly ?? accelerator.efficiency.int4WeightOnly;
-  const weightsPow =
-    weightStreamSeconds(model, tp, bandwidth * memory, sparse, int4Share) ** MATMUL_KNEE_EXPONENT;
+  const weightsPower = kneePower(weightStreamSeconds(model, tp, bandwidth * memory, sparse, int4Share));
   const attentionFlopsPerPair = 4 * model.layers * model.heads * model.headDim;
   const kvBytes = kvBytesPerToken(model);
   const shards = kvShards(model, tp);
@@ -281,7 +288,7 @@ export function decodeStepSeconds(
       communicationS = 2 * model.layers * perAllReduceS;
     }
     return (
-      matmulSeconds(matmulComputeS, weightsPow) +
+      matmulSeconds(matmulComputeS, weightsPower) +
       Math.max(attentionComputeS, kvS) +
       activationS +
       communicationS +
