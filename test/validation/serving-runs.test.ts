@@ -27,10 +27,8 @@ const OUTER_BAND = 0.5;
  * Each is asserted to still be outside, so that closing one forces its removal here.
  */
 const KNOWN_GAPS = new Set<string>([
-  'consumer Ada · IOG · TTFT',
   'data-center Hopper · inference-sim · TTFT',
   'data-center Hopper TP2-4 · inference-sim · TTFT',
-  'workstation Blackwell TP2 · LLMServingSim · TPOT',
   'workstation Blackwell TP2 · LLMServingSim · E2E',
 ]);
 

@@ -41,6 +41,7 @@ export {
   type IterationTime,
   iterationTime,
   type LlmHardware,
+  MATMUL_KNEE_EXPONENT,
   type PrefillChunk,
 } from './roofline.js';
 export { SERVING_STACKS, type ServingStack, type ServingStackName } from './serving-stack.js';

@@ -44,7 +44,7 @@ export interface IterationTime {
   computeS: number;
   /** Weights, KV cache and activations moved at their sustained rates, as if nothing else ran. */
   memoryS: number;
-  /** Matmul kernels: the larger of their arithmetic and their weight reads. */
+  /** Matmul kernels: their arithmetic and their weight reads, combined through the knee. */
   matmulS: number;
   /** Attention kernels: the larger of their arithmetic and their KV-cache traffic. */
   attentionS: number;
@@ -53,6 +53,37 @@ export interface IterationTime {
   communicationS: number;
   overheadS: number;
   totalS: number;
+}
+
+/**
+ * How a matmul's arithmetic and its weight reads add up between the two roofs: time =
+ * (compute^p + weights^p)^(1/p). A hard max() (p infinite) has no knee, but a GEMM of a few dozen
+ * to a few hundred tokens is neither a pure weight stream nor a full-rate tile loop: measured, it
+ * runs 1.2-1.9 times the larger roof near their crossing, and 1.03-1.55 times it at 128 tokens,
+ * where the weight stream alone should bound it. p = 1.5 is the least-squares fit (in log time) to
+ * one layer's four matmuls at 1-2048 tokens, TP 1-2, in 19 operator profiles on five architectures
+ * (data/validation/matmul_knee_profiles.csv: Vidur's H100, A100 and A40 profiles, LLMServingSim's RTX
+ * PRO 6000 and RTX 4090 ones), each profile's roofs taken from its own 1-token time and
+ * 2048-token rate, as the catalog takes its fractions (test/validation/matmul-knee.test.ts). One
+ * exponent serves every architecture: theirs (1.31-1.71) spread less than the profiles of one
+ * architecture do (1.20-1.87). It leaves a median error of 3.3 % on those points where the hard max
+ * leaves 5.8 %, and a worst of 48 % where the hard max errs by 82 %. Token counts at powers of two
+ * alone, where GEMM tiles fit best, would give 1.9; every 16 tokens, 1.45.
+ */
+export const MATMUL_KNEE_EXPONENT = 1.5;
+
+/**
+ * `seconds` raised to the knee exponent. With p = 1.5, x^p = x * sqrt(x) and y^(1/p) = cbrt(y^2):
+ * a quarter of the time of Math.pow, which a decode step on the simulator's hot path would pay twice.
+ */
+function kneePower(seconds: number): number {
+  return seconds * Math.sqrt(seconds);
+}
+
+/** Matmul seconds from their arithmetic time and their weight streaming's `kneePower`. */
+function matmulSeconds(computeS: number, weightsPower: number): number {
+  const sum = kneePower(computeS) + weightsPower;
+  return Math.cbrt(sum * sum);
 }
 
 /** 2:4 sparse storage keeps half the values plus a 2-bit index per kept value. */
@@ -98,8 +129,8 @@ function activationBytesPerToken(model: LlmModel, tp: number): number {
 
 /**
  * Seconds for one iteration. Each kind of kernel meets its own roof: matmuls are bound by their
- * arithmetic or by streaming the weights, attention by its arithmetic or by the KV cache, the
- * element-wise kernels by the activations they move. The kinds run one after another, so their
+ * arithmetic and by streaming the weights (with a knee where the two are close), attention by its
+ * arithmetic or by the KV cache, the element-wise kernels by the activations they move. The kinds run one after another, so their
  * times add: a decode step that is compute-bound in its matmuls still waits for its memory-bound
  * attention. All-reduces and the stack's CPU work sit between kernels and add as well.
  */
@@ -179,7 +210,7 @@ export function iterationTime(
   }
 
   const overheadS = stack.stepS + model.layers * stack.perLayerS + (tp - 1) * stack.perRemoteWorkerS;
-  const matmulS = Math.max(matmulComputeS, weightsS);
+  const matmulS = matmulSeconds(matmulComputeS, kneePower(weightsS));
   const attentionS = Math.max(attentionComputeS, kvS);
   return {
     computeS: matmulComputeS + attentionComputeS,
@@ -221,7 +252,7 @@ export function decodeStepSeconds(
   let matmulRate = Number.NaN;
   let attentionRate = Number.NaN;
   const int4Share = override?.int4WeightOnly ?? accelerator.efficiency.int4WeightOnly;
-  const weightsS = weightStreamSeconds(model, tp, bandwidth * memory, sparse, int4Share);
+  const weightsPower = kneePower(weightStreamSeconds(model, tp, bandwidth * memory, sparse, int4Share));
   const attentionFlopsPerPair = 4 * model.layers * model.heads * model.headDim;
   const kvBytes = kvBytesPerToken(model);
   const shards = kvShards(model, tp);
@@ -257,7 +288,7 @@ export function decodeStepSeconds(
       communicationS = 2 * model.layers * perAllReduceS;
     }
     return (
-      Math.max(matmulComputeS, weightsS) +
+      matmulSeconds(matmulComputeS, weightsPower) +
       Math.max(attentionComputeS, kvS) +
       activationS +
       communicationS +
