@@ -4,6 +4,12 @@ import { MICROS_LIMIT, MIN_INDEXABLE, microsecondsKey, RELATIVE_ACCURACY, sketch
 
 export { RELATIVE_ACCURACY } from './sketch-keys.js';
 
+// Used for every value folded, as this module's own constants: optimized code folds them to their
+// values. An imported binding is live: read in the loop it is reloaded and checked on every pass,
+// and read once into a local it stays a value of unknown type, checked on every pass all the same.
+const TABLE_LIMIT = MICROS_LIMIT;
+const keyOfMicros = microsecondsKey;
+
 /** Summary of a latency-like quantity in seconds. Quantiles carry DDSketch's 1 % relative error, capped at the exact max. */
 export interface DistributionSummary {
   mean: number | null;
@@ -159,9 +165,6 @@ export class LatencyStats {
     const { pendingMicros, pendingMicrosCount } = this;
     let { sumMicros, maxMicros, zeros, keyCounts, firstKey } = this;
     const zerosBefore = zeros;
-    // Imported bindings are live: read in the loop, each would be re-read and checked on every pass.
-    const tableLimit = MICROS_LIMIT;
-    const keyOfMicros = microsecondsKey;
     for (let i = 0; i < pendingMicrosCount; i++) {
       const micros = pendingMicros[i];
       sumMicros += micros;
@@ -170,7 +173,7 @@ export class LatencyStats {
         zeros++;
         continue;
       }
-      const key = micros < tableLimit ? keyOfMicros(micros) : sketchKey(micros / US_PER_S);
+      const key = micros < TABLE_LIMIT ? keyOfMicros(micros) : sketchKey(micros / US_PER_S);
       const index = key - firstKey;
       if (index >= 0 && index < keyCounts.length) keyCounts[index]++;
       else {

@@ -11,6 +11,10 @@ import { excerpt, headerExcerpt } from '../util/excerpt.js';
 
 export type Sampler = () => number;
 
+// Called on every draw, as this module's own constant: optimized code folds it to the function,
+// where each call of an imported binding is a chain of loads and a hole check.
+const exponential = sampleExponential;
+
 export function createSampler(distribution: Distribution, uniform: Uniform): Sampler {
   switch (distribution.kind) {
     case 'constant': {
@@ -19,7 +23,7 @@ export function createSampler(distribution: Distribution, uniform: Uniform): Sam
     }
     case 'exponential': {
       const mean = distribution.mean;
-      return () => sampleExponential(uniform, mean);
+      return () => exponential(uniform, mean);
     }
     case 'lognormal': {
       const { mu, sigma } = distribution;

@@ -65,6 +65,11 @@ export class Meters {
   /** With `workload.classes`: each class's own figures, and the work each did on each fleet; null without. */
   readonly classes: ClassMeter[] | null;
   readonly work: ClassWork | null;
+  /**
+   * Per fleet: 1 when an autoscaler sizes it. Read on every arrival: an element of a plain array
+   * is a value of unknown type, tested as a boolean the long way.
+   */
+  private readonly autoscaled: Uint8Array;
   /** Per fleet: whether it serves batches (a batch's lead request charges the busy time of the whole batch). */
   batchFleets: readonly boolean[] = [];
 
@@ -80,7 +85,7 @@ export class Meters {
     readonly network: NetworkModel,
     readonly oracle: OracleComparison,
     /** Per fleet: whether an autoscaler sizes it (the oracle counts only those fleets' arrivals). */
-    private readonly autoscaled: readonly boolean[],
+    autoscaled: readonly boolean[],
     private readonly observer: RequestObserver | null,
     slo: Slo,
     /**
@@ -100,6 +105,7 @@ export class Meters {
     this.measuredByFleet = new Float64Array(fleets);
     this.residenceUs = new Float64Array(fleets);
     this.routed = new Float64Array(fleets);
+    this.autoscaled = Uint8Array.from(autoscaled, (sized) => (sized ? 1 : 0));
     this.batchSizes = Array.from({ length: fleets }, () => new Map());
     const limits = requestLimits(slo);
     this.latencyLimitUs = limits.latency * US_PER_S;
@@ -121,12 +127,12 @@ export class Meters {
   /** A new arrival routed to `fleet`. */
   routedArrival(fleet: number, now: number): void {
     this.routed[fleet]++;
-    if (this.autoscaled[fleet]) this.oracle.count(fleet, now);
+    if (this.autoscaled[fleet] === 1) this.oracle.count(fleet, now);
   }
 
   /** A new arrival held for `fleet` while none of its replicas is ready: demand the oracle sizes for all the same. */
   heldArrival(fleet: number, now: number): void {
-    if (this.autoscaled[fleet]) this.oracle.count(fleet, now);
+    if (this.autoscaled[fleet] === 1) this.oracle.count(fleet, now);
   }
 
   /** Counts a finished request, which `fleet` served; its slot is still to be released. */

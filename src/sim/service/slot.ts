@@ -12,14 +12,15 @@ import type { RequestFlow } from '../request-flow.js';
 import { type ArrivalClass, RequestState, type RequestTable } from '../request-table.js';
 import { armDeadline, queueTimeoutUs, type ServiceContext, type ServiceDiscipline } from './discipline.js';
 
-// What the per-request path writes and compares, as this module's own constants: optimized code
-// folds them to numbers, where each use of an imported object's field is a load, a hole check
-// and a map check.
+// What the per-request path writes, compares and calls, as this module's own constants: optimized
+// code folds them to their values, where each use of an imported object's field is a load, a hole
+// check and a map check, and each call of an imported function a chain of loads and a hole check.
 const SERVICE_DONE = Kind.ServiceDone;
 const QUEUE_TIMEOUT = Kind.QueueTimeout;
 const IN_SERVICE = RequestState.InService;
 const QUEUED = RequestState.Queued;
 const DRAINING = ReplicaState.Draining;
+const secondsToUs = toUs;
 
 /**
  * One request per execution slot (`concurrency` per replica), each for a service time drawn from
@@ -93,7 +94,7 @@ export class SlotService implements ServiceDiscipline {
     this.accept(
       replica,
       fleet,
-      toUs((this.serviceTime[fleet] as ServiceTimeModel)(this.attributes)),
+      secondsToUs((this.serviceTime[fleet] as ServiceTimeModel)(this.attributes)),
       measured,
       now,
     );
