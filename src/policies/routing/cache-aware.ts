@@ -53,9 +53,12 @@ class CacheAware {
     let bestScore = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < size; i++) {
       const r = members[i];
+      // The load per unit of concurrency is divided before it is weighed: a correctly rounded
+      // quotient is the same double for equal ratios (3/9 and 1/3), so equal loads tie exactly and
+      // `lessLoaded` orders them as least-outstanding does; (weight x 3) / 9 and weight / 3 can differ.
       const score =
         this.prefixes.cachedTokens(r) / prompt -
-        (this.loadWeight * load.outstanding[r]) / load.concurrency[r];
+        this.loadWeight * (load.outstanding[r] / load.concurrency[r]);
       if (score > bestScore || (score === bestScore && lessLoaded(load, r, best))) {
         best = r;
         bestScore = score;
