@@ -70,7 +70,7 @@ export function checkVerdicts(io: CliIo, failures: readonly string[]): number {
   return failures.length === 0 ? 0 : EXIT_OBJECTIVE_MISSED;
 }
 
-/** `one-l40s misses its objective: drop rate 8.1 % > 1.0 %`. */
+/** `one-l40s misses its objective: drop rate 4.1 % > 1.0 %`. */
 export function missedObjective(label: string, misses: readonly string[]): string {
   return `${label} misses its objective: ${misses.join('; ')}`;
 }
