@@ -1,4 +1,4 @@
-import { US_PER_S } from '../core/time.js';
+import { toUs, US_PER_S } from '../core/time.js';
 import { type CapacityEvent, Count, LatencyStats, type TimeSeries } from '../metrics/index.js';
 import { requestLimits } from '../metrics/slo.js';
 import { REQUEST_ATTRIBUTES, type Slo } from '../scenario/types.js';
@@ -108,9 +108,11 @@ export class Meters {
     this.autoscaled = Uint8Array.from(autoscaled, (sized) => (sized ? 1 : 0));
     this.batchSizes = Array.from({ length: fleets }, () => new Map());
     const limits = requestLimits(slo);
-    this.latencyLimitUs = limits.latency * US_PER_S;
-    this.waitLimitUs = limits.queue_wait * US_PER_S;
-    this.ttftLimitUs = limits.ttft * US_PER_S;
+    // Converted as every simulated time is, to whole microseconds: a request that takes exactly
+    // the limit meets it (0.032247 s x 1e6 is 32246.999..., which a 32,247 us TTFT would exceed).
+    this.latencyLimitUs = toUs(limits.latency);
+    this.waitLimitUs = toUs(limits.queue_wait);
+    this.ttftLimitUs = toUs(limits.ttft);
     this.tpotLimitS = limits.tpot;
     this.hasNetwork = network.active;
     this.recordsMore = storesAttributes || observer !== null;
