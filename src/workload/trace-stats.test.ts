@@ -8,7 +8,7 @@ const azure = azureConversationTrace();
 const near = (actual: number | undefined, expected: number, fraction: number) =>
   expect(Math.abs((actual ?? Number.NaN) / expected - 1)).toBeLessThanOrEqual(fraction);
 
-// Expected figures: /work/shared/data/README.md "Quick statistics" (python3, fixed bins from the first request).
+// Expected figures: computed apart from fleetsim, with python3 over the same CSV (fixed bins from the first request).
 describe('computeTraceStats on the Azure 2023 conversation trace', () => {
   const stats = computeTraceStats(azure);
 
