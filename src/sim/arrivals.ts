@@ -165,7 +165,7 @@ export class Arrivals {
   first(engine: Engine): boolean {
     for (const p of this.processes) p.pending = p.source.next(p.record);
     if (!this.pick()) return false;
-    engine.atLane(toUs(this.current.record.timeS), ARRIVAL, 0);
+    engine.atLane(secondsToUs(this.current.record.timeS), ARRIVAL, 0);
     return true;
   }
 
@@ -188,7 +188,7 @@ export class Arrivals {
     let now = 0;
     while (this.pick()) {
       const current = this.current;
-      now = Math.max(now, toUs(current.record.timeS));
+      now = Math.max(now, secondsToUs(current.record.timeS));
       if (now >= fromUs) count++;
       current.pending = current.source.next(current.record);
     }

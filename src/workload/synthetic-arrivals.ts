@@ -156,7 +156,7 @@ class ThinnedPoissonArrivals extends SyntheticArrivals {
 
   protected advance(): void {
     for (;;) {
-      this.tS += sampleExponential(this.uniform, this.meanGapS);
+      this.tS += exponential(this.uniform, this.meanGapS);
       const t = this.tS;
       if (!(t < this.durationS)) return;
       const rate = checkedRate(this.rateAt, this.source, t);

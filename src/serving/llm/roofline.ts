@@ -130,8 +130,8 @@ function activationBytesPerToken(model: LlmModel, tp: number): number {
 /**
  * Seconds for one iteration. Each kind of kernel meets its own roof: matmuls are bound by their
  * arithmetic and by streaming the weights (with a knee where the two are close), attention by its
- * arithmetic or by the KV cache, the element-wise kernels by the activations they move. The kinds run one after another, so their
- * times add: a decode step that is compute-bound in its matmuls still waits for its memory-bound
+ * arithmetic or by the KV cache, the element-wise kernels by the activations they move. The kinds
+ * run one after another, so their times add: a decode step that is compute-bound in its matmuls still waits for its memory-bound
  * attention. All-reduces and the stack's CPU work sit between kernels and add as well.
  */
 export function iterationTime(
