@@ -1,4 +1,4 @@
-import { toUs, US_PER_S } from '../core/time.js';
+import { toUs } from '../core/time.js';
 import { createStreams, Engine, type EventHandler } from '../engine/index.js';
 import { CapacityOutages } from '../fleet/capacity-outages.js';
 import { createInterruptionProcess, createStartupSampler, PriceSeries } from '../fleet/index.js';
@@ -389,7 +389,7 @@ export class Simulation implements EventHandler {
       // Cut short while requests still arrived: arrivals end where the run does.
       if (control.partial !== null) return this.collect(events, engine.now, engine.now);
       const arrivalsEndUs = scenario.duration === null ? flow.lastArrivalUs : toUs(scenario.duration);
-      const drainLimitUs = arrivalsEndUs + scenario.maxDrain * US_PER_S;
+      const drainLimitUs = arrivalsEndUs + toUs(scenario.maxDrain);
       control.drainLimitUs = drainLimitUs;
       // Draining stops at the last departure (see `RequestFlow`): later events, such as a spot
       // notice or an autoscaler tick, would only stretch the billed run.

@@ -151,4 +151,15 @@ describe('laws every run obeys', () => {
     );
     expect(hourly.cost_usd.total).toBeCloseTo(4, 12);
   });
+
+  it('a run that max_drain ends stops on the whole microsecond the clock counts in', () => {
+    // One slow server, overloaded: requests are still in flight when the drain limit comes.
+    const scenario = makeScenario(
+      { duration: 10, maxDrain: 0.1234567 },
+      { replicas: 1, concurrency: 1, serviceTime: { kind: 'exponential', mean: 2 } },
+    );
+    const { requests, simulated_s } = simulate(scenario);
+    expect(requests.in_flight_at_end).toBeGreaterThan(0);
+    expect(simulated_s.end).toBe(10.123457);
+  });
 });
