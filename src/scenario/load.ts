@@ -359,7 +359,7 @@ async function loadCandidates(
       errors.push({ code: 'BAD_OVERRIDE', message: parsed.message, ...parsed.at });
       return;
     }
-    const label = argument.slice(0, argument.indexOf('='));
+    const label = argument.slice(0, argument.indexOf('=')).trim();
     baseline = apply(baseline, parsed.value, 'BAD_OVERRIDE', label, errors);
     if (i >= input.pointFrom) points.push({ override: parsed.value, label });
   });
