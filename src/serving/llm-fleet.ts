@@ -196,6 +196,8 @@ function kvCacheTokensOf(
     maxNumBatchedTokens: batching.maxNumBatchedTokens,
     maxNumSeqs: batching.maxNumSeqs,
     blockSize: batching.blockSize,
+    engine: batching.vllmEngine,
+    samplerKernel: batching.samplerKernel,
   };
   const budget = kvCacheBudget(llm, hardware, settings);
   if (budget.tokens > 0) return { ok: true, tokens: budget.tokens };
