@@ -350,7 +350,8 @@ function iogRuns(): Run[] {
       count: 1,
       model,
       precision: 'bf16',
-      // vllm/vllm-openai:v0.8.5, whose image ships FlashInfer, which 0.8.5's V1 sampler uses.
+      // vllm/vllm-openai:v0.8.5: vLLM's Dockerfile of that period installs FlashInfer 0.2.1.post2,
+      // which 0.8's V1 sampler uses (it falls back to sorting only from FlashInfer 0.2.3 on).
       batching: { ...vllmServeDefaults(gpu.memoryGib), ...V1_FLASHINFER },
       replays: SEEDS.map((seed) => {
         const arrivals = benchmarkArrivals(sample.length, rate, Number(r.burstiness), seed);

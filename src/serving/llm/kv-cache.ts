@@ -82,7 +82,8 @@ const SAMPLER_BYTES_PER_LOGIT = 40;
 
 /**
  * V1's sampler at the peak of the profiling pass's `_dummy_sampler_run` (temperature 0.5, top-p
- * 0.9, top-k vocab - 1, so the full top-k/top-p path), per sampled sequence and vocabulary entry.
+ * 0.9, top-k vocab - 1, so the full top-k/top-p path; part of the pass since
+ * github.com/vllm-project/vllm/pull/13594), per sampled sequence and vocabulary entry.
  * Common to both kernels: the LM head's 16-bit logits, which `_dummy_sampler_run` holds (2 bytes),
  * and `Sampler.forward`'s fp32 copy (4; the temperature divides it in place). With the PyTorch
  * kernel the peak is inside `apply_top_k_top_p`'s `logits.sort`: its outputs, fp32 values (4) and
