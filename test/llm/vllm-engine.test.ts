@@ -56,6 +56,16 @@ describe('batching.vllm_engine', () => {
     ]);
   });
 
+  it("says what V1's profiling took when the weights leave no room", async () => {
+    const input = { ...scenario({ vllm_engine: 'v1' }), model: { llm: { preset: 'Llama-3.1-70B' } } };
+    const loaded = await loadScenarioObject(input);
+    // The sort of 256 sequences x 128256 logits at 38 bytes, 2,304 rows of 8192 hidden states at 2
+    // bytes and 0.16 GiB outside PyTorch: 1.36 GiB.
+    expect(loaded.ok ? [] : loaded.errors.map((e) => e.message)).toEqual([
+      "fleets[0].instance: Llama-3.1-70B needs 131.5 GiB for its weights and 1.4 GiB for the activations of vLLM V1's profiling pass (max_num_batched_tokens 2048, max_num_seqs 256) and memory outside PyTorch; 1 x NVIDIA L40S leave 40.5 GiB at gpu_memory_utilization 0.9: no room for a KV cache",
+    ]);
+  });
+
   it('names the engines it knows', async () => {
     const loaded = await loadScenarioObject(scenario({ vllm_engine: 'v2' }));
     expect(loaded.ok ? [] : loaded.errors.map((e) => e.message)).toEqual([
