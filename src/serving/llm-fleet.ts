@@ -196,16 +196,23 @@ function kvCacheTokensOf(
     maxNumBatchedTokens: batching.maxNumBatchedTokens,
     maxNumSeqs: batching.maxNumSeqs,
     blockSize: batching.blockSize,
+    engine: batching.vllmEngine,
+    samplerKernel: batching.samplerKernel,
   };
   const budget = kvCacheBudget(llm, hardware, settings);
   if (budget.tokens > 0) return { ok: true, tokens: budget.tokens };
   const { count, accelerator } = hardware;
+  // V1 counts only what loads after its start, not the CUDA context, and its sampler scales with max_num_seqs.
+  const pass =
+    batching.vllmEngine === 'v1'
+      ? `vLLM V1's profiling pass (max_num_batched_tokens ${batching.maxNumBatchedTokens}, ` +
+        `max_num_seqs ${batching.maxNumSeqs}) and memory outside PyTorch`
+      : `vLLM's profiling pass (max_num_batched_tokens ${batching.maxNumBatchedTokens}) and CUDA contexts`;
   return {
     ok: false,
     message:
       `${llm.name} needs ${gib(weightBytes(llm))} for its weights and ` +
-      `${gib(count * (budget.activationBytes + budget.nonTorchBytes))} for the activations of vLLM's profiling pass ` +
-      `(max_num_batched_tokens ${batching.maxNumBatchedTokens}) and CUDA contexts; ${count} x ${accelerator.name} ` +
+      `${gib(count * (budget.activationBytes + budget.nonTorchBytes))} for the activations of ${pass}; ${count} x ${accelerator.name} ` +
       `leave ${gib(count * budget.usableBytes)} at gpu_memory_utilization ${batching.gpuMemoryUtilization}: ` +
       'no room for a KV cache',
   };

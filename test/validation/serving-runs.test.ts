@@ -124,7 +124,13 @@ interface Run {
   count: number;
   model: string;
   precision: 'bf16' | 'int4';
-  batching: { max_num_seqs: number; max_num_batched_tokens: number };
+  batching: {
+    max_num_seqs: number;
+    max_num_batched_tokens: number;
+    /** The engine generation whose start-up profiling sized the KV cache, and V1's top-k/top-p kernel. */
+    vllm_engine: 'v0' | 'v1';
+    sampler_kernel?: 'pytorch' | 'flashinfer';
+  };
   /** One request list per replay; random arrivals are replayed with several seeds and averaged. */
   replays: Request[][];
   /** Requests arriving before this time are left out (a steady-state stage replayed from empty). */
@@ -142,6 +148,15 @@ function vllmServeDefaults(memoryGib: number) {
     ? { max_num_seqs: 1024, max_num_batched_tokens: 8192 }
     : { max_num_seqs: 256, max_num_batched_tokens: 2048 };
 }
+
+/**
+ * The V1 engine, vLLM's default from 0.8, sizes the KV cache by its own profiling (kv-cache.ts).
+ * Its sampler sorts the vocabulary unless FlashInfer's top-k/top-p kernel is in use: vLLM 0.8-0.11.0
+ * with FlashInfer installed, as vLLM's Docker images have it; off by default from 0.11.1
+ * (github.com/vllm-project/vllm/pull/26859) until April 2026 (pull 40376).
+ */
+const V1_SORTING = { vllm_engine: 'v1' } as const;
+const V1_FLASHINFER = { vllm_engine: 'v1', sampler_kernel: 'flashinfer' } as const;
 
 const SEEDS = [1, 2, 3, 4, 5];
 
@@ -211,7 +226,8 @@ function llmServingSimRuns(): Run[] {
       count,
       model,
       precision: 'bf16',
-      batching: { max_num_seqs: maxNumSeqs, max_num_batched_tokens: 2048 },
+      // vLLM 0.19 installed from its wheel (the offline engine, no Docker image): the sorting sampler.
+      batching: { max_num_seqs: maxNumSeqs, max_num_batched_tokens: 2048, ...V1_SORTING },
       replays: [requests],
       measured: {
         TPOT: mean(tpots),
@@ -260,7 +276,8 @@ function deutscheKiRuns(): Run[] {
       count: setup.count,
       model: 'Qwen2.5-32B',
       precision: 'int4',
-      batching: vllmServeDefaults(setup.memoryGib),
+      // vLLM of March 2025 (0.8.x, V1 by default); how it was installed is not recorded.
+      batching: { ...vllmServeDefaults(setup.memoryGib), ...V1_SORTING },
       replays: SEEDS.map((seed) => {
         const arrivals = benchmarkArrivals(
           rows.length,
@@ -333,7 +350,9 @@ function iogRuns(): Run[] {
       count: 1,
       model,
       precision: 'bf16',
-      batching: vllmServeDefaults(gpu.memoryGib),
+      // vllm/vllm-openai:v0.8.5: vLLM's Dockerfile of that period installs FlashInfer 0.2.1.post2,
+      // which 0.8's V1 sampler uses (it falls back to sorting only from FlashInfer 0.2.3 on).
+      batching: { ...vllmServeDefaults(gpu.memoryGib), ...V1_FLASHINFER },
       replays: SEEDS.map((seed) => {
         const arrivals = benchmarkArrivals(sample.length, rate, Number(r.burstiness), seed);
         return sample.map((s, i) => ({
@@ -429,9 +448,11 @@ function trainingRuns(): Run[] {
       count: tp,
       model,
       precision: 'bf16',
+      // vLLM of February 2026 (V1; the version is not recorded), FlashInfer's sampler off by default.
       batching: {
         max_num_seqs: Number(r.max_num_seqs),
         max_num_batched_tokens: Number(r.max_num_batched_tokens),
+        ...V1_SORTING,
       },
       replays: [
         outputLens.map((output, i) => ({

@@ -7,6 +7,7 @@ import {
   PositiveSize,
   SlotCount,
 } from '../../core/schema-values.js';
+import type { SamplerKernel, VllmEngine } from '../../serving/llm/index.js';
 import { defineBatching } from './definition.js';
 
 /**
@@ -28,6 +29,10 @@ export interface ContinuousBatching {
   gpuMemoryUtilization: number;
   /** Overrides the KV-cache capacity of one replica, tokens; null: from memory, weights and `gpuMemoryUtilization`. */
   kvCacheTokens: number | null;
+  /** The vLLM engine generation whose start-up profiling sizes the KV cache. */
+  vllmEngine: VllmEngine;
+  /** The top-k/top-p kernel of V1's sampler in that profiling. */
+  samplerKernel: SamplerKernel;
   /** Accelerators one model replica spans; null: all of the replica's accelerators. */
   tensorParallel: number | null;
   /** Reuse the KV-cache blocks of prompt prefixes other requests computed (vLLM's automatic prefix caching). */
@@ -64,11 +69,16 @@ const CONTINUOUS_DEFAULTS = {
   block_size: 16,
   gpu_memory_utilization: 0.9,
   kv_cache_tokens: null,
+  vllm_engine: 'v0',
+  sampler_kernel: 'pytorch',
   tensor_parallel: null,
   prefix_caching: true,
   kv_offload: null,
   preempt_for_priority: false,
 } as const;
+
+const VLLM_ENGINES = ['v0', 'v1'] as const satisfies readonly VllmEngine[];
+const SAMPLER_KERNELS = ['pytorch', 'flashinfer'] as const satisfies readonly SamplerKernel[];
 
 const KvOffloadSchema = z
   .object({
@@ -132,6 +142,30 @@ const schema = z
           'from memory, `gpu_memory_utilization`, the weights and a profiling pass of `max_num_batched_tokens` ' +
           '(docs/llm-serving.md).',
       ),
+    vllm_engine: z
+      .enum(VLLM_ENGINES, expected(`one of ${VLLM_ENGINES.join(', ')}`))
+      .prefault(CONTINUOUS_DEFAULTS.vllm_engine)
+      .describe(
+        "Which vLLM engine's start-up profiling sizes the KV cache when `kv_cache_tokens` is null. " +
+          '`v0` (default): vLLM 0.4-0.6 and the V0 engine, whose profiling pass charges a sampler of ' +
+          '40 bytes per sequence and vocabulary entry and 400 MiB outside PyTorch. `v1`: the V1 engine, ' +
+          "vLLM's default from 0.8, through 0.20 (0.21 began to charge an estimate of its CUDA graphs " +
+          'too, which this leaves out): its sampler holds 38 bytes per sequence and vocabulary entry ' +
+          'while it sorts (10 with `sampler_kernel: flashinfer`), and it counts 0.16 GiB outside PyTorch. ' +
+          'The sampler term is min(max_num_seqs, max_num_batched_tokens) x vocabulary x those bytes: for ' +
+          '1024 sequences of a 152k vocabulary, 5.5 GiB sorting against 1.5 GiB with FlashInfer ' +
+          '(docs/llm-serving.md).',
+      ),
+    sampler_kernel: z
+      .enum(SAMPLER_KERNELS, expected(`one of ${SAMPLER_KERNELS.join(', ')}`))
+      .prefault(CONTINUOUS_DEFAULTS.sampler_kernel)
+      .describe(
+        "The top-k/top-p kernel of vLLM V1's sampler, read with `vllm_engine: v1`. `pytorch` (default): " +
+          "PyTorch's sort of the whole vocabulary. `flashinfer`: FlashInfer's kernel, which does not " +
+          'sort; vLLM uses it when its start-up log says "Using FlashInfer for top-p & top-k sampling" ' +
+          "(vLLM 0.8-0.11.0 with FlashInfer installed, as vLLM's Docker images have it; off by default " +
+          'from 0.11.1 until April 2026).',
+      ),
     tensor_parallel: PositiveInteger.nullable()
       .prefault(CONTINUOUS_DEFAULTS.tensor_parallel)
       .describe("Accelerators one model replica spans. null: all of the replica's accelerators."),
@@ -165,6 +199,14 @@ const schema = z
   })
   .strict()
   .superRefine((batching, ctx) => {
+    if (batching.sampler_kernel !== 'pytorch' && batching.vllm_engine !== 'v1') {
+      ctx.issues.push({
+        code: 'custom',
+        message: `sampler_kernel ${batching.sampler_kernel} is a kernel of vLLM V1's sampler: it needs vllm_engine: v1`,
+        input: batching.sampler_kernel,
+        path: ['sampler_kernel'],
+      });
+    }
     if (batching.kv_offload !== null && !batching.prefix_caching) {
       ctx.issues.push({
         code: 'custom',
@@ -183,6 +225,8 @@ const schema = z
       blockSize: batching.block_size,
       gpuMemoryUtilization: batching.gpu_memory_utilization,
       kvCacheTokens: batching.kv_cache_tokens,
+      vllmEngine: batching.vllm_engine,
+      samplerKernel: batching.sampler_kernel,
       tensorParallel: batching.tensor_parallel,
       prefixCaching: batching.prefix_caching,
       kvOffload: batching.kv_offload,

@@ -14,6 +14,9 @@ export {
   kvCacheBudget,
   kvCacheCapacityTokens,
   NON_TORCH_BYTES,
+  type SamplerKernel,
+  V1_NON_TORCH_BYTES,
+  type VllmEngine,
 } from './kv-cache.js';
 export {
   BYTES_PER_WEIGHT,
