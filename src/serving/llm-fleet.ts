@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import type {
-  ContinuousBatching,
-  EfficiencyOverrides,
-  Fleet,
-  ModelConfig,
-  Precision,
+import {
+  type ContinuousBatching,
+  type EfficiencyOverrides,
+  type Fleet,
+  type ModelConfig,
+  type Precision,
+  UserError,
 } from '../scenario/types.js';
 import {
   type AcceleratorSpec,
@@ -317,8 +318,10 @@ function readProfile(path: string, model: string, hardware: string): Resolved<Pr
     return { ok: false, message: `cannot read ${path}`, at: 'step_time' };
   }
   try {
-    return { ok: true, value: buildProfileTable(readSplitwiseProfile(text, model, hardware)) };
+    return { ok: true, value: buildProfileTable(readSplitwiseProfile(text, model, hardware, path)) };
   } catch (error) {
+    // A bad row is reported where it is, in the profile's own file.
+    if (error instanceof UserError) throw error;
     return { ok: false, message: `${path}: ${(error as Error).message}`, at: 'step_time' };
   }
 }

@@ -32,3 +32,30 @@ describe.each(['a100-80gb', 'h100-80gb'])('splitwise profile table on %s', (hard
     expect(() => table.prefillS(3, 1, 512)).toThrow(/tensor parallelism 3/);
   });
 });
+
+describe('a profile that cannot give step times', () => {
+  const header = 'model,hardware,prompt_size,batch_size,prompt_time,token_time,tensor_parallel';
+  const read = (text: string) => () => readSplitwiseProfile(text, 'm', 'h', 'p.csv');
+
+  it('is refused at the line and column of what is wrong, not turned into NaN step times', () => {
+    expect(read(`${header}\nm,h,512,1,196.2,54.9,2\nm,h,512,0,196.2,54.9,2\n`)).toThrow(
+      expect.objectContaining({
+        diagnostic: expect.objectContaining({ file: 'p.csv', line: 3, col: 4 }),
+        message: expect.stringContaining('column "batch_size": expected a positive whole number, got "0"'),
+      }),
+    );
+    expect(read(`${header}\nm,h,512,1,196.2,,2\n`)).toThrow(
+      /column "token_time": expected a positive number, got ""/,
+    );
+    expect(read('model,hardware,batch_size,prompt_time,token_time,tensor_parallel\nm,h,1,1,1,1\n')).toThrow(
+      /no column "prompt_size"/,
+    );
+  });
+
+  it("leaves other models' rows unread", () => {
+    const rows = readSplitwiseProfile(`${header}\nm,h,512,1,196.2,54.9,2\nx,h,oops,1,1,1,1\n`, 'm', 'h');
+    expect(rows).toEqual([
+      { tensorParallel: 2, batchSize: 1, promptTokens: 512, prefillS: 196.2 / 1e3, decodeStepS: 54.9 / 1e3 },
+    ]);
+  });
+});

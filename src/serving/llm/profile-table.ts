@@ -1,4 +1,7 @@
-import { parse } from 'csv-parse/sync';
+import { CsvError, parse } from 'csv-parse/sync';
+import { UserError } from '../../scenario/types.js';
+import { describeCsvError } from '../../util/csv-error.js';
+import { excerpt, headerExcerpt } from '../../util/excerpt.js';
 
 /**
  * Step times interpolated from a measured table instead of physics. Rows with the same key
@@ -104,20 +107,65 @@ export function buildProfileTable(measured: readonly ProfileRow[]): ProfileTable
   };
 }
 
+/** Columns of a splitwise-sim `perf_model.csv` that a profile reads, by what each must hold. */
+const COUNT_COLUMNS = ['tensor_parallel', 'batch_size', 'prompt_size'] as const;
+const TIME_COLUMNS = ['prompt_time', 'token_time'] as const;
+const PROFILE_COLUMNS = ['model', 'hardware', ...COUNT_COLUMNS, ...TIME_COLUMNS];
+
 /**
  * Rows of a splitwise-sim `perf_model.csv` (columns model, hardware, prompt_size, batch_size,
- * prompt_time and token_time in ms, tensor_parallel) for one model on one hardware.
+ * prompt_time and token_time in ms, tensor_parallel) for one model on one hardware. A missing
+ * column, or a count or time of a selected row that is not a positive number, is a user error at
+ * its line and column of `file`: a step time built from it would be NaN or negative.
  */
-export function readSplitwiseProfile(csvText: string, model: string, hardware: string): ProfileRow[] {
-  const records: Record<string, string>[] = parse(csvText, { columns: true, skip_empty_lines: true });
+export function readSplitwiseProfile(
+  csvText: string,
+  model: string,
+  hardware: string,
+  file = 'profile',
+): ProfileRow[] {
+  const fail = (line: number, col: number, message: string) =>
+    new UserError({ code: 'BAD_TRACE_ROW', file, line, col, message });
+  let header: string[] = [];
+  let records: { record: Record<string, string>; info: { lines: number } }[];
+  try {
+    records = parse(csvText, {
+      columns: (names: string[]) => {
+        header = names;
+        return names;
+      },
+      skip_empty_lines: true,
+      info: true,
+    });
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error;
+    throw fail(
+      Math.max(1, Number(error.lines) || 1),
+      1,
+      describeCsvError(error) ?? `invalid CSV (${error.code})`,
+    );
+  }
+  const missing = PROFILE_COLUMNS.find((column) => !header.includes(column));
+  if (missing !== undefined) throw fail(1, 1, `no column "${missing}"; columns: ${headerExcerpt(header)}`);
+  const number = (record: Record<string, string>, line: number, column: string, integer: boolean) => {
+    const value = Number(record[column]);
+    if (!(Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value)))) {
+      throw fail(
+        line,
+        header.indexOf(column) + 1,
+        `column "${column}": expected a positive ${integer ? 'whole number' : 'number'}, got ${excerpt(record[column])}`,
+      );
+    }
+    return value;
+  };
   const rows = records
-    .filter((r) => r.model === model && r.hardware === hardware)
-    .map((r) => ({
-      tensorParallel: Number(r.tensor_parallel),
-      batchSize: Number(r.batch_size),
-      promptTokens: Number(r.prompt_size),
-      prefillS: Number(r.prompt_time) / 1e3,
-      decodeStepS: Number(r.token_time) / 1e3,
+    .filter(({ record }) => record.model === model && record.hardware === hardware)
+    .map(({ record, info }) => ({
+      tensorParallel: number(record, info.lines, 'tensor_parallel', true),
+      batchSize: number(record, info.lines, 'batch_size', true),
+      promptTokens: number(record, info.lines, 'prompt_size', true),
+      prefillS: number(record, info.lines, 'prompt_time', false) / 1e3,
+      decodeStepS: number(record, info.lines, 'token_time', false) / 1e3,
     }));
   if (rows.length === 0) throw new RangeError(`no rows for model "${model}" on hardware "${hardware}"`);
   return rows;
