@@ -1,3 +1,4 @@
+import { ownValue } from '../core/records.js';
 import {
   DEFAULT_SLO,
   dropRate,
@@ -243,7 +244,7 @@ function metricDefinitions(entries: readonly ComparisonEntry[], slo: Slo): Metri
         `utilization ${fleet}`,
         'fraction',
         null,
-        (v) => v.utilization[fleet] ?? null,
+        (v) => ownValue(v.utilization, fleet) ?? null,
       ),
     ),
     metric('instances.mean', 'replicas (time-average)', 'number', null, (v) =>

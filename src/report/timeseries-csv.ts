@@ -1,3 +1,4 @@
+import { ownValue } from '../core/records.js';
 import type { VariantResult } from '../metrics/index.js';
 
 /** The columns every row has, in file order; busy slots per fleet follow. */
@@ -36,9 +37,10 @@ export function renderTimeseriesCsv(results: readonly VariantResult[]): string {
       const values = [
         csvField(result.name),
         ...TIMESERIES_COLUMNS.map((c) => formatNumber(row[c])),
-        ...fleets.map((f) => formatNumber(row.busy_slots_by_fleet[f] ?? 0)),
-        ...fleets.map((f) => formatNumber(row.replicas_by_fleet?.[f] ?? 0)),
-        ...fleets.map((f) => formatNumber(row.cost_usd_per_hour_by_fleet?.[f] ?? 0)),
+        // A variant may rename or drop a fleet that another has.
+        ...fleets.map((f) => formatNumber(ownValue(row.busy_slots_by_fleet, f) ?? 0)),
+        ...fleets.map((f) => formatNumber(ownValue(row.replicas_by_fleet, f) ?? 0)),
+        ...fleets.map((f) => formatNumber(ownValue(row.cost_usd_per_hour_by_fleet, f) ?? 0)),
       ];
       lines.push(values.join(','));
     }

@@ -93,6 +93,25 @@ describe('prototype keys', () => {
     expect(prototypeKeys()).toEqual(pristine);
   });
 
+  it('refuses __proto__ as the name of a fleet, variant, class or model, which key records', async () => {
+    const named = NETWORKED.replace('name: gpu', 'name: __proto__').replace('    site: dc\n', '');
+    expect(await errors(named)).toEqual([
+      's.yaml:9:11: fleets[0].name: "__proto__" is reserved by JavaScript; use another name',
+    ]);
+    const variant = `${NETWORKED}variants:\n  - { name: __proto__, set: { seed: 2 } }\n`;
+    expect(await errors(variant)).toEqual([
+      's.yaml:15:13: variants[0].name: "__proto__" is reserved by JavaScript; use another name',
+    ]);
+    const classes = NETWORKED.replace(
+      '  arrivals:\n    poisson: { rate: 40 }',
+      '  classes:\n    - { name: __proto__, arrivals: { poisson: { rate: 40 } } }',
+    );
+    expect(await errors(classes)).toEqual([
+      's.yaml:4:15: workload.classes[0].name: "__proto__" is reserved by JavaScript; use another name',
+    ]);
+    expect(prototypeKeys()).toEqual(pristine);
+  });
+
   it('applyOverride itself refuses a reserved segment and writes only own keys', () => {
     const target: Record<string, unknown> = { network: { rtt: {} } };
     expect(applyOverride(target, ['network', 'rtt', '__proto__', 'polluted'], 1)).toBe(

@@ -3,7 +3,7 @@ import { Duration, expected, PositiveDuration } from '../core/schema-values.js';
 import { isoDate } from '../hardware/index.js';
 import { autoscalerDefinitions, autoscalerRegistryVersion } from '../policies/autoscaling/index.js';
 import { routingRegistryVersion } from '../policies/routing/index.js';
-import { displayName, FLEET_NAME, MAX_NAME } from './schema/common.js';
+import { displayName, FLEET_NAME, MAX_NAME, notReservedName, RESERVED_NAME } from './schema/common.js';
 import { EnergySchema } from './schema/energy.js';
 import { fleetSchema } from './schema/fleet.js';
 import { ModelSchema } from './schema/model.js';
@@ -82,7 +82,8 @@ function buildScenarioSchema() {
             .string(expected(MODEL_NAME))
             .min(1, expected(MODEL_NAME))
             .max(MAX_MODEL_NAME, expected(MODEL_NAME))
-            .regex(FLEET_NAME, expected(MODEL_NAME)),
+            .regex(FLEET_NAME, expected(MODEL_NAME))
+            .refine(notReservedName, RESERVED_NAME),
           ModelSchema,
           expected('a mapping of model names to models'),
         )

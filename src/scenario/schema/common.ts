@@ -49,3 +49,11 @@ export function exactlyOne(choices: readonly string[]) {
 }
 
 export const FLEET_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * Names key the records of summary.json and of the code that builds it, and `__proto__` as the
+ * key of a plain object sets its prototype instead of a value: a fleet of that name would lose its
+ * figures without a word.
+ */
+export const notReservedName = (name: string) => name !== '__proto__';
+export const RESERVED_NAME = '"__proto__" is reserved by JavaScript; use another name';

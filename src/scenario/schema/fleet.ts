@@ -21,7 +21,7 @@ import { MARKETS } from '../../hardware/index.js';
 import type { AutoscalingConfig } from '../../policies/autoscaling/index.js';
 import type { BatchLatency, CapacityUnavailable, QueueConfig, StepTime } from '../types.js';
 import { FLEET_ROLES, MAX_PRICE_USD_PER_HOUR } from '../types.js';
-import { exactlyOne, FLEET_NAME } from './common.js';
+import { exactlyOne, FLEET_NAME, notReservedName, RESERVED_NAME } from './common.js';
 import { FleetEnergySchema } from './energy.js';
 import { checkHardware, HardwareSchema } from './hardware.js';
 import { BatchingUnion } from './policies.js';
@@ -256,6 +256,7 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
       name: z
         .string(expected('a fleet name'))
         .regex(FLEET_NAME, expected('a fleet name of letters, digits, _ . -'))
+        .refine(notReservedName, RESERVED_NAME)
         .describe('Unique name, used by `routing` and in reports: letters, digits, `_`, `.`, `-`.'),
       replicas: ReplicasSchema,
       role: z

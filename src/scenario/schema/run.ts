@@ -24,7 +24,7 @@ import {
   SLO_METRICS,
   SLO_STATISTICS,
 } from '../types.js';
-import { FLEET_NAME, tooLong } from './common.js';
+import { FLEET_NAME, notReservedName, RESERVED_NAME, tooLong } from './common.js';
 
 // Schemas under z.lazy are built on first use: most scenarios have no variants, SLO, sweep or
 // report settings, and building zod schemas is a noticeable part of what a short `fleetsim run`
@@ -110,6 +110,7 @@ export const VariantSchema = z.lazy(() =>
       name: z
         .string(expected('a variant name'))
         .regex(FLEET_NAME, expected('a variant name of letters, digits, _ . -'))
+        .refine(notReservedName, RESERVED_NAME)
         .max(MAX_VARIANT_NAME, tooLong('a variant name', MAX_VARIANT_NAME))
         .describe(
           `Unique name (not \`baseline\`), used in reports: letters, digits, \`_\`, \`.\`, \`-\`, at most ${MAX_VARIANT_NAME} characters.`,

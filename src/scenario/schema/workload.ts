@@ -19,7 +19,7 @@ import type {
   TraceSource,
   Workload,
 } from '../types.js';
-import { exactlyOne, FLEET_NAME, tooLong } from './common.js';
+import { exactlyOne, FLEET_NAME, notReservedName, RESERVED_NAME, tooLong } from './common.js';
 import { SloSchema } from './run.js';
 import { traceSchema } from './trace.js';
 import {
@@ -211,7 +211,8 @@ const className = (what: string) =>
     .string(expected(what))
     .min(1, expected(what))
     .max(MAX_CLASS_NAME, tooLong(what, MAX_CLASS_NAME))
-    .regex(FLEET_NAME, expected(what));
+    .regex(FLEET_NAME, expected(what))
+    .refine(notReservedName, RESERVED_NAME);
 
 const ClassSchema = z.lazy(() =>
   z
