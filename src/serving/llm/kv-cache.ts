@@ -193,7 +193,8 @@ function profilingActivationBytes(
  * memory profiler of the weights' loading (V1 `GPUModelRunner.load_model`), so they come off the
  * KV cache. V0 up to 0.6.4 charged all memory in use at the profiling pass's peak, these buffers
  * included; V0's memory profiling of github.com/vllm-project/vllm/pull/10511 (late 2024) left them
- * out until pull 14469 (March 2025) moved them inside the profiler (issue 14450). Every linear layer of every decoder layer gets, per slot, an A matrix of
+ * out until pull 14469 (March 2025) moved them inside the profiler (issue 14450).
+ * Every linear layer of every decoder layer gets, per slot, an A matrix of
  * `max_lora_rank` x its input features and a B matrix of its output features x `max_lora_rank`,
  * one pair per packed slice (q, k, v of qkv_proj; gate, up of gate_up_proj), in the model's
  * activation dtype (`lora_dtype: auto`): `create_lora_weights` in vllm/lora/layers.py
@@ -202,8 +203,9 @@ function profilingActivationBytes(
  * vLLM shards only one side of each pair (without `--fully-sharded-loras`): the column-parallel
  * layers' B by output (q and k/v heads, MLP width), the row-parallel layers' A by input (o_proj's
  * heads, down_proj's width); their other matrix is whole on every rank. Models whose vLLM class
- * declares embedding modules (Llama's embed_tokens and lm_head) also get vocabulary-sized buffers,
- * not counted here; Qwen2's declares none.
+ * declares embedding modules (Llama's embed_tokens and lm_head, vllm/model_executor/models/llama.py
+ * @ 0035bdf2) also get vocabulary-sized buffers, not counted here; Qwen2's declares none (qwen2.py
+ * @ 013a2792).
  * The profiling pass then runs with `max_loras` dummy adapters of rank 8, built in host memory and
  * copied into these slots (`create_dummy_lora`, `LORA_WARMUP_RANK`); what it adds to the pass's
  * peak, each layer's fp32 shrink buffer of slices x tokens x rank (1.5 MiB for qkv_proj at 8,192
