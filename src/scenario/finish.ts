@@ -245,7 +245,11 @@ function finishFleet(
             : fleet.step_time,
     ...(fleet.model !== undefined && { model: fleet.model }),
     ...(fleet.adapters !== undefined && {
-      adapters: { maxResident: fleet.adapters.max_resident, loadTimeS: fleet.adapters.load_time },
+      adapters: {
+        maxResident: fleet.adapters.max_resident,
+        maxRank: fleet.adapters.max_rank,
+        loadTimeS: fleet.adapters.load_time,
+      },
     }),
     queue: fleet.queue,
     billing: {

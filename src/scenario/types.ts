@@ -24,6 +24,8 @@ import type { Distribution, ServiceTime, Workload } from './workload-types.js';
 /** `fleets[].adapters`: LoRA adapters one replica holds at once, and what loading one costs. */
 export interface AdaptersConfig {
   maxResident: number;
+  /** vLLM's `max_lora_rank`: every slot's buffers are sized for this rank. */
+  maxRank: number;
   /** Seconds to load one adapter into a replica; one load at a time per replica. */
   loadTimeS: number;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  type AdaptersConfig,
   type ContinuousBatching,
   type EfficiencyOverrides,
   type Fleet,
@@ -191,6 +192,7 @@ function kvCacheTokensOf(
   llm: LlmModel,
   hardware: LlmHardware,
   batching: ContinuousBatching,
+  adapters: AdaptersConfig | null,
 ): { ok: true; tokens: number } | { ok: false; message: string } {
   const settings: KvCacheSettings = {
     gpuMemoryUtilization: batching.gpuMemoryUtilization,
@@ -199,6 +201,7 @@ function kvCacheTokensOf(
     blockSize: batching.blockSize,
     engine: batching.vllmEngine,
     samplerKernel: batching.samplerKernel,
+    ...(adapters !== null && { lora: { maxLoras: adapters.maxResident, maxLoraRank: adapters.maxRank } }),
   };
   const budget = kvCacheBudget(llm, hardware, settings);
   if (budget.tokens > 0) return { ok: true, tokens: budget.tokens };
@@ -209,13 +212,23 @@ function kvCacheTokensOf(
       ? `vLLM V1's profiling pass (max_num_batched_tokens ${batching.maxNumBatchedTokens}, ` +
         `max_num_seqs ${batching.maxNumSeqs}) and memory outside PyTorch`
       : `vLLM's profiling pass (max_num_batched_tokens ${batching.maxNumBatchedTokens}) and CUDA contexts`;
+  const slots =
+    adapters === null
+      ? ''
+      : `, ${gib(count * budget.loraBytes)} for its ${adapters.maxResident} LoRA adapter slots ` +
+        `(max_resident ${adapters.maxResident}, max_rank ${adapters.maxRank})`;
+  // Name the slots as the cause when the model alone would have left room.
+  const cause =
+    adapters !== null && budget.kvBytes + budget.loraBytes > 0
+      ? '; the adapter slots are what leave none: lower max_resident or max_rank'
+      : '';
   return {
     ok: false,
     message:
-      `${llm.name} needs ${gib(weightBytes(llm))} for its weights and ` +
+      `${llm.name} needs ${gib(weightBytes(llm))} for its weights${slots} and ` +
       `${gib(count * (budget.activationBytes + budget.nonTorchBytes))} for the activations of ${pass}; ${count} x ${accelerator.name} ` +
       `leave ${gib(count * budget.usableBytes)} at gpu_memory_utilization ${batching.gpuMemoryUtilization}: ` +
-      'no room for a KV cache',
+      `no room for a KV cache${cause}`,
   };
 }
 
@@ -258,7 +271,7 @@ function roofline(fleet: Fleet, model: ModelConfig): Resolved<LlmFleetModel> {
   const llm = model.llm;
   let kvCacheTokens = batching.kvCacheTokens;
   if (kvCacheTokens === null) {
-    const capacity = kvCacheTokensOf(llm, hardware, batching);
+    const capacity = kvCacheTokensOf(llm, hardware, batching, fleet.adapters ?? null);
     if (!capacity.ok) {
       return {
         ok: false,
@@ -383,6 +396,7 @@ function profiled(
       model.llm,
       { accelerator: accelerator.value.spec, count: tensorParallel },
       batching,
+      fleet.adapters ?? null,
     );
     if (!capacity.ok) return { ok: false, message: capacity.message, at: 'batching', infeasible: true };
     kvCacheTokens = capacity.tokens;

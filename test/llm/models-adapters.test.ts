@@ -155,3 +155,78 @@ describe('adapters drawn per request', () => {
     }
   });
 });
+
+describe("adapter slots' memory", () => {
+  // Qwen2.5-7B's shapes (28 layers of 3584, 28/4 heads of 128, MLP width 18944, vocabulary
+  // 152064), with the parameters these shapes hold so that the MLP width is exactly 18944.
+  const layerParams = 3584 * (28 + 2 * 4) * 128 + 28 * 128 * 3584 + 3 * 3584 * 18944;
+  const llm = {
+    name: 'qwen-7b-shapes',
+    params: 2 * 152_064 * 3584 + 28 * layerParams,
+    layers: 28,
+    hidden: 3584,
+    heads: 28,
+    kv_heads: 4,
+    head_dim: 128,
+    vocab: 152_064,
+  };
+  const scenario = (adapters: object | undefined) => ({
+    seed: 1,
+    duration: '10s',
+    model: { llm },
+    workload: {
+      classes: [
+        {
+          name: 'tenants',
+          ...(adapters !== undefined && { adapter: { count: 4, zipf: 1 } }),
+          arrivals: { poisson: { rate: 1 } },
+          input_tokens: 200,
+          output_tokens: 20,
+        },
+      ],
+    },
+    fleets: [
+      {
+        name: 'gpu',
+        replicas: 1,
+        instance: 'aws/g6e.xlarge',
+        ...(adapters !== undefined && { adapters }),
+        batching: { policy: 'continuous', max_num_seqs: 64, max_num_batched_tokens: 8192 },
+      },
+    ],
+  });
+  const kvTokens = async (adapters: object | undefined, engine?: string) => {
+    const base = scenario(adapters);
+    const fleet = base.fleets[0];
+    const output = await runScenario(
+      engine === undefined
+        ? base
+        : { ...base, fleets: [{ ...fleet, batching: { ...fleet.batching, vllm_engine: engine } }] },
+    );
+    const tokens = output.results[0].llm?.fleets.gpu.kv_cache_tokens;
+    if (tokens === undefined) throw new Error('the run reports no LLM fleet');
+    return tokens;
+  };
+
+  // Per slot at rank r: r x (in + out features) of q, k, v, o, gate, up and down in 28 layers,
+  // bf16: 16 x (7 x 3584 + 2 x 3584 + 2 x 512 + 3 x 18944) x 28 x 2 = 80,740,352 bytes, and a
+  // token's K and V take 2 x 28 x 4 x 128 x 2 = 57,344: a slot is 1,408 tokens, 88 blocks of 16.
+  it('32 slots of rank 16 cost 32 x 1,408 tokens of the KV cache, under either engine', async () => {
+    for (const engine of [undefined, 'v1']) {
+      const plain = await kvTokens(undefined, engine);
+      expect(plain - (await kvTokens({ max_resident: 32, load_time: '100ms' }, engine))).toBe(32 * 1408);
+      expect(plain - (await kvTokens({ max_resident: 8, max_rank: 64, load_time: '100ms' }, engine))).toBe(
+        8 * 4 * 1408,
+      );
+    }
+  });
+
+  it('slots that leave no room are named in the error', async () => {
+    // 1,024 slots of rank 64: 1,024 x 4 x 80,740,352 bytes = 308 GiB.
+    await expect(
+      runScenario(scenario({ max_resident: 1024, max_rank: 64, load_time: '1s' })),
+    ).rejects.toThrow(
+      /308\.0 GiB for its 1024 LoRA adapter slots \(max_resident 1024, max_rank 64\).*no room for a KV cache; the adapter slots are what leave none/,
+    );
+  });
+});

@@ -347,7 +347,15 @@ export function fleetSchema(autoscaling: z.ZodType<AutoscalingConfig, unknown>) 
         ),
       adapters: z
         .object({
-          max_resident: PositiveInteger.describe('LoRA adapters one replica holds at once.'),
+          max_resident: PositiveInteger.describe(
+            "LoRA adapters one replica holds at once (vLLM's `--max-loras`): each slot's GPU buffers come off the " +
+              'KV cache.',
+          ),
+          max_rank: PositiveInteger.prefault(16).describe(
+            "The largest LoRA rank a slot holds (vLLM's `--max-lora-rank`, default 16): every slot's buffers are " +
+              'sized for it, rank x (input + output features) 16-bit values per linear layer, whatever the rank of ' +
+              'the adapters loaded.',
+          ),
           load_time: PositiveDuration.describe(
             'Time to load one adapter into a replica (from host memory); a replica loads one at a time.',
           ),

@@ -13,6 +13,8 @@ export {
   type KvCacheSettings,
   kvCacheBudget,
   kvCacheCapacityTokens,
+  type LoraSlots,
+  loraBufferBytes,
   NON_TORCH_BYTES,
   type SamplerKernel,
   V1_NON_TORCH_BYTES,

@@ -18,7 +18,8 @@ import type { LlmHardware } from './roofline.js';
  * rank, V1 on every rank (it gathers the logits to all of them).
  * Two generations of the engine charge the pass differently (`VllmEngine`); CUDA graphs are
  * captured after the cache is allocated, out of the memory `gpu_memory_utilization` leaves, in
- * both (vLLM 0.21 began to charge an estimate of them; not modelled).
+ * both (vLLM 0.21 began to charge an estimate of them; not modelled). With LoRA on, the adapter
+ * slots' buffers are allocated with the weights and come off the cache too (`loraBufferBytes`).
  */
 
 /**
@@ -50,6 +51,16 @@ export interface KvCacheSettings {
   engine?: VllmEngine;
   /** V1's top-k/top-p kernel; default `pytorch`. Only `v1` reads it. */
   samplerKernel?: SamplerKernel;
+  /** LoRA adapter slots the engine reserves (`--enable-lora`); absent: none. */
+  lora?: LoraSlots;
+}
+
+/** vLLM's LoRA settings that size its adapter buffers. */
+export interface LoraSlots {
+  /** Adapters on the GPU at once (`--max-loras`). */
+  maxLoras: number;
+  /** The largest adapter rank the buffers hold (`--max-lora-rank`). */
+  maxLoraRank: number;
 }
 
 /** One accelerator's memory, in bytes, as the budget splits it. */
@@ -62,6 +73,8 @@ export interface KvCacheBudget {
   activationBytes: number;
   /** Memory outside PyTorch's allocator that the engine counts: V0 a CUDA context, V1 what loads after its start. */
   nonTorchBytes: number;
+  /** This rank's LoRA adapter buffers, all slots; 0 without adapters. */
+  loraBytes: number;
   /** What is left for the KV cache (negative when the rest does not fit). */
   kvBytes: number;
   /** KV-cache bytes of one token on this rank. */
@@ -175,6 +188,42 @@ function profilingActivationBytes(
   return Math.max(layerPeakBytes(model, tp, tokens), sampler);
 }
 
+/**
+ * This rank's LoRA buffers as vLLM allocates them when it wraps the model for LoRA, inside the
+ * memory profiler of the weights' loading (V1 `GPUModelRunner.load_model`), so they come off the
+ * KV cache. V0 up to 0.6.4 charged all memory in use at the profiling pass's peak, these buffers
+ * included; V0's memory profiling of github.com/vllm-project/vllm/pull/10511 (late 2024) left them
+ * out until pull 14469 (March 2025) moved them inside the profiler (issue 14450).
+ * Every linear layer of every decoder layer gets, per slot, an A matrix of
+ * `max_lora_rank` x its input features and a B matrix of its output features x `max_lora_rank`,
+ * one pair per packed slice (q, k, v of qkv_proj; gate, up of gate_up_proj), in the model's
+ * activation dtype (`lora_dtype: auto`): `create_lora_weights` in vllm/lora/layers.py
+ * (@ 0165b630) and vllm/lora/layers/column_parallel_linear.py (@ 0163de2b), `max_loras` slots
+ * (`LoRAModelManager.lora_slots`, vllm/lora/model_manager.py @ 01533aa8). Under tensor parallelism
+ * vLLM shards only one side of each pair (without `--fully-sharded-loras`): the column-parallel
+ * layers' B by output (q and k/v heads, MLP width), the row-parallel layers' A by input (o_proj's
+ * heads, down_proj's width); their other matrix is whole on every rank. Models whose vLLM class
+ * declares embedding modules (Llama's embed_tokens and lm_head, vllm/model_executor/models/llama.py
+ * @ 0035bdf2) also get vocabulary-sized buffers, not counted here; Qwen2's declares none (qwen2.py
+ * @ 013a2792).
+ * The profiling pass then runs with `max_loras` dummy adapters of rank 8, built in host memory and
+ * copied into these slots (`create_dummy_lora`, `LORA_WARMUP_RANK`); what it adds to the pass's
+ * peak, each layer's fp32 shrink buffer of slices x tokens x rank (1.5 MiB for qkv_proj at 8,192
+ * tokens and rank 16), is not counted.
+ */
+export function loraBufferBytes(model: LlmModel, tp: number, lora: LoraSlots): number {
+  const q = model.heads * model.headDim;
+  const kv = model.kvHeads * model.headDim;
+  const width = mlpIntermediateSize(model);
+  const hidden = model.hidden;
+  // A of q, k, v, gate, up and B of o_proj and down_proj, whole; the rest sharded.
+  const whole = 7 * hidden;
+  const sharded = (2 * q) / tp + (2 * kv) / kvShards(model, tp) + (3 * width) / tp;
+  // lora_dtype auto is the model's dtype: 16-bit under quantized weights, 4 bytes for an fp32 model.
+  const bytes = model.bytesPerWeight >= 4 ? 4 : ACTIVATION_BYTES;
+  return lora.maxLoras * lora.maxLoraRank * model.layers * (whole + sharded) * bytes;
+}
+
 export function kvCacheBudget(
   model: LlmModel,
   hardware: LlmHardware,
@@ -186,7 +235,8 @@ export function kvCacheBudget(
   const rankWeights = weightBytes(model) / tp;
   const activationBytes = profilingActivationBytes(model, tp, settings, engine);
   const nonTorchBytes = engine === 'v0' ? NON_TORCH_BYTES : V1_NON_TORCH_BYTES;
-  const kvBytes = usableBytes - rankWeights - activationBytes - nonTorchBytes;
+  const loraBytes = settings.lora === undefined ? 0 : loraBufferBytes(model, tp, settings.lora);
+  const kvBytes = usableBytes - rankWeights - activationBytes - nonTorchBytes - loraBytes;
   const bytesPerToken = kvBytesPerToken(model) / kvShards(model, tp);
   const blocks = Math.max(0, Math.floor(kvBytes / (bytesPerToken * settings.blockSize)));
   return {
@@ -194,6 +244,7 @@ export function kvCacheBudget(
     weightBytes: rankWeights,
     activationBytes,
     nonTorchBytes,
+    loraBytes,
     kvBytes,
     bytesPerToken,
     tokens: blocks * settings.blockSize,
