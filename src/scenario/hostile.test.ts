@@ -9,6 +9,7 @@ import {
   oneLine,
 } from './index.js';
 import { applyOverride } from './overrides.js';
+import { type Fleet, fleetModel, type Scenario } from './types.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/scenarios/', import.meta.url));
 const FILE = join(FIXTURES, 's.yaml');
@@ -110,6 +111,11 @@ describe('prototype keys', () => {
       's.yaml:4:15: workload.classes[0].name: "__proto__" is reserved by JavaScript; use another name',
     ]);
     expect(prototypeKeys()).toEqual(pristine);
+  });
+
+  it("fleetModel finds only the scenario's own models, not Object.prototype's", () => {
+    const scenario = { model: null, models: {} } as unknown as Scenario;
+    expect(fleetModel(scenario, { model: 'toString' } as Fleet)).toBeNull();
   });
 
   it('applyOverride itself refuses a reserved segment and writes only own keys', () => {

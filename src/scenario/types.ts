@@ -10,6 +10,7 @@ export * from './workload-types.js';
  * source strings and are compiled when a model is built.
  */
 
+import { ownValue } from '../core/records.js';
 import type { InterruptionConfig } from '../fleet/interruption.js';
 import type { Market } from '../hardware/index.js';
 import type { StalePrice } from '../hardware/price-age.js';
@@ -32,7 +33,8 @@ export interface AdaptersConfig {
 
 /** The model a fleet serves: the one its `model` names, else the scenario's only model; null without one. */
 export function fleetModel(scenario: Scenario, fleet: Fleet): ModelConfig | null {
-  if (fleet.model !== undefined && scenario.models !== undefined) return scenario.models[fleet.model] ?? null;
+  if (fleet.model !== undefined && scenario.models !== undefined)
+    return ownValue(scenario.models, fleet.model) ?? null;
   return scenario.model;
 }
 
