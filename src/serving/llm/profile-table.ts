@@ -107,10 +107,16 @@ export function buildProfileTable(measured: readonly ProfileRow[]): ProfileTable
   };
 }
 
-/** Columns of a splitwise-sim `perf_model.csv` that a profile reads, by what each must hold. */
-const COUNT_COLUMNS = ['tensor_parallel', 'batch_size', 'prompt_size'] as const;
-const TIME_COLUMNS = ['prompt_time', 'token_time'] as const;
-const PROFILE_COLUMNS = ['model', 'hardware', ...COUNT_COLUMNS, ...TIME_COLUMNS];
+/** Columns of a splitwise-sim `perf_model.csv` that a profile reads. */
+const PROFILE_COLUMNS = [
+  'model',
+  'hardware',
+  'tensor_parallel',
+  'batch_size',
+  'prompt_size',
+  'prompt_time',
+  'token_time',
+];
 
 /**
  * Rows of a splitwise-sim `perf_model.csv` (columns model, hardware, prompt_size, batch_size,
