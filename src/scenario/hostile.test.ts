@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -159,6 +161,29 @@ function aliasBomb(depth: number): string {
     );
   return `${levels.join('\n')}\n`;
 }
+
+describe('oversized scenarios', () => {
+  it('are refused at line 1 before they are parsed, as text and as a file', async () => {
+    const big = `${NETWORKED}# ${'x'.repeat(1_000_000)}\n`;
+    expect(await errors(big)).toEqual([
+      's.yaml:1:1: the scenario is 1.0 MB of text; at most 1 MB: keep long tables in the data files it names (traces, profiles, empirical distributions)',
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-big-'));
+    try {
+      const path = join(dir, 'big.yaml');
+      writeFileSync(path, big);
+      const loaded = await loadScenarioFile(path);
+      expect(loaded.ok ? [] : loaded.errors.map((d) => `${d.line}:${d.col}: ${d.message}`)).toEqual([
+        '1:1: the scenario is 1.0 MB of text; at most 1 MB: keep long tables in the data files it names (traces, profiles, empirical distributions)',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Just under the limit it loads.
+    const under = `${NETWORKED}# ${'x'.repeat(1_000_000 - NETWORKED.length - 3)}\n`;
+    expect((await loadScenarioText(under, FILE)).ok).toBe(true);
+  });
+});
 
 describe('YAML alias bombs', () => {
   it('stop at the first alias with a located error', async () => {

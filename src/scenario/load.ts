@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { type Document, isMap, LineCounter, type Node, parseDocument } from 'yaml';
 import { replaceUnprintable } from '../core/unprintable.js';
@@ -448,7 +448,32 @@ function parsedText(text: string): { document: Document; lineCounter: LineCounte
   return lastParsed;
 }
 
+/**
+ * The largest scenario text read: shipped scenarios are a few KB and long tables belong in the
+ * data files a scenario names. Parsing is slow and memory-hungry on hostile text (each deeply
+ * nested value costs the YAML parser a full call stack), so a bigger file is refused before it is
+ * read, in a second, not after minutes or an out-of-memory crash.
+ */
+export const MAX_SCENARIO_BYTES = 1_000_000;
+
+function tooLarge(bytes: number, file: string): Result<never> {
+  return {
+    ok: false,
+    errors: [
+      {
+        code: 'INVALID_VALUE',
+        message: `the scenario is ${(bytes / 1e6).toFixed(1)} MB of text; at most ${MAX_SCENARIO_BYTES / 1e6} MB: keep long tables in the data files it names (traces, profiles, empirical distributions)`,
+        file,
+        line: 1,
+        col: 1,
+      },
+    ],
+  };
+}
+
 function textInput(text: string, file: string, options: LoadOptions): Result<Input> {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_SCENARIO_BYTES) return tooLarge(bytes, file);
   const { document, lineCounter } = parsedText(text);
   if (document.errors.length > 0) {
     return { ok: false, errors: [syntaxDiagnostic(document.errors, file)] };
@@ -532,6 +557,8 @@ export async function loadScenarioFile(
 ): Promise<Result<LoadedScenario>> {
   let text: string;
   try {
+    const { size } = await stat(path);
+    if (size > MAX_SCENARIO_BYTES) return tooLarge(size, path);
     text = await readFile(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot read file';
