@@ -6,6 +6,7 @@ import {
   formatSize,
   formatUsd,
   formatUsdCents,
+  roundSignificant,
 } from './format.js';
 
 describe('formatSeconds', () => {
@@ -68,5 +69,19 @@ describe('scenario text', () => {
       '20us',
     ]);
     expect([formatSize(1500), formatSize(999), formatSize(2.5e12)]).toEqual(['1.5KB', '999B', '2.5TB']);
+  });
+});
+
+describe('roundSignificant', () => {
+  it('hides binary noise', () => {
+    expect(roundSignificant(9.600000000000001, 10)).toBe(9.6);
+    expect(roundSignificant(0.1 + 0.2, 10)).toBe(0.3);
+  });
+
+  it('keeps a number that would round up past the largest double, rather than making it Infinity', () => {
+    expect(Number(Number.MAX_VALUE.toPrecision(10))).toBe(Number.POSITIVE_INFINITY);
+    expect(roundSignificant(Number.MAX_VALUE, 10)).toBe(Number.MAX_VALUE);
+    expect(roundSignificant(-Number.MAX_VALUE, 10)).toBe(-Number.MAX_VALUE);
+    expect(roundSignificant(Number.POSITIVE_INFINITY, 10)).toBe(Number.POSITIVE_INFINITY);
   });
 });

@@ -96,3 +96,14 @@ export function formatDuration(seconds: number): string {
 export function formatSize(bytes: number): string {
   return bytes === 0 ? '0B' : formatWith(bytes, SIZE_OUTPUT_UNITS);
 }
+
+/**
+ * `x` to `digits` significant digits, as a number: outputs print figures this way to hide binary
+ * noise (9.600000000000001) deterministically. A number within one such step of the largest
+ * double would round up past it, to Infinity, and is kept as it is.
+ */
+export function roundSignificant(x: number, digits: number): number {
+  if (!Number.isFinite(x)) return x;
+  const rounded = Number(x.toPrecision(digits));
+  return Number.isFinite(rounded) ? rounded : x;
+}

@@ -5,6 +5,7 @@ import {
   formatSeconds,
   formatUsd,
   formatWholePercent,
+  roundSignificant,
 } from '../core/format.js';
 import { belowSketchResolution, RELATIVE_ACCURACY } from '../metrics/index.js';
 import type {
@@ -261,7 +262,7 @@ export function renderComparisonCsv(c: Comparison): string {
     ...(replicated ? c.metrics.map((m) => `${m.key}.ci95`) : []),
     ...(replicated ? c.metrics.map((m) => `${m.key}.within_noise`) : []),
   ];
-  const number = (x: number | null) => (x === null ? '' : String(Number(x.toPrecision(10))));
+  const number = (x: number | null) => (x === null ? '' : String(roundSignificant(x, 10)));
   const flag = (x: boolean | null | undefined) => (x === null || x === undefined ? '' : String(x));
   const lines = c.rows.map((r) =>
     [

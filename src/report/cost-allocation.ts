@@ -1,3 +1,4 @@
+import { roundSignificant } from '../core/format.js';
 import type { CostAllocation, VariantResult } from '../metrics/index.js';
 import { roundNumbers } from './summary.js';
 
@@ -73,7 +74,7 @@ export function renderCostAllocationCsv(results: readonly VariantResult[]): stri
   if (!results.some((r) => r.cost_allocation !== undefined)) return null;
   const field = (value: string | number | null) => {
     if (value === null) return '';
-    const text = typeof value === 'number' ? String(Number(value.toPrecision(10))) : value;
+    const text = typeof value === 'number' ? String(roundSignificant(value, 10)) : value;
     return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
   };
   const lines = [CSV_COLUMNS.join(',')];

@@ -1,3 +1,4 @@
+import { roundSignificant } from '../core/format.js';
 import type { VariantResult } from '../metrics/index.js';
 
 export type VariantSummary = Omit<
@@ -28,7 +29,7 @@ export function summarize(scenario: string, seed: number, results: readonly Vari
  * such as 9.600000000000001 while staying deterministic.
  */
 export function roundNumbers<T>(value: T): T {
-  if (typeof value === 'number') return (Number.isFinite(value) ? Number(value.toPrecision(10)) : value) as T;
+  if (typeof value === 'number') return roundSignificant(value, 10) as T;
   if (Array.isArray(value)) return value.map(roundNumbers) as T;
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, roundNumbers(v)])) as T;

@@ -1,3 +1,4 @@
+import { roundSignificant } from '../core/format.js';
 import { ownValue } from '../core/records.js';
 import type { VariantResult } from '../metrics/index.js';
 
@@ -49,7 +50,7 @@ export function renderTimeseriesCsv(results: readonly VariantResult[]): string {
 }
 
 function formatNumber(x: number): string {
-  return Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(8)));
+  return Number.isInteger(x) ? String(x) : String(roundSignificant(x, 8));
 }
 
 function csvField(text: string): string {
