@@ -153,7 +153,7 @@ export function readSplitwiseProfile(
   }
   const missing = PROFILE_COLUMNS.find((column) => !header.includes(column));
   if (missing !== undefined) throw fail(1, 1, `no column "${missing}"; columns: ${headerExcerpt(header)}`);
-  const number = (record: Record<string, string>, line: number, column: string, integer: boolean) => {
+  const positive = (record: Record<string, string>, line: number, column: string, integer: boolean) => {
     const value = Number(record[column]);
     if (!(Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value)))) {
       throw fail(
@@ -167,11 +167,11 @@ export function readSplitwiseProfile(
   const rows = records
     .filter(({ record }) => record.model === model && record.hardware === hardware)
     .map(({ record, info }) => ({
-      tensorParallel: number(record, info.lines, 'tensor_parallel', true),
-      batchSize: number(record, info.lines, 'batch_size', true),
-      promptTokens: number(record, info.lines, 'prompt_size', true),
-      prefillS: number(record, info.lines, 'prompt_time', false) / 1e3,
-      decodeStepS: number(record, info.lines, 'token_time', false) / 1e3,
+      tensorParallel: positive(record, info.lines, 'tensor_parallel', true),
+      batchSize: positive(record, info.lines, 'batch_size', true),
+      promptTokens: positive(record, info.lines, 'prompt_size', true),
+      prefillS: positive(record, info.lines, 'prompt_time', false) / 1e3,
+      decodeStepS: positive(record, info.lines, 'token_time', false) / 1e3,
     }));
   if (rows.length === 0) throw new RangeError(`no rows for model "${model}" on hardware "${hardware}"`);
   return rows;
