@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MAX_SECONDS } from './time.js';
 import {
   BYTES_PER_SECOND_PER_UNIT,
   DURATION_EXAMPLE,
@@ -34,13 +35,23 @@ function quantity(parse: (input: unknown) => Parsed, example: string) {
   });
 }
 
-export const Duration = quantity(parseDuration, DURATION_EXAMPLE).meta({
-  id: 'Duration',
-  title: 'Duration',
-  description:
-    'A length of time: a number of seconds, or a string with a unit: `us` or `µs`, `ms`, `s` or `sec`, ' +
-    '`m` or `min` (minutes), `h` or `hr`, `d` or `day`, e.g. `250ms`, `30s`, `5m`, `1.5h`, `1d`.',
-});
+/**
+ * The simulation clock counts whole microseconds in a double, exact up to 2^53 us (about 285
+ * years): a longer duration would merge neighbouring times or overflow to Infinity.
+ */
+export const Duration = quantity(parseDuration, DURATION_EXAMPLE)
+  .refine(
+    (seconds) => Math.abs(seconds) <= MAX_SECONDS,
+    'expected at most 285 years (2^53 us): the simulation clock counts whole microseconds',
+  )
+  .meta({
+    id: 'Duration',
+    title: 'Duration',
+    description:
+      'A length of time: a number of seconds, or a string with a unit: `us` or `µs`, `ms`, `s` or `sec`, ' +
+      '`m` or `min` (minutes), `h` or `hr`, `d` or `day`, e.g. `250ms`, `30s`, `5m`, `1.5h`, `1d`; ' +
+      'at most 285 years (2^53 µs), the span of the simulation clock.',
+  });
 export const PositiveDuration = Duration.refine((seconds) => seconds > 0, 'expected a positive duration');
 
 export const Size = quantity(parseSize, SIZE_EXAMPLE).meta({

@@ -681,6 +681,19 @@ fleets:
     expect(
       await errors(fleet('{ policy: predictive, target: 5, season: 1h, bucket: 7m, scrape_interval: 1m }')),
     ).toEqual(['s.yaml:9:59: fleets[0].autoscaling.season: expected a whole number of buckets']);
+    // Seven days of one-minute buckets is the most; a second more per bucket-season is refused.
+    const week = await loadScenarioText(
+      fleet('{ policy: predictive, target: 5, season: 7d, bucket: 1m, scrape_interval: 1m }'),
+      FILE,
+    );
+    expect(week.ok).toBe(true);
+    expect(
+      await errors(
+        fleet('{ policy: predictive, target: 5, season: 10081m, bucket: 1m, scrape_interval: 1m }'),
+      ),
+    ).toEqual([
+      's.yaml:9:59: fleets[0].autoscaling.season: expected at most 10,080 buckets of 60 s: the forecast keeps a value per bucket of a season and reads up to a season of them at each decision',
+    ]);
   });
 });
 

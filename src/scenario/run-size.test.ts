@@ -87,16 +87,17 @@ limits: { max_events: null }
     expect(size.arrivals).toBeCloseTo(3650, 6);
     expect(size.minEvents).toBeCloseTo(3650 + years / 15 + years / 30, 0);
     expect(size.path).toEqual(['duration']);
-    // A thousand years of it passes the default max_events: the loader refuses it, at the duration.
+    // A century of it, scraping and deciding every second, passes the default max_events: the
+    // loader refuses it, at the duration.
     const refused = await loadScenarioText(
-      `duration: 365000d
+      `duration: 36500d
 workload: { arrivals: { poisson: { rate: 1.1574074074074073e-5 } } }
 fleets:
   - name: cpu
     replicas: { min: 1, max: 4, initial: 1 }
     price_per_hour: 1
     service_time: 1s
-    autoscaling: { policy: target-tracking, metric: concurrency, target: 2 }
+    autoscaling: { policy: target-tracking, metric: concurrency, target: 2, sync_period: 1s, scrape_interval: 1s }
 `,
       'years.yaml',
     );
@@ -106,7 +107,7 @@ fleets:
         [1, 11, 'duration:'],
       ]);
       expect(refused.errors[0].message).toMatch(
-        /autoscaler scrapes and decisions over 365000d need at least .*; lower the duration, or raise limits\.max_events$/,
+        /autoscaler scrapes and decisions over 36500d need at least .*; lower the duration, or raise limits\.max_events$/,
       );
     }
   });

@@ -44,4 +44,34 @@ describe('forecasts', () => {
       4, 7, 1,
     ]);
   });
+
+  it('peak is the largest forecast of the span, bucket by bucket, reading at most a season of it', () => {
+    const bruteForce = (f: Forecaster, from: number, to: number) => {
+      let peak = Number.NEGATIVE_INFINITY;
+      for (let b = from; b <= to; b++) peak = Math.max(peak, f.forecast(b)!);
+      return peak;
+    };
+    for (const slope of [0.5, 0, -0.5]) {
+      const trending = (k: number) => 100 + slope * k + season(k);
+      const forecasters = [holtWinters(), createSeasonalNaive(M)];
+      for (const f of forecasters) {
+        for (let k = 0; k < 3 * M; k++) f.push(trending(k));
+        // Spans inside one season, exactly one, and many: the phase of the peak moves with the trend.
+        for (const [from, to] of [
+          [3 * M, 3 * M + 5],
+          [3 * M + 7, 4 * M + 6],
+          [3 * M + 2, 9 * M + 11],
+          [3 * M, 3 * M],
+        ]) {
+          expect(f.peak(from, to)).toBe(bruteForce(f, from, to));
+        }
+      }
+    }
+    // A span of a billion buckets answers at once: one season read at its rising end.
+    const rising = holtWinters();
+    for (let k = 0; k < 3 * M; k++) rising.push(100 + 0.5 * k + season(k));
+    const far = 3 * M + 1e9;
+    expect(rising.peak(3 * M, far)).toBe(bruteForce(rising, far - M + 1, far));
+    expect(createSeasonalNaive(M).peak(0, 1e9)).toBeNull();
+  });
 });

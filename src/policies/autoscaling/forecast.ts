@@ -8,6 +8,33 @@ export interface Forecaster {
   push(value: number): void;
   /** Forecast for bucket index `bucket` (after the last pushed), or null until a full season is known. */
   forecast(bucket: number): number | null;
+  /**
+   * The largest forecast over buckets `from` to `to` (after the last pushed), or null until a
+   * full season is known. Both forecasts repeat every season apart from a linear trend, so it
+   * reads at most one season of buckets however long the span.
+   */
+  peak(from: number, to: number): number | null;
+}
+
+/** Max of `forecast` over `from..to`, reading one season at the end the trend favours. */
+function seasonalPeak(
+  forecast: (bucket: number) => number | null,
+  seasonLength: number,
+  from: number,
+  to: number,
+  trend: number,
+): number | null {
+  // Within one phase the forecasts differ by the trend alone: the last occurrence is the largest
+  // when it rises, the first otherwise, and any season of consecutive buckets holds each phase once.
+  const first = to - from + 1 > seasonLength && trend > 0 ? to - seasonLength + 1 : from;
+  const last = Math.min(to, first + seasonLength - 1);
+  let peak = Number.NEGATIVE_INFINITY;
+  for (let b = first; b <= last; b++) {
+    const value = forecast(b);
+    if (value === null) return null;
+    if (value > peak) peak = value;
+  }
+  return peak;
 }
 
 export interface HoltWintersParams {
@@ -20,14 +47,16 @@ export interface HoltWintersParams {
 
 export function createSeasonalNaive(seasonLength: number): Forecaster {
   const values: number[] = [];
+  function forecast(bucket: number): number | null {
+    const last = values.length - 1;
+    const seasonsBack = Math.ceil((bucket - last) / seasonLength);
+    const source = bucket - seasonsBack * seasonLength;
+    return source >= 0 ? values[source] : null;
+  }
   return {
     push: (value) => void values.push(value),
-    forecast(bucket) {
-      const last = values.length - 1;
-      const seasonsBack = Math.ceil((bucket - last) / seasonLength);
-      const source = bucket - seasonsBack * seasonLength;
-      return source >= 0 ? values[source] : null;
-    },
+    forecast,
+    peak: (from, to) => seasonalPeak(forecast, seasonLength, from, to, 0),
   };
 }
 
@@ -47,6 +76,13 @@ export function createHoltWinters(params: HoltWintersParams): Forecaster {
   let trend = 0;
   let count = 0;
 
+  function forecast(bucket: number): number | null {
+    if (count < m) return null;
+    const h = bucket - (count - 1);
+    // seasonal[] holds, per phase, the estimate from the latest season that reached it.
+    return level + h * trend + seasonal[bucket % m];
+  }
+
   return {
     push(value) {
       const phase = count % m;
@@ -64,11 +100,7 @@ export function createHoltWinters(params: HoltWintersParams): Forecaster {
       trend = beta * (level - previousLevel) + (1 - beta) * trend;
       seasonal[phase] = gamma * (value - level) + (1 - gamma) * seasonal[phase];
     },
-    forecast(bucket) {
-      if (count < m) return null;
-      const h = bucket - (count - 1);
-      // seasonal[] holds, per phase, the estimate from the latest season that reached it.
-      return level + h * trend + seasonal[bucket % m];
-    },
+    forecast,
+    peak: (from, to) => seasonalPeak(forecast, m, from, to, trend),
   };
 }

@@ -34,6 +34,9 @@ export const PREDICTIVE_DEFAULTS = {
   reactive: null,
 } as const;
 
+/** A week of one-minute buckets; AWS forecasts hourly, 168 buckets a week. */
+const MAX_SEASON_BUCKETS = 10_080;
+
 /** Policies that may add what the forecast missed: those that react to what they observe. */
 const REACTIVE = [targetTracking, concurrency, queueDepth] as const;
 
@@ -48,7 +51,7 @@ const schema = z
       .describe('Forecasting method.'),
     target: PositiveNumber.describe('Requests per second one replica should carry.'),
     season: PositiveDuration.prefault(PREDICTIVE_DEFAULTS.season).describe(
-      'Length of one season (a day for daily traffic).',
+      'Length of one season (a day for daily traffic), at most 10,080 buckets.',
     ),
     bucket: PositiveDuration.prefault(PREDICTIVE_DEFAULTS.bucket).describe('Forecast resolution.'),
     lead: Duration.prefault(PREDICTIVE_DEFAULTS.lead).describe('How far ahead capacity is launched.'),
@@ -91,6 +94,13 @@ const schema = z
       const of = reactive === null ? 'scrape_interval' : "the reactive policy's scrape_interval";
       issue(`expected a whole number of ${of} (${scrape} s)`, bucket, ['bucket']);
     } else if (!multipleOf(season, bucket)) issue('expected a whole number of buckets', season, ['season']);
+    else if (Math.round(season / bucket) > MAX_SEASON_BUCKETS) {
+      issue(
+        `expected at most ${MAX_SEASON_BUCKETS.toLocaleString('en-US')} buckets of ${bucket} s: the forecast keeps a value per bucket of a season and reads up to a season of them at each decision`,
+        season,
+        ['season'],
+      );
+    }
   });
 
 /**
@@ -123,15 +133,24 @@ export function createPredictive(config: PredictiveConfig, bounds: ReplicaBounds
   let rateSum = 0;
   let samples = 0;
 
+  // The forecast changes only when a bucket completes and the span only at bucket boundaries, so
+  // the many decisions within one bucket reuse one peak.
+  let known = { from: -1, to: -1, pushed: -1, replicas: 0 };
+
   function predicted(nowUs: number): number {
     // Capacity must cover every bucket from now to now + lead, not only the last one.
-    let peak = 0;
-    for (let b = Math.floor(nowUs / bucketUs); b <= Math.floor((nowUs + leadUs) / bucketUs); b++) {
-      const rate = forecaster.forecast(b);
-      if (rate === null) return 0;
-      peak = Math.max(peak, rate);
+    const from = Math.floor(nowUs / bucketUs);
+    const to = Math.floor((nowUs + leadUs) / bucketUs);
+    if (from !== known.from || to !== known.to || openBucket !== known.pushed) {
+      const peak = forecaster.peak(from, to);
+      known = {
+        from,
+        to,
+        pushed: openBucket,
+        replicas: peak === null ? 0 : Math.ceil(Math.max(0, peak) / config.target),
+      };
     }
-    return Math.ceil(peak / config.target);
+    return known.replicas;
   }
 
   return {

@@ -36,10 +36,6 @@ export const MetricsSchema = z
       (seconds) => seconds >= 1 / US_PER_S,
       'expected at least 1us: the simulation clock counts whole microseconds',
     )
-      .refine(
-        (seconds) => seconds * US_PER_S <= Number.MAX_SAFE_INTEGER,
-        'expected at most 285 years (2^53 us): the simulation clock counts whole microseconds',
-      )
       .nullable()
       .prefault(null)
       .describe(
