@@ -457,7 +457,7 @@ describe("README's Reviewing a change", () => {
     expect(stdout).toBe(shown);
     expect(code).toBe(3);
     expect(stderr).toBe(
-      'fleetsim: --fail-on slo tripped: a10g-int8 newly misses its objective: drop rate 7.7 % > 1.0 %\n',
+      'fleetsim: --fail-on slo tripped: a10g-int8 newly misses its objective: drop rate 7.3 % > 1.0 %\n',
     );
   }, 60_000);
 });

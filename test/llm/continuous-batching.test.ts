@@ -452,10 +452,10 @@ describe('scenario errors', () => {
     return loaded.ok ? [] : loaded.errors.map((e) => e.message);
   }
 
-  it('says when the weights leave no room for a KV cache', async () => {
+  it("says when the weights leave no room for a KV cache after V0's profiling pass", async () => {
     const input = scenario(
       { poisson: { rate: 1 } },
-      {},
+      { vllm_engine: 'v0' },
       { duration: '1m', model: { llm: { preset: 'Llama-3.1-70B' } } },
     );
     // The profiling pass peaks in the sampler: 256 sequences x 128256 logits x 40 bytes plus 2048

@@ -32,16 +32,21 @@ async function capacity(batching: object): Promise<unknown> {
 
 describe('batching.vllm_engine', () => {
   it("sizes the cache by the named engine's profiling", async () => {
-    expect(await capacity({})).toBe(llm.kvCacheCapacityTokens(model, hardware, settings));
+    expect(await capacity({ vllm_engine: 'v0' })).toBe(
+      llm.kvCacheCapacityTokens(model, hardware, { ...settings, engine: 'v0' }),
+    );
     expect(await capacity({ vllm_engine: 'v1' })).toBe(
       llm.kvCacheCapacityTokens(model, hardware, { ...settings, engine: 'v1' }),
     );
+    // V1 is the default, in a scenario and in the library.
+    expect(await capacity({})).toBe(await capacity({ vllm_engine: 'v1' }));
+    expect(llm.kvCacheCapacityTokens(model, hardware, settings)).toBe(await capacity({ vllm_engine: 'v1' }));
     expect(await capacity({ vllm_engine: 'v1', sampler_kernel: 'flashinfer' })).toBe(
       llm.kvCacheCapacityTokens(model, hardware, { ...settings, engine: 'v1', samplerKernel: 'flashinfer' }),
     );
     // The V1 sampler holds less than V0's and the V1 engine counts less memory outside PyTorch.
     const [v0, v1, flashinfer] = [
-      await capacity({}),
+      await capacity({ vllm_engine: 'v0' }),
       await capacity({ vllm_engine: 'v1' }),
       await capacity({ vllm_engine: 'v1', sampler_kernel: 'flashinfer' }),
     ] as number[];
@@ -50,14 +55,14 @@ describe('batching.vllm_engine', () => {
   });
 
   it('rejects a V1 sampler kernel on the V0 engine', async () => {
-    const loaded = await loadScenarioObject(scenario({ sampler_kernel: 'flashinfer' }));
+    const loaded = await loadScenarioObject(scenario({ vllm_engine: 'v0', sampler_kernel: 'flashinfer' }));
     expect(loaded.ok ? [] : loaded.errors.map((e) => e.message)).toEqual([
       "fleets[0].batching.sampler_kernel: sampler_kernel flashinfer is a kernel of vLLM V1's sampler: it needs vllm_engine: v1",
     ]);
   });
 
   it("says what V1's profiling took when the weights leave no room", async () => {
-    const input = { ...scenario({ vllm_engine: 'v1' }), model: { llm: { preset: 'Llama-3.1-70B' } } };
+    const input = { ...scenario({}), model: { llm: { preset: 'Llama-3.1-70B' } } };
     const loaded = await loadScenarioObject(input);
     // The sort of 256 sequences x 128256 logits at 38 bytes, 2,304 rows of 8192 hidden states at 2
     // bytes and 0.16 GiB outside PyTorch: 1.36 GiB.

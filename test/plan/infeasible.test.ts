@@ -24,10 +24,10 @@ async function cli(args: string[], cwd: string) {
  */
 const WEIGHTS_GIB = ((70.6e9 * 2) / 2 ** 30).toFixed(1);
 const L40S_USABLE_GIB = (45 * 0.9).toFixed(1);
-// vLLM's profiling pass peaks in the sampler: 256 sequences x 128256 logits x 40 bytes plus the
-// 2048 x 8192 16-bit hidden states; the CUDA context adds 400 MiB.
-const PROFILING_GIB = ((256 * 128_256 * 40 + 2048 * 8192 * 2 + 400 * 2 ** 20) / 2 ** 30).toFixed(1);
-const L40S_REASON = `fleets[0].instance: Llama-3.1-70B needs ${WEIGHTS_GIB} GiB for its weights and ${PROFILING_GIB} GiB for the activations of vLLM's profiling pass (max_num_batched_tokens 2048) and CUDA contexts; 1 x NVIDIA L40S leave ${L40S_USABLE_GIB} GiB at gpu_memory_utilization 0.9: no room for a KV cache`;
+// vLLM V1's profiling pass peaks in the sampler: 256 sequences x 128256 logits x 38 bytes while
+// it sorts, next to the (2048 + 256) x 8192 16-bit hidden states; 0.16 GiB loads outside PyTorch.
+const PROFILING_GIB = ((256 * 128_256 * 38 + (2048 + 256) * 8192 * 2) / 2 ** 30 + 0.16).toFixed(1);
+const L40S_REASON = `fleets[0].instance: Llama-3.1-70B needs ${WEIGHTS_GIB} GiB for its weights and ${PROFILING_GIB} GiB for the activations of vLLM V1's profiling pass (max_num_batched_tokens 2048, max_num_seqs 256) and memory outside PyTorch; 1 x NVIDIA L40S leave ${L40S_USABLE_GIB} GiB at gpu_memory_utilization 0.9: no room for a KV cache`;
 
 function llmGrid(instances: string, extra = ''): string {
   return `name: llm-grid
@@ -95,7 +95,8 @@ describe('a sweep or plan over a grid with an instance the model does not fit', 
     expect(header.at(-1)).toBe('reason');
     // An infeasible row has no P(SLO): its four cells (share, interval, draws) are empty.
     expect(csv[1]).toMatch(/^0,baseline,aws\/g6e\.xlarge,1,infeasible,false,,,,,false,,/);
-    expect(csv[1].endsWith(`,${L40S_REASON}`)).toBe(true);
+    // The reason holds a comma: the cell is quoted.
+    expect(csv[1].endsWith(`,"${L40S_REASON}"`)).toBe(true);
     expect(csv[3]).toMatch(/^2,baseline,aws\/p4d\.24xlarge,1,ok,true,/);
     expect(csv[3].endsWith(',')).toBe(true);
     const json = JSON.parse(readFileSync(join(dir, 'sweep', 'sweep.json'), 'utf8'));

@@ -23,11 +23,13 @@ const GIB = 2 ** 30;
 const h100 = loadAccelerators().get('h100-80gb') as AcceleratorSpec;
 
 /** vLLM's defaults, with the simulator's default token budget (vLLM's own where max_model_len <= 2048). */
+/** vLLM's defaults; each log is sized by the rule of the engine that wrote it, V0 unless a row says V1. */
 const DEFAULTS: KvCacheSettings = {
   gpuMemoryUtilization: 0.9,
   maxNumBatchedTokens: 2048,
   maxNumSeqs: 256,
   blockSize: 16,
+  engine: 'v0',
 };
 
 /** "GPU KV cache size: 40,592 tokens" (2,537 blocks of 16) from vLLM serving CodeLlama-34B on one H100 80GB. */
@@ -273,7 +275,7 @@ describe('KV-cache capacity as vLLM sizes it', () => {
       const predicted = rtx4090At({ engine: 'v1', samplerKernel }).tokens;
       return `${samplerKernel}: ${predicted.toLocaleString('en-US')} (${percent(errorOf(predicted, RTX4090_V019_LOGGED_TOKENS))})`;
     });
-    const v0Rtx4090 = rtx4090At({}).tokens;
+    const v0Rtx4090 = rtx4090At({ engine: 'v0' }).tokens;
     const table = [
       '| quantity | vLLM engine | settings | predicted | vLLM logged | error |',
       '|---|---|---|---:|---:|---:|',

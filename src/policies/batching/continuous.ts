@@ -69,7 +69,7 @@ const CONTINUOUS_DEFAULTS = {
   block_size: 16,
   gpu_memory_utilization: 0.9,
   kv_cache_tokens: null,
-  vllm_engine: 'v0',
+  vllm_engine: 'v1',
   sampler_kernel: 'pytorch',
   tensor_parallel: null,
   prefix_caching: true,
@@ -147,11 +147,12 @@ const schema = z
       .prefault(CONTINUOUS_DEFAULTS.vllm_engine)
       .describe(
         "Which vLLM engine's start-up profiling sizes the KV cache when `kv_cache_tokens` is null. " +
-          '`v0` (default): vLLM 0.4-0.6 and the V0 engine, whose profiling pass charges a sampler of ' +
-          '40 bytes per sequence and vocabulary entry and 400 MiB outside PyTorch. `v1`: the V1 engine, ' +
-          "vLLM's default from 0.8, through 0.20 (0.21 began to charge an estimate of its CUDA graphs " +
-          'too, which this leaves out): its sampler holds 38 bytes per sequence and vocabulary entry ' +
-          'while it sorts (10 with `sampler_kernel: flashinfer`), and it counts 0.16 GiB outside PyTorch. ' +
+          "`v1` (default): the V1 engine, vLLM's default from 0.8 and its only engine from 0.11, through " +
+          '0.20 (0.21 began to charge an estimate of its CUDA graphs too, which this leaves out): its ' +
+          'sampler holds 38 bytes per sequence and vocabulary entry while it sorts (10 with ' +
+          '`sampler_kernel: flashinfer`), and it counts 0.16 GiB outside PyTorch. `v0`: vLLM 0.4-0.6 and ' +
+          'the V0 engine, whose profiling pass charges a sampler of 40 bytes per sequence and vocabulary ' +
+          'entry and 400 MiB outside PyTorch. ' +
           'The sampler term is min(max_num_seqs, max_num_batched_tokens) x vocabulary x those bytes: for ' +
           '1024 sequences of a 152k vocabulary, 5.5 GiB sorting against 1.5 GiB with FlashInfer ' +
           '(docs/llm-serving.md).',

@@ -90,9 +90,11 @@ describe('KV-cache budget of the V1 engine', () => {
     expect(budget.activationBytes).toBe(hiddenBytes(512 + 512) + 512 * 151_936 * 38);
   });
 
-  it('keeps the v0 rule as the default: 40 bytes, the hidden states once, 400 MiB', () => {
-    const budget = kvCacheBudget(model, hardware, base);
-    expect(budget).toEqual(kvCacheBudget(model, hardware, { ...base, engine: 'v0' }));
+  it('charges the v0 rule when asked: 40 bytes, the hidden states once, 400 MiB', () => {
+    const budget = kvCacheBudget(model, hardware, { ...base, engine: 'v0' });
+    expect(kvCacheBudget(model, hardware, base)).toEqual(
+      kvCacheBudget(model, hardware, { ...base, engine: 'v1' }),
+    );
     const activation = hiddenBytes(2048) + 256 * 151_936 * 40;
     expect(budget.activationBytes).toBe(activation);
     expect(budget.nonTorchBytes).toBe(NON_TORCH_BYTES);

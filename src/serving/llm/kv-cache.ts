@@ -47,7 +47,7 @@ export interface KvCacheSettings {
   maxNumSeqs: number;
   /** Tokens per block: the cache is allocated in whole blocks. */
   blockSize: number;
-  /** The engine generation whose profiling pass is charged; default `v0`. */
+  /** The engine generation whose profiling pass is charged; default `v1`, the engine vLLM runs since 0.8. */
   engine?: VllmEngine;
   /** V1's top-k/top-p kernel; default `pytorch`. Only `v1` reads it. */
   samplerKernel?: SamplerKernel;
@@ -230,7 +230,7 @@ export function kvCacheBudget(
   settings: KvCacheSettings,
 ): KvCacheBudget {
   const { accelerator, count: tp } = hardware;
-  const engine = settings.engine ?? 'v0';
+  const engine = settings.engine ?? 'v1';
   const usableBytes = accelerator.memoryGib * 2 ** 30 * settings.gpuMemoryUtilization;
   const rankWeights = weightBytes(model) / tp;
   const activationBytes = profilingActivationBytes(model, tp, settings, engine);
