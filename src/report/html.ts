@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { formatCount, formatPercent, formatSeconds } from '../core/format.js';
 import { completedShare } from '../metrics/slo.js';
 import type { Chart } from './charts/index.js';
+import { vegaSafe } from './charts/vega-safe.js';
 import { classesHtml } from './classes.js';
 import type { Comparison, ComparisonMetric } from './comparison.js';
 import {
@@ -275,7 +276,7 @@ export function htmlDocument(
   charts: readonly Chart<string>[],
   extraStyle = '',
 ): string {
-  const chartData = charts.map((c) => ({ name: c.name, spec: c.spec }));
+  const chartData = charts.map((c) => ({ name: c.name, spec: vegaSafe(c.spec) }));
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_FONT } from './charts/index.js';
+import { vegaSafe } from './charts/vega-safe.js';
 
 const require = createRequire(import.meta.url);
 
@@ -50,7 +51,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<RenderedSvg> {
     info: () => logger,
     debug: () => logger,
   };
-  const compiled = vegaLite.compile(spec, { logger }).spec;
+  const compiled = vegaLite.compile(vegaSafe(spec), { logger }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return { svg: await view.toSVG(), warnings };

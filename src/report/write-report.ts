@@ -8,6 +8,7 @@ import {
   type Replicated,
   unknownChartNames,
 } from './charts/index.js';
+import { vegaSafe } from './charts/vega-safe.js';
 import { buildComparison, type Comparison, type ComparisonEntry, type MeanEstimator } from './comparison.js';
 import { renderComparisonCsv, renderComparisonJson, renderComparisonMarkdown } from './comparison-text.js';
 import { renderReportHtml } from './html.js';
@@ -82,7 +83,7 @@ export async function writeCharts<Name extends string>(
   const drawn = new Set<string>();
   charts.forEach((chart, i) => {
     const files: [string, string | Uint8Array][] = [
-      ['vl.json', `${JSON.stringify(chart.spec, null, 2)}\n`],
+      ['vl.json', `${JSON.stringify(vegaSafe(chart.spec), null, 2)}\n`],
       ['svg', rendered[i].svg],
     ];
     const image = rendered[i].png;

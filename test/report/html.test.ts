@@ -37,6 +37,14 @@ describe('report.html', () => {
     expect(html).toContain(`<th scope="row">${escapeHtml(HOSTILE)}</th>`);
   });
 
+  it('gives the page the chart specs with names every object inherits followed by a space, as the chart files', () => {
+    const html = page('toString', 'name: x\n');
+    const data = /<script type="application\/json" id="fleetsim-charts">([^<]*)<\/script>/.exec(html);
+    const charts = JSON.parse(data![1]) as { spec: { data: { values: { variant: string }[] } } }[];
+    const names = new Set(charts[0].spec.data.values.map((v) => v.variant));
+    expect([...names].sort()).toEqual(['baseline', 'toString ']);
+  });
+
   it('inlines vega, vega-lite and vega-embed and allows the page no request', () => {
     const html = page('other', 'name: x\n');
     expect(html).toContain(`content="default-src 'none';`);

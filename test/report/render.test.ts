@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { vegaSafe } from '../../src/report/charts/vega-safe.js';
 import { assembleCharts, renderChart, renderPng } from '../../src/report/index.js';
 import { uniformPoints, variantResult } from './fixtures/variants.js';
 
@@ -64,6 +65,24 @@ describe('rendering charts', () => {
     ]) {
       expect(timeline.svg).toContain(title);
     }
+  });
+
+  it('draws every chart of configurations named after what every object inherits', async () => {
+    // Vega parses a string literal that names an inherited property (toString) as an identifier:
+    // the spec follows such names with a space, which no scenario name ends with and the drawn text leaves out.
+    const inherited = variants.map((v, i) => ({ ...v, name: ['toString', 'constructor'][i] }));
+    const charts = assembleCharts({ variants: inherited });
+    expect(charts.length).toBeGreaterThan(5);
+    for (const chart of charts) {
+      const { svg, warnings } = await renderChart(chart.spec);
+      expect(warnings, chart.name).toEqual([]);
+      expect(svg, chart.name).toContain('>toString</text>');
+    }
+    expect(vegaSafe({ domain: ['baseline', 'toString'], toString: 'valueOf', n: 1 })).toEqual({
+      domain: ['baseline', 'toString '],
+      toString: 'valueOf ',
+      n: 1,
+    });
   });
 
   it('compiles the charts with error bars of replications without a vega-lite warning', async () => {
