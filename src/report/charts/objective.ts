@@ -13,6 +13,7 @@ import {
 import type { SloMetric } from '../../scenario/types.js';
 import type { Slo } from '../slo.js';
 import type { Replicated } from './types.js';
+import { vegaName } from './vega-safe.js';
 
 /** Red of objective lines and failing marks in every chart. */
 export const OBJECTIVE_COLOR = '#d62728';
@@ -67,7 +68,7 @@ export function lostLabelExpr(
   if (lossy.length === 0) return undefined;
   return lossy.reduceRight(
     (otherwise, v) =>
-      `datum.label === ${JSON.stringify(v.name)} ? ${JSON.stringify(`${v.name} (lost ${formatPercent(lostShare(v.requests))})`)} : ${otherwise}`,
+      `datum.label === ${JSON.stringify(vegaName(v.name))} ? ${JSON.stringify(`${v.name} (lost ${formatPercent(lostShare(v.requests))})`)} : ${otherwise}`,
     'datum.label',
   );
 }

@@ -5,6 +5,7 @@ import { chartObjective, judgeVariant } from './objective.js';
 import { type Bounds, boundsTooltip, errorBarLayers, estimated, replicatedNote } from './replicated.js';
 import { FORMAT, header, variantColor } from './theme.js';
 import type { Replicated } from './types.js';
+import { vegaName } from './vega-safe.js';
 
 const TOKEN_KINDS = ['input', 'output', 'total'] as const;
 
@@ -60,7 +61,8 @@ export function unitCostsChart(
   slo?: Slo,
 ): TopLevelSpec | null {
   const names = variants.map((v) => v.name);
-  const failing = variants.filter((v) => !judgeVariant(slo, v, replicated).met).map((v) => v.name);
+  // Names as the spec's values hold them, for the expressions below (see vegaSafe).
+  const failing = variants.filter((v) => !judgeVariant(slo, v, replicated).met).map((v) => vegaName(v.name));
   const faded = {
     condition: { test: `indexof(${JSON.stringify(failing)}, datum.variant) >= 0`, value: 0.3 },
     value: 1,
@@ -89,7 +91,7 @@ export function unitCostsChart(
       ...(failing.length === 0
         ? {}
         : {
-            labelExpr: `indexof(${JSON.stringify(failing)}, datum.label) >= 0 ? datum.label + ' (misses objective)' : datum.label`,
+            labelExpr: `indexof(${JSON.stringify(failing)}, datum.label) >= 0 ? trim(datum.label) + ' (misses objective)' : datum.label`,
           }),
     },
   };

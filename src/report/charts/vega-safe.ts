@@ -17,8 +17,16 @@ export function vegaSafe<T>(spec: T): T {
   return guard(spec) as T;
 }
 
+/**
+ * A name as `vegaSafe` leaves it in the spec's values, for the expressions a chart writes itself
+ * (`datum.label === "toString "`), which `vegaSafe` does not look into.
+ */
+export function vegaName(name: string): string {
+  return INHERITED.has(name) ? `${name} ` : name;
+}
+
 function guard(value: unknown): unknown {
-  if (typeof value === 'string') return INHERITED.has(value) ? `${value} ` : value;
+  if (typeof value === 'string') return vegaName(value);
   if (Array.isArray(value)) return value.map(guard);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, guard(inner)]));
