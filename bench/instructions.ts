@@ -18,11 +18,12 @@
  * With `--functions`, fleetsim's instructions per event are also split by the JavaScript
  * function V8 compiled them into (its optimized code inlines callees, so a name stands for
  * everything inlined into it), from `node --perf-basic-prof`'s map of code addresses: where a
- * change to the hot path moved its cost.
+ * change to the hot path moved its cost. With `--cache` too, its data read misses are split so.
  *
  *   npm run bench:instructions                  (about three minutes; needs valgrind)
  *   npm run bench:instructions -- --cache       (about eight)
  *   npm run bench:instructions -- --functions   (about five)
+ *   npm run bench:instructions -- --cache --functions   (data read misses by function; about fifteen)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -104,19 +105,26 @@ function perEvent(loop: Loop, cache: boolean): Counts {
 }
 
 /**
- * fleetsim's instructions of one run of `rounds` rounds by the function whose machine code they
- * are in: callgrind's per-instruction counts (`--dump-instr`) placed with the perf map that
- * `--perf-basic-prof` writes (start, size, name per compiled function). Not in a JavaScript
- * function: `<native>` (V8 itself, compilation, the collector).
+ * fleetsim's instructions (and with `cache`, first-level data read misses) of one run of `rounds`
+ * rounds by the function whose machine code they are in: callgrind's per-instruction counts
+ * (`--dump-instr`) placed with the perf map that `--perf-basic-prof` writes (start, size, name per
+ * compiled function). Not in a JavaScript function: `<native>` (V8 itself, compilation, the
+ * collector).
  */
-function byFunction(rounds: number): { perFunction: Map<string, number>; events: number } {
+function byFunction(rounds: number, cache: boolean): { perFunction: Map<string, Counts>; events: number } {
   const dir = mkdtempSync(join(tmpdir(), 'fleetsim-callgrind-'));
   try {
     const out = join(dir, 'callgrind.out');
     const run = callgrind(
       'fleetsim',
       rounds,
-      ['--dump-instr=yes', '--compress-pos=no', '--compress-strings=no', `--callgrind-out-file=${out}`],
+      [
+        ...(cache ? SMALL_CACHES : []),
+        '--dump-instr=yes',
+        '--compress-pos=no',
+        '--compress-strings=no',
+        `--callgrind-out-file=${out}`,
+      ],
       ['--perf-basic-prof'],
       // --perf-basic-prof also writes V8's isolate-*.log into the working folder: this one, deleted below.
       dir,
@@ -136,11 +144,16 @@ function byFunction(rounds: number): { perFunction: Map<string, number>; events:
       })
       .sort((a, b) => a.start - b.start);
     rmSync(mapPath, { force: true });
-    const perFunction = new Map<string, number>();
+    const perFunction = new Map<string, Counts>();
+    // A cost line is the positions (`positions:`, instruction and line) and then the counts (`events:`).
+    let positions = 1;
+    let counters: string[] = [];
     let afterCall = false;
     for (const line of readFileSync(out, 'utf8').split('\n')) {
+      if (line.startsWith('positions:')) positions = line.split(' ').length - 1;
+      else if (line.startsWith('events:')) counters = line.split(' ').slice(1);
       // The cost line after `calls=` is the callee's inclusive cost, counted again at its own lines.
-      if (line.startsWith('calls=')) afterCall = true;
+      else if (line.startsWith('calls=')) afterCall = true;
       else if (line.startsWith('0x')) {
         if (afterCall) afterCall = false;
         else {
@@ -154,7 +167,11 @@ function byFunction(rounds: number): { perFunction: Map<string, number>; events:
             else high = middle;
           }
           const holder = low > 0 && address < code[low - 1].end ? code[low - 1].name : '<native>';
-          perFunction.set(holder, (perFunction.get(holder) ?? 0) + Number(fields[fields.length - 1]));
+          const counts = perFunction.get(holder) ?? {};
+          counters.forEach((counter, i) => {
+            counts[counter] = (counts[counter] ?? 0) + Number(fields[positions + i] ?? 0);
+          });
+          perFunction.set(holder, counts);
         }
       } else afterCall = false;
     }
@@ -164,16 +181,22 @@ function byFunction(rounds: number): { perFunction: Map<string, number>; events:
   }
 }
 
-function printByFunction(): void {
-  const two = byFunction(2);
-  const four = byFunction(4);
+/** Per event, by compiled function: instructions, or with `cache` data read misses. */
+function printByFunction(cache: boolean): void {
+  const counter = cache ? 'D1mr' : 'Ir';
+  const two = byFunction(2, cache);
+  const four = byFunction(4, cache);
   const events = 2 * four.events;
   const rows = [...four.perFunction]
-    .map(([name, n]) => [name, (n - (two.perFunction.get(name) ?? 0)) / events] as const)
+    .map(
+      ([name, counts]) =>
+        [name, ((counts[counter] ?? 0) - (two.perFunction.get(name)?.[counter] ?? 0)) / events] as const,
+    )
     .sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((sum, [, n]) => sum + n, 0);
+  const what = cache ? 'first-level data read misses' : 'instructions';
   console.log(
-    `fleetsim, ${total.toFixed(0)} instructions per event, by compiled function (JS:* is optimized code):`,
+    `fleetsim, ${total.toFixed(cache ? 1 : 0)} ${what} per event, by compiled function (JS:* is optimized code):`,
   );
   for (const [name, n] of rows.slice(0, 14)) console.log(`  ${n.toFixed(1).padStart(7)}  ${name}`);
 }
@@ -195,5 +218,5 @@ if (loopArg === 'hand-written' || loopArg === 'fleetsim') {
   console.log(row('hand-written typed-array loop', hand));
   console.log(row('fleetsim runScenario         ', fleetsim));
   console.log(`  instructions, hand-written / fleetsim: ${(hand.Ir / fleetsim.Ir).toFixed(2)}`);
-  if (process.argv.includes('--functions')) printByFunction();
+  if (process.argv.includes('--functions')) printByFunction(cache);
 }
