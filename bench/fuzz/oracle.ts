@@ -215,7 +215,10 @@ export function spawnCli(
     const child = spawn(command, [...prefix, cliPath, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    // Past 1 MB the rest is dropped, and with it the last line's tail: only whole lines are judged.
     const cap = (text: string, more: Buffer) => (text.length > 1e6 ? text : text + more.toString('utf8'));
+    const wholeLines = (text: string) =>
+      text.length > 1e6 ? text.slice(0, text.lastIndexOf('\n') + 1) : text;
     child.stdout.on('data', (d: Buffer) => (stdout = cap(stdout, d)));
     child.stderr.on('data', (d: Buffer) => (stderr = cap(stderr, d)));
     let timedOut = false;
@@ -225,7 +228,7 @@ export function spawnCli(
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, timedOut });
+      resolve({ code, stdout: wholeLines(stdout), stderr: wholeLines(stderr), timedOut });
     });
   });
 }
