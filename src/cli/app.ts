@@ -22,6 +22,13 @@ import { type CliIo, EXIT_BUG, EXIT_USER_ERROR, formatForUser, UsageError } from
 import { COMMANDS, optionNames, unknownArgumentMessage } from './unknown-arguments.js';
 
 /**
+ * Errors a command prints before it says how many more there are, as compilers stop after a
+ * screenful (clang after 20): a generated scenario gone wrong can hold thousands of the same
+ * mistake, and the first ones say what to fix.
+ */
+const MAX_DIAGNOSTICS_SHOWN = 50;
+
+/**
  * A command's module, imported when the command runs: each pulls in what it needs (the
  * simulator, zod schemas, the report, worker pools) and no command should pay for the others'.
  */
@@ -174,7 +181,14 @@ export async function runCli(
     // Imported here, not on top: run.js brings the simulator, which --help or a catalog lookup does not need.
     const { ScenarioError } = await import('../run.js');
     if (error instanceof ScenarioError) {
-      for (const d of error.diagnostics) io.stderr(`${formatForUser(d, io.cwd)}\n`);
+      const { diagnostics } = error;
+      for (const d of diagnostics.slice(0, MAX_DIAGNOSTICS_SHOWN)) io.stderr(`${formatForUser(d, io.cwd)}\n`);
+      if (diagnostics.length > MAX_DIAGNOSTICS_SHOWN) {
+        const more = diagnostics.length - MAX_DIAGNOSTICS_SHOWN;
+        io.stderr(
+          `fleetsim: ${more.toLocaleString('en-US')} more error(s) not shown; fleetsim validate --json lists them all\n`,
+        );
+      }
       return EXIT_USER_ERROR;
     }
     if (error instanceof UserError) {

@@ -377,6 +377,25 @@ describe('user errors: one line file:line:col, exit code 2', () => {
     expect(stderr.trim().split('\n')).toHaveLength(2);
     expect(stderr).toMatch(/bad-unit.yaml:9:19: fleets\[0\].service_time: .*unknown name "parsecs"/);
   });
+
+  it('prints the first 50 of thousands of errors and how many more; validate --json lists them all', async () => {
+    // 2,000 fleets, each with an unknown unit and all but the first with a taken name: 3,999 errors.
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-many-errors-'));
+    const fleet = '  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 100 parsecs }\n';
+    const text = `duration: 60\nworkload: { arrivals: { poisson: { rate: 1 } } }\nfleets:\n${fleet.repeat(2000)}`;
+    writeFileSync(join(dir, 'many.yaml'), text);
+    const { code, stderr } = await cli(['run', 'many.yaml'], dir);
+    expect(code).toBe(2);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(51);
+    expect(lines[0]).toMatch(/^many.yaml:4:64: fleets\[0\].service_time: /);
+    expect(lines[50]).toBe(
+      'fleetsim: 3,949 more error(s) not shown; fleetsim validate --json lists them all',
+    );
+    const json = await cli(['validate', 'many.yaml', '--json'], dir);
+    expect(json.code).toBe(2);
+    expect((JSON.parse(json.stdout) as { diagnostics: unknown[] }).diagnostics).toHaveLength(3999);
+  });
 });
 
 describe('batching fleets', () => {
