@@ -350,6 +350,25 @@ describe('diagnostics', () => {
     ]);
   });
 
+  it('refuses a mapping or a list as a key where it is written, without a process warning', async () => {
+    // The yaml package would turn such a key into its text and have Node print a warning beside the error.
+    const warn = vi.spyOn(process, 'emitWarning');
+    try {
+      expect(await errors(VALID.replace('poisson: { rate: 40 }', '{ poisson: 1 }: { rate: 40 }'))).toEqual([
+        's.yaml:4:5: a key must be a name or a number, not a mapping or a list',
+      ]);
+      expect(await errors(`${VALID}? [a, b]\n: 3\n`)).toEqual([
+        's.yaml:10:3: a key must be a name or a number, not a mapping or a list',
+      ]);
+      expect(await errors(VALID, ['workload.arrivals={ [a]: 1 }'])).toEqual([
+        '--set:1:21: cannot parse the value: a key must be a name or a number, not a mapping or a list',
+      ]);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('points at an unknown key and suggests the closest allowed one', async () => {
     expect(await errors(VALID.replace('replicas: 4', 'replicaz: 4'))).toEqual([
       's.yaml:6:5: fleets[0].replicas: missing required key',
