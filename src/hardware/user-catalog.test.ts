@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   daysBetween,
   findInstance,
@@ -107,6 +107,19 @@ describe('user catalog files', () => {
       '13:3 instances.NoProvider: expected provider/type with a lower-case provider, e.g. aws/p5.48xlarge or lab/h100-box',
     ]);
     expect(loaded.errors.every((e) => e.file === path)).toBe(true);
+  });
+
+  it('refuses a mapping as a key at its line and column, without a process warning', () => {
+    const warn = vi.spyOn(process, 'emitWarning');
+    try {
+      const loaded = withUserCatalogs([file('instances:\n  { aws: 1 }: { prices: {} }\n')]);
+      expect(loaded.ok ? [] : loaded.errors.map((e) => `${e.line}:${e.col} ${e.message}`)).toEqual([
+        '2:3 a key must be a name or a number, not a mapping or a list',
+      ]);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('refuses spot above on-demand, a new region without on-demand, and a missing file', () => {

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import * as z from 'zod';
+import { COLLECTION_KEY, collectionKeyOffset } from '../util/yaml-keys.js';
 import {
   type Catalog,
   checkRegionPrices,
@@ -127,6 +128,11 @@ function readParsed(file: string): ParsedFile {
     const where = pathText(key === undefined ? path : [...path, key]);
     return at(line, col, where === '' ? message : `${where}: ${message}`, code);
   };
+  const collectionKey = collectionKeyOffset(document);
+  if (collectionKey !== null) {
+    const { line, col } = lineCounter.linePos(collectionKey);
+    return failed(COLLECTION_KEY, 'YAML_SYNTAX', line, col);
+  }
   const value = document.toJS() as unknown;
   const top = z.strictObject({ instances: z.record(z.string(), z.unknown()) }).safeParse(value);
   if (!top.success) {

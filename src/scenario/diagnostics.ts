@@ -1,6 +1,7 @@
-import { type Document, isCollection, visit, type YAMLError } from 'yaml';
+import { type Document, visit, type YAMLError } from 'yaml';
 import type * as z from 'zod';
 import { closestNames, typoTolerance } from '../util/closest-names.js';
+import { COLLECTION_KEY, collectionKeyOffset } from '../util/yaml-keys.js';
 import { allowedKeys, type JsonSchema } from './json-schema.js';
 import { formatPath, type PathSegment, type Position, type SourceMap } from './locate.js';
 import type { Diagnostic } from './types.js';
@@ -47,23 +48,8 @@ export const MAX_ALIAS_COUNT = 100;
 export function documentValue(
   document: Document,
 ): { ok: true; value: unknown } | { ok: false; message: string; offset: number } {
-  // The yaml package turns a mapping or list used as a key into its text, with a warning that
-  // Node prints on stderr beside the error it leads to: no scenario key is a collection.
-  let collectionKey: number | null = null;
-  visit(document, {
-    Pair(_, pair) {
-      if (!isCollection(pair.key)) return undefined;
-      collectionKey = pair.key.range?.[0] ?? 0;
-      return visit.BREAK;
-    },
-  });
-  if (collectionKey !== null) {
-    return {
-      ok: false,
-      message: 'a key must be a name or a number, not a mapping or a list',
-      offset: collectionKey,
-    };
-  }
+  const collectionKey = collectionKeyOffset(document);
+  if (collectionKey !== null) return { ok: false, message: COLLECTION_KEY, offset: collectionKey };
   try {
     return { ok: true, value: document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
   } catch (error) {
