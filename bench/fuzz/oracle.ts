@@ -242,6 +242,9 @@ export async function callCli(args: string[], cwd: string): Promise<CliResult> {
   return { code, stdout, stderr, timedOut: false };
 }
 
+/** The line `run` and `compare` end with once their outputs are written. */
+const WROTE_OUTPUTS = /^\d+ (variant|configuration)\(s\)[, ].*; wrote /;
+
 /** Judges what the command line did: exit code, stderr's shape, and the figures it wrote. */
 export function judgeCli(c: FuzzCase, result: CliResult, outDir: string): Verdict {
   const { code, stdout, stderr } = result;
@@ -251,12 +254,16 @@ export function judgeCli(c: FuzzCase, result: CliResult, outDir: string): Verdic
   const lines = stderr.split('\n').filter((l) => l.trim() !== '');
   if (code === 1) return failure('internal-error', lines[0] ?? '(exit code 1, nothing on stderr)');
   if (code === 2) {
-    // Progress lines and warnings may precede the error; every line must still be one of ours.
-    for (const line of lines) {
+    // Progress lines and warnings may precede the error, and a run cut short by a limit writes
+    // every output (with the line saying so) before its PARTIAL lines; every other line must
+    // still be one of ours.
+    const partial = lines.some((l) => /^fleetsim: \S+: PARTIAL: /.test(l));
+    const judged = partial ? lines.filter((l) => !WROTE_OUTPUTS.test(l)) : lines;
+    for (const line of judged) {
       const problem = lineProblem(line, true);
       if (problem !== null) return problem;
     }
-    const errors = lines.filter((l) => !/^fleetsim: (warning|caveat):/.test(l));
+    const errors = judged.filter((l) => !/^fleetsim: (warning|caveat):/.test(l));
     return errors.length === 0
       ? failure('unlocated-message', 'exit code 2 without an error line')
       : { outcome: 'user-error', message: errors.join('\n') };
