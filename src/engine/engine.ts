@@ -10,12 +10,6 @@ export interface EventHandler {
   handle(kind: number, slot: number, gen: number, now: number): void;
 }
 
-/**
- * The latest time the clock keeps exactly: integer microseconds are exact in a double up to 2^53,
- * about 285 years. Beyond it neighbouring times merge, and beyond 1.8e302 s they are infinite.
- */
-export const MAX_TIME_US = Number.MAX_SAFE_INTEGER;
-
 export interface RunOutcome {
   /** Events handled. */
   events: number;

@@ -1,4 +1,4 @@
-export { Engine, type EventHandler, MAX_TIME_US, type RunOutcome } from './engine.js';
+export { Engine, type EventHandler, type RunOutcome } from './engine.js';
 export { EventQueue } from './event-queue.js';
 export {
   sampleExponential,

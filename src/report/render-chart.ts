@@ -35,7 +35,12 @@ let vegaModules: Promise<[typeof import('vega'), typeof import('vega-lite')]> | 
 let resvgModule: Promise<typeof import('@resvg/resvg-js')> | undefined;
 
 /** The Vega-Lite spec as an SVG: vega's own SVG renderer, no DOM or canvas. */
-export async function renderSvg(spec: TopLevelSpec): Promise<RenderedSvg> {
+export function renderSvg(spec: TopLevelSpec): Promise<RenderedSvg> {
+  return renderSafeSvg(vegaSafe(spec));
+}
+
+/** `renderSvg` of a spec that `vegaSafe` has already guarded, for callers that keep it too. */
+export async function renderSafeSvg(spec: TopLevelSpec): Promise<RenderedSvg> {
   vegaModules ??= Promise.all([import('vega'), import('vega-lite')]);
   const [vega, vegaLite] = await vegaModules;
   const warnings: string[] = [];
@@ -51,7 +56,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<RenderedSvg> {
     info: () => logger,
     debug: () => logger,
   };
-  const compiled = vegaLite.compile(vegaSafe(spec), { logger }).spec;
+  const compiled = vegaLite.compile(spec, { logger }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return { svg: await view.toSVG(), warnings };

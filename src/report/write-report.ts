@@ -13,7 +13,7 @@ import { buildComparison, type Comparison, type ComparisonEntry, type MeanEstima
 import { renderComparisonCsv, renderComparisonJson, renderComparisonMarkdown } from './comparison-text.js';
 import { renderReportHtml } from './html.js';
 import { RunOutputsError, readRunOutputs } from './read-run.js';
-import { renderPng, renderSvg } from './render-chart.js';
+import { renderPng, renderSafeSvg } from './render-chart.js';
 import type { Slo } from './slo.js';
 import { writeFileAtomic } from './write.js';
 
@@ -73,9 +73,11 @@ export async function writeCharts<Name extends string>(
   mkdirSync(dir, { recursive: true });
   // Each chart's PNG starts as soon as its SVG is there: resvg draws on libuv's thread pool while
   // vega lays out the next chart on this one.
+  // One guarded spec per chart, drawn and written as it is.
+  const specs = charts.map((chart) => vegaSafe(chart.spec));
   const rendered = await Promise.all(
-    charts.map(async (chart) => {
-      const { svg } = await renderSvg(chart.spec);
+    specs.map(async (spec) => {
+      const { svg } = await renderSafeSvg(spec);
       return { svg, png: png ? await renderPng(svg) : null };
     }),
   );
@@ -83,7 +85,7 @@ export async function writeCharts<Name extends string>(
   const drawn = new Set<string>();
   charts.forEach((chart, i) => {
     const files: [string, string | Uint8Array][] = [
-      ['vl.json', `${JSON.stringify(vegaSafe(chart.spec), null, 2)}\n`],
+      ['vl.json', `${JSON.stringify(specs[i], null, 2)}\n`],
       ['svg', rendered[i].svg],
     ];
     const image = rendered[i].png;

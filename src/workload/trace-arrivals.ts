@@ -1,5 +1,5 @@
 import { formatMessageNumber } from '../core/format.js';
-import { MAX_TIME_US } from '../engine/index.js';
+import { MAX_SECONDS } from '../core/time.js';
 import { TRACE_PRESETS } from '../scenario/trace-presets.js';
 import {
   type Diagnostic,
@@ -20,9 +20,6 @@ import {
 
 import { BadRowError, badRow, openTraceRows, type TraceRows, type TraceRowsKind } from './trace-rows.js';
 import { parseDateTime } from './trace-time.js';
-
-/** The latest replayed time the simulation's clock keeps exactly. */
-export const MAX_REPLAYED_S = MAX_TIME_US / 1e6;
 
 const UNITS_PER_SECOND: Record<Exclude<TimeUnit, 'datetime'>, number> = { s: 1, ms: 1e3, us: 1e6 };
 const UNIT_NAMES: Record<Exclude<TimeUnit, 'datetime'>, string> = {
@@ -146,11 +143,11 @@ export function openTraceReader(trace: TraceSource, options: TraceReadOptions = 
               cut = true;
               return false;
             }
-            if (!(traceS / trace.speed <= MAX_REPLAYED_S)) {
+            if (!(traceS / trace.speed <= MAX_SECONDS)) {
               reader.fail(
                 0,
                 `this row is replayed ${formatMessageNumber(traceS / trace.speed)} s after the first request, later than ` +
-                  `the ${formatMessageNumber(MAX_REPLAYED_S)} s (about 285 years) a run can simulate exactly`,
+                  `the ${formatMessageNumber(MAX_SECONDS)} s (about 285 years) a run can simulate exactly`,
               );
             }
           }

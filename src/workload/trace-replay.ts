@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { MAX_SECONDS } from '../core/time.js';
 import type { Diagnostic, TraceSource } from '../scenario/types.js';
 import type { ArrivalRecord, ArrivalSource, SkippedRows } from './arrival-source.js';
-import { createTraceArrivals, MAX_REPLAYED_S, replayEndS } from './trace-arrivals.js';
+import { createTraceArrivals, replayEndS } from './trace-arrivals.js';
 
 /**
  * A trace read to its end twice in one thread is kept in memory, and later reads replay it from
@@ -97,7 +98,7 @@ function remember(key: string, entry: Entry): void {
 function replays(recording: Recording, speed: number): boolean {
   if (speed === recording.speed) return true;
   if ((recording.skipped?.count ?? 0) > 0) return false;
-  return recording.count === 0 || recording.time[recording.count - 1] / speed <= MAX_REPLAYED_S;
+  return recording.count === 0 || recording.time[recording.count - 1] / speed <= MAX_SECONDS;
 }
 
 function fileStamp(path: string): string | null {
