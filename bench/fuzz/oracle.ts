@@ -256,8 +256,8 @@ export function judgeCli(c: FuzzCase, result: CliResult, outDir: string): Verdic
   if (code === 2) {
     // Progress lines and warnings may precede the error, and a run cut short by a limit writes
     // every output (with the line saying so) before its PARTIAL lines; every other line must
-    // still be one of ours.
-    const partial = lines.some((l) => /^fleetsim: \S+: PARTIAL: /.test(l));
+    // still be one of ours. A limit the scenario sets locates its PARTIAL line at that key.
+    const partial = lines.some((l) => /^(fleetsim|.+:\d+:\d+): \S+: PARTIAL: /.test(l));
     const judged = partial ? lines.filter((l) => !WROTE_OUTPUTS.test(l)) : lines;
     for (const line of judged) {
       const problem = lineProblem(line, true);

@@ -79,7 +79,7 @@ interface Process {
  * did, so runs repeat those of earlier versions.
  */
 export class Arrivals {
-  /** Every source, closed together; its `skippedRows` adds up theirs. */
+  /** Every source, closed together; its `skippedRows` and `waiting` add up theirs. */
   readonly source: ArrivalSource;
   /** What the prompt of the request arriving now shares with others (its `segments` is 0 when nothing). */
   readonly prefix: PromptPrefix;
@@ -157,6 +157,17 @@ export class Arrivals {
       },
       ...(processes.some((p) => p.source.skippedRows !== undefined) && {
         skippedRows: () => skippedRowsOf(processes),
+      }),
+      ...(processes.some((p) => p.source.waiting !== undefined) && {
+        waiting: () => {
+          const all = { sessions: 0, turns: 0 };
+          for (const p of processes) {
+            const waiting = p.source.waiting?.();
+            all.sessions += waiting?.sessions ?? 0;
+            all.turns += waiting?.turns ?? 0;
+          }
+          return all;
+        },
       }),
     };
   }

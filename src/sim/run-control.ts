@@ -3,6 +3,7 @@ import type { Engine } from '../engine/index.js';
 import type { PartialRun } from '../metrics/index.js';
 import { type Scenario, traceDurationS } from '../scenario/types.js';
 import { formatDuration } from '../scenario/units.js';
+import type { ArrivalSource } from '../workload/index.js';
 import type { CertainMiss } from './certain-miss.js';
 import type { Meters } from './meters.js';
 import type { RequestFlow } from './request-flow.js';
@@ -58,6 +59,8 @@ export class RunControl {
     private readonly name: string,
     /** Stops the run once its objective is missed for certain; null: runs to its end. */
     private readonly miss: CertainMiss | null,
+    /** The turns of its `waiting` sessions count against `max_in_flight` beside the requests. */
+    private readonly arrivals: ArrivalSource,
   ) {
     this.checkAtEvents = Math.min(LIMIT_CHECK_EVENTS, scenario.limits.maxEvents);
   }
@@ -128,7 +131,9 @@ export class RunControl {
   /** Whether a run limit ends the run after `events`; if one does, records which. */
   private limitReached(events: number): boolean {
     const limits = this.scenario.limits;
-    const inFlight = this.requests.liveCount;
+    const requests = this.requests.liveCount;
+    const waiting = this.arrivals.waiting?.() ?? null;
+    const inFlight = requests + (waiting?.turns ?? 0);
     const now = performance.now();
     let limit: PartialRun['limit'];
     let reason: string;
@@ -137,7 +142,11 @@ export class RunControl {
       reason = `${formatCount(events)} events handled, the most limits.max_events allows`;
     } else if (inFlight > limits.maxInFlight) {
       limit = 'max_in_flight';
-      reason = `${formatCount(inFlight)} requests in the system, more than limits.max_in_flight (${formatCount(limits.maxInFlight)})`;
+      const held =
+        waiting === null || waiting.sessions === 0
+          ? `${formatCount(requests)} requests in the system`
+          : `${formatCount(requests)} requests in the system and ${formatCount(waiting.turns)} turns held by ${formatCount(waiting.sessions)} sessions waiting for their next turn, together`;
+      reason = `${held}, more than limits.max_in_flight (${formatCount(limits.maxInFlight)})`;
     } else if (now >= this.wallDeadlineMs) {
       limit = 'max_wall';
       reason = `${formatDuration(limits.maxWallS)} of wall-clock time, the most limits.max_wall allows`;

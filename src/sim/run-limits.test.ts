@@ -115,6 +115,42 @@ fleets:
     expect(seconds).toBeLessThan(60);
     expect(result.slo.met).toBe(false);
   });
+
+  it('counts the turns of sessions waiting for their next one: conversations that never come back do not hold memory unbounded', async () => {
+    // 100 sessions a second of 10 turns, each due back in 1,000 s: none ends within the run's first
+    // minutes, so waiting sessions hold 1,000 t turns while a fast fleet keeps almost no request.
+    const scenario = await load(`duration: 1h
+workload:
+  arrivals:
+    sessions:
+      rate: 100
+      turns: 10
+      first_message_tokens: 10
+      message_tokens: 10
+      output_tokens: 10
+      think_time: 1000s
+fleets:
+  - { name: cpu, replicas: 2, price_per_hour: 1, service_time: { exponential: { mean: 1ms } } }
+limits: { max_in_flight: 20000 }
+`);
+    const result = simulate(scenario);
+    expect(result.partial?.limit).toBe('max_in_flight');
+    const match =
+      /^(\d+) requests in the system and ([\d,]+) turns held by ([\d,]+) sessions waiting for their next turn, together, more than limits\.max_in_flight \(20,000\)$/.exec(
+        result.partial?.reason ?? '',
+      );
+    expect(match, result.partial?.reason).not.toBeNull();
+    const [requests, turns, sessions] = (match ?? []).slice(1).map((n) => Number(n.replaceAll(',', '')));
+    expect(turns).toBe(10 * sessions);
+    // Each event starts at most one session, and the limit is checked every 4,096 events.
+    expect(requests + turns).toBeGreaterThan(20_000);
+    expect(turns).toBeLessThanOrEqual(20_000 + 10 * 4096);
+    // 100 sessions a second hold 20,000 turns after 20 s, and 60,960 after 61 s.
+    expect(result.partial?.at_s).toBeGreaterThan(19);
+    expect(result.partial?.at_s).toBeLessThan(62);
+    expect(sessions).toBeCloseTo(100 * (result.partial?.at_s ?? 0), -2);
+    expect(conserved(result)).toBe(true);
+  });
 });
 
 describe('max_wall', () => {

@@ -366,7 +366,17 @@ export class Simulation implements EventHandler {
     if (byModel) this.interruptions.servedModels = Int32Array.from(servedModels(scenario));
     const miss =
       stopWhenMissed === null ? null : new CertainMiss(scenario, seed, stopWhenMissed, meters, this.warmupUs);
-    this.control = new RunControl(engine, scenario, requests, meters, flow, onProgress, name, miss);
+    this.control = new RunControl(
+      engine,
+      scenario,
+      requests,
+      meters,
+      flow,
+      onProgress,
+      name,
+      miss,
+      this.arrivals.source,
+    );
     this.handlers = handlersOf(this);
   }
 

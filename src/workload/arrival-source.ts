@@ -51,6 +51,17 @@ export interface ArrivalSource {
   close(): void;
   /** A trace read with `on_bad_row: skip`: the bad rows it passed over so far. */
   skippedRows?(): SkippedRows;
+  /**
+   * Sessions between turns: conversations started whose next turn has not arrived, and the turns
+   * they drew (sent or not). They hold memory by the turn as requests in the system do, so
+   * `limits.max_in_flight` counts those turns too.
+   */
+  waiting?(): Waiting;
+}
+
+export interface Waiting {
+  sessions: number;
+  turns: number;
 }
 
 /** Bad rows of a trace passed over: how many, and the first few, located. */

@@ -148,6 +148,66 @@ describe('sessions: counts', () => {
     // Exponential gaps: standard deviation 3 s, so the mean's standard error is 3 / sqrt(n).
     expect(Math.abs(sum / n - 3)).toBeLessThan((4 * 3) / Math.sqrt(n));
   });
+
+  it('reports the sessions waiting for their next turn, and the turns they drew, as the turns still to come show', () => {
+    // After the i-th record a session waits when it sent a turn at or before i and sends another
+    // after, and it drew as many turns as it sends unless the end cut it: at 2,000 s, which no
+    // session waiting in the first 1,000 s reaches (8 exponential gaps of 3 s exceed 1,000 s with a
+    // probability far below 1e-100).
+    const spec = sessions({
+      rate: { kind: 'constant', value: 5 },
+      turns: { kind: 'uniform', min: 1, max: 9 },
+      thinkTime: { kind: 'exponential', mean: 3 },
+      systemPromptTokens: 100,
+    });
+    const streams = createStreams(3);
+    const source = createArrivalSource(spec, {
+      uniform: streams.stream('arrivals'),
+      sessionStream: (name) => streams.stream(name),
+      durationS: 2000,
+    });
+    const record = createArrivalRecord();
+    const keys: number[] = [];
+    const reported: { sessions: number; turns: number }[] = [];
+    let checked = 0;
+    while (source.next(record)) {
+      keys.push(record.prefix.hashes[1]);
+      reported.push(source.waiting?.() ?? { sessions: -1, turns: -1 });
+      if (record.timeS < 1000) checked++;
+    }
+    source.close();
+    const first = new Map<number, number>();
+    const last = new Map<number, number>();
+    const count = new Map<number, number>();
+    keys.forEach((key, i) => {
+      if (!first.has(key)) first.set(key, i);
+      last.set(key, i);
+      count.set(key, (count.get(key) ?? 0) + 1);
+    });
+    // Waiting after record i: sessions with first <= i < last, by a sweep over their spans.
+    const sessionsDelta = new Float64Array(keys.length + 1);
+    const turnsDelta = new Float64Array(keys.length + 1);
+    for (const [key, from] of first) {
+      const to = last.get(key) ?? from;
+      sessionsDelta[from] += 1;
+      sessionsDelta[to] -= 1;
+      turnsDelta[from] += count.get(key) ?? 0;
+      turnsDelta[to] -= count.get(key) ?? 0;
+    }
+    let sessionsNow = 0;
+    let turnsNow = 0;
+    let most = 0;
+    for (let i = 0; i < checked; i++) {
+      sessionsNow += sessionsDelta[i];
+      turnsNow += turnsDelta[i];
+      most = Math.max(most, sessionsNow);
+      expect(reported[i]).toEqual({ sessions: sessionsNow, turns: turnsNow });
+    }
+    // Little's law: 5 sessions a second, waiting some 4 gaps of 3 s each on average.
+    expect(checked).toBeGreaterThan(20_000);
+    expect(most).toBeGreaterThan(30);
+    expect(reported[reported.length - 1]).toEqual({ sessions: 0, turns: 0 });
+  });
 });
 
 describe('sessions: the prompt of each turn', () => {

@@ -1,7 +1,7 @@
 import type { Uniform } from '../engine/rng.js';
 import type { Sessions } from '../scenario/types.js';
 import { createSampler, type Sampler } from '../serving/distribution.js';
-import type { ArrivalRecord, ArrivalSource } from './arrival-source.js';
+import type { ArrivalRecord, ArrivalSource, Waiting } from './arrival-source.js';
 
 /** The random streams a session source draws from, each its own so that variants keep common random numbers. */
 export const SESSION_STREAMS = [
@@ -34,8 +34,7 @@ export function createSessionArrivals(
 
 /**
  * One running session: what it drew at its start, and its next turn. Sessions that end go back to
- * a pool and are reused with their arrays: allocating typed arrays for every session would cost
- * more than drawing its turns.
+ * a pool and are reused with their array.
  */
 class Session {
   /** Start order, from 0: breaks ties between turns due at the same time, oldest session first. */
@@ -47,16 +46,16 @@ class Session {
   turns = 0;
   /** Parts before message 0: 1 with a system prompt, else 0. */
   systemParts = 0;
-  /** Prompt parts in order (system prompt, message 0, answer 0, message 1, ...): tokens to the end of each. */
-  ends = new Float64Array(0);
-  /** The hash that names each part with everything before it. */
-  hashes = new Float64Array(0);
-  /** Output tokens of each turn. */
-  outputs = new Float64Array(0);
-  /** Seconds from turn t's arrival to turn t + 1's. */
-  gapsS = new Float64Array(0);
+  /**
+   * Per prompt part in order (system prompt, message 0, answer 0, message 1, ...): tokens to its
+   * end, then the hash that names it with everything before it; from `turnsAt`, per turn: its
+   * output tokens, then seconds to the next turn's arrival. One plain array allocated to size:
+   * sessions waiting for their next turn can number millions, and a typed array costs some 250
+   * bytes of bookkeeping however short (four of them made three quarters of a session's memory).
+   */
+  data: number[] = [];
+  turnsAt = 0;
 
-  /** Makes room for `turns` turns with `systemParts` parts before them. */
   reset(index: number, timeS: number, turns: number, systemParts: number): void {
     this.index = index;
     this.timeS = timeS;
@@ -64,17 +63,9 @@ class Session {
     this.turns = turns;
     this.systemParts = systemParts;
     // Message t and answer t for every turn but the last answer, which no prompt carries.
-    const parts = systemParts + 2 * turns - 1;
-    if (this.ends.length < parts) {
-      const capacity = Math.max(parts, 2 * this.ends.length);
-      this.ends = new Float64Array(capacity);
-      this.hashes = new Float64Array(capacity);
-    }
-    if (this.outputs.length < turns) {
-      const capacity = Math.max(turns, 2 * this.outputs.length);
-      this.outputs = new Float64Array(capacity);
-      this.gapsS = new Float64Array(capacity);
-    }
+    this.turnsAt = 2 * (systemParts + 2 * turns - 1);
+    const size = this.turnsAt + 2 * turns;
+    if (this.data.length < size) this.data = new Array<number>(size).fill(0);
   }
 }
 
@@ -93,6 +84,8 @@ class SessionArrivals implements ArrivalSource {
   private parts = 0;
   private readonly systemHash: number;
   private readonly heap: Session[] = [];
+  /** The turns the sessions in `heap` drew, which their memory follows. */
+  private heldTurns = 0;
   /** Sessions that ended, for reuse: never more than ran at once. */
   private readonly pool: Session[] = [];
   private done = false;
@@ -146,9 +139,14 @@ class SessionArrivals implements ArrivalSource {
     return true;
   }
 
+  waiting(): Waiting {
+    return { sessions: this.heap.length, turns: this.heldTurns };
+  }
+
   close(): void {
     this.done = true;
     this.heap.length = 0;
+    this.heldTurns = 0;
     this.starts.close();
   }
 
@@ -161,27 +159,27 @@ class SessionArrivals implements ArrivalSource {
     const system = this.sessions.systemPromptTokens;
     const session = this.pool.pop() ?? new Session();
     session.reset(this.started++, timeS, turns, system > 0 ? 1 : 0);
-    const { ends, hashes, outputs, gapsS } = session;
+    const { data, turnsAt } = session;
     let end = 0;
-    let part = 0;
+    let at = 0;
     if (system > 0) {
       end = system;
-      ends[0] = end;
-      hashes[0] = this.systemHash;
-      part = 1;
+      data[0] = end;
+      data[1] = this.systemHash;
+      at = 2;
     }
     const perToken = this.sessions.answerTimePerToken;
     for (let t = 0; t < turns; t++) {
       end += wholeTokens(t === 0 ? this.firstMessage() : this.message());
-      ends[part] = end;
-      hashes[part++] = permute53(this.parts++);
+      data[at++] = end;
+      data[at++] = permute53(this.parts++);
       const output = wholeTokens(this.output());
-      outputs[t] = output;
+      data[turnsAt + 2 * t] = output;
       if (t === turns - 1) break;
       end += output;
-      ends[part] = end;
-      hashes[part++] = permute53(this.parts++);
-      gapsS[t] = this.think() + perToken * output;
+      data[at++] = end;
+      data[at++] = permute53(this.parts++);
+      data[turnsAt + 2 * t + 1] = this.think() + perToken * output;
     }
     return session;
   }
@@ -189,6 +187,8 @@ class SessionArrivals implements ArrivalSource {
   /** Fills `out` with the session's next turn and puts the session back in the heap if another turn comes before the end. */
   private emit(session: Session, out: ArrivalRecord): void {
     const t = session.turn;
+    // Turn 0 comes straight from the session's start; every later one from the heap.
+    if (t > 0) this.heldTurns -= session.turns;
     const segments = session.systemParts + 2 * t + 1;
     const prefix = out.prefix;
     if (prefix.hashes.length < segments) {
@@ -197,23 +197,25 @@ class SessionArrivals implements ArrivalSource {
       prefix.ends = new Float64Array(capacity);
     }
     const { hashes, ends } = prefix;
+    const data = session.data;
     for (let i = 0; i < segments; i++) {
-      hashes[i] = session.hashes[i];
-      ends[i] = session.ends[i];
+      ends[i] = data[2 * i];
+      hashes[i] = data[2 * i + 1];
     }
     prefix.segments = segments;
     out.timeS = session.timeS;
-    out.input_tokens = session.ends[segments - 1];
-    out.output_tokens = session.outputs[t];
+    out.input_tokens = data[2 * segments - 2];
+    out.output_tokens = data[session.turnsAt + 2 * t];
     out.request_bytes = Number.NaN;
     out.response_bytes = Number.NaN;
-    const nextS = session.timeS + session.gapsS[t];
+    const nextS = session.timeS + data[session.turnsAt + 2 * t + 1];
     if (t + 1 === session.turns || !(nextS < this.endS)) {
       this.pool.push(session);
       return;
     }
     session.turn = t + 1;
     session.timeS = nextS;
+    this.heldTurns += session.turns;
     this.heap.push(session);
     this.siftUp(this.heap.length - 1);
   }

@@ -71,8 +71,9 @@ export const LimitsSchema = z
     max_in_flight: PositiveInteger.nullable()
       .prefault(DEFAULT_RUN_LIMITS.maxInFlight)
       .describe(
-        'Requests in the system at once (held, queued or in service, warmup ones included): bounds the memory ' +
-          'a run holds, some 70 bytes a request (250 on an LLM fleet). Past it the run ends as a partial result. ' +
+        'Requests in the system at once (held, queued or in service, warmup ones included), plus the turns ' +
+          'that sessions waiting for their next turn drew: bounds the memory a run holds, some 70 bytes a request ' +
+          '(250 on an LLM fleet), 50 a turn and 110 a session. Past it the run ends as a partial result. ' +
           'null: no limit.',
       ),
     max_wall: PositiveDuration.nullable()
