@@ -1,6 +1,9 @@
 import type { Argv } from 'yargs';
+import { formatThousands } from '../core/format.js';
+import { MAX_RUNS } from '../scenario/index.js';
 import { type CommandName, EXAMPLES } from './examples.js';
 import { numericOption, parseNonNegativeSeed, parsePositiveInteger, parseWorkers } from './flags.js';
+import { UsageError } from './io.js';
 
 /** The options several commands share, and the help every command gets. */
 
@@ -20,9 +23,17 @@ export function documented<T>(y: Argv<T>, name: CommandName, usage: string, desc
 /** What `diff --format` prints. */
 export const DIFF_FORMATS = ['table', 'json', 'markdown', 'github-comment'] as const;
 
-/** `--replications N` of every command that repeats runs. */
+/** `--replications N` of every command that repeats runs: each is a run whose results are kept. */
 export function replicationsOption(describe: string) {
-  return numericOption(describe, (value) => parsePositiveInteger('--replications', value));
+  return numericOption(describe, (value) => {
+    const replications = parsePositiveInteger('--replications', value);
+    if (replications > MAX_RUNS) {
+      throw new UsageError(
+        `--replications: at most ${formatThousands(MAX_RUNS)} (the most runs one command keeps the results of), got ${formatThousands(replications)}`,
+      );
+    }
+    return replications;
+  });
 }
 
 /** Flags of `sweep` and `plan`: what to run, where to write, how many workers and replications. */

@@ -8,7 +8,7 @@ import {
   type PointVariant,
   type ScenarioSource,
 } from './parameters.js';
-import { type SweepPoint, sweepPoints } from './points.js';
+import { checkSweepRuns, type SweepPoint, sweepPoints } from './points.js';
 import { nothingFeasible } from './sweep.js';
 
 /**
@@ -54,6 +54,12 @@ export async function checkSweepGrid(
   const parameters = mergeParameters(loaded.sweep, []);
   if (parameters.length === 0) return null;
   const sampling = loaded.sweep?.sampling ?? 'grid';
+  checkSweepRuns(parameters, {
+    sampling,
+    points: loaded.sweep?.points ?? null,
+    variants: loaded.variants.length,
+    replications: 1,
+  });
   const generated = sweepPoints(parameters, {
     sampling,
     points: loaded.sweep?.points ?? null,

@@ -3,6 +3,7 @@ import { parse, parseDocument } from 'yaml';
 import type { FleetPerformance } from '../metrics/index.js';
 import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
+import { checkRunCount } from '../scenario/index.js';
 import { InvariantError, RunInputError, type SweepParameter } from '../scenario/types.js';
 import { type Evaluator, studyEvaluator, withRunner } from './evaluator.js';
 import { describeConfiguration, type RowStatus, sloKeys } from './output.js';
@@ -14,7 +15,7 @@ import {
   type ScenarioSource,
 } from './parameters.js';
 import { renderPlanMarkdown } from './plan-output.js';
-import { sweepPoints } from './points.js';
+import { gridSize, sweepPoints } from './points.js';
 import {
   checkSlo,
   type ModelUncertainty,
@@ -248,6 +249,23 @@ async function plan(options: PlanOptions, runner: JobRunner): Promise<PlanOutcom
         });
   const base = baseScale(source);
 
+  /** The most evaluations the bisection of the searched key takes: the largest value, then halving. */
+  const searchSteps = 1 + Math.ceil(Math.log2(searchValues.length));
+  const capacity = options.capacity ?? true;
+  // What the progress counts down from: every search and load search taking all its steps.
+  const mostPerFamily = searchSteps + (capacity ? LOAD_SEARCH_STEPS : 0) + growthScales.length * searchSteps;
+  checkRunCount(
+    'plan: ',
+    [
+      [
+        Math.ceil(gridSize(choices) * loaded.variants.length * mostPerFamily),
+        'configuration its searches may take',
+        'configurations its searches may take',
+      ],
+      [options.replications ?? 1, 'replication', 'replications'],
+    ],
+    'vary fewer values of the keys it does not search, or fewer load scales',
+  );
   const choicePoints = sweepPoints(choices, { sampling: 'grid', points: null, seed: loaded.seed });
   if ('error' in choicePoints) throw new RunInputError(`plan: ${choicePoints.error}`);
   const families: Family[] = choicePoints.points.flatMap((point) =>
@@ -279,8 +297,6 @@ async function plan(options: PlanOptions, runner: JobRunner): Promise<PlanOutcom
   };
 
   const budget = new PlanBudget(evaluator, options.onProgress);
-  /** The most evaluations the bisection of the searched key takes: the largest value, then halving. */
-  const searchSteps = 1 + Math.ceil(Math.log2(searchValues.length));
 
   const evaluate = async (
     family: Family,
@@ -455,10 +471,7 @@ async function plan(options: PlanOptions, runner: JobRunner): Promise<PlanOutcom
   let atBase: PlanAtLoad;
   let growth: PlanAtLoad[];
   try {
-    const searches = [
-      planAt(null, options.capacity ?? true),
-      ...growthScales.map((scale) => planAt(scale, false)),
-    ];
+    const searches = [planAt(null, capacity), ...growthScales.map((scale) => planAt(scale, false))];
     // Each search holds its budget from its start: the first total, before anything has run.
     budget.emit();
     [atBase, ...growth] = await Promise.all(searches);

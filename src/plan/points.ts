@@ -1,4 +1,6 @@
+import { formatThousands } from '../core/format.js';
 import { createStreams } from '../engine/index.js';
+import { checkRunCount } from '../scenario/index.js';
 import type { SweepParameter, SweepSampling } from '../scenario/types.js';
 
 /** One configuration of a sweep: a value for each swept key, in the order the keys were given. */
@@ -9,7 +11,7 @@ export interface SweepPoint {
 }
 
 /** Enumerating a larger grid is a mistake; sampling draws from it without listing it. */
-export const MAX_GRID_POINTS = 1_000_000;
+const MAX_GRID_POINTS = 1_000_000;
 
 export interface SamplingOptions {
   sampling: SweepSampling;
@@ -21,6 +23,29 @@ export interface SamplingOptions {
 
 export function gridSize(parameters: readonly SweepParameter[]): number {
   return parameters.reduce((size, parameter) => size * parameter.values.length, 1);
+}
+
+/**
+ * Refuses a sweep whose runs (points x variants x replications) pass `MAX_RUNS`, before its
+ * points are listed or loaded. Sharded or not: a merge holds every shard's rows.
+ */
+export function checkSweepRuns(
+  parameters: readonly SweepParameter[],
+  options: Omit<SamplingOptions, 'seed'> & { variants: number; replications: number },
+): void {
+  const size = gridSize(parameters);
+  const points = options.sampling === 'grid' ? size : Math.min(options.points ?? size, size);
+  checkRunCount(
+    'sweep: ',
+    [
+      [points, 'point', 'points'],
+      [options.variants, 'variant', 'variants'],
+      [options.replications, 'replication', 'replications'],
+    ],
+    options.sampling === 'grid'
+      ? 'sweep fewer values, or draw some points with sampling random or latin-hypercube'
+      : 'draw fewer points',
+  );
 }
 
 /** The grid point at `index`, the last parameter varying fastest. */
@@ -91,7 +116,7 @@ export function sweepPoints(
   if (options.sampling === 'grid') {
     if (size > MAX_GRID_POINTS) {
       return {
-        error: `the grid has ${size} points (more than ${MAX_GRID_POINTS}); draw some with sampling random or latin-hypercube`,
+        error: `the grid has ${formatThousands(size)} points, more than ${formatThousands(MAX_GRID_POINTS)}`,
       };
     }
     indices = Array.from({ length: size }, (_, i) => i);

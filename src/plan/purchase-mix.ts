@@ -3,6 +3,7 @@ import { parseDocument } from 'yaml';
 import { isReservedMarket } from '../hardware/catalog.js';
 import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
+import { checkRunCount } from '../scenario/index.js';
 import { InvariantError, RunInputError, type Scenario } from '../scenario/types.js';
 import { HOURS_PER_MONTH } from './answer.js';
 import { studyEvaluator, withRunner } from './evaluator.js';
@@ -374,6 +375,14 @@ async function purchaseMix(options: PurchaseMixOptions, runner: JobRunner): Prom
   const mixes = [...distinct.values()];
 
   const { replications, seed, evaluator } = studyEvaluator(options, loaded, runner);
+  checkRunCount(
+    `${FLAG}: `,
+    [
+      [mixes.length, 'mix', 'mixes'],
+      [replications, 'replication', 'replications'],
+    ],
+    'search fewer values',
+  );
   const origin: Parameter['origin'] = { kind: 'flag', flag: FLAG, ordinal: 1, valueCol: 1 };
   let done = 0;
   const progress = () => {

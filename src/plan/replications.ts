@@ -8,6 +8,7 @@ import {
   type SloCheck,
   type SloValues,
 } from '../metrics/slo.js';
+import { checkRunCount } from '../scenario/index.js';
 import { type LoadedScenario, RunInputError, type Slo } from '../scenario/types.js';
 import { type JobResult, jobResultOf } from './job.js';
 import type { RunMetrics } from './run-metrics.js';
@@ -214,6 +215,14 @@ export async function replicateScenario(
   if (!(Number.isInteger(options.replications) && options.replications >= 1)) {
     throw new RangeError(`replications must be a positive integer, got ${options.replications}`);
   }
+  checkRunCount(
+    '--replications: ',
+    [
+      [loaded.variants.length, 'configuration', 'configurations'],
+      [options.replications, 'replication', 'replications'],
+    ],
+    'lower --replications',
+  );
   const drawing =
     options.modelUncertainty ?? loaded.variants.some(({ scenario }) => scenario.modelUncertainty);
   if (drawing && options.replications < 2) throw new RunInputError(ONE_DRAW);

@@ -22,7 +22,7 @@ import {
   parseParameterArguments,
   type ScenarioSource,
 } from './parameters.js';
-import { type Shard, shardPoints, sweepPoints } from './points.js';
+import { checkSweepRuns, type Shard, shardPoints, sweepPoints } from './points.js';
 import { checkSlo, ONE_DRAW } from './replications.js';
 import { Interrupted, type JobRunner, type RunnerOptions } from './runner.js';
 
@@ -134,11 +134,14 @@ async function sweep(options: SweepOptions, runner: JobRunner): Promise<SweepOut
   if (sampling === 'grid' && options.points !== undefined) {
     throw new RunInputError('--points applies only with sampling random or latin-hypercube');
   }
-  const generated = sweepPoints(parameters, {
+  const drawn = options.points ?? loaded.sweep?.points ?? null;
+  checkSweepRuns(parameters, {
     sampling,
-    points: options.points ?? loaded.sweep?.points ?? null,
-    seed: options.seed ?? loaded.seed,
+    points: drawn,
+    variants: loaded.variants.length,
+    replications: options.replications ?? 1,
   });
+  const generated = sweepPoints(parameters, { sampling, points: drawn, seed: options.seed ?? loaded.seed });
   if ('error' in generated) throw new RunInputError(`sweep: ${generated.error}`);
   const points = shardPoints(generated.points, options.shard ?? null);
   const scenarios = await loadPoints(source, parameters, points);

@@ -13,7 +13,14 @@ export {
   type VariantLoad,
 } from './load.js';
 export { renderScenarioReference } from './reference.js';
-export { checkRunSize, estimateRunSize, LARGE_RUN_SHARE, type RunSize } from './run-size.js';
+export {
+  checkRunCount,
+  checkRunSize,
+  estimateRunSize,
+  LARGE_RUN_SHARE,
+  type RunFactor,
+  type RunSize,
+} from './run-size.js';
 export { traceSchema } from './schema.js';
 export { detectTracePreset, type TracePreset, traceFields } from './trace-presets.js';
 export * from './types.js';

@@ -5,8 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeScenario } from '../../test/helpers/scenario.js';
 import { loadMath } from './expression.js';
 import { loadScenarioText } from './load.js';
-import { checkRunSize, estimateRunSize } from './run-size.js';
-import type { Arrivals, Distribution, Scenario } from './types.js';
+import { checkRunCount, checkRunSize, estimateRunSize, type RunFactor } from './run-size.js';
+import { type Arrivals, type Distribution, MAX_RUNS, RunInputError, type Scenario } from './types.js';
 
 beforeAll(loadMath);
 
@@ -194,5 +194,38 @@ fleets:
     // Raising the limit lets it run (where max_in_flight then stops it).
     const raised = await loadScenarioText(yaml, 'rate.yaml', { set: ['limits.max_events=1e11'] });
     expect(raised.ok).toBe(true);
+  });
+});
+
+describe('checkRunCount', () => {
+  const factors = (variants: number, replications: number): RunFactor[] => [
+    [variants, 'variant', 'variants'],
+    [replications, 'replication', 'replications'],
+  ];
+
+  it('passes up to MAX_RUNS runs and refuses one more, naming each factor and the product', () => {
+    expect(MAX_RUNS).toBe(20_000);
+    expect(() => checkRunCount('run: ', factors(4, 5000), 'lower it')).not.toThrow();
+    expect(() => checkRunCount('run: ', factors(20_000, 1), 'lower it')).not.toThrow();
+    expect(() => checkRunCount('run: ', factors(3, 6667), 'lower it')).toThrow(
+      new RunInputError(
+        'run: 3 variants x 6,667 replications are 20,001 runs, more than the 20,000 one command keeps the results of; lower it',
+      ),
+    );
+  });
+
+  it('leaves out factors of 1 after the first, and says a single factor plainly', () => {
+    expect(() => checkRunCount('sweep: ', factors(1, 20_001), 'fewer')).toThrow(
+      'sweep: 1 variant x 20,001 replications are 20,001 runs',
+    );
+    expect(() => checkRunCount('sweep: ', factors(30_000, 1), 'fewer')).toThrow(
+      new RunInputError(
+        'sweep: 30,000 variants, more than the 20,000 runs one command keeps the results of; fewer',
+      ),
+    );
+    // Products past any count are written as such, not wrapped around.
+    expect(() => checkRunCount('plan: ', factors(1e12, 1e12), 'fewer')).toThrow(
+      'plan: 1.0e+12 variants x 1.0e+12 replications are 1.0e+24 runs',
+    );
   });
 });

@@ -4,7 +4,15 @@ import { US_PER_S } from '../core/time.js';
 import { createAutoscaler } from '../policies/autoscaling/index.js';
 import { compileExpression } from './expression.js';
 import type { PathSegment } from './locate.js';
-import { type Arrivals, arrivalProcesses, type Distribution, type Rate, type Scenario } from './types.js';
+import {
+  type Arrivals,
+  arrivalProcesses,
+  type Distribution,
+  MAX_RUNS,
+  type Rate,
+  RunInputError,
+  type Scenario,
+} from './types.js';
 
 /**
  * What a scenario will cost to simulate, estimated before it runs from its arrival rate and
@@ -229,4 +237,25 @@ export function checkRunSize(scenario: Scenario): RunSizeFinding | null {
     };
   }
   return null;
+}
+
+/** One factor of a command's runs: how many, and what, singular and plural (`[3, 'variant', 'variants']`). */
+export type RunFactor = readonly [count: number, singular: string, plural: string];
+
+/**
+ * Refuses a command whose runs (the product of `factors`) pass `MAX_RUNS` before it runs any:
+ * `prefix` names the command or flag, `advice` what to lower. Factors of 1 after the first are
+ * left out of the message.
+ */
+export function checkRunCount(prefix: string, factors: readonly RunFactor[], advice: string): void {
+  const runs = factors.reduce((product, [count]) => product * count, 1);
+  if (runs <= MAX_RUNS) return;
+  const shown = factors
+    .filter(([count], i) => i === 0 || count !== 1)
+    .map(([count, singular, plural]) => `${formatCount(count)} ${count === 1 ? singular : plural}`)
+    .join(' x ');
+  const what = shown.includes(' x ')
+    ? `${shown} are ${formatCount(runs)} runs, more than the ${formatThousands(MAX_RUNS)}`
+    : `${shown}, more than the ${formatThousands(MAX_RUNS)} runs`;
+  throw new RunInputError(`${prefix}${what} one command keeps the results of; ${advice}`);
 }

@@ -18,7 +18,7 @@ import {
   VariantSchema,
 } from './schema/run.js';
 import { WorkloadSchema } from './schema/workload.js';
-import { DEFAULT_MAX_DRAIN_S } from './types.js';
+import { DEFAULT_MAX_DRAIN_S, MAX_VARIANTS } from './types.js';
 
 const MODEL_NAME = 'a model name: letters, digits, _ . -';
 const MAX_MODEL_NAME = 64;
@@ -142,6 +142,10 @@ function buildScenarioSchema() {
       report: ReportSchema.optional(),
       variants: z
         .array(VariantSchema, expected('a list of variants'))
+        .max(
+          MAX_VARIANTS,
+          expected(`at most ${MAX_VARIANTS} variants (fleetsim sweep runs more configurations)`),
+        )
         .optional()
         .describe('Alternatives to compare with the baseline (the scenario as written).'),
     })

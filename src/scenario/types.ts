@@ -253,6 +253,23 @@ export interface RunLimits {
   maxWallS: number;
 }
 
+/**
+ * Variants of one scenario. A run keeps every variant's result (its time series, sketches and
+ * summary) until it writes its outputs, some 150-190 kB each: 2,000 variants of a small scenario
+ * ran in 536 MB, 15,001 in 2.9 GB. At 5,000 a run stays near 1 GB; more configurations are a
+ * sweep's job, which keeps a row of figures for each.
+ */
+export const MAX_VARIANTS = 5000;
+
+/**
+ * Simulations one command keeps the results of until it writes its outputs: variants x
+ * replications for `run` and `compare`, configurations (points x variants) x replications for
+ * `sweep`, and the most evaluations its searches may take x replications for `plan`. Each keeps
+ * 10 to 35 kB (a sweep of 20,000 points of a small scenario peaked at 850 MB), so a command
+ * stays within a few GB however its inputs multiply.
+ */
+export const MAX_RUNS = 20_000;
+
 /** The run limits nobody set: see `limits:` in the scenario reference and docs/reliability.md. */
 export const DEFAULT_RUN_LIMITS: RunLimits = {
   // About 5 to 15 minutes of simulation at the 1-3 million events a second a laptop core handles:

@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../../report/write.js';
 import { writeRunReport } from '../../report/write-report.js';
 import { writeRunOutputs } from '../../report/write-run.js';
 import { type RunOutput, runLoadedScenario, ScenarioError } from '../../run.js';
-import { loadScenarioFile } from '../../scenario/index.js';
+import { checkRunCount, loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
 import {
   type CatalogArgs,
@@ -74,6 +74,16 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   if (drawing && (replications === undefined ? args.modelUncertainty === true : replications < 2)) {
     const { ONE_DRAW } = await import('../../plan/replications.js');
     throw new UsageError(`${ONE_DRAW}; the run itself keeps the scenario's values`);
+  }
+  if (replications !== undefined) {
+    checkRunCount(
+      '--replications: ',
+      [
+        [scenario.variants.length, 'configuration', 'configurations'],
+        [replications, 'replication', 'replications'],
+      ],
+      'lower --replications',
+    );
   }
   const outDir = outputFolder(io.cwd, args.out ?? join('out', folderNameOf(scenario.name)), args.force);
   if (!args.quiet) {

@@ -20,6 +20,7 @@ import {
   DEFAULT_FLAP_WINDOW_S,
   DEFAULT_MAX_DROP_RATE,
   DEFAULT_RUN_LIMITS,
+  MAX_RUNS,
   REPORT_CHART_NAMES,
   SLO_METRICS,
   SLO_STATISTICS,
@@ -267,7 +268,11 @@ export const SweepSchema = z.lazy(() =>
           '`grid`: every combination. `random`: `points` distinct combinations drawn at random. `latin-hypercube`: ' +
             '`points` combinations that spread over the range of every key. Draws follow `seed`.',
         ),
-      points: PositiveInteger.optional().describe('How many points `random` and `latin-hypercube` draw.'),
+      points: positiveInteger(MAX_RUNS)
+        .optional()
+        .describe(
+          `How many points \`random\` and \`latin-hypercube\` draw. A sweep runs at most ${MAX_RUNS} (points x variants x replications).`,
+        ),
     })
     .strict()
     .check((ctx) => {
