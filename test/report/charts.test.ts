@@ -6,6 +6,7 @@ import {
   CHART_NAMES,
   cdfAt,
   cdfChart,
+  chartedFleets,
   costBreakdownChart,
   costLatencyChart,
   costLatencyPoints,
@@ -460,6 +461,52 @@ describe('timeline', () => {
       timeUnitFor(7200),
     );
     expect(marks.map((m) => m.time)).toEqual([90]);
+  });
+
+  it('of more than 10 fleets draws the 9 costliest apart and the others as one, adding up to the same totals', () => {
+    // Fleet f<i> costs i + 1 dollars in all and runs i + 1 replicas: f11..f3 are the costliest nine,
+    // f0, f1, f2 (1 + 2 + 3 = 6 USD, 6 replicas, 6 USD/h) the other three.
+    const fleets = Array.from({ length: 12 }, (_, i) => `f${i}`);
+    const byFleet = (value: (i: number) => number) => Object.fromEntries(fleets.map((f, i) => [f, value(i)]));
+    const many = variantResult('many', {
+      cost_usd: { ...variant.cost_usd, total: 78, by_fleet: byFleet((i) => i + 1) },
+      instances: Object.fromEntries(fleets.map((f) => [f, variant.instances.gpu])),
+      timeseries: [
+        {
+          ...row(0, 120, 78),
+          replicas_by_fleet: byFleet((i) => i + 1),
+          cost_usd_per_hour_by_fleet: byFleet((i) => i + 1),
+        },
+      ],
+      simulated_s: { warmup: 0, arrivals_end: 60, end: 60 },
+    });
+    const charted = chartedFleets([many]);
+    expect([...(charted.apart ?? [])]).toEqual(['f11', 'f10', 'f9', 'f8', 'f7', 'f6', 'f5', 'f4', 'f3']);
+    expect(charted.note).toEqual([
+      '9 of 12 fleets drawn apart, the costliest; the 3 other fleets as one. The tables list every one.',
+    ]);
+    const parts = costPartRows([many], 'fleet');
+    expect(parts).toHaveLength(10);
+    expect(parts.at(-1)).toEqual({ variant: 'many', part: '3 other fleets', usd: 6 });
+    expect(parts.reduce((sum, p) => sum + p.usd, 0)).toBe(78);
+    const rows = fleetTimelineRows([many], { name: 's', seconds: 1 });
+    expect(new Set(rows.map((r) => r.fleet)).size).toBe(10);
+    const others = rows.filter((r) => r.fleet === '3 other fleets');
+    expect(others.map((r) => [r.time, r.fleet_replicas, r.fleet_cost_usd_per_hour])).toEqual([
+      [0, 6, 6],
+      [60, 6, 6],
+    ]);
+    expect(rows.filter((r) => r.time === 0).reduce((sum, r) => sum + r.fleet_replicas, 0)).toBe(78);
+    for (const chart of [costBreakdownChart([many]), timelineChart([many])]) {
+      expect((chart as unknown as { title: { subtitle: string[] } }).title.subtitle).toContain(
+        charted.note[0],
+      );
+    }
+    // Ten fleets are all drawn apart, and nothing is said.
+    const ten = { ...many, cost_usd: { ...many.cost_usd, by_fleet: byFleet((i) => (i < 10 ? 1 : 0)) } };
+    delete ten.cost_usd.by_fleet.f10;
+    delete ten.cost_usd.by_fleet.f11;
+    expect(chartedFleets([ten])).toEqual({ apart: null, others: '', note: [] });
   });
 });
 

@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { VariantResult } from '../../metrics/index.js';
+import { type ChartedFleets, chartedFleets } from './selection.js';
 import { FORMAT, header } from './theme.js';
 import type { CostUsd } from './types.js';
 
@@ -22,12 +23,13 @@ export interface CostPartRow {
 export function costPartRows(
   variants: readonly Pick<VariantResult, 'name' | 'cost_usd'>[],
   by: CostSplit,
+  fleets: ChartedFleets = chartedFleets(variants),
 ): CostPartRow[] {
   return variants.flatMap((v) => {
     const cost: CostUsd = v.cost_usd;
     const parts: [string, number | undefined][] =
       by === 'fleet'
-        ? Object.entries(cost.by_fleet)
+        ? fleetParts(cost.by_fleet, fleets)
         : by === 'market'
           ? [...Object.entries(cost.by_market ?? {}), ['transfer', cost.transfer], ['energy', cost.energy]]
           : cost.compute === undefined || cost.idle === undefined
@@ -43,6 +45,19 @@ export function costPartRows(
       usd === undefined || usd === 0 ? [] : [{ variant: v.name, part, usd }],
     );
   });
+}
+
+/** Each fleet's cost, those not drawn apart summed as one part. */
+function fleetParts(byFleet: Record<string, number>, fleets: ChartedFleets): [string, number][] {
+  const { apart, others } = fleets;
+  if (apart === null) return Object.entries(byFleet);
+  let rest = 0;
+  const parts: [string, number][] = [];
+  for (const [fleet, usd] of Object.entries(byFleet)) {
+    if (apart.has(fleet)) parts.push([fleet, usd]);
+    else rest += usd;
+  }
+  return [...parts, [others, rest]];
 }
 
 /** Markets and kinds have fixed colours and order (idle in grey: money for nothing); fleets take the scheme's. */
@@ -83,14 +98,16 @@ export function costBreakdownChart(
   variants: readonly Pick<VariantResult, 'name' | 'cost_usd'>[],
 ): TopLevelSpec | null {
   const names = variants.map((v) => v.name);
+  const fleets = chartedFleets(variants);
   // The per-fleet panel stays even for one fleet: it is the chart's base, the others are detail.
-  const panels = PANELS.map((panel) => ({ ...panel, values: costPartRows(variants, panel.by) })).filter(
-    (panel) => (panel.by === 'fleet' ? panel.values.length > 0 : splits(panel.values)),
-  );
+  const panels = PANELS.map((panel) => ({
+    ...panel,
+    values: costPartRows(variants, panel.by, fleets),
+  })).filter((panel) => (panel.by === 'fleet' ? panel.values.length > 0 : splits(panel.values)));
   if (panels.length === 0) return null;
   const width = Math.max(160, Math.min(320, 60 * names.length));
   return {
-    ...header('Cost breakdown', 'Cost of the whole run (warmup included), stacked by part.'),
+    ...header('Cost breakdown', 'Cost of the whole run (warmup included), stacked by part.', ...fleets.note),
     hconcat: panels.map((panel) => ({
       title:
         panel.by === 'kind' && panel.values.some((r) => r.part === 'energy')

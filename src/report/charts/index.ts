@@ -21,7 +21,14 @@ export {
 export { cdfAt, histogramRows, latencyHistogramChart } from './histogram.js';
 export { chartObjective, judgeVariant, lostShare } from './objective.js';
 export { percentileBarsChart, percentileRows } from './percentiles.js';
-export { type ChartedVariants, chartedVariants, MAX_CHARTED } from './selection.js';
+export {
+  type ChartedFleets,
+  type ChartedVariants,
+  chartedFleets,
+  chartedVariants,
+  MAX_CHARTED,
+  MAX_FLEETS_CHARTED,
+} from './selection.js';
 export { CHART_FONT, CHART_HEIGHT, CHART_WIDTH, FORMAT, header, THEME } from './theme.js';
 export {
   fleetTimelineRows,

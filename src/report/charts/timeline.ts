@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { CapacityEvent, VariantResult } from '../../metrics/index.js';
+import { type ChartedFleets, chartedFleets } from './selection.js';
 import { FORMAT, header, hoverLayer, pickedOpacity, pickVariantParam, variantColor } from './theme.js';
 
 export interface TimelineRow {
@@ -74,25 +75,51 @@ export interface FleetTimelineRow {
  * written before time series kept fleets apart.
  */
 export function fleetTimelineRows(
-  variants: readonly Pick<VariantResult, 'name' | 'timeseries' | 'simulated_s' | 'instances'>[],
+  variants: readonly Pick<VariantResult, 'name' | 'timeseries' | 'simulated_s' | 'instances' | 'cost_usd'>[],
   unit: TimeUnit,
+  charted: ChartedFleets = chartedFleets(variants),
 ): FleetTimelineRow[] {
   return variants.flatMap((v) => {
     const fleets = Object.keys(v.instances);
     if (fleets.length < 2 || v.timeseries.some((row) => row.replicas_by_fleet === undefined)) return [];
-    return fleets.flatMap((fleet) => {
-      const market = (v.instances[fleet] as { market?: string }).market;
-      const label = market === undefined ? fleet : `${fleet} (${market})`;
-      const drawn = v.timeseries.map((row) => ({
-        variant: v.name,
-        fleet: label,
-        time: row.time_s / unit.seconds,
-        fleet_replicas: row.replicas_by_fleet?.[fleet] ?? 0,
-        fleet_cost_usd_per_hour: row.cost_usd_per_hour_by_fleet?.[fleet] ?? 0,
-      }));
-      return closedAtEnd(drawn, v.simulated_s.end / unit.seconds);
-    });
+    const { apart, others } = charted;
+    const rest = apart === null ? [] : fleets.filter((fleet) => !apart.has(fleet));
+    const together =
+      rest.length === 0
+        ? []
+        : closedAtEnd(
+            v.timeseries.map((row) => ({
+              variant: v.name,
+              fleet: others,
+              time: row.time_s / unit.seconds,
+              fleet_replicas: sumOver(rest, row.replicas_by_fleet),
+              fleet_cost_usd_per_hour: sumOver(rest, row.cost_usd_per_hour_by_fleet),
+            })),
+            v.simulated_s.end / unit.seconds,
+          );
+    const drawn = apart === null ? fleets : fleets.filter((fleet) => apart.has(fleet));
+    return [
+      ...drawn.flatMap((fleet) => {
+        const market = (v.instances[fleet] as { market?: string }).market;
+        const label = market === undefined ? fleet : `${fleet} (${market})`;
+        const drawn = v.timeseries.map((row) => ({
+          variant: v.name,
+          fleet: label,
+          time: row.time_s / unit.seconds,
+          fleet_replicas: row.replicas_by_fleet?.[fleet] ?? 0,
+          fleet_cost_usd_per_hour: row.cost_usd_per_hour_by_fleet?.[fleet] ?? 0,
+        }));
+        return closedAtEnd(drawn, v.simulated_s.end / unit.seconds);
+      }),
+      ...together,
+    ];
   });
+}
+
+function sumOver(fleets: readonly string[], byFleet: Record<string, number> | undefined): number {
+  let sum = 0;
+  for (const fleet of fleets) sum += byFleet?.[fleet] ?? 0;
+  return sum;
 }
 
 interface Panel {
@@ -162,7 +189,7 @@ export function timelineMarks(
 export function timelineChart(
   variants: readonly Pick<
     VariantResult,
-    'name' | 'timeseries' | 'simulated_s' | 'capacity_events' | 'instances'
+    'name' | 'timeseries' | 'simulated_s' | 'capacity_events' | 'instances' | 'cost_usd'
   >[],
 ): TopLevelSpec | null {
   const spanS = variants.reduce((span, v) => Math.max(span, v.simulated_s.end), 0);
@@ -172,7 +199,8 @@ export function timelineChart(
   const all = variants.map((v) => v.name);
   const names = [...new Set(values.map((r) => r.variant))];
   const marks = timelineMarks(variants, unit);
-  const fleetValues = fleetTimelineRows(variants, unit);
+  const fleets = chartedFleets(variants);
+  const fleetValues = fleetTimelineRows(variants, unit, fleets);
   // Beside the replicas and the cost of each variant, those of each of its fleets (spot and on-demand apart).
   const panels: Panel[] =
     fleetValues.length === 0
@@ -218,6 +246,7 @@ export function timelineChart(
     ...header(
       'Timeline',
       `Per interval of the time series; click a legend entry to highlight a variant.${marks.length > 0 ? ' Top: capacity events, a tick each.' : ''}`,
+      ...(fleetValues.length > 0 ? fleets.note : []),
     ),
     datasets: {
       timeline: values,
