@@ -502,6 +502,12 @@ describe('timeline', () => {
         charted.note[0],
       );
     }
+    // The legends list the others last.
+    const breakdown = costBreakdownChart([many]) as unknown as {
+      hconcat: { encoding: { color: { sort?: string[] } } }[];
+    };
+    expect(breakdown.hconcat[0].encoding.color.sort?.at(-1)).toBe('3 other fleets');
+    expect(breakdown.hconcat[0].encoding.color.sort).toHaveLength(10);
     // Ten fleets are all drawn apart, and nothing is said.
     const ten = { ...many, cost_usd: { ...many.cost_usd, by_fleet: byFleet((i) => (i < 10 ? 1 : 0)) } };
     delete ten.cost_usd.by_fleet.f10;

@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { VariantResult } from '../../metrics/index.js';
-import { type ChartedFleets, chartedFleets } from './selection.js';
+import { type ChartedFleets, chartedFleets, lastOf } from './selection.js';
 import { FORMAT, header } from './theme.js';
 import type { CostUsd } from './types.js';
 
@@ -131,7 +131,15 @@ export function costBreakdownChart(
           type: 'nominal',
           title: panel.legend,
           ...(panel.parts === undefined
-            ? {}
+            ? // The others drawn as one after the fleets drawn apart.
+              fleets.apart === null
+              ? {}
+              : {
+                  sort: lastOf(
+                    panel.values.map((r) => ({ fleet: r.part })),
+                    fleets.others,
+                  ),
+                }
             : {
                 scale: panel.parts,
                 sort: panel.parts.domain,

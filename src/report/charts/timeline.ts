@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { CapacityEvent, VariantResult } from '../../metrics/index.js';
-import { type ChartedFleets, chartedFleets } from './selection.js';
+import { type ChartedFleets, chartedFleets, lastOf } from './selection.js';
 import { FORMAT, header, hoverLayer, pickedOpacity, pickVariantParam, variantColor } from './theme.js';
 
 export interface TimelineRow {
@@ -258,7 +258,15 @@ export function timelineChart(
       ...(marks.length > 0 ? [eventsPanel] : []),
       ...panels.map((panel, i) => {
         const dash = panel.byFleet
-          ? { strokeDash: { field: 'fleet', type: 'nominal' as const, title: 'fleet (market)' } }
+          ? {
+              strokeDash: {
+                field: 'fleet',
+                type: 'nominal' as const,
+                title: 'fleet (market)',
+                // The others drawn as one after the fleets drawn apart.
+                ...(fleets.apart !== null && { sort: lastOf(fleetValues, fleets.others) }),
+              },
+            }
           : {};
         return {
           width: 640,
