@@ -19,7 +19,7 @@ import {
 } from './mutate-yaml.js';
 import { Rng } from './random.js';
 
-export type Command = 'run' | 'validate' | 'compare';
+export type Command = 'run' | 'validate' | 'compare' | 'sweep' | 'plan';
 
 /** `library`: loaded and run by the library API in this process; `cli`: through the command line. */
 export type Route = 'library' | 'cli';
@@ -161,7 +161,7 @@ export function generateCase(seed: number, index: number, options: GenerateOptio
   const candidates = focus === 'data' ? corpus.scenarios.filter((s) => s.files.length > 0) : corpus.scenarios;
   const source = rng.weighted(candidates.map((s) => [s, INVALID_SEED.test(s.origin) ? 1 : 4] as const));
   const mutations: string[] = [];
-  const main = mutateSeed(rng, corpus, source, focus, mutations);
+  let main = mutateSeed(rng, corpus, source, focus, mutations);
   const route: Route = rng.chance(options.cliShare ?? 0.03) ? 'cli' : 'library';
   const command =
     route === 'library'
@@ -170,10 +170,18 @@ export function generateCase(seed: number, index: number, options: GenerateOptio
           ['validate', 15],
         ])
       : rng.weighted<Command>([
-          ['run', 60],
-          ['validate', 20],
-          ['compare', 20],
+          ['run', 48],
+          ['validate', 16],
+          ['compare', 16],
+          ['sweep', 12],
+          ['plan', 8],
         ]);
+  // A sweep or plan of a scenario that does not load says only that: most study cases start from
+  // one that does, so that their own flags are what is tested.
+  if ((command === 'sweep' || command === 'plan') && focus !== 'gentle' && rng.chance(0.7)) {
+    mutations.length = 0;
+    main = mutateSeed(rng, corpus, source, 'gentle', mutations);
+  }
   const files: CaseFile[] = [{ name: SCENARIO, bytes: main.text }, ...main.files];
   const scenarios = [SCENARIO];
   if (command === 'compare') {
@@ -186,10 +194,14 @@ export function generateCase(seed: number, index: number, options: GenerateOptio
   }
   const flags: string[] = [];
   if (route === 'cli') {
+    if (command === 'sweep' || command === 'plan') {
+      flags.push(...studyFlags(rng, command, main.set));
+      mutations.push(`${command} ${flags.join(' ')}`);
+    }
     if (command !== 'validate') {
       if (rng.chance(0.3)) flags.push('--json');
       else if (rng.chance(0.4)) flags.push('--quiet');
-      if (rng.chance(0.1)) flags.push('--check');
+      if (command !== 'sweep' && rng.chance(0.1)) flags.push('--check');
     }
     if (command !== 'validate' && rng.chance(0.1)) {
       flags.push(`--seed=${rng.pick(['-1', '1e3', 'abc', '9007199254740993', '0x10', ' 5', '42', ''])}`);
@@ -206,4 +218,67 @@ export function generateCase(seed: number, index: number, options: GenerateOptio
     origin: source.origin,
     mutations,
   };
+}
+
+/** Keys most seeds have, which sweeps and plans vary. */
+const STUDY_KEYS = [
+  'fleets.0.replicas',
+  'fleets.0.concurrency',
+  'workload.scale',
+  'seed',
+  'fleets.0.queue.capacity',
+  'duration',
+  'routing.policy',
+];
+/** Values of a swept key: a few points each, so that a case stays within seconds. */
+const STUDY_VALUES = ['[1, 2]', '1..3', '[2]', '0.5..1.5 step 0.5', '[0.5, 1]', '[1, 1]', '[60s, 2m]'];
+/** Values a sweep must refuse (or take) with one located line. */
+const HOSTILE_STUDY_VALUES = [
+  '[]',
+  '3..1',
+  '1..2 step 0',
+  '1..2 step -1',
+  '[1, x',
+  '1e308..1e308',
+  '[-1, 1]',
+  '1..100000',
+  '1..5001',
+  'null',
+  '[null]',
+  '[{a: 1}]',
+  '"1..3"',
+  '[NaN]',
+  '0.1..0.3 step 1e-9',
+  '[1e21]',
+  '[round-robin, least-outstanding, nope]',
+];
+
+/**
+ * Flags of a `sweep` or `plan`: the keys it varies (`--grid`, `--vary`), sampling, shards and
+ * replications, ordinary or hostile; always one worker, so that a case uses one core. A plan gets
+ * an objective through `set`, and mostly skips its load search, which multiplies its runs.
+ */
+function studyFlags(rng: Rng, command: 'sweep' | 'plan', set: string[]): string[] {
+  const flags: string[] = [];
+  const vary = command === 'sweep' ? '--grid' : '--vary';
+  const value = () => (rng.chance(0.8) ? rng.pick(STUDY_VALUES) : rng.pick(HOSTILE_STUDY_VALUES));
+  if (command === 'plan') {
+    set.push(`slo.latency_p99=${rng.pick(['2s', '2s', '100ms', '1h', '0s', '-1s', '[1]'])}`);
+    flags.push(
+      `--vary=fleets.0.replicas=${rng.chance(0.85) ? rng.pick(['1..4', '1..3', '[1, 2, 4]', '2..2']) : value()}`,
+    );
+    if (rng.chance(0.8)) flags.push('--no-capacity');
+  }
+  for (let n = rng.int(command === 'sweep' ? 1 : 0, 2); n > 0; n--) {
+    flags.push(`${vary}=${rng.pick(STUDY_KEYS)}=${value()}`);
+  }
+  if (command === 'sweep' && rng.chance(0.15)) {
+    flags.push(`--sampling=${rng.pick(['random', 'latin-hypercube', 'grid', 'bogus'])}`);
+    flags.push(`--points=${rng.pick(['2', '1', '3', '0', '1e3', '100000'])}`);
+  }
+  if (command === 'sweep' && rng.chance(0.1))
+    flags.push(`--shard=${rng.pick(['0/2', '1/2', '2/2', '0/0', 'a/b'])}`);
+  if (rng.chance(0.15)) flags.push(`--replications=${rng.pick(['2', '2', '1', '0', '30000', '1e2'])}`);
+  flags.push('--workers=1');
+  return flags;
 }

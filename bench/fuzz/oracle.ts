@@ -292,6 +292,12 @@ function judgeOutputs(c: FuzzCase, code: number, stdout: string, outDir: string)
     if (!existsSync(join(outDir, 'comparison.json')))
       return failure('crash', 'compare wrote no comparison.json');
     if (c.flags.includes('--json')) JSON.parse(stdout);
+  } else if (c.command === 'sweep' || c.command === 'plan') {
+    const path = join(outDir, `${c.command}.json`);
+    if (!existsSync(path))
+      return failure('crash', `${c.command} exited ${code} without writing ${c.command}.json`);
+    JSON.parse(readFileSync(path, 'utf8'));
+    if (c.flags.includes('--json')) JSON.parse(stdout);
   }
   if (problems.length > 0) return failure('bad-figures', [...new Set(problems)].slice(0, 5).join('; '));
   return { outcome: 'ok', message: `exit ${code}` };

@@ -219,6 +219,21 @@ describe('YAML syntax errors', () => {
   });
 });
 
+describe('a scenario that is not a mapping', () => {
+  it('is one error at its start, whatever --set adds: an override has nowhere to go', async () => {
+    for (const text of ['42\n', '', '- a\n', '"duration: 1h"\n']) {
+      expect(await errors(text, ['limits.max_wall=20s', 'fleets.0.replicas=2'])).toEqual([
+        's.yaml:1:1: the scenario must be a YAML mapping of keys',
+      ]);
+    }
+    // A path no scenario has is still the argument's own mistake.
+    expect(await errors('42\n', ['limits.nope=1'])).toEqual([
+      expect.stringMatching(/^--set:1:1: limits\.nope: unknown key "nope"/),
+      's.yaml:1:1: the scenario must be a YAML mapping of keys',
+    ]);
+  });
+});
+
 describe('oversized expressions', () => {
   it('are located errors at the expression', async () => {
     const long = NETWORKED.replace(

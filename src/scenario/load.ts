@@ -125,6 +125,9 @@ function apply(
     fail(override.keyPosition, `${formatPath(override.path)} is required: null cannot remove it`);
     return candidate;
   }
+  // A scenario that is not a mapping has nowhere to write the value: the schema says so, once.
+  if (candidate.raw === null || typeof candidate.raw !== 'object' || Array.isArray(candidate.raw))
+    return candidate;
   const raw = structuredClone(candidate.raw) as Raw;
   const applyError = applyOverride(raw, override.path, structuredClone(override.value), meaning === 'remove');
   if (applyError !== null) {
