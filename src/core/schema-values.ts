@@ -107,6 +107,13 @@ export const NonNegativeNumber = Count;
  * a fleet is still simulated in seconds and megabytes rather than failing for lack of memory.
  */
 export const MAX_COUNT = 2 ** 31 - 1;
+/**
+ * The highest price a replica may have, USD per hour: far above any machine sold (a 1,000-GPU
+ * pod lists below $100,000), and low enough that a year of a million replicas still sums to a
+ * finite dollar figure in every output.
+ */
+export const MAX_PRICE_USD_PER_HOUR = 1e6;
+
 /** Replicas of one fleet (fixed, autoscaling bounds, schedules). */
 export const MAX_REPLICAS = 100_000;
 /** Requests one replica serves or batches at once (concurrency, max_batch, max_num_seqs). */

@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
+import { formatThousands } from '../core/format.js';
+import { MAX_PRICE_USD_PER_HOUR } from '../core/schema-values.js';
 import { closestNames } from '../util/closest-names.js';
 import { readYamlData } from '../util/yaml-data.js';
 
@@ -155,7 +157,13 @@ const durationSeconds = z.lazy(() =>
   ]),
 );
 
-const usdPerHour = z.number().positive('expected a price above 0 USD per hour');
+const usdPerHour = z
+  .number()
+  .positive('expected a price above 0 USD per hour')
+  .max(
+    MAX_PRICE_USD_PER_HOUR,
+    `expected a price of at most ${formatThousands(MAX_PRICE_USD_PER_HOUR)} USD per hour`,
+  );
 
 /** A calendar date, `YYYY-MM-DD`, that exists. The yaml core schema leaves 2026-01-21 a string. */
 export const isoDate = z

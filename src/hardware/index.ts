@@ -48,4 +48,9 @@ export {
   shippedEnergyData,
 } from './energy-data.js';
 export { daysBetween, STALE_PRICE_DAYS, type StalePrice, stalePrice, todayUtc } from './price-age.js';
-export { type CatalogFileError, type CatalogLoad, withUserCatalogs } from './user-catalog.js';
+export {
+  type CatalogFileError,
+  type CatalogLoad,
+  MAX_CATALOG_BYTES,
+  withUserCatalogs,
+} from './user-catalog.js';

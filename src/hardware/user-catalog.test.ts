@@ -1,10 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import {
   daysBetween,
   findInstance,
+  MAX_CATALOG_BYTES,
   resolveInstance,
   STALE_PRICE_DAYS,
   stalePrice,
@@ -137,6 +139,48 @@ describe('user catalog files', () => {
       'INVALID_VALUE 5:15 instances["aws/g5.xlarge"].prices.mars-1: aws/g5.xlarge has no price in region "mars-1": a new region needs on_demand',
       'MISSING_FILE 1:1 catalog file not found: /nonexistent/prices.yaml',
     ]);
+  });
+
+  it('refuses hostile files with one located line: a device, a folder or a pipe, an oversized file, nested aliases, a price past any machine', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-user-catalog-hostile-'));
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const huge = join(dir, 'huge.yaml');
+    writeFileSync(huge, '');
+    // Sparse: the size is all that is read before the file is refused.
+    truncateSync(huge, MAX_CATALOG_BYTES + 1);
+    const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (const [name, previous] of [
+      ['b', 'a'],
+      ['c', 'b'],
+      ['d', 'c'],
+      ['e', 'd'],
+    ]) {
+      laughs.push(`${name}: &${name} [${Array(10).fill(`*${previous}`).join(', ')}]`);
+    }
+    const cases: [string, string][] = [
+      ['/dev/zero', 'MISSING_FILE 1:1 the catalog file /dev/zero is not a file'],
+      [dir, `MISSING_FILE 1:1 the catalog file ${dir} is not a file`],
+      [fifo, `MISSING_FILE 1:1 the catalog file ${fifo} is not a file`],
+      [huge, 'INVALID_VALUE 1:1 the catalog file is 1.0 MB; at most 1 MB (some 4,000 instance types)'],
+      [
+        file(`${laughs.join('\n')}\ninstances: {}\n`),
+        'YAML_SYNTAX 2:8 aliases expand to more than 100 copies; write the values out instead of nesting aliases',
+      ],
+      [
+        file(
+          'instances:\n  lab/box:\n    vcpus: 4\n    billing: { increment: 1s, minimum: 0s }\n' +
+            '    prices: { onprem: { on_demand: 1e308 } }\n    sources: { on_demand: { source: x, as_of: 2026-09-30 } }\n',
+        ),
+        'INVALID_VALUE 5:36 instances["lab/box"].prices.onprem.on_demand: expected a price of at most 1,000,000 USD per hour',
+      ],
+    ];
+    for (const [path, expected] of cases) {
+      const loaded = withUserCatalogs([path]);
+      expect(loaded.ok ? [] : loaded.errors.map((e) => `${e.code} ${e.line}:${e.col} ${e.message}`)).toEqual([
+        expected,
+      ]);
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import * as z from 'zod';
-import { COLLECTION_KEY, collectionKeyOffset } from '../util/yaml-keys.js';
+import { documentValue } from '../util/yaml-keys.js';
 import {
   type Catalog,
   checkRegionPrices,
@@ -75,6 +75,13 @@ function pathText(path: readonly PropertyKey[]): string {
     .join('');
 }
 
+/**
+ * The largest user catalog file read: the yaml package's check for duplicate keys takes time
+ * quadratic in the entries of a mapping (10,000 instance types, 2.2 MB, took 8.6 s to read; 40,000
+ * took 55 s), and a private catalog holds tens or hundreds.
+ */
+export const MAX_CATALOG_BYTES = 1_000_000;
+
 function readParsed(file: string): ParsedFile {
   const at = (
     line: number,
@@ -95,6 +102,15 @@ function readParsed(file: string): ParsedFile {
   });
   let text: string;
   try {
+    // A device or a pipe would be read without end: only a regular file of a bounded size is.
+    const entry = statSync(file);
+    if (!entry.isFile()) return failed(`the catalog file ${file} is not a file`, 'MISSING_FILE');
+    if (entry.size > MAX_CATALOG_BYTES) {
+      return failed(
+        `the catalog file is ${(entry.size / 1e6).toFixed(1)} MB; at most ${MAX_CATALOG_BYTES / 1e6} MB (some 4,000 instance types)`,
+        'INVALID_VALUE',
+      );
+    }
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -128,12 +144,12 @@ function readParsed(file: string): ParsedFile {
     const where = pathText(key === undefined ? path : [...path, key]);
     return at(line, col, where === '' ? message : `${where}: ${message}`, code);
   };
-  const collectionKey = collectionKeyOffset(document);
-  if (collectionKey !== null) {
-    const { line, col } = lineCounter.linePos(collectionKey);
-    return failed(COLLECTION_KEY, 'YAML_SYNTAX', line, col);
+  const plain = documentValue(document);
+  if (!plain.ok) {
+    const { line, col } = lineCounter.linePos(plain.offset);
+    return failed(plain.message, 'YAML_SYNTAX', line, col);
   }
-  const value = document.toJS() as unknown;
+  const value = plain.value;
   const top = z.strictObject({ instances: z.record(z.string(), z.unknown()) }).safeParse(value);
   if (!top.success) {
     const issue = top.error.issues[0];

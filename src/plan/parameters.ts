@@ -1,9 +1,9 @@
 import { type Document, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import { documentValue } from '../scenario/diagnostics.js';
 import { loadScenarioVariants } from '../scenario/index.js';
 import { SET_FILE } from '../scenario/overrides.js';
 import { parseSweepValues } from '../scenario/schema.js';
 import type { Diagnostic, Result, Scenario, Sweep, SweepParameter } from '../scenario/types.js';
+import { documentValue } from '../util/yaml-keys.js';
 import type { SweepPoint } from './points.js';
 
 /** A swept key with where its values are written, so a bad value is reported there. */

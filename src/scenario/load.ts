@@ -3,6 +3,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { type Document, isMap, LineCounter, type Node, parseDocument } from 'yaml';
 import { replaceUnprintable } from '../core/unprintable.js';
 import { type Catalog, withUserCatalogs } from '../hardware/index.js';
+import { documentValue } from '../util/yaml-keys.js';
 import {
   asObject,
   catalogPaths,
@@ -20,13 +21,7 @@ import {
   confinementFindings,
   dataPathResolver,
 } from './confine.js';
-import {
-  diagnostic,
-  documentValue,
-  issueDiagnostics,
-  sortDiagnostics,
-  syntaxDiagnostic,
-} from './diagnostics.js';
+import { diagnostic, issueDiagnostics, sortDiagnostics, syntaxDiagnostic } from './diagnostics.js';
 import { loadMath } from './expression.js';
 import { finishScenario } from './finish.js';
 import { sharedScenarioJsonSchema } from './json-schema.js';

@@ -1,5 +1,6 @@
 import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
-import { documentValue, suggest, yamlDiagnostic } from './diagnostics.js';
+import { documentValue } from '../util/yaml-keys.js';
+import { suggest, yamlDiagnostic } from './diagnostics.js';
 import { alternatives, childSchemas, type JsonSchema } from './json-schema.js';
 import { formatPath, type PathSegment, type Position, type SourceTree } from './locate.js';
 

@@ -403,12 +403,7 @@ export interface Slo {
  */
 export const DEFAULT_MAX_DROP_RATE = 0.01;
 
-/**
- * The highest price a replica may have, USD per hour: far above any machine sold (a 1,000-GPU
- * pod lists below $100,000), and low enough that a year of a million replicas still sums to a
- * finite dollar figure in every output.
- */
-export const MAX_PRICE_USD_PER_HOUR = 1e6;
+export { MAX_PRICE_USD_PER_HOUR } from '../core/schema-values.js';
 
 /** The objective of a scenario without `slo:`. */
 export const DEFAULT_SLO: Slo = { limits: [], maxDropRate: DEFAULT_MAX_DROP_RATE, isDefault: true };

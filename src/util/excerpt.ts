@@ -12,6 +12,21 @@ export function excerpt(text: string): string {
   return JSON.stringify(cut);
 }
 
+/**
+ * A parsed JSON value quoted as `excerpt` quotes text. A list or object nested thousands deep
+ * parses, but writing it back out overflows the stack: it is quoted by its opening bracket.
+ */
+export function excerptJson(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    text = Array.isArray(value) ? '[…' : '{…';
+  }
+  return excerpt(text ?? String(value));
+}
+
 /** Column names of a header, each quoted as an excerpt, at most `max` of them. */
 export function headerExcerpt(names: readonly string[], max = 12): string {
   const shown = names.slice(0, max).map(excerpt).join(', ');

@@ -17,3 +17,34 @@ export function collectionKeyOffset(document: Document): number | null {
 }
 
 export const COLLECTION_KEY = 'a key must be a name or a number, not a mapping or a list';
+
+/**
+ * How many copies aliases may make, counted as the yaml package counts them (an alias of a node
+ * that itself holds n aliases counts n). Nested aliases grow exponentially ("billion laughs"); a
+ * scenario never needs more than a few.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
+/** The plain value of a parsed document, or why it cannot be built and the offset of the first alias. */
+export function documentValue(
+  document: Document,
+): { ok: true; value: unknown } | { ok: false; message: string; offset: number } {
+  const collectionKey = collectionKeyOffset(document);
+  if (collectionKey !== null) return { ok: false, message: COLLECTION_KEY, offset: collectionKey };
+  try {
+    return { ok: true, value: document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    let offset = 0;
+    visit(document, {
+      Alias(_, node) {
+        offset = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    const message = error.message.startsWith('Excessive alias count')
+      ? `aliases expand to more than ${MAX_ALIAS_COUNT} copies; write the values out instead of nesting aliases`
+      : `${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
+    return { ok: false, message, offset };
+  }
+}

@@ -9,7 +9,7 @@ import {
   UserError,
 } from '../scenario/types.js';
 import { closestNames, typoTolerance } from '../util/closest-names.js';
-import { excerpt } from '../util/excerpt.js';
+import { excerpt, excerptJson } from '../util/excerpt.js';
 import {
   type ArrivalRecord,
   type ArrivalSource,
@@ -462,7 +462,7 @@ function toNumber(raw: unknown): number {
 
 function describe(raw: unknown): string {
   if (raw === undefined) return 'nothing (the field is missing)';
-  return typeof raw === 'string' ? excerpt(raw) : excerpt(JSON.stringify(raw) ?? String(raw));
+  return typeof raw === 'string' ? excerpt(raw) : excerptJson(raw);
 }
 
 /**

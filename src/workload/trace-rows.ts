@@ -1,7 +1,7 @@
 import { CsvError, parse } from 'csv-parse/sync';
 import { type Diagnostic, InvariantError, UserError } from '../scenario/types.js';
 import { describeCsvError } from '../util/csv-error.js';
-import { excerpt, headerExcerpt } from '../util/excerpt.js';
+import { excerpt, excerptJson, headerExcerpt } from '../util/excerpt.js';
 import { ChunkedFile, DEFAULT_CHUNK_BYTES, MAX_ROW_BYTES } from './chunked-text-file.js';
 
 /** The rows of a CSV or JSONL trace, one at a time, with the requested fields picked out by name. */
@@ -492,7 +492,7 @@ class JsonlRows implements TraceRows {
         throw this.#error(describeJsonError(error as Error, text));
       }
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        const got = typeof parsed === 'string' ? excerpt(parsed) : excerpt(JSON.stringify(parsed));
+        const got = typeof parsed === 'string' ? excerpt(parsed) : excerptJson(parsed);
         throw this.#error(`expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : got}`);
       }
       this.#row = parsed as Record<string, unknown>;

@@ -2,8 +2,9 @@
  * The JSON reports of benchmark clients that `calibrate` reads: GuideLLM's report and the result
  * of vLLM's serving benchmark. A bad value is a UserError at its position in the file.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
+import { MAX_SECONDS } from '../../core/time.js';
 import { fileTree, type PathSegment, SourceMap } from '../../scenario/locate.js';
 import { UserError } from '../../scenario/types.js';
 import { describe, type Row, wholeTokens } from './rows.js';
@@ -16,6 +17,17 @@ export interface JsonFile {
 }
 
 export function readJson(path: string): JsonFile {
+  // V8 holds no string over 512 MiB: a larger report is refused with its size, not a crash.
+  const { size } = statSync(path);
+  if (size > MAX_REPORT_BYTES) {
+    throw new UserError({
+      code: 'BAD_TRACE_ROW',
+      file: path,
+      line: 1,
+      col: 1,
+      message: `the report is ${(size / 1e6).toFixed(0)} MB; at most ${MAX_REPORT_BYTES / 1e6} MB (a report of detailed results keeps its generated texts: drop them, or give the per-request columns as JSONL or CSV)`,
+    });
+  }
   const text = readFileSync(path, 'utf8');
   try {
     return { path, value: JSON.parse(text), text };
@@ -31,6 +43,9 @@ export function readJson(path: string): JsonFile {
     });
   }
 }
+
+/** The largest benchmark report read whole. */
+export const MAX_REPORT_BYTES = 400_000_000;
 
 /** Where JSON.parse stopped: its message gives the offset, or else the YAML parser (JSON is YAML) finds the spot. */
 function syntaxErrorPosition(text: string, message: string): { line: number; col: number } {
@@ -98,6 +113,21 @@ class JsonReader {
       this.fail(at, `expected ${what}, got ${describe(value)}`);
     }
     return value;
+  }
+
+  /**
+   * Seconds the simulation clock can hold, or null: a span (`signed` false) from 0, a time on the
+   * report's clock (`signed`) either way from 0, at most `MAX_SECONDS` (285 years) each.
+   */
+  seconds(value: unknown, at: readonly PathSegment[], what: string, signed: boolean): number | null {
+    const n = this.number(value, at, what);
+    if (n !== null && (n > MAX_SECONDS || n < (signed ? -MAX_SECONDS : 0))) {
+      this.fail(
+        at,
+        `expected ${what} ${signed ? 'within' : 'from 0 to'} 285 years (the span of the simulation clock), got ${n}`,
+      );
+    }
+    return n;
   }
 
   required(value: unknown, at: readonly PathSegment[], what: string): number {
@@ -191,7 +221,8 @@ function guidellmRow(
   at: PathSegment[],
   completed: boolean,
 ): Row {
-  const time = (value: unknown, key: PathSegment[]) => json.number(value, [...at, ...key], 'a Unix time');
+  const time = (value: unknown, key: PathSegment[]) =>
+    json.seconds(value, [...at, ...key], 'a Unix time', true);
   let arrival: number | null;
   let firstToken: number | null;
   let finish: number | null;
@@ -284,11 +315,13 @@ export function vllmRows(file: JsonFile, notes: string[]): Row[] {
     const ok = error === undefined || error === null || error === '';
     const input = json.tokens(value, ['input_lens', i]);
     if (!ok) return { ok, ttft: 0, latency: 0, input, output: 1 };
-    const ttft = json.required(ttfts[i], ['ttfts', i], 'seconds');
+    const ttft =
+      json.seconds(json.required(ttfts[i], ['ttfts', i], 'seconds'), ['ttfts', i], 'seconds', false) ?? 0;
     const gaps = json.array(itls[i], ['itls', i], 'a list of inter-token gaps');
     let latency = ttft;
     gaps.forEach((gap, g) => {
-      latency += json.required(gap, ['itls', i, g], 'seconds');
+      latency +=
+        json.seconds(json.required(gap, ['itls', i, g], 'seconds'), ['itls', i, g], 'seconds', false) ?? 0;
     });
     if (ttft < 0) json.fail(['ttfts', i], `expected seconds, got ${ttft}`);
     return { ok, ttft, latency, input, output: json.tokens(outputs[i], ['output_lens', i]) };
@@ -301,7 +334,15 @@ export function vllmRows(file: JsonFile, notes: string[]): Row[] {
       failed++;
       return;
     }
-    const arrival = arrivals?.[i] ?? json.required(starts?.[i], ['start_times', i], 'a time');
+    const arrival =
+      arrivals?.[i] ??
+      json.seconds(
+        json.required(starts?.[i], ['start_times', i], 'a time'),
+        ['start_times', i],
+        'a time',
+        true,
+      ) ??
+      0;
     rows.push({
       arrival,
       firstToken: arrival + request.ttft,

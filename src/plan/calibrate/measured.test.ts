@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic, UserError } from '../../scenario/types.js';
+import { MAX_REPORT_BYTES } from './client-reports.js';
 import { detectMeasuredFormat, type MeasuredRun, readMeasuredRun } from './measured.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/calibrate/', import.meta.url));
@@ -179,6 +180,35 @@ describe('bad measured runs, located', () => {
     );
     expect(failure(() => readMeasuredRun(path))).toBe(
       'bad-order.jsonl:3:1: key "finish": the finish (2.4) comes before the first token (2.5)',
+    );
+  });
+
+  it('times past the span of the simulation clock, and values nested too deep to quote whole', () => {
+    const line = (finish: string) =>
+      `{"arrival":1,"first_token":1.1,"finish":${finish},"input_tokens":10,"output_tokens":5}`;
+    const far = write('far.jsonl', [line('2'), line('1e308')].join('\n'));
+    expect(failure(() => readMeasuredRun(far))).toBe(
+      'far.jsonl:2:1: key "finish": 1e+308 is more than 285 years from the first arrival, past the span of the simulation clock',
+    );
+    const deep = write(
+      'deep.jsonl',
+      `{"arrival":${'['.repeat(100_000)}${']'.repeat(100_000)},"first_token":1,"finish":2,"input_tokens":1,"output_tokens":1}\n`,
+    );
+    expect(failure(() => readMeasuredRun(deep))).toBe(
+      'deep.jsonl:1:1: key "arrival": expected a time, got "[…"',
+    );
+    const report = JSON.parse(readFileSync(join(FIXTURES, 'vllm-result.json'), 'utf8'));
+    report.itls[3] = [-1, -1];
+    expect(failure(() => readMeasuredRun(write('gaps.json', JSON.stringify(report))))).toMatch(
+      /^gaps\.json:1:\d+: \.itls\[3\]\[0\]: expected seconds from 0 to 285 years \(the span of the simulation clock\), got -1$/,
+    );
+  });
+
+  it('a report larger than a string can hold, by its size before it is read', () => {
+    const path = write('huge.json', '');
+    truncateSync(path, MAX_REPORT_BYTES + 1);
+    expect(failure(() => readMeasuredRun(path, { format: 'vllm' }))).toBe(
+      'huge.json:1:1: the report is 400 MB; at most 400 MB (a report of detailed results keeps its generated texts: drop them, or give the per-request columns as JSONL or CSV)',
     );
   });
 

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
-import { US_PER_S } from '../../core/time.js';
+import { MAX_SECONDS, US_PER_S } from '../../core/time.js';
 import { UserError } from '../../scenario/types.js';
 import { openTraceRows, type TraceRowsKind } from '../../workload/trace-rows.js';
 import { guidellmRows, readJson, vllmRows } from './client-reports.js';
@@ -193,6 +193,12 @@ function readTable(path: string, kind: TraceRowsKind, options: MeasuredOptions):
     if (!Number.isFinite(n)) fail(i, `expected ${what}, got ${describe(value)}`);
     return n;
   };
+  /** A time the simulation clock holds: within 285 years of the first arrival. */
+  const within = (i: number, seconds: number, raw: number | null) => {
+    if (Math.abs(seconds) > MAX_SECONDS) {
+      fail(i, `${raw} is more than 285 years from the first arrival, past the span of the simulation clock`);
+    }
+  };
   const out: Row[] = [];
   let origin = Number.NaN;
   let previous = Number.NEGATIVE_INFINITY;
@@ -206,12 +212,15 @@ function readTable(path: string, kind: TraceRowsKind, options: MeasuredOptions):
       // Subtract before scaling: epoch milliseconds keep their precision only as a difference.
       const seconds = (value: number) => (value - origin) / unitsPerSecond;
       const arrival = seconds(raw);
+      within(0, arrival, raw);
       if (arrival < previous) ordered = false;
       previous = arrival;
       const firstRaw = number(1, 'a time or nothing');
       const finishRaw = number(2, 'a time or nothing');
       const firstToken = firstRaw === null ? null : seconds(firstRaw);
       const finish = finishRaw === null ? null : seconds(finishRaw);
+      if (firstToken !== null) within(1, firstToken, firstRaw);
+      if (finish !== null) within(2, finish, finishRaw);
       if (firstToken !== null && firstToken < arrival) {
         fail(1, `the first token (${firstRaw}) comes before the arrival (${raw})`);
       }

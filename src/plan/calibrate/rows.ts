@@ -1,4 +1,4 @@
-import { excerpt } from '../../util/excerpt.js';
+import { excerpt, excerptJson } from '../../util/excerpt.js';
 
 /** One request as a measured file gives it: times in the file's seconds, null where not recorded. */
 export interface Row {
@@ -19,5 +19,5 @@ export function describe(value: unknown): string {
   if (value === null || value === '') return 'nothing';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return excerpt(value);
-  return excerpt(JSON.stringify(value) ?? String(value));
+  return excerptJson(value);
 }
