@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunInputError } from '../scenario/types.js';
+import { MAX_RUNS, RunInputError } from '../scenario/types.js';
 import { describeConfiguration, markPareto, type SweepResult } from './output.js';
 import { nothingFeasible, writeSweep } from './sweep.js';
 
@@ -25,11 +25,25 @@ function identity(result: SweepResult): string {
  * a point runs in one shard), so merging is putting rows back in point order; percentiles are
  * those of the runs themselves, not estimates combined across shards.
  */
+/**
+ * The largest shard read: a whole sweep of 20,000 points (`MAX_RUNS`) of a small scenario writes
+ * 87 MB; scenarios with more fleets write more per row.
+ */
+const MAX_SHARD_BYTES = 300_000_000;
+
 export function mergeSweeps(dirs: readonly string[]): SweepResult {
   const shards = dirs.map((dir) => {
     const path = join(dir, 'sweep.json');
     if (!existsSync(path)) {
       throw new RunInputError(`${path}: not found (a shard that has not finished: rerun it, it resumes)`);
+    }
+    // A pipe or a device in its place would be read for ever.
+    const entry = statSync(path);
+    if (!entry.isFile()) throw new RunInputError(`${path}: not a file`);
+    if (entry.size > MAX_SHARD_BYTES) {
+      throw new RunInputError(
+        `${path}: ${(entry.size / 1e6).toFixed(0)} MB, more than the sweep.json of any sweep fleetsim runs (at most ${MAX_SHARD_BYTES / 1e6} MB)`,
+      );
     }
     let result: SweepResult;
     try {
@@ -50,6 +64,21 @@ export function mergeSweeps(dirs: readonly string[]): SweepResult {
       );
     }
     if (result.shard === null) throw new RunInputError(`${path}: a whole sweep, not a shard`);
+    const { index, count } = result.shard;
+    if (
+      !(
+        Number.isInteger(count) &&
+        count >= 1 &&
+        count <= MAX_RUNS &&
+        Number.isInteger(index) &&
+        index >= 0 &&
+        index < count
+      )
+    ) {
+      throw new RunInputError(
+        `${path}: not a sweep.json written by fleetsim sweep (shard ${index}/${count}); rerun the shard, it resumes`,
+      );
+    }
     if (typeof result.shard.digest !== 'string') {
       throw new RunInputError(
         `${path}: records no scenario digest (written by an older fleetsim); rerun the shard`,

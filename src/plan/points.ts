@@ -1,6 +1,6 @@
 import { formatThousands } from '../core/format.js';
 import { createStreams } from '../engine/index.js';
-import { checkRunCount } from '../scenario/index.js';
+import { checkRunCount, MAX_RUNS } from '../scenario/index.js';
 import type { SweepParameter, SweepSampling } from '../scenario/types.js';
 
 /** One configuration of a sweep: a value for each swept key, in the order the keys were given. */
@@ -150,13 +150,16 @@ export interface Shard {
   count: number;
 }
 
-/** `"2/8"` -> `{ index: 2, count: 8 }`; null when malformed. */
+/**
+ * `"2/8"` -> `{ index: 2, count: 8 }`; null when malformed, or for more shards than a sweep has
+ * runs (`MAX_RUNS`): beyond, every further shard would be empty.
+ */
 export function parseShard(text: string): Shard | null {
   const match = /^(\d+)\/(\d+)$/.exec(text.trim());
   if (!match) return null;
   const index = Number(match[1]);
   const count = Number(match[2]);
-  return count >= 1 && index < count ? { index, count } : null;
+  return count >= 1 && count <= MAX_RUNS && index < count ? { index, count } : null;
 }
 
 /**

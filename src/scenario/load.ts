@@ -555,8 +555,17 @@ export async function loadScenarioFile(
 ): Promise<Result<LoadedScenario>> {
   let text: string;
   try {
-    const { size } = await stat(path);
-    if (size > MAX_SCENARIO_BYTES) return tooLarge(size, path);
+    const entry = await stat(path);
+    // A pipe would block the read for ever and a device never end it: only regular files are read.
+    if (!entry.isFile()) {
+      return {
+        ok: false,
+        errors: [
+          { code: 'MISSING_FILE', message: `not a file: ${resolve(path)}`, file: path, line: 1, col: 1 },
+        ],
+      };
+    }
+    if (entry.size > MAX_SCENARIO_BYTES) return tooLarge(entry.size, path);
     text = await readFile(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot read file';

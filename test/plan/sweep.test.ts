@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/app.js';
@@ -269,6 +270,14 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
     writeScenario(dir, SWEEP.replace('"2..4"', '"4..2"'), 'range.yaml');
     writeScenario(dir, SWEEP.replace('[1, 2]', '[1, 2]\n  sampling: random'), 'sampling.yaml');
     writeScenario(dir, SWEEP.replace(/slo:.*\n/, ''), 'no-slo.yaml');
+    execFileSync('mkfifo', [join(dir, 'fifo.yaml')]);
+    mkdirSync(join(dir, 'piped'));
+    execFileSync('mkfifo', [join(dir, 'piped', 'sweep.json')]);
+    mkdirSync(join(dir, 'tampered'));
+    writeFileSync(
+      join(dir, 'tampered', 'sweep.json'),
+      JSON.stringify({ rows: [], shard: { index: 0, count: 1e20, digest: 'x' } }),
+    );
     const cases: [string[], string][] = [
       [
         ['sweep', 'typo.yaml', '--out', 'o'],
@@ -293,7 +302,7 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
       ],
       [
         ['sweep', 'scenario.yaml', '--out', 'o', '--shard', '3/3'],
-        'fleetsim: --shard: expected K/N with 0 <= K < N (e.g. 0/4), got "3/3"\n',
+        'fleetsim: --shard: expected K/N with 0 <= K < N <= 20,000 (e.g. 0/4), got "3/3"\n',
       ],
       [
         ['sweep', 'scenario.yaml', '--out', 'o', '--workers', '0'],
@@ -314,6 +323,26 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
       [
         ['merge', 'nowhere', '--out', 'o'],
         expect.stringMatching(/^fleetsim: .*nowhere\/sweep\.json: not found/),
+      ],
+      // A pipe would block every read for ever: refused before reading, as scenario and as shard.
+      [
+        ['sweep', 'fifo.yaml', '--out', 'o'],
+        expect.stringMatching(/^fifo\.yaml:1:1: not a file: \/.*fifo\.yaml\n$/),
+      ],
+      [['diff', 'scenario.yaml', 'fifo.yaml'], expect.stringMatching(/^fifo\.yaml:1:1: not a file: /)],
+      [
+        ['merge', 'piped', '--out', 'o'],
+        expect.stringMatching(/^fleetsim: .*piped\/sweep\.json: not a file\n$/),
+      ],
+      [
+        ['merge', 'tampered', '--out', 'o'],
+        expect.stringMatching(
+          /^fleetsim: .*tampered\/sweep\.json: not a sweep\.json written by fleetsim sweep \(shard 0\/100000000000000000000\)/,
+        ),
+      ],
+      [
+        ['sweep', 'scenario.yaml', '--out', 'o', '--shard', '0/20001'],
+        'fleetsim: --shard: expected K/N with 0 <= K < N <= 20,000 (e.g. 0/4), got "0/20001"\n',
       ],
     ];
     for (const [args, message] of cases) {

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ImportError, importPrices } from '../../hardware/import/index.js';
+import { ImportError, importPrices, readInputFile } from '../../hardware/import/index.js';
 import {
   ACCELERATOR_IDS,
   type Catalog,
@@ -270,17 +270,10 @@ export function catalogImportCommand(args: CatalogImportArgs, io: CliIo): number
   const out = resolve(io.cwd, args.out);
   if (existsSync(out) && !args.force)
     throw new UsageError(`--out: ${out} exists; pass --force to replace it`);
-  let base: { text: string; path: string } | null = null;
-  if (args.base !== undefined) {
-    const path = resolve(io.cwd, args.base);
-    try {
-      base = { text: readFileSync(path, 'utf8'), path };
-    } catch {
-      throw new UsageError(`--base: cannot read ${path}`);
-    }
-  }
   let result: ReturnType<typeof importPrices>;
   try {
+    const basePath = args.base === undefined ? null : resolve(io.cwd, args.base);
+    const base = basePath === null ? null : { text: readInputFile(basePath, '--base'), path: basePath };
     result = importPrices({
       from: (args.from ?? []).map((argument) => {
         const equals = argument.indexOf('=');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
+import { formatThousands } from '../../core/format.js';
 import {
   Interrupted,
   parseShard,
@@ -11,7 +12,7 @@ import {
 } from '../../plan/index.js';
 import { type StudySource, writeSweepReport } from '../../plan/study-report.js';
 import { ScenarioError } from '../../run.js';
-import { loadScenarioFile } from '../../scenario/index.js';
+import { loadScenarioFile, MAX_RUNS } from '../../scenario/index.js';
 import type { SweepSampling } from '../../scenario/types.js';
 import {
   type CatalogArgs,
@@ -123,7 +124,9 @@ export function chartNote(written: readonly string[], io: CliIo): string {
 export async function sweepCommand(args: SweepArgs, io: CliIo): Promise<number> {
   const shard = args.shard === undefined ? null : parseShard(args.shard);
   if (shard === null && args.shard !== undefined) {
-    throw new UsageError(`--shard: expected K/N with 0 <= K < N (e.g. 0/4), got "${args.shard}"`);
+    throw new UsageError(
+      `--shard: expected K/N with 0 <= K < N <= ${formatThousands(MAX_RUNS)} (e.g. 0/4), got "${args.shard}"`,
+    );
   }
   const options = {
     ...(await studyOptions(args, io, 'sweep')),

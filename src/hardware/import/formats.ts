@@ -1,4 +1,8 @@
 import { parse as parseCsv } from 'csv-parse/sync';
+import { formatThousands } from '../../core/format.js';
+import { ownValue } from '../../core/records.js';
+import { MAX_PRICE_USD_PER_HOUR } from '../../core/schema-values.js';
+import { excerpt } from '../../util/excerpt.js';
 import type { PriceKey } from '../catalog.js';
 
 /**
@@ -78,18 +82,46 @@ function positive(text: string | undefined): number | undefined {
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
-function csvRows(text: string, required: readonly string[], what: string): Record<string, string>[] {
-  let rows: Record<string, string>[];
+/**
+ * A price of `value` USD for `hours` hours, per hour. One above what a scenario may be given is
+ * refused rather than skipped: a run's dollar figures could overflow to infinity
+ * (docs/reliability.md, "Money and workers"), and a list holding such a price is broken.
+ */
+function hourlyPrice(value: number, hours: number, where: string, given: string): number {
+  const perHour = value / hours;
+  if (!(perHour <= MAX_PRICE_USD_PER_HOUR))
+    throw new PriceListError(
+      `${where}: expected a price of at most ${formatThousands(MAX_PRICE_USD_PER_HOUR)} USD per hour, got ${given}`,
+    );
+  return hours === 1 ? value : round9(perHour);
+}
+
+/** A price written as text; blank, zero or not a number means the list has none. */
+function priceText(text: string | undefined, where: string, hours = 1, per = ''): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = Number(text);
+  if (!(value > 0)) return undefined;
+  return hourlyPrice(value, hours, where, `${excerpt(text)}${per}`);
+}
+
+/** A CSV row and the line it ends on, which messages name. */
+interface CsvRow {
+  line: number;
+  row: Record<string, string>;
+}
+
+function csvRows(text: string, required: readonly string[], what: string): CsvRow[] {
+  let rows: { info: { lines: number }; record: Record<string, string> }[];
   try {
-    rows = parseCsv(text, { columns: true, skip_empty_lines: true });
+    rows = parseCsv(text, { columns: true, skip_empty_lines: true, info: true });
   } catch (error) {
     throw new PriceListError(`not a ${what} CSV: ${(error as Error).message}`);
   }
-  const header = rows.length > 0 ? Object.keys(rows[0]) : [];
+  const header = rows.length > 0 ? Object.keys(rows[0].record) : [];
   const missing = required.filter((column) => !header.includes(column));
   if (rows.length > 0 && missing.length > 0)
     throw new PriceListError(`not a ${what} CSV: no column ${missing.join(', ')}`);
-  return rows;
+  return rows.map(({ info, record }) => ({ line: info.lines, row: record }));
 }
 
 function json(text: string, what: string): unknown {
@@ -98,6 +130,59 @@ function json(text: string, what: string): unknown {
   } catch (error) {
     throw new PriceListError(`not ${what} JSON: ${(error as Error).message}`);
   }
+}
+
+type JsonObject = Record<string, unknown>;
+
+/** A JSON value as a message shows it: short, and never a whole object. */
+function shown(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return typeof value === 'string' ? excerpt(value) : String(value);
+}
+
+function malformed(path: string, expected: string, value: unknown): PriceListError {
+  return new PriceListError(`${path}: expected ${expected}, got ${shown(value)}`);
+}
+
+/** `path.key`, or `path["key"]` for a key that is no plain name (AWS term codes hold dots). */
+function member(path: string, key: string): string {
+  return /^[A-Za-z_][\w-]*$/.test(key) ? `${path}.${key}` : `${path}[${excerpt(key)}]`;
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function objectAt(value: unknown, path: string): JsonObject {
+  if (!isObject(value)) throw malformed(path, 'an object', value);
+  return value;
+}
+
+function optionalObjectAt(value: unknown, path: string): JsonObject | undefined {
+  return value === undefined ? undefined : objectAt(value, path);
+}
+
+function optionalNumberAt(value: unknown, path: string): number | undefined {
+  if (value === undefined || typeof value === 'number') return value;
+  throw malformed(path, 'a number', value);
+}
+
+/** The fields `keys` of `object`, each absent or a string. */
+function stringsAt<K extends string>(
+  object: JsonObject | undefined,
+  path: string,
+  keys: readonly K[],
+): Partial<Record<K, string>> {
+  const strings: Partial<Record<K, string>> = {};
+  for (const key of keys) {
+    const value = object?.[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw malformed(`${path}.${key}`, 'a string', value);
+    strings[key] = value;
+  }
+  return strings;
 }
 
 function firstPerTypeAndRegion(prices: PriceRecord[]): PriceRecord[] {
@@ -128,10 +213,11 @@ function vantageCsv(text: string): ParsedPriceList {
   );
   const prices: PriceRecord[] = [];
   const hardware = new Map<string, HardwareRecord>();
-  for (const row of rows) {
+  for (const { line, row } of rows) {
     const type = row.instance_type;
-    const onDemand = positive(row.usd_per_hour_ondemand_linux);
-    const reserved = positive(row.usd_per_hour_reserved_1y_std_noupfront_linux);
+    const price = (column: string) => priceText(row[column], `line ${line}, column ${column}`);
+    const onDemand = price('usd_per_hour_ondemand_linux');
+    const reserved = price('usd_per_hour_reserved_1y_std_noupfront_linux');
     if (onDemand !== undefined)
       prices.push({
         type,
@@ -162,88 +248,138 @@ function vantageCsv(text: string): ParsedPriceList {
 
 /** AWS's spot-advisor-data.json: average savings over on-demand by region and type, no absolute prices. */
 function awsSpotAdvisor(text: string): ParsedPriceList {
-  const data = json(text, 'AWS spot advisor') as {
-    spot_advisor?: Record<string, { Linux?: Record<string, { s?: unknown }> }>;
-    instance_types?: Record<string, { cores?: unknown; ram_gb?: unknown }>;
-  };
-  if (data === null || typeof data !== 'object' || typeof data.spot_advisor !== 'object')
+  const data = json(text, 'AWS spot advisor');
+  if (!isObject(data) || data.spot_advisor === undefined)
     throw new PriceListError('not AWS spot advisor JSON: no spot_advisor section');
   const savings: SpotSaving[] = [];
-  for (const [region, byOs] of Object.entries(data.spot_advisor)) {
-    for (const [type, advice] of Object.entries(byOs?.Linux ?? {})) {
-      if (typeof advice?.s === 'number' && advice.s >= 0 && advice.s < 100)
-        savings.push({ type, region, percent: advice.s });
+  for (const [region, byOs] of Object.entries(objectAt(data.spot_advisor, 'spot_advisor'))) {
+    const at = member('spot_advisor', region);
+    const linux = optionalObjectAt(objectAt(byOs, at).Linux, `${at}.Linux`) ?? {};
+    for (const [type, advice] of Object.entries(linux)) {
+      const adviceAt = member(`${at}.Linux`, type);
+      const percent = optionalNumberAt(objectAt(advice, adviceAt).s, `${adviceAt}.s`);
+      if (percent !== undefined && percent >= 0 && percent < 100) savings.push({ type, region, percent });
     }
   }
   const hardware = new Map<string, HardwareRecord>();
-  for (const [type, size] of Object.entries(data.instance_types ?? {})) {
-    if (typeof size?.cores === 'number' && typeof size.ram_gb === 'number')
-      hardware.set(type, { vcpus: size.cores, memoryGib: size.ram_gb });
+  const sizes = optionalObjectAt(data.instance_types, 'instance_types') ?? {};
+  for (const [type, size] of Object.entries(sizes)) {
+    const at = member('instance_types', type);
+    const { cores, ram_gb } = objectAt(size, at);
+    const vcpus = optionalNumberAt(cores, `${at}.cores`);
+    const memoryGib = optionalNumberAt(ram_gb, `${at}.ram_gb`);
+    if (vcpus !== undefined && memoryGib !== undefined) hardware.set(type, { vcpus, memoryGib });
   }
   return { prices: [], savings, hardware, asOf: null };
 }
 
 interface AwsTerm {
-  priceDimensions?: Record<string, { unit?: string; pricePerUnit?: { USD?: string } }>;
-  termAttributes?: { LeaseContractLength?: string; OfferingClass?: string; PurchaseOption?: string };
+  /** Each price dimension's unit and USD price, with where that price is, for messages. */
+  dimensions: { unit?: string; usd?: string; at: string }[];
+  LeaseContractLength?: string;
+  OfferingClass?: string;
+  PurchaseOption?: string;
 }
 
-interface AwsProduct {
-  sku?: string;
-  productFamily?: string;
-  attributes?: Record<string, string | undefined>;
+const AWS_ATTRIBUTES = [
+  'instanceType',
+  'regionCode',
+  'operatingSystem',
+  'tenancy',
+  'preInstalledSw',
+  'capacitystatus',
+  'licenseModel',
+  'vcpu',
+  'memory',
+] as const;
+
+/** A product's attributes, those the reader looks at. */
+function awsAttributes(
+  value: unknown,
+  path: string,
+): Partial<Record<(typeof AWS_ATTRIBUTES)[number], string>> {
+  const product = objectAt(value, path);
+  const attributes = optionalObjectAt(product.attributes, `${path}.attributes`);
+  return stringsAt(attributes, `${path}.attributes`, AWS_ATTRIBUTES);
+}
+
+/** One product's terms of one kind (`{ code: term }`), absent meaning none. */
+function awsTerms(value: unknown, path: string): AwsTerm[] {
+  return Object.entries(optionalObjectAt(value, path) ?? {}).map(([code, raw]) => {
+    const at = member(path, code);
+    const term = objectAt(raw, at);
+    const byId = optionalObjectAt(term.priceDimensions, `${at}.priceDimensions`) ?? {};
+    const dimensions = Object.entries(byId).map(([id, rawDimension]) => {
+      const dimensionAt = member(`${at}.priceDimensions`, id);
+      const dimension = objectAt(rawDimension, dimensionAt);
+      const perUnit = optionalObjectAt(dimension.pricePerUnit, `${dimensionAt}.pricePerUnit`);
+      return {
+        ...stringsAt(dimension, dimensionAt, ['unit']),
+        ...(perUnit !== undefined && { usd: stringsAt(perUnit, `${dimensionAt}.pricePerUnit`, ['USD']).USD }),
+        at: `${dimensionAt}.pricePerUnit.USD`,
+      };
+    });
+    const attributes = optionalObjectAt(term.termAttributes, `${at}.termAttributes`);
+    return {
+      dimensions,
+      ...stringsAt(attributes, `${at}.termAttributes`, [
+        'LeaseContractLength',
+        'OfferingClass',
+        'PurchaseOption',
+      ]),
+    };
+  });
 }
 
 /** The hourly USD of a term priced by the hour alone (on-demand, or a reservation with no upfront). */
 function hourly(term: AwsTerm): number | undefined {
-  const dimensions = Object.values(term.priceDimensions ?? {});
-  if (dimensions.length !== 1 || dimensions[0].unit !== 'Hrs') return undefined;
-  return positive(dimensions[0].pricePerUnit?.USD);
+  const [dimension] = term.dimensions;
+  if (term.dimensions.length !== 1 || dimension.unit !== 'Hrs') return undefined;
+  return priceText(dimension.usd, dimension.at);
 }
 
 /**
  * The AWS Price List for Amazon EC2: a region's bulk offer file (`products` and `terms` by SKU),
  * or what `aws pricing get-products` prints (`PriceList`, one JSON string per product). Linux,
  * shared tenancy, no pre-installed software, used capacity; reservations are the standard class
- * with no upfront payment.
+ * with no upfront payment. Terms are read only for the products kept.
  */
 function awsPriceList(text: string): ParsedPriceList {
-  const data = json(text, 'AWS price list') as {
-    products?: Record<string, AwsProduct>;
-    terms?: {
-      OnDemand?: Record<string, Record<string, AwsTerm>>;
-      Reserved?: Record<string, Record<string, AwsTerm>>;
-    };
-    publicationDate?: string;
-    PriceList?: unknown[];
-  };
-  const items: { product: AwsProduct; onDemand: AwsTerm[]; reserved: AwsTerm[] }[] = [];
-  let published = typeof data?.publicationDate === 'string' ? data.publicationDate : undefined;
-  if (Array.isArray(data?.PriceList)) {
-    for (const entry of data.PriceList) {
-      const item = (typeof entry === 'string' ? json(entry, 'AWS price list') : entry) as {
-        product?: AwsProduct;
-        terms?: { OnDemand?: Record<string, AwsTerm>; Reserved?: Record<string, AwsTerm> };
-        publicationDate?: string;
-      };
-      if (!item?.product) continue;
+  const data = json(text, 'AWS price list');
+  const items: {
+    attributes: ReturnType<typeof awsAttributes>;
+    onDemand: () => AwsTerm[];
+    reserved: () => AwsTerm[];
+  }[] = [];
+  let published =
+    isObject(data) && typeof data.publicationDate === 'string' ? data.publicationDate : undefined;
+  if (isObject(data) && Array.isArray(data.PriceList)) {
+    data.PriceList.forEach((entry: unknown, i) => {
+      const at = `PriceList[${i}]`;
+      const item = objectAt(typeof entry === 'string' ? json(entry, 'AWS price list') : entry, at);
+      if (item.product === undefined) return;
       if (
         typeof item.publicationDate === 'string' &&
         (published === undefined || item.publicationDate < published)
       )
         published = item.publicationDate;
+      const terms = optionalObjectAt(item.terms, `${at}.terms`);
       items.push({
-        product: item.product,
-        onDemand: Object.values(item.terms?.OnDemand ?? {}),
-        reserved: Object.values(item.terms?.Reserved ?? {}),
+        attributes: awsAttributes(item.product, `${at}.product`),
+        onDemand: () => awsTerms(terms?.OnDemand, `${at}.terms.OnDemand`),
+        reserved: () => awsTerms(terms?.Reserved, `${at}.terms.Reserved`),
       });
-    }
-  } else if (data && typeof data.products === 'object') {
+    });
+  } else if (isObject(data) && isObject(data.products)) {
+    const terms = optionalObjectAt(data.terms, 'terms');
+    const onDemand = optionalObjectAt(terms?.OnDemand, 'terms.OnDemand');
+    const reserved = optionalObjectAt(terms?.Reserved, 'terms.Reserved');
     for (const [sku, product] of Object.entries(data.products)) {
       items.push({
-        product,
-        onDemand: Object.values(data.terms?.OnDemand?.[sku] ?? {}),
-        reserved: Object.values(data.terms?.Reserved?.[sku] ?? {}),
+        attributes: awsAttributes(product, member('products', sku)),
+        // A SKU named like an Object.prototype member (`constructor`) has no terms unless listed.
+        onDemand: () => awsTerms(ownValue(onDemand, sku), member('terms.OnDemand', sku)),
+        reserved: () => awsTerms(ownValue(reserved, sku), member('terms.Reserved', sku)),
       });
     }
   } else {
@@ -251,8 +387,7 @@ function awsPriceList(text: string): ParsedPriceList {
   }
   const prices: PriceRecord[] = [];
   const hardware = new Map<string, HardwareRecord>();
-  for (const { product, onDemand, reserved } of items) {
-    const a = product.attributes ?? {};
+  for (const { attributes: a, onDemand, reserved } of items) {
     const type = a.instanceType;
     const region = a.regionCode;
     if (
@@ -266,18 +401,17 @@ function awsPriceList(text: string): ParsedPriceList {
     )
       continue;
     const at = { type, region };
-    for (const term of onDemand) {
+    for (const term of onDemand()) {
       const price = hourly(term);
       if (price !== undefined)
         prices.push({ ...at, key: 'on_demand', usdPerHour: price, how: 'OnDemand term' });
     }
-    for (const term of reserved) {
-      const t = term.termAttributes ?? {};
-      if (t.OfferingClass !== 'standard' || t.PurchaseOption !== 'No Upfront') continue;
+    for (const term of reserved()) {
+      if (term.OfferingClass !== 'standard' || term.PurchaseOption !== 'No Upfront') continue;
       const key =
-        t.LeaseContractLength === '1yr'
+        term.LeaseContractLength === '1yr'
           ? 'reserved_1y'
-          : t.LeaseContractLength === '3yr'
+          : term.LeaseContractLength === '3yr'
             ? 'reserved_3y'
             : undefined;
       const price = hourly(term);
@@ -286,7 +420,7 @@ function awsPriceList(text: string): ParsedPriceList {
           ...at,
           key,
           usdPerHour: price,
-          how: `Reserved term ${t.LeaseContractLength} standard No Upfront`,
+          how: `Reserved term ${term.LeaseContractLength} standard No Upfront`,
         });
     }
     if (!hardware.has(type)) {
@@ -325,12 +459,19 @@ function gcpComputeCsv(text: string): ParsedPriceList {
   );
   const prices: PriceRecord[] = [];
   const hardware = new Map<string, HardwareRecord>();
-  for (const row of rows) {
+  for (const { line, row } of rows) {
     const at = { type: row.instance_type, region: row.region };
-    const onDemand = positive(row.usd_per_hour_ondemand);
-    const spot = positive(row.usd_per_hour_spot);
-    const cud1 = positive(row.usd_per_month_cud_1y);
-    const cud3 = positive(row.usd_per_month_cud_3y);
+    const price = (column: string, hours = 1) =>
+      priceText(
+        row[column],
+        `line ${line}, column ${column}`,
+        hours,
+        hours === 1 ? '' : ` per month of ${hours} hours`,
+      );
+    const onDemand = price('usd_per_hour_ondemand');
+    const spot = price('usd_per_hour_spot');
+    const cud1 = price('usd_per_month_cud_1y', HOURS_PER_MONTH);
+    const cud3 = price('usd_per_month_cud_3y', HOURS_PER_MONTH);
     if (onDemand !== undefined)
       prices.push({ ...at, key: 'on_demand', usdPerHour: onDemand, how: 'column usd_per_hour_ondemand' });
     if (spot !== undefined)
@@ -339,14 +480,14 @@ function gcpComputeCsv(text: string): ParsedPriceList {
       prices.push({
         ...at,
         key: 'reserved_1y',
-        usdPerHour: round9(cud1 / HOURS_PER_MONTH),
+        usdPerHour: cud1,
         how: '1-year committed-use discount, usd_per_month_cud_1y / 730, 9 decimals',
       });
     if (cud3 !== undefined)
       prices.push({
         ...at,
         key: 'reserved_3y',
-        usdPerHour: round9(cud3 / HOURS_PER_MONTH),
+        usdPerHour: cud3,
         how: '3-year committed-use discount, usd_per_month_cud_3y / 730, 9 decimals',
       });
     if (!hardware.has(at.type)) {
@@ -374,13 +515,13 @@ function skypilotCsv(text: string): ParsedPriceList {
   );
   const prices: PriceRecord[] = [];
   const hardware = new Map<string, HardwareRecord>();
-  for (const row of rows) {
+  for (const { line, row } of rows) {
     const tpu = row.InstanceType === '' && row.AcceleratorName.startsWith('tpu-');
     const type = tpu ? row.AcceleratorName.replace(/^tpu-v5litepod-/, 'tpu-v5e-') : row.InstanceType;
     if (type === '') continue;
-    const onDemand = positive(row.Price);
+    const onDemand = priceText(row.Price, `line ${line}, column Price`);
     if (onDemand === undefined) continue;
-    const spot = positive(row.SpotPrice);
+    const spot = priceText(row.SpotPrice, `line ${line}, column SpotPrice`);
     const at = { type, region: row.Region };
     const name = tpu ? ` (${row.AcceleratorName})` : '';
     prices.push({ ...at, key: 'on_demand', usdPerHour: onDemand, how: `column Price${name}` });
@@ -402,17 +543,24 @@ function skypilotCsv(text: string): ParsedPriceList {
   return { prices: firstPerTypeAndRegion(prices), savings: [], hardware, asOf: null };
 }
 
-interface AzureItem {
-  serviceName?: string;
-  type?: string;
-  armRegionName?: string;
-  armSkuName?: string;
-  skuName?: string;
-  productName?: string;
-  unitOfMeasure?: string;
-  retailPrice?: number;
-  currencyCode?: string;
-  reservationTerm?: string;
+const AZURE_FIELDS = [
+  'serviceName',
+  'type',
+  'armRegionName',
+  'armSkuName',
+  'skuName',
+  'productName',
+  'unitOfMeasure',
+  'currencyCode',
+  'reservationTerm',
+] as const;
+
+type AzureItem = Partial<Record<(typeof AZURE_FIELDS)[number], string>> & { retailPrice?: number };
+
+function azureItem(value: unknown, path: string): AzureItem {
+  const item = objectAt(value, path);
+  const retailPrice = optionalNumberAt(item.retailPrice, `${path}.retailPrice`);
+  return { ...stringsAt(item, path, AZURE_FIELDS), ...(retailPrice !== undefined && { retailPrice }) };
 }
 
 /**
@@ -423,44 +571,52 @@ interface AzureItem {
 function azureRetailJson(text: string): ParsedPriceList {
   const data = json(text, 'Azure retail prices');
   const pages = Array.isArray(data) ? data : [data];
-  const items: AzureItem[] = [];
-  for (const page of pages) {
-    const pageItems = (page as { Items?: unknown })?.Items;
-    if (!Array.isArray(pageItems)) throw new PriceListError('not Azure retail prices JSON: no Items');
-    items.push(...(pageItems as AzureItem[]));
-  }
   const prices: PriceRecord[] = [];
-  for (const item of items) {
-    if (item.serviceName !== 'Virtual Machines' || item.currencyCode !== 'USD') continue;
-    if (item.unitOfMeasure !== '1 Hour' || typeof item.retailPrice !== 'number' || !(item.retailPrice > 0))
-      continue;
-    const type = item.armSkuName;
-    const region = item.armRegionName;
-    if (!type || !region) continue;
-    const sku = item.skuName ?? '';
-    if (sku.endsWith('Low Priority')) continue;
-    const at = { type, region };
-    if (item.type === 'Consumption') {
-      if ((item.productName ?? '').includes('Windows')) continue;
-      const spot = sku.endsWith(' Spot');
-      prices.push({
-        ...at,
-        key: spot ? 'spot' : 'on_demand',
-        usdPerHour: item.retailPrice,
-        how: spot ? 'Consumption, skuName ... Spot' : 'Consumption (pay-as-you-go)',
-      });
-    } else if (item.type === 'Reservation') {
-      const years =
-        item.reservationTerm === '1 Year' ? 1 : item.reservationTerm === '3 Years' ? 3 : undefined;
-      if (years === undefined) continue;
-      prices.push({
-        ...at,
-        key: years === 1 ? 'reserved_1y' : 'reserved_3y',
-        usdPerHour: round9(item.retailPrice / (years * HOURS_PER_YEAR)),
-        how: `Reservation ${item.reservationTerm}, retailPrice / ${years * HOURS_PER_YEAR} h, 9 decimals`,
-      });
-    }
-  }
+  pages.forEach((page: unknown, p) => {
+    const pageItems = isObject(page) ? page.Items : undefined;
+    if (!Array.isArray(pageItems)) throw new PriceListError('not Azure retail prices JSON: no Items');
+    pageItems.forEach((value: unknown, i) => {
+      const at = `${Array.isArray(data) ? `[${p}].` : ''}Items[${i}]`;
+      const item = azureItem(value, at);
+      if (item.serviceName !== 'Virtual Machines' || item.currencyCode !== 'USD') return;
+      if (item.unitOfMeasure !== '1 Hour' || item.retailPrice === undefined || !(item.retailPrice > 0))
+        return;
+      const type = item.armSkuName;
+      const region = item.armRegionName;
+      if (!type || !region) return;
+      const sku = item.skuName ?? '';
+      if (sku.endsWith('Low Priority')) return;
+      const where = `${at}.retailPrice`;
+      if (item.type === 'Consumption') {
+        if ((item.productName ?? '').includes('Windows')) return;
+        const spot = sku.endsWith(' Spot');
+        prices.push({
+          type,
+          region,
+          key: spot ? 'spot' : 'on_demand',
+          usdPerHour: hourlyPrice(item.retailPrice, 1, where, String(item.retailPrice)),
+          how: spot ? 'Consumption, skuName ... Spot' : 'Consumption (pay-as-you-go)',
+        });
+      } else if (item.type === 'Reservation') {
+        const years =
+          item.reservationTerm === '1 Year' ? 1 : item.reservationTerm === '3 Years' ? 3 : undefined;
+        if (years === undefined) return;
+        const hours = years * HOURS_PER_YEAR;
+        prices.push({
+          type,
+          region,
+          key: years === 1 ? 'reserved_1y' : 'reserved_3y',
+          usdPerHour: hourlyPrice(
+            item.retailPrice,
+            hours,
+            where,
+            `${item.retailPrice} for ${item.reservationTerm} (${hours} hours)`,
+          ),
+          how: `Reservation ${item.reservationTerm}, retailPrice / ${hours} h, 9 decimals`,
+        });
+      }
+    });
+  });
   return { prices: firstPerTypeAndRegion(prices), savings: [], hardware: new Map(), asOf: null };
 }
 

@@ -1,7 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { runCli } from '../../cli/app.js';
 import { ImportError, importPrices, readPriceList } from './index.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -306,5 +318,232 @@ describe('price list formats', () => {
         read: () => csv,
       }),
     ).toThrow('dl2q.24xlarge: cannot tell which accelerator "Qualcomm AI 100" x 8 is');
+  });
+});
+
+describe('catalog import refuses bad input with one line and exit code 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetsim-import-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function catalogImport(...args: string[]): Promise<{ code: number; stderr: string }> {
+    let stderr = '';
+    const io = { stdout: () => undefined, stderr: (text: string) => (stderr += text), cwd: dir };
+    const code = await runCli(
+      ['catalog', 'import', ...args, '--types', 't', '--regions', 'r', '--out', 'out.yaml', '--force'],
+      io,
+    );
+    return { code, stderr };
+  }
+
+  /** `--from FORMAT=FILE@DATE` for `text` saved as `name`, and the file's path as messages name it. */
+  function list(format: string, name: string, text: string): { from: string[]; path: string } {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return { from: ['--from', `${format}=${name}@2026-01-01`], path };
+  }
+
+  const VANTAGE_HEADER =
+    'instance_type,region,usd_per_hour_ondemand_linux,usd_per_hour_reserved_1y_std_noupfront_linux\n';
+  const VANTAGE = `vantage-csv=${FIXTURES}/${AWS_VANTAGE}`;
+  const azureVm = {
+    currencyCode: 'USD',
+    serviceName: 'Virtual Machines',
+    armRegionName: 'r',
+    armSkuName: 't',
+    unitOfMeasure: '1 Hour',
+    productName: 'NCadsH100v5 Series',
+    type: 'Consumption',
+    skuName: 'NC40ads H100 v5',
+    retailPrice: 6.98,
+  };
+  const awsProduct = {
+    attributes: { instanceType: 't', regionCode: 'r', operatingSystem: 'Linux', tenancy: 'Shared' },
+  };
+  const awsList = (products: unknown, onDemand: unknown = {}) =>
+    JSON.stringify({ products, terms: { OnDemand: onDemand } });
+  const awsTerm = (dimension: unknown) => ({ S1: { 'S1.T': { priceDimensions: { d: dimension } } } });
+  const DIMENSION = 'terms.OnDemand.S1["S1.T"].priceDimensions.d';
+  const TOO_HIGH = 'expected a price of at most 1,000,000 USD per hour, got';
+
+  it.each([
+    ['azure-retail-json', 'an item of null', { Items: [null] }, 'Items[0]: expected an object, got null'],
+    [
+      'azure-retail-json',
+      'a skuName that is a number',
+      { Items: [{ ...azureVm, skuName: 5 }] },
+      'Items[0].skuName: expected a string, got 5',
+    ],
+    [
+      'azure-retail-json',
+      'a productName that is a number, on the second page',
+      [{ Items: [] }, { Items: [{ ...azureVm, productName: 5 }] }],
+      '[1].Items[0].productName: expected a string, got 5',
+    ],
+    [
+      'azure-retail-json',
+      '300,000 items that are numbers',
+      { Items: new Array(300_000).fill(1) },
+      'Items[0]: expected an object, got 1',
+    ],
+    [
+      'aws-price-list',
+      'a product of null',
+      awsList({ S1: null }),
+      'products.S1: expected an object, got null',
+    ],
+    [
+      'aws-price-list',
+      'a term of null',
+      awsList({ S1: awsProduct }, { S1: { 'S1.T': null } }),
+      'terms.OnDemand.S1["S1.T"]: expected an object, got null',
+    ],
+    [
+      'aws-price-list',
+      'a price dimension of null',
+      awsList({ S1: awsProduct }, awsTerm(null)),
+      `${DIMENSION}: expected an object, got null`,
+    ],
+    [
+      'aws-price-list',
+      'a memory that is a number',
+      awsList({ S1: { attributes: { ...awsProduct.attributes, memory: 32 } } }),
+      'products.S1.attributes.memory: expected a string, got 32',
+    ],
+    [
+      'aws-price-list',
+      'a USD price that is a number',
+      awsList({ S1: awsProduct }, awsTerm({ unit: 'Hrs', pricePerUnit: { USD: 1.5 } })),
+      `${DIMENSION}.pricePerUnit.USD: expected a string, got 1.5`,
+    ],
+    [
+      'aws-price-list',
+      'a get-products entry of null',
+      { PriceList: [null] },
+      'PriceList[0]: expected an object, got null',
+    ],
+    [
+      'aws-spot-advisor',
+      'a spot_advisor of null',
+      { spot_advisor: null },
+      'spot_advisor: expected an object, got null',
+    ],
+  ])('%s: %s', async (format, _what, data, message) => {
+    const { from, path } = list(format, 'list.json', typeof data === 'string' ? data : JSON.stringify(data));
+    expect(await catalogImport(...from)).toEqual({
+      code: 2,
+      stderr: `fleetsim: --from ${path}: ${message}\n`,
+    });
+  });
+
+  it('finds no terms for an AWS SKU named like an Object.prototype member', () => {
+    const parsed = readPriceList('aws-price-list', awsList({ constructor: awsProduct }));
+    expect(parsed.prices).toEqual([]);
+    expect(parsed.hardware.get('t')).toEqual({});
+  });
+
+  it('reads a page of 300,000 Azure items', () => {
+    const page = { Items: [...new Array(300_000).fill({}), azureVm] };
+    const parsed = readPriceList('azure-retail-json', JSON.stringify(page));
+    expect(parsed.prices.map(({ key, usdPerHour }) => [key, usdPerHour])).toEqual([['on_demand', 6.98]]);
+  });
+
+  it.each([
+    [
+      'vantage-csv',
+      `${VANTAGE_HEADER}t,r,1e308,\n`,
+      `line 2, column usd_per_hour_ondemand_linux: ${TOO_HIGH} "1e308"`,
+    ],
+    [
+      'vantage-csv',
+      `${VANTAGE_HEADER}t,r,1,\nt,r2,1,1e309\n`,
+      `line 3, column usd_per_hour_reserved_1y_std_noupfront_linux: ${TOO_HIGH} "1e309"`,
+    ],
+    [
+      'gcp-compute-csv',
+      'instance_type,region,usd_per_hour_ondemand,usd_per_hour_spot,usd_per_month_cud_1y,usd_per_month_cud_3y\n' +
+        't,r,1,0.5,1e12,\n',
+      `line 2, column usd_per_month_cud_1y: ${TOO_HIGH} "1e12" per month of 730 hours`,
+    ],
+    [
+      'skypilot-csv',
+      'InstanceType,AcceleratorName,Region,Price,SpotPrice\nt,,r,1,2000000\n',
+      `line 2, column SpotPrice: ${TOO_HIGH} "2000000"`,
+    ],
+    [
+      'aws-price-list',
+      awsList({ S1: awsProduct }, awsTerm({ unit: 'Hrs', pricePerUnit: { USD: '1e308' } })),
+      `${DIMENSION}.pricePerUnit.USD: ${TOO_HIGH} "1e308"`,
+    ],
+    [
+      'azure-retail-json',
+      JSON.stringify({ Items: [{ ...azureVm, retailPrice: 1e308 }] }),
+      `Items[0].retailPrice: ${TOO_HIGH} 1e+308`,
+    ],
+    [
+      'azure-retail-json',
+      JSON.stringify({
+        Items: [{ ...azureVm, type: 'Reservation', reservationTerm: '1 Year', retailPrice: 1e12 }],
+      }),
+      `Items[0].retailPrice: ${TOO_HIGH} 1000000000000 for 1 Year (8760 hours)`,
+    ],
+  ])('%s: a price above 1,000,000 USD per hour, named by its row', async (format, text, message) => {
+    const { from, path } = list(format, 'prices.txt', text);
+    expect(await catalogImport(...from)).toEqual({
+      code: 2,
+      stderr: `fleetsim: --from ${path}: ${message}\n`,
+    });
+  });
+
+  it('imports a price of exactly 1,000,000 USD per hour', () => {
+    const parsed = readPriceList('vantage-csv', `${VANTAGE_HEADER}t,r,1000000,\n`);
+    expect(parsed.prices.map(({ usdPerHour }) => usdPerHour)).toEqual([1_000_000]);
+  });
+
+  it.skipIf(!existsSync('/dev/zero'))('refuses --from /dev/zero before reading it', async () => {
+    expect(await catalogImport('--from', 'vantage-csv=/dev/zero@2026-01-01')).toEqual({
+      code: 2,
+      stderr: 'fleetsim: --from /dev/zero: not a file\n',
+    });
+  });
+
+  it('refuses a FIFO or a folder, as --from or --base, before reading it', async () => {
+    const fifo = join(dir, 'fifo.json');
+    execFileSync('mkfifo', [fifo]);
+    const folder = join(dir, 'folder');
+    mkdirSync(folder);
+    expect(await catalogImport('--from', 'azure-retail-json=fifo.json@2026-01-01')).toEqual({
+      code: 2,
+      stderr: `fleetsim: --from ${fifo}: not a file\n`,
+    });
+    expect(await catalogImport('--from', VANTAGE, '--base', 'fifo.json')).toEqual({
+      code: 2,
+      stderr: `fleetsim: --base ${fifo}: not a file\n`,
+    });
+    expect(await catalogImport('--from', VANTAGE, '--base', 'folder')).toEqual({
+      code: 2,
+      stderr: `fleetsim: --base ${folder}: not a file\n`,
+    });
+    expect(await catalogImport('--from', VANTAGE, '--base', 'missing.yaml')).toEqual({
+      code: 2,
+      stderr: `fleetsim: --base ${join(dir, 'missing.yaml')}: file not found\n`,
+    });
+  });
+
+  it('refuses a price list over 400 MB and a --base file over 1 MB, saying the limit', async () => {
+    // Sparse files: their size is what is refused, and nothing is written to disk.
+    const huge = join(dir, 'huge.json');
+    writeFileSync(huge, '');
+    truncateSync(huge, 500_000_000);
+    expect(await catalogImport('--from', 'azure-retail-json=huge.json@2026-01-01')).toEqual({
+      code: 2,
+      stderr: `fleetsim: --from ${huge}: the file is 500.0 MB; a price list may be at most 400 MB\n`,
+    });
+    const base = join(dir, 'base.yaml');
+    writeFileSync(base, '');
+    truncateSync(base, 2_000_000);
+    expect(await catalogImport('--from', VANTAGE, '--base', 'base.yaml')).toEqual({
+      code: 2,
+      stderr: `fleetsim: --base ${base}: the file is 2.0 MB; a --base file may be at most 1 MB\n`,
+    });
   });
 });

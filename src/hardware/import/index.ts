@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, type Stats, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isoDate } from '../catalog.js';
+import { MAX_CATALOG_BYTES } from '../user-catalog.js';
 import { buildPricingFile, ImportError, type ImportResult, type ImportSource } from './build.js';
 import {
   FORMAT_PROVIDER,
@@ -21,8 +22,47 @@ export interface ImportRequest {
   provider?: string;
   types: readonly string[];
   regions: readonly string[] | null;
-  /** Reads a price list; `fs.readFileSync` by default. */
+  /** Reads a price list; `readInputFile` by default. */
   read?: (path: string) => string;
+}
+
+/**
+ * The largest price list read. The biggest public one, AWS's EC2 price list for a region, is a
+ * few hundred MB; V8 holds no string over 512 MiB, so a larger file would fail while being read.
+ */
+const MAX_PRICE_LIST_BYTES = 400_000_000;
+
+const LIMITS = {
+  '--from': { bytes: MAX_PRICE_LIST_BYTES, what: 'a price list' },
+  // The base is a pricing file or user catalog, and the YAML reader is slow on large mappings.
+  '--base': { bytes: MAX_CATALOG_BYTES, what: 'a --base file' },
+} as const;
+
+/**
+ * The text of a file `catalog import` reads, refused before reading unless it is a regular file
+ * within its flag's limit: a FIFO would block forever, and /dev/zero fill memory.
+ */
+export function readInputFile(path: string, flag: keyof typeof LIMITS): string {
+  const { bytes, what } = LIMITS[flag];
+  let found: Stats | undefined;
+  try {
+    found = statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    // A file on the way (`a.csv/b.csv`) means no such file; anything else, no access.
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOTDIR';
+    throw new ImportError(`${flag} ${path}: ${missing ? 'file not found' : 'cannot read the file'}`);
+  }
+  if (found === undefined) throw new ImportError(`${flag} ${path}: file not found`);
+  if (!found.isFile()) throw new ImportError(`${flag} ${path}: not a file`);
+  if (found.size > bytes)
+    throw new ImportError(
+      `${flag} ${path}: the file is ${(found.size / 1e6).toFixed(1)} MB; ${what} may be at most ${bytes / 1e6} MB`,
+    );
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new ImportError(`${flag} ${path}: cannot read the file`);
+  }
 }
 
 const DATE_IN_NAME = /(\d{4}-\d{2}-\d{2})/;
@@ -57,19 +97,11 @@ export function parseFromArgument(argument: string): {
  * name; one with none of these is refused, since every price needs a date.
  */
 export function importPrices(request: ImportRequest): ImportResult {
-  const read = request.read ?? ((path: string) => readFileSync(path, 'utf8'));
+  const read = request.read ?? ((path: string) => readInputFile(path, '--from'));
   if (request.from.length === 0) throw new ImportError('give at least one price list: --from FORMAT=FILE');
   const sources: ImportSource[] = request.from.map((argument) => {
     const { format, path, asOf: given } = parseFromArgument(argument);
-    let text: string;
-    try {
-      text = read(path);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new ImportError(
-        `--from ${path}: ${code === 'ENOENT' ? 'file not found' : 'cannot read the file'}`,
-      );
-    }
+    const text = read(path);
     let parsed: ReturnType<typeof readPriceList>;
     try {
       parsed = readPriceList(format, text);
