@@ -32,7 +32,9 @@ export function documentValue(
   const collectionKey = collectionKeyOffset(document);
   if (collectionKey !== null) return { ok: false, message: COLLECTION_KEY, offset: collectionKey };
   try {
-    return { ok: true, value: document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+    const value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    if (!endless(value, new Set())) return { ok: true, value };
+    throw new ReferenceError('an alias inside the value it names makes it endless; write the value out');
   } catch (error) {
     if (!(error instanceof ReferenceError)) throw error;
     let offset = 0;
@@ -47,4 +49,15 @@ export function documentValue(
       : `${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
     return { ok: false, message, offset };
   }
+}
+
+/** Whether `value` holds itself: an alias inside the node it names (`&a [*a]`) builds such a value. */
+function endless(value: unknown, ancestors: Set<object>): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (ancestors.has(value)) return true;
+  ancestors.add(value);
+  const children = value instanceof Map ? value.values() : Object.values(value);
+  for (const child of children) if (endless(child, ancestors)) return true;
+  ancestors.delete(value);
+  return false;
 }

@@ -112,6 +112,10 @@ describe('the runs one command keeps', () => {
         'fleetsim: --replications: at most 20,000 (the most runs one command keeps the results of), got 1,000,000',
       ],
       [
+        ['diff', 'scenario.yaml', 'scenario.yaml', '--replications', '5001'],
+        `fleetsim: --replications: 4 configurations x 5,001 replications are 20,004 runs`,
+      ],
+      [
         ['compare', 'scenario.yaml', 'scenario.yaml', '--out', 'o', '--replications', '5001'],
         `fleetsim: --replications: 4 configurations x 5,001 replications are 20,004 runs`,
       ],

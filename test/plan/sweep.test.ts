@@ -335,6 +335,10 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
         expect.stringMatching(/^fleetsim: .*piped\/sweep\.json: not a file\n$/),
       ],
       [
+        ['sweep', 'scenario.yaml', '--out', 'o', '--grid', 'fleets.0.replicas=&a [*a]'],
+        '--grid:1:23: cannot parse the values: an alias inside the value it names makes it endless; write the value out\n',
+      ],
+      [
         ['merge', 'tampered', '--out', 'o'],
         expect.stringMatching(
           /^fleetsim: .*tampered\/sweep\.json: not a sweep\.json written by fleetsim sweep \(shard 0\/100000000000000000000\)/,

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { Duration, expected, PositiveDuration, PositiveNumber } from '../../core/schema-values.js';
 import { defineAutoscaler } from './definition.js';
-import { type AutoscalerManifest, goDuration, type ManifestTarget, quantity } from './manifests.js';
+import { type AutoscalerManifest, goDuration, type ManifestTarget } from './manifests.js';
 import { MetricHistory } from './metric-history.js';
 import {
   type Autoscaler,
@@ -200,7 +200,8 @@ export function knativeManifest(config: ConcurrencyConfig, target: ManifestTarge
   const annotations: Record<string, string> = {
     'autoscaling.knative.dev/class': 'kpa.autoscaling.knative.dev',
     'autoscaling.knative.dev/metric': config.metric,
-    'autoscaling.knative.dev/target': quantity(config.target),
+    // Knative parses its annotations as plain decimals (`0.5`), not Kubernetes quantities (`500m`).
+    'autoscaling.knative.dev/target': String(config.target),
     'autoscaling.knative.dev/target-utilization-percentage': percent(config.target_utilization),
     'autoscaling.knative.dev/window': goDuration(config.stable_window),
     'autoscaling.knative.dev/panic-window-percentage': String(config.panic_window_percentage),

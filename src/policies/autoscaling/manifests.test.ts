@@ -120,6 +120,17 @@ describe('concurrency as Knative annotations', () => {
     expect(configMap.data).toEqual({ 'max-scale-down-rate': '4' });
   });
 
+  it('writes a fractional Knative target as the decimal Knative parses, not as a Kubernetes quantity', () => {
+    const manifest = autoscalerManifest(
+      concurrency.schema.parse({ policy: 'concurrency', target: 0.5 }),
+      target,
+    )!;
+    const [service] = manifest.documents as {
+      spec: { template: { metadata: { annotations: Record<string, string> } } };
+    }[];
+    expect(service.spec.template.metadata.annotations['autoscaling.knative.dev/target']).toBe('0.5');
+  });
+
   it('writes no ConfigMap when every cluster-wide setting is Knative default', () => {
     const manifest = autoscalerManifest(concurrency.schema.parse({ policy: 'concurrency' }), target)!;
     expect(manifest.documents).toHaveLength(1);
