@@ -2,22 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/app.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { createStreams, Engine } from '../../src/engine/index.js';
 import { runScenario } from '../../src/run.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { Arrivals } from '../../src/sim/arrivals.js';
 import { PRIORITIES } from '../../src/sim/events.js';
 import type { RequestRecord } from '../../src/workload/index.js';
-
-async function cli(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+import { cli } from '../helpers/cli.js';
 
 function folder(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'fleetsim-classes-'));

@@ -3,20 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/app.js';
-import type { CliIo } from '../../src/cli/io.js';
 import type { VariantResult } from '../../src/metrics/index.js';
 import { formatDiagnostic, loadScenarioObject } from '../../src/scenario/index.js';
 import { simulate } from '../../src/sim/index.js';
+import { cli } from '../helpers/cli.js';
 import { type ScenarioObject, scenarioArbitrary } from '../invariants/scenario-arbitrary.js';
-
-async function cli(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
 
 /**
  * Two classes on one replica that serves a request in 1 ms per input token, one at a time,

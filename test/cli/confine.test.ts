@@ -10,23 +10,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/app.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { replicateScenario, runSweep } from '../../src/plan/index.js';
 import { runScenario, ScenarioError } from '../../src/run.js';
 import { loadScenarioFile } from '../../src/scenario/index.js';
+import { cli } from '../helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TRACE = join(ROOT, 'test/fixtures/traces/vidur-splitwise-conv-200.csv');
 const MUST = "data files must be inside the scenario's folder when paths are confined";
-
-async function cli(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
 
 /** The trace path is the value on line 5, column 20; `extra` follows from line 13. */
 function scenario(tracePath: string, extra = ''): string {

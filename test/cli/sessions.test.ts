@@ -2,18 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/app.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { runScenario } from '../../src/run.js';
 import type { RequestRecord } from '../../src/workload/index.js';
-
-async function cli(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+import { cli } from '../helpers/cli.js';
 
 // Three turns 10 s apart: system prompt 100, first message 50, later messages 20, answers 30.
 // Service takes 1 ms per input token, on a fleet with room for every request at once.

@@ -1,19 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/app.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { assembleSweepCharts } from '../../src/plan/charts.js';
 import { mergeSweeps, renderPlanTable, renderSweepTable, runPlan, runSweep } from '../../src/plan/index.js';
+import { cli } from '../helpers/cli.js';
 import { mmcScenario, tempDir, writeScenario } from './helpers.js';
-
-async function cli(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
 
 /**
  * Llama-3.1-70B in bf16 on a grid of instance types. By hand: 70.6e9 parameters x 2 bytes =

@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/app.js';
-import type { CliIo } from '../../src/cli/io.js';
+import { cli } from '../helpers/cli.js';
 import { tempDir, writeScenario } from './helpers.js';
 
 const TRACE = readFileSync(
@@ -32,14 +31,6 @@ sweep:
   grid:
     fleets.0.replicas: [1, 2]
 `;
-
-async function cli(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
 
 function arrived(dir: string): number[] {
   const sweep = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8'));

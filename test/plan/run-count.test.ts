@@ -1,8 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/app.js';
-import type { CliIo } from '../../src/cli/io.js';
+import { cli } from '../helpers/cli.js';
 import { tempDir, writeScenario } from './helpers.js';
 
 /**
@@ -21,14 +20,6 @@ slo: { latency_p99: 1s }
 variants:
   - { name: three, set: { fleets.0.replicas: 3 } }
 `;
-
-async function cli(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
 
 const KEPT = 'the 20,000 runs one command keeps the results of';
 

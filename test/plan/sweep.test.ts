@@ -2,11 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/app.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { Interrupted, mergeSweepDirs, runSweep } from '../../src/plan/index.js';
 import { runLoadedScenario } from '../../src/run.js';
 import { loadScenarioFile } from '../../src/scenario/index.js';
+import { cli } from '../helpers/cli.js';
 import { tempDir, writeScenario } from './helpers.js';
 
 /** Two swept keys, a variant and two replications: every part of a row that sharding could disturb. */
@@ -31,14 +30,6 @@ sweep:
 variants:
   - { name: spiky, set: { workload.arrivals: { gamma: { rate: 5, cv: 2 } } } }
 `;
-
-async function cli(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
