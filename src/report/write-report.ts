@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { RunInputError } from '../core/errors.js';
 import type { VariantResult } from '../metrics/index.js';
 import {
   assembleCharts,
@@ -70,6 +71,13 @@ export async function writeCharts<Name extends string>(
   known: readonly string[] = CHART_NAMES,
   { png = true }: { png?: boolean } = {},
 ): Promise<string[]> {
+  // Chart files are replaced and removed by name: through a link, in someone else's folder.
+  const found = lstatSync(dir, { throwIfNoEntry: false });
+  if (found !== undefined && !found.isDirectory()) {
+    throw new RunInputError(
+      `${dir}: ${found.isSymbolicLink() ? 'a link' : 'not a folder'}; charts are written only into a folder of fleetsim's own (remove it, and the charts are drawn there anew)`,
+    );
+  }
   mkdirSync(dir, { recursive: true });
   // Each chart's PNG starts as soon as its SVG is there: resvg draws on libuv's thread pool while
   // vega lays out the next chart on this one.

@@ -1,4 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +107,25 @@ describe('fleetsim run: charts and report', () => {
     expect((await cli(['report', out])).code).toBe(0);
     expect(readdirSync(join(out, 'charts')).sort()).toEqual([...drawn, 'notes.txt'].sort());
     expect(readFileSync(join(out, 'report.html'), 'utf8')).not.toContain('id="chart-unit-costs"');
+  });
+
+  it('fleetsim report writes no chart through a charts/ that links into a folder of the user', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-report-link-'));
+    const { code } = await cli(['run', TINY, '--out', join(dir, 'run'), '--quiet']);
+    expect(code).toBe(0);
+    const mine = join(dir, 'mine');
+    mkdirSync(mine);
+    writeFileSync(join(mine, 'latency-cdf.png'), 'a picture of mine');
+    writeFileSync(join(mine, 'timeline.svg'), 'a drawing of mine');
+    rmSync(join(dir, 'run', 'charts'), { recursive: true });
+    symlinkSync(mine, join(dir, 'run', 'charts'));
+    const report = await cli(['report', join(dir, 'run')], dir);
+    expect(report.stderr).toBe(
+      `fleetsim: ${join(dir, 'run', 'charts')}: a link; charts are written only into a folder of fleetsim's own (remove it, and the charts are drawn there anew)\n`,
+    );
+    expect(report.code).toBe(2);
+    expect(readdirSync(mine).sort()).toEqual(['latency-cdf.png', 'timeline.svg']);
+    expect(readFileSync(join(mine, 'timeline.svg'), 'utf8')).toBe('a drawing of mine');
   });
 
   it('fleetsim report names the missing file of a folder that is not a run output', async () => {
