@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import * as z from 'zod';
 import { MAX_RUNS, RunInputError } from '../scenario/types.js';
 import { describeConfiguration, markPareto, type SweepResult } from './output.js';
 import { nothingFeasible, writeSweep } from './sweep.js';
@@ -25,6 +26,51 @@ function identity(result: SweepResult): string {
  * a point runs in one shard), so merging is putting rows back in point order; percentiles are
  * those of the runs themselves, not estimates combined across shards.
  */
+const figures = z.record(z.string(), z.number().nullable());
+
+/**
+ * What merging and the outputs after it read of a shard's row: a row edited by hand (a metric as
+ * text, a null where a mapping stood) is refused at the field, not met as a TypeError later.
+ */
+const ROW = z.object({
+  point: z.number().int().nonnegative(),
+  variant: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  status: z.enum(['ok', 'infeasible']),
+  reason: z.string().nullable(),
+  meets_slo: z.boolean().nullable(),
+  pareto: z.boolean(),
+  replications: z.number().int().positive(),
+  metrics: figures,
+  ci95: figures.nullable(),
+  slo: z.record(z.string(), z.unknown()).nullable(),
+  model_draws: z.boolean(),
+  warnings: z.array(z.string()),
+  performance: z.record(z.string(), z.record(z.string(), z.unknown())),
+});
+
+/** Why `rows` are not those of shard `index`/`count` of a sweep of `points` points, or null. */
+function rowsProblem(rows: readonly unknown[], points: unknown, index: number, count: number): string | null {
+  if (rows.length > MAX_RUNS) return `${rows.length} rows, more than any sweep fleetsim runs`;
+  if (!(typeof points === 'number' && Number.isInteger(points) && points >= 0))
+    return `points: ${String(points)}`;
+  const seen = new Set<string>();
+  for (const [i, row] of rows.entries()) {
+    const parsed = ROW.safeParse(row);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return `rows[${i}]${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${issue.message}`;
+    }
+    const { point, variant } = parsed.data;
+    if (point >= points || point % count !== index)
+      return `rows[${i}]: point ${point} is not one of this shard's`;
+    const key = JSON.stringify([point, variant]);
+    if (seen.has(key)) return `rows[${i}]: point ${point}, ${variant} again`;
+    seen.add(key);
+  }
+  return null;
+}
+
 /**
  * The largest shard read: a whole sweep of 20,000 points (`MAX_RUNS`) of a small scenario writes
  * 87 MB; scenarios with more fleets write more per row.
@@ -82,6 +128,12 @@ export function mergeSweeps(dirs: readonly string[]): SweepResult {
     if (typeof result.shard.digest !== 'string') {
       throw new RunInputError(
         `${path}: records no scenario digest (written by an older fleetsim); rerun the shard`,
+      );
+    }
+    const problem = rowsProblem(result.rows, result.points, index, count);
+    if (problem !== null) {
+      throw new RunInputError(
+        `${path}: not a sweep.json written by fleetsim sweep (${problem}); rerun the shard, it resumes`,
       );
     }
     return { path, result };

@@ -264,6 +264,40 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
     execFileSync('mkfifo', [join(dir, 'fifo.yaml')]);
     mkdirSync(join(dir, 'piped'));
     execFileSync('mkfifo', [join(dir, 'piped', 'sweep.json')]);
+    // A row as a shard writes it, then edited by hand: a metric as text, and metrics null.
+    const row = {
+      point: 0,
+      variant: 'baseline',
+      params: { 'fleets.0.replicas': 1 },
+      status: 'ok',
+      reason: null,
+      meets_slo: true,
+      pareto: false,
+      replications: 1,
+      metrics: { 'latency_s.p99': 'NaN' },
+      ci95: null,
+      slo: null,
+      model_draws: false,
+      warnings: [],
+      performance: {},
+    };
+    for (const [name, rows] of [
+      ['edited', [row]],
+      ['nulled', [{ ...row, metrics: null }]],
+      [
+        'twice',
+        [
+          { ...row, metrics: {} },
+          { ...row, metrics: {} },
+        ],
+      ],
+    ] as const) {
+      mkdirSync(join(dir, name));
+      writeFileSync(
+        join(dir, name, 'sweep.json'),
+        JSON.stringify({ rows, points: 2, shard: { index: 0, count: 2, digest: 'x' } }),
+      );
+    }
     mkdirSync(join(dir, 'tampered'));
     writeFileSync(
       join(dir, 'tampered', 'sweep.json'),
@@ -329,6 +363,19 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
         ['sweep', 'scenario.yaml', '--out', 'o', '--grid', 'fleets.0.replicas=&a [*a]'],
         '--grid:1:23: cannot parse the values: an alias inside the value it names makes it endless; write the value out\n',
       ],
+      [
+        ['merge', 'edited', '--out', 'o'],
+        expect.stringMatching(
+          /^fleetsim: .*edited\/sweep\.json: not a sweep\.json written by fleetsim sweep \(rows\[0\]\.metrics\.latency_s\.p99: .*\); rerun the shard, it resumes\n$/,
+        ),
+      ],
+      [
+        ['merge', 'nulled', '--out', 'o'],
+        expect.stringMatching(
+          /^fleetsim: .*nulled\/sweep\.json: not a sweep\.json written by fleetsim sweep \(rows\[0\]\.metrics: .*\)/,
+        ),
+      ],
+      [['merge', 'twice', '--out', 'o'], expect.stringMatching(/\(rows\[1\]: point 0, baseline again\)/)],
       [
         ['merge', 'tampered', '--out', 'o'],
         expect.stringMatching(
