@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { IMPORT_FORMATS } from '../hardware/import/formats.js';
 import { MEASURED_FORMATS, MEASURED_TIME_UNITS } from '../plan/calibrate/measured.js';
 import { numericOption, parsePositiveInteger } from './flags.js';
+import { UsageError } from './io.js';
 import {
   CATALOG_OPTION,
   CONFINE_OPTIONS,
@@ -10,6 +11,9 @@ import {
   FORCE_OPTION,
   QUIET_OPTION,
 } from './options.js';
+
+/** Bootstrap resamples `calibrate` draws at most: a spread from a thousand is as good as it gets. */
+const MAX_RESAMPLES = 1000;
 
 /**
  * The flags of the commands that name the file formats they read. Those lists live beside their
@@ -56,9 +60,14 @@ export function calibrateFlags(y: Argv) {
     })
     .option(
       'resamples',
-      numericOption('bootstrap resamples for the uncertainty (default 20)', (value) =>
-        parsePositiveInteger('--resamples', value),
-      ),
+      numericOption('bootstrap resamples for the uncertainty (default 20)', (value) => {
+        const resamples = parsePositiveInteger('--resamples', value);
+        // Each refits every parameter (tenths of a second to seconds): 1e6 asked for days.
+        if (resamples > MAX_RESAMPLES) {
+          throw new UsageError(`--resamples: at most ${MAX_RESAMPLES}, got ${resamples}`);
+        }
+        return resamples;
+      }),
     )
     .option('force', FORCE_OPTION)
     .options(CONFINE_OPTIONS)

@@ -133,6 +133,10 @@ describe('numeric flags', () => {
         '--resamples: expected a positive integer, got "x"',
       ],
       [
+        ['calibrate', 'm', '--scenario', 'a', '--out', 'o', '--resamples', '1000000'],
+        '--resamples: at most 1000, got 1000000',
+      ],
+      [
         ['catalog', 'list', '--max-price', 'cheap'],
         '--max-price: expected a price in USD per hour, got "cheap"',
       ],
