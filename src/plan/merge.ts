@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
+import { formatPath, type PathSegment } from '../scenario/locate.js';
 import { MAX_RUNS, RunInputError } from '../scenario/types.js';
 import { describeConfiguration, markPareto, type SweepResult } from './output.js';
 import { nothingFeasible, writeSweep } from './sweep.js';
@@ -59,7 +60,7 @@ function rowsProblem(rows: readonly unknown[], points: unknown, index: number, c
     const parsed = ROW.safeParse(row);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return `rows[${i}]${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${issue.message}`;
+      return `${formatPath(['rows', i, ...(issue.path as PathSegment[])])}: ${issue.message}`;
     }
     const { point, variant } = parsed.data;
     if (point >= points || point % count !== index)

@@ -8,7 +8,7 @@ import {
   type SloCheck,
   type SloValues,
 } from '../metrics/slo.js';
-import { checkRunCount } from '../scenario/index.js';
+import { checkReplicatedRuns } from '../scenario/index.js';
 import { type LoadedScenario, RunInputError, type Slo } from '../scenario/types.js';
 import { type JobResult, jobResultOf } from './job.js';
 import type { RunMetrics } from './run-metrics.js';
@@ -215,12 +215,10 @@ export async function replicateScenario(
   if (!(Number.isInteger(options.replications) && options.replications >= 1)) {
     throw new RangeError(`replications must be a positive integer, got ${options.replications}`);
   }
-  checkRunCount(
+  checkReplicatedRuns(
     '--replications: ',
-    [
-      [loaded.variants.length, 'configuration', 'configurations'],
-      [options.replications, 'replication', 'replications'],
-    ],
+    loaded.variants.length,
+    options.replications,
     'lower --replications',
   );
   const drawing =

@@ -14,6 +14,7 @@ export {
 } from './load.js';
 export { renderScenarioReference } from './reference.js';
 export {
+  checkReplicatedRuns,
   checkRunCount,
   checkRunSize,
   estimateRunSize,

@@ -553,26 +553,19 @@ export async function loadScenarioFile(
   path: string,
   options: LoadOptions = {},
 ): Promise<Result<LoadedScenario>> {
+  const unread = (reason: string): Result<never> => ({
+    ok: false,
+    errors: [{ code: 'MISSING_FILE', message: `${reason}: ${resolve(path)}`, file: path, line: 1, col: 1 }],
+  });
   let text: string;
   try {
     const entry = await stat(path);
     // A pipe would block the read for ever and a device never end it: only regular files are read.
-    if (!entry.isFile()) {
-      return {
-        ok: false,
-        errors: [
-          { code: 'MISSING_FILE', message: `not a file: ${resolve(path)}`, file: path, line: 1, col: 1 },
-        ],
-      };
-    }
+    if (!entry.isFile()) return unread('not a file');
     if (entry.size > MAX_SCENARIO_BYTES) return tooLarge(entry.size, path);
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot read file';
-    return {
-      ok: false,
-      errors: [{ code: 'MISSING_FILE', message: `${reason}: ${resolve(path)}`, file: path, line: 1, col: 1 }],
-    };
+    return unread((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot read file');
   }
   return loadScenarioText(text, path, options);
 }

@@ -259,3 +259,20 @@ export function checkRunCount(prefix: string, factors: readonly RunFactor[], adv
     : `${shown}, more than the ${formatThousands(MAX_RUNS)} runs`;
   throw new RunInputError(`${prefix}${what} one command keeps the results of; ${advice}`);
 }
+
+/** `checkRunCount` of `configurations` run `replications` times each (`run`, `compare`, `diff`). */
+export function checkReplicatedRuns(
+  prefix: string,
+  configurations: number,
+  replications: number,
+  advice: string,
+): void {
+  checkRunCount(
+    prefix,
+    [
+      [configurations, 'configuration', 'configurations'],
+      [replications, 'replication', 'replications'],
+    ],
+    advice,
+  );
+}

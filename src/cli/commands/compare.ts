@@ -12,7 +12,7 @@ import {
   writeComparisonOutputs,
 } from '../../report/index.js';
 import { runLoadedScenario, ScenarioError } from '../../run.js';
-import { checkRunCount, loadScenarioFile } from '../../scenario/index.js';
+import { checkReplicatedRuns, loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
 import { drawStepTimeModel } from '../../serving/model-uncertainty.js';
 import type { RequestRecord } from '../../workload/index.js';
@@ -127,12 +127,10 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
   if (drawing && (args.replications === undefined ? args.modelUncertainty === true : replications < 2)) {
     throw new UsageError(ONE_DRAW);
   }
-  checkRunCount(
+  checkReplicatedRuns(
     args.replications === undefined ? 'compare: ' : '--replications: ',
-    [
-      [files.reduce((sum, f) => sum + f.scenario.variants.length, 0), 'configuration', 'configurations'],
-      [replications, 'replication', 'replications'],
-    ],
+    files.reduce((sum, f) => sum + f.scenario.variants.length, 0),
+    replications,
     args.replications === undefined ? 'compare fewer files' : 'lower --replications',
   );
   const outDir = outputFolder(

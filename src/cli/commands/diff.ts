@@ -11,7 +11,7 @@ import {
   writeFileAtomic,
 } from '../../report/index.js';
 import { runLoadedScenario, ScenarioError } from '../../run.js';
-import { checkRunCount, loadScenarioFile } from '../../scenario/index.js';
+import { checkReplicatedRuns, loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
 import {
   type CatalogArgs,
@@ -84,12 +84,10 @@ export async function diffCommand(args: DiffArgs, io: CliIo): Promise<number> {
     });
   if (errors.length > 0) throw new ScenarioError(errors);
   const [old, now] = loaded.map((l) => (l.ok ? l.value : (undefined as never)));
-  checkRunCount(
+  checkReplicatedRuns(
     args.replications === undefined ? 'diff: ' : '--replications: ',
-    [
-      [old.variants.length + now.variants.length, 'configuration', 'configurations'],
-      [replications, 'replication', 'replications'],
-    ],
+    old.variants.length + now.variants.length,
+    replications,
     args.replications === undefined ? 'diff scenarios of fewer variants' : 'lower --replications',
   );
   const outDir = args.out === undefined ? null : outputFolder(io.cwd, args.out, args.force);

@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../../report/write.js';
 import { writeRunReport } from '../../report/write-report.js';
 import { writeRunOutputs } from '../../report/write-run.js';
 import { type RunOutput, runLoadedScenario, ScenarioError } from '../../run.js';
-import { checkRunCount, loadScenarioFile } from '../../scenario/index.js';
+import { checkReplicatedRuns, loadScenarioFile } from '../../scenario/index.js';
 import type { LoadedScenario } from '../../scenario/types.js';
 import {
   type CatalogArgs,
@@ -76,14 +76,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
     throw new UsageError(`${ONE_DRAW}; the run itself keeps the scenario's values`);
   }
   if (replications !== undefined) {
-    checkRunCount(
-      '--replications: ',
-      [
-        [scenario.variants.length, 'configuration', 'configurations'],
-        [replications, 'replication', 'replications'],
-      ],
-      'lower --replications',
-    );
+    checkReplicatedRuns('--replications: ', scenario.variants.length, replications, 'lower --replications');
   }
   const outDir = outputFolder(io.cwd, args.out ?? join('out', folderNameOf(scenario.name)), args.force);
   if (!args.quiet) {

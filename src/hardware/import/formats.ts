@@ -4,6 +4,15 @@ import { ownValue } from '../../core/records.js';
 import { MAX_PRICE_USD_PER_HOUR } from '../../core/schema-values.js';
 import { excerpt } from '../../util/excerpt.js';
 import type { PriceKey } from '../catalog.js';
+import {
+  isObject,
+  member,
+  objectAt,
+  optionalNumberAt,
+  optionalObjectAt,
+  PriceListError,
+  stringsAt,
+} from './price-list-json.js';
 
 /**
  * Readers of the public price lists `fleetsim catalog import` understands. Each turns one
@@ -62,10 +71,6 @@ export interface ParsedPriceList {
   hardware: Map<string, HardwareRecord>;
   /** The snapshot date the file itself records (the AWS price list's publicationDate), if any. */
   asOf: string | null;
-}
-
-export class PriceListError extends Error {
-  override name = 'PriceListError';
 }
 
 const HOURS_PER_MONTH = 730; // the month of GCP's monthly prices
@@ -130,59 +135,6 @@ function json(text: string, what: string): unknown {
   } catch (error) {
     throw new PriceListError(`not ${what} JSON: ${(error as Error).message}`);
   }
-}
-
-type JsonObject = Record<string, unknown>;
-
-/** A JSON value as a message shows it: short, and never a whole object. */
-function shown(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  return typeof value === 'string' ? excerpt(value) : String(value);
-}
-
-function malformed(path: string, expected: string, value: unknown): PriceListError {
-  return new PriceListError(`${path}: expected ${expected}, got ${shown(value)}`);
-}
-
-/** `path.key`, or `path["key"]` for a key that is no plain name (AWS term codes hold dots). */
-function member(path: string, key: string): string {
-  return /^[A-Za-z_][\w-]*$/.test(key) ? `${path}.${key}` : `${path}[${excerpt(key)}]`;
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function objectAt(value: unknown, path: string): JsonObject {
-  if (!isObject(value)) throw malformed(path, 'an object', value);
-  return value;
-}
-
-function optionalObjectAt(value: unknown, path: string): JsonObject | undefined {
-  return value === undefined ? undefined : objectAt(value, path);
-}
-
-function optionalNumberAt(value: unknown, path: string): number | undefined {
-  if (value === undefined || typeof value === 'number') return value;
-  throw malformed(path, 'a number', value);
-}
-
-/** The fields `keys` of `object`, each absent or a string. */
-function stringsAt<K extends string>(
-  object: JsonObject | undefined,
-  path: string,
-  keys: readonly K[],
-): Partial<Record<K, string>> {
-  const strings: Partial<Record<K, string>> = {};
-  for (const key of keys) {
-    const value = object?.[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'string') throw malformed(`${path}.${key}`, 'a string', value);
-    strings[key] = value;
-  }
-  return strings;
 }
 
 function firstPerTypeAndRegion(prices: PriceRecord[]): PriceRecord[] {

@@ -3,13 +3,8 @@ import { basename } from 'node:path';
 import { isoDate } from '../catalog.js';
 import { MAX_CATALOG_BYTES } from '../user-catalog.js';
 import { buildPricingFile, ImportError, type ImportResult, type ImportSource } from './build.js';
-import {
-  FORMAT_PROVIDER,
-  IMPORT_FORMATS,
-  type ImportFormat,
-  PriceListError,
-  readPriceList,
-} from './formats.js';
+import { FORMAT_PROVIDER, IMPORT_FORMATS, type ImportFormat, readPriceList } from './formats.js';
+import { PriceListError } from './price-list-json.js';
 
 export { buildPricingFile, ImportError, type ImportResult, type ImportSource } from './build.js';
 export { IMPORT_FORMATS, type ImportFormat, readPriceList } from './formats.js';

@@ -136,7 +136,7 @@ export function costBreakdownChart(
               ? {}
               : {
                   sort: lastOf(
-                    panel.values.map((r) => ({ fleet: r.part })),
+                    panel.values.map((r) => r.part),
                     fleets.others,
                   ),
                 }

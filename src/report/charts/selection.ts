@@ -93,8 +93,7 @@ export function chartedFleets(variants: readonly Pick<VariantResult, 'cost_usd'>
   };
 }
 
-/** The distinct `fleet`s of `rows` in the default (alphabetical) order, with `last` moved last. */
-export function lastOf(rows: readonly { fleet: string }[], last: string): string[] {
-  const names = [...new Set(rows.map((r) => r.fleet))].filter((name) => name !== last).sort();
-  return [...names, last];
+/** The distinct `names` in the default (alphabetical) order, with `last` moved last. */
+export function lastOf(names: readonly string[], last: string): string[] {
+  return [...[...new Set(names)].filter((name) => name !== last).sort(), last];
 }

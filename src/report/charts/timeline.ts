@@ -264,7 +264,12 @@ export function timelineChart(
                 type: 'nominal' as const,
                 title: 'fleet (market)',
                 // The others drawn as one after the fleets drawn apart.
-                ...(fleets.apart !== null && { sort: lastOf(fleetValues, fleets.others) }),
+                ...(fleets.apart !== null && {
+                  sort: lastOf(
+                    fleetValues.map((r) => r.fleet),
+                    fleets.others,
+                  ),
+                }),
               },
             }
           : {};
