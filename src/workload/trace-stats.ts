@@ -87,12 +87,15 @@ class AttributeAccumulator {
   readonly #sketch = new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY });
   #count = 0;
   #sum = 0;
+  // Where the sum overflows (two counts of 1e308), a running mean, a few ulps less exact, stands in.
+  #mean = 0;
   #max = Number.NEGATIVE_INFINITY;
 
   add(value: number): void {
     this.#sketch.accept(value);
     this.#count++;
     this.#sum += value;
+    this.#mean += (value - this.#mean) / this.#count;
     if (value > this.#max) this.#max = value;
   }
 
@@ -100,7 +103,7 @@ class AttributeAccumulator {
     if (this.#count === 0) return null;
     return {
       count: this.#count,
-      mean: this.#sum / this.#count,
+      mean: Number.isFinite(this.#sum) ? this.#sum / this.#count : this.#mean,
       p50: this.#sketch.getValueAtQuantile(0.5),
       p90: this.#sketch.getValueAtQuantile(0.9),
       p99: this.#sketch.getValueAtQuantile(0.99),

@@ -344,6 +344,67 @@ describe('bad input', () => {
     expect(outputsOf(join(dir, 'bad-out'))).toEqual([]);
   });
 
+  it('times the replay could not hold, at the line of the file given, not of the replay copy', async () => {
+    // requests.jsonl lists its requests in order of finish: the replay reads a copy in arrival order.
+    const lines = readFileSync(join(FIXTURES, 'requests.jsonl'), 'utf8').trimEnd().split('\n');
+    const at = (arrival: number) =>
+      `{"arrival":${arrival},"first_token":${arrival + 0.1},"finish":${arrival + 1},"input_tokens":10,"output_tokens":5}`;
+    lines[326] = at(-9e9);
+    lines[327] = at(9e9);
+    writeFileSync(join(dir, 'spread.jsonl'), `${lines.join('\n')}\n`);
+    const { code, stdout, stderr } = await cli(
+      ['calibrate', 'spread.jsonl', '--scenario', join(FIXTURES, 'server.yaml'), '--out', 'spread-out'],
+      dir,
+    );
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'spread.jsonl:328:1: key "arrival": 9000000000 is more than 285 years after the earliest time of the run (-9000000000), past the span of the simulation clock\n',
+    );
+    expect(outputsOf(join(dir, 'spread-out'))).toEqual([]);
+  });
+
+  it('a vLLM result: a start time, a token count or max_concurrency out of bounds, at its place in the JSON', async () => {
+    const result = json(join(FIXTURES, 'vllm-result.json'));
+    const burst = json(join(FIXTURES, 'vllm-burst.json'));
+    /** Runs `report`; the column where `value` follows `before` in its text. */
+    const located = async (name: string, report: unknown, before: string, value: string) => {
+      const text = JSON.stringify(report);
+      writeFileSync(join(dir, name), text);
+      const run = await cli(
+        ['calibrate', name, '--scenario', join(FIXTURES, 'server.yaml'), '--out', `${name}-out`],
+        dir,
+      );
+      expect(run.code).toBe(2);
+      return { stderr: run.stderr, col: text.indexOf(`${before}${value}`) + before.length + 1 };
+    };
+    const spread = await located(
+      'spread.json',
+      {
+        ...result,
+        start_times: result.start_times.map((t: number, i: number) => (i === 5 ? 9e9 : i === 2 ? -9e9 : t)),
+      },
+      ',',
+      '9000000000',
+    );
+    expect(spread.stderr).toBe(
+      `spread.json:1:${spread.col}: .start_times[5]: 9000000000 is more than 285 years after the earliest time of the run (-9000000000), past the span of the simulation clock\n`,
+    );
+    const huge = await located(
+      'huge.json',
+      { ...result, input_lens: result.input_lens.map((n: number, i: number) => (i === 5 ? 1e308 : n)) },
+      ',',
+      '1e+308',
+    );
+    expect(huge.stderr).toBe(
+      `huge.json:1:${huge.col}: .input_lens[5]: expected a number of tokens from 0 to 2147483647, got 1e+308\n`,
+    );
+    const half = await located('half.json', { ...burst, max_concurrency: 0.5 }, '"max_concurrency":', '0.5');
+    expect(half.stderr).toBe(
+      `half.json:1:${half.col}: .max_concurrency: expected a positive integer no larger than 2147483647, got 0.5\n`,
+    );
+  });
+
   it('a fleet that is no LLM fleet, located in the scenario', async () => {
     writeFileSync(
       join(dir, 'plain.yaml'),

@@ -159,6 +159,19 @@ describe('fleetsim trace stats checks the columns a run reads', () => {
     });
   });
 
+  it('token counts of 1e308 in columns that stay apart, their mean not overflowing to Infinity', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-huge-tokens-'));
+    writeFileSync(join(dir, 'huge.csv'), 't,in,out\n0,1e308,1e308\n1,1e308,1e308\n2,1e308,5\n');
+    const { code, stdout } = await cli(['trace', 'stats', 'huge.csv', ...columns], dir);
+    expect(code).toBe(0);
+    expect(stdout.split('\n').slice(-4)).toEqual([
+      '  attribute               mean         p50         p90         p99         max',
+      '  input_tokens      1.000e+308  9.974e+307  9.974e+307  9.974e+307  1.000e+308',
+      '  output_tokens     6.667e+307  9.974e+307  9.974e+307  9.974e+307  1.000e+308',
+      '',
+    ]);
+  });
+
   it('an attribute it does not know is a usage error', async () => {
     const { code, stderr } = await cli([
       'trace',

@@ -135,6 +135,8 @@ function renderColumns(file: string, format: TraceFormat, mapping: ColumnMapping
 function renderStats(file: string, format: TraceFormat, stats: TraceStats): string {
   const n = (x: number | null) =>
     x === null ? '-' : Number.isInteger(x) || Math.abs(x) >= 1000 ? String(Math.round(x)) : x.toPrecision(4);
+  // From a billion on, four significant figures: String() writes up to 22 characters (9.973851983400917e+307).
+  const cell = (x: number) => (Math.abs(x) >= 1e9 ? x.toPrecision(4) : n(x));
   const lines = [
     `${file}`,
     `  format          ${format}`,
@@ -143,16 +145,17 @@ function renderStats(file: string, format: TraceFormat, stats: TraceStats): stri
     `  mean rate       ${n(stats.mean_rate_rps)} req/s`,
     `  peak            ${stats.peak_requests_1s} in 1 s, ${stats.peak_requests_60s} in 60 s`,
   ];
-  const attributes = Object.entries(stats.attributes).filter(([, a]) => a !== null);
-  if (attributes.length > 0) {
+  const rows = Object.entries(stats.attributes).flatMap(([name, a]) =>
+    a === null ? [] : [{ name, cells: [a.mean, a.p50, a.p90, a.p99, a.max].map(cell) }],
+  );
+  if (rows.length > 0) {
+    // Wide enough for the longest figure: columns that run together cannot be read.
+    const width = Math.max(10, ...rows.flatMap(({ cells }) => cells.map((c) => c.length + 2)));
     lines.push(
-      `  ${'attribute'.padEnd(16)}${['mean', 'p50', 'p90', 'p99', 'max'].map((h) => h.padStart(10)).join('')}`,
+      `  ${'attribute'.padEnd(16)}${['mean', 'p50', 'p90', 'p99', 'max'].map((h) => h.padStart(width)).join('')}`,
     );
-    for (const [name, a] of attributes) {
-      if (a === null) continue;
-      lines.push(
-        `  ${name.padEnd(16)}${[a.mean, a.p50, a.p90, a.p99, a.max].map((x) => n(x).padStart(10)).join('')}`,
-      );
+    for (const { name, cells } of rows) {
+      lines.push(`  ${name.padEnd(16)}${cells.map((c) => c.padStart(width)).join('')}`);
     }
   }
   const skipped = stats.skipped_rows;

@@ -4,10 +4,11 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
+import { MAX_COUNT } from '../../core/schema-values.js';
 import { MAX_SECONDS } from '../../core/time.js';
 import { fileTree, type PathSegment, SourceMap } from '../../scenario/locate.js';
 import { UserError } from '../../scenario/types.js';
-import { describe, type Row, wholeTokens } from './rows.js';
+import { describe, isTokenCount, type Row, TimeSpan, TOKEN_COUNT, wholeTokens } from './rows.js';
 
 /** A JSON file whose bad values are located by their path in it. */
 export interface JsonFile {
@@ -137,9 +138,15 @@ class JsonReader {
   }
 
   tokens(value: unknown, at: readonly PathSegment[]): number {
-    const n = this.required(value, at, 'a number of tokens');
-    if (n < 0) this.fail(at, `expected a number of tokens, got ${n}`);
+    const n = this.required(value, at, TOKEN_COUNT);
+    if (!isTokenCount(n)) this.fail(at, `expected ${TOKEN_COUNT}, got ${n}`);
     return wholeTokens(n);
+  }
+
+  /** Takes a time of the run into `span`; `what` names it in the error. */
+  within(span: TimeSpan, seconds: number, at: readonly PathSegment[], what: string): void {
+    const problem = span.add(seconds, seconds);
+    if (problem !== null) this.fail(at, `${what} ${problem}`);
   }
 }
 
@@ -158,6 +165,7 @@ export function guidellmRows(file: JsonFile, notes: string[]): Row[] {
   const top = json.object(file.value, []);
   const benchmarks = json.array(top.benchmarks, ['benchmarks'], 'a list of benchmarks');
   const rows: Row[] = [];
+  const span = new TimeSpan();
   let incomplete = 0;
   let errored = 0;
   benchmarks.forEach((value, b) => {
@@ -175,7 +183,9 @@ export function guidellmRows(file: JsonFile, notes: string[]): Row[] {
     ] as const) {
       const at = ['benchmarks', b, 'requests', status];
       json.array(list, at, 'a list of requests').forEach((item, j) => {
-        rows.push(guidellmRow(json, json.object(item, [...at, j]), [...at, j], status === 'successful'));
+        rows.push(
+          guidellmRow(json, json.object(item, [...at, j]), [...at, j], status === 'successful', span),
+        );
       });
       if (status === 'incomplete') incomplete += (list as unknown[]).length;
     }
@@ -190,6 +200,9 @@ export function guidellmRows(file: JsonFile, notes: string[]): Row[] {
     notes.push(
       `${incomplete} incomplete request(s) (cancelled when a benchmark ended) are replayed with the tokens they had received, and not compared`,
     );
+  }
+  if (rows.length === 0 && errored > 0) {
+    json.fail(['benchmarks'], `all ${errored} requests errored: none is left to replay`);
   }
   if (errored > 0)
     notes.push(`${errored} errored request(s) are left out: the server may never have seen them`);
@@ -220,6 +233,7 @@ function guidellmRow(
   item: Record<string, unknown>,
   at: PathSegment[],
   completed: boolean,
+  span: TimeSpan,
 ): Row {
   const time = (value: unknown, key: PathSegment[]) =>
     json.seconds(value, [...at, ...key], 'a Unix time', true);
@@ -249,6 +263,7 @@ function guidellmRow(
   if (arrival === null) {
     json.fail(at, 'no start time (info.timings.request_start, or start_time in reports before GuideLLM 0.4)');
   }
+  json.within(span, arrival, at, `the start ${arrival}`);
   const inputTokens = json.tokens(input, [...at, 'prompt_tokens']);
   const outputTokens = json.tokens(output ?? 0, [...at, 'output_tokens']);
   if (!completed)
@@ -262,6 +277,8 @@ function guidellmRow(
   if (firstToken < arrival || finish < firstToken) {
     json.fail(at, `times out of order: start ${arrival}, first token ${firstToken}, end ${finish}`);
   }
+  // The first token lies between the two.
+  json.within(span, finish, at, `the end ${finish}`);
   return { arrival, firstToken, finish, input: inputTokens, output: outputTokens };
 }
 
@@ -323,10 +340,12 @@ export function vllmRows(file: JsonFile, notes: string[]): Row[] {
       latency +=
         json.seconds(json.required(gap, ['itls', i, g], 'seconds'), ['itls', i, g], 'seconds', false) ?? 0;
     });
-    if (ttft < 0) json.fail(['ttfts', i], `expected seconds, got ${ttft}`);
     return { ok, ttft, latency, input, output: json.tokens(outputs[i], ['output_lens', i]) };
   });
   const arrivals = starts === null ? inferredStarts(json, top, sent, notes) : null;
+  const span = new TimeSpan();
+  // An inferred arrival is 0, the first one's, or when an earlier request ended: in the span already.
+  if (arrivals !== null) span.add(0, 0);
   const rows: Row[] = [];
   let failed = 0;
   sent.forEach((request, i) => {
@@ -334,23 +353,25 @@ export function vllmRows(file: JsonFile, notes: string[]): Row[] {
       failed++;
       return;
     }
-    const arrival =
-      arrivals?.[i] ??
-      json.seconds(
-        json.required(starts?.[i], ['start_times', i], 'a time'),
-        ['start_times', i],
-        'a time',
-        true,
-      ) ??
-      0;
+    let arrival = arrivals?.[i];
+    if (arrival === undefined) {
+      const at = ['start_times', i];
+      arrival = json.seconds(json.required(starts?.[i], at, 'a time'), at, 'a time', true) ?? 0;
+      json.within(span, arrival, at, `${arrival}`);
+    }
+    // The first token lies between the arrival and the last token.
+    const finish = arrival + request.latency;
+    json.within(span, finish, ['itls', i], `the last token (arrival plus TTFT plus these gaps, ${finish})`);
     rows.push({
       arrival,
       firstToken: arrival + request.ttft,
-      finish: arrival + request.latency,
+      finish,
       input: request.input,
       output: request.output,
     });
   });
+  if (rows.length === 0 && failed > 0)
+    json.fail(['errors'], `all ${failed} requests failed: none is left to replay`);
   if (failed > 0) notes.push(`${failed} failed request(s) are left out: the server may never have seen them`);
   return rows;
 }
@@ -370,7 +391,17 @@ function inferredStarts(
       `no "start_times", and request_rate ${describe(rate ?? null)} drew the arrival times at random: they cannot be recovered; use a vLLM version whose --save-detailed writes start_times, or GuideLLM`,
     );
   }
-  const concurrency = json.number(top.max_concurrency, ['max_concurrency'], 'a number of requests');
+  const concurrency = json.number(top.max_concurrency, ['max_concurrency'], 'a positive integer');
+  // The benchmark takes --max-concurrency as an integer; 0.5 would admit one request at a time, 0 none.
+  if (
+    concurrency !== null &&
+    !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= MAX_COUNT)
+  ) {
+    json.fail(
+      ['max_concurrency'],
+      `expected a positive integer no larger than ${MAX_COUNT}, got ${concurrency}`,
+    );
+  }
   if (concurrency === null) {
     notes.push('no start_times: request_rate inf sent every request at once, so all arrive at 0');
     return sent.map(() => 0);

@@ -188,7 +188,7 @@ describe('bad measured runs, located', () => {
       `{"arrival":1,"first_token":1.1,"finish":${finish},"input_tokens":10,"output_tokens":5}`;
     const far = write('far.jsonl', [line('2'), line('1e308')].join('\n'));
     expect(failure(() => readMeasuredRun(far))).toBe(
-      'far.jsonl:2:1: key "finish": 1e+308 is more than 285 years from the first arrival, past the span of the simulation clock',
+      'far.jsonl:2:1: key "finish": 1e+308 is more than 285 years after the earliest time of the run (1), past the span of the simulation clock',
     );
     const deep = write(
       'deep.jsonl',
@@ -218,7 +218,62 @@ describe('bad measured runs, located', () => {
       'arrival,first_token,finish,input_tokens,output_tokens\n0,0.1,1,5,3\n1,1.1,2,,4\n',
     );
     expect(failure(() => readMeasuredRun(path))).toBe(
-      'no-tokens.csv:3:4: column "input_tokens": expected a number of tokens, got nothing',
+      'no-tokens.csv:3:4: column "input_tokens": expected a number of tokens from 0 to 2147483647, got nothing',
+    );
+  });
+
+  it('token counts past 2^31 - 1, the bound of every count, in each layout', () => {
+    const csv = write(
+      'huge-tokens.csv',
+      'arrival,first_token,finish,input_tokens,output_tokens\n0,0.1,1,5,3\n1,1.1,2,1e308,4\n',
+    );
+    expect(failure(() => readMeasuredRun(csv))).toBe(
+      'huge-tokens.csv:3:4: column "input_tokens": expected a number of tokens from 0 to 2147483647, got "1e308"',
+    );
+    const jsonl = write(
+      'huge-tokens.jsonl',
+      '{"arrival":0,"first_token":0.1,"finish":1,"input_tokens":5,"output_tokens":2147483648}\n',
+    );
+    expect(failure(() => readMeasuredRun(jsonl))).toBe(
+      'huge-tokens.jsonl:1:1: key "output_tokens": expected a number of tokens from 0 to 2147483647, got 2147483648',
+    );
+    const vllm = JSON.parse(readFileSync(join(FIXTURES, 'vllm-result.json'), 'utf8'));
+    vllm.input_lens[5] = 1e308;
+    expect(failure(() => readMeasuredRun(write('huge-tokens.json', JSON.stringify(vllm))))).toMatch(
+      /^huge-tokens\.json:1:\d+: \.input_lens\[5\]: expected a number of tokens from 0 to 2147483647, got 1e\+308$/,
+    );
+    const guidellm = JSON.parse(readFileSync(join(FIXTURES, 'guidellm-report.json'), 'utf8'));
+    guidellm.benchmarks[0].requests.successful[3].output_tokens = -3;
+    expect(
+      failure(() => readMeasuredRun(write('negative-tokens.json', JSON.stringify(guidellm, null, 1)))),
+    ).toMatch(
+      /^negative-tokens\.json:\d+:\d+: \.benchmarks\[0\]\.requests\.successful\[3\]\.output_tokens: expected a number of tokens from 0 to 2147483647, got -3$/,
+    );
+  });
+
+  it('times further apart than the simulation clock spans, though each is within it of the first row', () => {
+    const line = (arrival: string) =>
+      `{"arrival":${arrival},"first_token":${arrival},"finish":${arrival},"input_tokens":10,"output_tokens":5}`;
+    const spread = write('spread.jsonl', [line('0'), line('-9e9'), line('9e9')].join('\n'));
+    expect(failure(() => readMeasuredRun(spread))).toBe(
+      'spread.jsonl:3:1: key "arrival": 9000000000 is more than 285 years after the earliest time of the run (-9000000000), past the span of the simulation clock',
+    );
+    const vllm = JSON.parse(readFileSync(join(FIXTURES, 'vllm-result.json'), 'utf8'));
+    vllm.start_times[2] = -9e9;
+    vllm.start_times[5] = 9e9;
+    expect(failure(() => readMeasuredRun(write('spread.json', JSON.stringify(vllm))))).toMatch(
+      /^spread\.json:1:\d+: \.start_times\[5\]: 9000000000 is more than 285 years after the earliest time of the run \(-9000000000\), past the span of the simulation clock$/,
+    );
+    const guidellm = JSON.parse(readFileSync(join(FIXTURES, 'guidellm-report.json'), 'utf8'));
+    guidellm.benchmarks[0].requests.successful[3].info.timings = {
+      request_start: -9e9,
+      first_token_iteration: -9e9 + 1,
+      request_end: -9e9 + 2,
+    };
+    expect(
+      failure(() => readMeasuredRun(write('spread-guidellm.json', JSON.stringify(guidellm, null, 1)))),
+    ).toMatch(
+      /^spread-guidellm\.json:\d+:\d+: \.benchmarks\[0\]\.requests\.successful\[3\]: the start -9000000000 is more than 285 years before the latest time of the run \(1736\d+(\.\d+)?\), past the span of the simulation clock$/,
     );
   });
 
@@ -270,6 +325,68 @@ describe('bad measured runs, located', () => {
     );
     expect(failure(() => readMeasuredRun(path))).toBe(
       'rate.json:1:1: no "start_times", and request_rate 4 drew the arrival times at random: they cannot be recovered; use a vLLM version whose --save-detailed writes start_times, or GuideLLM',
+    );
+  });
+
+  it('a vLLM max_concurrency that is no positive integer, where the arrivals are inferred from it', () => {
+    const burst = (concurrency: unknown) =>
+      JSON.stringify({
+        request_rate: 'inf',
+        max_concurrency: concurrency,
+        input_lens: [1, 1],
+        output_lens: [1, 1],
+        ttfts: [0.1, 0.1],
+        itls: [[], []],
+      });
+    // The value of max_concurrency starts at column 41.
+    expect(failure(() => readMeasuredRun(write('half.json', burst(0.5))))).toBe(
+      'half.json:1:41: .max_concurrency: expected a positive integer no larger than 2147483647, got 0.5',
+    );
+    expect(failure(() => readMeasuredRun(write('zero.json', burst(0))))).toBe(
+      'zero.json:1:41: .max_concurrency: expected a positive integer no larger than 2147483647, got 0',
+    );
+    expect(failure(() => readMeasuredRun(write('minus.json', burst(-1))))).toBe(
+      'minus.json:1:41: .max_concurrency: expected a positive integer no larger than 2147483647, got -1',
+    );
+    expect(failure(() => readMeasuredRun(write('vast.json', burst(1e308))))).toBe(
+      'vast.json:1:41: .max_concurrency: expected a positive integer no larger than 2147483647, got 1e+308',
+    );
+    expect(failure(() => readMeasuredRun(write('text.json', burst('4'))))).toBe(
+      'text.json:1:41: .max_concurrency: expected a positive integer, got "4"',
+    );
+    expect(readMeasuredRun(write('one.json', burst(1))).arrivalS).toEqual(new Float64Array([0, 0.1]));
+  });
+
+  it('vLLM arrivals inferred one after another past the span of the simulation clock, at the gaps', () => {
+    const path = write(
+      'chain.json',
+      JSON.stringify({
+        request_rate: 'inf',
+        max_concurrency: 1,
+        input_lens: [1, 1, 1],
+        output_lens: [2, 2, 2],
+        ttfts: [0, 0, 0],
+        itls: [[5e9], [5e9], [5e9]],
+      }),
+    );
+    expect(failure(() => readMeasuredRun(path))).toMatch(
+      /^chain\.json:1:\d+: \.itls\[1\]: the last token \(arrival plus TTFT plus these gaps, 10000000000\) is more than 285 years after the earliest time of the run \(0\), past the span of the simulation clock$/,
+    );
+  });
+
+  it('a report whose every request failed: none left to replay', () => {
+    const vllm = JSON.parse(readFileSync(join(FIXTURES, 'vllm-result.json'), 'utf8'));
+    vllm.errors = vllm.errors.map(() => 'Bad Gateway');
+    expect(failure(() => readMeasuredRun(write('all-failed.json', JSON.stringify(vllm))))).toMatch(
+      /^all-failed\.json:1:\d+: \.errors: all 200 requests failed: none is left to replay$/,
+    );
+    const guidellm = JSON.parse(readFileSync(join(FIXTURES, 'guidellm-report.json'), 'utf8'));
+    const { requests } = guidellm.benchmarks[0];
+    requests.errored = requests.successful;
+    requests.successful = [];
+    guidellm.benchmarks[0].scheduler_metrics.requests_made.successful = 0;
+    expect(failure(() => readMeasuredRun(write('all-errored.json', JSON.stringify(guidellm))))).toMatch(
+      /^all-errored\.json:1:\d+: \.benchmarks: all 200 requests errored: none is left to replay$/,
     );
   });
 
