@@ -4,7 +4,7 @@ import { type Job, type JobOutcome, type JobResult, runJob, unwrapOutcome } from
 
 /** Runs jobs in this thread or on a worker pool; results never depend on which. */
 export interface JobRunner {
-  /** Worker threads running jobs; 0 when they run in this thread. */
+  /** Worker threads started so far; 0 when jobs run in this thread. */
   readonly threads: number;
   run(job: Job): Promise<JobResult>;
   close(): Promise<void>;
@@ -26,11 +26,11 @@ export function defaultWorkers(): number {
 }
 
 /**
- * Worker threads load `worker.js` beside this module, which exists in the built package only:
+ * Worker threads load `thread.cjs` beside this module, which exists in the built package only:
  * under a TypeScript loader (vitest) the jobs run in this thread instead. Results are identical
  * either way, so this changes speed, never output.
  */
-const WORKER_FILE = new URL('./worker.js', import.meta.url);
+const WORKER_FILE = new URL('./thread.cjs', import.meta.url);
 const BUILT = import.meta.url.endsWith('.js');
 
 /** Each job carries its own `dataRoot` (`Job.dataRoot`), which the run checks in whichever thread runs it. */
@@ -52,10 +52,13 @@ export function createRunner(options: RunnerOptions = {}): JobRunner {
       close: async () => {},
     };
   }
+  // Threads beyond one per core start only when jobs wait for them (`--workers 64` for 4 runs
+  // starts 4), and stay until the pool closes rather than restart between a plan's steps.
   const pool = new Piscina<Job, JobOutcome>({
     filename: WORKER_FILE.href,
-    minThreads: workers,
+    minThreads: Math.min(workers, defaultWorkers()),
     maxThreads: workers,
+    idleTimeout: Number.POSITIVE_INFINITY,
   });
   let closing = false;
   const close = async () => {
@@ -72,7 +75,9 @@ export function createRunner(options: RunnerOptions = {}): JobRunner {
     if (!closing) throw error;
   });
   return {
-    threads: workers,
+    get threads() {
+      return pool.threads.length;
+    },
     async run(job) {
       check();
       try {

@@ -8,6 +8,7 @@ import {
   realpathSync,
   symlinkSync,
 } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -110,7 +111,7 @@ describe('sweeps on worker threads', () => {
     const dir = tempDir('workers');
     const scenario = writeScenario(dir, SMALL);
     const runner = built.createRunner({ workers: 2 });
-    expect(runner.threads).toBe(2);
+    expect(runner.threads).toBe(Math.min(2, availableParallelism()));
     await runner.close();
     for (const workers of [1, 2]) {
       await built.runSweep({ scenario, outDir: join(dir, `built-${workers}`), workers, replications: 2 });
@@ -140,13 +141,30 @@ describe('sweeps on worker threads', () => {
     };
     const runner = built.createRunner({ workers: 2 });
     try {
-      expect(runner.threads).toBe(2);
       await expect(
         runner.run({ scenario: await at('t.csv'), seed: 1, dataRoot: job }),
       ).resolves.toHaveProperty('metrics');
       await expect(
         runner.run({ scenario: await at('../outside.csv'), seed: 1, dataRoot: job }),
       ).rejects.toThrow(`${join(dir, 'outside.csv')} no longer leads to a file inside ${job}`);
+    } finally {
+      await runner.close();
+    }
+  });
+
+  it('start threads beyond one per core only for jobs that wait for them', async () => {
+    const dir = tempDir('lazy');
+    const loaded = await loadScenarioFile(writeScenario(dir, SMALL));
+    if (!loaded.ok) throw new Error(loaded.errors.map((d) => d.message).join('\n'));
+    const scenario = loaded.value.variants[0].scenario;
+    const cores = availableParallelism();
+    const runner = built.createRunner({ workers: cores + 6 });
+    try {
+      expect(runner.threads).toBe(cores);
+      const jobs = cores + 2;
+      await Promise.all(Array.from({ length: jobs }, (_, seed) => runner.run({ scenario, seed })));
+      expect(runner.threads).toBeGreaterThan(cores);
+      expect(runner.threads).toBeLessThanOrEqual(jobs);
     } finally {
       await runner.close();
     }
