@@ -85,4 +85,29 @@ describe('fleetsim manifest', () => {
     expect(fixed.code).toBe(2);
     expect(fixed.stderr).toMatch(/has no autoscaled fleet/);
   });
+
+  it('prints every setting the API refuses as a REFUSED comment above the document', async () => {
+    const { code, stdout } = await cli([
+      'manifest',
+      'scenarios/spot-autoscaling.yaml',
+      '--set',
+      'fleets.0.autoscaling.behavior.scale_down.stabilization_window=2h',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      '# - REFUSED: behavior.scale_down.stabilization_window 7200 s, where the API takes 0 to 3600 s (stabilizationWindowSeconds): applying this document fails\n',
+    );
+    expect(documents(stdout)[0].spec.behavior.scaleDown.stabilizationWindowSeconds).toBe(7200);
+  });
+
+  it('refuses a queue-depth step that changes a fraction of a replica, at the value', async () => {
+    const { code, stderr } = await cli([
+      'manifest',
+      'scenarios/spot-autoscaling.yaml',
+      '--set',
+      'fleets.0.autoscaling={ policy: queue-depth, steps: [{ lower: 5, upper: null, change: 2.5 }] }',
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toBe('--set:1:86: fleets[0].autoscaling.steps[0].change: expected an integer\n');
+  });
 });

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { Duration, expected, PositiveDuration, PositiveNumber } from '../../core/schema-values.js';
 import { defineAutoscaler } from './definition.js';
-import { type AutoscalerManifest, goDuration, type ManifestTarget } from './manifests.js';
+import { type AutoscalerManifest, goDuration, type ManifestTarget, refusedNote } from './manifests.js';
 import { MetricHistory } from './metric-history.js';
 import {
   type Autoscaler,
@@ -188,8 +188,70 @@ function percent(fraction: number): string {
   return String(Number((fraction * 100).toPrecision(12)));
 }
 
-/** Knative accepts a stable window from 6 s to 1 h (`autoscaling.knative.dev/window`). */
-const KNATIVE_WINDOW_S = { min: 6, max: 3600 };
+/**
+ * What Knative's webhook accepts of the revision annotations (`ValidateAnnotations` in
+ * knative/serving `pkg/apis/autoscaling/annotation_validation.go`): windows of whole seconds, the
+ * stable one from 6 s to 1 h, percentages within their bounds.
+ */
+const KNATIVE_LIMITS = {
+  window: { min: 6, max: 3600 },
+  scaleDownDelayMax: 3600,
+  panicWindowPercentage: { min: 1, max: 100 },
+  panicThresholdPercentage: { min: 110, max: 1000 },
+  targetUtilizationPercentage: { min: 1, max: 100 },
+  targetMin: 0.01,
+};
+
+/** A note for each setting Knative's webhook would refuse. */
+function knativeRefusals(config: ConcurrencyConfig): string[] {
+  const notes: string[] = [];
+  const within = (value: number, { min, max }: { min: number; max: number }) => value >= min && value <= max;
+  const { window } = KNATIVE_LIMITS;
+  if (!within(config.stable_window, window) || !Number.isInteger(config.stable_window))
+    notes.push(
+      refusedNote(
+        `stable_window ${config.stable_window} s`,
+        `whole seconds from ${window.min} s to 1 h (window)`,
+      ),
+    );
+  if (
+    config.scale_down_delay > KNATIVE_LIMITS.scaleDownDelayMax ||
+    !Number.isInteger(config.scale_down_delay)
+  )
+    notes.push(
+      refusedNote(
+        `scale_down_delay ${config.scale_down_delay} s`,
+        'whole seconds up to 1 h (scale-down-delay)',
+      ),
+    );
+  const range = ({ min, max }: { min: number; max: number }) => `${min} to ${max}`;
+  if (!within(config.panic_window_percentage, KNATIVE_LIMITS.panicWindowPercentage))
+    notes.push(
+      refusedNote(
+        `panic_window_percentage ${config.panic_window_percentage}`,
+        `${range(KNATIVE_LIMITS.panicWindowPercentage)} (panic-window-percentage)`,
+      ),
+    );
+  const threshold = Number(percent(config.panic_threshold));
+  if (!within(threshold, KNATIVE_LIMITS.panicThresholdPercentage))
+    notes.push(
+      refusedNote(
+        `panic_threshold ${config.panic_threshold} (panic-threshold-percentage ${threshold})`,
+        `${range(KNATIVE_LIMITS.panicThresholdPercentage)} (panic-threshold-percentage)`,
+      ),
+    );
+  const utilization = Number(percent(config.target_utilization));
+  if (!within(utilization, KNATIVE_LIMITS.targetUtilizationPercentage))
+    notes.push(
+      refusedNote(
+        `target_utilization ${config.target_utilization} (target-utilization-percentage ${utilization})`,
+        `${range(KNATIVE_LIMITS.targetUtilizationPercentage)} (target-utilization-percentage)`,
+      ),
+    );
+  if (config.target < KNATIVE_LIMITS.targetMin)
+    notes.push(refusedNote(`target ${config.target}`, `at least ${KNATIVE_LIMITS.targetMin} (target)`));
+  return notes;
+}
 
 /**
  * A Knative Service's autoscaling annotations (per revision) and, for the settings Knative only
@@ -210,8 +272,7 @@ export function knativeManifest(config: ConcurrencyConfig, target: ManifestTarge
     'autoscaling.knative.dev/min-scale': String(target.minReplicas),
     'autoscaling.knative.dev/max-scale': String(target.maxReplicas),
   };
-  if (config.stable_window < KNATIVE_WINDOW_S.min || config.stable_window > KNATIVE_WINDOW_S.max)
-    notes.push(`stable_window ${config.stable_window} s is outside the 6 s to 1 h Knative accepts`);
+  notes.push(...knativeRefusals(config));
   const cluster: Record<string, string> = {};
   if (config.max_scale_up_rate !== CONCURRENCY_DEFAULTS.max_scale_up_rate)
     cluster['max-scale-up-rate'] = String(config.max_scale_up_rate);

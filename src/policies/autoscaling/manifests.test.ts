@@ -87,6 +87,49 @@ describe('target-tracking as a HorizontalPodAutoscaler', () => {
     expect(manifest.notes.some((n) => n.startsWith('tolerance 0.05'))).toBe(true);
     expect(manifest.notes.some((n) => n.startsWith('sync_period 30 s'))).toBe(true);
   });
+
+  it('says which settings the HPA API refuses: windows past 1 h, periods of 0 or past 30 min, no policy', () => {
+    const config = targetTracking.schema.parse({
+      policy: 'target-tracking',
+      metric: 'concurrency',
+      target: 4,
+      behavior: {
+        scale_up: { policies: [] },
+        scale_down: {
+          stabilization_window: '2h',
+          policies: [
+            { type: 'pods', value: 1, period: '0.4s' },
+            { type: 'percent', value: 50, period: '31m' },
+          ],
+        },
+      },
+    });
+    const refused = autoscalerManifest(config, target)!.notes.filter((n) => n.startsWith('REFUSED'));
+    expect(refused).toEqual([
+      'REFUSED: behavior.scale_up.policies is empty, where the API takes at least one policy (select_policy: disabled stops scaling this way): applying this document fails',
+      'REFUSED: behavior.scale_down.policies[0].period 0 s, where the API takes 1 to 1800 s (periodSeconds): applying this document fails',
+      'REFUSED: behavior.scale_down.policies[1].period 1860 s, where the API takes 1 to 1800 s (periodSeconds): applying this document fails',
+      'REFUSED: behavior.scale_down.stabilization_window 7200 s, where the API takes 0 to 3600 s (stabilizationWindowSeconds): applying this document fails',
+    ]);
+  });
+
+  it('writes nothing the API refuses from the defaults or the bounds themselves', () => {
+    const config = targetTracking.schema.parse({
+      policy: 'target-tracking',
+      metric: 'concurrency',
+      target: 4,
+      behavior: {
+        scale_down: { stabilization_window: '1h', policies: [{ type: 'pods', value: 1, period: '30m' }] },
+      },
+    });
+    expect(autoscalerManifest(config, target)!.notes.filter((n) => n.startsWith('REFUSED'))).toEqual([]);
+    const defaults = targetTracking.schema.parse({
+      policy: 'target-tracking',
+      metric: 'concurrency',
+      target: 4,
+    });
+    expect(autoscalerManifest(defaults, target)!.notes.filter((n) => n.startsWith('REFUSED'))).toEqual([]);
+  });
 });
 
 describe('concurrency as Knative annotations', () => {
@@ -129,6 +172,48 @@ describe('concurrency as Knative annotations', () => {
       spec: { template: { metadata: { annotations: Record<string, string> } } };
     }[];
     expect(service.spec.template.metadata.annotations['autoscaling.knative.dev/target']).toBe('0.5');
+  });
+
+  it("says which settings Knative's webhook refuses, at its bounds and not within them", () => {
+    const refused = (settings: Record<string, unknown>) =>
+      autoscalerManifest(
+        concurrency.schema.parse({ policy: 'concurrency', ...settings }),
+        target,
+      )!.notes.filter((n) => n.startsWith('REFUSED'));
+    expect(
+      refused({
+        target: 0.005,
+        target_utilization: 0.005,
+        stable_window: '2.5s',
+        panic_window_percentage: 0.5,
+        panic_threshold: 1.05,
+        scale_down_delay: '90m',
+      }),
+    ).toEqual([
+      'REFUSED: stable_window 2.5 s, where the API takes whole seconds from 6 s to 1 h (window): applying this document fails',
+      'REFUSED: scale_down_delay 5400 s, where the API takes whole seconds up to 1 h (scale-down-delay): applying this document fails',
+      'REFUSED: panic_window_percentage 0.5, where the API takes 1 to 100 (panic-window-percentage): applying this document fails',
+      'REFUSED: panic_threshold 1.05 (panic-threshold-percentage 105), where the API takes 110 to 1000 (panic-threshold-percentage): applying this document fails',
+      'REFUSED: target_utilization 0.005 (target-utilization-percentage 0.5), where the API takes 1 to 100 (target-utilization-percentage): applying this document fails',
+      'REFUSED: target 0.005, where the API takes at least 0.01 (target): applying this document fails',
+    ]);
+    expect(refused({ stable_window: '90.5s', scale_down_delay: '1.5s', panic_threshold: 11 })).toEqual([
+      'REFUSED: stable_window 90.5 s, where the API takes whole seconds from 6 s to 1 h (window): applying this document fails',
+      'REFUSED: scale_down_delay 1.5 s, where the API takes whole seconds up to 1 h (scale-down-delay): applying this document fails',
+      'REFUSED: panic_threshold 11 (panic-threshold-percentage 1100), where the API takes 110 to 1000 (panic-threshold-percentage): applying this document fails',
+    ]);
+    expect(
+      refused({
+        target: 0.01,
+        target_utilization: 0.01,
+        stable_window: '1h',
+        panic_window_percentage: 1,
+        panic_threshold: 10,
+        scale_down_delay: '1h',
+      }),
+    ).toEqual([]);
+    expect(refused({ stable_window: '6s', panic_window_percentage: 100, panic_threshold: 1.1 })).toEqual([]);
+    expect(refused({})).toEqual([]);
   });
 
   it('writes no ConfigMap when every cluster-wide setting is Knative default', () => {

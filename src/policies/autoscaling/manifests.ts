@@ -44,3 +44,11 @@ export function wholeSeconds(seconds: number, what: string, notes: string[]): nu
 export function goDuration(seconds: number): string {
   return `${Number(seconds.toPrecision(12))}s`;
 }
+
+/**
+ * A note for a setting the real system's API refuses: the document still says what was simulated,
+ * and the note says that applying it will fail and why, so nobody takes it for a deployable one.
+ */
+export function refusedNote(setting: string, accepted: string): string {
+  return `REFUSED: ${setting}, where the API takes ${accepted}: applying this document fails`;
+}

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import {
   Duration,
   expected,
+  MAX_COUNT,
   NonNegativeNumber,
   NonNegativeReplicaCount,
   PositiveDuration,
@@ -41,7 +42,13 @@ const stepSchema = z
     upper: NonNegativeNumber.nullable()
       .prefault(null)
       .describe('Backlog per replica below which it applies (null: unbounded).'),
-    change: z.number(expected('a number')).describe('Replicas (or percent) to add; negative removes.'),
+    // Application Auto Scaling takes whole ScalingAdjustments, and a fraction of a replica is no change to simulate.
+    change: z
+      .number(expected('an integer'))
+      .int(expected('an integer'))
+      .min(-MAX_COUNT, expected(`an integer from -${MAX_COUNT} to ${MAX_COUNT}`))
+      .max(MAX_COUNT, expected(`an integer from -${MAX_COUNT} to ${MAX_COUNT}`))
+      .describe('Replicas (or percent) to add, a whole number; negative removes.'),
   })
   .strict();
 

@@ -8,7 +8,13 @@ import {
   PositiveNumber,
 } from '../../core/schema-values.js';
 import { defineAutoscaler } from './definition.js';
-import { type AutoscalerManifest, type ManifestTarget, quantity, wholeSeconds } from './manifests.js';
+import {
+  type AutoscalerManifest,
+  type ManifestTarget,
+  quantity,
+  refusedNote,
+  wholeSeconds,
+} from './manifests.js';
 import { MetricHistory } from './metric-history.js';
 import {
   type Autoscaler,
@@ -375,25 +381,48 @@ const HPA_METRICS: Readonly<
   },
 };
 
+/** What `autoscaling/v2` validation accepts of a behavior (`validateBehavior` in Kubernetes). */
+const HPA_LIMITS = { maxStabilizationWindowS: 3600, maxPeriodS: 1800, maxValue: 2 ** 31 - 1 };
+
 function hpaRules(rules: ScalingRules, direction: string, notes: string[]): Record<string, unknown> {
+  const at = `behavior.${direction}`;
+  if (rules.policies.length === 0)
+    notes.push(
+      refusedNote(
+        `${at}.policies is empty`,
+        'at least one policy (select_policy: disabled stops scaling this way)',
+      ),
+    );
   const policies = rules.policies.map((policy, i) => {
     const value = Math.max(1, Math.round(policy.value));
     if (value !== policy.value)
+      notes.push(`${at}.policies[${i}].value ${policy.value} rounded to ${value} (whole numbers only)`);
+    if (value > HPA_LIMITS.maxValue)
+      notes.push(refusedNote(`${at}.policies[${i}].value ${value}`, `at most ${HPA_LIMITS.maxValue}`));
+    const periodSeconds = wholeSeconds(policy.period, `${at}.policies[${i}].period`, notes);
+    if (periodSeconds < 1 || periodSeconds > HPA_LIMITS.maxPeriodS)
       notes.push(
-        `behavior.${direction}.policies[${i}].value ${policy.value} rounded to ${value} (whole numbers only)`,
+        refusedNote(
+          `${at}.policies[${i}].period ${periodSeconds} s`,
+          `1 to ${HPA_LIMITS.maxPeriodS} s (periodSeconds)`,
+        ),
       );
-    return {
-      type: policy.type === 'pods' ? 'Pods' : 'Percent',
-      value,
-      periodSeconds: wholeSeconds(policy.period, `behavior.${direction}.policies[${i}].period`, notes),
-    };
+    return { type: policy.type === 'pods' ? 'Pods' : 'Percent', value, periodSeconds };
   });
+  const stabilizationWindowSeconds = wholeSeconds(
+    rules.stabilization_window,
+    `${at}.stabilization_window`,
+    notes,
+  );
+  if (stabilizationWindowSeconds > HPA_LIMITS.maxStabilizationWindowS)
+    notes.push(
+      refusedNote(
+        `${at}.stabilization_window ${stabilizationWindowSeconds} s`,
+        `0 to ${HPA_LIMITS.maxStabilizationWindowS} s (stabilizationWindowSeconds)`,
+      ),
+    );
   return {
-    stabilizationWindowSeconds: wholeSeconds(
-      rules.stabilization_window,
-      `behavior.${direction}.stabilization_window`,
-      notes,
-    ),
+    stabilizationWindowSeconds,
     selectPolicy: { max: 'Max', min: 'Min', disabled: 'Disabled' }[rules.select_policy],
     policies,
   };
