@@ -442,7 +442,8 @@ describe('bad input', () => {
     writeFileSync(join(dir, 'few.jsonl'), few);
     expect(await cli(['calibrate', 'few.jsonl', ...base, '--out', 'f4'], dir)).toMatchObject({
       code: 2,
-      stderr: `fleetsim: ${join(dir, 'few.jsonl')}: 10 completed request(s) with first-token and finish times; a calibration needs at least 20\n`,
+      stderr:
+        'few.jsonl:1:1: 10 completed request(s) with first-token and finish times; a calibration needs at least 20\n',
     });
   });
 

@@ -207,9 +207,14 @@ export function calibrate(options: CalibrateOptions): Calibration {
   if (settings === null)
     throw new InvariantError(`fleet ${fleet.name} passed validation but has no roofline`);
   if (measured.completed < MIN_COMPLETED) {
-    throw new RunInputError(
-      `${measured.path}: ${measured.completed} completed request(s) with first-token and finish times; a calibration needs at least ${MIN_COMPLETED}`,
-    );
+    // The whole file is at fault, so its first line stands for it: the path prints as the user typed it.
+    throw new UserError({
+      code: 'BAD_TRACE_ROW',
+      file: measured.path,
+      line: 1,
+      col: 1,
+      message: `${measured.completed} completed request(s) with first-token and finish times; a calibration needs at least ${MIN_COMPLETED}`,
+    });
   }
   const notes = [...measured.notes];
   const n = measured.count;

@@ -386,10 +386,11 @@ function inferredStarts(
   const rate = top.request_rate;
   const unlimited = rate === 'inf' || rate === Number.POSITIVE_INFINITY || rate === 'Infinity';
   if (!unlimited || top.ramp_up_strategy !== undefined) {
-    json.fail(
-      [],
-      `no "start_times", and request_rate ${describe(rate ?? null)} drew the arrival times at random: they cannot be recovered; use a vLLM version whose --save-detailed writes start_times, or GuideLLM`,
-    );
+    const lost =
+      rate === undefined || rate === null
+        ? 'no "start_times" and no request_rate: the arrival times cannot be recovered'
+        : `no "start_times", and request_rate ${describe(rate)} drew the arrival times at random: they cannot be recovered`;
+    json.fail([], `${lost}; use a vLLM version whose --save-detailed writes start_times, or GuideLLM`);
   }
   const concurrency = json.number(top.max_concurrency, ['max_concurrency'], 'a positive integer');
   // The benchmark takes --max-concurrency as an integer; 0.5 would admit one request at a time, 0 none.

@@ -326,6 +326,13 @@ describe('bad measured runs, located', () => {
     expect(failure(() => readMeasuredRun(path))).toBe(
       'rate.json:1:1: no "start_times", and request_rate 4 drew the arrival times at random: they cannot be recovered; use a vLLM version whose --save-detailed writes start_times, or GuideLLM',
     );
+    const unsaid = write(
+      'unsaid.json',
+      JSON.stringify({ input_lens: [1], output_lens: [1], ttfts: [0.1], itls: [[]], errors: [''] }),
+    );
+    expect(failure(() => readMeasuredRun(unsaid))).toBe(
+      'unsaid.json:1:1: no "start_times" and no request_rate: the arrival times cannot be recovered; use a vLLM version whose --save-detailed writes start_times, or GuideLLM',
+    );
   });
 
   it('a vLLM max_concurrency that is no positive integer, where the arrivals are inferred from it', () => {
