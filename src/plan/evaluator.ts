@@ -62,7 +62,7 @@ export class Evaluator {
   }
 
   private async runAll(key: string, scenario: Scenario): Promise<JobResult[] | Infeasibility> {
-    const stored = this.store.read(key);
+    const stored = this.store.read(key, this.seeds.length);
     if (stored !== null) {
       this.reused++;
       return stored;

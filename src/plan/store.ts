@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as z from 'zod';
 import { writeFileAtomic } from '../report/index.js';
 import type { Scenario, Slo } from '../scenario/types.js';
 import { studyDigest } from './inputs.js';
@@ -29,6 +30,38 @@ interface StoredEvaluation {
 }
 
 /**
+ * What `write` writes. A file that holds anything else (edited by hand: a figure as text, a null
+ * where a mapping stood) is computed again like one cut short, rather than trusted or met as a
+ * TypeError while its runs are aggregated. Built on first use: a study run afresh reads no file.
+ */
+const STORED = z.lazy(() => {
+  const figure = z.number().nullable();
+  const numbers = z.record(z.string(), z.number());
+  return z.object({
+    key: z.string(),
+    runs: z.array(
+      z.object({
+        // flattenMetrics sets both for every run.
+        metrics: z.object({ drop_rate: figure, cost_usd_per_hour: z.number() }).catchall(figure),
+        warnings: z.array(z.object({ code: z.string(), subject: z.string(), message: z.string() })),
+        performance: z.record(
+          z.string(),
+          z.object({
+            source: z.string(),
+            accelerator: z.string().nullable(),
+            detail: z.string(),
+            caveat: z.string().nullable(),
+          }),
+        ),
+        model: z
+          .record(z.string(), z.object({ basis: z.string(), spread: numbers, drawn: numbers }))
+          .optional(),
+      }),
+    ),
+  });
+});
+
+/**
  * One file per finished point (all its replications), `DIR/points/<key>.json`, written atomically:
  * a rerun reuses every file there, and a killed run leaves whole files or none.
  */
@@ -39,21 +72,22 @@ export class EvaluationStore {
     return this.dir === null ? null : join(this.dir, 'points', `${key}.json`);
   }
 
-  read(key: string): JobResult[] | null {
+  /** The runs of a finished point, one per replication; null for a point to compute. */
+  read(key: string, replications: number): JobResult[] | null {
     const path = this.path(key);
     if (path === null || !existsSync(path)) return null;
     // A file cut short or damaged (a full disk, a copy interrupted) is recomputed and rewritten.
-    let stored: Partial<StoredEvaluation> | null;
+    let stored: unknown;
     try {
-      stored = JSON.parse(readFileSync(path, 'utf8')) as Partial<StoredEvaluation> | null;
+      stored = JSON.parse(readFileSync(path, 'utf8'));
     } catch {
       return null;
     }
-    if (stored === null || stored.key !== key || !Array.isArray(stored.runs) || stored.runs.length === 0)
-      return null;
-    return stored.runs.every((run) => typeof run?.metrics === 'object' && run.metrics !== null)
-      ? stored.runs
-      : null;
+    if (!STORED.safeParse(stored).success) return null;
+    // As read, not as zod gives it back: that puts the keys it names first, and sweep.json lists
+    // each run's metrics in the order the run had them.
+    const { key: storedKey, runs } = stored as StoredEvaluation;
+    return storedKey === key && runs.length === replications ? runs : null;
   }
 
   write(key: string, runs: JobResult[]): void {

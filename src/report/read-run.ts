@@ -1,10 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { CsvError, parse } from 'csv-parse/sync';
+import type * as z from 'zod';
 import type { TimeSeriesRow, VariantResult } from '../metrics/index.js';
 import type { CapacityEventsFile } from './capacity-events-json.js';
 import type { Replicated, VariantEstimates } from './charts/index.js';
 import { DISTRIBUTION_NAMES, type DistributionsFile } from './distributions-json.js';
+import {
+  CAPACITY_EVENTS_FILE,
+  DISTRIBUTIONS_FILE,
+  REPLICATIONS_FILE,
+  SUMMARY_FILE,
+  shapeProblem,
+} from './run-files-schema.js';
 import type { RunSummary } from './summary.js';
 import { TIMESERIES_COLUMNS } from './timeseries-csv.js';
 
@@ -46,30 +54,43 @@ function requireFile(path: string): void {
     throw new RunOutputsError(path, 'missing (is this a folder written by fleetsim run?)');
 }
 
-function readJson<T>(path: string): T {
+/** The JSON file at `path`, once it holds what `schema` describes of it. */
+export function readRunFile<T>(path: string, schema: z.ZodType): T {
   requireFile(path);
+  let data: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
+    data = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new RunOutputsError(path, `not valid JSON (${(error as Error).message})`);
   }
+  const problem = shapeProblem(schema, data);
+  if (problem !== null)
+    throw new RunOutputsError(path, `not a ${basename(path)} written by fleetsim run (${problem})`);
+  return data as T;
 }
 
 /** timeseries.csv back into rows per variant. */
 function readTimeseries(path: string): Map<string, TimeSeriesRow[]> {
   requireFile(path);
+  let header: string[] | undefined;
   let records: Record<string, string>[];
   try {
-    records = parse(readFileSync(path, 'utf8'), { columns: true });
+    records = parse(readFileSync(path, 'utf8'), { columns: (names: string[]) => (header = names) });
   } catch (error) {
     if (error instanceof CsvError) throw new RunOutputsError(path, error.message);
     throw error;
   }
+  if (header === undefined) throw new RunOutputsError(path, 'empty, not even a header line', 1);
+  // Checked on the header, not row by row: without a `variant` column every row would belong to
+  // no variant, and the timelines be drawn empty.
+  const columns = header;
+  const missing = ['variant', ...TIMESERIES_COLUMNS].find((column) => !columns.includes(column));
+  if (missing !== undefined) throw new RunOutputsError(path, `no "${missing}" column`, 1);
   const byVariant = new Map<string, TimeSeriesRow[]>();
   records.forEach((record, index) => {
     const number = (column: string) => {
       const value = Number(record[column]);
-      if (record[column] === undefined || record[column] === '' || !Number.isFinite(value)) {
+      if (record[column] === '' || !Number.isFinite(value)) {
         throw new RunOutputsError(path, `column "${column}": expected a number`, index + 2);
       }
       return value;
@@ -101,55 +122,31 @@ function readTimeseries(path: string): Map<string, TimeSeriesRow[]> {
  */
 function readCapacityEvents(path: string): Map<string, VariantResult['capacity_events']> {
   if (!existsSync(path)) return new Map();
-  const file = readJson<CapacityEventsFile>(path);
-  if (!Array.isArray(file.variants)) throw new RunOutputsError(path, 'no "variants" list');
-  return new Map(
-    file.variants.map((v) => {
-      if (!Array.isArray(v.events)) throw new RunOutputsError(path, `variant "${v.name}": no "events" list`);
-      return [v.name, v.events];
-    }),
-  );
+  const file = readRunFile<CapacityEventsFile>(path, CAPACITY_EVENTS_FILE);
+  return new Map(file.variants.map((v) => [v.name, v.events]));
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The first entry of each name: a lookup per variant that stays linear in thousands of variants. */
+function firstByName<T extends { name: string }>(entries: readonly T[]): Map<string, T> {
+  const byName = new Map<string, T>();
+  for (const entry of entries) if (!byName.has(entry.name)) byName.set(entry.name, entry);
+  return byName;
+}
 
 /**
  * replications.json back into means and confidence intervals per variant. It must describe the
  * run of summary.json: a plain run removes it, so one from another run means a damaged folder.
  */
-/** The first entry of each name: a lookup per variant that stays linear in thousands of variants. */
-function firstByName<T extends { name?: unknown }>(entries: readonly T[]): Map<unknown, T> {
-  const byName = new Map<unknown, T>();
-  for (const entry of entries) if (!byName.has(entry.name)) byName.set(entry.name, entry);
-  return byName;
-}
-
 function readReplications(path: string, summary: RunSummary): ReplicatedRun | null {
   if (!existsSync(path)) return null;
-  const file = readJson<{
-    scenario?: unknown;
-    seed?: unknown;
-    replications?: unknown;
-    variants?: {
-      name?: unknown;
-      metrics?: unknown;
-      ci95?: unknown;
-      slo?: unknown;
-      model_uncertainty?: unknown;
-    }[];
-  }>(path);
+  const file = readRunFile<z.infer<typeof REPLICATIONS_FILE>>(path, REPLICATIONS_FILE);
   if (file.scenario !== summary.scenario || file.seed !== summary.seed) {
     throw new RunOutputsError(
       path,
-      `describes scenario "${String(file.scenario)}" with seed ${String(file.seed)}, but summary.json scenario "${summary.scenario}" with seed ${summary.seed}`,
+      `describes scenario "${file.scenario}" with seed ${file.seed}, but summary.json scenario "${summary.scenario}" with seed ${summary.seed}`,
     );
   }
-  const replications = file.replications;
-  if (typeof replications !== 'number' || !Number.isInteger(replications) || replications < 1) {
-    throw new RunOutputsError(path, '"replications": expected a positive integer');
-  }
-  if (!Array.isArray(file.variants)) throw new RunOutputsError(path, 'no "variants" list');
+  const { replications } = file;
   const variants = new Map<string, VariantEstimates>();
   const verdicts = new Map<string, ReplicationVerdicts>();
   const entries = firstByName(file.variants);
@@ -157,18 +154,9 @@ function readReplications(path: string, summary: RunSummary): ReplicatedRun | nu
     const entry = entries.get(name);
     if (entry === undefined)
       throw new RunOutputsError(path, `no entry for variant "${name}" of summary.json`);
-    if (!isRecord(entry.metrics) || !(entry.ci95 === null || isRecord(entry.ci95))) {
-      throw new RunOutputsError(path, `variant "${name}": expected "metrics" and "ci95" objects`);
-    }
-    variants.set(name, {
-      metrics: entry.metrics as VariantEstimates['metrics'],
-      ci95: entry.ci95 as VariantEstimates['ci95'],
-    });
-    const met = isRecord(entry.slo) ? entry.slo.met_by_replication : undefined;
-    if (
-      met !== undefined &&
-      !(Array.isArray(met) && met.length === replications && met.every((m) => typeof m === 'boolean'))
-    ) {
+    variants.set(name, { metrics: entry.metrics, ci95: entry.ci95 });
+    const met = entry.slo?.met_by_replication;
+    if (met !== undefined && met.length !== replications) {
       throw new RunOutputsError(
         path,
         `variant "${name}": "slo.met_by_replication" must hold true or false for each of the ${replications} replications`,
@@ -176,7 +164,7 @@ function readReplications(path: string, summary: RunSummary): ReplicatedRun | nu
     }
     verdicts.set(name, {
       ...(met !== undefined && { met_by_replication: met }),
-      model_draws: isRecord(entry.model_uncertainty),
+      model_draws: entry.model_uncertainty !== undefined && entry.model_uncertainty !== null,
     });
   }
   return { replications, variants, verdicts };
@@ -189,13 +177,12 @@ function readReplications(path: string, summary: RunSummary): ReplicatedRun | nu
  */
 export function readRunOutputs(dir: string): RunOutputs {
   const summaryPath = join(dir, 'summary.json');
-  const summary = readJson<RunSummary>(summaryPath);
-  if (!Array.isArray(summary.variants)) throw new RunOutputsError(summaryPath, 'no "variants" list');
+  const summary = readRunFile<RunSummary>(summaryPath, SUMMARY_FILE);
   const distributionsPath = join(dir, 'distributions.json');
-  const distributions = readJson<DistributionsFile>(distributionsPath);
+  const distributions = readRunFile<DistributionsFile>(distributionsPath, DISTRIBUTIONS_FILE);
   const timeseries = readTimeseries(join(dir, 'timeseries.csv'));
   const capacityEvents = readCapacityEvents(join(dir, 'capacity-events.json'));
-  const pointsOf = firstByName(distributions.variants ?? []);
+  const pointsOf = firstByName(distributions.variants);
   const results = summary.variants.map((variant): VariantResult => {
     const points = pointsOf.get(variant.name);
     if (points === undefined) {

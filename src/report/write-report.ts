@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunInputError } from '../core/errors.js';
 import type { VariantResult } from '../metrics/index.js';
@@ -13,8 +13,9 @@ import { vegaSafe } from './charts/vega-safe.js';
 import { buildComparison, type Comparison, type ComparisonEntry, type MeanEstimator } from './comparison.js';
 import { renderComparisonCsv, renderComparisonJson, renderComparisonMarkdown } from './comparison-text.js';
 import { renderReportHtml } from './html.js';
-import { RunOutputsError, readRunOutputs } from './read-run.js';
+import { RunOutputsError, readRunFile, readRunOutputs } from './read-run.js';
 import { renderPng, renderSafeSvg } from './render-chart.js';
+import { REPORT_OPTIONS_FILE } from './run-files-schema.js';
 import type { Slo } from './slo.js';
 import { writeFileAtomic } from './write.js';
 
@@ -36,13 +37,10 @@ const OPTIONS_FILE = 'report-options.json';
 export function readReportOptions(dir: string): ReportOptions {
   const path = join(dir, OPTIONS_FILE);
   if (!existsSync(path)) return {};
-  // `png` is absent from the options of a run drawn before PNGs were optional.
-  let saved: { charts: string[] | null; slo: Slo | null; png?: boolean };
-  try {
-    saved = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new RunOutputsError(path, `not valid JSON (${(error as Error).message})`);
-  }
+  const saved = readRunFile<{ charts: string[] | null; slo: Slo | null; png?: boolean }>(
+    path,
+    REPORT_OPTIONS_FILE,
+  );
   const unknown = unknownChartNames(saved.charts ?? []);
   if (unknown.length > 0) {
     throw new RunOutputsError(

@@ -121,6 +121,8 @@ describe('capacity events of a run', () => {
     writeFileSync(join(old, 'capacity-events.json'), '{ "variants": {} }');
     const damaged = await cli(['report', 'old'], dir);
     expect(damaged.code).toBe(2);
-    expect(damaged.stderr).toBe('fleetsim: old/capacity-events.json: no "variants" list\n');
+    expect(damaged.stderr).toBe(
+      'fleetsim: old/capacity-events.json: not a capacity-events.json written by fleetsim run (variants: Invalid input: expected array, received object)\n',
+    );
   });
 });
