@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CsvError, parse } from 'csv-parse/sync';
 import type * as z from 'zod';
@@ -49,17 +49,34 @@ export interface ReplicatedRun extends Replicated {
   verdicts: ReadonlyMap<string, ReplicationVerdicts>;
 }
 
-function requireFile(path: string): void {
+/**
+ * The most fleetsim reads back of one run-folder file: below V8's 512 MiB bound on a string, past
+ * which reading it failed as an internal error.
+ */
+export const MAX_RUN_FILE_BYTES = 400e6;
+
+/** The text of a run-folder file; `path` must exist. */
+function readRunText(path: string): string {
   if (!existsSync(path))
     throw new RunOutputsError(path, 'missing (is this a folder written by fleetsim run?)');
+  // A pipe or a device in its place would be read for ever, or without end.
+  const entry = statSync(path);
+  if (!entry.isFile()) throw new RunOutputsError(path, 'not a file (fleetsim run writes a file here)');
+  if (entry.size > MAX_RUN_FILE_BYTES) {
+    throw new RunOutputsError(
+      path,
+      `${(entry.size / 1e6).toFixed(0)} MB, more than fleetsim reads back (at most ${MAX_RUN_FILE_BYTES / 1e6} MB)`,
+    );
+  }
+  return readFileSync(path, 'utf8');
 }
 
 /** The JSON file at `path`, once it holds what `schema` describes of it. */
 export function readRunFile<T>(path: string, schema: z.ZodType): T {
-  requireFile(path);
+  const text = readRunText(path);
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
+    data = JSON.parse(text);
   } catch (error) {
     throw new RunOutputsError(path, `not valid JSON (${(error as Error).message})`);
   }
@@ -71,11 +88,11 @@ export function readRunFile<T>(path: string, schema: z.ZodType): T {
 
 /** timeseries.csv back into rows per variant. */
 function readTimeseries(path: string): Map<string, TimeSeriesRow[]> {
-  requireFile(path);
+  const text = readRunText(path);
   let header: string[] | undefined;
   let records: Record<string, string>[];
   try {
-    records = parse(readFileSync(path, 'utf8'), { columns: (names: string[]) => (header = names) });
+    records = parse(text, { columns: (names: string[]) => (header = names) });
   } catch (error) {
     if (error instanceof CsvError) throw new RunOutputsError(path, error.message);
     throw error;
@@ -203,7 +220,7 @@ export function readRunOutputs(dir: string): RunOutputs {
   return {
     summary,
     results,
-    scenarioYaml: existsSync(yamlPath) ? readFileSync(yamlPath, 'utf8') : null,
+    scenarioYaml: existsSync(yamlPath) ? readRunText(yamlPath) : null,
     replicated: readReplications(join(dir, 'replications.json'), summary),
   };
 }

@@ -1,4 +1,16 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  closeSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +19,12 @@ import { cli } from '../helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TINY = join(ROOT, 'test/fixtures/cli/tiny.yaml');
+
+/** `path`, created empty. */
+function openAndClose(path: string): string {
+  closeSync(openSync(path, 'w'));
+  return path;
+}
 
 /** A file of the run folder as JSON.parse reads it. */
 type Json = ReturnType<typeof JSON.parse>;
@@ -337,6 +355,32 @@ describe('fleetsim report DIR with a damaged or hand-edited file', () => {
 
   it.each(TIMESERIES)('timeseries.csv: %s', async (_, edit, message) => {
     expect(await reportOf('timeseries.csv', edit)).toBe(`${message}\n`);
+  });
+
+  it('refuses a run-folder file that is a pipe, a folder or too large to read back, before drawing', async () => {
+    const refusal = async (file: string, replace: (path: string) => void) => {
+      const copy = `run-${count++}`;
+      cpSync(join(dir, 'run'), join(dir, copy), { recursive: true });
+      const path = join(dir, copy, file);
+      rmSync(path);
+      replace(path);
+      const before = drawn(join(dir, copy));
+      const { code, stderr } = await cli(['report', copy], dir);
+      expect(code).toBe(2);
+      expect(drawn(join(dir, copy))).toEqual(before);
+      return stderr.replace(`fleetsim: ${copy}/${file}: `, '');
+    };
+    // A pipe no one writes to held `fleetsim report` for ever.
+    expect(await refusal('summary.json', (path) => execFileSync('mkfifo', [path]))).toBe(
+      'not a file (fleetsim run writes a file here)\n',
+    );
+    expect(await refusal('timeseries.csv', (path) => mkdirSync(path))).toBe(
+      'not a file (fleetsim run writes a file here)\n',
+    );
+    // Sparse: no disk is written. Read whole, it failed past V8's largest string.
+    expect(await refusal('distributions.json', (path) => truncateSync(openAndClose(path), 600e6))).toBe(
+      '600 MB, more than fleetsim reads back (at most 400 MB)\n',
+    );
   });
 
   it('draws the report of the untouched run, replications.json included', async () => {
