@@ -4,6 +4,7 @@ import { formatThousands } from '../core/format.js';
 import { MAX_PRICE_USD_PER_HOUR } from '../core/schema-values.js';
 import { closestNames } from '../util/closest-names.js';
 import { readYamlData } from '../util/yaml-data.js';
+import { isCalendarDate } from './price-age.js';
 
 // Schemas under z.lazy are built on first use: a run that prices no catalog instance never reads
 // the catalog, and building zod schemas is a noticeable part of what a short `fleetsim run` waits
@@ -169,10 +170,7 @@ const usdPerHour = z
 export const isoDate = z
   .string('expected a date YYYY-MM-DD')
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
-  .refine((text) => {
-    const date = new Date(`${text}T00:00:00Z`);
-    return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
-  }, 'expected a date that exists');
+  .refine(isCalendarDate, 'expected a date that exists');
 const citation = z.lazy(() => z.strictObject({ source: z.string().min(1), as_of: isoDate }));
 
 export const regionPricesSchema = z.lazy(() =>
@@ -194,7 +192,7 @@ export const sourcesSchema = z.lazy(() =>
 );
 
 export type RawRegionPrices = z.infer<typeof regionPricesSchema>;
-type RawSources = z.infer<typeof sourcesSchema>;
+export type RawSources = z.infer<typeof sourcesSchema>;
 
 type Issue = (message: string, path: PropertyKey[]) => void;
 

@@ -297,9 +297,13 @@ describe('pricing/data-transfer.yaml', () => {
     ).toThrow('providers.gcp.internet_egress.tier_starts.2: tier starts must increase');
     expect(() =>
       readDataTransferFile(write(good.replace("as_of: '2026-06-02'", 'as_of: last year'))),
-    ).toThrow('expected YYYY-MM-DD');
+    ).toThrow('internet_egress.as_of: expected a date YYYY-MM-DD');
     expect(() => readDataTransferFile(write(good.replace("as_of: '2026-06-02'", 'as_of: unknown')))).toThrow(
-      'expected YYYY-MM-DD',
+      'internet_egress.as_of: expected a date YYYY-MM-DD',
     );
+    // Date would take it for March 2.
+    expect(() =>
+      readDataTransferFile(write(good.replace("as_of: '2026-06-02'", "as_of: '2026-02-30'"))),
+    ).toThrow('internet_egress.as_of: expected a date that exists');
   });
 });

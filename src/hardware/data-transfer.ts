@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { closestNames } from '../util/closest-names.js';
 import { readYamlData } from '../util/yaml-data.js';
-import type { PriceSource } from './catalog.js';
+import { isoDate, type PriceSource } from './catalog.js';
 
 // Schemas under z.lazy are built on first use: a run that moves no data between regions never reads
 // the file, and building zod schemas is a noticeable part of what a short `fleetsim run` waits for.
@@ -47,9 +47,8 @@ export type TransferPrice =
   | { kind: 'free' };
 
 const usd = z.number().nonnegative();
-// The yaml core schema leaves 2026-06-02 a string. A source that states no date is dated by the
-// day it was read (pricing/README.md), so every price has a date.
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+// A source that states no date is dated by the day it was read (pricing/README.md), so every price
+// has a date.
 const cited = { source: z.string().min(1), as_of: isoDate };
 
 const providerSchema = z.lazy(() =>

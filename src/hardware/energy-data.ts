@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { readYamlData } from '../util/yaml-data.js';
-import { PRICING_DIR } from './catalog.js';
+import { isoDate, PRICING_DIR } from './catalog.js';
 
 /**
  * Host power coefficients, data-center PUE and grid carbon intensity from `pricing/carbon.yaml`
@@ -49,7 +49,7 @@ const hostSchema = z
 const year = z.number().int().min(2000).max(2100);
 
 const fileSchema = z.strictObject({
-  as_of: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  as_of: isoDate,
   host: z.strictObject({
     memory_watts_per_gb: z.number().nonnegative(),
     memory_source: text,

@@ -47,10 +47,18 @@ export {
   readEnergyData,
   shippedEnergyData,
 } from './energy-data.js';
-export { daysBetween, STALE_PRICE_DAYS, type StalePrice, stalePrice, todayUtc } from './price-age.js';
+export {
+  daysBetween,
+  isCalendarDate,
+  STALE_PRICE_DAYS,
+  type StalePrice,
+  stalePrice,
+  todayUtc,
+} from './price-age.js';
 export {
   type CatalogFileError,
   type CatalogLoad,
+  type DateCheck,
   MAX_CATALOG_BYTES,
   withUserCatalogs,
 } from './user-catalog.js';

@@ -14,6 +14,16 @@ export const STALE_PRICE_DAYS = 180;
 
 const MS_PER_DAY = 86_400_000;
 
+/**
+ * Whether `text` is a calendar date `YYYY-MM-DD` that exists. `Date` takes 2026-02-30 and rolls it
+ * over to March 2, so the date must read back as it was written.
+ */
+export function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
+}
+
 /** Whole days from `from` to `to`, both `YYYY-MM-DD` (UTC calendar days; negative when `to` is earlier). */
 export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / MS_PER_DAY);

@@ -141,7 +141,7 @@ describe('user catalog files', () => {
     ]);
   });
 
-  it('refuses hostile files with one located line: a device, a folder or a pipe, an oversized file, nested aliases, a price past any machine', () => {
+  it('refuses hostile files with one located line: a device, a folder or a pipe, an oversized file, nested aliases, a repeated key, a price past any machine', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetsim-user-catalog-hostile-'));
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
@@ -166,6 +166,11 @@ describe('user catalog files', () => {
       [
         file(`${laughs.join('\n')}\ninstances: {}\n`),
         'YAML_SYNTAX 2:8 aliases expand to more than 100 copies; write the values out instead of nesting aliases',
+      ],
+      [
+        // The repeat inside the earlier entry comes first, as the yaml package's own check had it.
+        file('instances:\n  lab/a: { vcpus: 1 }\n  lab/b:\n    prices: { x: 1, y: 2, x: 3 }\n  lab/a: 2\n'),
+        'YAML_SYNTAX 4:27 Map keys must be unique',
       ],
       [
         file(

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import * as z from 'zod';
-import { documentValue } from '../util/yaml-keys.js';
+import { DUPLICATE_KEY, documentValue, duplicateKeyOffset } from '../util/yaml-keys.js';
 import {
   type Catalog,
   checkRegionPrices,
@@ -12,6 +12,7 @@ import {
   type PriceKey,
   type PriceSource,
   type RawRegionPrices,
+  type RawSources,
   type RegionPrices,
   regionPricesSchema,
   shippedCatalog,
@@ -76,55 +77,76 @@ function pathText(path: readonly PropertyKey[]): string {
 }
 
 /**
- * The largest user catalog file read: the yaml package's check for duplicate keys takes time
- * quadratic in the entries of a mapping (10,000 instance types, 2.2 MB, took 8.6 s to read; 40,000
- * took 55 s), and a private catalog holds tens or hundreds.
+ * The largest user catalog file read. A private catalog holds tens or hundreds of instance types,
+ * and parsing alone is slow: the yaml package took over 20 s and 1.1 GB for 10 MB (38,653 types)
+ * on a busy 2-core machine, so a larger file would stall every command that loads it.
  */
 export const MAX_CATALOG_BYTES = 1_000_000;
 
-function readParsed(file: string): ParsedFile {
-  const at = (
-    line: number,
-    col: number,
-    message: string,
-    code: CatalogFileError['code'] = 'INVALID_VALUE',
-  ) => ({
-    code,
-    file,
-    line,
-    col,
-    message,
-  });
-  const failed = (message: string, code: CatalogFileError['code'], line = 1, col = 1): ParsedFile => ({
+function problemAt(
+  file: string,
+  line: number,
+  col: number,
+  message: string,
+  code: CatalogFileError['code'] = 'INVALID_VALUE',
+): CatalogFileError {
+  return { code, file, line, col, message };
+}
+
+function failed(
+  file: string,
+  message: string,
+  code: CatalogFileError['code'],
+  line = 1,
+  col = 1,
+): ParsedFile {
+  return {
     entries: [],
-    errors: [at(line, col, message, code)],
-    locate: () => at(1, 1, message),
-  });
+    errors: [problemAt(file, line, col, message, code)],
+    locate: () => problemAt(file, 1, 1, message),
+  };
+}
+
+function tooLarge(file: string, bytes: number): ParsedFile {
+  return failed(
+    file,
+    `the catalog file is ${(bytes / 1e6).toFixed(1)} MB; at most ${MAX_CATALOG_BYTES / 1e6} MB (some 4,000 instance types)`,
+    'INVALID_VALUE',
+  );
+}
+
+function readParsed(file: string): ParsedFile {
   let text: string;
   try {
     // A device or a pipe would be read without end: only a regular file of a bounded size is.
     const entry = statSync(file);
-    if (!entry.isFile()) return failed(`the catalog file ${file} is not a file`, 'MISSING_FILE');
-    if (entry.size > MAX_CATALOG_BYTES) {
-      return failed(
-        `the catalog file is ${(entry.size / 1e6).toFixed(1)} MB; at most ${MAX_CATALOG_BYTES / 1e6} MB (some 4,000 instance types)`,
-        'INVALID_VALUE',
-      );
-    }
+    if (!entry.isFile()) return failed(file, `the catalog file ${file} is not a file`, 'MISSING_FILE');
+    if (entry.size > MAX_CATALOG_BYTES) return tooLarge(file, entry.size);
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return failed(
+      file,
       code === 'ENOENT' ? `catalog file not found: ${file}` : `cannot read the catalog file ${file}`,
       'MISSING_FILE',
     );
   }
+  return parseText(text, file);
+}
+
+function parseText(text: string, file: string): ParsedFile {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    const first = document.errors[0];
+  // The yaml package's own check of repeated keys is quadratic in the keys of a mapping.
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const repeated = duplicateKeyOffset(document);
+  const first = document.errors[0];
+  if (repeated !== null && (first === undefined || repeated < first.pos[0])) {
+    const { line, col } = lineCounter.linePos(repeated);
+    return failed(file, DUPLICATE_KEY, 'YAML_SYNTAX', line, col);
+  }
+  if (first !== undefined) {
     const { line, col } = lineCounter.linePos(first.pos[0]);
-    return failed(first.message.split('\n')[0], 'YAML_SYNTAX', line, col);
+    return failed(file, first.message.split('\n')[0], 'YAML_SYNTAX', line, col);
   }
   const position = (node: Node | null | undefined) => {
     const offset = node?.range?.[0];
@@ -142,12 +164,12 @@ function readParsed(file: string): ParsedFile {
     }
     const { line, col } = position(node);
     const where = pathText(key === undefined ? path : [...path, key]);
-    return at(line, col, where === '' ? message : `${where}: ${message}`, code);
+    return problemAt(file, line, col, where === '' ? message : `${where}: ${message}`, code);
   };
   const plain = documentValue(document);
   if (!plain.ok) {
     const { line, col } = lineCounter.linePos(plain.offset);
-    return failed(plain.message, 'YAML_SYNTAX', line, col);
+    return failed(file, plain.message, 'YAML_SYNTAX', line, col);
   }
   const value = plain.value;
   const top = z.strictObject({ instances: z.record(z.string(), z.unknown()) }).safeParse(value);
@@ -239,17 +261,56 @@ function override(
   return { entry: { ...entry, prices, citations, userFile: file } };
 }
 
+/** Why a price dated `asOf` cannot be used, or null when it can. */
+export type DateCheck = (asOf: string) => string | null;
+
 /**
  * `base` (default: the shipped catalog) with each user catalog file applied in turn, or every
- * mistake found in them, located. `files` are absolute paths.
+ * mistake found in them, located. `files` are absolute paths. `checkDate` refuses a date a command
+ * cannot use, at the `as_of` that gives it (`catalog list`: one after the day it ages prices to).
  */
-export function withUserCatalogs(files: readonly string[], base: Catalog = shippedCatalog()): CatalogLoad {
+export function withUserCatalogs(
+  files: readonly string[],
+  base: Catalog = shippedCatalog(),
+  checkDate?: DateCheck,
+): CatalogLoad {
   if (files.length === 0) return { ok: true, catalog: base };
+  return applied(
+    files.map((file) => ({ file, parsed: parsedFile(file) })),
+    base,
+    checkDate,
+  );
+}
+
+/**
+ * What the shipped catalog with `text` on top as user catalog file `file` would be refused for
+ * (nothing: an empty list), without writing it: `catalog import` checks its output with it.
+ */
+export function userCatalogTextErrors(text: string, file: string): CatalogFileError[] {
+  const bytes = Buffer.byteLength(text);
+  const parsed = bytes > MAX_CATALOG_BYTES ? tooLarge(file, bytes) : parseText(text, file);
+  const loaded = applied([{ file, parsed }], shippedCatalog());
+  return loaded.ok ? [] : loaded.errors;
+}
+
+function applied(
+  files: readonly { file: string; parsed: ParsedFile }[],
+  base: Catalog,
+  checkDate?: DateCheck,
+): CatalogLoad {
   const entries = new Map(base.entries);
   const errors: CatalogFileError[] = [];
-  for (const file of files) {
-    const parsed = parsedFile(file);
+  for (const { file, parsed } of files) {
     errors.push(...parsed.errors);
+    const datesRefused = (path: PropertyKey[], sources: RawSources): boolean => {
+      const refused = PRICE_KEYS.flatMap((key) => {
+        const asOf = sources[key]?.as_of;
+        const message = asOf === undefined ? null : (checkDate?.(asOf) ?? null);
+        return message === null ? [] : [parsed.locate({ path: [...path, 'sources', key, 'as_of'], message })];
+      });
+      errors.push(...refused);
+      return refused.length > 0;
+    };
     for (const { key, raw } of parsed.entries) {
       const path: PropertyKey[] = ['instances', key];
       const match = KEY_PATTERN.exec(key);
@@ -275,6 +336,7 @@ export function withUserCatalogs(files: readonly string[], base: Catalog = shipp
           errors.push(...zodProblems(checked.error, path).map(parsed.locate));
           continue;
         }
+        if (datesRefused(path, checked.data.sources)) continue;
         entries.set(key, { ...entryFromRaw(match[1], match[2], checked.data), userFile: file });
         continue;
       }
@@ -293,11 +355,12 @@ export function withUserCatalogs(files: readonly string[], base: Catalog = shipp
         errors.push(...zodProblems(checked.error, path).map(parsed.locate));
         continue;
       }
+      if (datesRefused(path, checked.data.sources)) continue;
       const result = override(known, checked.data, file, path);
       if ('problems' in result) errors.push(...result.problems.map(parsed.locate));
       else entries.set(key, result.entry);
     }
   }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, catalog: { entries, files: [...base.files, ...files] } };
+  return { ok: true, catalog: { entries, files: [...base.files, ...files.map(({ file }) => file)] } };
 }

@@ -2,13 +2,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   catalogImportCommand,
   catalogListCommand,
   catalogShowCommand,
 } from '../../src/cli/commands/catalog.js';
 import { type CliIo, UsageError } from '../../src/cli/io.js';
+import { todayUtc } from '../../src/hardware/index.js';
+import { cli } from '../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -205,5 +207,94 @@ describe('fleetsim catalog with user catalog files and import', () => {
     expect(() => catalogImportCommand({ ...args, from: ['nope=x.json'], force: true }, fakeIo().io)).toThrow(
       UsageError,
     );
+  });
+});
+
+describe('catalog list ages prices only from days that exist and have come', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetsim-catalog-dates-'));
+  const FLAGS = ['--provider', 'aws', '--accelerator', 'h100-80gb', '--region', 'us-east-1'];
+  writeFileSync(
+    join(dir, 'lab.yaml'),
+    [
+      'instances:',
+      '  lab/h100-box:',
+      '    billing: { increment: 1s, minimum: 0s }',
+      '    prices: { onprem: { on_demand: 2.1 } }',
+      '    sources: { on_demand: { source: amortized purchase, as_of: 9999-12-31 } }',
+      '',
+    ].join('\n'),
+  );
+  const list = (...args: string[]) => cli(['catalog', 'list', ...args], dir);
+
+  it('refuses an --as-of that the calendar does not have, which Date would roll over into March', async () => {
+    expect(await list('--as-of', '2026-02-30')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'fleetsim: --as-of: expected a date that exists, got "2026-02-30"\n',
+    });
+    expect((await list('--as-of', '2026-13-01')).stderr).toBe(
+      'fleetsim: --as-of: expected a date that exists, got "2026-13-01"\n',
+    );
+    expect((await list('--as-of', '2028-02-29', ...FLAGS)).code).toBe(0);
+  });
+
+  it("refuses a user catalog's price dated after the day ages are counted to, at its as_of", async () => {
+    expect(await list('--catalog', 'lab.yaml', '--region', 'onprem')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `lab.yaml:5:64: instances["lab/h100-box"].sources.on_demand.as_of: 9999-12-31 is after today, ${todayUtc()} (UTC), the day ages are counted to\n`,
+    });
+    writeFileSync(
+      join(dir, 'quote.yaml'),
+      readFileSync(join(dir, 'lab.yaml'), 'utf8').replace('9999-12-31', '2026-11-30'),
+    );
+    expect(
+      await list('--catalog', 'quote.yaml', '--region', 'onprem', '--as-of', '2026-11-29', '--json'),
+    ).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'quote.yaml:5:64: instances["lab/h100-box"].sources.on_demand.as_of: 2026-11-30 is after --as-of 2026-11-29, the day ages are counted to\n',
+    });
+    const listed = await list(
+      '--catalog',
+      'quote.yaml',
+      '--region',
+      'onprem',
+      '--as-of',
+      '2026-11-30',
+      '--json',
+    );
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ key: 'lab/h100-box', age_days: 0 }]);
+  });
+
+  it('refuses an --as-of before the date of a shipped price it would list', async () => {
+    expect(await list(...FLAGS, '--as-of', '2026-01-20')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        "fleetsim: --as-of: 2026-01-20 is before 2026-01-21, the date of the on-demand price of aws/p5.48xlarge in us-east-1: ages are counted from a price's date, so give 2026-01-21 or a later day\n",
+    });
+    expect((await list(...FLAGS, '--as-of', '2026-01-21')).stdout).toMatch(/2026-01-21\s+0\n/);
+  });
+
+  it('says when the clock is behind the date of a shipped price, and how to go on', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2026-01-20T12:00:00Z'));
+      const { io } = fakeIo();
+      expect(() =>
+        catalogListCommand(
+          { provider: 'aws', accelerator: 'h100-80gb', region: 'us-east-1', json: false },
+          io,
+        ),
+      ).toThrow(
+        new UsageError(
+          "today, 2026-01-20 (UTC), is before 2026-01-21, the date of the on-demand price of aws/p5.48xlarge in us-east-1: ages are counted from a price's date, so give --as-of 2026-01-21 or a later day",
+        ),
+      );
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -6,10 +6,12 @@ import {
   type Catalog,
   citationGroups,
   closestAccelerators,
+  type DateCheck,
   DEFAULT_REGION,
   daysBetween,
   findInstance,
   type InstanceEntry,
+  isCalendarDate,
   listInstances,
   MARKET_PRICE,
   MARKETS,
@@ -40,8 +42,16 @@ export interface CatalogListArgs {
  * The shipped catalog with the `--catalog` files on top (relative to `cwd`); a mistake in one is a
  * user error at its place in the file.
  */
-export function catalogWithFiles(cwd: string, files: readonly string[] | undefined): Catalog {
-  const loaded = withUserCatalogs((files ?? []).map((file) => resolve(cwd, file)));
+export function catalogWithFiles(
+  cwd: string,
+  files: readonly string[] | undefined,
+  checkDate?: DateCheck,
+): Catalog {
+  const loaded = withUserCatalogs(
+    (files ?? []).map((file) => resolve(cwd, file)),
+    undefined,
+    checkDate,
+  );
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
   return loaded.catalog;
 }
@@ -62,11 +72,19 @@ function oneOf<T extends string>(
   );
 }
 
-function referenceDate(asOf: string | undefined): string {
-  if (asOf === undefined) return todayUtc();
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(Date.parse(`${asOf}T00:00:00Z`)))
+/**
+ * The day `catalog list` ages prices to, and how messages name it. A price dated after it would get
+ * an age below zero, which says nothing.
+ */
+function referenceDate(asOf: string | undefined): { date: string; named: string } {
+  if (asOf === undefined) {
+    const today = todayUtc();
+    return { date: today, named: `today, ${today} (UTC)` };
+  }
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf))
     throw new UsageError(`--as-of: expected a date YYYY-MM-DD, got "${asOf}"`);
-  return asOf;
+  if (!isCalendarDate(asOf)) throw new UsageError(`--as-of: expected a date that exists, got "${asOf}"`);
+  return { date: asOf, named: `--as-of ${asOf}` };
 }
 
 function accelerators(entry: InstanceEntry): string {
@@ -93,12 +111,14 @@ function table(header: string[], rows: string[][]): string {
  * that price and its age. Flag values are matched without regard to case.
  */
 export function catalogListCommand(args: CatalogListArgs, io: CliIo): number {
-  const catalog = catalogWithFiles(io.cwd, args.catalog);
+  const { date: reference, named } = referenceDate(args.asOf);
+  const catalog = catalogWithFiles(io.cwd, args.catalog, (asOf) =>
+    asOf > reference ? `${asOf} is after ${named}, the day ages are counted to` : null,
+  );
   const providers = [...new Set([...PROVIDERS, ...[...catalog.entries.values()].map((e) => e.provider)])];
   const provider = oneOf('provider', args.provider, providers);
   const accelerator = oneOf('accelerator', args.accelerator, ACCELERATOR_IDS, closestAccelerators);
   const market = oneOf('market', args.market, MARKETS) ?? 'on-demand';
-  const reference = referenceDate(args.asOf);
   if (args.maxPrice !== undefined && !(args.maxPrice >= 0))
     throw new UsageError(`--max-price expects a non-negative number of USD per hour, got ${args.maxPrice}`);
   const rows = listInstances(
@@ -117,6 +137,21 @@ export function catalogListCommand(args: CatalogListArgs, io: CliIo): number {
     const asOf = entry.citations.get(region)![MARKET_PRICE[market]]!.asOf;
     return [{ entry, region, prices, price, asOf, ageDays: daysBetween(asOf, reference) }];
   });
+  // The user's files were checked as they were read: a shipped price this new means an early
+  // --as-of, or a clock that is behind.
+  const newest = rows.reduce<(typeof rows)[number] | undefined>(
+    (found, row) => (row.asOf > (found?.asOf ?? reference) ? row : found),
+    undefined,
+  );
+  if (newest !== undefined) {
+    const [day, remedy] =
+      args.asOf === undefined
+        ? [`today, ${reference} (UTC),`, `--as-of ${newest.asOf}`]
+        : [`--as-of: ${reference}`, newest.asOf];
+    throw new UsageError(
+      `${day} is before ${newest.asOf}, the date of the ${market} price of ${newest.entry.key} in ${newest.region}: ages are counted from a price's date, so give ${remedy} or a later day`,
+    );
+  }
   rows.sort((a, b) => a.price - b.price || a.entry.key.localeCompare(b.entry.key));
   if (args.json) {
     const json = rows.map(({ entry, region, prices, asOf, ageDays }) => ({
@@ -138,7 +173,9 @@ export function catalogListCommand(args: CatalogListArgs, io: CliIo): number {
     return 0;
   }
   if (rows.length === 0) {
-    io.stderr(`no instance has a ${market} price matching these flags\n`);
+    io.stderr(
+      `no instance has ${market === 'on-demand' ? 'an' : 'a'} ${market} price matching these flags\n`,
+    );
     return 0;
   }
   io.stdout(

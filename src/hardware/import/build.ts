@@ -1,7 +1,8 @@
 import { basename } from 'node:path';
 import { parse, stringify } from 'yaml';
 import * as z from 'zod';
-import { type AcceleratorId, entrySchema, PRICE_KEYS } from '../catalog.js';
+import { type AcceleratorId, entrySchema, PRICE_KEYS, shippedCatalog } from '../catalog.js';
+import { userCatalogTextErrors } from '../user-catalog.js';
 import {
   type HardwareRecord,
   type ImportFormat,
@@ -114,7 +115,8 @@ function parseBase(base: { text: string; path: string }): {
   if (!shape.success)
     throw new ImportError(`--base ${base.path}: expected a pricing file with an instances: section`);
   const entries = Object.entries(shape.data.instances);
-  const qualified = entries.length > 0 && entries.every(([key]) => KEY_PATTERN.test(key));
+  // An empty base is taken for a user catalog: a provider's pricing file is never empty.
+  const qualified = entries.every(([key]) => KEY_PATTERN.test(key));
   return { entries, qualified };
 }
 
@@ -282,6 +284,13 @@ export function buildPricingFile(options: ImportOptions): ImportResult {
       throw new ImportError(
         `${type}: no price list given has an on-demand price for it in ${options.regions.join(', ')}`,
       );
+    // A user catalog gives an instance the catalog has its prices only: its hardware and billing stay.
+    if (base.qualified && shippedCatalog().entries.has(keyOf(type))) {
+      instances[keyOf(type)] = { prices: priced.prices, sources: priced.sources };
+      inBase.add(type);
+      result.added.push(keyOf(type));
+      continue;
+    }
     const billing = DEFAULT_BILLING[provider];
     if (billing === undefined)
       throw new ImportError(
@@ -294,15 +303,22 @@ export function buildPricingFile(options: ImportOptions): ImportResult {
     inBase.add(type);
     result.added.push(keyOf(type));
   }
+  result.text = HEADER(provider) + stringify({ instances }, { lineWidth: 0, aliasDuplicateObjects: false });
+  if (base.qualified) {
+    // What `--catalog` would refuse is not written: prices of shipped instances merge with theirs.
+    const [refused] = userCatalogTextErrors(result.text, 'the output');
+    if (refused !== undefined)
+      throw new ImportError(
+        `the output would be refused as a user catalog, so it is not written: ${refused.message}`,
+      );
+    return result;
+  }
   for (const [key, entry] of Object.entries(instances)) {
-    // A user catalog's entry for a shipped instance has prices and sources only.
-    if (!('billing' in (entry as object))) continue;
     const checked = entrySchema.safeParse(entry);
     if (!checked.success) {
       const issue = checked.error.issues[0];
       throw new ImportError(`${key}: ${issue.path.join('.')}: ${issue.message}`);
     }
   }
-  result.text = HEADER(provider) + stringify({ instances }, { lineWidth: 0, aliasDuplicateObjects: false });
   return result;
 }

@@ -79,14 +79,17 @@ describe('catalog import rebuilds the shipped pricing files', () => {
   );
 
   it('adds a type with its hardware from the lists, and names the accelerator by its catalog id', () => {
+    const base = shipped('aws');
+    const instances = parse(base.text).instances;
+    delete instances['p5.4xlarge'];
     const result = importPrices({
       from: REBUILDS.aws.from,
-      base: null,
+      base: { text: stringify({ instances }), path: base.path },
       types: ['p5.4xlarge'],
       regions: ['us-east-1', 'us-west-2'],
     });
-    const added = parse(result.text).instances['aws/p5.4xlarge'];
-    expect(result.added).toEqual(['aws/p5.4xlarge']);
+    const added = parse(result.text).instances['p5.4xlarge'];
+    expect(result.added).toEqual(['p5.4xlarge']);
     // vantage csv: p5.4xlarge, 16 vCPUs, 256 GiB, one NVIDIA H100, $6.88 in us-east-1 and us-west-2
     expect(added).toMatchObject({
       vcpus: 16,

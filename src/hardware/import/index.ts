@@ -1,6 +1,6 @@
 import { readFileSync, type Stats, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { isoDate } from '../catalog.js';
+import { isCalendarDate, todayUtc } from '../price-age.js';
 import { MAX_CATALOG_BYTES } from '../user-catalog.js';
 import { buildPricingFile, ImportError, type ImportResult, type ImportSource } from './build.js';
 import { FORMAT_PROVIDER, IMPORT_FORMATS, type ImportFormat, readPriceList } from './formats.js';
@@ -19,6 +19,8 @@ export interface ImportRequest {
   regions: readonly string[] | null;
   /** Reads a price list; `readInputFile` by default. */
   read?: (path: string) => string;
+  /** Today's date, `YYYY-MM-DD` (UTC) by default: no list is dated after it. */
+  today?: string;
 }
 
 /**
@@ -78,7 +80,7 @@ export function parseFromArgument(argument: string): {
   let asOf: string | null = null;
   const at = /@(\d{4}-\d{2}-\d{2})$/.exec(path);
   if (at) {
-    if (!isoDate.safeParse(at[1]).success) throw new ImportError(`--from "${argument}": ${at[1]} is no date`);
+    if (!isCalendarDate(at[1])) throw new ImportError(`--from "${argument}": ${at[1]} is no date`);
     asOf = at[1];
     path = path.slice(0, at.index);
   }
@@ -87,12 +89,41 @@ export function parseFromArgument(argument: string): {
 }
 
 /**
- * Reads every list and builds the file. A list is dated by the date it records itself (the AWS
- * price list's publicationDate), else by `@DATE` after its path, else by a YYYY-MM-DD in its file
- * name; one with none of these is refused, since every price needs a date.
+ * The date of a list: the one it records itself (the AWS price list's publicationDate), else `@DATE`
+ * after its path, else a YYYY-MM-DD in its file name. One with none, or with one that does not
+ * exist or is after today, is refused: every price needs a date, and `catalog list` ages it.
  */
+function listDate(
+  list: { format: ImportFormat; path: string; given: string | null; recorded: string | null },
+  today: string,
+): string {
+  const { format, path, given, recorded } = list;
+  const named = DATE_IN_NAME.exec(basename(path))?.[1] ?? null;
+  const [asOf, what] =
+    recorded !== null
+      ? [recorded, 'the date the file records']
+      : given !== null
+        ? [given, 'the date after @']
+        : [named, 'the date in its name'];
+  // A date the file records wins over @DATE, so only a date from outside the file can be given again.
+  const giveIt =
+    recorded === null
+      ? `; give the day it was published or downloaded: --from ${format}=${path}@YYYY-MM-DD`
+      : '';
+  if (asOf === null) throw new ImportError(`--from ${path}: the file records no date${giveIt}`);
+  if (!isCalendarDate(asOf))
+    throw new ImportError(
+      `--from ${path}: ${what}, "${asOf}", is not a date YYYY-MM-DD that exists${giveIt}`,
+    );
+  if (asOf > today)
+    throw new ImportError(`--from ${path}: ${what}, ${asOf}, is after today, ${today} (UTC)${giveIt}`);
+  return asOf;
+}
+
+/** Reads every list, dates it (`listDate`) and builds the file. */
 export function importPrices(request: ImportRequest): ImportResult {
   const read = request.read ?? ((path: string) => readInputFile(path, '--from'));
+  const today = request.today ?? todayUtc();
   if (request.from.length === 0) throw new ImportError('give at least one price list: --from FORMAT=FILE');
   const sources: ImportSource[] = request.from.map((argument) => {
     const { format, path, asOf: given } = parseFromArgument(argument);
@@ -104,12 +135,7 @@ export function importPrices(request: ImportRequest): ImportResult {
       if (error instanceof PriceListError) throw new ImportError(`--from ${path}: ${error.message}`);
       throw error;
     }
-    const named = DATE_IN_NAME.exec(basename(path))?.[1] ?? null;
-    const asOf = parsed.asOf ?? given ?? (named !== null && isoDate.safeParse(named).success ? named : null);
-    if (asOf === null)
-      throw new ImportError(
-        `--from ${path}: the file records no date; give the day it was published or downloaded: --from ${format}=${path}@YYYY-MM-DD`,
-      );
+    const asOf = listDate({ format, path, given, recorded: parsed.asOf }, today);
     return { format, path, asOf, parsed };
   });
   const providers = [
