@@ -78,6 +78,9 @@ export async function runCli(
     if (formatFlags === undefined) throw new Error('format-flags.js was not loaded for this command line');
     return formatFlags;
   };
+  // The parser itself, for its middleware to read which flags it declared as lists (`getOptions`
+  // is yargs' own view of them, public but missing from its type declarations).
+  let built: { getOptions(): { array: string[] } } | null = null;
   const parser = yargs(argv)
     .scriptName('fleetsim')
     .usage('$0 <command> [options]\n\nDiscrete-event simulation of AI-inference fleets: latency and cost.')
@@ -156,6 +159,7 @@ export async function runCli(
     )
     .demandCommand(1, `say which command to run: ${COMMANDS.join(', ')} (fleetsim --help describes them)`)
     .strict()
+    .middleware((args) => singleValues(args, built?.getOptions().array ?? []))
     // Numeric flags carry no yargs type and keep their text for their own checks (see numericOption).
     .parserConfiguration({ 'parse-numbers': false })
     .help()
@@ -168,6 +172,7 @@ export async function runCli(
       throw error ?? new UsageError(unknownArgumentMessage(message, argv, optionNames(usage)));
     });
 
+  built = parser as unknown as { getOptions(): { array: string[] } };
   skipHelpCache(parser);
   try {
     // With a callback, yargs hands over the text of --help and --version instead of printing it.
@@ -217,6 +222,20 @@ export async function runCli(
  * was a tenth of a short run's time. The hook is yargs' own, not in its typings; a yargs without
  * it keeps its default.
  */
+/**
+ * A flag that takes one value, given twice, is refused: yargs hands the command both values as a
+ * list, which no command expects (`--columns a=x --columns b=y` failed inside, `--time-unit s
+ * --time-unit ms` ran with no unit at all). Flags declared as lists (`--set`, `--grid`) and
+ * positional lists are left as they are.
+ */
+function singleValues(argv: Record<string, unknown>, listFlags: readonly string[]): void {
+  const lists = new Set(listFlags);
+  for (const [key, value] of Object.entries(argv)) {
+    if (key === '_' || key === '$0' || !Array.isArray(value) || lists.has(key)) continue;
+    throw new UsageError(`--${key}: given more than once`);
+  }
+}
+
 function skipHelpCache(parser: unknown): void {
   const internals = (
     parser as { getInternalMethods?: () => { getUsageInstance?: () => unknown } }

@@ -44,7 +44,27 @@ const ROW = z.object({
   replications: z.number().int().positive(),
   metrics: figures,
   ci95: figures.nullable(),
-  slo: z.record(z.string(), z.unknown()).nullable(),
+  // The verdict the outputs describe: which objectives missed, by how much, in how many replications.
+  slo: z
+    .looseObject({
+      met: z.boolean(),
+      default: z.boolean(),
+      objectives: z.array(
+        z.looseObject({
+          objective: z.string(),
+          limit: z.number(),
+          value: z.number().nullable(),
+          met: z.boolean(),
+        }),
+      ),
+      partial: z.string().optional(),
+      failing_classes: z.array(z.string()).optional(),
+      met_at_upper_ci95: z.boolean().nullable(),
+      met_by_replication: z.array(z.boolean()),
+      met_share: z.number(),
+      met_share_ci95: z.tuple([z.number(), z.number()]),
+    })
+    .nullable(),
   model_draws: z.boolean(),
   warnings: z.array(z.string()),
   performance: z.record(z.string(), z.record(z.string(), z.unknown())),

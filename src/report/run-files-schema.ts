@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MAX_SECONDS } from '../core/time.js';
 import { formatPath, type PathSegment } from '../scenario/locate.js';
 import { SLO_METRICS, SLO_STATISTICS } from '../scenario/types.js';
 
@@ -127,6 +128,12 @@ function pairsProblem(value: unknown): { path: number[]; message: string } | nul
       )
     )
       return { path: [i], message: 'expected a [quantile, seconds] pair of numbers' };
+    // A run writes quantiles of 0 to 1 and latencies it measured; 1e308 drew no chart axis.
+    if (!(pair[0] >= 0 && pair[0] <= 1) || !(pair[1] >= 0 && pair[1] <= MAX_SECONDS))
+      return {
+        path: [i],
+        message: `expected a quantile from 0 to 1 and a latency from 0 s to 285 years, got [${pair[0]}, ${pair[1]}]`,
+      };
   }
   return null;
 }

@@ -447,6 +447,22 @@ describe('bad input', () => {
     });
   });
 
+  it('a flag of one value given twice (yargs made it a list: an internal error, or no time unit at all)', async () => {
+    const measured = join(FIXTURES, 'requests.jsonl');
+    const base = [measured, '--scenario', join(FIXTURES, 'server.yaml')];
+    for (const [flag, a, b] of [
+      ['--columns', 'arrival=arrival', 'input_tokens=input_tokens'],
+      ['--time-unit', 's', 'ms'],
+      ['--out', 'g1', 'g2'],
+    ]) {
+      expect(await cli(['calibrate', ...base, '--out', 'g0', flag, a, flag, b], dir)).toMatchObject({
+        code: 2,
+        stderr: `fleetsim: ${flag}: given more than once\n`,
+      });
+    }
+    expect(existsSync(join(dir, 'g0'))).toBe(false);
+  });
+
   it('an --out folder that holds files fleetsim did not write', async () => {
     const out = join(dir, 'theirs');
     mkdirSync(out);

@@ -284,6 +284,8 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
     for (const [name, rows] of [
       ['edited', [row]],
       ['nulled', [{ ...row, metrics: null }]],
+      // Its objectives where `default` stood: the chart's missed-objective text failed inside.
+      ['swapped', [{ ...row, metrics: {}, slo: { met: false, default: [], objectives: false } }]],
       [
         'twice',
         [
@@ -373,6 +375,12 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
         ['merge', 'nulled', '--out', 'o'],
         expect.stringMatching(
           /^fleetsim: .*nulled\/sweep\.json: not a sweep\.json written by fleetsim sweep \(rows\[0\]\.metrics: .*\)/,
+        ),
+      ],
+      [
+        ['merge', 'swapped', '--out', 'o'],
+        expect.stringMatching(
+          /^fleetsim: .*swapped\/sweep\.json: not a sweep\.json written by fleetsim sweep \(rows\[0\]\.slo\.default: Invalid input: expected boolean, received array\)/,
         ),
       ],
       [['merge', 'twice', '--out', 'o'], expect.stringMatching(/\(rows\[1\]: point 0, baseline again\)/)],

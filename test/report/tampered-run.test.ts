@@ -201,6 +201,20 @@ const CASES: Record<string, [string, Tamper, string][]> = {
       'not a distributions.json written by fleetsim run (variants[0].latency_s: expected a list of [quantile, seconds] pairs)',
     ],
     [
+      'a latency of 1e308 (drawn as an invalid SVG path)',
+      (d) => {
+        d.variants[0].latency_s[7] = [d.variants[0].latency_s[7][0], 1e308];
+      },
+      'not a distributions.json written by fleetsim run (variants[0].latency_s[7]: expected a quantile from 0 to 1 and a latency from 0 s to 285 years, got [0.08, 1e+308])',
+    ],
+    [
+      'a quantile above 1',
+      (d) => {
+        d.variants[0].latency_s[0] = [2, 1];
+      },
+      'not a distributions.json written by fleetsim run (variants[0].latency_s[0]: expected a quantile from 0 to 1 and a latency from 0 s to 285 years, got [2, 1])',
+    ],
+    [
       'a quantile as text',
       (d) => {
         d.variants[1].queue_wait_s[3] = ['0.5', 1];
