@@ -4,6 +4,7 @@
  * seed and its index, so any case can be made again alone.
  */
 import { type Corpus, type DataFile, loadCorpus, type ScenarioSeed } from './corpus.js';
+import { generateDataCase } from './data-cases.js';
 import { mutateBytes } from './mutate-bytes.js';
 import { mutateData } from './mutate-data.js';
 import {
@@ -19,10 +20,25 @@ import {
 } from './mutate-yaml.js';
 import { Rng } from './random.js';
 
-export type Command = 'run' | 'validate' | 'compare' | 'sweep' | 'plan';
+export type Command =
+  | 'run'
+  | 'validate'
+  | 'compare'
+  | 'sweep'
+  | 'plan'
+  | 'trace'
+  | 'calibrate'
+  | 'catalog'
+  | 'report'
+  | 'diff'
+  | 'merge';
 
-/** `library`: loaded and run by the library API in this process; `cli`: through the command line. */
-export type Route = 'library' | 'cli';
+/**
+ * `library`: loaded and run by the library API in this process; `cli`: through the command line;
+ * `data`: the command line on data files other than scenarios (data-cases.ts), `flags` holding
+ * its whole argument list.
+ */
+export type Route = 'library' | 'cli' | 'data';
 
 export interface CaseFile {
   /** Relative to the case folder; the scenarios are `scenario.yaml` (and `b/scenario.yaml`). */
@@ -48,6 +64,11 @@ export interface FuzzCase {
 export interface GenerateOptions {
   /** Share of cases sent through the command line (default 0.03). */
   cliShare?: number;
+  /**
+   * Share of cases on the data route (default 0: the fuzzer's own default is set by main.ts).
+   * Drawn from a stream of its own, so that every other case is the one it was without it.
+   */
+  dataShare?: number;
 }
 
 const SCENARIO = 'scenario.yaml';
@@ -59,13 +80,13 @@ function keys(corpus: Corpus): KeyPool {
   return pool;
 }
 
-type Focus = 'gentle' | 'scenario' | 'data' | 'overrides' | 'bytes';
+export type Focus = 'gentle' | 'scenario' | 'data' | 'overrides' | 'bytes';
 
 /** Seeds that are invalid as written (the CLI's error fixtures): picked less often. */
 const INVALID_SEED = /bad-|missing-|unknown-key|negative-|without-/;
 
 /** The scenario text and files of one seed after the mutations of `focus`. */
-function mutateSeed(
+export function mutateSeed(
   rng: Rng,
   corpus: Corpus,
   seed: ScenarioSeed,
@@ -148,8 +169,20 @@ function mutateSeed(
   return { text, files, set };
 }
 
+/** The stream that decides whether a case takes the data route, and then makes it. */
+function dataRoute(seed: number, index: number): Rng {
+  return new Rng(`fleetsim-fuzz-data/${seed}/${index}`);
+}
+
+/** Whether case `index` takes the data route at `share` (which needs preparePristine first). */
+export function takesDataRoute(seed: number, index: number, share: number): boolean {
+  return dataRoute(seed, index).chance(share);
+}
+
 export function generateCase(seed: number, index: number, options: GenerateOptions = {}): FuzzCase {
   const corpus = loadCorpus();
+  const dataRng = dataRoute(seed, index);
+  if (dataRng.chance(options.dataShare ?? 0)) return generateDataCase(seed, index, dataRng);
   const rng = new Rng(`fleetsim-fuzz/${seed}/${index}`);
   const focus = rng.weighted<Focus>([
     ['gentle', 20],

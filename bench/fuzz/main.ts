@@ -6,6 +6,7 @@
  *   npm run fuzz -- --cases 10000 --seed 1
  *   npm run fuzz -- --seed 1 --case 4242          # one case, with its mutations and verdict
  *   npm run fuzz -- --replay [--dir DIR]          # kept cases (default: test/fixtures/fuzz) again
+ *   npm run fuzz -- --cases 300 --data-share 1     # only the data route (data-cases.ts)
  *
  * Failing cases are written to `--out` (default out/fuzz/seed-<seed>/failures), one folder each
  * in the layout of test/fixtures/fuzz, with a summary in report.json next to them.
@@ -14,12 +15,15 @@ import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type FuzzCase, generateCase } from './cases.js';
+import { type FuzzCase, generateCase, takesDataRoute } from './cases.js';
 import { repoRoot } from './corpus.js';
+import { DATA_SHARE } from './data-cases.js';
 import { loadFixtures, meetsExpectation, saveCase } from './fixtures.js';
 import { knownIssue } from './known.js';
 import type { Verdict } from './oracle.js';
+import { spawnCli } from './oracle.js';
 import { CaseProcess, cappedNode } from './pool.js';
+import { preparePristine } from './pristine.js';
 import { runCase, signature } from './run-case.js';
 
 const { values } = parseArgs({
@@ -31,6 +35,7 @@ const { values } = parseArgs({
     workers: { type: 'string' },
     timeout: { type: 'string', default: '60000' },
     'cli-share': { type: 'string', default: '0.03' },
+    'data-share': { type: 'string', default: String(DATA_SHARE) },
     'memory-mb': { type: 'string', default: '3000' },
     out: { type: 'string' },
     replay: { type: 'boolean', default: false },
@@ -43,6 +48,7 @@ const CLI = join(ROOT, 'dist/cli/main.js');
 const seed = Number(values.seed);
 const timeoutMs = Number(values.timeout);
 const cliShare = Number(values['cli-share']);
+const dataShare = Number(values['data-share']);
 const workers = Number(values.workers ?? availableParallelism());
 const outDir = values.out ?? join(ROOT, 'out/fuzz', `seed-${seed}`);
 const tmpRoot = join(tmpdir(), `fleetsim-fuzz-${process.pid}`);
@@ -69,7 +75,8 @@ async function judge(c: FuzzCase, runner: CaseProcess): Promise<Verdict> {
     tmpRoot,
     cli: { mode: 'spawn', node: NODE, path: CLI, timeoutMs: 3 * timeoutMs },
   });
-  if (verdict.outcome !== 'failure' || verdict.kind !== 'timeout') return verdict;
+  // Only a scenario can be run again by the library, to tell loading from simulating.
+  if (verdict.outcome !== 'failure' || verdict.kind !== 'timeout' || c.route === 'data') return verdict;
   const again = await runner.run(
     { ...c, route: 'library', command: c.command === 'validate' ? 'validate' : 'run' },
     join(tmpRoot, `w${dirs++}`),
@@ -92,7 +99,7 @@ function label(verdict: Verdict, c: FuzzCase): string {
 }
 
 async function one(index: number): Promise<void> {
-  const c = generateCase(seed, index, { cliShare });
+  const c = generateCase(seed, index, { cliShare, dataShare });
   const started = performance.now();
   const verdict = await judge(c, newRunner());
   console.log(
@@ -133,7 +140,7 @@ async function campaign(): Promise<number> {
     const runner = newRunner();
     while (next < start + count) {
       const index = next++;
-      const c = generateCase(seed, index, { cliShare });
+      const c = generateCase(seed, index, { cliShare, dataShare });
       const verdict = await judge(c, runner);
       bump(`${c.route} ${c.command}`);
       bump(label(verdict, c));
@@ -180,6 +187,16 @@ async function campaign(): Promise<number> {
 
 try {
   let failed = 0;
+  // The folders data-route cases copy, made by the build under test (a minute at most).
+  const needed =
+    values.case === undefined
+      ? dataShare > 0 && !values.replay
+      : takesDataRoute(seed, Number(values.case), dataShare);
+  if (needed) {
+    await preparePristine(join(tmpRoot, 'pristine'), (args, cwd) =>
+      spawnCli(NODE, CLI, args, cwd, 3 * timeoutMs),
+    );
+  }
   if (values.case !== undefined) await one(Number(values.case));
   else failed = values.replay ? await replay() : await campaign();
   process.exitCode = failed > 0 ? 1 : 0;

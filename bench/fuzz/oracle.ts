@@ -7,7 +7,7 @@
  * multi-line message, a non-finite or misplaced null figure, a crash or a hang.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runCli } from '../../src/cli/app.js';
 import { type CliIo, UsageError } from '../../src/cli/io.js';
@@ -189,6 +189,7 @@ export interface CliResult {
 }
 
 export function cliArguments(c: FuzzCase, outDir: string): string[] {
+  if (c.route === 'data') return c.flags;
   return [
     c.command,
     ...c.scenarios,
@@ -253,6 +254,10 @@ export function judgeCli(c: FuzzCase, result: CliResult, outDir: string): Verdic
   if (STACK_FRAME.test(stderr)) return failure('stack-trace', stderr.slice(0, 1500));
   const lines = stderr.split('\n').filter((l) => l.trim() !== '');
   if (code === 1) return failure('internal-error', lines[0] ?? '(exit code 1, nothing on stderr)');
+  if (c.route === 'data' && code === 2) {
+    const half = halfWritten(dirname(outDir));
+    if (half.length > 0) return failure('crash', `left half-written: ${half.slice(0, 3).join(', ')}`);
+  }
   if (code === 2) {
     // Progress lines and warnings may precede the error, and a run cut short by a limit writes
     // every output (with the line saying so) before its PARTIAL lines; every other line must
@@ -269,8 +274,14 @@ export function judgeCli(c: FuzzCase, result: CliResult, outDir: string): Verdic
       : { outcome: 'user-error', message: errors.join('\n') };
   }
   if (code !== 0 && code !== 3) return failure('crash', `exit code ${code}: ${lines[0] ?? ''}`);
+  if (c.route === 'data') {
+    // Whatever the exit, a file written half (its temporary name still there) must not be left.
+    const half = halfWritten(dirname(outDir));
+    if (half.length > 0) return failure('crash', `left half-written: ${half.slice(0, 3).join(', ')}`);
+  }
   if (lines.some((l) => /internal error/.test(l))) return failure('internal-error', lines.join('\n'));
   try {
+    if (c.route === 'data') return judgeDataOutputs(c, code, stdout, dirname(outDir));
     return judgeOutputs(c, code, stdout, outDir);
   } catch (error) {
     return failure('crash', `unreadable output: ${(error as Error).message}`);
@@ -300,5 +311,51 @@ function judgeOutputs(c: FuzzCase, code: number, stdout: string, outDir: string)
     if (c.flags.includes('--json')) JSON.parse(stdout);
   }
   if (problems.length > 0) return failure('bad-figures', [...new Set(problems)].slice(0, 5).join('; '));
+  return { outcome: 'ok', message: `exit ${code}` };
+}
+
+/** Files of the case folder still under a temporary name: an output written half and left. */
+function halfWritten(caseDir: string): string[] {
+  if (!existsSync(caseDir)) return [];
+  return readdirSync(caseDir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+    /\.tmp$|\.tmp[-.]/.test(f),
+  );
+}
+
+/** What a data-route command that ended well must have written or printed, whole. */
+function judgeDataOutputs(c: FuzzCase, code: number, stdout: string, caseDir: string): Verdict {
+  const args = c.flags;
+  const out = args.find((a) => a.startsWith('--out='))?.slice('--out='.length);
+  const json = (path: string) => JSON.parse(readFileSync(join(caseDir, path), 'utf8')) as unknown;
+  const need = (path: string) => existsSync(join(caseDir, path));
+  const missing = (path: string) =>
+    failure('crash', `${args.slice(0, 2).join(' ')} exited ${code} without writing ${path}`);
+  if (args.includes('--json') || args.includes('--format=json')) JSON.parse(stdout);
+  switch (c.command) {
+    case 'calibrate':
+      if (!need('out/calibration.json')) return missing('out/calibration.json');
+      json('out/calibration.json');
+      if (!need('out/scenario.yaml')) return missing('out/scenario.yaml');
+      break;
+    case 'catalog':
+      if (args[1] === 'import' && !need('out/prices.yaml')) return missing('out/prices.yaml');
+      break;
+    case 'report':
+      if (!need(`${args[1]}/report.html`)) return missing(`${args[1]}/report.html`);
+      break;
+    case 'diff':
+      if (out !== undefined) {
+        if (!need(`${out}/diff.json`)) return missing(`${out}/diff.json`);
+        json(`${out}/diff.json`);
+      }
+      break;
+    case 'merge':
+    case 'sweep':
+      if (out !== undefined) {
+        if (!need(`${out}/sweep.json`)) return missing(`${out}/sweep.json`);
+        json(`${out}/sweep.json`);
+      }
+      break;
+  }
   return { outcome: 'ok', message: `exit ${code}` };
 }
