@@ -31,6 +31,7 @@ export type {
   TokenCosts,
   VariantResult,
 } from './result.js';
+export { PERFORMANCE_SOURCE_KINDS } from './result.js';
 export { belowSketchResolution } from './sketch-keys.js';
 export {
   COUNT_COLUMNS,

@@ -1,6 +1,7 @@
 import type { FleetPerformance } from '../serving/performance-source.js';
 
 export type { FleetPerformance, PerformanceSourceKind } from '../serving/performance-source.js';
+export { PERFORMANCE_SOURCE_KINDS } from '../serving/performance-source.js';
 
 import type { DistributionSummary, QuantilePoint } from './latency-stats.js';
 import type { SloCheck } from './slo.js';

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
+import { PERFORMANCE_SOURCE_KINDS } from '../metrics/index.js';
 import { writeFileAtomic } from '../report/index.js';
 import type { Scenario, Slo } from '../scenario/types.js';
 import { studyDigest } from './inputs.js';
@@ -47,7 +48,8 @@ const STORED = z.lazy(() => {
         performance: z.record(
           z.string(),
           z.object({
-            source: z.string(),
+            // The outputs name each source by a table of them: another word has no name there.
+            source: z.enum(PERFORMANCE_SOURCE_KINDS),
             accelerator: z.string().nullable(),
             detail: z.string(),
             caveat: z.string().nullable(),

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { MAX_SECONDS } from '../core/time.js';
+import { PERFORMANCE_SOURCE_KINDS } from '../metrics/index.js';
 import { formatPath, type PathSegment } from '../scenario/locate.js';
 import { SLO_METRICS, SLO_STATISTICS } from '../scenario/types.js';
 
@@ -100,7 +101,7 @@ export const SUMMARY_FILE = z.lazy(() => {
       .record(
         z.string(),
         z.looseObject({
-          source: z.string(),
+          source: z.enum(PERFORMANCE_SOURCE_KINDS),
           accelerator: z.string().nullable(),
           detail: z.string(),
           caveat: z.string().nullable(),

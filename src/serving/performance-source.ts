@@ -6,13 +6,16 @@ import type { AcceleratorSpec } from './llm/index.js';
  * Where a fleet's step or service times come from, most trustworthy first. `calibrated`: the
  * roofline with parameters `fleetsim calibrate` fitted to the user's own measurement.
  */
-export type PerformanceSourceKind =
-  | 'measured profile'
-  | 'calibrated'
-  | 'validated catalog entry'
-  | 'profiled efficiencies (unvalidated)'
-  | 'class default (unvalidated)'
-  | 'scenario';
+export const PERFORMANCE_SOURCE_KINDS = [
+  'measured profile',
+  'calibrated',
+  'validated catalog entry',
+  'profiled efficiencies (unvalidated)',
+  'class default (unvalidated)',
+  'scenario',
+] as const;
+
+export type PerformanceSourceKind = (typeof PERFORMANCE_SOURCE_KINDS)[number];
 
 export interface FleetPerformance {
   source: PerformanceSourceKind;

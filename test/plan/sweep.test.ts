@@ -287,6 +287,16 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
       // Its objectives where `default` stood: the chart's missed-objective text failed inside.
       ['swapped', [{ ...row, metrics: {}, slo: { met: false, default: [], objectives: false } }]],
       [
+        'unsourced',
+        [
+          {
+            ...row,
+            metrics: {},
+            performance: { gpu: { source: 'x', accelerator: null, detail: '', caveat: null } },
+          },
+        ],
+      ],
+      [
         'twice',
         [
           { ...row, metrics: {} },
@@ -382,6 +392,10 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
         expect.stringMatching(
           /^fleetsim: .*swapped\/sweep\.json: not a sweep\.json written by fleetsim sweep \(rows\[0\]\.slo\.default: Invalid input: expected boolean, received array\)/,
         ),
+      ],
+      [
+        ['merge', 'unsourced', '--out', 'o'],
+        expect.stringMatching(/\(rows\[0\]\.performance\.gpu\.source: Invalid option: expected one of /),
       ],
       [['merge', 'twice', '--out', 'o'], expect.stringMatching(/\(rows\[1\]: point 0, baseline again\)/)],
       [

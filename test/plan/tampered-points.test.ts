@@ -42,6 +42,14 @@ const EDITS: [string, (point: Json) => unknown][] = [
   ['a null warning', (p) => firstRun(p, { warnings: [null] })],
   ['a fleet of no source', (p) => firstRun(p, { performance: { gpu: null } })],
   ['a null draw', (p) => firstRun(p, { model: { gpu: null } })],
+  [
+    'a source no output names (its caveat and source swapped)',
+    (p) => {
+      const [fleet, performance] = Object.entries(p.runs[0].performance)[0] as [string, Json];
+      const swapped = { ...performance, source: 'the caveat', caveat: performance.source };
+      return firstRun(p, { performance: { [fleet]: swapped } });
+    },
+  ],
 ];
 
 describe.each([
