@@ -38,3 +38,21 @@ fleets:
     service_time: { exponential: { mean: 1s } }
 ${options.extra ?? ''}`;
 }
+
+/** A sweep of two points (one or two replicas) replaying `trace.csv`, which each test writes beside it. */
+export const REPLAY_SWEEP = `name: replay
+seed: 3
+workload:
+  arrivals:
+    trace: { path: trace.csv, format: vidur }
+fleets:
+  - name: gpu
+    replicas: 1
+    concurrency: 2
+    price_per_hour: 1.5
+    service_time: { exponential: { mean: 200ms } }
+slo: { latency_p99: 5s, max_drop_rate: 0.01 }
+sweep:
+  grid:
+    fleets.0.replicas: [1, 2]
+`;

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { tempDir, writeScenario } from './helpers.js';
+import { REPLAY_SWEEP, tempDir, writeScenario } from './helpers.js';
 
 const TRACE = readFileSync(
   resolve(import.meta.dirname, '../fixtures/traces/vidur-splitwise-conv-200.csv'),
@@ -14,24 +14,6 @@ function trace(requests: number): string {
   return `${TRACE.slice(0, requests + 1).join('\n')}\n`;
 }
 
-/** Two points (one or two replicas) replaying `trace.csv` to its end. */
-const SCENARIO = `name: replay
-seed: 3
-workload:
-  arrivals:
-    trace: { path: trace.csv, format: vidur }
-fleets:
-  - name: gpu
-    replicas: 1
-    concurrency: 2
-    price_per_hour: 1.5
-    service_time: { exponential: { mean: 200ms } }
-slo: { latency_p99: 5s, max_drop_rate: 0.01 }
-sweep:
-  grid:
-    fleets.0.replicas: [1, 2]
-`;
-
 function arrived(dir: string): number[] {
   const sweep = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8'));
   return sweep.rows.map((row: { metrics: Record<string, number> }) => row.metrics['requests.arrived']);
@@ -42,7 +24,7 @@ const SWEEP = ['sweep', 'scenario.yaml', '--out', 'out', '--workers', '1'];
 describe('a sweep rerun into the same folder', () => {
   it('recomputes every point after the trace changes, and reuses them all while nothing does', async () => {
     const dir = tempDir('resume-trace');
-    writeScenario(dir, SCENARIO);
+    writeScenario(dir, REPLAY_SWEEP);
     writeFileSync(join(dir, 'trace.csv'), trace(200));
     const first = await cli(SWEEP, dir);
     expect(first.code, first.stderr).toBe(0);
@@ -69,7 +51,7 @@ describe('a sweep rerun into the same folder', () => {
 
   it('recomputes a point whose file was cut short, and writes it whole again', async () => {
     const dir = tempDir('resume-truncated');
-    writeScenario(dir, SCENARIO);
+    writeScenario(dir, REPLAY_SWEEP);
     writeFileSync(join(dir, 'trace.csv'), trace(80));
     expect((await cli(SWEEP, dir)).code).toBe(0);
     const firstJson = readFileSync(join(dir, 'out', 'sweep.json'), 'utf8');
@@ -87,7 +69,7 @@ describe('a sweep rerun into the same folder', () => {
 
   it('plan recomputes its candidates after the trace changes', async () => {
     const dir = tempDir('resume-plan');
-    writeScenario(dir, SCENARIO);
+    writeScenario(dir, REPLAY_SWEEP);
     writeFileSync(join(dir, 'trace.csv'), trace(200));
     const plan = ['plan', 'scenario.yaml', '--out', 'out', '--no-capacity', '--workers', '1'];
     const first = await cli(plan, dir);
@@ -118,9 +100,9 @@ describe('merge', () => {
   it('refuses shards of scenarios that differ in service time or price, with one line and exit 2', async () => {
     const dir = tempDir('merge-digest');
     writeFileSync(join(dir, 'trace.csv'), trace(40));
-    writeScenario(dir, SCENARIO, 'a.yaml');
-    writeScenario(dir, SCENARIO.replace('mean: 200ms', 'mean: 300ms'), 'slower.yaml');
-    writeScenario(dir, SCENARIO.replace('price_per_hour: 1.5', 'price_per_hour: 2'), 'pricier.yaml');
+    writeScenario(dir, REPLAY_SWEEP, 'a.yaml');
+    writeScenario(dir, REPLAY_SWEEP.replace('mean: 200ms', 'mean: 300ms'), 'slower.yaml');
+    writeScenario(dir, REPLAY_SWEEP.replace('price_per_hour: 1.5', 'price_per_hour: 2'), 'pricier.yaml');
     const a0 = await shard(dir, 'a', 0);
     const a1 = await shard(dir, 'a', 1);
     expect((await cli(['merge', a0, a1, '--out', 'merged'], dir)).code).toBe(0);
@@ -136,7 +118,7 @@ describe('merge', () => {
 
   it('refuses shards run on different contents of the trace', async () => {
     const dir = tempDir('merge-trace');
-    writeScenario(dir, SCENARIO, 'a.yaml');
+    writeScenario(dir, REPLAY_SWEEP, 'a.yaml');
     writeFileSync(join(dir, 'trace.csv'), trace(40));
     const a0 = await shard(dir, 'a', 0);
     writeFileSync(join(dir, 'trace.csv'), trace(30));
@@ -148,7 +130,7 @@ describe('merge', () => {
 
   it('reports a shard sweep.json cut short in one line with exit 2', async () => {
     const dir = tempDir('merge-truncated');
-    writeScenario(dir, SCENARIO, 'a.yaml');
+    writeScenario(dir, REPLAY_SWEEP, 'a.yaml');
     writeFileSync(join(dir, 'trace.csv'), trace(40));
     const a0 = await shard(dir, 'a', 0);
     const a1 = await shard(dir, 'a', 1);

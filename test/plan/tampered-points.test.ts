@@ -2,25 +2,7 @@ import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { tempDir, writeScenario } from './helpers.js';
-
-/** Two points (one or two replicas) replaying the first 60 requests of the fixture trace. */
-const SCENARIO = `name: replay
-seed: 3
-workload:
-  arrivals:
-    trace: { path: trace.csv, format: vidur }
-fleets:
-  - name: gpu
-    replicas: 1
-    concurrency: 2
-    price_per_hour: 1.5
-    service_time: { exponential: { mean: 200ms } }
-slo: { latency_p99: 5s, max_drop_rate: 0.01 }
-sweep:
-  grid:
-    fleets.0.replicas: [1, 2]
-`;
+import { REPLAY_SWEEP, tempDir, writeScenario } from './helpers.js';
 
 type Json = ReturnType<typeof JSON.parse>;
 
@@ -68,7 +50,7 @@ describe.each([
   const args = (out: string) => [command, 'scenario.yaml', '--out', out, '--workers', '1', ...flags];
   beforeAll(async () => {
     dir = tempDir(`tampered-${command}`);
-    writeScenario(dir, SCENARIO);
+    writeScenario(dir, REPLAY_SWEEP);
     const trace = readFileSync(
       resolve(import.meta.dirname, '../fixtures/traces/vidur-splitwise-conv-200.csv'),
       'utf8',
