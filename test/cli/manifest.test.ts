@@ -86,14 +86,17 @@ describe('fleetsim manifest', () => {
     expect(fixed.stderr).toMatch(/has no autoscaled fleet/);
   });
 
-  it('prints every setting the API refuses as a REFUSED comment above the document', async () => {
-    const { code, stdout } = await cli([
+  it('prints every setting the API refuses as a REFUSED comment above the document, and as a warning', async () => {
+    const { code, stdout, stderr } = await cli([
       'manifest',
       'scenarios/spot-autoscaling.yaml',
       '--set',
       'fleets.0.autoscaling.behavior.scale_down.stabilization_window=2h',
     ]);
     expect(code).toBe(0);
+    expect(stderr).toBe(
+      'fleetsim: warning: fleet gpu-spot: REFUSED: behavior.scale_down.stabilization_window 7200 s, where the API takes 0 to 3600 s (stabilizationWindowSeconds): applying this document fails\n',
+    );
     expect(stdout).toContain(
       '# - REFUSED: behavior.scale_down.stabilization_window 7200 s, where the API takes 0 to 3600 s (stabilizationWindowSeconds): applying this document fails\n',
     );

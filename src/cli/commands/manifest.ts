@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { autoscalerManifest } from '../../policies/autoscaling/index.js';
+import { autoscalerManifest, REFUSED } from '../../policies/autoscaling/index.js';
 import { ScenarioError } from '../../run.js';
 import { loadScenarioFile } from '../../scenario/index.js';
 import { closestNames } from '../../util/closest-names.js';
@@ -68,6 +68,9 @@ export async function manifestCommand(args: ManifestArgs, io: CliIo): Promise<nu
       continue;
     }
     const notes = manifest.notes.map((note) => `# - ${note}`).join('\n');
+    // Said on stderr too: the documents usually go to a file, where a comment is easily missed.
+    for (const note of manifest.notes.filter((n) => n.startsWith(REFUSED)))
+      io.stderr(`fleetsim: warning: fleet ${fleet.name}: ${note}\n`);
     const documents = manifest.documents.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
     parts.push(`${heading}\n# as ${manifest.system}\n${notes}\n${documents}`);
   }

@@ -13,6 +13,7 @@ import type { Autoscaler, ReplicaBounds } from './types.js';
 export { CONCURRENCY_DEFAULT_TARGET, CONCURRENCY_DEFAULTS, type ConcurrencyConfig } from './concurrency.js';
 export type { AutoscalerDefinition } from './definition.js';
 export type { AutoscalerManifest, ManifestTarget } from './manifests.js';
+export { REFUSED } from './manifests.js';
 export {
   computeOracle,
   type OracleInterval,

@@ -50,5 +50,8 @@ export function goDuration(seconds: number): string {
  * and the note says that applying it will fail and why, so nobody takes it for a deployable one.
  */
 export function refusedNote(setting: string, accepted: string): string {
-  return `REFUSED: ${setting}, where the API takes ${accepted}: applying this document fails`;
+  return `${REFUSED}: ${setting}, where the API takes ${accepted}: applying this document fails`;
 }
+
+/** How the note of a setting the real API refuses starts. */
+export const REFUSED = 'REFUSED';
