@@ -231,8 +231,10 @@ export async function runCli(
 function singleValues(argv: Record<string, unknown>, listFlags: readonly string[]): void {
   const lists = new Set(listFlags);
   for (const [key, value] of Object.entries(argv)) {
-    if (key === '_' || key === '$0' || !Array.isArray(value) || lists.has(key)) continue;
-    throw new UsageError(`--${key}: given more than once`);
+    // yargs keeps each flag under its camel-case name too (`failOn` beside `fail-on`).
+    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    if (key === '_' || key === '$0' || !Array.isArray(value) || lists.has(flag)) continue;
+    throw new UsageError(`--${flag}: given more than once`);
   }
 }
 
