@@ -199,8 +199,12 @@ function traceCase(rng: Rng, mutations: string[]): Built {
   }
   for (let n = rng.chance(0.85) ? rng.int(1, 2) : 0; n > 0; n--) tamper(rng, file, mutations);
   const columns = headerNames(file.name, file.bytes.toString('utf8'));
+  // A process's arguments cannot hold a NUL: a header name with one is given without it.
   const column = () =>
-    columns.length > 0 && rng.chance(0.7) ? rng.pick(columns) : rng.pick(HOSTILE_COLUMNS);
+    (columns.length > 0 && rng.chance(0.7) ? rng.pick(columns) : rng.pick(HOSTILE_COLUMNS)).replaceAll(
+      '\0',
+      '',
+    );
   const flags: string[] = [];
   if (rng.chance(0.3)) flags.push('--json');
   if (rng.chance(0.15)) flags.push('--columns');
