@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { PERFORMANCE_SOURCE_KINDS } from '../metrics/index.js';
+import { fleetPerformanceSchema } from '../report/index.js';
 import { formatPath, type PathSegment } from '../scenario/locate.js';
 import { MAX_RUNS, RunInputError } from '../scenario/types.js';
 import { describeConfiguration, markPareto, type SweepResult } from './output.js';
@@ -68,15 +68,7 @@ const ROW = z.object({
     .nullable(),
   model_draws: z.boolean(),
   warnings: z.array(z.string()),
-  performance: z.record(
-    z.string(),
-    z.looseObject({
-      source: z.enum(PERFORMANCE_SOURCE_KINDS),
-      accelerator: z.string().nullable(),
-      detail: z.string(),
-      caveat: z.string().nullable(),
-    }),
-  ),
+  performance: fleetPerformanceSchema(),
 });
 
 /** Why `rows` are not those of shard `index`/`count` of a sweep of `points` points, or null. */

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { PERFORMANCE_SOURCE_KINDS } from '../metrics/index.js';
-import { writeFileAtomic } from '../report/index.js';
+import { fleetPerformanceSchema, writeFileAtomic } from '../report/index.js';
 import type { Scenario, Slo } from '../scenario/types.js';
 import { studyDigest } from './inputs.js';
 import type { JobResult } from './job.js';
@@ -45,16 +44,7 @@ const STORED = z.lazy(() => {
         // flattenMetrics sets both for every run.
         metrics: z.object({ drop_rate: figure, cost_usd_per_hour: z.number() }).catchall(figure),
         warnings: z.array(z.object({ code: z.string(), subject: z.string(), message: z.string() })),
-        performance: z.record(
-          z.string(),
-          z.object({
-            // The outputs name each source by a table of them: another word has no name there.
-            source: z.enum(PERFORMANCE_SOURCE_KINDS),
-            accelerator: z.string().nullable(),
-            detail: z.string(),
-            caveat: z.string().nullable(),
-          }),
-        ),
+        performance: fleetPerformanceSchema(),
         model: z
           .record(z.string(), z.object({ basis: z.string(), spread: numbers, drawn: numbers }))
           .optional(),

@@ -49,6 +49,7 @@ export {
   renderSvg,
 } from './render-chart.js';
 export { REQUESTS_FILE, RequestsFileWriter, removePartialRequestsFiles } from './requests-file.js';
+export { fleetPerformanceSchema } from './run-files-schema.js';
 export { describeSlo, describeSloMisses, type Slo, sloFailures } from './slo.js';
 export { type RunSummary, renderSummaryJson, summarize, type VariantSummary } from './summary.js';
 export { renderMarkdownTable, renderTextTable } from './table.js';

@@ -13,6 +13,22 @@ import { SLO_METRICS, SLO_STATISTICS } from '../scenario/types.js';
  * first use (`z.lazy`): most commands that load this module never read a run folder.
  */
 
+/**
+ * Where each fleet's step times came from, as summary.json, sweep.json and a study's point files
+ * record it. The outputs name a source through a table of them: another word has no name there.
+ */
+export function fleetPerformanceSchema() {
+  return z.record(
+    z.string(),
+    z.looseObject({
+      source: z.enum(PERFORMANCE_SOURCE_KINDS),
+      accelerator: z.string().nullable(),
+      detail: z.string(),
+      caveat: z.string().nullable(),
+    }),
+  );
+}
+
 /** summary.json; a comparison needs at least one configuration. */
 export const SUMMARY_FILE = z.lazy(() => {
   const number = z.number();
@@ -97,17 +113,7 @@ export const SUMMARY_FILE = z.lazy(() => {
     cost_per_1m_tokens_usd: tokenCosts,
     simulated_s: z.looseObject({ warmup: number, end: number }),
     events: number,
-    performance: z
-      .record(
-        z.string(),
-        z.looseObject({
-          source: z.enum(PERFORMANCE_SOURCE_KINDS),
-          accelerator: z.string().nullable(),
-          detail: z.string(),
-          caveat: z.string().nullable(),
-        }),
-      )
-      .optional(),
+    performance: fleetPerformanceSchema().optional(),
     energy: z.looseObject({ kwh: figure, co2e_kg: figure, kwh_per_1m_tokens: figure.optional() }).optional(),
     warnings: z.array(z.string()).optional(),
     classes: classes.optional(),
