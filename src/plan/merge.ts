@@ -71,11 +71,27 @@ const ROW = z.object({
   performance: fleetPerformanceSchema(),
 });
 
-/** Why `rows` are not those of shard `index`/`count` of a sweep of `points` points, or null. */
-function rowsProblem(rows: readonly unknown[], points: unknown, index: number, count: number): string | null {
+const PARAMETERS = z.array(z.object({ path: z.string(), values: z.array(z.unknown()) }));
+
+/**
+ * Why `result` does not hold the rows of shard `index`/`count` of a sweep of its `points`, each
+ * with a value of every swept key (the table has a column per key), or null.
+ */
+function rowsProblem(
+  result: Pick<SweepResult, 'rows' | 'points' | 'parameters'>,
+  index: number,
+  count: number,
+): string | null {
+  const { rows, points } = result;
   if (rows.length > MAX_RUNS) return `${rows.length} rows, more than any sweep fleetsim runs`;
   if (!(typeof points === 'number' && Number.isInteger(points) && points >= 0))
     return `points: ${String(points)}`;
+  const parameters = PARAMETERS.safeParse(result.parameters);
+  if (!parameters.success) {
+    const issue = parameters.error.issues[0];
+    return `${formatPath(['parameters', ...(issue.path as PathSegment[])])}: ${issue.message}`;
+  }
+  const paths = parameters.data.map((parameter) => parameter.path);
   const seen = new Set<string>();
   for (const [i, row] of rows.entries()) {
     const parsed = ROW.safeParse(row);
@@ -83,6 +99,8 @@ function rowsProblem(rows: readonly unknown[], points: unknown, index: number, c
       const issue = parsed.error.issues[0];
       return `${formatPath(['rows', i, ...(issue.path as PathSegment[])])}: ${issue.message}`;
     }
+    const missing = paths.find((path) => !Object.hasOwn(parsed.data.params, path));
+    if (missing !== undefined) return `rows[${i}].params: no value of ${missing}`;
     const { point, variant } = parsed.data;
     if (point >= points || point % count !== index)
       return `rows[${i}]: point ${point} is not one of this shard's`;
@@ -152,7 +170,7 @@ export function mergeSweeps(dirs: readonly string[]): SweepResult {
         `${path}: records no scenario digest (written by an older fleetsim); rerun the shard`,
       );
     }
-    const problem = rowsProblem(result.rows, result.points, index, count);
+    const problem = rowsProblem(result, index, count);
     if (problem !== null) {
       throw new RunInputError(
         `${path}: not a sweep.json written by fleetsim sweep (${problem}); rerun the shard, it resumes`,

@@ -286,6 +286,8 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
       ['nulled', [{ ...row, metrics: null }]],
       // Its objectives where `default` stood: the chart's missed-objective text failed inside.
       ['swapped', [{ ...row, metrics: {}, slo: { met: false, default: [], objectives: false } }]],
+      // sweep.md has a column per swept key: a row without its value failed writing it.
+      ['unvalued', [{ ...row, metrics: {}, params: {} }]],
       [
         'unsourced',
         [
@@ -307,7 +309,12 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
       mkdirSync(join(dir, name));
       writeFileSync(
         join(dir, name, 'sweep.json'),
-        JSON.stringify({ rows, points: 2, shard: { index: 0, count: 2, digest: 'x' } }),
+        JSON.stringify({
+          rows,
+          points: 2,
+          parameters: [{ path: 'fleets.0.replicas', values: [1, 2] }],
+          shard: { index: 0, count: 2, digest: 'x' },
+        }),
       );
     }
     mkdirSync(join(dir, 'tampered'));
@@ -392,6 +399,10 @@ describe('fleetsim sweep, plan and merge on the command line', () => {
         expect.stringMatching(
           /^fleetsim: .*swapped\/sweep\.json: not a sweep\.json written by fleetsim sweep \(rows\[0\]\.slo\.default: Invalid input: expected boolean, received array\)/,
         ),
+      ],
+      [
+        ['merge', 'unvalued', '--out', 'o'],
+        expect.stringMatching(/\(rows\[0\]\.params: no value of fleets\.0\.replicas\)/),
       ],
       [
         ['merge', 'unsourced', '--out', 'o'],
