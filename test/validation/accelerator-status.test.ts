@@ -1,4 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -66,5 +68,14 @@ describe('accelerator validation status', () => {
         JSON.stringify(CLASS_DEFAULTS[entry.class]);
       expect(specs.get(id)?.validation?.status === 'class-default', id).toBe(isDefault);
     }
+  });
+});
+
+describe('the accelerator file', () => {
+  it('refuses a power figure dated on a day that does not exist', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-accelerators-'));
+    const path = join(dir, 'accelerators.yaml');
+    writeFileSync(path, readFileSync(yamlPath, 'utf8').replace("as_of: '2026-12-07'", "as_of: '2026-02-30'"));
+    expect(() => loadAccelerators(path)).toThrow(/expected a date that exists/);
   });
 });

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
+import { isCalendarDate } from '../../hardware/price-age.js';
 import { readYamlData } from '../../util/yaml-data.js';
 import { PRECISIONS, type Precision } from './model.js';
 
@@ -123,7 +124,10 @@ const entrySchema = z.lazy(() =>
           idle_watts: z.number().nonnegative(),
           idle_basis: z.enum(['measured', 'assumption']),
           sources: z.array(z.string().min(1)).min(1),
-          as_of: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+          as_of: z
+            .string()
+            .regex(/^\d{4}-\d{2}-\d{2}$/)
+            .refine(isCalendarDate, 'expected a date that exists'),
         })
         .refine((power) => power.idle_watts <= power.busy_watts, 'idle_watts above busy_watts'),
       z.strictObject({ missing: z.string().min(1) }),
