@@ -213,7 +213,22 @@ export function spawnCli(
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     const [command, ...prefix] = node;
-    const child = spawn(command, [...prefix, cliPath, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const start = () =>
+      spawn(command, [...prefix, cliPath, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let child: ReturnType<typeof start>;
+    try {
+      child = start();
+    } catch (error) {
+      // An argument no process can take (a NUL byte): the case's fault, reported as one failure
+      // rather than stopping the campaign.
+      resolve({
+        code: null,
+        stdout: '',
+        stderr: `cannot start: ${(error as Error).message}`,
+        timedOut: false,
+      });
+      return;
+    }
     let stdout = '';
     let stderr = '';
     // Past 1 MB the rest is dropped, and with it the last line's tail: only whole lines are judged.
