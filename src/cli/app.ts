@@ -216,13 +216,6 @@ export async function runCli(
 }
 
 /**
- * As a command starts, yargs renders its whole help (usage, examples, every option wrapped to the
- * terminal) and keeps it for a help screen shown after the command, which fleetsim never asks
- * for: `--help` is answered before any command runs, and `fail` above prints no help. That text
- * was a tenth of a short run's time. The hook is yargs' own, not in its typings; a yargs without
- * it keeps its default.
- */
-/**
  * A flag that takes one value, given twice, is refused: yargs hands the command both values as a
  * list, which no command expects (`--columns a=x --columns b=y` failed inside, `--time-unit s
  * --time-unit ms` ran with no unit at all). Flags declared as lists (`--set`, `--grid`) and
@@ -238,6 +231,13 @@ function singleValues(argv: Record<string, unknown>, listFlags: readonly string[
   }
 }
 
+/**
+ * As a command starts, yargs renders its whole help (usage, examples, every option wrapped to the
+ * terminal) and keeps it for a help screen shown after the command, which fleetsim never asks
+ * for: `--help` is answered before any command runs, and `fail` above prints no help. That text
+ * was a tenth of a short run's time. The hook is yargs' own, not in its typings; a yargs without
+ * it keeps its default.
+ */
 function skipHelpCache(parser: unknown): void {
   const internals = (
     parser as { getInternalMethods?: () => { getUsageInstance?: () => unknown } }

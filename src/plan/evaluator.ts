@@ -92,8 +92,9 @@ export class Evaluator {
 }
 
 /**
- * Runs a study on a runner whose worker threads start at once, so that they load their modules
- * while this thread is still loading the scenario; the pool is closed however the study ends.
+ * Runs a study on a runner whose worker threads (up to one per core) start at once, so that they
+ * load their modules while this thread is still loading the scenario; the pool is closed however
+ * the study ends.
  */
 export async function withRunner<T>(
   options: RunnerOptions,

@@ -22,12 +22,6 @@ function identity(result: SweepResult): string {
   });
 }
 
-/**
- * Combines the `sweep.json` of every shard of one sweep into the sweep.json and sweep.csv an
- * unsharded run writes, byte for byte. Shards hold whole points (every variant and replication of
- * a point runs in one shard), so merging is putting rows back in point order; percentiles are
- * those of the runs themselves, not estimates combined across shards.
- */
 const figures = z.record(z.string(), z.number().nullable());
 
 /**
@@ -117,6 +111,12 @@ function rowsProblem(
  */
 const MAX_SHARD_BYTES = 300_000_000;
 
+/**
+ * Combines the `sweep.json` of every shard of one sweep into the sweep.json and sweep.csv an
+ * unsharded run writes, byte for byte. Shards hold whole points (every variant and replication of
+ * a point runs in one shard), so merging is putting rows back in point order; percentiles are
+ * those of the runs themselves, not estimates combined across shards.
+ */
 export function mergeSweeps(dirs: readonly string[]): SweepResult {
   const shards = dirs.map((dir) => {
     const path = join(dir, 'sweep.json');

@@ -53,7 +53,7 @@ export interface ReplicatedRun extends Replicated {
  * The most fleetsim reads back of one run-folder file: below V8's 512 MiB bound on a string, past
  * which reading it failed as an internal error.
  */
-export const MAX_RUN_FILE_BYTES = 400e6;
+const MAX_RUN_FILE_BYTES = 400e6;
 
 /** The text of a run-folder file; `path` must exist. */
 function readRunText(path: string): string {
