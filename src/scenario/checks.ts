@@ -18,6 +18,7 @@ import { suggest } from './diagnostics.js';
 import { compileExpression } from './expression.js';
 import { formatPath, type PathSegment } from './locate.js';
 import { checkModels } from './model-checks.js';
+import { checkPriceDates } from './price-dates.js';
 import { checkRunSize } from './run-size.js';
 import {
   BATCH_LATENCY_VARIABLES,
@@ -491,6 +492,7 @@ export function checkScenario(raw: unknown, baseDir: string, catalog?: Catalog):
   if (!root) return [];
   const findings: Finding[] = [];
   checkFleets(root, findings, catalog);
+  findings.push(...checkPriceDates(root, catalog));
   checkRouting(root, findings);
   checkDisaggregation(root, findings);
   checkTimes(root, findings);

@@ -118,7 +118,8 @@ function buildScenarioSchema() {
       as_of: isoDate
         .optional()
         .describe(
-          'The date the plan is for. A catalog price older than 180 days at this date draws a STALE_PRICE warning. ' +
+          'The date the plan is for. A catalog price older than 180 days at this date draws a STALE_PRICE warning; ' +
+            'one dated after it is refused (give a day on or after the newest price the fleets use). ' +
             'Default: none, and prices are not aged (a run never reads the clock, so its results repeat).',
         ),
       fleets: z

@@ -74,6 +74,30 @@ describe('a scenario with user catalog files', () => {
     ]);
   });
 
+  it('refuses an as_of before the date of a price it would age, naming the newest such price', async () => {
+    // Shipped g5.xlarge 2026-01-21, the user's g6e.xlarge 2026-11-15, the box 2026-10-01.
+    const early = await loadScenarioFile(folder(SCENARIO('catalog: prices.yaml\nas_of: 2026-11-01')));
+    expect(early.ok).toBe(false);
+    if (early.ok) return;
+    expect(early.errors.map((e) => `${e.line}:${e.col}: ${e.message}`)).toEqual([
+      '5:8: as_of: 2026-11-01 is before 2026-11-15, the date of the on-demand price of aws/g6e.xlarge in us-east-1 that fleet cloud uses: prices are aged from their date to as_of, so give 2026-11-15 or a later day',
+    ]);
+    // On the price's own day the age is 0; a spot price trace replaces the catalog's price and its date.
+    expect((await loadScenarioFile(folder(SCENARIO('catalog: prices.yaml\nas_of: 2026-11-15')))).ok).toBe(
+      true,
+    );
+    const traced = SCENARIO('catalog: prices.yaml\nas_of: 2026-02-01').replace(
+      'instance: aws/g6e.xlarge,',
+      'instance: aws/g6e.xlarge, market: spot, spot_price: { trace: spot.csv },',
+    );
+    const files = { 'prices.yaml': PRICES, 'spot.csv': 'time,price\n0,0.6\n' };
+    const withTrace = await loadScenarioFile(folder(traced, files));
+    if (withTrace.ok) return expect.unreachable('the box is still priced from 2026-10-01');
+    expect(withTrace.errors.map((e) => e.message)).toEqual([
+      'as_of: 2026-02-01 is before 2026-10-01, the date of the on-demand price of lab/l40s-box in onprem that fleet box uses: prices are aged from their date to as_of, so give 2026-10-01 or a later day',
+    ]);
+  });
+
   it('reports a mistake in the catalog file at its place, and a missing file at the key', async () => {
     const bad = PRICES.replace('on_demand: 1.5', 'on_demand: 0');
     const broken = await loadScenarioFile(folder(SCENARIO('catalog: prices.yaml'), { 'prices.yaml': bad }));
