@@ -1,6 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import * as z from 'zod';
+import { readBoundedText } from '../util/bounded-file.js';
 import { DUPLICATE_KEY, documentValue, duplicateKeyOffset } from '../util/yaml-keys.js';
 import {
   type Catalog,
@@ -116,22 +117,18 @@ function tooLarge(file: string, bytes: number): ParsedFile {
 }
 
 function readParsed(file: string): ParsedFile {
-  let text: string;
-  try {
-    // A device or a pipe would be read without end: only a regular file of a bounded size is.
-    const entry = statSync(file);
-    if (!entry.isFile()) return failed(file, `the catalog file ${file} is not a file`, 'MISSING_FILE');
-    if (entry.size > MAX_CATALOG_BYTES) return tooLarge(file, entry.size);
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return failed(
-      file,
-      code === 'ENOENT' ? `catalog file not found: ${file}` : `cannot read the catalog file ${file}`,
-      'MISSING_FILE',
-    );
+  const read = readBoundedText(file, MAX_CATALOG_BYTES);
+  if (read.ok) return parseText(read.text, file);
+  switch (read.problem) {
+    case 'too large':
+      return tooLarge(file, read.bytes);
+    case 'not a file':
+      return failed(file, `the catalog file ${file} is not a file`, 'MISSING_FILE');
+    case 'missing':
+      return failed(file, `catalog file not found: ${file}`, 'MISSING_FILE');
+    default:
+      return failed(file, `cannot read the catalog file ${file}`, 'MISSING_FILE');
   }
-  return parseText(text, file);
 }
 
 function parseText(text: string, file: string): ParsedFile {

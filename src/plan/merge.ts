@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { fleetPerformanceSchema } from '../report/index.js';
 import { formatPath, type PathSegment } from '../scenario/locate.js';
 import { MAX_RUNS, RunInputError } from '../scenario/types.js';
+import { readBoundedText, type UnreadFile } from '../util/bounded-file.js';
 import { describeConfiguration, markPareto, type SweepResult } from './output.js';
 import { nothingFeasible, writeSweep } from './sweep.js';
 
@@ -111,6 +111,19 @@ function rowsProblem(
  */
 const MAX_SHARD_BYTES = 300_000_000;
 
+function shardProblem(read: UnreadFile): string {
+  switch (read.problem) {
+    case 'missing':
+      return 'not found (a shard that has not finished: rerun it, it resumes)';
+    case 'too large':
+      return `${(read.bytes / 1e6).toFixed(0)} MB, more than the sweep.json of any sweep fleetsim runs (at most ${MAX_SHARD_BYTES / 1e6} MB)`;
+    case 'not a file':
+      return 'not a file';
+    default:
+      return 'cannot read the file';
+  }
+}
+
 /**
  * Combines the `sweep.json` of every shard of one sweep into the sweep.json and sweep.csv an
  * unsharded run writes, byte for byte. Shards hold whole points (every variant and replication of
@@ -120,20 +133,11 @@ const MAX_SHARD_BYTES = 300_000_000;
 export function mergeSweeps(dirs: readonly string[]): SweepResult {
   const shards = dirs.map((dir) => {
     const path = join(dir, 'sweep.json');
-    if (!existsSync(path)) {
-      throw new RunInputError(`${path}: not found (a shard that has not finished: rerun it, it resumes)`);
-    }
-    // A pipe or a device in its place would be read for ever.
-    const entry = statSync(path);
-    if (!entry.isFile()) throw new RunInputError(`${path}: not a file`);
-    if (entry.size > MAX_SHARD_BYTES) {
-      throw new RunInputError(
-        `${path}: ${(entry.size / 1e6).toFixed(0)} MB, more than the sweep.json of any sweep fleetsim runs (at most ${MAX_SHARD_BYTES / 1e6} MB)`,
-      );
-    }
+    const read = readBoundedText(path, MAX_SHARD_BYTES);
+    if (!read.ok) throw new RunInputError(`${path}: ${shardProblem(read)}`);
     let result: SweepResult;
     try {
-      result = JSON.parse(readFileSync(path, 'utf8')) as SweepResult;
+      result = JSON.parse(read.text) as SweepResult;
     } catch (error) {
       throw new RunInputError(
         `${path}: not a complete sweep.json (${(error as Error).message}); rerun the shard, it resumes`,

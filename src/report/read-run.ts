@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CsvError, parse } from 'csv-parse/sync';
 import type * as z from 'zod';
 import type { TimeSeriesRow, VariantResult } from '../metrics/index.js';
+import { readBoundedText } from '../util/bounded-file.js';
 import type { CapacityEventsFile } from './capacity-events-json.js';
 import type { Replicated, VariantEstimates } from './charts/index.js';
 import { DISTRIBUTION_NAMES, type DistributionsFile } from './distributions-json.js';
@@ -55,20 +56,23 @@ export interface ReplicatedRun extends Replicated {
  */
 const MAX_RUN_FILE_BYTES = 400e6;
 
-/** The text of a run-folder file; `path` must exist. */
+/** The text of a run-folder file. */
 function readRunText(path: string): string {
-  if (!existsSync(path))
-    throw new RunOutputsError(path, 'missing (is this a folder written by fleetsim run?)');
-  // A pipe or a device in its place would be read for ever, or without end.
-  const entry = statSync(path);
-  if (!entry.isFile()) throw new RunOutputsError(path, 'not a file (fleetsim run writes a file here)');
-  if (entry.size > MAX_RUN_FILE_BYTES) {
-    throw new RunOutputsError(
-      path,
-      `${(entry.size / 1e6).toFixed(0)} MB, more than fleetsim reads back (at most ${MAX_RUN_FILE_BYTES / 1e6} MB)`,
-    );
+  const read = readBoundedText(path, MAX_RUN_FILE_BYTES);
+  if (read.ok) return read.text;
+  switch (read.problem) {
+    case 'missing':
+      throw new RunOutputsError(path, 'missing (is this a folder written by fleetsim run?)');
+    case 'not a file':
+      throw new RunOutputsError(path, 'not a file (fleetsim run writes a file here)');
+    case 'too large':
+      throw new RunOutputsError(
+        path,
+        `${(read.bytes / 1e6).toFixed(0)} MB, more than fleetsim reads back (at most ${MAX_RUN_FILE_BYTES / 1e6} MB)`,
+      );
+    default:
+      throw new RunOutputsError(path, 'cannot be read');
   }
-  return readFileSync(path, 'utf8');
 }
 
 /** The JSON file at `path`, once it holds what `schema` describes of it. */

@@ -1,8 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { type Document, isMap, LineCounter, type Node, parseDocument } from 'yaml';
 import { replaceUnprintable } from '../core/unprintable.js';
 import { type Catalog, withUserCatalogs } from '../hardware/index.js';
+import { readBoundedText } from '../util/bounded-file.js';
 import { documentValue } from '../util/yaml-keys.js';
 import {
   asObject,
@@ -557,17 +557,16 @@ export async function loadScenarioFile(
     ok: false,
     errors: [{ code: 'MISSING_FILE', message: `${reason}: ${resolve(path)}`, file: path, line: 1, col: 1 }],
   });
-  let text: string;
-  try {
-    const entry = await stat(path);
-    // A pipe would block the read for ever and a device never end it: only regular files are read.
-    if (!entry.isFile()) return unread('not a file');
-    if (entry.size > MAX_SCENARIO_BYTES) return tooLarge(entry.size, path);
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    return unread((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot read file');
-  }
-  return loadScenarioText(text, path, options);
+  const read = readBoundedText(path, MAX_SCENARIO_BYTES);
+  if (read.ok) return loadScenarioText(read.text, path, options);
+  if (read.problem === 'too large') return tooLarge(read.bytes, path);
+  return unread(
+    read.problem === 'missing'
+      ? 'file not found'
+      : read.problem === 'not a file'
+        ? 'not a file'
+        : 'cannot read file',
+  );
 }
 
 /** For library users who build the scenario in code: the same validation, positions `<scenario>:1:1`. */

@@ -1,5 +1,5 @@
-import { readFileSync, type Stats, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { readBoundedText } from '../../util/bounded-file.js';
 import { isCalendarDate, todayUtc } from '../price-age.js';
 import { MAX_CATALOG_BYTES } from '../user-catalog.js';
 import { buildPricingFile, ImportError, type ImportResult, type ImportSource } from './build.js';
@@ -41,24 +41,19 @@ const LIMITS = {
  */
 export function readInputFile(path: string, flag: keyof typeof LIMITS): string {
   const { bytes, what } = LIMITS[flag];
-  let found: Stats | undefined;
-  try {
-    found = statSync(path, { throwIfNoEntry: false });
-  } catch (error) {
-    // A file on the way (`a.csv/b.csv`) means no such file; anything else, no access.
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOTDIR';
-    throw new ImportError(`${flag} ${path}: ${missing ? 'file not found' : 'cannot read the file'}`);
-  }
-  if (found === undefined) throw new ImportError(`${flag} ${path}: file not found`);
-  if (!found.isFile()) throw new ImportError(`${flag} ${path}: not a file`);
-  if (found.size > bytes)
-    throw new ImportError(
-      `${flag} ${path}: the file is ${(found.size / 1e6).toFixed(1)} MB; ${what} may be at most ${bytes / 1e6} MB`,
-    );
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    throw new ImportError(`${flag} ${path}: cannot read the file`);
+  const read = readBoundedText(path, bytes);
+  if (read.ok) return read.text;
+  switch (read.problem) {
+    case 'too large':
+      throw new ImportError(
+        `${flag} ${path}: the file is ${(read.bytes / 1e6).toFixed(1)} MB; ${what} may be at most ${bytes / 1e6} MB`,
+      );
+    case 'missing':
+      throw new ImportError(`${flag} ${path}: file not found`);
+    case 'not a file':
+      throw new ImportError(`${flag} ${path}: not a file`);
+    default:
+      throw new ImportError(`${flag} ${path}: cannot read the file`);
   }
 }
 

@@ -2,12 +2,12 @@
  * The JSON reports of benchmark clients that `calibrate` reads: GuideLLM's report and the result
  * of vLLM's serving benchmark. A bad value is a UserError at its position in the file.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { MAX_COUNT } from '../../core/schema-values.js';
 import { MAX_SECONDS } from '../../core/time.js';
 import { fileTree, type PathSegment, SourceMap } from '../../scenario/locate.js';
 import { UserError } from '../../scenario/types.js';
+import { readBoundedText } from '../../util/bounded-file.js';
 import { describe, isTokenCount, type Row, TimeSpan, TOKEN_COUNT, wholeTokens } from './rows.js';
 
 /** A JSON file whose bad values are located by their path in it. */
@@ -19,17 +19,19 @@ export interface JsonFile {
 
 export function readJson(path: string): JsonFile {
   // V8 holds no string over 512 MiB: a larger report is refused with its size, not a crash.
-  const { size } = statSync(path);
-  if (size > MAX_REPORT_BYTES) {
-    throw new UserError({
-      code: 'BAD_TRACE_ROW',
-      file: path,
-      line: 1,
-      col: 1,
-      message: `the report is ${(size / 1e6).toFixed(0)} MB; at most ${MAX_REPORT_BYTES / 1e6} MB (a report of detailed results keeps its generated texts: drop them, or give the per-request columns as JSONL or CSV)`,
-    });
+  const read = readBoundedText(path, MAX_REPORT_BYTES);
+  if (!read.ok) {
+    const message =
+      read.problem === 'too large'
+        ? `the report is ${(read.bytes / 1e6).toFixed(0)} MB; at most ${MAX_REPORT_BYTES / 1e6} MB (a report of detailed results keeps its generated texts: drop them, or give the per-request columns as JSONL or CSV)`
+        : read.problem === 'missing'
+          ? 'file not found'
+          : read.problem === 'not a file'
+            ? 'not a file'
+            : 'cannot read the file';
+    throw new UserError({ code: 'BAD_TRACE_ROW', file: path, line: 1, col: 1, message });
   }
-  const text = readFileSync(path, 'utf8');
+  const text = read.text;
   try {
     return { path, value: JSON.parse(text), text };
   } catch (error) {
