@@ -1,7 +1,8 @@
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { isNode, LineCounter } from 'yaml';
 import type { VariantResult } from '../metrics/index.js';
 import { checkRunSize } from '../scenario/index.js';
 import type { LoadedScenario, Scenario } from '../scenario/types.js';
+import { parseAccepted } from '../util/yaml-keys.js';
 import { formatForUser } from './io.js';
 import { formatSimulatedTime } from './progress.js';
 
@@ -24,7 +25,7 @@ export function largeRunWarnings(configurations: readonly { label: string; scena
 function limitPosition(scenario: LoadedScenario, key: string): { line: number; col: number } | null {
   if (scenario.file === null || scenario.source === null) return null;
   const lineCounter = new LineCounter();
-  const document = parseDocument(scenario.source, { lineCounter });
+  const document = parseAccepted(scenario.source, lineCounter);
   const node = document.getIn(['limits', key], true);
   const offset = isNode(node) ? node.range?.[0] : undefined;
   return offset === undefined ? null : lineCounter.linePos(offset);

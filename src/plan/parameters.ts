@@ -1,9 +1,9 @@
-import { type Document, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isSeq, LineCounter, type Node } from 'yaml';
 import { loadScenarioVariants } from '../scenario/index.js';
 import { SET_FILE } from '../scenario/overrides.js';
 import { parseSweepValues } from '../scenario/schema.js';
 import type { Diagnostic, Result, Scenario, Sweep, SweepParameter } from '../scenario/types.js';
-import { documentValue } from '../util/yaml-keys.js';
+import { documentValue, parseAccepted, parseKeyed } from '../util/yaml-keys.js';
 import type { SweepPoint } from './points.js';
 
 /** A swept key with where its values are written, so a bad value is reported there. */
@@ -30,10 +30,10 @@ export function parseParameterArguments(args: readonly string[], flag: string): 
     }
     const valueCol = equals + 2;
     const lineCounter = new LineCounter();
-    const document = parseDocument(argument.slice(equals + 1), { lineCounter });
-    if (document.errors.length > 0) {
-      const offset = document.errors[0].linePos?.[0].col ?? 1;
-      const reason = document.errors[0].message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
+    const { document, errors: syntax } = parseKeyed(argument.slice(equals + 1), lineCounter);
+    if (syntax.length > 0) {
+      const offset = syntax[0].linePos?.[0].col ?? 1;
+      const reason = syntax[0].message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
       const message = `${reason.charAt(0).toLowerCase()}${reason.slice(1)}`;
       errors.push({
         code: 'YAML_SYNTAX',
@@ -144,7 +144,7 @@ export async function loadPoints(
     }
     if (parsed === undefined) {
       const lineCounter = new LineCounter();
-      parsed = { document: parseDocument(source.text, { lineCounter }), lineCounter };
+      parsed = { document: parseAccepted(source.text, lineCounter), lineCounter };
     }
     const { document, lineCounter } = parsed;
     const node = document.getIn(['sweep', 'grid', parameter.path], true) as Node | undefined;

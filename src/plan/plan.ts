@@ -1,10 +1,11 @@
 import { join } from 'node:path';
-import { parse, parseDocument } from 'yaml';
+import { parse } from 'yaml';
 import type { FleetPerformance } from '../metrics/index.js';
 import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
 import { checkRunCount } from '../scenario/index.js';
 import { InvariantError, RunInputError, type SweepParameter } from '../scenario/types.js';
+import { parseAccepted } from '../util/yaml-keys.js';
 import { type Evaluator, studyEvaluator, withRunner } from './evaluator.js';
 import { describeConfiguration, type RowStatus, sloKeys } from './output.js';
 import {
@@ -187,7 +188,7 @@ function roundScale(scale: number): number {
 
 /** The scenario's own `workload.scale`, after `--set`: what growth factors are relative to. */
 function baseScale(source: ScenarioSource): number {
-  let scale: unknown = parseDocument(source.text).getIn(['workload', 'scale']);
+  let scale: unknown = parseAccepted(source.text).getIn(['workload', 'scale']);
   for (const argument of source.set) {
     const equals = argument.indexOf('=');
     if (argument.slice(0, equals).trim() === SCALE) scale = parse(argument.slice(equals + 1));

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import { isReservedMarket } from '../hardware/catalog.js';
 import { writeFileAtomic } from '../report/index.js';
 import { ScenarioError } from '../run.js';
 import { checkRunCount } from '../scenario/index.js';
 import { InvariantError, RunInputError, type Scenario } from '../scenario/types.js';
+import { parseAccepted } from '../util/yaml-keys.js';
 import { HOURS_PER_MONTH } from './answer.js';
 import { studyEvaluator, withRunner } from './evaluator.js';
 import { sloKeys } from './output.js';
@@ -337,7 +337,7 @@ async function purchaseMix(options: PurchaseMixOptions, runner: JobRunner): Prom
   if (loaded.variants.length > 1) {
     throw new RunInputError(`${FLAG} builds its own configurations: give a scenario without variants`);
   }
-  const document = parseDocument(source.text).toJS() as Raw;
+  const document = parseAccepted(source.text).toJS() as Raw;
   const fleets = document.fleets as Raw[];
   const written = loaded.variants[0].scenario;
   if (fleets.length !== 1 || written.fleets[0].autoscaling === null) {

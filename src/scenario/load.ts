@@ -1,9 +1,9 @@
 import { basename, dirname, extname, resolve } from 'node:path';
-import { type Document, isMap, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isMap, LineCounter, type Node, type YAMLError } from 'yaml';
 import { replaceUnprintable } from '../core/unprintable.js';
 import { type Catalog, withUserCatalogs } from '../hardware/index.js';
 import { readBoundedText } from '../util/bounded-file.js';
-import { documentValue } from '../util/yaml-keys.js';
+import { documentValue, parseKeyed } from '../util/yaml-keys.js';
 import {
   asObject,
   catalogPaths,
@@ -436,12 +436,15 @@ function confinementAt(
  * parsing it again each time was most of what the main thread did while workers simulated.
  * Nothing changes a parsed document: overrides work on copies of its value.
  */
-let lastParsed: { text: string; document: Document; lineCounter: LineCounter } | undefined;
+let lastParsed:
+  | { text: string; document: Document; lineCounter: LineCounter; errors: YAMLError[] }
+  | undefined;
 
-function parsedText(text: string): { document: Document; lineCounter: LineCounter } {
+function parsedText(text: string): { document: Document; lineCounter: LineCounter; errors: YAMLError[] } {
   if (lastParsed?.text !== text) {
     const lineCounter = new LineCounter();
-    lastParsed = { text, document: parseDocument(text, { lineCounter, prettyErrors: true }), lineCounter };
+    const { document, errors } = parseKeyed(text, lineCounter);
+    lastParsed = { text, document, lineCounter, errors };
   }
   return lastParsed;
 }
@@ -472,10 +475,8 @@ function tooLarge(bytes: number, file: string): Result<never> {
 function textInput(text: string, file: string, options: LoadOptions): Result<Input> {
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_SCENARIO_BYTES) return tooLarge(bytes, file);
-  const { document, lineCounter } = parsedText(text);
-  if (document.errors.length > 0) {
-    return { ok: false, errors: [syntaxDiagnostic(document.errors, file)] };
-  }
+  const { document, lineCounter, errors } = parsedText(text);
+  if (errors.length > 0) return { ok: false, errors: [syntaxDiagnostic(errors, file)] };
   const value = documentValue(document);
   if (!value.ok) {
     const at = lineCounter.linePos(value.offset);

@@ -1,5 +1,5 @@
-import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
-import { documentValue } from '../util/yaml-keys.js';
+import { type Document, isMap, isScalar, LineCounter, type Node } from 'yaml';
+import { documentValue, parseKeyed } from '../util/yaml-keys.js';
 import { suggest, yamlDiagnostic } from './diagnostics.js';
 import { alternatives, childSchemas, type JsonSchema } from './json-schema.js';
 import { formatPath, type PathSegment, type Position, type SourceTree } from './locate.js';
@@ -43,9 +43,9 @@ export function parseSetArgument(argument: string, ordinal: number): Parsed<Over
   }
   const valueStart = equals + 1;
   const lineCounter = new LineCounter();
-  const document = parseDocument(argument.slice(valueStart), { lineCounter, prettyErrors: true });
-  if (document.errors.length > 0) {
-    const error = document.errors[0];
+  const { document, errors } = parseKeyed(argument.slice(valueStart), lineCounter);
+  if (errors.length > 0) {
+    const error = errors[0];
     const { message, col } = yamlDiagnostic(error, SET_FILE);
     return { ok: false, message: `cannot parse the value: ${message}`, at: at(valueStart + col) };
   }

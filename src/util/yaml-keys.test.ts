@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
-import { duplicateKeyOffset } from './yaml-keys.js';
+import { LineCounter, parseDocument, parseDocument as parseWithChecks } from 'yaml';
+import { duplicateKeyOffset, duplicateKeyOffsets, parseKeyed } from './yaml-keys.js';
 
-/** Where the yaml package's own check (`uniqueKeys`, quadratic) finds the first repeated key. */
-function yamlPackageOffset(text: string): number | null {
-  const found = parseDocument(text, { uniqueKeys: true }).errors.find((e) => e.code === 'DUPLICATE_KEY');
-  return found?.pos[0] ?? null;
+/** Where the yaml package's own check (`uniqueKeys`, quadratic) finds repeated keys, in the order of the text. */
+function yamlPackageOffsets(text: string): number[] {
+  const found = parseDocument(text, { uniqueKeys: true }).errors.filter((e) => e.code === 'DUPLICATE_KEY');
+  return found.map((e) => e.pos[0]).sort((a, b) => a - b);
 }
 
 describe('duplicateKeyOffset', () => {
@@ -27,7 +27,33 @@ describe('duplicateKeyOffset', () => {
     ['.nan twice, never equal to itself', '.nan: a\n.nan: b\n'],
     ['an alias beside the key it names', '&x a: 1\n*x : 2\n'],
     ['lists as keys', '? [a]\n: 1\n? [a]\n: 2\n'],
+    ['three of one key and two of another', 'a: 1\nb: 2\na: 3\nc: { b: 1, b: 2 }\nb: 4\na: 5\n'],
   ])('finds what the yaml package finds: %s', (_what, text) => {
-    expect(duplicateKeyOffset(parseDocument(text, { uniqueKeys: false }))).toBe(yamlPackageOffset(text));
+    const document = parseDocument(text, { uniqueKeys: false });
+    expect(duplicateKeyOffsets(document)).toEqual(yamlPackageOffsets(text));
+    expect(duplicateKeyOffset(document)).toBe(yamlPackageOffsets(text)[0] ?? null);
+  });
+});
+
+describe('parseKeyed', () => {
+  /** Each error's first line and place, as the yaml package's own parse (with its check of keys) gives them. */
+  const told = (errors: readonly { message: string; linePos?: unknown }[]) =>
+    errors.map((e) => [e.message.split('\n')[0], e.linePos]);
+
+  it.each([
+    ['a repeated key', 'a: 1\nb: 2\na: 3\n'],
+    ['repeats in two mappings', 'a: 1\na: 2\nb: { x: 1, x: 2 }\n'],
+    ['a repeat, then a syntax error', 'a: 1\na: 2\nb: [1, 2\n'],
+    ['no repeat, a syntax error', 'a: 1\nb: "open\n'],
+  ])('tells the errors the yaml package tells, in its order: %s', (_what, text) => {
+    const { errors } = parseKeyed(text, new LineCounter());
+    expect(told(errors)).toEqual(told(parseWithChecks(text, { lineCounter: new LineCounter() }).errors));
+  });
+
+  it('puts a repeat before a syntax error that derails the parser later in the text, and counts all', () => {
+    const text = 'a: 1\na: 2\nb: [1, {c: 2\n';
+    const { errors } = parseKeyed(text, new LineCounter());
+    expect(errors[0].message).toBe('Map keys must be unique at line 2, column 1:');
+    expect(errors).toHaveLength(parseWithChecks(text).errors.length);
   });
 });

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { LineCounter, stringify } from 'yaml';
 import * as z from 'zod';
+import { documentValue, parseKeyed } from '../../util/yaml-keys.js';
 import { type AcceleratorId, entrySchema, PRICE_KEYS, shippedCatalog } from '../catalog.js';
 import { userCatalogTextErrors } from '../user-catalog.js';
 import {
@@ -103,12 +104,12 @@ function parseBase(base: { text: string; path: string }): {
   entries: [string, RawEntry][];
   qualified: boolean;
 } {
-  let raw: unknown;
-  try {
-    raw = parse(base.text);
-  } catch (error) {
-    throw new ImportError(`--base ${base.path}: not YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
+  const { document, errors } = parseKeyed(base.text, new LineCounter());
+  if (errors.length > 0)
+    throw new ImportError(`--base ${base.path}: not YAML: ${errors[0].message.split('\n')[0]}`);
+  const value = documentValue(document);
+  if (!value.ok) throw new ImportError(`--base ${base.path}: not YAML: ${value.message}`);
+  const raw = value.value;
   const shape = z
     .strictObject({ instances: z.record(z.string(), z.record(z.string(), z.unknown())) })
     .safeParse(raw);

@@ -1,5 +1,5 @@
 import seedrandom from 'seedrandom';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter } from 'yaml';
 import { fileTree, type PathSegment, SourceMap } from '../../scenario/locate.js';
 import {
   type EfficiencyOverrides,
@@ -12,6 +12,7 @@ import {
   UserError,
 } from '../../scenario/types.js';
 import { type RooflineParameters, rooflineSettings } from '../../serving/llm-fleet.js';
+import { parseAccepted } from '../../util/yaml-keys.js';
 import { range, resample, spread, standardErrors } from './bootstrap.js';
 import {
   differenceStep,
@@ -141,7 +142,7 @@ export interface Calibration {
 function located(scenario: LoadedScenario, at: readonly PathSegment[], message: string): Error {
   if (scenario.source === null || scenario.file === null) return new RunInputError(message);
   const lineCounter = new LineCounter();
-  const document = parseDocument(scenario.source, { lineCounter });
+  const document = parseAccepted(scenario.source, lineCounter);
   const position = SourceMap.of(fileTree(document, lineCounter, scenario.file)).locate(at);
   const path = at
     .map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`))

@@ -55,7 +55,8 @@ function syntaxErrorPosition(text: string, message: string): { line: number; col
   const at = /position (\d+)/.exec(message);
   if (at) return linePos(text, Number(at[1]));
   const lineCounter = new LineCounter();
-  const [first] = parseDocument(text, { lineCounter }).errors;
+  // JSON takes a repeated key; it is no syntax error here either.
+  const [first] = parseDocument(text, { lineCounter, uniqueKeys: false }).errors;
   return first === undefined ? { line: 1, col: 1 } : lineCounter.linePos(first.pos[0]);
 }
 

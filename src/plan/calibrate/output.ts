@@ -1,7 +1,8 @@
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { isMap, isScalar, parseDocument, type Scalar, type YAMLMap } from 'yaml';
+import { isMap, isScalar, type Scalar, type YAMLMap } from 'yaml';
 import { filePaths } from '../../scenario/checks.js';
 import type { CalibrationProvenance, EfficiencyOverrides } from '../../scenario/types.js';
+import { parseAccepted } from '../../util/yaml-keys.js';
 import { type Calibration, POOR_FIT_ERROR } from './calibrate.js';
 import { isFraction, MAX_STANDARD_ERROR, PARAMETER_KEYS } from './fit.js';
 import type { MeasuredRun } from './measured.js';
@@ -179,7 +180,7 @@ export function calibratedScenarioYaml(options: {
   replayPath: string;
   header: string[];
 }): string {
-  const document = parseDocument(options.source);
+  const document = parseAccepted(options.source);
   const from = dirname(options.scenarioPath);
   const root = document.toJS() as Record<string, unknown>;
   for (const file of filePaths(root)) {
