@@ -8,5 +8,6 @@ export default defineConfig({
     // machine they outlast vitest's default of 10 s.
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['test/helpers/temporary-root.ts'],
   },
 });
