@@ -516,37 +516,6 @@ export function checkScenario(raw: unknown, baseDir: string, catalog?: Catalog):
 }
 
 /**
- * A `__proto__` key is kept by the YAML reader as a plain key, but validation would drop it
- * silently (or, in a naive copy, replace the prototype of the mapping): it is refused outright.
- */
-export function findReservedKeys(raw: unknown): Finding[] {
-  const findings: Finding[] = [];
-  const seen = new Set<object>();
-  const visit = (value: unknown, path: PathSegment[]): void => {
-    if (value === null || typeof value !== 'object' || seen.has(value)) return;
-    seen.add(value);
-    if (Array.isArray(value)) {
-      for (const [i, item] of value.entries()) visit(item, [...path, i]);
-      return;
-    }
-    for (const [key, item] of Object.entries(value)) {
-      // A variant's `set` keys are paths, refused where overrides are checked.
-      const overridePath = path.length === 3 && path[0] === 'variants' && path[2] === 'set';
-      if (key === '__proto__' && !overridePath) {
-        findings.push({
-          code: 'UNKNOWN_KEY',
-          path,
-          key,
-          message: 'reserved by JavaScript; use another name',
-        });
-      } else visit(item, [...path, key]);
-    }
-  };
-  visit(raw, []);
-  return findings;
-}
-
-/**
  * Checks of the resolved scenario. Whether each continuous-batching fleet can serve the model: an accelerator with the specs the
  * physics needs, weights that leave room for a KV cache, a readable profile. Whether the run can
  * end: a static batcher without `max_wait` needs a timeout or a drain limit. These need the

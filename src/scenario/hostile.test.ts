@@ -185,6 +185,36 @@ describe('oversized scenarios', () => {
   });
 });
 
+describe('long lists', () => {
+  const withZones = (lists: number, items: number) =>
+    `duration: 1h\nworkload: { arrivals: { poisson: { rate: 1 } } }\nfleets:\n${Array.from(
+      { length: lists },
+      (_, f) =>
+        `  - { name: f${f}, replicas: 1, price_per_hour: 1, service_time: 1s, zones: [${Array(items).fill('[]').join(',')}] }\n`,
+    ).join('')}`;
+
+  it('a list of more items than any setting takes is one located error, not a stack overflow', async () => {
+    expect(await errors(withZones(1, 100_000))).toEqual([
+      expect.stringMatching(/^s\.yaml:4:\d+: fleets\[0\]\.zones: a list of 100,000 items; at most 20,000$/),
+    ]);
+  });
+
+  it('lists too long together are one error at the longest', async () => {
+    // Each list alone is allowed; ten such lists of wrong items overflowed the validator's stack.
+    expect(await errors(withZones(10, 15_000))).toEqual([
+      expect.stringMatching(
+        /^s\.yaml:4:\d+: fleets\[0\]\.zones: the scenario's lists hold 150,010 items together, this one 15,000; at most 50,000 together$/,
+      ),
+    ]);
+  });
+
+  it('at the bound the items are checked one by one, each wrong one reported', async () => {
+    const found = await errors(withZones(1, 20_000));
+    expect(found.length).toBeGreaterThan(1);
+    expect(found.every((line) => line.includes('fleets[0].zones['))).toBe(true);
+  });
+});
+
 describe('YAML alias bombs', () => {
   it('stop at the first alias with a located error', async () => {
     // Appended after the scenario's 13 lines: the first alias is on line 15, after "l1: &l1 [".

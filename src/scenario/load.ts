@@ -12,7 +12,6 @@ import {
   type Finding,
   fileProblem,
   findExpressions,
-  findReservedKeys,
 } from './checks.js';
 import {
   type ConfineDataPaths,
@@ -35,6 +34,7 @@ import {
   parseSetArgument,
   variantOverrides,
 } from './overrides.js';
+import { findRawProblems } from './raw-shape.js';
 import { type ScenarioSpec, scenarioSchema } from './schema.js';
 import { detectTracePreset } from './trace-presets.js';
 import {
@@ -219,11 +219,12 @@ function validate(
   errors: Diagnostic[],
 ): { scenario: Scenario; spec: ScenarioSpec } | null {
   const found: Diagnostic[] = [];
-  const reserved = findReservedKeys(candidate.raw);
-  if (reserved.length > 0) {
-    for (const finding of reserved) {
+  const problems = findRawProblems(candidate.raw);
+  if (problems.length > 0) {
+    for (const finding of problems) {
       const at = candidate.sources.locate(finding.path, finding.key);
-      found.push(diagnostic(finding.code, at, [...finding.path, finding.key!], finding.message));
+      const path = finding.key === undefined ? finding.path : [...finding.path, finding.key];
+      found.push(diagnostic(finding.code, at, path, finding.message));
     }
     errors.push(...found);
     return null;
