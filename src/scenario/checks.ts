@@ -14,6 +14,7 @@ import {
 } from '../hardware/index.js';
 import { fleetRoutingPolicies } from '../policies/routing/index.js';
 import { resolveLlmFleet } from '../serving/llm-fleet.js';
+import { checkClassBounds } from './class-bounds.js';
 import { suggest } from './diagnostics.js';
 import { compileExpression } from './expression.js';
 import { formatPath, type PathSegment } from './locate.js';
@@ -493,6 +494,7 @@ export function checkScenario(raw: unknown, baseDir: string, catalog?: Catalog):
   const findings: Finding[] = [];
   checkFleets(root, findings, catalog);
   findings.push(...checkPriceDates(root, catalog));
+  findings.push(...checkClassBounds(root));
   checkRouting(root, findings);
   checkDisaggregation(root, findings);
   checkTimes(root, findings);

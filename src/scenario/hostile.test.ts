@@ -303,6 +303,40 @@ describe('upper bounds of counts', () => {
     ]);
   });
 
+  it('the adapters classes draw from are bounded alone and together', async () => {
+    const classes = (a: number, b: number) => `duration: 1h
+workload:
+  classes:
+    - { name: a, arrivals: { poisson: { rate: 1 } }, adapter: { count: ${a} } }
+    - { name: b, arrivals: { poisson: { rate: 1 } }, adapter: { count: ${b} } }
+fleets:
+  - { name: gpu, replicas: 1, price_per_hour: 1, service_time: 100ms }
+`;
+    // A hundred million adapters failed with an internal error after 52 s and 3.3 GB.
+    expect(await errors(classes(100_000_000, 1))).toEqual([
+      's.yaml:4:72: workload.classes[0].adapter.count: expected an integer no larger than 100000',
+    ]);
+    expect(await errors(classes(60_000, 50_000))).toEqual([
+      's.yaml:5:72: workload.classes[1].adapter.count: the classes up to this one draw from 110,000 adapters together; at most 100,000',
+    ]);
+    expect((await loadScenarioText(classes(60_000, 40_000), FILE)).ok).toBe(true);
+  });
+
+  it('class-fleet pairs are bounded: each pair keeps its own costs and work', async () => {
+    const many = (classes: number, fleets: number) =>
+      `duration: 1h\nworkload:\n  classes:\n${Array.from(
+        { length: classes },
+        (_, i) => `    - { name: c${i}, arrivals: { poisson: { rate: 1 } } }\n`,
+      ).join('')}fleets:\n${Array.from(
+        { length: fleets },
+        (_, i) => `  - { name: f${i}, replicas: 1, price_per_hour: 1, service_time: 100ms }\n`,
+      ).join('')}routing: { policy: round-robin }\n`;
+    expect(await errors(many(1001, 1000))).toEqual([
+      's.yaml:4:5: workload.classes: 1,001 classes on 1,000 fleets are 1,001,000 class-fleet pairs, each with its own costs and work; at most 1,000,000',
+    ]);
+    expect((await loadScenarioText(many(1000, 1000), FILE)).ok).toBe(true);
+  });
+
   it('the bounds themselves are accepted', async () => {
     const result = await loadScenarioText(NETWORKED, FILE, {
       set: ['fleets.0.replicas=100000', 'fleets.0.concurrency=100000', 'fleets.0.queue.capacity=2147483647'],

@@ -56,4 +56,18 @@ describe('the variants table', () => {
       'lossy MISSES its objective: ttft_p95 300 ms > 250 ms; drop rate 5.0 % > 1.0 %.',
     ]);
   });
+
+  it('lists the utilization of up to four fleets one by one, and of more their range and count', () => {
+    const cell = (utilization: Record<string, number | null>) => {
+      const [header, , row] = renderTextTable(summarize('s', 1, [variantResult('v', { utilization })])).split(
+        '\n',
+      );
+      return row.split(/\s{2,}/)[header.split(/\s{2,}/).indexOf('utilization')];
+    };
+    expect(cell({ a: 0.5, b: 0.25, c: 0.125, d: 0 })).toBe('50.0 % / 25.0 % / 12.5 % / 0.0 %');
+    expect(cell({ a: 0.5, b: 0.25, c: 0.125, d: 0, e: 0.75 })).toBe('0.0 % to 75.0 %, 5 fleets');
+    // A table of 10,000 fleets stays one short cell (a cell of every figure was 80 kB wide).
+    const many = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`f${i}`, i / 10_000]));
+    expect(cell(many)).toBe('0.0 % to 100.0 %, 10000 fleets');
+  });
 });

@@ -2,6 +2,7 @@
 
 import * as z from 'zod';
 import {
+  AdapterCount,
   Duration,
   expected,
   NonNegativeInteger,
@@ -273,8 +274,9 @@ const ClassSchema = z.lazy(() =>
             className('an adapter name: letters, digits, _ . -'),
             z
               .object({
-                count: PositiveInteger.describe(
-                  'How many adapters the class spreads over, named `<class>/0` .. `<class>/<count - 1>`.',
+                count: AdapterCount.describe(
+                  'How many adapters the class spreads over, named `<class>/0` .. `<class>/<count - 1>`; ' +
+                    'the classes together draw from at most 100,000.',
                 ),
                 zipf: z
                   .number(expected('a non-negative number'))
