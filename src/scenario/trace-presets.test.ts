@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { detectTracePreset } from './trace-presets.js';
+import { detectTracePreset, traceFields } from './trace-presets.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TRACES = join(ROOT, 'test/fixtures/traces');
@@ -19,6 +19,18 @@ describe('detectTracePreset', () => {
     expect(detectTracePreset(join(ROOT, 'traces/azure-llm-2023-conv.csv'))).toBe('azure-llm');
     expect(detectTracePreset(join(TRACES, 'vidur-splitwise-conv-200.csv'))).toBe('vidur');
     expect(detectTracePreset(join(TRACES, 'mooncake-synthetic-200.jsonl'))).toBe('mooncake');
+  });
+
+  it('reads a header longer than one read of the head, up to the bound of a row', () => {
+    // 20,000 columns before Vidur's own: about 130 kB of header, two reads of 64 KiB.
+    const extra = Array.from({ length: 20_000 }, (_, i) => `c${i}`);
+    const header = [...extra, 'arrived_at', 'num_prefill_tokens', 'num_decode_tokens'].join(',');
+    const path = tempFile('wide.csv', `${header}\n${Array(20_000).fill('0').join(',')},0,10,5\n`);
+    expect(detectTracePreset(path)).toBe('vidur');
+    expect(traceFields(path, 'csv')).toHaveLength(20_003);
+    // A first line longer than any row may be names nothing.
+    const endless = tempFile('endless.csv', `${'x'.repeat(1024 * 1024 + 1)}\n`);
+    expect(traceFields(endless, 'csv')).toBeNull();
   });
 
   it('needs every column of a preset, not just its time column', () => {

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
+import { MAX_ROW_BYTES } from '../workload/chunked-text-file.js';
 import type { TraceFormat, TraceSource } from './types.js';
 
 export type TracePreset = Exclude<TraceFormat, 'csv' | 'jsonl'>;
@@ -35,7 +36,7 @@ export const TRACE_PRESETS: Record<
   },
 };
 
-/** Enough for any header row; a first line longer than this names no preset. */
+/** What one read takes of a trace's head; its first line may be as long as any row (MAX_ROW_BYTES). */
 const HEAD_BYTES = 64 * 1024;
 
 /**
@@ -65,11 +66,22 @@ function readFirstLine(path: string): string | null {
     return null;
   }
   try {
-    const buffer = Buffer.alloc(HEAD_BYTES);
-    const head = buffer.toString('utf8', 0, readSync(fd, buffer, 0, HEAD_BYTES, 0));
-    const end = head.indexOf('\n');
-    if (end < 0 && head.length === HEAD_BYTES) return null;
-    return (end < 0 ? head : head.slice(0, end)).replace(/^\uFEFF/, '').replace(/\r$/, '');
+    // Read on until the line ends: a header of 20,000 columns is longer than one read.
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let end = -1;
+    while (end < 0 && bytes < MAX_ROW_BYTES) {
+      const chunk = Buffer.alloc(HEAD_BYTES);
+      const read = readSync(fd, chunk, 0, HEAD_BYTES, bytes);
+      if (read === 0) break;
+      const newline = chunk.subarray(0, read).indexOf(10);
+      if (newline >= 0) end = bytes + newline;
+      chunks.push(chunk.subarray(0, read));
+      bytes += read;
+    }
+    if (end < 0 && bytes >= MAX_ROW_BYTES) return null;
+    const head = Buffer.concat(chunks).toString('utf8', 0, end < 0 ? bytes : end);
+    return head.replace(/^\uFEFF/, '').replace(/\r$/, '');
   } catch {
     return null;
   } finally {

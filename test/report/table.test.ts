@@ -58,7 +58,7 @@ describe('the variants table', () => {
   });
 
   it('lists the utilization of up to four fleets one by one, and of more their range and count', () => {
-    const cell = (utilization: Record<string, number | null>) => {
+    const cell = (utilization: Record<string, number>) => {
       const [header, , row] = renderTextTable(summarize('s', 1, [variantResult('v', { utilization })])).split(
         '\n',
       );
