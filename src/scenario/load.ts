@@ -1,9 +1,17 @@
 import { basename, dirname, extname, resolve } from 'node:path';
-import { type Document, isMap, LineCounter, type Node, type YAMLError } from 'yaml';
+import { type Document, LineCounter, type YAMLError } from 'yaml';
 import { replaceUnprintable } from '../core/unprintable.js';
 import { type Catalog, withUserCatalogs } from '../hardware/index.js';
 import { readBoundedText } from '../util/bounded-file.js';
 import { documentValue, parseKeyed } from '../util/yaml-keys.js';
+import {
+  BASELINE,
+  type Candidate,
+  CandidateEdit,
+  checkSweepPaths,
+  type PointOverride,
+  variantCandidates,
+} from './candidates.js';
 import {
   asObject,
   catalogPaths,
@@ -24,16 +32,8 @@ import { diagnostic, issueDiagnostics, sortDiagnostics, syntaxDiagnostic } from 
 import { loadMath } from './expression.js';
 import { finishScenario } from './finish.js';
 import { sharedScenarioJsonSchema } from './json-schema.js';
-import { fileTree, formatPath, type Position, SourceMap, type SourceTree } from './locate.js';
-import {
-  applyOverride,
-  checkOverridePath,
-  nullMeaning,
-  type Override,
-  parseOverridePath,
-  parseSetArgument,
-  variantOverrides,
-} from './overrides.js';
+import { fileTree, type Position, SourceMap, type SourceTree } from './locate.js';
+import { parseSetArgument } from './overrides.js';
 import { findRawProblems } from './raw-shape.js';
 import { type ScenarioSpec, scenarioSchema } from './schema.js';
 import { detectTracePreset } from './trace-presets.js';
@@ -90,123 +90,6 @@ interface Input {
   pointFrom: number;
   confined: Confinement | null;
   catalogs: readonly string[];
-}
-
-type Raw = Record<string, unknown>;
-
-/** A candidate scenario: the merged plain object and where each of its values was written. */
-interface Candidate {
-  name: string;
-  raw: unknown;
-  sources: SourceMap;
-}
-
-function apply(
-  candidate: Candidate,
-  override: Override,
-  code: Diagnostic['code'],
-  label: string,
-  errors: Diagnostic[],
-): Candidate {
-  const fail = (at: Position, message: string) =>
-    errors.push({ code, message: `${label}: ${message}`, ...at });
-  const pathError = checkOverridePath(sharedScenarioJsonSchema(), override.path);
-  if (pathError !== null) {
-    fail(override.keyPosition, pathError);
-    return candidate;
-  }
-  const meaning = override.value === null ? nullMeaning(sharedScenarioJsonSchema(), override.path) : 'value';
-  if (meaning === 'required') {
-    fail(override.keyPosition, `${formatPath(override.path)} is required: null cannot remove it`);
-    return candidate;
-  }
-  // A scenario that is not a mapping has nowhere to write the value: the schema says so, once.
-  if (candidate.raw === null || typeof candidate.raw !== 'object' || Array.isArray(candidate.raw))
-    return candidate;
-  const raw = structuredClone(candidate.raw) as Raw;
-  const applyError = applyOverride(raw, override.path, structuredClone(override.value), meaning === 'remove');
-  if (applyError !== null) {
-    fail(override.keyPosition, applyError);
-    return candidate;
-  }
-  return {
-    ...candidate,
-    raw,
-    sources: candidate.sources.with(override.path, override.tree, override.keyPosition),
-  };
-}
-
-/** The scenario as written (after `--set`); no variant may take this name. */
-const BASELINE = 'baseline';
-
-/** Keys read from the baseline only: one SLO, one sweep and one report for all variants. */
-const WHOLE_FILE_KEYS = ['slo', 'sweep', 'report'];
-
-/** A sweep key must be a path `--set` accepts; the values are checked when each point is loaded. */
-function checkSweepPaths(baseline: Candidate, errors: Diagnostic[]): void {
-  const grid = asObject(asObject(asObject(baseline.raw)?.sweep)?.grid);
-  for (const key of Object.keys(grid ?? {})) {
-    const path = parseOverridePath(key);
-    const problem =
-      path === null
-        ? 'expected a dotted path like fleets.0.replicas'
-        : WHOLE_FILE_KEYS.includes(String(path[0]))
-          ? `${path[0]} cannot be swept`
-          : checkOverridePath(sharedScenarioJsonSchema(), path);
-    if (problem !== null) {
-      const at = baseline.sources.locate(['sweep', 'grid'], key);
-      errors.push({ code: 'UNKNOWN_KEY', message: `sweep.grid["${key}"]: ${problem}`, ...at });
-    }
-  }
-}
-
-function variantCandidates(
-  baseline: Candidate,
-  input: Input,
-  points: readonly { override: Override; label: string }[],
-  errors: Diagnostic[],
-): Candidate[] {
-  const variants = asObject(input.raw)?.variants;
-  if (!Array.isArray(variants)) return [];
-  // The list of variants is checked once, with the baseline: carried into every variant, it would
-  // be copied, parsed and checked again by each, and loading would grow with its square.
-  const { variants: _variants, ...shared } = asObject(baseline.raw) ?? {};
-  const base: Candidate = { ...baseline, raw: shared };
-  const candidates: Candidate[] = [];
-  variants.forEach((entry, i) => {
-    const variant = asObject(entry);
-    const set = asObject(variant?.set);
-    // A malformed entry is reported by the schema on the baseline.
-    if (typeof variant?.name !== 'string' || !set) return;
-    const setNode = (input.tree.document?.getIn(['variants', i, 'set'], true) as Node | undefined) ?? null;
-    let candidate: Candidate = { ...base, name: variant.name };
-    for (const { key, keyPosition, override } of variantOverrides(
-      set,
-      isMap(setNode) ? setNode : null,
-      input.tree,
-    )) {
-      const label = `${formatPath(['variants', i, 'set'])}["${key}"]`;
-      if (override === null) {
-        errors.push({
-          code: 'UNKNOWN_KEY',
-          message: `${label}: expected a dotted path like fleets.0.replicas`,
-          ...keyPosition,
-        });
-      } else if (WHOLE_FILE_KEYS.includes(String(override.path[0]))) {
-        errors.push({
-          code: 'BAD_OVERRIDE',
-          message: `${label}: ${override.path[0]} applies to the whole scenario; a variant cannot set it`,
-          ...keyPosition,
-        });
-      } else {
-        candidate = apply(candidate, override, 'UNKNOWN_KEY', label, errors);
-      }
-    }
-    for (const point of points)
-      candidate = apply(candidate, point.override, 'BAD_OVERRIDE', point.label, errors);
-    candidates.push(candidate);
-  });
-  return candidates;
 }
 
 function withFeasibility(d: Diagnostic, finding: Finding): Diagnostic {
@@ -350,8 +233,8 @@ async function loadCandidates(
   only: number | null = null,
 ): Promise<{ errors: Diagnostic[]; candidates: CandidateLoad[] }> {
   const errors: Diagnostic[] = [];
-  let baseline: Candidate = { name: BASELINE, raw: input.raw, sources: SourceMap.of(input.tree) };
-  const points: { override: Override; label: string }[] = [];
+  const edit = new CandidateEdit({ name: BASELINE, raw: input.raw, sources: SourceMap.of(input.tree) });
+  const points: PointOverride[] = [];
   input.set.forEach((argument, i) => {
     const parsed = parseSetArgument(argument, i + 1);
     if (!parsed.ok) {
@@ -359,11 +242,12 @@ async function loadCandidates(
       return;
     }
     const label = argument.slice(0, argument.indexOf('=')).trim();
-    baseline = apply(baseline, parsed.value, 'BAD_OVERRIDE', label, errors);
+    edit.apply(parsed.value, 'BAD_OVERRIDE', label, errors);
     if (i >= input.pointFrom) points.push({ override: parsed.value, label });
   });
+  const baseline = edit.result();
   checkSweepPaths(baseline, errors);
-  const all = [baseline, ...variantCandidates(baseline, input, points, errors)];
+  const all = [baseline, ...variantCandidates(baseline, input.raw, input.tree, points, errors)];
   const candidates = only === null ? all : all.slice(only, only + 1);
   if (candidates.some((candidate) => findExpressions(candidate.raw).length > 0)) await loadMath();
   return {

@@ -54,13 +54,21 @@ interface Layer {
   keyPosition: Position;
 }
 
+/** Layers newest first, each map sharing the layers of the one it was made from. */
+interface Layers {
+  layer: Layer;
+  order: number;
+  older: Layers | null;
+}
+
 function keyText(key: unknown): string | undefined {
   if (isScalar(key)) return String(key.value);
   return typeof key === 'string' || typeof key === 'number' ? String(key) : undefined;
 }
 
-function isPrefix(prefix: readonly PathSegment[], path: readonly PathSegment[]): boolean {
-  return prefix.length <= path.length && prefix.every((segment, i) => String(segment) === String(path[i]));
+/** Paths whose segments read the same, as overrides compare them, have the same key. */
+function pathKey(path: readonly PathSegment[]): string {
+  return JSON.stringify(path.map(String));
 }
 
 /**
@@ -69,31 +77,54 @@ function isPrefix(prefix: readonly PathSegment[], path: readonly PathSegment[]):
  * whatever earlier ones wrote below it.
  */
 export class SourceMap {
+  /**
+   * The latest layer of each path, made at the first `locate`: a variant setting every one of
+   * 8,000 fleets had each error compare its path with all 8,000 overrides.
+   */
+  private latest: Map<string, { layer: Layer; order: number }> | undefined;
+
   private constructor(
     private readonly base: SourceTree,
-    private readonly layers: readonly Layer[],
+    private readonly layers: Layers | null,
   ) {}
 
   static of(base: SourceTree): SourceMap {
-    return new SourceMap(base, []);
+    return new SourceMap(base, null);
   }
 
-  /** A new map with `tree` mounted at `path`; this one is unchanged (variants share the base). */
+  /**
+   * A new map with `tree` mounted at `path`; this one is unchanged (variants share the base).
+   * The layers are shared, not copied: copying them made n overrides cost n squared.
+   */
   with(path: readonly PathSegment[], tree: SourceTree, keyPosition: Position): SourceMap {
-    return new SourceMap(this.base, [...this.layers, { path, tree, keyPosition }]);
+    const order = (this.layers?.order ?? 0) + 1;
+    return new SourceMap(this.base, { layer: { path, tree, keyPosition }, order, older: this.layers });
   }
 
   /** Where the value at `path` came from; with `key`, where that key of the mapping at `path` is written. */
   locate(path: readonly PathSegment[], key?: string): Position {
     const target = key === undefined ? path : [...path, key];
-    let layer: Layer | undefined;
-    for (const candidate of this.layers) {
-      if (isPrefix(candidate.path, target)) layer = candidate;
+    let found: { layer: Layer; order: number } | undefined;
+    for (let length = 0; length <= target.length; length++) {
+      const candidate = this.latestLayers().get(pathKey(target.slice(0, length)));
+      if (candidate && (found === undefined || candidate.order > found.order)) found = candidate;
     }
+    const layer = found?.layer;
     if (layer && key !== undefined && layer.path.length === target.length) return layer.keyPosition;
     const tree = layer?.tree ?? this.base;
     const rest = target.slice(layer?.path.length ?? 0);
     return walk(tree, rest, key !== undefined);
+  }
+
+  private latestLayers(): Map<string, { layer: Layer; order: number }> {
+    if (this.latest === undefined) {
+      this.latest = new Map();
+      for (let at = this.layers; at !== null; at = at.older) {
+        const key = pathKey(at.layer.path);
+        if (!this.latest.has(key)) this.latest.set(key, { layer: at.layer, order: at.order });
+      }
+    }
+    return this.latest;
   }
 }
 

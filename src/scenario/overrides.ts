@@ -174,7 +174,9 @@ function acceptsNull(schema: JsonSchema): boolean {
 
 /**
  * Writes `value` at `path` in `target` (a plain object tree), creating missing mappings on the way;
- * `remove` deletes the key instead.
+ * `remove` deletes the key instead. An override that cannot be written leaves `target` as it was:
+ * the overrides of a variant, or all `--set`s, are written into one copy, and one that fails must
+ * not leave the mappings it created for those after it.
  */
 export function applyOverride(
   target: Record<string, unknown>,
@@ -184,6 +186,16 @@ export function applyOverride(
 ): string | null {
   const reserved = reservedSegment(path);
   if (reserved !== null) return reserved;
+  // Everything created lies under the first mapping created: putting its key back undoes it all.
+  let created:
+    | { holder: Record<string | number, unknown>; segment: PathSegment; had: boolean; was: unknown }
+    | undefined;
+  const fail = (message: string): string => {
+    if (created === undefined) return message;
+    if (created.had) created.holder[created.segment] = created.was;
+    else delete created.holder[created.segment];
+    return message;
+  };
   let container: unknown = target;
   for (let i = 0; i < path.length; i++) {
     const segment = path[i];
@@ -192,10 +204,10 @@ export function applyOverride(
     if (Array.isArray(container)) {
       // An index one past the end appends: a variant may add a fleet.
       if (typeof segment !== 'number' || segment > container.length) {
-        return `${where} has ${container.length} item(s); index ${String(segment)} is out of range`;
+        return fail(`${where} has ${container.length} item(s); index ${String(segment)} is out of range`);
       }
     } else if (container === null || typeof container !== 'object') {
-      return `${where} is not a mapping`;
+      return fail(`${where} is not a mapping`);
     }
     const holder = container as Record<string | number, unknown>;
     if (last) {
@@ -205,7 +217,8 @@ export function applyOverride(
     }
     if (!Object.hasOwn(holder, segment) || holder[segment] === undefined || holder[segment] === null) {
       if (typeof path[i + 1] === 'number')
-        return `${formatPath(path.slice(0, i + 1))} is not set, so it has no index ${path[i + 1]}`;
+        return fail(`${formatPath(path.slice(0, i + 1))} is not set, so it has no index ${path[i + 1]}`);
+      created ??= { holder, segment, had: Object.hasOwn(holder, segment), was: holder[segment] };
       holder[segment] = {};
     }
     container = holder[segment];
