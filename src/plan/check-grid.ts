@@ -93,7 +93,7 @@ export async function checkSweepGrid(
 
   const source: ScenarioSource = { file, text: loaded.source ?? '', set, dataRoot: loaded.dataRoot };
   const representatives = [...checked.values()].sort((a, b) => a.index - b.index);
-  const results = await loadPoints(source, parameters, representatives);
+  const results = await loadPoints(source, parameters, representatives, { withScenarios: false });
   if (!results.ok) throw new ScenarioError(results.errors);
   const byIndex = new Map(representatives.map((point, i) => [point.index, results.value[i]]));
 

@@ -106,8 +106,8 @@ describe('the overrides of a variant or of --set, written into one copy', () => 
     expect(result.value.variants[1].scenario.fleets.every((f) => f.replicas === 2)).toBe(true);
     expect(result.value.variants[1].scenario.fleets.every((f) => f.priceUsdPerHour === 3)).toBe(true);
     const scenarioCopies = clone.mock.calls.filter(([value]) => Object.hasOwn(Object(value), 'fleets'));
-    // The baseline with the --sets, the variant.
-    expect(scenarioCopies).toHaveLength(2);
+    // The text's value for this load, the baseline with the --sets, the variant.
+    expect(scenarioCopies).toHaveLength(3);
   });
 
   it('applyOverride leaves the target as it was when it cannot write', () => {
