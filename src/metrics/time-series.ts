@@ -194,12 +194,15 @@ export class TimeSeries {
     const endBin = endUs > 0 && endUs % this.intervalUs === 0 ? binCount : -1;
     const countAt = (bin: number, column: number) =>
       this.countAt(bin, column) + (bin === endBin - 1 ? this.countAt(endBin, column) : 0);
+    // Copies of an object that has every fleet's key fill in about four times faster than objects
+    // built key by key, which a thousand fleets make slow.
+    const byFleet = Object.fromEntries(fleets.slice(0, this.fleetCount).map((fleet) => [fleet.name, 0]));
     for (let bin = 0; bin < binCount; bin++) {
       const startUs = bin * this.intervalUs;
       const widthUs = Math.min(this.intervalUs, endUs - startUs) || this.intervalUs;
-      const busyByFleet: Record<string, number> = {};
-      const replicasByFleet: Record<string, number> = {};
-      const costByFleet: Record<string, number> = {};
+      const busyByFleet: Record<string, number> = { ...byFleet };
+      const replicasByFleet: Record<string, number> = { ...byFleet };
+      const costByFleet: Record<string, number> = { ...byFleet };
       let busy = 0;
       let replicas = 0;
       let totalSlots = 0;
