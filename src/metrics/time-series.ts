@@ -44,20 +44,40 @@ export const MAX_BINS = 1000;
 export const MAX_FIXED_BINS = 100_000;
 
 /**
+ * The values a series keeps, bins x columns (four counts, the wait, and per fleet its busy slots
+ * and live replicas). The bins are 16 MB at most, twice that while they grow by doubling, but each
+ * value also becomes a field of a row, a cell of timeseries.csv and a number the report reads
+ * back: 1,000 fleets near the bound (900 rows, 1.8 million values) peak at about 390 MB in all,
+ * where an hour of them at `1s` (7.2 million) took 1.7 GB. A series past it doubles its interval
+ * as at MAX_BINS or MAX_FIXED_BINS. The bounds on rows bind first up to 997 fleets at an adaptive
+ * interval, the default, and up to 9 for a day in rows of 1 s (86,400): a run of a handful of
+ * fleets, as every shipped scenario is, never meets it.
+ */
+export const MAX_CELLS = 2_000_000;
+
+/** The bins a series of `fleetCount` fleets keeps fewer than, at an adaptive or a given interval. */
+export function maxBinsOf(fleetCount: number, adaptive: boolean): number {
+  const byCells = Math.floor(MAX_CELLS / (COUNTS + 1 + 2 * fleetCount));
+  // Two bins at least: they merge in pairs.
+  return Math.max(2, Math.min(adaptive ? MAX_BINS : MAX_FIXED_BINS, byCells));
+}
+
+/**
  * Fixed-width bins of the run. Counts go to the bin of their instant; spans (a wait, a
  * service) are split across the bins they overlap, so each bin holds an exact time integral.
  * Called on every request event, so it allocates nothing on that path.
  *
  * An adaptive series (the interval was picked, not given) stays under MAX_BINS bins, one at a
- * given interval under MAX_FIXED_BINS: when time reaches the last, the interval doubles and
- * neighbouring bins merge, which keeps every count and integral exact. A trace of unknown length would otherwise get a row per 10 s however long it
- * ran, and its report a chart point per row.
+ * given interval under MAX_FIXED_BINS, and either under MAX_CELLS values: when time reaches the
+ * last bin, the interval doubles and neighbouring bins merge, which keeps every count and integral
+ * exact. A trace of unknown length would otherwise get a row per 10 s however long it ran, and its
+ * report a chart point per row.
  */
 export class TimeSeries {
-  /** Bins the columns below have room for; they grow together, by doubling. */
-  private capacity = 64;
+  /** Bins the columns below have room for, a power of two; they grow together, by doubling. */
+  private capacity: number;
   /** All count columns in one array, `bin * COUNTS + column`, so a count is one indexed add. */
-  private counts = new Float64Array(this.capacity * COUNTS);
+  private counts: Float64Array;
   private readonly spans: Float64Array[];
   // The bin of the latest count and its bounds. Counts come at non-decreasing times and most
   // spans end at that time, so nearly every call lands here and needs neither a division nor a
@@ -72,9 +92,12 @@ export class TimeSeries {
     private readonly fleetCount: number,
     adaptive = false,
   ) {
+    this.maxBins = maxBinsOf(fleetCount, adaptive);
+    // Thousands of fleets may keep fewer bins than 64.
+    this.capacity = Math.min(64, 2 ** Math.ceil(Math.log2(this.maxBins)));
+    this.counts = new Float64Array(this.capacity * COUNTS);
     this.spans = Array.from({ length: 1 + 2 * fleetCount }, () => new Float64Array(this.capacity));
     this.binEndUs = widthUs;
-    this.maxBins = adaptive ? MAX_BINS : MAX_FIXED_BINS;
   }
 
   /** Width of a bin now; an adaptive series widens it as the run goes on. */

@@ -6,7 +6,7 @@ import {
 } from '../core/format.js';
 import type { Scenario } from '../scenario/types.js';
 import type { LlmFleetStats, VariantResult } from './result.js';
-import { MAX_FIXED_BINS } from './time-series.js';
+import { MAX_CELLS, MAX_FIXED_BINS, maxBinsOf } from './time-series.js';
 
 export interface RunWarning {
   code:
@@ -190,17 +190,26 @@ function growingQueue(result: VariantResult, scenario: Scenario): RunWarning | n
   };
 }
 
-/** The run outlasted MAX_FIXED_BINS rows of the `metrics.interval` asked for, so its series has wider rows. */
+/**
+ * The run outlasted the rows the `metrics.interval` asked for allows (MAX_FIXED_BINS, fewer with
+ * many fleets), so its series has wider rows.
+ */
 function seriesWidened(result: VariantResult, scenario: Scenario): RunWarning | null {
   const asked = scenario.metrics.interval;
   const rows = result.timeseries;
   if (asked === null || rows.length < 2) return null;
   const used = rows[1].time_s - rows[0].time_s;
   if (!(used > asked * (1 + 1e-9))) return null;
+  const fleets = scenario.fleets.length;
+  const bound = maxBinsOf(fleets, false);
+  const kept =
+    bound < MAX_FIXED_BINS
+      ? `the ${count(bound - 1)} rows a series of ${count(fleets)} fleets keeps (at most ${count(MAX_CELLS)} values, two per fleet in each row)`
+      : `${count(MAX_FIXED_BINS)} rows`;
   return {
     code: 'SERIES_WIDENED',
     subject: 'metrics',
-    message: `the time series has rows of ${formatDuration(used)}, not the ${formatDuration(asked)} of metrics.interval: at that interval the ${count(Math.round(result.simulated_s.end))} s simulated would need more than ${count(MAX_FIXED_BINS)} rows`,
+    message: `the time series has rows of ${formatDuration(used)}, not the ${formatDuration(asked)} of metrics.interval: at that interval the ${count(Math.round(result.simulated_s.end))} s simulated would need more than ${kept}`,
   };
 }
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MAX_FIXED_BINS } from '../metrics/time-series.js';
+import { MAX_CELLS, MAX_FIXED_BINS } from '../metrics/time-series.js';
 import { MAX_BOOTSTRAP_BLOCKS } from '../workload/trace-bootstrap.js';
 import { scenarioJsonSchema } from './json-schema.js';
 import { renderScenarioReference } from './reference.js';
@@ -42,9 +42,10 @@ describe('generated scenario docs', () => {
     return node.description ?? '';
   };
 
-  it('metrics.interval states the most rows a given width keeps and the warning past them', () => {
+  it('metrics.interval states the most rows and values a series keeps and the warning past them', () => {
     const text = description(['metrics', 'interval']);
     expect(text).toContain(`at most ${MAX_FIXED_BINS.toLocaleString('en-US')} rows`);
+    expect(text).toContain(`at most ${MAX_CELLS.toLocaleString('en-US')} values`);
     expect(text).toContain('SERIES_WIDENED');
   });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type LlmFleetStats, MAX_FIXED_BINS, runWarnings } from '../../src/metrics/index.js';
+import { maxBinsOf } from '../../src/metrics/time-series.js';
 import { runScenario } from '../../src/run.js';
 import { makeScenario } from '../helpers/scenario.js';
 import { costUsd, variantResult } from '../report/fixtures/variants.js';
@@ -154,5 +155,27 @@ describe('run warnings', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('says when the fleets of a run leave fewer rows than its metrics.interval needs', async () => {
+    // 100 fleets keep 9,755 rows of 205 values; 3 hours at 1 s would be 10,800.
+    expect(maxBinsOf(100, false)).toBe(9756);
+    const output = await runScenario({
+      duration: '3h',
+      workload: { arrivals: { poisson: { rate: 0.05 } } },
+      fleets: Array.from({ length: 100 }, (_, f) => ({
+        name: `f${f}`,
+        replicas: 1,
+        service_time: '100ms',
+        price_per_hour: 1,
+      })),
+      metrics: { interval: '1s' },
+    });
+    const [result] = output.results;
+    expect(result.timeseries[1].time_s - result.timeseries[0].time_s).toBe(2);
+    expect(result.timeseries.reduce((sum, row) => sum + row.arrivals, 0)).toBe(result.requests.arrived);
+    expect(result.warnings.filter((warning) => warning.startsWith('the time series'))).toEqual([
+      'the time series has rows of 2s, not the 1s of metrics.interval: at that interval the 10,800 s simulated would need more than the 9,755 rows a series of 100 fleets keeps (at most 2,000,000 values, two per fleet in each row)',
+    ]);
   });
 });

@@ -42,7 +42,9 @@ export const MetricsSchema = z
       .describe(
         'Width of one `timeseries.csv` row. null: picked from the run length (about 500 rows), and doubled whenever a run outgrows 1,000 rows, as a trace of unknown length can. ' +
           'A given width keeps at most 100,000 rows: a day in rows of `1s` (86,400) keeps it, a longer run has its rows widened, ' +
-          'doubling until the run fits, with a `SERIES_WIDENED` warning that says the width used.',
+          'doubling until the run fits, with a `SERIES_WIDENED` warning that says the width used. ' +
+          'Either way the rows hold at most 2,000,000 values, two per fleet in each, so many fleets widen them sooner, ' +
+          'a given width with the same warning: 1,000 fleets keep fewer than 997 rows, a day in rows of `1s` keeps them up to 9 fleets.',
       ),
     flap_window: PositiveDuration.prefault(`${DEFAULT_FLAP_WINDOW_S}s`).describe(
       'An autoscaled fleet flaps when a scale-in is followed by a scale-out within this window: ' +
