@@ -50,6 +50,7 @@ export async function checkSweepGrid(
   loaded: LoadedScenario,
   file: string,
   set: readonly string[],
+  catalogs: readonly string[] = [],
 ): Promise<GridCheck | null> {
   const parameters = mergeParameters(loaded.sweep, []);
   if (parameters.length === 0) return null;
@@ -91,7 +92,14 @@ export async function checkSweepGrid(
     });
   }
 
-  const source: ScenarioSource = { file, text: loaded.source ?? '', set, dataRoot: loaded.dataRoot };
+  // Each point is loaded as the base was: with the user's --catalog files.
+  const source: ScenarioSource = {
+    file,
+    text: loaded.source ?? '',
+    set,
+    dataRoot: loaded.dataRoot,
+    catalogs,
+  };
   const representatives = [...checked.values()].sort((a, b) => a.index - b.index);
   const results = await loadPoints(source, parameters, representatives, { withScenarios: false });
   if (!results.ok) throw new ScenarioError(results.errors);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assembleSweepCharts } from '../../src/plan/charts.js';
@@ -265,6 +265,26 @@ describe('fleetsim validate on a sweep grid', () => {
     expect(stdout).toBe(
       'scenario.yaml: ok (2 variant(s): baseline, small); sweep: 4 point(s), 8 configuration(s), 2 infeasible (sweep and plan skip them)\n',
     );
+    expect(code).toBe(0);
+  });
+
+  it('loads the sweep points with the --catalog files the scenario was loaded with', async () => {
+    const dir = tempDir('validate-catalog');
+    writeFileSync(
+      join(dir, 'lab.yaml'),
+      'instances:\n  lab/box:\n    vcpus: 16\n    billing: { increment: 1s, minimum: 0s }\n    prices: { onprem: { on_demand: 0.9 } }\n    sources: { on_demand: { source: amortized purchase, as_of: 2026-10-01 } }\n',
+    );
+    const base = mmcScenario({
+      rate: 1,
+      concurrency: 2,
+      duration: 600,
+      extra: 'sweep:\n  grid:\n    fleets.0.replicas: [1, 2]\n',
+    }).replace('price_per_hour: 2', 'instance: lab/box\n    region: onprem');
+    writeScenario(dir, base);
+    // Its points were loaded without them: "unknown instance" for the instance the base had priced.
+    const { code, stdout, stderr } = await cli(['validate', 'scenario.yaml', '--catalog', 'lab.yaml'], dir);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/ok .*sweep: 2 point\(s\), 2 configuration\(s\)$/m);
     expect(code).toBe(0);
   });
 

@@ -112,13 +112,10 @@ async function validate(args: ValidateArgs, io: CliIo): Promise<number> {
 async function check(args: ValidateArgs, io: CliIo, warn: (d: Diagnostic) => void) {
   const confined = confineDataPaths(io.cwd, args);
   const file = resolve(io.cwd, args.scenario);
-  const loaded = await loadScenarioFile(file, {
-    set: args.set,
-    confineDataPaths: confined,
-    catalogs: catalogFiles(io.cwd, args),
-  });
+  const catalogs = catalogFiles(io.cwd, args);
+  const loaded = await loadScenarioFile(file, { set: args.set, confineDataPaths: confined, catalogs });
   if (!loaded.ok) throw new ScenarioError(loaded.errors);
-  const grid = await checkSweepGrid(loaded.value, file, args.set ?? []);
+  const grid = await checkSweepGrid(loaded.value, file, args.set ?? [], catalogs);
   for (const { diagnostic } of grid?.infeasible ?? []) warn(diagnostic);
   const traceRequests = checkTraces(
     loaded.value.variants.map((v) => v.scenario),
