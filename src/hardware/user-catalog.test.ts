@@ -96,6 +96,9 @@ describe('user catalog files', () => {
         '    sources: { on_demand: { source: x, as_of: 2026-01-01 } }', // 12
         '  NoProvider:', // 13
         '    prices: {}', // 14
+        '  lab/other:', // 15
+        '    prices: { here: { on_demand: 1 } }', // 16
+        '    sources: { on_demand: { source: x } }', // 17
       ].join('\n'),
     );
     const loaded = withUserCatalogs([path]);
@@ -107,6 +110,9 @@ describe('user catalog files', () => {
       '8:45 instances["aws/g5.xlarge"].sources.spot.as_of: expected a date that exists',
       '11:34 instances["lab/box"].prices.here.on_demand: expected a price above 0 USD per hour',
       '13:3 instances.NoProvider: expected provider/type with a lower-case provider, e.g. aws/p5.48xlarge or lab/h100-box',
+      // Said as a scenario says it, not as zod's "Invalid input: expected object, received undefined".
+      '16:5 instances["lab/other"].billing: missing required key',
+      '17:27 instances["lab/other"].sources.on_demand.as_of: missing required key',
     ]);
     expect(loaded.errors.every((e) => e.file === path)).toBe(true);
   });

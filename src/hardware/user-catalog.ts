@@ -201,8 +201,13 @@ function parsedFile(file: string): ParsedFile {
   return parsed;
 }
 
-function zodProblems(error: z.ZodError, base: PropertyKey[]): Located[] {
+/** zod's issues of the entry `raw` at `base`; a key it requires and the file leaves out is said so, as in scenarios. */
+function zodProblems(error: z.ZodError, base: PropertyKey[], raw: unknown): Located[] {
   return error.issues.map((issue) => {
+    let value = raw;
+    for (const segment of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[segment];
+    if (issue.code === 'invalid_type' && value === undefined && issue.path.length > 0)
+      return { path: [...base, ...issue.path], message: 'missing required key' };
     if (issue.code === 'unrecognized_keys')
       return {
         path: [...base, ...issue.path],
@@ -330,7 +335,7 @@ function applied(
       if (known === undefined || (extra !== undefined && !base.entries.has(key))) {
         const checked = entrySchema.safeParse(raw);
         if (!checked.success) {
-          errors.push(...zodProblems(checked.error, path).map(parsed.locate));
+          errors.push(...zodProblems(checked.error, path, raw).map(parsed.locate));
           continue;
         }
         if (datesRefused(path, checked.data.sources)) continue;
@@ -349,7 +354,7 @@ function applied(
       }
       const checked = overrideSchema.safeParse(raw);
       if (!checked.success) {
-        errors.push(...zodProblems(checked.error, path).map(parsed.locate));
+        errors.push(...zodProblems(checked.error, path, raw).map(parsed.locate));
         continue;
       }
       if (datesRefused(path, checked.data.sources)) continue;
