@@ -112,15 +112,16 @@ const PREFIX_HIT_COLUMN: Column = {
   title: 'prefix hit',
   value: (v) => {
     const fleets = Object.values(v.llm?.fleets ?? {});
-    const cached = fleets.flatMap((f) => (f.prefix_cache === undefined ? [] : [f.prefix_cache.hit_rate]));
     if (fleets.length <= LISTED_FLEETS)
       return (
         fleets
           .map((f) => (f.prefix_cache === undefined ? 'off' : formatPercent(f.prefix_cache.hit_rate)))
           .join(' / ') || '-'
       );
+    const cached = fleets.flatMap((f) => (f.prefix_cache === undefined ? [] : [f.prefix_cache.hit_rate]));
+    if (cached.length === 0) return 'off';
     const off = fleets.length - cached.length;
-    return `${cached.length > 0 ? perFleet(cached) : 'off'}${off > 0 && cached.length > 0 ? `, off on ${off}` : ''}`;
+    return `${perFleet(cached)}${off > 0 ? `, off on ${off}` : ''}`;
   },
 };
 

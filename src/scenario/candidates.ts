@@ -1,5 +1,4 @@
 import { isMap, type Node } from 'yaml';
-import { asObject } from './checks.js';
 import { sharedScenarioJsonSchema } from './json-schema.js';
 import { formatPath, type Position, type SourceMap, type SourceTree } from './locate.js';
 import {
@@ -10,6 +9,7 @@ import {
   parseOverridePath,
   variantOverrides,
 } from './overrides.js';
+import { asObject } from './raw-shape.js';
 import type { Diagnostic } from './types.js';
 
 type Raw = Record<string, unknown>;

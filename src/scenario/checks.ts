@@ -19,7 +19,8 @@ import { suggest } from './diagnostics.js';
 import { compileExpression } from './expression.js';
 import { formatPath, type PathSegment } from './locate.js';
 import { checkModels } from './model-checks.js';
-import { checkPriceDates } from './price-dates.js';
+import { checkPriceDates, type PricedFleet } from './price-dates.js';
+import { asObject } from './raw-shape.js';
 import { checkRunSize } from './run-size.js';
 import {
   BATCH_LATENCY_VARIABLES,
@@ -47,10 +48,6 @@ export interface Finding {
 }
 
 type Raw = Record<string, unknown>;
-
-export function asObject(value: unknown): Raw | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Raw) : undefined;
-}
 
 function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
@@ -217,6 +214,7 @@ function stepTimeKey(fleet: Raw): string | undefined {
 function checkFleets(root: Raw, findings: Finding[], catalog: Catalog | undefined): void {
   const names = fleetNames(root);
   const firstIndex = new Map<string, number>();
+  const priced: PricedFleet[] = [];
   asArray(root.fleets).forEach((value, i) => {
     const fleet = asObject(value);
     if (typeof fleet?.name === 'string') {
@@ -259,10 +257,20 @@ function checkFleets(root: Raw, findings: Finding[], catalog: Catalog | undefine
           message: `instance "${fleet.instance}" has no accelerator whose step-time parameters these could be`,
         });
       }
+      // A spot price trace replaces the catalog's price, whose date then does not matter.
+      if (resolved.ok && fleet.spot_price === undefined)
+        priced.push({
+          fleet: typeof fleet.name === 'string' ? fleet.name : `#${i + 1}`,
+          instance: fleet.instance,
+          market: resolved.market,
+          region: resolved.region,
+          date: resolved.priceSource.asOf,
+        });
     }
     checkAccelerator(asObject(asObject(fleet?.hardware)?.accelerator), i, findings);
     if (fleet) checkElastic(fleet, i, names, findings);
   });
+  findings.push(...checkPriceDates(root.as_of, priced));
 }
 
 /** Autoscaling needs bounds and bounds need autoscaling; reclaims need a notice; a fallback must exist. */
@@ -493,7 +501,6 @@ export function checkScenario(raw: unknown, baseDir: string, catalog?: Catalog):
   if (!root) return [];
   const findings: Finding[] = [];
   checkFleets(root, findings, catalog);
-  findings.push(...checkPriceDates(root, catalog));
   findings.push(...checkClassBounds(root));
   checkRouting(root, findings);
   checkDisaggregation(root, findings);

@@ -1,6 +1,7 @@
 import { formatThousands } from '../core/format.js';
 import { MAX_ADAPTERS } from '../core/schema-values.js';
 import type { Finding } from './checks.js';
+import { asObject } from './raw-shape.js';
 
 /**
  * The most class-fleet pairs a run keeps apart: what each class cost on each fleet and the work
@@ -9,13 +10,8 @@ import type { Finding } from './checks.js';
  */
 export const MAX_CLASS_FLEET_PAIRS = 1_000_000;
 
-type Raw = Record<string, unknown>;
-
-const asObject = (value: unknown): Raw | undefined =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Raw) : undefined;
-
 /** Bounds on what a workload's classes multiply: class-fleet pairs, and the adapters they draw from together. */
-export function checkClassBounds(root: Raw): Finding[] {
+export function checkClassBounds(root: Record<string, unknown>): Finding[] {
   const classes = asObject(root.workload)?.classes;
   if (!Array.isArray(classes)) return [];
   const findings: Finding[] = [];

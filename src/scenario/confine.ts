@@ -1,8 +1,9 @@
 import { lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { excerpt } from '../util/excerpt.js';
-import { asObject, type Finding, filePaths } from './checks.js';
+import { type Finding, filePaths } from './checks.js';
 import type { PathSegment } from './locate.js';
+import { asObject } from './raw-shape.js';
 import {
   arrivalProcesses,
   type Distribution,

@@ -24,6 +24,7 @@ vi.mock('../hardware/index.js', async (importOriginal) => ({
           vcpus: 4,
           memoryGib: 16,
           accelerators: { model: 'a10g', count: 1 },
+          priceSource: { source: 'the shipped catalog', asOf: '2026-01-21' },
         }
       : { ok: false, message: `unknown instance "${key}"; closest: aws/g5.xlarge` },
 }));

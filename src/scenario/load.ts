@@ -14,7 +14,6 @@ import {
   WHOLE_FILE_KEYS,
 } from './candidates.js';
 import {
-  asObject,
   catalogPaths,
   checkResolved,
   checkScenario,
@@ -35,7 +34,7 @@ import { finishScenario } from './finish.js';
 import { sharedScenarioJsonSchema } from './json-schema.js';
 import { fileTree, type Position, SourceMap, type SourceTree } from './locate.js';
 import { parseOverridePath, parseSetArgument } from './overrides.js';
-import { findRawProblems } from './raw-shape.js';
+import { asObject, findRawProblems } from './raw-shape.js';
 import { type ScenarioSpec, scenarioSchema } from './schema.js';
 import { detectTracePreset } from './trace-presets.js';
 import {

@@ -2,6 +2,13 @@ import { formatThousands } from '../core/format.js';
 import type { Finding } from './checks.js';
 import type { PathSegment } from './locate.js';
 
+type Raw = Record<string, unknown>;
+
+/** `value` as a mapping of the raw scenario, or undefined when it is none (a list, a scalar, null). */
+export function asObject(value: unknown): Raw | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Raw) : undefined;
+}
+
 /**
  * The most items a list of a scenario may hold: as many as the largest sweep grid or set of
  * variants a command runs (`MAX_RUNS`); no other setting needs more. The schema validator

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { MAX_ROW_BYTES } from '../workload/chunked-text-file.js';
+import { ChunkedFile, MAX_ROW_BYTES } from '../workload/chunked-text-file.js';
 import type { TraceFormat, TraceSource } from './types.js';
 
 export type TracePreset = Exclude<TraceFormat, 'csv' | 'jsonl'>;
@@ -59,33 +59,25 @@ export function detectTracePreset(path: string): TracePreset | null {
 }
 
 function readFirstLine(path: string): string | null {
-  let fd: number;
+  let file: ChunkedFile;
   try {
-    fd = openSync(path, 'r');
+    file = new ChunkedFile(path, HEAD_BYTES, MAX_ROW_BYTES);
   } catch {
     return null;
   }
   try {
-    // Read on until the line ends: a header of 20,000 columns is longer than one read.
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let end = -1;
-    while (end < 0 && bytes < MAX_ROW_BYTES) {
-      const chunk = Buffer.alloc(HEAD_BYTES);
-      const read = readSync(fd, chunk, 0, HEAD_BYTES, bytes);
-      if (read === 0) break;
-      const newline = chunk.subarray(0, read).indexOf(10);
-      if (newline >= 0) end = bytes + newline;
-      chunks.push(chunk.subarray(0, read));
-      bytes += read;
-    }
-    if (end < 0 && bytes >= MAX_ROW_BYTES) return null;
-    const head = Buffer.concat(chunks).toString('utf8', 0, end < 0 ? bytes : end);
-    return head.replace(/^\uFEFF/, '').replace(/\r$/, '');
+    // Read on until the line ends: a header of 20,000 columns is longer than one chunk.
+    let newline = -1;
+    while (newline < 0 && file.end - file.start <= MAX_ROW_BYTES && file.fill())
+      newline = file.buffer.subarray(file.start, file.end).indexOf(10);
+    const length = newline < 0 ? file.end - file.start : newline;
+    if (length >= MAX_ROW_BYTES) return null;
+    // The file skipped a byte-order mark.
+    return file.buffer.toString('utf8', file.start, file.start + length).replace(/\r$/, '');
   } catch {
     return null;
   } finally {
-    closeSync(fd);
+    file.close();
   }
 }
 
